@@ -1,0 +1,184 @@
+//! Typed settings from flags and environment, with defaults that run on SQLite with nothing set.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// The flags (and their environment variables) every subcommand shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SettingsArgs {
+    /// `postgres://user:pass@host/db` for PostgreSQL; otherwise a SQLite file (created if missing).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "BIND", global = true, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The address people open, used in links in emails; `https://…` makes cookies `Secure`.
+    #[arg(long, env = "BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// Folder for the default SQLite database, the generated session key and the email outbox.
+    #[arg(long, env = "DATA_DIR", global = true, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// 64+ random bytes, base64, for the session cookie; generated into DATA_DIR when unset.
+    #[arg(long, env = "SESSION_KEY", global = true, hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// `smtp://host:port` or `smtps://user:pass@host`; unset, emails are written under DATA_DIR/outbox.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Days an invitation link stays valid.
+    #[arg(long, env = "INVITE_TTL_DAYS", global = true, default_value_t = 7)]
+    pub invite_ttl_days: i64,
+    /// Database connections kept open.
+    #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 8)]
+    pub db_pool_size: u32,
+}
+
+/// Settings after defaults and checks.
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    pub session_key: Vec<u8>,
+    pub smtp_url: Option<String>,
+    pub invite_ttl_days: i64,
+    pub db_pool_size: u32,
+    /// HTTP worker threads; `None` lets actix pick one per core.
+    pub workers: Option<usize>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL with its password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Settings {
+    pub fn from_args(args: SettingsArgs) -> anyhow::Result<Self> {
+        let database_url = args
+            .database_url
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("console.db").display()));
+        let session_key = match args.session_key.filter(|k| !k.trim().is_empty()) {
+            Some(text) => decode_session_key(&text)?,
+            None => load_or_create_session_key(&args.data_dir)?,
+        };
+        let base_url = args
+            .base_url
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| format!("http://{}", args.bind))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})");
+        }
+        if args.invite_ttl_days < 1 {
+            anyhow::bail!("INVITE_TTL_DAYS must be at least 1");
+        }
+        Ok(Self {
+            database_url,
+            bind: args.bind,
+            base_url,
+            data_dir: args.data_dir,
+            session_key,
+            smtp_url: args.smtp_url.filter(|u| !u.trim().is_empty()),
+            invite_ttl_days: args.invite_ttl_days,
+            db_pool_size: args.db_pool_size.max(1),
+            workers: None,
+        })
+    }
+
+    /// Settings for a test or tool: the given database, a fresh key, everything else default.
+    pub fn for_database(database_url: &str, data_dir: &Path) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".to_owned(),
+            base_url: "http://127.0.0.1".to_owned(),
+            data_dir: data_dir.to_owned(),
+            session_key: crate::tokens::random_bytes(64),
+            smtp_url: None,
+            invite_ttl_days: 7,
+            db_pool_size: 4,
+            workers: Some(2),
+        }
+    }
+
+    /// Cookies get `Secure` when people reach the console over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+fn decode_session_key(text: &str) -> anyhow::Result<Vec<u8>> {
+    let key = STANDARD
+        .decode(text.trim())
+        .map_err(|_| anyhow::anyhow!("SESSION_KEY must be base64 (e.g. `openssl rand -base64 64`)"))?;
+    if key.len() < 64 {
+        anyhow::bail!("SESSION_KEY must hold at least 64 bytes (it holds {})", key.len());
+    }
+    Ok(key)
+}
+
+fn load_or_create_session_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("session.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        return decode_session_key(&text);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
+    let key = crate::tokens::random_bytes(64);
+    write_private(&path, STANDARD.encode(&key).as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a new session key");
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/console"), "postgres://app:***@db:5432/console");
+        assert_eq!(redact_url("smtps://mailer:pw@mail.example.com"), "smtps://mailer:***@mail.example.com");
+        assert_eq!(redact_url("sqlite://data/console.db"), "sqlite://data/console.db");
+    }
+
+    #[test]
+    fn session_keys_must_be_long_base64() {
+        assert!(decode_session_key("not base64!").is_err());
+        assert!(decode_session_key(&STANDARD.encode([1u8; 32])).is_err());
+        assert_eq!(decode_session_key(&STANDARD.encode([1u8; 64])).unwrap().len(), 64);
+    }
+}

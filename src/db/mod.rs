@@ -1,0 +1,204 @@
+//! The only place that knows there are two backends: connections, the pool, migrations and the
+//! write transaction that makes concurrent rules (seats, last owner) hold on both.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::domain::ids::WorkspaceId;
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` select PostgreSQL; anything else is a SQLite file.
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The SQLite file a `DATABASE_URL` names (`sqlite://path`, `sqlite:path` or a bare path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot open the {backend} database: {source}")]
+    Connection {
+        backend: &'static str,
+        #[source]
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot prepare the database connection: {0}")]
+    Setup(#[from] diesel::result::Error),
+}
+
+/// An r2d2 manager that says what went wrong when a connection cannot be made
+/// (diesel's `MultiConnection::establish` hides the backend's error).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        Self { url: url.to_owned(), backend: Backend::of_url(url) }
+    }
+}
+
+/// Pragmas every pooled SQLite connection needs: wait for the writer instead of failing, enforce
+/// foreign keys, and trade a little durability on power loss for write speed (WAL keeps it consistent).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+                              PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456;";
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectError> {
+        let backend = self.backend.name();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(|source| ConnectError::Connection { backend, source })?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.url)
+                    .map_err(|source| ConnectError::Connection { backend, source })?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(AnyConnection::Postgresql(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectError> {
+        conn.ping().map_err(ConnectError::Setup)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Builds the pool. For SQLite it first creates the file's folder and turns on WAL (once per file).
+pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager::new(url);
+    if manager.backend == Backend::Sqlite {
+        let path = Path::new(sqlite_path(url));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+        let mut conn = r2d2::ManageConnection::connect(&manager)?;
+        conn.batch_execute("PRAGMA journal_mode = WAL")?;
+    } else {
+        // Fail fast with the real error rather than r2d2's time-out.
+        r2d2::ManageConnection::connect(&manager)?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(15))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations of the connection's backend; returns the names applied.
+/// On PostgreSQL an advisory lock keeps several starting instances from racing.
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| names(&v)),
+        AnyConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7305128)")?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| names(&v));
+            c.batch_execute("SELECT pg_advisory_unlock(7305128)")?;
+            result
+        }
+    };
+    applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
+    versions.iter().map(|v| v.to_string()).collect()
+}
+
+pub fn backend_of(conn: &AnyConnection) -> Backend {
+    match conn {
+        AnyConnection::Sqlite(_) => Backend::Sqlite,
+        AnyConnection::Postgresql(_) => Backend::Postgres,
+    }
+}
+
+/// What a write transaction serialises on.
+#[derive(Debug, Clone, Copy)]
+pub enum Lock {
+    /// Organization-wide rules: first-run setup, the last org owner.
+    Organization,
+    /// One workspace's rules: seats, the last owner.
+    Workspace(WorkspaceId),
+}
+
+/// A transaction whose first statement takes the write lock, so the checks made inside it see the
+/// latest committed state and no concurrent writer can slip in between check and change.
+///
+/// On PostgreSQL the first statement locks the workspace (or organization) row until commit; on
+/// SQLite any write takes the database's single write lock (waiting up to `busy_timeout`), and as
+/// no read precedes it, the transaction never works on a stale snapshot.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    lock: Lock,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use schema::{organization, workspaces};
+    conn.transaction(|conn| {
+        match lock {
+            Lock::Organization => diesel::update(organization::table)
+                .set(organization::updated_at.eq(organization::updated_at))
+                .execute(conn)?,
+            Lock::Workspace(id) => diesel::update(workspaces::table.find(id.0))
+                .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
+                .execute(conn)?,
+        };
+        f(conn)
+    })
+}

@@ -1,0 +1,16 @@
+//! Pure rules and typed values. Nothing here knows about HTTP or SQL: a value that exists is valid.
+
+pub mod email;
+pub mod ids;
+pub mod membership;
+pub mod names;
+pub mod password;
+pub mod plan;
+pub mod policy;
+pub mod role;
+pub mod slug;
+
+pub use email::Email;
+pub use names::Name;
+pub use password::NewPassword;
+pub use slug::Slug;

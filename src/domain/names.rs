@@ -1,0 +1,85 @@
+//! Human-entered names: of people, workspaces and the organization.
+
+use std::fmt;
+
+/// A trimmed, non-empty name of at most 100 characters with no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("This field is required.")]
+    Empty,
+    #[error("Use 100 characters at most.")]
+    TooLong,
+    #[error("Remove the control characters (tabs, line breaks) from this field.")]
+    ControlCharacters,
+}
+
+impl Name {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(NameError::TooLong);
+        }
+        if text.chars().any(char::is_control) {
+            return Err(NameError::ControlCharacters);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key a member list is ordered by: the full name, or the email while there is none, lower-cased.
+pub fn sort_key(first_name: &str, last_name: &str, email: &str) -> String {
+    let full = format!("{} {}", first_name.trim(), last_name.trim());
+    let full = full.trim();
+    if full.is_empty() { email.to_lowercase() } else { full.to_lowercase() }
+}
+
+/// "Ada Lovelace", or the email for someone who has not given a name yet.
+pub fn display_name(first_name: &str, last_name: &str, email: &str) -> String {
+    let full = format!("{} {}", first_name.trim(), last_name.trim());
+    let full = full.trim();
+    if full.is_empty() { email.to_owned() } else { full.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_limits() {
+        assert_eq!(Name::parse("  Ada ").unwrap().as_str(), "Ada");
+        assert_eq!(Name::parse(" \t "), Err(NameError::Empty));
+        assert_eq!(Name::parse(&"é".repeat(100)).unwrap().as_str().chars().count(), 100);
+        assert_eq!(Name::parse(&"é".repeat(101)), Err(NameError::TooLong));
+        assert_eq!(Name::parse("Ada\nLovelace"), Err(NameError::ControlCharacters));
+    }
+
+    #[test]
+    fn sort_key_and_display_fall_back_to_email() {
+        assert_eq!(sort_key("Ada", "Lovelace", "ada@example.com"), "ada lovelace");
+        assert_eq!(sort_key("", "", "Ada@Example.com"), "ada@example.com");
+        assert_eq!(display_name("", "Lovelace", "a@example.com"), "Lovelace");
+        assert_eq!(display_name(" ", "", "a@example.com"), "a@example.com");
+    }
+}

@@ -1,0 +1,65 @@
+//! A password someone chooses: long enough to resist guessing, short enough not to be a hashing DoS.
+
+/// A new password: at least 12 characters, at most 1,024 bytes, not only spaces.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("Use at least 12 characters.")]
+    TooShort,
+    #[error("Use 1,024 bytes at most.")]
+    TooLong,
+    #[error("A password cannot be only spaces.")]
+    Blank,
+}
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_BYTES: usize = 1024;
+
+    pub fn parse(input: &str) -> Result<Self, PasswordError> {
+        if input.len() > Self::MAX_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        if input.chars().count() < Self::MIN_CHARS {
+            return Err(PasswordError::TooShort);
+        }
+        if input.trim().is_empty() {
+            return Err(PasswordError::Blank);
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enforces_length_by_characters() {
+        assert_eq!(NewPassword::parse("short").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(NewPassword::parse("elevenchars").unwrap_err(), PasswordError::TooShort);
+        assert!(NewPassword::parse("twelve chars").is_ok());
+        assert!(NewPassword::parse("ééééééééééé").is_err());
+        assert!(NewPassword::parse("éééééééééééé").is_ok());
+        assert_eq!(NewPassword::parse(&" ".repeat(20)).unwrap_err(), PasswordError::Blank);
+        assert_eq!(NewPassword::parse(&"x".repeat(1025)).unwrap_err(), PasswordError::TooLong);
+    }
+
+    #[test]
+    fn never_prints_the_secret() {
+        let p = NewPassword::parse("correct horse battery").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+}

@@ -1,0 +1,14 @@
+//! A self-hosted, server-rendered admin console for workspace user administration.
+//!
+//! Layers (ARCHITECTURE.md): `web → services → store → db`; everything may use `domain`, which
+//! uses nothing else.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod services;
+pub mod startup;
+pub mod store;
+pub mod tokens;
+pub mod web;

@@ -1,0 +1,140 @@
+//! The `admin-console` command: serve (default), migrate, create-owner, seed-demo.
+
+use std::io::{BufRead, IsTerminal};
+use std::time::Instant;
+
+use admin_console::config::{Settings, SettingsArgs, redact_url};
+use admin_console::domain::{Email, NewPassword, Slug};
+use admin_console::services::{owners, passwords, seed};
+use admin_console::startup::{Application, prepare_database};
+use admin_console::{clock, db};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "admin-console", version, about = "Workspace user administration console")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web console (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create (or promote) an owner of a workspace; asks for the password, or reads it from stdin.
+    CreateOwner {
+        #[arg(long)]
+        email: String,
+        /// The workspace's URL name; created if it does not exist.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+    },
+    /// Fill a workspace with realistic demo members, groups, apps and assets.
+    SeedDemo {
+        /// How many members to add.
+        #[arg(long, default_value_t = 1000)]
+        users: i64,
+        /// The workspace's URL name; created on the Enterprise plan if missing.
+        #[arg(long, default_value = "demo")]
+        workspace: String,
+    },
+}
+
+fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,admin_console=info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_args(cli.settings)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get()?;
+            let applied = db::run_migrations(&mut conn)?;
+            admin_console::store::roles::sync_built_in(&mut conn, clock::now())?;
+            println!("{} migration(s) applied to {}", applied.len(), redact_url(&settings.database_url));
+            Ok(())
+        }
+        Command::CreateOwner { email, workspace, first_name, last_name } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let workspace = Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+            let password = read_password()?;
+            let pool = prepare_database(&settings)?;
+            let input = owners::OwnerInput {
+                email,
+                workspace,
+                first_name: first_name.trim().to_owned(),
+                last_name: last_name.trim().to_owned(),
+                password_hash: passwords::hash_password(&password)?,
+            };
+            let mut conn = pool.get()?;
+            let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
+            println!(
+                "{} {} is an owner of /w/{}/{}",
+                if outcome.created_account { "Created" } else { "Updated" },
+                input.email,
+                input.workspace,
+                if outcome.created_workspace { " (new workspace)" } else { "" }
+            );
+            println!("Sign in at {}/login", settings.base_url);
+            Ok(())
+        }
+        Command::SeedDemo { users, workspace } => {
+            anyhow::ensure!(users >= 0, "--users must not be negative");
+            let slug = Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+            let pool = prepare_database(&settings)?;
+            let started = Instant::now();
+            let bar = indicatif::ProgressBar::new(users as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} members ({per_sec}, {eta} left)")?,
+            );
+            let mut conn = pool.get()?;
+            seed::seed_demo(&mut conn, &slug, users, |written| bar.set_position(written as u64))?;
+            bar.finish();
+            println!("Added {users} members to /w/{slug} in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let base_url = settings.base_url.clone();
+    let database = redact_url(&settings.database_url);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        tracing::info!(database = %database, "admin console listening on port {}", app.port());
+        println!("Admin console running: open {base_url}/");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// The password from a prompt (twice) on a terminal, or the first line of stdin otherwise.
+fn read_password() -> anyhow::Result<NewPassword> {
+    let text = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12+ characters): ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the passwords do not match");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    NewPassword::parse(&text).map_err(|e| anyhow::anyhow!("password: {e}"))
+}

@@ -1,0 +1,13 @@
+//! Use cases. Each state change is one transaction: policy check, change, audit event (and, later,
+//! the outbox email). Services never build HTML.
+
+pub mod landing;
+pub mod members;
+pub mod owners;
+pub mod passwords;
+pub mod seed;
+pub mod setup;
+pub mod sign_in;
+
+/// A failure no user input can cause or fix: logged with its chain, shown as a request id.
+pub type Internal = anyhow::Error;

@@ -1,0 +1,99 @@
+//! `create-owner`: make sure a person can administer a workspace, from the command line.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::membership::{MembershipStatus, OrgRole};
+use crate::domain::names::sort_key;
+use crate::domain::plan::Plan;
+use crate::domain::role::BuiltInRole;
+use crate::domain::{Email, Slug};
+use crate::store::{accounts, audit, memberships, organization, roles, workspaces};
+
+pub struct OwnerInput {
+    pub email: Email,
+    pub workspace: Slug,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct OwnerOutcome {
+    pub created_account: bool,
+    pub created_workspace: bool,
+}
+
+/// Creates (or promotes) the account as org owner and Owner of the workspace, creating the
+/// workspace when it does not exist. An existing account's password is replaced: this is also how
+/// an operator recovers access.
+pub fn create_owner(conn: &mut AnyConnection, input: &OwnerInput, now: NaiveDateTime) -> anyhow::Result<OwnerOutcome> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let org = organization::get(conn)?;
+        let (workspace, created_workspace) = match workspaces::find_by_slug(conn, input.workspace.as_str())? {
+            Some(w) => (w.id, false),
+            None => (workspaces::insert(conn, input.workspace.as_str(), &input.workspace, Plan::Free, now)?, true),
+        };
+        if !org.setup_completed {
+            let name = if org.name.is_empty() { input.workspace.as_str() } else { org.name.as_str() };
+            organization::complete_setup(conn, name, now)?;
+        }
+        let (account_id, created_account) = match accounts::find_by_email(conn, &input.email)? {
+            Some(account) => {
+                accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
+                accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
+                (account.id, false)
+            }
+            None => {
+                let id = accounts::insert(
+                    conn,
+                    &accounts::NewAccount {
+                        email: &input.email,
+                        first_name: &input.first_name,
+                        last_name: &input.last_name,
+                        password_hash: Some(&input.password_hash),
+                        org_role: OrgRole::Owner,
+                    },
+                    now,
+                )?;
+                (id, true)
+            }
+        };
+        let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
+        match memberships::access(conn, workspace, account_id)? {
+            Some(access) => {
+                memberships::set_role_and_status(conn, access.membership_id, owner_role, MembershipStatus::Active, now)?
+            }
+            None => {
+                memberships::insert(
+                    conn,
+                    &memberships::NewMembership {
+                        workspace_id: workspace,
+                        account_id,
+                        role_id: owner_role,
+                        status: MembershipStatus::Active,
+                        sort_name: &sort_key(&input.first_name, &input.last_name, input.email.as_str()),
+                        invited_by: None,
+                        joined_at: Some(now),
+                    },
+                    now,
+                )?;
+            }
+        }
+        audit::record(
+            conn,
+            &audit::Actor::command_line(),
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.owner_created",
+                target_type: "account",
+                target_id: Some(account_id.0),
+                target_label: input.email.as_str(),
+                changes: json!({ "created_account": created_account, "created_workspace": created_workspace }),
+            },
+            now,
+        )?;
+        Ok(OwnerOutcome { created_account, created_workspace })
+    })
+}

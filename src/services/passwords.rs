@@ -1,0 +1,63 @@
+//! Password hashing with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
+//! Slow by design: callers run these on a blocking thread.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::domain::NewPassword;
+
+fn hasher() -> Argon2<'static> {
+    // OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The PHC string of a new password (algorithm, parameters and salt included).
+pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
+    let salt_bytes = crate::tokens::random_bytes(16);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt encoding: {e}"))?;
+    hasher()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))
+}
+
+/// True when `candidate` matches the stored hash. A malformed stored hash matches nothing.
+pub fn verify_password(stored_hash: &str, candidate: &str) -> bool {
+    match PasswordHash::new(stored_hash) {
+        Ok(parsed) => hasher().verify_password(candidate.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to verify against when the email is unknown, so that answering takes as long either way.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let decoy = NewPassword::parse(&crate::tokens::new_token()).expect("a 43-character token is a valid password");
+    hash_password(&decoy).unwrap_or_default()
+});
+
+/// Spends the time a real verification takes, and fails.
+pub fn verify_decoy(candidate: &str) -> bool {
+    verify_password(&DECOY_HASH, candidate);
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_are_salted() {
+        let p = NewPassword::parse("correct horse battery staple").unwrap();
+        let h1 = hash_password(&p).unwrap();
+        let h2 = hash_password(&p).unwrap();
+        assert_ne!(h1, h2);
+        assert!(h1.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password(&h1, "correct horse battery staple"));
+        assert!(!verify_password(&h1, "correct horse battery stapl"));
+        assert!(!verify_password("not a hash", "anything"));
+        assert!(!verify_decoy("anything"));
+    }
+}

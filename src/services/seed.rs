@@ -1,0 +1,82 @@
+//! `seed-demo`: fill a workspace with realistic members, groups, apps and assets.
+
+use serde_json::json;
+
+use crate::clock;
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::plan::Plan;
+use crate::domain::role::BuiltInRole;
+use crate::domain::{NewPassword, Slug};
+use crate::services::passwords;
+use crate::store::{audit, organization, roles, seed, workspaces};
+
+/// Members written per transaction: large enough to be fast, small enough to show progress.
+pub const CHUNK: i64 = 50_000;
+
+/// Adds `users` members to the workspace (created on the Enterprise plan if missing), calling
+/// `progress` with the number written after each chunk.
+pub fn seed_demo(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    users: i64,
+    mut progress: impl FnMut(i64),
+) -> anyhow::Result<()> {
+    // Seeded people get a real hash of a password nobody knows: they exist, but cannot sign in.
+    let hidden = NewPassword::parse(&crate::tokens::new_token())?;
+    let password_hash = passwords::hash_password(&hidden)?;
+    let now = clock::now();
+    let role_ids = [
+        roles::built_in_id(conn, BuiltInRole::Admin)?.0,
+        roles::built_in_id(conn, BuiltInRole::Auditor)?.0,
+        roles::built_in_id(conn, BuiltInRole::Member)?.0,
+    ];
+    let workspace = db::write_transaction(conn, Lock::Organization, |conn| -> anyhow::Result<_> {
+        let org = organization::get(conn)?;
+        if !org.setup_completed {
+            organization::complete_setup(conn, "Demo organization", now)?;
+        }
+        let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
+            Some(w) => w.id,
+            None => workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?,
+        };
+        seed::prepare(conn, workspace, now)?;
+        seed::index_groups(conn, workspace)?;
+        Ok(workspace)
+    })?;
+
+    let start: i64 = next_number(conn)?;
+    let mut written = 0;
+    while written < users {
+        let count = CHUNK.min(users - written);
+        let first = start + written;
+        db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+            seed::insert_members(conn, workspace, first, first + count - 1, &password_hash, role_ids)
+        })?;
+        written += count;
+        progress(written);
+    }
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| -> anyhow::Result<()> {
+        seed::finish(conn, workspace, role_ids[0], now)?;
+        audit::record(
+            conn,
+            &audit::Actor::command_line(),
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "workspace.seeded",
+                target_type: "workspace",
+                target_id: Some(workspace.0),
+                target_label: slug.as_str(),
+                changes: json!({ "members_added": users }),
+            },
+            now,
+        )?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The number the next seeded person gets (emails stay unique across runs).
+fn next_number(conn: &mut AnyConnection) -> Result<i64, diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("COALESCE(MAX(id), 0) + 1 FROM accounts")).get_result(conn)
+}

@@ -1,0 +1,125 @@
+//! Builds the application once, for `main` and for tests: pool, migrations, routes, middleware,
+//! and the background tasks that run beside the server.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::clock;
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::store::{roles, sessions};
+use crate::web::{self as http, AppState, csrf, headers, session_store::DbSessionStore};
+
+/// How long a signed-in session lives without activity.
+pub const SESSION_IDLE_HOURS: i64 = 12;
+pub const SESSION_COOKIE: &str = "console_session";
+
+/// Opens the database, applies migrations and refreshes the built-in roles.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied database migrations");
+    }
+    roles::sync_built_in(&mut conn, clock::now())?;
+    Ok(pool)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.bind` (port 0 picks a free port) and builds the server; `run` starts it.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = prepare_database(&settings)?;
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, pool, settings)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
+    let key = Key::try_from(settings.session_key.as_slice()).map_err(|e| anyhow::anyhow!("unusable session key: {e}"))?;
+    let secure = settings.secure_cookies();
+    let workers = settings.workers;
+    let store = DbSessionStore::new(pool.clone(), actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS));
+    spawn_background_tasks(pool.clone());
+    let state = web::Data::new(AppState { pool, settings });
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(secure)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default().state_ttl(actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS)))
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(csrf::MAX_FORM_BYTES))
+            .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
+            .wrap(Compress::default())
+            .wrap(headers::security_headers())
+            .service(http::assets::serve)
+            .service(http::health::healthz)
+            .service(http::health::readyz)
+            .service(
+                web::scope("")
+                    .wrap(from_fn(http::htmx::error_fragments))
+                    .wrap(from_fn(csrf::verify))
+                    .wrap(sessions)
+                    .configure(http::routes)
+                    .default_service(web::to(http::not_found)),
+            )
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Deletes expired sessions every ten minutes.
+fn spawn_background_tasks(pool: Pool) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let pool = pool.clone();
+            let result = web::block(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get()?;
+                Ok(sessions::delete_expired(&mut conn, clock::now())?)
+            })
+            .await;
+            match result {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::debug!(deleted = n, "expired sessions removed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+                Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,141 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AnyConnection, QueryResult, lower, parse_key};
+use crate::db::schema::accounts;
+use crate::domain::Email;
+use crate::domain::ids::AccountId;
+use crate::domain::membership::{AccountStatus, OrgRole};
+
+/// A person's account as the console uses it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: Option<String>,
+    pub timezone: String,
+    pub status: AccountStatus,
+    pub org_role: OrgRole,
+    pub session_epoch: i64,
+    pub created_at: NaiveDateTime,
+}
+
+impl Account {
+    pub fn display_name(&self) -> String {
+        crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
+    }
+}
+
+type AccountColumns = (
+    accounts::id,
+    accounts::email,
+    accounts::first_name,
+    accounts::last_name,
+    accounts::password_hash,
+    accounts::timezone,
+    accounts::status,
+    accounts::org_role,
+    accounts::session_epoch,
+    accounts::created_at,
+);
+
+const COLUMNS: AccountColumns = (
+    accounts::id,
+    accounts::email,
+    accounts::first_name,
+    accounts::last_name,
+    accounts::password_hash,
+    accounts::timezone,
+    accounts::status,
+    accounts::org_role,
+    accounts::session_epoch,
+    accounts::created_at,
+);
+
+type AccountTuple = (i64, String, String, String, Option<String>, String, String, String, i64, NaiveDateTime);
+
+fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
+    Ok(Account {
+        id: AccountId(t.0),
+        email: t.1,
+        first_name: t.2,
+        last_name: t.3,
+        password_hash: t.4,
+        timezone: t.5,
+        status: parse_key("account status", &t.6, AccountStatus::from_key)?,
+        org_role: parse_key("org role", &t.7, OrgRole::from_key)?,
+        session_epoch: t.8,
+        created_at: t.9,
+    })
+}
+
+pub fn any_exists(conn: &mut AnyConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(accounts::table.select(accounts::id))).get_result(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: AccountId) -> QueryResult<Option<Account>> {
+    accounts::table
+        .find(id.0)
+        .select(COLUMNS)
+        .first::<AccountTuple>(conn)
+        .optional()?
+        .map(from_tuple)
+        .transpose()
+}
+
+/// Looks an address up case-insensitively (through the `lower(email)` unique index).
+pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(lower(accounts::email).eq(email.as_str()))
+        .select(COLUMNS)
+        .first::<AccountTuple>(conn)
+        .optional()?
+        .map(from_tuple)
+        .transpose()
+}
+
+/// What a new account starts with.
+pub struct NewAccount<'a> {
+    pub email: &'a Email,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub org_role: OrgRole,
+}
+
+pub fn insert(conn: &mut AnyConnection, new: &NewAccount<'_>, now: NaiveDateTime) -> QueryResult<AccountId> {
+    diesel::insert_into(accounts::table)
+        .values((
+            accounts::email.eq(new.email.as_str()),
+            accounts::first_name.eq(new.first_name),
+            accounts::last_name.eq(new.last_name),
+            accounts::password_hash.eq(new.password_hash),
+            accounts::org_role.eq(new.org_role.key()),
+            accounts::created_at.eq(now),
+            accounts::updated_at.eq(now),
+        ))
+        .returning(accounts::id)
+        .get_result::<i64>(conn)
+        .map(AccountId)
+}
+
+/// Sets a new password hash and ends every other session through the epoch.
+pub fn set_password_hash(conn: &mut AnyConnection, id: AccountId, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::password_hash.eq(Some(hash)),
+            accounts::session_epoch.eq(accounts::session_epoch + 1),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_org_role(conn: &mut AnyConnection, id: AccountId, role: OrgRole, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id.0))
+        .set((accounts::org_role.eq(role.key()), accounts::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! The audit log: append-only (the database refuses UPDATE and DELETE on it).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AnyConnection, QueryResult};
+use crate::db::schema::audit_events;
+use crate::domain::ids::{AccountId, WorkspaceId};
+
+/// Who did it: a signed-in person, or the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account_id: Option<AccountId>,
+    pub label: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn command_line() -> Self {
+        Self { account_id: None, label: "Command line".to_owned(), ip: None }
+    }
+}
+
+/// One change, written in the transaction that makes it (PRODUCT §4.10).
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub workspace_id: Option<WorkspaceId>,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<i64>,
+    pub target_label: &'a str,
+    /// Before → after of changed fields, or other facts of the event.
+    pub changes: serde_json::Value,
+}
+
+pub fn record(conn: &mut AnyConnection, actor: &Actor, event: &NewEvent<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::workspace_id.eq(event.workspace_id.map(|w| w.0)),
+            audit_events::actor_account_id.eq(actor.account_id.map(|a| a.0)),
+            audit_events::actor_label.eq(&actor.label),
+            audit_events::action.eq(event.action),
+            audit_events::target_type.eq(event.target_type),
+            audit_events::target_id.eq(event.target_id),
+            audit_events::target_label.eq(event.target_label),
+            audit_events::changes.eq(event.changes.to_string()),
+            audit_events::ip.eq(actor.ip.as_deref()),
+            audit_events::created_at.eq(now),
+        ))
+        .returning(audit_events::id)
+        .get_result(conn)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    audit_events::table.count().get_result(conn)
+}
+
+/// The actions recorded, oldest first (for tests and the CLI).
+pub fn actions(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
+    audit_events::table.order(audit_events::id).select(audit_events::action).load(conn)
+}

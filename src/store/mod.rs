@@ -1,0 +1,32 @@
+//! Queries, one module per aggregate. Functions take `&mut AnyConnection` and return domain types;
+//! what differs between the backends (search, bulk seeding) is matched here and in `db`, nowhere else.
+
+pub mod accounts;
+pub mod audit;
+pub mod memberships;
+pub mod organization;
+pub mod roles;
+pub mod seed;
+pub mod sessions;
+pub mod workspaces;
+
+use diesel::result::{DatabaseErrorKind, Error};
+
+pub use crate::db::AnyConnection;
+
+pub type QueryResult<T> = Result<T, Error>;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`: matches the expression indexes on emails and names.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// True when the error is a unique constraint refusing a duplicate.
+pub fn is_unique_violation(error: &Error) -> bool {
+    matches!(error, Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}
+
+/// Maps a stored key (status, role…) to its domain value; an unknown key is corrupt data.
+pub(crate) fn parse_key<T>(column: &str, key: &str, from_key: impl Fn(&str) -> Option<T>) -> QueryResult<T> {
+    from_key(key).ok_or_else(|| Error::DeserializationError(format!("unknown {column} {key:?} in the database").into()))
+}

@@ -1,0 +1,269 @@
+//! Bulk demo data for `seed-demo`: rows are generated inside the database by one INSERT … SELECT per
+//! chunk, which is what makes a million members take seconds. The SQL differs per backend only in
+//! dates and placeholders.
+
+use chrono::NaiveDateTime;
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::{AnyConnection, QueryResult};
+use crate::domain::ids::WorkspaceId;
+
+pub const GROUPS: [&str; 20] = [
+    "Support", "Sales", "Engineering", "Finance", "Operations", "Marketing", "Legal", "People", "Design", "Product",
+    "Data", "Security", "IT", "Customer Success", "Partnerships", "Research", "Quality", "Facilities", "Procurement",
+    "Leadership",
+];
+
+const FIRST_NAMES: [&str; 60] = [
+    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Alan", "Katherine", "John", "Frances", "Edsger",
+    "Radia", "Donald", "Hedy", "Tim", "Sophie", "Guido", "Anita", "Bjarne", "Shafi", "Niklaus", "Jean", "Leslie",
+    "Mary", "Vint", "Adele", "Robert", "Karen", "James", "Lynn", "Fernando", "Evelyn", "Yukihiro", "Carol", "Brian",
+    "Joan", "Andrew", "Annie", "Whitfield", "Ida", "Charles", "Elena", "Rasmus", "Mira", "Tomás", "Aisha", "Kofi",
+    "Priya", "Mei", "Hiro", "Olga", "Ingrid", "Diego", "Fatima", "Noor", "Lars", "Amara", "Chen", "Zanele",
+];
+
+const LAST_NAMES: [&str; 60] = [
+    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Turing", "Johnson", "McCarthy",
+    "Allen", "Dijkstra", "Perlman", "Knuth", "Lamarr", "Berners-Lee", "Wilson", "van Rossum", "Borg", "Stroustrup",
+    "Goldwasser", "Wirth", "Sammet", "Lamport", "Keller", "Cerf", "Goldberg", "Metcalfe", "Spärck Jones", "Gosling",
+    "Conway", "Corbató", "Berezin", "Matsumoto", "Shaw", "Kernighan", "Clarke", "Tanenbaum", "Easley", "Diffie",
+    "Rhodes", "Babbage", "Petrova", "Lerdorf", "Novak", "García", "Okafor", "Mensah", "Sharma", "Wang", "Tanaka",
+    "Ivanova", "Larsen", "Rojas", "Haddad", "Karimi", "Nilsson", "Adeyemi", "Li", "Dlamini",
+];
+
+const APPS: [(&str, &str); 30] = [
+    ("app", "CRM"), ("app", "Billing"), ("app", "Helpdesk"), ("app", "Wiki"), ("app", "Analytics"),
+    ("app", "Payroll"), ("app", "Inventory"), ("app", "Recruiting"), ("app", "Chat"), ("app", "Calendar"),
+    ("workflow", "Payroll run"), ("workflow", "Invoice approval"), ("workflow", "Onboarding"),
+    ("workflow", "Offboarding"), ("workflow", "Expense review"), ("workflow", "Refunds"),
+    ("workflow", "Lead routing"), ("workflow", "Incident response"), ("workflow", "Contract signing"),
+    ("workflow", "Access review"), ("project", "Website relaunch"), ("project", "Mobile app"),
+    ("project", "Data warehouse"), ("project", "SOC 2 audit"), ("project", "Office move"),
+    ("project", "Q3 campaign"), ("project", "Pricing update"), ("project", "Partner portal"),
+    ("project", "Support bot"), ("project", "Design system"),
+];
+
+/// Creates the name tables the generators join on, and the workspace's groups and apps if missing.
+pub fn prepare(conn: &mut AnyConnection, workspace: WorkspaceId, now: NaiveDateTime) -> QueryResult<()> {
+    let values = |names: &[&str]| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| format!("({k}, '{}', '{}')", n.replace('\'', "''"), ascii_slug(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Constant data of this file only: nothing a user typed reaches these statements.
+    conn.batch_execute(&format!(
+        "DROP TABLE IF EXISTS seed_first_names; DROP TABLE IF EXISTS seed_last_names;
+         CREATE TEMPORARY TABLE seed_first_names (k BIGINT PRIMARY KEY, v TEXT NOT NULL, ascii TEXT NOT NULL);
+         CREATE TEMPORARY TABLE seed_last_names (k BIGINT PRIMARY KEY, v TEXT NOT NULL, ascii TEXT NOT NULL);
+         INSERT INTO seed_first_names VALUES {};
+         INSERT INTO seed_last_names VALUES {};",
+        values(&FIRST_NAMES),
+        values(&LAST_NAMES)
+    ))?;
+    for name in GROUPS {
+        diesel::sql_query(placeholders(
+            conn,
+            "INSERT INTO groups (workspace_id, name, description, created_at, updated_at)
+             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM groups WHERE workspace_id = ? AND name = ?)",
+        ))
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(format!("Everyone in {name}"))
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<Text, _>(name)
+        .execute(conn)?;
+    }
+    for (kind, name) in APPS {
+        diesel::sql_query(placeholders(
+            conn,
+            "INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at)
+             SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM apps WHERE workspace_id = ? AND kind = ? AND name = ?)",
+        ))
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(name)
+        .bind::<diesel::sql_types::Bool, _>(kind == "workflow")
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(name)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// "Spärck Jones" → "sparckjones": the email-safe form of a name.
+fn ascii_slug(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| match c {
+            'á' | 'ä' => Some('a'),
+            'í' => Some('i'),
+            'ó' => Some('o'),
+            c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Rewrites `?` placeholders as `$1, $2…` for PostgreSQL.
+fn placeholders(conn: &AnyConnection, sql: &str) -> String {
+    match conn {
+        AnyConnection::Sqlite(_) => sql.to_owned(),
+        AnyConnection::Postgresql(_) => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// SQL for "a timestamp `seconds` after 2019-01-01" and "`seconds` before now" on each backend.
+fn date_sql(conn: &AnyConnection) -> (&'static str, &'static str) {
+    match conn {
+        AnyConnection::Sqlite(_) => (
+            "datetime(1546300800 + ({}), 'unixepoch')",
+            "datetime(strftime('%s', 'now') - ({}), 'unixepoch')",
+        ),
+        AnyConnection::Postgresql(_) => (
+            "(to_timestamp(1546300800 + ({})) AT TIME ZONE 'UTC')",
+            "((now() AT TIME ZONE 'UTC') - make_interval(secs => ({})))",
+        ),
+    }
+}
+
+/// Adds accounts numbered `first..=last` as members of the workspace.
+/// Roles and statuses follow fixed ratios: 1 % admins, 0.5 % auditors, 3 % suspended, 2 % removed,
+/// 0.5 % blocked accounts, 20 % never active.
+pub fn insert_members(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    first: i64,
+    last: i64,
+    password_hash: &str,
+    [admin, auditor, member]: [i64; 3],
+) -> QueryResult<()> {
+    let (since_2019, ago) = date_sql(conn);
+    let created = since_2019.replace("{}", "(n.i * 7919) % 236000000");
+    let accounts_sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO accounts (email, first_name, last_name, password_hash, timezone, status, org_role,
+                               session_epoch, created_at, updated_at)
+         SELECT f.ascii || '.' || l.ascii || n.i || '@example.com', f.v, l.v, ?,
+                CASE n.i % 4 WHEN 0 THEN 'Europe/Berlin' WHEN 1 THEN 'America/New_York' WHEN 2 THEN 'Asia/Tokyo' ELSE 'UTC' END,
+                CASE WHEN n.i % 197 = 0 THEN 'blocked' ELSE 'active' END, 'member', 0, {created}, {created}
+         FROM n JOIN seed_first_names f ON f.k = n.i % 60 JOIN seed_last_names l ON l.k = (n.i / 60) % 60
+         ORDER BY n.i"
+    );
+    let before: i64 = diesel::select(diesel::dsl::sql::<BigInt>("COALESCE(MAX(id), 0) FROM accounts")).get_result(conn)?;
+    diesel::sql_query(placeholders(conn, &accounts_sql))
+        .bind::<BigInt, _>(first)
+        .bind::<BigInt, _>(last)
+        .bind::<Text, _>(password_hash)
+        .execute(conn)?;
+
+    // The accounts just written are those above `before` (seeding holds the write lock).
+    let active = ago.replace("{}", "(a.id * 104729) % 7776000");
+    let recent = ago.replace("{}", "(a.id * 15485863) % 1209600");
+    let members_sql = format!(
+        "INSERT INTO memberships (workspace_id, account_id, role_id, status, sort_name, joined_at, last_active_at,
+                                  suspended_at, removed_at, created_at, updated_at)
+         SELECT ?, a.id,
+                CASE WHEN a.id % 100 = 0 THEN ? WHEN a.id % 200 = 1 THEN ? ELSE ? END,
+                CASE WHEN a.id % 50 = 7 THEN 'removed' WHEN a.id % 33 = 0 THEN 'suspended' ELSE 'active' END,
+                lower(a.first_name || ' ' || a.last_name), a.created_at,
+                CASE WHEN a.id % 5 = 0 THEN NULL ELSE {active} END,
+                CASE WHEN a.id % 33 = 0 AND a.id % 50 <> 7 THEN a.created_at END,
+                CASE WHEN a.id % 50 = 7 THEN {recent} END,
+                a.created_at, a.created_at
+         FROM accounts a WHERE a.id > ? ORDER BY a.id"
+    );
+    diesel::sql_query(placeholders(conn, &members_sql))
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<BigInt, _>(admin)
+        .bind::<BigInt, _>(auditor)
+        .bind::<BigInt, _>(member)
+        .bind::<BigInt, _>(before)
+        .execute(conn)?;
+
+    // 60 % of new members in one group, 15 % in a second one; removed members keep none.
+    let groups_sql = "INSERT INTO group_members (group_id, membership_id, created_at)
+         SELECT g.id, m.id, m.created_at FROM memberships m
+         JOIN seed_groups g ON g.k = m.id % 20
+         WHERE m.workspace_id = ? AND m.account_id > ? AND m.status <> 'removed' AND m.id % 20 < 12
+         UNION ALL
+         SELECT g.id, m.id, m.created_at FROM memberships m
+         JOIN seed_groups g ON g.k = (m.id + 7) % 20
+         WHERE m.workspace_id = ? AND m.account_id > ? AND m.status <> 'removed' AND m.id % 20 < 3";
+    diesel::sql_query(placeholders(conn, groups_sql))
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<BigInt, _>(before)
+        .execute(conn)?;
+
+    // One asset per five members: contacts, flows and recipes they own.
+    let assets_sql = "INSERT INTO assets (workspace_id, kind, name, owner_membership_id, created_at, updated_at)
+         SELECT m.workspace_id,
+                CASE m.id % 3 WHEN 0 THEN 'contact' WHEN 1 THEN 'flow' ELSE 'recipe' END,
+                CASE m.id % 3 WHEN 0 THEN 'Contact list ' WHEN 1 THEN 'Flow ' ELSE 'Recipe ' END || m.id,
+                m.id, m.created_at, m.created_at
+         FROM memberships m WHERE m.workspace_id = ? AND m.account_id > ? AND m.id % 5 = 2";
+    diesel::sql_query(placeholders(conn, assets_sql))
+        .bind::<BigInt, _>(workspace.0)
+        .bind::<BigInt, _>(before)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
+pub fn finish(conn: &mut AnyConnection, workspace: WorkspaceId, admin_role: i64, now: NaiveDateTime) -> QueryResult<()> {
+    let owners_sql = "UPDATE apps SET owner_membership_id = (
+             SELECT m.id FROM memberships m WHERE m.workspace_id = apps.workspace_id AND m.role_id = ?
+             AND m.status = 'active' ORDER BY (m.id * 31 + apps.id * 17) % 101, m.id LIMIT 1)
+         WHERE workspace_id = ? AND owner_membership_id IS NULL";
+    diesel::sql_query(placeholders(conn, owners_sql))
+        .bind::<BigInt, _>(admin_role)
+        .bind::<BigInt, _>(workspace.0)
+        .execute(conn)?;
+    let grants_sql = "INSERT INTO grants (app_id, group_id, level, created_at)
+         SELECT a.id, g.id, CASE (a.id + g.k) % 3 WHEN 0 THEN 'view' WHEN 1 THEN 'run' ELSE 'edit' END, ?
+         FROM apps a JOIN seed_groups g ON g.k IN (a.id % 20, (a.id + 5) % 20)
+         WHERE a.workspace_id = ? AND NOT EXISTS (SELECT 1 FROM grants x WHERE x.app_id = a.id)";
+    diesel::sql_query(placeholders(conn, grants_sql))
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(workspace.0)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Maps group ordinals 0..20 to this workspace's group ids, for the generators to join on.
+pub fn index_groups(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<()> {
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS seed_groups;
+         CREATE TEMPORARY TABLE seed_groups (k BIGINT PRIMARY KEY, id BIGINT NOT NULL);",
+    )?;
+    diesel::sql_query(placeholders(
+        conn,
+        "INSERT INTO seed_groups (k, id)
+         SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM groups WHERE workspace_id = ? ORDER BY id LIMIT 20",
+    ))
+    .bind::<BigInt, _>(workspace.0)
+    .execute(conn)?;
+    Ok(())
+}

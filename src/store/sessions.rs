@@ -1,0 +1,107 @@
+//! Server-side sessions. The cookie carries a random key; this table keeps only its SHA-256.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AnyConnection, QueryResult};
+use crate::db::schema::sessions;
+use crate::domain::ids::AccountId;
+
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub id: i64,
+    pub state: String,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// The live session with this key hash, if it has not expired.
+pub fn find_live(conn: &mut AnyConnection, key_hash: &str, now: NaiveDateTime) -> QueryResult<Option<StoredSession>> {
+    sessions::table
+        .filter(sessions::key_hash.eq(key_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select((sessions::id, sessions::state, sessions::last_seen_at, sessions::expires_at))
+        .first::<(i64, String, NaiveDateTime, NaiveDateTime)>(conn)
+        .optional()
+        .map(|row| row.map(|(id, state, last_seen_at, expires_at)| StoredSession { id, state, last_seen_at, expires_at }))
+}
+
+/// Records activity and slides the expiry forward.
+pub fn touch(conn: &mut AnyConnection, id: i64, now: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(expires_at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What the columns beside the serialized state hold, taken from the state by the session store.
+pub struct SessionColumns<'a> {
+    pub state: &'a str,
+    pub account_id: Option<AccountId>,
+    pub workspace_id: Option<i64>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+    columns: &SessionColumns<'_>,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::key_hash.eq(key_hash),
+            sessions::state.eq(columns.state),
+            sessions::account_id.eq(columns.account_id.map(|a| a.0)),
+            sessions::workspace_id.eq(columns.workspace_id),
+            sessions::ip.eq(columns.ip),
+            sessions::user_agent.eq(columns.user_agent),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the state of a live session; returns false when it no longer exists.
+pub fn update(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+    columns: &SessionColumns<'_>,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)).filter(sessions::expires_at.gt(now)))
+        .set((
+            sessions::state.eq(columns.state),
+            sessions::account_id.eq(columns.account_id.map(|a| a.0)),
+            sessions::workspace_id.eq(columns.workspace_id),
+            sessions::ip.eq(columns.ip),
+            sessions::user_agent.eq(columns.user_agent),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(updated > 0)
+}
+
+pub fn delete(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<()> {
+    diesel::delete(sessions::table.filter(sessions::key_hash.eq(key_hash))).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of an account (sign out everywhere, block, password change).
+pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
+}
+
+pub fn delete_expired(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}
+
+pub fn count_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<i64> {
+    sessions::table.filter(sessions::account_id.eq(account.0)).count().get_result(conn)
+}

@@ -1,0 +1,144 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AnyConnection, QueryResult, parse_key};
+use crate::db::schema::{memberships, workspace_slug_redirects, workspaces};
+use crate::domain::Slug;
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::plan::Plan;
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub slug: String,
+    pub plan: Plan,
+    pub seat_limit: Option<i64>,
+    pub counts: MemberCounts,
+}
+
+/// Members by status, maintained by triggers (never counted per page view).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemberCounts {
+    pub invited: i64,
+    pub active: i64,
+    pub suspended: i64,
+    pub removed: i64,
+}
+
+impl MemberCounts {
+    /// Pending + active + suspended (PRODUCT §4.4).
+    pub fn seats_used(&self) -> i64 {
+        self.invited + self.active + self.suspended
+    }
+}
+
+type Columns = (
+    workspaces::id,
+    workspaces::name,
+    workspaces::slug,
+    workspaces::plan,
+    workspaces::seat_limit,
+    workspaces::invited_count,
+    workspaces::active_count,
+    workspaces::suspended_count,
+    workspaces::removed_count,
+);
+const COLUMNS: Columns = (
+    workspaces::id,
+    workspaces::name,
+    workspaces::slug,
+    workspaces::plan,
+    workspaces::seat_limit,
+    workspaces::invited_count,
+    workspaces::active_count,
+    workspaces::suspended_count,
+    workspaces::removed_count,
+);
+type Tuple = (i64, String, String, String, Option<i64>, i64, i64, i64, i64);
+
+fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(t.0),
+        name: t.1,
+        slug: t.2,
+        plan: parse_key("plan", &t.3, Plan::from_key)?,
+        seat_limit: t.4,
+        counts: MemberCounts { invited: t.5, active: t.6, suspended: t.7, removed: t.8 },
+    })
+}
+
+pub fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .filter(workspaces::slug.eq(slug))
+        .select(COLUMNS)
+        .first::<Tuple>(conn)
+        .optional()?
+        .map(from_tuple)
+        .transpose()
+}
+
+pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
+    workspaces::table.find(id.0).select(COLUMNS).first::<Tuple>(conn).optional()?.map(from_tuple).transpose()
+}
+
+/// The current slug a retired slug now points to, if any.
+pub fn redirect_for(conn: &mut AnyConnection, old_slug: &str) -> QueryResult<Option<String>> {
+    workspace_slug_redirects::table
+        .inner_join(workspaces::table)
+        .filter(workspace_slug_redirects::old_slug.eq(old_slug))
+        .select(workspaces::slug)
+        .first(conn)
+        .optional()
+}
+
+/// True when the slug names a workspace, or used to.
+pub fn slug_taken(conn: &mut AnyConnection, slug: &Slug) -> QueryResult<bool> {
+    let current = diesel::select(diesel::dsl::exists(workspaces::table.filter(workspaces::slug.eq(slug.as_str()))))
+        .get_result::<bool>(conn)?;
+    let retired = diesel::select(diesel::dsl::exists(
+        workspace_slug_redirects::table.filter(workspace_slug_redirects::old_slug.eq(slug.as_str())),
+    ))
+    .get_result::<bool>(conn)?;
+    Ok(current || retired)
+}
+
+pub fn insert(conn: &mut AnyConnection, name: &str, slug: &Slug, plan: Plan, now: NaiveDateTime) -> QueryResult<WorkspaceId> {
+    diesel::insert_into(workspaces::table)
+        .values((
+            workspaces::name.eq(name),
+            workspaces::slug.eq(slug.as_str()),
+            workspaces::plan.eq(plan.key()),
+            workspaces::seat_limit.eq(plan.default_seat_limit()),
+            workspaces::created_at.eq(now),
+            workspaces::updated_at.eq(now),
+        ))
+        .returning(workspaces::id)
+        .get_result::<i64>(conn)
+        .map(WorkspaceId)
+}
+
+/// A workspace as the switcher lists it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceLink {
+    pub name: String,
+    pub slug: String,
+}
+
+/// The workspaces a person can open: all of them for org owners and admins, otherwise those where
+/// their membership is active.
+pub fn list_for_account(conn: &mut AnyConnection, account: AccountId, org_wide: bool) -> QueryResult<Vec<WorkspaceLink>> {
+    let rows: Vec<(String, String)> = if org_wide {
+        workspaces::table.select((workspaces::name, workspaces::slug)).order(workspaces::name).limit(200).load(conn)?
+    } else {
+        workspaces::table
+            .inner_join(memberships::table)
+            .filter(memberships::account_id.eq(account.0))
+            .filter(memberships::status.eq("active"))
+            .select((workspaces::name, workspaces::slug))
+            .order(workspaces::name)
+            .limit(200)
+            .load(conn)?
+    };
+    Ok(rows.into_iter().map(|(name, slug)| WorkspaceLink { name, slug }).collect())
+}

@@ -1,0 +1,284 @@
+//! Who is asking: the signed-in person (re-read from the database on every request, so a block or
+//! suspension takes effect at once) and what they may do in the workspace of the URL.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::error::AppError;
+use super::session_store::keys;
+use super::{AppState, blocking, csrf};
+use crate::db::AnyConnection;
+use crate::domain::ids::AccountId;
+use crate::domain::membership::AccountStatus;
+use crate::domain::policy::{self, AccessRefused, Landing};
+use crate::domain::role::{Permission, PermissionSet};
+use crate::store::accounts::{self, Account};
+use crate::store::memberships::{self, Access};
+use crate::store::organization;
+use crate::store::workspaces::{self, Workspace, WorkspaceLink};
+
+/// The path to come back to after signing in: the page asked for, for GETs.
+fn return_path(req: &HttpRequest) -> String {
+    if req.method() != actix_web::http::Method::GET {
+        return "/".to_owned();
+    }
+    match req.uri().path_and_query() {
+        Some(pq) => pq.as_str().to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+/// Only local paths are followed after sign-in: no scheme, no host, no `//` or `/\` tricks.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2000
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// The client's address as seen by this server (a proxy's address behind one).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// A signed-in person with an active account and a live session.
+pub struct SignedIn {
+    pub account: Account,
+    pub session: Session,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+}
+
+fn check_session(session: &Session, account: Option<Account>, next: String) -> Result<Account, AppError> {
+    let epoch = session.get::<i64>(keys::SESSION_EPOCH).ok().flatten();
+    match account {
+        Some(a) if a.status == AccountStatus::Active && Some(a.session_epoch) == epoch => Ok(a),
+        // Blocked, deleted, or signed out everywhere since: this session ends now.
+        _ => {
+            session.purge();
+            Err(AppError::SignInRequired { next })
+        }
+    }
+}
+
+fn session_account(session: &Session) -> Option<AccountId> {
+    session.get::<i64>(keys::ACCOUNT_ID).ok().flatten().map(AccountId)
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))
+}
+
+impl SignedIn {
+    async fn extract(req: HttpRequest) -> Result<Self, AppError> {
+        let session = req.get_session();
+        let next = return_path(&req);
+        let Some(id) = session_account(&session) else {
+            return Err(AppError::SignInRequired { next });
+        };
+        let state = state_of(&req)?;
+        let account = blocking(&state, move |conn| Ok(accounts::find(conn, id)?)).await?;
+        let account = check_session(&session, account, next)?;
+        let csrf_token = csrf::token(&session)?;
+        Ok(Self { account, session, csrf_token, ip: client_ip(&req) })
+    }
+
+    /// The page frame for a page outside any workspace.
+    pub async fn chrome(&self, state: &AppState) -> Result<Chrome, AppError> {
+        let account = self.account.clone();
+        let csrf_token = self.csrf_token.clone();
+        blocking(state, move |conn| Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "")).await
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(Self::extract(req.clone()))
+    }
+}
+
+/// A signed-in person inside the workspace named by `{slug}`, with what they may do there.
+pub struct WorkspaceAccess {
+    pub signed_in: SignedIn,
+    pub workspace: Workspace,
+    pub membership: Option<Access>,
+    pub permissions: PermissionSet,
+}
+
+enum Found {
+    Workspace(Option<Account>, Workspace, Option<Access>),
+    Moved(String),
+    Missing,
+}
+
+impl WorkspaceAccess {
+    async fn extract(req: HttpRequest) -> Result<Self, AppError> {
+        let session = req.get_session();
+        let next = return_path(&req);
+        let Some(account_id) = session_account(&session) else {
+            return Err(AppError::SignInRequired { next });
+        };
+        let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+        let state = state_of(&req)?;
+        let found = blocking(&state, move |conn| {
+            let account = accounts::find(conn, account_id)?;
+            Ok(match workspaces::find_by_slug(conn, &slug)? {
+                Some(workspace) => {
+                    let access = memberships::access(conn, workspace.id, account_id)?;
+                    Found::Workspace(account, workspace, access)
+                }
+                None => match workspaces::redirect_for(conn, &slug)? {
+                    Some(current) => Found::Moved(current),
+                    None => Found::Missing,
+                },
+            })
+        })
+        .await?;
+        let (account, workspace, membership) = match found {
+            Found::Workspace(account, workspace, access) => (account, workspace, access),
+            Found::Moved(current) => {
+                let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
+                let path = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("");
+                return Err(AppError::Redirect(path.replacen(&old, &format!("/w/{current}"), 1)));
+            }
+            Found::Missing => return Err(AppError::NotFound),
+        };
+        let account = check_session(&session, account, next)?;
+        let permissions = policy::workspace_permissions(
+            account.status,
+            account.org_role,
+            membership.as_ref().map(|m| (m.status, m.permissions)),
+        )
+        .map_err(|refused| match refused {
+            // Not revealing which workspaces exist to people outside them.
+            AccessRefused::NotAMember => AppError::NotFound,
+            other => AppError::Forbidden(other.to_string()),
+        })?;
+        if policy::landing(permissions) == Landing::OwnProfile {
+            return Err(AppError::Redirect("/me".to_owned()));
+        }
+        if session.get::<i64>(keys::WORKSPACE_ID).ok().flatten() != Some(workspace.id.0) {
+            session.insert(keys::WORKSPACE_ID, workspace.id.0)?;
+        }
+        let csrf_token = csrf::token(&session)?;
+        let signed_in = SignedIn { account, session, csrf_token, ip: client_ip(&req) };
+        Ok(Self { signed_in, workspace, membership, permissions })
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// Refuses with 403 and the reason in words unless the role holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "Your role in {} does not allow this ({}: “{}”).",
+                self.workspace.name,
+                permission.key(),
+                permission.description()
+            )))
+        }
+    }
+
+    /// The page frame, with the side navigation this person may use.
+    pub async fn chrome(&self, state: &AppState, section: &'static str) -> Result<Chrome, AppError> {
+        let account = self.signed_in.account.clone();
+        let csrf_token = self.signed_in.csrf_token.clone();
+        let current = WorkspaceLink { name: self.workspace.name.clone(), slug: self.workspace.slug.clone() };
+        let permissions = self.permissions;
+        blocking(state, move |conn| Chrome::load(conn, &account, csrf_token, Some(current), permissions, section)).await
+    }
+}
+
+impl FromRequest for WorkspaceAccess {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(Self::extract(req.clone()))
+    }
+}
+
+/// What the side navigation offers; a link appears only when its page exists and may be opened.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub users: bool,
+}
+
+/// The frame around every signed-in page: organization, workspace switcher, person, navigation.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub org_name: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub csrf_token: String,
+    pub workspaces: Vec<WorkspaceLink>,
+    pub current: Option<WorkspaceLink>,
+    pub nav: Nav,
+    pub section: &'static str,
+}
+
+impl Chrome {
+    /// The frame of a response that renders only a fragment (the frame is not shown).
+    pub fn fragment_only(csrf_token: &str) -> Self {
+        Self {
+            org_name: String::new(),
+            user_name: String::new(),
+            user_email: String::new(),
+            csrf_token: csrf_token.to_owned(),
+            workspaces: Vec::new(),
+            current: None,
+            nav: Nav::default(),
+            section: "",
+        }
+    }
+
+    fn load(
+        conn: &mut AnyConnection,
+        account: &Account,
+        csrf_token: String,
+        current: Option<WorkspaceLink>,
+        permissions: PermissionSet,
+        section: &'static str,
+    ) -> Result<Self, AppError> {
+        let org = organization::get(conn)?;
+        let workspaces = workspaces::list_for_account(conn, account.id, account.org_role.administers_all_workspaces())?;
+        Ok(Self {
+            org_name: org.name,
+            user_name: account.display_name(),
+            user_email: account.email.clone(),
+            csrf_token,
+            workspaces,
+            current,
+            nav: Nav { users: permissions.contains(Permission::UsersView) },
+            section,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/w/acme/users?q=ada"), Some("/w/acme/users?q=ada"));
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "", "/a\nb", "/a\\b"] {
+            assert_eq!(safe_next(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! CSRF protection for every state-changing request: the session holds a random token; forms send
+//! it as the hidden field `csrf_token`, htmx as the header `X-CSRF-Token`. A mismatch is 403.
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::session_store::keys;
+use crate::tokens;
+
+pub const HEADER: &str = "x-csrf-token";
+pub const FIELD: &str = "csrf_token";
+/// The largest form body read to find the token; larger bodies get 413 before any handler runs.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The session's token, created on first use (also for signed-out visitors of /login and /setup).
+pub fn token(session: &Session) -> Result<String, AppError> {
+    if let Ok(Some(token)) = session.get::<String>(keys::CSRF) {
+        return Ok(token);
+    }
+    let token = tokens::new_token();
+    session.insert(keys::CSRF, &token)?;
+    Ok(token)
+}
+
+#[derive(Deserialize)]
+struct TokenField {
+    csrf_token: Option<String>,
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+/// Middleware: refuses any POST/PUT/PATCH/DELETE whose token does not match the session's.
+/// The JSON and SCIM APIs authenticate with bearer keys, not cookies, and are exempt.
+pub async fn verify(mut req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let path = req.path();
+    if !is_state_changing(req.method()) || path.starts_with("/api/") || path.starts_with("/scim/") {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let expected = req.get_session().get::<String>(keys::CSRF).ok().flatten();
+    let mut provided = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if provided.is_none() && is_form {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > MAX_FORM_BYTES) {
+            return Ok(too_large(req));
+        }
+        let bytes = match req.extract::<web::Bytes>().await {
+            Ok(bytes) => bytes,
+            Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Ok(too_large(req));
+            }
+            Err(e) => return Err(e),
+        };
+        provided = serde_html_form::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf_token);
+        // Hand the body back for the handler's own form extractor.
+        req.set_payload(Payload::from(bytes));
+    }
+
+    let valid = matches!((&expected, &provided), (Some(e), Some(p)) if tokens::constant_time_eq(e.as_bytes(), p.as_bytes()));
+    if valid {
+        Ok(next.call(req).await?.map_into_boxed_body())
+    } else {
+        let response = AppError::Csrf.error_response();
+        Ok(req.into_response(response))
+    }
+}
+
+fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {
+    req.into_response(HttpResponse::PayloadTooLarge().content_type("text/plain; charset=utf-8").body("Request body too large."))
+}

@@ -1,0 +1,136 @@
+//! One error type for every handler: what the person sees, and what only the log sees.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// Refused by a permission or rule; the text says why, in words.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A rule refused the change (e.g. the last owner); the text says why.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the form's security token is missing or stale")]
+    Csrf,
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    /// Somewhere else to go (a renamed workspace, a member sent to their profile).
+    #[error("redirect to {0}")]
+    Redirect(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("no database connection available"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl From<actix_session::SessionInsertError> for AppError {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("session write failed"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("template rendering failed"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    request_id: Option<String>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::SignInRequired { .. } | AppError::Redirect(_) => StatusCode::SEE_OTHER,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            AppError::SignInRequired { next } => {
+                let location = if next.is_empty() || next == "/" {
+                    "/login".to_owned()
+                } else {
+                    format!("/login?{}", serde_html_form::to_string([("next", next)]).unwrap_or_default())
+                };
+                return whole_page_redirect(&location);
+            }
+            AppError::Redirect(location) => return whole_page_redirect(location),
+            _ => {}
+        }
+        let (title, message, request_id) = match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address, or you may not see it.".to_owned(), None),
+            AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
+            AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
+            AppError::Csrf => (
+                "Form expired",
+                "This form's security token is missing or out of date. Go back, reload the page and try again.".to_owned(),
+                None,
+            ),
+            AppError::Internal(error) => {
+                let id = crate::tokens::new_token()[..12].to_owned();
+                tracing::error!(request_id = %id, error = ?error, "request failed");
+                ("Something went wrong", "The console could not complete this request. It has been logged.".to_owned(), Some(id))
+            }
+            AppError::SignInRequired { .. } | AppError::Redirect(_) => unreachable!("answered above"),
+        };
+        let body = ErrorPage { title, message: &message, request_id }
+            .render()
+            .unwrap_or_else(|_| format!("{title}: {message}"));
+        let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+        // For htmx requests, `htmx::error_fragments` turns this into a message in the page's flash area.
+        response.extensions_mut().insert(ErrorMessage(message));
+        response
+    }
+}
+
+/// The words of an error response, for `htmx::error_fragments` to show in place.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+/// Marks a redirect that htmx must follow as a whole page (sign-in, another workspace), rather
+/// than swapping the target page into a fragment's place.
+#[derive(Debug, Clone, Copy)]
+pub struct WholePage;
+
+fn whole_page_redirect(location: &str) -> HttpResponse {
+    let mut response = redirect(location);
+    response.extensions_mut().insert(WholePage);
+    response
+}
+
+/// 303 See Other: after a POST, and for every redirect of the console.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}

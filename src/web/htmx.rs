@@ -1,0 +1,78 @@
+//! htmx without a second template set: the same URL answers a whole page, or for an htmx request
+//! only the part that changes. Errors of htmx requests become a message in the page.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::error::{AppError, ErrorMessage, WholePage};
+
+/// True for an htmx request that wants a fragment (not a history restore, which needs the page).
+pub fn wants_fragment(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
+}
+
+/// Renders `page` whole, or only `fragment` for htmx; either way with `Vary: HX-Request` so caches
+/// keep the two apart.
+pub fn page_or_fragment<P: Template>(
+    req: &HttpRequest,
+    page: &P,
+    fragment: impl FnOnce(&P) -> askama::Result<String>,
+) -> Result<HttpResponse, AppError> {
+    let body = if wants_fragment(req) { fragment(page)? } else { page.render()? };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// Renders a template with a status (422 for a form with messages).
+pub fn render_with_status(status: actix_web::http::StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(template.render()?))
+}
+
+#[derive(Template)]
+#[template(source = r#"<div class="alert alert-error" role="alert">{{ message }}</div>"#, ext = "html")]
+struct Flash<'a> {
+    message: &'a str,
+}
+
+/// For htmx requests, replaces a refused (403/409) page with a message swapped into `#flash`,
+/// and turns whole-page redirects (sign-in) into `HX-Redirect` so the browser leaves the page.
+pub async fn error_fragments(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let htmx = req.headers().contains_key("hx-request");
+    let res = next.call(req).await?.map_into_boxed_body();
+    if !htmx {
+        return Ok(res);
+    }
+    let status = res.status();
+    if status == actix_web::http::StatusCode::SEE_OTHER && res.response().extensions().get::<WholePage>().is_some() {
+        if let Some(location) = res.headers().get(header::LOCATION).cloned() {
+            let (req, _) = res.into_parts();
+            let response = HttpResponse::Ok().insert_header((HeaderName::from_static("hx-redirect"), location)).finish();
+            return Ok(ServiceResponse::new(req, response));
+        }
+        return Ok(res);
+    }
+    let message = res.response().extensions().get::<ErrorMessage>().cloned();
+    match message {
+        Some(ErrorMessage(message)) if status.is_client_error() || status.is_server_error() => {
+            let (req, old) = res.into_parts();
+            let body = Flash { message: &message }.render().unwrap_or_default();
+            let mut response = HttpResponse::build(old.status()).content_type("text/html; charset=utf-8").body(body);
+            let headers = response.headers_mut();
+            headers.insert(HeaderName::from_static("hx-retarget"), HeaderValue::from_static("#flash"));
+            headers.insert(HeaderName::from_static("hx-reswap"), HeaderValue::from_static("innerHTML"));
+            Ok(ServiceResponse::new(req, response))
+        }
+        _ => Ok(res),
+    }
+}

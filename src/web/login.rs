@@ -1,0 +1,169 @@
+//! `/login` and `/logout`: session sign-in with a generic message for bad credentials.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header::USER_AGENT;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{SignedIn, client_ip, safe_next};
+use super::error::{AppError, redirect};
+use super::forms::FieldErrors;
+use super::htmx::render_with_status;
+use super::session_store::keys;
+use super::{AppState, blocking, csrf};
+use crate::clock;
+use crate::domain::Email;
+use crate::domain::ids::AccountId;
+use crate::services::landing::landing_path;
+use crate::services::sign_in::{self, SignInError};
+use crate::services::setup;
+use crate::store::organization;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub email: String,
+    pub password: String,
+    pub next: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    pub next: String,
+    pub signed_out: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    org_name: String,
+    csrf_token: String,
+    next: String,
+    form: LoginForm,
+    errors: FieldErrors,
+    form_error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+/// Signs the session in: a new session id (no fixation), a new CSRF token, and what the session
+/// list shows (address and browser).
+pub fn start_session(session: &Session, account: AccountId, epoch: i64, req: &HttpRequest, ip: Option<String>) -> Result<(), AppError> {
+    session.renew();
+    session.insert(keys::ACCOUNT_ID, account.0)?;
+    session.insert(keys::SESSION_EPOCH, epoch)?;
+    session.insert(keys::CSRF, crate::tokens::new_token())?;
+    session.remove(keys::WORKSPACE_ID);
+    if let Some(ip) = ip {
+        session.insert(keys::IP, ip)?;
+    }
+    if let Some(agent) = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()) {
+        session.insert(keys::USER_AGENT, agent)?;
+    }
+    Ok(())
+}
+
+async fn org_name(state: &AppState) -> Result<String, AppError> {
+    blocking(state, |conn| Ok(organization::get(conn)?.name)).await
+}
+
+#[get("/login")]
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<LoginQuery>,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    if let Some(me) = signed_in {
+        let target = match safe_next(&query.next) {
+            Some(next) => next.to_owned(),
+            None => blocking(&state, move |conn| Ok(landing_path(conn, &me.account)?)).await?,
+        };
+        return Ok(redirect(&target));
+    }
+    if blocking(&state, |conn| Ok(setup::is_open(conn)?)).await? {
+        return Ok(redirect("/setup"));
+    }
+    let page = LoginPage {
+        org_name: org_name(&state).await?,
+        csrf_token: csrf::token(&session)?,
+        next: safe_next(&query.next).unwrap_or_default().to_owned(),
+        form: LoginForm::default(),
+        errors: FieldErrors::default(),
+        form_error: None,
+        notice: query.signed_out.is_some().then_some("You have signed out."),
+    };
+    render_with_status(StatusCode::OK, &page)
+}
+
+/// The form again, as typed (but never the password), with its messages.
+async fn form_page(
+    state: &AppState,
+    session: &Session,
+    errors: FieldErrors,
+    form_error: Option<String>,
+    form: LoginForm,
+    next: String,
+) -> Result<LoginPage, AppError> {
+    Ok(LoginPage {
+        org_name: org_name(state).await?,
+        csrf_token: csrf::token(session)?,
+        next,
+        form: LoginForm { password: String::new(), ..form },
+        errors,
+        form_error,
+        notice: None,
+    })
+}
+
+#[post("/login")]
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(&form.email));
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        let page = form_page(&state, &session, errors, None, form, next).await?;
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let password = form.password.clone();
+    let ip = client_ip(&req);
+    let outcome = blocking(&state, move |conn| {
+        let result = sign_in::authenticate(conn, &email, &password, ip, clock::now());
+        Ok(match result {
+            Ok(account) => {
+                let landing = landing_path(conn, &account)?;
+                Ok((account, landing))
+            }
+            Err(e) => Err(e),
+        })
+    })
+    .await?;
+    match outcome {
+        Ok((account, landing)) => {
+            start_session(&session, account.id, account.session_epoch, &req, client_ip(&req))?;
+            Ok(redirect(if next.is_empty() { &landing } else { &next }))
+        }
+        Err(e @ (SignInError::InvalidCredentials | SignInError::Blocked)) => {
+            let page = form_page(&state, &session, FieldErrors::default(), Some(e.to_string()), form, next).await?;
+            render_with_status(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(SignInError::Database(e)) => Err(e.into()),
+    }
+}
+
+#[post("/logout")]
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>, session: Session, signed_in: Option<SignedIn>) -> Result<HttpResponse, AppError> {
+    if let Some(me) = signed_in {
+        let ip = client_ip(&req);
+        blocking(&state, move |conn| Ok(sign_in::record_sign_out(conn, &me.account, ip, clock::now())?)).await?;
+    }
+    session.purge();
+    Ok(redirect("/login?signed_out=1"))
+}

@@ -1,0 +1,61 @@
+//! HTTP: thin handlers by page, extractors, errors and middleware.
+
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod forms;
+pub mod headers;
+pub mod health;
+pub mod home;
+pub mod htmx;
+pub mod login;
+pub mod me;
+pub mod session_store;
+pub mod setup;
+pub mod users;
+pub mod views;
+
+use actix_web::web;
+
+use crate::config::Settings;
+use crate::db::{AnyConnection, Pool};
+use error::AppError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+}
+
+/// Runs database work (and anything slow, like argon2) on the blocking pool.
+pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// The console's pages (everything that needs a session).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(home::index)
+        .service(setup::show)
+        .service(setup::submit)
+        .service(login::show)
+        .service(login::submit)
+        .service(login::logout)
+        .service(me::profile)
+        .service(users::workspace_home)
+        .service(users::list);
+}
+
+/// Not found, for every path nothing else answers.
+pub async fn not_found() -> actix_web::HttpResponse {
+    actix_web::ResponseError::error_response(&AppError::NotFound)
+}

@@ -1,0 +1,174 @@
+//! actix-session's `SessionStore` over the `sessions` table: sessions can be listed and ended one
+//! by one or all at once, and survive restarts and several instances.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use actix_web::web;
+use chrono::NaiveDateTime;
+
+use crate::clock;
+use crate::db::Pool;
+use crate::domain::ids::AccountId;
+use crate::store::sessions::{self, SessionColumns};
+use crate::tokens;
+
+/// Keys of the session state the store copies into columns (so sessions can be found by account).
+pub mod keys {
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const SESSION_EPOCH: &str = "epoch";
+    pub const WORKSPACE_ID: &str = "workspace_id";
+    pub const IP: &str = "ip";
+    pub const USER_AGENT: &str = "ua";
+    pub const CSRF: &str = "csrf";
+}
+
+/// Activity is written at most this often per session (no write per request).
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    pool: Pool,
+    idle_timeout: Duration,
+}
+
+impl DbSessionStore {
+    pub fn new(pool: Pool, idle_timeout: Duration) -> Self {
+        Self { pool, idle_timeout }
+    }
+}
+
+fn expiry(now: NaiveDateTime, ttl: &Duration) -> NaiveDateTime {
+    now + chrono::Duration::seconds(ttl.whole_seconds())
+}
+
+/// Values in actix-session's state are JSON; these come back as plain values for the columns.
+fn json_value<T: serde::de::DeserializeOwned>(state: &HashMap<String, String>, key: &str) -> Option<T> {
+    state.get(key).and_then(|v| serde_json::from_str(v).ok())
+}
+
+struct Row {
+    state: String,
+    account_id: Option<AccountId>,
+    workspace_id: Option<i64>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Row {
+    fn from_state(state: &HashMap<String, String>) -> serde_json::Result<Self> {
+        Ok(Self {
+            state: serde_json::to_string(state)?,
+            account_id: json_value::<i64>(state, keys::ACCOUNT_ID).map(AccountId),
+            workspace_id: json_value(state, keys::WORKSPACE_ID),
+            ip: json_value(state, keys::IP),
+            user_agent: json_value::<String>(state, keys::USER_AGENT).map(|ua| ua.chars().take(400).collect()),
+        })
+    }
+
+    fn columns(&self) -> SessionColumns<'_> {
+        SessionColumns {
+            state: &self.state,
+            account_id: self.account_id,
+            workspace_id: self.workspace_id,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+}
+
+fn new_key() -> Result<SessionKey, anyhow::Error> {
+    SessionKey::try_from(tokens::new_token()).map_err(anyhow::Error::new)
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let pool = self.pool.clone();
+        let key_hash = tokens::hash_token(session_key.as_ref());
+        let idle = self.idle_timeout;
+        let stored = web::block(move || -> anyhow::Result<_> {
+            let mut conn = pool.get()?;
+            let now = clock::now();
+            let found = sessions::find_live(&mut conn, &key_hash, now)?;
+            if let Some(s) = &found {
+                if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
+                    sessions::touch(&mut conn, s.id, now, expiry(now, &idle))?;
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?
+        .map_err(LoadError::Other)?;
+        stored
+            .map(|s| serde_json::from_str(&s.state).map_err(|e| LoadError::Deserialization(e.into())))
+            .transpose()
+    }
+
+    async fn save(&self, session_state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let row = Row::from_state(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let key = new_key().map_err(SaveError::Other)?;
+        let key_hash = tokens::hash_token(key.as_ref());
+        let pool = self.pool.clone();
+        let ttl = *ttl;
+        web::block(move || -> anyhow::Result<()> {
+            let now = clock::now();
+            let mut conn = pool.get()?;
+            sessions::insert(&mut conn, &key_hash, &row.columns(), now, expiry(now, &ttl))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?
+        .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let row = Row::from_state(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let pool = self.pool.clone();
+        let ttl = *ttl;
+        let key_hash = tokens::hash_token(session_key.as_ref());
+        let updated = web::block(move || -> anyhow::Result<bool> {
+            let now = clock::now();
+            let mut conn = pool.get()?;
+            Ok(sessions::update(&mut conn, &key_hash, &row.columns(), now, expiry(now, &ttl))?)
+        })
+        .await
+        .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?
+        .map_err(UpdateError::Other)?;
+        if updated {
+            Ok(session_key)
+        } else {
+            // The session ended meanwhile (signed out everywhere, blocked, expired): start a fresh,
+            // signed-out one rather than bring the identity back.
+            let mut state = session_state;
+            for key in [keys::ACCOUNT_ID, keys::SESSION_EPOCH, keys::WORKSPACE_ID] {
+                state.remove(key);
+            }
+            self.save(state, &ttl).await.map_err(|e| UpdateError::Other(anyhow::Error::new(e)))
+        }
+    }
+
+    async fn update_ttl(&self, _session_key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
+        // Expiry slides in `load`, at most once a minute, together with the last-seen time.
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        let pool = self.pool.clone();
+        let key_hash = tokens::hash_token(session_key.as_ref());
+        web::block(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            sessions::delete(&mut conn, &key_hash)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    }
+}

@@ -1,0 +1,126 @@
+//! `/setup`: first run only — organization, first workspace and owner. 404 once an account exists.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::client_ip;
+use super::error::{AppError, redirect};
+use super::forms::FieldErrors;
+use super::htmx::render_with_status;
+use super::{AppState, blocking, csrf, login};
+use crate::clock;
+use crate::domain::{Email, Name, NewPassword, Slug};
+use crate::services::passwords;
+use crate::services::setup::{self, SetupError, SetupInput};
+
+/// The form as typed (PRODUCT form contract); missing fields read as empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SetupForm {
+    pub organization_name: String,
+    pub workspace_name: String,
+    pub workspace_slug: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    csrf_token: String,
+    form: SetupForm,
+    errors: FieldErrors,
+    form_error: Option<String>,
+}
+
+async fn ensure_open(state: &AppState) -> Result<(), AppError> {
+    if blocking(state, |conn| Ok(setup::is_open(conn)?)).await? { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+#[get("/setup")]
+pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
+    ensure_open(&state).await?;
+    let page = SetupPage { csrf_token: csrf::token(&session)?, form: SetupForm::default(), errors: FieldErrors::default(), form_error: None };
+    render_with_status(StatusCode::OK, &page)
+}
+
+/// Parses the form into domain values, or the messages for each field.
+fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let organization_name = errors.check("organization_name", Name::parse(&form.organization_name));
+    let workspace_name = errors.check("workspace_name", Name::parse(&form.workspace_name));
+    // An empty URL name is derived from the workspace name; one typed must be valid as typed.
+    let workspace_slug = if form.workspace_slug.trim().is_empty() {
+        let suggested = Slug::suggest(&form.workspace_name);
+        if suggested.is_none() && workspace_name.is_some() {
+            errors.add("workspace_slug", "Enter a URL name: lower-case letters, digits and hyphens.");
+        }
+        suggested
+    } else {
+        errors.check("workspace_slug", Slug::parse(&form.workspace_slug))
+    };
+    let email = errors.check("email", Email::parse(&form.email));
+    let first_name = errors.check("first_name", Name::parse(&form.first_name));
+    let last_name = errors.check("last_name", Name::parse(&form.last_name));
+    let password = errors.check("password", NewPassword::parse(&form.password));
+    match (organization_name, workspace_name, workspace_slug, email, first_name, last_name, password) {
+        (Some(organization_name), Some(workspace_name), Some(workspace_slug), Some(email), Some(first_name), Some(last_name), Some(password))
+            if errors.is_empty() =>
+        {
+            let input = SetupInput {
+                organization_name,
+                workspace_name,
+                workspace_slug,
+                email,
+                first_name,
+                last_name,
+                password_hash: String::new(),
+            };
+            Ok((input, password))
+        }
+        _ => Err(errors),
+    }
+}
+
+#[post("/setup")]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, AppError> {
+    ensure_open(&state).await?;
+    let form = form.into_inner();
+    let invalid = |form: SetupForm, errors: FieldErrors, session: &Session| -> Result<HttpResponse, AppError> {
+        let page = SetupPage { csrf_token: csrf::token(session)?, form: SetupForm { password: String::new(), ..form }, errors, form_error: None };
+        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    };
+    let (mut input, password) = match parse(&form) {
+        Ok(parsed) => parsed,
+        Err(errors) => return invalid(form, errors, &session),
+    };
+    let done = blocking(&state, move |conn| {
+        input.password_hash = passwords::hash_password(&password)?;
+        let slug = input.workspace_slug.clone();
+        Ok(setup::complete_setup(conn, &input, clock::now()).map(|done| (done, slug)))
+    })
+    .await?;
+    match done {
+        Ok((done, slug)) => {
+            login::start_session(&session, done.account_id, done.session_epoch, &req, client_ip(&req))?;
+            Ok(redirect(&format!("/w/{slug}/users")))
+        }
+        Err(SetupError::SlugTaken) => {
+            let mut errors = FieldErrors::default();
+            errors.add("workspace_slug", "That URL name is taken. Choose another.");
+            invalid(form, errors, &session)
+        }
+        Err(SetupError::AlreadyDone) => Err(AppError::NotFound),
+        Err(SetupError::Database(e)) => Err(e.into()),
+    }
+}

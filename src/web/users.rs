@@ -1,0 +1,125 @@
+//! `/w/{slug}/users`: the users list (members and pending invitations), searched and paged.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::htmx::page_or_fragment;
+use super::{AppState, blocking, views};
+use crate::domain::ids::MembershipId;
+use crate::domain::names::display_name;
+use crate::domain::role::Permission;
+use crate::services::members;
+use crate::store::memberships::{Cursor, MemberRow};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+    pub after: String,
+    pub before: String,
+}
+
+impl ListQuery {
+    fn cursor(&self) -> Cursor {
+        match (MembershipId::parse(&self.after), MembershipId::parse(&self.before)) {
+            (Some(id), _) => Cursor::After(id),
+            (None, Some(id)) => Cursor::Before(id),
+            (None, None) => Cursor::First,
+        }
+    }
+}
+
+/// A row as the table shows it.
+pub struct UserRow {
+    pub name: String,
+    pub email: String,
+    pub initials: String,
+    pub colour: i64,
+    pub role: String,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    /// (machine-readable, shown)
+    pub joined: Option<(String, String)>,
+}
+
+impl From<MemberRow> for UserRow {
+    fn from(row: MemberRow) -> Self {
+        let has_name = !(row.first_name.trim().is_empty() && row.last_name.trim().is_empty());
+        Self {
+            name: if has_name { display_name(&row.first_name, &row.last_name, &row.email) } else { row.email.clone() },
+            initials: views::initials(&row.first_name, &row.last_name, &row.email),
+            colour: row.account_id.0.rem_euclid(8),
+            email: row.email,
+            role: row.role_name,
+            status_key: row.status.key(),
+            status_label: row.status.label(),
+            joined: row.joined_at.map(views::date),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html", blocks = ["results"])]
+struct UsersPage {
+    chrome: Chrome,
+    slug: String,
+    q: String,
+    summary: String,
+    seats: Option<String>,
+    rows: Vec<UserRow>,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+fn page_url(slug: &str, q: &str, key: &str, id: MembershipId) -> String {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if !q.is_empty() {
+        params.push(("q", q.to_owned()));
+    }
+    params.push((key, id.to_string()));
+    format!("/w/{slug}/users?{}", serde_html_form::to_string(&params).unwrap_or_default())
+}
+
+#[get("/w/{slug}")]
+pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
+    redirect(&format!("/w/{}/users", access.workspace.slug))
+}
+
+#[get("/w/{slug}/users")]
+pub async fn list(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let query = query.into_inner();
+    let q = query.q.trim().chars().take(200).collect::<String>();
+    let workspace = access.workspace.id;
+    let search = q.clone();
+    let cursor = query.cursor();
+    let page = blocking(&state, move |conn| Ok(members::list_members(conn, workspace, Some(&search), cursor)?)).await?;
+
+    let slug = access.workspace.slug.clone();
+    let prev_url = page.has_previous.then(|| page.rows.first().map(|r| page_url(&slug, &q, "before", r.id))).flatten();
+    let next_url = page.has_next.then(|| page.rows.last().map(|r| page_url(&slug, &q, "after", r.id))).flatten();
+    let counts = access.workspace.counts;
+    let summary = format!(
+        "{} · {}",
+        views::count(counts.active + counts.suspended, "member", "members"),
+        views::count(counts.invited, "pending invitation", "pending invitations")
+    );
+    let seats = access.workspace.seat_limit.map(|limit| {
+        format!("{} plan: {} of {} seats used", access.workspace.plan.name(), views::number(counts.seats_used()), views::number(limit))
+    });
+    let chrome = if super::htmx::wants_fragment(&req) { None } else { Some(access.chrome(&state, "users").await?) };
+    let page = UsersPage {
+        chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
+        slug,
+        q,
+        summary,
+        seats,
+        rows: page.rows.into_iter().map(UserRow::from).collect(),
+        prev_url,
+        next_url,
+    };
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}

@@ -1,0 +1,58 @@
+//! Small formatting helpers shared by pages.
+
+use chrono::NaiveDateTime;
+
+/// (RFC 3339 UTC for `<time datetime>`, a readable date).
+pub fn date(at: NaiveDateTime) -> (String, String) {
+    (at.format("%Y-%m-%dT%H:%M:%SZ").to_string(), at.format("%-d %b %Y").to_string())
+}
+
+/// 1234567 → "1,234,567".
+pub fn number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// "1 member", "2,000 members".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", number(n), if n == 1 { one } else { many })
+}
+
+/// "AL" for Ada Lovelace; the first letter of the email without a name.
+pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
+    let letters: String = [first_name, last_name]
+        .iter()
+        .filter_map(|part| part.trim().chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if letters.is_empty() { email.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default() } else { letters }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_and_counts() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1000), "1,000");
+        assert_eq!(number(1234567), "1,234,567");
+        assert_eq!(count(1, "member", "members"), "1 member");
+        assert_eq!(count(1000000, "member", "members"), "1,000,000 members");
+    }
+
+    #[test]
+    fn initials_from_names_or_email() {
+        assert_eq!(initials("Ada", "Lovelace", "a@x.io"), "AL");
+        assert_eq!(initials("", "", "grace@x.io"), "G");
+        assert_eq!(initials("élodie", "", "e@x.io"), "É");
+    }
+}
