@@ -1,0 +1,254 @@
+//! `spawn_app()`: the console on port 0 with its own database — a temp SQLite file, or a fresh
+//! PostgreSQL database made from `TEST_PG_URL` and dropped afterwards — chosen by `TEST_BACKEND`.
+#![allow(dead_code)]
+
+pub mod browser;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use admin_console::clock;
+use admin_console::config::Settings;
+use admin_console::db::{self, AnyConnection, PooledConnection};
+use admin_console::domain::ids::{AccountId, WorkspaceId};
+use admin_console::domain::membership::{MembershipStatus, OrgRole};
+use admin_console::domain::names::sort_key;
+use admin_console::domain::role::BuiltInRole;
+use admin_console::domain::{Email, NewPassword};
+use admin_console::services::passwords;
+use admin_console::startup::Application;
+use admin_console::store::{accounts, memberships, roles, workspaces};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+pub const OWNER_EMAIL: &str = "ada@example.com";
+pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+pub const WORKSPACE: &str = "acme";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// A database of its own for one test, removed when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    pub dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn create() -> Self {
+        let name = format!("console_test_{}", admin_console::tokens::new_token().to_lowercase().replace(['-', '_'], "")[..16].to_owned());
+        let dir = std::env::temp_dir().join("admin-console-tests").join(&name);
+        std::fs::create_dir_all(&dir).expect("create test dir");
+        match backend() {
+            Backend::Sqlite => Self { url: format!("sqlite://{}", dir.join("console.db").display()), dir, postgres: None },
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_PG_URL").expect("TEST_BACKEND=postgres needs TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
+                let mut conn = diesel::PgConnection::establish(&admin).expect("connect to TEST_PG_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let url = match admin.rfind('/') {
+                    Some(i) if admin[..i].contains("://") && admin[..i].rfind('/') != Some(i) => format!("{}/{name}", &admin[..i]),
+                    _ => panic!("TEST_PG_URL must end with /<database>"),
+                };
+                Self { url, dir, postgres: Some((admin, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub pool: db::Pool,
+    pub settings: Settings,
+    pub db: Arc<TestDatabase>,
+}
+
+/// Starts the console with its own database; the server runs on this test's runtime.
+pub async fn spawn_app() -> TestApp {
+    let db = Arc::new(TestDatabase::create());
+    let settings = Settings::for_database(&db.url, &db.dir.join("data"));
+    let app = Application::build(settings.clone()).expect("build the application");
+    let port = app.port();
+    actix_web::rt::spawn(app.into_server());
+    let pool = db::build_pool(&db.url, 2).expect("test pool");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: client(),
+        pool,
+        settings,
+        db,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// The value of the first hidden `csrf_token` field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+pub fn setup_form(csrf: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf_token", csrf.to_owned()),
+        ("organization_name", "Acme Corporation".to_owned()),
+        ("workspace_name", "Acme HQ".to_owned()),
+        ("workspace_slug", WORKSPACE.to_owned()),
+        ("email", OWNER_EMAIL.to_owned()),
+        ("first_name", "Ada".to_owned()),
+        ("last_name", "Lovelace".to_owned()),
+        ("password", OWNER_PASSWORD.to_owned()),
+    ]
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    pub async fn post_form<T: serde::Serialize + ?Sized>(&self, path: &str, form: &T) -> reqwest::Response {
+        let body = serde_html_form::to_string(form).expect("form encoding");
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The CSRF token of this client's session, read from a page's form.
+    pub async fn csrf_token(&self, page: &str) -> String {
+        csrf_in(&self.get_text(page).await)
+    }
+
+    /// Completes first-run setup as Ada (org owner, Owner of /w/acme) and stays signed in.
+    pub async fn set_up(&self) {
+        let csrf = self.csrf_token("/setup").await;
+        let response = self.post_form("/setup", &setup_form(&csrf)).await;
+        assert_eq!(response.status().as_u16(), 303, "setup should succeed");
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf_token("/login").await;
+        self.post_form("/login", &[("csrf_token", csrf.as_str()), ("email", email), ("password", password)]).await
+    }
+
+    pub async fn sign_out(&self) -> reqwest::Response {
+        let csrf = self.csrf_token("/me").await;
+        self.post_form("/logout", &[("csrf_token", csrf)]).await
+    }
+
+    /// A second browser: its own cookies, same server.
+    pub fn new_client(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            port: self.port,
+            client: client(),
+            pool: self.pool.clone(),
+            settings: self.settings.clone(),
+            db: self.db.clone(),
+        }
+    }
+
+    pub fn conn(&self) -> PooledConnection {
+        self.pool.get().expect("test connection")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn();
+        // Table names come from the tests themselves.
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut *conn).expect("count").n
+    }
+
+    pub fn workspace_id(&self, slug: &str) -> WorkspaceId {
+        workspaces::find_by_slug(&mut self.conn(), slug).expect("query").expect("workspace exists").id
+    }
+
+    /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
+    pub fn add_member(&self, email: &str, role: BuiltInRole, status: MembershipStatus) -> AccountId {
+        let mut conn = self.conn();
+        let workspace = self.workspace_id(WORKSPACE);
+        let hash = passwords::hash_password(&NewPassword::parse(OWNER_PASSWORD).unwrap()).unwrap();
+        let email = Email::parse(email).unwrap();
+        (*conn).transaction::<_, diesel::result::Error, _>(|conn: &mut AnyConnection| {
+            let (first, last) = email.as_str().split('@').next().unwrap().split_once('.').unwrap_or(("Test", "Person"));
+            let account = accounts::insert(
+                conn,
+                &accounts::NewAccount { email: &email, first_name: first, last_name: last, password_hash: Some(&hash), org_role: OrgRole::Member },
+                clock::now(),
+            )?;
+            let role_id = roles::built_in_id(conn, role)?;
+            memberships::insert(
+                conn,
+                &memberships::NewMembership {
+                    workspace_id: workspace,
+                    account_id: account,
+                    role_id,
+                    status,
+                    sort_name: &sort_key(first, last, email.as_str()),
+                    invited_by: None,
+                    joined_at: Some(clock::now()),
+                },
+                clock::now(),
+            )?;
+            Ok(account)
+        })
+        .expect("add member")
+    }
+
+    /// Runs SQL directly (fixtures that the product does not offer yet, e.g. blocking).
+    pub fn execute(&self, sql: &str) {
+        self.conn().batch_execute(sql).expect("fixture SQL");
+    }
+}
