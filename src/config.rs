@@ -130,11 +130,14 @@ impl Settings {
 }
 
 fn decode_session_key(text: &str) -> anyhow::Result<Vec<u8>> {
-    let key = STANDARD
-        .decode(text.trim())
-        .map_err(|_| anyhow::anyhow!("SESSION_KEY must be base64 (e.g. `openssl rand -base64 64`)"))?;
+    let key = STANDARD.decode(text.trim()).map_err(|_| {
+        anyhow::anyhow!("SESSION_KEY must be base64 (e.g. `openssl rand -base64 64`)")
+    })?;
     if key.len() < 64 {
-        anyhow::bail!("SESSION_KEY must hold at least 64 bytes (it holds {})", key.len());
+        anyhow::bail!(
+            "SESSION_KEY must hold at least 64 bytes (it holds {})",
+            key.len()
+        );
     }
     Ok(key)
 }
@@ -146,7 +149,8 @@ fn load_or_create_session_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         return decode_session_key(&text);
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
     let key = crate::tokens::random_bytes(64);
     write_private(&path, STANDARD.encode(&key).as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new session key");
@@ -159,7 +163,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     file.write_all(bytes)?;
     Ok(())
 }
@@ -170,15 +176,29 @@ mod tests {
 
     #[test]
     fn redacts_passwords_in_urls() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/console"), "postgres://app:***@db:5432/console");
-        assert_eq!(redact_url("smtps://mailer:pw@mail.example.com"), "smtps://mailer:***@mail.example.com");
-        assert_eq!(redact_url("sqlite://data/console.db"), "sqlite://data/console.db");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/console"),
+            "postgres://app:***@db:5432/console"
+        );
+        assert_eq!(
+            redact_url("smtps://mailer:pw@mail.example.com"),
+            "smtps://mailer:***@mail.example.com"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/console.db"),
+            "sqlite://data/console.db"
+        );
     }
 
     #[test]
     fn session_keys_must_be_long_base64() {
         assert!(decode_session_key("not base64!").is_err());
         assert!(decode_session_key(&STANDARD.encode([1u8; 32])).is_err());
-        assert_eq!(decode_session_key(&STANDARD.encode([1u8; 64])).unwrap().len(), 64);
+        assert_eq!(
+            decode_session_key(&STANDARD.encode([1u8; 64]))
+                .unwrap()
+                .len(),
+            64
+        );
     }
 }

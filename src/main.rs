@@ -11,7 +11,11 @@ use admin_console::{clock, db};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "admin-console", version, about = "Workspace user administration console")]
+#[command(
+    name = "admin-console",
+    version,
+    about = "Workspace user administration console"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -49,8 +53,12 @@ enum Command {
 }
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,admin_console=info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,admin_console=info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
         eprintln!("error: {error:#}");
@@ -67,12 +75,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             let applied = db::run_migrations(&mut conn)?;
             admin_console::store::roles::sync_built_in(&mut conn, clock::now())?;
-            println!("{} migration(s) applied to {}", applied.len(), redact_url(&settings.database_url));
+            println!(
+                "{} migration(s) applied to {}",
+                applied.len(),
+                redact_url(&settings.database_url)
+            );
             Ok(())
         }
-        Command::CreateOwner { email, workspace, first_name, last_name } => {
+        Command::CreateOwner {
+            email,
+            workspace,
+            first_name,
+            last_name,
+        } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-            let workspace = Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+            let workspace =
+                Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
             let password = read_password()?;
             let pool = prepare_database(&settings)?;
             let input = owners::OwnerInput {
@@ -86,10 +104,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
             println!(
                 "{} {} is an owner of /w/{}/{}",
-                if outcome.created_account { "Created" } else { "Updated" },
+                if outcome.created_account {
+                    "Created"
+                } else {
+                    "Updated"
+                },
                 input.email,
                 input.workspace,
-                if outcome.created_workspace { " (new workspace)" } else { "" }
+                if outcome.created_workspace {
+                    " (new workspace)"
+                } else {
+                    ""
+                }
             );
             println!("Sign in at {}/login", settings.base_url);
             Ok(())
@@ -104,9 +130,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} members ({per_sec}, {eta} left)")?,
             );
             let mut conn = pool.get()?;
-            seed::seed_demo(&mut conn, &slug, users, |written| bar.set_position(written as u64))?;
+            seed::seed_demo(&mut conn, &slug, users, |written| {
+                bar.set_position(written as u64)
+            })?;
             bar.finish();
-            println!("Added {users} members to /w/{slug} in {:.1} s", started.elapsed().as_secs_f64());
+            println!(
+                "Added {users} members to /w/{slug} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
     }
@@ -119,6 +150,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let app = Application::build(settings)?;
         tracing::info!(database = %database, "admin console listening on port {}", app.port());
         println!("Admin console running: open {base_url}/");
+        if app.needs_setup()? {
+            println!("First run: create your organization and owner account at {base_url}/setup");
+        }
         app.run_until_stopped().await?;
         Ok(())
     })

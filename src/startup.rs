@@ -36,20 +36,27 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
 pub struct Application {
     port: u16,
     server: Server,
+    pool: Pool,
 }
 
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free port) and builds the server; `run` starts it.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = prepare_database(&settings)?;
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, pool, settings)?;
-        Ok(Self { port, server })
+        let server = run(listener, pool.clone(), settings)?;
+        Ok(Self { port, server, pool })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// True on a fresh install: nobody has an account yet, so `/setup` is open.
+    pub fn needs_setup(&self) -> anyhow::Result<bool> {
+        Ok(crate::services::setup::is_open(&mut self.pool.get()?)?)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -62,10 +69,14 @@ impl Application {
 }
 
 fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
-    let key = Key::try_from(settings.session_key.as_slice()).map_err(|e| anyhow::anyhow!("unusable session key: {e}"))?;
+    let key = Key::try_from(settings.session_key.as_slice())
+        .map_err(|e| anyhow::anyhow!("unusable session key: {e}"))?;
     let secure = settings.secure_cookies();
     let workers = settings.workers;
-    let store = DbSessionStore::new(pool.clone(), actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS));
+    let store = DbSessionStore::new(
+        pool.clone(),
+        actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS),
+    );
     spawn_background_tasks(pool.clone());
     let state = web::Data::new(AppState { pool, settings });
     let mut server = HttpServer::new(move || {
@@ -75,7 +86,10 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
             .cookie_same_site(SameSite::Lax)
             .cookie_secure(secure)
             .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(BrowserSession::default().state_ttl(actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS)))
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS)),
+            )
             .build();
         App::new()
             .app_data(state.clone())

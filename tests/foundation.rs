@@ -28,7 +28,11 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
         assert_eq!(h.get("x-frame-options").unwrap(), "DENY", "{path}");
-        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+        assert_eq!(
+            h.get("x-content-type-options").unwrap(),
+            "nosniff",
+            "{path}"
+        );
         assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
     }
 }
@@ -37,10 +41,19 @@ async fn every_response_carries_the_security_headers() {
 async fn pages_have_no_inline_script_or_style() {
     let app = spawn_app().await;
     let html = app.get_text("/setup").await;
-    assert!(!html.contains("<style"), "inline <style> would break the CSP");
-    assert!(!html.contains(" style=\""), "style attributes would break the CSP");
+    assert!(
+        !html.contains("<style"),
+        "inline <style> would break the CSP"
+    );
+    assert!(
+        !html.contains(" style=\""),
+        "style attributes would break the CSP"
+    );
     for chunk in html.split("<script").skip(1) {
-        assert!(chunk.trim_start().starts_with("src="), "inline <script> would break the CSP");
+        assert!(
+            chunk.trim_start().starts_with("src="),
+            "inline <script> would break the CSP"
+        );
     }
 }
 
@@ -48,17 +61,42 @@ async fn pages_have_no_inline_script_or_style() {
 async fn static_files_are_served_from_the_binary_with_types_and_caching() {
     let app = spawn_app().await;
     let html = app.get_text("/setup").await;
-    let start = html.find("/static/htmx.min.js?v=").expect("versioned htmx link");
+    let start = html
+        .find("/static/htmx.min.js?v=")
+        .expect("versioned htmx link");
     let url = html[start..].split('"').next().unwrap();
     let response = app.get(url).await;
     assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.headers().get("content-type").unwrap(), "text/javascript; charset=utf-8");
-    assert!(response.headers().get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
-    assert!(response.text().await.unwrap().contains("2.0.11"), "pinned htmx 2.0.11");
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "text/javascript; charset=utf-8"
+    );
+    assert!(
+        response
+            .headers()
+            .get("cache-control")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        response.text().await.unwrap().contains("2.0.11"),
+        "pinned htmx 2.0.11"
+    );
     let css = app.get("/static/app.css").await;
-    assert_eq!(css.headers().get("content-type").unwrap(), "text/css; charset=utf-8");
-    assert_eq!(app.get("/static/htmx.LICENSE.txt").await.status().as_u16(), 200);
-    assert_eq!(app.get("/static/../Cargo.toml").await.status().as_u16(), 404);
+    assert_eq!(
+        css.headers().get("content-type").unwrap(),
+        "text/css; charset=utf-8"
+    );
+    assert_eq!(
+        app.get("/static/htmx.LICENSE.txt").await.status().as_u16(),
+        200
+    );
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status().as_u16(),
+        404
+    );
 }
 
 #[actix_web::test]
@@ -84,12 +122,19 @@ async fn setup_creates_organization_workspace_and_owner_then_closes() {
     let list = app.get_text("/w/acme/users").await;
     assert!(list.contains("Ada Lovelace") && list.contains(OWNER_EMAIL));
     assert!(list.contains("Owner"));
-    assert!(list.contains("Acme Corporation"), "organization in the header");
+    assert!(
+        list.contains("Acme Corporation"),
+        "organization in the header"
+    );
 
     assert_eq!(app.count("accounts"), 1);
     assert_eq!(app.count("workspaces"), 1);
     assert_eq!(app.count("memberships"), 1);
-    assert_eq!(app.count("audit_events"), 1, "setup writes exactly one audit event");
+    assert_eq!(
+        app.count("audit_events"),
+        1,
+        "setup writes exactly one audit event"
+    );
 
     // Gone for everyone from now on.
     assert_eq!(app.get("/setup").await.status().as_u16(), 404);
@@ -118,7 +163,10 @@ async fn setup_with_bad_input_shows_messages_beside_fields_and_writes_nothing() 
     let response = app.post_form("/setup", &form).await;
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"workspace_name-error\""), "workspace name message");
+    assert!(
+        html.contains("id=\"workspace_name-error\""),
+        "workspace name message"
+    );
     assert!(html.contains("id=\"workspace_slug-error\""), "slug message");
     assert!(html.contains("Use only lower-case letters"));
     assert!(html.contains("id=\"email-error\""));
@@ -126,12 +174,21 @@ async fn setup_with_bad_input_shows_messages_beside_fields_and_writes_nothing() 
     assert!(html.contains("id=\"first_name-error\""));
     assert!(html.contains("id=\"password-error\""));
     assert!(html.contains("Use at least 12 characters."));
-    assert!(!html.contains("id=\"last_name-error\""), "valid fields get no message");
+    assert!(
+        !html.contains("id=\"last_name-error\""),
+        "valid fields get no message"
+    );
     // Kept as typed (escaped), except the password.
-    assert!(html.contains("value=\"Acme &#60;b&#62;Corp&#60;/b&#62;\"") || html.contains("value=\"Acme &lt;b&gt;Corp&lt;/b&gt;\""));
+    assert!(
+        html.contains("value=\"Acme &#60;b&#62;Corp&#60;/b&#62;\"")
+            || html.contains("value=\"Acme &lt;b&gt;Corp&lt;/b&gt;\"")
+    );
     assert!(html.contains("value=\"ada-at-example.com\""));
     assert!(html.contains("value=\"Not A Slug!\""));
-    assert!(!html.contains("value=\"short\""), "passwords are never echoed");
+    assert!(
+        !html.contains("value=\"short\""),
+        "passwords are never echoed"
+    );
     assert_eq!(app.count("accounts"), 0);
     assert_eq!(app.count("workspaces"), 0);
     assert_eq!(app.count("audit_events"), 0);
@@ -168,7 +225,13 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     // A token from another session does not work either.
     let other = app.new_client();
     let foreign = other.csrf_token("/setup").await;
-    assert_eq!(app.post_form("/setup", &setup_form(&foreign)).await.status().as_u16(), 403);
+    assert_eq!(
+        app.post_form("/setup", &setup_form(&foreign))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
     assert_eq!(app.count("accounts"), 0);
 
     // The header form (htmx) is accepted in place of the field.
@@ -194,7 +257,15 @@ async fn an_oversized_body_gets_413() {
     let app = spawn_app().await;
     let csrf = app.csrf_token("/setup").await;
     let huge = "x".repeat(300 * 1024);
-    let response = app.post_form("/setup", &[("csrf_token", csrf.as_str()), ("organization_name", huge.as_str())]).await;
+    let response = app
+        .post_form(
+            "/setup",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("organization_name", huge.as_str()),
+            ],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 413);
     assert_eq!(app.count("accounts"), 0);
 }
@@ -208,35 +279,80 @@ async fn sign_in_renews_the_session_and_follows_only_local_next_paths() {
     let visitor = app.new_client();
     let redirect = visitor.get("/w/acme/users?q=ada").await;
     assert_eq!(redirect.status().as_u16(), 303);
-    assert_eq!(location(&redirect), "/login?next=%2Fw%2Facme%2Fusers%3Fq%3Dada");
+    assert_eq!(
+        location(&redirect),
+        "/login?next=%2Fw%2Facme%2Fusers%3Fq%3Dada"
+    );
 
-    let login_page = visitor.get("/login?next=%2Fw%2Facme%2Fusers%3Fq%3Dada").await;
-    let before = login_page.cookies().find(|c| c.name() == "console_session").expect("anonymous session cookie").value().to_owned();
+    let login_page = visitor
+        .get("/login?next=%2Fw%2Facme%2Fusers%3Fq%3Dada")
+        .await;
+    let before = login_page
+        .cookies()
+        .find(|c| c.name() == "console_session")
+        .expect("anonymous session cookie")
+        .value()
+        .to_owned();
     let csrf = csrf_in(&login_page.text().await.unwrap());
     let response = visitor
-        .post_form("/login", &[("csrf_token", csrf.as_str()), ("email", "ADA@example.com"), ("password", OWNER_PASSWORD), ("next", "/w/acme/users?q=ada")])
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", "ADA@example.com"),
+                ("password", OWNER_PASSWORD),
+                ("next", "/w/acme/users?q=ada"),
+            ],
+        )
         .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), "/w/acme/users?q=ada");
-    let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
-    assert!(!set_cookie.contains("Secure"), "plain http base URL: no Secure flag");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http base URL: no Secure flag"
+    );
     // Session fixation: the pre-sign-in cookie must not become a signed-in session.
-    let planted = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let planted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let with_old_cookie = planted
         .get(app.url("/w/acme/users"))
         .header("cookie", format!("console_session={before}"))
         .send()
         .await
         .unwrap();
-    assert_eq!(with_old_cookie.status().as_u16(), 303, "session id renewed at sign-in");
-    assert_eq!(visitor.get("/w/acme/users?q=ada").await.status().as_u16(), 200);
+    assert_eq!(
+        with_old_cookie.status().as_u16(),
+        303,
+        "session id renewed at sign-in"
+    );
+    assert_eq!(
+        visitor.get("/w/acme/users?q=ada").await.status().as_u16(),
+        200
+    );
 
     // A foreign `next` is ignored.
     let third = app.new_client();
     let csrf = third.csrf_token("/login").await;
     let response = third
-        .post_form("/login", &[("csrf_token", csrf.as_str()), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD), ("next", "//evil.example/x")])
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
         .await;
     assert_eq!(location(&response), "/w/acme/users");
 }
@@ -247,18 +363,43 @@ async fn wrong_password_and_unknown_email_get_the_same_generic_message() {
     app.set_up().await;
     let visitor = app.new_client();
     let csrf = visitor.csrf_token("/login").await;
-    let wrong = visitor.post_form("/login", &[("csrf_token", csrf.as_str()), ("email", OWNER_EMAIL), ("password", "not the password")]).await;
+    let wrong = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", OWNER_EMAIL),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
     let wrong_status = wrong.status().as_u16();
     let wrong_html = wrong.text().await.unwrap();
-    let unknown = visitor.post_form("/login", &[("csrf_token", csrf.as_str()), ("email", "nobody@example.com"), ("password", "not the password")]).await;
+    let unknown = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", "nobody@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
     let unknown_status = unknown.status().as_u16();
     let unknown_html = unknown.text().await.unwrap();
     assert_eq!(wrong_status, 401);
     assert_eq!(unknown_status, wrong_status);
     let message = "The email or password is not correct.";
     assert!(wrong_html.contains(message) && unknown_html.contains(message));
-    assert!(!wrong_html.contains("not the password"), "password never echoed");
-    assert_eq!(visitor.get("/w/acme/users").await.status().as_u16(), 303, "still signed out");
+    assert!(
+        !wrong_html.contains("not the password"),
+        "password never echoed"
+    );
+    assert_eq!(
+        visitor.get("/w/acme/users").await.status().as_u16(),
+        303,
+        "still signed out"
+    );
 }
 
 #[actix_web::test]
@@ -267,7 +408,16 @@ async fn sign_in_form_validates_the_email_beside_the_field() {
     app.set_up().await;
     let visitor = app.new_client();
     let csrf = visitor.csrf_token("/login").await;
-    let response = visitor.post_form("/login", &[("csrf_token", csrf.as_str()), ("email", "not an email"), ("password", "")]).await;
+    let response = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", "not an email"),
+                ("password", ""),
+            ],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"email-error\"") && html.contains("id=\"password-error\""));
@@ -282,11 +432,18 @@ async fn sign_out_ends_the_session() {
     let response = app.sign_out().await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), "/login?signed_out=1");
-    assert!(app.get_text("/login?signed_out=1").await.contains("You have signed out."));
+    assert!(
+        app.get_text("/login?signed_out=1")
+            .await
+            .contains("You have signed out.")
+    );
     let after = app.get("/w/acme/users").await;
     assert_eq!(after.status().as_u16(), 303);
     assert!(location(&after).starts_with("/login?next="));
-    assert!(app.count("sessions") <= sessions_before, "the signed-in session row is gone");
+    assert!(
+        app.count("sessions") <= sessions_before,
+        "the signed-in session row is gone"
+    );
 }
 
 #[actix_web::test]
@@ -301,7 +458,9 @@ async fn sessions_are_stored_server_side_by_hash_only() {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
         account_id: Option<i64>,
     }
-    let rows: Vec<Row> = diesel::sql_query("SELECT key_hash, account_id FROM sessions").load(&mut *app.conn()).unwrap();
+    let rows: Vec<Row> = diesel::sql_query("SELECT key_hash, account_id FROM sessions")
+        .load(&mut *app.conn())
+        .unwrap();
     let signed_in: Vec<&Row> = rows.iter().filter(|r| r.account_id.is_some()).collect();
     assert_eq!(signed_in.len(), 1, "one signed-in session");
     assert_eq!(signed_in[0].key_hash.len(), 64, "SHA-256 hex, not the key");
@@ -326,9 +485,20 @@ async fn a_blocked_account_is_refused_on_its_very_next_request() {
 async fn a_suspended_member_is_refused_in_that_workspace_at_once() {
     let app = spawn_app().await;
     app.set_up().await;
-    app.add_member("grace.hopper@example.com", BuiltInRole::Admin, MembershipStatus::Active);
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
     let grace = app.new_client();
-    assert_eq!(grace.sign_in("grace.hopper@example.com", OWNER_PASSWORD).await.status().as_u16(), 303);
+    assert_eq!(
+        grace
+            .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
     assert_eq!(grace.get("/w/acme/users").await.status().as_u16(), 200);
     app.execute("UPDATE memberships SET status = 'suspended' WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')");
     let response = grace.get("/w/acme/users").await;
@@ -340,21 +510,36 @@ async fn a_suspended_member_is_refused_in_that_workspace_at_once() {
 async fn members_are_sent_to_their_profile_and_auditors_read_the_list() {
     let app = spawn_app().await;
     app.set_up().await;
-    app.add_member("linus.member@example.com", BuiltInRole::Member, MembershipStatus::Active);
-    app.add_member("ken.auditor@example.com", BuiltInRole::Auditor, MembershipStatus::Active);
+    app.add_member(
+        "linus.member@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "ken.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
 
     let member = app.new_client();
-    let response = member.sign_in("linus.member@example.com", OWNER_PASSWORD).await;
+    let response = member
+        .sign_in("linus.member@example.com", OWNER_PASSWORD)
+        .await;
     assert_eq!(location(&response), "/me");
     let redirect = member.get("/w/acme/users").await;
     assert_eq!(redirect.status().as_u16(), 303);
     assert_eq!(location(&redirect), "/me");
     let profile = member.get_text("/me").await;
     assert!(profile.contains("linus.member@example.com"));
-    assert!(!profile.contains("href=\"/w/acme/users\""), "no console link for a Member");
+    assert!(
+        !profile.contains("href=\"/w/acme/users\""),
+        "no console link for a Member"
+    );
 
     let auditor = app.new_client();
-    let response = auditor.sign_in("ken.auditor@example.com", OWNER_PASSWORD).await;
+    let response = auditor
+        .sign_in("ken.auditor@example.com", OWNER_PASSWORD)
+        .await;
     assert_eq!(location(&response), "/w/acme/users");
     let list = auditor.get_text("/w/acme/users").await;
     assert!(list.contains("Ada Lovelace"));
@@ -389,13 +574,22 @@ async fn concurrent_setups_create_exactly_one_owner() {
         });
     }
     let statuses = futures_join_all(attempts).await;
-    assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 303 || *s == 404), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 404),
+        "{statuses:?}"
+    );
     assert_eq!(app.count("accounts"), 1);
     assert_eq!(app.count("workspaces"), 1);
 }
 
-async fn futures_join_all<F: std::future::Future<Output = u16> + 'static>(futures: Vec<F>) -> Vec<u16> {
+async fn futures_join_all<F: std::future::Future<Output = u16> + 'static>(
+    futures: Vec<F>,
+) -> Vec<u16> {
     let handles: Vec<_> = futures.into_iter().map(actix_web::rt::spawn).collect();
     let mut out = Vec::new();
     for h in handles {

@@ -2,10 +2,8 @@
 
 mod common;
 
-use admin_console::domain::Slug;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use admin_console::services::seed;
 use common::*;
 
 fn names_in(html: &str) -> Vec<String> {
@@ -17,17 +15,39 @@ fn names_in(html: &str) -> Vec<String> {
 
 fn link(html: &str, rel: &str) -> Option<String> {
     let marker = format!("rel=\"{rel}\" href=\"");
-    html.find(&marker).map(|i| html[i + marker.len()..].split('"').next().unwrap().replace("&amp;", "&"))
+    html.find(&marker).map(|i| {
+        html[i + marker.len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&")
+    })
 }
 
 #[actix_web::test]
 async fn lists_members_and_pending_invitations_but_not_removed_ones() {
     let app = spawn_app().await;
     app.set_up().await;
-    app.add_member("grace.hopper@example.com", BuiltInRole::Admin, MembershipStatus::Active);
-    app.add_member("pending.person@example.com", BuiltInRole::Member, MembershipStatus::Invited);
-    app.add_member("gone.person@example.com", BuiltInRole::Member, MembershipStatus::Removed);
-    app.add_member("paused.person@example.com", BuiltInRole::Member, MembershipStatus::Suspended);
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "pending.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Invited,
+    );
+    app.add_member(
+        "gone.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    app.add_member(
+        "paused.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Suspended,
+    );
     let html = app.get_text("/w/acme/users").await;
     let emails = names_in(&html);
     assert_eq!(emails.len(), 4, "{emails:?}");
@@ -42,7 +62,7 @@ async fn lists_members_and_pending_invitations_but_not_removed_ones() {
 async fn keyset_pages_of_fifty_walk_forward_and_back() {
     let app = spawn_app().await;
     app.set_up().await;
-    seed::seed_demo(&mut app.conn(), &Slug::parse(WORKSPACE).unwrap(), 130, |_| {}).unwrap();
+    app.seed_members(130);
 
     let first = app.get_text("/w/acme/users").await;
     let page1 = names_in(&first);
@@ -54,7 +74,10 @@ async fn keyset_pages_of_fifty_walk_forward_and_back() {
     let second = app.get_text(&next).await;
     let page2 = names_in(&second);
     assert_eq!(page2.len(), 50);
-    assert!(page1.iter().all(|e| !page2.contains(e)), "pages do not overlap");
+    assert!(
+        page1.iter().all(|e| !page2.contains(e)),
+        "pages do not overlap"
+    );
 
     let third = app.get_text(&link(&second, "next").unwrap()).await;
     let page3 = names_in(&third);
@@ -66,23 +89,44 @@ async fn keyset_pages_of_fifty_walk_forward_and_back() {
     assert_eq!(names_in(&back), page2, "previous returns the same page");
     let back_again = app.get_text(&link(&back, "prev").unwrap()).await;
     assert_eq!(names_in(&back_again), page1);
-    assert!(link(&back_again, "prev").is_none(), "first page has no previous");
+    assert!(
+        link(&back_again, "prev").is_none(),
+        "first page has no previous"
+    );
 
     // Ordered by name across pages.
     let all: Vec<String> = [page1, page2, page3].concat();
-    assert_eq!(all.len(), 1 + 130 - app.count("memberships WHERE status = 'removed'") as usize);
+    assert_eq!(
+        all.len(),
+        1 + 130 - app.count("memberships WHERE status = 'removed'") as usize
+    );
 }
 
 #[actix_web::test]
 async fn search_matches_substrings_of_email_and_names_case_insensitively() {
     let app = spawn_app().await;
     app.set_up().await;
-    app.add_member("grace.hopper@example.com", BuiltInRole::Admin, MembershipStatus::Active);
-    app.add_member("alan.turing@example.com", BuiltInRole::Member, MembershipStatus::Active);
-    app.add_member("pending.hopper@example.com", BuiltInRole::Member, MembershipStatus::Invited);
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "pending.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Invited,
+    );
 
     let by_name = names_in(&app.get_text("/w/acme/users?q=HOPP").await);
-    assert_eq!(by_name, vec!["grace.hopper@example.com", "pending.hopper@example.com"]);
+    assert_eq!(
+        by_name,
+        vec!["grace.hopper@example.com", "pending.hopper@example.com"]
+    );
     let by_middle = names_in(&app.get_text("/w/acme/users?q=uring%40exa").await);
     assert_eq!(by_middle, vec!["alan.turing@example.com"]);
     let two_letters = names_in(&app.get_text("/w/acme/users?q=al").await);
@@ -94,7 +138,9 @@ async fn search_matches_substrings_of_email_and_names_case_insensitively() {
     assert!(names_in(&none).is_empty());
     assert!(none.contains("No one matches"));
     // The query is shown escaped, never as markup.
-    let hostile = app.get_text("/w/acme/users?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    let hostile = app
+        .get_text("/w/acme/users?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
     assert!(!hostile.contains("<script>alert(1)</script>"));
 }
 
@@ -102,11 +148,14 @@ async fn search_matches_substrings_of_email_and_names_case_insensitively() {
 async fn search_pages_keep_the_query_in_their_links() {
     let app = spawn_app().await;
     app.set_up().await;
-    seed::seed_demo(&mut app.conn(), &Slug::parse(WORKSPACE).unwrap(), 200, |_| {}).unwrap();
+    app.seed_members(200);
     let html = app.get_text("/w/acme/users?q=example.com").await;
     assert_eq!(names_in(&html).len(), 50);
     let next = link(&html, "next").expect("more results");
-    assert!(next.contains("q=example.com") && next.contains("after="), "{next}");
+    assert!(
+        next.contains("q=example.com") && next.contains("after="),
+        "{next}"
+    );
     let page2 = names_in(&app.get_text(&next).await);
     assert_eq!(page2.len(), 50);
 }
@@ -115,12 +164,21 @@ async fn search_pages_keep_the_query_in_their_links() {
 async fn htmx_requests_get_only_the_rows_fragment() {
     let app = spawn_app().await;
     app.set_up().await;
-    let response = app.client.get(app.url("/w/acme/users?q=ada")).header("HX-Request", "true").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/w/acme/users?q=ada"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers().get("vary").unwrap(), "HX-Request");
     let html = response.text().await.unwrap();
     assert!(html.contains("<table"));
-    assert!(!html.contains("<html") && !html.contains("class=\"topbar\""), "fragment only");
+    assert!(
+        !html.contains("<html") && !html.contains("class=\"topbar\""),
+        "fragment only"
+    );
 
     // A history restore needs the whole page.
     let restore = app
@@ -142,9 +200,23 @@ async fn htmx_requests_of_a_signed_out_visitor_redirect_the_whole_page() {
     let app = spawn_app().await;
     app.set_up().await;
     let visitor = app.new_client();
-    let response = visitor.client.get(app.url("/w/acme/users")).header("HX-Request", "true").send().await.unwrap();
+    let response = visitor
+        .client
+        .get(app.url("/w/acme/users"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.headers().get("hx-redirect").unwrap().to_str().unwrap().starts_with("/login?next="));
+    assert!(
+        response
+            .headers()
+            .get("hx-redirect")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
 }
 
 #[actix_web::test]
@@ -159,4 +231,22 @@ async fn an_empty_workspace_shows_an_empty_state() {
     let html = app.get_text("/w/empty/users").await;
     assert!(html.contains("No members yet"));
     assert!(html.contains("Team plan: 0 of 50 seats used"));
+}
+
+#[actix_web::test]
+async fn seeding_respects_the_seat_limit() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let slug = admin_console::domain::Slug::parse(WORKSPACE).unwrap();
+    let refused = admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 10, |_| {});
+    let message = refused
+        .expect_err("Free plan: 1 seat used, 10 more do not fit")
+        .to_string();
+    assert!(
+        message.contains("Free plan with 10 seats, 1 in use"),
+        "{message}"
+    );
+    assert_eq!(app.count("memberships"), 1, "nothing written");
+    admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 9, |_| {})
+        .expect("9 more fit");
 }

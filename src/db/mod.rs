@@ -52,7 +52,9 @@ impl Backend {
 
 /// The SQLite file a `DATABASE_URL` names (`sqlite://path`, `sqlite:path` or a bare path).
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +79,10 @@ pub struct ConnectionManager {
 
 impl ConnectionManager {
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), backend: Backend::of_url(url) }
+        Self {
+            url: url.to_owned(),
+            backend: Backend::of_url(url),
+        }
     }
 }
 
@@ -123,8 +128,9 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
     if manager.backend == Backend::Sqlite {
         let path = Path::new(sqlite_path(url));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
+            })?;
         }
         let mut conn = r2d2::ManageConnection::connect(&manager)?;
         conn.batch_execute("PRAGMA journal_mode = WAL")?;
@@ -144,10 +150,14 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
 /// On PostgreSQL an advisory lock keeps several starting instances from racing.
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| names(&v)),
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| names(&v)),
         AnyConnection::Postgresql(c) => {
             c.batch_execute("SELECT pg_advisory_lock(7305128)")?;
-            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| names(&v));
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| names(&v));
             c.batch_execute("SELECT pg_advisory_unlock(7305128)")?;
             result
         }

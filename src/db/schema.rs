@@ -281,7 +281,24 @@ diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    organization, accounts, avatars, account_tokens, workspaces, workspace_slug_redirects, roles,
-    memberships, groups, group_members, apps, grants, assets, invitations, invitation_groups,
-    invitation_apps, api_keys, audit_events, outbox_emails, sessions,
+    organization,
+    accounts,
+    avatars,
+    account_tokens,
+    workspaces,
+    workspace_slug_redirects,
+    roles,
+    memberships,
+    groups,
+    group_members,
+    apps,
+    grants,
+    assets,
+    invitations,
+    invitation_groups,
+    invitation_apps,
+    api_keys,
+    audit_events,
+    outbox_emails,
+    sessions,
 );

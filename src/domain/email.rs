@@ -52,9 +52,11 @@ fn valid_local(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c) || (!c.is_ascii() && c.is_alphanumeric()))
+        && local.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || LOCAL_SPECIALS.contains(c)
+                || (!c.is_ascii() && c.is_alphanumeric())
+        })
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -67,10 +69,14 @@ fn valid_domain(domain: &str) -> bool {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
+            && label.chars().all(|c| {
+                c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric())
+            })
     };
     let tld = labels[labels.len() - 1];
-    labels.iter().all(label_ok) && tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+    labels.iter().all(label_ok)
+        && tld.chars().count() >= 2
+        && !tld.chars().all(|c| c.is_ascii_digit())
 }
 
 impl fmt::Display for Email {
@@ -91,7 +97,12 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses_and_folds_case() {
-        assert_eq!(Email::parse("  Ada.Lovelace@Example.COM ").unwrap().as_str(), "ada.lovelace@example.com");
+        assert_eq!(
+            Email::parse("  Ada.Lovelace@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "ada.lovelace@example.com"
+        );
         assert!(Email::parse("o'brien+tag@mail.example.co.uk").is_ok());
         assert!(Email::parse("user_42@sub-domain.example.org").is_ok());
         assert!(Email::parse("jürgen@bücher.de").is_ok());
@@ -127,7 +138,10 @@ mod tests {
     #[test]
     fn refuses_overlong_parts() {
         let local = "a".repeat(65);
-        assert_eq!(Email::parse(&format!("{local}@example.com")), Err(EmailError::Invalid));
+        assert_eq!(
+            Email::parse(&format!("{local}@example.com")),
+            Err(EmailError::Invalid)
+        );
         let long = format!("a@{}.com", "b".repeat(260));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
     }

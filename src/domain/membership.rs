@@ -111,7 +111,10 @@ impl MembershipStatus {
 
     /// Pending, active and suspended memberships hold a seat (PRODUCT §4.4).
     pub fn holds_seat(self) -> bool {
-        matches!(self, MembershipStatus::Invited | MembershipStatus::Active | MembershipStatus::Suspended)
+        matches!(
+            self,
+            MembershipStatus::Invited | MembershipStatus::Active | MembershipStatus::Suspended
+        )
     }
 }
 
@@ -140,7 +143,13 @@ mod tests {
             (Suspended, Transition::Remove),
             (Removed, Transition::Restore),
         ];
-        let all_t = [Transition::Accept, Transition::Suspend, Transition::Unsuspend, Transition::Remove, Transition::Restore];
+        let all_t = [
+            Transition::Accept,
+            Transition::Suspend,
+            Transition::Unsuspend,
+            Transition::Remove,
+            Transition::Restore,
+        ];
         for from in MembershipStatus::ALL {
             for t in all_t {
                 if !allowed.contains(&(*from, t)) {

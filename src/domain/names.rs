@@ -52,14 +52,22 @@ impl fmt::Display for Name {
 pub fn sort_key(first_name: &str, last_name: &str, email: &str) -> String {
     let full = format!("{} {}", first_name.trim(), last_name.trim());
     let full = full.trim();
-    if full.is_empty() { email.to_lowercase() } else { full.to_lowercase() }
+    if full.is_empty() {
+        email.to_lowercase()
+    } else {
+        full.to_lowercase()
+    }
 }
 
 /// "Ada Lovelace", or the email for someone who has not given a name yet.
 pub fn display_name(first_name: &str, last_name: &str, email: &str) -> String {
     let full = format!("{} {}", first_name.trim(), last_name.trim());
     let full = full.trim();
-    if full.is_empty() { email.to_owned() } else { full.to_owned() }
+    if full.is_empty() {
+        email.to_owned()
+    } else {
+        full.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -70,14 +78,27 @@ mod tests {
     fn trims_and_limits() {
         assert_eq!(Name::parse("  Ada ").unwrap().as_str(), "Ada");
         assert_eq!(Name::parse(" \t "), Err(NameError::Empty));
-        assert_eq!(Name::parse(&"é".repeat(100)).unwrap().as_str().chars().count(), 100);
+        assert_eq!(
+            Name::parse(&"é".repeat(100))
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            100
+        );
         assert_eq!(Name::parse(&"é".repeat(101)), Err(NameError::TooLong));
-        assert_eq!(Name::parse("Ada\nLovelace"), Err(NameError::ControlCharacters));
+        assert_eq!(
+            Name::parse("Ada\nLovelace"),
+            Err(NameError::ControlCharacters)
+        );
     }
 
     #[test]
     fn sort_key_and_display_fall_back_to_email() {
-        assert_eq!(sort_key("Ada", "Lovelace", "ada@example.com"), "ada lovelace");
+        assert_eq!(
+            sort_key("Ada", "Lovelace", "ada@example.com"),
+            "ada lovelace"
+        );
         assert_eq!(sort_key("", "", "Ada@Example.com"), "ada@example.com");
         assert_eq!(display_name("", "Lovelace", "a@example.com"), "Lovelace");
         assert_eq!(display_name(" ", "", "a@example.com"), "a@example.com");

@@ -48,13 +48,25 @@ mod tests {
 
     #[test]
     fn enforces_length_by_characters() {
-        assert_eq!(NewPassword::parse("short").unwrap_err(), PasswordError::TooShort);
-        assert_eq!(NewPassword::parse("elevenchars").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            NewPassword::parse("short").unwrap_err(),
+            PasswordError::TooShort
+        );
+        assert_eq!(
+            NewPassword::parse("elevenchars").unwrap_err(),
+            PasswordError::TooShort
+        );
         assert!(NewPassword::parse("twelve chars").is_ok());
         assert!(NewPassword::parse("ééééééééééé").is_err());
         assert!(NewPassword::parse("éééééééééééé").is_ok());
-        assert_eq!(NewPassword::parse(&" ".repeat(20)).unwrap_err(), PasswordError::Blank);
-        assert_eq!(NewPassword::parse(&"x".repeat(1025)).unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            NewPassword::parse(&" ".repeat(20)).unwrap_err(),
+            PasswordError::Blank
+        );
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(1025)).unwrap_err(),
+            PasswordError::TooLong
+        );
     }
 
     #[test]

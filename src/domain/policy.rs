@@ -26,10 +26,14 @@ pub fn workspace_permissions(
     if account_status == AccountStatus::Blocked {
         return Err(AccessRefused::AccountBlocked);
     }
-    let org_wide = org_role.administers_all_workspaces().then(|| BuiltInRole::Owner.permissions());
+    let org_wide = org_role
+        .administers_all_workspaces()
+        .then(|| BuiltInRole::Owner.permissions());
     match (membership, org_wide) {
         (Some((MembershipStatus::Suspended, _)), _) => Err(AccessRefused::Suspended),
-        (Some((MembershipStatus::Active, role)), org) => Ok(org.map_or(role, |all| all.union(role))),
+        (Some((MembershipStatus::Active, role)), org) => {
+            Ok(org.map_or(role, |all| all.union(role)))
+        }
         (_, Some(all)) => Ok(all),
         (_, None) => Err(AccessRefused::NotAMember),
     }
@@ -44,7 +48,11 @@ pub enum Landing {
 
 /// Members (no console permission) see only `/me` (PRODUCT §3).
 pub fn landing(permissions: PermissionSet) -> Landing {
-    if permissions.is_empty() { Landing::OwnProfile } else { Landing::Console }
+    if permissions.is_empty() {
+        Landing::OwnProfile
+    } else {
+        Landing::Console
+    }
 }
 
 #[cfg(test)]
@@ -70,13 +78,25 @@ mod tests {
     fn suspended_removed_invited_and_strangers_are_refused() {
         let admin = role(BuiltInRole::Admin);
         let cases = [
-            (Some((MembershipStatus::Suspended, admin)), AccessRefused::Suspended),
-            (Some((MembershipStatus::Removed, admin)), AccessRefused::NotAMember),
-            (Some((MembershipStatus::Invited, admin)), AccessRefused::NotAMember),
+            (
+                Some((MembershipStatus::Suspended, admin)),
+                AccessRefused::Suspended,
+            ),
+            (
+                Some((MembershipStatus::Removed, admin)),
+                AccessRefused::NotAMember,
+            ),
+            (
+                Some((MembershipStatus::Invited, admin)),
+                AccessRefused::NotAMember,
+            ),
             (None, AccessRefused::NotAMember),
         ];
         for (membership, refused) in cases {
-            assert_eq!(workspace_permissions(AccountStatus::Active, OrgRole::Member, membership), Err(refused));
+            assert_eq!(
+                workspace_permissions(AccountStatus::Active, OrgRole::Member, membership),
+                Err(refused)
+            );
         }
     }
 
@@ -93,13 +113,24 @@ mod tests {
     #[test]
     fn org_admins_act_as_owners_everywhere_unless_suspended_there() {
         let all = PermissionSet::all();
-        assert_eq!(workspace_permissions(AccountStatus::Active, OrgRole::Admin, None), Ok(all));
         assert_eq!(
-            workspace_permissions(AccountStatus::Active, OrgRole::Owner, Some((MembershipStatus::Active, PermissionSet::empty()))),
+            workspace_permissions(AccountStatus::Active, OrgRole::Admin, None),
             Ok(all)
         );
         assert_eq!(
-            workspace_permissions(AccountStatus::Active, OrgRole::Owner, Some((MembershipStatus::Suspended, all))),
+            workspace_permissions(
+                AccountStatus::Active,
+                OrgRole::Owner,
+                Some((MembershipStatus::Active, PermissionSet::empty()))
+            ),
+            Ok(all)
+        );
+        assert_eq!(
+            workspace_permissions(
+                AccountStatus::Active,
+                OrgRole::Owner,
+                Some((MembershipStatus::Suspended, all))
+            ),
             Err(AccessRefused::Suspended)
         );
     }
@@ -108,7 +139,9 @@ mod tests {
     fn members_land_on_their_profile() {
         assert_eq!(landing(PermissionSet::empty()), Landing::OwnProfile);
         assert_eq!(landing(role(BuiltInRole::Auditor)), Landing::Console);
-        let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend].into_iter().collect();
+        let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend]
+            .into_iter()
+            .collect();
         assert_eq!(landing(support), Landing::Console);
     }
 }

@@ -86,7 +86,13 @@ impl Permission {
 
     /// True for permissions that only read.
     pub fn is_read_only(self) -> bool {
-        matches!(self, Permission::UsersView | Permission::GroupsView | Permission::AppsView | Permission::AuditView)
+        matches!(
+            self,
+            Permission::UsersView
+                | Permission::GroupsView
+                | Permission::AppsView
+                | Permission::AuditView
+        )
     }
 
     fn bit(self) -> u16 {
@@ -129,11 +135,14 @@ impl PermissionSet {
 
     /// True when the set holds nothing that changes data.
     pub fn is_read_only(self) -> bool {
-        self.iter().all(|p| p.is_read_only() || p == Permission::UsersExport)
+        self.iter()
+            .all(|p| p.is_read_only() || p == Permission::UsersExport)
     }
 
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 
     /// Parses the space-separated keys stored in the database.
@@ -145,7 +154,10 @@ impl PermissionSet {
 
     /// The space-separated keys, in catalogue order.
     pub fn to_keys(self) -> String {
-        self.iter().map(Permission::key).collect::<Vec<_>>().join(" ")
+        self.iter()
+            .map(Permission::key)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -165,7 +177,12 @@ pub enum BuiltInRole {
 }
 
 impl BuiltInRole {
-    pub const ALL: [BuiltInRole; 4] = [BuiltInRole::Owner, BuiltInRole::Admin, BuiltInRole::Auditor, BuiltInRole::Member];
+    pub const ALL: [BuiltInRole; 4] = [
+        BuiltInRole::Owner,
+        BuiltInRole::Admin,
+        BuiltInRole::Auditor,
+        BuiltInRole::Member,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -193,7 +210,10 @@ impl BuiltInRole {
     pub fn permissions(self) -> PermissionSet {
         match self {
             BuiltInRole::Owner => PermissionSet::all(),
-            BuiltInRole::Admin => Permission::ALL.into_iter().filter(|p| *p != Permission::Owner).collect(),
+            BuiltInRole::Admin => Permission::ALL
+                .into_iter()
+                .filter(|p| *p != Permission::Owner)
+                .collect(),
             BuiltInRole::Auditor => Permission::ALL
                 .into_iter()
                 .filter(|p| p.is_read_only() || *p == Permission::UsersExport)
@@ -242,9 +262,15 @@ mod tests {
 
     #[test]
     fn subsets() {
-        let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend].into_iter().collect();
+        let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend]
+            .into_iter()
+            .collect();
         assert!(support.is_subset_of(BuiltInRole::Admin.permissions()));
-        assert!(!BuiltInRole::Owner.permissions().is_subset_of(BuiltInRole::Admin.permissions()));
+        assert!(
+            !BuiltInRole::Owner
+                .permissions()
+                .is_subset_of(BuiltInRole::Admin.permissions())
+        );
         assert!(PermissionSet::empty().is_subset_of(support));
     }
 }

@@ -12,7 +12,9 @@ pub enum SlugError {
     Empty,
     #[error("Use 2 to 40 characters.")]
     Length,
-    #[error("Use only lower-case letters, digits and hyphens (a-z, 0-9, -), not at the start or end.")]
+    #[error(
+        "Use only lower-case letters, digits and hyphens (a-z, 0-9, -), not at the start or end."
+    )]
     Characters,
 }
 
@@ -24,7 +26,9 @@ impl Slug {
         if text.is_empty() {
             return Err(SlugError::Empty);
         }
-        if !text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if !text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || text.starts_with('-')
             || text.ends_with('-')
             || text.contains("--")
@@ -47,7 +51,11 @@ impl Slug {
                 out.push('-');
             }
         }
-        let trimmed: String = out.trim_end_matches('-').chars().take(Self::MAX_LEN).collect();
+        let trimmed: String = out
+            .trim_end_matches('-')
+            .chars()
+            .take(Self::MAX_LEN)
+            .collect();
         Self::parse(trimmed.trim_end_matches('-')).ok()
     }
 
@@ -78,15 +86,32 @@ mod tests {
         assert_eq!(Slug::parse(""), Err(SlugError::Empty));
         assert_eq!(Slug::parse("a"), Err(SlugError::Length));
         assert_eq!(Slug::parse(&"x".repeat(41)), Err(SlugError::Length));
-        for bad in ["Acme", "acme corp", "acme_corp", "-acme", "acme-", "ac--me", "acmé", "a/b", "../x"] {
-            assert_eq!(Slug::parse(bad), Err(SlugError::Characters), "{bad} accepted");
+        for bad in [
+            "Acme",
+            "acme corp",
+            "acme_corp",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "acmé",
+            "a/b",
+            "../x",
+        ] {
+            assert_eq!(
+                Slug::parse(bad),
+                Err(SlugError::Characters),
+                "{bad} accepted"
+            );
         }
     }
 
     #[test]
     fn suggests_from_names() {
         assert_eq!(Slug::suggest("Acme Corp.").unwrap().as_str(), "acme-corp");
-        assert_eq!(Slug::suggest("  R&D -- Team 7 ").unwrap().as_str(), "r-d-team-7");
+        assert_eq!(
+            Slug::suggest("  R&D -- Team 7 ").unwrap().as_str(),
+            "r-d-team-7"
+        );
         assert!(Slug::suggest("!!!").is_none());
     }
 }

@@ -6,13 +6,21 @@ use crate::store::accounts::Account;
 use crate::store::{memberships, workspaces};
 
 /// The first workspace console they may use, or their own profile (PRODUCT §3: Members see `/me`).
-pub fn landing_path(conn: &mut AnyConnection, account: &Account) -> Result<String, diesel::result::Error> {
+pub fn landing_path(
+    conn: &mut AnyConnection,
+    account: &Account,
+) -> Result<String, diesel::result::Error> {
     let mine = memberships::list_for_account(conn, account.id)?;
-    let console = mine.iter().find(|m| m.status == MembershipStatus::Active && !m.permissions.is_empty());
+    let console = mine
+        .iter()
+        .find(|m| m.status == MembershipStatus::Active && !m.permissions.is_empty());
     if let Some(m) = console {
         return Ok(format!("/w/{}/users", m.slug));
     }
-    let suspended_here = |slug: &str| mine.iter().any(|m| m.slug == slug && m.status == MembershipStatus::Suspended);
+    let suspended_here = |slug: &str| {
+        mine.iter()
+            .any(|m| m.slug == slug && m.status == MembershipStatus::Suspended)
+    };
     if account.org_role.administers_all_workspaces() {
         let all = workspaces::list_for_account(conn, account.id, true)?;
         if let Some(w) = all.iter().find(|w| !suspended_here(&w.slug)) {

@@ -28,15 +28,33 @@ pub struct OwnerOutcome {
 /// Creates (or promotes) the account as org owner and Owner of the workspace, creating the
 /// workspace when it does not exist. An existing account's password is replaced: this is also how
 /// an operator recovers access.
-pub fn create_owner(conn: &mut AnyConnection, input: &OwnerInput, now: NaiveDateTime) -> anyhow::Result<OwnerOutcome> {
+pub fn create_owner(
+    conn: &mut AnyConnection,
+    input: &OwnerInput,
+    now: NaiveDateTime,
+) -> anyhow::Result<OwnerOutcome> {
     db::write_transaction(conn, Lock::Organization, |conn| {
         let org = organization::get(conn)?;
-        let (workspace, created_workspace) = match workspaces::find_by_slug(conn, input.workspace.as_str())? {
-            Some(w) => (w.id, false),
-            None => (workspaces::insert(conn, input.workspace.as_str(), &input.workspace, Plan::Free, now)?, true),
-        };
+        let (workspace, created_workspace) =
+            match workspaces::find_by_slug(conn, input.workspace.as_str())? {
+                Some(w) => (w.id, false),
+                None => (
+                    workspaces::insert(
+                        conn,
+                        input.workspace.as_str(),
+                        &input.workspace,
+                        Plan::Free,
+                        now,
+                    )?,
+                    true,
+                ),
+            };
         if !org.setup_completed {
-            let name = if org.name.is_empty() { input.workspace.as_str() } else { org.name.as_str() };
+            let name = if org.name.is_empty() {
+                input.workspace.as_str()
+            } else {
+                org.name.as_str()
+            };
             organization::complete_setup(conn, name, now)?;
         }
         let (account_id, created_account) = match accounts::find_by_email(conn, &input.email)? {
@@ -62,9 +80,13 @@ pub fn create_owner(conn: &mut AnyConnection, input: &OwnerInput, now: NaiveDate
         };
         let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
         match memberships::access(conn, workspace, account_id)? {
-            Some(access) => {
-                memberships::set_role_and_status(conn, access.membership_id, owner_role, MembershipStatus::Active, now)?
-            }
+            Some(access) => memberships::set_role_and_status(
+                conn,
+                access.membership_id,
+                owner_role,
+                MembershipStatus::Active,
+                now,
+            )?,
             None => {
                 memberships::insert(
                     conn,
@@ -73,7 +95,11 @@ pub fn create_owner(conn: &mut AnyConnection, input: &OwnerInput, now: NaiveDate
                         account_id,
                         role_id: owner_role,
                         status: MembershipStatus::Active,
-                        sort_name: &sort_key(&input.first_name, &input.last_name, input.email.as_str()),
+                        sort_name: &sort_key(
+                            &input.first_name,
+                            &input.last_name,
+                            input.email.as_str(),
+                        ),
                         invited_by: None,
                         joined_at: Some(now),
                     },
@@ -94,6 +120,9 @@ pub fn create_owner(conn: &mut AnyConnection, input: &OwnerInput, now: NaiveDate
             },
             now,
         )?;
-        Ok(OwnerOutcome { created_account, created_workspace })
+        Ok(OwnerOutcome {
+            created_account,
+            created_workspace,
+        })
     })
 }

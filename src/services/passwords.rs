@@ -17,7 +17,8 @@ fn hasher() -> Argon2<'static> {
 /// The PHC string of a new password (algorithm, parameters and salt included).
 pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
     let salt_bytes = crate::tokens::random_bytes(16);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt encoding: {e}"))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt encoding: {e}"))?;
     hasher()
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -27,14 +28,17 @@ pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
 /// True when `candidate` matches the stored hash. A malformed stored hash matches nothing.
 pub fn verify_password(stored_hash: &str, candidate: &str) -> bool {
     match PasswordHash::new(stored_hash) {
-        Ok(parsed) => hasher().verify_password(candidate.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
 
 /// A hash to verify against when the email is unknown, so that answering takes as long either way.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let decoy = NewPassword::parse(&crate::tokens::new_token()).expect("a 43-character token is a valid password");
+    let decoy = NewPassword::parse(&crate::tokens::new_token())
+        .expect("a 43-character token is a valid password");
     hash_password(&decoy).unwrap_or_default()
 });
 

@@ -36,7 +36,19 @@ pub fn seed_demo(
             organization::complete_setup(conn, "Demo organization", now)?;
         }
         let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
-            Some(w) => w.id,
+            Some(w) => {
+                // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
+                if let Some(limit) = w.seat_limit {
+                    anyhow::ensure!(
+                        w.counts.seats_used() + users <= limit,
+                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members do not fit. \
+                         Seed a new workspace instead (it gets the Enterprise plan).",
+                        w.plan.name(),
+                        w.counts.seats_used()
+                    );
+                }
+                w.id
+            }
             None => workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?,
         };
         seed::prepare(conn, workspace, now)?;
@@ -50,33 +62,47 @@ pub fn seed_demo(
         let count = CHUNK.min(users - written);
         let first = start + written;
         db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-            seed::insert_members(conn, workspace, first, first + count - 1, &password_hash, role_ids)
+            seed::insert_members(
+                conn,
+                workspace,
+                first,
+                first + count - 1,
+                &password_hash,
+                role_ids,
+            )
         })?;
         written += count;
         progress(written);
     }
-    db::write_transaction(conn, Lock::Workspace(workspace), |conn| -> anyhow::Result<()> {
-        seed::finish(conn, workspace, role_ids[0], now)?;
-        audit::record(
-            conn,
-            &audit::Actor::command_line(),
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "workspace.seeded",
-                target_type: "workspace",
-                target_id: Some(workspace.0),
-                target_label: slug.as_str(),
-                changes: json!({ "members_added": users }),
-            },
-            now,
-        )?;
-        Ok(())
-    })?;
+    db::write_transaction(
+        conn,
+        Lock::Workspace(workspace),
+        |conn| -> anyhow::Result<()> {
+            seed::finish(conn, workspace, role_ids[0], now)?;
+            audit::record(
+                conn,
+                &audit::Actor::command_line(),
+                &audit::NewEvent {
+                    workspace_id: Some(workspace),
+                    action: "workspace.seeded",
+                    target_type: "workspace",
+                    target_id: Some(workspace.0),
+                    target_label: slug.as_str(),
+                    changes: json!({ "members_added": users }),
+                },
+                now,
+            )?;
+            Ok(())
+        },
+    )?;
     Ok(())
 }
 
 /// The number the next seeded person gets (emails stay unique across runs).
 fn next_number(conn: &mut AnyConnection) -> Result<i64, diesel::result::Error> {
     use diesel::RunQueryDsl;
-    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("COALESCE(MAX(id), 0) + 1 FROM accounts")).get_result(conn)
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "COALESCE(MAX(id), 0) + 1 FROM accounts",
+    ))
+    .get_result(conn)
 }

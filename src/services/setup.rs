@@ -45,7 +45,11 @@ pub fn is_open(conn: &mut AnyConnection) -> Result<bool, diesel::result::Error> 
     Ok(!accounts::any_exists(conn)?)
 }
 
-pub fn complete_setup(conn: &mut AnyConnection, input: &SetupInput, now: NaiveDateTime) -> Result<SetupDone, SetupError> {
+pub fn complete_setup(
+    conn: &mut AnyConnection,
+    input: &SetupInput,
+    now: NaiveDateTime,
+) -> Result<SetupDone, SetupError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
         // Re-checked under the lock: two first visitors cannot both become the owner.
         if accounts::any_exists(conn)? {
@@ -55,8 +59,20 @@ pub fn complete_setup(conn: &mut AnyConnection, input: &SetupInput, now: NaiveDa
             return Err(SetupError::SlugTaken);
         }
         organization::complete_setup(conn, input.organization_name.as_str(), now)?;
-        let workspace_id = workspaces::insert(conn, input.workspace_name.as_str(), &input.workspace_slug, Plan::Free, now)
-            .map_err(|e| if store::is_unique_violation(&e) { SetupError::SlugTaken } else { e.into() })?;
+        let workspace_id = workspaces::insert(
+            conn,
+            input.workspace_name.as_str(),
+            &input.workspace_slug,
+            Plan::Free,
+            now,
+        )
+        .map_err(|e| {
+            if store::is_unique_violation(&e) {
+                SetupError::SlugTaken
+            } else {
+                e.into()
+            }
+        })?;
         let account_id = accounts::insert(
             conn,
             &accounts::NewAccount {
@@ -76,7 +92,11 @@ pub fn complete_setup(conn: &mut AnyConnection, input: &SetupInput, now: NaiveDa
                 account_id,
                 role_id: owner_role,
                 status: MembershipStatus::Active,
-                sort_name: &sort_key(input.first_name.as_str(), input.last_name.as_str(), input.email.as_str()),
+                sort_name: &sort_key(
+                    input.first_name.as_str(),
+                    input.last_name.as_str(),
+                    input.email.as_str(),
+                ),
                 invited_by: None,
                 joined_at: Some(now),
             },
@@ -85,7 +105,11 @@ pub fn complete_setup(conn: &mut AnyConnection, input: &SetupInput, now: NaiveDa
         let owner = format!("{} {}", input.first_name, input.last_name);
         audit::record(
             conn,
-            &audit::Actor { account_id: Some(account_id), label: owner.clone(), ip: None },
+            &audit::Actor {
+                account_id: Some(account_id),
+                label: owner.clone(),
+                ip: None,
+            },
             &audit::NewEvent {
                 workspace_id: Some(workspace_id),
                 action: "organization.set_up",
@@ -101,6 +125,10 @@ pub fn complete_setup(conn: &mut AnyConnection, input: &SetupInput, now: NaiveDa
             },
             now,
         )?;
-        Ok(SetupDone { account_id, workspace_id, session_epoch: 0 })
+        Ok(SetupDone {
+            account_id,
+            workspace_id,
+            session_epoch: 0,
+        })
     })
 }

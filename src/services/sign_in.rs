@@ -44,7 +44,11 @@ pub fn authenticate(
     }
     audit::record(
         conn,
-        &audit::Actor { account_id: Some(account.id), label: account.display_name(), ip },
+        &audit::Actor {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip,
+        },
         &audit::NewEvent {
             workspace_id: None,
             action: "session.signed_in",
@@ -59,10 +63,19 @@ pub fn authenticate(
 }
 
 /// Records a sign-out (the session row itself is deleted by the session store).
-pub fn record_sign_out(conn: &mut AnyConnection, account: &Account, ip: Option<String>, now: NaiveDateTime) -> Result<(), diesel::result::Error> {
+pub fn record_sign_out(
+    conn: &mut AnyConnection,
+    account: &Account,
+    ip: Option<String>,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
     audit::record(
         conn,
-        &audit::Actor { account_id: Some(account.id), label: account.display_name(), ip },
+        &audit::Actor {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip,
+        },
         &audit::NewEvent {
             workspace_id: None,
             action: "session.signed_out",

@@ -54,7 +54,18 @@ const COLUMNS: AccountColumns = (
     accounts::created_at,
 );
 
-type AccountTuple = (i64, String, String, String, Option<String>, String, String, String, i64, NaiveDateTime);
+type AccountTuple = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+    NaiveDateTime,
+);
 
 fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
     Ok(Account {
@@ -105,7 +116,11 @@ pub struct NewAccount<'a> {
     pub org_role: OrgRole,
 }
 
-pub fn insert(conn: &mut AnyConnection, new: &NewAccount<'_>, now: NaiveDateTime) -> QueryResult<AccountId> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    new: &NewAccount<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<AccountId> {
     diesel::insert_into(accounts::table)
         .values((
             accounts::email.eq(new.email.as_str()),
@@ -122,7 +137,12 @@ pub fn insert(conn: &mut AnyConnection, new: &NewAccount<'_>, now: NaiveDateTime
 }
 
 /// Sets a new password hash and ends every other session through the epoch.
-pub fn set_password_hash(conn: &mut AnyConnection, id: AccountId, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_password_hash(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(accounts::table.find(id.0))
         .set((
             accounts::password_hash.eq(Some(hash)),
@@ -133,9 +153,17 @@ pub fn set_password_hash(conn: &mut AnyConnection, id: AccountId, hash: &str, no
     Ok(())
 }
 
-pub fn set_org_role(conn: &mut AnyConnection, id: AccountId, role: OrgRole, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_org_role(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    role: OrgRole,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(accounts::table.find(id.0))
-        .set((accounts::org_role.eq(role.key()), accounts::updated_at.eq(now)))
+        .set((
+            accounts::org_role.eq(role.key()),
+            accounts::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -17,7 +17,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn command_line() -> Self {
-        Self { account_id: None, label: "Command line".to_owned(), ip: None }
+        Self {
+            account_id: None,
+            label: "Command line".to_owned(),
+            ip: None,
+        }
     }
 }
 
@@ -33,7 +37,12 @@ pub struct NewEvent<'a> {
     pub changes: serde_json::Value,
 }
 
-pub fn record(conn: &mut AnyConnection, actor: &Actor, event: &NewEvent<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    event: &NewEvent<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::workspace_id.eq(event.workspace_id.map(|w| w.0)),
@@ -57,5 +66,8 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// The actions recorded, oldest first (for tests and the CLI).
 pub fn actions(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
-    audit_events::table.order(audit_events::id).select(audit_events::action).load(conn)
+    audit_events::table
+        .order(audit_events::id)
+        .select(audit_events::action)
+        .load(conn)
 }

@@ -18,7 +18,11 @@ pub struct NewMembership<'a> {
     pub joined_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut AnyConnection, new: &NewMembership<'_>, now: NaiveDateTime) -> QueryResult<MembershipId> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    new: &NewMembership<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipId> {
     diesel::insert_into(memberships::table)
         .values((
             memberships::workspace_id.eq(new.workspace_id.0),
@@ -46,12 +50,22 @@ pub struct Access {
     pub permissions: PermissionSet,
 }
 
-pub fn access(conn: &mut AnyConnection, workspace: WorkspaceId, account: AccountId) -> QueryResult<Option<Access>> {
+pub fn access(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account: AccountId,
+) -> QueryResult<Option<Access>> {
     let row = memberships::table
         .inner_join(roles::table)
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::account_id.eq(account.0))
-        .select((memberships::id, memberships::status, roles::id, roles::name, roles::permissions))
+        .select((
+            memberships::id,
+            memberships::status,
+            roles::id,
+            roles::name,
+            roles::permissions,
+        ))
         .first::<(i64, String, i64, String, String)>(conn)
         .optional()?;
     row.map(|(id, status, role_id, role_name, permissions)| {
@@ -79,9 +93,9 @@ pub fn set_role_and_status(
         .set((
             memberships::role_id.eq(role.0),
             memberships::status.eq(status.key()),
-            memberships::joined_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                "COALESCE(joined_at, ",
-            )
+            memberships::joined_at.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+            >("COALESCE(joined_at, ")
             .bind::<diesel::sql_types::Timestamp, _>(now)
             .sql(")")),
             memberships::suspended_at.eq(None::<NaiveDateTime>),
@@ -169,11 +183,19 @@ pub fn list_page(
         query = if backwards {
             query
                 .filter(memberships::sort_name.le(sort_name.clone()))
-                .filter(memberships::sort_name.lt(sort_name).or(memberships::id.lt(id)))
+                .filter(
+                    memberships::sort_name
+                        .lt(sort_name)
+                        .or(memberships::id.lt(id)),
+                )
         } else {
             query
                 .filter(memberships::sort_name.ge(sort_name.clone()))
-                .filter(memberships::sort_name.gt(sort_name).or(memberships::id.gt(id)))
+                .filter(
+                    memberships::sort_name
+                        .gt(sort_name)
+                        .or(memberships::id.gt(id)),
+                )
         };
     }
     query = if backwards {
@@ -182,7 +204,17 @@ pub fn list_page(
         query.order((memberships::sort_name.asc(), memberships::id.asc()))
     };
 
-    type Row = (i64, i64, String, String, String, String, String, Option<NaiveDateTime>, Option<NaiveDateTime>);
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
     let mut rows: Vec<Row> = query.limit(page_size + 1).load(conn)?;
     let more = rows.len() as i64 > page_size;
     rows.truncate(page_size as usize);
@@ -210,13 +242,20 @@ pub fn list_page(
         (true, false) => (true, more),
         (true, true) => (more, true),
     };
-    Ok(MemberPage { rows, has_previous, has_next })
+    Ok(MemberPage {
+        rows,
+        has_previous,
+        has_next,
+    })
 }
 
 /// `prefix ? suffix`: the same shape on every backend, so one boxed query takes any of them.
 type SearchFilter = diesel::expression::SqlLiteral<
     Bool,
-    diesel::expression::UncheckedBind<diesel::expression::SqlLiteral<Bool>, diesel::dsl::AsExprOf<String, Text>>,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<Bool>,
+        diesel::dsl::AsExprOf<String, Text>,
+    >,
 >;
 
 /// Case-insensitive substring match on email, first and last name, through each backend's index:
@@ -237,7 +276,13 @@ fn search_filter(conn: &AnyConnection, term: &str) -> SearchFilter {
         ),
         AnyConnection::Postgresql(_) => (
             "lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name) LIKE ",
-            format!("%{}%", term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")),
+            format!(
+                "%{}%",
+                term.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            ),
             "",
         ),
     };
@@ -246,7 +291,10 @@ fn search_filter(conn: &AnyConnection, term: &str) -> SearchFilter {
 
 /// Number of memberships of a workspace (any status): for tests and the seed's progress.
 pub fn count_in_workspace(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {
-    memberships::table.filter(memberships::workspace_id.eq(workspace.0)).count().get_result(conn)
+    memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .count()
+        .get_result(conn)
 }
 
 /// One of a person's memberships, as their profile lists it.
@@ -260,13 +308,22 @@ pub struct AccountMembership {
 }
 
 /// Every membership of an account (removed ones included), by workspace name.
-pub fn list_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<Vec<AccountMembership>> {
+pub fn list_for_account(
+    conn: &mut AnyConnection,
+    account: AccountId,
+) -> QueryResult<Vec<AccountMembership>> {
     use crate::db::schema::workspaces;
     let rows: Vec<(String, String, String, String, String)> = memberships::table
         .inner_join(workspaces::table)
         .inner_join(roles::table)
         .filter(memberships::account_id.eq(account.0))
-        .select((workspaces::name, workspaces::slug, roles::name, memberships::status, roles::permissions))
+        .select((
+            workspaces::name,
+            workspaces::slug,
+            roles::name,
+            memberships::status,
+            roles::permissions,
+        ))
         .order(workspaces::name)
         .load(conn)?;
     rows.into_iter()

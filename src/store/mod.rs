@@ -23,10 +23,19 @@ diesel::define_sql_function! {
 
 /// True when the error is a unique constraint refusing a duplicate.
 pub fn is_unique_violation(error: &Error) -> bool {
-    matches!(error, Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+    matches!(
+        error,
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 /// Maps a stored key (status, role…) to its domain value; an unknown key is corrupt data.
-pub(crate) fn parse_key<T>(column: &str, key: &str, from_key: impl Fn(&str) -> Option<T>) -> QueryResult<T> {
-    from_key(key).ok_or_else(|| Error::DeserializationError(format!("unknown {column} {key:?} in the database").into()))
+pub(crate) fn parse_key<T>(
+    column: &str,
+    key: &str,
+    from_key: impl Fn(&str) -> Option<T>,
+) -> QueryResult<T> {
+    from_key(key).ok_or_else(|| {
+        Error::DeserializationError(format!("unknown {column} {key:?} in the database").into())
+    })
 }

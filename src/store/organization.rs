@@ -15,7 +15,10 @@ pub fn get(conn: &mut AnyConnection) -> QueryResult<Organization> {
     let (name, completed) = organization::table
         .select((organization::name, organization::setup_completed_at))
         .first::<(String, Option<NaiveDateTime>)>(conn)?;
-    Ok(Organization { name, setup_completed: completed.is_some() })
+    Ok(Organization {
+        name,
+        setup_completed: completed.is_some(),
+    })
 }
 
 pub fn complete_setup(conn: &mut AnyConnection, name: &str, now: NaiveDateTime) -> QueryResult<()> {

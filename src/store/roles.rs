@@ -11,10 +11,18 @@ use crate::domain::role::BuiltInRole;
 pub fn sync_built_in(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()> {
     for role in BuiltInRole::ALL {
         let keys = role.permissions().to_keys();
-        let updated = diesel::update(roles::table.filter(roles::workspace_id.is_null()).filter(roles::key.eq(role.key())))
-            .filter(roles::permissions.ne(&keys).or(roles::name.ne(role.name())))
-            .set((roles::permissions.eq(&keys), roles::name.eq(role.name()), roles::updated_at.eq(now)))
-            .execute(conn)?;
+        let updated = diesel::update(
+            roles::table
+                .filter(roles::workspace_id.is_null())
+                .filter(roles::key.eq(role.key())),
+        )
+        .filter(roles::permissions.ne(&keys).or(roles::name.ne(role.name())))
+        .set((
+            roles::permissions.eq(&keys),
+            roles::name.eq(role.name()),
+            roles::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         if updated == 0 && built_in_id(conn, role).optional()?.is_none() {
             diesel::insert_into(roles::table)
                 .values((

@@ -16,20 +16,44 @@ pub struct StoredSession {
 }
 
 /// The live session with this key hash, if it has not expired.
-pub fn find_live(conn: &mut AnyConnection, key_hash: &str, now: NaiveDateTime) -> QueryResult<Option<StoredSession>> {
+pub fn find_live(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<StoredSession>> {
     sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((sessions::id, sessions::state, sessions::last_seen_at, sessions::expires_at))
+        .select((
+            sessions::id,
+            sessions::state,
+            sessions::last_seen_at,
+            sessions::expires_at,
+        ))
         .first::<(i64, String, NaiveDateTime, NaiveDateTime)>(conn)
         .optional()
-        .map(|row| row.map(|(id, state, last_seen_at, expires_at)| StoredSession { id, state, last_seen_at, expires_at }))
+        .map(|row| {
+            row.map(|(id, state, last_seen_at, expires_at)| StoredSession {
+                id,
+                state,
+                last_seen_at,
+                expires_at,
+            })
+        })
 }
 
 /// Records activity and slides the expiry forward.
-pub fn touch(conn: &mut AnyConnection, id: i64, now: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<()> {
+pub fn touch(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(sessions::table.find(id))
-        .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(expires_at)))
+        .set((
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -74,17 +98,21 @@ pub fn update(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)).filter(sessions::expires_at.gt(now)))
-        .set((
-            sessions::state.eq(columns.state),
-            sessions::account_id.eq(columns.account_id.map(|a| a.0)),
-            sessions::workspace_id.eq(columns.workspace_id),
-            sessions::ip.eq(columns.ip),
-            sessions::user_agent.eq(columns.user_agent),
-            sessions::last_seen_at.eq(now),
-            sessions::expires_at.eq(expires_at),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        sessions::table
+            .filter(sessions::key_hash.eq(key_hash))
+            .filter(sessions::expires_at.gt(now)),
+    )
+    .set((
+        sessions::state.eq(columns.state),
+        sessions::account_id.eq(columns.account_id.map(|a| a.0)),
+        sessions::workspace_id.eq(columns.workspace_id),
+        sessions::ip.eq(columns.ip),
+        sessions::user_agent.eq(columns.user_agent),
+        sessions::last_seen_at.eq(now),
+        sessions::expires_at.eq(expires_at),
+    ))
+    .execute(conn)?;
     Ok(updated > 0)
 }
 
@@ -103,5 +131,8 @@ pub fn delete_expired(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResu
 }
 
 pub fn count_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<i64> {
-    sessions::table.filter(sessions::account_id.eq(account.0)).count().get_result(conn)
+    sessions::table
+        .filter(sessions::account_id.eq(account.0))
+        .count()
+        .get_result(conn)
 }

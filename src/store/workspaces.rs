@@ -64,7 +64,12 @@ fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
         slug: t.2,
         plan: parse_key("plan", &t.3, Plan::from_key)?,
         seat_limit: t.4,
-        counts: MemberCounts { invited: t.5, active: t.6, suspended: t.7, removed: t.8 },
+        counts: MemberCounts {
+            invited: t.5,
+            active: t.6,
+            suspended: t.7,
+            removed: t.8,
+        },
     })
 }
 
@@ -79,7 +84,13 @@ pub fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> QueryResult<Option<
 }
 
 pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
-    workspaces::table.find(id.0).select(COLUMNS).first::<Tuple>(conn).optional()?.map(from_tuple).transpose()
+    workspaces::table
+        .find(id.0)
+        .select(COLUMNS)
+        .first::<Tuple>(conn)
+        .optional()?
+        .map(from_tuple)
+        .transpose()
 }
 
 /// The current slug a retired slug now points to, if any.
@@ -94,16 +105,25 @@ pub fn redirect_for(conn: &mut AnyConnection, old_slug: &str) -> QueryResult<Opt
 
 /// True when the slug names a workspace, or used to.
 pub fn slug_taken(conn: &mut AnyConnection, slug: &Slug) -> QueryResult<bool> {
-    let current = diesel::select(diesel::dsl::exists(workspaces::table.filter(workspaces::slug.eq(slug.as_str()))))
-        .get_result::<bool>(conn)?;
+    let current = diesel::select(diesel::dsl::exists(
+        workspaces::table.filter(workspaces::slug.eq(slug.as_str())),
+    ))
+    .get_result::<bool>(conn)?;
     let retired = diesel::select(diesel::dsl::exists(
-        workspace_slug_redirects::table.filter(workspace_slug_redirects::old_slug.eq(slug.as_str())),
+        workspace_slug_redirects::table
+            .filter(workspace_slug_redirects::old_slug.eq(slug.as_str())),
     ))
     .get_result::<bool>(conn)?;
     Ok(current || retired)
 }
 
-pub fn insert(conn: &mut AnyConnection, name: &str, slug: &Slug, plan: Plan, now: NaiveDateTime) -> QueryResult<WorkspaceId> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    name: &str,
+    slug: &Slug,
+    plan: Plan,
+    now: NaiveDateTime,
+) -> QueryResult<WorkspaceId> {
     diesel::insert_into(workspaces::table)
         .values((
             workspaces::name.eq(name),
@@ -127,9 +147,17 @@ pub struct WorkspaceLink {
 
 /// The workspaces a person can open: all of them for org owners and admins, otherwise those where
 /// their membership is active.
-pub fn list_for_account(conn: &mut AnyConnection, account: AccountId, org_wide: bool) -> QueryResult<Vec<WorkspaceLink>> {
+pub fn list_for_account(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    org_wide: bool,
+) -> QueryResult<Vec<WorkspaceLink>> {
     let rows: Vec<(String, String)> = if org_wide {
-        workspaces::table.select((workspaces::name, workspaces::slug)).order(workspaces::name).limit(200).load(conn)?
+        workspaces::table
+            .select((workspaces::name, workspaces::slug))
+            .order(workspaces::name)
+            .limit(200)
+            .load(conn)?
     } else {
         workspaces::table
             .inner_join(memberships::table)
@@ -140,5 +168,8 @@ pub fn list_for_account(conn: &mut AnyConnection, account: AccountId, org_wide: 
             .limit(200)
             .load(conn)?
     };
-    Ok(rows.into_iter().map(|(name, slug)| WorkspaceLink { name, slug }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(name, slug)| WorkspaceLink { name, slug })
+        .collect())
 }

@@ -26,11 +26,21 @@ fn content_type(path: &str) -> &'static str {
 }
 
 fn short_hash(path: &str) -> Option<String> {
-    Static::get(path).map(|f| f.metadata.sha256_hash().iter().take(6).map(|b| format!("{b:02x}")).collect())
+    Static::get(path).map(|f| {
+        f.metadata
+            .sha256_hash()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    })
 }
 
-static VERSIONS: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| Static::iter().filter_map(|p| short_hash(&p).map(|h| (p.to_string(), h))).collect());
+static VERSIONS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    Static::iter()
+        .filter_map(|p| short_hash(&p).map(|h| (p.to_string(), h)))
+        .collect()
+});
 
 /// The URL of a static file, versioned by its content hash (called from templates).
 pub fn url(path: &str) -> String {
@@ -44,14 +54,30 @@ pub fn url(path: &str) -> String {
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let path = path.into_inner();
     let Some(file) = Static::get(&path) else {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("Not found");
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("Not found");
     };
-    let etag = format!("\"{}\"", VERSIONS.get(&path).map(String::as_str).unwrap_or("0"));
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish();
+    let etag = format!(
+        "\"{}\"",
+        VERSIONS.get(&path).map(String::as_str).unwrap_or("0")
+    );
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
     }
     let versioned = req.query_string().starts_with("v=");
-    let cache = if versioned { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     HttpResponse::Ok()
         .content_type(content_type(&path))
         .insert_header((header::CACHE_CONTROL, cache))

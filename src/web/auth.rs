@@ -55,7 +55,11 @@ pub struct SignedIn {
     pub ip: Option<String>,
 }
 
-fn check_session(session: &Session, account: Option<Account>, next: String) -> Result<Account, AppError> {
+fn check_session(
+    session: &Session,
+    account: Option<Account>,
+    next: String,
+) -> Result<Account, AppError> {
     let epoch = session.get::<i64>(keys::SESSION_EPOCH).ok().flatten();
     match account {
         Some(a) if a.status == AccountStatus::Active && Some(a.session_epoch) == epoch => Ok(a),
@@ -68,7 +72,11 @@ fn check_session(session: &Session, account: Option<Account>, next: String) -> R
 }
 
 fn session_account(session: &Session) -> Option<AccountId> {
-    session.get::<i64>(keys::ACCOUNT_ID).ok().flatten().map(AccountId)
+    session
+        .get::<i64>(keys::ACCOUNT_ID)
+        .ok()
+        .flatten()
+        .map(AccountId)
 }
 
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
@@ -88,14 +96,22 @@ impl SignedIn {
         let account = blocking(&state, move |conn| Ok(accounts::find(conn, id)?)).await?;
         let account = check_session(&session, account, next)?;
         let csrf_token = csrf::token(&session)?;
-        Ok(Self { account, session, csrf_token, ip: client_ip(&req) })
+        Ok(Self {
+            account,
+            session,
+            csrf_token,
+            ip: client_ip(&req),
+        })
     }
 
     /// The page frame for a page outside any workspace.
     pub async fn chrome(&self, state: &AppState) -> Result<Chrome, AppError> {
         let account = self.account.clone();
         let csrf_token = self.csrf_token.clone();
-        blocking(state, move |conn| Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "")).await
+        blocking(state, move |conn| {
+            Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "")
+        })
+        .await
     }
 }
 
@@ -117,7 +133,7 @@ pub struct WorkspaceAccess {
 }
 
 enum Found {
-    Workspace(Option<Account>, Workspace, Option<Access>),
+    Workspace(Box<(Option<Account>, Workspace, Option<Access>)>),
     Moved(String),
     Missing,
 }
@@ -136,7 +152,7 @@ impl WorkspaceAccess {
             Ok(match workspaces::find_by_slug(conn, &slug)? {
                 Some(workspace) => {
                     let access = memberships::access(conn, workspace.id, account_id)?;
-                    Found::Workspace(account, workspace, access)
+                    Found::Workspace(Box::new((account, workspace, access)))
                 }
                 None => match workspaces::redirect_for(conn, &slug)? {
                     Some(current) => Found::Moved(current),
@@ -146,11 +162,19 @@ impl WorkspaceAccess {
         })
         .await?;
         let (account, workspace, membership) = match found {
-            Found::Workspace(account, workspace, access) => (account, workspace, access),
+            Found::Workspace(found) => *found,
             Found::Moved(current) => {
                 let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
-                let path = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("");
-                return Err(AppError::Redirect(path.replacen(&old, &format!("/w/{current}"), 1)));
+                let path = req
+                    .uri()
+                    .path_and_query()
+                    .map(|pq| pq.as_str())
+                    .unwrap_or("");
+                return Err(AppError::Redirect(path.replacen(
+                    &old,
+                    &format!("/w/{current}"),
+                    1,
+                )));
             }
             Found::Missing => return Err(AppError::NotFound),
         };
@@ -172,8 +196,18 @@ impl WorkspaceAccess {
             session.insert(keys::WORKSPACE_ID, workspace.id.0)?;
         }
         let csrf_token = csrf::token(&session)?;
-        let signed_in = SignedIn { account, session, csrf_token, ip: client_ip(&req) };
-        Ok(Self { signed_in, workspace, membership, permissions })
+        let signed_in = SignedIn {
+            account,
+            session,
+            csrf_token,
+            ip: client_ip(&req),
+        };
+        Ok(Self {
+            signed_in,
+            workspace,
+            membership,
+            permissions,
+        })
     }
 
     pub fn can(&self, permission: Permission) -> bool {
@@ -195,12 +229,29 @@ impl WorkspaceAccess {
     }
 
     /// The page frame, with the side navigation this person may use.
-    pub async fn chrome(&self, state: &AppState, section: &'static str) -> Result<Chrome, AppError> {
+    pub async fn chrome(
+        &self,
+        state: &AppState,
+        section: &'static str,
+    ) -> Result<Chrome, AppError> {
         let account = self.signed_in.account.clone();
         let csrf_token = self.signed_in.csrf_token.clone();
-        let current = WorkspaceLink { name: self.workspace.name.clone(), slug: self.workspace.slug.clone() };
+        let current = WorkspaceLink {
+            name: self.workspace.name.clone(),
+            slug: self.workspace.slug.clone(),
+        };
         let permissions = self.permissions;
-        blocking(state, move |conn| Chrome::load(conn, &account, csrf_token, Some(current), permissions, section)).await
+        blocking(state, move |conn| {
+            Chrome::load(
+                conn,
+                &account,
+                csrf_token,
+                Some(current),
+                permissions,
+                section,
+            )
+        })
+        .await
     }
 }
 
@@ -256,7 +307,11 @@ impl Chrome {
         section: &'static str,
     ) -> Result<Self, AppError> {
         let org = organization::get(conn)?;
-        let workspaces = workspaces::list_for_account(conn, account.id, account.org_role.administers_all_workspaces())?;
+        let workspaces = workspaces::list_for_account(
+            conn,
+            account.id,
+            account.org_role.administers_all_workspaces(),
+        )?;
         Ok(Self {
             org_name: org.name,
             user_name: account.display_name(),
@@ -264,7 +319,9 @@ impl Chrome {
             csrf_token,
             workspaces,
             current,
-            nav: Nav { users: permissions.contains(Permission::UsersView) },
+            nav: Nav {
+                users: permissions.contains(Permission::UsersView),
+            },
             section,
         })
     }
@@ -276,8 +333,19 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(safe_next("/w/acme/users?q=ada"), Some("/w/acme/users?q=ada"));
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "", "/a\nb", "/a\\b"] {
+        assert_eq!(
+            safe_next("/w/acme/users?q=ada"),
+            Some("/w/acme/users?q=ada")
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/a\nb",
+            "/a\\b",
+        ] {
             assert_eq!(safe_next(bad), None, "{bad}");
         }
     }

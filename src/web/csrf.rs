@@ -34,18 +34,28 @@ struct TokenField {
 }
 
 fn is_state_changing(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Middleware: refuses any POST/PUT/PATCH/DELETE whose token does not match the session's.
 /// The JSON and SCIM APIs authenticate with bearer keys, not cookies, and are exempt.
-pub async fn verify(mut req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn verify(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let path = req.path();
     if !is_state_changing(req.method()) || path.starts_with("/api/") || path.starts_with("/scim/") {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let expected = req.get_session().get::<String>(keys::CSRF).ok().flatten();
-    let mut provided = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut provided = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
 
     let is_form = req
         .headers()
@@ -63,12 +73,17 @@ pub async fn verify(mut req: ServiceRequest, next: Next<impl MessageBody + 'stat
         }
         let bytes = match req.extract::<web::Bytes>().await {
             Ok(bytes) => bytes,
-            Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(e)
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 return Ok(too_large(req));
             }
             Err(e) => return Err(e),
         };
-        provided = serde_html_form::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf_token);
+        provided = serde_html_form::from_bytes::<TokenField>(&bytes)
+            .ok()
+            .and_then(|f| f.csrf_token);
         // Hand the body back for the handler's own form extractor.
         req.set_payload(Payload::from(bytes));
     }
@@ -83,5 +98,9 @@ pub async fn verify(mut req: ServiceRequest, next: Next<impl MessageBody + 'stat
 }
 
 fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {
-    req.into_response(HttpResponse::PayloadTooLarge().content_type("text/plain; charset=utf-8").body("Request body too large."))
+    req.into_response(
+        HttpResponse::PayloadTooLarge()
+            .content_type("text/plain; charset=utf-8")
+            .body("Request body too large."),
+    )
 }

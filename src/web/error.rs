@@ -82,7 +82,10 @@ impl ResponseError for AppError {
                 let location = if next.is_empty() || next == "/" {
                     "/login".to_owned()
                 } else {
-                    format!("/login?{}", serde_html_form::to_string([("next", next)]).unwrap_or_default())
+                    format!(
+                        "/login?{}",
+                        serde_html_form::to_string([("next", next)]).unwrap_or_default()
+                    )
                 };
                 return whole_page_redirect(&location);
             }
@@ -105,10 +108,16 @@ impl ResponseError for AppError {
             }
             AppError::SignInRequired { .. } | AppError::Redirect(_) => unreachable!("answered above"),
         };
-        let body = ErrorPage { title, message: &message, request_id }
-            .render()
-            .unwrap_or_else(|_| format!("{title}: {message}"));
-        let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+        let body = ErrorPage {
+            title,
+            message: &message,
+            request_id,
+        }
+        .render()
+        .unwrap_or_else(|_| format!("{title}: {message}"));
+        let mut response = HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body);
         // For htmx requests, `htmx::error_fragments` turns this into a message in the page's flash area.
         response.extensions_mut().insert(ErrorMessage(message));
         response
@@ -132,5 +141,7 @@ fn whole_page_redirect(location: &str) -> HttpResponse {
 
 /// 303 See Other: after a POST, and for every redirect of the console.
 pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }

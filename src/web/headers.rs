@@ -3,7 +3,8 @@
 use actix_web::middleware::DefaultHeaders;
 
 /// No inline script or style, no framing, no MIME sniffing, no referrer leaving the site.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -12,5 +13,8 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
 }

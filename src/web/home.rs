@@ -10,10 +10,17 @@ use crate::services::setup;
 
 /// Signed in: their console (or profile). Signed out: sign-in, or first-run setup on a new install.
 #[get("/")]
-pub async fn index(state: web::Data<AppState>, session: Session, signed_in: Option<SignedIn>) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    session: Session,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
     if let Some(me) = signed_in {
         let account = me.account.clone();
-        let path = blocking(&state, move |conn| Ok(crate::services::landing::landing_path(conn, &account)?)).await?;
+        let path = blocking(&state, move |conn| {
+            Ok(crate::services::landing::landing_path(conn, &account)?)
+        })
+        .await?;
         return Ok(redirect(&path));
     }
     drop(session);

@@ -23,7 +23,11 @@ pub fn page_or_fragment<P: Template>(
     page: &P,
     fragment: impl FnOnce(&P) -> askama::Result<String>,
 ) -> Result<HttpResponse, AppError> {
-    let body = if wants_fragment(req) { fragment(page)? } else { page.render()? };
+    let body = if wants_fragment(req) {
+        fragment(page)?
+    } else {
+        page.render()?
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "HX-Request"))
@@ -32,7 +36,10 @@ pub fn page_or_fragment<P: Template>(
 }
 
 /// Renders a template with a status (422 for a form with messages).
-pub fn render_with_status(status: actix_web::http::StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+pub fn render_with_status(
+    status: actix_web::http::StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -40,24 +47,34 @@ pub fn render_with_status(status: actix_web::http::StatusCode, template: &impl T
 }
 
 #[derive(Template)]
-#[template(source = r#"<div class="alert alert-error" role="alert">{{ message }}</div>"#, ext = "html")]
+#[template(
+    source = r#"<div class="alert alert-error" role="alert">{{ message }}</div>"#,
+    ext = "html"
+)]
 struct Flash<'a> {
     message: &'a str,
 }
 
 /// For htmx requests, replaces a refused (403/409) page with a message swapped into `#flash`,
 /// and turns whole-page redirects (sign-in) into `HX-Redirect` so the browser leaves the page.
-pub async fn error_fragments(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn error_fragments(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let htmx = req.headers().contains_key("hx-request");
     let res = next.call(req).await?.map_into_boxed_body();
     if !htmx {
         return Ok(res);
     }
     let status = res.status();
-    if status == actix_web::http::StatusCode::SEE_OTHER && res.response().extensions().get::<WholePage>().is_some() {
+    if status == actix_web::http::StatusCode::SEE_OTHER
+        && res.response().extensions().get::<WholePage>().is_some()
+    {
         if let Some(location) = res.headers().get(header::LOCATION).cloned() {
             let (req, _) = res.into_parts();
-            let response = HttpResponse::Ok().insert_header((HeaderName::from_static("hx-redirect"), location)).finish();
+            let response = HttpResponse::Ok()
+                .insert_header((HeaderName::from_static("hx-redirect"), location))
+                .finish();
             return Ok(ServiceResponse::new(req, response));
         }
         return Ok(res);
@@ -67,10 +84,18 @@ pub async fn error_fragments(req: ServiceRequest, next: Next<impl MessageBody + 
         Some(ErrorMessage(message)) if status.is_client_error() || status.is_server_error() => {
             let (req, old) = res.into_parts();
             let body = Flash { message: &message }.render().unwrap_or_default();
-            let mut response = HttpResponse::build(old.status()).content_type("text/html; charset=utf-8").body(body);
+            let mut response = HttpResponse::build(old.status())
+                .content_type("text/html; charset=utf-8")
+                .body(body);
             let headers = response.headers_mut();
-            headers.insert(HeaderName::from_static("hx-retarget"), HeaderValue::from_static("#flash"));
-            headers.insert(HeaderName::from_static("hx-reswap"), HeaderValue::from_static("innerHTML"));
+            headers.insert(
+                HeaderName::from_static("hx-retarget"),
+                HeaderValue::from_static("#flash"),
+            );
+            headers.insert(
+                HeaderName::from_static("hx-reswap"),
+                HeaderValue::from_static("innerHTML"),
+            );
             Ok(ServiceResponse::new(req, response))
         }
         _ => Ok(res),

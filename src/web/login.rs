@@ -17,8 +17,8 @@ use crate::clock;
 use crate::domain::Email;
 use crate::domain::ids::AccountId;
 use crate::services::landing::landing_path;
-use crate::services::sign_in::{self, SignInError};
 use crate::services::setup;
+use crate::services::sign_in::{self, SignInError};
 use crate::store::organization;
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,7 +50,13 @@ struct LoginPage {
 
 /// Signs the session in: a new session id (no fixation), a new CSRF token, and what the session
 /// list shows (address and browser).
-pub fn start_session(session: &Session, account: AccountId, epoch: i64, req: &HttpRequest, ip: Option<String>) -> Result<(), AppError> {
+pub fn start_session(
+    session: &Session,
+    account: AccountId,
+    epoch: i64,
+    req: &HttpRequest,
+    ip: Option<String>,
+) -> Result<(), AppError> {
     session.renew();
     session.insert(keys::ACCOUNT_ID, account.0)?;
     session.insert(keys::SESSION_EPOCH, epoch)?;
@@ -112,7 +118,10 @@ async fn form_page(
         org_name: org_name(state).await?,
         csrf_token: csrf::token(session)?,
         next,
-        form: LoginForm { password: String::new(), ..form },
+        form: LoginForm {
+            password: String::new(),
+            ..form
+        },
         errors,
         form_error,
         notice: None,
@@ -120,7 +129,12 @@ async fn form_page(
 }
 
 #[post("/login")]
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&form.email));
@@ -147,11 +161,25 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, session: Sessi
     .await?;
     match outcome {
         Ok((account, landing)) => {
-            start_session(&session, account.id, account.session_epoch, &req, client_ip(&req))?;
+            start_session(
+                &session,
+                account.id,
+                account.session_epoch,
+                &req,
+                client_ip(&req),
+            )?;
             Ok(redirect(if next.is_empty() { &landing } else { &next }))
         }
         Err(e @ (SignInError::InvalidCredentials | SignInError::Blocked)) => {
-            let page = form_page(&state, &session, FieldErrors::default(), Some(e.to_string()), form, next).await?;
+            let page = form_page(
+                &state,
+                &session,
+                FieldErrors::default(),
+                Some(e.to_string()),
+                form,
+                next,
+            )
+            .await?;
             render_with_status(StatusCode::UNAUTHORIZED, &page)
         }
         Err(SignInError::Database(e)) => Err(e.into()),
@@ -159,10 +187,23 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, session: Sessi
 }
 
 #[post("/logout")]
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, session: Session, signed_in: Option<SignedIn>) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
     if let Some(me) = signed_in {
         let ip = client_ip(&req);
-        blocking(&state, move |conn| Ok(sign_in::record_sign_out(conn, &me.account, ip, clock::now())?)).await?;
+        blocking(&state, move |conn| {
+            Ok(sign_in::record_sign_out(
+                conn,
+                &me.account,
+                ip,
+                clock::now(),
+            )?)
+        })
+        .await?;
     }
     session.purge();
     Ok(redirect("/login?signed_out=1"))

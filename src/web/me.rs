@@ -35,11 +35,15 @@ struct ProfilePage {
 pub async fn profile(state: web::Data<AppState>, me: SignedIn) -> Result<HttpResponse, AppError> {
     let account_id = me.account.id;
     let org_wide = me.account.org_role.administers_all_workspaces();
-    let memberships = blocking(&state, move |conn| Ok(memberships::list_for_account(conn, account_id)?)).await?;
+    let memberships = blocking(&state, move |conn| {
+        Ok(memberships::list_for_account(conn, account_id)?)
+    })
+    .await?;
     let memberships = memberships
         .into_iter()
         .map(|m| MembershipView {
-            console: m.status == MembershipStatus::Active && (org_wide || !m.permissions.is_empty()),
+            console: m.status == MembershipStatus::Active
+                && (org_wide || !m.permissions.is_empty()),
             name: m.workspace_name,
             slug: m.slug,
             role: m.role_name,

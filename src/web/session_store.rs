@@ -44,7 +44,10 @@ fn expiry(now: NaiveDateTime, ttl: &Duration) -> NaiveDateTime {
 }
 
 /// Values in actix-session's state are JSON; these come back as plain values for the columns.
-fn json_value<T: serde::de::DeserializeOwned>(state: &HashMap<String, String>, key: &str) -> Option<T> {
+fn json_value<T: serde::de::DeserializeOwned>(
+    state: &HashMap<String, String>,
+    key: &str,
+) -> Option<T> {
     state.get(key).and_then(|v| serde_json::from_str(v).ok())
 }
 
@@ -63,7 +66,8 @@ impl Row {
             account_id: json_value::<i64>(state, keys::ACCOUNT_ID).map(AccountId),
             workspace_id: json_value(state, keys::WORKSPACE_ID),
             ip: json_value(state, keys::IP),
-            user_agent: json_value::<String>(state, keys::USER_AGENT).map(|ua| ua.chars().take(400).collect()),
+            user_agent: json_value::<String>(state, keys::USER_AGENT)
+                .map(|ua| ua.chars().take(400).collect()),
         })
     }
 
@@ -83,7 +87,10 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
 }
 
 impl SessionStore for DbSessionStore {
-    async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+    async fn load(
+        &self,
+        session_key: &SessionKey,
+    ) -> Result<Option<HashMap<String, String>>, LoadError> {
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
         let idle = self.idle_timeout;
@@ -91,10 +98,11 @@ impl SessionStore for DbSessionStore {
             let mut conn = pool.get()?;
             let now = clock::now();
             let found = sessions::find_live(&mut conn, &key_hash, now)?;
-            if let Some(s) = &found {
-                if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
-                    sessions::touch(&mut conn, s.id, now, expiry(now, &idle))?;
-                }
+            if let Some(s) = found
+                .as_ref()
+                .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
+            {
+                sessions::touch(&mut conn, s.id, now, expiry(now, &idle))?;
             }
             Ok(found)
         })
@@ -102,12 +110,19 @@ impl SessionStore for DbSessionStore {
         .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?
         .map_err(LoadError::Other)?;
         stored
-            .map(|s| serde_json::from_str(&s.state).map_err(|e| LoadError::Deserialization(e.into())))
+            .map(|s| {
+                serde_json::from_str(&s.state).map_err(|e| LoadError::Deserialization(e.into()))
+            })
             .transpose()
     }
 
-    async fn save(&self, session_state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        let row = Row::from_state(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
+    async fn save(
+        &self,
+        session_state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let row =
+            Row::from_state(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = new_key().map_err(SaveError::Other)?;
         let key_hash = tokens::hash_token(key.as_ref());
         let pool = self.pool.clone();
@@ -130,14 +145,21 @@ impl SessionStore for DbSessionStore {
         session_state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let row = Row::from_state(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let row =
+            Row::from_state(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let pool = self.pool.clone();
         let ttl = *ttl;
         let key_hash = tokens::hash_token(session_key.as_ref());
         let updated = web::block(move || -> anyhow::Result<bool> {
             let now = clock::now();
             let mut conn = pool.get()?;
-            Ok(sessions::update(&mut conn, &key_hash, &row.columns(), now, expiry(now, &ttl))?)
+            Ok(sessions::update(
+                &mut conn,
+                &key_hash,
+                &row.columns(),
+                now,
+                expiry(now, &ttl),
+            )?)
         })
         .await
         .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?
@@ -151,11 +173,17 @@ impl SessionStore for DbSessionStore {
             for key in [keys::ACCOUNT_ID, keys::SESSION_EPOCH, keys::WORKSPACE_ID] {
                 state.remove(key);
             }
-            self.save(state, &ttl).await.map_err(|e| UpdateError::Other(anyhow::Error::new(e)))
+            self.save(state, &ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::Error::new(e)))
         }
     }
 
-    async fn update_ttl(&self, _session_key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        _session_key: &SessionKey,
+        _ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
         // Expiry slides in `load`, at most once a minute, together with the last-seen time.
         Ok(())
     }

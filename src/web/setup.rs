@@ -39,13 +39,22 @@ struct SetupPage {
 }
 
 async fn ensure_open(state: &AppState) -> Result<(), AppError> {
-    if blocking(state, |conn| Ok(setup::is_open(conn)?)).await? { Ok(()) } else { Err(AppError::NotFound) }
+    if blocking(state, |conn| Ok(setup::is_open(conn)?)).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 #[get("/setup")]
 pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
     ensure_open(&state).await?;
-    let page = SetupPage { csrf_token: csrf::token(&session)?, form: SetupForm::default(), errors: FieldErrors::default(), form_error: None };
+    let page = SetupPage {
+        csrf_token: csrf::token(&session)?,
+        form: SetupForm::default(),
+        errors: FieldErrors::default(),
+        form_error: None,
+    };
     render_with_status(StatusCode::OK, &page)
 }
 
@@ -58,7 +67,10 @@ fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
     let workspace_slug = if form.workspace_slug.trim().is_empty() {
         let suggested = Slug::suggest(&form.workspace_name);
         if suggested.is_none() && workspace_name.is_some() {
-            errors.add("workspace_slug", "Enter a URL name: lower-case letters, digits and hyphens.");
+            errors.add(
+                "workspace_slug",
+                "Enter a URL name: lower-case letters, digits and hyphens.",
+            );
         }
         suggested
     } else {
@@ -68,10 +80,24 @@ fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
     let first_name = errors.check("first_name", Name::parse(&form.first_name));
     let last_name = errors.check("last_name", Name::parse(&form.last_name));
     let password = errors.check("password", NewPassword::parse(&form.password));
-    match (organization_name, workspace_name, workspace_slug, email, first_name, last_name, password) {
-        (Some(organization_name), Some(workspace_name), Some(workspace_slug), Some(email), Some(first_name), Some(last_name), Some(password))
-            if errors.is_empty() =>
-        {
+    match (
+        organization_name,
+        workspace_name,
+        workspace_slug,
+        email,
+        first_name,
+        last_name,
+        password,
+    ) {
+        (
+            Some(organization_name),
+            Some(workspace_name),
+            Some(workspace_slug),
+            Some(email),
+            Some(first_name),
+            Some(last_name),
+            Some(password),
+        ) if errors.is_empty() => {
             let input = SetupInput {
                 organization_name,
                 workspace_name,
@@ -96,8 +122,19 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     ensure_open(&state).await?;
     let form = form.into_inner();
-    let invalid = |form: SetupForm, errors: FieldErrors, session: &Session| -> Result<HttpResponse, AppError> {
-        let page = SetupPage { csrf_token: csrf::token(session)?, form: SetupForm { password: String::new(), ..form }, errors, form_error: None };
+    let invalid = |form: SetupForm,
+                   errors: FieldErrors,
+                   session: &Session|
+     -> Result<HttpResponse, AppError> {
+        let page = SetupPage {
+            csrf_token: csrf::token(session)?,
+            form: SetupForm {
+                password: String::new(),
+                ..form
+            },
+            errors,
+            form_error: None,
+        };
         render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
     };
     let (mut input, password) = match parse(&form) {
@@ -112,7 +149,13 @@ pub async fn submit(
     .await?;
     match done {
         Ok((done, slug)) => {
-            login::start_session(&session, done.account_id, done.session_epoch, &req, client_ip(&req))?;
+            login::start_session(
+                &session,
+                done.account_id,
+                done.session_epoch,
+                &req,
+                client_ip(&req),
+            )?;
             Ok(redirect(&format!("/w/{slug}/users")))
         }
         Err(SetupError::SlugTaken) => {

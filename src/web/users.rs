@@ -24,7 +24,10 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn cursor(&self) -> Cursor {
-        match (MembershipId::parse(&self.after), MembershipId::parse(&self.before)) {
+        match (
+            MembershipId::parse(&self.after),
+            MembershipId::parse(&self.before),
+        ) {
             (Some(id), _) => Cursor::After(id),
             (None, Some(id)) => Cursor::Before(id),
             (None, None) => Cursor::First,
@@ -49,7 +52,11 @@ impl From<MemberRow> for UserRow {
     fn from(row: MemberRow) -> Self {
         let has_name = !(row.first_name.trim().is_empty() && row.last_name.trim().is_empty());
         Self {
-            name: if has_name { display_name(&row.first_name, &row.last_name, &row.email) } else { row.email.clone() },
+            name: if has_name {
+                display_name(&row.first_name, &row.last_name, &row.email)
+            } else {
+                row.email.clone()
+            },
             initials: views::initials(&row.first_name, &row.last_name, &row.email),
             colour: row.account_id.0.rem_euclid(8),
             email: row.email,
@@ -80,7 +87,10 @@ fn page_url(slug: &str, q: &str, key: &str, id: MembershipId) -> String {
         params.push(("q", q.to_owned()));
     }
     params.push((key, id.to_string()));
-    format!("/w/{slug}/users?{}", serde_html_form::to_string(&params).unwrap_or_default())
+    format!(
+        "/w/{slug}/users?{}",
+        serde_html_form::to_string(&params).unwrap_or_default()
+    )
 }
 
 #[get("/w/{slug}")]
@@ -89,18 +99,41 @@ pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
 }
 
 #[get("/w/{slug}/users")]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
     let query = query.into_inner();
     let q = query.q.trim().chars().take(200).collect::<String>();
     let workspace = access.workspace.id;
     let search = q.clone();
     let cursor = query.cursor();
-    let page = blocking(&state, move |conn| Ok(members::list_members(conn, workspace, Some(&search), cursor)?)).await?;
+    let page = blocking(&state, move |conn| {
+        Ok(members::list_members(
+            conn,
+            workspace,
+            Some(&search),
+            cursor,
+        )?)
+    })
+    .await?;
 
     let slug = access.workspace.slug.clone();
-    let prev_url = page.has_previous.then(|| page.rows.first().map(|r| page_url(&slug, &q, "before", r.id))).flatten();
-    let next_url = page.has_next.then(|| page.rows.last().map(|r| page_url(&slug, &q, "after", r.id))).flatten();
+    let prev_url = page
+        .has_previous
+        .then(|| {
+            page.rows
+                .first()
+                .map(|r| page_url(&slug, &q, "before", r.id))
+        })
+        .flatten();
+    let next_url = page
+        .has_next
+        .then(|| page.rows.last().map(|r| page_url(&slug, &q, "after", r.id)))
+        .flatten();
     let counts = access.workspace.counts;
     let summary = format!(
         "{} · {}",
@@ -108,9 +141,18 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, access: Workspac
         views::count(counts.invited, "pending invitation", "pending invitations")
     );
     let seats = access.workspace.seat_limit.map(|limit| {
-        format!("{} plan: {} of {} seats used", access.workspace.plan.name(), views::number(counts.seats_used()), views::number(limit))
+        format!(
+            "{} plan: {} of {} seats used",
+            access.workspace.plan.name(),
+            views::number(counts.seats_used()),
+            views::number(limit)
+        )
     });
-    let chrome = if super::htmx::wants_fragment(&req) { None } else { Some(access.chrome(&state, "users").await?) };
+    let chrome = if super::htmx::wants_fragment(&req) {
+        None
+    } else {
+        Some(access.chrome(&state, "users").await?)
+    };
     let page = UsersPage {
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
         slug,

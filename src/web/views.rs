@@ -4,7 +4,10 @@ use chrono::NaiveDateTime;
 
 /// (RFC 3339 UTC for `<time datetime>`, a readable date).
 pub fn date(at: NaiveDateTime) -> (String, String) {
-    (at.format("%Y-%m-%dT%H:%M:%SZ").to_string(), at.format("%-d %b %Y").to_string())
+    (
+        at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        at.format("%-d %b %Y").to_string(),
+    )
 }
 
 /// 1234567 → "1,234,567".
@@ -12,7 +15,7 @@ pub fn number(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -32,7 +35,15 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
         .filter_map(|part| part.trim().chars().next())
         .flat_map(char::to_uppercase)
         .collect();
-    if letters.is_empty() { email.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default() } else { letters }
+    if letters.is_empty() {
+        email
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default()
+    } else {
+        letters
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub struct Browser {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn chromium_binary() -> String {
@@ -25,14 +28,19 @@ fn chromium_binary() -> String {
 impl Browser {
     pub async fn start() -> Browser {
         let port = free_port();
-        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()))
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver (apt-get install chromium-driver)");
-        let profile = std::env::temp_dir().join(format!("admin-console-chrome-{}-{port}", std::process::id()));
+        let driver = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()),
+        )
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver (apt-get install chromium-driver)");
+        let profile = std::env::temp_dir().join(format!(
+            "admin-console-chrome-{}-{port}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&profile);
         let args = vec![
             "--headless=new".to_owned(),
@@ -49,12 +57,19 @@ impl Browser {
         ];
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".to_owned(), serde_json::json!("chrome"));
-        caps.insert("goog:chromeOptions".to_owned(), serde_json::json!({ "binary": chromium_binary(), "args": args }));
+        caps.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({ "binary": chromium_binary(), "args": args }),
+        );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&webdriver).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&webdriver)
+                .await
+            {
                 Ok(client) => break client,
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
@@ -63,12 +78,18 @@ impl Browser {
                 Err(e) => panic!("could not start a Chromium session through chromedriver: {e}"),
             }
         };
-        Browser { client, driver, profile }
+        Browser {
+            client,
+            driver,
+            profile,
+        }
     }
 
     /// Saves a PNG of the current page under target/screenshots/.
     pub async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join("screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let backend = format!("{:?}", super::backend()).to_lowercase();
         let png = self.client.screenshot().await.expect("screenshot");
@@ -76,31 +97,49 @@ impl Browser {
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
-        let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
         field.clear().await.expect("clear");
         field.send_keys(text).await.expect("type");
     }
 
     pub async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).click().await.expect("click");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .expect("click");
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).text().await.expect("text")
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .expect("text")
     }
 
     /// Waits (bounded) until `css` matches an element whose text contains `needle`.
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = el.text().await {
-                    if text.contains(needle) {
-                        return text;
-                    }
-                }
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = el.text().await
+                && text.contains(needle)
+            {
+                return text;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {needle:?} in {css}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?} in {css}"
+            );
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -117,7 +156,10 @@ impl Browser {
                 if here == path {
                     return;
                 }
-                assert!(Instant::now() < deadline, "timed out waiting for {path}, at {here}");
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out waiting for {path}, at {here}"
+                );
             }
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }

@@ -18,8 +18,8 @@ use admin_console::domain::{Email, NewPassword};
 use admin_console::services::passwords;
 use admin_console::startup::Application;
 use admin_console::store::{accounts, memberships, roles, workspaces};
-use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 
 pub const OWNER_EMAIL: &str = "ada@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
@@ -47,20 +47,38 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn create() -> Self {
-        let name = format!("console_test_{}", admin_console::tokens::new_token().to_lowercase().replace(['-', '_'], "")[..16].to_owned());
+        let name = format!(
+            "console_test_{}",
+            admin_console::tokens::new_token()
+                .to_lowercase()
+                .replace(['-', '_'], "")[..16]
+                .to_owned()
+        );
         let dir = std::env::temp_dir().join("admin-console-tests").join(&name);
         std::fs::create_dir_all(&dir).expect("create test dir");
         match backend() {
-            Backend::Sqlite => Self { url: format!("sqlite://{}", dir.join("console.db").display()), dir, postgres: None },
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.join("console.db").display()),
+                dir,
+                postgres: None,
+            },
             Backend::Postgres => {
                 let admin = std::env::var("TEST_PG_URL").expect("TEST_BACKEND=postgres needs TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
-                let mut conn = diesel::PgConnection::establish(&admin).expect("connect to TEST_PG_URL");
-                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut conn =
+                    diesel::PgConnection::establish(&admin).expect("connect to TEST_PG_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
                 let url = match admin.rfind('/') {
-                    Some(i) if admin[..i].contains("://") && admin[..i].rfind('/') != Some(i) => format!("{}/{name}", &admin[..i]),
+                    Some(i) if admin[..i].contains("://") && admin[..i].rfind('/') != Some(i) => {
+                        format!("{}/{name}", &admin[..i])
+                    }
                     _ => panic!("TEST_PG_URL must end with /<database>"),
                 };
-                Self { url, dir, postgres: Some((admin, name)) }
+                Self {
+                    url,
+                    dir,
+                    postgres: Some((admin, name)),
+                }
             }
         }
     }
@@ -68,10 +86,10 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin, name)) = &self.postgres {
-            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -117,11 +135,20 @@ pub fn client() -> reqwest::Client {
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub fn setup_form(csrf: &str) -> Vec<(&'static str, String)> {
@@ -150,7 +177,11 @@ impl TestApp {
         self.get(path).await.text().await.expect("body")
     }
 
-    pub async fn post_form<T: serde::Serialize + ?Sized>(&self, path: &str, form: &T) -> reqwest::Response {
+    pub async fn post_form<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        form: &T,
+    ) -> reqwest::Response {
         let body = serde_html_form::to_string(form).expect("form encoding");
         self.client
             .post(self.url(path))
@@ -175,7 +206,15 @@ impl TestApp {
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
         let csrf = self.csrf_token("/login").await;
-        self.post_form("/login", &[("csrf_token", csrf.as_str()), ("email", email), ("password", password)]).await
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     pub async fn sign_out(&self) -> reqwest::Response {
@@ -208,43 +247,76 @@ impl TestApp {
         }
         let mut conn = self.conn();
         // Table names come from the tests themselves.
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut *conn).expect("count").n
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut *conn)
+            .expect("count")
+            .n
     }
 
     pub fn workspace_id(&self, slug: &str) -> WorkspaceId {
-        workspaces::find_by_slug(&mut self.conn(), slug).expect("query").expect("workspace exists").id
+        workspaces::find_by_slug(&mut self.conn(), slug)
+            .expect("query")
+            .expect("workspace exists")
+            .id
     }
 
     /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
-    pub fn add_member(&self, email: &str, role: BuiltInRole, status: MembershipStatus) -> AccountId {
+    pub fn add_member(
+        &self,
+        email: &str,
+        role: BuiltInRole,
+        status: MembershipStatus,
+    ) -> AccountId {
         let mut conn = self.conn();
         let workspace = self.workspace_id(WORKSPACE);
         let hash = passwords::hash_password(&NewPassword::parse(OWNER_PASSWORD).unwrap()).unwrap();
         let email = Email::parse(email).unwrap();
-        (*conn).transaction::<_, diesel::result::Error, _>(|conn: &mut AnyConnection| {
-            let (first, last) = email.as_str().split('@').next().unwrap().split_once('.').unwrap_or(("Test", "Person"));
-            let account = accounts::insert(
-                conn,
-                &accounts::NewAccount { email: &email, first_name: first, last_name: last, password_hash: Some(&hash), org_role: OrgRole::Member },
-                clock::now(),
-            )?;
-            let role_id = roles::built_in_id(conn, role)?;
-            memberships::insert(
-                conn,
-                &memberships::NewMembership {
-                    workspace_id: workspace,
-                    account_id: account,
-                    role_id,
-                    status,
-                    sort_name: &sort_key(first, last, email.as_str()),
-                    invited_by: None,
-                    joined_at: Some(clock::now()),
-                },
-                clock::now(),
-            )?;
-            Ok(account)
-        })
-        .expect("add member")
+        (*conn)
+            .transaction::<_, diesel::result::Error, _>(|conn: &mut AnyConnection| {
+                let (first, last) = email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap()
+                    .split_once('.')
+                    .unwrap_or(("Test", "Person"));
+                let account = accounts::insert(
+                    conn,
+                    &accounts::NewAccount {
+                        email: &email,
+                        first_name: first,
+                        last_name: last,
+                        password_hash: Some(&hash),
+                        org_role: OrgRole::Member,
+                    },
+                    clock::now(),
+                )?;
+                let role_id = roles::built_in_id(conn, role)?;
+                memberships::insert(
+                    conn,
+                    &memberships::NewMembership {
+                        workspace_id: workspace,
+                        account_id: account,
+                        role_id,
+                        status,
+                        sort_name: &sort_key(first, last, email.as_str()),
+                        invited_by: None,
+                        joined_at: Some(clock::now()),
+                    },
+                    clock::now(),
+                )?;
+                Ok(account)
+            })
+            .expect("add member")
+    }
+
+    /// Moves /w/acme to the Enterprise plan (no seat limit) and adds `n` demo members.
+    pub fn seed_members(&self, n: i64) {
+        self.execute(
+            "UPDATE workspaces SET plan = 'enterprise', seat_limit = NULL WHERE slug = 'acme'",
+        );
+        let slug = admin_console::domain::Slug::parse(WORKSPACE).unwrap();
+        admin_console::services::seed::seed_demo(&mut self.conn(), &slug, n, |_| {}).expect("seed");
     }
 
     /// Runs SQL directly (fixtures that the product does not offer yet, e.g. blocking).

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this), on a fresh Debian machine as root:
+#   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver);
+#   2. checks formatting and lints;
+#   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
+#   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
+#   5. stops what it started (by pid file), whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n== %s\n' "$*"; }
+
+# --- 1. What the tests need -------------------------------------------------------------------
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  [ "$(id -u)" -eq 0 ] || { echo "run as root to install: ${need[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if command -v cargo-nextest >/dev/null 2>&1; then
+  run_tests() { cargo nextest run --no-fail-fast --failure-output final "$@"; }
+else
+  run_tests() { cargo test --no-fail-fast "$@"; }
+fi
+
+# --- 2. Format and lints ----------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+# --- 3. A throwaway PostgreSQL ----------------------------------------------------------------
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pg_dir="$root/target/pg-test"
+rm -rf "$pg_dir"; mkdir -p "$pg_dir"
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$pg_dir"
+  as_pg() { su postgres -s /bin/bash -c "$*"; }
+  # PostgreSQL refuses to run as root; its user must be able to reach the folder.
+  if ! as_pg "test -w '$pg_dir'"; then
+    rm -rf "$pg_dir"; pg_dir=$(mktemp -d /tmp/admin-console-pg.XXXXXX); chown postgres "$pg_dir"
+  fi
+else
+  as_pg() { bash -c "$*"; }
+fi
+port=""
+for candidate in $(seq 55432 55532); do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+done
+[ -n "$port" ] || { echo "no free port for PostgreSQL" >&2; exit 1; }
+
+stop_pg() {
+  if [ -f "$pg_dir/data/postmaster.pid" ]; then
+    as_pg "'$pg_bin/pg_ctl' -D '$pg_dir/data' -m immediate stop" >/dev/null 2>&1 || true
+    pid=$(head -n 1 "$pg_dir/data/postmaster.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$pg_dir"
+}
+trap stop_pg EXIT
+
+log "starting PostgreSQL on 127.0.0.1:$port ($pg_dir)"
+as_pg "'$pg_bin/initdb' -D '$pg_dir/data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >"$root/target/pg-initdb.log" 2>&1
+as_pg "'$pg_bin/pg_ctl' -D '$pg_dir/data' -l '$pg_dir/server.log' -w -t 60 \
+  -o \"-c listen_addresses=127.0.0.1 -p $port -k '$pg_dir' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" >/dev/null
+
+# --- 4. Every test, on each backend -----------------------------------------------------------
+log "building the tests"
+cargo build --tests --quiet
+log "tests on SQLite (unit, HTTP, browser)"
+TEST_BACKEND=sqlite run_tests
+log "tests on PostgreSQL (unit, HTTP, browser)"
+TEST_BACKEND=postgres TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres" run_tests
+log "all tests passed on SQLite and PostgreSQL; screenshots in target/screenshots/"
