@@ -56,7 +56,8 @@ impl Application {
 
     /// True on a fresh install: nobody has an account yet, so `/setup` is open.
     pub fn needs_setup(&self) -> anyhow::Result<bool> {
-        Ok(crate::services::setup::is_open(&mut self.pool.get()?)?)
+        let mut conn = self.pool.get()?;
+        Ok(crate::services::setup::is_open(&mut conn)?)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
