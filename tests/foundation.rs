@@ -597,3 +597,19 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + 'static>(
     }
     out
 }
+
+#[actix_web::test]
+async fn the_session_cookie_is_secure_when_people_use_https() {
+    let app = spawn_app_with(|s| s.base_url = "https://console.example.com".to_owned()).await;
+    let response = app.get("/setup").await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}

@@ -10,7 +10,7 @@ use crate::domain::{NewPassword, Slug};
 use crate::services::passwords;
 use crate::store::{audit, organization, roles, seed, workspaces};
 
-/// Members written per transaction: large enough to be fast, small enough to show progress.
+/// Members written per statement: large enough to be fast, small enough to show progress.
 pub const CHUNK: i64 = 50_000;
 
 /// Adds `users` members to the workspace (created on the Enterprise plan if missing), calling
@@ -57,27 +57,28 @@ pub fn seed_demo(
     })?;
 
     let start: i64 = next_number(conn)?;
-    let mut written = 0;
-    while written < users {
-        let count = CHUNK.min(users - written);
-        let first = start + written;
-        db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-            seed::insert_members(
-                conn,
-                workspace,
-                first,
-                first + count - 1,
-                &password_hash,
-                role_ids,
-            )
-        })?;
-        written += count;
-        progress(written);
-    }
+    // One transaction for the whole seed: every index page is written once, not once per chunk.
     db::write_transaction(
         conn,
         Lock::Workspace(workspace),
         |conn| -> anyhow::Result<()> {
+            let paused = seed::pause_search_index(conn)?;
+            let mut written = 0;
+            while written < users {
+                let count = CHUNK.min(users - written);
+                let first = start + written;
+                seed::insert_members(
+                    conn,
+                    workspace,
+                    first,
+                    first + count - 1,
+                    &password_hash,
+                    role_ids,
+                )?;
+                written += count;
+                progress(written);
+            }
+            seed::resume_search_index(conn, paused)?;
             seed::finish(conn, workspace, role_ids[0], now)?;
             audit::record(
                 conn,

@@ -206,6 +206,11 @@ pub fn prepare(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let AnyConnection::Sqlite(_) = conn {
+        // A million rows land in several indexes at random places: keep them all in memory
+        // (the cache only grows as far as it is used; this connection is the seeding command's).
+        conn.batch_execute("PRAGMA cache_size = -2097152; PRAGMA temp_store = MEMORY;")?;
+    }
     // Constant data of this file only: nothing a user typed reaches these statements.
     conn.batch_execute(&format!(
         "DROP TABLE IF EXISTS seed_first_names; DROP TABLE IF EXISTS seed_last_names;
@@ -262,6 +267,14 @@ fn ascii_slug(name: &str) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// The highest id of a table of this file's choosing (0 when empty).
+fn max_id(conn: &mut AnyConnection, table: &'static str) -> QueryResult<i64> {
+    diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+        "COALESCE(MAX(id), 0) FROM {table}"
+    )))
+    .get_result(conn)
 }
 
 /// Rewrites `?` placeholders as `$1, $2…` for PostgreSQL.
@@ -321,17 +334,15 @@ pub fn insert_members(
          FROM n JOIN seed_first_names f ON f.k = n.i % 60 JOIN seed_last_names l ON l.k = (n.i / 60) % 60
          ORDER BY n.i"
     );
-    let before: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
-        "COALESCE(MAX(id), 0) FROM accounts",
-    ))
-    .get_result(conn)?;
+    let before = max_id(conn, "accounts")?;
+    let members_before = max_id(conn, "memberships")?;
     diesel::sql_query(placeholders(conn, &accounts_sql))
         .bind::<BigInt, _>(first)
         .bind::<BigInt, _>(last)
         .bind::<Text, _>(password_hash)
         .execute(conn)?;
 
-    // The accounts just written are those above `before` (seeding holds the write lock).
+    // The rows just written are those above `before` (seeding holds the write lock).
     let active = ago.replace("{}", "(a.id * 104729) % 7776000");
     let recent = ago.replace("{}", "(a.id * 15485863) % 1209600");
     let members_sql = format!(
@@ -359,16 +370,14 @@ pub fn insert_members(
     let groups_sql = "INSERT INTO group_members (group_id, membership_id, created_at)
          SELECT g.id, m.id, m.created_at FROM memberships m
          JOIN seed_groups g ON g.k = m.id % 20
-         WHERE m.workspace_id = ? AND m.account_id > ? AND m.status <> 'removed' AND m.id % 20 < 12
+         WHERE m.id > ? AND m.status <> 'removed' AND m.id % 20 < 12
          UNION ALL
          SELECT g.id, m.id, m.created_at FROM memberships m
          JOIN seed_groups g ON g.k = (m.id + 7) % 20
-         WHERE m.workspace_id = ? AND m.account_id > ? AND m.status <> 'removed' AND m.id % 20 < 3";
+         WHERE m.id > ? AND m.status <> 'removed' AND m.id % 20 < 3";
     diesel::sql_query(placeholders(conn, groups_sql))
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<BigInt, _>(before)
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(members_before)
+        .bind::<BigInt, _>(members_before)
         .execute(conn)?;
 
     // One asset per five members: contacts, flows and recipes they own.
@@ -377,10 +386,9 @@ pub fn insert_members(
                 CASE m.id % 3 WHEN 0 THEN 'contact' WHEN 1 THEN 'flow' ELSE 'recipe' END,
                 CASE m.id % 3 WHEN 0 THEN 'Contact list ' WHEN 1 THEN 'Flow ' ELSE 'Recipe ' END || m.id,
                 m.id, m.created_at, m.created_at
-         FROM memberships m WHERE m.workspace_id = ? AND m.account_id > ? AND m.id % 5 = 2";
+         FROM memberships m WHERE m.id > ? AND m.id % 5 = 2";
     diesel::sql_query(placeholders(conn, assets_sql))
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<BigInt, _>(before)
+        .bind::<BigInt, _>(members_before)
         .execute(conn)?;
     Ok(())
 }
@@ -392,12 +400,24 @@ pub fn finish(
     admin_role: i64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let owners_sql = "UPDATE apps SET owner_membership_id = (
-             SELECT m.id FROM memberships m WHERE m.workspace_id = apps.workspace_id AND m.role_id = ?
-             AND m.status = 'active' ORDER BY (m.id * 31 + apps.id * 17) % 101, m.id LIMIT 1)
-         WHERE workspace_id = ? AND owner_membership_id IS NULL";
-    diesel::sql_query(placeholders(conn, owners_sql))
+    // Owners come from the first ten active admins (found walking the primary key, which is quick
+    // as one member in a hundred is an admin), spread over the apps.
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS seed_admins;
+         CREATE TEMPORARY TABLE seed_admins (k BIGINT PRIMARY KEY, id BIGINT NOT NULL);",
+    )?;
+    let admins_sql = "INSERT INTO seed_admins (k, id)
+         SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM (
+             SELECT m.id FROM memberships m WHERE m.workspace_id = ? AND m.role_id = ? AND m.status = 'active'
+             ORDER BY m.id LIMIT 10) AS first_admins";
+    diesel::sql_query(placeholders(conn, admins_sql))
+        .bind::<BigInt, _>(workspace.0)
         .bind::<BigInt, _>(admin_role)
+        .execute(conn)?;
+    let owners_sql = "UPDATE apps SET owner_membership_id = (
+             SELECT s.id FROM seed_admins s WHERE s.k = apps.id % (SELECT n FROM (SELECT COUNT(*) AS n FROM seed_admins) AS c))
+         WHERE workspace_id = ? AND owner_membership_id IS NULL AND EXISTS (SELECT 1 FROM seed_admins)";
+    diesel::sql_query(placeholders(conn, owners_sql))
         .bind::<BigInt, _>(workspace.0)
         .execute(conn)?;
     let grants_sql = "INSERT INTO grants (app_id, group_id, level, created_at)
@@ -424,5 +444,50 @@ pub fn index_groups(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryRe
     ))
     .bind::<BigInt, _>(workspace.0)
     .execute(conn)?;
+    Ok(())
+}
+
+/// On SQLite, feeding the trigram index row by row through its trigger costs twice what one bulk
+/// insert does. `pause_search_index` drops the trigger (inside the seeding transaction, so a failure
+/// restores it) and returns what `resume_search_index` needs to index the new accounts in bulk and
+/// put the trigger back exactly as the migration wrote it. PostgreSQL's GIN index needs neither.
+pub struct PausedSearchIndex {
+    trigger_sql: String,
+    accounts_before: i64,
+}
+
+pub fn pause_search_index(conn: &mut AnyConnection) -> QueryResult<Option<PausedSearchIndex>> {
+    let AnyConnection::Sqlite(_) = conn else {
+        return Ok(None);
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = Text)]
+        sql: String,
+    }
+    let trigger = diesel::sql_query(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'accounts_search_insert'",
+    )
+    .get_result::<Sql>(conn)?;
+    let accounts_before = max_id(conn, "accounts")?;
+    conn.batch_execute("DROP TRIGGER accounts_search_insert")?;
+    Ok(Some(PausedSearchIndex {
+        trigger_sql: trigger.sql,
+        accounts_before,
+    }))
+}
+
+pub fn resume_search_index(
+    conn: &mut AnyConnection,
+    paused: Option<PausedSearchIndex>,
+) -> QueryResult<()> {
+    let Some(paused) = paused else { return Ok(()) };
+    diesel::sql_query(
+        "INSERT INTO account_search (rowid, search)
+         SELECT id, email || ' ' || first_name || ' ' || last_name FROM accounts WHERE id > ?",
+    )
+    .bind::<BigInt, _>(paused.accounts_before)
+    .execute(conn)?;
+    conn.batch_execute(&paused.trigger_sql)?;
     Ok(())
 }

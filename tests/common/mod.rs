@@ -106,8 +106,14 @@ pub struct TestApp {
 
 /// Starts the console with its own database; the server runs on this test's runtime.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with settings changed first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let db = Arc::new(TestDatabase::create());
-    let settings = Settings::for_database(&db.url, &db.dir.join("data"));
+    let mut settings = Settings::for_database(&db.url, &db.dir.join("data"));
+    change(&mut settings);
     let app = Application::build(settings.clone()).expect("build the application");
     let port = app.port();
     actix_web::rt::spawn(app.into_server());

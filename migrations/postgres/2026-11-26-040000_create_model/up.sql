@@ -114,9 +114,8 @@ CREATE TABLE memberships (
     updated_at TIMESTAMP NOT NULL,
     UNIQUE (account_id, workspace_id)
 );
+-- Keyset orders of the list; role and status filters walk these (no index per filter combination).
 CREATE INDEX memberships_list_name ON memberships (workspace_id, sort_name, id);
-CREATE INDEX memberships_list_status ON memberships (workspace_id, status, sort_name, id);
-CREATE INDEX memberships_list_role ON memberships (workspace_id, role_id, sort_name, id);
 CREATE INDEX memberships_list_joined ON memberships (workspace_id, joined_at, id);
 CREATE INDEX memberships_list_active ON memberships (workspace_id, last_active_at, id);
 CREATE INDEX memberships_removed ON memberships (removed_at) WHERE status = 'removed';

@@ -29,7 +29,9 @@ CREATE UNIQUE INDEX accounts_email_unique ON accounts (lower(email));
 CREATE INDEX accounts_org_role ON accounts (org_role) WHERE org_role <> 'member';
 
 -- Substring search over email and names: an FTS5 trigram index kept in step by triggers.
-CREATE VIRTUAL TABLE account_search USING fts5(search, tokenize = 'trigram');
+-- No column sizes (no ranking is done) and larger leaf pages: a third less work per row indexed.
+CREATE VIRTUAL TABLE account_search USING fts5(search, tokenize = 'trigram', columnsize = 0);
+INSERT INTO account_search (account_search, rank) VALUES ('pgsz', 4000);
 CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts BEGIN
     INSERT INTO account_search (rowid, search)
     VALUES (NEW.id, NEW.email || ' ' || NEW.first_name || ' ' || NEW.last_name);
@@ -122,9 +124,8 @@ CREATE TABLE memberships (
     updated_at TIMESTAMP NOT NULL,
     UNIQUE (account_id, workspace_id)
 );
+-- Keyset orders of the list; role and status filters walk these (no index per filter combination).
 CREATE INDEX memberships_list_name ON memberships (workspace_id, sort_name, id);
-CREATE INDEX memberships_list_status ON memberships (workspace_id, status, sort_name, id);
-CREATE INDEX memberships_list_role ON memberships (workspace_id, role_id, sort_name, id);
 CREATE INDEX memberships_list_joined ON memberships (workspace_id, joined_at, id);
 CREATE INDEX memberships_list_active ON memberships (workspace_id, last_active_at, id);
 CREATE INDEX memberships_removed ON memberships (removed_at) WHERE status = 'removed';

@@ -1,0 +1,195 @@
+//! The command line: migrate, create-owner (password from stdin), seed-demo — against each backend.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+fn console(db: &TestDatabase, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("DATA_DIR", db.dir.join("cli-data"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run admin-console");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("admin-console finished")
+}
+
+#[actix_web::test]
+async fn create_owner_then_sign_in_with_that_password() {
+    let app = spawn_app().await;
+    let out = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "Grace@Example.com",
+            "--workspace",
+            "labs",
+            "--first-name",
+            "Grace",
+            "--last-name",
+            "Hopper",
+        ],
+        "a long enough passphrase\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Created grace@example.com") && stdout.contains("/w/labs"),
+        "{stdout}"
+    );
+
+    // The install is set up now: /setup is closed and the owner signs in.
+    assert_eq!(app.get("/setup").await.status().as_u16(), 404);
+    let response = app
+        .sign_in("grace@example.com", "a long enough passphrase")
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/w/labs/users");
+    assert!(app.get_text("/w/labs/users").await.contains("Grace Hopper"));
+
+    // Run again on the same account: the password is replaced (how an operator regains access).
+    let out = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "grace@example.com",
+            "--workspace",
+            "labs",
+        ],
+        "another passphrase!\n",
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Updated grace@example.com"));
+    assert_eq!(app.count("accounts"), 1);
+    assert_eq!(app.count("memberships"), 1);
+    let fresh = app.new_client();
+    assert_eq!(
+        fresh
+            .sign_in("grace@example.com", "a long enough passphrase")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        fresh
+            .sign_in("grace@example.com", "another passphrase!")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+}
+
+#[actix_web::test]
+async fn create_owner_refuses_bad_input_and_writes_nothing() {
+    let app = spawn_app().await;
+    let weak = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "a@example.com",
+            "--workspace",
+            "labs",
+        ],
+        "short\n",
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12 characters"));
+    let bad_email = console(
+        &app.db,
+        &["create-owner", "--email", "nope", "--workspace", "labs"],
+        "long enough password\n",
+    );
+    assert!(!bad_email.status.success());
+    assert!(String::from_utf8_lossy(&bad_email.stderr).contains("--email"));
+    let bad_slug = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "a@example.com",
+            "--workspace",
+            "Not OK",
+        ],
+        "long enough password\n",
+    );
+    assert!(!bad_slug.status.success());
+    assert_eq!(app.count("accounts"), 0);
+    assert_eq!(app.count("workspaces"), 0);
+}
+
+#[actix_web::test]
+async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
+    let app = spawn_app().await;
+    let out = console(&app.db, &["migrate"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+
+    let out = console(
+        &app.db,
+        &["seed-demo", "--users", "2500", "--workspace", "demo"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("memberships"), 2500);
+    assert_eq!(app.count("groups"), 20);
+    assert_eq!(app.count("apps"), 30);
+    assert!(app.count("assets") >= 400);
+    assert!(app.count("group_members") > 1500);
+    assert_eq!(app.count("grants"), 60);
+    assert_eq!(
+        app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'admin')"),
+        25
+    );
+    // Counters kept by triggers agree with the rows.
+    let active = app.count("memberships WHERE status = 'active'");
+    assert_eq!(
+        app.count(&format!(
+            "workspaces WHERE slug = 'demo' AND active_count = {active}"
+        )),
+        1
+    );
+
+    // Seeding again adds more people with fresh emails.
+    let out = console(
+        &app.db,
+        &["seed-demo", "--users", "100", "--workspace", "demo"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("memberships"), 2600);
+    assert_eq!(app.count("groups"), 20, "groups are not duplicated");
+}
