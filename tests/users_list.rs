@@ -21,6 +21,7 @@ fn link(html: &str, rel: &str) -> Option<String> {
             .next()
             .unwrap()
             .replace("&amp;", "&")
+            .replace("&#38;", "&")
     })
 }
 
@@ -158,6 +159,11 @@ async fn search_pages_keep_the_query_in_their_links() {
     );
     let page2 = names_in(&app.get_text(&next).await);
     assert_eq!(page2.len(), 50);
+    let page1 = names_in(&html);
+    assert!(
+        page2.iter().all(|e| !page1.contains(e)),
+        "the second page follows the first"
+    );
 }
 
 #[actix_web::test]
@@ -249,4 +255,38 @@ async fn seeding_respects_the_seat_limit() {
     assert_eq!(app.count("memberships"), 1, "nothing written");
     admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 9, |_| {})
         .expect("9 more fit");
+}
+
+#[actix_web::test]
+async fn broad_and_narrow_searches_page_the_same_way() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // More matches than the console answers from the search index (20,000): "example.com" matches
+    // everyone and is answered by walking the list in name order; "Lovelace" matches a few hundred.
+    app.seed_members(20_100);
+    let broad = app.get_text("/w/acme/users?q=example.com").await;
+    let broad_page = names_in(&broad);
+    assert_eq!(broad_page.len(), 50);
+    let unfiltered = names_in(&app.get_text("/w/acme/users").await);
+    assert_eq!(
+        broad_page, unfiltered,
+        "everyone matches: the same first page as no search"
+    );
+    let next = link(&broad, "next").unwrap();
+    assert_eq!(names_in(&app.get_text(&next).await).len(), 50);
+
+    let narrow = app.get_text("/w/acme/users?q=LOVELACE").await;
+    let narrow_page = names_in(&narrow);
+    assert_eq!(narrow_page.len(), 50);
+    // Ada Lovelace (ada@example.com) matches by her name, everyone else by their email.
+    let is_match = |e: &String| e.contains("lovelace") || e == OWNER_EMAIL;
+    assert!(narrow_page.iter().all(is_match), "{narrow_page:?}");
+    let next = link(&narrow, "next").unwrap();
+    let second = names_in(&app.get_text(&next).await);
+    assert!(
+        second
+            .iter()
+            .all(|e| is_match(e) && !narrow_page.contains(e)),
+        "{second:?}"
+    );
 }

@@ -1,6 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::{AnyConnection, QueryResult, parse_key};
 use crate::db::schema::{accounts, memberships, roles};
@@ -157,10 +157,17 @@ pub fn list_page(
     };
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
 
+    let term = search.map(str::trim).filter(|t| !t.is_empty());
+    // Trigram indexes need three characters; shorter searches are broad anyway.
+    let selective = match term {
+        Some(term) if term.chars().count() >= 3 => {
+            count_matches(conn, term, SELECTIVE_SEARCH)? <= SELECTIVE_SEARCH
+        }
+        _ => false,
+    };
     let mut query = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
-        .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::status.ne(MembershipStatus::Removed.key()))
         .select((
             memberships::id,
@@ -175,8 +182,31 @@ pub fn list_page(
         ))
         .into_boxed();
 
-    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
-        query = query.filter(search_filter(conn, term));
+    query = if selective {
+        // Few matches: start from them (through the account index) and sort those. `+ 0` keeps the
+        // planner from walking the workspace's name index instead, which scans every member when
+        // the matches are few or sort late.
+        query.filter(
+            diesel::dsl::sql::<Bool>("memberships.workspace_id + 0 = ")
+                .bind::<BigInt, _>(workspace.0),
+        )
+    } else {
+        // No search, or a broad one: walk the name index; matches are dense enough to fill a page.
+        query.filter(memberships::workspace_id.eq(workspace.0))
+    };
+    if let Some(term) = term {
+        let filter = if selective {
+            let (select, value) = matching_accounts(conn, term);
+            diesel::dsl::sql::<Bool>(&format!("memberships.account_id IN ({select}"))
+                .bind::<Text, _>(value)
+                .sql(")")
+        } else {
+            let (before, value, after) = account_contains(conn, term);
+            diesel::dsl::sql::<Bool>(before)
+                .bind::<Text, _>(value)
+                .sql(after)
+        };
+        query = query.filter(filter);
     }
     if let Some((sort_name, id)) = anchor.clone() {
         // (sort_name, id) > anchor, written so both planners seek the (workspace_id, sort_name, id) index.
@@ -249,33 +279,20 @@ pub fn list_page(
     })
 }
 
-/// `prefix ? suffix`: the same shape on every backend, so one boxed query takes any of them.
-type SearchFilter = diesel::expression::SqlLiteral<
-    Bool,
-    diesel::expression::UncheckedBind<
-        diesel::expression::SqlLiteral<Bool>,
-        diesel::dsl::AsExprOf<String, Text>,
-    >,
->;
+/// Searches with at most this many matching accounts are answered from the matches.
+const SELECTIVE_SEARCH: i64 = 20_000;
 
-/// Case-insensitive substring match on email, first and last name, through each backend's index:
-/// SQLite's FTS5 trigram table (a quoted phrase is a substring match), PostgreSQL's pg_trgm GIN.
-fn search_filter(conn: &AnyConnection, term: &str) -> SearchFilter {
-    use diesel::dsl::sql;
-    let (prefix, value, suffix) = match conn {
-        AnyConnection::Sqlite(_) if term.chars().count() >= 3 => (
-            "memberships.account_id IN (SELECT rowid FROM account_search WHERE account_search MATCH ",
-            format!("\"{}\"", term.replace('"', "\"\"")),
-            ")",
-        ),
-        // Under three characters a trigram index cannot help: scan the search text.
+/// `SELECT <account ids> … ?`: accounts whose email, first or last name contain the term (the bound
+/// value), case-insensitively, through each backend's index: SQLite's FTS5 trigram table (a quoted
+/// phrase is a substring match), PostgreSQL's pg_trgm GIN index. For terms of three characters or more.
+fn matching_accounts(conn: &AnyConnection, term: &str) -> (&'static str, String) {
+    match conn {
         AnyConnection::Sqlite(_) => (
-            "memberships.account_id IN (SELECT rowid FROM account_search WHERE instr(lower(search), ",
-            term.to_lowercase(),
-            ") > 0)",
+            "SELECT rowid FROM account_search WHERE account_search MATCH ",
+            format!("\"{}\"", term.replace('"', "\"\"")),
         ),
         AnyConnection::Postgresql(_) => (
-            "lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name) LIKE ",
+            "SELECT id FROM accounts WHERE lower(email || ' ' || first_name || ' ' || last_name) LIKE ",
             format!(
                 "%{}%",
                 term.to_lowercase()
@@ -283,10 +300,35 @@ fn search_filter(conn: &AnyConnection, term: &str) -> SearchFilter {
                     .replace('%', "\\%")
                     .replace('_', "\\_")
             ),
-            "",
         ),
+    }
+}
+
+/// The same match tested on each joined account row, while walking the list in name order:
+/// `<before> ? <after>`.
+fn account_contains(conn: &AnyConnection, term: &str) -> (&'static str, String, &'static str) {
+    let before = match conn {
+        AnyConnection::Sqlite(_) => {
+            "instr(lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name), "
+        }
+        AnyConnection::Postgresql(_) => {
+            "strpos(lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name), "
+        }
     };
-    sql::<Bool>(prefix).bind::<Text, _>(value).sql(suffix)
+    (before, term.to_lowercase(), ") > 0")
+}
+
+/// How many accounts match, counting no further than `cap + 1`.
+fn count_matches(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<i64> {
+    let (select, value) = matching_accounts(conn, term);
+    diesel::select(
+        diesel::dsl::sql::<BigInt>(&format!("COUNT(*) FROM ({select}"))
+            .bind::<Text, _>(value)
+            .sql(" LIMIT ")
+            .bind::<BigInt, _>(cap + 1)
+            .sql(") AS matches"),
+    )
+    .get_result(conn)
 }
 
 /// Number of memberships of a workspace (any status): for tests and the seed's progress.

@@ -120,32 +120,69 @@ CREATE INDEX memberships_list_joined ON memberships (workspace_id, joined_at, id
 CREATE INDEX memberships_list_active ON memberships (workspace_id, last_active_at, id);
 CREATE INDEX memberships_removed ON memberships (removed_at) WHERE status = 'removed';
 
+-- Statement-level triggers with transition tables: one UPDATE of a workspace per statement.
+-- (A row-level trigger would update the same workspace row once per member inserted, and
+-- PostgreSQL slows down with every new version of one row inside a transaction.)
+-- plpgsql plans a statement when it first runs it, so each branch only names its own tables.
 CREATE FUNCTION memberships_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE workspaces SET
-            invited_count = invited_count - (OLD.status = 'invited')::int,
-            active_count = active_count - (OLD.status = 'active')::int,
-            suspended_count = suspended_count - (OLD.status = 'suspended')::int,
-            removed_count = removed_count - (OLD.status = 'removed')::int
-        WHERE id = OLD.workspace_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE workspaces SET
-            invited_count = invited_count + (NEW.status = 'invited')::int,
-            active_count = active_count + (NEW.status = 'active')::int,
-            suspended_count = suspended_count + (NEW.status = 'suspended')::int,
-            removed_count = removed_count + (NEW.status = 'removed')::int
-        WHERE id = NEW.workspace_id;
+    IF TG_OP = 'INSERT' THEN
+        UPDATE workspaces w SET
+            invited_count = w.invited_count + d.invited,
+            active_count = w.active_count + d.active,
+            suspended_count = w.suspended_count + d.suspended,
+            removed_count = w.removed_count + d.removed
+        FROM (
+            SELECT workspace_id,
+                   SUM(CASE WHEN status = 'invited' THEN sign ELSE 0 END) AS invited,
+                   SUM(CASE WHEN status = 'active' THEN sign ELSE 0 END) AS active,
+                   SUM(CASE WHEN status = 'suspended' THEN sign ELSE 0 END) AS suspended,
+                   SUM(CASE WHEN status = 'removed' THEN sign ELSE 0 END) AS removed
+            FROM (SELECT workspace_id, status, 1 AS sign FROM new_rows) AS changed
+            GROUP BY workspace_id
+        ) d
+        WHERE w.id = d.workspace_id AND (d.invited <> 0 OR d.active <> 0 OR d.suspended <> 0 OR d.removed <> 0);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE workspaces w SET
+            invited_count = w.invited_count + d.invited,
+            active_count = w.active_count + d.active,
+            suspended_count = w.suspended_count + d.suspended,
+            removed_count = w.removed_count + d.removed
+        FROM (
+            SELECT workspace_id,
+                   SUM(CASE WHEN status = 'invited' THEN sign ELSE 0 END) AS invited,
+                   SUM(CASE WHEN status = 'active' THEN sign ELSE 0 END) AS active,
+                   SUM(CASE WHEN status = 'suspended' THEN sign ELSE 0 END) AS suspended,
+                   SUM(CASE WHEN status = 'removed' THEN sign ELSE 0 END) AS removed
+            FROM (SELECT workspace_id, status, -1 AS sign FROM old_rows) AS changed
+            GROUP BY workspace_id
+        ) d
+        WHERE w.id = d.workspace_id AND (d.invited <> 0 OR d.active <> 0 OR d.suspended <> 0 OR d.removed <> 0);
+    ELSE
+        UPDATE workspaces w SET
+            invited_count = w.invited_count + d.invited,
+            active_count = w.active_count + d.active,
+            suspended_count = w.suspended_count + d.suspended,
+            removed_count = w.removed_count + d.removed
+        FROM (
+            SELECT workspace_id,
+                   SUM(CASE WHEN status = 'invited' THEN sign ELSE 0 END) AS invited,
+                   SUM(CASE WHEN status = 'active' THEN sign ELSE 0 END) AS active,
+                   SUM(CASE WHEN status = 'suspended' THEN sign ELSE 0 END) AS suspended,
+                   SUM(CASE WHEN status = 'removed' THEN sign ELSE 0 END) AS removed
+            FROM (SELECT workspace_id, status, 1 AS sign FROM new_rows UNION ALL SELECT workspace_id, status, -1 FROM old_rows) AS changed
+            GROUP BY workspace_id
+        ) d
+        WHERE w.id = d.workspace_id AND (d.invited <> 0 OR d.active <> 0 OR d.suspended <> 0 OR d.removed <> 0);
     END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER memberships_count_insert AFTER INSERT ON memberships
-    FOR EACH ROW EXECUTE FUNCTION memberships_count();
-CREATE TRIGGER memberships_count_update AFTER UPDATE OF status ON memberships
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION memberships_count();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count();
+CREATE TRIGGER memberships_count_update AFTER UPDATE ON memberships
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count();
 CREATE TRIGGER memberships_count_delete AFTER DELETE ON memberships
-    FOR EACH ROW EXECUTE FUNCTION memberships_count();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count();
 
 CREATE TABLE groups (
     id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -168,14 +205,18 @@ CREATE INDEX group_members_membership ON group_members (membership_id);
 CREATE FUNCTION group_members_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE groups SET member_count = member_count + 1 WHERE id = NEW.group_id;
+        UPDATE groups g SET member_count = g.member_count + d.n
+        FROM (SELECT group_id, COUNT(*) AS n FROM new_rows GROUP BY group_id) d WHERE g.id = d.group_id;
     ELSE
-        UPDATE groups SET member_count = member_count - 1 WHERE id = OLD.group_id;
+        UPDATE groups g SET member_count = g.member_count - d.n
+        FROM (SELECT group_id, COUNT(*) AS n FROM old_rows GROUP BY group_id) d WHERE g.id = d.group_id;
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER group_members_count AFTER INSERT OR DELETE ON group_members
-    FOR EACH ROW EXECUTE FUNCTION group_members_count();
+CREATE TRIGGER group_members_count_insert AFTER INSERT ON group_members
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION group_members_count();
+CREATE TRIGGER group_members_count_delete AFTER DELETE ON group_members
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION group_members_count();
 
 CREATE TABLE apps (
     id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
