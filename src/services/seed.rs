@@ -62,7 +62,7 @@ pub fn seed_demo(
         conn,
         Lock::Workspace(workspace),
         |conn| -> anyhow::Result<()> {
-            let paused = seed::pause_search_index(conn)?;
+            let paused = seed::pause_for_bulk_load(conn, workspace, users)?;
             let mut written = 0;
             while written < users {
                 let count = CHUNK.min(users - written);
@@ -78,7 +78,7 @@ pub fn seed_demo(
                 written += count;
                 progress(written);
             }
-            seed::resume_search_index(conn, paused)?;
+            seed::resume_after_bulk_load(conn, workspace, paused)?;
             seed::finish(conn, workspace, role_ids[0], now)?;
             audit::record(
                 conn,

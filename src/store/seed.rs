@@ -336,11 +336,13 @@ pub fn insert_members(
     );
     let before = max_id(conn, "accounts")?;
     let members_before = max_id(conn, "memberships")?;
+    let t = std::time::Instant::now();
     diesel::sql_query(placeholders(conn, &accounts_sql))
         .bind::<BigInt, _>(first)
         .bind::<BigInt, _>(last)
         .bind::<Text, _>(password_hash)
         .execute(conn)?;
+    let t = lap(t, "accounts");
 
     // The rows just written are those above `before` (seeding holds the write lock).
     let active = ago.replace("{}", "(a.id * 104729) % 7776000");
@@ -365,6 +367,7 @@ pub fn insert_members(
         .bind::<BigInt, _>(member)
         .bind::<BigInt, _>(before)
         .execute(conn)?;
+    let t = lap(t, "memberships");
 
     // 60 % of new members in one group, 15 % in a second one; removed members keep none.
     let groups_sql = "INSERT INTO group_members (group_id, membership_id, created_at)
@@ -379,6 +382,7 @@ pub fn insert_members(
         .bind::<BigInt, _>(members_before)
         .bind::<BigInt, _>(members_before)
         .execute(conn)?;
+    let t = lap(t, "group members");
 
     // One asset per five members: contacts, flows and recipes they own.
     let assets_sql = "INSERT INTO assets (workspace_id, kind, name, owner_membership_id, created_at, updated_at)
@@ -390,7 +394,14 @@ pub fn insert_members(
     diesel::sql_query(placeholders(conn, assets_sql))
         .bind::<BigInt, _>(members_before)
         .execute(conn)?;
+    lap(t, "assets");
     Ok(())
+}
+
+/// Logs how long a seeding step took (RUST_LOG=admin_console=debug) and starts the next one.
+fn lap(started: std::time::Instant, step: &str) -> std::time::Instant {
+    tracing::debug!(step, ms = started.elapsed().as_millis() as u64, "seeded");
+    std::time::Instant::now()
 }
 
 /// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
@@ -447,47 +458,117 @@ pub fn index_groups(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryRe
     Ok(())
 }
 
-/// On SQLite, feeding the trigram index row by row through its trigger costs twice what one bulk
-/// insert does. `pause_search_index` drops the trigger (inside the seeding transaction, so a failure
-/// restores it) and returns what `resume_search_index` needs to index the new accounts in bulk and
-/// put the trigger back exactly as the migration wrote it. PostgreSQL's GIN index needs neither.
-pub struct PausedSearchIndex {
-    trigger_sql: String,
+/// On SQLite, a million rows cost far less written in bulk than one by one: row-level triggers
+/// (feeding the trigram index, bumping the member counters) and index entries landing at random
+/// places. `pause_for_bulk_load` drops those triggers and the big secondary indexes (inside the
+/// seeding transaction, so a failure restores them) and `resume_after_bulk_load` does the triggers'
+/// work for the new rows in one statement each and recreates everything exactly as the migrations
+/// wrote it. PostgreSQL's counters are statement-level already; it is left as it is.
+pub struct PausedForBulkLoad {
+    definitions: Vec<String>,
     accounts_before: i64,
+    members_before: i64,
 }
 
-pub fn pause_search_index(conn: &mut AnyConnection) -> QueryResult<Option<PausedSearchIndex>> {
+const PAUSED_TRIGGERS: [&str; 3] = [
+    "accounts_search_insert",
+    "memberships_count_insert",
+    "group_members_count_insert",
+];
+const PAUSED_INDEXES: [&str; 4] = [
+    "accounts_email_unique",
+    "memberships_list_name",
+    "memberships_list_joined",
+    "memberships_list_active",
+];
+
+/// Pauses for a load of `rows` new members; small loads into big workspaces keep everything on.
+pub fn pause_for_bulk_load(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    rows: i64,
+) -> QueryResult<Option<PausedForBulkLoad>> {
     let AnyConnection::Sqlite(_) = conn else {
         return Ok(None);
     };
+    let existing: i64 = {
+        use crate::db::schema::memberships;
+        use diesel::prelude::*;
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .count()
+            .get_result(conn)?
+    };
+    if rows < 10_000 || rows < existing {
+        return Ok(None);
+    }
     #[derive(diesel::QueryableByName)]
     struct Sql {
         #[diesel(sql_type = Text)]
         sql: String,
     }
-    let trigger = diesel::sql_query(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'accounts_search_insert'",
-    )
-    .get_result::<Sql>(conn)?;
+    let mut definitions = Vec::new();
+    for (kind, names) in [
+        ("trigger", &PAUSED_TRIGGERS[..]),
+        ("index", &PAUSED_INDEXES[..]),
+    ] {
+        for name in names {
+            let object =
+                diesel::sql_query("SELECT sql FROM sqlite_master WHERE type = ? AND name = ?")
+                    .bind::<Text, _>(kind)
+                    .bind::<Text, _>(*name)
+                    .get_result::<Sql>(conn)?;
+            definitions.push(object.sql);
+            conn.batch_execute(&format!("DROP {} {name}", kind.to_uppercase()))?;
+        }
+    }
     let accounts_before = max_id(conn, "accounts")?;
-    conn.batch_execute("DROP TRIGGER accounts_search_insert")?;
-    Ok(Some(PausedSearchIndex {
-        trigger_sql: trigger.sql,
+    let members_before = max_id(conn, "memberships")?;
+    Ok(Some(PausedForBulkLoad {
+        definitions,
         accounts_before,
+        members_before,
     }))
 }
 
-pub fn resume_search_index(
+pub fn resume_after_bulk_load(
     conn: &mut AnyConnection,
-    paused: Option<PausedSearchIndex>,
+    workspace: WorkspaceId,
+    paused: Option<PausedForBulkLoad>,
 ) -> QueryResult<()> {
     let Some(paused) = paused else { return Ok(()) };
+    let started = std::time::Instant::now();
     diesel::sql_query(
         "INSERT INTO account_search (rowid, search)
          SELECT id, email || ' ' || first_name || ' ' || last_name FROM accounts WHERE id > ?",
     )
     .bind::<BigInt, _>(paused.accounts_before)
     .execute(conn)?;
-    conn.batch_execute(&paused.trigger_sql)?;
+    let started = lap(started, "search index");
+    // The counters grow by what the new rows hold (rowid ranges: no scan of older members).
+    diesel::sql_query(
+        "UPDATE workspaces SET
+             invited_count = invited_count + (SELECT COUNT(*) FROM memberships WHERE id > ?1 AND workspace_id = ?2 AND status = 'invited'),
+             active_count = active_count + (SELECT COUNT(*) FROM memberships WHERE id > ?1 AND workspace_id = ?2 AND status = 'active'),
+             suspended_count = suspended_count + (SELECT COUNT(*) FROM memberships WHERE id > ?1 AND workspace_id = ?2 AND status = 'suspended'),
+             removed_count = removed_count + (SELECT COUNT(*) FROM memberships WHERE id > ?1 AND workspace_id = ?2 AND status = 'removed')
+         WHERE id = ?2",
+    )
+    .bind::<BigInt, _>(paused.members_before)
+    .bind::<BigInt, _>(workspace.0)
+    .execute(conn)?;
+    diesel::sql_query(
+        "UPDATE groups SET member_count = member_count
+             + (SELECT COUNT(*) FROM group_members WHERE group_id = groups.id AND membership_id > ?1)
+         WHERE workspace_id = ?2",
+    )
+    .bind::<BigInt, _>(paused.members_before)
+    .bind::<BigInt, _>(workspace.0)
+    .execute(conn)?;
+    let started = lap(started, "counters");
+    for definition in &paused.definitions {
+        conn.batch_execute(definition)?;
+    }
+    lap(started, "indexes");
     Ok(())
 }
