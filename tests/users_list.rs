@@ -266,9 +266,19 @@ async fn broad_and_narrow_searches_page_the_same_way() {
     app.seed_members(20_100);
     // A load this size is written in bulk (indexes and counters rebuilt after): all still agree.
     let active = app.count("memberships WHERE status = 'active'");
-    assert_eq!(app.count(&format!("workspaces WHERE slug = 'acme' AND active_count = {active}")), 1);
+    assert_eq!(
+        app.count(&format!(
+            "workspaces WHERE slug = 'acme' AND active_count = {active}"
+        )),
+        1
+    );
     let grouped = app.count("group_members");
-    assert_eq!(app.count(&format!("(SELECT SUM(member_count) AS s FROM groups) AS g WHERE s = {grouped}")), 1);
+    assert_eq!(
+        app.count(&format!(
+            "(SELECT SUM(member_count) AS s FROM groups) AS g WHERE s = {grouped}"
+        )),
+        1
+    );
     let broad = app.get_text("/w/acme/users?q=example.com").await;
     let broad_page = names_in(&broad);
     assert_eq!(broad_page.len(), 50);

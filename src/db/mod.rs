@@ -172,13 +172,6 @@ fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
     versions.iter().map(|v| v.to_string()).collect()
 }
 
-pub fn backend_of(conn: &AnyConnection) -> Backend {
-    match conn {
-        AnyConnection::Sqlite(_) => Backend::Sqlite,
-        AnyConnection::Postgresql(_) => Backend::Postgres,
-    }
-}
-
 /// What a write transaction serialises on.
 #[derive(Debug, Clone, Copy)]
 pub enum Lock {

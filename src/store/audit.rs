@@ -59,15 +59,3 @@ pub fn record(
         .returning(audit_events::id)
         .get_result(conn)
 }
-
-pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
-    audit_events::table.count().get_result(conn)
-}
-
-/// The actions recorded, oldest first (for tests and the CLI).
-pub fn actions(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
-    audit_events::table
-        .order(audit_events::id)
-        .select(audit_events::action)
-        .load(conn)
-}

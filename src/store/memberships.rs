@@ -331,14 +331,6 @@ fn count_matches(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<
     .get_result(conn)
 }
 
-/// Number of memberships of a workspace (any status): for tests and the seed's progress.
-pub fn count_in_workspace(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {
-    memberships::table
-        .filter(memberships::workspace_id.eq(workspace.0))
-        .count()
-        .get_result(conn)
-}
-
 /// One of a person's memberships, as their profile lists it.
 #[derive(Debug, Clone)]
 pub struct AccountMembership {

@@ -121,18 +121,6 @@ pub fn delete(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// Ends every session of an account (sign out everywhere, block, password change).
-pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
-}
-
 pub fn delete_expired(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
-}
-
-pub fn count_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<i64> {
-    sessions::table
-        .filter(sessions::account_id.eq(account.0))
-        .count()
-        .get_result(conn)
 }

@@ -83,16 +83,6 @@ pub fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> QueryResult<Option<
         .transpose()
 }
 
-pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
-    workspaces::table
-        .find(id.0)
-        .select(COLUMNS)
-        .first::<Tuple>(conn)
-        .optional()?
-        .map(from_tuple)
-        .transpose()
-}
-
 /// The current slug a retired slug now points to, if any.
 pub fn redirect_for(conn: &mut AnyConnection, old_slug: &str) -> QueryResult<Option<String>> {
     workspace_slug_redirects::table

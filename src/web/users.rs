@@ -50,13 +50,8 @@ pub struct UserRow {
 
 impl From<MemberRow> for UserRow {
     fn from(row: MemberRow) -> Self {
-        let has_name = !(row.first_name.trim().is_empty() && row.last_name.trim().is_empty());
         Self {
-            name: if has_name {
-                display_name(&row.first_name, &row.last_name, &row.email)
-            } else {
-                row.email.clone()
-            },
+            name: display_name(&row.first_name, &row.last_name, &row.email),
             initials: views::initials(&row.first_name, &row.last_name, &row.email),
             colour: row.account_id.0.rem_euclid(8),
             email: row.email,
