@@ -26,6 +26,9 @@ pub struct SettingsArgs {
     /// `smtp://host:port` or `smtps://user:pass@host`; unset, emails are written under DATA_DIR/outbox.
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// The sender of the console's emails, e.g. `Acme Console <console@acme.example>`.
+    #[arg(long, env = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
     /// Days an invitation link stays valid.
     #[arg(long, env = "INVITE_TTL_DAYS", global = true, default_value_t = 7)]
     pub invite_ttl_days: i64,
@@ -43,10 +46,40 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub session_key: Vec<u8>,
     pub smtp_url: Option<String>,
+    pub mail_from: String,
     pub invite_ttl_days: i64,
     pub db_pool_size: u32,
     /// HTTP worker threads; `None` lets actix pick one per core.
     pub workers: Option<usize>,
+    pub outbox: OutboxSettings,
+}
+
+/// How the email worker paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxSettings {
+    /// How often it looks for due emails (it is also woken when one is queued).
+    pub poll_interval: std::time::Duration,
+    /// The wait after a first failed attempt; doubled after each further one, up to an hour.
+    pub retry_base: std::time::Duration,
+    /// Attempts before an email is marked failed for good.
+    pub max_attempts: i64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: std::time::Duration::from_secs(5),
+            retry_base: std::time::Duration::from_secs(30),
+            max_attempts: 8,
+        }
+    }
+}
+
+/// `Admin console <no-reply@host>` for the host people reach the console at.
+fn default_mail_from(base_url: &str) -> String {
+    let host = base_url.split("://").nth(1).unwrap_or("localhost").split(['/', ':']).next().unwrap_or("localhost");
+    let host = if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() { "localhost" } else { host };
+    format!("Admin console <no-reply@{host}>")
 }
 
 impl std::fmt::Debug for Settings {
@@ -95,9 +128,11 @@ impl Settings {
         if args.invite_ttl_days < 1 {
             anyhow::bail!("INVITE_TTL_DAYS must be at least 1");
         }
+        let mail_from = args.mail_from.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| default_mail_from(&base_url));
         Ok(Self {
             database_url,
             bind: args.bind,
+            mail_from,
             base_url,
             data_dir: args.data_dir,
             session_key,
@@ -105,6 +140,7 @@ impl Settings {
             invite_ttl_days: args.invite_ttl_days,
             db_pool_size: args.db_pool_size.max(1),
             workers: None,
+            outbox: OutboxSettings::default(),
         })
     }
 
@@ -117,9 +153,15 @@ impl Settings {
             data_dir: data_dir.to_owned(),
             session_key: crate::tokens::random_bytes(64),
             smtp_url: None,
+            mail_from: "Admin console <no-reply@localhost>".to_owned(),
             invite_ttl_days: 7,
             db_pool_size: 4,
             workers: Some(2),
+            outbox: OutboxSettings {
+                poll_interval: std::time::Duration::from_millis(200),
+                retry_base: std::time::Duration::from_millis(500),
+                max_attempts: 8,
+            },
         }
     }
 
@@ -188,6 +230,12 @@ mod tests {
             redact_url("sqlite://data/console.db"),
             "sqlite://data/console.db"
         );
+    }
+
+    #[test]
+    fn mail_comes_from_the_console_host() {
+        assert_eq!(default_mail_from("https://console.acme.example/"), "Admin console <no-reply@console.acme.example>");
+        assert_eq!(default_mail_from("http://127.0.0.1:8080"), "Admin console <no-reply@localhost>");
     }
 
     #[test]

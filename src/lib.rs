@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod mail;
 pub mod services;
 pub mod startup;
 pub mod store;

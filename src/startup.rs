@@ -11,7 +11,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
 use crate::clock;
+use crate::mail::{self, Mailer};
+use crate::services::invitations;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::store::{roles, sessions};
@@ -78,8 +84,15 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         pool.clone(),
         actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS),
     );
+    let mailer = Arc::new(Mailer::from_settings(&settings)?);
+    let outbox_wake = Arc::new(Notify::new());
+    mail::worker::spawn(pool.clone(), mailer, settings.outbox, outbox_wake.clone());
     spawn_background_tasks(pool.clone());
-    let state = web::Data::new(AppState { pool, settings });
+    let state = web::Data::new(AppState {
+        pool,
+        settings,
+        outbox_wake,
+    });
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
             .cookie_name(SESSION_COOKIE.to_owned())
@@ -117,23 +130,26 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
     Ok(server.run())
 }
 
-/// Deletes expired sessions every ten minutes.
+/// Every ten minutes: deletes expired sessions and withdraws expired invitations (each with its
+/// audit event).
 fn spawn_background_tasks(pool: Pool) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
             let pool = pool.clone();
-            let result = web::block(move || -> anyhow::Result<usize> {
+            let result = web::block(move || -> anyhow::Result<(usize, usize)> {
                 let mut conn = pool.get()?;
-                Ok(sessions::delete_expired(&mut conn, clock::now())?)
+                let sessions = sessions::delete_expired(&mut conn, clock::now())?;
+                let invitations = invitations::expire_due(&mut conn, clock::now())?;
+                Ok((sessions, invitations))
             })
             .await;
             match result {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::debug!(deleted = n, "expired sessions removed"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "expired-session cleanup failed"),
-                Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+                Ok(Ok((0, 0))) => {}
+                Ok(Ok((sessions, invitations))) => tracing::info!(sessions, invitations, "expired sessions and invitations removed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "background cleanup failed"),
+                Err(e) => tracing::warn!(error = %e, "background cleanup failed"),
             }
         }
     });

@@ -19,3 +19,35 @@
     }
   });
 })();
+
+// Dialogs: htmx swaps a <dialog> into #dialog (the invite form, confirmations); it opens as a modal,
+// closes on its Cancel/✕ buttons or Escape, and leaves the page when closed. The element that opened
+// it gets the focus back. Without JavaScript the same URLs are pages of their own.
+(() => {
+  'use strict';
+
+  let opener = null;
+  document.addEventListener('htmx:beforeRequest', (event) => {
+    if (event.detail.target?.id === 'dialog' && !event.detail.elt.closest('dialog')) opener = event.detail.elt;
+  });
+
+  document.addEventListener('htmx:afterSwap', (event) => {
+    if (event.detail.target?.id !== 'dialog') return;
+    const dialog = event.detail.target.querySelector('dialog');
+    if (!dialog) {
+      opener?.focus();
+      return;
+    }
+    if (!dialog.open) dialog.showModal();
+    dialog.querySelector('[aria-invalid="true"], textarea, input:not([type="hidden"]), select, button')?.focus();
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      opener?.focus();
+    });
+  });
+
+  document.addEventListener('click', (event) => {
+    const closer = event.target.closest('[data-close-dialog]');
+    if (closer) closer.closest('dialog')?.close();
+  });
+})();

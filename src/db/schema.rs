@@ -275,6 +275,8 @@ diesel::joinable!(grants -> groups (group_id));
 diesel::joinable!(grants -> memberships (membership_id));
 diesel::joinable!(assets -> workspaces (workspace_id));
 diesel::joinable!(invitations -> memberships (membership_id));
+diesel::joinable!(invitations -> workspaces (workspace_id));
+diesel::joinable!(invitations -> outbox_emails (outbox_email_id));
 diesel::joinable!(invitation_groups -> invitations (invitation_id));
 diesel::joinable!(invitation_apps -> invitations (invitation_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));

@@ -2,6 +2,7 @@
 
 pub mod email;
 pub mod ids;
+pub mod invitation;
 pub mod membership;
 pub mod names;
 pub mod password;

@@ -145,3 +145,73 @@ mod tests {
         assert_eq!(landing(support), Landing::Console);
     }
 }
+
+/// Rule 2 and 6 of PRODUCT §4: a role may be granted only by someone holding every permission in
+/// it (so only Owners grant Owner).
+pub fn may_grant_role(granter: PermissionSet, role: PermissionSet) -> Result<(), &'static str> {
+    if role.is_subset_of(granter) {
+        Ok(())
+    } else if role.contains(super::role::Permission::Owner) {
+        Err("Only an Owner can make someone an Owner.")
+    } else {
+        Err("You cannot grant a role with permissions you do not hold yourself.")
+    }
+}
+
+/// Rule 4 of PRODUCT §4: pending + active + suspended memberships stay within the plan's seats.
+pub fn check_seats(plan: &str, limit: Option<i64>, in_use: i64, adding: i64) -> Result<(), String> {
+    match limit {
+        Some(limit) if in_use + adding > limit => Err(format!(
+            "{plan} plan: {limit} seats, {in_use} in use, you are inviting {adding}. Remove some addresses or free seats first."
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An invitation can be sent again once a minute.
+pub fn may_resend(last_sent_at: Option<chrono::NaiveDateTime>, now: chrono::NaiveDateTime) -> Result<(), String> {
+    match last_sent_at {
+        Some(at) if now - at < chrono::Duration::seconds(60) => {
+            let wait = 60 - (now - at).num_seconds();
+            Err(format!("This invitation was just sent. You can send it again in {wait} seconds."))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod invite_rules {
+    use super::*;
+    use crate::domain::role::{BuiltInRole, Permission};
+
+    #[test]
+    fn only_owners_grant_owner_and_nobody_grants_more_than_they_hold() {
+        let owner = BuiltInRole::Owner.permissions();
+        let admin = BuiltInRole::Admin.permissions();
+        assert!(may_grant_role(owner, owner).is_ok());
+        assert_eq!(may_grant_role(admin, owner), Err("Only an Owner can make someone an Owner."));
+        assert!(may_grant_role(admin, admin).is_ok());
+        assert!(may_grant_role(admin, BuiltInRole::Member.permissions()).is_ok());
+        let support: PermissionSet = [Permission::UsersView, Permission::UsersInvite].into_iter().collect();
+        assert!(may_grant_role(support, BuiltInRole::Auditor.permissions()).is_err(), "auditor holds export");
+        assert!(may_grant_role(support, BuiltInRole::Member.permissions()).is_ok());
+    }
+
+    #[test]
+    fn seats_never_pass_the_limit() {
+        assert!(check_seats("Free", Some(10), 8, 2).is_ok());
+        assert_eq!(
+            check_seats("Free", Some(10), 8, 5).unwrap_err(),
+            "Free plan: 10 seats, 8 in use, you are inviting 5. Remove some addresses or free seats first."
+        );
+        assert!(check_seats("Enterprise", None, 1_000_000, 500).is_ok());
+    }
+
+    #[test]
+    fn resend_once_a_minute() {
+        let now = chrono::Utc::now().naive_utc();
+        assert!(may_resend(None, now).is_ok());
+        assert!(may_resend(Some(now - chrono::Duration::seconds(61)), now).is_ok());
+        assert!(may_resend(Some(now - chrono::Duration::seconds(10)), now).unwrap_err().contains("50 seconds"));
+    }
+}

@@ -2,9 +2,13 @@
 //! what differs between the backends (search, bulk seeding) is matched here and in `db`, nowhere else.
 
 pub mod accounts;
+pub mod apps;
 pub mod audit;
+pub mod groups;
+pub mod invitations;
 pub mod memberships;
 pub mod organization;
+pub mod outbox;
 pub mod roles;
 pub mod seed;
 pub mod sessions;

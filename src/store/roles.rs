@@ -47,3 +47,33 @@ pub fn built_in_id(conn: &mut AnyConnection, role: BuiltInRole) -> QueryResult<R
         .first::<i64>(conn)
         .map(RoleId)
 }
+
+/// A role as an invitation or role change offers it.
+#[derive(Debug, Clone)]
+pub struct RoleChoice {
+    pub id: RoleId,
+    /// `owner`, `admin`… for built-ins; the id as text for custom roles (the form's `role` value).
+    pub key: String,
+    pub name: String,
+    pub permissions: crate::domain::role::PermissionSet,
+}
+
+/// The built-in roles and this workspace's custom roles, built-ins first (Owner … Member).
+pub fn choices(conn: &mut AnyConnection, workspace: crate::domain::ids::WorkspaceId) -> QueryResult<Vec<RoleChoice>> {
+    let rows: Vec<(i64, Option<i64>, String, String, String)> = roles::table
+        .filter(roles::workspace_id.is_null().or(roles::workspace_id.eq(workspace.0)))
+        .select((roles::id, roles::workspace_id, roles::key, roles::name, roles::permissions))
+        .order((roles::built_in.desc(), roles::id))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, workspace_id, key, name, permissions)| {
+            Ok(RoleChoice {
+                id: RoleId(id),
+                key: if workspace_id.is_some() { id.to_string() } else { key },
+                name,
+                permissions: crate::domain::role::PermissionSet::parse(&permissions)
+                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            })
+        })
+        .collect()
+}

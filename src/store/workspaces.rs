@@ -163,3 +163,7 @@ pub fn list_for_account(
         .map(|(name, slug)| WorkspaceLink { name, slug })
         .collect())
 }
+
+pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
+    workspaces::table.find(id.0).select(COLUMNS).first::<Tuple>(conn).optional()?.map(from_tuple).transpose()
+}

@@ -47,6 +47,10 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
+fn take_flash(session: &Session) -> Option<String> {
+    session.remove_as::<String>(keys::FLASH).and_then(Result::ok)
+}
+
 /// A signed-in person with an active account and a live session.
 pub struct SignedIn {
     pub account: Account,
@@ -108,8 +112,9 @@ impl SignedIn {
     pub async fn chrome(&self, state: &AppState) -> Result<Chrome, AppError> {
         let account = self.account.clone();
         let csrf_token = self.csrf_token.clone();
+        let flash = take_flash(&self.session);
         blocking(state, move |conn| {
-            Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "")
+            Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "", flash)
         })
         .await
     }
@@ -241,6 +246,7 @@ impl WorkspaceAccess {
             slug: self.workspace.slug.clone(),
         };
         let permissions = self.permissions;
+        let flash = take_flash(&self.signed_in.session);
         blocking(state, move |conn| {
             Chrome::load(
                 conn,
@@ -249,6 +255,7 @@ impl WorkspaceAccess {
                 Some(current),
                 permissions,
                 section,
+                flash,
             )
         })
         .await
@@ -281,6 +288,8 @@ pub struct Chrome {
     pub current: Option<WorkspaceLink>,
     pub nav: Nav,
     pub section: &'static str,
+    /// A one-time message from the previous request ("3 invitations sent").
+    pub flash: Option<String>,
 }
 
 impl Chrome {
@@ -295,6 +304,7 @@ impl Chrome {
             current: None,
             nav: Nav::default(),
             section: "",
+            flash: None,
         }
     }
 
@@ -305,6 +315,7 @@ impl Chrome {
         current: Option<WorkspaceLink>,
         permissions: PermissionSet,
         section: &'static str,
+        flash: Option<String>,
     ) -> Result<Self, AppError> {
         let org = organization::get(conn)?;
         let workspaces = workspaces::list_for_account(
@@ -323,6 +334,7 @@ impl Chrome {
                 users: permissions.contains(Permission::UsersView),
             },
             section,
+            flash,
         })
     }
 }

@@ -35,3 +35,26 @@ impl FieldErrors {
         }
     }
 }
+
+/// A form body parsed with `serde_html_form`, which reads repeated fields (`group_id=1&group_id=2`)
+/// into a `Vec` (actix's `web::Form` cannot).
+pub struct HtmlForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlForm<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let bytes = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            serde_html_form::from_bytes::<T>(&bytes).map(HtmlForm).map_err(actix_web::error::ErrorBadRequest)
+        })
+    }
+}
+
+/// Stores a message for the next page the person sees.
+pub fn flash(session: &actix_session::Session, message: &str) -> Result<(), super::error::AppError> {
+    session.insert(super::session_store::keys::FLASH, message)?;
+    Ok(())
+}

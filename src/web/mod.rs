@@ -1,7 +1,9 @@
 //! HTTP: thin handlers by page, extractors, errors and middleware.
 
+pub mod accept;
 pub mod assets;
 pub mod auth;
+pub mod confirm;
 pub mod csrf;
 pub mod error;
 pub mod forms;
@@ -9,6 +11,7 @@ pub mod headers;
 pub mod health;
 pub mod home;
 pub mod htmx;
+pub mod invitations;
 pub mod login;
 pub mod me;
 pub mod session_store;
@@ -26,6 +29,8 @@ use error::AppError;
 pub struct AppState {
     pub pool: Pool,
     pub settings: Settings,
+    /// Wakes the email worker when something was queued.
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Runs database work (and anything slow, like argon2) on the blocking pool.
@@ -52,7 +57,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(login::logout)
         .service(me::profile)
         .service(users::workspace_home)
-        .service(users::list);
+        .service(users::list)
+        .service(invitations::new)
+        .service(invitations::create)
+        .service(invitations::resend)
+        .service(invitations::confirm_revoke)
+        .service(invitations::revoke)
+        .service(accept::show)
+        .service(accept::submit);
 }
 
 /// Not found, for every path nothing else answers.

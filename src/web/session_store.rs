@@ -22,6 +22,8 @@ pub mod keys {
     pub const IP: &str = "ip";
     pub const USER_AGENT: &str = "ua";
     pub const CSRF: &str = "csrf";
+    /// A one-time message for the next page ("3 invitations sent").
+    pub const FLASH: &str = "flash";
 }
 
 /// Activity is written at most this often per session (no write per request).

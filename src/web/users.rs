@@ -12,6 +12,7 @@ use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::services::members;
+use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberRow};
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +47,29 @@ pub struct UserRow {
     pub status_label: &'static str,
     /// (machine-readable, shown)
     pub joined: Option<(String, String)>,
+    pub pending: Option<PendingView>,
+}
+
+/// A pending invitation's row details.
+pub struct PendingView {
+    pub invitation_id: i64,
+    pub delivery_key: &'static str,
+    pub delivery_label: &'static str,
+    pub sent: String,
+    pub expires: String,
+}
+
+impl From<&PendingInfo> for PendingView {
+    fn from(p: &PendingInfo) -> Self {
+        let last = p.last_sent_at.map(|at| format!(", last on {}", at.format("%-d %b %Y %H:%M UTC"))).unwrap_or_default();
+        Self {
+            invitation_id: p.invitation_id,
+            delivery_key: p.delivery.key(),
+            delivery_label: p.delivery.label(),
+            sent: format!("Sent {}{last}", if p.sent_count == 1 { "once".to_owned() } else { format!("{} times", p.sent_count) }),
+            expires: p.expires_at.format("%-d %b %Y").to_string(),
+        }
+    }
 }
 
 impl From<MemberRow> for UserRow {
@@ -59,6 +83,7 @@ impl From<MemberRow> for UserRow {
             status_key: row.status.key(),
             status_label: row.status.label(),
             joined: row.joined_at.map(views::date),
+            pending: None,
         }
     }
 }
@@ -74,6 +99,9 @@ struct UsersPage {
     rows: Vec<UserRow>,
     prev_url: Option<String>,
     next_url: Option<String>,
+    /// This page's own address, for reloading the rows after a change.
+    self_url: String,
+    can_invite: bool,
 }
 
 fn page_url(slug: &str, q: &str, key: &str, id: MembershipId) -> String {
@@ -106,7 +134,7 @@ pub async fn list(
     let workspace = access.workspace.id;
     let search = q.clone();
     let cursor = query.cursor();
-    let page = blocking(&state, move |conn| {
+    let (page, pending) = blocking(&state, move |conn| {
         Ok(members::list_members(
             conn,
             workspace,
@@ -154,9 +182,18 @@ pub async fn list(
         q,
         summary,
         seats,
-        rows: page.rows.into_iter().map(UserRow::from).collect(),
+        rows: page
+            .rows
+            .into_iter()
+            .map(|row| {
+                let info = pending.iter().find(|p| p.membership_id == row.id).map(PendingView::from);
+                UserRow { pending: info, ..UserRow::from(row) }
+            })
+            .collect(),
         prev_url,
         next_url,
+        self_url: req.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default(),
+        can_invite: access.can(Permission::UsersInvite),
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }

@@ -1,0 +1,137 @@
+//! Invitations: reading the pasted list of addresses (PRODUCT §4.4, issue 3).
+
+use super::email::Email;
+
+/// At most this many distinct addresses per invitation submit.
+pub const MAX_ADDRESSES: usize = 500;
+
+/// The addresses of a pasted list: valid ones (deduplicated, in order) and the entries that are not
+/// addresses, as typed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AddressList {
+    pub valid: Vec<Email>,
+    pub invalid: Vec<String>,
+}
+
+impl AddressList {
+    pub fn is_empty(&self) -> bool {
+        self.valid.is_empty() && self.invalid.is_empty()
+    }
+
+    /// The field's value after a refusal: the valid addresses, one per line.
+    pub fn valid_text(&self) -> String {
+        self.valid.iter().map(Email::as_str).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Reads addresses separated by commas, semicolons, spaces or new lines, including entries with a
+/// display name such as `Ada Lovelace <ada@example.com>` or `"Lovelace, Ada" <ada@example.com>`.
+/// Duplicates are folded case-insensitively.
+pub fn parse_address_list(text: &str) -> AddressList {
+    let mut list = AddressList::default();
+    for entry in split_entries(text) {
+        for candidate in candidates(&entry).into_iter().filter(|c| !c.is_empty()) {
+            let cleaned = candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
+            let cleaned = cleaned.strip_prefix("mailto:").unwrap_or(cleaned);
+            match Email::parse(cleaned) {
+                Ok(email) if !list.valid.contains(&email) => list.valid.push(email),
+                Ok(_) => {}
+                Err(_) if !list.invalid.contains(&candidate) => list.invalid.push(candidate),
+                Err(_) => {}
+            }
+        }
+    }
+    list
+}
+
+/// The addresses of one entry. In `Name <address>` form the words of the name are not addresses
+/// (but a word with an `@` beside it still is); without brackets every word is a candidate, so
+/// anything that is not an address gets reported rather than dropped.
+fn candidates(entry: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = entry;
+    let mut bracketed = false;
+    while let Some((open, close)) = rest.find('<').and_then(|open| rest[open..].find('>').map(|len| (open, open + len))) {
+        found.extend(rest[..open].split_whitespace().filter(|w| w.contains('@')).map(str::to_owned));
+        found.push(rest[open + 1..close].trim().to_owned());
+        rest = &rest[close + 1..];
+        bracketed = true;
+    }
+    found.extend(rest.split_whitespace().filter(|w| !bracketed || w.contains('@')).map(str::to_owned));
+    found
+}
+
+/// Splits on commas, semicolons and line breaks that are outside quotes and angle brackets.
+fn split_entries(text: &str) -> Vec<String> {
+    let mut entries = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut bracketed) = (false, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => bracketed = true,
+            '>' if !quoted => bracketed = false,
+            ',' | ';' | '\n' | '\r' if !quoted && !bracketed => {
+                entries.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    entries.push(current);
+    entries.into_iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emails(list: &AddressList) -> Vec<&str> {
+        list.valid.iter().map(Email::as_str).collect()
+    }
+
+    #[test]
+    fn reads_every_separator() {
+        let list = parse_address_list("a@example.com, b@example.com; c@example.com\nd@example.com e@example.com\r\nf@example.com\t g@example.com");
+        assert_eq!(emails(&list), ["a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com", "g@example.com"]);
+        assert!(list.invalid.is_empty());
+    }
+
+    #[test]
+    fn reads_display_names() {
+        let list = parse_address_list(
+            "Ada Lovelace <ada@example.com>, \"Hopper, Grace\" <Grace@Example.com>; <alan@example.com>\nLinus <linus@example.com> ken@example.com",
+        );
+        assert_eq!(
+            emails(&list),
+            ["ada@example.com", "grace@example.com", "alan@example.com", "linus@example.com", "ken@example.com"]
+        );
+        assert_eq!(list.invalid, Vec::<String>::new());
+    }
+
+    #[test]
+    fn folds_duplicates_case_insensitively() {
+        let list = parse_address_list("ada@example.com ADA@example.com, Ada <ada@EXAMPLE.com>");
+        assert_eq!(emails(&list), ["ada@example.com"]);
+    }
+
+    #[test]
+    fn keeps_what_is_not_an_address_as_typed() {
+        let list = parse_address_list("ada@example.com, not-an-email, bob@, bob@");
+        assert_eq!(emails(&list), ["ada@example.com"]);
+        assert_eq!(list.invalid, ["not-an-email", "bob@"]);
+        assert_eq!(list.valid_text(), "ada@example.com");
+    }
+
+    #[test]
+    fn strips_mailto_and_quotes() {
+        let list = parse_address_list("mailto:ada@example.com 'bob@example.com' (carol@example.com)");
+        assert_eq!(emails(&list), ["ada@example.com", "bob@example.com", "carol@example.com"]);
+    }
+
+    #[test]
+    fn empty_input() {
+        assert!(parse_address_list(" ,;\n ").is_empty());
+    }
+}

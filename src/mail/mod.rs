@@ -1,0 +1,70 @@
+//! Email: messages rendered from askama templates, delivered by the outbox worker over SMTP, or
+//! written as `.eml` files under `DATA_DIR/outbox/` when no SMTP server is configured.
+
+pub mod templates;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Message, SmtpTransport, Transport};
+
+use crate::config::Settings;
+use crate::store::outbox::QueuedEmail;
+
+/// Where emails go.
+pub enum Mailer {
+    Smtp { transport: SmtpTransport, from: Mailbox },
+    Files { dir: PathBuf, from: Mailbox },
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let from: Mailbox = settings
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAIL_FROM {:?} is not an address: {e}", settings.mail_from))?;
+        match &settings.smtp_url {
+            Some(url) => {
+                let transport = SmtpTransport::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable ({}): {e}", crate::config::redact_url(url)))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                Ok(Mailer::Smtp { transport, from })
+            }
+            None => Ok(Mailer::Files { dir: settings.data_dir.join("outbox"), from }),
+        }
+    }
+
+    fn message(&self, email: &QueuedEmail) -> anyhow::Result<Message> {
+        let from = match self {
+            Mailer::Smtp { from, .. } | Mailer::Files { from, .. } => from.clone(),
+        };
+        let to: Mailbox = email.to.parse().map_err(|e| anyhow::anyhow!("recipient {:?}: {e}", email.to))?;
+        Ok(Message::builder()
+            .from(from)
+            .to(to)
+            .subject(&email.subject)
+            .multipart(MultiPart::alternative_plain_html(email.text_body.clone(), email.html_body.clone()))?)
+    }
+
+    /// Delivers one email (blocking: the worker calls it on a blocking thread).
+    pub fn deliver(&self, email: &QueuedEmail) -> anyhow::Result<()> {
+        let message = self.message(email)?;
+        match self {
+            Mailer::Smtp { transport, .. } => {
+                transport.send(&message)?;
+            }
+            Mailer::Files { dir, .. } => {
+                std::fs::create_dir_all(dir)?;
+                let path = dir.join(format!("{}.eml", email.id));
+                std::fs::write(&path, message.formatted())?;
+                // Without a mail server, the log is how an operator finds the link to pass on.
+                let link = email.text_body.split_whitespace().find(|w| w.starts_with("http")).unwrap_or("");
+                tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)");
+            }
+        }
+        Ok(())
+    }
+}

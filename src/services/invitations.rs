@@ -1,0 +1,468 @@
+//! Inviting people (PRODUCT §4 rules 4, 6, 7, 10, 11, 12): all or nothing, seats that never break,
+//! the email written to the outbox in the same transaction, accept, resend, revoke, expiry.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::invitation::{AddressList, MAX_ADDRESSES};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::policy;
+use crate::domain::role::{Permission, PermissionSet};
+use crate::domain::Name;
+use crate::mail::templates::InvitationEmail;
+use crate::services::passwords;
+use crate::store::audit::{self, Actor};
+use crate::store::invitations::{self, Invitation};
+use crate::store::{accounts, apps, groups, memberships, organization, outbox, roles, workspaces};
+use crate::tokens;
+
+/// Apps chosen in the invite form are granted at this level on accept (least privilege).
+pub const INVITE_APP_LEVEL: &str = "view";
+
+/// What invitations need from the settings.
+#[derive(Debug, Clone)]
+pub struct InviteSettings {
+    pub base_url: String,
+    pub ttl_days: i64,
+}
+
+impl InviteSettings {
+    fn link(&self, token: &str) -> String {
+        format!("{}/invite/{token}", self.base_url)
+    }
+}
+
+/// The person inviting, and what they may do in the workspace.
+pub struct Inviter<'a> {
+    pub actor: &'a Actor,
+    pub permissions: PermissionSet,
+}
+
+pub struct InviteRequest {
+    pub workspace: WorkspaceId,
+    pub addresses: AddressList,
+    /// `owner`, `admin`, `auditor`, `member`, or a custom role's id.
+    pub role: String,
+    pub group_ids: Vec<i64>,
+    pub app_ids: Vec<i64>,
+}
+
+/// Every reason the invitation was refused, by field; nothing was written.
+#[derive(Debug, Default, Clone)]
+pub struct InviteProblems {
+    /// (address as typed, why)
+    pub addresses: Vec<(String, String)>,
+    pub emails: Option<String>,
+    pub role: Option<String>,
+    pub groups: Option<String>,
+    pub apps: Option<String>,
+}
+
+impl InviteProblems {
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty() && self.emails.is_none() && self.role.is_none() && self.groups.is_none() && self.apps.is_none()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    #[error("the invitation was refused")]
+    Invalid(InviteProblems),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+}
+
+/// Invites every address, or none: any invalid, already present, blocked address, a role or group
+/// the inviter may not grant, or too few seats refuses the whole request with every problem named.
+pub fn invite_members(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    request: &InviteRequest,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<usize, InviteError> {
+    db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
+        let workspace = workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        let mut problems = InviteProblems::default();
+
+        let role = roles::choices(conn, request.workspace)?.into_iter().find(|r| r.key == request.role);
+        match &role {
+            None => problems.role = Some("Choose a role.".to_owned()),
+            Some(role) => {
+                if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
+                    problems.role = Some(why.to_owned());
+                }
+            }
+        }
+        check_targets(conn, inviter, request, &mut problems)?;
+
+        let list = &request.addresses;
+        for typed in &list.invalid {
+            problems.addresses.push((typed.clone(), "is not a valid email address".to_owned()));
+        }
+        if list.is_empty() {
+            problems.emails = Some("Enter at least one email address.".to_owned());
+        } else if list.valid.len() > MAX_ADDRESSES {
+            problems.emails = Some(format!("Invite at most {MAX_ADDRESSES} people at once; this list has {}.", list.valid.len()));
+        }
+        let existing = accounts::find_by_emails(conn, &list.valid)?;
+        let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
+        let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
+        for email in &list.valid {
+            let account = existing.iter().find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
+            let reason = match account {
+                Some(a) if a.status == AccountStatus::Blocked => Some("is blocked in this organization".to_owned()),
+                Some(a) => statuses.iter().find(|(id, _, _)| *id == a.id).map(|(_, status, removed_at)| match status {
+                    MembershipStatus::Invited => "has already been invited".to_owned(),
+                    MembershipStatus::Active | MembershipStatus::Suspended => "is already a member".to_owned(),
+                    MembershipStatus::Removed => match removed_at {
+                        Some(at) => format!("was removed on {}: restore the membership instead", at.format("%-d %b %Y")),
+                        None => "was removed: restore the membership instead".to_owned(),
+                    },
+                }),
+                None => None,
+            };
+            if let Some(reason) = reason {
+                problems.addresses.push((email.to_string(), reason));
+            }
+        }
+        if problems.emails.is_none() && problems.addresses.is_empty() {
+            let adding = list.valid.len() as i64;
+            if let Err(why) = policy::check_seats(workspace.plan.name(), workspace.seat_limit, workspace.counts.seats_used(), adding) {
+                problems.emails = Some(why);
+            }
+        }
+        let Some(role) = role.filter(|_| problems.is_empty()) else {
+            return Err(InviteError::Invalid(problems));
+        };
+
+        let org = organization::get(conn)?;
+        let expires_at = now + chrono::Duration::days(settings.ttl_days);
+        for email in &list.valid {
+            let account = match existing.iter().find(|a| a.email.eq_ignore_ascii_case(email.as_str())) {
+                Some(a) => a.id,
+                None => accounts::insert(
+                    conn,
+                    &accounts::NewAccount { email, first_name: "", last_name: "", password_hash: None, org_role: OrgRole::Member },
+                    now,
+                )?,
+            };
+            let sort_name = existing
+                .iter()
+                .find(|a| a.id == account)
+                .map(|a| crate::domain::names::sort_key(&a.first_name, &a.last_name, &a.email))
+                .unwrap_or_else(|| email.to_string());
+            let membership = memberships::insert(
+                conn,
+                &memberships::NewMembership {
+                    workspace_id: request.workspace,
+                    account_id: account,
+                    role_id: role.id,
+                    status: MembershipStatus::Invited,
+                    sort_name: &sort_name,
+                    invited_by: inviter.actor.account_id,
+                    joined_at: None,
+                },
+                now,
+            )?;
+            let token = tokens::new_token();
+            let outbox_id = enqueue_email(conn, &org.name, &workspace.name, &inviter.actor.label, &role.name, email.as_str(), &settings.link(&token), expires_at, now)?;
+            let invitation = invitations::insert(
+                conn,
+                &invitations::NewInvitation {
+                    workspace_id: request.workspace,
+                    membership_id: membership,
+                    email: email.as_str(),
+                    token_hash: &tokens::hash_token(&token),
+                    invited_by: inviter.actor.account_id,
+                    expires_at,
+                    outbox_email_id: outbox_id,
+                },
+                now,
+            )?;
+            invitations::add_grants(conn, invitation, &request.group_ids, &request.app_ids, INVITE_APP_LEVEL)?;
+            audit::record(
+                conn,
+                inviter.actor,
+                &audit::NewEvent {
+                    workspace_id: Some(request.workspace),
+                    action: "member.invited",
+                    target_type: "account",
+                    target_id: Some(account.0),
+                    target_label: email.as_str(),
+                    changes: json!({ "role": role.name, "groups": request.group_ids, "apps": request.app_ids, "expires_at": expires_at.to_string() }),
+                },
+                now,
+            )?;
+        }
+        Ok(list.valid.len())
+    })
+}
+
+/// Groups and apps must be this workspace's, and the inviter must be allowed to grant them.
+fn check_targets(conn: &mut AnyConnection, inviter: &Inviter<'_>, request: &InviteRequest, problems: &mut InviteProblems) -> Result<(), InviteError> {
+    if !request.group_ids.is_empty() {
+        if !inviter.permissions.contains(Permission::GroupsManage) {
+            problems.groups = Some("You cannot add people to groups (it needs groups.manage).".to_owned());
+        } else if groups::existing(conn, request.workspace, &request.group_ids)?.len() != request.group_ids.len() {
+            problems.groups = Some("One of the chosen groups does not exist (any more).".to_owned());
+        }
+    }
+    if !request.app_ids.is_empty() {
+        if !inviter.permissions.contains(Permission::AppsManage) {
+            problems.apps = Some("You cannot grant access to apps (it needs apps.manage).".to_owned());
+        } else if apps::existing(conn, request.workspace, &request.app_ids)?.len() != request.app_ids.len() {
+            problems.apps = Some("One of the chosen apps does not exist (any more).".to_owned());
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn enqueue_email(
+    conn: &mut AnyConnection,
+    organization: &str,
+    workspace: &str,
+    inviter: &str,
+    role: &str,
+    to: &str,
+    link: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<i64, InviteError> {
+    let email = InvitationEmail {
+        organization: organization.to_owned(),
+        workspace: workspace.to_owned(),
+        inviter: inviter.to_owned(),
+        role: role.to_owned(),
+        link: link.to_owned(),
+        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+    };
+    let (subject, text, html) = email.render()?;
+    Ok(outbox::enqueue(conn, &outbox::NewEmail { to, subject: &subject, text_body: &text, html_body: &html }, now)?)
+}
+
+/// The pending, unexpired invitation a link's token names.
+pub fn find_valid(conn: &mut AnyConnection, token: &str, now: NaiveDateTime) -> Result<Option<Invitation>, diesel::result::Error> {
+    Ok(invitations::find_by_token_hash(conn, &tokens::hash_token(token))?.filter(|i| i.expires_at > now))
+}
+
+/// How the person accepting proves who they are.
+pub enum Acceptance<'a> {
+    /// Someone new: names and a password (already hashed, outside the transaction).
+    Register { first_name: &'a Name, last_name: &'a Name, password_hash: &'a str },
+    /// Someone with an account: they signed in with its password (checked by `check_password`).
+    SignedIn,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("This invitation is no longer valid — ask your admin for a new one.")]
+    Invalid,
+    #[error("This account is blocked. Ask your organization's administrator to unblock it.")]
+    Blocked,
+    #[error("{0}")]
+    Seats(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub struct Accepted {
+    pub account_id: AccountId,
+    pub session_epoch: i64,
+    pub workspace_slug: String,
+}
+
+/// True when `password` is the invited account's (argon2: call on a blocking thread).
+pub fn check_password(conn: &mut AnyConnection, invitation: &Invitation, password: &str) -> Result<bool, diesel::result::Error> {
+    let account = accounts::find(conn, invitation.account_id)?;
+    Ok(account.and_then(|a| a.password_hash).is_some_and(|hash| passwords::verify_password(&hash, password)))
+}
+
+/// Turns the invitation into an active membership: single use, within seats, never for a blocked
+/// account; the groups and apps chosen at invite are granted.
+pub fn accept(conn: &mut AnyConnection, token: &str, acceptance: Acceptance<'_>, ip: Option<String>, now: NaiveDateTime) -> Result<Accepted, AcceptError> {
+    let found = find_valid(conn, token, now)?.ok_or(AcceptError::Invalid)?;
+    db::write_transaction(conn, Lock::Workspace(found.workspace_id), |conn| {
+        // Again under the lock: a concurrent accept, resend or revoke may have won.
+        let invitation = find_valid(conn, token, now)?.ok_or(AcceptError::Invalid)?;
+        let account = accounts::find(conn, invitation.account_id)?.ok_or(AcceptError::Invalid)?;
+        if account.status == AccountStatus::Blocked {
+            return Err(AcceptError::Blocked);
+        }
+        let workspace = workspaces::find(conn, invitation.workspace_id)?.ok_or(AcceptError::Invalid)?;
+        // The pending seat is already counted; a plan lowered since may leave none for it.
+        policy::check_seats(workspace.plan.name(), workspace.seat_limit, workspace.counts.seats_used() - 1, 1).map_err(AcceptError::Seats)?;
+        let (first, last) = match acceptance {
+            Acceptance::Register { first_name, last_name, password_hash } => {
+                if account.password_hash.is_some() {
+                    return Err(AcceptError::Invalid);
+                }
+                accounts::register(conn, account.id, first_name.as_str(), last_name.as_str(), password_hash, now)?;
+                (first_name.to_string(), last_name.to_string())
+            }
+            Acceptance::SignedIn => (account.first_name.clone(), account.last_name.clone()),
+        };
+        memberships::activate(conn, invitation.membership_id, now)?;
+        let (group_ids, app_grants) = invitations::grants(conn, invitation.id)?;
+        for group in &group_ids {
+            groups::add_member(conn, *group, invitation.membership_id, now)?;
+        }
+        for (app, level) in &app_grants {
+            apps::grant_member(conn, *app, invitation.membership_id, level, now)?;
+        }
+        invitations::delete(conn, invitation.id)?;
+        let name = crate::domain::names::display_name(&first, &last, &account.email);
+        audit::record(
+            conn,
+            &Actor { account_id: Some(account.id), label: name, ip },
+            &audit::NewEvent {
+                workspace_id: Some(invitation.workspace_id),
+                action: "member.joined",
+                target_type: "account",
+                target_id: Some(account.id.0),
+                target_label: &account.email,
+                changes: json!({ "role": invitation.role_name, "groups": group_ids, "apps": app_grants.iter().map(|(a, _)| a).collect::<Vec<_>>() }),
+            },
+            now,
+        )?;
+        Ok(Accepted { account_id: account.id, session_epoch: account.session_epoch, workspace_slug: invitation.workspace_slug })
+    })
+}
+
+/// Why a row action on an invitation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InvitationActionError {
+    #[error("That invitation does not exist any more.")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooSoon(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+}
+
+impl From<InviteError> for InvitationActionError {
+    fn from(e: InviteError) -> Self {
+        match e {
+            InviteError::Database(e) => Self::Database(e),
+            InviteError::Render(e) => Self::Render(e),
+            InviteError::Invalid(_) => Self::NotFound,
+        }
+    }
+}
+
+fn load_for_action(conn: &mut AnyConnection, workspace: WorkspaceId, id: i64, acting: PermissionSet) -> Result<Invitation, InvitationActionError> {
+    let invitation = invitations::find_in_workspace(conn, workspace, id)?.ok_or(InvitationActionError::NotFound)?;
+    // Acting on an Owner's invitation takes an Owner (PRODUCT §4.2).
+    policy::may_grant_role(acting, invitation.role_permissions).map_err(|why| InvitationActionError::Forbidden(why.to_owned()))?;
+    Ok(invitation)
+}
+
+/// Sends the invitation again with a new link (the old one stops working); once a minute at most.
+pub fn resend(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    workspace: WorkspaceId,
+    id: i64,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<(), InvitationActionError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let invitation = load_for_action(conn, workspace, id, inviter.permissions)?;
+        policy::may_resend(invitation.last_sent_at, now).map_err(InvitationActionError::TooSoon)?;
+        let org = organization::get(conn)?;
+        let token = tokens::new_token();
+        let expires_at = now + chrono::Duration::days(settings.ttl_days);
+        let outbox_id = enqueue_email(
+            conn,
+            &org.name,
+            &invitation.workspace_name,
+            &inviter.actor.label,
+            &invitation.role_name,
+            &invitation.email,
+            &settings.link(&token),
+            expires_at,
+            now,
+        )?;
+        invitations::renew(conn, invitation.id, &tokens::hash_token(&token), expires_at, outbox_id, now)?;
+        audit::record(
+            conn,
+            inviter.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "invitation.resent",
+                target_type: "account",
+                target_id: Some(invitation.account_id.0),
+                target_label: &invitation.email,
+                changes: json!({ "expires_at": expires_at.to_string() }),
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Withdraws an invitation: the link dies, the seat is freed; returns the address.
+pub fn revoke(conn: &mut AnyConnection, inviter: &Inviter<'_>, workspace: WorkspaceId, id: i64, now: NaiveDateTime) -> Result<String, InvitationActionError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let invitation = load_for_action(conn, workspace, id, inviter.permissions)?;
+        withdraw(conn, &invitation)?;
+        audit::record(
+            conn,
+            inviter.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "invitation.revoked",
+                target_type: "account",
+                target_id: Some(invitation.account_id.0),
+                target_label: &invitation.email,
+                changes: json!({ "role": invitation.role_name }),
+            },
+            now,
+        )?;
+        Ok(invitation.email)
+    })
+}
+
+fn withdraw(conn: &mut AnyConnection, invitation: &Invitation) -> Result<(), diesel::result::Error> {
+    invitations::delete(conn, invitation.id)?;
+    memberships::delete_invited(conn, invitation.membership_id)?;
+    accounts::delete_if_unused(conn, invitation.account_id)?;
+    Ok(())
+}
+
+/// Removes invitations past their expiry, each with its audit event; returns how many.
+pub fn expire_due(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, diesel::result::Error> {
+    let mut expired = 0;
+    for (id, workspace) in invitations::expired(conn, now, 500)? {
+        expired += db::write_transaction(conn, Lock::Workspace(workspace), |conn| -> Result<usize, diesel::result::Error> {
+            let Some(invitation) = invitations::find_in_workspace(conn, workspace, id)?.filter(|i| i.expires_at <= now) else {
+                return Ok(0);
+            };
+            withdraw(conn, &invitation)?;
+            audit::record(
+                conn,
+                &Actor { account_id: None, label: "System".to_owned(), ip: None },
+                &audit::NewEvent {
+                    workspace_id: Some(workspace),
+                    action: "invitation.expired",
+                    target_type: "account",
+                    target_id: Some(invitation.account_id.0),
+                    target_label: &invitation.email,
+                    changes: json!({ "expired_at": invitation.expires_at.to_string() }),
+                },
+                now,
+            )?;
+            Ok(1)
+        })?;
+    }
+    Ok(expired)
+}

@@ -1,0 +1,135 @@
+//! The email outbox: rows written in the transaction of their cause, drained by the worker.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
+
+use super::{AnyConnection, QueryResult};
+use crate::db::schema::outbox_emails;
+
+#[derive(Debug, Clone)]
+pub struct QueuedEmail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+}
+
+pub struct NewEmail<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+}
+
+pub fn enqueue(conn: &mut AnyConnection, email: &NewEmail<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::insert_into(outbox_emails::table)
+        .values((
+            outbox_emails::to_address.eq(email.to),
+            outbox_emails::subject.eq(email.subject),
+            outbox_emails::text_body.eq(email.text_body),
+            outbox_emails::html_body.eq(email.html_body),
+            outbox_emails::next_attempt_at.eq(now),
+            outbox_emails::created_at.eq(now),
+        ))
+        .returning(outbox_emails::id)
+        .get_result(conn)
+}
+
+/// Takes up to `limit` due emails for this worker: they are leased until `lease_until` (another
+/// worker, or this one after a crash, picks them up again only then). On PostgreSQL rows being
+/// claimed by another instance are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+pub fn claim_due(conn: &mut AnyConnection, now: NaiveDateTime, lease_until: NaiveDateTime, limit: i64) -> QueryResult<Vec<QueuedEmail>> {
+    let lock = match conn {
+        AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED)",
+        AnyConnection::Sqlite(_) => ")",
+    };
+    let due = diesel::dsl::sql::<Bool>(
+        "outbox_emails.id IN (SELECT id FROM outbox_emails WHERE state = 'queued' AND next_attempt_at <= ",
+    )
+    .bind::<Timestamp, _>(now)
+    .sql(" ORDER BY next_attempt_at LIMIT ")
+    .bind::<BigInt, _>(limit)
+    .sql(lock);
+    let rows: Vec<(i64, String, String, String, String, i64)> = diesel::update(outbox_emails::table.filter(due))
+        .set(outbox_emails::next_attempt_at.eq(lease_until))
+        .returning((
+            outbox_emails::id,
+            outbox_emails::to_address,
+            outbox_emails::subject,
+            outbox_emails::text_body,
+            outbox_emails::html_body,
+            outbox_emails::attempts,
+        ))
+        .get_results(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, to, subject, text_body, html_body, attempts)| QueuedEmail { id, to, subject, text_body, html_body, attempts })
+        .collect())
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox_emails::table.find(id))
+        .set((
+            outbox_emails::state.eq("sent"),
+            outbox_emails::sent_at.eq(Some(now)),
+            outbox_emails::attempts.eq(outbox_emails::attempts + 1),
+            outbox_emails::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: due again at `retry_at`, or failed for good when there is none.
+pub fn record_failure(conn: &mut AnyConnection, id: i64, error: &str, retry_at: Option<NaiveDateTime>, now: NaiveDateTime) -> QueryResult<()> {
+    let error: String = error.chars().take(1000).collect();
+    diesel::update(outbox_emails::table.find(id))
+        .set((
+            outbox_emails::state.eq(if retry_at.is_some() { "queued" } else { "failed" }),
+            outbox_emails::attempts.eq(outbox_emails::attempts + 1),
+            outbox_emails::last_error.eq(Some(error)),
+            outbox_emails::next_attempt_at.eq(retry_at.unwrap_or(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How an email is getting on, for the list of pending invitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Queued,
+    Sent,
+    Retrying,
+    Failed,
+}
+
+impl Delivery {
+    pub fn of(state: &str, attempts: i64) -> Self {
+        match (state, attempts) {
+            ("sent", _) => Delivery::Sent,
+            ("failed", _) => Delivery::Failed,
+            (_, 0) => Delivery::Queued,
+            _ => Delivery::Retrying,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Delivery::Queued => "Email queued",
+            Delivery::Sent => "Email sent",
+            Delivery::Retrying => "Email failing, retrying",
+            Delivery::Failed => "Email failed",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Delivery::Queued => "queued",
+            Delivery::Sent => "sent",
+            Delivery::Retrying => "retrying",
+            Delivery::Failed => "failed",
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! `/invite/{token}`: accepting an invitation — a new person sets their name and password, someone
+//! with an account signs in; either way they are signed in and land in the workspace.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{SignedIn, client_ip};
+use super::error::{AppError, redirect};
+use super::forms::FieldErrors;
+use super::htmx::render_with_status;
+use super::{AppState, blocking, csrf, login};
+use crate::clock;
+use crate::domain::{Name, NewPassword};
+use crate::services::invitations::{self, AcceptError, Acceptance};
+use crate::services::passwords;
+use crate::store::invitations::Invitation;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AcceptForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "invite/accept.html")]
+struct AcceptPage {
+    csrf_token: String,
+    token: String,
+    workspace: String,
+    inviter: String,
+    role: String,
+    email: String,
+    expires: String,
+    /// True when the person already has an account: they sign in instead of registering.
+    existing: bool,
+    /// Someone else is signed in in this browser.
+    signed_in_as: Option<String>,
+    form: AcceptForm,
+    errors: FieldErrors,
+    form_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invite/invalid.html")]
+struct InvalidPage<'a> {
+    message: &'a str,
+}
+
+/// One page for every used, expired, revoked or unknown token, without saying which.
+fn invalid(message: &str) -> Result<HttpResponse, AppError> {
+    render_with_status(StatusCode::NOT_FOUND, &InvalidPage { message })
+}
+
+const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
+
+fn page(invitation: &Invitation, token: &str, csrf_token: String, signed_in_as: Option<String>) -> AcceptPage {
+    AcceptPage {
+        csrf_token,
+        token: token.to_owned(),
+        workspace: invitation.workspace_name.clone(),
+        inviter: invitation.inviter.clone().unwrap_or_else(|| "An administrator".to_owned()),
+        role: invitation.role_name.clone(),
+        email: invitation.email.clone(),
+        expires: invitation.expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        existing: invitation.account_registered,
+        signed_in_as,
+        form: AcceptForm::default(),
+        errors: FieldErrors::default(),
+        form_error: None,
+    }
+}
+
+async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, AppError> {
+    let token = token.to_owned();
+    blocking(state, move |conn| Ok(invitations::find_valid(conn, &token, clock::now())?)).await
+}
+
+/// The signed-in person's email, when it is not the invited one.
+fn someone_else(signed_in: &Option<SignedIn>, invitation: &Invitation) -> Option<String> {
+    signed_in.as_ref().filter(|me| me.account.id != invitation.account_id).map(|me| me.account.email.clone())
+}
+
+#[get("/invite/{token}")]
+pub async fn show(state: web::Data<AppState>, session: Session, token: web::Path<String>, signed_in: Option<SignedIn>) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let Some(invitation) = find(&state, &token).await? else { return invalid(NO_LONGER_VALID) };
+    let other = someone_else(&signed_in, &invitation);
+    render_with_status(StatusCode::OK, &page(&invitation, &token, csrf::token(&session)?, other))
+}
+
+#[post("/invite/{token}")]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    form: web::Form<AcceptForm>,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let form = form.into_inner();
+    let Some(invitation) = find(&state, &token).await? else { return invalid(NO_LONGER_VALID) };
+    let mut errors = FieldErrors::default();
+    let ip = client_ip(&req);
+    let outcome = if invitation.account_registered {
+        if form.password.is_empty() {
+            errors.add("password", "Enter your password.");
+            None
+        } else {
+            let (token, password, invitation, ip) = (token.clone(), form.password.clone(), invitation.clone(), ip.clone());
+            Some(
+                blocking(&state, move |conn| {
+                    if !invitations::check_password(conn, &invitation, &password)? {
+                        return Ok(Err(None));
+                    }
+                    Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip, clock::now()).map_err(Some))
+                })
+                .await?,
+            )
+        }
+    } else {
+        let first = errors.check("first_name", Name::parse(&form.first_name));
+        let last = errors.check("last_name", Name::parse(&form.last_name));
+        let password = errors.check("password", NewPassword::parse(&form.password));
+        match (first, last, password) {
+            (Some(first), Some(last), Some(password)) if errors.is_empty() => {
+                let (token, ip) = (token.clone(), ip.clone());
+                Some(
+                    blocking(&state, move |conn| {
+                        let hash = passwords::hash_password(&password)?;
+                        let acceptance = Acceptance::Register { first_name: &first, last_name: &last, password_hash: &hash };
+                        Ok(invitations::accept(conn, &token, acceptance, ip, clock::now()).map_err(Some))
+                    })
+                    .await?,
+                )
+            }
+            _ => None,
+        }
+    };
+    let form_error = match outcome {
+        Some(Ok(accepted)) => {
+            login::start_session(&session, accepted.account_id, accepted.session_epoch, &req, ip)?;
+            return Ok(redirect(&format!("/w/{}/users", accepted.workspace_slug)));
+        }
+        Some(Err(Some(AcceptError::Invalid))) => return invalid(NO_LONGER_VALID),
+        Some(Err(Some(AcceptError::Database(e)))) => return Err(e.into()),
+        Some(Err(Some(e @ (AcceptError::Blocked | AcceptError::Seats(_))))) => Some(e.to_string()),
+        Some(Err(None)) => Some("That password is not correct.".to_owned()),
+        None => None,
+    };
+    let mut again = page(&invitation, &token, csrf::token(&session)?, someone_else(&signed_in, &invitation));
+    again.form = AcceptForm { password: String::new(), ..form };
+    again.errors = errors;
+    again.form_error = form_error.clone();
+    let status = if form_error.as_deref() == Some("That password is not correct.") { StatusCode::UNAUTHORIZED } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_with_status(status, &again)
+}

@@ -1,0 +1,49 @@
+//! Confirmation before a consequential action: a modal dialog for htmx, a page of its own without
+//! JavaScript; either way the action itself is a POST with the CSRF token.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::AppError;
+use super::htmx::wants_fragment;
+use super::AppState;
+
+pub struct Confirmation {
+    pub title: String,
+    pub message: String,
+    /// Where the confirming POST goes.
+    pub action: String,
+    pub button: String,
+    pub danger: bool,
+    /// Where Cancel leads on the page form.
+    pub cancel_url: String,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm/dialog.html")]
+struct Dialog<'a> {
+    confirm: &'a Confirmation,
+}
+
+#[derive(Template)]
+#[template(path = "confirm/page.html")]
+struct Page<'a> {
+    chrome: Chrome,
+    confirm: &'a Confirmation,
+}
+
+pub async fn render(req: &HttpRequest, state: &AppState, access: &WorkspaceAccess, section: &'static str, confirm: Confirmation) -> Result<HttpResponse, AppError> {
+    let body = if wants_fragment(req) {
+        Dialog { confirm: &confirm }.render()?
+    } else {
+        Page { chrome: access.chrome(state, section).await?, confirm: &confirm }.render()?
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

@@ -1,0 +1,279 @@
+//! The invite dialog (`/w/{slug}/invitations/new`, a page of its own without JavaScript), the
+//! invite submit, and the resend and revoke row actions.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::confirm::{self, Confirmation};
+use super::error::{AppError, redirect};
+use super::forms::{HtmlForm, flash};
+use super::htmx::wants_fragment;
+use super::{AppState, blocking, views};
+use crate::clock;
+use crate::domain::invitation::parse_address_list;
+use crate::domain::policy;
+use crate::domain::role::Permission;
+use crate::services::invitations::{self, InvitationActionError, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter};
+use crate::store::audit::Actor;
+use crate::store::{apps, groups, roles};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteForm {
+    pub emails: String,
+    pub role: String,
+    pub group_id: Vec<i64>,
+    pub app_id: Vec<i64>,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// What both the dialog and the page show.
+pub struct InviteView {
+    pub slug: String,
+    pub workspace: String,
+    pub csrf_token: String,
+    pub emails: String,
+    pub roles: Vec<Choice>,
+    pub groups: Vec<Choice>,
+    pub apps: Vec<Choice>,
+    pub problems: InviteProblems,
+    pub seats: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/dialog.html")]
+struct InviteDialog {
+    view: InviteView,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/page.html")]
+struct InvitePage {
+    chrome: Chrome,
+    view: InviteView,
+}
+
+impl WorkspaceAccess {
+    fn actor(&self) -> Actor {
+        Actor {
+            account_id: Some(self.signed_in.account.id),
+            label: self.signed_in.account.display_name(),
+            ip: self.signed_in.ip.clone(),
+        }
+    }
+}
+
+async fn view(state: &AppState, access: &WorkspaceAccess, form: &InviteForm, problems: InviteProblems) -> Result<InviteView, AppError> {
+    let workspace = access.workspace.id;
+    let permissions = access.permissions;
+    let (role_choices, group_names, app_names) = blocking(state, move |conn| {
+        let roles = roles::choices(conn, workspace)?;
+        let groups = if permissions.contains(Permission::GroupsManage) { groups::names(conn, workspace)? } else { Vec::new() };
+        let apps = if permissions.contains(Permission::AppsManage) { apps::names(conn, workspace)? } else { Vec::new() };
+        Ok((roles, groups, apps))
+    })
+    .await?;
+    let chosen_role = if form.role.is_empty() { "member" } else { form.role.as_str() };
+    let roles = role_choices
+        .into_iter()
+        // Only the roles this person may grant are offered (only Owners invite Owners).
+        .filter(|r| policy::may_grant_role(permissions, r.permissions).is_ok())
+        .map(|r| Choice { selected: r.key == chosen_role, value: r.key, label: r.name })
+        .collect();
+    let groups = group_names
+        .into_iter()
+        .map(|(id, name)| Choice { selected: form.group_id.contains(&id), value: id.to_string(), label: name })
+        .collect();
+    let apps = app_names
+        .into_iter()
+        .map(|(id, kind, name)| Choice { selected: form.app_id.contains(&id), value: id.to_string(), label: format!("{name} ({kind})") })
+        .collect();
+    let w = &access.workspace;
+    let seats = w.seat_limit.map(|limit| {
+        format!("{} plan: {} of {} seats in use", w.plan.name(), views::number(w.counts.seats_used()), views::number(limit))
+    });
+    Ok(InviteView {
+        slug: w.slug.clone(),
+        workspace: w.name.clone(),
+        csrf_token: access.signed_in.csrf_token.clone(),
+        emails: form.emails.clone(),
+        roles,
+        groups,
+        apps,
+        problems,
+        seats,
+    })
+}
+
+fn render(req: &HttpRequest, status: StatusCode, dialog: InviteDialog, chrome: impl FnOnce() -> Option<Chrome>) -> Result<HttpResponse, AppError> {
+    let body = if wants_fragment(req) {
+        dialog.render()?
+    } else {
+        let chrome = chrome().ok_or_else(|| AppError::Internal(anyhow::anyhow!("page frame missing")))?;
+        InvitePage { chrome, view: dialog.view }.render()?
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+async fn respond(req: &HttpRequest, state: &AppState, access: &WorkspaceAccess, status: StatusCode, view: InviteView) -> Result<HttpResponse, AppError> {
+    let chrome = if wants_fragment(req) { None } else { Some(access.chrome(state, "users").await?) };
+    render(req, status, InviteDialog { view }, || chrome)
+}
+
+#[get("/w/{slug}/invitations/new")]
+pub async fn new(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let view = view(&state, &access, &InviteForm::default(), InviteProblems::default()).await?;
+    respond(&req, &state, &access, StatusCode::OK, view).await
+}
+
+fn invite_settings(state: &AppState) -> InviteSettings {
+    InviteSettings { base_url: state.settings.base_url.clone(), ttl_days: state.settings.invite_ttl_days }
+}
+
+/// htmx: a message in the page's flash area, and an event that makes the list reload its rows.
+fn done_for_htmx(message: &str) -> Result<HttpResponse, AppError> {
+    #[derive(Template)]
+    #[template(source = r#"<div id="flash" hx-swap-oob="innerHTML"><div class="alert alert-success" role="status">{{ message }}</div></div>"#, ext = "html")]
+    struct Done<'a> {
+        message: &'a str,
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((HeaderName::from_static("hx-trigger"), "invitations-changed"))
+        .body(Done { message }.render()?))
+}
+
+#[post("/w/{slug}/invitations")]
+pub async fn create(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, form: HtmlForm<InviteForm>) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let mut form = form.0;
+    form.group_id.dedup();
+    form.app_id.dedup();
+    let addresses = parse_address_list(&form.emails);
+    let request = InviteRequest {
+        workspace: access.workspace.id,
+        addresses: addresses.clone(),
+        role: form.role.clone(),
+        group_ids: form.group_id.clone(),
+        app_ids: form.app_id.clone(),
+    };
+    let (actor, permissions, settings) = (access.actor(), access.permissions, invite_settings(&state));
+    let outcome = blocking(&state, move |conn| {
+        let inviter = Inviter { actor: &actor, permissions };
+        Ok(invitations::invite_members(conn, &inviter, &request, &settings, clock::now()))
+    })
+    .await?;
+    match outcome {
+        Ok(count) => {
+            state.outbox_wake.notify_one();
+            let message = format!("{} sent", views::count(count as i64, "invitation", "invitations"));
+            if wants_fragment(&req) {
+                done_for_htmx(&message)
+            } else {
+                flash(&access.signed_in.session, &message)?;
+                Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
+            }
+        }
+        Err(InviteError::Invalid(problems)) => {
+            // The field keeps the good addresses; the bad ones are listed with their reasons.
+            let kept = addresses
+                .valid
+                .iter()
+                .filter(|e| !problems.addresses.iter().any(|(a, _)| a == e.as_str()))
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let form = InviteForm { emails: if problems.addresses.is_empty() { form.emails.clone() } else { kept }, ..form };
+            let view = view(&state, &access, &form, problems).await?;
+            respond(&req, &state, &access, StatusCode::UNPROCESSABLE_ENTITY, view).await
+        }
+        Err(InviteError::Database(e)) => Err(e.into()),
+        Err(InviteError::Render(e)) => Err(e.into()),
+    }
+}
+
+fn action_error(e: InvitationActionError) -> AppError {
+    match e {
+        InvitationActionError::NotFound => AppError::Conflict(e.to_string()),
+        InvitationActionError::Forbidden(why) => AppError::Forbidden(why),
+        InvitationActionError::TooSoon(why) => AppError::Conflict(why),
+        InvitationActionError::Database(e) => e.into(),
+        InvitationActionError::Render(e) => e.into(),
+    }
+}
+
+fn after_action(req: &HttpRequest, access: &WorkspaceAccess, message: &str) -> Result<HttpResponse, AppError> {
+    if wants_fragment(req) {
+        done_for_htmx(message)
+    } else {
+        flash(&access.signed_in.session, message)?;
+        Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
+    }
+}
+
+#[post("/w/{slug}/invitations/{id}/resend")]
+pub async fn resend(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = path.into_inner().1;
+    let (actor, permissions, settings, workspace) = (access.actor(), access.permissions, invite_settings(&state), access.workspace.id);
+    blocking(&state, move |conn| {
+        let inviter = Inviter { actor: &actor, permissions };
+        Ok(invitations::resend(conn, &inviter, workspace, id, &settings, clock::now()))
+    })
+    .await?
+    .map_err(action_error)?;
+    state.outbox_wake.notify_one();
+    after_action(&req, &access, "Invitation sent again; the previous link no longer works.")
+}
+
+#[get("/w/{slug}/invitations/{id}/revoke")]
+pub async fn confirm_revoke(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = path.into_inner().1;
+    let workspace = access.workspace.id;
+    let invitation = blocking(&state, move |conn| Ok(crate::store::invitations::find_in_workspace(conn, workspace, id)?))
+        .await?
+        .ok_or_else(|| AppError::Conflict("That invitation does not exist any more.".to_owned()))?;
+    let slug = &access.workspace.slug;
+    let confirmation = Confirmation {
+        title: "Revoke invitation?".to_owned(),
+        message: format!(
+            "The invitation link sent to {} stops working at once and their seat is freed. You can invite them again later.",
+            invitation.email
+        ),
+        action: format!("/w/{slug}/invitations/{id}/revoke"),
+        button: "Revoke invitation".to_owned(),
+        danger: true,
+        cancel_url: format!("/w/{slug}/users"),
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(&req, &state, &access, "users", confirmation).await
+}
+
+#[post("/w/{slug}/invitations/{id}/revoke")]
+pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = path.into_inner().1;
+    let (actor, permissions, workspace) = (access.actor(), access.permissions, access.workspace.id);
+    let email = blocking(&state, move |conn| {
+        let inviter = Inviter { actor: &actor, permissions };
+        Ok(invitations::revoke(conn, &inviter, workspace, id, clock::now()))
+    })
+    .await?
+    .map_err(action_error)?;
+    after_action(&req, &access, &format!("Invitation for {email} revoked."))
+}
