@@ -77,8 +77,18 @@ impl Default for OutboxSettings {
 
 /// `Admin console <no-reply@host>` for the host people reach the console at.
 fn default_mail_from(base_url: &str) -> String {
-    let host = base_url.split("://").nth(1).unwrap_or("localhost").split(['/', ':']).next().unwrap_or("localhost");
-    let host = if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() { "localhost" } else { host };
+    let host = base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("localhost")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("localhost");
+    let host = if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        "localhost"
+    } else {
+        host
+    };
     format!("Admin console <no-reply@{host}>")
 }
 
@@ -128,7 +138,10 @@ impl Settings {
         if args.invite_ttl_days < 1 {
             anyhow::bail!("INVITE_TTL_DAYS must be at least 1");
         }
-        let mail_from = args.mail_from.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| default_mail_from(&base_url));
+        let mail_from = args
+            .mail_from
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| default_mail_from(&base_url));
         Ok(Self {
             database_url,
             bind: args.bind,
@@ -234,8 +247,14 @@ mod tests {
 
     #[test]
     fn mail_comes_from_the_console_host() {
-        assert_eq!(default_mail_from("https://console.acme.example/"), "Admin console <no-reply@console.acme.example>");
-        assert_eq!(default_mail_from("http://127.0.0.1:8080"), "Admin console <no-reply@localhost>");
+        assert_eq!(
+            default_mail_from("https://console.acme.example/"),
+            "Admin console <no-reply@console.acme.example>"
+        );
+        assert_eq!(
+            default_mail_from("http://127.0.0.1:8080"),
+            "Admin console <no-reply@localhost>"
+        );
     }
 
     #[test]

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::clock;
-use crate::mail::{self, Mailer};
-use crate::services::invitations;
 use crate::config::Settings;
 use crate::db::{self, Pool};
+use crate::mail::{self, Mailer};
+use crate::services::invitations;
 use crate::store::{roles, sessions};
 use crate::web::{self as http, AppState, csrf, headers, session_store::DbSessionStore};
 
@@ -147,7 +147,11 @@ fn spawn_background_tasks(pool: Pool) {
             .await;
             match result {
                 Ok(Ok((0, 0))) => {}
-                Ok(Ok((sessions, invitations))) => tracing::info!(sessions, invitations, "expired sessions and invitations removed"),
+                Ok(Ok((sessions, invitations))) => tracing::info!(
+                    sessions,
+                    invitations,
+                    "expired sessions and invitations removed"
+                ),
                 Ok(Err(e)) => tracing::warn!(error = %e, "background cleanup failed"),
                 Err(e) => tracing::warn!(error = %e, "background cleanup failed"),
             }

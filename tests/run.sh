@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), on a fresh Debian machine as root:
-#   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver);
+#   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver, and the
+#      aiosmtpd SMTP sink from PyPI in a venv under target/);
 #   2. checks formatting and lints;
 #   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
@@ -14,6 +15,8 @@ log() { printf '\n== %s\n' "$*"; }
 # --- 1. What the tests need -------------------------------------------------------------------
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
@@ -23,6 +26,16 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# A real SMTP server for the email tests (they start one each, on a free loopback port).
+smtp_venv="$root/target/smtp-venv"
+if ! "$smtp_venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+  log "installing aiosmtpd into $smtp_venv"
+  rm -rf "$smtp_venv"
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet aiosmtpd
+fi
+export AIOSMTPD_PYTHON="$smtp_venv/bin/python"
+
 if command -v cargo-nextest >/dev/null 2>&1; then
   run_tests() { cargo nextest run --no-fail-fast --failure-output final "$@"; }
 else

@@ -20,7 +20,11 @@ impl AddressList {
 
     /// The field's value after a refusal: the valid addresses, one per line.
     pub fn valid_text(&self) -> String {
-        self.valid.iter().map(Email::as_str).collect::<Vec<_>>().join("\n")
+        self.valid
+            .iter()
+            .map(Email::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -31,7 +35,8 @@ pub fn parse_address_list(text: &str) -> AddressList {
     let mut list = AddressList::default();
     for entry in split_entries(text) {
         for candidate in candidates(&entry).into_iter().filter(|c| !c.is_empty()) {
-            let cleaned = candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
+            let cleaned =
+                candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
             let cleaned = cleaned.strip_prefix("mailto:").unwrap_or(cleaned);
             match Email::parse(cleaned) {
                 Ok(email) if !list.valid.contains(&email) => list.valid.push(email),
@@ -51,13 +56,25 @@ fn candidates(entry: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = entry;
     let mut bracketed = false;
-    while let Some((open, close)) = rest.find('<').and_then(|open| rest[open..].find('>').map(|len| (open, open + len))) {
-        found.extend(rest[..open].split_whitespace().filter(|w| w.contains('@')).map(str::to_owned));
+    while let Some((open, close)) = rest
+        .find('<')
+        .and_then(|open| rest[open..].find('>').map(|len| (open, open + len)))
+    {
+        found.extend(
+            rest[..open]
+                .split_whitespace()
+                .filter(|w| w.contains('@'))
+                .map(str::to_owned),
+        );
         found.push(rest[open + 1..close].trim().to_owned());
         rest = &rest[close + 1..];
         bracketed = true;
     }
-    found.extend(rest.split_whitespace().filter(|w| !bracketed || w.contains('@')).map(str::to_owned));
+    found.extend(
+        rest.split_whitespace()
+            .filter(|w| !bracketed || w.contains('@'))
+            .map(str::to_owned),
+    );
     found
 }
 
@@ -80,7 +97,11 @@ fn split_entries(text: &str) -> Vec<String> {
         current.push(c);
     }
     entries.push(current);
-    entries.into_iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect()
+    entries
+        .into_iter()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -93,8 +114,21 @@ mod tests {
 
     #[test]
     fn reads_every_separator() {
-        let list = parse_address_list("a@example.com, b@example.com; c@example.com\nd@example.com e@example.com\r\nf@example.com\t g@example.com");
-        assert_eq!(emails(&list), ["a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com", "g@example.com"]);
+        let list = parse_address_list(
+            "a@example.com, b@example.com; c@example.com\nd@example.com e@example.com\r\nf@example.com\t g@example.com",
+        );
+        assert_eq!(
+            emails(&list),
+            [
+                "a@example.com",
+                "b@example.com",
+                "c@example.com",
+                "d@example.com",
+                "e@example.com",
+                "f@example.com",
+                "g@example.com"
+            ]
+        );
         assert!(list.invalid.is_empty());
     }
 
@@ -105,7 +139,13 @@ mod tests {
         );
         assert_eq!(
             emails(&list),
-            ["ada@example.com", "grace@example.com", "alan@example.com", "linus@example.com", "ken@example.com"]
+            [
+                "ada@example.com",
+                "grace@example.com",
+                "alan@example.com",
+                "linus@example.com",
+                "ken@example.com"
+            ]
         );
         assert_eq!(list.invalid, Vec::<String>::new());
     }
@@ -126,8 +166,12 @@ mod tests {
 
     #[test]
     fn strips_mailto_and_quotes() {
-        let list = parse_address_list("mailto:ada@example.com 'bob@example.com' (carol@example.com)");
-        assert_eq!(emails(&list), ["ada@example.com", "bob@example.com", "carol@example.com"]);
+        let list =
+            parse_address_list("mailto:ada@example.com 'bob@example.com' (carol@example.com)");
+        assert_eq!(
+            emails(&list),
+            ["ada@example.com", "bob@example.com", "carol@example.com"]
+        );
     }
 
     #[test]

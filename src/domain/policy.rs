@@ -169,11 +169,16 @@ pub fn check_seats(plan: &str, limit: Option<i64>, in_use: i64, adding: i64) -> 
 }
 
 /// An invitation can be sent again once a minute.
-pub fn may_resend(last_sent_at: Option<chrono::NaiveDateTime>, now: chrono::NaiveDateTime) -> Result<(), String> {
+pub fn may_resend(
+    last_sent_at: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), String> {
     match last_sent_at {
         Some(at) if now - at < chrono::Duration::seconds(60) => {
             let wait = 60 - (now - at).num_seconds();
-            Err(format!("This invitation was just sent. You can send it again in {wait} seconds."))
+            Err(format!(
+                "This invitation was just sent. You can send it again in {wait} seconds."
+            ))
         }
         _ => Ok(()),
     }
@@ -189,11 +194,19 @@ mod invite_rules {
         let owner = BuiltInRole::Owner.permissions();
         let admin = BuiltInRole::Admin.permissions();
         assert!(may_grant_role(owner, owner).is_ok());
-        assert_eq!(may_grant_role(admin, owner), Err("Only an Owner can make someone an Owner."));
+        assert_eq!(
+            may_grant_role(admin, owner),
+            Err("Only an Owner can make someone an Owner.")
+        );
         assert!(may_grant_role(admin, admin).is_ok());
         assert!(may_grant_role(admin, BuiltInRole::Member.permissions()).is_ok());
-        let support: PermissionSet = [Permission::UsersView, Permission::UsersInvite].into_iter().collect();
-        assert!(may_grant_role(support, BuiltInRole::Auditor.permissions()).is_err(), "auditor holds export");
+        let support: PermissionSet = [Permission::UsersView, Permission::UsersInvite]
+            .into_iter()
+            .collect();
+        assert!(
+            may_grant_role(support, BuiltInRole::Auditor.permissions()).is_err(),
+            "auditor holds export"
+        );
         assert!(may_grant_role(support, BuiltInRole::Member.permissions()).is_ok());
     }
 
@@ -212,6 +225,10 @@ mod invite_rules {
         let now = chrono::Utc::now().naive_utc();
         assert!(may_resend(None, now).is_ok());
         assert!(may_resend(Some(now - chrono::Duration::seconds(61)), now).is_ok());
-        assert!(may_resend(Some(now - chrono::Duration::seconds(10)), now).unwrap_err().contains("50 seconds"));
+        assert!(
+            may_resend(Some(now - chrono::Duration::seconds(10)), now)
+                .unwrap_err()
+                .contains("50 seconds")
+        );
     }
 }

@@ -15,25 +15,38 @@ use crate::store::outbox::QueuedEmail;
 
 /// Where emails go.
 pub enum Mailer {
-    Smtp { transport: SmtpTransport, from: Mailbox },
-    Files { dir: PathBuf, from: Mailbox },
+    Smtp {
+        transport: SmtpTransport,
+        from: Mailbox,
+    },
+    Files {
+        dir: PathBuf,
+        from: Mailbox,
+    },
 }
 
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let from: Mailbox = settings
-            .mail_from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("MAIL_FROM {:?} is not an address: {e}", settings.mail_from))?;
+        let from: Mailbox = settings.mail_from.parse().map_err(|e| {
+            anyhow::anyhow!("MAIL_FROM {:?} is not an address: {e}", settings.mail_from)
+        })?;
         match &settings.smtp_url {
             Some(url) => {
                 let transport = SmtpTransport::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable ({}): {e}", crate::config::redact_url(url)))?
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "SMTP_URL is not usable ({}): {e}",
+                            crate::config::redact_url(url)
+                        )
+                    })?
                     .timeout(Some(Duration::from_secs(20)))
                     .build();
                 Ok(Mailer::Smtp { transport, from })
             }
-            None => Ok(Mailer::Files { dir: settings.data_dir.join("outbox"), from }),
+            None => Ok(Mailer::Files {
+                dir: settings.data_dir.join("outbox"),
+                from,
+            }),
         }
     }
 
@@ -41,12 +54,18 @@ impl Mailer {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Files { from, .. } => from.clone(),
         };
-        let to: Mailbox = email.to.parse().map_err(|e| anyhow::anyhow!("recipient {:?}: {e}", email.to))?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| anyhow::anyhow!("recipient {:?}: {e}", email.to))?;
         Ok(Message::builder()
             .from(from)
             .to(to)
             .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(email.text_body.clone(), email.html_body.clone()))?)
+            .multipart(MultiPart::alternative_plain_html(
+                email.text_body.clone(),
+                email.html_body.clone(),
+            ))?)
     }
 
     /// Delivers one email (blocking: the worker calls it on a blocking thread).
@@ -61,7 +80,11 @@ impl Mailer {
                 let path = dir.join(format!("{}.eml", email.id));
                 std::fs::write(&path, message.formatted())?;
                 // Without a mail server, the log is how an operator finds the link to pass on.
-                let link = email.text_body.split_whitespace().find(|w| w.starts_with("http")).unwrap_or("");
+                let link = email
+                    .text_body
+                    .split_whitespace()
+                    .find(|w| w.starts_with("http"))
+                    .unwrap_or("");
                 tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)");
             }
         }

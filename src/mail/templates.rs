@@ -32,6 +32,10 @@ impl InvitationEmail {
 
     /// (subject, text, html)
     pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((self.subject(), InvitationText { invitation: self }.render()?, InvitationHtml { invitation: self }.render()?))
+        Ok((
+            self.subject(),
+            InvitationText { invitation: self }.render()?,
+            InvitationHtml { invitation: self }.render()?,
+        ))
     }
 }

@@ -21,12 +21,19 @@ const BATCH: i64 = 20;
 
 /// When to try again after `attempts` failed attempts (the first retry after `base`, then doubling,
 /// at most an hour apart); `None` once `max_attempts` is reached.
-pub fn retry_at(now: NaiveDateTime, attempts: i64, settings: &OutboxSettings) -> Option<NaiveDateTime> {
+pub fn retry_at(
+    now: NaiveDateTime,
+    attempts: i64,
+    settings: &OutboxSettings,
+) -> Option<NaiveDateTime> {
     if attempts >= settings.max_attempts {
         return None;
     }
     let factor = 1u32 << (attempts.clamp(1, 12) - 1);
-    let delay = settings.retry_base.saturating_mul(factor).min(Duration::from_secs(3600));
+    let delay = settings
+        .retry_base
+        .saturating_mul(factor)
+        .min(Duration::from_secs(3600));
     Some(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1)))
 }
 
@@ -86,7 +93,11 @@ mod tests {
 
     #[test]
     fn backs_off_exponentially_then_gives_up() {
-        let settings = OutboxSettings { poll_interval: Duration::from_secs(1), retry_base: Duration::from_secs(30), max_attempts: 8 };
+        let settings = OutboxSettings {
+            poll_interval: Duration::from_secs(1),
+            retry_base: Duration::from_secs(30),
+            max_attempts: 8,
+        };
         let now = clock::now();
         let wait = |attempts| retry_at(now, attempts, &settings).map(|t| (t - now).num_seconds());
         assert_eq!(wait(1), Some(30));
@@ -94,7 +105,14 @@ mod tests {
         assert_eq!(wait(3), Some(120));
         assert_eq!(wait(7), Some(1920));
         assert_eq!(wait(8), None);
-        let patient = OutboxSettings { max_attempts: 20, ..settings };
-        assert_eq!(retry_at(now, 12, &patient).map(|t| (t - now).num_seconds()), Some(3600), "at most an hour");
+        let patient = OutboxSettings {
+            max_attempts: 20,
+            ..settings
+        };
+        assert_eq!(
+            retry_at(now, 12, &patient).map(|t| (t - now).num_seconds()),
+            Some(3600),
+            "at most an hour"
+        );
     }
 }

@@ -5,12 +5,12 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Name;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::invitation::{AddressList, MAX_ADDRESSES};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
-use crate::domain::Name;
 use crate::mail::templates::InvitationEmail;
 use crate::services::passwords;
 use crate::store::audit::{self, Actor};
@@ -62,7 +62,11 @@ pub struct InviteProblems {
 
 impl InviteProblems {
     pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty() && self.emails.is_none() && self.role.is_none() && self.groups.is_none() && self.apps.is_none()
+        self.addresses.is_empty()
+            && self.emails.is_none()
+            && self.role.is_none()
+            && self.groups.is_none()
+            && self.apps.is_none()
     }
 }
 
@@ -86,10 +90,13 @@ pub fn invite_members(
     now: NaiveDateTime,
 ) -> Result<usize, InviteError> {
     db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
-        let workspace = workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        let workspace =
+            workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let mut problems = InviteProblems::default();
 
-        let role = roles::choices(conn, request.workspace)?.into_iter().find(|r| r.key == request.role);
+        let role = roles::choices(conn, request.workspace)?
+            .into_iter()
+            .find(|r| r.key == request.role);
         match &role {
             None => problems.role = Some("Choose a role.".to_owned()),
             Some(role) => {
@@ -102,37 +109,59 @@ pub fn invite_members(
 
         let list = &request.addresses;
         for typed in &list.invalid {
-            problems.addresses.push((typed.clone(), "is not a valid email address".to_owned()));
+            problems
+                .addresses
+                .push((typed.clone(), "is not a valid email address".to_owned()));
         }
         if list.is_empty() {
             problems.emails = Some("Enter at least one email address.".to_owned());
         } else if list.valid.len() > MAX_ADDRESSES {
-            problems.emails = Some(format!("Invite at most {MAX_ADDRESSES} people at once; this list has {}.", list.valid.len()));
+            problems.emails = Some(format!(
+                "Invite at most {MAX_ADDRESSES} people at once; this list has {}.",
+                list.valid.len()
+            ));
         }
         let existing = accounts::find_by_emails(conn, &list.valid)?;
         let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
         let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
         for email in &list.valid {
-            let account = existing.iter().find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
-            let reason = match account {
-                Some(a) if a.status == AccountStatus::Blocked => Some("is blocked in this organization".to_owned()),
-                Some(a) => statuses.iter().find(|(id, _, _)| *id == a.id).map(|(_, status, removed_at)| match status {
-                    MembershipStatus::Invited => "has already been invited".to_owned(),
-                    MembershipStatus::Active | MembershipStatus::Suspended => "is already a member".to_owned(),
-                    MembershipStatus::Removed => match removed_at {
-                        Some(at) => format!("was removed on {}: restore the membership instead", at.format("%-d %b %Y")),
-                        None => "was removed: restore the membership instead".to_owned(),
-                    },
-                }),
-                None => None,
-            };
+            let account = existing
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
+            let reason =
+                match account {
+                    Some(a) if a.status == AccountStatus::Blocked => {
+                        Some("is blocked in this organization".to_owned())
+                    }
+                    Some(a) => statuses.iter().find(|(id, _, _)| *id == a.id).map(
+                        |(_, status, removed_at)| match status {
+                            MembershipStatus::Invited => "has already been invited".to_owned(),
+                            MembershipStatus::Active | MembershipStatus::Suspended => {
+                                "is already a member".to_owned()
+                            }
+                            MembershipStatus::Removed => match removed_at {
+                                Some(at) => format!(
+                                    "was removed on {}: restore the membership instead",
+                                    at.format("%-d %b %Y")
+                                ),
+                                None => "was removed: restore the membership instead".to_owned(),
+                            },
+                        },
+                    ),
+                    None => None,
+                };
             if let Some(reason) = reason {
                 problems.addresses.push((email.to_string(), reason));
             }
         }
         if problems.emails.is_none() && problems.addresses.is_empty() {
             let adding = list.valid.len() as i64;
-            if let Err(why) = policy::check_seats(workspace.plan.name(), workspace.seat_limit, workspace.counts.seats_used(), adding) {
+            if let Err(why) = policy::check_seats(
+                workspace.plan.name(),
+                workspace.seat_limit,
+                workspace.counts.seats_used(),
+                adding,
+            ) {
                 problems.emails = Some(why);
             }
         }
@@ -143,11 +172,20 @@ pub fn invite_members(
         let org = organization::get(conn)?;
         let expires_at = now + chrono::Duration::days(settings.ttl_days);
         for email in &list.valid {
-            let account = match existing.iter().find(|a| a.email.eq_ignore_ascii_case(email.as_str())) {
+            let account = match existing
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(email.as_str()))
+            {
                 Some(a) => a.id,
                 None => accounts::insert(
                     conn,
-                    &accounts::NewAccount { email, first_name: "", last_name: "", password_hash: None, org_role: OrgRole::Member },
+                    &accounts::NewAccount {
+                        email,
+                        first_name: "",
+                        last_name: "",
+                        password_hash: None,
+                        org_role: OrgRole::Member,
+                    },
                     now,
                 )?,
             };
@@ -170,7 +208,17 @@ pub fn invite_members(
                 now,
             )?;
             let token = tokens::new_token();
-            let outbox_id = enqueue_email(conn, &org.name, &workspace.name, &inviter.actor.label, &role.name, email.as_str(), &settings.link(&token), expires_at, now)?;
+            let outbox_id = enqueue_email(
+                conn,
+                &org.name,
+                &workspace.name,
+                &inviter.actor.label,
+                &role.name,
+                email.as_str(),
+                &settings.link(&token),
+                expires_at,
+                now,
+            )?;
             let invitation = invitations::insert(
                 conn,
                 &invitations::NewInvitation {
@@ -184,7 +232,13 @@ pub fn invite_members(
                 },
                 now,
             )?;
-            invitations::add_grants(conn, invitation, &request.group_ids, &request.app_ids, INVITE_APP_LEVEL)?;
+            invitations::add_grants(
+                conn,
+                invitation,
+                &request.group_ids,
+                &request.app_ids,
+                INVITE_APP_LEVEL,
+            )?;
             audit::record(
                 conn,
                 inviter.actor,
@@ -204,18 +258,30 @@ pub fn invite_members(
 }
 
 /// Groups and apps must be this workspace's, and the inviter must be allowed to grant them.
-fn check_targets(conn: &mut AnyConnection, inviter: &Inviter<'_>, request: &InviteRequest, problems: &mut InviteProblems) -> Result<(), InviteError> {
+fn check_targets(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    request: &InviteRequest,
+    problems: &mut InviteProblems,
+) -> Result<(), InviteError> {
     if !request.group_ids.is_empty() {
         if !inviter.permissions.contains(Permission::GroupsManage) {
-            problems.groups = Some("You cannot add people to groups (it needs groups.manage).".to_owned());
-        } else if groups::existing(conn, request.workspace, &request.group_ids)?.len() != request.group_ids.len() {
-            problems.groups = Some("One of the chosen groups does not exist (any more).".to_owned());
+            problems.groups =
+                Some("You cannot add people to groups (it needs groups.manage).".to_owned());
+        } else if groups::existing(conn, request.workspace, &request.group_ids)?.len()
+            != request.group_ids.len()
+        {
+            problems.groups =
+                Some("One of the chosen groups does not exist (any more).".to_owned());
         }
     }
     if !request.app_ids.is_empty() {
         if !inviter.permissions.contains(Permission::AppsManage) {
-            problems.apps = Some("You cannot grant access to apps (it needs apps.manage).".to_owned());
-        } else if apps::existing(conn, request.workspace, &request.app_ids)?.len() != request.app_ids.len() {
+            problems.apps =
+                Some("You cannot grant access to apps (it needs apps.manage).".to_owned());
+        } else if apps::existing(conn, request.workspace, &request.app_ids)?.len()
+            != request.app_ids.len()
+        {
             problems.apps = Some("One of the chosen apps does not exist (any more).".to_owned());
         }
     }
@@ -243,18 +309,38 @@ fn enqueue_email(
         expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
     };
     let (subject, text, html) = email.render()?;
-    Ok(outbox::enqueue(conn, &outbox::NewEmail { to, subject: &subject, text_body: &text, html_body: &html }, now)?)
+    Ok(outbox::enqueue(
+        conn,
+        &outbox::NewEmail {
+            to,
+            subject: &subject,
+            text_body: &text,
+            html_body: &html,
+        },
+        now,
+    )?)
 }
 
 /// The pending, unexpired invitation a link's token names.
-pub fn find_valid(conn: &mut AnyConnection, token: &str, now: NaiveDateTime) -> Result<Option<Invitation>, diesel::result::Error> {
-    Ok(invitations::find_by_token_hash(conn, &tokens::hash_token(token))?.filter(|i| i.expires_at > now))
+pub fn find_valid(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Invitation>, diesel::result::Error> {
+    Ok(
+        invitations::find_by_token_hash(conn, &tokens::hash_token(token))?
+            .filter(|i| i.expires_at > now),
+    )
 }
 
 /// How the person accepting proves who they are.
 pub enum Acceptance<'a> {
     /// Someone new: names and a password (already hashed, outside the transaction).
-    Register { first_name: &'a Name, last_name: &'a Name, password_hash: &'a str },
+    Register {
+        first_name: &'a Name,
+        last_name: &'a Name,
+        password_hash: &'a str,
+    },
     /// Someone with an account: they signed in with its password (checked by `check_password`).
     SignedIn,
 }
@@ -278,14 +364,26 @@ pub struct Accepted {
 }
 
 /// True when `password` is the invited account's (argon2: call on a blocking thread).
-pub fn check_password(conn: &mut AnyConnection, invitation: &Invitation, password: &str) -> Result<bool, diesel::result::Error> {
+pub fn check_password(
+    conn: &mut AnyConnection,
+    invitation: &Invitation,
+    password: &str,
+) -> Result<bool, diesel::result::Error> {
     let account = accounts::find(conn, invitation.account_id)?;
-    Ok(account.and_then(|a| a.password_hash).is_some_and(|hash| passwords::verify_password(&hash, password)))
+    Ok(account
+        .and_then(|a| a.password_hash)
+        .is_some_and(|hash| passwords::verify_password(&hash, password)))
 }
 
 /// Turns the invitation into an active membership: single use, within seats, never for a blocked
 /// account; the groups and apps chosen at invite are granted.
-pub fn accept(conn: &mut AnyConnection, token: &str, acceptance: Acceptance<'_>, ip: Option<String>, now: NaiveDateTime) -> Result<Accepted, AcceptError> {
+pub fn accept(
+    conn: &mut AnyConnection,
+    token: &str,
+    acceptance: Acceptance<'_>,
+    ip: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Accepted, AcceptError> {
     let found = find_valid(conn, token, now)?.ok_or(AcceptError::Invalid)?;
     db::write_transaction(conn, Lock::Workspace(found.workspace_id), |conn| {
         // Again under the lock: a concurrent accept, resend or revoke may have won.
@@ -294,15 +392,33 @@ pub fn accept(conn: &mut AnyConnection, token: &str, acceptance: Acceptance<'_>,
         if account.status == AccountStatus::Blocked {
             return Err(AcceptError::Blocked);
         }
-        let workspace = workspaces::find(conn, invitation.workspace_id)?.ok_or(AcceptError::Invalid)?;
+        let workspace =
+            workspaces::find(conn, invitation.workspace_id)?.ok_or(AcceptError::Invalid)?;
         // The pending seat is already counted; a plan lowered since may leave none for it.
-        policy::check_seats(workspace.plan.name(), workspace.seat_limit, workspace.counts.seats_used() - 1, 1).map_err(AcceptError::Seats)?;
+        policy::check_seats(
+            workspace.plan.name(),
+            workspace.seat_limit,
+            workspace.counts.seats_used() - 1,
+            1,
+        )
+        .map_err(AcceptError::Seats)?;
         let (first, last) = match acceptance {
-            Acceptance::Register { first_name, last_name, password_hash } => {
+            Acceptance::Register {
+                first_name,
+                last_name,
+                password_hash,
+            } => {
                 if account.password_hash.is_some() {
                     return Err(AcceptError::Invalid);
                 }
-                accounts::register(conn, account.id, first_name.as_str(), last_name.as_str(), password_hash, now)?;
+                accounts::register(
+                    conn,
+                    account.id,
+                    first_name.as_str(),
+                    last_name.as_str(),
+                    password_hash,
+                    now,
+                )?;
                 (first_name.to_string(), last_name.to_string())
             }
             Acceptance::SignedIn => (account.first_name.clone(), account.last_name.clone()),
@@ -319,7 +435,11 @@ pub fn accept(conn: &mut AnyConnection, token: &str, acceptance: Acceptance<'_>,
         let name = crate::domain::names::display_name(&first, &last, &account.email);
         audit::record(
             conn,
-            &Actor { account_id: Some(account.id), label: name, ip },
+            &Actor {
+                account_id: Some(account.id),
+                label: name,
+                ip,
+            },
             &audit::NewEvent {
                 workspace_id: Some(invitation.workspace_id),
                 action: "member.joined",
@@ -330,7 +450,11 @@ pub fn accept(conn: &mut AnyConnection, token: &str, acceptance: Acceptance<'_>,
             },
             now,
         )?;
-        Ok(Accepted { account_id: account.id, session_epoch: account.session_epoch, workspace_slug: invitation.workspace_slug })
+        Ok(Accepted {
+            account_id: account.id,
+            session_epoch: account.session_epoch,
+            workspace_slug: invitation.workspace_slug,
+        })
     })
 }
 
@@ -359,10 +483,17 @@ impl From<InviteError> for InvitationActionError {
     }
 }
 
-fn load_for_action(conn: &mut AnyConnection, workspace: WorkspaceId, id: i64, acting: PermissionSet) -> Result<Invitation, InvitationActionError> {
-    let invitation = invitations::find_in_workspace(conn, workspace, id)?.ok_or(InvitationActionError::NotFound)?;
+fn load_for_action(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+    acting: PermissionSet,
+) -> Result<Invitation, InvitationActionError> {
+    let invitation = invitations::find_in_workspace(conn, workspace, id)?
+        .ok_or(InvitationActionError::NotFound)?;
     // Acting on an Owner's invitation takes an Owner (PRODUCT §4.2).
-    policy::may_grant_role(acting, invitation.role_permissions).map_err(|why| InvitationActionError::Forbidden(why.to_owned()))?;
+    policy::may_grant_role(acting, invitation.role_permissions)
+        .map_err(|why| InvitationActionError::Forbidden(why.to_owned()))?;
     Ok(invitation)
 }
 
@@ -392,7 +523,14 @@ pub fn resend(
             expires_at,
             now,
         )?;
-        invitations::renew(conn, invitation.id, &tokens::hash_token(&token), expires_at, outbox_id, now)?;
+        invitations::renew(
+            conn,
+            invitation.id,
+            &tokens::hash_token(&token),
+            expires_at,
+            outbox_id,
+            now,
+        )?;
         audit::record(
             conn,
             inviter.actor,
@@ -411,7 +549,13 @@ pub fn resend(
 }
 
 /// Withdraws an invitation: the link dies, the seat is freed; returns the address.
-pub fn revoke(conn: &mut AnyConnection, inviter: &Inviter<'_>, workspace: WorkspaceId, id: i64, now: NaiveDateTime) -> Result<String, InvitationActionError> {
+pub fn revoke(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    workspace: WorkspaceId,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<String, InvitationActionError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let invitation = load_for_action(conn, workspace, id, inviter.permissions)?;
         withdraw(conn, &invitation)?;
@@ -432,7 +576,10 @@ pub fn revoke(conn: &mut AnyConnection, inviter: &Inviter<'_>, workspace: Worksp
     })
 }
 
-fn withdraw(conn: &mut AnyConnection, invitation: &Invitation) -> Result<(), diesel::result::Error> {
+fn withdraw(
+    conn: &mut AnyConnection,
+    invitation: &Invitation,
+) -> Result<(), diesel::result::Error> {
     invitations::delete(conn, invitation.id)?;
     memberships::delete_invited(conn, invitation.membership_id)?;
     accounts::delete_if_unused(conn, invitation.account_id)?;
@@ -440,29 +587,42 @@ fn withdraw(conn: &mut AnyConnection, invitation: &Invitation) -> Result<(), die
 }
 
 /// Removes invitations past their expiry, each with its audit event; returns how many.
-pub fn expire_due(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, diesel::result::Error> {
+pub fn expire_due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
     let mut expired = 0;
     for (id, workspace) in invitations::expired(conn, now, 500)? {
-        expired += db::write_transaction(conn, Lock::Workspace(workspace), |conn| -> Result<usize, diesel::result::Error> {
-            let Some(invitation) = invitations::find_in_workspace(conn, workspace, id)?.filter(|i| i.expires_at <= now) else {
-                return Ok(0);
-            };
-            withdraw(conn, &invitation)?;
-            audit::record(
-                conn,
-                &Actor { account_id: None, label: "System".to_owned(), ip: None },
-                &audit::NewEvent {
-                    workspace_id: Some(workspace),
-                    action: "invitation.expired",
-                    target_type: "account",
-                    target_id: Some(invitation.account_id.0),
-                    target_label: &invitation.email,
-                    changes: json!({ "expired_at": invitation.expires_at.to_string() }),
-                },
-                now,
-            )?;
-            Ok(1)
-        })?;
+        expired += db::write_transaction(
+            conn,
+            Lock::Workspace(workspace),
+            |conn| -> Result<usize, diesel::result::Error> {
+                let Some(invitation) = invitations::find_in_workspace(conn, workspace, id)?
+                    .filter(|i| i.expires_at <= now)
+                else {
+                    return Ok(0);
+                };
+                withdraw(conn, &invitation)?;
+                audit::record(
+                    conn,
+                    &Actor {
+                        account_id: None,
+                        label: "System".to_owned(),
+                        ip: None,
+                    },
+                    &audit::NewEvent {
+                        workspace_id: Some(workspace),
+                        action: "invitation.expired",
+                        target_type: "account",
+                        target_id: Some(invitation.account_id.0),
+                        target_label: &invitation.email,
+                        changes: json!({ "expired_at": invitation.expires_at.to_string() }),
+                    },
+                    now,
+                )?;
+                Ok(1)
+            },
+        )?;
     }
     Ok(expired)
 }

@@ -17,7 +17,12 @@ pub fn list_members(
     cursor: Cursor,
 ) -> Result<(MemberPage, Vec<PendingInfo>), diesel::result::Error> {
     let page = memberships::list_page(conn, workspace, search, cursor, PAGE_SIZE)?;
-    let invited: Vec<_> = page.rows.iter().filter(|r| r.status == MembershipStatus::Invited).map(|r| r.id).collect();
+    let invited: Vec<_> = page
+        .rows
+        .iter()
+        .filter(|r| r.status == MembershipStatus::Invited)
+        .map(|r| r.id)
+        .collect();
     let pending = invitations::pending_for(conn, &invited)?;
     Ok((page, pending))
 }

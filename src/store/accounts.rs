@@ -173,7 +173,10 @@ pub fn find_by_emails(conn: &mut AnyConnection, emails: &[Email]) -> QueryResult
     let mut found = Vec::with_capacity(emails.len());
     for chunk in emails.chunks(500) {
         let keys: Vec<&str> = chunk.iter().map(Email::as_str).collect();
-        let rows: Vec<AccountTuple> = accounts::table.filter(lower(accounts::email).eq_any(keys)).select(COLUMNS).load(conn)?;
+        let rows: Vec<AccountTuple> = accounts::table
+            .filter(lower(accounts::email).eq_any(keys))
+            .select(COLUMNS)
+            .load(conn)?;
         for row in rows {
             found.push(from_tuple(row)?);
         }
@@ -182,7 +185,14 @@ pub fn find_by_emails(conn: &mut AnyConnection, emails: &[Email]) -> QueryResult
 }
 
 /// Names and a first password for someone accepting an invitation.
-pub fn register(conn: &mut AnyConnection, id: AccountId, first_name: &str, last_name: &str, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn register(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    first_name: &str,
+    last_name: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(accounts::table.find(id.0))
         .set((
             accounts::first_name.eq(first_name),
@@ -193,19 +203,30 @@ pub fn register(conn: &mut AnyConnection, id: AccountId, first_name: &str, last_
         .execute(conn)?;
     // The list's order follows the new name.
     let key = crate::domain::names::sort_key(first_name, last_name, "");
-    diesel::update(crate::db::schema::memberships::table.filter(crate::db::schema::memberships::account_id.eq(id.0)))
-        .set(crate::db::schema::memberships::sort_name.eq(key))
-        .execute(conn)?;
+    diesel::update(
+        crate::db::schema::memberships::table
+            .filter(crate::db::schema::memberships::account_id.eq(id.0)),
+    )
+    .set(crate::db::schema::memberships::sort_name.eq(key))
+    .execute(conn)?;
     Ok(())
 }
 
 /// Deletes an account that never registered and belongs nowhere (a revoked or expired invitee).
 pub fn delete_if_unused(conn: &mut AnyConnection, id: AccountId) -> QueryResult<bool> {
     use crate::db::schema::memberships;
-    let used = diesel::select(diesel::dsl::exists(memberships::table.filter(memberships::account_id.eq(id.0)))).get_result::<bool>(conn)?;
+    let used = diesel::select(diesel::dsl::exists(
+        memberships::table.filter(memberships::account_id.eq(id.0)),
+    ))
+    .get_result::<bool>(conn)?;
     if used {
         return Ok(false);
     }
-    let deleted = diesel::delete(accounts::table.find(id.0).filter(accounts::password_hash.is_null())).execute(conn)?;
+    let deleted = diesel::delete(
+        accounts::table
+            .find(id.0)
+            .filter(accounts::password_hash.is_null()),
+    )
+    .execute(conn)?;
     Ok(deleted > 0)
 }

@@ -6,7 +6,10 @@ use crate::db::schema::{apps, grants};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 
 /// (id, kind, name) of a workspace's apps, workflows and projects, by kind and name.
-pub fn names(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Vec<(i64, String, String)>> {
+pub fn names(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> QueryResult<Vec<(i64, String, String)>> {
     apps::table
         .filter(apps::workspace_id.eq(workspace.0))
         .select((apps::id, apps::kind, apps::name))
@@ -16,14 +19,30 @@ pub fn names(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Ve
 }
 
 /// Which of `ids` are apps of this workspace.
-pub fn existing(conn: &mut AnyConnection, workspace: WorkspaceId, ids: &[i64]) -> QueryResult<Vec<i64>> {
-    apps::table.filter(apps::workspace_id.eq(workspace.0)).filter(apps::id.eq_any(ids)).select(apps::id).load(conn)
+pub fn existing(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[i64],
+) -> QueryResult<Vec<i64>> {
+    apps::table
+        .filter(apps::workspace_id.eq(workspace.0))
+        .filter(apps::id.eq_any(ids))
+        .select(apps::id)
+        .load(conn)
 }
 
 /// A direct grant to a member (kept at the higher level if one exists already).
-pub fn grant_member(conn: &mut AnyConnection, app: i64, membership: MembershipId, level: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn grant_member(
+    conn: &mut AnyConnection,
+    app: i64,
+    membership: MembershipId,
+    level: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let exists = diesel::select(diesel::dsl::exists(
-        grants::table.filter(grants::app_id.eq(app)).filter(grants::membership_id.eq(membership.0)),
+        grants::table
+            .filter(grants::app_id.eq(app))
+            .filter(grants::membership_id.eq(membership.0)),
     ))
     .get_result::<bool>(conn)?;
     if !exists {

@@ -5,7 +5,10 @@ use diesel::prelude::*;
 
 use super::outbox::Delivery;
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::{accounts, invitation_apps, invitation_groups, invitations, memberships, outbox_emails, roles, workspaces};
+use crate::db::schema::{
+    accounts, invitation_apps, invitation_groups, invitations, memberships, outbox_emails, roles,
+    workspaces,
+};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::role::PermissionSet;
 
@@ -19,7 +22,11 @@ pub struct NewInvitation<'a> {
     pub outbox_email_id: i64,
 }
 
-pub fn insert(conn: &mut AnyConnection, new: &NewInvitation<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    new: &NewInvitation<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(invitations::table)
         .values((
             invitations::workspace_id.eq(new.workspace_id.0),
@@ -38,22 +45,37 @@ pub fn insert(conn: &mut AnyConnection, new: &NewInvitation<'_>, now: NaiveDateT
 }
 
 /// Multi-row inserts are not available across both backends; these are a handful of rows.
-pub fn add_grants(conn: &mut AnyConnection, invitation: i64, group_ids: &[i64], app_ids: &[i64], app_level: &str) -> QueryResult<()> {
+pub fn add_grants(
+    conn: &mut AnyConnection,
+    invitation: i64,
+    group_ids: &[i64],
+    app_ids: &[i64],
+    app_level: &str,
+) -> QueryResult<()> {
     for group in group_ids {
         diesel::insert_into(invitation_groups::table)
-            .values((invitation_groups::invitation_id.eq(invitation), invitation_groups::group_id.eq(*group)))
+            .values((
+                invitation_groups::invitation_id.eq(invitation),
+                invitation_groups::group_id.eq(*group),
+            ))
             .execute(conn)?;
     }
     for app in app_ids {
         diesel::insert_into(invitation_apps::table)
-            .values((invitation_apps::invitation_id.eq(invitation), invitation_apps::app_id.eq(*app), invitation_apps::level.eq(app_level)))
+            .values((
+                invitation_apps::invitation_id.eq(invitation),
+                invitation_apps::app_id.eq(*app),
+                invitation_apps::level.eq(app_level),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
-/// (group ids, (app id, level)) to grant when the invitation is accepted.
-pub fn grants(conn: &mut AnyConnection, invitation: i64) -> QueryResult<(Vec<i64>, Vec<(i64, String)>)> {
+/// What an invitation grants on accept: group ids, and (app id, level).
+pub type InvitationGrants = (Vec<i64>, Vec<(i64, String)>);
+
+pub fn grants(conn: &mut AnyConnection, invitation: i64) -> QueryResult<InvitationGrants> {
     let groups = invitation_groups::table
         .filter(invitation_groups::invitation_id.eq(invitation))
         .select(invitation_groups::group_id)
@@ -85,15 +107,37 @@ pub struct Invitation {
     pub account_registered: bool,
 }
 
-type Row = (i64, i64, String, String, i64, i64, String, i64, String, String, Option<i64>, NaiveDateTime, Option<NaiveDateTime>, Option<String>);
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    Option<i64>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
 
 /// The pending invitation with this token hash (expired ones included: the caller checks).
-pub fn find_by_token_hash(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<Option<Invitation>> {
+pub fn find_by_token_hash(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> QueryResult<Option<Invitation>> {
     find(conn, By::TokenHash(token_hash))
 }
 
 /// A pending invitation of this workspace.
-pub fn find_in_workspace(conn: &mut AnyConnection, workspace: WorkspaceId, id: i64) -> QueryResult<Option<Invitation>> {
+pub fn find_in_workspace(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+) -> QueryResult<Option<Invitation>> {
     find(conn, By::Id(workspace, id))
 }
 
@@ -104,7 +148,11 @@ enum By<'a> {
 
 fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>> {
     let mut query = invitations::table
-        .inner_join(memberships::table.inner_join(roles::table).inner_join(accounts::table))
+        .inner_join(
+            memberships::table
+                .inner_join(roles::table)
+                .inner_join(accounts::table),
+        )
         .inner_join(workspaces::table)
         .filter(memberships::status.eq("invited"))
         .select((
@@ -126,7 +174,9 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
         .into_boxed();
     query = match by {
         By::TokenHash(hash) => query.filter(invitations::token_hash.eq(hash.to_owned())),
-        By::Id(workspace, id) => query.filter(invitations::id.eq(id)).filter(invitations::workspace_id.eq(workspace.0)),
+        By::Id(workspace, id) => query
+            .filter(invitations::id.eq(id))
+            .filter(invitations::workspace_id.eq(workspace.0)),
     };
     let row: Option<Row> = query.first(conn).optional()?;
     let Some(row) = row else { return Ok(None) };
@@ -149,7 +199,8 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
         email: row.6,
         role_id: RoleId(row.7),
         role_name: row.8,
-        role_permissions: PermissionSet::parse(&row.9).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+        role_permissions: PermissionSet::parse(&row.9)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
         inviter,
         expires_at: row.11,
         last_sent_at: row.12,
@@ -158,7 +209,14 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
 }
 
 /// A new token (the old link stops working), a new expiry, and the new email.
-pub fn renew(conn: &mut AnyConnection, id: i64, token_hash: &str, expires_at: NaiveDateTime, outbox_email_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+pub fn renew(
+    conn: &mut AnyConnection,
+    id: i64,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    outbox_email_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
         .set((
             invitations::token_hash.eq(token_hash),
@@ -177,14 +235,21 @@ pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
 }
 
 /// Up to `limit` invitations past their expiry: (id, workspace).
-pub fn expired(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<(i64, WorkspaceId)>> {
+pub fn expired(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(i64, WorkspaceId)>> {
     let rows: Vec<(i64, i64)> = invitations::table
         .filter(invitations::expires_at.le(now))
         .select((invitations::id, invitations::workspace_id))
         .order(invitations::expires_at)
         .limit(limit)
         .load(conn)?;
-    Ok(rows.into_iter().map(|(id, w)| (id, WorkspaceId(w))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, w)| (id, WorkspaceId(w)))
+        .collect())
 }
 
 /// What the list shows beside a pending member.
@@ -198,12 +263,24 @@ pub struct PendingInfo {
     pub delivery: Delivery,
 }
 
-pub fn pending_for(conn: &mut AnyConnection, memberships: &[MembershipId]) -> QueryResult<Vec<PendingInfo>> {
+pub fn pending_for(
+    conn: &mut AnyConnection,
+    memberships: &[MembershipId],
+) -> QueryResult<Vec<PendingInfo>> {
     if memberships.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = memberships.iter().map(|m| m.0).collect();
-    let rows: Vec<(i64, i64, i64, Option<NaiveDateTime>, NaiveDateTime, Option<String>, Option<i64>)> = invitations::table
+    type Row = (
+        i64,
+        i64,
+        i64,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = invitations::table
         .left_join(outbox_emails::table)
         .filter(invitations::membership_id.eq_any(ids))
         .select((
@@ -218,13 +295,15 @@ pub fn pending_for(conn: &mut AnyConnection, memberships: &[MembershipId]) -> Qu
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(membership, id, sent_count, last_sent_at, expires_at, state, attempts)| PendingInfo {
-            membership_id: MembershipId(membership),
-            invitation_id: id,
-            sent_count,
-            last_sent_at,
-            expires_at,
-            delivery: Delivery::of(state.as_deref().unwrap_or("queued"), attempts.unwrap_or(0)),
-        })
+        .map(
+            |(membership, id, sent_count, last_sent_at, expires_at, state, attempts)| PendingInfo {
+                membership_id: MembershipId(membership),
+                invitation_id: id,
+                sent_count,
+                last_sent_at,
+                expires_at,
+                delivery: Delivery::of(state.as_deref().unwrap_or("queued"), attempts.unwrap_or(0)),
+            },
+        )
         .collect())
 }

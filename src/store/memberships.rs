@@ -386,10 +386,18 @@ pub fn statuses(
         let rows: Vec<(i64, String, Option<NaiveDateTime>)> = memberships::table
             .filter(memberships::workspace_id.eq(workspace.0))
             .filter(memberships::account_id.eq_any(ids))
-            .select((memberships::account_id, memberships::status, memberships::removed_at))
+            .select((
+                memberships::account_id,
+                memberships::status,
+                memberships::removed_at,
+            ))
             .load(conn)?;
         for (account, status, removed_at) in rows {
-            out.push((AccountId(account), parse_key("membership status", &status, MembershipStatus::from_key)?, removed_at));
+            out.push((
+                AccountId(account),
+                parse_key("membership status", &status, MembershipStatus::from_key)?,
+                removed_at,
+            ));
         }
     }
     Ok(out)
@@ -397,18 +405,27 @@ pub fn statuses(
 
 /// An invited membership becomes active (PRODUCT §5 accept).
 pub fn activate(conn: &mut AnyConnection, id: MembershipId, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(memberships::table.find(id.0).filter(memberships::status.eq(MembershipStatus::Invited.key())))
-        .set((
-            memberships::status.eq(MembershipStatus::Active.key()),
-            memberships::joined_at.eq(Some(now)),
-            memberships::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Invited.key())),
+    )
+    .set((
+        memberships::status.eq(MembershipStatus::Active.key()),
+        memberships::joined_at.eq(Some(now)),
+        memberships::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
 /// Deletes a membership that was only an invitation.
 pub fn delete_invited(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<()> {
-    diesel::delete(memberships::table.find(id.0).filter(memberships::status.eq(MembershipStatus::Invited.key()))).execute(conn)?;
+    diesel::delete(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Invited.key())),
+    )
+    .execute(conn)?;
     Ok(())
 }

@@ -24,7 +24,11 @@ pub struct NewEmail<'a> {
     pub html_body: &'a str,
 }
 
-pub fn enqueue(conn: &mut AnyConnection, email: &NewEmail<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    email: &NewEmail<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(outbox_emails::table)
         .values((
             outbox_emails::to_address.eq(email.to),
@@ -41,7 +45,12 @@ pub fn enqueue(conn: &mut AnyConnection, email: &NewEmail<'_>, now: NaiveDateTim
 /// Takes up to `limit` due emails for this worker: they are leased until `lease_until` (another
 /// worker, or this one after a crash, picks them up again only then). On PostgreSQL rows being
 /// claimed by another instance are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
-pub fn claim_due(conn: &mut AnyConnection, now: NaiveDateTime, lease_until: NaiveDateTime, limit: i64) -> QueryResult<Vec<QueuedEmail>> {
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<QueuedEmail>> {
     let lock = match conn {
         AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED)",
         AnyConnection::Sqlite(_) => ")",
@@ -53,20 +62,30 @@ pub fn claim_due(conn: &mut AnyConnection, now: NaiveDateTime, lease_until: Naiv
     .sql(" ORDER BY next_attempt_at LIMIT ")
     .bind::<BigInt, _>(limit)
     .sql(lock);
-    let rows: Vec<(i64, String, String, String, String, i64)> = diesel::update(outbox_emails::table.filter(due))
-        .set(outbox_emails::next_attempt_at.eq(lease_until))
-        .returning((
-            outbox_emails::id,
-            outbox_emails::to_address,
-            outbox_emails::subject,
-            outbox_emails::text_body,
-            outbox_emails::html_body,
-            outbox_emails::attempts,
-        ))
-        .get_results(conn)?;
+    let rows: Vec<(i64, String, String, String, String, i64)> =
+        diesel::update(outbox_emails::table.filter(due))
+            .set(outbox_emails::next_attempt_at.eq(lease_until))
+            .returning((
+                outbox_emails::id,
+                outbox_emails::to_address,
+                outbox_emails::subject,
+                outbox_emails::text_body,
+                outbox_emails::html_body,
+                outbox_emails::attempts,
+            ))
+            .get_results(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, to, subject, text_body, html_body, attempts)| QueuedEmail { id, to, subject, text_body, html_body, attempts })
+        .map(
+            |(id, to, subject, text_body, html_body, attempts)| QueuedEmail {
+                id,
+                to,
+                subject,
+                text_body,
+                html_body,
+                attempts,
+            },
+        )
         .collect())
 }
 
@@ -83,11 +102,21 @@ pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Query
 }
 
 /// Records a failed attempt: due again at `retry_at`, or failed for good when there is none.
-pub fn record_failure(conn: &mut AnyConnection, id: i64, error: &str, retry_at: Option<NaiveDateTime>, now: NaiveDateTime) -> QueryResult<()> {
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let error: String = error.chars().take(1000).collect();
     diesel::update(outbox_emails::table.find(id))
         .set((
-            outbox_emails::state.eq(if retry_at.is_some() { "queued" } else { "failed" }),
+            outbox_emails::state.eq(if retry_at.is_some() {
+                "queued"
+            } else {
+                "failed"
+            }),
             outbox_emails::attempts.eq(outbox_emails::attempts + 1),
             outbox_emails::last_error.eq(Some(error)),
             outbox_emails::next_attempt_at.eq(retry_at.unwrap_or(now)),

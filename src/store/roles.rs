@@ -59,17 +59,34 @@ pub struct RoleChoice {
 }
 
 /// The built-in roles and this workspace's custom roles, built-ins first (Owner … Member).
-pub fn choices(conn: &mut AnyConnection, workspace: crate::domain::ids::WorkspaceId) -> QueryResult<Vec<RoleChoice>> {
+pub fn choices(
+    conn: &mut AnyConnection,
+    workspace: crate::domain::ids::WorkspaceId,
+) -> QueryResult<Vec<RoleChoice>> {
     let rows: Vec<(i64, Option<i64>, String, String, String)> = roles::table
-        .filter(roles::workspace_id.is_null().or(roles::workspace_id.eq(workspace.0)))
-        .select((roles::id, roles::workspace_id, roles::key, roles::name, roles::permissions))
+        .filter(
+            roles::workspace_id
+                .is_null()
+                .or(roles::workspace_id.eq(workspace.0)),
+        )
+        .select((
+            roles::id,
+            roles::workspace_id,
+            roles::key,
+            roles::name,
+            roles::permissions,
+        ))
         .order((roles::built_in.desc(), roles::id))
         .load(conn)?;
     rows.into_iter()
         .map(|(id, workspace_id, key, name, permissions)| {
             Ok(RoleChoice {
                 id: RoleId(id),
-                key: if workspace_id.is_some() { id.to_string() } else { key },
+                key: if workspace_id.is_some() {
+                    id.to_string()
+                } else {
+                    key
+                },
                 name,
                 permissions: crate::domain::role::PermissionSet::parse(&permissions)
                     .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,

@@ -165,5 +165,11 @@ pub fn list_for_account(
 }
 
 pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
-    workspaces::table.find(id.0).select(COLUMNS).first::<Tuple>(conn).optional()?.map(from_tuple).transpose()
+    workspaces::table
+        .find(id.0)
+        .select(COLUMNS)
+        .first::<Tuple>(conn)
+        .optional()?
+        .map(from_tuple)
+        .transpose()
 }

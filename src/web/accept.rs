@@ -58,15 +58,26 @@ fn invalid(message: &str) -> Result<HttpResponse, AppError> {
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
 
-fn page(invitation: &Invitation, token: &str, csrf_token: String, signed_in_as: Option<String>) -> AcceptPage {
+fn page(
+    invitation: &Invitation,
+    token: &str,
+    csrf_token: String,
+    signed_in_as: Option<String>,
+) -> AcceptPage {
     AcceptPage {
         csrf_token,
         token: token.to_owned(),
         workspace: invitation.workspace_name.clone(),
-        inviter: invitation.inviter.clone().unwrap_or_else(|| "An administrator".to_owned()),
+        inviter: invitation
+            .inviter
+            .clone()
+            .unwrap_or_else(|| "An administrator".to_owned()),
         role: invitation.role_name.clone(),
         email: invitation.email.clone(),
-        expires: invitation.expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        expires: invitation
+            .expires_at
+            .format("%-d %B %Y, %H:%M UTC")
+            .to_string(),
         existing: invitation.account_registered,
         signed_in_as,
         form: AcceptForm::default(),
@@ -77,20 +88,36 @@ fn page(invitation: &Invitation, token: &str, csrf_token: String, signed_in_as: 
 
 async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, AppError> {
     let token = token.to_owned();
-    blocking(state, move |conn| Ok(invitations::find_valid(conn, &token, clock::now())?)).await
+    blocking(state, move |conn| {
+        Ok(invitations::find_valid(conn, &token, clock::now())?)
+    })
+    .await
 }
 
 /// The signed-in person's email, when it is not the invited one.
 fn someone_else(signed_in: &Option<SignedIn>, invitation: &Invitation) -> Option<String> {
-    signed_in.as_ref().filter(|me| me.account.id != invitation.account_id).map(|me| me.account.email.clone())
+    signed_in
+        .as_ref()
+        .filter(|me| me.account.id != invitation.account_id)
+        .map(|me| me.account.email.clone())
 }
 
 #[get("/invite/{token}")]
-pub async fn show(state: web::Data<AppState>, session: Session, token: web::Path<String>, signed_in: Option<SignedIn>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let Some(invitation) = find(&state, &token).await? else { return invalid(NO_LONGER_VALID) };
+    let Some(invitation) = find(&state, &token).await? else {
+        return invalid(NO_LONGER_VALID);
+    };
     let other = someone_else(&signed_in, &invitation);
-    render_with_status(StatusCode::OK, &page(&invitation, &token, csrf::token(&session)?, other))
+    render_with_status(
+        StatusCode::OK,
+        &page(&invitation, &token, csrf::token(&session)?, other),
+    )
 }
 
 #[post("/invite/{token}")]
@@ -104,7 +131,9 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let form = form.into_inner();
-    let Some(invitation) = find(&state, &token).await? else { return invalid(NO_LONGER_VALID) };
+    let Some(invitation) = find(&state, &token).await? else {
+        return invalid(NO_LONGER_VALID);
+    };
     let mut errors = FieldErrors::default();
     let ip = client_ip(&req);
     let outcome = if invitation.account_registered {
@@ -112,13 +141,21 @@ pub async fn submit(
             errors.add("password", "Enter your password.");
             None
         } else {
-            let (token, password, invitation, ip) = (token.clone(), form.password.clone(), invitation.clone(), ip.clone());
+            let (token, password, invitation, ip) = (
+                token.clone(),
+                form.password.clone(),
+                invitation.clone(),
+                ip.clone(),
+            );
             Some(
                 blocking(&state, move |conn| {
                     if !invitations::check_password(conn, &invitation, &password)? {
                         return Ok(Err(None));
                     }
-                    Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip, clock::now()).map_err(Some))
+                    Ok(
+                        invitations::accept(conn, &token, Acceptance::SignedIn, ip, clock::now())
+                            .map_err(Some),
+                    )
                 })
                 .await?,
             )
@@ -133,8 +170,15 @@ pub async fn submit(
                 Some(
                     blocking(&state, move |conn| {
                         let hash = passwords::hash_password(&password)?;
-                        let acceptance = Acceptance::Register { first_name: &first, last_name: &last, password_hash: &hash };
-                        Ok(invitations::accept(conn, &token, acceptance, ip, clock::now()).map_err(Some))
+                        let acceptance = Acceptance::Register {
+                            first_name: &first,
+                            last_name: &last,
+                            password_hash: &hash,
+                        };
+                        Ok(
+                            invitations::accept(conn, &token, acceptance, ip, clock::now())
+                                .map_err(Some),
+                        )
                     })
                     .await?,
                 )
@@ -144,7 +188,13 @@ pub async fn submit(
     };
     let form_error = match outcome {
         Some(Ok(accepted)) => {
-            login::start_session(&session, accepted.account_id, accepted.session_epoch, &req, ip)?;
+            login::start_session(
+                &session,
+                accepted.account_id,
+                accepted.session_epoch,
+                &req,
+                ip,
+            )?;
             return Ok(redirect(&format!("/w/{}/users", accepted.workspace_slug)));
         }
         Some(Err(Some(AcceptError::Invalid))) => return invalid(NO_LONGER_VALID),
@@ -153,10 +203,22 @@ pub async fn submit(
         Some(Err(None)) => Some("That password is not correct.".to_owned()),
         None => None,
     };
-    let mut again = page(&invitation, &token, csrf::token(&session)?, someone_else(&signed_in, &invitation));
-    again.form = AcceptForm { password: String::new(), ..form };
+    let mut again = page(
+        &invitation,
+        &token,
+        csrf::token(&session)?,
+        someone_else(&signed_in, &invitation),
+    );
+    again.form = AcceptForm {
+        password: String::new(),
+        ..form
+    };
     again.errors = errors;
     again.form_error = form_error.clone();
-    let status = if form_error.as_deref() == Some("That password is not correct.") { StatusCode::UNAUTHORIZED } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if form_error.as_deref() == Some("That password is not correct.") {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render_with_status(status, &again)
 }

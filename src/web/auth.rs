@@ -48,7 +48,9 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 fn take_flash(session: &Session) -> Option<String> {
-    session.remove_as::<String>(keys::FLASH).and_then(Result::ok)
+    session
+        .remove_as::<String>(keys::FLASH)
+        .and_then(Result::ok)
 }
 
 /// A signed-in person with an active account and a live session.
@@ -114,7 +116,15 @@ impl SignedIn {
         let csrf_token = self.csrf_token.clone();
         let flash = take_flash(&self.session);
         blocking(state, move |conn| {
-            Chrome::load(conn, &account, csrf_token, None, PermissionSet::empty(), "", flash)
+            Chrome::load(
+                conn,
+                &account,
+                csrf_token,
+                None,
+                PermissionSet::empty(),
+                "",
+                flash,
+            )
         })
         .await
     }

@@ -5,10 +5,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::AppState;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::AppError;
 use super::htmx::wants_fragment;
-use super::AppState;
 
 pub struct Confirmation {
     pub title: String,
@@ -35,11 +35,21 @@ struct Page<'a> {
     confirm: &'a Confirmation,
 }
 
-pub async fn render(req: &HttpRequest, state: &AppState, access: &WorkspaceAccess, section: &'static str, confirm: Confirmation) -> Result<HttpResponse, AppError> {
+pub async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    section: &'static str,
+    confirm: Confirmation,
+) -> Result<HttpResponse, AppError> {
     let body = if wants_fragment(req) {
         Dialog { confirm: &confirm }.render()?
     } else {
-        Page { chrome: access.chrome(state, section).await?, confirm: &confirm }.render()?
+        Page {
+            chrome: access.chrome(state, section).await?,
+            confirm: &confirm,
+        }
+        .render()?
     };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -44,17 +44,25 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
     type Error = actix_web::Error;
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
         let bytes = actix_web::web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await?;
-            serde_html_form::from_bytes::<T>(&bytes).map(HtmlForm).map_err(actix_web::error::ErrorBadRequest)
+            serde_html_form::from_bytes::<T>(&bytes)
+                .map(HtmlForm)
+                .map_err(actix_web::error::ErrorBadRequest)
         })
     }
 }
 
 /// Stores a message for the next page the person sees.
-pub fn flash(session: &actix_session::Session, message: &str) -> Result<(), super::error::AppError> {
+pub fn flash(
+    session: &actix_session::Session,
+    message: &str,
+) -> Result<(), super::error::AppError> {
     session.insert(super::session_store::keys::FLASH, message)?;
     Ok(())
 }

@@ -17,7 +17,10 @@ use crate::clock;
 use crate::domain::invitation::parse_address_list;
 use crate::domain::policy;
 use crate::domain::role::Permission;
-use crate::services::invitations::{self, InvitationActionError, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter};
+use crate::services::invitations::{
+    self, InvitationActionError, InviteError, InviteProblems, InviteRequest, InviteSettings,
+    Inviter,
+};
 use crate::store::audit::Actor;
 use crate::store::{apps, groups, roles};
 
@@ -72,34 +75,68 @@ impl WorkspaceAccess {
     }
 }
 
-async fn view(state: &AppState, access: &WorkspaceAccess, form: &InviteForm, problems: InviteProblems) -> Result<InviteView, AppError> {
+async fn view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &InviteForm,
+    problems: InviteProblems,
+) -> Result<InviteView, AppError> {
     let workspace = access.workspace.id;
     let permissions = access.permissions;
     let (role_choices, group_names, app_names) = blocking(state, move |conn| {
         let roles = roles::choices(conn, workspace)?;
-        let groups = if permissions.contains(Permission::GroupsManage) { groups::names(conn, workspace)? } else { Vec::new() };
-        let apps = if permissions.contains(Permission::AppsManage) { apps::names(conn, workspace)? } else { Vec::new() };
+        let groups = if permissions.contains(Permission::GroupsManage) {
+            groups::names(conn, workspace)?
+        } else {
+            Vec::new()
+        };
+        let apps = if permissions.contains(Permission::AppsManage) {
+            apps::names(conn, workspace)?
+        } else {
+            Vec::new()
+        };
         Ok((roles, groups, apps))
     })
     .await?;
-    let chosen_role = if form.role.is_empty() { "member" } else { form.role.as_str() };
+    let chosen_role = if form.role.is_empty() {
+        "member"
+    } else {
+        form.role.as_str()
+    };
     let roles = role_choices
         .into_iter()
         // Only the roles this person may grant are offered (only Owners invite Owners).
         .filter(|r| policy::may_grant_role(permissions, r.permissions).is_ok())
-        .map(|r| Choice { selected: r.key == chosen_role, value: r.key, label: r.name })
+        .map(|r| Choice {
+            selected: r.key == chosen_role,
+            value: r.key,
+            label: r.name,
+        })
         .collect();
     let groups = group_names
         .into_iter()
-        .map(|(id, name)| Choice { selected: form.group_id.contains(&id), value: id.to_string(), label: name })
+        .map(|(id, name)| Choice {
+            selected: form.group_id.contains(&id),
+            value: id.to_string(),
+            label: name,
+        })
         .collect();
     let apps = app_names
         .into_iter()
-        .map(|(id, kind, name)| Choice { selected: form.app_id.contains(&id), value: id.to_string(), label: format!("{name} ({kind})") })
+        .map(|(id, kind, name)| Choice {
+            selected: form.app_id.contains(&id),
+            value: id.to_string(),
+            label: format!("{name} ({kind})"),
+        })
         .collect();
     let w = &access.workspace;
     let seats = w.seat_limit.map(|limit| {
-        format!("{} plan: {} of {} seats in use", w.plan.name(), views::number(w.counts.seats_used()), views::number(limit))
+        format!(
+            "{} plan: {} of {} seats in use",
+            w.plan.name(),
+            views::number(w.counts.seats_used()),
+            views::number(limit)
+        )
     });
     Ok(InviteView {
         slug: w.slug.clone(),
@@ -114,12 +151,22 @@ async fn view(state: &AppState, access: &WorkspaceAccess, form: &InviteForm, pro
     })
 }
 
-fn render(req: &HttpRequest, status: StatusCode, dialog: InviteDialog, chrome: impl FnOnce() -> Option<Chrome>) -> Result<HttpResponse, AppError> {
+fn render(
+    req: &HttpRequest,
+    status: StatusCode,
+    dialog: InviteDialog,
+    chrome: impl FnOnce() -> Option<Chrome>,
+) -> Result<HttpResponse, AppError> {
     let body = if wants_fragment(req) {
         dialog.render()?
     } else {
-        let chrome = chrome().ok_or_else(|| AppError::Internal(anyhow::anyhow!("page frame missing")))?;
-        InvitePage { chrome, view: dialog.view }.render()?
+        let chrome =
+            chrome().ok_or_else(|| AppError::Internal(anyhow::anyhow!("page frame missing")))?;
+        InvitePage {
+            chrome,
+            view: dialog.view,
+        }
+        .render()?
     };
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -128,26 +175,52 @@ fn render(req: &HttpRequest, status: StatusCode, dialog: InviteDialog, chrome: i
         .body(body))
 }
 
-async fn respond(req: &HttpRequest, state: &AppState, access: &WorkspaceAccess, status: StatusCode, view: InviteView) -> Result<HttpResponse, AppError> {
-    let chrome = if wants_fragment(req) { None } else { Some(access.chrome(state, "users").await?) };
+async fn respond(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    status: StatusCode,
+    view: InviteView,
+) -> Result<HttpResponse, AppError> {
+    let chrome = if wants_fragment(req) {
+        None
+    } else {
+        Some(access.chrome(state, "users").await?)
+    };
     render(req, status, InviteDialog { view }, || chrome)
 }
 
 #[get("/w/{slug}/invitations/new")]
-pub async fn new(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess) -> Result<HttpResponse, AppError> {
+pub async fn new(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
-    let view = view(&state, &access, &InviteForm::default(), InviteProblems::default()).await?;
+    let view = view(
+        &state,
+        &access,
+        &InviteForm::default(),
+        InviteProblems::default(),
+    )
+    .await?;
     respond(&req, &state, &access, StatusCode::OK, view).await
 }
 
 fn invite_settings(state: &AppState) -> InviteSettings {
-    InviteSettings { base_url: state.settings.base_url.clone(), ttl_days: state.settings.invite_ttl_days }
+    InviteSettings {
+        base_url: state.settings.base_url.clone(),
+        ttl_days: state.settings.invite_ttl_days,
+    }
 }
 
 /// htmx: a message in the page's flash area, and an event that makes the list reload its rows.
 fn done_for_htmx(message: &str) -> Result<HttpResponse, AppError> {
     #[derive(Template)]
-    #[template(source = r#"<div id="flash" hx-swap-oob="innerHTML"><div class="alert alert-success" role="status">{{ message }}</div></div>"#, ext = "html")]
+    #[template(
+        source = r#"<div id="flash" hx-swap-oob="innerHTML"><div class="alert alert-success" role="status">{{ message }}</div></div>"#,
+        ext = "html"
+    )]
     struct Done<'a> {
         message: &'a str,
     }
@@ -158,7 +231,12 @@ fn done_for_htmx(message: &str) -> Result<HttpResponse, AppError> {
 }
 
 #[post("/w/{slug}/invitations")]
-pub async fn create(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, form: HtmlForm<InviteForm>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: HtmlForm<InviteForm>,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let mut form = form.0;
     form.group_id.dedup();
@@ -171,16 +249,29 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, access: Worksp
         group_ids: form.group_id.clone(),
         app_ids: form.app_id.clone(),
     };
-    let (actor, permissions, settings) = (access.actor(), access.permissions, invite_settings(&state));
+    let (actor, permissions, settings) =
+        (access.actor(), access.permissions, invite_settings(&state));
     let outcome = blocking(&state, move |conn| {
-        let inviter = Inviter { actor: &actor, permissions };
-        Ok(invitations::invite_members(conn, &inviter, &request, &settings, clock::now()))
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(invitations::invite_members(
+            conn,
+            &inviter,
+            &request,
+            &settings,
+            clock::now(),
+        ))
     })
     .await?;
     match outcome {
         Ok(count) => {
             state.outbox_wake.notify_one();
-            let message = format!("{} sent", views::count(count as i64, "invitation", "invitations"));
+            let message = format!(
+                "{} sent",
+                views::count(count as i64, "invitation", "invitations")
+            );
             if wants_fragment(&req) {
                 done_for_htmx(&message)
             } else {
@@ -197,9 +288,23 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, access: Worksp
                 .map(|e| e.as_str())
                 .collect::<Vec<_>>()
                 .join("\n");
-            let form = InviteForm { emails: if problems.addresses.is_empty() { form.emails.clone() } else { kept }, ..form };
+            let form = InviteForm {
+                emails: if problems.addresses.is_empty() {
+                    form.emails.clone()
+                } else {
+                    kept
+                },
+                ..form
+            };
             let view = view(&state, &access, &form, problems).await?;
-            respond(&req, &state, &access, StatusCode::UNPROCESSABLE_ENTITY, view).await
+            respond(
+                &req,
+                &state,
+                &access,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view,
+            )
+            .await
         }
         Err(InviteError::Database(e)) => Err(e.into()),
         Err(InviteError::Render(e)) => Err(e.into()),
@@ -216,7 +321,11 @@ fn action_error(e: InvitationActionError) -> AppError {
     }
 }
 
-fn after_action(req: &HttpRequest, access: &WorkspaceAccess, message: &str) -> Result<HttpResponse, AppError> {
+fn after_action(
+    req: &HttpRequest,
+    access: &WorkspaceAccess,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
     if wants_fragment(req) {
         done_for_htmx(message)
     } else {
@@ -226,28 +335,61 @@ fn after_action(req: &HttpRequest, access: &WorkspaceAccess, message: &str) -> R
 }
 
 #[post("/w/{slug}/invitations/{id}/resend")]
-pub async fn resend(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+pub async fn resend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let (actor, permissions, settings, workspace) = (access.actor(), access.permissions, invite_settings(&state), access.workspace.id);
+    let (actor, permissions, settings, workspace) = (
+        access.actor(),
+        access.permissions,
+        invite_settings(&state),
+        access.workspace.id,
+    );
     blocking(&state, move |conn| {
-        let inviter = Inviter { actor: &actor, permissions };
-        Ok(invitations::resend(conn, &inviter, workspace, id, &settings, clock::now()))
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(invitations::resend(
+            conn,
+            &inviter,
+            workspace,
+            id,
+            &settings,
+            clock::now(),
+        ))
     })
     .await?
     .map_err(action_error)?;
     state.outbox_wake.notify_one();
-    after_action(&req, &access, "Invitation sent again; the previous link no longer works.")
+    after_action(
+        &req,
+        &access,
+        "Invitation sent again; the previous link no longer works.",
+    )
 }
 
 #[get("/w/{slug}/invitations/{id}/revoke")]
-pub async fn confirm_revoke(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+pub async fn confirm_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
     let workspace = access.workspace.id;
-    let invitation = blocking(&state, move |conn| Ok(crate::store::invitations::find_in_workspace(conn, workspace, id)?))
-        .await?
-        .ok_or_else(|| AppError::Conflict("That invitation does not exist any more.".to_owned()))?;
+    let invitation = blocking(&state, move |conn| {
+        Ok(crate::store::invitations::find_in_workspace(
+            conn, workspace, id,
+        )?)
+    })
+    .await?
+    .ok_or_else(|| AppError::Conflict("That invitation does not exist any more.".to_owned()))?;
     let slug = &access.workspace.slug;
     let confirmation = Confirmation {
         title: "Revoke invitation?".to_owned(),
@@ -265,13 +407,27 @@ pub async fn confirm_revoke(req: HttpRequest, state: web::Data<AppState>, access
 }
 
 #[post("/w/{slug}/invitations/{id}/revoke")]
-pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, access: WorkspaceAccess, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
     let (actor, permissions, workspace) = (access.actor(), access.permissions, access.workspace.id);
     let email = blocking(&state, move |conn| {
-        let inviter = Inviter { actor: &actor, permissions };
-        Ok(invitations::revoke(conn, &inviter, workspace, id, clock::now()))
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(invitations::revoke(
+            conn,
+            &inviter,
+            workspace,
+            id,
+            clock::now(),
+        ))
     })
     .await?
     .map_err(action_error)?;

@@ -61,12 +61,22 @@ pub struct PendingView {
 
 impl From<&PendingInfo> for PendingView {
     fn from(p: &PendingInfo) -> Self {
-        let last = p.last_sent_at.map(|at| format!(", last on {}", at.format("%-d %b %Y %H:%M UTC"))).unwrap_or_default();
+        let last = p
+            .last_sent_at
+            .map(|at| format!(", last on {}", at.format("%-d %b %Y %H:%M UTC")))
+            .unwrap_or_default();
         Self {
             invitation_id: p.invitation_id,
             delivery_key: p.delivery.key(),
             delivery_label: p.delivery.label(),
-            sent: format!("Sent {}{last}", if p.sent_count == 1 { "once".to_owned() } else { format!("{} times", p.sent_count) }),
+            sent: format!(
+                "Sent {}{last}",
+                if p.sent_count == 1 {
+                    "once".to_owned()
+                } else {
+                    format!("{} times", p.sent_count)
+                }
+            ),
             expires: p.expires_at.format("%-d %b %Y").to_string(),
         }
     }
@@ -186,13 +196,23 @@ pub async fn list(
             .rows
             .into_iter()
             .map(|row| {
-                let info = pending.iter().find(|p| p.membership_id == row.id).map(PendingView::from);
-                UserRow { pending: info, ..UserRow::from(row) }
+                let info = pending
+                    .iter()
+                    .find(|p| p.membership_id == row.id)
+                    .map(PendingView::from);
+                UserRow {
+                    pending: info,
+                    ..UserRow::from(row)
+                }
             })
             .collect(),
         prev_url,
         next_url,
-        self_url: req.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default(),
+        self_url: req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_owned())
+            .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -323,6 +324,66 @@ impl TestApp {
         );
         let slug = admin_console::domain::Slug::parse(WORKSPACE).unwrap();
         admin_console::services::seed::seed_demo(&mut self.conn(), &slug, n, |_| {}).expect("seed");
+    }
+
+    /// Invites `emails` (one form field) as `role` with a plain form POST.
+    pub async fn invite(&self, emails: &str, role: &str) -> reqwest::Response {
+        let csrf = self.csrf_token("/w/acme/users").await;
+        self.post_form(
+            "/w/acme/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", emails),
+                ("role", role),
+            ],
+        )
+        .await
+    }
+
+    /// The token of the newest invitation email written for `email` (read from the outbox).
+    pub fn token_for(&self, email: &str) -> String {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            text_body: String,
+        }
+        let mut conn = self.conn();
+        let bodies: Vec<Body> = diesel::sql_query(format!(
+            "SELECT text_body FROM outbox_emails WHERE to_address = '{}' ORDER BY id DESC",
+            email.replace('\'', "")
+        ))
+        .load(&mut *conn)
+        .expect("outbox");
+        let body = &bodies
+            .first()
+            .expect("an invitation email in the outbox")
+            .text_body;
+        smtp::invite_token(body)
+    }
+
+    /// Accepts an invitation as a new person, in a browser of their own (signed in afterwards).
+    pub async fn accept_as_new(
+        &self,
+        token: &str,
+        first: &str,
+        last: &str,
+    ) -> (TestApp, reqwest::Response) {
+        let person = self.new_client();
+        let page = person.get_text(&format!("/invite/{token}")).await;
+        let csrf = csrf_in(&page);
+        let response = person
+            .post_form(
+                &format!("/invite/{token}"),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("first_name", first),
+                    ("last_name", last),
+                    ("password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        (person, response)
     }
 
     /// Runs SQL directly (fixtures that the product does not offer yet, e.g. blocking).

@@ -1,0 +1,797 @@
+//! HTTP tests of invitations (issue 3) on each backend: the invite dialog and submit, all-or-nothing
+//! refusals, seats, accept (new and existing accounts), token misuse, resend, revoke, expiry, audit,
+//! and delivery through a real SMTP server — including while it is down.
+
+mod common;
+
+use admin_console::clock;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use admin_console::services::invitations;
+use common::smtp::{SmtpSink, invite_token};
+use common::*;
+
+const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
+
+fn htmx(app: &TestApp, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let _ = app;
+    req.header("HX-Request", "true")
+}
+
+#[actix_web::test]
+async fn the_invite_dialog_is_a_fragment_for_htmx_and_a_page_without_javascript() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let dialog = htmx(&app, app.client.get(app.url("/w/acme/invitations/new")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.trim_start().starts_with("<dialog"), "{dialog}");
+    assert!(dialog.contains("name=\"emails\"") && dialog.contains("name=\"role\""));
+    assert!(
+        dialog.contains("value=\"owner\""),
+        "an Owner may invite Owners"
+    );
+    let page = app.get_text("/w/acme/invitations/new").await;
+    assert!(page.contains("<html") && page.contains("name=\"emails\""));
+
+    // An Admin is not offered the Owner role; an Auditor may not invite at all.
+    app.add_member(
+        "grace.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "ken.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.admin@example.com", OWNER_PASSWORD)
+        .await;
+    let page = admin.get_text("/w/acme/invitations/new").await;
+    assert!(!page.contains("value=\"owner\"") && page.contains("value=\"admin\""));
+    let auditor = app.new_client();
+    auditor
+        .sign_in("ken.auditor@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(
+        auditor
+            .get("/w/acme/invitations/new")
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let csrf = auditor.csrf_token("/w/acme/users").await;
+    let refused = auditor
+        .post_form(
+            "/w/acme/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", "x@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(app.count("invitations"), 0);
+}
+
+#[actix_web::test]
+async fn inviting_many_pasted_addresses_creates_pending_members_emails_and_audit_events() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let events_before = app.count("audit_events");
+    let response = app
+        .invite("Grace Hopper <grace@example.com>, alan@example.com; ALAN@example.com\n\"Lovelace, Byron\" <byron@example.com>", "member")
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/w/acme/users");
+    let list = app.get_text("/w/acme/users").await;
+    assert!(list.contains("3 invitations sent"), "flash shown once");
+    for email in ["grace@example.com", "alan@example.com", "byron@example.com"] {
+        assert!(list.contains(email), "{email} listed");
+    }
+    assert_eq!(list.matches("badge-invited\">Pending").count(), 3);
+    assert!(list.contains("1 member · 3 pending invitations"));
+    assert!(list.contains("Free plan: 4 of 10 seats used"));
+    assert!(
+        !app.get_text("/w/acme/users")
+            .await
+            .contains("3 invitations sent"),
+        "the flash shows once"
+    );
+    assert_eq!(app.count("invitations"), 3);
+    assert_eq!(app.count("outbox_emails"), 3);
+    assert_eq!(app.count("audit_events WHERE action = 'member.invited'"), 3);
+    assert_eq!(app.count("audit_events"), events_before + 3);
+    // Only hashes are stored; the email carries the token.
+    let token = app.token_for("grace@example.com");
+    assert_eq!(token.len(), 43);
+    assert_eq!(
+        app.count(&format!("invitations WHERE token_hash = '{token}'")),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn htmx_submit_closes_the_dialog_and_refreshes_the_rows() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let body = serde_html_form::to_string([
+        ("emails", "a@example.com b@example.com"),
+        ("role", "member"),
+    ])
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/w/acme/invitations"))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", csrf)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers().get("hx-trigger").unwrap(),
+        "invitations-changed"
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("hx-swap-oob") && html.contains("2 invitations sent"));
+    assert!(
+        !html.contains("<dialog"),
+        "the dialog is replaced by nothing"
+    );
+}
+
+#[actix_web::test]
+async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "member@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "blocked@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Suspended,
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'blocked@example.com'");
+    app.invite("pending@example.com", "member").await;
+    let counts = |app: &TestApp| {
+        [
+            "accounts",
+            "memberships",
+            "invitations",
+            "outbox_emails",
+            "audit_events",
+        ]
+        .map(|t| app.count(t))
+    };
+    let before = counts(&app);
+
+    let response = app
+        .invite("good@example.com, not-an-address, member@example.com, pending@example.com, blocked@example.com, also.good@example.com", "member")
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    for (address, reason) in [
+        ("not-an-address", "is not a valid email address"),
+        ("member@example.com", "is already a member"),
+        ("pending@example.com", "has already been invited"),
+        ("blocked@example.com", "is blocked in this organization"),
+    ] {
+        assert!(
+            html.contains(&format!("<strong>{address}</strong> {reason}")),
+            "{address}: {reason}"
+        );
+    }
+    // The good addresses stay in the field; the bad ones are listed below it.
+    let field = html
+        .split("name=\"emails\"")
+        .nth(1)
+        .unwrap()
+        .split("</textarea>")
+        .next()
+        .unwrap();
+    assert!(field.contains("good@example.com") && field.contains("also.good@example.com"));
+    assert!(!field.contains("member@example.com") && !field.contains("not-an-address"));
+    assert_eq!(counts(&app), before, "nothing written");
+
+    // Empty, and a role the inviter may not grant.
+    let empty = app.invite("  ,  ", "member").await;
+    assert_eq!(empty.status().as_u16(), 422);
+    assert!(
+        empty
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter at least one email address.")
+    );
+    let bad_role = app.invite("x@example.com", "superuser").await;
+    assert_eq!(bad_role.status().as_u16(), 422);
+    assert!(bad_role.text().await.unwrap().contains("Choose a role."));
+    assert_eq!(counts(&app), before);
+}
+
+#[actix_web::test]
+async fn only_owners_invite_owners() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.admin@example.com", OWNER_PASSWORD)
+        .await;
+    let response = admin.invite("boss@example.com", "owner").await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Only an Owner can make someone an Owner.")
+    );
+    assert_eq!(app.count("invitations"), 0);
+    assert_eq!(
+        admin
+            .invite("helper@example.com", "admin")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+}
+
+#[actix_web::test]
+async fn seats_refuse_an_invitation_that_would_pass_the_plan_with_the_numbers() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // Free plan: 10 seats; the owner and 7 more use 8.
+    let many: Vec<String> = (0..7).map(|i| format!("p{i}@example.com")).collect();
+    assert_eq!(
+        app.invite(&many.join(" "), "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let response = app
+        .invite(
+            "a@example.com b@example.com c@example.com d@example.com e@example.com",
+            "member",
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Free plan: 10 seats, 8 in use, you are inviting 5."),
+        "{html}"
+    );
+    assert_eq!(app.count("invitations"), 7);
+    assert_eq!(
+        app.invite("a@example.com b@example.com", "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.count("memberships WHERE status IN ('invited', 'active', 'suspended')"),
+        10
+    );
+}
+
+#[actix_web::test]
+async fn at_most_500_addresses_per_submit() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let many: Vec<String> = (0..501).map(|i| format!("person{i}@example.com")).collect();
+    let response = app.invite(&many.join("\n"), "member").await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Invite at most 500 people at once; this list has 501.")
+    );
+    assert_eq!(app.count("invitations"), 0);
+}
+
+#[actix_web::test]
+async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "auditor").await;
+    let token = app.token_for("grace@example.com");
+
+    let person = app.new_client();
+    let page = person.get_text(&format!("/invite/{token}")).await;
+    assert!(
+        page.contains("Acme HQ") && page.contains("Ada Lovelace") && page.contains("Auditor"),
+        "workspace, inviter, role"
+    );
+    // Bad input: messages beside the fields, nothing changed.
+    let csrf = csrf_in(&page);
+    let bad = person
+        .post_form(
+            &format!("/invite/{token}"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("first_name", ""),
+                ("last_name", "Hopper"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("id=\"first_name-error\"") && html.contains("id=\"password-error\""));
+    assert!(html.contains("value=\"Hopper\""));
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 1);
+
+    let (grace, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/w/acme/users");
+    let list = grace.get_text("/w/acme/users").await;
+    assert!(
+        list.contains("Grace Hopper"),
+        "signed in, the auditor reads the list"
+    );
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+    assert_eq!(app.count("invitations"), 0, "single use");
+    assert_eq!(app.count("audit_events WHERE action = 'member.joined'"), 1);
+    // The same link again: the one page for every dead link.
+    let again = app.new_client().get(&format!("/invite/{token}")).await;
+    assert_eq!(again.status().as_u16(), 404);
+    assert!(again.text().await.unwrap().contains(NO_LONGER_VALID));
+}
+
+#[actix_web::test]
+async fn someone_with_an_account_signs_in_to_accept() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // Linus has an account (a member of another workspace) with a password.
+    app.execute(
+        "INSERT INTO workspaces (name, slug, plan, seat_limit, created_at, updated_at)
+         VALUES ('Labs', 'labs', 'team', 50, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    );
+    let linus = app.add_member(
+        "linus.t@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(&format!("UPDATE memberships SET workspace_id = (SELECT id FROM workspaces WHERE slug = 'labs') WHERE account_id = {}", linus.0));
+    app.invite("Linus.T@example.com", "admin").await;
+    let token = app.token_for("linus.t@example.com");
+    let person = app.new_client();
+    let page = person.get_text(&format!("/invite/{token}")).await;
+    assert!(page.contains("You already have an account") && !page.contains("name=\"first_name\""));
+    let csrf = csrf_in(&page);
+    let wrong = person
+        .post_form(
+            &format!("/invite/{token}"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(app.count("invitations"), 1);
+    let right = person
+        .post_form(
+            &format!("/invite/{token}"),
+            &[("csrf_token", csrf.as_str()), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert_eq!(right.status().as_u16(), 303);
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE account_id = {} AND status = 'active'",
+            linus.0
+        )),
+        2
+    );
+    assert_eq!(app.count("accounts"), 2, "no second account");
+}
+
+#[actix_web::test]
+async fn unknown_expired_revoked_and_replaced_tokens_all_get_the_same_page() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let visitor = app.new_client();
+    for path in ["/invite/nonsense", &format!("/invite/{}", "A".repeat(43))] {
+        let response = visitor.get(path).await;
+        assert_eq!(response.status().as_u16(), 404);
+        assert!(response.text().await.unwrap().contains(NO_LONGER_VALID));
+    }
+    // Expired.
+    app.invite("late@example.com", "member").await;
+    let late = app.token_for("late@example.com");
+    app.execute("UPDATE invitations SET expires_at = '2020-01-01 00:00:00'");
+    assert!(
+        visitor
+            .get_text(&format!("/invite/{late}"))
+            .await
+            .contains(NO_LONGER_VALID)
+    );
+    // POSTs with a dead token change nothing.
+    let csrf = visitor.csrf_token("/login").await;
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("first_name", "Late"),
+        ("last_name", "Person"),
+        ("password", "long enough password"),
+    ];
+    let accept = visitor.post_form(&format!("/invite/{late}"), &form).await;
+    assert_eq!(accept.status().as_u16(), 404);
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 1);
+    let forged = visitor
+        .post_form(
+            "/invite/forged-token",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("first_name", "A"),
+                ("last_name", "B"),
+                ("password", "long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status().as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn resend_issues_a_new_link_once_a_minute_and_kills_the_old_one() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "member").await;
+    let old = app.token_for("grace@example.com");
+    let id = first_id(&app, "invitations");
+    // Within the minute: refused, with the reason.
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let too_soon = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/resend"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(too_soon.status().as_u16(), 409);
+    assert!(
+        too_soon
+            .text()
+            .await
+            .unwrap()
+            .contains("You can send it again in")
+    );
+    app.execute("UPDATE invitations SET last_sent_at = '2020-01-01 00:00:00'");
+    let resent = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/resend"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(resent.status().as_u16(), 303);
+    let new = app.token_for("grace@example.com");
+    assert_ne!(old, new);
+    assert_eq!(app.count("invitations WHERE sent_count = 2"), 1);
+    assert_eq!(app.count("outbox_emails"), 2);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'invitation.resent'"),
+        1
+    );
+    assert!(
+        app.new_client()
+            .get_text(&format!("/invite/{old}"))
+            .await
+            .contains(NO_LONGER_VALID)
+    );
+    let (_, accepted) = app.accept_as_new(&new, "Grace", "Hopper").await;
+    assert_eq!(accepted.status().as_u16(), 303);
+}
+
+fn first_id(app: &TestApp, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    diesel::sql_query(format!("SELECT id FROM {table} ORDER BY id LIMIT 1"))
+        .get_result::<Id>(&mut *app.conn())
+        .unwrap()
+        .id
+}
+
+#[actix_web::test]
+async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "member").await;
+    let token = app.token_for("grace@example.com");
+    let id = first_id(&app, "invitations");
+    // Without JavaScript the confirmation is a page of its own.
+    let confirm = app
+        .get_text(&format!("/w/acme/invitations/{id}/revoke"))
+        .await;
+    assert!(confirm.contains("Revoke invitation?") && confirm.contains("grace@example.com"));
+    assert!(confirm.contains(&format!("action=\"/w/acme/invitations/{id}/revoke\"")));
+    let csrf = csrf_in(&confirm);
+    let response = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/revoke"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/users").await;
+    assert!(list.contains("Invitation for grace@example.com revoked."));
+    assert!(!list.contains("badge-invited"));
+    assert!(list.contains("Free plan: 1 of 10 seats used"));
+    assert_eq!(
+        app.count("accounts"),
+        1,
+        "the never-registered account goes too"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'invitation.revoked'"),
+        1
+    );
+    assert!(
+        app.new_client()
+            .get_text(&format!("/invite/{token}"))
+            .await
+            .contains(NO_LONGER_VALID)
+    );
+    // Revoking again: the reason, not an error page.
+    let again = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/revoke"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 409);
+}
+
+#[actix_web::test]
+async fn expired_invitations_are_withdrawn_with_an_audit_event() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("late@example.com, early@example.com", "member")
+        .await;
+    app.execute("UPDATE invitations SET expires_at = '2020-01-01 00:00:00' WHERE email = 'late@example.com'");
+    let expired = invitations::expire_due(&mut app.conn(), clock::now()).unwrap();
+    assert_eq!(expired, 1);
+    assert_eq!(app.count("invitations"), 1);
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 1);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'invitation.expired'"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_blocked_account_cannot_accept() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "member").await;
+    let token = app.token_for("grace@example.com");
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'grace@example.com'");
+    let (_, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This account is blocked.")
+    );
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 1);
+}
+
+#[actix_web::test]
+async fn groups_and_apps_chosen_at_invite_are_granted_on_accept() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
+    app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'workflow', 'Payroll run', TRUE, created_at, created_at FROM workspaces");
+    let group = first_id(&app, "groups").to_string();
+    let app_id = first_id(&app, "apps").to_string();
+    let dialog = app.get_text("/w/acme/invitations/new").await;
+    assert!(dialog.contains("Finance") && dialog.contains("Payroll run"));
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let response = app
+        .post_form(
+            "/w/acme/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", "grace@example.com"),
+                ("role", "member"),
+                ("group_id", &group),
+                ("app_id", &app_id),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let token = app.token_for("grace@example.com");
+    app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(app.count("group_members"), 1);
+    assert_eq!(
+        app.count("grants WHERE level = 'view' AND membership_id IS NOT NULL"),
+        1
+    );
+    assert_eq!(app.count("groups WHERE member_count = 1"), 1);
+}
+
+#[actix_web::test]
+async fn the_email_goes_through_a_real_smtp_server_and_its_link_works() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
+    app.set_up().await;
+    app.invite("Grace Hopper <grace@example.com>", "member")
+        .await;
+    let message = sink.wait_for("grace@example.com").await;
+    assert!(
+        message.contains("Ada Lovelace invited you to Acme HQ"),
+        "subject"
+    );
+    assert!(
+        message.contains("text/plain") && message.contains("text/html"),
+        "both parts"
+    );
+    let token = invite_token(&message);
+    let (grace, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert!(grace.get_text("/me").await.contains("grace@example.com"));
+    // The list shows the delivery: sent.
+    app.invite("alan@example.com", "member").await;
+    sink.wait_for("alan@example.com").await;
+    wait_until(&app, "outbox_emails WHERE state = 'sent'", 2).await;
+    assert!(app.get_text("/w/acme/users").await.contains("Email sent"));
+}
+
+async fn wait_until(app: &TestApp, rows: &str, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.count(rows) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {n} {rows}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn smtp_down_loses_nothing_the_email_is_retried_until_it_arrives() {
+    let mut sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
+    app.set_up().await;
+    sink.stop();
+    let response = app.invite("grace@example.com", "member").await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "the request does not wait for SMTP"
+    );
+    assert_eq!(app.count("invitations"), 1);
+    wait_until(
+        &app,
+        "outbox_emails WHERE attempts >= 1 AND last_error IS NOT NULL AND state = 'queued'",
+        1,
+    )
+    .await;
+    assert!(
+        app.get_text("/w/acme/users")
+            .await
+            .contains("Email failing, retrying")
+    );
+    sink.resume().await;
+    let message = sink.wait_for("grace@example.com").await;
+    assert!(!invite_token(&message).is_empty());
+    wait_until(&app, "outbox_emails WHERE state = 'sent'", 1).await;
+}
+
+#[actix_web::test]
+async fn concurrent_invites_and_accepts_never_pass_the_seat_limit() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // 10 seats: the owner and 7 pending invitations leave 2.
+    let pending: Vec<String> = (0..7).map(|i| format!("p{i}@example.com")).collect();
+    app.invite(&pending.join(" "), "member").await;
+    let tokens: Vec<String> = pending.iter().map(|e| app.token_for(e)).collect();
+    let mut invites = Vec::new();
+    for i in 0..50 {
+        let client = app.new_client();
+        client.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+        let csrf = client.csrf_token("/w/acme/users").await;
+        invites.push(actix_web::rt::spawn(async move {
+            let emails = format!("new{i}@example.com");
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("emails", emails.as_str()),
+                ("role", "member"),
+            ];
+            client
+                .post_form("/w/acme/invitations", &form)
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut accepts = Vec::new();
+    for i in 0..50 {
+        let token = tokens[i % tokens.len()].clone();
+        let person = app.new_client();
+        let page = person.get_text(&format!("/invite/{token}")).await;
+        accepts.push(actix_web::rt::spawn(async move {
+            if !page.contains("csrf_token") {
+                return 404;
+            }
+            let csrf = csrf_in(&page);
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("first_name", "P"),
+                ("last_name", "Q"),
+                ("password", "a brand new passphrase"),
+            ];
+            person
+                .post_form(&format!("/invite/{token}"), &form)
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut invited = Vec::new();
+    for task in invites {
+        invited.push(task.await.unwrap());
+    }
+    let mut accepted = Vec::new();
+    for task in accepts {
+        accepted.push(task.await.unwrap());
+    }
+    assert!(
+        invited.iter().all(|s| *s == 303 || *s == 422),
+        "{invited:?}"
+    );
+    assert!(
+        accepted.iter().all(|s| *s == 303 || *s == 404),
+        "{accepted:?}"
+    );
+    let new_invitations = invited.iter().filter(|s| **s == 303).count() as i64;
+    assert!(
+        new_invitations <= 2,
+        "only two seats were free: {new_invitations} invited"
+    );
+    let seats = app.count("memberships WHERE status IN ('invited', 'active', 'suspended')");
+    assert!(seats <= 10, "seats used: {seats}");
+    assert_eq!(seats, 1 + 7 + new_invitations);
+    assert_eq!(
+        accepted.iter().filter(|s| **s == 303).count(),
+        7,
+        "each invitation accepted exactly once"
+    );
+    assert_eq!(app.count("audit_events WHERE action = 'member.joined'"), 7);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'member.invited'"),
+        7 + new_invitations
+    );
+    // The maintained counters agree with the rows.
+    assert_eq!(app.count(&format!("workspaces WHERE slug = 'acme' AND invited_count + active_count + suspended_count = {seats}")), 1);
+}
