@@ -7,9 +7,9 @@ use admin_console::domain::role::BuiltInRole;
 use common::*;
 
 fn names_in(html: &str) -> Vec<String> {
-    html.split("<span class=\"person-email\">")
+    html.split("<tr data-email=\"")
         .skip(1)
-        .map(|chunk| chunk.split('<').next().unwrap_or_default().to_owned())
+        .map(|chunk| chunk.split('"').next().unwrap_or_default().to_owned())
         .collect()
 }
 

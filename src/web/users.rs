@@ -112,6 +112,8 @@ struct UsersPage {
     /// This page's own address, for reloading the rows after a change.
     self_url: String,
     can_invite: bool,
+    /// Rendering only the rows (htmx): the head's counts come along out of band.
+    fragment: bool,
 }
 
 fn page_url(slug: &str, q: &str, key: &str, id: MembershipId) -> String {
@@ -214,6 +216,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
+        fragment: super::htmx::wants_fragment(&req),
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }

@@ -1,0 +1,113 @@
+//! In headless Chromium: the invite dialog with a bad address, fixed and sent; the pending rows;
+//! then the invitation accepted in a second browser session.
+
+mod common;
+
+use common::browser::Browser;
+use common::*;
+use fantoccini::Locator;
+
+async fn sign_in(b: &Browser, app: &TestApp) {
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.fill("#email", OWNER_EMAIL).await;
+    b.fill("#password", OWNER_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for_url("/w/acme/users").await;
+}
+
+#[actix_web::test]
+async fn invite_with_the_dialog_then_accept_in_another_browser() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let admin = Browser::start().await;
+    let b = &admin;
+    sign_in(b, &app).await;
+
+    b.click("a[href='/w/acme/invitations/new']").await;
+    b.wait_for_text("dialog[open] h2", "Invite people").await;
+    b.fill(
+        "dialog[open] #emails",
+        "Grace Hopper <grace@example.com>, not-an-email, alan@example.com",
+    )
+    .await;
+    b.screenshot("10-invite-dialog").await;
+    b.click("dialog[open] button[type=submit]").await;
+
+    // Refused whole: the bad address is named beside the field, the good ones kept in it.
+    let problems = b
+        .wait_for_text("dialog[open] #emails-error", "not-an-email")
+        .await;
+    assert!(
+        problems.contains("is not a valid email address"),
+        "{problems}"
+    );
+    let kept = b
+        .client
+        .find(Locator::Css("dialog[open] #emails"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        kept.contains("grace@example.com")
+            && kept.contains("alan@example.com")
+            && !kept.contains("not-an-email"),
+        "{kept}"
+    );
+    b.screenshot("11-invite-dialog-error").await;
+    assert_eq!(app.count("invitations"), 0);
+
+    // Fixed (the field already holds only the good ones): sent, the dialog closes, rows appear.
+    b.click("dialog[open] button[type=submit]").await;
+    b.wait_for_text("#flash", "2 invitations sent").await;
+    b.wait_for_text("#results", "grace@example.com").await;
+    let rows = b.text("#results").await;
+    assert!(
+        rows.contains("alan@example.com") && rows.contains("Pending"),
+        "{rows}"
+    );
+    assert!(
+        b.client.find(Locator::Css("dialog[open]")).await.is_err(),
+        "dialog closed"
+    );
+    b.wait_for_text("#member-summary", "2 pending invitations")
+        .await;
+    assert!(b.text("#seat-usage").await.contains("3 of 10 seats used"));
+    b.screenshot("12-invite-sent").await;
+
+    // Revoke asks first, in a dialog.
+    b.click("a.button-danger[href$='/revoke']").await;
+    b.wait_for_text("dialog[open] h2", "Revoke invitation?")
+        .await;
+    b.screenshot("13-revoke-confirm").await;
+    b.click("dialog[open] [data-close-dialog].button").await;
+
+    // Grace accepts in her own browser.
+    let token = app.token_for("grace@example.com");
+    let grace = Browser::start().await;
+    grace
+        .client
+        .goto(&app.url(&format!("/invite/{token}")))
+        .await
+        .unwrap();
+    grace.wait_for_text("main h1", "Join Acme HQ").await;
+    grace.screenshot("14-accept").await;
+    grace.fill("#first_name", "Grace").await;
+    grace.fill("#last_name", "Hopper").await;
+    grace.fill("#password", "a brand new passphrase").await;
+    grace.click("button[type=submit]").await;
+    // A Member lands on her own profile.
+    grace.wait_for_url("/me").await;
+    grace.wait_for_text("main", "grace@example.com").await;
+    grace.screenshot("15-accepted-profile").await;
+
+    // The admin's list shows her as active.
+    b.client.refresh().await.unwrap();
+    let rows = b.wait_for_text("#results", "Grace Hopper").await;
+    assert!(rows.contains("Grace Hopper"));
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+    grace.close().await;
+    admin.close().await;
+}
