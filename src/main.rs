@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use admin_console::config::{Settings, SettingsArgs, redact_url};
 use admin_console::domain::{Email, NewPassword, Slug};
+use admin_console::services::invitations::InviteSettings;
 use admin_console::services::{owners, passwords, seed};
 use admin_console::startup::{Application, prepare_database};
 use admin_console::{clock, db};
@@ -134,10 +135,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bar.set_position(written as u64)
             })?;
             bar.finish();
-            println!(
-                "Added {users} members to /w/{slug} in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
+            let seeded = started.elapsed().as_secs_f64();
+            let settings = InviteSettings { base_url: settings.base_url.clone(), ttl_days: settings.invite_ttl_days };
+            let pending = seed::invite_pending(&mut conn, &slug, seed::pending_invitations_for(users), &settings)?;
+            println!("Added {users} members to /w/{slug} in {seeded:.1} s, and {pending} pending invitations");
             Ok(())
         }
     }

@@ -160,7 +160,9 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(app.count("memberships"), 2500);
+    assert_eq!(app.count("memberships"), 2503, "2,500 members and 3 pending invitations");
+    assert_eq!(app.count("invitations"), 3);
+    assert_eq!(app.count("outbox_emails"), 3);
     assert_eq!(app.count("groups"), 20);
     assert_eq!(app.count("apps"), 30);
     assert!(app.count("assets") >= 400);
@@ -190,6 +192,6 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(app.count("memberships"), 2600);
+    assert_eq!(app.count("memberships"), 2606);
     assert_eq!(app.count("groups"), 20, "groups are not duplicated");
 }

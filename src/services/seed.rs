@@ -7,7 +7,7 @@ use crate::db::{self, AnyConnection, Lock};
 use crate::domain::plan::Plan;
 use crate::domain::role::BuiltInRole;
 use crate::domain::{NewPassword, Slug};
-use crate::services::passwords;
+use crate::services::{invitations, passwords};
 use crate::store::{audit, organization, roles, seed, workspaces};
 
 /// Members written per statement: large enough to be fast, small enough to show progress.
@@ -106,4 +106,32 @@ fn next_number(conn: &mut AnyConnection) -> Result<i64, diesel::result::Error> {
         "COALESCE(MAX(id), 0) + 1 FROM accounts",
     ))
     .get_result(conn)
+}
+
+/// How many pending invitations `seed-demo` adds for `users` members: a few, up to 50.
+pub fn pending_invitations_for(users: i64) -> usize {
+    (users / 1000).clamp(3, 50) as usize
+}
+
+/// Adds `count` pending invitations (with their emails in the outbox), as the command line.
+pub fn invite_pending(conn: &mut AnyConnection, slug: &Slug, count: usize, settings: &invitations::InviteSettings) -> anyhow::Result<usize> {
+    let workspace = workspaces::find_by_slug(conn, slug.as_str())?.ok_or_else(|| anyhow::anyhow!("no workspace /w/{slug}"))?;
+    let first = next_number(conn)?;
+    let addresses = (0..count as i64).map(|i| format!("invitee{}@example.com", first + i)).collect::<Vec<_>>().join(" ");
+    let actor = audit::Actor::command_line();
+    let inviter = invitations::Inviter { actor: &actor, permissions: crate::domain::role::PermissionSet::all() };
+    let request = invitations::InviteRequest {
+        workspace: workspace.id,
+        addresses: crate::domain::invitation::parse_address_list(&addresses),
+        role: BuiltInRole::Member.key().to_owned(),
+        group_ids: Vec::new(),
+        app_ids: Vec::new(),
+    };
+    match invitations::invite_members(conn, &inviter, &request, settings, clock::now()) {
+        Ok(invited) => Ok(invited),
+        Err(invitations::InviteError::Invalid(problems)) => {
+            anyhow::bail!("pending invitations refused: {}", problems.emails.unwrap_or_else(|| format!("{:?}", problems.addresses)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
