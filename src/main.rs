@@ -136,9 +136,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             bar.finish();
             let seeded = started.elapsed().as_secs_f64();
-            let settings = InviteSettings { base_url: settings.base_url.clone(), ttl_days: settings.invite_ttl_days };
-            let pending = seed::invite_pending(&mut conn, &slug, seed::pending_invitations_for(users), &settings)?;
-            println!("Added {users} members to /w/{slug} in {seeded:.1} s, and {pending} pending invitations");
+            let settings = InviteSettings {
+                base_url: settings.base_url.clone(),
+                ttl_days: settings.invite_ttl_days,
+            };
+            let pending = seed::invite_pending(
+                &mut conn,
+                &slug,
+                seed::pending_invitations_for(users),
+                &settings,
+            )?;
+            println!(
+                "Added {users} members to /w/{slug} in {seeded:.1} s, and {pending} pending invitations"
+            );
             Ok(())
         }
     }

@@ -160,7 +160,11 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(app.count("memberships"), 2503, "2,500 members and 3 pending invitations");
+    assert_eq!(
+        app.count("memberships"),
+        2503,
+        "2,500 members and 3 pending invitations"
+    );
     assert_eq!(app.count("invitations"), 3);
     assert_eq!(app.count("outbox_emails"), 3);
     assert_eq!(app.count("groups"), 20);

@@ -114,12 +114,24 @@ pub fn pending_invitations_for(users: i64) -> usize {
 }
 
 /// Adds `count` pending invitations (with their emails in the outbox), as the command line.
-pub fn invite_pending(conn: &mut AnyConnection, slug: &Slug, count: usize, settings: &invitations::InviteSettings) -> anyhow::Result<usize> {
-    let workspace = workspaces::find_by_slug(conn, slug.as_str())?.ok_or_else(|| anyhow::anyhow!("no workspace /w/{slug}"))?;
+pub fn invite_pending(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    count: usize,
+    settings: &invitations::InviteSettings,
+) -> anyhow::Result<usize> {
+    let workspace = workspaces::find_by_slug(conn, slug.as_str())?
+        .ok_or_else(|| anyhow::anyhow!("no workspace /w/{slug}"))?;
     let first = next_number(conn)?;
-    let addresses = (0..count as i64).map(|i| format!("invitee{}@example.com", first + i)).collect::<Vec<_>>().join(" ");
+    let addresses = (0..count as i64)
+        .map(|i| format!("invitee{}@example.com", first + i))
+        .collect::<Vec<_>>()
+        .join(" ");
     let actor = audit::Actor::command_line();
-    let inviter = invitations::Inviter { actor: &actor, permissions: crate::domain::role::PermissionSet::all() };
+    let inviter = invitations::Inviter {
+        actor: &actor,
+        permissions: crate::domain::role::PermissionSet::all(),
+    };
     let request = invitations::InviteRequest {
         workspace: workspace.id,
         addresses: crate::domain::invitation::parse_address_list(&addresses),
@@ -130,7 +142,12 @@ pub fn invite_pending(conn: &mut AnyConnection, slug: &Slug, count: usize, setti
     match invitations::invite_members(conn, &inviter, &request, settings, clock::now()) {
         Ok(invited) => Ok(invited),
         Err(invitations::InviteError::Invalid(problems)) => {
-            anyhow::bail!("pending invitations refused: {}", problems.emails.unwrap_or_else(|| format!("{:?}", problems.addresses)))
+            anyhow::bail!(
+                "pending invitations refused: {}",
+                problems
+                    .emails
+                    .unwrap_or_else(|| format!("{:?}", problems.addresses))
+            )
         }
         Err(e) => Err(e.into()),
     }
