@@ -544,9 +544,9 @@ async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
     assert!(!list.contains("badge-invited"));
     assert!(list.contains("Free plan: 1 of 10 seats used"));
     assert_eq!(
-        app.count("accounts"),
+        app.count("accounts WHERE password_hash IS NULL"),
         1,
-        "the never-registered account goes too"
+        "the invitee's account stays, unable to sign in (deleting it could race another invitation)"
     );
     assert_eq!(
         app.count("audit_events WHERE action = 'invitation.revoked'"),
@@ -593,7 +593,7 @@ async fn a_blocked_account_cannot_accept() {
     let token = app.token_for("grace@example.com");
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'grace@example.com'");
     let (_, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
-    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(response.status().as_u16(), 403);
     assert!(
         response
             .text()
@@ -794,4 +794,36 @@ async fn concurrent_invites_and_accepts_never_pass_the_seat_limit() {
     );
     // The maintained counters agree with the rows.
     assert_eq!(app.count(&format!("workspaces WHERE slug = 'acme' AND invited_count + active_count + suspended_count = {seats}")), 1);
+}
+
+#[actix_web::test]
+async fn a_revoked_invitation_is_not_emailed_once_smtp_is_back() {
+    let mut sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
+    app.set_up().await;
+    sink.stop();
+    app.invite("keep@example.com, drop@example.com", "member")
+        .await;
+    wait_until(&app, "outbox_emails WHERE attempts >= 1", 2).await;
+    let id = first_id(&app, "invitations WHERE email = 'drop@example.com'");
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let revoked = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/revoke"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    assert_eq!(app.count("outbox_emails WHERE to_address = 'drop@example.com' AND state = 'failed' AND last_error LIKE 'cancelled%'"), 1);
+    sink.resume().await;
+    sink.wait_for("keep@example.com").await;
+    wait_until(&app, "outbox_emails WHERE state = 'sent'", 1).await;
+    assert!(
+        !sink
+            .messages()
+            .iter()
+            .any(|m| m.contains("X-RcptTo: drop@example.com")),
+        "the dead link was not sent"
+    );
 }

@@ -79,11 +79,13 @@ impl Mailer {
                 std::fs::create_dir_all(dir)?;
                 let path = dir.join(format!("{}.eml", email.id));
                 std::fs::write(&path, message.formatted())?;
-                // Without a mail server, the log is how an operator finds the link to pass on.
+                // Without a mail server, the log is how an operator finds the link to pass on: the
+                // line that is a link and nothing else (names inside sentences cannot pose as one).
                 let link = email
                     .text_body
-                    .split_whitespace()
-                    .find(|w| w.starts_with("http"))
+                    .lines()
+                    .map(str::trim)
+                    .find(|line| line.starts_with("http") && !line.contains(char::is_whitespace))
                     .unwrap_or("");
                 tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)");
             }

@@ -16,8 +16,10 @@ use crate::db::Pool;
 use crate::store::outbox::{self, QueuedEmail};
 
 /// An email being sent is leased for this long; if the worker dies, it is due again afterwards.
-const LEASE: Duration = Duration::from_secs(300);
-const BATCH: i64 = 20;
+/// Longer than a whole batch can take (each send times out after 20 s), so no other instance
+/// claims an email while this one still works on it.
+const LEASE: Duration = Duration::from_secs(900);
+const BATCH: i64 = 10;
 
 /// When to try again after `attempts` failed attempts (the first retry after `base`, then doubling,
 /// at most an hour apart); `None` once `max_attempts` is reached.
@@ -72,12 +74,12 @@ async fn drain(pool: &Pool, mailer: &Arc<Mailer>, settings: &OutboxSettings) -> 
                 let mut conn = pool.get()?;
                 let now = clock::now();
                 match outcome {
-                    Ok(()) => outbox::mark_sent(&mut conn, email.id, now)?,
+                    Ok(()) => outbox::mark_sent(&mut conn, &email, now)?,
                     Err(e) => {
                         let attempts = email.attempts + 1;
                         let retry = retry_at(now, attempts, &settings);
                         tracing::warn!(to = %email.to, attempts, error = %e, gave_up = retry.is_none(), "email not delivered");
-                        outbox::record_failure(&mut conn, email.id, &format!("{e:#}"), retry, now)?;
+                        outbox::record_failure(&mut conn, &email, &format!("{e:#}"), retry, now)?;
                     }
                 }
                 Ok(())

@@ -177,7 +177,7 @@ pub fn invite_members(
                 .find(|a| a.email.eq_ignore_ascii_case(email.as_str()))
             {
                 Some(a) => a.id,
-                None => accounts::insert(
+                None => accounts::insert_or_find(
                     conn,
                     &accounts::NewAccount {
                         email,
@@ -351,6 +351,8 @@ pub enum AcceptError {
     Invalid,
     #[error("This account is blocked. Ask your organization's administrator to unblock it.")]
     Blocked,
+    #[error("You have set a password for this account in the meantime: sign in with it to accept.")]
+    AlreadyRegistered,
     #[error("{0}")]
     Seats(String),
     #[error(transparent)]
@@ -408,10 +410,8 @@ pub fn accept(
                 last_name,
                 password_hash,
             } => {
-                if account.password_hash.is_some() {
-                    return Err(AcceptError::Invalid);
-                }
-                accounts::register(
+                // Registered meanwhile (another invitation, a concurrent accept): sign in instead.
+                let registered = accounts::register(
                     conn,
                     account.id,
                     first_name.as_str(),
@@ -419,6 +419,9 @@ pub fn accept(
                     password_hash,
                     now,
                 )?;
+                if !registered {
+                    return Err(AcceptError::AlreadyRegistered);
+                }
                 (first_name.to_string(), last_name.to_string())
             }
             Acceptance::SignedIn => (account.first_name.clone(), account.last_name.clone()),
@@ -483,7 +486,8 @@ impl From<InviteError> for InvitationActionError {
     }
 }
 
-fn load_for_action(
+/// A pending invitation of the workspace that someone holding `acting` may resend or revoke.
+pub fn find_for_action(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     id: i64,
@@ -507,8 +511,9 @@ pub fn resend(
     now: NaiveDateTime,
 ) -> Result<(), InvitationActionError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let invitation = load_for_action(conn, workspace, id, inviter.permissions)?;
+        let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
         policy::may_resend(invitation.last_sent_at, now).map_err(InvitationActionError::TooSoon)?;
+        cancel_email(conn, &invitation)?;
         let org = organization::get(conn)?;
         let token = tokens::new_token();
         let expires_at = now + chrono::Duration::days(settings.ttl_days);
@@ -557,7 +562,7 @@ pub fn revoke(
     now: NaiveDateTime,
 ) -> Result<String, InvitationActionError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let invitation = load_for_action(conn, workspace, id, inviter.permissions)?;
+        let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
         withdraw(conn, &invitation)?;
         audit::record(
             conn,
@@ -580,10 +585,26 @@ fn withdraw(
     conn: &mut AnyConnection,
     invitation: &Invitation,
 ) -> Result<(), diesel::result::Error> {
+    // The account stays (without a password it cannot sign in): deleting it here could race a
+    // concurrent invitation of the same address to another workspace.
     invitations::delete(conn, invitation.id)?;
     memberships::delete_invited(conn, invitation.membership_id)?;
-    accounts::delete_if_unused(conn, invitation.account_id)?;
-    Ok(())
+    cancel_email(conn, invitation)
+}
+
+/// An email for a link that no longer works is not sent any more.
+fn cancel_email(
+    conn: &mut AnyConnection,
+    invitation: &Invitation,
+) -> Result<(), diesel::result::Error> {
+    match invitation.outbox_email_id {
+        Some(id) => outbox::cancel(
+            conn,
+            id,
+            "cancelled: the invitation link was replaced or withdrawn",
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Removes invitations past their expiry, each with its audit event; returns how many.

@@ -184,7 +184,8 @@ pub fn find_by_emails(conn: &mut AnyConnection, emails: &[Email]) -> QueryResult
     Ok(found)
 }
 
-/// Names and a first password for someone accepting an invitation.
+/// Names and a first password for someone accepting an invitation. Returns false (and changes
+/// nothing) when the account has a password already: registering never replaces one.
 pub fn register(
     conn: &mut AnyConnection,
     id: AccountId,
@@ -192,15 +193,22 @@ pub fn register(
     last_name: &str,
     hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(accounts::table.find(id.0))
-        .set((
-            accounts::first_name.eq(first_name),
-            accounts::last_name.eq(last_name),
-            accounts::password_hash.eq(Some(hash)),
-            accounts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+) -> QueryResult<bool> {
+    let registered = diesel::update(
+        accounts::table
+            .find(id.0)
+            .filter(accounts::password_hash.is_null()),
+    )
+    .set((
+        accounts::first_name.eq(first_name),
+        accounts::last_name.eq(last_name),
+        accounts::password_hash.eq(Some(hash)),
+        accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if registered == 0 {
+        return Ok(false);
+    }
     // The list's order follows the new name.
     let key = crate::domain::names::sort_key(first_name, last_name, "");
     diesel::update(
@@ -209,24 +217,23 @@ pub fn register(
     )
     .set(crate::db::schema::memberships::sort_name.eq(key))
     .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
-/// Deletes an account that never registered and belongs nowhere (a revoked or expired invitee).
-pub fn delete_if_unused(conn: &mut AnyConnection, id: AccountId) -> QueryResult<bool> {
-    use crate::db::schema::memberships;
-    let used = diesel::select(diesel::dsl::exists(
-        memberships::table.filter(memberships::account_id.eq(id.0)),
-    ))
-    .get_result::<bool>(conn)?;
-    if used {
-        return Ok(false);
+/// Creates the account, or finds it when a concurrent transaction created it first (on PostgreSQL
+/// two workspaces can invite one new address at the same moment; the unique index decides).
+pub fn insert_or_find(
+    conn: &mut AnyConnection,
+    new: &NewAccount<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<AccountId> {
+    use diesel::Connection;
+    // A savepoint, so the failed insert does not abort the surrounding transaction.
+    match conn.transaction(|conn| insert(conn, new, now)) {
+        Ok(id) => Ok(id),
+        Err(e) if super::is_unique_violation(&e) => {
+            find_by_email(conn, new.email)?.map(|a| a.id).ok_or(e)
+        }
+        Err(e) => Err(e),
     }
-    let deleted = diesel::delete(
-        accounts::table
-            .find(id.0)
-            .filter(accounts::password_hash.is_null()),
-    )
-    .execute(conn)?;
-    Ok(deleted > 0)
 }

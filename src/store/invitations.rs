@@ -103,6 +103,8 @@ pub struct Invitation {
     pub inviter: Option<String>,
     pub expires_at: NaiveDateTime,
     pub last_sent_at: Option<NaiveDateTime>,
+    /// The latest email sent for it (cancelled if still queued when the link dies).
+    pub outbox_email_id: Option<i64>,
     /// True when the account already has a password (the person signs in to accept).
     pub account_registered: bool,
 }
@@ -122,6 +124,7 @@ type Row = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<String>,
+    Option<i64>,
 );
 
 /// The pending invitation with this token hash (expired ones included: the caller checks).
@@ -170,6 +173,7 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
             invitations::expires_at,
             invitations::last_sent_at,
             accounts::password_hash,
+            invitations::outbox_email_id,
         ))
         .into_boxed();
     query = match by {
@@ -205,6 +209,7 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
         expires_at: row.11,
         last_sent_at: row.12,
         account_registered: row.13.is_some(),
+        outbox_email_id: row.14,
     }))
 }
 

@@ -15,6 +15,9 @@ pub struct QueuedEmail {
     pub text_body: String,
     pub html_body: String,
     pub attempts: i64,
+    /// The lease this worker holds: the row's `next_attempt_at` while it is being sent. Marking
+    /// the outcome requires it, so a worker whose lease ran out cannot overwrite another's.
+    pub lease: NaiveDateTime,
 }
 
 pub struct NewEmail<'a> {
@@ -84,13 +87,18 @@ pub fn claim_due(
                 text_body,
                 html_body,
                 attempts,
+                lease: lease_until,
             },
         )
         .collect())
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox_emails::table.find(id))
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    email: &QueuedEmail,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(leased(email))
         .set((
             outbox_emails::state.eq("sent"),
             outbox_emails::sent_at.eq(Some(now)),
@@ -104,13 +112,13 @@ pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Query
 /// Records a failed attempt: due again at `retry_at`, or failed for good when there is none.
 pub fn record_failure(
     conn: &mut AnyConnection,
-    id: i64,
+    email: &QueuedEmail,
     error: &str,
     retry_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let error: String = error.chars().take(1000).collect();
-    diesel::update(outbox_emails::table.find(id))
+    diesel::update(leased(email))
         .set((
             outbox_emails::state.eq(if retry_at.is_some() {
                 "queued"
@@ -122,6 +130,33 @@ pub fn record_failure(
             outbox_emails::next_attempt_at.eq(retry_at.unwrap_or(now)),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// The email's row, as long as this worker's lease on it holds.
+fn leased(
+    email: &QueuedEmail,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<outbox_emails::table, i64>,
+    diesel::dsl::Eq<outbox_emails::next_attempt_at, NaiveDateTime>,
+> {
+    outbox_emails::table
+        .find(email.id)
+        .filter(outbox_emails::next_attempt_at.eq(email.lease))
+}
+
+/// Stops a queued email from being sent (its link no longer works).
+pub fn cancel(conn: &mut AnyConnection, id: i64, why: &str) -> QueryResult<()> {
+    diesel::update(
+        outbox_emails::table
+            .find(id)
+            .filter(outbox_emails::state.eq("queued")),
+    )
+    .set((
+        outbox_emails::state.eq("failed"),
+        outbox_emails::last_error.eq(Some(why)),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -186,6 +186,7 @@ pub async fn submit(
             _ => None,
         }
     };
+    let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {
         Some(Ok(accepted)) => {
             login::start_session(
@@ -199,8 +200,15 @@ pub async fn submit(
         }
         Some(Err(Some(AcceptError::Invalid))) => return invalid(NO_LONGER_VALID),
         Some(Err(Some(AcceptError::Database(e)))) => return Err(e.into()),
-        Some(Err(Some(e @ (AcceptError::Blocked | AcceptError::Seats(_))))) => Some(e.to_string()),
-        Some(Err(None)) => Some("That password is not correct.".to_owned()),
+        Some(Err(Some(e @ AcceptError::Blocked))) => Some((StatusCode::FORBIDDEN, e.to_string())),
+        Some(Err(Some(e @ AcceptError::Seats(_)))) => Some((StatusCode::CONFLICT, e.to_string())),
+        Some(Err(Some(e @ AcceptError::AlreadyRegistered))) => {
+            Some((StatusCode::CONFLICT, e.to_string()))
+        }
+        Some(Err(None)) => Some((
+            StatusCode::UNAUTHORIZED,
+            "That password is not correct.".to_owned(),
+        )),
         None => None,
     };
     let mut again = page(
@@ -214,11 +222,11 @@ pub async fn submit(
         ..form
     };
     again.errors = errors;
-    again.form_error = form_error.clone();
-    let status = if form_error.as_deref() == Some("That password is not correct.") {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // After a concurrent registration the form becomes the sign-in form.
+    again.existing = invitation.account_registered || registered_meanwhile;
+    let status = form_error
+        .as_ref()
+        .map_or(StatusCode::UNPROCESSABLE_ENTITY, |(status, _)| *status);
+    again.form_error = form_error.map(|(_, message)| message);
     render_with_status(status, &again)
 }

@@ -239,7 +239,9 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let mut form = form.0;
+    form.group_id.sort_unstable();
     form.group_id.dedup();
+    form.app_id.sort_unstable();
     form.app_id.dedup();
     let addresses = parse_address_list(&form.emails);
     let request = InviteRequest {
@@ -380,16 +382,21 @@ pub async fn confirm_revoke(
     access: WorkspaceAccess,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let workspace = access.workspace.id;
+    let (workspace, permissions) = (access.workspace.id, access.permissions);
+    // The same checks as the revoke itself: an Admin does not even see an Owner's invitation here.
     let invitation = blocking(&state, move |conn| {
-        Ok(crate::store::invitations::find_in_workspace(
-            conn, workspace, id,
-        )?)
+        Ok(invitations::find_for_action(
+            conn,
+            workspace,
+            id,
+            permissions,
+        ))
     })
     .await?
-    .ok_or_else(|| AppError::Conflict("That invitation does not exist any more.".to_owned()))?;
+    .map_err(action_error)?;
     let slug = &access.workspace.slug;
     let confirmation = Confirmation {
         title: "Revoke invitation?".to_owned(),
