@@ -10,6 +10,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod slug;
+pub mod spreadsheet;
 
 pub use email::Email;
 pub use names::Name;

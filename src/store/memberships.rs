@@ -157,14 +157,7 @@ pub fn list_page(
     };
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
 
-    let term = search.map(str::trim).filter(|t| !t.is_empty());
-    // Trigram indexes need three characters; shorter searches are broad anyway.
-    let selective = match term {
-        Some(term) if term.chars().count() >= 3 => {
-            count_matches(conn, term, SELECTIVE_SEARCH)? <= SELECTIVE_SEARCH
-        }
-        _ => false,
-    };
+    let search = plan_search(conn, search)?;
     let mut query = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
@@ -181,33 +174,27 @@ pub fn list_page(
             memberships::last_active_at,
         ))
         .into_boxed();
-
-    query = if selective {
-        // Few matches: start from them (through the account index) and sort those. `+ 0` keeps the
-        // planner from walking the workspace's name index instead, which scans every member when
-        // the matches are few or sort late.
-        query.filter(
-            diesel::dsl::sql::<Bool>("memberships.workspace_id + 0 = ")
-                .bind::<BigInt, _>(workspace.0),
-        )
-    } else {
+    query = match search {
+        Some(SearchPlan {
+            filter,
+            selective: true,
+        }) => {
+            // Few matches: start from them (through the account index) and sort those. `+ 0` keeps
+            // the planner from walking the workspace's name index instead, which scans every member
+            // when the matches are few or sort late.
+            query
+                .filter(workspace_without_index(workspace))
+                .filter(filter)
+        }
         // No search, or a broad one: walk the name index; matches are dense enough to fill a page.
-        query.filter(memberships::workspace_id.eq(workspace.0))
+        Some(SearchPlan {
+            filter,
+            selective: false,
+        }) => query
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(filter),
+        None => query.filter(memberships::workspace_id.eq(workspace.0)),
     };
-    if let Some(term) = term {
-        let filter = if selective {
-            let (select, value) = matching_accounts(conn, term);
-            diesel::dsl::sql::<Bool>(&format!("memberships.account_id IN ({select}"))
-                .bind::<Text, _>(value)
-                .sql(")")
-        } else {
-            let (before, value, after) = account_contains(conn, term);
-            diesel::dsl::sql::<Bool>(before)
-                .bind::<Text, _>(value)
-                .sql(after)
-        };
-        query = query.filter(filter);
-    }
     if let Some((sort_name, id)) = anchor.clone() {
         // (sort_name, id) > anchor, written so both planners seek the (workspace_id, sort_name, id) index.
         query = if backwards {
@@ -281,6 +268,52 @@ pub fn list_page(
 
 /// Searches with at most this many matching accounts are answered from the matches.
 const SELECTIVE_SEARCH: i64 = 20_000;
+
+/// A search's condition, and whether it is narrow enough to start from its matches.
+struct SearchPlan {
+    filter: SqlFilter,
+    selective: bool,
+}
+
+/// `<sql> ? <sql>`: one shape for every condition built here, so boxed queries take any of them.
+type SqlFilter = diesel::expression::SqlLiteral<
+    Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<Bool>,
+        diesel::dsl::AsExprOf<String, Text>,
+    >,
+>;
+
+fn plan_search(conn: &mut AnyConnection, search: Option<&str>) -> QueryResult<Option<SearchPlan>> {
+    let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    // Trigram indexes need three characters; shorter searches are broad anyway.
+    let selective = term.chars().count() >= 3
+        && count_matches(conn, term, SELECTIVE_SEARCH)? <= SELECTIVE_SEARCH;
+    let filter = if selective {
+        let (select, value) = matching_accounts(conn, term);
+        diesel::dsl::sql::<Bool>(&format!("memberships.account_id IN ({select}"))
+            .bind::<Text, _>(value)
+            .sql(")")
+    } else {
+        let (before, value, after) = account_contains(conn, term);
+        diesel::dsl::sql::<Bool>(before)
+            .bind::<Text, _>(value)
+            .sql(after)
+    };
+    Ok(Some(SearchPlan { filter, selective }))
+}
+
+/// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
+fn workspace_without_index(
+    workspace: WorkspaceId,
+) -> diesel::expression::UncheckedBind<
+    diesel::expression::SqlLiteral<Bool>,
+    diesel::dsl::AsExprOf<i64, BigInt>,
+> {
+    diesel::dsl::sql::<Bool>("memberships.workspace_id + 0 = ").bind::<BigInt, _>(workspace.0)
+}
 
 /// `SELECT <account ids> … ?`: accounts whose email, first or last name contain the term (the bound
 /// value), case-insensitively, through each backend's index: SQLite's FTS5 trigram table (a quoted
@@ -428,4 +461,113 @@ pub fn delete_invited(conn: &mut AnyConnection, id: MembershipId) -> QueryResult
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// One row of the users CSV.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub id: MembershipId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub status: MembershipStatus,
+    pub created_at: NaiveDateTime,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub invited_by: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// Up to `limit` rows of the export after membership `after` (by id), with the list's search.
+pub fn export_batch(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    search: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ExportRow>> {
+    use crate::db::schema::{group_members, groups};
+    let inviters = diesel::alias!(accounts as inviters);
+    let search = plan_search(conn, search)?;
+    let mut query = memberships::table
+        .inner_join(accounts::table)
+        .inner_join(roles::table)
+        .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+        .filter(memberships::id.gt(after))
+        .select((
+            memberships::id,
+            accounts::email,
+            accounts::first_name,
+            accounts::last_name,
+            roles::name,
+            memberships::status,
+            memberships::created_at,
+            memberships::last_active_at,
+            inviters.field(accounts::email).nullable(),
+        ))
+        .order(memberships::id)
+        .limit(limit)
+        .into_boxed();
+    query = match search {
+        Some(SearchPlan {
+            filter,
+            selective: true,
+        }) => query
+            .filter(workspace_without_index(workspace))
+            .filter(filter),
+        Some(SearchPlan {
+            filter,
+            selective: false,
+        }) => query
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(filter),
+        None => query.filter(memberships::workspace_id.eq(workspace.0)),
+    };
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+        return Ok(Vec::new());
+    };
+    // The batch's groups in one query (the batch is a contiguous id range of this workspace).
+    let names: Vec<(i64, String)> = group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::membership_id.between(first, last))
+        .filter(groups::workspace_id.eq(workspace.0))
+        .select((group_members::membership_id, groups::name))
+        .order((group_members::membership_id, groups::name))
+        .load(conn)?;
+    let mut names = names.into_iter().peekable();
+    rows.into_iter()
+        .map(|r| {
+            // Groups of members this batch leaves out (removed, not matching) are skipped.
+            while names.next_if(|(m, _)| *m < r.0).is_some() {}
+            let mut member_groups = Vec::new();
+            while let Some((_, name)) = names.next_if(|(m, _)| *m == r.0) {
+                member_groups.push(name);
+            }
+            Ok(ExportRow {
+                id: MembershipId(r.0),
+                email: r.1,
+                first_name: r.2,
+                last_name: r.3,
+                role: r.4,
+                status: parse_key("membership status", &r.5, MembershipStatus::from_key)?,
+                created_at: r.6,
+                last_active_at: r.7,
+                invited_by: r.8,
+                groups: member_groups,
+            })
+        })
+        .collect()
 }

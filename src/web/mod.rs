@@ -6,6 +6,7 @@ pub mod auth;
 pub mod confirm;
 pub mod csrf;
 pub mod error;
+pub mod export;
 pub mod forms;
 pub mod headers;
 pub mod health;
@@ -57,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(login::logout)
         .service(me::profile)
         .service(users::workspace_home)
+        .service(export::users_csv)
         .service(users::list)
         .service(invitations::new)
         .service(invitations::create)
