@@ -613,3 +613,33 @@ async fn the_session_cookie_is_secure_when_people_use_https() {
         "{cookie}"
     );
 }
+
+#[actix_web::test]
+async fn reading_pages_does_not_write_the_session() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // The first workspace page records the workspace in the session (a write, once).
+    assert_eq!(app.get("/w/acme/users").await.status().as_u16(), 200);
+    // Seen 10 seconds ago: within the minute, so no activity write is due either.
+    let recent = (admin_console::clock::now() - chrono::Duration::seconds(10))
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string();
+    app.execute(&format!(
+        "UPDATE sessions SET last_seen_at = '{recent}' WHERE account_id IS NOT NULL"
+    ));
+    for path in [
+        "/w/acme/users",
+        "/w/acme/users?q=ada",
+        "/me",
+        "/w/acme/invitations/new",
+    ] {
+        assert_eq!(app.get(path).await.status().as_u16(), 200, "{path}");
+    }
+    assert_eq!(
+        app.count(&format!(
+            "sessions WHERE account_id IS NOT NULL AND last_seen_at = '{recent}'"
+        )),
+        1,
+        "a page view must not rewrite the session row"
+    );
+}

@@ -88,8 +88,29 @@ impl ConnectionManager {
 
 /// Pragmas every pooled SQLite connection needs: wait for the writer instead of failing, enforce
 /// foreign keys, and trade a little durability on power loss for write speed (WAL keeps it consistent).
+/// Pragmas every pooled SQLite connection needs: wait for the writer instead of failing, enforce
+/// foreign keys, trade a little durability on power loss for write speed (WAL keeps it consistent),
+/// and read through a memory map (random reads of a large file are then memory reads).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
                               PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456;";
+
+/// Runs a long sequential read (an export) without the memory map and with a small page cache, so
+/// streaming the whole file does not fill the process's resident memory; the connection's usual
+/// settings are restored afterwards, whatever `read` returned.
+pub fn streaming_read<T>(
+    conn: &mut AnyConnection,
+    read: impl FnOnce(&mut AnyConnection) -> T,
+) -> QueryResult<T> {
+    let is_sqlite = matches!(conn, AnyConnection::Sqlite(_));
+    if is_sqlite {
+        conn.batch_execute("PRAGMA mmap_size = 0; PRAGMA cache_size = -4000;")?;
+    }
+    let result = read(conn);
+    if is_sqlite {
+        conn.batch_execute(SQLITE_PRAGMAS)?;
+    }
+    Ok(result)
+}
 
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = AnyConnection;

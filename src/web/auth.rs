@@ -47,10 +47,12 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
+/// The one-time message, removed once read. (`Session::remove` marks the session changed even
+/// when the key is absent, which would write the session on every page view: look first.)
 fn take_flash(session: &Session) -> Option<String> {
-    session
-        .remove_as::<String>(keys::FLASH)
-        .and_then(Result::ok)
+    let message = session.get::<String>(keys::FLASH).ok().flatten()?;
+    session.remove(keys::FLASH);
+    Some(message)
 }
 
 /// A signed-in person with an active account and a live session.

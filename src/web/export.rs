@@ -12,8 +12,11 @@ use tokio::sync::mpsc;
 
 use super::auth::WorkspaceAccess;
 use super::error::AppError;
+use super::views::rfc3339;
 use super::{AppState, blocking};
 use crate::clock;
+use crate::db::{self, AnyConnection};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
 use crate::store::audit;
@@ -53,10 +56,6 @@ impl futures_core::Stream for Chunks {
     }
 }
 
-fn rfc3339(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()> {
     let id = row.id.to_string();
     let groups = row.groups.join("; ");
@@ -74,6 +73,42 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
         &active,
         &defuse(row.invited_by.as_deref().unwrap_or("")),
     ])
+}
+
+/// Writes the CSV into `sender` a chunk at a time; stops quietly when the client goes away.
+fn produce(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    search: Option<&str>,
+    sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> anyhow::Result<()> {
+    let writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK + 4096));
+    let mut out = writer();
+    out.write_record(COLUMNS)?;
+    let mut after = 0;
+    loop {
+        let rows = memberships::export_batch(conn, workspace, search, after, BATCH)?;
+        for row in &rows {
+            write_row(&mut out, row)?;
+            if out.get_ref().len() >= CHUNK {
+                let full = std::mem::replace(&mut out, writer())
+                    .into_inner()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if sender.blocking_send(Ok(Bytes::from(full))).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == BATCH => after = last.id.0,
+            _ => break,
+        }
+    }
+    let rest = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !rest.is_empty() {
+        let _ = sender.blocking_send(Ok(Bytes::from(rest)));
+    }
+    Ok(())
 }
 
 #[get("/w/{slug}/users.csv")]
@@ -120,57 +155,15 @@ pub async fn users_csv(
     let pool = state.pool.clone();
     let search = (!search.is_empty()).then_some(search);
     actix_web::rt::task::spawn_blocking(move || {
-        let fail = |e: &dyn std::fmt::Display| {
+        let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
+            Ok(db::streaming_read(&mut conn, |conn| {
+                produce(conn, workspace, search.as_deref(), &sender)
+            })??)
+        });
+        if let Err(e) = outcome {
             tracing::error!(error = %e, "users export failed");
+            // The client sees a broken download rather than a silently short file.
             let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
-        };
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(e) => return fail(&e),
-        };
-        let writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK + 4096));
-        let mut out = writer();
-        if let Err(e) = out.write_record(COLUMNS) {
-            return fail(&e);
-        }
-        let mut after = 0;
-        loop {
-            let rows = match memberships::export_batch(
-                &mut conn,
-                workspace,
-                search.as_deref(),
-                after,
-                BATCH,
-            ) {
-                Ok(rows) => rows,
-                Err(e) => return fail(&e),
-            };
-            for row in &rows {
-                if let Err(e) = write_row(&mut out, row) {
-                    return fail(&e);
-                }
-                if out.get_ref().len() >= CHUNK {
-                    let full = match std::mem::replace(&mut out, writer()).into_inner() {
-                        Ok(full) => full,
-                        Err(e) => return fail(&e),
-                    };
-                    // The client went away: stop reading.
-                    if sender.blocking_send(Ok(Bytes::from(full))).is_err() {
-                        return;
-                    }
-                }
-            }
-            match rows.last() {
-                Some(last) if rows.len() as i64 == BATCH => after = last.id.0,
-                _ => break,
-            }
-        }
-        match out.into_inner() {
-            Ok(rest) if !rest.is_empty() => {
-                let _ = sender.blocking_send(Ok(Bytes::from(rest)));
-            }
-            Ok(_) => {}
-            Err(e) => fail(&e),
         }
     });
     let filename = format!(
