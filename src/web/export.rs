@@ -156,9 +156,9 @@ pub async fn users_csv(
     let search = (!search.is_empty()).then_some(search);
     actix_web::rt::task::spawn_blocking(move || {
         let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
-            Ok(db::streaming_read(&mut conn, |conn| {
+            db::streaming_read(&mut conn, |conn| {
                 produce(conn, workspace, search.as_deref(), &sender)
-            })??)
+            })?
         });
         if let Err(e) = outcome {
             tracing::error!(error = %e, "users export failed");
