@@ -51,3 +51,13 @@
     if (closer) closer.closest('dialog')?.close();
   });
 })();
+
+// Filter forms: empty fields ("any role") stay out of the address, so shared links stay short.
+document.addEventListener('htmx:configRequest', (event) => {
+  if (event.detail.verb !== 'get') return;
+  const params = event.detail.parameters;
+  for (const key of Array.from(params.keys ? params.keys() : Object.keys(params))) {
+    const value = params.get ? params.get(key) : params[key];
+    if (value === '') params.delete ? params.delete(key) : delete params[key];
+  }
+});

@@ -462,7 +462,7 @@ async fn resend_issues_a_new_link_once_a_minute_and_kills_the_old_one() {
     app.set_up().await;
     app.invite("grace@example.com", "member").await;
     let old = app.token_for("grace@example.com");
-    let id = first_id(&app, "invitations");
+    let id = app.first_id("invitations");
     // Within the minute: refused, with the reason.
     let csrf = app.csrf_token("/w/acme/users").await;
     let too_soon = app
@@ -505,26 +505,13 @@ async fn resend_issues_a_new_link_once_a_minute_and_kills_the_old_one() {
     assert_eq!(accepted.status().as_u16(), 303);
 }
 
-fn first_id(app: &TestApp, table: &str) -> i64 {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    diesel::sql_query(format!("SELECT id FROM {table} ORDER BY id LIMIT 1"))
-        .get_result::<Id>(&mut *app.conn())
-        .unwrap()
-        .id
-}
-
 #[actix_web::test]
 async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
     let app = spawn_app().await;
     app.set_up().await;
     app.invite("grace@example.com", "member").await;
     let token = app.token_for("grace@example.com");
-    let id = first_id(&app, "invitations");
+    let id = app.first_id("invitations");
     // Without JavaScript the confirmation is a page of its own.
     let confirm = app
         .get_text(&format!("/w/acme/invitations/{id}/revoke"))
@@ -610,8 +597,8 @@ async fn groups_and_apps_chosen_at_invite_are_granted_on_accept() {
     app.set_up().await;
     app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
     app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'workflow', 'Payroll run', TRUE, created_at, created_at FROM workspaces");
-    let group = first_id(&app, "groups").to_string();
-    let app_id = first_id(&app, "apps").to_string();
+    let group = app.first_id("groups").to_string();
+    let app_id = app.first_id("apps").to_string();
     let dialog = app.get_text("/w/acme/invitations/new").await;
     assert!(dialog.contains("Finance") && dialog.contains("Payroll run"));
     let csrf = app.csrf_token("/w/acme/users").await;
@@ -806,7 +793,7 @@ async fn a_revoked_invitation_is_not_emailed_once_smtp_is_back() {
     app.invite("keep@example.com, drop@example.com", "member")
         .await;
     wait_until(&app, "outbox_emails WHERE attempts >= 1", 2).await;
-    let id = first_id(&app, "invitations WHERE email = 'drop@example.com'");
+    let id = app.first_id("invitations WHERE email = 'drop@example.com'");
     let csrf = app.csrf_token("/w/acme/users").await;
     let revoked = app
         .post_form(

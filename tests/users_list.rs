@@ -305,3 +305,110 @@ async fn broad_and_narrow_searches_page_the_same_way() {
         "{second:?}"
     );
 }
+
+#[actix_web::test]
+async fn filters_by_status_role_and_group_and_keep_them_in_links_and_export() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "ken.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Suspended,
+    );
+    app.add_member(
+        "gone.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    app.add_member(
+        "pending.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Invited,
+    );
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
+    app.execute(
+        "INSERT INTO group_members (group_id, membership_id, created_at)
+         SELECT g.id, m.id, m.created_at FROM groups g, memberships m, accounts a
+         WHERE a.id = m.account_id AND a.email IN ('grace.admin@example.com', 'ken.auditor@example.com')",
+    );
+    let group = app.first_id("groups");
+
+    let emails = |html: String| names_in(&html);
+    assert_eq!(
+        emails(app.get_text("/w/acme/users?status=removed").await),
+        ["gone.person@example.com"]
+    );
+    assert_eq!(
+        emails(app.get_text("/w/acme/users?status=pending").await),
+        ["pending.person@example.com"]
+    );
+    assert_eq!(
+        emails(app.get_text("/w/acme/users?status=suspended").await),
+        ["ken.auditor@example.com"]
+    );
+    assert_eq!(
+        emails(app.get_text("/w/acme/users?role=admin").await),
+        ["grace.admin@example.com"]
+    );
+    assert_eq!(
+        emails(app.get_text(&format!("/w/acme/users?group={group}")).await),
+        ["grace.admin@example.com", "ken.auditor@example.com"]
+    );
+    assert_eq!(
+        emails(
+            app.get_text(&format!("/w/acme/users?group={group}&role=auditor&q=ken"))
+                .await
+        ),
+        ["ken.auditor@example.com"]
+    );
+    assert!(
+        emails(
+            app.get_text("/w/acme/users?role=admin&status=suspended")
+                .await
+        )
+        .is_empty()
+    );
+    // Unknown values are ignored, not errors (links outlive roles).
+    assert_eq!(
+        app.get("/w/acme/users?role=nope&status=nope&group=x")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // The menus show the current choice; the export link carries the same view.
+    let html = app
+        .get_text("/w/acme/users?status=suspended&role=auditor")
+        .await;
+    assert!(html.contains("<option value=\"suspended\" selected>"));
+    assert!(html.contains("<option value=\"auditor\" selected>"));
+    assert!(
+        html.contains("href=\"/w/acme/users.csv?status=suspended&#38;role=auditor\"")
+            || html.contains("href=\"/w/acme/users.csv?status=suspended&amp;role=auditor\"")
+    );
+    let csv = app.get_text("/w/acme/users.csv?status=removed").await;
+    assert_eq!(csv.lines().count(), 2);
+    assert!(csv.contains("gone.person@example.com"));
+}
+
+#[actix_web::test]
+async fn filtered_pages_keep_their_filters_in_the_next_link() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.seed_members(400);
+    let html = app.get_text("/w/acme/users?role=member").await;
+    let next = link(&html, "next").expect("more members");
+    assert!(
+        next.contains("role=member") && next.contains("after="),
+        "{next}"
+    );
+    let page2 = names_in(&app.get_text(&next).await);
+    assert_eq!(page2.len(), 50);
+    assert!(names_in(&html).iter().all(|e| !page2.contains(e)));
+}

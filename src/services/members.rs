@@ -4,19 +4,65 @@ use crate::db::AnyConnection;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::MembershipStatus;
 use crate::store::invitations::{self, PendingInfo};
-use crate::store::memberships::{self, Cursor, MemberPage};
+use crate::store::memberships::{self, Cursor, ListFilter, MemberPage};
+use crate::store::roles;
 
 pub const PAGE_SIZE: i64 = 50;
 
-/// One page of the users list; `search` matches a substring of email, first or last name. Pending
-/// members come with their invitation's delivery details.
+/// The list's filters as they come from the address bar (kept as typed for the links).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct FilterParams {
+    pub q: String,
+    pub status: String,
+    pub role: String,
+    pub group: String,
+}
+
+impl FilterParams {
+    pub fn is_empty(&self) -> bool {
+        self.q.trim().is_empty()
+            && self.status.is_empty()
+            && self.role.is_empty()
+            && self.group.is_empty()
+    }
+}
+
+/// Reads the filters; unknown values are ignored rather than refused (links outlive roles and groups).
+pub fn resolve_filter(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    params: &FilterParams,
+) -> Result<ListFilter, diesel::result::Error> {
+    let search = params.q.trim().chars().take(200).collect::<String>();
+    let status = match params.status.as_str() {
+        "pending" => Some(MembershipStatus::Invited),
+        key => MembershipStatus::from_key(key),
+    };
+    let role = if params.role.is_empty() {
+        None
+    } else {
+        roles::choices(conn, workspace)?
+            .into_iter()
+            .find(|r| r.key == params.role)
+            .map(|r| r.id)
+    };
+    Ok(ListFilter {
+        search: (!search.is_empty()).then_some(search),
+        status,
+        role,
+        group: params.group.parse().ok(),
+    })
+}
+
+/// One page of the users list. Pending members come with their invitation's delivery details.
 pub fn list_members(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    search: Option<&str>,
+    filter: &ListFilter,
     cursor: Cursor,
 ) -> Result<(MemberPage, Vec<PendingInfo>), diesel::result::Error> {
-    let page = memberships::list_page(conn, workspace, search, cursor, PAGE_SIZE)?;
+    let page = memberships::list_page(conn, workspace, filter, cursor, PAGE_SIZE)?;
     let invited: Vec<_> = page
         .rows
         .iter()

@@ -137,12 +137,66 @@ pub struct MemberPage {
     pub has_next: bool,
 }
 
-/// A keyset page of a workspace's members and pending invitations (removed members are left out),
-/// ordered by name, optionally narrowed to those whose email or name contains `search`.
+/// What narrows the users list and its export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// A substring of email, first or last name.
+    pub search: Option<String>,
+    /// `None`: everyone but removed members (who are shown only when asked for).
+    pub status: Option<MembershipStatus>,
+    pub role: Option<RoleId>,
+    pub group: Option<i64>,
+}
+
+/// Narrows a boxed memberships query by a `ListFilter` (the list and the export share this).
+macro_rules! apply_filter {
+    ($query:expr, $conn:expr, $workspace:expr, $filter:expr) => {{
+        let mut query = $query;
+        let filter: &ListFilter = $filter;
+        query = match filter.status {
+            Some(status) => query.filter(memberships::status.eq(status.key())),
+            None => query.filter(memberships::status.ne(MembershipStatus::Removed.key())),
+        };
+        if let Some(role) = filter.role {
+            query = query.filter(memberships::role_id.eq(role.0));
+        }
+        if let Some(group) = filter.group {
+            query = query.filter(
+                memberships::id.eq_any(
+                    crate::db::schema::group_members::table
+                        .filter(crate::db::schema::group_members::group_id.eq(group))
+                        .select(crate::db::schema::group_members::membership_id),
+                ),
+            );
+        }
+        match plan_search($conn, filter.search.as_deref())? {
+            // Few matches: start from them (through the account index) and sort those. `+ 0` keeps
+            // the planner from walking the workspace's index instead, which scans every member when
+            // the matches are few or sort late.
+            Some(SearchPlan {
+                filter,
+                selective: true,
+            }) => query
+                .filter(workspace_without_index($workspace))
+                .filter(filter),
+            // A broad search: walk the workspace's index; matches are dense enough to fill a page.
+            Some(SearchPlan {
+                filter,
+                selective: false,
+            }) => query
+                .filter(memberships::workspace_id.eq($workspace.0))
+                .filter(filter),
+            None => query.filter(memberships::workspace_id.eq($workspace.0)),
+        }
+    }};
+}
+
+/// A keyset page of a workspace's members and pending invitations, ordered by name, narrowed by
+/// `filter` (removed members only when asked for).
 pub fn list_page(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    search: Option<&str>,
+    filter: &ListFilter,
     cursor: Cursor,
     page_size: i64,
 ) -> QueryResult<MemberPage> {
@@ -157,11 +211,9 @@ pub fn list_page(
     };
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
 
-    let search = plan_search(conn, search)?;
-    let mut query = memberships::table
+    let query = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
-        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
         .select((
             memberships::id,
             accounts::id,
@@ -174,27 +226,7 @@ pub fn list_page(
             memberships::last_active_at,
         ))
         .into_boxed();
-    query = match search {
-        Some(SearchPlan {
-            filter,
-            selective: true,
-        }) => {
-            // Few matches: start from them (through the account index) and sort those. `+ 0` keeps
-            // the planner from walking the workspace's name index instead, which scans every member
-            // when the matches are few or sort late.
-            query
-                .filter(workspace_without_index(workspace))
-                .filter(filter)
-        }
-        // No search, or a broad one: walk the name index; matches are dense enough to fill a page.
-        Some(SearchPlan {
-            filter,
-            selective: false,
-        }) => query
-            .filter(memberships::workspace_id.eq(workspace.0))
-            .filter(filter),
-        None => query.filter(memberships::workspace_id.eq(workspace.0)),
-    };
+    let mut query = apply_filter!(query, conn, workspace, filter);
     if let Some((sort_name, id)) = anchor.clone() {
         // (sort_name, id) > anchor, written so both planners seek the (workspace_id, sort_name, id) index.
         query = if backwards {
@@ -478,22 +510,20 @@ pub struct ExportRow {
     pub groups: Vec<String>,
 }
 
-/// Up to `limit` rows of the export after membership `after` (by id), with the list's search.
+/// Up to `limit` rows of the export after membership `after` (by id), narrowed like the list.
 pub fn export_batch(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    search: Option<&str>,
+    filter: &ListFilter,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ExportRow>> {
     use crate::db::schema::{group_members, groups};
     let inviters = diesel::alias!(accounts as inviters);
-    let search = plan_search(conn, search)?;
-    let mut query = memberships::table
+    let query = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
         .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
-        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
         .filter(memberships::id.gt(after))
         .select((
             memberships::id,
@@ -509,21 +539,7 @@ pub fn export_batch(
         .order(memberships::id)
         .limit(limit)
         .into_boxed();
-    query = match search {
-        Some(SearchPlan {
-            filter,
-            selective: true,
-        }) => query
-            .filter(workspace_without_index(workspace))
-            .filter(filter),
-        Some(SearchPlan {
-            filter,
-            selective: false,
-        }) => query
-            .filter(memberships::workspace_id.eq(workspace.0))
-            .filter(filter),
-        None => query.filter(memberships::workspace_id.eq(workspace.0)),
-    };
+    let query = apply_filter!(query, conn, workspace, filter);
     type Row = (
         i64,
         String,

@@ -1,5 +1,5 @@
 //! `GET /w/{slug}/users.csv`: the users list as CSV, streamed from the database a batch at a time
-//! (never the whole list in memory), with the list's search applied.
+//! (never the whole list in memory), narrowed by the list's search and filters.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,8 +19,9 @@ use crate::db::{self, AnyConnection};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
+use crate::services::members::{self, FilterParams};
 use crate::store::audit;
-use crate::store::memberships::{self, ExportRow};
+use crate::store::memberships::{self, ExportRow, ListFilter};
 
 /// The column order of the form contract (PRODUCT §6).
 pub const COLUMNS: [&str; 10] = [
@@ -38,12 +39,6 @@ pub const COLUMNS: [&str; 10] = [
 const BATCH: i64 = 5_000;
 /// Bytes gathered before a chunk goes out.
 const CHUNK: usize = 64 * 1024;
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ExportQuery {
-    pub q: String,
-}
 
 /// The body: chunks handed over by the producing thread, a few at a time (back-pressure).
 struct Chunks(mpsc::Receiver<Result<Bytes, std::io::Error>>);
@@ -79,7 +74,7 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
 fn produce(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    search: Option<&str>,
+    filter: &ListFilter,
     sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> anyhow::Result<()> {
     let writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK + 4096));
@@ -87,7 +82,7 @@ fn produce(
     out.write_record(COLUMNS)?;
     let mut after = 0;
     loop {
-        let rows = memberships::export_batch(conn, workspace, search, after, BATCH)?;
+        let rows = memberships::export_batch(conn, workspace, filter, after, BATCH)?;
         for row in &rows {
             write_row(&mut out, row)?;
             if out.get_ref().len() >= CHUNK {
@@ -115,25 +110,19 @@ fn produce(
 pub async fn users_csv(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
-    query: web::Query<ExportQuery>,
+    query: web::Query<FilterParams>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersExport)?;
-    let search = query
-        .into_inner()
-        .q
-        .trim()
-        .chars()
-        .take(200)
-        .collect::<String>();
+    let params = query.into_inner();
     let workspace = access.workspace.id;
     let actor = audit::Actor {
         account_id: Some(access.signed_in.account.id),
         label: access.signed_in.account.display_name(),
         ip: access.signed_in.ip.clone(),
     };
-    let filter = search.clone();
     // One audit event per export, with the filter used, before anything is sent.
-    blocking(&state, move |conn| {
+    let filter = blocking(&state, move |conn| {
+        let filter = members::resolve_filter(conn, workspace, &params)?;
         audit::record(
             conn,
             &actor,
@@ -143,22 +132,19 @@ pub async fn users_csv(
                 target_type: "workspace",
                 target_id: Some(workspace.0),
                 target_label: "users.csv",
-                changes: json!({ "search": filter }),
+                changes: json!({ "search": params.q.trim(), "status": params.status, "role": params.role, "group": params.group }),
             },
             clock::now(),
         )?;
-        Ok(())
+        Ok(filter)
     })
     .await?;
 
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let pool = state.pool.clone();
-    let search = (!search.is_empty()).then_some(search);
     actix_web::rt::task::spawn_blocking(move || {
         let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
-            db::streaming_read(&mut conn, |conn| {
-                produce(conn, workspace, search.as_deref(), &sender)
-            })?
+            db::streaming_read(&mut conn, |conn| produce(conn, workspace, &filter, &sender))?
         });
         if let Err(e) = outcome {
             tracing::error!(error = %e, "users export failed");

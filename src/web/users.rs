@@ -9,16 +9,19 @@ use super::error::{AppError, redirect};
 use super::htmx::page_or_fragment;
 use super::{AppState, blocking, views};
 use crate::domain::ids::MembershipId;
+use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
-use crate::services::members;
+use crate::services::members::{self, FilterParams};
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberRow};
+use crate::store::{groups, roles};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
-    pub q: String,
+    #[serde(flatten)]
+    pub filter: FilterParams,
     pub after: String,
     pub before: String,
 }
@@ -104,6 +107,13 @@ struct UsersPage {
     chrome: Chrome,
     slug: String,
     q: String,
+    /// The filter menus, each with its current choice.
+    statuses: Vec<Choice>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+    filtered: bool,
+    /// The CSV of exactly this view, when this person may export.
+    export_url: Option<String>,
     summary: String,
     seats: Option<String>,
     rows: Vec<UserRow>,
@@ -116,16 +126,42 @@ struct UsersPage {
     fragment: bool,
 }
 
-fn page_url(slug: &str, q: &str, key: &str, id: MembershipId) -> String {
+/// The list's address with these filters (and a cursor, if any), for links that keep the view.
+fn list_url(
+    slug: &str,
+    path: &str,
+    filter: &FilterParams,
+    cursor: Option<(&str, MembershipId)>,
+) -> String {
     let mut params: Vec<(&str, String)> = Vec::new();
-    if !q.is_empty() {
-        params.push(("q", q.to_owned()));
+    for (key, value) in [
+        ("q", filter.q.trim()),
+        ("status", &filter.status),
+        ("role", &filter.role),
+        ("group", &filter.group),
+    ] {
+        if !value.is_empty() {
+            params.push((key, value.to_owned()));
+        }
     }
-    params.push((key, id.to_string()));
-    format!(
-        "/w/{slug}/users?{}",
-        serde_html_form::to_string(&params).unwrap_or_default()
-    )
+    if let Some((key, id)) = cursor {
+        params.push((key, id.to_string()));
+    }
+    if params.is_empty() {
+        format!("/w/{slug}/{path}")
+    } else {
+        format!(
+            "/w/{slug}/{path}?{}",
+            serde_html_form::to_string(&params).unwrap_or_default()
+        )
+    }
+}
+
+/// One option of a filter menu.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 #[get("/w/{slug}")]
@@ -142,17 +178,22 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
     let query = query.into_inner();
-    let q = query.q.trim().chars().take(200).collect::<String>();
+    let params = FilterParams {
+        q: query.filter.q.trim().chars().take(200).collect(),
+        ..query.filter.clone()
+    };
     let workspace = access.workspace.id;
-    let search = q.clone();
     let cursor = query.cursor();
-    let (page, pending) = blocking(&state, move |conn| {
-        Ok(members::list_members(
-            conn,
-            workspace,
-            Some(&search),
-            cursor,
-        )?)
+    let menu_params = params.clone();
+    let (page, pending, role_choices, group_names) = blocking(&state, move |conn| {
+        let filter = members::resolve_filter(conn, workspace, &menu_params)?;
+        let (page, pending) = members::list_members(conn, workspace, &filter, cursor)?;
+        Ok((
+            page,
+            pending,
+            roles::choices(conn, workspace)?,
+            groups::names(conn, workspace)?,
+        ))
     })
     .await?;
 
@@ -162,13 +203,46 @@ pub async fn list(
         .then(|| {
             page.rows
                 .first()
-                .map(|r| page_url(&slug, &q, "before", r.id))
+                .map(|r| list_url(&slug, "users", &params, Some(("before", r.id))))
         })
         .flatten();
     let next_url = page
         .has_next
-        .then(|| page.rows.last().map(|r| page_url(&slug, &q, "after", r.id)))
+        .then(|| {
+            page.rows
+                .last()
+                .map(|r| list_url(&slug, "users", &params, Some(("after", r.id))))
+        })
         .flatten();
+    let choice = |value: &str, label: &str, current: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: value == current,
+    };
+    let mut statuses = vec![choice("", "All but removed", &params.status)];
+    statuses.extend(MembershipStatus::ALL.iter().map(|s| {
+        choice(
+            if *s == MembershipStatus::Invited {
+                "pending"
+            } else {
+                s.key()
+            },
+            s.label(),
+            &params.status,
+        )
+    }));
+    let mut roles_menu = vec![choice("", "Any role", &params.role)];
+    roles_menu.extend(
+        role_choices
+            .iter()
+            .map(|r| choice(&r.key, &r.name, &params.role)),
+    );
+    let mut groups_menu = vec![choice("", "Any group", &params.group)];
+    groups_menu.extend(
+        group_names
+            .iter()
+            .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
+    );
     let counts = access.workspace.counts;
     let summary = format!(
         "{} · {}",
@@ -190,8 +264,15 @@ pub async fn list(
     };
     let page = UsersPage {
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
-        slug,
-        q,
+        slug: slug.clone(),
+        q: params.q.clone(),
+        statuses,
+        roles: roles_menu,
+        groups: groups_menu,
+        filtered: !params.is_empty(),
+        export_url: access
+            .can(Permission::UsersExport)
+            .then(|| list_url(&slug, "users.csv", &params, None)),
         summary,
         seats,
         rows: page

@@ -386,6 +386,20 @@ impl TestApp {
         (person, response)
     }
 
+    /// The smallest id in `from` (a table, optionally with a WHERE clause).
+    pub fn first_id(&self, from: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        diesel::sql_query(format!("SELECT id FROM {from} ORDER BY id LIMIT 1"))
+            .get_result::<Id>(&mut *self.conn())
+            .expect("a row")
+            .id
+    }
+
     /// Runs SQL directly (fixtures that the product does not offer yet, e.g. blocking).
     pub fn execute(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("fixture SQL");
