@@ -1,5 +1,6 @@
 //! Pure rules and typed values. Nothing here knows about HTTP or SQL: a value that exists is valid.
 
+pub mod access;
 pub mod email;
 pub mod ids;
 pub mod invitation;
@@ -11,6 +12,7 @@ pub mod policy;
 pub mod role;
 pub mod slug;
 pub mod spreadsheet;
+pub mod timezone;
 
 pub use email::Email;
 pub use names::Name;

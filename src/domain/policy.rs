@@ -232,3 +232,135 @@ mod invite_rules {
         );
     }
 }
+
+/// The facts a role change is judged on (PRODUCT §4 rules 1, 2, 3, 6).
+#[derive(Debug, Clone, Copy)]
+pub struct RoleChange {
+    pub actor_is_target: bool,
+    pub actor: PermissionSet,
+    pub current_role: PermissionSet,
+    pub new_role: PermissionSet,
+    pub target_status: MembershipStatus,
+    /// Active members other than the target whose role holds `owner`.
+    pub other_active_owners: i64,
+}
+
+/// Why a role change is refused, in words.
+pub fn may_change_role(change: &RoleChange) -> Result<(), &'static str> {
+    use super::role::Permission::Owner;
+    if change.actor_is_target {
+        return Err("You cannot change your own role. Ask another Owner or Admin.");
+    }
+    if change.target_status == MembershipStatus::Removed {
+        return Err("A removed member's role cannot be changed; restore the membership first.");
+    }
+    if change.current_role.contains(Owner) && !change.actor.contains(Owner) {
+        return Err("Only an Owner can change an Owner's role.");
+    }
+    may_grant_role(change.actor, change.new_role)?;
+    if change.current_role.contains(Owner)
+        && !change.new_role.contains(Owner)
+        && change.target_status == MembershipStatus::Active
+        && change.other_active_owners == 0
+    {
+        return Err("This is the workspace's last active Owner: make someone else an Owner first.");
+    }
+    Ok(())
+}
+
+/// Rule 5: a warning (not a refusal) when admins would be more than 20 % of members, and more than 3.
+pub fn admin_share_warning(admins: i64, members: i64) -> Option<String> {
+    (admins > 3 && admins * 5 > members).then(|| {
+        format!("{admins} of {members} members are now Admins (more than 20 %). Consider a narrower role for some of them.")
+    })
+}
+
+#[cfg(test)]
+mod role_change_rules {
+    use super::*;
+    use crate::domain::role::BuiltInRole::*;
+
+    fn change(
+        actor: crate::domain::role::BuiltInRole,
+        current: crate::domain::role::BuiltInRole,
+        new: crate::domain::role::BuiltInRole,
+    ) -> RoleChange {
+        RoleChange {
+            actor_is_target: false,
+            actor: actor.permissions(),
+            current_role: current.permissions(),
+            new_role: new.permissions(),
+            target_status: MembershipStatus::Active,
+            other_active_owners: 1,
+        }
+    }
+
+    #[test]
+    fn the_rules_of_product_section_four() {
+        assert!(may_change_role(&change(Owner, Member, Admin)).is_ok());
+        assert!(
+            may_change_role(&change(Owner, Owner, Admin)).is_ok(),
+            "another owner remains"
+        );
+        assert!(may_change_role(&change(Admin, Member, Auditor)).is_ok());
+        assert_eq!(
+            may_change_role(&change(Admin, Member, Owner)),
+            Err("Only an Owner can make someone an Owner.")
+        );
+        assert_eq!(
+            may_change_role(&change(Admin, Owner, Member)),
+            Err("Only an Owner can change an Owner's role.")
+        );
+        let own = RoleChange {
+            actor_is_target: true,
+            ..change(Owner, Owner, Admin)
+        };
+        assert!(may_change_role(&own).unwrap_err().contains("your own role"));
+        let last = RoleChange {
+            other_active_owners: 0,
+            ..change(Owner, Owner, Admin)
+        };
+        assert!(
+            may_change_role(&last)
+                .unwrap_err()
+                .contains("last active Owner")
+        );
+        let suspended_last = RoleChange {
+            other_active_owners: 0,
+            target_status: MembershipStatus::Suspended,
+            ..change(Owner, Owner, Admin)
+        };
+        assert!(
+            may_change_role(&suspended_last).is_ok(),
+            "a suspended owner is not the active one"
+        );
+        let removed = RoleChange {
+            target_status: MembershipStatus::Removed,
+            ..change(Owner, Member, Admin)
+        };
+        assert!(may_change_role(&removed).is_err());
+        let support: PermissionSet = [
+            crate::domain::role::Permission::UsersView,
+            crate::domain::role::Permission::UsersChangeRole,
+        ]
+        .into_iter()
+        .collect();
+        let escalation = RoleChange {
+            actor: support,
+            ..change(Owner, Member, Admin)
+        };
+        assert!(
+            may_change_role(&escalation)
+                .unwrap_err()
+                .contains("permissions you do not hold")
+        );
+    }
+
+    #[test]
+    fn admin_share_warns_past_a_fifth_and_three() {
+        assert_eq!(admin_share_warning(3, 5), None, "three admins never warn");
+        assert_eq!(admin_share_warning(4, 20), None, "exactly 20 %");
+        assert!(admin_share_warning(4, 19).is_some());
+        assert!(admin_share_warning(5, 10).unwrap().contains("5 of 10"));
+    }
+}

@@ -237,3 +237,31 @@ pub fn insert_or_find(
         Err(e) => Err(e),
     }
 }
+
+/// Names and time zone, with the list's order following the name.
+pub fn update_profile(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    first_name: &str,
+    last_name: &str,
+    timezone: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let account = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::first_name.eq(first_name),
+            accounts::last_name.eq(last_name),
+            accounts::timezone.eq(timezone),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let key = crate::domain::names::sort_key(first_name, last_name, &account.email);
+    diesel::update(
+        crate::db::schema::memberships::table
+            .filter(crate::db::schema::memberships::account_id.eq(id.0)),
+    )
+    .set(crate::db::schema::memberships::sort_name.eq(key))
+    .execute(conn)?;
+    Ok(())
+}

@@ -59,3 +59,73 @@ pub fn record(
         .returning(audit_events::id)
         .get_result(conn)
 }
+
+/// An audit event as a person reads it.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub actor_label: String,
+    pub action: String,
+    pub target_label: String,
+    pub changes: String,
+    pub ip: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Events of a workspace done to or by an account, newest first, before event `before`.
+pub fn for_account(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account: AccountId,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace.0))
+        .filter(
+            audit_events::actor_account_id
+                .eq(account.0)
+                .or(audit_events::target_type
+                    .eq("account")
+                    .and(audit_events::target_id.eq(account.0))),
+        )
+        .select((
+            audit_events::id,
+            audit_events::actor_label,
+            audit_events::action,
+            audit_events::target_label,
+            audit_events::changes,
+            audit_events::ip,
+            audit_events::created_at,
+        ))
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, actor_label, action, target_label, changes, ip, created_at)| EventRow {
+                id,
+                actor_label,
+                action,
+                target_label,
+                changes,
+                ip,
+                created_at,
+            },
+        )
+        .collect())
+}

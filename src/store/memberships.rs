@@ -587,3 +587,206 @@ pub fn export_batch(
         })
         .collect()
 }
+
+/// A member as the user console shows them.
+#[derive(Debug, Clone)]
+pub struct MemberDetail {
+    pub id: MembershipId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub timezone: String,
+    pub account_status: crate::domain::membership::AccountStatus,
+    pub account_created_at: NaiveDateTime,
+    pub account_updated_at: NaiveDateTime,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub role_permissions: PermissionSet,
+    pub status: MembershipStatus,
+    pub invited_by: Option<String>,
+    pub joined_at: Option<NaiveDateTime>,
+    pub last_active_at: Option<NaiveDateTime>,
+}
+
+pub fn detail(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: MembershipId,
+) -> QueryResult<Option<MemberDetail>> {
+    let inviters = diesel::alias!(accounts as inviters);
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let row: Option<Row> = memberships::table
+        .inner_join(accounts::table)
+        .inner_join(roles::table)
+        .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        .filter(memberships::id.eq(id.0))
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .select((
+            memberships::id,
+            accounts::id,
+            accounts::email,
+            accounts::first_name,
+            accounts::last_name,
+            accounts::timezone,
+            accounts::status,
+            accounts::created_at,
+            accounts::updated_at,
+            roles::id,
+            roles::name,
+            roles::permissions,
+            memberships::status,
+            inviters.field(accounts::first_name).nullable(),
+            inviters.field(accounts::last_name).nullable(),
+            inviters.field(accounts::email).nullable(),
+            memberships::joined_at,
+            memberships::last_active_at,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|r| {
+        Ok(MemberDetail {
+            id: MembershipId(r.0),
+            account_id: AccountId(r.1),
+            email: r.2,
+            first_name: r.3,
+            last_name: r.4,
+            timezone: r.5,
+            account_status: parse_key(
+                "account status",
+                &r.6,
+                crate::domain::membership::AccountStatus::from_key,
+            )?,
+            account_created_at: r.7,
+            account_updated_at: r.8,
+            role_id: RoleId(r.9),
+            role_name: r.10,
+            role_permissions: PermissionSet::parse(&r.11)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            status: parse_key("membership status", &r.12, MembershipStatus::from_key)?,
+            invited_by: r.15.map(|email| {
+                crate::domain::names::display_name(
+                    r.13.as_deref().unwrap_or(""),
+                    r.14.as_deref().unwrap_or(""),
+                    &email,
+                )
+            }),
+            joined_at: r.16,
+            last_active_at: r.17,
+        })
+    })
+    .transpose()
+}
+
+pub fn set_role(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    role: RoleId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::role_id.eq(role.0),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active members of the workspace holding this role, other than `except`.
+pub fn count_active_with_role(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    role: RoleId,
+    except: Option<MembershipId>,
+) -> QueryResult<i64> {
+    let mut query = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::role_id.eq(role.0))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(memberships::id.ne(except.0));
+    }
+    query.count().get_result(conn)
+}
+
+/// The groups a membership belongs to: (id, name).
+pub fn groups_of(
+    conn: &mut AnyConnection,
+    membership: MembershipId,
+) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::{group_members, groups};
+    group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::membership_id.eq(membership.0))
+        .select((groups::id, groups::name))
+        .order(groups::name)
+        .load(conn)
+}
+
+/// Every grant reaching a membership: its own, and its groups'.
+pub fn grants_reaching(
+    conn: &mut AnyConnection,
+    membership: MembershipId,
+) -> QueryResult<Vec<crate::domain::access::GrantFact>> {
+    use crate::db::schema::{apps, grants, group_members, groups};
+    use crate::domain::access::{GrantFact, Level, Source};
+    let direct: Vec<(i64, String, String, String)> = grants::table
+        .inner_join(apps::table)
+        .filter(grants::membership_id.eq(membership.0))
+        .select((apps::id, apps::name, apps::kind, grants::level))
+        .load(conn)?;
+    let via_groups: Vec<(i64, String, String, String, String)> = grants::table
+        .inner_join(apps::table)
+        .inner_join(groups::table.inner_join(group_members::table))
+        .filter(group_members::membership_id.eq(membership.0))
+        .select((
+            apps::id,
+            apps::name,
+            apps::kind,
+            grants::level,
+            groups::name,
+        ))
+        .load(conn)?;
+    let level = |key: &str| parse_key("grant level", key, Level::from_key);
+    let mut facts = Vec::with_capacity(direct.len() + via_groups.len());
+    for (app_id, app, kind, l) in direct {
+        facts.push(GrantFact {
+            app_id,
+            app,
+            kind,
+            level: level(&l)?,
+            source: Source::Direct,
+        });
+    }
+    for (app_id, app, kind, l, group) in via_groups {
+        facts.push(GrantFact {
+            app_id,
+            app,
+            kind,
+            level: level(&l)?,
+            source: Source::Group(group),
+        });
+    }
+    Ok(facts)
+}

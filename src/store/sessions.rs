@@ -124,3 +124,78 @@ pub fn delete(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<()> {
 pub fn delete_expired(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
 }
+
+/// A signed-in browser, as the sessions tab lists it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The live sessions of an account, most recently seen first.
+pub fn list_for_account(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SessionInfo>> {
+    type Row = (
+        i64,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sessions::table
+        .filter(sessions::account_id.eq(account.0))
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            sessions::id,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::ip,
+            sessions::user_agent,
+        ))
+        .order(sessions::last_seen_at.desc())
+        .limit(100)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, created_at, last_seen_at, ip, user_agent)| SessionInfo {
+                id,
+                created_at,
+                last_seen_at,
+                ip,
+                user_agent,
+            },
+        )
+        .collect())
+}
+
+/// The id of the session with this key hash (to mark "this browser").
+pub fn id_of(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<Option<i64>> {
+    sessions::table
+        .filter(sessions::key_hash.eq(key_hash))
+        .select(sessions::id)
+        .first(conn)
+        .optional()
+}
+
+/// Ends one session of an account; returns whether it existed.
+pub fn delete_one(conn: &mut AnyConnection, account: AccountId, id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::account_id.eq(account.0)),
+    )
+    .execute(conn)?
+        > 0)
+}
+
+/// Ends every session of an account (sign out everywhere, block, password change).
+pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
+}

@@ -4,6 +4,7 @@ pub mod accept;
 pub mod assets;
 pub mod auth;
 pub mod confirm;
+pub mod console;
 pub mod csrf;
 pub mod error;
 pub mod export;
@@ -60,6 +61,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(users::workspace_home)
         .service(export::users_csv)
         .service(users::list)
+        .service(console::overview)
+        .service(console::show_tab)
+        .service(console::update_profile)
+        .service(console::change_role)
+        .service(console::end_session)
+        .service(console::end_all_sessions)
         .service(invitations::new)
         .service(invitations::create)
         .service(invitations::resend)

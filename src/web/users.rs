@@ -41,6 +41,7 @@ impl ListQuery {
 
 /// A row as the table shows it.
 pub struct UserRow {
+    pub id: MembershipId,
     pub name: String,
     pub email: String,
     pub initials: String,
@@ -88,6 +89,7 @@ impl From<&PendingInfo> for PendingView {
 impl From<MemberRow> for UserRow {
     fn from(row: MemberRow) -> Self {
         Self {
+            id: row.id,
             name: display_name(&row.first_name, &row.last_name, &row.email),
             initials: views::initials(&row.first_name, &row.last_name, &row.email),
             colour: row.account_id.0.rem_euclid(8),

@@ -40,6 +40,41 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// "Firefox on Linux" from a User-Agent header (a label for people, not a security fact).
+pub fn browser_name(user_agent: &str) -> String {
+    let browser = if user_agent.contains("Edg/") {
+        "Edge"
+    } else if user_agent.contains("Firefox/") {
+        "Firefox"
+    } else if user_agent.contains("Chrome/") || user_agent.contains("Chromium/") {
+        "Chrome"
+    } else if user_agent.contains("Safari/") {
+        "Safari"
+    } else if user_agent.contains("curl/") {
+        "curl"
+    } else {
+        "A browser"
+    };
+    let os = if user_agent.contains("Android") {
+        "Android"
+    } else if user_agent.contains("iPhone") || user_agent.contains("iPad") {
+        "iOS"
+    } else if user_agent.contains("Windows") {
+        "Windows"
+    } else if user_agent.contains("Mac OS") {
+        "macOS"
+    } else if user_agent.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    if os.is_empty() {
+        browser.to_owned()
+    } else {
+        format!("{browser} on {os}")
+    }
+}
+
 /// "AL" for Ada Lovelace; the first letter of the email without a name.
 pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
     let letters: String = [first_name, last_name]
@@ -80,6 +115,23 @@ mod tests {
             .unwrap();
         assert_eq!(rfc3339(at), at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         assert_eq!(rfc3339(at), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn names_browsers() {
+        assert_eq!(
+            browser_name(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+            ),
+            "Chrome on Linux"
+        );
+        assert_eq!(
+            browser_name(
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0; rv:128.0) Gecko/20100101 Firefox/128.0"
+            ),
+            "Firefox on macOS"
+        );
+        assert_eq!(browser_name("curl/8.0"), "curl");
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! An IANA time zone name, as people pick it for their profile.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A time zone of the IANA database (`Europe/Berlin`, `UTC`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timezone(chrono_tz::Tz);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Choose a time zone from the list, like Europe/Berlin or America/New_York.")]
+pub struct UnknownTimezone;
+
+impl Timezone {
+    pub fn parse(input: &str) -> Result<Self, UnknownTimezone> {
+        chrono_tz::Tz::from_str(input.trim())
+            .map(Self)
+            .map_err(|_| UnknownTimezone)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// Every name people can choose, sorted.
+    pub fn all_names() -> Vec<&'static str> {
+        let mut names: Vec<&'static str> =
+            chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+impl Default for Timezone {
+    fn default() -> Self {
+        Self(chrono_tz::UTC)
+    }
+}
+
+impl fmt::Display for Timezone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_iana_names_only() {
+        assert_eq!(
+            Timezone::parse("Europe/Berlin").unwrap().name(),
+            "Europe/Berlin"
+        );
+        assert_eq!(Timezone::parse(" UTC ").unwrap().name(), "UTC");
+        for bad in ["", "Mars/Olympus", "CEST+2", "europe/berlin/x"] {
+            assert_eq!(Timezone::parse(bad), Err(UnknownTimezone), "{bad}");
+        }
+        assert!(Timezone::all_names().len() > 400);
+    }
+}

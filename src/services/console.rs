@@ -1,0 +1,218 @@
+//! The user console's changes: a member's profile, role and sessions. Each is one transaction with
+//! its audit event; the rules are `domain::policy`'s.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Name;
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::policy::{self, RoleChange};
+use crate::domain::role::{BuiltInRole, PermissionSet};
+use crate::domain::timezone::Timezone;
+use crate::store::audit::{self, Actor};
+use crate::store::memberships::{self, MemberDetail};
+use crate::store::{accounts, roles, sessions};
+
+/// Who acts, and what they may do in the workspace.
+pub struct Acting<'a> {
+    pub actor: &'a Actor,
+    pub membership: Option<MembershipId>,
+    pub permissions: PermissionSet,
+}
+
+impl Acting<'_> {
+    fn is(&self, target: &MemberDetail) -> bool {
+        self.actor.account_id == Some(target.account_id) || self.membership == Some(target.id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("That member does not exist (any more).")]
+    NotFound,
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: MembershipId,
+) -> Result<MemberDetail, ConsoleError> {
+    memberships::detail(conn, workspace, id)?.ok_or(ConsoleError::NotFound)
+}
+
+/// The new role, or why not; `Ok(Some(warning))` when admins now exceed a fifth of members.
+pub fn change_role(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    role_key: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ConsoleError> {
+    // Under the workspace lock: two admins demoting the last two owners at once — one is refused.
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        let role = roles::choices(conn, workspace)?
+            .into_iter()
+            .find(|r| r.key == role_key)
+            .ok_or_else(|| ConsoleError::Refused("Choose a role.".to_owned()))?;
+        if role.id == member.role_id {
+            return Ok(None);
+        }
+        let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
+        let change = RoleChange {
+            actor_is_target: acting.is(&member),
+            actor: acting.permissions,
+            current_role: member.role_permissions,
+            new_role: role.permissions,
+            target_status: member.status,
+            other_active_owners: memberships::count_active_with_role(
+                conn,
+                workspace,
+                owner,
+                Some(member.id),
+            )?,
+        };
+        policy::may_change_role(&change).map_err(|why| ConsoleError::Refused(why.to_owned()))?;
+        memberships::set_role(conn, member.id, role.id, now)?;
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.role_changed",
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: json!({ "role": { "before": member.role_name, "after": role.name } }),
+            },
+            now,
+        )?;
+        let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
+        let admins = memberships::count_active_with_role(conn, workspace, admin, None)?;
+        let members =
+            crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
+        Ok(policy::admin_share_warning(admins, members))
+    })
+}
+
+/// What the overview form may change.
+pub struct ProfileChange {
+    pub first_name: Name,
+    pub last_name: Name,
+    pub timezone: Timezone,
+}
+
+pub fn update_profile(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    change: &ProfileChange,
+    now: NaiveDateTime,
+) -> Result<(), ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        // Acting on an Owner takes an Owner (PRODUCT §4.2); one's own profile is always editable.
+        if !acting.is(&member) {
+            policy::may_grant_role(acting.permissions, member.role_permissions).map_err(|_| {
+                ConsoleError::Refused("Only an Owner can edit an Owner's profile.".to_owned())
+            })?;
+        }
+        let mut changes = serde_json::Map::new();
+        for (field, before, after) in [
+            (
+                "first_name",
+                member.first_name.as_str(),
+                change.first_name.as_str(),
+            ),
+            (
+                "last_name",
+                member.last_name.as_str(),
+                change.last_name.as_str(),
+            ),
+            ("timezone", member.timezone.as_str(), change.timezone.name()),
+        ] {
+            if before != after {
+                changes.insert(
+                    field.to_owned(),
+                    json!({ "before": before, "after": after }),
+                );
+            }
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        accounts::update_profile(
+            conn,
+            member.account_id,
+            change.first_name.as_str(),
+            change.last_name.as_str(),
+            change.timezone.name(),
+            now,
+        )?;
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.profile_changed",
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: serde_json::Value::Object(changes),
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Ends one session (`Some(id)`) or all of a member's sessions; returns how many ended.
+pub fn end_sessions(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    session: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<usize, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        if !acting.is(&member) {
+            policy::may_grant_role(acting.permissions, member.role_permissions).map_err(|_| {
+                ConsoleError::Refused("Only an Owner can sign an Owner out.".to_owned())
+            })?;
+        }
+        let ended = match session {
+            Some(id) => usize::from(sessions::delete_one(conn, member.account_id, id)?),
+            None => sessions::delete_for_account(conn, member.account_id)?,
+        };
+        if ended == 0 {
+            return Ok(0);
+        }
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: if session.is_some() {
+                    "member.session_ended"
+                } else {
+                    "member.signed_out_everywhere"
+                },
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: json!({ "sessions": ended }),
+            },
+            now,
+        )?;
+        Ok(ended)
+    })
+}

@@ -1,0 +1,574 @@
+//! `/w/{slug}/users/{id}`: the user console — Overview, Role, Access, Activity and Sessions tabs,
+//! each a URL of its own (htmx swaps only the panel).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, flash};
+use super::htmx::wants_fragment;
+use super::{AppState, blocking, views};
+use crate::clock;
+use crate::domain::Name;
+use crate::domain::access::effective_access;
+use crate::domain::ids::MembershipId;
+use crate::domain::names::display_name;
+use crate::domain::policy;
+use crate::domain::role::Permission;
+use crate::domain::timezone::Timezone;
+use crate::services::console::{self, Acting, ConsoleError, ProfileChange};
+use crate::store::audit::{self, Actor};
+use crate::store::memberships::{self, MemberDetail};
+use crate::store::{roles, sessions};
+
+const TABS: [(&str, &str); 5] = [
+    ("overview", "Overview"),
+    ("role", "Role"),
+    ("access", "Access"),
+    ("activity", "Activity"),
+    ("sessions", "Sessions"),
+];
+const EVENTS_PER_PAGE: i64 = 25;
+
+pub struct Tab {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub url: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub timezone: String,
+}
+
+pub struct EventView {
+    pub at: (String, String),
+    pub sentence: String,
+    pub changes: String,
+    pub ip: String,
+}
+
+pub struct SessionView {
+    pub id: i64,
+    pub created: (String, String),
+    pub last_seen: (String, String),
+    pub ip: String,
+    pub browser: String,
+}
+
+pub struct AccessRow {
+    pub sentence: String,
+    pub kind: String,
+    pub level: &'static str,
+}
+
+/// What one tab shows; only the chosen one is filled.
+#[derive(Default)]
+pub struct Panels {
+    pub overview: Vec<(&'static str, String)>,
+    pub profile: Option<ProfileForm>,
+    pub timezones: Vec<&'static str>,
+    pub roles: Vec<Choice>,
+    pub role_note: Option<String>,
+    pub groups: Vec<String>,
+    pub access: Vec<AccessRow>,
+    pub events: Vec<EventView>,
+    pub older_url: Option<String>,
+    pub sessions: Vec<SessionView>,
+    /// Messages of a refused profile form.
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "users/console.html", blocks = ["panel"])]
+struct ConsolePage {
+    chrome: Chrome,
+    slug: String,
+    base: String,
+    tab: &'static str,
+    tabs: Vec<Tab>,
+    name: String,
+    email: String,
+    initials: String,
+    colour: i64,
+    role: String,
+    status_key: &'static str,
+    status_label: &'static str,
+    is_self: bool,
+    can_edit: bool,
+    can_change_role: bool,
+    csrf_token: String,
+    panels: Panels,
+}
+
+fn acting_of(
+    access: &WorkspaceAccess,
+) -> (
+    Actor,
+    Option<MembershipId>,
+    crate::domain::role::PermissionSet,
+) {
+    let actor = Actor {
+        account_id: Some(access.signed_in.account.id),
+        label: access.signed_in.account.display_name(),
+        ip: access.signed_in.ip.clone(),
+    };
+    (
+        actor,
+        access.membership.as_ref().map(|m| m.membership_id),
+        access.permissions,
+    )
+}
+
+fn parse_id(text: &str) -> Result<MembershipId, AppError> {
+    MembershipId::parse(text).ok_or(AppError::NotFound)
+}
+
+async fn member(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+) -> Result<MemberDetail, AppError> {
+    let workspace = access.workspace.id;
+    blocking(state, move |conn| {
+        Ok(memberships::detail(conn, workspace, id)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+fn time(at: Option<chrono::NaiveDateTime>) -> String {
+    at.map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The panel data of `tab` for this member.
+async fn panels(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+    tab: &str,
+    before: Option<i64>,
+) -> Result<Panels, AppError> {
+    let mut panels = Panels::default();
+    let (workspace, membership, account) = (access.workspace.id, member.id, member.account_id);
+    match tab {
+        "overview" => {
+            panels.overview = vec![
+                ("User ID", member.id.to_string()),
+                (
+                    "Full name",
+                    display_name(&member.first_name, &member.last_name, "—"),
+                ),
+                ("Email", member.email.clone()),
+                ("Role", member.role_name.clone()),
+                ("Status", member.status.label().to_owned()),
+                ("Time zone", member.timezone.clone()),
+                ("Created", time(Some(member.account_created_at))),
+                ("Last modified", time(Some(member.account_updated_at))),
+                ("Joined", time(member.joined_at)),
+                (
+                    "Invited by",
+                    member.invited_by.clone().unwrap_or_else(|| "—".to_owned()),
+                ),
+                ("Last active", time(member.last_active_at)),
+            ];
+            panels.profile = Some(ProfileForm {
+                first_name: member.first_name.clone(),
+                last_name: member.last_name.clone(),
+                timezone: member.timezone.clone(),
+            });
+            panels.timezones = Timezone::all_names();
+        }
+        "role" => {
+            let choices = blocking(state, move |conn| Ok(roles::choices(conn, workspace)?)).await?;
+            panels.roles = choices
+                .into_iter()
+                .filter(|r| {
+                    r.id == member.role_id
+                        || policy::may_grant_role(access.permissions, r.permissions).is_ok()
+                })
+                .map(|r| Choice {
+                    selected: r.id == member.role_id,
+                    value: r.key,
+                    label: r.name,
+                })
+                .collect();
+        }
+        "access" => {
+            let (groups, grants) = blocking(state, move |conn| {
+                Ok((
+                    memberships::groups_of(conn, membership)?,
+                    memberships::grants_reaching(conn, membership)?,
+                ))
+            })
+            .await?;
+            panels.groups = groups.into_iter().map(|(_, name)| name).collect();
+            panels.access = effective_access(grants)
+                .into_iter()
+                .map(|e| AccessRow {
+                    sentence: e.sentence(),
+                    kind: e.kind.clone(),
+                    level: e.level.key(),
+                })
+                .collect();
+        }
+        "activity" => {
+            let events = blocking(state, move |conn| {
+                Ok(audit::for_account(
+                    conn,
+                    workspace,
+                    account,
+                    before,
+                    EVENTS_PER_PAGE + 1,
+                )?)
+            })
+            .await?;
+            let more = events.len() as i64 > EVENTS_PER_PAGE;
+            panels.events = events
+                .iter()
+                .take(EVENTS_PER_PAGE as usize)
+                .map(|e| EventView {
+                    at: views::date(e.created_at),
+                    sentence: format!(
+                        "{} — {} ({})",
+                        e.actor_label,
+                        e.action.replace(['.', '_'], " "),
+                        e.target_label
+                    ),
+                    changes: if e.changes == "{}" {
+                        String::new()
+                    } else {
+                        e.changes.clone()
+                    },
+                    ip: e.ip.clone().unwrap_or_default(),
+                })
+                .collect();
+            panels.older_url = more
+                .then(|| {
+                    events.get(EVENTS_PER_PAGE as usize - 1).map(|e| {
+                        format!(
+                            "/w/{}/users/{}/activity?before={}",
+                            access.workspace.slug, member.id, e.id
+                        )
+                    })
+                })
+                .flatten();
+        }
+        _ => {
+            let list = blocking(state, move |conn| {
+                Ok(sessions::list_for_account(conn, account, clock::now())?)
+            })
+            .await?;
+            panels.sessions = list
+                .into_iter()
+                .map(|s| SessionView {
+                    id: s.id,
+                    created: views::date(s.created_at),
+                    last_seen: (views::rfc3339(s.last_seen_at), time(Some(s.last_seen_at))),
+                    ip: s.ip.unwrap_or_else(|| "—".to_owned()),
+                    browser: s
+                        .user_agent
+                        .map(|ua| views::browser_name(&ua))
+                        .unwrap_or_else(|| "Unknown browser".to_owned()),
+                })
+                .collect();
+        }
+    }
+    Ok(panels)
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+    tab: &'static str,
+    panels: Panels,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let slug = access.workspace.slug.clone();
+    let base = format!("/w/{slug}/users/{}", member.id);
+    let is_self = access.signed_in.account.id == member.account_id;
+    let acting_on_owner_ok =
+        policy::may_grant_role(access.permissions, member.role_permissions).is_ok();
+    let fragment = wants_fragment(req);
+    let page = ConsolePage {
+        chrome: if fragment {
+            Chrome::fragment_only(&access.signed_in.csrf_token)
+        } else {
+            access.chrome(state, "users").await?
+        },
+        tabs: TABS
+            .iter()
+            .map(|(key, label)| Tab {
+                key,
+                label,
+                url: if *key == "overview" {
+                    base.clone()
+                } else {
+                    format!("{base}/{key}")
+                },
+            })
+            .collect(),
+        slug,
+        base,
+        tab,
+        name: display_name(&member.first_name, &member.last_name, &member.email),
+        email: member.email.clone(),
+        initials: views::initials(&member.first_name, &member.last_name, &member.email),
+        colour: member.account_id.0.rem_euclid(8),
+        role: member.role_name.clone(),
+        status_key: member.status.key(),
+        status_label: member.status.label(),
+        is_self,
+        can_edit: access.can(Permission::UsersEdit) && (is_self || acting_on_owner_ok),
+        can_change_role: access.can(Permission::UsersChangeRole) && !is_self && acting_on_owner_ok,
+        csrf_token: access.signed_in.csrf_token.clone(),
+        panels,
+    };
+    let body = if fragment {
+        page.as_panel().render()?
+    } else {
+        page.render()?
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::VARY, "HX-Request"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TabQuery {
+    pub before: String,
+}
+
+#[get("/w/{slug}/users/{id}")]
+pub async fn overview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let member = member(&state, &access, parse_id(&path.1)?).await?;
+    let panels = panels(&state, &access, &member, "overview", None).await?;
+    render(
+        &req,
+        &state,
+        &access,
+        &member,
+        "overview",
+        panels,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[get("/w/{slug}/users/{id}/{tab}")]
+pub async fn show_tab(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String, String)>,
+    query: web::Query<TabQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let (_, id, tab) = path.into_inner();
+    let tab = TABS
+        .iter()
+        .map(|(key, _)| *key)
+        .find(|key| *key == tab && *key != "overview")
+        .ok_or(AppError::NotFound)?;
+    let member = member(&state, &access, parse_id(&id)?).await?;
+    let before = query.before.parse().ok();
+    let panels = panels(&state, &access, &member, tab, before).await?;
+    render(&req, &state, &access, &member, tab, panels, StatusCode::OK).await
+}
+
+fn refused(e: ConsoleError) -> AppError {
+    match e {
+        ConsoleError::NotFound => AppError::NotFound,
+        ConsoleError::Refused(why) => AppError::Forbidden(why),
+        ConsoleError::Database(e) => e.into(),
+    }
+}
+
+#[post("/w/{slug}/users/{id}/profile")]
+pub async fn update_profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersEdit)?;
+    let id = parse_id(&path.1)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let first = errors.check("first_name", Name::parse(&form.first_name));
+    let last = errors.check("last_name", Name::parse(&form.last_name));
+    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
+    let (Some(first_name), Some(last_name), Some(timezone)) = (first, last, timezone) else {
+        let member = member(&state, &access, id).await?;
+        let mut panels = panels(&state, &access, &member, "overview", None).await?;
+        panels.profile = Some(form);
+        panels.errors = errors;
+        return render(
+            &req,
+            &state,
+            &access,
+            &member,
+            "overview",
+            panels,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let (actor, membership, permissions) = acting_of(&access);
+    let workspace = access.workspace.id;
+    blocking(&state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::update_profile(
+            conn,
+            &acting,
+            workspace,
+            id,
+            &ProfileChange {
+                first_name,
+                last_name,
+                timezone,
+            },
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(refused)?;
+    flash(&access.signed_in.session, "Profile saved.")?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    pub role: String,
+}
+
+#[post("/w/{slug}/users/{id}/role")]
+pub async fn change_role(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersChangeRole)?;
+    let id = parse_id(&path.1)?;
+    let (actor, membership, permissions) = acting_of(&access);
+    let workspace = access.workspace.id;
+    let role = form.into_inner().role;
+    let warning = blocking(&state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::change_role(
+            conn,
+            &acting,
+            workspace,
+            id,
+            &role,
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(refused)?;
+    let message = match warning {
+        Some(warning) => format!("Role changed. {warning}"),
+        None => "Role changed.".to_owned(),
+    };
+    flash(&access.signed_in.session, &message)?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}/role",
+        access.workspace.slug
+    )))
+}
+
+async fn end(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    session: Option<i64>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersEdit)?;
+    let (actor, membership, permissions) = acting_of(access);
+    let workspace = access.workspace.id;
+    let ended = blocking(state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::end_sessions(
+            conn,
+            &acting,
+            workspace,
+            id,
+            session,
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(refused)?;
+    flash(
+        &access.signed_in.session,
+        &format!(
+            "{} ended.",
+            views::count(ended as i64, "session", "sessions")
+        ),
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}/sessions",
+        access.workspace.slug
+    )))
+}
+
+#[post("/w/{slug}/users/{id}/sessions/{session}/end")]
+pub async fn end_session(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (_, id, session) = path.into_inner();
+    end(&state, &access, parse_id(&id)?, Some(session)).await
+}
+
+#[post("/w/{slug}/users/{id}/sessions/end-all")]
+pub async fn end_all_sessions(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    end(&state, &access, parse_id(&path.1)?, None).await
+}

@@ -1,0 +1,514 @@
+//! HTTP tests of the user console (issue 4) on each backend: tabs, profile edits with bad input,
+//! the role rules (own role, Owners, last owner — also concurrently), the admin warning, access
+//! with reasons, activity, and ending sessions.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::*;
+
+fn membership_of(app: &TestApp, email: &str) -> i64 {
+    app.first_id(&format!(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
+    ))
+}
+
+async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    app.post_form(path, &form).await
+}
+
+#[actix_web::test]
+async fn tabs_show_the_member_and_are_urls_of_their_own() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let id = membership_of(&app, "grace.hopper@example.com");
+    let overview = app.get_text(&format!("/w/acme/users/{id}")).await;
+    for text in [
+        "User ID",
+        "grace.hopper@example.com",
+        "Admin",
+        "Time zone",
+        "UTC",
+        "Joined",
+        "Last active",
+        "Edit profile",
+    ] {
+        assert!(overview.contains(text), "{text}");
+    }
+    for tab in ["role", "access", "activity", "sessions"] {
+        let page = app.get(&format!("/w/acme/users/{id}/{tab}")).await;
+        assert_eq!(page.status().as_u16(), 200, "{tab}");
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!("href=\"/w/acme/users/{id}/{tab}\""))
+                && html.contains("aria-current=\"page\"")
+        );
+    }
+    let fragment = app
+        .client
+        .get(app.url(&format!("/w/acme/users/{id}/access")))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!fragment.contains("<html") && fragment.contains("Effective access"));
+    assert_eq!(
+        app.get(&format!("/w/acme/users/{id}/nope"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(app.get("/w/acme/users/999999").await.status().as_u16(), 404);
+    assert!(
+        app.get_text("/w/acme/users")
+            .await
+            .contains(&format!("href=\"/w/acme/users/{id}\"")),
+        "the list links to the console"
+    );
+}
+
+#[actix_web::test]
+async fn profile_edits_are_validated_and_audited() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let id = membership_of(&app, "grace.hopper@example.com");
+    let path = format!("/w/acme/users/{id}/profile");
+    let bad = post(
+        &app,
+        &path,
+        &[
+            ("first_name", ""),
+            ("last_name", "Hopper"),
+            ("timezone", "Mars/Olympus"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains("id=\"first_name-error\"")
+            && html.contains("Choose a time zone from the list")
+    );
+    assert!(html.contains("value=\"Mars/Olympus\""), "kept as typed");
+    assert_eq!(
+        app.count("accounts WHERE first_name = 'grace'"),
+        1,
+        "nothing written"
+    );
+
+    let ok = post(
+        &app,
+        &path,
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("timezone", "Europe/Berlin"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    let page = app.get_text(&format!("/w/acme/users/{id}")).await;
+    assert!(
+        page.contains("Profile saved.")
+            && page.contains("Europe/Berlin")
+            && page.contains("Grace Hopper")
+    );
+    assert_eq!(app.count("audit_events WHERE action = 'member.profile_changed' AND changes LIKE '%Europe/Berlin%'"), 1);
+    // The list follows the new name.
+    assert!(
+        app.get_text("/w/acme/users?q=Grace%20Hopper")
+            .await
+            .contains("grace.hopper@example.com")
+    );
+}
+
+#[actix_web::test]
+async fn role_changes_follow_the_rules() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "linus.member@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let owner = membership_of(&app, OWNER_EMAIL);
+    let grace = membership_of(&app, "grace.admin@example.com");
+    let linus = membership_of(&app, "linus.member@example.com");
+
+    // The owner promotes Linus; one audit event with before and after.
+    let ok = post(
+        &app,
+        &format!("/w/acme/users/{linus}/role"),
+        &[("role", "auditor")],
+    )
+    .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    assert_eq!(app.count("audit_events WHERE action = 'member.role_changed' AND changes LIKE '%\"before\":\"Member\"%' AND changes LIKE '%\"after\":\"Auditor\"%'"), 1);
+    // Nobody changes their own role; the last active owner cannot lose the role.
+    let own = post(
+        &app,
+        &format!("/w/acme/users/{owner}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(own.status().as_u16(), 403);
+    assert!(own.text().await.unwrap().contains("your own role"));
+
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.admin@example.com", OWNER_PASSWORD)
+        .await;
+    // An Admin cannot make an Owner, nor touch the Owner.
+    let make_owner = post(
+        &admin,
+        &format!("/w/acme/users/{linus}/role"),
+        &[("role", "owner")],
+    )
+    .await;
+    assert_eq!(make_owner.status().as_u16(), 403);
+    assert!(
+        make_owner
+            .text()
+            .await
+            .unwrap()
+            .contains("Only an Owner can make someone an Owner.")
+    );
+    let demote_owner = post(
+        &admin,
+        &format!("/w/acme/users/{owner}/role"),
+        &[("role", "member")],
+    )
+    .await;
+    assert_eq!(demote_owner.status().as_u16(), 403);
+    // The role tab offers the Admin no Owner role, and no form for herself.
+    let tab = admin.get_text(&format!("/w/acme/users/{linus}/role")).await;
+    assert!(tab.contains("value=\"admin\"") && !tab.contains("value=\"owner\""));
+    let own_tab = admin.get_text(&format!("/w/acme/users/{grace}/role")).await;
+    assert!(
+        !own_tab.contains(&format!("action=\"/w/acme/users/{grace}/role\"")),
+        "no form for one's own role"
+    );
+
+    // The last owner: make Grace an owner, then each may demote the other, but not both.
+    assert_eq!(
+        post(
+            &app,
+            &format!("/w/acme/users/{grace}/role"),
+            &[("role", "owner")]
+        )
+        .await
+        .status()
+        .as_u16(),
+        303
+    );
+    let grace_owner = app.new_client();
+    grace_owner
+        .sign_in("grace.admin@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(
+        post(
+            &grace_owner,
+            &format!("/w/acme/users/{owner}/role"),
+            &[("role", "admin")]
+        )
+        .await
+        .status()
+        .as_u16(),
+        303
+    );
+    let last = post(
+        &grace_owner,
+        &format!("/w/acme/users/{grace}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(
+        last.status().as_u16(),
+        403,
+        "own role, and the last owner anyway"
+    );
+    assert_eq!(app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'owner') AND status = 'active'"), 1);
+}
+
+#[actix_web::test]
+async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.owner@example.com",
+        BuiltInRole::Owner,
+        MembershipStatus::Active,
+    );
+    let ada = membership_of(&app, OWNER_EMAIL);
+    let grace = membership_of(&app, "grace.owner@example.com");
+    for round in 0..3 {
+        let a = app.new_client();
+        a.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+        let g = app.new_client();
+        g.sign_in("grace.owner@example.com", OWNER_PASSWORD).await;
+        let a_csrf = a.csrf_token("/w/acme/users").await;
+        let g_csrf = g.csrf_token("/w/acme/users").await;
+        let first = actix_web::rt::spawn(async move {
+            a.post_form(
+                &format!("/w/acme/users/{grace}/role"),
+                &[("csrf_token", a_csrf.as_str()), ("role", "admin")],
+            )
+            .await
+            .status()
+            .as_u16()
+        });
+        let second = actix_web::rt::spawn(async move {
+            g.post_form(
+                &format!("/w/acme/users/{ada}/role"),
+                &[("csrf_token", g_csrf.as_str()), ("role", "admin")],
+            )
+            .await
+            .status()
+            .as_u16()
+        });
+        let statuses = [first.await.unwrap(), second.await.unwrap()];
+        let owners = app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'owner') AND status = 'active'");
+        assert_eq!(owners, 1, "round {round}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 303).count(),
+            1,
+            "round {round}: one refused: {statuses:?}"
+        );
+        // Back to two owners for the next round (the org owner Ada can always act).
+        app.execute("UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'owner')");
+    }
+}
+
+#[actix_web::test]
+async fn a_custom_role_cannot_grant_more_than_it_holds_and_many_admins_warn() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.execute("UPDATE workspaces SET plan = 'team', seat_limit = 50");
+    let sam = app.add_member(
+        "sam.support@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(
+        "INSERT INTO roles (workspace_id, key, name, description, permissions, built_in, created_at, updated_at)
+         SELECT id, 'support', 'Support', '', 'users.view users.change_role', FALSE, created_at, created_at FROM workspaces",
+    );
+    app.execute(&format!("UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'support') WHERE account_id = {}", sam.0));
+    for i in 0..5 {
+        app.add_member(
+            &format!("person{i}.x@example.com"),
+            if i < 3 {
+                BuiltInRole::Admin
+            } else {
+                BuiltInRole::Member
+            },
+            MembershipStatus::Active,
+        );
+    }
+    let target = membership_of(&app, "person4.x@example.com");
+    let support = app.new_client();
+    support
+        .sign_in("sam.support@example.com", OWNER_PASSWORD)
+        .await;
+    let escalation = post(
+        &support,
+        &format!("/w/acme/users/{target}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(escalation.status().as_u16(), 403);
+    assert!(
+        escalation
+            .text()
+            .await
+            .unwrap()
+            .contains("permissions you do not hold")
+    );
+    // Owner makes a fourth admin among 7 members: a warning, not a refusal.
+    let warned = post(
+        &app,
+        &format!("/w/acme/users/{target}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(warned.status().as_u16(), 303);
+    assert!(
+        app.get_text(&location(&warned))
+            .await
+            .contains("more than 20 %")
+    );
+}
+
+#[actix_web::test]
+async fn access_tab_gives_effective_access_with_the_reason() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = membership_of(&app, "grace.hopper@example.com");
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
+    app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'workflow', 'Payroll run', TRUE, created_at, created_at FROM workspaces");
+    app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'app', 'CRM', FALSE, created_at, created_at FROM workspaces");
+    app.execute(&format!("INSERT INTO group_members (group_id, membership_id, created_at) SELECT id, {grace}, created_at FROM groups"));
+    app.execute("INSERT INTO grants (app_id, group_id, level, created_at) SELECT a.id, g.id, 'run', a.created_at FROM apps a, groups g WHERE a.name = 'Payroll run'");
+    app.execute(&format!("INSERT INTO grants (app_id, membership_id, level, created_at) SELECT id, {grace}, 'view', created_at FROM apps WHERE name = 'Payroll run'"));
+    app.execute(&format!("INSERT INTO grants (app_id, membership_id, level, created_at) SELECT id, {grace}, 'edit', created_at FROM apps WHERE name = 'CRM'"));
+    let html = app.get_text(&format!("/w/acme/users/{grace}/access")).await;
+    assert!(html.contains("Finance"));
+    assert!(
+        html.contains("Can run Payroll run — through group Finance"),
+        "{html}"
+    );
+    assert!(html.contains("Can edit CRM — direct grant"));
+}
+
+#[actix_web::test]
+async fn activity_lists_what_was_done_to_and_by_the_member() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "member").await;
+    let token = app.token_for("grace@example.com");
+    app.accept_as_new(&token, "Grace", "Hopper").await;
+    let grace = membership_of(&app, "grace@example.com");
+    let html = app
+        .get_text(&format!("/w/acme/users/{grace}/activity"))
+        .await;
+    assert!(
+        html.contains("member invited") && html.contains("member joined"),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
+async fn ending_a_session_signs_that_browser_out_at_once() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace = membership_of(&app, "grace.hopper@example.com");
+    let laptop = app.new_client();
+    laptop
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let phone = app.new_client();
+    phone
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let html = app
+        .get_text(&format!("/w/acme/users/{grace}/sessions"))
+        .await;
+    assert_eq!(
+        html.matches("/end\"").count(),
+        2,
+        "two sessions, each with Sign out"
+    );
+    let one = app.first_id(&format!(
+        "sessions WHERE account_id = (SELECT account_id FROM memberships WHERE id = {grace})"
+    ));
+    assert_eq!(
+        post(
+            &app,
+            &format!("/w/acme/users/{grace}/sessions/{one}/end"),
+            &[]
+        )
+        .await
+        .status()
+        .as_u16(),
+        303
+    );
+    let statuses = [
+        laptop.get("/w/acme/users").await.status().as_u16(),
+        phone.get("/w/acme/users").await.status().as_u16(),
+    ];
+    assert!(
+        statuses.contains(&303) && statuses.contains(&200),
+        "one browser signed out: {statuses:?}"
+    );
+    assert_eq!(
+        post(
+            &app,
+            &format!("/w/acme/users/{grace}/sessions/end-all"),
+            &[]
+        )
+        .await
+        .status()
+        .as_u16(),
+        303
+    );
+    assert_eq!(phone.get("/w/acme/users").await.status().as_u16(), 303);
+    assert_eq!(laptop.get("/w/acme/users").await.status().as_u16(), 303);
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action IN ('member.session_ended', 'member.signed_out_everywhere')"
+        ),
+        2
+    );
+    // An auditor may look, but not act.
+    let auditor = app.new_client();
+    auditor
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let owner = membership_of(&app, OWNER_EMAIL);
+    assert_eq!(
+        post(
+            &auditor,
+            &format!("/w/acme/users/{owner}/sessions/end-all"),
+            &[]
+        )
+        .await
+        .status()
+        .as_u16(),
+        403
+    );
+    assert_eq!(
+        post(
+            &auditor,
+            &format!("/w/acme/users/{owner}/role"),
+            &[("role", "member")]
+        )
+        .await
+        .status()
+        .as_u16(),
+        403
+    );
+    assert_eq!(
+        post(
+            &auditor,
+            &format!("/w/acme/users/{owner}/profile"),
+            &[("first_name", "X"), ("last_name", "Y"), ("timezone", "UTC")]
+        )
+        .await
+        .status()
+        .as_u16(),
+        403
+    );
+}
