@@ -412,3 +412,93 @@ async fn filtered_pages_keep_their_filters_in_the_next_link() {
     assert_eq!(page2.len(), 50);
     assert!(names_in(&html).iter().all(|e| !page2.contains(e)));
 }
+
+#[actix_web::test]
+async fn presence_shows_online_and_last_active_and_is_written_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute("UPDATE memberships SET last_active_at = '2026-01-05 10:00:00' WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan.turing@example.com')");
+    // Grace opens the workspace: her activity is recorded with the session.
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(grace.get("/w/acme/users").await.status().as_u16(), 200);
+    let active = "memberships WHERE last_active_at IS NOT NULL AND account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')";
+    assert_eq!(app.count(active), 1);
+    let html = app.get_text("/w/acme/users").await;
+    let row = |email: &str| {
+        html.split(&format!("data-email=\"{email}\""))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        row("grace.hopper@example.com").contains("online-dot")
+            && row("grace.hopper@example.com").contains("just now")
+    );
+    assert!(
+        row("alan.turing@example.com").contains("5 Jan 2026")
+            && !row("alan.turing@example.com").contains("online-dot")
+    );
+    assert!(
+        row("alan.turing@example.com").contains("title=\"5 Jan 2026, 10:00 UTC\""),
+        "exact time in the viewer's zone"
+    );
+    // Within the minute, more requests write nothing.
+    let seen = {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Timestamp)]
+            last_active_at: chrono::NaiveDateTime,
+        }
+        diesel::sql_query(format!("SELECT last_active_at FROM {active}"))
+            .get_result::<T>(&mut *app.conn())
+            .unwrap()
+            .last_active_at
+    };
+    for _ in 0..3 {
+        grace.get("/w/acme/users").await;
+    }
+    let stamp = seen.format("%Y-%m-%d %H:%M:%S%.6f");
+    assert_eq!(
+        app.count(&format!("{active} AND last_active_at = '{stamp}'")),
+        1
+    );
+    // The rows refresh themselves every 30 seconds.
+    assert!(html.contains("hx-trigger=\"invitations-changed from:body, every 30s\""));
+}
+
+#[actix_web::test]
+async fn each_row_names_its_groups() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    for name in ["Finance", "Design"] {
+        app.execute(&format!("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, '{name}', '', created_at, created_at FROM workspaces"));
+    }
+    app.execute(
+        "INSERT INTO group_members (group_id, membership_id, created_at)
+         SELECT g.id, m.id, m.created_at FROM groups g, memberships m WHERE m.account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
+    );
+    let html = app.get_text("/w/acme/users").await;
+    assert!(html.contains("Design, Finance"));
+}

@@ -1,7 +1,7 @@
 //! Reading a workspace's members.
 
 use crate::db::AnyConnection;
-use crate::domain::ids::WorkspaceId;
+use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::store::invitations::{self, PendingInfo};
 use crate::store::memberships::{self, Cursor, ListFilter, MemberPage};
@@ -55,13 +55,19 @@ pub fn resolve_filter(
     })
 }
 
-/// One page of the users list. Pending members come with their invitation's delivery details.
+/// One page of the users list, with each row's groups, and pending members' delivery details.
+pub struct ListPage {
+    pub page: MemberPage,
+    pub pending: Vec<PendingInfo>,
+    pub groups: Vec<(MembershipId, String)>,
+}
+
 pub fn list_members(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     filter: &ListFilter,
     cursor: Cursor,
-) -> Result<(MemberPage, Vec<PendingInfo>), diesel::result::Error> {
+) -> Result<ListPage, diesel::result::Error> {
     let page = memberships::list_page(conn, workspace, filter, cursor, PAGE_SIZE)?;
     let invited: Vec<_> = page
         .rows
@@ -70,5 +76,11 @@ pub fn list_members(
         .map(|r| r.id)
         .collect();
     let pending = invitations::pending_for(conn, &invited)?;
-    Ok((page, pending))
+    let ids: Vec<_> = page.rows.iter().map(|r| r.id).collect();
+    let groups = memberships::group_names_for(conn, &ids)?;
+    Ok(ListPage {
+        page,
+        pending,
+        groups,
+    })
 }

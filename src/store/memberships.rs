@@ -790,3 +790,25 @@ pub fn grants_reaching(
     }
     Ok(facts)
 }
+
+/// (membership, group name) for these memberships, by group name.
+pub fn group_names_for(
+    conn: &mut AnyConnection,
+    members: &[MembershipId],
+) -> QueryResult<Vec<(MembershipId, String)>> {
+    use crate::db::schema::{group_members, groups};
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = members.iter().map(|m| m.0).collect();
+    let rows: Vec<(i64, String)> = group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::membership_id.eq_any(ids))
+        .select((group_members::membership_id, groups::name))
+        .order(groups::name)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, name)| (MembershipId(m), name))
+        .collect())
+}

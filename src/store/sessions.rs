@@ -11,6 +11,8 @@ use crate::domain::ids::AccountId;
 pub struct StoredSession {
     pub id: i64,
     pub state: String,
+    pub account_id: Option<i64>,
+    pub workspace_id: Option<i64>,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
@@ -21,40 +23,73 @@ pub fn find_live(
     key_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<StoredSession>> {
-    sessions::table
+    type Row = (
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        NaiveDateTime,
+        NaiveDateTime,
+    );
+    let row: Option<Row> = sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .filter(sessions::expires_at.gt(now))
         .select((
             sessions::id,
             sessions::state,
+            sessions::account_id,
+            sessions::workspace_id,
             sessions::last_seen_at,
             sessions::expires_at,
         ))
-        .first::<(i64, String, NaiveDateTime, NaiveDateTime)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(id, state, last_seen_at, expires_at)| StoredSession {
-                id,
-                state,
-                last_seen_at,
-                expires_at,
-            })
-        })
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(id, state, account_id, workspace_id, last_seen_at, expires_at)| StoredSession {
+            id,
+            state,
+            account_id,
+            workspace_id,
+            last_seen_at,
+            expires_at,
+        },
+    ))
 }
 
-/// Records activity and slides the expiry forward.
+/// Records activity and slides the expiry forward; the member's last activity in the session's
+/// workspace follows (the users list's "last active" and online dot).
 pub fn touch(
     conn: &mut AnyConnection,
-    id: i64,
+    session: &StoredSession,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(sessions::table.find(id))
+    diesel::update(sessions::table.find(session.id))
         .set((
             sessions::last_seen_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
         .execute(conn)?;
+    record_activity(conn, session.account_id, session.workspace_id, now)
+}
+
+/// The member's last activity in the workspace a session is in.
+fn record_activity(
+    conn: &mut AnyConnection,
+    account: Option<i64>,
+    workspace: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::memberships;
+    if let (Some(account), Some(workspace)) = (account, workspace) {
+        diesel::update(
+            memberships::table
+                .filter(memberships::account_id.eq(account))
+                .filter(memberships::workspace_id.eq(workspace)),
+        )
+        .set(memberships::last_active_at.eq(Some(now)))
+        .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -113,6 +148,14 @@ pub fn update(
         sessions::expires_at.eq(expires_at),
     ))
     .execute(conn)?;
+    if updated > 0 {
+        record_activity(
+            conn,
+            columns.account_id.map(|a| a.0),
+            columns.workspace_id,
+            now,
+        )?;
+    }
     Ok(updated > 0)
 }
 

@@ -104,7 +104,7 @@ impl SessionStore for DbSessionStore {
                 .as_ref()
                 .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
             {
-                sessions::touch(&mut conn, s.id, now, expiry(now, &idle))?;
+                sessions::touch(&mut conn, s, now, expiry(now, &idle))?;
             }
             Ok(found)
         })

@@ -8,10 +8,12 @@ use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::htmx::page_or_fragment;
 use super::{AppState, blocking, views};
+use crate::clock;
 use crate::domain::ids::MembershipId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
+use crate::domain::timezone::Timezone;
 use crate::services::members::{self, FilterParams};
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberRow};
@@ -49,9 +51,45 @@ pub struct UserRow {
     pub role: String,
     pub status_key: &'static str,
     pub status_label: &'static str,
-    /// (machine-readable, shown)
-    pub joined: Option<(String, String)>,
+    pub groups: String,
+    /// (RFC 3339, "3 minutes ago", the exact time in the viewer's time zone)
+    pub last_active: Option<(String, String, String)>,
+    /// Active in the last two minutes.
+    pub online: bool,
     pub pending: Option<PendingView>,
+}
+
+impl UserRow {
+    fn new(
+        row: MemberRow,
+        pending: Option<PendingView>,
+        groups: Vec<&str>,
+        now: chrono::NaiveDateTime,
+        viewer: Timezone,
+    ) -> Self {
+        Self {
+            id: row.id,
+            name: display_name(&row.first_name, &row.last_name, &row.email),
+            initials: views::initials(&row.first_name, &row.last_name, &row.email),
+            colour: row.account_id.0.rem_euclid(8),
+            role: row.role_name,
+            status_key: row.status.key(),
+            status_label: row.status.label(),
+            groups: groups.join(", "),
+            online: row
+                .last_active_at
+                .is_some_and(|at| views::is_online(at, now)),
+            last_active: row.last_active_at.map(|at| {
+                (
+                    views::rfc3339(at),
+                    views::relative(at, now),
+                    views::in_timezone(at, viewer),
+                )
+            }),
+            email: row.email,
+            pending,
+        }
+    }
 }
 
 /// A pending invitation's row details.
@@ -82,23 +120,6 @@ impl From<&PendingInfo> for PendingView {
                 }
             ),
             expires: p.expires_at.format("%-d %b %Y").to_string(),
-        }
-    }
-}
-
-impl From<MemberRow> for UserRow {
-    fn from(row: MemberRow) -> Self {
-        Self {
-            id: row.id,
-            name: display_name(&row.first_name, &row.last_name, &row.email),
-            initials: views::initials(&row.first_name, &row.last_name, &row.email),
-            colour: row.account_id.0.rem_euclid(8),
-            email: row.email,
-            role: row.role_name,
-            status_key: row.status.key(),
-            status_label: row.status.label(),
-            joined: row.joined_at.map(views::date),
-            pending: None,
         }
     }
 }
@@ -187,17 +208,25 @@ pub async fn list(
     let workspace = access.workspace.id;
     let cursor = query.cursor();
     let menu_params = params.clone();
-    let (page, pending, role_choices, group_names) = blocking(&state, move |conn| {
+    let (listed, role_choices, group_names) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
-        let (page, pending) = members::list_members(conn, workspace, &filter, cursor)?;
+        let listed = members::list_members(conn, workspace, &filter, cursor)?;
         Ok((
-            page,
-            pending,
+            listed,
             roles::choices(conn, workspace)?,
             groups::names(conn, workspace)?,
         ))
     })
     .await?;
+    let members::ListPage {
+        page,
+        pending,
+        groups: member_groups,
+    } = listed;
+    let (now, viewer) = (
+        clock::now(),
+        Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default(),
+    );
 
     let slug = access.workspace.slug.clone();
     let prev_url = page
@@ -285,10 +314,12 @@ pub async fn list(
                     .iter()
                     .find(|p| p.membership_id == row.id)
                     .map(PendingView::from);
-                UserRow {
-                    pending: info,
-                    ..UserRow::from(row)
-                }
+                let names = member_groups
+                    .iter()
+                    .filter(|(m, _)| *m == row.id)
+                    .map(|(_, name)| name.as_str())
+                    .collect();
+                UserRow::new(row, info, names, now, viewer)
             })
             .collect(),
         prev_url,

@@ -40,6 +40,32 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// Someone active in the last two minutes shows as online.
+pub fn is_online(last_active: NaiveDateTime, now: NaiveDateTime) -> bool {
+    now - last_active <= chrono::Duration::minutes(2)
+}
+
+/// "just now", "3 minutes ago", "5 hours ago", "2 days ago", then the date.
+pub fn relative(at: NaiveDateTime, now: NaiveDateTime) -> String {
+    let seconds = (now - at).num_seconds().max(0);
+    let ago = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        0..60 => "just now".to_owned(),
+        60..3600 => ago(seconds / 60, "minute"),
+        3600..86400 => ago(seconds / 3600, "hour"),
+        86400..2_592_000 => ago(seconds / 86400, "day"),
+        _ => at.format("%-d %b %Y").to_string(),
+    }
+}
+
+/// The exact time in a viewer's time zone: "26 Nov 2026, 09:41 CET".
+pub fn in_timezone(at: NaiveDateTime, zone: crate::domain::timezone::Timezone) -> String {
+    at.and_utc()
+        .with_timezone(&zone.tz())
+        .format("%-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
 /// "Firefox on Linux" from a User-Agent header (a label for people, not a security fact).
 pub fn browser_name(user_agent: &str) -> String {
     let browser = if user_agent.contains("Edg/") {
@@ -115,6 +141,24 @@ mod tests {
             .unwrap();
         assert_eq!(rfc3339(at), at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         assert_eq!(rfc3339(at), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn relative_times_and_presence() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let ago = |s: i64| now - chrono::Duration::seconds(s);
+        assert_eq!(relative(ago(5), now), "just now");
+        assert_eq!(relative(ago(60), now), "1 minute ago");
+        assert_eq!(relative(ago(180), now), "3 minutes ago");
+        assert_eq!(relative(ago(7200), now), "2 hours ago");
+        assert_eq!(relative(ago(86400 * 3), now), "3 days ago");
+        assert_eq!(relative(ago(86400 * 40), now), "17 Oct 2026");
+        assert!(is_online(ago(119), now) && !is_online(ago(121), now));
+        let berlin = crate::domain::timezone::Timezone::parse("Europe/Berlin").unwrap();
+        assert_eq!(in_timezone(now, berlin), "26 Nov 2026, 13:00 CET");
     }
 
     #[test]
