@@ -7,6 +7,7 @@ pub mod landing;
 pub mod members;
 pub mod owners;
 pub mod passwords;
+pub mod profile;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;

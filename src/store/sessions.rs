@@ -176,6 +176,8 @@ pub struct SessionInfo {
     pub last_seen_at: NaiveDateTime,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The session's CSRF token: equal to the viewer's own for "this browser".
+    pub csrf_token: Option<String>,
 }
 
 /// The live sessions of an account, most recently seen first.
@@ -190,6 +192,7 @@ pub fn list_for_account(
         NaiveDateTime,
         Option<String>,
         Option<String>,
+        String,
     );
     let rows: Vec<Row> = sessions::table
         .filter(sessions::account_id.eq(account.0))
@@ -200,6 +203,7 @@ pub fn list_for_account(
             sessions::last_seen_at,
             sessions::ip,
             sessions::user_agent,
+            sessions::state,
         ))
         .order(sessions::last_seen_at.desc())
         .limit(100)
@@ -207,24 +211,22 @@ pub fn list_for_account(
     Ok(rows
         .into_iter()
         .map(
-            |(id, created_at, last_seen_at, ip, user_agent)| SessionInfo {
+            |(id, created_at, last_seen_at, ip, user_agent, state)| SessionInfo {
                 id,
                 created_at,
                 last_seen_at,
                 ip,
                 user_agent,
+                csrf_token: csrf_of(&state),
             },
         )
         .collect())
 }
 
-/// The id of the session with this key hash (to mark "this browser").
-pub fn id_of(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<Option<i64>> {
-    sessions::table
-        .filter(sessions::key_hash.eq(key_hash))
-        .select(sessions::id)
-        .first(conn)
-        .optional()
+/// The CSRF token inside a stored session state (a JSON map of JSON-encoded values).
+fn csrf_of(state: &str) -> Option<String> {
+    let map: std::collections::HashMap<String, String> = serde_json::from_str(state).ok()?;
+    serde_json::from_str(map.get("csrf")?).ok()
 }
 
 /// Ends one session of an account; returns whether it existed.

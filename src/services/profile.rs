@@ -1,0 +1,150 @@
+//! A person's own profile (`/me`): names, time zone, password, own sessions.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::AnyConnection;
+use crate::domain::ids::AccountId;
+use crate::domain::timezone::Timezone;
+use crate::domain::{Name, NewPassword};
+use crate::services::passwords;
+use crate::store::accounts::{self, Account};
+use crate::store::audit::{self, Actor};
+use crate::store::sessions;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("The current password is not correct.")]
+    WrongPassword,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn own_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: &Account,
+    action: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: None,
+            action,
+            target_type: "account",
+            target_id: Some(account.id.0),
+            target_label: &account.email,
+            changes,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+pub fn update_own_profile(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    first_name: &Name,
+    last_name: &Name,
+    timezone: Timezone,
+    now: NaiveDateTime,
+) -> Result<(), ProfileError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let account = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let mut changes = serde_json::Map::new();
+        for (field, before, after) in [
+            (
+                "first_name",
+                account.first_name.as_str(),
+                first_name.as_str(),
+            ),
+            ("last_name", account.last_name.as_str(), last_name.as_str()),
+            ("timezone", account.timezone.as_str(), timezone.name()),
+        ] {
+            if before != after {
+                changes.insert(
+                    field.to_owned(),
+                    json!({ "before": before, "after": after }),
+                );
+            }
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        accounts::update_profile(
+            conn,
+            account.id,
+            first_name.as_str(),
+            last_name.as_str(),
+            timezone.name(),
+            now,
+        )?;
+        own_event(
+            conn,
+            actor,
+            &account,
+            "account.profile_changed",
+            serde_json::Value::Object(changes),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Checks the current password (argon2: call on a blocking thread), sets the new one, and ends
+/// every session of the account; returns the new session epoch for the session that stays.
+pub fn change_password(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    current: &str,
+    new: &NewPassword,
+    now: NaiveDateTime,
+) -> Result<i64, ProfileError> {
+    let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+    let hash = found.password_hash.clone().unwrap_or_default();
+    if !passwords::verify_password(&hash, current) {
+        return Err(ProfileError::WrongPassword);
+    }
+    let new_hash = passwords::hash_password(new)?;
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        accounts::set_password_hash(conn, account, &new_hash, now)?;
+        let ended = sessions::delete_for_account(conn, account)?;
+        own_event(
+            conn,
+            actor,
+            &found,
+            "account.password_changed",
+            json!({ "sessions_ended": ended }),
+            now,
+        )?;
+        Ok(found.session_epoch + 1)
+    })
+}
+
+/// Ends one of the person's own sessions.
+pub fn end_own_session(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    session: i64,
+    now: NaiveDateTime,
+) -> Result<bool, ProfileError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let ended = sessions::delete_one(conn, account, session)?;
+        if ended {
+            own_event(conn, actor, &found, "account.session_ended", json!({}), now)?;
+        }
+        Ok(ended)
+    })
+}

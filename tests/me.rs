@@ -1,0 +1,265 @@
+//! HTTP tests of a person's own page `/me` (issue 4) on each backend: names and time zone with bad
+//! input, password change (wrong current password; success ends every other session but keeps
+//! this one), own sessions, and that a Member sees only this page.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::*;
+
+async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    app.post_form(path, &form).await
+}
+
+#[actix_web::test]
+async fn names_and_time_zone_are_edited_with_bad_input_kept_beside_the_field() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let page = app.get_text("/me").await;
+    for text in [
+        "Your profile",
+        OWNER_EMAIL,
+        "Time zone",
+        "Change password",
+        "This browser",
+        "acme",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+
+    let bad = post(
+        &app,
+        "/me/profile",
+        &[
+            ("first_name", "Ada<b>"),
+            ("last_name", ""),
+            ("timezone", "Mars/Olympus"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("Mars/Olympus"), "typed value kept");
+    assert!(html.contains("Ada&#60;b&#62;") || html.contains("Ada&lt;b&gt;"));
+    assert!(html.contains("id=\"timezone-error\"") && html.contains("id=\"last_name-error\""));
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.profile_changed'"),
+        0
+    );
+
+    let ok = post(
+        &app,
+        "/me/profile",
+        &[
+            ("first_name", "Augusta Ada"),
+            ("last_name", "King"),
+            ("timezone", "Europe/London"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    let page = app.get_text("/me").await;
+    assert!(page.contains("Profile saved.") && page.contains("Augusta Ada"));
+    assert!(page.contains("value=\"Europe/London\""));
+    assert_eq!(
+        app.count(
+            "accounts WHERE first_name = 'Augusta Ada' AND last_name = 'King' AND timezone = 'Europe/London'"
+        ),
+        1
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.profile_changed'"),
+        1
+    );
+
+    // Saving the same values again changes nothing and writes no event.
+    post(
+        &app,
+        "/me/profile",
+        &[
+            ("first_name", "Augusta Ada"),
+            ("last_name", "King"),
+            ("timezone", "Europe/London"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.profile_changed'"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_password_change_needs_the_current_one_and_ends_every_other_session() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let laptop = app.new_client();
+    assert_eq!(
+        laptop
+            .sign_in(OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(laptop.get("/w/acme/users").await.status().as_u16(), 200);
+
+    let wrong = post(
+        &app,
+        "/me/password",
+        &[
+            ("current_password", "not my password at all"),
+            ("new_password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status().as_u16(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("The current password is not correct.")
+    );
+    let short = post(
+        &app,
+        "/me/password",
+        &[
+            ("current_password", OWNER_PASSWORD),
+            ("new_password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(short.status().as_u16(), 422);
+    assert_eq!(laptop.get("/w/acme/users").await.status().as_u16(), 200);
+
+    let changed = post(
+        &app,
+        "/me/password",
+        &[
+            ("current_password", OWNER_PASSWORD),
+            ("new_password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status().as_u16(), 303);
+    // This browser stays signed in; the other one goes to the sign-in page.
+    let page = app.get("/me").await;
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("signed out everywhere else")
+    );
+    let other = laptop.get("/w/acme/users").await;
+    assert_eq!(other.status().as_u16(), 303);
+    assert!(location(&other).starts_with("/login"));
+    assert_eq!(
+        app.count("sessions WHERE account_id IS NOT NULL"),
+        1,
+        "only this browser's session is left"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.password_changed'"),
+        1
+    );
+
+    let fresh = app.new_client();
+    assert_eq!(
+        fresh
+            .sign_in(OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        401,
+        "the old password no longer works"
+    );
+    assert_eq!(
+        fresh
+            .sign_in(OWNER_EMAIL, "a brand new passphrase")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+}
+
+#[actix_web::test]
+async fn own_sessions_are_listed_and_ended_one_by_one() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let phone = app.new_client();
+    phone.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(phone.get("/me").await.status().as_u16(), 200);
+
+    let page = app.get_text("/me").await;
+    let forms = page.matches("/me/sessions/").count();
+    assert_eq!(
+        forms, 1,
+        "the other session can be ended, this one is marked"
+    );
+    let phone_session = app.first_id(
+        "sessions WHERE id = (SELECT MAX(id) FROM sessions WHERE account_id IS NOT NULL)",
+    );
+    let ended = post(&app, &format!("/me/sessions/{phone_session}/end"), &[]).await;
+    assert_eq!(ended.status().as_u16(), 303);
+    assert!(location(&phone.get("/me").await).starts_with("/login"));
+    assert_eq!(app.get("/me").await.status().as_u16(), 200);
+
+    // Someone else's session id is not ours to end.
+    let grace = app.new_client();
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let grace_session = app.first_id(
+        "sessions WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
+    );
+    post(&app, &format!("/me/sessions/{grace_session}/end"), &[]).await;
+    assert_eq!(grace.get("/me").await.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn a_member_sees_only_their_own_page() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.new_client();
+    let signed_in = grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(location(&signed_in), "/me");
+    let page = grace.get_text("/me").await;
+    assert!(page.contains("grace.hopper@example.com") && page.contains("Member"));
+    assert!(
+        !page.contains("href=\"/w/acme/users\""),
+        "no console link for a Member"
+    );
+    let list = grace.get("/w/acme/users").await;
+    assert!(matches!(list.status().as_u16(), 303 | 403));
+    // Changing one's own names works for a Member too.
+    let ok = post(
+        &grace,
+        "/me/profile",
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("timezone", "America/New_York"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status().as_u16(), 303);
+}
