@@ -105,6 +105,7 @@ diesel::table! {
         removal_snapshot -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sort_email -> Text,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod slug;
+pub mod sort;
 pub mod spreadsheet;
 pub mod timezone;
 

@@ -3,6 +3,7 @@
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
+use crate::domain::sort::MemberSort;
 use crate::store::invitations::{self, PendingInfo};
 use crate::store::memberships::{self, Cursor, ListFilter, MemberPage};
 use crate::store::roles;
@@ -17,9 +18,16 @@ pub struct FilterParams {
     pub status: String,
     pub role: String,
     pub group: String,
+    /// An order (`-last_active`); empty or unknown is by name.
+    pub sort: String,
 }
 
 impl FilterParams {
+    pub fn sort(&self) -> MemberSort {
+        MemberSort::parse(&self.sort).unwrap_or_default()
+    }
+
+    /// No search and no filter (an order is not a filter).
     pub fn is_empty(&self) -> bool {
         self.q.trim().is_empty()
             && self.status.is_empty()
@@ -66,9 +74,10 @@ pub fn list_members(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     filter: &ListFilter,
+    sort: MemberSort,
     cursor: Cursor,
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page(conn, workspace, filter, cursor, PAGE_SIZE)?;
+    let page = memberships::list_page(conn, workspace, filter, sort, cursor, PAGE_SIZE)?;
     let invited: Vec<_> = page
         .rows
         .iter()

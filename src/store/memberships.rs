@@ -7,6 +7,7 @@ use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::role::PermissionSet;
+use crate::domain::sort::{MemberSort, SortKey};
 
 pub struct NewMembership<'a> {
     pub workspace_id: WorkspaceId,
@@ -23,6 +24,11 @@ pub fn insert(
     new: &NewMembership<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipId> {
+    // The email orders the list too; it is copied here, and follows an email change.
+    let email: String = accounts::table
+        .find(new.account_id.0)
+        .select(accounts::email)
+        .first(conn)?;
     diesel::insert_into(memberships::table)
         .values((
             memberships::workspace_id.eq(new.workspace_id.0),
@@ -30,6 +36,7 @@ pub fn insert(
             memberships::role_id.eq(new.role_id.0),
             memberships::status.eq(new.status.key()),
             memberships::sort_name.eq(new.sort_name),
+            memberships::sort_email.eq(email),
             memberships::invited_by.eq(new.invited_by.map(|a| a.0)),
             memberships::joined_at.eq(new.joined_at),
             memberships::created_at.eq(now),
@@ -191,25 +198,30 @@ macro_rules! apply_filter {
     }};
 }
 
-/// A keyset page of a workspace's members and pending invitations, ordered by name, narrowed by
+/// A keyset page of a workspace's members and pending invitations in `sort` order, narrowed by
 /// `filter` (removed members only when asked for).
 pub fn list_page(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     filter: &ListFilter,
+    sort: MemberSort,
     cursor: Cursor,
     page_size: i64,
 ) -> QueryResult<MemberPage> {
+    let key = SortSql::of(conn, sort.key);
     let anchor = match cursor {
         Cursor::First => None,
         Cursor::After(id) | Cursor::Before(id) => memberships::table
+            .inner_join(accounts::table)
             .filter(memberships::id.eq(id.0))
             .filter(memberships::workspace_id.eq(workspace.0))
-            .select((memberships::sort_name, memberships::id))
+            .select((diesel::dsl::sql::<Text>(key.as_text), memberships::id))
             .first::<(String, i64)>(conn)
             .optional()?,
     };
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
+    // Walking backwards flips the order; the page is turned round afterwards.
+    let descending = sort.descending != backwards;
 
     let query = memberships::table
         .inner_join(accounts::table)
@@ -227,31 +239,11 @@ pub fn list_page(
         ))
         .into_boxed();
     let mut query = apply_filter!(query, conn, workspace, filter);
-    if let Some((sort_name, id)) = anchor.clone() {
-        // (sort_name, id) > anchor, written so both planners seek the (workspace_id, sort_name, id) index.
-        query = if backwards {
-            query
-                .filter(memberships::sort_name.le(sort_name.clone()))
-                .filter(
-                    memberships::sort_name
-                        .lt(sort_name)
-                        .or(memberships::id.lt(id)),
-                )
-        } else {
-            query
-                .filter(memberships::sort_name.ge(sort_name.clone()))
-                .filter(
-                    memberships::sort_name
-                        .gt(sort_name)
-                        .or(memberships::id.gt(id)),
-                )
-        };
+    let started = anchor.is_some();
+    if let Some(anchor) = anchor {
+        query = query.filter(key.beyond(anchor, descending));
     }
-    query = if backwards {
-        query.order((memberships::sort_name.desc(), memberships::id.desc()))
-    } else {
-        query.order((memberships::sort_name.asc(), memberships::id.asc()))
-    };
+    query = query.order(key.order(descending));
 
     type Row = (
         i64,
@@ -286,7 +278,7 @@ pub fn list_page(
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
-    let (has_previous, has_next) = match (anchor.is_some(), backwards) {
+    let (has_previous, has_next) = match (started, backwards) {
         (false, _) => (false, more),
         (true, false) => (true, more),
         (true, true) => (more, true),
@@ -297,6 +289,81 @@ pub fn list_page(
         has_next,
     })
 }
+
+/// A sort key as SQL: the expression (the same text as its index, so both planners walk it), the
+/// same value as text (to carry the anchor), and how a bound text compares with it.
+struct SortSql {
+    column: &'static str,
+    as_text: &'static str,
+    bound: &'static str,
+}
+
+impl SortSql {
+    fn of(conn: &AnyConnection, key: SortKey) -> Self {
+        let sqlite = matches!(conn, AnyConnection::Sqlite(_));
+        let text = |column| Self {
+            column,
+            as_text: column,
+            bound: "?",
+        };
+        match (key, sqlite) {
+            (SortKey::Name, _) => text("memberships.sort_name"),
+            (SortKey::Email, _) => text("memberships.sort_email"),
+            // SQLite keeps times as text, and '' sorts before all of them.
+            (SortKey::LastActive, true) => text("COALESCE(memberships.last_active_at, '')"),
+            (SortKey::Joined, true) => text("COALESCE(memberships.joined_at, '')"),
+            (SortKey::LastActive, false) => Self {
+                column: "COALESCE(memberships.last_active_at, '-infinity'::timestamp)",
+                as_text: "COALESCE(memberships.last_active_at, '-infinity'::timestamp)::text",
+                bound: "CAST(? AS timestamp)",
+            },
+            (SortKey::Joined, false) => Self {
+                column: "COALESCE(memberships.joined_at, '-infinity'::timestamp)",
+                as_text: "COALESCE(memberships.joined_at, '-infinity'::timestamp)::text",
+                bound: "CAST(? AS timestamp)",
+            },
+        }
+    }
+
+    fn order(&self, descending: bool) -> diesel::expression::SqlLiteral<Text> {
+        let dir = if descending { "DESC" } else { "ASC" };
+        diesel::dsl::sql(&format!("{} {dir}, memberships.id {dir}", self.column))
+    }
+
+    /// The rows past the anchor `(value, id)` in this direction: `key >= v AND (key > v OR id >
+    /// anchor)`, with the range first so both planners seek the index.
+    fn beyond(&self, (value, id): (String, i64), descending: bool) -> Beyond {
+        let (wide, strict) = if descending { ("<=", "<") } else { (">=", ">") };
+        let (column, (open, close)) = (self.column, self.bound.split_once('?').unwrap_or(("", "")));
+        diesel::dsl::sql::<Bool>(&format!("{column} {wide} {open}"))
+            .bind::<Text, _>(value.clone())
+            .sql(&format!("{close} AND ({column} {strict} {open}"))
+            .bind::<Text, _>(value)
+            .sql(&format!("{close} OR memberships.id {strict} "))
+            .bind::<BigInt, _>(id)
+            .sql(")")
+    }
+}
+
+type Beyond = diesel::expression::SqlLiteral<
+    Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<
+            Bool,
+            diesel::expression::UncheckedBind<
+                diesel::expression::SqlLiteral<
+                    Bool,
+                    diesel::expression::UncheckedBind<
+                        diesel::expression::SqlLiteral<Bool>,
+                        diesel::dsl::AsExprOf<String, Text>,
+                    >,
+                >,
+                diesel::dsl::AsExprOf<String, Text>,
+            >,
+        >,
+        diesel::dsl::AsExprOf<i64, BigInt>,
+    >,
+>;
 
 /// Searches with at most this many matching accounts are answered from the matches.
 const SELECTIVE_SEARCH: i64 = 20_000;

@@ -348,12 +348,12 @@ pub fn insert_members(
     let active = ago.replace("{}", "(a.id * 104729) % 7776000");
     let recent = ago.replace("{}", "(a.id * 15485863) % 1209600");
     let members_sql = format!(
-        "INSERT INTO memberships (workspace_id, account_id, role_id, status, sort_name, joined_at, last_active_at,
+        "INSERT INTO memberships (workspace_id, account_id, role_id, status, sort_name, sort_email, joined_at, last_active_at,
                                   suspended_at, removed_at, created_at, updated_at)
          SELECT ?, a.id,
                 CASE WHEN a.id % 100 = 0 THEN ? WHEN a.id % 200 = 1 THEN ? ELSE ? END,
                 CASE WHEN a.id % 50 = 7 THEN 'removed' WHEN a.id % 33 = 0 THEN 'suspended' ELSE 'active' END,
-                lower(a.first_name || ' ' || a.last_name), a.created_at,
+                lower(a.first_name || ' ' || a.last_name), a.email, a.created_at,
                 CASE WHEN a.id % 5 = 0 THEN NULL ELSE {active} END,
                 CASE WHEN a.id % 33 = 0 AND a.id % 50 <> 7 THEN a.created_at END,
                 CASE WHEN a.id % 50 = 7 THEN {recent} END,
@@ -475,9 +475,10 @@ const PAUSED_TRIGGERS: [&str; 3] = [
     "memberships_count_insert",
     "group_members_count_insert",
 ];
-const PAUSED_INDEXES: [&str; 5] = [
+const PAUSED_INDEXES: [&str; 6] = [
     "accounts_email_unique",
     "memberships_list_name",
+    "memberships_list_email",
     "memberships_list_joined",
     "memberships_list_active",
     "memberships_workspace_id",

@@ -13,6 +13,7 @@ use crate::domain::ids::MembershipId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
+use crate::domain::sort::{MemberSort, SortKey};
 use crate::domain::timezone::Timezone;
 use crate::services::members::{self, FilterParams};
 use crate::store::invitations::PendingInfo;
@@ -54,6 +55,8 @@ pub struct UserRow {
     pub groups: String,
     /// (RFC 3339, "3 minutes ago", the exact time in the viewer's time zone)
     pub last_active: Option<(String, String, String)>,
+    /// (RFC 3339, "3 Nov 2026"); none while the invitation is pending.
+    pub joined: Option<(String, String)>,
     /// Active in the last two minutes.
     pub online: bool,
     pub pending: Option<PendingView>,
@@ -76,6 +79,7 @@ impl UserRow {
             status_key: row.status.key(),
             status_label: row.status.label(),
             groups: groups.join(", "),
+            joined: row.joined_at.map(views::date),
             online: row
                 .last_active_at
                 .is_some_and(|at| views::is_online(at, now)),
@@ -134,6 +138,10 @@ struct UsersPage {
     statuses: Vec<Choice>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
+    sorts: Vec<Choice>,
+    /// The column the rows are ordered by, and its `aria-sort`.
+    sorted_by: SortKey,
+    sort_aria: &'static str,
     filtered: bool,
     /// The CSV of exactly this view, when this person may export.
     export_url: Option<String>,
@@ -162,6 +170,7 @@ fn list_url(
         ("status", &filter.status),
         ("role", &filter.role),
         ("group", &filter.group),
+        ("sort", &filter.sort),
     ] {
         if !value.is_empty() {
             params.push((key, value.to_owned()));
@@ -201,16 +210,22 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
     let query = query.into_inner();
-    let params = FilterParams {
+    let mut params = FilterParams {
         q: query.filter.q.trim().chars().take(200).collect(),
         ..query.filter.clone()
     };
+    // Links carry only a known, non-default order.
+    params.sort = Some(params.sort())
+        .filter(|s| !s.is_default())
+        .map(MemberSort::param)
+        .unwrap_or_default();
     let workspace = access.workspace.id;
     let cursor = query.cursor();
+    let sort = params.sort();
     let menu_params = params.clone();
     let (listed, role_choices, group_names) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
-        let listed = members::list_members(conn, workspace, &filter, cursor)?;
+        let listed = members::list_members(conn, workspace, &filter, sort, cursor)?;
         Ok((
             listed,
             roles::choices(conn, workspace)?,
@@ -274,6 +289,10 @@ pub async fn list(
             .iter()
             .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
     );
+    let sorts = MemberSort::CHOICES
+        .iter()
+        .map(|s| choice(&s.param(), s.label(), &sort.param()))
+        .collect();
     let counts = access.workspace.counts;
     let summary = format!(
         "{} · {}",
@@ -300,6 +319,9 @@ pub async fn list(
         statuses,
         roles: roles_menu,
         groups: groups_menu,
+        sorts,
+        sorted_by: sort.key,
+        sort_aria: sort.aria(),
         filtered: !params.is_empty(),
         export_url: access
             .can(Permission::UsersExport)
