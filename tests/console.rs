@@ -97,6 +97,7 @@ async fn profile_edits_are_validated_and_audited() {
         &[
             ("first_name", ""),
             ("last_name", "Hopper"),
+            ("email", "grace.hopper@example.com"),
             ("timezone", "Mars/Olympus"),
         ],
     )
@@ -120,6 +121,7 @@ async fn profile_edits_are_validated_and_audited() {
         &[
             ("first_name", "Grace"),
             ("last_name", "Hopper"),
+            ("email", "grace.hopper@example.com"),
             ("timezone", "Europe/Berlin"),
         ],
     )
@@ -504,7 +506,12 @@ async fn ending_a_session_signs_that_browser_out_at_once() {
         post(
             &auditor,
             &format!("/w/acme/users/{owner}/profile"),
-            &[("first_name", "X"), ("last_name", "Y"), ("timezone", "UTC")]
+            &[
+                ("first_name", "X"),
+                ("last_name", "Y"),
+                ("email", "x@example.com"),
+                ("timezone", "UTC")
+            ]
         )
         .await
         .status()

@@ -37,6 +37,7 @@ async fn names_and_time_zone_are_edited_with_bad_input_kept_beside_the_field() {
         &[
             ("first_name", "Ada<b>"),
             ("last_name", ""),
+            ("email", OWNER_EMAIL),
             ("timezone", "Mars/Olympus"),
         ],
     )
@@ -57,6 +58,7 @@ async fn names_and_time_zone_are_edited_with_bad_input_kept_beside_the_field() {
         &[
             ("first_name", "Augusta Ada"),
             ("last_name", "King"),
+            ("email", OWNER_EMAIL),
             ("timezone", "Europe/London"),
         ],
     )
@@ -83,6 +85,7 @@ async fn names_and_time_zone_are_edited_with_bad_input_kept_beside_the_field() {
         &[
             ("first_name", "Augusta Ada"),
             ("last_name", "King"),
+            ("email", OWNER_EMAIL),
             ("timezone", "Europe/London"),
         ],
     )
@@ -257,6 +260,7 @@ async fn a_member_sees_only_their_own_page() {
         &[
             ("first_name", "Grace"),
             ("last_name", "Hopper"),
+            ("email", "grace.hopper@example.com"),
             ("timezone", "America/New_York"),
         ],
     )

@@ -39,3 +39,72 @@ impl InvitationEmail {
         ))
     }
 }
+
+/// The link that confirms a new address, sent to that address.
+pub struct EmailChangeEmail {
+    pub name: String,
+    pub requested_by: String,
+    pub new_email: String,
+    pub link: String,
+    pub expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/email_change.txt")]
+struct EmailChangeText<'a> {
+    mail: &'a EmailChangeEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/email_change.html")]
+struct EmailChangeHtml<'a> {
+    mail: &'a EmailChangeEmail,
+}
+
+impl EmailChangeEmail {
+    pub fn subject(&self) -> String {
+        "Confirm your new email address".to_owned()
+    }
+
+    /// (subject, text, html)
+    pub fn render(&self) -> askama::Result<(String, String, String)> {
+        Ok((
+            self.subject(),
+            EmailChangeText { mail: self }.render()?,
+            EmailChangeHtml { mail: self }.render()?,
+        ))
+    }
+}
+
+/// The notice to the old address once the new one is confirmed.
+pub struct EmailChangedNotice {
+    pub name: String,
+    pub new_email: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/email_changed.txt")]
+struct EmailChangedText<'a> {
+    mail: &'a EmailChangedNotice,
+}
+
+#[derive(Template)]
+#[template(path = "emails/email_changed.html")]
+struct EmailChangedHtml<'a> {
+    mail: &'a EmailChangedNotice,
+}
+
+impl EmailChangedNotice {
+    pub fn subject(&self) -> String {
+        "Your email address was changed".to_owned()
+    }
+
+    /// (subject, text, html)
+    pub fn render(&self) -> askama::Result<(String, String, String)> {
+        Ok((
+            self.subject(),
+            EmailChangedText { mail: self }.render()?,
+            EmailChangedHtml { mail: self }.render()?,
+        ))
+    }
+}

@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::Name;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::{self, RoleChange};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::timezone::Timezone;
+use crate::domain::{Email, Name};
+use crate::services::email_change::{self, EmailChangeError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::{accounts, roles, sessions};
@@ -33,6 +34,8 @@ pub enum ConsoleError {
     NotFound,
     #[error("{0}")]
     Refused(String),
+    #[error(transparent)]
+    EmailChange(#[from] EmailChangeError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -101,11 +104,22 @@ pub fn change_role(
     })
 }
 
+/// Acting on an Owner takes an Owner (PRODUCT §4.2); one's own profile is always editable.
+fn may_edit_profile(acting: &Acting<'_>, member: &MemberDetail) -> Result<(), ConsoleError> {
+    if acting.is(member) {
+        return Ok(());
+    }
+    policy::may_grant_role(acting.permissions, member.role_permissions)
+        .map_err(|_| ConsoleError::Refused("Only an Owner can edit an Owner's profile.".to_owned()))
+}
+
 /// What the overview form may change.
 pub struct ProfileChange {
     pub first_name: Name,
     pub last_name: Name,
     pub timezone: Timezone,
+    /// A new address takes effect once confirmed from that address.
+    pub email: Email,
 }
 
 pub fn update_profile(
@@ -114,16 +128,12 @@ pub fn update_profile(
     workspace: WorkspaceId,
     target: MembershipId,
     change: &ProfileChange,
+    base_url: &str,
     now: NaiveDateTime,
-) -> Result<(), ConsoleError> {
+) -> Result<ProfileSaved, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        // Acting on an Owner takes an Owner (PRODUCT §4.2); one's own profile is always editable.
-        if !acting.is(&member) {
-            policy::may_grant_role(acting.permissions, member.role_permissions).map_err(|_| {
-                ConsoleError::Refused("Only an Owner can edit an Owner's profile.".to_owned())
-            })?;
-        }
+        may_edit_profile(acting, &member)?;
         let mut changes = serde_json::Map::new();
         for (field, before, after) in [
             (
@@ -145,8 +155,16 @@ pub fn update_profile(
                 );
             }
         }
+        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        let by = email_change::Requested {
+            actor: acting.actor,
+            workspace: Some(workspace),
+            base_url,
+        };
+        let confirming = email_change::request(conn, &by, &account, &change.email, now)?
+            .then(|| change.email.as_str().to_owned());
         if changes.is_empty() {
-            return Ok(());
+            return Ok(ProfileSaved { confirming });
         }
         accounts::update_profile(
             conn,
@@ -169,8 +187,33 @@ pub fn update_profile(
             },
             now,
         )?;
-        Ok(())
+        Ok(ProfileSaved { confirming })
     })
+}
+
+/// What saving the overview form did besides the names and time zone.
+pub struct ProfileSaved {
+    /// The new address a confirmation link was sent to.
+    pub confirming: Option<String>,
+}
+
+/// Withdraws a member's unconfirmed email change; false when none was waiting.
+pub fn cancel_email_change(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    now: NaiveDateTime,
+) -> Result<bool, ConsoleError> {
+    let member = load(conn, workspace, target)?;
+    may_edit_profile(acting, &member)?;
+    Ok(email_change::cancel(
+        conn,
+        acting.actor,
+        Some(workspace),
+        member.account_id,
+        now,
+    )?)
 }
 
 /// Ends one session (`Some(id)`) or all of a member's sessions; returns how many ended.

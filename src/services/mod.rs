@@ -2,6 +2,7 @@
 //! the outbox email). Services never build HTML.
 
 pub mod console;
+pub mod email_change;
 pub mod invitations;
 pub mod landing;
 pub mod members;

@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::AnyConnection;
+use crate::domain::NewPassword;
 use crate::domain::ids::AccountId;
-use crate::domain::timezone::Timezone;
-use crate::domain::{Name, NewPassword};
+use crate::services::console::ProfileChange;
+use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
@@ -16,6 +17,8 @@ use crate::store::sessions;
 pub enum ProfileError {
     #[error("The current password is not correct.")]
     WrongPassword,
+    #[error(transparent)]
+    EmailChange(#[from] EmailChangeError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -46,27 +49,43 @@ fn own_event(
     Ok(())
 }
 
+/// Saves one's own names and time zone, and asks a new address to confirm itself; returns that
+/// address when a link was sent. One transaction with its audit events.
 pub fn update_own_profile(
     conn: &mut AnyConnection,
     actor: &Actor,
     account: AccountId,
-    first_name: &Name,
-    last_name: &Name,
-    timezone: Timezone,
+    change: &ProfileChange,
+    base_url: &str,
     now: NaiveDateTime,
-) -> Result<(), ProfileError> {
+) -> Result<Option<String>, ProfileError> {
     use diesel::Connection;
     conn.transaction(|conn| {
         let account = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let by = email_change::Requested {
+            actor,
+            workspace: None,
+            base_url,
+        };
+        let confirming = email_change::request(conn, &by, &account, &change.email, now)?
+            .then(|| change.email.as_str().to_owned());
         let mut changes = serde_json::Map::new();
         for (field, before, after) in [
             (
                 "first_name",
                 account.first_name.as_str(),
-                first_name.as_str(),
+                change.first_name.as_str(),
             ),
-            ("last_name", account.last_name.as_str(), last_name.as_str()),
-            ("timezone", account.timezone.as_str(), timezone.name()),
+            (
+                "last_name",
+                account.last_name.as_str(),
+                change.last_name.as_str(),
+            ),
+            (
+                "timezone",
+                account.timezone.as_str(),
+                change.timezone.name(),
+            ),
         ] {
             if before != after {
                 changes.insert(
@@ -76,14 +95,14 @@ pub fn update_own_profile(
             }
         }
         if changes.is_empty() {
-            return Ok(());
+            return Ok(confirming);
         }
         accounts::update_profile(
             conn,
             account.id,
-            first_name.as_str(),
-            last_name.as_str(),
-            timezone.name(),
+            change.first_name.as_str(),
+            change.last_name.as_str(),
+            change.timezone.name(),
             now,
         )?;
         own_event(
@@ -94,7 +113,7 @@ pub fn update_own_profile(
             serde_json::Value::Object(changes),
             now,
         )?;
-        Ok(())
+        Ok(confirming)
     })
 }
 

@@ -265,3 +265,32 @@ pub fn update_profile(
     .execute(conn)?;
     Ok(())
 }
+
+/// A confirmed new address, with the list's orders following it (the email is the sort name of
+/// a person without a name). The unique index refuses an address another account took meanwhile.
+pub fn set_email(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    email: &Email,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let account = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::email.eq(email.as_str()),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let key =
+        crate::domain::names::sort_key(&account.first_name, &account.last_name, email.as_str());
+    diesel::update(
+        crate::db::schema::memberships::table
+            .filter(crate::db::schema::memberships::account_id.eq(id.0)),
+    )
+    .set((
+        crate::db::schema::memberships::sort_name.eq(key),
+        crate::db::schema::memberships::sort_email.eq(email.as_str()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Queries, one module per aggregate. Functions take `&mut AnyConnection` and return domain types;
 //! what differs between the backends (search, bulk seeding) is matched here and in `db`, nowhere else.
 
+pub mod account_tokens;
 pub mod accounts;
 pub mod apps;
 pub mod audit;

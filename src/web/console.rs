@@ -8,11 +8,10 @@ use serde::Deserialize;
 
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, flash};
+use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::wants_fragment;
 use super::{AppState, blocking, views};
 use crate::clock;
-use crate::domain::Name;
 use crate::domain::access::effective_access;
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
@@ -20,9 +19,10 @@ use crate::domain::policy;
 use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
 use crate::services::console::{self, Acting, ConsoleError, ProfileChange};
+use crate::services::email_change::EmailChangeError;
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
-use crate::store::{roles, sessions};
+use crate::store::{account_tokens, roles, sessions};
 
 const TABS: [(&str, &str); 5] = [
     ("overview", "Overview"),
@@ -43,14 +43,6 @@ pub struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ProfileForm {
-    pub first_name: String,
-    pub last_name: String,
-    pub timezone: String,
 }
 
 pub struct EventView {
@@ -80,6 +72,8 @@ pub struct Panels {
     pub overview: Vec<(&'static str, String)>,
     pub profile: Option<ProfileForm>,
     pub timezones: Vec<&'static str>,
+    /// An unconfirmed new address and when its link was sent.
+    pub pending_email: Option<(String, String)>,
     pub roles: Vec<Choice>,
     pub role_note: Option<String>,
     pub groups: Vec<String>,
@@ -188,9 +182,19 @@ async fn panels(
             panels.profile = Some(ProfileForm {
                 first_name: member.first_name.clone(),
                 last_name: member.last_name.clone(),
+                email: member.email.clone(),
                 timezone: member.timezone.clone(),
             });
             panels.timezones = Timezone::all_names();
+            panels.pending_email = blocking(state, move |conn| {
+                Ok(account_tokens::pending_email_change(
+                    conn,
+                    account,
+                    clock::now(),
+                )?)
+            })
+            .await?
+            .map(|p| (p.new_email, time(Some(p.created_at))));
         }
         "role" => {
             let choices = blocking(state, move |conn| Ok(roles::choices(conn, workspace)?)).await?;
@@ -405,6 +409,7 @@ fn refused(e: ConsoleError) -> AppError {
         ConsoleError::NotFound => AppError::NotFound,
         ConsoleError::Refused(why) => AppError::Forbidden(why),
         ConsoleError::Database(e) => e.into(),
+        ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
     }
 }
 
@@ -420,28 +425,13 @@ pub async fn update_profile(
     let id = parse_id(&path.1)?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
-    let first = errors.check("first_name", Name::parse(&form.first_name));
-    let last = errors.check("last_name", Name::parse(&form.last_name));
-    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
-    let (Some(first_name), Some(last_name), Some(timezone)) = (first, last, timezone) else {
-        let member = member(&state, &access, id).await?;
-        let mut panels = panels(&state, &access, &member, "overview", None).await?;
-        panels.profile = Some(form);
-        panels.errors = errors;
-        return render(
-            &req,
-            &state,
-            &access,
-            &member,
-            "overview",
-            panels,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let Some(parsed) = form.parse(&mut errors) else {
+        return refused_profile(&req, &state, &access, id, form, errors).await;
     };
     let (actor, membership, permissions) = acting_of(&access);
     let workspace = access.workspace.id;
-    blocking(&state, move |conn| {
+    let base_url = state.settings.base_url.clone();
+    let saved = blocking(&state, move |conn| {
         let acting = Acting {
             actor: &actor,
             membership,
@@ -453,16 +443,102 @@ pub async fn update_profile(
             workspace,
             id,
             &ProfileChange {
-                first_name,
-                last_name,
-                timezone,
+                first_name: parsed.first_name,
+                last_name: parsed.last_name,
+                timezone: parsed.timezone,
+                email: parsed.email,
             },
+            &base_url,
+            clock::now(),
+        ))
+    })
+    .await?;
+    let saved = match saved {
+        Err(ConsoleError::EmailChange(EmailChangeError::Taken)) => {
+            errors.add("email", EmailChangeError::Taken);
+            return refused_profile(&req, &state, &access, id, form, errors).await;
+        }
+        other => other.map_err(refused)?,
+    };
+    if saved.confirming.is_some() {
+        state.outbox_wake.notify_one();
+    }
+    flash(&access.signed_in.session, &profile_saved(saved.confirming))?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+/// "Profile saved.", and where a new address has to be confirmed.
+pub fn profile_saved(confirming: Option<String>) -> String {
+    match confirming {
+        Some(address) => format!(
+            "Profile saved. A confirmation link was sent to {address}: the email address changes once it is opened."
+        ),
+        None => "Profile saved.".to_owned(),
+    }
+}
+
+/// The overview again with the form as typed and its messages (422).
+async fn refused_profile(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    form: ProfileForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let member = member(state, access, id).await?;
+    let mut panels = panels(state, access, &member, "overview", None).await?;
+    panels.profile = Some(form);
+    panels.errors = errors;
+    render(
+        req,
+        state,
+        access,
+        &member,
+        "overview",
+        panels,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+#[post("/w/{slug}/users/{id}/email-change/cancel")]
+pub async fn cancel_email_change(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersEdit)?;
+    let id = parse_id(&path.1)?;
+    let (actor, membership, permissions) = acting_of(&access);
+    let workspace = access.workspace.id;
+    let cancelled = blocking(&state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::cancel_email_change(
+            conn,
+            &acting,
+            workspace,
+            id,
             clock::now(),
         ))
     })
     .await?
     .map_err(refused)?;
-    flash(&access.signed_in.session, "Profile saved.")?;
+    flash(
+        &access.signed_in.session,
+        if cancelled {
+            "Email change cancelled: the link sent to the new address no longer works."
+        } else {
+            "There was no email change waiting."
+        },
+    )?;
     Ok(redirect(&format!(
         "/w/{}/users/{id}",
         access.workspace.slug

@@ -36,6 +36,49 @@ impl FieldErrors {
     }
 }
 
+/// A person's profile as a form (a console's overview, `/me`), kept as typed.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub timezone: String,
+}
+
+/// The profile form's values, each parsed; `None` when any field was refused (with its message).
+pub struct ParsedProfile {
+    pub first_name: crate::domain::Name,
+    pub last_name: crate::domain::Name,
+    pub email: crate::domain::Email,
+    pub timezone: crate::domain::timezone::Timezone,
+}
+
+impl ProfileForm {
+    pub fn of(account: &crate::store::accounts::Account) -> Self {
+        Self {
+            first_name: account.first_name.clone(),
+            last_name: account.last_name.clone(),
+            email: account.email.clone(),
+            timezone: account.timezone.clone(),
+        }
+    }
+
+    pub fn parse(&self, errors: &mut FieldErrors) -> Option<ParsedProfile> {
+        use crate::domain::{Email, Name, timezone::Timezone};
+        let first_name = errors.check("first_name", Name::parse(&self.first_name));
+        let last_name = errors.check("last_name", Name::parse(&self.last_name));
+        let email = errors.check("email", Email::parse(&self.email));
+        let timezone = errors.check("timezone", Timezone::parse(&self.timezone));
+        Some(ParsedProfile {
+            first_name: first_name?,
+            last_name: last_name?,
+            email: email?,
+            timezone: timezone?,
+        })
+    }
+}
+
 /// A form body parsed with `serde_html_form`, which reads repeated fields (`group_id=1&group_id=2`)
 /// into a `Vec` (actix's `web::Form` cannot).
 pub struct HtmlForm<T>(pub T);

@@ -7,17 +7,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, client_ip};
+use super::console::profile_saved;
 use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, flash};
+use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, login, views};
 use crate::clock;
+use crate::domain::NewPassword;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::timezone::Timezone;
-use crate::domain::{Name, NewPassword};
+use crate::services::console::ProfileChange;
+use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self as own, ProfileError};
 use crate::store::audit::Actor;
-use crate::store::{memberships, sessions};
+use crate::store::{account_tokens, memberships, sessions};
 
 pub struct MembershipView {
     pub name: String,
@@ -39,14 +42,6 @@ pub struct SessionRow {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ProfileForm {
-    pub first_name: String,
-    pub last_name: String,
-    pub timezone: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
 pub struct PasswordForm {
     pub current_password: String,
     pub new_password: String,
@@ -61,6 +56,8 @@ struct ProfilePage {
     created: (String, String),
     profile: ProfileForm,
     timezones: Vec<&'static str>,
+    /// An unconfirmed new address and when its link was sent.
+    pending_email: Option<(String, String)>,
     errors: FieldErrors,
     memberships: Vec<MembershipView>,
     sessions: Vec<SessionRow>,
@@ -83,10 +80,12 @@ async fn page(
 ) -> Result<HttpResponse, AppError> {
     let account_id = me.account.id;
     let org_wide = me.account.org_role.administers_all_workspaces();
-    let (mine, live) = blocking(state, move |conn| {
+    let (mine, live, pending) = blocking(state, move |conn| {
+        let now = clock::now();
         Ok((
             memberships::list_for_account(conn, account_id)?,
-            sessions::list_for_account(conn, account_id, clock::now())?,
+            sessions::list_for_account(conn, account_id, now)?,
+            account_tokens::pending_email_change(conn, account_id, now)?,
         ))
     })
     .await?;
@@ -123,12 +122,12 @@ async fn page(
         email: account.email.clone(),
         org_role: account.org_role.label(),
         created: views::date(account.created_at),
-        profile: typed.unwrap_or_else(|| ProfileForm {
-            first_name: account.first_name.clone(),
-            last_name: account.last_name.clone(),
-            timezone: account.timezone.clone(),
-        }),
+        profile: typed.unwrap_or_else(|| ProfileForm::of(account)),
         timezones: Timezone::all_names(),
+        pending_email: pending.map(|p| {
+            let zone = Timezone::parse(&account.timezone).unwrap_or_default();
+            (p.new_email, views::in_timezone(p.created_at, zone))
+        }),
         errors,
         memberships,
         sessions,
@@ -149,10 +148,7 @@ pub async fn update_profile(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
-    let first = errors.check("first_name", Name::parse(&form.first_name));
-    let last = errors.check("last_name", Name::parse(&form.last_name));
-    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
-    let (Some(first), Some(last), Some(timezone)) = (first, last, timezone) else {
+    let Some(parsed) = form.parse(&mut errors) else {
         return page(
             &state,
             &me,
@@ -162,21 +158,71 @@ pub async fn update_profile(
         )
         .await;
     };
-    let (actor, account) = (actor(&me), me.account.id);
-    blocking(&state, move |conn| {
+    let change = ProfileChange {
+        first_name: parsed.first_name,
+        last_name: parsed.last_name,
+        timezone: parsed.timezone,
+        email: parsed.email,
+    };
+    let (actor, account, base_url) = (actor(&me), me.account.id, state.settings.base_url.clone());
+    let saved = blocking(&state, move |conn| {
         Ok(own::update_own_profile(
             conn,
             &actor,
             account,
-            &first,
-            &last,
-            timezone,
+            &change,
+            &base_url,
+            clock::now(),
+        ))
+    })
+    .await?;
+    let confirming = match saved {
+        Ok(confirming) => confirming,
+        Err(ProfileError::EmailChange(EmailChangeError::Taken)) => {
+            errors.add("email", EmailChangeError::Taken);
+            return page(
+                &state,
+                &me,
+                Some(form),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
+    };
+    if confirming.is_some() {
+        state.outbox_wake.notify_one();
+    }
+    flash(&me.session, &profile_saved(confirming))?;
+    Ok(redirect("/me"))
+}
+
+#[post("/me/email-change/cancel")]
+pub async fn cancel_email_change(
+    state: web::Data<AppState>,
+    me: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (actor, account) = (actor(&me), me.account.id);
+    let cancelled = blocking(&state, move |conn| {
+        Ok(email_change::cancel(
+            conn,
+            &actor,
+            None,
+            account,
             clock::now(),
         ))
     })
     .await?
     .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    flash(&me.session, "Profile saved.")?;
+    flash(
+        &me.session,
+        if cancelled {
+            "Email change cancelled: the link sent to the new address no longer works."
+        } else {
+            "There was no email change waiting."
+        },
+    )?;
     Ok(redirect("/me"))
 }
 

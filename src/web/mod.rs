@@ -6,6 +6,7 @@ pub mod auth;
 pub mod confirm;
 pub mod console;
 pub mod csrf;
+pub mod email_change;
 pub mod error;
 pub mod export;
 pub mod forms;
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(login::logout)
         .service(me::profile)
         .service(me::update_profile)
+        .service(me::cancel_email_change)
         .service(me::change_password)
         .service(me::end_session)
         .service(users::workspace_home)
@@ -67,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(console::overview)
         .service(console::show_tab)
         .service(console::update_profile)
+        .service(console::cancel_email_change)
         .service(console::change_role)
         .service(console::end_session)
         .service(console::end_all_sessions)
@@ -76,7 +79,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(invitations::confirm_revoke)
         .service(invitations::revoke)
         .service(accept::show)
-        .service(accept::submit);
+        .service(accept::submit)
+        .service(email_change::show)
+        .service(email_change::confirm);
 }
 
 /// Not found, for every path nothing else answers.

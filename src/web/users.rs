@@ -289,9 +289,17 @@ pub async fn list(
             .iter()
             .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
     );
+    // The default order is the empty value, so it stays out of addresses.
     let sorts = MemberSort::CHOICES
         .iter()
-        .map(|s| choice(&s.param(), s.label(), &sort.param()))
+        .map(|s| {
+            let value = if s.is_default() {
+                String::new()
+            } else {
+                s.param()
+            };
+            choice(&value, s.label(), &params.sort)
+        })
         .collect();
     let counts = access.workspace.counts;
     let summary = format!(

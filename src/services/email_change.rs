@@ -1,0 +1,205 @@
+//! Changing a person's email address: the new address gets a single-use link, and only opening
+//! it (and confirming) makes the change; the old address is told afterwards.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use crate::db::AnyConnection;
+use crate::domain::Email;
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
+use crate::store::account_tokens::{self, PendingEmailChange};
+use crate::store::accounts::{self, Account};
+use crate::store::audit::{self, Actor};
+use crate::store::{is_unique_violation, outbox};
+use crate::tokens;
+
+/// How long a confirmation link works.
+const LINK_HOURS: i64 = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailChangeError {
+    #[error("Another account already uses this address.")]
+    Taken,
+    #[error(
+        "This link does not work (any more): it was used, replaced by a newer one, or is over {LINK_HOURS} hours old."
+    )]
+    DeadLink,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+}
+
+/// Where a request comes from, for the email and the audit event.
+pub struct Requested<'a> {
+    pub actor: &'a Actor,
+    /// The workspace whose console asked (none for one's own profile).
+    pub workspace: Option<WorkspaceId>,
+    pub base_url: &'a str,
+}
+
+/// Asks the new address to confirm (in the caller's transaction); `Ok(false)` when it is the
+/// current address already. An earlier unconfirmed request of the account stops working.
+pub fn request(
+    conn: &mut AnyConnection,
+    by: &Requested<'_>,
+    account: &Account,
+    new_email: &Email,
+    now: NaiveDateTime,
+) -> Result<bool, EmailChangeError> {
+    if account.email.eq_ignore_ascii_case(new_email.as_str()) {
+        return Ok(false);
+    }
+    if accounts::find_by_email(conn, new_email)?.is_some() {
+        return Err(EmailChangeError::Taken);
+    }
+    let token = tokens::new_token();
+    let expires_at = now + Duration::hours(LINK_HOURS);
+    account_tokens::insert_email_change(
+        conn,
+        account.id,
+        new_email,
+        &tokens::hash_token(&token),
+        expires_at,
+        now,
+    )?;
+    let mail = EmailChangeEmail {
+        name: account.display_name(),
+        requested_by: if by.actor.account_id == Some(account.id) {
+            "You".to_owned()
+        } else {
+            by.actor.label.clone()
+        },
+        new_email: new_email.as_str().to_owned(),
+        link: format!("{}/email-change/{token}", by.base_url),
+        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+    };
+    let (subject, text, html) = mail.render()?;
+    outbox::enqueue(
+        conn,
+        &outbox::NewEmail {
+            to: new_email.as_str(),
+            subject: &subject,
+            text_body: &text,
+            html_body: &html,
+        },
+        now,
+    )?;
+    audit::record(
+        conn,
+        by.actor,
+        &audit::NewEvent {
+            workspace_id: by.workspace,
+            action: "account.email_change_requested",
+            target_type: "account",
+            target_id: Some(account.id.0),
+            target_label: &account.email,
+            changes: json!({ "email": { "before": account.email, "after": new_email.as_str() } }),
+        },
+        now,
+    )?;
+    Ok(true)
+}
+
+/// The live request a link names, for the confirmation page.
+pub fn find(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<(PendingEmailChange, Account), EmailChangeError> {
+    let pending = account_tokens::find_email_change(conn, &tokens::hash_token(token), now)?
+        .ok_or(EmailChangeError::DeadLink)?;
+    let account = accounts::find(conn, pending.account_id)?.ok_or(EmailChangeError::DeadLink)?;
+    Ok((pending, account))
+}
+
+/// Makes the change a link asks for, uses the link up and tells the old address; returns the
+/// new address. One transaction: a link used twice at once changes the address once.
+pub fn confirm(
+    conn: &mut AnyConnection,
+    token: &str,
+    ip: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Email, EmailChangeError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let (pending, account) = find(conn, token, now)?;
+        let new_email = Email::parse(&pending.new_email).map_err(|_| EmailChangeError::DeadLink)?;
+        if !account_tokens::use_up(conn, pending.id, now)? {
+            return Err(EmailChangeError::DeadLink);
+        }
+        // A savepoint: the unique index may refuse an address taken since the request.
+        match conn.transaction(|conn| accounts::set_email(conn, account.id, &new_email, now)) {
+            Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
+            other => other?,
+        }
+        let notice = EmailChangedNotice {
+            name: account.display_name(),
+            new_email: new_email.as_str().to_owned(),
+        };
+        let (subject, text, html) = notice.render()?;
+        outbox::enqueue(
+            conn,
+            &outbox::NewEmail {
+                to: &account.email,
+                subject: &subject,
+                text_body: &text,
+                html_body: &html,
+            },
+            now,
+        )?;
+        let actor = Actor {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip,
+        };
+        audit::record(
+            conn,
+            &actor,
+            &audit::NewEvent {
+                workspace_id: None,
+                action: "account.email_changed",
+                target_type: "account",
+                target_id: Some(account.id.0),
+                target_label: new_email.as_str(),
+                changes: json!({ "email": { "before": account.email, "after": new_email.as_str() } }),
+            },
+            now,
+        )?;
+        Ok(new_email)
+    })
+}
+
+/// Withdraws the account's unconfirmed request, if any.
+pub fn cancel(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> Result<bool, EmailChangeError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let Some(found) = accounts::find(conn, account)? else {
+            return Ok(false);
+        };
+        if account_tokens::cancel_email_changes(conn, account, now)? == 0 {
+            return Ok(false);
+        }
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: workspace,
+                action: "account.email_change_cancelled",
+                target_type: "account",
+                target_id: Some(account.0),
+                target_label: &found.email,
+                changes: json!({}),
+            },
+            now,
+        )?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,134 @@
+//! Single-use links sent to a person (only their SHA-256 is stored): here, confirming a new email
+//! address before it replaces the old one.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AnyConnection, QueryResult};
+use crate::db::schema::account_tokens;
+use crate::domain::Email;
+use crate::domain::ids::AccountId;
+
+const EMAIL_CHANGE: &str = "email_change";
+
+/// A requested, unconfirmed change of address.
+#[derive(Debug, Clone)]
+pub struct PendingEmailChange {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub new_email: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+type Row = (i64, i64, Option<String>, NaiveDateTime, NaiveDateTime);
+
+fn pending(row: Row) -> PendingEmailChange {
+    PendingEmailChange {
+        id: row.0,
+        account_id: AccountId(row.1),
+        new_email: row.2.unwrap_or_default(),
+        created_at: row.3,
+        expires_at: row.4,
+    }
+}
+
+const COLUMNS: (
+    account_tokens::id,
+    account_tokens::account_id,
+    account_tokens::new_email,
+    account_tokens::created_at,
+    account_tokens::expires_at,
+) = (
+    account_tokens::id,
+    account_tokens::account_id,
+    account_tokens::new_email,
+    account_tokens::created_at,
+    account_tokens::expires_at,
+);
+
+/// Records a request (earlier unconfirmed requests of the account stop working).
+pub fn insert_email_change(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    new_email: &Email,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    cancel_email_changes(conn, account, now)?;
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::account_id.eq(account.0),
+            account_tokens::purpose.eq(EMAIL_CHANGE),
+            account_tokens::token_hash.eq(token_hash),
+            account_tokens::new_email.eq(new_email.as_str()),
+            account_tokens::expires_at.eq(expires_at),
+            account_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every unconfirmed request of the account; returns how many there were.
+pub fn cancel_email_changes(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        account_tokens::table
+            .filter(account_tokens::account_id.eq(account.0))
+            .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)
+}
+
+/// The live request a link names.
+pub fn find_email_change(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<PendingEmailChange>> {
+    Ok(account_tokens::table
+        .filter(account_tokens::token_hash.eq(token_hash))
+        .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(COLUMNS)
+        .first::<Row>(conn)
+        .optional()?
+        .map(pending))
+}
+
+/// The account's live request, if any (the console shows it).
+pub fn pending_email_change(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<PendingEmailChange>> {
+    Ok(account_tokens::table
+        .filter(account_tokens::account_id.eq(account.0))
+        .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(COLUMNS)
+        .order(account_tokens::id.desc())
+        .first::<Row>(conn)
+        .optional()?
+        .map(pending))
+}
+
+/// Uses the link up; false when it was used (or cancelled) meanwhile.
+pub fn use_up(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    Ok(diesel::update(
+        account_tokens::table
+            .find(id)
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)?
+        == 1)
+}

@@ -1,0 +1,103 @@
+//! `/email-change/{token}`: the link sent to a new address. Opening it shows what would change;
+//! only the button (a POST, so mail scanners that follow links change nothing) makes the change.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+
+use super::auth::client_ip;
+use super::error::AppError;
+use super::htmx::render_with_status;
+use super::{AppState, blocking, csrf};
+use crate::clock;
+use crate::services::email_change::{self, EmailChangeError};
+
+#[derive(Template, Default)]
+#[template(path = "email_change/confirm.html")]
+struct ConfirmPage {
+    csrf_token: String,
+    token: String,
+    name: String,
+    old_email: String,
+    new_email: String,
+    /// The address now in use, once confirmed.
+    done: Option<String>,
+    problem: Option<String>,
+}
+
+fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
+    let (status, message) = match e {
+        EmailChangeError::DeadLink => (StatusCode::NOT_FOUND, e.to_string()),
+        EmailChangeError::Taken => (
+            StatusCode::CONFLICT,
+            "Another account took this address since the change was asked for, so nothing \
+             changed. Ask for the change again with another address."
+                .to_owned(),
+        ),
+        e => return Err(AppError::Internal(anyhow::Error::new(e))),
+    };
+    render_with_status(
+        status,
+        &ConfirmPage {
+            problem: Some(message),
+            ..ConfirmPage::default()
+        },
+    )
+}
+
+#[get("/email-change/{token}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let lookup = token.clone();
+    let found = blocking(&state, move |conn| {
+        Ok(email_change::find(conn, &lookup, clock::now()))
+    })
+    .await?;
+    let (pending, account) = match found {
+        Ok(found) => found,
+        Err(e) => return problem(e),
+    };
+    render_with_status(
+        StatusCode::OK,
+        &ConfirmPage {
+            csrf_token: csrf::token(&session)?,
+            token,
+            name: account.display_name(),
+            old_email: account.email,
+            new_email: pending.new_email,
+            ..ConfirmPage::default()
+        },
+    )
+}
+
+#[post("/email-change/{token}")]
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let ip = client_ip(&req);
+    let confirmed = blocking(&state, move |conn| {
+        Ok(email_change::confirm(conn, &token, ip, clock::now()))
+    })
+    .await?;
+    match confirmed {
+        Ok(email) => {
+            state.outbox_wake.notify_one();
+            render_with_status(
+                StatusCode::OK,
+                &ConfirmPage {
+                    done: Some(email.as_str().to_owned()),
+                    ..ConfirmPage::default()
+                },
+            )
+        }
+        Err(e) => problem(e),
+    }
+}

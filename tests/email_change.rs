@@ -1,0 +1,396 @@
+//! HTTP tests of changing an email address (issue 4) on each backend: from a user's console and
+//! from `/me`, confirmed only through the link sent to the new address; duplicates, bad input,
+//! dead links, an address taken before confirmation, cancelling, and who may do it.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::*;
+
+const GRACE: &str = "grace.hopper@example.com";
+
+fn membership_of(app: &TestApp, email: &str) -> i64 {
+    app.first_id(&format!(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
+    ))
+}
+
+/// The token of the newest email-change link written to `address`.
+fn link_token(app: &TestApp, address: &str) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Body {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text_body: String,
+    }
+    let bodies: Vec<Body> = diesel::sql_query(format!(
+        "SELECT text_body FROM outbox_emails WHERE to_address = '{address}' ORDER BY id DESC"
+    ))
+    .load(&mut *app.conn())
+    .expect("outbox");
+    let body = &bodies
+        .first()
+        .expect("an email to the new address")
+        .text_body;
+    let start = body.find("/email-change/").expect("a link") + "/email-change/".len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn post(app: &TestApp, page: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = app.csrf_token(page).await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    app.post_form(path, &form).await
+}
+
+fn profile(email: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("email", email),
+        ("timezone", "UTC"),
+    ]
+}
+
+/// Opens the link in a browser of its own and presses the button; returns the final response.
+async fn confirm(app: &TestApp, token: &str) -> reqwest::Response {
+    let browser = app.new_client();
+    let page = browser.get(&format!("/email-change/{token}")).await;
+    if page.status().as_u16() != 200 {
+        return page;
+    }
+    let csrf = csrf_in(&page.text().await.unwrap());
+    browser
+        .post_form(
+            &format!("/email-change/{token}"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn an_admin_changes_an_email_and_it_takes_effect_once_confirmed() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let id = membership_of(&app, GRACE);
+    let console = format!("/w/acme/users/{id}");
+
+    let saved = post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("Grace@Navy.example.org"),
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let page = app.get_text(&console).await;
+    assert!(page.contains("A confirmation link was sent to grace@navy.example.org"));
+    assert!(page.contains("Waiting for confirmation") && page.contains("grace@navy.example.org"));
+    assert_eq!(
+        app.count(&format!("accounts WHERE email = '{GRACE}'")),
+        1,
+        "not changed yet"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.email_change_requested'"),
+        1
+    );
+
+    let token = link_token(&app, "grace@navy.example.org");
+    // Opening the link changes nothing; the button does.
+    let shown = app
+        .new_client()
+        .get(&format!("/email-change/{token}"))
+        .await;
+    assert_eq!(shown.status().as_u16(), 200);
+    let html = shown.text().await.unwrap();
+    assert!(html.contains(GRACE) && html.contains("grace@navy.example.org"));
+    assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
+
+    let done = confirm(&app, &token).await;
+    assert_eq!(done.status().as_u16(), 200);
+    assert!(done.text().await.unwrap().contains("Email address changed"));
+    assert_eq!(
+        app.count("accounts WHERE email = 'grace@navy.example.org'"),
+        1
+    );
+    assert_eq!(
+        app.count("memberships WHERE sort_email = 'grace@navy.example.org'"),
+        1,
+        "the list's email order follows"
+    );
+    assert_eq!(
+        app.count(&format!("outbox_emails WHERE to_address = '{GRACE}'")),
+        1,
+        "the old address is told"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.email_changed'"),
+        1
+    );
+    assert!(
+        app.get_text("/w/acme/users?q=navy")
+            .await
+            .contains("grace@navy.example.org")
+    );
+
+    // Sign-in follows the address; the link works once.
+    let grace = app.new_client();
+    assert_eq!(
+        grace.sign_in(GRACE, OWNER_PASSWORD).await.status().as_u16(),
+        401
+    );
+    assert_eq!(
+        grace
+            .sign_in("grace@navy.example.org", OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(confirm(&app, &token).await.status().as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn duplicates_and_bad_addresses_are_refused_beside_the_field() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let id = membership_of(&app, GRACE);
+    let console = format!("/w/acme/users/{id}");
+    for (typed, message) in [
+        (
+            "ADA@example.com",
+            "Another account already uses this address.",
+        ),
+        ("not an address", "email"),
+        ("", "email"),
+    ] {
+        let refused = post(
+            &app,
+            &console,
+            &format!("{console}/profile"),
+            &profile(typed),
+        )
+        .await;
+        assert_eq!(refused.status().as_u16(), 422, "{typed}");
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"email-error\""), "{typed}");
+        assert!(html.contains(message), "{typed}");
+        assert!(
+            html.contains(&format!("value=\"{typed}\"")),
+            "kept as typed: {typed}"
+        );
+    }
+    assert_eq!(app.count("account_tokens"), 0);
+    assert_eq!(app.count("outbox_emails"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action LIKE 'account.email%'"),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_newer_request_or_a_cancel_kills_the_link_and_a_taken_address_changes_nothing() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let id = membership_of(&app, GRACE);
+    let console = format!("/w/acme/users/{id}");
+
+    post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("first@example.org"),
+    )
+    .await;
+    let first = link_token(&app, "first@example.org");
+    post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("second@example.org"),
+    )
+    .await;
+    let second = link_token(&app, "second@example.org");
+    assert_eq!(
+        confirm(&app, &first).await.status().as_u16(),
+        404,
+        "replaced"
+    );
+
+    let cancelled = post(
+        &app,
+        &console,
+        &format!("{console}/email-change/cancel"),
+        &[],
+    )
+    .await;
+    assert_eq!(cancelled.status().as_u16(), 303);
+    assert!(
+        app.get_text(&console)
+            .await
+            .contains("Email change cancelled")
+    );
+    assert_eq!(
+        confirm(&app, &second).await.status().as_u16(),
+        404,
+        "cancelled"
+    );
+
+    // Someone else takes the address between the request and the confirmation.
+    post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("third@example.org"),
+    )
+    .await;
+    let third = link_token(&app, "third@example.org");
+    app.add_member(
+        "third@example.org",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let taken = confirm(&app, &third).await;
+    assert_eq!(taken.status().as_u16(), 409);
+    assert!(
+        taken
+            .text()
+            .await
+            .unwrap()
+            .contains("Another account took this address")
+    );
+    assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.email_changed'"),
+        0
+    );
+
+    assert_eq!(
+        confirm(&app, "not-a-real-token").await.status().as_u16(),
+        404
+    );
+}
+
+#[actix_web::test]
+async fn only_those_who_may_edit_the_member_can_change_the_address() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Admin, MembershipStatus::Active);
+    app.add_member(
+        "audrey.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let owner = membership_of(&app, OWNER_EMAIL);
+    let grace_id = membership_of(&app, GRACE);
+
+    let admin = app.new_client();
+    admin.sign_in(GRACE, OWNER_PASSWORD).await;
+    let on_owner = format!("/w/acme/users/{owner}");
+    let refused = post(
+        &admin,
+        &on_owner,
+        &format!("{on_owner}/profile"),
+        &[
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "stolen@example.org"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.status().as_u16(),
+        403,
+        "an Admin cannot redirect an Owner's email"
+    );
+
+    let auditor = app.new_client();
+    auditor
+        .sign_in("audrey.auditor@example.com", OWNER_PASSWORD)
+        .await;
+    let on_grace = format!("/w/acme/users/{grace_id}");
+    let refused = post(
+        &auditor,
+        &on_grace,
+        &format!("{on_grace}/profile"),
+        &profile("x@example.org"),
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let refused = post(
+        &auditor,
+        &on_grace,
+        &format!("{on_grace}/email-change/cancel"),
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(app.count("account_tokens"), 0);
+}
+
+#[actix_web::test]
+async fn a_person_changes_their_own_address_from_their_profile() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let saved = post(
+        &app,
+        "/me",
+        "/me/profile",
+        &[
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "countess@example.org"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let page = app.get_text("/me").await;
+    assert!(page.contains("Waiting for confirmation") && page.contains("countess@example.org"));
+    let token = link_token(&app, "countess@example.org");
+    assert!(
+        confirm(&app, &token)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("countess@example.org")
+    );
+    assert!(app.get_text("/me").await.contains("countess@example.org"));
+    assert_eq!(
+        app.count("accounts WHERE email = 'countess@example.org'"),
+        1
+    );
+
+    // Cancelling from /me.
+    post(
+        &app,
+        "/me",
+        "/me/profile",
+        &[
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "again@example.org"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    let token = link_token(&app, "again@example.org");
+    assert_eq!(
+        post(&app, "/me", "/me/email-change/cancel", &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(confirm(&app, &token).await.status().as_u16(), 404);
+}
