@@ -267,3 +267,143 @@ async fn a_member_sees_only_their_own_page() {
     .await;
     assert_eq!(ok.status().as_u16(), 303);
 }
+
+/// A multipart body with the CSRF token and one file.
+fn upload_body(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----TestBoundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, file: &[u8]) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    let (content_type, body) = upload_body(&csrf, file);
+    app.client
+        .post(app.url("/me/avatar"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut bytes = Vec::new();
+    picture
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[actix_web::test]
+async fn a_picture_is_uploaded_scaled_served_and_removed() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // Initials first, as inline SVG.
+    let page = app.get_text("/me").await;
+    assert!(page.contains("<svg class=\"avatar avatar-xl\"") && page.contains(">AL</text>"));
+
+    let saved = upload(&app, &png(800, 600)).await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let page = app.get_text("/me").await;
+    assert!(page.contains("Picture saved."));
+    let start = page.find("src=\"/avatars/").expect("the picture is shown") + 5;
+    let url = page[start..].split('"').next().unwrap().to_owned();
+    let served = app.get(&url).await;
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert!(
+        served.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let stored = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+    assert_eq!((stored.width(), stored.height()), (256, 256));
+    // The list and the console show it too.
+    assert!(app.get_text("/w/acme/users").await.contains(&url));
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.avatar_changed'"),
+        1
+    );
+
+    // A new upload gets a new address; the old one is gone.
+    upload(&app, &png(300, 300)).await;
+    assert_eq!(app.get(&url).await.status().as_u16(), 404);
+    assert_eq!(app.count("avatars"), 1);
+
+    let csrf = app.csrf_token("/me").await;
+    let removed = app
+        .post_form("/me/avatar/remove", &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_eq!(removed.status().as_u16(), 303);
+    assert_eq!(app.count("avatars"), 0);
+    assert!(app.get_text("/me").await.contains(">AL</text>"));
+    assert_eq!(
+        app.get("/avatars/..%2Fetc.png").await.status().as_u16(),
+        404
+    );
+}
+
+#[actix_web::test]
+async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let mut oversized = png(64, 64);
+    oversized.resize(2 * 1024 * 1024 + 10, 0);
+    for (file, message) in [
+        (b"<?php system($_GET['c']); ?>".to_vec(), "not a picture"),
+        (
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+            "not a picture",
+        ),
+        (oversized, "the largest allowed is 2 MB"),
+        (Vec::new(), "Choose a picture"),
+    ] {
+        let refused = upload(&app, &file).await;
+        assert_eq!(refused.status().as_u16(), 422, "{message}");
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains("id=\"avatar-error\"") && html.contains(message),
+            "{message}"
+        );
+    }
+    assert_eq!(app.count("avatars"), 0);
+
+    // Without the CSRF token the upload is refused before anything is read.
+    let (content_type, body) = upload_body("wrong-token", &png(10, 10));
+    let forged = app
+        .client
+        .post(app.url("/me/avatar"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    // Bodies far over any picture are cut off at the door.
+    let huge = vec![b'x'; 9 * 1024 * 1024];
+    let csrf = app.csrf_token("/me").await;
+    let (content_type, body) = upload_body(&csrf, &huge);
+    let too_large = app
+        .client
+        .post(app.url("/me/avatar"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status().as_u16(), 413);
+    assert_eq!(app.count("avatars"), 0);
+}

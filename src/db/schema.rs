@@ -32,6 +32,7 @@ diesel::table! {
 diesel::table! {
     avatars (account_id) {
         account_id -> BigInt,
+        key -> Text,
         png -> Binary,
         updated_at -> Timestamp,
     }

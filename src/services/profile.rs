@@ -5,13 +5,14 @@ use serde_json::json;
 
 use crate::db::AnyConnection;
 use crate::domain::NewPassword;
+use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::AccountId;
 use crate::services::console::ProfileChange;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
-use crate::store::sessions;
+use crate::store::{avatars, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -165,5 +166,54 @@ pub fn end_own_session(
             own_event(conn, actor, &found, "account.session_ended", json!({}), now)?;
         }
         Ok(ended)
+    })
+}
+
+/// Sets (or replaces) one's profile picture under a new address.
+pub fn set_avatar(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    png: &AvatarPng,
+    now: NaiveDateTime,
+) -> Result<(), ProfileError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        avatars::put(conn, account, &crate::tokens::new_token(), png, now)?;
+        own_event(
+            conn,
+            actor,
+            &found,
+            "account.avatar_changed",
+            json!({ "bytes": png.bytes().len() }),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Removes one's profile picture (initials show again); false when there was none.
+pub fn remove_avatar(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> Result<bool, ProfileError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let removed = avatars::remove(conn, account)?;
+        if removed {
+            own_event(
+                conn,
+                actor,
+                &found,
+                "account.avatar_removed",
+                json!({}),
+                now,
+            )?;
+        }
+        Ok(removed)
     })
 }

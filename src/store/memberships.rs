@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::{AnyConnection, QueryResult, parse_key};
-use crate::db::schema::{accounts, memberships, roles};
+use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::role::PermissionSet;
@@ -135,6 +135,8 @@ pub struct MemberRow {
     pub status: MembershipStatus,
     pub joined_at: Option<NaiveDateTime>,
     pub last_active_at: Option<NaiveDateTime>,
+    /// The address key of their picture, if they uploaded one.
+    pub avatar_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,6 +228,7 @@ pub fn list_page(
     let query = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
+        .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
         .select((
             memberships::id,
             accounts::id,
@@ -236,6 +239,7 @@ pub fn list_page(
             memberships::status,
             memberships::joined_at,
             memberships::last_active_at,
+            avatars::key.nullable(),
         ))
         .into_boxed();
     let mut query = apply_filter!(query, conn, workspace, filter);
@@ -255,6 +259,7 @@ pub fn list_page(
         String,
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
+        Option<String>,
     );
     let mut rows: Vec<Row> = query.limit(page_size + 1).load(conn)?;
     let more = rows.len() as i64 > page_size;
@@ -275,6 +280,7 @@ pub fn list_page(
                 status: parse_key("membership status", &r.6, MembershipStatus::from_key)?,
                 joined_at: r.7,
                 last_active_at: r.8,
+                avatar_key: r.9,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
@@ -674,6 +680,7 @@ pub struct MemberDetail {
     pub invited_by: Option<String>,
     pub joined_at: Option<NaiveDateTime>,
     pub last_active_at: Option<NaiveDateTime>,
+    pub avatar_key: Option<String>,
 }
 
 pub fn detail(
@@ -701,11 +708,13 @@ pub fn detail(
         Option<String>,
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
+        Option<String>,
     );
     let row: Option<Row> = memberships::table
         .inner_join(accounts::table)
         .inner_join(roles::table)
         .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
         .filter(memberships::id.eq(id.0))
         .filter(memberships::workspace_id.eq(workspace.0))
         .select((
@@ -727,6 +736,7 @@ pub fn detail(
             inviters.field(accounts::email).nullable(),
             memberships::joined_at,
             memberships::last_active_at,
+            avatars::key.nullable(),
         ))
         .first(conn)
         .optional()?;
@@ -759,6 +769,7 @@ pub fn detail(
             }),
             joined_at: r.16,
             last_active_at: r.17,
+            avatar_key: r.18,
         })
     })
     .transpose()

@@ -5,6 +5,7 @@ pub mod account_tokens;
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod avatars;
 pub mod groups;
 pub mod invitations;
 pub mod memberships;

@@ -2,6 +2,7 @@
 //! it as the hidden field `csrf_token`, htmx as the header `X-CSRF-Token`. A mismatch is 403.
 
 use actix_session::{Session, SessionExt};
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
@@ -10,6 +11,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::error::AppError;
+use super::multipart;
 use super::session_store::keys;
 use crate::tokens;
 
@@ -57,18 +59,32 @@ pub async fn verify(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
 
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let upload = multipart::boundary(&content_type);
+    if let (None, Some(boundary)) = (&provided, upload) {
+        // An upload form: its token is one of the parts.
+        if declared_length(&req).is_some_and(|len| len > multipart::MAX_BODY_BYTES) {
+            return Ok(too_large(req));
+        }
+        let mut payload = req.take_payload();
+        let Some(bytes) = multipart::read_body(&mut payload, multipart::MAX_BODY_BYTES).await?
+        else {
+            return Ok(too_large(req));
+        };
+        provided = multipart::parts(&bytes, &boundary)
+            .into_iter()
+            .find(|p| p.name == FIELD)
+            .and_then(|p| String::from_utf8(p.data.to_vec()).ok());
+        req.set_payload(Payload::from(bytes));
+    }
     if provided.is_none() && is_form {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > MAX_FORM_BYTES) {
+        if declared_length(&req).is_some_and(|len| len > MAX_FORM_BYTES) {
             return Ok(too_large(req));
         }
         let bytes = match req.extract::<web::Bytes>().await {
@@ -95,6 +111,13 @@ pub async fn verify(
         let response = AppError::Csrf.error_response();
         Ok(req.into_response(response))
     }
+}
+
+fn declared_length(req: &ServiceRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
 }
 
 fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {

@@ -1,7 +1,7 @@
 //! `/me`: a person's own profile — names, time zone, password, sessions — and their workspaces
 //! (the only page a Member sees).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,16 +11,17 @@ use super::console::profile_saved;
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::render_with_status;
-use super::{AppState, blocking, login, views};
+use super::{AppState, blocking, login, multipart, views};
 use crate::clock;
 use crate::domain::NewPassword;
+use crate::domain::avatar::AvatarPng;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::timezone::Timezone;
 use crate::services::console::ProfileChange;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self as own, ProfileError};
 use crate::store::audit::Actor;
-use crate::store::{account_tokens, memberships, sessions};
+use crate::store::{account_tokens, avatars, memberships, sessions};
 
 pub struct MembershipView {
     pub name: String,
@@ -58,6 +59,7 @@ struct ProfilePage {
     timezones: Vec<&'static str>,
     /// An unconfirmed new address and when its link was sent.
     pending_email: Option<(String, String)>,
+    avatar: views::Avatar,
     errors: FieldErrors,
     memberships: Vec<MembershipView>,
     sessions: Vec<SessionRow>,
@@ -80,12 +82,13 @@ async fn page(
 ) -> Result<HttpResponse, AppError> {
     let account_id = me.account.id;
     let org_wide = me.account.org_role.administers_all_workspaces();
-    let (mine, live, pending) = blocking(state, move |conn| {
+    let (mine, live, pending, avatar_key) = blocking(state, move |conn| {
         let now = clock::now();
         Ok((
             memberships::list_for_account(conn, account_id)?,
             sessions::list_for_account(conn, account_id, now)?,
             account_tokens::pending_email_change(conn, account_id, now)?,
+            avatars::key_of(conn, account_id)?,
         ))
     })
     .await?;
@@ -123,6 +126,13 @@ async fn page(
         org_role: account.org_role.label(),
         created: views::date(account.created_at),
         profile: typed.unwrap_or_else(|| ProfileForm::of(account)),
+        avatar: views::Avatar::new(
+            account.id.0,
+            &account.first_name,
+            &account.last_name,
+            &account.email,
+            avatar_key.as_deref(),
+        ),
         timezones: Timezone::all_names(),
         pending_email: pending.map(|p| {
             let zone = Timezone::parse(&account.timezone).unwrap_or_default();
@@ -224,6 +234,106 @@ pub async fn cancel_email_change(
         },
     )?;
     Ok(redirect("/me"))
+}
+
+#[post("/me/avatar")]
+pub async fn upload_avatar(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: SignedIn,
+    mut body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = multipart::boundary(content_type);
+    let bytes = match boundary {
+        Some(_) => multipart::read_body(&mut body, multipart::MAX_BODY_BYTES)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let upload: Vec<u8> = boundary
+        .and_then(|b| {
+            multipart::parts(&bytes, &b)
+                .into_iter()
+                .find(|p| p.name == "avatar")
+                .map(|p| p.data.to_vec())
+        })
+        .unwrap_or_default();
+    let (actor, account) = (actor(&me), me.account.id);
+    let outcome = blocking(&state, move |conn| {
+        // Decoding and scaling a picture is CPU work: it runs here, off the async threads.
+        Ok(match AvatarPng::from_upload(&upload) {
+            Ok(png) => Ok(own::set_avatar(conn, &actor, account, &png, clock::now())),
+            Err(refused) => Err(refused),
+        })
+    })
+    .await?;
+    match outcome {
+        Ok(saved) => {
+            saved.map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            flash(&me.session, "Picture saved.")?;
+            Ok(redirect("/me"))
+        }
+        Err(refused) => {
+            let mut errors = FieldErrors::default();
+            errors.add("avatar", refused);
+            page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[post("/me/avatar/remove")]
+pub async fn remove_avatar(
+    state: web::Data<AppState>,
+    me: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (actor, account) = (actor(&me), me.account.id);
+    let removed = blocking(&state, move |conn| {
+        Ok(own::remove_avatar(conn, &actor, account, clock::now()))
+    })
+    .await?
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    flash(
+        &me.session,
+        if removed {
+            "Picture removed: your initials show instead."
+        } else {
+            "There was no picture to remove."
+        },
+    )?;
+    Ok(redirect("/me"))
+}
+
+#[get("/avatars/{key}.png")]
+pub async fn avatar_png(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = key.into_inner();
+    if key.is_empty()
+        || key.len() > 100
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(AppError::NotFound);
+    }
+    let png = blocking(&state, move |conn| Ok(avatars::png(conn, &key)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Each upload gets a new address, so a picture never changes under its address.
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        ))
+        .body(png))
 }
 
 #[post("/me/password")]

@@ -17,6 +17,7 @@ pub mod htmx;
 pub mod invitations;
 pub mod login;
 pub mod me;
+pub mod multipart;
 pub mod session_store;
 pub mod setup;
 pub mod users;
@@ -61,6 +62,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(me::profile)
         .service(me::update_profile)
         .service(me::cancel_email_change)
+        .service(me::upload_avatar)
+        .service(me::remove_avatar)
+        .service(me::avatar_png)
         .service(me::change_password)
         .service(me::end_session)
         .service(users::workspace_home)

@@ -101,6 +101,31 @@ pub fn browser_name(user_agent: &str) -> String {
     }
 }
 
+/// A person's picture: the uploaded one, or initials on a colour derived from the account id
+/// (drawn as inline SVG by the `avatar` template macro).
+pub struct Avatar {
+    pub initials: String,
+    pub colour: &'static str,
+    pub url: Option<String>,
+}
+
+/// White text on each is at least 5:1.
+const AVATAR_COLOURS: [&str; 8] = [
+    "#4f46e5", "#0f766e", "#b45309", "#be185d", "#1d4ed8", "#15803d", "#7e22ce", "#475569",
+];
+
+impl Avatar {
+    pub fn new(account_id: i64, first: &str, last: &str, email: &str, key: Option<&str>) -> Self {
+        // A multiplicative hash spreads neighbouring ids over the palette.
+        let slot = (account_id.unsigned_abs().wrapping_mul(2_654_435_761) >> 7) % 8;
+        Self {
+            initials: initials(first, last, email),
+            colour: AVATAR_COLOURS[slot as usize],
+            url: key.map(|k| format!("/avatars/{k}.png")),
+        }
+    }
+}
+
 /// "AL" for Ada Lovelace; the first letter of the email without a name.
 pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
     let letters: String = [first_name, last_name]

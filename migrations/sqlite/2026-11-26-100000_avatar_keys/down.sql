@@ -1,0 +1,6 @@
+DROP TABLE avatars;
+CREATE TABLE avatars (
+    account_id BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    png BLOB NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
