@@ -281,10 +281,14 @@ fn upload_body(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
 }
 
 async fn upload(app: &TestApp, file: &[u8]) -> reqwest::Response {
+    upload_to(app, "/me/avatar", file).await
+}
+
+async fn upload_to(app: &TestApp, path: &str, file: &[u8]) -> reqwest::Response {
     let csrf = app.csrf_token("/me").await;
     let (content_type, body) = upload_body(&csrf, file);
     app.client
-        .post(app.url("/me/avatar"))
+        .post(app.url(path))
         .header("content-type", content_type)
         .body(body)
         .send()
@@ -361,14 +365,14 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
     let app = spawn_app().await;
     app.set_up().await;
     let mut oversized = png(64, 64);
-    oversized.resize(2 * 1024 * 1024 + 10, 0);
+    oversized.resize(1024 * 1024 + 10, 0);
     for (file, message) in [
         (b"<?php system($_GET['c']); ?>".to_vec(), "not a picture"),
         (
             b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
             "not a picture",
         ),
-        (oversized, "the largest allowed is 2 MB"),
+        (oversized, "the largest allowed is 1 MB"),
         (Vec::new(), "Choose a picture"),
     ] {
         let refused = upload(&app, &file).await;
@@ -405,5 +409,94 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
         .await
         .unwrap();
     assert_eq!(too_large.status().as_u16(), 413);
+    assert_eq!(app.count("avatars"), 0);
+}
+
+#[actix_web::test]
+async fn admins_set_a_members_picture_from_the_console_but_not_an_owners() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "audrey.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let member_of = |email: &str| {
+        app.first_id(&format!(
+            "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
+        ))
+    };
+    let (alan, owner) = (member_of("alan.turing@example.com"), member_of(OWNER_EMAIL));
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+
+    let fake = upload_to(&admin, &format!("/w/acme/users/{alan}/avatar"), b"GIF89a").await;
+    assert_eq!(fake.status().as_u16(), 422);
+    assert!(fake.text().await.unwrap().contains("id=\"avatar-error\""));
+
+    let saved = upload_to(
+        &admin,
+        &format!("/w/acme/users/{alan}/avatar"),
+        &png(120, 90),
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let console = admin.get_text(&format!("/w/acme/users/{alan}")).await;
+    assert!(console.contains("Picture saved.") && console.contains("src=\"/avatars/"));
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'account.avatar_changed' AND workspace_id IS NOT NULL"
+        ),
+        1
+    );
+
+    let on_owner = upload_to(
+        &admin,
+        &format!("/w/acme/users/{owner}/avatar"),
+        &png(10, 10),
+    )
+    .await;
+    assert_eq!(on_owner.status().as_u16(), 403);
+    let auditor = app.new_client();
+    auditor
+        .sign_in("audrey.auditor@example.com", OWNER_PASSWORD)
+        .await;
+    let refused = upload_to(
+        &auditor,
+        &format!("/w/acme/users/{alan}/avatar"),
+        &png(10, 10),
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let csrf = auditor.csrf_token("/me").await;
+    let refused = auditor
+        .post_form(
+            &format!("/w/acme/users/{alan}/avatar/remove"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(app.count("avatars"), 1);
+
+    let csrf = admin.csrf_token("/me").await;
+    let removed = admin
+        .post_form(
+            &format!("/w/acme/users/{alan}/avatar/remove"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(removed.status().as_u16(), 303);
     assert_eq!(app.count("avatars"), 0);
 }

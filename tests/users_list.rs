@@ -598,3 +598,35 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
     let emails = names_in(&searched);
     assert!(emails.windows(2).all(|w| w[0] >= w[1]), "{emails:?}");
 }
+
+#[actix_web::test]
+async fn blocked_accounts_show_their_badge_and_have_a_filter() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'alan.turing@example.com'");
+    let html = app.get_text("/w/acme/users").await;
+    assert!(html.contains("badge-blocked\">Blocked"));
+    assert!(html.contains("<option value=\"blocked\">Blocked</option>"));
+    let blocked = app.get_text("/w/acme/users?status=blocked").await;
+    assert_eq!(names_in(&blocked), vec!["alan.turing@example.com"]);
+    let id = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan.turing@example.com')",
+    );
+    assert!(
+        app.get_text(&format!("/w/acme/users/{id}"))
+            .await
+            .contains("badge-blocked\">Blocked")
+    );
+    let csv = app.get_text("/w/acme/users.csv?status=blocked").await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+}

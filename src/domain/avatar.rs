@@ -8,7 +8,7 @@ use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
 /// Side of the stored square, in pixels.
 pub const SIDE: u32 = 256;
 /// The largest upload accepted.
-pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_BYTES: usize = 1024 * 1024;
 /// The largest picture decoded (a small file can claim enormous dimensions).
 const MAX_PIXELS_SIDE: u32 = 6000;
 
@@ -16,9 +16,9 @@ const MAX_PIXELS_SIDE: u32 = 6000;
 pub enum AvatarError {
     #[error("Choose a picture to upload.")]
     Empty,
-    #[error("The picture is {0}; the largest allowed is 2 MB.")]
+    #[error("The picture is {0}; the largest allowed is 1 MB.")]
     TooLarge(String),
-    #[error("This file is not a picture this console reads: use PNG, JPEG, GIF or WebP.")]
+    #[error("This file is not a picture this console reads: use PNG, JPEG or WebP.")]
     NotAPicture,
     #[error("The picture is {0}×{1} pixels; the largest allowed is 6000×6000.")]
     TooManyPixels(u32, u32),
@@ -43,9 +43,7 @@ impl AvatarPng {
             .with_guessed_format()
             .map_err(|_| AvatarError::NotAPicture)?;
         let format = match reader.format() {
-            Some(
-                f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP),
-            ) => f,
+            Some(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP)) => f,
             _ => return Err(AvatarError::NotAPicture),
         };
         let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
@@ -100,7 +98,7 @@ mod tests {
         for (w, h, format) in [
             (640, 480, ImageFormat::Png),
             (300, 900, ImageFormat::Jpeg),
-            (40, 40, ImageFormat::Gif),
+            (40, 40, ImageFormat::WebP),
         ] {
             let png = AvatarPng::from_upload(&encoded(w, h, format)).unwrap();
             assert!(png.bytes().starts_with(b"\x89PNG\r\n\x1a\n"));

@@ -5,12 +5,14 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::{self, RoleChange};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
 use crate::services::email_change::{self, EmailChangeError};
+use crate::services::profile::{self, ProfileError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::{accounts, roles, sessions};
@@ -36,6 +38,8 @@ pub enum ConsoleError {
     Refused(String),
     #[error(transparent)]
     EmailChange(#[from] EmailChangeError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -214,6 +218,27 @@ pub fn cancel_email_change(
         member.account_id,
         now,
     )?)
+}
+
+/// Sets (`Some`) or removes a member's picture; false when there was none to remove.
+pub fn set_avatar(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    png: Option<&AvatarPng>,
+    now: NaiveDateTime,
+) -> Result<bool, ConsoleError> {
+    let member = load(conn, workspace, target)?;
+    may_edit_profile(acting, &member)?;
+    let (actor, account) = (acting.actor, member.account_id);
+    Ok(match png {
+        Some(png) => {
+            profile::set_avatar(conn, actor, Some(workspace), account, png, now)?;
+            true
+        }
+        None => profile::remove_avatar(conn, actor, Some(workspace), account, now)?,
+    })
 }
 
 /// Ends one session (`Some(id)`) or all of a member's sessions; returns how many ended.

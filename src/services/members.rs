@@ -60,6 +60,7 @@ pub fn resolve_filter(
         status,
         role,
         group: params.group.parse().ok(),
+        blocked: params.status == "blocked",
     })
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::db::AnyConnection;
 use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::services::console::ProfileChange;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
@@ -26,9 +26,10 @@ pub enum ProfileError {
     Internal(#[from] anyhow::Error),
 }
 
-fn own_event(
+fn account_event(
     conn: &mut AnyConnection,
     actor: &Actor,
+    workspace: Option<WorkspaceId>,
     account: &Account,
     action: &str,
     changes: serde_json::Value,
@@ -38,7 +39,7 @@ fn own_event(
         conn,
         actor,
         &audit::NewEvent {
-            workspace_id: None,
+            workspace_id: workspace,
             action,
             target_type: "account",
             target_id: Some(account.id.0),
@@ -106,9 +107,10 @@ pub fn update_own_profile(
             change.timezone.name(),
             now,
         )?;
-        own_event(
+        account_event(
             conn,
             actor,
+            None,
             &account,
             "account.profile_changed",
             serde_json::Value::Object(changes),
@@ -138,9 +140,10 @@ pub fn change_password(
     conn.transaction(|conn| {
         accounts::set_password_hash(conn, account, &new_hash, now)?;
         let ended = sessions::delete_for_account(conn, account)?;
-        own_event(
+        account_event(
             conn,
             actor,
+            None,
             &found,
             "account.password_changed",
             json!({ "sessions_ended": ended }),
@@ -163,16 +166,26 @@ pub fn end_own_session(
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let ended = sessions::delete_one(conn, account, session)?;
         if ended {
-            own_event(conn, actor, &found, "account.session_ended", json!({}), now)?;
+            account_event(
+                conn,
+                actor,
+                None,
+                &found,
+                "account.session_ended",
+                json!({}),
+                now,
+            )?;
         }
         Ok(ended)
     })
 }
 
-/// Sets (or replaces) one's profile picture under a new address.
+/// Sets (or replaces) a profile picture under a new address (`workspace`: the console it was
+/// changed from, if not one's own page).
 pub fn set_avatar(
     conn: &mut AnyConnection,
     actor: &Actor,
+    workspace: Option<WorkspaceId>,
     account: AccountId,
     png: &AvatarPng,
     now: NaiveDateTime,
@@ -181,9 +194,10 @@ pub fn set_avatar(
     conn.transaction(|conn| {
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         avatars::put(conn, account, &crate::tokens::new_token(), png, now)?;
-        own_event(
+        account_event(
             conn,
             actor,
+            workspace,
             &found,
             "account.avatar_changed",
             json!({ "bytes": png.bytes().len() }),
@@ -193,10 +207,11 @@ pub fn set_avatar(
     })
 }
 
-/// Removes one's profile picture (initials show again); false when there was none.
+/// Removes a profile picture (initials show again); false when there was none.
 pub fn remove_avatar(
     conn: &mut AnyConnection,
     actor: &Actor,
+    workspace: Option<WorkspaceId>,
     account: AccountId,
     now: NaiveDateTime,
 ) -> Result<bool, ProfileError> {
@@ -205,9 +220,10 @@ pub fn remove_avatar(
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let removed = avatars::remove(conn, account)?;
         if removed {
-            own_event(
+            account_event(
                 conn,
                 actor,
+                workspace,
                 &found,
                 "account.avatar_removed",
                 json!({}),

@@ -5,7 +5,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use super::{AnyConnection, QueryResult, parse_key};
 use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::role::PermissionSet;
 use crate::domain::sort::{MemberSort, SortKey};
 
@@ -137,6 +137,7 @@ pub struct MemberRow {
     pub last_active_at: Option<NaiveDateTime>,
     /// The address key of their picture, if they uploaded one.
     pub avatar_key: Option<String>,
+    pub account_status: AccountStatus,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -155,6 +156,8 @@ pub struct ListFilter {
     pub status: Option<MembershipStatus>,
     pub role: Option<RoleId>,
     pub group: Option<i64>,
+    /// Only people whose account is blocked organization-wide.
+    pub blocked: bool,
 }
 
 /// Narrows a boxed memberships query by a `ListFilter` (the list and the export share this).
@@ -168,6 +171,9 @@ macro_rules! apply_filter {
         };
         if let Some(role) = filter.role {
             query = query.filter(memberships::role_id.eq(role.0));
+        }
+        if filter.blocked {
+            query = query.filter(accounts::status.eq(AccountStatus::Blocked.key()));
         }
         if let Some(group) = filter.group {
             query = query.filter(
@@ -240,6 +246,7 @@ pub fn list_page(
             memberships::joined_at,
             memberships::last_active_at,
             avatars::key.nullable(),
+            accounts::status,
         ))
         .into_boxed();
     let mut query = apply_filter!(query, conn, workspace, filter);
@@ -260,6 +267,7 @@ pub fn list_page(
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         Option<String>,
+        String,
     );
     let mut rows: Vec<Row> = query.limit(page_size + 1).load(conn)?;
     let more = rows.len() as i64 > page_size;
@@ -281,6 +289,7 @@ pub fn list_page(
                 joined_at: r.7,
                 last_active_at: r.8,
                 avatar_key: r.9,
+                account_status: parse_key("account status", &r.10, AccountStatus::from_key)?,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;

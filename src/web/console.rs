@@ -10,9 +10,10 @@ use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::wants_fragment;
-use super::{AppState, blocking, views};
+use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::access::effective_access;
+use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
 use crate::domain::policy;
@@ -142,6 +143,10 @@ async fn member(
     .ok_or(AppError::NotFound)
 }
 
+fn status_of(member: &MemberDetail) -> (&'static str, &'static str) {
+    views::status_badge(member.account_status, member.status)
+}
+
 fn time(at: Option<chrono::NaiveDateTime>) -> String {
     at.map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
         .unwrap_or_else(|| "—".to_owned())
@@ -167,7 +172,7 @@ async fn panels(
                 ),
                 ("Email", member.email.clone()),
                 ("Role", member.role_name.clone()),
-                ("Status", member.status.label().to_owned()),
+                ("Status", status_of(member).1.to_owned()),
                 ("Time zone", member.timezone.clone()),
                 ("Created", time(Some(member.account_created_at))),
                 ("Last modified", time(Some(member.account_updated_at))),
@@ -339,8 +344,8 @@ async fn render(
             member.avatar_key.as_deref(),
         ),
         role: member.role_name.clone(),
-        status_key: member.status.key(),
-        status_label: member.status.label(),
+        status_key: status_of(member).0,
+        status_label: status_of(member).1,
         is_self,
         can_edit: access.can(Permission::UsersEdit) && (is_self || acting_on_owner_ok),
         can_change_role: access.can(Permission::UsersChangeRole) && !is_self && acting_on_owner_ok,
@@ -414,6 +419,7 @@ fn refused(e: ConsoleError) -> AppError {
         ConsoleError::Refused(why) => AppError::Forbidden(why),
         ConsoleError::Database(e) => e.into(),
         ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
+        ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),
     }
 }
 
@@ -430,7 +436,8 @@ pub async fn update_profile(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let Some(parsed) = form.parse(&mut errors) else {
-        return refused_profile(&req, &state, &access, id, form, errors).await;
+        let member = member(&state, &access, id).await?;
+        return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
     };
     let (actor, membership, permissions) = acting_of(&access);
     let workspace = access.workspace.id;
@@ -460,7 +467,8 @@ pub async fn update_profile(
     let saved = match saved {
         Err(ConsoleError::EmailChange(EmailChangeError::Taken)) => {
             errors.add("email", EmailChangeError::Taken);
-            return refused_profile(&req, &state, &access, id, form, errors).await;
+            let member = member(&state, &access, id).await?;
+            return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
         }
         other => other.map_err(refused)?,
     };
@@ -484,29 +492,115 @@ pub fn profile_saved(confirming: Option<String>) -> String {
     }
 }
 
-/// The overview again with the form as typed and its messages (422).
+/// The overview again with its messages (422), and the profile form as typed when it was sent.
 async fn refused_profile(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    id: MembershipId,
-    form: ProfileForm,
+    member: &MemberDetail,
     errors: FieldErrors,
+    typed: Option<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let member = member(state, access, id).await?;
-    let mut panels = panels(state, access, &member, "overview", None).await?;
-    panels.profile = Some(form);
+    let mut panels = panels(state, access, member, "overview", None).await?;
+    if typed.is_some() {
+        panels.profile = typed;
+    }
     panels.errors = errors;
     render(
         req,
         state,
         access,
-        &member,
+        member,
         "overview",
         panels,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
+}
+
+#[post("/w/{slug}/users/{id}/avatar")]
+pub async fn upload_avatar(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersEdit)?;
+    let id = parse_id(&path.1)?;
+    let upload = multipart::file_field(&req, &mut body, "avatar").await?;
+    if let Err(refused) = set_avatar(&state, &access, id, Some(upload)).await? {
+        let mut errors = FieldErrors::default();
+        errors.add("avatar", refused);
+        let member = member(&state, &access, id).await?;
+        return refused_profile(&req, &state, &access, &member, errors, None).await;
+    }
+    flash(&access.signed_in.session, "Picture saved.")?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+#[post("/w/{slug}/users/{id}/avatar/remove")]
+pub async fn remove_avatar(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersEdit)?;
+    let id = parse_id(&path.1)?;
+    let removed = set_avatar(&state, &access, id, None)
+        .await?
+        .unwrap_or(false);
+    flash(
+        &access.signed_in.session,
+        if removed {
+            "Picture removed: their initials show instead."
+        } else {
+            "There was no picture to remove."
+        },
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+/// Sets the picture made from an upload (`Some`), or removes it; the upload's refusal comes back
+/// as is. Decoding is CPU work, so it runs on the blocking pool with the write.
+async fn set_avatar(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    upload: Option<Vec<u8>>,
+) -> Result<Result<bool, AvatarError>, AppError> {
+    let (actor, membership, permissions) = acting_of(access);
+    let workspace = access.workspace.id;
+    let outcome = blocking(state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        let png = match upload.as_deref().map(AvatarPng::from_upload).transpose() {
+            Ok(png) => png,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        Ok(Ok(console::set_avatar(
+            conn,
+            &acting,
+            workspace,
+            id,
+            png.as_ref(),
+            clock::now(),
+        )))
+    })
+    .await?;
+    match outcome {
+        Ok(done) => done.map(Ok).map_err(refused),
+        Err(refused) => Ok(Err(refused)),
+    }
 }
 
 #[post("/w/{slug}/users/{id}/email-change/cancel")]

@@ -243,32 +243,19 @@ pub async fn upload_avatar(
     me: SignedIn,
     mut body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let boundary = multipart::boundary(content_type);
-    let bytes = match boundary {
-        Some(_) => multipart::read_body(&mut body, multipart::MAX_BODY_BYTES)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?
-            .unwrap_or_default(),
-        None => Default::default(),
-    };
-    let upload: Vec<u8> = boundary
-        .and_then(|b| {
-            multipart::parts(&bytes, &b)
-                .into_iter()
-                .find(|p| p.name == "avatar")
-                .map(|p| p.data.to_vec())
-        })
-        .unwrap_or_default();
+    let upload = multipart::file_field(&req, &mut body, "avatar").await?;
     let (actor, account) = (actor(&me), me.account.id);
     let outcome = blocking(&state, move |conn| {
         // Decoding and scaling a picture is CPU work: it runs here, off the async threads.
         Ok(match AvatarPng::from_upload(&upload) {
-            Ok(png) => Ok(own::set_avatar(conn, &actor, account, &png, clock::now())),
+            Ok(png) => Ok(own::set_avatar(
+                conn,
+                &actor,
+                None,
+                account,
+                &png,
+                clock::now(),
+            )),
             Err(refused) => Err(refused),
         })
     })
@@ -294,7 +281,13 @@ pub async fn remove_avatar(
 ) -> Result<HttpResponse, AppError> {
     let (actor, account) = (actor(&me), me.account.id);
     let removed = blocking(&state, move |conn| {
-        Ok(own::remove_avatar(conn, &actor, account, clock::now()))
+        Ok(own::remove_avatar(
+            conn,
+            &actor,
+            None,
+            account,
+            clock::now(),
+        ))
     })
     .await?
     .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;

@@ -74,6 +74,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(console::show_tab)
         .service(console::update_profile)
         .service(console::cancel_email_change)
+        .service(console::upload_avatar)
+        .service(console::remove_avatar)
         .service(console::change_role)
         .service(console::end_session)
         .service(console::end_all_sessions)

@@ -9,7 +9,7 @@ use actix_web::web::{Bytes, BytesMut};
 use futures_core::Stream;
 
 /// The largest upload body read; a larger one is refused with 413 before any handler runs. The
-/// picture's own limit (2 MB) is checked by the handler, with a message beside the field.
+/// picture's own limit (1 MB) is checked by the handler, with a message beside the field.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// One part of the body.
@@ -101,6 +101,32 @@ where
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body.freeze()))
+}
+
+/// The bytes of the file field `name` of an upload request (empty when there is none).
+pub async fn file_field(
+    req: &actix_web::HttpRequest,
+    payload: &mut actix_web::web::Payload,
+    name: &str,
+) -> Result<Vec<u8>, super::error::AppError> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(boundary) = boundary(content_type) else {
+        return Ok(Vec::new());
+    };
+    // The CSRF check read the body within the same bound already; over it never gets here.
+    let body = read_body(payload, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| super::error::AppError::Internal(anyhow::Error::new(e)))?
+        .unwrap_or_default();
+    Ok(parts(&body, &boundary)
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.data.to_vec())
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

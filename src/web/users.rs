@@ -10,7 +10,7 @@ use super::htmx::page_or_fragment;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
@@ -80,8 +80,8 @@ impl UserRow {
                 row.avatar_key.as_deref(),
             ),
             role: row.role_name,
-            status_key: row.status.key(),
-            status_label: row.status.label(),
+            status_key: views::status_badge(row.account_status, row.status).0,
+            status_label: views::status_badge(row.account_status, row.status).1,
             groups: groups.join(", "),
             joined: row.joined_at.map(views::date),
             online: row
@@ -281,6 +281,11 @@ pub async fn list(
             &params.status,
         )
     }));
+    statuses.push(choice(
+        AccountStatus::Blocked.key(),
+        AccountStatus::Blocked.label(),
+        &params.status,
+    ));
     let mut roles_menu = vec![choice("", "Any role", &params.role)];
     roles_menu.extend(
         role_choices

@@ -101,6 +101,20 @@ pub fn browser_name(user_agent: &str) -> String {
     }
 }
 
+/// (key, label) of a member's state for the status badge: a block is organization-wide and
+/// outranks the membership's own state.
+pub fn status_badge(
+    account: crate::domain::membership::AccountStatus,
+    membership: crate::domain::membership::MembershipStatus,
+) -> (&'static str, &'static str) {
+    use crate::domain::membership::AccountStatus;
+    if account == AccountStatus::Blocked {
+        (account.key(), account.label())
+    } else {
+        (membership.key(), membership.label())
+    }
+}
+
 /// A person's picture: the uploaded one, or initials on a colour derived from the account id
 /// (drawn as inline SVG by the `avatar` template macro).
 pub struct Avatar {
