@@ -138,59 +138,13 @@ pub fn update_profile(
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
         may_edit_profile(acting, &member)?;
-        let mut changes = serde_json::Map::new();
-        for (field, before, after) in [
-            (
-                "first_name",
-                member.first_name.as_str(),
-                change.first_name.as_str(),
-            ),
-            (
-                "last_name",
-                member.last_name.as_str(),
-                change.last_name.as_str(),
-            ),
-            ("timezone", member.timezone.as_str(), change.timezone.name()),
-        ] {
-            if before != after {
-                changes.insert(
-                    field.to_owned(),
-                    json!({ "before": before, "after": after }),
-                );
-            }
-        }
         let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
         let by = email_change::Requested {
             actor: acting.actor,
             workspace: Some(workspace),
             base_url,
         };
-        let confirming = email_change::request(conn, &by, &account, &change.email, now)?
-            .then(|| change.email.as_str().to_owned());
-        if changes.is_empty() {
-            return Ok(ProfileSaved { confirming });
-        }
-        accounts::update_profile(
-            conn,
-            member.account_id,
-            change.first_name.as_str(),
-            change.last_name.as_str(),
-            change.timezone.name(),
-            now,
-        )?;
-        audit::record(
-            conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "member.profile_changed",
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: serde_json::Value::Object(changes),
-            },
-            now,
-        )?;
+        let confirming = profile::save_profile(conn, &by, &account, change, now)?;
         Ok(ProfileSaved { confirming })
     })
 }

@@ -69,55 +69,65 @@ pub fn update_own_profile(
             workspace: None,
             base_url,
         };
-        let confirming = email_change::request(conn, &by, &account, &change.email, now)?
-            .then(|| change.email.as_str().to_owned());
-        let mut changes = serde_json::Map::new();
-        for (field, before, after) in [
-            (
-                "first_name",
-                account.first_name.as_str(),
-                change.first_name.as_str(),
-            ),
-            (
-                "last_name",
-                account.last_name.as_str(),
-                change.last_name.as_str(),
-            ),
-            (
-                "timezone",
-                account.timezone.as_str(),
-                change.timezone.name(),
-            ),
-        ] {
-            if before != after {
-                changes.insert(
-                    field.to_owned(),
-                    json!({ "before": before, "after": after }),
-                );
-            }
-        }
-        if changes.is_empty() {
-            return Ok(confirming);
-        }
-        accounts::update_profile(
-            conn,
-            account.id,
-            change.first_name.as_str(),
-            change.last_name.as_str(),
-            change.timezone.name(),
-            now,
-        )?;
-        account_event(
-            conn,
-            actor,
-            None,
-            &account,
-            "account.profile_changed",
-            serde_json::Value::Object(changes),
-            now,
-        )?;
-        Ok(confirming)
+        save_profile(conn, &by, &account, change, now)
     })
+}
+
+/// The profile change itself, in the caller's transaction (one's own page, or a user's console
+/// when `by.workspace` is set): the names and time zone that differ, with an audit event of
+/// before → after, and a confirmation link for a new address (returned).
+pub fn save_profile(
+    conn: &mut AnyConnection,
+    by: &email_change::Requested<'_>,
+    account: &Account,
+    change: &ProfileChange,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ProfileError> {
+    let confirming = email_change::request(conn, by, account, &change.email, now)?
+        .then(|| change.email.as_str().to_owned());
+    let mut changes = serde_json::Map::new();
+    for (field, before, after) in [
+        (
+            "first_name",
+            &account.first_name,
+            change.first_name.as_str(),
+        ),
+        ("last_name", &account.last_name, change.last_name.as_str()),
+        ("timezone", &account.timezone, change.timezone.name()),
+    ] {
+        if before != after {
+            changes.insert(
+                field.to_owned(),
+                json!({ "before": before, "after": after }),
+            );
+        }
+    }
+    if changes.is_empty() {
+        return Ok(confirming);
+    }
+    accounts::update_profile(
+        conn,
+        account.id,
+        change.first_name.as_str(),
+        change.last_name.as_str(),
+        change.timezone.name(),
+        now,
+    )?;
+    let action = if by.workspace.is_some() {
+        "member.profile_changed"
+    } else {
+        "account.profile_changed"
+    };
+    account_event(
+        conn,
+        by.actor,
+        by.workspace,
+        account,
+        action,
+        serde_json::Value::Object(changes),
+        now,
+    )?;
+    Ok(confirming)
 }
 
 /// Checks the current password (argon2: call on a blocking thread), sets the new one, and ends

@@ -21,6 +21,7 @@ use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
 use crate::services::console::{self, Acting, ConsoleError, ProfileChange};
 use crate::services::email_change::EmailChangeError;
+use crate::services::profile::ProfileError;
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::{account_tokens, roles, sessions};
@@ -465,7 +466,7 @@ pub async fn update_profile(
     })
     .await?;
     let saved = match saved {
-        Err(ConsoleError::EmailChange(EmailChangeError::Taken)) => {
+        Err(ConsoleError::Profile(ProfileError::EmailChange(EmailChangeError::Taken))) => {
             errors.add("email", EmailChangeError::Taken);
             let member = member(&state, &access, id).await?;
             return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
