@@ -142,7 +142,7 @@ async fn htmx_submit_closes_the_dialog_and_refreshes_the_rows() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
         response.headers().get("hx-trigger").unwrap(),
-        "invitations-changed"
+        "members-changed"
     );
     let html = response.text().await.unwrap();
     assert!(html.contains("hx-swap-oob") && html.contains("2 invitations sent"));

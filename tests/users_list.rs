@@ -480,7 +480,7 @@ async fn presence_shows_online_and_last_active_and_is_written_at_most_once_a_min
         1
     );
     // The rows refresh themselves every 30 seconds.
-    assert!(html.contains("hx-trigger=\"invitations-changed from:body, every 30s\""));
+    assert!(html.contains("hx-trigger=\"members-changed from:body, every 30s\""));
 }
 
 #[actix_web::test]

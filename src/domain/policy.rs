@@ -1,6 +1,6 @@
 //! The rules of PRODUCT §3 and §4 that decide who may do what. Pure functions, unit-tested.
 
-use super::membership::{AccountStatus, MembershipStatus, OrgRole};
+use super::membership::{AccountStatus, MembershipStatus, OrgRole, Transition};
 use super::role::{BuiltInRole, PermissionSet};
 
 /// Why a signed-in person may not use a workspace.
@@ -362,5 +362,125 @@ mod role_change_rules {
         assert_eq!(admin_share_warning(4, 20), None, "exactly 20 %");
         assert!(admin_share_warning(4, 19).is_some());
         assert!(admin_share_warning(5, 10).unwrap().contains("5 of 10"));
+    }
+}
+
+/// The facts a suspension, removal or restore is judged on (PRODUCT §4 rules 1, 2, 3, §5).
+#[derive(Debug, Clone, Copy)]
+pub struct LifecycleChange {
+    pub actor_is_target: bool,
+    pub actor: PermissionSet,
+    pub target_role: PermissionSet,
+    pub from: MembershipStatus,
+    pub transition: Transition,
+    /// Active members other than the target whose role holds `owner`.
+    pub other_active_owners: i64,
+}
+
+/// The state after the change, or why it is refused, in words.
+pub fn may_apply(change: &LifecycleChange) -> Result<MembershipStatus, String> {
+    use super::role::Permission::Owner;
+    let verb = match change.transition {
+        Transition::Suspend => "suspend",
+        Transition::Unsuspend => "unsuspend",
+        Transition::Remove => "remove",
+        Transition::Restore => "restore",
+        Transition::Accept => "accept",
+    };
+    if change.actor_is_target {
+        return Err(format!(
+            "You cannot {verb} yourself. Ask another Owner or Admin."
+        ));
+    }
+    if change.target_role.contains(Owner) && !change.actor.contains(Owner) {
+        return Err(format!("Only an Owner can {verb} an Owner."));
+    }
+    let next = change
+        .from
+        .apply(change.transition)
+        .map_err(|e| e.to_string())?;
+    if change.target_role.contains(Owner)
+        && change.from == MembershipStatus::Active
+        && next != MembershipStatus::Active
+        && change.other_active_owners == 0
+    {
+        return Err(format!(
+            "This is the workspace's last active Owner: make someone else an Owner before you {verb} them."
+        ));
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod lifecycle_rules {
+    use super::*;
+    use crate::domain::role::BuiltInRole::{self, *};
+
+    fn change(
+        actor: BuiltInRole,
+        target: BuiltInRole,
+        from: MembershipStatus,
+        t: Transition,
+    ) -> LifecycleChange {
+        LifecycleChange {
+            actor_is_target: false,
+            actor: actor.permissions(),
+            target_role: target.permissions(),
+            from,
+            transition: t,
+            other_active_owners: 1,
+        }
+    }
+
+    #[test]
+    fn allowed_changes_give_the_next_state() {
+        use MembershipStatus::*;
+        let cases = [
+            (Admin, Member, Active, Transition::Suspend, Suspended),
+            (Admin, Member, Suspended, Transition::Unsuspend, Active),
+            (Admin, Admin, Active, Transition::Remove, Removed),
+            (Owner, Owner, Active, Transition::Suspend, Suspended),
+            (Owner, Member, Removed, Transition::Restore, Active),
+            (Owner, Member, Suspended, Transition::Remove, Removed),
+        ];
+        for (actor, target, from, t, next) in cases {
+            assert_eq!(
+                may_apply(&change(actor, target, from, t)),
+                Ok(next),
+                "{actor:?} {t:?} {target:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        use MembershipStatus::*;
+        let mut own = change(Admin, Member, Active, Transition::Suspend);
+        own.actor_is_target = true;
+        assert_eq!(
+            may_apply(&own).unwrap_err(),
+            "You cannot suspend yourself. Ask another Owner or Admin."
+        );
+        assert_eq!(
+            may_apply(&change(Admin, Owner, Active, Transition::Remove)).unwrap_err(),
+            "Only an Owner can remove an Owner."
+        );
+        assert_eq!(
+            may_apply(&change(Admin, Member, Removed, Transition::Suspend)).unwrap_err(),
+            "A removed membership cannot be suspended."
+        );
+        assert_eq!(
+            may_apply(&change(Admin, Member, Removed, Transition::Remove)).unwrap_err(),
+            "A removed membership cannot be removed."
+        );
+        let mut last = change(Owner, Owner, Active, Transition::Remove);
+        last.other_active_owners = 0;
+        assert!(may_apply(&last).unwrap_err().contains("last active Owner"));
+        last.transition = Transition::Suspend;
+        assert!(may_apply(&last).unwrap_err().contains("last active Owner"));
+        // A suspended last Owner can be brought back.
+        let mut back = change(Owner, Owner, Suspended, Transition::Unsuspend);
+        back.other_active_owners = 0;
+        assert_eq!(may_apply(&back), Ok(Active));
     }
 }

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::policy::{self, RoleChange};
+use crate::domain::membership::{MembershipStatus, Transition};
+use crate::domain::policy::{self, LifecycleChange, RoleChange};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
@@ -36,6 +37,9 @@ pub enum ConsoleError {
     NotFound,
     #[error("{0}")]
     Refused(String),
+    /// The member's state does not allow it (already removed…).
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     EmailChange(#[from] EmailChangeError),
     #[error(transparent)]
@@ -105,6 +109,99 @@ pub fn change_role(
         let members =
             crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
         Ok(policy::admin_share_warning(admins, members))
+    })
+}
+
+/// Whether `acting` may take the member through `transition`, and the state it leads to. A state
+/// that does not allow it (suspending a removed member…) is a conflict; the rules of PRODUCT §4 are
+/// refusals. The confirmation dialogs ask this too, so an action that would be refused is not offered.
+pub fn judge(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+    transition: Transition,
+) -> Result<MembershipStatus, ConsoleError> {
+    member
+        .status
+        .apply(transition)
+        .map_err(|e| ConsoleError::Conflict(e.to_string()))?;
+    let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
+    let change = LifecycleChange {
+        actor_is_target: acting.is(member),
+        actor: acting.permissions,
+        target_role: member.role_permissions,
+        from: member.status,
+        transition,
+        other_active_owners: memberships::count_active_with_role(
+            conn,
+            workspace,
+            owner,
+            Some(member.id),
+        )?,
+    };
+    policy::may_apply(&change).map_err(ConsoleError::Refused)
+}
+
+/// The member, and whether `acting` may take them through `transition` (for a confirmation).
+pub fn preview(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    transition: Transition,
+) -> Result<MemberDetail, ConsoleError> {
+    let member = load(conn, workspace, target)?;
+    judge(conn, acting, workspace, &member, transition)?;
+    Ok(member)
+}
+
+/// Suspends or unsuspends a membership (PRODUCT §5) under the workspace lock; a suspension ends the
+/// person's sessions in this workspace at once (their next request there is refused anyway: every
+/// request re-reads the membership). Returns the member as they were.
+pub fn suspend(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    suspend: bool,
+    now: NaiveDateTime,
+) -> Result<MemberDetail, ConsoleError> {
+    let transition = if suspend {
+        Transition::Suspend
+    } else {
+        Transition::Unsuspend
+    };
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        let next = judge(conn, acting, workspace, &member, transition)?;
+        memberships::set_suspended(conn, member.id, suspend.then_some(now), now)?;
+        let ended = if suspend {
+            sessions::delete_for_account_in_workspace(conn, member.account_id, workspace.0)?
+        } else {
+            0
+        };
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: if suspend {
+                    "member.suspended"
+                } else {
+                    "member.unsuspended"
+                },
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: json!({
+                    "status": { "before": member.status.key(), "after": next.key() },
+                    "sessions_ended": ended,
+                }),
+            },
+            now,
+        )?;
+        Ok(member)
     })
 }
 

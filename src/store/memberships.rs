@@ -6,7 +6,7 @@ use super::{AnyConnection, QueryResult, parse_key};
 use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
-use crate::domain::role::PermissionSet;
+use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::sort::{MemberSort, SortKey};
 
 pub struct NewMembership<'a> {
@@ -113,6 +113,28 @@ pub fn set_role_and_status(
     Ok(())
 }
 
+/// Suspends (`Some(now)`) or unsuspends (`None`) a membership.
+pub fn set_suspended(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    suspended_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let status = if suspended_at.is_some() {
+        MembershipStatus::Suspended
+    } else {
+        MembershipStatus::Active
+    };
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(status.key()),
+            memberships::suspended_at.eq(suspended_at),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Where a page of the list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
@@ -138,6 +160,8 @@ pub struct MemberRow {
     /// The address key of their picture, if they uploaded one.
     pub avatar_key: Option<String>,
     pub account_status: AccountStatus,
+    /// Their role is the built-in Owner (only Owners act on Owners).
+    pub is_owner: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -247,6 +271,7 @@ pub fn list_page(
             memberships::last_active_at,
             avatars::key.nullable(),
             accounts::status,
+            roles::key,
         ))
         .into_boxed();
     let mut query = apply_filter!(query, conn, workspace, filter);
@@ -267,6 +292,7 @@ pub fn list_page(
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         Option<String>,
+        String,
         String,
     );
     let mut rows: Vec<Row> = query.limit(page_size + 1).load(conn)?;
@@ -290,6 +316,7 @@ pub fn list_page(
                 last_active_at: r.8,
                 avatar_key: r.9,
                 account_status: parse_key("account status", &r.10, AccountStatus::from_key)?,
+                is_owner: r.11 == BuiltInRole::Owner.key(),
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;

@@ -244,3 +244,17 @@ pub fn delete_one(conn: &mut AnyConnection, account: AccountId, id: i64) -> Quer
 pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
 }
+
+/// Ends an account's sessions that are in a workspace (a suspension there); returns how many.
+pub fn delete_for_account_in_workspace(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    workspace: i64,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::account_id.eq(account.0))
+            .filter(sessions::workspace_id.eq(workspace)),
+    )
+    .execute(conn)
+}

@@ -15,6 +15,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
+use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::policy;
 use crate::domain::role::Permission;
@@ -104,11 +105,13 @@ struct ConsolePage {
     is_self: bool,
     can_edit: bool,
     can_change_role: bool,
+    /// Suspend (`Some(true)`), unsuspend (`Some(false)`), or neither for this viewer.
+    suspend_action: Option<bool>,
     csrf_token: String,
     panels: Panels,
 }
 
-fn acting_of(
+pub(super) fn acting_of(
     access: &WorkspaceAccess,
 ) -> (
     Actor,
@@ -127,7 +130,7 @@ fn acting_of(
     )
 }
 
-fn parse_id(text: &str) -> Result<MembershipId, AppError> {
+pub(super) fn parse_id(text: &str) -> Result<MembershipId, AppError> {
     MembershipId::parse(text).ok_or(AppError::NotFound)
 }
 
@@ -350,6 +353,13 @@ async fn render(
         is_self,
         can_edit: access.can(Permission::UsersEdit) && (is_self || acting_on_owner_ok),
         can_change_role: access.can(Permission::UsersChangeRole) && !is_self && acting_on_owner_ok,
+        suspend_action: (access.can(Permission::UsersSuspend) && !is_self && acting_on_owner_ok)
+            .then_some(member.status)
+            .and_then(|status| match status {
+                MembershipStatus::Active => Some(true),
+                MembershipStatus::Suspended => Some(false),
+                _ => None,
+            }),
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };
@@ -414,10 +424,11 @@ pub async fn show_tab(
     render(&req, &state, &access, &member, tab, panels, StatusCode::OK).await
 }
 
-fn refused(e: ConsoleError) -> AppError {
+pub(super) fn refused(e: ConsoleError) -> AppError {
     match e {
         ConsoleError::NotFound => AppError::NotFound,
         ConsoleError::Refused(why) => AppError::Forbidden(why),
+        ConsoleError::Conflict(why) => AppError::Conflict(why),
         ConsoleError::Database(e) => e.into(),
         ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
         ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),

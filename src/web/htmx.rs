@@ -101,3 +101,20 @@ pub async fn error_fragments(
         _ => Ok(res),
     }
 }
+
+/// The answer to an htmx row action (invitations, suspensions…): the message in the flash area,
+/// and the `members-changed` event on which the users list reloads its rows in place.
+pub fn members_changed(message: &str) -> Result<HttpResponse, AppError> {
+    #[derive(Template)]
+    #[template(
+        source = r#"<div id="flash" hx-swap-oob="innerHTML"><div class="alert alert-success" role="status">{{ message }}</div></div>"#,
+        ext = "html"
+    )]
+    struct Done<'a> {
+        message: &'a str,
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("hx-trigger", "members-changed"))
+        .body(Done { message }.render()?))
+}

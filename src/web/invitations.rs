@@ -2,7 +2,7 @@
 //! invite submit, and the resend and revoke row actions.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -215,21 +215,6 @@ fn invite_settings(state: &AppState) -> InviteSettings {
 }
 
 /// htmx: a message in the page's flash area, and an event that makes the list reload its rows.
-fn done_for_htmx(message: &str) -> Result<HttpResponse, AppError> {
-    #[derive(Template)]
-    #[template(
-        source = r#"<div id="flash" hx-swap-oob="innerHTML"><div class="alert alert-success" role="status">{{ message }}</div></div>"#,
-        ext = "html"
-    )]
-    struct Done<'a> {
-        message: &'a str,
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((HeaderName::from_static("hx-trigger"), "invitations-changed"))
-        .body(Done { message }.render()?))
-}
-
 #[post("/w/{slug}/invitations")]
 pub async fn create(
     req: HttpRequest,
@@ -275,7 +260,7 @@ pub async fn create(
                 views::count(count as i64, "invitation", "invitations")
             );
             if wants_fragment(&req) {
-                done_for_htmx(&message)
+                super::htmx::members_changed(&message)
             } else {
                 flash(&access.signed_in.session, &message)?;
                 Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
@@ -329,7 +314,7 @@ fn after_action(
     message: &str,
 ) -> Result<HttpResponse, AppError> {
     if wants_fragment(req) {
-        done_for_htmx(message)
+        super::htmx::members_changed(message)
     } else {
         flash(&access.signed_in.session, message)?;
         Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))

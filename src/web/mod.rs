@@ -15,6 +15,7 @@ pub mod health;
 pub mod home;
 pub mod htmx;
 pub mod invitations;
+pub mod lifecycle;
 pub mod login;
 pub mod me;
 pub mod multipart;
@@ -70,6 +71,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(users::workspace_home)
         .service(export::users_csv)
         .service(users::list)
+        // Before the console's `/{tab}`, which would take `suspend` for a tab.
+        .service(lifecycle::confirm_suspend)
+        .service(lifecycle::suspend)
+        .service(lifecycle::unsuspend)
         .service(console::overview)
         .service(console::show_tab)
         .service(console::update_profile)

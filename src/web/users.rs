@@ -59,6 +59,30 @@ pub struct UserRow {
     /// Active in the last two minutes.
     pub online: bool,
     pub pending: Option<PendingView>,
+    pub actions: RowActions,
+}
+
+/// The row actions this viewer may take on this row (each is checked again by the server).
+#[derive(Default)]
+pub struct RowActions {
+    pub suspend: bool,
+    pub unsuspend: bool,
+}
+
+impl RowActions {
+    fn of(row: &MemberRow, access: &WorkspaceAccess) -> Self {
+        let viewer = access.membership.as_ref().map(|m| m.membership_id);
+        // Nobody acts on themselves; only Owners act on Owners (PRODUCT §4).
+        let touchable = viewer != Some(row.id)
+            && (!row.is_owner || access.permissions.contains(Permission::Owner))
+            && access.can(Permission::UsersSuspend);
+        Self {
+            suspend: touchable
+                && row.status == MembershipStatus::Active
+                && row.account_status != AccountStatus::Blocked,
+            unsuspend: touchable && row.status == MembershipStatus::Suspended,
+        }
+    }
 }
 
 impl UserRow {
@@ -68,6 +92,7 @@ impl UserRow {
         groups: Vec<&str>,
         now: chrono::NaiveDateTime,
         viewer: Timezone,
+        actions: RowActions,
     ) -> Self {
         Self {
             id: row.id,
@@ -96,6 +121,7 @@ impl UserRow {
             }),
             email: row.email,
             pending,
+            actions,
         }
     }
 }
@@ -157,6 +183,8 @@ struct UsersPage {
     /// This page's own address, for reloading the rows after a change.
     self_url: String,
     can_invite: bool,
+    /// Some row may have an action for this viewer.
+    actions_column: bool,
     /// Rendering only the rows (htmx): the head's counts come along out of band.
     fragment: bool,
 }
@@ -358,7 +386,8 @@ pub async fn list(
                     .filter(|(m, _)| *m == row.id)
                     .map(|(_, name)| name.as_str())
                     .collect();
-                UserRow::new(row, info, names, now, viewer)
+                let actions = RowActions::of(&row, &access);
+                UserRow::new(row, info, names, now, viewer, actions)
             })
             .collect(),
         prev_url,
@@ -369,6 +398,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
+        actions_column: access.can(Permission::UsersInvite) || access.can(Permission::UsersSuspend),
         fragment: super::htmx::wants_fragment(&req),
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
