@@ -254,3 +254,122 @@ async fn from_the_list_htmx_reloads_the_rows_in_place() {
     let list = app.get_text("/w/acme/users").await;
     assert!(list.contains(&format!("/w/acme/users/{id}/unsuspend?from=list")));
 }
+
+#[actix_web::test]
+async fn a_block_ends_every_session_and_an_unblock_lets_them_back() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Admin, MembershipStatus::Active);
+    let id = membership_of(&app, GRACE);
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert_eq!(grace.get("/me").await.status().as_u16(), 200);
+
+    let console = app.get_text(&format!("/w/acme/users/{id}")).await;
+    assert!(console.contains(&format!("/w/acme/users/{id}/block")));
+    let confirm = app.get_text(&format!("/w/acme/users/{id}/block")).await;
+    assert!(confirm.contains("can no longer sign in anywhere"));
+
+    let done = post(&app, &format!("/w/acme/users/{id}/block")).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert!(
+        location(&grace.get("/me").await).starts_with("/login"),
+        "her live session ended"
+    );
+    let refused = grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(refused.text().await.unwrap().contains("blocked"));
+    assert_eq!(app.count("sessions WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')"), 0);
+    assert!(
+        app.get_text("/w/acme/users")
+            .await
+            .contains("badge-blocked")
+    );
+    assert_eq!(
+        status_of(&app, GRACE),
+        "active",
+        "the membership is kept as it was"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.blocked'"),
+        1
+    );
+    assert_eq!(
+        post(&app, &format!("/w/acme/users/{id}/block"))
+            .await
+            .status()
+            .as_u16(),
+        403,
+        "blocked already"
+    );
+
+    let back = post(&app, &format!("/w/acme/users/{id}/unblock")).await;
+    assert_eq!(back.status().as_u16(), 303);
+    assert_eq!(
+        grace.sign_in(GRACE, OWNER_PASSWORD).await.status().as_u16(),
+        303
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.unblocked'"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn only_org_owners_and_admins_block_and_never_themselves() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Admin, MembershipStatus::Active);
+    let ada = membership_of(&app, OWNER_EMAIL);
+    // A workspace Admin is not an org admin: no button, and refused.
+    let admin = app.new_client();
+    admin.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert!(
+        !admin
+            .get_text(&format!("/w/acme/users/{ada}"))
+            .await
+            .contains("/block")
+    );
+    let refused = post(&admin, &format!("/w/acme/users/{ada}/block")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Only org owners and org admins")
+    );
+    // Oneself.
+    assert!(
+        !app.get_text(&format!("/w/acme/users/{ada}"))
+            .await
+            .contains("/block\"")
+    );
+    let own = post(&app, &format!("/w/acme/users/{ada}/block")).await;
+    assert_eq!(own.status().as_u16(), 403);
+    // An org admin cannot block the org owner.
+    app.execute("UPDATE accounts SET org_role = 'admin' WHERE email = 'grace.hopper@example.com'");
+    let refused = post(&admin, &format!("/w/acme/users/{ada}/block")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Only an org owner can block an org owner")
+    );
+    // Another org owner can (the rule of the last org owner is unit-tested: an acting org owner
+    // is always another active one).
+    app.execute("UPDATE accounts SET org_role = 'owner' WHERE email = 'grace.hopper@example.com'");
+    assert_eq!(
+        post(&admin, &format!("/w/acme/users/{ada}/block"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.blocked'"),
+        1
+    );
+}

@@ -484,3 +484,101 @@ mod lifecycle_rules {
         assert_eq!(may_apply(&back), Ok(Active));
     }
 }
+
+/// The facts blocking or unblocking an account is judged on (PRODUCT §4 rules 1, 2, 3, 9).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockChange {
+    pub actor_is_target: bool,
+    pub actor: OrgRole,
+    pub target: OrgRole,
+    pub target_status: AccountStatus,
+    pub block: bool,
+    /// Active org owners other than the target.
+    pub other_active_org_owners: i64,
+}
+
+/// Why a block or unblock is refused, in words (`Ok` when it may happen).
+pub fn may_block(change: &BlockChange) -> Result<(), String> {
+    let verb = if change.block { "block" } else { "unblock" };
+    if !change.actor.administers_all_workspaces() {
+        return Err(format!(
+            "Only org owners and org admins can {verb} an account."
+        ));
+    }
+    if change.actor_is_target {
+        return Err(format!("You cannot {verb} yourself."));
+    }
+    if change.target == OrgRole::Owner && change.actor != OrgRole::Owner {
+        return Err(format!("Only an org owner can {verb} an org owner."));
+    }
+    match (change.block, change.target_status) {
+        (true, AccountStatus::Blocked) => return Err("This account is blocked already.".to_owned()),
+        (false, AccountStatus::Active) => return Err("This account is not blocked.".to_owned()),
+        _ => {}
+    }
+    if change.block && change.target == OrgRole::Owner && change.other_active_org_owners == 0 {
+        return Err(
+            "This is the organization's last active org owner: make someone else an org owner first."
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod block_rules {
+    use super::*;
+
+    fn change(actor: OrgRole, target: OrgRole, status: AccountStatus, block: bool) -> BlockChange {
+        BlockChange {
+            actor_is_target: false,
+            actor,
+            target,
+            target_status: status,
+            block,
+            other_active_org_owners: 1,
+        }
+    }
+
+    #[test]
+    fn org_owners_and_admins_block_and_unblock() {
+        use AccountStatus::*;
+        assert!(may_block(&change(OrgRole::Admin, OrgRole::Member, Active, true)).is_ok());
+        assert!(may_block(&change(OrgRole::Owner, OrgRole::Owner, Active, true)).is_ok());
+        assert!(may_block(&change(OrgRole::Admin, OrgRole::Admin, Blocked, false)).is_ok());
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        use AccountStatus::*;
+        assert!(
+            may_block(&change(OrgRole::Member, OrgRole::Member, Active, true))
+                .unwrap_err()
+                .contains("Only org owners and org admins")
+        );
+        let mut own = change(OrgRole::Owner, OrgRole::Owner, Active, true);
+        own.actor_is_target = true;
+        assert_eq!(may_block(&own).unwrap_err(), "You cannot block yourself.");
+        assert_eq!(
+            may_block(&change(OrgRole::Admin, OrgRole::Owner, Active, true)).unwrap_err(),
+            "Only an org owner can block an org owner."
+        );
+        assert!(
+            may_block(&change(OrgRole::Owner, OrgRole::Member, Blocked, true))
+                .unwrap_err()
+                .contains("already")
+        );
+        assert!(
+            may_block(&change(OrgRole::Owner, OrgRole::Member, Active, false))
+                .unwrap_err()
+                .contains("not blocked")
+        );
+        let mut last = change(OrgRole::Owner, OrgRole::Owner, Active, true);
+        last.other_active_org_owners = 0;
+        assert!(
+            may_block(&last)
+                .unwrap_err()
+                .contains("last active org owner")
+        );
+    }
+}

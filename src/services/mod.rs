@@ -1,6 +1,7 @@
 //! Use cases. Each state change is one transaction: policy check, change, audit event (and, later,
 //! the outbox email). Services never build HTML.
 
+pub mod accounts;
 pub mod console;
 pub mod email_change;
 pub mod invitations;

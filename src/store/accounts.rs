@@ -294,3 +294,30 @@ pub fn set_email(
     .execute(conn)?;
     Ok(())
 }
+
+/// Blocks or unblocks an account; a block also moves the session epoch, so no old session lives on.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    status: AccountStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::status.eq(status.key()),
+            accounts::session_epoch.eq(accounts::session_epoch + 1),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active org owners other than `except`.
+pub fn count_active_org_owners(conn: &mut AnyConnection, except: AccountId) -> QueryResult<i64> {
+    accounts::table
+        .filter(accounts::org_role.eq(OrgRole::Owner.key()))
+        .filter(accounts::status.eq(AccountStatus::Active.key()))
+        .filter(accounts::id.ne(except.0))
+        .count()
+        .get_result(conn)
+}

@@ -717,6 +717,7 @@ pub struct MemberDetail {
     pub joined_at: Option<NaiveDateTime>,
     pub last_active_at: Option<NaiveDateTime>,
     pub avatar_key: Option<String>,
+    pub org_role: crate::domain::membership::OrgRole,
 }
 
 pub fn detail(
@@ -745,6 +746,7 @@ pub fn detail(
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         Option<String>,
+        String,
     );
     let row: Option<Row> = memberships::table
         .inner_join(accounts::table)
@@ -773,6 +775,7 @@ pub fn detail(
             memberships::joined_at,
             memberships::last_active_at,
             avatars::key.nullable(),
+            accounts::org_role,
         ))
         .first(conn)
         .optional()?;
@@ -806,6 +809,11 @@ pub fn detail(
             joined_at: r.16,
             last_active_at: r.17,
             avatar_key: r.18,
+            org_role: parse_key(
+                "org role",
+                &r.19,
+                crate::domain::membership::OrgRole::from_key,
+            )?,
         })
     })
     .transpose()

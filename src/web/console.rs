@@ -15,7 +15,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
 use crate::domain::policy;
 use crate::domain::role::Permission;
@@ -107,6 +107,8 @@ struct ConsolePage {
     can_change_role: bool,
     /// Suspend (`Some(true)`), unsuspend (`Some(false)`), or neither for this viewer.
     suspend_action: Option<bool>,
+    /// Block (`Some(true)`), unblock (`Some(false)`), or neither: org owners and admins only.
+    block_action: Option<bool>,
     csrf_token: String,
     panels: Panels,
 }
@@ -360,6 +362,13 @@ async fn render(
                 MembershipStatus::Suspended => Some(false),
                 _ => None,
             }),
+        block_action: {
+            let viewer = access.signed_in.account.org_role;
+            (viewer.administers_all_workspaces()
+                && !is_self
+                && (member.org_role != OrgRole::Owner || viewer == OrgRole::Owner))
+                .then_some(member.account_status == AccountStatus::Active)
+        },
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };

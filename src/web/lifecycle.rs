@@ -1,6 +1,7 @@
-//! Suspend and unsuspend a member (PRODUCT §5), from a users-list row or a user's console: a
-//! confirmation dialog (a page without JavaScript) that says what happens, then a POST. From the
-//! list, htmx reloads the rows in place; otherwise the console shows the new state.
+//! Suspend and unsuspend a member (PRODUCT §5), and block or unblock their account organization-
+//! wide, from a users-list row or a user's console: a confirmation dialog (a page without
+//! JavaScript) that says what happens, then a POST. From the list, htmx reloads the rows in place;
+//! otherwise the console shows the new state.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -17,8 +18,9 @@ use crate::domain::ids::MembershipId;
 use crate::domain::membership::Transition;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
+use crate::services::accounts::{self, BlockError};
 use crate::services::console::{self, Acting};
-use crate::store::memberships::MemberDetail;
+use crate::store::memberships::{self, MemberDetail};
 
 /// Where the action was started: `list` answers htmx with the rows' reload.
 #[derive(Debug, Default, Deserialize)]
@@ -181,4 +183,99 @@ pub async fn unsuspend(
     let member = apply(&state, &access, id, false).await?;
     let message = format!("{} is active again.", name(&member));
     done(&req, &access, &from, id, &message)
+}
+
+/// The member's account, if the viewer may block (or unblock) it now.
+async fn block_preview(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    to_block: bool,
+    write: bool,
+) -> Result<MemberDetail, AppError> {
+    let (actor, _, _) = acting_of(access);
+    let (workspace, org_role) = (access.workspace.id, access.signed_in.account.org_role);
+    blocking(state, move |conn| {
+        let member = memberships::detail(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+        let outcome = if write {
+            accounts::set_blocked(
+                conn,
+                &actor,
+                org_role,
+                Some(workspace),
+                member.account_id,
+                to_block,
+                clock::now(),
+            )
+        } else {
+            accounts::preview(conn, &actor, org_role, member.account_id, to_block)
+        };
+        outcome.map_err(|e| match e {
+            BlockError::NotFound => AppError::NotFound,
+            BlockError::Refused(why) => AppError::Forbidden(why),
+            BlockError::Database(e) => e.into(),
+        })?;
+        Ok(member)
+    })
+    .await
+}
+
+#[get("/w/{slug}/users/{id}/block")]
+pub async fn confirm_block(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let id = parse_id(&path.1)?;
+    let member = block_preview(&state, &access, id, true, false).await?;
+    let slug = &access.workspace.slug;
+    let confirmation = Confirmation {
+        title: format!("Block {}?", name(&member)),
+        message: format!(
+            "{} ({}) can no longer sign in anywhere in the organization: every session of theirs \
+             ends at once and they cannot accept invitations. Their memberships, roles and \
+             everything they own stay as they are, and you can unblock them at any time.",
+            name(&member),
+            member.email
+        ),
+        action: format!("/w/{slug}/users/{id}/block"),
+        button: "Block account".to_owned(),
+        danger: true,
+        cancel_url: format!("/w/{slug}/users/{id}"),
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(&req, &state, &access, "users", confirmation).await
+}
+
+#[post("/w/{slug}/users/{id}/block")]
+pub async fn block(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let id = parse_id(&path.1)?;
+    let member = block_preview(&state, &access, id, true, true).await?;
+    let message = format!(
+        "{} is blocked: every session of theirs ended.",
+        name(&member)
+    );
+    done(&req, &access, &Origin::default(), id, &message)
+}
+
+#[post("/w/{slug}/users/{id}/unblock")]
+pub async fn unblock(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let id = parse_id(&path.1)?;
+    let member = block_preview(&state, &access, id, false, true).await?;
+    let message = format!("{} is unblocked and can sign in again.", name(&member));
+    done(&req, &access, &Origin::default(), id, &message)
 }

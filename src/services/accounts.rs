@@ -1,0 +1,102 @@
+//! Organization-wide actions on accounts: block and unblock (PRODUCT §4 rule 9, §5).
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::membership::{AccountStatus, OrgRole};
+use crate::domain::policy::{self, BlockChange};
+use crate::store::accounts::{self, Account};
+use crate::store::audit::{self, Actor};
+use crate::store::sessions;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    #[error("That account does not exist.")]
+    NotFound,
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+fn judge(
+    actor: &Actor,
+    actor_org: OrgRole,
+    target: &Account,
+    block: bool,
+    other_owners: i64,
+) -> Result<(), BlockError> {
+    policy::may_block(&BlockChange {
+        actor_is_target: actor.account_id == Some(target.id),
+        actor: actor_org,
+        target: target.org_role,
+        target_status: target.status,
+        block,
+        other_active_org_owners: other_owners,
+    })
+    .map_err(BlockError::Refused)
+}
+
+/// The account, if the actor may block or unblock it now.
+pub fn preview(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    actor_org: OrgRole,
+    target: AccountId,
+    block: bool,
+) -> Result<Account, BlockError> {
+    let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+    let others = accounts::count_active_org_owners(conn, target)?;
+    judge(actor, actor_org, &account, block, others)?;
+    Ok(account)
+}
+
+/// Blocks or unblocks an account under the organization lock (the last org owner stays): a block
+/// ends every session of the account at once. `workspace`: the console it was done from.
+pub fn set_blocked(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    actor_org: OrgRole,
+    workspace: Option<WorkspaceId>,
+    target: AccountId,
+    block: bool,
+    now: NaiveDateTime,
+) -> Result<Account, BlockError> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let account = preview(conn, actor, actor_org, target, block)?;
+        let status = if block {
+            AccountStatus::Blocked
+        } else {
+            AccountStatus::Active
+        };
+        accounts::set_status(conn, target, status, now)?;
+        let ended = if block {
+            sessions::delete_for_account(conn, target)?
+        } else {
+            0
+        };
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: workspace,
+                action: if block {
+                    "account.blocked"
+                } else {
+                    "account.unblocked"
+                },
+                target_type: "account",
+                target_id: Some(target.0),
+                target_label: &account.email,
+                changes: json!({
+                    "status": { "before": account.status.key(), "after": status.key() },
+                    "sessions_ended": ended,
+                }),
+            },
+            now,
+        )?;
+        Ok(account)
+    })
+}
