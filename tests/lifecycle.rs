@@ -373,3 +373,223 @@ async fn only_org_owners_and_admins_block_and_never_themselves() {
         1
     );
 }
+
+/// Gives `email` two apps, a workflow and three contacts, a group and a direct grant.
+fn give_things(app: &TestApp, email: &str) -> i64 {
+    let member = membership_of(app, email);
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO apps (workspace_id, kind, name, owner_membership_id, restricted, created_at, updated_at) VALUES
+            ({ws}, 'app', 'CRM', {member}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),
+            ({ws}, 'app', 'Billing', {member}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),
+            ({ws}, 'workflow', 'Payroll', {member}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),
+            ({ws}, 'project', 'Unrelated', NULL, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);
+         INSERT INTO assets (workspace_id, kind, name, owner_membership_id, created_at, updated_at) VALUES
+            ({ws}, 'contact', 'A', {member}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),
+            ({ws}, 'contact', 'B', {member}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),
+            ({ws}, 'contact', 'C', {member}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);
+         INSERT INTO groups (workspace_id, name, description, member_count, created_at, updated_at) VALUES
+            ({ws}, 'Finance', '', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);
+         INSERT INTO group_members (group_id, membership_id, created_at)
+            SELECT id, {member}, CURRENT_TIMESTAMP FROM groups WHERE name = 'Finance';
+         INSERT INTO grants (app_id, membership_id, level, created_at)
+            SELECT id, {member}, 'edit', CURRENT_TIMESTAMP FROM apps WHERE name = 'Unrelated';"
+    ));
+    member
+}
+
+async fn remove(app: &TestApp, id: i64, reassign_to: &str) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    app.post_form(
+        &format!("/w/acme/users/{id}/remove"),
+        &[("csrf_token", csrf.as_str()), ("reassign_to", reassign_to)],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_rest() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = give_things(&app, GRACE);
+    let alan = membership_of(&app, "alan.turing@example.com");
+
+    // The dialog counts what she owns, by kind, and offers active members to reassign to.
+    let dialog = app
+        .get_text(&format!("/w/acme/users/{grace}/remove?q=alan"))
+        .await;
+    assert!(
+        dialog.contains("2 apps, 1 workflow and 3 contacts"),
+        "{dialog}"
+    );
+    assert!(dialog.contains("restored for 14 days"));
+    assert!(dialog.contains(&format!("value=\"{alan}\"")));
+
+    // Bad heirs: herself, someone not active, someone unknown.
+    app.add_member(
+        "paused.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Suspended,
+    );
+    let paused = membership_of(&app, "paused.person@example.com");
+    for (heir, reason) in [
+        (grace.to_string(), "other than the member you are removing"),
+        (paused.to_string(), "is not an active member"),
+        ("999999".to_owned(), "not a member of this workspace"),
+        ("x".to_owned(), "Choose a member from the list"),
+    ] {
+        let refused = remove(&app, grace, &heir).await;
+        assert_eq!(refused.status().as_u16(), 422, "{heir}");
+        assert!(refused.text().await.unwrap().contains(reason), "{heir}");
+    }
+    assert_eq!(status_of(&app, GRACE), "active", "nothing written");
+
+    let owned_by = |m: i64| {
+        app.count(&format!("apps WHERE owner_membership_id = {m}"))
+            + app.count(&format!("assets WHERE owner_membership_id = {m}"))
+    };
+    let unrelated = app.count("apps WHERE owner_membership_id IS NULL");
+    let done = remove(&app, grace, &alan.to_string()).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(owned_by(grace), 0);
+    assert_eq!(owned_by(alan), 6, "exactly her six things moved");
+    assert_eq!(
+        app.count("apps WHERE owner_membership_id IS NULL"),
+        unrelated,
+        "nothing else moved"
+    );
+    assert_eq!(status_of(&app, GRACE), "removed");
+    assert_eq!(
+        app.count(&format!("group_members WHERE membership_id = {grace}")),
+        0
+    );
+    assert_eq!(
+        app.count(&format!("grants WHERE membership_id = {grace}")),
+        0
+    );
+    assert_eq!(app.count("audit_events WHERE action = 'member.removed'"), 1);
+    assert!(!app.get_text("/w/acme/users").await.contains(GRACE));
+    let removed_list = app.get_text("/w/acme/users?status=removed").await;
+    assert!(
+        removed_list.contains(GRACE)
+            && removed_list.contains(&format!("/w/acme/users/{grace}/restore"))
+    );
+    // Removing again: a clear message, nothing changed.
+    let again = remove(&app, grace, "").await;
+    assert_eq!(again.status().as_u16(), 409);
+    assert_eq!(app.count("audit_events WHERE action = 'member.removed'"), 1);
+
+    // Restore: groups and grants come back; what went to Alan stays his.
+    let confirm = app
+        .get_text(&format!("/w/acme/users/{grace}/restore"))
+        .await;
+    assert!(confirm.contains("stays with its new owner"));
+    assert_eq!(
+        post(&app, &format!("/w/acme/users/{grace}/restore"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(status_of(&app, GRACE), "active");
+    assert_eq!(
+        app.count(&format!("group_members WHERE membership_id = {grace}")),
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "grants WHERE membership_id = {grace} AND level = 'edit'"
+        )),
+        1
+    );
+    assert_eq!(owned_by(alan), 6);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'member.restored'"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn what_was_left_unassigned_returns_on_restore_unless_taken_and_seats_are_checked() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = give_things(&app, GRACE);
+    assert_eq!(remove(&app, grace, "").await.status().as_u16(), 303);
+    assert_eq!(
+        app.count(&format!(
+            "apps WHERE unassigned_from_membership_id = {grace} AND owner_membership_id IS NULL"
+        )),
+        3
+    );
+    // Someone takes one app meanwhile.
+    let ada = membership_of(&app, OWNER_EMAIL);
+    app.execute(&format!("UPDATE apps SET owner_membership_id = {ada}, unassigned_from_membership_id = NULL WHERE name = 'CRM'"));
+
+    // A full workspace: restoring needs a seat.
+    app.execute("UPDATE workspaces SET seat_limit = 1");
+    let full = post(&app, &format!("/w/acme/users/{grace}/restore")).await;
+    assert_eq!(full.status().as_u16(), 409);
+    assert!(full.text().await.unwrap().contains("1 seats, 1 in use"));
+    app.execute("UPDATE workspaces SET seat_limit = 10");
+
+    assert_eq!(
+        post(&app, &format!("/w/acme/users/{grace}/restore"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.count(&format!("apps WHERE owner_membership_id = {grace}")),
+        2,
+        "Billing and Payroll came back"
+    );
+    assert_eq!(
+        app.count(&format!("assets WHERE owner_membership_id = {grace}")),
+        3
+    );
+    assert_eq!(
+        app.count(&format!("apps WHERE owner_membership_id = {ada}")),
+        1,
+        "CRM stays with Ada"
+    );
+
+    // After 14 days a removal cannot be restored.
+    assert_eq!(remove(&app, grace, "").await.status().as_u16(), 303);
+    app.execute(&format!(
+        "UPDATE memberships SET removed_at = '2020-01-01 00:00:00' WHERE id = {grace}"
+    ));
+    let late = post(&app, &format!("/w/acme/users/{grace}/restore")).await;
+    assert_eq!(late.status().as_u16(), 409);
+    assert!(late.text().await.unwrap().contains("more than 14 days ago"));
+}
+
+#[actix_web::test]
+async fn nobody_removes_themselves_or_the_last_owner_and_admins_not_owners() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Admin, MembershipStatus::Active);
+    let ada = membership_of(&app, OWNER_EMAIL);
+    let own = remove(&app, ada, "").await;
+    assert_eq!(own.status().as_u16(), 403);
+    let admin = app.new_client();
+    admin.sign_in(GRACE, OWNER_PASSWORD).await;
+    let refused = remove(&admin, ada, "").await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Only an Owner can remove an Owner")
+    );
+    assert_eq!(status_of(&app, OWNER_EMAIL), "active");
+    assert_eq!(app.count("audit_events WHERE action = 'member.removed'"), 0);
+}

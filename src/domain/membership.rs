@@ -118,6 +118,14 @@ impl MembershipStatus {
     }
 }
 
+/// How long a removed membership can be restored before it is purged (PRODUCT §4.8).
+pub const RESTORE_DAYS: i64 = 14;
+
+/// Whether a membership removed at `removed_at` can still be restored at `now`.
+pub fn restorable(removed_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> bool {
+    now - removed_at <= chrono::Duration::days(RESTORE_DAYS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +169,19 @@ mod tests {
             Removed.apply(Transition::Suspend).unwrap_err().to_string(),
             "A removed membership cannot be suspended."
         );
+    }
+
+    #[test]
+    fn restorable_for_fourteen_days() {
+        let removed = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert!(restorable(removed, removed + chrono::Duration::days(14)));
+        assert!(!restorable(
+            removed,
+            removed + chrono::Duration::days(14) + chrono::Duration::seconds(1)
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::membership::{MembershipStatus, Transition};
+use crate::domain::membership::{MembershipStatus, RESTORE_DAYS, Transition, restorable};
 use crate::domain::policy::{self, LifecycleChange, RoleChange};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::timezone::Timezone;
@@ -16,7 +16,7 @@ use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self, ProfileError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
-use crate::store::{accounts, roles, sessions};
+use crate::store::{accounts, ownership, roles, sessions};
 
 /// Who acts, and what they may do in the workspace.
 pub struct Acting<'a> {
@@ -40,6 +40,9 @@ pub enum ConsoleError {
     /// The member's state does not allow it (already removed…).
     #[error("{0}")]
     Conflict(String),
+    /// A value of the form is not acceptable (422, beside the field).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     EmailChange(#[from] EmailChangeError),
     #[error(transparent)]
@@ -197,6 +200,151 @@ pub fn suspend(
                 changes: json!({
                     "status": { "before": member.status.key(), "after": next.key() },
                     "sessions_ended": ended,
+                }),
+            },
+            now,
+        )?;
+        Ok(member)
+    })
+}
+
+/// What a removal did, for the message.
+pub struct Removed {
+    pub member: MemberDetail,
+    /// Rows handed over (or left unassigned).
+    pub moved: usize,
+    pub reassigned_to: Option<String>,
+}
+
+/// Removes a member (PRODUCT §4.8) in one transaction under the workspace lock: everything they own
+/// goes to `reassign_to` (an active member of this workspace) or is left unassigned, their groups
+/// and grants end (kept for a restore), their sessions here end, with one audit event.
+pub fn remove(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    reassign_to: Option<MembershipId>,
+    now: NaiveDateTime,
+) -> Result<Removed, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        judge(conn, acting, workspace, &member, Transition::Remove)?;
+        let heir = match reassign_to {
+            None => None,
+            Some(id) if id == member.id => {
+                return Err(ConsoleError::Invalid(
+                    "Choose someone other than the member you are removing.".to_owned(),
+                ));
+            }
+            Some(id) => {
+                let heir = memberships::detail(conn, workspace, id)?.ok_or_else(|| {
+                    ConsoleError::Invalid(
+                        "That person is not a member of this workspace.".to_owned(),
+                    )
+                })?;
+                if heir.status != MembershipStatus::Active {
+                    return Err(ConsoleError::Invalid(format!(
+                        "{} is not an active member ({}): choose an active one.",
+                        heir.email,
+                        heir.status.label().to_lowercase()
+                    )));
+                }
+                Some(heir)
+            }
+        };
+        let owned = ownership::owned_by_kind(conn, member.id)?;
+        let moved = ownership::hand_over(conn, member.id, heir.as_ref().map(|h| h.id), now)?;
+        let snapshot = ownership::end_belongings(conn, member.id)?;
+        let kept = serde_json::to_string(&snapshot)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        memberships::set_removed(conn, member.id, &kept, now)?;
+        let ended =
+            sessions::delete_for_account_in_workspace(conn, member.account_id, workspace.0)?;
+        let owned: serde_json::Map<String, serde_json::Value> = owned
+            .into_iter()
+            .map(|(kind, n)| (kind, json!(n)))
+            .collect();
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.removed",
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: json!({
+                    "status": { "before": member.status.key(), "after": "removed" },
+                    "owned": owned,
+                    "reassigned_to": heir.as_ref().map(|h| h.email.clone()),
+                    "groups_ended": snapshot.groups.len(),
+                    "grants_ended": snapshot.grants.len(),
+                    "sessions_ended": ended,
+                }),
+            },
+            now,
+        )?;
+        Ok(Removed {
+            member,
+            moved,
+            reassigned_to: heir.map(|h| h.email),
+        })
+    })
+}
+
+/// Restores a removed member within 14 days, if a seat is free: role, groups and grants come
+/// back, and what is still unassigned from them; what was reassigned stays with its new owner.
+pub fn restore(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    now: NaiveDateTime,
+) -> Result<MemberDetail, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = load(conn, workspace, target)?;
+        judge(conn, acting, workspace, &member, Transition::Restore)?;
+        let (removed_at, kept) =
+            memberships::removal(conn, member.id)?.ok_or(ConsoleError::NotFound)?;
+        if !restorable(removed_at, now) {
+            return Err(ConsoleError::Conflict(format!(
+                "{} was removed more than {RESTORE_DAYS} days ago and is being purged: invite them again instead.",
+                member.email
+            )));
+        }
+        let space =
+            crate::store::workspaces::find(conn, workspace)?.ok_or(ConsoleError::NotFound)?;
+        if let Some(limit) = space.seat_limit {
+            let used = space.counts.seats_used();
+            if used >= limit {
+                return Err(ConsoleError::Conflict(format!(
+                    "{} plan: {limit} seats, {used} in use. Free a seat (or move to a larger plan) before restoring {}.",
+                    space.plan.name(),
+                    member.email
+                )));
+            }
+        }
+        memberships::set_restored(conn, member.id, now)?;
+        let snapshot: ownership::Snapshot = kept
+            .and_then(|k| serde_json::from_str(&k).ok())
+            .unwrap_or_default();
+        let (groups, grants) = ownership::restore_belongings(conn, member.id, &snapshot, now)?;
+        let given_back = ownership::give_back(conn, member.id, now)?;
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.restored",
+                target_type: "account",
+                target_id: Some(member.account_id.0),
+                target_label: &member.email,
+                changes: json!({
+                    "status": { "before": "removed", "after": "active" },
+                    "groups_restored": groups,
+                    "grants_restored": grants,
+                    "ownership_returned": given_back,
                 }),
             },
             now,

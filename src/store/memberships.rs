@@ -135,6 +135,55 @@ pub fn set_suspended(
     Ok(())
 }
 
+/// Marks a membership removed, keeping what the removal ended (JSON) for a restore.
+pub fn set_removed(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(MembershipStatus::Removed.key()),
+            memberships::removed_at.eq(Some(now)),
+            memberships::suspended_at.eq(None::<NaiveDateTime>),
+            memberships::removal_snapshot.eq(Some(snapshot)),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When a membership was removed and what the removal ended, if it is removed.
+pub fn removal(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+) -> QueryResult<Option<(NaiveDateTime, Option<String>)>> {
+    Ok(memberships::table
+        .find(id.0)
+        .select((memberships::removed_at, memberships::removal_snapshot))
+        .first::<(Option<NaiveDateTime>, Option<String>)>(conn)
+        .optional()?
+        .and_then(|(at, snapshot)| at.map(|at| (at, snapshot))))
+}
+
+/// Makes a removed membership active again.
+pub fn set_restored(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(MembershipStatus::Active.key()),
+            memberships::removed_at.eq(None::<NaiveDateTime>),
+            memberships::removal_snapshot.eq(None::<String>),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Where a page of the list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod organization;
 pub mod outbox;
+pub mod ownership;
 pub mod roles;
 pub mod seed;
 pub mod sessions;

@@ -109,6 +109,8 @@ struct ConsolePage {
     suspend_action: Option<bool>,
     /// Block (`Some(true)`), unblock (`Some(false)`), or neither: org owners and admins only.
     block_action: Option<bool>,
+    /// Remove (`Some(true)`), restore (`Some(false)`), or neither for this viewer.
+    remove_action: Option<bool>,
     csrf_token: String,
     panels: Panels,
 }
@@ -362,6 +364,13 @@ async fn render(
                 MembershipStatus::Suspended => Some(false),
                 _ => None,
             }),
+        remove_action: (access.can(Permission::UsersRemove) && !is_self && acting_on_owner_ok)
+            .then_some(member.status)
+            .and_then(|status| match status {
+                MembershipStatus::Active | MembershipStatus::Suspended => Some(true),
+                MembershipStatus::Removed => Some(false),
+                MembershipStatus::Invited => None,
+            }),
         block_action: {
             let viewer = access.signed_in.account.org_role;
             (viewer.administers_all_workspaces()
@@ -438,6 +447,7 @@ pub(super) fn refused(e: ConsoleError) -> AppError {
         ConsoleError::NotFound => AppError::NotFound,
         ConsoleError::Refused(why) => AppError::Forbidden(why),
         ConsoleError::Conflict(why) => AppError::Conflict(why),
+        ConsoleError::Invalid(why) => AppError::Conflict(why),
         ConsoleError::Database(e) => e.into(),
         ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
         ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),

@@ -19,8 +19,9 @@ use crate::domain::membership::Transition;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::services::accounts::{self, BlockError};
-use crate::services::console::{self, Acting};
+use crate::services::console::{self, Acting, ConsoleError};
 use crate::store::memberships::{self, MemberDetail};
+use crate::store::ownership;
 
 /// Where the action was started: `list` answers htmx with the rows' reload.
 #[derive(Debug, Default, Deserialize)]
@@ -278,4 +279,348 @@ pub async fn unblock(
     let member = block_preview(&state, &access, id, false, true).await?;
     let message = format!("{} is unblocked and can sign in again.", name(&member));
     done(&req, &access, &Origin::default(), id, &message)
+}
+
+/// The revoke dialog's query and form: a search for the picker, the chosen heir.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoveForm {
+    pub q: String,
+    pub reassign_to: String,
+    pub from: String,
+}
+
+impl RemoveForm {
+    fn origin(&self) -> Origin {
+        Origin {
+            from: self.from.clone(),
+        }
+    }
+}
+
+/// What the revoke dialog shows.
+pub struct RemoveView {
+    name: String,
+    workspace: String,
+    /// "3 apps, 1 workflow and 12 contacts"; empty when they own nothing.
+    owned: String,
+    action: String,
+    page_url: String,
+    picker_url: String,
+    cancel_url: String,
+    csrf_token: String,
+    q: String,
+    chosen: String,
+    candidates: Vec<super::users::Choice>,
+    error: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "users/remove_dialog.html")]
+struct RemoveDialog<'a> {
+    view: &'a RemoveView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "users/remove_page.html")]
+struct RemovePage<'a> {
+    chrome: super::auth::Chrome,
+    view: &'a RemoveView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "users/_picker_options.html")]
+struct PickerOptions<'a> {
+    view: &'a RemoveView,
+}
+
+/// "3 apps, 1 workflow and 12 contacts".
+fn owned_words(owned: &[(String, i64)]) -> String {
+    let words: Vec<String> = owned
+        .iter()
+        .map(|(kind, n)| super::views::count(*n, kind, &format!("{kind}s")))
+        .collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+async fn remove_view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    form: &RemoveForm,
+    error: Option<String>,
+) -> Result<RemoveView, AppError> {
+    let member = preview(state, access, id, Transition::Remove).await?;
+    let (workspace, q) = (access.workspace.id, form.q.trim().to_owned());
+    let search = q.clone();
+    let (owned, candidates) = blocking(state, move |conn| {
+        let owned = ownership::owned_by_kind(conn, id)?;
+        let filter = memberships::ListFilter {
+            search: (!search.is_empty()).then_some(search),
+            status: Some(crate::domain::membership::MembershipStatus::Active),
+            ..Default::default()
+        };
+        let page = memberships::list_page(
+            conn,
+            workspace,
+            &filter,
+            Default::default(),
+            memberships::Cursor::First,
+            9,
+        )?;
+        Ok((owned, page.rows))
+    })
+    .await?;
+    let slug = &access.workspace.slug;
+    let from = form.origin();
+    Ok(RemoveView {
+        name: name(&member),
+        workspace: access.workspace.name.clone(),
+        owned: owned_words(&owned),
+        action: format!("/w/{slug}/users/{id}/remove{}", from.query()),
+        page_url: format!("/w/{slug}/users/{id}/remove"),
+        picker_url: format!("/w/{slug}/users/{id}/remove/picker"),
+        cancel_url: if from.is_list() {
+            format!("/w/{slug}/users")
+        } else {
+            format!("/w/{slug}/users/{id}")
+        },
+        csrf_token: access.signed_in.csrf_token.clone(),
+        candidates: candidates
+            .into_iter()
+            .filter(|r| r.id != id)
+            .take(8)
+            .map(|r| super::users::Choice {
+                selected: r.id.to_string() == form.reassign_to,
+                value: r.id.to_string(),
+                label: format!(
+                    "{} ({})",
+                    display_name(&r.first_name, &r.last_name, &r.email),
+                    r.email
+                ),
+            })
+            .collect(),
+        q,
+        chosen: form.reassign_to.clone(),
+        error,
+    })
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::VARY, "HX-Request"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+async fn render_remove(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    view: &RemoveView,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    use askama::Template;
+    let body = if wants_fragment(req) {
+        RemoveDialog { view }.render()?
+    } else {
+        RemovePage {
+            chrome: access.chrome(state, "users").await?,
+            view,
+        }
+        .render()?
+    };
+    Ok(html(status, body))
+}
+
+#[get("/w/{slug}/users/{id}/remove")]
+pub async fn confirm_remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    form: web::Query<RemoveForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersRemove)?;
+    let id = parse_id(&path.1)?;
+    let view = remove_view(&state, &access, id, &form, None).await?;
+    render_remove(
+        &req,
+        &state,
+        &access,
+        &view,
+        actix_web::http::StatusCode::OK,
+    )
+    .await
+}
+
+/// The picker's options for a search (htmx type-ahead inside the revoke dialog).
+#[get("/w/{slug}/users/{id}/remove/picker")]
+pub async fn remove_picker(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    form: web::Query<RemoveForm>,
+) -> Result<HttpResponse, AppError> {
+    use askama::Template;
+    access.require(Permission::UsersRemove)?;
+    let id = parse_id(&path.1)?;
+    let view = remove_view(&state, &access, id, &form, None).await?;
+    Ok(html(
+        actix_web::http::StatusCode::OK,
+        PickerOptions { view: &view }.render()?,
+    ))
+}
+
+#[post("/w/{slug}/users/{id}/remove")]
+pub async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    from: web::Query<Origin>,
+    form: web::Form<RemoveForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersRemove)?;
+    let id = parse_id(&path.1)?;
+    let mut form = form.into_inner();
+    form.from = from.from.clone();
+    let reassign_to = match form.reassign_to.trim() {
+        "" => None,
+        text => match MembershipId::parse(text) {
+            Some(heir) => Some(heir),
+            None => {
+                let view = remove_view(
+                    &state,
+                    &access,
+                    id,
+                    &form,
+                    Some("Choose a member from the list, or leave it unassigned.".to_owned()),
+                )
+                .await?;
+                return render_remove(
+                    &req,
+                    &state,
+                    &access,
+                    &view,
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+    };
+    let (actor, membership, permissions) = acting_of(&access);
+    let workspace = access.workspace.id;
+    let outcome = blocking(&state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::remove(
+            conn,
+            &acting,
+            workspace,
+            id,
+            reassign_to,
+            clock::now(),
+        ))
+    })
+    .await?;
+    let removed = match outcome {
+        Ok(removed) => removed,
+        Err(ConsoleError::Invalid(why)) => {
+            let view = remove_view(&state, &access, id, &form, Some(why)).await?;
+            return render_remove(
+                &req,
+                &state,
+                &access,
+                &view,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    let handed = match (&removed.reassigned_to, removed.moved) {
+        (_, 0) => String::new(),
+        (Some(heir), n) => format!(
+            " {} went to {heir}.",
+            super::views::count(n as i64, "thing they owned", "things they owned")
+        ),
+        (None, n) => format!(
+            " {} left unassigned.",
+            super::views::count(n as i64, "thing they owned is", "things they owned are")
+        ),
+    };
+    let message = format!(
+        "{} was removed: their access ended.{handed} You can restore the membership for 14 days.",
+        name(&removed.member)
+    );
+    done(&req, &access, &form.origin(), id, &message)
+}
+
+#[get("/w/{slug}/users/{id}/restore")]
+pub async fn confirm_restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    from: web::Query<Origin>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersRemove)?;
+    let id = parse_id(&path.1)?;
+    let member = preview(&state, &access, id, Transition::Restore).await?;
+    let slug = &access.workspace.slug;
+    let confirmation = Confirmation {
+        title: format!("Restore {}?", name(&member)),
+        message: format!(
+            "{} gets their access back as {}, with their groups and direct grants. What was left \
+             unassigned when they were removed returns to them; what was reassigned stays with its \
+             new owner. The membership takes a seat again.",
+            name(&member),
+            member.role_name
+        ),
+        action: format!("/w/{slug}/users/{id}/restore{}", from.query()),
+        button: "Restore".to_owned(),
+        danger: false,
+        cancel_url: if from.is_list() {
+            format!("/w/{slug}/users?status=removed")
+        } else {
+            format!("/w/{slug}/users/{id}")
+        },
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(&req, &state, &access, "users", confirmation).await
+}
+
+#[post("/w/{slug}/users/{id}/restore")]
+pub async fn restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+    from: web::Query<Origin>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersRemove)?;
+    let id = parse_id(&path.1)?;
+    let (actor, membership, permissions) = acting_of(&access);
+    let workspace = access.workspace.id;
+    let member = blocking(&state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        Ok(console::restore(conn, &acting, workspace, id, clock::now()))
+    })
+    .await?
+    .map_err(refused)?;
+    let message = format!("{} is restored and active again.", name(&member));
+    done(&req, &access, &from, id, &message)
 }

@@ -67,6 +67,8 @@ pub struct UserRow {
 pub struct RowActions {
     pub suspend: bool,
     pub unsuspend: bool,
+    pub remove: bool,
+    pub restore: bool,
 }
 
 impl RowActions {
@@ -74,13 +76,20 @@ impl RowActions {
         let viewer = access.membership.as_ref().map(|m| m.membership_id);
         // Nobody acts on themselves; only Owners act on Owners (PRODUCT §4).
         let touchable = viewer != Some(row.id)
-            && (!row.is_owner || access.permissions.contains(Permission::Owner))
-            && access.can(Permission::UsersSuspend);
+            && (!row.is_owner || access.permissions.contains(Permission::Owner));
+        let suspends = touchable && access.can(Permission::UsersSuspend);
+        let removes = touchable && access.can(Permission::UsersRemove);
         Self {
-            suspend: touchable
+            suspend: suspends
                 && row.status == MembershipStatus::Active
                 && row.account_status != AccountStatus::Blocked,
-            unsuspend: touchable && row.status == MembershipStatus::Suspended,
+            unsuspend: suspends && row.status == MembershipStatus::Suspended,
+            remove: removes
+                && matches!(
+                    row.status,
+                    MembershipStatus::Active | MembershipStatus::Suspended
+                ),
+            restore: removes && row.status == MembershipStatus::Removed,
         }
     }
 }
@@ -398,7 +407,13 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
-        actions_column: access.can(Permission::UsersInvite) || access.can(Permission::UsersSuspend),
+        actions_column: [
+            Permission::UsersInvite,
+            Permission::UsersSuspend,
+            Permission::UsersRemove,
+        ]
+        .into_iter()
+        .any(|p| access.can(p)),
         fragment: super::htmx::wants_fragment(&req),
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
