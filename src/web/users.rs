@@ -208,13 +208,17 @@ pub async fn list(
     let workspace = access.workspace.id;
     let cursor = query.cursor();
     let menu_params = params.clone();
-    let (listed, role_choices, group_names) = blocking(&state, move |conn| {
+    let fragment = super::htmx::wants_fragment(&req);
+    // The page frame is read in the same trip to the database (not for a fragment, which has none).
+    let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
+    let (listed, role_choices, group_names, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
         let listed = members::list_members(conn, workspace, &filter, cursor)?;
         Ok((
             listed,
             roles::choices(conn, workspace)?,
             groups::names(conn, workspace)?,
+            chrome_loader.map(|l| l.load(conn)).transpose()?,
         ))
     })
     .await?;
@@ -288,11 +292,10 @@ pub async fn list(
             views::number(limit)
         )
     });
-    let chrome = if super::htmx::wants_fragment(&req) {
-        None
-    } else {
-        Some(access.chrome(&state, "users").await?)
-    };
+    let chrome = chrome.map(|mut chrome| {
+        chrome.flash = access.take_flash();
+        chrome
+    });
     let page = UsersPage {
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
         slug: slug.clone(),
@@ -330,7 +333,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
-        fragment: super::htmx::wants_fragment(&req),
+        fragment,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
