@@ -87,8 +87,6 @@ impl ConnectionManager {
 }
 
 /// Pragmas every pooled SQLite connection needs: wait for the writer instead of failing, enforce
-/// foreign keys, and trade a little durability on power loss for write speed (WAL keeps it consistent).
-/// Pragmas every pooled SQLite connection needs: wait for the writer instead of failing, enforce
 /// foreign keys, trade a little durability on power loss for write speed (WAL keeps it consistent),
 /// and read through a memory map (random reads of a large file are then memory reads).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
@@ -112,6 +110,41 @@ pub fn streaming_read<T>(
     Ok(result)
 }
 
+/// Turns on SQLite's query planner stability guarantee (QPSG) for every SQLite connection this
+/// process opens from now on.
+///
+/// Without it, SQLite (3.4x and later) looks at the bound value of `LIMIT ?` while planning and
+/// marks the statement to be compiled again whenever that parameter is bound anew — and diesel
+/// binds every `LIMIT` (`.first()`, `.limit(n)`), so each cached statement was re-parsed and
+/// re-planned on every execution (a third of a users-list request's CPU). With QPSG plans never
+/// depend on bound values. Nothing here relies on them: searches use FTS5/`instr`, not `LIKE ?`,
+/// there are no `sqlite_stat4` statistics, and no query binds the value a partial index's `WHERE`
+/// names (a partial index is used only when the query spells that condition out as a literal).
+fn sqlite_stable_plans() {
+    use std::ffi::{c_char, c_int};
+    unsafe extern "C" fn enable_qpsg(
+        db: *mut libsqlite3_sys::sqlite3,
+        _err: *mut *mut c_char,
+        _api: *const libsqlite3_sys::sqlite3_api_routines,
+    ) -> c_int {
+        // SAFETY: `db` is the connection SQLite is opening; the option takes an int and an
+        // optional out-pointer.
+        unsafe {
+            libsqlite3_sys::sqlite3_db_config(
+                db,
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                1 as c_int,
+                std::ptr::null_mut::<c_int>(),
+            )
+        }
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a plain function with no state, once per process.
+    ONCE.call_once(|| unsafe {
+        libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg));
+    });
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = AnyConnection;
     type Error = ConnectError;
@@ -120,6 +153,7 @@ impl r2d2::ManageConnection for ConnectionManager {
         let backend = self.backend.name();
         match self.backend {
             Backend::Sqlite => {
+                sqlite_stable_plans();
                 let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
                     .map_err(|source| ConnectError::Connection { backend, source })?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;

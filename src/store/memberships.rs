@@ -479,20 +479,40 @@ fn plan_search(conn: &mut AnyConnection, search: Option<&str>) -> QueryResult<Op
         return Ok(None);
     };
     // Trigram indexes need three characters; shorter searches are broad anyway.
-    let selective = term.chars().count() >= 3
-        && count_matches(conn, term, SELECTIVE_SEARCH)? <= SELECTIVE_SEARCH;
-    let filter = if selective {
-        let (select, value) = matching_accounts(conn, term);
-        diesel::dsl::sql::<Bool>(&format!("memberships.account_id IN ({select}"))
-            .bind::<Text, _>(value)
-            .sql(")")
+    let matches = if term.chars().count() >= 3 {
+        matching_ids(conn, term, SELECTIVE_SEARCH)?
     } else {
-        let (before, value, after) = account_contains(conn, term);
-        diesel::dsl::sql::<Bool>(before)
-            .bind::<Text, _>(value)
-            .sql(after)
+        None
     };
+    let selective = matches.is_some();
+    // The matches are looked up once and passed as a list, rather than counted here and looked up
+    // again by the page's query.
+    let (before, value, after) = match matches {
+        Some(ids) => account_in(conn, &ids),
+        None => account_contains(conn, term),
+    };
+    let filter = diesel::dsl::sql::<Bool>(before)
+        .bind::<Text, _>(value)
+        .sql(after);
     Ok(Some(SearchPlan { filter, selective }))
+}
+
+/// `memberships.account_id` is one of `ids`, the list bound as one text value (one statement
+/// whatever the number of ids): `<before> ? <after>`.
+fn account_in(conn: &AnyConnection, ids: &[i64]) -> (&'static str, String, &'static str) {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    match conn {
+        AnyConnection::Sqlite(_) => (
+            "memberships.account_id IN (SELECT value FROM json_each(",
+            format!("[{list}]"),
+            "))",
+        ),
+        AnyConnection::Postgresql(_) => (
+            "memberships.account_id = ANY(CAST(",
+            format!("{{{list}}}"),
+            " AS BIGINT[]))",
+        ),
+    }
 }
 
 /// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
@@ -541,17 +561,18 @@ fn account_contains(conn: &AnyConnection, term: &str) -> (&'static str, String, 
     (before, term.to_lowercase(), ") > 0")
 }
 
-/// How many accounts match, counting no further than `cap + 1`.
-fn count_matches(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<i64> {
+/// The ids of the accounts that match, or `None` when more than `cap` do.
+fn matching_ids(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<Option<Vec<i64>>> {
     let (select, value) = matching_accounts(conn, term);
-    diesel::select(
-        diesel::dsl::sql::<BigInt>(&format!("COUNT(*) FROM ({select}"))
+    let ids: Vec<i64> = diesel::select(
+        diesel::dsl::sql::<BigInt>(&format!("* FROM ({select}"))
             .bind::<Text, _>(value)
             .sql(" LIMIT ")
             .bind::<BigInt, _>(cap + 1)
             .sql(") AS matches"),
     )
-    .get_result(conn)
+    .load(conn)?;
+    Ok((ids.len() as i64 <= cap).then_some(ids))
 }
 
 /// One of a person's memberships, as their profile lists it.

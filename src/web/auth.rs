@@ -251,26 +251,32 @@ impl WorkspaceAccess {
         state: &AppState,
         section: &'static str,
     ) -> Result<Chrome, AppError> {
-        let account = self.signed_in.account.clone();
-        let csrf_token = self.signed_in.csrf_token.clone();
-        let current = WorkspaceLink {
-            name: self.workspace.name.clone(),
-            slug: self.workspace.slug.clone(),
-        };
-        let permissions = self.permissions;
-        let flash = take_flash(&self.signed_in.session);
-        blocking(state, move |conn| {
-            Chrome::load(
-                conn,
-                &account,
-                csrf_token,
-                Some(current),
-                permissions,
-                section,
-                flash,
-            )
-        })
-        .await
+        let loader = self.chrome_loader(section);
+        let flash = self.take_flash();
+        let mut chrome = blocking(state, move |conn| loader.load(conn)).await?;
+        chrome.flash = flash;
+        Ok(chrome)
+    }
+
+    /// What the page frame needs from the database, to be read in a handler's own database work
+    /// (one trip to the blocking pool instead of two). The one-time message is not in it: take it
+    /// with [`Self::take_flash`] once that work has succeeded.
+    pub fn chrome_loader(&self, section: &'static str) -> ChromeLoader {
+        ChromeLoader {
+            account: self.signed_in.account.clone(),
+            csrf_token: self.signed_in.csrf_token.clone(),
+            current: WorkspaceLink {
+                name: self.workspace.name.clone(),
+                slug: self.workspace.slug.clone(),
+            },
+            permissions: self.permissions,
+            section,
+        }
+    }
+
+    /// The one-time message for this page, removed from the session.
+    pub fn take_flash(&self) -> Option<String> {
+        take_flash(&self.signed_in.session)
     }
 }
 
@@ -280,6 +286,30 @@ impl FromRequest for WorkspaceAccess {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         Box::pin(Self::extract(req.clone()))
+    }
+}
+
+/// The page frame of a workspace page, read with [`ChromeLoader::load`] on a pooled connection.
+pub struct ChromeLoader {
+    account: Account,
+    csrf_token: String,
+    current: WorkspaceLink,
+    permissions: PermissionSet,
+    section: &'static str,
+}
+
+impl ChromeLoader {
+    /// The frame without the one-time message (see [`WorkspaceAccess::take_flash`]).
+    pub fn load(self, conn: &mut AnyConnection) -> Result<Chrome, AppError> {
+        Chrome::load(
+            conn,
+            &self.account,
+            self.csrf_token,
+            Some(self.current),
+            self.permissions,
+            self.section,
+            None,
+        )
     }
 }
 

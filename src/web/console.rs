@@ -315,6 +315,21 @@ async fn render(
     panels: Panels,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    render_framed(req, state, access, member, tab, panels, status, None).await
+}
+
+/// `render`, with the page frame when it was already read (without its one-time message).
+#[allow(clippy::too_many_arguments)]
+async fn render_framed(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+    tab: &'static str,
+    panels: Panels,
+    status: StatusCode,
+    chrome: Option<Chrome>,
+) -> Result<HttpResponse, AppError> {
     let slug = access.workspace.slug.clone();
     let base = format!("/w/{slug}/users/{}", member.id);
     let is_self = access.signed_in.account.id == member.account_id;
@@ -322,10 +337,13 @@ async fn render(
         policy::may_grant_role(access.permissions, member.role_permissions).is_ok();
     let fragment = wants_fragment(req);
     let page = ConsolePage {
-        chrome: if fragment {
-            Chrome::fragment_only(&access.signed_in.csrf_token)
-        } else {
-            access.chrome(state, "users").await?
+        chrome: match (fragment, chrome) {
+            (true, _) => Chrome::fragment_only(&access.signed_in.csrf_token),
+            (false, Some(mut chrome)) => {
+                chrome.flash = access.take_flash();
+                chrome
+            }
+            (false, None) => access.chrome(state, "users").await?,
         },
         tabs: TABS
             .iter()
@@ -407,9 +425,20 @@ pub async fn overview(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
-    let member = member(&state, &access, parse_id(&path.1)?).await?;
+    let (workspace, id) = (access.workspace.id, parse_id(&path.1)?);
+    // The member and the page frame in one trip to the database (the overview needs no more).
+    let chrome_loader = (!wants_fragment(&req)).then(|| access.chrome_loader("users"));
+    let (member, chrome) = blocking(&state, move |conn| {
+        let Some(member) = memberships::detail(conn, workspace, id)? else {
+            return Ok((None, None));
+        };
+        let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
+        Ok((Some(member), chrome))
+    })
+    .await?;
+    let member = member.ok_or(AppError::NotFound)?;
     let panels = panels(&state, &access, &member, "overview", None).await?;
-    render(
+    render_framed(
         &req,
         &state,
         &access,
@@ -417,6 +446,7 @@ pub async fn overview(
         "overview",
         panels,
         StatusCode::OK,
+        chrome,
     )
     .await
 }

@@ -264,13 +264,17 @@ pub async fn list(
     let cursor = query.cursor();
     let sort = params.sort();
     let menu_params = params.clone();
-    let (listed, role_choices, group_names) = blocking(&state, move |conn| {
+    let fragment = super::htmx::wants_fragment(&req);
+    // The page frame is read in the same trip to the database (not for a fragment, which has none).
+    let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
+    let (listed, role_choices, group_names, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
         let listed = members::list_members(conn, workspace, &filter, sort, cursor)?;
         Ok((
             listed,
             roles::choices(conn, workspace)?,
             groups::names(conn, workspace)?,
+            chrome_loader.map(|l| l.load(conn)).transpose()?,
         ))
     })
     .await?;
@@ -361,11 +365,10 @@ pub async fn list(
             views::number(limit)
         )
     });
-    let chrome = if super::htmx::wants_fragment(&req) {
-        None
-    } else {
-        Some(access.chrome(&state, "users").await?)
-    };
+    let chrome = chrome.map(|mut chrome| {
+        chrome.flash = access.take_flash();
+        chrome
+    });
     let page = UsersPage {
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
         slug: slug.clone(),
@@ -414,7 +417,7 @@ pub async fn list(
         ]
         .into_iter()
         .any(|p| access.can(p)),
-        fragment: super::htmx::wants_fragment(&req),
+        fragment,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
