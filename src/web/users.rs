@@ -98,6 +98,7 @@ impl UserRow {
     fn new(
         row: MemberRow,
         pending: Option<PendingView>,
+        groups: Vec<&str>,
         now: chrono::NaiveDateTime,
         viewer: Timezone,
         actions: RowActions,
@@ -115,7 +116,7 @@ impl UserRow {
             role: row.role_name,
             status_key: views::status_badge(row.account_status, row.status).0,
             status_label: views::status_badge(row.account_status, row.status).1,
-            groups: row.groups.clone(),
+            groups: groups.join(", "),
             joined: row.joined_at.map(views::date),
             online: row
                 .last_active_at
@@ -277,7 +278,11 @@ pub async fn list(
         ))
     })
     .await?;
-    let members::ListPage { page, pending } = listed;
+    let members::ListPage {
+        page,
+        pending,
+        groups: member_groups,
+    } = listed;
     let (now, viewer) = (
         clock::now(),
         Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default(),
@@ -388,8 +393,13 @@ pub async fn list(
                     .iter()
                     .find(|p| p.membership_id == row.id)
                     .map(PendingView::from);
+                let names = member_groups
+                    .iter()
+                    .filter(|(m, _)| *m == row.id)
+                    .map(|(_, name)| name.as_str())
+                    .collect();
                 let actions = RowActions::of(&row, &access);
-                UserRow::new(row, info, now, viewer, actions)
+                UserRow::new(row, info, names, now, viewer, actions)
             })
             .collect(),
         prev_url,
