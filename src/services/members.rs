@@ -1,7 +1,7 @@
 //! Reading a workspace's members.
 
 use crate::db::AnyConnection;
-use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::sort::MemberSort;
 use crate::store::invitations::{self, PendingInfo};
@@ -64,11 +64,10 @@ pub fn resolve_filter(
     })
 }
 
-/// One page of the users list, with each row's groups, and pending members' delivery details.
+/// One page of the users list, and pending members' delivery details.
 pub struct ListPage {
     pub page: MemberPage,
     pub pending: Vec<PendingInfo>,
-    pub groups: Vec<(MembershipId, String)>,
 }
 
 pub fn list_members(
@@ -86,11 +85,5 @@ pub fn list_members(
         .map(|r| r.id)
         .collect();
     let pending = invitations::pending_for(conn, &invited)?;
-    let ids: Vec<_> = page.rows.iter().map(|r| r.id).collect();
-    let groups = memberships::group_names_for(conn, &ids)?;
-    Ok(ListPage {
-        page,
-        pending,
-        groups,
-    })
+    Ok(ListPage { page, pending })
 }

@@ -98,7 +98,6 @@ impl UserRow {
     fn new(
         row: MemberRow,
         pending: Option<PendingView>,
-        groups: Vec<&str>,
         now: chrono::NaiveDateTime,
         viewer: Timezone,
         actions: RowActions,
@@ -116,7 +115,7 @@ impl UserRow {
             role: row.role_name,
             status_key: views::status_badge(row.account_status, row.status).0,
             status_label: views::status_badge(row.account_status, row.status).1,
-            groups: groups.join(", "),
+            groups: row.groups.clone(),
             joined: row.joined_at.map(views::date),
             online: row
                 .last_active_at
@@ -278,11 +277,7 @@ pub async fn list(
         ))
     })
     .await?;
-    let members::ListPage {
-        page,
-        pending,
-        groups: member_groups,
-    } = listed;
+    let members::ListPage { page, pending } = listed;
     let (now, viewer) = (
         clock::now(),
         Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default(),
@@ -393,13 +388,8 @@ pub async fn list(
                     .iter()
                     .find(|p| p.membership_id == row.id)
                     .map(PendingView::from);
-                let names = member_groups
-                    .iter()
-                    .filter(|(m, _)| *m == row.id)
-                    .map(|(_, name)| name.as_str())
-                    .collect();
                 let actions = RowActions::of(&row, &access);
-                UserRow::new(row, info, names, now, viewer, actions)
+                UserRow::new(row, info, now, viewer, actions)
             })
             .collect(),
         prev_url,

@@ -53,6 +53,16 @@ ws=$(sql "SELECT id FROM workspaces WHERE slug = 'demo'")
 middle=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status <> 'removed' ORDER BY sort_name, id LIMIT 1 OFFSET $((USERS / 2))")
 member=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status = 'active' ORDER BY id LIMIT 1 OFFSET $((USERS / 3))")
 
+echo "== export on the freshly started server (peak RSS from VmHWM, reset before each run; anonymous / file-backed RSS after)"
+for run in $(seq "$EXPORT_RUNS"); do
+  echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true
+  start=$(date +%s.%N)
+  lines=$(curl -fs -H "Cookie: $cookie" "$BASE/w/demo/users.csv" | wc -l)
+  end=$(date +%s.%N)
+  printf 'export run %d: %.2f s, %d lines, peak RSS %s (RssAnon %s, RssFile %s)\n' "$run" "$(echo "$end - $start" | bc)" "$lines" \
+    "$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")" "$(awk '/RssAnon/ {print $2, $3}' "/proc/$pid/status")" \
+    "$(awk '/RssFile/ {print $2, $3}' "/proc/$pid/status")"
+done
 echo "== $(date -u +%FT%TZ) ${PG_URL:+PostgreSQL}${PG_URL:-SQLite}, $USERS members, wrk 2 threads x 8 connections, ${SECONDS_EACH}s each"
 BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-paths.sh" \
   list=/w/demo/users \
@@ -64,15 +74,6 @@ BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-
   console="/w/demo/users/$member" \
   healthz=/healthz
 
-echo "== export (server peak RSS from VmHWM, reset before each run)"
-for run in $(seq "$EXPORT_RUNS"); do
-  echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true
-  start=$(date +%s.%N)
-  lines=$(curl -fs -H "Cookie: $cookie" "$BASE/w/demo/users.csv" | wc -l)
-  end=$(date +%s.%N)
-  printf 'export run %d: %.2f s, %d lines, peak RSS %s\n' "$run" "$(echo "$end - $start" | bc)" "$lines" \
-    "$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")"
-done
 if [ -z "${PG_URL:-}" ]; then
   for run in 1 2; do
     start=$(date +%s.%N)
