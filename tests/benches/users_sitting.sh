@@ -64,7 +64,8 @@ for run in $(seq "$EXPORT_RUNS"); do
     "$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")" "$(awk '/RssAnon/ {print $2, $3}' "/proc/$pid/status")" \
     "$(awk '/RssFile/ {print $2, $3}' "/proc/$pid/status")"
 done
-echo "== $(date -u +%FT%TZ) ${PG_URL:+PostgreSQL}${PG_URL:-SQLite}, $USERS members, wrk 2 threads x 8 connections, ${SECONDS_EACH}s each"
+backend=SQLite; [ -n "${PG_URL:-}" ] && backend=PostgreSQL
+echo "== $(date -u +%FT%TZ) $backend, $USERS members, wrk 2 threads x 8 connections, ${SECONDS_EACH}s each"
 BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-paths.sh" \
   list=/w/demo/users \
   middle="/w/demo/users?after=$middle" \

@@ -1,0 +1,107 @@
+//! In headless Chromium, the support flow of issue 5: search a person, suspend them from their row
+//! through the confirmation dialog and see the badge change in place; remove someone with
+//! reassignment through the revoke dialog's picker; find them under "Removed" and restore them.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::browser::Browser;
+use common::*;
+use fantoccini::Locator;
+
+#[actix_web::test]
+async fn search_suspend_remove_with_reassignment_and_restore() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
+    );
+    let alan = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan.turing@example.com')",
+    );
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO apps (workspace_id, kind, name, owner_membership_id, restricted, created_at, updated_at)
+         VALUES ({ws}, 'app', 'CRM', {grace}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    ));
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.fill("#email", OWNER_EMAIL).await;
+    b.fill("#password", OWNER_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for_url("/w/acme/users").await;
+
+    // Search, then suspend from the row: a dialog says what happens; the badge changes in place.
+    b.fill("#q", "grace").await;
+    b.wait_for_url("/w/acme/users?q=grace").await;
+    b.click(&format!(
+        "a[href='/w/acme/users/{grace}/suspend?from=list']"
+    ))
+    .await;
+    let dialog = b.wait_for_text("dialog", "keep their seat").await;
+    assert!(dialog.contains("Suspend"), "{dialog}");
+    b.screenshot("50-suspend-dialog").await;
+    b.click("dialog button.button-danger").await;
+    b.wait_for_text("#results", "Suspended").await;
+    b.wait_for_text(".flash-area", "is suspended").await;
+    b.screenshot("51-suspended-in-place").await;
+
+    // Remove with reassignment: type in the picker, choose Alan, confirm.
+    b.click(&format!("a[href='/w/acme/users/{grace}/remove?from=list']"))
+        .await;
+    b.wait_for_text("dialog", "They own 1 app").await;
+    b.fill("#picker-q", "alan").await;
+    b.wait_for_text("#picker-options", "alan.turing@example.com")
+        .await;
+    b.client
+        .find(Locator::Css(&format!(
+            "#picker-options input[type=radio][value='{alan}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.screenshot("52-remove-dialog").await;
+    b.click("dialog button.button-danger").await;
+    b.wait_for_text(".flash-area", "went to alan.turing@example.com")
+        .await;
+    assert_eq!(
+        app.count("apps WHERE name = 'CRM' AND owner_membership_id = (SELECT id FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan.turing@example.com'))"),
+        1
+    );
+
+    // Restore from the Removed filter.
+    b.client
+        .goto(&app.url("/w/acme/users?status=removed"))
+        .await
+        .unwrap();
+    b.click(&format!(
+        "a[href='/w/acme/users/{grace}/restore?from=list']"
+    ))
+    .await;
+    b.wait_for_text("dialog", "stays with its").await;
+    b.click("dialog button[type=submit]").await;
+    b.wait_for_text(".flash-area", "is restored").await;
+    b.screenshot("53-restored").await;
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {grace} AND status = 'active'"
+        )),
+        1
+    );
+    browser.close().await;
+}
