@@ -38,6 +38,15 @@ impl Origin {
     fn query(&self) -> &'static str {
         if self.is_list() { "?from=list" } else { "" }
     }
+
+    /// Where Cancel, or the end of the action, leads: the list (with `list_query`) or the console.
+    fn back(&self, slug: &str, id: MembershipId, list_query: &str) -> String {
+        if self.is_list() {
+            format!("/w/{slug}/users{list_query}")
+        } else {
+            format!("/w/{slug}/users/{id}")
+        }
+    }
 }
 
 fn name(member: &MemberDetail) -> String {
@@ -104,12 +113,7 @@ fn done(
         return members_changed(message);
     }
     flash(&access.signed_in.session, message)?;
-    let slug = &access.workspace.slug;
-    let to = if from.is_list() {
-        format!("/w/{slug}/users")
-    } else {
-        format!("/w/{slug}/users/{id}")
-    };
+    let to = from.back(&access.workspace.slug, id, "");
     if wants_fragment(req) {
         // From the console's dialog: the whole console shows the new state.
         return Ok(HttpResponse::Ok()
@@ -143,11 +147,7 @@ pub async fn confirm_suspend(
         action: format!("/w/{slug}/users/{id}/suspend{}", from.query()),
         button: "Suspend".to_owned(),
         danger: true,
-        cancel_url: if from.is_list() {
-            format!("/w/{slug}/users")
-        } else {
-            format!("/w/{slug}/users/{id}")
-        },
+        cancel_url: from.back(slug, id, ""),
         csrf_token: access.signed_in.csrf_token.clone(),
     };
     confirm::render(&req, &state, &access, "users", confirmation).await
@@ -384,11 +384,7 @@ async fn remove_view(
         action: format!("/w/{slug}/users/{id}/remove{}", from.query()),
         page_url: format!("/w/{slug}/users/{id}/remove"),
         picker_url: format!("/w/{slug}/users/{id}/remove/picker"),
-        cancel_url: if from.is_list() {
-            format!("/w/{slug}/users")
-        } else {
-            format!("/w/{slug}/users/{id}")
-        },
+        cancel_url: from.back(slug, id, ""),
         csrf_token: access.signed_in.csrf_token.clone(),
         candidates: candidates
             .into_iter()
@@ -589,11 +585,7 @@ pub async fn confirm_restore(
         action: format!("/w/{slug}/users/{id}/restore{}", from.query()),
         button: "Restore".to_owned(),
         danger: false,
-        cancel_url: if from.is_list() {
-            format!("/w/{slug}/users?status=removed")
-        } else {
-            format!("/w/{slug}/users/{id}")
-        },
+        cancel_url: from.back(slug, id, "?status=removed"),
         csrf_token: access.signed_in.csrf_token.clone(),
     };
     confirm::render(&req, &state, &access, "users", confirmation).await
