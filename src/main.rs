@@ -42,6 +42,8 @@ enum Command {
         #[arg(long, default_value = "")]
         last_name: String,
     },
+    /// Delete for good the memberships removed more than 14 days ago (the server does it daily).
+    Purge,
     /// Fill a workspace with realistic demo members, groups, apps and assets.
     SeedDemo {
         /// How many members to add.
@@ -81,6 +83,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 applied.len(),
                 redact_url(&settings.database_url)
             );
+            Ok(())
+        }
+        Command::Purge => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let purged = admin_console::services::purge::purge_removed(
+                &mut conn,
+                &admin_console::store::audit::Actor::command_line(),
+                clock::now(),
+            )?;
+            println!("{purged} removed membership(s) purged");
             Ok(())
         }
         Command::CreateOwner {

@@ -131,8 +131,32 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
 }
 
 /// Every ten minutes: deletes expired sessions and withdraws expired invitations (each with its
-/// audit event).
+/// audit event). Once a day (first at start): purges memberships removed over 14 days ago.
 fn spawn_background_tasks(pool: Pool) {
+    let purge_pool = pool.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(24 * 60 * 60));
+        loop {
+            tick.tick().await;
+            let pool = purge_pool.clone();
+            let result = web::block(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get()?;
+                let actor = crate::store::audit::Actor::scheduled();
+                Ok(crate::services::purge::purge_removed(
+                    &mut conn,
+                    &actor,
+                    clock::now(),
+                )?)
+            })
+            .await;
+            match result {
+                Ok(Ok(0)) => {}
+                Ok(Ok(purged)) => tracing::info!(purged, "removed memberships purged"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purge failed"),
+                Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+        }
+    });
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
         loop {

@@ -199,3 +199,64 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
     assert_eq!(app.count("memberships"), 2606);
     assert_eq!(app.count("groups"), 20, "groups are not duplicated");
 }
+
+#[actix_web::test]
+async fn purge_deletes_only_memberships_removed_over_fourteen_days_ago() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    for email in ["old.removal@example.com", "recent.removal@example.com"] {
+        app.add_member(email, BuiltInRole::Member, MembershipStatus::Removed);
+    }
+    let (old, recent) = (
+        app.first_id("memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'old.removal@example.com')"),
+        app.first_id("memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'recent.removal@example.com')"),
+    );
+    let ws = app.workspace_id("acme").0;
+    // Ages injected as data: 15 and 13 days ago. What the old one owned stays, unassigned.
+    let now = admin_console::clock::now();
+    let at = |days: i64| {
+        (now - chrono::Duration::days(days))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    app.execute(&format!(
+        "UPDATE memberships SET removed_at = '{}' WHERE id = {old};
+         UPDATE memberships SET removed_at = '{}' WHERE id = {recent};
+         INSERT INTO apps (workspace_id, kind, name, owner_membership_id, unassigned_from_membership_id, restricted, created_at, updated_at)
+         VALUES ({ws}, 'app', 'Left behind', NULL, {old}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);",
+        at(15),
+        at(13)
+    ));
+    let out = console(&app.db, &["purge"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 removed membership(s) purged"));
+    assert_eq!(app.count(&format!("memberships WHERE id = {old}")), 0);
+    assert_eq!(app.count(&format!("memberships WHERE id = {recent}")), 1);
+    assert_eq!(
+        app.count("accounts WHERE email = 'old.removal@example.com'"),
+        1,
+        "the account stays"
+    );
+    assert_eq!(
+        app.count("apps WHERE name = 'Left behind' AND owner_membership_id IS NULL"),
+        1
+    );
+    assert_eq!(app.count("audit_events WHERE action = 'member.purged'"), 1);
+    // Nothing more is due; a purged person can be invited again as new.
+    let again = console(&app.db, &["purge"], "");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 removed membership(s) purged"));
+    assert_eq!(
+        app.invite("old.removal@example.com", "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 1);
+}

@@ -10,6 +10,7 @@ pub mod members;
 pub mod owners;
 pub mod passwords;
 pub mod profile;
+pub mod purge;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;

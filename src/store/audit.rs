@@ -23,6 +23,15 @@ impl Actor {
             ip: None,
         }
     }
+
+    /// The server's own scheduled work (expiries, purges).
+    pub fn scheduled() -> Self {
+        Self {
+            account_id: None,
+            label: "Scheduled task".to_owned(),
+            ip: None,
+        }
+    }
 }
 
 /// One change, written in the transaction that makes it (PRODUCT §4.10).

@@ -184,6 +184,57 @@ pub fn set_restored(
     Ok(())
 }
 
+/// A removed membership due for purging.
+pub struct DuePurge {
+    pub id: MembershipId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub email: String,
+}
+
+/// Memberships removed before `cutoff` (at most `limit`, oldest first).
+pub fn removed_before(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<DuePurge>> {
+    // The status is written out (not bound) so the partial index `memberships_removed` applies.
+    let rows: Vec<(i64, i64, i64, String)> = memberships::table
+        .inner_join(accounts::table)
+        .filter(diesel::dsl::sql::<Bool>("memberships.status = 'removed'"))
+        .filter(memberships::removed_at.lt(cutoff))
+        .select((
+            memberships::id,
+            memberships::workspace_id,
+            accounts::id,
+            accounts::email,
+        ))
+        .order(memberships::removed_at)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, workspace, account, email)| DuePurge {
+            id: MembershipId(id),
+            workspace_id: WorkspaceId(workspace),
+            account_id: AccountId(account),
+            email,
+        })
+        .collect())
+}
+
+/// Deletes a removed membership for good (its groups, grants and invitation go with it; what it
+/// owned stays, unassigned).
+pub fn delete_removed(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<bool> {
+    Ok(diesel::delete(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Removed.key())),
+    )
+    .execute(conn)?
+        > 0)
+}
+
 /// Where a page of the list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
