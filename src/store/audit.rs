@@ -138,3 +138,105 @@ pub fn for_account(
         )
         .collect())
 }
+
+/// What narrows the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Part of the actor's name (case-insensitive).
+    pub actor: Option<String>,
+    /// Part of the target's label (case-insensitive).
+    pub target: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    /// Exclusive.
+    pub until: Option<NaiveDateTime>,
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` taken literally (escape `\`).
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A keyset page of a workspace's audit log (`None`: organization-wide events), newest first,
+/// before event `before`.
+pub fn page(
+    conn: &mut AnyConnection,
+    workspace: Option<WorkspaceId>,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    use super::lower;
+    let mut query = audit_events::table
+        .select((
+            audit_events::id,
+            audit_events::actor_label,
+            audit_events::action,
+            audit_events::target_label,
+            audit_events::changes,
+            audit_events::ip,
+            audit_events::created_at,
+        ))
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match workspace {
+        Some(w) => query.filter(audit_events::workspace_id.eq(w.0)),
+        None => query.filter(audit_events::workspace_id.is_null()),
+    };
+    if let Some(before) = before {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(
+            lower(audit_events::actor_label)
+                .like(contains_pattern(actor))
+                .escape('\\'),
+        );
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(
+            lower(audit_events::target_label)
+                .like(contains_pattern(target))
+                .escape('\\'),
+        );
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::created_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::created_at.lt(until));
+    }
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, actor_label, action, target_label, changes, ip, created_at)| EventRow {
+                id,
+                actor_label,
+                action,
+                target_label,
+                changes,
+                ip,
+                created_at,
+            },
+        )
+        .collect())
+}

@@ -317,6 +317,7 @@ impl ChromeLoader {
 #[derive(Debug, Clone, Default)]
 pub struct Nav {
     pub users: bool,
+    pub audit: bool,
 }
 
 /// The frame around every signed-in page: organization, workspace switcher, person, navigation.
@@ -374,6 +375,7 @@ impl Chrome {
             current,
             nav: Nav {
                 users: permissions.contains(Permission::UsersView),
+                audit: permissions.contains(Permission::AuditView),
             },
             section,
             flash,

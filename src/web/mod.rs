@@ -2,6 +2,7 @@
 
 pub mod accept;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod confirm;
 pub mod console;
@@ -72,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(export::users_csv)
         .service(users::list)
         // Before the console's `/{tab}`, which would take `suspend` for a tab.
+        .service(audit::log)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)

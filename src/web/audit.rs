@@ -1,0 +1,153 @@
+//! `/w/{slug}/audit`: the workspace's audit log (permission `audit.view`), newest first, in words,
+//! with filters by actor, target, action and dates, and keyset pages. Read-only: the product has no
+//! way to change or delete an event (the database refuses it too).
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::AppError;
+use super::htmx::page_or_fragment;
+use super::users::Choice;
+use super::{AppState, blocking, views};
+use crate::domain::audit_words;
+use crate::domain::role::Permission;
+use crate::domain::timezone::Timezone;
+use crate::store::audit::{self, AuditFilter};
+
+const PER_PAGE: i64 = 50;
+
+/// The filters as typed in the address bar.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    pub actor: String,
+    pub target: String,
+    pub action: String,
+    /// `YYYY-MM-DD`, in UTC.
+    pub from: String,
+    pub to: String,
+    #[serde(skip_serializing)]
+    pub before: String,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> AuditFilter {
+        let text = |t: &str| {
+            Some(t.trim().chars().take(200).collect::<String>()).filter(|t| !t.is_empty())
+        };
+        let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
+        AuditFilter {
+            actor: text(&self.actor),
+            target: text(&self.target),
+            action: audit_words::ACTIONS
+                .iter()
+                .find(|(key, _, _)| *key == self.action)
+                .map(|(key, _, _)| (*key).to_owned()),
+            from: day(&self.from).and_then(|d| d.and_hms_opt(0, 0, 0)),
+            until: day(&self.to)
+                .and_then(|d| d.succ_opt())
+                .and_then(|d| d.and_hms_opt(0, 0, 0)),
+        }
+    }
+
+    fn is_filtered(&self) -> bool {
+        [
+            &self.actor,
+            &self.target,
+            &self.action,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+}
+
+pub struct EventLine {
+    /// (RFC 3339, the time in the viewer's time zone)
+    pub at: (String, String),
+    pub sentence: String,
+    pub changes: Vec<String>,
+    pub ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit/log.html", blocks = ["results"])]
+struct AuditPage {
+    chrome: Chrome,
+    slug: String,
+    query: AuditQuery,
+    actions: Vec<Choice>,
+    events: Vec<EventLine>,
+    older_url: Option<String>,
+    filtered: bool,
+}
+
+#[get("/w/{slug}/audit")]
+pub async fn log(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AuditView)?;
+    let query = query.into_inner();
+    let (workspace, filter, before) = (
+        Some(access.workspace.id),
+        query.filter(),
+        query.before.parse::<i64>().ok(),
+    );
+    let rows = blocking(&state, move |conn| {
+        Ok(audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?)
+    })
+    .await?;
+    let zone = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
+    let more = rows.len() as i64 > PER_PAGE;
+    let slug = access.workspace.slug.clone();
+    let older_url = more
+        .then(|| rows.get(PER_PAGE as usize - 1))
+        .flatten()
+        .map(|last| {
+            let mut params = serde_html_form::to_string(&query).unwrap_or_default();
+            if !params.is_empty() {
+                params.push('&');
+            }
+            format!("/w/{slug}/audit?{params}before={}", last.id)
+        });
+    let events = rows
+        .iter()
+        .take(PER_PAGE as usize)
+        .map(|e| EventLine {
+            at: (
+                views::rfc3339(e.created_at),
+                views::in_timezone(e.created_at, zone),
+            ),
+            sentence: audit_words::sentence(&e.actor_label, &e.action, &e.target_label),
+            changes: audit_words::changes(&e.changes),
+            ip: e.ip.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut actions = vec![Choice {
+        value: String::new(),
+        label: "Any action".to_owned(),
+        selected: query.action.is_empty(),
+    }];
+    actions.extend(audit_words::ACTIONS.iter().map(|(key, _, label)| Choice {
+        value: (*key).to_owned(),
+        label: (*label).to_owned(),
+        selected: *key == query.action,
+    }));
+    let page = AuditPage {
+        chrome: access.chrome(&state, "audit").await?,
+        slug,
+        filtered: query.is_filtered(),
+        query,
+        actions,
+        events,
+        older_url,
+    };
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
