@@ -116,3 +116,41 @@ async fn only_those_with_audit_view_read_it() {
     assert!(matches!(refused.status().as_u16(), 303 | 403));
     assert!(!member.get_text("/me").await.contains("/w/acme/audit"));
 }
+
+#[actix_web::test]
+async fn the_csv_has_the_filters_and_defuses_formulas() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO audit_events (workspace_id, actor_label, action, target_type, target_label, changes, created_at)
+         VALUES ({ws}, '=HYPERLINK(\"x\")', 'member.suspended', 'account', '+evil@example.com', '{{\"status\":{{\"before\":\"active\",\"after\":\"suspended\"}}}}', CURRENT_TIMESTAMP)"
+    ));
+    let response = app.get("/w/acme/audit.csv?action=member.suspended").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("acme-audit-")
+    );
+    let body = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "id", "time", "actor", "action", "target", "event", "changes", "ip"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "only the filtered action");
+    assert_eq!(&rows[0][2], "'=HYPERLINK(\"x\")");
+    assert_eq!(&rows[0][3], "member.suspended");
+    assert_eq!(&rows[0][4], "'+evil@example.com");
+    assert_eq!(&rows[0][6], "status: active → suspended");
+    assert!(
+        app.get_text("/w/acme/audit")
+            .await
+            .contains("/w/acme/audit.csv?")
+    );
+}

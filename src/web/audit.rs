@@ -14,6 +14,7 @@ use super::users::Choice;
 use super::{AppState, blocking, views};
 use crate::domain::audit_words;
 use crate::domain::role::Permission;
+use crate::domain::spreadsheet::defuse;
 use crate::domain::timezone::Timezone;
 use crate::store::audit::{self, AuditFilter};
 
@@ -84,6 +85,8 @@ struct AuditPage {
     events: Vec<EventLine>,
     older_url: Option<String>,
     filtered: bool,
+    /// `audit.csv` with these filters.
+    csv_url: String,
 }
 
 #[get("/w/{slug}/audit")]
@@ -140,7 +143,9 @@ pub async fn log(
         label: (*label).to_owned(),
         selected: *key == query.action,
     }));
+    let filters = serde_html_form::to_string(&query).unwrap_or_default();
     let page = AuditPage {
+        csv_url: format!("/w/{}/audit.csv?{filters}", access.workspace.slug),
         chrome: access.chrome(&state, "audit").await?,
         slug,
         filtered: query.is_filtered(),
@@ -150,4 +155,52 @@ pub async fn log(
         older_url,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+/// The columns of `audit.csv`.
+const CSV_COLUMNS: [&str; 8] = [
+    "id", "time", "actor", "action", "target", "event", "changes", "ip",
+];
+
+fn write_event(out: &mut csv::Writer<Vec<u8>>, e: &audit::EventRow) -> csv::Result<()> {
+    let id = e.id.to_string();
+    out.write_record([
+        id.as_str(),
+        &views::rfc3339(e.created_at),
+        &defuse(&e.actor_label),
+        &e.action,
+        &defuse(&e.target_label),
+        &defuse(&audit_words::sentence(
+            &e.actor_label,
+            &e.action,
+            &e.target_label,
+        )),
+        &defuse(&audit_words::changes(&e.changes).join("; ")),
+        e.ip.as_deref().unwrap_or(""),
+    ])
+}
+
+/// `audit.csv`: the log with the page's filters, newest first, streamed; cells that a spreadsheet
+/// would run as a formula are defused like the users CSV's.
+#[get("/w/{slug}/audit.csv")]
+pub async fn log_csv(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AuditView)?;
+    let (workspace, filter) = (Some(access.workspace.id), query.filter());
+    let filename = format!(
+        "{}-audit-{}.csv",
+        access.workspace.slug,
+        crate::clock::now().format("%Y-%m-%d")
+    );
+    Ok(super::export::stream_csv(
+        &state,
+        filename,
+        &CSV_COLUMNS,
+        move |conn, before| audit::page(conn, workspace, &filter, before, super::export::BATCH),
+        write_event,
+        |e| e.id,
+    ))
 }

@@ -16,12 +16,11 @@ use super::views::rfc3339;
 use super::{AppState, blocking};
 use crate::clock;
 use crate::db::{self, AnyConnection};
-use crate::domain::ids::WorkspaceId;
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
 use crate::services::members::{self, FilterParams};
 use crate::store::audit;
-use crate::store::memberships::{self, ExportRow, ListFilter};
+use crate::store::memberships::{self, ExportRow};
 
 /// The column order of the form contract (PRODUCT §6).
 pub const COLUMNS: [&str; 10] = [
@@ -36,7 +35,7 @@ pub const COLUMNS: [&str; 10] = [
     "last_active_at",
     "invited_by",
 ];
-const BATCH: i64 = 5_000;
+pub const BATCH: i64 = 5_000;
 /// Bytes gathered before a chunk goes out.
 const CHUNK: usize = 64 * 1024;
 
@@ -70,21 +69,27 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
     ])
 }
 
-/// Writes the CSV into `sender` a chunk at a time; stops quietly when the client goes away.
-fn produce(
+/// Reads the rows after the last one's key (`None`: from the start).
+type Batches<R> = dyn FnMut(&mut AnyConnection, Option<i64>) -> diesel::QueryResult<Vec<R>>;
+
+/// Writes a CSV into `sender` a chunk at a time, `batch` rows after the last one's key (`None` at
+/// first) until a short batch; stops quietly when the client goes away.
+fn produce<R>(
     conn: &mut AnyConnection,
-    workspace: WorkspaceId,
-    filter: &ListFilter,
+    columns: &[&str],
+    batch: &mut Batches<R>,
+    write: fn(&mut csv::Writer<Vec<u8>>, &R) -> csv::Result<()>,
+    key: fn(&R) -> i64,
     sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> anyhow::Result<()> {
     let writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK + 4096));
     let mut out = writer();
-    out.write_record(COLUMNS)?;
-    let mut after = 0;
+    out.write_record(columns)?;
+    let mut last = None;
     loop {
-        let rows = memberships::export_batch(conn, workspace, filter, after, BATCH)?;
+        let rows = batch(conn, last)?;
         for row in &rows {
-            write_row(&mut out, row)?;
+            write(&mut out, row)?;
             if out.get_ref().len() >= CHUNK {
                 let full = std::mem::replace(&mut out, writer())
                     .into_inner()
@@ -95,7 +100,7 @@ fn produce(
             }
         }
         match rows.last() {
-            Some(last) if rows.len() as i64 == BATCH => after = last.id.0,
+            Some(row) if rows.len() as i64 == BATCH => last = Some(key(row)),
             _ => break,
         }
     }
@@ -104,6 +109,42 @@ fn produce(
         let _ = sender.blocking_send(Ok(Bytes::from(rest)));
     }
     Ok(())
+}
+
+/// A streamed CSV download named `filename`: rows are read on a blocking thread (SQLite without
+/// its memory map) and sent with back-pressure; never the whole file in memory.
+pub fn stream_csv<R: 'static>(
+    state: &AppState,
+    filename: String,
+    columns: &'static [&'static str],
+    mut batch: impl FnMut(&mut AnyConnection, Option<i64>) -> diesel::QueryResult<Vec<R>>
+    + Send
+    + 'static,
+    write: fn(&mut csv::Writer<Vec<u8>>, &R) -> csv::Result<()>,
+    key: fn(&R) -> i64,
+) -> HttpResponse {
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let pool = state.pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
+            db::streaming_read(&mut conn, |conn| {
+                produce(conn, columns, &mut batch, write, key, &sender)
+            })?
+        });
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "export failed");
+            // The client sees a broken download rather than a silently short file.
+            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(Chunks(receiver))
 }
 
 #[get("/w/{slug}/users.csv")]
@@ -140,29 +181,19 @@ pub async fn users_csv(
     })
     .await?;
 
-    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let pool = state.pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
-            db::streaming_read(&mut conn, |conn| produce(conn, workspace, &filter, &sender))?
-        });
-        if let Err(e) = outcome {
-            tracing::error!(error = %e, "users export failed");
-            // The client sees a broken download rather than a silently short file.
-            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
-        }
-    });
     let filename = format!(
         "{}-users-{}.csv",
         access.workspace.slug,
         clock::now().format("%Y-%m-%d")
     );
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(Chunks(receiver)))
+    Ok(stream_csv(
+        &state,
+        filename,
+        &COLUMNS,
+        move |conn, after| {
+            memberships::export_batch(conn, workspace, &filter, after.unwrap_or(0), BATCH)
+        },
+        write_row,
+        |row| row.id.0,
+    ))
 }

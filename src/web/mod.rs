@@ -73,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(export::users_csv)
         .service(users::list)
         // Before the console's `/{tab}`, which would take `suspend` for a tab.
+        .service(audit::log_csv)
         .service(audit::log)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
