@@ -154,3 +154,26 @@ async fn the_csv_has_the_filters_and_defuses_formulas() {
             .contains("/w/acme/audit.csv?")
     );
 }
+
+#[actix_web::test]
+async fn organization_wide_events_are_for_org_owners_and_admins() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.new_client().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let org = app.get_text("/org/audit").await;
+    assert!(org.contains("Ada Lovelace signed in"), "{org}");
+    let csv = app.get("/org/audit.csv").await;
+    assert_eq!(csv.status().as_u16(), 200);
+    // A workspace Admin is not an org admin.
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(admin.get("/org/audit").await.status().as_u16(), 403);
+    assert_eq!(admin.get("/org/audit.csv").await.status().as_u16(), 403);
+}

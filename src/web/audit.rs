@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::auth::{Chrome, WorkspaceAccess};
+use super::auth::{Chrome, SignedIn, WorkspaceAccess};
 use super::error::AppError;
 use super::htmx::page_or_fragment;
 use super::users::Choice;
@@ -79,7 +79,10 @@ pub struct EventLine {
 #[template(path = "audit/log.html", blocks = ["results"])]
 struct AuditPage {
     chrome: Chrome,
-    slug: String,
+    /// The page's own address: `/w/{slug}/audit` or `/org/audit`.
+    base: String,
+    /// "Every change in Acme HQ"
+    scope: String,
     query: AuditQuery,
     actions: Vec<Choice>,
     events: Vec<EventLine>,
@@ -97,29 +100,72 @@ pub async fn log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AuditView)?;
-    let query = query.into_inner();
-    let (workspace, filter, before) = (
+    let chrome = access.chrome(&state, "audit").await?;
+    let base = format!("/w/{}/audit", access.workspace.slug);
+    let scope = format!("Every change in {}", access.workspace.name);
+    let zone = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
+    let page = audit_page(
+        &state,
         Some(access.workspace.id),
-        query.filter(),
-        query.before.parse::<i64>().ok(),
-    );
-    let rows = blocking(&state, move |conn| {
+        query.into_inner(),
+        chrome,
+        base,
+        scope,
+        zone,
+    )
+    .await?;
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+/// `/org/audit`: organization-wide events (setup, sign-ins, blocks, own profile changes…), for
+/// org owners and org admins.
+#[get("/org/audit")]
+pub async fn org_log(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: SignedIn,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    if !me.account.org_role.administers_all_workspaces() {
+        return Err(AppError::Forbidden(
+            "Only org owners and org admins read the organization's audit log.".to_owned(),
+        ));
+    }
+    let chrome = me.chrome(&state).await?;
+    let zone = Timezone::parse(&me.account.timezone).unwrap_or_default();
+    let page = audit_page(
+        &state,
+        None,
+        query.into_inner(),
+        chrome,
+        "/org/audit".to_owned(),
+        "Every change across the organization outside a workspace".to_owned(),
+        zone,
+    )
+    .await?;
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+async fn audit_page(
+    state: &AppState,
+    workspace: Option<crate::domain::ids::WorkspaceId>,
+    query: AuditQuery,
+    chrome: Chrome,
+    base: String,
+    scope: String,
+    zone: Timezone,
+) -> Result<AuditPage, AppError> {
+    let (filter, before) = (query.filter(), query.before.parse::<i64>().ok());
+    let rows = blocking(state, move |conn| {
         Ok(audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?)
     })
     .await?;
-    let zone = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
+    let filters = serde_html_form::to_string(&query).unwrap_or_default();
     let more = rows.len() as i64 > PER_PAGE;
-    let slug = access.workspace.slug.clone();
     let older_url = more
         .then(|| rows.get(PER_PAGE as usize - 1))
         .flatten()
-        .map(|last| {
-            let mut params = serde_html_form::to_string(&query).unwrap_or_default();
-            if !params.is_empty() {
-                params.push('&');
-            }
-            format!("/w/{slug}/audit?{params}before={}", last.id)
-        });
+        .map(|last| format!("{base}?{filters}&before={}", last.id));
     let events = rows
         .iter()
         .take(PER_PAGE as usize)
@@ -143,18 +189,17 @@ pub async fn log(
         label: (*label).to_owned(),
         selected: *key == query.action,
     }));
-    let filters = serde_html_form::to_string(&query).unwrap_or_default();
-    let page = AuditPage {
-        csv_url: format!("/w/{}/audit.csv?{filters}", access.workspace.slug),
-        chrome: access.chrome(&state, "audit").await?,
-        slug,
+    Ok(AuditPage {
+        csv_url: format!("{base}.csv?{filters}"),
+        chrome,
+        base,
+        scope,
         filtered: query.is_filtered(),
         query,
         actions,
         events,
         older_url,
-    };
-    page_or_fragment(&req, &page, |p| p.as_results().render())
+    })
 }
 
 /// The columns of `audit.csv`.
@@ -189,18 +234,46 @@ pub async fn log_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AuditView)?;
-    let (workspace, filter) = (Some(access.workspace.id), query.filter());
+    Ok(csv(
+        &state,
+        Some(access.workspace.id),
+        &access.workspace.slug,
+        &query,
+    ))
+}
+
+/// `/org/audit.csv`: the organization-wide events, for org owners and org admins.
+#[get("/org/audit.csv")]
+pub async fn org_log_csv(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    if !me.account.org_role.administers_all_workspaces() {
+        return Err(AppError::Forbidden(
+            "Only org owners and org admins read the organization's audit log.".to_owned(),
+        ));
+    }
+    Ok(csv(&state, None, "organization", &query))
+}
+
+fn csv(
+    state: &AppState,
+    workspace: Option<crate::domain::ids::WorkspaceId>,
+    name: &str,
+    query: &AuditQuery,
+) -> HttpResponse {
+    let filter = query.filter();
     let filename = format!(
-        "{}-audit-{}.csv",
-        access.workspace.slug,
+        "{name}-audit-{}.csv",
         crate::clock::now().format("%Y-%m-%d")
     );
-    Ok(super::export::stream_csv(
-        &state,
+    super::export::stream_csv(
+        state,
         filename,
         &CSV_COLUMNS,
         move |conn, before| audit::page(conn, workspace, &filter, before, super::export::BATCH),
         write_event,
         |e| e.id,
-    ))
+    )
 }

@@ -74,6 +74,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(users::list)
         // Before the console's `/{tab}`, which would take `suspend` for a tab.
         .service(audit::log_csv)
+        .service(audit::org_log_csv)
+        .service(audit::org_log)
         .service(audit::log)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
