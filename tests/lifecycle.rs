@@ -593,3 +593,106 @@ async fn nobody_removes_themselves_or_the_last_owner_and_admins_not_owners() {
     assert_eq!(status_of(&app, OWNER_EMAIL), "active");
     assert_eq!(app.count("audit_events WHERE action = 'member.removed'"), 0);
 }
+
+#[actix_web::test]
+async fn two_owners_removing_each_other_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.owner@example.com",
+        BuiltInRole::Owner,
+        MembershipStatus::Active,
+    );
+    // Ada is not an org owner here, so only her membership makes her an Owner.
+    app.execute("UPDATE accounts SET org_role = 'member'");
+    app.add_member(
+        "org.keeper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute("UPDATE accounts SET org_role = 'owner' WHERE email = 'org.keeper@example.com'");
+    let ada = membership_of(&app, OWNER_EMAIL);
+    let grace = membership_of(&app, "grace.owner@example.com");
+    for round in 0..3 {
+        let a = app.new_client();
+        a.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+        let g = app.new_client();
+        g.sign_in("grace.owner@example.com", OWNER_PASSWORD).await;
+        let a_csrf = a.csrf_token("/me").await;
+        let g_csrf = g.csrf_token("/me").await;
+        let first = actix_web::rt::spawn(async move {
+            a.post_form(
+                &format!("/w/acme/users/{grace}/remove"),
+                &[("csrf_token", a_csrf.as_str()), ("reassign_to", "")],
+            )
+            .await
+            .status()
+            .as_u16()
+        });
+        let second = actix_web::rt::spawn(async move {
+            g.post_form(
+                &format!("/w/acme/users/{ada}/remove"),
+                &[("csrf_token", g_csrf.as_str()), ("reassign_to", "")],
+            )
+            .await
+            .status()
+            .as_u16()
+        });
+        let statuses = [first.await.unwrap(), second.await.unwrap()];
+        let owners = app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'owner') AND status = 'active'");
+        assert_eq!(owners, 1, "round {round}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 303).count(),
+            1,
+            "round {round}: one refused: {statuses:?}"
+        );
+        assert_eq!(
+            app.count("audit_events WHERE action = 'member.removed'"),
+            round + 1,
+            "one event per removal"
+        );
+        app.execute(
+            "UPDATE memberships SET status = 'active', removed_at = NULL, removal_snapshot = NULL",
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_change_writes_exactly_one_audit_event() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = membership_of(&app, GRACE);
+    let before = app.count("audit_events");
+    let steps = [
+        format!("/w/acme/users/{grace}/suspend"),
+        format!("/w/acme/users/{grace}/unsuspend"),
+        format!("/w/acme/users/{grace}/block"),
+        format!("/w/acme/users/{grace}/unblock"),
+        format!("/w/acme/users/{grace}/remove"),
+        format!("/w/acme/users/{grace}/restore"),
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let done = post(&app, step).await;
+        assert_eq!(done.status().as_u16(), 303, "{step}");
+        assert_eq!(
+            app.count("audit_events"),
+            before + i as i64 + 1,
+            "{step} wrote one event"
+        );
+    }
+    // Refused actions write nothing.
+    assert_eq!(
+        post(&app, &format!("/w/acme/users/{grace}/unsuspend"))
+            .await
+            .status()
+            .as_u16(),
+        409
+    );
+    assert_eq!(app.count("audit_events"), before + steps.len() as i64);
+}
