@@ -321,3 +321,66 @@ pub fn count_active_org_owners(conn: &mut AnyConnection, except: AccountId) -> Q
         .count()
         .get_result(conn)
 }
+
+/// A page of the organization's accounts by email after `after`, narrowed to those whose email or
+/// names contain `search` (case-insensitive).
+pub fn page(
+    conn: &mut AnyConnection,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Account>> {
+    let mut query = accounts::table
+        .select(COLUMNS)
+        .order(accounts::email)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(accounts::email.gt(after.to_owned()));
+    }
+    if let Some(search) = search {
+        let pattern = format!(
+            "%{}%",
+            search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            lower(accounts::email)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(accounts::first_name)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(accounts::last_name).like(pattern).escape('\\')),
+        );
+    }
+    query
+        .load::<AccountTuple>(conn)?
+        .into_iter()
+        .map(from_tuple)
+        .collect()
+}
+
+/// (account, workspace name, role name, membership status key) for these accounts' memberships.
+pub fn memberships_of(
+    conn: &mut AnyConnection,
+    ids: &[AccountId],
+) -> QueryResult<Vec<(i64, String, String, String)>> {
+    use crate::db::schema::{memberships, roles, workspaces};
+    let ids: Vec<i64> = ids.iter().map(|a| a.0).collect();
+    memberships::table
+        .inner_join(workspaces::table)
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq_any(ids))
+        .select((
+            memberships::account_id,
+            workspaces::name,
+            roles::name,
+            memberships::status,
+        ))
+        .order(workspaces::name)
+        .load(conn)
+}

@@ -318,6 +318,8 @@ impl ChromeLoader {
 pub struct Nav {
     pub users: bool,
     pub audit: bool,
+    /// Org owners and org admins: the organization's pages.
+    pub org: bool,
 }
 
 /// The frame around every signed-in page: organization, workspace switcher, person, navigation.
@@ -376,6 +378,7 @@ impl Chrome {
             nav: Nav {
                 users: permissions.contains(Permission::UsersView),
                 audit: permissions.contains(Permission::AuditView),
+                org: account.org_role.administers_all_workspaces(),
             },
             section,
             flash,

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::AppState;
-use super::auth::{Chrome, WorkspaceAccess};
+use super::auth::{Chrome, SignedIn, WorkspaceAccess};
 use super::error::AppError;
 use super::htmx::wants_fragment;
 
@@ -42,14 +42,34 @@ pub async fn render(
     section: &'static str,
     confirm: Confirmation,
 ) -> Result<HttpResponse, AppError> {
-    let body = if wants_fragment(req) {
-        Dialog { confirm: &confirm }.render()?
+    let chrome = if wants_fragment(req) {
+        None
     } else {
-        Page {
-            chrome: access.chrome(state, section).await?,
-            confirm: &confirm,
-        }
-        .render()?
+        Some(access.chrome(state, section).await?)
+    };
+    respond(chrome, &confirm)
+}
+
+/// The same outside a workspace (the organization's pages).
+pub async fn render_signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    me: &SignedIn,
+    confirm: Confirmation,
+) -> Result<HttpResponse, AppError> {
+    let chrome = if wants_fragment(req) {
+        None
+    } else {
+        Some(me.chrome(state).await?)
+    };
+    respond(chrome, &confirm)
+}
+
+/// The dialog (no frame) or the page.
+fn respond(chrome: Option<Chrome>, confirm: &Confirmation) -> Result<HttpResponse, AppError> {
+    let body = match chrome {
+        None => Dialog { confirm }.render()?,
+        Some(chrome) => Page { chrome, confirm }.render()?,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

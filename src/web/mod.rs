@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod me;
 pub mod multipart;
+pub mod org;
 pub mod session_store;
 pub mod setup;
 pub mod users;
@@ -76,6 +77,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit::log_csv)
         .service(audit::org_log_csv)
         .service(audit::org_log)
+        .service(org::accounts_page)
+        .service(org::confirm_block)
+        .service(org::block)
+        .service(org::unblock)
         .service(audit::log)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)

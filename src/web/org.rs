@@ -1,0 +1,224 @@
+//! `/org/accounts`: every account of the organization with its workspaces and roles, searched and
+//! paged by email, with block and unblock (org owners and org admins only).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, SignedIn};
+use super::confirm::Confirmation;
+use super::error::{AppError, redirect};
+use super::forms::flash;
+use super::htmx::page_or_fragment;
+use super::{AppState, blocking};
+use crate::clock;
+use crate::domain::ids::AccountId;
+use crate::domain::membership::AccountStatus;
+use crate::services::accounts::{self, BlockError};
+use crate::store::accounts as account_store;
+use crate::store::audit::Actor;
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountsQuery {
+    pub q: String,
+    pub after: String,
+}
+
+pub struct AccountLine {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub org_role: &'static str,
+    pub blocked: bool,
+    /// "Acme HQ (Admin), Labs (Member, suspended)"
+    pub workspaces: String,
+    /// This viewer may block or unblock them (the server checks again).
+    pub actionable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "org/accounts.html", blocks = ["results"])]
+struct AccountsPage {
+    chrome: Chrome,
+    q: String,
+    accounts: Vec<AccountLine>,
+    next_url: Option<String>,
+}
+
+fn org_admin(me: &SignedIn) -> Result<(), AppError> {
+    if me.account.org_role.administers_all_workspaces() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only org owners and org admins manage the organization's accounts.".to_owned(),
+        ))
+    }
+}
+
+#[get("/org/accounts")]
+pub async fn accounts_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: SignedIn,
+    query: web::Query<AccountsQuery>,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    let query = query.into_inner();
+    let q = query.q.trim().chars().take(200).collect::<String>();
+    let (search, after) = (q.clone(), query.after.clone());
+    let (found, held) = blocking(&state, move |conn| {
+        let found = account_store::page(
+            conn,
+            Some(search.as_str()).filter(|s| !s.is_empty()),
+            Some(after.as_str()).filter(|a| !a.is_empty()),
+            PER_PAGE + 1,
+        )?;
+        let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
+        let held = account_store::memberships_of(conn, &ids)?;
+        Ok((found, held))
+    })
+    .await?;
+    let more = found.len() as i64 > PER_PAGE;
+    let viewer = me.account.org_role;
+    let accounts: Vec<AccountLine> = found
+        .iter()
+        .take(PER_PAGE as usize)
+        .map(|a| AccountLine {
+            id: a.id.0,
+            name: a.display_name(),
+            email: a.email.clone(),
+            org_role: a.org_role.label(),
+            blocked: a.status == AccountStatus::Blocked,
+            workspaces: held
+                .iter()
+                .filter(|(account, ..)| *account == a.id.0)
+                .map(|(_, workspace, role, status)| {
+                    if status == "active" {
+                        format!("{workspace} ({role})")
+                    } else {
+                        format!("{workspace} ({role}, {status})")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            actionable: a.id != me.account.id
+                && (a.org_role != crate::domain::membership::OrgRole::Owner
+                    || viewer == crate::domain::membership::OrgRole::Owner),
+        })
+        .collect();
+    let next_url = more.then(|| accounts.last()).flatten().map(|last| {
+        format!(
+            "/org/accounts?{}",
+            serde_html_form::to_string([("q", q.as_str()), ("after", last.email.as_str())])
+                .unwrap_or_default()
+        )
+    });
+    let page = AccountsPage {
+        chrome: me.chrome(&state).await?,
+        q,
+        accounts,
+        next_url,
+    };
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+fn actor(me: &SignedIn) -> Actor {
+    Actor {
+        account_id: Some(me.account.id),
+        label: me.account.display_name(),
+        ip: me.ip.clone(),
+    }
+}
+
+fn block_error(e: BlockError) -> AppError {
+    match e {
+        BlockError::NotFound => AppError::NotFound,
+        BlockError::Refused(why) => AppError::Forbidden(why),
+        BlockError::Database(e) => e.into(),
+    }
+}
+
+#[get("/org/accounts/{id}/block")]
+pub async fn confirm_block(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    let (target, by, org_role) = (AccountId(id.into_inner()), actor(&me), me.account.org_role);
+    let account = blocking(&state, move |conn| {
+        Ok(accounts::preview(conn, &by, org_role, target, true))
+    })
+    .await?
+    .map_err(block_error)?;
+    let confirmation = Confirmation {
+        title: format!("Block {}?", account.display_name()),
+        message: format!(
+            "{} can no longer sign in anywhere in the organization: every session of theirs ends at \
+             once and they cannot accept invitations. Their memberships, roles and everything they \
+             own stay as they are, and you can unblock them at any time.",
+            account.email
+        ),
+        action: format!("/org/accounts/{}/block", target.0),
+        button: "Block account".to_owned(),
+        danger: true,
+        cancel_url: "/org/accounts".to_owned(),
+        csrf_token: me.csrf_token.clone(),
+    };
+    super::confirm::render_signed_in(&req, &state, &me, confirmation).await
+}
+
+async fn set_blocked(
+    state: &AppState,
+    me: &SignedIn,
+    target: i64,
+    to_block: bool,
+) -> Result<HttpResponse, AppError> {
+    org_admin(me)?;
+    let (by, org_role) = (actor(me), me.account.org_role);
+    let account = blocking(state, move |conn| {
+        Ok(accounts::set_blocked(
+            conn,
+            &by,
+            org_role,
+            None,
+            AccountId(target),
+            to_block,
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(block_error)?;
+    let message = if to_block {
+        format!(
+            "{} is blocked: every session of theirs ended.",
+            account.email
+        )
+    } else {
+        format!("{} is unblocked and can sign in again.", account.email)
+    };
+    flash(&me.session, &message)?;
+    Ok(redirect("/org/accounts"))
+}
+
+#[post("/org/accounts/{id}/block")]
+pub async fn block(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_blocked(&state, &me, id.into_inner(), true).await
+}
+
+#[post("/org/accounts/{id}/unblock")]
+pub async fn unblock(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_blocked(&state, &me, id.into_inner(), false).await
+}

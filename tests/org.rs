@@ -1,0 +1,117 @@
+//! HTTP tests of the organization's accounts page (issue 5) on each backend: every account with its
+//! workspaces and roles, search, block and unblock, and who may use it.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::*;
+
+#[actix_web::test]
+async fn org_owners_see_search_block_and_unblock_accounts() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Suspended,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let page = app.get_text("/org/accounts").await;
+    assert!(
+        page.contains("grace.hopper@example.com") && page.contains("Acme HQ (Admin, suspended)")
+    );
+    assert!(page.contains("alan.turing@example.com") && page.contains("Acme HQ (Member)"));
+    assert!(
+        page.contains("href=\"/org/accounts\""),
+        "linked from the header"
+    );
+    let searched = app.get_text("/org/accounts?q=TURING").await;
+    assert!(
+        searched.contains("alan.turing@example.com")
+            && !searched.contains("grace.hopper@example.com")
+    );
+    assert!(
+        app.get_text("/org/accounts?q=nobody")
+            .await
+            .contains("No account matches")
+    );
+
+    let alan = app.first_id("accounts WHERE email = 'alan.turing@example.com'");
+    let ada = app.first_id("accounts WHERE email = 'ada@example.com'");
+    assert!(page.contains(&format!("/org/accounts/{alan}/block")));
+    assert!(
+        !page.contains(&format!("/org/accounts/{ada}/block")),
+        "not oneself"
+    );
+    let confirm = app.get_text(&format!("/org/accounts/{alan}/block")).await;
+    assert!(confirm.contains("can no longer sign in anywhere"));
+
+    let alans_browser = app.new_client();
+    alans_browser
+        .sign_in("alan.turing@example.com", OWNER_PASSWORD)
+        .await;
+    let csrf = app.csrf_token("/me").await;
+    let done = app
+        .post_form(
+            &format!("/org/accounts/{alan}/block"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert!(app.get_text("/org/accounts").await.contains("is blocked"));
+    assert!(location(&alans_browser.get("/me").await).starts_with("/login"));
+    let own = app
+        .post_form(
+            &format!("/org/accounts/{ada}/block"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(own.status().as_u16(), 403);
+    let back = app
+        .post_form(
+            &format!("/org/accounts/{alan}/unblock"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(back.status().as_u16(), 303);
+    assert_eq!(
+        app.count("audit_events WHERE action IN ('account.blocked', 'account.unblocked')"),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn workspace_admins_are_not_org_admins() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(grace.get("/org/accounts").await.status().as_u16(), 403);
+    let ada = app.first_id("accounts WHERE email = 'ada@example.com'");
+    let csrf = grace.csrf_token("/me").await;
+    let refused = grace
+        .post_form(
+            &format!("/org/accounts/{ada}/block"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        !grace
+            .get_text("/me")
+            .await
+            .contains("href=\"/org/accounts\"")
+    );
+}
