@@ -115,3 +115,58 @@ async fn workspace_admins_are_not_org_admins() {
             .contains("href=\"/org/accounts\"")
     );
 }
+
+#[actix_web::test]
+async fn org_owners_create_workspaces_and_see_their_seats() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let page = app.get_text("/org/workspaces").await;
+    assert!(page.contains("Acme HQ") && page.contains("1 of 10"));
+    let csrf = app.csrf_token("/me").await;
+    for (name, slug, field, message) in [
+        ("", "", "name", "name-error"),
+        ("Labs", "Not A Slug!", "slug", "slug-error"),
+        ("Clash", "acme", "slug", "This URL name is taken"),
+    ] {
+        let refused = app
+            .post_form(
+                "/org/workspaces",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("name", name),
+                    ("slug", slug),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status().as_u16(), 422, "{field}");
+        let html = refused.text().await.unwrap();
+        assert!(html.contains(message), "{field}: {message}");
+    }
+    let created = app
+        .post_form(
+            "/org/workspaces",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("name", "Research Labs"),
+                ("slug", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 303);
+    assert_eq!(location(&created), "/w/research-labs/users");
+    let list = app.get_text("/w/research-labs/users").await;
+    assert!(list.contains("Workspace /w/research-labs created"));
+    assert!(
+        list.contains("Free plan: 1 of 10 seats used"),
+        "the creator is its Owner"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'workspace.created'"),
+        1
+    );
+    assert!(
+        app.get_text("/org/workspaces")
+            .await
+            .contains("Research Labs")
+    );
+}

@@ -14,6 +14,7 @@ pub mod purge;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod workspaces;
 
 /// A failure no user input can cause or fix: logged with its chain, shown as a request id.
 pub type Internal = anyhow::Error;

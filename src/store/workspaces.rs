@@ -173,3 +173,14 @@ pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Wor
         .map(from_tuple)
         .transpose()
 }
+
+/// Every workspace of the organization, by name.
+pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
+    workspaces::table
+        .select(COLUMNS)
+        .order(workspaces::name)
+        .load::<Tuple>(conn)?
+        .into_iter()
+        .map(from_tuple)
+        .collect()
+}

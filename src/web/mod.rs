@@ -81,6 +81,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(org::confirm_block)
         .service(org::block)
         .service(org::unblock)
+        .service(org::workspaces_page)
+        .service(org::create_workspace)
         .service(audit::log)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)

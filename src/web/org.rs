@@ -1,6 +1,8 @@
-//! `/org/accounts`: every account of the organization with its workspaces and roles, searched and
-//! paged by email, with block and unblock (org owners and org admins only).
+//! The organization's pages (org owners and org admins only): `/org/accounts`, every account with
+//! its workspaces and roles, searched and paged by email, with block and unblock; and
+//! `/org/workspaces`, every workspace with its members and seats, and a form to create one.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -8,15 +10,19 @@ use serde::Deserialize;
 use super::auth::{Chrome, SignedIn};
 use super::confirm::Confirmation;
 use super::error::{AppError, redirect};
-use super::forms::flash;
+use super::forms::{FieldErrors, flash};
 use super::htmx::page_or_fragment;
-use super::{AppState, blocking};
+use super::htmx::render_with_status;
+use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::AccountStatus;
+use crate::domain::{Name, Slug};
 use crate::services::accounts::{self, BlockError};
+use crate::services::workspaces::{self as workspace_service, CreateError};
 use crate::store::accounts as account_store;
 use crate::store::audit::Actor;
+use crate::store::workspaces as workspace_store;
 
 const PER_PAGE: i64 = 50;
 
@@ -221,4 +227,140 @@ pub async fn unblock(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_blocked(&state, &me, id.into_inner(), false).await
+}
+
+pub struct WorkspaceLine {
+    pub name: String,
+    pub slug: String,
+    pub plan: &'static str,
+    pub members: String,
+    pub seats: String,
+}
+
+/// The create form, kept as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct WorkspaceForm {
+    pub name: String,
+    pub slug: String,
+}
+
+#[derive(Template)]
+#[template(path = "org/workspaces.html")]
+struct WorkspacesPage {
+    chrome: Chrome,
+    workspaces: Vec<WorkspaceLine>,
+    form: WorkspaceForm,
+    errors: FieldErrors,
+}
+
+async fn workspaces_view(
+    state: &AppState,
+    me: &SignedIn,
+    form: WorkspaceForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let all = blocking(state, |conn| Ok(workspace_store::all(conn)?)).await?;
+    let workspaces = all
+        .into_iter()
+        .map(|w| WorkspaceLine {
+            plan: w.plan.name(),
+            members: format!(
+                "{} · {}",
+                views::count(w.counts.active + w.counts.suspended, "member", "members"),
+                views::count(w.counts.invited, "pending", "pending")
+            ),
+            seats: match w.seat_limit {
+                Some(limit) => format!(
+                    "{} of {}",
+                    views::number(w.counts.seats_used()),
+                    views::number(limit)
+                ),
+                None => format!("{} (no limit)", views::number(w.counts.seats_used())),
+            },
+            name: w.name,
+            slug: w.slug,
+        })
+        .collect();
+    let page = WorkspacesPage {
+        chrome: me.chrome(state).await?,
+        workspaces,
+        form,
+        errors,
+    };
+    render_with_status(status, &page)
+}
+
+#[get("/org/workspaces")]
+pub async fn workspaces_page(
+    state: web::Data<AppState>,
+    me: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    workspaces_view(
+        &state,
+        &me,
+        WorkspaceForm::default(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[post("/org/workspaces")]
+pub async fn create_workspace(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<WorkspaceForm>,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", Name::parse(&form.name));
+    let slug = if form.slug.trim().is_empty() {
+        name.as_ref()
+            .and_then(|n| Slug::suggest(n.as_str()))
+            .or_else(|| {
+                errors.add(
+                    "slug",
+                    "Choose a URL name: lower-case letters, digits and dashes.",
+                );
+                None
+            })
+    } else {
+        errors.check("slug", Slug::parse(&form.slug))
+    };
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let (by, creator, shown) = (actor(&me), me.account.clone(), slug.clone());
+    let created = blocking(&state, move |conn| {
+        Ok(workspace_service::create(
+            conn,
+            &by,
+            &creator,
+            &name,
+            &slug,
+            clock::now(),
+        ))
+    })
+    .await?;
+    match created {
+        Ok(()) => {
+            flash(
+                &me.session,
+                &format!(
+                    "Workspace /w/{} created; you are its Owner.",
+                    shown.as_str()
+                ),
+            )?;
+            Ok(redirect(&format!("/w/{}/users", shown.as_str())))
+        }
+        Err(CreateError::SlugTaken) => {
+            errors.add("slug", CreateError::SlugTaken);
+            workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(CreateError::Database(e)) => Err(e.into()),
+    }
 }
