@@ -170,3 +170,60 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
             .contains("Research Labs")
     );
 }
+
+#[actix_web::test]
+async fn org_roles_change_with_the_rules() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let (ada, grace) = (
+        app.first_id("accounts WHERE email = 'ada@example.com'"),
+        app.first_id("accounts WHERE email = 'grace.hopper@example.com'"),
+    );
+    let csrf = app.csrf_token("/me").await;
+    let change = |id: i64, role: &'static str| {
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                &format!("/org/accounts/{id}/org-role"),
+                &[("csrf_token", csrf.as_str()), ("org_role", role)],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(change(grace, "admin").await, 303);
+    assert_eq!(
+        app.count("accounts WHERE email = 'grace.hopper@example.com' AND org_role = 'admin'"),
+        1
+    );
+    assert_eq!(
+        change(ada, "member").await,
+        403,
+        "not one's own, and the last org owner"
+    );
+    assert_eq!(change(grace, "emperor").await, 409);
+    // An org admin cannot make anyone an org owner.
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let admin_csrf = admin.csrf_token("/me").await;
+    let refused = admin
+        .post_form(
+            &format!("/org/accounts/{grace}/org-role"),
+            &[("csrf_token", admin_csrf.as_str()), ("org_role", "owner")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.org_role_changed'"),
+        1
+    );
+}

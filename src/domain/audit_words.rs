@@ -65,6 +65,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("account.blocked", "blocked {target}", "Blocked"),
     ("account.unblocked", "unblocked {target}", "Unblocked"),
     (
+        "account.org_role_changed",
+        "changed the org role of {target}",
+        "Org role changed",
+    ),
+    (
         "account.profile_changed",
         "edited their own profile",
         "Own profile edited",

@@ -582,3 +582,62 @@ mod block_rules {
         );
     }
 }
+
+/// Why an org role change is refused (PRODUCT §3, §4 rules 1, 2, 3), in words.
+pub fn may_change_org_role(
+    actor_is_target: bool,
+    actor: OrgRole,
+    target: OrgRole,
+    new: OrgRole,
+    other_active_org_owners: i64,
+) -> Result<(), &'static str> {
+    if !actor.administers_all_workspaces() {
+        return Err("Only org owners and org admins change org roles.");
+    }
+    if actor_is_target {
+        return Err("You cannot change your own org role.");
+    }
+    if (target == OrgRole::Owner || new == OrgRole::Owner) && actor != OrgRole::Owner {
+        return Err("Only an org owner grants or takes the org owner role.");
+    }
+    if target == OrgRole::Owner && new != OrgRole::Owner && other_active_org_owners == 0 {
+        return Err(
+            "This is the organization's last active org owner: make someone else an org owner first.",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod org_role_rules {
+    use super::*;
+    use OrgRole::*;
+
+    #[test]
+    fn the_rules() {
+        assert!(may_change_org_role(false, Owner, Member, Owner, 1).is_ok());
+        assert!(may_change_org_role(false, Admin, Member, Admin, 1).is_ok());
+        assert!(may_change_org_role(false, Owner, Owner, Member, 1).is_ok());
+        assert_eq!(
+            may_change_org_role(false, Member, Member, Admin, 1),
+            Err("Only org owners and org admins change org roles.")
+        );
+        assert_eq!(
+            may_change_org_role(true, Owner, Owner, Member, 1),
+            Err("You cannot change your own org role.")
+        );
+        assert_eq!(
+            may_change_org_role(false, Admin, Member, Owner, 1),
+            Err("Only an org owner grants or takes the org owner role.")
+        );
+        assert_eq!(
+            may_change_org_role(false, Admin, Owner, Member, 1),
+            Err("Only an org owner grants or takes the org owner role.")
+        );
+        assert!(
+            may_change_org_role(false, Owner, Owner, Admin, 0)
+                .unwrap_err()
+                .contains("last active org owner")
+        );
+    }
+}

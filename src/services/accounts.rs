@@ -100,3 +100,45 @@ pub fn set_blocked(
         Ok(account)
     })
 }
+
+/// Changes an account's org role under the organization lock (the last org owner keeps it), with
+/// its audit event; returns the account as it was.
+pub fn change_org_role(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    actor_org: OrgRole,
+    target: AccountId,
+    new: OrgRole,
+    now: NaiveDateTime,
+) -> Result<Account, BlockError> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+        if account.org_role == new {
+            return Ok(account);
+        }
+        let others = accounts::count_active_org_owners(conn, target)?;
+        policy::may_change_org_role(
+            actor.account_id == Some(target),
+            actor_org,
+            account.org_role,
+            new,
+            others,
+        )
+        .map_err(|why| BlockError::Refused(why.to_owned()))?;
+        accounts::set_org_role(conn, target, new, now)?;
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: None,
+                action: "account.org_role_changed",
+                target_type: "account",
+                target_id: Some(target.0),
+                target_label: &account.email,
+                changes: json!({ "org_role": { "before": account.org_role.label(), "after": new.label() } }),
+            },
+            now,
+        )?;
+        Ok(account)
+    })
+}

@@ -81,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(org::confirm_block)
         .service(org::block)
         .service(org::unblock)
+        .service(org::change_org_role)
         .service(org::workspaces_page)
         .service(org::create_workspace)
         .service(audit::log)

@@ -16,7 +16,7 @@ use super::htmx::render_with_status;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::AccountId;
-use crate::domain::membership::AccountStatus;
+use crate::domain::membership::{AccountStatus, OrgRole};
 use crate::domain::{Name, Slug};
 use crate::services::accounts::{self, BlockError};
 use crate::services::workspaces::{self as workspace_service, CreateError};
@@ -35,6 +35,7 @@ pub struct AccountsQuery {
 
 pub struct AccountLine {
     pub id: i64,
+    pub org_role_key: &'static str,
     pub name: String,
     pub email: String,
     pub org_role: &'static str,
@@ -97,6 +98,7 @@ pub async fn accounts_page(
             name: a.display_name(),
             email: a.email.clone(),
             org_role: a.org_role.label(),
+            org_role_key: a.org_role.key(),
             blocked: a.status == AccountStatus::Blocked,
             workspaces: held
                 .iter()
@@ -111,8 +113,7 @@ pub async fn accounts_page(
                 .collect::<Vec<_>>()
                 .join(", "),
             actionable: a.id != me.account.id
-                && (a.org_role != crate::domain::membership::OrgRole::Owner
-                    || viewer == crate::domain::membership::OrgRole::Owner),
+                && (a.org_role != OrgRole::Owner || viewer == OrgRole::Owner),
         })
         .collect();
     let next_url = more.then(|| accounts.last()).flatten().map(|last| {
@@ -363,4 +364,41 @@ pub async fn create_workspace(
         }
         Err(CreateError::Database(e)) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrgRoleForm {
+    pub org_role: String,
+}
+
+#[post("/org/accounts/{id}/org-role")]
+pub async fn change_org_role(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+    form: web::Form<OrgRoleForm>,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    let new = OrgRole::from_key(&form.org_role).ok_or_else(|| {
+        AppError::Conflict("Choose an org role: owner, admin or member.".to_owned())
+    })?;
+    let (by, org_role, target) = (actor(&me), me.account.org_role, AccountId(id.into_inner()));
+    let account = blocking(&state, move |conn| {
+        Ok(accounts::change_org_role(
+            conn,
+            &by,
+            org_role,
+            target,
+            new,
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(block_error)?;
+    flash(
+        &me.session,
+        &format!("{} is now {}.", account.email, new.label().to_lowercase()),
+    )?;
+    Ok(redirect("/org/accounts"))
 }
