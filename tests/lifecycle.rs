@@ -696,3 +696,17 @@ async fn every_change_writes_exactly_one_audit_event() {
     );
     assert_eq!(app.count("audit_events"), before + steps.len() as i64);
 }
+
+#[actix_web::test]
+async fn inviting_a_removed_member_again_offers_the_restore() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = membership_of(&app, GRACE);
+    assert_eq!(remove(&app, grace, "").await.status().as_u16(), 303);
+    let again = app.invite(GRACE, "member").await;
+    assert_eq!(again.status().as_u16(), 422);
+    let html = again.text().await.unwrap();
+    assert!(html.contains("restore them instead"), "{html}");
+    assert_eq!(status_of(&app, GRACE), "removed", "nothing written");
+}

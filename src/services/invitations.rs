@@ -141,10 +141,14 @@ pub fn invite_members(
                             }
                             MembershipStatus::Removed => match removed_at {
                                 Some(at) => format!(
-                                    "was removed on {}: restore the membership instead",
+                                    "was removed on {}: restore them instead (Users, filter \
+                                     Removed, Restore), which brings back their role, groups and \
+                                     grants",
                                     at.format("%-d %b %Y")
                                 ),
-                                None => "was removed: restore the membership instead".to_owned(),
+                                None => "was removed: restore them instead (Users, filter \
+                                         Removed, Restore)"
+                                    .to_owned(),
                             },
                         },
                     ),
