@@ -81,6 +81,48 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
 }
 
+const EVENT_COLUMNS: (
+    audit_events::id,
+    audit_events::actor_label,
+    audit_events::action,
+    audit_events::target_label,
+    audit_events::changes,
+    audit_events::ip,
+    audit_events::created_at,
+) = (
+    audit_events::id,
+    audit_events::actor_label,
+    audit_events::action,
+    audit_events::target_label,
+    audit_events::changes,
+    audit_events::ip,
+    audit_events::created_at,
+);
+
+type EventTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+);
+
+fn event_row(
+    (id, actor_label, action, target_label, changes, ip, created_at): EventTuple,
+) -> EventRow {
+    EventRow {
+        id,
+        actor_label,
+        action,
+        target_label,
+        changes,
+        ip,
+        created_at,
+    }
+}
+
 /// Events of a workspace done to or by an account, newest first, before event `before`.
 pub fn for_account(
     conn: &mut AnyConnection,
@@ -98,44 +140,17 @@ pub fn for_account(
                     .eq("account")
                     .and(audit_events::target_id.eq(account.0))),
         )
-        .select((
-            audit_events::id,
-            audit_events::actor_label,
-            audit_events::action,
-            audit_events::target_label,
-            audit_events::changes,
-            audit_events::ip,
-            audit_events::created_at,
-        ))
+        .select(EVENT_COLUMNS)
         .order(audit_events::id.desc())
         .limit(limit)
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(audit_events::id.lt(before));
     }
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        NaiveDateTime,
-    );
-    let rows: Vec<Row> = query.load(conn)?;
-    Ok(rows
+    Ok(query
+        .load::<EventTuple>(conn)?
         .into_iter()
-        .map(
-            |(id, actor_label, action, target_label, changes, ip, created_at)| EventRow {
-                id,
-                actor_label,
-                action,
-                target_label,
-                changes,
-                ip,
-                created_at,
-            },
-        )
+        .map(event_row)
         .collect())
 }
 
@@ -173,15 +188,7 @@ pub fn page(
 ) -> QueryResult<Vec<EventRow>> {
     use super::lower;
     let mut query = audit_events::table
-        .select((
-            audit_events::id,
-            audit_events::actor_label,
-            audit_events::action,
-            audit_events::target_label,
-            audit_events::changes,
-            audit_events::ip,
-            audit_events::created_at,
-        ))
+        .select(EVENT_COLUMNS)
         .order(audit_events::id.desc())
         .limit(limit)
         .into_boxed();
@@ -215,28 +222,9 @@ pub fn page(
     if let Some(until) = filter.until {
         query = query.filter(audit_events::created_at.lt(until));
     }
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        NaiveDateTime,
-    );
-    let rows: Vec<Row> = query.load(conn)?;
-    Ok(rows
+    Ok(query
+        .load::<EventTuple>(conn)?
         .into_iter()
-        .map(
-            |(id, actor_label, action, target_label, changes, ip, created_at)| EventRow {
-                id,
-                actor_label,
-                action,
-                target_label,
-                changes,
-                ip,
-                created_at,
-            },
-        )
+        .map(event_row)
         .collect())
 }
