@@ -227,3 +227,27 @@ async fn org_roles_change_with_the_rules() {
         1
     );
 }
+
+#[actix_web::test]
+async fn blocking_from_the_dialog_reloads_the_page_with_htmx() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let alan = app.first_id("accounts WHERE email = 'alan.turing@example.com'");
+    let csrf = app.csrf_token("/me").await;
+    let done = app
+        .client
+        .post(app.url(&format!("/org/accounts/{alan}/block")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert_eq!(done.headers()["hx-redirect"], "/org/accounts");
+    assert!(app.get_text("/org/accounts").await.contains("is blocked"));
+}

@@ -180,6 +180,7 @@ pub async fn confirm_block(
 }
 
 async fn set_blocked(
+    req: &HttpRequest,
     state: &AppState,
     me: &SignedIn,
     target: i64,
@@ -209,25 +210,33 @@ async fn set_blocked(
         format!("{} is unblocked and can sign in again.", account.email)
     };
     flash(&me.session, &message)?;
+    if super::htmx::wants_fragment(req) {
+        // From the dialog: the whole page shows the new state (and the message).
+        return Ok(HttpResponse::Ok()
+            .insert_header(("hx-redirect", "/org/accounts"))
+            .finish());
+    }
     Ok(redirect("/org/accounts"))
 }
 
 #[post("/org/accounts/{id}/block")]
 pub async fn block(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_blocked(&state, &me, id.into_inner(), true).await
+    set_blocked(&req, &state, &me, id.into_inner(), true).await
 }
 
 #[post("/org/accounts/{id}/unblock")]
 pub async fn unblock(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_blocked(&state, &me, id.into_inner(), false).await
+    set_blocked(&req, &state, &me, id.into_inner(), false).await
 }
 
 pub struct WorkspaceLine {
