@@ -134,6 +134,31 @@ pub(super) fn acting_of(
     )
 }
 
+/// Runs `f` on the blocking pool with the viewer as the acting member of this workspace.
+pub(super) async fn with_acting<T: Send + 'static>(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    f: impl FnOnce(
+        &mut crate::db::AnyConnection,
+        &Acting<'_>,
+        crate::domain::ids::WorkspaceId,
+    ) -> Result<T, AppError>
+    + Send
+    + 'static,
+) -> Result<T, AppError> {
+    let (actor, membership, permissions) = acting_of(access);
+    let workspace = access.workspace.id;
+    blocking(state, move |conn| {
+        let acting = Acting {
+            actor: &actor,
+            membership,
+            permissions,
+        };
+        f(conn, &acting, workspace)
+    })
+    .await
+}
+
 pub(super) fn parse_id(text: &str) -> Result<MembershipId, AppError> {
     MembershipId::parse(text).ok_or(AppError::NotFound)
 }
@@ -500,18 +525,11 @@ pub async fn update_profile(
         let member = member(&state, &access, id).await?;
         return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
     };
-    let (actor, membership, permissions) = acting_of(&access);
-    let workspace = access.workspace.id;
     let base_url = state.settings.base_url.clone();
-    let saved = blocking(&state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let saved = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::update_profile(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             &ProfileChange {
@@ -636,21 +654,14 @@ async fn set_avatar(
     id: MembershipId,
     upload: Option<Vec<u8>>,
 ) -> Result<Result<bool, AvatarError>, AppError> {
-    let (actor, membership, permissions) = acting_of(access);
-    let workspace = access.workspace.id;
-    let outcome = blocking(state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let outcome = with_acting(state, access, move |conn, acting, workspace| {
         let png = match upload.as_deref().map(AvatarPng::from_upload).transpose() {
             Ok(png) => png,
             Err(refused) => return Ok(Err(refused)),
         };
         Ok(Ok(console::set_avatar(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             png.as_ref(),
@@ -672,17 +683,10 @@ pub async fn cancel_email_change(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersEdit)?;
     let id = parse_id(&path.1)?;
-    let (actor, membership, permissions) = acting_of(&access);
-    let workspace = access.workspace.id;
-    let cancelled = blocking(&state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let cancelled = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::cancel_email_change(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             clock::now(),
@@ -719,18 +723,11 @@ pub async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersChangeRole)?;
     let id = parse_id(&path.1)?;
-    let (actor, membership, permissions) = acting_of(&access);
-    let workspace = access.workspace.id;
     let role = form.into_inner().role;
-    let warning = blocking(&state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let warning = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::change_role(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             &role,
@@ -757,17 +754,10 @@ async fn end(
     session: Option<i64>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersEdit)?;
-    let (actor, membership, permissions) = acting_of(access);
-    let workspace = access.workspace.id;
-    let ended = blocking(state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let ended = with_acting(state, access, move |conn, acting, workspace| {
         Ok(console::end_sessions(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             session,

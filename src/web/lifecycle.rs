@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::auth::WorkspaceAccess;
 use super::confirm::{self, Confirmation};
-use super::console::{acting_of, parse_id, refused};
+use super::console::{acting_of, parse_id, refused, with_acting};
 use super::error::{AppError, redirect};
 use super::forms::flash;
 use super::htmx::{members_changed, wants_fragment};
@@ -19,7 +19,7 @@ use crate::domain::membership::Transition;
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::services::accounts::{self, BlockError};
-use crate::services::console::{self, Acting, ConsoleError};
+use crate::services::console::{self, ConsoleError};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::ownership;
 
@@ -60,15 +60,8 @@ async fn preview(
     id: MembershipId,
     transition: Transition,
 ) -> Result<MemberDetail, AppError> {
-    let (actor, membership, permissions) = acting_of(access);
-    let workspace = access.workspace.id;
-    blocking(state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
-        Ok(console::preview(conn, &acting, workspace, id, transition))
+    with_acting(state, access, move |conn, acting, workspace| {
+        Ok(console::preview(conn, acting, workspace, id, transition))
     })
     .await?
     .map_err(refused)
@@ -80,17 +73,10 @@ async fn apply(
     id: MembershipId,
     suspending: bool,
 ) -> Result<MemberDetail, AppError> {
-    let (actor, membership, permissions) = acting_of(access);
-    let workspace = access.workspace.id;
-    blocking(state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    with_acting(state, access, move |conn, acting, workspace| {
         Ok(console::suspend(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             suspending,
@@ -510,17 +496,10 @@ pub async fn remove(
             }
         },
     };
-    let (actor, membership, permissions) = acting_of(&access);
-    let workspace = access.workspace.id;
-    let outcome = blocking(&state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
+    let outcome = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::remove(
             conn,
-            &acting,
+            acting,
             workspace,
             id,
             reassign_to,
@@ -601,15 +580,8 @@ pub async fn restore(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersRemove)?;
     let id = parse_id(&path.1)?;
-    let (actor, membership, permissions) = acting_of(&access);
-    let workspace = access.workspace.id;
-    let member = blocking(&state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
-        Ok(console::restore(conn, &acting, workspace, id, clock::now()))
+    let member = with_acting(&state, &access, move |conn, acting, workspace| {
+        Ok(console::restore(conn, acting, workspace, id, clock::now()))
     })
     .await?
     .map_err(refused)?;
