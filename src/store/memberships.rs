@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use super::sql::{Bind, Sql, sql};
 use super::{AnyConnection, QueryResult, parse_key};
 use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
@@ -100,7 +101,7 @@ pub fn set_role_and_status(
         .set((
             memberships::role_id.eq(role.0),
             memberships::status.eq(status.key()),
-            memberships::joined_at.eq(diesel::dsl::sql::<
+            memberships::joined_at.eq(sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
             >("COALESCE(joined_at, ")
             .bind::<diesel::sql_types::Timestamp, _>(now)
@@ -201,7 +202,7 @@ pub fn removed_before(
     // The status is written out (not bound) so the partial index `memberships_removed` applies.
     let rows: Vec<(i64, i64, i64, String)> = memberships::table
         .inner_join(accounts::table)
-        .filter(diesel::dsl::sql::<Bool>("memberships.status = 'removed'"))
+        .filter(sql::<Bool>("memberships.status = 'removed'"))
         .filter(memberships::removed_at.lt(cutoff))
         .select((
             memberships::id,
@@ -349,7 +350,7 @@ pub fn list_page(
             .inner_join(accounts::table)
             .filter(memberships::id.eq(id.0))
             .filter(memberships::workspace_id.eq(workspace.0))
-            .select((diesel::dsl::sql::<Text>(key.as_text), memberships::id))
+            .select((sql::<Text>(key.as_text), memberships::id))
             .first::<(String, i64)>(conn)
             .optional()?,
     };
@@ -374,7 +375,7 @@ pub fn list_page(
             avatars::key.nullable(),
             accounts::status,
             roles::key,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
+            sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
         ))
         .into_boxed();
     let mut query = apply_filter!(query, conn, workspace, filter);
@@ -472,9 +473,9 @@ impl SortSql {
         }
     }
 
-    fn order(&self, descending: bool) -> diesel::expression::SqlLiteral<Text> {
+    fn order(&self, descending: bool) -> Sql<Text> {
         let dir = if descending { "DESC" } else { "ASC" };
-        diesel::dsl::sql(&format!("{} {dir}, memberships.id {dir}", self.column))
+        sql(format!("{} {dir}, memberships.id {dir}", self.column))
     }
 
     /// The rows past the anchor `(value, id)` in this direction: `key >= v AND (key > v OR id >
@@ -482,35 +483,26 @@ impl SortSql {
     fn beyond(&self, (value, id): (String, i64), descending: bool) -> Beyond {
         let (wide, strict) = if descending { ("<=", "<") } else { (">=", ">") };
         let (column, (open, close)) = (self.column, self.bound.split_once('?').unwrap_or(("", "")));
-        diesel::dsl::sql::<Bool>(&format!("{column} {wide} {open}"))
+        sql::<Bool>(format!("{column} {wide} {open}"))
             .bind::<Text, _>(value.clone())
-            .sql(&format!("{close} AND ({column} {strict} {open}"))
+            .sql(format!("{close} AND ({column} {strict} {open}"))
             .bind::<Text, _>(value)
-            .sql(&format!("{close} OR memberships.id {strict} "))
+            .sql(format!("{close} OR memberships.id {strict} "))
             .bind::<BigInt, _>(id)
             .sql(")")
     }
 }
 
-type Beyond = diesel::expression::SqlLiteral<
+type Beyond = Sql<
     Bool,
-    diesel::expression::UncheckedBind<
-        diesel::expression::SqlLiteral<
-            Bool,
-            diesel::expression::UncheckedBind<
-                diesel::expression::SqlLiteral<
-                    Bool,
-                    diesel::expression::UncheckedBind<
-                        diesel::expression::SqlLiteral<Bool>,
-                        diesel::dsl::AsExprOf<String, Text>,
-                    >,
-                >,
-                diesel::dsl::AsExprOf<String, Text>,
-            >,
-        >,
-        diesel::dsl::AsExprOf<i64, BigInt>,
+    Bind<
+        Bool,
+        Sql<Bool, Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>, TextValue>>,
+        IdValue,
     >,
 >;
+type TextValue = diesel::dsl::AsExprOf<String, Text>;
+type IdValue = diesel::dsl::AsExprOf<i64, BigInt>;
 
 /// Searches with at most this many matching accounts are answered from the matches.
 const SELECTIVE_SEARCH: i64 = 20_000;
@@ -522,13 +514,7 @@ struct SearchPlan {
 }
 
 /// `<sql> ? <sql>`: one shape for every condition built here, so boxed queries take any of them.
-type SqlFilter = diesel::expression::SqlLiteral<
-    Bool,
-    diesel::expression::UncheckedBind<
-        diesel::expression::SqlLiteral<Bool>,
-        diesel::dsl::AsExprOf<String, Text>,
-    >,
->;
+type SqlFilter = Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>;
 
 fn plan_search(conn: &mut AnyConnection, search: Option<&str>) -> QueryResult<Option<SearchPlan>> {
     let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) else {
@@ -547,9 +533,7 @@ fn plan_search(conn: &mut AnyConnection, search: Option<&str>) -> QueryResult<Op
         Some(ids) => account_in(conn, &ids),
         None => account_contains(conn, term),
     };
-    let filter = diesel::dsl::sql::<Bool>(before)
-        .bind::<Text, _>(value)
-        .sql(after);
+    let filter = sql::<Bool>(before).bind::<Text, _>(value).sql(after);
     Ok(Some(SearchPlan { filter, selective }))
 }
 
@@ -572,13 +556,8 @@ fn account_in(conn: &AnyConnection, ids: &[i64]) -> (&'static str, String, &'sta
 }
 
 /// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
-fn workspace_without_index(
-    workspace: WorkspaceId,
-) -> diesel::expression::UncheckedBind<
-    diesel::expression::SqlLiteral<Bool>,
-    diesel::dsl::AsExprOf<i64, BigInt>,
-> {
-    diesel::dsl::sql::<Bool>("memberships.workspace_id + 0 = ").bind::<BigInt, _>(workspace.0)
+fn workspace_without_index(workspace: WorkspaceId) -> Bind<Bool, Sql<Bool>, IdValue> {
+    sql::<Bool>("memberships.workspace_id + 0 = ").bind::<BigInt, _>(workspace.0)
 }
 
 /// `SELECT <account ids> … ?`: accounts whose email, first or last name contain the term (the bound
@@ -621,7 +600,7 @@ fn account_contains(conn: &AnyConnection, term: &str) -> (&'static str, String, 
 fn matching_ids(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<Option<Vec<i64>>> {
     let (select, value) = matching_accounts(conn, term);
     let ids: Vec<i64> = diesel::select(
-        diesel::dsl::sql::<BigInt>(&format!("* FROM ({select}"))
+        sql::<BigInt>(format!("* FROM ({select}"))
             .bind::<Text, _>(value)
             .sql(" LIMIT ")
             .bind::<BigInt, _>(cap + 1)

@@ -15,6 +15,7 @@ pub mod ownership;
 pub mod roles;
 pub mod seed;
 pub mod sessions;
+pub mod sql;
 pub mod workspaces;
 
 use diesel::result::{DatabaseErrorKind, Error};

@@ -58,7 +58,7 @@ pub fn claim_due(
         AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED)",
         AnyConnection::Sqlite(_) => ")",
     };
-    let due = diesel::dsl::sql::<Bool>(
+    let due = super::sql::sql::<Bool>(
         "outbox_emails.id IN (SELECT id FROM outbox_emails WHERE state = 'queued' AND next_attempt_at <= ",
     )
     .bind::<Timestamp, _>(now)

@@ -161,7 +161,7 @@ impl From<&PendingInfo> for PendingView {
                     format!("{} times", p.sent_count)
                 }
             ),
-            expires: p.expires_at.format("%-d %b %Y").to_string(),
+            expires: views::short_date(p.expires_at),
         }
     }
 }

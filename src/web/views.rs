@@ -4,22 +4,45 @@ use chrono::NaiveDateTime;
 
 /// (RFC 3339 UTC for `<time datetime>`, a readable date).
 pub fn date(at: NaiveDateTime) -> (String, String) {
-    (rfc3339(at), at.format("%-d %b %Y").to_string())
+    (rfc3339(at), short_date(at))
+}
+
+/// "26 Nov 2026" (chrono's `%-d %b %Y`, written directly for the same reason as [`rfc3339`]).
+pub fn short_date(at: impl chrono::Datelike) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {}",
+        at.day(),
+        MONTHS[at.month0() as usize],
+        at.year()
+    )
 }
 
 /// `2026-11-26T06:29:40Z`, written directly: chrono's `format` parses its pattern on every call,
 /// which shows at a million rows of CSV.
 pub fn rfc3339(at: NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    let Ok(year @ 0..=9999) = u32::try_from(at.year()) else {
+        return at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    };
+    let mut text = *b"0000-00-00T00:00:00Z";
+    for (start, width, value) in [
+        (0, 4, year),
+        (5, 2, at.month()),
+        (8, 2, at.day()),
+        (11, 2, at.hour()),
+        (14, 2, at.minute()),
+        (17, 2, at.second()),
+    ] {
+        let mut value = value;
+        for digit in text[start..start + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// 1234567 → "1,234,567".
@@ -54,16 +77,21 @@ pub fn relative(at: NaiveDateTime, now: NaiveDateTime) -> String {
         60..3600 => ago(seconds / 60, "minute"),
         3600..86400 => ago(seconds / 3600, "hour"),
         86400..2_592_000 => ago(seconds / 86400, "day"),
-        _ => at.format("%-d %b %Y").to_string(),
+        _ => short_date(at),
     }
 }
 
 /// The exact time in a viewer's time zone: "26 Nov 2026, 09:41 CET".
 pub fn in_timezone(at: NaiveDateTime, zone: crate::domain::timezone::Timezone) -> String {
-    at.and_utc()
-        .with_timezone(&zone.tz())
-        .format("%-d %b %Y, %H:%M %Z")
-        .to_string()
+    use chrono::Timelike;
+    let local = at.and_utc().with_timezone(&zone.tz());
+    format!(
+        "{}, {:02}:{:02} {}",
+        short_date(local),
+        local.hour(),
+        local.minute(),
+        local.offset()
+    )
 }
 
 /// "Firefox on Linux" from a User-Agent header (a label for people, not a security fact).
@@ -180,6 +208,32 @@ mod tests {
             .unwrap();
         assert_eq!(rfc3339(at), at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         assert_eq!(rfc3339(at), "2026-01-02T03:04:05Z");
+        let far = chrono::NaiveDate::from_ymd_opt(12345, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 58)
+            .unwrap();
+        assert_eq!(rfc3339(far), far.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+
+    #[test]
+    fn dates_and_zoned_times_match_chronos_patterns() {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 12, 28)
+            .unwrap()
+            .and_hms_opt(23, 59, 0)
+            .unwrap();
+        for zone in ["UTC", "Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata"] {
+            let zone = crate::domain::timezone::Timezone::parse(zone).unwrap();
+            for days in (0..400).step_by(7) {
+                let at = start + chrono::Duration::days(days);
+                assert_eq!(short_date(at), at.format("%-d %b %Y").to_string());
+                assert_eq!(rfc3339(at), at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+                let local = at.and_utc().with_timezone(&zone.tz());
+                assert_eq!(
+                    in_timezone(at, zone),
+                    local.format("%-d %b %Y, %H:%M %Z").to_string()
+                );
+            }
+        }
     }
 
     #[test]
