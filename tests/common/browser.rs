@@ -146,6 +146,12 @@ impl Browser {
 
     /// Waits (bounded) until the address bar's path and query equal `path`.
     pub async fn wait_for_url(&self, path: &str) {
+        self.wait_for_url_where(path, |here| here == path).await;
+    }
+
+    /// Waits until the address (path and query) passes `ok` (htmx pushes it after its swap), and
+    /// returns it; `what` names it in the failure.
+    pub async fn wait_for_url_where(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(url) = self.client.current_url().await {
@@ -153,12 +159,12 @@ impl Browser {
                     Some(q) => format!("{}?{q}", url.path()),
                     None => url.path().to_owned(),
                 };
-                if here == path {
-                    return;
+                if ok(&here) {
+                    return here;
                 }
                 assert!(
                     Instant::now() < deadline,
-                    "timed out waiting for {path}, at {here}"
+                    "timed out waiting for {what}, at {here}"
                 );
             }
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
