@@ -48,6 +48,31 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("member.removed", "removed {target}", "Removed"),
     ("member.restored", "restored {target}", "Restored"),
     (
+        "group.created",
+        "created the group {target}",
+        "Group created",
+    ),
+    (
+        "group.updated",
+        "changed the group {target}",
+        "Group changed",
+    ),
+    (
+        "group.deleted",
+        "deleted the group {target}",
+        "Group deleted",
+    ),
+    (
+        "group.members_added",
+        "added members to the group {target}",
+        "Added to group",
+    ),
+    (
+        "group.member_removed",
+        "took a member out of the group {target}",
+        "Removed from group",
+    ),
+    (
         "member.purged",
         "purged the removed membership of {target}",
         "Purged",

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit_words;
 pub mod avatar;
 pub mod email;
+pub mod group;
 pub mod ids;
 pub mod invitation;
 pub mod membership;

@@ -59,7 +59,15 @@ pub fn resolve_filter(
         search: (!search.is_empty()).then_some(search),
         status,
         role,
-        group: params.group.parse().ok(),
+        group: match params.group.parse() {
+            Ok(id) => crate::store::groups::find(conn, workspace, id)?.map(|g| {
+                crate::store::memberships::GroupFilter {
+                    id,
+                    members: g.member_count,
+                }
+            }),
+            Err(_) => None,
+        },
         blocked: params.status == "blocked",
     })
 }

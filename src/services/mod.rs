@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod console;
 pub mod email_change;
+pub mod groups;
 pub mod invitations;
 pub mod landing;
 pub mod members;

@@ -1,7 +1,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{AnyConnection, QueryResult};
+use diesel::sql_types::BigInt;
+
+use super::{AnyConnection, QueryResult, lower};
 use crate::db::schema::{group_members, groups};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 
@@ -42,4 +44,205 @@ pub fn add_member(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A group as its list and its page show it.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub grant_count: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+type GroupTuple = (i64, String, String, i64, i64, NaiveDateTime);
+
+fn from_tuple((id, name, description, member_count, grant_count, updated_at): GroupTuple) -> Group {
+    Group {
+        id,
+        name,
+        description,
+        member_count,
+        grant_count,
+        updated_at,
+    }
+}
+
+/// The number of grants a group holds, as a column.
+fn grant_count() -> super::sql::Sql<BigInt> {
+    super::sql::sql("(SELECT COUNT(*) FROM grants WHERE grants.group_id = groups.id)")
+}
+
+/// A workspace's groups by name, narrowed to those whose name or description contains `search`
+/// (case-insensitively; a workspace has few groups, so this reads them all).
+pub fn list(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    search: &str,
+) -> QueryResult<Vec<Group>> {
+    let mut query = groups::table
+        .filter(groups::workspace_id.eq(workspace.0))
+        .select((
+            groups::id,
+            groups::name,
+            groups::description,
+            groups::member_count,
+            grant_count(),
+            groups::updated_at,
+        ))
+        .order((lower(groups::name), groups::id))
+        .limit(1000)
+        .into_boxed();
+    let search = search.trim().to_lowercase();
+    if !search.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            lower(groups::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(groups::description).like(pattern).escape('\\')),
+        );
+    }
+    Ok(query
+        .load::<GroupTuple>(conn)?
+        .into_iter()
+        .map(from_tuple)
+        .collect())
+}
+
+/// One of the workspace's groups.
+pub fn find(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+) -> QueryResult<Option<Group>> {
+    Ok(groups::table
+        .filter(groups::workspace_id.eq(workspace.0))
+        .filter(groups::id.eq(id))
+        .select((
+            groups::id,
+            groups::name,
+            groups::description,
+            groups::member_count,
+            grant_count(),
+            groups::updated_at,
+        ))
+        .first::<GroupTuple>(conn)
+        .optional()?
+        .map(from_tuple))
+}
+
+/// Whether another group of the workspace has this name, whatever its case.
+pub fn name_taken(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let found: Option<i64> = groups::table
+        .filter(groups::workspace_id.eq(workspace.0))
+        .filter(lower(groups::name).eq(name.to_lowercase()))
+        .filter(groups::id.ne(except.unwrap_or(0)))
+        .select(groups::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(groups::table)
+        .values((
+            groups::workspace_id.eq(workspace.0),
+            groups::name.eq(name),
+            groups::description.eq(description),
+            groups::created_at.eq(now),
+            groups::updated_at.eq(now),
+        ))
+        .returning(groups::id)
+        .get_result(conn)
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(groups::table.find(id))
+        .set((
+            groups::name.eq(name),
+            groups::description.eq(description),
+            groups::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the group; its memberships and grants go with it (foreign keys cascade).
+pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(groups::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Which of these memberships are in the group.
+pub fn members_among(
+    conn: &mut AnyConnection,
+    group: i64,
+    ids: &[MembershipId],
+) -> QueryResult<Vec<MembershipId>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+        let rows: Vec<i64> = group_members::table
+            .filter(group_members::group_id.eq(group))
+            .filter(group_members::membership_id.eq_any(chunk))
+            .select(group_members::membership_id)
+            .load(conn)?;
+        found.extend(rows.into_iter().map(MembershipId));
+    }
+    Ok(found)
+}
+
+/// Takes a member out of the group; false when they were not in it.
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    group: i64,
+    membership: MembershipId,
+) -> QueryResult<bool> {
+    let removed = diesel::delete(
+        group_members::table
+            .filter(group_members::group_id.eq(group))
+            .filter(group_members::membership_id.eq(membership.0)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// A group's grants: (kind, app name, level), by app name.
+pub fn grants_of(
+    conn: &mut AnyConnection,
+    group: i64,
+) -> QueryResult<Vec<(String, String, String)>> {
+    use crate::db::schema::{apps, grants};
+    grants::table
+        .inner_join(apps::table)
+        .filter(grants::group_id.eq(group))
+        .select((apps::kind, apps::name, grants::level))
+        .order((lower(apps::name), apps::id))
+        .load(conn)
 }

@@ -94,6 +94,15 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 impl SignedIn {
+    /// This person as the actor of an audit event.
+    pub fn actor(&self) -> crate::store::audit::Actor {
+        crate::store::audit::Actor {
+            account_id: Some(self.account.id),
+            label: self.account.display_name(),
+            ip: self.ip.clone(),
+        }
+    }
+
     async fn extract(req: HttpRequest) -> Result<Self, AppError> {
         let session = req.get_session();
         let next = return_path(&req);
@@ -317,6 +326,7 @@ impl ChromeLoader {
 #[derive(Debug, Clone, Default)]
 pub struct Nav {
     pub users: bool,
+    pub groups: bool,
     pub audit: bool,
     /// Org owners and org admins: the organization's pages.
     pub org: bool,
@@ -377,6 +387,7 @@ impl Chrome {
             current,
             nav: Nav {
                 users: permissions.contains(Permission::UsersView),
+                groups: permissions.contains(Permission::GroupsView),
                 audit: permissions.contains(Permission::AuditView),
                 org: account.org_role.administers_all_workspaces(),
             },

@@ -11,6 +11,7 @@ pub mod email_change;
 pub mod error;
 pub mod export;
 pub mod forms;
+pub mod groups;
 pub mod headers;
 pub mod health;
 pub mod home;
@@ -85,6 +86,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(org::workspaces_page)
         .service(org::create_workspace)
         .service(audit::log)
+        .service(groups::list)
+        .service(groups::create)
+        .service(groups::show)
+        .service(groups::picker)
+        .service(groups::picker_page)
+        .service(groups::update)
+        .service(groups::add_members)
+        .service(groups::add_by_emails)
+        .service(groups::remove_member)
+        .service(groups::confirm_delete)
+        .service(groups::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)

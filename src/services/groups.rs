@@ -1,0 +1,264 @@
+//! Groups (issue 6): create, rename and describe, delete, and who is in them. Each change is one
+//! transaction with its audit event; names stay unique per workspace whatever their case.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::group::{BulkAdd, Description};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::{Email, Name};
+use crate::store::audit::{self, Actor};
+use crate::store::groups::{self, Group};
+use crate::store::{is_unique_violation, memberships};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("A group with this name exists already: choose another name.")]
+    NameTaken,
+    #[error("This group no longer exists.")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The workspace and the group a change is about.
+#[derive(Debug, Clone, Copy)]
+pub struct InWorkspace {
+    pub workspace: WorkspaceId,
+    pub group: i64,
+}
+
+fn event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    action: &str,
+    name: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), GroupError> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: Some(at.workspace),
+            action,
+            target_type: "group",
+            target_id: Some(at.group),
+            target_label: name,
+            changes,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// A unique violation on the name index is the same refusal as the check before it (a concurrent
+/// create of the same name).
+fn name_conflict(e: diesel::result::Error) -> GroupError {
+    if is_unique_violation(&e) {
+        GroupError::NameTaken
+    } else {
+        e.into()
+    }
+}
+
+fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
+    groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    name: &Name,
+    description: &Description,
+    now: NaiveDateTime,
+) -> Result<i64, GroupError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        if groups::name_taken(conn, workspace, name.as_str(), None)? {
+            return Err(GroupError::NameTaken);
+        }
+        let group = groups::insert(conn, workspace, name.as_str(), description.as_str(), now)
+            .map_err(name_conflict)?;
+        let at = InWorkspace { workspace, group };
+        let changes = json!({ "name": name.as_str(), "description": description.as_str() });
+        event(
+            conn,
+            actor,
+            at,
+            "group.created",
+            name.as_str(),
+            changes,
+            now,
+        )?;
+        Ok(group)
+    })
+}
+
+/// Renames and re-describes a group; the event records what changed (nothing changed: no event).
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    name: &Name,
+    description: &Description,
+    now: NaiveDateTime,
+) -> Result<(), GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let before = existing(conn, at)?;
+        if before.name == name.as_str() && before.description == description.as_str() {
+            return Ok(());
+        }
+        if groups::name_taken(conn, at.workspace, name.as_str(), Some(at.group))? {
+            return Err(GroupError::NameTaken);
+        }
+        groups::update(conn, at.group, name.as_str(), description.as_str(), now)
+            .map_err(name_conflict)?;
+        let mut changes = serde_json::Map::new();
+        if before.name != name.as_str() {
+            changes.insert(
+                "name".into(),
+                json!({ "before": before.name, "after": name.as_str() }),
+            );
+        }
+        if before.description != description.as_str() {
+            changes.insert(
+                "description".into(),
+                json!({ "before": before.description, "after": description.as_str() }),
+            );
+        }
+        let changes = serde_json::Value::Object(changes);
+        event(
+            conn,
+            actor,
+            at,
+            "group.updated",
+            name.as_str(),
+            changes,
+            now,
+        )
+    })
+}
+
+/// Deletes a group with its memberships and grants; the event keeps how many of each it had.
+pub fn delete(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    now: NaiveDateTime,
+) -> Result<Group, GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        groups::delete(conn, at.group)?;
+        let changes = json!({ "members": group.member_count, "grants": group.grant_count });
+        event(conn, actor, at, "group.deleted", &group.name, changes, now)?;
+        Ok(group)
+    })
+}
+
+/// Adds these members (chosen in the picker) to the group; those already in it are left as they
+/// are, ids of nobody current in the workspace are ignored. Returns the emails added.
+pub fn add_members(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    ids: &[MembershipId],
+    now: NaiveDateTime,
+) -> Result<Vec<String>, GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        let current = memberships::current_among(conn, at.workspace, ids)?;
+        add_current(conn, actor, at, &group, current, now).map(|outcome| outcome.added)
+    })
+}
+
+/// Adds the members with these addresses; says which were added, already in, or not members.
+pub fn add_by_emails(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    emails: &[Email],
+    now: NaiveDateTime,
+) -> Result<BulkAdd, GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        let current = memberships::current_by_emails(conn, at.workspace, emails)?;
+        let mut outcome = add_current(conn, actor, at, &group, current.clone(), now)?;
+        outcome.not_members = emails
+            .iter()
+            .filter(|e| {
+                !current
+                    .iter()
+                    .any(|(_, found)| found.eq_ignore_ascii_case(e.as_str()))
+            })
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        Ok(outcome)
+    })
+}
+
+fn add_current(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    group: &Group,
+    current: Vec<(MembershipId, String)>,
+    now: NaiveDateTime,
+) -> Result<BulkAdd, GroupError> {
+    let ids: Vec<MembershipId> = current.iter().map(|(id, _)| *id).collect();
+    let already = groups::members_among(conn, at.group, &ids)?;
+    let mut outcome = BulkAdd::default();
+    for (id, email) in current {
+        if already.contains(&id) {
+            outcome.already.push(email);
+        } else {
+            groups::add_member(conn, at.group, id, now)?;
+            outcome.added.push(email);
+        }
+    }
+    if !outcome.added.is_empty() {
+        let changes = json!({ "added": outcome.added.len(), "members": outcome.added });
+        event(
+            conn,
+            actor,
+            at,
+            "group.members_added",
+            &group.name,
+            changes,
+            now,
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// Takes one member out of the group (no event when they were not in it).
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    member: MembershipId,
+    now: NaiveDateTime,
+) -> Result<bool, GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        let email = memberships::current_among(conn, at.workspace, &[member])?
+            .pop()
+            .map(|(_, email)| email);
+        if !groups::remove_member(conn, at.group, member)? {
+            return Ok(false);
+        }
+        let changes = json!({ "member": email, "membership_id": member.0 });
+        event(
+            conn,
+            actor,
+            at,
+            "group.member_removed",
+            &group.name,
+            changes,
+            now,
+        )?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,726 @@
+//! Groups (issue 6): the list with search and create, a group's page (rename and describe, its
+//! members with a type-ahead picker and a pasted list of addresses, its grants), and delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, HtmlForm, flash};
+use super::htmx::{page_or_fragment, render_with_status};
+use super::{AppState, blocking, confirm, views};
+use crate::clock;
+use crate::domain::Name;
+use crate::domain::group::Description;
+use crate::domain::ids::MembershipId;
+use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
+use crate::domain::names::display_name;
+use crate::domain::role::Permission;
+use crate::services::groups::{self as service, GroupError, InWorkspace};
+use crate::store::groups::{self, Group};
+use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow};
+
+/// The name and description fields, as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct GroupForm {
+    pub name: String,
+    pub description: String,
+}
+
+impl GroupForm {
+    fn parse(&self, errors: &mut FieldErrors) -> Option<(Name, Description)> {
+        let name = errors.check("name", Name::parse(&self.name));
+        let description = errors.check("description", Description::parse(&self.description));
+        name.zip(description)
+    }
+}
+
+fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    match e {
+        GroupError::NameTaken => {
+            errors.add("name", GroupError::NameTaken);
+            Ok(())
+        }
+        GroupError::NotFound => Err(AppError::NotFound),
+        GroupError::Database(e) => Err(e.into()),
+    }
+}
+
+fn in_workspace(access: &WorkspaceAccess, group: i64) -> InWorkspace {
+    InWorkspace {
+        workspace: access.workspace.id,
+        group,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+}
+
+pub struct GroupLine {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: String,
+    pub grants: String,
+}
+
+impl From<Group> for GroupLine {
+    fn from(g: Group) -> Self {
+        Self {
+            id: g.id,
+            members: views::count(g.member_count, "member", "members"),
+            grants: views::count(g.grant_count, "grant", "grants"),
+            name: g.name,
+            description: g.description,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "groups/list.html", blocks = ["results"])]
+struct ListPage {
+    chrome: Chrome,
+    slug: String,
+    q: String,
+    groups: Vec<GroupLine>,
+    can_manage: bool,
+    form: GroupForm,
+    errors: FieldErrors,
+}
+
+async fn list_view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    q: String,
+    form: GroupForm,
+    errors: FieldErrors,
+) -> Result<ListPage, AppError> {
+    let (workspace, search) = (access.workspace.id, q.clone());
+    let loader = access.chrome_loader("groups");
+    let (found, mut chrome) = blocking(state, move |conn| {
+        Ok((groups::list(conn, workspace, &search)?, loader.load(conn)?))
+    })
+    .await?;
+    chrome.flash = access.take_flash();
+    Ok(ListPage {
+        chrome,
+        slug: access.workspace.slug.clone(),
+        q,
+        groups: found.into_iter().map(GroupLine::from).collect(),
+        can_manage: access.can(Permission::GroupsManage),
+        form,
+        errors,
+    })
+}
+
+#[get("/w/{slug}/groups")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsView)?;
+    let q = query.into_inner().q.trim().chars().take(100).collect();
+    let page = list_view(
+        &state,
+        &access,
+        q,
+        GroupForm::default(),
+        FieldErrors::default(),
+    )
+    .await?;
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+#[post("/w/{slug}/groups")]
+pub async fn create(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    if let Some((name, description)) = form.parse(&mut errors) {
+        let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
+        let shown = name.to_string();
+        let created = blocking(&state, move |conn| {
+            Ok(service::create(
+                conn,
+                &actor,
+                workspace,
+                &name,
+                &description,
+                clock::now(),
+            ))
+        })
+        .await?;
+        match created {
+            Ok(id) => {
+                flash(
+                    &access.signed_in.session,
+                    &format!("Group {shown} created."),
+                )?;
+                return Ok(redirect(&format!(
+                    "/w/{}/groups/{id}",
+                    access.workspace.slug
+                )));
+            }
+            Err(e) => group_error(e, &mut errors)?,
+        }
+    }
+    let page = list_view(&state, &access, String::new(), form, errors).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A group's page
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+}
+
+pub struct MemberLine {
+    pub id: MembershipId,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+}
+
+impl From<MemberRow> for MemberLine {
+    fn from(row: MemberRow) -> Self {
+        let (status_key, status_label) = views::status_badge(row.account_status, row.status);
+        Self {
+            id: row.id,
+            name: display_name(&row.first_name, &row.last_name, &row.email),
+            email: row.email,
+            role: row.role_name,
+            status_key,
+            status_label,
+        }
+    }
+}
+
+pub struct GrantLine {
+    pub kind: String,
+    pub app: String,
+    pub level: String,
+}
+
+#[derive(Template)]
+#[template(path = "groups/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    slug: String,
+    base: String,
+    group: Group,
+    members: Vec<MemberLine>,
+    member_count: String,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    grants: Vec<GrantLine>,
+    can_manage: bool,
+    form: GroupForm,
+    errors: FieldErrors,
+    /// The pasted addresses, as typed, and their message.
+    emails: String,
+    picker: Picker,
+}
+
+/// The type-ahead picker's search and its options.
+#[derive(Template)]
+#[template(path = "groups/_picker_options.html")]
+pub struct Picker {
+    pub q: String,
+    pub options: Vec<PickerOption>,
+}
+
+pub struct PickerOption {
+    pub id: MembershipId,
+    pub label: String,
+    pub in_group: bool,
+}
+
+/// What a group's page shows besides its forms.
+struct Loaded {
+    group: Group,
+    rows: Vec<MemberRow>,
+    has_previous: bool,
+    has_next: bool,
+    grants: Vec<GrantLine>,
+    options: Vec<PickerOption>,
+    chrome: Chrome,
+}
+
+const PAGE: i64 = 50;
+
+/// What a refused form brings back to the group's page, as typed.
+#[derive(Default)]
+struct Typed {
+    /// The name and description (none: the group's own).
+    form: Option<GroupForm>,
+    errors: FieldErrors,
+    /// The pasted addresses.
+    emails: String,
+    /// The picker's search.
+    q: String,
+}
+
+async fn show_view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: i64,
+    cursor: Cursor,
+    typed: Typed,
+) -> Result<ShowPage, AppError> {
+    let Typed {
+        form,
+        errors,
+        emails,
+        q,
+    } = typed;
+    let workspace = access.workspace.id;
+    let loader = access.chrome_loader("groups");
+    let manage = access.can(Permission::GroupsManage);
+    let search = q.clone();
+    let loaded = blocking(state, move |conn| {
+        let Some(group) = groups::find(conn, workspace, id)? else {
+            return Err(AppError::NotFound);
+        };
+        let filter = ListFilter {
+            group: Some(GroupFilter {
+                id,
+                members: group.member_count,
+            }),
+            ..Default::default()
+        };
+        let page =
+            memberships::list_page(conn, workspace, &filter, Default::default(), cursor, PAGE)?;
+        let grants = groups::grants_of(conn, id)?
+            .into_iter()
+            .map(|(kind, app, level)| GrantLine { kind, app, level })
+            .collect();
+        let options = if manage {
+            picker_options(conn, workspace, id, &search)?
+        } else {
+            Vec::new()
+        };
+        Ok(Loaded {
+            group,
+            rows: page.rows,
+            has_previous: page.has_previous,
+            has_next: page.has_next,
+            grants,
+            options,
+            chrome: loader.load(conn)?,
+        })
+    })
+    .await?;
+    let mut chrome = loaded.chrome;
+    chrome.flash = access.take_flash();
+    let base = format!("/w/{}/groups/{id}", access.workspace.slug);
+    let prev_url = loaded
+        .has_previous
+        .then(|| {
+            loaded
+                .rows
+                .first()
+                .map(|r| format!("{base}?before={}", r.id))
+        })
+        .flatten();
+    let next_url = loaded
+        .has_next
+        .then(|| loaded.rows.last().map(|r| format!("{base}?after={}", r.id)))
+        .flatten();
+    let group = loaded.group;
+    Ok(ShowPage {
+        chrome,
+        slug: access.workspace.slug.clone(),
+        member_count: views::count(group.member_count, "member", "members"),
+        form: form.unwrap_or_else(|| GroupForm {
+            name: group.name.clone(),
+            description: group.description.clone(),
+        }),
+        group,
+        base,
+        members: loaded.rows.into_iter().map(MemberLine::from).collect(),
+        prev_url,
+        next_url,
+        grants: loaded.grants,
+        can_manage: manage,
+        errors,
+        emails,
+        picker: Picker {
+            q,
+            options: loaded.options,
+        },
+    })
+}
+
+/// Up to 8 current members matching `search` (everyone, by name, when it is empty), each marked
+/// when already in the group. Uses the users list's search, so it answers fast at a million.
+fn picker_options(
+    conn: &mut crate::db::AnyConnection,
+    workspace: crate::domain::ids::WorkspaceId,
+    group: i64,
+    search: &str,
+) -> Result<Vec<PickerOption>, AppError> {
+    let search = search.trim();
+    let filter = ListFilter {
+        search: (!search.is_empty()).then(|| search.chars().take(200).collect()),
+        ..Default::default()
+    };
+    let rows = memberships::list_page(
+        conn,
+        workspace,
+        &filter,
+        Default::default(),
+        Cursor::First,
+        8,
+    )?
+    .rows;
+    let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();
+    let inside = groups::members_among(conn, group, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PickerOption {
+            id: r.id,
+            in_group: inside.contains(&r.id),
+            label: format!(
+                "{} ({})",
+                display_name(&r.first_name, &r.last_name, &r.email),
+                r.email
+            ),
+        })
+        .collect())
+}
+
+fn cursor(query: &ShowQuery) -> Cursor {
+    match (query.after, query.before) {
+        (Some(id), _) => Cursor::After(MembershipId(id)),
+        (None, Some(id)) => Cursor::Before(MembershipId(id)),
+        _ => Cursor::First,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PickerQuery {
+    pub q: String,
+}
+
+#[get("/w/{slug}/groups/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsView)?;
+    let page = show_view(&state, &access, path.1, cursor(&query), Typed::default()).await?;
+    render_with_status(StatusCode::OK, &page)
+}
+
+/// The picker's options for what was typed (htmx type-ahead; without JavaScript the search
+/// button reloads the page with `?q=`, handled by [`picker_page`]).
+#[get("/w/{slug}/groups/{id}/picker")]
+pub async fn picker(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    query: web::Query<PickerQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (workspace, id, q) = (access.workspace.id, path.1, query.into_inner().q);
+    let search = q.clone();
+    let options = blocking(&state, move |conn| {
+        if groups::find(conn, workspace, id)?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        picker_options(conn, workspace, id, &search)
+    })
+    .await?;
+    render_with_status(StatusCode::OK, &Picker { q, options })
+}
+
+/// The group's page with the picker searched (the no-JavaScript path of the type-ahead).
+#[get("/w/{slug}/groups/{id}/add")]
+pub async fn picker_page(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    query: web::Query<PickerQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let page = show_view(
+        &state,
+        &access,
+        path.1,
+        Cursor::First,
+        Typed {
+            q: query.into_inner().q,
+            ..Default::default()
+        },
+    )
+    .await?;
+    render_with_status(StatusCode::OK, &page)
+}
+
+#[post("/w/{slug}/groups/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (id, form) = (path.1, form.into_inner());
+    let mut errors = FieldErrors::default();
+    if let Some((name, description)) = form.parse(&mut errors) {
+        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+        let done = blocking(&state, move |conn| {
+            Ok(service::update(
+                conn,
+                &actor,
+                at,
+                &name,
+                &description,
+                clock::now(),
+            ))
+        })
+        .await?;
+        match done {
+            Ok(()) => {
+                flash(&access.signed_in.session, "Group saved.")?;
+                return Ok(redirect(&format!(
+                    "/w/{}/groups/{id}",
+                    access.workspace.slug
+                )));
+            }
+            Err(e) => group_error(e, &mut errors)?,
+        }
+    }
+    let page = show_view(
+        &state,
+        &access,
+        id,
+        Cursor::First,
+        Typed {
+            form: Some(form),
+            errors,
+            ..Default::default()
+        },
+    )
+    .await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// The members chosen in the picker.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AddForm {
+    pub membership_id: Vec<i64>,
+}
+
+#[post("/w/{slug}/groups/{id}/members")]
+pub async fn add_members(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    form: HtmlForm<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let id = path.1;
+    let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+    let added = blocking(&state, move |conn| {
+        service::add_members(conn, &actor, at, &ids, clock::now()).map_err(|e| match e {
+            GroupError::NotFound => AppError::NotFound,
+            GroupError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        })
+    })
+    .await?;
+    let message = match added.len() {
+        0 => "Nobody was added: choose members who are not in the group yet.".to_owned(),
+        1 => format!("Added {} to the group.", added[0]),
+        n => format!("Added {n} members to the group."),
+    };
+    flash(&access.signed_in.session, &message)?;
+    Ok(redirect(&format!(
+        "/w/{}/groups/{id}",
+        access.workspace.slug
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BulkForm {
+    pub emails: String,
+}
+
+#[post("/w/{slug}/groups/{id}/members/bulk")]
+pub async fn add_by_emails(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    form: web::Form<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (id, typed) = (path.1, form.into_inner().emails);
+    let pasted = parse_address_list(&typed);
+    let mut errors = FieldErrors::default();
+    if pasted.valid.is_empty() && pasted.invalid.is_empty() {
+        errors.add("emails", "Paste at least one email address.");
+    } else if !pasted.invalid.is_empty() {
+        errors.add(
+            "emails",
+            format!("Not email addresses: {}.", pasted.invalid.join(", ")),
+        );
+    } else if pasted.valid.len() > MAX_ADDRESSES {
+        errors.add(
+            "emails",
+            format!("Paste at most {MAX_ADDRESSES} addresses at a time."),
+        );
+    }
+    if errors.is_empty() {
+        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+        let outcome = blocking(&state, move |conn| {
+            service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now()).map_err(|e| {
+                match e {
+                    GroupError::NotFound => AppError::NotFound,
+                    GroupError::Database(e) => e.into(),
+                    other => AppError::Conflict(other.to_string()),
+                }
+            })
+        })
+        .await?;
+        flash(&access.signed_in.session, &outcome.summary())?;
+        return Ok(redirect(&format!(
+            "/w/{}/groups/{id}",
+            access.workspace.slug
+        )));
+    }
+    let page = show_view(
+        &state,
+        &access,
+        id,
+        Cursor::First,
+        Typed {
+            errors,
+            emails: typed,
+            ..Default::default()
+        },
+    )
+    .await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[post("/w/{slug}/groups/{id}/members/{member}/remove")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (id, member) = (path.1, MembershipId(path.2));
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+    let removed = blocking(&state, move |conn| {
+        service::remove_member(conn, &actor, at, member, clock::now()).map_err(|e| match e {
+            GroupError::NotFound => AppError::NotFound,
+            GroupError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        })
+    })
+    .await?;
+    let message = if removed {
+        "Taken out of the group."
+    } else {
+        "They were not in the group."
+    };
+    flash(&access.signed_in.session, message)?;
+    Ok(redirect(&format!(
+        "/w/{}/groups/{id}",
+        access.workspace.slug
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete
+
+#[get("/w/{slug}/groups/{id}/delete")]
+pub async fn confirm_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (workspace, id) = (access.workspace.id, path.1);
+    let group = blocking(&state, move |conn| {
+        groups::find(conn, workspace, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let base = format!("/w/{}/groups/{id}", access.workspace.slug);
+    let confirmation = confirm::Confirmation {
+        title: format!("Delete the group {}?", group.name),
+        message: format!(
+            "Its {} leave the group (they stay in the workspace) and its {} end, so whoever had \
+             access only through this group loses it. This cannot be undone.",
+            views::count(group.member_count, "member", "members"),
+            views::count(group.grant_count, "app grant", "app grants"),
+        ),
+        action: format!("{base}/delete"),
+        button: "Delete group".to_owned(),
+        danger: true,
+        cancel_url: base,
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(&req, &state, &access, "groups", confirmation).await
+}
+
+#[post("/w/{slug}/groups/{id}/delete")]
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
+    let group = blocking(&state, move |conn| {
+        service::delete(conn, &actor, at, clock::now()).map_err(|e| match e {
+            GroupError::NotFound => AppError::NotFound,
+            GroupError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        })
+    })
+    .await?;
+    flash(
+        &access.signed_in.session,
+        &format!("Group {} deleted.", group.name),
+    )?;
+    let to = format!("/w/{}/groups", access.workspace.slug);
+    if super::htmx::wants_fragment(&req) {
+        // From the dialog: the whole page goes to the list.
+        return Ok(HttpResponse::Ok()
+            .insert_header(("HX-Redirect", to.as_str()))
+            .finish());
+    }
+    Ok(redirect(&to))
+}

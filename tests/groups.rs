@@ -1,0 +1,344 @@
+//! HTTP tests of groups (issue 6) on each backend: create, search, rename and describe, delete with
+//! its confirmation, members through the picker and pasted addresses, bad input beside the field,
+//! one audit event per change, and who may do what.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::*;
+
+const GRACE: &str = "grace.hopper@example.com";
+const ALAN: &str = "alan.turing@example.com";
+
+fn membership_of(app: &TestApp, email: &str) -> i64 {
+    app.first_id(&format!(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
+    ))
+}
+
+async fn create(app: &TestApp, name: &str, description: &str) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    app.post_form(
+        "/w/acme/groups",
+        &[
+            ("csrf_token", csrf.as_str()),
+            ("name", name),
+            ("description", description),
+        ],
+    )
+    .await
+}
+
+async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    app.post_form(path, &form).await
+}
+
+#[actix_web::test]
+async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let empty = app.get_text("/w/acme/groups").await;
+    assert!(empty.contains("No groups yet") && empty.contains("Create a group"));
+    assert!(
+        empty.contains("href=\"/w/acme/groups\""),
+        "in the side navigation"
+    );
+
+    let created = create(&app, "  Finance ", "Pays people").await;
+    assert_eq!(created.status().as_u16(), 303);
+    let id = app.first_id("groups WHERE name = 'Finance'");
+    assert_eq!(location(&created), format!("/w/acme/groups/{id}"));
+    let page = app.get_text(&format!("/w/acme/groups/{id}")).await;
+    assert!(page.contains("Group Finance created.") && page.contains("Nobody in this group yet"));
+    assert_eq!(
+        app.count("audit_events WHERE action = 'group.created' AND target_label = 'Finance'"),
+        1
+    );
+
+    // Bad input: a message beside the field, the form as typed, nothing written.
+    for (name, description, message) in [
+        ("   ", "kept as typed", "This field is required."),
+        (
+            "FINANCE",
+            "kept as typed",
+            "A group with this name exists already",
+        ),
+        (
+            &"x".repeat(101) as &str,
+            "kept as typed",
+            "Use 100 characters at most.",
+        ),
+        ("Ops", "a\ttab", "Remove the control characters"),
+    ] {
+        let refused = create(&app, name, description).await;
+        assert_eq!(refused.status().as_u16(), 422, "{name:?}");
+        let body = refused.text().await.unwrap();
+        assert!(body.contains(message), "{name:?}: {message}");
+        assert!(body.contains("field-error") && body.contains("aria-invalid=\"true\""));
+        assert!(body.contains(description), "description kept");
+    }
+    assert_eq!(app.count("groups"), 1);
+    assert_eq!(app.count("audit_events WHERE action LIKE 'group.%'"), 1);
+
+    assert_eq!(create(&app, "Sales", "").await.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/groups").await;
+    assert!(list.contains("Finance") && list.contains("Sales") && list.contains("0 members"));
+    let searched = app.get_text("/w/acme/groups?q=FIN").await;
+    assert!(searched.contains("Finance") && !searched.contains(">Sales<"));
+    assert!(
+        app.get_text("/w/acme/groups?q=people")
+            .await
+            .contains("Finance"),
+        "the description is searched too"
+    );
+    assert!(
+        app.get_text("/w/acme/groups?q=zzz")
+            .await
+            .contains("No group matches")
+    );
+
+    // Rename: a taken name is refused beside the field; a free one is saved with its event.
+    let taken = post(
+        &app,
+        &format!("/w/acme/groups/{id}"),
+        &[("name", "sales"), ("description", "x")],
+    )
+    .await;
+    assert_eq!(taken.status().as_u16(), 422);
+    assert!(taken.text().await.unwrap().contains("exists already"));
+    let renamed = post(
+        &app,
+        &format!("/w/acme/groups/{id}"),
+        &[("name", "Payroll"), ("description", "Pays people monthly")],
+    )
+    .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'group.updated' AND changes LIKE '%Finance%' AND changes LIKE '%Payroll%'"),
+        1
+    );
+
+    // Delete: the confirmation says what it affects; the members stay in the workspace.
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = membership_of(&app, GRACE).to_string();
+    post(
+        &app,
+        &format!("/w/acme/groups/{id}/members"),
+        &[("membership_id", grace.as_str())],
+    )
+    .await;
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO apps (workspace_id, kind, name, created_at, updated_at) VALUES ({ws}, 'workflow', 'Payroll run', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    ));
+    let app_id = app.first_id("apps WHERE name = 'Payroll run'");
+    app.execute(&format!(
+        "INSERT INTO grants (app_id, group_id, level, created_at) VALUES ({app_id}, {id}, 'run', '2026-01-01 00:00:00')"
+    ));
+    let show = app.get_text(&format!("/w/acme/groups/{id}")).await;
+    assert!(show.contains("Payroll run") && show.contains("run"));
+    let confirm = app.get_text(&format!("/w/acme/groups/{id}/delete")).await;
+    assert!(
+        confirm.contains("1 member") && confirm.contains("1 app grant"),
+        "{confirm}"
+    );
+    let deleted = post(&app, &format!("/w/acme/groups/{id}/delete"), &[]).await;
+    assert_eq!(deleted.status().as_u16(), 303);
+    assert_eq!(location(&deleted), "/w/acme/groups");
+    assert_eq!(app.count("groups WHERE name = 'Payroll'"), 0);
+    assert_eq!(app.count("group_members"), 0);
+    assert_eq!(app.count("grants"), 0);
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'group.deleted' AND changes LIKE '%\"members\":1%'"),
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/w/acme/groups/{id}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[actix_web::test]
+async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_by_one() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Suspended);
+    app.add_member(
+        "gone.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    create(&app, "Support", "").await;
+    let id = app.first_id("groups WHERE name = 'Support'");
+    let base = format!("/w/acme/groups/{id}");
+    let (grace, alan) = (
+        membership_of(&app, GRACE).to_string(),
+        membership_of(&app, ALAN).to_string(),
+    );
+
+    // The picker's type-ahead answers with matching current members only.
+    let options = app.get_text(&format!("{base}/picker?q=HOPPER")).await;
+    assert!(options.contains(GRACE) && !options.contains(ALAN));
+    assert!(
+        !app.get_text(&format!("{base}/picker?q=gone"))
+            .await
+            .contains("gone.person"),
+        "removed members are not offered"
+    );
+    assert!(
+        app.get_text(&format!("{base}/add?q=turing"))
+            .await
+            .contains(ALAN),
+        "the picker's search works without JavaScript"
+    );
+
+    let added = post(
+        &app,
+        &format!("{base}/members"),
+        &[
+            ("membership_id", grace.as_str()),
+            ("membership_id", alan.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(added.status().as_u16(), 303);
+    let page = app.get_text(&base).await;
+    assert!(page.contains("Added 2 members") && page.contains("2 members"));
+    assert!(page.contains(GRACE) && page.contains(ALAN));
+    assert!(
+        app.get_text(&format!("{base}/picker?q=hopper"))
+            .await
+            .contains("already in the group")
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'group.members_added'"),
+        1
+    );
+
+    // Pasted addresses: anything not an address is refused beside the field, kept as typed.
+    let refused = post(
+        &app,
+        &format!("{base}/members/bulk"),
+        &[("emails", "alan.turing@example.com, not-an-address")],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("Not email addresses: not-an-address."));
+    assert!(body.contains("alan.turing@example.com, not-an-address</textarea>"));
+    let empty = post(&app, &format!("{base}/members/bulk"), &[("emails", " ")]).await;
+    assert_eq!(empty.status().as_u16(), 422);
+
+    app.add_member(
+        "ada.king@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let bulk = post(
+        &app,
+        &format!("{base}/members/bulk"),
+        &[(
+            "emails",
+            "Ada King <ADA.KING@example.com>\nalan.turing@example.com; nobody@example.com gone.person@example.com",
+        )],
+    )
+    .await;
+    assert_eq!(bulk.status().as_u16(), 303);
+    let page = app.get_text(&base).await;
+    assert!(page.contains("Added 1 member."), "{page}");
+    assert!(page.contains("Already in the group: alan.turing@example.com."));
+    assert!(
+        page.contains(
+            "Not members of this workspace: nobody@example.com, gone.person@example.com."
+        )
+    );
+    assert!(page.contains("3 members"));
+
+    // The users list filters by the group; the console's Access tab names it.
+    let listed = app.get_text(&format!("/w/acme/users?group={id}")).await;
+    assert!(listed.contains(GRACE) && listed.contains("ada.king@example.com"));
+    assert!(
+        !listed.contains("data-email=\"ada@example.com\""),
+        "the owner is not in it"
+    );
+    let access = app.get_text(&format!("/w/acme/users/{grace}/access")).await;
+    assert!(access.contains("Support"));
+
+    // Out, one by one; again is harmless.
+    let out = post(&app, &format!("{base}/members/{grace}/remove"), &[]).await;
+    assert_eq!(out.status().as_u16(), 303);
+    assert!(app.get_text(&base).await.contains("2 members"));
+    post(&app, &format!("{base}/members/{grace}/remove"), &[]).await;
+    assert_eq!(
+        app.count("audit_events WHERE action = 'group.member_removed'"),
+        1
+    );
+    assert_eq!(
+        app.count(&format!("group_members WHERE group_id = {id}")),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn auditors_read_groups_and_the_server_refuses_their_changes() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    create(&app, "Finance", "").await;
+    let id = app.first_id("groups WHERE name = 'Finance'");
+    app.add_member(GRACE, BuiltInRole::Auditor, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let alan = membership_of(&app, ALAN).to_string();
+
+    let auditor = app.new_client();
+    auditor.sign_in(GRACE, OWNER_PASSWORD).await;
+    let list = auditor.get_text("/w/acme/groups").await;
+    assert!(list.contains("Finance") && !list.contains("Create a group"));
+    let page = auditor.get_text(&format!("/w/acme/groups/{id}")).await;
+    assert!(!page.contains("Add members") && !page.contains("Delete group"));
+    let base = format!("/w/acme/groups/{id}");
+    for (path, fields) in [
+        ("/w/acme/groups".to_owned(), vec![("name", "Mine")]),
+        (base.clone(), vec![("name", "Renamed")]),
+        (
+            format!("{base}/members"),
+            vec![("membership_id", alan.as_str())],
+        ),
+        (
+            format!("{base}/members/bulk"),
+            vec![("emails", "alan.turing@example.com")],
+        ),
+        (format!("{base}/members/{alan}/remove"), vec![]),
+        (format!("{base}/delete"), vec![]),
+    ] {
+        let refused = post(&auditor, &path, &fields).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+    }
+    for path in [format!("{base}/picker?q=a"), format!("{base}/delete")] {
+        assert_eq!(auditor.get(&path).await.status().as_u16(), 403, "{path}");
+    }
+    assert_eq!(app.count("groups"), 1);
+    assert_eq!(app.count("group_members"), 0);
+
+    // A Member has no console: their own profile only.
+    let member = app.new_client();
+    member.sign_in(ALAN, OWNER_PASSWORD).await;
+    assert_eq!(location(&member.get("/w/acme/groups").await), "/me");
+
+    // Another workspace's group is not found through this one.
+    assert_eq!(
+        app.get(&format!("/w/acme/groups/{}", id + 1000))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+}
