@@ -90,7 +90,7 @@ impl ConnectionManager {
 /// foreign keys, trade a little durability on power loss for write speed (WAL keeps it consistent),
 /// and read through a memory map (random reads of a large file are then memory reads).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
-                              PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456;";
+                              PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32000; PRAGMA mmap_size = 2147418112;";
 
 /// Runs a long sequential read (an export) without the memory map and with a small page cache, so
 /// streaming the whole file does not fill the process's resident memory; the connection's usual

@@ -122,13 +122,8 @@ pub(super) fn acting_of(
     Option<MembershipId>,
     crate::domain::role::PermissionSet,
 ) {
-    let actor = Actor {
-        account_id: Some(access.signed_in.account.id),
-        label: access.signed_in.account.display_name(),
-        ip: access.signed_in.ip.clone(),
-    };
     (
-        actor,
+        access.signed_in.actor(),
         access.membership.as_ref().map(|m| m.membership_id),
         access.permissions,
     )

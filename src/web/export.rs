@@ -156,11 +156,7 @@ pub async fn users_csv(
     access.require(Permission::UsersExport)?;
     let params = query.into_inner();
     let workspace = access.workspace.id;
-    let actor = audit::Actor {
-        account_id: Some(access.signed_in.account.id),
-        label: access.signed_in.account.display_name(),
-        ip: access.signed_in.ip.clone(),
-    };
+    let actor = access.signed_in.actor();
     // One audit event per export, with the filter used, before anything is sent.
     let filter = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &params)?;

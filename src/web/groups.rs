@@ -663,6 +663,27 @@ pub async fn remove_member(
 // ---------------------------------------------------------------------------------------------
 // Delete
 
+/// What deleting a group with these counts does, in words.
+fn delete_words(members: i64, grants: i64) -> String {
+    let members = match members {
+        0 => "Nobody is in it.".to_owned(),
+        1 => "Its 1 member leaves the group and stays in the workspace.".to_owned(),
+        n => format!(
+            "Its {} leave the group and stay in the workspace.",
+            views::count(n, "member", "members")
+        ),
+    };
+    let grants = match grants {
+        0 => "It holds no app grants.".to_owned(),
+        n => format!(
+            "Its {} {}: whoever had access only through this group loses it.",
+            views::count(n, "app grant", "app grants"),
+            if n == 1 { "ends" } else { "end" }
+        ),
+    };
+    format!("{members} {grants} This cannot be undone.")
+}
+
 #[get("/w/{slug}/groups/{id}/delete")]
 pub async fn confirm_delete(
     req: HttpRequest,
@@ -679,12 +700,7 @@ pub async fn confirm_delete(
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);
     let confirmation = confirm::Confirmation {
         title: format!("Delete the group {}?", group.name),
-        message: format!(
-            "Its {} leave the group (they stay in the workspace) and its {} end, so whoever had \
-             access only through this group loses it. This cannot be undone.",
-            views::count(group.member_count, "member", "members"),
-            views::count(group.grant_count, "app grant", "app grants"),
-        ),
+        message: delete_words(group.member_count, group.grant_count),
         action: format!("{base}/delete"),
         button: "Delete group".to_owned(),
         danger: true,
@@ -723,4 +739,23 @@ pub async fn delete(
             .finish());
     }
     Ok(redirect(&to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delete_words;
+
+    #[test]
+    fn the_delete_confirmation_counts_in_plain_words() {
+        assert_eq!(
+            delete_words(0, 0),
+            "Nobody is in it. It holds no app grants. This cannot be undone."
+        );
+        assert_eq!(
+            delete_words(1, 1),
+            "Its 1 member leaves the group and stays in the workspace. Its 1 app grant ends: \
+             whoever had access only through this group loses it. This cannot be undone."
+        );
+        assert!(delete_words(1200, 3).starts_with("Its 1,200 members leave the group"));
+    }
 }

@@ -21,7 +21,6 @@ use crate::services::invitations::{
     self, InvitationActionError, InviteError, InviteProblems, InviteRequest, InviteSettings,
     Inviter,
 };
-use crate::store::audit::Actor;
 use crate::store::{apps, groups, roles};
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,16 +62,6 @@ struct InviteDialog {
 struct InvitePage {
     chrome: Chrome,
     view: InviteView,
-}
-
-impl WorkspaceAccess {
-    fn actor(&self) -> Actor {
-        Actor {
-            account_id: Some(self.signed_in.account.id),
-            label: self.signed_in.account.display_name(),
-            ip: self.signed_in.ip.clone(),
-        }
-    }
 }
 
 async fn view(
@@ -236,8 +225,11 @@ pub async fn create(
         group_ids: form.group_id.clone(),
         app_ids: form.app_id.clone(),
     };
-    let (actor, permissions, settings) =
-        (access.actor(), access.permissions, invite_settings(&state));
+    let (actor, permissions, settings) = (
+        access.signed_in.actor(),
+        access.permissions,
+        invite_settings(&state),
+    );
     let outcome = blocking(&state, move |conn| {
         let inviter = Inviter {
             actor: &actor,
@@ -331,7 +323,7 @@ pub async fn resend(
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
     let (actor, permissions, settings, workspace) = (
-        access.actor(),
+        access.signed_in.actor(),
         access.permissions,
         invite_settings(&state),
         access.workspace.id,
@@ -407,7 +399,11 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let (actor, permissions, workspace) = (access.actor(), access.permissions, access.workspace.id);
+    let (actor, permissions, workspace) = (
+        access.signed_in.actor(),
+        access.permissions,
+        access.workspace.id,
+    );
     let email = blocking(&state, move |conn| {
         let inviter = Inviter {
             actor: &actor,

@@ -20,7 +20,6 @@ use crate::domain::timezone::Timezone;
 use crate::services::console::ProfileChange;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self as own, ProfileError};
-use crate::store::audit::Actor;
 use crate::store::{account_tokens, avatars, memberships, sessions};
 
 pub struct MembershipView {
@@ -63,14 +62,6 @@ struct ProfilePage {
     errors: FieldErrors,
     memberships: Vec<MembershipView>,
     sessions: Vec<SessionRow>,
-}
-
-fn actor(me: &SignedIn) -> Actor {
-    Actor {
-        account_id: Some(me.account.id),
-        label: me.account.display_name(),
-        ip: me.ip.clone(),
-    }
 }
 
 async fn page(
@@ -174,7 +165,7 @@ pub async fn update_profile(
         timezone: parsed.timezone,
         email: parsed.email,
     };
-    let (actor, account, base_url) = (actor(&me), me.account.id, state.settings.base_url.clone());
+    let (actor, account, base_url) = (me.actor(), me.account.id, state.settings.base_url.clone());
     let saved = blocking(&state, move |conn| {
         Ok(own::update_own_profile(
             conn,
@@ -213,7 +204,7 @@ pub async fn cancel_email_change(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account) = (actor(&me), me.account.id);
+    let (actor, account) = (me.actor(), me.account.id);
     let cancelled = blocking(&state, move |conn| {
         Ok(email_change::cancel(
             conn,
@@ -244,7 +235,7 @@ pub async fn upload_avatar(
     mut body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let upload = multipart::file_field(&req, &mut body, "avatar").await?;
-    let (actor, account) = (actor(&me), me.account.id);
+    let (actor, account) = (me.actor(), me.account.id);
     let outcome = blocking(&state, move |conn| {
         // Decoding and scaling a picture is CPU work: it runs here, off the async threads.
         Ok(match AvatarPng::from_upload(&upload) {
@@ -279,7 +270,7 @@ pub async fn remove_avatar(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account) = (actor(&me), me.account.id);
+    let (actor, account) = (me.actor(), me.account.id);
     let removed = blocking(&state, move |conn| {
         Ok(own::remove_avatar(
             conn,
@@ -345,7 +336,7 @@ pub async fn change_password(
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         return page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let (actor, account, current) = (actor(&me), me.account.id, form.current_password);
+    let (actor, account, current) = (me.actor(), me.account.id, form.current_password);
     let outcome = blocking(&state, move |conn| {
         Ok(own::change_password(
             conn,
@@ -382,7 +373,7 @@ pub async fn end_session(
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account, session) = (actor(&me), me.account.id, id.into_inner());
+    let (actor, account, session) = (me.actor(), me.account.id, id.into_inner());
     blocking(&state, move |conn| {
         Ok(own::end_own_session(
             conn,

@@ -21,7 +21,6 @@ use crate::domain::{Name, Slug};
 use crate::services::accounts::{self, BlockError};
 use crate::services::workspaces::{self as workspace_service, CreateError};
 use crate::store::accounts as account_store;
-use crate::store::audit::Actor;
 use crate::store::workspaces as workspace_store;
 
 const PER_PAGE: i64 = 50;
@@ -132,14 +131,6 @@ pub async fn accounts_page(
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
-fn actor(me: &SignedIn) -> Actor {
-    Actor {
-        account_id: Some(me.account.id),
-        label: me.account.display_name(),
-        ip: me.ip.clone(),
-    }
-}
-
 fn block_error(e: BlockError) -> AppError {
     match e {
         BlockError::NotFound => AppError::NotFound,
@@ -156,7 +147,7 @@ pub async fn confirm_block(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
-    let (target, by, org_role) = (AccountId(id.into_inner()), actor(&me), me.account.org_role);
+    let (target, by, org_role) = (AccountId(id.into_inner()), me.actor(), me.account.org_role);
     let account = blocking(&state, move |conn| {
         Ok(accounts::preview(conn, &by, org_role, target, true))
     })
@@ -187,7 +178,7 @@ async fn set_blocked(
     to_block: bool,
 ) -> Result<HttpResponse, AppError> {
     org_admin(me)?;
-    let (by, org_role) = (actor(me), me.account.org_role);
+    let (by, org_role) = (me.actor(), me.account.org_role);
     let account = blocking(state, move |conn| {
         Ok(accounts::set_blocked(
             conn,
@@ -344,7 +335,7 @@ pub async fn create_workspace(
     let (Some(name), Some(slug)) = (name, slug) else {
         return workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let (by, creator, shown) = (actor(&me), me.account.clone(), slug.clone());
+    let (by, creator, shown) = (me.actor(), me.account.clone(), slug.clone());
     let created = blocking(&state, move |conn| {
         Ok(workspace_service::create(
             conn,
@@ -392,7 +383,7 @@ pub async fn change_org_role(
     let new = OrgRole::from_key(&form.org_role).ok_or_else(|| {
         AppError::Conflict("Choose an org role: owner, admin or member.".to_owned())
     })?;
-    let (by, org_role, target) = (actor(&me), me.account.org_role, AccountId(id.into_inner()));
+    let (by, org_role, target) = (me.actor(), me.account.org_role, AccountId(id.into_inner()));
     let account = blocking(&state, move |conn| {
         Ok(accounts::change_org_role(
             conn,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The users-list benchmark of issue 4, one sitting: wrk on the list, a middle page, searches, sorts
-# and a user console at 1 M members, then the CSV export against `sqlite3 -csv` of the same joined
-# columns, with the server's peak RSS. Loopback only; the server is stopped by its pid.
+# The users-list benchmark of issues 4 and 6, one sitting: wrk on the list, a middle page, searches,
+# sorts, a user console, a group's page and its member picker at 1 M members, then the CSV export
+# against `sqlite3 -csv` of the same joined columns, with the server's peak RSS. Loopback only; the server is stopped by its pid.
 #
 #   tests/benches/users_sitting.sh                 (SQLite, DATA=/tmp/bench-users)
 #   PG_URL=postgres://… tests/benches/users_sitting.sh   (the same on PostgreSQL)
@@ -53,6 +53,7 @@ sql() { if [ -n "${PG_URL:-}" ]; then psql "$PG_URL" -Atc "$1"; else sqlite3 "$D
 ws=$(sql "SELECT id FROM workspaces WHERE slug = 'demo'")
 middle=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status <> 'removed' ORDER BY sort_name, id LIMIT 1 OFFSET $((USERS / 2))")
 member=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status = 'active' ORDER BY id LIMIT 1 OFFSET $((USERS / 3))")
+group=$(sql "SELECT id FROM groups WHERE workspace_id = $ws ORDER BY member_count DESC, id LIMIT 1")
 
 echo "== export on the freshly started server (peak RSS from VmHWM, reset before each run; anonymous / file-backed RSS after)"
 for run in $(seq "$EXPORT_RUNS"); do
@@ -74,6 +75,10 @@ BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-
   sort_active="/w/demo/users?sort=-last_active" \
   sort_email="/w/demo/users?sort=email&after=$middle" \
   console="/w/demo/users/$member" \
+  group_page="/w/demo/groups/$group" \
+  group_list="/w/demo/users?group=$group" \
+  picker="/w/demo/groups/$group/picker?q=lovelace42" \
+  picker_short="/w/demo/groups/$group/picker?q=ada" \
   healthz=/healthz
 
 if [ -z "${PG_URL:-}" ]; then

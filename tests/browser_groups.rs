@@ -1,0 +1,103 @@
+//! In headless Chromium, the groups flow of issue 6: create a group, add two members through the
+//! type-ahead picker, see them listed, read the group on a member's Access tab, take one out, and
+//! delete the group through its confirmation dialog.
+
+mod common;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use common::browser::Browser;
+use common::*;
+
+/// Types `search` into the picker, waits until its options no longer show `other` (the type-ahead
+/// has answered), and ticks the one option left.
+async fn pick(b: &Browser, search: &str, other: &str) {
+    b.fill("#picker-q", search).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b.text("#picker-options").await.contains(other) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the picker did not answer {search:?}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.click("#picker-options input[type=checkbox]:not([disabled])")
+        .await;
+}
+
+#[actix_web::test]
+async fn create_a_group_add_members_with_the_picker_and_delete_it() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for email in ["grace.hopper@example.com", "alan.turing@example.com"] {
+        app.add_member(email, BuiltInRole::Member, MembershipStatus::Active);
+    }
+    let grace = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
+    );
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.fill("#email", OWNER_EMAIL).await;
+    b.fill("#password", OWNER_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for_url("/w/acme/users").await;
+
+    // From the side navigation to an empty list, then create a group.
+    b.click("nav.sidenav a[href='/w/acme/groups']").await;
+    b.wait_for_text("main", "No groups yet").await;
+    b.screenshot("60-groups-empty").await;
+    b.fill("#name", "Finance").await;
+    b.fill("#description", "Runs payroll every month").await;
+    b.click("form[method=post][action='/w/acme/groups'] button[type=submit]")
+        .await;
+    b.wait_for_text(".flash-area", "Group Finance created.")
+        .await;
+    let here = b
+        .wait_for_url_where("the group's page", |h| h.starts_with("/w/acme/groups/"))
+        .await;
+
+    // The picker answers as one types; tick two people and add them.
+    pick(b, "hopper", "alan.turing@example.com").await;
+    b.screenshot("61-picker").await;
+    b.click("form[action$='/members'] button.button-primary")
+        .await;
+    b.wait_for_text(".flash-area", "Added grace.hopper@example.com")
+        .await;
+    pick(b, "turing", "grace.hopper@example.com").await;
+    b.click("form[action$='/members'] button.button-primary")
+        .await;
+    b.wait_for_text(".flash-area", "Added alan.turing@example.com")
+        .await;
+    let members = b.wait_for_text("main", "2 members").await;
+    assert!(
+        members.contains("grace hopper") && members.contains("alan turing"),
+        "{members}"
+    );
+    b.screenshot("62-group-with-members").await;
+
+    // A member's Access tab names the group.
+    b.client
+        .goto(&app.url(&format!("/w/acme/users/{grace}/access")))
+        .await
+        .unwrap();
+    b.wait_for_text("#panel", "Finance").await;
+
+    // Take Alan out, then delete the group through its dialog.
+    b.client.goto(&app.url(&here)).await.unwrap();
+    b.click("button[aria-label^='Take alan']").await;
+    b.wait_for_text(".flash-area", "Taken out of the group.")
+        .await;
+    b.wait_for_text("main", "1 member").await;
+    b.click("a.button-danger[href$='/delete']").await;
+    let dialog = b.wait_for_text("dialog", "cannot be undone").await;
+    assert!(dialog.contains("1 member"), "{dialog}");
+    b.screenshot("63-delete-dialog").await;
+    b.click("dialog button.button-danger").await;
+    b.wait_for_url("/w/acme/groups").await;
+    b.wait_for_text(".flash-area", "Group Finance deleted.")
+        .await;
+    assert_eq!(app.count("groups"), 0);
+    browser.close().await;
+}
