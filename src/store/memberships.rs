@@ -376,7 +376,6 @@ pub fn list_page(
     let anchor = match cursor {
         Cursor::First => None,
         Cursor::After(id) | Cursor::Before(id) => memberships::table
-            .inner_join(accounts::table)
             .filter(memberships::id.eq(id.0))
             .filter(memberships::workspace_id.eq(workspace.0))
             .select((sql::<Text>(key.as_text), memberships::id))
