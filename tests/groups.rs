@@ -270,6 +270,20 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
         !listed.contains("data-email=\"ada@example.com\""),
         "the owner is not in it"
     );
+    for q in ["ho", "hopper"] {
+        // A short (broad) and a long (selective) search within a small group.
+        let found = app
+            .get_text(&format!("/w/acme/users?group={id}&q={q}"))
+            .await;
+        assert!(
+            found.contains(GRACE) && !found.contains("data-email=\"ada.king@example.com\""),
+            "{q}"
+        );
+    }
+    let blocked = app
+        .get_text(&format!("/w/acme/users?group={id}&status=blocked"))
+        .await;
+    assert!(blocked.contains("No one matches these filters"));
     let access = app.get_text(&format!("/w/acme/users/{grace}/access")).await;
     assert!(access.contains("Support"));
 

@@ -355,8 +355,14 @@ impl Plan {
     fn of(conn: &mut AnyConnection, filter: &ListFilter) -> QueryResult<Self> {
         let small_group = filter.group.is_some_and(|g| g.members <= SMALL_GROUP);
         let search = plan_search(conn, filter.search.as_deref())?;
+        let selective = match &search {
+            Some(search) => search.selective,
+            // A broad search tests each joined account row, which a selective page's first step
+            // (memberships alone) does not have: with one, even a small group is walked.
+            None => small_group,
+        };
         Ok(Self {
-            selective: small_group || search.as_ref().is_some_and(|s| s.selective),
+            selective,
             search: search.map(|s| s.filter),
         })
     }
