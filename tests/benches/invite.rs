@@ -4,83 +4,21 @@
 
 use std::time::{Duration, Instant};
 
-use admin_console::config::Settings;
-use admin_console::db;
-use admin_console::startup::Application;
-use diesel::connection::SimpleConnection;
-
 const ROUNDS: usize = 7;
 const ADDRESSES: usize = 500;
 
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
+// Shared with the other benchmarks; this one reads no rows directly (its `pool` goes unused).
+#[path = "bench_app.rs"]
+#[allow(dead_code)]
+mod bench_app;
 
-async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_html_form::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap()
-}
+use bench_app::{csrf_in, post};
 
 #[actix_web::main]
 async fn main() {
-    let dir =
-        std::env::temp_dir().join(format!("admin-console-bench-invite-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("console.db").display());
-    let mut settings = Settings::for_database(&url, &dir.join("data"));
-    settings.workers = Some(2);
-    let app = Application::build(settings).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    actix_web::rt::spawn(app.into_server());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-
-    let setup = client
-        .get(format!("{base}/setup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_in(&setup);
-    let form = [
-        ("csrf_token", csrf.as_str()),
-        ("organization_name", "Bench"),
-        ("workspace_name", "Acme"),
-        ("workspace_slug", "acme"),
-        ("email", "owner@example.com"),
-        ("first_name", "Olive"),
-        ("last_name", "Owner"),
-        ("password", "correct horse battery staple"),
-    ];
-    assert_eq!(
-        post(&client, &format!("{base}/setup"), &form)
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    let pool = db::build_pool(&url, 1).unwrap();
-    pool.get()
-        .unwrap()
-        .batch_execute("UPDATE workspaces SET plan = 'enterprise', seat_limit = NULL")
-        .unwrap();
+    let bench_app::BenchApp {
+        base, client, dir, ..
+    } = bench_app::start("invite").await;
 
     let page = client
         .get(format!("{base}/w/acme/users"))
