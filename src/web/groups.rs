@@ -49,6 +49,19 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
     }
 }
 
+/// After a change: the message for the next page, and the group's page.
+fn back_to_group(
+    access: &WorkspaceAccess,
+    id: i64,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    flash(&access.signed_in.session, message)?;
+    Ok(redirect(&format!(
+        "/w/{}/groups/{id}",
+        access.workspace.slug
+    )))
+}
+
 /// A change refused outside a form: a group gone is 404, anything else a conflict with its reason.
 fn refusal(e: GroupError) -> AppError {
     match e {
@@ -175,16 +188,7 @@ pub async fn create(
         })
         .await?;
         match created {
-            Ok(id) => {
-                flash(
-                    &access.signed_in.session,
-                    &format!("Group {shown} created."),
-                )?;
-                return Ok(redirect(&format!(
-                    "/w/{}/groups/{id}",
-                    access.workspace.slug
-                )));
-            }
+            Ok(id) => return back_to_group(&access, id, &format!("Group {shown} created.")),
             Err(e) => group_error(e, &mut errors)?,
         }
     }
@@ -515,11 +519,7 @@ pub async fn update(
         .await?;
         match done {
             Ok(()) => {
-                flash(&access.signed_in.session, "Group saved.")?;
-                return Ok(redirect(&format!(
-                    "/w/{}/groups/{id}",
-                    access.workspace.slug
-                )));
+                return back_to_group(&access, id, "Group saved.");
             }
             Err(e) => group_error(e, &mut errors)?,
         }
@@ -566,11 +566,7 @@ pub async fn add_members(
         1 => format!("Added {} to the group.", added[0]),
         n => format!("Added {n} members to the group."),
     };
-    flash(&access.signed_in.session, &message)?;
-    Ok(redirect(&format!(
-        "/w/{}/groups/{id}",
-        access.workspace.slug
-    )))
+    back_to_group(&access, id, &message)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -609,11 +605,7 @@ pub async fn add_by_emails(
             service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now()).map_err(refusal)
         })
         .await?;
-        flash(&access.signed_in.session, &outcome.summary())?;
-        return Ok(redirect(&format!(
-            "/w/{}/groups/{id}",
-            access.workspace.slug
-        )));
+        return back_to_group(&access, id, &outcome.summary());
     }
     let page = show_view(
         &state,
@@ -648,11 +640,7 @@ pub async fn remove_member(
     } else {
         "They were not in the group."
     };
-    flash(&access.signed_in.session, message)?;
-    Ok(redirect(&format!(
-        "/w/{}/groups/{id}",
-        access.workspace.slug
-    )))
+    back_to_group(&access, id, message)
 }
 
 // ---------------------------------------------------------------------------------------------
