@@ -45,11 +45,56 @@ impl fmt::Display for Level {
     }
 }
 
+/// What access is granted to (PRODUCT §2 App).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppKind {
+    App,
+    Workflow,
+    Project,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Choose app, workflow or project.")]
+pub struct UnknownKind;
+
+impl AppKind {
+    pub const ALL: [AppKind; 3] = [AppKind::App, AppKind::Workflow, AppKind::Project];
+
+    pub fn parse(key: &str) -> Result<Self, UnknownKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.key() == key)
+            .ok_or(UnknownKind)
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            AppKind::App => "app",
+            AppKind::Workflow => "workflow",
+            AppKind::Project => "project",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AppKind::App => "App",
+            AppKind::Workflow => "Workflow",
+            AppKind::Project => "Project",
+        }
+    }
+}
+
+/// The level every active member has on an app that is not restricted: they may use it (run), and
+/// only a grant lets them edit it. A restricted app is open only to its grants.
+pub const UNRESTRICTED_LEVEL: Level = Level::Run;
+
 /// Where a grant comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Direct,
     Group(String),
+    /// The app is not restricted: everyone in the workspace may use it.
+    Everyone,
 }
 
 /// One grant reaching a member.
@@ -99,12 +144,14 @@ pub fn effective_access(mut grants: Vec<GrantFact>) -> Vec<Effective> {
         winning.sort_by_key(|g| match &g.source {
             Source::Direct => (0, String::new()),
             Source::Group(name) => (1, name.clone()),
+            Source::Everyone => (2, String::new()),
         });
         let reasons = winning
             .iter()
             .map(|g| match &g.source {
                 Source::Direct => "direct grant".to_owned(),
                 Source::Group(name) => format!("through group {name}"),
+                Source::Everyone => "open to everyone in the workspace".to_owned(),
             })
             .collect();
         let first = &app_grants[0];
@@ -186,6 +233,54 @@ mod tests {
                     ("Zeta", Level::View, vec!["direct grant"]),
                 ],
             ),
+            // An app that is not restricted: everyone may run it; a grant can only raise that.
+            (
+                vec![grant(1, "Wiki", UNRESTRICTED_LEVEL, Source::Everyone)],
+                vec![(
+                    "Wiki",
+                    Level::Run,
+                    vec!["open to everyone in the workspace"],
+                )],
+            ),
+            (
+                vec![
+                    grant(1, "Wiki", UNRESTRICTED_LEVEL, Source::Everyone),
+                    grant(1, "Wiki", Level::View, Source::Direct),
+                ],
+                vec![(
+                    "Wiki",
+                    Level::Run,
+                    vec!["open to everyone in the workspace"],
+                )],
+            ),
+            (
+                vec![
+                    grant(1, "Wiki", UNRESTRICTED_LEVEL, Source::Everyone),
+                    grant(1, "Wiki", Level::Edit, Source::Group("Editors".into())),
+                ],
+                vec![("Wiki", Level::Edit, vec!["through group Editors"])],
+            ),
+            (
+                vec![
+                    grant(1, "Wiki", Level::Run, Source::Group("Staff".into())),
+                    grant(1, "Wiki", UNRESTRICTED_LEVEL, Source::Everyone),
+                ],
+                vec![(
+                    "Wiki",
+                    Level::Run,
+                    vec!["through group Staff", "open to everyone in the workspace"],
+                )],
+            ),
+            // A restricted app brings no `Everyone` fact: only grants count.
+            (
+                vec![grant(
+                    1,
+                    "Payroll",
+                    Level::View,
+                    Source::Group("All".into()),
+                )],
+                vec![("Payroll", Level::View, vec!["through group All"])],
+            ),
             // Nothing granted, nothing effective.
             (vec![], vec![]),
         ];
@@ -210,6 +305,13 @@ mod tests {
         assert!(Level::View < Level::Run && Level::Run < Level::Edit);
         assert_eq!(Level::from_key("run"), Some(Level::Run));
         assert_eq!(Level::from_key("admin"), None);
+        assert_eq!(AppKind::parse("workflow"), Ok(AppKind::Workflow));
+        assert_eq!(AppKind::parse("Workflow"), Err(UnknownKind));
+        assert!(
+            AppKind::ALL
+                .iter()
+                .all(|k| AppKind::parse(k.key()) == Ok(*k))
+        );
         let e = effective_access(vec![grant(
             1,
             "Payroll run",

@@ -72,6 +72,24 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "took a member out of the group {target}",
         "Removed from group",
     ),
+    ("app.created", "created {target}", "App created"),
+    ("app.updated", "changed {target}", "App changed"),
+    ("app.deleted", "deleted {target}", "App deleted"),
+    (
+        "app.access_granted",
+        "gave access to {target}",
+        "Access granted",
+    ),
+    (
+        "app.access_changed",
+        "changed access to {target}",
+        "Access changed",
+    ),
+    (
+        "app.access_revoked",
+        "ended access to {target}",
+        "Access ended",
+    ),
     (
         "member.purged",
         "purged the removed membership of {target}",

@@ -1,9 +1,18 @@
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 
-use super::{AnyConnection, QueryResult};
-use crate::db::schema::{apps, grants};
+use super::{AnyConnection, QueryResult, contains_pattern, lower, parse_key, sql};
+use crate::db::MultiBackend;
+use crate::db::schema::{accounts, apps, grants, group_members, groups, memberships};
+use crate::domain::access::{
+    AppKind, Effective, GrantFact, Level, Source, UNRESTRICTED_LEVEL, effective_access,
+};
 use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::membership::MembershipStatus;
+use crate::domain::names::display_name;
 
 /// (id, kind, name) of a workspace's apps, workflows and projects, by kind and name.
 pub fn names(
@@ -56,4 +65,496 @@ pub fn grant_member(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// An app, workflow or project as its list and its page show it.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: i64,
+    pub kind: AppKind,
+    pub name: String,
+    pub owner: Option<Owner>,
+    pub restricted: bool,
+    pub grant_count: i64,
+}
+
+/// The member an app belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub id: MembershipId,
+    pub name: String,
+    pub email: String,
+}
+
+type AppTuple = (i64, String, String, Option<i64>, bool, i64);
+
+/// The number of grants an app holds, as a column.
+fn grant_count() -> sql::Sql<BigInt> {
+    sql::sql("(SELECT COUNT(*) FROM grants WHERE grants.app_id = apps.id)")
+}
+
+/// The apps of these rows, with their owners' names (one query for all the owners).
+fn with_owners(conn: &mut AnyConnection, rows: Vec<AppTuple>) -> QueryResult<Vec<App>> {
+    let owner_ids: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
+    let owners: HashMap<i64, Owner> = memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::id.eq_any(&owner_ids))
+        .select((
+            memberships::id,
+            accounts::first_name,
+            accounts::last_name,
+            accounts::email,
+        ))
+        .load::<(i64, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, first, last, email)| {
+            let owner = Owner {
+                id: MembershipId(id),
+                name: display_name(&first, &last, &email),
+                email,
+            };
+            (id, owner)
+        })
+        .collect();
+    rows.into_iter()
+        .map(|(id, kind, name, owner, restricted, grant_count)| {
+            Ok(App {
+                id,
+                kind: parse_key("app kind", &kind, |k| AppKind::parse(k).ok())?,
+                name,
+                owner: owner.and_then(|o| owners.get(&o).cloned()),
+                restricted,
+                grant_count,
+            })
+        })
+        .collect()
+}
+
+/// A workspace's apps, workflows and projects by name, narrowed to a kind and to names containing
+/// `search` (case-insensitively; a workspace has few apps, so this reads them all).
+pub fn list(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    kind: Option<AppKind>,
+    search: &str,
+) -> QueryResult<Vec<App>> {
+    let mut query = apps::table
+        .filter(apps::workspace_id.eq(workspace.0))
+        .select((
+            apps::id,
+            apps::kind,
+            apps::name,
+            apps::owner_membership_id,
+            apps::restricted,
+            grant_count(),
+        ))
+        .order((lower(apps::name), apps::id))
+        .limit(1000)
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(apps::kind.eq(kind.key()));
+    }
+    if let Some(pattern) = contains_pattern(search) {
+        query = query.filter(lower(apps::name).like(pattern).escape('\\'));
+    }
+    let rows = query.load(conn)?;
+    with_owners(conn, rows)
+}
+
+/// One of the workspace's apps.
+pub fn find(conn: &mut AnyConnection, workspace: WorkspaceId, id: i64) -> QueryResult<Option<App>> {
+    let row: Option<AppTuple> = apps::table
+        .filter(apps::workspace_id.eq(workspace.0))
+        .filter(apps::id.eq(id))
+        .select((
+            apps::id,
+            apps::kind,
+            apps::name,
+            apps::owner_membership_id,
+            apps::restricted,
+            grant_count(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(with_owners(conn, row.into_iter().collect())?.pop())
+}
+
+/// Whether another app of the same kind in the workspace has this name, whatever its case.
+pub fn name_taken(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    kind: AppKind,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let found: Option<i64> = apps::table
+        .filter(apps::workspace_id.eq(workspace.0))
+        .filter(apps::kind.eq(kind.key()))
+        .filter(lower(apps::name).eq(name.to_lowercase()))
+        .filter(apps::id.ne(except.unwrap_or(0)))
+        .select(apps::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// What an app is: its kind, name, owner and whether only its grants may use it.
+pub struct AppFields<'a> {
+    pub kind: AppKind,
+    pub name: &'a str,
+    pub owner: Option<MembershipId>,
+    pub restricted: bool,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    fields: &AppFields,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(apps::table)
+        .values((
+            apps::workspace_id.eq(workspace.0),
+            apps::kind.eq(fields.kind.key()),
+            apps::name.eq(fields.name),
+            apps::owner_membership_id.eq(fields.owner.map(|o| o.0)),
+            apps::restricted.eq(fields.restricted),
+            apps::created_at.eq(now),
+            apps::updated_at.eq(now),
+        ))
+        .returning(apps::id)
+        .get_result(conn)
+}
+
+/// Renames, re-kinds, re-owns and (un)restricts an app. A new owner clears the record of whom a
+/// removal took it from (a restore no longer gives it back).
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    fields: &AppFields,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(apps::table.find(id))
+        .set((
+            apps::kind.eq(fields.kind.key()),
+            apps::name.eq(fields.name),
+            apps::owner_membership_id.eq(fields.owner.map(|o| o.0)),
+            apps::unassigned_from_membership_id.eq(None::<i64>),
+            apps::restricted.eq(fields.restricted),
+            apps::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the app; its grants go with it (foreign keys cascade).
+pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(apps::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Who a grant is given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Member(MembershipId),
+    Group(i64),
+}
+
+/// One grant on an app's Permissions tab.
+#[derive(Debug, Clone)]
+pub struct GrantLine {
+    pub id: i64,
+    pub subject: Subject,
+    /// The member's name, or the group's.
+    pub name: String,
+    /// The member's email, or the group's member count in words.
+    pub detail: String,
+    pub level: Level,
+}
+
+/// An app's grants: groups first, then members, each by name.
+pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLine>> {
+    let level = |key: &str| parse_key("grant level", key, Level::from_key);
+    let to_groups: Vec<(i64, i64, String, i64, String)> = grants::table
+        .inner_join(groups::table)
+        .filter(grants::app_id.eq(app))
+        .select((
+            grants::id,
+            groups::id,
+            groups::name,
+            groups::member_count,
+            grants::level,
+        ))
+        .order(lower(groups::name))
+        .load(conn)?;
+    let to_members: Vec<(i64, i64, String, String, String, String)> = grants::table
+        .inner_join(memberships::table.inner_join(accounts::table))
+        .filter(grants::app_id.eq(app))
+        .select((
+            grants::id,
+            memberships::id,
+            accounts::first_name,
+            accounts::last_name,
+            accounts::email,
+            grants::level,
+        ))
+        .order((memberships::sort_name, memberships::id))
+        .load(conn)?;
+    let mut lines = Vec::with_capacity(to_groups.len() + to_members.len());
+    for (id, group, name, members, l) in to_groups {
+        lines.push(GrantLine {
+            id,
+            subject: Subject::Group(group),
+            name,
+            detail: match members {
+                1 => "1 member".to_owned(),
+                n => format!("{n} members"),
+            },
+            level: level(&l)?,
+        });
+    }
+    for (id, member, first, last, email, l) in to_members {
+        lines.push(GrantLine {
+            id,
+            subject: Subject::Member(MembershipId(member)),
+            name: display_name(&first, &last, &email),
+            detail: email,
+            level: level(&l)?,
+        });
+    }
+    Ok(lines)
+}
+
+/// The level of this subject's grant on the app, if it holds one: (grant id, level).
+pub fn grant_of(
+    conn: &mut AnyConnection,
+    app: i64,
+    subject: Subject,
+) -> QueryResult<Option<(i64, Level)>> {
+    let query = grants::table
+        .filter(grants::app_id.eq(app))
+        .select((grants::id, grants::level))
+        .into_boxed();
+    let query = match subject {
+        Subject::Member(m) => query.filter(grants::membership_id.eq(m.0)),
+        Subject::Group(g) => query.filter(grants::group_id.eq(g)),
+    };
+    query
+        .first::<(i64, String)>(conn)
+        .optional()?
+        .map(|(id, l)| Ok((id, parse_key("grant level", &l, Level::from_key)?)))
+        .transpose()
+}
+
+/// Grants `level` to the subject (a new grant).
+pub fn insert_grant(
+    conn: &mut AnyConnection,
+    app: i64,
+    subject: Subject,
+    level: Level,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let (membership, group) = match subject {
+        Subject::Member(m) => (Some(m.0), None),
+        Subject::Group(g) => (None, Some(g)),
+    };
+    diesel::insert_into(grants::table)
+        .values((
+            grants::app_id.eq(app),
+            grants::membership_id.eq(membership),
+            grants::group_id.eq(group),
+            grants::level.eq(level.key()),
+            grants::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_grant_level(conn: &mut AnyConnection, grant: i64, level: Level) -> QueryResult<()> {
+    diesel::update(grants::table.find(grant))
+        .set(grants::level.eq(level.key()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_grant(conn: &mut AnyConnection, grant: i64) -> QueryResult<()> {
+    diesel::delete(grants::table.find(grant)).execute(conn)?;
+    Ok(())
+}
+
+/// `memberships.id` is granted `min` or more on the app, directly or through a group: the levels
+/// are a fixed text per `min` and the app is bound, so the statement stays cached.
+fn granted_at_least(
+    app: i64,
+    min: Level,
+) -> Box<dyn BoxableExpression<memberships::table, MultiBackend, SqlType = Bool>> {
+    let levels = match min {
+        Level::View => "('view', 'run', 'edit')",
+        Level::Run => "('run', 'edit')",
+        Level::Edit => "('edit')",
+    };
+    Box::new(sql::sql::<Bool>("(memberships.id IN (SELECT g.membership_id FROM grants g WHERE g.app_id = ")
+        .bind::<BigInt, _>(app)
+        .sql(format!(
+            " AND g.membership_id IS NOT NULL AND g.level IN {levels}) OR memberships.id IN \
+             (SELECT gm.membership_id FROM group_members gm JOIN grants g ON g.group_id = gm.group_id \
+             WHERE g.app_id = "
+        ))
+        .bind::<BigInt, _>(app)
+        .sql(format!(" AND g.level IN {levels}))")))
+}
+
+/// A member who may use an app at a level, with the reasons.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub id: MembershipId,
+    pub name: String,
+    pub email: String,
+    pub access: Effective,
+}
+
+/// The active members granted `min` or more on the app (directly or through groups), by name:
+/// the first `limit` with the reasons, and how many there are.
+pub fn who_can(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    app: &App,
+    min: Level,
+    limit: i64,
+) -> QueryResult<(Vec<Holder>, i64)> {
+    let active = MembershipStatus::Active.key();
+    let total: i64 = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::status.eq(active))
+        .filter(granted_at_least(app.id, min))
+        .count()
+        .get_result(conn)?;
+    let ids: Vec<i64> = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::status.eq(active))
+        .filter(granted_at_least(app.id, min))
+        .select(memberships::id)
+        .order((memberships::sort_name, memberships::id))
+        .limit(limit)
+        .load(conn)?;
+    let people: HashMap<i64, (String, String, String)> = memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::id.eq_any(&ids))
+        .select((
+            memberships::id,
+            (accounts::first_name, accounts::last_name, accounts::email),
+        ))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut facts: HashMap<i64, Vec<GrantFact>> = HashMap::new();
+    let fact = |level: String, source: Source| -> QueryResult<GrantFact> {
+        Ok(GrantFact {
+            app_id: app.id,
+            app: app.name.clone(),
+            kind: app.kind.key().to_owned(),
+            level: parse_key("grant level", &level, Level::from_key)?,
+            source,
+        })
+    };
+    let direct: Vec<(Option<i64>, String)> = grants::table
+        .filter(grants::app_id.eq(app.id))
+        .filter(grants::membership_id.eq_any(&ids))
+        .select((grants::membership_id, grants::level))
+        .load(conn)?;
+    for (member, level) in direct {
+        if let Some(member) = member {
+            facts
+                .entry(member)
+                .or_default()
+                .push(fact(level, Source::Direct)?);
+        }
+    }
+    let via_groups: Vec<(i64, String, String)> = grants::table
+        .inner_join(groups::table.inner_join(group_members::table))
+        .filter(grants::app_id.eq(app.id))
+        .filter(group_members::membership_id.eq_any(&ids))
+        .select((group_members::membership_id, grants::level, groups::name))
+        .load(conn)?;
+    for (member, level, group) in via_groups {
+        facts
+            .entry(member)
+            .or_default()
+            .push(fact(level, Source::Group(group))?);
+    }
+    let holders = ids
+        .into_iter()
+        .filter_map(|id| {
+            let (first, last, email) = people.get(&id)?.clone();
+            let access = effective_access(facts.remove(&id)?).pop()?;
+            Some(Holder {
+                id: MembershipId(id),
+                name: display_name(&first, &last, &email),
+                email,
+                access,
+            })
+        })
+        .collect();
+    Ok((holders, total))
+}
+
+/// Every grant reaching a membership: its own, its groups', and the "everyone" of the workspace's
+/// apps that are not restricted.
+pub fn grants_reaching(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    membership: MembershipId,
+) -> QueryResult<Vec<GrantFact>> {
+    let direct: Vec<(i64, String, String, String)> = grants::table
+        .inner_join(apps::table)
+        .filter(grants::membership_id.eq(membership.0))
+        .select((apps::id, apps::name, apps::kind, grants::level))
+        .load(conn)?;
+    let via_groups: Vec<(i64, String, String, String, String)> = grants::table
+        .inner_join(apps::table)
+        .inner_join(groups::table.inner_join(group_members::table))
+        .filter(group_members::membership_id.eq(membership.0))
+        .select((
+            apps::id,
+            apps::name,
+            apps::kind,
+            grants::level,
+            groups::name,
+        ))
+        .load(conn)?;
+    let open: Vec<(i64, String, String)> = apps::table
+        .filter(apps::workspace_id.eq(workspace.0))
+        .filter(apps::restricted.eq(false))
+        .select((apps::id, apps::name, apps::kind))
+        .load(conn)?;
+    let level = |key: &str| parse_key("grant level", key, Level::from_key);
+    let mut facts = Vec::with_capacity(direct.len() + via_groups.len() + open.len());
+    for (app_id, app, kind, l) in direct {
+        facts.push(GrantFact {
+            app_id,
+            app,
+            kind,
+            level: level(&l)?,
+            source: Source::Direct,
+        });
+    }
+    for (app_id, app, kind, l, group) in via_groups {
+        facts.push(GrantFact {
+            app_id,
+            app,
+            kind,
+            level: level(&l)?,
+            source: Source::Group(group),
+        });
+    }
+    for (app_id, app, kind) in open {
+        facts.push(GrantFact {
+            app_id,
+            app,
+            kind,
+            level: UNRESTRICTED_LEVEL,
+            source: Source::Everyone,
+        });
+    }
+    Ok(facts)
 }

@@ -95,15 +95,7 @@ pub fn list(
         .order((lower(groups::name), groups::id))
         .limit(1000)
         .into_boxed();
-    let search = search.trim().to_lowercase();
-    if !search.is_empty() {
-        let pattern = format!(
-            "%{}%",
-            search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+    if let Some(pattern) = super::contains_pattern(search) {
         query = query.filter(
             lower(groups::name)
                 .like(pattern.clone())

@@ -1113,53 +1113,6 @@ pub fn groups_of(
         .load(conn)
 }
 
-/// Every grant reaching a membership: its own, and its groups'.
-pub fn grants_reaching(
-    conn: &mut AnyConnection,
-    membership: MembershipId,
-) -> QueryResult<Vec<crate::domain::access::GrantFact>> {
-    use crate::db::schema::{apps, grants, group_members, groups};
-    use crate::domain::access::{GrantFact, Level, Source};
-    let direct: Vec<(i64, String, String, String)> = grants::table
-        .inner_join(apps::table)
-        .filter(grants::membership_id.eq(membership.0))
-        .select((apps::id, apps::name, apps::kind, grants::level))
-        .load(conn)?;
-    let via_groups: Vec<(i64, String, String, String, String)> = grants::table
-        .inner_join(apps::table)
-        .inner_join(groups::table.inner_join(group_members::table))
-        .filter(group_members::membership_id.eq(membership.0))
-        .select((
-            apps::id,
-            apps::name,
-            apps::kind,
-            grants::level,
-            groups::name,
-        ))
-        .load(conn)?;
-    let level = |key: &str| parse_key("grant level", key, Level::from_key);
-    let mut facts = Vec::with_capacity(direct.len() + via_groups.len());
-    for (app_id, app, kind, l) in direct {
-        facts.push(GrantFact {
-            app_id,
-            app,
-            kind,
-            level: level(&l)?,
-            source: Source::Direct,
-        });
-    }
-    for (app_id, app, kind, l, group) in via_groups {
-        facts.push(GrantFact {
-            app_id,
-            app,
-            kind,
-            level: level(&l)?,
-            source: Source::Group(group),
-        });
-    }
-    Ok(facts)
-}
-
 /// A row's group names, separated by [`GROUP_SEPARATOR`]: a subquery of the list's own statement
 /// (one cached statement per page instead of a second query with a variable `IN` list). They come
 /// unordered and are put in order by [`sorted_group_names`]: an `ORDER BY` here cost a temporary

@@ -29,6 +29,21 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern matching text that contains `search` (trimmed, lower-cased; to
+/// be compared with `lower(column)`), or `None` for an empty search.
+pub(crate) fn contains_pattern(search: &str) -> Option<String> {
+    let search = search.trim().to_lowercase();
+    (!search.is_empty()).then(|| {
+        format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    })
+}
+
 /// True when the error is a unique constraint refusing a duplicate.
 pub fn is_unique_violation(error: &Error) -> bool {
     matches!(

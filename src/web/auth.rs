@@ -327,6 +327,7 @@ impl ChromeLoader {
 pub struct Nav {
     pub users: bool,
     pub groups: bool,
+    pub apps: bool,
     pub audit: bool,
     /// Org owners and org admins: the organization's pages.
     pub org: bool,
@@ -388,6 +389,7 @@ impl Chrome {
             nav: Nav {
                 users: permissions.contains(Permission::UsersView),
                 groups: permissions.contains(Permission::GroupsView),
+                apps: permissions.contains(Permission::AppsView),
                 audit: permissions.contains(Permission::AuditView),
                 org: account.org_role.administers_all_workspaces(),
             },

@@ -25,7 +25,7 @@ use crate::services::email_change::EmailChangeError;
 use crate::services::profile::ProfileError;
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
-use crate::store::{account_tokens, roles, sessions};
+use crate::store::{account_tokens, apps, roles, sessions};
 
 const TABS: [(&str, &str); 5] = [
     ("overview", "Overview"),
@@ -247,7 +247,7 @@ async fn panels(
             let (groups, grants) = blocking(state, move |conn| {
                 Ok((
                     memberships::groups_of(conn, membership)?,
-                    memberships::grants_reaching(conn, membership)?,
+                    apps::grants_reaching(conn, workspace, membership)?,
                 ))
             })
             .await?;

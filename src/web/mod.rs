@@ -1,6 +1,7 @@
 //! HTTP: thin handlers by page, extractors, errors and middleware.
 
 pub mod accept;
+pub mod apps;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -97,6 +98,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(groups::remove_member)
         .service(groups::confirm_delete)
         .service(groups::delete)
+        .service(apps::list)
+        .service(apps::create)
+        .service(apps::show)
+        .service(apps::permissions)
+        .service(apps::update)
+        .service(apps::give_access)
+        .service(apps::change_level)
+        .service(apps::revoke)
+        .service(apps::confirm_delete)
+        .service(apps::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)

@@ -12,7 +12,7 @@ use admin_console::domain::membership::{MembershipStatus, OrgRole};
 use admin_console::domain::names::sort_key;
 use admin_console::domain::role::BuiltInRole;
 use admin_console::domain::{Email, access::effective_access};
-use admin_console::store::{accounts, groups, memberships, roles, workspaces};
+use admin_console::store::{accounts, apps, groups, memberships, roles, workspaces};
 use diesel::connection::SimpleConnection;
 
 #[path = "bench_app.rs"]
@@ -122,7 +122,7 @@ async fn main() {
     for _ in 0..ROUNDS {
         let started = Instant::now();
         let groups = memberships::groups_of(&mut conn, member).unwrap();
-        let access = effective_access(memberships::grants_reaching(&mut conn, member).unwrap());
+        let access = effective_access(apps::grants_reaching(&mut conn, workspace, member).unwrap());
         computed.push(started.elapsed());
         rows = access.len();
         assert_eq!(groups.len(), GROUPS);

@@ -1,0 +1,345 @@
+//! Apps, workflows and projects (issue 6): create, change (name, kind, owner, restricted), delete,
+//! and who may use them — grants to members and groups at view < run < edit. Each change is one
+//! transaction with its audit event.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::access::{AppKind, Level};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::{Email, Name};
+use crate::store::apps::{self, App, AppFields, Subject};
+use crate::store::audit::{self, Actor};
+use crate::store::{groups, is_unique_violation, memberships};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("Another {0} has this name already: choose another name.")]
+    NameTaken(&'static str),
+    #[error("Nobody with this address is a member of this workspace.")]
+    NotAMember,
+    #[error("This group no longer exists.")]
+    NoSuchGroup,
+    #[error("This no longer exists.")]
+    NotFound,
+    #[error("This grant no longer exists.")]
+    NoSuchGrant,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The workspace and the app a change is about.
+#[derive(Debug, Clone, Copy)]
+pub struct InWorkspace {
+    pub workspace: WorkspaceId,
+    pub app: i64,
+}
+
+/// An app as its forms give it: the owner by email address (none: unassigned).
+pub struct AppInput {
+    pub kind: AppKind,
+    pub name: Name,
+    pub owner: Option<Email>,
+    pub restricted: bool,
+}
+
+/// Who a grant is for, as the forms name them.
+pub enum GrantTo {
+    Member(Email),
+    Group(i64),
+}
+
+fn event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    action: &str,
+    name: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), ChangeError> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: Some(at.workspace),
+            action,
+            target_type: "app",
+            target_id: Some(at.app),
+            target_label: name,
+            changes,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<App, ChangeError> {
+    apps::find(conn, at.workspace, at.app)?.ok_or(ChangeError::NotFound)
+}
+
+/// The member with this address (not removed), with the address as stored.
+fn member_by_email(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    email: &Email,
+) -> Result<(MembershipId, String), ChangeError> {
+    memberships::current_by_emails(conn, workspace, std::slice::from_ref(email))?
+        .pop()
+        .ok_or(ChangeError::NotAMember)
+}
+
+/// Checks the name and finds the owner; the fields to write.
+fn resolve<'a>(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    input: &'a AppInput,
+    except: Option<i64>,
+) -> Result<(AppFields<'a>, Option<String>), ChangeError> {
+    if apps::name_taken(conn, workspace, input.kind, input.name.as_str(), except)? {
+        return Err(ChangeError::NameTaken(input.kind.key()));
+    }
+    let owner = match &input.owner {
+        Some(email) => Some(member_by_email(conn, workspace, email)?),
+        None => None,
+    };
+    let fields = AppFields {
+        kind: input.kind,
+        name: input.name.as_str(),
+        owner: owner.as_ref().map(|(id, _)| *id),
+        restricted: input.restricted,
+    };
+    Ok((fields, owner.map(|(_, email)| email)))
+}
+
+/// A unique violation on the name index is the same refusal as the check before it.
+fn name_conflict(kind: AppKind) -> impl Fn(diesel::result::Error) -> ChangeError {
+    move |e| {
+        if is_unique_violation(&e) {
+            ChangeError::NameTaken(kind.key())
+        } else {
+            e.into()
+        }
+    }
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    input: &AppInput,
+    now: NaiveDateTime,
+) -> Result<i64, ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let (fields, owner) = resolve(conn, workspace, input, None)?;
+        let app = apps::insert(conn, workspace, &fields, now).map_err(name_conflict(input.kind))?;
+        let changes = json!({
+            "kind": input.kind.key(),
+            "name": input.name.as_str(),
+            "owner": owner,
+            "restricted": input.restricted,
+        });
+        let at = InWorkspace { workspace, app };
+        event(
+            conn,
+            actor,
+            at,
+            "app.created",
+            input.name.as_str(),
+            changes,
+            now,
+        )?;
+        Ok(app)
+    })
+}
+
+/// Changes an app; the event records what changed (nothing changed: no event).
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    input: &AppInput,
+    now: NaiveDateTime,
+) -> Result<(), ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let before = existing(conn, at)?;
+        let (fields, owner) = resolve(conn, at.workspace, input, Some(at.app))?;
+        let owner_before = before.owner.as_ref().map(|o| o.email.clone());
+        let mut changes = serde_json::Map::new();
+        let mut changed = |key: &str, before: serde_json::Value, after: serde_json::Value| {
+            if before != after {
+                changes.insert(key.into(), json!({ "before": before, "after": after }));
+            }
+        };
+        changed("kind", json!(before.kind.key()), json!(input.kind.key()));
+        changed("name", json!(before.name), json!(input.name.as_str()));
+        changed("owner", json!(owner_before), json!(owner));
+        changed(
+            "restricted",
+            json!(before.restricted),
+            json!(input.restricted),
+        );
+        if changes.is_empty() {
+            return Ok(());
+        }
+        apps::update(conn, at.app, &fields, now).map_err(name_conflict(input.kind))?;
+        let changes = serde_json::Value::Object(changes);
+        event(
+            conn,
+            actor,
+            at,
+            "app.updated",
+            input.name.as_str(),
+            changes,
+            now,
+        )
+    })
+}
+
+/// Deletes an app with its grants; the event keeps how many grants it had.
+pub fn delete(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    now: NaiveDateTime,
+) -> Result<App, ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let app = existing(conn, at)?;
+        apps::delete(conn, at.app)?;
+        let changes = json!({ "kind": app.kind.key(), "grants": app.grant_count });
+        event(conn, actor, at, "app.deleted", &app.name, changes, now)?;
+        Ok(app)
+    })
+}
+
+/// What granting did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Granted {
+    Added,
+    Changed { before: Level },
+    Unchanged,
+}
+
+/// Gives a member (by address) or a group `level` on the app: a new grant, or a new level for
+/// the one they hold. Returns what happened and the subject's name for the message.
+pub fn grant(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    to: &GrantTo,
+    level: Level,
+    now: NaiveDateTime,
+) -> Result<(Granted, String), ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let app = existing(conn, at)?;
+        let (subject, label) = match to {
+            GrantTo::Member(email) => {
+                let (id, email) = member_by_email(conn, at.workspace, email)?;
+                (Subject::Member(id), email)
+            }
+            GrantTo::Group(id) => {
+                let group =
+                    groups::find(conn, at.workspace, *id)?.ok_or(ChangeError::NoSuchGroup)?;
+                (Subject::Group(group.id), format!("group {}", group.name))
+            }
+        };
+        let granted = match apps::grant_of(conn, at.app, subject)? {
+            None => {
+                apps::insert_grant(conn, at.app, subject, level, now)?;
+                Granted::Added
+            }
+            Some((_, before)) if before == level => return Ok((Granted::Unchanged, label)),
+            Some((id, before)) => {
+                apps::set_grant_level(conn, id, level)?;
+                Granted::Changed { before }
+            }
+        };
+        let (action, changes) = match &granted {
+            Granted::Changed { before } => (
+                "app.access_changed",
+                json!({ "to": label, "level": { "before": before.key(), "after": level.key() } }),
+            ),
+            _ => (
+                "app.access_granted",
+                json!({ "to": label, "level": level.key() }),
+            ),
+        };
+        event(conn, actor, at, action, &app.name, changes, now)?;
+        Ok((granted, label))
+    })
+}
+
+/// Changes the level of one of the app's grants (from its row on the Permissions tab).
+pub fn change_level(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    grant: i64,
+    level: Level,
+    now: NaiveDateTime,
+) -> Result<String, ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let app = existing(conn, at)?;
+        let line = apps::grants_of(conn, at.app)?
+            .into_iter()
+            .find(|g| g.id == grant)
+            .ok_or(ChangeError::NoSuchGrant)?;
+        let label = subject_label(&line);
+        if line.level != level {
+            apps::set_grant_level(conn, grant, level)?;
+            let changes = json!({
+                "to": label,
+                "level": { "before": line.level.key(), "after": level.key() },
+            });
+            event(
+                conn,
+                actor,
+                at,
+                "app.access_changed",
+                &app.name,
+                changes,
+                now,
+            )?;
+        }
+        Ok(label)
+    })
+}
+
+/// Ends one of the app's grants.
+pub fn revoke(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    grant: i64,
+    now: NaiveDateTime,
+) -> Result<String, ChangeError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let app = existing(conn, at)?;
+        let line = apps::grants_of(conn, at.app)?
+            .into_iter()
+            .find(|g| g.id == grant)
+            .ok_or(ChangeError::NoSuchGrant)?;
+        let label = subject_label(&line);
+        apps::delete_grant(conn, grant)?;
+        let changes = json!({ "to": label, "level": line.level.key() });
+        event(
+            conn,
+            actor,
+            at,
+            "app.access_revoked",
+            &app.name,
+            changes,
+            now,
+        )?;
+        Ok(label)
+    })
+}
+
+/// "group Finance", or the member's address.
+fn subject_label(line: &apps::GrantLine) -> String {
+    match line.subject {
+        Subject::Group(_) => format!("group {}", line.name),
+        Subject::Member(_) => line.detail.clone(),
+    }
+}

@@ -1,0 +1,642 @@
+//! Apps, workflows and projects (issue 6): the list with search and create; an app's page with an
+//! Overview tab (name, kind, owner, the Restricted switch) and a Permissions tab (grants to members
+//! and groups at view < run < edit, and "who can run this?" with the reason per person); delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, flash};
+use super::htmx::{page_or_fragment, render_with_status};
+use super::{AppState, blocking, confirm, views};
+use crate::clock;
+use crate::domain::access::{AppKind, Level, UNRESTRICTED_LEVEL};
+use crate::domain::role::Permission;
+use crate::domain::{Email, Name};
+use crate::services::apps::{
+    self as service, AppInput, ChangeError, GrantTo, Granted, InWorkspace,
+};
+use crate::store::apps::{self, App, GrantLine, Holder};
+use crate::store::groups;
+
+/// An app's fields, as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppForm {
+    pub kind: String,
+    pub name: String,
+    pub owner_email: String,
+    /// A checkbox: present ("on") when ticked.
+    pub restricted: Option<String>,
+}
+
+impl AppForm {
+    fn of(app: &App) -> Self {
+        Self {
+            kind: app.kind.key().to_owned(),
+            name: app.name.clone(),
+            owner_email: app
+                .owner
+                .as_ref()
+                .map(|o| o.email.clone())
+                .unwrap_or_default(),
+            restricted: app.restricted.then(|| "on".to_owned()),
+        }
+    }
+
+    fn parse(&self, errors: &mut FieldErrors) -> Option<AppInput> {
+        let kind = errors.check("kind", AppKind::parse(&self.kind));
+        let name = errors.check("name", Name::parse(&self.name));
+        let owner = match self.owner_email.trim() {
+            "" => Some(None),
+            typed => errors.check("owner_email", Email::parse(typed)).map(Some),
+        };
+        Some(AppInput {
+            kind: kind?,
+            name: name?,
+            owner: owner?,
+            restricted: self.restricted.is_some(),
+        })
+    }
+}
+
+/// A refused form change: its message beside the field, or the page's answer.
+fn form_error(e: ChangeError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    match e {
+        ChangeError::NameTaken(_) => errors.add("name", e),
+        ChangeError::NotAMember => errors.add("owner_email", e),
+        other => return Err(refusal(other)),
+    }
+    Ok(())
+}
+
+/// A change refused outside a form: something gone is 404, anything else a conflict.
+fn refusal(e: ChangeError) -> AppError {
+    match e {
+        ChangeError::NotFound | ChangeError::NoSuchGrant => AppError::NotFound,
+        ChangeError::Database(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+fn in_workspace(access: &WorkspaceAccess, app: i64) -> InWorkspace {
+    InWorkspace {
+        workspace: access.workspace.id,
+        app,
+    }
+}
+
+/// After a change: the message for the next page, and the app's tab.
+fn back_to(
+    access: &WorkspaceAccess,
+    id: i64,
+    tab: &str,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    flash(&access.signed_in.session, message)?;
+    Ok(redirect(&format!(
+        "/w/{}/apps/{id}{tab}",
+        access.workspace.slug
+    )))
+}
+
+/// The kinds for a select: (key, label).
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    AppKind::ALL.iter().map(|k| (k.key(), k.label())).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+    pub kind: String,
+}
+
+pub struct AppLine {
+    pub id: i64,
+    pub kind: &'static str,
+    pub name: String,
+    pub owner: String,
+    pub restricted: bool,
+    pub grants: String,
+}
+
+impl From<App> for AppLine {
+    fn from(app: App) -> Self {
+        Self {
+            id: app.id,
+            kind: app.kind.label(),
+            owner: app.owner.map(|o| o.name).unwrap_or_default(),
+            restricted: app.restricted,
+            grants: views::count(app.grant_count, "grant", "grants"),
+            name: app.name,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "apps/list.html", blocks = ["results"])]
+struct ListPage {
+    chrome: Chrome,
+    slug: String,
+    q: String,
+    kind: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    apps: Vec<AppLine>,
+    can_manage: bool,
+    form: AppForm,
+    errors: FieldErrors,
+}
+
+async fn list_view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    query: ListQuery,
+    form: AppForm,
+    errors: FieldErrors,
+) -> Result<ListPage, AppError> {
+    let q: String = query.q.trim().chars().take(100).collect();
+    let kind = AppKind::parse(&query.kind).ok();
+    let (workspace, search) = (access.workspace.id, q.clone());
+    let loader = access.chrome_loader("apps");
+    let (found, mut chrome) = blocking(state, move |conn| {
+        Ok((
+            apps::list(conn, workspace, kind, &search)?,
+            loader.load(conn)?,
+        ))
+    })
+    .await?;
+    chrome.flash = access.take_flash();
+    Ok(ListPage {
+        chrome,
+        slug: access.workspace.slug.clone(),
+        q,
+        kind: kind.map(|k| k.key().to_owned()).unwrap_or_default(),
+        kinds: kinds(),
+        apps: found.into_iter().map(AppLine::from).collect(),
+        can_manage: access.can(Permission::AppsManage),
+        form,
+        errors,
+    })
+}
+
+#[get("/w/{slug}/apps")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsView)?;
+    let form = AppForm {
+        kind: AppKind::App.key().to_owned(),
+        ..Default::default()
+    };
+    let page = list_view(
+        &state,
+        &access,
+        query.into_inner(),
+        form,
+        FieldErrors::default(),
+    )
+    .await?;
+    page_or_fragment(&req, &page, |p| p.as_results().render())
+}
+
+#[post("/w/{slug}/apps")]
+pub async fn create(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<AppForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    if let Some(input) = form.parse(&mut errors) {
+        let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
+        let created = blocking(&state, move |conn| {
+            let created = service::create(conn, &actor, workspace, &input, clock::now());
+            Ok(created.map(|id| (id, input)))
+        })
+        .await?;
+        match created {
+            Ok((id, input)) => {
+                let message = format!("{} {} created.", input.kind.label(), input.name);
+                return back_to(&access, id, "/permissions", &message);
+            }
+            Err(e) => form_error(e, &mut errors)?,
+        }
+    }
+    let page = list_view(&state, &access, ListQuery::default(), form, errors).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// An app's page: Overview and Permissions
+
+/// A grant's form: to a group (by id) or a member (by address), at a level.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct GrantForm {
+    pub group_id: String,
+    pub email: String,
+    pub level: String,
+}
+
+/// "Who can … this?": the level asked about.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WhoQuery {
+    pub level: String,
+}
+
+pub struct HolderLine {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub level: &'static str,
+    pub reason: String,
+}
+
+impl From<Holder> for HolderLine {
+    fn from(h: Holder) -> Self {
+        Self {
+            id: h.id.0,
+            name: h.name,
+            email: h.email,
+            level: h.access.level.key(),
+            reason: h.access.reasons.join(", "),
+        }
+    }
+}
+
+/// The answer to "who can {level} this?".
+pub struct WhoCan {
+    pub level: &'static str,
+    /// True when everyone in the workspace may (the app is not restricted and the level is at
+    /// most what that gives).
+    pub everyone: bool,
+    pub holders: Vec<HolderLine>,
+    /// "3 members", "1,204 members".
+    pub total: String,
+    pub more: i64,
+}
+
+const WHO_LIMIT: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "apps/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    slug: String,
+    base: String,
+    app: App,
+    tab: &'static str,
+    can_manage: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    levels: [&'static str; 3],
+    form: AppForm,
+    errors: FieldErrors,
+    grants: Vec<GrantLine>,
+    groups: Vec<(i64, String)>,
+    grant: GrantForm,
+    who: Option<WhoCan>,
+}
+
+/// What a refused form brings back, as typed.
+#[derive(Default)]
+struct Typed {
+    form: Option<AppForm>,
+    grant: GrantForm,
+    errors: FieldErrors,
+}
+
+async fn show_view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: i64,
+    tab: &'static str,
+    who_level: Level,
+    typed: Typed,
+) -> Result<ShowPage, AppError> {
+    let workspace = access.workspace.id;
+    let loader = access.chrome_loader("apps");
+    let manage = access.can(Permission::AppsManage);
+    let (app, grants, group_names, who, chrome) = blocking(state, move |conn| {
+        let app = apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+        let (grants, group_names, who) = if tab == "permissions" {
+            let group_names = if manage {
+                groups::names(conn, workspace)?
+            } else {
+                Vec::new()
+            };
+            let everyone = !app.restricted && who_level <= UNRESTRICTED_LEVEL;
+            let who = if everyone {
+                (Vec::new(), 0)
+            } else {
+                apps::who_can(conn, workspace, &app, who_level, WHO_LIMIT)?
+            };
+            (
+                apps::grants_of(conn, id)?,
+                group_names,
+                Some((everyone, who)),
+            )
+        } else {
+            (Vec::new(), Vec::new(), None)
+        };
+        Ok((app, grants, group_names, who, loader.load(conn)?))
+    })
+    .await?;
+    let mut chrome = chrome;
+    chrome.flash = access.take_flash();
+    let who = who.map(|(everyone, (holders, total))| WhoCan {
+        level: who_level.key(),
+        everyone,
+        more: total - holders.len() as i64,
+        total: views::count(total, "member", "members"),
+        holders: holders.into_iter().map(HolderLine::from).collect(),
+    });
+    Ok(ShowPage {
+        chrome,
+        slug: access.workspace.slug.clone(),
+        base: format!("/w/{}/apps/{id}", access.workspace.slug),
+        form: typed.form.unwrap_or_else(|| AppForm::of(&app)),
+        app,
+        tab,
+        can_manage: manage,
+        kinds: kinds(),
+        levels: [Level::View.key(), Level::Run.key(), Level::Edit.key()],
+        errors: typed.errors,
+        grants,
+        groups: group_names,
+        grant: GrantForm {
+            level: if typed.grant.level.is_empty() {
+                Level::Run.key().to_owned()
+            } else {
+                typed.grant.level
+            },
+            ..typed.grant
+        },
+        who,
+    })
+}
+
+#[get("/w/{slug}/apps/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsView)?;
+    let page = show_view(
+        &state,
+        &access,
+        path.1,
+        "overview",
+        Level::Run,
+        Typed::default(),
+    )
+    .await?;
+    render_with_status(StatusCode::OK, &page)
+}
+
+#[get("/w/{slug}/apps/{id}/permissions")]
+pub async fn permissions(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    query: web::Query<WhoQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsView)?;
+    let level = Level::from_key(&query.level).unwrap_or(Level::Run);
+    let page = show_view(
+        &state,
+        &access,
+        path.1,
+        "permissions",
+        level,
+        Typed::default(),
+    )
+    .await?;
+    render_with_status(StatusCode::OK, &page)
+}
+
+#[post("/w/{slug}/apps/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    form: web::Form<AppForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (id, form) = (path.1, form.into_inner());
+    let mut errors = FieldErrors::default();
+    if let Some(input) = form.parse(&mut errors) {
+        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+        let done = blocking(&state, move |conn| {
+            Ok(service::update(conn, &actor, at, &input, clock::now()))
+        })
+        .await?;
+        match done {
+            Ok(()) => return back_to(&access, id, "", "Saved."),
+            Err(e) => form_error(e, &mut errors)?,
+        }
+    }
+    let typed = Typed {
+        form: Some(form),
+        errors,
+        ..Default::default()
+    };
+    let page = show_view(&state, &access, id, "overview", Level::Run, typed).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[post("/w/{slug}/apps/{id}/grants")]
+pub async fn give_access(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (id, form) = (path.1, form.into_inner());
+    let mut errors = FieldErrors::default();
+    let level = errors.check(
+        "level",
+        Level::from_key(&form.level).ok_or("Choose view, run or edit."),
+    );
+    // The group form sends a group; the member form an address.
+    let to = match (form.group_id.trim(), form.email.trim()) {
+        ("", "") => {
+            errors.add("email", "Type a member's email address, or choose a group.");
+            None
+        }
+        ("", email) => errors
+            .check("email", Email::parse(email))
+            .map(GrantTo::Member),
+        (group, _) => errors
+            .check(
+                "group_id",
+                group.parse::<i64>().map_err(|_| "Choose a group."),
+            )
+            .map(GrantTo::Group),
+    };
+    if let (Some(to), Some(level)) = (to, level) {
+        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+        let done = blocking(&state, move |conn| {
+            Ok(service::grant(conn, &actor, at, &to, level, clock::now()))
+        })
+        .await?;
+        match done {
+            Ok((granted, who)) => {
+                let message = match granted {
+                    Granted::Added => format!("{who} may now {level} it."),
+                    Granted::Changed { before } => {
+                        format!("{who} may now {level} it (was {before}).")
+                    }
+                    Granted::Unchanged => format!("{who} could {level} it already."),
+                };
+                return back_to(&access, id, "/permissions", &message);
+            }
+            Err(ChangeError::NotAMember) => errors.add("email", ChangeError::NotAMember),
+            Err(ChangeError::NoSuchGroup) => errors.add("group_id", ChangeError::NoSuchGroup),
+            Err(e) => return Err(refusal(e)),
+        }
+    }
+    let typed = Typed {
+        grant: form,
+        errors,
+        ..Default::default()
+    };
+    let page = show_view(&state, &access, id, "permissions", Level::Run, typed).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LevelForm {
+    pub level: String,
+}
+
+#[post("/w/{slug}/apps/{id}/grants/{grant}")]
+pub async fn change_level(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64, i64)>,
+    form: web::Form<LevelForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (id, grant_id) = (path.1, path.2);
+    let Some(level) = Level::from_key(&form.level) else {
+        let mut errors = FieldErrors::default();
+        errors.add("level", "Choose view, run or edit.");
+        let typed = Typed {
+            errors,
+            ..Default::default()
+        };
+        let page = show_view(&state, &access, id, "permissions", Level::Run, typed).await?;
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+    let who = blocking(&state, move |conn| {
+        service::change_level(conn, &actor, at, grant_id, level, clock::now()).map_err(refusal)
+    })
+    .await?;
+    back_to(
+        &access,
+        id,
+        "/permissions",
+        &format!("{who} may now {level} it."),
+    )
+}
+
+#[post("/w/{slug}/apps/{id}/grants/{grant}/remove")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (id, grant_id) = (path.1, path.2);
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
+    let who = blocking(&state, move |conn| {
+        service::revoke(conn, &actor, at, grant_id, clock::now()).map_err(refusal)
+    })
+    .await?;
+    back_to(
+        &access,
+        id,
+        "/permissions",
+        &format!("The grant to {who} ended."),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete
+
+#[get("/w/{slug}/apps/{id}/delete")]
+pub async fn confirm_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (workspace, id) = (access.workspace.id, path.1);
+    let app = blocking(&state, move |conn| {
+        apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let base = format!("/w/{}/apps/{id}", access.workspace.slug);
+    let kind = app.kind.label().to_lowercase();
+    let grants = match app.grant_count {
+        0 => "It holds no grants.".to_owned(),
+        n => format!(
+            "Its {} {}.",
+            views::count(n, "grant", "grants"),
+            if n == 1 { "ends" } else { "end" }
+        ),
+    };
+    let confirmation = confirm::Confirmation {
+        title: format!("Delete the {kind} {}?", app.name),
+        message: format!("{grants} This cannot be undone."),
+        action: format!("{base}/delete"),
+        button: format!("Delete {kind}"),
+        danger: true,
+        cancel_url: base,
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(&req, &state, &access, "apps", confirmation).await
+}
+
+#[post("/w/{slug}/apps/{id}/delete")]
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
+    let app = blocking(&state, move |conn| {
+        service::delete(conn, &actor, at, clock::now()).map_err(refusal)
+    })
+    .await?;
+    flash(
+        &access.signed_in.session,
+        &format!("{} {} deleted.", app.kind.label(), app.name),
+    )?;
+    let to = format!("/w/{}/apps", access.workspace.slug);
+    if super::htmx::wants_fragment(&req) {
+        return Ok(HttpResponse::Ok()
+            .insert_header(("HX-Redirect", to.as_str()))
+            .finish());
+    }
+    Ok(redirect(&to))
+}
