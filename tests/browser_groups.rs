@@ -1,6 +1,7 @@
 //! In headless Chromium, the groups flow of issue 6: create a group, add two members through the
-//! type-ahead picker, see them listed, read the group on a member's Access tab, take one out, and
-//! delete the group through its confirmation dialog.
+//! type-ahead picker, see them listed, read the group on a member's Access tab, grant the group
+//! "run" on a restricted workflow and read the reason on the Access tab, take one out, and delete
+//! the group through its confirmation dialog.
 
 mod common;
 
@@ -23,6 +24,11 @@ async fn pick(b: &Browser, search: &str, other: &str) {
     }
     b.click("#picker-options input[type=checkbox]:not([disabled])")
         .await;
+}
+
+fn group_id_of(app: &TestApp, name: &str) -> String {
+    app.first_id(&format!("groups WHERE name = '{name}'"))
+        .to_string()
 }
 
 #[actix_web::test]
@@ -84,6 +90,35 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
         .unwrap();
     b.wait_for_text("#panel", "Finance").await;
 
+    // Grant the group "run" on a restricted workflow, and read the reason on the Access tab.
+    b.click("nav.sidenav a[href='/w/acme/apps']").await;
+    b.wait_for_text("main", "Nothing to grant access to yet")
+        .await;
+    b.select("#kind", "workflow").await;
+    b.fill("#name", "Payroll run").await;
+    b.click("#restricted").await;
+    b.click("form[method=post][action='/w/acme/apps'] button[type=submit]")
+        .await;
+    b.wait_for_text(".flash-area", "Workflow Payroll run created.")
+        .await;
+    b.wait_for_text("#who-answer", "Nobody").await;
+    b.select("#group_id", &group_id_of(&app, "Finance")).await;
+    b.select("#group-level", "run").await;
+    b.click("form[action$='/grants'] button.button-primary")
+        .await;
+    b.wait_for_text(".flash-area", "Group Finance may now run it.")
+        .await;
+    let who = b.wait_for_text("#who-answer", "2 members").await;
+    assert!(who.contains("by name"), "{who}");
+    b.screenshot("64-app-permissions").await;
+    b.client
+        .goto(&app.url(&format!("/w/acme/users/{grace}/access")))
+        .await
+        .unwrap();
+    b.wait_for_text("#panel", "Can run Payroll run — through group Finance")
+        .await;
+    b.screenshot("65-access-reason").await;
+
     // Take Alan out, then delete the group through its dialog.
     b.client.goto(&app.url(&here)).await.unwrap();
     b.click("button[aria-label^='Take alan']").await;
@@ -92,7 +127,10 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     b.wait_for_text("main", "1 member").await;
     b.click("a.button-danger[href$='/delete']").await;
     let dialog = b.wait_for_text("dialog", "cannot be undone").await;
-    assert!(dialog.contains("1 member"), "{dialog}");
+    assert!(
+        dialog.contains("1 member") && dialog.contains("1 app grant"),
+        "{dialog}"
+    );
     b.screenshot("63-delete-dialog").await;
     b.click("dialog button.button-danger").await;
     b.wait_for_url("/w/acme/groups").await;

@@ -103,6 +103,15 @@ fn back_to(
     )))
 }
 
+/// "Group Finance" from "group Finance" (an address stays as it is).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if !text.contains('@') => first.to_uppercase().chain(chars).collect(),
+        _ => text.to_owned(),
+    }
+}
+
 /// The kinds for a select: (key, label).
 fn kinds() -> Vec<(&'static str, &'static str)> {
     AppKind::ALL.iter().map(|k| (k.key(), k.label())).collect()
@@ -495,6 +504,7 @@ pub async fn give_access(
         .await?;
         match done {
             Ok((granted, who)) => {
+                let who = capitalized(&who);
                 let message = match granted {
                     Granted::Added => format!("{who} may now {level} it."),
                     Granted::Changed { before } => {
@@ -552,7 +562,7 @@ pub async fn change_level(
         &access,
         id,
         "/permissions",
-        &format!("{who} may now {level} it."),
+        &format!("{} may now {level} it.", capitalized(&who)),
     )
 }
 

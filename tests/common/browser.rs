@@ -106,6 +106,17 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Chooses the option with this value in a `<select>`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("no option {value} in {css}: {e}"));
+    }
+
     pub async fn click(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
