@@ -630,3 +630,99 @@ async fn blocked_accounts_show_their_badge_and_have_a_filter() {
     let csv = app.get_text("/w/acme/users.csv?status=blocked").await;
     assert_eq!(csv.lines().count(), 2, "{csv}");
 }
+
+/// Every row of a listing, following its "next" links.
+async fn walk_all(app: &TestApp, first: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(url) = next {
+        let html = app.get_text(&url).await;
+        seen.extend(names_in(&html));
+        next = link(&html, "next");
+        assert!(seen.len() < 10_000, "the pages end");
+    }
+    seen
+}
+
+/// A group's members listed by name or email walk the group's own index (sort keys copied onto
+/// its rows): the same rows in the same order as the members sorted by those keys, also after a
+/// member is renamed, and only the group's current members.
+#[actix_web::test]
+async fn a_group_is_paged_in_name_and_email_order_and_follows_renames() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.seed_members(240);
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Thirds', '', created_at, created_at FROM workspaces");
+    let group = app.first_id("groups WHERE name = 'Thirds'");
+    app.execute(&format!(
+        "INSERT INTO group_members (group_id, membership_id, created_at)
+         SELECT {group}, m.id, m.created_at FROM memberships m WHERE m.id % 3 = 0"
+    ));
+    app.execute(
+        "UPDATE memberships SET status = 'removed', removed_at = created_at WHERE id % 9 = 0",
+    );
+    let expected = |order: &str| -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            email: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+             WHERE m.id % 3 = 0 AND m.status <> 'removed' ORDER BY {order}"
+        ))
+        .load::<Row>(&mut *app.conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.email)
+        .collect()
+    };
+    let by_name = expected("m.sort_name, m.id");
+    assert!(by_name.len() > 50, "more than a page");
+    let base = format!("/w/acme/users?group={group}");
+    assert_eq!(walk_all(&app, &base).await, by_name);
+    assert_eq!(
+        walk_all(&app, &format!("{base}&sort=email")).await,
+        expected("m.sort_email, m.id")
+    );
+    assert_eq!(
+        walk_all(&app, &format!("{base}&sort=-name")).await,
+        expected("m.sort_name DESC, m.id DESC")
+    );
+    // The group's page lists the same members in the same order.
+    let group_page = app.get_text(&format!("/w/acme/groups/{group}")).await;
+    let first_fifty: Vec<&str> = group_page
+        .split("<span class=\"person-email\">")
+        .skip(1)
+        .map(|chunk| chunk.split('<').next().unwrap_or_default())
+        .collect();
+    assert_eq!(first_fifty, by_name[..50].to_vec());
+
+    // Renaming the last member by name to "Aaron Aardvark" brings them first.
+    let last = by_name.last().unwrap().clone();
+    let member = app.first_id(&format!(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{last}')"
+    ));
+    let csrf = app.csrf_token("/me").await;
+    let renamed = app
+        .post_form(
+            &format!("/w/acme/users/{member}/profile"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("first_name", "Aaron"),
+                ("last_name", "Aardvark"),
+                ("email", last.as_str()),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    let now_first = names_in(&app.get_text(&base).await);
+    assert_eq!(now_first.first(), Some(&last));
+    assert_eq!(walk_all(&app, &base).await, expected("m.sort_name, m.id"));
+    assert_eq!(
+        app.count("group_members gm WHERE gm.sort_name <> (SELECT m.sort_name FROM memberships m WHERE m.id = gm.membership_id)"),
+        0
+    );
+}

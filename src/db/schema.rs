@@ -127,6 +127,8 @@ diesel::table! {
         group_id -> BigInt,
         membership_id -> BigInt,
         created_at -> Timestamp,
+        sort_name -> Text,
+        sort_email -> Text,
     }
 }
 

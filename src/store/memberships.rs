@@ -320,13 +320,14 @@ macro_rules! apply_filter {
                 "memberships.account_id IN (SELECT id FROM accounts WHERE status = 'blocked')",
             ));
         }
-        if let Some(group) = filter.group {
+        if let Some(group) = filter.group.filter(|_| !plan.group_driven) {
+            // Text, so that a query already joined with group_members can take it too.
             query = query.filter(
-                memberships::id.eq_any(
-                    crate::db::schema::group_members::table
-                        .filter(crate::db::schema::group_members::group_id.eq(group.id))
-                        .select(crate::db::schema::group_members::membership_id),
-                ),
+                sql::<Bool>(
+                    "memberships.id IN (SELECT gm.membership_id FROM group_members gm WHERE gm.group_id = ",
+                )
+                .bind::<BigInt, _>(group.id)
+                .sql(")"),
             );
         }
         if let Some(search) = &plan.search {
@@ -349,6 +350,9 @@ macro_rules! apply_filter {
 struct Plan {
     search: Option<SqlFilter>,
     selective: bool,
+    /// The query reads the group's own rows (`group_members` joined with memberships), so the
+    /// filter does not test membership of the group again. Only the list sets it.
+    group_driven: bool,
 }
 
 impl Plan {
@@ -364,6 +368,7 @@ impl Plan {
         Ok(Self {
             selective,
             search: search.map(|s| s.filter),
+            group_driven: false,
         })
     }
 }
@@ -392,7 +397,13 @@ pub fn list_page(
     // Walking backwards flips the order; the page is turned round afterwards.
     let descending = sort.descending != backwards;
 
-    let plan = Plan::of(conn, filter)?;
+    let mut plan = Plan::of(conn, filter)?;
+    // A group listed by name or email (no search): its own sort index gives the page's ids.
+    let group_walk = filter
+        .group
+        .filter(|_| plan.search.is_none())
+        .and_then(|group| SortSql::of_group(sort.key).map(|key| (group, key)));
+    plan.group_driven = group_walk.is_some();
     let started = anchor.is_some();
     let query = memberships::table
         .inner_join(accounts::table)
@@ -414,7 +425,24 @@ pub fn list_page(
             sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
         ))
         .into_boxed();
-    let query = if plan.selective {
+    let query = if let Some((group, group_key)) = group_walk {
+        use crate::db::schema::group_members;
+        let mut keyed = group_members::table
+            .inner_join(memberships::table)
+            .filter(group_members::group_id.eq(group.id))
+            .select(group_members::membership_id)
+            .into_boxed();
+        keyed = apply_filter!(keyed, workspace, filter, &plan);
+        if let Some(anchor) = anchor {
+            keyed = keyed.filter(group_key.beyond(anchor, descending));
+        }
+        let ids: Vec<i64> = keyed
+            .order(group_key.order(descending))
+            .limit(page_size + 1)
+            .load(conn)?;
+        let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
+        query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+    } else if plan.selective {
         // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
         // those ~50 rows are joined with their role, picture and groups (which otherwise would be
         // read for every row sorted).
@@ -510,6 +538,8 @@ struct SortSql {
     column: &'static str,
     as_text: &'static str,
     bound: &'static str,
+    /// The id that breaks ties, in the same index.
+    id: &'static str,
 }
 
 impl SortSql {
@@ -519,6 +549,7 @@ impl SortSql {
             column,
             as_text: column,
             bound: "?",
+            id: "memberships.id",
         };
         match (key, sqlite) {
             (SortKey::Name, _) => text("memberships.sort_name"),
@@ -530,30 +561,49 @@ impl SortSql {
                 column: "COALESCE(memberships.last_active_at, '-infinity'::timestamp)",
                 as_text: "COALESCE(memberships.last_active_at, '-infinity'::timestamp)::text",
                 bound: "CAST(? AS timestamp)",
+                id: "memberships.id",
             },
             (SortKey::Joined, false) => Self {
                 column: "COALESCE(memberships.joined_at, '-infinity'::timestamp)",
                 as_text: "COALESCE(memberships.joined_at, '-infinity'::timestamp)::text",
                 bound: "CAST(? AS timestamp)",
+                id: "memberships.id",
             },
         }
     }
 
+    /// The same order through a group's own rows, which carry copies of the name and email keys
+    /// (`group_members_by_name`, `group_members_by_email`); `None` for the other keys.
+    fn of_group(key: SortKey) -> Option<Self> {
+        let column = match key {
+            SortKey::Name => "group_members.sort_name",
+            SortKey::Email => "group_members.sort_email",
+            SortKey::LastActive | SortKey::Joined => return None,
+        };
+        Some(Self {
+            column,
+            as_text: column,
+            bound: "?",
+            id: "group_members.membership_id",
+        })
+    }
+
     fn order(&self, descending: bool) -> Sql<Text> {
         let dir = if descending { "DESC" } else { "ASC" };
-        sql(format!("{} {dir}, memberships.id {dir}", self.column))
+        sql(format!("{} {dir}, {} {dir}", self.column, self.id))
     }
 
     /// The rows past the anchor `(value, id)` in this direction: `key >= v AND (key > v OR id >
     /// anchor)`, with the range first so both planners seek the index.
     fn beyond(&self, (value, id): (String, i64), descending: bool) -> Beyond {
         let (wide, strict) = if descending { ("<=", "<") } else { (">=", ">") };
-        let (column, (open, close)) = (self.column, self.bound.split_once('?').unwrap_or(("", "")));
+        let (column, id_column) = (self.column, self.id);
+        let (open, close) = self.bound.split_once('?').unwrap_or(("", ""));
         sql::<Bool>(format!("{column} {wide} {open}"))
             .bind::<Text, _>(value.clone())
             .sql(format!("{close} AND ({column} {strict} {open}"))
             .bind::<Text, _>(value)
-            .sql(format!("{close} OR memberships.id {strict} "))
+            .sql(format!("{close} OR {id_column} {strict} "))
             .bind::<BigInt, _>(id)
             .sql(")")
     }

@@ -642,11 +642,8 @@ pub async fn delete(
         &access.signed_in.session,
         &format!("{} {} deleted.", app.kind.label(), app.name),
     )?;
-    let to = format!("/w/{}/apps", access.workspace.slug);
-    if super::htmx::wants_fragment(&req) {
-        return Ok(HttpResponse::Ok()
-            .insert_header(("HX-Redirect", to.as_str()))
-            .finish());
-    }
-    Ok(redirect(&to))
+    Ok(super::htmx::leave_for(
+        &req,
+        &format!("/w/{}/apps", access.workspace.slug),
+    ))
 }

@@ -710,14 +710,10 @@ pub async fn delete(
         &access.signed_in.session,
         &format!("Group {} deleted.", group.name),
     )?;
-    let to = format!("/w/{}/groups", access.workspace.slug);
-    if super::htmx::wants_fragment(&req) {
-        // From the dialog: the whole page goes to the list.
-        return Ok(HttpResponse::Ok()
-            .insert_header(("HX-Redirect", to.as_str()))
-            .finish());
-    }
-    Ok(redirect(&to))
+    Ok(super::htmx::leave_for(
+        &req,
+        &format!("/w/{}/groups", access.workspace.slug),
+    ))
 }
 
 #[cfg(test)]

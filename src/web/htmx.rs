@@ -16,6 +16,18 @@ pub fn wants_fragment(req: &HttpRequest) -> bool {
     headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
 }
 
+/// Sends the browser to `to` with the whole page: `HX-Redirect` for htmx (a dialog's POST), a
+/// 303 otherwise.
+pub fn leave_for(req: &HttpRequest, to: &str) -> HttpResponse {
+    if wants_fragment(req) {
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", to))
+            .finish()
+    } else {
+        super::error::redirect(to)
+    }
+}
+
 /// Renders `page` whole, or only `fragment` for htmx; either way with `Vary: HX-Request` so caches
 /// keep the two apart.
 pub fn page_or_fragment<P: Template>(
