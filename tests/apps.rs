@@ -383,6 +383,21 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
     }
     assert_eq!(app.count("grants"), 2);
 
+    // Groups too large to count person by person: the count is an estimate, and says so.
+    app.execute(&format!(
+        "UPDATE groups SET member_count = 25000 WHERE id = {finance}"
+    ));
+    let estimated = app.get_text(&format!("{base}/permissions?level=run")).await;
+    assert!(
+        estimated.contains("Up to 25,001 members (counted from the groups&#39; sizes)")
+            || estimated.contains("Up to 25,001 members (counted from the groups&#x27; sizes)"),
+        "{estimated}"
+    );
+    assert!(estimated.contains(GRACE) && estimated.contains(ADA));
+    app.execute(&format!(
+        "UPDATE groups SET member_count = 2 WHERE id = {finance}"
+    ));
+
     // Not restricted: everyone in the workspace may run it; edit still needs a grant.
     post(
         &app,

@@ -280,11 +280,7 @@ pub fn change_level(
     now: NaiveDateTime,
 ) -> Result<String, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let app = existing(conn, at)?;
-        let line = apps::grants_of(conn, at.app)?
-            .into_iter()
-            .find(|g| g.id == grant)
-            .ok_or(ChangeError::NoSuchGrant)?;
+        let (app, line) = existing_grant(conn, at, grant)?;
         let label = subject_label(&line);
         if line.level != level {
             apps::set_grant_level(conn, grant, level)?;
@@ -315,11 +311,7 @@ pub fn revoke(
     now: NaiveDateTime,
 ) -> Result<String, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let app = existing(conn, at)?;
-        let line = apps::grants_of(conn, at.app)?
-            .into_iter()
-            .find(|g| g.id == grant)
-            .ok_or(ChangeError::NoSuchGrant)?;
+        let (app, line) = existing_grant(conn, at, grant)?;
         let label = subject_label(&line);
         apps::delete_grant(conn, grant)?;
         let changes = json!({ "to": label, "level": line.level.key() });
@@ -334,6 +326,20 @@ pub fn revoke(
         )?;
         Ok(label)
     })
+}
+
+/// The app and one of its grants.
+fn existing_grant(
+    conn: &mut AnyConnection,
+    at: InWorkspace,
+    grant: i64,
+) -> Result<(App, apps::GrantLine), ChangeError> {
+    let app = existing(conn, at)?;
+    let line = apps::grants_of(conn, at.app)?
+        .into_iter()
+        .find(|g| g.id == grant)
+        .ok_or(ChangeError::NoSuchGrant)?;
+    Ok((app, line))
 }
 
 /// "group Finance", or the member's address.

@@ -2,10 +2,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 
 use super::{AnyConnection, QueryResult, contains_pattern, lower, parse_key, sql};
-use crate::db::MultiBackend;
 use crate::db::schema::{accounts, apps, grants, group_members, groups, memberships};
 use crate::domain::access::{
     AppKind, Effective, GrantFact, Level, Source, UNRESTRICTED_LEVEL, effective_access,
@@ -382,28 +381,6 @@ pub fn delete_grant(conn: &mut AnyConnection, grant: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// `memberships.id` is granted `min` or more on the app, directly or through a group: the levels
-/// are a fixed text per `min` and the app is bound, so the statement stays cached.
-fn granted_at_least(
-    app: i64,
-    min: Level,
-) -> Box<dyn BoxableExpression<memberships::table, MultiBackend, SqlType = Bool>> {
-    let levels = match min {
-        Level::View => "('view', 'run', 'edit')",
-        Level::Run => "('run', 'edit')",
-        Level::Edit => "('edit')",
-    };
-    Box::new(sql::sql::<Bool>("(memberships.id IN (SELECT g.membership_id FROM grants g WHERE g.app_id = ")
-        .bind::<BigInt, _>(app)
-        .sql(format!(
-            " AND g.membership_id IS NOT NULL AND g.level IN {levels}) OR memberships.id IN \
-             (SELECT gm.membership_id FROM group_members gm JOIN grants g ON g.group_id = gm.group_id \
-             WHERE g.app_id = "
-        ))
-        .bind::<BigInt, _>(app)
-        .sql(format!(" AND g.level IN {levels}))")))
-}
-
 /// A member who may use an app at a level, with the reasons.
 #[derive(Debug, Clone)]
 pub struct Holder {
@@ -413,30 +390,97 @@ pub struct Holder {
     pub access: Effective,
 }
 
+/// How many people something reaches: counted, or (for large groups) estimated from the groups'
+/// sizes, which count members who are not active and people in several groups more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Exact(i64),
+    AtMost(i64),
+}
+
+/// Grants reaching more than this many group rows are not counted person by person.
+const COUNTED_REACH: i64 = 20_000;
+
+/// The first `limit` distinct ids of these (sort key, id) rows in key order.
+fn first_distinct(mut rows: Vec<(String, i64)>, limit: usize) -> Vec<i64> {
+    // A member in several sources has the same key in each: their rows end up side by side.
+    rows.sort_unstable();
+    rows.dedup();
+    rows.into_iter().take(limit).map(|(_, id)| id).collect()
+}
+
 /// The active members granted `min` or more on the app (directly or through groups), by name:
-/// the first `limit` with the reasons, and how many there are.
+/// the first `limit` with the reasons, and how many there are. Each source is read in name order
+/// through its own index (a group's rows carry the name key), so a grant to a group of 100,000
+/// costs ~`limit` rows, not 100,000: the first `limit` of the union are among the first `limit`
+/// of each source.
 pub fn who_can(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     app: &App,
     min: Level,
     limit: i64,
-) -> QueryResult<(Vec<Holder>, i64)> {
+) -> QueryResult<(Vec<Holder>, Reach)> {
     let active = MembershipStatus::Active.key();
-    let total: i64 = memberships::table
-        .filter(memberships::workspace_id.eq(workspace.0))
-        .filter(memberships::status.eq(active))
-        .filter(granted_at_least(app.id, min))
-        .count()
-        .get_result(conn)?;
-    let ids: Vec<i64> = memberships::table
-        .filter(memberships::workspace_id.eq(workspace.0))
-        .filter(memberships::status.eq(active))
-        .filter(granted_at_least(app.id, min))
-        .select(memberships::id)
-        .order((memberships::sort_name, memberships::id))
-        .limit(limit)
+    let levels: Vec<&str> = [Level::View, Level::Run, Level::Edit]
+        .into_iter()
+        .filter(|l| *l >= min)
+        .map(Level::key)
+        .collect();
+    let sources: Vec<(Option<i64>, Option<i64>)> = grants::table
+        .filter(grants::app_id.eq(app.id))
+        .filter(grants::level.eq_any(&levels))
+        .select((grants::membership_id, grants::group_id))
         .load(conn)?;
+    let direct: Vec<i64> = sources.iter().filter_map(|s| s.0).collect();
+    let group_ids: Vec<i64> = sources.iter().filter_map(|s| s.1).collect();
+    let mut keyed: Vec<(String, i64)> = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::status.eq(active))
+        .filter(memberships::id.eq_any(&direct))
+        .select((memberships::sort_name, memberships::id))
+        .load(conn)?;
+    let direct_active = keyed.len() as i64;
+    for group in &group_ids {
+        keyed.extend(
+            group_members::table
+                .inner_join(memberships::table)
+                .filter(group_members::group_id.eq(group))
+                .filter(memberships::status.eq(active))
+                .select((group_members::sort_name, group_members::membership_id))
+                .order((group_members::sort_name, group_members::membership_id))
+                .limit(limit)
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    let ids = first_distinct(keyed, usize::try_from(limit).unwrap_or(0));
+    let group_rows: i64 = groups::table
+        .filter(groups::id.eq_any(&group_ids))
+        .select(groups::member_count)
+        .load::<i64>(conn)?
+        .into_iter()
+        .sum();
+    let reach = if group_rows <= COUNTED_REACH {
+        let mut everyone: std::collections::HashSet<i64> = group_members::table
+            .inner_join(memberships::table)
+            .filter(group_members::group_id.eq_any(&group_ids))
+            .filter(memberships::status.eq(active))
+            .select(group_members::membership_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        everyone.extend(
+            memberships::table
+                .filter(memberships::workspace_id.eq(workspace.0))
+                .filter(memberships::status.eq(active))
+                .filter(memberships::id.eq_any(&direct))
+                .select(memberships::id)
+                .load::<i64>(conn)?,
+        );
+        Reach::Exact(everyone.len() as i64)
+    } else {
+        Reach::AtMost(group_rows + direct_active)
+    };
     let people: HashMap<i64, (String, String, String)> = memberships::table
         .inner_join(accounts::table)
         .filter(memberships::id.eq_any(&ids))
@@ -495,7 +539,7 @@ pub fn who_can(
             })
         })
         .collect();
-    Ok((holders, total))
+    Ok((holders, reach))
 }
 
 /// Every grant reaching a membership: its own, its groups', and the "everyone" of the workspace's
@@ -557,4 +601,25 @@ pub fn grants_reaching(
         });
     }
     Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_distinct;
+
+    #[test]
+    fn the_first_distinct_of_several_sorted_sources() {
+        let rows = vec![
+            ("carol".to_owned(), 3),
+            ("alice".to_owned(), 1),
+            ("bob".to_owned(), 2),
+            // Bob again, from another group.
+            ("bob".to_owned(), 2),
+            ("alice".to_owned(), 7),
+            ("dave".to_owned(), 4),
+        ];
+        assert_eq!(first_distinct(rows.clone(), 3), vec![1, 7, 2]);
+        assert_eq!(first_distinct(rows, 10), vec![1, 7, 2, 3, 4]);
+        assert!(first_distinct(Vec::new(), 5).is_empty());
+    }
 }

@@ -19,7 +19,7 @@ use crate::domain::{Email, Name};
 use crate::services::apps::{
     self as service, AppInput, ChangeError, GrantTo, Granted, InWorkspace,
 };
-use crate::store::apps::{self, App, GrantLine, Holder};
+use crate::store::apps::{self, App, GrantLine, Holder, Reach};
 use crate::store::groups;
 
 /// An app's fields, as typed.
@@ -292,9 +292,10 @@ pub struct WhoCan {
     /// most what that gives).
     pub everyone: bool,
     pub holders: Vec<HolderLine>,
-    /// "3 members", "1,204 members".
+    /// "3 members", "Up to 100,010 members (…)".
     pub total: String,
-    pub more: i64,
+    /// What the list leaves out, in words.
+    pub more: Option<String>,
 }
 
 const WHO_LIMIT: i64 = 50;
@@ -347,7 +348,7 @@ async fn show_view(
             };
             let everyone = !app.restricted && who_level <= UNRESTRICTED_LEVEL;
             let who = if everyone {
-                (Vec::new(), 0)
+                (Vec::new(), Reach::Exact(0))
             } else {
                 apps::who_can(conn, workspace, &app, who_level, WHO_LIMIT)?
             };
@@ -364,12 +365,28 @@ async fn show_view(
     .await?;
     let mut chrome = chrome;
     chrome.flash = access.take_flash();
-    let who = who.map(|(everyone, (holders, total))| WhoCan {
-        level: who_level.key(),
-        everyone,
-        more: total - holders.len() as i64,
-        total: views::count(total, "member", "members"),
-        holders: holders.into_iter().map(HolderLine::from).collect(),
+    let who = who.map(|(everyone, (holders, reach))| {
+        let shown = holders.len() as i64;
+        let (total, more) = match reach {
+            Reach::Exact(n) => (
+                views::count(n, "member", "members"),
+                (n > shown).then(|| format!("And {} more.", views::number(n - shown))),
+            ),
+            Reach::AtMost(n) => (
+                format!(
+                    "Up to {} (counted from the groups' sizes)",
+                    views::count(n, "member", "members")
+                ),
+                Some("And more: the groups are too large to count person by person.".to_owned()),
+            ),
+        };
+        WhoCan {
+            level: who_level.key(),
+            everyone,
+            total,
+            more,
+            holders: holders.into_iter().map(HolderLine::from).collect(),
+        }
     });
     Ok(ShowPage {
         chrome,
