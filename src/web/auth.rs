@@ -328,6 +328,7 @@ pub struct Nav {
     pub users: bool,
     pub groups: bool,
     pub audit: bool,
+    pub settings: bool,
     /// Org owners and org admins: the organization's pages.
     pub org: bool,
 }
@@ -389,6 +390,7 @@ impl Chrome {
                 users: permissions.contains(Permission::UsersView),
                 groups: permissions.contains(Permission::GroupsView),
                 audit: permissions.contains(Permission::AuditView),
+                settings: policy::may_open_settings(permissions),
                 org: account.org_role.administers_all_workspaces(),
             },
             section,

@@ -23,6 +23,7 @@ pub mod me;
 pub mod multipart;
 pub mod org;
 pub mod session_store;
+pub mod settings;
 pub mod setup;
 pub mod users;
 pub mod views;
@@ -97,6 +98,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(groups::remove_member)
         .service(groups::confirm_delete)
         .service(groups::delete)
+        .service(settings::show)
+        .service(settings::rename)
+        .service(settings::change_slug)
+        .service(settings::change_plan)
+        .service(settings::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)
