@@ -158,6 +158,26 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Users exported",
     ),
     (
+        "workspace.renamed",
+        "renamed the workspace {target}",
+        "Workspace renamed",
+    ),
+    (
+        "workspace.slug_changed",
+        "moved the workspace to /w/{target}",
+        "URL changed",
+    ),
+    (
+        "workspace.plan_changed",
+        "changed the plan of the workspace {target}",
+        "Plan changed",
+    ),
+    (
+        "workspace.deleted",
+        "deleted the workspace {target}",
+        "Workspace deleted",
+    ),
+    (
         "workspace.seeded",
         "filled the workspace with demo data",
         "Demo data",
@@ -211,6 +231,10 @@ mod tests {
         assert_eq!(
             sentence("Ada", "session.signed_in", "ada@example.com"),
             "Ada signed in"
+        );
+        assert_eq!(
+            sentence("Ada", "workspace.slug_changed", "acme-labs"),
+            "Ada moved the workspace to /w/acme-labs"
         );
         assert_eq!(
             sentence("Ada", "future.thing", "x"),

@@ -55,6 +55,16 @@ pub fn landing(permissions: PermissionSet) -> Landing {
     }
 }
 
+/// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`) and,
+/// read-only, anyone who may read something of the workspace (a `*.view` permission): the plan
+/// and seats are no secret to them, the users list shows them too.
+pub fn may_open_settings(permissions: PermissionSet) -> bool {
+    use super::role::Permission::{Owner, SettingsManage};
+    permissions
+        .iter()
+        .any(|p| p.is_read_only() || p == SettingsManage || p == Owner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +154,22 @@ mod tests {
             .collect();
         assert_eq!(landing(support), Landing::Console);
     }
+
+    #[test]
+    fn settings_open_to_those_who_change_them_and_to_readers() {
+        for r in [BuiltInRole::Owner, BuiltInRole::Admin, BuiltInRole::Auditor] {
+            assert!(may_open_settings(role(r)), "{r:?}");
+        }
+        assert!(!may_open_settings(role(BuiltInRole::Member)));
+        let only_settings: PermissionSet = [Permission::SettingsManage].into_iter().collect();
+        assert!(may_open_settings(only_settings));
+        let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend]
+            .into_iter()
+            .collect();
+        assert!(may_open_settings(support), "reads the users list");
+        let export_only: PermissionSet = [Permission::UsersExport].into_iter().collect();
+        assert!(!may_open_settings(export_only));
+    }
 }
 
 /// Rule 2 and 6 of PRODUCT §4: a role may be granted only by someone holding every permission in
@@ -163,6 +189,16 @@ pub fn check_seats(plan: &str, limit: Option<i64>, in_use: i64, adding: i64) -> 
     match limit {
         Some(limit) if in_use + adding > limit => Err(format!(
             "{plan} plan: {limit} seats, {in_use} in use, you are inviting {adding}. Remove some addresses or free seats first."
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Rule 4 of PRODUCT §4 when the limit itself changes: it may not fall below the seats in use.
+pub fn check_seat_limit(limit: Option<i64>, in_use: i64) -> Result<(), String> {
+    match limit {
+        Some(limit) if limit < in_use => Err(format!(
+            "{in_use} seats are in use (pending invitations, active and suspended members), more than a limit of {limit}. Choose at least {in_use}, or free seats first."
         )),
         _ => Ok(()),
     }
@@ -218,6 +254,17 @@ mod invite_rules {
             "Free plan: 10 seats, 8 in use, you are inviting 5. Remove some addresses or free seats first."
         );
         assert!(check_seats("Enterprise", None, 1_000_000, 500).is_ok());
+    }
+
+    #[test]
+    fn a_seat_limit_holds_the_seats_in_use() {
+        assert!(check_seat_limit(Some(10), 10).is_ok());
+        assert!(check_seat_limit(None, 1_000_000).is_ok());
+        assert_eq!(
+            check_seat_limit(Some(10), 12).unwrap_err(),
+            "12 seats are in use (pending invitations, active and suspended members), more than a \
+             limit of 10. Choose at least 12, or free seats first."
+        );
     }
 
     #[test]

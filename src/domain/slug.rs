@@ -70,6 +70,11 @@ impl fmt::Display for Slug {
     }
 }
 
+/// Deleting a workspace is confirmed by typing its URL name exactly (spaces around it aside).
+pub fn confirms_deletion(slug: &str, typed: &str) -> bool {
+    typed.trim() == slug
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +118,21 @@ mod tests {
             "r-d-team-7"
         );
         assert!(Slug::suggest("!!!").is_none());
+    }
+
+    #[test]
+    fn deletion_is_confirmed_by_the_exact_url_name() {
+        assert!(confirms_deletion("acme-labs", "acme-labs"));
+        assert!(confirms_deletion("acme-labs", "  acme-labs\n"));
+        for wrong in [
+            "",
+            "acme",
+            "Acme-Labs",
+            "/w/acme-labs",
+            "acme-labs!",
+            "acme labs",
+        ] {
+            assert!(!confirms_deletion("acme-labs", wrong), "{wrong:?}");
+        }
     }
 }

@@ -55,7 +55,7 @@ pub fn complete_setup(
         if accounts::any_exists(conn)? {
             return Err(SetupError::AlreadyDone);
         }
-        if workspaces::slug_taken(conn, &input.workspace_slug)? {
+        if workspaces::slug_taken(conn, &input.workspace_slug, None)? {
             return Err(SetupError::SlugTaken);
         }
         organization::complete_setup(conn, input.organization_name.as_str(), now)?;

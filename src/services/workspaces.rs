@@ -1,24 +1,77 @@
-//! Creating a workspace from the organization's pages: Free plan, the creator its first Owner.
+//! Workspaces: created from the organization's pages (Free plan, the creator its first Owner), and
+//! their settings: name, URL slug (old slugs keep redirecting), plan and seat limit, deletion.
+//! Each change is one transaction with its audit event.
 
 use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
+use crate::domain::policy;
 use crate::domain::role::BuiltInRole;
+use crate::domain::slug::confirms_deletion;
 use crate::domain::{Name, Slug};
 use crate::store::accounts::Account;
 use crate::store::audit::{self, Actor};
-use crate::store::{is_unique_violation, memberships, roles, workspaces};
+use crate::store::workspaces::Workspace;
+use crate::store::{is_unique_violation, memberships, outbox, roles, workspaces};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CreateError {
+pub enum WorkspaceError {
     #[error("This URL name is taken: choose another.")]
     SlugTaken,
+    #[error("This workspace no longer exists.")]
+    NotFound,
+    /// A seat limit below the seats in use; the text has the numbers.
+    #[error("{0}")]
+    SeatsInUse(String),
+    #[error("Type the workspace's URL name exactly as shown to confirm. Nothing was deleted.")]
+    NotConfirmed,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+/// A unique violation on the slug is the same refusal as the check before it (a concurrent
+/// workspace taking the same slug).
+fn slug_conflict(e: diesel::result::Error) -> WorkspaceError {
+    if is_unique_violation(&e) {
+        WorkspaceError::SlugTaken
+    } else {
+        e.into()
+    }
+}
+
+/// An event of the workspace, labelled with its slug (as when it was created).
+fn event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    action: &str,
+    slug: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: Some(workspace),
+            action,
+            target_type: "workspace",
+            target_id: Some(workspace.0),
+            target_label: slug,
+            changes,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn existing(conn: &mut AnyConnection, id: WorkspaceId) -> Result<Workspace, WorkspaceError> {
+    workspaces::find(conn, id)?.ok_or(WorkspaceError::NotFound)
 }
 
 /// Creates the workspace with `creator` as its active Owner, with its audit event.
@@ -29,19 +82,13 @@ pub fn create(
     name: &Name,
     slug: &Slug,
     now: NaiveDateTime,
-) -> Result<(), CreateError> {
+) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
-        if workspaces::slug_taken(conn, slug)? {
-            return Err(CreateError::SlugTaken);
+        if workspaces::slug_taken(conn, slug, None)? {
+            return Err(WorkspaceError::SlugTaken);
         }
-        let workspace =
-            workspaces::insert(conn, name.as_str(), slug, Plan::Free, now).map_err(|e| {
-                if is_unique_violation(&e) {
-                    CreateError::SlugTaken
-                } else {
-                    e.into()
-                }
-            })?;
+        let workspace = workspaces::insert(conn, name.as_str(), slug, Plan::Free, now)
+            .map_err(slug_conflict)?;
         let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
         memberships::insert(
             conn,
@@ -56,19 +103,161 @@ pub fn create(
             },
             now,
         )?;
+        let changes =
+            json!({ "name": name.as_str(), "slug": slug.as_str(), "plan": Plan::Free.key() });
+        event(
+            conn,
+            actor,
+            workspace,
+            "workspace.created",
+            slug.as_str(),
+            changes,
+            now,
+        )
+    })
+}
+
+/// Renames the workspace (the same name again: nothing changes, no event).
+pub fn rename(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    name: &Name,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        let before = existing(conn, id)?;
+        if before.name == name.as_str() {
+            return Ok(());
+        }
+        workspaces::rename(conn, id, name.as_str(), now)?;
+        let changes = json!({ "name": { "before": before.name, "after": name.as_str() } });
+        event(
+            conn,
+            actor,
+            id,
+            "workspace.renamed",
+            &before.slug,
+            changes,
+            now,
+        )
+    })
+}
+
+/// Moves the workspace to a new slug, unique among the current and old slugs of every other
+/// workspace; its old slug redirects to the new one. Serialised with workspace creation on the
+/// organization, as both claim slugs.
+pub fn change_slug(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    slug: &Slug,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let before = existing(conn, id)?;
+        if before.slug == slug.as_str() {
+            return Ok(());
+        }
+        if workspaces::slug_taken(conn, slug, Some(id))? {
+            return Err(WorkspaceError::SlugTaken);
+        }
+        workspaces::change_slug(conn, id, &before.slug, slug, now).map_err(slug_conflict)?;
+        let changes = json!({ "slug": { "before": before.slug, "after": slug.as_str() } });
+        event(
+            conn,
+            actor,
+            id,
+            "workspace.slug_changed",
+            slug.as_str(),
+            changes,
+            now,
+        )
+    })
+}
+
+/// Puts the workspace on a plan with a seat limit (`None`: unlimited) that holds the seats in use,
+/// checked under the workspace's lock so no invitation slips in between. The event records what
+/// changed (nothing changed: no event).
+pub fn change_plan(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    plan: Plan,
+    seat_limit: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        let before = existing(conn, id)?;
+        if before.plan == plan && before.seat_limit == seat_limit {
+            return Ok(());
+        }
+        policy::check_seat_limit(seat_limit, before.counts.seats_used())
+            .map_err(WorkspaceError::SeatsInUse)?;
+        workspaces::change_plan(conn, id, plan, seat_limit, now)?;
+        let mut changes = serde_json::Map::new();
+        if before.plan != plan {
+            changes.insert(
+                "plan".into(),
+                json!({ "before": before.plan.key(), "after": plan.key() }),
+            );
+        }
+        if before.seat_limit != seat_limit {
+            changes.insert(
+                "seat_limit".into(),
+                json!({ "before": before.seat_limit, "after": seat_limit }),
+            );
+        }
+        let changes = serde_json::Value::Object(changes);
+        event(
+            conn,
+            actor,
+            id,
+            "workspace.plan_changed",
+            &before.slug,
+            changes,
+            now,
+        )
+    })
+}
+
+/// Deletes the workspace once `confirmation` is its slug: memberships, invitations (their queued
+/// emails are not sent), groups, apps, roles and old slugs go with it; accounts stay in the
+/// organization. The event is the organization's (the workspace's own log goes with it) and keeps
+/// what the workspace was.
+pub fn delete(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    confirmation: &str,
+    now: NaiveDateTime,
+) -> Result<Workspace, WorkspaceError> {
+    db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        let workspace = existing(conn, id)?;
+        if !confirms_deletion(&workspace.slug, confirmation) {
+            return Err(WorkspaceError::NotConfirmed);
+        }
+        outbox::cancel_invitations_of(conn, id, "cancelled: the workspace was deleted")?;
+        workspaces::delete(conn, id)?;
+        let counts = workspace.counts;
         audit::record(
             conn,
             actor,
             &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "workspace.created",
+                workspace_id: None,
+                action: "workspace.deleted",
                 target_type: "workspace",
-                target_id: Some(workspace.0),
-                target_label: slug.as_str(),
-                changes: json!({ "name": name.as_str(), "slug": slug.as_str(), "plan": Plan::Free.key() }),
+                target_id: Some(id.0),
+                target_label: &workspace.slug,
+                changes: json!({
+                    "name": workspace.name,
+                    "plan": workspace.plan.key(),
+                    "members": counts.active + counts.suspended,
+                    "pending_invitations": counts.invited,
+                }),
             },
             now,
         )?;
-        Ok(())
+        Ok(workspace)
     })
 }

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::outbox_emails;
+use crate::db::schema::{invitations, outbox_emails};
+use crate::domain::ids::WorkspaceId;
 
 #[derive(Debug, Clone)]
 pub struct QueuedEmail {
@@ -145,6 +146,19 @@ fn leased(
         .filter(outbox_emails::next_attempt_at.eq(email.lease))
 }
 
+/// What a cancelled email's row says: failed, and why.
+fn cancelled(
+    why: &str,
+) -> (
+    diesel::dsl::Eq<outbox_emails::state, &'static str>,
+    diesel::dsl::Eq<outbox_emails::last_error, Option<&str>>,
+) {
+    (
+        outbox_emails::state.eq("failed"),
+        outbox_emails::last_error.eq(Some(why)),
+    )
+}
+
 /// Stops a queued email from being sent (its link no longer works).
 pub fn cancel(conn: &mut AnyConnection, id: i64, why: &str) -> QueryResult<()> {
     diesel::update(
@@ -152,10 +166,27 @@ pub fn cancel(conn: &mut AnyConnection, id: i64, why: &str) -> QueryResult<()> {
             .find(id)
             .filter(outbox_emails::state.eq("queued")),
     )
-    .set((
-        outbox_emails::state.eq("failed"),
-        outbox_emails::last_error.eq(Some(why)),
-    ))
+    .set(cancelled(why))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Stops the queued invitation emails of a workspace (before it is deleted: their links die).
+pub fn cancel_invitations_of(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    why: &str,
+) -> QueryResult<()> {
+    let emails = invitations::table
+        .filter(invitations::workspace_id.eq(workspace.0))
+        .filter(invitations::outbox_email_id.is_not_null())
+        .select(invitations::outbox_email_id.assume_not_null());
+    diesel::update(
+        outbox_emails::table
+            .filter(outbox_emails::id.eq_any(emails))
+            .filter(outbox_emails::state.eq("queued")),
+    )
+    .set(cancelled(why))
     .execute(conn)?;
     Ok(())
 }

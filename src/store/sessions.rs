@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::sessions;
+use crate::db::schema::{sessions, workspaces};
 use crate::domain::ids::AccountId;
 
 #[derive(Debug, Clone)]
@@ -102,6 +102,16 @@ pub struct SessionColumns<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// The session's workspace while it exists, else NULL: a session whose state still names a deleted
+/// workspace is saved without it instead of failing on the foreign key.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn existing_workspace(id: Option<i64>) -> _ {
+    workspaces::table
+        .filter(workspaces::id.nullable().eq(id))
+        .select(workspaces::id.nullable())
+        .single_value()
+}
+
 pub fn insert(
     conn: &mut AnyConnection,
     key_hash: &str,
@@ -114,7 +124,7 @@ pub fn insert(
             sessions::key_hash.eq(key_hash),
             sessions::state.eq(columns.state),
             sessions::account_id.eq(columns.account_id.map(|a| a.0)),
-            sessions::workspace_id.eq(columns.workspace_id),
+            sessions::workspace_id.eq(existing_workspace(columns.workspace_id)),
             sessions::ip.eq(columns.ip),
             sessions::user_agent.eq(columns.user_agent),
             sessions::created_at.eq(now),
@@ -141,7 +151,7 @@ pub fn update(
     .set((
         sessions::state.eq(columns.state),
         sessions::account_id.eq(columns.account_id.map(|a| a.0)),
-        sessions::workspace_id.eq(columns.workspace_id),
+        sessions::workspace_id.eq(existing_workspace(columns.workspace_id)),
         sessions::ip.eq(columns.ip),
         sessions::user_agent.eq(columns.user_agent),
         sessions::last_seen_at.eq(now),

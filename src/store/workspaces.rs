@@ -93,15 +93,24 @@ pub fn redirect_for(conn: &mut AnyConnection, old_slug: &str) -> QueryResult<Opt
         .optional()
 }
 
-/// True when the slug names a workspace, or used to.
-pub fn slug_taken(conn: &mut AnyConnection, slug: &Slug) -> QueryResult<bool> {
+/// True when the slug names a workspace other than `except`, or used to (another workspace's
+/// old slug, which redirects there).
+pub fn slug_taken(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    except: Option<WorkspaceId>,
+) -> QueryResult<bool> {
+    let except = except.map_or(0, |w| w.0);
     let current = diesel::select(diesel::dsl::exists(
-        workspaces::table.filter(workspaces::slug.eq(slug.as_str())),
+        workspaces::table
+            .filter(workspaces::slug.eq(slug.as_str()))
+            .filter(workspaces::id.ne(except)),
     ))
     .get_result::<bool>(conn)?;
     let retired = diesel::select(diesel::dsl::exists(
         workspace_slug_redirects::table
-            .filter(workspace_slug_redirects::old_slug.eq(slug.as_str())),
+            .filter(workspace_slug_redirects::old_slug.eq(slug.as_str()))
+            .filter(workspace_slug_redirects::workspace_id.ne(except)),
     ))
     .get_result::<bool>(conn)?;
     Ok(current || retired)
@@ -126,6 +135,73 @@ pub fn insert(
         .returning(workspaces::id)
         .get_result::<i64>(conn)
         .map(WorkspaceId)
+}
+
+pub fn rename(
+    conn: &mut AnyConnection,
+    id: WorkspaceId,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(id.0))
+        .set((workspaces::name.eq(name), workspaces::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives the workspace a new slug; the old one keeps leading there (a redirect), and a slug it
+/// had before is its own again (that redirect goes).
+pub fn change_slug(
+    conn: &mut AnyConnection,
+    id: WorkspaceId,
+    old: &str,
+    new: &Slug,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(
+        workspace_slug_redirects::table
+            .filter(workspace_slug_redirects::old_slug.eq(new.as_str()))
+            .filter(workspace_slug_redirects::workspace_id.eq(id.0)),
+    )
+    .execute(conn)?;
+    diesel::update(workspaces::table.find(id.0))
+        .set((
+            workspaces::slug.eq(new.as_str()),
+            workspaces::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(workspace_slug_redirects::table)
+        .values((
+            workspace_slug_redirects::old_slug.eq(old),
+            workspace_slug_redirects::workspace_id.eq(id.0),
+            workspace_slug_redirects::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn change_plan(
+    conn: &mut AnyConnection,
+    id: WorkspaceId,
+    plan: Plan,
+    seat_limit: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(id.0))
+        .set((
+            workspaces::plan.eq(plan.key()),
+            workspaces::seat_limit.eq(seat_limit),
+            workspaces::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the workspace; its memberships, invitations, groups, apps, roles, API keys and old
+/// slugs go with it (foreign keys cascade), its sessions stay without it, accounts stay.
+pub fn delete(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<()> {
+    diesel::delete(workspaces::table.find(id.0)).execute(conn)?;
+    Ok(())
 }
 
 /// A workspace as the switcher lists it.

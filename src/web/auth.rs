@@ -329,6 +329,7 @@ pub struct Nav {
     pub groups: bool,
     pub apps: bool,
     pub audit: bool,
+    pub settings: bool,
     /// Org owners and org admins: the organization's pages.
     pub org: bool,
 }
@@ -391,6 +392,7 @@ impl Chrome {
                 groups: permissions.contains(Permission::GroupsView),
                 apps: permissions.contains(Permission::AppsView),
                 audit: permissions.contains(Permission::AuditView),
+                settings: policy::may_open_settings(permissions),
                 org: account.org_role.administers_all_workspaces(),
             },
             section,

@@ -24,6 +24,7 @@ pub mod me;
 pub mod multipart;
 pub mod org;
 pub mod session_store;
+pub mod settings;
 pub mod setup;
 pub mod users;
 pub mod views;
@@ -108,6 +109,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(apps::revoke)
         .service(apps::confirm_delete)
         .service(apps::delete)
+        .service(settings::show)
+        .service(settings::rename)
+        .service(settings::change_slug)
+        .service(settings::change_plan)
+        .service(settings::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)

@@ -19,7 +19,7 @@ use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
 use crate::domain::{Name, Slug};
 use crate::services::accounts::{self, BlockError};
-use crate::services::workspaces::{self as workspace_service, CreateError};
+use crate::services::workspaces::{self as workspace_service, WorkspaceError};
 use crate::store::accounts as account_store;
 use crate::store::workspaces as workspace_store;
 
@@ -358,11 +358,11 @@ pub async fn create_workspace(
             )?;
             Ok(redirect(&format!("/w/{}/users", shown.as_str())))
         }
-        Err(CreateError::SlugTaken) => {
-            errors.add("slug", CreateError::SlugTaken);
+        Err(WorkspaceError::SlugTaken) => {
+            errors.add("slug", WorkspaceError::SlugTaken);
             workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(CreateError::Database(e)) => Err(e.into()),
+        Err(e) => Err(super::settings::refusal(e)),
     }
 }
 

@@ -354,10 +354,9 @@ pub async fn list(
     );
     let seats = access.workspace.seat_limit.map(|limit| {
         format!(
-            "{} plan: {} of {} seats used",
+            "{} plan: {}",
             access.workspace.plan.name(),
-            views::number(counts.seats_used()),
-            views::number(limit)
+            views::seats_used(counts.seats_used(), Some(limit))
         )
     });
     let chrome = chrome.map(|mut chrome| {

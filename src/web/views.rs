@@ -63,6 +63,14 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// "7 of 10 seats used", or "7 seats used, no limit".
+pub fn seats_used(used: i64, limit: Option<i64>) -> String {
+    match limit {
+        Some(limit) => format!("{} of {} seats used", number(used), number(limit)),
+        None => format!("{} used, no limit", count(used, "seat", "seats")),
+    }
+}
+
 /// Someone active in the last two minutes shows as online.
 pub fn is_online(last_active: NaiveDateTime, now: NaiveDateTime) -> bool {
     now - last_active <= chrono::Duration::minutes(2)
@@ -189,6 +197,13 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seats_used_in_words() {
+        assert_eq!(seats_used(7, Some(10)), "7 of 10 seats used");
+        assert_eq!(seats_used(1200, Some(5000)), "1,200 of 5,000 seats used");
+        assert_eq!(seats_used(1, None), "1 seat used, no limit");
+    }
 
     #[test]
     fn formats_numbers_and_counts() {

@@ -1,0 +1,373 @@
+//! `/w/{slug}/settings` (issue 6): the workspace's name (`settings.manage`), and for Owners its URL
+//! slug, plan and seat limit, and deletion. Seat usage is shown to everyone who may open the page;
+//! who may open it at all is [`policy::may_open_settings`].
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, flash};
+use super::htmx::render_with_status;
+use super::users::Choice;
+use super::{AppState, blocking, views};
+use crate::clock;
+use crate::db::AnyConnection;
+use crate::domain::plan::Plan;
+use crate::domain::policy;
+use crate::domain::role::Permission;
+use crate::domain::{Name, Slug};
+use crate::services::landing;
+use crate::services::workspaces::{self as service, WorkspaceError};
+use crate::store::accounts::Account;
+use crate::store::workspaces::Workspace;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NameForm {
+    pub name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SlugForm {
+    pub slug: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PlanForm {
+    pub plan: String,
+    /// Empty: the plan's own limit.
+    pub seat_limit: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeleteForm {
+    /// The workspace's slug, typed to confirm.
+    pub confirm: String,
+}
+
+/// A change refused outside a form: a workspace gone is 404, anything else a conflict with its
+/// reason.
+pub fn refusal(e: WorkspaceError) -> AppError {
+    match e {
+        WorkspaceError::NotFound => AppError::NotFound,
+        WorkspaceError::Database(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+/// A refusal that belongs beside a field of the page's forms.
+fn settings_error(e: WorkspaceError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    let field = match e {
+        WorkspaceError::SlugTaken => "slug",
+        WorkspaceError::SeatsInUse(_) => "seat_limit",
+        WorkspaceError::NotConfirmed => "confirm",
+        other => return Err(refusal(other)),
+    };
+    errors.add(field, e);
+    Ok(())
+}
+
+/// After a change: the message for the next page, and the settings at the workspace's slug.
+fn back_to_settings(
+    access: &WorkspaceAccess,
+    slug: &str,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    flash(&access.signed_in.session, message)?;
+    Ok(redirect(&format!("/w/{slug}/settings")))
+}
+
+/// What the forms show: the workspace as it is, or what a refused form brought back as typed.
+struct Typed {
+    name: String,
+    slug: String,
+    plan: String,
+    seat_limit: String,
+    confirm: String,
+    errors: FieldErrors,
+}
+
+impl Typed {
+    fn of(workspace: &Workspace) -> Self {
+        // A limit equal to the plan's own shows as empty, so changing only the plan takes the
+        // new plan's limit.
+        let chosen = workspace
+            .seat_limit
+            .filter(|limit| Some(*limit) != workspace.plan.default_seat_limit());
+        Self {
+            name: workspace.name.clone(),
+            slug: workspace.slug.clone(),
+            plan: workspace.plan.key().to_owned(),
+            seat_limit: chosen.map(|limit| limit.to_string()).unwrap_or_default(),
+            confirm: String::new(),
+            errors: FieldErrors::default(),
+        }
+    }
+}
+
+/// The seats in use, as the bar shows them.
+pub struct SeatUsage {
+    pub used: i64,
+    pub limit: Option<i64>,
+    /// Where the bar starts warning: nine tenths of the limit.
+    pub high: i64,
+    /// "7 of 10 seats used"
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/show.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    slug: String,
+    name: String,
+    plan: &'static str,
+    seats: SeatUsage,
+    /// "3 members and 1 pending invitation"
+    members: String,
+    plans: Vec<Choice>,
+    can_rename: bool,
+    is_owner: bool,
+    typed: Typed,
+}
+
+/// "Team: up to 50 seats", for the plan menu.
+fn plan_label(plan: Plan) -> String {
+    match plan.default_seat_limit() {
+        Some(seats) if plan.limit_is_chosen() => {
+            format!("{plan}: up to {} seats", views::number(seats))
+        }
+        Some(seats) => format!("{plan}: {} seats", views::number(seats)),
+        None => format!("{plan}: any number of seats"),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    typed: Typed,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let chrome = access.chrome(state, "settings").await?;
+    let w = &access.workspace;
+    let used = w.counts.seats_used();
+    let plans = Plan::ALL
+        .into_iter()
+        .map(|p| Choice {
+            value: p.key().to_owned(),
+            label: plan_label(p),
+            selected: p.key() == typed.plan,
+        })
+        .collect();
+    let page = SettingsPage {
+        chrome,
+        slug: w.slug.clone(),
+        name: w.name.clone(),
+        plan: w.plan.name(),
+        seats: SeatUsage {
+            used,
+            limit: w.seat_limit,
+            high: w.seat_limit.map_or(0, |limit| limit - limit / 10),
+            text: views::seats_used(used, w.seat_limit),
+        },
+        members: format!(
+            "{} and {}",
+            views::count(w.counts.active + w.counts.suspended, "member", "members"),
+            views::count(
+                w.counts.invited,
+                "pending invitation",
+                "pending invitations"
+            )
+        ),
+        plans,
+        can_rename: access.can(Permission::SettingsManage),
+        is_owner: access.can(Permission::Owner),
+        typed,
+    };
+    render_with_status(status, &page)
+}
+
+/// The page form refused: 422 with the messages beside the fields, the rest as it is.
+async fn refused(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    keep: impl FnOnce(&mut Typed),
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut typed = Typed::of(&access.workspace);
+    keep(&mut typed);
+    typed.errors = errors;
+    render(state, access, typed, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+#[get("/w/{slug}/settings")]
+pub async fn show(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    if !policy::may_open_settings(access.permissions) {
+        return Err(AppError::Forbidden(format!(
+            "Your role in {} does not allow opening its settings.",
+            access.workspace.name
+        )));
+    }
+    let typed = Typed::of(&access.workspace);
+    render(&state, &access, typed, StatusCode::OK).await
+}
+
+#[post("/w/{slug}/settings/name")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SettingsManage)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    if let Some(name) = errors.check("name", Name::parse(&form.name)) {
+        let (actor, id) = (access.signed_in.actor(), access.workspace.id);
+        blocking(&state, move |conn| {
+            service::rename(conn, &actor, id, &name, clock::now()).map_err(refusal)
+        })
+        .await?;
+        return back_to_settings(&access, &access.workspace.slug, "Name saved.");
+    }
+    refused(&state, &access, |t| t.name = form.name, errors).await
+}
+
+#[post("/w/{slug}/settings/slug")]
+pub async fn change_slug(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<SlugForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::Owner)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    if let Some(slug) = errors.check("slug", Slug::parse(&form.slug)) {
+        let (actor, id, new) = (access.signed_in.actor(), access.workspace.id, slug.clone());
+        let changed = blocking(&state, move |conn| {
+            Ok(service::change_slug(conn, &actor, id, &new, clock::now()))
+        })
+        .await?;
+        match changed {
+            Ok(()) => {
+                let message = format!(
+                    "The workspace is now at /w/{slug}; links to /w/{} lead here.",
+                    access.workspace.slug
+                );
+                return back_to_settings(&access, slug.as_str(), &message);
+            }
+            Err(e) => settings_error(e, &mut errors)?,
+        }
+    }
+    refused(&state, &access, |t| t.slug = form.slug, errors).await
+}
+
+#[post("/w/{slug}/settings/plan")]
+pub async fn change_plan(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<PlanForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::Owner)?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let plan = Plan::from_key(&form.plan);
+    if plan.is_none() {
+        errors.add("plan", "Choose a plan.");
+    }
+    let chosen = plan.and_then(|plan| {
+        errors
+            .check("seat_limit", plan.seat_limit(&form.seat_limit))
+            .map(|limit| (plan, limit))
+    });
+    if let Some((plan, limit)) = chosen {
+        let (actor, id) = (access.signed_in.actor(), access.workspace.id);
+        let changed = blocking(&state, move |conn| {
+            Ok(service::change_plan(
+                conn,
+                &actor,
+                id,
+                plan,
+                limit,
+                clock::now(),
+            ))
+        })
+        .await?;
+        match changed {
+            Ok(()) => {
+                let message = format!(
+                    "{plan} plan, {}.",
+                    match limit {
+                        Some(seats) => views::count(seats, "seat", "seats"),
+                        None => "no seat limit".to_owned(),
+                    }
+                );
+                return back_to_settings(&access, &access.workspace.slug, &message);
+            }
+            Err(e) => settings_error(e, &mut errors)?,
+        }
+    }
+    let keep = |t: &mut Typed| {
+        t.plan = form.plan;
+        t.seat_limit = form.seat_limit;
+    };
+    refused(&state, &access, keep, errors).await
+}
+
+/// Where someone goes once the workspace they were in is deleted: org admins to the
+/// organization's workspaces, everyone else where they would land on signing in (another
+/// workspace, or their profile).
+fn after_deletion(conn: &mut AnyConnection, account: &Account) -> Result<String, AppError> {
+    if account.org_role.administers_all_workspaces() {
+        Ok("/org/workspaces".to_owned())
+    } else {
+        Ok(landing::landing_path(conn, account)?)
+    }
+}
+
+#[post("/w/{slug}/settings/delete")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::Owner)?;
+    let confirm = form.into_inner().confirm;
+    let (actor, id, account) = (
+        access.signed_in.actor(),
+        access.workspace.id,
+        access.signed_in.account.clone(),
+    );
+    let typed = confirm.clone();
+    let deleted = blocking(&state, move |conn| {
+        let deleted = service::delete(conn, &actor, id, &typed, clock::now());
+        Ok(match deleted {
+            Ok(workspace) => Ok((workspace, after_deletion(conn, &account)?)),
+            Err(e) => Err(e),
+        })
+    })
+    .await?;
+    match deleted {
+        Ok((workspace, to)) => {
+            let message = format!(
+                "Workspace {} (/w/{}) deleted.",
+                workspace.name, workspace.slug
+            );
+            flash(&access.signed_in.session, &message)?;
+            Ok(redirect(&to))
+        }
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            settings_error(e, &mut errors)?;
+            refused(&state, &access, |t| t.confirm = confirm, errors).await
+        }
+    }
+}
