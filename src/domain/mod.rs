@@ -19,6 +19,6 @@ pub mod spreadsheet;
 pub mod timezone;
 
 pub use email::Email;
-pub use names::Name;
+pub use names::{Description, Name};
 pub use password::NewPassword;
 pub use slug::Slug;
