@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit_words;
 pub mod avatar;
+pub mod custom_role;
 pub mod email;
 pub mod group;
 pub mod ids;
