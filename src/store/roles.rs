@@ -1,7 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{AnyConnection, QueryResult};
+use super::{AnyConnection, QueryResult, stored_permissions};
 use crate::db::schema::roles;
 use crate::domain::ids::RoleId;
 use crate::domain::role::BuiltInRole;
@@ -88,8 +88,7 @@ pub fn choices(
                     key
                 },
                 name,
-                permissions: crate::domain::role::PermissionSet::parse(&permissions)
-                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+                permissions: stored_permissions(&permissions)?,
             })
         })
         .collect()
