@@ -72,6 +72,9 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "took a member out of the group {target}",
         "Removed from group",
     ),
+    ("role.created", "created the role {target}", "Role created"),
+    ("role.updated", "changed the role {target}", "Role changed"),
+    ("role.deleted", "deleted the role {target}", "Role deleted"),
     (
         "member.purged",
         "purged the removed membership of {target}",
@@ -193,6 +196,10 @@ mod tests {
         assert_eq!(
             sentence("Ada", "session.signed_in", "ada@example.com"),
             "Ada signed in"
+        );
+        assert_eq!(
+            sentence("Ada", "role.updated", "Support"),
+            "Ada changed the role Support"
         );
         assert_eq!(
             sentence("Ada", "future.thing", "x"),
