@@ -683,7 +683,8 @@ pub async fn confirm_delete(
     let confirmation = confirm::Confirmation {
         title: format!("Delete the group {}?", group.name),
         message: delete_words(group.member_count, group.grant_count),
-        action: format!("{base}/delete"),
+        action: Some(format!("{base}/delete")),
+        details: Vec::new(),
         button: "Delete group".to_owned(),
         danger: true,
         cancel_url: base,

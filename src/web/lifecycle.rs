@@ -130,7 +130,8 @@ pub async fn confirm_suspend(
             name(&member),
             access.workspace.name
         ),
-        action: format!("/w/{slug}/users/{id}/suspend{}", from.query()),
+        action: Some(format!("/w/{slug}/users/{id}/suspend{}", from.query())),
+        details: Vec::new(),
         button: "Suspend".to_owned(),
         danger: true,
         cancel_url: from.back(slug, id, ""),
@@ -227,7 +228,8 @@ pub async fn confirm_block(
             name(&member),
             member.email
         ),
-        action: format!("/w/{slug}/users/{id}/block"),
+        action: Some(format!("/w/{slug}/users/{id}/block")),
+        details: Vec::new(),
         button: "Block account".to_owned(),
         danger: true,
         cancel_url: format!("/w/{slug}/users/{id}"),
@@ -561,7 +563,8 @@ pub async fn confirm_restore(
             name(&member),
             member.role_name
         ),
-        action: format!("/w/{slug}/users/{id}/restore{}", from.query()),
+        action: Some(format!("/w/{slug}/users/{id}/restore{}", from.query())),
+        details: Vec::new(),
         button: "Restore".to_owned(),
         danger: false,
         cancel_url: from.back(slug, id, "?status=removed"),

@@ -161,7 +161,8 @@ pub async fn confirm_block(
              own stay as they are, and you can unblock them at any time.",
             account.email
         ),
-        action: format!("/org/accounts/{}/block", target.0),
+        action: Some(format!("/org/accounts/{}/block", target.0)),
+        details: Vec::new(),
         button: "Block account".to_owned(),
         danger: true,
         cancel_url: "/org/accounts".to_owned(),
