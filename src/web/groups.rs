@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, HtmlForm, flash};
-use super::htmx::{page_or_fragment, render_with_status};
+use super::htmx::{leave_for, page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
 use crate::domain::ids::MembershipId;
@@ -710,14 +710,10 @@ pub async fn delete(
         &access.signed_in.session,
         &format!("Group {} deleted.", group.name),
     )?;
-    let to = format!("/w/{}/groups", access.workspace.slug);
-    if super::htmx::wants_fragment(&req) {
-        // From the dialog: the whole page goes to the list.
-        return Ok(HttpResponse::Ok()
-            .insert_header(("HX-Redirect", to.as_str()))
-            .finish());
-    }
-    Ok(redirect(&to))
+    Ok(leave_for(
+        &req,
+        &format!("/w/{}/groups", access.workspace.slug),
+    ))
 }
 
 #[cfg(test)]

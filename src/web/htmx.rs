@@ -16,6 +16,18 @@ pub fn wants_fragment(req: &HttpRequest) -> bool {
     headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
 }
 
+/// After an action confirmed in a dialog: htmx leaves for `to` (`HX-Redirect`: the whole page shows
+/// the new state and the message); a plain form gets 303 See Other to it.
+pub fn leave_for(req: &HttpRequest, to: &str) -> HttpResponse {
+    if wants_fragment(req) {
+        HttpResponse::Ok()
+            .insert_header(("hx-redirect", to))
+            .finish()
+    } else {
+        super::error::redirect(to)
+    }
+}
+
 /// Renders `page` whole, or only `fragment` for htmx; either way with `Vary: HX-Request` so caches
 /// keep the two apart.
 pub fn page_or_fragment<P: Template>(

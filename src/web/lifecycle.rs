@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::auth::WorkspaceAccess;
 use super::confirm::{self, Confirmation};
 use super::console::{acting_of, parse_id, refused, with_acting};
-use super::error::{AppError, redirect};
+use super::error::AppError;
 use super::forms::flash;
-use super::htmx::{members_changed, wants_fragment};
+use super::htmx::{leave_for, members_changed, wants_fragment};
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
@@ -99,14 +99,8 @@ fn done(
         return members_changed(message);
     }
     flash(&access.signed_in.session, message)?;
-    let to = from.back(&access.workspace.slug, id, "");
-    if wants_fragment(req) {
-        // From the console's dialog: the whole console shows the new state.
-        return Ok(HttpResponse::Ok()
-            .insert_header(("hx-redirect", to))
-            .finish());
-    }
-    Ok(redirect(&to))
+    // From the console's dialog: the whole console shows the new state.
+    Ok(leave_for(req, &from.back(&access.workspace.slug, id, "")))
 }
 
 #[get("/w/{slug}/users/{id}/suspend")]

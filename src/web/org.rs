@@ -202,13 +202,7 @@ async fn set_blocked(
         format!("{} is unblocked and can sign in again.", account.email)
     };
     flash(&me.session, &message)?;
-    if super::htmx::wants_fragment(req) {
-        // From the dialog: the whole page shows the new state (and the message).
-        return Ok(HttpResponse::Ok()
-            .insert_header(("hx-redirect", "/org/accounts"))
-            .finish());
-    }
-    Ok(redirect("/org/accounts"))
+    Ok(super::htmx::leave_for(req, "/org/accounts"))
 }
 
 #[post("/org/accounts/{id}/block")]
