@@ -39,8 +39,8 @@ pub enum RoleError {
 }
 
 /// Who changes roles: the actor, what they may do, and the role they hold in the workspace.
-pub struct Definer<'a> {
-    pub actor: &'a Actor,
+pub struct Definer {
+    pub actor: Actor,
     pub permissions: PermissionSet,
     pub role: Option<RoleId>,
 }
@@ -108,7 +108,7 @@ fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<CustomRole, Rol
 }
 
 /// Whether `definer` may change or delete this role (the role's page asks too, to offer its form).
-pub fn may_change(definer: &Definer<'_>, role: &CustomRole) -> Result<(), RoleError> {
+pub fn may_change(definer: &Definer, role: &CustomRole) -> Result<(), RoleError> {
     policy::may_change_custom_role(
         definer.permissions,
         definer.role == Some(role.id),
@@ -119,7 +119,7 @@ pub fn may_change(definer: &Definer<'_>, role: &CustomRole) -> Result<(), RoleEr
 
 pub fn create(
     conn: &mut AnyConnection,
-    definer: &Definer<'_>,
+    definer: &Definer,
     workspace: WorkspaceId,
     draft: &RoleDraft,
     now: NaiveDateTime,
@@ -147,7 +147,7 @@ pub fn create(
         let at = InWorkspace { workspace, role };
         event(
             conn,
-            definer.actor,
+            &definer.actor,
             at,
             "role.created",
             draft.name.as_str(),
@@ -162,7 +162,7 @@ pub fn create(
 /// next request. The event records what changed (nothing changed: no event).
 pub fn update(
     conn: &mut AnyConnection,
-    definer: &Definer<'_>,
+    definer: &Definer,
     at: InWorkspace,
     draft: &RoleDraft,
     now: NaiveDateTime,
@@ -209,7 +209,7 @@ pub fn update(
         let changes = serde_json::Value::Object(changes);
         event(
             conn,
-            definer.actor,
+            &definer.actor,
             at,
             "role.updated",
             draft.name.as_str(),
@@ -223,7 +223,7 @@ pub fn update(
 /// keeps what it allowed.
 pub fn delete(
     conn: &mut AnyConnection,
-    definer: &Definer<'_>,
+    definer: &Definer,
     at: InWorkspace,
     now: NaiveDateTime,
 ) -> Result<CustomRole, RoleError> {
@@ -247,7 +247,7 @@ pub fn delete(
         });
         event(
             conn,
-            definer.actor,
+            &definer.actor,
             at,
             "role.deleted",
             &role.name,

@@ -254,6 +254,20 @@ impl WorkspaceAccess {
         }
     }
 
+    /// Refuses with 403 unless the role holds at least one of `permissions`.
+    pub fn require_any(&self, permissions: &[Permission]) -> Result<(), AppError> {
+        if self.permissions.holds_any(permissions) {
+            Ok(())
+        } else {
+            let keys: Vec<&str> = permissions.iter().map(|p| p.key()).collect();
+            Err(AppError::Forbidden(format!(
+                "Your role in {} does not allow this (it needs one of {}).",
+                self.workspace.name,
+                keys.join(", ")
+            )))
+        }
+    }
+
     /// The page frame, with the side navigation this person may use.
     pub async fn chrome(
         &self,
@@ -327,6 +341,7 @@ impl ChromeLoader {
 pub struct Nav {
     pub users: bool,
     pub groups: bool,
+    pub roles: bool,
     pub audit: bool,
     /// Org owners and org admins: the organization's pages.
     pub org: bool,
@@ -388,6 +403,7 @@ impl Chrome {
             nav: Nav {
                 users: permissions.contains(Permission::UsersView),
                 groups: permissions.contains(Permission::GroupsView),
+                roles: permissions.holds_any(&policy::READS_ROLES),
                 audit: permissions.contains(Permission::AuditView),
                 org: account.org_role.administers_all_workspaces(),
             },

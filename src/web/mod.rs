@@ -22,6 +22,7 @@ pub mod login;
 pub mod me;
 pub mod multipart;
 pub mod org;
+pub mod roles;
 pub mod session_store;
 pub mod setup;
 pub mod users;
@@ -97,6 +98,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(groups::remove_member)
         .service(groups::confirm_delete)
         .service(groups::delete)
+        .service(roles::list)
+        .service(roles::create)
+        .service(roles::show)
+        .service(roles::update)
+        .service(roles::confirm_delete)
+        .service(roles::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)
