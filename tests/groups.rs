@@ -11,12 +11,6 @@ use common::*;
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";
 
-fn membership_of(app: &TestApp, email: &str) -> i64 {
-    app.first_id(&format!(
-        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
-    ))
-}
-
 async fn create(app: &TestApp, name: &str, description: &str) -> reqwest::Response {
     let csrf = app.csrf_token("/me").await;
     app.post_form(
@@ -28,13 +22,6 @@ async fn create(app: &TestApp, name: &str, description: &str) -> reqwest::Respon
         ],
     )
     .await
-}
-
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = app.csrf_token("/me").await;
-    let mut form = vec![("csrf_token", csrf.as_str())];
-    form.extend_from_slice(fields);
-    app.post_form(path, &form).await
 }
 
 #[actix_web::test]
@@ -102,20 +89,20 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
     );
 
     // Rename: a taken name is refused beside the field; a free one is saved with its event.
-    let taken = post(
-        &app,
-        &format!("/w/acme/groups/{id}"),
-        &[("name", "sales"), ("description", "x")],
-    )
-    .await;
+    let taken = app
+        .post_fields(
+            &format!("/w/acme/groups/{id}"),
+            &[("name", "sales"), ("description", "x")],
+        )
+        .await;
     assert_eq!(taken.status().as_u16(), 422);
     assert!(taken.text().await.unwrap().contains("exists already"));
-    let renamed = post(
-        &app,
-        &format!("/w/acme/groups/{id}"),
-        &[("name", "Payroll"), ("description", "Pays people monthly")],
-    )
-    .await;
+    let renamed = app
+        .post_fields(
+            &format!("/w/acme/groups/{id}"),
+            &[("name", "Payroll"), ("description", "Pays people monthly")],
+        )
+        .await;
     assert_eq!(renamed.status().as_u16(), 303);
     assert_eq!(
         app.count("audit_events WHERE action = 'group.updated' AND changes LIKE '%Finance%' AND changes LIKE '%Payroll%'"),
@@ -124,9 +111,8 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
 
     // Delete: the confirmation says what it affects; the members stay in the workspace.
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
-    let grace = membership_of(&app, GRACE).to_string();
-    post(
-        &app,
+    let grace = app.membership_of(GRACE).to_string();
+    app.post_fields(
         &format!("/w/acme/groups/{id}/members"),
         &[("membership_id", grace.as_str())],
     )
@@ -146,7 +132,9 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
         confirm.contains("1 member") && confirm.contains("1 app grant"),
         "{confirm}"
     );
-    let deleted = post(&app, &format!("/w/acme/groups/{id}/delete"), &[]).await;
+    let deleted = app
+        .post_fields(&format!("/w/acme/groups/{id}/delete"), &[])
+        .await;
     assert_eq!(deleted.status().as_u16(), 303);
     assert_eq!(location(&deleted), "/w/acme/groups");
     assert_eq!(app.count("groups WHERE name = 'Payroll'"), 0);
@@ -181,8 +169,8 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
     let id = app.first_id("groups WHERE name = 'Support'");
     let base = format!("/w/acme/groups/{id}");
     let (grace, alan) = (
-        membership_of(&app, GRACE).to_string(),
-        membership_of(&app, ALAN).to_string(),
+        app.membership_of(GRACE).to_string(),
+        app.membership_of(ALAN).to_string(),
     );
 
     // The picker's type-ahead answers with matching current members only.
@@ -201,15 +189,15 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
         "the picker's search works without JavaScript"
     );
 
-    let added = post(
-        &app,
-        &format!("{base}/members"),
-        &[
-            ("membership_id", grace.as_str()),
-            ("membership_id", alan.as_str()),
-        ],
-    )
-    .await;
+    let added = app
+        .post_fields(
+            &format!("{base}/members"),
+            &[
+                ("membership_id", grace.as_str()),
+                ("membership_id", alan.as_str()),
+            ],
+        )
+        .await;
     assert_eq!(added.status().as_u16(), 303);
     let page = app.get_text(&base).await;
     assert!(page.contains("Added 2 members") && page.contains("2 members"));
@@ -225,17 +213,19 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
     );
 
     // Pasted addresses: anything not an address is refused beside the field, kept as typed.
-    let refused = post(
-        &app,
-        &format!("{base}/members/bulk"),
-        &[("emails", "alan.turing@example.com, not-an-address")],
-    )
-    .await;
+    let refused = app
+        .post_fields(
+            &format!("{base}/members/bulk"),
+            &[("emails", "alan.turing@example.com, not-an-address")],
+        )
+        .await;
     assert_eq!(refused.status().as_u16(), 422);
     let body = refused.text().await.unwrap();
     assert!(body.contains("Not email addresses: not-an-address."));
     assert!(body.contains("alan.turing@example.com, not-an-address</textarea>"));
-    let empty = post(&app, &format!("{base}/members/bulk"), &[("emails", " ")]).await;
+    let empty = app
+        .post_fields(&format!("{base}/members/bulk"), &[("emails", " ")])
+        .await;
     assert_eq!(empty.status().as_u16(), 422);
 
     app.add_member(
@@ -243,8 +233,7 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
         BuiltInRole::Member,
         MembershipStatus::Active,
     );
-    let bulk = post(
-        &app,
+    let bulk = app.post_fields(
         &format!("{base}/members/bulk"),
         &[(
             "emails",
@@ -288,10 +277,13 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
     assert!(access.contains("Support"));
 
     // Out, one by one; again is harmless.
-    let out = post(&app, &format!("{base}/members/{grace}/remove"), &[]).await;
+    let out = app
+        .post_fields(&format!("{base}/members/{grace}/remove"), &[])
+        .await;
     assert_eq!(out.status().as_u16(), 303);
     assert!(app.get_text(&base).await.contains("2 members"));
-    post(&app, &format!("{base}/members/{grace}/remove"), &[]).await;
+    app.post_fields(&format!("{base}/members/{grace}/remove"), &[])
+        .await;
     assert_eq!(
         app.count("audit_events WHERE action = 'group.member_removed'"),
         1
@@ -310,7 +302,7 @@ async fn auditors_read_groups_and_the_server_refuses_their_changes() {
     let id = app.first_id("groups WHERE name = 'Finance'");
     app.add_member(GRACE, BuiltInRole::Auditor, MembershipStatus::Active);
     app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
-    let alan = membership_of(&app, ALAN).to_string();
+    let alan = app.membership_of(ALAN).to_string();
 
     let auditor = app.new_client();
     auditor.sign_in(GRACE, OWNER_PASSWORD).await;
@@ -333,7 +325,7 @@ async fn auditors_read_groups_and_the_server_refuses_their_changes() {
         (format!("{base}/members/{alan}/remove"), vec![]),
         (format!("{base}/delete"), vec![]),
     ] {
-        let refused = post(&auditor, &path, &fields).await;
+        let refused = auditor.post_fields(&path, &fields).await;
         assert_eq!(refused.status().as_u16(), 403, "{path}");
     }
     for path in [format!("{base}/picker?q=a"), format!("{base}/delete")] {

@@ -90,6 +90,9 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "ended access to {target}",
         "Access ended",
     ),
+    ("role.created", "created the role {target}", "Role created"),
+    ("role.updated", "changed the role {target}", "Role changed"),
+    ("role.deleted", "deleted the role {target}", "Role deleted"),
     (
         "member.purged",
         "purged the removed membership of {target}",
@@ -235,6 +238,10 @@ mod tests {
         assert_eq!(
             sentence("Ada", "workspace.slug_changed", "acme-labs"),
             "Ada moved the workspace to /w/acme-labs"
+        );
+        assert_eq!(
+            sentence("Ada", "role.updated", "Support"),
+            "Ada changed the role Support"
         );
         assert_eq!(
             sentence("Ada", "future.thing", "x"),

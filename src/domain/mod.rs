@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit_words;
 pub mod avatar;
+pub mod custom_role;
 pub mod email;
 pub mod group;
 pub mod ids;
@@ -19,6 +20,6 @@ pub mod spreadsheet;
 pub mod timezone;
 
 pub use email::Email;
-pub use names::Name;
+pub use names::{Description, Name};
 pub use password::NewPassword;
 pub use slug::Slug;

@@ -1,7 +1,7 @@
 //! The rules of PRODUCT §3 and §4 that decide who may do what. Pure functions, unit-tested.
 
 use super::membership::{AccountStatus, MembershipStatus, OrgRole, Transition};
-use super::role::{BuiltInRole, PermissionSet};
+use super::role::{BuiltInRole, Permission, PermissionSet};
 
 /// Why a signed-in person may not use a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -56,13 +56,14 @@ pub fn landing(permissions: PermissionSet) -> Landing {
 }
 
 /// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`) and,
-/// read-only, anyone who may read something of the workspace (a `*.view` permission): the plan
-/// and seats are no secret to them, the users list shows them too.
+/// read-only, auditors (`audit.view`: they read everything). A role made for one task (a
+/// "Support" role with `users.view` + `users.suspend`) does not see them.
 pub fn may_open_settings(permissions: PermissionSet) -> bool {
-    use super::role::Permission::{Owner, SettingsManage};
-    permissions
-        .iter()
-        .any(|p| p.is_read_only() || p == SettingsManage || p == Owner)
+    permissions.holds_any(&[
+        Permission::SettingsManage,
+        Permission::Owner,
+        Permission::AuditView,
+    ])
 }
 
 #[cfg(test)]
@@ -166,7 +167,7 @@ mod tests {
         let support: PermissionSet = [Permission::UsersView, Permission::UsersSuspend]
             .into_iter()
             .collect();
-        assert!(may_open_settings(support), "reads the users list");
+        assert!(!may_open_settings(support), "a role made for one task");
         let export_only: PermissionSet = [Permission::UsersExport].into_iter().collect();
         assert!(!may_open_settings(export_only));
     }
@@ -181,6 +182,119 @@ pub fn may_grant_role(granter: PermissionSet, role: PermissionSet) -> Result<(),
         Err("Only an Owner can make someone an Owner.")
     } else {
         Err("You cannot grant a role with permissions you do not hold yourself.")
+    }
+}
+
+/// The permissions any one of which opens the roles page: those that hand out roles (inviting,
+/// changing roles) and the auditor's. Changing custom roles needs `users.change_role`.
+pub const READS_ROLES: [Permission; 3] = [
+    Permission::UsersInvite,
+    Permission::UsersChangeRole,
+    Permission::AuditView,
+];
+
+/// "Export the users list to CSV (users.export); …": permissions in words, for refusals.
+fn in_words(permissions: PermissionSet) -> String {
+    permissions
+        .iter()
+        .map(|p| format!("{} ({})", p.description(), p.key()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Rule 6 of PRODUCT §4 for a custom role's permissions: nobody puts in a role a permission they
+/// do not hold themselves (they could then grant it through the role).
+pub fn may_give_permissions(actor: PermissionSet, wanted: PermissionSet) -> Result<(), String> {
+    let lacking = wanted.without(actor);
+    if lacking.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "You do not hold these permissions yourself, so no role you make can hold them: {}.",
+            in_words(lacking)
+        ))
+    }
+}
+
+/// Rules 1 and 6 of PRODUCT §4 for changing or deleting a custom role: not the role one holds
+/// oneself, and not a role holding permissions one does not hold (taking them away from its
+/// holders is acting on people with more rights than oneself).
+pub fn may_change_custom_role(
+    actor: PermissionSet,
+    actor_holds_it: bool,
+    role: PermissionSet,
+) -> Result<(), String> {
+    if actor_holds_it {
+        return Err(
+            "You hold this role yourself, so you cannot change or delete it. Ask an Owner or Admin."
+                .to_owned(),
+        );
+    }
+    let lacking = role.without(actor);
+    if lacking.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "This role holds permissions you do not hold yourself, so only someone who holds them \
+             can change or delete it: {}.",
+            in_words(lacking)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod custom_role_rules {
+    use super::*;
+    use crate::domain::role::BuiltInRole;
+
+    fn set(permissions: &[Permission]) -> PermissionSet {
+        permissions.iter().copied().collect()
+    }
+
+    #[test]
+    fn nobody_puts_in_a_role_what_they_do_not_hold() {
+        let admin = BuiltInRole::Admin.permissions();
+        let support = set(&[Permission::UsersView, Permission::UsersSuspend]);
+        assert!(may_give_permissions(admin, support).is_ok());
+        assert!(may_give_permissions(support, support).is_ok());
+        let manager = set(&[Permission::UsersView, Permission::UsersChangeRole]);
+        assert_eq!(
+            may_give_permissions(manager, support).unwrap_err(),
+            "You do not hold these permissions yourself, so no role you make can hold them: \
+             Suspend and unsuspend members (users.suspend)."
+        );
+        let refused = may_give_permissions(manager, admin).unwrap_err();
+        assert!(
+            refused.contains("(users.invite); Edit members"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_role_is_changed_by_someone_who_holds_all_of_it_but_not_by_its_holders() {
+        let admin = BuiltInRole::Admin.permissions();
+        let support = set(&[Permission::UsersView, Permission::UsersSuspend]);
+        let manager = set(&[Permission::UsersView, Permission::UsersChangeRole]);
+        assert!(may_change_custom_role(admin, false, support).is_ok());
+        assert!(may_change_custom_role(manager, false, set(&[Permission::UsersView])).is_ok());
+        assert!(
+            may_change_custom_role(manager, true, manager)
+                .unwrap_err()
+                .contains("You hold this role yourself")
+        );
+        assert!(
+            may_change_custom_role(manager, false, support)
+                .unwrap_err()
+                .ends_with("Suspend and unsuspend members (users.suspend).")
+        );
+    }
+
+    #[test]
+    fn the_roles_page_is_for_those_who_hand_out_roles_and_auditors() {
+        assert!(BuiltInRole::Admin.permissions().holds_any(&READS_ROLES));
+        assert!(BuiltInRole::Auditor.permissions().holds_any(&READS_ROLES));
+        assert!(!set(&[Permission::UsersView, Permission::UsersSuspend]).holds_any(&READS_ROLES));
+        assert!(set(&[Permission::UsersView, Permission::UsersInvite]).holds_any(&READS_ROLES));
     }
 }
 

@@ -125,12 +125,22 @@ impl PermissionSet {
         self.0 == 0
     }
 
+    /// True when the set holds at least one of `permissions`.
+    pub fn holds_any(self, permissions: &[Permission]) -> bool {
+        permissions.iter().any(|p| self.contains(*p))
+    }
+
     pub fn is_subset_of(self, other: PermissionSet) -> bool {
         self.0 & !other.0 == 0
     }
 
     pub fn union(self, other: PermissionSet) -> Self {
         Self(self.0 | other.0)
+    }
+
+    /// The permissions of this set that `other` does not hold.
+    pub fn without(self, other: PermissionSet) -> Self {
+        Self(self.0 & !other.0)
     }
 
     /// True when the set holds nothing that changes data.
@@ -272,5 +282,13 @@ mod tests {
                 .is_subset_of(BuiltInRole::Admin.permissions())
         );
         assert!(PermissionSet::empty().is_subset_of(support));
+        assert_eq!(
+            BuiltInRole::Auditor
+                .permissions()
+                .without(support)
+                .to_keys(),
+            "users.export groups.view apps.view audit.view"
+        );
+        assert!(support.without(BuiltInRole::Admin.permissions()).is_empty());
     }
 }

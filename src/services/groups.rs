@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::group::{BulkAdd, Description};
+use crate::domain::Description;
+use crate::domain::group::BulkAdd;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
 use crate::store::audit::{self, Actor};

@@ -13,6 +13,7 @@ pub mod owners;
 pub mod passwords;
 pub mod profile;
 pub mod purge;
+pub mod roles;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::outbox::Delivery;
-use super::{AnyConnection, QueryResult};
+use super::{AnyConnection, QueryResult, stored_permissions};
 use crate::db::schema::{
     accounts, invitation_apps, invitation_groups, invitations, memberships, outbox_emails, roles,
     workspaces,
@@ -203,8 +203,7 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
         email: row.6,
         role_id: RoleId(row.7),
         role_name: row.8,
-        role_permissions: PermissionSet::parse(&row.9)
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+        role_permissions: stored_permissions(&row.9)?,
         inviter,
         expires_at: row.11,
         last_sent_at: row.12,

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::sql::{Bind, Sql, sql};
-use super::{AnyConnection, QueryResult, parse_key};
+use super::{AnyConnection, QueryResult, parse_key, stored_permissions};
 use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
@@ -82,8 +82,7 @@ pub fn access(
             status: parse_key("membership status", &status, MembershipStatus::from_key)?,
             role_id: RoleId(role_id),
             role_name,
-            permissions: PermissionSet::parse(&permissions)
-                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            permissions: stored_permissions(&permissions)?,
         })
     })
     .transpose()
@@ -837,8 +836,7 @@ pub fn list_for_account(
                 slug,
                 role_name,
                 status: parse_key("membership status", &status, MembershipStatus::from_key)?,
-                permissions: PermissionSet::parse(&permissions)
-                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+                permissions: stored_permissions(&permissions)?,
             })
         })
         .collect()
@@ -1093,8 +1091,7 @@ pub fn detail(
             account_updated_at: r.8,
             role_id: RoleId(r.9),
             role_name: r.10,
-            role_permissions: PermissionSet::parse(&r.11)
-                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            role_permissions: stored_permissions(&r.11)?,
             status: parse_key("membership status", &r.12, MembershipStatus::from_key)?,
             invited_by: r.15.map(|email| {
                 crate::domain::names::display_name(

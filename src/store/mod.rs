@@ -62,3 +62,9 @@ pub(crate) fn parse_key<T>(
         Error::DeserializationError(format!("unknown {column} {key:?} in the database").into())
     })
 }
+
+/// A role's stored permission keys as a set; an unknown key is corrupt data.
+pub(crate) fn stored_permissions(keys: &str) -> QueryResult<crate::domain::role::PermissionSet> {
+    crate::domain::role::PermissionSet::parse(keys)
+        .map_err(|e| Error::DeserializationError(Box::new(e)))
+}

@@ -633,7 +633,8 @@ pub async fn confirm_delete(
     let confirmation = confirm::Confirmation {
         title: format!("Delete the {kind} {}?", app.name),
         message: format!("{grants} This cannot be undone."),
-        action: format!("{base}/delete"),
+        details: Vec::new(),
+        action: Some(format!("{base}/delete")),
         button: format!("Delete {kind}"),
         danger: true,
         cancel_url: base,

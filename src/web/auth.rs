@@ -254,6 +254,20 @@ impl WorkspaceAccess {
         }
     }
 
+    /// Refuses with 403 unless the role holds at least one of `permissions`.
+    pub fn require_any(&self, permissions: &[Permission]) -> Result<(), AppError> {
+        if self.permissions.holds_any(permissions) {
+            Ok(())
+        } else {
+            let keys: Vec<&str> = permissions.iter().map(|p| p.key()).collect();
+            Err(AppError::Forbidden(format!(
+                "Your role in {} does not allow this (it needs one of {}).",
+                self.workspace.name,
+                keys.join(", ")
+            )))
+        }
+    }
+
     /// The page frame, with the side navigation this person may use.
     pub async fn chrome(
         &self,
@@ -328,6 +342,7 @@ pub struct Nav {
     pub users: bool,
     pub groups: bool,
     pub apps: bool,
+    pub roles: bool,
     pub audit: bool,
     pub settings: bool,
     /// Org owners and org admins: the organization's pages.
@@ -391,6 +406,7 @@ impl Chrome {
                 users: permissions.contains(Permission::UsersView),
                 groups: permissions.contains(Permission::GroupsView),
                 apps: permissions.contains(Permission::AppsView),
+                roles: permissions.holds_any(&policy::READS_ROLES),
                 audit: permissions.contains(Permission::AuditView),
                 settings: policy::may_open_settings(permissions),
                 org: account.org_role.administers_all_workspaces(),

@@ -1,5 +1,6 @@
 //! Confirmation before a consequential action: a modal dialog for htmx, a page of its own without
-//! JavaScript; either way the action itself is a POST with the CSRF token.
+//! JavaScript; either way the action itself is a POST with the CSRF token. The same dialog says why
+//! an action cannot be done yet, when it cannot.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -13,8 +14,11 @@ use super::htmx::wants_fragment;
 pub struct Confirmation {
     pub title: String,
     pub message: String,
-    /// Where the confirming POST goes.
-    pub action: String,
+    /// Listed under the message (who holds a role…).
+    pub details: Vec<String>,
+    /// Where the confirming POST goes; `None` when the action cannot be done now (the message says
+    /// why) and only Close is offered.
+    pub action: Option<String>,
     pub button: String,
     pub danger: bool,
     /// Where Cancel leads on the page form.

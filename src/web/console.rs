@@ -367,6 +367,7 @@ async fn render_framed(
         },
         tabs: TABS
             .iter()
+            .filter(|(key, _)| *key != "activity" || access.can(Permission::AuditView))
             .map(|(key, label)| Tab {
                 key,
                 label,
@@ -486,6 +487,10 @@ pub async fn show_tab(
         .map(|(key, _)| *key)
         .find(|key| *key == tab && *key != "overview")
         .ok_or(AppError::NotFound)?;
+    if tab == "activity" {
+        // A member's activity is the audit log's, read with its permission.
+        access.require(Permission::AuditView)?;
+    }
     let member = member(&state, &access, parse_id(&id)?).await?;
     let before = query.before.parse().ok();
     let panels = panels(&state, &access, &member, tab, before).await?;

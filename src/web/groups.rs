@@ -9,15 +9,14 @@ use serde::Deserialize;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, HtmlForm, flash};
-use super::htmx::{page_or_fragment, render_with_status};
+use super::htmx::{leave_for, page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
-use crate::domain::Name;
-use crate::domain::group::Description;
 use crate::domain::ids::MembershipId;
 use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
+use crate::domain::{Description, Name};
 use crate::services::groups::{self as service, GroupError, InWorkspace};
 use crate::store::groups::{self, Group};
 use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow};
@@ -684,7 +683,8 @@ pub async fn confirm_delete(
     let confirmation = confirm::Confirmation {
         title: format!("Delete the group {}?", group.name),
         message: delete_words(group.member_count, group.grant_count),
-        action: format!("{base}/delete"),
+        action: Some(format!("{base}/delete")),
+        details: Vec::new(),
         button: "Delete group".to_owned(),
         danger: true,
         cancel_url: base,
@@ -710,7 +710,7 @@ pub async fn delete(
         &access.signed_in.session,
         &format!("Group {} deleted.", group.name),
     )?;
-    Ok(super::htmx::leave_for(
+    Ok(leave_for(
         &req,
         &format!("/w/{}/groups", access.workspace.slug),
     ))

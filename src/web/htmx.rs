@@ -16,12 +16,12 @@ pub fn wants_fragment(req: &HttpRequest) -> bool {
     headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
 }
 
-/// Sends the browser to `to` with the whole page: `HX-Redirect` for htmx (a dialog's POST), a
-/// 303 otherwise.
+/// After an action confirmed in a dialog: htmx leaves for `to` (`HX-Redirect`: the whole page shows
+/// the new state and the message); a plain form gets 303 See Other to it.
 pub fn leave_for(req: &HttpRequest, to: &str) -> HttpResponse {
     if wants_fragment(req) {
         HttpResponse::Ok()
-            .insert_header(("HX-Redirect", to))
+            .insert_header(("hx-redirect", to))
             .finish()
     } else {
         super::error::redirect(to)

@@ -381,7 +381,8 @@ pub async fn confirm_revoke(
             "The invitation link sent to {} stops working at once and their seat is freed. You can invite them again later.",
             invitation.email
         ),
-        action: format!("/w/{slug}/invitations/{id}/revoke"),
+        action: Some(format!("/w/{slug}/invitations/{id}/revoke")),
+        details: Vec::new(),
         button: "Revoke invitation".to_owned(),
         danger: true,
         cancel_url: format!("/w/{slug}/users"),

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::auth::WorkspaceAccess;
 use super::confirm::{self, Confirmation};
 use super::console::{acting_of, parse_id, refused, with_acting};
-use super::error::{AppError, redirect};
+use super::error::AppError;
 use super::forms::flash;
-use super::htmx::{members_changed, wants_fragment};
+use super::htmx::{leave_for, members_changed, wants_fragment};
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
@@ -99,14 +99,8 @@ fn done(
         return members_changed(message);
     }
     flash(&access.signed_in.session, message)?;
-    let to = from.back(&access.workspace.slug, id, "");
-    if wants_fragment(req) {
-        // From the console's dialog: the whole console shows the new state.
-        return Ok(HttpResponse::Ok()
-            .insert_header(("hx-redirect", to))
-            .finish());
-    }
-    Ok(redirect(&to))
+    // From the console's dialog: the whole console shows the new state.
+    Ok(leave_for(req, &from.back(&access.workspace.slug, id, "")))
 }
 
 #[get("/w/{slug}/users/{id}/suspend")]
@@ -130,7 +124,8 @@ pub async fn confirm_suspend(
             name(&member),
             access.workspace.name
         ),
-        action: format!("/w/{slug}/users/{id}/suspend{}", from.query()),
+        action: Some(format!("/w/{slug}/users/{id}/suspend{}", from.query())),
+        details: Vec::new(),
         button: "Suspend".to_owned(),
         danger: true,
         cancel_url: from.back(slug, id, ""),
@@ -227,7 +222,8 @@ pub async fn confirm_block(
             name(&member),
             member.email
         ),
-        action: format!("/w/{slug}/users/{id}/block"),
+        action: Some(format!("/w/{slug}/users/{id}/block")),
+        details: Vec::new(),
         button: "Block account".to_owned(),
         danger: true,
         cancel_url: format!("/w/{slug}/users/{id}"),
@@ -561,7 +557,8 @@ pub async fn confirm_restore(
             name(&member),
             member.role_name
         ),
-        action: format!("/w/{slug}/users/{id}/restore{}", from.query()),
+        action: Some(format!("/w/{slug}/users/{id}/restore{}", from.query())),
+        details: Vec::new(),
         button: "Restore".to_owned(),
         danger: false,
         cancel_url: from.back(slug, id, "?status=removed"),

@@ -23,6 +23,7 @@ pub mod login;
 pub mod me;
 pub mod multipart;
 pub mod org;
+pub mod roles;
 pub mod session_store;
 pub mod settings;
 pub mod setup;
@@ -114,6 +115,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(settings::change_slug)
         .service(settings::change_plan)
         .service(settings::delete)
+        .service(roles::list)
+        .service(roles::create)
+        .service(roles::show)
+        .service(roles::update)
+        .service(roles::confirm_delete)
+        .service(roles::delete)
         .service(lifecycle::confirm_suspend)
         .service(lifecycle::suspend)
         .service(lifecycle::unsuspend)

@@ -161,7 +161,8 @@ pub async fn confirm_block(
              own stay as they are, and you can unblock them at any time.",
             account.email
         ),
-        action: format!("/org/accounts/{}/block", target.0),
+        action: Some(format!("/org/accounts/{}/block", target.0)),
+        details: Vec::new(),
         button: "Block account".to_owned(),
         danger: true,
         cancel_url: "/org/accounts".to_owned(),
@@ -201,13 +202,7 @@ async fn set_blocked(
         format!("{} is unblocked and can sign in again.", account.email)
     };
     flash(&me.session, &message)?;
-    if super::htmx::wants_fragment(req) {
-        // From the dialog: the whole page shows the new state (and the message).
-        return Ok(HttpResponse::Ok()
-            .insert_header(("hx-redirect", "/org/accounts"))
-            .finish());
-    }
-    Ok(redirect("/org/accounts"))
+    Ok(super::htmx::leave_for(req, "/org/accounts"))
 }
 
 #[post("/org/accounts/{id}/block")]

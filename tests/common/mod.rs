@@ -386,6 +386,22 @@ impl TestApp {
         (person, response)
     }
 
+    /// The membership id of the account with this email (in the only workspace tests use).
+    pub fn membership_of(&self, email: &str) -> i64 {
+        self.first_id(&format!(
+            "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
+        ))
+    }
+
+    /// A plain form POST of `fields` with this session's CSRF token (read from `/me`, which every
+    /// signed-in person may open).
+    pub async fn post_fields(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf_token("/me").await;
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(path, &form).await
+    }
+
     /// The smallest id in `from` (a table, optionally with a WHERE clause).
     pub fn first_id(&self, from: &str) -> i64 {
         use diesel::RunQueryDsl;

@@ -1,0 +1,142 @@
+//! Custom roles (PRODUCT §3, issue 6): a workspace's own named sets of permissions. The name is a
+//! [`Name`] that no built-in role has, unique per workspace regardless of case (the database's
+//! unique index says so too); the permissions are any part of the catalogue but `owner`, and not
+//! none (that is the built-in Member).
+
+use std::fmt;
+
+use super::names::{Name, NameError};
+use super::role::{BuiltInRole, Permission, PermissionSet};
+
+/// A custom role's name: a [`Name`] that is not a built-in role's, whatever its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleName(Name);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RoleNameError {
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error("{0} is a built-in role: choose another name.")]
+    BuiltIn(BuiltInRole),
+}
+
+impl RoleName {
+    pub fn parse(input: &str) -> Result<Self, RoleNameError> {
+        let name = Name::parse(input)?;
+        let lower = name.as_str().to_lowercase();
+        match BuiltInRole::ALL
+            .into_iter()
+            .find(|role| role.name().to_lowercase() == lower)
+        {
+            Some(role) => Err(RoleNameError::BuiltIn(role)),
+            None => Ok(Self(name)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for RoleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the ticked permissions cannot make a custom role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PermissionsError {
+    #[error("“{0}” is not a permission of this console.")]
+    Unknown(String),
+    #[error(
+        "A custom role cannot hold “owner” (plan, URL, API keys and ownership): only the built-in \
+         Owner role holds it."
+    )]
+    Owner,
+    #[error("Tick at least one permission: a role without any is the built-in Member.")]
+    Empty,
+}
+
+/// The permissions ticked in a custom role's form: the repeated `permission` field's keys
+/// (`users.view`…), a key given twice counting once.
+pub fn parse_permissions(keys: &[String]) -> Result<PermissionSet, PermissionsError> {
+    let permissions = keys
+        .iter()
+        .map(|key| {
+            Permission::from_key(key.trim()).ok_or_else(|| PermissionsError::Unknown(key.clone()))
+        })
+        .collect::<Result<PermissionSet, _>>()?;
+    if permissions.contains(Permission::Owner) {
+        return Err(PermissionsError::Owner);
+    }
+    if permissions.is_empty() {
+        return Err(PermissionsError::Empty);
+    }
+    Ok(permissions)
+}
+
+/// The permissions a custom role may hold, in catalogue order: all but `owner`.
+pub fn offered() -> impl Iterator<Item = Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| *p != Permission::Owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn names_are_names_that_no_built_in_role_has() {
+        assert_eq!(RoleName::parse("  Support ").unwrap().as_str(), "Support");
+        for taken in ["Owner", "admin", "AUDITOR", " member "] {
+            assert!(
+                matches!(RoleName::parse(taken), Err(RoleNameError::BuiltIn(_))),
+                "{taken}"
+            );
+        }
+        assert_eq!(
+            RoleName::parse("ADMIN").unwrap_err().to_string(),
+            "Admin is a built-in role: choose another name."
+        );
+        assert!(RoleName::parse("Admins").is_ok(), "only the very names");
+        assert_eq!(
+            RoleName::parse("  "),
+            Err(RoleNameError::Name(NameError::Empty))
+        );
+        assert_eq!(
+            RoleName::parse(&"x".repeat(101)),
+            Err(RoleNameError::Name(NameError::TooLong))
+        );
+        assert_eq!(
+            RoleName::parse(&"x".repeat(101)).unwrap_err().to_string(),
+            "Use 100 characters at most."
+        );
+    }
+
+    #[test]
+    fn permissions_are_read_from_the_ticked_keys() {
+        let support = parse_permissions(&keys(&["users.view", "users.suspend", "users.view"]));
+        assert_eq!(support.unwrap().to_keys(), "users.view users.suspend");
+        assert_eq!(
+            parse_permissions(&keys(&["users.view", "users.fly"])),
+            Err(PermissionsError::Unknown("users.fly".to_owned()))
+        );
+        assert_eq!(
+            parse_permissions(&keys(&["users.view", "owner"])),
+            Err(PermissionsError::Owner)
+        );
+        assert_eq!(parse_permissions(&[]), Err(PermissionsError::Empty));
+        let everything_offered: Vec<String> = offered().map(|p| p.key().to_owned()).collect();
+        assert_eq!(
+            parse_permissions(&everything_offered),
+            Ok(BuiltInRole::Admin.permissions()),
+            "the most a custom role holds is what an Admin holds"
+        );
+    }
+}
