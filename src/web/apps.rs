@@ -630,16 +630,13 @@ pub async fn confirm_delete(
             if n == 1 { "ends" } else { "end" }
         ),
     };
-    let confirmation = confirm::Confirmation {
-        title: format!("Delete the {kind} {}?", app.name),
-        message: format!("{grants} This cannot be undone."),
-        details: Vec::new(),
-        action: Some(format!("{base}/delete")),
-        button: format!("Delete {kind}"),
-        danger: true,
-        cancel_url: base,
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
+    let confirmation = confirm::Confirmation::delete(
+        &access,
+        base,
+        format!("Delete the {kind} {}?", app.name),
+        format!("{grants} This cannot be undone."),
+        format!("Delete {kind}"),
+    );
     confirm::render(&req, &state, &access, "apps", confirmation).await
 }
 
@@ -656,12 +653,6 @@ pub async fn delete(
         service::delete(conn, &actor, at, clock::now()).map_err(refusal)
     })
     .await?;
-    flash(
-        &access.signed_in.session,
-        &format!("{} {} deleted.", app.kind.label(), app.name),
-    )?;
-    Ok(super::htmx::leave_for(
-        &req,
-        &format!("/w/{}/apps", access.workspace.slug),
-    ))
+    let message = format!("{} {} deleted.", app.kind.label(), app.name);
+    confirm::deleted(&req, &access, &message, "apps")
 }

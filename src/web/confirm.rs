@@ -26,6 +26,43 @@ pub struct Confirmation {
     pub csrf_token: String,
 }
 
+impl Confirmation {
+    /// Deleting what the page at `base` shows, through `{base}/delete`.
+    pub fn delete(
+        access: &WorkspaceAccess,
+        base: String,
+        title: String,
+        message: String,
+        button: String,
+    ) -> Self {
+        Self {
+            title,
+            message,
+            details: Vec::new(),
+            action: Some(format!("{base}/delete")),
+            button,
+            danger: true,
+            cancel_url: base,
+            csrf_token: access.signed_in.csrf_token.clone(),
+        }
+    }
+}
+
+/// After a confirmed deletion: the message for the next page, and the whole page goes to the
+/// workspace's list of such things (`/w/{slug}/{list}`).
+pub fn deleted(
+    req: &HttpRequest,
+    access: &WorkspaceAccess,
+    message: &str,
+    list: &str,
+) -> Result<HttpResponse, AppError> {
+    super::forms::flash(&access.signed_in.session, message)?;
+    Ok(super::htmx::leave_for(
+        req,
+        &format!("/w/{}/{list}", access.workspace.slug),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "confirm/dialog.html")]
 struct Dialog<'a> {

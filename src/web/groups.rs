@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, HtmlForm, flash};
-use super::htmx::{leave_for, page_or_fragment, render_with_status};
+use super::htmx::{page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
 use crate::domain::ids::MembershipId;
@@ -680,16 +680,13 @@ pub async fn confirm_delete(
     })
     .await?;
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);
-    let confirmation = confirm::Confirmation {
-        title: format!("Delete the group {}?", group.name),
-        message: delete_words(group.member_count, group.grant_count),
-        action: Some(format!("{base}/delete")),
-        details: Vec::new(),
-        button: "Delete group".to_owned(),
-        danger: true,
-        cancel_url: base,
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
+    let confirmation = confirm::Confirmation::delete(
+        &access,
+        base,
+        format!("Delete the group {}?", group.name),
+        delete_words(group.member_count, group.grant_count),
+        "Delete group".to_owned(),
+    );
     confirm::render(&req, &state, &access, "groups", confirmation).await
 }
 
@@ -706,14 +703,12 @@ pub async fn delete(
         service::delete(conn, &actor, at, clock::now()).map_err(refusal)
     })
     .await?;
-    flash(
-        &access.signed_in.session,
-        &format!("Group {} deleted.", group.name),
-    )?;
-    Ok(leave_for(
+    confirm::deleted(
         &req,
-        &format!("/w/{}/groups", access.workspace.slug),
-    ))
+        &access,
+        &format!("Group {} deleted.", group.name),
+        "groups",
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, HtmlForm, flash};
-use super::htmx::{leave_for, render_with_status};
+use super::htmx::render_with_status;
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
 use crate::domain::Description;
@@ -477,16 +477,13 @@ pub async fn confirm_delete(
     .await?;
     let base = format!("/w/{}/roles/{}", access.workspace.slug, at.role);
     let confirmation = if counts.total() == 0 {
-        confirm::Confirmation {
-            title: format!("Delete the role {}?", role.name),
-            message: "Nobody holds it. This cannot be undone.".to_owned(),
-            details: Vec::new(),
-            action: Some(format!("{base}/delete")),
-            button: "Delete role".to_owned(),
-            danger: true,
-            cancel_url: base,
-            csrf_token: access.signed_in.csrf_token.clone(),
-        }
+        confirm::Confirmation::delete(
+            &access,
+            base,
+            format!("Delete the role {}?", role.name),
+            "Nobody holds it. This cannot be undone.".to_owned(),
+            "Delete role".to_owned(),
+        )
     } else {
         confirm::Confirmation {
             title: format!("{} cannot be deleted yet", role.name),
@@ -515,14 +512,12 @@ pub async fn delete(
         service::delete(conn, &definer, at, clock::now()).map_err(refusal)
     })
     .await?;
-    flash(
-        &access.signed_in.session,
-        &format!("Role {} deleted.", role.name),
-    )?;
-    Ok(leave_for(
+    confirm::deleted(
         &req,
-        &format!("/w/{}/roles", access.workspace.slug),
-    ))
+        &access,
+        &format!("Role {} deleted.", role.name),
+        "roles",
+    )
 }
 
 #[cfg(test)]
