@@ -59,20 +59,15 @@ fn event(
     changes: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<(), ChangeError> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: Some(at.workspace),
-            action,
-            target_type: "app",
-            target_id: Some(at.app),
-            target_label: name,
-            changes,
-        },
-        now,
-    )?;
-    Ok(())
+    let subject = audit::Subject {
+        workspace: at.workspace,
+        kind: "app",
+        id: at.app,
+        label: name,
+    };
+    Ok(audit::record_about(
+        conn, actor, &subject, action, changes, now,
+    )?)
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<App, ChangeError> {

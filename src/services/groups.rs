@@ -39,20 +39,15 @@ fn event(
     changes: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: Some(at.workspace),
-            action,
-            target_type: "group",
-            target_id: Some(at.group),
-            target_label: name,
-            changes,
-        },
-        now,
-    )?;
-    Ok(())
+    let subject = audit::Subject {
+        workspace: at.workspace,
+        kind: "group",
+        id: at.group,
+        label: name,
+    };
+    Ok(audit::record_about(
+        conn, actor, &subject, action, changes, now,
+    )?)
 }
 
 /// A unique violation on the name index is the same refusal as the check before it (a concurrent

@@ -77,20 +77,15 @@ fn event(
     changes: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<(), RoleError> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: Some(at.workspace),
-            action,
-            target_type: "role",
-            target_id: Some(at.role.0),
-            target_label: name,
-            changes,
-        },
-        now,
-    )?;
-    Ok(())
+    let subject = audit::Subject {
+        workspace: at.workspace,
+        kind: "role",
+        id: at.role.0,
+        label: name,
+    };
+    Ok(audit::record_about(
+        conn, actor, &subject, action, changes, now,
+    )?)
 }
 
 /// A unique violation on the name index is the same refusal as the check before it (a concurrent

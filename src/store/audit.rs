@@ -69,6 +69,35 @@ pub fn record(
         .get_result(conn)
 }
 
+/// A thing of a workspace an event is about: its kind (`group`, `app`, `role`), id and name.
+pub struct Subject<'a> {
+    pub workspace: crate::domain::ids::WorkspaceId,
+    pub kind: &'static str,
+    pub id: i64,
+    pub label: &'a str,
+}
+
+/// Records `action` on `subject` (see [`record`]).
+pub fn record_about(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    subject: &Subject<'_>,
+    action: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let event = NewEvent {
+        workspace_id: Some(subject.workspace),
+        action,
+        target_type: subject.kind,
+        target_id: Some(subject.id),
+        target_label: subject.label,
+        changes,
+    };
+    record(conn, actor, &event, now)?;
+    Ok(())
+}
+
 /// An audit event as a person reads it.
 #[derive(Debug, Clone)]
 pub struct EventRow {
