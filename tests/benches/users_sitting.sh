@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The users-list benchmark of issues 4 and 6, one sitting: wrk on the list, a middle page, searches,
-# sorts, a user console, a group's page and its member picker at 1 M members, then the CSV export
-# against `sqlite3 -csv` of the same joined columns, with the server's peak RSS. Loopback only; the server is stopped by its pid.
+# sorts, a user console, a group's page, its member picker and an app's "who can run this?" at
+# 1 M members, then the CSV export against `sqlite3 -csv` of the same joined columns, with the
+# server's peak RSS. Loopback only; the server is stopped by its pid.
 #
 #   tests/benches/users_sitting.sh                 (SQLite, DATA=/tmp/bench-users)
 #   PG_URL=postgres://… tests/benches/users_sitting.sh   (the same on PostgreSQL)
@@ -54,6 +55,9 @@ ws=$(sql "SELECT id FROM workspaces WHERE slug = 'demo'")
 middle=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status <> 'removed' ORDER BY sort_name, id LIMIT 1 OFFSET $((USERS / 2))")
 member=$(sql "SELECT id FROM memberships WHERE workspace_id = $ws AND status = 'active' ORDER BY id LIMIT 1 OFFSET $((USERS / 3))")
 group=$(sql "SELECT id FROM groups WHERE workspace_id = $ws ORDER BY member_count DESC, id LIMIT 1")
+# A restricted app granted to the largest group reaching it: "who can run this?" at its heaviest.
+app=$(sql "SELECT a.id FROM apps a JOIN grants g ON g.app_id = a.id JOIN groups gr ON gr.id = g.group_id
+  WHERE a.workspace_id = $ws AND a.restricted ORDER BY gr.member_count DESC, a.id LIMIT 1")
 
 echo "== export on the freshly started server (peak RSS from VmHWM, reset before each run; anonymous / file-backed RSS after)"
 for run in $(seq "$EXPORT_RUNS"); do
@@ -79,6 +83,8 @@ BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-
   group_list="/w/demo/users?group=$group" \
   picker="/w/demo/groups/$group/picker?q=lovelace42" \
   picker_short="/w/demo/groups/$group/picker?q=ada" \
+  group_email="/w/demo/users?group=$group&sort=email" \
+  who_can_run="/w/demo/apps/$app/permissions?level=run" \
   healthz=/healthz
 
 if [ -z "${PG_URL:-}" ]; then
