@@ -110,7 +110,8 @@ impl SignedIn {
             return Err(AppError::SignInRequired { next });
         };
         let state = state_of(&req)?;
-        let account = blocking(&state, move |conn| Ok(accounts::find(conn, id)?)).await?;
+        let account =
+            super::quick_read(&state.pool, move |conn| Ok(accounts::find(conn, id)?)).await?;
         let account = check_session(&session, account, next)?;
         let csrf_token = csrf::token(&session)?;
         Ok(Self {
@@ -173,7 +174,7 @@ impl WorkspaceAccess {
         };
         let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
         let state = state_of(&req)?;
-        let found = blocking(&state, move |conn| {
+        let found = super::quick_read(&state.pool, move |conn| {
             let account = accounts::find(conn, account_id)?;
             Ok(match workspaces::find_by_slug(conn, &slug)? {
                 Some(workspace) => {

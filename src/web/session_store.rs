@@ -96,21 +96,26 @@ impl SessionStore for DbSessionStore {
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
         let idle = self.idle_timeout;
-        let stored = web::block(move || -> anyhow::Result<_> {
-            let mut conn = pool.get()?;
-            let now = clock::now();
-            let found = sessions::find_live(&mut conn, &key_hash, now)?;
-            if let Some(s) = found
-                .as_ref()
-                .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
-            {
-                sessions::touch(&mut conn, s, now, expiry(now, &idle))?;
-            }
-            Ok(found)
+        let now = clock::now();
+        let stored = super::quick_read(&self.pool, move |conn| {
+            Ok(sessions::find_live(conn, &key_hash, now)?)
         })
         .await
-        .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?
-        .map_err(LoadError::Other)?;
+        .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;
+        if let Some(s) = stored
+            .as_ref()
+            .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
+            .cloned()
+        {
+            // At most once a minute: a write, so on the blocking pool.
+            web::block(move || -> anyhow::Result<()> {
+                sessions::touch(&mut *pool.get()?, &s, now, expiry(now, &idle))?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?
+            .map_err(LoadError::Other)?;
+        }
         stored
             .map(|s| {
                 serde_json::from_str(&s.state).map_err(|e| LoadError::Deserialization(e.into()))
