@@ -161,6 +161,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
         "Users exported",
     ),
     (
+        "workspace.created",
+        "created the workspace /w/{target}",
+        "Workspace created",
+    ),
+    (
         "workspace.renamed",
         "renamed the workspace {target}",
         "Workspace renamed",
