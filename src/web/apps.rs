@@ -8,8 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, WorkspaceAccess};
-use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, flash};
+use super::error::AppError;
+use super::forms::FieldErrors;
 use super::htmx::{page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
@@ -87,20 +87,6 @@ fn in_workspace(access: &WorkspaceAccess, app: i64) -> InWorkspace {
         workspace: access.workspace.id,
         app,
     }
-}
-
-/// After a change: the message for the next page, and the app's tab.
-fn back_to(
-    access: &WorkspaceAccess,
-    id: i64,
-    tab: &str,
-    message: &str,
-) -> Result<HttpResponse, AppError> {
-    flash(&access.signed_in.session, message)?;
-    Ok(redirect(&format!(
-        "/w/{}/apps/{id}{tab}",
-        access.workspace.slug
-    )))
 }
 
 /// "Group Finance" from "group Finance" (an address stays as it is).
@@ -237,7 +223,7 @@ pub async fn create(
         match created {
             Ok((id, input)) => {
                 let message = format!("{} {} created.", input.kind.label(), input.name);
-                return back_to(&access, id, "/permissions", &message);
+                return access.show_after(&format!("apps/{id}/permissions"), &message);
             }
             Err(e) => form_error(e, &mut errors)?,
         }
@@ -470,7 +456,7 @@ pub async fn update(
         })
         .await?;
         match done {
-            Ok(()) => return back_to(&access, id, "", "Saved."),
+            Ok(()) => return access.show_after(&format!("apps/{id}"), "Saved."),
             Err(e) => form_error(e, &mut errors)?,
         }
     }
@@ -529,7 +515,7 @@ pub async fn give_access(
                     }
                     Granted::Unchanged => format!("{who} could {level} it already."),
                 };
-                return back_to(&access, id, "/permissions", &message);
+                return access.show_after(&format!("apps/{id}/permissions"), &message);
             }
             Err(ChangeError::NotAMember) => errors.add("email", ChangeError::NotAMember),
             Err(ChangeError::NoSuchGroup) => errors.add("group_id", ChangeError::NoSuchGroup),
@@ -575,10 +561,8 @@ pub async fn change_level(
         service::change_level(conn, &actor, at, grant_id, level, clock::now()).map_err(refusal)
     })
     .await?;
-    back_to(
-        &access,
-        id,
-        "/permissions",
+    access.show_after(
+        &format!("apps/{id}/permissions"),
         &format!("{} may now {level} it.", capitalized(&who)),
     )
 }
@@ -596,10 +580,8 @@ pub async fn revoke(
         service::revoke(conn, &actor, at, grant_id, clock::now()).map_err(refusal)
     })
     .await?;
-    back_to(
-        &access,
-        id,
-        "/permissions",
+    access.show_after(
+        &format!("apps/{id}/permissions"),
         &format!("The grant to {who} ended."),
     )
 }

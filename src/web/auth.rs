@@ -298,6 +298,19 @@ impl WorkspaceAccess {
         }
     }
 
+    /// After a change: `message` for the next page, and 303 See Other to `/w/{slug}/{page}`.
+    pub fn show_after(
+        &self,
+        page: &str,
+        message: &str,
+    ) -> Result<actix_web::HttpResponse, AppError> {
+        super::forms::flash(&self.signed_in.session, message)?;
+        Ok(super::error::redirect(&format!(
+            "/w/{}/{page}",
+            self.workspace.slug
+        )))
+    }
+
     /// The one-time message for this page, removed from the session.
     pub fn take_flash(&self) -> Option<String> {
         take_flash(&self.signed_in.session)

@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, WorkspaceAccess};
-use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, HtmlForm, flash};
+use super::error::AppError;
+use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::{page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
@@ -46,19 +46,6 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
         GroupError::NotFound => Err(AppError::NotFound),
         GroupError::Database(e) => Err(e.into()),
     }
-}
-
-/// After a change: the message for the next page, and the group's page.
-fn back_to_group(
-    access: &WorkspaceAccess,
-    id: i64,
-    message: &str,
-) -> Result<HttpResponse, AppError> {
-    flash(&access.signed_in.session, message)?;
-    Ok(redirect(&format!(
-        "/w/{}/groups/{id}",
-        access.workspace.slug
-    )))
 }
 
 /// A change refused outside a form: a group gone is 404, anything else a conflict with its reason.
@@ -187,7 +174,10 @@ pub async fn create(
         })
         .await?;
         match created {
-            Ok(id) => return back_to_group(&access, id, &format!("Group {shown} created.")),
+            Ok(id) => {
+                return access
+                    .show_after(&format!("groups/{id}"), &format!("Group {shown} created."));
+            }
             Err(e) => group_error(e, &mut errors)?,
         }
     }
@@ -518,7 +508,7 @@ pub async fn update(
         .await?;
         match done {
             Ok(()) => {
-                return back_to_group(&access, id, "Group saved.");
+                return access.show_after(&format!("groups/{id}"), "Group saved.");
             }
             Err(e) => group_error(e, &mut errors)?,
         }
@@ -565,7 +555,7 @@ pub async fn add_members(
         1 => format!("Added {} to the group.", added[0]),
         n => format!("Added {n} members to the group."),
     };
-    back_to_group(&access, id, &message)
+    access.show_after(&format!("groups/{id}"), &message)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -604,7 +594,7 @@ pub async fn add_by_emails(
             service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now()).map_err(refusal)
         })
         .await?;
-        return back_to_group(&access, id, &outcome.summary());
+        return access.show_after(&format!("groups/{id}"), &outcome.summary());
     }
     let page = show_view(
         &state,
@@ -639,7 +629,7 @@ pub async fn remove_member(
     } else {
         "They were not in the group."
     };
-    back_to_group(&access, id, message)
+    access.show_after(&format!("groups/{id}"), message)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, WorkspaceAccess};
-use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, HtmlForm, flash};
+use super::error::AppError;
+use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
@@ -127,19 +127,6 @@ fn refusal(e: RoleError) -> AppError {
         RoleError::Database(e) => e.into(),
         other => AppError::Conflict(other.to_string()),
     }
-}
-
-/// After a change: the message for the next page, and the role's page.
-fn back_to_role(
-    access: &WorkspaceAccess,
-    id: RoleId,
-    message: &str,
-) -> Result<HttpResponse, AppError> {
-    flash(&access.signed_in.session, message)?;
-    Ok(redirect(&format!(
-        "/w/{}/roles/{id}",
-        access.workspace.slug
-    )))
 }
 
 /// "2 members, 1 pending invitation and 1 removed member", or "Nobody".
@@ -297,7 +284,10 @@ pub async fn create(
         })
         .await?;
         match created {
-            Ok(id) => return back_to_role(&access, id, &format!("Role {shown} created.")),
+            Ok(id) => {
+                return access
+                    .show_after(&format!("roles/{id}"), &format!("Role {shown} created."));
+            }
             Err(e) => role_error(e, &mut errors)?,
         }
     }
@@ -430,7 +420,7 @@ pub async fn update(
         })
         .await?;
         match done {
-            Ok(()) => return back_to_role(&access, at.role, "Role saved."),
+            Ok(()) => return access.show_after(&format!("roles/{}", at.role), "Role saved."),
             Err(e) => role_error(e, &mut errors)?,
         }
     }
