@@ -261,8 +261,8 @@ async fn seeding_respects_the_seat_limit() {
 async fn broad_and_narrow_searches_page_the_same_way() {
     let app = spawn_app().await;
     app.set_up().await;
-    // More matches than the console answers from the search index (20,000): "example.com" matches
-    // everyone and is answered by walking the list in name order; "Lovelace" matches a few hundred.
+    // "example.com" matches everyone and is answered by walking the list in name order;
+    // "Lovelace" matches a few hundred, looked up from the search index.
     app.seed_members(20_100);
     // A load this size is written in bulk (indexes and counters rebuilt after): all still agree.
     let active = app.count("memberships WHERE status = 'active'");
@@ -725,4 +725,68 @@ async fn a_group_is_paged_in_name_and_email_order_and_follows_renames() {
         app.count("group_members gm WHERE gm.sort_name <> (SELECT m.sort_name FROM memberships m WHERE m.id = gm.membership_id)"),
         0
     );
+}
+
+/// A search with many matches walks the list; when they cluster late in the order (a first name
+/// sorting last), the first stretch of the walk holds no page and the console looks the matches up
+/// instead, or, with more of them than that is worth, walks on to them. Every page comes in order,
+/// each way, whichever way the search is answered.
+#[actix_web::test]
+async fn searches_whose_matches_cluster_late_page_in_order() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    // 335 members for each of the 60 seeded first names; "Zanele" sorts last.
+    app.seed_members(20_100);
+    let rename_to_zanele = |first_names: &str| {
+        app.execute(&format!(
+            "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ({first_names})"
+        ));
+        app.execute(
+            "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
+             FROM accounts a WHERE a.id = memberships.account_id)
+             WHERE account_id IN (SELECT id FROM accounts WHERE first_name = 'Zanele')",
+        );
+    };
+    let expected = |order: &str| -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            email: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+             WHERE m.status <> 'removed'
+             AND lower(a.email || ' ' || a.first_name || ' ' || a.last_name) LIKE '%zanele%'
+             ORDER BY {order}"
+        ))
+        .load::<Row>(&mut *app.conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.email)
+        .collect()
+    };
+    let check = |count: usize| {
+        let expected = &expected;
+        let app = &app;
+        async move {
+            let by_name = expected("m.sort_name, m.id");
+            assert!(by_name.len() >= count, "{} matches", by_name.len());
+            assert_eq!(walk_all(app, "/w/acme/users?q=Zanele").await, by_name);
+            assert_eq!(
+                walk_all(app, "/w/acme/users?q=zanele&sort=-name").await,
+                expected("m.sort_name DESC, m.id DESC")
+            );
+        }
+    };
+    // A few hundred: looked up from the search index.
+    check(300).await;
+    // Three first names: ~1,000 matches, all after the first stretch of the walk.
+    rename_to_zanele("'Yukihiro', 'Whitfield'");
+    check(1_000).await;
+    // Twelve: ~4,000, more than are worth looking up one by one; walked to.
+    rename_to_zanele(
+        "'Vint', 'Tomás', 'Tim', 'Sophie', 'Shafi', 'Rasmus', 'Radia', 'Robert', 'Priya'",
+    );
+    check(3_900).await;
 }

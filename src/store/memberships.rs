@@ -346,29 +346,83 @@ macro_rules! apply_filter {
 
 /// How a filter is answered: its search condition (matches looked up once), and whether the rows
 /// are few enough to start from them rather than walk the workspace's sort index.
+#[derive(Clone)]
 struct Plan {
     search: Option<SqlFilter>,
     selective: bool,
     /// The query reads the group's own rows (`group_members` joined with memberships), so the
     /// filter does not test membership of the group again. Only the list sets it.
     group_driven: bool,
+    /// A search with many matches, walked: when they cluster late in the order (a first name
+    /// sorting last), a bounded window of the walk holds less than a page and the list looks its
+    /// matches up after all ([`Plan::from_matches`]).
+    dense_term: Option<String>,
 }
 
 impl Plan {
-    fn of(conn: &mut AnyConnection, filter: &ListFilter) -> QueryResult<Self> {
+    /// The plan for `filter`: a search with few matches starts from them, a broad one walks.
+    fn of(
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        filter: &ListFilter,
+    ) -> QueryResult<Self> {
         let small_group = filter.group.is_some_and(|g| g.members <= SMALL_GROUP);
-        let search = plan_search(conn, filter.search.as_deref())?;
-        let selective = match &search {
-            Some(search) => search.selective,
-            // A broad search tests each joined account row, which a selective page's first step
-            // (memberships alone) does not have: with one, even a small group is walked.
-            None => small_group,
+        let term = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(term) = term else {
+            return Ok(Self::walk(None, small_group, None));
         };
-        Ok(Self {
-            selective,
-            search: search.map(|s| s.filter),
-            group_driven: false,
+        // Trigram indexes need three characters; shorter searches are broad anyway.
+        let matches = if term.chars().count() >= 3 {
+            let costs = SearchCosts::of_workspace(conn, workspace)?;
+            matching_ids(conn, term, costs.sparse)?
+        } else {
+            None
+        };
+        Ok(match matches {
+            Some(ids) => Self::matches(conn, &ids),
+            // The walk tests the membership's own columns, so a small group is still sorted
+            // from its members.
+            None => Self::walk(
+                Some(membership_contains(conn, term)),
+                small_group,
+                (term.chars().count() >= 3 && !small_group).then(|| term.to_owned()),
+            ),
         })
+    }
+
+    /// The plan once a window of a dense search's walk held less than a page: its matches when
+    /// they are few enough, else the whole walk.
+    fn from_matches(conn: &mut AnyConnection, term: &str, costs: SearchCosts) -> QueryResult<Self> {
+        Ok(match matching_ids(conn, term, costs.clustered)? {
+            Some(ids) => Self::matches(conn, &ids),
+            None => Self::walk(Some(membership_contains(conn, term)), false, None),
+        })
+    }
+
+    /// Starting from the memberships of these matching accounts (sorted by the list).
+    fn matches(conn: &AnyConnection, ids: &[i64]) -> Self {
+        // The matches are looked up once and passed as a list, rather than counted and then
+        // looked up again by the page's query.
+        let (before, value, after) = id_in(conn, IdColumn::Account, ids);
+        Self {
+            search: Some(sql::<Bool>(before).bind::<Text, _>(value).sql(after)),
+            selective: true,
+            group_driven: false,
+            dense_term: None,
+        }
+    }
+
+    fn walk(search: Option<SqlFilter>, selective: bool, dense_term: Option<String>) -> Self {
+        Self {
+            search,
+            selective,
+            group_driven: false,
+            dense_term,
+        }
     }
 }
 
@@ -396,104 +450,32 @@ pub fn list_page(
     // Walking backwards flips the order; the page is turned round afterwards.
     let descending = sort.descending != backwards;
 
-    let mut plan = Plan::of(conn, filter)?;
-    // A group listed by name or email (no search): its own sort index gives the page's ids.
-    let group_walk = filter
-        .group
-        .filter(|_| plan.search.is_none())
-        .and_then(|group| SortSql::of_group(sort.key).map(|key| (group, key)));
-    plan.group_driven = group_walk.is_some();
     let started = anchor.is_some();
-    let query = memberships::table
-        .inner_join(accounts::table)
-        .inner_join(roles::table)
-        .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
-        .select((
-            memberships::id,
-            accounts::id,
-            accounts::email,
-            accounts::first_name,
-            accounts::last_name,
-            roles::name,
-            memberships::status,
-            memberships::joined_at,
-            memberships::last_active_at,
-            avatars::key.nullable(),
-            accounts::status,
-            roles::key,
-            sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
-        ))
-        .into_boxed();
-    let query = if let Some((group, group_key)) = group_walk {
-        use crate::db::schema::group_members;
-        let mut keyed = group_members::table
-            .inner_join(memberships::table)
-            .filter(group_members::group_id.eq(group.id))
-            .select(group_members::membership_id)
-            .into_boxed();
-        keyed = apply_filter!(keyed, workspace, filter, &plan);
-        if let Some(anchor) = anchor {
-            keyed = keyed.filter(group_key.beyond(anchor, descending));
-        }
-        let ids: Vec<i64> = keyed
-            .order(group_key.order(descending))
-            .limit(page_size + 1)
-            .load(conn)?;
-        let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
-        query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
-    } else if plan.selective {
-        // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
-        // those ~50 rows are joined with their role, picture and groups (which otherwise would be
-        // read for every row sorted).
-        // Memberships alone: a selective search's condition names account ids, not columns.
-        let mut keyed = memberships::table
-            .select((sql::<Text>(key.as_text), memberships::id))
-            .into_boxed();
-        keyed = apply_filter!(keyed, workspace, filter, &plan);
-        if let Some(anchor) = anchor {
-            keyed = keyed.filter(key.beyond(anchor, descending));
-        }
-        let wanted = usize::try_from(page_size + 1).unwrap_or(usize::MAX);
-        let ids = if matches!(conn, AnyConnection::Sqlite(_)) {
-            // SQLite's sorter takes ~3 µs a row, so thousands of matches are ordered here instead
-            // (a partial sort); its BINARY collation is byte order, the same as `str`'s.
-            first_in_order(keyed.load(conn)?, wanted, descending)
-        } else {
-            keyed
-                .order(key.order(descending))
-                .limit(page_size + 1)
-                .load::<(String, i64)>(conn)?
-                .into_iter()
-                .map(|(_, id)| id)
-                .collect()
-        };
-        let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
-        query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
-    } else {
-        let mut query = apply_filter!(query, workspace, filter, &plan);
-        if let Some(anchor) = anchor {
-            query = query.filter(key.beyond(anchor, descending));
-        }
-        query
+    let plan = Plan::of(conn, workspace, filter)?;
+    let page = PageQuery {
+        workspace,
+        filter,
+        key: &key,
+        sort: sort.key,
+        anchor,
+        descending,
+        page_size,
     };
-    let query = query.order(key.order(descending));
-
-    type Row = (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    );
-    let mut rows: Vec<Row> = query.limit(page_size + 1).load(conn)?;
+    let mut rows = match &plan.dense_term {
+        Some(term) => {
+            // Walk a window of the index first; a page found in it is the page.
+            let costs = SearchCosts::of_workspace(conn, workspace)?;
+            let window = page.window_end(conn, costs.window)?;
+            let rows = page.load(conn, &plan, window.clone())?;
+            if window.is_none() || rows.len() as i64 > page_size {
+                rows
+            } else {
+                let plan = Plan::from_matches(conn, term, costs)?;
+                page.load(conn, &plan, None)?
+            }
+        }
+        None => page.load(conn, &plan, None)?,
+    };
     let more = rows.len() as i64 > page_size;
     rows.truncate(page_size as usize);
     if backwards {
@@ -529,6 +511,158 @@ pub fn list_page(
         has_previous,
         has_next,
     })
+}
+
+/// One of the list's rows as read: id, account id, email, first and last name, role name, status,
+/// joined, last active, picture key, account status, role key, group names.
+type ListRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+/// A page of the list to read: where it starts, which way, how long.
+struct PageQuery<'a> {
+    workspace: WorkspaceId,
+    filter: &'a ListFilter,
+    key: &'a SortSql,
+    sort: SortKey,
+    anchor: Option<(String, i64)>,
+    descending: bool,
+    page_size: i64,
+}
+
+impl PageQuery<'_> {
+    /// The key of the row `rows` rows on from the anchor in the walk's order (whatever their
+    /// status or match), or `None` when the workspace ends sooner.
+    fn window_end(
+        &self,
+        conn: &mut AnyConnection,
+        rows: i64,
+    ) -> QueryResult<Option<(String, i64)>> {
+        let mut query = memberships::table
+            .filter(memberships::workspace_id.eq(self.workspace.0))
+            .select((sql::<Text>(self.key.as_text), memberships::id))
+            .into_boxed();
+        if let Some(anchor) = self.anchor.clone() {
+            query = query.filter(self.key.beyond(anchor, self.descending));
+        }
+        query
+            .order(self.key.order(self.descending))
+            .offset(rows)
+            .limit(1)
+            .first(conn)
+            .optional()
+    }
+
+    /// The page's rows (one more than a page when there are more); a walk stops before
+    /// `window_end` if given.
+    fn load(
+        &self,
+        conn: &mut AnyConnection,
+        plan: &Plan,
+        window_end: Option<(String, i64)>,
+    ) -> QueryResult<Vec<ListRow>> {
+        let Self {
+            workspace,
+            filter,
+            key,
+            descending,
+            page_size,
+            ..
+        } = *self;
+        let anchor = self.anchor.clone();
+        let mut plan = plan.clone();
+        // A group listed by name or email (no search): its own sort index gives the page's ids.
+        let group_walk = filter
+            .group
+            .filter(|_| plan.search.is_none())
+            .and_then(|group| SortSql::of_group(self.sort).map(|key| (group, key)));
+        plan.group_driven = group_walk.is_some();
+        let query = memberships::table
+            .inner_join(accounts::table)
+            .inner_join(roles::table)
+            .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
+            .select((
+                memberships::id,
+                accounts::id,
+                accounts::email,
+                accounts::first_name,
+                accounts::last_name,
+                roles::name,
+                memberships::status,
+                memberships::joined_at,
+                memberships::last_active_at,
+                avatars::key.nullable(),
+                accounts::status,
+                roles::key,
+                sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
+            ))
+            .into_boxed();
+        let query = if let Some((group, group_key)) = group_walk {
+            use crate::db::schema::group_members;
+            let mut keyed = group_members::table
+                .inner_join(memberships::table)
+                .filter(group_members::group_id.eq(group.id))
+                .select(group_members::membership_id)
+                .into_boxed();
+            keyed = apply_filter!(keyed, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                keyed = keyed.filter(group_key.beyond(anchor, descending));
+            }
+            let ids: Vec<i64> = keyed
+                .order(group_key.order(descending))
+                .limit(page_size + 1)
+                .load(conn)?;
+            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
+            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+        } else if plan.selective {
+            // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
+            // those ~50 rows are joined with their role, picture and groups (which otherwise would be
+            // read for every row sorted).
+            // Memberships alone: a selective search's condition names account ids, not columns.
+            let mut keyed = memberships::table
+                .select((sql::<Text>(key.as_text), memberships::id))
+                .into_boxed();
+            keyed = apply_filter!(keyed, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                keyed = keyed.filter(key.beyond(anchor, descending));
+            }
+            let ids: Vec<i64> = keyed
+                .order(key.order(descending))
+                .limit(page_size + 1)
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect();
+            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
+            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+        } else {
+            let mut query = apply_filter!(query, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                query = query.filter(key.beyond(anchor, descending));
+            }
+            if let Some(end) = window_end {
+                // The rows before the window's end in the walk's order.
+                query = query.filter(key.beyond(end, !descending));
+            }
+            query
+        };
+        query
+            .order(key.order(descending))
+            .limit(page_size + 1)
+            .load(conn)
+    }
 }
 
 /// A sort key as SQL: the expression (the same text as its index, so both planners walk it), the
@@ -619,54 +753,53 @@ type Beyond = Sql<
 type TextValue = diesel::dsl::AsExprOf<String, Text>;
 type IdValue = diesel::dsl::AsExprOf<i64, BigInt>;
 
-/// Searches with at most this many matching accounts are answered from the matches.
-const SELECTIVE_SEARCH: i64 = 20_000;
+/// How a search among a workspace's members is answered, by its number of matching accounts m.
+///
+/// Starting from the matches costs a lookup of each one's membership (~1.2 µs); walking the name
+/// index, testing each member's own columns, costs ~0.3 µs a row and finds a page of m evenly
+/// spread matches among N in ~50·N/m rows. The two cross near m = √(50·N / 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SearchCosts {
+    /// At most this many matches: start from them (about 3,500 at a million members).
+    sparse: i64,
+    /// More: walk this many rows first (the distance to a page of `sparse` evenly spread
+    /// matches); when they hold less than a page, the matches cluster further on (a first name
+    /// that sorts late) and are looked up after all...
+    window: i64,
+    /// ...when there are at most this many; more are walked to the end, as they soon fill a page.
+    clustered: i64,
+}
 
-/// A search's condition, and whether it is narrow enough to start from its matches.
-struct SearchPlan {
-    filter: SqlFilter,
-    selective: bool,
+impl SearchCosts {
+    fn of(members: i64) -> Self {
+        let members = members.max(1);
+        // Whole numbers only: √(12.5·N) rounded down, at least 100.
+        let sparse = (members.saturating_mul(25) / 2).isqrt().max(100);
+        Self {
+            sparse,
+            window: 51 * members / sparse + 1,
+            clustered: 7 * sparse,
+        }
+    }
+
+    /// For the members (all statuses) of `workspace`, from its maintained counts.
+    fn of_workspace(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Self> {
+        use crate::db::schema::workspaces;
+        let members: i64 = workspaces::table
+            .find(workspace.0)
+            .select(
+                workspaces::active_count
+                    + workspaces::invited_count
+                    + workspaces::suspended_count
+                    + workspaces::removed_count,
+            )
+            .first(conn)?;
+        Ok(Self::of(members))
+    }
 }
 
 /// `<sql> ? <sql>`: one shape for every condition built here, so boxed queries take any of them.
 type SqlFilter = Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>;
-
-fn plan_search(conn: &mut AnyConnection, search: Option<&str>) -> QueryResult<Option<SearchPlan>> {
-    let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    // Trigram indexes need three characters; shorter searches are broad anyway.
-    let matches = if term.chars().count() >= 3 {
-        matching_ids(conn, term, SELECTIVE_SEARCH)?
-    } else {
-        None
-    };
-    let selective = matches.is_some();
-    // The matches are looked up once and passed as a list, rather than counted here and looked up
-    // again by the page's query.
-    let (before, value, after) = match matches {
-        Some(ids) => id_in(conn, IdColumn::Account, &ids),
-        None => account_contains(conn, term),
-    };
-    let filter = sql::<Bool>(before).bind::<Text, _>(value).sql(after);
-    Ok(Some(SearchPlan { filter, selective }))
-}
-
-/// The ids of the first `wanted` of these (key, id) rows in key order (then id), each way.
-fn first_in_order(mut rows: Vec<(String, i64)>, wanted: usize, descending: bool) -> Vec<i64> {
-    let order = |a: &(String, i64), b: &(String, i64)| {
-        if descending { b.cmp(a) } else { a.cmp(b) }
-    };
-    if wanted == 0 {
-        return Vec::new();
-    }
-    if rows.len() > wanted {
-        rows.select_nth_unstable_by(wanted - 1, order);
-        rows.truncate(wanted);
-    }
-    rows.sort_unstable_by(order);
-    rows.into_iter().map(|(_, id)| id).collect()
-}
 
 /// The id columns a list of ids is matched against.
 #[derive(Clone, Copy)]
@@ -724,18 +857,21 @@ fn matching_accounts(conn: &AnyConnection, term: &str) -> (&'static str, String)
     }
 }
 
-/// The same match tested on each joined account row, while walking the list in name order:
-/// `<before> ? <after>`.
-fn account_contains(conn: &AnyConnection, term: &str) -> (&'static str, String, &'static str) {
+/// The same match tested on each membership walked, on its own copies of the lower-cased email and
+/// name (`sort_email`, `sort_name`), which the name and email indexes carry: a walk reads no
+/// account and, in those orders, no table row.
+fn membership_contains(conn: &AnyConnection, term: &str) -> SqlFilter {
     let before = match conn {
         AnyConnection::Sqlite(_) => {
-            "instr(lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name), "
+            "instr(memberships.sort_email || ' ' || memberships.sort_name, "
         }
         AnyConnection::Postgresql(_) => {
-            "strpos(lower(accounts.email || ' ' || accounts.first_name || ' ' || accounts.last_name), "
+            "strpos(memberships.sort_email || ' ' || memberships.sort_name, "
         }
     };
-    (before, term.to_lowercase(), ") > 0")
+    sql::<Bool>(before)
+        .bind::<Text, _>(term.to_lowercase())
+        .sql(") > 0")
 }
 
 /// The ids of the accounts that match, or `None` when more than `cap` do.
@@ -942,7 +1078,7 @@ pub fn export_batch(
         .order(memberships::id)
         .limit(limit)
         .into_boxed();
-    let plan = Plan::of(conn, filter)?;
+    let plan = Plan::of(conn, workspace, filter)?;
     let query = apply_filter!(query, workspace, filter, &plan);
     type Row = (
         i64,
@@ -1195,24 +1331,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_rows_in_order_match_a_full_sort_each_way() {
-        let rows: Vec<(String, i64)> = (0..500)
-            .map(|i| (format!("name {}", (i * 7919) % 97), i))
-            .collect();
-        for descending in [false, true] {
-            let mut sorted = rows.clone();
-            sorted.sort();
-            if descending {
-                sorted.reverse();
-            }
-            let expected: Vec<i64> = sorted.iter().take(51).map(|r| r.1).collect();
-            assert_eq!(first_in_order(rows.clone(), 51, descending), expected);
-        }
-        assert_eq!(
-            first_in_order(rows.clone()[..3].to_vec(), 51, false).len(),
-            3
-        );
-        assert!(first_in_order(rows, 0, false).is_empty());
+    fn search_costs_follow_the_workspace_size() {
+        let million = SearchCosts::of(1_000_000);
+        assert_eq!(million.sparse, 3_535);
+        // A page of evenly spread matches at the sparse limit lies within the window.
+        assert_eq!(million.window, 14_428);
+        assert_eq!(million.clustered, 24_745);
+        // Small workspaces start from the matches up to 100 of them; nothing divides by zero.
+        assert_eq!(SearchCosts::of(10).sparse, 100);
+        assert_eq!(SearchCosts::of(0).window, 1);
+        let (small, large) = (SearchCosts::of(20_000), SearchCosts::of(4_000_000));
+        assert!(small.sparse < million.sparse && million.sparse < large.sparse);
+        assert!(small.window < million.window && million.window < large.window);
     }
 
     #[test]

@@ -475,13 +475,14 @@ const PAUSED_TRIGGERS: [&str; 3] = [
     "memberships_count_insert",
     "group_members_count_insert",
 ];
-const PAUSED_INDEXES: [&str; 6] = [
+const PAUSED_INDEXES: [&str; 7] = [
     "accounts_email_unique",
     "memberships_list_name",
     "memberships_list_email",
     "memberships_list_joined",
     "memberships_list_active",
     "memberships_workspace_id",
+    "memberships_search_matches",
 ];
 
 /// Pauses for a load of `rows` new members; small loads into big workspaces keep everything on.
