@@ -626,17 +626,22 @@ impl PageQuery<'_> {
                 .load(conn)?;
             let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
             query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
-        } else if plan.selective {
+        } else if plan.selective || plan.search.is_some() {
             // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
             // those ~50 rows are joined with their role, picture and groups (which otherwise would be
-            // read for every row sorted).
-            // Memberships alone: a selective search's condition names account ids, not columns.
+            // read for every row sorted, or, walking a search, tested).
+            // Memberships alone: a search's condition names account ids or the membership's own
+            // columns, which a walk reads from the index (PostgreSQL: an index-only scan).
             let mut keyed = memberships::table
                 .select((sql::<Text>(key.as_text), memberships::id))
                 .into_boxed();
             keyed = apply_filter!(keyed, workspace, filter, &plan);
             if let Some(anchor) = anchor {
                 keyed = keyed.filter(key.beyond(anchor, descending));
+            }
+            if let Some(end) = window_end {
+                // The rows before the window's end in the walk's order.
+                keyed = keyed.filter(key.beyond(end, !descending));
             }
             let ids: Vec<i64> = keyed
                 .order(key.order(descending))
@@ -651,10 +656,6 @@ impl PageQuery<'_> {
             let mut query = apply_filter!(query, workspace, filter, &plan);
             if let Some(anchor) = anchor {
                 query = query.filter(key.beyond(anchor, descending));
-            }
-            if let Some(end) = window_end {
-                // The rows before the window's end in the walk's order.
-                query = query.filter(key.beyond(end, !descending));
             }
             query
         };
@@ -877,14 +878,28 @@ fn membership_contains(conn: &AnyConnection, term: &str) -> SqlFilter {
 /// The ids of the accounts that match, or `None` when more than `cap` do.
 fn matching_ids(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<Option<Vec<i64>>> {
     let (select, value) = matching_accounts(conn, term);
-    let ids: Vec<i64> = diesel::select(
-        sql::<BigInt>(format!("* FROM ({select}"))
-            .bind::<Text, _>(value)
-            .sql(" LIMIT ")
-            .bind::<BigInt, _>(cap + 1)
-            .sql(") AS matches"),
-    )
-    .load(conn)?;
+    let ids: Vec<i64> = match conn {
+        AnyConnection::Sqlite(_) => diesel::select(
+            sql::<BigInt>(format!("* FROM ({select}"))
+                .bind::<Text, _>(value)
+                .sql(" LIMIT ")
+                .bind::<BigInt, _>(cap + 1)
+                .sql(") AS matches"),
+        )
+        .load(conn)?,
+        // A prepared statement is planned once for every term after a few runs, and that plan
+        // reads the trigram index whole, which for a term most accounts match ("example") takes
+        // a second at a million; diesel's own `sql` is never cached, so PostgreSQL plans each
+        // term for itself (a sequential scan that stops at the cap in milliseconds).
+        AnyConnection::Postgresql(_) => diesel::select(
+            diesel::dsl::sql::<BigInt>(&format!("* FROM ({select}"))
+                .bind::<Text, _>(value)
+                .sql(" LIMIT ")
+                .bind::<BigInt, _>(cap + 1)
+                .sql(") AS matches"),
+        )
+        .load(conn)?,
+    };
     Ok((ids.len() as i64 <= cap).then_some(ids))
 }
 
