@@ -728,24 +728,31 @@ async fn a_group_is_paged_in_name_and_email_order_and_follows_renames() {
 }
 
 /// A search with many matches walks the list; when they cluster late in the order (a first name
-/// sorting last), the first stretch of the walk holds no page and the console looks the matches up
-/// instead, or, with more of them than that is worth, walks on to them. Every page comes in order,
-/// each way, whichever way the search is answered.
+/// sorting last), the first stretch of the walk holds no page: the console walks the range of
+/// names that start with the search when all matches are there, else looks the matches up, or,
+/// with more of them than that is worth, walks on to them. Every page comes in order, each way,
+/// whichever way the search is answered.
 #[actix_web::test]
 async fn searches_whose_matches_cluster_late_page_in_order() {
     let app = spawn_app().await;
     app.set_up().await;
     // 335 members for each of the 60 seeded first names; "Zanele" sorts last.
     app.seed_members(20_100);
-    let rename_to_zanele = |first_names: &str| {
-        app.execute(&format!(
-            "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ({first_names})"
-        ));
+    // Renamed accounts get their members' name keys again, as the console keeps them.
+    let rename = |set: &str, accounts: &str| {
+        app.execute(&format!("UPDATE accounts SET {set} WHERE {accounts}"));
         app.execute(
             "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
              FROM accounts a WHERE a.id = memberships.account_id)
-             WHERE account_id IN (SELECT id FROM accounts WHERE first_name = 'Zanele')",
+             WHERE account_id IN (SELECT id FROM accounts
+                                  WHERE first_name = 'Zanele' OR last_name = 'Zanelewski')",
         );
+    };
+    let rename_to_zanele = |first_names: &str| {
+        rename(
+            "first_name = 'Zanele'",
+            &format!("first_name IN ({first_names})"),
+        )
     };
     let expected = |order: &str| -> Vec<String> {
         use diesel::RunQueryDsl;
@@ -781,9 +788,19 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
     };
     // A few hundred: looked up from the search index.
     check(300).await;
-    // Three first names: ~1,000 matches, all after the first stretch of the walk.
+    // Three first names: ~1,000 matches, all after the first stretch of the walk, all starting
+    // with the search.
     rename_to_zanele("'Yukihiro', 'Whitfield'");
     check(1_000).await;
+    // One more, in a last name early in the order: it comes first.
+    rename(
+        "last_name = 'Zanelewski'",
+        "id = (SELECT MIN(a.id) FROM accounts a JOIN memberships m ON m.account_id = a.id
+               WHERE a.first_name = 'Ada' AND m.status = 'active')",
+    );
+    check(1_000).await;
+    let first = names_in(&app.get_text("/w/acme/users?q=zanele").await);
+    assert!(first[0].starts_with("ada"), "{first:?}");
     // Twelve: ~4,000, more than are worth looking up one by one; walked to.
     rename_to_zanele(
         "'Vint', 'Tomás', 'Tim', 'Sophie', 'Shafi', 'Rasmus', 'Radia', 'Robert', 'Priya'",

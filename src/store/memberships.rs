@@ -332,6 +332,9 @@ macro_rules! apply_filter {
         if let Some(search) = &plan.search {
             query = query.filter(search.clone());
         }
+        if let Some(prefix) = &plan.prefix {
+            query = query.filter(prefix.clone());
+        }
         if plan.selective {
             // Few rows: start from them (a small group's members, or a search's matches through
             // the account index) and sort those. `+ 0` keeps the planner from walking the
@@ -357,6 +360,8 @@ struct Plan {
     /// sorting last), a bounded window of the walk holds less than a page and the list looks its
     /// matches up after all ([`Plan::from_matches`]).
     dense_term: Option<String>,
+    /// Every match's key starts with the search: the walk stays within that range of the index.
+    prefix: Option<Prefixed>,
 }
 
 impl Plan {
@@ -396,9 +401,43 @@ impl Plan {
 
     /// The plan once a window of a dense search's walk held less than a page: its matches when
     /// they are few enough, else the whole walk.
-    fn from_matches(conn: &mut AnyConnection, term: &str, costs: SearchCosts) -> QueryResult<Self> {
+    ///
+    /// A name typed whole (all its matches are the members whose name starts with it: as many
+    /// as match at all) is walked within that range of the index instead.
+    fn from_matches(
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        term: &str,
+        costs: SearchCosts,
+        key: &SortSql,
+    ) -> QueryResult<Self> {
         Ok(match matching_ids(conn, term, costs.clustered)? {
-            Some(ids) => Self::matches(conn, &ids),
+            Some(ids) => {
+                let prefixed = key
+                    .prefixable
+                    .then(|| starting_with(conn, key.column, &term.to_lowercase()));
+                match prefixed {
+                    Some(prefix) => {
+                        // Each member in the range matches, and each matching account has at
+                        // most one membership here: as many in the range as matches means
+                        // there are no others.
+                        let in_range: i64 = memberships::table
+                            .filter(memberships::workspace_id.eq(workspace.0))
+                            .filter(prefix.clone())
+                            .count()
+                            .get_result(conn)?;
+                        if in_range == ids.len() as i64 {
+                            Self {
+                                prefix: Some(prefix),
+                                ..Self::walk(None, false, None)
+                            }
+                        } else {
+                            Self::matches(conn, &ids)
+                        }
+                    }
+                    None => Self::matches(conn, &ids),
+                }
+            }
             None => Self::walk(Some(membership_contains(conn, term)), false, None),
         })
     }
@@ -413,6 +452,7 @@ impl Plan {
             selective: true,
             group_driven: false,
             dense_term: None,
+            prefix: None,
         }
     }
 
@@ -422,6 +462,7 @@ impl Plan {
             selective,
             group_driven: false,
             dense_term,
+            prefix: None,
         }
     }
 }
@@ -470,7 +511,7 @@ pub fn list_page(
             if window.is_none() || rows.len() as i64 > page_size {
                 rows
             } else {
-                let plan = Plan::from_matches(conn, term, costs)?;
+                let plan = Plan::from_matches(conn, workspace, term, costs, &key)?;
                 page.load(conn, &plan, None)?
             }
         }
@@ -626,7 +667,7 @@ impl PageQuery<'_> {
                 .load(conn)?;
             let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
             query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
-        } else if plan.selective || plan.search.is_some() {
+        } else if plan.selective || plan.search.is_some() || plan.prefix.is_some() {
             // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
             // those ~50 rows are joined with their role, picture and groups (which otherwise would be
             // read for every row sorted, or, walking a search, tested).
@@ -674,6 +715,8 @@ struct SortSql {
     bound: &'static str,
     /// The id that breaks ties, in the same index.
     id: &'static str,
+    /// A search's term can be a prefix of the key (the lower-cased name or email).
+    prefixable: bool,
 }
 
 impl SortSql {
@@ -684,10 +727,17 @@ impl SortSql {
             as_text: column,
             bound: "?",
             id: "memberships.id",
+            prefixable: false,
         };
         match (key, sqlite) {
-            (SortKey::Name, _) => text("memberships.sort_name"),
-            (SortKey::Email, _) => text("memberships.sort_email"),
+            (SortKey::Name, _) => Self {
+                prefixable: true,
+                ..text("memberships.sort_name")
+            },
+            (SortKey::Email, _) => Self {
+                prefixable: true,
+                ..text("memberships.sort_email")
+            },
             // SQLite keeps times as text, and '' sorts before all of them.
             (SortKey::LastActive, true) => text("COALESCE(memberships.last_active_at, '')"),
             (SortKey::Joined, true) => text("COALESCE(memberships.joined_at, '')"),
@@ -696,12 +746,14 @@ impl SortSql {
                 as_text: "COALESCE(memberships.last_active_at, '-infinity'::timestamp)::text",
                 bound: "CAST(? AS timestamp)",
                 id: "memberships.id",
+                prefixable: false,
             },
             (SortKey::Joined, false) => Self {
                 column: "COALESCE(memberships.joined_at, '-infinity'::timestamp)",
                 as_text: "COALESCE(memberships.joined_at, '-infinity'::timestamp)::text",
                 bound: "CAST(? AS timestamp)",
                 id: "memberships.id",
+                prefixable: false,
             },
         }
     }
@@ -719,6 +771,7 @@ impl SortSql {
             as_text: column,
             bound: "?",
             id: "group_members.membership_id",
+            prefixable: false,
         })
     }
 
@@ -830,6 +883,32 @@ fn id_in(
         (before, format!("{{{list}}}"), " AS BIGINT[]))")
     }
 }
+
+/// Rows whose `column` starts with `prefix`: the index's range from the prefix to the prefix
+/// followed by the last code point, and the test itself, so that whatever a collation does at
+/// the range's ends, every row taken starts with it.
+fn starting_with(conn: &AnyConnection, column: &'static str, prefix: &str) -> Prefixed {
+    let position = match conn {
+        AnyConnection::Sqlite(_) => "instr",
+        AnyConnection::Postgresql(_) => "strpos",
+    };
+    sql::<Bool>(format!("{column} >= "))
+        .bind::<Text, _>(prefix.to_owned())
+        .sql(format!(" AND {column} < "))
+        .bind::<Text, _>(format!("{prefix}\u{10FFFF}"))
+        .sql(format!(" AND {position}({column}, "))
+        .bind::<Text, _>(prefix.to_owned())
+        .sql(") = 1")
+}
+
+type Prefixed = Sql<
+    Bool,
+    Bind<
+        Bool,
+        Sql<Bool, Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>, TextValue>>,
+        TextValue,
+    >,
+>;
 
 /// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
 fn workspace_without_index(workspace: WorkspaceId) -> Bind<Bool, Sql<Bool>, IdValue> {
