@@ -76,6 +76,9 @@ BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-
   middle="/w/demo/users?after=$middle" \
   search="/w/demo/users?q=hopper4242" \
   search_name="/w/demo/users?q=lovelace42" \
+  search_last="/w/demo/users?q=lovelace" \
+  search_first="/w/demo/users?q=grace" \
+  search_all="/w/demo/users?q=example" \
   sort_active="/w/demo/users?sort=-last_active" \
   sort_email="/w/demo/users?sort=email&after=$middle" \
   console="/w/demo/users/$member" \
@@ -83,6 +86,7 @@ BASE=$BASE COOKIE=$cookie SECONDS_EACH=$SECONDS_EACH "$root/../shared/bench/wrk-
   group_list="/w/demo/users?group=$group" \
   picker="/w/demo/groups/$group/picker?q=lovelace42" \
   picker_short="/w/demo/groups/$group/picker?q=ada" \
+  picker_first="/w/demo/groups/$group/picker?q=grace" \
   group_email="/w/demo/users?group=$group&sort=email" \
   who_can_run="/w/demo/apps/$app/permissions?level=run" \
   healthz=/healthz
