@@ -1143,14 +1143,41 @@ pub struct ExportRow {
     pub groups: Vec<String>,
 }
 
+/// How an export's filter is answered, worked out once for all its batches (a search's matches
+/// looked up once).
+pub struct ExportPlan {
+    workspace: WorkspaceId,
+    filter: ListFilter,
+    plan: Plan,
+}
+
+impl ExportPlan {
+    pub fn of(
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        filter: ListFilter,
+    ) -> QueryResult<Self> {
+        let plan = Plan::of(conn, workspace, &filter)?;
+        Ok(Self {
+            workspace,
+            filter,
+            plan,
+        })
+    }
+}
+
 /// Up to `limit` rows of the export after membership `after` (by id), narrowed like the list.
 pub fn export_batch(
     conn: &mut AnyConnection,
-    workspace: WorkspaceId,
-    filter: &ListFilter,
+    export: &ExportPlan,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ExportRow>> {
+    let ExportPlan {
+        workspace,
+        ref filter,
+        ref plan,
+    } = *export;
     use crate::db::schema::{group_members, groups};
     let inviters = diesel::alias!(accounts as inviters);
     let query = memberships::table
@@ -1172,8 +1199,7 @@ pub fn export_batch(
         .order(memberships::id)
         .limit(limit)
         .into_boxed();
-    let plan = Plan::of(conn, workspace, filter)?;
-    let query = apply_filter!(query, workspace, filter, &plan);
+    let query = apply_filter!(query, workspace, filter, plan);
     type Row = (
         i64,
         String,

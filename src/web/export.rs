@@ -186,8 +186,20 @@ pub async fn users_csv(
         &state,
         filename,
         &COLUMNS,
-        move |conn, after| {
-            memberships::export_batch(conn, workspace, &filter, after.unwrap_or(0), BATCH)
+        {
+            // Worked out by the first batch, on the streaming connection, for all of them.
+            let mut plan = None;
+            move |conn, after| {
+                let plan = match &mut plan {
+                    Some(plan) => plan,
+                    empty => empty.insert(memberships::ExportPlan::of(
+                        conn,
+                        workspace,
+                        filter.clone(),
+                    )?),
+                };
+                memberships::export_batch(conn, plan, after.unwrap_or(0), BATCH)
+            }
         },
         write_row,
         |row| row.id.0,
