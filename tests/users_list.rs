@@ -25,6 +25,26 @@ fn link(html: &str, rel: &str) -> Option<String> {
     })
 }
 
+/// The emails of the members `WHERE <condition> ORDER BY <order>` (`m` memberships, `a` accounts),
+/// read directly: what the list should show.
+fn emails_where(app: &TestApp, condition: &str, order: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        email: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+         WHERE {condition} ORDER BY {order}"
+    ))
+    .load::<Row>(&mut *app.conn())
+    .unwrap()
+    .into_iter()
+    .map(|r| r.email)
+    .collect()
+}
+
 #[actix_web::test]
 async fn lists_members_and_pending_invitations_but_not_removed_ones() {
     let app = spawn_app().await;
@@ -661,23 +681,8 @@ async fn a_group_is_paged_in_name_and_email_order_and_follows_renames() {
     app.execute(
         "UPDATE memberships SET status = 'removed', removed_at = created_at WHERE id % 9 = 0",
     );
-    let expected = |order: &str| -> Vec<String> {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            email: String,
-        }
-        diesel::sql_query(format!(
-            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.id % 3 = 0 AND m.status <> 'removed' ORDER BY {order}"
-        ))
-        .load::<Row>(&mut *app.conn())
-        .unwrap()
-        .into_iter()
-        .map(|r| r.email)
-        .collect()
-    };
+    let expected =
+        |order: &str| emails_where(&app, "m.id % 3 = 0 AND m.status <> 'removed'", order);
     let by_name = expected("m.sort_name, m.id");
     assert!(by_name.len() > 50, "more than a page");
     let base = format!("/w/acme/users?group={group}");
@@ -754,24 +759,13 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
             &format!("first_name IN ({first_names})"),
         )
     };
-    let expected = |order: &str| -> Vec<String> {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            email: String,
-        }
-        diesel::sql_query(format!(
-            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.status <> 'removed'
-             AND lower(a.email || ' ' || a.first_name || ' ' || a.last_name) LIKE '%zanele%'
-             ORDER BY {order}"
-        ))
-        .load::<Row>(&mut *app.conn())
-        .unwrap()
-        .into_iter()
-        .map(|r| r.email)
-        .collect()
+    let expected = |order: &str| {
+        emails_where(
+            &app,
+            "m.status <> 'removed'
+             AND lower(a.email || ' ' || a.first_name || ' ' || a.last_name) LIKE '%zanele%'",
+            order,
+        )
     };
     let check = |count: usize| {
         let expected = &expected;

@@ -796,14 +796,12 @@ impl SortSql {
     }
 }
 
-type Beyond = Sql<
+/// `<sql> ? <sql> ? <sql> ? <sql>`: two texts, then a `V`.
+type ThreeBound<V> = Sql<
     Bool,
-    Bind<
-        Bool,
-        Sql<Bool, Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>, TextValue>>,
-        IdValue,
-    >,
+    Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>, TextValue>>, V>,
 >;
+type Beyond = ThreeBound<IdValue>;
 type TextValue = diesel::dsl::AsExprOf<String, Text>;
 type IdValue = diesel::dsl::AsExprOf<i64, BigInt>;
 
@@ -901,14 +899,7 @@ fn starting_with(conn: &AnyConnection, column: &'static str, prefix: &str) -> Pr
         .sql(") = 1")
 }
 
-type Prefixed = Sql<
-    Bool,
-    Bind<
-        Bool,
-        Sql<Bool, Bind<Bool, Sql<Bool, Bind<Bool, Sql<Bool>, TextValue>>, TextValue>>,
-        TextValue,
-    >,
->;
+type Prefixed = ThreeBound<TextValue>;
 
 /// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
 fn workspace_without_index(workspace: WorkspaceId) -> Bind<Bool, Sql<Bool>, IdValue> {
