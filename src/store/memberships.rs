@@ -627,7 +627,7 @@ impl PageQuery<'_> {
         // A group listed by name or email (no search): its own sort index gives the page's ids.
         let group_walk = filter
             .group
-            .filter(|_| plan.search.is_none())
+            .filter(|_| plan.search.is_none() && plan.prefix.is_none())
             .and_then(|group| SortSql::of_group(self.sort).map(|key| (group, key)));
         plan.group_driven = group_walk.is_some();
         let query = memberships::table
