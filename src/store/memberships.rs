@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use super::accounts as accounts_search;
 use super::sql::{Bind, Sql, sql};
 use super::{AnyConnection, QueryResult, parse_key, stored_permissions};
 use crate::db::schema::{accounts, avatars, memberships, roles};
@@ -383,7 +384,7 @@ impl Plan {
         // Trigram indexes need three characters; shorter searches are broad anyway.
         let matches = if term.chars().count() >= 3 {
             let costs = SearchCosts::of_workspace(conn, workspace)?;
-            matching_ids(conn, term, costs.sparse)?
+            accounts_search::matching_ids(conn, term, costs.sparse)?
         } else {
             None
         };
@@ -411,35 +412,37 @@ impl Plan {
         costs: SearchCosts,
         key: &SortSql,
     ) -> QueryResult<Self> {
-        Ok(match matching_ids(conn, term, costs.clustered)? {
-            Some(ids) => {
-                let prefixed = key
-                    .prefixable
-                    .then(|| starting_with(conn, key.column, &term.to_lowercase()));
-                match prefixed {
-                    Some(prefix) => {
-                        // Each member in the range matches, and each matching account has at
-                        // most one membership here: as many in the range as matches means
-                        // there are no others.
-                        let in_range: i64 = memberships::table
-                            .filter(memberships::workspace_id.eq(workspace.0))
-                            .filter(prefix.clone())
-                            .count()
-                            .get_result(conn)?;
-                        if in_range == ids.len() as i64 {
-                            Self {
-                                prefix: Some(prefix),
-                                ..Self::walk(None, false, None)
+        Ok(
+            match accounts_search::matching_ids(conn, term, costs.clustered)? {
+                Some(ids) => {
+                    let prefixed = key
+                        .prefixable
+                        .then(|| starting_with(conn, key.column, &term.to_lowercase()));
+                    match prefixed {
+                        Some(prefix) => {
+                            // Each member in the range matches, and each matching account has at
+                            // most one membership here: as many in the range as matches means
+                            // there are no others.
+                            let in_range: i64 = memberships::table
+                                .filter(memberships::workspace_id.eq(workspace.0))
+                                .filter(prefix.clone())
+                                .count()
+                                .get_result(conn)?;
+                            if in_range == ids.len() as i64 {
+                                Self {
+                                    prefix: Some(prefix),
+                                    ..Self::walk(None, false, None)
+                                }
+                            } else {
+                                Self::matches(conn, &ids)
                             }
-                        } else {
-                            Self::matches(conn, &ids)
                         }
+                        None => Self::matches(conn, &ids),
                     }
-                    None => Self::matches(conn, &ids),
                 }
-            }
-            None => Self::walk(Some(membership_contains(conn, term)), false, None),
-        })
+                None => Self::walk(Some(membership_contains(conn, term)), false, None),
+            },
+        )
     }
 
     /// Starting from the memberships of these matching accounts (sorted by the list).
@@ -906,28 +909,6 @@ fn workspace_without_index(workspace: WorkspaceId) -> Bind<Bool, Sql<Bool>, IdVa
     sql::<Bool>("memberships.workspace_id + 0 = ").bind::<BigInt, _>(workspace.0)
 }
 
-/// `SELECT <account ids> … ?`: accounts whose email, first or last name contain the term (the bound
-/// value), case-insensitively, through each backend's index: SQLite's FTS5 trigram table (a quoted
-/// phrase is a substring match), PostgreSQL's pg_trgm GIN index. For terms of three characters or more.
-fn matching_accounts(conn: &AnyConnection, term: &str) -> (&'static str, String) {
-    match conn {
-        AnyConnection::Sqlite(_) => (
-            "SELECT rowid FROM account_search WHERE account_search MATCH ",
-            format!("\"{}\"", term.replace('"', "\"\"")),
-        ),
-        AnyConnection::Postgresql(_) => (
-            "SELECT id FROM accounts WHERE lower(email || ' ' || first_name || ' ' || last_name) LIKE ",
-            format!(
-                "%{}%",
-                term.to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            ),
-        ),
-    }
-}
-
 /// The same match tested on each membership walked, on its own copies of the lower-cased email and
 /// name (`sort_email`, `sort_name`), which the name and email indexes carry: a walk reads no
 /// account and, in those orders, no table row.
@@ -943,34 +924,6 @@ fn membership_contains(conn: &AnyConnection, term: &str) -> SqlFilter {
     sql::<Bool>(before)
         .bind::<Text, _>(term.to_lowercase())
         .sql(") > 0")
-}
-
-/// The ids of the accounts that match, or `None` when more than `cap` do.
-fn matching_ids(conn: &mut AnyConnection, term: &str, cap: i64) -> QueryResult<Option<Vec<i64>>> {
-    let (select, value) = matching_accounts(conn, term);
-    let ids: Vec<i64> = match conn {
-        AnyConnection::Sqlite(_) => diesel::select(
-            sql::<BigInt>(format!("* FROM ({select}"))
-                .bind::<Text, _>(value)
-                .sql(" LIMIT ")
-                .bind::<BigInt, _>(cap + 1)
-                .sql(") AS matches"),
-        )
-        .load(conn)?,
-        // A prepared statement is planned once for every term after a few runs, and that plan
-        // reads the trigram index whole, which for a term most accounts match ("example") takes
-        // a second at a million; diesel's own `sql` is never cached, so PostgreSQL plans each
-        // term for itself (a sequential scan that stops at the cap in milliseconds).
-        AnyConnection::Postgresql(_) => diesel::select(
-            diesel::dsl::sql::<BigInt>(&format!("* FROM ({select}"))
-                .bind::<Text, _>(value)
-                .sql(" LIMIT ")
-                .bind::<BigInt, _>(cap + 1)
-                .sql(") AS matches"),
-        )
-        .load(conn)?,
-    };
-    Ok((ids.len() as i64 <= cap).then_some(ids))
 }
 
 /// The workspace's current (not removed) memberships among `ids`, with their emails.
