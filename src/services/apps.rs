@@ -11,7 +11,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
 use crate::store::apps::{self, App, AppFields, Subject};
 use crate::store::audit::{self, Actor};
-use crate::store::{groups, is_unique_violation, memberships};
+use crate::store::{groups, memberships, unique_violation_as};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
@@ -108,17 +108,6 @@ fn resolve<'a>(
     Ok((fields, owner.map(|(_, email)| email)))
 }
 
-/// A unique violation on the name index is the same refusal as the check before it.
-fn name_conflict(kind: AppKind) -> impl Fn(diesel::result::Error) -> ChangeError {
-    move |e| {
-        if is_unique_violation(&e) {
-            ChangeError::NameTaken(kind.key())
-        } else {
-            e.into()
-        }
-    }
-}
-
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -128,7 +117,10 @@ pub fn create(
 ) -> Result<i64, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let (fields, owner) = resolve(conn, workspace, input, None)?;
-        let app = apps::insert(conn, workspace, &fields, now).map_err(name_conflict(input.kind))?;
+        let app =
+            apps::insert(conn, workspace, &fields, now).map_err(unique_violation_as(|| {
+                ChangeError::NameTaken(input.kind.key())
+            }))?;
         let changes = json!({
             "kind": input.kind.key(),
             "name": input.name.as_str(),
@@ -178,7 +170,9 @@ pub fn update(
         if changes.is_empty() {
             return Ok(());
         }
-        apps::update(conn, at.app, &fields, now).map_err(name_conflict(input.kind))?;
+        apps::update(conn, at.app, &fields, now).map_err(unique_violation_as(|| {
+            ChangeError::NameTaken(input.kind.key())
+        }))?;
         let changes = serde_json::Value::Object(changes);
         event(
             conn,

@@ -11,7 +11,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
 use crate::store::audit::{self, Actor};
 use crate::store::groups::{self, Group};
-use crate::store::{is_unique_violation, memberships};
+use crate::store::{memberships, unique_violation_as};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
@@ -50,16 +50,6 @@ fn event(
     )?)
 }
 
-/// A unique violation on the name index is the same refusal as the check before it (a concurrent
-/// create of the same name).
-fn name_conflict(e: diesel::result::Error) -> GroupError {
-    if is_unique_violation(&e) {
-        GroupError::NameTaken
-    } else {
-        e.into()
-    }
-}
-
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
     groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
 }
@@ -77,7 +67,7 @@ pub fn create(
             return Err(GroupError::NameTaken);
         }
         let group = groups::insert(conn, workspace, name.as_str(), description.as_str(), now)
-            .map_err(name_conflict)?;
+            .map_err(unique_violation_as(|| GroupError::NameTaken))?;
         let at = InWorkspace { workspace, group };
         let changes = json!({ "name": name.as_str(), "description": description.as_str() });
         event(
@@ -111,7 +101,7 @@ pub fn update(
             return Err(GroupError::NameTaken);
         }
         groups::update(conn, at.group, name.as_str(), description.as_str(), now)
-            .map_err(name_conflict)?;
+            .map_err(unique_violation_as(|| GroupError::NameTaken))?;
         let mut changes = serde_json::Map::new();
         if before.name != name.as_str() {
             changes.insert(

@@ -13,8 +13,8 @@ use crate::domain::ids::{RoleId, WorkspaceId};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::store::audit::{self, Actor};
-use crate::store::is_unique_violation;
 use crate::store::roles::{self, CustomRole, Holder};
+use crate::store::unique_violation_as;
 
 /// How many holders a page or a refusal names; the rest are counted.
 pub const HOLDERS_SHOWN: i64 = 20;
@@ -88,16 +88,6 @@ fn event(
     )?)
 }
 
-/// A unique violation on the name index is the same refusal as the check before it (a concurrent
-/// create of the same name).
-fn name_conflict(e: diesel::result::Error) -> RoleError {
-    if is_unique_violation(&e) {
-        RoleError::NameTaken
-    } else {
-        e.into()
-    }
-}
-
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<CustomRole, RoleError> {
     roles::find_custom(conn, at.workspace, at.role)?.ok_or(RoleError::NotFound)
 }
@@ -133,7 +123,7 @@ pub fn create(
             draft.permissions,
             now,
         )
-        .map_err(name_conflict)?;
+        .map_err(unique_violation_as(|| RoleError::NameTaken))?;
         let changes = json!({
             "name": draft.name.as_str(),
             "description": draft.description.as_str(),
@@ -200,7 +190,7 @@ pub fn update(
             draft.permissions,
             now,
         )
-        .map_err(name_conflict)?;
+        .map_err(unique_violation_as(|| RoleError::NameTaken))?;
         let changes = serde_json::Value::Object(changes);
         event(
             conn,

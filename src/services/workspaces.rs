@@ -17,7 +17,7 @@ use crate::domain::{Name, Slug};
 use crate::store::accounts::Account;
 use crate::store::audit::{self, Actor};
 use crate::store::workspaces::Workspace;
-use crate::store::{is_unique_violation, memberships, outbox, roles, workspaces};
+use crate::store::{memberships, outbox, roles, unique_violation_as, workspaces};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -32,16 +32,6 @@ pub enum WorkspaceError {
     NotConfirmed,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-/// A unique violation on the slug is the same refusal as the check before it (a concurrent
-/// workspace taking the same slug).
-fn slug_conflict(e: diesel::result::Error) -> WorkspaceError {
-    if is_unique_violation(&e) {
-        WorkspaceError::SlugTaken
-    } else {
-        e.into()
-    }
 }
 
 /// An event of the workspace, labelled with its slug (as when it was created).
@@ -88,7 +78,7 @@ pub fn create(
             return Err(WorkspaceError::SlugTaken);
         }
         let workspace = workspaces::insert(conn, name.as_str(), slug, Plan::Free, now)
-            .map_err(slug_conflict)?;
+            .map_err(unique_violation_as(|| WorkspaceError::SlugTaken))?;
         let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
         memberships::insert(
             conn,
@@ -162,7 +152,8 @@ pub fn change_slug(
         if workspaces::slug_taken(conn, slug, Some(id))? {
             return Err(WorkspaceError::SlugTaken);
         }
-        workspaces::change_slug(conn, id, &before.slug, slug, now).map_err(slug_conflict)?;
+        workspaces::change_slug(conn, id, &before.slug, slug, now)
+            .map_err(unique_violation_as(|| WorkspaceError::SlugTaken))?;
         let changes = json!({ "slug": { "before": before.slug, "after": slug.as_str() } });
         event(
             conn,

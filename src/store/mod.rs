@@ -52,6 +52,18 @@ pub fn is_unique_violation(error: &Error) -> bool {
     )
 }
 
+/// Turns a unique violation into `taken()`, the refusal the check before the write gives (a
+/// concurrent write it could not see did the same), and any other error into `E`.
+pub fn unique_violation_as<E: From<Error>>(taken: impl FnOnce() -> E) -> impl FnOnce(Error) -> E {
+    move |e| {
+        if is_unique_violation(&e) {
+            taken()
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// Maps a stored key (status, role…) to its domain value; an unknown key is corrupt data.
 pub(crate) fn parse_key<T>(
     column: &str,
