@@ -111,15 +111,13 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
             .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
             .wrap(Compress::default())
             .wrap(headers::security_headers())
-            .service(http::assets::serve)
-            .service(http::health::healthz)
-            .service(http::health::readyz)
+            .configure(http::routes::open)
             .service(
                 web::scope("")
                     .wrap(from_fn(http::htmx::error_fragments))
                     .wrap(from_fn(csrf::verify))
                     .wrap(sessions)
-                    .configure(http::routes)
+                    .configure(http::routes::session)
                     .default_service(web::to(http::not_found)),
             )
     })

@@ -299,8 +299,8 @@ async fn a_block_ends_every_session_and_an_unblock_lets_them_back() {
             .await
             .status()
             .as_u16(),
-        403,
-        "blocked already"
+        409,
+        "blocked already: a state, not a rule"
     );
 
     let back = post(&app, &format!("/w/acme/users/{id}/unblock")).await;

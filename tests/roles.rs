@@ -587,7 +587,7 @@ async fn a_support_role_sees_members_and_suspends_them_and_nothing_more() {
     }
     let role_tab = sam.get_text(&format!("/w/acme/users/{grace}/role")).await;
     assert!(!role_tab.contains("name=\"role\"") && !role_tab.contains("Change role</button>"));
-    assert!(role_tab.contains("Your role does not allow changing it."));
+    assert!(role_tab.contains("Your role does not allow this (users.change_role"));
     let sessions = sam
         .get_text(&format!("/w/acme/users/{grace}/sessions"))
         .await;

@@ -6,7 +6,8 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, OrgRole};
-use crate::domain::policy::{self, BlockChange};
+use crate::domain::policy::{self, Facts, MemberAction, Target, Viewer};
+use crate::domain::role::PermissionSet;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
 use crate::store::sessions;
@@ -17,26 +18,52 @@ pub enum BlockError {
     NotFound,
     #[error("{0}")]
     Refused(String),
+    /// The account's state does not allow it (blocked already…).
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
+/// The one decision of `domain::policy` for blocking or unblocking `target` (an account: blocking
+/// is the organization's, whichever page it is done from).
 fn judge(
+    conn: &mut AnyConnection,
     actor: &Actor,
     actor_org: OrgRole,
     target: &Account,
     block: bool,
-    other_owners: i64,
 ) -> Result<(), BlockError> {
-    policy::may_block(&BlockChange {
-        actor_is_target: actor.account_id == Some(target.id),
-        actor: actor_org,
-        target: target.org_role,
-        target_status: target.status,
-        block,
-        other_active_org_owners: other_owners,
+    let name = target.display_name();
+    let facts = Facts {
+        active_owners: 0,
+        active_org_owners: accounts::count_active_org_owners(conn)?,
+    };
+    let viewer = Viewer {
+        account: actor.account_id,
+        org_role: actor_org,
+        permissions: PermissionSet::empty(),
+    };
+    let account = Target {
+        account: target.id,
+        name: &name,
+        org_role: target.org_role,
+        account_status: target.status,
+        membership: None,
+        other_workspaces: 0,
+    };
+    let action = if block {
+        MemberAction::Block
+    } else {
+        MemberAction::Unblock
+    };
+    policy::decide(&viewer, &account, &facts, action).map_err(|refused| {
+        if refused.is_conflict() {
+            BlockError::Conflict(refused.to_string())
+        } else {
+            BlockError::Refused(refused.to_string())
+        }
     })
-    .map_err(BlockError::Refused)
 }
 
 /// The account, if the actor may block or unblock it now.
@@ -48,8 +75,7 @@ pub fn preview(
     block: bool,
 ) -> Result<Account, BlockError> {
     let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
-    let others = accounts::count_active_org_owners(conn, target)?;
-    judge(actor, actor_org, &account, block, others)?;
+    judge(conn, actor, actor_org, &account, block)?;
     Ok(account)
 }
 
@@ -116,7 +142,10 @@ pub fn change_org_role(
         if account.org_role == new {
             return Ok(account);
         }
-        let others = accounts::count_active_org_owners(conn, target)?;
+        let others = accounts::count_active_org_owners(conn)?
+            - i64::from(
+                account.org_role == OrgRole::Owner && account.status == AccountStatus::Active,
+            );
         policy::may_change_org_role(
             actor.account_id == Some(target),
             actor_org,

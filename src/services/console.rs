@@ -1,5 +1,5 @@
 //! The user console's changes: a member's profile, role and sessions. Each is one transaction with
-//! its audit event; the rules are `domain::policy`'s.
+//! its audit event; what may be done is decided by `domain::policy::decide`, once per action.
 
 use chrono::NaiveDateTime;
 use serde_json::json;
@@ -7,13 +7,12 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::membership::{MembershipStatus, RESTORE_DAYS, Transition, restorable};
-use crate::domain::policy::{self, LifecycleChange, RoleChange};
+use crate::domain::membership::{MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable};
+use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
 use crate::domain::role::{BuiltInRole, PermissionSet};
-use crate::domain::timezone::Timezone;
-use crate::domain::{Email, Name};
+use crate::services::accounts::{self as account_actions, BlockError};
 use crate::services::email_change::{self, EmailChangeError};
-use crate::services::profile::{self, ProfileError};
+use crate::services::profile::{self, ProfileChange, ProfileError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::{accounts, ownership, roles, sessions};
@@ -21,13 +20,18 @@ use crate::store::{accounts, ownership, roles, sessions};
 /// Who acts, and what they may do in the workspace.
 pub struct Acting<'a> {
     pub actor: &'a Actor,
-    pub membership: Option<MembershipId>,
     pub permissions: PermissionSet,
+    pub org_role: OrgRole,
 }
 
 impl Acting<'_> {
-    fn is(&self, target: &MemberDetail) -> bool {
-        self.actor.account_id == Some(target.account_id) || self.membership == Some(target.id)
+    /// The actor as the policy sees them.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            account: self.actor.account_id,
+            org_role: self.org_role,
+            permissions: self.permissions,
+        }
     }
 }
 
@@ -51,12 +55,90 @@ pub enum ConsoleError {
     Database(#[from] diesel::result::Error),
 }
 
+impl From<BlockError> for ConsoleError {
+    fn from(e: BlockError) -> Self {
+        match e {
+            BlockError::NotFound => ConsoleError::NotFound,
+            BlockError::Refused(why) => ConsoleError::Refused(why),
+            BlockError::Conflict(why) => ConsoleError::Conflict(why),
+            BlockError::Database(e) => ConsoleError::Database(e),
+        }
+    }
+}
+
+impl From<Refusal> for ConsoleError {
+    fn from(refusal: Refusal) -> Self {
+        if refusal.is_conflict() {
+            ConsoleError::Conflict(refusal.to_string())
+        } else {
+            ConsoleError::Refused(refusal.to_string())
+        }
+    }
+}
+
 fn load(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     id: MembershipId,
 ) -> Result<MemberDetail, ConsoleError> {
     memberships::detail(conn, workspace, id)?.ok_or(ConsoleError::NotFound)
+}
+
+/// What the last-owner rules count, read where the decision is made (inside the change's
+/// transaction, under the workspace lock, for a write).
+pub fn facts(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> Result<Facts, diesel::result::Error> {
+    Ok(Facts {
+        active_owners: memberships::count_active_owners(conn, workspace)?,
+        active_org_owners: accounts::count_active_org_owners(conn)?,
+    })
+}
+
+/// Whether `acting` may take `action` on `member` now: the one decision of `domain::policy`.
+pub fn judge(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+    action: MemberAction,
+) -> Result<(), ConsoleError> {
+    let facts = facts(conn, workspace)?;
+    let name = member.name();
+    Ok(policy::decide(
+        &acting.viewer(),
+        &member.target(&name),
+        &facts,
+        action,
+    )?)
+}
+
+/// The member and every action's decision for `acting`: what the console offers.
+pub fn look(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    id: MembershipId,
+) -> Result<(MemberDetail, Decisions), ConsoleError> {
+    let member = load(conn, workspace, id)?;
+    let facts = facts(conn, workspace)?;
+    let name = member.name();
+    let decisions = Decisions::of(&acting.viewer(), &member.target(&name), &facts);
+    Ok((member, decisions))
+}
+
+/// The member, if `acting` may take `action` on them now (for a confirmation dialog).
+pub fn preview(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    action: MemberAction,
+) -> Result<MemberDetail, ConsoleError> {
+    let member = load(conn, workspace, target)?;
+    judge(conn, acting, workspace, &member, action)?;
+    Ok(member)
 }
 
 /// The new role, or why not; `Ok(Some(warning))` when admins now exceed a fifth of members.
@@ -78,21 +160,14 @@ pub fn change_role(
         if role.id == member.role_id {
             return Ok(None);
         }
-        let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
-        let change = RoleChange {
-            actor_is_target: acting.is(&member),
-            actor: acting.permissions,
-            current_role: member.role_permissions,
-            new_role: role.permissions,
-            target_status: member.status,
-            other_active_owners: memberships::count_active_with_role(
-                conn,
-                workspace,
-                owner,
-                Some(member.id),
-            )?,
-        };
-        policy::may_change_role(&change).map_err(|why| ConsoleError::Refused(why.to_owned()))?;
+        let facts = facts(conn, workspace)?;
+        let name = member.name();
+        policy::decide_role_change(
+            &acting.viewer(),
+            &member.target(&name),
+            &facts,
+            role.permissions,
+        )?;
         memberships::set_role(conn, member.id, role.id, now)?;
         audit::record(
             conn,
@@ -115,50 +190,6 @@ pub fn change_role(
     })
 }
 
-/// Whether `acting` may take the member through `transition`, and the state it leads to. A state
-/// that does not allow it (suspending a removed member…) is a conflict; the rules of PRODUCT §4 are
-/// refusals. The confirmation dialogs ask this too, so an action that would be refused is not offered.
-pub fn judge(
-    conn: &mut AnyConnection,
-    acting: &Acting<'_>,
-    workspace: WorkspaceId,
-    member: &MemberDetail,
-    transition: Transition,
-) -> Result<MembershipStatus, ConsoleError> {
-    member
-        .status
-        .apply(transition)
-        .map_err(|e| ConsoleError::Conflict(e.to_string()))?;
-    let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
-    let change = LifecycleChange {
-        actor_is_target: acting.is(member),
-        actor: acting.permissions,
-        target_role: member.role_permissions,
-        from: member.status,
-        transition,
-        other_active_owners: memberships::count_active_with_role(
-            conn,
-            workspace,
-            owner,
-            Some(member.id),
-        )?,
-    };
-    policy::may_apply(&change).map_err(ConsoleError::Refused)
-}
-
-/// The member, and whether `acting` may take them through `transition` (for a confirmation).
-pub fn preview(
-    conn: &mut AnyConnection,
-    acting: &Acting<'_>,
-    workspace: WorkspaceId,
-    target: MembershipId,
-    transition: Transition,
-) -> Result<MemberDetail, ConsoleError> {
-    let member = load(conn, workspace, target)?;
-    judge(conn, acting, workspace, &member, transition)?;
-    Ok(member)
-}
-
 /// Suspends or unsuspends a membership (PRODUCT §5) under the workspace lock; a suspension ends the
 /// person's sessions in this workspace at once (their next request there is refused anyway: every
 /// request re-reads the membership). Returns the member as they were.
@@ -170,14 +201,18 @@ pub fn suspend(
     suspend: bool,
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
-    let transition = if suspend {
-        Transition::Suspend
+    let (action, transition) = if suspend {
+        (MemberAction::Suspend, Transition::Suspend)
     } else {
-        Transition::Unsuspend
+        (MemberAction::Unsuspend, Transition::Unsuspend)
     };
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        let next = judge(conn, acting, workspace, &member, transition)?;
+        judge(conn, acting, workspace, &member, action)?;
+        let next = member
+            .status
+            .apply(transition)
+            .map_err(|e| ConsoleError::Conflict(e.to_string()))?;
         memberships::set_suspended(conn, member.id, suspend.then_some(now), now)?;
         let ended = if suspend {
             sessions::delete_for_account_in_workspace(conn, member.account_id, workspace.0)?
@@ -208,6 +243,29 @@ pub fn suspend(
     })
 }
 
+/// Blocks or unblocks a member's account organization-wide (PRODUCT §4.9) from their console;
+/// returns the member as they were.
+pub fn set_blocked(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    block: bool,
+    now: NaiveDateTime,
+) -> Result<MemberDetail, ConsoleError> {
+    let member = load(conn, workspace, target)?;
+    account_actions::set_blocked(
+        conn,
+        acting.actor,
+        acting.org_role,
+        Some(workspace),
+        member.account_id,
+        block,
+        now,
+    )?;
+    Ok(member)
+}
+
 /// What a removal did, for the message.
 pub struct Removed {
     pub member: MemberDetail,
@@ -229,7 +287,7 @@ pub fn remove(
 ) -> Result<Removed, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, Transition::Remove)?;
+        judge(conn, acting, workspace, &member, MemberAction::Remove)?;
         let heir = match reassign_to {
             None => None,
             Some(id) if id == member.id => {
@@ -304,7 +362,7 @@ pub fn restore(
 ) -> Result<MemberDetail, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, Transition::Restore)?;
+        judge(conn, acting, workspace, &member, MemberAction::Restore)?;
         let (removed_at, kept) =
             memberships::removal(conn, member.id)?.ok_or(ConsoleError::NotFound)?;
         if !restorable(removed_at, now) {
@@ -353,24 +411,8 @@ pub fn restore(
     })
 }
 
-/// Acting on an Owner takes an Owner (PRODUCT §4.2); one's own profile is always editable.
-fn may_edit_profile(acting: &Acting<'_>, member: &MemberDetail) -> Result<(), ConsoleError> {
-    if acting.is(member) {
-        return Ok(());
-    }
-    policy::may_grant_role(acting.permissions, member.role_permissions)
-        .map_err(|_| ConsoleError::Refused("Only an Owner can edit an Owner's profile.".to_owned()))
-}
-
-/// What the overview form may change.
-pub struct ProfileChange {
-    pub first_name: Name,
-    pub last_name: Name,
-    pub timezone: Timezone,
-    /// A new address takes effect once confirmed from that address.
-    pub email: Email,
-}
-
+/// Saves the overview form: names and time zone at once, a new address once it is confirmed
+/// (changing it is an action of its own).
 pub fn update_profile(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -382,7 +424,10 @@ pub fn update_profile(
 ) -> Result<ProfileSaved, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        may_edit_profile(acting, &member)?;
+        judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
+        if change.email.as_str() != member.email {
+            judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
+        }
         let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
         let by = email_change::Requested {
             actor: acting.actor,
@@ -409,7 +454,7 @@ pub fn cancel_email_change(
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
     let member = load(conn, workspace, target)?;
-    may_edit_profile(acting, &member)?;
+    judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
     Ok(email_change::cancel(
         conn,
         acting.actor,
@@ -429,7 +474,7 @@ pub fn set_avatar(
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
     let member = load(conn, workspace, target)?;
-    may_edit_profile(acting, &member)?;
+    judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
     let (actor, account) = (acting.actor, member.account_id);
     Ok(match png {
         Some(png) => {
@@ -451,11 +496,7 @@ pub fn end_sessions(
 ) -> Result<usize, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
-        if !acting.is(&member) {
-            policy::may_grant_role(acting.permissions, member.role_permissions).map_err(|_| {
-                ConsoleError::Refused("Only an Owner can sign an Owner out.".to_owned())
-            })?;
-        }
+        judge(conn, acting, workspace, &member, MemberAction::EndSessions)?;
         let ended = match session {
             Some(id) => usize::from(sessions::delete_one(conn, member.account_id, id)?),
             None => sessions::delete_for_account(conn, member.account_id)?,

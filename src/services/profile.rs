@@ -7,7 +7,8 @@ use crate::db::AnyConnection;
 use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::services::console::ProfileChange;
+use crate::domain::timezone::Timezone;
+use crate::domain::{Email, Name};
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
 use crate::store::accounts::{self, Account};
@@ -49,6 +50,15 @@ fn account_event(
         now,
     )?;
     Ok(())
+}
+
+/// What the overview form may change.
+pub struct ProfileChange {
+    pub first_name: Name,
+    pub last_name: Name,
+    pub timezone: Timezone,
+    /// A new address takes effect once confirmed from that address.
+    pub email: Email,
 }
 
 /// Saves one's own names and time zone, and asks a new address to confirm itself; returns that

@@ -315,12 +315,11 @@ pub fn set_status(
     Ok(())
 }
 
-/// Active org owners other than `except`.
-pub fn count_active_org_owners(conn: &mut AnyConnection, except: AccountId) -> QueryResult<i64> {
+/// Active org owners.
+pub fn count_active_org_owners(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table
         .filter(accounts::org_role.eq(OrgRole::Owner.key()))
         .filter(accounts::status.eq(AccountStatus::Active.key()))
-        .filter(accounts::id.ne(except.0))
         .count()
         .get_result(conn)
 }

@@ -7,7 +7,7 @@ use super::sql::{Bind, Sql, sql};
 use super::{AnyConnection, QueryResult, parse_key, stored_permissions};
 use crate::db::schema::{accounts, avatars, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
-use crate::domain::membership::{AccountStatus, MembershipStatus};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::sort::{MemberSort, SortKey};
 
@@ -261,8 +261,10 @@ pub struct MemberRow {
     /// The address key of their picture, if they uploaded one.
     pub avatar_key: Option<String>,
     pub account_status: AccountStatus,
-    /// Their role is the built-in Owner (only Owners act on Owners).
-    pub is_owner: bool,
+    /// What their role holds (nobody acts on a stronger role).
+    pub role_permissions: PermissionSet,
+    /// Org owners and org admins count as holding everything.
+    pub org_role: OrgRole,
     /// Their groups' names, by name, comma-separated.
     pub groups: String,
 }
@@ -540,8 +542,9 @@ pub fn list_page(
                 last_active_at: r.8,
                 avatar_key: r.9,
                 account_status: parse_key("account status", &r.10, AccountStatus::from_key)?,
-                is_owner: r.11 == BuiltInRole::Owner.key(),
+                role_permissions: stored_permissions(&r.11)?,
                 groups: sorted_group_names(r.12),
+                org_role: parse_key("org role", &r.13, OrgRole::from_key)?,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
@@ -558,7 +561,7 @@ pub fn list_page(
 }
 
 /// One of the list's rows as read: id, account id, email, first and last name, role name, status,
-/// joined, last active, picture key, account status, role key, group names.
+/// joined, last active, picture key, account status, role permissions, group names, org role.
 type ListRow = (
     i64,
     i64,
@@ -573,6 +576,7 @@ type ListRow = (
     String,
     String,
     Option<String>,
+    String,
 );
 
 /// A page of the list to read: where it starts, which way, how long.
@@ -649,8 +653,9 @@ impl PageQuery<'_> {
                 memberships::last_active_at,
                 avatars::key.nullable(),
                 accounts::status,
-                roles::key,
+                roles::permissions,
                 sql::<diesel::sql_types::Nullable<Text>>(group_names_sql(conn)),
+                accounts::org_role,
             ))
             .into_boxed();
         let query = if let Some((group, group_key)) = group_walk {
@@ -1213,6 +1218,31 @@ pub struct MemberDetail {
     pub last_active_at: Option<NaiveDateTime>,
     pub avatar_key: Option<String>,
     pub org_role: crate::domain::membership::OrgRole,
+    /// Workspaces other than this one where the account holds a membership that is not removed.
+    pub other_workspaces: i64,
+}
+
+impl MemberDetail {
+    /// Their name as the console shows it.
+    pub fn name(&self) -> String {
+        crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
+    }
+
+    /// The member as the policy judges them, named `name` (see [`Self::name`]).
+    pub fn target<'a>(&'a self, name: &'a str) -> crate::domain::policy::Target<'a> {
+        crate::domain::policy::Target {
+            account: self.account_id,
+            name,
+            org_role: self.org_role,
+            account_status: self.account_status,
+            membership: Some(crate::domain::policy::TargetMembership {
+                role_name: &self.role_name,
+                role: self.role_permissions,
+                status: self.status,
+            }),
+            other_workspaces: self.other_workspaces,
+        }
+    }
 }
 
 pub fn detail(
@@ -1274,43 +1304,50 @@ pub fn detail(
         ))
         .first(conn)
         .optional()?;
-    row.map(|r| {
-        Ok(MemberDetail {
-            id: MembershipId(r.0),
-            account_id: AccountId(r.1),
-            email: r.2,
-            first_name: r.3,
-            last_name: r.4,
-            timezone: r.5,
-            account_status: parse_key(
-                "account status",
-                &r.6,
-                crate::domain::membership::AccountStatus::from_key,
-            )?,
-            account_created_at: r.7,
-            account_updated_at: r.8,
-            role_id: RoleId(r.9),
-            role_name: r.10,
-            role_permissions: stored_permissions(&r.11)?,
-            status: parse_key("membership status", &r.12, MembershipStatus::from_key)?,
-            invited_by: r.15.map(|email| {
-                crate::domain::names::display_name(
-                    r.13.as_deref().unwrap_or(""),
-                    r.14.as_deref().unwrap_or(""),
-                    &email,
-                )
-            }),
-            joined_at: r.16,
-            last_active_at: r.17,
-            avatar_key: r.18,
-            org_role: parse_key(
-                "org role",
-                &r.19,
-                crate::domain::membership::OrgRole::from_key,
-            )?,
-        })
-    })
-    .transpose()
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let other_workspaces = memberships::table
+        .filter(memberships::account_id.eq(r.1))
+        .filter(memberships::workspace_id.ne(workspace.0))
+        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(MemberDetail {
+        id: MembershipId(r.0),
+        account_id: AccountId(r.1),
+        email: r.2,
+        first_name: r.3,
+        last_name: r.4,
+        timezone: r.5,
+        account_status: parse_key(
+            "account status",
+            &r.6,
+            crate::domain::membership::AccountStatus::from_key,
+        )?,
+        account_created_at: r.7,
+        account_updated_at: r.8,
+        role_id: RoleId(r.9),
+        role_name: r.10,
+        role_permissions: stored_permissions(&r.11)?,
+        status: parse_key("membership status", &r.12, MembershipStatus::from_key)?,
+        invited_by: r.15.map(|email| {
+            crate::domain::names::display_name(
+                r.13.as_deref().unwrap_or(""),
+                r.14.as_deref().unwrap_or(""),
+                &email,
+            )
+        }),
+        joined_at: r.16,
+        last_active_at: r.17,
+        avatar_key: r.18,
+        org_role: parse_key(
+            "org role",
+            &r.19,
+            crate::domain::membership::OrgRole::from_key,
+        )?,
+        other_workspaces,
+    }))
 }
 
 pub fn set_role(
@@ -1344,6 +1381,18 @@ pub fn count_active_with_role(
         query = query.filter(memberships::id.ne(except.0));
     }
     query.count().get_result(conn)
+}
+
+/// Active members of the workspace whose role is the Owner role (custom roles never hold `owner`).
+pub fn count_active_owners(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {
+    memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(roles::workspace_id.is_null())
+        .filter(roles::key.eq(BuiltInRole::Owner.key()))
+        .count()
+        .get_result(conn)
 }
 
 /// The groups a membership belongs to: (id, name).

@@ -3,7 +3,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -102,7 +102,6 @@ fn someone_else(signed_in: &Option<SignedIn>, invitation: &Invitation) -> Option
         .map(|me| me.account.email.clone())
 }
 
-#[get("/invite/{token}")]
 pub async fn show(
     state: web::Data<AppState>,
     session: Session,
@@ -120,7 +119,6 @@ pub async fn show(
     )
 }
 
-#[post("/invite/{token}")]
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -3,7 +3,7 @@
 //! and groups at view < run < edit, and "who can run this?" with the reason per person); delete.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -181,7 +181,6 @@ async fn list_view(
     })
 }
 
-#[get("/w/{slug}/apps")]
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -204,7 +203,6 @@ pub async fn list(
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
-#[post("/w/{slug}/apps")]
 pub async fn create(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -399,7 +397,6 @@ async fn show_view(
     })
 }
 
-#[get("/w/{slug}/apps/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -418,7 +415,6 @@ pub async fn show(
     render_with_status(StatusCode::OK, &page)
 }
 
-#[get("/w/{slug}/apps/{id}/permissions")]
 pub async fn permissions(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -439,7 +435,6 @@ pub async fn permissions(
     render_with_status(StatusCode::OK, &page)
 }
 
-#[post("/w/{slug}/apps/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -469,7 +464,6 @@ pub async fn update(
     render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-#[post("/w/{slug}/apps/{id}/grants")]
 pub async fn give_access(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -537,7 +531,6 @@ pub struct LevelForm {
     pub level: String,
 }
 
-#[post("/w/{slug}/apps/{id}/grants/{grant}")]
 pub async fn change_level(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -567,7 +560,6 @@ pub async fn change_level(
     )
 }
 
-#[post("/w/{slug}/apps/{id}/grants/{grant}/remove")]
 pub async fn revoke(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -589,7 +581,6 @@ pub async fn revoke(
 // ---------------------------------------------------------------------------------------------
 // Delete
 
-#[get("/w/{slug}/apps/{id}/delete")]
 pub async fn confirm_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -622,7 +613,6 @@ pub async fn confirm_delete(
     confirm::render(&req, &state, &access, "apps", confirmation).await
 }
 
-#[post("/w/{slug}/apps/{id}/delete")]
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -50,7 +50,6 @@ pub fn url(path: &str) -> String {
     }
 }
 
-#[get("/static/{path:.*}")]
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let path = path.into_inner();
     let Some(file) = Static::get(&path) else {

@@ -2,7 +2,7 @@
 //! with filters by actor, target, action and dates, and keyset pages. Read-only: the product has no
 //! way to change or delete an event (the database refuses it too).
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{Chrome, SignedIn, WorkspaceAccess};
 use super::error::AppError;
 use super::htmx::page_or_fragment;
-use super::users::Choice;
+use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::domain::audit_words;
 use crate::domain::role::Permission;
@@ -92,7 +92,6 @@ struct AuditPage {
     csv_url: String,
 }
 
-#[get("/w/{slug}/audit")]
 pub async fn log(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -119,7 +118,6 @@ pub async fn log(
 
 /// `/org/audit`: organization-wide events (setup, sign-ins, blocks, own profile changes…), for
 /// org owners and org admins.
-#[get("/org/audit")]
 pub async fn org_log(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -227,7 +225,6 @@ fn write_event(out: &mut csv::Writer<Vec<u8>>, e: &audit::EventRow) -> csv::Resu
 
 /// `audit.csv`: the log with the page's filters, newest first, streamed; cells that a spreadsheet
 /// would run as a formula are defused like the users CSV's.
-#[get("/w/{slug}/audit.csv")]
 pub async fn log_csv(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -243,7 +240,6 @@ pub async fn log_csv(
 }
 
 /// `/org/audit.csv`: the organization-wide events, for org owners and org admins.
-#[get("/org/audit.csv")]
 pub async fn org_log_csv(
     state: web::Data<AppState>,
     me: SignedIn,

@@ -14,7 +14,7 @@ use super::{AppState, blocking, csrf};
 use crate::db::AnyConnection;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::AccountStatus;
-use crate::domain::policy::{self, AccessRefused, Landing};
+use crate::domain::policy::{self, AccessRefused, Landing, MemberAction, Refusal, Viewer};
 use crate::domain::role::{Permission, PermissionSet};
 use crate::store::accounts::{self, Account};
 use crate::store::memberships::{self, Access};
@@ -252,6 +252,25 @@ impl WorkspaceAccess {
                 permission.key(),
                 permission.description()
             )))
+        }
+    }
+
+    /// This person as the policy sees them.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            account: Some(self.signed_in.account.id),
+            org_role: self.signed_in.account.org_role,
+            permissions: self.permissions,
+        }
+    }
+
+    /// Refuses with 403 unless this person may attempt `action` at all: the policy's first
+    /// question, asked before the member is looked up (the service asks the whole decision).
+    pub fn attempt(&self, action: MemberAction) -> Result<(), AppError> {
+        match policy::may_attempt(&self.viewer(), action) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Lacks(permission)) => self.require(permission),
+            Err(other) => Err(AppError::Forbidden(other.to_string())),
         }
     }
 

@@ -2,28 +2,29 @@
 //! each a URL of its own (htmx swaps only the panel).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::{member_id, with_acting};
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::wants_fragment;
+use super::views::Choice;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
-use crate::domain::policy;
+use crate::domain::policy::{self, Decisions, MemberAction};
 use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
-use crate::services::console::{self, Acting, ConsoleError, ProfileChange};
+use crate::services::console::{self, ConsoleError};
 use crate::services::email_change::EmailChangeError;
-use crate::services::profile::ProfileError;
-use crate::store::audit::{self, Actor};
+use crate::services::profile::{ProfileChange, ProfileError};
+use crate::store::audit;
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::{account_tokens, apps, roles, sessions};
 
@@ -40,12 +41,6 @@ pub struct Tab {
     pub key: &'static str,
     pub label: &'static str,
     pub url: String,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 pub struct EventView {
@@ -103,72 +98,12 @@ struct ConsolePage {
     status_key: &'static str,
     status_label: &'static str,
     is_self: bool,
-    can_edit: bool,
-    can_change_role: bool,
-    /// Suspend (`Some(true)`), unsuspend (`Some(false)`), or neither for this viewer.
-    suspend_action: Option<bool>,
-    /// Block (`Some(true)`), unblock (`Some(false)`), or neither: org owners and admins only.
-    block_action: Option<bool>,
-    /// Remove (`Some(true)`), restore (`Some(false)`), or neither for this viewer.
-    remove_action: Option<bool>,
+    /// What this viewer may do to the member: the buttons and forms shown.
+    actions: Decisions,
+    /// Why actions the viewer's role allows are refused for this member, said once each.
+    reasons: Vec<String>,
     csrf_token: String,
     panels: Panels,
-}
-
-pub(super) fn acting_of(
-    access: &WorkspaceAccess,
-) -> (
-    Actor,
-    Option<MembershipId>,
-    crate::domain::role::PermissionSet,
-) {
-    (
-        access.signed_in.actor(),
-        access.membership.as_ref().map(|m| m.membership_id),
-        access.permissions,
-    )
-}
-
-/// Runs `f` on the blocking pool with the viewer as the acting member of this workspace.
-pub(super) async fn with_acting<T: Send + 'static>(
-    state: &AppState,
-    access: &WorkspaceAccess,
-    f: impl FnOnce(
-        &mut crate::db::AnyConnection,
-        &Acting<'_>,
-        crate::domain::ids::WorkspaceId,
-    ) -> Result<T, AppError>
-    + Send
-    + 'static,
-) -> Result<T, AppError> {
-    let (actor, membership, permissions) = acting_of(access);
-    let workspace = access.workspace.id;
-    blocking(state, move |conn| {
-        let acting = Acting {
-            actor: &actor,
-            membership,
-            permissions,
-        };
-        f(conn, &acting, workspace)
-    })
-    .await
-}
-
-pub(super) fn parse_id(text: &str) -> Result<MembershipId, AppError> {
-    MembershipId::parse(text).ok_or(AppError::NotFound)
-}
-
-async fn member(
-    state: &AppState,
-    access: &WorkspaceAccess,
-    id: MembershipId,
-) -> Result<MemberDetail, AppError> {
-    let workspace = access.workspace.id;
-    blocking(state, move |conn| {
-        Ok(memberships::detail(conn, workspace, id)?)
-    })
-    .await?
-    .ok_or(AppError::NotFound)
 }
 
 fn status_of(member: &MemberDetail) -> (&'static str, &'static str) {
@@ -188,173 +123,214 @@ async fn panels(
     tab: &str,
     before: Option<i64>,
 ) -> Result<Panels, AppError> {
-    let mut panels = Panels::default();
-    let (workspace, membership, account) = (access.workspace.id, member.id, member.account_id);
     match tab {
-        "overview" => {
-            panels.overview = vec![
-                ("User ID", member.id.to_string()),
-                (
-                    "Full name",
-                    display_name(&member.first_name, &member.last_name, "—"),
-                ),
-                ("Email", member.email.clone()),
-                ("Role", member.role_name.clone()),
-                ("Status", status_of(member).1.to_owned()),
-                ("Time zone", member.timezone.clone()),
-                ("Created", time(Some(member.account_created_at))),
-                ("Last modified", time(Some(member.account_updated_at))),
-                ("Joined", time(member.joined_at)),
-                (
-                    "Invited by",
-                    member.invited_by.clone().unwrap_or_else(|| "—".to_owned()),
-                ),
-                ("Last active", time(member.last_active_at)),
-            ];
-            panels.profile = Some(ProfileForm {
-                first_name: member.first_name.clone(),
-                last_name: member.last_name.clone(),
-                email: member.email.clone(),
-                timezone: member.timezone.clone(),
-            });
-            panels.timezones = Timezone::all_names();
-            panels.pending_email = blocking(state, move |conn| {
-                Ok(account_tokens::pending_email_change(
-                    conn,
-                    account,
-                    clock::now(),
-                )?)
-            })
-            .await?
-            .map(|p| (p.new_email, time(Some(p.created_at))));
-        }
-        "role" => {
-            let choices = blocking(state, move |conn| Ok(roles::choices(conn, workspace)?)).await?;
-            panels.roles = choices
-                .into_iter()
-                .filter(|r| {
-                    r.id == member.role_id
-                        || policy::may_grant_role(access.permissions, r.permissions).is_ok()
-                })
-                .map(|r| Choice {
-                    selected: r.id == member.role_id,
-                    value: r.key,
-                    label: r.name,
-                })
-                .collect();
-        }
-        "access" => {
-            let (groups, grants) = blocking(state, move |conn| {
-                Ok((
-                    memberships::groups_of(conn, membership)?,
-                    apps::grants_reaching(conn, workspace, membership)?,
-                ))
-            })
-            .await?;
-            panels.groups = groups.into_iter().map(|(_, name)| name).collect();
-            panels.access = effective_access(grants)
-                .into_iter()
-                .map(|e| AccessRow {
-                    sentence: e.sentence(),
-                    kind: e.kind.clone(),
-                    level: e.level.key(),
-                })
-                .collect();
-        }
-        "activity" => {
-            let events = blocking(state, move |conn| {
-                Ok(audit::for_account(
-                    conn,
-                    workspace,
-                    account,
-                    before,
-                    EVENTS_PER_PAGE + 1,
-                )?)
-            })
-            .await?;
-            let more = events.len() as i64 > EVENTS_PER_PAGE;
-            panels.events = events
-                .iter()
-                .take(EVENTS_PER_PAGE as usize)
-                .map(|e| EventView {
-                    at: views::date(e.created_at),
-                    sentence: format!(
-                        "{} — {} ({})",
-                        e.actor_label,
-                        e.action.replace(['.', '_'], " "),
-                        e.target_label
-                    ),
-                    changes: if e.changes == "{}" {
-                        String::new()
-                    } else {
-                        e.changes.clone()
-                    },
-                    ip: e.ip.clone().unwrap_or_default(),
-                })
-                .collect();
-            panels.older_url = more
-                .then(|| {
-                    events.get(EVENTS_PER_PAGE as usize - 1).map(|e| {
-                        format!(
-                            "/w/{}/users/{}/activity?before={}",
-                            access.workspace.slug, member.id, e.id
-                        )
-                    })
-                })
-                .flatten();
-        }
-        _ => {
-            let list = blocking(state, move |conn| {
-                Ok(sessions::list_for_account(conn, account, clock::now())?)
-            })
-            .await?;
-            panels.sessions = list
-                .into_iter()
-                .map(|s| SessionView {
-                    id: s.id,
-                    created: views::date(s.created_at),
-                    last_seen: (views::rfc3339(s.last_seen_at), time(Some(s.last_seen_at))),
-                    ip: s.ip.unwrap_or_else(|| "—".to_owned()),
-                    browser: s
-                        .user_agent
-                        .map(|ua| views::browser_name(&ua))
-                        .unwrap_or_else(|| "Unknown browser".to_owned()),
-                })
-                .collect();
-        }
+        "overview" => overview_panel(state, member).await,
+        "role" => role_panel(state, access, member).await,
+        "access" => access_panel(state, access, member).await,
+        "activity" => activity_panel(state, access, member, before).await,
+        _ => sessions_panel(state, member).await,
     }
-    Ok(panels)
+}
+
+async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panels, AppError> {
+    let account = member.account_id;
+    let pending_email = blocking(state, move |conn| {
+        Ok(account_tokens::pending_email_change(
+            conn,
+            account,
+            clock::now(),
+        )?)
+    })
+    .await?;
+    Ok(Panels {
+        overview: vec![
+            ("User ID", member.id.to_string()),
+            (
+                "Full name",
+                display_name(&member.first_name, &member.last_name, "—"),
+            ),
+            ("Email", member.email.clone()),
+            ("Role", member.role_name.clone()),
+            ("Status", status_of(member).1.to_owned()),
+            ("Time zone", member.timezone.clone()),
+            ("Created", time(Some(member.account_created_at))),
+            ("Last modified", time(Some(member.account_updated_at))),
+            ("Joined", time(member.joined_at)),
+            (
+                "Invited by",
+                member.invited_by.clone().unwrap_or_else(|| "—".to_owned()),
+            ),
+            ("Last active", time(member.last_active_at)),
+        ],
+        profile: Some(ProfileForm {
+            first_name: member.first_name.clone(),
+            last_name: member.last_name.clone(),
+            email: member.email.clone(),
+            timezone: member.timezone.clone(),
+        }),
+        timezones: Timezone::all_names(),
+        pending_email: pending_email.map(|p| (p.new_email, time(Some(p.created_at)))),
+        ..Panels::default()
+    })
+}
+
+/// The roles this viewer may give (rule 6), and the member's own.
+async fn role_panel(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+) -> Result<Panels, AppError> {
+    let workspace = access.workspace.id;
+    let choices = blocking(state, move |conn| Ok(roles::choices(conn, workspace)?)).await?;
+    let roles = choices
+        .into_iter()
+        .filter(|r| {
+            r.id == member.role_id
+                || policy::may_grant_role(access.permissions, r.permissions).is_ok()
+        })
+        .map(|r| Choice {
+            selected: r.id == member.role_id,
+            value: r.key,
+            label: r.name,
+        })
+        .collect();
+    Ok(Panels {
+        roles,
+        ..Panels::default()
+    })
+}
+
+async fn access_panel(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+) -> Result<Panels, AppError> {
+    let (workspace, membership) = (access.workspace.id, member.id);
+    let (groups, grants) = blocking(state, move |conn| {
+        Ok((
+            memberships::groups_of(conn, membership)?,
+            apps::grants_reaching(conn, workspace, membership)?,
+        ))
+    })
+    .await?;
+    Ok(Panels {
+        groups: groups.into_iter().map(|(_, name)| name).collect(),
+        access: effective_access(grants)
+            .into_iter()
+            .map(|e| AccessRow {
+                sentence: e.sentence(),
+                kind: e.kind.clone(),
+                level: e.level.key(),
+            })
+            .collect(),
+        ..Panels::default()
+    })
+}
+
+/// The member's audit events, newest first, a page at a time (older ones `before` an event id).
+async fn activity_panel(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &MemberDetail,
+    before: Option<i64>,
+) -> Result<Panels, AppError> {
+    let (workspace, account) = (access.workspace.id, member.account_id);
+    let events = blocking(state, move |conn| {
+        Ok(audit::for_account(
+            conn,
+            workspace,
+            account,
+            before,
+            EVENTS_PER_PAGE + 1,
+        )?)
+    })
+    .await?;
+    let more = events.len() as i64 > EVENTS_PER_PAGE;
+    let older_url = events
+        .get(EVENTS_PER_PAGE as usize - 1)
+        .filter(|_| more)
+        .map(|e| {
+            format!(
+                "/w/{}/users/{}/activity?before={}",
+                access.workspace.slug, member.id, e.id
+            )
+        });
+    let events = events
+        .iter()
+        .take(EVENTS_PER_PAGE as usize)
+        .map(|e| EventView {
+            at: views::date(e.created_at),
+            sentence: format!(
+                "{} — {} ({})",
+                e.actor_label,
+                e.action.replace(['.', '_'], " "),
+                e.target_label
+            ),
+            changes: if e.changes == "{}" {
+                String::new()
+            } else {
+                e.changes.clone()
+            },
+            ip: e.ip.clone().unwrap_or_default(),
+        })
+        .collect();
+    Ok(Panels {
+        events,
+        older_url,
+        ..Panels::default()
+    })
+}
+
+async fn sessions_panel(state: &AppState, member: &MemberDetail) -> Result<Panels, AppError> {
+    let account = member.account_id;
+    let list = blocking(state, move |conn| {
+        Ok(sessions::list_for_account(conn, account, clock::now())?)
+    })
+    .await?;
+    let sessions = list
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id,
+            created: views::date(s.created_at),
+            last_seen: (views::rfc3339(s.last_seen_at), time(Some(s.last_seen_at))),
+            ip: s.ip.unwrap_or_else(|| "—".to_owned()),
+            browser: s
+                .user_agent
+                .map(|ua| views::browser_name(&ua))
+                .unwrap_or_else(|| "Unknown browser".to_owned()),
+        })
+        .collect();
+    Ok(Panels {
+        sessions,
+        ..Panels::default()
+    })
+}
+
+/// The member as looked up for this viewer: the member, what the viewer may do to them, and the
+/// page frame when it was read with them (without its one-time message, taken here).
+struct Looked {
+    member: MemberDetail,
+    actions: Decisions,
+    chrome: Option<Chrome>,
 }
 
 async fn render(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    member: &MemberDetail,
+    looked: Looked,
     tab: &'static str,
     panels: Panels,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    render_framed(req, state, access, member, tab, panels, status, None).await
-}
-
-/// `render`, with the page frame when it was already read (without its one-time message).
-#[allow(clippy::too_many_arguments)]
-async fn render_framed(
-    req: &HttpRequest,
-    state: &AppState,
-    access: &WorkspaceAccess,
-    member: &MemberDetail,
-    tab: &'static str,
-    panels: Panels,
-    status: StatusCode,
-    chrome: Option<Chrome>,
-) -> Result<HttpResponse, AppError> {
+    let Looked {
+        member,
+        actions,
+        chrome,
+    } = looked;
+    let member = &member;
     let slug = access.workspace.slug.clone();
     let base = format!("/w/{slug}/users/{}", member.id);
-    let is_self = access.signed_in.account.id == member.account_id;
-    let acting_on_owner_ok =
-        policy::may_grant_role(access.permissions, member.role_permissions).is_ok();
     let fragment = wants_fragment(req);
     let page = ConsolePage {
         chrome: match (fragment, chrome) {
@@ -381,7 +357,7 @@ async fn render_framed(
         slug,
         base,
         tab,
-        name: display_name(&member.first_name, &member.last_name, &member.email),
+        name: member.name(),
         email: member.email.clone(),
         avatar: views::Avatar::new(
             member.account_id.0,
@@ -393,30 +369,9 @@ async fn render_framed(
         role: member.role_name.clone(),
         status_key: status_of(member).0,
         status_label: status_of(member).1,
-        is_self,
-        can_edit: access.can(Permission::UsersEdit) && (is_self || acting_on_owner_ok),
-        can_change_role: access.can(Permission::UsersChangeRole) && !is_self && acting_on_owner_ok,
-        suspend_action: (access.can(Permission::UsersSuspend) && !is_self && acting_on_owner_ok)
-            .then_some(member.status)
-            .and_then(|status| match status {
-                MembershipStatus::Active => Some(true),
-                MembershipStatus::Suspended => Some(false),
-                _ => None,
-            }),
-        remove_action: (access.can(Permission::UsersRemove) && !is_self && acting_on_owner_ok)
-            .then_some(member.status)
-            .and_then(|status| match status {
-                MembershipStatus::Active | MembershipStatus::Suspended => Some(true),
-                MembershipStatus::Removed => Some(false),
-                MembershipStatus::Invited => None,
-            }),
-        block_action: {
-            let viewer = access.signed_in.account.org_role;
-            (viewer.administers_all_workspaces()
-                && !is_self
-                && (member.org_role != OrgRole::Owner || viewer == OrgRole::Owner))
-                .then_some(member.account_status == AccountStatus::Active)
-        },
+        is_self: access.signed_in.account.id == member.account_id,
+        reasons: actions.reasons(),
+        actions,
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };
@@ -432,47 +387,53 @@ async fn render_framed(
         .body(body))
 }
 
+/// The member with this viewer's decisions (and the page frame, unless htmx asks for a panel).
+async fn look(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+) -> Result<Looked, AppError> {
+    let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
+    with_acting(state, access, move |conn, acting, workspace| {
+        let (member, actions) = console::look(conn, acting, workspace, id)?;
+        let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
+        Ok(Looked {
+            member,
+            actions,
+            chrome,
+        })
+    })
+    .await
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct TabQuery {
     pub before: String,
 }
 
-#[get("/w/{slug}/users/{id}")]
 pub async fn overview(
     req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersView)?;
-    let (workspace, id) = (access.workspace.id, parse_id(&path.1)?);
-    // The member and the page frame in one trip to the database (the overview needs no more).
-    let chrome_loader = (!wants_fragment(&req)).then(|| access.chrome_loader("users"));
-    let (member, chrome) = blocking(&state, move |conn| {
-        let Some(member) = memberships::detail(conn, workspace, id)? else {
-            return Ok((None, None));
-        };
-        let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
-        Ok((Some(member), chrome))
-    })
-    .await?;
-    let member = member.ok_or(AppError::NotFound)?;
-    let panels = panels(&state, &access, &member, "overview", None).await?;
-    render_framed(
+    access.attempt(MemberAction::View)?;
+    let looked = look(&req, &state, &access, member_id(&path.1)?).await?;
+    let panels = overview_panel(&state, &looked.member).await?;
+    render(
         &req,
         &state,
         &access,
-        &member,
+        looked,
         "overview",
         panels,
         StatusCode::OK,
-        chrome,
     )
     .await
 }
 
-#[get("/w/{slug}/users/{id}/{tab}")]
 pub async fn show_tab(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -480,7 +441,7 @@ pub async fn show_tab(
     path: web::Path<(String, String, String)>,
     query: web::Query<TabQuery>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersView)?;
+    access.attempt(MemberAction::View)?;
     let (_, id, tab) = path.into_inner();
     let tab = TABS
         .iter()
@@ -491,25 +452,12 @@ pub async fn show_tab(
         // A member's activity is the audit log's, read with its permission.
         access.require(Permission::AuditView)?;
     }
-    let member = member(&state, &access, parse_id(&id)?).await?;
+    let looked = look(&req, &state, &access, member_id(&id)?).await?;
     let before = query.before.parse().ok();
-    let panels = panels(&state, &access, &member, tab, before).await?;
-    render(&req, &state, &access, &member, tab, panels, StatusCode::OK).await
+    let panels = panels(&state, &access, &looked.member, tab, before).await?;
+    render(&req, &state, &access, looked, tab, panels, StatusCode::OK).await
 }
 
-pub(super) fn refused(e: ConsoleError) -> AppError {
-    match e {
-        ConsoleError::NotFound => AppError::NotFound,
-        ConsoleError::Refused(why) => AppError::Forbidden(why),
-        ConsoleError::Conflict(why) => AppError::Conflict(why),
-        ConsoleError::Invalid(why) => AppError::Conflict(why),
-        ConsoleError::Database(e) => e.into(),
-        ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
-        ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),
-    }
-}
-
-#[post("/w/{slug}/users/{id}/profile")]
 pub async fn update_profile(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -517,13 +465,12 @@ pub async fn update_profile(
     path: web::Path<(String, String)>,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersEdit)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::EditProfile)?;
+    let id = member_id(&path.1)?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let Some(parsed) = form.parse(&mut errors) else {
-        let member = member(&state, &access, id).await?;
-        return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
+        return refused_profile(&req, &state, &access, id, errors, Some(form)).await;
     };
     let base_url = state.settings.base_url.clone();
     let saved = with_acting(&state, &access, move |conn, acting, workspace| {
@@ -546,10 +493,9 @@ pub async fn update_profile(
     let saved = match saved {
         Err(ConsoleError::Profile(ProfileError::EmailChange(EmailChangeError::Taken))) => {
             errors.add("email", EmailChangeError::Taken);
-            let member = member(&state, &access, id).await?;
-            return refused_profile(&req, &state, &access, &member, errors, Some(form)).await;
+            return refused_profile(&req, &state, &access, id, errors, Some(form)).await;
         }
-        other => other.map_err(refused)?,
+        other => other?,
     };
     if saved.confirming.is_some() {
         state.outbox_wake.notify_one();
@@ -576,11 +522,12 @@ async fn refused_profile(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    member: &MemberDetail,
+    id: MembershipId,
     errors: FieldErrors,
     typed: Option<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let mut panels = panels(state, access, member, "overview", None).await?;
+    let looked = look(req, state, access, id).await?;
+    let mut panels = overview_panel(state, &looked.member).await?;
     if typed.is_some() {
         panels.profile = typed;
     }
@@ -589,7 +536,7 @@ async fn refused_profile(
         req,
         state,
         access,
-        member,
+        looked,
         "overview",
         panels,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -597,7 +544,6 @@ async fn refused_profile(
     .await
 }
 
-#[post("/w/{slug}/users/{id}/avatar")]
 pub async fn upload_avatar(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -605,14 +551,13 @@ pub async fn upload_avatar(
     path: web::Path<(String, String)>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersEdit)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::EditProfile)?;
+    let id = member_id(&path.1)?;
     let upload = multipart::file_field(&req, &mut body, "avatar").await?;
     if let Err(refused) = set_avatar(&state, &access, id, Some(upload)).await? {
         let mut errors = FieldErrors::default();
         errors.add("avatar", refused);
-        let member = member(&state, &access, id).await?;
-        return refused_profile(&req, &state, &access, &member, errors, None).await;
+        return refused_profile(&req, &state, &access, id, errors, None).await;
     }
     flash(&access.signed_in.session, "Picture saved.")?;
     Ok(redirect(&format!(
@@ -621,14 +566,13 @@ pub async fn upload_avatar(
     )))
 }
 
-#[post("/w/{slug}/users/{id}/avatar/remove")]
 pub async fn remove_avatar(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersEdit)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::EditProfile)?;
+    let id = member_id(&path.1)?;
     let removed = set_avatar(&state, &access, id, None)
         .await?
         .unwrap_or(false);
@@ -670,19 +614,18 @@ async fn set_avatar(
     })
     .await?;
     match outcome {
-        Ok(done) => done.map(Ok).map_err(refused),
+        Ok(done) => Ok(Ok(done?)),
         Err(refused) => Ok(Err(refused)),
     }
 }
 
-#[post("/w/{slug}/users/{id}/email-change/cancel")]
 pub async fn cancel_email_change(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersEdit)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::ChangeEmail)?;
+    let id = member_id(&path.1)?;
     let cancelled = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::cancel_email_change(
             conn,
@@ -692,8 +635,7 @@ pub async fn cancel_email_change(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(refused)?;
+    .await??;
     flash(
         &access.signed_in.session,
         if cancelled {
@@ -714,15 +656,14 @@ pub struct RoleForm {
     pub role: String,
 }
 
-#[post("/w/{slug}/users/{id}/role")]
 pub async fn change_role(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersChangeRole)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::ChangeRole)?;
+    let id = member_id(&path.1)?;
     let role = form.into_inner().role;
     let warning = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::change_role(
@@ -734,8 +675,7 @@ pub async fn change_role(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(refused)?;
+    .await??;
     let message = match warning {
         Some(warning) => format!("Role changed. {warning}"),
         None => "Role changed.".to_owned(),
@@ -753,7 +693,7 @@ async fn end(
     id: MembershipId,
     session: Option<i64>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersEdit)?;
+    access.attempt(MemberAction::EndSessions)?;
     let ended = with_acting(state, access, move |conn, acting, workspace| {
         Ok(console::end_sessions(
             conn,
@@ -764,8 +704,7 @@ async fn end(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(refused)?;
+    .await??;
     flash(
         &access.signed_in.session,
         &format!(
@@ -779,21 +718,19 @@ async fn end(
     )))
 }
 
-#[post("/w/{slug}/users/{id}/sessions/{session}/end")]
 pub async fn end_session(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (_, id, session) = path.into_inner();
-    end(&state, &access, parse_id(&id)?, Some(session)).await
+    end(&state, &access, member_id(&id)?, Some(session)).await
 }
 
-#[post("/w/{slug}/users/{id}/sessions/end-all")]
 pub async fn end_all_sessions(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    end(&state, &access, parse_id(&path.1)?, None).await
+    end(&state, &access, member_id(&path.1)?, None).await
 }

@@ -3,7 +3,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::auth::client_ip;
@@ -46,7 +46,6 @@ fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
     )
 }
 
-#[get("/email-change/{token}")]
 pub async fn show(
     state: web::Data<AppState>,
     session: Session,
@@ -75,7 +74,6 @@ pub async fn show(
     )
 }
 
-#[post("/email-change/{token}")]
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,

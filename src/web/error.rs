@@ -5,6 +5,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::services::accounts::BlockError;
+use crate::services::console::ConsoleError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
@@ -29,6 +32,30 @@ pub enum AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<ConsoleError> for AppError {
+    fn from(e: ConsoleError) -> Self {
+        match e {
+            ConsoleError::NotFound => AppError::NotFound,
+            ConsoleError::Refused(why) => AppError::Forbidden(why),
+            ConsoleError::Conflict(why) | ConsoleError::Invalid(why) => AppError::Conflict(why),
+            ConsoleError::Database(e) => e.into(),
+            ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
+            ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
+impl From<BlockError> for AppError {
+    fn from(e: BlockError) -> Self {
+        match e {
+            BlockError::NotFound => AppError::NotFound,
+            BlockError::Refused(why) => AppError::Forbidden(why),
+            BlockError::Conflict(why) => AppError::Conflict(why),
+            BlockError::Database(e) => e.into(),
+        }
     }
 }
 

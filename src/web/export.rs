@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -147,7 +147,6 @@ pub fn stream_csv<R: 'static>(
         .streaming(Chunks(receiver))
 }
 
-#[get("/w/{slug}/users.csv")]
 pub async fn users_csv(
     state: web::Data<AppState>,
     access: WorkspaceAccess,

@@ -2,7 +2,7 @@
 //! members with a type-ahead picker and a pasted list of addresses, its grants), and delete.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -130,7 +130,6 @@ async fn list_view(
     })
 }
 
-#[get("/w/{slug}/groups")]
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -150,7 +149,6 @@ pub async fn list(
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
-#[post("/w/{slug}/groups")]
 pub async fn create(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -426,7 +424,6 @@ pub struct PickerQuery {
     pub q: String,
 }
 
-#[get("/w/{slug}/groups/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -440,7 +437,6 @@ pub async fn show(
 
 /// The picker's options for what was typed (htmx type-ahead; without JavaScript the search
 /// button reloads the page with `?q=`, handled by [`picker_page`]).
-#[get("/w/{slug}/groups/{id}/picker")]
 pub async fn picker(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -461,7 +457,6 @@ pub async fn picker(
 }
 
 /// The group's page with the picker searched (the no-JavaScript path of the type-ahead).
-#[get("/w/{slug}/groups/{id}/add")]
 pub async fn picker_page(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -483,7 +478,6 @@ pub async fn picker_page(
     render_with_status(StatusCode::OK, &page)
 }
 
-#[post("/w/{slug}/groups/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -535,7 +529,6 @@ pub struct AddForm {
     pub membership_id: Vec<i64>,
 }
 
-#[post("/w/{slug}/groups/{id}/members")]
 pub async fn add_members(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -564,7 +557,6 @@ pub struct BulkForm {
     pub emails: String,
 }
 
-#[post("/w/{slug}/groups/{id}/members/bulk")]
 pub async fn add_by_emails(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -611,7 +603,6 @@ pub async fn add_by_emails(
     render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-#[post("/w/{slug}/groups/{id}/members/{member}/remove")]
 pub async fn remove_member(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -656,7 +647,6 @@ fn delete_words(members: i64, grants: i64) -> String {
     format!("{members} {grants} This cannot be undone.")
 }
 
-#[get("/w/{slug}/groups/{id}/delete")]
 pub async fn confirm_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -680,7 +670,6 @@ pub async fn confirm_delete(
     confirm::render(&req, &state, &access, "groups", confirmation).await
 }
 
-#[post("/w/{slug}/groups/{id}/delete")]
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -1,12 +1,11 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
 use super::AppState;
 
 /// The process is up and answering.
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
@@ -14,7 +13,6 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The database answers a query.
-#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let ready = web::block(move || -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! `/`: where a visitor starts.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 
 use super::auth::SignedIn;
 use super::error::{AppError, redirect};
@@ -9,7 +9,6 @@ use super::{AppState, blocking};
 use crate::services::setup;
 
 /// Signed in: their console (or profile). Signed out: sign-in, or first-run setup on a new install.
-#[get("/")]
 pub async fn index(
     state: web::Data<AppState>,
     session: Session,

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -12,6 +12,7 @@ use super::confirm::{self, Confirmation};
 use super::error::{AppError, redirect};
 use super::forms::{HtmlForm, flash};
 use super::htmx::wants_fragment;
+use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::invitation::parse_address_list;
@@ -30,12 +31,6 @@ pub struct InviteForm {
     pub role: String,
     pub group_id: Vec<i64>,
     pub app_id: Vec<i64>,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 /// What both the dialog and the page show.
@@ -179,7 +174,6 @@ async fn respond(
     render(req, status, InviteDialog { view }, || chrome)
 }
 
-#[get("/w/{slug}/invitations/new")]
 pub async fn new(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -204,7 +198,6 @@ fn invite_settings(state: &AppState) -> InviteSettings {
 }
 
 /// htmx: a message in the page's flash area, and an event that makes the list reload its rows.
-#[post("/w/{slug}/invitations")]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -313,7 +306,6 @@ fn after_action(
     }
 }
 
-#[post("/w/{slug}/invitations/{id}/resend")]
 pub async fn resend(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -352,7 +344,6 @@ pub async fn resend(
     )
 }
 
-#[get("/w/{slug}/invitations/{id}/revoke")]
 pub async fn confirm_revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -391,7 +382,6 @@ pub async fn confirm_revoke(
     confirm::render(&req, &state, &access, "users", confirmation).await
 }
 
-#[post("/w/{slug}/invitations/{id}/revoke")]
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -3,22 +3,21 @@
 //! JavaScript) that says what happens, then a POST. From the list, htmx reloads the rows in place;
 //! otherwise the console shows the new state.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::acting::{member_id, with_acting};
 use super::auth::WorkspaceAccess;
 use super::confirm::{self, Confirmation};
-use super::console::{acting_of, parse_id, refused, with_acting};
 use super::error::AppError;
 use super::forms::flash;
 use super::htmx::{leave_for, members_changed, wants_fragment};
+use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::Transition;
 use crate::domain::names::display_name;
-use crate::domain::role::Permission;
-use crate::services::accounts::{self, BlockError};
+use crate::domain::policy::MemberAction;
 use crate::services::console::{self, ConsoleError};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::ownership;
@@ -50,41 +49,141 @@ impl Origin {
 }
 
 fn name(member: &MemberDetail) -> String {
-    display_name(&member.first_name, &member.last_name, &member.email)
+    member.name()
 }
 
-/// The member, if `transition` would be allowed now (the same judgement as the action's).
+/// The member, if `action` would be allowed now (the same decision as the action's own).
 async fn preview(
     state: &AppState,
     access: &WorkspaceAccess,
     id: MembershipId,
-    transition: Transition,
+    action: MemberAction,
 ) -> Result<MemberDetail, AppError> {
+    access.attempt(action)?;
     with_acting(state, access, move |conn, acting, workspace| {
-        Ok(console::preview(conn, acting, workspace, id, transition))
+        Ok(console::preview(conn, acting, workspace, id, action)?)
     })
-    .await?
-    .map_err(refused)
+    .await
 }
 
-async fn apply(
+/// What the confirmation of `action` on `member` says: title, message, button, and whether it is
+/// a dangerous one.
+fn dialog_words(
+    action: MemberAction,
+    member: &MemberDetail,
+    workspace: &str,
+) -> (String, String, &'static str, bool) {
+    let who = name(member);
+    match action {
+        MemberAction::Suspend => (
+            format!("Suspend {who}?"),
+            format!(
+                "{who} loses access to {workspace} at once: their next request here is refused and \
+                 their sessions in this workspace end. They keep their seat, their role, their \
+                 groups and everything they own, and you can unsuspend them at any time."
+            ),
+            "Suspend",
+            true,
+        ),
+        MemberAction::Block => (
+            format!("Block {who}?"),
+            format!(
+                "{who} ({}) can no longer sign in anywhere in the organization: every session of \
+                 theirs ends at once and they cannot accept invitations. Their memberships, roles \
+                 and everything they own stay as they are, and you can unblock them at any time.",
+                member.email
+            ),
+            "Block account",
+            true,
+        ),
+        _ => (
+            format!("Restore {who}?"),
+            format!(
+                "{who} gets their access back as {}, with their groups and direct grants. What was \
+                 left unassigned when they were removed returns to them; what was reassigned stays \
+                 with its new owner. The membership takes a seat again.",
+                member.role_name
+            ),
+            "Restore",
+            false,
+        ),
+    }
+}
+
+/// The confirmation of suspend, block or restore: a dialog (htmx) or a page, offered only when the
+/// action would be allowed now.
+async fn confirm_action(
+    req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    id: MembershipId,
-    suspending: bool,
-) -> Result<MemberDetail, AppError> {
-    with_acting(state, access, move |conn, acting, workspace| {
-        Ok(console::suspend(
-            conn,
-            acting,
-            workspace,
-            id,
-            suspending,
-            clock::now(),
-        ))
+    id: &str,
+    from: &Origin,
+    action: MemberAction,
+) -> Result<HttpResponse, AppError> {
+    let id = member_id(id)?;
+    let member = preview(state, access, id, action).await?;
+    let slug = &access.workspace.slug;
+    let (title, message, button, danger) = dialog_words(action, &member, &access.workspace.name);
+    let (path, cancel) = match action {
+        MemberAction::Suspend => ("suspend", ""),
+        MemberAction::Block => ("block", ""),
+        _ => ("restore", "?status=removed"),
+    };
+    let confirmation = Confirmation {
+        title,
+        message,
+        action: Some(format!("/w/{slug}/users/{id}/{path}{}", from.query())),
+        details: Vec::new(),
+        button: button.to_owned(),
+        danger,
+        cancel_url: from.back(slug, id, cancel),
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    confirm::render(req, state, access, "users", confirmation).await
+}
+
+/// Suspend, unsuspend, block, unblock or restore, judged by the service; then the rows reload
+/// (from the list) or the console shows the new state with a message.
+async fn act(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: &str,
+    from: &Origin,
+    action: MemberAction,
+) -> Result<HttpResponse, AppError> {
+    access.attempt(action)?;
+    let id = member_id(id)?;
+    let member = with_acting(state, access, move |conn, acting, workspace| {
+        let now = clock::now();
+        Ok(match action {
+            MemberAction::Suspend | MemberAction::Unsuspend => console::suspend(
+                conn,
+                acting,
+                workspace,
+                id,
+                action == MemberAction::Suspend,
+                now,
+            )?,
+            MemberAction::Restore => console::restore(conn, acting, workspace, id, now)?,
+            _ => {
+                let to_block = action == MemberAction::Block;
+                console::set_blocked(conn, acting, workspace, id, to_block, now)?
+            }
+        })
     })
-    .await?
-    .map_err(refused)
+    .await?;
+    let who = name(&member);
+    let message = match action {
+        MemberAction::Suspend => {
+            format!("{who} is suspended: their access to this workspace ended.")
+        }
+        MemberAction::Unsuspend => format!("{who} is active again."),
+        MemberAction::Block => format!("{who} is blocked: every session of theirs ended."),
+        MemberAction::Unblock => format!("{who} is unblocked and can sign in again."),
+        _ => format!("{who} is restored and active again."),
+    };
+    done(req, access, from, id, &message)
 }
 
 /// After the action: rows reloaded in place (htmx from the list), or the console with a message.
@@ -103,164 +202,33 @@ fn done(
     Ok(leave_for(req, &from.back(&access.workspace.slug, id, "")))
 }
 
-#[get("/w/{slug}/users/{id}/suspend")]
-pub async fn confirm_suspend(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-    from: web::Query<Origin>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersSuspend)?;
-    let id = parse_id(&path.1)?;
-    let member = preview(&state, &access, id, Transition::Suspend).await?;
-    let slug = &access.workspace.slug;
-    let confirmation = Confirmation {
-        title: format!("Suspend {}?", name(&member)),
-        message: format!(
-            "{} loses access to {} at once: their next request here is refused and their sessions in \
-             this workspace end. They keep their seat, their role, their groups and everything they \
-             own, and you can unsuspend them at any time.",
-            name(&member),
-            access.workspace.name
-        ),
-        action: Some(format!("/w/{slug}/users/{id}/suspend{}", from.query())),
-        details: Vec::new(),
-        button: "Suspend".to_owned(),
-        danger: true,
-        cancel_url: from.back(slug, id, ""),
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
-    confirm::render(&req, &state, &access, "users", confirmation).await
+/// The handlers of the actions above (their paths are in `routes`): each a line, the work is
+/// `confirm_action` (`get`) and `act` (`post`).
+macro_rules! member_action_handlers {
+    ($($method:ident $handler:ident => $action:ident;)+) => {$(
+        pub async fn $handler(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            access: WorkspaceAccess,
+            path: web::Path<(String, String)>,
+            from: web::Query<Origin>,
+        ) -> Result<HttpResponse, AppError> {
+            member_action_handlers!(@$method &req, &state, &access, &path.1, &from, MemberAction::$action)
+        }
+    )+};
+    (@get $($arg:expr),+) => { confirm_action($($arg),+).await };
+    (@post $($arg:expr),+) => { act($($arg),+).await };
 }
 
-#[post("/w/{slug}/users/{id}/suspend")]
-pub async fn suspend(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-    from: web::Query<Origin>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersSuspend)?;
-    let id = parse_id(&path.1)?;
-    let member = apply(&state, &access, id, true).await?;
-    let message = format!(
-        "{} is suspended: their access to this workspace ended.",
-        name(&member)
-    );
-    done(&req, &access, &from, id, &message)
-}
-
-#[post("/w/{slug}/users/{id}/unsuspend")]
-pub async fn unsuspend(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-    from: web::Query<Origin>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersSuspend)?;
-    let id = parse_id(&path.1)?;
-    let member = apply(&state, &access, id, false).await?;
-    let message = format!("{} is active again.", name(&member));
-    done(&req, &access, &from, id, &message)
-}
-
-/// The member's account, if the viewer may block (or unblock) it now.
-async fn block_preview(
-    state: &AppState,
-    access: &WorkspaceAccess,
-    id: MembershipId,
-    to_block: bool,
-    write: bool,
-) -> Result<MemberDetail, AppError> {
-    let (actor, _, _) = acting_of(access);
-    let (workspace, org_role) = (access.workspace.id, access.signed_in.account.org_role);
-    blocking(state, move |conn| {
-        let member = memberships::detail(conn, workspace, id)?.ok_or(AppError::NotFound)?;
-        let outcome = if write {
-            accounts::set_blocked(
-                conn,
-                &actor,
-                org_role,
-                Some(workspace),
-                member.account_id,
-                to_block,
-                clock::now(),
-            )
-        } else {
-            accounts::preview(conn, &actor, org_role, member.account_id, to_block)
-        };
-        outcome.map_err(|e| match e {
-            BlockError::NotFound => AppError::NotFound,
-            BlockError::Refused(why) => AppError::Forbidden(why),
-            BlockError::Database(e) => e.into(),
-        })?;
-        Ok(member)
-    })
-    .await
-}
-
-#[get("/w/{slug}/users/{id}/block")]
-pub async fn confirm_block(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersView)?;
-    let id = parse_id(&path.1)?;
-    let member = block_preview(&state, &access, id, true, false).await?;
-    let slug = &access.workspace.slug;
-    let confirmation = Confirmation {
-        title: format!("Block {}?", name(&member)),
-        message: format!(
-            "{} ({}) can no longer sign in anywhere in the organization: every session of theirs \
-             ends at once and they cannot accept invitations. Their memberships, roles and \
-             everything they own stay as they are, and you can unblock them at any time.",
-            name(&member),
-            member.email
-        ),
-        action: Some(format!("/w/{slug}/users/{id}/block")),
-        details: Vec::new(),
-        button: "Block account".to_owned(),
-        danger: true,
-        cancel_url: format!("/w/{slug}/users/{id}"),
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
-    confirm::render(&req, &state, &access, "users", confirmation).await
-}
-
-#[post("/w/{slug}/users/{id}/block")]
-pub async fn block(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersView)?;
-    let id = parse_id(&path.1)?;
-    let member = block_preview(&state, &access, id, true, true).await?;
-    let message = format!(
-        "{} is blocked: every session of theirs ended.",
-        name(&member)
-    );
-    done(&req, &access, &Origin::default(), id, &message)
-}
-
-#[post("/w/{slug}/users/{id}/unblock")]
-pub async fn unblock(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersView)?;
-    let id = parse_id(&path.1)?;
-    let member = block_preview(&state, &access, id, false, true).await?;
-    let message = format!("{} is unblocked and can sign in again.", name(&member));
-    done(&req, &access, &Origin::default(), id, &message)
+member_action_handlers! {
+    get confirm_suspend => Suspend;
+    post suspend => Suspend;
+    post unsuspend => Unsuspend;
+    get confirm_block => Block;
+    post block => Block;
+    post unblock => Unblock;
+    get confirm_restore => Restore;
+    post restore => Restore;
 }
 
 /// The revoke dialog's query and form: a search for the picker, the chosen heir.
@@ -293,7 +261,7 @@ pub struct RemoveView {
     csrf_token: String,
     q: String,
     chosen: String,
-    candidates: Vec<super::users::Choice>,
+    candidates: Vec<Choice>,
     error: Option<String>,
 }
 
@@ -336,7 +304,7 @@ async fn remove_view(
     form: &RemoveForm,
     error: Option<String>,
 ) -> Result<RemoveView, AppError> {
-    let member = preview(state, access, id, Transition::Remove).await?;
+    let member = preview(state, access, id, MemberAction::Remove).await?;
     let (workspace, q) = (access.workspace.id, form.q.trim().to_owned());
     let search = q.clone();
     let (owned, candidates) = blocking(state, move |conn| {
@@ -372,7 +340,7 @@ async fn remove_view(
             .into_iter()
             .filter(|r| r.id != id)
             .take(8)
-            .map(|r| super::users::Choice {
+            .map(|r| Choice {
                 selected: r.id.to_string() == form.reassign_to,
                 value: r.id.to_string(),
                 label: format!(
@@ -416,7 +384,6 @@ async fn render_remove(
     Ok(html(status, body))
 }
 
-#[get("/w/{slug}/users/{id}/remove")]
 pub async fn confirm_remove(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -424,8 +391,7 @@ pub async fn confirm_remove(
     path: web::Path<(String, String)>,
     form: web::Query<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersRemove)?;
-    let id = parse_id(&path.1)?;
+    let id = member_id(&path.1)?;
     let view = remove_view(&state, &access, id, &form, None).await?;
     render_remove(
         &req,
@@ -438,7 +404,6 @@ pub async fn confirm_remove(
 }
 
 /// The picker's options for a search (htmx type-ahead inside the revoke dialog).
-#[get("/w/{slug}/users/{id}/remove/picker")]
 pub async fn remove_picker(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -446,8 +411,7 @@ pub async fn remove_picker(
     form: web::Query<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
     use askama::Template;
-    access.require(Permission::UsersRemove)?;
-    let id = parse_id(&path.1)?;
+    let id = member_id(&path.1)?;
     let view = remove_view(&state, &access, id, &form, None).await?;
     Ok(html(
         actix_web::http::StatusCode::OK,
@@ -455,7 +419,6 @@ pub async fn remove_picker(
     ))
 }
 
-#[post("/w/{slug}/users/{id}/remove")]
 pub async fn remove(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -464,8 +427,8 @@ pub async fn remove(
     from: web::Query<Origin>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersRemove)?;
-    let id = parse_id(&path.1)?;
+    access.attempt(MemberAction::Remove)?;
+    let id = member_id(&path.1)?;
     let mut form = form.into_inner();
     form.from = from.from.clone();
     let reassign_to = match form.reassign_to.trim() {
@@ -516,7 +479,7 @@ pub async fn remove(
             )
             .await;
         }
-        Err(e) => return Err(refused(e)),
+        Err(e) => return Err(e.into()),
     };
     let handed = match (&removed.reassigned_to, removed.moved) {
         (_, 0) => String::new(),
@@ -534,54 +497,4 @@ pub async fn remove(
         name(&removed.member)
     );
     done(&req, &access, &form.origin(), id, &message)
-}
-
-#[get("/w/{slug}/users/{id}/restore")]
-pub async fn confirm_restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-    from: web::Query<Origin>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersRemove)?;
-    let id = parse_id(&path.1)?;
-    let member = preview(&state, &access, id, Transition::Restore).await?;
-    let slug = &access.workspace.slug;
-    let confirmation = Confirmation {
-        title: format!("Restore {}?", name(&member)),
-        message: format!(
-            "{} gets their access back as {}, with their groups and direct grants. What was left \
-             unassigned when they were removed returns to them; what was reassigned stays with its \
-             new owner. The membership takes a seat again.",
-            name(&member),
-            member.role_name
-        ),
-        action: Some(format!("/w/{slug}/users/{id}/restore{}", from.query())),
-        details: Vec::new(),
-        button: "Restore".to_owned(),
-        danger: false,
-        cancel_url: from.back(slug, id, "?status=removed"),
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
-    confirm::render(&req, &state, &access, "users", confirmation).await
-}
-
-#[post("/w/{slug}/users/{id}/restore")]
-pub async fn restore(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    access: WorkspaceAccess,
-    path: web::Path<(String, String)>,
-    from: web::Query<Origin>,
-) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersRemove)?;
-    let id = parse_id(&path.1)?;
-    let member = with_acting(&state, &access, move |conn, acting, workspace| {
-        Ok(console::restore(conn, acting, workspace, id, clock::now()))
-    })
-    .await?
-    .map_err(refused)?;
-    let message = format!("{} is restored and active again.", name(&member));
-    done(&req, &access, &from, id, &message)
 }

@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::USER_AGENT;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -75,7 +75,6 @@ async fn org_name(state: &AppState) -> Result<String, AppError> {
     blocking(state, |conn| Ok(organization::get(conn)?.name)).await
 }
 
-#[get("/login")]
 pub async fn show(
     state: web::Data<AppState>,
     session: Session,
@@ -128,7 +127,6 @@ async fn form_page(
     })
 }
 
-#[post("/login")]
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -186,7 +184,6 @@ pub async fn submit(
     }
 }
 
-#[post("/logout")]
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -2,7 +2,7 @@
 //! (the only page a Member sees).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -17,8 +17,8 @@ use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::timezone::Timezone;
-use crate::services::console::ProfileChange;
 use crate::services::email_change::{self, EmailChangeError};
+use crate::services::profile::ProfileChange;
 use crate::services::profile::{self as own, ProfileError};
 use crate::store::{account_tokens, avatars, memberships, sessions};
 
@@ -136,12 +136,10 @@ async fn page(
     render_with_status(status, &page)
 }
 
-#[get("/me")]
 pub async fn profile(state: web::Data<AppState>, me: SignedIn) -> Result<HttpResponse, AppError> {
     page(&state, &me, None, FieldErrors::default(), StatusCode::OK).await
 }
 
-#[post("/me/profile")]
 pub async fn update_profile(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -199,7 +197,6 @@ pub async fn update_profile(
     Ok(redirect("/me"))
 }
 
-#[post("/me/email-change/cancel")]
 pub async fn cancel_email_change(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -227,7 +224,6 @@ pub async fn cancel_email_change(
     Ok(redirect("/me"))
 }
 
-#[post("/me/avatar")]
 pub async fn upload_avatar(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -265,7 +261,6 @@ pub async fn upload_avatar(
     }
 }
 
-#[post("/me/avatar/remove")]
 pub async fn remove_avatar(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -293,7 +288,6 @@ pub async fn remove_avatar(
     Ok(redirect("/me"))
 }
 
-#[get("/avatars/{key}.png")]
 pub async fn avatar_png(
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -320,7 +314,6 @@ pub async fn avatar_png(
         .body(png))
 }
 
-#[post("/me/password")]
 pub async fn change_password(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -367,7 +360,6 @@ pub async fn change_password(
     }
 }
 
-#[post("/me/sessions/{id}/end")]
 pub async fn end_session(
     state: web::Data<AppState>,
     me: SignedIn,

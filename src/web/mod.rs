@@ -1,6 +1,7 @@
 //! HTTP: thin handlers by page, extractors, errors and middleware.
 
 pub mod accept;
+pub mod acting;
 pub mod apps;
 pub mod assets;
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod me;
 pub mod multipart;
 pub mod org;
 pub mod roles;
+pub mod routes;
 pub mod session_store;
 pub mod settings;
 pub mod setup;
@@ -75,100 +77,6 @@ where
             web::block(move || f(&mut *pool.get()?)).await?
         }
     }
-}
-
-/// The console's pages (everything that needs a session).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home::index)
-        .service(setup::show)
-        .service(setup::submit)
-        .service(login::show)
-        .service(login::submit)
-        .service(login::logout)
-        .service(me::profile)
-        .service(me::update_profile)
-        .service(me::cancel_email_change)
-        .service(me::upload_avatar)
-        .service(me::remove_avatar)
-        .service(me::avatar_png)
-        .service(me::change_password)
-        .service(me::end_session)
-        .service(users::workspace_home)
-        .service(export::users_csv)
-        .service(users::list)
-        // Before the console's `/{tab}`, which would take `suspend` for a tab.
-        .service(audit::log_csv)
-        .service(audit::org_log_csv)
-        .service(audit::org_log)
-        .service(org::accounts_page)
-        .service(org::confirm_block)
-        .service(org::block)
-        .service(org::unblock)
-        .service(org::change_org_role)
-        .service(org::workspaces_page)
-        .service(org::create_workspace)
-        .service(audit::log)
-        .service(groups::list)
-        .service(groups::create)
-        .service(groups::show)
-        .service(groups::picker)
-        .service(groups::picker_page)
-        .service(groups::update)
-        .service(groups::add_members)
-        .service(groups::add_by_emails)
-        .service(groups::remove_member)
-        .service(groups::confirm_delete)
-        .service(groups::delete)
-        .service(apps::list)
-        .service(apps::create)
-        .service(apps::show)
-        .service(apps::permissions)
-        .service(apps::update)
-        .service(apps::give_access)
-        .service(apps::change_level)
-        .service(apps::revoke)
-        .service(apps::confirm_delete)
-        .service(apps::delete)
-        .service(settings::show)
-        .service(settings::rename)
-        .service(settings::change_slug)
-        .service(settings::change_plan)
-        .service(settings::delete)
-        .service(roles::list)
-        .service(roles::create)
-        .service(roles::show)
-        .service(roles::update)
-        .service(roles::confirm_delete)
-        .service(roles::delete)
-        .service(lifecycle::confirm_suspend)
-        .service(lifecycle::suspend)
-        .service(lifecycle::unsuspend)
-        .service(lifecycle::confirm_block)
-        .service(lifecycle::block)
-        .service(lifecycle::unblock)
-        .service(lifecycle::confirm_remove)
-        .service(lifecycle::remove_picker)
-        .service(lifecycle::remove)
-        .service(lifecycle::confirm_restore)
-        .service(lifecycle::restore)
-        .service(console::overview)
-        .service(console::show_tab)
-        .service(console::update_profile)
-        .service(console::cancel_email_change)
-        .service(console::upload_avatar)
-        .service(console::remove_avatar)
-        .service(console::change_role)
-        .service(console::end_session)
-        .service(console::end_all_sessions)
-        .service(invitations::new)
-        .service(invitations::create)
-        .service(invitations::resend)
-        .service(invitations::confirm_revoke)
-        .service(invitations::revoke)
-        .service(accept::show)
-        .service(accept::submit)
-        .service(email_change::show)
-        .service(email_change::confirm);
 }
 
 /// Not found, for every path nothing else answers.

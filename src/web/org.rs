@@ -3,7 +3,7 @@
 //! `/org/workspaces`, every workspace with its members and seats, and a form to create one.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::clock;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
 use crate::domain::{Name, Slug};
-use crate::services::accounts::{self, BlockError};
+use crate::services::accounts;
 use crate::services::workspaces::{self as workspace_service, WorkspaceError};
 use crate::store::accounts as account_store;
 use crate::store::workspaces as workspace_store;
@@ -64,7 +64,6 @@ fn org_admin(me: &SignedIn) -> Result<(), AppError> {
     }
 }
 
-#[get("/org/accounts")]
 pub async fn accounts_page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -131,15 +130,6 @@ pub async fn accounts_page(
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
-fn block_error(e: BlockError) -> AppError {
-    match e {
-        BlockError::NotFound => AppError::NotFound,
-        BlockError::Refused(why) => AppError::Forbidden(why),
-        BlockError::Database(e) => e.into(),
-    }
-}
-
-#[get("/org/accounts/{id}/block")]
 pub async fn confirm_block(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -151,8 +141,7 @@ pub async fn confirm_block(
     let account = blocking(&state, move |conn| {
         Ok(accounts::preview(conn, &by, org_role, target, true))
     })
-    .await?
-    .map_err(block_error)?;
+    .await??;
     let confirmation = Confirmation {
         title: format!("Block {}?", account.display_name()),
         message: format!(
@@ -191,8 +180,7 @@ async fn set_blocked(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(block_error)?;
+    .await??;
     let message = if to_block {
         format!(
             "{} is blocked: every session of theirs ended.",
@@ -205,7 +193,6 @@ async fn set_blocked(
     Ok(super::htmx::leave_for(req, "/org/accounts"))
 }
 
-#[post("/org/accounts/{id}/block")]
 pub async fn block(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -215,7 +202,6 @@ pub async fn block(
     set_blocked(&req, &state, &me, id.into_inner(), true).await
 }
 
-#[post("/org/accounts/{id}/unblock")]
 pub async fn unblock(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -288,7 +274,6 @@ async fn workspaces_view(
     render_with_status(status, &page)
 }
 
-#[get("/org/workspaces")]
 pub async fn workspaces_page(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -304,7 +289,6 @@ pub async fn workspaces_page(
     .await
 }
 
-#[post("/org/workspaces")]
 pub async fn create_workspace(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -367,7 +351,6 @@ pub struct OrgRoleForm {
     pub org_role: String,
 }
 
-#[post("/org/accounts/{id}/org-role")]
 pub async fn change_org_role(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -389,8 +372,7 @@ pub async fn change_org_role(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(block_error)?;
+    .await??;
     flash(
         &me.session,
         &format!("{} is now {}.", account.email, new.label().to_lowercase()),

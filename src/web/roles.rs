@@ -3,7 +3,7 @@
 //! change); delete, with a confirmation that names who still holds the role when someone does.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -251,7 +251,6 @@ async fn list_view(
     })
 }
 
-#[get("/w/{slug}/roles")]
 pub async fn list(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -261,7 +260,6 @@ pub async fn list(
     render_with_status(StatusCode::OK, &page)
 }
 
-#[post("/w/{slug}/roles")]
 pub async fn create(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -392,7 +390,6 @@ async fn show_view(
     })
 }
 
-#[get("/w/{slug}/roles/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -403,7 +400,6 @@ pub async fn show(
     render_with_status(StatusCode::OK, &page)
 }
 
-#[post("/w/{slug}/roles/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -447,7 +443,6 @@ fn still_held_words(counts: HolderCounts) -> String {
     words
 }
 
-#[get("/w/{slug}/roles/{id}/delete")]
 pub async fn confirm_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -489,7 +484,6 @@ pub async fn confirm_delete(
     confirm::render(&req, &state, &access, "roles", confirmation).await
 }
 
-#[post("/w/{slug}/roles/{id}/delete")]
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,

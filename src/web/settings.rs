@@ -3,7 +3,7 @@
 //! who may open it at all is [`policy::may_open_settings`].
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, flash};
 use super::htmx::render_with_status;
-use super::users::Choice;
+use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::db::AnyConnection;
@@ -206,7 +206,6 @@ async fn refused(
     render(state, access, typed, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-#[get("/w/{slug}/settings")]
 pub async fn show(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -221,7 +220,6 @@ pub async fn show(
     render(&state, &access, typed, StatusCode::OK).await
 }
 
-#[post("/w/{slug}/settings/name")]
 pub async fn rename(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -241,7 +239,6 @@ pub async fn rename(
     refused(&state, &access, |t| t.name = form.name, errors).await
 }
 
-#[post("/w/{slug}/settings/slug")]
 pub async fn change_slug(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -270,7 +267,6 @@ pub async fn change_slug(
     refused(&state, &access, |t| t.slug = form.slug, errors).await
 }
 
-#[post("/w/{slug}/settings/plan")]
 pub async fn change_plan(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -333,7 +329,6 @@ fn after_deletion(conn: &mut AnyConnection, account: &Account) -> Result<String,
     }
 }
 
-#[post("/w/{slug}/settings/delete")]
 pub async fn delete(
     state: web::Data<AppState>,
     access: WorkspaceAccess,

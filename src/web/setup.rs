@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -46,7 +46,6 @@ async fn ensure_open(state: &AppState) -> Result<(), AppError> {
     }
 }
 
-#[get("/setup")]
 pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
     ensure_open(&state).await?;
     let page = SetupPage {
@@ -113,7 +112,6 @@ fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
     }
 }
 
-#[post("/setup")]
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -1,20 +1,23 @@
 //! `/w/{slug}/users`: the users list (members and pending invitations), searched and paged.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::htmx::page_or_fragment;
+use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::MembershipId;
 use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::names::display_name;
+use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
 use crate::domain::timezone::Timezone;
+use crate::services::console;
 use crate::services::members::{self, FilterParams};
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberRow};
@@ -72,24 +75,28 @@ pub struct RowActions {
 }
 
 impl RowActions {
-    fn of(row: &MemberRow, access: &WorkspaceAccess) -> Self {
-        let viewer = access.membership.as_ref().map(|m| m.membership_id);
-        // Nobody acts on themselves; only Owners act on Owners (PRODUCT §4).
-        let touchable = viewer != Some(row.id)
-            && (!row.is_owner || access.permissions.contains(Permission::Owner));
-        let suspends = touchable && access.can(Permission::UsersSuspend);
-        let removes = touchable && access.can(Permission::UsersRemove);
+    /// The row's buttons: exactly what the policy allows this viewer on this member.
+    fn of(row: &MemberRow, viewer: &Viewer, facts: &Facts) -> Self {
+        let name = display_name(&row.first_name, &row.last_name, &row.email);
+        let target = Target {
+            account: row.account_id,
+            name: &name,
+            org_role: row.org_role,
+            account_status: row.account_status,
+            membership: Some(TargetMembership {
+                role_name: &row.role_name,
+                role: row.role_permissions,
+                status: row.status,
+            }),
+            // Only a change of email address looks at it, and the list offers none.
+            other_workspaces: 0,
+        };
+        let allows = |action| policy::decide(viewer, &target, facts, action).is_ok();
         Self {
-            suspend: suspends
-                && row.status == MembershipStatus::Active
-                && row.account_status != AccountStatus::Blocked,
-            unsuspend: suspends && row.status == MembershipStatus::Suspended,
-            remove: removes
-                && matches!(
-                    row.status,
-                    MembershipStatus::Active | MembershipStatus::Suspended
-                ),
-            restore: removes && row.status == MembershipStatus::Removed,
+            suspend: allows(MemberAction::Suspend),
+            unsuspend: allows(MemberAction::Unsuspend),
+            remove: allows(MemberAction::Remove),
+            restore: allows(MemberAction::Restore),
         }
     }
 }
@@ -229,19 +236,10 @@ fn list_url(
     }
 }
 
-/// One option of a filter menu.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-#[get("/w/{slug}")]
 pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
     redirect(&format!("/w/{}/users", access.workspace.slug))
 }
 
-#[get("/w/{slug}/users")]
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -266,17 +264,19 @@ pub async fn list(
     let fragment = super::htmx::wants_fragment(&req);
     // The page frame is read in the same trip to the database (not for a fragment, which has none).
     let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
-    let (listed, role_choices, group_names, chrome) = blocking(&state, move |conn| {
+    let (listed, facts, role_choices, group_names, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
         let listed = members::list_members(conn, workspace, &filter, sort, cursor)?;
         Ok((
             listed,
+            console::facts(conn, workspace)?,
             roles::choices(conn, workspace)?,
             groups::names(conn, workspace)?,
             chrome_loader.map(|l| l.load(conn)).transpose()?,
         ))
     })
     .await?;
+    let judged_as = access.viewer();
     let members::ListPage { page, pending } = listed;
     let (now, viewer) = (
         clock::now(),
@@ -387,7 +387,7 @@ pub async fn list(
                     .iter()
                     .find(|p| p.membership_id == row.id)
                     .map(PendingView::from);
-                let actions = RowActions::of(&row, &access);
+                let actions = RowActions::of(&row, &judged_as, &facts);
                 UserRow::new(row, info, now, viewer, actions)
             })
             .collect(),

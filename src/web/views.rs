@@ -194,6 +194,13 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
     }
 }
 
+/// One option of a menu or a list of checkboxes, with whether it is chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

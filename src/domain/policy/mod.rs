@@ -1,6 +1,13 @@
 //! The rules of PRODUCT §3 and §4 that decide who may do what. Pure functions, unit-tested.
 
-use super::membership::{AccountStatus, MembershipStatus, OrgRole, Transition};
+mod actions;
+
+pub use actions::{
+    Decision, Decisions, Facts, MemberAction, Refusal, Target, TargetMembership, Viewer, decide,
+    decide_role_change, may_attempt,
+};
+
+use super::membership::{AccountStatus, MembershipStatus, OrgRole};
 use super::role::{BuiltInRole, Permission, PermissionSet};
 
 /// Why a signed-in person may not use a workspace.
@@ -394,41 +401,6 @@ mod invite_rules {
     }
 }
 
-/// The facts a role change is judged on (PRODUCT §4 rules 1, 2, 3, 6).
-#[derive(Debug, Clone, Copy)]
-pub struct RoleChange {
-    pub actor_is_target: bool,
-    pub actor: PermissionSet,
-    pub current_role: PermissionSet,
-    pub new_role: PermissionSet,
-    pub target_status: MembershipStatus,
-    /// Active members other than the target whose role holds `owner`.
-    pub other_active_owners: i64,
-}
-
-/// Why a role change is refused, in words.
-pub fn may_change_role(change: &RoleChange) -> Result<(), &'static str> {
-    use super::role::Permission::Owner;
-    if change.actor_is_target {
-        return Err("You cannot change your own role. Ask another Owner or Admin.");
-    }
-    if change.target_status == MembershipStatus::Removed {
-        return Err("A removed member's role cannot be changed; restore the membership first.");
-    }
-    if change.current_role.contains(Owner) && !change.actor.contains(Owner) {
-        return Err("Only an Owner can change an Owner's role.");
-    }
-    may_grant_role(change.actor, change.new_role)?;
-    if change.current_role.contains(Owner)
-        && !change.new_role.contains(Owner)
-        && change.target_status == MembershipStatus::Active
-        && change.other_active_owners == 0
-    {
-        return Err("This is the workspace's last active Owner: make someone else an Owner first.");
-    }
-    Ok(())
-}
-
 /// Rule 5: a warning (not a refusal) when admins would be more than 20 % of members, and more than 3.
 pub fn admin_share_warning(admins: i64, members: i64) -> Option<String> {
     (admins > 3 && admins * 5 > members).then(|| {
@@ -437,85 +409,8 @@ pub fn admin_share_warning(admins: i64, members: i64) -> Option<String> {
 }
 
 #[cfg(test)]
-mod role_change_rules {
+mod admin_share {
     use super::*;
-    use crate::domain::role::BuiltInRole::*;
-
-    fn change(
-        actor: crate::domain::role::BuiltInRole,
-        current: crate::domain::role::BuiltInRole,
-        new: crate::domain::role::BuiltInRole,
-    ) -> RoleChange {
-        RoleChange {
-            actor_is_target: false,
-            actor: actor.permissions(),
-            current_role: current.permissions(),
-            new_role: new.permissions(),
-            target_status: MembershipStatus::Active,
-            other_active_owners: 1,
-        }
-    }
-
-    #[test]
-    fn the_rules_of_product_section_four() {
-        assert!(may_change_role(&change(Owner, Member, Admin)).is_ok());
-        assert!(
-            may_change_role(&change(Owner, Owner, Admin)).is_ok(),
-            "another owner remains"
-        );
-        assert!(may_change_role(&change(Admin, Member, Auditor)).is_ok());
-        assert_eq!(
-            may_change_role(&change(Admin, Member, Owner)),
-            Err("Only an Owner can make someone an Owner.")
-        );
-        assert_eq!(
-            may_change_role(&change(Admin, Owner, Member)),
-            Err("Only an Owner can change an Owner's role.")
-        );
-        let own = RoleChange {
-            actor_is_target: true,
-            ..change(Owner, Owner, Admin)
-        };
-        assert!(may_change_role(&own).unwrap_err().contains("your own role"));
-        let last = RoleChange {
-            other_active_owners: 0,
-            ..change(Owner, Owner, Admin)
-        };
-        assert!(
-            may_change_role(&last)
-                .unwrap_err()
-                .contains("last active Owner")
-        );
-        let suspended_last = RoleChange {
-            other_active_owners: 0,
-            target_status: MembershipStatus::Suspended,
-            ..change(Owner, Owner, Admin)
-        };
-        assert!(
-            may_change_role(&suspended_last).is_ok(),
-            "a suspended owner is not the active one"
-        );
-        let removed = RoleChange {
-            target_status: MembershipStatus::Removed,
-            ..change(Owner, Member, Admin)
-        };
-        assert!(may_change_role(&removed).is_err());
-        let support: PermissionSet = [
-            crate::domain::role::Permission::UsersView,
-            crate::domain::role::Permission::UsersChangeRole,
-        ]
-        .into_iter()
-        .collect();
-        let escalation = RoleChange {
-            actor: support,
-            ..change(Owner, Member, Admin)
-        };
-        assert!(
-            may_change_role(&escalation)
-                .unwrap_err()
-                .contains("permissions you do not hold")
-        );
-    }
 
     #[test]
     fn admin_share_warns_past_a_fifth_and_three() {
@@ -523,224 +418,6 @@ mod role_change_rules {
         assert_eq!(admin_share_warning(4, 20), None, "exactly 20 %");
         assert!(admin_share_warning(4, 19).is_some());
         assert!(admin_share_warning(5, 10).unwrap().contains("5 of 10"));
-    }
-}
-
-/// The facts a suspension, removal or restore is judged on (PRODUCT §4 rules 1, 2, 3, §5).
-#[derive(Debug, Clone, Copy)]
-pub struct LifecycleChange {
-    pub actor_is_target: bool,
-    pub actor: PermissionSet,
-    pub target_role: PermissionSet,
-    pub from: MembershipStatus,
-    pub transition: Transition,
-    /// Active members other than the target whose role holds `owner`.
-    pub other_active_owners: i64,
-}
-
-/// The state after the change, or why it is refused, in words.
-pub fn may_apply(change: &LifecycleChange) -> Result<MembershipStatus, String> {
-    use super::role::Permission::Owner;
-    let verb = match change.transition {
-        Transition::Suspend => "suspend",
-        Transition::Unsuspend => "unsuspend",
-        Transition::Remove => "remove",
-        Transition::Restore => "restore",
-        Transition::Accept => "accept",
-    };
-    if change.actor_is_target {
-        return Err(format!(
-            "You cannot {verb} yourself. Ask another Owner or Admin."
-        ));
-    }
-    if change.target_role.contains(Owner) && !change.actor.contains(Owner) {
-        return Err(format!("Only an Owner can {verb} an Owner."));
-    }
-    let next = change
-        .from
-        .apply(change.transition)
-        .map_err(|e| e.to_string())?;
-    if change.target_role.contains(Owner)
-        && change.from == MembershipStatus::Active
-        && next != MembershipStatus::Active
-        && change.other_active_owners == 0
-    {
-        return Err(format!(
-            "This is the workspace's last active Owner: make someone else an Owner before you {verb} them."
-        ));
-    }
-    Ok(next)
-}
-
-#[cfg(test)]
-mod lifecycle_rules {
-    use super::*;
-    use crate::domain::role::BuiltInRole::{self, *};
-
-    fn change(
-        actor: BuiltInRole,
-        target: BuiltInRole,
-        from: MembershipStatus,
-        t: Transition,
-    ) -> LifecycleChange {
-        LifecycleChange {
-            actor_is_target: false,
-            actor: actor.permissions(),
-            target_role: target.permissions(),
-            from,
-            transition: t,
-            other_active_owners: 1,
-        }
-    }
-
-    #[test]
-    fn allowed_changes_give_the_next_state() {
-        use MembershipStatus::*;
-        let cases = [
-            (Admin, Member, Active, Transition::Suspend, Suspended),
-            (Admin, Member, Suspended, Transition::Unsuspend, Active),
-            (Admin, Admin, Active, Transition::Remove, Removed),
-            (Owner, Owner, Active, Transition::Suspend, Suspended),
-            (Owner, Member, Removed, Transition::Restore, Active),
-            (Owner, Member, Suspended, Transition::Remove, Removed),
-        ];
-        for (actor, target, from, t, next) in cases {
-            assert_eq!(
-                may_apply(&change(actor, target, from, t)),
-                Ok(next),
-                "{actor:?} {t:?} {target:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn refusals_say_why() {
-        use MembershipStatus::*;
-        let mut own = change(Admin, Member, Active, Transition::Suspend);
-        own.actor_is_target = true;
-        assert_eq!(
-            may_apply(&own).unwrap_err(),
-            "You cannot suspend yourself. Ask another Owner or Admin."
-        );
-        assert_eq!(
-            may_apply(&change(Admin, Owner, Active, Transition::Remove)).unwrap_err(),
-            "Only an Owner can remove an Owner."
-        );
-        assert_eq!(
-            may_apply(&change(Admin, Member, Removed, Transition::Suspend)).unwrap_err(),
-            "A removed membership cannot be suspended."
-        );
-        assert_eq!(
-            may_apply(&change(Admin, Member, Removed, Transition::Remove)).unwrap_err(),
-            "A removed membership cannot be removed."
-        );
-        let mut last = change(Owner, Owner, Active, Transition::Remove);
-        last.other_active_owners = 0;
-        assert!(may_apply(&last).unwrap_err().contains("last active Owner"));
-        last.transition = Transition::Suspend;
-        assert!(may_apply(&last).unwrap_err().contains("last active Owner"));
-        // A suspended last Owner can be brought back.
-        let mut back = change(Owner, Owner, Suspended, Transition::Unsuspend);
-        back.other_active_owners = 0;
-        assert_eq!(may_apply(&back), Ok(Active));
-    }
-}
-
-/// The facts blocking or unblocking an account is judged on (PRODUCT §4 rules 1, 2, 3, 9).
-#[derive(Debug, Clone, Copy)]
-pub struct BlockChange {
-    pub actor_is_target: bool,
-    pub actor: OrgRole,
-    pub target: OrgRole,
-    pub target_status: AccountStatus,
-    pub block: bool,
-    /// Active org owners other than the target.
-    pub other_active_org_owners: i64,
-}
-
-/// Why a block or unblock is refused, in words (`Ok` when it may happen).
-pub fn may_block(change: &BlockChange) -> Result<(), String> {
-    let verb = if change.block { "block" } else { "unblock" };
-    if !change.actor.administers_all_workspaces() {
-        return Err(format!(
-            "Only org owners and org admins can {verb} an account."
-        ));
-    }
-    if change.actor_is_target {
-        return Err(format!("You cannot {verb} yourself."));
-    }
-    if change.target == OrgRole::Owner && change.actor != OrgRole::Owner {
-        return Err(format!("Only an org owner can {verb} an org owner."));
-    }
-    match (change.block, change.target_status) {
-        (true, AccountStatus::Blocked) => return Err("This account is blocked already.".to_owned()),
-        (false, AccountStatus::Active) => return Err("This account is not blocked.".to_owned()),
-        _ => {}
-    }
-    if change.block && change.target == OrgRole::Owner && change.other_active_org_owners == 0 {
-        return Err(
-            "This is the organization's last active org owner: make someone else an org owner first."
-                .to_owned(),
-        );
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod block_rules {
-    use super::*;
-
-    fn change(actor: OrgRole, target: OrgRole, status: AccountStatus, block: bool) -> BlockChange {
-        BlockChange {
-            actor_is_target: false,
-            actor,
-            target,
-            target_status: status,
-            block,
-            other_active_org_owners: 1,
-        }
-    }
-
-    #[test]
-    fn org_owners_and_admins_block_and_unblock() {
-        use AccountStatus::*;
-        assert!(may_block(&change(OrgRole::Admin, OrgRole::Member, Active, true)).is_ok());
-        assert!(may_block(&change(OrgRole::Owner, OrgRole::Owner, Active, true)).is_ok());
-        assert!(may_block(&change(OrgRole::Admin, OrgRole::Admin, Blocked, false)).is_ok());
-    }
-
-    #[test]
-    fn refusals_say_why() {
-        use AccountStatus::*;
-        assert!(
-            may_block(&change(OrgRole::Member, OrgRole::Member, Active, true))
-                .unwrap_err()
-                .contains("Only org owners and org admins")
-        );
-        let mut own = change(OrgRole::Owner, OrgRole::Owner, Active, true);
-        own.actor_is_target = true;
-        assert_eq!(may_block(&own).unwrap_err(), "You cannot block yourself.");
-        assert_eq!(
-            may_block(&change(OrgRole::Admin, OrgRole::Owner, Active, true)).unwrap_err(),
-            "Only an org owner can block an org owner."
-        );
-        assert!(
-            may_block(&change(OrgRole::Owner, OrgRole::Member, Blocked, true))
-                .unwrap_err()
-                .contains("already")
-        );
-        assert!(
-            may_block(&change(OrgRole::Owner, OrgRole::Member, Active, false))
-                .unwrap_err()
-                .contains("not blocked")
-        );
-        let mut last = change(OrgRole::Owner, OrgRole::Owner, Active, true);
-        last.other_active_org_owners = 0;
-        assert!(
-            may_block(&last)
-                .unwrap_err()
-                .contains("last active org owner")
-        );
     }
 }
 

@@ -1,0 +1,133 @@
+//! Every route of the console in one table: the method, the path and the handler. The same table
+//! registers the routes and lists them ([`ALL`]), so the tests can walk every route and a route
+//! cannot be added without appearing there. Order matters where paths overlap: the first match
+//! wins (`/w/{slug}/users/{id}/suspend` before the console's `/w/{slug}/users/{id}/{tab}`).
+
+use actix_web::web;
+
+use super::{
+    accept, apps, assets, audit, console, email_change, export, groups, health, home, invitations,
+    lifecycle, login, me, org, roles, settings, setup, users,
+};
+
+macro_rules! route_table {
+    (
+        open { $($open_method:ident $open_path:literal => $open_handler:path,)+ }
+        session { $($method:ident $path:literal => $handler:path,)+ }
+    ) => {
+        /// Routes outside the session (no cookie, no CSRF check): static files and health.
+        pub fn open(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($open_path, web::$open_method().to($open_handler));)+
+        }
+
+        /// The console's pages and actions: everything that reads the session.
+        pub fn session(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)+
+        }
+
+        /// Every route as (method, path pattern), open ones first, in the order they are tried.
+        pub const ALL: &[(&str, &str)] = &[
+            $((stringify!($open_method), $open_path),)+
+            $((stringify!($method), $path),)+
+        ];
+    };
+}
+
+route_table! {
+    open {
+    get "/static/{path:.*}" => assets::serve,
+    get "/healthz" => health::healthz,
+    get "/readyz" => health::readyz,
+    }
+    session {
+    get "/" => home::index,
+    get "/setup" => setup::show,
+    post "/setup" => setup::submit,
+    get "/login" => login::show,
+    post "/login" => login::submit,
+    post "/logout" => login::logout,
+    get "/me" => me::profile,
+    post "/me/profile" => me::update_profile,
+    post "/me/email-change/cancel" => me::cancel_email_change,
+    post "/me/avatar" => me::upload_avatar,
+    post "/me/avatar/remove" => me::remove_avatar,
+    get "/avatars/{key}.png" => me::avatar_png,
+    post "/me/password" => me::change_password,
+    post "/me/sessions/{id}/end" => me::end_session,
+    get "/w/{slug}" => users::workspace_home,
+    get "/w/{slug}/users.csv" => export::users_csv,
+    get "/w/{slug}/users" => users::list,
+    get "/w/{slug}/audit.csv" => audit::log_csv,
+    get "/org/audit.csv" => audit::org_log_csv,
+    get "/org/audit" => audit::org_log,
+    get "/org/accounts" => org::accounts_page,
+    get "/org/accounts/{id}/block" => org::confirm_block,
+    post "/org/accounts/{id}/block" => org::block,
+    post "/org/accounts/{id}/unblock" => org::unblock,
+    post "/org/accounts/{id}/org-role" => org::change_org_role,
+    get "/org/workspaces" => org::workspaces_page,
+    post "/org/workspaces" => org::create_workspace,
+    get "/w/{slug}/audit" => audit::log,
+    get "/w/{slug}/groups" => groups::list,
+    post "/w/{slug}/groups" => groups::create,
+    get "/w/{slug}/groups/{id}" => groups::show,
+    get "/w/{slug}/groups/{id}/picker" => groups::picker,
+    get "/w/{slug}/groups/{id}/add" => groups::picker_page,
+    post "/w/{slug}/groups/{id}" => groups::update,
+    post "/w/{slug}/groups/{id}/members" => groups::add_members,
+    post "/w/{slug}/groups/{id}/members/bulk" => groups::add_by_emails,
+    post "/w/{slug}/groups/{id}/members/{member}/remove" => groups::remove_member,
+    get "/w/{slug}/groups/{id}/delete" => groups::confirm_delete,
+    post "/w/{slug}/groups/{id}/delete" => groups::delete,
+    get "/w/{slug}/apps" => apps::list,
+    post "/w/{slug}/apps" => apps::create,
+    get "/w/{slug}/apps/{id}" => apps::show,
+    get "/w/{slug}/apps/{id}/permissions" => apps::permissions,
+    post "/w/{slug}/apps/{id}" => apps::update,
+    post "/w/{slug}/apps/{id}/grants" => apps::give_access,
+    post "/w/{slug}/apps/{id}/grants/{grant}" => apps::change_level,
+    post "/w/{slug}/apps/{id}/grants/{grant}/remove" => apps::revoke,
+    get "/w/{slug}/apps/{id}/delete" => apps::confirm_delete,
+    post "/w/{slug}/apps/{id}/delete" => apps::delete,
+    get "/w/{slug}/settings" => settings::show,
+    post "/w/{slug}/settings/name" => settings::rename,
+    post "/w/{slug}/settings/slug" => settings::change_slug,
+    post "/w/{slug}/settings/plan" => settings::change_plan,
+    post "/w/{slug}/settings/delete" => settings::delete,
+    get "/w/{slug}/roles" => roles::list,
+    post "/w/{slug}/roles" => roles::create,
+    get "/w/{slug}/roles/{id}" => roles::show,
+    post "/w/{slug}/roles/{id}" => roles::update,
+    get "/w/{slug}/roles/{id}/delete" => roles::confirm_delete,
+    post "/w/{slug}/roles/{id}/delete" => roles::delete,
+    get "/w/{slug}/users/{id}/suspend" => lifecycle::confirm_suspend,
+    post "/w/{slug}/users/{id}/suspend" => lifecycle::suspend,
+    post "/w/{slug}/users/{id}/unsuspend" => lifecycle::unsuspend,
+    get "/w/{slug}/users/{id}/block" => lifecycle::confirm_block,
+    post "/w/{slug}/users/{id}/block" => lifecycle::block,
+    post "/w/{slug}/users/{id}/unblock" => lifecycle::unblock,
+    get "/w/{slug}/users/{id}/remove" => lifecycle::confirm_remove,
+    get "/w/{slug}/users/{id}/remove/picker" => lifecycle::remove_picker,
+    post "/w/{slug}/users/{id}/remove" => lifecycle::remove,
+    get "/w/{slug}/users/{id}/restore" => lifecycle::confirm_restore,
+    post "/w/{slug}/users/{id}/restore" => lifecycle::restore,
+    get "/w/{slug}/users/{id}" => console::overview,
+    get "/w/{slug}/users/{id}/{tab}" => console::show_tab,
+    post "/w/{slug}/users/{id}/profile" => console::update_profile,
+    post "/w/{slug}/users/{id}/email-change/cancel" => console::cancel_email_change,
+    post "/w/{slug}/users/{id}/avatar" => console::upload_avatar,
+    post "/w/{slug}/users/{id}/avatar/remove" => console::remove_avatar,
+    post "/w/{slug}/users/{id}/role" => console::change_role,
+    post "/w/{slug}/users/{id}/sessions/{session}/end" => console::end_session,
+    post "/w/{slug}/users/{id}/sessions/end-all" => console::end_all_sessions,
+    get "/w/{slug}/invitations/new" => invitations::new,
+    post "/w/{slug}/invitations" => invitations::create,
+    post "/w/{slug}/invitations/{id}/resend" => invitations::resend,
+    get "/w/{slug}/invitations/{id}/revoke" => invitations::confirm_revoke,
+    post "/w/{slug}/invitations/{id}/revoke" => invitations::revoke,
+    get "/invite/{token}" => accept::show,
+    post "/invite/{token}" => accept::submit,
+    get "/email-change/{token}" => email_change::show,
+    post "/email-change/{token}" => email_change::confirm,
+    }
+}
