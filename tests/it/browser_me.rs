@@ -2,12 +2,10 @@
 //! uploads a picture, changes their password (the other browser is signed out), and sorts nothing
 //! else because a Member sees only this page.
 
-mod common;
-
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use common::browser::Browser;
-use common::*;
+use crate::common::browser::Browser;
+use crate::common::*;
 use fantoccini::Locator;
 
 fn picture_file() -> std::path::PathBuf {

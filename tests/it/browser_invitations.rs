@@ -1,10 +1,8 @@
 //! In headless Chromium: the invite dialog with a bad address, fixed and sent; the pending rows;
 //! then the invitation accepted in a second browser session.
 
-mod common;
-
-use common::browser::Browser;
-use common::*;
+use crate::common::browser::Browser;
+use crate::common::*;
 use fantoccini::Locator;
 
 async fn sign_in(b: &Browser, app: &TestApp) {

@@ -3,12 +3,10 @@
 //! renames the workspace and moves its URL (the old address still leads there); the Support
 //! member then sees the users list with its Suspend action and nothing else in the navigation.
 
-mod common;
-
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use common::browser::Browser;
-use common::*;
+use crate::common::browser::Browser;
+use crate::common::*;
 
 const SAM: &str = "sam.support@example.com";
 

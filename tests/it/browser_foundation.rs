@@ -1,10 +1,8 @@
 //! In headless Chromium: first-run setup, sign out, sign in, the users list, and a live search.
 //! Screenshots land in target/screenshots/.
 
-mod common;
-
-use common::browser::Browser;
-use common::*;
+use crate::common::browser::Browser;
+use crate::common::*;
 use fantoccini::Locator;
 
 #[actix_web::test]

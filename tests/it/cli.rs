@@ -1,11 +1,9 @@
 //! The command line: migrate, create-owner (password from stdin), seed-demo — against each backend.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn console(db: &TestDatabase, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_admin-console"))

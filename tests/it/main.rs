@@ -1,0 +1,27 @@
+//! Every integration test in one binary (one link instead of one per file): HTTP tests per
+//! feature on the backend chosen by `TEST_BACKEND`, and headless-browser tests (`browser_*`).
+
+mod common;
+
+mod apps;
+mod audit;
+mod browser_console;
+mod browser_foundation;
+mod browser_groups;
+mod browser_invitations;
+mod browser_me;
+mod browser_roles_settings;
+mod browser_support;
+mod cli;
+mod console;
+mod email_change;
+mod export;
+mod foundation;
+mod groups;
+mod invitations;
+mod lifecycle;
+mod me;
+mod org;
+mod roles;
+mod settings;
+mod users_list;
