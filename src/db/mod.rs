@@ -20,6 +20,14 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+impl AnyConnection {
+    /// True for a database in this process (SQLite): a short read takes microseconds, less than
+    /// handing it to another thread; PostgreSQL is a network round trip away.
+    pub fn is_in_process(&self) -> bool {
+        matches!(self, AnyConnection::Sqlite(_))
+    }
+}
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 

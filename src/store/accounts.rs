@@ -1,9 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use diesel::sql_types::{BigInt, Text};
-
-use super::sql::sql;
 use super::{AnyConnection, QueryResult, lower, parse_key};
 use crate::db::schema::accounts;
 use crate::domain::Email;
@@ -348,7 +345,9 @@ pub fn page(
     let matches = match search {
         // Few enough matches are found through the search index and sorted; more are met soon
         // walking the email index.
-        Some(term) if term.chars().count() >= 3 => matching_ids(conn, term, ORG_SEARCH_MATCHES)?,
+        Some(term) if term.chars().count() >= 3 => {
+            super::dialect::matching_account_ids(conn, term, ORG_SEARCH_MATCHES)?
+        }
         _ => None,
     };
     if let Some(ids) = matches {
@@ -398,59 +397,4 @@ pub fn memberships_of(
         ))
         .order(workspaces::name)
         .load(conn)
-}
-
-/// `SELECT <account ids> … ?`: accounts whose email, first or last name contain the term (the bound
-/// value), case-insensitively, through each backend's index: SQLite's FTS5 trigram table (a quoted
-/// phrase is a substring match), PostgreSQL's pg_trgm GIN index. For terms of three characters or more.
-fn matching_accounts(conn: &AnyConnection, term: &str) -> (&'static str, String) {
-    match conn {
-        AnyConnection::Sqlite(_) => (
-            "SELECT rowid FROM account_search WHERE account_search MATCH ",
-            format!("\"{}\"", term.replace('"', "\"\"")),
-        ),
-        AnyConnection::Postgresql(_) => (
-            "SELECT id FROM accounts WHERE lower(email || ' ' || first_name || ' ' || last_name) LIKE ",
-            format!(
-                "%{}%",
-                term.to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            ),
-        ),
-    }
-}
-
-/// The ids of the accounts that match `term` (see [`matching_accounts`]), or `None` when more
-/// than `cap` do.
-pub(crate) fn matching_ids(
-    conn: &mut AnyConnection,
-    term: &str,
-    cap: i64,
-) -> QueryResult<Option<Vec<i64>>> {
-    let (select, value) = matching_accounts(conn, term);
-    let ids: Vec<i64> = match conn {
-        AnyConnection::Sqlite(_) => diesel::select(
-            sql::<BigInt>(format!("* FROM ({select}"))
-                .bind::<Text, _>(value)
-                .sql(" LIMIT ")
-                .bind::<BigInt, _>(cap + 1)
-                .sql(") AS matches"),
-        )
-        .load(conn)?,
-        // A prepared statement is planned once for every term after a few runs, and that plan
-        // reads the trigram index whole, which for a term most accounts match ("example") takes
-        // a second at a million; diesel's own `sql` is never cached, so PostgreSQL plans each
-        // term for itself (a sequential scan that stops at the cap in milliseconds).
-        AnyConnection::Postgresql(_) => diesel::select(
-            diesel::dsl::sql::<BigInt>(&format!("* FROM ({select}"))
-                .bind::<Text, _>(value)
-                .sql(" LIMIT ")
-                .bind::<BigInt, _>(cap + 1)
-                .sql(") AS matches"),
-        )
-        .load(conn)?,
-    };
-    Ok((ids.len() as i64 <= cap).then_some(ids))
 }

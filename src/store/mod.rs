@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod avatars;
+pub mod dialect;
 pub mod groups;
 pub mod invitations;
 pub mod memberships;

@@ -55,10 +55,7 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<QueuedEmail>> {
-    let lock = match conn {
-        AnyConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED)",
-        AnyConnection::Sqlite(_) => ")",
-    };
+    let lock = super::dialect::claim_lock(conn);
     let due = super::sql::sql::<Bool>(
         "outbox_emails.id IN (SELECT id FROM outbox_emails WHERE state = 'queued' AND next_attempt_at <= ",
     )

@@ -2,6 +2,7 @@
 //! chunk, which is what makes a million members take seconds. The SQL differs per backend only in
 //! dates and placeholders.
 
+use super::dialect;
 use chrono::NaiveDateTime;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
@@ -206,10 +207,10 @@ pub fn prepare(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if let AnyConnection::Sqlite(_) = conn {
+    if let Some(settings) = dialect::bulk_load_settings(conn) {
         // A million rows land in several indexes at random places: keep them all in memory
         // (the cache only grows as far as it is used; this connection is the seeding command's).
-        conn.batch_execute("PRAGMA cache_size = -2097152; PRAGMA temp_store = MEMORY;")?;
+        conn.batch_execute(settings)?;
     }
     // Constant data of this file only: nothing a user typed reaches these statements.
     conn.batch_execute(&format!(
@@ -222,7 +223,7 @@ pub fn prepare(
         values(&LAST_NAMES)
     ))?;
     for name in GROUPS {
-        diesel::sql_query(placeholders(
+        diesel::sql_query(dialect::placeholders(
             conn,
             "INSERT INTO groups (workspace_id, name, description, created_at, updated_at)
              SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM groups WHERE workspace_id = ? AND name = ?)",
@@ -237,7 +238,7 @@ pub fn prepare(
         .execute(conn)?;
     }
     for (kind, name) in APPS {
-        diesel::sql_query(placeholders(
+        diesel::sql_query(dialect::placeholders(
             conn,
             "INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at)
              SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM apps WHERE workspace_id = ? AND kind = ? AND name = ?)",
@@ -277,40 +278,6 @@ fn max_id(conn: &mut AnyConnection, table: &'static str) -> QueryResult<i64> {
     .get_result(conn)
 }
 
-/// Rewrites `?` placeholders as `$1, $2…` for PostgreSQL.
-fn placeholders(conn: &AnyConnection, sql: &str) -> String {
-    match conn {
-        AnyConnection::Sqlite(_) => sql.to_owned(),
-        AnyConnection::Postgresql(_) => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-    }
-}
-
-/// SQL for "a timestamp `seconds` after 2019-01-01" and "`seconds` before now" on each backend.
-fn date_sql(conn: &AnyConnection) -> (&'static str, &'static str) {
-    match conn {
-        AnyConnection::Sqlite(_) => (
-            "datetime(1546300800 + ({}), 'unixepoch')",
-            "datetime(strftime('%s', 'now') - ({}), 'unixepoch')",
-        ),
-        AnyConnection::Postgresql(_) => (
-            "(to_timestamp(1546300800 + ({})) AT TIME ZONE 'UTC')",
-            "((now() AT TIME ZONE 'UTC') - make_interval(secs => ({})))",
-        ),
-    }
-}
-
 /// Adds accounts numbered `first..=last` as members of the workspace.
 /// Roles and statuses follow fixed ratios: 1 % admins, 0.5 % auditors, 3 % suspended, 2 % removed,
 /// 0.5 % blocked accounts, 20 % never active.
@@ -322,7 +289,7 @@ pub fn insert_members(
     password_hash: &str,
     [admin, auditor, member]: [i64; 3],
 ) -> QueryResult<()> {
-    let (since_2019, ago) = date_sql(conn);
+    let (since_2019, ago) = dialect::seconds_since_2019_and_ago(conn);
     let created = since_2019.replace("{}", "(n.i * 7919) % 236000000");
     let accounts_sql = format!(
         "WITH RECURSIVE n(i) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?)
@@ -337,7 +304,7 @@ pub fn insert_members(
     let before = max_id(conn, "accounts")?;
     let members_before = max_id(conn, "memberships")?;
     let t = std::time::Instant::now();
-    diesel::sql_query(placeholders(conn, &accounts_sql))
+    diesel::sql_query(dialect::placeholders(conn, &accounts_sql))
         .bind::<BigInt, _>(first)
         .bind::<BigInt, _>(last)
         .bind::<Text, _>(password_hash)
@@ -360,7 +327,7 @@ pub fn insert_members(
                 a.created_at, a.created_at
          FROM accounts a WHERE a.id > ? ORDER BY a.id"
     );
-    diesel::sql_query(placeholders(conn, &members_sql))
+    diesel::sql_query(dialect::placeholders(conn, &members_sql))
         .bind::<BigInt, _>(workspace.0)
         .bind::<BigInt, _>(admin)
         .bind::<BigInt, _>(auditor)
@@ -378,7 +345,7 @@ pub fn insert_members(
          SELECT g.id, m.id, m.created_at FROM memberships m
          JOIN seed_groups g ON g.k = (m.id + 7) % 20
          WHERE m.id > ? AND m.status <> 'removed' AND m.id % 20 < 3";
-    diesel::sql_query(placeholders(conn, groups_sql))
+    diesel::sql_query(dialect::placeholders(conn, groups_sql))
         .bind::<BigInt, _>(members_before)
         .bind::<BigInt, _>(members_before)
         .execute(conn)?;
@@ -391,7 +358,7 @@ pub fn insert_members(
                 CASE m.id % 3 WHEN 0 THEN 'Contact list ' WHEN 1 THEN 'Flow ' ELSE 'Recipe ' END || m.id,
                 m.id, m.created_at, m.created_at
          FROM memberships m WHERE m.id > ? AND m.id % 5 = 2";
-    diesel::sql_query(placeholders(conn, assets_sql))
+    diesel::sql_query(dialect::placeholders(conn, assets_sql))
         .bind::<BigInt, _>(members_before)
         .execute(conn)?;
     lap(t, "assets");
@@ -421,21 +388,21 @@ pub fn finish(
          SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM (
              SELECT m.id FROM memberships m WHERE m.workspace_id = ? AND m.role_id = ? AND m.status = 'active'
              ORDER BY m.id LIMIT 10) AS first_admins";
-    diesel::sql_query(placeholders(conn, admins_sql))
+    diesel::sql_query(dialect::placeholders(conn, admins_sql))
         .bind::<BigInt, _>(workspace.0)
         .bind::<BigInt, _>(admin_role)
         .execute(conn)?;
     let owners_sql = "UPDATE apps SET owner_membership_id = (
              SELECT s.id FROM seed_admins s WHERE s.k = apps.id % (SELECT n FROM (SELECT COUNT(*) AS n FROM seed_admins) AS c))
          WHERE workspace_id = ? AND owner_membership_id IS NULL AND EXISTS (SELECT 1 FROM seed_admins)";
-    diesel::sql_query(placeholders(conn, owners_sql))
+    diesel::sql_query(dialect::placeholders(conn, owners_sql))
         .bind::<BigInt, _>(workspace.0)
         .execute(conn)?;
     let grants_sql = "INSERT INTO grants (app_id, group_id, level, created_at)
          SELECT a.id, g.id, CASE (a.id + g.k) % 3 WHEN 0 THEN 'view' WHEN 1 THEN 'run' ELSE 'edit' END, ?
          FROM apps a JOIN seed_groups g ON g.k IN (a.id % 20, (a.id + 5) % 20)
          WHERE a.workspace_id = ? AND NOT EXISTS (SELECT 1 FROM grants x WHERE x.app_id = a.id)";
-    diesel::sql_query(placeholders(conn, grants_sql))
+    diesel::sql_query(dialect::placeholders(conn, grants_sql))
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(workspace.0)
         .execute(conn)?;
@@ -448,7 +415,7 @@ pub fn index_groups(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryRe
         "DROP TABLE IF EXISTS seed_groups;
          CREATE TEMPORARY TABLE seed_groups (k BIGINT PRIMARY KEY, id BIGINT NOT NULL);",
     )?;
-    diesel::sql_query(placeholders(
+    diesel::sql_query(dialect::placeholders(
         conn,
         "INSERT INTO seed_groups (k, id)
          SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM groups WHERE workspace_id = ? ORDER BY id LIMIT 20",
@@ -491,9 +458,9 @@ pub fn pause_for_bulk_load(
     workspace: WorkspaceId,
     rows: i64,
 ) -> QueryResult<Option<PausedForBulkLoad>> {
-    let AnyConnection::Sqlite(_) = conn else {
+    if !dialect::rebuilds_indexes_after_bulk_loads(conn) {
         return Ok(None);
-    };
+    }
     let existing: i64 = {
         use crate::db::schema::memberships;
         use diesel::prelude::*;

@@ -70,7 +70,7 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
 {
     match pool.try_get() {
-        Some(mut conn) if matches!(*conn, AnyConnection::Sqlite(_)) => f(&mut conn),
+        Some(mut conn) if conn.is_in_process() => f(&mut conn),
         Some(mut conn) => web::block(move || f(&mut conn)).await?,
         None => {
             let pool = pool.clone();

@@ -3,9 +3,9 @@
 //! highest level winning; the Restricted switch; "who can run this?" with the reason per person;
 //! one audit event per change; who may do what.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";

@@ -1,9 +1,9 @@
 //! HTTP tests of the audit log page (issue 5) on each backend: events in words with before → after,
 //! filters by actor, target, action and dates, keyset pages, and who may read it.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 #[actix_web::test]
 async fn the_log_reads_in_words_and_filters() {

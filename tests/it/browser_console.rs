@@ -1,10 +1,10 @@
 //! In headless Chromium: filter the list, open a member's console, change their role and see the
 //! admin-share warning, and end a session from the Sessions tab.
 
-use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
 use crate::common::browser::Browser;
 use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
 use fantoccini::Locator;
 
 #[actix_web::test]

@@ -3,10 +3,10 @@
 //! "run" on a restricted workflow and read the reason on the Access tab, take one out, and delete
 //! the group through its confirmation dialog.
 
-use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
 use crate::common::browser::Browser;
 use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
 
 /// Types `search` into the picker, waits until its options no longer show `other` (the type-ahead
 /// has answered), and ticks the one option left.

@@ -2,10 +2,10 @@
 //! uploads a picture, changes their password (the other browser is signed out), and sorts nothing
 //! else because a Member sees only this page.
 
-use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
 use crate::common::browser::Browser;
 use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
 use fantoccini::Locator;
 
 fn picture_file() -> std::path::PathBuf {

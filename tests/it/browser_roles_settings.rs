@@ -3,10 +3,10 @@
 //! renames the workspace and moves its URL (the old address still leads there); the Support
 //! member then sees the users list with its Suspend action and nothing else in the navigation.
 
-use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
 use crate::common::browser::Browser;
 use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
 
 const SAM: &str = "sam.support@example.com";
 

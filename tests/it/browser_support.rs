@@ -2,10 +2,10 @@
 //! through the confirmation dialog and see the badge change in place; remove someone with
 //! reassignment through the revoke dialog's picker; find them under "Removed" and restore them.
 
-use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
 use crate::common::browser::Browser;
 use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
 use fantoccini::Locator;
 
 #[actix_web::test]

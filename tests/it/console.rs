@@ -2,9 +2,9 @@
 //! the role rules (own role, Owners, last owner — also concurrently), the admin warning, access
 //! with reasons, activity, and ending sessions.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 fn membership_of(app: &TestApp, email: &str) -> i64 {
     app.first_id(&format!(

@@ -2,9 +2,9 @@
 //! from `/me`, confirmed only through the link sent to the new address; duplicates, bad input,
 //! dead links, an address taken before confirmation, cancelling, and who may do it.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 

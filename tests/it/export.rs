@@ -1,9 +1,9 @@
 //! HTTP tests of the users CSV (issue 4) on each backend: columns, quoting, formula defusing,
 //! search applied, permission, audit, and a streamed export of thousands of rows.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 async fn csv_of(app: &TestApp, path: &str) -> (reqwest::header::HeaderMap, Vec<csv::StringRecord>) {
     let response = app.get(path).await;

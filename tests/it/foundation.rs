@@ -1,9 +1,9 @@
 //! HTTP tests of the foundation: setup, sign-in/out, CSRF, headers, redirects, access checks.
 //! Run once per backend: `TEST_BACKEND=sqlite` (default) and `TEST_BACKEND=postgres`.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 #[actix_web::test]
 async fn health_and_readiness_answer() {

@@ -2,9 +2,9 @@
 //! its confirmation, members through the picker and pasted addresses, bad input beside the field,
 //! one audit event per change, and who may do what.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";

@@ -2,12 +2,12 @@
 //! refusals, seats, accept (new and existing accounts), token misuse, resend, revoke, expiry, audit,
 //! and delivery through a real SMTP server — including while it is down.
 
+use crate::common::smtp::{SmtpSink, invite_token};
+use crate::common::*;
 use admin_console::clock;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
 use admin_console::services::invitations;
-use crate::common::smtp::{SmtpSink, invite_token};
-use crate::common::*;
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
 

@@ -2,9 +2,9 @@
 //! the rules (oneself, Owners, the last Owner, states that do not allow it), the effect on a live
 //! session, seats and data kept, one audit event per action, and the list's row actions.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 

@@ -2,9 +2,9 @@
 //! input, password change (wrong current password; success ends every other session but keeps
 //! this one), own sessions, and that a Member sees only this page.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = app.csrf_token("/me").await;

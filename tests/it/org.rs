@@ -1,9 +1,9 @@
 //! HTTP tests of the organization's accounts page (issue 5) on each backend: every account with its
 //! workspaces and roles, search, block and unblock, and who may use it.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 #[actix_web::test]
 async fn org_owners_see_search_block_and_unblock_accounts() {

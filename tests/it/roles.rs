@@ -3,9 +3,9 @@
 //! one audit event per change — and a "Support" role whose holders see and do exactly what it
 //! allows, everywhere in the console.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";

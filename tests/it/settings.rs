@@ -2,9 +2,9 @@
 //! of old addresses, plan and seat limit held against the seats in use, deletion confirmed by the
 //! slug, one audit event per change, and who may do what.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";

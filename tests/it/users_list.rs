@@ -1,8 +1,8 @@
 //! HTTP tests of the first users list: members and pending invitations, search, keyset pages, htmx.
 
+use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
-use crate::common::*;
 
 fn names_in(html: &str) -> Vec<String> {
     html.split("<tr data-email=\"")

@@ -1,0 +1,161 @@
+//! A member as the user console shows them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{accounts, avatars, memberships, roles};
+use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::names::display_name;
+use crate::domain::policy::{Target, TargetMembership};
+use crate::domain::role::PermissionSet;
+use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
+
+/// A member as the user console shows them.
+#[derive(Debug, Clone)]
+pub struct MemberDetail {
+    pub id: MembershipId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub timezone: String,
+    pub account_status: AccountStatus,
+    pub account_created_at: NaiveDateTime,
+    pub account_updated_at: NaiveDateTime,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub role_permissions: PermissionSet,
+    pub status: MembershipStatus,
+    pub invited_by: Option<String>,
+    pub joined_at: Option<NaiveDateTime>,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub avatar_key: Option<String>,
+    pub org_role: OrgRole,
+    /// Workspaces other than this one where the account holds a membership that is not removed.
+    pub other_workspaces: i64,
+}
+
+impl MemberDetail {
+    /// Their name as the console shows it.
+    pub fn name(&self) -> String {
+        display_name(&self.first_name, &self.last_name, &self.email)
+    }
+
+    /// The member as the policy judges them, named `name` (see [`Self::name`]).
+    pub fn target<'a>(&'a self, name: &'a str) -> Target<'a> {
+        Target {
+            account: self.account_id,
+            name,
+            org_role: self.org_role,
+            account_status: self.account_status,
+            membership: Some(TargetMembership {
+                role_name: &self.role_name,
+                role: self.role_permissions,
+                status: self.status,
+            }),
+            other_workspaces: self.other_workspaces,
+        }
+    }
+}
+
+/// The columns [`detail`] reads, in the order it selects them.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    account_id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    timezone: String,
+    account_status: String,
+    account_created_at: NaiveDateTime,
+    account_updated_at: NaiveDateTime,
+    role_id: i64,
+    role_name: String,
+    role_permissions: String,
+    status: String,
+    inviter_first_name: Option<String>,
+    inviter_last_name: Option<String>,
+    inviter_email: Option<String>,
+    joined_at: Option<NaiveDateTime>,
+    last_active_at: Option<NaiveDateTime>,
+    avatar_key: Option<String>,
+    org_role: String,
+}
+
+/// The member `id` of `workspace`, if there is one.
+pub fn detail(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: MembershipId,
+) -> QueryResult<Option<MemberDetail>> {
+    let inviters = diesel::alias!(accounts as inviters);
+    let row: Option<Row> = memberships::table
+        .inner_join(accounts::table)
+        .inner_join(roles::table)
+        .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
+        .filter(memberships::id.eq(id.0))
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .select((
+            memberships::id,
+            accounts::id,
+            accounts::email,
+            accounts::first_name,
+            accounts::last_name,
+            accounts::timezone,
+            accounts::status,
+            accounts::created_at,
+            accounts::updated_at,
+            roles::id,
+            roles::name,
+            roles::permissions,
+            memberships::status,
+            inviters.field(accounts::first_name).nullable(),
+            inviters.field(accounts::last_name).nullable(),
+            inviters.field(accounts::email).nullable(),
+            memberships::joined_at,
+            memberships::last_active_at,
+            avatars::key.nullable(),
+            accounts::org_role,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let other_workspaces = memberships::table
+        .filter(memberships::account_id.eq(r.account_id))
+        .filter(memberships::workspace_id.ne(workspace.0))
+        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(MemberDetail {
+        id: MembershipId(r.id),
+        account_id: AccountId(r.account_id),
+        account_status: parse_key("account status", &r.account_status, AccountStatus::from_key)?,
+        account_created_at: r.account_created_at,
+        account_updated_at: r.account_updated_at,
+        role_id: RoleId(r.role_id),
+        role_permissions: stored_permissions(&r.role_permissions)?,
+        status: parse_key("membership status", &r.status, MembershipStatus::from_key)?,
+        invited_by: r.inviter_email.map(|email| {
+            display_name(
+                r.inviter_first_name.as_deref().unwrap_or(""),
+                r.inviter_last_name.as_deref().unwrap_or(""),
+                &email,
+            )
+        }),
+        org_role: parse_key("org role", &r.org_role, OrgRole::from_key)?,
+        email: r.email,
+        first_name: r.first_name,
+        last_name: r.last_name,
+        timezone: r.timezone,
+        role_name: r.role_name,
+        joined_at: r.joined_at,
+        last_active_at: r.last_active_at,
+        avatar_key: r.avatar_key,
+        other_workspaces,
+    }))
+}

@@ -1,0 +1,133 @@
+//! The users CSV: batches by id, narrowed like the list.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+
+use crate::db::schema::{accounts, memberships, roles};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::membership::MembershipStatus;
+use crate::store::sql::sql;
+use crate::store::{AnyConnection, QueryResult, parse_key};
+
+use super::filter::{ListFilter, Plan, apply_filter};
+
+/// One row of the users CSV.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub id: MembershipId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub status: MembershipStatus,
+    pub created_at: NaiveDateTime,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub invited_by: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// How an export's filter is answered, worked out once for all its batches (a search's matches
+/// looked up once).
+pub struct ExportPlan {
+    workspace: WorkspaceId,
+    filter: ListFilter,
+    plan: Plan,
+}
+
+impl ExportPlan {
+    pub fn of(
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        filter: ListFilter,
+    ) -> QueryResult<Self> {
+        let plan = Plan::of(conn, workspace, &filter)?;
+        Ok(Self {
+            workspace,
+            filter,
+            plan,
+        })
+    }
+}
+
+/// Up to `limit` rows of the export after membership `after` (by id), narrowed like the list.
+pub fn export_batch(
+    conn: &mut AnyConnection,
+    export: &ExportPlan,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ExportRow>> {
+    let ExportPlan {
+        workspace,
+        ref filter,
+        ref plan,
+    } = *export;
+    use crate::db::schema::{group_members, groups};
+    let inviters = diesel::alias!(accounts as inviters);
+    let query = memberships::table
+        .inner_join(accounts::table)
+        .inner_join(roles::table)
+        .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        .filter(memberships::id.gt(after))
+        .select((
+            memberships::id,
+            accounts::email,
+            accounts::first_name,
+            accounts::last_name,
+            roles::name,
+            memberships::status,
+            memberships::created_at,
+            memberships::last_active_at,
+            inviters.field(accounts::email).nullable(),
+        ))
+        .order(memberships::id)
+        .limit(limit)
+        .into_boxed();
+    let query = apply_filter!(query, workspace, filter, plan);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+        return Ok(Vec::new());
+    };
+    // The batch's groups in one query (the batch is a contiguous id range of this workspace).
+    let names: Vec<(i64, String)> = group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::membership_id.between(first, last))
+        .filter(groups::workspace_id.eq(workspace.0))
+        .select((group_members::membership_id, groups::name))
+        .order((group_members::membership_id, groups::name))
+        .load(conn)?;
+    let mut names = names.into_iter().peekable();
+    rows.into_iter()
+        .map(|r| {
+            // Groups of members this batch leaves out (removed, not matching) are skipped.
+            while names.next_if(|(m, _)| *m < r.0).is_some() {}
+            let mut member_groups = Vec::new();
+            while let Some((_, name)) = names.next_if(|(m, _)| *m == r.0) {
+                member_groups.push(name);
+            }
+            Ok(ExportRow {
+                id: MembershipId(r.0),
+                email: r.1,
+                first_name: r.2,
+                last_name: r.3,
+                role: r.4,
+                status: parse_key("membership status", &r.5, MembershipStatus::from_key)?,
+                created_at: r.6,
+                last_active_at: r.7,
+                invited_by: r.8,
+                groups: member_groups,
+            })
+        })
+        .collect()
+}

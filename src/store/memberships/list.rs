@@ -1,0 +1,405 @@
+//! The users list: keyset pages in any order, through the plan of its filter.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::db::schema::{accounts, avatars, memberships, roles};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::role::PermissionSet;
+use crate::domain::sort::{MemberSort, SortKey};
+use crate::store::sql::{Sql, sql};
+use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
+
+use crate::store::dialect::{self, IdColumn, id_in};
+
+use super::filter::{Beyond, ListFilter, Plan, SearchCosts, apply_filter};
+
+/// Where a page of the list starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    First,
+    /// The page after this membership (the last row of the page before).
+    After(MembershipId),
+    /// The page before this membership (the first row of the page after).
+    Before(MembershipId),
+}
+
+/// One row of the users list.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub id: MembershipId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role_name: String,
+    pub status: MembershipStatus,
+    pub joined_at: Option<NaiveDateTime>,
+    pub last_active_at: Option<NaiveDateTime>,
+    /// The address key of their picture, if they uploaded one.
+    pub avatar_key: Option<String>,
+    pub account_status: AccountStatus,
+    /// What their role holds (nobody acts on a stronger role).
+    pub role_permissions: PermissionSet,
+    /// Org owners and org admins count as holding everything.
+    pub org_role: OrgRole,
+    /// Their groups' names, by name, comma-separated.
+    pub groups: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberPage {
+    pub rows: Vec<MemberRow>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+/// A keyset page of a workspace's members and pending invitations in `sort` order, narrowed by
+/// `filter` (removed members only when asked for).
+pub fn list_page(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    filter: &ListFilter,
+    sort: MemberSort,
+    cursor: Cursor,
+    page_size: i64,
+) -> QueryResult<MemberPage> {
+    let key = SortSql::of(conn, sort.key);
+    let anchor = match cursor {
+        Cursor::First => None,
+        Cursor::After(id) | Cursor::Before(id) => memberships::table
+            .filter(memberships::id.eq(id.0))
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .select((sql::<Text>(key.as_text), memberships::id))
+            .first::<(String, i64)>(conn)
+            .optional()?,
+    };
+    let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
+    // Walking backwards flips the order; the page is turned round afterwards.
+    let descending = sort.descending != backwards;
+
+    let started = anchor.is_some();
+    let plan = Plan::of(conn, workspace, filter)?;
+    let page = PageQuery {
+        workspace,
+        filter,
+        key: &key,
+        sort: sort.key,
+        anchor,
+        descending,
+        page_size,
+    };
+    let mut rows = match &plan.dense_term {
+        Some(term) => {
+            // Walk a window of the index first; a page found in it is the page.
+            let costs = SearchCosts::of_workspace(conn, workspace)?;
+            let window = page.window_end(conn, costs.window)?;
+            let rows = page.load(conn, &plan, window.clone())?;
+            if window.is_none() || rows.len() as i64 > page_size {
+                rows
+            } else {
+                let plan = Plan::from_matches(conn, workspace, term, costs, &key)?;
+                page.load(conn, &plan, None)?
+            }
+        }
+        None => page.load(conn, &plan, None)?,
+    };
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            Ok(MemberRow {
+                id: MembershipId(r.0),
+                account_id: AccountId(r.1),
+                email: r.2,
+                first_name: r.3,
+                last_name: r.4,
+                role_name: r.5,
+                status: parse_key("membership status", &r.6, MembershipStatus::from_key)?,
+                joined_at: r.7,
+                last_active_at: r.8,
+                avatar_key: r.9,
+                account_status: parse_key("account status", &r.10, AccountStatus::from_key)?,
+                role_permissions: stored_permissions(&r.11)?,
+                groups: sorted_group_names(r.12),
+                org_role: parse_key("org role", &r.13, OrgRole::from_key)?,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    let (has_previous, has_next) = match (started, backwards) {
+        (false, _) => (false, more),
+        (true, false) => (true, more),
+        (true, true) => (more, true),
+    };
+    Ok(MemberPage {
+        rows,
+        has_previous,
+        has_next,
+    })
+}
+
+/// One of the list's rows as read: id, account id, email, first and last name, role name, status,
+/// joined, last active, picture key, account status, role permissions, group names, org role.
+type ListRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
+/// A page of the list to read: where it starts, which way, how long.
+struct PageQuery<'a> {
+    workspace: WorkspaceId,
+    filter: &'a ListFilter,
+    key: &'a SortSql,
+    sort: SortKey,
+    anchor: Option<(String, i64)>,
+    descending: bool,
+    page_size: i64,
+}
+
+impl PageQuery<'_> {
+    /// The key of the row `rows` rows on from the anchor in the walk's order (whatever their
+    /// status or match), or `None` when the workspace ends sooner.
+    fn window_end(
+        &self,
+        conn: &mut AnyConnection,
+        rows: i64,
+    ) -> QueryResult<Option<(String, i64)>> {
+        let mut query = memberships::table
+            .filter(memberships::workspace_id.eq(self.workspace.0))
+            .select((sql::<Text>(self.key.as_text), memberships::id))
+            .into_boxed();
+        if let Some(anchor) = self.anchor.clone() {
+            query = query.filter(self.key.beyond(anchor, self.descending));
+        }
+        query
+            .order(self.key.order(self.descending))
+            .offset(rows)
+            .limit(1)
+            .first(conn)
+            .optional()
+    }
+
+    /// The page's rows (one more than a page when there are more); a walk stops before
+    /// `window_end` if given.
+    fn load(
+        &self,
+        conn: &mut AnyConnection,
+        plan: &Plan,
+        window_end: Option<(String, i64)>,
+    ) -> QueryResult<Vec<ListRow>> {
+        let Self {
+            workspace,
+            filter,
+            key,
+            descending,
+            page_size,
+            ..
+        } = *self;
+        let anchor = self.anchor.clone();
+        let mut plan = plan.clone();
+        // A group listed by name or email (no search): its own sort index gives the page's ids.
+        let group_walk = filter
+            .group
+            .filter(|_| plan.search.is_none() && plan.prefix.is_none())
+            .and_then(|group| SortSql::of_group(self.sort).map(|key| (group, key)));
+        plan.group_driven = group_walk.is_some();
+        let query = memberships::table
+            .inner_join(accounts::table)
+            .inner_join(roles::table)
+            .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
+            .select((
+                memberships::id,
+                accounts::id,
+                accounts::email,
+                accounts::first_name,
+                accounts::last_name,
+                roles::name,
+                memberships::status,
+                memberships::joined_at,
+                memberships::last_active_at,
+                avatars::key.nullable(),
+                accounts::status,
+                roles::permissions,
+                sql::<diesel::sql_types::Nullable<Text>>(dialect::group_names(conn)),
+                accounts::org_role,
+            ))
+            .into_boxed();
+        let query = if let Some((group, group_key)) = group_walk {
+            use crate::db::schema::group_members;
+            let mut keyed = group_members::table
+                .inner_join(memberships::table)
+                .filter(group_members::group_id.eq(group.id))
+                .select(group_members::membership_id)
+                .into_boxed();
+            keyed = apply_filter!(keyed, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                keyed = keyed.filter(group_key.beyond(anchor, descending));
+            }
+            let ids: Vec<i64> = keyed
+                .order(group_key.order(descending))
+                .limit(page_size + 1)
+                .load(conn)?;
+            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
+            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+        } else if plan.selective || plan.search.is_some() || plan.prefix.is_some() {
+            // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
+            // those ~50 rows are joined with their role, picture and groups (which otherwise would be
+            // read for every row sorted, or, walking a search, tested).
+            // Memberships alone: a search's condition names account ids or the membership's own
+            // columns, which a walk reads from the index (PostgreSQL: an index-only scan).
+            let mut keyed = memberships::table
+                .select((sql::<Text>(key.as_text), memberships::id))
+                .into_boxed();
+            keyed = apply_filter!(keyed, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                keyed = keyed.filter(key.beyond(anchor, descending));
+            }
+            if let Some(end) = window_end {
+                // The rows before the window's end in the walk's order.
+                keyed = keyed.filter(key.beyond(end, !descending));
+            }
+            let ids: Vec<i64> = keyed
+                .order(key.order(descending))
+                .limit(page_size + 1)
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect();
+            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
+            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+        } else {
+            let mut query = apply_filter!(query, workspace, filter, &plan);
+            if let Some(anchor) = anchor {
+                query = query.filter(key.beyond(anchor, descending));
+            }
+            query
+        };
+        query
+            .order(key.order(descending))
+            .limit(page_size + 1)
+            .load(conn)
+    }
+}
+
+/// A sort key as SQL: the expression (the same text as its index, so both planners walk it), the
+/// same value as text (to carry the anchor), and how a bound text compares with it.
+pub(super) struct SortSql {
+    pub(super) column: &'static str,
+    pub(super) as_text: &'static str,
+    pub(super) bound: &'static str,
+    /// The id that breaks ties, in the same index.
+    pub(super) id: &'static str,
+    /// A search's term can be a prefix of the key (the lower-cased name or email).
+    pub(super) prefixable: bool,
+}
+
+impl SortSql {
+    fn of(conn: &AnyConnection, key: SortKey) -> Self {
+        let text = |column| Self {
+            column,
+            as_text: column,
+            bound: "?",
+            id: "memberships.id",
+            prefixable: false,
+        };
+        match (key, dialect::time_sort_key(conn, key)) {
+            (_, Some((column, as_text, bound))) => Self {
+                column,
+                as_text,
+                bound,
+                ..text(column)
+            },
+            (SortKey::Email, None) => Self {
+                prefixable: true,
+                ..text("memberships.sort_email")
+            },
+            (_, None) => Self {
+                prefixable: true,
+                ..text("memberships.sort_name")
+            },
+        }
+    }
+
+    /// The same order through a group's own rows, which carry copies of the name and email keys
+    /// (`group_members_by_name`, `group_members_by_email`); `None` for the other keys.
+    fn of_group(key: SortKey) -> Option<Self> {
+        let column = match key {
+            SortKey::Name => "group_members.sort_name",
+            SortKey::Email => "group_members.sort_email",
+            SortKey::LastActive | SortKey::Joined => return None,
+        };
+        Some(Self {
+            column,
+            as_text: column,
+            bound: "?",
+            id: "group_members.membership_id",
+            prefixable: false,
+        })
+    }
+
+    fn order(&self, descending: bool) -> Sql<Text> {
+        let dir = if descending { "DESC" } else { "ASC" };
+        sql(format!("{} {dir}, {} {dir}", self.column, self.id))
+    }
+
+    /// The rows past the anchor `(value, id)` in this direction: `key >= v AND (key > v OR id >
+    /// anchor)`, with the range first so both planners seek the index.
+    fn beyond(&self, (value, id): (String, i64), descending: bool) -> Beyond {
+        let (wide, strict) = if descending { ("<=", "<") } else { (">=", ">") };
+        let (column, id_column) = (self.column, self.id);
+        let (open, close) = self.bound.split_once('?').unwrap_or(("", ""));
+        sql::<Bool>(format!("{column} {wide} {open}"))
+            .bind::<Text, _>(value.clone())
+            .sql(format!("{close} AND ({column} {strict} {open}"))
+            .bind::<Text, _>(value)
+            .sql(format!("{close} OR {id_column} {strict} "))
+            .bind::<BigInt, _>(id)
+            .sql(")")
+    }
+}
+
+/// The unit separator (U+001F) between the names [`dialect::group_names`] gathers.
+const GROUP_SEPARATOR: char = '\u{1f}';
+
+/// "Finance, Sales" from the names [`dialect::group_names`] gathered, in any order.
+fn sorted_group_names(gathered: Option<String>) -> String {
+    let Some(gathered) = gathered else {
+        return String::new();
+    };
+    let mut names: Vec<&str> = gathered.split(GROUP_SEPARATOR).collect();
+    names.sort_unstable();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_come_out_sorted_and_comma_separated() {
+        assert_eq!(sorted_group_names(None), "");
+        assert_eq!(sorted_group_names(Some("Sales".into())), "Sales");
+        assert_eq!(
+            sorted_group_names(Some("Sales\u{1f}Finance, EMEA\u{1f}Admins".into())),
+            "Admins, Finance, EMEA, Sales"
+        );
+    }
+}

@@ -1,0 +1,453 @@
+//! Memberships: writes and short reads here; the users list, its filters, the export and a
+//! member's detail in modules of their own.
+
+mod detail;
+mod export;
+mod filter;
+mod list;
+
+pub use detail::{MemberDetail, detail};
+pub use export::{ExportPlan, ExportRow, export_batch};
+pub use filter::{GroupFilter, ListFilter};
+pub use list::{Cursor, MemberPage, MemberRow, list_page};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::sql::sql;
+use super::{AnyConnection, QueryResult, parse_key, stored_permissions};
+use crate::db::schema::{accounts, memberships, roles};
+use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
+use crate::domain::membership::MembershipStatus;
+use crate::domain::role::{BuiltInRole, PermissionSet};
+
+pub struct NewMembership<'a> {
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub role_id: RoleId,
+    pub status: MembershipStatus,
+    pub sort_name: &'a str,
+    pub invited_by: Option<AccountId>,
+    pub joined_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    new: &NewMembership<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipId> {
+    // The email orders the list too; it is copied here, and follows an email change.
+    let email: String = accounts::table
+        .find(new.account_id.0)
+        .select(accounts::email)
+        .first(conn)?;
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::workspace_id.eq(new.workspace_id.0),
+            memberships::account_id.eq(new.account_id.0),
+            memberships::role_id.eq(new.role_id.0),
+            memberships::status.eq(new.status.key()),
+            memberships::sort_name.eq(new.sort_name),
+            memberships::sort_email.eq(email),
+            memberships::invited_by.eq(new.invited_by.map(|a| a.0)),
+            memberships::joined_at.eq(new.joined_at),
+            memberships::created_at.eq(now),
+            memberships::updated_at.eq(now),
+        ))
+        .returning(memberships::id)
+        .get_result::<i64>(conn)
+        .map(MembershipId)
+}
+
+/// One account's membership of one workspace, with what its role allows.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub membership_id: MembershipId,
+    pub status: MembershipStatus,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub permissions: PermissionSet,
+}
+
+pub fn access(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account: AccountId,
+) -> QueryResult<Option<Access>> {
+    let row = memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::account_id.eq(account.0))
+        .select((
+            memberships::id,
+            memberships::status,
+            roles::id,
+            roles::name,
+            roles::permissions,
+        ))
+        .first::<(i64, String, i64, String, String)>(conn)
+        .optional()?;
+    row.map(|(id, status, role_id, role_name, permissions)| {
+        Ok(Access {
+            membership_id: MembershipId(id),
+            status: parse_key("membership status", &status, MembershipStatus::from_key)?,
+            role_id: RoleId(role_id),
+            role_name,
+            permissions: stored_permissions(&permissions)?,
+        })
+    })
+    .transpose()
+}
+
+/// Replaces a membership's role and status (used by create-owner to promote an existing member).
+pub fn set_role_and_status(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    role: RoleId,
+    status: MembershipStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::role_id.eq(role.0),
+            memberships::status.eq(status.key()),
+            memberships::joined_at.eq(sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+            >("COALESCE(joined_at, ")
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .sql(")")),
+            memberships::suspended_at.eq(None::<NaiveDateTime>),
+            memberships::removed_at.eq(None::<NaiveDateTime>),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Suspends (`Some(now)`) or unsuspends (`None`) a membership.
+pub fn set_suspended(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    suspended_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let status = if suspended_at.is_some() {
+        MembershipStatus::Suspended
+    } else {
+        MembershipStatus::Active
+    };
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(status.key()),
+            memberships::suspended_at.eq(suspended_at),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a membership removed, keeping what the removal ended (JSON) for a restore.
+pub fn set_removed(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(MembershipStatus::Removed.key()),
+            memberships::removed_at.eq(Some(now)),
+            memberships::suspended_at.eq(None::<NaiveDateTime>),
+            memberships::removal_snapshot.eq(Some(snapshot)),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When a membership was removed and what the removal ended, if it is removed.
+pub fn removal(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+) -> QueryResult<Option<(NaiveDateTime, Option<String>)>> {
+    Ok(memberships::table
+        .find(id.0)
+        .select((memberships::removed_at, memberships::removal_snapshot))
+        .first::<(Option<NaiveDateTime>, Option<String>)>(conn)
+        .optional()?
+        .and_then(|(at, snapshot)| at.map(|at| (at, snapshot))))
+}
+
+/// Makes a removed membership active again.
+pub fn set_restored(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::status.eq(MembershipStatus::Active.key()),
+            memberships::removed_at.eq(None::<NaiveDateTime>),
+            memberships::removal_snapshot.eq(None::<String>),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A removed membership due for purging.
+pub struct DuePurge {
+    pub id: MembershipId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub email: String,
+}
+
+/// Memberships removed before `cutoff` (at most `limit`, oldest first).
+pub fn removed_before(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<DuePurge>> {
+    // The status is written out (not bound) so the partial index `memberships_removed` applies.
+    let rows: Vec<(i64, i64, i64, String)> = memberships::table
+        .inner_join(accounts::table)
+        .filter(sql::<Bool>("memberships.status = 'removed'"))
+        .filter(memberships::removed_at.lt(cutoff))
+        .select((
+            memberships::id,
+            memberships::workspace_id,
+            accounts::id,
+            accounts::email,
+        ))
+        .order(memberships::removed_at)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, workspace, account, email)| DuePurge {
+            id: MembershipId(id),
+            workspace_id: WorkspaceId(workspace),
+            account_id: AccountId(account),
+            email,
+        })
+        .collect())
+}
+
+/// Deletes a removed membership for good (its groups, grants and invitation go with it; what it
+/// owned stays, unassigned).
+pub fn delete_removed(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<bool> {
+    Ok(diesel::delete(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Removed.key())),
+    )
+    .execute(conn)?
+        > 0)
+}
+
+/// The workspace's current (not removed) memberships among `ids`, with their emails.
+pub fn current_among(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[MembershipId],
+) -> QueryResult<Vec<(MembershipId, String)>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+        let rows: Vec<(i64, String)> = memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(memberships::id.eq_any(chunk))
+            .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+            .select((memberships::id, accounts::email))
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .map(|(id, email)| (MembershipId(id), email)),
+        );
+    }
+    Ok(found)
+}
+
+/// The workspace's current (not removed) memberships of these addresses, with the emails as stored.
+pub fn current_by_emails(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    emails: &[crate::domain::Email],
+) -> QueryResult<Vec<(MembershipId, String)>> {
+    let mut found = Vec::new();
+    for chunk in emails.chunks(500) {
+        let keys: Vec<&str> = chunk.iter().map(crate::domain::Email::as_str).collect();
+        let rows: Vec<(i64, String)> = memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(super::lower(accounts::email).eq_any(keys))
+            .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+            .select((memberships::id, accounts::email))
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .map(|(id, email)| (MembershipId(id), email)),
+        );
+    }
+    Ok(found)
+}
+
+/// One of a person's memberships, as their profile lists it.
+#[derive(Debug, Clone)]
+pub struct AccountMembership {
+    pub workspace_name: String,
+    pub slug: String,
+    pub role_name: String,
+    pub status: MembershipStatus,
+    pub permissions: PermissionSet,
+}
+
+/// Every membership of an account (removed ones included), by workspace name.
+pub fn list_for_account(
+    conn: &mut AnyConnection,
+    account: AccountId,
+) -> QueryResult<Vec<AccountMembership>> {
+    use crate::db::schema::workspaces;
+    let rows: Vec<(String, String, String, String, String)> = memberships::table
+        .inner_join(workspaces::table)
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq(account.0))
+        .select((
+            workspaces::name,
+            workspaces::slug,
+            roles::name,
+            memberships::status,
+            roles::permissions,
+        ))
+        .order(workspaces::name)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(workspace_name, slug, role_name, status, permissions)| {
+            Ok(AccountMembership {
+                workspace_name,
+                slug,
+                role_name,
+                status: parse_key("membership status", &status, MembershipStatus::from_key)?,
+                permissions: stored_permissions(&permissions)?,
+            })
+        })
+        .collect()
+}
+
+/// (account, status, removed_at) of these accounts' memberships in a workspace.
+pub fn statuses(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    accounts_: &[AccountId],
+) -> QueryResult<Vec<(AccountId, MembershipStatus, Option<NaiveDateTime>)>> {
+    let mut out = Vec::new();
+    for chunk in accounts_.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|a| a.0).collect();
+        let rows: Vec<(i64, String, Option<NaiveDateTime>)> = memberships::table
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(memberships::account_id.eq_any(ids))
+            .select((
+                memberships::account_id,
+                memberships::status,
+                memberships::removed_at,
+            ))
+            .load(conn)?;
+        for (account, status, removed_at) in rows {
+            out.push((
+                AccountId(account),
+                parse_key("membership status", &status, MembershipStatus::from_key)?,
+                removed_at,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// An invited membership becomes active (PRODUCT §5 accept).
+pub fn activate(conn: &mut AnyConnection, id: MembershipId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Invited.key())),
+    )
+    .set((
+        memberships::status.eq(MembershipStatus::Active.key()),
+        memberships::joined_at.eq(Some(now)),
+        memberships::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a membership that was only an invitation.
+pub fn delete_invited(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<()> {
+    diesel::delete(
+        memberships::table
+            .find(id.0)
+            .filter(memberships::status.eq(MembershipStatus::Invited.key())),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_role(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    role: RoleId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::role_id.eq(role.0),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active members of the workspace holding this role, other than `except`.
+pub fn count_active_with_role(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    role: RoleId,
+    except: Option<MembershipId>,
+) -> QueryResult<i64> {
+    let mut query = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::role_id.eq(role.0))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(memberships::id.ne(except.0));
+    }
+    query.count().get_result(conn)
+}
+
+/// Active members of the workspace whose role is the Owner role (custom roles never hold `owner`).
+pub fn count_active_owners(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {
+    memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(roles::workspace_id.is_null())
+        .filter(roles::key.eq(BuiltInRole::Owner.key()))
+        .count()
+        .get_result(conn)
+}
+
+/// The groups a membership belongs to: (id, name).
+pub fn groups_of(
+    conn: &mut AnyConnection,
+    membership: MembershipId,
+) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::{group_members, groups};
+    group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::membership_id.eq(membership.0))
+        .select((groups::id, groups::name))
+        .order(groups::name)
+        .load(conn)
+}
