@@ -180,10 +180,29 @@ mod tests {
         }
     }
 
+    type Expected<'a> = Vec<(&'a str, Level, Vec<&'a str>)>;
+
+    /// Each case's effective access, by app: its level and its reasons.
+    fn check(cases: Vec<(Vec<GrantFact>, Expected)>) {
+        for (grants, expected) in cases {
+            let got = effective_access(grants);
+            let got: Expected = got
+                .iter()
+                .map(|e| {
+                    (
+                        e.app.as_str(),
+                        e.level,
+                        e.reasons.iter().map(String::as_str).collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected);
+        }
+    }
+
     #[test]
     fn highest_level_wins_with_its_reasons() {
-        type Expected<'a> = Vec<(&'a str, Level, Vec<&'a str>)>;
-        let cases: Vec<(Vec<GrantFact>, Expected)> = vec![
+        check(vec![
             // Direct only.
             (
                 vec![grant(1, "CRM", Level::Edit, Source::Direct)],
@@ -233,7 +252,15 @@ mod tests {
                     ("Zeta", Level::View, vec!["direct grant"]),
                 ],
             ),
-            // An app that is not restricted: everyone may run it; a grant can only raise that.
+            // Nothing granted, nothing effective.
+            (vec![], vec![]),
+        ]);
+    }
+
+    #[test]
+    fn an_unrestricted_app_is_run_by_everyone_and_grants_only_raise_it() {
+        check(vec![
+            // Everyone may run it; a grant can only raise that.
             (
                 vec![grant(1, "Wiki", UNRESTRICTED_LEVEL, Source::Everyone)],
                 vec![(
@@ -281,23 +308,7 @@ mod tests {
                 )],
                 vec![("Payroll", Level::View, vec!["through group All"])],
             ),
-            // Nothing granted, nothing effective.
-            (vec![], vec![]),
-        ];
-        for (grants, expected) in cases {
-            let got = effective_access(grants);
-            let got: Expected = got
-                .iter()
-                .map(|e| {
-                    (
-                        e.app.as_str(),
-                        e.level,
-                        e.reasons.iter().map(String::as_str).collect(),
-                    )
-                })
-                .collect();
-            assert_eq!(got, expected);
-        }
+        ]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Inviting people (PRODUCT §4 rules 4, 6, 7, 10, 11, 12): all or nothing, seats that never break,
 //! the email written to the outbox in the same transaction, accept, resend, revoke, expiry.
 
+use crate::domain::Email;
+use crate::domain::names::sort_key;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -92,173 +94,216 @@ pub fn invite_members(
     db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
         let workspace =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
-        let mut problems = InviteProblems::default();
-
-        let role = roles::choices(conn, request.workspace)?
-            .into_iter()
-            .find(|r| r.key == request.role);
-        match &role {
-            None => problems.role = Some("Choose a role.".to_owned()),
-            Some(role) => {
-                if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
-                    problems.role = Some(why.to_owned());
-                }
-            }
-        }
-        check_targets(conn, inviter, request, &mut problems)?;
-
-        let list = &request.addresses;
-        for typed in &list.invalid {
-            problems
-                .addresses
-                .push((typed.clone(), "is not a valid email address".to_owned()));
-        }
-        if list.is_empty() {
-            problems.emails = Some("Enter at least one email address.".to_owned());
-        } else if list.valid.len() > MAX_ADDRESSES {
-            problems.emails = Some(format!(
-                "Invite at most {MAX_ADDRESSES} people at once; this list has {}.",
-                list.valid.len()
-            ));
-        }
-        let existing = accounts::find_by_emails(conn, &list.valid)?;
-        let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
-        let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
-        for email in &list.valid {
-            let account = existing
+        let (role, existing) = judge(conn, inviter, request, &workspace)?;
+        let org = organization::get(conn)?;
+        let invite = Invite {
+            inviter,
+            request,
+            role: &role,
+            org: &org.name,
+            workspace: &workspace.name,
+            expires_at: now + chrono::Duration::days(settings.ttl_days),
+            settings,
+            now,
+        };
+        for email in &request.addresses.valid {
+            let found = existing
                 .iter()
                 .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
-            let reason =
-                match account {
-                    Some(a) if a.status == AccountStatus::Blocked => {
-                        Some("is blocked in this organization".to_owned())
-                    }
-                    Some(a) => statuses.iter().find(|(id, _, _)| *id == a.id).map(
-                        |(_, status, removed_at)| match status {
-                            MembershipStatus::Invited => "has already been invited".to_owned(),
-                            MembershipStatus::Active | MembershipStatus::Suspended => {
-                                "is already a member".to_owned()
-                            }
-                            MembershipStatus::Removed => match removed_at {
-                                Some(at) => format!(
-                                    "was removed on {}: restore them instead (Users, filter \
-                                     Removed, Restore), which brings back their role, groups and \
-                                     grants",
-                                    at.format("%-d %b %Y")
-                                ),
-                                None => "was removed: restore them instead (Users, filter \
-                                         Removed, Restore)"
-                                    .to_owned(),
-                            },
-                        },
-                    ),
-                    None => None,
-                };
-            if let Some(reason) = reason {
-                problems.addresses.push((email.to_string(), reason));
-            }
+            invite.one(conn, email, found)?;
         }
-        if problems.emails.is_none() && problems.addresses.is_empty() {
-            let adding = list.valid.len() as i64;
-            if let Err(why) = policy::check_seats(
-                workspace.plan.name(),
-                workspace.seat_limit,
-                workspace.counts.seats_used(),
-                adding,
-            ) {
-                problems.emails = Some(why);
-            }
-        }
-        let Some(role) = role.filter(|_| problems.is_empty()) else {
-            return Err(InviteError::Invalid(problems));
-        };
-
-        let org = organization::get(conn)?;
-        let expires_at = now + chrono::Duration::days(settings.ttl_days);
-        for email in &list.valid {
-            let account = match existing
-                .iter()
-                .find(|a| a.email.eq_ignore_ascii_case(email.as_str()))
-            {
-                Some(a) => a.id,
-                None => accounts::insert_or_find(
-                    conn,
-                    &accounts::NewAccount {
-                        email,
-                        first_name: "",
-                        last_name: "",
-                        password_hash: None,
-                        org_role: OrgRole::Member,
-                    },
-                    now,
-                )?,
-            };
-            let sort_name = existing
-                .iter()
-                .find(|a| a.id == account)
-                .map(|a| crate::domain::names::sort_key(&a.first_name, &a.last_name, &a.email))
-                .unwrap_or_else(|| email.to_string());
-            let membership = memberships::insert(
-                conn,
-                &memberships::NewMembership {
-                    workspace_id: request.workspace,
-                    account_id: account,
-                    role_id: role.id,
-                    status: MembershipStatus::Invited,
-                    sort_name: &sort_name,
-                    invited_by: inviter.actor.account_id,
-                    joined_at: None,
-                },
-                now,
-            )?;
-            let token = tokens::new_token();
-            let outbox_id = enqueue_email(
-                conn,
-                &org.name,
-                &workspace.name,
-                &inviter.actor.label,
-                &role.name,
-                email.as_str(),
-                &settings.link(&token),
-                expires_at,
-                now,
-            )?;
-            let invitation = invitations::insert(
-                conn,
-                &invitations::NewInvitation {
-                    workspace_id: request.workspace,
-                    membership_id: membership,
-                    email: email.as_str(),
-                    token_hash: &tokens::hash_token(&token),
-                    invited_by: inviter.actor.account_id,
-                    expires_at,
-                    outbox_email_id: outbox_id,
-                },
-                now,
-            )?;
-            invitations::add_grants(
-                conn,
-                invitation,
-                &request.group_ids,
-                &request.app_ids,
-                INVITE_APP_LEVEL,
-            )?;
-            audit::record(
-                conn,
-                inviter.actor,
-                &audit::NewEvent {
-                    workspace_id: Some(request.workspace),
-                    action: "member.invited",
-                    target_type: "account",
-                    target_id: Some(account.0),
-                    target_label: email.as_str(),
-                    changes: json!({ "role": role.name, "groups": request.group_ids, "apps": request.app_ids, "expires_at": expires_at.to_string() }),
-                },
-                now,
-            )?;
-        }
-        Ok(list.valid.len())
+        Ok(request.addresses.valid.len())
     })
+}
+
+/// The role to give and the accounts that exist already, or every problem of the request.
+fn judge(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    request: &InviteRequest,
+    workspace: &workspaces::Workspace,
+) -> Result<(roles::RoleChoice, Vec<accounts::Account>), InviteError> {
+    let mut problems = InviteProblems::default();
+    let role = roles::choices(conn, request.workspace)?
+        .into_iter()
+        .find(|r| r.key == request.role);
+    match &role {
+        None => problems.role = Some("Choose a role.".to_owned()),
+        Some(role) => {
+            if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
+                problems.role = Some(why.to_owned());
+            }
+        }
+    }
+    check_targets(conn, inviter, request, &mut problems)?;
+    let list = &request.addresses;
+    for typed in &list.invalid {
+        problems
+            .addresses
+            .push((typed.clone(), "is not a valid email address".to_owned()));
+    }
+    if list.is_empty() {
+        problems.emails = Some("Enter at least one email address.".to_owned());
+    } else if list.valid.len() > MAX_ADDRESSES {
+        problems.emails = Some(format!(
+            "Invite at most {MAX_ADDRESSES} people at once; this list has {}.",
+            list.valid.len()
+        ));
+    }
+    let existing = accounts::find_by_emails(conn, &list.valid)?;
+    let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
+    let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
+    for email in &list.valid {
+        let account = existing
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
+        if let Some(reason) = account.and_then(|a| already_here(a, &statuses)) {
+            problems.addresses.push((email.to_string(), reason));
+        }
+    }
+    if problems.emails.is_none() && problems.addresses.is_empty() {
+        let adding = list.valid.len() as i64;
+        if let Err(why) = policy::check_seats(
+            workspace.plan.name(),
+            workspace.seat_limit,
+            workspace.counts.seats_used(),
+            adding,
+        ) {
+            problems.emails = Some(why);
+        }
+    }
+    match role.filter(|_| problems.is_empty()) {
+        Some(role) => Ok((role, existing)),
+        None => Err(InviteError::Invalid(problems)),
+    }
+}
+
+/// Why an existing account cannot be invited here: blocked, or a membership of any state.
+fn already_here(
+    account: &accounts::Account,
+    statuses: &[(AccountId, MembershipStatus, Option<NaiveDateTime>)],
+) -> Option<String> {
+    if account.status == AccountStatus::Blocked {
+        return Some("is blocked in this organization".to_owned());
+    }
+    let (_, status, removed_at) = statuses.iter().find(|(id, _, _)| *id == account.id)?;
+    Some(match status {
+        MembershipStatus::Invited => "has already been invited".to_owned(),
+        MembershipStatus::Active | MembershipStatus::Suspended => "is already a member".to_owned(),
+        MembershipStatus::Removed => match removed_at {
+            Some(at) => format!(
+                "was removed on {}: restore them instead (Users, filter Removed, Restore), which \
+                 brings back their role, groups and grants",
+                at.format("%-d %b %Y")
+            ),
+            None => "was removed: restore them instead (Users, filter Removed, Restore)".to_owned(),
+        },
+    })
+}
+
+/// One request's invitations, written one address at a time inside its transaction.
+struct Invite<'a> {
+    inviter: &'a Inviter<'a>,
+    request: &'a InviteRequest,
+    role: &'a roles::RoleChoice,
+    org: &'a str,
+    workspace: &'a str,
+    expires_at: NaiveDateTime,
+    settings: &'a InviteSettings,
+    now: NaiveDateTime,
+}
+
+impl Invite<'_> {
+    /// The account (new, or `existing`), its pending membership, the invitation with what it
+    /// grants on accept, its email in the outbox and its audit event.
+    fn one(
+        &self,
+        conn: &mut AnyConnection,
+        email: &Email,
+        existing: Option<&accounts::Account>,
+    ) -> Result<(), InviteError> {
+        let (request, now) = (self.request, self.now);
+        let (account, sort_name) = match existing {
+            Some(a) => (a.id, sort_key(&a.first_name, &a.last_name, &a.email)),
+            None => {
+                let new = accounts::NewAccount {
+                    email,
+                    first_name: "",
+                    last_name: "",
+                    password_hash: None,
+                    org_role: OrgRole::Member,
+                };
+                (
+                    accounts::insert_or_find(conn, &new, now)?,
+                    email.to_string(),
+                )
+            }
+        };
+        let membership = memberships::insert(
+            conn,
+            &memberships::NewMembership {
+                workspace_id: request.workspace,
+                account_id: account,
+                role_id: self.role.id,
+                status: MembershipStatus::Invited,
+                sort_name: &sort_name,
+                invited_by: self.inviter.actor.account_id,
+                joined_at: None,
+            },
+            now,
+        )?;
+        let token = tokens::new_token();
+        let outbox_id = enqueue_email(
+            conn,
+            self.org,
+            self.workspace,
+            &self.inviter.actor.label,
+            &self.role.name,
+            email.as_str(),
+            &self.settings.link(&token),
+            self.expires_at,
+            now,
+        )?;
+        let invitation = invitations::insert(
+            conn,
+            &invitations::NewInvitation {
+                workspace_id: request.workspace,
+                membership_id: membership,
+                email: email.as_str(),
+                token_hash: &tokens::hash_token(&token),
+                invited_by: self.inviter.actor.account_id,
+                expires_at: self.expires_at,
+                outbox_email_id: outbox_id,
+            },
+            now,
+        )?;
+        invitations::add_grants(
+            conn,
+            invitation,
+            &request.group_ids,
+            &request.app_ids,
+            INVITE_APP_LEVEL,
+        )?;
+        audit::record(
+            conn,
+            self.inviter.actor,
+            &audit::NewEvent {
+                workspace_id: Some(request.workspace),
+                action: "member.invited",
+                target_type: "account",
+                target_id: Some(account.0),
+                target_label: email.as_str(),
+                changes: json!({
+                    "role": self.role.name,
+                    "groups": request.group_ids,
+                    "apps": request.app_ids,
+                    "expires_at": self.expires_at.to_string(),
+                }),
+            },
+            now,
+        )?;
+        Ok(())
+    }
 }
 
 /// Groups and apps must be this workspace's, and the inviter must be allowed to grant them.

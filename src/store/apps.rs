@@ -454,33 +454,50 @@ pub fn who_can(
         );
     }
     let ids = first_distinct(keyed, usize::try_from(limit).unwrap_or(0));
+    let reach = reach(conn, workspace, &direct, &group_ids, direct_active)?;
+    Ok((holders(conn, app, ids)?, reach))
+}
+
+/// How many active members a set of grants reaches: counted when the groups hold at most
+/// [`COUNTED_REACH`] rows, else an estimate from their sizes.
+fn reach(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    direct: &[i64],
+    group_ids: &[i64],
+    direct_active: i64,
+) -> QueryResult<Reach> {
+    let active = MembershipStatus::Active.key();
     let group_rows: i64 = groups::table
-        .filter(groups::id.eq_any(&group_ids))
+        .filter(groups::id.eq_any(group_ids))
         .select(groups::member_count)
         .load::<i64>(conn)?
         .into_iter()
         .sum();
-    let reach = if group_rows <= COUNTED_REACH {
-        let mut everyone: std::collections::HashSet<i64> = group_members::table
-            .inner_join(memberships::table)
-            .filter(group_members::group_id.eq_any(&group_ids))
+    if group_rows > COUNTED_REACH {
+        return Ok(Reach::AtMost(group_rows + direct_active));
+    }
+    let mut everyone: std::collections::HashSet<i64> = group_members::table
+        .inner_join(memberships::table)
+        .filter(group_members::group_id.eq_any(group_ids))
+        .filter(memberships::status.eq(active))
+        .select(group_members::membership_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    everyone.extend(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.0))
             .filter(memberships::status.eq(active))
-            .select(group_members::membership_id)
-            .load::<i64>(conn)?
-            .into_iter()
-            .collect();
-        everyone.extend(
-            memberships::table
-                .filter(memberships::workspace_id.eq(workspace.0))
-                .filter(memberships::status.eq(active))
-                .filter(memberships::id.eq_any(&direct))
-                .select(memberships::id)
-                .load::<i64>(conn)?,
-        );
-        Reach::Exact(everyone.len() as i64)
-    } else {
-        Reach::AtMost(group_rows + direct_active)
-    };
+            .filter(memberships::id.eq_any(direct))
+            .select(memberships::id)
+            .load::<i64>(conn)?,
+    );
+    Ok(Reach::Exact(everyone.len() as i64))
+}
+
+/// The members `ids` (in that order) with their access to `app` and where it comes from.
+fn holders(conn: &mut AnyConnection, app: &App, ids: Vec<i64>) -> QueryResult<Vec<Holder>> {
     let people: HashMap<i64, (String, String, String)> = memberships::table
         .inner_join(accounts::table)
         .filter(memberships::id.eq_any(&ids))
@@ -539,7 +556,7 @@ pub fn who_can(
             })
         })
         .collect();
-    Ok((holders, reach))
+    Ok(holders)
 }
 
 /// Every grant reaching a membership: its own, its groups', and the "everyone" of the workspace's

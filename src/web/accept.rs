@@ -119,34 +119,33 @@ pub async fn show(
     )
 }
 
-pub async fn submit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: Session,
-    token: web::Path<String>,
-    form: web::Form<AcceptForm>,
-    signed_in: Option<SignedIn>,
-) -> Result<HttpResponse, AppError> {
-    let token = token.into_inner();
-    let form = form.into_inner();
-    let Some(invitation) = find(&state, &token).await? else {
-        return invalid(NO_LONGER_VALID);
-    };
-    let mut errors = FieldErrors::default();
-    let ip = client_ip(&req);
-    let outcome = if invitation.account_registered {
+/// What accepting gave: `None` when the form was refused before trying (its messages are in
+/// `errors`), else the service's answer (`Err(None)`: the password was not right).
+type Attempt = Option<Result<invitations::Accepted, Option<AcceptError>>>;
+
+/// Accepts with the form: signs the existing account in with its password, or registers the new
+/// person with their names and a password.
+async fn attempt(
+    state: &AppState,
+    invitation: &Invitation,
+    token: &str,
+    form: &AcceptForm,
+    ip: Option<String>,
+    errors: &mut FieldErrors,
+) -> Result<Attempt, AppError> {
+    Ok(if invitation.account_registered {
         if form.password.is_empty() {
             errors.add("password", "Enter your password.");
             None
         } else {
             let (token, password, invitation, ip) = (
-                token.clone(),
+                token.to_owned(),
                 form.password.clone(),
                 invitation.clone(),
                 ip.clone(),
             );
             Some(
-                blocking(&state, move |conn| {
+                blocking(state, move |conn| {
                     if !invitations::check_password(conn, &invitation, &password)? {
                         return Ok(Err(None));
                     }
@@ -164,9 +163,9 @@ pub async fn submit(
         let password = errors.check("password", NewPassword::parse(&form.password));
         match (first, last, password) {
             (Some(first), Some(last), Some(password)) if errors.is_empty() => {
-                let (token, ip) = (token.clone(), ip.clone());
+                let (token, ip) = (token.to_owned(), ip.clone());
                 Some(
-                    blocking(&state, move |conn| {
+                    blocking(state, move |conn| {
                         let hash = passwords::hash_password(&password)?;
                         let acceptance = Acceptance::Register {
                             first_name: &first,
@@ -183,7 +182,25 @@ pub async fn submit(
             }
             _ => None,
         }
+    })
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    form: web::Form<AcceptForm>,
+    signed_in: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let form = form.into_inner();
+    let Some(invitation) = find(&state, &token).await? else {
+        return invalid(NO_LONGER_VALID);
     };
+    let mut errors = FieldErrors::default();
+    let ip = client_ip(&req);
+    let outcome = attempt(&state, &invitation, &token, &form, ip.clone(), &mut errors).await?;
     let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {
         Some(Ok(accepted)) => {

@@ -68,18 +68,9 @@ fn form_error(e: ChangeError, errors: &mut FieldErrors) -> Result<(), AppError> 
     match e {
         ChangeError::NameTaken(_) => errors.add("name", e),
         ChangeError::NotAMember => errors.add("owner_email", e),
-        other => return Err(refusal(other)),
+        other => return Err(AppError::from(other)),
     }
     Ok(())
-}
-
-/// A change refused outside a form: something gone is 404, anything else a conflict.
-fn refusal(e: ChangeError) -> AppError {
-    match e {
-        ChangeError::NotFound | ChangeError::NoSuchGrant => AppError::NotFound,
-        ChangeError::Database(e) => e.into(),
-        other => AppError::Conflict(other.to_string()),
-    }
 }
 
 fn in_workspace(access: &WorkspaceAccess, app: i64) -> InWorkspace {
@@ -513,7 +504,7 @@ pub async fn give_access(
             }
             Err(ChangeError::NotAMember) => errors.add("email", ChangeError::NotAMember),
             Err(ChangeError::NoSuchGroup) => errors.add("group_id", ChangeError::NoSuchGroup),
-            Err(e) => return Err(refusal(e)),
+            Err(e) => return Err(AppError::from(e)),
         }
     }
     let typed = Typed {
@@ -551,7 +542,8 @@ pub async fn change_level(
     };
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
     let who = blocking(&state, move |conn| {
-        service::change_level(conn, &actor, at, grant_id, level, clock::now()).map_err(refusal)
+        service::change_level(conn, &actor, at, grant_id, level, clock::now())
+            .map_err(AppError::from)
     })
     .await?;
     access.show_after(
@@ -569,7 +561,7 @@ pub async fn revoke(
     let (id, grant_id) = (path.1, path.2);
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
     let who = blocking(&state, move |conn| {
-        service::revoke(conn, &actor, at, grant_id, clock::now()).map_err(refusal)
+        service::revoke(conn, &actor, at, grant_id, clock::now()).map_err(AppError::from)
     })
     .await?;
     access.show_after(
@@ -622,7 +614,7 @@ pub async fn delete(
     access.require(Permission::AppsManage)?;
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
     let app = blocking(&state, move |conn| {
-        service::delete(conn, &actor, at, clock::now()).map_err(refusal)
+        service::delete(conn, &actor, at, clock::now()).map_err(AppError::from)
     })
     .await?;
     let message = format!("{} {} deleted.", app.kind.label(), app.name);

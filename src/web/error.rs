@@ -6,7 +6,12 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::services::accounts::BlockError;
+use crate::services::apps::ChangeError as AppChangeError;
 use crate::services::console::ConsoleError;
+use crate::services::groups::GroupError;
+use crate::services::invitations::InvitationActionError;
+use crate::services::roles::RoleError;
+use crate::services::workspaces::WorkspaceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -55,6 +60,69 @@ impl From<BlockError> for AppError {
             BlockError::Refused(why) => AppError::Forbidden(why),
             BlockError::Conflict(why) => AppError::Conflict(why),
             BlockError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// An app's change refused outside a form: something gone is 404, anything else a conflict.
+impl From<AppChangeError> for AppError {
+    fn from(e: AppChangeError) -> Self {
+        match e {
+            AppChangeError::NotFound | AppChangeError::NoSuchGrant => AppError::NotFound,
+            AppChangeError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        }
+    }
+}
+
+/// A group's change refused outside a form: a group gone is 404, anything else a conflict.
+impl From<GroupError> for AppError {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::NotFound => AppError::NotFound,
+            GroupError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        }
+    }
+}
+
+/// A settings change refused outside a form: a workspace gone is 404, anything else a conflict.
+impl From<WorkspaceError> for AppError {
+    fn from(e: WorkspaceError) -> Self {
+        match e {
+            WorkspaceError::NotFound => AppError::NotFound,
+            WorkspaceError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        }
+    }
+}
+
+/// Resending or revoking an invitation that is gone, too soon, or not the actor's to touch.
+impl From<InvitationActionError> for AppError {
+    fn from(e: InvitationActionError) -> Self {
+        match e {
+            InvitationActionError::NotFound => AppError::Conflict(e.to_string()),
+            InvitationActionError::Forbidden(why) => AppError::Forbidden(why),
+            InvitationActionError::TooSoon(why) => AppError::Conflict(why),
+            InvitationActionError::Database(e) => e.into(),
+            InvitationActionError::Render(e) => e.into(),
+        }
+    }
+}
+
+/// A role's change refused outside a form: a role gone is 404, a rule 403, a role in use a
+/// conflict that names its holders.
+impl From<RoleError> for AppError {
+    fn from(e: RoleError) -> Self {
+        match e {
+            RoleError::NotFound => AppError::NotFound,
+            RoleError::Refused(why) => AppError::Forbidden(why),
+            RoleError::InUse { holders, total } => AppError::Conflict(format!(
+                "This role is still held: {}. Give them another role first.",
+                super::roles::holder_lines(&holders, total).join("; ")
+            )),
+            RoleError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
         }
     }
 }

@@ -48,15 +48,6 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
     }
 }
 
-/// A change refused outside a form: a group gone is 404, anything else a conflict with its reason.
-fn refusal(e: GroupError) -> AppError {
-    match e {
-        GroupError::NotFound => AppError::NotFound,
-        GroupError::Database(e) => e.into(),
-        other => AppError::Conflict(other.to_string()),
-    }
-}
-
 fn in_workspace(access: &WorkspaceAccess, group: i64) -> InWorkspace {
     InWorkspace {
         workspace: access.workspace.id,
@@ -540,7 +531,7 @@ pub async fn add_members(
     let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
     let added = blocking(&state, move |conn| {
-        service::add_members(conn, &actor, at, &ids, clock::now()).map_err(refusal)
+        service::add_members(conn, &actor, at, &ids, clock::now()).map_err(AppError::from)
     })
     .await?;
     let message = match added.len() {
@@ -583,7 +574,8 @@ pub async fn add_by_emails(
     if errors.is_empty() {
         let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
         let outcome = blocking(&state, move |conn| {
-            service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now()).map_err(refusal)
+            service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now())
+                .map_err(AppError::from)
         })
         .await?;
         return access.show_after(&format!("groups/{id}"), &outcome.summary());
@@ -612,7 +604,7 @@ pub async fn remove_member(
     let (id, member) = (path.1, MembershipId(path.2));
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
     let removed = blocking(&state, move |conn| {
-        service::remove_member(conn, &actor, at, member, clock::now()).map_err(refusal)
+        service::remove_member(conn, &actor, at, member, clock::now()).map_err(AppError::from)
     })
     .await?;
     let message = if removed {
@@ -679,7 +671,7 @@ pub async fn delete(
     access.require(Permission::GroupsManage)?;
     let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
     let group = blocking(&state, move |conn| {
-        service::delete(conn, &actor, at, clock::now()).map_err(refusal)
+        service::delete(conn, &actor, at, clock::now()).map_err(AppError::from)
     })
     .await?;
     confirm::deleted(

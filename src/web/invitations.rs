@@ -19,8 +19,7 @@ use crate::domain::invitation::parse_address_list;
 use crate::domain::policy;
 use crate::domain::role::Permission;
 use crate::services::invitations::{
-    self, InvitationActionError, InviteError, InviteProblems, InviteRequest, InviteSettings,
-    Inviter,
+    self, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter,
 };
 use crate::store::{apps, groups, roles};
 
@@ -283,16 +282,6 @@ pub async fn create(
     }
 }
 
-fn action_error(e: InvitationActionError) -> AppError {
-    match e {
-        InvitationActionError::NotFound => AppError::Conflict(e.to_string()),
-        InvitationActionError::Forbidden(why) => AppError::Forbidden(why),
-        InvitationActionError::TooSoon(why) => AppError::Conflict(why),
-        InvitationActionError::Database(e) => e.into(),
-        InvitationActionError::Render(e) => e.into(),
-    }
-}
-
 fn after_action(
     req: &HttpRequest,
     access: &WorkspaceAccess,
@@ -335,7 +324,7 @@ pub async fn resend(
         ))
     })
     .await?
-    .map_err(action_error)?;
+    .map_err(AppError::from)?;
     state.outbox_wake.notify_one();
     after_action(
         &req,
@@ -364,7 +353,7 @@ pub async fn confirm_revoke(
         ))
     })
     .await?
-    .map_err(action_error)?;
+    .map_err(AppError::from)?;
     let slug = &access.workspace.slug;
     let confirmation = Confirmation {
         title: "Revoke invitation?".to_owned(),
@@ -409,6 +398,6 @@ pub async fn revoke(
         ))
     })
     .await?
-    .map_err(action_error)?;
+    .map_err(AppError::from)?;
     after_action(&req, &access, &format!("Invitation for {email} revoked."))
 }

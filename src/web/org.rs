@@ -341,7 +341,7 @@ pub async fn create_workspace(
             errors.add("slug", WorkspaceError::SlugTaken);
             workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => Err(super::settings::refusal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -110,22 +110,7 @@ fn role_error(e: RoleError, errors: &mut FieldErrors) -> Result<(), AppError> {
             errors.add("permission", why);
             Ok(())
         }
-        other => Err(refusal(other)),
-    }
-}
-
-/// A change refused outside a form: a role gone is 404, a rule 403, a role in use a conflict that
-/// names its holders.
-fn refusal(e: RoleError) -> AppError {
-    match e {
-        RoleError::NotFound => AppError::NotFound,
-        RoleError::Refused(why) => AppError::Forbidden(why),
-        RoleError::InUse { holders, total } => AppError::Conflict(format!(
-            "This role is still held: {}. Give them another role first.",
-            holder_lines(&holders, total).join("; ")
-        )),
-        RoleError::Database(e) => e.into(),
-        other => AppError::Conflict(other.to_string()),
+        other => Err(AppError::from(other)),
     }
 }
 
@@ -148,7 +133,7 @@ fn held_by_words(counts: HolderCounts) -> String {
 }
 
 /// "Grace Hopper (grace@example.com), Suspended" for each holder named, then "and 3 more".
-fn holder_lines(holders: &[Holder], total: i64) -> Vec<String> {
+pub(super) fn holder_lines(holders: &[Holder], total: i64) -> Vec<String> {
     let mut lines: Vec<String> = holders
         .iter()
         .map(|h| {
@@ -453,7 +438,7 @@ pub async fn confirm_delete(
     let (definer, at) = (definer(&access), in_workspace(&access, path.1));
     let (role, counts, holders) = blocking(&state, move |conn| {
         let role = roles::find_custom(conn, at.workspace, at.role)?.ok_or(AppError::NotFound)?;
-        service::may_change(&definer, &role).map_err(refusal)?;
+        service::may_change(&definer, &role).map_err(AppError::from)?;
         let counts = roles::holder_counts(conn, &[at.role])?
             .remove(&at.role)
             .unwrap_or_default();
@@ -493,7 +478,7 @@ pub async fn delete(
     access.require(Permission::UsersChangeRole)?;
     let (definer, at) = (definer(&access), in_workspace(&access, path.1));
     let role = blocking(&state, move |conn| {
-        service::delete(conn, &definer, at, clock::now()).map_err(refusal)
+        service::delete(conn, &definer, at, clock::now()).map_err(AppError::from)
     })
     .await?;
     confirm::deleted(

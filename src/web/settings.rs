@@ -51,23 +51,13 @@ pub struct DeleteForm {
     pub confirm: String,
 }
 
-/// A change refused outside a form: a workspace gone is 404, anything else a conflict with its
-/// reason.
-pub fn refusal(e: WorkspaceError) -> AppError {
-    match e {
-        WorkspaceError::NotFound => AppError::NotFound,
-        WorkspaceError::Database(e) => e.into(),
-        other => AppError::Conflict(other.to_string()),
-    }
-}
-
 /// A refusal that belongs beside a field of the page's forms.
 fn settings_error(e: WorkspaceError, errors: &mut FieldErrors) -> Result<(), AppError> {
     let field = match e {
         WorkspaceError::SlugTaken => "slug",
         WorkspaceError::SeatsInUse(_) => "seat_limit",
         WorkspaceError::NotConfirmed => "confirm",
-        other => return Err(refusal(other)),
+        other => return Err(AppError::from(other)),
     };
     errors.add(field, e);
     Ok(())
@@ -231,7 +221,7 @@ pub async fn rename(
     if let Some(name) = errors.check("name", Name::parse(&form.name)) {
         let (actor, id) = (access.signed_in.actor(), access.workspace.id);
         blocking(&state, move |conn| {
-            service::rename(conn, &actor, id, &name, clock::now()).map_err(refusal)
+            service::rename(conn, &actor, id, &name, clock::now()).map_err(AppError::from)
         })
         .await?;
         return back_to_settings(&access, &access.workspace.slug, "Name saved.");

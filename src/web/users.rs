@@ -20,7 +20,8 @@ use crate::domain::timezone::Timezone;
 use crate::services::console;
 use crate::services::members::{self, FilterParams};
 use crate::store::invitations::PendingInfo;
-use crate::store::memberships::{Cursor, MemberRow};
+use crate::store::memberships::{Cursor, MemberPage, MemberRow};
+use crate::store::roles::RoleChoice;
 use crate::store::{groups, roles};
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,6 +237,127 @@ fn list_url(
     }
 }
 
+/// The filters as links carry them: the search trimmed and bounded, only a known, non-default
+/// order.
+fn tidy(filter: &FilterParams) -> FilterParams {
+    FilterParams {
+        q: filter.q.trim().chars().take(200).collect(),
+        sort: Some(filter.sort())
+            .filter(|s| !s.is_default())
+            .map(MemberSort::param)
+            .unwrap_or_default(),
+        ..filter.clone()
+    }
+}
+
+/// "1,204 members · 3 pending invitations", and the plan's seats when it has a limit.
+fn head_counts(access: &WorkspaceAccess) -> (String, Option<String>) {
+    let counts = access.workspace.counts;
+    let summary = format!(
+        "{} · {}",
+        views::count(counts.active + counts.suspended, "member", "members"),
+        views::count(counts.invited, "pending invitation", "pending invitations")
+    );
+    let seats = access.workspace.seat_limit.map(|limit| {
+        format!(
+            "{} plan: {}",
+            access.workspace.plan.name(),
+            views::seats_used(counts.seats_used(), Some(limit))
+        )
+    });
+    (summary, seats)
+}
+
+/// The page's rows as the table shows them, each with the actions this viewer may take on it.
+fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> Vec<UserRow> {
+    let members::ListPage { page, pending } = listed;
+    let judged_as = access.viewer();
+    let now = clock::now();
+    let viewer = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
+    page.rows
+        .into_iter()
+        .map(|row| {
+            let info = pending
+                .iter()
+                .find(|p| p.membership_id == row.id)
+                .map(PendingView::from);
+            let actions = RowActions::of(&row, &judged_as, facts);
+            UserRow::new(row, info, now, viewer, actions)
+        })
+        .collect()
+}
+
+/// The addresses of the pages before and after this one, keeping the view's filters.
+fn page_links(
+    slug: &str,
+    params: &FilterParams,
+    page: &MemberPage,
+) -> (Option<String>, Option<String>) {
+    let link = |row: Option<&MemberRow>, key| {
+        row.map(|r| list_url(slug, "users", params, Some((key, r.id))))
+    };
+    (
+        link(page.rows.first(), "before").filter(|_| page.has_previous),
+        link(page.rows.last(), "after").filter(|_| page.has_next),
+    )
+}
+
+/// The filter menus, each with the view's current choice.
+struct Menus {
+    statuses: Vec<Choice>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+    sorts: Vec<Choice>,
+}
+
+impl Menus {
+    fn of(params: &FilterParams, roles: &[RoleChoice], groups: &[(i64, String)]) -> Self {
+        let choice = |value: &str, label: &str, current: &str| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == current,
+        };
+        let mut statuses = vec![choice("", "All but removed", &params.status)];
+        statuses.extend(MembershipStatus::ALL.iter().map(|s| {
+            let value = match s {
+                MembershipStatus::Invited => "pending",
+                other => other.key(),
+            };
+            choice(value, s.label(), &params.status)
+        }));
+        let blocked = AccountStatus::Blocked;
+        statuses.push(choice(blocked.key(), blocked.label(), &params.status));
+        let roles = std::iter::once(choice("", "Any role", &params.role))
+            .chain(roles.iter().map(|r| choice(&r.key, &r.name, &params.role)))
+            .collect();
+        let groups = std::iter::once(choice("", "Any group", &params.group))
+            .chain(
+                groups
+                    .iter()
+                    .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
+            )
+            .collect();
+        // The default order is the empty value, so it stays out of addresses.
+        let sorts = MemberSort::CHOICES
+            .iter()
+            .map(|s| {
+                let value = if s.is_default() {
+                    String::new()
+                } else {
+                    s.param()
+                };
+                choice(&value, s.label(), &params.sort)
+            })
+            .collect();
+        Self {
+            statuses,
+            roles,
+            groups,
+            sorts,
+        }
+    }
+}
+
 pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
     redirect(&format!("/w/{}/users", access.workspace.slug))
 }
@@ -248,15 +370,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
     let query = query.into_inner();
-    let mut params = FilterParams {
-        q: query.filter.q.trim().chars().take(200).collect(),
-        ..query.filter.clone()
-    };
-    // Links carry only a known, non-default order.
-    params.sort = Some(params.sort())
-        .filter(|s| !s.is_default())
-        .map(MemberSort::param)
-        .unwrap_or_default();
+    let params = tidy(&query.filter);
     let workspace = access.workspace.id;
     let cursor = query.cursor();
     let sort = params.sort();
@@ -276,89 +390,10 @@ pub async fn list(
         ))
     })
     .await?;
-    let judged_as = access.viewer();
-    let members::ListPage { page, pending } = listed;
-    let (now, viewer) = (
-        clock::now(),
-        Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default(),
-    );
-
     let slug = access.workspace.slug.clone();
-    let prev_url = page
-        .has_previous
-        .then(|| {
-            page.rows
-                .first()
-                .map(|r| list_url(&slug, "users", &params, Some(("before", r.id))))
-        })
-        .flatten();
-    let next_url = page
-        .has_next
-        .then(|| {
-            page.rows
-                .last()
-                .map(|r| list_url(&slug, "users", &params, Some(("after", r.id))))
-        })
-        .flatten();
-    let choice = |value: &str, label: &str, current: &str| Choice {
-        value: value.to_owned(),
-        label: label.to_owned(),
-        selected: value == current,
-    };
-    let mut statuses = vec![choice("", "All but removed", &params.status)];
-    statuses.extend(MembershipStatus::ALL.iter().map(|s| {
-        choice(
-            if *s == MembershipStatus::Invited {
-                "pending"
-            } else {
-                s.key()
-            },
-            s.label(),
-            &params.status,
-        )
-    }));
-    statuses.push(choice(
-        AccountStatus::Blocked.key(),
-        AccountStatus::Blocked.label(),
-        &params.status,
-    ));
-    let mut roles_menu = vec![choice("", "Any role", &params.role)];
-    roles_menu.extend(
-        role_choices
-            .iter()
-            .map(|r| choice(&r.key, &r.name, &params.role)),
-    );
-    let mut groups_menu = vec![choice("", "Any group", &params.group)];
-    groups_menu.extend(
-        group_names
-            .iter()
-            .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
-    );
-    // The default order is the empty value, so it stays out of addresses.
-    let sorts = MemberSort::CHOICES
-        .iter()
-        .map(|s| {
-            let value = if s.is_default() {
-                String::new()
-            } else {
-                s.param()
-            };
-            choice(&value, s.label(), &params.sort)
-        })
-        .collect();
-    let counts = access.workspace.counts;
-    let summary = format!(
-        "{} · {}",
-        views::count(counts.active + counts.suspended, "member", "members"),
-        views::count(counts.invited, "pending invitation", "pending invitations")
-    );
-    let seats = access.workspace.seat_limit.map(|limit| {
-        format!(
-            "{} plan: {}",
-            access.workspace.plan.name(),
-            views::seats_used(counts.seats_used(), Some(limit))
-        )
-    });
+    let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
+    let menus = Menus::of(&params, &role_choices, &group_names);
+    let (summary, seats) = head_counts(&access);
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
         chrome
@@ -367,10 +402,10 @@ pub async fn list(
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
         slug: slug.clone(),
         q: params.q.clone(),
-        statuses,
-        roles: roles_menu,
-        groups: groups_menu,
-        sorts,
+        statuses: menus.statuses,
+        roles: menus.roles,
+        groups: menus.groups,
+        sorts: menus.sorts,
         sorted_by: sort.key,
         sort_aria: sort.aria(),
         filtered: !params.is_empty(),
@@ -379,18 +414,7 @@ pub async fn list(
             .then(|| list_url(&slug, "users.csv", &params, None)),
         summary,
         seats,
-        rows: page
-            .rows
-            .into_iter()
-            .map(|row| {
-                let info = pending
-                    .iter()
-                    .find(|p| p.membership_id == row.id)
-                    .map(PendingView::from);
-                let actions = RowActions::of(&row, &judged_as, &facts);
-                UserRow::new(row, info, now, viewer, actions)
-            })
-            .collect(),
+        rows: rows(&access, listed, &facts),
         prev_url,
         next_url,
         self_url: req
