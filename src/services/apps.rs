@@ -36,6 +36,18 @@ pub struct InWorkspace {
     pub app: i64,
 }
 
+impl InWorkspace {
+    /// The app, named `name`, as an audit event's subject.
+    fn subject(self, name: &str) -> audit::Subject<'_> {
+        audit::Subject {
+            workspace: self.workspace,
+            kind: "app",
+            id: self.app,
+            label: name,
+        }
+    }
+}
+
 /// An app as its forms give it: the owner by email address (none: unassigned).
 pub struct AppInput {
     pub kind: AppKind,
@@ -48,26 +60,6 @@ pub struct AppInput {
 pub enum GrantTo {
     Member(Email),
     Group(i64),
-}
-
-fn event(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    at: InWorkspace,
-    action: &str,
-    name: &str,
-    changes: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), ChangeError> {
-    let subject = audit::Subject {
-        workspace: at.workspace,
-        kind: "app",
-        id: at.app,
-        label: name,
-    };
-    Ok(audit::record_about(
-        conn, actor, &subject, action, changes, now,
-    )?)
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<App, ChangeError> {
@@ -128,12 +120,11 @@ pub fn create(
             "restricted": input.restricted,
         });
         let at = InWorkspace { workspace, app };
-        event(
+        audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(input.name.as_str()),
             "app.created",
-            input.name.as_str(),
             changes,
             now,
         )?;
@@ -174,15 +165,14 @@ pub fn update(
             ChangeError::NameTaken(input.kind.key())
         }))?;
         let changes = serde_json::Value::Object(changes);
-        event(
+        Ok(audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(input.name.as_str()),
             "app.updated",
-            input.name.as_str(),
             changes,
             now,
-        )
+        )?)
     })
 }
 
@@ -197,7 +187,14 @@ pub fn delete(
         let app = existing(conn, at)?;
         apps::delete(conn, at.app)?;
         let changes = json!({ "kind": app.kind.key(), "grants": app.grant_count });
-        event(conn, actor, at, "app.deleted", &app.name, changes, now)?;
+        audit::record_about(
+            conn,
+            actor,
+            &at.subject(&app.name),
+            "app.deleted",
+            changes,
+            now,
+        )?;
         Ok(app)
     })
 }
@@ -254,7 +251,7 @@ pub fn grant(
                 json!({ "to": label, "level": level.key() }),
             ),
         };
-        event(conn, actor, at, action, &app.name, changes, now)?;
+        audit::record_about(conn, actor, &at.subject(&app.name), action, changes, now)?;
         Ok((granted, label))
     })
 }
@@ -277,12 +274,11 @@ pub fn change_level(
                 "to": label,
                 "level": { "before": line.level.key(), "after": level.key() },
             });
-            event(
+            audit::record_about(
                 conn,
                 actor,
-                at,
+                &at.subject(&app.name),
                 "app.access_changed",
-                &app.name,
                 changes,
                 now,
             )?;
@@ -304,12 +300,11 @@ pub fn revoke(
         let label = subject_label(&line);
         apps::delete_grant(conn, grant)?;
         let changes = json!({ "to": label, "level": line.level.key() });
-        event(
+        audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(&app.name),
             "app.access_revoked",
-            &app.name,
             changes,
             now,
         )?;

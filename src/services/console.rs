@@ -96,6 +96,27 @@ pub fn facts(
     })
 }
 
+/// Records `action` on the member's account in this workspace, with what changed.
+fn record_on(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+    action: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let event = audit::NewEvent {
+        workspace_id: Some(workspace),
+        action,
+        target_type: "account",
+        target_id: Some(member.account_id.0),
+        target_label: &member.email,
+        changes,
+    };
+    audit::record(conn, acting.actor, &event, now).map(|_| ())
+}
+
 /// Whether `acting` may take `action` on `member` now: the one decision of `domain::policy`.
 pub fn judge(
     conn: &mut AnyConnection,
@@ -169,17 +190,13 @@ pub fn change_role(
             role.permissions,
         )?;
         memberships::set_role(conn, member.id, role.id, now)?;
-        audit::record(
+        record_on(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "member.role_changed",
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: json!({ "role": { "before": member.role_name, "after": role.name } }),
-            },
+            acting,
+            workspace,
+            &member,
+            "member.role_changed",
+            json!({ "role": { "before": member.role_name, "after": role.name } }),
             now,
         )?;
         let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
@@ -219,24 +236,20 @@ pub fn suspend(
         } else {
             0
         };
-        audit::record(
+        record_on(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: if suspend {
-                    "member.suspended"
-                } else {
-                    "member.unsuspended"
-                },
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: json!({
-                    "status": { "before": member.status.key(), "after": next.key() },
-                    "sessions_ended": ended,
-                }),
+            acting,
+            workspace,
+            &member,
+            if suspend {
+                "member.suspended"
+            } else {
+                "member.unsuspended"
             },
+            json!({
+                "status": { "before": member.status.key(), "after": next.key() },
+                "sessions_ended": ended,
+            }),
             now,
         )?;
         Ok(member)
@@ -323,24 +336,20 @@ pub fn remove(
             .into_iter()
             .map(|(kind, n)| (kind, json!(n)))
             .collect();
-        audit::record(
+        record_on(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "member.removed",
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: json!({
-                    "status": { "before": member.status.key(), "after": "removed" },
-                    "owned": owned,
-                    "reassigned_to": heir.as_ref().map(|h| h.email.clone()),
-                    "groups_ended": snapshot.groups.len(),
-                    "grants_ended": snapshot.grants.len(),
-                    "sessions_ended": ended,
-                }),
-            },
+            acting,
+            workspace,
+            &member,
+            "member.removed",
+            json!({
+                "status": { "before": member.status.key(), "after": "removed" },
+                "owned": owned,
+                "reassigned_to": heir.as_ref().map(|h| h.email.clone()),
+                "groups_ended": snapshot.groups.len(),
+                "grants_ended": snapshot.grants.len(),
+                "sessions_ended": ended,
+            }),
             now,
         )?;
         Ok(Removed {
@@ -389,22 +398,18 @@ pub fn restore(
             .unwrap_or_default();
         let (groups, grants) = ownership::restore_belongings(conn, member.id, &snapshot, now)?;
         let given_back = ownership::give_back(conn, member.id, now)?;
-        audit::record(
+        record_on(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "member.restored",
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: json!({
-                    "status": { "before": "removed", "after": "active" },
-                    "groups_restored": groups,
-                    "grants_restored": grants,
-                    "ownership_returned": given_back,
-                }),
-            },
+            acting,
+            workspace,
+            &member,
+            "member.restored",
+            json!({
+                "status": { "before": "removed", "after": "active" },
+                "groups_restored": groups,
+                "grants_restored": grants,
+                "ownership_returned": given_back,
+            }),
             now,
         )?;
         Ok(member)
@@ -504,21 +509,17 @@ pub fn end_sessions(
         if ended == 0 {
             return Ok(0);
         }
-        audit::record(
+        record_on(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: if session.is_some() {
-                    "member.session_ended"
-                } else {
-                    "member.signed_out_everywhere"
-                },
-                target_type: "account",
-                target_id: Some(member.account_id.0),
-                target_label: &member.email,
-                changes: json!({ "sessions": ended }),
+            acting,
+            workspace,
+            &member,
+            if session.is_some() {
+                "member.session_ended"
+            } else {
+                "member.signed_out_everywhere"
             },
+            json!({ "sessions": ended }),
             now,
         )?;
         Ok(ended)

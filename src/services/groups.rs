@@ -30,24 +30,16 @@ pub struct InWorkspace {
     pub group: i64,
 }
 
-fn event(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    at: InWorkspace,
-    action: &str,
-    name: &str,
-    changes: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), GroupError> {
-    let subject = audit::Subject {
-        workspace: at.workspace,
-        kind: "group",
-        id: at.group,
-        label: name,
-    };
-    Ok(audit::record_about(
-        conn, actor, &subject, action, changes, now,
-    )?)
+impl InWorkspace {
+    /// The group, named `name`, as an audit event's subject.
+    fn subject(self, name: &str) -> audit::Subject<'_> {
+        audit::Subject {
+            workspace: self.workspace,
+            kind: "group",
+            id: self.group,
+            label: name,
+        }
+    }
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
@@ -70,12 +62,11 @@ pub fn create(
             .map_err(unique_violation_as(|| GroupError::NameTaken))?;
         let at = InWorkspace { workspace, group };
         let changes = json!({ "name": name.as_str(), "description": description.as_str() });
-        event(
+        audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(name.as_str()),
             "group.created",
-            name.as_str(),
             changes,
             now,
         )?;
@@ -116,15 +107,14 @@ pub fn update(
             );
         }
         let changes = serde_json::Value::Object(changes);
-        event(
+        Ok(audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(name.as_str()),
             "group.updated",
-            name.as_str(),
             changes,
             now,
-        )
+        )?)
     })
 }
 
@@ -139,7 +129,14 @@ pub fn delete(
         let group = existing(conn, at)?;
         groups::delete(conn, at.group)?;
         let changes = json!({ "members": group.member_count, "grants": group.grant_count });
-        event(conn, actor, at, "group.deleted", &group.name, changes, now)?;
+        audit::record_about(
+            conn,
+            actor,
+            &at.subject(&group.name),
+            "group.deleted",
+            changes,
+            now,
+        )?;
         Ok(group)
     })
 }
@@ -206,12 +203,11 @@ fn add_current(
     }
     if !outcome.added.is_empty() {
         let changes = json!({ "added": outcome.added.len(), "members": outcome.added });
-        event(
+        audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(&group.name),
             "group.members_added",
-            &group.name,
             changes,
             now,
         )?;
@@ -236,12 +232,11 @@ pub fn remove_member(
             return Ok(false);
         }
         let changes = json!({ "member": email, "membership_id": member.0 });
-        event(
+        audit::record_about(
             conn,
             actor,
-            at,
+            &at.subject(&group.name),
             "group.member_removed",
-            &group.name,
             changes,
             now,
         )?;

@@ -59,6 +59,18 @@ pub struct InWorkspace {
     pub role: RoleId,
 }
 
+impl InWorkspace {
+    /// The role, named `name`, as an audit event's subject.
+    fn subject(self, name: &str) -> audit::Subject<'_> {
+        audit::Subject {
+            workspace: self.workspace,
+            kind: "role",
+            id: self.role.0,
+            label: name,
+        }
+    }
+}
+
 /// "users.view, users.suspend": a permission set as an audit event keeps it.
 fn listed(permissions: PermissionSet) -> String {
     permissions
@@ -66,26 +78,6 @@ fn listed(permissions: PermissionSet) -> String {
         .map(Permission::key)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn event(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    at: InWorkspace,
-    action: &str,
-    name: &str,
-    changes: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), RoleError> {
-    let subject = audit::Subject {
-        workspace: at.workspace,
-        kind: "role",
-        id: at.role.0,
-        label: name,
-    };
-    Ok(audit::record_about(
-        conn, actor, &subject, action, changes, now,
-    )?)
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<CustomRole, RoleError> {
@@ -130,12 +122,11 @@ pub fn create(
             "permissions": listed(draft.permissions),
         });
         let at = InWorkspace { workspace, role };
-        event(
+        audit::record_about(
             conn,
             &definer.actor,
-            at,
+            &at.subject(draft.name.as_str()),
             "role.created",
-            draft.name.as_str(),
             changes,
             now,
         )?;
@@ -192,15 +183,14 @@ pub fn update(
         )
         .map_err(unique_violation_as(|| RoleError::NameTaken))?;
         let changes = serde_json::Value::Object(changes);
-        event(
+        Ok(audit::record_about(
             conn,
             &definer.actor,
-            at,
+            &at.subject(draft.name.as_str()),
             "role.updated",
-            draft.name.as_str(),
             changes,
             now,
-        )
+        )?)
     })
 }
 
@@ -230,12 +220,11 @@ pub fn delete(
             "description": role.description,
             "permissions": listed(role.permissions),
         });
-        event(
+        audit::record_about(
             conn,
             &definer.actor,
-            at,
+            &at.subject(&role.name),
             "role.deleted",
-            &role.name,
             changes,
             now,
         )?;

@@ -578,11 +578,7 @@ pub async fn remove_avatar(
         .unwrap_or(false);
     flash(
         &access.signed_in.session,
-        if removed {
-            "Picture removed: their initials show instead."
-        } else {
-            "There was no picture to remove."
-        },
+        &views::picture_removed(removed, "their"),
     )?;
     Ok(redirect(&format!(
         "/w/{}/users/{id}",
@@ -638,11 +634,7 @@ pub async fn cancel_email_change(
     .await??;
     flash(
         &access.signed_in.session,
-        if cancelled {
-            "Email change cancelled: the link sent to the new address no longer works."
-        } else {
-            "There was no email change waiting."
-        },
+        views::email_change_cancelled(cancelled),
     )?;
     Ok(redirect(&format!(
         "/w/{}/users/{id}",

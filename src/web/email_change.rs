@@ -35,7 +35,7 @@ fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
              changed. Ask for the change again with another address."
                 .to_owned(),
         ),
-        e => return Err(AppError::Internal(anyhow::Error::new(e))),
+        e => return Err(e.into()),
     };
     render_with_status(
         status,

@@ -8,8 +8,10 @@ use askama::Template;
 use crate::services::accounts::BlockError;
 use crate::services::apps::ChangeError as AppChangeError;
 use crate::services::console::ConsoleError;
+use crate::services::email_change::EmailChangeError;
 use crate::services::groups::GroupError;
 use crate::services::invitations::InvitationActionError;
+use crate::services::profile::ProfileError;
 use crate::services::roles::RoleError;
 use crate::services::workspaces::WorkspaceError;
 
@@ -47,9 +49,24 @@ impl From<ConsoleError> for AppError {
             ConsoleError::Refused(why) => AppError::Forbidden(why),
             ConsoleError::Conflict(why) | ConsoleError::Invalid(why) => AppError::Conflict(why),
             ConsoleError::Database(e) => e.into(),
-            ConsoleError::EmailChange(e) => AppError::Internal(anyhow::Error::new(e)),
-            ConsoleError::Profile(e) => AppError::Internal(anyhow::Error::new(e)),
+            ConsoleError::EmailChange(e) => e.into(),
+            ConsoleError::Profile(e) => e.into(),
         }
+    }
+}
+
+/// What reaches here of a profile's errors is nothing a person can fix (a wrong password or an
+/// address taken are answered beside their field first).
+impl From<ProfileError> for AppError {
+    fn from(e: ProfileError) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+/// See `From<ProfileError>`: a dead link or a taken address are answered by the page first.
+impl From<EmailChangeError> for AppError {
+    fn from(e: EmailChangeError) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
     }
 }
 

@@ -188,7 +188,7 @@ pub async fn update_profile(
             )
             .await;
         }
-        Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
+        Err(e) => return Err(e.into()),
     };
     if confirming.is_some() {
         state.outbox_wake.notify_one();
@@ -211,16 +211,8 @@ pub async fn cancel_email_change(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    flash(
-        &me.session,
-        if cancelled {
-            "Email change cancelled: the link sent to the new address no longer works."
-        } else {
-            "There was no email change waiting."
-        },
-    )?;
+    .await??;
+    flash(&me.session, views::email_change_cancelled(cancelled))?;
     Ok(redirect("/me"))
 }
 
@@ -249,7 +241,7 @@ pub async fn upload_avatar(
     .await?;
     match outcome {
         Ok(saved) => {
-            saved.map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            saved?;
             flash(&me.session, "Picture saved.")?;
             Ok(redirect("/me"))
         }
@@ -275,16 +267,8 @@ pub async fn remove_avatar(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    flash(
-        &me.session,
-        if removed {
-            "Picture removed: your initials show instead."
-        } else {
-            "There was no picture to remove."
-        },
-    )?;
+    .await??;
+    flash(&me.session, &views::picture_removed(removed, "your"))?;
     Ok(redirect("/me"))
 }
 
@@ -356,7 +340,7 @@ pub async fn change_password(
             errors.add("current_password", "The current password is not correct.");
             page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -375,8 +359,7 @@ pub async fn end_session(
             clock::now(),
         ))
     })
-    .await?
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    .await??;
     flash(&me.session, "Session ended.")?;
     Ok(redirect("/me"))
 }

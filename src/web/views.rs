@@ -194,6 +194,24 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
     }
 }
 
+/// After "Cancel the email change" (console or `/me`).
+pub fn email_change_cancelled(cancelled: bool) -> &'static str {
+    if cancelled {
+        "Email change cancelled: the link sent to the new address no longer works."
+    } else {
+        "There was no email change waiting."
+    }
+}
+
+/// After "Remove the picture": `whose` initials show instead ("your", "their").
+pub fn picture_removed(removed: bool, whose: &str) -> String {
+    if removed {
+        format!("Picture removed: {whose} initials show instead.")
+    } else {
+        "There was no picture to remove.".to_owned()
+    }
+}
+
 /// One option of a menu or a list of checkboxes, with whether it is chosen.
 pub struct Choice {
     pub value: String,
