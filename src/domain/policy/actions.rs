@@ -251,13 +251,17 @@ impl fmt::Display for Refusal {
                 role,
                 lacking,
             } => {
+                // The first three are enough to say which; the count says how many more.
                 let keys: Vec<&str> = lacking.iter().map(|p| p.key()).collect();
+                let lacks = match keys.len() {
+                    0..=3 => keys.join(", "),
+                    n => format!("{} and {} more", keys[..3].join(", "), n - 3),
+                };
                 write!(
                     f,
                     "{name} is {}; your role cannot act on roles with more permissions than \
-                     yours (it lacks {}).",
+                     yours (it lacks {lacks}).",
                     with_article(role),
-                    keys.join(", ")
                 )
             }
             Refusal::OrgOwnerOnly(a) => {
@@ -580,7 +584,19 @@ mod tests {
         assert_eq!(allowed(&support_role, &admin), vec![View]);
         let auditor = target(BuiltInRole::Auditor, Active);
         let refused = decide(&support_role, &auditor, &FACTS, Suspend).unwrap_err();
-        assert!(refused.to_string().contains("audit.view"), "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .contains("is an Auditor; your role cannot act"),
+            "{refused}"
+        );
+        let refused = decide(&support_role, &admin, &FACTS, Suspend).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .ends_with("(it lacks users.invite, users.edit, users.change_role and 8 more)."),
+            "{refused}"
+        );
         // A peer with the same role is fair game; so is anyone whose role is a subset.
         let mut peer = target(BuiltInRole::Member, Active);
         peer.membership = Some(TargetMembership {
