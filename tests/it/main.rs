@@ -21,6 +21,7 @@ mod foundation;
 mod groups;
 mod invitations;
 mod lifecycle;
+mod matrix;
 mod me;
 mod org;
 mod roles;
