@@ -2,6 +2,7 @@
 
 use crate::db::AnyConnection;
 use crate::domain::membership::MembershipStatus;
+use crate::domain::policy::home_page;
 use crate::store::accounts::Account;
 use crate::store::{memberships, workspaces};
 
@@ -11,11 +12,12 @@ pub fn landing_path(
     account: &Account,
 ) -> Result<String, diesel::result::Error> {
     let mine = memberships::list_for_account(conn, account.id)?;
-    let console = mine
-        .iter()
-        .find(|m| m.status == MembershipStatus::Active && !m.permissions.is_empty());
-    if let Some(m) = console {
-        return Ok(format!("/w/{}/users", m.slug));
+    let console = mine.iter().find_map(|m| {
+        let page = home_page(m.permissions).filter(|_| m.status == MembershipStatus::Active)?;
+        Some(format!("/w/{}/{page}", m.slug))
+    });
+    if let Some(path) = console {
+        return Ok(path);
     }
     let suspended_here = |slug: &str| {
         mine.iter()

@@ -217,7 +217,15 @@ impl WorkspaceAccess {
             other => AppError::Forbidden(other.to_string()),
         })?;
         if policy::landing(permissions) == Landing::OwnProfile {
-            return Err(AppError::Redirect("/me".to_owned()));
+            // A page sends them to their profile; a form (or a script) is refused, not
+            // redirected, so that nobody takes the answer for a success.
+            if req.method() == actix_web::http::Method::GET {
+                return Err(AppError::Redirect("/me".to_owned()));
+            }
+            return Err(AppError::Forbidden(format!(
+                "Your role in {} gives no access to the console: only your own profile.",
+                workspace.name
+            )));
         }
         if session.get::<i64>(keys::WORKSPACE_ID).ok().flatten() != Some(workspace.id.0) {
             session.insert(keys::WORKSPACE_ID, workspace.id.0)?;

@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::auth::client_ip;
-use super::error::AppError;
+use super::auth::{SignedIn, client_ip};
+use super::error::{AppError, redirect};
+use super::forms::flash;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
@@ -21,8 +22,6 @@ struct ConfirmPage {
     name: String,
     old_email: String,
     new_email: String,
-    /// The address now in use, once confirmed.
-    done: Option<String>,
     problem: Option<String>,
 }
 
@@ -74,10 +73,13 @@ pub async fn show(
     )
 }
 
+/// The button: the address changes, then 303 — to `/me` with a message for someone signed in,
+/// else to sign-in, which says the address changed.
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
+    signed_in: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let ip = client_ip(&req);
@@ -88,13 +90,14 @@ pub async fn confirm(
     match confirmed {
         Ok(email) => {
             state.outbox_wake.notify_one();
-            render_with_status(
-                StatusCode::OK,
-                &ConfirmPage {
-                    done: Some(email.as_str().to_owned()),
-                    ..ConfirmPage::default()
-                },
-            )
+            Ok(match signed_in {
+                Some(me) => {
+                    let message = format!("Your email address is now {}.", email.as_str());
+                    flash(&me.session, &message)?;
+                    redirect("/me")
+                }
+                None => redirect("/login?email_changed=1"),
+            })
         }
         Err(e) => problem(e),
     }

@@ -34,6 +34,7 @@ pub struct LoginForm {
 pub struct LoginQuery {
     pub next: String,
     pub signed_out: Option<String>,
+    pub email_changed: Option<String>,
 }
 
 #[derive(Template)]
@@ -99,7 +100,14 @@ pub async fn show(
         form: LoginForm::default(),
         errors: FieldErrors::default(),
         form_error: None,
-        notice: query.signed_out.is_some().then_some("You have signed out."),
+        notice: match (&query.signed_out, &query.email_changed) {
+            (Some(_), _) => Some("You have signed out."),
+            (None, Some(_)) => Some(
+                "Your email address was changed: sign in with the new one. The old address was \
+                 told of the change.",
+            ),
+            (None, None) => None,
+        },
     };
     render_with_status(StatusCode::OK, &page)
 }

@@ -350,7 +350,7 @@ pub async fn end_session(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, account, session) = (me.actor(), me.account.id, id.into_inner());
-    blocking(&state, move |conn| {
+    let ended = blocking(&state, move |conn| {
         Ok(own::end_own_session(
             conn,
             &actor,
@@ -360,6 +360,12 @@ pub async fn end_session(
         ))
     })
     .await??;
-    flash(&me.session, "Session ended.")?;
+    // An id that is not (or no longer) one of one's own sessions ends nothing, and says so.
+    let message = if ended {
+        "Session ended."
+    } else {
+        "That session had already ended."
+    };
+    flash(&me.session, message)?;
     Ok(redirect("/me"))
 }

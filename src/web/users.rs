@@ -358,8 +358,10 @@ impl Menus {
     }
 }
 
+/// The workspace's first page this person may open.
 pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
-    redirect(&format!("/w/{}/users", access.workspace.slug))
+    let page = policy::home_page(access.permissions).unwrap_or("users");
+    redirect(&format!("/w/{}/{page}", access.workspace.slug))
 }
 
 pub async fn list(

@@ -111,8 +111,14 @@ async fn an_admin_changes_an_email_and_it_takes_effect_once_confirmed() {
     assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
 
     let done = confirm(&app, &token).await;
-    assert_eq!(done.status().as_u16(), 200);
-    assert!(done.text().await.unwrap().contains("Email address changed"));
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(location(&done), "/login?email_changed=1");
+    assert!(
+        app.new_client()
+            .get_text("/login?email_changed=1")
+            .await
+            .contains("Your email address was changed: sign in with the new one.")
+    );
     assert_eq!(
         app.count("accounts WHERE email = 'grace@navy.example.org'"),
         1
@@ -355,13 +361,10 @@ async fn a_person_changes_their_own_address_from_their_profile() {
     let page = app.get_text("/me").await;
     assert!(page.contains("Waiting for confirmation") && page.contains("countess@example.org"));
     let token = link_token(&app, "countess@example.org");
-    assert!(
-        confirm(&app, &token)
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("countess@example.org")
+    assert_eq!(
+        location(&confirm(&app, &token).await),
+        "/login?email_changed=1",
+        "confirmed in a browser that is not signed in"
     );
     assert!(app.get_text("/me").await.contains("countess@example.org"));
     assert_eq!(

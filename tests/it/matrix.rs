@@ -93,18 +93,19 @@ impl Actor {
         }
     }
 
-    /// Holds at least one console permission in /w/acme.
+    /// Their role opens at least one page of /w/acme's console (a role holding only
+    /// `users.suspend` opens none: it cannot see whom it would suspend).
     fn has_console(self) -> bool {
-        matches!(self, Auditor | Suspender | Support | Admin | Owner)
+        matches!(self, Auditor | Support | Admin | Owner)
     }
 
     /// Where signing in takes them: their first workspace console, else their profile (README).
     /// The anonymous visitor signs in as the target, a plain Member.
     fn landing(self) -> &'static str {
         match self {
-            Auditor | Suspender | Support | Admin | Owner => "/w/acme/users",
+            Auditor | Support | Admin | Owner => "/w/acme/users",
             Outsider => "/w/labs/users",
-            Anonymous | Member | Suspended | Blocked | Removed => "/me",
+            Anonymous | Member | Suspender | Suspended | Blocked | Removed => "/me",
         }
     }
 }
@@ -207,13 +208,16 @@ fn org(method: &str, ok: Expect) -> Cells {
     })
 }
 
-/// A page or action of /w/acme: Members are sent to their profile, a suspended member gets 403,
-/// people outside it (removed, another workspace's) 404 so its name does not leak; the console
-/// roles get `ok` when `allowed` says their role permits it, else 403.
+/// A page or action of /w/acme: a role that opens no page of it (Members, the suspend-only role)
+/// is sent to its profile from a page and refused (403) a form, so no script takes the answer for
+/// a success; a suspended member gets 403, people outside it (removed, another workspace's) 404 so
+/// its name does not leak; the console roles get `ok` when `allowed` says their role permits it,
+/// else 403.
 fn workspace(method: &str, ok: Expect, allowed: impl Fn(Actor) -> bool) -> Cells {
     cells(|a| {
         signed_out(a, method).unwrap_or_else(|| match a {
-            Member => ToMe,
+            Member | Suspender if method == GET => ToMe,
+            Member | Suspender => Forbidden,
             Suspended => Forbidden,
             Removed | Outsider => NotFound,
             _ if allowed(a) => ok.clone(),
@@ -378,9 +382,11 @@ const TARGET_NEW_EMAIL: &str = "tina.new@example.com";
 
 fn rows(f: &Fixtures) -> Vec<Row> {
     const VIEW: &[&str] = &["users.view"];
-    const SUSPEND: &[&str] = &["users.suspend"];
-    const EDIT: &[&str] = &["users.edit"];
-    const REMOVE: &[&str] = &["users.remove"];
+    // Acting on a member takes seeing them: every member action needs users.view as well.
+    const SUSPEND: &[&str] = &["users.view", "users.suspend"];
+    const EDIT: &[&str] = &["users.view", "users.edit"];
+    const REMOVE: &[&str] = &["users.view", "users.remove"];
+    const SETS_ROLES: &[&str] = &["users.view", "users.change_role"];
     const INVITE: &[&str] = &["users.invite"];
     const CHANGE_ROLE: &[&str] = &["users.change_role"];
     const EXPORT: &[&str] = &["users.export"];
@@ -650,7 +656,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         )
         .ws(EDIT, see(&t)),
         post("/w/{slug}/users/{id}/role", format!("{t}/role"))
-            .ws(CHANGE_ROLE, see(format!("{t}/role")))
+            .ws(SETS_ROLES, see(format!("{t}/role")))
             .fields(&[("role", "auditor")]),
         post(
             "/w/{slug}/users/{id}/sessions/{session}/end",
@@ -689,11 +695,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("/email-change/{}", f.email_token),
         )
         .public(Page),
+        // Confirmed: someone signed in goes to their profile, anyone else to sign in, which says
+        // the address changed (303 after a form, as everywhere).
         post(
             "/email-change/{token}",
             format!("/email-change/{}", f.email_token),
         )
-        .public(Page),
+        .public(see("/me"))
+        .with(Anonymous, see("/login?email_changed=1")),
     ]
 }
 

@@ -357,9 +357,13 @@ pub fn decide(
 
 /// The part of [`decide`] that needs no target: whether the viewer's role allows the action at
 /// all (checked before the target is even looked up, so a refusal does not reveal who exists).
+/// Acting on a member takes seeing them: every workspace action needs `users.view` too.
 pub fn may_attempt(viewer: &Viewer, action: MemberAction) -> Decision {
     match action.permission() {
         Some(p) if !viewer.permissions.contains(p) => Err(Refusal::Lacks(p)),
+        Some(_) if !viewer.permissions.contains(Permission::UsersView) => {
+            Err(Refusal::Lacks(Permission::UsersView))
+        }
         None if !viewer.org_role.administers_all_workspaces() => Err(Refusal::NotOrgAdmin(action)),
         _ => Ok(()),
     }
@@ -567,6 +571,12 @@ mod tests {
             vec![View]
         );
         assert_eq!(allowed(&viewer(support()), &member), vec![View, Suspend]);
+        // Nobody acts on whom they cannot see.
+        let blind = viewer(set(&[Permission::UsersSuspend]));
+        assert_eq!(
+            decide(&blind, &member, &FACTS, Suspend),
+            Err(Refusal::Lacks(Permission::UsersView))
+        );
     }
 
     #[test]

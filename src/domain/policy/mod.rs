@@ -53,12 +53,32 @@ pub enum Landing {
     OwnProfile,
 }
 
-/// Members (no console permission) see only `/me` (PRODUCT §3).
+/// Members (no console permission) see only `/me` (PRODUCT §3); so does a role that opens no page
+/// of the console (one holding only `users.suspend` cannot see whom it would suspend).
 pub fn landing(permissions: PermissionSet) -> Landing {
-    if permissions.is_empty() {
-        Landing::OwnProfile
+    match home_page(permissions) {
+        Some(_) => Landing::Console,
+        None => Landing::OwnProfile,
+    }
+}
+
+/// The first page of a workspace this role may open (`users`, `groups`, …), where its holders land.
+pub fn home_page(permissions: PermissionSet) -> Option<&'static str> {
+    let can = |p| permissions.contains(p);
+    if can(Permission::UsersView) {
+        Some("users")
+    } else if can(Permission::GroupsView) {
+        Some("groups")
+    } else if can(Permission::AppsView) {
+        Some("apps")
+    } else if can(Permission::AuditView) {
+        Some("audit")
+    } else if permissions.holds_any(&READS_ROLES) {
+        Some("roles")
+    } else if may_open_settings(permissions) {
+        Some("settings")
     } else {
-        Landing::Console
+        None
     }
 }
 
@@ -161,6 +181,14 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(landing(support), Landing::Console);
+        assert_eq!(home_page(support), Some("users"));
+        // A role that opens no page lands where Members do.
+        let blind: PermissionSet = [Permission::UsersSuspend].into_iter().collect();
+        assert_eq!(landing(blind), Landing::OwnProfile);
+        let groups_only: PermissionSet = [Permission::GroupsView].into_iter().collect();
+        assert_eq!(home_page(groups_only), Some("groups"));
+        let settings_only: PermissionSet = [Permission::SettingsManage].into_iter().collect();
+        assert_eq!(home_page(settings_only), Some("settings"));
     }
 
     #[test]
