@@ -248,6 +248,29 @@ fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
     versions.iter().map(|v| v.to_string()).collect()
 }
 
+/// A transaction that reads before it writes but serialises on no rule (one's own profile, a
+/// link used up): it takes the write lock first on SQLite, where a transaction that has read can
+/// no longer write once another connection has committed (`SQLITE_BUSY` at once, whatever the
+/// busy timeout). PostgreSQL reads the latest committed rows at each statement, so it locks
+/// nothing more there.
+pub fn write_first<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use schema::organization;
+    conn.transaction(|conn| {
+        if conn.is_in_process() {
+            diesel::update(organization::table)
+                .set(organization::updated_at.eq(organization::updated_at))
+                .execute(conn)?;
+        }
+        f(conn)
+    })
+}
+
 /// What a write transaction serialises on.
 #[derive(Debug, Clone, Copy)]
 pub enum Lock {

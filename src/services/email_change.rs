@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
 
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
@@ -122,15 +122,17 @@ pub fn confirm(
     ip: Option<String>,
     now: NaiveDateTime,
 ) -> Result<Email, EmailChangeError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let (pending, account) = find(conn, token, now)?;
         let new_email = Email::parse(&pending.new_email).map_err(|_| EmailChangeError::DeadLink)?;
         if !account_tokens::use_up(conn, pending.id, now)? {
             return Err(EmailChangeError::DeadLink);
         }
         // A savepoint: the unique index may refuse an address taken since the request.
-        match conn.transaction(|conn| accounts::set_email(conn, account.id, &new_email, now)) {
+        let changed = diesel::Connection::transaction(conn, |conn| {
+            accounts::set_email(conn, account.id, &new_email, now)
+        });
+        match changed {
             Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
             other => other?,
         }
@@ -179,8 +181,7 @@ pub fn cancel(
     account: AccountId,
     now: NaiveDateTime,
 ) -> Result<bool, EmailChangeError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let Some(found) = accounts::find(conn, account)? else {
             return Ok(false);
         };

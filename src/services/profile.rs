@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, WorkspaceId};
@@ -71,8 +71,7 @@ pub fn update_own_profile(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<Option<String>, ProfileError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let account = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let by = email_change::Requested {
             actor,
@@ -156,8 +155,7 @@ pub fn change_password(
         return Err(ProfileError::WrongPassword);
     }
     let new_hash = passwords::hash_password(new)?;
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         accounts::set_password_hash(conn, account, &new_hash, now)?;
         let ended = sessions::delete_for_account(conn, account)?;
         account_event(
@@ -181,8 +179,7 @@ pub fn end_own_session(
     session: i64,
     now: NaiveDateTime,
 ) -> Result<bool, ProfileError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let ended = sessions::delete_one(conn, account, session)?;
         if ended {
@@ -210,8 +207,7 @@ pub fn set_avatar(
     png: &AvatarPng,
     now: NaiveDateTime,
 ) -> Result<(), ProfileError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         avatars::put(conn, account, &crate::tokens::new_token(), png, now)?;
         account_event(
@@ -235,8 +231,7 @@ pub fn remove_avatar(
     account: AccountId,
     now: NaiveDateTime,
 ) -> Result<bool, ProfileError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    db::write_first(conn, |conn| {
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let removed = avatars::remove(conn, account)?;
         if removed {

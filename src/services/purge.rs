@@ -2,10 +2,9 @@
 //! each with its audit event. Run daily by the server and by `admin-console purge`.
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 use serde_json::json;
 
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::domain::membership::RESTORE_DAYS;
 use crate::store::audit::{self, Actor};
 use crate::store::memberships;
@@ -22,7 +21,7 @@ pub fn purge_removed(
     let cutoff = now - Duration::days(RESTORE_DAYS);
     let mut purged = 0;
     loop {
-        let done = conn.transaction(|conn| {
+        let done = db::write_first(conn, |conn| {
             let due = memberships::removed_before(conn, cutoff, BATCH)?;
             let mut deleted = 0;
             for member in &due {
