@@ -364,13 +364,20 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// The revoke dialog (htmx) or page for this form, with `error` beside the choice (422) if any.
 async fn render_remove(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    view: &RemoveView,
-    status: actix_web::http::StatusCode,
+    id: MembershipId,
+    form: &RemoveForm,
+    error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let status = match error {
+        Some(_) => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None => actix_web::http::StatusCode::OK,
+    };
+    let view = &remove_view(state, access, id, form, error).await?;
     use askama::Template;
     let body = if wants_fragment(req) {
         RemoveDialog { view }.render()?
@@ -391,16 +398,7 @@ pub async fn confirm_remove(
     path: web::Path<(String, String)>,
     form: web::Query<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = member_id(&path.1)?;
-    let view = remove_view(&state, &access, id, &form, None).await?;
-    render_remove(
-        &req,
-        &state,
-        &access,
-        &view,
-        actix_web::http::StatusCode::OK,
-    )
-    .await
+    render_remove(&req, &state, &access, member_id(&path.1)?, &form, None).await
 }
 
 /// The picker's options for a search (htmx type-ahead inside the revoke dialog).
@@ -436,22 +434,8 @@ pub async fn remove(
         text => match MembershipId::parse(text) {
             Some(heir) => Some(heir),
             None => {
-                let view = remove_view(
-                    &state,
-                    &access,
-                    id,
-                    &form,
-                    Some("Choose a member from the list, or leave it unassigned.".to_owned()),
-                )
-                .await?;
-                return render_remove(
-                    &req,
-                    &state,
-                    &access,
-                    &view,
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                let why = "Choose a member from the list, or leave it unassigned.".to_owned();
+                return render_remove(&req, &state, &access, id, &form, Some(why)).await;
             }
         },
     };
@@ -469,15 +453,7 @@ pub async fn remove(
     let removed = match outcome {
         Ok(removed) => removed,
         Err(ConsoleError::Invalid(why)) => {
-            let view = remove_view(&state, &access, id, &form, Some(why)).await?;
-            return render_remove(
-                &req,
-                &state,
-                &access,
-                &view,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return render_remove(&req, &state, &access, id, &form, Some(why)).await;
         }
         Err(e) => return Err(e.into()),
     };
