@@ -312,9 +312,13 @@ pub fn set_status(
     Ok(())
 }
 
-/// Active org owners.
+/// Active org owners. The condition of the partial index `accounts_org_role` is written out (not
+/// bound) so that both planners read that index — a handful of rows — instead of every account.
 pub fn count_active_org_owners(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table
+        .filter(super::sql::sql::<diesel::sql_types::Bool>(
+            "accounts.org_role <> 'member'",
+        ))
         .filter(accounts::org_role.eq(OrgRole::Owner.key()))
         .filter(accounts::status.eq(AccountStatus::Active.key()))
         .count()

@@ -1,7 +1,8 @@
-//! Suspend and unsuspend a member (PRODUCT §5), and block or unblock their account organization-
-//! wide, from a users-list row or a user's console: a confirmation dialog (a page without
-//! JavaScript) that says what happens, then a POST. From the list, htmx reloads the rows in place;
-//! otherwise the console shows the new state.
+//! A member's lifecycle (PRODUCT §5) — suspend and unsuspend, remove (with reassignment) and
+//! restore, and block or unblock their account organization-wide — from a users-list row or a
+//! user's console: a confirmation dialog (a page without JavaScript) that says what happens, then
+//! a POST, both judged by the one decision of `domain::policy`. From the list, htmx reloads the
+//! rows in place; otherwise the console shows the new state.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -48,10 +49,6 @@ impl Origin {
     }
 }
 
-fn name(member: &MemberDetail) -> String {
-    member.name()
-}
-
 /// The member, if `action` would be allowed now (the same decision as the action's own).
 async fn preview(
     state: &AppState,
@@ -73,7 +70,7 @@ fn dialog_words(
     member: &MemberDetail,
     workspace: &str,
 ) -> (String, String, &'static str, bool) {
-    let who = name(member);
+    let who = member.name();
     match action {
         MemberAction::Suspend => (
             format!("Suspend {who}?"),
@@ -173,7 +170,7 @@ async fn act(
         })
     })
     .await?;
-    let who = name(&member);
+    let who = member.name();
     let message = match action {
         MemberAction::Suspend => {
             format!("{who} is suspended: their access to this workspace ended.")
@@ -328,7 +325,7 @@ async fn remove_view(
     let slug = &access.workspace.slug;
     let from = form.origin();
     Ok(RemoveView {
-        name: name(&member),
+        name: member.name(),
         workspace: access.workspace.name.clone(),
         owned: owned_words(&owned),
         action: format!("/w/{slug}/users/{id}/remove{}", from.query()),
@@ -470,7 +467,7 @@ pub async fn remove(
     };
     let message = format!(
         "{} was removed: their access ended.{handed} You can restore the membership for 14 days.",
-        name(&removed.member)
+        removed.member.name()
     );
     done(&req, &access, &form.origin(), id, &message)
 }
