@@ -149,7 +149,8 @@ pub fn look(
     Ok((member, decisions))
 }
 
-/// The member, if `acting` may take `action` on them now (for a confirmation dialog).
+/// The member, if `acting` may take `action` on them now (for a confirmation dialog, and first
+/// thing in every change).
 pub fn preview(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -224,8 +225,7 @@ pub fn suspend(
         (MemberAction::Unsuspend, Transition::Unsuspend)
     };
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, action)?;
+        let member = preview(conn, acting, workspace, target, action)?;
         let next = member
             .status
             .apply(transition)
@@ -299,8 +299,7 @@ pub fn remove(
     now: NaiveDateTime,
 ) -> Result<Removed, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, MemberAction::Remove)?;
+        let member = preview(conn, acting, workspace, target, MemberAction::Remove)?;
         let heir = match reassign_to {
             None => None,
             Some(id) if id == member.id => {
@@ -370,8 +369,7 @@ pub fn restore(
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, MemberAction::Restore)?;
+        let member = preview(conn, acting, workspace, target, MemberAction::Restore)?;
         let (removed_at, kept) =
             memberships::removal(conn, member.id)?.ok_or(ConsoleError::NotFound)?;
         if !restorable(removed_at, now) {
@@ -428,8 +426,7 @@ pub fn update_profile(
     now: NaiveDateTime,
 ) -> Result<ProfileSaved, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
+        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
         if change.email.as_str() != member.email {
             judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         }
@@ -458,8 +455,7 @@ pub fn cancel_email_change(
     target: MembershipId,
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
-    let member = load(conn, workspace, target)?;
-    judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
+    let member = preview(conn, acting, workspace, target, MemberAction::ChangeEmail)?;
     Ok(email_change::cancel(
         conn,
         acting.actor,
@@ -478,8 +474,7 @@ pub fn set_avatar(
     png: Option<&AvatarPng>,
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
-    let member = load(conn, workspace, target)?;
-    judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
+    let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
     let (actor, account) = (acting.actor, member.account_id);
     Ok(match png {
         Some(png) => {
@@ -500,8 +495,7 @@ pub fn end_sessions(
     now: NaiveDateTime,
 ) -> Result<usize, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = load(conn, workspace, target)?;
-        judge(conn, acting, workspace, &member, MemberAction::EndSessions)?;
+        let member = preview(conn, acting, workspace, target, MemberAction::EndSessions)?;
         let ended = match session {
             Some(id) => usize::from(sessions::delete_one(conn, member.account_id, id)?),
             None => sessions::delete_for_account(conn, member.account_id)?,
