@@ -33,18 +33,14 @@ fn pending(row: Row) -> PendingEmailChange {
     }
 }
 
-const COLUMNS: (
-    account_tokens::id,
-    account_tokens::account_id,
-    account_tokens::new_email,
-    account_tokens::created_at,
-    account_tokens::expires_at,
-) = (
-    account_tokens::id,
-    account_tokens::account_id,
-    account_tokens::new_email,
-    account_tokens::created_at,
-    account_tokens::expires_at,
+columns!(
+    COLUMNS = (
+        account_tokens::id,
+        account_tokens::account_id,
+        account_tokens::new_email,
+        account_tokens::created_at,
+        account_tokens::expires_at,
+    )
 );
 
 /// Records a request (earlier unconfirmed requests of the account stop working).

@@ -28,30 +28,19 @@ impl Account {
     }
 }
 
-type AccountColumns = (
-    accounts::id,
-    accounts::email,
-    accounts::first_name,
-    accounts::last_name,
-    accounts::password_hash,
-    accounts::timezone,
-    accounts::status,
-    accounts::org_role,
-    accounts::session_epoch,
-    accounts::created_at,
-);
-
-const COLUMNS: AccountColumns = (
-    accounts::id,
-    accounts::email,
-    accounts::first_name,
-    accounts::last_name,
-    accounts::password_hash,
-    accounts::timezone,
-    accounts::status,
-    accounts::org_role,
-    accounts::session_epoch,
-    accounts::created_at,
+columns!(
+    COLUMNS = (
+        accounts::id,
+        accounts::email,
+        accounts::first_name,
+        accounts::last_name,
+        accounts::password_hash,
+        accounts::timezone,
+        accounts::status,
+        accounts::org_role,
+        accounts::session_epoch,
+        accounts::created_at,
+    )
 );
 
 type AccountTuple = (

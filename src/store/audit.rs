@@ -110,22 +110,16 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
 }
 
-const EVENT_COLUMNS: (
-    audit_events::id,
-    audit_events::actor_label,
-    audit_events::action,
-    audit_events::target_label,
-    audit_events::changes,
-    audit_events::ip,
-    audit_events::created_at,
-) = (
-    audit_events::id,
-    audit_events::actor_label,
-    audit_events::action,
-    audit_events::target_label,
-    audit_events::changes,
-    audit_events::ip,
-    audit_events::created_at,
+columns!(
+    EVENT_COLUMNS = (
+        audit_events::id,
+        audit_events::actor_label,
+        audit_events::action,
+        audit_events::target_label,
+        audit_events::changes,
+        audit_events::ip,
+        audit_events::created_at,
+    )
 );
 
 type EventTuple = (

@@ -1,6 +1,14 @@
 //! Queries, one module per aggregate. Functions take `&mut AnyConnection` and return domain types;
 //! what differs between the backends (search, bulk seeding) is matched here and in `db`, nowhere else.
 
+/// A constant list of columns to select, with its type: diesel spells the type as the same list
+/// of columns, written here once for both.
+macro_rules! columns {
+    ($name:ident = ($($column:path),+ $(,)?)) => {
+        const $name: ($($column,)+) = ($($column,)+);
+    };
+}
+
 pub mod account_tokens;
 pub mod accounts;
 pub mod apps;

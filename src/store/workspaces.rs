@@ -33,27 +33,18 @@ impl MemberCounts {
     }
 }
 
-type Columns = (
-    workspaces::id,
-    workspaces::name,
-    workspaces::slug,
-    workspaces::plan,
-    workspaces::seat_limit,
-    workspaces::invited_count,
-    workspaces::active_count,
-    workspaces::suspended_count,
-    workspaces::removed_count,
-);
-const COLUMNS: Columns = (
-    workspaces::id,
-    workspaces::name,
-    workspaces::slug,
-    workspaces::plan,
-    workspaces::seat_limit,
-    workspaces::invited_count,
-    workspaces::active_count,
-    workspaces::suspended_count,
-    workspaces::removed_count,
+columns!(
+    COLUMNS = (
+        workspaces::id,
+        workspaces::name,
+        workspaces::slug,
+        workspaces::plan,
+        workspaces::seat_limit,
+        workspaces::invited_count,
+        workspaces::active_count,
+        workspaces::suspended_count,
+        workspaces::removed_count,
+    )
 );
 type Tuple = (i64, String, String, String, Option<i64>, i64, i64, i64, i64);
 
