@@ -11,7 +11,7 @@ use super::auth::{SignedIn, client_ip};
 use super::error::{AppError, redirect};
 use super::forms::FieldErrors;
 use super::htmx::render_with_status;
-use super::{AppState, blocking, csrf, login};
+use super::{AppState, blocking, csrf};
 use crate::clock;
 use crate::domain::{Name, NewPassword};
 use crate::services::invitations::{self, AcceptError, Acceptance};
@@ -204,7 +204,7 @@ pub async fn submit(
     let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {
         Some(Ok(accepted)) => {
-            login::start_session(
+            super::auth::start_session(
                 &session,
                 accepted.account_id,
                 accepted.session_epoch,

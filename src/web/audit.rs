@@ -264,11 +264,13 @@ fn csv(
         "{name}-audit-{}.csv",
         crate::clock::now().format("%Y-%m-%d")
     );
-    super::export::stream_csv(
+    super::csv_download::stream_csv(
         state,
         filename,
         &CSV_COLUMNS,
-        move |conn, before| audit::page(conn, workspace, &filter, before, super::export::BATCH),
+        move |conn, before| {
+            audit::page(conn, workspace, &filter, before, super::csv_download::BATCH)
+        },
         write_event,
         |e| e.id,
     )

@@ -55,6 +55,33 @@ fn take_flash(session: &Session) -> Option<String> {
     Some(message)
 }
 
+/// Signs the session in: a new session id (no fixation), a new CSRF token, and what the session
+/// list shows (address and browser).
+pub fn start_session(
+    session: &Session,
+    account: AccountId,
+    epoch: i64,
+    req: &HttpRequest,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    session.renew();
+    session.insert(keys::ACCOUNT_ID, account.0)?;
+    session.insert(keys::SESSION_EPOCH, epoch)?;
+    session.insert(keys::CSRF, crate::tokens::new_token())?;
+    session.remove(keys::WORKSPACE_ID);
+    if let Some(ip) = ip {
+        session.insert(keys::IP, ip)?;
+    }
+    if let Some(agent) = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        session.insert(keys::USER_AGENT, agent)?;
+    }
+    Ok(())
+}
+
 /// A signed-in person with an active account and a live session.
 pub struct SignedIn {
     pub account: Account,

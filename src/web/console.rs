@@ -500,21 +500,14 @@ pub async fn update_profile(
     if saved.confirming.is_some() {
         state.outbox_wake.notify_one();
     }
-    flash(&access.signed_in.session, &profile_saved(saved.confirming))?;
+    flash(
+        &access.signed_in.session,
+        &views::profile_saved(saved.confirming),
+    )?;
     Ok(redirect(&format!(
         "/w/{}/users/{id}",
         access.workspace.slug
     )))
-}
-
-/// "Profile saved.", and where a new address has to be confirmed.
-pub fn profile_saved(confirming: Option<String>) -> String {
-    match confirming {
-        Some(address) => format!(
-            "Profile saved. A confirmation link was sent to {address}: the email address changes once it is opened."
-        ),
-        None => "Profile saved.".to_owned(),
-    }
 }
 
 /// The overview again with its messages (422), and the profile form as typed when it was sent.

@@ -12,7 +12,6 @@ use crate::services::email_change::EmailChangeError;
 use crate::services::groups::GroupError;
 use crate::services::invitations::InvitationActionError;
 use crate::services::profile::ProfileError;
-use crate::services::roles::RoleError;
 use crate::services::workspaces::WorkspaceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -123,23 +122,6 @@ impl From<InvitationActionError> for AppError {
             InvitationActionError::TooSoon(why) => AppError::Conflict(why),
             InvitationActionError::Database(e) => e.into(),
             InvitationActionError::Render(e) => e.into(),
-        }
-    }
-}
-
-/// A role's change refused outside a form: a role gone is 404, a rule 403, a role in use a
-/// conflict that names its holders.
-impl From<RoleError> for AppError {
-    fn from(e: RoleError) -> Self {
-        match e {
-            RoleError::NotFound => AppError::NotFound,
-            RoleError::Refused(why) => AppError::Forbidden(why),
-            RoleError::InUse { holders, total } => AppError::Conflict(format!(
-                "This role is still held: {}. Give them another role first.",
-                super::roles::holder_lines(&holders, total).join("; ")
-            )),
-            RoleError::Database(e) => e.into(),
-            other => AppError::Conflict(other.to_string()),
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,11 +10,9 @@ use super::auth::{SignedIn, client_ip, safe_next};
 use super::error::{AppError, redirect};
 use super::forms::FieldErrors;
 use super::htmx::render_with_status;
-use super::session_store::keys;
 use super::{AppState, blocking, csrf};
 use crate::clock;
 use crate::domain::Email;
-use crate::domain::ids::AccountId;
 use crate::services::landing::landing_path;
 use crate::services::setup;
 use crate::services::sign_in::{self, SignInError};
@@ -47,29 +44,6 @@ struct LoginPage {
     errors: FieldErrors,
     form_error: Option<String>,
     notice: Option<&'static str>,
-}
-
-/// Signs the session in: a new session id (no fixation), a new CSRF token, and what the session
-/// list shows (address and browser).
-pub fn start_session(
-    session: &Session,
-    account: AccountId,
-    epoch: i64,
-    req: &HttpRequest,
-    ip: Option<String>,
-) -> Result<(), AppError> {
-    session.renew();
-    session.insert(keys::ACCOUNT_ID, account.0)?;
-    session.insert(keys::SESSION_EPOCH, epoch)?;
-    session.insert(keys::CSRF, crate::tokens::new_token())?;
-    session.remove(keys::WORKSPACE_ID);
-    if let Some(ip) = ip {
-        session.insert(keys::IP, ip)?;
-    }
-    if let Some(agent) = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()) {
-        session.insert(keys::USER_AGENT, agent)?;
-    }
-    Ok(())
 }
 
 async fn org_name(state: &AppState) -> Result<String, AppError> {
@@ -167,7 +141,7 @@ pub async fn submit(
     .await?;
     match outcome {
         Ok((account, landing)) => {
-            start_session(
+            super::auth::start_session(
                 &session,
                 account.id,
                 account.session_epoch,

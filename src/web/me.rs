@@ -7,11 +7,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, client_ip};
-use super::console::profile_saved;
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::render_with_status;
-use super::{AppState, blocking, login, multipart, views};
+use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
@@ -193,7 +192,7 @@ pub async fn update_profile(
     if confirming.is_some() {
         state.outbox_wake.notify_one();
     }
-    flash(&me.session, &profile_saved(confirming))?;
+    flash(&me.session, &views::profile_saved(confirming))?;
     Ok(redirect("/me"))
 }
 
@@ -328,7 +327,7 @@ pub async fn change_password(
     match outcome {
         Ok(epoch) => {
             // Every session ended; this browser signs in again at once.
-            login::start_session(&me.session, account, epoch, &req, client_ip(&req))?;
+            super::auth::start_session(&me.session, account, epoch, &req, client_ip(&req))?;
             flash(
                 &me.session,
                 "Password changed. You were signed out everywhere else.",

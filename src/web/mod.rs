@@ -9,6 +9,7 @@ pub mod auth;
 pub mod confirm;
 pub mod console;
 pub mod csrf;
+pub mod csv_download;
 pub mod email_change;
 pub mod error;
 pub mod export;

@@ -114,6 +114,23 @@ fn role_error(e: RoleError, errors: &mut FieldErrors) -> Result<(), AppError> {
     }
 }
 
+/// A role's change refused outside a form: a role gone is 404, a rule 403, a role in use a
+/// conflict that names its holders.
+impl From<RoleError> for AppError {
+    fn from(e: RoleError) -> Self {
+        match e {
+            RoleError::NotFound => AppError::NotFound,
+            RoleError::Refused(why) => AppError::Forbidden(why),
+            RoleError::InUse { holders, total } => AppError::Conflict(format!(
+                "This role is still held: {}. Give them another role first.",
+                holder_lines(&holders, total).join("; ")
+            )),
+            RoleError::Database(e) => e.into(),
+            other => AppError::Conflict(other.to_string()),
+        }
+    }
+}
+
 /// "2 members, 1 pending invitation and 1 removed member", or "Nobody".
 fn held_by_words(counts: HolderCounts) -> String {
     let parts: Vec<String> = [
@@ -133,7 +150,7 @@ fn held_by_words(counts: HolderCounts) -> String {
 }
 
 /// "Grace Hopper (grace@example.com), Suspended" for each holder named, then "and 3 more".
-pub(super) fn holder_lines(holders: &[Holder], total: i64) -> Vec<String> {
+fn holder_lines(holders: &[Holder], total: i64) -> Vec<String> {
     let mut lines: Vec<String> = holders
         .iter()
         .map(|h| {

@@ -10,7 +10,7 @@ use super::auth::client_ip;
 use super::error::{AppError, redirect};
 use super::forms::FieldErrors;
 use super::htmx::render_with_status;
-use super::{AppState, blocking, csrf, login};
+use super::{AppState, blocking, csrf};
 use crate::clock;
 use crate::domain::{Email, Name, NewPassword, Slug};
 use crate::services::passwords;
@@ -147,7 +147,7 @@ pub async fn submit(
     .await?;
     match done {
         Ok((done, slug)) => {
-            login::start_session(
+            super::auth::start_session(
                 &session,
                 done.account_id,
                 done.session_epoch,

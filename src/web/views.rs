@@ -194,6 +194,16 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
     }
 }
 
+/// "Profile saved.", and where a new address has to be confirmed.
+pub fn profile_saved(confirming: Option<String>) -> String {
+    match confirming {
+        Some(address) => format!(
+            "Profile saved. A confirmation link was sent to {address}: the email address changes once it is opened."
+        ),
+        None => "Profile saved.".to_owned(),
+    }
+}
+
 /// After "Cancel the email change" (console or `/me`).
 pub fn email_change_cancelled(cancelled: bool) -> &'static str {
     if cancelled {
