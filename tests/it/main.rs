@@ -23,6 +23,7 @@ mod invitations;
 mod lifecycle;
 mod matrix;
 mod me;
+mod member_actions;
 mod org;
 mod roles;
 mod settings;

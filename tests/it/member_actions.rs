@@ -1,0 +1,213 @@
+//! HTTP tests of issue 14's rules beyond the route matrix, on each backend: an address shared with
+//! other workspaces changes only by org owners and org admins; org admins count as holding every
+//! permission; a removed member is restored before anything else; a role that opens no page of the
+//! console lands where Members do.
+
+use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+const GRACE: &str = "grace.hopper@example.com";
+const ALAN: &str = "alan.turing@example.com";
+
+/// Ada (org owner) makes /w/labs and invites Grace there; Grace accepts with her own password.
+async fn grace_also_in_labs(app: &TestApp) {
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let csrf = app.csrf_token("/w/labs/users").await;
+    let invited = app
+        .post_form(
+            "/w/labs/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", GRACE),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let token = app.token_for(GRACE);
+    let grace = app.new_client();
+    let page = grace.get_text(&format!("/invite/{token}")).await;
+    let accepted = grace
+        .post_form(
+            &format!("/invite/{token}"),
+            &[
+                ("csrf_token", csrf_in(&page).as_str()),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status().as_u16(), 303);
+}
+
+fn profile<'a>(email: &'a str, first: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("first_name", first),
+        ("last_name", "Hopper"),
+        ("email", email),
+        ("timezone", "UTC"),
+    ]
+}
+
+#[actix_web::test]
+async fn an_address_shared_with_another_workspace_is_changed_only_by_org_admins() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    grace_also_in_labs(&app).await;
+    let grace = app.membership_of(GRACE);
+    let console = format!("/w/acme/users/{grace}");
+    let alan = app.new_client();
+    alan.sign_in(ALAN, OWNER_PASSWORD).await;
+
+    // The workspace Admin sees the address read-only, with the reason, and may still edit names.
+    let page = alan.get_text(&console).await;
+    assert!(page.contains("readonly") && page.contains("Only an org owner or org admin"));
+    let refused = alan
+        .post_fields(
+            &format!("{console}/profile"),
+            &profile("grace@navy.example.org", "Grace"),
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("only an org owner or org admin can change their email address")
+    );
+    assert_eq!(app.count("account_tokens"), 0, "no link was sent");
+    assert_eq!(
+        app.count("accounts WHERE first_name = 'grace'"),
+        1,
+        "nothing half-saved"
+    );
+    let renamed = alan
+        .post_fields(&format!("{console}/profile"), &profile(GRACE, "Grace"))
+        .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    assert_eq!(app.count("accounts WHERE first_name = 'Grace'"), 1);
+
+    // Ada, the org owner, may: a confirmation link goes to the new address.
+    let asked = app
+        .post_fields(
+            &format!("{console}/profile"),
+            &profile("grace@navy.example.org", "Grace"),
+        )
+        .await;
+    assert_eq!(asked.status().as_u16(), 303);
+    assert_eq!(app.count("account_tokens"), 1);
+}
+
+#[actix_web::test]
+async fn org_admins_count_as_holding_every_permission() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    let grace_account = app.first_id(&format!("accounts WHERE email = '{GRACE}'"));
+    let made = app
+        .post_fields(
+            &format!("/org/accounts/{grace_account}/org-role"),
+            &[("org_role", "admin")],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let grace = app.membership_of(GRACE);
+    let alan = app.new_client();
+    alan.sign_in(ALAN, OWNER_PASSWORD).await;
+
+    // Her Member role in /w/acme is no shield: she acts as an Owner there, so an Admin cannot
+    // suspend her, and the console says why instead of offering it.
+    let page = alan.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(page.contains("is an org admin; your role cannot act on roles with more permissions"));
+    assert!(!page.contains(&format!("/w/acme/users/{grace}/suspend")));
+    let refused = alan
+        .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {grace} AND status = 'active'"
+        )),
+        1
+    );
+    // An Owner may (a suspension in a workspace binds everyone).
+    let suspended = app
+        .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    assert_eq!(suspended.status().as_u16(), 303);
+}
+
+#[actix_web::test]
+async fn a_removed_member_is_restored_before_anything_else() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app.membership_of(GRACE);
+    let console = format!("/w/acme/users/{grace}");
+    let removed = app
+        .post_fields(&format!("{console}/remove"), &[("reassign_to", "")])
+        .await;
+    assert_eq!(removed.status().as_u16(), 303);
+    let page = app.get_text(&console).await;
+    assert!(!page.contains("Save profile") && page.contains("Restore"));
+    for (path, fields) in [
+        (format!("{console}/profile"), profile(GRACE, "Renamed")),
+        (format!("{console}/role"), vec![("role", "admin")]),
+        (format!("{console}/sessions/end-all"), vec![]),
+    ] {
+        let refused = app.post_fields(&path, &fields).await;
+        assert_eq!(refused.status().as_u16(), 409, "{path}");
+        assert!(refused.text().await.unwrap().contains("restore"), "{path}");
+    }
+    assert_eq!(app.count("accounts WHERE first_name = 'Renamed'"), 0);
+}
+
+#[actix_web::test]
+async fn a_role_that_opens_no_page_lands_on_the_profile_and_its_forms_are_refused() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let created = app
+        .post_fields(
+            "/w/acme/roles",
+            &[("name", "Suspender"), ("permission", "users.suspend")],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 303);
+    let role = app.first_id("roles WHERE workspace_id IS NOT NULL AND name = 'Suspender'");
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let (grace, alan) = (app.membership_of(GRACE), app.membership_of(ALAN));
+    let given = app
+        .post_fields(
+            &format!("/w/acme/users/{alan}/role"),
+            &[("role", role.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(given.status().as_u16(), 303);
+
+    let suspender = app.new_client();
+    let signed_in = suspender.sign_in(ALAN, OWNER_PASSWORD).await;
+    assert_eq!(location(&signed_in), "/me");
+    assert_eq!(location(&suspender.get("/w/acme/users").await), "/me");
+    let refused = suspender
+        .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    assert_eq!(
+        refused.status().as_u16(),
+        403,
+        "a form is refused, not redirected"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {grace} AND status = 'active'"
+        )),
+        1
+    );
+}
