@@ -48,6 +48,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        requested_by -> Nullable<BigInt>,
     }
 }
 

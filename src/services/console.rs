@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::avatar::AvatarPng;
-use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable};
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
 use crate::domain::role::{BuiltInRole, PermissionSet};
@@ -19,7 +19,11 @@ use crate::store::{accounts, ownership, roles, sessions};
 
 /// Who acts, and what they may do in the workspace.
 pub struct Acting<'a> {
+    /// Who the audit log names.
     pub actor: &'a Actor,
+    /// The person acting, for the rules about oneself: the signed-in account; none for a
+    /// credential that is nobody (an API key), even when the audit log names its creator.
+    pub account: Option<AccountId>,
     pub permissions: PermissionSet,
     pub org_role: OrgRole,
 }
@@ -28,7 +32,7 @@ impl Acting<'_> {
     /// The actor as the policy sees them.
     pub fn viewer(&self) -> Viewer {
         Viewer {
-            account: self.actor.account_id,
+            account: self.account,
             org_role: self.org_role,
             permissions: self.permissions,
         }
@@ -163,6 +167,32 @@ pub fn preview(
     Ok(member)
 }
 
+/// The roles `acting` may give the member now (their own among them): what the Role tab offers,
+/// judged as the change itself is; when none but their own is left, why (the first refusal).
+pub fn role_choices(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+) -> Result<(Vec<roles::RoleChoice>, Option<String>), ConsoleError> {
+    let facts = facts(conn, workspace)?;
+    let name = member.name();
+    let (viewer, target) = (acting.viewer(), member.target(&name));
+    let mut why_not = None;
+    let mut offered = Vec::new();
+    for role in roles::choices(conn, workspace)? {
+        match policy::decide_role_change(&viewer, &target, &facts, role.permissions) {
+            _ if role.id == member.role_id => offered.push(role),
+            Ok(()) => offered.push(role),
+            Err(refusal) => {
+                why_not.get_or_insert(refusal.to_string());
+            }
+        }
+    }
+    let note = (offered.len() <= 1).then_some(why_not).flatten();
+    Ok((offered, note))
+}
+
 /// The new role, or why not; `Ok(Some(warning))` when admins now exceed a fifth of members.
 pub fn change_role(
     conn: &mut AnyConnection,
@@ -179,9 +209,6 @@ pub fn change_role(
             .into_iter()
             .find(|r| r.key == role_key)
             .ok_or_else(|| ConsoleError::Refused("Choose a role.".to_owned()))?;
-        if role.id == member.role_id {
-            return Ok(None);
-        }
         let facts = facts(conn, workspace)?;
         let name = member.name();
         policy::decide_role_change(
@@ -190,6 +217,9 @@ pub fn change_role(
             &facts,
             role.permissions,
         )?;
+        if role.id == member.role_id {
+            return Ok(None);
+        }
         memberships::set_role(conn, member.id, role.id, now)?;
         record_on(
             conn,
@@ -455,14 +485,18 @@ pub fn cancel_email_change(
     target: MembershipId,
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
-    let member = preview(conn, acting, workspace, target, MemberAction::ChangeEmail)?;
-    Ok(email_change::cancel(
-        conn,
-        acting.actor,
-        Some(workspace),
-        member.account_id,
-        now,
-    )?)
+    // Decided and done in one transaction, under the workspace lock like every change here.
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::ChangeEmail)?;
+        let account = member.account_id;
+        Ok(email_change::cancel(
+            conn,
+            acting.actor,
+            Some(workspace),
+            account,
+            now,
+        )?)
+    })
 }
 
 /// Sets (`Some`) or removes a member's picture; false when there was none to remove.
@@ -474,14 +508,16 @@ pub fn set_avatar(
     png: Option<&AvatarPng>,
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
-    let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
-    let (actor, account) = (acting.actor, member.account_id);
-    Ok(match png {
-        Some(png) => {
-            profile::set_avatar(conn, actor, Some(workspace), account, png, now)?;
-            true
-        }
-        None => profile::remove_avatar(conn, actor, Some(workspace), account, now)?,
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let (actor, account) = (acting.actor, member.account_id);
+        Ok(match png {
+            Some(png) => {
+                profile::set_avatar(conn, actor, Some(workspace), account, png, now)?;
+                true
+            }
+            None => profile::remove_avatar(conn, actor, Some(workspace), account, now)?,
+        })
     })
 }
 

@@ -7,10 +7,13 @@ use serde_json::json;
 use crate::db::{self, AnyConnection};
 use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::membership::AccountStatus;
+use crate::domain::policy;
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
 use crate::store::account_tokens::{self, PendingEmailChange};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
+use crate::store::memberships;
 use crate::store::{is_unique_violation, outbox};
 use crate::tokens;
 
@@ -25,6 +28,12 @@ pub enum EmailChangeError {
         "This link does not work (any more): it was used, replaced by a newer one, or is over {LINK_HOURS} hours old."
     )]
     DeadLink,
+    #[error(
+        "This change was asked for by someone who may no longer make it: since then the account \
+         joined other workspaces or the organization's administration, or the person who asked is \
+         no longer active. Nothing changed; an org owner or org admin can change the address."
+    )]
+    NoLongerAllowed,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -59,6 +68,7 @@ pub fn request(
     account_tokens::insert_email_change(
         conn,
         account.id,
+        by.actor.account_id,
         new_email,
         &tokens::hash_token(&token),
         expires_at,
@@ -114,16 +124,47 @@ pub fn find(
     Ok((pending, account))
 }
 
+/// A change someone else asked for is judged again on what the account has become since (the
+/// rule of `domain::policy` for changing an address): shared with other workspaces, or
+/// administering the organization, it needs the asker to be an org owner or admin now.
+fn still_allowed(
+    conn: &mut AnyConnection,
+    pending: &PendingEmailChange,
+    account: &Account,
+) -> Result<(), EmailChangeError> {
+    let Some(asker) = pending.requested_by.filter(|by| *by != account.id) else {
+        return Ok(());
+    };
+    let asker = accounts::find(conn, asker)?;
+    let memberships = memberships::list_for_account(conn, account.id)?.len() as i64;
+    let name = account.display_name();
+    let target = policy::Target {
+        account: account.id,
+        name: &name,
+        org_role: account.org_role,
+        account_status: account.status,
+        membership: None,
+        other_workspaces: memberships - 1,
+    };
+    // Someone blocked or gone since can no longer change anything.
+    let asker = asker
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or(EmailChangeError::NoLongerAllowed)?;
+    policy::may_confirm_email_change(asker.org_role, &target)
+        .map_err(|_| EmailChangeError::NoLongerAllowed)
+}
+
 /// Makes the change a link asks for, uses the link up and tells the old address; returns the
-/// new address. One transaction: a link used twice at once changes the address once.
+/// account and its new address. One transaction: a link used twice at once changes the address once.
 pub fn confirm(
     conn: &mut AnyConnection,
     token: &str,
     ip: Option<String>,
     now: NaiveDateTime,
-) -> Result<Email, EmailChangeError> {
+) -> Result<(AccountId, Email), EmailChangeError> {
     db::write_first(conn, |conn| {
         let (pending, account) = find(conn, token, now)?;
+        still_allowed(conn, &pending, &account)?;
         let new_email = Email::parse(&pending.new_email).map_err(|_| EmailChangeError::DeadLink)?;
         if !account_tokens::use_up(conn, pending.id, now)? {
             return Err(EmailChangeError::DeadLink);
@@ -169,7 +210,7 @@ pub fn confirm(
             },
             now,
         )?;
-        Ok(new_email)
+        Ok((account.id, new_email))
     })
 }
 

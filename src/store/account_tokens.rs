@@ -19,9 +19,19 @@ pub struct PendingEmailChange {
     pub new_email: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// Who asked (none when not recorded): someone other than the account's owner is judged again
+    /// at confirmation.
+    pub requested_by: Option<AccountId>,
 }
 
-type Row = (i64, i64, Option<String>, NaiveDateTime, NaiveDateTime);
+type Row = (
+    i64,
+    i64,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<i64>,
+);
 
 fn pending(row: Row) -> PendingEmailChange {
     PendingEmailChange {
@@ -30,6 +40,7 @@ fn pending(row: Row) -> PendingEmailChange {
         new_email: row.2.unwrap_or_default(),
         created_at: row.3,
         expires_at: row.4,
+        requested_by: row.5.map(AccountId),
     }
 }
 
@@ -40,6 +51,7 @@ columns!(
         account_tokens::new_email,
         account_tokens::created_at,
         account_tokens::expires_at,
+        account_tokens::requested_by,
     )
 );
 
@@ -47,6 +59,7 @@ columns!(
 pub fn insert_email_change(
     conn: &mut AnyConnection,
     account: AccountId,
+    requested_by: Option<AccountId>,
     new_email: &Email,
     token_hash: &str,
     expires_at: NaiveDateTime,
@@ -61,6 +74,7 @@ pub fn insert_email_change(
             account_tokens::new_email.eq(new_email.as_str()),
             account_tokens::expires_at.eq(expires_at),
             account_tokens::created_at.eq(now),
+            account_tokens::requested_by.eq(requested_by.map(|a| a.0)),
         ))
         .execute(conn)?;
     Ok(())

@@ -20,11 +20,13 @@ pub async fn with_acting<T: Send + 'static>(
     f: impl FnOnce(&mut AnyConnection, &Acting<'_>, WorkspaceId) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     let actor = access.signed_in.actor();
+    let account = Some(access.signed_in.account.id);
     let (permissions, org_role) = (access.permissions, access.signed_in.account.org_role);
     let workspace = access.workspace.id;
     blocking(state, move |conn| {
         let acting = Acting {
             actor: &actor,
+            account,
             permissions,
             org_role,
         };

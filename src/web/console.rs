@@ -18,7 +18,7 @@ use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
-use crate::domain::policy::{self, Decisions, MemberAction};
+use crate::domain::policy::{Decisions, MemberAction};
 use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
 use crate::services::console::{self, ConsoleError};
@@ -26,7 +26,7 @@ use crate::services::email_change::EmailChangeError;
 use crate::services::profile::{ProfileChange, ProfileError};
 use crate::store::audit;
 use crate::store::memberships::{self, MemberDetail};
-use crate::store::{account_tokens, apps, roles, sessions};
+use crate::store::{account_tokens, apps, sessions};
 
 const TABS: [(&str, &str); 5] = [
     ("overview", "Overview"),
@@ -73,6 +73,7 @@ pub struct Panels {
     /// An unconfirmed new address and when its link was sent.
     pub pending_email: Option<(String, String)>,
     pub roles: Vec<Choice>,
+    /// Why no role but the member's own can be given now (the last Owner…).
     pub role_note: Option<String>,
     pub groups: Vec<String>,
     pub access: Vec<AccessRow>,
@@ -174,20 +175,19 @@ async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
     })
 }
 
-/// The roles this viewer may give (rule 6), and the member's own.
+/// The roles this viewer may give the member now, and the member's own.
 async fn role_panel(
     state: &AppState,
     access: &WorkspaceAccess,
     member: &MemberDetail,
 ) -> Result<Panels, AppError> {
-    let workspace = access.workspace.id;
-    let choices = blocking(state, move |conn| Ok(roles::choices(conn, workspace)?)).await?;
+    let for_member = member.clone();
+    let (choices, role_note) = with_acting(state, access, move |conn, acting, workspace| {
+        Ok(console::role_choices(conn, acting, workspace, &for_member)?)
+    })
+    .await?;
     let roles = choices
         .into_iter()
-        .filter(|r| {
-            r.id == member.role_id
-                || policy::may_grant_role(access.permissions, r.permissions).is_ok()
-        })
         .map(|r| Choice {
             selected: r.id == member.role_id,
             value: r.key,
@@ -196,6 +196,7 @@ async fn role_panel(
         .collect();
     Ok(Panels {
         roles,
+        role_note,
         ..Panels::default()
     })
 }
@@ -520,6 +521,10 @@ async fn refused_profile(
     typed: Option<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let looked = look(req, state, access, id).await?;
+    // A form that may not be sent at all is refused as such, whatever its values.
+    if let Some(refusal) = looked.actions.refusal(MemberAction::EditProfile) {
+        return Err(refusal.into());
+    }
     let mut panels = overview_panel(state, &looked.member).await?;
     if typed.is_some() {
         panels.profile = typed;
@@ -588,6 +593,8 @@ async fn set_avatar(
     upload: Option<Vec<u8>>,
 ) -> Result<Result<bool, AvatarError>, AppError> {
     let outcome = with_acting(state, access, move |conn, acting, workspace| {
+        // Judged before the picture is decoded: a refused person gets the refusal, not a 422.
+        console::preview(conn, acting, workspace, id, MemberAction::EditProfile)?;
         let png = match upload.as_deref().map(AvatarPng::from_upload).transpose() {
             Ok(png) => png,
             Err(refused) => return Ok(Err(refused)),

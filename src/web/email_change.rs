@@ -28,6 +28,7 @@ struct ConfirmPage {
 fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
     let (status, message) = match e {
         EmailChangeError::DeadLink => (StatusCode::NOT_FOUND, e.to_string()),
+        EmailChangeError::NoLongerAllowed => (StatusCode::FORBIDDEN, e.to_string()),
         EmailChangeError::Taken => (
             StatusCode::CONFLICT,
             "Another account took this address since the change was asked for, so nothing \
@@ -88,11 +89,16 @@ pub async fn confirm(
     })
     .await?;
     match confirmed {
-        Ok(email) => {
+        Ok((account, email)) => {
             state.outbox_wake.notify_one();
             Ok(match signed_in {
                 Some(me) => {
-                    let message = format!("Your email address is now {}.", email.as_str());
+                    // The link may be opened in a browser signed in as someone else.
+                    let message = if me.account.id == account {
+                        format!("Your email address is now {}.", email.as_str())
+                    } else {
+                        format!("That account's email address is now {}.", email.as_str())
+                    };
                     flash(&me.session, &message)?;
                     redirect("/me")
                 }

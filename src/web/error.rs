@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::domain::policy::Refusal;
 use crate::services::accounts::BlockError;
 use crate::services::apps::ChangeError as AppChangeError;
 use crate::services::console::ConsoleError;
@@ -38,6 +39,17 @@ pub enum AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+/// A decision of the policy: a rule refuses (403), a state is in the way (409).
+impl From<&Refusal> for AppError {
+    fn from(refusal: &Refusal) -> Self {
+        if refusal.is_conflict() {
+            AppError::Conflict(refusal.to_string())
+        } else {
+            AppError::Forbidden(refusal.to_string())
+        }
     }
 }
 

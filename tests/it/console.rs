@@ -228,10 +228,25 @@ async fn role_changes_follow_the_rules() {
     grace_owner
         .sign_in("grace.admin@example.com", OWNER_PASSWORD)
         .await;
+    // Ada is the org owner: a workspace Owner does not outrank her.
+    let outranked = post(
+        &grace_owner,
+        &format!("/w/acme/users/{owner}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(outranked.status().as_u16(), 403);
+    assert!(
+        outranked
+            .text()
+            .await
+            .unwrap()
+            .contains("Only an org owner can change the role of an org owner.")
+    );
     assert_eq!(
         post(
-            &grace_owner,
-            &format!("/w/acme/users/{owner}/role"),
+            &app,
+            &format!("/w/acme/users/{grace}/role"),
             &[("role", "admin")]
         )
         .await
@@ -262,6 +277,8 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
         BuiltInRole::Owner,
         MembershipStatus::Active,
     );
+    // Both org owners, so that neither outranks the other and only the last-Owner rule decides.
+    app.execute("UPDATE accounts SET org_role = 'owner' WHERE email = 'grace.owner@example.com'");
     let ada = membership_of(&app, OWNER_EMAIL);
     let grace = membership_of(&app, "grace.owner@example.com");
     for round in 0..3 {

@@ -199,14 +199,15 @@ async fn the_last_active_owner_cannot_be_suspended() {
         membership_of(&app, OWNER_EMAIL),
         membership_of(&app, "second.owner@example.com"),
     );
-    // An org admin acts as an Owner here without a membership of their own.
+    // A second org owner acts as an Owner here without a membership of their own (an org admin
+    // would not reach Ada, the org owner, at all).
     app.add_member(
         "org.admin@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
     );
     app.execute(
-        "UPDATE accounts SET org_role = 'admin' WHERE email = 'org.admin@example.com';
+        "UPDATE accounts SET org_role = 'owner' WHERE email = 'org.admin@example.com';
          DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'org.admin@example.com');",
     );
     let org_admin = app.new_client();

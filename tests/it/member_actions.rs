@@ -53,7 +53,7 @@ fn profile<'a>(email: &'a str, first: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 #[actix_web::test]
-async fn an_address_shared_with_another_workspace_is_changed_only_by_org_admins() {
+async fn an_account_shared_with_another_workspace_is_changed_whole_only_by_org_admins() {
     let app = spawn_app().await;
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
@@ -64,36 +64,32 @@ async fn an_address_shared_with_another_workspace_is_changed_only_by_org_admins(
     let alan = app.new_client();
     alan.sign_in(ALAN, OWNER_PASSWORD).await;
 
-    // The workspace Admin sees the address read-only, with the reason, and may still edit names.
+    // The workspace Admin does not reach into /w/labs: no profile form, the reason instead, and
+    // the profile, the address and her sessions everywhere are refused.
     let page = alan.get_text(&console).await;
-    assert!(page.contains("readonly") && page.contains("Only an org owner or org admin"));
-    let refused = alan
-        .post_fields(
-            &format!("{console}/profile"),
-            &profile("grace@navy.example.org", "Grace"),
-        )
-        .await;
-    assert_eq!(refused.status().as_u16(), 403);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("only an org owner or org admin can change their email address")
-    );
+    assert!(!page.contains("Save profile"));
+    assert!(page.contains(
+        "also belongs to other workspaces (or administers the organization): only an org owner \
+         or org admin can edit their profile"
+    ));
+    for (path, fields) in [
+        (
+            format!("{console}/profile"),
+            profile("grace@navy.example.org", "Grace"),
+        ),
+        (format!("{console}/profile"), profile(GRACE, "Renamed")),
+        (format!("{console}/sessions/end-all"), vec![]),
+    ] {
+        let refused = alan.post_fields(&path, &fields).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+    }
     assert_eq!(app.count("account_tokens"), 0, "no link was sent");
-    assert_eq!(
-        app.count("accounts WHERE first_name = 'grace'"),
-        1,
-        "nothing half-saved"
-    );
-    let renamed = alan
-        .post_fields(&format!("{console}/profile"), &profile(GRACE, "Grace"))
-        .await;
-    assert_eq!(renamed.status().as_u16(), 303);
-    assert_eq!(app.count("accounts WHERE first_name = 'Grace'"), 1);
+    assert_eq!(app.count("accounts WHERE first_name = 'Renamed'"), 0);
+    // What is /w/acme's stays its Admin's: her membership here.
+    let suspended = alan.post_fields(&format!("{console}/suspend"), &[]).await;
+    assert_eq!(suspended.status().as_u16(), 303);
 
-    // Ada, the org owner, may: a confirmation link goes to the new address.
+    // Ada, the org owner, may change the address: a confirmation link goes to the new one.
     let asked = app
         .post_fields(
             &format!("{console}/profile"),
@@ -102,6 +98,53 @@ async fn an_address_shared_with_another_workspace_is_changed_only_by_org_admins(
         .await;
     assert_eq!(asked.status().as_u16(), 303);
     assert_eq!(app.count("account_tokens"), 1);
+}
+
+#[actix_web::test]
+async fn a_change_asked_by_a_workspace_admin_is_judged_again_when_confirmed() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    let grace = app.membership_of(GRACE);
+    let alan = app.new_client();
+    alan.sign_in(ALAN, OWNER_PASSWORD).await;
+    // Grace belongs to /w/acme only: its Admin may ask for a new address…
+    let asked = alan
+        .post_fields(
+            &format!("/w/acme/users/{grace}/profile"),
+            &profile("grace@navy.example.org", "grace"),
+        )
+        .await;
+    assert_eq!(asked.status().as_u16(), 303);
+    let body = app.count("account_tokens WHERE used_at IS NULL");
+    assert_eq!(body, 1);
+    // …but she joins /w/labs before the link is opened: the change no longer goes through.
+    grace_also_in_labs(&app).await;
+    let link = {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            text_body: String,
+        }
+        let bodies: Vec<Body> = diesel::sql_query(
+            "SELECT text_body FROM outbox_emails WHERE to_address = 'grace@navy.example.org'",
+        )
+        .load(&mut *app.conn())
+        .unwrap();
+        let text = &bodies[0].text_body;
+        let start = text.find("/email-change/").unwrap();
+        text[start..].split_whitespace().next().unwrap().to_owned()
+    };
+    let browser = app.new_client();
+    let page = browser.get_text(&link).await;
+    let refused = browser
+        .post_form(&link, &[("csrf_token", csrf_in(&page).as_str())])
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(refused.text().await.unwrap().contains("Nothing changed"));
+    assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
 }
 
 #[actix_web::test]
@@ -122,10 +165,10 @@ async fn org_admins_count_as_holding_every_permission() {
     let alan = app.new_client();
     alan.sign_in(ALAN, OWNER_PASSWORD).await;
 
-    // Her Member role in /w/acme is no shield: she acts as an Owner there, so an Admin cannot
-    // suspend her, and the console says why instead of offering it.
+    // Her Member role in /w/acme is no shield: she acts as an Owner there, so only org owners
+    // and org admins act on her; the console says why instead of offering it.
     let page = alan.get_text(&format!("/w/acme/users/{grace}")).await;
-    assert!(page.contains("is an org admin; your role cannot act on roles with more permissions"));
+    assert!(page.contains("Only org owners and org admins can"));
     assert!(!page.contains(&format!("/w/acme/users/{grace}/suspend")));
     let refused = alan
         .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
@@ -137,7 +180,36 @@ async fn org_admins_count_as_holding_every_permission() {
         )),
         1
     );
-    // An Owner may (a suspension in a workspace binds everyone).
+
+    // An org admin does not reach the org owner: not her address, not her membership.
+    let as_grace = app.new_client();
+    as_grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let ada = app.membership_of(OWNER_EMAIL);
+    let profile_of_ada = [
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("email", "attacker@example.org"),
+        ("timezone", "UTC"),
+    ];
+    for (path, fields) in [
+        (format!("/w/acme/users/{ada}/profile"), &profile_of_ada[..]),
+        (format!("/w/acme/users/{ada}/suspend"), &[][..]),
+        (format!("/w/acme/users/{ada}/sessions/end-all"), &[][..]),
+    ] {
+        let refused = as_grace.post_fields(&path, fields).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("Only an org owner can"),
+            "{path}"
+        );
+    }
+    assert_eq!(app.count("account_tokens"), 0);
+
+    // The org owner may (a suspension in a workspace binds everyone).
     let suspended = app
         .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
         .await;

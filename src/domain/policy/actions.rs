@@ -85,6 +85,15 @@ impl MemberAction {
         }
     }
 
+    /// What changes the account everywhere, not only its membership here: its profile, its
+    /// address, its sessions.
+    fn is_account_wide(self) -> bool {
+        matches!(
+            self,
+            MemberAction::EditProfile | MemberAction::ChangeEmail | MemberAction::EndSessions
+        )
+    }
+
     fn is_organizational(self) -> bool {
         matches!(self, MemberAction::Block | MemberAction::Unblock)
     }
@@ -115,7 +124,8 @@ pub struct Target<'a> {
     pub account_status: AccountStatus,
     /// Their membership in the workspace acted in; `None` on the organization's pages.
     pub membership: Option<TargetMembership<'a>>,
-    /// Workspaces other than this one where they hold a membership that is not removed.
+    /// Workspaces other than this one where they hold a membership (pending and removed ones
+    /// included: an invitation may be accepted, a removal restored).
     pub other_workspaces: i64,
 }
 
@@ -172,9 +182,13 @@ pub enum Refusal {
         lacking: PermissionSet,
     },
     OrgOwnerOnly(MemberAction),
-    /// An account that belongs to other workspaces, or administers the organization, changes
-    /// address only by an org owner or admin (a new address is a way into all of them).
-    EmailOfOthers {
+    /// Only org owners and org admins act on an org admin.
+    OrgAdminsOnly(MemberAction),
+    /// An account that belongs to other workspaces, or administers the organization, is changed
+    /// as a whole (profile, address, every session) only by an org owner or admin: one
+    /// workspace's admins do not reach into the others (a new address is a way into all of them).
+    SharedAccount {
+        action: MemberAction,
         name: String,
     },
     LastOwner(MemberAction),
@@ -267,10 +281,22 @@ impl fmt::Display for Refusal {
             Refusal::OrgOwnerOnly(a) => {
                 write!(f, "Only an org owner can {} an org owner.", a.verb())
             }
-            Refusal::EmailOfOthers { name } => write!(
+            Refusal::OrgAdminsOnly(a) => {
+                write!(
+                    f,
+                    "Only org owners and org admins can {} an org admin.",
+                    a.verb()
+                )
+            }
+            Refusal::SharedAccount { action, name } => write!(
                 f,
                 "{name} also belongs to other workspaces (or administers the organization): only \
-                 an org owner or org admin can change their email address."
+                 an org owner or org admin can {}.",
+                match action {
+                    EditProfile => "edit their profile",
+                    ChangeEmail => "change their email address",
+                    _ => "sign them out",
+                }
             ),
             Refusal::LastOwner(ChangeRole) => f.write_str(
                 "This is the workspace's last active Owner: make someone else an Owner first.",
@@ -343,12 +369,13 @@ pub fn decide(
             return Err(Refusal::LastOwner(action));
         }
     }
-    if action == MemberAction::ChangeEmail
+    if action.is_account_wide()
         && !oneself
         && !viewer.org_role.administers_all_workspaces()
         && (target.other_workspaces > 0 || target.org_role.administers_all_workspaces())
     {
-        return Err(Refusal::EmailOfOthers {
+        return Err(Refusal::SharedAccount {
+            action,
             name: target.name.to_owned(),
         });
     }
@@ -370,27 +397,29 @@ pub fn may_attempt(viewer: &Viewer, action: MemberAction) -> Decision {
 }
 
 /// Rule 2: nobody acts on a member whose role holds a permission they lack (only Owners act on
-/// Owners; a Support role cannot touch an Admin; org owners and admins count as holding all).
+/// Owners; a Support role cannot touch an Admin), nor on an org role above their own (only org
+/// owners act on org owners; org owners and admins on org admins).
 fn no_stronger_target(viewer: &Viewer, target: &Target<'_>, action: MemberAction) -> Decision {
     let lacking = target.powers().without(viewer.permissions);
+    let holds_owner = target
+        .membership
+        .is_some_and(|m| m.role.contains(Permission::Owner));
+    if holds_owner && lacking.contains(Permission::Owner) {
+        return Err(Refusal::OwnerOnly(action));
+    }
+    match (target.org_role, viewer.org_role) {
+        (OrgRole::Owner, OrgRole::Admin | OrgRole::Member) => {
+            return Err(Refusal::OrgOwnerOnly(action));
+        }
+        (OrgRole::Admin, OrgRole::Member) => return Err(Refusal::OrgAdminsOnly(action)),
+        _ => {}
+    }
     if lacking.is_empty() {
         return Ok(());
     }
-    if lacking.contains(Permission::Owner)
-        && target
-            .membership
-            .is_some_and(|m| m.role.contains(Permission::Owner))
-    {
-        return Err(Refusal::OwnerOnly(action));
-    }
-    let role = if target.org_role.administers_all_workspaces() {
-        target.org_role.label().to_lowercase()
-    } else {
-        target.membership.map_or("", |m| m.role_name).to_owned()
-    };
     Err(Refusal::Stronger {
         name: target.name.to_owned(),
-        role,
+        role: target.membership.map_or("", |m| m.role_name).to_owned(),
         lacking,
     })
 }
@@ -437,6 +466,24 @@ pub fn decide_role_change(
     Ok(())
 }
 
+/// Confirming an email change someone else (org role `asker`) asked for: judged again on what the
+/// account has become since, with the rules of [`decide`] — an account shared with other
+/// workspaces, or administering the organization, changes address only by an org owner or admin,
+/// an org owner's only by an org owner.
+pub fn may_confirm_email_change(asker: OrgRole, target: &Target<'_>) -> Decision {
+    let shared = target.other_workspaces > 0 || target.org_role.administers_all_workspaces();
+    if target.org_role == OrgRole::Owner && asker != OrgRole::Owner {
+        return Err(Refusal::OrgOwnerOnly(MemberAction::ChangeEmail));
+    }
+    if shared && !asker.administers_all_workspaces() {
+        return Err(Refusal::SharedAccount {
+            action: MemberAction::ChangeEmail,
+            name: target.name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// Every action's decision for one target: what a page offers.
 #[derive(Debug, Clone)]
 pub struct Decisions(Vec<(MemberAction, Decision)>);
@@ -453,6 +500,11 @@ impl Decisions {
 
     pub fn allows(&self, action: MemberAction) -> bool {
         self.get(action).is_ok()
+    }
+
+    /// Why `action` is refused; `None` when it is allowed.
+    pub fn refusal(&self, action: MemberAction) -> Option<&Refusal> {
+        self.get(action).as_ref().err()
     }
 
     /// Why `action` is refused, in words; `None` when it is allowed.
@@ -479,9 +531,10 @@ impl Decisions {
                     Refusal::OwnerOnly(_)
                         | Refusal::Stronger { .. }
                         | Refusal::OrgOwnerOnly(_)
+                        | Refusal::OrgAdminsOnly(_)
                         | Refusal::LastOwner(_)
                         | Refusal::LastOrgOwner
-                        | Refusal::EmailOfOthers { .. }
+                        | Refusal::SharedAccount { .. }
                 )
             {
                 let words = match refusal {
@@ -653,25 +706,24 @@ mod tests {
     }
 
     #[test]
-    fn org_admins_count_as_holding_everything() {
+    fn org_roles_rank_above_workspace_roles() {
         let owner_role = viewer(BuiltInRole::Owner.permissions());
-        let admin_role = viewer(BuiltInRole::Admin.permissions());
         let mut org_admin = target(BuiltInRole::Member, Active);
         org_admin.org_role = OrgRole::Admin;
-        let refused = decide(&admin_role, &org_admin, &FACTS, Suspend).unwrap_err();
-        assert!(refused.to_string().contains("is an org admin"), "{refused}");
-        assert!(
-            refused.to_string().contains("(it lacks owner)"),
-            "{refused}"
+        // Their Member role here is no shield: they act as Owners everywhere, so only org owners
+        // and org admins act on them — not even a workspace Owner.
+        assert_eq!(
+            decide(&owner_role, &org_admin, &FACTS, Suspend)
+                .unwrap_err()
+                .to_string(),
+            "Only org owners and org admins can suspend an org admin."
         );
-        // Owners act as before: a suspension in their workspace binds everyone.
-        assert!(decide(&owner_role, &org_admin, &FACTS, Suspend).is_ok());
-        // An org admin acting has every permission.
         let acting_org_admin = Viewer {
             org_role: OrgRole::Admin,
             permissions: PermissionSet::all(),
             ..owner_role
         };
+        assert!(decide(&acting_org_admin, &org_admin, &FACTS, Suspend).is_ok());
         assert!(
             decide(
                 &acting_org_admin,
@@ -681,6 +733,28 @@ mod tests {
             )
             .is_ok()
         );
+        // An org admin does not reach an org owner: not their address, not their sessions.
+        let mut org_owner = target(BuiltInRole::Member, Active);
+        org_owner.org_role = OrgRole::Owner;
+        for action in [
+            EditProfile,
+            ChangeEmail,
+            Suspend,
+            Remove,
+            EndSessions,
+            ChangeRole,
+        ] {
+            assert_eq!(
+                decide(&acting_org_admin, &org_owner, &FACTS, action),
+                Err(Refusal::OrgOwnerOnly(action)),
+                "{action:?}"
+            );
+        }
+        let acting_org_owner = Viewer {
+            org_role: OrgRole::Owner,
+            ..acting_org_admin
+        };
+        assert!(decide(&acting_org_owner, &org_owner, &FACTS, ChangeEmail).is_ok());
     }
 
     #[test]
@@ -891,15 +965,33 @@ mod tests {
     }
 
     #[test]
-    fn an_address_shared_with_other_workspaces_is_changed_by_org_admins_only() {
+    fn an_account_shared_with_other_workspaces_is_changed_whole_by_org_admins_only() {
         let admin = viewer(BuiltInRole::Admin.permissions());
         let mut elsewhere = target(BuiltInRole::Member, Active);
         elsewhere.other_workspaces = 1;
-        assert!(decide(&admin, &elsewhere, &FACTS, EditProfile).is_ok());
-        assert!(matches!(
-            decide(&admin, &elsewhere, &FACTS, ChangeEmail),
-            Err(Refusal::EmailOfOthers { .. })
-        ));
+        for action in [EditProfile, ChangeEmail, EndSessions] {
+            assert!(
+                matches!(
+                    decide(&admin, &elsewhere, &FACTS, action),
+                    Err(Refusal::SharedAccount { .. })
+                ),
+                "{action:?}"
+            );
+        }
+        assert_eq!(
+            decide(&admin, &elsewhere, &FACTS, ChangeEmail)
+                .unwrap_err()
+                .to_string(),
+            "Grace Hopper also belongs to other workspaces (or administers the organization): \
+             only an org owner or org admin can change their email address."
+        );
+        // What is this workspace's stays its admins': the membership's state and role.
+        for action in [Suspend, Remove, ChangeRole] {
+            assert!(
+                decide(&admin, &elsewhere, &FACTS, action).is_ok(),
+                "{action:?}"
+            );
+        }
         let org_admin = Viewer {
             org_role: OrgRole::Admin,
             permissions: PermissionSet::all(),
@@ -912,6 +1004,23 @@ mod tests {
             decide(&admin, &me, &FACTS, ChangeEmail).is_ok(),
             "one's own address"
         );
+    }
+
+    #[test]
+    fn a_change_of_address_asked_by_someone_else_is_judged_again_at_confirmation() {
+        let mut member = target(BuiltInRole::Member, Active);
+        member.membership = None;
+        assert!(may_confirm_email_change(OrgRole::Member, &member).is_ok());
+        // Joined another workspace since: a workspace admin's request no longer goes through.
+        member.other_workspaces = 1;
+        assert!(may_confirm_email_change(OrgRole::Member, &member).is_err());
+        assert!(may_confirm_email_change(OrgRole::Admin, &member).is_ok());
+        member.org_role = OrgRole::Owner;
+        assert_eq!(
+            may_confirm_email_change(OrgRole::Admin, &member),
+            Err(Refusal::OrgOwnerOnly(ChangeEmail))
+        );
+        assert!(may_confirm_email_change(OrgRole::Owner, &member).is_ok());
     }
 
     #[test]

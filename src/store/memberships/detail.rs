@@ -32,7 +32,7 @@ pub struct MemberDetail {
     pub last_active_at: Option<NaiveDateTime>,
     pub avatar_key: Option<String>,
     pub org_role: OrgRole,
-    /// Workspaces other than this one where the account holds a membership that is not removed.
+    /// Workspaces other than this one where the account holds a membership (of any status).
     pub other_workspaces: i64,
 }
 
@@ -125,10 +125,11 @@ pub fn detail(
     let Some(r) = row else {
         return Ok(None);
     };
+    // Every other membership counts, pending and removed ones too: an invitation may be
+    // accepted and a removal restored, and the account would then be theirs as well.
     let other_workspaces = memberships::table
         .filter(memberships::account_id.eq(r.account_id))
         .filter(memberships::workspace_id.ne(workspace.0))
-        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
         .count()
         .get_result(conn)?;
     Ok(Some(MemberDetail {
