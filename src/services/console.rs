@@ -167,6 +167,23 @@ pub fn preview(
     Ok(member)
 }
 
+/// [`preview`] for a confirmation dialog: also what the action itself checks beyond the policy
+/// (a restore's 14 days and free seat), so the dialog offers only what would go through.
+pub fn confirmable(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    action: MemberAction,
+    now: NaiveDateTime,
+) -> Result<MemberDetail, ConsoleError> {
+    let member = preview(conn, acting, workspace, target, action)?;
+    if action == MemberAction::Restore {
+        may_restore_now(conn, workspace, &member, now)?;
+    }
+    Ok(member)
+}
+
 /// The roles `acting` may give the member now (their own among them): what the Role tab offers,
 /// judged as the change itself is; when none but their own is left, why (the first refusal).
 pub fn role_choices(
@@ -391,6 +408,36 @@ pub fn remove(
 
 /// Restores a removed member within 14 days, if a seat is free: role, groups and grants come
 /// back, and what is still unassigned from them; what was reassigned stays with its new owner.
+/// Within 14 days of the removal and with a free seat (else a conflict that says which); returns
+/// what the removal kept for the restore.
+fn may_restore_now(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ConsoleError> {
+    let (removed_at, kept) =
+        memberships::removal(conn, member.id)?.ok_or(ConsoleError::NotFound)?;
+    if !restorable(removed_at, now) {
+        return Err(ConsoleError::Conflict(format!(
+            "{} was removed more than {RESTORE_DAYS} days ago and is being purged: invite them again instead.",
+            member.email
+        )));
+    }
+    let space = crate::store::workspaces::find(conn, workspace)?.ok_or(ConsoleError::NotFound)?;
+    if let Some(limit) = space.seat_limit {
+        let used = space.counts.seats_used();
+        if used >= limit {
+            return Err(ConsoleError::Conflict(format!(
+                "{} plan: {limit} seats, {used} in use. Free a seat (or move to a larger plan) before restoring {}.",
+                space.plan.name(),
+                member.email
+            )));
+        }
+    }
+    Ok(kept)
+}
+
 pub fn restore(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -400,26 +447,7 @@ pub fn restore(
 ) -> Result<MemberDetail, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = preview(conn, acting, workspace, target, MemberAction::Restore)?;
-        let (removed_at, kept) =
-            memberships::removal(conn, member.id)?.ok_or(ConsoleError::NotFound)?;
-        if !restorable(removed_at, now) {
-            return Err(ConsoleError::Conflict(format!(
-                "{} was removed more than {RESTORE_DAYS} days ago and is being purged: invite them again instead.",
-                member.email
-            )));
-        }
-        let space =
-            crate::store::workspaces::find(conn, workspace)?.ok_or(ConsoleError::NotFound)?;
-        if let Some(limit) = space.seat_limit {
-            let used = space.counts.seats_used();
-            if used >= limit {
-                return Err(ConsoleError::Conflict(format!(
-                    "{} plan: {limit} seats, {used} in use. Free a seat (or move to a larger plan) before restoring {}.",
-                    space.plan.name(),
-                    member.email
-                )));
-            }
-        }
+        let kept = may_restore_now(conn, workspace, &member, now)?;
         memberships::set_restored(conn, member.id, now)?;
         let snapshot: ownership::Snapshot = kept
             .and_then(|k| serde_json::from_str(&k).ok())

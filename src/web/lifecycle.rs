@@ -58,7 +58,14 @@ async fn preview(
 ) -> Result<MemberDetail, AppError> {
     access.attempt(action)?;
     with_acting(state, access, move |conn, acting, workspace| {
-        Ok(console::preview(conn, acting, workspace, id, action)?)
+        Ok(console::confirmable(
+            conn,
+            acting,
+            workspace,
+            id,
+            action,
+            clock::now(),
+        )?)
     })
     .await
 }

@@ -568,6 +568,9 @@ async fn what_was_left_unassigned_returns_on_restore_unless_taken_and_seats_are_
     let late = post(&app, &format!("/w/acme/users/{grace}/restore")).await;
     assert_eq!(late.status().as_u16(), 409);
     assert!(late.text().await.unwrap().contains("more than 14 days ago"));
+    // The dialog says so too, rather than offering a restore that would be refused.
+    let dialog = app.get(&format!("/w/acme/users/{grace}/restore")).await;
+    assert_eq!(dialog.status().as_u16(), 409);
 }
 
 #[actix_web::test]
