@@ -217,6 +217,16 @@ impl Refusal {
     }
 }
 
+/// "users.invite, users.edit, users.change_role and 8 more": the first three are enough to say
+/// which, the count says how many more.
+fn first_keys(permissions: PermissionSet) -> String {
+    let keys: Vec<&str> = permissions.iter().map(|p| p.key()).collect();
+    match keys.len() {
+        0..=3 => keys.join(", "),
+        n => format!("{} and {} more", keys[..3].join(", "), n - 3),
+    }
+}
+
 /// "an Admin", "a Support".
 fn with_article(role: &str) -> String {
     let vowel = role
@@ -264,20 +274,13 @@ impl fmt::Display for Refusal {
                 name,
                 role,
                 lacking,
-            } => {
-                // The first three are enough to say which; the count says how many more.
-                let keys: Vec<&str> = lacking.iter().map(|p| p.key()).collect();
-                let lacks = match keys.len() {
-                    0..=3 => keys.join(", "),
-                    n => format!("{} and {} more", keys[..3].join(", "), n - 3),
-                };
-                write!(
-                    f,
-                    "{name} is {}; your role cannot act on roles with more permissions than \
-                     yours (it lacks {lacks}).",
-                    with_article(role),
-                )
-            }
+            } => write!(
+                f,
+                "{name} is {}; your role cannot act on roles with more permissions than yours \
+                 (it lacks {}).",
+                with_article(role),
+                first_keys(*lacking)
+            ),
             Refusal::OrgOwnerOnly(a) => {
                 write!(f, "Only an org owner can {} an org owner.", a.verb())
             }
