@@ -48,6 +48,34 @@ impl Confirmation {
     }
 }
 
+impl Confirmation {
+    /// Blocking an account organization-wide (from a member's console or the organization's
+    /// accounts): the same words wherever it is asked; `action` is where the POST goes.
+    pub fn block(
+        name: &str,
+        email: &str,
+        action: String,
+        cancel_url: String,
+        csrf_token: &str,
+    ) -> Self {
+        Self {
+            title: format!("Block {name}?"),
+            message: format!(
+                "{name} ({email}) can no longer sign in anywhere in the organization: every \
+                 session of theirs ends at once and they cannot accept invitations. Their \
+                 memberships, roles and everything they own stay as they are, and you can unblock \
+                 them at any time."
+            ),
+            details: Vec::new(),
+            action: Some(action),
+            button: "Block account".to_owned(),
+            danger: true,
+            cancel_url,
+            csrf_token: csrf_token.to_owned(),
+        }
+    }
+}
+
 /// After a confirmed deletion: the message for the next page, and the whole page goes to the
 /// workspace's list of such things (`/w/{slug}/{list}`).
 pub fn deleted(

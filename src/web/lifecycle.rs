@@ -70,8 +70,8 @@ async fn preview(
     .await
 }
 
-/// What the confirmation of `action` on `member` says: title, message, button, and whether it is
-/// a dangerous one.
+/// What the confirmation of a suspension or a restore of `member` says: title, message, button,
+/// and whether it is a dangerous one (a block's is `Confirmation::block`).
 fn dialog_words(
     action: MemberAction,
     member: &MemberDetail,
@@ -87,17 +87,6 @@ fn dialog_words(
                  groups and everything they own, and you can unsuspend them at any time."
             ),
             "Suspend",
-            true,
-        ),
-        MemberAction::Block => (
-            format!("Block {who}?"),
-            format!(
-                "{who} ({}) can no longer sign in anywhere in the organization: every session of \
-                 theirs ends at once and they cannot accept invitations. Their memberships, roles \
-                 and everything they own stay as they are, and you can unblock them at any time.",
-                member.email
-            ),
-            "Block account",
             true,
         ),
         _ => (
@@ -127,10 +116,19 @@ async fn confirm_action(
     let id = member_id(id)?;
     let member = preview(state, access, id, action).await?;
     let slug = &access.workspace.slug;
+    if action == MemberAction::Block {
+        let confirmation = Confirmation::block(
+            &member.name(),
+            &member.email,
+            format!("/w/{slug}/users/{id}/block"),
+            from.back(slug, id, ""),
+            &access.signed_in.csrf_token,
+        );
+        return confirm::render(req, state, access, "users", confirmation).await;
+    }
     let (title, message, button, danger) = dialog_words(action, &member, &access.workspace.name);
     let (path, cancel) = match action {
         MemberAction::Suspend => ("suspend", ""),
-        MemberAction::Block => ("block", ""),
         _ => ("restore", "?status=removed"),
     };
     let confirmation = Confirmation {

@@ -142,21 +142,13 @@ pub async fn confirm_block(
         Ok(accounts::preview(conn, &by, org_role, target, true))
     })
     .await??;
-    let confirmation = Confirmation {
-        title: format!("Block {}?", account.display_name()),
-        message: format!(
-            "{} can no longer sign in anywhere in the organization: every session of theirs ends at \
-             once and they cannot accept invitations. Their memberships, roles and everything they \
-             own stay as they are, and you can unblock them at any time.",
-            account.email
-        ),
-        action: Some(format!("/org/accounts/{}/block", target.0)),
-        details: Vec::new(),
-        button: "Block account".to_owned(),
-        danger: true,
-        cancel_url: "/org/accounts".to_owned(),
-        csrf_token: me.csrf_token.clone(),
-    };
+    let confirmation = Confirmation::block(
+        &account.display_name(),
+        &account.email,
+        format!("/org/accounts/{}/block", target.0),
+        "/org/accounts".to_owned(),
+        &me.csrf_token,
+    );
     super::confirm::render_signed_in(&req, &state, &me, confirmation).await
 }
 
