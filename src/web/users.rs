@@ -76,12 +76,12 @@ pub struct RowActions {
 }
 
 impl RowActions {
-    /// The row's buttons: exactly what the policy allows this viewer on this member.
-    fn of(row: &MemberRow, viewer: &Viewer, facts: &Facts) -> Self {
-        let name = display_name(&row.first_name, &row.last_name, &row.email);
+    /// The row's buttons: exactly what the policy allows this viewer on this member (`name`: the
+    /// row's, as shown).
+    fn of(row: &MemberRow, name: &str, viewer: &Viewer, facts: &Facts) -> Self {
         let target = Target {
             account: row.account_id,
-            name: &name,
+            name,
             org_role: row.org_role,
             account_status: row.account_status,
             membership: Some(TargetMembership {
@@ -89,7 +89,8 @@ impl RowActions {
                 role: row.role_permissions,
                 status: row.status,
             }),
-            // Only a change of email address looks at it, and the list offers none.
+            // Only the account-wide actions (profile, address, sessions) look at it, and the
+            // list offers none of them.
             other_workspaces: 0,
         };
         let allows = |action| policy::decide(viewer, &target, facts, action).is_ok();
@@ -105,6 +106,7 @@ impl RowActions {
 impl UserRow {
     fn new(
         row: MemberRow,
+        name: String,
         pending: Option<PendingView>,
         now: chrono::NaiveDateTime,
         viewer: Timezone,
@@ -112,7 +114,7 @@ impl UserRow {
     ) -> Self {
         Self {
             id: row.id,
-            name: display_name(&row.first_name, &row.last_name, &row.email),
+            name,
             avatar: views::Avatar::new(
                 row.account_id.0,
                 &row.first_name,
@@ -281,8 +283,10 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
                 .iter()
                 .find(|p| p.membership_id == row.id)
                 .map(PendingView::from);
-            let actions = RowActions::of(&row, &judged_as, facts);
-            UserRow::new(row, info, now, viewer, actions)
+            // The name is worked out once: the row shows it, and a refusal would say it.
+            let name = display_name(&row.first_name, &row.last_name, &row.email);
+            let actions = RowActions::of(&row, &name, &judged_as, facts);
+            UserRow::new(row, name, info, now, viewer, actions)
         })
         .collect()
 }
