@@ -12,6 +12,8 @@ pub enum PasswordError {
     TooLong,
     #[error("A password cannot be only spaces.")]
     Blank,
+    #[error("Remove the control characters (tabs, line breaks and the like) from the password.")]
+    ControlCharacters,
 }
 
 impl NewPassword {
@@ -27,6 +29,9 @@ impl NewPassword {
         }
         if input.trim().is_empty() {
             return Err(PasswordError::Blank);
+        }
+        if input.chars().any(char::is_control) {
+            return Err(PasswordError::ControlCharacters);
         }
         Ok(Self(input.to_owned()))
     }
@@ -58,6 +63,10 @@ mod tests {
         );
         assert!(NewPassword::parse("twelve chars").is_ok());
         assert!(NewPassword::parse("ééééééééééé").is_err());
+        assert_eq!(
+            NewPassword::parse("twelve chars\0").unwrap_err(),
+            PasswordError::ControlCharacters
+        );
         assert!(NewPassword::parse("éééééééééééé").is_ok());
         assert_eq!(
             NewPassword::parse(&" ".repeat(20)).unwrap_err(),

@@ -1,6 +1,7 @@
 //! Reading a workspace's members.
 
 use crate::db::AnyConnection;
+use crate::domain::SearchTerm;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::sort::MemberSort;
@@ -14,7 +15,7 @@ pub const PAGE_SIZE: i64 = 50;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct FilterParams {
-    pub q: String,
+    pub q: SearchTerm,
     pub status: String,
     pub role: String,
     pub group: String,
@@ -29,10 +30,7 @@ impl FilterParams {
 
     /// No search and no filter (an order is not a filter).
     pub fn is_empty(&self) -> bool {
-        self.q.trim().is_empty()
-            && self.status.is_empty()
-            && self.role.is_empty()
-            && self.group.is_empty()
+        self.q.is_empty() && self.status.is_empty() && self.role.is_empty() && self.group.is_empty()
     }
 }
 
@@ -42,7 +40,6 @@ pub fn resolve_filter(
     workspace: WorkspaceId,
     params: &FilterParams,
 ) -> Result<ListFilter, diesel::result::Error> {
-    let search = params.q.trim().chars().take(200).collect::<String>();
     let status = match params.status.as_str() {
         "pending" => Some(MembershipStatus::Invited),
         key => MembershipStatus::from_key(key),
@@ -56,7 +53,7 @@ pub fn resolve_filter(
             .map(|r| r.id)
     };
     Ok(ListFilter {
-        search: (!search.is_empty()).then_some(search),
+        search: params.q.non_empty(),
         status,
         role,
         group: match params.group.parse() {

@@ -15,7 +15,7 @@ use super::{AppState, blocking, confirm, views};
 use crate::clock;
 use crate::domain::access::{AppKind, Level, UNRESTRICTED_LEVEL};
 use crate::domain::role::Permission;
-use crate::domain::{Email, Name};
+use crate::domain::{Email, Name, SearchTerm};
 use crate::services::apps::{
     self as service, AppInput, ChangeError, GrantTo, Granted, InWorkspace,
 };
@@ -100,7 +100,7 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
-    pub q: String,
+    pub q: SearchTerm,
     pub kind: String,
 }
 
@@ -147,7 +147,7 @@ async fn list_view(
     form: AppForm,
     errors: FieldErrors,
 ) -> Result<ListPage, AppError> {
-    let q: String = query.q.trim().chars().take(100).collect();
+    let q = query.q.to_string();
     let kind = AppKind::parse(&query.kind).ok();
     let (workspace, search) = (access.workspace.id, q.clone());
     let loader = access.chrome_loader("apps");

@@ -12,6 +12,7 @@ use super::error::AppError;
 use super::htmx::page_or_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, views};
+use crate::domain::SearchTerm;
 use crate::domain::audit_words;
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
@@ -36,9 +37,7 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     fn filter(&self) -> AuditFilter {
-        let text = |t: &str| {
-            Some(t.trim().chars().take(200).collect::<String>()).filter(|t| !t.is_empty())
-        };
+        let text = |t: &str| SearchTerm::parse(t).non_empty();
         let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
         AuditFilter {
             actor: text(&self.actor),

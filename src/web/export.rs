@@ -69,7 +69,7 @@ pub async fn users_csv(
                 target_type: "workspace",
                 target_id: Some(workspace.0),
                 target_label: "users.csv",
-                changes: json!({ "search": params.q.trim(), "status": params.status, "role": params.role, "group": params.group }),
+                changes: json!({ "search": params.q.as_str(), "status": params.status, "role": params.role, "group": params.group }),
             },
             clock::now(),
         )?;

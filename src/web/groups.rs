@@ -16,7 +16,7 @@ use crate::domain::ids::MembershipId;
 use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
-use crate::domain::{Description, Name};
+use crate::domain::{Description, Name, SearchTerm};
 use crate::services::groups::{self as service, GroupError, InWorkspace};
 use crate::store::groups::{self, Group};
 use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow};
@@ -61,7 +61,7 @@ fn in_workspace(access: &WorkspaceAccess, group: i64) -> InWorkspace {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
-    pub q: String,
+    pub q: SearchTerm,
 }
 
 pub struct GroupLine {
@@ -128,7 +128,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsView)?;
-    let q = query.into_inner().q.trim().chars().take(100).collect();
+    let q = query.into_inner().q.to_string();
     let page = list_view(
         &state,
         &access,
@@ -269,7 +269,7 @@ struct Typed {
     /// The pasted addresses.
     emails: String,
     /// The picker's search.
-    q: String,
+    q: SearchTerm,
 }
 
 async fn show_view(
@@ -357,7 +357,7 @@ async fn show_view(
         errors,
         emails,
         picker: Picker {
-            q,
+            q: q.to_string(),
             options: loaded.options,
         },
     })
@@ -369,11 +369,10 @@ fn picker_options(
     conn: &mut crate::db::AnyConnection,
     workspace: crate::domain::ids::WorkspaceId,
     group: i64,
-    search: &str,
+    search: &SearchTerm,
 ) -> Result<Vec<PickerOption>, AppError> {
-    let search = search.trim();
     let filter = ListFilter {
-        search: (!search.is_empty()).then(|| search.chars().take(200).collect()),
+        search: search.non_empty(),
         ..Default::default()
     };
     let rows = memberships::list_page(
@@ -412,7 +411,7 @@ fn cursor(query: &ShowQuery) -> Cursor {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PickerQuery {
-    pub q: String,
+    pub q: SearchTerm,
 }
 
 pub async fn show(
@@ -444,6 +443,7 @@ pub async fn picker(
         picker_options(conn, workspace, id, &search)
     })
     .await?;
+    let q = q.to_string();
     render_with_status(StatusCode::OK, &Picker { q, options })
 }
 

@@ -16,6 +16,7 @@ use super::htmx::{leave_for, members_changed, wants_fragment};
 use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
+use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
@@ -237,7 +238,7 @@ member_action_handlers! {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RemoveForm {
-    pub q: String,
+    pub q: SearchTerm,
     pub reassign_to: String,
     pub from: String,
 }
@@ -307,12 +308,12 @@ async fn remove_view(
     error: Option<String>,
 ) -> Result<RemoveView, AppError> {
     let member = preview(state, access, id, MemberAction::Remove).await?;
-    let (workspace, q) = (access.workspace.id, form.q.trim().to_owned());
-    let search = q.clone();
+    let (workspace, q) = (access.workspace.id, form.q.to_string());
+    let search = form.q.non_empty();
     let (owned, candidates) = blocking(state, move |conn| {
         let owned = ownership::owned_by_kind(conn, id)?;
         let filter = memberships::ListFilter {
-            search: (!search.is_empty()).then_some(search),
+            search,
             status: Some(crate::domain::membership::MembershipStatus::Active),
             ..Default::default()
         };

@@ -17,7 +17,7 @@ use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
-use crate::domain::{Name, Slug};
+use crate::domain::{Name, SearchTerm, Slug};
 use crate::services::accounts;
 use crate::services::workspaces::{self as workspace_service, WorkspaceError};
 use crate::store::accounts as account_store;
@@ -28,7 +28,7 @@ const PER_PAGE: i64 = 50;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AccountsQuery {
-    pub q: String,
+    pub q: SearchTerm,
     pub after: String,
 }
 
@@ -72,7 +72,7 @@ pub async fn accounts_page(
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
     let query = query.into_inner();
-    let q = query.q.trim().chars().take(200).collect::<String>();
+    let q = query.q.to_string();
     let (search, after) = (q.clone(), query.after.clone());
     let (found, held) = blocking(&state, move |conn| {
         let found = account_store::page(

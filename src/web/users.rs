@@ -216,7 +216,7 @@ fn list_url(
 ) -> String {
     let mut params: Vec<(&str, String)> = Vec::new();
     for (key, value) in [
-        ("q", filter.q.trim()),
+        ("q", filter.q.as_str()),
         ("status", &filter.status),
         ("role", &filter.role),
         ("group", &filter.group),
@@ -239,11 +239,10 @@ fn list_url(
     }
 }
 
-/// The filters as links carry them: the search trimmed and bounded, only a known, non-default
-/// order.
+/// The filters as links carry them: only a known, non-default order.
 fn tidy(filter: &FilterParams) -> FilterParams {
     FilterParams {
-        q: filter.q.trim().chars().take(200).collect(),
+        q: filter.q.clone(),
         sort: Some(filter.sort())
             .filter(|s| !s.is_default())
             .map(MemberSort::param)
@@ -407,7 +406,7 @@ pub async fn list(
     let page = UsersPage {
         chrome: chrome.unwrap_or_else(|| Chrome::fragment_only(&access.signed_in.csrf_token)),
         slug: slug.clone(),
-        q: params.q.clone(),
+        q: params.q.to_string(),
         statuses: menus.statuses,
         roles: menus.roles,
         groups: menus.groups,

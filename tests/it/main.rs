@@ -5,6 +5,7 @@ mod common;
 
 mod apps;
 mod audit;
+mod bad_input;
 mod browser_console;
 mod browser_foundation;
 mod browser_groups;

@@ -1,0 +1,251 @@
+//! A bad-input corpus (NUL, C0/C1 controls, a lone surrogate's bytes, 100 KB, RTL overrides, emoji)
+//! sent to every route of the product's route table, signed in as the organization's owner: as
+//! every query parameter the pages read and every field the forms post, one at a time. No answer
+//! may be 500 or above. Then: a search made only of control characters is an empty search, and a
+//! form field holding one is refused beside the field.
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use admin_console::web::routes;
+
+use crate::common::{TestApp, spawn_app};
+
+/// Each already form-encoded, so the lone surrogate's bytes (not valid UTF-8) go as they are.
+fn corpus() -> Vec<(&'static str, String)> {
+    let encode = |s: &str| serde_html_form::to_string([("v", s)]).unwrap()[2..].to_owned();
+    vec![
+        ("NUL", encode("ada\0")),
+        ("only NUL", encode("\0")),
+        ("C0 controls", encode("a\u{1}b\u{7}\u{1b}[31m\u{8}c")),
+        ("C1 controls", encode("a\u{85}b\u{9b}c")),
+        ("DEL", encode("x\u{7f}y")),
+        ("lone surrogate bytes", "ab%ED%A0%80cd".to_owned()),
+        ("100 KB", encode(&"x".repeat(100 * 1024))),
+        ("RTL override", encode("\u{202e}nimda\u{202c}")),
+        ("emoji", encode("👩‍💻🏳️‍🌈")),
+        ("quotes", encode("\"'%_\\*")),
+    ]
+}
+
+/// Query parameters the console's pages read.
+const PARAMS: &[&str] = &[
+    "q", "status", "role", "group", "sort", "dir", "before", "after", "actor", "target", "action",
+    "from", "to", "kind", "level", "next", "format",
+];
+
+/// Fields the console's forms post.
+const FIELDS: &[&str] = &[
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+    "name",
+    "slug",
+    "description",
+    "kind",
+    "owner_email",
+    "restricted",
+    "group_id",
+    "app_id",
+    "membership_id",
+    "level",
+    "role",
+    "emails",
+    "from",
+    "q",
+    "reassign_to",
+    "next",
+    "current_password",
+    "new_password",
+    "timezone",
+    "plan",
+    "seat_limit",
+    "confirm",
+    "org_role",
+    "permissions",
+    "permission",
+    "code",
+    "organization_name",
+    "workspace_name",
+    "workspace_slug",
+];
+
+struct Ids {
+    member: i64,
+    account: i64,
+    group: i64,
+    app: i64,
+    role: i64,
+    invitation: i64,
+    token: String,
+}
+
+async fn world(ada: &TestApp) -> Ids {
+    ada.set_up().await;
+    let account = ada
+        .add_member(
+            "grace.hopper@example.com",
+            BuiltInRole::Member,
+            MembershipStatus::Active,
+        )
+        .0;
+    let member = ada.membership_of("grace.hopper@example.com");
+    for (path, fields) in [
+        (
+            "/w/acme/groups",
+            vec![("name", "Ops"), ("description", "On call")],
+        ),
+        ("/w/acme/apps", vec![("kind", "app"), ("name", "Wiki")]),
+        (
+            "/w/acme/roles",
+            vec![("name", "Support"), ("permission", "users.view")],
+        ),
+    ] {
+        let response = ada.post_fields(path, &fields).await;
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+    }
+    assert_eq!(
+        ada.invite("newbie@example.com", "member").await.status(),
+        303
+    );
+    Ids {
+        member,
+        account,
+        group: ada.first_id("groups"),
+        app: ada.first_id("apps"),
+        role: ada.first_id("roles WHERE workspace_id IS NOT NULL"),
+        invitation: ada.first_id("invitations"),
+        token: ada.token_for("newbie@example.com"),
+    }
+}
+
+fn concrete(pattern: &str, ids: &Ids) -> String {
+    let id = if pattern.contains("/users/") {
+        ids.member
+    } else if pattern.contains("/groups/") {
+        ids.group
+    } else if pattern.contains("/apps/") {
+        ids.app
+    } else if pattern.contains("/roles/") {
+        ids.role
+    } else if pattern.contains("/invitations/") {
+        ids.invitation
+    } else {
+        ids.account
+    };
+    pattern
+        .replace("{slug}", "acme")
+        .replace("{id}", &id.to_string())
+        .replace("{tab}", "access")
+        .replace("{token}", &ids.token)
+        .replace("{member}", &ids.member.to_string())
+        .replace("{path:.*}", "htmx.min.js")
+        .replace("{key}", "x")
+        .replace("{session}", "1")
+        .replace("{grant}", "1")
+}
+
+/// Routes that would end the test's own session or the world it asks.
+fn skipped(method: &str, pattern: &str) -> bool {
+    method == "post" && matches!(pattern, "/logout" | "/w/{slug}/settings/delete")
+}
+
+#[actix_web::test]
+async fn no_bad_input_reaches_a_500() {
+    let ada = spawn_app().await;
+    let ids = world(&ada).await;
+    let corpus = corpus();
+    let csrf = ada.csrf_token("/me").await;
+    let mut failures = Vec::new();
+    let mut asked = 0;
+    for &(method, pattern) in routes::ALL {
+        if skipped(method, pattern) {
+            continue;
+        }
+        let path = concrete(pattern, &ids);
+        let names = if method == "get" { PARAMS } else { FIELDS };
+        for name in names {
+            for (label, value) in &corpus {
+                let request = if method == "get" {
+                    // A URL holds at most 64 KB (the client refuses longer ones): 8 KB of it.
+                    let value = &value[..value.len().min(8 * 1024)];
+                    ada.client.get(ada.url(&format!("{path}?{name}={value}")))
+                } else {
+                    ada.client
+                        .post(ada.url(&path))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(format!("csrf_token={csrf}&{name}={value}"))
+                };
+                let status = request.send().await.expect("request").status().as_u16();
+                asked += 1;
+                if status >= 500 {
+                    failures.push(format!("{method} {path} {name}={label}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(asked > 5_000, "only {asked} requests");
+    assert!(
+        failures.is_empty(),
+        "{} of {asked} answers were 5xx:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn a_search_of_control_characters_is_an_empty_search() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    ada.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let everyone = ada.get("/w/acme/users?q=%00%01%C2%9B").await;
+    assert_eq!(everyone.status().as_u16(), 200);
+    let page = everyone.text().await.unwrap();
+    assert!(page.contains("grace.hopper@example.com") && page.contains("ada@example.com"));
+    // Around a word, the controls are dropped and the word is searched.
+    let page = ada.get_text("/w/acme/users?q=gr%00ace").await;
+    assert!(page.contains("grace.hopper@example.com"));
+    assert!(!page.contains("ada@example.com</"));
+    let page = ada.get_text("/org/accounts?q=%00").await;
+    assert!(page.contains("grace.hopper@example.com"));
+}
+
+#[actix_web::test]
+async fn a_field_holding_a_control_character_is_refused_beside_it_as_typed() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    let groups = ada.count("groups");
+    let refused = ada
+        .post_fields(
+            "/w/acme/groups",
+            &[("name", "Ops\0team"), ("description", "")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Remove the control characters"), "{page}");
+    assert!(page.contains("value=\"Ops"), "the name is kept as typed");
+    assert_eq!(ada.count("groups"), groups);
+
+    let refused = ada
+        .post_fields(
+            "/me/password",
+            &[
+                ("current_password", crate::common::OWNER_PASSWORD),
+                ("new_password", "a long enough\u{1b} password"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Remove the control characters")
+    );
+}
