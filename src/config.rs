@@ -32,6 +32,10 @@ pub struct SettingsArgs {
     /// Days an invitation link stays valid.
     #[arg(long, env = "INVITE_TTL_DAYS", global = true, default_value_t = 7)]
     pub invite_ttl_days: i64,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` /
+    /// `Forwarded` headers name the client; unset, the client is the TCP peer.
+    #[arg(long, env = "TRUST_PROXY", global = true)]
+    pub trust_proxy: Option<String>,
     /// Database connections kept open.
     #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 8)]
     pub db_pool_size: u32,
@@ -52,6 +56,9 @@ pub struct Settings {
     /// HTTP worker threads; `None` lets actix pick one per core.
     pub workers: Option<usize>,
     pub outbox: OutboxSettings,
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// The rules that wait read this clock (tests move it forward).
+    pub clock: crate::clock::Clock,
 }
 
 /// How the email worker paces itself.
@@ -154,6 +161,11 @@ impl Settings {
             db_pool_size: args.db_pool_size.max(1),
             workers: None,
             outbox: OutboxSettings::default(),
+            trusted_proxies: crate::net::TrustedProxies::parse(
+                args.trust_proxy.as_deref().unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
+            clock: Default::default(),
         })
     }
 
@@ -175,6 +187,8 @@ impl Settings {
                 retry_base: std::time::Duration::from_millis(500),
                 max_attempts: 8,
             },
+            trusted_proxies: Default::default(),
+            clock: Default::default(),
         }
     }
 

@@ -53,6 +53,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_in_throttles (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_started_at -> Timestamp,
+        last_failure_at -> Timestamp,
+        paused_until -> Nullable<Timestamp>,
+        reported_at -> Nullable<Timestamp>,
+        unreported -> BigInt,
+    }
+}
+
+diesel::table! {
     workspaces (id) {
         id -> BigInt,
         name -> Text,

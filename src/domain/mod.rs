@@ -18,6 +18,7 @@ pub mod search;
 pub mod slug;
 pub mod sort;
 pub mod spreadsheet;
+pub mod throttle;
 pub mod timezone;
 
 pub use email::Email;

@@ -1,7 +1,9 @@
 //! Password hashing with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
-//! Slow by design: callers run these on a blocking thread.
+//! Slow by design: callers run these on a blocking thread. At most [`slots`] hashes run at once
+//! in the process (one core's worth is always left to the rest), so that a burst of sign-ins
+//! queues here instead of starving the pages of CPU.
 
-use std::sync::LazyLock;
+use std::sync::{Condvar, LazyLock, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -14,13 +16,37 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// How many argon2 computations may run at once: all cores but one, at least one.
+pub fn slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
+static RUNNING: LazyLock<(Mutex<usize>, Condvar)> = LazyLock::new(Default::default);
+
+/// Runs `f` when one of the [`slots`] is free.
+fn in_slot<T>(f: impl FnOnce() -> T) -> T {
+    let (running, freed) = &*RUNNING;
+    let mut count = running.lock().unwrap_or_else(|e| e.into_inner());
+    while *count >= slots() {
+        count = freed.wait(count).unwrap_or_else(|e| e.into_inner());
+    }
+    *count += 1;
+    drop(count);
+    let result = f();
+    *running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+    freed.notify_one();
+    result
+}
+
 /// The PHC string of a new password (algorithm, parameters and salt included).
 pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
     let salt_bytes = crate::tokens::random_bytes(16);
     let salt =
         SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt encoding: {e}"))?;
-    hasher()
-        .hash_password(password.expose().as_bytes(), &salt)
+    in_slot(|| hasher().hash_password(password.expose().as_bytes(), &salt))
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("password hashing: {e}"))
 }
@@ -28,9 +54,7 @@ pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
 /// True when `candidate` matches the stored hash. A malformed stored hash matches nothing.
 pub fn verify_password(stored_hash: &str, candidate: &str) -> bool {
     match PasswordHash::new(stored_hash) {
-        Ok(parsed) => hasher()
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => in_slot(|| hasher().verify_password(candidate.as_bytes(), &parsed)).is_ok(),
         Err(_) => false,
     }
 }

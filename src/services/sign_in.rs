@@ -1,14 +1,21 @@
-//! Signing in with email and password.
+//! Signing in with email and password, throttled (`domain::throttle`): the address and the
+//! account are checked before the password is, every failure is counted in the database, and a
+//! success clears the account's count.
+//!
+//! The password check itself (argon2) is the caller's, between [`before_check`] and
+//! [`record_failure`] / [`record_success`], so that no database connection is held meanwhile.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
 
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::domain::Email;
+use crate::domain::ids::AccountId;
 use crate::domain::membership::AccountStatus;
-use crate::services::passwords;
+use crate::domain::throttle::{self, Subject};
 use crate::store::accounts::{self, Account};
-use crate::store::audit;
+use crate::store::audit::{self, Actor};
+use crate::store::throttles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -17,49 +24,243 @@ pub enum SignInError {
     InvalidCredentials,
     #[error("This account is blocked. Ask your organization's administrator to unblock it.")]
     Blocked,
+    /// Too many failures for this account (an unknown address is counted the same way, so the
+    /// pause tells nothing about whether an account exists).
+    #[error(
+        "Too many failed attempts: signing in to this account is paused. Try again {}.",
+        in_words(*wait)
+    )]
+    Paused { wait: Duration },
+    #[error(
+        "Too many failed attempts from your network address. Try again {}.",
+        in_words(*wait)
+    )]
+    TooManyFromAddress { wait: Duration },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
-/// Checks the password (argon2: call on a blocking thread) and records the sign-in.
-pub fn authenticate(
+impl SignInError {
+    /// The wait behind a 429, if this is one.
+    pub fn wait(&self) -> Option<Duration> {
+        match self {
+            SignInError::Paused { wait } | SignInError::TooManyFromAddress { wait } => Some(*wait),
+            _ => None,
+        }
+    }
+}
+
+/// "in 1 second", "in 4 minutes".
+pub fn in_words(wait: Duration) -> String {
+    let seconds = throttle::retry_after_seconds(wait);
+    match seconds {
+        1 => "in 1 second".to_owned(),
+        s if s < 90 => format!("in {s} seconds"),
+        s => format!("in {} minutes", (s + 59) / 60),
+    }
+}
+
+/// The counter key of an address typed into the form: the account's, or, for an address no
+/// account has, one made from its hash.
+fn key_of(email: &Email, account: Option<&Account>) -> String {
+    match account {
+        Some(account) => throttles::account_key(account.id),
+        None => format!("email:{}", crate::tokens::hash_token(email.as_str())),
+    }
+}
+
+/// A refusal when `ip` has failed too often lately.
+pub fn check_address(
+    conn: &mut AnyConnection,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), SignInError> {
+    let Some(ip) = ip else { return Ok(()) };
+    match throttles::find(conn, &throttles::address_key(ip))? {
+        Some(c) => match throttle::waiting(Subject::Address, &c, now) {
+            Some(wait) => Err(SignInError::TooManyFromAddress { wait }),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// Counts one failure of `ip` (a wrong code, a dead link, a reset request).
+pub fn count_address_failure(
+    conn: &mut AnyConnection,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let Some(ip) = ip else { return Ok(()) };
+    let key = throttles::address_key(ip);
+    db::write_first(conn, |conn| {
+        let counter = throttles::lock(conn, &key, now)?;
+        let after = throttle::after_failure(Subject::Address, counter, now);
+        throttles::save(conn, &key, &after.counter)
+    })
+}
+
+/// Before the password is checked: the address's and the account's waits, then the account (none
+/// for an unknown address or an account without a password).
+pub fn before_check(
     conn: &mut AnyConnection,
     email: &Email,
-    password: &str,
-    ip: Option<String>,
+    ip: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Account, SignInError> {
-    let account = accounts::find_by_email(conn, email)?;
-    let Some(account) = account.filter(|a| a.password_hash.is_some()) else {
-        passwords::verify_decoy(password);
-        return Err(SignInError::InvalidCredentials);
-    };
-    let hash = account.password_hash.as_deref().unwrap_or_default();
-    if !passwords::verify_password(hash, password) {
-        return Err(SignInError::InvalidCredentials);
+) -> Result<Option<Account>, SignInError> {
+    check_address(conn, ip, now)?;
+    let account = accounts::find_by_email(conn, email)?.filter(|a| a.password_hash.is_some());
+    if let Some(counter) = throttles::find(conn, &key_of(email, account.as_ref()))?
+        && let Some(wait) = throttle::waiting(Subject::Account, &counter, now)
+    {
+        return Err(SignInError::Paused { wait });
     }
-    // Only someone who knows the password learns that the account is blocked.
+    Ok(account)
+}
+
+fn someone(ip: Option<&str>) -> Actor {
+    Actor {
+        account_id: None,
+        label: "Someone signing in".to_owned(),
+        ip: ip.map(str::to_owned),
+    }
+}
+
+/// A wrong password (or unknown address): counted for the address and the account, with the
+/// audit events of an existing account (at most one "failed sign-in" a minute, counting them;
+/// each pause).
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    email: &Email,
+    account: Option<&Account>,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    count_address_failure(conn, ip, now)?;
+    let key = key_of(email, account);
+    db::write_first(conn, |conn| {
+        let counter = throttles::lock(conn, &key, now)?;
+        let after = throttle::after_failure(Subject::Account, counter, now);
+        throttles::save(conn, &key, &after.counter)?;
+        let Some(account) = account else {
+            return Ok(());
+        };
+        let actor = someone(ip);
+        if let Some(failures) = after.report {
+            record(
+                conn,
+                &actor,
+                account,
+                "session.sign_in_failed",
+                json!({ "failures": failures, "consecutive": after.counter.failures }),
+                now,
+            )?;
+        }
+        if let Some(until) = after.paused_until {
+            record(
+                conn,
+                &actor,
+                account,
+                "account.sign_in_paused",
+                json!({ "until": until.format("%Y-%m-%d %H:%M:%S UTC").to_string(), "failures": after.counter.failures }),
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The right password: refused when the account is blocked (only someone who knows the password
+/// learns that); otherwise the account's count is cleared and the sign-in recorded.
+pub fn record_success(
+    conn: &mut AnyConnection,
+    account: &Account,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), SignInError> {
     if account.status == AccountStatus::Blocked {
         return Err(SignInError::Blocked);
     }
-    audit::record(
-        conn,
-        &audit::Actor {
+    db::write_first(conn, |conn| {
+        throttles::clear(conn, &throttles::account_key(account.id))?;
+        let actor = Actor {
             account_id: Some(account.id),
             label: account.display_name(),
-            ip,
-        },
+            ip: ip.map(str::to_owned),
+        };
+        record(conn, &actor, account, "session.signed_in", json!({}), now)
+    })?;
+    Ok(())
+}
+
+/// The account's current pause: (until, consecutive failures).
+pub fn pause_of(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> Result<Option<(NaiveDateTime, i64)>, diesel::result::Error> {
+    Ok(throttles::paused_accounts(conn, &[account], now)?
+        .into_iter()
+        .next()
+        .map(|(_, until, failures)| (until, failures)))
+}
+
+/// An administrator's Clear: the account may sign in again at once (audit event); false when it
+/// was not paused.
+pub fn clear_pause(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: &Account,
+    workspace: Option<crate::domain::ids::WorkspaceId>,
+    now: NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    db::write_first(conn, |conn| {
+        let key = throttles::account_key(account.id);
+        let paused = throttles::lock(conn, &key, now)?
+            .and_then(|c| throttle::waiting(Subject::Account, &c, now))
+            .is_some();
+        throttles::clear(conn, &key)?;
+        if paused {
+            audit::record(
+                conn,
+                actor,
+                &audit::NewEvent {
+                    workspace_id: workspace,
+                    action: "account.sign_in_cleared",
+                    target_type: "account",
+                    target_id: Some(account.id.0),
+                    target_label: &account.email,
+                    changes: json!({}),
+                },
+                now,
+            )?;
+        }
+        Ok(paused)
+    })
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: &Account,
+    action: &'static str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    audit::record(
+        conn,
+        actor,
         &audit::NewEvent {
             workspace_id: None,
-            action: "session.signed_in",
+            action,
             target_type: "account",
             target_id: Some(account.id.0),
             target_label: &account.email,
-            changes: json!({}),
+            changes,
         },
         now,
-    )?;
-    Ok(account)
+    )
+    .map(|_| ())
 }
 
 /// Records a sign-out (the session row itself is deleted by the session store).
@@ -69,22 +270,10 @@ pub fn record_sign_out(
     ip: Option<String>,
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        &audit::Actor {
-            account_id: Some(account.id),
-            label: account.display_name(),
-            ip,
-        },
-        &audit::NewEvent {
-            workspace_id: None,
-            action: "session.signed_out",
-            target_type: "account",
-            target_id: Some(account.id.0),
-            target_label: &account.email,
-            changes: json!({}),
-        },
-        now,
-    )?;
-    Ok(())
+    let actor = Actor {
+        account_id: Some(account.id),
+        label: account.display_name(),
+        ip,
+    };
+    record(conn, &actor, account, "session.signed_out", json!({}), now)
 }

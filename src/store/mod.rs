@@ -25,6 +25,7 @@ pub mod roles;
 pub mod seed;
 pub mod sessions;
 pub mod sql;
+pub mod throttles;
 pub mod workspaces;
 
 use diesel::result::{DatabaseErrorKind, Error};

@@ -43,8 +43,19 @@ pub fn safe_next(next: &str) -> Option<&str> {
 }
 
 /// The client's address as seen by this server (a proxy's address behind one).
+/// The client's address: the TCP peer's, or, from a proxy named in `TRUST_PROXY`, the one its
+/// forwarding headers name (see `net::TrustedProxies::client`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr().map(|a| a.ip());
+    let Some(state) = req.app_data::<actix_web::web::Data<super::AppState>>() else {
+        return peer.map(|ip| ip.to_string());
+    };
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    state
+        .settings
+        .trusted_proxies
+        .client(peer, header("forwarded"), header("x-forwarded-for"))
+        .map(|ip| ip.to_string())
 }
 
 /// The one-time message, removed once read. (`Session::remove` marks the session changed even

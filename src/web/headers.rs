@@ -18,3 +18,12 @@ pub fn security_headers() -> DefaultHeaders {
             "camera=(), microphone=(), geolocation=()",
         ))
 }
+
+/// `Retry-After` in whole seconds (rounded up) on a 429.
+pub fn retry_after(response: &mut actix_web::HttpResponse, wait: chrono::Duration) {
+    let seconds = crate::domain::throttle::retry_after_seconds(wait);
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(seconds),
+    );
+}

@@ -126,21 +126,48 @@ pub async fn submit(
         let page = form_page(&state, &session, errors, None, form, next).await?;
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let password = form.password.clone();
     let ip = client_ip(&req);
-    let outcome = blocking(&state, move |conn| {
-        let result = sign_in::authenticate(conn, &email, &password, ip, clock::now());
-        Ok(match result {
-            Ok(account) => {
-                let landing = landing_path(conn, &account)?;
-                Ok((account, landing))
-            }
-            Err(e) => Err(e),
-        })
+    let now = state.settings.clock.now();
+    let (typed, where_from) = (email.clone(), ip.clone());
+    let checked = blocking(&state, move |conn| {
+        Ok(sign_in::before_check(
+            conn,
+            &typed,
+            where_from.as_deref(),
+            now,
+        ))
     })
     .await?;
+    let outcome = match checked {
+        Ok(account) => {
+            let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+            let right = super::verify_password(hash, form.password.clone()).await?;
+            blocking(&state, move |conn| {
+                Ok(match account {
+                    Some(account) if right => {
+                        match sign_in::record_success(conn, &account, ip.as_deref(), now) {
+                            Ok(()) => Ok((landing_path(conn, &account)?, account)),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    account => {
+                        sign_in::record_failure(
+                            conn,
+                            &email,
+                            account.as_ref(),
+                            ip.as_deref(),
+                            now,
+                        )?;
+                        Err(SignInError::InvalidCredentials)
+                    }
+                })
+            })
+            .await?
+        }
+        Err(refused) => Err(refused),
+    };
     match outcome {
-        Ok((account, landing)) => {
+        Ok((landing, account)) => {
             super::auth::start_session(
                 &session,
                 account.id,
@@ -150,7 +177,12 @@ pub async fn submit(
             )?;
             Ok(redirect(if next.is_empty() { &landing } else { &next }))
         }
-        Err(e @ (SignInError::InvalidCredentials | SignInError::Blocked)) => {
+        Err(SignInError::Database(e)) => Err(e.into()),
+        Err(e) => {
+            let status = match e.wait() {
+                Some(_) => StatusCode::TOO_MANY_REQUESTS,
+                None => StatusCode::UNAUTHORIZED,
+            };
             let page = form_page(
                 &state,
                 &session,
@@ -160,9 +192,12 @@ pub async fn submit(
                 next,
             )
             .await?;
-            render_with_status(StatusCode::UNAUTHORIZED, &page)
+            let mut response = render_with_status(status, &page)?;
+            if let Some(wait) = e.wait() {
+                super::headers::retry_after(&mut response, wait);
+            }
+            Ok(response)
         }
-        Err(SignInError::Database(e)) => Err(e.into()),
     }
 }
 

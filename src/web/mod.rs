@@ -47,6 +47,17 @@ pub struct AppState {
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
+/// Checks a password (or, for `None`, spends the same time and fails) on the blocking pool,
+/// holding no database connection; argon2 itself runs in `passwords`' bounded slots.
+pub async fn verify_password(hash: Option<String>, password: String) -> Result<bool, AppError> {
+    use crate::services::passwords;
+    Ok(web::block(move || match hash {
+        Some(hash) => passwords::verify_password(&hash, &password),
+        None => passwords::verify_decoy(&password),
+    })
+    .await?)
+}
+
 /// Runs database work (and anything slow, like argon2) on the blocking pool.
 pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where

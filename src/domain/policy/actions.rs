@@ -26,10 +26,14 @@ pub enum MemberAction {
     Block,
     Unblock,
     EndSessions,
+    /// Email them a link to choose a new password.
+    ResetPassword,
+    /// Lift the pause that failed sign-ins put on the account.
+    ClearSignInPause,
 }
 
 impl MemberAction {
-    pub const ALL: [MemberAction; 11] = [
+    pub const ALL: [MemberAction; 13] = [
         MemberAction::View,
         MemberAction::EditProfile,
         MemberAction::ChangeEmail,
@@ -41,6 +45,8 @@ impl MemberAction {
         MemberAction::Block,
         MemberAction::Unblock,
         MemberAction::EndSessions,
+        MemberAction::ResetPassword,
+        MemberAction::ClearSignInPause,
     ];
 
     /// The workspace permission the viewer's role must hold; `None` for block and unblock, which
@@ -49,11 +55,11 @@ impl MemberAction {
         use MemberAction::*;
         match self {
             View => Some(Permission::UsersView),
-            EditProfile | ChangeEmail | EndSessions => Some(Permission::UsersEdit),
+            EditProfile | ChangeEmail | EndSessions | ResetPassword => Some(Permission::UsersEdit),
             ChangeRole => Some(Permission::UsersChangeRole),
             Suspend | Unsuspend => Some(Permission::UsersSuspend),
             Remove | Restore => Some(Permission::UsersRemove),
-            Block | Unblock => None,
+            Block | Unblock | ClearSignInPause => None,
         }
     }
 
@@ -72,6 +78,8 @@ impl MemberAction {
             Block => "block",
             Unblock => "unblock",
             EndSessions => "sign out",
+            ResetPassword => "send a password reset link to",
+            ClearSignInPause => "clear the sign-in pause of",
         }
     }
 
@@ -90,12 +98,18 @@ impl MemberAction {
     fn is_account_wide(self) -> bool {
         matches!(
             self,
-            MemberAction::EditProfile | MemberAction::ChangeEmail | MemberAction::EndSessions
+            MemberAction::EditProfile
+                | MemberAction::ChangeEmail
+                | MemberAction::EndSessions
+                | MemberAction::ResetPassword
         )
     }
 
     fn is_organizational(self) -> bool {
-        matches!(self, MemberAction::Block | MemberAction::Unblock)
+        matches!(
+            self,
+            MemberAction::Block | MemberAction::Unblock | MemberAction::ClearSignInPause
+        )
     }
 
     /// What one may do to oneself: look, one's own profile and one's own sessions.
@@ -298,6 +312,7 @@ impl fmt::Display for Refusal {
                 match action {
                     EditProfile => "edit their profile",
                     ChangeEmail => "change their email address",
+                    ResetPassword => "send them a password reset link",
                     _ => "sign them out",
                 }
             ),
@@ -344,7 +359,7 @@ pub fn decide(
 ) -> Decision {
     may_attempt(viewer, action)?;
     if action.is_organizational() {
-        return decide_block(viewer, target, facts, action == MemberAction::Block);
+        return decide_organizational(viewer, target, facts, action);
     }
     let Some(membership) = target.membership else {
         return Err(Refusal::NotAMember);
@@ -427,19 +442,23 @@ fn no_stronger_target(viewer: &Viewer, target: &Target<'_>, action: MemberAction
     })
 }
 
-/// Blocking is the organization's: org owners and admins, never oneself, org owners only by an
-/// org owner, and the last active org owner stays.
-fn decide_block(viewer: &Viewer, target: &Target<'_>, facts: &Facts, block: bool) -> Decision {
-    let action = if block {
-        MemberAction::Block
-    } else {
-        MemberAction::Unblock
-    };
-    if viewer.account == Some(target.account) {
-        return Err(Refusal::Oneself(action));
-    }
+/// Blocking (and clearing a sign-in pause) is the organization's: org owners and admins, org
+/// owners only by an org owner; never blocking oneself, and the last active org owner stays.
+fn decide_organizational(
+    viewer: &Viewer,
+    target: &Target<'_>,
+    facts: &Facts,
+    action: MemberAction,
+) -> Decision {
     if target.org_role == OrgRole::Owner && viewer.org_role != OrgRole::Owner {
         return Err(Refusal::OrgOwnerOnly(action));
+    }
+    if action == MemberAction::ClearSignInPause {
+        return Ok(());
+    }
+    let block = action == MemberAction::Block;
+    if viewer.account == Some(target.account) {
+        return Err(Refusal::Oneself(action));
     }
     match (block, target.account_status) {
         (true, AccountStatus::Blocked) => return Err(Refusal::AlreadyBlocked),
@@ -908,6 +927,58 @@ mod tests {
                 PermissionSet::empty()
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_reset_link_is_sent_like_a_profile_is_edited_and_a_pause_cleared_like_a_block() {
+        let admin = viewer(BuiltInRole::Admin.permissions());
+        let member = target(BuiltInRole::Member, Active);
+        assert!(decide(&admin, &member, &FACTS, ResetPassword).is_ok());
+        let support = viewer(set(&[Permission::UsersView, Permission::UsersSuspend]));
+        assert_eq!(
+            decide(&support, &member, &FACTS, ResetPassword),
+            Err(Refusal::Lacks(Permission::UsersEdit))
+        );
+        assert!(matches!(
+            decide(
+                &admin,
+                &target(BuiltInRole::Owner, Active),
+                &FACTS,
+                ResetPassword
+            ),
+            Err(Refusal::OwnerOnly(ResetPassword))
+        ));
+        let mut elsewhere = member;
+        elsewhere.other_workspaces = 1;
+        assert_eq!(
+            decide(&admin, &elsewhere, &FACTS, ResetPassword)
+                .unwrap_err()
+                .to_string(),
+            "Grace Hopper also belongs to other workspaces (or administers the organization): \
+             only an org owner or org admin can send them a password reset link."
+        );
+        let mut me = member;
+        me.account = admin.account.unwrap();
+        assert_eq!(
+            decide(&admin, &me, &FACTS, ResetPassword),
+            Err(Refusal::Oneself(ResetPassword))
+        );
+
+        assert_eq!(
+            decide(&admin, &member, &FACTS, ClearSignInPause),
+            Err(Refusal::NotOrgAdmin(ClearSignInPause))
+        );
+        let org_admin = Viewer {
+            org_role: OrgRole::Admin,
+            ..admin
+        };
+        assert!(decide(&org_admin, &member, &FACTS, ClearSignInPause).is_ok());
+        let mut org_owner = target(BuiltInRole::Owner, Active);
+        org_owner.org_role = OrgRole::Owner;
+        assert_eq!(
+            decide(&org_admin, &org_owner, &FACTS, ClearSignInPause),
+            Err(Refusal::OrgOwnerOnly(ClearSignInPause))
         );
     }
 
