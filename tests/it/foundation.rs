@@ -571,7 +571,7 @@ async fn concurrent_setups_create_exactly_one_owner() {
             client.post_form("/setup", &form).await.status().as_u16()
         });
     }
-    let statuses = futures_join_all(attempts).await;
+    let statuses = crate::common::join_all(attempts).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 303).count(),
         1,
@@ -583,17 +583,6 @@ async fn concurrent_setups_create_exactly_one_owner() {
     );
     assert_eq!(app.count("accounts"), 1);
     assert_eq!(app.count("workspaces"), 1);
-}
-
-async fn futures_join_all<F: std::future::Future<Output = u16> + 'static>(
-    futures: Vec<F>,
-) -> Vec<u16> {
-    let handles: Vec<_> = futures.into_iter().map(actix_web::rt::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
 }
 
 #[actix_web::test]

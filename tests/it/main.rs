@@ -28,4 +28,5 @@ mod member_actions;
 mod org;
 mod roles;
 mod settings;
+mod sign_in_safety;
 mod users_list;

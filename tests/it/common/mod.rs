@@ -421,3 +421,15 @@ impl TestApp {
         self.conn().batch_execute(sql).expect("fixture SQL");
     }
 }
+
+/// Runs the requests at once (each a task on this test's runtime); their statuses in order.
+pub async fn join_all<F: std::future::Future<Output = u16> + 'static>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<u16> {
+    let handles: Vec<_> = futures.into_iter().map(actix_web::rt::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
