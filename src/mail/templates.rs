@@ -108,3 +108,39 @@ impl EmailChangedNotice {
         ))
     }
 }
+
+/// A link to choose a new password.
+pub struct PasswordResetEmail {
+    pub name: String,
+    /// "You" when the person asked themselves; else who sent it from the console.
+    pub requested_by: String,
+    pub link: String,
+    pub expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.txt")]
+struct PasswordResetText<'a> {
+    mail: &'a PasswordResetEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    mail: &'a PasswordResetEmail,
+}
+
+impl PasswordResetEmail {
+    pub fn subject(&self) -> String {
+        "Reset your password".to_owned()
+    }
+
+    /// (subject, text, html)
+    pub fn render(&self) -> askama::Result<(String, String, String)> {
+        Ok((
+            self.subject(),
+            PasswordResetText { mail: self }.render()?,
+            PasswordResetHtml { mail: self }.render()?,
+        ))
+    }
+}

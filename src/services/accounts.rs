@@ -25,14 +25,14 @@ pub enum BlockError {
     Database(#[from] diesel::result::Error),
 }
 
-/// The one decision of `domain::policy` for blocking or unblocking `target` (an account: blocking
-/// is the organization's, whichever page it is done from).
+/// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
+/// `target` (an account: these are the organization's, whichever page they are done from).
 fn judge(
     conn: &mut AnyConnection,
     actor: &Actor,
     actor_org: OrgRole,
     target: &Account,
-    block: bool,
+    action: MemberAction,
 ) -> Result<(), BlockError> {
     let name = target.display_name();
     let facts = Facts {
@@ -52,11 +52,6 @@ fn judge(
         membership: None,
         other_workspaces: 0,
     };
-    let action = if block {
-        MemberAction::Block
-    } else {
-        MemberAction::Unblock
-    };
     policy::decide(&viewer, &account, &facts, action).map_err(|refused| {
         if refused.is_conflict() {
             BlockError::Conflict(refused.to_string())
@@ -75,8 +70,36 @@ pub fn preview(
     block: bool,
 ) -> Result<Account, BlockError> {
     let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
-    judge(conn, actor, actor_org, &account, block)?;
+    let action = if block {
+        MemberAction::Block
+    } else {
+        MemberAction::Unblock
+    };
+    judge(conn, actor, actor_org, &account, action)?;
     Ok(account)
+}
+
+/// Lifts the sign-in pause of `target` (from `/org/accounts`); false when it was not paused.
+pub fn clear_sign_in_pause(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    actor_org: OrgRole,
+    target: AccountId,
+    now: NaiveDateTime,
+) -> Result<bool, BlockError> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+        judge(
+            conn,
+            actor,
+            actor_org,
+            &account,
+            MemberAction::ClearSignInPause,
+        )?;
+        Ok(crate::services::sign_in::clear_pause(
+            conn, actor, &account, None, now,
+        )?)
+    })
 }
 
 /// Blocks or unblocks an account under the organization lock (the last org owner stays): a block

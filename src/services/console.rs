@@ -583,3 +583,69 @@ pub fn end_sessions(
         Ok(ended)
     })
 }
+
+/// Emails the member a link to choose a new password (their earlier links stop working).
+pub fn send_password_reset(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> Result<MemberDetail, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::ResetPassword)?;
+        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        if account.password_hash.is_none() {
+            return Err(ConsoleError::Conflict(format!(
+                "{} has no password yet: they choose one when they accept their invitation.",
+                member.name()
+            )));
+        }
+        if account.status == crate::domain::membership::AccountStatus::Blocked {
+            return Err(ConsoleError::Conflict(
+                "This account is blocked: unblock it before sending a reset link.".to_owned(),
+            ));
+        }
+        crate::services::password_reset::send(
+            conn,
+            acting.actor,
+            Some(workspace),
+            &account,
+            base_url,
+            now,
+        )
+        .map_err(|e| match e {
+            crate::services::password_reset::ResetError::Database(e) => ConsoleError::Database(e),
+            other => ConsoleError::Conflict(other.to_string()),
+        })?;
+        Ok(member)
+    })
+}
+
+/// Lifts the pause failed sign-ins put on the member's account; false when it was not paused.
+pub fn clear_sign_in_pause(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    now: NaiveDateTime,
+) -> Result<bool, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(
+            conn,
+            acting,
+            workspace,
+            target,
+            MemberAction::ClearSignInPause,
+        )?;
+        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        Ok(crate::services::sign_in::clear_pause(
+            conn,
+            acting.actor,
+            &account,
+            Some(workspace),
+            now,
+        )?)
+    })
+}

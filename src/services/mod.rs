@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod landing;
 pub mod members;
 pub mod owners;
+pub mod password_reset;
 pub mod passwords;
 pub mod profile;
 pub mod purge;

@@ -1,5 +1,5 @@
-//! Single-use links sent to a person (only their SHA-256 is stored): here, confirming a new email
-//! address before it replaces the old one.
+//! Single-use links sent to a person (only their SHA-256 is stored): confirming a new email
+//! address before it replaces the old one, and choosing a new password.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,6 +10,7 @@ use crate::domain::Email;
 use crate::domain::ids::AccountId;
 
 const EMAIL_CHANGE: &str = "email_change";
+const PASSWORD_RESET: &str = "password_reset";
 
 /// A requested, unconfirmed change of address.
 #[derive(Debug, Clone)]
@@ -141,4 +142,51 @@ pub fn use_up(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRes
     .set(account_tokens::used_at.eq(now))
     .execute(conn)?
         == 1)
+}
+
+/// Records a password reset link; the account's earlier live links stop working.
+pub fn insert_password_reset(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    requested_by: Option<AccountId>,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        account_tokens::table
+            .filter(account_tokens::account_id.eq(account.0))
+            .filter(account_tokens::purpose.eq(PASSWORD_RESET))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)?;
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::account_id.eq(account.0),
+            account_tokens::purpose.eq(PASSWORD_RESET),
+            account_tokens::token_hash.eq(token_hash),
+            account_tokens::expires_at.eq(expires_at),
+            account_tokens::created_at.eq(now),
+            account_tokens::requested_by.eq(requested_by.map(|a| a.0)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The live password reset link with this hash: (its id, the account).
+pub fn find_password_reset(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, AccountId)>> {
+    Ok(account_tokens::table
+        .filter(account_tokens::token_hash.eq(token_hash))
+        .filter(account_tokens::purpose.eq(PASSWORD_RESET))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select((account_tokens::id, account_tokens::account_id))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .map(|(id, account)| (id, AccountId(account))))
 }

@@ -99,6 +99,8 @@ struct ConsolePage {
     status_key: &'static str,
     status_label: &'static str,
     is_self: bool,
+    /// "Sign-in paused until 14:32 UTC after 9 failed attempts."
+    sign_in_pause: Option<String>,
     /// What this viewer may do to the member: the buttons and forms shown.
     actions: Decisions,
     /// Why actions the viewer's role allows are refused for this member, said once each.
@@ -333,6 +335,12 @@ async fn render(
     let slug = access.workspace.slug.clone();
     let base = format!("/w/{slug}/users/{}", member.id);
     let fragment = wants_fragment(req);
+    let (account, now) = (member.account_id, state.settings.clock.now());
+    let sign_in_pause = blocking(state, move |conn| {
+        Ok(crate::services::sign_in::pause_of(conn, account, now)?)
+    })
+    .await?
+    .map(|(until, failures)| views::sign_in_paused(until, failures));
     let page = ConsolePage {
         chrome: match (fragment, chrome) {
             (true, _) => Chrome::fragment_only(&access.signed_in.csrf_token),
@@ -371,6 +379,7 @@ async fn render(
         status_key: status_of(member).0,
         status_label: status_of(member).1,
         is_self: access.signed_in.account.id == member.account_id,
+        sign_in_pause,
         reasons: actions.reasons(),
         actions,
         csrf_token: access.signed_in.csrf_token.clone(),
@@ -725,4 +734,63 @@ pub async fn end_all_sessions(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     end(&state, &access, member_id(&path.1)?, None).await
+}
+
+/// Emails the member a link to choose a new password.
+pub async fn send_password_reset(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.attempt(MemberAction::ResetPassword)?;
+    let id = member_id(&path.1)?;
+    let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
+    let member = with_acting(&state, &access, move |conn, acting, workspace| {
+        Ok(console::send_password_reset(
+            conn, acting, workspace, id, &base_url, now,
+        ))
+    })
+    .await??;
+    state.outbox_wake.notify_one();
+    flash(
+        &access.signed_in.session,
+        &format!(
+            "A link to choose a new password was sent to {}. It works for {} minutes.",
+            member.email,
+            crate::services::password_reset::LINK_MINUTES
+        ),
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+/// Lifts the sign-in pause of the member's account.
+pub async fn clear_sign_in_pause(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.attempt(MemberAction::ClearSignInPause)?;
+    let id = member_id(&path.1)?;
+    let now = state.settings.clock.now();
+    let cleared = with_acting(&state, &access, move |conn, acting, workspace| {
+        Ok(console::clear_sign_in_pause(
+            conn, acting, workspace, id, now,
+        ))
+    })
+    .await??;
+    flash(
+        &access.signed_in.session,
+        if cleared {
+            "The sign-in pause is cleared: they can sign in again now."
+        } else {
+            "Sign-in was not paused."
+        },
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
 }

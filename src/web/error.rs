@@ -81,6 +81,13 @@ impl From<EmailChangeError> for AppError {
     }
 }
 
+/// A dead reset link is answered by the page first.
+impl From<crate::services::password_reset::ResetError> for AppError {
+    fn from(e: crate::services::password_reset::ResetError) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
 impl From<BlockError> for AppError {
     fn from(e: BlockError) -> Self {
         match e {

@@ -25,6 +25,7 @@ pub mod login;
 pub mod me;
 pub mod multipart;
 pub mod org;
+pub mod password;
 pub mod roles;
 pub mod routes;
 pub mod session_store;

@@ -39,6 +39,10 @@ pub struct AccountLine {
     pub email: String,
     pub org_role: &'static str,
     pub blocked: bool,
+    /// "Sign-in paused until …", with Clear for those who may.
+    pub sign_in_pause: Option<String>,
+    /// This viewer may clear it (org owners' pauses are cleared by org owners).
+    pub clearable: bool,
     /// "Acme HQ (Admin), Labs (Member, suspended)"
     pub workspaces: String,
     /// This viewer may block or unblock them (the server checks again).
@@ -74,7 +78,8 @@ pub async fn accounts_page(
     let query = query.into_inner();
     let q = query.q.to_string();
     let (search, after) = (q.clone(), query.after.clone());
-    let (found, held) = blocking(&state, move |conn| {
+    let now = state.settings.clock.now();
+    let (found, held, paused) = blocking(&state, move |conn| {
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
@@ -83,7 +88,8 @@ pub async fn accounts_page(
         )?;
         let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
         let held = account_store::memberships_of(conn, &ids)?;
-        Ok((found, held))
+        let paused = crate::store::throttles::paused_accounts(conn, &ids, now)?;
+        Ok((found, held, paused))
     })
     .await?;
     let more = found.len() as i64 > PER_PAGE;
@@ -98,6 +104,11 @@ pub async fn accounts_page(
             org_role: a.org_role.label(),
             org_role_key: a.org_role.key(),
             blocked: a.status == AccountStatus::Blocked,
+            sign_in_pause: paused
+                .iter()
+                .find(|(id, ..)| *id == a.id)
+                .map(|(_, until, failures)| super::views::sign_in_paused(*until, *failures)),
+            clearable: a.org_role != OrgRole::Owner || viewer == OrgRole::Owner,
             workspaces: held
                 .iter()
                 .filter(|(account, ..)| *account == a.id.0)
@@ -368,6 +379,32 @@ pub async fn change_org_role(
     flash(
         &me.session,
         &format!("{} is now {}.", account.email, new.label().to_lowercase()),
+    )?;
+    Ok(redirect("/org/accounts"))
+}
+
+/// Lifts an account's sign-in pause.
+pub async fn clear_sign_in_pause(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    let (target, by, org_role) = (AccountId(id.into_inner()), me.actor(), me.account.org_role);
+    let now = state.settings.clock.now();
+    let cleared = blocking(&state, move |conn| {
+        Ok(accounts::clear_sign_in_pause(
+            conn, &by, org_role, target, now,
+        ))
+    })
+    .await??;
+    flash(
+        &me.session,
+        if cleared {
+            "The sign-in pause is cleared: they can sign in again now."
+        } else {
+            "Sign-in was not paused."
+        },
     )?;
     Ok(redirect("/org/accounts"))
 }

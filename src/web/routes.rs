@@ -7,7 +7,7 @@ use actix_web::web;
 
 use super::{
     accept, apps, assets, audit, console, email_change, export, groups, health, home, invitations,
-    lifecycle, login, me, org, roles, settings, setup, users,
+    lifecycle, login, me, org, password, roles, settings, setup, users,
 };
 
 macro_rules! route_table {
@@ -46,6 +46,10 @@ route_table! {
     get "/login" => login::show,
     post "/login" => login::submit,
     post "/logout" => login::logout,
+    get "/password/forgot" => password::forgot,
+    post "/password/forgot" => password::request_link,
+    get "/password/reset/{token}" => password::show_reset,
+    post "/password/reset/{token}" => password::reset,
     get "/me" => me::profile,
     post "/me/profile" => me::update_profile,
     post "/me/email-change/cancel" => me::cancel_email_change,
@@ -64,6 +68,7 @@ route_table! {
     get "/org/accounts/{id}/block" => org::confirm_block,
     post "/org/accounts/{id}/block" => org::block,
     post "/org/accounts/{id}/unblock" => org::unblock,
+    post "/org/accounts/{id}/sign-in-pause/clear" => org::clear_sign_in_pause,
     post "/org/accounts/{id}/org-role" => org::change_org_role,
     get "/org/workspaces" => org::workspaces_page,
     post "/org/workspaces" => org::create_workspace,
@@ -120,6 +125,8 @@ route_table! {
     post "/w/{slug}/users/{id}/role" => console::change_role,
     post "/w/{slug}/users/{id}/sessions/{session}/end" => console::end_session,
     post "/w/{slug}/users/{id}/sessions/end-all" => console::end_all_sessions,
+    post "/w/{slug}/users/{id}/password-reset" => console::send_password_reset,
+    post "/w/{slug}/users/{id}/sign-in-pause/clear" => console::clear_sign_in_pause,
     get "/w/{slug}/invitations/new" => invitations::new,
     post "/w/{slug}/invitations" => invitations::create,
     post "/w/{slug}/invitations/{id}/resend" => invitations::resend,

@@ -364,6 +364,7 @@ struct Fixtures {
     invitation: i64,
     invite_token: String,
     email_token: String,
+    reset_token: String,
     avatar_key: String,
 }
 
@@ -450,6 +451,22 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .with(Blocked, Forbidden)
             .body(Body::SignIn),
         post("/logout", "/logout").public(see("/login?signed_out=1")),
+        // A forgotten password: the same page whoever asks; the link is what allows.
+        get("/password/forgot", "/password/forgot").public(Page),
+        post("/password/forgot", "/password/forgot")
+            .public(Page)
+            .fields(&[("email", TARGET.0)]),
+        get(
+            "/password/reset/{token}",
+            format!("/password/reset/{}", f.reset_token),
+        )
+        .public(Page),
+        post(
+            "/password/reset/{token}",
+            format!("/password/reset/{}", f.reset_token),
+        )
+        .public(see("/me"))
+        .fields(&[("password", "a reset brand new passphrase")]),
         // One's own profile: anyone signed in, suspended or removed somewhere or not.
         get("/me", "/me").own(Page),
         post("/me/profile", "/me/profile")
@@ -494,6 +511,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         post(
             "/org/accounts/{id}/unblock",
             format!("/org/accounts/{}/unblock", f.blocked_account),
+        )
+        .org(see("/org/accounts")),
+        post(
+            "/org/accounts/{id}/sign-in-pause/clear",
+            format!("/org/accounts/{}/sign-in-pause/clear", f.target_account),
         )
         .org(see("/org/accounts")),
         post(
@@ -663,6 +685,16 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("{t}/sessions/{}/end", f.target_session),
         )
         .ws(EDIT, see(format!("{t}/sessions"))),
+        post(
+            "/w/{slug}/users/{id}/password-reset",
+            format!("{t}/password-reset"),
+        )
+        .ws(EDIT, see(&t)),
+        post(
+            "/w/{slug}/users/{id}/sign-in-pause/clear",
+            format!("{t}/sign-in-pause/clear"),
+        )
+        .ws(ORG_ADMIN, see(&t)),
         post(
             "/w/{slug}/users/{id}/sessions/end-all",
             format!("{t}/sessions/end-all"),
@@ -1502,6 +1534,13 @@ async fn build_world(ada: &TestApp) -> (Fixtures, Vec<Person>) {
     )
     .await;
     let email_token = link_token(ada, TARGET_NEW_EMAIL, "/email-change/");
+    see_other(
+        ada.post_fields(&format!("/w/acme/users/{target}/password-reset"), &[])
+            .await,
+        "a password reset link for the target",
+    )
+    .await;
+    let reset_token = link_token(ada, TARGET.0, "/password/reset/");
 
     // The blocked person signs in before the block ends their session.
     let account = |email: &str| {
@@ -1598,6 +1637,7 @@ async fn build_world(ada: &TestApp) -> (Fixtures, Vec<Person>) {
         invitation,
         invite_token,
         email_token,
+        reset_token,
         avatar_key,
     };
     (fixtures, people)

@@ -1,0 +1,179 @@
+//! Password reset by email: a single-use link (only its SHA-256 stored) valid for an hour, sent
+//! on request from `/password/forgot` (only to an existing, non-blocked account that has a
+//! password: the page answers the same either way) or from a member's console. Using it sets the
+//! password and ends every session of the account.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use crate::db::{self, AnyConnection};
+use crate::domain::ids::WorkspaceId;
+use crate::domain::membership::AccountStatus;
+use crate::domain::{Email, NewPassword};
+use crate::mail::templates::PasswordResetEmail;
+use crate::services::passwords;
+use crate::store::accounts::{self, Account};
+use crate::store::audit::{self, Actor};
+use crate::store::{account_tokens, outbox, sessions, throttles};
+use crate::tokens;
+
+/// How long a reset link works.
+pub const LINK_MINUTES: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error(
+        "This link no longer works: it was used, replaced by a newer one, or is over an hour old. \
+         Ask for a new one."
+    )]
+    DeadLink,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+    #[error(transparent)]
+    Hash(#[from] anyhow::Error),
+}
+
+/// Who a link may go to: an account that can sign in with a password.
+fn may_reset(account: &Account) -> bool {
+    account.status != AccountStatus::Blocked && account.password_hash.is_some()
+}
+
+/// `/password/forgot`: emails a link when `email` names an account that may reset; nothing (and
+/// no audit event) otherwise. The caller answers the same either way.
+pub fn request(
+    conn: &mut AnyConnection,
+    email: &Email,
+    ip: Option<&str>,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> Result<(), ResetError> {
+    db::write_first(conn, |conn| {
+        let Some(account) = accounts::find_by_email(conn, email)?.filter(may_reset) else {
+            return Ok(());
+        };
+        let actor = Actor {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip: ip.map(str::to_owned),
+        };
+        send(conn, &actor, None, &account, base_url, now)
+    })
+}
+
+/// Emails `account` a new link (in the caller's transaction; their earlier links stop working)
+/// and records who asked. From a console, `workspace` is the console's.
+pub fn send(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &Account,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> Result<(), ResetError> {
+    let token = tokens::new_token();
+    let expires_at = now + Duration::minutes(LINK_MINUTES);
+    account_tokens::insert_password_reset(
+        conn,
+        account.id,
+        actor.account_id,
+        &tokens::hash_token(&token),
+        expires_at,
+        now,
+    )?;
+    let mail = PasswordResetEmail {
+        name: account.display_name(),
+        requested_by: if actor.account_id == Some(account.id) {
+            "You".to_owned()
+        } else {
+            actor.label.clone()
+        },
+        link: format!("{base_url}/password/reset/{token}"),
+        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+    };
+    let (subject, text, html) = mail.render()?;
+    outbox::enqueue(
+        conn,
+        &outbox::NewEmail {
+            to: &account.email,
+            subject: &subject,
+            text_body: &text,
+            html_body: &html,
+        },
+        now,
+    )?;
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: workspace,
+            action: "account.password_reset_requested",
+            target_type: "account",
+            target_id: Some(account.id.0),
+            target_label: &account.email,
+            changes: json!({}),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// The account a live link names (opening the link changes nothing).
+pub fn find(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Account, ResetError> {
+    let (_, account) = account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
+        .ok_or(ResetError::DeadLink)?;
+    accounts::find(conn, account)?
+        .filter(may_reset)
+        .ok_or(ResetError::DeadLink)
+}
+
+/// Sets the new password with a live link (argon2: call on a blocking thread): the link is used
+/// up, every session of the account ends, its sign-in pause is lifted. Returns the account as it
+/// now is (its new session epoch signs this browser in).
+pub fn reset(
+    conn: &mut AnyConnection,
+    token: &str,
+    password: &NewPassword,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Account, ResetError> {
+    let hash = passwords::hash_password(password)?;
+    db::write_first(conn, |conn| {
+        let (id, account) =
+            account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
+                .ok_or(ResetError::DeadLink)?;
+        let account = accounts::find(conn, account)?
+            .filter(may_reset)
+            .ok_or(ResetError::DeadLink)?;
+        if !account_tokens::use_up(conn, id, now)? {
+            return Err(ResetError::DeadLink);
+        }
+        accounts::set_password_hash(conn, account.id, &hash, now)?;
+        let ended = sessions::delete_for_account(conn, account.id)?;
+        throttles::clear(conn, &throttles::account_key(account.id))?;
+        let actor = Actor {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip: ip.map(str::to_owned),
+        };
+        audit::record(
+            conn,
+            &actor,
+            &audit::NewEvent {
+                workspace_id: None,
+                action: "account.password_reset",
+                target_type: "account",
+                target_id: Some(account.id.0),
+                target_label: &account.email,
+                changes: json!({ "sessions_ended": ended }),
+            },
+            now,
+        )?;
+        Ok(accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)?)
+    })
+}

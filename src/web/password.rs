@@ -1,0 +1,259 @@
+//! `/password/forgot` and `/password/reset/{token}`: a forgotten password, reset through a link
+//! sent by email. Both answer 429 to an address with too many recent failures; asking for a link
+//! and posting to a dead link count as failures of the address.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::client_ip;
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, flash};
+use super::htmx::render_with_status;
+use super::{AppState, blocking, csrf};
+use crate::domain::{Email, NewPassword};
+use crate::services::landing::landing_path;
+use crate::services::password_reset::{self, LINK_MINUTES, ResetError};
+use crate::services::sign_in::{self, SignInError};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    pub email: String,
+}
+
+#[derive(Template, Default)]
+#[template(path = "password/forgot.html")]
+struct ForgotPage {
+    csrf_token: String,
+    email: String,
+    errors: FieldErrors,
+    form_error: Option<String>,
+    sent: bool,
+    minutes: i64,
+}
+
+pub async fn forgot(session: Session) -> Result<HttpResponse, AppError> {
+    let page = ForgotPage {
+        csrf_token: csrf::token(&session)?,
+        ..ForgotPage::default()
+    };
+    render_with_status(StatusCode::OK, &page)
+}
+
+/// The address's wait as a 429 page, if it has one.
+async fn address_gate<T: Template>(
+    state: &AppState,
+    ip: Option<String>,
+    page: impl FnOnce(String) -> T,
+) -> Result<Option<HttpResponse>, AppError> {
+    let now = state.settings.clock.now();
+    let checked = blocking(state, move |conn| {
+        Ok(sign_in::check_address(conn, ip.as_deref(), now))
+    })
+    .await?;
+    match checked {
+        Ok(()) => Ok(None),
+        Err(SignInError::Database(e)) => Err(e.into()),
+        Err(refused) => {
+            let mut response =
+                render_with_status(StatusCode::TOO_MANY_REQUESTS, &page(refused.to_string()))?;
+            if let Some(wait) = refused.wait() {
+                super::headers::retry_after(&mut response, wait);
+            }
+            Ok(Some(response))
+        }
+    }
+}
+
+/// The same page, status and (nearly) time whether or not an account uses the address: the
+/// lookup and the email happen after the answer.
+pub async fn request_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let csrf_token = csrf::token(&session)?;
+    let ip = client_ip(&req);
+    let typed = form.email.clone();
+    let gate_token = csrf_token.clone();
+    if let Some(refused) = address_gate(&state, ip.clone(), |message| ForgotPage {
+        csrf_token: gate_token,
+        email: typed,
+        form_error: Some(message),
+        ..ForgotPage::default()
+    })
+    .await?
+    {
+        return Ok(refused);
+    }
+    let mut errors = FieldErrors::default();
+    let Some(email) = errors.check("email", Email::parse(&form.email)) else {
+        let page = ForgotPage {
+            csrf_token,
+            email: form.email,
+            errors,
+            ..ForgotPage::default()
+        };
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let (pool, base_url, wake) = (
+        state.pool.clone(),
+        state.settings.base_url.clone(),
+        state.outbox_wake.clone(),
+    );
+    let now = state.settings.clock.now();
+    let shown = email.as_str().to_owned();
+    actix_web::rt::spawn(async move {
+        let sent = web::block(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            sign_in::count_address_failure(&mut conn, ip.as_deref(), now)?;
+            password_reset::request(&mut conn, &email, ip.as_deref(), &base_url, now)?;
+            Ok(())
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => wake.notify_one(),
+            Ok(Err(e)) => tracing::error!(error = %e, "password reset request failed"),
+            Err(e) => tracing::error!(error = %e, "password reset request failed"),
+        }
+    });
+    let page = ForgotPage {
+        csrf_token,
+        email: shown,
+        sent: true,
+        minutes: LINK_MINUTES,
+        ..ForgotPage::default()
+    };
+    render_with_status(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetForm {
+    pub password: String,
+}
+
+#[derive(Template, Default)]
+#[template(path = "password/reset.html")]
+struct ResetPage {
+    csrf_token: String,
+    token: String,
+    email: String,
+    errors: FieldErrors,
+    form_error: Option<String>,
+    problem: Option<String>,
+}
+
+fn dead_link() -> Result<HttpResponse, AppError> {
+    render_with_status(
+        StatusCode::GONE,
+        &ResetPage {
+            problem: Some(ResetError::DeadLink.to_string()),
+            ..ResetPage::default()
+        },
+    )
+}
+
+/// Opening the link shows the form and changes nothing (mail scanners follow links).
+pub async fn show_reset(
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let lookup = token.clone();
+    let now = state.settings.clock.now();
+    let found = blocking(&state, move |conn| {
+        Ok(password_reset::find(conn, &lookup, now))
+    })
+    .await?;
+    match found {
+        Ok(account) => render_with_status(
+            StatusCode::OK,
+            &ResetPage {
+                csrf_token: csrf::token(&session)?,
+                token,
+                email: account.email,
+                ..ResetPage::default()
+            },
+        ),
+        Err(ResetError::DeadLink) => dead_link(),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets the password, ends every session of the account, signs this browser in and says so.
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let ip = client_ip(&req);
+    let now = state.settings.clock.now();
+    let csrf_token = csrf::token(&session)?;
+    let (gate_token, gate_link) = (csrf_token.clone(), token.clone());
+    if let Some(refused) = address_gate(&state, ip.clone(), |message| ResetPage {
+        csrf_token: gate_token,
+        token: gate_link,
+        form_error: Some(message),
+        ..ResetPage::default()
+    })
+    .await?
+    {
+        return Ok(refused);
+    }
+    let lookup = token.clone();
+    let (counted, where_from) = (ip.clone(), ip.clone());
+    let found = blocking(&state, move |conn| {
+        let found = password_reset::find(conn, &lookup, now);
+        if matches!(found, Err(ResetError::DeadLink)) {
+            sign_in::count_address_failure(conn, counted.as_deref(), now)?;
+        }
+        Ok(found)
+    })
+    .await?;
+    let account = match found {
+        Ok(account) => account,
+        Err(ResetError::DeadLink) => return dead_link(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut errors = FieldErrors::default();
+    let Some(password) = errors.check("password", NewPassword::parse(&form.password)) else {
+        let page = ResetPage {
+            csrf_token,
+            token,
+            email: account.email,
+            errors,
+            ..ResetPage::default()
+        };
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let done = blocking(&state, move |conn| {
+        Ok(
+            match password_reset::reset(conn, &token, &password, where_from.as_deref(), now) {
+                Ok(account) => Ok((landing_path(conn, &account)?, account)),
+                Err(e) => Err(e),
+            },
+        )
+    })
+    .await?;
+    let (landing, account) = match done {
+        Ok(done) => done,
+        Err(ResetError::DeadLink) => return dead_link(),
+        Err(e) => return Err(e.into()),
+    };
+    super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
+    flash(
+        &session,
+        "Your new password is saved and you are signed in. Every other session of your account was signed out.",
+    )?;
+    Ok(redirect(&landing))
+}
