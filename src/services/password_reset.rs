@@ -174,6 +174,6 @@ pub fn reset(
             },
             now,
         )?;
-        Ok(accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)?)
+        accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)
     })
 }

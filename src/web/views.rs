@@ -229,6 +229,14 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// "Sign-in paused until 14:32 UTC after 9 failed attempts."
+pub fn sign_in_paused(until: chrono::NaiveDateTime, failures: i64) -> String {
+    format!(
+        "Sign-in paused until {} UTC after {failures} failed attempts.",
+        until.format("%H:%M:%S")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,12 +335,4 @@ mod tests {
         assert_eq!(initials("", "", "grace@x.io"), "G");
         assert_eq!(initials("élodie", "", "e@x.io"), "É");
     }
-}
-
-/// "Sign-in paused until 14:32 UTC after 9 failed attempts."
-pub fn sign_in_paused(until: chrono::NaiveDateTime, failures: i64) -> String {
-    format!(
-        "Sign-in paused until {} UTC after {failures} failed attempts.",
-        until.format("%H:%M:%S")
-    )
 }
