@@ -26,6 +26,7 @@ mod matrix;
 mod me;
 mod member_actions;
 mod org;
+mod password_reset;
 mod roles;
 mod settings;
 mod sign_in_safety;

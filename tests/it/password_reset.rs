@@ -1,0 +1,318 @@
+//! Password reset by email: asking (the same answer for any address), the link (single use, an
+//! hour, a newer one kills the older, opening changes nothing), setting the password (sessions
+//! end, this browser signs in), sending a link from a member's console, and clearing a sign-in
+//! pause from the console and `/org/accounts`.
+
+use chrono::Duration;
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+use crate::common::{OWNER_EMAIL, OWNER_PASSWORD, TestApp, spawn_app};
+
+const GRACE: &str = "grace.hopper@example.com";
+const NEW_PASSWORD: &str = "a fresh and long passphrase";
+
+async fn with_grace() -> TestApp {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app
+}
+
+fn reset_emails(app: &TestApp, to: &str) -> i64 {
+    app.count(&format!(
+        "outbox_emails WHERE to_address = '{to}' AND subject = 'Reset your password'"
+    ))
+}
+
+/// The link of the newest reset email to `to`, once the request (answered first) has written it.
+async fn reset_link(app: &TestApp, to: &str, emails_before: i64) -> String {
+    for _ in 0..100 {
+        if reset_emails(app, to) > emails_before {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Body {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                text_body: String,
+            }
+            let body: Body = diesel::sql_query(format!(
+                "SELECT text_body FROM outbox_emails WHERE to_address = '{to}' ORDER BY id DESC LIMIT 1"
+            ))
+            .get_result(&mut *app.conn())
+            .unwrap();
+            let start = body
+                .text_body
+                .find("/password/reset/")
+                .expect("a reset link");
+            return body.text_body[start..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no reset email to {to}");
+}
+
+async fn ask(app: &TestApp, email: &str) -> reqwest::Response {
+    let browser = app.new_client();
+    let csrf = browser.csrf_token("/password/forgot").await;
+    browser
+        .post_form(
+            "/password/forgot",
+            &[("csrf_token", csrf.as_str()), ("email", email)],
+        )
+        .await
+}
+
+async fn choose(browser: &TestApp, link: &str, password: &str) -> reqwest::Response {
+    let page = browser.get_text(link).await;
+    let csrf = crate::common::csrf_in(&page);
+    browser
+        .post_form(
+            link,
+            &[("csrf_token", csrf.as_str()), ("password", password)],
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn asking_answers_the_same_for_any_address_and_emails_only_real_accounts() {
+    let app = with_grace().await;
+    app.add_member(
+        "blocked.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(
+        "UPDATE accounts SET status = 'blocked' WHERE email = 'blocked.person@example.com'",
+    );
+    let login = app.new_client().get_text("/login").await;
+    assert!(login.contains("href=\"/password/forgot\""));
+
+    let known = ask(&app, GRACE).await;
+    assert_eq!(known.status(), 200);
+    let known = known.text().await.unwrap();
+    let unknown = ask(&app, "nobody@example.com").await;
+    assert_eq!(unknown.status(), 200);
+    let unknown = unknown.text().await.unwrap();
+    let strip = |page: &str, email: &str| {
+        page.replace(email, "EMAIL")
+            .lines()
+            .filter(|l| !l.contains("csrf"))
+            .collect::<String>()
+    };
+    assert_eq!(strip(&known, GRACE), strip(&unknown, "nobody@example.com"));
+    assert!(known.contains("If an account uses"));
+    reset_link(&app, GRACE, 0).await;
+    ask(&app, "blocked.person@example.com").await;
+    // Give the background work time to (not) write.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(reset_emails(&app, "nobody@example.com"), 0);
+    assert_eq!(reset_emails(&app, "blocked.person@example.com"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.password_reset_requested'"),
+        1
+    );
+
+    let refused = ask(&app, "not an address").await;
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("value=\"not an address\"")
+    );
+}
+
+#[actix_web::test]
+async fn the_link_sets_the_password_ends_sessions_and_signs_in_once() {
+    let app = with_grace().await;
+    let elsewhere = app.new_client();
+    assert_eq!(elsewhere.sign_in(GRACE, OWNER_PASSWORD).await.status(), 303);
+    ask(&app, GRACE).await;
+    let link = reset_link(&app, GRACE, 0).await;
+
+    // Opening the link changes nothing; a short password is refused beside the field.
+    let browser = app.new_client();
+    let form = browser.get(&link).await;
+    assert_eq!(form.status(), 200);
+    assert!(form.text().await.unwrap().contains(GRACE));
+    let short = choose(&browser, &link, "short").await;
+    assert_eq!(short.status(), 422);
+    assert!(
+        short
+            .text()
+            .await
+            .unwrap()
+            .contains("Use at least 12 characters.")
+    );
+
+    let done = choose(&browser, &link, NEW_PASSWORD).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(crate::common::location(&done), "/me");
+    let me = browser.get_text("/me").await;
+    assert!(me.contains("Your new password is saved"), "{me}");
+    // The other session ended; the old password no longer works, the new one does.
+    assert_eq!(elsewhere.get("/me").await.status(), 303);
+    assert_eq!(
+        app.new_client()
+            .sign_in(GRACE, OWNER_PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.new_client().sign_in(GRACE, NEW_PASSWORD).await.status(),
+        303
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.password_reset'"),
+        1
+    );
+
+    // Used: the one dead-link page, for opening and for posting.
+    let dead = app.new_client().get(&link).await;
+    assert_eq!(dead.status(), 410);
+    assert!(
+        dead.text()
+            .await
+            .unwrap()
+            .contains("This link no longer works")
+    );
+    let stranger = app.new_client();
+    let csrf = stranger.csrf_token("/login").await;
+    let posted = stranger
+        .post_form(
+            &link,
+            &[("csrf_token", csrf.as_str()), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(posted.status(), 410);
+}
+
+#[actix_web::test]
+async fn a_newer_link_kills_the_older_and_links_die_after_an_hour() {
+    let app = with_grace().await;
+    ask(&app, GRACE).await;
+    let first = reset_link(&app, GRACE, 0).await;
+    ask(&app, GRACE).await;
+    let second = reset_link(&app, GRACE, 1).await;
+    assert_ne!(first, second);
+    assert_eq!(app.new_client().get(&first).await.status(), 410);
+    assert_eq!(app.new_client().get(&second).await.status(), 200);
+    app.settings.clock.advance(Duration::minutes(61));
+    assert_eq!(app.new_client().get(&second).await.status(), 410);
+}
+
+#[actix_web::test]
+async fn those_who_may_edit_a_member_send_them_a_link_from_the_console() {
+    let app = with_grace().await;
+    let grace = app.membership_of(GRACE);
+    let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(console.contains("Send password reset link"));
+    let sent = app
+        .post_fields(&format!("/w/acme/users/{grace}/password-reset"), &[])
+        .await;
+    assert_eq!(sent.status(), 303);
+    let link = reset_link(&app, GRACE, 0).await;
+    assert!(
+        app.get_text(&format!("/w/acme/users/{grace}"))
+            .await
+            .contains("A link to choose a new password was sent to")
+    );
+    assert_eq!(
+        choose(&app.new_client(), &link, NEW_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    // A Member may not; nobody sends one to an Owner but an Owner.
+    let member = app.new_client();
+    assert_eq!(member.sign_in(GRACE, NEW_PASSWORD).await.status(), 303);
+    let ada = app.membership_of(OWNER_EMAIL);
+    let refused = member
+        .post_fields(&format!("/w/acme/users/{ada}/password-reset"), &[])
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(reset_emails(&app, OWNER_EMAIL), 0);
+}
+
+#[actix_web::test]
+async fn a_paused_account_is_shown_and_cleared_from_the_console_and_the_accounts_page() {
+    let app = with_grace().await;
+    for _ in 0..9 {
+        app.new_client().sign_in(GRACE, "wrong password!").await;
+    }
+    assert_eq!(
+        app.new_client()
+            .sign_in(GRACE, OWNER_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    let grace = app.membership_of(GRACE);
+    let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(console.contains("Sign-in paused until"), "{console}");
+    assert!(console.contains("failed attempts"), "{console}");
+    let accounts = app.get_text("/org/accounts").await;
+    assert!(accounts.contains("Sign-in paused until"));
+
+    let cleared = app
+        .post_fields(&format!("/w/acme/users/{grace}/sign-in-pause/clear"), &[])
+        .await;
+    assert_eq!(cleared.status(), 303);
+    assert_eq!(
+        app.new_client()
+            .sign_in(GRACE, OWNER_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.sign_in_cleared'"),
+        1
+    );
+
+    // From /org/accounts too.
+    for _ in 0..5 {
+        app.new_client().sign_in(GRACE, "wrong password!").await;
+    }
+    let account = app.first_id(&format!("accounts WHERE email = '{GRACE}'"));
+    let cleared = app
+        .post_fields(&format!("/org/accounts/{account}/sign-in-pause/clear"), &[])
+        .await;
+    assert_eq!(crate::common::location(&cleared), "/org/accounts");
+    assert_eq!(
+        app.new_client()
+            .sign_in(GRACE, OWNER_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.sign_in_cleared'"),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn an_address_that_asked_fifty_times_waits() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for i in 0..50 {
+        assert_eq!(ask(&app, &format!("n{i}@example.com")).await.status(), 200);
+    }
+    // The counting happens after the answer: give it a moment.
+    for _ in 0..100 {
+        if ask(&app, "again@example.com").await.status() == 429 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the 51st request was not refused");
+}
