@@ -11,6 +11,7 @@ mod browser_foundation;
 mod browser_groups;
 mod browser_invitations;
 mod browser_me;
+mod browser_password_reset;
 mod browser_roles_settings;
 mod browser_stronger_role;
 mod browser_support;

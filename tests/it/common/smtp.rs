@@ -115,11 +115,16 @@ impl Drop for SmtpSink {
 
 /// The invitation token in an email (quoted-printable soft breaks undone).
 pub fn invite_token(message: &str) -> String {
+    link_token(message, "/invite/")
+}
+
+/// The token after `prefix` (`/invite/`, `/password/reset/`) in an email.
+pub fn link_token(message: &str, prefix: &str) -> String {
     let text = message
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
-    let start = text.find("/invite/").expect("an invitation link") + "/invite/".len();
+    let start = text.find(prefix).expect("a link") + prefix.len();
     text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
