@@ -13,9 +13,10 @@ use super::forms::FieldErrors;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
-use crate::domain::{Name, NewPassword};
+use crate::domain::{Email, Name, NewPassword};
 use crate::services::invitations::{self, AcceptError, Acceptance};
 use crate::services::passwords;
+use crate::services::sign_in::{self, SignInError};
 use crate::store::invitations::Invitation;
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,12 +196,63 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let form = form.into_inner();
-    let Some(invitation) = find(&state, &token).await? else {
+    let ip = client_ip(&req);
+    let now = state.settings.clock.now();
+    let invitation = find(&state, &token).await?;
+    // Too many failures from this address, or (joining with a password) for this account: 429.
+    let joining_as = invitation
+        .as_ref()
+        .filter(|i| i.account_registered)
+        .and_then(|i| Email::parse(&i.email).ok());
+    let where_from = ip.clone();
+    let refused = blocking(&state, move |conn| {
+        let checked = match &joining_as {
+            Some(email) => {
+                sign_in::before_check(conn, email, where_from.as_deref(), now).map(|_| ())
+            }
+            None => sign_in::check_address(conn, where_from.as_deref(), now),
+        };
+        match checked {
+            Err(SignInError::Database(e)) => Err(e.into()),
+            Err(refused) => Ok(refused.wait().map(|wait| (refused.to_string(), wait))),
+            Ok(()) => Ok(None),
+        }
+    })
+    .await?;
+    if let Some((message, wait)) = refused {
+        let mut response = render_with_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &InvalidPage { message: &message },
+        )?;
+        super::headers::retry_after(&mut response, wait);
+        return Ok(response);
+    }
+    let Some(invitation) = invitation else {
+        let counted = ip.clone();
+        blocking(&state, move |conn| {
+            Ok(sign_in::count_address_failure(
+                conn,
+                counted.as_deref(),
+                now,
+            )?)
+        })
+        .await?;
         return invalid(NO_LONGER_VALID);
     };
     let mut errors = FieldErrors::default();
-    let ip = client_ip(&req);
     let outcome = attempt(&state, &invitation, &token, &form, ip.clone(), &mut errors).await?;
+    if matches!(outcome, Some(Err(None))) {
+        // A wrong password counts toward the account's and the address's pauses.
+        let (email, counted) = (invitation.email.clone(), ip.clone());
+        blocking(&state, move |conn| {
+            if let Ok(email) = Email::parse(&email) {
+                let account = crate::store::accounts::find_by_email(conn, &email)?;
+                sign_in::record_failure(conn, &email, account.as_ref(), counted.as_deref(), now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
     let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {
         Some(Ok(accepted)) => {

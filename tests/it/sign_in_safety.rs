@@ -240,3 +240,28 @@ async fn concurrent_failures_are_all_counted() {
             .unwrap();
     assert_eq!(row.failures, 30);
 }
+
+#[actix_web::test]
+async fn guessing_invitation_links_counts_toward_the_address_limit() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let browser = app.new_client();
+    let csrf = browser.csrf_token("/login").await;
+    let mut statuses = Vec::new();
+    for i in 0..51 {
+        let response = browser
+            .post_form(
+                &format!("/invite/guess{i}"),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("first_name", "Eve"),
+                    ("last_name", "Guesser"),
+                    ("password", "a long enough password"),
+                ],
+            )
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..50].iter().all(|s| *s == 404), "{statuses:?}");
+    assert_eq!(statuses[50], 429);
+}
