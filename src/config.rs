@@ -23,6 +23,10 @@ pub struct SettingsArgs {
     /// 64+ random bytes, base64, for the session cookie; generated into DATA_DIR when unset.
     #[arg(long, env = "SESSION_KEY", global = true, hide_env_values = true)]
     pub session_key: Option<String>,
+    /// 32+ random bytes, base64, encrypting stored secrets (two-factor keys); generated into
+    /// DATA_DIR when unset. Give the same one to every instance sharing a database.
+    #[arg(long, env = "ENCRYPTION_KEY", global = true, hide_env_values = true)]
+    pub encryption_key: Option<String>,
     /// `smtp://host:port` or `smtps://user:pass@host`; unset, emails are written under DATA_DIR/outbox.
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -49,6 +53,8 @@ pub struct Settings {
     pub base_url: String,
     pub data_dir: PathBuf,
     pub session_key: Vec<u8>,
+    /// AES-256-GCM key of stored secrets (`crypto`).
+    pub encryption_key: Vec<u8>,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub invite_ttl_days: i64,
@@ -129,10 +135,8 @@ impl Settings {
             .database_url
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("console.db").display()));
-        let session_key = match args.session_key.filter(|k| !k.trim().is_empty()) {
-            Some(text) => decode_session_key(&text)?,
-            None => load_or_create_session_key(&args.data_dir)?,
-        };
+        let session_key = key(&SESSION_KEY, args.session_key, &args.data_dir)?;
+        let encryption_key = key(&ENCRYPTION_KEY, args.encryption_key, &args.data_dir)?;
         let base_url = args
             .base_url
             .filter(|u| !u.trim().is_empty())
@@ -156,6 +160,7 @@ impl Settings {
             base_url,
             data_dir: args.data_dir,
             session_key,
+            encryption_key,
             smtp_url: args.smtp_url.filter(|u| !u.trim().is_empty()),
             invite_ttl_days: args.invite_ttl_days,
             db_pool_size: args.db_pool_size.max(1),
@@ -177,6 +182,7 @@ impl Settings {
             base_url: "http://127.0.0.1".to_owned(),
             data_dir: data_dir.to_owned(),
             session_key: crate::tokens::random_bytes(64),
+            encryption_key: crate::tokens::random_bytes(32),
             smtp_url: None,
             mail_from: "Admin console <no-reply@localhost>".to_owned(),
             invite_ttl_days: 7,
@@ -198,31 +204,61 @@ impl Settings {
     }
 }
 
-fn decode_session_key(text: &str) -> anyhow::Result<Vec<u8>> {
+/// A secret key: 64 bytes for the session cookie (SESSION_KEY, `session.key`), 32 for the
+/// encryption of stored secrets (ENCRYPTION_KEY, `encryption.key`).
+struct KeyKind {
+    variable: &'static str,
+    file: &'static str,
+    len: usize,
+}
+
+const SESSION_KEY: KeyKind = KeyKind {
+    variable: "SESSION_KEY",
+    file: "session.key",
+    len: 64,
+};
+
+const ENCRYPTION_KEY: KeyKind = KeyKind {
+    variable: "ENCRYPTION_KEY",
+    file: "encryption.key",
+    len: 32,
+};
+
+fn decode_key(kind: &KeyKind, text: &str) -> anyhow::Result<Vec<u8>> {
     let key = STANDARD.decode(text.trim()).map_err(|_| {
-        anyhow::anyhow!("SESSION_KEY must be base64 (e.g. `openssl rand -base64 64`)")
+        anyhow::anyhow!(
+            "{} must be base64 (e.g. `openssl rand -base64 {}`)",
+            kind.variable,
+            kind.len
+        )
     })?;
-    if key.len() < 64 {
+    if key.len() < kind.len {
         anyhow::bail!(
-            "SESSION_KEY must hold at least 64 bytes (it holds {})",
+            "{} must hold at least {} bytes (it holds {})",
+            kind.variable,
+            kind.len,
             key.len()
         );
     }
     Ok(key)
 }
 
-fn load_or_create_session_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("session.key");
+/// The key given in its variable, else the one in DATA_DIR (generated there the first time).
+fn key(kind: &KeyKind, given: Option<String>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(text) = given.filter(|k| !k.trim().is_empty()) {
+        return decode_key(kind, &text);
+    }
+    let path = data_dir.join(kind.file);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        return decode_session_key(&text);
+        return decode_key(kind, &text);
     }
     std::fs::create_dir_all(data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
-    let key = crate::tokens::random_bytes(64);
+    let key = crate::tokens::random_bytes(kind.len);
     write_private(&path, STANDARD.encode(&key).as_bytes())?;
-    tracing::info!(path = %path.display(), "generated a new session key");
+    tracing::info!(path = %path.display(), "generated a new {}", kind.file);
     Ok(key)
 }
 
@@ -272,14 +308,30 @@ mod tests {
     }
 
     #[test]
-    fn session_keys_must_be_long_base64() {
-        assert!(decode_session_key("not base64!").is_err());
-        assert!(decode_session_key(&STANDARD.encode([1u8; 32])).is_err());
+    fn keys_must_be_long_base64() {
+        assert!(decode_key(&SESSION_KEY, "not base64!").is_err());
+        assert!(decode_key(&SESSION_KEY, &STANDARD.encode([1u8; 32])).is_err());
         assert_eq!(
-            decode_session_key(&STANDARD.encode([1u8; 64]))
+            decode_key(&SESSION_KEY, &STANDARD.encode([1u8; 64]))
                 .unwrap()
                 .len(),
             64
         );
+        assert!(decode_key(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 16])).is_err());
+        assert!(decode_key(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 32])).is_ok());
+    }
+
+    #[test]
+    fn a_missing_key_is_made_once_in_the_data_dir() {
+        let dir = std::env::temp_dir().join(format!("console-keys-{}", crate::tokens::new_token()));
+        let made = key(&ENCRYPTION_KEY, None, &dir).unwrap();
+        assert_eq!(made.len(), 32);
+        assert_eq!(key(&ENCRYPTION_KEY, None, &dir).unwrap(), made);
+        let given = STANDARD.encode([7u8; 32]);
+        assert_eq!(
+            key(&ENCRYPTION_KEY, Some(given), &dir).unwrap(),
+            vec![7u8; 32]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

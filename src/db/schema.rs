@@ -26,6 +26,9 @@ diesel::table! {
         blocked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -49,6 +52,15 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         requested_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -78,6 +90,7 @@ diesel::table! {
         lock_version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        require_two_factor -> Bool,
     }
 }
 
@@ -282,6 +295,7 @@ diesel::joinable!(workspace_slug_redirects -> workspaces (workspace_id));
 diesel::joinable!(roles -> workspaces (workspace_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(memberships -> roles (role_id));
+diesel::joinable!(recovery_codes -> accounts (account_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(groups -> workspaces (workspace_id));
 diesel::joinable!(group_members -> groups (group_id));
@@ -320,4 +334,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox_emails,
     sessions,
+    recovery_codes,
+    sign_in_throttles,
 );

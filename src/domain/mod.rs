@@ -20,6 +20,7 @@ pub mod sort;
 pub mod spreadsheet;
 pub mod throttle;
 pub mod timezone;
+pub mod totp;
 
 pub use email::Email;
 pub use names::{Description, Name};

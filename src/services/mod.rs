@@ -18,6 +18,7 @@ pub mod roles;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod two_factor;
 pub mod workspaces;
 
 /// A failure no user input can cause or fix: logged with its chain, shown as a request id.

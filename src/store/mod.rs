@@ -26,6 +26,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sql;
 pub mod throttles;
+pub mod two_factor;
 pub mod workspaces;
 
 use diesel::result::{DatabaseErrorKind, Error};

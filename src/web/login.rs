@@ -13,9 +13,11 @@ use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
 use crate::domain::Email;
+use crate::domain::membership::AccountStatus;
 use crate::services::landing::landing_path;
 use crate::services::setup;
 use crate::services::sign_in::{self, SignInError};
+use crate::services::two_factor;
 use crate::store::organization;
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,9 +146,15 @@ pub async fn submit(
             let right = super::verify_password(hash, form.password.clone()).await?;
             blocking(&state, move |conn| {
                 Ok(match account {
+                    Some(account) if right && account.status == AccountStatus::Blocked => {
+                        Err(SignInError::Blocked)
+                    }
+                    Some(account) if right && two_factor::is_on(conn, account.id)? => {
+                        Ok((None, account))
+                    }
                     Some(account) if right => {
                         match sign_in::record_success(conn, &account, ip.as_deref(), now) {
-                            Ok(()) => Ok((landing_path(conn, &account)?, account)),
+                            Ok(()) => Ok((Some(landing_path(conn, &account)?), account)),
                             Err(e) => Err(e),
                         }
                     }
@@ -167,7 +175,11 @@ pub async fn submit(
         Err(refused) => Err(refused),
     };
     match outcome {
-        Ok((landing, account)) => {
+        Ok((None, account)) => {
+            super::two_factor::await_second_step(&session, account.id, &next, now)?;
+            Ok(redirect("/login/two-factor"))
+        }
+        Ok((Some(landing), account)) => {
             super::auth::start_session(
                 &session,
                 account.id,

@@ -31,6 +31,7 @@ pub mod routes;
 pub mod session_store;
 pub mod settings;
 pub mod setup;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 

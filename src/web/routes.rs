@@ -7,7 +7,7 @@ use actix_web::web;
 
 use super::{
     accept, apps, assets, audit, console, email_change, export, groups, health, home, invitations,
-    lifecycle, login, me, org, password, roles, settings, setup, users,
+    lifecycle, login, me, org, password, roles, settings, setup, two_factor, users,
 };
 
 macro_rules! route_table {
@@ -46,6 +46,12 @@ route_table! {
     get "/login" => login::show,
     post "/login" => login::submit,
     post "/logout" => login::logout,
+    get "/login/two-factor" => two_factor::login_form,
+    post "/login/two-factor" => two_factor::login_submit,
+    get "/me/two-factor" => two_factor::settings,
+    post "/me/two-factor" => two_factor::enable,
+    post "/me/two-factor/recovery-codes" => two_factor::regenerate,
+    post "/me/two-factor/disable" => two_factor::disable,
     get "/password/forgot" => password::forgot,
     post "/password/forgot" => password::request_link,
     get "/password/reset/{token}" => password::show_reset,

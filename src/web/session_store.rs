@@ -24,6 +24,13 @@ pub mod keys {
     pub const CSRF: &str = "csrf";
     /// A one-time message for the next page ("3 invitations sent").
     pub const FLASH: &str = "flash";
+    /// Between the right password and the second step of two-factor sign-in: the account,
+    /// where to go afterwards, and when the password was given (the step expires).
+    pub const PENDING_ACCOUNT: &str = "pending_account";
+    pub const PENDING_NEXT: &str = "pending_next";
+    pub const PENDING_SINCE: &str = "pending_since";
+    /// The two-factor key shown for enrolment (sealed), until a first code confirms it.
+    pub const ENROLLING: &str = "enrolling";
 }
 
 /// Activity is written at most this often per session (no write per request).

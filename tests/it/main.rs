@@ -31,4 +31,5 @@ mod password_reset;
 mod roles;
 mod settings;
 mod sign_in_safety;
+mod two_factor;
 mod users_list;

@@ -128,6 +128,8 @@ enum Expect {
     Forbidden,
     NotFound,
     Conflict,
+    /// 422: the form was refused (a wrong code), not the person.
+    Unprocessable,
     /// One of two documented answers.
     Either(Box<Expect>, Box<Expect>),
 }
@@ -159,6 +161,7 @@ impl Expect {
             Forbidden => status == 403,
             NotFound => status == 404,
             Conflict => status == 409,
+            Unprocessable => status == 422,
             Either(a, b) => a.matches(answer) || b.matches(answer),
         }
     }
@@ -451,6 +454,26 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .with(Blocked, Forbidden)
             .body(Body::SignIn),
         post("/logout", "/logout").public(see("/login?signed_out=1")),
+        // The second step of signing in: only after a right password (nobody here has one
+        // pending), so everyone is sent to sign in.
+        get("/login/two-factor", "/login/two-factor").public(see("/login")),
+        post("/login/two-factor", "/login/two-factor")
+            .public(see("/login"))
+            .fields(&[("code", "123456")]),
+        // One's own two-factor settings; a wrong code is refused as a form.
+        get("/me/two-factor", "/me/two-factor").own(Page),
+        post("/me/two-factor", "/me/two-factor")
+            .own(Unprocessable)
+            .fields(&[("code", "000000")]),
+        post(
+            "/me/two-factor/recovery-codes",
+            "/me/two-factor/recovery-codes",
+        )
+        .own(Unprocessable)
+        .fields(&[("code", "000000")]),
+        post("/me/two-factor/disable", "/me/two-factor/disable")
+            .own(Unprocessable)
+            .fields(&[("password", "not the password"), ("off_code", "000000")]),
         // A forgotten password: the same page whoever asks; the link is what allows.
         get("/password/forgot", "/password/forgot").public(Page),
         post("/password/forgot", "/password/forgot")

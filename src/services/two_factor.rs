@@ -1,0 +1,255 @@
+//! Two-factor sign-in (TOTP, RFC 6238): enrolling (a key shown once as a QR code and a URI,
+//! confirmed by a first code), ten single-use recovery codes, checking a code at sign-in (each
+//! code works once), turning it off, and an administrator's reset. Keys are stored sealed
+//! (`crypto`), recovery codes as SHA-256.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::crypto;
+use crate::db::{self, AnyConnection};
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::totp;
+use crate::store::accounts::Account;
+use crate::store::audit::{self, Actor};
+use crate::store::two_factor::{self as store, TwoFactor};
+use crate::tokens;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwoFactorError {
+    #[error(
+        "That code is not right (or was used already). Enter the 6-digit code your app shows now."
+    )]
+    WrongCode,
+    #[error("Two-factor sign-in is on already.")]
+    AlreadyOn,
+    #[error("Two-factor sign-in is not on.")]
+    NotOn,
+    #[error(
+        "The stored two-factor key cannot be read with this server's encryption key (ENCRYPTION_KEY)."
+    )]
+    Unreadable,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// How a sign-in's second step was passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passed {
+    Code,
+    /// With a recovery code (this many are left).
+    RecoveryCode {
+        left: i64,
+    },
+}
+
+pub fn unix(now: NaiveDateTime) -> i64 {
+    now.and_utc().timestamp()
+}
+
+pub fn is_on(conn: &mut AnyConnection, account: AccountId) -> Result<bool, diesel::result::Error> {
+    Ok(store::enabled_at(conn, account)?.is_some())
+}
+
+pub fn state(conn: &mut AnyConnection, account: AccountId) -> Result<TwoFactor, TwoFactorError> {
+    Ok(store::get(conn, account)?)
+}
+
+/// A new key to enrol, sealed: it is kept by the enrolling session (not the account) until a
+/// first code confirms it, so showing it changes nothing stored.
+pub fn new_enrolment_key(key: &[u8]) -> String {
+    crypto::seal(key, &tokens::random_bytes(totp::SECRET_BYTES))
+}
+
+fn new_recovery_codes(
+    conn: &mut AnyConnection,
+    account: AccountId,
+) -> Result<Vec<String>, TwoFactorError> {
+    let codes: Vec<String> = (0..totp::RECOVERY_CODES)
+        .map(|_| totp::recovery_code(&tokens::random_bytes(10)))
+        .collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| tokens::hash_token(&totp::normalize_recovery_code(c)))
+        .collect();
+    store::replace_recovery_codes(conn, account, &hashes)?;
+    Ok(codes)
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &Account,
+    action: &'static str,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: workspace,
+            action,
+            target_type: "account",
+            target_id: Some(account.id.0),
+            target_label: &account.email,
+            changes: json!({}),
+        },
+        now,
+    )
+    .map(|_| ())
+}
+
+/// Confirms the enrolment of `sealed` (the key the page showed) with a first code: two-factor is
+/// on; the recovery codes, shown once.
+pub fn enable(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    actor: &Actor,
+    account: &Account,
+    sealed: &str,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, TwoFactorError> {
+    db::write_first(conn, |conn| {
+        if store::enabled_at(conn, account.id)?.is_some() {
+            return Err(TwoFactorError::AlreadyOn);
+        }
+        let secret = crypto::open(key, sealed).ok_or(TwoFactorError::WrongCode)?;
+        let step = totp::verify(&secret, code, unix(now), None).ok_or(TwoFactorError::WrongCode)?;
+        store::enable(conn, account.id, sealed, step, now)?;
+        let codes = new_recovery_codes(conn, account.id)?;
+        record(
+            conn,
+            actor,
+            None,
+            account,
+            "account.two_factor_enabled",
+            now,
+        )?;
+        Ok(codes)
+    })
+}
+
+/// A current code from the app, used up (the same code cannot pass twice).
+fn use_code(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    account: AccountId,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<bool, TwoFactorError> {
+    let current = store::get(conn, account)?;
+    let sealed = current.secret.ok_or(TwoFactorError::NotOn)?;
+    let secret = crypto::open(key, &sealed).ok_or(TwoFactorError::Unreadable)?;
+    match totp::verify(&secret, code, unix(now), current.last_step) {
+        Some(step) => Ok(store::use_step(conn, account, step)?),
+        None => Ok(false),
+    }
+}
+
+/// The second step of signing in: a 6-digit code, or a recovery code (used up).
+pub fn check(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    account: AccountId,
+    typed: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Passed>, TwoFactorError> {
+    db::write_first(conn, |conn| {
+        if use_code(conn, key, account, typed, now)? {
+            return Ok(Some(Passed::Code));
+        }
+        let normalized = totp::normalize_recovery_code(typed);
+        if normalized.len() == 10
+            && store::use_recovery_code(conn, account, &tokens::hash_token(&normalized), now)?
+        {
+            let left = store::get(conn, account)?.recovery_codes_left;
+            return Ok(Some(Passed::RecoveryCode { left }));
+        }
+        Ok(None)
+    })
+}
+
+/// New recovery codes (the old ones stop working), with a current code.
+pub fn regenerate_recovery_codes(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    actor: &Actor,
+    account: &Account,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, TwoFactorError> {
+    db::write_first(conn, |conn| {
+        if !use_code(conn, key, account.id, code, now)? {
+            return Err(TwoFactorError::WrongCode);
+        }
+        let codes = new_recovery_codes(conn, account.id)?;
+        record(
+            conn,
+            actor,
+            None,
+            account,
+            "account.recovery_codes_regenerated",
+            now,
+        )?;
+        Ok(codes)
+    })
+}
+
+/// Turns two-factor off with a current code (the caller checked the password).
+pub fn disable(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    actor: &Actor,
+    account: &Account,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<(), TwoFactorError> {
+    db::write_first(conn, |conn| {
+        let passed = use_code(conn, key, account.id, code, now)?
+            || store::use_recovery_code(
+                conn,
+                account.id,
+                &tokens::hash_token(&totp::normalize_recovery_code(code)),
+                now,
+            )?;
+        if !passed {
+            return Err(TwoFactorError::WrongCode);
+        }
+        store::disable(conn, account.id)?;
+        record(
+            conn,
+            actor,
+            None,
+            account,
+            "account.two_factor_disabled",
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// An administrator's reset (the caller decided it, in its transaction): two-factor is off; the
+/// person enrols again (and must, where a workspace requires it). False when it was not on.
+pub fn reset(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &Account,
+    now: NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    if store::enabled_at(conn, account.id)?.is_none() {
+        return Ok(false);
+    }
+    store::disable(conn, account.id)?;
+    record(
+        conn,
+        actor,
+        workspace,
+        account,
+        "account.two_factor_reset",
+        now,
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,460 @@
+//! Two-factor sign-in in the browser: the second step of signing in (`/login/two-factor`), and a
+//! person's own settings (`/me/two-factor`: enrol with a QR code, recovery codes, turn off).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::auth::{Chrome, SignedIn, client_ip, safe_next};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, flash};
+use super::htmx::render_with_status;
+use super::session_store::keys;
+use super::{AppState, blocking, csrf};
+use crate::domain::ids::AccountId;
+use crate::domain::{Email, totp};
+use crate::services::landing::landing_path;
+use crate::services::sign_in::{self, SignInError};
+use crate::services::two_factor::{self, Passed, TwoFactorError};
+use crate::store::accounts;
+
+/// How long the second step waits after the password.
+const PENDING_MINUTES: i64 = 10;
+
+/// After the right password of an account with two-factor on: the session is not signed in; it
+/// remembers whose password was right, for the second step.
+pub fn await_second_step(
+    session: &Session,
+    account: AccountId,
+    next: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    session.renew();
+    session.remove(keys::ACCOUNT_ID);
+    session.insert(keys::PENDING_ACCOUNT, account.0)?;
+    session.insert(keys::PENDING_NEXT, next)?;
+    session.insert(keys::PENDING_SINCE, now.and_utc().timestamp())?;
+    Ok(())
+}
+
+fn forget_pending(session: &Session) {
+    for key in [
+        keys::PENDING_ACCOUNT,
+        keys::PENDING_NEXT,
+        keys::PENDING_SINCE,
+    ] {
+        session.remove(key);
+    }
+}
+
+/// The account waiting for its second step, unless that wait is over.
+fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, String)> {
+    let account = session.get::<i64>(keys::PENDING_ACCOUNT).ok().flatten()?;
+    let since = session.get::<i64>(keys::PENDING_SINCE).ok().flatten()?;
+    if now.and_utc().timestamp() - since > PENDING_MINUTES * 60 {
+        forget_pending(session);
+        return None;
+    }
+    let next = session
+        .get::<String>(keys::PENDING_NEXT)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Some((AccountId(account), next))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    pub code: String,
+}
+
+#[derive(Template, Default)]
+#[template(path = "two_factor/login.html")]
+struct LoginStep {
+    csrf_token: String,
+    email: String,
+    errors: FieldErrors,
+    form_error: Option<String>,
+}
+
+async fn email_of(state: &AppState, account: AccountId) -> Result<Option<String>, AppError> {
+    blocking(state, move |conn| {
+        Ok(accounts::find(conn, account)?.map(|a| a.email))
+    })
+    .await
+}
+
+pub async fn login_form(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let Some((account, _)) = pending(&session, state.settings.clock.now()) else {
+        return Ok(redirect("/login"));
+    };
+    let Some(email) = email_of(&state, account).await? else {
+        return Ok(redirect("/login"));
+    };
+    let page = LoginStep {
+        csrf_token: csrf::token(&session)?,
+        email,
+        ..LoginStep::default()
+    };
+    render_with_status(StatusCode::OK, &page)
+}
+
+/// The code: right, the session signs in; wrong, it counts toward the account's pause.
+pub async fn login_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.settings.clock.now();
+    let Some((account_id, next)) = pending(&session, now) else {
+        return Ok(redirect("/login"));
+    };
+    let ip = client_ip(&req);
+    let (key, code, where_from) = (
+        state.settings.encryption_key.clone(),
+        form.into_inner().code,
+        ip.clone(),
+    );
+    let outcome = blocking(&state, move |conn| {
+        let Some(account) = accounts::find(conn, account_id)? else {
+            return Ok(Err(SignInError::InvalidCredentials));
+        };
+        let email =
+            Email::parse(&account.email).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        if let Err(refused) = sign_in::before_check(conn, &email, where_from.as_deref(), now) {
+            return Ok(Err(refused));
+        }
+        let passed = match two_factor::check(conn, &key, account.id, &code, now) {
+            Ok(passed) => passed,
+            Err(TwoFactorError::Database(e)) => return Err(e.into()),
+            Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
+        };
+        let Some(passed) = passed else {
+            sign_in::record_failure(conn, &email, Some(&account), where_from.as_deref(), now)?;
+            return Ok(Err(SignInError::InvalidCredentials));
+        };
+        if let Err(e) = sign_in::record_success(conn, &account, where_from.as_deref(), now) {
+            return Ok(Err(e));
+        }
+        Ok(Ok((passed, landing_path(conn, &account)?, account)))
+    })
+    .await?;
+    match outcome {
+        Ok((passed, landing, account)) => {
+            forget_pending(&session);
+            super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
+            if let Passed::RecoveryCode { left } = passed {
+                flash(
+                    &session,
+                    &format!(
+                        "You signed in with a recovery code; {left} left. Make new ones from Two-factor sign-in on your profile."
+                    ),
+                )?;
+            }
+            let to = safe_next(&next).map(str::to_owned).unwrap_or(landing);
+            Ok(redirect(&to))
+        }
+        Err(SignInError::Database(e)) => Err(e.into()),
+        Err(e) => {
+            let (status, message) = match e.wait() {
+                Some(_) => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+                None => (
+                    StatusCode::UNAUTHORIZED,
+                    TwoFactorError::WrongCode.to_string(),
+                ),
+            };
+            let page = LoginStep {
+                csrf_token: csrf::token(&session)?,
+                email: email_of(&state, account_id).await?.unwrap_or_default(),
+                errors: FieldErrors::default(),
+                form_error: Some(message),
+            };
+            let mut response = render_with_status(status, &page)?;
+            if let Some(wait) = e.wait() {
+                super::headers::retry_after(&mut response, wait);
+            }
+            Ok(response)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One's own settings
+
+#[derive(Template)]
+#[template(path = "two_factor/me.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    required_by: Option<String>,
+    /// On: since when, and how many recovery codes are left.
+    enabled_since: Option<String>,
+    recovery_left: i64,
+    /// Shown once, right after they were made.
+    recovery_codes: Vec<String>,
+    /// Enrolling: the key as a QR code, as text, and as a URI.
+    qr_svg: String,
+    secret: String,
+    uri: String,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SettingsQuery {
+    /// The slug of a workspace that sent them here to enrol.
+    pub required: String,
+}
+
+fn qr_svg(uri: &str) -> String {
+    qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default()
+}
+
+async fn settings_page(
+    state: &AppState,
+    me: &SignedIn,
+    required: Option<String>,
+    recovery_codes: Vec<String>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (account, key) = (me.account.id, state.settings.encryption_key.clone());
+    let chrome = me.chrome(state).await?;
+    let issuer = chrome.org_name.clone();
+    let (current, required_by) = blocking(state, move |conn| {
+        let current = two_factor::state(conn, account).map_err(internal)?;
+        let required_by = match required {
+            Some(slug) => crate::store::workspaces::find_by_slug(conn, &slug)?.map(|w| w.name),
+            None => None,
+        };
+        Ok((current, required_by))
+    })
+    .await?;
+    // Enrolling: the key this session shows (the same on a reload), kept sealed in the session.
+    let secret = if current.enabled_at.is_none() {
+        Some(enrolment_key(&me.session, &key)?)
+    } else {
+        me.session.remove(keys::ENROLLING);
+        None
+    };
+    let uri = secret
+        .as_deref()
+        .map(|s| totp::otpauth_uri(&issuer, &me.account.email, s))
+        .unwrap_or_default();
+    let page = SettingsPage {
+        chrome,
+        required_by: required_by.filter(|_| current.enabled_at.is_none()),
+        enabled_since: current
+            .enabled_at
+            .map(|t| t.format("%-d %B %Y").to_string()),
+        recovery_left: current.recovery_codes_left,
+        recovery_codes,
+        qr_svg: qr_svg(&uri),
+        secret: secret.as_deref().map(totp::base32).unwrap_or_default(),
+        uri,
+        errors,
+    };
+    render_with_status(status, &page)
+}
+
+/// The key this session is enrolling (made the first time).
+fn enrolment_key(session: &Session, key: &[u8]) -> Result<Vec<u8>, AppError> {
+    let kept = session.get::<String>(keys::ENROLLING).ok().flatten();
+    if let Some(secret) = kept.as_deref().and_then(|s| crate::crypto::open(key, s)) {
+        return Ok(secret);
+    }
+    let sealed = two_factor::new_enrolment_key(key);
+    session.insert(keys::ENROLLING, &sealed)?;
+    crate::crypto::open(key, &sealed)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a key sealed just now opens")))
+}
+
+fn internal(e: TwoFactorError) -> AppError {
+    match e {
+        TwoFactorError::Database(e) => e.into(),
+        e => AppError::Internal(anyhow::Error::new(e)),
+    }
+}
+
+pub async fn settings(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    query: web::Query<SettingsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let required = Some(query.into_inner().required).filter(|r| !r.is_empty());
+    settings_page(
+        &state,
+        &me,
+        required,
+        Vec::new(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A refused code beside its field, or the page with the new recovery codes.
+async fn codes_or_refusal(
+    state: &AppState,
+    me: &SignedIn,
+    field: &'static str,
+    made: Result<Vec<String>, TwoFactorError>,
+) -> Result<HttpResponse, AppError> {
+    match made {
+        Ok(codes) => {
+            settings_page(
+                state,
+                me,
+                None,
+                codes,
+                FieldErrors::default(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(
+            e @ (TwoFactorError::WrongCode | TwoFactorError::AlreadyOn | TwoFactorError::NotOn),
+        ) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, e);
+            settings_page(
+                state,
+                me,
+                None,
+                Vec::new(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// Confirms the enrolment with a first code; the page then shows the recovery codes once.
+pub async fn enable(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let (key, actor, account, now) = (
+        state.settings.encryption_key.clone(),
+        me.actor(),
+        me.account.clone(),
+        state.settings.clock.now(),
+    );
+    let code = form.into_inner().code;
+    let sealed = me
+        .session
+        .get::<String>(keys::ENROLLING)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let made = blocking(&state, move |conn| {
+        Ok(two_factor::enable(
+            conn, &key, &actor, &account, &sealed, &code, now,
+        ))
+    })
+    .await?;
+    if made.is_ok() {
+        me.session.remove(keys::ENROLLING);
+    }
+    codes_or_refusal(&state, &me, "code", made).await
+}
+
+pub async fn regenerate(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let (key, actor, account, now) = (
+        state.settings.encryption_key.clone(),
+        me.actor(),
+        me.account.clone(),
+        state.settings.clock.now(),
+    );
+    let code = form.into_inner().code;
+    let made = blocking(&state, move |conn| {
+        Ok(two_factor::regenerate_recovery_codes(
+            conn, &key, &actor, &account, &code, now,
+        ))
+    })
+    .await?;
+    codes_or_refusal(&state, &me, "code", made).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DisableForm {
+    pub password: String,
+    pub off_code: String,
+}
+
+/// Turning it off takes the password and a code.
+pub async fn disable(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let right = super::verify_password(me.account.password_hash.clone(), form.password).await?;
+    if !right {
+        let mut errors = FieldErrors::default();
+        errors.add("password", "That password is not correct.");
+        return settings_page(
+            &state,
+            &me,
+            None,
+            Vec::new(),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let (key, actor, account, now) = (
+        state.settings.encryption_key.clone(),
+        me.actor(),
+        me.account.clone(),
+        state.settings.clock.now(),
+    );
+    let code = form.off_code;
+    let done = blocking(&state, move |conn| {
+        Ok(two_factor::disable(
+            conn, &key, &actor, &account, &code, now,
+        ))
+    })
+    .await?;
+    match done {
+        Ok(()) => {
+            flash(&me.session, "Two-factor sign-in is off.")?;
+            Ok(redirect("/me/two-factor"))
+        }
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.add("off_code", e);
+            settings_page(
+                &state,
+                &me,
+                None,
+                Vec::new(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
