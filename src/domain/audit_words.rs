@@ -62,6 +62,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("workspace.created", "created the workspace /w/{target}", "Workspace created"),
     ("workspace.renamed", "renamed the workspace {target}", "Workspace renamed"),
     ("workspace.slug_changed", "moved the workspace to /w/{target}", "URL changed"),
+    ("workspace.two_factor_required", "changed who must use two-factor sign-in in {target}", "Two-factor requirement"),
     ("workspace.plan_changed", "changed the plan of the workspace {target}", "Plan changed"),
     ("workspace.deleted", "deleted the workspace {target}", "Workspace deleted"),
     ("workspace.seeded", "filled the workspace with demo data", "Demo data"),

@@ -649,3 +649,30 @@ pub fn clear_sign_in_pause(
         )?)
     })
 }
+
+/// Turns the member's two-factor sign-in off (they enrol again); false when it was not on.
+pub fn reset_two_factor(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    now: NaiveDateTime,
+) -> Result<bool, ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(
+            conn,
+            acting,
+            workspace,
+            target,
+            MemberAction::ResetTwoFactor,
+        )?;
+        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        Ok(crate::services::two_factor::reset(
+            conn,
+            acting.actor,
+            Some(workspace),
+            &account,
+            now,
+        )?)
+    })
+}

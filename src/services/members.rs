@@ -11,6 +11,9 @@ use crate::store::roles;
 
 pub const PAGE_SIZE: i64 = 50;
 
+/// The status menu's choice of people without two-factor sign-in.
+pub const TWO_FACTOR_OFF: &str = "two_factor_off";
+
 /// The list's filters as they come from the address bar (kept as typed for the links).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
@@ -66,6 +69,7 @@ pub fn resolve_filter(
             Err(_) => None,
         },
         blocked: params.status == "blocked",
+        two_factor_off: params.status == TWO_FACTOR_OFF,
     })
 }
 

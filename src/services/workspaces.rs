@@ -252,3 +252,30 @@ pub fn delete(
         Ok(workspace)
     })
 }
+
+/// Requires (or stops requiring) two-factor sign-in of the workspace's Owners and Admins.
+pub fn set_require_two_factor(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    required: bool,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        let before = existing(conn, id)?;
+        if before.require_two_factor == required {
+            return Ok(());
+        }
+        workspaces::set_require_two_factor(conn, id, required, now)?;
+        let changes = json!({ "require_two_factor": { "before": before.require_two_factor, "after": required } });
+        event(
+            conn,
+            actor,
+            id,
+            "workspace.two_factor_required",
+            &before.slug,
+            changes,
+            now,
+        )
+    })
+}

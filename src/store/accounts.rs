@@ -20,6 +20,8 @@ pub struct Account {
     pub org_role: OrgRole,
     pub session_epoch: i64,
     pub created_at: NaiveDateTime,
+    /// When two-factor sign-in was turned on, if it is on.
+    pub two_factor_since: Option<NaiveDateTime>,
 }
 
 impl Account {
@@ -40,6 +42,7 @@ columns!(
         accounts::org_role,
         accounts::session_epoch,
         accounts::created_at,
+        accounts::totp_enabled_at,
     )
 );
 
@@ -54,6 +57,7 @@ type AccountTuple = (
     String,
     i64,
     NaiveDateTime,
+    Option<NaiveDateTime>,
 );
 
 fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
@@ -68,6 +72,7 @@ fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
         org_role: parse_key("org role", &t.7, OrgRole::from_key)?,
         session_epoch: t.8,
         created_at: t.9,
+        two_factor_since: t.10,
     })
 }
 

@@ -15,6 +15,8 @@ pub struct Workspace {
     pub plan: Plan,
     pub seat_limit: Option<i64>,
     pub counts: MemberCounts,
+    /// Owners and Admins must sign in with two-factor to use its pages.
+    pub require_two_factor: bool,
 }
 
 /// Members by status, maintained by triggers (never counted per page view).
@@ -44,9 +46,21 @@ columns!(
         workspaces::active_count,
         workspaces::suspended_count,
         workspaces::removed_count,
+        workspaces::require_two_factor,
     )
 );
-type Tuple = (i64, String, String, String, Option<i64>, i64, i64, i64, i64);
+type Tuple = (
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+);
 
 fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
     Ok(Workspace {
@@ -61,6 +75,7 @@ fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
             suspended: t.7,
             removed: t.8,
         },
+        require_two_factor: t.9,
     })
 }
 
@@ -250,4 +265,19 @@ pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
         .into_iter()
         .map(from_tuple)
         .collect()
+}
+
+pub fn set_require_two_factor(
+    conn: &mut AnyConnection,
+    id: WorkspaceId,
+    required: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(workspaces::table.find(id.0))
+        .set((
+            workspaces::require_two_factor.eq(required),
+            workspaces::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -265,6 +265,22 @@ impl WorkspaceAccess {
                 workspace.name
             )));
         }
+        if policy::must_use_two_factor(workspace.require_two_factor, permissions)
+            && account.two_factor_since.is_none()
+        {
+            // Enrol first: every page of this workspace sends them there; a form is refused.
+            if req.method() == actix_web::http::Method::GET {
+                return Err(AppError::Redirect(format!(
+                    "/me/two-factor?required={}",
+                    workspace.slug
+                )));
+            }
+            return Err(AppError::Forbidden(format!(
+                "{} requires two-factor sign-in for Owners and Admins: turn it on from your \
+                 profile (/me/two-factor) first.",
+                workspace.name
+            )));
+        }
         if session.get::<i64>(keys::WORKSPACE_ID).ok().flatten() != Some(workspace.id.0) {
             session.insert(keys::WORKSPACE_ID, workspace.id.0)?;
         }

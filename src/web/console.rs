@@ -82,6 +82,8 @@ pub struct Panels {
     pub sessions: Vec<SessionView>,
     /// Messages of a refused profile form.
     pub errors: FieldErrors,
+    /// Two-factor sign-in is on (the overview offers its reset).
+    pub two_factor_on: bool,
 }
 
 #[derive(Template)]
@@ -137,12 +139,11 @@ async fn panels(
 
 async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panels, AppError> {
     let account = member.account_id;
-    let pending_email = blocking(state, move |conn| {
-        Ok(account_tokens::pending_email_change(
-            conn,
-            account,
-            clock::now(),
-        )?)
+    let (pending_email, two_factor_since) = blocking(state, move |conn| {
+        Ok((
+            account_tokens::pending_email_change(conn, account, clock::now())?,
+            crate::store::two_factor::enabled_at(conn, account)?,
+        ))
     })
     .await?;
     Ok(Panels {
@@ -164,7 +165,15 @@ async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
                 member.invited_by.clone().unwrap_or_else(|| "—".to_owned()),
             ),
             ("Last active", time(member.last_active_at)),
+            (
+                "Two-factor sign-in",
+                match two_factor_since {
+                    Some(since) => format!("On since {}", time(Some(since))),
+                    None => "Off".to_owned(),
+                },
+            ),
         ],
+        two_factor_on: two_factor_since.is_some(),
         profile: Some(ProfileForm {
             first_name: member.first_name.clone(),
             last_name: member.last_name.clone(),
@@ -787,6 +796,33 @@ pub async fn clear_sign_in_pause(
             "The sign-in pause is cleared: they can sign in again now."
         } else {
             "Sign-in was not paused."
+        },
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
+/// Turns the member's two-factor sign-in off.
+pub async fn reset_two_factor(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.attempt(MemberAction::ResetTwoFactor)?;
+    let id = member_id(&path.1)?;
+    let now = state.settings.clock.now();
+    let reset = with_acting(&state, &access, move |conn, acting, workspace| {
+        Ok(console::reset_two_factor(conn, acting, workspace, id, now))
+    })
+    .await??;
+    flash(
+        &access.signed_in.session,
+        if reset {
+            "Two-factor sign-in is reset: they sign in with their password and set it up again."
+        } else {
+            "Two-factor sign-in was not on."
         },
     )?;
     Ok(redirect(&format!(

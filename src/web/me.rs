@@ -61,6 +61,8 @@ struct ProfilePage {
     errors: FieldErrors,
     memberships: Vec<MembershipView>,
     sessions: Vec<SessionRow>,
+    /// "On since 4 December 2026", or none.
+    two_factor_since: Option<String>,
 }
 
 async fn page(
@@ -114,6 +116,9 @@ async fn page(
         chrome: me.chrome(state).await?,
         email: account.email.clone(),
         org_role: account.org_role.label(),
+        two_factor_since: account
+            .two_factor_since
+            .map(|t| t.format("%-d %B %Y").to_string()),
         created: views::date(account.created_at),
         profile: typed.unwrap_or_else(|| ProfileForm::of(account)),
         avatar: views::Avatar::new(

@@ -124,6 +124,7 @@ struct SettingsPage {
     plans: Vec<Choice>,
     can_rename: bool,
     is_owner: bool,
+    require_two_factor: bool,
     typed: Typed,
 }
 
@@ -178,6 +179,7 @@ async fn render(
         plans,
         can_rename: access.can(Permission::SettingsManage),
         is_owner: access.can(Permission::Owner),
+        require_two_factor: w.require_two_factor,
         typed,
     };
     render_with_status(status, &page)
@@ -355,4 +357,42 @@ pub async fn delete(
             refused(&state, &access, |t| t.confirm = confirm, errors).await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TwoFactorForm {
+    /// The checkbox: present when ticked.
+    pub require: Option<String>,
+}
+
+/// "Require two-factor sign-in for Owners and Admins" (Owners). Turning it on takes one's own
+/// two-factor first, so that the Owner is not sent away from the page they are on.
+pub async fn require_two_factor(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: web::Form<TwoFactorForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::Owner)?;
+    let required = form.into_inner().require.is_some();
+    if required && access.signed_in.account.two_factor_since.is_none() {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "require",
+            "Turn on your own two-factor sign-in first (Your profile → Two-factor sign-in).",
+        );
+        return refused(&state, &access, |_| {}, errors).await;
+    }
+    let (actor, id) = (access.signed_in.actor(), access.workspace.id);
+    let now = state.settings.clock.now();
+    blocking(&state, move |conn| {
+        service::set_require_two_factor(conn, &actor, id, required, now).map_err(AppError::from)
+    })
+    .await?;
+    let message = if required {
+        "Owners and Admins now need two-factor sign-in to use this workspace."
+    } else {
+        "Two-factor sign-in is no longer required here."
+    };
+    back_to_settings(&access, &access.workspace.slug, message)
 }

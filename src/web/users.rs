@@ -330,6 +330,11 @@ impl Menus {
         }));
         let blocked = AccountStatus::Blocked;
         statuses.push(choice(blocked.key(), blocked.label(), &params.status));
+        statuses.push(choice(
+            crate::services::members::TWO_FACTOR_OFF,
+            "Two-factor off",
+            &params.status,
+        ));
         let roles = std::iter::once(choice("", "Any role", &params.role))
             .chain(roles.iter().map(|r| choice(&r.key, &r.name, &params.role)))
             .collect();

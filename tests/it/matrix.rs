@@ -627,6 +627,12 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         post("/w/{slug}/settings/plan", "/w/acme/settings/plan")
             .ws(OWNER, see("/w/acme/settings"))
             .fields(&[("plan", "business"), ("seat_limit", "")]),
+        // Not requiring two-factor (as it is): an Owner's save changes nothing.
+        post(
+            "/w/{slug}/settings/two-factor",
+            "/w/acme/settings/two-factor",
+        )
+        .ws(OWNER, see("/w/acme/settings")),
         // An org owner whose workspace is deleted goes to the organization's workspaces.
         post("/w/{slug}/settings/delete", "/w/acme/settings/delete")
             .ws(OWNER, see("/org/workspaces"))
@@ -711,6 +717,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         post(
             "/w/{slug}/users/{id}/password-reset",
             format!("{t}/password-reset"),
+        )
+        .ws(EDIT, see(&t)),
+        post(
+            "/w/{slug}/users/{id}/two-factor/reset",
+            format!("{t}/two-factor/reset"),
         )
         .ws(EDIT, see(&t)),
         post(

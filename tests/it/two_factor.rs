@@ -192,3 +192,107 @@ async fn turn_off(app: &TestApp, password: &str, code: &str) -> reqwest::Respons
     )
     .await
 }
+
+#[actix_web::test]
+async fn admins_see_and_reset_a_members_two_factor_and_the_list_filters_by_it() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    enrol(&grace).await;
+    let id = app.membership_of("grace.hopper@example.com");
+    let console = app.get_text(&format!("/w/acme/users/{id}")).await;
+    assert!(console.contains("Two-factor sign-in"));
+    assert!(console.contains("On since"));
+    let off = app.get_text("/w/acme/users?status=two_factor_off").await;
+    assert!(off.contains(OWNER_EMAIL) && !off.contains("grace.hopper@example.com"));
+
+    let reset = app
+        .post_fields(&format!("/w/acme/users/{id}/two-factor/reset"), &[])
+        .await;
+    assert_eq!(reset.status(), 303);
+    assert_eq!(app.count("accounts WHERE totp_enabled_at IS NOT NULL"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.two_factor_reset'"),
+        1
+    );
+    let off = app.get_text("/w/acme/users?status=two_factor_off").await;
+    assert!(off.contains("grace.hopper@example.com"));
+}
+
+#[actix_web::test]
+async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "mona.member@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    // Not before the Owner has it themselves.
+    let refused = app
+        .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Turn on your own two-factor")
+    );
+    enrol(&app).await;
+    let saved = app
+        .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(app.count("workspaces WHERE require_two_factor"), 1);
+    assert_eq!(
+        app.get("/w/acme/users").await.status(),
+        200,
+        "the Owner has it"
+    );
+
+    // The Admin without it is sent to enrol before any page; a form is refused.
+    let admin = app.new_client();
+    admin
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let sent = admin.get("/w/acme/users").await;
+    assert_eq!(sent.status(), 303);
+    assert_eq!(location(&sent), "/me/two-factor?required=acme");
+    assert!(
+        admin
+            .get_text("/me/two-factor?required=acme")
+            .await
+            .contains("requires two-factor sign-in for Owners and Admins")
+    );
+    let form = admin
+        .post_fields("/w/acme/groups", &[("name", "Ops"), ("description", "")])
+        .await;
+    assert_eq!(form.status(), 403);
+    enrol(&admin).await;
+    assert_eq!(admin.get("/w/acme/users").await.status(), 200);
+    // A Member is not asked.
+    let member = app.new_client();
+    member
+        .sign_in("mona.member@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(member.get("/me").await.status(), 200);
+}

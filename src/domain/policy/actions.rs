@@ -28,12 +28,14 @@ pub enum MemberAction {
     EndSessions,
     /// Email them a link to choose a new password.
     ResetPassword,
+    /// Turn their two-factor sign-in off (they enrol again).
+    ResetTwoFactor,
     /// Lift the pause that failed sign-ins put on the account.
     ClearSignInPause,
 }
 
 impl MemberAction {
-    pub const ALL: [MemberAction; 13] = [
+    pub const ALL: [MemberAction; 14] = [
         MemberAction::View,
         MemberAction::EditProfile,
         MemberAction::ChangeEmail,
@@ -46,6 +48,7 @@ impl MemberAction {
         MemberAction::Unblock,
         MemberAction::EndSessions,
         MemberAction::ResetPassword,
+        MemberAction::ResetTwoFactor,
         MemberAction::ClearSignInPause,
     ];
 
@@ -55,7 +58,9 @@ impl MemberAction {
         use MemberAction::*;
         match self {
             View => Some(Permission::UsersView),
-            EditProfile | ChangeEmail | EndSessions | ResetPassword => Some(Permission::UsersEdit),
+            EditProfile | ChangeEmail | EndSessions | ResetPassword | ResetTwoFactor => {
+                Some(Permission::UsersEdit)
+            }
             ChangeRole => Some(Permission::UsersChangeRole),
             Suspend | Unsuspend => Some(Permission::UsersSuspend),
             Remove | Restore => Some(Permission::UsersRemove),
@@ -79,6 +84,7 @@ impl MemberAction {
             Unblock => "unblock",
             EndSessions => "sign out",
             ResetPassword => "send a password reset link to",
+            ResetTwoFactor => "reset the two-factor sign-in of",
             ClearSignInPause => "clear the sign-in pause of",
         }
     }
@@ -102,6 +108,7 @@ impl MemberAction {
                 | MemberAction::ChangeEmail
                 | MemberAction::EndSessions
                 | MemberAction::ResetPassword
+                | MemberAction::ResetTwoFactor
         )
     }
 
@@ -313,6 +320,7 @@ impl fmt::Display for Refusal {
                     EditProfile => "edit their profile",
                     ChangeEmail => "change their email address",
                     ResetPassword => "send them a password reset link",
+                    ResetTwoFactor => "reset their two-factor sign-in",
                     _ => "sign them out",
                 }
             ),
@@ -963,6 +971,17 @@ mod tests {
         assert_eq!(
             decide(&admin, &me, &FACTS, ResetPassword),
             Err(Refusal::Oneself(ResetPassword))
+        );
+        // Resetting two-factor follows the same rules.
+        assert!(decide(&admin, &member, &FACTS, ResetTwoFactor).is_ok());
+        assert_eq!(
+            decide(&support, &member, &FACTS, ResetTwoFactor),
+            Err(Refusal::Lacks(Permission::UsersEdit))
+        );
+        assert!(decide(&admin, &elsewhere, &FACTS, ResetTwoFactor).is_err());
+        assert_eq!(
+            decide(&admin, &me, &FACTS, ResetTwoFactor),
+            Err(Refusal::Oneself(ResetTwoFactor))
         );
 
         assert_eq!(

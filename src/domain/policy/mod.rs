@@ -93,8 +93,39 @@ pub fn may_open_settings(permissions: PermissionSet) -> bool {
     ])
 }
 
+/// Where a workspace requires two-factor sign-in "for Owners and Admins": whether someone holding
+/// `permissions` there must have it on — anyone holding `owner`, or everything an Admin holds
+/// (org owners and org admins hold everything).
+pub fn must_use_two_factor(required: bool, permissions: PermissionSet) -> bool {
+    required
+        && (permissions.contains(Permission::Owner)
+            || BuiltInRole::Admin
+                .permissions()
+                .without(permissions)
+                .is_empty())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn two_factor_is_required_of_owners_and_admins_only() {
+        use super::*;
+        for (role, must) in [
+            (BuiltInRole::Owner, true),
+            (BuiltInRole::Admin, true),
+            (BuiltInRole::Auditor, false),
+            (BuiltInRole::Member, false),
+        ] {
+            assert_eq!(
+                must_use_two_factor(true, role.permissions()),
+                must,
+                "{role:?}"
+            );
+            assert!(!must_use_two_factor(false, role.permissions()));
+        }
+        assert!(must_use_two_factor(true, PermissionSet::all()));
+    }
+
     use super::*;
     use crate::domain::role::Permission;
 

@@ -24,6 +24,8 @@ pub struct ListFilter {
     pub group: Option<GroupFilter>,
     /// Only people whose account is blocked organization-wide.
     pub blocked: bool,
+    /// Only people who have not turned on two-factor sign-in.
+    pub two_factor_off: bool,
 }
 
 /// Members of one group; its member count picks the plan (see [`SMALL_GROUP`]).
@@ -57,6 +59,11 @@ macro_rules! apply_filter {
             // (a selective page's first step) can take it too.
             query = query.filter(sql::<Bool>(
                 "memberships.account_id IN (SELECT id FROM accounts WHERE status = 'blocked')",
+            ));
+        }
+        if filter.two_factor_off {
+            query = query.filter(sql::<Bool>(
+                "memberships.account_id IN (SELECT id FROM accounts WHERE totp_enabled_at IS NULL)",
             ));
         }
         if let Some(group) = filter.group.filter(|_| !plan.group_driven) {
