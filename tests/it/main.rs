@@ -15,6 +15,7 @@ mod browser_password_reset;
 mod browser_roles_settings;
 mod browser_stronger_role;
 mod browser_support;
+mod browser_two_factor;
 mod cli;
 mod console;
 mod email_change;
