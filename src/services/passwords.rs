@@ -1,9 +1,10 @@
 //! Password hashing with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1).
-//! Slow by design: callers run these on a blocking thread. At most [`slots`] hashes run at once
-//! in the process (one core's worth is always left to the rest), so that a burst of sign-ins
-//! queues here instead of starving the pages of CPU.
+//! Slow by design: argon2 runs on its own pool of [`slots`] threads (all cores but one), at a
+//! lower scheduling priority, so that a burst of sign-ins queues there instead of taking the
+//! cores the pages need. Callers wait for their turn (call from a blocking thread).
 
-use std::sync::{Condvar, LazyLock, Mutex};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -16,7 +17,7 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// How many argon2 computations may run at once: all cores but one, at least one.
+/// How many argon2 computations run at once: all cores but one, at least one.
 pub fn slots() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get().saturating_sub(1))
@@ -24,21 +25,54 @@ pub fn slots() -> usize {
         .max(1)
 }
 
-static RUNNING: LazyLock<(Mutex<usize>, Condvar)> = LazyLock::new(Default::default);
+type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs `f` when one of the [`slots`] is free.
-fn in_slot<T>(f: impl FnOnce() -> T) -> T {
-    let (running, freed) = &*RUNNING;
-    let mut count = running.lock().unwrap_or_else(|e| e.into_inner());
-    while *count >= slots() {
-        count = freed.wait(count).unwrap_or_else(|e| e.into_inner());
+/// The pool's queue; its threads start with the first job.
+static QUEUE: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
+    let (sender, receiver) = channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for i in 0..slots() {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || work(&receiver))
+            .expect("start an argon2 thread");
     }
-    *count += 1;
-    drop(count);
-    let result = f();
-    *running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-    freed.notify_one();
-    result
+    Mutex::new(sender)
+});
+
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    // Nice 10: the pages' threads (nice 0) go first when both want a core.
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on this thread's own id changes only its scheduling priority.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+    loop {
+        let job = match receiver.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Runs `f` on the argon2 pool and waits for its result.
+fn in_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, result) = channel();
+    let job: Job = Box::new(move || {
+        let _ = send.send(f());
+    });
+    QUEUE
+        .lock()
+        .expect("the argon2 queue")
+        .send(job)
+        .expect("the argon2 pool runs");
+    result.recv().expect("an argon2 thread answers")
 }
 
 /// The PHC string of a new password (algorithm, parameters and salt included).
@@ -46,17 +80,28 @@ pub fn hash_password(password: &NewPassword) -> anyhow::Result<String> {
     let salt_bytes = crate::tokens::random_bytes(16);
     let salt =
         SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt encoding: {e}"))?;
-    in_slot(|| hasher().hash_password(password.expose().as_bytes(), &salt))
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))
+    let secret = password.expose().to_owned();
+    in_slot(move || {
+        hasher()
+            .hash_password(secret.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .map_err(|e| anyhow::anyhow!("password hashing: {e}"))
 }
 
 /// True when `candidate` matches the stored hash. A malformed stored hash matches nothing.
 pub fn verify_password(stored_hash: &str, candidate: &str) -> bool {
-    match PasswordHash::new(stored_hash) {
-        Ok(parsed) => in_slot(|| hasher().verify_password(candidate.as_bytes(), &parsed)).is_ok(),
-        Err(_) => false,
+    if PasswordHash::new(stored_hash).is_err() {
+        return false;
     }
+    let (stored, candidate) = (stored_hash.to_owned(), candidate.to_owned());
+    in_slot(move || {
+        PasswordHash::new(&stored).is_ok_and(|parsed| {
+            hasher()
+                .verify_password(candidate.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
 }
 
 /// A hash to verify against when the email is unknown, so that answering takes as long either way.
