@@ -2,7 +2,8 @@
 //! slots (all cores but one), so a burst of sign-ins queues there instead of taking every core
 //! from the pages. `cargo bench --bench sign_in_load` (release build, SQLite, 10,000 members).
 //! Prints the list's median and p99 idle, then while 50 clients sign in over and over (each a
-//! full argon2 check of the right password), and the sign-ins done meanwhile.
+//! full argon2 check of the right password), and the sign-ins done meanwhile. With
+//! `BENCH_PAGES_ONLY=1` the clients only open `/login` (no argon2): what unthrottled page load costs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
