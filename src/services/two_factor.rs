@@ -148,23 +148,37 @@ fn use_code(
     }
 }
 
-/// The second step of signing in: a 6-digit code, or a recovery code (used up).
+/// The second step of signing in: a 6-digit code, or a recovery code (used up, audited).
 pub fn check(
     conn: &mut AnyConnection,
     key: &[u8],
-    account: AccountId,
+    account: &Account,
     typed: &str,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Option<Passed>, TwoFactorError> {
     db::write_first(conn, |conn| {
-        if use_code(conn, key, account, typed, now)? {
+        if use_code(conn, key, account.id, typed, now)? {
             return Ok(Some(Passed::Code));
         }
         let normalized = totp::normalize_recovery_code(typed);
         if normalized.len() == 10
-            && store::use_recovery_code(conn, account, &tokens::hash_token(&normalized), now)?
+            && store::use_recovery_code(conn, account.id, &tokens::hash_token(&normalized), now)?
         {
-            let left = store::get(conn, account)?.recovery_codes_left;
+            let left = store::get(conn, account.id)?.recovery_codes_left;
+            let actor = Actor {
+                account_id: Some(account.id),
+                label: account.display_name(),
+                ip: ip.map(str::to_owned),
+            };
+            record(
+                conn,
+                &actor,
+                None,
+                account,
+                "session.recovery_code_used",
+                now,
+            )?;
             return Ok(Some(Passed::RecoveryCode { left }));
         }
         Ok(None)

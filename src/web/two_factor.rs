@@ -132,11 +132,12 @@ pub async fn login_submit(
         if let Err(refused) = sign_in::before_check(conn, &email, where_from.as_deref(), now) {
             return Ok(Err(refused));
         }
-        let passed = match two_factor::check(conn, &key, account.id, &code, now) {
-            Ok(passed) => passed,
-            Err(TwoFactorError::Database(e)) => return Err(e.into()),
-            Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
-        };
+        let passed =
+            match two_factor::check(conn, &key, &account, &code, where_from.as_deref(), now) {
+                Ok(passed) => passed,
+                Err(TwoFactorError::Database(e)) => return Err(e.into()),
+                Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
+            };
         let Some(passed) = passed else {
             sign_in::record_failure(conn, &email, Some(&account), where_from.as_deref(), now)?;
             return Ok(Err(SignInError::InvalidCredentials));

@@ -149,6 +149,10 @@ async fn recovery_codes_work_once_and_wrong_codes_count_toward_the_pause() {
     let signed = second_step(&browser, &codes[0].to_uppercase()).await;
     assert_eq!(signed.status(), 303);
     assert!(browser.get_text("/me").await.contains("9 left"));
+    assert_eq!(
+        app.count("audit_events WHERE action = 'session.recovery_code_used'"),
+        1
+    );
     let again = password_step(&app).await;
     assert_eq!(second_step(&again, &codes[0]).await.status(), 401);
 
