@@ -584,6 +584,19 @@ pub fn end_sessions(
     })
 }
 
+/// The member and their account, if `acting` may take `action` on them now.
+fn preview_account(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    action: MemberAction,
+) -> Result<(MemberDetail, accounts::Account), ConsoleError> {
+    let member = preview(conn, acting, workspace, target, action)?;
+    let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+    Ok((member, account))
+}
+
 /// Emails the member a link to choose a new password (their earlier links stop working).
 pub fn send_password_reset(
     conn: &mut AnyConnection,
@@ -594,8 +607,8 @@ pub fn send_password_reset(
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::ResetPassword)?;
-        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        let (member, account) =
+            preview_account(conn, acting, workspace, target, MemberAction::ResetPassword)?;
         if account.password_hash.is_none() {
             return Err(ConsoleError::Conflict(format!(
                 "{} has no password yet: they choose one when they accept their invitation.",

@@ -192,11 +192,7 @@ pub fn confirm(
             },
             now,
         )?;
-        let actor = Actor {
-            account_id: Some(account.id),
-            label: account.display_name(),
-            ip,
-        };
+        let actor = Actor::account(&account, ip.as_deref());
         audit::record(
             conn,
             &actor,

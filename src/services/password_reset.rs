@@ -53,12 +53,14 @@ pub fn request(
         let Some(account) = accounts::find_by_email(conn, email)?.filter(may_reset) else {
             return Ok(());
         };
-        let actor = Actor {
-            account_id: Some(account.id),
-            label: account.display_name(),
-            ip: ip.map(str::to_owned),
-        };
-        send(conn, &actor, None, &account, base_url, now)
+        send(
+            conn,
+            &Actor::account(&account, ip),
+            None,
+            &account,
+            base_url,
+            now,
+        )
     })
 }
 
@@ -103,17 +105,13 @@ pub fn send(
         },
         now,
     )?;
-    audit::record(
+    audit::record_on_account(
         conn,
         actor,
-        &audit::NewEvent {
-            workspace_id: workspace,
-            action: "account.password_reset_requested",
-            target_type: "account",
-            target_id: Some(account.id.0),
-            target_label: &account.email,
-            changes: json!({}),
-        },
+        workspace,
+        account,
+        "account.password_reset_requested",
+        json!({}),
         now,
     )?;
     Ok(())
@@ -156,22 +154,13 @@ pub fn reset(
         accounts::set_password_hash(conn, account.id, &hash, now)?;
         let ended = sessions::delete_for_account(conn, account.id)?;
         throttles::clear(conn, &throttles::account_key(account.id))?;
-        let actor = Actor {
-            account_id: Some(account.id),
-            label: account.display_name(),
-            ip: ip.map(str::to_owned),
-        };
-        audit::record(
+        audit::record_on_account(
             conn,
-            &actor,
-            &audit::NewEvent {
-                workspace_id: None,
-                action: "account.password_reset",
-                target_type: "account",
-                target_id: Some(account.id.0),
-                target_label: &account.email,
-                changes: json!({ "sessions_ended": ended }),
-            },
+            &Actor::account(&account, ip),
+            None,
+            &account,
+            "account.password_reset",
+            json!({ "sessions_ended": ended }),
             now,
         )?;
         accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)

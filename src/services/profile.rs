@@ -27,31 +27,6 @@ pub enum ProfileError {
     Internal(#[from] anyhow::Error),
 }
 
-fn account_event(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    workspace: Option<WorkspaceId>,
-    account: &Account,
-    action: &str,
-    changes: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: workspace,
-            action,
-            target_type: "account",
-            target_id: Some(account.id.0),
-            target_label: &account.email,
-            changes,
-        },
-        now,
-    )?;
-    Ok(())
-}
-
 /// What the overview form may change.
 pub struct ProfileChange {
     pub first_name: Name,
@@ -127,7 +102,7 @@ pub fn save_profile(
     } else {
         "account.profile_changed"
     };
-    account_event(
+    audit::record_on_account(
         conn,
         by.actor,
         by.workspace,
@@ -158,7 +133,7 @@ pub fn change_password(
     db::write_first(conn, |conn| {
         accounts::set_password_hash(conn, account, &new_hash, now)?;
         let ended = sessions::delete_for_account(conn, account)?;
-        account_event(
+        audit::record_on_account(
             conn,
             actor,
             None,
@@ -183,7 +158,7 @@ pub fn end_own_session(
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let ended = sessions::delete_one(conn, account, session)?;
         if ended {
-            account_event(
+            audit::record_on_account(
                 conn,
                 actor,
                 None,
@@ -210,7 +185,7 @@ pub fn set_avatar(
     db::write_first(conn, |conn| {
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         avatars::put(conn, account, &crate::tokens::new_token(), png, now)?;
-        account_event(
+        audit::record_on_account(
             conn,
             actor,
             workspace,
@@ -235,7 +210,7 @@ pub fn remove_avatar(
         let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
         let removed = avatars::remove(conn, account)?;
         if removed {
-            account_event(
+            audit::record_on_account(
                 conn,
                 actor,
                 workspace,

@@ -147,9 +147,10 @@ pub fn record_failure(
         };
         let actor = someone(ip);
         if let Some(failures) = after.report {
-            record(
+            audit::record_on_account(
                 conn,
                 &actor,
+                None,
                 account,
                 "session.sign_in_failed",
                 json!({ "failures": failures, "consecutive": after.counter.failures }),
@@ -157,9 +158,10 @@ pub fn record_failure(
             )?;
         }
         if let Some(until) = after.paused_until {
-            record(
+            audit::record_on_account(
                 conn,
                 &actor,
+                None,
                 account,
                 "account.sign_in_paused",
                 json!({ "until": until.format("%Y-%m-%d %H:%M:%S UTC").to_string(), "failures": after.counter.failures }),
@@ -183,12 +185,16 @@ pub fn record_success(
     }
     db::write_first(conn, |conn| {
         throttles::clear(conn, &throttles::account_key(account.id))?;
-        let actor = Actor {
-            account_id: Some(account.id),
-            label: account.display_name(),
-            ip: ip.map(str::to_owned),
-        };
-        record(conn, &actor, account, "session.signed_in", json!({}), now)
+        let actor = Actor::account(account, ip);
+        audit::record_on_account(
+            conn,
+            &actor,
+            None,
+            account,
+            "session.signed_in",
+            json!({}),
+            now,
+        )
     })?;
     Ok(())
 }
@@ -221,46 +227,18 @@ pub fn clear_pause(
             .is_some();
         throttles::clear(conn, &key)?;
         if paused {
-            audit::record(
+            audit::record_on_account(
                 conn,
                 actor,
-                &audit::NewEvent {
-                    workspace_id: workspace,
-                    action: "account.sign_in_cleared",
-                    target_type: "account",
-                    target_id: Some(account.id.0),
-                    target_label: &account.email,
-                    changes: json!({}),
-                },
+                workspace,
+                account,
+                "account.sign_in_cleared",
+                json!({}),
                 now,
             )?;
         }
         Ok(paused)
     })
-}
-
-fn record(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    account: &Account,
-    action: &'static str,
-    changes: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: None,
-            action,
-            target_type: "account",
-            target_id: Some(account.id.0),
-            target_label: &account.email,
-            changes,
-        },
-        now,
-    )
-    .map(|_| ())
 }
 
 /// Records a sign-out (the session row itself is deleted by the session store).
@@ -270,10 +248,14 @@ pub fn record_sign_out(
     ip: Option<String>,
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
-    let actor = Actor {
-        account_id: Some(account.id),
-        label: account.display_name(),
-        ip,
-    };
-    record(conn, &actor, account, "session.signed_out", json!({}), now)
+    let actor = Actor::account(account, ip.as_deref());
+    audit::record_on_account(
+        conn,
+        &actor,
+        None,
+        account,
+        "session.signed_out",
+        json!({}),
+        now,
+    )
 }

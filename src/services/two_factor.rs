@@ -76,30 +76,6 @@ fn new_recovery_codes(
     Ok(codes)
 }
 
-fn record(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    workspace: Option<WorkspaceId>,
-    account: &Account,
-    action: &'static str,
-    now: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        actor,
-        &audit::NewEvent {
-            workspace_id: workspace,
-            action,
-            target_type: "account",
-            target_id: Some(account.id.0),
-            target_label: &account.email,
-            changes: json!({}),
-        },
-        now,
-    )
-    .map(|_| ())
-}
-
 /// Confirms the enrolment of `sealed` (the key the page showed) with a first code: two-factor is
 /// on; the recovery codes, shown once.
 pub fn enable(
@@ -119,12 +95,13 @@ pub fn enable(
         let step = totp::verify(&secret, code, unix(now), None).ok_or(TwoFactorError::WrongCode)?;
         store::enable(conn, account.id, sealed, step, now)?;
         let codes = new_recovery_codes(conn, account.id)?;
-        record(
+        audit::record_on_account(
             conn,
             actor,
             None,
             account,
             "account.two_factor_enabled",
+            json!({}),
             now,
         )?;
         Ok(codes)
@@ -166,17 +143,13 @@ pub fn check(
             && store::use_recovery_code(conn, account.id, &tokens::hash_token(&normalized), now)?
         {
             let left = store::get(conn, account.id)?.recovery_codes_left;
-            let actor = Actor {
-                account_id: Some(account.id),
-                label: account.display_name(),
-                ip: ip.map(str::to_owned),
-            };
-            record(
+            audit::record_on_account(
                 conn,
-                &actor,
+                &Actor::account(account, ip),
                 None,
                 account,
                 "session.recovery_code_used",
+                json!({ "left": left }),
                 now,
             )?;
             return Ok(Some(Passed::RecoveryCode { left }));
@@ -199,12 +172,13 @@ pub fn regenerate_recovery_codes(
             return Err(TwoFactorError::WrongCode);
         }
         let codes = new_recovery_codes(conn, account.id)?;
-        record(
+        audit::record_on_account(
             conn,
             actor,
             None,
             account,
             "account.recovery_codes_regenerated",
+            json!({}),
             now,
         )?;
         Ok(codes)
@@ -232,12 +206,13 @@ pub fn disable(
             return Err(TwoFactorError::WrongCode);
         }
         store::disable(conn, account.id)?;
-        record(
+        audit::record_on_account(
             conn,
             actor,
             None,
             account,
             "account.two_factor_disabled",
+            json!({}),
             now,
         )?;
         Ok(())
@@ -257,12 +232,13 @@ pub fn reset(
         return Ok(false);
     }
     store::disable(conn, account.id)?;
-    record(
+    audit::record_on_account(
         conn,
         actor,
         workspace,
         account,
         "account.two_factor_reset",
+        json!({}),
         now,
     )?;
     Ok(true)

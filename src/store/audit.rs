@@ -16,6 +16,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The account acting itself (signing in, choosing a new password), from `ip`.
+    pub fn account(account: &crate::store::accounts::Account, ip: Option<&str>) -> Self {
+        Self {
+            account_id: Some(account.id),
+            label: account.display_name(),
+            ip: ip.map(str::to_owned),
+        }
+    }
+
     pub fn command_line() -> Self {
         Self {
             account_id: None,
@@ -78,6 +87,28 @@ pub struct Subject<'a> {
 }
 
 /// Records `action` on `subject` (see [`record`]).
+/// An event whose target is an account, in a workspace's log (`Some`) or the organization's.
+pub fn record_on_account(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &crate::store::accounts::Account,
+    action: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let event = NewEvent {
+        workspace_id: workspace,
+        action,
+        target_type: "account",
+        target_id: Some(account.id.0),
+        target_label: &account.email,
+        changes,
+    };
+    record(conn, actor, &event, now)?;
+    Ok(())
+}
+
 pub fn record_about(
     conn: &mut AnyConnection,
     actor: &Actor,

@@ -134,11 +134,7 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 impl SignedIn {
     /// This person as the actor of an audit event.
     pub fn actor(&self) -> crate::store::audit::Actor {
-        crate::store::audit::Actor {
-            account_id: Some(self.account.id),
-            label: self.account.display_name(),
-            ip: self.ip.clone(),
-        }
+        crate::store::audit::Actor::account(&self.account, self.ip.as_deref())
     }
 
     async fn extract(req: HttpRequest) -> Result<Self, AppError> {

@@ -308,11 +308,30 @@ pub async fn settings(
     .await
 }
 
-/// A refused code beside its field, or the page with the new recovery codes.
-async fn codes_or_refusal(
+/// The page again, 422, with `message` beside `field`.
+async fn refuse(
     state: &AppState,
     me: &SignedIn,
     field: &'static str,
+    message: impl ToString,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    settings_page(
+        state,
+        me,
+        None,
+        Vec::new(),
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// The page with the new recovery codes, or the refused code beside its field.
+async fn codes_or_refusal(
+    state: &AppState,
+    me: &SignedIn,
     made: Result<Vec<String>, TwoFactorError>,
 ) -> Result<HttpResponse, AppError> {
     match made {
@@ -329,21 +348,38 @@ async fn codes_or_refusal(
         }
         Err(
             e @ (TwoFactorError::WrongCode | TwoFactorError::AlreadyOn | TwoFactorError::NotOn),
-        ) => {
-            let mut errors = FieldErrors::default();
-            errors.add(field, e);
-            settings_page(
-                state,
-                me,
-                None,
-                Vec::new(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        ) => refuse(state, me, "code", e).await,
         Err(e) => Err(internal(e)),
     }
+}
+
+/// A change of one's own two-factor: `change` gets the encryption key, the person as actor and
+/// account, the code they typed and the time.
+async fn change_own<T: Send + 'static>(
+    state: &AppState,
+    me: &SignedIn,
+    code: String,
+    change: impl FnOnce(
+        &mut crate::db::AnyConnection,
+        &[u8],
+        &crate::store::audit::Actor,
+        &crate::store::accounts::Account,
+        &str,
+        NaiveDateTime,
+    ) -> Result<T, TwoFactorError>
+    + Send
+    + 'static,
+) -> Result<Result<T, TwoFactorError>, AppError> {
+    let (key, actor, account, now) = (
+        state.settings.encryption_key.clone(),
+        me.actor(),
+        me.account.clone(),
+        state.settings.clock.now(),
+    );
+    blocking(state, move |conn| {
+        Ok(change(conn, &key, &actor, &account, &code, now))
+    })
+    .await
 }
 
 /// Confirms the enrolment with a first code; the page then shows the recovery codes once.
@@ -352,29 +388,25 @@ pub async fn enable(
     me: SignedIn,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (key, actor, account, now) = (
-        state.settings.encryption_key.clone(),
-        me.actor(),
-        me.account.clone(),
-        state.settings.clock.now(),
-    );
-    let code = form.into_inner().code;
     let sealed = me
         .session
         .get::<String>(keys::ENROLLING)
         .ok()
         .flatten()
         .unwrap_or_default();
-    let made = blocking(&state, move |conn| {
-        Ok(two_factor::enable(
-            conn, &key, &actor, &account, &sealed, &code, now,
-        ))
-    })
+    let made = change_own(
+        &state,
+        &me,
+        form.into_inner().code,
+        move |conn, key, actor, account, code, now| {
+            two_factor::enable(conn, key, actor, account, &sealed, code, now)
+        },
+    )
     .await?;
     if made.is_ok() {
         me.session.remove(keys::ENROLLING);
     }
-    codes_or_refusal(&state, &me, "code", made).await
+    codes_or_refusal(&state, &me, made).await
 }
 
 pub async fn regenerate(
@@ -382,20 +414,14 @@ pub async fn regenerate(
     me: SignedIn,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (key, actor, account, now) = (
-        state.settings.encryption_key.clone(),
-        me.actor(),
-        me.account.clone(),
-        state.settings.clock.now(),
-    );
-    let code = form.into_inner().code;
-    let made = blocking(&state, move |conn| {
-        Ok(two_factor::regenerate_recovery_codes(
-            conn, &key, &actor, &account, &code, now,
-        ))
-    })
+    let made = change_own(
+        &state,
+        &me,
+        form.into_inner().code,
+        two_factor::regenerate_recovery_codes,
+    )
     .await?;
-    codes_or_refusal(&state, &me, "code", made).await
+    codes_or_refusal(&state, &me, made).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -414,48 +440,14 @@ pub async fn disable(
     let form = form.into_inner();
     let right = super::verify_password(me.account.password_hash.clone(), form.password).await?;
     if !right {
-        let mut errors = FieldErrors::default();
-        errors.add("password", "That password is not correct.");
-        return settings_page(
-            &state,
-            &me,
-            None,
-            Vec::new(),
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&state, &me, "password", "That password is not correct.").await;
     }
-    let (key, actor, account, now) = (
-        state.settings.encryption_key.clone(),
-        me.actor(),
-        me.account.clone(),
-        state.settings.clock.now(),
-    );
-    let code = form.off_code;
-    let done = blocking(&state, move |conn| {
-        Ok(two_factor::disable(
-            conn, &key, &actor, &account, &code, now,
-        ))
-    })
-    .await?;
+    let done = change_own(&state, &me, form.off_code, two_factor::disable).await?;
     match done {
         Ok(()) => {
             flash(&me.session, "Two-factor sign-in is off.")?;
             Ok(redirect("/me/two-factor"))
         }
-        Err(e) => {
-            let mut errors = FieldErrors::default();
-            errors.add("off_code", e);
-            settings_page(
-                &state,
-                &me,
-                None,
-                Vec::new(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refuse(&state, &me, "off_code", e).await,
     }
 }
