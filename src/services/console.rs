@@ -636,56 +636,30 @@ pub fn send_password_reset(
     })
 }
 
-/// Lifts the pause failed sign-ins put on the member's account; false when it was not paused.
-pub fn clear_sign_in_pause(
-    conn: &mut AnyConnection,
-    acting: &Acting<'_>,
-    workspace: WorkspaceId,
-    target: MembershipId,
-    now: NaiveDateTime,
-) -> Result<bool, ConsoleError> {
-    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(
-            conn,
-            acting,
-            workspace,
-            target,
-            MemberAction::ClearSignInPause,
-        )?;
-        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
-        Ok(crate::services::sign_in::clear_pause(
-            conn,
-            acting.actor,
-            &account,
-            Some(workspace),
-            now,
-        )?)
-    })
-}
+/// How a guard of an account's sign-in is lifted (in the caller's transaction, audited); false
+/// when there was nothing to lift.
+pub type LiftGuard = fn(
+    &mut AnyConnection,
+    &Actor,
+    &accounts::Account,
+    Option<WorkspaceId>,
+    NaiveDateTime,
+) -> Result<bool, diesel::result::Error>;
 
-/// Turns the member's two-factor sign-in off (they enrol again); false when it was not on.
-pub fn reset_two_factor(
+/// Undoes a guard of the member's sign-in — clears a pause ([`MemberAction::ClearSignInPause`]
+/// with `sign_in::clear_pause`) or resets two-factor ([`MemberAction::ResetTwoFactor`] with
+/// `two_factor::reset`) — once `action` is decided; false when there was nothing to undo.
+pub fn lift_sign_in_guard(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
     workspace: WorkspaceId,
     target: MembershipId,
+    action: MemberAction,
+    lift: LiftGuard,
     now: NaiveDateTime,
 ) -> Result<bool, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(
-            conn,
-            acting,
-            workspace,
-            target,
-            MemberAction::ResetTwoFactor,
-        )?;
-        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
-        Ok(crate::services::two_factor::reset(
-            conn,
-            acting.actor,
-            Some(workspace),
-            &account,
-            now,
-        )?)
+        let (_, account) = preview_account(conn, acting, workspace, target, action)?;
+        Ok(lift(conn, acting.actor, &account, Some(workspace), now)?)
     })
 }

@@ -224,8 +224,8 @@ pub fn disable(
 pub fn reset(
     conn: &mut AnyConnection,
     actor: &Actor,
-    workspace: Option<WorkspaceId>,
     account: &Account,
+    workspace: Option<WorkspaceId>,
     now: NaiveDateTime,
 ) -> Result<bool, diesel::result::Error> {
     if store::enabled_at(conn, account.id)?.is_none() {

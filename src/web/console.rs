@@ -775,33 +775,54 @@ pub async fn send_password_reset(
     )))
 }
 
+/// A sign-in guard lifted: `action` decided, `lift` done, and the message for done or not.
+async fn lift_guard(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    member: &str,
+    action: MemberAction,
+    lift: console::LiftGuard,
+    [done, nothing]: [&str; 2],
+) -> Result<HttpResponse, AppError> {
+    access.attempt(action)?;
+    let id = member_id(member)?;
+    let now = state.settings.clock.now();
+    let lifted = with_acting(state, access, move |conn, acting, workspace| {
+        Ok(console::lift_sign_in_guard(
+            conn, acting, workspace, id, action, lift, now,
+        ))
+    })
+    .await??;
+    flash(
+        &access.signed_in.session,
+        if lifted { done } else { nothing },
+    )?;
+    Ok(redirect(&format!(
+        "/w/{}/users/{id}",
+        access.workspace.slug
+    )))
+}
+
 /// Lifts the sign-in pause of the member's account.
 pub async fn clear_sign_in_pause(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.attempt(MemberAction::ClearSignInPause)?;
-    let id = member_id(&path.1)?;
-    let now = state.settings.clock.now();
-    let cleared = with_acting(&state, &access, move |conn, acting, workspace| {
-        Ok(console::clear_sign_in_pause(
-            conn, acting, workspace, id, now,
-        ))
-    })
-    .await??;
-    flash(
-        &access.signed_in.session,
-        if cleared {
-            "The sign-in pause is cleared: they can sign in again now."
-        } else {
-            "Sign-in was not paused."
-        },
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    let messages = [
+        "The sign-in pause is cleared: they can sign in again now.",
+        "Sign-in was not paused.",
+    ];
+    let lift = crate::services::sign_in::clear_pause;
+    lift_guard(
+        &state,
+        &access,
+        &path.1,
+        MemberAction::ClearSignInPause,
+        lift,
+        messages,
+    )
+    .await
 }
 
 /// Turns the member's two-factor sign-in off.
@@ -810,23 +831,18 @@ pub async fn reset_two_factor(
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.attempt(MemberAction::ResetTwoFactor)?;
-    let id = member_id(&path.1)?;
-    let now = state.settings.clock.now();
-    let reset = with_acting(&state, &access, move |conn, acting, workspace| {
-        Ok(console::reset_two_factor(conn, acting, workspace, id, now))
-    })
-    .await??;
-    flash(
-        &access.signed_in.session,
-        if reset {
-            "Two-factor sign-in is reset: they sign in with their password and set it up again."
-        } else {
-            "Two-factor sign-in was not on."
-        },
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    let messages = [
+        "Two-factor sign-in is reset: they sign in with their password and set it up again.",
+        "Two-factor sign-in was not on.",
+    ];
+    let lift = crate::services::two_factor::reset;
+    lift_guard(
+        &state,
+        &access,
+        &path.1,
+        MemberAction::ResetTwoFactor,
+        lift,
+        messages,
+    )
+    .await
 }
