@@ -91,13 +91,20 @@ pub fn count_address_failure(
     ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
+    db::write_first(conn, |conn| count_address_failure_in(conn, ip, now))
+}
+
+/// [`count_address_failure`] inside the caller's transaction.
+fn count_address_failure_in(
+    conn: &mut AnyConnection,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
     let Some(ip) = ip else { return Ok(()) };
     let key = throttles::address_key(ip);
-    db::write_first(conn, |conn| {
-        let counter = throttles::lock(conn, &key, now)?;
-        let after = throttle::after_failure(Subject::Address, counter, now);
-        throttles::save(conn, &key, &after.counter)
-    })
+    let counter = throttles::lock(conn, &key, now)?;
+    let after = throttle::after_failure(Subject::Address, counter, now);
+    throttles::save(conn, &key, &after.counter)
 }
 
 /// Before the password is checked: the address's and the account's waits, then the account (none
@@ -128,7 +135,7 @@ fn someone(ip: Option<&str>) -> Actor {
 
 /// A wrong password (or unknown address): counted for the address and the account, with the
 /// audit events of an existing account (at most one "failed sign-in" a minute, counting them;
-/// each pause).
+/// each pause), in one transaction.
 pub fn record_failure(
     conn: &mut AnyConnection,
     email: &Email,
@@ -136,9 +143,9 @@ pub fn record_failure(
     ip: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
-    count_address_failure(conn, ip, now)?;
     let key = key_of(email, account);
     db::write_first(conn, |conn| {
+        count_address_failure_in(conn, ip, now)?;
         let counter = throttles::lock(conn, &key, now)?;
         let after = throttle::after_failure(Subject::Account, counter, now);
         throttles::save(conn, &key, &after.counter)?;

@@ -256,14 +256,19 @@ pub async fn submit(
     let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {
         Some(Ok(accepted)) => {
-            super::auth::start_session(
+            let signed_in = super::two_factor::finish_sign_in(
+                &state,
                 &session,
+                &req,
                 accepted.account_id,
                 accepted.session_epoch,
-                &req,
-                ip,
-            )?;
-            return Ok(redirect(&format!("/w/{}/users", accepted.workspace_slug)));
+            )
+            .await?;
+            return Ok(redirect(&if signed_in {
+                format!("/w/{}/users", accepted.workspace_slug)
+            } else {
+                "/login/two-factor".to_owned()
+            }));
         }
         Some(Err(Some(AcceptError::Invalid))) => return invalid(NO_LONGER_VALID),
         Some(Err(Some(AcceptError::Database(e)))) => return Err(e.into()),

@@ -250,7 +250,12 @@ pub async fn reset(
         Err(ResetError::DeadLink) => return dead_link(),
         Err(e) => return Err(e.into()),
     };
-    super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
+    if !super::two_factor::finish_sign_in(&state, &session, &req, account.id, account.session_epoch)
+        .await?
+    {
+        // Two-factor on: the new password alone does not sign in.
+        return Ok(redirect("/login/two-factor"));
+    }
     flash(
         &session,
         "Your new password is saved and you are signed in. Every other session of your account was signed out.",

@@ -40,6 +40,25 @@ pub fn await_second_step(
     Ok(())
 }
 
+/// Signs the session in once a password was proven another way (a reset link, an invitation for
+/// an existing account) and goes to `to` — unless the account has two-factor on: then the second
+/// step comes first, as at sign-in. `Ok(false)`: the second step was asked for.
+pub async fn finish_sign_in(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    account: AccountId,
+    epoch: i64,
+) -> Result<bool, AppError> {
+    let on = blocking(state, move |conn| Ok(two_factor::is_on(conn, account)?)).await?;
+    if on {
+        await_second_step(session, account, "", state.settings.clock.now())?;
+        return Ok(false);
+    }
+    super::auth::start_session(session, account, epoch, req, client_ip(req))?;
+    Ok(true)
+}
+
 fn forget_pending(session: &Session) {
     for key in [
         keys::PENDING_ACCOUNT,

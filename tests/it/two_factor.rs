@@ -300,3 +300,86 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         .await;
     assert_eq!(member.get("/me").await.status(), 200);
 }
+
+#[actix_web::test]
+async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    const GRACE: &str = "grace.hopper@example.com";
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let (secret, _) = enrol(&grace).await;
+
+    // A new password through the emailed link: the second step is still asked for.
+    let id = app.membership_of(GRACE);
+    app.post_fields(&format!("/w/acme/users/{id}/password-reset"), &[])
+        .await;
+    let body = crate::common::smtp::link_token(
+        &outbox_body(&app, GRACE, "Reset your password"),
+        "/password/reset/",
+    );
+    let browser = app.new_client();
+    let link = format!("/password/reset/{body}");
+    let csrf = csrf_in(&browser.get_text(&link).await);
+    let reset = browser
+        .post_form(
+            &link,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", "a fresh and long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&reset), "/login/two-factor");
+    assert_eq!(browser.get("/me").await.status(), 303, "not signed in yet");
+    app.settings.clock.advance(Duration::seconds(60));
+    let signed = second_step(&browser, &code_now(&app, &secret)).await;
+    assert_eq!(signed.status(), 303);
+    assert_eq!(browser.get("/me").await.status(), 200);
+
+    // Joining another workspace with the password: the same.
+    assert_eq!(
+        app.post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+            .await
+            .status(),
+        303
+    );
+    app.post_fields(
+        "/w/labs/invitations",
+        &[("emails", GRACE), ("role", "member")],
+    )
+    .await;
+    let token = app.token_for(GRACE);
+    let joining = app.new_client();
+    let csrf = csrf_in(&joining.get_text(&format!("/invite/{token}")).await);
+    let joined = joining
+        .post_form(
+            &format!("/invite/{token}"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", "a fresh and long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&joined), "/login/two-factor");
+    assert_eq!(joining.get("/me").await.status(), 303, "not signed in yet");
+}
+
+fn outbox_body(app: &TestApp, to: &str, subject: &str) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Body {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text_body: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT text_body FROM outbox_emails WHERE to_address = '{to}' AND subject = '{subject}' \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .get_result::<Body>(&mut *app.conn())
+    .expect("an email")
+    .text_body
+}
