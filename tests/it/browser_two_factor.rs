@@ -50,3 +50,50 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code() {
     b.wait_for_url("/w/acme/users").await;
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn an_admin_sees_a_paused_member_and_clears_the_pause() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    // Fifteen failures, each after the previous pause: the pause is now 15 minutes.
+    for _ in 0..15 {
+        app.settings.clock.advance(Duration::minutes(16));
+        app.new_client()
+            .sign_in("grace.hopper@example.com", "wrong password!")
+            .await;
+    }
+    let grace = app.membership_of("grace.hopper@example.com");
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.client.goto(&app.url("/login")).await.unwrap();
+    b.fill("#email", OWNER_EMAIL).await;
+    b.fill("#password", OWNER_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for_url("/w/acme/users").await;
+    b.client
+        .goto(&app.url(&format!("/w/acme/users/{grace}")))
+        .await
+        .unwrap();
+    b.wait_for_text(".notice-warning", "Sign-in paused until")
+        .await;
+    b.screenshot("83-console-sign-in-paused").await;
+    b.click(".notice-warning button[type=submit]").await;
+    b.wait_for_text(".flash-area", "The sign-in pause is cleared")
+        .await;
+    browser.close().await;
+    assert_eq!(
+        app.new_client()
+            .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
