@@ -846,3 +846,42 @@ pub async fn reset_two_factor(
     )
     .await
 }
+
+/// The dialog before resetting a member's two-factor sign-in.
+pub async fn confirm_reset_two_factor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.attempt(MemberAction::ResetTwoFactor)?;
+    let id = member_id(&path.1)?;
+    let member = with_acting(&state, &access, move |conn, acting, workspace| {
+        Ok(console::preview(
+            conn,
+            acting,
+            workspace,
+            id,
+            MemberAction::ResetTwoFactor,
+        )?)
+    })
+    .await?;
+    let base = format!("/w/{}/users/{id}", access.workspace.slug);
+    let confirmation = super::confirm::Confirmation {
+        title: format!("Reset {}'s two-factor sign-in?", member.name()),
+        message: format!(
+            "{} ({}) will sign in with their password alone until they set two-factor up again; \
+             their recovery codes stop working. Where a workspace requires two-factor, they are \
+             sent to set it up first.",
+            member.name(),
+            member.email
+        ),
+        details: Vec::new(),
+        action: Some(format!("{base}/two-factor/reset")),
+        button: "Reset two-factor sign-in".to_owned(),
+        danger: true,
+        cancel_url: base,
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    super::confirm::render(&req, &state, &access, "users", confirmation).await
+}

@@ -134,6 +134,7 @@ route_table! {
     post "/w/{slug}/users/{id}/sessions/end-all" => console::end_all_sessions,
     post "/w/{slug}/users/{id}/password-reset" => console::send_password_reset,
     post "/w/{slug}/users/{id}/sign-in-pause/clear" => console::clear_sign_in_pause,
+    get "/w/{slug}/users/{id}/two-factor/reset" => console::confirm_reset_two_factor,
     post "/w/{slug}/users/{id}/two-factor/reset" => console::reset_two_factor,
     get "/w/{slug}/invitations/new" => invitations::new,
     post "/w/{slug}/invitations" => invitations::create,

@@ -719,6 +719,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("{t}/password-reset"),
         )
         .ws(EDIT, see(&t)),
+        get(
+            "/w/{slug}/users/{id}/two-factor/reset",
+            format!("{t}/two-factor/reset"),
+        )
+        .ws(EDIT, Page),
         post(
             "/w/{slug}/users/{id}/two-factor/reset",
             format!("{t}/two-factor/reset"),

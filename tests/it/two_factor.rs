@@ -220,6 +220,10 @@ async fn admins_see_and_reset_a_members_two_factor_and_the_list_filters_by_it() 
     let off = app.get_text("/w/acme/users?status=two_factor_off").await;
     assert!(off.contains(OWNER_EMAIL) && !off.contains("grace.hopper@example.com"));
 
+    let dialog = app
+        .get_text(&format!("/w/acme/users/{id}/two-factor/reset"))
+        .await;
+    assert!(dialog.contains("two-factor sign-in?"), "{dialog}");
     let reset = app
         .post_fields(&format!("/w/acme/users/{id}/two-factor/reset"), &[])
         .await;
