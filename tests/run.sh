@@ -76,7 +76,21 @@ stop_pg() {
   fi
   rm -rf "$pg_dir"
 }
-trap stop_pg EXIT
+# Browsers a panicking test could not close (tests/it/common/browser.rs also sweeps them at the
+# next start): Chromium with a test profile, and orphaned chromedrivers the tests started.
+stop_browsers() {
+  for proc in /proc/[0-9]*; do
+    [ "${proc#/proc/}" = "$$" ] && continue
+    cmd=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null || true)
+    ppid=$(awk '{print $4}' "$proc/stat" 2>/dev/null || true)
+    case "$cmd" in
+      *chromium*admin-console-chrome-*) kill -9 "${proc#/proc/}" 2>/dev/null || true ;;
+      chromedriver\ --port=*--allowed-ips=127.0.0.1*) [ "$ppid" = 1 ] && { kill -9 "${proc#/proc/}" 2>/dev/null || true; } ;;
+    esac
+  done
+}
+cleanup() { stop_browsers; stop_pg; }
+trap cleanup EXIT
 
 log "starting PostgreSQL on 127.0.0.1:$port ($pg_dir)"
 as_pg "'$pg_bin/initdb' -D '$pg_dir/data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >"$root/target/pg-initdb.log" 2>&1

@@ -14,6 +14,9 @@ pub struct Browser {
     profile: PathBuf,
 }
 
+/// Each browser's profile folder: `admin-console-chrome-<test process id>-<chromedriver port>`.
+const PROFILE_PREFIX: &str = "admin-console-chrome-";
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -37,10 +40,9 @@ impl Browser {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver (apt-get install chromium-driver)");
-        let profile = std::env::temp_dir().join(format!(
-            "admin-console-chrome-{}-{port}",
-            std::process::id()
-        ));
+        sweep_orphans();
+        let profile =
+            std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let args = vec![
             "--headless=new".to_owned(),
@@ -190,12 +192,87 @@ impl Browser {
     fn stop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // Killing chromedriver does not end the Chromium it started (a test that panicked never
+        // closed its session): end every process started with this browser's own profile.
+        kill_processes_naming(&self.profile.display().to_string());
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        self.stop();
+/// Every process: (pid, parent pid, command line with its arguments joined by spaces).
+fn processes() -> Vec<(i32, i32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<i32>().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (name) state ppid …`: the name may hold spaces, so read after its `)`.
+            let ppid = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            Some((pid, ppid, cmdline))
+        })
+        .collect()
+}
+
+/// Kills (SIGKILL) the processes `doomed` picks, and their descendants (Chromium's zygote,
+/// renderers and utilities).
+fn kill_tree(doomed: impl Fn(&str) -> bool) {
+    let all = processes();
+    let mut pids: Vec<i32> = all
+        .iter()
+        .filter(|(_, _, cmdline)| doomed(cmdline))
+        .map(|(pid, ..)| *pid)
+        .collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (pid, ppid, _) in &all {
+            if pids.contains(ppid) && !pids.contains(pid) {
+                pids.push(*pid);
+                grew = true;
+            }
+        }
+    }
+    for pid in pids {
+        // SAFETY: sends a signal to a browser or chromedriver a test started.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// This browser's processes: Chromium started with its profile, and the chromedriver on its port.
+fn kill_processes_naming(profile: &str) {
+    let port = profile.rsplit('-').next().unwrap_or_default().to_owned();
+    let driver = format!(" --port={port} ");
+    kill_tree(|cmdline| {
+        cmdline.contains(profile) || (cmdline.contains("chromedriver") && cmdline.contains(&driver))
+    });
+}
+
+/// Browsers left by test processes that are gone (a test that panicked may end its process before
+/// its `Browser` is dropped): their profile names the test process's pid.
+fn sweep_orphans() {
+    let orphans: Vec<String> = processes()
+        .into_iter()
+        .filter_map(|(_, _, cmdline)| {
+            let start = cmdline.find(PROFILE_PREFIX)?;
+            let profile: String = cmdline[start..].split_whitespace().next()?.to_owned();
+            let owner = profile[PROFILE_PREFIX.len()..].split('-').next()?;
+            (!std::path::Path::new(&format!("/proc/{owner}")).exists()).then_some(profile)
+        })
+        .collect();
+    for profile in orphans {
+        kill_processes_naming(&profile);
     }
 }
