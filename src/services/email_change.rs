@@ -85,17 +85,7 @@ pub fn request(
         link: format!("{}/email-change/{token}", by.base_url),
         expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
     };
-    let (subject, text, html) = mail.render()?;
-    outbox::enqueue(
-        conn,
-        &outbox::NewEmail {
-            to: new_email.as_str(),
-            subject: &subject,
-            text_body: &text,
-            html_body: &html,
-        },
-        now,
-    )?;
+    outbox::enqueue(conn, new_email.as_str(), mail.render()?, now)?;
     audit::record(
         conn,
         by.actor,
@@ -181,17 +171,7 @@ pub fn confirm(
             name: account.display_name(),
             new_email: new_email.as_str().to_owned(),
         };
-        let (subject, text, html) = notice.render()?;
-        outbox::enqueue(
-            conn,
-            &outbox::NewEmail {
-                to: &account.email,
-                subject: &subject,
-                text_body: &text,
-                html_body: &html,
-            },
-            now,
-        )?;
+        outbox::enqueue(conn, &account.email, notice.render()?, now)?;
         let actor = Actor::account(&account, ip.as_deref());
         audit::record(
             conn,

@@ -357,17 +357,7 @@ fn enqueue_email(
         link: link.to_owned(),
         expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
     };
-    let (subject, text, html) = email.render()?;
-    Ok(outbox::enqueue(
-        conn,
-        &outbox::NewEmail {
-            to,
-            subject: &subject,
-            text_body: &text,
-            html_body: &html,
-        },
-        now,
-    )?)
+    Ok(outbox::enqueue(conn, to, email.render()?, now)?)
 }
 
 /// The pending, unexpired invitation a link's token names.

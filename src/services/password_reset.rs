@@ -94,17 +94,7 @@ pub fn send(
         link: format!("{base_url}/password/reset/{token}"),
         expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
     };
-    let (subject, text, html) = mail.render()?;
-    outbox::enqueue(
-        conn,
-        &outbox::NewEmail {
-            to: &account.email,
-            subject: &subject,
-            text_body: &text,
-            html_body: &html,
-        },
-        now,
-    )?;
+    outbox::enqueue(conn, &account.email, mail.render()?, now)?;
     audit::record_on_account(
         conn,
         actor,

@@ -21,24 +21,19 @@ pub struct QueuedEmail {
     pub lease: NaiveDateTime,
 }
 
-pub struct NewEmail<'a> {
-    pub to: &'a str,
-    pub subject: &'a str,
-    pub text_body: &'a str,
-    pub html_body: &'a str,
-}
-
+/// Queues an email, as the mail templates' `render` gives it: (subject, text body, HTML body).
 pub fn enqueue(
     conn: &mut AnyConnection,
-    email: &NewEmail<'_>,
+    to: &str,
+    (subject, text_body, html_body): (String, String, String),
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     diesel::insert_into(outbox_emails::table)
         .values((
-            outbox_emails::to_address.eq(email.to),
-            outbox_emails::subject.eq(email.subject),
-            outbox_emails::text_body.eq(email.text_body),
-            outbox_emails::html_body.eq(email.html_body),
+            outbox_emails::to_address.eq(to),
+            outbox_emails::subject.eq(subject),
+            outbox_emails::text_body.eq(text_body),
+            outbox_emails::html_body.eq(html_body),
             outbox_emails::next_attempt_at.eq(now),
             outbox_emails::created_at.eq(now),
         ))

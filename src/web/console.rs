@@ -809,10 +809,7 @@ pub async fn clear_sign_in_pause(
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let messages = [
-        "The sign-in pause is cleared: they can sign in again now.",
-        "Sign-in was not paused.",
-    ];
+    let messages = views::SIGN_IN_PAUSE_CLEARED;
     let lift = crate::services::sign_in::clear_pause;
     lift_guard(
         &state,

@@ -398,13 +398,7 @@ pub async fn clear_sign_in_pause(
         ))
     })
     .await??;
-    flash(
-        &me.session,
-        if cleared {
-            "The sign-in pause is cleared: they can sign in again now."
-        } else {
-            "Sign-in was not paused."
-        },
-    )?;
+    let [done, nothing] = super::views::SIGN_IN_PAUSE_CLEARED;
+    flash(&me.session, if cleared { done } else { nothing })?;
     Ok(redirect("/org/accounts"))
 }

@@ -204,6 +204,12 @@ pub fn profile_saved(confirming: Option<String>) -> String {
     }
 }
 
+/// After **Clear** on a sign-in pause (console or `/org/accounts`): [cleared, was not paused].
+pub const SIGN_IN_PAUSE_CLEARED: [&str; 2] = [
+    "The sign-in pause is cleared: they can sign in again now.",
+    "Sign-in was not paused.",
+];
+
 /// After "Cancel the email change" (console or `/me`).
 pub fn email_change_cancelled(cancelled: bool) -> &'static str {
     if cancelled {

@@ -36,6 +36,15 @@ pub async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) ->
         .unwrap()
 }
 
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Starts the server (loopback, two workers) and completes setup as the owner of `/w/acme`.
 pub async fn start(name: &str) -> BenchApp {
     let dir =
@@ -48,11 +57,7 @@ pub async fn start(name: &str) -> BenchApp {
     let app = Application::build(settings).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.into_server());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = client();
     let setup = client
         .get(format!("{base}/setup"))
         .send()

@@ -62,11 +62,7 @@ async fn list_times(app: &bench_app::BenchApp) -> Vec<Duration> {
 /// Signs in as the owner again and again until told to stop; counts the sign-ins.
 async fn sign_in_loop(base: String, stop: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
     while !stop.load(Ordering::Relaxed) {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = bench_app::client();
         let page = client
             .get(format!("{base}/login"))
             .send()

@@ -30,26 +30,9 @@ fn reset_emails(app: &TestApp, to: &str) -> i64 {
 async fn reset_link(app: &TestApp, to: &str, emails_before: i64) -> String {
     for _ in 0..100 {
         if reset_emails(app, to) > emails_before {
-            use diesel::RunQueryDsl;
-            #[derive(diesel::QueryableByName)]
-            struct Body {
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                text_body: String,
-            }
-            let body: Body = diesel::sql_query(format!(
-                "SELECT text_body FROM outbox_emails WHERE to_address = '{to}' ORDER BY id DESC LIMIT 1"
-            ))
-            .get_result(&mut *app.conn())
-            .unwrap();
-            let start = body
-                .text_body
-                .find("/password/reset/")
-                .expect("a reset link");
-            return body.text_body[start..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
+            let body = app.last_email(to, "Reset your password");
+            let start = body.find("/password/reset/").expect("a reset link");
+            return body[start..].split_whitespace().next().unwrap().to_owned();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

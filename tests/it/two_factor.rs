@@ -322,7 +322,7 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
     app.post_fields(&format!("/w/acme/users/{id}/password-reset"), &[])
         .await;
     let body = crate::common::smtp::link_token(
-        &outbox_body(&app, GRACE, "Reset your password"),
+        &app.last_email(GRACE, "Reset your password"),
         "/password/reset/",
     );
     let browser = app.new_client();
@@ -370,20 +370,4 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         .await;
     assert_eq!(location(&joined), "/login/two-factor");
     assert_eq!(joining.get("/me").await.status(), 303, "not signed in yet");
-}
-
-fn outbox_body(app: &TestApp, to: &str, subject: &str) -> String {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Body {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        text_body: String,
-    }
-    diesel::sql_query(format!(
-        "SELECT text_body FROM outbox_emails WHERE to_address = '{to}' AND subject = '{subject}' \
-         ORDER BY id DESC LIMIT 1"
-    ))
-    .get_result::<Body>(&mut *app.conn())
-    .expect("an email")
-    .text_body
 }

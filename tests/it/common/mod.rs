@@ -416,6 +416,23 @@ impl TestApp {
             .id
     }
 
+    /// The text body of the newest email to `to` with this subject (read from the outbox).
+    pub fn last_email(&self, to: &str, subject: &str) -> String {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            text_body: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT text_body FROM outbox_emails WHERE to_address = '{to}' AND subject = '{subject}' \
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .get_result::<Body>(&mut *self.conn())
+        .expect("an email")
+        .text_body
+    }
+
     /// Runs SQL directly (fixtures that the product does not offer yet, e.g. blocking).
     pub fn execute(&self, sql: &str) {
         self.conn().batch_execute(sql).expect("fixture SQL");
