@@ -318,11 +318,13 @@ async fn sessions_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
     })
 }
 
-/// The member as looked up for this viewer: the member, what the viewer may do to them, and the
-/// page frame when it was read with them (without its one-time message, taken here).
+/// The member as looked up for this viewer: the member, what the viewer may do to them, their
+/// account's sign-in pause, and the page frame when it was read with them (without its one-time
+/// message, taken here).
 struct Looked {
     member: MemberDetail,
     actions: Decisions,
+    sign_in_pause: Option<String>,
     chrome: Option<Chrome>,
 }
 
@@ -338,18 +340,13 @@ async fn render(
     let Looked {
         member,
         actions,
+        sign_in_pause,
         chrome,
     } = looked;
     let member = &member;
     let slug = access.workspace.slug.clone();
     let base = format!("/w/{slug}/users/{}", member.id);
     let fragment = wants_fragment(req);
-    let (account, now) = (member.account_id, state.settings.clock.now());
-    let sign_in_pause = blocking(state, move |conn| {
-        Ok(crate::services::sign_in::pause_of(conn, account, now)?)
-    })
-    .await?
-    .map(|(until, failures)| views::sign_in_paused(until, failures));
     let page = ConsolePage {
         chrome: match (fragment, chrome) {
             (true, _) => Chrome::fragment_only(&access.signed_in.csrf_token),
@@ -414,12 +411,16 @@ async fn look(
     id: MembershipId,
 ) -> Result<Looked, AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
+    let now = state.settings.clock.now();
     with_acting(state, access, move |conn, acting, workspace| {
         let (member, actions) = console::look(conn, acting, workspace, id)?;
+        let sign_in_pause = crate::services::sign_in::pause_of(conn, member.account_id, now)?
+            .map(|(until, failures)| views::sign_in_paused(until, failures));
         let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
         Ok(Looked {
             member,
             actions,
+            sign_in_pause,
             chrome,
         })
     })
