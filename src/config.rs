@@ -43,6 +43,9 @@ pub struct SettingsArgs {
     /// Database connections kept open.
     #[arg(long, env = "DB_POOL_SIZE", global = true, default_value_t = 8)]
     pub db_pool_size: u32,
+    /// Requests one API key may make a minute; more answer 429 with `Retry-After`.
+    #[arg(long, env = "API_RATE_LIMIT", global = true, default_value_t = 600)]
+    pub api_rate_limit: u32,
 }
 
 /// Settings after defaults and checks.
@@ -63,6 +66,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub outbox: OutboxSettings,
     pub trusted_proxies: crate::net::TrustedProxies,
+    /// Requests one API key may make a minute.
+    pub api_rate_limit: u32,
     /// The rules that wait read this clock (tests move it forward).
     pub clock: crate::clock::Clock,
 }
@@ -170,6 +175,7 @@ impl Settings {
                 args.trust_proxy.as_deref().unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!(e))?,
+            api_rate_limit: args.api_rate_limit.max(1),
             clock: Default::default(),
         })
     }
@@ -194,6 +200,7 @@ impl Settings {
                 max_attempts: 8,
             },
             trusted_proxies: Default::default(),
+            api_rate_limit: 600,
             clock: Default::default(),
         }
     }

@@ -44,6 +44,9 @@ enum Command {
     },
     /// Delete for good the memberships removed more than 14 days ago (the server does it daily).
     Purge,
+    /// Workspace API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Fill a workspace with realistic demo members, groups, apps and assets.
     SeedDemo {
         /// How many members to add.
@@ -52,6 +55,24 @@ enum Command {
         /// The workspace's URL name; created on the Enterprise plan if missing.
         #[arg(long, default_value = "demo")]
         workspace: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print its secret (shown this once); the audit log names the command line.
+    Create {
+        /// The workspace's URL name.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        name: String,
+        /// Permission keys separated by commas (users.view,users.invite).
+        #[arg(long)]
+        scopes: String,
+        /// Days until it stops working; never when omitted.
+        #[arg(long, default_value = "")]
+        expires_in_days: String,
     },
 }
 
@@ -94,6 +115,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 clock::now(),
             )?;
             println!("{purged} removed membership(s) purged");
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            workspace,
+            name,
+            scopes,
+            expires_in_days,
+        }) => {
+            use admin_console::domain::{Name, api_key, role::PermissionSet};
+            let now = clock::now();
+            let scopes: Vec<String> = scopes.split(',').map(str::to_owned).collect();
+            let input = admin_console::services::api_keys::NewKeyInput {
+                name: Name::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
+                scopes: api_key::scopes(&scopes, PermissionSet::all())
+                    .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?,
+                expires_at: api_key::expiry(&expires_in_days, now)
+                    .map_err(|e| anyhow::anyhow!("--expires-in-days: {e}"))?,
+            };
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let found = admin_console::store::workspaces::find_by_slug(&mut conn, &workspace)?
+                .ok_or_else(|| anyhow::anyhow!("--workspace: no workspace /w/{workspace}"))?;
+            let created = admin_console::services::api_keys::create(
+                &mut conn,
+                &admin_console::store::audit::Actor::command_line(),
+                None,
+                found.id,
+                &input,
+                now,
+            )?;
+            eprintln!(
+                "Created API key {} for /w/{} (scopes: {}). Its secret, shown this once:",
+                input.name,
+                found.slug,
+                input.scopes.to_keys().replace(' ', ",")
+            );
+            println!("{}", created.secret);
             Ok(())
         }
         Command::CreateOwner {

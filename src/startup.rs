@@ -92,6 +92,7 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
         pool,
         settings,
         outbox_wake,
+        api_rates: Default::default(),
     });
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
@@ -112,6 +113,12 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
             .wrap(Compress::default())
             .wrap(headers::security_headers())
             .configure(http::routes::open)
+            .service(
+                web::scope(http::routes::API_SCOPE)
+                    .configure(http::api::configure)
+                    .configure(http::routes::api)
+                    .default_service(web::to(http::api::not_found)),
+            )
             .service(
                 web::scope("")
                     .wrap(from_fn(http::htmx::error_fragments))

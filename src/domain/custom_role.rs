@@ -50,7 +50,7 @@ pub enum PermissionsError {
     #[error("“{0}” is not a permission of this console.")]
     Unknown(String),
     #[error(
-        "A custom role cannot hold “owner” (plan, URL, API keys and ownership): only the built-in \
+        "A custom role cannot hold “owner” (plan, URL and ownership): only the built-in \
          Owner role holds it."
     )]
     Owner,
@@ -135,8 +135,10 @@ mod tests {
         let everything_offered: Vec<String> = offered().map(|p| p.key().to_owned()).collect();
         assert_eq!(
             parse_permissions(&everything_offered),
-            Ok(BuiltInRole::Admin.permissions()),
-            "the most a custom role holds is what an Admin holds"
+            Ok(BuiltInRole::Admin
+                .permissions()
+                .union([Permission::ApiKeysManage].into_iter().collect())),
+            "the most a custom role holds is what an Admin holds, and managing API keys"
         );
     }
 }

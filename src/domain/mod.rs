@@ -1,6 +1,7 @@
 //! Pure rules and typed values. Nothing here knows about HTTP or SQL: a value that exists is valid.
 
 pub mod access;
+pub mod api_key;
 pub mod audit_words;
 pub mod avatar;
 pub mod custom_role;

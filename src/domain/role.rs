@@ -18,12 +18,13 @@ pub enum Permission {
     AppsManage,
     AuditView,
     SettingsManage,
+    ApiKeysManage,
     Owner,
 }
 
 impl Permission {
     /// Every permission, in the order the console lists them.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::UsersView,
         Permission::UsersInvite,
         Permission::UsersEdit,
@@ -37,6 +38,7 @@ impl Permission {
         Permission::AppsManage,
         Permission::AuditView,
         Permission::SettingsManage,
+        Permission::ApiKeysManage,
         Permission::Owner,
     ];
 
@@ -56,6 +58,7 @@ impl Permission {
             Permission::AppsManage => "apps.manage",
             Permission::AuditView => "audit.view",
             Permission::SettingsManage => "settings.manage",
+            Permission::ApiKeysManage => "api_keys.manage",
             Permission::Owner => "owner",
         }
     }
@@ -76,7 +79,8 @@ impl Permission {
             Permission::AppsManage => "Create apps and grant or revoke access to them",
             Permission::AuditView => "Read the audit log",
             Permission::SettingsManage => "Change the workspace's name",
-            Permission::Owner => "Plan, URL, API keys and ownership",
+            Permission::ApiKeysManage => "Create and revoke the workspace's API keys",
+            Permission::Owner => "Plan, URL and ownership",
         }
     }
 
@@ -220,9 +224,10 @@ impl BuiltInRole {
     pub fn permissions(self) -> PermissionSet {
         match self {
             BuiltInRole::Owner => PermissionSet::all(),
+            // API keys act for the workspace without anyone signed in: an Owner's to give.
             BuiltInRole::Admin => Permission::ALL
                 .into_iter()
-                .filter(|p| *p != Permission::Owner)
+                .filter(|p| !matches!(p, Permission::Owner | Permission::ApiKeysManage))
                 .collect(),
             BuiltInRole::Auditor => Permission::ALL
                 .into_iter()
@@ -259,6 +264,7 @@ mod tests {
         assert_eq!(BuiltInRole::Owner.permissions(), PermissionSet::all());
         let admin = BuiltInRole::Admin.permissions();
         assert!(!admin.contains(Permission::Owner));
+        assert!(!admin.contains(Permission::ApiKeysManage));
         assert_eq!(admin.iter().count(), 13);
         let auditor = BuiltInRole::Auditor.permissions();
         assert_eq!(

@@ -31,6 +31,21 @@ impl FilterParams {
         MemberSort::parse(&self.sort).unwrap_or_default()
     }
 
+    /// The non-empty parameters, as links carry them.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("q", self.q.as_str()),
+            ("status", &self.status),
+            ("role", &self.role),
+            ("group", &self.group),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (key, value.to_owned()))
+        .collect()
+    }
+
     /// No search and no filter (an order is not a filter).
     pub fn is_empty(&self) -> bool {
         self.q.is_empty() && self.status.is_empty() && self.role.is_empty() && self.group.is_empty()
@@ -85,8 +100,9 @@ pub fn list_members(
     filter: &ListFilter,
     sort: MemberSort,
     cursor: Cursor,
+    page_size: i64,
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page(conn, workspace, filter, sort, cursor, PAGE_SIZE)?;
+    let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size)?;
     let invited: Vec<_> = page
         .rows
         .iter()

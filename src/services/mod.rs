@@ -2,6 +2,7 @@
 //! the outbox email). Services never build HTML.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod apps;
 pub mod console;
 pub mod email_change;

@@ -11,6 +11,7 @@ macro_rules! columns {
 
 pub mod account_tokens;
 pub mod accounts;
+pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod avatars;

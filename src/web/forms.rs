@@ -20,6 +20,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The messages by field, in field order (for an API's answer).
+    pub fn into_map(self) -> std::collections::BTreeMap<String, String> {
+        self.0.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
     /// Parses one field, recording its message on failure.
     pub fn check<T, E: std::fmt::Display>(
         &mut self,

@@ -2,6 +2,8 @@
 
 pub mod accept;
 pub mod acting;
+pub mod api;
+pub mod api_keys;
 pub mod apps;
 pub mod assets;
 pub mod audit;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Wakes the email worker when something was queued.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Each API key's requests in the current minute.
+    pub api_rates: api::RateLimits,
 }
 
 /// Checks a password (or, for `None`, spends the same time and fails) on the blocking pool,

@@ -6,18 +6,28 @@
 use actix_web::web;
 
 use super::{
-    accept, apps, assets, audit, console, email_change, export, groups, health, home, invitations,
-    lifecycle, login, me, org, password, roles, settings, setup, two_factor, users,
+    accept, api, api_keys, apps, assets, audit, console, email_change, export, groups, health,
+    home, invitations, lifecycle, login, me, org, password, roles, settings, setup, two_factor,
+    users,
 };
+
+/// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
+pub const API_SCOPE: &str = "/api";
 
 macro_rules! route_table {
     (
         open { $($open_method:ident $open_path:literal => $open_handler:path,)+ }
+        api { $($api_method:ident $api_path:literal => $api_handler:path,)+ }
         session { $($method:ident $path:literal => $handler:path,)+ }
     ) => {
         /// Routes outside the session (no cookie, no CSRF check): static files and health.
         pub fn open(cfg: &mut web::ServiceConfig) {
             $(cfg.route($open_path, web::$open_method().to($open_handler));)+
+        }
+
+        /// The JSON API, inside the `/api` scope (paths relative to it): an API key, no session.
+        pub fn api(cfg: &mut web::ServiceConfig) {
+            $(cfg.route(&$api_path[API_SCOPE.len()..], web::$api_method().to($api_handler));)+
         }
 
         /// The console's pages and actions: everything that reads the session.
@@ -28,6 +38,7 @@ macro_rules! route_table {
         /// Every route as (method, path pattern), open ones first, in the order they are tried.
         pub const ALL: &[(&str, &str)] = &[
             $((stringify!($open_method), $open_path),)+
+            $((stringify!($api_method), $api_path),)+
             $((stringify!($method), $path),)+
         ];
     };
@@ -38,6 +49,17 @@ route_table! {
     get "/static/{path:.*}" => assets::serve,
     get "/healthz" => health::healthz,
     get "/readyz" => health::readyz,
+    }
+    api {
+    get "/api/v1/workspace" => api::workspace::show,
+    get "/api/v1/roles" => api::workspace::roles,
+    get "/api/v1/users" => api::users::list,
+    get "/api/v1/users/{id}" => api::users::show,
+    patch "/api/v1/users/{id}" => api::users::update,
+    post "/api/v1/users/{id}/suspend" => api::users::suspend,
+    post "/api/v1/users/{id}/unsuspend" => api::users::unsuspend,
+    post "/api/v1/users/{id}/remove" => api::users::remove,
+    post "/api/v1/users/{id}/restore" => api::users::restore,
     }
     session {
     get "/" => home::index,
@@ -105,6 +127,10 @@ route_table! {
     post "/w/{slug}/settings/slug" => settings::change_slug,
     post "/w/{slug}/settings/plan" => settings::change_plan,
     post "/w/{slug}/settings/two-factor" => settings::require_two_factor,
+    get "/w/{slug}/settings/api-keys" => api_keys::list,
+    post "/w/{slug}/settings/api-keys" => api_keys::create,
+    get "/w/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke,
+    post "/w/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke,
     post "/w/{slug}/settings/delete" => settings::delete,
     get "/w/{slug}/roles" => roles::list,
     post "/w/{slug}/roles" => roles::create,

@@ -125,6 +125,8 @@ struct SettingsPage {
     can_rename: bool,
     is_owner: bool,
     require_two_factor: bool,
+    /// The link to the workspace's API keys, for those who may read them.
+    api_keys: bool,
     typed: Typed,
 }
 
@@ -180,6 +182,9 @@ async fn render(
         can_rename: access.can(Permission::SettingsManage),
         is_owner: access.can(Permission::Owner),
         require_two_factor: w.require_two_factor,
+        api_keys: access
+            .permissions
+            .holds_any(&[Permission::ApiKeysManage, Permission::AuditView]),
         typed,
     };
     render_with_status(status, &page)

@@ -34,7 +34,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn cursor(&self) -> Cursor {
+    pub fn cursor(&self) -> Cursor {
         match (
             MembershipId::parse(&self.after),
             MembershipId::parse(&self.before),
@@ -214,18 +214,7 @@ fn list_url(
     filter: &FilterParams,
     cursor: Option<(&str, MembershipId)>,
 ) -> String {
-    let mut params: Vec<(&str, String)> = Vec::new();
-    for (key, value) in [
-        ("q", filter.q.as_str()),
-        ("status", &filter.status),
-        ("role", &filter.role),
-        ("group", &filter.group),
-        ("sort", &filter.sort),
-    ] {
-        if !value.is_empty() {
-            params.push((key, value.to_owned()));
-        }
-    }
+    let mut params = filter.pairs();
     if let Some((key, id)) = cursor {
         params.push((key, id.to_string()));
     }
@@ -390,7 +379,8 @@ pub async fn list(
     let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
     let (listed, facts, role_choices, group_names, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params)?;
-        let listed = members::list_members(conn, workspace, &filter, sort, cursor)?;
+        let listed =
+            members::list_members(conn, workspace, &filter, sort, cursor, members::PAGE_SIZE)?;
         Ok((
             listed,
             console::facts(conn, workspace)?,

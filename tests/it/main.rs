@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api;
 mod apps;
 mod audit;
 mod bad_input;

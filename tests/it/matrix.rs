@@ -82,7 +82,7 @@ impl Actor {
     fn holds(self, permission: &str) -> bool {
         match self {
             Owner => true,
-            Admin => !matches!(permission, "owner" | "org.admin"),
+            Admin => !matches!(permission, "owner" | "org.admin" | "api_keys.manage"),
             Auditor => matches!(
                 permission,
                 "users.view" | "groups.view" | "apps.view" | "audit.view" | "users.export"
@@ -117,6 +117,10 @@ impl Actor {
 enum Expect {
     /// 200.
     Page,
+    /// 201: made (an API key: the page shows its secret once).
+    Created,
+    /// 401 (the API: no API key, whatever the session).
+    Unauthorized,
     /// 303 to exactly this.
     See(String),
     /// 303 to somewhere under this (a new id).
@@ -144,7 +148,7 @@ impl Expect {
     /// The request does what it asks (and may change the database).
     fn allowed(&self) -> bool {
         match self {
-            Page | See(_) | SeeUnder(_) => true,
+            Page | Created | See(_) | SeeUnder(_) => true,
             Either(a, b) => a.allowed() || b.allowed(),
             _ => false,
         }
@@ -154,6 +158,8 @@ impl Expect {
         let (status, to) = (answer.status, answer.location.as_str());
         match self {
             Page => status == 200,
+            Created => status == 201,
+            Unauthorized => status == 401,
             See(expected) => status == 303 && to == expected,
             SeeUnder(prefix) => status == 303 && to.starts_with(prefix.as_str()),
             Login => status == 303 && (to == "/login" || to.starts_with("/login?next=")),
@@ -365,6 +371,8 @@ struct Fixtures {
     /// A custom role nobody holds.
     spare_role: i64,
     invitation: i64,
+    /// A live API key of /w/acme, made by Ada.
+    api_key: i64,
     invite_token: String,
     email_token: String,
     reset_token: String,
@@ -409,7 +417,10 @@ fn rows(f: &Fixtures) -> Vec<Row> {
     // README: the roles page is read by those who hand out roles and by auditors.
     const READS_ROLES: &[&str] = &["users.invite", "users.change_role", "audit.view"];
     // README: settings open to those who change them, read-only to auditors.
-    const OPENS_SETTINGS: &[&str] = &["settings.manage", "owner", "audit.view"];
+    const OPENS_SETTINGS: &[&str] = &["settings.manage", "owner", "api_keys.manage", "audit.view"];
+    const API_KEYS: &[&str] = &["api_keys.manage"];
+    // README: the API keys are listed to those who manage them and to auditors.
+    const READS_API_KEYS: &[&str] = &["api_keys.manage", "audit.view"];
 
     // The pages rows act on: the target's console, the group, the app, the spare role, the
     // pending invitation, and the consoles of the suspended, removed and blocked people.
@@ -430,6 +441,37 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         get("/static/{path:.*}", "/static/app.css").public(Page),
         get("/healthz", "/healthz").public(Page),
         get("/readyz", "/readyz").public(Page),
+        // The JSON API reads no session: without an API key, everyone is 401.
+        get("/api/v1/workspace", "/api/v1/workspace").each(|_| Unauthorized),
+        get("/api/v1/roles", "/api/v1/roles").each(|_| Unauthorized),
+        get("/api/v1/users", "/api/v1/users").each(|_| Unauthorized),
+        get("/api/v1/users/{id}", format!("/api/v1/users/{}", f.target)).each(|_| Unauthorized),
+        Row::new(
+            "patch",
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{}", f.target),
+        )
+        .each(|_| Unauthorized),
+        post(
+            "/api/v1/users/{id}/suspend",
+            format!("/api/v1/users/{}/suspend", f.target),
+        )
+        .each(|_| Unauthorized),
+        post(
+            "/api/v1/users/{id}/unsuspend",
+            format!("/api/v1/users/{}/unsuspend", f.suspended),
+        )
+        .each(|_| Unauthorized),
+        post(
+            "/api/v1/users/{id}/remove",
+            format!("/api/v1/users/{}/remove", f.target),
+        )
+        .each(|_| Unauthorized),
+        post(
+            "/api/v1/users/{id}/restore",
+            format!("/api/v1/users/{}/restore", f.removed),
+        )
+        .each(|_| Unauthorized),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")
             .each(landing)
@@ -633,6 +675,22 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "/w/acme/settings/two-factor",
         )
         .ws(OWNER, see("/w/acme/settings")),
+        // API keys: made and revoked by api_keys.manage (Owners), read by auditors too.
+        get("/w/{slug}/settings/api-keys", "/w/acme/settings/api-keys")
+            .ws_any(READS_API_KEYS, Page),
+        post("/w/{slug}/settings/api-keys", "/w/acme/settings/api-keys")
+            .ws(API_KEYS, Created)
+            .fields(&[("name", "Okta sync"), ("scope", "users.view")]),
+        get(
+            "/w/{slug}/settings/api-keys/{id}/revoke",
+            format!("/w/acme/settings/api-keys/{}/revoke", f.api_key),
+        )
+        .ws(API_KEYS, Page),
+        post(
+            "/w/{slug}/settings/api-keys/{id}/revoke",
+            format!("/w/acme/settings/api-keys/{}/revoke", f.api_key),
+        )
+        .ws(API_KEYS, see("/w/acme/settings/api-keys")),
         // An org owner whose workspace is deleted goes to the organization's workspaces.
         post("/w/{slug}/settings/delete", "/w/acme/settings/delete")
             .ws(OWNER, see("/org/workspaces"))
@@ -844,11 +902,8 @@ async fn send(
     body: Option<(String, Vec<u8>)>,
 ) -> Answer {
     let url = format!("{base}{path}");
-    let mut request = if method == GET {
-        client.get(url)
-    } else {
-        client.post(url)
-    };
+    let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+    let mut request = client.request(verb, url);
     if let Some(cookie) = cookie {
         request = request.header("cookie", format!("{SESSION_COOKIE}={cookie}"));
     }
@@ -1656,6 +1711,15 @@ async fn build_world(ada: &TestApp) -> (Fixtures, Vec<Person>) {
         last: TARGET.2.to_owned(),
     };
 
+    let created = ada
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "Matrix sync"), ("scope", "users.view")],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201, "an API key");
+    let api_key = number(ada, "SELECT MAX(id) AS n FROM api_keys");
+
     let target_account = account(TARGET.0);
     let fixtures = Fixtures {
         target,
@@ -1674,6 +1738,7 @@ async fn build_world(ada: &TestApp) -> (Fixtures, Vec<Person>) {
         grant,
         spare_role,
         invitation,
+        api_key,
         invite_token,
         email_token,
         reset_token,

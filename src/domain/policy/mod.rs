@@ -82,13 +82,15 @@ pub fn home_page(permissions: PermissionSet) -> Option<&'static str> {
     }
 }
 
-/// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`) and,
-/// read-only, auditors (`audit.view`: they read everything). A role made for one task (a
-/// "Support" role with `users.view` + `users.suspend`) does not see them.
+/// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`), those
+/// who manage its API keys (listed from there) and, read-only, auditors (`audit.view`: they read
+/// everything). A role made for one task (a "Support" role with `users.view` + `users.suspend`)
+/// does not see them.
 pub fn may_open_settings(permissions: PermissionSet) -> bool {
     permissions.holds_any(&[
         Permission::SettingsManage,
         Permission::Owner,
+        Permission::ApiKeysManage,
         Permission::AuditView,
     ])
 }

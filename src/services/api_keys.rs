@@ -1,0 +1,148 @@
+//! Workspace API keys (issue 16): made and revoked with their audit events, and the key behind a
+//! bearer secret. A key belongs to the workspace and acts as itself: the audit log names it.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Name;
+use crate::domain::api_key::{self, KeyState};
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::role::PermissionSet;
+use crate::store::api_keys::{self, ApiKey, NewKey};
+use crate::store::audit::{self, Actor};
+use crate::tokens;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("That API key does not exist.")]
+    NotFound,
+    #[error("This API key is revoked already.")]
+    AlreadyRevoked,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A new key's fields, parsed.
+pub struct NewKeyInput {
+    pub name: Name,
+    pub scopes: PermissionSet,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// The key made, with its secret: shown once, then only its hash remains.
+pub struct Created {
+    pub id: i64,
+    pub secret: String,
+}
+
+/// The key as an audit event's subject.
+fn subject<'a>(workspace: WorkspaceId, id: i64, name: &'a str) -> audit::Subject<'a> {
+    audit::Subject {
+        workspace,
+        kind: "api_key",
+        id,
+        label: name,
+    }
+}
+
+/// Who the audit log names when a key acts: the key itself, by name.
+pub fn actor(key: &ApiKey, ip: Option<String>) -> Actor {
+    Actor {
+        account_id: None,
+        label: format!("API key '{}'", key.name),
+        ip,
+    }
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    created_by: Option<AccountId>,
+    workspace: WorkspaceId,
+    input: &NewKeyInput,
+    now: NaiveDateTime,
+) -> Result<Created, ApiKeyError> {
+    let secret = format!("{}{}", api_key::SECRET_PREFIX, tokens::new_token());
+    let prefix = api_key::shown_part(&secret);
+    let hash = tokens::hash_token(&secret);
+    let id = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let new = NewKey {
+            workspace,
+            name: input.name.as_str(),
+            prefix,
+            key_hash: &hash,
+            scopes: input.scopes,
+            created_by,
+            expires_at: input.expires_at,
+        };
+        let id = api_keys::insert(conn, &new, now)?;
+        audit::record_about(
+            conn,
+            actor,
+            &subject(workspace, id, input.name.as_str()),
+            "api_key.created",
+            json!({
+                "prefix": prefix,
+                "scopes": input.scopes.iter().map(|p| p.key()).collect::<Vec<_>>(),
+                "expires_at": input.expires_at.map(|at| at.to_string()),
+            }),
+            now,
+        )?;
+        Ok::<_, ApiKeyError>(id)
+    })?;
+    Ok(Created { id, secret })
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+) -> Result<ApiKey, ApiKeyError> {
+    api_keys::find(conn, workspace, id)?.ok_or(ApiKeyError::NotFound)
+}
+
+/// Revokes a key at once: its next request answers 401. Returns it as it was.
+pub fn revoke(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<ApiKey, ApiKeyError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let key = find(conn, workspace, id)?;
+        if !api_keys::revoke(conn, key.id, now)? {
+            return Err(ApiKeyError::AlreadyRevoked);
+        }
+        audit::record_about(
+            conn,
+            actor,
+            &subject(workspace, key.id, &key.name),
+            "api_key.revoked",
+            json!({ "prefix": key.prefix }),
+            now,
+        )?;
+        Ok(key)
+    })
+}
+
+/// The live key behind `secret`, its use recorded (at most once a minute); `None` for a secret
+/// that is unknown, revoked or expired — all alike to the caller.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    secret: &str,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Option<ApiKey>, diesel::result::Error> {
+    let Some(key) = api_keys::find_by_hash(conn, &tokens::hash_token(secret))? else {
+        return Ok(None);
+    };
+    if key.state(now) != KeyState::Live {
+        return Ok(None);
+    }
+    if api_key::should_record_use(key.last_used_at, now) {
+        api_keys::record_use(conn, key.id, ip, now)?;
+    }
+    Ok(Some(key))
+}

@@ -1,0 +1,213 @@
+//! The JSON API (`/api/v1`, issue 16): a workspace API key in `Authorization: Bearer ack_…`
+//! names the workspace and what may be done (its scopes). No session is read here, so no cookie
+//! can make a request count (no CSRF surface). The handlers call the same services as the pages,
+//! judged by the same policy; errors answer as RFC 9457 problem details.
+
+pub mod problem;
+pub mod users;
+pub mod workspace;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+pub use problem::Problem;
+
+use super::auth::client_ip;
+use super::{AppState, blocking};
+use crate::db::AnyConnection;
+use crate::domain::api_key::{self, RateWindow};
+use crate::domain::ids::WorkspaceId;
+use crate::domain::membership::OrgRole;
+use crate::domain::policy::{self, MemberAction, Refusal, Viewer};
+use crate::domain::role::Permission;
+use crate::services::api_keys as keys;
+use crate::services::console::Acting;
+use crate::store::api_keys::ApiKey;
+use crate::store::audit::Actor;
+use crate::store::workspaces::{self, Workspace};
+
+/// Each key's requests in the current minute, on this instance.
+#[derive(Default)]
+pub struct RateLimits(Mutex<HashMap<i64, RateWindow>>);
+
+impl RateLimits {
+    fn admit(&self, key: i64, now: chrono::NaiveDateTime, limit: u32) -> Result<(), i64> {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 100_000 {
+            // Keys gone quiet: their windows are over anyway.
+            windows.retain(|_, w| now - w.started < chrono::Duration::minutes(1));
+        }
+        windows
+            .entry(key)
+            .or_insert_with(|| RateWindow::new(now))
+            .admit(now, limit)
+    }
+}
+
+/// A live API key and its workspace: who asks.
+pub struct ApiKeyAuth {
+    pub key: ApiKey,
+    pub workspace: Workspace,
+    pub ip: Option<String>,
+}
+
+impl ApiKeyAuth {
+    async fn extract(req: HttpRequest) -> Result<Self, Problem> {
+        let Some(secret) = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(api_key::bearer_secret)
+            .map(str::to_owned)
+        else {
+            return Err(Problem::unauthorized());
+        };
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| Problem::internal(anyhow::anyhow!("application state missing")))?
+            .clone();
+        let ip = client_ip(&req);
+        let now = state.settings.clock.now();
+        let used_from = ip.clone();
+        let found = blocking(&state, move |conn| {
+            let Some(key) = keys::authenticate(conn, &secret, used_from.as_deref(), now)? else {
+                return Ok(None);
+            };
+            Ok(workspaces::find(conn, key.workspace_id)?.map(|w| (key, w)))
+        })
+        .await?;
+        let Some((key, workspace)) = found else {
+            return Err(Problem::unauthorized());
+        };
+        if let Err(wait) = state
+            .api_rates
+            .admit(key.id, now, state.settings.api_rate_limit)
+        {
+            return Err(Problem::too_many_requests(wait));
+        }
+        Ok(Self { key, workspace, ip })
+    }
+
+    /// Refuses with 403 naming the scope unless the key holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), Problem> {
+        if self.key.scopes.contains(permission) {
+            Ok(())
+        } else {
+            Err(Problem::missing_scope(permission))
+        }
+    }
+
+    /// The key as the policy sees it: nobody's account, no org role, its scopes as permissions.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            account: None,
+            org_role: OrgRole::Member,
+            permissions: self.key.scopes,
+        }
+    }
+
+    /// Refuses unless the key may attempt `action` at all (the policy's first question; a missing
+    /// scope is named).
+    pub fn attempt(&self, action: MemberAction) -> Result<(), Problem> {
+        match policy::may_attempt(&self.viewer(), action) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Lacks(permission)) => Err(Problem::missing_scope(permission)),
+            Err(other) => Err(Problem::from(&other)),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        keys::actor(&self.key, self.ip.clone())
+    }
+
+    /// Runs `f` on the blocking pool with the key as the acting party in its workspace.
+    pub async fn with_acting<T: Send + 'static>(
+        &self,
+        state: &AppState,
+        f: impl FnOnce(&mut AnyConnection, &Acting<'_>, WorkspaceId) -> Result<T, Problem>
+        + Send
+        + 'static,
+    ) -> Result<T, Problem> {
+        let actor = self.actor();
+        let (permissions, workspace) = (self.key.scopes, self.workspace.id);
+        let pool = state.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(super::error::AppError::from)?;
+            let acting = Acting {
+                actor: &actor,
+                account: None,
+                permissions,
+                org_role: OrgRole::Member,
+            };
+            f(&mut conn, &acting, workspace)
+        })
+        .await
+        .map_err(super::error::AppError::from)?
+    }
+}
+
+impl FromRequest for ApiKeyAuth {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(Self::extract(req.clone()))
+    }
+}
+
+/// A JSON answer (`200`, or the status given).
+pub fn json<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
+    json(actix_web::http::StatusCode::OK, body)
+}
+
+/// What the API's extractors answer for a body, path or query they cannot read: a problem, not
+/// actix's plain text.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(1 << 20)
+            .error_handler(|e, _| {
+                let status = match &e {
+                    actix_web::error::JsonPayloadError::ContentType => {
+                        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+                    }
+                    actix_web::error::JsonPayloadError::Overflow { .. }
+                    | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                    }
+                    _ => actix_web::http::StatusCode::BAD_REQUEST,
+                };
+                Problem::new(
+                    status,
+                    format!("The request body is not acceptable JSON: {e}"),
+                )
+                .into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            format!("The query string is not acceptable: {e}"),
+        )
+        .into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_, _| Problem::not_found().into()));
+}
+
+/// Every other path under `/api`.
+pub async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&Problem::not_found())
+}

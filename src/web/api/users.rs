@@ -1,0 +1,431 @@
+//! `/api/v1/users`: the users list (its filters, search and orders, cursor pages), one member,
+//! their profile and role, and their lifecycle (suspend, unsuspend, remove, restore). Every
+//! change goes through `services::console`, judged by the policy as the pages are.
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiKeyAuth, Problem, ok};
+use crate::db::{self, Lock};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::policy::MemberAction;
+use crate::domain::role::Permission;
+use crate::services::console::{self, ConsoleError};
+use crate::services::members::{self, FilterParams};
+use crate::services::profile::ProfileChange;
+use crate::store::memberships::{Cursor, MemberDetail, MemberRow};
+use crate::store::roles;
+use crate::web::AppState;
+use crate::web::forms::{FieldErrors, ProfileForm};
+use crate::web::views::rfc3339;
+
+/// The most people one page holds.
+pub const MAX_LIMIT: i64 = 200;
+
+/// A member as the API shows them.
+#[derive(Serialize)]
+pub struct UserJson {
+    /// The membership's id: what `/api/v1/users/{id}` takes.
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The name the console shows (the email while they have none).
+    pub name: String,
+    pub role: String,
+    /// `invited`, `active`, `suspended` or `removed`.
+    pub status: &'static str,
+    /// `active` or `blocked` (organization-wide).
+    pub account_status: &'static str,
+    pub joined_at: Option<String>,
+    pub last_active_at: Option<String>,
+}
+
+impl From<&MemberRow> for UserJson {
+    fn from(r: &MemberRow) -> Self {
+        Self {
+            id: r.id.0,
+            account_id: r.account_id.0,
+            email: r.email.clone(),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            name: crate::domain::names::display_name(&r.first_name, &r.last_name, &r.email),
+            role: r.role_name.clone(),
+            status: r.status.key(),
+            account_status: r.account_status.key(),
+            joined_at: r.joined_at.map(rfc3339),
+            last_active_at: r.last_active_at.map(rfc3339),
+        }
+    }
+}
+
+/// One member, with what only their own page shows.
+#[derive(Serialize)]
+pub struct UserDetailJson {
+    #[serde(flatten)]
+    pub user: UserJson,
+    pub timezone: String,
+    /// The role's key: what `role` takes in a change (`admin`, or a custom role's id).
+    pub role_key: String,
+}
+
+impl UserDetailJson {
+    fn of(d: &MemberDetail, role_key: String) -> Self {
+        Self {
+            user: UserJson {
+                id: d.id.0,
+                account_id: d.account_id.0,
+                email: d.email.clone(),
+                first_name: d.first_name.clone(),
+                last_name: d.last_name.clone(),
+                name: d.name(),
+                role: d.role_name.clone(),
+                status: d.status.key(),
+                account_status: d.account_status.key(),
+                joined_at: d.joined_at.map(rfc3339),
+                last_active_at: d.last_active_at.map(rfc3339),
+            },
+            timezone: d.timezone.clone(),
+            role_key,
+        }
+    }
+}
+
+/// The member as the API shows them, with their role's key.
+fn detail_json(
+    conn: &mut crate::db::AnyConnection,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+) -> Result<UserDetailJson, Problem> {
+    let key = roles::choices(conn, workspace)?
+        .into_iter()
+        .find(|r| r.id == member.role_id)
+        .map_or_else(|| member.role_id.0.to_string(), |r| r.key);
+    Ok(UserDetailJson::of(member, key))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    pub filter: FilterParams,
+    pub after: String,
+    pub before: String,
+    /// People per page, 1 to 200 (50 when absent).
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Links {
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct UserPage {
+    pub data: Vec<UserJson>,
+    pub links: Links,
+}
+
+fn limit(query: &ListQuery) -> Result<i64, Problem> {
+    match query.limit.as_deref().map(str::trim) {
+        None | Some("") => Ok(members::PAGE_SIZE),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(Problem::field(
+                "limit",
+                format!("Use a whole number from 1 to {MAX_LIMIT}."),
+            )),
+        },
+    }
+}
+
+fn page_link(query: &ListQuery, limit: i64, cursor: (&str, MembershipId)) -> String {
+    let mut pairs = query.filter.pairs();
+    if limit != members::PAGE_SIZE {
+        pairs.push(("limit", limit.to_string()));
+    }
+    pairs.push((cursor.0, cursor.1.to_string()));
+    format!(
+        "/api/v1/users?{}",
+        serde_html_form::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersView)?;
+    let query = query.into_inner();
+    let limit = limit(&query)?;
+    let cursor = match (
+        MembershipId::parse(&query.after),
+        MembershipId::parse(&query.before),
+    ) {
+        (Some(id), _) => Cursor::After(id),
+        (None, Some(id)) => Cursor::Before(id),
+        (None, None) => Cursor::First,
+    };
+    let (workspace, filter_params, sort) =
+        (auth.workspace.id, query.filter.clone(), query.filter.sort());
+    let page = crate::web::blocking(&state, move |conn| {
+        let filter = members::resolve_filter(conn, workspace, &filter_params)?;
+        Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit)?.page)
+    })
+    .await?;
+    let links = Links {
+        next: page
+            .rows
+            .last()
+            .filter(|_| page.has_next)
+            .map(|r| page_link(&query, limit, ("after", r.id))),
+        prev: page
+            .rows
+            .first()
+            .filter(|_| page.has_previous)
+            .map(|r| page_link(&query, limit, ("before", r.id))),
+    };
+    Ok(ok(&UserPage {
+        data: page.rows.iter().map(UserJson::from).collect(),
+        links,
+    }))
+}
+
+fn member_id(path: &(String,)) -> Result<MembershipId, Problem> {
+    MembershipId::parse(&path.0).ok_or_else(Problem::not_found)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    auth.attempt(MemberAction::View)?;
+    let id = member_id(&path)?;
+    let user = auth
+        .with_acting(&state, move |conn, acting, workspace| {
+            let member = console::preview(conn, acting, workspace, id, MemberAction::View)?;
+            detail_json(conn, workspace, &member)
+        })
+        .await?;
+    Ok(ok(&user))
+}
+
+/// The member as they are after a change.
+fn reread(
+    conn: &mut crate::db::AnyConnection,
+    workspace: crate::domain::ids::WorkspaceId,
+    id: MembershipId,
+) -> Result<UserDetailJson, Problem> {
+    let member =
+        crate::store::memberships::detail(conn, workspace, id)?.ok_or_else(Problem::not_found)?;
+    detail_json(conn, workspace, &member)
+}
+
+/// `PATCH /api/v1/users/{id}`: any of `first_name`, `last_name`, `timezone`, `role`; the rest
+/// stays. One transaction: all of it, or nothing (422 with a message per field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub timezone: Option<String>,
+    pub role: Option<String>,
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+    body: web::Json<UserPatch>,
+) -> Result<HttpResponse, Problem> {
+    let patch = body.into_inner();
+    let profile =
+        patch.first_name.is_some() || patch.last_name.is_some() || patch.timezone.is_some();
+    if profile {
+        auth.attempt(MemberAction::EditProfile)?;
+    }
+    if patch.role.is_some() {
+        auth.attempt(MemberAction::ChangeRole)?;
+    }
+    let id = member_id(&path)?;
+    let base_url = state.settings.base_url.clone();
+    let now = state.settings.clock.now();
+    let user = auth
+        .with_acting(&state, move |conn, acting, workspace| {
+            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+                let member = console::preview(conn, acting, workspace, id, MemberAction::View)?;
+                let role = match &patch.role {
+                    None => None,
+                    Some(role) => Some(known_role(conn, workspace, role)?),
+                };
+                if profile {
+                    let change = parse_profile(&member, &patch)?;
+                    console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
+                }
+                if let Some(role) = role {
+                    console::change_role(conn, acting, workspace, id, &role, now)?;
+                }
+                reread(conn, workspace, id)
+            })
+        })
+        .await?;
+    Ok(ok(&user))
+}
+
+/// The member's profile with the patch's fields, parsed as the console's form is.
+fn parse_profile(member: &MemberDetail, patch: &UserPatch) -> Result<ProfileChange, Problem> {
+    let form = ProfileForm {
+        first_name: patch
+            .first_name
+            .clone()
+            .unwrap_or_else(|| member.first_name.clone()),
+        last_name: patch
+            .last_name
+            .clone()
+            .unwrap_or_else(|| member.last_name.clone()),
+        email: member.email.clone(),
+        timezone: patch
+            .timezone
+            .clone()
+            .unwrap_or_else(|| member.timezone.clone()),
+    };
+    let mut errors = FieldErrors::default();
+    let parsed = form.parse(&mut errors);
+    match parsed {
+        Some(p) => Ok(ProfileChange {
+            first_name: p.first_name,
+            last_name: p.last_name,
+            timezone: p.timezone,
+            email: p.email,
+        }),
+        None => Err(Problem::invalid(errors.into_map())),
+    }
+}
+
+/// The key of a role of this workspace, as invitations take it, or 422 beside `role`.
+fn known_role(
+    conn: &mut crate::db::AnyConnection,
+    workspace: WorkspaceId,
+    role: &str,
+) -> Result<String, Problem> {
+    let role = role.trim();
+    roles::choices(conn, workspace)?
+        .into_iter()
+        .find(|r| r.key == role)
+        .map(|r| r.key)
+        .ok_or_else(|| {
+            Problem::field(
+                "role",
+                "Unknown role: use a built-in role's key (owner, admin, auditor, member) or a \
+                 custom role's id (GET /api/v1/roles).",
+            )
+        })
+}
+
+/// Suspend, unsuspend, restore: the member's id, the change, the member after it.
+async fn lifecycle(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+    action: MemberAction,
+) -> Result<HttpResponse, Problem> {
+    auth.attempt(action)?;
+    let id = member_id(&path)?;
+    let now: NaiveDateTime = state.settings.clock.now();
+    let user = auth
+        .with_acting(&state, move |conn, acting, workspace| {
+            match action {
+                MemberAction::Restore => {
+                    console::restore(conn, acting, workspace, id, now)?;
+                }
+                _ => {
+                    let suspend = action == MemberAction::Suspend;
+                    console::suspend(conn, acting, workspace, id, suspend, now)?;
+                }
+            }
+            reread(conn, workspace, id)
+        })
+        .await?;
+    Ok(ok(&user))
+}
+
+pub async fn suspend(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    lifecycle(state, auth, path, MemberAction::Suspend).await
+}
+
+pub async fn unsuspend(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    lifecycle(state, auth, path, MemberAction::Unsuspend).await
+}
+
+pub async fn restore(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    lifecycle(state, auth, path, MemberAction::Restore).await
+}
+
+/// `POST /api/v1/users/{id}/remove`: what they own goes to `reassign_to` (an active member's id)
+/// or stays unassigned.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveBody {
+    pub reassign_to: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct RemovedJson {
+    #[serde(flatten)]
+    pub user: UserDetailJson,
+    /// Rows handed over or left unassigned.
+    pub moved: usize,
+    pub reassigned_to: Option<String>,
+}
+
+pub async fn remove(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+    body: Option<web::Json<RemoveBody>>,
+) -> Result<HttpResponse, Problem> {
+    auth.attempt(MemberAction::Remove)?;
+    let id = member_id(&path)?;
+    let heir = match body.and_then(|b| b.into_inner().reassign_to) {
+        None => None,
+        Some(heir) => Some(MembershipId::parse(&heir.to_string()).ok_or_else(|| {
+            Problem::field(
+                "reassign_to",
+                "Use the id of an active member of this workspace.",
+            )
+        })?),
+    };
+    let now = state.settings.clock.now();
+    let removed = auth
+        .with_acting(&state, move |conn, acting, workspace| {
+            let removed =
+                console::remove(conn, acting, workspace, id, heir, now).map_err(|e| match e {
+                    ConsoleError::Invalid(why) => Problem::field("reassign_to", why),
+                    other => other.into(),
+                })?;
+            Ok(RemovedJson {
+                user: reread(conn, workspace, id)?,
+                moved: removed.moved,
+                reassigned_to: removed.reassigned_to,
+            })
+        })
+        .await?;
+    Ok(ok(&removed))
+}

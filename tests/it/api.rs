@@ -1,0 +1,542 @@
+//! API keys (`/w/{slug}/settings/api-keys`, the command line) and the JSON API they open
+//! (`/api/v1`), over HTTP on the backend chosen by `TEST_BACKEND`.
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// The secret shown once on the answer to the create form.
+fn secret_in(page: &str) -> String {
+    let start = page.find("value=\"ack_").expect("a secret on the page") + "value=\"".len();
+    page[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// Ada (Owner) makes a key with `scopes`; returns its secret.
+async fn make_key(app: &TestApp, name: &str, scopes: &[&str]) -> String {
+    let mut fields = vec![("name", name)];
+    fields.extend(scopes.iter().map(|s| ("scope", *s)));
+    let response = app.post_fields("/w/acme/settings/api-keys", &fields).await;
+    assert_eq!(response.status().as_u16(), 201);
+    assert_eq!(
+        response.headers()["cache-control"],
+        "no-store",
+        "a page with a secret is never cached"
+    );
+    secret_in(&response.text().await.unwrap())
+}
+
+async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client
+        .request(method.parse().unwrap(), app.url(path))
+        .header("authorization", format!("Bearer {key}"));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("API request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, value)
+}
+
+async fn get(app: &TestApp, path: &str, key: &str) -> (u16, Value) {
+    let (status, _, body) = api(app, "GET", path, key, None).await;
+    (status, body)
+}
+
+async fn post(app: &TestApp, path: &str, key: &str, body: Option<Value>) -> (u16, Value) {
+    let (status, _, body) = api(app, "POST", path, key, body).await;
+    (status, body)
+}
+
+async fn owner_app() -> TestApp {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app
+}
+
+#[actix_web::test]
+async fn a_key_is_shown_once_and_only_its_hash_is_kept() {
+    let app = owner_app().await;
+    let secret = make_key(&app, "Okta sync", &["users.view", "users.suspend"]).await;
+    assert!(secret.starts_with("ack_") && secret.len() == 47, "{secret}");
+    let stored: Vec<(String, String, String)> = {
+        use admin_console::db::schema::api_keys::dsl::*;
+        use diesel::prelude::*;
+        api_keys
+            .select((key_hash, prefix, scopes))
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    assert_eq!(
+        stored,
+        vec![(
+            admin_console::tokens::hash_token(&secret),
+            secret[..12].to_owned(),
+            "users.view users.suspend".to_owned()
+        )]
+    );
+    let list = app.get_text("/w/acme/settings/api-keys").await;
+    assert!(!list.contains(&secret), "the list never shows the secret");
+    assert!(list.contains(&secret[..12]) && list.contains("Okta sync"));
+    assert!(list.contains("Never"), "never used, never expires");
+    assert_eq!(
+        app.count("audit_events WHERE action = 'api_key.created' AND target_label = 'Okta sync'"),
+        1
+    );
+    // Using it records when and from where (at most once a minute).
+    assert_eq!(get(&app, "/api/v1/workspace", &secret).await.0, 200);
+    let list = app.get_text("/w/acme/settings/api-keys").await;
+    assert!(list.contains("just now from 127.0.0.1"), "{list}");
+}
+
+#[actix_web::test]
+async fn the_create_form_refuses_bad_fields_beside_them_and_scopes_one_does_not_hold() {
+    let app = owner_app().await;
+    let response = app
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "CI <deploy>"), ("expires_in_days", "0")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Choose at least one scope."));
+    assert!(page.contains("Enter a whole number of days from 1 to 3650"));
+    assert!(
+        page.contains("value=\"CI &#60;deploy&#62;\"") && !page.contains("CI <deploy>"),
+        "kept as typed, escaped"
+    );
+    let response = app
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "x"), ("scope", "users.fly")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(app.count("api_keys"), 0, "nothing half-written");
+
+    // An Admin lacks api_keys.manage (an Owner's): no key, no form.
+    app.add_member(
+        "adam.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let adam = app.new_client();
+    adam.sign_in("adam.admin@example.com", OWNER_PASSWORD).await;
+    let response = adam
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "Mine"), ("scope", "users.view")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    // An Auditor reads the list (they read everything) but gets no form.
+    app.add_member(
+        "audrey.auditor@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let audrey = app.new_client();
+    audrey
+        .sign_in("audrey.auditor@example.com", OWNER_PASSWORD)
+        .await;
+    let page = audrey.get_text("/w/acme/settings/api-keys").await;
+    assert!(page.contains("No API keys yet") && !page.contains("Create key"));
+}
+
+#[actix_web::test]
+async fn only_a_live_key_opens_the_api_and_a_session_cookie_does_not() {
+    let app = owner_app().await;
+    let (status, headers, body) = api(&app, "GET", "/api/v1/users", "", None).await;
+    assert_eq!(status, 401);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(body["status"], 401);
+    // Ada's signed-in browser: its cookie counts for nothing here.
+    let response = app.get("/api/v1/users").await;
+    assert_eq!(response.status().as_u16(), 401);
+    let unknown = format!("ack_{}", "A".repeat(43));
+    assert_eq!(get(&app, "/api/v1/users", &unknown).await.0, 401);
+
+    let expiring = {
+        let response = app
+            .post_fields(
+                "/w/acme/settings/api-keys",
+                &[
+                    ("name", "Short"),
+                    ("scope", "users.view"),
+                    ("expires_in_days", "1"),
+                ],
+            )
+            .await;
+        secret_in(&response.text().await.unwrap())
+    };
+    assert_eq!(get(&app, "/api/v1/users", &expiring).await.0, 200);
+    app.settings.clock.advance(Duration::days(1));
+    assert_eq!(get(&app, "/api/v1/users", &expiring).await.0, 401);
+
+    let revoked = make_key(&app, "Old", &["users.view"]).await;
+    assert_eq!(get(&app, "/api/v1/users", &revoked).await.0, 200);
+    let id = app.first_id("api_keys WHERE name = 'Old'");
+    let dialog = app
+        .get_text(&format!("/w/acme/settings/api-keys/{id}/revoke"))
+        .await;
+    assert!(dialog.contains("Revoke the API key Old?"));
+    let response = app
+        .post_fields(&format!("/w/acme/settings/api-keys/{id}/revoke"), &[])
+        .await;
+    assert_eq!(location(&response), "/w/acme/settings/api-keys");
+    assert_eq!(get(&app, "/api/v1/users", &revoked).await.0, 401);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'api_key.revoked'"),
+        1
+    );
+    // Twice: the state does not allow it.
+    let response = app
+        .post_fields(&format!("/w/acme/settings/api-keys/{id}/revoke"), &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+}
+
+#[actix_web::test]
+async fn the_users_list_pages_filters_and_searches_like_the_page() {
+    let app = owner_app().await;
+    app.seed_members(120);
+    let key = make_key(&app, "Reader", &["users.view"]).await;
+    let (status, first) = get(&app, "/api/v1/users?limit=50", &key).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["data"].as_array().unwrap().len(), 50);
+    assert!(first["links"]["prev"].is_null());
+    let next = first["links"]["next"].as_str().expect("a next page");
+    let (_, second) = get(&app, next, &key).await;
+    assert_eq!(second["data"].as_array().unwrap().len(), 50);
+    assert_ne!(second["data"][0]["id"], first["data"][0]["id"]);
+    let prev = second["links"]["prev"].as_str().expect("a previous page");
+    let (_, back) = get(&app, prev, &key).await;
+    assert_eq!(back["data"], first["data"]);
+    // Filters, search and orders are the list's own.
+    let (_, owners) = get(&app, "/api/v1/users?role=owner", &key).await;
+    assert_eq!(owners["data"].as_array().unwrap().len(), 1);
+    assert_eq!(owners["data"][0]["email"], OWNER_EMAIL);
+    let (_, found) = get(&app, "/api/v1/users?q=lovelace", &key).await;
+    assert!(
+        found["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == OWNER_EMAIL)
+    );
+    for bad in ["0", "201", "ten"] {
+        let (status, body) = get(&app, &format!("/api/v1/users?limit={bad}"), &key).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(body["errors"]["limit"].is_string());
+    }
+    let (status, user) = get(
+        &app,
+        &format!("/api/v1/users/{}", app.membership_of(OWNER_EMAIL)),
+        &key,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(user["role_key"], "owner");
+    assert_eq!(get(&app, "/api/v1/users/999999", &key).await.0, 404);
+    assert_eq!(get(&app, "/api/v1/users/abc", &key).await.0, 404);
+}
+
+#[actix_web::test]
+async fn scopes_are_enforced_named_and_the_audit_log_names_the_key() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.membership_of("grace.hopper@example.com");
+    let reader = make_key(&app, "Reader", &["users.view"]).await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/suspend"),
+        &reader,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body["detail"].as_str().unwrap().contains("users.suspend"));
+    assert_eq!(get(&app, "/api/v1/workspace", &reader).await.0, 200);
+
+    let support = make_key(&app, "Okta sync", &["users.view", "users.suspend"]).await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/suspend"),
+        &support,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "suspended");
+    let actor: Vec<String> = {
+        use admin_console::db::schema::audit_events::dsl::*;
+        use diesel::prelude::*;
+        audit_events
+            .filter(action.eq("member.suspended"))
+            .select(actor_label)
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    assert_eq!(actor, vec!["API key 'Okta sync'".to_owned()]);
+    // A state that does not allow it: 409; a stronger role (an Owner): 403.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/suspend"),
+        &support,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    let ada = app.membership_of(OWNER_EMAIL);
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{ada}/suspend"),
+        &support,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/unsuspend"),
+        &support,
+        None,
+    )
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("active")));
+}
+
+#[actix_web::test]
+async fn patch_changes_names_time_zone_and_role_all_or_nothing() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.membership_of("grace.hopper@example.com");
+    // Granting Auditor takes holding what an Auditor holds.
+    let key = make_key(
+        &app,
+        "HR sync",
+        &[
+            "users.view",
+            "users.edit",
+            "users.change_role",
+            "users.export",
+            "groups.view",
+            "apps.view",
+            "audit.view",
+        ],
+    )
+    .await;
+    let path = format!("/api/v1/users/{grace}");
+    let (status, _, body) = api(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(json!({"first_name": "Grace", "timezone": "Mars/Olympus", "role": "auditor"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["timezone"].is_string(), "{body}");
+    let (_, unchanged) = get(&app, &path, &key).await;
+    assert_eq!(unchanged["role_key"], "member", "nothing half-written");
+    let (status, _, body) = api(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(json!({"last_name": "Hopper", "timezone": "Europe/Paris", "role": "auditor"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["last_name"], "Hopper");
+    assert_eq!(body["timezone"], "Europe/Paris");
+    assert_eq!(body["role_key"], "auditor");
+    let (status, _, body) = api(&app, "PATCH", &path, &key, Some(json!({"role": "captain"}))).await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["role"].is_string());
+    // Only an Owner grants Owner: the key does not hold `owner`.
+    let (status, _, _) = api(&app, "PATCH", &path, &key, Some(json!({"role": "owner"}))).await;
+    assert_eq!(status, 403);
+    let (status, _, body) = api(&app, "PATCH", &path, &key, Some(json!({"nick": "x"}))).await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[actix_web::test]
+async fn remove_hands_over_and_restore_brings_back() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.membership_of("grace.hopper@example.com");
+    let ada = app.membership_of(OWNER_EMAIL);
+    let key = make_key(&app, "Offboarding", &["users.view", "users.remove"]).await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/remove"),
+        &key,
+        Some(json!({"reassign_to": grace})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["reassign_to"].is_string());
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/users/{grace}/remove"),
+        &key,
+        Some(json!({"reassign_to": ada})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "removed");
+    assert_eq!(body["reassigned_to"], OWNER_EMAIL);
+    let (status, body) = post(&app, &format!("/api/v1/users/{grace}/restore"), &key, None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("active")));
+}
+
+#[actix_web::test]
+async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
+    let app = owner_app().await;
+    // A custom role holding api_keys.manage, given to Kim through the console.
+    let response = app
+        .post_fields(
+            "/w/acme/roles",
+            &[
+                ("name", "Key keeper"),
+                ("permission", "api_keys.manage"),
+                ("permission", "users.view"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let role = app.first_id("roles WHERE name = 'Key keeper'");
+    app.add_member(
+        "kim.keeper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let kim_member = app.membership_of("kim.keeper@example.com");
+    let response = app
+        .post_fields(
+            &format!("/w/acme/users/{kim_member}/role"),
+            &[("role", &role.to_string())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let kim = app.new_client();
+    kim.sign_in("kim.keeper@example.com", OWNER_PASSWORD).await;
+    // Kim gives only what Kim holds.
+    let response = kim
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "Kim's"), ("scope", "users.suspend")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let secret = make_key(&kim, "Kim's", &["users.view"]).await;
+    let response = app
+        .post_fields(&format!("/w/acme/users/{kim_member}/block"), &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(get(&app, "/api/v1/users", &secret).await.0, 200);
+    let list = app.get_text("/w/acme/settings/api-keys").await;
+    assert!(list.contains("Creator blocked"), "{list}");
+}
+
+#[actix_web::test]
+async fn each_key_has_a_rate_and_is_told_when_to_come_back() {
+    let app = spawn_app_with(|s| s.api_rate_limit = 3).await;
+    app.set_up().await;
+    let key = make_key(&app, "Busy", &["users.view"]).await;
+    for _ in 0..3 {
+        assert_eq!(get(&app, "/api/v1/workspace", &key).await.0, 200);
+    }
+    let (status, headers, body) = api(&app, "GET", "/api/v1/workspace", &key, None).await;
+    assert_eq!(status, 429, "{body}");
+    let wait: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    app.settings.clock.advance(Duration::seconds(61));
+    assert_eq!(get(&app, "/api/v1/workspace", &key).await.0, 200);
+}
+
+#[actix_web::test]
+async fn the_command_line_makes_a_key_that_works() {
+    let app = owner_app().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .args([
+            "api-key",
+            "create",
+            "--workspace",
+            "acme",
+            "--name",
+            "ci",
+            "--scopes",
+            "users.view,users.invite",
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", app.db.dir.join("cli-data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run admin-console");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("ack_"));
+    let (status, roles) = get(&app, "/api/v1/roles", &secret).await;
+    assert_eq!(status, 200);
+    assert_eq!(roles["data"][0]["key"], "owner");
+    assert_eq!(
+        app.count("audit_events WHERE action = 'api_key.created' AND actor_label = 'Command line'"),
+        1
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .args([
+            "api-key",
+            "create",
+            "--workspace",
+            "acme",
+            "--name",
+            "x",
+            "--scopes",
+            "fly",
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", app.db.dir.join("cli-data"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Unknown scope"));
+}
