@@ -84,13 +84,14 @@ pub enum InviteError {
 
 /// Invites every address, or none: any invalid, already present, blocked address, a role or group
 /// the inviter may not grant, or too few seats refuses the whole request with every problem named.
+/// Returns the new invitations' ids.
 pub fn invite_members(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,
     request: &InviteRequest,
     settings: &InviteSettings,
     now: NaiveDateTime,
-) -> Result<usize, InviteError> {
+) -> Result<Vec<i64>, InviteError> {
     db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
         let workspace =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
@@ -106,13 +107,14 @@ pub fn invite_members(
             settings,
             now,
         };
+        let mut made = Vec::with_capacity(request.addresses.valid.len());
         for email in &request.addresses.valid {
             let found = existing
                 .iter()
                 .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
-            invite.one(conn, email, found)?;
+            made.push(invite.one(conn, email, found)?);
         }
-        Ok(request.addresses.valid.len())
+        Ok(made)
     })
 }
 
@@ -215,13 +217,13 @@ struct Invite<'a> {
 
 impl Invite<'_> {
     /// The account (new, or `existing`), its pending membership, the invitation with what it
-    /// grants on accept, its email in the outbox and its audit event.
+    /// grants on accept, its email in the outbox and its audit event. Returns the invitation's id.
     fn one(
         &self,
         conn: &mut AnyConnection,
         email: &Email,
         existing: Option<&accounts::Account>,
-    ) -> Result<(), InviteError> {
+    ) -> Result<i64, InviteError> {
         let (request, now) = (self.request, self.now);
         let (account, sort_name) = match existing {
             Some(a) => (a.id, sort_key(&a.first_name, &a.last_name, &a.email)),
@@ -302,7 +304,7 @@ impl Invite<'_> {
             },
             now,
         )?;
-        Ok(())
+        Ok(invitation)
     }
 }
 

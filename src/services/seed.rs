@@ -140,7 +140,7 @@ pub fn invite_pending(
         app_ids: Vec::new(),
     };
     match invitations::invite_members(conn, &inviter, &request, settings, clock::now()) {
-        Ok(invited) => Ok(invited),
+        Ok(invited) => Ok(invited.len()),
         Err(invitations::InviteError::Invalid(problems)) => {
             anyhow::bail!(
                 "pending invitations refused: {}",

@@ -147,9 +147,25 @@ pub fn find_in_workspace(
 enum By<'a> {
     TokenHash(&'a str),
     Id(WorkspaceId, i64),
+    /// A page of a workspace's pending invitations, oldest first, after this id.
+    Page(WorkspaceId, i64, i64),
 }
 
 fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>> {
+    Ok(load(conn, by)?.pop())
+}
+
+/// A page of the workspace's pending invitations (expired ones included), by id, after `after`.
+pub fn pending_page(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Invitation>> {
+    load(conn, By::Page(workspace, after, limit))
+}
+
+fn load(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Vec<Invitation>> {
     let mut query = invitations::table
         .inner_join(
             memberships::table
@@ -177,39 +193,61 @@ fn find(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Option<Invitation>>
         ))
         .into_boxed();
     query = match by {
-        By::TokenHash(hash) => query.filter(invitations::token_hash.eq(hash.to_owned())),
+        By::TokenHash(hash) => query
+            .filter(invitations::token_hash.eq(hash.to_owned()))
+            .limit(1),
         By::Id(workspace, id) => query
             .filter(invitations::id.eq(id))
-            .filter(invitations::workspace_id.eq(workspace.0)),
+            .filter(invitations::workspace_id.eq(workspace.0))
+            .limit(1),
+        By::Page(workspace, after, limit) => query
+            .filter(invitations::workspace_id.eq(workspace.0))
+            .filter(invitations::id.gt(after))
+            .order(invitations::id)
+            .limit(limit),
     };
-    let row: Option<Row> = query.first(conn).optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let inviter = match row.10 {
-        Some(account) => accounts::table
-            .find(account)
-            .select((accounts::first_name, accounts::last_name, accounts::email))
-            .first::<(String, String, String)>(conn)
-            .optional()?
-            .map(|(f, l, e)| crate::domain::names::display_name(&f, &l, &e)),
-        None => None,
+    let rows: Vec<Row> = query.load(conn)?;
+    let inviter_ids: Vec<i64> = rows.iter().filter_map(|r| r.10).collect();
+    let inviters: Vec<(i64, String, String, String)> = if inviter_ids.is_empty() {
+        Vec::new()
+    } else {
+        accounts::table
+            .filter(accounts::id.eq_any(&inviter_ids))
+            .select((
+                accounts::id,
+                accounts::first_name,
+                accounts::last_name,
+                accounts::email,
+            ))
+            .load(conn)?
     };
-    Ok(Some(Invitation {
-        id: row.0,
-        workspace_id: WorkspaceId(row.1),
-        workspace_name: row.2,
-        workspace_slug: row.3,
-        membership_id: MembershipId(row.4),
-        account_id: AccountId(row.5),
-        email: row.6,
-        role_id: RoleId(row.7),
-        role_name: row.8,
-        role_permissions: stored_permissions(&row.9)?,
-        inviter,
-        expires_at: row.11,
-        last_sent_at: row.12,
-        account_registered: row.13.is_some(),
-        outbox_email_id: row.14,
-    }))
+    rows.into_iter()
+        .map(|row| {
+            let inviter = row.10.and_then(|by| {
+                inviters
+                    .iter()
+                    .find(|i| i.0 == by)
+                    .map(|(_, f, l, e)| crate::domain::names::display_name(f, l, e))
+            });
+            Ok(Invitation {
+                id: row.0,
+                workspace_id: WorkspaceId(row.1),
+                workspace_name: row.2,
+                workspace_slug: row.3,
+                membership_id: MembershipId(row.4),
+                account_id: AccountId(row.5),
+                email: row.6,
+                role_id: RoleId(row.7),
+                role_name: row.8,
+                role_permissions: stored_permissions(&row.9)?,
+                inviter,
+                expires_at: row.11,
+                last_sent_at: row.12,
+                account_registered: row.13.is_some(),
+                outbox_email_id: row.14,
+            })
+        })
+        .collect()
 }
 
 /// A new token (the old link stops working), a new expiry, and the new email.

@@ -36,7 +36,7 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn filter(&self) -> AuditFilter {
+    pub fn filter(&self) -> AuditFilter {
         let text = |t: &str| SearchTerm::parse(t).non_empty();
         let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
         AuditFilter {

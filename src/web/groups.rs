@@ -30,7 +30,7 @@ pub struct GroupForm {
 }
 
 impl GroupForm {
-    fn parse(&self, errors: &mut FieldErrors) -> Option<(Name, Description)> {
+    pub fn parse(&self, errors: &mut FieldErrors) -> Option<(Name, Description)> {
         let name = errors.check("name", Name::parse(&self.name));
         let description = errors.check("description", Description::parse(&self.description));
         name.zip(description)

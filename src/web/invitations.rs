@@ -189,7 +189,7 @@ pub async fn new(
     respond(&req, &state, &access, StatusCode::OK, view).await
 }
 
-fn invite_settings(state: &AppState) -> InviteSettings {
+pub fn invite_settings(state: &AppState) -> InviteSettings {
     InviteSettings {
         base_url: state.settings.base_url.clone(),
         ttl_days: state.settings.invite_ttl_days,
@@ -237,11 +237,11 @@ pub async fn create(
     })
     .await?;
     match outcome {
-        Ok(count) => {
+        Ok(made) => {
             state.outbox_wake.notify_one();
             let message = format!(
                 "{} sent",
-                views::count(count as i64, "invitation", "invitations")
+                views::count(made.len() as i64, "invitation", "invitations")
             );
             if wants_fragment(&req) {
                 super::htmx::members_changed(&message)

@@ -60,6 +60,18 @@ route_table! {
     post "/api/v1/users/{id}/unsuspend" => api::users::unsuspend,
     post "/api/v1/users/{id}/remove" => api::users::remove,
     post "/api/v1/users/{id}/restore" => api::users::restore,
+    get "/api/v1/invitations" => api::invitations::list,
+    post "/api/v1/invitations" => api::invitations::create,
+    post "/api/v1/invitations/{id}/resend" => api::invitations::resend,
+    delete "/api/v1/invitations/{id}" => api::invitations::revoke,
+    get "/api/v1/groups" => api::groups::list,
+    post "/api/v1/groups" => api::groups::create,
+    get "/api/v1/groups/{id}" => api::groups::show,
+    patch "/api/v1/groups/{id}" => api::groups::update,
+    delete "/api/v1/groups/{id}" => api::groups::delete,
+    put "/api/v1/groups/{id}/members/{user_id}" => api::groups::add_member,
+    delete "/api/v1/groups/{id}/members/{user_id}" => api::groups::remove_member,
+    get "/api/v1/audit-events" => api::audit::list,
     }
     session {
     get "/" => home::index,

@@ -540,3 +540,213 @@ async fn the_command_line_makes_a_key_that_works() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("Unknown scope"));
 }
+
+#[actix_web::test]
+async fn invitations_go_all_or_nothing_and_can_be_resent_and_revoked() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let key = make_key(&app, "Onboarding", &["users.view", "users.invite"]).await;
+    // One address already a member, one not an address: nobody is invited.
+    let (status, body) = post(
+        &app,
+        "/api/v1/invitations",
+        &key,
+        Some(json!({"emails": ["new.one@example.com", "grace.hopper@example.com", "nope"]})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let refused = body["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 2, "{body}");
+    assert_eq!(app.count("invitations"), 0);
+    // A role the key may not grant (Admin holds more than the key).
+    let (status, body) = post(
+        &app,
+        "/api/v1/invitations",
+        &key,
+        Some(json!({"emails": ["new.one@example.com"], "role": "admin"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["role"].is_string());
+    let (status, body) = post(
+        &app,
+        "/api/v1/invitations",
+        &key,
+        Some(json!({"emails": ["new.one@example.com", "new.two@example.com"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][0]["role"], "Member");
+    let id = body["data"][0]["id"].as_i64().unwrap();
+    let (status, list) = get(&app, "/api/v1/invitations?limit=1", &key).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let next = list["links"]["next"].as_str().unwrap().to_owned();
+    let (_, rest) = get(&app, &next, &key).await;
+    assert_eq!(rest["data"][0]["email"], "new.two@example.com");
+    // Resending within a minute of the last email: not yet.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/invitations/{id}/resend"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    app.settings.clock.advance(Duration::minutes(2));
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/invitations/{id}/resend"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = api(
+        &app,
+        "DELETE",
+        &format!("/api/v1/invitations/{id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _, _) = api(
+        &app,
+        "DELETE",
+        &format!("/api/v1/invitations/{id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'member.invited' AND actor_label = 'API key ''Onboarding'''"),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn groups_are_made_renamed_filled_and_deleted() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.membership_of("grace.hopper@example.com");
+    let key = make_key(
+        &app,
+        "Groups",
+        &["users.view", "groups.view", "groups.manage"],
+    )
+    .await;
+    let (status, group) = post(
+        &app,
+        "/api/v1/groups",
+        &key,
+        Some(json!({"name": "Engineering", "description": "Builders"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let id = group["id"].as_i64().unwrap();
+    let (status, body) = post(
+        &app,
+        "/api/v1/groups",
+        &key,
+        Some(json!({"name": "engineering"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["name"].is_string());
+    let (status, body) = post(&app, "/api/v1/groups", &key, Some(json!({"name": " "}))).await;
+    assert_eq!((status, body["errors"]["name"].is_string()), (422, true));
+    let (status, _, body) = api(
+        &app,
+        "PATCH",
+        &format!("/api/v1/groups/{id}"),
+        &key,
+        Some(json!({"name": "Platform"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["name"].as_str(), body["description"].as_str()),
+        (Some("Platform"), Some("Builders"))
+    );
+    let member = format!("/api/v1/groups/{id}/members/{grace}");
+    assert_eq!(api(&app, "PUT", &member, &key, None).await.0, 204);
+    assert_eq!(
+        api(&app, "PUT", &member, &key, None).await.0,
+        204,
+        "already in"
+    );
+    let (_, body) = get(&app, &format!("/api/v1/groups/{id}"), &key).await;
+    assert_eq!(body["member_count"], 1);
+    let (_, listed) = get(&app, &format!("/api/v1/users?group={id}"), &key).await;
+    assert_eq!(listed["data"][0]["email"], "grace.hopper@example.com");
+    assert_eq!(
+        api(
+            &app,
+            "PUT",
+            &format!("/api/v1/groups/{id}/members/999999"),
+            &key,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 204);
+    assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 404);
+    let (_, all) = get(&app, "/api/v1/groups?q=plat", &key).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        api(&app, "DELETE", &format!("/api/v1/groups/{id}"), &key, None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        get(&app, &format!("/api/v1/groups/{id}"), &key).await.0,
+        404
+    );
+    // Reading is not managing.
+    let reader = make_key(&app, "Reader", &["groups.view"]).await;
+    let (status, body) = post(&app, "/api/v1/groups", &reader, Some(json!({"name": "X"}))).await;
+    assert_eq!(status, 403);
+    assert!(body["detail"].as_str().unwrap().contains("groups.manage"));
+}
+
+#[actix_web::test]
+async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
+    let app = owner_app().await;
+    let key = make_key(&app, "SIEM", &["audit.view", "groups.manage"]).await;
+    for name in ["One", "Two", "Three"] {
+        let (status, _) = post(&app, "/api/v1/groups", &key, Some(json!({"name": name}))).await;
+        assert_eq!(status, 201);
+    }
+    let (status, page) = get(
+        &app,
+        "/api/v1/audit-events?action=group.created&limit=2",
+        &key,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let events = page["data"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["target"], "Three", "newest first");
+    assert_eq!(events[0]["actor"], "API key 'SIEM'");
+    assert_eq!(events[0]["ip"], "127.0.0.1");
+    let next = page["links"]["next"].as_str().unwrap().to_owned();
+    let (_, rest) = get(&app, &next, &key).await;
+    assert_eq!(rest["data"][0]["target"], "One");
+    assert!(rest["links"]["next"].is_null());
+    let reader = make_key(&app, "No audit", &["users.view"]).await;
+    assert_eq!(get(&app, "/api/v1/audit-events", &reader).await.0, 403);
+}

@@ -273,6 +273,12 @@ fn post(pattern: &'static str, path: impl Into<String>) -> Row {
     Row::new(POST, pattern, path.into())
 }
 
+/// A route of the JSON API: it reads no session, so every actor (cookie and CSRF token
+/// included) is 401 without an API key.
+fn api(method: &'static str, pattern: &'static str, path: impl Into<String>) -> Row {
+    Row::new(method, pattern, path.into()).each(|_| Unauthorized)
+}
+
 impl Row {
     fn new(method: &'static str, pattern: &'static str, path: String) -> Self {
         Self {
@@ -442,36 +448,79 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         get("/healthz", "/healthz").public(Page),
         get("/readyz", "/readyz").public(Page),
         // The JSON API reads no session: without an API key, everyone is 401.
-        get("/api/v1/workspace", "/api/v1/workspace").each(|_| Unauthorized),
-        get("/api/v1/roles", "/api/v1/roles").each(|_| Unauthorized),
-        get("/api/v1/users", "/api/v1/users").each(|_| Unauthorized),
-        get("/api/v1/users/{id}", format!("/api/v1/users/{}", f.target)).each(|_| Unauthorized),
-        Row::new(
+        api(GET, "/api/v1/workspace", "/api/v1/workspace"),
+        api(GET, "/api/v1/roles", "/api/v1/roles"),
+        api(GET, "/api/v1/users", "/api/v1/users"),
+        api(
+            GET,
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{}", f.target),
+        ),
+        api(
             "patch",
             "/api/v1/users/{id}",
             format!("/api/v1/users/{}", f.target),
-        )
-        .each(|_| Unauthorized),
-        post(
+        ),
+        api(
+            POST,
             "/api/v1/users/{id}/suspend",
             format!("/api/v1/users/{}/suspend", f.target),
-        )
-        .each(|_| Unauthorized),
-        post(
+        ),
+        api(
+            POST,
             "/api/v1/users/{id}/unsuspend",
             format!("/api/v1/users/{}/unsuspend", f.suspended),
-        )
-        .each(|_| Unauthorized),
-        post(
+        ),
+        api(
+            POST,
             "/api/v1/users/{id}/remove",
             format!("/api/v1/users/{}/remove", f.target),
-        )
-        .each(|_| Unauthorized),
-        post(
+        ),
+        api(
+            POST,
             "/api/v1/users/{id}/restore",
             format!("/api/v1/users/{}/restore", f.removed),
-        )
-        .each(|_| Unauthorized),
+        ),
+        api(GET, "/api/v1/invitations", "/api/v1/invitations"),
+        api(POST, "/api/v1/invitations", "/api/v1/invitations"),
+        api(
+            POST,
+            "/api/v1/invitations/{id}/resend",
+            format!("/api/v1/invitations/{}/resend", f.invitation),
+        ),
+        api(
+            "delete",
+            "/api/v1/invitations/{id}",
+            format!("/api/v1/invitations/{}", f.invitation),
+        ),
+        api(GET, "/api/v1/groups", "/api/v1/groups"),
+        api(POST, "/api/v1/groups", "/api/v1/groups"),
+        api(
+            GET,
+            "/api/v1/groups/{id}",
+            format!("/api/v1/groups/{}", f.group),
+        ),
+        api(
+            "patch",
+            "/api/v1/groups/{id}",
+            format!("/api/v1/groups/{}", f.group),
+        ),
+        api(
+            "delete",
+            "/api/v1/groups/{id}",
+            format!("/api/v1/groups/{}", f.group),
+        ),
+        api(
+            "put",
+            "/api/v1/groups/{id}/members/{user_id}",
+            format!("/api/v1/groups/{}/members/{}", f.group, f.member),
+        ),
+        api(
+            "delete",
+            "/api/v1/groups/{id}/members/{user_id}",
+            format!("/api/v1/groups/{}/members/{}", f.group, f.target),
+        ),
+        api(GET, "/api/v1/audit-events", "/api/v1/audit-events"),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")
             .each(landing)

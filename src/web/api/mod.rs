@@ -3,6 +3,9 @@
 //! can make a request count (no CSRF surface). The handlers call the same services as the pages,
 //! judged by the same policy; errors answer as RFC 9457 problem details.
 
+pub mod audit;
+pub mod groups;
+pub mod invitations;
 pub mod problem;
 pub mod users;
 pub mod workspace;

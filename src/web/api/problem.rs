@@ -12,8 +12,27 @@ use crate::domain::role::Permission;
 use crate::services::console::ConsoleError;
 use crate::web::error::AppError;
 
+/// A problem answer (boxed: it travels in every handler's `Err`).
+#[derive(Debug, Clone)]
+pub struct Problem(Box<ProblemBody>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemBody;
+
+    fn deref(&self) -> &ProblemBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemBody {
+        &mut self.0
+    }
+}
+
+/// The RFC 9457 members, and for a 429 its `Retry-After`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Problem {
+pub struct ProblemBody {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub title: &'static str,
@@ -22,8 +41,17 @@ pub struct Problem {
     /// For 422: the message of each refused field, by field name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, String>,
+    /// For an invitation refused as a whole: each address refused and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedAddress>,
     #[serde(skip)]
     retry_after: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedAddress {
+    pub email: String,
+    pub reason: String,
 }
 
 impl std::fmt::Display for Problem {
@@ -34,14 +62,15 @@ impl std::fmt::Display for Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ProblemBody {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: BTreeMap::new(),
+            refused: Vec::new(),
             retry_after: None,
-        }
+        }))
     }
 
     pub fn unauthorized() -> Self {
@@ -119,7 +148,7 @@ impl ResponseError for Problem {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.body(serde_json::to_string(self).unwrap_or_default())
+        response.body(serde_json::to_string(&*self.0).unwrap_or_default())
     }
 }
 

@@ -129,8 +129,9 @@ pub struct UserPage {
     pub links: Links,
 }
 
-fn limit(query: &ListQuery) -> Result<i64, Problem> {
-    match query.limit.as_deref().map(str::trim) {
+/// A page's size as asked (`limit`): 1 to 200, 50 when absent.
+pub fn parse_limit(limit: Option<&str>) -> Result<i64, Problem> {
+    match limit.map(str::trim) {
         None | Some("") => Ok(members::PAGE_SIZE),
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
@@ -161,7 +162,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersView)?;
     let query = query.into_inner();
-    let limit = limit(&query)?;
+    let limit = parse_limit(query.limit.as_deref())?;
     let cursor = match (
         MembershipId::parse(&query.after),
         MembershipId::parse(&query.before),

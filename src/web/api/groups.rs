@@ -1,0 +1,245 @@
+//! `/api/v1/groups`: list, create, read, rename and describe, delete, and who is in them
+//! (`PUT`/`DELETE /api/v1/groups/{id}/members/{user_id}`). The groups pages' services.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiKeyAuth, Problem, json, ok};
+use crate::domain::SearchTerm;
+use crate::domain::ids::MembershipId;
+use crate::domain::role::Permission;
+use crate::services::groups::{self as service, GroupError, InWorkspace};
+use crate::store::groups::{self, Group};
+use crate::store::memberships;
+use crate::web::forms::FieldErrors;
+use crate::web::groups::GroupForm;
+use crate::web::views::rfc3339;
+use crate::web::{AppState, blocking};
+
+#[derive(Serialize)]
+pub struct GroupJson {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub grant_count: i64,
+    pub updated_at: String,
+}
+
+impl From<&Group> for GroupJson {
+    fn from(g: &Group) -> Self {
+        Self {
+            id: g.id,
+            name: g.name.clone(),
+            description: g.description.clone(),
+            member_count: g.member_count,
+            grant_count: g.grant_count,
+            updated_at: rfc3339(g.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct GroupList {
+    pub data: Vec<GroupJson>,
+}
+
+impl From<GroupError> for Problem {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::NameTaken => Problem::field("name", e),
+            GroupError::NotFound => Problem::not_found(),
+            GroupError::Database(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// Part of a group's name or description.
+    pub q: SearchTerm,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsView)?;
+    let (workspace, q) = (auth.workspace.id, query.into_inner().q);
+    let found = blocking(&state, move |conn| {
+        Ok(groups::list(conn, workspace, q.as_str())?)
+    })
+    .await?;
+    Ok(ok(&GroupList {
+        data: found.iter().map(GroupJson::from).collect(),
+    }))
+}
+
+fn group_id(text: &str) -> Result<i64, Problem> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(Problem::not_found)
+}
+
+async fn read(state: &AppState, auth: &ApiKeyAuth, id: i64) -> Result<GroupJson, Problem> {
+    let workspace = auth.workspace.id;
+    blocking(state, move |conn| Ok(groups::find(conn, workspace, id)?))
+        .await?
+        .as_ref()
+        .map(GroupJson::from)
+        .ok_or_else(Problem::not_found)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsView)?;
+    let id = group_id(&path.0)?;
+    Ok(ok(&read(&state, &auth, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBody {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The body's fields over `current` (name, description), parsed as the page's form is.
+fn parse(
+    body: GroupBody,
+    current: (String, String),
+) -> Result<(crate::domain::Name, crate::domain::Description), Problem> {
+    let form = GroupForm {
+        name: body.name.unwrap_or(current.0),
+        description: body.description.unwrap_or(current.1),
+    };
+    let mut errors = FieldErrors::default();
+    form.parse(&mut errors)
+        .ok_or_else(|| Problem::invalid(errors.into_map()))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    body: web::Json<GroupBody>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let (name, description) = parse(body.into_inner(), Default::default())?;
+    let (actor, workspace) = (auth.actor(), auth.workspace.id);
+    let now = state.settings.clock.now();
+    let id = blocking(&state, move |conn| {
+        Ok(service::create(
+            conn,
+            &actor,
+            workspace,
+            &name,
+            &description,
+            now,
+        ))
+    })
+    .await??;
+    Ok(json(StatusCode::CREATED, &read(&state, &auth, id).await?))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+    body: web::Json<GroupBody>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let id = group_id(&path.0)?;
+    let current = read(&state, &auth, id).await?;
+    let (name, description) = parse(body.into_inner(), (current.name, current.description))?;
+    let (actor, at) = (auth.actor(), in_workspace(&auth, id));
+    let now = state.settings.clock.now();
+    blocking(&state, move |conn| {
+        Ok(service::update(conn, &actor, at, &name, &description, now))
+    })
+    .await??;
+    Ok(ok(&read(&state, &auth, id).await?))
+}
+
+fn in_workspace(auth: &ApiKeyAuth, group: i64) -> InWorkspace {
+    InWorkspace {
+        workspace: auth.workspace.id,
+        group,
+    }
+}
+
+fn no_content() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let (actor, at) = (auth.actor(), in_workspace(&auth, group_id(&path.0)?));
+    let now = state.settings.clock.now();
+    blocking(&state, move |conn| {
+        Ok(service::delete(conn, &actor, at, now))
+    })
+    .await??;
+    Ok(no_content())
+}
+
+/// The group and a current member of the workspace (anyone else: 404).
+fn member_path(
+    auth: &ApiKeyAuth,
+    path: &(String, String),
+) -> Result<(InWorkspace, MembershipId), Problem> {
+    let at = in_workspace(auth, group_id(&path.0)?);
+    let member = MembershipId::parse(&path.1).ok_or_else(Problem::not_found)?;
+    Ok((at, member))
+}
+
+/// Adds the member to the group (already in it: nothing changes).
+pub async fn add_member(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let (at, member) = member_path(&auth, &path)?;
+    let (actor, now) = (auth.actor(), state.settings.clock.now());
+    blocking(&state, move |conn| {
+        if memberships::current_among(conn, at.workspace, &[member])?.is_empty() {
+            return Ok(Err(Problem::not_found()));
+        }
+        Ok(service::add_members(conn, &actor, at, &[member], now).map_err(Problem::from))
+    })
+    .await??;
+    Ok(no_content())
+}
+
+/// Takes the member out of the group; 404 when they were not in it.
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let (at, member) = member_path(&auth, &path)?;
+    let (actor, now) = (auth.actor(), state.settings.clock.now());
+    let removed = blocking(&state, move |conn| {
+        Ok(service::remove_member(conn, &actor, at, member, now))
+    })
+    .await??;
+    if removed {
+        Ok(no_content())
+    } else {
+        Err(Problem::not_found())
+    }
+}

@@ -1,0 +1,248 @@
+//! `/api/v1/invitations`: invite people (all or nothing, every refused address with its reason),
+//! list the pending invitations, resend one with a new link, revoke one. The invite dialog's
+//! services and rules.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::problem::RefusedAddress;
+use super::{ApiKeyAuth, Problem, json, ok};
+use crate::domain::invitation::parse_address_list;
+use crate::domain::role::Permission;
+use crate::services::invitations::{self, InviteError, InviteRequest, Inviter};
+use crate::store::invitations::{self as store, Invitation};
+use crate::web::invitations::invite_settings;
+use crate::web::views::rfc3339;
+use crate::web::{AppState, blocking};
+
+#[derive(Serialize)]
+pub struct InvitationJson {
+    pub id: i64,
+    /// The pending member's id (`/api/v1/users/{id}`).
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub invited_by: Option<String>,
+    pub expires_at: String,
+    pub last_sent_at: Option<String>,
+    pub expired: bool,
+}
+
+impl InvitationJson {
+    fn of(i: &Invitation, now: chrono::NaiveDateTime) -> Self {
+        Self {
+            id: i.id,
+            user_id: i.membership_id.0,
+            email: i.email.clone(),
+            role: i.role_name.clone(),
+            invited_by: i.inviter.clone(),
+            expires_at: rfc3339(i.expires_at),
+            last_sent_at: i.last_sent_at.map(rfc3339),
+            expired: i.expires_at <= now,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct InvitationList {
+    pub data: Vec<InvitationJson>,
+    pub links: super::users::Links,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    pub emails: Vec<String>,
+    /// A built-in role's key or a custom role's id; `member` when absent.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub group_ids: Vec<i64>,
+    #[serde(default)]
+    pub app_ids: Vec<i64>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    body: web::Json<InviteBody>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersInvite)?;
+    let mut body = body.into_inner();
+    body.group_ids.sort_unstable();
+    body.group_ids.dedup();
+    body.app_ids.sort_unstable();
+    body.app_ids.dedup();
+    let request = InviteRequest {
+        workspace: auth.workspace.id,
+        addresses: parse_address_list(&body.emails.join("\n")),
+        role: body.role.unwrap_or_else(|| "member".to_owned()),
+        group_ids: body.group_ids,
+        app_ids: body.app_ids,
+    };
+    let (actor, permissions, settings) = (auth.actor(), auth.key.scopes, invite_settings(&state));
+    let now = state.settings.clock.now();
+    let workspace = auth.workspace.id;
+    let outcome = blocking(&state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(
+            match invitations::invite_members(conn, &inviter, &request, &settings, now) {
+                Ok(ids) => {
+                    let mut made = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        made.extend(store::find_in_workspace(conn, workspace, id)?);
+                    }
+                    Ok(made)
+                }
+                Err(e) => Err(e),
+            },
+        )
+    })
+    .await?;
+    match outcome {
+        Ok(made) => {
+            state.outbox_wake.notify_one();
+            let data: Vec<_> = made.iter().map(|i| InvitationJson::of(i, now)).collect();
+            Ok(json(
+                StatusCode::CREATED,
+                &serde_json::json!({ "data": data }),
+            ))
+        }
+        Err(InviteError::Invalid(problems)) => {
+            let mut errors = std::collections::BTreeMap::new();
+            for (field, message) in [
+                ("emails", problems.emails),
+                ("role", problems.role),
+                ("group_ids", problems.groups),
+                ("app_ids", problems.apps),
+            ] {
+                if let Some(message) = message {
+                    errors.insert(field.to_owned(), message);
+                }
+            }
+            if !problems.addresses.is_empty() {
+                errors
+                    .entry("emails".to_owned())
+                    .or_insert_with(|| "Some addresses were refused; see `refused`.".to_owned());
+            }
+            let mut problem = Problem::invalid(errors);
+            problem.refused = problems
+                .addresses
+                .into_iter()
+                .map(|(email, reason)| RefusedAddress { email, reason })
+                .collect();
+            Err(problem)
+        }
+        Err(InviteError::Database(e)) => Err(e.into()),
+        Err(InviteError::Render(e)) => Err(Problem::internal(e.into())),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// The last id of the page before.
+    pub after: Option<i64>,
+    pub limit: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersView)?;
+    let limit = super::users::parse_limit(query.limit.as_deref())?;
+    let (workspace, after) = (auth.workspace.id, query.after.unwrap_or(0).max(0));
+    let now = state.settings.clock.now();
+    let mut page = blocking(&state, move |conn| {
+        Ok(store::pending_page(conn, workspace, after, limit + 1)?)
+    })
+    .await?;
+    let more = page.len() as i64 > limit;
+    page.truncate(limit as usize);
+    let next = page
+        .last()
+        .filter(|_| more)
+        .map(|i| format!("/api/v1/invitations?after={}&limit={limit}", i.id));
+    Ok(ok(&InvitationList {
+        data: page.iter().map(|i| InvitationJson::of(i, now)).collect(),
+        links: super::users::Links { next, prev: None },
+    }))
+}
+
+fn invitation_id(path: &(String,)) -> Result<i64, Problem> {
+    path.0
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(Problem::not_found)
+}
+
+/// A gone invitation is a 404 here (the pages say so as a conflict in their list).
+fn action_problem(e: invitations::InvitationActionError) -> Problem {
+    match e {
+        invitations::InvitationActionError::NotFound => Problem::not_found(),
+        other => crate::web::error::AppError::from(other).into(),
+    }
+}
+
+pub async fn resend(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersInvite)?;
+    let id = invitation_id(&path)?;
+    let (actor, permissions, settings, workspace) = (
+        auth.actor(),
+        auth.key.scopes,
+        invite_settings(&state),
+        auth.workspace.id,
+    );
+    let now = state.settings.clock.now();
+    let invitation = blocking(&state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(
+            invitations::resend(conn, &inviter, workspace, id, &settings, now)
+                .map_err(action_problem)
+                .and_then(|()| {
+                    store::find_in_workspace(conn, workspace, id).map_err(Problem::from)
+                }),
+        )
+    })
+    .await??
+    .ok_or_else(Problem::not_found)?;
+    state.outbox_wake.notify_one();
+    Ok(ok(&InvitationJson::of(&invitation, now)))
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    auth: ApiKeyAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersInvite)?;
+    let id = invitation_id(&path)?;
+    let (actor, permissions, workspace) = (auth.actor(), auth.key.scopes, auth.workspace.id);
+    let now = state.settings.clock.now();
+    blocking(&state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(invitations::revoke(conn, &inviter, workspace, id, now))
+    })
+    .await?
+    .map_err(action_problem)?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
