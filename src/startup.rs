@@ -115,6 +115,7 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
             .configure(http::routes::open)
             .service(
                 web::scope(http::routes::API_SCOPE)
+                    .wrap(from_fn(http::api::idempotency::middleware))
                     .configure(http::api::configure)
                     .configure(http::routes::api)
                     .default_service(web::to(http::api::not_found)),

@@ -228,6 +228,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_idempotency (api_key_id, idempotency_key) {
+        api_key_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        content_type -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> BigInt,
         workspace_id -> BigInt,

@@ -7,6 +7,7 @@ pub mod avatar;
 pub mod custom_role;
 pub mod email;
 pub mod group;
+pub mod idempotency;
 pub mod ids;
 pub mod invitation;
 pub mod membership;

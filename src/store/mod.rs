@@ -17,6 +17,7 @@ pub mod audit;
 pub mod avatars;
 pub mod dialect;
 pub mod groups;
+pub mod idempotency;
 pub mod invitations;
 pub mod memberships;
 pub mod organization;

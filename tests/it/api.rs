@@ -35,10 +35,24 @@ async fn api(
     key: &str,
     body: Option<Value>,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
+    api_with(app, method, path, key, body, &[]).await
+}
+
+async fn api_with(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let client = reqwest::Client::new();
     let mut request = client
         .request(method.parse().unwrap(), app.url(path))
         .header("authorization", format!("Bearer {key}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     if let Some(body) = body {
         request = request
             .header("content-type", "application/json")
@@ -749,4 +763,99 @@ async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
     assert!(rest["links"]["next"].is_null());
     let reader = make_key(&app, "No audit", &["users.view"]).await;
     assert_eq!(get(&app, "/api/v1/audit-events", &reader).await.0, 403);
+}
+
+/// A POST with an Idempotency-Key: what the request answered.
+async fn post_once(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    idempotency_key: &str,
+    body: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    api_with(
+        app,
+        "POST",
+        path,
+        key,
+        Some(body),
+        &[("idempotency-key", idempotency_key)],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_the_first_answer_and_does_nothing_twice() {
+    let app = owner_app().await;
+    let key = make_key(&app, "Retries", &["groups.view", "groups.manage"]).await;
+    let groups = |app: &TestApp| app.count("groups");
+    let before = groups(&app);
+    let body = json!({"name": "Retried"});
+    let (status, headers, first) =
+        post_once(&app, "/api/v1/groups", &key, "k-1", body.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    assert!(headers.get("idempotent-replayed").is_none());
+    let (status, headers, again) =
+        post_once(&app, "/api/v1/groups", &key, "k-1", body.clone()).await;
+    assert_eq!((status, &again), (201, &first), "the first answer, again");
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(groups(&app), before + 1, "made once");
+    assert_eq!(app.count("audit_events WHERE action = 'group.created'"), 1);
+
+    // The same Idempotency-Key on another request is refused; a new key is a new request.
+    let (status, _, problem) = post_once(
+        &app,
+        "/api/v1/groups",
+        &key,
+        "k-1",
+        json!({"name": "Other"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("different request")
+    );
+    let (status, _, refused) = post_once(&app, "/api/v1/groups", &key, "k-2", body.clone()).await;
+    assert_eq!(status, 422, "a refusal is an answer too: {refused}");
+    let (status, headers, _) = post_once(&app, "/api/v1/groups", &key, "k-2", body.clone()).await;
+    assert_eq!(
+        (status, &headers["idempotent-replayed"]),
+        (422, &"true".parse().unwrap())
+    );
+
+    // Keys are per API key: another key's "k-1" is its own.
+    let other = make_key(&app, "Other", &["groups.view", "groups.manage"]).await;
+    let (status, _, _) = post_once(
+        &app,
+        "/api/v1/groups",
+        &other,
+        "k-1",
+        json!({"name": "Theirs"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // A bad key is told so and claims nothing; a bad Idempotency-Key is a 400.
+    let (status, _, _) = post_once(
+        &app,
+        "/api/v1/groups",
+        "ack_nope0000000000",
+        "k-9",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _, problem) =
+        post_once(&app, "/api/v1/groups", &key, "with space", body.clone()).await;
+    assert_eq!(status, 400, "{problem}");
+
+    // After 24 hours the key is forgotten: the same request runs again (and is refused as a
+    // duplicate name now).
+    app.settings.clock.advance(Duration::hours(24));
+    let (status, headers, _) = post_once(&app, "/api/v1/groups", &key, "k-1", body).await;
+    assert_eq!(status, 422);
+    assert!(headers.get("idempotent-replayed").is_none());
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod groups;
+pub mod idempotency;
 pub mod invitations;
 pub mod problem;
 pub mod users;
@@ -17,7 +18,7 @@ use std::sync::Mutex;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 pub use problem::Problem;
@@ -161,6 +162,10 @@ impl FromRequest for ApiKeyAuth {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticated already when the request carried an Idempotency-Key.
+        if let Some(auth) = req.extensions_mut().remove::<Self>() {
+            return Box::pin(std::future::ready(Ok(auth)));
+        }
         Box::pin(Self::extract(req.clone()))
     }
 }

@@ -1,0 +1,152 @@
+//! `Idempotency-Key` on the API's POSTs: the first answer to a key's request is kept 24 hours and
+//! sent again, with `Idempotent-Replayed: true`, to a retry with the same Idempotency-Key; the
+//! retry changes nothing. The same Idempotency-Key on another request answers 422; a retry while
+//! the first request is still being answered, 409.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+
+use super::{ApiKeyAuth, Problem};
+use crate::domain::idempotency;
+use crate::store::idempotency::{self as store, Answer, Outcome};
+use crate::web::{AppState, blocking, multipart};
+
+pub const HEADER: &str = "idempotency-key";
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// The largest body a POST with an Idempotency-Key may carry (the JSON extractor's limit).
+const MAX_BODY: usize = 1 << 20;
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(header) = req.headers().get(HEADER).cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if req.method() != Method::POST {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let parsed = match header.to_str() {
+        Ok(text) => idempotency::parse_key(text),
+        Err(_) => Err(idempotency::INVALID_KEY),
+    };
+    let idem = match parsed {
+        Ok(key) => key.to_owned(),
+        Err(why) => return Ok(refuse(req, Problem::new(StatusCode::BAD_REQUEST, why))),
+    };
+    // Who asks first: a bad key or the rate limit answers before anything is claimed. The
+    // handler's extractor takes this same authentication from the request's extensions.
+    let auth = match ApiKeyAuth::extract(req.request().clone()).await {
+        Ok(auth) => auth,
+        Err(problem) => return Ok(refuse(req, problem)),
+    };
+    let key = auth.key.id;
+    req.extensions_mut().insert(auth);
+
+    let mut payload = req.take_payload();
+    let Some(body) = multipart::read_body(&mut payload, MAX_BODY).await? else {
+        let problem = Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is larger than 1 MiB.",
+        );
+        return Ok(refuse(req, problem));
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    let fingerprint = idempotency::fingerprint(req.method().as_str(), &path, &body);
+    req.set_payload(Payload::from(body));
+
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(Problem::internal(anyhow::anyhow!("application state missing")).into());
+    };
+    let now = state.settings.clock.now();
+    let claimed = idem.clone();
+    let outcome = blocking(&state, move |conn| {
+        Ok(store::claim(conn, key, &claimed, &fingerprint, now)?)
+    })
+    .await
+    .map_err(Problem::from)?;
+    match outcome {
+        Outcome::Claimed => {}
+        Outcome::Replay(answer) => {
+            let response =
+                HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .insert_header((REPLAYED, "true"))
+                    .content_type(answer.content_type)
+                    .body(answer.body);
+            return Ok(req.into_response(response));
+        }
+        Outcome::Mismatch => {
+            let problem = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This Idempotency-Key was used for a different request in the last 24 hours; \
+                 use a new key for a new request.",
+            );
+            return Ok(refuse(req, problem));
+        }
+        Outcome::InProgress => {
+            let problem = Problem::new(
+                StatusCode::CONFLICT,
+                "The first request with this Idempotency-Key is still being answered; retry in \
+                 a moment.",
+            );
+            return Ok(refuse(req, problem));
+        }
+    }
+
+    // Answer it, then keep the answer (or give the claim up), whatever happened.
+    let answered = next.call(req).await;
+    let response = match answered {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(e) => {
+            release(&state, key, idem).await;
+            return Err(e);
+        }
+    };
+    let status = response.status();
+    if !idempotency::keeps(status.as_u16()) {
+        release(&state, key, idem).await;
+        return Ok(response);
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| Problem::internal(anyhow::anyhow!("reading the answer: {e}")))?;
+    let answer = Answer {
+        status: status.as_u16(),
+        content_type: head
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    blocking(&state, move |conn| {
+        Ok(store::finish(conn, key, &idem, &answer)?)
+    })
+    .await
+    .map_err(Problem::from)?;
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(BoxBody::new(bytes)),
+    ))
+}
+
+fn refuse(req: ServiceRequest, problem: Problem) -> ServiceResponse<BoxBody> {
+    req.into_response(problem.error_response())
+}
+
+async fn release(state: &AppState, key: i64, idem: String) {
+    if let Err(e) = blocking(state, move |conn| Ok(store::release(conn, key, &idem)?)).await {
+        tracing::error!(error = %e, "giving up an Idempotency-Key claim failed");
+    }
+}
