@@ -51,6 +51,8 @@ route_table! {
     get "/readyz" => health::readyz,
     }
     api {
+    get "/api/v1/openapi.json" => api::openapi::json_document,
+    get "/api/v1/docs" => api::openapi::reference,
     get "/api/v1/workspace" => api::workspace::show,
     get "/api/v1/roles" => api::workspace::roles,
     get "/api/v1/users" => api::users::list,

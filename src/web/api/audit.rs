@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::users::{Links, parse_limit};
 use super::{ApiKeyAuth, Problem, ok};
@@ -12,7 +13,7 @@ use crate::web::audit::AuditQuery;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventJson {
     pub id: i64,
     pub created_at: String,
@@ -22,24 +23,60 @@ pub struct EventJson {
     pub action: String,
     pub target: String,
     /// What changed, as recorded.
+    #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     pub ip: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventPage {
     pub data: Vec<EventJson>,
     pub links: Links,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The audit log's filters, and the page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    #[serde(flatten)]
-    pub filter: AuditQuery,
+    /// Part of who did it.
+    pub actor: Option<String>,
+    /// Part of what it was done to.
+    pub target: Option<String>,
+    /// One action (`member.suspended`).
+    pub action: Option<String>,
+    /// From this day on (`YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    /// Up to this day (`YYYY-MM-DD`, UTC).
+    pub to: Option<String>,
+    /// The page after: the last id of this one (the `next` link carries it).
+    pub before: Option<String>,
+    /// Events per page, 1 to 200 (50 when absent).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
+impl EventsQuery {
+    fn filter(&self) -> AuditQuery {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        AuditQuery {
+            actor: text(&self.actor),
+            target: text(&self.target),
+            action: text(&self.action),
+            from: text(&self.from),
+            to: text(&self.to),
+            before: text(&self.before),
+        }
+    }
+}
+
+/// The audit log
+///
+/// The workspace's events, newest first, with the log page's filters, in pages (follow
+/// `links.next`).
+#[utoipa::path(get, path = "/api/v1/audit-events", operation_id = "listAuditEvents", tag = "Audit", params(EventsQuery),
+    security(("api_key" = ["audit.view"])),
+    responses((status = 200, description = "A page of events", body = EventPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -48,8 +85,9 @@ pub async fn list(
     auth.require(Permission::AuditView)?;
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
-    let (workspace, filter) = (auth.workspace.id, query.filter.filter());
-    let before = query.filter.before.trim().parse::<i64>().ok();
+    let query = query.filter();
+    let (workspace, filter) = (auth.workspace.id, query.filter());
+    let before = query.before.trim().parse::<i64>().ok();
     let mut events = blocking(&state, move |conn| {
         Ok(audit::page(
             conn,
@@ -64,11 +102,11 @@ pub async fn list(
     events.truncate(limit as usize);
     let next = events.last().filter(|_| more).map(|e| {
         let mut pairs: Vec<(&str, String)> = [
-            ("actor", &query.filter.actor),
-            ("target", &query.filter.target),
-            ("action", &query.filter.action),
-            ("from", &query.filter.from),
-            ("to", &query.filter.to),
+            ("actor", &query.actor),
+            ("target", &query.target),
+            ("action", &query.action),
+            ("from", &query.from),
+            ("to", &query.to),
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
@@ -90,7 +128,10 @@ pub async fn list(
                 actor: e.actor_label,
                 action: e.action,
                 target: e.target_label,
-                changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
+                changes: serde_json::from_str::<serde_json::Value>(&e.changes)
+                    .ok()
+                    .filter(serde_json::Value::is_object)
+                    .unwrap_or_else(|| serde_json::json!({})),
                 ip: e.ip,
             })
             .collect(),

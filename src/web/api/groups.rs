@@ -4,7 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{IdPath, MemberPath};
 use super::{ApiKeyAuth, Problem, json, ok};
 use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
@@ -17,7 +19,7 @@ use crate::web::groups::GroupForm;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct GroupJson {
     pub id: i64,
     pub name: String,
@@ -40,7 +42,7 @@ impl From<&Group> for GroupJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct GroupList {
     pub data: Vec<GroupJson>,
 }
@@ -55,13 +57,19 @@ impl From<GroupError> for Problem {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Part of a group's name or description.
+    #[param(value_type = Option<String>)]
     pub q: SearchTerm,
 }
 
+/// Groups
+#[utoipa::path(get, path = "/api/v1/groups", operation_id = "listGroups", tag = "Groups", params(ListQuery),
+    security(("api_key" = ["groups.view"])),
+    responses((status = 200, description = "The workspace's groups, by name", body = GroupList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -94,6 +102,10 @@ async fn read(state: &AppState, auth: &ApiKeyAuth, id: i64) -> Result<GroupJson,
         .ok_or_else(Problem::not_found)
 }
 
+/// One group
+#[utoipa::path(get, path = "/api/v1/groups/{id}", operation_id = "getGroup", tag = "Groups", params(IdPath),
+    security(("api_key" = ["groups.view"])),
+    responses((status = 200, description = "The group", body = GroupJson)))]
 pub async fn show(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -104,7 +116,8 @@ pub async fn show(
     Ok(ok(&read(&state, &auth, id).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A group's name (required to create) and description.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
     pub name: Option<String>,
@@ -125,6 +138,10 @@ fn parse(
         .ok_or_else(|| Problem::invalid(errors.into_map()))
 }
 
+/// Create a group
+#[utoipa::path(post, path = "/api/v1/groups", operation_id = "createGroup", tag = "Groups", request_body = GroupBody,
+    security(("api_key" = ["groups.manage"])),
+    responses((status = 201, description = "The new group", body = GroupJson)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -148,6 +165,10 @@ pub async fn create(
     Ok(json(StatusCode::CREATED, &read(&state, &auth, id).await?))
 }
 
+/// Rename a group or change its description
+#[utoipa::path(patch, path = "/api/v1/groups/{id}", operation_id = "updateGroup", tag = "Groups", params(IdPath), request_body = GroupBody,
+    security(("api_key" = ["groups.manage"])),
+    responses((status = 200, description = "The group after the change", body = GroupJson)))]
 pub async fn update(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -180,6 +201,12 @@ fn no_content() -> HttpResponse {
         .finish()
 }
 
+/// Delete a group
+///
+/// Its members stay in the workspace; what it granted them ends.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", operation_id = "deleteGroup", tag = "Groups", params(IdPath),
+    security(("api_key" = ["groups.manage"])),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -205,7 +232,12 @@ fn member_path(
     Ok((at, member))
 }
 
-/// Adds the member to the group (already in it: nothing changes).
+/// Add a member to a group
+///
+/// Already in it: nothing changes.
+#[utoipa::path(put, path = "/api/v1/groups/{id}/members/{user_id}", operation_id = "addGroupMember", tag = "Groups", params(MemberPath),
+    security(("api_key" = ["groups.manage"])),
+    responses((status = 204, description = "The member is in the group")))]
 pub async fn add_member(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -224,7 +256,12 @@ pub async fn add_member(
     Ok(no_content())
 }
 
-/// Takes the member out of the group; 404 when they were not in it.
+/// Take a member out of a group
+///
+/// 404 when they were not in it.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", operation_id = "removeGroupMember", tag = "Groups", params(MemberPath),
+    security(("api_key" = ["groups.manage"])),
+    responses((status = 204, description = "The member is out of the group")))]
 pub async fn remove_member(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,

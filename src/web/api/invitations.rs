@@ -5,7 +5,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::IdPath;
 use super::problem::RefusedAddress;
 use super::{ApiKeyAuth, Problem, json, ok};
 use crate::domain::invitation::parse_address_list;
@@ -16,7 +18,7 @@ use crate::web::invitations::invite_settings;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InvitationJson {
     pub id: i64,
     /// The pending member's id (`/api/v1/users/{id}`).
@@ -44,13 +46,19 @@ impl InvitationJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InvitationList {
     pub data: Vec<InvitationJson>,
     pub links: super::users::Links,
 }
 
-#[derive(Debug, Deserialize)]
+/// The invitations made, one per address.
+#[derive(Serialize, ToSchema)]
+pub struct Invited {
+    pub data: Vec<InvitationJson>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     pub emails: Vec<String>,
@@ -63,6 +71,14 @@ pub struct InviteBody {
     pub app_ids: Vec<i64>,
 }
 
+/// Invite people
+///
+/// All or nothing, under the invite dialog's rules (seats, roles one may grant): when any
+/// address is refused, nothing is sent and 422 lists every refused address with its reason
+/// (`refused`).
+#[utoipa::path(post, path = "/api/v1/invitations", operation_id = "createInvitations", tag = "Invitations", request_body = InviteBody,
+    security(("api_key" = ["users.invite"])),
+    responses((status = 201, description = "The invitations made", body = Invited)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -107,10 +123,7 @@ pub async fn create(
         Ok(made) => {
             state.outbox_wake.notify_one();
             let data: Vec<_> = made.iter().map(|i| InvitationJson::of(i, now)).collect();
-            Ok(json(
-                StatusCode::CREATED,
-                &serde_json::json!({ "data": data }),
-            ))
+            Ok(json(StatusCode::CREATED, &Invited { data }))
         }
         Err(InviteError::Invalid(problems)) => {
             let mut errors = std::collections::BTreeMap::new();
@@ -142,14 +155,23 @@ pub async fn create(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The last id of the page before.
     pub after: Option<i64>,
+    /// Invitations per page, 1 to 200 (50 when absent).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
+/// Pending invitations
+///
+/// Oldest first, in pages (follow `links.next`).
+#[utoipa::path(get, path = "/api/v1/invitations", operation_id = "listInvitations", tag = "Invitations", params(ListQuery),
+    security(("api_key" = ["users.view"])),
+    responses((status = 200, description = "A page of pending invitations", body = InvitationList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -191,6 +213,10 @@ fn action_problem(e: invitations::InvitationActionError) -> Problem {
     }
 }
 
+/// Resend an invitation, with a new link
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", operation_id = "resendInvitation", tag = "Invitations", params(IdPath),
+    security(("api_key" = ["users.invite"])),
+    responses((status = 200, description = "The invitation, sent again", body = InvitationJson)))]
 pub async fn resend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -224,6 +250,10 @@ pub async fn resend(
     Ok(ok(&InvitationJson::of(&invitation, now)))
 }
 
+/// Revoke an invitation
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", operation_id = "revokeInvitation", tag = "Invitations", params(IdPath),
+    security(("api_key" = ["users.invite"])),
+    responses((status = 204, description = "Revoked: its link no longer works")))]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,

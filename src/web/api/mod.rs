@@ -7,6 +7,7 @@ pub mod audit;
 pub mod groups;
 pub mod idempotency;
 pub mod invitations;
+pub mod openapi;
 pub mod problem;
 pub mod users;
 pub mod workspace;

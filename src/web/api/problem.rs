@@ -31,12 +31,18 @@ impl std::ops::DerefMut for Problem {
 }
 
 /// The RFC 9457 members, and for a 429 its `Retry-After`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
 pub struct ProblemBody {
+    /// `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     pub kind: &'static str,
+    /// The status's name (`Unprocessable Entity`).
+    #[schema(value_type = String)]
     pub title: &'static str,
     pub status: u16,
+    /// What went wrong, in the console's words.
     pub detail: String,
     /// For 422: the message of each refused field, by field name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -48,7 +54,7 @@ pub struct ProblemBody {
     retry_after: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefusedAddress {
     pub email: String,
     pub reason: String,

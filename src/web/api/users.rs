@@ -5,12 +5,15 @@
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::IdPath;
 use super::{ApiKeyAuth, Problem, ok};
 use crate::db::{self, Lock};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::MemberAction;
 use crate::domain::role::Permission;
+use crate::domain::search::SearchTerm;
 use crate::services::console::{self, ConsoleError};
 use crate::services::members::{self, FilterParams};
 use crate::services::profile::ProfileChange;
@@ -24,7 +27,7 @@ use crate::web::views::rfc3339;
 pub const MAX_LIMIT: i64 = 200;
 
 /// A member as the API shows them.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserJson {
     /// The membership's id: what `/api/v1/users/{id}` takes.
     pub id: i64,
@@ -36,8 +39,10 @@ pub struct UserJson {
     pub name: String,
     pub role: String,
     /// `invited`, `active`, `suspended` or `removed`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// `active` or `blocked` (organization-wide).
+    #[schema(value_type = String)]
     pub account_status: &'static str,
     pub joined_at: Option<String>,
     pub last_active_at: Option<String>,
@@ -62,7 +67,7 @@ impl From<&MemberRow> for UserJson {
 }
 
 /// One member, with what only their own page shows.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserDetailJson {
     #[serde(flatten)]
     pub user: UserJson,
@@ -106,24 +111,52 @@ fn detail_json(
     Ok(UserDetailJson::of(member, key))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The users list's query: its filters, search and order, and the page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    #[serde(flatten)]
-    pub filter: FilterParams,
-    pub after: String,
-    pub before: String,
+    /// Search names and email addresses.
+    #[param(value_type = Option<String>)]
+    pub q: SearchTerm,
+    /// `active`, `invited`, `suspended` or `removed` (any but removed when absent).
+    pub status: Option<String>,
+    /// A role's key (`admin`) or a custom role's id.
+    pub role: Option<String>,
+    /// A group's id.
+    pub group: Option<String>,
+    /// `name`, `email`, `role`, `status`, `joined`, `last_active`; `-` first for descending.
+    pub sort: Option<String>,
+    /// The next page: the last id of this one (the `next` link carries it).
+    pub after: Option<String>,
+    /// The page before: the first id of this one (the `prev` link carries it).
+    pub before: Option<String>,
     /// People per page, 1 to 200 (50 when absent).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
-#[derive(Serialize)]
+impl ListQuery {
+    fn filter(&self) -> FilterParams {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        FilterParams {
+            q: self.q.clone(),
+            status: text(&self.status),
+            role: text(&self.role),
+            group: text(&self.group),
+            sort: text(&self.sort),
+        }
+    }
+}
+
+/// Links to the pages around this one (`null` at either end).
+#[derive(Serialize, ToSchema)]
 pub struct Links {
     pub next: Option<String>,
     pub prev: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserPage {
     pub data: Vec<UserJson>,
     pub links: Links,
@@ -143,8 +176,8 @@ pub fn parse_limit(limit: Option<&str>) -> Result<i64, Problem> {
     }
 }
 
-fn page_link(query: &ListQuery, limit: i64, cursor: (&str, MembershipId)) -> String {
-    let mut pairs = query.filter.pairs();
+fn page_link(filter: &FilterParams, limit: i64, cursor: (&str, MembershipId)) -> String {
+    let mut pairs = filter.pairs();
     if limit != members::PAGE_SIZE {
         pairs.push(("limit", limit.to_string()));
     }
@@ -155,6 +188,13 @@ fn page_link(query: &ListQuery, limit: i64, cursor: (&str, MembershipId)) -> Str
     )
 }
 
+/// The users list
+///
+/// The console's list as JSON: its filters, search and orders, in cursor pages (follow
+/// `links.next` and `links.prev`).
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "listUsers", tag = "Users", params(ListQuery),
+    security(("api_key" = ["users.view"])),
+    responses((status = 200, description = "A page of people", body = UserPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -164,15 +204,15 @@ pub async fn list(
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
     let cursor = match (
-        MembershipId::parse(&query.after),
-        MembershipId::parse(&query.before),
+        MembershipId::parse(query.after.as_deref().unwrap_or_default()),
+        MembershipId::parse(query.before.as_deref().unwrap_or_default()),
     ) {
         (Some(id), _) => Cursor::After(id),
         (None, Some(id)) => Cursor::Before(id),
         (None, None) => Cursor::First,
     };
-    let (workspace, filter_params, sort) =
-        (auth.workspace.id, query.filter.clone(), query.filter.sort());
+    let filter = query.filter();
+    let (workspace, filter_params, sort) = (auth.workspace.id, filter.clone(), filter.sort());
     let page = crate::web::blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &filter_params)?;
         Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit)?.page)
@@ -183,12 +223,12 @@ pub async fn list(
             .rows
             .last()
             .filter(|_| page.has_next)
-            .map(|r| page_link(&query, limit, ("after", r.id))),
+            .map(|r| page_link(&filter, limit, ("after", r.id))),
         prev: page
             .rows
             .first()
             .filter(|_| page.has_previous)
-            .map(|r| page_link(&query, limit, ("before", r.id))),
+            .map(|r| page_link(&filter, limit, ("before", r.id))),
     };
     Ok(ok(&UserPage {
         data: page.rows.iter().map(UserJson::from).collect(),
@@ -200,6 +240,10 @@ fn member_id(path: &(String,)) -> Result<MembershipId, Problem> {
     MembershipId::parse(&path.0).ok_or_else(Problem::not_found)
 }
 
+/// One member
+#[utoipa::path(get, path = "/api/v1/users/{id}", operation_id = "getUser", tag = "Users", params(IdPath),
+    security(("api_key" = ["users.view"])),
+    responses((status = 200, description = "The member", body = UserDetailJson)))]
 pub async fn show(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -229,7 +273,7 @@ fn reread(
 
 /// `PATCH /api/v1/users/{id}`: any of `first_name`, `last_name`, `timezone`, `role`; the rest
 /// stays. One transaction: all of it, or nothing (422 with a message per field).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub first_name: Option<String>,
@@ -238,6 +282,13 @@ pub struct UserPatch {
     pub role: Option<String>,
 }
 
+/// Change a member's names, time zone or role
+///
+/// Any of the fields; the rest stays. Names and time zone need `users.edit`, the role
+/// `users.change_role`. All of it or nothing: 422 with a message per refused field.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser", tag = "Users", params(IdPath), request_body = UserPatch,
+    security(("api_key" = ["users.edit"]), ("api_key" = ["users.change_role"])),
+    responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn update(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -355,6 +406,10 @@ async fn lifecycle(
     Ok(ok(&user))
 }
 
+/// Suspend a member: their sessions end at once
+#[utoipa::path(post, path = "/api/v1/users/{id}/suspend", operation_id = "suspendUser", tag = "Users", params(IdPath),
+    security(("api_key" = ["users.suspend"])),
+    responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn suspend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -363,6 +418,10 @@ pub async fn suspend(
     lifecycle(state, auth, path, MemberAction::Suspend).await
 }
 
+/// Unsuspend a member
+#[utoipa::path(post, path = "/api/v1/users/{id}/unsuspend", operation_id = "unsuspendUser", tag = "Users", params(IdPath),
+    security(("api_key" = ["users.suspend"])),
+    responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn unsuspend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -371,6 +430,10 @@ pub async fn unsuspend(
     lifecycle(state, auth, path, MemberAction::Unsuspend).await
 }
 
+/// Restore a removed member
+#[utoipa::path(post, path = "/api/v1/users/{id}/restore", operation_id = "restoreUser", tag = "Users", params(IdPath),
+    security(("api_key" = ["users.remove"])),
+    responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn restore(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -381,13 +444,13 @@ pub async fn restore(
 
 /// `POST /api/v1/users/{id}/remove`: what they own goes to `reassign_to` (an active member's id)
 /// or stays unassigned.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveBody {
     pub reassign_to: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RemovedJson {
     #[serde(flatten)]
     pub user: UserDetailJson,
@@ -396,6 +459,14 @@ pub struct RemovedJson {
     pub reassigned_to: Option<String>,
 }
 
+/// Remove a member
+///
+/// What they own goes to `reassign_to` (an active member's id) or stays unassigned; they can be
+/// restored for 14 days.
+#[utoipa::path(post, path = "/api/v1/users/{id}/remove", operation_id = "removeUser", tag = "Users", params(IdPath),
+    request_body(content = Option<RemoveBody>),
+    security(("api_key" = ["users.remove"])),
+    responses((status = 200, description = "The member, removed, and what was handed over", body = RemovedJson)))]
 pub async fn remove(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,

@@ -2,13 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{ApiKeyAuth, Problem, ok};
 use crate::domain::policy::READS_ROLES;
 use crate::store::roles;
 use crate::web::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Seats {
     /// Pending invitations, active and suspended members.
     pub used: i64,
@@ -16,7 +17,7 @@ pub struct Seats {
     pub limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Members {
     pub active: i64,
     pub suspended: i64,
@@ -24,17 +25,24 @@ pub struct Members {
     pub removed: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkspaceJson {
     pub id: i64,
     pub name: String,
     pub slug: String,
+    /// `free`, `team`, `business`…
+    #[schema(value_type = String)]
     pub plan: &'static str,
     pub seats: Seats,
     pub members: Members,
     pub require_two_factor: bool,
 }
 
+/// The key's workspace
+///
+/// Its plan, seats used and their limit, and how many members are in each state. Any live key.
+#[utoipa::path(get, path = "/api/v1/workspace", operation_id = "getWorkspace", tag = "Workspace", security(("api_key" = [])),
+    responses((status = 200, description = "The workspace", body = WorkspaceJson)))]
 pub async fn show(auth: ApiKeyAuth) -> Result<HttpResponse, Problem> {
     let w = &auth.workspace;
     Ok(ok(&WorkspaceJson {
@@ -56,22 +64,30 @@ pub async fn show(auth: ApiKeyAuth) -> Result<HttpResponse, Problem> {
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RoleJson {
     /// `owner`, `admin`, `auditor`, `member`, or a custom role's id as text: what `role` takes
     /// in invitations and changes.
     pub key: String,
     pub name: String,
     pub built_in: bool,
+    /// Its catalogue permissions (`users.view`…).
+    #[schema(value_type = Vec<String>)]
     pub permissions: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RoleList {
     pub data: Vec<RoleJson>,
 }
 
-/// The roles one may hand out here (what the roles page lists: any of its read permissions).
+/// Roles
+///
+/// The roles of this workspace, built-in and custom, with their keys (what `role` takes) and
+/// permissions. Any of `users.invite`, `users.change_role`, `audit.view`.
+#[utoipa::path(get, path = "/api/v1/roles", operation_id = "listRoles", tag = "Workspace",
+    security(("api_key" = ["users.invite"]), ("api_key" = ["users.change_role"]), ("api_key" = ["audit.view"])),
+    responses((status = 200, description = "The roles", body = RoleList)))]
 pub async fn roles(state: web::Data<AppState>, auth: ApiKeyAuth) -> Result<HttpResponse, Problem> {
     if !auth.key.scopes.holds_any(&READS_ROLES) {
         return Err(Problem::missing_scope(READS_ROLES[0]));
