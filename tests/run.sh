@@ -5,7 +5,8 @@
 #   2. checks formatting and lints;
 #   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
-#   5. stops what it started (by pid file), whatever happened.
+#   5. runs schemathesis (PyPI, into a venv under target/) against the live API on each backend;
+#   6. stops what it started (by pid file), whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -104,4 +105,11 @@ log "tests on SQLite (unit, HTTP, browser)"
 TEST_BACKEND=sqlite run_tests
 log "tests on PostgreSQL (unit, HTTP, browser)"
 TEST_BACKEND=postgres TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres" run_tests
+
+# --- 5. The API against a checker nobody here wrote ------------------------------------------
+log "schemathesis against the live API on SQLite"
+./tests/schemathesis.sh sqlite
+log "schemathesis against the live API on PostgreSQL"
+as_pg "'$pg_bin/createdb' -h 127.0.0.1 -p $port -U postgres schemathesis"
+./tests/schemathesis.sh "postgres://postgres@127.0.0.1:$port/schemathesis"
 log "all tests passed on SQLite and PostgreSQL; screenshots in target/screenshots/"

@@ -859,3 +859,25 @@ async fn an_idempotency_key_replays_the_first_answer_and_does_nothing_twice() {
     assert_eq!(status, 422);
     assert!(headers.get("idempotent-replayed").is_none());
 }
+
+#[actix_web::test]
+async fn the_openapi_document_and_its_reference_page_are_served_without_a_key() {
+    let app = spawn_app().await;
+    let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let doc: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let remove = &doc["paths"]["/api/v1/users/{id}/remove"]["post"];
+    assert_eq!(remove["security"][0]["api_key"][0], "users.remove");
+    assert!(remove["responses"]["409"].is_object());
+    let page = reqwest::get(app.url("/api/v1/docs")).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/api/v1/users/{id}/remove") && html.contains("Idempotency-Key"));
+}

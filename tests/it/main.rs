@@ -7,6 +7,7 @@ mod api;
 mod apps;
 mod audit;
 mod bad_input;
+mod browser_api_keys;
 mod browser_console;
 mod browser_foundation;
 mod browser_groups;

@@ -447,6 +447,9 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         get("/static/{path:.*}", "/static/app.css").public(Page),
         get("/healthz", "/healthz").public(Page),
         get("/readyz", "/readyz").public(Page),
+        // The API's document and reference page are open to everyone.
+        get("/api/v1/openapi.json", "/api/v1/openapi.json").public(Page),
+        get("/api/v1/docs", "/api/v1/docs").public(Page),
         // The JSON API reads no session: without an API key, everyone is 401.
         api(GET, "/api/v1/workspace", "/api/v1/workspace"),
         api(GET, "/api/v1/roles", "/api/v1/roles"),

@@ -92,8 +92,18 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
     ("getUser", "200", "/id", &USER_OPERATIONS),
     ("listGroups", "200", "/data/0/id", &GROUP_OPERATIONS),
     ("createGroup", "201", "/id", &GROUP_OPERATIONS),
-    ("listInvitations", "200", "/data/0/id", &INVITATION_OPERATIONS),
-    ("createInvitations", "201", "/data/0/id", &INVITATION_OPERATIONS),
+    (
+        "listInvitations",
+        "200",
+        "/data/0/id",
+        &INVITATION_OPERATIONS,
+    ),
+    (
+        "createInvitations",
+        "201",
+        "/data/0/id",
+        &INVITATION_OPERATIONS,
+    ),
 ];
 const USER_OPERATIONS: [&str; 6] = [
     "getUser",
@@ -152,7 +162,11 @@ fn complete(doc: &mut Value) {
             .collect();
         let op = paths
             .values_mut()
-            .flat_map(|item| item.as_object_mut().into_iter().flat_map(|m| m.values_mut()))
+            .flat_map(|item| {
+                item.as_object_mut()
+                    .into_iter()
+                    .flat_map(|m| m.values_mut())
+            })
             .find(|op| op["operationId"] == *from);
         if let Some(op) = op {
             op["responses"][*status]["links"] = Value::Object(links);
@@ -251,7 +265,7 @@ pub async fn json_document() -> HttpResponse {
         .json(document())
 }
 
-/// One operation on the reference page.
+/// One operation on the reference page (prose already HTML, from `prose`).
 struct OperationView {
     anchor: String,
     method: String,
@@ -282,14 +296,19 @@ struct SchemaView {
 #[template(path = "api/reference.html")]
 struct Reference {
     title: String,
+    /// Where this console is reached, for the example.
+    base_url: String,
     description: String,
     tags: Vec<(String, String, Vec<OperationView>)>,
     schemas: Vec<SchemaView>,
 }
 
 /// `GET /api/v1/docs`: the reference page, from the document.
-pub async fn reference() -> Result<HttpResponse, super::Problem> {
-    let page = reference_page(document());
+pub async fn reference(
+    state: actix_web::web::Data<crate::web::AppState>,
+) -> Result<HttpResponse, super::Problem> {
+    let mut page = reference_page(document());
+    page.base_url = state.settings.base_url.trim_end_matches('/').to_owned();
     let html = page
         .render()
         .map_err(|e| super::Problem::internal(e.into()))?;
@@ -300,6 +319,22 @@ pub async fn reference() -> Result<HttpResponse, super::Problem> {
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
+}
+
+/// The document's prose as HTML: escaped, with its `code` spans as `<code>`.
+fn prose(v: &Value) -> String {
+    let mut html = String::new();
+    for (i, part) in v.as_str().unwrap_or_default().split('`').enumerate() {
+        let escaped = askama::filters::escape(part, askama::filters::Html)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        if i % 2 == 1 {
+            html.push_str(&format!("<code>{escaped}</code>"));
+        } else {
+            html.push_str(&escaped);
+        }
+    }
+    html
 }
 
 /// A schema's type in words: `string`, `integer | null`, `array of GroupJson`, `UserJson`.
@@ -328,7 +363,7 @@ fn reference_page(doc: &Value) -> Reference {
         .as_array()
         .map(|tags| {
             tags.iter()
-                .map(|t| (text(&t["name"]), text(&t["description"]), Vec::new()))
+                .map(|t| (text(&t["name"]), prose(&t["description"]), Vec::new()))
                 .collect()
         })
         .unwrap_or_default();
@@ -349,8 +384,8 @@ fn reference_page(doc: &Value) -> Reference {
                 anchor: text(&op["operationId"]),
                 method: method.to_uppercase(),
                 path: path.clone(),
-                summary: text(&op["summary"]),
-                description: text(&op["description"]),
+                summary: prose(&op["summary"]),
+                description: prose(&op["description"]),
                 scopes: if scopes.is_empty() {
                     "any live key".to_owned()
                 } else {
@@ -365,7 +400,7 @@ fn reference_page(doc: &Value) -> Reference {
                                 place: text(&p["in"]),
                                 kind: type_name(&p["schema"]),
                                 required: p["required"].as_bool().unwrap_or(false),
-                                description: text(&p["description"]),
+                                description: prose(&p["description"]),
                             })
                             .collect()
                     })
@@ -383,7 +418,7 @@ fn reference_page(doc: &Value) -> Reference {
                             .and_then(|c| c.values().next())
                             .map(|m| type_name(&m["schema"]))
                             .unwrap_or_default();
-                        (status.clone(), text(&r["description"]), schema)
+                        (status.clone(), prose(&r["description"]), schema)
                     })
                     .collect(),
             };
@@ -427,7 +462,7 @@ fn reference_page(doc: &Value) -> Reference {
                         type_name(s),
                         required.contains(&field.as_str())
                             || part_required.contains(&field.as_str()),
-                        text(&s["description"]),
+                        prose(&s["description"]),
                     ));
                 }
             }
@@ -439,7 +474,8 @@ fn reference_page(doc: &Value) -> Reference {
         .collect();
     Reference {
         title: text(&doc["info"]["title"]),
-        description: text(&doc["info"]["description"]),
+        description: prose(&doc["info"]["description"]),
+        base_url: String::new(),
         tags,
         schemas,
     }
@@ -474,8 +510,8 @@ mod tests {
         assert!(workspace["responses"]["403"].is_null(), "any live key");
         assert!(doc["components"]["schemas"]["Problem"].is_object());
         assert_eq!(
-            doc["paths"]["/api/v1/users"]["get"]["responses"]["200"]["links"]["suspendUser"]
-                ["parameters"]["id"],
+            doc["paths"]["/api/v1/users"]["get"]["responses"]["200"]["links"]["suspendUser"]["parameters"]
+                ["id"],
             "$response.body#/data/0/id"
         );
     }
@@ -508,7 +544,11 @@ mod tests {
             .as_object()
             .unwrap()
             .values()
-            .flat_map(|item| METHODS.iter().filter_map(|m| item[*m]["operationId"].as_str()))
+            .flat_map(|item| {
+                METHODS
+                    .iter()
+                    .filter_map(|m| item[*m]["operationId"].as_str())
+            })
             .collect();
         ids.sort_unstable();
         ids.dedup();
