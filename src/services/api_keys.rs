@@ -9,8 +9,10 @@ use crate::domain::Name;
 use crate::domain::api_key::{self, KeyState};
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::role::PermissionSet;
-use crate::store::api_keys::{self, ApiKey, NewKey};
+pub use crate::store::api_keys::ApiKey;
+use crate::store::api_keys::{self, NewKey};
 use crate::store::audit::{self, Actor};
+use crate::store::workspaces::{self, Workspace};
 use crate::tokens;
 
 #[derive(Debug, thiserror::Error)]
@@ -127,14 +129,14 @@ pub fn revoke(
     })
 }
 
-/// The live key behind `secret`, its use recorded (at most once a minute); `None` for a secret
-/// that is unknown, revoked or expired — all alike to the caller.
+/// The live key behind `secret` and its workspace, its use recorded (at most once a minute);
+/// `None` for a secret that is unknown, revoked or expired — all alike to the caller.
 pub fn authenticate(
     conn: &mut AnyConnection,
     secret: &str,
     ip: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Option<ApiKey>, diesel::result::Error> {
+) -> Result<Option<(ApiKey, Workspace)>, diesel::result::Error> {
     let Some(key) = api_keys::find_by_hash(conn, &tokens::hash_token(secret))? else {
         return Ok(None);
     };
@@ -144,5 +146,5 @@ pub fn authenticate(
     if api_key::should_record_use(key.last_used_at, now) {
         api_keys::record_use(conn, key.id, ip, now)?;
     }
-    Ok(Some(key))
+    Ok(workspaces::find(conn, key.workspace_id)?.map(|w| (key, w)))
 }

@@ -10,7 +10,9 @@ use crate::domain::group::BulkAdd;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
 use crate::store::audit::{self, Actor};
-use crate::store::groups::{self, Group};
+use crate::store::groups;
+/// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
+pub use crate::store::groups::{Group, find, list};
 use crate::store::{memberships, unique_violation_as};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,8 @@ pub enum GroupError {
     NameTaken,
     #[error("This group no longer exists.")]
     NotFound,
+    #[error("This person is not a current member of the workspace.")]
+    NotAMember,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -154,6 +158,25 @@ pub fn add_members(
         let group = existing(conn, at)?;
         let current = memberships::current_among(conn, at.workspace, ids)?;
         add_current(conn, actor, at, &group, current, now).map(|outcome| outcome.added)
+    })
+}
+
+/// Adds one current member of the workspace (already in the group: nothing changes); anyone
+/// else is `NotAMember`.
+pub fn add_member(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    id: MembershipId,
+    now: NaiveDateTime,
+) -> Result<(), GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        let current = memberships::current_among(conn, at.workspace, &[id])?;
+        if current.is_empty() {
+            return Err(GroupError::NotAMember);
+        }
+        add_current(conn, actor, at, &group, current, now).map(|_| ())
     })
 }
 

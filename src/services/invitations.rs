@@ -16,7 +16,9 @@ use crate::domain::role::{Permission, PermissionSet};
 use crate::mail::templates::InvitationEmail;
 use crate::services::passwords;
 use crate::store::audit::{self, Actor};
-use crate::store::invitations::{self, Invitation};
+use crate::store::invitations;
+/// Reads the pages and the API share: pending invitations in pages, and one of a workspace's.
+pub use crate::store::invitations::{Invitation, find_in_workspace, pending_page};
 use crate::store::{accounts, apps, groups, memberships, organization, outbox, roles, workspaces};
 use crate::tokens;
 

@@ -6,7 +6,9 @@ use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::sort::MemberSort;
 use crate::store::invitations::{self, PendingInfo};
-use crate::store::memberships::{self, Cursor, ListFilter, MemberPage};
+use crate::store::memberships::{self, ListFilter, MemberPage};
+/// Reads the pages and the API share: one member with what their page shows, a list's cursor.
+pub use crate::store::memberships::{Cursor, MemberDetail, MemberRow, detail};
 use crate::store::roles;
 
 pub const PAGE_SIZE: i64 = 50;

@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod apps;
+pub mod audit;
 pub mod console;
 pub mod email_change;
 pub mod groups;
+pub mod idempotency;
 pub mod invitations;
 pub mod landing;
 pub mod members;

@@ -14,6 +14,8 @@ use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::store::audit::{self, Actor};
 use crate::store::roles::{self, CustomRole, Holder};
+/// The roles one may hand out in a workspace, with their keys: the pages' and the API's read.
+pub use crate::store::roles::{RoleChoice, choices};
 use crate::store::unique_violation_as;
 
 /// How many holders a page or a refusal names; the rest are counted.

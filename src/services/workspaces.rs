@@ -16,7 +16,7 @@ use crate::domain::slug::confirms_deletion;
 use crate::domain::{Name, Slug};
 use crate::store::accounts::Account;
 use crate::store::audit::{self, Actor};
-use crate::store::workspaces::Workspace;
+pub use crate::store::workspaces::Workspace;
 use crate::store::{memberships, outbox, roles, unique_violation_as, workspaces};
 
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ use crate::domain::audit_words;
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
 use crate::domain::timezone::Timezone;
-use crate::store::audit::{self, AuditFilter};
+use crate::services::audit::{self, AuditFilter};
 
 const PER_PAGE: i64 = 50;
 

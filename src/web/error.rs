@@ -114,7 +114,7 @@ impl From<AppChangeError> for AppError {
 impl From<GroupError> for AppError {
     fn from(e: GroupError) -> Self {
         match e {
-            GroupError::NotFound => AppError::NotFound,
+            GroupError::NotFound | GroupError::NotAMember => AppError::NotFound,
             GroupError::Database(e) => e.into(),
             other => AppError::Conflict(other.to_string()),
         }

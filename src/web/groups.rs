@@ -17,8 +17,8 @@ use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
 use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::domain::{Description, Name, SearchTerm};
-use crate::services::groups::{self as service, GroupError, InWorkspace};
-use crate::store::groups::{self, Group};
+use crate::services::groups::{self as service, Group, GroupError, InWorkspace};
+use crate::store::groups;
 use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow};
 
 /// The name and description fields, as typed.
@@ -43,7 +43,7 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
             errors.add("name", GroupError::NameTaken);
             Ok(())
         }
-        GroupError::NotFound => Err(AppError::NotFound),
+        GroupError::NotFound | GroupError::NotAMember => Err(AppError::NotFound),
         GroupError::Database(e) => Err(e.into()),
     }
 }
@@ -106,7 +106,7 @@ async fn list_view(
     let (workspace, search) = (access.workspace.id, q.clone());
     let loader = access.chrome_loader("groups");
     let (found, mut chrome) = blocking(state, move |conn| {
-        Ok((groups::list(conn, workspace, &search)?, loader.load(conn)?))
+        Ok((service::list(conn, workspace, &search)?, loader.load(conn)?))
     })
     .await?;
     chrome.flash = access.take_flash();
@@ -290,7 +290,7 @@ async fn show_view(
     let manage = access.can(Permission::GroupsManage);
     let search = q.clone();
     let loaded = blocking(state, move |conn| {
-        let Some(group) = groups::find(conn, workspace, id)? else {
+        let Some(group) = service::find(conn, workspace, id)? else {
             return Err(AppError::NotFound);
         };
         let filter = ListFilter {
@@ -437,7 +437,7 @@ pub async fn picker(
     let (workspace, id, q) = (access.workspace.id, path.1, query.into_inner().q);
     let search = q.clone();
     let options = blocking(&state, move |conn| {
-        if groups::find(conn, workspace, id)?.is_none() {
+        if service::find(conn, workspace, id)?.is_none() {
             return Err(AppError::NotFound);
         }
         picker_options(conn, workspace, id, &search)
@@ -648,7 +648,7 @@ pub async fn confirm_delete(
     access.require(Permission::GroupsManage)?;
     let (workspace, id) = (access.workspace.id, path.1);
     let group = blocking(&state, move |conn| {
-        groups::find(conn, workspace, id)?.ok_or(AppError::NotFound)
+        service::find(conn, workspace, id)?.ok_or(AppError::NotFound)
     })
     .await?;
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);

@@ -21,7 +21,8 @@ use crate::domain::role::Permission;
 use crate::services::invitations::{
     self, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter,
 };
-use crate::store::{apps, groups, roles};
+use crate::services::roles;
+use crate::store::{apps, groups};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -19,10 +19,10 @@ use crate::domain::sort::{MemberSort, SortKey};
 use crate::domain::timezone::Timezone;
 use crate::services::console;
 use crate::services::members::{self, FilterParams};
+use crate::services::roles::{self, RoleChoice};
+use crate::store::groups;
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberPage, MemberRow};
-use crate::store::roles::RoleChoice;
-use crate::store::{groups, roles};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

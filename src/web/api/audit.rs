@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::users::{Links, parse_limit};
 use super::{ApiKeyAuth, Problem, ok};
 use crate::domain::role::Permission;
-use crate::store::audit;
+use crate::services::audit;
 use crate::web::audit::AuditQuery;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};

@@ -11,9 +11,7 @@ use super::{ApiKeyAuth, Problem, json, ok};
 use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
 use crate::domain::role::Permission;
-use crate::services::groups::{self as service, GroupError, InWorkspace};
-use crate::store::groups::{self, Group};
-use crate::store::memberships;
+use crate::services::groups::{self as service, Group, GroupError, InWorkspace};
 use crate::web::forms::FieldErrors;
 use crate::web::groups::GroupForm;
 use crate::web::views::rfc3339;
@@ -51,7 +49,7 @@ impl From<GroupError> for Problem {
     fn from(e: GroupError) -> Self {
         match e {
             GroupError::NameTaken => Problem::field("name", e),
-            GroupError::NotFound => Problem::not_found(),
+            GroupError::NotFound | GroupError::NotAMember => Problem::not_found(),
             GroupError::Database(e) => e.into(),
         }
     }
@@ -78,7 +76,7 @@ pub async fn list(
     auth.require(Permission::GroupsView)?;
     let (workspace, q) = (auth.workspace.id, query.into_inner().q);
     let found = blocking(&state, move |conn| {
-        Ok(groups::list(conn, workspace, q.as_str())?)
+        Ok(service::list(conn, workspace, q.as_str())?)
     })
     .await?;
     Ok(ok(&GroupList {
@@ -95,7 +93,7 @@ fn group_id(text: &str) -> Result<i64, Problem> {
 
 async fn read(state: &AppState, auth: &ApiKeyAuth, id: i64) -> Result<GroupJson, Problem> {
     let workspace = auth.workspace.id;
-    blocking(state, move |conn| Ok(groups::find(conn, workspace, id)?))
+    blocking(state, move |conn| Ok(service::find(conn, workspace, id)?))
         .await?
         .as_ref()
         .map(GroupJson::from)
@@ -247,10 +245,7 @@ pub async fn add_member(
     let (at, member) = member_path(&auth, &path)?;
     let (actor, now) = (auth.actor(), state.settings.clock.now());
     blocking(&state, move |conn| {
-        if memberships::current_among(conn, at.workspace, &[member])?.is_empty() {
-            return Ok(Err(Problem::not_found()));
-        }
-        Ok(service::add_members(conn, &actor, at, &[member], now).map_err(Problem::from))
+        Ok(service::add_member(conn, &actor, at, member, now))
     })
     .await??;
     Ok(no_content())

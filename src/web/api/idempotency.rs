@@ -11,7 +11,7 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 
 use super::{ApiKeyAuth, Problem};
 use crate::domain::idempotency;
-use crate::store::idempotency::{self as store, Answer, Outcome};
+use crate::services::idempotency::{self as store, Answer, Outcome};
 use crate::web::{AppState, blocking, multipart};
 
 pub const HEADER: &str = "idempotency-key";

@@ -12,8 +12,7 @@ use super::problem::RefusedAddress;
 use super::{ApiKeyAuth, Problem, json, ok};
 use crate::domain::invitation::parse_address_list;
 use crate::domain::role::Permission;
-use crate::services::invitations::{self, InviteError, InviteRequest, Inviter};
-use crate::store::invitations::{self as store, Invitation};
+use crate::services::invitations::{self, Invitation, InviteError, InviteRequest, Inviter};
 use crate::web::invitations::invite_settings;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
@@ -110,7 +109,7 @@ pub async fn create(
                 Ok(ids) => {
                     let mut made = Vec::with_capacity(ids.len());
                     for id in ids {
-                        made.extend(store::find_in_workspace(conn, workspace, id)?);
+                        made.extend(invitations::find_in_workspace(conn, workspace, id)?);
                     }
                     Ok(made)
                 }
@@ -182,7 +181,12 @@ pub async fn list(
     let (workspace, after) = (auth.workspace.id, query.after.unwrap_or(0).max(0));
     let now = state.settings.clock.now();
     let mut page = blocking(&state, move |conn| {
-        Ok(store::pending_page(conn, workspace, after, limit + 1)?)
+        Ok(invitations::pending_page(
+            conn,
+            workspace,
+            after,
+            limit + 1,
+        )?)
     })
     .await?;
     let more = page.len() as i64 > limit;
@@ -240,7 +244,7 @@ pub async fn resend(
             invitations::resend(conn, &inviter, workspace, id, &settings, now)
                 .map_err(action_problem)
                 .and_then(|()| {
-                    store::find_in_workspace(conn, workspace, id).map_err(Problem::from)
+                    invitations::find_in_workspace(conn, workspace, id).map_err(Problem::from)
                 }),
         )
     })

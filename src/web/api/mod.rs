@@ -33,10 +33,10 @@ use crate::domain::membership::OrgRole;
 use crate::domain::policy::{self, MemberAction, Refusal, Viewer};
 use crate::domain::role::Permission;
 use crate::services::api_keys as keys;
+use crate::services::api_keys::ApiKey;
+use crate::services::audit::Actor;
 use crate::services::console::Acting;
-use crate::store::api_keys::ApiKey;
-use crate::store::audit::Actor;
-use crate::store::workspaces::{self, Workspace};
+use crate::services::workspaces::Workspace;
 
 /// Each key's requests in the current minute, on this instance.
 #[derive(Default)]
@@ -82,10 +82,12 @@ impl ApiKeyAuth {
         let now = state.settings.clock.now();
         let used_from = ip.clone();
         let found = blocking(&state, move |conn| {
-            let Some(key) = keys::authenticate(conn, &secret, used_from.as_deref(), now)? else {
-                return Ok(None);
-            };
-            Ok(workspaces::find(conn, key.workspace_id)?.map(|w| (key, w)))
+            Ok(keys::authenticate(
+                conn,
+                &secret,
+                used_from.as_deref(),
+                now,
+            )?)
         })
         .await?;
         let Some((key, workspace)) = found else {

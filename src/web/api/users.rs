@@ -15,10 +15,9 @@ use crate::domain::policy::MemberAction;
 use crate::domain::role::Permission;
 use crate::domain::search::SearchTerm;
 use crate::services::console::{self, ConsoleError};
-use crate::services::members::{self, FilterParams};
+use crate::services::members::{self, Cursor, FilterParams, MemberDetail, MemberRow};
 use crate::services::profile::ProfileChange;
-use crate::store::memberships::{Cursor, MemberDetail, MemberRow};
-use crate::store::roles;
+use crate::services::roles;
 use crate::web::AppState;
 use crate::web::forms::{FieldErrors, ProfileForm};
 use crate::web::views::rfc3339;
@@ -266,8 +265,7 @@ fn reread(
     workspace: crate::domain::ids::WorkspaceId,
     id: MembershipId,
 ) -> Result<UserDetailJson, Problem> {
-    let member =
-        crate::store::memberships::detail(conn, workspace, id)?.ok_or_else(Problem::not_found)?;
+    let member = members::detail(conn, workspace, id)?.ok_or_else(Problem::not_found)?;
     detail_json(conn, workspace, &member)
 }
 

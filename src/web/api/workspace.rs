@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::{ApiKeyAuth, Problem, ok};
 use crate::domain::policy::READS_ROLES;
-use crate::store::roles;
+use crate::services::roles;
 use crate::web::AppState;
 
 #[derive(Serialize, ToSchema)]
