@@ -75,13 +75,15 @@ pub async fn middleware(
     match outcome {
         Outcome::Claimed => {}
         Outcome::Replay(answer) => {
-            let response =
-                HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK))
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .insert_header((REPLAYED, "true"))
-                    .content_type(answer.content_type)
-                    .body(answer.body);
-            return Ok(req.into_response(response));
+            let mut response =
+                HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+            response
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((REPLAYED, "true"));
+            if !answer.content_type.is_empty() {
+                response.content_type(answer.content_type);
+            }
+            return Ok(req.into_response(response.body(answer.body)));
         }
         Outcome::Mismatch => {
             let problem = Problem::new(
@@ -126,7 +128,7 @@ pub async fn middleware(
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/json")
+            .unwrap_or_default()
             .to_owned(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
