@@ -24,11 +24,7 @@ async fn make_a_key_copy_it_once_use_it_and_revoke_it() {
     app.set_up().await;
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     b.client.goto(&app.url("/w/acme/settings")).await.unwrap();
     b.click("a[href='/w/acme/settings/api-keys']").await;

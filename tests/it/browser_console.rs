@@ -37,11 +37,7 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     // Filter: suspended members only; the URL follows.
     b.client

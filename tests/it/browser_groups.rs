@@ -42,11 +42,7 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     // From the side navigation to an empty list, then create a group.
     b.click("nav.sidenav a[href='/w/acme/groups']").await;

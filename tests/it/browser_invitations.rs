@@ -5,21 +5,13 @@ use crate::common::browser::Browser;
 use crate::common::*;
 use fantoccini::Locator;
 
-async fn sign_in(b: &Browser, app: &TestApp) {
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
-}
-
 #[actix_web::test]
 async fn invite_with_the_dialog_then_accept_in_another_browser() {
     let app = spawn_app().await;
     app.set_up().await;
     let admin = Browser::start().await;
     let b = &admin;
-    sign_in(b, &app).await;
+    b.sign_in_as_owner(&app).await;
 
     b.click("a[href='/w/acme/invitations/new']").await;
     b.wait_for_text("dialog[open] h2", "Invite people").await;

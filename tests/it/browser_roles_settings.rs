@@ -24,11 +24,7 @@ async fn build_a_support_role_give_it_and_move_the_workspace() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     // Roles: build "Support" from two checkboxes.
     b.click("nav.sidenav a[href='/w/acme/roles']").await;

@@ -36,11 +36,7 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     // Search, then suspend from the row: a dialog says what happens; the badge changes in place.
     b.fill("#q", "grace").await;

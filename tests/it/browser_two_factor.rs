@@ -14,11 +14,7 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
 
     b.client.goto(&app.url("/me")).await.unwrap();
     b.click("a[href='/me/two-factor']").await;
@@ -73,11 +69,7 @@ async fn an_admin_sees_a_paused_member_and_clears_the_pause() {
 
     let browser = Browser::start().await;
     let b = &browser;
-    b.client.goto(&app.url("/login")).await.unwrap();
-    b.fill("#email", OWNER_EMAIL).await;
-    b.fill("#password", OWNER_PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_for_url("/w/acme/users").await;
+    b.sign_in_as_owner(&app).await;
     b.client
         .goto(&app.url(&format!("/w/acme/users/{grace}")))
         .await

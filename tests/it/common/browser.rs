@@ -87,6 +87,15 @@ impl Browser {
         }
     }
 
+    /// Signs the set-up Owner in through the login form and waits for their users list.
+    pub async fn sign_in_as_owner(&self, app: &super::TestApp) {
+        self.client.goto(&app.url("/login")).await.unwrap();
+        self.fill("#email", super::OWNER_EMAIL).await;
+        self.fill("#password", super::OWNER_PASSWORD).await;
+        self.click("button[type=submit]").await;
+        self.wait_for_url("/w/acme/users").await;
+    }
+
     /// Saves a PNG of the current page under target/screenshots/.
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
