@@ -881,3 +881,96 @@ async fn the_openapi_document_and_its_reference_page_are_served_without_a_key() 
     let html = page.text().await.unwrap();
     assert!(html.contains("/api/v1/users/{id}/remove") && html.contains("Idempotency-Key"));
 }
+
+#[actix_web::test]
+async fn another_workspaces_ids_are_404_whatever_the_action() {
+    let app = owner_app().await;
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let invited = app
+        .post_fields(
+            "/w/labs/invitations",
+            &[("emails", "lin.labs@example.com"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let grouped = app
+        .post_fields("/w/labs/groups", &[("name", "Labs crew")])
+        .await;
+    assert!(grouped.status().is_redirection(), "{}", grouped.status());
+    let labs_member = app.membership_of("lin.labs@example.com");
+    let labs_invitation = app.first_id("invitations");
+    let labs_group = app.first_id("groups WHERE name = 'Labs crew'");
+
+    let key = make_key(
+        &app,
+        "Acme only",
+        &[
+            "users.view",
+            "users.invite",
+            "users.edit",
+            "users.suspend",
+            "users.remove",
+            "groups.view",
+            "groups.manage",
+        ],
+    )
+    .await;
+    let (_, acme_group) = post(
+        &app,
+        "/api/v1/groups",
+        &key,
+        Some(json!({"name": "Acme crew"})),
+    )
+    .await;
+    let acme_group = acme_group["id"].as_i64().unwrap();
+    let user = format!("/api/v1/users/{labs_member}");
+    let group = format!("/api/v1/groups/{labs_group}");
+    for (method, path, body) in [
+        ("GET", user.clone(), None),
+        ("PATCH", user.clone(), Some(json!({"first_name": "X"}))),
+        ("POST", format!("{user}/suspend"), None),
+        ("POST", format!("{user}/remove"), None),
+        ("GET", group.clone(), None),
+        ("PATCH", group.clone(), Some(json!({"name": "Taken over"}))),
+        ("DELETE", group.clone(), None),
+        (
+            "PUT",
+            format!("/api/v1/groups/{acme_group}/members/{labs_member}"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/invitations/{labs_invitation}/resend"),
+            None,
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/invitations/{labs_invitation}"),
+            None,
+        ),
+    ] {
+        let (status, headers, body) = api(&app, method, &path, &key, body).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+    }
+    let (_, listed) = get(&app, "/api/v1/users?status=invited", &key).await;
+    assert!(!listed.to_string().contains("lin.labs@example.com"));
+    // Nothing in /w/labs changed.
+    assert_eq!(app.count("groups WHERE name = 'Labs crew'"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "invitations WHERE id = {labs_invitation} AND sent_count = 1"
+        )),
+        1,
+        "neither revoked nor sent again"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {labs_member} AND status = 'invited'"
+        )),
+        1
+    );
+}
