@@ -974,3 +974,15 @@ async fn another_workspaces_ids_are_404_whatever_the_action() {
         1
     );
 }
+
+#[actix_web::test]
+async fn a_known_address_asked_with_another_method_says_which_it_answers() {
+    let app = owner_app().await;
+    let key = make_key(&app, "Methods", &["users.view"]).await;
+    let (status, headers, body) = api(&app, "DELETE", "/api/v1/users", &key, None).await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(headers["allow"], "GET");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let (status, _, _) = api(&app, "GET", "/api/v1/nowhere", &key, None).await;
+    assert_eq!(status, 404);
+}

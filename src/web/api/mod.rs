@@ -218,7 +218,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| Problem::not_found().into()));
 }
 
-/// Every other path under `/api`.
-pub async fn not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&Problem::not_found())
+/// Every other request under `/api`: 405 with `Allow` for a known path asked with another
+/// method, else 404.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return actix_web::ResponseError::error_response(&Problem::not_found());
+    }
+    let allow = allowed.join(", ");
+    let mut response = actix_web::ResponseError::error_response(&Problem::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("This address answers {allow} only."),
+    ));
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The methods the API's routes answer at `path` (`{id}` segments match any one segment).
+fn allowed_methods(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    super::routes::ALL
+        .iter()
+        .filter(|(_, pattern)| pattern.starts_with("/api/"))
+        .filter(|(_, pattern)| {
+            let parts: Vec<&str> = pattern.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p.starts_with('{') || p == s)
+        })
+        .map(|(method, _)| method.to_uppercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_paths_name_the_methods_they_answer() {
+        assert_eq!(super::allowed_methods("/api/v1/users"), ["GET"]);
+        assert_eq!(
+            super::allowed_methods("/api/v1/groups/7"),
+            ["GET", "PATCH", "DELETE"]
+        );
+        assert!(super::allowed_methods("/api/v1/nope").is_empty());
+        assert!(super::allowed_methods("/api/v1/users/7/8").is_empty());
+    }
 }
