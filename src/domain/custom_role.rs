@@ -135,10 +135,12 @@ mod tests {
         let everything_offered: Vec<String> = offered().map(|p| p.key().to_owned()).collect();
         assert_eq!(
             parse_permissions(&everything_offered),
-            Ok(BuiltInRole::Admin
-                .permissions()
-                .union([Permission::ApiKeysManage].into_iter().collect())),
-            "the most a custom role holds is what an Admin holds, and managing API keys"
+            Ok(BuiltInRole::Admin.permissions().union(
+                [Permission::ApiKeysManage, Permission::Scim]
+                    .into_iter()
+                    .collect()
+            )),
+            "the most a custom role holds is what an Admin holds, managing API keys and SCIM"
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod password;
 pub mod plan;
 pub mod policy;
 pub mod role;
+pub mod scim_filter;
 pub mod search;
 pub mod slug;
 pub mod sort;

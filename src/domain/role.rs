@@ -19,12 +19,13 @@ pub enum Permission {
     AuditView,
     SettingsManage,
     ApiKeysManage,
+    Scim,
     Owner,
 }
 
 impl Permission {
     /// Every permission, in the order the console lists them.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::UsersView,
         Permission::UsersInvite,
         Permission::UsersEdit,
@@ -39,6 +40,7 @@ impl Permission {
         Permission::AuditView,
         Permission::SettingsManage,
         Permission::ApiKeysManage,
+        Permission::Scim,
         Permission::Owner,
     ];
 
@@ -59,6 +61,7 @@ impl Permission {
             Permission::AuditView => "audit.view",
             Permission::SettingsManage => "settings.manage",
             Permission::ApiKeysManage => "api_keys.manage",
+            Permission::Scim => "scim",
             Permission::Owner => "owner",
         }
     }
@@ -80,6 +83,7 @@ impl Permission {
             Permission::AuditView => "Read the audit log",
             Permission::SettingsManage => "Change the workspace's name",
             Permission::ApiKeysManage => "Create and revoke the workspace's API keys",
+            Permission::Scim => "Provision members and groups from an identity provider (SCIM)",
             Permission::Owner => "Plan, URL and ownership",
         }
     }
@@ -227,7 +231,12 @@ impl BuiltInRole {
             // API keys act for the workspace without anyone signed in: an Owner's to give.
             BuiltInRole::Admin => Permission::ALL
                 .into_iter()
-                .filter(|p| !matches!(p, Permission::Owner | Permission::ApiKeysManage))
+                .filter(|p| {
+                    !matches!(
+                        p,
+                        Permission::Owner | Permission::ApiKeysManage | Permission::Scim
+                    )
+                })
                 .collect(),
             BuiltInRole::Auditor => Permission::ALL
                 .into_iter()
@@ -265,6 +274,7 @@ mod tests {
         let admin = BuiltInRole::Admin.permissions();
         assert!(!admin.contains(Permission::Owner));
         assert!(!admin.contains(Permission::ApiKeysManage));
+        assert!(!admin.contains(Permission::Scim));
         assert_eq!(admin.iter().count(), 13);
         let auditor = BuiltInRole::Auditor.permissions();
         assert_eq!(

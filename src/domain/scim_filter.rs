@@ -1,0 +1,560 @@
+//! SCIM filters (RFC 7644 §3.4.2.2) and PATCH paths (§3.5.2), parsed into a tree: the grammar
+//! whole — `eq ne co sw ew pr gt ge lt le`, `and`/`or`/`not`, parentheses, value paths such as
+//! `emails[type eq "work"]` — with `not` binding tighter than `and`, and `and` than `or`.
+//! Keywords and attribute names are case-insensitive (names are kept lower-case). What cannot be
+//! read is an `invalidFilter` error with the reason, never a panic.
+
+use std::fmt;
+
+/// An attribute: `userName`, `name.familyName`, `meta.lastModified`, or with its schema's URN
+/// (`urn:ietf:params:scim:schemas:core:2.0:User:userName`). Names are lower-case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrPath {
+    pub urn: Option<String>,
+    pub name: String,
+    pub sub: Option<String>,
+}
+
+impl AttrPath {
+    /// `name` or `name.sub`, lower-case, without the URN.
+    pub fn dotted(&self) -> String {
+        match &self.sub {
+            Some(sub) => format!("{}.{sub}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Null,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Compare(AttrPath, CompareOp, Value),
+    Present(AttrPath),
+    /// `emails[type eq "work"]`: some value of a multi-valued attribute matches the inner filter
+    /// (whose paths are the value's sub-attributes).
+    ValuePath(AttrPath, Box<Filter>),
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+}
+
+/// A PATCH operation's `path`: an attribute, optionally narrowed to some of its values by a
+/// filter, optionally then one of their sub-attributes (`emails[type eq "work"].value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    pub attr: AttrPath,
+    pub filter: Option<Filter>,
+    pub sub: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError(pub String);
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// The longest filter read (an IdP's filters are short; this bounds the work of a hostile one).
+pub const MAX_LEN: usize = 4096;
+/// How deep parentheses, `not` and value paths may nest.
+const MAX_DEPTH: usize = 32;
+
+pub fn parse(text: &str) -> Result<Filter, FilterError> {
+    let mut parser = Parser::new(text)?;
+    let filter = parser.or(0)?;
+    parser.end()?;
+    Ok(filter)
+}
+
+pub fn parse_path(text: &str) -> Result<PatchPath, FilterError> {
+    let mut parser = Parser::new(text)?;
+    let attr = parser.attr_path()?;
+    let mut path = PatchPath {
+        attr,
+        filter: None,
+        sub: None,
+    };
+    if parser.eat(&Token::LBracket) {
+        path.filter = Some(parser.or(1)?);
+        parser.expect(&Token::RBracket)?;
+        if let Some(Token::Word(word)) = parser.peek().cloned()
+            && let Some(sub) = word.strip_prefix('.')
+        {
+            parser.pos += 1;
+            if sub.is_empty() || sub.contains('.') {
+                return Err(FilterError(format!("“{word}” is not a sub-attribute.")));
+            }
+            path.sub = Some(sub.to_lowercase());
+        }
+    }
+    parser.end()?;
+    Ok(path)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Str(String),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
+    if text.len() > MAX_LEN {
+        return Err(FilterError(format!(
+            "The filter is longer than {MAX_LEN} characters."
+        )));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\n' | '\r' => i += 1,
+            '(' | ')' | '[' | ']' => {
+                tokens.push(match c {
+                    '(' => Token::LParen,
+                    ')' => Token::RParen,
+                    '[' => Token::LBracket,
+                    _ => Token::RBracket,
+                });
+                i += 1;
+            }
+            '"' => {
+                // A JSON string: read it with serde_json to honour every escape.
+                let mut j = i + 1;
+                let mut escaped = false;
+                while j < chars.len() && (escaped || chars[j] != '"') {
+                    escaped = !escaped && chars[j] == '\\';
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    return Err(FilterError("A string is not closed (\").".into()));
+                }
+                let literal: String = chars[i..=j].iter().collect();
+                let value: String = serde_json::from_str(&literal)
+                    .map_err(|_| FilterError(format!("{literal} is not a valid string.")))?;
+                tokens.push(Token::Str(value));
+                i = j + 1;
+            }
+            c if c.is_control() => {
+                return Err(FilterError("The filter holds a control character.".into()));
+            }
+            _ => {
+                let start = i;
+                while i < chars.len()
+                    && !matches!(
+                        chars[i],
+                        ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"'
+                    )
+                {
+                    if chars[i].is_control() {
+                        return Err(FilterError("The filter holds a control character.".into()));
+                    }
+                    i += 1;
+                }
+                tokens.push(Token::Word(chars[start..i].iter().collect()));
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+fn compare_op(word: &str) -> Option<CompareOp> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "eq" => CompareOp::Eq,
+        "ne" => CompareOp::Ne,
+        "co" => CompareOp::Co,
+        "sw" => CompareOp::Sw,
+        "ew" => CompareOp::Ew,
+        "gt" => CompareOp::Gt,
+        "ge" => CompareOp::Ge,
+        "lt" => CompareOp::Lt,
+        "le" => CompareOp::Le,
+        _ => return None,
+    })
+}
+
+fn is_keyword(word: &str, keyword: &str) -> bool {
+    word.eq_ignore_ascii_case(keyword)
+}
+
+/// An attribute name: a letter, then letters, digits, `_`, `-` or `$`.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'))
+}
+
+fn attr_path(word: &str) -> Result<AttrPath, FilterError> {
+    let bad = || FilterError(format!("“{word}” is not an attribute."));
+    let (urn, rest) = if word.len() > 4 && word[..4].eq_ignore_ascii_case("urn:") {
+        let at = word.rfind(':').ok_or_else(bad)?;
+        (Some(word[..at].to_owned()), &word[at + 1..])
+    } else {
+        (None, word)
+    };
+    let (name, sub) = match rest.split_once('.') {
+        Some((name, sub)) => (name, Some(sub)),
+        None => (rest, None),
+    };
+    if !valid_name(name) || sub.is_some_and(|s| !valid_name(s)) {
+        return Err(bad());
+    }
+    Ok(AttrPath {
+        urn,
+        name: name.to_ascii_lowercase(),
+        sub: sub.map(str::to_ascii_lowercase),
+    })
+}
+
+impl Parser {
+    fn new(text: &str) -> Result<Self, FilterError> {
+        let tokens = tokenize(text)?;
+        if tokens.is_empty() {
+            return Err(FilterError("The filter is empty.".into()));
+        }
+        Ok(Self { tokens, pos: 0 })
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        token
+    }
+
+    fn eat(&mut self, token: &Token) -> bool {
+        if self.peek() == Some(token) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_keyword(&mut self, keyword: &str) -> bool {
+        if matches!(self.peek(), Some(Token::Word(w)) if is_keyword(w, keyword)) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, token: &Token) -> Result<(), FilterError> {
+        if self.eat(token) {
+            Ok(())
+        } else {
+            let want = match token {
+                Token::RParen => ")",
+                Token::RBracket => "]",
+                _ => "more",
+            };
+            Err(FilterError(format!("Expected “{want}” {}.", self.here())))
+        }
+    }
+
+    fn end(&self) -> Result<(), FilterError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(FilterError(format!("Unexpected {}.", self.here()))),
+        }
+    }
+
+    /// Where the parser is, in words.
+    fn here(&self) -> String {
+        match self.peek() {
+            None => "at the end of the filter".to_owned(),
+            Some(Token::Word(w)) => format!("at “{w}”"),
+            Some(Token::Str(s)) => format!("at the string \"{s}\""),
+            Some(Token::LParen) => "at “(”".to_owned(),
+            Some(Token::RParen) => "at “)”".to_owned(),
+            Some(Token::LBracket) => "at “[”".to_owned(),
+            Some(Token::RBracket) => "at “]”".to_owned(),
+        }
+    }
+
+    fn deeper(depth: usize) -> Result<usize, FilterError> {
+        if depth >= MAX_DEPTH {
+            Err(FilterError("The filter nests too deeply.".into()))
+        } else {
+            Ok(depth + 1)
+        }
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        let mut left = self.and(depth)?;
+        while self.eat_keyword("or") {
+            let right = self.and(depth)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        let mut left = self.unary(depth)?;
+        while self.eat_keyword("and") {
+            let right = self.unary(depth)?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        if self.eat_keyword("not") {
+            let depth = Self::deeper(depth)?;
+            if !self.eat(&Token::LParen) {
+                return Err(FilterError(format!(
+                    "Expected “(” after not, {}.",
+                    self.here()
+                )));
+            }
+            let inner = self.or(depth)?;
+            self.expect(&Token::RParen)?;
+            return Ok(Filter::Not(Box::new(inner)));
+        }
+        if self.eat(&Token::LParen) {
+            let inner = self.or(Self::deeper(depth)?)?;
+            self.expect(&Token::RParen)?;
+            return Ok(inner);
+        }
+        let path = self.attr_path()?;
+        if self.eat(&Token::LBracket) {
+            let inner = self.or(Self::deeper(depth)?)?;
+            self.expect(&Token::RBracket)?;
+            return Ok(Filter::ValuePath(path, Box::new(inner)));
+        }
+        let op = match self.next() {
+            Some(Token::Word(w)) if is_keyword(&w, "pr") => return Ok(Filter::Present(path)),
+            Some(Token::Word(w)) => compare_op(&w).ok_or_else(|| {
+                FilterError(format!(
+                    "“{w}” is not an operator (eq, ne, co, sw, ew, pr, gt, ge, lt, le)."
+                ))
+            })?,
+            _ => {
+                self.pos -= 1;
+                return Err(FilterError(format!(
+                    "Expected an operator {}.",
+                    self.here()
+                )));
+            }
+        };
+        let value = match self.next() {
+            Some(Token::Str(s)) => Value::Str(s),
+            Some(Token::Word(w)) if is_keyword(&w, "true") => Value::Bool(true),
+            Some(Token::Word(w)) if is_keyword(&w, "false") => Value::Bool(false),
+            Some(Token::Word(w)) if is_keyword(&w, "null") => Value::Null,
+            Some(Token::Word(w)) => match w.parse::<f64>() {
+                Ok(n) if n.is_finite() => Value::Num(n),
+                _ => {
+                    return Err(FilterError(format!(
+                        "“{w}” is not a value: quote strings (\"…\")."
+                    )));
+                }
+            },
+            _ => {
+                self.pos -= 1;
+                return Err(FilterError(format!("Expected a value {}.", self.here())));
+            }
+        };
+        Ok(Filter::Compare(path, op, value))
+    }
+
+    fn attr_path(&mut self) -> Result<AttrPath, FilterError> {
+        match self.next() {
+            Some(Token::Word(w)) => attr_path(&w),
+            _ => {
+                self.pos -= 1;
+                Err(FilterError(format!(
+                    "Expected an attribute {}.",
+                    self.here()
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(name: &str) -> AttrPath {
+        attr_path(name).unwrap()
+    }
+
+    fn eq(name: &str, value: &str) -> Filter {
+        Filter::Compare(path(name), CompareOp::Eq, Value::Str(value.into()))
+    }
+
+    #[test]
+    fn the_filters_identity_providers_send() {
+        assert_eq!(
+            parse(r#"userName eq "ada@example.com""#),
+            Ok(eq("username", "ada@example.com"))
+        );
+        assert_eq!(
+            parse(r#"externalId EQ "00u1""#),
+            Ok(eq("externalid", "00u1"))
+        );
+        assert_eq!(
+            parse(r#"emails[type eq "work" and value co "@example.com"]"#),
+            Ok(Filter::ValuePath(
+                path("emails"),
+                Box::new(Filter::And(
+                    Box::new(eq("type", "work")),
+                    Box::new(Filter::Compare(
+                        path("value"),
+                        CompareOp::Co,
+                        Value::Str("@example.com".into())
+                    ))
+                ))
+            ))
+        );
+        assert_eq!(
+            parse("meta.lastModified gt \"2026-01-01T00:00:00Z\"").unwrap(),
+            Filter::Compare(
+                AttrPath {
+                    urn: None,
+                    name: "meta".into(),
+                    sub: Some("lastmodified".into())
+                },
+                CompareOp::Gt,
+                Value::Str("2026-01-01T00:00:00Z".into())
+            )
+        );
+        let urn = parse("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"a\"").unwrap();
+        let Filter::Compare(p, CompareOp::Sw, _) = urn else {
+            panic!("{urn:?}")
+        };
+        assert_eq!(
+            p.urn.as_deref(),
+            Some("urn:ietf:params:scim:schemas:core:2.0:User")
+        );
+        assert_eq!(p.name, "username");
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and_and_and_than_or() {
+        let f = parse(r#"title pr or userType eq "Employee" and not (active eq false)"#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Or(
+                Box::new(Filter::Present(path("title"))),
+                Box::new(Filter::And(
+                    Box::new(eq("usertype", "Employee")),
+                    Box::new(Filter::Not(Box::new(Filter::Compare(
+                        path("active"),
+                        CompareOp::Eq,
+                        Value::Bool(false)
+                    ))))
+                ))
+            )
+        );
+        let grouped = parse(r#"(a eq "1" or b eq "2") and c eq "3""#).unwrap();
+        assert!(matches!(grouped, Filter::And(ref l, _) if matches!(**l, Filter::Or(..))));
+    }
+
+    #[test]
+    fn strings_honour_json_escapes() {
+        assert_eq!(
+            parse(r#"displayName eq "Ada \"the\" Countess\u00e9""#),
+            Ok(eq("displayname", "Ada \"the\" Countessé"))
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_an_error_never_a_panic() {
+        for bad in [
+            "",
+            "userName",
+            "userName eq",
+            "userName is \"x\"",
+            "userName eq \"unclosed",
+            "userName eq bare",
+            "(userName eq \"x\"",
+            "userName eq \"x\")",
+            "not userName eq \"x\"",
+            "emails[type eq \"work\"",
+            "1abc eq \"x\"",
+            "a.b.c eq \"x\"",
+            "userName eq \"x\" and",
+            "userName eq \"\u{0}\"",
+            "userName\u{0} eq \"x\"",
+            "] eq",
+            "and and",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} parsed");
+        }
+        let deep = format!("{}a pr{}", "(".repeat(100), ")".repeat(100));
+        assert!(parse(&deep).is_err());
+        assert!(parse(&"a".repeat(MAX_LEN + 1)).is_err());
+        assert!(
+            parse("userName xx \"a\"")
+                .unwrap_err()
+                .0
+                .contains("not an operator")
+        );
+    }
+
+    #[test]
+    fn patch_paths_reach_values_and_their_sub_attributes() {
+        assert_eq!(
+            parse_path(r#"emails[type eq "work"].value"#),
+            Ok(PatchPath {
+                attr: path("emails"),
+                filter: Some(eq("type", "work")),
+                sub: Some("value".into())
+            })
+        );
+        assert_eq!(
+            parse_path("name.familyName"),
+            Ok(PatchPath {
+                attr: path("name.familyName"),
+                filter: None,
+                sub: None
+            })
+        );
+        assert_eq!(
+            parse_path(r#"members[value eq "42"]"#).unwrap().filter,
+            Some(eq("value", "42"))
+        );
+        assert!(parse_path("emails[type eq \"work\"].").is_err());
+        assert!(parse_path("active extra").is_err());
+    }
+}
