@@ -121,6 +121,12 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
                     .default_service(web::to(http::api::not_found)),
             )
             .service(
+                web::scope(http::scim::SCOPE)
+                    .configure(http::scim::configure)
+                    .configure(http::routes::scim)
+                    .default_service(web::to(http::scim::not_found)),
+            )
+            .service(
                 web::scope("")
                     .wrap(from_fn(http::htmx::error_fragments))
                     .wrap(from_fn(csrf::verify))

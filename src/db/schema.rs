@@ -133,6 +133,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sort_email -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -145,6 +146,7 @@ diesel::table! {
         member_count -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        external_id -> Nullable<Text>,
     }
 }
 

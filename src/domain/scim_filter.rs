@@ -558,3 +558,240 @@ mod tests {
         assert!(parse_path("active extra").is_err());
     }
 }
+
+/// A text attribute of a SCIM User, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserText {
+    /// `userName`, `emails.value`: the email address (compared case-insensitively).
+    Email,
+    /// `externalId` (case-exact, as RFC 7643 says).
+    ExternalId,
+    GivenName,
+    FamilyName,
+    /// `displayName` and `name.formatted`: the name the console shows.
+    DisplayName,
+}
+
+impl UserText {
+    pub fn case_exact(self) -> bool {
+        self == UserText::ExternalId
+    }
+}
+
+/// A filter on Users in the terms the store answers: every attribute resolved, every value
+/// typed. Built by [`user_condition`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserCond {
+    Text(UserText, CompareOp, String),
+    Present(UserText),
+    Modified(CompareOp, chrono::NaiveDateTime),
+    Created(CompareOp, chrono::NaiveDateTime),
+    Active(bool),
+    Id(CompareOp, i64),
+    /// Always true (`emails.type eq "work"`: every address here is the work one) or false.
+    Const(bool),
+    And(Box<UserCond>, Box<UserCond>),
+    Or(Box<UserCond>, Box<UserCond>),
+    Not(Box<UserCond>),
+}
+
+fn unsupported(path: &AttrPath) -> FilterError {
+    FilterError(format!(
+        "Users cannot be filtered on “{}”: use userName, emails.value, externalId, displayName, \
+         name.givenName, name.familyName, active, id, meta.created or meta.lastModified.",
+        path.dotted()
+    ))
+}
+
+/// Resolves a filter on Users, or says which attribute or value it cannot use.
+pub fn user_condition(filter: &Filter) -> Result<UserCond, FilterError> {
+    user_cond(filter, None)
+}
+
+fn user_cond(filter: &Filter, within: Option<&str>) -> Result<UserCond, FilterError> {
+    Ok(match filter {
+        Filter::And(a, b) => UserCond::And(
+            Box::new(user_cond(a, within)?),
+            Box::new(user_cond(b, within)?),
+        ),
+        Filter::Or(a, b) => UserCond::Or(
+            Box::new(user_cond(a, within)?),
+            Box::new(user_cond(b, within)?),
+        ),
+        Filter::Not(inner) => UserCond::Not(Box::new(user_cond(inner, within)?)),
+        Filter::ValuePath(path, inner) => {
+            if within.is_some() || path.sub.is_some() || path.name != "emails" {
+                return Err(unsupported(path));
+            }
+            user_cond(inner, Some("emails"))?
+        }
+        Filter::Present(path) => match attribute(path, within)? {
+            Attr::Text(text) => UserCond::Present(text),
+            Attr::Const(_) | Attr::Active | Attr::Id | Attr::Created | Attr::Modified => {
+                UserCond::Const(true)
+            }
+        },
+        Filter::Compare(path, op, value) => compare(attribute(path, within)?, *op, value, path)?,
+    })
+}
+
+enum Attr {
+    Text(UserText),
+    /// `emails.type` ("work") and `emails.primary` (true): the one address every member has.
+    Const(Value),
+    Active,
+    Id,
+    Created,
+    Modified,
+}
+
+fn attribute(path: &AttrPath, within: Option<&str>) -> Result<Attr, FilterError> {
+    let name = match within {
+        Some(parent) if path.sub.is_none() => format!("{parent}.{}", path.name),
+        Some(_) => return Err(unsupported(path)),
+        None => path.dotted(),
+    };
+    Ok(match name.as_str() {
+        "username" | "emails" | "emails.value" => Attr::Text(UserText::Email),
+        "externalid" => Attr::Text(UserText::ExternalId),
+        "displayname" | "name.formatted" => Attr::Text(UserText::DisplayName),
+        "name.givenname" => Attr::Text(UserText::GivenName),
+        "name.familyname" => Attr::Text(UserText::FamilyName),
+        "emails.type" => Attr::Const(Value::Str("work".into())),
+        "emails.primary" => Attr::Const(Value::Bool(true)),
+        "active" => Attr::Active,
+        "id" => Attr::Id,
+        "meta.created" => Attr::Created,
+        "meta.lastmodified" => Attr::Modified,
+        _ => return Err(unsupported(path)),
+    })
+}
+
+fn compare(
+    attr: Attr,
+    op: CompareOp,
+    value: &Value,
+    path: &AttrPath,
+) -> Result<UserCond, FilterError> {
+    let wrong = |what: &str| FilterError(format!("“{}” {what}.", path.dotted()));
+    Ok(match attr {
+        Attr::Text(text) => match value {
+            Value::Str(s) => UserCond::Text(text, op, s.clone()),
+            Value::Null if op == CompareOp::Eq => UserCond::Not(Box::new(UserCond::Present(text))),
+            Value::Null if op == CompareOp::Ne => UserCond::Present(text),
+            _ => return Err(wrong("takes a string")),
+        },
+        Attr::Const(constant) => {
+            let holds = match (op, &constant, value) {
+                (CompareOp::Eq, Value::Str(c), Value::Str(v)) => c.eq_ignore_ascii_case(v),
+                (CompareOp::Ne, Value::Str(c), Value::Str(v)) => !c.eq_ignore_ascii_case(v),
+                (CompareOp::Eq, c, v) => c == v,
+                (CompareOp::Ne, c, v) => c != v,
+                _ => return Err(wrong("takes eq or ne")),
+            };
+            UserCond::Const(holds)
+        }
+        Attr::Active => {
+            let wanted = match value {
+                Value::Bool(b) => *b,
+                // Entra sends booleans as strings.
+                Value::Str(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::Str(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err(wrong("takes true or false")),
+            };
+            match op {
+                CompareOp::Eq => UserCond::Active(wanted),
+                CompareOp::Ne => UserCond::Active(!wanted),
+                _ => return Err(wrong("takes eq or ne")),
+            }
+        }
+        Attr::Id => {
+            let id = match value {
+                Value::Str(s) => s.trim().parse::<i64>().ok(),
+                Value::Num(n) if n.fract() == 0.0 => Some(*n as i64),
+                _ => None,
+            };
+            match (id, op) {
+                (Some(id), CompareOp::Eq | CompareOp::Ne) => UserCond::Id(op, id),
+                // No member has an id that is not a number.
+                (None, CompareOp::Eq) => UserCond::Const(false),
+                (None, CompareOp::Ne) => UserCond::Const(true),
+                _ => return Err(wrong("takes eq or ne")),
+            }
+        }
+        Attr::Created | Attr::Modified => {
+            let Value::Str(text) = value else {
+                return Err(wrong("takes a date and time (\"2026-12-04T10:00:00Z\")"));
+            };
+            let at = chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| wrong("takes a date and time (\"2026-12-04T10:00:00Z\")"))?
+                .naive_utc();
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                return Err(wrong("takes eq, ne, gt, ge, lt or le"));
+            }
+            if matches!(attr, Attr::Created) {
+                UserCond::Created(op, at)
+            } else {
+                UserCond::Modified(op, at)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod user_tests {
+    use super::*;
+
+    fn cond(text: &str) -> Result<UserCond, FilterError> {
+        user_condition(&parse(text).unwrap())
+    }
+
+    #[test]
+    fn user_attributes_resolve_to_what_is_stored() {
+        assert_eq!(
+            cond(r#"userName eq "Ada@Example.com""#),
+            Ok(UserCond::Text(
+                UserText::Email,
+                CompareOp::Eq,
+                "Ada@Example.com".into()
+            ))
+        );
+        assert_eq!(
+            cond(r#"emails[type eq "work" and value eq "a@b.c"]"#),
+            Ok(UserCond::And(
+                Box::new(UserCond::Const(true)),
+                Box::new(UserCond::Text(
+                    UserText::Email,
+                    CompareOp::Eq,
+                    "a@b.c".into()
+                ))
+            ))
+        );
+        assert_eq!(cond("active eq \"False\""), Ok(UserCond::Active(false)));
+        assert_eq!(cond("active ne true"), Ok(UserCond::Active(false)));
+        assert_eq!(
+            cond("externalId pr"),
+            Ok(UserCond::Present(UserText::ExternalId))
+        );
+        assert!(matches!(
+            cond(r#"meta.lastModified ge "2026-12-01T00:00:00Z""#),
+            Ok(UserCond::Modified(CompareOp::Ge, _))
+        ));
+        assert_eq!(cond(r#"id eq "abc""#), Ok(UserCond::Const(false)));
+    }
+
+    #[test]
+    fn what_users_cannot_be_filtered_on_is_named() {
+        for (bad, word) in [
+            (r#"title eq "x""#, "title"),
+            (r#"active gt true"#, "active"),
+            (r#"meta.lastModified co "2026""#, "meta.lastmodified"),
+            (r#"meta.created gt "yesterday""#, "meta.created"),
+            (r#"phoneNumbers[type eq "work"]"#, "phonenumbers"),
+            (r#"userName eq 42"#, "username"),
+        ] {
+            let e = cond(bad).unwrap_err();
+            assert!(e.0.contains(word), "{bad}: {e}");
+        }
+    }
+}

@@ -8,7 +8,9 @@ use crate::domain::sort::MemberSort;
 use crate::store::invitations::{self, PendingInfo};
 use crate::store::memberships::{self, ListFilter, MemberPage};
 /// Reads the pages and the API share: one member with what their page shows, a list's cursor.
-pub use crate::store::memberships::{Cursor, MemberDetail, MemberRow, detail};
+pub use crate::store::memberships::{
+    Cursor, MemberDetail, MemberRow, ScimUser, detail, scim_user, scim_users,
+};
 use crate::store::roles;
 
 pub const PAGE_SIZE: i64 = 50;

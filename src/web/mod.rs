@@ -30,6 +30,7 @@ pub mod org;
 pub mod password;
 pub mod roles;
 pub mod routes;
+pub mod scim;
 pub mod session_store;
 pub mod settings;
 pub mod setup;

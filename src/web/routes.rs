@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::{
     accept, api, api_keys, apps, assets, audit, console, email_change, export, groups, health,
-    home, invitations, lifecycle, login, me, org, password, roles, settings, setup, two_factor,
-    users,
+    home, invitations, lifecycle, login, me, org, password, roles, scim, settings, setup,
+    two_factor, users,
 };
 
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
@@ -18,6 +18,7 @@ macro_rules! route_table {
     (
         open { $($open_method:ident $open_path:literal => $open_handler:path,)+ }
         api { $($api_method:ident $api_path:literal => $api_handler:path,)+ }
+        scim { $($scim_method:ident $scim_path:literal => $scim_handler:path,)+ }
         session { $($method:ident $path:literal => $handler:path,)+ }
     ) => {
         /// Routes outside the session (no cookie, no CSRF check): static files and health.
@@ -30,6 +31,11 @@ macro_rules! route_table {
             $(cfg.route(&$api_path[API_SCOPE.len()..], web::$api_method().to($api_handler));)+
         }
 
+        /// SCIM, inside the `/scim/v2` scope (paths relative to it): a key with `scim`, no session.
+        pub fn scim(cfg: &mut web::ServiceConfig) {
+            $(cfg.route(&$scim_path[scim::SCOPE.len()..], web::$scim_method().to($scim_handler));)+
+        }
+
         /// The console's pages and actions: everything that reads the session.
         pub fn session(cfg: &mut web::ServiceConfig) {
             $(cfg.route($path, web::$method().to($handler));)+
@@ -39,6 +45,7 @@ macro_rules! route_table {
         pub const ALL: &[(&str, &str)] = &[
             $((stringify!($open_method), $open_path),)+
             $((stringify!($api_method), $api_path),)+
+            $((stringify!($scim_method), $scim_path),)+
             $((stringify!($method), $path),)+
         ];
     };
@@ -74,6 +81,15 @@ route_table! {
     put "/api/v1/groups/{id}/members/{user_id}" => api::groups::add_member,
     delete "/api/v1/groups/{id}/members/{user_id}" => api::groups::remove_member,
     get "/api/v1/audit-events" => api::audit::list,
+    }
+    scim {
+    get "/scim/v2/ServiceProviderConfig" => scim::discovery::service_provider_config,
+    get "/scim/v2/ResourceTypes" => scim::discovery::resource_types,
+    get "/scim/v2/ResourceTypes/{name}" => scim::discovery::resource_type,
+    get "/scim/v2/Schemas" => scim::discovery::schemas,
+    get "/scim/v2/Schemas/{id}" => scim::discovery::schema,
+    get "/scim/v2/Users" => scim::users::list,
+    get "/scim/v2/Users/{id}" => scim::users::show,
     }
     session {
     get "/" => home::index,

@@ -32,6 +32,7 @@ mod member_actions;
 mod org;
 mod password_reset;
 mod roles;
+mod scim;
 mod settings;
 mod sign_in_safety;
 mod two_factor;

@@ -524,6 +524,30 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("/api/v1/groups/{}/members/{}", f.group, f.target),
         ),
         api(GET, "/api/v1/audit-events", "/api/v1/audit-events"),
+        // SCIM, like the API, reads an API key (with `scim`) and no session.
+        api(
+            GET,
+            "/scim/v2/ServiceProviderConfig",
+            "/scim/v2/ServiceProviderConfig",
+        ),
+        api(GET, "/scim/v2/ResourceTypes", "/scim/v2/ResourceTypes"),
+        api(
+            GET,
+            "/scim/v2/ResourceTypes/{name}",
+            "/scim/v2/ResourceTypes/User",
+        ),
+        api(GET, "/scim/v2/Schemas", "/scim/v2/Schemas"),
+        api(
+            GET,
+            "/scim/v2/Schemas/{id}",
+            "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        ),
+        api(GET, "/scim/v2/Users", "/scim/v2/Users"),
+        api(
+            GET,
+            "/scim/v2/Users/{id}",
+            format!("/scim/v2/Users/{}", f.target),
+        ),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")
             .each(landing)

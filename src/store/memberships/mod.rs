@@ -5,11 +5,13 @@ mod detail;
 mod export;
 mod filter;
 mod list;
+mod scim;
 
 pub use detail::{MemberDetail, detail};
 pub use export::{ExportPlan, ExportRow, export_batch};
 pub use filter::{GroupFilter, ListFilter};
 pub use list::{Cursor, MemberPage, MemberRow, list_page};
+pub use scim::{ScimUser, scim_user, scim_users};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

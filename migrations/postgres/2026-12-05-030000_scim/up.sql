@@ -1,0 +1,5 @@
+-- SCIM (issue 17): the identity provider's own id for a member and for a group (`externalId`),
+-- looked up by the provider's sync (`filter=externalId eq "…"`).
+ALTER TABLE memberships ADD COLUMN external_id TEXT;
+CREATE INDEX memberships_external_id ON memberships (workspace_id, external_id) WHERE external_id IS NOT NULL;
+ALTER TABLE groups ADD COLUMN external_id TEXT;

@@ -1,0 +1,225 @@
+//! Members as SCIM Users read them: a filter resolved by `domain::scim_filter` turned into SQL
+//! (fixed texts with bound values, so every statement stays in the prepared-statement cache),
+//! offset pages by id (`startIndex`/`count`), and one member by id.
+
+use chrono::NaiveDateTime;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+
+use super::super::sql::sql;
+use super::super::{AnyConnection, QueryResult, contains_pattern, parse_key};
+use crate::db::MultiBackend;
+use crate::db::schema::{accounts, memberships};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
+use crate::domain::membership::MembershipStatus;
+use crate::domain::scim_filter::{CompareOp, UserCond, UserText};
+
+/// A member as SCIM shows them (removed members are not listed).
+#[derive(Debug, Clone)]
+pub struct ScimUser {
+    pub id: MembershipId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub timezone: String,
+    pub status: MembershipStatus,
+    pub external_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+fn user(row: Row) -> QueryResult<ScimUser> {
+    let (
+        id,
+        account,
+        email,
+        first_name,
+        last_name,
+        timezone,
+        status,
+        external_id,
+        created,
+        updated,
+    ) = row;
+    Ok(ScimUser {
+        id: MembershipId(id),
+        account_id: AccountId(account),
+        email,
+        first_name,
+        last_name,
+        timezone,
+        status: parse_key("membership status", &status, MembershipStatus::from_key)?,
+        external_id,
+        created_at: created,
+        updated_at: updated,
+    })
+}
+
+macro_rules! columns {
+    () => {
+        (
+            memberships::id,
+            accounts::id,
+            accounts::email,
+            accounts::first_name,
+            accounts::last_name,
+            accounts::timezone,
+            memberships::status,
+            memberships::external_id,
+            memberships::created_at,
+            memberships::updated_at,
+        )
+    };
+}
+
+type Cond<QS> = Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>>;
+
+/// The column's text as compared: lower-cased unless the attribute is case-exact.
+fn column(text: UserText) -> &'static str {
+    match text {
+        UserText::Email => "lower(accounts.email)",
+        UserText::ExternalId => "COALESCE(memberships.external_id, '')",
+        UserText::GivenName => "lower(accounts.first_name)",
+        UserText::FamilyName => "lower(accounts.last_name)",
+        UserText::DisplayName => {
+            "lower(CASE WHEN TRIM(accounts.first_name || ' ' || accounts.last_name) = '' \
+             THEN accounts.email ELSE TRIM(accounts.first_name || ' ' || accounts.last_name) END)"
+        }
+    }
+}
+
+fn operator(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "LIKE",
+    }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern for co/sw/ew.
+fn like(op: CompareOp, value: &str) -> String {
+    let escaped = contains_pattern(value).unwrap_or_else(|| "%%".to_owned());
+    let inner = &escaped[1..escaped.len() - 1];
+    match op {
+        CompareOp::Sw => format!("{inner}%"),
+        CompareOp::Ew => format!("%{inner}"),
+        _ => escaped,
+    }
+}
+
+fn condition<QS: 'static>(c: &UserCond) -> Cond<QS> {
+    match c {
+        UserCond::Text(text, op, value) => {
+            let value = if text.case_exact() {
+                value.clone()
+            } else {
+                value.to_lowercase()
+            };
+            let lhs = format!("{} {} ", column(*text), operator(*op));
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                Box::new(
+                    sql::<Bool>(lhs)
+                        .bind::<Text, _>(like(*op, &value))
+                        .sql(" ESCAPE '\\'"),
+                )
+            } else {
+                Box::new(sql::<Bool>(lhs).bind::<Text, _>(value).sql(""))
+            }
+        }
+        UserCond::Present(text) => Box::new(sql::<Bool>(format!("{} <> ''", column(*text)))),
+        UserCond::Modified(op, at) => Box::new(
+            sql::<Bool>(format!("memberships.updated_at {} ", operator(*op)))
+                .bind::<Timestamp, _>(*at)
+                .sql(""),
+        ),
+        UserCond::Created(op, at) => Box::new(
+            sql::<Bool>(format!("memberships.created_at {} ", operator(*op)))
+                .bind::<Timestamp, _>(*at)
+                .sql(""),
+        ),
+        UserCond::Active(true) => Box::new(sql::<Bool>("memberships.status = 'active'")),
+        UserCond::Active(false) => Box::new(sql::<Bool>("memberships.status <> 'active'")),
+        UserCond::Id(op, id) => Box::new(
+            sql::<Bool>(format!("memberships.id {} ", operator(*op)))
+                .bind::<BigInt, _>(*id)
+                .sql(""),
+        ),
+        UserCond::Const(true) => Box::new(sql::<Bool>("1 = 1")),
+        UserCond::Const(false) => Box::new(sql::<Bool>("1 = 0")),
+        UserCond::And(a, b) => Box::new(condition::<QS>(a).and(condition::<QS>(b))),
+        UserCond::Or(a, b) => Box::new(condition::<QS>(a).or(condition::<QS>(b))),
+        UserCond::Not(a) => Box::new(diesel::dsl::not(condition::<QS>(a))),
+    }
+}
+
+/// `count` members matching `cond` from the `offset`-th (by id), and how many match in all.
+pub fn scim_users(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    cond: Option<&UserCond>,
+    offset: i64,
+    count: i64,
+) -> QueryResult<(i64, Vec<ScimUser>)> {
+    let listed = || {
+        let mut query = memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+            .into_boxed();
+        if let Some(cond) = cond {
+            query = query.filter(condition(cond));
+        }
+        query
+    };
+    let total: i64 = listed().count().get_result(conn)?;
+    let rows: Vec<Row> = if count == 0 {
+        Vec::new()
+    } else {
+        listed()
+            .select(columns!())
+            .order(memberships::id)
+            .offset(offset)
+            .limit(count)
+            .load(conn)?
+    };
+    Ok((
+        total,
+        rows.into_iter().map(user).collect::<QueryResult<_>>()?,
+    ))
+}
+
+/// One member (not removed) of the workspace.
+pub fn scim_user(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: MembershipId,
+) -> QueryResult<Option<ScimUser>> {
+    let row: Option<Row> = memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::id.eq(id.0))
+        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+        .select(columns!())
+        .first(conn)
+        .optional()?;
+    row.map(user).transpose()
+}

@@ -1,0 +1,310 @@
+//! SCIM 2.0 (RFC 7643/7644, issue 17) at `/scim/v2`: identity providers provision the workspace
+//! named by their API key, which must hold the `scim` scope. Such a key acts under the rules that
+//! bind an Admin (never on Owners, never granting Owner), through the same services as the pages;
+//! the audit log names it "SCIM (key name)". Answers are `application/scim+json`; errors use the
+//! SCIM error schema with a `scimType` where one applies.
+
+pub mod discovery;
+pub mod users;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use serde_json::{Map, Value, json};
+
+use super::api::{ApiKeyAuth, Problem};
+use crate::domain::role::Permission;
+
+/// Where SCIM lives; every path under it is SCIM's (an unknown one answers a SCIM error).
+pub const SCOPE: &str = "/scim/v2";
+pub const CONTENT_TYPE: &str = "application/scim+json";
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// A SCIM error: its status, `scimType` and words.
+#[derive(Debug)]
+pub struct ScimError {
+    pub status: StatusCode,
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+    headers: Vec<(header::HeaderName, header::HeaderValue)>,
+}
+
+impl ScimError {
+    pub fn new(
+        status: StatusCode,
+        scim_type: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            None,
+            "No such resource in this key's workspace.",
+        )
+    }
+
+    pub fn invalid_filter(why: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidFilter"),
+            why.to_string(),
+        )
+    }
+}
+
+impl std::fmt::Display for ScimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.detail)
+    }
+}
+
+impl ResponseError for ScimError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = json!(scim_type);
+        }
+        let mut response = HttpResponse::build(self.status);
+        response
+            .content_type(CONTENT_TYPE)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(body.to_string())
+    }
+}
+
+/// The API's refusals (a bad key, the rate limit, a rule) in SCIM's shape, headers kept.
+impl From<Problem> for ScimError {
+    fn from(problem: Problem) -> Self {
+        let answer = problem.error_response();
+        let headers = [header::WWW_AUTHENTICATE, header::RETRY_AFTER]
+            .into_iter()
+            .filter_map(|name| answer.headers().get(&name).map(|v| (name, v.clone())))
+            .collect();
+        let status = answer.status();
+        let scim_type = match status {
+            StatusCode::CONFLICT => Some("uniqueness"),
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => Some("invalidValue"),
+            _ => None,
+        };
+        Self {
+            status: if status == StatusCode::UNPROCESSABLE_ENTITY {
+                StatusCode::BAD_REQUEST
+            } else {
+                status
+            },
+            scim_type,
+            detail: problem.detail.clone(),
+            headers,
+        }
+    }
+}
+
+impl From<super::error::AppError> for ScimError {
+    fn from(e: super::error::AppError) -> Self {
+        Problem::from(e).into()
+    }
+}
+
+impl From<diesel::result::Error> for ScimError {
+    fn from(e: diesel::result::Error) -> Self {
+        Problem::from(e).into()
+    }
+}
+
+/// A live API key holding `scim`: who asks.
+pub struct ScimAuth(pub ApiKeyAuth);
+
+impl FromRequest for ScimAuth {
+    type Error = ScimError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = ApiKeyAuth::from_request(&req, &mut Payload::None).await?;
+            auth.require(Permission::Scim)?;
+            Ok(Self(auth))
+        })
+    }
+}
+
+/// A SCIM JSON answer.
+pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body.to_string())
+}
+
+/// A ListResponse of `resources` (the page), `total` in all, from 1-based `start`.
+pub fn list_response(total: i64, start: i64, resources: Vec<Value>) -> HttpResponse {
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    )
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5): comma-separated, case-insensitive,
+/// `name` or `name.sub`; `id` and `schemas` always stay.
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    only: Vec<String>,
+    excluded: Vec<String>,
+}
+
+impl Projection {
+    pub fn new(attributes: Option<&str>, excluded: Option<&str>) -> Self {
+        let list = |text: Option<&str>| -> Vec<String> {
+            text.unwrap_or_default()
+                .split(',')
+                .map(|a| {
+                    let a = a.trim();
+                    // A URN prefix names the core schema: keep the attribute after it.
+                    let a = if a.len() > 4 && a[..4].eq_ignore_ascii_case("urn:") {
+                        a.rsplit(':').next().unwrap_or(a)
+                    } else {
+                        a
+                    };
+                    a.to_ascii_lowercase()
+                })
+                .filter(|a| !a.is_empty())
+                .collect()
+        };
+        Self {
+            only: list(attributes),
+            excluded: list(excluded),
+        }
+    }
+
+    pub fn apply(&self, resource: Value) -> Value {
+        let Value::Object(fields) = resource else {
+            return resource;
+        };
+        let always = |name: &str| matches!(name, "id" | "schemas");
+        let mut kept = Map::new();
+        for (name, value) in fields {
+            let lower = name.to_ascii_lowercase();
+            if always(&lower) {
+                kept.insert(name, value);
+                continue;
+            }
+            if self.excluded.contains(&lower) {
+                continue;
+            }
+            if self.only.is_empty() || self.only.contains(&lower) {
+                kept.insert(name, value);
+                continue;
+            }
+            // Only some sub-attributes asked: `name.familyName`, `emails.value`, `meta.created`.
+            let prefix = format!("{lower}.");
+            let subs: Vec<&str> = self
+                .only
+                .iter()
+                .filter_map(|a| a.strip_prefix(&prefix))
+                .collect();
+            if subs.is_empty() {
+                continue;
+            }
+            let pick = |v: Value| match v {
+                Value::Object(inner) => Value::Object(
+                    inner
+                        .into_iter()
+                        .filter(|(k, _)| subs.contains(&k.to_ascii_lowercase().as_str()))
+                        .collect(),
+                ),
+                other => other,
+            };
+            let value = match value {
+                Value::Array(items) => Value::Array(items.into_iter().map(pick).collect()),
+                other => pick(other),
+            };
+            kept.insert(name, value);
+        }
+        Value::Object(kept)
+    }
+}
+
+/// What SCIM's extractors answer for a query, path or body they cannot read: a SCIM error.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!("The query string is not acceptable: {e}"),
+        )
+        .into()
+    }))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(1 << 20)
+            .content_type(|mime| matches!(mime.essence_str(), CONTENT_TYPE | "application/json"))
+            .error_handler(|e, _| {
+                ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidSyntax"),
+                    format!("The request body is not acceptable JSON: {e}"),
+                )
+                .into()
+            }),
+    )
+    .app_data(web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()));
+}
+
+/// Every other request under `/scim/v2`.
+pub async fn not_found() -> HttpResponse {
+    ScimError::not_found().error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_keeps_what_is_asked_and_always_the_id() {
+        let user = json!({
+            "schemas": ["s"], "id": "7", "userName": "a@b.c",
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "emails": [{"value": "a@b.c", "type": "work"}], "active": true
+        });
+        let only = Projection::new(Some("userName,name.familyName,emails.value"), None)
+            .apply(user.clone());
+        assert_eq!(
+            only,
+            json!({"schemas": ["s"], "id": "7", "userName": "a@b.c",
+                   "name": {"familyName": "Lovelace"}, "emails": [{"value": "a@b.c"}]})
+        );
+        let without = Projection::new(None, Some("emails,ACTIVE")).apply(user);
+        assert!(without.get("emails").is_none() && without.get("active").is_none());
+        assert!(without.get("userName").is_some());
+    }
+}

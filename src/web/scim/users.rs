@@ -1,0 +1,169 @@
+//! `/scim/v2/Users`: the workspace's members (removed ones are gone) as SCIM Users — filtered,
+//! paged by `startIndex`/`count`, projected by `attributes`/`excludedAttributes` — and one member.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::discovery::{USER_SCHEMA, base};
+use super::{Projection, ScimAuth, ScimError, list_response, scim_json};
+use crate::domain::ids::MembershipId;
+use crate::domain::membership::MembershipStatus;
+use crate::domain::names::display_name;
+use crate::domain::scim_filter;
+use crate::services::members::{self, ScimUser};
+use crate::web::views::rfc3339;
+use crate::web::{AppState, blocking};
+
+/// The most Users one page holds (an IdP asking for more gets this many).
+pub const MAX_COUNT: i64 = 1000;
+/// A page's size when `count` is not given.
+const DEFAULT_COUNT: i64 = 100;
+
+/// The weak ETag of a member's current version.
+pub fn version(user: &ScimUser) -> String {
+    format!("W/\"{}\"", user.updated_at.and_utc().timestamp_micros())
+}
+
+fn representation(state: &AppState, user: &ScimUser) -> Value {
+    let formatted = format!("{} {}", user.first_name, user.last_name)
+        .trim()
+        .to_owned();
+    let mut value = json!({
+        "schemas": [USER_SCHEMA],
+        "id": user.id.0.to_string(),
+        "userName": user.email,
+        "name": {
+            "givenName": user.first_name,
+            "familyName": user.last_name,
+            "formatted": formatted,
+        },
+        "displayName": display_name(&user.first_name, &user.last_name, &user.email),
+        "emails": [{"value": user.email, "type": "work", "primary": true}],
+        "active": user.status == MembershipStatus::Active,
+        "timezone": user.timezone,
+        "meta": {
+            "resourceType": "User",
+            "created": rfc3339(user.created_at),
+            "lastModified": rfc3339(user.updated_at),
+            "version": version(user),
+            "location": format!("{}/Users/{}", base(state), user.id.0),
+        },
+    });
+    if let Some(external_id) = &user.external_id {
+        value["externalId"] = json!(external_id);
+    }
+    value
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ListQuery {
+    filter: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+/// A whole number from the query, or a SCIM `invalidValue` naming the parameter.
+fn number(name: &str, text: Option<&str>) -> Result<Option<i64>, ScimError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{name} must be a whole number."),
+            )
+        }),
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let query = query.into_inner();
+    let cond = match query
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        None => None,
+        Some(text) => Some(
+            scim_filter::parse(text)
+                .and_then(|f| scim_filter::user_condition(&f))
+                .map_err(ScimError::invalid_filter)?,
+        ),
+    };
+    // RFC 7644 §3.4.2.4: below 1 is 1; a negative count is 0.
+    let start = number("startIndex", query.start_index.as_deref())?
+        .unwrap_or(1)
+        .max(1);
+    let count = number("count", query.count.as_deref())?
+        .unwrap_or(DEFAULT_COUNT)
+        .clamp(0, MAX_COUNT);
+    let workspace = auth.0.workspace.id;
+    let (total, users) = blocking(&state, move |conn| {
+        Ok(members::scim_users(
+            conn,
+            workspace,
+            cond.as_ref(),
+            start - 1,
+            count,
+        )?)
+    })
+    .await?;
+    let projection = Projection::new(
+        query.attributes.as_deref(),
+        query.excluded_attributes.as_deref(),
+    );
+    let resources = users
+        .iter()
+        .map(|u| projection.apply(representation(&state, u)))
+        .collect();
+    Ok(list_response(total, start, resources))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OneQuery {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+/// A member's id from the path: any text that is not one of ours is a 404.
+fn user_id(path: &(String,)) -> Result<MembershipId, ScimError> {
+    MembershipId::parse(&path.0).ok_or_else(ScimError::not_found)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    path: web::Path<(String,)>,
+    query: web::Query<OneQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let id = user_id(&path)?;
+    let workspace = auth.0.workspace.id;
+    let user = blocking(&state, move |conn| {
+        Ok(members::scim_user(conn, workspace, id)?)
+    })
+    .await?
+    .ok_or_else(ScimError::not_found)?;
+    let projection = Projection::new(
+        query.attributes.as_deref(),
+        query.excluded_attributes.as_deref(),
+    );
+    let mut response = scim_json(
+        StatusCode::OK,
+        &projection.apply(representation(&state, &user)),
+    );
+    if let Ok(etag) = header::HeaderValue::from_str(&version(&user)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}

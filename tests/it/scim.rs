@@ -1,0 +1,282 @@
+//! SCIM 2.0 (`/scim/v2`, issue 17) over HTTP on the backend chosen by `TEST_BACKEND`: who may
+//! call it, discovery, and Users read the way identity providers read them.
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Ada (Owner) makes a key with `scopes` on the API keys page; returns its secret.
+async fn key(app: &TestApp, scopes: &[&str]) -> String {
+    let mut fields = vec![("name", "Okta")];
+    fields.extend(scopes.iter().map(|s| ("scope", *s)));
+    let page = app
+        .post_fields("/w/acme/settings/api-keys", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("value=\"ack_").expect("a secret") + "value=\"".len();
+    page[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+async fn scim(app: &TestApp, path: &str, key: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = reqwest::Client::new()
+        .get(app.url(path))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .expect("SCIM request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn app_with_people() -> TestApp {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for (email, status) in [
+        ("grace.hopper@example.com", MembershipStatus::Active),
+        ("alan.turing@example.com", MembershipStatus::Suspended),
+        ("edsger.dijkstra@example.com", MembershipStatus::Active),
+        ("gone.away@example.com", MembershipStatus::Removed),
+    ] {
+        app.add_member(email, BuiltInRole::Member, status);
+    }
+    app
+}
+
+#[actix_web::test]
+async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
+    let app = app_with_people().await;
+    let (status, headers, body) = scim(&app, "/scim/v2/Users", "ack_unknown00000000").await;
+    assert_eq!(status, 401);
+    assert!(headers.contains_key("www-authenticate"));
+    assert_eq!(headers["content-type"], "application/scim+json");
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(body["status"], "401");
+
+    let plain = key(&app, &["users.view"]).await;
+    let (status, _, body) = scim(&app, "/scim/v2/Users", &plain).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("scim"));
+
+    // An Admin does not hold `scim`, so cannot give it to a key.
+    app.add_member(
+        "ida.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let ida = app.new_client();
+    ida.sign_in("ida.admin@example.com", OWNER_PASSWORD).await;
+    let refused = ida
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "Mine"), ("scope", "scim")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+
+    let (status, _, body) = scim(&app, "/scim/v2/Nowhere", &key(&app, &["scim"]).await).await;
+    assert_eq!((status, &body["status"]), (404, &Value::from("404")));
+}
+
+#[actix_web::test]
+async fn discovery_describes_what_is_built() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let (status, headers, config) = scim(&app, "/scim/v2/ServiceProviderConfig", &key).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/scim+json");
+    assert_eq!(config["filter"]["supported"], true);
+    assert_eq!(config["bulk"]["supported"], false);
+    assert_eq!(config["etag"]["supported"], true);
+    let (_, _, types) = scim(&app, "/scim/v2/ResourceTypes", &key).await;
+    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+    let (status, _, user_type) = scim(&app, "/scim/v2/ResourceTypes/User", &key).await;
+    assert_eq!((status, &user_type["id"]), (200, &Value::from("User")));
+    let (_, _, schemas) = scim(&app, "/scim/v2/Schemas", &key).await;
+    let names: Vec<&str> = schemas["Resources"][0]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"userName") && names.contains(&"externalId"),
+        "{names:?}"
+    );
+    let (status, _, _) = scim(
+        &app,
+        "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        &key,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        scim(&app, "/scim/v2/ResourceTypes/Gadget", &key).await.0,
+        404
+    );
+}
+
+fn user_names(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn users_are_filtered_and_paged_as_identity_providers_ask() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    app.execute(&format!(
+        "UPDATE memberships SET external_id = '00uGRACE' WHERE id = {grace}"
+    ));
+
+    // Everyone but the removed member: Ada, Grace, Alan, Edsger, by id.
+    let (status, _, all) = scim(&app, "/scim/v2/Users", &key).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        all["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+    );
+    assert_eq!(all["totalResults"], 4);
+    assert!(!user_names(&all).contains(&"gone.away@example.com".to_owned()));
+
+    let (_, _, page) = scim(&app, "/scim/v2/Users?startIndex=2&count=2", &key).await;
+    assert_eq!(
+        (
+            &page["totalResults"],
+            &page["startIndex"],
+            &page["itemsPerPage"]
+        ),
+        (&Value::from(4), &Value::from(2), &Value::from(2))
+    );
+    assert_eq!(
+        user_names(&page),
+        ["grace.hopper@example.com", "alan.turing@example.com"]
+    );
+    let (_, _, none) = scim(&app, "/scim/v2/Users?count=0", &key).await;
+    assert_eq!(
+        (&none["totalResults"], &none["itemsPerPage"]),
+        (&Value::from(4), &Value::from(0))
+    );
+
+    for (filter, expected) in [
+        (
+            r#"userName eq "GRACE.Hopper@example.com""#,
+            vec!["grace.hopper@example.com"],
+        ),
+        (
+            r#"externalId eq "00uGRACE""#,
+            vec!["grace.hopper@example.com"],
+        ),
+        (r#"externalId eq "00ugrace""#, vec![]),
+        (
+            r#"emails[type eq "work" and value sw "alan"]"#,
+            vec!["alan.turing@example.com"],
+        ),
+        (r#"active eq false"#, vec!["alan.turing@example.com"]),
+        (
+            r#"name.familyName co "hopper" or userName ew "dijkstra@example.com""#,
+            vec!["grace.hopper@example.com", "edsger.dijkstra@example.com"],
+        ),
+        (
+            r#"not (userName co "@example.com") or externalId pr"#,
+            vec!["grace.hopper@example.com"],
+        ),
+        (
+            r#"meta.lastModified gt "2000-01-01T00:00:00Z" and id eq "0""#,
+            vec![],
+        ),
+    ] {
+        let path = format!("/scim/v2/Users?filter={}", urlencode(filter));
+        let (status, _, found) = scim(&app, &path, &key).await;
+        assert_eq!(status, 200, "{filter}: {found}");
+        assert_eq!(user_names(&found), expected, "{filter}");
+        assert_eq!(found["totalResults"], expected.len(), "{filter}");
+    }
+
+    for bad in [
+        r#"userName eq"#,
+        r#"title eq "x""#,
+        r#"userName eq "a" and"#,
+        "active gt true",
+    ] {
+        let (status, headers, body) = scim(
+            &app,
+            &format!("/scim/v2/Users?filter={}", urlencode(bad)),
+            &key,
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["scimType"], "invalidFilter", "{bad}");
+        assert_eq!(headers["content-type"], "application/scim+json");
+    }
+    let (status, _, body) = scim(&app, "/scim/v2/Users?startIndex=x", &key).await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue"))
+    );
+
+    let (_, _, projected) = scim(
+        &app,
+        &format!(
+            "/scim/v2/Users?filter={}&attributes=userName,name.givenName",
+            urlencode(r#"userName eq "grace.hopper@example.com""#)
+        ),
+        &key,
+    )
+    .await;
+    let grace_json = &projected["Resources"][0];
+    assert_eq!(grace_json["name"]["givenName"], "grace");
+    assert!(grace_json.get("emails").is_none() && grace_json["name"].get("familyName").is_none());
+    assert_eq!(grace_json["id"], grace.to_string());
+}
+
+#[actix_web::test]
+async fn one_user_with_its_version_and_others_are_404() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let (status, headers, user) = scim(&app, &format!("/scim/v2/Users/{grace}"), &key).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["userName"], "grace.hopper@example.com");
+    assert_eq!(user["active"], true);
+    assert_eq!(user["emails"][0]["primary"], true);
+    assert_eq!(
+        headers["etag"].to_str().unwrap(),
+        user["meta"]["version"].as_str().unwrap()
+    );
+    assert!(
+        user["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{grace}"))
+    );
+    let removed = app.membership_of("gone.away@example.com");
+    for path in [
+        format!("/scim/v2/Users/{removed}"),
+        "/scim/v2/Users/999999".to_owned(),
+        "/scim/v2/Users/not-an-id".to_owned(),
+    ] {
+        assert_eq!(scim(&app, &path, &key).await.0, 404, "{path}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    serde_html_form::to_string([("f", text)]).unwrap()[2..].to_owned()
+}
