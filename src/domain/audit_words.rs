@@ -26,6 +26,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("member.owner_created", "made {target} an Owner from the command line", "Owner created"),
     ("member.role_changed", "changed the role of {target}", "Role changed"),
     ("member.profile_changed", "edited the profile of {target}", "Profile edited"),
+    ("member.external_id_changed", "changed the identity provider's id of {target}", "External id changed"),
     ("member.suspended", "suspended {target}", "Suspended"),
     ("member.unsuspended", "unsuspended {target}", "Unsuspended"),
     ("member.removed", "removed {target}", "Removed"),

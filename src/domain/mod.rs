@@ -17,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod role;
 pub mod scim_filter;
+pub mod scim_patch;
 pub mod search;
 pub mod slug;
 pub mod sort;

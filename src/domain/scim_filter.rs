@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// The core User schema's URN: attributes may be named with it as a prefix.
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
 /// An attribute: `userName`, `name.familyName`, `meta.lastModified`, or with its schema's URN
 /// (`urn:ietf:params:scim:schemas:core:2.0:User:userName`). Names are lower-case.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,6 +57,15 @@ pub fn actor(key: &ApiKey, ip: Option<String>) -> Actor {
     }
 }
 
+/// Who the audit log names when a key provisions through SCIM: "SCIM (key name)".
+pub fn scim_actor(key: &ApiKey, ip: Option<String>) -> Actor {
+    Actor {
+        account_id: None,
+        label: format!("SCIM ({})", key.name),
+        ip,
+    }
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,

@@ -255,6 +255,36 @@ pub fn change_role(
     })
 }
 
+/// Sets the identity provider's id of a member (SCIM `externalId`; `None` removes it), judged as
+/// a profile edit, with its audit event; the same id again changes nothing.
+pub fn set_external_id(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    external_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let before = memberships::external_id(conn, member.id)?;
+        if before.as_deref() == external_id {
+            return Ok(());
+        }
+        memberships::set_external_id(conn, member.id, external_id, now)?;
+        record_on(
+            conn,
+            acting,
+            workspace,
+            &member,
+            "member.external_id_changed",
+            json!({ "external_id": { "before": before, "after": external_id } }),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
 /// Suspends or unsuspends a membership (PRODUCT §5) under the workspace lock; a suspension ends the
 /// person's sessions in this workspace at once (their next request there is refused anyway: every
 /// request re-reads the membership). Returns the member as they were.

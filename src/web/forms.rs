@@ -69,6 +69,32 @@ impl ProfileForm {
         }
     }
 
+    /// A member's profile with the fields a script sent in place of theirs, parsed as the form
+    /// is: the change to save, or the message of each refused field.
+    pub fn change_over(
+        member: &crate::services::members::MemberDetail,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        timezone: Option<String>,
+    ) -> Result<crate::services::profile::ProfileChange, FieldErrors> {
+        let form = Self {
+            first_name: first_name.unwrap_or_else(|| member.first_name.clone()),
+            last_name: last_name.unwrap_or_else(|| member.last_name.clone()),
+            email: member.email.clone(),
+            timezone: timezone.unwrap_or_else(|| member.timezone.clone()),
+        };
+        let mut errors = FieldErrors::default();
+        match form.parse(&mut errors) {
+            Some(p) => Ok(crate::services::profile::ProfileChange {
+                first_name: p.first_name,
+                last_name: p.last_name,
+                timezone: p.timezone,
+                email: p.email,
+            }),
+            None => Err(errors),
+        }
+    }
+
     pub fn parse(&self, errors: &mut FieldErrors) -> Option<ParsedProfile> {
         use crate::domain::{Email, Name, timezone::Timezone};
         let first_name = errors.check("first_name", Name::parse(&self.first_name));

@@ -90,6 +90,9 @@ route_table! {
     get "/scim/v2/Schemas/{id}" => scim::discovery::schema,
     get "/scim/v2/Users" => scim::users::list,
     get "/scim/v2/Users/{id}" => scim::users::show,
+    put "/scim/v2/Users/{id}" => scim::users::replace,
+    patch "/scim/v2/Users/{id}" => scim::users::patch,
+    delete "/scim/v2/Users/{id}" => scim::users::delete,
     }
     session {
     get "/" => home::index,

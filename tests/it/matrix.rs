@@ -548,6 +548,21 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "/scim/v2/Users/{id}",
             format!("/scim/v2/Users/{}", f.target),
         ),
+        api(
+            "put",
+            "/scim/v2/Users/{id}",
+            format!("/scim/v2/Users/{}", f.target),
+        ),
+        api(
+            "patch",
+            "/scim/v2/Users/{id}",
+            format!("/scim/v2/Users/{}", f.target),
+        ),
+        api(
+            "delete",
+            "/scim/v2/Users/{id}",
+            format!("/scim/v2/Users/{}", f.target),
+        ),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")
             .each(landing)

@@ -280,3 +280,216 @@ async fn one_user_with_its_version_and_others_are_404() {
 fn urlencode(text: &str) -> String {
     serde_html_form::to_string([("f", text)]).unwrap()[2..].to_owned()
 }
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), app.url(path))
+        .header("authorization", format!("Bearer {key}"));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+    }
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    let response = request.send().await.expect("SCIM request");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn status_of(app: &TestApp, member: i64) -> String {
+    let suspended = app.count(&format!(
+        "memberships WHERE id = {member} AND status = 'suspended'"
+    ));
+    let removed = app.count(&format!(
+        "memberships WHERE id = {member} AND status = 'removed'"
+    ));
+    match (suspended, removed) {
+        (1, _) => "suspended".into(),
+        (_, 1) => "removed".into(),
+        _ => "other".into(),
+    }
+}
+
+#[actix_web::test]
+async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let path = format!("/scim/v2/Users/{grace}");
+
+    // Okta: no path, an object; deactivate.
+    let okta = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]
+    });
+    let (status, user) = send(&app, "PATCH", &path, &key, Some(okta), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["active"], false);
+    assert_eq!(status_of(&app, grace), "suspended");
+
+    // Entra: capitalised op, "True" as text, a name by path, an external id.
+    let entra = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "Replace", "path": "active", "value": "True"},
+            {"op": "Replace", "path": "name.familyName", "value": "Hopper-Murray"},
+            {"op": "Add", "path": "externalId", "value": "e-42"}
+        ]
+    });
+    let (status, user) = send(&app, "PATCH", &path, &key, Some(entra), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(
+        (
+            &user["active"],
+            &user["name"]["familyName"],
+            &user["externalId"]
+        ),
+        (
+            &Value::Bool(true),
+            &Value::from("Hopper-Murray"),
+            &Value::from("e-42")
+        )
+    );
+    assert_eq!(status_of(&app, grace), "other");
+    for action in [
+        "member.suspended",
+        "member.unsuspended",
+        "member.profile_changed",
+        "member.external_id_changed",
+    ] {
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = '{action}' AND actor_label = 'SCIM (Okta)'"
+            )),
+            1,
+            "{action}"
+        );
+    }
+
+    // A stale version is refused before anything changes; the current one is accepted.
+    let (_, current) = send(&app, "GET", &path, &key, None, None).await;
+    let version = current["meta"]["version"].as_str().unwrap().to_owned();
+    let rename = |name: &str| serde_json::json!({"Operations": [{"op": "replace", "path": "name.givenName", "value": name}]});
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(rename("G")),
+        Some("W/\"1\""),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+    let (status, _) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(rename("Grace")),
+        Some(&version),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // PUT replaces: what it leaves out is cleared; userName cannot change here.
+    let put = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "Grace.Hopper@example.com",
+        "name": {"givenName": "Grace", "familyName": "Hopper"},
+        "active": true
+    });
+    let (status, user) = send(&app, "PUT", &path, &key, Some(put.clone()), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert!(user.get("externalId").is_none());
+    let mut moved = put;
+    moved["userName"] = "someone.else@example.com".into();
+    let (status, body) = send(&app, "PUT", &path, &key, Some(moved), None).await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("mutability"))
+    );
+
+    // Bad operations and bad values are SCIM errors, and change nothing.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(serde_json::json!({"Operations": [{"op": "replace", "path": "title", "value": "x"}]})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidPath"))
+    );
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(serde_json::json!({"Operations": [{"op": "replace", "path": "timezone", "value": "Mars/Base"}]})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue")),
+        "{body}"
+    );
+
+    // DELETE removes; the member is gone from SCIM.
+    let (status, _) = send(&app, "DELETE", &path, &key, None, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(status_of(&app, grace), "removed");
+    assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 404);
+}
+
+#[actix_web::test]
+async fn scim_acts_as_an_admin_and_never_on_owners() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let ada = app.membership_of(OWNER_EMAIL);
+    let deactivate =
+        serde_json::json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{ada}"),
+        &key,
+        Some(deactivate),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {ada} AND status = 'active'"
+        )),
+        1
+    );
+    let (status, _) = send(
+        &app,
+        "DELETE",
+        &format!("/scim/v2/Users/{ada}"),
+        &key,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+}

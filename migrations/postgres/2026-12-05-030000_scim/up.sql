@@ -3,3 +3,6 @@
 ALTER TABLE memberships ADD COLUMN external_id TEXT;
 CREATE INDEX memberships_external_id ON memberships (workspace_id, external_id) WHERE external_id IS NOT NULL;
 ALTER TABLE groups ADD COLUMN external_id TEXT;
+-- An identity provider's full sync pages through everyone but removed members by id
+-- (`startIndex`): this index walks them without reading the rows.
+CREATE INDEX memberships_scim ON memberships (workspace_id, id) WHERE status <> 'removed';

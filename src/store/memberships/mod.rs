@@ -395,6 +395,29 @@ pub fn delete_invited(conn: &mut AnyConnection, id: MembershipId) -> QueryResult
     Ok(())
 }
 
+/// The identity provider's id of a member (SCIM `externalId`).
+pub fn external_id(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<Option<String>> {
+    memberships::table
+        .find(id.0)
+        .select(memberships::external_id)
+        .first(conn)
+}
+
+pub fn set_external_id(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    external_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::external_id.eq(external_id),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn set_role(
     conn: &mut AnyConnection,
     id: MembershipId,

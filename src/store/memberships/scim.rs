@@ -7,6 +7,7 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 
+use super::super::dialect::{self, IdColumn};
 use super::super::sql::sql;
 use super::super::{AnyConnection, QueryResult, contains_pattern, parse_key};
 use crate::db::MultiBackend;
@@ -171,6 +172,12 @@ fn condition<QS: 'static>(c: &UserCond) -> Cond<QS> {
     }
 }
 
+/// Not removed, as the partial index `memberships_scim` states it (written out, not bound, so
+/// the planner can use that index).
+fn not_removed() -> super::super::sql::Sql<Bool> {
+    sql::<Bool>("memberships.status <> 'removed'")
+}
+
 /// `count` members matching `cond` from the `offset`-th (by id), and how many match in all.
 pub fn scim_users(
     conn: &mut AnyConnection,
@@ -179,22 +186,46 @@ pub fn scim_users(
     offset: i64,
     count: i64,
 ) -> QueryResult<(i64, Vec<ScimUser>)> {
-    let listed = || {
-        let mut query = memberships::table
+    let joined = || {
+        memberships::table
             .inner_join(accounts::table)
             .filter(memberships::workspace_id.eq(workspace.0))
-            .filter(memberships::status.ne(MembershipStatus::Removed.key()))
-            .into_boxed();
-        if let Some(cond) = cond {
-            query = query.filter(condition(cond));
-        }
-        query
+            .filter(not_removed())
+            .into_boxed()
     };
-    let total: i64 = listed().count().get_result(conn)?;
+    let Some(cond) = cond else {
+        // A full sync: the total from the workspace's counters, the page's ids from the index
+        // alone, then only those rows joined with their accounts.
+        let total =
+            crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.seats_used());
+        if count == 0 {
+            return Ok((total, Vec::new()));
+        }
+        let ids: Vec<i64> = memberships::table
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(not_removed())
+            .select(memberships::id)
+            .order(memberships::id)
+            .offset(offset)
+            .limit(count)
+            .load(conn)?;
+        let (before, list, after) = dialect::id_in(conn, IdColumn::Membership, &ids);
+        let rows: Vec<Row> = joined()
+            .filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+            .select(columns!())
+            .order(memberships::id)
+            .load(conn)?;
+        return Ok((
+            total,
+            rows.into_iter().map(user).collect::<QueryResult<_>>()?,
+        ));
+    };
+    let total: i64 = joined().filter(condition(cond)).count().get_result(conn)?;
     let rows: Vec<Row> = if count == 0 {
         Vec::new()
     } else {
-        listed()
+        joined()
+            .filter(condition(cond))
             .select(columns!())
             .order(memberships::id)
             .offset(offset)
@@ -217,7 +248,7 @@ pub fn scim_user(
         .inner_join(accounts::table)
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::id.eq(id.0))
-        .filter(memberships::status.ne(MembershipStatus::Removed.key()))
+        .filter(not_removed())
         .select(columns!())
         .first(conn)
         .optional()?;

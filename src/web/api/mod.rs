@@ -31,7 +31,7 @@ use crate::domain::api_key::{self, RateWindow};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::OrgRole;
 use crate::domain::policy::{self, MemberAction, Refusal, Viewer};
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, PermissionSet};
 use crate::services::api_keys as keys;
 use crate::services::api_keys::ApiKey;
 use crate::services::audit::Actor;
@@ -142,8 +142,19 @@ impl ApiKeyAuth {
         + Send
         + 'static,
     ) -> Result<T, Problem> {
-        let actor = self.actor();
-        let (permissions, workspace) = (self.key.scopes, self.workspace.id);
+        self.acting_as(state, self.actor(), self.key.scopes, f)
+            .await
+    }
+
+    /// [`Self::with_acting`] as `actor` holding `permissions` (SCIM acts as an Admin would).
+    pub async fn acting_as<T: Send + 'static, E: From<super::error::AppError> + Send + 'static>(
+        &self,
+        state: &AppState,
+        actor: Actor,
+        permissions: PermissionSet,
+        f: impl FnOnce(&mut AnyConnection, &Acting<'_>, WorkspaceId) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
+        let workspace = self.workspace.id;
         let pool = state.pool.clone();
         web::block(move || {
             let mut conn = pool.get().map_err(super::error::AppError::from)?;

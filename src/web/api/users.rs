@@ -16,10 +16,9 @@ use crate::domain::role::Permission;
 use crate::domain::search::SearchTerm;
 use crate::services::console::{self, ConsoleError};
 use crate::services::members::{self, Cursor, FilterParams, MemberDetail, MemberRow};
-use crate::services::profile::ProfileChange;
 use crate::services::roles;
 use crate::web::AppState;
-use crate::web::forms::{FieldErrors, ProfileForm};
+use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
 
 /// The most people one page holds.
@@ -314,7 +313,13 @@ pub async fn update(
                     Some(role) => Some(known_role(conn, workspace, role)?),
                 };
                 if profile {
-                    let change = parse_profile(&member, &patch)?;
+                    let change = ProfileForm::change_over(
+                        &member,
+                        patch.first_name.clone(),
+                        patch.last_name.clone(),
+                        patch.timezone.clone(),
+                    )
+                    .map_err(|errors| Problem::invalid(errors.into_map()))?;
                     console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
                 }
                 if let Some(role) = role {
@@ -325,36 +330,6 @@ pub async fn update(
         })
         .await?;
     Ok(ok(&user))
-}
-
-/// The member's profile with the patch's fields, parsed as the console's form is.
-fn parse_profile(member: &MemberDetail, patch: &UserPatch) -> Result<ProfileChange, Problem> {
-    let form = ProfileForm {
-        first_name: patch
-            .first_name
-            .clone()
-            .unwrap_or_else(|| member.first_name.clone()),
-        last_name: patch
-            .last_name
-            .clone()
-            .unwrap_or_else(|| member.last_name.clone()),
-        email: member.email.clone(),
-        timezone: patch
-            .timezone
-            .clone()
-            .unwrap_or_else(|| member.timezone.clone()),
-    };
-    let mut errors = FieldErrors::default();
-    let parsed = form.parse(&mut errors);
-    match parsed {
-        Some(p) => Ok(ProfileChange {
-            first_name: p.first_name,
-            last_name: p.last_name,
-            timezone: p.timezone,
-            email: p.email,
-        }),
-        None => Err(Problem::invalid(errors.into_map())),
-    }
 }
 
 /// The key of a role of this workspace, as invitations take it, or 422 beside `role`.

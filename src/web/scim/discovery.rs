@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{ScimAuth, ScimError, list_response, scim_json};
 use crate::web::AppState;
 
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub use crate::domain::scim_filter::USER_SCHEMA;
 
 /// The base address of this SCIM service (`https://console.example.com/scim/v2`).
 pub fn base(state: &AppState) -> String {
@@ -29,7 +29,7 @@ pub async fn service_provider_config(state: web::Data<AppState>, _auth: ScimAuth
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "documentationUri": format!("{}/api/v1/docs", state.settings.base_url.trim_end_matches('/')),
-            "patch": {"supported": false},
+            "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": super::users::MAX_COUNT},
             "changePassword": {"supported": false},

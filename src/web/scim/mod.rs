@@ -105,7 +105,6 @@ impl From<Problem> for ScimError {
             .collect();
         let status = answer.status();
         let scim_type = match status {
-            StatusCode::CONFLICT => Some("uniqueness"),
             StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => Some("invalidValue"),
             _ => None,
         };
@@ -124,6 +123,12 @@ impl From<Problem> for ScimError {
 
 impl From<super::error::AppError> for ScimError {
     fn from(e: super::error::AppError) -> Self {
+        Problem::from(e).into()
+    }
+}
+
+impl From<crate::services::console::ConsoleError> for ScimError {
+    fn from(e: crate::services::console::ConsoleError) -> Self {
         Problem::from(e).into()
     }
 }
@@ -148,6 +153,26 @@ impl FromRequest for ScimAuth {
             auth.require(Permission::Scim)?;
             Ok(Self(auth))
         })
+    }
+}
+
+impl ScimAuth {
+    /// Runs `f` on the blocking pool as this key acting under the rules that bind an Admin (never
+    /// on Owners, never granting Owner), named "SCIM (key name)" in the audit log.
+    pub async fn acting<T: Send + 'static>(
+        &self,
+        state: &super::AppState,
+        f: impl FnOnce(
+            &mut crate::db::AnyConnection,
+            &crate::services::console::Acting<'_>,
+            crate::domain::ids::WorkspaceId,
+        ) -> Result<T, ScimError>
+        + Send
+        + 'static,
+    ) -> Result<T, ScimError> {
+        let actor = crate::services::api_keys::scim_actor(&self.0.key, self.0.ip.clone());
+        let permissions = crate::domain::role::BuiltInRole::Admin.permissions();
+        self.0.acting_as(state, actor, permissions, f).await
     }
 }
 

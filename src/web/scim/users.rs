@@ -2,17 +2,22 @@
 //! paged by `startIndex`/`count`, projected by `attributes`/`excludedAttributes` — and one member.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::discovery::{USER_SCHEMA, base};
 use super::{Projection, ScimAuth, ScimError, list_response, scim_json};
+use crate::db::{self, Lock};
 use crate::domain::ids::MembershipId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
+use crate::domain::policy::MemberAction;
 use crate::domain::scim_filter;
+use crate::domain::scim_patch::{self, PatchError, PatchOp, UserChanges};
+use crate::services::console;
 use crate::services::members::{self, ScimUser};
+use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
 
@@ -158,12 +163,159 @@ pub async fn show(
         query.attributes.as_deref(),
         query.excluded_attributes.as_deref(),
     );
+    Ok(user_answer(&state, &user, &projection))
+}
+
+/// A User's answer: the representation with its version as `ETag`.
+fn user_answer(state: &AppState, user: &ScimUser, projection: &Projection) -> HttpResponse {
     let mut response = scim_json(
         StatusCode::OK,
-        &projection.apply(representation(&state, &user)),
+        &projection.apply(representation(state, user)),
     );
-    if let Ok(etag) = header::HeaderValue::from_str(&version(&user)) {
+    if let Ok(etag) = header::HeaderValue::from_str(&version(user)) {
         response.headers_mut().insert(header::ETAG, etag);
     }
-    Ok(response)
+    response
+}
+
+impl From<PatchError> for ScimError {
+    fn from(e: PatchError) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, Some(e.scim_type), e.detail)
+    }
+}
+
+/// Applies `changes` to member `id` in one transaction, each through the console's services and
+/// the policy; `If-Match` with another version is refused (412) before anything changes.
+async fn apply(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: &HttpRequest,
+    id: MembershipId,
+    changes: UserChanges,
+) -> Result<HttpResponse, ScimError> {
+    let if_match = req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
+    let user = auth
+        .acting(&state, move |conn, acting, workspace| {
+            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+                let current =
+                    members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
+                if let Some(tags) = &if_match
+                    && tags.trim() != "*"
+                    && !tags.split(',').any(|t| t.trim() == version(&current))
+                {
+                    return Err(ScimError::new(
+                        StatusCode::PRECONDITION_FAILED,
+                        None,
+                        "The User changed since that version (If-Match); read it again.",
+                    ));
+                }
+                if let Some(name) = &changes.user_name
+                    && !name.trim().eq_ignore_ascii_case(&current.email)
+                {
+                    return Err(ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("mutability"),
+                        "userName is the member's email address: it changes from their console,                          confirmed from the new address.",
+                    ));
+                }
+                let renamed = [
+                    (&changes.given_name, &current.first_name),
+                    (&changes.family_name, &current.last_name),
+                    (&changes.timezone, &current.timezone),
+                ]
+                .iter()
+                .any(|(new, old)| new.as_ref().is_some_and(|n| n != *old));
+                if renamed {
+                    let member = console::preview(conn, acting, workspace, id, MemberAction::View)?;
+                    let change = ProfileForm::change_over(
+                        &member,
+                        changes.given_name.clone(),
+                        changes.family_name.clone(),
+                        changes.timezone.clone(),
+                    )
+                    .map_err(|errors| {
+                        let words: Vec<String> = errors
+                            .into_map()
+                            .into_iter()
+                            .map(|(field, message)| format!("{field}: {message}"))
+                            .collect();
+                        ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), words.join(" "))
+                    })?;
+                    console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
+                }
+                if let Some(external_id) = &changes.external_id {
+                    console::set_external_id(conn, acting, workspace, id, external_id.as_deref(), now)?;
+                }
+                // An invited person becomes active by accepting; `active` leaves them as they are.
+                if let Some(active) = changes.active
+                    && current.status != MembershipStatus::Invited
+                    && active != (current.status == MembershipStatus::Active)
+                {
+                    console::suspend(conn, acting, workspace, id, !active, now)?;
+                }
+                members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
+            })
+        })
+        .await?;
+    Ok(user_answer(&state, &user, &Projection::default()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PatchRequest {
+    #[serde(rename = "Operations", alias = "operations")]
+    operations: Vec<PatchOp>,
+}
+
+/// `PATCH /scim/v2/Users/{id}`: add, replace and remove on `active` (suspend, unsuspend), names,
+/// time zone and `externalId`.
+pub async fn patch(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: HttpRequest,
+    path: web::Path<(String,)>,
+    body: web::Json<PatchRequest>,
+) -> Result<HttpResponse, ScimError> {
+    let id = user_id(&path)?;
+    let changes = scim_patch::user_patch(&body.operations)?;
+    apply(state, auth, &req, id, changes).await
+}
+
+/// `PUT /scim/v2/Users/{id}`: the whole User; what it leaves out is cleared.
+pub async fn replace(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: HttpRequest,
+    path: web::Path<(String,)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ScimError> {
+    let id = user_id(&path)?;
+    let changes = scim_patch::user_replacement(&body)?;
+    apply(state, auth, &req, id, changes).await
+}
+
+/// `DELETE /scim/v2/Users/{id}`: the member is removed (what they own is left unassigned; an
+/// Owner can restore them for 14 days).
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, ScimError> {
+    let id = user_id(&path)?;
+    let now = state.settings.clock.now();
+    auth.acting(&state, move |conn, acting, workspace| {
+        // Removed already: gone, as far as SCIM knows.
+        if members::scim_user(conn, workspace, id)?.is_none() {
+            return Err(ScimError::not_found());
+        }
+        Ok(console::remove(conn, acting, workspace, id, None, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }

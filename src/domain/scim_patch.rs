@@ -1,0 +1,344 @@
+//! What a SCIM PATCH (RFC 7644 §3.5.2) or PUT asks of a User, read into the changes this console
+//! makes — with the identity providers' quirks: Entra's `"op": "Replace"` and `"False"` as a
+//! string, Okta's operations with no `path` and an object `value`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::scim_filter::{self, PatchPath};
+
+/// One operation of a PatchOp request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PatchOp {
+    pub op: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub value: Option<Value>,
+}
+
+/// The changes asked of a User; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub timezone: Option<String>,
+    /// `Some(None)`: the external id is removed.
+    pub external_id: Option<Option<String>>,
+    pub active: Option<bool>,
+    /// The address asked for (`userName`, `emails[…].value`): only the current one is accepted.
+    pub user_name: Option<String>,
+}
+
+/// Why a request cannot be applied: its `scimType` and the words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchError {
+    pub scim_type: &'static str,
+    pub detail: String,
+}
+
+fn error(scim_type: &'static str, detail: impl Into<String>) -> PatchError {
+    PatchError {
+        scim_type,
+        detail: detail.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+fn op(text: &str) -> Result<Op, PatchError> {
+    match text.to_ascii_lowercase().as_str() {
+        "add" => Ok(Op::Add),
+        "replace" => Ok(Op::Replace),
+        "remove" => Ok(Op::Remove),
+        _ => Err(error(
+            "invalidSyntax",
+            format!("“{text}” is not an operation: use add, replace or remove."),
+        )),
+    }
+}
+
+/// A boolean as the IdPs send it: `true`, or Entra's `"True"`.
+fn boolean(name: &str, value: &Value) -> Result<bool, PatchError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(error(
+            "invalidValue",
+            format!("{name} takes true or false."),
+        )),
+    }
+}
+
+fn text(name: &str, value: &Value) -> Result<String, PatchError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(error("invalidValue", format!("{name} takes a string."))),
+    }
+}
+
+/// The `value` of a single-valued multi-valued attribute: the string, or the first (primary)
+/// entry's `value` in an array of objects.
+fn address(name: &str, value: &Value) -> Result<String, PatchError> {
+    match value {
+        Value::Array(items) => {
+            let primary = items
+                .iter()
+                .find(|i| i["primary"] == Value::Bool(true))
+                .or_else(|| items.first())
+                .ok_or_else(|| error("invalidValue", format!("{name} needs one address.")))?;
+            text(name, &primary["value"])
+        }
+        Value::Object(_) => text(name, &value["value"]),
+        other => text(name, other),
+    }
+}
+
+impl UserChanges {
+    /// One attribute (`name` lower-case, dotted) set to `value`, or removed (`None`).
+    fn set(&mut self, name: &str, value: Option<&Value>) -> Result<(), PatchError> {
+        let cleared = || Value::String(String::new());
+        match (name, value) {
+            ("active", Some(v)) => self.active = Some(boolean("active", v)?),
+            ("active", None) => {
+                return Err(error(
+                    "mutability",
+                    "active cannot be removed; set it to false.",
+                ));
+            }
+            ("name.givenname", v) => {
+                self.given_name = Some(text("name.givenName", v.unwrap_or(&cleared()))?)
+            }
+            ("name.familyname", v) => {
+                self.family_name = Some(text("name.familyName", v.unwrap_or(&cleared()))?)
+            }
+            ("name", None) => {
+                self.given_name = Some(String::new());
+                self.family_name = Some(String::new());
+            }
+            ("name", Some(Value::Object(fields))) => {
+                for (key, v) in fields {
+                    match key.to_ascii_lowercase().as_str() {
+                        "givenname" => self.set("name.givenname", Some(v))?,
+                        "familyname" => self.set("name.familyname", Some(v))?,
+                        // Read-only, derived from the two above: ignored as RFC 7644 allows.
+                        "formatted" => {}
+                        other => {
+                            return Err(error(
+                                "invalidPath",
+                                format!("name.{other} is not an attribute here."),
+                            ));
+                        }
+                    }
+                }
+            }
+            ("externalid", Some(v)) => {
+                let id = text("externalId", v)?;
+                self.external_id = Some((!id.trim().is_empty()).then_some(id));
+            }
+            ("externalid", None) => self.external_id = Some(None),
+            ("timezone", Some(v)) => self.timezone = Some(text("timezone", v)?),
+            ("username", Some(v)) => self.user_name = Some(text("userName", v)?),
+            ("emails" | "emails.value", Some(v)) => self.user_name = Some(address("emails", v)?),
+            ("username" | "emails" | "emails.value", None) => {
+                return Err(error(
+                    "mutability",
+                    "A member always has their email address.",
+                ));
+            }
+            // Read-only or always returned: what a client echoes back is ignored.
+            ("displayname" | "name.formatted" | "id" | "meta" | "schemas", _) => {}
+            (_, _) => {
+                return Err(error(
+                    "invalidPath",
+                    format!("“{name}” is not an attribute of a User here."),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The lower-case dotted name a path targets (`emails[type eq "work"].value` → `emails.value`),
+/// core schema URNs dropped.
+fn target(path: &PatchPath) -> Result<String, PatchError> {
+    if let Some(urn) = &path.attr.urn
+        && !urn.eq_ignore_ascii_case(super::scim_filter::USER_SCHEMA)
+    {
+        return Err(error(
+            "invalidPath",
+            format!("“{urn}” is not a schema of a User here."),
+        ));
+    }
+    Ok(match (&path.filter, &path.sub) {
+        (Some(_), Some(sub)) => format!("{}.{sub}", path.attr.name),
+        _ => path.attr.dotted(),
+    })
+}
+
+/// A PatchOp request's operations as changes to a User.
+pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
+    if ops.is_empty() {
+        return Err(error("invalidValue", "Operations is empty."));
+    }
+    let mut changes = UserChanges::default();
+    for operation in ops {
+        let op = op(&operation.op)?;
+        match (&operation.path, op) {
+            (None, Op::Remove) => {
+                return Err(error("noTarget", "A remove operation needs a path."));
+            }
+            (None, _) => {
+                // Okta: no path, the value an object of attributes.
+                let Some(Value::Object(fields)) = &operation.value else {
+                    return Err(error(
+                        "invalidValue",
+                        "An operation without a path takes an object of attributes.",
+                    ));
+                };
+                apply_object(&mut changes, fields)?;
+            }
+            (Some(path), op) => {
+                let parsed = scim_filter::parse_path(path)
+                    .map_err(|e| error("invalidPath", e.to_string()))?;
+                let name = target(&parsed)?;
+                match op {
+                    Op::Remove => changes.set(&name, None)?,
+                    _ => {
+                        let value = operation.value.as_ref().ok_or_else(|| {
+                            error(
+                                "invalidValue",
+                                format!("{path}: the operation needs a value."),
+                            )
+                        })?;
+                        changes.set(&name, Some(value))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(changes)
+}
+
+fn apply_object(changes: &mut UserChanges, fields: &Map<String, Value>) -> Result<(), PatchError> {
+    for (key, value) in fields {
+        let path = scim_filter::parse_path(key).map_err(|e| error("invalidPath", e.to_string()))?;
+        changes.set(&target(&path)?, Some(value))?;
+    }
+    Ok(())
+}
+
+/// A PUT's whole User as changes: what it leaves out is cleared (names, external id), `active`
+/// left out is true.
+pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
+    let Value::Object(fields) = user else {
+        return Err(error("invalidSyntax", "The body must be a User object."));
+    };
+    let mut changes = UserChanges {
+        given_name: Some(String::new()),
+        family_name: Some(String::new()),
+        external_id: Some(None),
+        active: Some(true),
+        ..UserChanges::default()
+    };
+    apply_object(&mut changes, fields)?;
+    if changes.user_name.is_none() {
+        return Err(error("invalidValue", "userName is required."));
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ops(value: Value) -> Vec<PatchOp> {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn entra_capitalises_ops_and_sends_booleans_as_text() {
+        let changes = user_patch(&ops(json!([
+            {"op": "Replace", "path": "active", "value": "False"},
+            {"op": "Add", "path": "name.familyName", "value": "Hopper"},
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "grace@example.com"}
+        ])))
+        .unwrap();
+        assert_eq!(changes.active, Some(false));
+        assert_eq!(changes.family_name.as_deref(), Some("Hopper"));
+        assert_eq!(changes.user_name.as_deref(), Some("grace@example.com"));
+    }
+
+    #[test]
+    fn okta_sends_no_path_and_an_object() {
+        let changes = user_patch(&ops(json!([
+            {"op": "replace", "value": {"active": true, "name": {"givenName": "Grace"}, "externalId": "00u1"}}
+        ])))
+        .unwrap();
+        assert_eq!(
+            changes,
+            UserChanges {
+                active: Some(true),
+                given_name: Some("Grace".into()),
+                external_id: Some(Some("00u1".into())),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn removing_clears_and_mistakes_are_named() {
+        let changes = user_patch(&ops(json!([{"op": "remove", "path": "externalId"}]))).unwrap();
+        assert_eq!(changes.external_id, Some(None));
+        for (bad, kind) in [
+            (
+                json!([{"op": "move", "path": "active", "value": true}]),
+                "invalidSyntax",
+            ),
+            (json!([{"op": "remove"}]), "noTarget"),
+            (
+                json!([{"op": "replace", "path": "title", "value": "x"}]),
+                "invalidPath",
+            ),
+            (
+                json!([{"op": "replace", "path": "active", "value": "maybe"}]),
+                "invalidValue",
+            ),
+            (json!([{"op": "remove", "path": "active"}]), "mutability"),
+            (
+                json!([{"op": "replace", "path": "userName eq", "value": "x"}]),
+                "invalidPath",
+            ),
+            (json!([{"op": "replace", "path": "active"}]), "invalidValue"),
+            (json!([]), "invalidValue"),
+        ] {
+            assert_eq!(
+                user_patch(&ops(bad.clone())).unwrap_err().scim_type,
+                kind,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_put_clears_what_it_leaves_out() {
+        let changes = user_replacement(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "grace@example.com",
+            "name": {"givenName": "Grace"},
+            "displayName": "ignored"
+        }))
+        .unwrap();
+        assert_eq!(changes.family_name.as_deref(), Some(""));
+        assert_eq!(changes.external_id, Some(None));
+        assert_eq!(changes.active, Some(true));
+        assert!(user_replacement(&json!({"name": {}})).is_err());
+    }
+}
