@@ -23,6 +23,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("invitation.revoked", "revoked the invitation of {target}", "Invitation revoked"),
     ("invitation.expired", "let the invitation of {target} expire", "Invitation expired"),
     ("member.joined", "joined as {target}", "Joined"),
+    ("member.provisioned", "added {target} from the identity provider", "Provisioned"),
     ("member.owner_created", "made {target} an Owner from the command line", "Owner created"),
     ("member.role_changed", "changed the role of {target}", "Role changed"),
     ("member.profile_changed", "edited the profile of {target}", "Profile edited"),

@@ -116,6 +116,9 @@ pub struct PasswordResetEmail {
     pub requested_by: String,
     pub link: String,
     pub expires: String,
+    /// For someone just added to a workspace by its identity provider (SCIM): the workspace's
+    /// name; the email welcomes them and asks for a first password.
+    pub welcome: Option<String>,
 }
 
 #[derive(Template)]
@@ -132,7 +135,10 @@ struct PasswordResetHtml<'a> {
 
 impl PasswordResetEmail {
     pub fn subject(&self) -> String {
-        "Reset your password".to_owned()
+        match &self.welcome {
+            Some(workspace) => format!("Choose your password for {workspace}"),
+            None => "Reset your password".to_owned(),
+        }
     }
 
     /// (subject, text, html)

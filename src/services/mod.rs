@@ -16,6 +16,7 @@ pub mod owners;
 pub mod password_reset;
 pub mod passwords;
 pub mod profile;
+pub mod provisioning;
 pub mod purge;
 pub mod roles;
 pub mod seed;

@@ -35,9 +35,15 @@ pub enum ResetError {
     Hash(#[from] anyhow::Error),
 }
 
-/// Who a link may go to: an account that can sign in with a password.
+/// Who may ask for a link: an account that can sign in with a password.
 fn may_reset(account: &Account) -> bool {
-    account.status != AccountStatus::Blocked && account.password_hash.is_some()
+    may_use(account) && account.password_hash.is_some()
+}
+
+/// Whose link works: any account not blocked (one provisioned by SCIM has no password yet; only
+/// a welcome link, sent when it was made, reaches it).
+fn may_use(account: &Account) -> bool {
+    account.status != AccountStatus::Blocked
 }
 
 /// `/password/forgot`: emails a link when `email` names an account that may reset; nothing (and
@@ -74,8 +80,56 @@ pub fn send(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<(), ResetError> {
+    let link = Link {
+        expires_at: now + Duration::minutes(LINK_MINUTES),
+        welcome: None,
+    };
+    send_link(conn, actor, workspace, account, base_url, &link, now)
+}
+
+/// A link's lifetime, and for a welcome the workspace's name.
+pub struct Link<'a> {
+    pub expires_at: NaiveDateTime,
+    pub welcome: Option<&'a str>,
+}
+
+/// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider:
+/// a link to choose their first password, valid as long as an invitation's.
+pub fn send_welcome(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: (WorkspaceId, &str),
+    account: &Account,
+    base_url: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<(), ResetError> {
+    let link = Link {
+        expires_at,
+        welcome: Some(workspace.1),
+    };
+    send_link(
+        conn,
+        actor,
+        Some(workspace.0),
+        account,
+        base_url,
+        &link,
+        now,
+    )
+}
+
+fn send_link(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &Account,
+    base_url: &str,
+    link: &Link<'_>,
+    now: NaiveDateTime,
+) -> Result<(), ResetError> {
     let token = tokens::new_token();
-    let expires_at = now + Duration::minutes(LINK_MINUTES);
+    let expires_at = link.expires_at;
     account_tokens::insert_password_reset(
         conn,
         account.id,
@@ -93,6 +147,7 @@ pub fn send(
         },
         link: format!("{base_url}/password/reset/{token}"),
         expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        welcome: link.welcome.map(str::to_owned),
     };
     outbox::enqueue(conn, &account.email, mail.render()?, now)?;
     audit::record_on_account(
@@ -116,7 +171,7 @@ pub fn find(
     let (_, account) = account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
         .ok_or(ResetError::DeadLink)?;
     accounts::find(conn, account)?
-        .filter(may_reset)
+        .filter(may_use)
         .ok_or(ResetError::DeadLink)
 }
 
@@ -136,7 +191,7 @@ pub fn reset(
             account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
                 .ok_or(ResetError::DeadLink)?;
         let account = accounts::find(conn, account)?
-            .filter(may_reset)
+            .filter(may_use)
             .ok_or(ResetError::DeadLink)?;
         if !account_tokens::use_up(conn, id, now)? {
             return Err(ResetError::DeadLink);

@@ -89,6 +89,7 @@ route_table! {
     get "/scim/v2/Schemas" => scim::discovery::schemas,
     get "/scim/v2/Schemas/{id}" => scim::discovery::schema,
     get "/scim/v2/Users" => scim::users::list,
+    post "/scim/v2/Users" => scim::users::create,
     get "/scim/v2/Users/{id}" => scim::users::show,
     put "/scim/v2/Users/{id}" => scim::users::replace,
     patch "/scim/v2/Users/{id}" => scim::users::patch,

@@ -543,6 +543,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
         ),
         api(GET, "/scim/v2/Users", "/scim/v2/Users"),
+        api(POST, "/scim/v2/Users", "/scim/v2/Users"),
         api(
             GET,
             "/scim/v2/Users/{id}",

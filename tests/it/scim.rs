@@ -493,3 +493,165 @@ async fn scim_acts_as_an_admin_and_never_on_owners() {
     .await;
     assert_eq!(status, 403);
 }
+
+fn new_user(email: &str, external_id: &str) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": email,
+        "name": {"givenName": "Barbara", "familyName": "Liskov"},
+        "emails": [{"value": email, "type": "work", "primary": true}],
+        "externalId": external_id,
+        "active": true
+    })
+}
+
+#[actix_web::test]
+async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let email = "barbara.liskov@example.com";
+    let (status, user) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user(email, "00uB")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(
+        (&user["userName"], &user["active"], &user["externalId"]),
+        (
+            &Value::from(email),
+            &Value::Bool(true),
+            &Value::from("00uB")
+        )
+    );
+    let id = app.membership_of(email);
+    assert_eq!(user["id"], id.to_string());
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {id} AND status = 'active' AND joined_at IS NOT NULL"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "accounts WHERE email = '{email}' AND password_hash IS NULL"
+        )),
+        1,
+        "no password until they choose one"
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.provisioned' AND actor_label = 'SCIM (Okta)'"
+        ),
+        1
+    );
+
+    // The welcome email's link sets the first password, and Barbara signs in.
+    let body = app.last_email(email, "Choose your password for Acme HQ");
+    assert!(body.contains("added you to Acme HQ"), "{body}");
+    let start = body.find("/password/reset/").expect("a link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    let barbara = app.new_client();
+    let page = barbara.get_text(&link).await;
+    let csrf = crate::common::csrf_in(&page);
+    let chosen = barbara
+        .post_form(
+            &link,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert!(chosen.status().is_redirection(), "{}", chosen.status());
+    let signed_in = app
+        .new_client()
+        .sign_in(email, "a brand new passphrase")
+        .await;
+    assert!(signed_in.status().is_redirection());
+
+    // Again: a uniqueness conflict, nothing made.
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user(email, "00uB")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (409, &Value::from("uniqueness"))
+    );
+
+    // Deleted, then pushed again: the same member comes back, active.
+    let path = format!("/scim/v2/Users/{id}");
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);
+    let (status, back) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user(email, "00uB")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{back}");
+    assert_eq!(
+        (&back["id"], &back["active"]),
+        (&Value::from(id.to_string()), &Value::Bool(true))
+    );
+
+    // Someone with an account already (a member elsewhere) joins as they are: no new account, no
+    // welcome email.
+    let (status, grace) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("ADA@example.com", "00uA")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &grace["scimType"]),
+        (409, &Value::from("uniqueness")),
+        "Ada is here"
+    );
+
+    // A bad address, and a full workspace.
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("not-an-email", "x")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue"))
+    );
+    app.execute("UPDATE workspaces SET seat_limit = 1 WHERE slug = 'acme'");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("one.more@example.com", "x")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("seats"), "{body}");
+    assert_eq!(
+        app.count("accounts WHERE email = 'one.more@example.com'"),
+        0
+    );
+}

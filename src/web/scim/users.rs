@@ -15,8 +15,11 @@ use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
 use crate::domain::scim_filter;
 use crate::domain::scim_patch::{self, PatchError, PatchOp, UserChanges};
+use crate::domain::timezone::Timezone;
+use crate::domain::{Email, Name};
 use crate::services::console;
 use crate::services::members::{self, ScimUser};
+use crate::services::provisioning::{self, NewUser, ProvisionError};
 use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
@@ -318,4 +321,77 @@ pub async fn delete(
     Ok(HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+impl From<ProvisionError> for ScimError {
+    fn from(e: ProvisionError) -> Self {
+        match e {
+            ProvisionError::Exists(_) => {
+                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
+            }
+            ProvisionError::Blocked(_) | ProvisionError::Seats(_) => {
+                ScimError::new(StatusCode::CONFLICT, None, e.to_string())
+            }
+            ProvisionError::Refused(why) => ScimError::new(StatusCode::FORBIDDEN, None, why),
+            ProvisionError::Console(e) => e.into(),
+            ProvisionError::Database(e) => e.into(),
+            ProvisionError::Mail(e) => crate::web::api::Problem::internal(e.into()).into(),
+        }
+    }
+}
+
+fn invalid(field: &str, why: impl std::fmt::Display) -> ScimError {
+    ScimError::new(
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        format!("{field}: {why}"),
+    )
+}
+
+/// `POST /scim/v2/Users`: the person joins the workspace as an active Member (see
+/// `services::provisioning`); 201 with the User and its `Location`.
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ScimError> {
+    let changes = scim_patch::user_replacement(&body)?;
+    let email = Email::parse(changes.user_name.as_deref().unwrap_or_default())
+        .map_err(|e| invalid("userName", e))?;
+    let first_name = Name::parse(changes.given_name.as_deref().unwrap_or_default())
+        .map_err(|e| invalid("name.givenName", e))?;
+    let last_name = Name::parse(changes.family_name.as_deref().unwrap_or_default())
+        .map_err(|e| invalid("name.familyName", e))?;
+    let timezone = match changes.timezone.as_deref() {
+        None => None,
+        Some(name) => Some(Timezone::parse(name).map_err(|e| invalid("timezone", e))?),
+    };
+    let user = NewUser {
+        email,
+        first_name,
+        last_name,
+        timezone,
+        external_id: changes.external_id.clone().flatten(),
+    };
+    let settings = crate::web::invitations::invite_settings(&state);
+    let now = state.settings.clock.now();
+    let created = auth
+        .acting(&state, move |conn, acting, workspace| {
+            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+                let id = provisioning::provision(conn, acting, workspace, &user, &settings, now)?;
+                if changes.active == Some(false) {
+                    console::suspend(conn, acting, workspace, id, true, now)?;
+                }
+                members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
+            })
+        })
+        .await?;
+    state.outbox_wake.notify_one();
+    let mut response = user_answer(&state, &created, &Projection::default());
+    *response.status_mut() = StatusCode::CREATED;
+    let location = format!("{}/Users/{}", base(&state), created.id.0);
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }

@@ -1,0 +1,174 @@
+//! An identity provider adds a person to a workspace (SCIM `POST /Users`): as an **active** member
+//! with the Member role, within seats, under the workspace lock and the rules that bind the
+//! acting key (an Admin's). An existing account joins as it is; a new one is made without a
+//! password and gets a welcome email with a single-use link to choose one (valid as long as an
+//! invitation). A member the provider deleted before (removed here) is restored and active again.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use super::console::{self, Acting, ConsoleError};
+use super::invitations::InviteSettings;
+use super::password_reset::{self, ResetError};
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::names::sort_key;
+use crate::domain::policy;
+use crate::domain::role::{BuiltInRole, Permission};
+use crate::domain::timezone::Timezone;
+use crate::domain::{Email, Name};
+use crate::store::{accounts, audit, memberships, roles, workspaces};
+
+/// A person as the identity provider sends them, each value parsed.
+pub struct NewUser {
+    pub email: Email,
+    pub first_name: Name,
+    pub last_name: Name,
+    pub timezone: Option<Timezone>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("{0} is already in this workspace (invited, active or suspended).")]
+    Exists(String),
+    #[error("{0} is blocked in this organization: an org admin unblocks it first.")]
+    Blocked(String),
+    #[error("{0}")]
+    Seats(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+    #[error(transparent)]
+    Mail(#[from] ResetError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Adds `user` to `workspace`; returns their membership.
+pub fn provision(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    user: &NewUser,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<MembershipId, ProvisionError> {
+    if !acting.permissions.contains(Permission::UsersInvite) {
+        return Err(ProvisionError::Refused(
+            "This key may not add people to the workspace.".to_owned(),
+        ));
+    }
+    policy::may_grant_role(acting.permissions, BuiltInRole::Member.permissions())
+        .map_err(|why| ProvisionError::Refused(why.to_owned()))?;
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        let existing = accounts::find_by_email(conn, &user.email)?;
+        if let Some(account) = &existing {
+            if account.status == AccountStatus::Blocked {
+                return Err(ProvisionError::Blocked(account.email.clone()));
+            }
+            if let Some(access) = memberships::access(conn, workspace, account.id)? {
+                if access.status != MembershipStatus::Removed {
+                    return Err(ProvisionError::Exists(account.email.clone()));
+                }
+                return rejoin(conn, acting, workspace, access.membership_id, user, now);
+            }
+        }
+        policy::check_seats(
+            space.plan.name(),
+            space.seat_limit,
+            space.counts.seats_used(),
+            1,
+        )
+        .map_err(ProvisionError::Seats)?;
+        let (first, last) = (user.first_name.as_str(), user.last_name.as_str());
+        let (account_id, new_account) = match &existing {
+            Some(account) => (account.id, false),
+            None => {
+                let id = accounts::insert(
+                    conn,
+                    &accounts::NewAccount {
+                        email: &user.email,
+                        first_name: first,
+                        last_name: last,
+                        password_hash: None,
+                        org_role: OrgRole::Member,
+                    },
+                    now,
+                )?;
+                if let Some(timezone) = &user.timezone {
+                    accounts::update_profile(conn, id, first, last, timezone.name(), now)?;
+                }
+                (id, true)
+            }
+        };
+        let account = accounts::find(conn, account_id)?.ok_or(diesel::result::Error::NotFound)?;
+        let role_id = roles::built_in_id(conn, BuiltInRole::Member)?;
+        let member = memberships::insert(
+            conn,
+            &memberships::NewMembership {
+                workspace_id: workspace,
+                account_id,
+                role_id,
+                status: MembershipStatus::Active,
+                sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
+                invited_by: None,
+                joined_at: Some(now),
+            },
+            now,
+        )?;
+        if let Some(external_id) = &user.external_id {
+            memberships::set_external_id(conn, member, Some(external_id), now)?;
+        }
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "member.provisioned",
+                target_type: "account",
+                target_id: Some(account_id.0),
+                target_label: &account.email,
+                changes: json!({ "role": "Member", "new_account": new_account }),
+            },
+            now,
+        )?;
+        if new_account {
+            password_reset::send_welcome(
+                conn,
+                acting.actor,
+                (workspace, &space.name),
+                &account,
+                &settings.base_url,
+                now + Duration::days(settings.ttl_days),
+                now,
+            )?;
+        }
+        Ok(member)
+    })
+}
+
+/// A member removed before, back: restored (role, groups and grants as they were), active, the
+/// provider's id recorded.
+fn rejoin(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    id: MembershipId,
+    user: &NewUser,
+    now: NaiveDateTime,
+) -> Result<MembershipId, ProvisionError> {
+    console::restore(conn, acting, workspace, id, now)?;
+    if memberships::detail(conn, workspace, id)?
+        .is_some_and(|m| m.status == MembershipStatus::Suspended)
+    {
+        console::suspend(conn, acting, workspace, id, false, now)?;
+    }
+    if let Some(external_id) = &user.external_id {
+        console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
+    }
+    Ok(id)
+}
