@@ -562,84 +562,103 @@ mod tests {
     }
 }
 
-/// A text attribute of a SCIM User, as stored.
+/// A text attribute a filter compares, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserText {
-    /// `userName`, `emails.value`: the email address (compared case-insensitively).
+pub enum TextAttr {
+    /// A User's `userName`, `emails.value`: the email address (compared case-insensitively).
     Email,
     /// `externalId` (case-exact, as RFC 7643 says).
     ExternalId,
     GivenName,
     FamilyName,
-    /// `displayName` and `name.formatted`: the name the console shows.
+    /// A User's `displayName` and `name.formatted` (the name the console shows); a Group's name.
     DisplayName,
 }
 
-impl UserText {
+impl TextAttr {
     pub fn case_exact(self) -> bool {
-        self == UserText::ExternalId
+        self == TextAttr::ExternalId
     }
 }
 
-/// A filter on Users in the terms the store answers: every attribute resolved, every value
-/// typed. Built by [`user_condition`].
+/// What is filtered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+/// A filter in the terms the store answers: every attribute resolved, every value typed. Built
+/// by [`condition`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum UserCond {
-    Text(UserText, CompareOp, String),
-    Present(UserText),
+pub enum Cond {
+    Text(TextAttr, CompareOp, String),
+    Present(TextAttr),
     Modified(CompareOp, chrono::NaiveDateTime),
     Created(CompareOp, chrono::NaiveDateTime),
     Active(bool),
     Id(CompareOp, i64),
     /// Always true (`emails.type eq "work"`: every address here is the work one) or false.
     Const(bool),
-    And(Box<UserCond>, Box<UserCond>),
-    Or(Box<UserCond>, Box<UserCond>),
-    Not(Box<UserCond>),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
 }
 
-fn unsupported(path: &AttrPath) -> FilterError {
+fn unsupported(path: &AttrPath, resource: Resource) -> FilterError {
+    let known = match resource {
+        Resource::User => {
+            "userName, emails.value, externalId, displayName, name.givenName, name.familyName, \
+             active, id, meta.created or meta.lastModified"
+        }
+        Resource::Group => "displayName, externalId, id, meta.created or meta.lastModified",
+    };
     FilterError(format!(
-        "Users cannot be filtered on “{}”: use userName, emails.value, externalId, displayName, \
-         name.givenName, name.familyName, active, id, meta.created or meta.lastModified.",
+        "{resource:?}s cannot be filtered on “{}”: use {known}.",
         path.dotted()
     ))
 }
 
-/// Resolves a filter on Users, or says which attribute or value it cannot use.
-pub fn user_condition(filter: &Filter) -> Result<UserCond, FilterError> {
-    user_cond(filter, None)
+/// Resolves a filter on `resource`, or says which attribute or value it cannot use.
+pub fn condition(filter: &Filter, resource: Resource) -> Result<Cond, FilterError> {
+    cond(filter, resource, None)
 }
 
-fn user_cond(filter: &Filter, within: Option<&str>) -> Result<UserCond, FilterError> {
+fn cond(filter: &Filter, resource: Resource, within: Option<&str>) -> Result<Cond, FilterError> {
     Ok(match filter {
-        Filter::And(a, b) => UserCond::And(
-            Box::new(user_cond(a, within)?),
-            Box::new(user_cond(b, within)?),
+        Filter::And(a, b) => Cond::And(
+            Box::new(cond(a, resource, within)?),
+            Box::new(cond(b, resource, within)?),
         ),
-        Filter::Or(a, b) => UserCond::Or(
-            Box::new(user_cond(a, within)?),
-            Box::new(user_cond(b, within)?),
+        Filter::Or(a, b) => Cond::Or(
+            Box::new(cond(a, resource, within)?),
+            Box::new(cond(b, resource, within)?),
         ),
-        Filter::Not(inner) => UserCond::Not(Box::new(user_cond(inner, within)?)),
+        Filter::Not(inner) => Cond::Not(Box::new(cond(inner, resource, within)?)),
         Filter::ValuePath(path, inner) => {
-            if within.is_some() || path.sub.is_some() || path.name != "emails" {
-                return Err(unsupported(path));
+            if within.is_some()
+                || path.sub.is_some()
+                || path.name != "emails"
+                || resource != Resource::User
+            {
+                return Err(unsupported(path, resource));
             }
-            user_cond(inner, Some("emails"))?
+            cond(inner, resource, Some("emails"))?
         }
-        Filter::Present(path) => match attribute(path, within)? {
-            Attr::Text(text) => UserCond::Present(text),
+        Filter::Present(path) => match attribute(path, resource, within)? {
+            Attr::Text(text) => Cond::Present(text),
             Attr::Const(_) | Attr::Active | Attr::Id | Attr::Created | Attr::Modified => {
-                UserCond::Const(true)
+                Cond::Const(true)
             }
         },
-        Filter::Compare(path, op, value) => compare(attribute(path, within)?, *op, value, path)?,
+        Filter::Compare(path, op, value) => {
+            compare(attribute(path, resource, within)?, *op, value, path)?
+        }
     })
 }
 
 enum Attr {
-    Text(UserText),
+    Text(TextAttr),
     /// `emails.type` ("work") and `emails.primary` (true): the one address every member has.
     Const(Value),
     Active,
@@ -648,40 +667,40 @@ enum Attr {
     Modified,
 }
 
-fn attribute(path: &AttrPath, within: Option<&str>) -> Result<Attr, FilterError> {
+fn attribute(
+    path: &AttrPath,
+    resource: Resource,
+    within: Option<&str>,
+) -> Result<Attr, FilterError> {
     let name = match within {
         Some(parent) if path.sub.is_none() => format!("{parent}.{}", path.name),
-        Some(_) => return Err(unsupported(path)),
+        Some(_) => return Err(unsupported(path, resource)),
         None => path.dotted(),
     };
-    Ok(match name.as_str() {
-        "username" | "emails" | "emails.value" => Attr::Text(UserText::Email),
-        "externalid" => Attr::Text(UserText::ExternalId),
-        "displayname" | "name.formatted" => Attr::Text(UserText::DisplayName),
-        "name.givenname" => Attr::Text(UserText::GivenName),
-        "name.familyname" => Attr::Text(UserText::FamilyName),
-        "emails.type" => Attr::Const(Value::Str("work".into())),
-        "emails.primary" => Attr::Const(Value::Bool(true)),
-        "active" => Attr::Active,
-        "id" => Attr::Id,
-        "meta.created" => Attr::Created,
-        "meta.lastmodified" => Attr::Modified,
-        _ => return Err(unsupported(path)),
+    Ok(match (resource, name.as_str()) {
+        (_, "externalid") => Attr::Text(TextAttr::ExternalId),
+        (_, "displayname") => Attr::Text(TextAttr::DisplayName),
+        (_, "id") => Attr::Id,
+        (_, "meta.created") => Attr::Created,
+        (_, "meta.lastmodified") => Attr::Modified,
+        (Resource::User, "username" | "emails" | "emails.value") => Attr::Text(TextAttr::Email),
+        (Resource::User, "name.formatted") => Attr::Text(TextAttr::DisplayName),
+        (Resource::User, "name.givenname") => Attr::Text(TextAttr::GivenName),
+        (Resource::User, "name.familyname") => Attr::Text(TextAttr::FamilyName),
+        (Resource::User, "emails.type") => Attr::Const(Value::Str("work".into())),
+        (Resource::User, "emails.primary") => Attr::Const(Value::Bool(true)),
+        (Resource::User, "active") => Attr::Active,
+        _ => return Err(unsupported(path, resource)),
     })
 }
 
-fn compare(
-    attr: Attr,
-    op: CompareOp,
-    value: &Value,
-    path: &AttrPath,
-) -> Result<UserCond, FilterError> {
+fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<Cond, FilterError> {
     let wrong = |what: &str| FilterError(format!("“{}” {what}.", path.dotted()));
     Ok(match attr {
         Attr::Text(text) => match value {
-            Value::Str(s) => UserCond::Text(text, op, s.clone()),
-            Value::Null if op == CompareOp::Eq => UserCond::Not(Box::new(UserCond::Present(text))),
-            Value::Null if op == CompareOp::Ne => UserCond::Present(text),
+            Value::Str(s) => Cond::Text(text, op, s.clone()),
+            Value::Null if op == CompareOp::Eq => Cond::Not(Box::new(Cond::Present(text))),
+            Value::Null if op == CompareOp::Ne => Cond::Present(text),
             _ => return Err(wrong("takes a string")),
         },
         Attr::Const(constant) => {
@@ -692,7 +711,7 @@ fn compare(
                 (CompareOp::Ne, c, v) => c != v,
                 _ => return Err(wrong("takes eq or ne")),
             };
-            UserCond::Const(holds)
+            Cond::Const(holds)
         }
         Attr::Active => {
             let wanted = match value {
@@ -703,8 +722,8 @@ fn compare(
                 _ => return Err(wrong("takes true or false")),
             };
             match op {
-                CompareOp::Eq => UserCond::Active(wanted),
-                CompareOp::Ne => UserCond::Active(!wanted),
+                CompareOp::Eq => Cond::Active(wanted),
+                CompareOp::Ne => Cond::Active(!wanted),
                 _ => return Err(wrong("takes eq or ne")),
             }
         }
@@ -715,10 +734,10 @@ fn compare(
                 _ => None,
             };
             match (id, op) {
-                (Some(id), CompareOp::Eq | CompareOp::Ne) => UserCond::Id(op, id),
+                (Some(id), CompareOp::Eq | CompareOp::Ne) => Cond::Id(op, id),
                 // No member has an id that is not a number.
-                (None, CompareOp::Eq) => UserCond::Const(false),
-                (None, CompareOp::Ne) => UserCond::Const(true),
+                (None, CompareOp::Eq) => Cond::Const(false),
+                (None, CompareOp::Ne) => Cond::Const(true),
                 _ => return Err(wrong("takes eq or ne")),
             }
         }
@@ -733,54 +752,50 @@ fn compare(
                 return Err(wrong("takes eq, ne, gt, ge, lt or le"));
             }
             if matches!(attr, Attr::Created) {
-                UserCond::Created(op, at)
+                Cond::Created(op, at)
             } else {
-                UserCond::Modified(op, at)
+                Cond::Modified(op, at)
             }
         }
     })
 }
 
 #[cfg(test)]
-mod user_tests {
+mod condition_tests {
     use super::*;
 
-    fn cond(text: &str) -> Result<UserCond, FilterError> {
-        user_condition(&parse(text).unwrap())
+    fn cond(text: &str) -> Result<Cond, FilterError> {
+        condition(&parse(text).unwrap(), Resource::User)
     }
 
     #[test]
     fn user_attributes_resolve_to_what_is_stored() {
         assert_eq!(
             cond(r#"userName eq "Ada@Example.com""#),
-            Ok(UserCond::Text(
-                UserText::Email,
+            Ok(Cond::Text(
+                TextAttr::Email,
                 CompareOp::Eq,
                 "Ada@Example.com".into()
             ))
         );
         assert_eq!(
             cond(r#"emails[type eq "work" and value eq "a@b.c"]"#),
-            Ok(UserCond::And(
-                Box::new(UserCond::Const(true)),
-                Box::new(UserCond::Text(
-                    UserText::Email,
-                    CompareOp::Eq,
-                    "a@b.c".into()
-                ))
+            Ok(Cond::And(
+                Box::new(Cond::Const(true)),
+                Box::new(Cond::Text(TextAttr::Email, CompareOp::Eq, "a@b.c".into()))
             ))
         );
-        assert_eq!(cond("active eq \"False\""), Ok(UserCond::Active(false)));
-        assert_eq!(cond("active ne true"), Ok(UserCond::Active(false)));
+        assert_eq!(cond("active eq \"False\""), Ok(Cond::Active(false)));
+        assert_eq!(cond("active ne true"), Ok(Cond::Active(false)));
         assert_eq!(
             cond("externalId pr"),
-            Ok(UserCond::Present(UserText::ExternalId))
+            Ok(Cond::Present(TextAttr::ExternalId))
         );
         assert!(matches!(
             cond(r#"meta.lastModified ge "2026-12-01T00:00:00Z""#),
-            Ok(UserCond::Modified(CompareOp::Ge, _))
+            Ok(Cond::Modified(CompareOp::Ge, _))
         ));
-        assert_eq!(cond(r#"id eq "abc""#), Ok(UserCond::Const(false)));
+        assert_eq!(cond(r#"id eq "abc""#), Ok(Cond::Const(false)));
     }
 
     #[test]
@@ -796,5 +811,25 @@ mod user_tests {
             let e = cond(bad).unwrap_err();
             assert!(e.0.contains(word), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn groups_are_filtered_on_their_name_external_id_and_dates() {
+        let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
+        assert_eq!(
+            group(r#"displayName eq "Engineering""#),
+            Ok(Cond::Text(
+                TextAttr::DisplayName,
+                CompareOp::Eq,
+                "Engineering".into()
+            ))
+        );
+        assert!(
+            group(r#"userName eq "a""#)
+                .unwrap_err()
+                .0
+                .contains("Groups")
+        );
+        assert!(group(r#"emails[type eq "work"]"#).is_err());
     }
 }

@@ -24,6 +24,7 @@ pub mod organization;
 pub mod outbox;
 pub mod ownership;
 pub mod roles;
+pub mod scim;
 pub mod seed;
 pub mod sessions;
 pub mod sql;

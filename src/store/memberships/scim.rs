@@ -3,18 +3,17 @@
 //! offset pages by id (`startIndex`/`count`), and one member by id.
 
 use chrono::NaiveDateTime;
-use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use diesel::sql_types::{Bool, Text};
 
 use super::super::dialect::{self, IdColumn};
 use super::super::sql::sql;
-use super::super::{AnyConnection, QueryResult, contains_pattern, parse_key};
-use crate::db::MultiBackend;
+use super::super::{AnyConnection, QueryResult, parse_key};
 use crate::db::schema::{accounts, memberships};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
-use crate::domain::scim_filter::{CompareOp, UserCond, UserText};
+use crate::domain::scim_filter::Cond;
+use crate::store::scim::{USERS, condition};
 
 /// A member as SCIM shows them (removed members are not listed).
 #[derive(Debug, Clone)]
@@ -88,90 +87,6 @@ macro_rules! columns {
     };
 }
 
-type Cond<QS> = Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>>;
-
-/// The column's text as compared: lower-cased unless the attribute is case-exact.
-fn column(text: UserText) -> &'static str {
-    match text {
-        UserText::Email => "lower(accounts.email)",
-        UserText::ExternalId => "COALESCE(memberships.external_id, '')",
-        UserText::GivenName => "lower(accounts.first_name)",
-        UserText::FamilyName => "lower(accounts.last_name)",
-        UserText::DisplayName => {
-            "lower(CASE WHEN TRIM(accounts.first_name || ' ' || accounts.last_name) = '' \
-             THEN accounts.email ELSE TRIM(accounts.first_name || ' ' || accounts.last_name) END)"
-        }
-    }
-}
-
-fn operator(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "=",
-        CompareOp::Ne => "<>",
-        CompareOp::Gt => ">",
-        CompareOp::Ge => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Le => "<=",
-        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "LIKE",
-    }
-}
-
-/// A `LIKE … ESCAPE '\'` pattern for co/sw/ew.
-fn like(op: CompareOp, value: &str) -> String {
-    let escaped = contains_pattern(value).unwrap_or_else(|| "%%".to_owned());
-    let inner = &escaped[1..escaped.len() - 1];
-    match op {
-        CompareOp::Sw => format!("{inner}%"),
-        CompareOp::Ew => format!("%{inner}"),
-        _ => escaped,
-    }
-}
-
-fn condition<QS: 'static>(c: &UserCond) -> Cond<QS> {
-    match c {
-        UserCond::Text(text, op, value) => {
-            let value = if text.case_exact() {
-                value.clone()
-            } else {
-                value.to_lowercase()
-            };
-            let lhs = format!("{} {} ", column(*text), operator(*op));
-            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                Box::new(
-                    sql::<Bool>(lhs)
-                        .bind::<Text, _>(like(*op, &value))
-                        .sql(" ESCAPE '\\'"),
-                )
-            } else {
-                Box::new(sql::<Bool>(lhs).bind::<Text, _>(value).sql(""))
-            }
-        }
-        UserCond::Present(text) => Box::new(sql::<Bool>(format!("{} <> ''", column(*text)))),
-        UserCond::Modified(op, at) => Box::new(
-            sql::<Bool>(format!("memberships.updated_at {} ", operator(*op)))
-                .bind::<Timestamp, _>(*at)
-                .sql(""),
-        ),
-        UserCond::Created(op, at) => Box::new(
-            sql::<Bool>(format!("memberships.created_at {} ", operator(*op)))
-                .bind::<Timestamp, _>(*at)
-                .sql(""),
-        ),
-        UserCond::Active(true) => Box::new(sql::<Bool>("memberships.status = 'active'")),
-        UserCond::Active(false) => Box::new(sql::<Bool>("memberships.status <> 'active'")),
-        UserCond::Id(op, id) => Box::new(
-            sql::<Bool>(format!("memberships.id {} ", operator(*op)))
-                .bind::<BigInt, _>(*id)
-                .sql(""),
-        ),
-        UserCond::Const(true) => Box::new(sql::<Bool>("1 = 1")),
-        UserCond::Const(false) => Box::new(sql::<Bool>("1 = 0")),
-        UserCond::And(a, b) => Box::new(condition::<QS>(a).and(condition::<QS>(b))),
-        UserCond::Or(a, b) => Box::new(condition::<QS>(a).or(condition::<QS>(b))),
-        UserCond::Not(a) => Box::new(diesel::dsl::not(condition::<QS>(a))),
-    }
-}
-
 /// Not removed, as the partial index `memberships_scim` states it (written out, not bound, so
 /// the planner can use that index).
 fn not_removed() -> super::super::sql::Sql<Bool> {
@@ -182,7 +97,7 @@ fn not_removed() -> super::super::sql::Sql<Bool> {
 pub fn scim_users(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    cond: Option<&UserCond>,
+    cond: Option<&Cond>,
     offset: i64,
     count: i64,
 ) -> QueryResult<(i64, Vec<ScimUser>)> {
@@ -220,12 +135,15 @@ pub fn scim_users(
             rows.into_iter().map(user).collect::<QueryResult<_>>()?,
         ));
     };
-    let total: i64 = joined().filter(condition(cond)).count().get_result(conn)?;
+    let total: i64 = joined()
+        .filter(condition(cond, &USERS))
+        .count()
+        .get_result(conn)?;
     let rows: Vec<Row> = if count == 0 {
         Vec::new()
     } else {
         joined()
-            .filter(condition(cond))
+            .filter(condition(cond, &USERS))
             .select(columns!())
             .order(memberships::id)
             .offset(offset)

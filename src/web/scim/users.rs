@@ -104,7 +104,7 @@ pub async fn list(
         None => None,
         Some(text) => Some(
             scim_filter::parse(text)
-                .and_then(|f| scim_filter::user_condition(&f))
+                .and_then(|f| scim_filter::condition(&f, scim_filter::Resource::User))
                 .map_err(ScimError::invalid_filter)?,
         ),
     };

@@ -1,0 +1,123 @@
+//! SCIM filters (resolved by `domain::scim_filter`) as SQL: fixed texts with bound values, so every
+//! statement stays in the prepared-statement cache, for Users (memberships joined with accounts)
+//! and Groups.
+
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+
+use super::contains_pattern;
+use super::sql::sql;
+use crate::db::MultiBackend;
+use crate::domain::scim_filter::{CompareOp, Cond, TextAttr};
+
+/// Where a resource's attributes are stored.
+pub struct Columns {
+    /// A text attribute's column as compared: lower-cased unless the attribute is case-exact.
+    pub text: fn(TextAttr) -> &'static str,
+    pub id: &'static str,
+    pub created: &'static str,
+    pub modified: &'static str,
+    /// Holds for an active member (Users only).
+    pub active: &'static str,
+}
+
+pub const USERS: Columns = Columns {
+    text: |text| match text {
+        TextAttr::Email => "lower(accounts.email)",
+        TextAttr::ExternalId => "COALESCE(memberships.external_id, '')",
+        TextAttr::GivenName => "lower(accounts.first_name)",
+        TextAttr::FamilyName => "lower(accounts.last_name)",
+        TextAttr::DisplayName => {
+            "lower(CASE WHEN TRIM(accounts.first_name || ' ' || accounts.last_name) = '' \
+             THEN accounts.email ELSE TRIM(accounts.first_name || ' ' || accounts.last_name) END)"
+        }
+    },
+    id: "memberships.id",
+    created: "memberships.created_at",
+    modified: "memberships.updated_at",
+    active: "memberships.status = 'active'",
+};
+
+pub const GROUPS: Columns = Columns {
+    text: |text| match text {
+        TextAttr::ExternalId => "COALESCE(groups.external_id, '')",
+        // A group's only name; the domain refuses user attributes on groups.
+        _ => "lower(groups.name)",
+    },
+    id: "groups.id",
+    created: "groups.created_at",
+    modified: "groups.updated_at",
+    active: "1 = 1",
+};
+
+pub type Condition<QS> = Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>>;
+
+fn operator(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "LIKE",
+    }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern for co/sw/ew.
+fn like(op: CompareOp, value: &str) -> String {
+    let escaped = contains_pattern(value).unwrap_or_else(|| "%%".to_owned());
+    let inner = &escaped[1..escaped.len() - 1];
+    match op {
+        CompareOp::Sw => format!("{inner}%"),
+        CompareOp::Ew => format!("%{inner}"),
+        _ => escaped,
+    }
+}
+
+pub fn condition<QS: 'static>(c: &Cond, columns: &Columns) -> Condition<QS> {
+    let compare = |column: &str, op: CompareOp| format!("{column} {} ", operator(op));
+    match c {
+        Cond::Text(text, op, value) => {
+            let value = if text.case_exact() {
+                value.clone()
+            } else {
+                value.to_lowercase()
+            };
+            let lhs = compare((columns.text)(*text), *op);
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                Box::new(
+                    sql::<Bool>(lhs)
+                        .bind::<Text, _>(like(*op, &value))
+                        .sql(" ESCAPE '\\'"),
+                )
+            } else {
+                Box::new(sql::<Bool>(lhs).bind::<Text, _>(value).sql(""))
+            }
+        }
+        Cond::Present(text) => Box::new(sql::<Bool>(format!("{} <> ''", (columns.text)(*text)))),
+        Cond::Modified(op, at) => Box::new(
+            sql::<Bool>(compare(columns.modified, *op))
+                .bind::<Timestamp, _>(*at)
+                .sql(""),
+        ),
+        Cond::Created(op, at) => Box::new(
+            sql::<Bool>(compare(columns.created, *op))
+                .bind::<Timestamp, _>(*at)
+                .sql(""),
+        ),
+        Cond::Active(true) => Box::new(sql::<Bool>(columns.active)),
+        Cond::Active(false) => Box::new(diesel::dsl::not(sql::<Bool>(columns.active))),
+        Cond::Id(op, id) => Box::new(
+            sql::<Bool>(compare(columns.id, *op))
+                .bind::<BigInt, _>(*id)
+                .sql(""),
+        ),
+        Cond::Const(true) => Box::new(sql::<Bool>("1 = 1")),
+        Cond::Const(false) => Box::new(sql::<Bool>("1 = 0")),
+        Cond::And(a, b) => Box::new(condition::<QS>(a, columns).and(condition::<QS>(b, columns))),
+        Cond::Or(a, b) => Box::new(condition::<QS>(a, columns).or(condition::<QS>(b, columns))),
+        Cond::Not(a) => Box::new(diesel::dsl::not(condition::<QS>(a, columns))),
+    }
+}
