@@ -232,7 +232,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Every other request under `/api`: 405 with `Allow` for a known path asked with another
 /// method, else 404.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    let allowed = allowed_methods(req.path());
+    let allowed = allowed_methods("/api/", req.path());
     if allowed.is_empty() {
         return actix_web::ResponseError::error_response(&Problem::not_found());
     }
@@ -247,12 +247,13 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// The methods the API's routes answer at `path` (`{id}` segments match any one segment).
-fn allowed_methods(path: &str) -> Vec<String> {
+/// The methods the routes under `prefix` answer at `path` (`{id}` segments match any one
+/// segment).
+pub fn allowed_methods(prefix: &str, path: &str) -> Vec<String> {
     let segments: Vec<&str> = path.split('/').collect();
     super::routes::ALL
         .iter()
-        .filter(|(_, pattern)| pattern.starts_with("/api/"))
+        .filter(|(_, pattern)| pattern.starts_with(prefix))
         .filter(|(_, pattern)| {
             let parts: Vec<&str> = pattern.split('/').collect();
             parts.len() == segments.len()
@@ -269,12 +270,14 @@ fn allowed_methods(path: &str) -> Vec<String> {
 mod tests {
     #[test]
     fn known_paths_name_the_methods_they_answer() {
-        assert_eq!(super::allowed_methods("/api/v1/users"), ["GET"]);
+        let allowed = |path| super::allowed_methods("/api/", path);
+        assert_eq!(allowed("/api/v1/users"), ["GET"]);
+        assert_eq!(allowed("/api/v1/groups/7"), ["GET", "PATCH", "DELETE"]);
+        assert!(allowed("/api/v1/nope").is_empty());
+        assert!(allowed("/api/v1/users/7/8").is_empty());
         assert_eq!(
-            super::allowed_methods("/api/v1/groups/7"),
-            ["GET", "PATCH", "DELETE"]
+            super::allowed_methods("/scim/", "/scim/v2/ServiceProviderConfig"),
+            ["GET"]
         );
-        assert!(super::allowed_methods("/api/v1/nope").is_empty());
-        assert!(super::allowed_methods("/api/v1/users/7/8").is_empty());
     }
 }

@@ -305,9 +305,23 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()));
 }
 
-/// Every other request under `/scim/v2`.
-pub async fn not_found() -> HttpResponse {
-    ScimError::not_found().error_response()
+/// Every other request under `/scim/v2`: 405 with `Allow` for a known path asked with another
+/// method (`POST /ServiceProviderConfig`), else 404.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = super::api::allowed_methods("/scim/", req.path());
+    if allowed.is_empty() {
+        return ScimError::not_found().error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut error = ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("This address answers {allow} only."),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        error.headers.push((header::ALLOW, value));
+    }
+    error.error_response()
 }
 
 #[cfg(test)]
