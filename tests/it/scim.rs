@@ -86,8 +86,18 @@ async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
         .await;
     assert_eq!(refused.status().as_u16(), 403);
 
-    let (status, _, body) = scim(&app, "/scim/v2/Nowhere", &key(&app, &["scim"]).await).await;
+    let scim_key = key(&app, &["scim"]).await;
+    let (status, _, body) = scim(&app, "/scim/v2/Nowhere", &scim_key).await;
     assert_eq!((status, &body["status"]), (404, &Value::from("404")));
+    let response = reqwest::Client::new()
+        .post(app.url("/scim/v2/ServiceProviderConfig"))
+        .header("authorization", format!("Bearer {scim_key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["content-type"], "application/scim+json");
 }
 
 #[actix_web::test]
@@ -551,10 +561,13 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
     );
 
     // The welcome email's link sets the first password, and Barbara signs in.
-    let body = app.last_email(email, "Choose your password for Acme HQ");
-    assert!(body.contains("added you to Acme HQ"), "{body}");
-    let start = body.find("/password/reset/").expect("a link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    let link_in = |body: String| {
+        let start = body.find("/password/reset/").expect("a link");
+        body[start..].split_whitespace().next().unwrap().to_owned()
+    };
+    let welcome = app.last_email(email, "Choose your password for Acme HQ");
+    assert!(welcome.contains("added you to Acme HQ"), "{welcome}");
+    let link = link_in(welcome);
     let barbara = app.new_client();
     let page = barbara.get_text(&link).await;
     let csrf = crate::common::csrf_in(&page);
@@ -573,6 +586,36 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
         .sign_in(email, "a brand new passphrase")
         .await;
     assert!(signed_in.status().is_redirection());
+
+    // Someone who lost their welcome email: an Admin sends a link from the console like for
+    // anyone, and the welcome link stops working.
+    let (_, tony) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("tony.hoare@example.com", "00uT")),
+        None,
+    )
+    .await;
+    let lost =
+        link_in(app.last_email("tony.hoare@example.com", "Choose your password for Acme HQ"));
+    let resent = app
+        .post_fields(
+            &format!(
+                "/w/acme/users/{}/password-reset",
+                tony["id"].as_str().unwrap()
+            ),
+            &[],
+        )
+        .await;
+    assert!(resent.status().is_redirection(), "{}", resent.status());
+    let dead = app.new_client().get_text(&lost).await;
+    assert!(dead.contains("no longer works"), "{dead}");
+    assert!(
+        app.last_email("tony.hoare@example.com", "Reset your password")
+            .contains("/password/reset/")
+    );
 
     // Again: a uniqueness conflict, nothing made.
     let (status, body) = send(
