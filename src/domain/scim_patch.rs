@@ -254,6 +254,165 @@ pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
     Ok(changes)
 }
 
+/// The changes asked of a Group: its name, its external id, and its members (ids as the
+/// provider sends them, text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChanges {
+    pub name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    /// The whole membership (`replace` of `members`, or a PUT).
+    pub members: Option<Vec<String>>,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+/// The `value`s of a list of member references (`[{"value": "42"}]`).
+fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
+    let items = match value {
+        Value::Array(items) => items.as_slice(),
+        Value::Object(_) => std::slice::from_ref(value),
+        _ => {
+            return Err(error(
+                "invalidValue",
+                "members takes a list of {\"value\": id}.",
+            ));
+        }
+    };
+    items
+        .iter()
+        .map(|item| match &item["value"] {
+            Value::String(id) => Ok(id.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(error(
+                "invalidValue",
+                "Each member needs its \"value\" (a User id).",
+            )),
+        })
+        .collect()
+}
+
+impl GroupChanges {
+    fn set(&mut self, name: &str, op: Op, value: Option<&Value>) -> Result<(), PatchError> {
+        match (name, op, value) {
+            ("displayname", Op::Remove, _) => {
+                return Err(error("mutability", "A group always has a name."));
+            }
+            ("displayname", _, Some(v)) => self.name = Some(text("displayName", v)?),
+            ("externalid", Op::Remove, _) => self.external_id = Some(None),
+            ("externalid", _, Some(v)) => {
+                let id = text("externalId", v)?;
+                self.external_id = Some((!id.trim().is_empty()).then_some(id));
+            }
+            ("members", Op::Add, Some(v)) => self.add.extend(member_ids(v)?),
+            ("members", Op::Replace, Some(v)) => self.members = Some(member_ids(v)?),
+            // Entra removes members with a value list; without one, all of them go.
+            ("members", Op::Remove, Some(v)) => self.remove.extend(member_ids(v)?),
+            ("members", Op::Remove, None) => self.members = Some(Vec::new()),
+            ("id" | "meta" | "schemas", _, _) => {}
+            (_, _, None) => {
+                return Err(error(
+                    "invalidValue",
+                    format!("{name}: the operation needs a value."),
+                ));
+            }
+            _ => {
+                return Err(error(
+                    "invalidPath",
+                    format!("“{name}” is not an attribute of a Group here."),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A PatchOp request's operations as changes to a Group: `members` added, removed
+/// (`members[value eq "42"]`, or Entra's value list) or replaced, `displayName`, `externalId`;
+/// Okta's operations without a path.
+pub fn group_patch(ops: &[PatchOp]) -> Result<GroupChanges, PatchError> {
+    if ops.is_empty() {
+        return Err(error("invalidValue", "Operations is empty."));
+    }
+    let mut changes = GroupChanges::default();
+    for operation in ops {
+        let op = op(&operation.op)?;
+        match &operation.path {
+            None => {
+                if op == Op::Remove {
+                    return Err(error("noTarget", "A remove operation needs a path."));
+                }
+                let Some(Value::Object(fields)) = &operation.value else {
+                    return Err(error(
+                        "invalidValue",
+                        "An operation without a path takes an object of attributes.",
+                    ));
+                };
+                for (key, value) in fields {
+                    changes.set(&key.to_ascii_lowercase(), op, Some(value))?;
+                }
+            }
+            Some(path) => {
+                let parsed = scim_filter::parse_path(path)
+                    .map_err(|e| error("invalidPath", e.to_string()))?;
+                let name = parsed.attr.dotted();
+                match (&parsed.filter, name.as_str(), op) {
+                    (None, _, _) => changes.set(&name, op, operation.value.as_ref())?,
+                    // `members[value eq "42"]`: that member goes.
+                    (Some(filter), "members", Op::Remove) => {
+                        changes.remove.push(member_in(filter)?);
+                    }
+                    _ => {
+                        return Err(error(
+                            "invalidPath",
+                            format!("{path}: only members[value eq \"…\"] is removed by filter."),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(changes)
+}
+
+/// The member id of `value eq "42"`.
+fn member_in(filter: &scim_filter::Filter) -> Result<String, PatchError> {
+    match filter {
+        scim_filter::Filter::Compare(path, scim_filter::CompareOp::Eq, value)
+            if path.dotted() == "value" =>
+        {
+            match value {
+                scim_filter::Value::Str(id) => Ok(id.clone()),
+                scim_filter::Value::Num(n) => Ok(n.to_string()),
+                _ => Err(error("invalidValue", "A member's value is its id.")),
+            }
+        }
+        _ => Err(error(
+            "invalidFilter",
+            "Members are chosen with members[value eq \"…\"].",
+        )),
+    }
+}
+
+/// A PUT's whole Group: its name (required), external id and members (what it leaves out is
+/// cleared).
+pub fn group_replacement(group: &Value) -> Result<GroupChanges, PatchError> {
+    let Value::Object(fields) = group else {
+        return Err(error("invalidSyntax", "The body must be a Group object."));
+    };
+    let mut changes = GroupChanges {
+        external_id: Some(None),
+        members: Some(Vec::new()),
+        ..GroupChanges::default()
+    };
+    for (key, value) in fields {
+        changes.set(&key.to_ascii_lowercase(), Op::Replace, Some(value))?;
+    }
+    if changes.name.is_none() {
+        return Err(error("invalidValue", "displayName is required."));
+    }
+    Ok(changes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +484,36 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn group_members_come_and_go_as_okta_and_entra_send_them() {
+        let changes = group_patch(&ops(json!([
+            {"op": "add", "path": "members", "value": [{"value": "7"}, {"value": 8}]},
+            {"op": "remove", "path": "members[value eq \"9\"]"},
+            {"op": "Remove", "path": "members", "value": [{"value": "10"}]},
+            {"op": "replace", "value": {"id": "3", "displayName": "Platform"}}
+        ])))
+        .unwrap();
+        assert_eq!(changes.add, ["7", "8"]);
+        assert_eq!(changes.remove, ["9", "10"]);
+        assert_eq!(changes.name.as_deref(), Some("Platform"));
+        let all_out = group_patch(&ops(json!([{"op": "remove", "path": "members"}]))).unwrap();
+        assert_eq!(all_out.members, Some(vec![]));
+        assert!(group_patch(&ops(json!([{"op": "remove", "path": "displayName"}]))).is_err());
+        assert!(
+            group_patch(&ops(
+                json!([{"op": "remove", "path": "members[display eq \"x\"]"}])
+            ))
+            .is_err()
+        );
+        let put =
+            group_replacement(&json!({"displayName": "Ops", "members": [{"value": "1"}]})).unwrap();
+        assert_eq!(
+            (put.members, put.external_id),
+            (Some(vec!["1".to_owned()]), Some(None))
+        );
+        assert!(group_replacement(&json!({"members": []})).is_err());
     }
 
     #[test]

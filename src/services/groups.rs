@@ -12,7 +12,9 @@ use crate::domain::{Email, Name};
 use crate::store::audit::{self, Actor};
 use crate::store::groups;
 /// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
-pub use crate::store::groups::{Group, find, list};
+pub use crate::store::groups::{
+    Group, ScimGroup, find, list, member_refs, scim_group, scim_groups,
+};
 use crate::store::{memberships, unique_violation_as};
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +121,55 @@ pub fn update(
             changes,
             now,
         )?)
+    })
+}
+
+/// Sets the identity provider's id of a group (SCIM `externalId`; `None` removes it).
+pub fn set_external_id(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    external_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let group = existing(conn, at)?;
+        let before = groups::scim_group(conn, at.workspace, at.group)?.and_then(|g| g.external_id);
+        if before.as_deref() == external_id {
+            return Ok(());
+        }
+        groups::set_external_id(conn, at.group, external_id, now)?;
+        Ok(audit::record_about(
+            conn,
+            actor,
+            &at.subject(&group.name),
+            "group.updated",
+            json!({ "external_id": { "before": before, "after": external_id } }),
+            now,
+        )?)
+    })
+}
+
+/// Which of `ids` are current members of the workspace (with their addresses).
+pub use crate::store::memberships::current_among;
+
+/// Makes the group's members exactly `ids` (those of them current in the workspace).
+pub fn set_members(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    ids: &[MembershipId],
+    now: NaiveDateTime,
+) -> Result<(), GroupError> {
+    db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        existing(conn, at)?;
+        for (id, _) in groups::member_refs(conn, at.group)? {
+            if !ids.iter().any(|m| m.0 == id) {
+                remove_member(conn, actor, at, MembershipId(id), now)?;
+            }
+        }
+        add_members(conn, actor, at, ids, now)?;
+        Ok(())
     })
 }
 

@@ -238,3 +238,107 @@ pub fn grants_of(
         .order((lower(apps::name), apps::id))
         .load(conn)
 }
+
+/// A group as SCIM shows it (its members come from [`member_refs`]).
+#[derive(Debug, Clone)]
+pub struct ScimGroup {
+    pub id: i64,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type ScimRow = (i64, String, Option<String>, NaiveDateTime, NaiveDateTime);
+
+fn scim_group_of((id, name, external_id, created_at, updated_at): ScimRow) -> ScimGroup {
+    ScimGroup {
+        id,
+        name,
+        external_id,
+        created_at,
+        updated_at,
+    }
+}
+
+/// `count` groups matching `cond` from the `offset`-th (by id), and how many match in all.
+pub fn scim_groups(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    cond: Option<&crate::domain::scim_filter::Cond>,
+    offset: i64,
+    count: i64,
+) -> QueryResult<(i64, Vec<ScimGroup>)> {
+    use super::scim::{GROUPS, condition};
+    let listed = || {
+        let mut query = groups::table
+            .filter(groups::workspace_id.eq(workspace.0))
+            .into_boxed();
+        if let Some(cond) = cond {
+            query = query.filter(condition(cond, &GROUPS));
+        }
+        query
+    };
+    let total: i64 = listed().count().get_result(conn)?;
+    let rows: Vec<ScimRow> = listed()
+        .select((
+            groups::id,
+            groups::name,
+            groups::external_id,
+            groups::created_at,
+            groups::updated_at,
+        ))
+        .order(groups::id)
+        .offset(offset)
+        .limit(count)
+        .load(conn)?;
+    Ok((total, rows.into_iter().map(scim_group_of).collect()))
+}
+
+/// One group of the workspace, as SCIM shows it.
+pub fn scim_group(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+) -> QueryResult<Option<ScimGroup>> {
+    let row: Option<ScimRow> = groups::table
+        .filter(groups::workspace_id.eq(workspace.0))
+        .filter(groups::id.eq(id))
+        .select((
+            groups::id,
+            groups::name,
+            groups::external_id,
+            groups::created_at,
+            groups::updated_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(scim_group_of))
+}
+
+/// A group's current members (not removed): (membership id, email), by id.
+pub fn member_refs(conn: &mut AnyConnection, group: i64) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::{accounts, memberships};
+    group_members::table
+        .inner_join(memberships::table.inner_join(accounts::table))
+        .filter(group_members::group_id.eq(group))
+        .filter(memberships::status.ne("removed"))
+        .select((memberships::id, accounts::email))
+        .order(memberships::id)
+        .load(conn)
+}
+
+pub fn set_external_id(
+    conn: &mut AnyConnection,
+    group: i64,
+    external_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(groups::table.find(group))
+        .set((
+            groups::external_id.eq(external_id),
+            groups::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

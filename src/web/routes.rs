@@ -94,6 +94,12 @@ route_table! {
     put "/scim/v2/Users/{id}" => scim::users::replace,
     patch "/scim/v2/Users/{id}" => scim::users::patch,
     delete "/scim/v2/Users/{id}" => scim::users::delete,
+    get "/scim/v2/Groups" => scim::groups::list,
+    post "/scim/v2/Groups" => scim::groups::create,
+    get "/scim/v2/Groups/{id}" => scim::groups::show,
+    put "/scim/v2/Groups/{id}" => scim::groups::replace,
+    patch "/scim/v2/Groups/{id}" => scim::groups::patch,
+    delete "/scim/v2/Groups/{id}" => scim::groups::delete,
     }
     session {
     get "/" => home::index,

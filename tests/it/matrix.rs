@@ -564,6 +564,28 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "/scim/v2/Users/{id}",
             format!("/scim/v2/Users/{}", f.target),
         ),
+        api(GET, "/scim/v2/Groups", "/scim/v2/Groups"),
+        api(POST, "/scim/v2/Groups", "/scim/v2/Groups"),
+        api(
+            GET,
+            "/scim/v2/Groups/{id}",
+            format!("/scim/v2/Groups/{}", f.group),
+        ),
+        api(
+            "put",
+            "/scim/v2/Groups/{id}",
+            format!("/scim/v2/Groups/{}", f.group),
+        ),
+        api(
+            "patch",
+            "/scim/v2/Groups/{id}",
+            format!("/scim/v2/Groups/{}", f.group),
+        ),
+        api(
+            "delete",
+            "/scim/v2/Groups/{id}",
+            format!("/scim/v2/Groups/{}", f.group),
+        ),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")
             .each(landing)

@@ -698,3 +698,143 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
         0
     );
 }
+
+#[actix_web::test]
+async fn a_group_push_creates_fills_renames_and_deletes_groups() {
+    let app = app_with_people().await;
+    let key = key(&app, &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com").to_string();
+    let edsger = app.membership_of("edsger.dijkstra@example.com").to_string();
+    let in_group =
+        |app: &TestApp, group: &str| app.count(&format!("group_members WHERE group_id = {group}"));
+
+    // Okta pushes a group with its members.
+    let (status, group) = send(
+        &app,
+        "POST",
+        "/scim/v2/Groups",
+        &key,
+        Some(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Engineering",
+            "externalId": "00gENG",
+            "members": [{"value": grace}]
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(group["members"][0]["value"], grace);
+    assert_eq!(group["members"][0]["display"], "grace.hopper@example.com");
+    assert_eq!(in_group(&app, &id), 1);
+    let path = format!("/scim/v2/Groups/{id}");
+
+    // Found by name; the members left out when asked.
+    let (_, _, found) = scim(
+        &app,
+        "/scim/v2/Groups?filter=displayName%20eq%20%22engineering%22&excludedAttributes=members",
+        &key,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1);
+    assert!(found["Resources"][0].get("members").is_none());
+
+    // Members added, then removed by filter (Okta) and by value list (Entra).
+    let patch = |ops: Value| Some(serde_json::json!({"Operations": ops}));
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(serde_json::json!([{"op": "add", "path": "members", "value": [{"value": edsger}]}])),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(in_group(&app, &id), 2);
+    send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(
+            serde_json::json!([{"op": "remove", "path": format!("members[value eq \"{grace}\"]")}]),
+        ),
+        None,
+    )
+    .await;
+    send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(
+            serde_json::json!([{"op": "Remove", "path": "members", "value": [{"value": edsger}]}]),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(in_group(&app, &id), 0);
+
+    // An unknown member is refused and nothing changes; so is a name another group has.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(
+            serde_json::json!([{"op": "add", "path": "members", "value": [{"value": "999999"}]}]),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue"))
+    );
+    send(
+        &app,
+        "POST",
+        "/scim/v2/Groups",
+        &key,
+        Some(serde_json::json!({"displayName": "Design"})),
+        None,
+    )
+    .await;
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(serde_json::json!([{"op": "replace", "value": {"displayName": "design"}}])),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (409, &Value::from("uniqueness"))
+    );
+
+    // PUT replaces name and members.
+    let (status, replaced) = send(
+        &app,
+        "PUT",
+        &path,
+        &key,
+        Some(serde_json::json!({"displayName": "Platform", "members": [{"value": edsger}, {"value": grace}]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["displayName"], "Platform");
+    assert!(replaced.get("externalId").is_none(), "cleared by the PUT");
+    assert_eq!(in_group(&app, &id), 2);
+    assert!(
+        app.count("audit_events WHERE action LIKE 'group.%' AND actor_label = 'SCIM (Okta)'") > 3
+    );
+
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);
+    assert_eq!(app.count(&format!("groups WHERE id = {id}")), 0);
+    assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
+}

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{ScimAuth, ScimError, list_response, scim_json};
 use crate::web::AppState;
 
+pub use super::groups::GROUP_SCHEMA;
 pub use crate::domain::scim_filter::USER_SCHEMA;
 
 /// The base address of this SCIM service (`https://console.example.com/scim/v2`).
@@ -47,20 +48,38 @@ pub async fn service_provider_config(state: web::Data<AppState>, _auth: ScimAuth
     )
 }
 
-fn user_resource_type(state: &AppState) -> Value {
+/// The resource types: (id, endpoint, description, schema).
+const RESOURCE_TYPES: [(&str, &str, &str, &str); 2] = [
+    ("User", "/Users", "A member of the workspace", USER_SCHEMA),
+    (
+        "Group",
+        "/Groups",
+        "A group of the workspace's members",
+        GROUP_SCHEMA,
+    ),
+];
+
+fn resource_type_json(
+    state: &AppState,
+    (id, endpoint, description, schema): (&str, &str, &str, &str),
+) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "A member of the workspace",
-        "schema": USER_SCHEMA,
-        "meta": meta(state, "ResourceType", "ResourceTypes/User"),
+        "id": id,
+        "name": id,
+        "endpoint": endpoint,
+        "description": description,
+        "schema": schema,
+        "meta": meta(state, "ResourceType", &format!("ResourceTypes/{id}")),
     })
 }
 
 pub async fn resource_types(state: web::Data<AppState>, _auth: ScimAuth) -> HttpResponse {
-    list_response(1, 1, vec![user_resource_type(&state)])
+    let all: Vec<Value> = RESOURCE_TYPES
+        .into_iter()
+        .map(|t| resource_type_json(&state, t))
+        .collect();
+    list_response(all.len() as i64, 1, all)
 }
 
 pub async fn resource_type(
@@ -68,10 +87,14 @@ pub async fn resource_type(
     _auth: ScimAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, ScimError> {
-    if path.0 != "User" {
-        return Err(ScimError::not_found());
-    }
-    Ok(scim_json(StatusCode::OK, &user_resource_type(&state)))
+    let found = RESOURCE_TYPES
+        .into_iter()
+        .find(|t| t.0 == path.0)
+        .ok_or_else(ScimError::not_found)?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &resource_type_json(&state, found),
+    ))
 }
 
 /// One attribute's definition (RFC 7643 §7).
@@ -142,8 +165,37 @@ fn user_schema(state: &AppState) -> Value {
     })
 }
 
+fn group_schema(state: &AppState) -> Value {
+    let mut display_name = attribute(
+        "displayName",
+        "string",
+        "The group's name, unique in the workspace.",
+    );
+    display_name["required"] = json!(true);
+    display_name["uniqueness"] = json!("server");
+    let mut external_id = attribute("externalId", "string", "The identity provider's own id.");
+    external_id["caseExact"] = json!(true);
+    let mut members = attribute("members", "complex", "The group's members (Users).");
+    members["multiValued"] = json!(true);
+    let mut value = attribute("value", "string", "The member's User id.");
+    value["mutability"] = json!("immutable");
+    let mut display = attribute("display", "string", "The member's email address.");
+    display["mutability"] = json!("readOnly");
+    let mut kind = attribute("type", "string", "Always User.");
+    kind["mutability"] = json!("readOnly");
+    members["subAttributes"] = json!([value, display, kind]);
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": GROUP_SCHEMA,
+        "name": "Group",
+        "description": "A group of the workspace's members",
+        "attributes": [display_name, members, external_id],
+        "meta": meta(state, "Schema", &format!("Schemas/{GROUP_SCHEMA}")),
+    })
+}
+
 pub async fn schemas(state: web::Data<AppState>, _auth: ScimAuth) -> HttpResponse {
-    list_response(1, 1, vec![user_schema(&state)])
+    list_response(2, 1, vec![user_schema(&state), group_schema(&state)])
 }
 
 pub async fn schema(
@@ -151,8 +203,9 @@ pub async fn schema(
     _auth: ScimAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, ScimError> {
-    if path.0 != USER_SCHEMA {
-        return Err(ScimError::not_found());
+    match path.0.as_str() {
+        USER_SCHEMA => Ok(scim_json(StatusCode::OK, &user_schema(&state))),
+        GROUP_SCHEMA => Ok(scim_json(StatusCode::OK, &group_schema(&state))),
+        _ => Err(ScimError::not_found()),
     }
-    Ok(scim_json(StatusCode::OK, &user_schema(&state)))
 }

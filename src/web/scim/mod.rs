@@ -5,6 +5,7 @@
 //! SCIM error schema with a `scimType` where one applies.
 
 pub mod discovery;
+pub mod groups;
 pub mod users;
 
 use std::future::Future;
@@ -228,6 +229,17 @@ impl Projection {
             only: list(attributes),
             excluded: list(excluded),
         }
+    }
+
+    /// Whether the answer keeps `name` (`members` is left out under `excludedAttributes=members`).
+    pub fn wants(&self, name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        !self.excluded.contains(&name)
+            && (self.only.is_empty()
+                || self
+                    .only
+                    .iter()
+                    .any(|a| *a == name || a.starts_with(&format!("{name}."))))
     }
 
     pub fn apply(&self, resource: Value) -> Value {

@@ -89,12 +89,21 @@ fn number(name: &str, text: Option<&str>) -> Result<Option<i64>, ScimError> {
     }
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: ScimAuth,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ScimError> {
-    let query = query.into_inner();
+impl ListQuery {
+    pub fn projection(&self) -> Projection {
+        Projection::new(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
+    }
+}
+
+/// A list's filter (resolved for `resource`), 1-based start and page size (RFC 7644 §3.4.2.4:
+/// below 1 is 1; a negative count is 0).
+pub fn page_of(
+    query: &ListQuery,
+    resource: scim_filter::Resource,
+) -> Result<(Option<scim_filter::Cond>, i64, i64), ScimError> {
     let cond = match query
         .filter
         .as_deref()
@@ -104,17 +113,26 @@ pub async fn list(
         None => None,
         Some(text) => Some(
             scim_filter::parse(text)
-                .and_then(|f| scim_filter::condition(&f, scim_filter::Resource::User))
+                .and_then(|f| scim_filter::condition(&f, resource))
                 .map_err(ScimError::invalid_filter)?,
         ),
     };
-    // RFC 7644 §3.4.2.4: below 1 is 1; a negative count is 0.
     let start = number("startIndex", query.start_index.as_deref())?
         .unwrap_or(1)
         .max(1);
     let count = number("count", query.count.as_deref())?
         .unwrap_or(DEFAULT_COUNT)
         .clamp(0, MAX_COUNT);
+    Ok((cond, start, count))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let query = query.into_inner();
+    let (cond, start, count) = page_of(&query, scim_filter::Resource::User)?;
     let workspace = auth.0.workspace.id;
     let (total, users) = blocking(&state, move |conn| {
         Ok(members::scim_users(
@@ -126,10 +144,7 @@ pub async fn list(
         )?)
     })
     .await?;
-    let projection = Projection::new(
-        query.attributes.as_deref(),
-        query.excluded_attributes.as_deref(),
-    );
+    let projection = query.projection();
     let resources = users
         .iter()
         .map(|u| projection.apply(representation(&state, u)))
@@ -142,6 +157,15 @@ pub async fn list(
 pub struct OneQuery {
     attributes: Option<String>,
     excluded_attributes: Option<String>,
+}
+
+impl OneQuery {
+    pub fn projection(&self) -> Projection {
+        Projection::new(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
+    }
 }
 
 /// A member's id from the path: any text that is not one of ours is a 404.
@@ -162,11 +186,7 @@ pub async fn show(
     })
     .await?
     .ok_or_else(ScimError::not_found)?;
-    let projection = Projection::new(
-        query.attributes.as_deref(),
-        query.excluded_attributes.as_deref(),
-    );
-    Ok(user_answer(&state, &user, &projection))
+    Ok(user_answer(&state, &user, &query.projection()))
 }
 
 /// A User's answer: the representation with its version as `ETag`.

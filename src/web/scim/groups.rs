@@ -1,0 +1,373 @@
+//! `/scim/v2/Groups`: the workspace's groups for an identity provider's group push — list
+//! (filtered, paged, `excludedAttributes=members`), read, create, replace, patch (members added,
+//! removed, replaced; name; `externalId`) and delete, through the groups' own services.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::discovery::base;
+use super::users::{ListQuery, OneQuery, page_of};
+use super::{Projection, ScimAuth, ScimError, list_response, scim_json};
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::scim_filter::Resource;
+use crate::domain::scim_patch::{self, GroupChanges, PatchOp};
+use crate::domain::{Description, Name};
+use crate::services::audit::Actor;
+use crate::services::groups::{self as service, GroupError, InWorkspace, ScimGroup};
+use crate::web::{AppState, blocking};
+
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn version(group: &ScimGroup) -> String {
+    format!("W/\"{}\"", group.updated_at.and_utc().timestamp_micros())
+}
+
+fn representation(state: &AppState, group: &ScimGroup, members: Option<&[(i64, String)]>) -> Value {
+    let base = base(state);
+    let mut value = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": group.id.to_string(),
+        "displayName": group.name,
+        "meta": {
+            "resourceType": "Group",
+            "created": crate::web::views::rfc3339(group.created_at),
+            "lastModified": crate::web::views::rfc3339(group.updated_at),
+            "version": version(group),
+            "location": format!("{base}/Groups/{}", group.id),
+        },
+    });
+    if let Some(external_id) = &group.external_id {
+        value["externalId"] = json!(external_id);
+    }
+    if let Some(members) = members {
+        value["members"] = members
+            .iter()
+            .map(|(id, email)| {
+                json!({"value": id.to_string(), "display": email, "type": "User",
+                       "$ref": format!("{base}/Users/{id}")})
+            })
+            .collect();
+    }
+    value
+}
+
+impl From<GroupError> for ScimError {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::NameTaken => {
+                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
+            }
+            GroupError::NotFound => ScimError::not_found(),
+            GroupError::NotAMember => {
+                ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), e.to_string())
+            }
+            GroupError::Database(e) => e.into(),
+        }
+    }
+}
+
+fn group_id(path: &(String,)) -> Result<i64, ScimError> {
+    path.0
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(ScimError::not_found)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let query = query.into_inner();
+    let (cond, start, count) = page_of(&query, Resource::Group)?;
+    let projection = query.projection();
+    let with_members = projection.wants("members");
+    let workspace = auth.0.workspace.id;
+    let (total, found) = blocking(&state, move |conn| {
+        let (total, groups) =
+            service::scim_groups(conn, workspace, cond.as_ref(), start - 1, count)?;
+        let mut out = Vec::with_capacity(groups.len());
+        for group in groups {
+            let members = if with_members {
+                Some(service::member_refs(conn, group.id)?)
+            } else {
+                None
+            };
+            out.push((group, members));
+        }
+        Ok((total, out))
+    })
+    .await?;
+    let resources = found
+        .iter()
+        .map(|(g, m)| projection.apply(representation(&state, g, m.as_deref())))
+        .collect();
+    Ok(list_response(total, start, resources))
+}
+
+/// The group and (when wanted) its members, as one answer with its `ETag`.
+async fn answer(
+    state: &web::Data<AppState>,
+    workspace: WorkspaceId,
+    id: i64,
+    projection: &Projection,
+) -> Result<HttpResponse, ScimError> {
+    let with_members = projection.wants("members");
+    let (group, members) = blocking(state, move |conn| {
+        let Some(group) = service::scim_group(conn, workspace, id)? else {
+            return Ok(None);
+        };
+        let members = if with_members {
+            Some(service::member_refs(conn, id)?)
+        } else {
+            None
+        };
+        Ok(Some((group, members)))
+    })
+    .await?
+    .ok_or_else(ScimError::not_found)?;
+    let mut response = scim_json(
+        StatusCode::OK,
+        &projection.apply(representation(state, &group, members.as_deref())),
+    );
+    if let Ok(etag) = header::HeaderValue::from_str(&version(&group)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    path: web::Path<(String,)>,
+    query: web::Query<OneQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let id = group_id(&path)?;
+    answer(&state, auth.0.workspace.id, id, &query.projection()).await
+}
+
+/// Current members of the workspace named by `ids`, or 400 naming one that is not.
+fn members(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[String],
+) -> Result<Vec<MembershipId>, ScimError> {
+    let parsed: Vec<MembershipId> = ids
+        .iter()
+        .map(|id| {
+            MembershipId::parse(id).ok_or_else(|| {
+                ScimError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    format!("members: “{id}” is not a User of this workspace."),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let current = service::current_among(conn, workspace, &parsed)?;
+    if let Some(missing) = parsed
+        .iter()
+        .find(|id| !current.iter().any(|(c, _)| c == *id))
+    {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!(
+                "members: {} is not a current User of this workspace.",
+                missing.0
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn name(text: &str) -> Result<Name, ScimError> {
+    Name::parse(text).map_err(|e| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!("displayName: {e}"),
+        )
+    })
+}
+
+/// Applies `changes` to the group in one transaction.
+fn apply(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+    changes: &GroupChanges,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ScimError> {
+    let current = service::find(conn, at.workspace, at.group)?.ok_or_else(ScimError::not_found)?;
+    if let Some(new_name) = &changes.name
+        && *new_name != current.name
+    {
+        let description = Description::parse(&current.description).unwrap_or_default();
+        service::update(conn, actor, at, &name(new_name)?, &description, now)?;
+    }
+    if let Some(external_id) = &changes.external_id {
+        service::set_external_id(conn, actor, at, external_id.as_deref(), now)?;
+    }
+    if let Some(all) = &changes.members {
+        let ids = members(conn, at.workspace, all)?;
+        service::set_members(conn, actor, at, &ids, now)?;
+    }
+    if !changes.add.is_empty() {
+        let ids = members(conn, at.workspace, &changes.add)?;
+        service::add_members(conn, actor, at, &ids, now)?;
+    }
+    for id in &changes.remove {
+        if let Some(id) = MembershipId::parse(id) {
+            service::remove_member(conn, actor, at, id, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Changes the group under the workspace lock, refusing a stale `If-Match` first.
+async fn change(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: &HttpRequest,
+    id: i64,
+    changes: GroupChanges,
+) -> Result<HttpResponse, ScimError> {
+    let if_match = req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let now = state.settings.clock.now();
+    let workspace = auth.0.workspace.id;
+    auth.acting(&state, move |conn, acting, workspace| {
+        db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+            let current =
+                service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
+            if let Some(tags) = &if_match
+                && tags.trim() != "*"
+                && !tags.split(',').any(|t| t.trim() == version(&current))
+            {
+                return Err(ScimError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    None,
+                    "The Group changed since that version (If-Match); read it again.",
+                ));
+            }
+            apply(
+                conn,
+                acting.actor,
+                InWorkspace {
+                    workspace,
+                    group: id,
+                },
+                &changes,
+                now,
+            )
+        })
+    })
+    .await?;
+    answer(&state, workspace, id, &Projection::default()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PatchRequest {
+    #[serde(rename = "Operations", alias = "operations")]
+    operations: Vec<PatchOp>,
+}
+
+pub async fn patch(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: HttpRequest,
+    path: web::Path<(String,)>,
+    body: web::Json<PatchRequest>,
+) -> Result<HttpResponse, ScimError> {
+    let id = group_id(&path)?;
+    let changes = scim_patch::group_patch(&body.operations)?;
+    change(state, auth, &req, id, changes).await
+}
+
+pub async fn replace(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    req: HttpRequest,
+    path: web::Path<(String,)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ScimError> {
+    let id = group_id(&path)?;
+    let changes = scim_patch::group_replacement(&body)?;
+    change(state, auth, &req, id, changes).await
+}
+
+/// `POST /scim/v2/Groups`: 201 with the group and its `Location`.
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ScimError> {
+    let mut changes = scim_patch::group_replacement(&body)?;
+    let group_name = name(changes.name.as_deref().unwrap_or_default())?;
+    changes.name = None;
+    let now = state.settings.clock.now();
+    let workspace = auth.0.workspace.id;
+    let id = auth
+        .acting(&state, move |conn, acting, workspace| {
+            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+                let id = service::create(
+                    conn,
+                    acting.actor,
+                    workspace,
+                    &group_name,
+                    &Description::default(),
+                    now,
+                )?;
+                apply(
+                    conn,
+                    acting.actor,
+                    InWorkspace {
+                        workspace,
+                        group: id,
+                    },
+                    &changes,
+                    now,
+                )?;
+                Ok(id)
+            })
+        })
+        .await?;
+    let mut response = answer(&state, workspace, id, &Projection::default()).await?;
+    *response.status_mut() = StatusCode::CREATED;
+    if let Ok(value) = header::HeaderValue::from_str(&format!("{}/Groups/{id}", base(&state))) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    path: web::Path<(String,)>,
+) -> Result<HttpResponse, ScimError> {
+    let id = group_id(&path)?;
+    let now = state.settings.clock.now();
+    auth.acting(&state, move |conn, acting, workspace| {
+        Ok(service::delete(
+            conn,
+            acting.actor,
+            InWorkspace {
+                workspace,
+                group: id,
+            },
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
