@@ -147,6 +147,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         external_id -> Nullable<Text>,
+        provisioned -> Bool,
     }
 }
 

@@ -55,11 +55,15 @@ pub struct Group {
     pub member_count: i64,
     pub grant_count: i64,
     pub updated_at: NaiveDateTime,
+    /// Created by the identity provider (SCIM): its next sync may undo changes made here.
+    pub provisioned: bool,
 }
 
-type GroupTuple = (i64, String, String, i64, i64, NaiveDateTime);
+type GroupTuple = (i64, String, String, i64, i64, NaiveDateTime, bool);
 
-fn from_tuple((id, name, description, member_count, grant_count, updated_at): GroupTuple) -> Group {
+fn from_tuple(
+    (id, name, description, member_count, grant_count, updated_at, provisioned): GroupTuple,
+) -> Group {
     Group {
         id,
         name,
@@ -67,6 +71,7 @@ fn from_tuple((id, name, description, member_count, grant_count, updated_at): Gr
         member_count,
         grant_count,
         updated_at,
+        provisioned,
     }
 }
 
@@ -91,6 +96,7 @@ pub fn list(
             groups::member_count,
             grant_count(),
             groups::updated_at,
+            groups::provisioned,
         ))
         .order((lower(groups::name), groups::id))
         .limit(1000)
@@ -126,6 +132,7 @@ pub fn find(
             groups::member_count,
             grant_count(),
             groups::updated_at,
+            groups::provisioned,
         ))
         .first::<GroupTuple>(conn)
         .optional()?
@@ -339,6 +346,14 @@ pub fn set_external_id(
             groups::external_id.eq(external_id),
             groups::updated_at.eq(now),
         ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a group as the identity provider's (made through SCIM).
+pub fn mark_provisioned(conn: &mut AnyConnection, group: i64) -> QueryResult<()> {
+    diesel::update(groups::table.find(group))
+        .set(groups::provisioned.eq(true))
         .execute(conn)?;
     Ok(())
 }

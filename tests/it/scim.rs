@@ -730,6 +730,12 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     assert_eq!(in_group(&app, &id), 1);
     let path = format!("/scim/v2/Groups/{id}");
 
+    let page = app.get_text(&format!("/w/acme/groups/{id}")).await;
+    assert!(
+        page.contains("Managed by your identity provider"),
+        "the group's page says so"
+    );
+
     // Found by name; the members left out when asked.
     let (_, _, found) = scim(
         &app,

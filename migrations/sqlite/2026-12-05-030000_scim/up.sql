@@ -6,3 +6,5 @@ ALTER TABLE groups ADD COLUMN external_id TEXT;
 -- An identity provider's full sync pages through everyone but removed members by id
 -- (`startIndex`): this index walks them without reading the rows.
 CREATE INDEX memberships_scim ON memberships (workspace_id, id) WHERE status <> 'removed';
+-- Groups an identity provider created: their page says so (its next sync may undo changes here).
+ALTER TABLE groups ADD COLUMN provisioned BOOLEAN NOT NULL DEFAULT FALSE;

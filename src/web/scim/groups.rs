@@ -326,6 +326,7 @@ pub async fn create(
                     &Description::default(),
                     now,
                 )?;
+                service::mark_provisioned(conn, id)?;
                 apply(
                     conn,
                     acting.actor,
