@@ -134,6 +134,7 @@ diesel::table! {
         updated_at -> Timestamp,
         sort_email -> Text,
         external_id -> Nullable<Text>,
+        scim_user_name -> Nullable<Text>,
     }
 }
 

@@ -565,7 +565,10 @@ mod tests {
 /// A text attribute a filter compares, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextAttr {
-    /// A User's `userName`, `emails.value`: the email address (compared case-insensitively).
+    /// A User's `userName`: their username from the identity provider, else their email address
+    /// (compared case-insensitively).
+    UserName,
+    /// A User's `emails.value`: the email address (compared case-insensitively).
     Email,
     /// `externalId` (case-exact, as RFC 7643 says).
     ExternalId,
@@ -683,7 +686,8 @@ fn attribute(
         (_, "id") => Attr::Id,
         (_, "meta.created") => Attr::Created,
         (_, "meta.lastmodified") => Attr::Modified,
-        (Resource::User, "username" | "emails" | "emails.value") => Attr::Text(TextAttr::Email),
+        (Resource::User, "username") => Attr::Text(TextAttr::UserName),
+        (Resource::User, "emails" | "emails.value") => Attr::Text(TextAttr::Email),
         (Resource::User, "name.formatted") => Attr::Text(TextAttr::DisplayName),
         (Resource::User, "name.givenname") => Attr::Text(TextAttr::GivenName),
         (Resource::User, "name.familyname") => Attr::Text(TextAttr::FamilyName),
@@ -773,7 +777,7 @@ mod condition_tests {
         assert_eq!(
             cond(r#"userName eq "Ada@Example.com""#),
             Ok(Cond::Text(
-                TextAttr::Email,
+                TextAttr::UserName,
                 CompareOp::Eq,
                 "Ada@Example.com".into()
             ))

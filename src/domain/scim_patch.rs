@@ -26,8 +26,10 @@ pub struct UserChanges {
     /// `Some(None)`: the external id is removed.
     pub external_id: Option<Option<String>>,
     pub active: Option<bool>,
-    /// The address asked for (`userName`, `emails[…].value`): only the current one is accepted.
+    /// The `userName` asked for: only the current one is accepted after creation.
     pub user_name: Option<String>,
+    /// The address asked for (`emails[…].value`): only the current one is accepted after creation.
+    pub email: Option<String>,
 }
 
 /// Why a request cannot be applied: its `scimType` and the words.
@@ -83,20 +85,19 @@ fn text(name: &str, value: &Value) -> Result<String, PatchError> {
     }
 }
 
-/// The `value` of a single-valued multi-valued attribute: the string, or the first (primary)
-/// entry's `value` in an array of objects.
-fn address(name: &str, value: &Value) -> Result<String, PatchError> {
+/// The address in `emails`: the string, or the primary (else first) entry's `value` in a list
+/// of objects; `None` when no entry carries one.
+fn address(value: &Value) -> Option<String> {
+    let of = |item: &Value| item["value"].as_str().map(str::to_owned);
     match value {
-        Value::Array(items) => {
-            let primary = items
-                .iter()
-                .find(|i| i["primary"] == Value::Bool(true))
-                .or_else(|| items.first())
-                .ok_or_else(|| error("invalidValue", format!("{name} needs one address.")))?;
-            text(name, &primary["value"])
-        }
-        Value::Object(_) => text(name, &value["value"]),
-        other => text(name, other),
+        Value::Array(items) => items
+            .iter()
+            .filter(|i| i["primary"] == Value::Bool(true))
+            .chain(items.iter())
+            .find_map(of),
+        Value::Object(_) => of(value),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
     }
 }
 
@@ -144,8 +145,15 @@ impl UserChanges {
             }
             ("externalid", None) => self.external_id = Some(None),
             ("timezone", Some(v)) => self.timezone = Some(text("timezone", v)?),
+            ("timezone", None) => {
+                self.timezone = Some(super::timezone::Timezone::default().name().to_owned())
+            }
             ("username", Some(v)) => self.user_name = Some(text("userName", v)?),
-            ("emails" | "emails.value", Some(v)) => self.user_name = Some(address("emails", v)?),
+            ("emails" | "emails.value", Some(v)) => {
+                if let Some(email) = address(v) {
+                    self.email = Some(email);
+                }
+            }
             ("username" | "emails" | "emails.value", None) => {
                 return Err(error(
                     "mutability",
@@ -432,7 +440,7 @@ mod tests {
         .unwrap();
         assert_eq!(changes.active, Some(false));
         assert_eq!(changes.family_name.as_deref(), Some("Hopper"));
-        assert_eq!(changes.user_name.as_deref(), Some("grace@example.com"));
+        assert_eq!(changes.email.as_deref(), Some("grace@example.com"));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct NewUser {
     pub last_name: Name,
     pub timezone: Option<Timezone>,
     pub external_id: Option<String>,
+    /// The provider's userName when it is not the email address.
+    pub user_name: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,11 @@ pub fn provision(
         .map_err(|why| ProvisionError::Refused(why.to_owned()))?;
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        if let Some(name) = &user.user_name
+            && memberships::user_name_taken(conn, workspace, name)?
+        {
+            return Err(ProvisionError::Exists(name.clone()));
+        }
         let existing = accounts::find_by_email(conn, &user.email)?;
         if let Some(account) = &existing {
             if account.status == AccountStatus::Blocked {
@@ -123,6 +130,7 @@ pub fn provision(
         if let Some(external_id) = &user.external_id {
             memberships::set_external_id(conn, member, Some(external_id), now)?;
         }
+        memberships::set_scim_user_name(conn, member, user.user_name.as_deref())?;
         audit::record(
             conn,
             acting.actor,
@@ -170,5 +178,6 @@ fn rejoin(
     if let Some(external_id) = &user.external_id {
         console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
     }
+    memberships::set_scim_user_name(conn, id, user.user_name.as_deref())?;
     Ok(id)
 }

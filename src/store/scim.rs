@@ -24,6 +24,7 @@ pub struct Columns {
 
 pub const USERS: Columns = Columns {
     text: |text| match text {
+        TextAttr::UserName => "lower(COALESCE(memberships.scim_user_name, memberships.sort_email))",
         TextAttr::Email => "lower(accounts.email)",
         TextAttr::ExternalId => "COALESCE(memberships.external_id, '')",
         TextAttr::GivenName => "lower(accounts.first_name)",

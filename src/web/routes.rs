@@ -84,6 +84,7 @@ route_table! {
     }
     scim {
     get "/scim/v2/ServiceProviderConfig" => scim::discovery::service_provider_config,
+    post "/scim/v2/.search" => scim::search_everywhere,
     get "/scim/v2/ResourceTypes" => scim::discovery::resource_types,
     get "/scim/v2/ResourceTypes/{name}" => scim::discovery::resource_type,
     get "/scim/v2/Schemas" => scim::discovery::schemas,

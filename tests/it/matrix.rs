@@ -531,6 +531,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "/scim/v2/ServiceProviderConfig",
         ),
         api(GET, "/scim/v2/ResourceTypes", "/scim/v2/ResourceTypes"),
+        api(POST, "/scim/v2/.search", "/scim/v2/.search"),
         api(
             GET,
             "/scim/v2/ResourceTypes/{name}",

@@ -667,16 +667,46 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
         "Ada is here"
     );
 
-    // A bad address, and a full workspace.
-    let (status, body) = send(
+    // A username that is not an address (GitLab- or Keycloak-style): kept as userName, the
+    // address taken from `emails`, found by it whatever its case, unique.
+    let mut named = new_user("ignored@example.com", "00uN");
+    named["userName"] = "nwirth".into();
+    named["emails"] = serde_json::json!([{"value": "niklaus.wirth@example.com", "primary": true}]);
+    let (status, niklaus) = send(
         &app,
         "POST",
         "/scim/v2/Users",
         &key,
-        Some(new_user("not-an-email", "x")),
+        Some(named.clone()),
         None,
     )
     .await;
+    assert_eq!(status, 201, "{niklaus}");
+    assert_eq!(
+        (&niklaus["userName"], &niklaus["emails"][0]["value"]),
+        (
+            &Value::from("nwirth"),
+            &Value::from("niklaus.wirth@example.com")
+        )
+    );
+    let (_, _, found) = scim(
+        &app,
+        "/scim/v2/Users?filter=userName%20eq%20%22NWIRTH%22",
+        &key,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1);
+    named["emails"] = serde_json::json!([{"value": "someone.new@example.com"}]);
+    let (status, body) = send(&app, "POST", "/scim/v2/Users", &key, Some(named), None).await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (409, &Value::from("uniqueness"))
+    );
+
+    // A bad address, and a full workspace.
+    let mut bad = new_user("not-an-email", "x");
+    bad["emails"] = serde_json::json!([{"value": "not-an-email-either"}]);
+    let (status, body) = send(&app, "POST", "/scim/v2/Users", &key, Some(bad), None).await;
     assert_eq!(
         (status, &body["scimType"]),
         (400, &Value::from("invalidValue"))

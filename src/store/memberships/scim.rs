@@ -26,6 +26,8 @@ pub struct ScimUser {
     pub timezone: String,
     pub status: MembershipStatus,
     pub external_id: Option<String>,
+    /// The identity provider's userName when it is not the email address.
+    pub user_name: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -38,6 +40,7 @@ type Row = (
     String,
     String,
     String,
+    Option<String>,
     Option<String>,
     NaiveDateTime,
     NaiveDateTime,
@@ -53,6 +56,7 @@ fn user(row: Row) -> QueryResult<ScimUser> {
         timezone,
         status,
         external_id,
+        user_name,
         created,
         updated,
     ) = row;
@@ -65,6 +69,7 @@ fn user(row: Row) -> QueryResult<ScimUser> {
         timezone,
         status: parse_key("membership status", &status, MembershipStatus::from_key)?,
         external_id,
+        user_name,
         created_at: created,
         updated_at: updated,
     })
@@ -81,6 +86,7 @@ macro_rules! columns {
             accounts::timezone,
             memberships::status,
             memberships::external_id,
+            memberships::scim_user_name,
             memberships::created_at,
             memberships::updated_at,
         )
@@ -171,4 +177,35 @@ pub fn scim_user(
         .first(conn)
         .optional()?;
     row.map(user).transpose()
+}
+
+/// Whether a current member of the workspace answers to `user_name` (their SCIM username, else
+/// their address), whatever its case.
+pub fn user_name_taken(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    user_name: &str,
+) -> QueryResult<bool> {
+    let found: i64 = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(not_removed())
+        .filter(
+            sql::<Bool>("lower(COALESCE(memberships.scim_user_name, memberships.sort_email)) = ")
+                .bind::<Text, _>(user_name.to_lowercase())
+                .sql(""),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+pub fn set_scim_user_name(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    user_name: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set(memberships::scim_user_name.eq(user_name))
+        .execute(conn)?;
+    Ok(())
 }

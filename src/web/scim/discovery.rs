@@ -116,7 +116,8 @@ fn user_schema(state: &AppState) -> Value {
     let mut user_name = attribute(
         "userName",
         "string",
-        "The member's email address: unique in the organization, compared case-insensitively.",
+        "The member's email address, or a username (the address then in emails): unique in the \
+         workspace, compared case-insensitively.",
     );
     user_name["required"] = json!(true);
     user_name["uniqueness"] = json!("server");
@@ -125,28 +126,40 @@ fn user_schema(state: &AppState) -> Value {
     let mut emails = attribute(
         "emails",
         "complex",
-        "The member's one email address (the same as userName), of type work.",
+        "The member's one email address (userName when that is an address), of type work: \
+         required, as every member signs in and is reached by email.",
     );
     emails["multiValued"] = json!(true);
+    emails["required"] = json!(true);
     emails["subAttributes"] = json!([
         attribute("value", "string", "The address."),
         attribute("type", "string", "Always work."),
         attribute("primary", "boolean", "Always true."),
     ]);
+    // Every member has a name and a state: the console requires both.
     let mut name = attribute("name", "complex", "The member's name.");
+    name["required"] = json!(true);
+    let mut given_name = attribute("givenName", "string", "First name.");
+    given_name["required"] = json!(true);
+    let mut family_name = attribute("familyName", "string", "Last name.");
+    family_name["required"] = json!(true);
+    let mut active = attribute(
+        "active",
+        "boolean",
+        "false while the member is suspended or invited.",
+    );
+    active["required"] = json!(true);
     let mut formatted = attribute("formatted", "string", "Given and family name together.");
     formatted["mutability"] = json!("readOnly");
-    name["subAttributes"] = json!([
-        attribute("givenName", "string", "First name."),
-        attribute("familyName", "string", "Last name."),
-        formatted,
-    ]);
+    name["subAttributes"] = json!([given_name, family_name, formatted,]);
     let mut display_name = attribute(
         "displayName",
         "string",
         "The name the console shows (the email while the member has no name).",
     );
     display_name["mutability"] = json!("readOnly");
+    let mut timezone = attribute("timezone", "string", "An IANA time zone (Europe/Paris).");
+    timezone["canonicalValues"] = json!(crate::domain::timezone::Timezone::all_names());
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": USER_SCHEMA,
@@ -157,9 +170,9 @@ fn user_schema(state: &AppState) -> Value {
             name,
             display_name,
             emails,
-            attribute("active", "boolean", "false while the member is suspended or invited."),
+            active,
             external_id,
-            attribute("timezone", "string", "An IANA time zone (Europe/Paris)."),
+            timezone,
         ],
         "meta": meta(state, "Schema", &format!("Schemas/{USER_SCHEMA}")),
     })

@@ -317,6 +317,17 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()));
 }
 
+/// `POST /scim/v2/.search`, a query across every resource type: not built (501, as RFC 7644
+/// §3.4.3 lets a service provider answer); each type's list is searched with `GET` and `filter`.
+pub async fn search_everywhere(_auth: ScimAuth) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        "Searching every resource type at once is not supported: use GET /Users or GET /Groups \
+         with a filter.",
+    ))
+}
+
 /// Every other request under `/scim/v2`: 405 with `Allow` for a known path asked with another
 /// method (`POST /ServiceProviderConfig`), else 404.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {

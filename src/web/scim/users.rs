@@ -41,7 +41,7 @@ fn representation(state: &AppState, user: &ScimUser) -> Value {
     let mut value = json!({
         "schemas": [USER_SCHEMA],
         "id": user.id.0.to_string(),
-        "userName": user.email,
+        "userName": user.user_name.as_deref().unwrap_or(&user.email),
         "name": {
             "givenName": user.first_name,
             "familyName": user.last_name,
@@ -237,13 +237,24 @@ async fn apply(
                         "The User changed since that version (If-Match); read it again.",
                     ));
                 }
+                let user_name = current.user_name.as_deref().unwrap_or(&current.email);
                 if let Some(name) = &changes.user_name
-                    && !name.trim().eq_ignore_ascii_case(&current.email)
+                    && !name.trim().eq_ignore_ascii_case(user_name)
                 {
                     return Err(ScimError::new(
                         StatusCode::BAD_REQUEST,
                         Some("mutability"),
-                        "userName is the member's email address: it changes from their console,                          confirmed from the new address.",
+                        "userName does not change once the User exists.",
+                    ));
+                }
+                if let Some(email) = &changes.email
+                    && !email.trim().eq_ignore_ascii_case(&current.email)
+                {
+                    return Err(ScimError::new(
+                        StatusCode::BAD_REQUEST,
+                        Some("mutability"),
+                        "The email address changes from the member's console, confirmed from \
+                         the new address.",
                     ));
                 }
                 let renamed = [
@@ -267,12 +278,23 @@ async fn apply(
                             .into_iter()
                             .map(|(field, message)| format!("{field}: {message}"))
                             .collect();
-                        ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), words.join(" "))
+                        ScimError::new(
+                            StatusCode::BAD_REQUEST,
+                            Some("invalidValue"),
+                            words.join(" "),
+                        )
                     })?;
                     console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
                 }
                 if let Some(external_id) = &changes.external_id {
-                    console::set_external_id(conn, acting, workspace, id, external_id.as_deref(), now)?;
+                    console::set_external_id(
+                        conn,
+                        acting,
+                        workspace,
+                        id,
+                        external_id.as_deref(),
+                        now,
+                    )?;
                 }
                 // An invited person becomes active by accepting; `active` leaves them as they are.
                 if let Some(active) = changes.active
@@ -376,8 +398,28 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ScimError> {
     let changes = scim_patch::user_replacement(&body)?;
-    let email = Email::parse(changes.user_name.as_deref().unwrap_or_default())
-        .map_err(|e| invalid("userName", e))?;
+    let user_name = changes.user_name.clone().unwrap_or_default();
+    // userName is the email address, or a username with the address in `emails`.
+    let (email, user_name) = match Email::parse(&user_name) {
+        Ok(email) => (email, None),
+        Err(_) => {
+            let name = user_name.trim();
+            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+                return Err(invalid(
+                    "userName",
+                    "use 1 to 200 characters, or the email address.",
+                ));
+            }
+            let address = changes.email.as_deref().ok_or_else(|| {
+                invalid(
+                    "emails",
+                    "give the person's email address (userName is not one).",
+                )
+            })?;
+            let email = Email::parse(address).map_err(|e| invalid("emails", e))?;
+            (email, Some(name.to_owned()))
+        }
+    };
     let first_name = Name::parse(changes.given_name.as_deref().unwrap_or_default())
         .map_err(|e| invalid("name.givenName", e))?;
     let last_name = Name::parse(changes.family_name.as_deref().unwrap_or_default())
@@ -392,6 +434,7 @@ pub async fn create(
         last_name,
         timezone,
         external_id: changes.external_id.clone().flatten(),
+        user_name,
     };
     let settings = crate::web::invitations::invite_settings(&state);
     let now = state.settings.clock.now();
