@@ -5,7 +5,8 @@
 #   2. checks formatting and lints;
 #   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
-#   5. runs schemathesis (PyPI, into a venv under target/) against the live API on each backend;
+#   5. runs schemathesis against the live API and scim2-tester against the live SCIM endpoint
+#      (both from PyPI, into venvs under target/) on each backend;
 #   6. stops what it started (by pid file), whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,4 +113,9 @@ log "schemathesis against the live API on SQLite"
 log "schemathesis against the live API on PostgreSQL"
 as_pg "'$pg_bin/createdb' -h 127.0.0.1 -p $port -U postgres schemathesis"
 ./tests/schemathesis.sh "postgres://postgres@127.0.0.1:$port/schemathesis"
+log "scim2-tester against the live SCIM endpoint on SQLite"
+./tests/scim2_tester.sh sqlite
+log "scim2-tester against the live SCIM endpoint on PostgreSQL"
+as_pg "'$pg_bin/createdb' -h 127.0.0.1 -p $port -U postgres scim2_tester"
+./tests/scim2_tester.sh "postgres://postgres@127.0.0.1:$port/scim2_tester"
 log "all tests passed on SQLite and PostgreSQL; screenshots in target/screenshots/"
