@@ -2,18 +2,17 @@
 //! (filtered, paged, `excludedAttributes=members`), read, create, replace, patch (members added,
 //! removed, replaced; name; `externalId`) and delete, through the groups' own services.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::discovery::base;
 use super::users::{ListQuery, OneQuery, page_of};
-use super::{Projection, ScimAuth, ScimError, list_response, scim_json};
+use super::{Projection, ScimAuth, ScimError, list_response};
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::scim_filter::Resource;
-use crate::domain::scim_patch::{self, GroupChanges, PatchOp};
+use crate::domain::scim_patch::{self, GroupChanges};
 use crate::domain::{Description, Name};
 use crate::services::audit::Actor;
 use crate::services::groups::{self as service, GroupError, InWorkspace, ScimGroup};
@@ -130,14 +129,10 @@ async fn answer(
     })
     .await?
     .ok_or_else(ScimError::not_found)?;
-    let mut response = scim_json(
-        StatusCode::OK,
+    Ok(super::resource_answer(
         &projection.apply(representation(state, &group, members.as_deref())),
-    );
-    if let Ok(etag) = header::HeaderValue::from_str(&version(&group)) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    Ok(response)
+        &version(&group),
+    ))
 }
 
 pub async fn show(
@@ -237,27 +232,14 @@ async fn change(
     id: i64,
     changes: GroupChanges,
 ) -> Result<HttpResponse, ScimError> {
-    let if_match = req
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let if_match = super::if_match(req);
     let now = state.settings.clock.now();
     let workspace = auth.0.workspace.id;
     auth.acting(&state, move |conn, acting, workspace| {
         db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
             let current =
                 service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
-            if let Some(tags) = &if_match
-                && tags.trim() != "*"
-                && !tags.split(',').any(|t| t.trim() == version(&current))
-            {
-                return Err(ScimError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    None,
-                    "The Group changed since that version (If-Match); read it again.",
-                ));
-            }
+            super::check_version(if_match.as_deref(), &version(&current))?;
             apply(
                 conn,
                 acting.actor,
@@ -274,18 +256,12 @@ async fn change(
     answer(&state, workspace, id, &Projection::default()).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PatchRequest {
-    #[serde(rename = "Operations", alias = "operations")]
-    operations: Vec<PatchOp>,
-}
-
 pub async fn patch(
     state: web::Data<AppState>,
     auth: ScimAuth,
     req: HttpRequest,
     path: web::Path<(String,)>,
-    body: web::Json<PatchRequest>,
+    body: web::Json<super::PatchRequest>,
 ) -> Result<HttpResponse, ScimError> {
     let id = group_id(&path)?;
     let changes = scim_patch::group_patch(&body.operations)?;
@@ -341,12 +317,11 @@ pub async fn create(
             })
         })
         .await?;
-    let mut response = answer(&state, workspace, id, &Projection::default()).await?;
-    *response.status_mut() = StatusCode::CREATED;
-    if let Ok(value) = header::HeaderValue::from_str(&format!("{}/Groups/{id}", base(&state))) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    let made = answer(&state, workspace, id, &Projection::default()).await?;
+    Ok(super::created(
+        made,
+        &format!("{}/Groups/{id}", base(&state)),
+    ))
 }
 
 pub async fn delete(
@@ -368,7 +343,5 @@ pub async fn delete(
         )?)
     })
     .await?;
-    Ok(HttpResponse::NoContent()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(super::no_content())
 }

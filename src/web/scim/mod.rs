@@ -177,6 +177,60 @@ impl ScimAuth {
     }
 }
 
+/// A PatchOp request (RFC 7644 §3.5.2).
+#[derive(Debug, serde::Deserialize)]
+pub struct PatchRequest {
+    #[serde(rename = "Operations", alias = "operations")]
+    pub operations: Vec<crate::domain::scim_patch::PatchOp>,
+}
+
+/// The versions a change is conditioned on (`If-Match`), if any.
+pub fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Refuses (412) a change conditioned on versions that do not include the `current` one.
+pub fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError> {
+    match if_match {
+        Some(tags) if tags.trim() != "*" && !tags.split(',').any(|t| t.trim() == current) => {
+            Err(ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "It changed since that version (If-Match); read it again.",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A resource's answer with its version as `ETag`.
+pub fn resource_answer(resource: &Value, version: &str) -> HttpResponse {
+    let mut response = scim_json(StatusCode::OK, resource);
+    if let Ok(etag) = header::HeaderValue::from_str(version) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// `answer` as the 201 of a creation, with the new resource's `Location`.
+pub fn created(mut answer: HttpResponse, location: &str) -> HttpResponse {
+    *answer.status_mut() = StatusCode::CREATED;
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        answer.headers_mut().insert(header::LOCATION, value);
+    }
+    answer
+}
+
+/// 204, for a deletion.
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
 /// A SCIM JSON answer.
 pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)

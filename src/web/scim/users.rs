@@ -1,20 +1,20 @@
 //! `/scim/v2/Users`: the workspace's members (removed ones are gone) as SCIM Users — filtered,
 //! paged by `startIndex`/`count`, projected by `attributes`/`excludedAttributes` — and one member.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::discovery::{USER_SCHEMA, base};
-use super::{Projection, ScimAuth, ScimError, list_response, scim_json};
+use super::{Projection, ScimAuth, ScimError, list_response};
 use crate::db::{self, Lock};
 use crate::domain::ids::MembershipId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
 use crate::domain::scim_filter;
-use crate::domain::scim_patch::{self, PatchError, PatchOp, UserChanges};
+use crate::domain::scim_patch::{self, PatchError, UserChanges};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
 use crate::services::console;
@@ -191,14 +191,10 @@ pub async fn show(
 
 /// A User's answer: the representation with its version as `ETag`.
 fn user_answer(state: &AppState, user: &ScimUser, projection: &Projection) -> HttpResponse {
-    let mut response = scim_json(
-        StatusCode::OK,
+    super::resource_answer(
         &projection.apply(representation(state, user)),
-    );
-    if let Ok(etag) = header::HeaderValue::from_str(&version(user)) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
+        &version(user),
+    )
 }
 
 impl From<PatchError> for ScimError {
@@ -216,27 +212,14 @@ async fn apply(
     id: MembershipId,
     changes: UserChanges,
 ) -> Result<HttpResponse, ScimError> {
-    let if_match = req
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let if_match = super::if_match(req);
     let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
     let user = auth
         .acting(&state, move |conn, acting, workspace| {
             db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
                 let current =
                     members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
-                if let Some(tags) = &if_match
-                    && tags.trim() != "*"
-                    && !tags.split(',').any(|t| t.trim() == version(&current))
-                {
-                    return Err(ScimError::new(
-                        StatusCode::PRECONDITION_FAILED,
-                        None,
-                        "The User changed since that version (If-Match); read it again.",
-                    ));
-                }
+                super::check_version(if_match.as_deref(), &version(&current))?;
                 let user_name = current.user_name.as_deref().unwrap_or(&current.email);
                 if let Some(name) = &changes.user_name
                     && !name.trim().eq_ignore_ascii_case(user_name)
@@ -310,12 +293,6 @@ async fn apply(
     Ok(user_answer(&state, &user, &Projection::default()))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PatchRequest {
-    #[serde(rename = "Operations", alias = "operations")]
-    operations: Vec<PatchOp>,
-}
-
 /// `PATCH /scim/v2/Users/{id}`: add, replace and remove on `active` (suspend, unsuspend), names,
 /// time zone and `externalId`.
 pub async fn patch(
@@ -323,7 +300,7 @@ pub async fn patch(
     auth: ScimAuth,
     req: HttpRequest,
     path: web::Path<(String,)>,
-    body: web::Json<PatchRequest>,
+    body: web::Json<super::PatchRequest>,
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&path)?;
     let changes = scim_patch::user_patch(&body.operations)?;
@@ -360,9 +337,7 @@ pub async fn delete(
         Ok(console::remove(conn, acting, workspace, id, None, now)?)
     })
     .await?;
-    Ok(HttpResponse::NoContent()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(super::no_content())
 }
 
 impl From<ProvisionError> for ScimError {
@@ -450,11 +425,9 @@ pub async fn create(
         })
         .await?;
     state.outbox_wake.notify_one();
-    let mut response = user_answer(&state, &created, &Projection::default());
-    *response.status_mut() = StatusCode::CREATED;
-    let location = format!("{}/Users/{}", base(&state), created.id.0);
-    if let Ok(value) = header::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    let answer = user_answer(&state, &created, &Projection::default());
+    Ok(super::created(
+        answer,
+        &format!("{}/Users/{}", base(&state), created.id.0),
+    ))
 }
