@@ -9,8 +9,7 @@ use crate::store::invitations::{self, PendingInfo};
 use crate::store::memberships::{self, ListFilter, MemberPage};
 /// Reads the pages and the API share: one member with what their page shows, a list's cursor.
 pub use crate::store::memberships::{
-    Cursor, MemberDetail, MemberRow, ScimUser, detail, scim_user, scim_users, set_scim_user_name,
-    user_name_taken,
+    Cursor, MemberDetail, MemberRow, ScimUser, detail, scim_user, scim_users,
 };
 use crate::store::roles;
 
