@@ -545,6 +545,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         ),
         api(GET, "/scim/v2/Users", "/scim/v2/Users"),
         api(POST, "/scim/v2/Users", "/scim/v2/Users"),
+        api(POST, "/scim/v2/Users/.search", "/scim/v2/Users/.search"),
         api(
             GET,
             "/scim/v2/Users/{id}",
@@ -567,6 +568,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         ),
         api(GET, "/scim/v2/Groups", "/scim/v2/Groups"),
         api(POST, "/scim/v2/Groups", "/scim/v2/Groups"),
+        api(POST, "/scim/v2/Groups/.search", "/scim/v2/Groups/.search"),
         api(
             GET,
             "/scim/v2/Groups/{id}",

@@ -220,6 +220,26 @@ async fn users_are_filtered_and_paged_as_identity_providers_ask() {
         assert_eq!(found["totalResults"], expected.len(), "{filter}");
     }
 
+    // The same list asked with a body (POST /.search).
+    let (status, searched) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users/.search",
+        &key,
+        Some(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": "userName sw \"grace\"",
+            "attributes": ["userName"],
+            "startIndex": 1,
+            "count": 10
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{searched}");
+    assert_eq!(user_names(&searched), ["grace.hopper@example.com"]);
+    assert!(searched["Resources"][0].get("emails").is_none());
+
     for bad in [
         r#"userName eq"#,
         r#"title eq "x""#,
@@ -775,6 +795,16 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     .await;
     assert_eq!(found["totalResults"], 1);
     assert!(found["Resources"][0].get("members").is_none());
+    let (status, searched) = send(
+        &app,
+        "POST",
+        "/scim/v2/Groups/.search",
+        &key,
+        Some(serde_json::json!({"filter": "externalId eq \"00gENG\"", "excludedAttributes": ["members"]})),
+        None,
+    )
+    .await;
+    assert_eq!((status, &searched["totalResults"]), (200, &Value::from(1)));
 
     // Members added, then removed by filter (Okta) and by value list (Entra).
     let patch = |ops: Value| Some(serde_json::json!({"Operations": ops}));

@@ -108,6 +108,15 @@ pub async fn list(
     Ok(list_response(total, start, resources))
 }
 
+/// `POST /scim/v2/Groups/.search`: the list, asked with a body.
+pub async fn search(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    body: web::Json<super::users::SearchRequest>,
+) -> Result<HttpResponse, ScimError> {
+    list(state, auth, web::Query(body.into_inner().into())).await
+}
+
 /// The group and (when wanted) its members, as one answer with its `ETag`.
 async fn answer(
     state: &web::Data<AppState>,

@@ -75,6 +75,38 @@ pub struct ListQuery {
     excluded_attributes: Option<String>,
 }
 
+/// A `POST …/.search` body (RFC 7644 §3.4.3): the list's parameters without the URL.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SearchRequest {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    attributes: Option<Vec<String>>,
+    excluded_attributes: Option<Vec<String>>,
+}
+
+impl From<SearchRequest> for ListQuery {
+    fn from(search: SearchRequest) -> Self {
+        Self {
+            filter: search.filter,
+            start_index: search.start_index.map(|n| n.to_string()),
+            count: search.count.map(|n| n.to_string()),
+            attributes: search.attributes.map(|a| a.join(",")),
+            excluded_attributes: search.excluded_attributes.map(|a| a.join(",")),
+        }
+    }
+}
+
+/// `POST /scim/v2/Users/.search`: the list, asked with a body.
+pub async fn search(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    body: web::Json<SearchRequest>,
+) -> Result<HttpResponse, ScimError> {
+    list(state, auth, web::Query(body.into_inner().into())).await
+}
+
 /// A whole number from the query, or a SCIM `invalidValue` naming the parameter.
 fn number(name: &str, text: Option<&str>) -> Result<Option<i64>, ScimError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
