@@ -1,5 +1,11 @@
 //! Typed ids, so an account id cannot be passed where a membership id is meant.
 
+/// An id from a URL or form: a positive decimal integer (ids without a type of their own: groups,
+/// invitations).
+pub fn parse_id(text: &str) -> Option<i64> {
+    text.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -9,7 +15,7 @@ macro_rules! id_type {
         impl $name {
             /// Parses an id from a URL or form: a positive decimal integer.
             pub fn parse(text: &str) -> Option<Self> {
-                text.trim().parse::<i64>().ok().filter(|id| *id > 0).map(Self)
+                parse_id(text).map(Self)
             }
         }
 

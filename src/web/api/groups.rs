@@ -85,10 +85,7 @@ pub async fn list(
 }
 
 fn group_id(text: &str) -> Result<i64, Problem> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(Problem::not_found)
+    crate::domain::ids::parse_id(text).ok_or_else(Problem::not_found)
 }
 
 async fn read(state: &AppState, auth: &ApiKeyAuth, id: i64) -> Result<GroupJson, Problem> {

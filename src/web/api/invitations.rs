@@ -202,11 +202,7 @@ pub async fn list(
 }
 
 fn invitation_id(path: &(String,)) -> Result<i64, Problem> {
-    path.0
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(Problem::not_found)
+    crate::domain::ids::parse_id(&path.0).ok_or_else(Problem::not_found)
 }
 
 /// A gone invitation is a 404 here (the pages say so as a conflict in their list).

@@ -69,11 +69,7 @@ impl From<GroupError> for ScimError {
 }
 
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
-    path.0
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(ScimError::not_found)
+    crate::domain::ids::parse_id(&path.0).ok_or_else(ScimError::not_found)
 }
 
 pub async fn list(
