@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # SCIM checked by a checker nobody here wrote: scim2-tester (PyPI, through scim2-cli) runs its
 # compliance checks against /scim/v2 of a live server, with a workspace key holding `scim`.
-# Its verdict counts: the run fails on any ERROR but those the README lists ("SCIM provisioning",
-# checks scim2-tester cannot pass here), each for the reason given there:
-#   - Users without an email address: the tester creates some Users with a random userName and
-#     nothing else; every member here has an email address (the schema marks `emails` required), so
-#     those are refused — and the Group checks that then reference those Users fail with them.
-#   - Removing `timezone`: a member always has a time zone; removing it resets it to UTC, which is
-#     still returned.
+# Its verdict counts: the run fails on any ERROR. The one check it skips (searching several
+# resource types at once, `POST /.search`) is a feature declared unsupported (501): README.
 #
 #   tests/scim2_tester.sh sqlite | postgres://…   (an empty PostgreSQL database)
 set -euo pipefail
@@ -24,18 +19,15 @@ status=0
 SCIM_CLI_HEADERS="Authorization: Bearer $key" timeout 600 "$venv/bin/scim2" \
   --url "http://127.0.0.1:$PORT/scim/v2" test >"$WORK/report.txt" 2>&1 || status=$?
 cat "$WORK/report.txt"
-# Each ERROR with the line that says why; those the README lists are expected.
-unexpected=$(awk '/^ERROR /{check=$2; getline why; print check " |" why}' "$WORK/report.txt" \
-  | grep -v -E "give the person's email address \(userName is not one\)|is not a User of this workspace|did not remove attribute 'timezone'" || true)
+# Each ERROR with the line that says why; each SKIPPED other than the root search.
+errors=$(awk '/^ERROR /{check=$2; getline why; print check " |" why}' "$WORK/report.txt")
+skipped=$(awk '/^SKIPPED /{check=$2; getline why; print check " |" why}' "$WORK/report.txt" \
+  | grep -v "searching several resource types at once is not supported" || true)
 passed=$(grep -c '^SUCCESS' "$WORK/report.txt" || true)
-if [ "$passed" -lt 30 ]; then
-  echo "scim2-tester: only $passed checks passed (status $status)" >&2
-  exit 1
-fi
-if [ -n "$unexpected" ]; then
-  echo "scim2-tester: errors the README does not list:" >&2
-  echo "$unexpected" >&2
+if [ "$passed" -lt 50 ] || [ -n "$errors" ] || [ -n "$skipped" ]; then
+  echo "scim2-tester: $passed checks passed (status $status); errors and skips:" >&2
+  printf '%s\n%s\n' "$errors" "$skipped" >&2
   tail -n 30 "$WORK/server.log" >&2
   exit 1
 fi
-echo "scim2-tester: $passed checks passed; the only errors are those the README lists"
+echo "scim2-tester: $passed checks passed, none failed; skipped only the root /.search (501, README)"

@@ -135,6 +135,8 @@ diesel::table! {
         sort_email -> Text,
         external_id -> Nullable<Text>,
         scim_user_name -> Nullable<Text>,
+        scim_email_type -> Nullable<Text>,
+        scim_email_primary -> Nullable<Bool>,
     }
 }
 

@@ -574,6 +574,8 @@ pub enum TextAttr {
     ExternalId,
     GivenName,
     FamilyName,
+    /// A User's `emails.type`: the provider's label of the address (`work` unless it said).
+    EmailType,
     /// A User's `displayName` and `name.formatted` (the name the console shows); a Group's name.
     DisplayName,
 }
@@ -582,6 +584,15 @@ impl TextAttr {
     pub fn case_exact(self) -> bool {
         self == TextAttr::ExternalId
     }
+}
+
+/// A User's boolean attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// `active`: the member is active (not invited, not suspended).
+    Active,
+    /// `emails.primary`: the address is marked primary (true unless the provider said not).
+    Primary,
 }
 
 /// What is filtered.
@@ -599,9 +610,10 @@ pub enum Cond {
     Present(TextAttr),
     Modified(CompareOp, chrono::NaiveDateTime),
     Created(CompareOp, chrono::NaiveDateTime),
-    Active(bool),
+    /// A boolean attribute holds (`true`) or not.
+    Flag(Flag, bool),
     Id(CompareOp, i64),
-    /// Always true (`emails.type eq "work"`: every address here is the work one) or false.
+    /// Always true or always false (`id eq "abc"`: no id is not a number).
     Const(bool),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
@@ -650,9 +662,7 @@ fn cond(filter: &Filter, resource: Resource, within: Option<&str>) -> Result<Con
         }
         Filter::Present(path) => match attribute(path, resource, within)? {
             Attr::Text(text) => Cond::Present(text),
-            Attr::Const(_) | Attr::Active | Attr::Id | Attr::Created | Attr::Modified => {
-                Cond::Const(true)
-            }
+            Attr::Flag(_) | Attr::Id | Attr::Created | Attr::Modified => Cond::Const(true),
         },
         Filter::Compare(path, op, value) => {
             compare(attribute(path, resource, within)?, *op, value, path)?
@@ -662,9 +672,7 @@ fn cond(filter: &Filter, resource: Resource, within: Option<&str>) -> Result<Con
 
 enum Attr {
     Text(TextAttr),
-    /// `emails.type` ("work") and `emails.primary` (true): the one address every member has.
-    Const(Value),
-    Active,
+    Flag(Flag),
     Id,
     Created,
     Modified,
@@ -691,9 +699,9 @@ fn attribute(
         (Resource::User, "name.formatted") => Attr::Text(TextAttr::DisplayName),
         (Resource::User, "name.givenname") => Attr::Text(TextAttr::GivenName),
         (Resource::User, "name.familyname") => Attr::Text(TextAttr::FamilyName),
-        (Resource::User, "emails.type") => Attr::Const(Value::Str("work".into())),
-        (Resource::User, "emails.primary") => Attr::Const(Value::Bool(true)),
-        (Resource::User, "active") => Attr::Active,
+        (Resource::User, "emails.type") => Attr::Text(TextAttr::EmailType),
+        (Resource::User, "emails.primary") => Attr::Flag(Flag::Primary),
+        (Resource::User, "active") => Attr::Flag(Flag::Active),
         _ => return Err(unsupported(path, resource)),
     })
 }
@@ -707,17 +715,7 @@ fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<
             Value::Null if op == CompareOp::Ne => Cond::Present(text),
             _ => return Err(wrong("takes a string")),
         },
-        Attr::Const(constant) => {
-            let holds = match (op, &constant, value) {
-                (CompareOp::Eq, Value::Str(c), Value::Str(v)) => c.eq_ignore_ascii_case(v),
-                (CompareOp::Ne, Value::Str(c), Value::Str(v)) => !c.eq_ignore_ascii_case(v),
-                (CompareOp::Eq, c, v) => c == v,
-                (CompareOp::Ne, c, v) => c != v,
-                _ => return Err(wrong("takes eq or ne")),
-            };
-            Cond::Const(holds)
-        }
-        Attr::Active => {
+        Attr::Flag(flag) => {
             let wanted = match value {
                 Value::Bool(b) => *b,
                 // Entra sends booleans as strings.
@@ -726,8 +724,8 @@ fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<
                 _ => return Err(wrong("takes true or false")),
             };
             match op {
-                CompareOp::Eq => Cond::Active(wanted),
-                CompareOp::Ne => Cond::Active(!wanted),
+                CompareOp::Eq => Cond::Flag(flag, wanted),
+                CompareOp::Ne => Cond::Flag(flag, !wanted),
                 _ => return Err(wrong("takes eq or ne")),
             }
         }
@@ -785,12 +783,23 @@ mod condition_tests {
         assert_eq!(
             cond(r#"emails[type eq "work" and value eq "a@b.c"]"#),
             Ok(Cond::And(
-                Box::new(Cond::Const(true)),
+                Box::new(Cond::Text(
+                    TextAttr::EmailType,
+                    CompareOp::Eq,
+                    "work".into()
+                )),
                 Box::new(Cond::Text(TextAttr::Email, CompareOp::Eq, "a@b.c".into()))
             ))
         );
-        assert_eq!(cond("active eq \"False\""), Ok(Cond::Active(false)));
-        assert_eq!(cond("active ne true"), Ok(Cond::Active(false)));
+        assert_eq!(
+            cond("active eq \"False\""),
+            Ok(Cond::Flag(Flag::Active, false))
+        );
+        assert_eq!(cond("active ne true"), Ok(Cond::Flag(Flag::Active, false)));
+        assert_eq!(
+            cond("emails[primary eq true]"),
+            Ok(Cond::Flag(Flag::Primary, true))
+        );
         assert_eq!(
             cond("externalId pr"),
             Ok(Cond::Present(TextAttr::ExternalId))

@@ -28,8 +28,38 @@ pub struct UserChanges {
     pub active: Option<bool>,
     /// The `userName` asked for: only the current one is accepted after creation.
     pub user_name: Option<String>,
-    /// The address asked for (`emails[…].value`): only the current one is accepted after creation.
+    /// The address asked for (`emails[…].value`).
     pub email: Option<String>,
+    /// Its label (`emails[…].type`); `Some(None)`: not said.
+    pub email_type: Option<Option<String>>,
+    /// Whether it is marked primary (`emails[…].primary`); `Some(None)`: not said.
+    pub email_primary: Option<Option<bool>>,
+}
+
+/// How the identity provider labels a member's one address, kept as sent so it reads back the
+/// same; `None`: not said (read as `work`, primary).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailLabel {
+    pub kind: Option<String>,
+    pub primary: Option<bool>,
+}
+
+impl EmailLabel {
+    /// The label after `changes`, from this one.
+    pub fn after(&self, changes: &UserChanges) -> EmailLabel {
+        EmailLabel {
+            kind: changes.email_type.clone().unwrap_or(self.kind.clone()),
+            primary: changes.email_primary.unwrap_or(self.primary),
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("work")
+    }
+
+    pub fn primary(&self) -> bool {
+        self.primary.unwrap_or(true)
+    }
 }
 
 /// Why a request cannot be applied: its `scimType` and the words.
@@ -85,20 +115,32 @@ fn text(name: &str, value: &Value) -> Result<String, PatchError> {
     }
 }
 
-/// The address in `emails`: the string, or the primary (else first) entry's `value` in a list
-/// of objects; `None` when no entry carries one.
-fn address(value: &Value) -> Option<String> {
-    let of = |item: &Value| item["value"].as_str().map(str::to_owned);
+/// The entry of `emails` that holds the address: the primary (else first) object of a list that
+/// carries a `value`, or the one object; `None` when no entry carries one.
+fn email_entry(value: &Value) -> Option<&Map<String, Value>> {
+    fn of(item: &Value) -> Option<&Map<String, Value>> {
+        item.as_object().filter(|o| o["value"].is_string())
+    }
     match value {
         Value::Array(items) => items
             .iter()
-            .filter(|i| i["primary"] == Value::Bool(true))
+            .filter(|i| boolean("primary", &i["primary"]) == Ok(true))
             .chain(items.iter())
             .find_map(of),
-        Value::Object(_) => of(value),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
+        _ => of(value),
     }
+}
+
+/// An address's label as sent: a string of at most 50 characters.
+fn email_type(value: &Value) -> Result<String, PatchError> {
+    let kind = text("emails.type", value)?;
+    if kind.chars().count() > 50 || kind.chars().any(char::is_control) {
+        return Err(error(
+            "invalidValue",
+            "emails.type takes at most 50 characters (work, home, other).",
+        ));
+    }
+    Ok(kind)
 }
 
 impl UserChanges {
@@ -149,10 +191,22 @@ impl UserChanges {
                 self.timezone = Some(super::timezone::Timezone::default().name().to_owned())
             }
             ("username", Some(v)) => self.user_name = Some(text("userName", v)?),
-            ("emails" | "emails.value", Some(v)) => {
-                if let Some(email) = address(v) {
-                    self.email = Some(email);
+            ("emails.value", Some(v)) => self.email = Some(text("emails.value", v)?),
+            ("emails", Some(v)) => {
+                if let Some(entry) = email_entry(v) {
+                    self.email = Some(text("emails.value", &entry["value"])?);
+                    let kind = entry.get("type").filter(|k| !k.is_null());
+                    self.email_type = Some(kind.map(email_type).transpose()?);
+                    let primary = entry.get("primary").filter(|p| !p.is_null());
+                    self.email_primary =
+                        Some(primary.map(|p| boolean("emails.primary", p)).transpose()?);
+                } else if let Value::String(address) = v {
+                    self.email = Some(address.clone());
                 }
+            }
+            ("emails.type", v) => self.email_type = Some(v.map(email_type).transpose()?),
+            ("emails.primary", v) => {
+                self.email_primary = Some(v.map(|p| boolean("emails.primary", p)).transpose()?)
             }
             ("username" | "emails" | "emails.value", None) => {
                 return Err(error(
@@ -441,6 +495,47 @@ mod tests {
         assert_eq!(changes.active, Some(false));
         assert_eq!(changes.family_name.as_deref(), Some("Hopper"));
         assert_eq!(changes.email.as_deref(), Some("grace@example.com"));
+    }
+
+    #[test]
+    fn an_address_keeps_the_label_the_provider_gives_it() {
+        let changes = user_patch(&ops(json!([
+            {"op": "replace", "path": "emails", "value": [
+                {"value": "old@example.com", "type": "other"},
+                {"value": "grace@example.com", "type": "home", "primary": "True"}
+            ]}
+        ])))
+        .unwrap();
+        assert_eq!(changes.email.as_deref(), Some("grace@example.com"));
+        let label = EmailLabel::default().after(&changes);
+        assert_eq!((label.kind(), label.primary()), ("home", true));
+        assert_eq!(label.kind.as_deref(), Some("home"));
+
+        // A sub-attribute alone changes only itself; removed, it is "not said" again.
+        let changes = user_patch(&ops(json!([
+            {"op": "remove", "path": "emails[type eq \"home\"].type"},
+            {"op": "replace", "path": "emails.primary", "value": false}
+        ])))
+        .unwrap();
+        let after = label.after(&changes);
+        assert_eq!(
+            after,
+            EmailLabel {
+                kind: None,
+                primary: Some(false)
+            }
+        );
+        assert_eq!(after.kind(), "work");
+        assert!(changes.email.is_none());
+
+        assert_eq!(
+            user_patch(&ops(json!([
+                {"op": "replace", "path": "emails.type", "value": "x".repeat(51)}
+            ])))
+            .unwrap_err()
+            .scim_type,
+            "invalidValue"
+        );
     }
 
     #[test]

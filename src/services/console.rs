@@ -5,11 +5,13 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Email;
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable};
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
 use crate::domain::role::{BuiltInRole, PermissionSet};
+use crate::domain::scim_patch::EmailLabel;
 use crate::services::accounts::{self as account_actions, BlockError};
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self, ProfileChange, ProfileError};
@@ -48,6 +50,9 @@ pub enum ConsoleError {
     /// The member's state does not allow it (already removed…).
     #[error("{0}")]
     Conflict(String),
+    /// A value that must be unique is another member's already.
+    #[error("{0}")]
+    Taken(String),
     /// A value of the form is not acceptable (422, beside the field).
     #[error("{0}")]
     Invalid(String),
@@ -533,6 +538,101 @@ pub fn update_profile(
 pub struct ProfileSaved {
     /// The new address a confirmation link was sent to.
     pub confirming: Option<String>,
+}
+
+/// Changes a member's address at once, as an identity provider does (it vouches for the
+/// addresses it sends): judged as an address change, with its audit event and a notice to the
+/// old address; the same address changes nothing.
+pub fn change_email_now(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    email: &Email,
+    now: NaiveDateTime,
+) -> Result<(), ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::ChangeEmail)?;
+        if member.email.eq_ignore_ascii_case(email.as_str()) {
+            return Ok(());
+        }
+        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
+        Ok(())
+    })
+}
+
+/// Sets the identity provider's name for a member (SCIM `userName`), unique in the workspace
+/// and compared case-insensitively; their address is their userName when it is not set. Judged
+/// as a profile edit, with its audit event; the same name changes nothing.
+pub fn set_user_name(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    user_name: &str,
+    now: NaiveDateTime,
+) -> Result<(), ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let before = memberships::scim_user_name(conn, member.id)?;
+        let current = before.as_deref().unwrap_or(&member.email);
+        if current.eq_ignore_ascii_case(user_name) {
+            return Ok(());
+        }
+        let stored = (!member.email.eq_ignore_ascii_case(user_name)).then_some(user_name);
+        if stored.is_some() && memberships::user_name_taken(conn, workspace, user_name)? {
+            return Err(ConsoleError::Taken(format!(
+                "“{user_name}” is another member's userName already."
+            )));
+        }
+        memberships::set_scim_user_name(conn, member.id, stored, now)?;
+        record_on(
+            conn,
+            acting,
+            workspace,
+            &member,
+            "member.user_name_changed",
+            json!({ "user_name": { "before": current, "after": user_name } }),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Sets how the identity provider labels a member's address (SCIM `emails[].type`, `.primary`),
+/// judged as a profile edit, with its audit event; the same label changes nothing.
+pub fn set_email_label(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    target: MembershipId,
+    label: &EmailLabel,
+    now: NaiveDateTime,
+) -> Result<(), ConsoleError> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let before = memberships::scim_user(conn, workspace, member.id)?
+            .map(|user| user.email_label)
+            .unwrap_or_default();
+        if before == *label {
+            return Ok(());
+        }
+        memberships::set_email_label(conn, member.id, label, now)?;
+        record_on(
+            conn,
+            acting,
+            workspace,
+            &member,
+            "member.email_label_changed",
+            json!({
+                "email_type": { "before": before.kind(), "after": label.kind() },
+                "email_primary": { "before": before.primary(), "after": label.primary() },
+            }),
+            now,
+        )?;
+        Ok(())
+    })
 }
 
 /// Withdraws a member's unconfirmed email change; false when none was waiting.

@@ -159,35 +159,68 @@ pub fn confirm(
         if !account_tokens::use_up(conn, pending.id, now)? {
             return Err(EmailChangeError::DeadLink);
         }
-        // A savepoint: the unique index may refuse an address taken since the request.
-        let changed = diesel::Connection::transaction(conn, |conn| {
-            accounts::set_email(conn, account.id, &new_email, now)
-        });
-        match changed {
-            Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
-            other => other?,
-        }
-        let notice = EmailChangedNotice {
-            name: account.display_name(),
-            new_email: new_email.as_str().to_owned(),
-        };
-        outbox::enqueue(conn, &account.email, notice.render()?, now)?;
         let actor = Actor::account(&account, ip.as_deref());
-        audit::record(
-            conn,
-            &actor,
-            &audit::NewEvent {
-                workspace_id: None,
-                action: "account.email_changed",
-                target_type: "account",
-                target_id: Some(account.id.0),
-                target_label: new_email.as_str(),
-                changes: json!({ "email": { "before": account.email, "after": new_email.as_str() } }),
-            },
-            now,
-        )?;
+        change(conn, &actor, None, &account, &new_email, now)?;
         Ok((account.id, new_email))
     })
+}
+
+/// Changes the address at once — for an identity provider, which vouches for the addresses it
+/// sends (SCIM) — in the caller's transaction: an unconfirmed request of the account stops
+/// working, the old address is told, and the event is recorded. `Ok(false)`: the same address.
+pub fn change_now(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    account: &Account,
+    new_email: &Email,
+    now: NaiveDateTime,
+) -> Result<bool, EmailChangeError> {
+    if account.email == new_email.as_str() {
+        return Ok(false);
+    }
+    account_tokens::cancel_email_changes(conn, account.id, now)?;
+    change(conn, actor, Some(workspace), account, new_email, now)?;
+    Ok(true)
+}
+
+/// Sets the new address (refused when another account holds it), tells the old one and records
+/// the event.
+fn change(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    account: &Account,
+    new_email: &Email,
+    now: NaiveDateTime,
+) -> Result<(), EmailChangeError> {
+    // A savepoint: the unique index refuses an address another account holds.
+    let changed = diesel::Connection::transaction(conn, |conn| {
+        accounts::set_email(conn, account.id, new_email, now)
+    });
+    match changed {
+        Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
+        other => other?,
+    }
+    let notice = EmailChangedNotice {
+        name: account.display_name(),
+        new_email: new_email.as_str().to_owned(),
+    };
+    outbox::enqueue(conn, &account.email, notice.render()?, now)?;
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: workspace,
+            action: "account.email_changed",
+            target_type: "account",
+            target_id: Some(account.id.0),
+            target_label: new_email.as_str(),
+            changes: json!({ "email": { "before": account.email, "after": new_email.as_str() } }),
+        },
+        now,
+    )?;
+    Ok(())
 }
 
 /// Withdraws the account's unconfirmed request, if any.

@@ -163,7 +163,7 @@ pub fn set_members(
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
         existing(conn, at)?;
-        for (id, _) in groups::member_refs(conn, at.group)? {
+        for id in groups::member_refs(conn, at.group)? {
             if !ids.iter().any(|m| m.0 == id) {
                 remove_member(conn, actor, at, MembershipId(id), now)?;
             }

@@ -16,6 +16,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::policy;
 use crate::domain::role::{BuiltInRole, Permission};
+use crate::domain::scim_patch::EmailLabel;
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
 use crate::store::{accounts, audit, memberships, roles, workspaces};
@@ -29,6 +30,8 @@ pub struct NewUser {
     pub external_id: Option<String>,
     /// The provider's userName when it is not the email address.
     pub user_name: Option<String>,
+    /// The provider's label of the address.
+    pub email_label: EmailLabel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +133,8 @@ pub fn provision(
         if let Some(external_id) = &user.external_id {
             memberships::set_external_id(conn, member, Some(external_id), now)?;
         }
-        memberships::set_scim_user_name(conn, member, user.user_name.as_deref())?;
+        memberships::set_scim_user_name(conn, member, user.user_name.as_deref(), now)?;
+        memberships::set_email_label(conn, member, &user.email_label, now)?;
         audit::record(
             conn,
             acting.actor,
@@ -178,6 +182,7 @@ fn rejoin(
     if let Some(external_id) = &user.external_id {
         console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
     }
-    memberships::set_scim_user_name(conn, id, user.user_name.as_deref())?;
+    memberships::set_scim_user_name(conn, id, user.user_name.as_deref(), now)?;
+    memberships::set_email_label(conn, id, &user.email_label, now)?;
     Ok(id)
 }

@@ -255,7 +255,10 @@ pub fn update_profile(
         crate::db::schema::memberships::table
             .filter(crate::db::schema::memberships::account_id.eq(id.0)),
     )
-    .set(crate::db::schema::memberships::sort_name.eq(key))
+    .set((
+        crate::db::schema::memberships::sort_name.eq(key),
+        crate::db::schema::memberships::updated_at.eq(now),
+    ))
     .execute(conn)?;
     Ok(())
 }
@@ -284,6 +287,7 @@ pub fn set_email(
     .set((
         crate::db::schema::memberships::sort_name.eq(key),
         crate::db::schema::memberships::sort_email.eq(email.as_str()),
+        crate::db::schema::memberships::updated_at.eq(now),
     ))
     .execute(conn)?;
     Ok(())

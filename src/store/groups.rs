@@ -324,13 +324,13 @@ pub fn scim_group(
 }
 
 /// A group's current members (not removed): (membership id, email), by id.
-pub fn member_refs(conn: &mut AnyConnection, group: i64) -> QueryResult<Vec<(i64, String)>> {
-    use crate::db::schema::{accounts, memberships};
+pub fn member_refs(conn: &mut AnyConnection, group: i64) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::memberships;
     group_members::table
-        .inner_join(memberships::table.inner_join(accounts::table))
+        .inner_join(memberships::table)
         .filter(group_members::group_id.eq(group))
         .filter(memberships::status.ne("removed"))
-        .select((memberships::id, accounts::email))
+        .select(memberships::id)
         .order(memberships::id)
         .load(conn)
 }

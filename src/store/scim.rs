@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use super::contains_pattern;
 use super::sql::sql;
 use crate::db::MultiBackend;
-use crate::domain::scim_filter::{CompareOp, Cond, TextAttr};
+use crate::domain::scim_filter::{CompareOp, Cond, Flag, TextAttr};
 
 /// Where a resource's attributes are stored.
 pub struct Columns {
@@ -18,14 +18,15 @@ pub struct Columns {
     pub id: &'static str,
     pub created: &'static str,
     pub modified: &'static str,
-    /// Holds for an active member (Users only).
-    pub active: &'static str,
+    /// Where a boolean attribute holds (Users only).
+    pub flag: fn(Flag) -> &'static str,
 }
 
 pub const USERS: Columns = Columns {
     text: |text| match text {
         TextAttr::UserName => "lower(COALESCE(memberships.scim_user_name, memberships.sort_email))",
         TextAttr::Email => "lower(accounts.email)",
+        TextAttr::EmailType => "lower(COALESCE(memberships.scim_email_type, 'work'))",
         TextAttr::ExternalId => "COALESCE(memberships.external_id, '')",
         TextAttr::GivenName => "lower(accounts.first_name)",
         TextAttr::FamilyName => "lower(accounts.last_name)",
@@ -37,7 +38,10 @@ pub const USERS: Columns = Columns {
     id: "memberships.id",
     created: "memberships.created_at",
     modified: "memberships.updated_at",
-    active: "memberships.status = 'active'",
+    flag: |flag| match flag {
+        Flag::Active => "memberships.status = 'active'",
+        Flag::Primary => "COALESCE(memberships.scim_email_primary, TRUE)",
+    },
 };
 
 pub const GROUPS: Columns = Columns {
@@ -49,7 +53,8 @@ pub const GROUPS: Columns = Columns {
     id: "groups.id",
     created: "groups.created_at",
     modified: "groups.updated_at",
-    active: "1 = 1",
+    // The domain refuses user attributes on groups.
+    flag: |_| "1 = 0",
 };
 
 pub type Condition<QS> = Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>>;
@@ -108,8 +113,8 @@ pub fn condition<QS: 'static>(c: &Cond, columns: &Columns) -> Condition<QS> {
                 .bind::<Timestamp, _>(*at)
                 .sql(""),
         ),
-        Cond::Active(true) => Box::new(sql::<Bool>(columns.active)),
-        Cond::Active(false) => Box::new(diesel::dsl::not(sql::<Bool>(columns.active))),
+        Cond::Flag(flag, true) => Box::new(sql::<Bool>((columns.flag)(*flag))),
+        Cond::Flag(flag, false) => Box::new(diesel::dsl::not(sql::<Bool>((columns.flag)(*flag)))),
         Cond::Id(op, id) => Box::new(
             sql::<Bool>(compare(columns.id, *op))
                 .bind::<BigInt, _>(*id)

@@ -58,7 +58,9 @@ impl From<ConsoleError> for AppError {
         match e {
             ConsoleError::NotFound => AppError::NotFound,
             ConsoleError::Refused(why) => AppError::Forbidden(why),
-            ConsoleError::Conflict(why) | ConsoleError::Invalid(why) => AppError::Conflict(why),
+            ConsoleError::Conflict(why) | ConsoleError::Invalid(why) | ConsoleError::Taken(why) => {
+                AppError::Conflict(why)
+            }
             ConsoleError::Database(e) => e.into(),
             ConsoleError::EmailChange(e) => e.into(),
             ConsoleError::Profile(e) => e.into(),

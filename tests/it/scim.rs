@@ -423,7 +423,7 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     )
     .await;
     assert_eq!(status, 412, "{body}");
-    let (status, _) = send(
+    let (status, renamed) = send(
         &app,
         "PATCH",
         &path,
@@ -433,8 +433,10 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     )
     .await;
     assert_eq!(status, 200);
+    // A change of name is a new version.
+    assert_ne!(renamed["meta"]["version"], Value::from(version));
 
-    // PUT replaces: what it leaves out is cleared; userName cannot change here.
+    // PUT replaces: what it leaves out is cleared.
     let put = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": "Grace.Hopper@example.com",
@@ -444,13 +446,92 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     let (status, user) = send(&app, "PUT", &path, &key, Some(put.clone()), None).await;
     assert_eq!(status, 200, "{user}");
     assert!(user.get("externalId").is_none());
+
+    // Entra renames the person's userName (their UPN): the address stays, the name reads back.
     let mut moved = put;
-    moved["userName"] = "someone.else@example.com".into();
+    moved["userName"] = "g.hopper".into();
+    let (status, user) = send(&app, "PUT", &path, &key, Some(moved.clone()), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(
+        (&user["userName"], &user["emails"][0]["value"]),
+        (
+            &Value::from("g.hopper"),
+            &Value::from("grace.hopper@example.com")
+        )
+    );
+    // Another member's userName (or address) is taken.
+    moved["userName"] = "Edsger.Dijkstra@example.com".into();
     let (status, body) = send(&app, "PUT", &path, &key, Some(moved), None).await;
     assert_eq!(
         (status, &body["scimType"]),
-        (400, &Value::from("mutability"))
+        (409, &Value::from("uniqueness"))
     );
+
+    // The provider changes the address (it vouches for it): at once, the old address told,
+    // the label kept as sent, the event recorded.
+    let readdress = |address: &str| {
+        serde_json::json!({"Operations": [
+            {"op": "replace", "path": "emails", "value": [{"value": address, "type": "home", "primary": false}]}
+        ]})
+    };
+    let (status, user) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(readdress("grace@navy.example")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(
+        user["emails"],
+        serde_json::json!([{"value": "grace@navy.example", "type": "home", "primary": false}])
+    );
+    assert_eq!(app.count("accounts WHERE email = 'grace@navy.example'"), 1);
+    assert_eq!(
+        app.count("outbox_emails WHERE to_address = 'grace.hopper@example.com'"),
+        1
+    );
+    for action in [
+        "account.email_changed",
+        "member.user_name_changed",
+        "member.email_label_changed",
+    ] {
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = '{action}' AND actor_label = 'SCIM (Okta)'"
+            )),
+            1,
+            "{action}"
+        );
+    }
+    // The label is what filters see.
+    for filter in [r#"emails[type eq "home"]"#, "emails[primary eq false]"] {
+        let (_, _, found) = scim(
+            &app,
+            &format!("/scim/v2/Users?filter={}", urlencode(filter)),
+            &key,
+        )
+        .await;
+        assert_eq!(found["totalResults"], 1, "{filter}");
+        assert_eq!(found["Resources"][0]["id"], grace.to_string(), "{filter}");
+    }
+    // An address another account holds is taken; nothing changes.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(readdress("alan.turing@example.com")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (409, &Value::from("uniqueness"))
+    );
+    assert_eq!(app.count("accounts WHERE email = 'grace@navy.example'"), 1);
 
     // Bad operations and bad values are SCIM errors, and change nothing.
     let (status, body) = send(
@@ -776,7 +857,12 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     assert_eq!(status, 201, "{group}");
     let id = group["id"].as_str().unwrap().to_owned();
     assert_eq!(group["members"][0]["value"], grace);
-    assert_eq!(group["members"][0]["display"], "grace.hopper@example.com");
+    assert!(
+        group["members"][0]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{grace}"))
+    );
     assert_eq!(in_group(&app, &id), 1);
     let path = format!("/scim/v2/Groups/{id}");
 

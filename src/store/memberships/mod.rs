@@ -11,7 +11,10 @@ pub use detail::{MemberDetail, detail};
 pub use export::{ExportPlan, ExportRow, export_batch};
 pub use filter::{GroupFilter, ListFilter};
 pub use list::{Cursor, MemberPage, MemberRow, list_page};
-pub use scim::{ScimUser, scim_user, scim_users, set_scim_user_name, user_name_taken};
+pub use scim::{
+    ScimUser, scim_user, scim_user_name, scim_users, set_email_label, set_scim_user_name,
+    user_name_taken,
+};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -13,6 +13,7 @@ use crate::db::schema::{accounts, memberships};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::scim_filter::Cond;
+use crate::domain::scim_patch::EmailLabel;
 use crate::store::scim::{USERS, condition};
 
 /// A member as SCIM shows them (removed members are not listed).
@@ -28,6 +29,8 @@ pub struct ScimUser {
     pub external_id: Option<String>,
     /// The identity provider's userName when it is not the email address.
     pub user_name: Option<String>,
+    /// The label the identity provider gave the address.
+    pub email_label: EmailLabel,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -42,6 +45,8 @@ type Row = (
     String,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<bool>,
     NaiveDateTime,
     NaiveDateTime,
 );
@@ -57,6 +62,8 @@ fn user(row: Row) -> QueryResult<ScimUser> {
         status,
         external_id,
         user_name,
+        email_type,
+        email_primary,
         created,
         updated,
     ) = row;
@@ -70,6 +77,10 @@ fn user(row: Row) -> QueryResult<ScimUser> {
         status: parse_key("membership status", &status, MembershipStatus::from_key)?,
         external_id,
         user_name,
+        email_label: EmailLabel {
+            kind: email_type,
+            primary: email_primary,
+        },
         created_at: created,
         updated_at: updated,
     })
@@ -87,6 +98,8 @@ macro_rules! columns {
             memberships::status,
             memberships::external_id,
             memberships::scim_user_name,
+            memberships::scim_email_type,
+            memberships::scim_email_primary,
             memberships::created_at,
             memberships::updated_at,
         )
@@ -199,13 +212,41 @@ pub fn user_name_taken(
     Ok(found > 0)
 }
 
+pub fn set_email_label(
+    conn: &mut AnyConnection,
+    id: MembershipId,
+    label: &EmailLabel,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(memberships::table.find(id.0))
+        .set((
+            memberships::scim_email_type.eq(label.kind.as_deref()),
+            memberships::scim_email_primary.eq(label.primary),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The identity provider's userName of a member, where it is not their address.
+pub fn scim_user_name(conn: &mut AnyConnection, id: MembershipId) -> QueryResult<Option<String>> {
+    memberships::table
+        .find(id.0)
+        .select(memberships::scim_user_name)
+        .first(conn)
+}
+
 pub fn set_scim_user_name(
     conn: &mut AnyConnection,
     id: MembershipId,
     user_name: Option<&str>,
+    now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(memberships::table.find(id.0))
-        .set(memberships::scim_user_name.eq(user_name))
+        .set((
+            memberships::scim_user_name.eq(user_name),
+            memberships::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

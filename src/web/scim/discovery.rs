@@ -126,15 +126,27 @@ fn user_schema(state: &AppState) -> Value {
     let mut emails = attribute(
         "emails",
         "complex",
-        "The member's one email address (userName when that is an address), of type work: \
+        "The member's one email address (userName when that is an address): \
          required, as every member signs in and is reached by email.",
     );
     emails["multiValued"] = json!(true);
     emails["required"] = json!(true);
+    let mut email_type = attribute(
+        "type",
+        "string",
+        "The provider's label of the address, as sent (work when it did not say).",
+    );
+    email_type["canonicalValues"] = json!(["work", "home", "other"]);
+    let mut email_value = attribute("value", "string", "The address.");
+    email_value["required"] = json!(true);
     emails["subAttributes"] = json!([
-        attribute("value", "string", "The address."),
-        attribute("type", "string", "Always work."),
-        attribute("primary", "boolean", "Always true."),
+        email_value,
+        email_type,
+        attribute(
+            "primary",
+            "boolean",
+            "As the provider sent it (true when it did not say).",
+        ),
     ]);
     // Every member has a name and a state: the console requires both.
     let mut name = attribute("name", "complex", "The member's name.");
@@ -149,16 +161,20 @@ fn user_schema(state: &AppState) -> Value {
         "false while the member is suspended or invited.",
     );
     active["required"] = json!(true);
-    let mut formatted = attribute("formatted", "string", "Given and family name together.");
-    formatted["mutability"] = json!("readOnly");
-    name["subAttributes"] = json!([given_name, family_name, formatted,]);
+    name["subAttributes"] = json!([given_name, family_name]);
     let mut display_name = attribute(
         "displayName",
         "string",
         "The name the console shows (the email while the member has no name).",
     );
     display_name["mutability"] = json!("readOnly");
-    let mut timezone = attribute("timezone", "string", "An IANA time zone (Europe/Paris).");
+    let mut timezone = attribute(
+        "timezone",
+        "string",
+        "An IANA time zone (Europe/Paris): every member has one, UTC when none is given \
+         (removing it sets UTC).",
+    );
+    timezone["required"] = json!(true);
     timezone["canonicalValues"] = json!(crate::domain::timezone::Timezone::all_names());
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
@@ -192,11 +208,13 @@ fn group_schema(state: &AppState) -> Value {
     members["multiValued"] = json!(true);
     let mut value = attribute("value", "string", "The member's User id.");
     value["mutability"] = json!("immutable");
-    let mut display = attribute("display", "string", "The member's email address.");
-    display["mutability"] = json!("readOnly");
     let mut kind = attribute("type", "string", "Always User.");
     kind["mutability"] = json!("readOnly");
-    members["subAttributes"] = json!([value, display, kind]);
+    kind["canonicalValues"] = json!(["User"]);
+    let mut reference = attribute("$ref", "reference", "The member's User address.");
+    reference["mutability"] = json!("immutable");
+    reference["referenceTypes"] = json!(["User"]);
+    members["subAttributes"] = json!([value, reference, kind]);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": GROUP_SCHEMA,

@@ -24,7 +24,7 @@ fn version(group: &ScimGroup) -> String {
     format!("W/\"{}\"", group.updated_at.and_utc().timestamp_micros())
 }
 
-fn representation(state: &AppState, group: &ScimGroup, members: Option<&[(i64, String)]>) -> Value {
+fn representation(state: &AppState, group: &ScimGroup, members: Option<&[i64]>) -> Value {
     let base = base(state);
     let mut value = json!({
         "schemas": [GROUP_SCHEMA],
@@ -44,8 +44,8 @@ fn representation(state: &AppState, group: &ScimGroup, members: Option<&[(i64, S
     if let Some(members) = members {
         value["members"] = members
             .iter()
-            .map(|(id, email)| {
-                json!({"value": id.to_string(), "display": email, "type": "User",
+            .map(|id| {
+                json!({"value": id.to_string(), "type": "User",
                        "$ref": format!("{base}/Users/{id}")})
             })
             .collect();

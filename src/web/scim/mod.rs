@@ -8,6 +8,8 @@ pub mod discovery;
 pub mod groups;
 pub mod users;
 
+use crate::services::console::ConsoleError;
+use crate::services::email_change::EmailChangeError;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -128,9 +130,15 @@ impl From<super::error::AppError> for ScimError {
     }
 }
 
-impl From<crate::services::console::ConsoleError> for ScimError {
-    fn from(e: crate::services::console::ConsoleError) -> Self {
-        Problem::from(e).into()
+/// A value another member holds (an address, a userName) is SCIM's `uniqueness`.
+impl From<ConsoleError> for ScimError {
+    fn from(e: ConsoleError) -> Self {
+        match e {
+            ConsoleError::Taken(_) | ConsoleError::EmailChange(EmailChangeError::Taken) => {
+                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
+            }
+            e => Problem::from(e).into(),
+        }
     }
 }
 

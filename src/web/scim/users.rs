@@ -14,7 +14,7 @@ use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
 use crate::domain::scim_filter;
-use crate::domain::scim_patch::{self, PatchError, UserChanges};
+use crate::domain::scim_patch::{self, EmailLabel, PatchError, UserChanges};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
 use crate::services::console;
@@ -35,9 +35,6 @@ pub fn version(user: &ScimUser) -> String {
 }
 
 fn representation(state: &AppState, user: &ScimUser) -> Value {
-    let formatted = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
     let mut value = json!({
         "schemas": [USER_SCHEMA],
         "id": user.id.0.to_string(),
@@ -45,10 +42,13 @@ fn representation(state: &AppState, user: &ScimUser) -> Value {
         "name": {
             "givenName": user.first_name,
             "familyName": user.last_name,
-            "formatted": formatted,
         },
         "displayName": display_name(&user.first_name, &user.last_name, &user.email),
-        "emails": [{"value": user.email, "type": "work", "primary": true}],
+        "emails": [{
+            "value": user.email,
+            "type": user.email_label.kind(),
+            "primary": user.email_label.primary(),
+        }],
         "active": user.status == MembershipStatus::Active,
         "timezone": user.timezone,
         "meta": {
@@ -245,6 +245,12 @@ async fn apply(
     changes: UserChanges,
 ) -> Result<HttpResponse, ScimError> {
     let if_match = super::if_match(req);
+    let new_email = changes
+        .email
+        .as_deref()
+        .map(|address| Email::parse(address).map_err(|e| invalid("emails", e)))
+        .transpose()?;
+    let user_name = changes.user_name.as_deref().map(user_name).transpose()?;
     let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
     let user = auth
         .acting(&state, move |conn, acting, workspace| {
@@ -252,26 +258,14 @@ async fn apply(
                 let current =
                     members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
                 super::check_version(if_match.as_deref(), &version(&current))?;
-                let user_name = current.user_name.as_deref().unwrap_or(&current.email);
-                if let Some(name) = &changes.user_name
-                    && !name.trim().eq_ignore_ascii_case(user_name)
-                {
-                    return Err(ScimError::new(
-                        StatusCode::BAD_REQUEST,
-                        Some("mutability"),
-                        "userName does not change once the User exists.",
-                    ));
+                if let Some(email) = &new_email {
+                    console::change_email_now(conn, acting, workspace, id, email, now)?;
                 }
-                if let Some(email) = &changes.email
-                    && !email.trim().eq_ignore_ascii_case(&current.email)
-                {
-                    return Err(ScimError::new(
-                        StatusCode::BAD_REQUEST,
-                        Some("mutability"),
-                        "The email address changes from the member's console, confirmed from \
-                         the new address.",
-                    ));
+                if let Some(name) = &user_name {
+                    console::set_user_name(conn, acting, workspace, id, name, now)?;
                 }
+                let label = current.email_label.after(&changes);
+                console::set_email_label(conn, acting, workspace, id, &label, now)?;
                 let renamed = [
                     (&changes.given_name, &current.first_name),
                     (&changes.family_name, &current.last_name),
@@ -389,6 +383,18 @@ impl From<ProvisionError> for ScimError {
     }
 }
 
+/// A userName as sent, trimmed: an email address or a username of 1 to 200 characters.
+fn user_name(name: &str) -> Result<String, ScimError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(invalid(
+            "userName",
+            "use 1 to 200 characters, or the email address.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 fn invalid(field: &str, why: impl std::fmt::Display) -> ScimError {
     ScimError::new(
         StatusCode::BAD_REQUEST,
@@ -405,18 +411,11 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ScimError> {
     let changes = scim_patch::user_replacement(&body)?;
-    let user_name = changes.user_name.clone().unwrap_or_default();
     // userName is the email address, or a username with the address in `emails`.
-    let (email, user_name) = match Email::parse(&user_name) {
+    let name = user_name(changes.user_name.as_deref().unwrap_or_default())?;
+    let (email, user_name) = match Email::parse(&name) {
         Ok(email) => (email, None),
         Err(_) => {
-            let name = user_name.trim();
-            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-                return Err(invalid(
-                    "userName",
-                    "use 1 to 200 characters, or the email address.",
-                ));
-            }
             let address = changes.email.as_deref().ok_or_else(|| {
                 invalid(
                     "emails",
@@ -424,7 +423,7 @@ pub async fn create(
                 )
             })?;
             let email = Email::parse(address).map_err(|e| invalid("emails", e))?;
-            (email, Some(name.to_owned()))
+            (email, Some(name))
         }
     };
     let first_name = Name::parse(changes.given_name.as_deref().unwrap_or_default())
@@ -442,6 +441,7 @@ pub async fn create(
         timezone,
         external_id: changes.external_id.clone().flatten(),
         user_name,
+        email_label: EmailLabel::default().after(&changes),
     };
     let settings = crate::web::invitations::invite_settings(&state);
     let now = state.settings.clock.now();
