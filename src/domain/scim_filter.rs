@@ -602,6 +602,27 @@ pub enum Resource {
     Group,
 }
 
+impl Resource {
+    /// A resource's SCIM id: unique across every resource (RFC 7643 §3.1), so a Group's id
+    /// carries a `g` before its number (`g12`) and a User's is its number.
+    pub fn scim_id(self, id: i64) -> String {
+        match self {
+            Resource::User => id.to_string(),
+            Resource::Group => format!("g{id}"),
+        }
+    }
+
+    /// The number a SCIM id of this resource names; `None` for any other text.
+    pub fn parse_id(self, text: &str) -> Option<i64> {
+        let text = text.trim();
+        let number = match self {
+            Resource::User => text,
+            Resource::Group => text.strip_prefix('g')?,
+        };
+        super::ids::parse_id(number).filter(|_| !number.starts_with(['+', '-']))
+    }
+}
+
 /// A filter in the terms the store answers: every attribute resolved, every value typed. Built
 /// by [`condition`].
 #[derive(Debug, Clone, PartialEq)]
@@ -662,7 +683,7 @@ fn cond(filter: &Filter, resource: Resource, within: Option<&str>) -> Result<Con
         }
         Filter::Present(path) => match attribute(path, resource, within)? {
             Attr::Text(text) => Cond::Present(text),
-            Attr::Flag(_) | Attr::Id | Attr::Created | Attr::Modified => Cond::Const(true),
+            Attr::Flag(_) | Attr::Id(_) | Attr::Created | Attr::Modified => Cond::Const(true),
         },
         Filter::Compare(path, op, value) => {
             compare(attribute(path, resource, within)?, *op, value, path)?
@@ -673,7 +694,7 @@ fn cond(filter: &Filter, resource: Resource, within: Option<&str>) -> Result<Con
 enum Attr {
     Text(TextAttr),
     Flag(Flag),
-    Id,
+    Id(Resource),
     Created,
     Modified,
 }
@@ -691,7 +712,7 @@ fn attribute(
     Ok(match (resource, name.as_str()) {
         (_, "externalid") => Attr::Text(TextAttr::ExternalId),
         (_, "displayname") => Attr::Text(TextAttr::DisplayName),
-        (_, "id") => Attr::Id,
+        (_, "id") => Attr::Id(resource),
         (_, "meta.created") => Attr::Created,
         (_, "meta.lastmodified") => Attr::Modified,
         (Resource::User, "username") => Attr::Text(TextAttr::UserName),
@@ -729,15 +750,15 @@ fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<
                 _ => return Err(wrong("takes eq or ne")),
             }
         }
-        Attr::Id => {
+        Attr::Id(resource) => {
             let id = match value {
-                Value::Str(s) => s.trim().parse::<i64>().ok(),
-                Value::Num(n) if n.fract() == 0.0 => Some(*n as i64),
+                Value::Str(s) => resource.parse_id(s),
+                Value::Num(n) if n.fract() == 0.0 && resource == Resource::User => Some(*n as i64),
                 _ => None,
             };
             match (id, op) {
                 (Some(id), CompareOp::Eq | CompareOp::Ne) => Cond::Id(op, id),
-                // No member has an id that is not a number.
+                // No resource of this type has an id of another form.
                 (None, CompareOp::Eq) => Cond::Const(false),
                 (None, CompareOp::Ne) => Cond::Const(true),
                 _ => return Err(wrong("takes eq or ne")),
@@ -809,6 +830,21 @@ mod condition_tests {
             Ok(Cond::Modified(CompareOp::Ge, _))
         ));
         assert_eq!(cond(r#"id eq "abc""#), Ok(Cond::Const(false)));
+        for (resource, text, id) in [
+            (Resource::User, "12", Some(12)),
+            (Resource::User, "g12", None),
+            (Resource::Group, "g12", Some(12)),
+            (Resource::Group, "12", None),
+            (Resource::Group, "g+1", None),
+            (Resource::Group, "g0", None),
+        ] {
+            assert_eq!(resource.parse_id(text), id, "{text}");
+        }
+        assert_eq!(Resource::Group.scim_id(12), "g12");
+        let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
+        assert_eq!(group(r#"id eq "g12""#), Ok(Cond::Id(CompareOp::Eq, 12)));
+        // A User's id is no Group's.
+        assert_eq!(group(r#"id eq "12""#), Ok(Cond::Const(false)));
     }
 
     #[test]
@@ -828,6 +864,17 @@ mod condition_tests {
 
     #[test]
     fn groups_are_filtered_on_their_name_external_id_and_dates() {
+        for (resource, text, id) in [
+            (Resource::User, "12", Some(12)),
+            (Resource::User, "g12", None),
+            (Resource::Group, "g12", Some(12)),
+            (Resource::Group, "12", None),
+            (Resource::Group, "g+1", None),
+            (Resource::Group, "g0", None),
+        ] {
+            assert_eq!(resource.parse_id(text), id, "{text}");
+        }
+        assert_eq!(Resource::Group.scim_id(12), "g12");
         let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
         assert_eq!(
             group(r#"displayName eq "Engineering""#),

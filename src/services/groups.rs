@@ -13,7 +13,8 @@ use crate::store::audit::{self, Actor};
 use crate::store::groups;
 /// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
 pub use crate::store::groups::{
-    Group, ScimGroup, find, list, mark_provisioned, member_refs, scim_group, scim_groups,
+    Group, ScimGroup, find, list, mark_provisioned, member_refs, member_refs_of, scim_group,
+    scim_groups,
 };
 use crate::store::{memberships, unique_violation_as};
 

@@ -335,6 +335,18 @@ pub fn member_refs(conn: &mut AnyConnection, group: i64) -> QueryResult<Vec<i64>
         .load(conn)
 }
 
+/// The current members of each of `groups` (group, member), in one statement.
+pub fn member_refs_of(conn: &mut AnyConnection, groups: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    use crate::db::schema::memberships;
+    group_members::table
+        .inner_join(memberships::table)
+        .filter(group_members::group_id.eq_any(groups))
+        .filter(memberships::status.ne("removed"))
+        .select((group_members::group_id, memberships::id))
+        .order((group_members::group_id, memberships::id))
+        .load(conn)
+}
+
 pub fn set_external_id(
     conn: &mut AnyConnection,
     group: i64,

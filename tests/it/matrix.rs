@@ -572,22 +572,22 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         api(
             GET,
             "/scim/v2/Groups/{id}",
-            format!("/scim/v2/Groups/{}", f.group),
+            format!("/scim/v2/Groups/g{}", f.group),
         ),
         api(
             "put",
             "/scim/v2/Groups/{id}",
-            format!("/scim/v2/Groups/{}", f.group),
+            format!("/scim/v2/Groups/g{}", f.group),
         ),
         api(
             "patch",
             "/scim/v2/Groups/{id}",
-            format!("/scim/v2/Groups/{}", f.group),
+            format!("/scim/v2/Groups/g{}", f.group),
         ),
         api(
             "delete",
             "/scim/v2/Groups/{id}",
-            format!("/scim/v2/Groups/{}", f.group),
+            format!("/scim/v2/Groups/g{}", f.group),
         ),
         // Where one starts; setup (done: 404 for good); signing in and out.
         get("/", "/")

@@ -855,7 +855,12 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     )
     .await;
     assert_eq!(status, 201, "{group}");
-    let id = group["id"].as_str().unwrap().to_owned();
+    // A Group's id is not a User's: `g` and the group's number (RFC 7643 §3.1).
+    let scim_id = group["id"].as_str().unwrap().to_owned();
+    let id = scim_id
+        .strip_prefix('g')
+        .expect("g and a number")
+        .to_owned();
     assert_eq!(group["members"][0]["value"], grace);
     assert!(
         group["members"][0]["$ref"]
@@ -864,7 +869,11 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
             .ends_with(&format!("/scim/v2/Users/{grace}"))
     );
     assert_eq!(in_group(&app, &id), 1);
-    let path = format!("/scim/v2/Groups/{id}");
+    let path = format!("/scim/v2/Groups/{scim_id}");
+    assert_eq!(
+        scim(&app, &format!("/scim/v2/Groups/{id}"), &key).await.0,
+        404
+    );
 
     let page = app.get_text(&format!("/w/acme/groups/{id}")).await;
     assert!(
@@ -891,6 +900,30 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     )
     .await;
     assert_eq!((status, &searched["totalResults"]), (200, &Value::from(1)));
+
+    // Searching every type at once: Users, then Groups, paged as one list; a filter applies to
+    // the types whose attributes it names.
+    let everywhere = |body: Value| send(&app, "POST", "/scim/v2/.search", &key, Some(body), None);
+    let (status, all) = everywhere(serde_json::json!({"count": 1000})).await;
+    assert_eq!(status, 200, "{all}");
+    let total = all["totalResults"].as_i64().unwrap();
+    let last = &all["Resources"][total as usize - 1];
+    assert_eq!((&last["id"], total), (&Value::from(scim_id.clone()), 5));
+    let (_, tail) = everywhere(serde_json::json!({"startIndex": total, "count": 1})).await;
+    assert_eq!(tail["Resources"][0]["id"], Value::from(scim_id.clone()));
+    let (_, found) = everywhere(serde_json::json!({"filter": "externalId eq \"00gENG\""})).await;
+    assert_eq!(found["totalResults"], 1);
+    let (_, found) =
+        everywhere(serde_json::json!({"filter": "userName eq \"grace.hopper@example.com\""})).await;
+    assert_eq!(
+        (&found["totalResults"], &found["Resources"][0]["id"]),
+        (&Value::from(1), &Value::from(grace.clone()))
+    );
+    let (status, body) = everywhere(serde_json::json!({"filter": "title eq \"x\""})).await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidFilter"))
+    );
 
     // Members added, then removed by filter (Okta) and by value list (Entra).
     let patch = |ops: Value| Some(serde_json::json!({"Operations": ops}));

@@ -2,6 +2,8 @@
 //! (filtered, paged, `excludedAttributes=members`), read, create, replace, patch (members added,
 //! removed, replaced; name; `externalId`) and delete, through the groups' own services.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -11,7 +13,7 @@ use super::users::{ListQuery, OneQuery, page_of};
 use super::{Projection, ScimAuth, ScimError, list_response};
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::scim_filter::Resource;
+use crate::domain::scim_filter::{Cond, Resource};
 use crate::domain::scim_patch::{self, GroupChanges};
 use crate::domain::{Description, Name};
 use crate::services::audit::Actor;
@@ -26,16 +28,17 @@ fn version(group: &ScimGroup) -> String {
 
 fn representation(state: &AppState, group: &ScimGroup, members: Option<&[i64]>) -> Value {
     let base = base(state);
+    let id = Resource::Group.scim_id(group.id);
     let mut value = json!({
         "schemas": [GROUP_SCHEMA],
-        "id": group.id.to_string(),
+        "id": id,
         "displayName": group.name,
         "meta": {
             "resourceType": "Group",
             "created": crate::web::views::rfc3339(group.created_at),
             "lastModified": crate::web::views::rfc3339(group.updated_at),
             "version": version(group),
-            "location": format!("{base}/Groups/{}", group.id),
+            "location": format!("{base}/Groups/{id}"),
         },
     });
     if let Some(external_id) = &group.external_id {
@@ -69,7 +72,9 @@ impl From<GroupError> for ScimError {
 }
 
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
-    crate::domain::ids::parse_id(&path.0).ok_or_else(ScimError::not_found)
+    Resource::Group
+        .parse_id(&path.0)
+        .ok_or_else(ScimError::not_found)
 }
 
 pub async fn list(
@@ -79,29 +84,54 @@ pub async fn list(
 ) -> Result<HttpResponse, ScimError> {
     let query = query.into_inner();
     let (cond, start, count) = page_of(&query, Resource::Group)?;
-    let projection = query.projection();
-    let with_members = projection.wants("members");
     let workspace = auth.0.workspace.id;
-    let (total, found) = blocking(&state, move |conn| {
-        let (total, groups) =
-            service::scim_groups(conn, workspace, cond.as_ref(), start - 1, count)?;
-        let mut out = Vec::with_capacity(groups.len());
-        for group in groups {
-            let members = if with_members {
-                Some(service::member_refs(conn, group.id)?)
-            } else {
-                None
-            };
-            out.push((group, members));
+    let (total, resources) = page(
+        &state,
+        workspace,
+        cond,
+        start - 1,
+        count,
+        query.projection(),
+    )
+    .await?;
+    Ok(list_response(total, start, resources))
+}
+
+/// How many Groups `cond` matches, and `count` of them from `offset` as projected resources
+/// (with their members unless the projection leaves them out).
+pub async fn page(
+    state: &web::Data<AppState>,
+    workspace: WorkspaceId,
+    cond: Option<Cond>,
+    offset: i64,
+    count: i64,
+    projection: Projection,
+) -> Result<(i64, Vec<Value>), ScimError> {
+    let with_members = projection.wants("members");
+    let (total, found) = blocking(state, move |conn| {
+        let (total, groups) = service::scim_groups(conn, workspace, cond.as_ref(), offset, count)?;
+        let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+        if with_members {
+            for (group, member) in service::member_refs_of(conn, &ids)? {
+                members.entry(group).or_default().push(member);
+            }
         }
+        let out: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                let refs = with_members.then(|| members.remove(&group.id).unwrap_or_default());
+                (group, refs)
+            })
+            .collect();
         Ok((total, out))
     })
     .await?;
     let resources = found
         .iter()
-        .map(|(g, m)| projection.apply(representation(&state, g, m.as_deref())))
+        .map(|(g, m)| projection.apply(representation(state, g, m.as_deref())))
         .collect();
-    Ok(list_response(total, start, resources))
+    Ok((total, resources))
 }
 
 /// `POST /scim/v2/Groups/.search`: the list, asked with a body.
@@ -325,7 +355,7 @@ pub async fn create(
     let made = answer(&state, workspace, id, &Projection::default()).await?;
     Ok(super::created(
         made,
-        &format!("{}/Groups/{id}", base(&state)),
+        &format!("{}/Groups/{}", base(&state), Resource::Group.scim_id(id)),
     ))
 }
 

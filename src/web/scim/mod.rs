@@ -8,18 +8,20 @@ pub mod discovery;
 pub mod groups;
 pub mod users;
 
-use crate::services::console::ConsoleError;
-use crate::services::email_change::EmailChangeError;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Map, Value, json};
 
+use super::AppState;
 use super::api::{ApiKeyAuth, Problem};
 use crate::domain::role::Permission;
+use crate::domain::scim_filter::{Cond, Resource};
+use crate::services::console::ConsoleError;
+use crate::services::email_change::EmailChangeError;
 
 /// Where SCIM lives; every path under it is SCIM's (an unknown one answers a SCIM error).
 pub const SCOPE: &str = "/scim/v2";
@@ -379,15 +381,48 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()));
 }
 
-/// `POST /scim/v2/.search`, a query across every resource type: not built (501, as RFC 7644
-/// §3.4.3 lets a service provider answer); each type's list is searched with `GET` and `filter`.
-pub async fn search_everywhere(_auth: ScimAuth) -> Result<HttpResponse, ScimError> {
-    Err(ScimError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        None,
-        "Searching every resource type at once is not supported: use GET /Users or GET /Groups \
-         with a filter.",
-    ))
+/// `POST /scim/v2/.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. A filter
+/// applies to each type whose attributes it names; a type it names no attribute of is left out
+/// (`userName sw "a"` finds Users only); one naming neither is `invalidFilter`.
+pub async fn search_everywhere(
+    state: web::Data<AppState>,
+    auth: ScimAuth,
+    body: web::Json<users::SearchRequest>,
+) -> Result<HttpResponse, ScimError> {
+    let query: users::ListQuery = body.into_inner().into();
+    let none = |(_, start, count)| (Some(Cond::Const(false)), start, count);
+    let (for_users, for_groups) = match (
+        users::page_of(&query, Resource::User),
+        users::page_of(&query, Resource::Group),
+    ) {
+        (Err(e), Err(_)) => return Err(e),
+        (Ok(u), Ok(g)) => (u, g),
+        (Ok(u), Err(_)) => (u.clone(), none(u)),
+        (Err(_), Ok(g)) => (none(g.clone()), g),
+    };
+    let (user_cond, start, count) = for_users;
+    let workspace = auth.0.workspace.id;
+    let projection = query.projection();
+    let (user_total, mut resources) = users::page(
+        &state,
+        workspace,
+        user_cond,
+        start - 1,
+        count,
+        projection.clone(),
+    )
+    .await?;
+    let (group_total, groups) = groups::page(
+        &state,
+        workspace,
+        for_groups.0,
+        (start - 1 - user_total).max(0),
+        count - resources.len() as i64,
+        projection,
+    )
+    .await?;
+    resources.extend(groups);
+    Ok(list_response(user_total + group_total, start, resources))
 }
 
 /// Every other request under `/scim/v2`: 405 with `Allow` for a known path asked with another

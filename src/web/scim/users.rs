@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::discovery::{USER_SCHEMA, base};
 use super::{Projection, ScimAuth, ScimError, list_response};
 use crate::db::{self, Lock};
-use crate::domain::ids::MembershipId;
+use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
@@ -166,22 +166,42 @@ pub async fn list(
     let query = query.into_inner();
     let (cond, start, count) = page_of(&query, scim_filter::Resource::User)?;
     let workspace = auth.0.workspace.id;
-    let (total, users) = blocking(&state, move |conn| {
+    let (total, resources) = page(
+        &state,
+        workspace,
+        cond,
+        start - 1,
+        count,
+        query.projection(),
+    )
+    .await?;
+    Ok(list_response(total, start, resources))
+}
+
+/// How many Users `cond` matches, and `count` of them from `offset` as projected resources.
+pub async fn page(
+    state: &web::Data<AppState>,
+    workspace: WorkspaceId,
+    cond: Option<scim_filter::Cond>,
+    offset: i64,
+    count: i64,
+    projection: Projection,
+) -> Result<(i64, Vec<Value>), ScimError> {
+    let (total, users) = blocking(state, move |conn| {
         Ok(members::scim_users(
             conn,
             workspace,
             cond.as_ref(),
-            start - 1,
+            offset,
             count,
         )?)
     })
     .await?;
-    let projection = query.projection();
     let resources = users
         .iter()
-        .map(|u| projection.apply(representation(&state, u)))
+        .map(|u| projection.apply(representation(state, u)))
         .collect();
-    Ok(list_response(total, start, resources))
+    Ok((total, resources))
 }
 
 #[derive(Debug, Default, Deserialize)]
