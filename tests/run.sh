@@ -83,7 +83,7 @@ stop_pg() {
 stop_browsers() {
   for proc in /proc/[0-9]*; do
     [ "${proc#/proc/}" = "$$" ] && continue
-    cmd=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null || true)
+    cmd=$(tr '\0' ' ' 2>/dev/null < "$proc/cmdline" || true)
     ppid=$(awk '{print $4}' "$proc/stat" 2>/dev/null || true)
     case "$cmd" in
       *chromium*admin-console-chrome-*) kill -9 "${proc#/proc/}" 2>/dev/null || true ;;

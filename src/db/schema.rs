@@ -275,6 +275,7 @@ diesel::table! {
         changes -> Text,
         ip -> Nullable<Text>,
         created_at -> Timestamp,
+        reason -> Nullable<Text>,
     }
 }
 

@@ -27,7 +27,7 @@ pub mod timezone;
 pub mod totp;
 
 pub use email::Email;
-pub use names::{Description, Name};
+pub use names::{Description, Name, Reason};
 pub use password::NewPassword;
 pub use search::SearchTerm;
 pub use slug::Slug;

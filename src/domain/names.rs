@@ -53,7 +53,7 @@ pub struct Description(String);
 pub enum DescriptionError {
     #[error("Use 500 characters at most.")]
     TooLong,
-    #[error("Remove the control characters (tabs and the like) from the description.")]
+    #[error("Remove the control characters (tabs and the like) from this field.")]
     ControlCharacters,
 }
 
@@ -82,6 +82,22 @@ impl fmt::Display for Description {
     }
 }
 
+/// Why someone was suspended, blocked or removed, as typed: the rules of a [`Description`]
+/// (at most 500 characters, line breaks kept); an empty one is no reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason(Description);
+
+impl Reason {
+    pub fn parse(input: &str) -> Result<Option<Self>, DescriptionError> {
+        let text = Description::parse(input)?;
+        Ok((!text.as_str().is_empty()).then_some(Self(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 /// The key a member list is ordered by: the full name, or the email while there is none, lower-cased.
 pub fn sort_key(first_name: &str, last_name: &str, email: &str) -> String {
     let full = format!("{} {}", first_name.trim(), last_name.trim());
@@ -107,6 +123,26 @@ pub fn display_name(first_name: &str, last_name: &str, email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_is_optional_and_short() {
+        assert_eq!(Reason::parse("  \n ").unwrap(), None);
+        assert_eq!(
+            Reason::parse(" Left the company\r\nlast week ")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "Left the company\nlast week"
+        );
+        assert_eq!(
+            Reason::parse(&"x".repeat(501)),
+            Err(DescriptionError::TooLong)
+        );
+        assert_eq!(
+            Reason::parse("a\u{0}b"),
+            Err(DescriptionError::ControlCharacters)
+        );
+    }
 
     #[test]
     fn trims_and_limits() {

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Reason;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, OrgRole};
 use crate::domain::policy::{self, Facts, MemberAction, Target, Viewer};
@@ -104,6 +105,7 @@ pub fn clear_sign_in_pause(
 
 /// Blocks or unblocks an account under the organization lock (the last org owner stays): a block
 /// ends every session of the account at once. `workspace`: the console it was done from.
+#[allow(clippy::too_many_arguments)]
 pub fn set_blocked(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -111,6 +113,7 @@ pub fn set_blocked(
     workspace: Option<WorkspaceId>,
     target: AccountId,
     block: bool,
+    reason: Option<&Reason>,
     now: NaiveDateTime,
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
@@ -139,10 +142,13 @@ pub fn set_blocked(
                 target_type: "account",
                 target_id: Some(target.0),
                 target_label: &account.email,
-                changes: json!({
-                    "status": { "before": account.status.key(), "after": status.key() },
-                    "sessions_ended": ended,
-                }),
+                changes: audit::with_reason(
+                    json!({
+                        "status": { "before": account.status.key(), "after": status.key() },
+                        "sessions_ended": ended,
+                    }),
+                    reason,
+                ),
             },
             now,
         )?;

@@ -5,13 +5,15 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::Email;
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
-use crate::domain::membership::{MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable};
+use crate::domain::membership::{
+    AccountStatus, MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable,
+};
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
 use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::scim_patch::EmailLabel;
+use crate::domain::{Email, Reason};
 use crate::services::accounts::{self as account_actions, BlockError};
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::{self, ProfileChange, ProfileError};
@@ -124,6 +126,33 @@ fn record_on(
         changes,
     };
     audit::record(conn, acting.actor, &event, now).map(|_| ())
+}
+
+/// Why the member is in the state they are in: for a suspended or removed membership and a
+/// blocked account, the newest such event (who, when, the reason given), with its word.
+pub fn state_events(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    member: &MemberDetail,
+) -> Result<Vec<(&'static str, audit::LastEvent)>, diesel::result::Error> {
+    let mut wanted = Vec::new();
+    match member.status {
+        MembershipStatus::Suspended => wanted.push(("Suspended", "member.suspended", false)),
+        MembershipStatus::Removed => wanted.push(("Removed", "member.removed", false)),
+        _ => {}
+    }
+    if member.account_status == AccountStatus::Blocked {
+        wanted.push(("Blocked", "account.blocked", true));
+    }
+    let mut found = Vec::new();
+    for (word, action, org_wide) in wanted {
+        if let Some(event) =
+            audit::last_on_account(conn, workspace, member.account_id, action, org_wide)?
+        {
+            found.push((word, event));
+        }
+    }
+    Ok(found)
 }
 
 /// Whether `acting` may take `action` on `member` now: the one decision of `domain::policy`.
@@ -299,6 +328,7 @@ pub fn suspend(
     workspace: WorkspaceId,
     target: MembershipId,
     suspend: bool,
+    reason: Option<&Reason>,
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
     let (action, transition) = if suspend {
@@ -328,10 +358,13 @@ pub fn suspend(
             } else {
                 "member.unsuspended"
             },
-            json!({
-                "status": { "before": member.status.key(), "after": next.key() },
-                "sessions_ended": ended,
-            }),
+            audit::with_reason(
+                json!({
+                    "status": { "before": member.status.key(), "after": next.key() },
+                    "sessions_ended": ended,
+                }),
+                reason,
+            ),
             now,
         )?;
         Ok(member)
@@ -346,6 +379,7 @@ pub fn set_blocked(
     workspace: WorkspaceId,
     target: MembershipId,
     block: bool,
+    reason: Option<&Reason>,
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
     let member = load(conn, workspace, target)?;
@@ -356,6 +390,7 @@ pub fn set_blocked(
         Some(workspace),
         member.account_id,
         block,
+        reason,
         now,
     )?;
     Ok(member)
@@ -378,6 +413,7 @@ pub fn remove(
     workspace: WorkspaceId,
     target: MembershipId,
     reassign_to: Option<MembershipId>,
+    reason: Option<&Reason>,
     now: NaiveDateTime,
 ) -> Result<Removed, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
@@ -423,14 +459,17 @@ pub fn remove(
             workspace,
             &member,
             "member.removed",
-            json!({
-                "status": { "before": member.status.key(), "after": "removed" },
-                "owned": owned,
-                "reassigned_to": heir.as_ref().map(|h| h.email.clone()),
-                "groups_ended": snapshot.groups.len(),
-                "grants_ended": snapshot.grants.len(),
-                "sessions_ended": ended,
-            }),
+            audit::with_reason(
+                json!({
+                    "status": { "before": member.status.key(), "after": "removed" },
+                    "owned": owned,
+                    "reassigned_to": heir.as_ref().map(|h| h.email.clone()),
+                    "groups_ended": snapshot.groups.len(),
+                    "grants_ended": snapshot.grants.len(),
+                    "sessions_ended": ended,
+                }),
+                reason,
+            ),
             now,
         )?;
         Ok(Removed {

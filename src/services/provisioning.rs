@@ -177,7 +177,7 @@ fn rejoin(
     if memberships::detail(conn, workspace, id)?
         .is_some_and(|m| m.status == MembershipStatus::Suspended)
     {
-        console::suspend(conn, acting, workspace, id, false, now)?;
+        console::suspend(conn, acting, workspace, id, false, None, now)?;
     }
     if let Some(external_id) = &user.external_id {
         console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;

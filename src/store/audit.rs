@@ -51,8 +51,20 @@ pub struct NewEvent<'a> {
     pub target_type: &'a str,
     pub target_id: Option<i64>,
     pub target_label: &'a str,
-    /// Before → after of changed fields, or other facts of the event.
+    /// Before → after of changed fields, or other facts of the event; a `reason` (text) is also
+    /// kept on its own, for the log's filter.
     pub changes: serde_json::Value,
+}
+
+/// An event's facts with the reason given for it (a suspension, block or removal), if any.
+pub fn with_reason(
+    mut changes: serde_json::Value,
+    reason: Option<&crate::domain::Reason>,
+) -> serde_json::Value {
+    if let (Some(reason), Some(fields)) = (reason, changes.as_object_mut()) {
+        fields.insert("reason".to_owned(), reason.as_str().into());
+    }
+    changes
 }
 
 pub fn record(
@@ -73,6 +85,7 @@ pub fn record(
             audit_events::changes.eq(event.changes.to_string()),
             audit_events::ip.eq(actor.ip.as_deref()),
             audit_events::created_at.eq(now),
+            audit_events::reason.eq(event.changes.get("reason").and_then(|r| r.as_str())),
         ))
         .returning(audit_events::id)
         .get_result(conn)
@@ -208,6 +221,49 @@ pub fn for_account(
         .collect())
 }
 
+/// Who did an action, when, and the reason they gave.
+#[derive(Debug, Clone)]
+pub struct LastEvent {
+    pub actor: String,
+    pub at: NaiveDateTime,
+    pub reason: Option<String>,
+}
+
+/// The newest `action` on `account` in `workspace`'s log (with `org_wide`, the organization's
+/// too: blocks are recorded in either).
+pub fn last_on_account(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account: AccountId,
+    action: &str,
+    org_wide: bool,
+) -> QueryResult<Option<LastEvent>> {
+    let mut query = audit_events::table
+        .filter(audit_events::target_type.eq("account"))
+        .filter(audit_events::target_id.eq(account.0))
+        .filter(audit_events::action.eq(action))
+        .select((
+            audit_events::actor_label,
+            audit_events::created_at,
+            audit_events::reason,
+        ))
+        .order(audit_events::id.desc())
+        .into_boxed();
+    query = if org_wide {
+        query.filter(
+            audit_events::workspace_id
+                .eq(workspace.0)
+                .or(audit_events::workspace_id.is_null()),
+        )
+    } else {
+        query.filter(audit_events::workspace_id.eq(workspace.0))
+    };
+    Ok(query
+        .first::<(String, NaiveDateTime, Option<String>)>(conn)
+        .optional()?
+        .map(|(actor, at, reason)| LastEvent { actor, at, reason }))
+}
+
 /// What narrows the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -215,6 +271,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Part of the target's label (case-insensitive).
     pub target: Option<String>,
+    /// Part of the reason given (case-insensitive).
+    pub reason: Option<String>,
     pub action: Option<String>,
     pub from: Option<NaiveDateTime>,
     /// Exclusive.
@@ -264,6 +322,13 @@ pub fn page(
         query = query.filter(
             lower(audit_events::target_label)
                 .like(contains_pattern(target))
+                .escape('\\'),
+        );
+    }
+    if let Some(reason) = &filter.reason {
+        query = query.filter(
+            lower(audit_events::reason.assume_not_null())
+                .like(contains_pattern(reason))
                 .escape('\\'),
         );
     }

@@ -283,6 +283,7 @@ pub async fn confirm_revoke(
             )
         },
         details: Vec::new(),
+        reason: None,
         action: (key.revoked_at.is_none()).then(|| format!("{base}/{id}/revoke")),
         button: "Revoke key".to_owned(),
         danger: true,

@@ -27,6 +27,8 @@ const PER_PAGE: i64 = 50;
 pub struct AuditQuery {
     pub actor: String,
     pub target: String,
+    /// Part of the reason given for a suspension, block or removal.
+    pub reason: String,
     pub action: String,
     /// `YYYY-MM-DD`, in UTC.
     pub from: String,
@@ -42,6 +44,7 @@ impl AuditQuery {
         AuditFilter {
             actor: text(&self.actor),
             target: text(&self.target),
+            reason: text(&self.reason),
             action: audit_words::ACTIONS
                 .iter()
                 .find(|(key, _, _)| *key == self.action)
@@ -57,6 +60,7 @@ impl AuditQuery {
         [
             &self.actor,
             &self.target,
+            &self.reason,
             &self.action,
             &self.from,
             &self.to,

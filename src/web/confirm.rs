@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::{Chrome, SignedIn, WorkspaceAccess};
 use super::error::AppError;
 use super::htmx::wants_fragment;
+use crate::domain::Reason;
 
 pub struct Confirmation {
     pub title: String,
@@ -24,6 +25,32 @@ pub struct Confirmation {
     /// Where Cancel leads on the page form.
     pub cancel_url: String,
     pub csrf_token: String,
+    /// The optional reason a suspension or a block asks for.
+    pub reason: Option<ReasonField>,
+}
+
+/// The optional reason of a suspension, block or removal, as typed, with its error.
+#[derive(Debug, Default)]
+pub struct ReasonField {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// The field `reason` of a suspend, block or remove form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ReasonForm {
+    pub reason: String,
+}
+
+impl ReasonForm {
+    /// The reason given, or the field as typed with its error.
+    pub fn parse(&self) -> Result<Option<Reason>, ReasonField> {
+        Reason::parse(&self.reason).map_err(|e| ReasonField {
+            value: self.reason.clone(),
+            error: Some(e.to_string()),
+        })
+    }
 }
 
 impl Confirmation {
@@ -44,19 +71,22 @@ impl Confirmation {
             danger: true,
             cancel_url: base,
             csrf_token: access.signed_in.csrf_token.clone(),
+            reason: None,
         }
     }
 }
 
 impl Confirmation {
     /// Blocking an account organization-wide (from a member's console or the organization's
-    /// accounts): the same words wherever it is asked; `action` is where the POST goes.
+    /// accounts): the same words wherever it is asked; `action` is where the POST goes, `reason`
+    /// the field as typed.
     pub fn block(
         name: &str,
         email: &str,
         action: String,
         cancel_url: String,
         csrf_token: &str,
+        reason: ReasonField,
     ) -> Self {
         Self {
             title: format!("Block {name}?"),
@@ -72,6 +102,7 @@ impl Confirmation {
             danger: true,
             cancel_url,
             csrf_token: csrf_token.to_owned(),
+            reason: Some(reason),
         }
     }
 }
@@ -134,13 +165,19 @@ pub async fn render_signed_in(
     respond(chrome, &confirm)
 }
 
-/// The dialog (no frame) or the page.
+/// The dialog (no frame) or the page; 422 when its reason was refused.
 fn respond(chrome: Option<Chrome>, confirm: &Confirmation) -> Result<HttpResponse, AppError> {
     let body = match chrome {
         None => Dialog { confirm }.render()?,
         Some(chrome) => Page { chrome, confirm }.render()?,
     };
-    Ok(HttpResponse::Ok()
+    let invalid = confirm.reason.as_ref().is_some_and(|r| r.error.is_some());
+    let mut answer = if invalid {
+        HttpResponse::UnprocessableEntity()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(answer
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "HX-Request"))
         .insert_header((header::CACHE_CONTROL, "no-store"))

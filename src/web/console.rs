@@ -103,6 +103,8 @@ struct ConsolePage {
     is_self: bool,
     /// "Sign-in paused until 14:32 UTC after 9 failed attempts."
     sign_in_pause: Option<String>,
+    /// Who suspended, removed or blocked the member, when, and why.
+    state_notes: Vec<String>,
     /// What this viewer may do to the member: the buttons and forms shown.
     actions: Decisions,
     /// Why actions the viewer's role allows are refused for this member, said once each.
@@ -325,6 +327,8 @@ struct Looked {
     member: MemberDetail,
     actions: Decisions,
     sign_in_pause: Option<String>,
+    /// "Suspended by Ada Lovelace on 3 Dec 2026: left the company."
+    state_notes: Vec<String>,
     chrome: Option<Chrome>,
 }
 
@@ -341,6 +345,7 @@ async fn render(
         member,
         actions,
         sign_in_pause,
+        state_notes,
         chrome,
     } = looked;
     let member = &member;
@@ -386,6 +391,7 @@ async fn render(
         status_label: status_of(member).1,
         is_self: access.signed_in.account.id == member.account_id,
         sign_in_pause,
+        state_notes,
         reasons: actions.reasons(),
         actions,
         csrf_token: access.signed_in.csrf_token.clone(),
@@ -416,11 +422,23 @@ async fn look(
         let (member, actions) = console::look(conn, acting, workspace, id)?;
         let sign_in_pause = crate::services::sign_in::pause_of(conn, member.account_id, now)?
             .map(|(until, failures)| views::sign_in_paused(until, failures));
+        let state_notes = console::state_events(conn, workspace, &member)?
+            .into_iter()
+            .map(|(word, event)| {
+                let said = event.reason.map(|r| format!(": {r}")).unwrap_or_default();
+                format!(
+                    "{word} by {} on {}{said}",
+                    event.actor,
+                    views::short_date(event.at)
+                )
+            })
+            .collect();
         let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
         Ok(Looked {
             member,
             actions,
             sign_in_pause,
+            state_notes,
             chrome,
         })
     })
@@ -875,6 +893,7 @@ pub async fn confirm_reset_two_factor(
             member.email
         ),
         details: Vec::new(),
+        reason: None,
         action: Some(format!("{base}/two-factor/reset")),
         button: "Reset two-factor sign-in".to_owned(),
         danger: true,

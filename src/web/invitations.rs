@@ -364,6 +364,7 @@ pub async fn confirm_revoke(
         ),
         action: Some(format!("/w/{slug}/invitations/{id}/revoke")),
         details: Vec::new(),
+        reason: None,
         button: "Revoke invitation".to_owned(),
         danger: true,
         cancel_url: format!("/w/{slug}/users"),

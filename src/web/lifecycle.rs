@@ -9,17 +9,17 @@ use serde::Deserialize;
 
 use super::acting::{member_id, with_acting};
 use super::auth::WorkspaceAccess;
-use super::confirm::{self, Confirmation};
+use super::confirm::{self, Confirmation, ReasonField, ReasonForm};
 use super::error::AppError;
 use super::forms::flash;
 use super::htmx::{leave_for, members_changed, wants_fragment};
 use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
-use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
+use crate::domain::{Reason, SearchTerm};
 use crate::services::console::{self, ConsoleError};
 use crate::store::memberships::{self, MemberDetail};
 use crate::store::ownership;
@@ -105,16 +105,16 @@ fn dialog_words(
 }
 
 /// The confirmation of suspend, block or restore: a dialog (htmx) or a page, offered only when the
-/// action would be allowed now.
+/// action would be allowed now; `reason` is the reason field as typed (suspend and block ask for one).
 async fn confirm_action(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    id: &str,
+    id: MembershipId,
     from: &Origin,
     action: MemberAction,
+    reason: ReasonField,
 ) -> Result<HttpResponse, AppError> {
-    let id = member_id(id)?;
     let member = preview(state, access, id, action).await?;
     let slug = &access.workspace.slug;
     if action == MemberAction::Block {
@@ -124,6 +124,7 @@ async fn confirm_action(
             format!("/w/{slug}/users/{id}/block"),
             from.back(slug, id, ""),
             &access.signed_in.csrf_token,
+            reason,
         );
         return confirm::render(req, state, access, "users", confirmation).await;
     }
@@ -137,6 +138,7 @@ async fn confirm_action(
         message,
         action: Some(format!("/w/{slug}/users/{id}/{path}{}", from.query())),
         details: Vec::new(),
+        reason: (action == MemberAction::Suspend).then_some(reason),
         button: button.to_owned(),
         danger,
         cancel_url: from.back(slug, id, cancel),
@@ -146,19 +148,25 @@ async fn confirm_action(
 }
 
 /// Suspend, unsuspend, block, unblock or restore, judged by the service; then the rows reload
-/// (from the list) or the console shows the new state with a message.
+/// (from the list) or the console shows the new state with a message. A reason too long comes
+/// back in the dialog, beside its field.
 async fn act(
     req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
-    id: &str,
+    id: MembershipId,
     from: &Origin,
     action: MemberAction,
+    form: &ReasonForm,
 ) -> Result<HttpResponse, AppError> {
     access.attempt(action)?;
-    let id = member_id(id)?;
+    let reason = match form.parse() {
+        Ok(reason) => reason,
+        Err(field) => return confirm_action(req, state, access, id, from, action, field).await,
+    };
     let member = with_acting(state, access, move |conn, acting, workspace| {
         let now = clock::now();
+        let reason = reason.as_ref();
         Ok(match action {
             MemberAction::Suspend | MemberAction::Unsuspend => console::suspend(
                 conn,
@@ -166,12 +174,13 @@ async fn act(
                 workspace,
                 id,
                 action == MemberAction::Suspend,
+                reason,
                 now,
             )?,
             MemberAction::Restore => console::restore(conn, acting, workspace, id, now)?,
             _ => {
                 let to_block = action == MemberAction::Block;
-                console::set_blocked(conn, acting, workspace, id, to_block, now)?
+                console::set_blocked(conn, acting, workspace, id, to_block, reason, now)?
             }
         })
     })
@@ -206,31 +215,43 @@ fn done(
 }
 
 /// The handlers of the actions above (their paths are in `routes`): each a line, the work is
-/// `confirm_action` (`get`) and `act` (`post`).
+/// `confirm_action` (`get`) and `act` (`post`, with the form's reason where one is asked).
 macro_rules! member_action_handlers {
-    ($($method:ident $handler:ident => $action:ident;)+) => {$(
-        pub async fn $handler(
+    ($(get $confirm:ident => $asked:ident;)+ $(post $handler:ident => $action:ident;)+) => {
+        $(pub async fn $confirm(
             req: HttpRequest,
             state: web::Data<AppState>,
             access: WorkspaceAccess,
             path: web::Path<(String, String)>,
             from: web::Query<Origin>,
         ) -> Result<HttpResponse, AppError> {
-            member_action_handlers!(@$method &req, &state, &access, &path.1, &from, MemberAction::$action)
-        }
-    )+};
-    (@get $($arg:expr),+) => { confirm_action($($arg),+).await };
-    (@post $($arg:expr),+) => { act($($arg),+).await };
+            let id = member_id(&path.1)?;
+            let reason = ReasonField::default();
+            confirm_action(&req, &state, &access, id, &from, MemberAction::$asked, reason).await
+        })+
+        $(pub async fn $handler(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            access: WorkspaceAccess,
+            path: web::Path<(String, String)>,
+            from: web::Query<Origin>,
+            form: Option<web::Form<ReasonForm>>,
+        ) -> Result<HttpResponse, AppError> {
+            let id = member_id(&path.1)?;
+            let form = form.map(web::Form::into_inner).unwrap_or_default();
+            act(&req, &state, &access, id, &from, MemberAction::$action, &form).await
+        })+
+    };
 }
 
 member_action_handlers! {
     get confirm_suspend => Suspend;
+    get confirm_block => Block;
+    get confirm_restore => Restore;
     post suspend => Suspend;
     post unsuspend => Unsuspend;
-    get confirm_block => Block;
     post block => Block;
     post unblock => Unblock;
-    get confirm_restore => Restore;
     post restore => Restore;
 }
 
@@ -241,6 +262,7 @@ pub struct RemoveForm {
     pub q: SearchTerm,
     pub reassign_to: String,
     pub from: String,
+    pub reason: String,
 }
 
 impl RemoveForm {
@@ -266,6 +288,8 @@ pub struct RemoveView {
     chosen: String,
     candidates: Vec<Choice>,
     error: Option<String>,
+    /// Always there: the template includes it as an option.
+    reason: Option<ReasonField>,
 }
 
 #[derive(askama::Template)]
@@ -306,6 +330,7 @@ async fn remove_view(
     id: MembershipId,
     form: &RemoveForm,
     error: Option<String>,
+    reason_error: Option<String>,
 ) -> Result<RemoveView, AppError> {
     let member = preview(state, access, id, MemberAction::Remove).await?;
     let (workspace, q) = (access.workspace.id, form.q.to_string());
@@ -356,6 +381,10 @@ async fn remove_view(
         q,
         chosen: form.reassign_to.clone(),
         error,
+        reason: Some(ReasonField {
+            value: form.reason.clone(),
+            error: reason_error,
+        }),
     })
 }
 
@@ -367,7 +396,8 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// The revoke dialog (htmx) or page for this form, with `error` beside the choice (422) if any.
+/// The revoke dialog (htmx) or page for this form, with `error` beside the choice or
+/// `reason_error` beside the reason (422) if any.
 async fn render_remove(
     req: &HttpRequest,
     state: &AppState,
@@ -375,12 +405,14 @@ async fn render_remove(
     id: MembershipId,
     form: &RemoveForm,
     error: Option<String>,
+    reason_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let status = match error {
-        Some(_) => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        None => actix_web::http::StatusCode::OK,
+    let status = if error.is_some() || reason_error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
     };
-    let view = &remove_view(state, access, id, form, error).await?;
+    let view = &remove_view(state, access, id, form, error, reason_error).await?;
     use askama::Template;
     let body = if wants_fragment(req) {
         RemoveDialog { view }.render()?
@@ -401,7 +433,16 @@ pub async fn confirm_remove(
     path: web::Path<(String, String)>,
     form: web::Query<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
-    render_remove(&req, &state, &access, member_id(&path.1)?, &form, None).await
+    render_remove(
+        &req,
+        &state,
+        &access,
+        member_id(&path.1)?,
+        &form,
+        None,
+        None,
+    )
+    .await
 }
 
 /// The picker's options for a search (htmx type-ahead inside the revoke dialog).
@@ -413,7 +454,7 @@ pub async fn remove_picker(
 ) -> Result<HttpResponse, AppError> {
     use askama::Template;
     let id = member_id(&path.1)?;
-    let view = remove_view(&state, &access, id, &form, None).await?;
+    let view = remove_view(&state, &access, id, &form, None, None).await?;
     Ok(html(
         actix_web::http::StatusCode::OK,
         PickerOptions { view: &view }.render()?,
@@ -438,9 +479,16 @@ pub async fn remove(
             Some(heir) => Some(heir),
             None => {
                 let why = "Choose a member from the list, or leave it unassigned.".to_owned();
-                return render_remove(&req, &state, &access, id, &form, Some(why)).await;
+                return render_remove(&req, &state, &access, id, &form, Some(why), None).await;
             }
         },
+    };
+    let reason = match Reason::parse(&form.reason) {
+        Ok(reason) => reason,
+        Err(e) => {
+            let why = Some(e.to_string());
+            return render_remove(&req, &state, &access, id, &form, None, why).await;
+        }
     };
     let outcome = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::remove(
@@ -449,6 +497,7 @@ pub async fn remove(
             workspace,
             id,
             reassign_to,
+            reason.as_ref(),
             clock::now(),
         ))
     })
@@ -456,7 +505,7 @@ pub async fn remove(
     let removed = match outcome {
         Ok(removed) => removed,
         Err(ConsoleError::Invalid(why)) => {
-            return render_remove(&req, &state, &access, id, &form, Some(why)).await;
+            return render_remove(&req, &state, &access, id, &form, Some(why), None).await;
         }
         Err(e) => return Err(e.into()),
     };

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn};
-use super::confirm::Confirmation;
+use super::confirm::{Confirmation, ReasonField, ReasonForm};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, flash};
 use super::htmx::page_or_fragment;
@@ -17,7 +17,7 @@ use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
-use crate::domain::{Name, SearchTerm, Slug};
+use crate::domain::{Name, Reason, SearchTerm, Slug};
 use crate::services::accounts;
 use crate::services::workspaces::{self as workspace_service, WorkspaceError};
 use crate::store::accounts as account_store;
@@ -147,9 +147,20 @@ pub async fn confirm_block(
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
-    let (target, by, org_role) = (AccountId(id.into_inner()), me.actor(), me.account.org_role);
-    let account = blocking(&state, move |conn| {
+    block_dialog(&req, &state, &me, id.into_inner(), ReasonField::default()).await
+}
+
+/// The block confirmation, with the reason field as typed.
+async fn block_dialog(
+    req: &HttpRequest,
+    state: &AppState,
+    me: &SignedIn,
+    id: i64,
+    reason: ReasonField,
+) -> Result<HttpResponse, AppError> {
+    org_admin(me)?;
+    let (target, by, org_role) = (AccountId(id), me.actor(), me.account.org_role);
+    let account = blocking(state, move |conn| {
         Ok(accounts::preview(conn, &by, org_role, target, true))
     })
     .await??;
@@ -159,8 +170,9 @@ pub async fn confirm_block(
         format!("/org/accounts/{}/block", target.0),
         "/org/accounts".to_owned(),
         &me.csrf_token,
+        reason,
     );
-    super::confirm::render_signed_in(&req, &state, &me, confirmation).await
+    super::confirm::render_signed_in(req, state, me, confirmation).await
 }
 
 async fn set_blocked(
@@ -169,6 +181,7 @@ async fn set_blocked(
     me: &SignedIn,
     target: i64,
     to_block: bool,
+    reason: Option<Reason>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(me)?;
     let (by, org_role) = (me.actor(), me.account.org_role);
@@ -180,6 +193,7 @@ async fn set_blocked(
             None,
             AccountId(target),
             to_block,
+            reason.as_ref(),
             clock::now(),
         ))
     })
@@ -201,8 +215,13 @@ pub async fn block(
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
+    form: Option<web::Form<ReasonForm>>,
 ) -> Result<HttpResponse, AppError> {
-    set_blocked(&req, &state, &me, id.into_inner(), true).await
+    let form = form.map(web::Form::into_inner).unwrap_or_default();
+    match form.parse() {
+        Ok(reason) => set_blocked(&req, &state, &me, id.into_inner(), true, reason).await,
+        Err(field) => block_dialog(&req, &state, &me, id.into_inner(), field).await,
+    }
 }
 
 pub async fn unblock(
@@ -211,7 +230,7 @@ pub async fn unblock(
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_blocked(&req, &state, &me, id.into_inner(), false).await
+    set_blocked(&req, &state, &me, id.into_inner(), false, None).await
 }
 
 pub struct WorkspaceLine {

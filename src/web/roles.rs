@@ -476,6 +476,7 @@ pub async fn confirm_delete(
             title: format!("{} cannot be deleted yet", role.name),
             message: still_held_words(counts),
             details: holder_lines(&holders, counts.total()),
+            reason: None,
             action: None,
             button: String::new(),
             danger: false,

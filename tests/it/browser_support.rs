@@ -47,11 +47,27 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
     .await;
     let dialog = b.wait_for_text("dialog", "keep their seat").await;
     assert!(dialog.contains("Suspend"), "{dialog}");
+    b.fill("dialog #reason", "On leave until March").await;
     b.screenshot("50-suspend-dialog").await;
     b.click("dialog button.button-danger").await;
     b.wait_for_text("#results", "Suspended").await;
     b.wait_for_text(".flash-area", "is suspended").await;
     b.screenshot("51-suspended-in-place").await;
+
+    // Her console says who suspended her, when, and why.
+    b.client
+        .goto(&app.url(&format!("/w/acme/users/{grace}")))
+        .await
+        .unwrap();
+    b.wait_for_text(".state-note", "Suspended by Ada Lovelace on ")
+        .await;
+    let note = b.text(".state-note").await;
+    assert!(note.ends_with(": On leave until March"), "{note}");
+    b.screenshot("54-suspended-with-reason").await;
+    b.client
+        .goto(&app.url("/w/acme/users?q=grace"))
+        .await
+        .unwrap();
 
     // Remove with reassignment: type in the picker, choose Alan, confirm.
     b.click(&format!("a[href='/w/acme/users/{grace}/remove?from=list']"))

@@ -31,6 +31,7 @@ mod me;
 mod member_actions;
 mod org;
 mod password_reset;
+mod reasons;
 mod roles;
 mod scim;
 mod settings;

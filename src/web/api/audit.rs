@@ -43,6 +43,8 @@ pub struct EventsQuery {
     pub actor: Option<String>,
     /// Part of what it was done to.
     pub target: Option<String>,
+    /// Part of the reason given for a suspension, block or removal.
+    pub reason: Option<String>,
     /// One action (`member.suspended`).
     pub action: Option<String>,
     /// From this day on (`YYYY-MM-DD`, UTC).
@@ -62,6 +64,7 @@ impl EventsQuery {
         AuditQuery {
             actor: text(&self.actor),
             target: text(&self.target),
+            reason: text(&self.reason),
             action: text(&self.action),
             from: text(&self.from),
             to: text(&self.to),

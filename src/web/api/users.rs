@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::openapi::IdPath;
 use super::{ApiKeyAuth, Problem, ok};
 use crate::db::{self, Lock};
+use crate::domain::Reason;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::MemberAction;
 use crate::domain::role::Permission;
@@ -358,6 +359,7 @@ async fn lifecycle(
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
     action: MemberAction,
+    reason: Option<Reason>,
 ) -> Result<HttpResponse, Problem> {
     auth.attempt(action)?;
     let id = member_id(&path)?;
@@ -370,7 +372,7 @@ async fn lifecycle(
                 }
                 _ => {
                     let suspend = action == MemberAction::Suspend;
-                    console::suspend(conn, acting, workspace, id, suspend, now)?;
+                    console::suspend(conn, acting, workspace, id, suspend, reason.as_ref(), now)?;
                 }
             }
             reread(conn, workspace, id)
@@ -379,16 +381,32 @@ async fn lifecycle(
     Ok(ok(&user))
 }
 
+/// `POST /api/v1/users/{id}/suspend`: why, if you say.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendBody {
+    /// Why (at most 500 characters): kept with the audit event, shown on the member's console.
+    pub reason: Option<String>,
+}
+
+/// A reason as sent, or 422 beside the field.
+fn reason(text: Option<&str>) -> Result<Option<Reason>, Problem> {
+    Reason::parse(text.unwrap_or_default()).map_err(|e| Problem::field("reason", e))
+}
+
 /// Suspend a member: their sessions end at once
 #[utoipa::path(post, path = "/api/v1/users/{id}/suspend", operation_id = "suspendUser", tag = "Users", params(IdPath),
+    request_body(content = Option<SuspendBody>),
     security(("api_key" = ["users.suspend"])),
     responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn suspend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
+    body: Option<web::Json<SuspendBody>>,
 ) -> Result<HttpResponse, Problem> {
-    lifecycle(state, auth, path, MemberAction::Suspend).await
+    let reason = reason(body.as_ref().and_then(|b| b.reason.as_deref()))?;
+    lifecycle(state, auth, path, MemberAction::Suspend, reason).await
 }
 
 /// Unsuspend a member
@@ -400,7 +418,7 @@ pub async fn unsuspend(
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
-    lifecycle(state, auth, path, MemberAction::Unsuspend).await
+    lifecycle(state, auth, path, MemberAction::Unsuspend, None).await
 }
 
 /// Restore a removed member
@@ -412,7 +430,7 @@ pub async fn restore(
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
-    lifecycle(state, auth, path, MemberAction::Restore).await
+    lifecycle(state, auth, path, MemberAction::Restore, None).await
 }
 
 /// `POST /api/v1/users/{id}/remove`: what they own goes to `reassign_to` (an active member's id)
@@ -421,6 +439,8 @@ pub async fn restore(
 #[serde(deny_unknown_fields)]
 pub struct RemoveBody {
     pub reassign_to: Option<i64>,
+    /// Why (at most 500 characters): kept with the audit event, shown on the member's console.
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -448,7 +468,9 @@ pub async fn remove(
 ) -> Result<HttpResponse, Problem> {
     auth.attempt(MemberAction::Remove)?;
     let id = member_id(&path)?;
-    let heir = match body.and_then(|b| b.into_inner().reassign_to) {
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let reason = reason(body.reason.as_deref())?;
+    let heir = match body.reassign_to {
         None => None,
         Some(heir) => Some(MembershipId::parse(&heir.to_string()).ok_or_else(|| {
             Problem::field(
@@ -460,8 +482,8 @@ pub async fn remove(
     let now = state.settings.clock.now();
     let removed = auth
         .with_acting(&state, move |conn, acting, workspace| {
-            let removed =
-                console::remove(conn, acting, workspace, id, heir, now).map_err(|e| match e {
+            let removed = console::remove(conn, acting, workspace, id, heir, reason.as_ref(), now)
+                .map_err(|e| match e {
                     ConsoleError::Invalid(why) => Problem::field("reassign_to", why),
                     other => other.into(),
                 })?;

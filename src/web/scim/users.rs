@@ -330,7 +330,7 @@ async fn apply(
                     && current.status != MembershipStatus::Invited
                     && active != (current.status == MembershipStatus::Active)
                 {
-                    console::suspend(conn, acting, workspace, id, !active, now)?;
+                    console::suspend(conn, acting, workspace, id, !active, None, now)?;
                 }
                 members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
             })
@@ -380,7 +380,9 @@ pub async fn delete(
         if members::scim_user(conn, workspace, id)?.is_none() {
             return Err(ScimError::not_found());
         }
-        Ok(console::remove(conn, acting, workspace, id, None, now)?)
+        Ok(console::remove(
+            conn, acting, workspace, id, None, None, now,
+        )?)
     })
     .await?;
     Ok(super::no_content())
@@ -470,7 +472,7 @@ pub async fn create(
             db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
                 let id = provisioning::provision(conn, acting, workspace, &user, &settings, now)?;
                 if changes.active == Some(false) {
-                    console::suspend(conn, acting, workspace, id, true, now)?;
+                    console::suspend(conn, acting, workspace, id, true, None, now)?;
                 }
                 members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
             })
