@@ -1,5 +1,7 @@
 //! Reading a workspace's members.
 
+use chrono::{Duration, NaiveDateTime};
+
 use crate::db::AnyConnection;
 use crate::domain::SearchTerm;
 use crate::domain::ids::WorkspaceId;
@@ -26,6 +28,8 @@ pub struct FilterParams {
     pub status: String,
     pub role: String,
     pub group: String,
+    /// Dormant members: not active for this many days (never-active ones included).
+    pub inactive_days: String,
     /// An order (`-last_active`); empty or unknown is by name.
     pub sort: String,
 }
@@ -42,6 +46,7 @@ impl FilterParams {
             ("status", &self.status),
             ("role", &self.role),
             ("group", &self.group),
+            ("inactive_days", &self.inactive_days),
             ("sort", &self.sort),
         ]
         .into_iter()
@@ -52,15 +57,33 @@ impl FilterParams {
 
     /// No search and no filter (an order is not a filter).
     pub fn is_empty(&self) -> bool {
-        self.q.is_empty() && self.status.is_empty() && self.role.is_empty() && self.group.is_empty()
+        self.q.is_empty()
+            && self.status.is_empty()
+            && self.role.is_empty()
+            && self.group.is_empty()
+            && self.inactive_days.is_empty()
+    }
+
+    /// The dormancy asked for: 1 to 3,650 days; anything else is no filter.
+    pub fn inactive_days(&self) -> Option<i64> {
+        self.inactive_days
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|days| (1..=MAX_INACTIVE_DAYS).contains(days))
     }
 }
 
-/// Reads the filters; unknown values are ignored rather than refused (links outlive roles and groups).
+/// The longest dormancy the filter takes (ten years).
+pub const MAX_INACTIVE_DAYS: i64 = 3_650;
+
+/// Reads the filters; unknown values are ignored rather than refused (links outlive roles and
+/// groups). Dormancy counts back from `now`.
 pub fn resolve_filter(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     params: &FilterParams,
+    now: NaiveDateTime,
 ) -> Result<ListFilter, diesel::result::Error> {
     let status = match params.status.as_str() {
         "pending" => Some(MembershipStatus::Invited),
@@ -89,7 +112,25 @@ pub fn resolve_filter(
         },
         blocked: params.status == "blocked",
         two_factor_off: params.status == TWO_FACTOR_OFF,
+        inactive_before: params
+            .inactive_days()
+            .map(|days| now - Duration::days(days)),
     })
+}
+
+/// The most dormant members counted for the list's summary ("more than 10,000").
+pub const DORMANT_COUNT_CAP: i64 = 10_000;
+
+/// How many members hold a seat and have not been active since `cutoff` (never-active ones
+/// included), the seats a clean-up can free: `Some(n)`, or `None` for more than
+/// [`DORMANT_COUNT_CAP`].
+pub fn dormant_seats(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    cutoff: NaiveDateTime,
+) -> Result<Option<i64>, diesel::result::Error> {
+    let counted = memberships::dormant_count(conn, workspace, cutoff, DORMANT_COUNT_CAP + 1)?;
+    Ok((counted <= DORMANT_COUNT_CAP).then_some(counted))
 }
 
 /// One page of the users list, and pending members' delivery details.

@@ -59,7 +59,7 @@ pub async fn users_csv(
     let actor = access.signed_in.actor();
     // One audit event per export, with the filter used, before anything is sent.
     let filter = blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &params)?;
+        let filter = members::resolve_filter(conn, workspace, &params, clock::now())?;
         audit::record(
             conn,
             &actor,
@@ -69,7 +69,13 @@ pub async fn users_csv(
                 target_type: "workspace",
                 target_id: Some(workspace.0),
                 target_label: "users.csv",
-                changes: json!({ "search": params.q.as_str(), "status": params.status, "role": params.role, "group": params.group }),
+                changes: json!({
+                    "search": params.q.as_str(),
+                    "status": params.status,
+                    "role": params.role,
+                    "group": params.group,
+                    "inactive_days": params.inactive_days(),
+                }),
             },
             clock::now(),
         )?;

@@ -191,6 +191,9 @@ struct UsersPage {
     sorted_by: SortKey,
     sort_aria: &'static str,
     filtered: bool,
+    inactivity: Vec<Choice>,
+    /// "1,204 people not active for 30 days (never-active ones included) hold a seat."
+    dormant: Option<String>,
     /// The CSV of exactly this view, when this person may export.
     export_url: Option<String>,
     summary: String,
@@ -299,8 +302,12 @@ struct Menus {
     statuses: Vec<Choice>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
+    inactivity: Vec<Choice>,
     sorts: Vec<Choice>,
 }
+
+/// The dormancy menu's offers; the address bar takes any number of days.
+const INACTIVITY_DAYS: [i64; 5] = [30, 60, 90, 180, 365];
 
 impl Menus {
     fn of(params: &FilterParams, roles: &[RoleChoice], groups: &[(i64, String)]) -> Self {
@@ -334,6 +341,22 @@ impl Menus {
                     .map(|(id, name)| choice(&id.to_string(), name, &params.group)),
             )
             .collect();
+        let asked = params.inactive_days();
+        let mut days: Vec<i64> = INACTIVITY_DAYS.to_vec();
+        if let Some(other) = asked.filter(|d| !days.contains(d)) {
+            days.push(other);
+            days.sort_unstable();
+        }
+        let current = asked.map(|d| d.to_string()).unwrap_or_default();
+        let inactivity = std::iter::once(choice("", "Any activity", &current))
+            .chain(days.iter().map(|d| {
+                choice(
+                    &d.to_string(),
+                    &format!("Not active for {d} days"),
+                    &current,
+                )
+            }))
+            .collect();
         // The default order is the empty value, so it stays out of addresses.
         let sorts = MemberSort::CHOICES
             .iter()
@@ -350,6 +373,7 @@ impl Menus {
             statuses,
             roles,
             groups,
+            inactivity,
             sorts,
         }
     }
@@ -377,19 +401,26 @@ pub async fn list(
     let fragment = super::htmx::wants_fragment(&req);
     // The page frame is read in the same trip to the database (not for a fragment, which has none).
     let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
-    let (listed, facts, role_choices, group_names, chrome) = blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &menu_params)?;
-        let listed =
-            members::list_members(conn, workspace, &filter, sort, cursor, members::PAGE_SIZE)?;
-        Ok((
-            listed,
-            console::facts(conn, workspace)?,
-            roles::choices(conn, workspace)?,
-            groups::names(conn, workspace)?,
-            chrome_loader.map(|l| l.load(conn)).transpose()?,
-        ))
-    })
-    .await?;
+    let now = clock::now();
+    let (listed, dormant, facts, role_choices, group_names, chrome) =
+        blocking(&state, move |conn| {
+            let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
+            let listed =
+                members::list_members(conn, workspace, &filter, sort, cursor, members::PAGE_SIZE)?;
+            let dormant = filter
+                .inactive_before
+                .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))
+                .transpose()?;
+            Ok((
+                listed,
+                dormant,
+                console::facts(conn, workspace)?,
+                roles::choices(conn, workspace)?,
+                groups::names(conn, workspace)?,
+                chrome_loader.map(|l| l.load(conn)).transpose()?,
+            ))
+        })
+        .await?;
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
     let menus = Menus::of(&params, &role_choices, &group_names);
@@ -405,6 +436,23 @@ pub async fn list(
         statuses: menus.statuses,
         roles: menus.roles,
         groups: menus.groups,
+        inactivity: menus.inactivity,
+        dormant: dormant.zip(params.inactive_days()).map(|(seats, days)| {
+            let (people, verb) = match seats {
+                Some(1) => ("1 person".to_owned(), "holds"),
+                Some(n) => (views::count(n, "person", "people"), "hold"),
+                None => (
+                    format!(
+                        "More than {}",
+                        views::count(members::DORMANT_COUNT_CAP, "person", "people")
+                    ),
+                    "hold",
+                ),
+            };
+            format!(
+                "{people} not active for {days} days (never-active ones included) {verb} a seat."
+            )
+        }),
         sorts: menus.sorts,
         sorted_by: sort.key,
         sort_aria: sort.aria(),

@@ -20,6 +20,7 @@ mod browser_support;
 mod browser_two_factor;
 mod cli;
 mod console;
+mod dormant;
 mod email_change;
 mod export;
 mod foundation;

@@ -26,6 +26,8 @@ pub struct ListFilter {
     pub blocked: bool,
     /// Only people who have not turned on two-factor sign-in.
     pub two_factor_off: bool,
+    /// Only people not active since then (never-active ones included).
+    pub inactive_before: Option<chrono::NaiveDateTime>,
 }
 
 /// Members of one group; its member count picks the plan (see [`SMALL_GROUP`]).
@@ -65,6 +67,13 @@ macro_rules! apply_filter {
             query = query.filter(sql::<Bool>(
                 "memberships.account_id IN (SELECT id FROM accounts WHERE totp_enabled_at IS NULL)",
             ));
+        }
+        if let Some(cutoff) = filter.inactive_before {
+            query = query.filter(
+                memberships::last_active_at
+                    .is_null()
+                    .or(memberships::last_active_at.lt(cutoff)),
+            );
         }
         if let Some(group) = filter.group.filter(|_| !plan.group_driven) {
             // Text, so that a query already joined with group_members can take it too.

@@ -14,7 +14,7 @@ use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
 use crate::store::dialect::{self, IdColumn, id_in};
 
-use super::filter::{Beyond, ListFilter, Plan, SearchCosts, apply_filter};
+use super::filter::{Beyond, ListFilter, Plan, SearchCosts, SqlFilter, apply_filter};
 
 /// Where a page of the list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +175,13 @@ struct PageQuery<'a> {
 }
 
 impl PageQuery<'_> {
+    /// Walking the last-active order, dormant members all lie before the cutoff: the walk seeks
+    /// there instead of passing every recently active member (most recently active first).
+    fn dormant_range(&self) -> Option<SqlFilter> {
+        let cutoff = self.filter.inactive_before?;
+        (self.sort == SortKey::LastActive).then(|| self.key.before(cutoff))
+    }
+
     /// The key of the row `rows` rows on from the anchor in the walk's order (whatever their
     /// status or match), or `None` when the workspace ends sooner.
     fn window_end(
@@ -272,6 +279,9 @@ impl PageQuery<'_> {
             if let Some(anchor) = anchor {
                 keyed = keyed.filter(key.beyond(anchor, descending));
             }
+            if let Some(range) = self.dormant_range() {
+                keyed = keyed.filter(range);
+            }
             if let Some(end) = window_end {
                 // The rows before the window's end in the walk's order.
                 keyed = keyed.filter(key.beyond(end, !descending));
@@ -289,6 +299,9 @@ impl PageQuery<'_> {
             let mut query = apply_filter!(query, workspace, filter, &plan);
             if let Some(anchor) = anchor {
                 query = query.filter(key.beyond(anchor, descending));
+            }
+            if let Some(range) = self.dormant_range() {
+                query = query.filter(range);
             }
             query
         };
@@ -353,6 +366,14 @@ impl SortSql {
             id: "group_members.membership_id",
             prefixable: false,
         })
+    }
+
+    /// The rows whose key is before `at` (a time key): dormant members, as a range of the index.
+    fn before(&self, at: NaiveDateTime) -> SqlFilter {
+        let (open, close) = self.bound.split_once('?').unwrap_or(("", ""));
+        sql::<Bool>(format!("{} < {open}", self.column))
+            .bind::<Text, _>(at.format("%Y-%m-%d %H:%M:%S").to_string())
+            .sql(close.to_owned())
     }
 
     fn order(&self, descending: bool) -> Sql<Text> {

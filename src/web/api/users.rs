@@ -124,6 +124,9 @@ pub struct ListQuery {
     pub role: Option<String>,
     /// A group's id.
     pub group: Option<String>,
+    /// Dormant members: not active for this many days (1 to 3650; never-active ones included).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 3650)]
+    pub inactive_days: Option<String>,
     /// `name`, `email`, `role`, `status`, `joined`, `last_active`; `-` first for descending.
     pub sort: Option<String>,
     /// The next page: the last id of this one (the `next` link carries it).
@@ -143,6 +146,7 @@ impl ListQuery {
             status: text(&self.status),
             role: text(&self.role),
             group: text(&self.group),
+            inactive_days: text(&self.inactive_days),
             sort: text(&self.sort),
         }
     }
@@ -212,8 +216,9 @@ pub async fn list(
     };
     let filter = query.filter();
     let (workspace, filter_params, sort) = (auth.workspace.id, filter.clone(), filter.sort());
+    let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &filter_params)?;
+        let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
         Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit)?.page)
     })
     .await?;
