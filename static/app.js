@@ -61,3 +61,15 @@ document.addEventListener('htmx:configRequest', (event) => {
     if (value === '') params.delete ? params.delete(key) : delete params[key];
   }
 });
+
+// Bulk actions on the users list: "select all on this page" ticks every row's box; while anything
+// is ticked, the list's 30-second refresh waits (it would untick them).
+document.addEventListener('change', (event) => {
+  const all = event.target.closest('[data-select-all]');
+  if (!all) return;
+  for (const box of document.querySelectorAll('input[form="bulk"][name="member_id"]')) box.checked = all.checked;
+});
+document.addEventListener('htmx:beforeRequest', (event) => {
+  const refresh = event.detail.elt?.matches?.('[data-refresh-rows]');
+  if (refresh && document.querySelector('input[form="bulk"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();
+});

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod apps;
 pub mod audit;
+pub mod bulk;
 pub mod console;
 pub mod email_change;
 pub mod groups;

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod confirm;
 pub mod console;
 pub mod csrf;

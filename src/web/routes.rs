@@ -6,8 +6,8 @@
 use actix_web::web;
 
 use super::{
-    accept, api, api_keys, apps, assets, audit, console, email_change, export, groups, health,
-    home, invitations, lifecycle, login, me, org, password, roles, scim, settings, setup,
+    accept, api, api_keys, apps, assets, audit, bulk, console, email_change, export, groups,
+    health, home, invitations, lifecycle, login, me, org, password, roles, scim, settings, setup,
     two_factor, users,
 };
 
@@ -132,6 +132,7 @@ route_table! {
     get "/w/{slug}" => users::workspace_home,
     get "/w/{slug}/users.csv" => export::users_csv,
     get "/w/{slug}/users" => users::list,
+    post "/w/{slug}/users/bulk" => bulk::submit,
     get "/w/{slug}/audit.csv" => audit::log_csv,
     get "/org/audit.csv" => audit::org_log_csv,
     get "/org/audit" => audit::org_log,

@@ -192,6 +192,9 @@ struct UsersPage {
     sort_aria: &'static str,
     filtered: bool,
     inactivity: Vec<Choice>,
+    /// The bulk bar: the list's filters it carries (the role filter as `filter_role`), the roles
+    /// it may give and the groups it may add to; `None` without any bulk action to offer.
+    bulk: Option<BulkBar>,
     /// "1,204 people not active for 30 days (never-active ones included) hold a seat."
     dormant: Option<String>,
     /// The CSV of exactly this view, when this person may export.
@@ -295,6 +298,77 @@ fn page_links(
         link(page.rows.first(), "before").filter(|_| page.has_previous),
         link(page.rows.last(), "after").filter(|_| page.has_next),
     )
+}
+
+/// What the bulk bar above the rows offers.
+struct BulkBar {
+    filters: Vec<(&'static str, String)>,
+    actions: Vec<(&'static str, &'static str)>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+}
+
+impl BulkBar {
+    /// The actions this viewer's role allows (each person is judged again when previewed).
+    fn of(
+        access: &WorkspaceAccess,
+        params: &FilterParams,
+        roles: &[RoleChoice],
+        groups: &[(i64, String)],
+    ) -> Option<Self> {
+        let offered = [
+            ("suspend", "Suspend", Permission::UsersSuspend),
+            ("unsuspend", "Unsuspend", Permission::UsersSuspend),
+            (
+                "change_role",
+                "Change role to…",
+                Permission::UsersChangeRole,
+            ),
+            ("add_to_group", "Add to group…", Permission::GroupsManage),
+            (
+                "remove_from_group",
+                "Remove from group…",
+                Permission::GroupsManage,
+            ),
+            ("remove", "Remove from workspace", Permission::UsersRemove),
+            ("resend", "Resend invitations", Permission::UsersInvite),
+            ("revoke", "Revoke invitations", Permission::UsersInvite),
+        ];
+        let actions: Vec<_> = offered
+            .into_iter()
+            .filter(|(_, _, p)| access.can(*p))
+            .filter(|(key, _, _)| !key.contains("group") || !groups.is_empty())
+            .map(|(key, label, _)| (key, label))
+            .collect();
+        if actions.is_empty() {
+            return None;
+        }
+        let choice = |value: String, label: &str| Choice {
+            value,
+            label: label.to_owned(),
+            selected: false,
+        };
+        // The role filter always travels as `filter_role` (empty: any role), so the bar's own
+        // `role` (the role to give) is never taken for it.
+        let mut filters: Vec<(&'static str, String)> = params
+            .pairs()
+            .into_iter()
+            .filter(|(key, _)| !matches!(*key, "sort" | "role"))
+            .collect();
+        filters.push(("filter_role", params.role.clone()));
+        Some(Self {
+            filters,
+            actions,
+            roles: roles
+                .iter()
+                .map(|r| choice(r.key.clone(), &r.name))
+                .collect(),
+            groups: groups
+                .iter()
+                .map(|(id, name)| choice(id.to_string(), name))
+                .collect(),
+        })
+    }
 }
 
 /// The filter menus, each with the view's current choice.
@@ -424,6 +498,7 @@ pub async fn list(
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
     let menus = Menus::of(&params, &role_choices, &group_names);
+    let bulk = BulkBar::of(&access, &params, &role_choices, &group_names);
     let (summary, seats) = head_counts(&access);
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
@@ -437,6 +512,7 @@ pub async fn list(
         roles: menus.roles,
         groups: menus.groups,
         inactivity: menus.inactivity,
+        bulk,
         dormant: dormant.zip(params.inactive_days()).map(|(seats, days)| {
             let (people, verb) = match seats {
                 Some(1) => ("1 person".to_owned(), "holds"),

@@ -835,6 +835,10 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         // A member's lifecycle: suspend (users.suspend), block (org owners and org admins),
         // remove and restore (users.remove); from the console, each leads back to it.
         get("/w/{slug}/users/{id}/suspend", format!("{t}/suspend")).ws(SUSPEND, Page),
+        // A bulk action's preview (no `confirm`): the page, nothing changed.
+        post("/w/{slug}/users/bulk", "/w/acme/users/bulk".to_owned())
+            .ws(SUSPEND, Page)
+            .fields(&[("action", "suspend"), ("member_id", &f.target.to_string())]),
         post("/w/{slug}/users/{id}/suspend", format!("{t}/suspend")).ws(SUSPEND, see(&t)),
         post(
             "/w/{slug}/users/{id}/unsuspend",

@@ -131,3 +131,27 @@ pub fn export_batch(
         })
         .collect()
 }
+
+/// The ids of the members an export's filter matches, by id, at most `limit` of them.
+pub fn matching_ids(
+    conn: &mut AnyConnection,
+    export: &ExportPlan,
+    limit: i64,
+) -> QueryResult<Vec<MembershipId>> {
+    let ExportPlan {
+        workspace,
+        ref filter,
+        ref plan,
+    } = *export;
+    let query = memberships::table
+        .select(memberships::id)
+        .order(memberships::id)
+        .limit(limit)
+        .into_boxed();
+    let query = apply_filter!(query, workspace, filter, plan);
+    Ok(query
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(MembershipId)
+        .collect())
+}

@@ -8,7 +8,7 @@ mod list;
 mod scim;
 
 pub use detail::{MemberDetail, detail};
-pub use export::{ExportPlan, ExportRow, export_batch};
+pub use export::{ExportPlan, ExportRow, export_batch, matching_ids};
 pub use filter::{GroupFilter, ListFilter};
 pub use list::{Cursor, MemberPage, MemberRow, list_page};
 pub use scim::{
@@ -484,6 +484,29 @@ pub fn dormant_count(
         .bind::<diesel::sql_types::BigInt, _>(cap)
         .get_result(conn)?;
     Ok(count.n)
+}
+
+/// The addresses of those of `ids` who are memberships of `workspace` (any status).
+pub fn emails_of(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[MembershipId],
+) -> QueryResult<Vec<(MembershipId, String)>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+        let rows: Vec<(i64, String)> = memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(memberships::id.eq_any(chunk))
+            .select((memberships::id, accounts::email))
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .map(|(id, email)| (MembershipId(id), email)),
+        );
+    }
+    Ok(found)
 }
 
 pub fn count_active_owners(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {

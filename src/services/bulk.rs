@@ -1,0 +1,340 @@
+//! One action on many members (issue 18 §2): suspend, unsuspend, change role, add to or remove
+//! from a group, remove, resend or revoke invitations — for ids ticked on the list or for
+//! everyone a filter matches.
+//!
+//! Each person goes through the same service as the single action (so the same decision of
+//! `domain::policy`, the last-Owner rule, the states that allow it). The **preview** runs exactly
+//! that, each person in a savepoint, inside one transaction that is then rolled back: what it
+//! says will change is what the confirmation changes, were nothing else to change meanwhile.
+//! The **confirmation** gives each person a transaction of their own (a refusal or a failure skips
+//! that person and is reported), then records one event for the batch with its counts.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use super::console::{self, Acting, ConsoleError};
+use super::groups::{self, GroupError, InWorkspace};
+use super::invitations::{self, InvitationActionError, InviteSettings, Inviter};
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Reason;
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::membership::MembershipStatus;
+use crate::domain::role::Permission;
+use crate::store::groups as group_store;
+use crate::store::invitations as invitation_store;
+use crate::store::memberships::{self, ExportPlan, ListFilter};
+use crate::store::{audit, roles};
+
+/// The most people one bulk action takes.
+pub const MAX_PEOPLE: usize = 10_000;
+
+/// What is done to each person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkAction {
+    Suspend,
+    Unsuspend,
+    /// To the role with this key (`admin`, or a custom role's id).
+    ChangeRole(String),
+    AddToGroup(i64),
+    RemoveFromGroup(i64),
+    /// What they own goes to this member, or stays unassigned.
+    Remove(Option<MembershipId>),
+    Resend,
+    Revoke,
+}
+
+impl BulkAction {
+    /// The action's key, as the form sends it.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Unsuspend => "unsuspend",
+            Self::ChangeRole(_) => "change_role",
+            Self::AddToGroup(_) => "add_to_group",
+            Self::RemoveFromGroup(_) => "remove_from_group",
+            Self::Remove(_) => "remove",
+            Self::Resend => "resend",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    /// "Suspend", as a button says it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Suspend => "Suspend",
+            Self::Unsuspend => "Unsuspend",
+            Self::ChangeRole(_) => "Change the role of",
+            Self::AddToGroup(_) => "Add to the group",
+            Self::RemoveFromGroup(_) => "Remove from the group",
+            Self::Remove(_) => "Remove",
+            Self::Resend => "Resend the invitation of",
+            Self::Revoke => "Revoke the invitation of",
+        }
+    }
+
+    /// The permission the action takes (each person is judged again by its service).
+    pub fn permission(&self) -> Permission {
+        match self {
+            Self::Suspend | Self::Unsuspend => Permission::UsersSuspend,
+            Self::ChangeRole(_) => Permission::UsersChangeRole,
+            Self::AddToGroup(_) | Self::RemoveFromGroup(_) => Permission::GroupsManage,
+            Self::Remove(_) => Permission::UsersRemove,
+            Self::Resend | Self::Revoke => Permission::UsersInvite,
+        }
+    }
+}
+
+/// What happened (or, previewed, would happen) to one person.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: MembershipId,
+    pub email: String,
+    /// `Err`: skipped, and why.
+    pub result: Result<(), String>,
+}
+
+/// The people a bulk action names: ids ticked on the list (those not in the workspace are
+/// reported as skipped), or everyone the list's filter matches — at most [`MAX_PEOPLE`].
+pub enum Targets {
+    Ids(Vec<MembershipId>),
+    Matching(ListFilter),
+}
+
+/// Whom `targets` names, in id order, with their addresses; `Err` with the count when they are
+/// more than [`MAX_PEOPLE`]. Ids that name nobody here come back with an empty address.
+pub fn resolve(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    targets: Targets,
+) -> Result<Result<Vec<(MembershipId, String)>, usize>, diesel::result::Error> {
+    let ids = match targets {
+        Targets::Ids(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        Targets::Matching(filter) => {
+            let plan = ExportPlan::of(conn, workspace, filter)?;
+            memberships::matching_ids(conn, &plan, MAX_PEOPLE as i64 + 1)?
+        }
+    };
+    if ids.len() > MAX_PEOPLE {
+        return Ok(Err(ids.len()));
+    }
+    let mut found: std::collections::HashMap<MembershipId, String> =
+        memberships::emails_of(conn, workspace, &ids)?
+            .into_iter()
+            .collect();
+    Ok(Ok(ids
+        .into_iter()
+        .map(|id| (id, found.remove(&id).unwrap_or_default()))
+        .collect()))
+}
+
+/// What a bulk action needs besides its people.
+pub struct BulkRequest<'a> {
+    pub action: &'a BulkAction,
+    pub reason: Option<&'a Reason>,
+    pub settings: &'a InviteSettings,
+}
+
+/// What the action would do to each person, changing nothing: every change is made and then
+/// rolled back.
+pub fn preview(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    request: &BulkRequest<'_>,
+    people: &[(MembershipId, String)],
+    now: NaiveDateTime,
+) -> Result<Vec<Outcome>, diesel::result::Error> {
+    enum Rolled {
+        Back(Vec<Outcome>),
+        Failed(diesel::result::Error),
+    }
+    impl From<diesel::result::Error> for Rolled {
+        fn from(e: diesel::result::Error) -> Self {
+            Rolled::Failed(e)
+        }
+    }
+    let rolled = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let mut outcomes = Vec::with_capacity(people.len());
+        for (id, email) in people {
+            outcomes.push(Outcome {
+                id: *id,
+                email: email.clone(),
+                result: one_in_savepoint(conn, acting, workspace, request, *id, email, now),
+            });
+        }
+        Err::<(), _>(Rolled::Back(outcomes))
+    });
+    match rolled {
+        Err(Rolled::Back(outcomes)) => Ok(outcomes),
+        Err(Rolled::Failed(e)) => Err(e),
+        Ok(()) => unreachable!("a preview always rolls back"),
+    }
+}
+
+/// Does the action to each person, each in a transaction of their own, then records the batch's
+/// event with its counts.
+pub fn run(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    request: &BulkRequest<'_>,
+    people: &[(MembershipId, String)],
+    selection: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<Vec<Outcome>, diesel::result::Error> {
+    let outcomes: Vec<Outcome> = people
+        .iter()
+        .map(|(id, email)| Outcome {
+            id: *id,
+            email: email.clone(),
+            result: one_in_savepoint(conn, acting, workspace, request, *id, email, now),
+        })
+        .collect();
+    let changed = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let mut changes = json!({
+        "action": request.action.key(),
+        "changed": changed,
+        "skipped": outcomes.len() - changed,
+        "selection": selection,
+    });
+    match request.action {
+        BulkAction::ChangeRole(role) => changes["role"] = json!(role),
+        BulkAction::AddToGroup(group) | BulkAction::RemoveFromGroup(group) => {
+            changes["group_id"] = json!(group)
+        }
+        _ => {}
+    }
+    let changes = audit::with_reason(changes, request.reason);
+    db::write_first(conn, |conn| {
+        audit::record(
+            conn,
+            acting.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "users.bulk_action",
+                target_type: "workspace",
+                target_id: Some(workspace.0),
+                target_label: request.action.key(),
+                changes,
+            },
+            now,
+        )
+    })?;
+    Ok(outcomes)
+}
+
+/// One person's change in a transaction (a savepoint inside a preview's): `Err` says why they
+/// are skipped, and whatever the attempt wrote is undone.
+fn one_in_savepoint(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    request: &BulkRequest<'_>,
+    id: MembershipId,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<(), String> {
+    if email.is_empty() {
+        return Err("Not a member of this workspace.".to_owned());
+    }
+    let attempt = diesel::Connection::transaction(conn, |conn| {
+        one(conn, acting, workspace, request, id, now).map_err(Skip::from)
+    });
+    attempt.map_err(|skip| skip.0)
+}
+
+/// Why a person is skipped, whatever the service said.
+struct Skip(String);
+
+impl From<diesel::result::Error> for Skip {
+    fn from(e: diesel::result::Error) -> Self {
+        Skip(format!("Could not be changed ({e})."))
+    }
+}
+
+impl From<ConsoleError> for Skip {
+    fn from(e: ConsoleError) -> Self {
+        Skip(e.to_string())
+    }
+}
+
+impl From<GroupError> for Skip {
+    fn from(e: GroupError) -> Self {
+        Skip(e.to_string())
+    }
+}
+
+impl From<InvitationActionError> for Skip {
+    fn from(e: InvitationActionError) -> Self {
+        Skip(e.to_string())
+    }
+}
+
+fn one(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    request: &BulkRequest<'_>,
+    id: MembershipId,
+    now: NaiveDateTime,
+) -> Result<(), Skip> {
+    let member = memberships::detail(conn, workspace, id)?
+        .ok_or_else(|| Skip("Not a member of this workspace.".to_owned()))?;
+    match request.action {
+        BulkAction::Suspend | BulkAction::Unsuspend => {
+            let suspend = *request.action == BulkAction::Suspend;
+            console::suspend(conn, acting, workspace, id, suspend, request.reason, now)?;
+        }
+        BulkAction::ChangeRole(role) => {
+            let same = roles::choices(conn, workspace)?
+                .iter()
+                .any(|r| r.key == *role && r.id == member.role_id);
+            if same {
+                return Err(Skip(format!("Is {} already.", member.role_name)));
+            }
+            console::change_role(conn, acting, workspace, id, role, now)?;
+        }
+        BulkAction::AddToGroup(group) | BulkAction::RemoveFromGroup(group) => {
+            let at = InWorkspace {
+                workspace,
+                group: *group,
+            };
+            let adding = matches!(request.action, BulkAction::AddToGroup(_));
+            let inside = !group_store::members_among(conn, *group, &[id])?.is_empty();
+            match (adding, inside) {
+                (true, true) => return Err(Skip("Is in the group already.".to_owned())),
+                (false, false) => return Err(Skip("Is not in the group.".to_owned())),
+                (true, false) => groups::add_member(conn, acting.actor, at, id, now)?,
+                (false, true) => {
+                    groups::remove_member(conn, acting.actor, at, id, now)?;
+                }
+            }
+        }
+        BulkAction::Remove(heir) => {
+            console::remove(conn, acting, workspace, id, *heir, request.reason, now)?;
+        }
+        BulkAction::Resend | BulkAction::Revoke => {
+            if member.status != MembershipStatus::Invited {
+                return Err(Skip("Has no pending invitation.".to_owned()));
+            }
+            let invitation = invitation_store::pending_for(conn, &[id])?
+                .first()
+                .map(|p| p.invitation_id)
+                .ok_or_else(|| Skip("Has no pending invitation.".to_owned()))?;
+            let inviter = Inviter {
+                actor: acting.actor,
+                permissions: acting.permissions,
+            };
+            if *request.action == BulkAction::Resend {
+                invitations::resend(conn, &inviter, workspace, invitation, request.settings, now)?;
+            } else {
+                invitations::revoke(conn, &inviter, workspace, invitation, now)?;
+            }
+        }
+    }
+    Ok(())
+}

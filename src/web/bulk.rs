@@ -1,0 +1,346 @@
+//! `POST /w/{slug}/users/bulk`: one action on the people ticked on the users list, or on everyone
+//! its filter matches (issue 18 §2). Without `confirm` the answer is the preview — who will change
+//! and who is skipped, and why — and nothing changes; its form confirms with `confirm=1`, which
+//! runs the action person by person and goes back to the list with what was done (303).
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::acting::with_acting;
+use super::auth::{Chrome, WorkspaceAccess};
+use super::confirm::ReasonField;
+use super::error::AppError;
+use super::forms::{HtmlForm, flash};
+use super::{AppState, views};
+use crate::clock;
+use crate::domain::Reason;
+use crate::domain::ids::MembershipId;
+use crate::services::bulk::{self, BulkAction, BulkRequest, Outcome, Targets};
+use crate::services::members::{self, FilterParams};
+
+/// The bulk form as posted, kept as typed (the preview posts it again with `confirm=1`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct BulkForm {
+    pub action: String,
+    /// `change_role`'s new role; otherwise, with `all_matching`, the list's role filter.
+    pub role: String,
+    /// The list's role filter (the list's own form always sends it so, empty for any role);
+    /// without it, `role` is the filter unless the action is `change_role`.
+    pub filter_role: Option<String>,
+    pub group_id: String,
+    pub reassign_to: String,
+    pub reason: String,
+    pub member_id: Vec<String>,
+    pub all_matching: String,
+    pub q: String,
+    pub status: String,
+    pub group: String,
+    pub inactive_days: String,
+    pub confirm: String,
+}
+
+impl BulkForm {
+    fn action(&self) -> Result<BulkAction, String> {
+        let id = |text: &str, what: &str| {
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| format!("Choose {what}."))
+        };
+        Ok(match self.action.as_str() {
+            "suspend" => BulkAction::Suspend,
+            "unsuspend" => BulkAction::Unsuspend,
+            "change_role" if !self.role.trim().is_empty() => {
+                BulkAction::ChangeRole(self.role.trim().to_owned())
+            }
+            "change_role" => return Err("Choose the role to give.".to_owned()),
+            "add_to_group" => BulkAction::AddToGroup(id(&self.group_id, "a group")?),
+            "remove_from_group" => BulkAction::RemoveFromGroup(id(&self.group_id, "a group")?),
+            "remove" => BulkAction::Remove(match self.reassign_to.trim() {
+                "" => None,
+                text => Some(
+                    MembershipId::parse(text)
+                        .ok_or_else(|| "Choose who receives what they own.".to_owned())?,
+                ),
+            }),
+            "resend" => BulkAction::Resend,
+            "revoke" => BulkAction::Revoke,
+            _ => return Err("Choose an action.".to_owned()),
+        })
+    }
+
+    /// The list's filters this form carries.
+    fn filter(&self) -> FilterParams {
+        let role = match &self.filter_role {
+            Some(role) => role.clone(),
+            None if self.action != "change_role" => self.role.clone(),
+            None => String::new(),
+        };
+        FilterParams {
+            q: crate::domain::SearchTerm::parse(&self.q),
+            status: self.status.clone(),
+            role,
+            group: self.group.clone(),
+            inactive_days: self.inactive_days.clone(),
+            sort: String::new(),
+        }
+    }
+
+    fn all_matching(&self) -> bool {
+        self.all_matching == "1"
+    }
+
+    /// The form's fields again, for the preview's confirming form (without `confirm`).
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields: Vec<(&'static str, String)> = [
+            ("action", &self.action),
+            ("role", &self.role),
+            ("group_id", &self.group_id),
+            ("reassign_to", &self.reassign_to),
+            ("all_matching", &self.all_matching),
+            ("q", &self.q),
+            ("status", &self.status),
+            ("group", &self.group),
+            ("inactive_days", &self.inactive_days),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect();
+        // Kept even when empty: it says the filter is any role (`role` is then the role to give).
+        if let Some(role) = &self.filter_role {
+            fields.push(("filter_role", role.clone()));
+        }
+        if !self.all_matching() {
+            fields.extend(self.member_id.iter().map(|id| ("member_id", id.clone())));
+        }
+        fields
+    }
+}
+
+/// One person of the preview.
+pub struct Line {
+    pub email: String,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "users/bulk_preview.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    slug: String,
+    title: String,
+    /// Why nothing can be previewed (no action, nobody chosen, too many people).
+    problem: Option<String>,
+    changing: Vec<Line>,
+    changing_total: usize,
+    skipped: Vec<Line>,
+    skipped_total: usize,
+    button: String,
+    fields: Vec<(&'static str, String)>,
+    /// The reason field, for the actions that keep one (suspend, remove).
+    reason: Option<ReasonField>,
+    back_url: String,
+    csrf_token: String,
+}
+
+/// The most people each part of the preview names (the counts say the rest).
+const SHOWN: usize = 200;
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: HtmlForm<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let back_url = back_url(&access.workspace.slug, &form.filter());
+    let action = match form.action() {
+        Ok(action) => action,
+        Err(why) => return problem(&state, &access, &form, "Nothing to preview", why).await,
+    };
+    access.require(action.permission())?;
+    let reason = match Reason::parse(&form.reason) {
+        Ok(reason) => reason,
+        Err(e) => {
+            return problem(
+                &state,
+                &access,
+                &form,
+                "Nothing to preview",
+                format!("Reason: {e}"),
+            )
+            .await;
+        }
+    };
+    let targets = if form.all_matching() {
+        None
+    } else {
+        let ids: Vec<MembershipId> = form
+            .member_id
+            .iter()
+            .filter_map(|id| MembershipId::parse(id))
+            .collect();
+        if ids.is_empty() {
+            let why = "Tick the people to act on, or choose everyone matching the filters.";
+            return problem(&state, &access, &form, "Nobody chosen", why.to_owned()).await;
+        }
+        Some(ids)
+    };
+    let confirm = form.confirm == "1";
+    let settings = super::invitations::invite_settings(&state);
+    let params = form.filter();
+    let selection = if form.all_matching() {
+        json!({ "filter": params.pairs().into_iter().collect::<std::collections::BTreeMap<_, _>>() })
+    } else {
+        json!({ "ticked": targets.as_ref().map_or(0, Vec::len) })
+    };
+    let now = clock::now();
+    let workspace_action = action.clone();
+    let outcome = with_acting(&state, &access, move |conn, acting, workspace| {
+        let targets = match targets {
+            Some(ids) => Targets::Ids(ids),
+            None => Targets::Matching(members::resolve_filter(conn, workspace, &params, now)?),
+        };
+        let people = match bulk::resolve(conn, workspace, targets)? {
+            Ok(people) => people,
+            Err(too_many) => return Ok(Err(too_many)),
+        };
+        let request = BulkRequest {
+            action: &workspace_action,
+            reason: reason.as_ref(),
+            settings: &settings,
+        };
+        Ok(Ok(if confirm {
+            bulk::run(conn, acting, workspace, &request, &people, selection, now)?
+        } else {
+            bulk::preview(conn, acting, workspace, &request, &people, now)?
+        }))
+    })
+    .await?;
+    let outcomes = match outcome {
+        Ok(outcomes) => outcomes,
+        Err(too_many) => {
+            let why = format!(
+                "{} match; one bulk action takes at most {}: narrow the filters.",
+                views::count(too_many as i64, "person", "people"),
+                views::count(bulk::MAX_PEOPLE as i64, "person", "people"),
+            );
+            return problem(&state, &access, &form, "Too many people", why).await;
+        }
+    };
+    if confirm {
+        state.outbox_wake.notify_one();
+        flash(&access.signed_in.session, &done_words(&action, &outcomes))?;
+        return Ok(super::error::redirect(&back_url));
+    }
+    let (changing, skipped): (Vec<&Outcome>, Vec<&Outcome>) =
+        outcomes.iter().partition(|o| o.result.is_ok());
+    let line = |o: &&Outcome| Line {
+        email: o.email.clone(),
+        why: o.result.clone().err().unwrap_or_default(),
+    };
+    let people = views::count(changing.len() as i64, "person", "people");
+    let page = PreviewPage {
+        chrome: access.chrome(&state, "users").await?,
+        slug: access.workspace.slug.clone(),
+        title: format!("{} {people}?", action.verb()),
+        problem: None,
+        changing_total: changing.len(),
+        changing: changing.iter().take(SHOWN).map(line).collect(),
+        skipped_total: skipped.len(),
+        skipped: skipped.iter().take(SHOWN).map(line).collect(),
+        button: format!("{} {people}", action.verb()),
+        fields: form.fields(),
+        reason: matches!(action, BulkAction::Suspend | BulkAction::Remove(_)).then(|| {
+            ReasonField {
+                value: form.reason.clone(),
+                error: None,
+            }
+        }),
+        back_url,
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(page.render()?))
+}
+
+/// The list with the filters the form carried.
+fn back_url(slug: &str, filter: &FilterParams) -> String {
+    let pairs = filter.pairs();
+    if pairs.is_empty() {
+        format!("/w/{slug}/users")
+    } else {
+        format!(
+            "/w/{slug}/users?{}",
+            serde_html_form::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// The preview page saying why there is nothing to preview (422).
+async fn problem(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &BulkForm,
+    title: &str,
+    why: String,
+) -> Result<HttpResponse, AppError> {
+    let page = PreviewPage {
+        chrome: access.chrome(state, "users").await?,
+        slug: access.workspace.slug.clone(),
+        title: title.to_owned(),
+        problem: Some(why),
+        changing: Vec::new(),
+        changing_total: 0,
+        skipped: Vec::new(),
+        skipped_total: 0,
+        button: String::new(),
+        fields: Vec::new(),
+        reason: None,
+        back_url: back_url(&access.workspace.slug, &form.filter()),
+        csrf_token: access.signed_in.csrf_token.clone(),
+    };
+    Ok(HttpResponse::UnprocessableEntity()
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// "Suspended: 48 people. Skipped: 2 (ada@example.com: …)."
+fn done_words(action: &BulkAction, outcomes: &[Outcome]) -> String {
+    let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let skipped: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|why| format!("{}: {why}", o.email))
+        })
+        .collect();
+    let mut words = format!(
+        "{} — done for {}.",
+        action.verb(),
+        views::count(done as i64, "person", "people")
+    );
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
+        let more = skipped.len().saturating_sub(shown.len());
+        words.push_str(&format!(
+            " Skipped {}: {}{}",
+            skipped.len(),
+            shown.join("; "),
+            if more > 0 {
+                format!(" and {more} more.")
+            } else {
+                ".".to_owned()
+            }
+        ));
+    }
+    words
+}

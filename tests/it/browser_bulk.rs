@@ -1,0 +1,98 @@
+//! In headless Chromium, bulk actions of issue 18: filter the list by a search, choose "everyone
+//! matching these filters", preview a bulk suspension with a reason (who changes, who is skipped),
+//! confirm it and come back to the filtered list; then tick rows on the page ("select all") for a
+//! bulk role change.
+
+use crate::common::browser::Browser;
+use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+#[actix_web::test]
+async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for email in [
+        "grace.hopper@navy.example",
+        "alan.turing@navy.example",
+        "edsger.dijkstra@example.com",
+    ] {
+        app.add_member(email, BuiltInRole::Member, MembershipStatus::Active);
+    }
+    app.add_member(
+        "barbara.liskov@navy.example",
+        BuiltInRole::Member,
+        MembershipStatus::Suspended,
+    );
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+
+    // Everyone at navy.example, through the search.
+    b.fill("#q", "navy.example").await;
+    b.wait_for_url("/w/acme/users?q=navy.example").await;
+    b.wait_for_text("#results", "barbara.liskov@navy.example")
+        .await;
+    b.select("#bulk-action", "suspend").await;
+    b.click("#bulk input[name=all_matching]").await;
+    b.screenshot("150-bulk-bar").await;
+
+    b.click("#bulk button[type=submit]").await;
+
+    // The preview: two will change, Barbara (suspended already) is skipped with the reason.
+    let page = b.wait_for_text("h1", "Suspend 2 people?").await;
+    assert!(page.contains("Suspend 2 people?"));
+    let body = b.text("main").await;
+    assert!(
+        body.contains("Will change (2)") && body.contains("Skipped (1)"),
+        "{body}"
+    );
+    assert!(body.contains("cannot be suspended"), "{body}");
+    assert!(!body.contains("edsger.dijkstra@example.com"));
+    assert_eq!(
+        app.count("memberships WHERE status = 'suspended'"),
+        1,
+        "a preview changes nothing"
+    );
+    b.fill("main #reason", "Navy contract ended").await;
+    b.screenshot("151-bulk-preview").await;
+    b.click("main form button.button-danger").await;
+
+    // Back on the filtered list, with what was done.
+    b.wait_for_text(".flash-area", "done for 2 people").await;
+    b.wait_for_url("/w/acme/users?q=navy.example").await;
+    assert_eq!(app.count("memberships WHERE status = 'suspended'"), 3);
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.suspended' AND reason = 'Navy contract ended'"
+        ),
+        2
+    );
+    b.screenshot("152-bulk-done").await;
+
+    // Tick every row of the page, then change their role.
+    b.client
+        .goto(&app.url("/w/acme/users?status=active"))
+        .await
+        .unwrap();
+    b.click("input[data-select-all]").await;
+    b.select("#bulk-action", "change_role").await;
+    b.select("#bulk-role", "auditor").await;
+    b.click("#bulk button[type=submit]").await;
+    let body = b.wait_for_text("main", "Will change (1)").await;
+    assert!(body.contains("edsger.dijkstra@example.com"), "{body}");
+    assert!(
+        body.contains("Skipped (1)") && body.contains("ada@example.com"),
+        "{body}"
+    );
+    b.click("main form button.button-danger").await;
+    b.wait_for_text(".flash-area", "done for 1 person").await;
+    assert_eq!(
+        app.count(
+            "memberships WHERE role_id = (SELECT id FROM roles WHERE name = 'Auditor' AND workspace_id IS NULL)"
+        ),
+        1
+    );
+    browser.close().await;
+}

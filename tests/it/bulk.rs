@@ -1,0 +1,305 @@
+//! HTTP tests of bulk actions on the users list (issue 18 §2) on each backend: the preview changes
+//! nothing and says who will change and who is skipped and why (the one decision per action, the
+//! last-Owner rule, states); the confirmation changes each person on their own, records an event
+//! per person and one for the batch; a selection by filter travels as the filter.
+
+use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+const GRACE: &str = "grace.hopper@example.com";
+const ALAN: &str = "alan.turing@example.com";
+const EDSGER: &str = "edsger.dijkstra@example.com";
+
+async fn bulk(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.post_fields("/w/acme/users/bulk", fields).await
+}
+
+fn status_of(app: &TestApp, email: &str) -> &'static str {
+    for status in ["active", "suspended", "removed", "invited"] {
+        if app.count(&format!(
+            "memberships WHERE status = '{status}' AND account_id = \
+             (SELECT id FROM accounts WHERE email = '{email}')"
+        )) == 1
+        {
+            return status;
+        }
+    }
+    "none"
+}
+
+/// The part of the preview between two headings.
+fn section<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
+    let start = page.find(from).expect(from);
+    let end = page[start..].find(to).map_or(page.len(), |i| start + i);
+    &page[start..end]
+}
+
+#[actix_web::test]
+async fn a_preview_changes_nothing_and_the_confirmation_does_what_it_said() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Suspended);
+    let (grace, alan, ada) = (
+        app.membership_of(GRACE),
+        app.membership_of(ALAN),
+        app.membership_of(OWNER_EMAIL),
+    );
+    let ids = [grace.to_string(), alan.to_string(), ada.to_string()];
+    let mut fields = vec![("action", "suspend"), ("reason", "Contractors' term ended")];
+    fields.extend(ids.iter().map(|id| ("member_id", id.as_str())));
+
+    let preview = bulk(&app, &fields).await;
+    assert_eq!(preview.status().as_u16(), 200);
+    let page = preview.text().await.unwrap();
+    assert!(page.contains("Suspend 1 person?"), "{page}");
+    let changing = section(&page, "Will change (1)", "Skipped (2)");
+    assert!(changing.contains(GRACE) && !changing.contains(ALAN));
+    let skipped = section(&page, "Skipped (2)", "</table>");
+    assert!(
+        skipped.contains(ALAN) && skipped.contains("cannot be suspended"),
+        "{skipped}"
+    );
+    assert!(
+        skipped.contains(OWNER_EMAIL) && skipped.to_lowercase().contains("yourself"),
+        "{skipped}"
+    );
+    // Nothing changed, nothing recorded.
+    assert_eq!(status_of(&app, GRACE), "active");
+    assert_eq!(app.count("audit_events WHERE action LIKE 'member.%'"), 0);
+    // The confirming form carries the same request.
+    assert!(page.contains("name=\"confirm\" value=\"1\""));
+    assert!(page.contains(&format!("name=\"member_id\" value=\"{grace}\"")));
+
+    let mut confirm = fields.clone();
+    confirm.push(("confirm", "1"));
+    let done = bulk(&app, &confirm).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(location(&done), "/w/acme/users");
+    assert_eq!(status_of(&app, GRACE), "suspended");
+    assert_eq!(status_of(&app, ALAN), "suspended");
+    assert_eq!(status_of(&app, OWNER_EMAIL), "active");
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.suspended' AND reason = 'Contractors'' term ended'"
+        ),
+        1
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'users.bulk_action' AND changes LIKE '%\"changed\":1%' \
+             AND changes LIKE '%\"skipped\":2%'"
+        ),
+        1
+    );
+    let list = app.get_text("/w/acme/users").await;
+    assert!(
+        list.contains("Suspend — done for 1 person. Skipped 2"),
+        "{list}"
+    );
+
+    // Unsuspend, change role, resend and revoke go the same way.
+    let done = bulk(
+        &app,
+        &[
+            ("action", "unsuspend"),
+            ("member_id", &grace.to_string()),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(status_of(&app, GRACE), "active");
+    let done = bulk(
+        &app,
+        &[
+            ("action", "change_role"),
+            ("role", "admin"),
+            ("member_id", &grace.to_string()),
+            ("member_id", &alan.to_string()),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'member.role_changed'"),
+        2
+    );
+    let page = bulk(
+        &app,
+        &[
+            ("action", "change_role"),
+            ("role", "admin"),
+            ("member_id", &grace.to_string()),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Is Admin already."), "{page}");
+
+    app.invite("barbara.liskov@example.com", "member").await;
+    let barbara = app.membership_of("barbara.liskov@example.com");
+    let page = bulk(
+        &app,
+        &[
+            ("action", "revoke"),
+            ("member_id", &barbara.to_string()),
+            ("member_id", &grace.to_string()),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(section(&page, "Will change (1)", "Skipped").contains("barbara.liskov@example.com"));
+    assert!(page.contains("Has no pending invitation."));
+    let done = bulk(
+        &app,
+        &[
+            ("action", "revoke"),
+            ("member_id", &barbara.to_string()),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(status_of(&app, "barbara.liskov@example.com"), "none");
+}
+
+#[actix_web::test]
+async fn a_selection_by_filter_travels_as_the_filter() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(EDSGER, BuiltInRole::Admin, MembershipStatus::Active);
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Research', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let group = app.first_id("groups WHERE name = 'Research'").to_string();
+
+    // Everyone with the Member role (the role filter beside another action's fields).
+    let fields = [
+        ("action", "add_to_group"),
+        ("group_id", group.as_str()),
+        ("all_matching", "1"),
+        ("filter_role", "member"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    let changing = section(&page, "Will change (2)", "Skipped (0)");
+    assert!(changing.contains(GRACE) && changing.contains(ALAN) && !changing.contains(EDSGER));
+    // The confirming form sends the filter, not the ids.
+    assert!(
+        page.contains("name=\"filter_role\" value=\"member\"")
+            && !page.contains("name=\"member_id\"")
+    );
+    let mut confirm = fields.to_vec();
+    confirm.push(("confirm", "1"));
+    let done = bulk(&app, &confirm).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(location(&done), "/w/acme/users?role=member");
+    assert_eq!(
+        app.count(&format!("group_members WHERE group_id = {group}")),
+        2
+    );
+
+    // A search as the filter; those already in the group are skipped.
+    let page = bulk(
+        &app,
+        &[
+            ("action", "add_to_group"),
+            ("group_id", &group),
+            ("all_matching", "1"),
+            ("q", "turing"),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Is in the group already."), "{page}");
+
+    // As the list's bar sends it: its role menu (the role to give) is not a filter, the empty
+    // `filter_role` says any role, and the confirming form keeps saying so.
+    let page = bulk(
+        &app,
+        &[
+            ("action", "suspend"),
+            ("role", "owner"),
+            ("filter_role", ""),
+            ("all_matching", "1"),
+            ("q", "turing"),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        section(&page, "Will change (1)", "Skipped").contains(ALAN),
+        "{page}"
+    );
+    assert!(page.contains("name=\"filter_role\" value=\"\""));
+
+    // Nothing chosen, or no action: said, nothing previewed.
+    let refused = bulk(&app, &[("action", "suspend")]).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Tick the people to act on")
+    );
+    let refused = bulk(&app, &[("action", "fly"), ("all_matching", "1")]).await;
+    assert_eq!(refused.status().as_u16(), 422);
+}
+
+#[actix_web::test]
+async fn the_last_owner_rule_holds_inside_a_batch_and_roles_are_checked() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Owner, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Owner, MembershipStatus::Active);
+    // Ada administers the organization (she acts as an Owner) but is a Member here.
+    app.execute(
+        "UPDATE memberships SET role_id = (SELECT id FROM roles WHERE name = 'Member' AND workspace_id IS NULL) \
+         WHERE account_id = (SELECT id FROM accounts WHERE email = 'ada@example.com')",
+    );
+    let (grace, alan) = (
+        app.membership_of(GRACE).to_string(),
+        app.membership_of(ALAN).to_string(),
+    );
+    let fields = [
+        ("action", "suspend"),
+        ("member_id", grace.as_str()),
+        ("member_id", alan.as_str()),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    // Suspending Grace first leaves Alan the last active Owner: the preview says so.
+    assert!(
+        section(&page, "Will change (1)", "Skipped (1)").contains(GRACE),
+        "{page}"
+    );
+    assert!(section(&page, "Skipped (1)", "</table>").contains(ALAN));
+    let mut confirm = fields.to_vec();
+    confirm.push(("confirm", "1"));
+    bulk(&app, &confirm).await;
+    assert_eq!(status_of(&app, GRACE), "suspended");
+    assert_eq!(status_of(&app, ALAN), "active");
+
+    // A member without users.suspend is refused the whole action.
+    app.add_member(EDSGER, BuiltInRole::Member, MembershipStatus::Active);
+    let edsger = app.new_client();
+    edsger.sign_in(EDSGER, OWNER_PASSWORD).await;
+    let refused = edsger
+        .post_fields(
+            "/w/acme/users/bulk",
+            &[("action", "suspend"), ("member_id", &alan)],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(status_of(&app, ALAN), "active");
+}
