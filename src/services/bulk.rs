@@ -241,10 +241,8 @@ fn one_in_savepoint(
     if email.is_empty() {
         return Err("Not a member of this workspace.".to_owned());
     }
-    let attempt = diesel::Connection::transaction(conn, |conn| {
-        one(conn, acting, workspace, request, id, now).map_err(Skip::from)
-    });
-    attempt.map_err(|skip| skip.0)
+    diesel::Connection::transaction(conn, |conn| one(conn, acting, workspace, request, id, now))
+        .map_err(|skip| skip.0)
 }
 
 /// Why a person is skipped, whatever the service said.
