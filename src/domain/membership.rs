@@ -126,10 +126,27 @@ pub fn restorable(removed_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime)
     now - removed_at <= chrono::Duration::days(RESTORE_DAYS)
 }
 
+/// From when the daily purge deletes a membership removed at `removed_at` for good.
+pub fn purged_from(removed_at: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    removed_at + chrono::Duration::days(RESTORE_DAYS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use MembershipStatus::*;
+
+    #[test]
+    fn a_removal_is_purged_once_it_can_no_longer_be_restored() {
+        let removed = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        let from = purged_from(removed);
+        assert_eq!(from, removed + chrono::Duration::days(14));
+        assert!(restorable(removed, from));
+        assert!(!restorable(removed, from + chrono::Duration::seconds(1)));
+    }
 
     #[test]
     fn allowed_transitions() {

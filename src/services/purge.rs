@@ -12,6 +12,16 @@ use crate::store::memberships;
 /// Rows deleted per transaction, so a large purge does not hold the writer for long.
 const BATCH: i64 = 500;
 
+/// What the next purge deletes, as of `now`: the memberships removed over 14 days ago, oldest
+/// first, at most `limit` of them (one more tells there are more).
+pub fn due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<memberships::DuePurge>, diesel::result::Error> {
+    memberships::removed_before(conn, now - Duration::days(RESTORE_DAYS), limit)
+}
+
 /// Purges what is due at `now`; returns how many memberships were deleted.
 pub fn purge_removed(
     conn: &mut AnyConnection,

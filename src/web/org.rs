@@ -233,6 +233,17 @@ pub async fn unblock(
     set_blocked(&req, &state, &me, id.into_inner(), false, None).await
 }
 
+/// One membership the next purge deletes.
+pub struct PurgeLine {
+    pub workspace: String,
+    pub email: String,
+    pub removed: String,
+    pub restorable_until: String,
+}
+
+/// The most memberships the purge section names.
+const PURGE_SHOWN: i64 = 100;
+
 pub struct WorkspaceLine {
     pub name: String,
     pub slug: String,
@@ -254,6 +265,9 @@ pub struct WorkspaceForm {
 struct WorkspacesPage {
     chrome: Chrome,
     workspaces: Vec<WorkspaceLine>,
+    /// What the next daily purge deletes, oldest removal first.
+    purge: Vec<PurgeLine>,
+    purge_more: bool,
     form: WorkspaceForm,
     errors: FieldErrors,
 }
@@ -265,7 +279,31 @@ async fn workspaces_view(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let all = blocking(state, |conn| Ok(workspace_store::all(conn)?)).await?;
+    let now = clock::now();
+    let (all, due) = blocking(state, move |conn| {
+        Ok((
+            workspace_store::all(conn)?,
+            crate::services::purge::due(conn, now, PURGE_SHOWN + 1)?,
+        ))
+    })
+    .await?;
+    let purge = due
+        .iter()
+        .take(PURGE_SHOWN as usize)
+        .map(|d| PurgeLine {
+            workspace: all
+                .iter()
+                .find(|w| w.id == d.workspace_id)
+                .map(|w| w.name.clone())
+                .unwrap_or_default(),
+            email: d.email.clone(),
+            removed: views::short_date(d.removed_at),
+            restorable_until: views::short_date(crate::domain::membership::purged_from(
+                d.removed_at,
+            )),
+        })
+        .collect();
+    let purge_more = due.len() as i64 > PURGE_SHOWN;
     let workspaces = all
         .into_iter()
         .map(|w| WorkspaceLine {
@@ -290,6 +328,8 @@ async fn workspaces_view(
     let page = WorkspacesPage {
         chrome: me.chrome(state).await?,
         workspaces,
+        purge,
+        purge_more,
         form,
         errors,
     };

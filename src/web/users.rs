@@ -64,6 +64,8 @@ pub struct UserRow {
     pub online: bool,
     pub pending: Option<PendingView>,
     pub actions: RowActions,
+    /// A removed member: when the purge deletes the membership for good.
+    pub purge: Option<String>,
 }
 
 /// The row actions this viewer may take on this row (each is checked again by the server).
@@ -136,6 +138,14 @@ impl UserRow {
                     views::relative(at, now),
                     views::in_timezone(at, viewer),
                 )
+            }),
+            purge: row.removed_at.map(|at| {
+                let from = crate::domain::membership::purged_from(at);
+                if from <= now {
+                    "Deleted for good at the next daily purge".to_owned()
+                } else {
+                    format!("Deleted for good on {}", views::short_date(from))
+                }
             }),
             email: row.email,
             pending,

@@ -34,6 +34,7 @@ mod me;
 mod member_actions;
 mod org;
 mod password_reset;
+mod purge_outlook;
 mod reasons;
 mod roles;
 mod scim;

@@ -47,6 +47,8 @@ pub struct MemberRow {
     pub org_role: OrgRole,
     /// Their groups' names, by name, comma-separated.
     pub groups: String,
+    /// When they were removed (removed members only).
+    pub removed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,6 +131,7 @@ pub fn list_page(
                 role_permissions: stored_permissions(&r.11)?,
                 groups: sorted_group_names(r.12),
                 org_role: parse_key("org role", &r.13, OrgRole::from_key)?,
+                removed_at: r.14,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
@@ -145,7 +148,8 @@ pub fn list_page(
 }
 
 /// One of the list's rows as read: id, account id, email, first and last name, role name, status,
-/// joined, last active, picture key, account status, role permissions, group names, org role.
+/// joined, last active, picture key, account status, role permissions, group names, org role,
+/// removed.
 type ListRow = (
     i64,
     i64,
@@ -161,6 +165,7 @@ type ListRow = (
     String,
     Option<String>,
     String,
+    Option<NaiveDateTime>,
 );
 
 /// A page of the list to read: where it starts, which way, how long.
@@ -247,6 +252,7 @@ impl PageQuery<'_> {
                 roles::permissions,
                 sql::<diesel::sql_types::Nullable<Text>>(dialect::group_names(conn)),
                 accounts::org_role,
+                memberships::removed_at,
             ))
             .into_boxed();
         let query = if let Some((group, group_key)) = group_walk {

@@ -207,6 +207,7 @@ pub struct DuePurge {
     pub workspace_id: WorkspaceId,
     pub account_id: AccountId,
     pub email: String,
+    pub removed_at: NaiveDateTime,
 }
 
 /// Memberships removed before `cutoff` (at most `limit`, oldest first).
@@ -216,7 +217,7 @@ pub fn removed_before(
     limit: i64,
 ) -> QueryResult<Vec<DuePurge>> {
     // The status is written out (not bound) so the partial index `memberships_removed` applies.
-    let rows: Vec<(i64, i64, i64, String)> = memberships::table
+    let rows: Vec<(i64, i64, i64, String, Option<NaiveDateTime>)> = memberships::table
         .inner_join(accounts::table)
         .filter(sql::<Bool>("memberships.status = 'removed'"))
         .filter(memberships::removed_at.lt(cutoff))
@@ -225,17 +226,19 @@ pub fn removed_before(
             memberships::workspace_id,
             accounts::id,
             accounts::email,
+            memberships::removed_at,
         ))
         .order(memberships::removed_at)
         .limit(limit)
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, workspace, account, email)| DuePurge {
+        .map(|(id, workspace, account, email, removed_at)| DuePurge {
             id: MembershipId(id),
             workspace_id: WorkspaceId(workspace),
             account_id: AccountId(account),
             email,
+            removed_at: removed_at.unwrap_or(cutoff),
         })
         .collect())
 }
