@@ -310,6 +310,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_previews (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        account_id -> BigInt,
+        file_name -> Text,
+        rows_json -> Text,
+        outcomes_json -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(avatars -> accounts (account_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
 diesel::joinable!(workspace_slug_redirects -> workspaces (workspace_id));
@@ -357,4 +370,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     recovery_codes,
     sign_in_throttles,
+    import_previews,
 );

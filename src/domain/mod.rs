@@ -9,6 +9,7 @@ pub mod email;
 pub mod group;
 pub mod idempotency;
 pub mod ids;
+pub mod import;
 pub mod invitation;
 pub mod membership;
 pub mod names;

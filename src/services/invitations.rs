@@ -51,6 +51,8 @@ pub struct InviteRequest {
     pub role: String,
     pub group_ids: Vec<i64>,
     pub app_ids: Vec<i64>,
+    /// Names for accounts made by this request, by lower-cased address (an import's columns).
+    pub names: std::collections::HashMap<String, (String, String)>,
 }
 
 /// Every reason the invitation was refused, by field; nothing was written.
@@ -230,16 +232,20 @@ impl Invite<'_> {
         let (account, sort_name) = match existing {
             Some(a) => (a.id, sort_key(&a.first_name, &a.last_name, &a.email)),
             None => {
+                let (first, last) = request
+                    .names
+                    .get(&email.as_str().to_lowercase())
+                    .map_or(("", ""), |(f, l)| (f.as_str(), l.as_str()));
                 let new = accounts::NewAccount {
                     email,
-                    first_name: "",
-                    last_name: "",
+                    first_name: first,
+                    last_name: last,
                     password_hash: None,
                     org_role: OrgRole::Member,
                 };
                 (
                     accounts::insert_or_find(conn, &new, now)?,
-                    email.to_string(),
+                    sort_key(first, last, email.as_str()),
                 )
             }
         };

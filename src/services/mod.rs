@@ -10,6 +10,7 @@ pub mod console;
 pub mod email_change;
 pub mod groups;
 pub mod idempotency;
+pub mod import;
 pub mod invitations;
 pub mod landing;
 pub mod members;

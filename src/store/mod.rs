@@ -18,6 +18,7 @@ pub mod avatars;
 pub mod dialect;
 pub mod groups;
 pub mod idempotency;
+pub mod import_previews;
 pub mod invitations;
 pub mod memberships;
 pub mod organization;

@@ -217,6 +217,7 @@ pub async fn create(
         role: form.role.clone(),
         group_ids: form.group_id.clone(),
         app_ids: form.app_id.clone(),
+        names: Default::default(),
     };
     let (actor, permissions, settings) = (
         access.signed_in.actor(),

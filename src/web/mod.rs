@@ -22,6 +22,7 @@ pub mod headers;
 pub mod health;
 pub mod home;
 pub mod htmx;
+pub mod import;
 pub mod invitations;
 pub mod lifecycle;
 pub mod login;

@@ -109,13 +109,22 @@ pub async fn file_field(
     payload: &mut actix_web::web::Payload,
     name: &str,
 ) -> Result<Vec<u8>, super::error::AppError> {
+    Ok(named_file_field(req, payload, name).await?.1)
+}
+
+/// The file name and bytes of the file field `name` (no name and no bytes when there is none).
+pub async fn named_file_field(
+    req: &actix_web::HttpRequest,
+    payload: &mut actix_web::web::Payload,
+    name: &str,
+) -> Result<(Option<String>, Vec<u8>), super::error::AppError> {
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let Some(boundary) = boundary(content_type) else {
-        return Ok(Vec::new());
+        return Ok((None, Vec::new()));
     };
     // The CSRF check read the body within the same bound already; over it never gets here.
     let body = read_body(payload, MAX_BODY_BYTES)
@@ -125,7 +134,7 @@ pub async fn file_field(
     Ok(parts(&body, &boundary)
         .into_iter()
         .find(|p| p.name == name)
-        .map(|p| p.data.to_vec())
+        .map(|p| (p.filename, p.data.to_vec()))
         .unwrap_or_default())
 }
 

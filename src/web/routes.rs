@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::{
     accept, api, api_keys, apps, assets, audit, bulk, console, email_change, export, groups,
-    health, home, invitations, lifecycle, login, me, org, password, roles, scim, settings, setup,
-    two_factor, users,
+    health, home, import, invitations, lifecycle, login, me, org, password, roles, scim, settings,
+    setup, two_factor, users,
 };
 
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
@@ -133,6 +133,10 @@ route_table! {
     get "/w/{slug}/users.csv" => export::users_csv,
     get "/w/{slug}/users" => users::list,
     post "/w/{slug}/users/bulk" => bulk::submit,
+    get "/w/{slug}/import" => import::page,
+    post "/w/{slug}/import" => import::upload,
+    post "/w/{slug}/import/{id}" => import::commit,
+    get "/w/{slug}/import/{id}/problems.csv" => import::problems_csv,
     get "/w/{slug}/audit.csv" => audit::log_csv,
     get "/org/audit.csv" => audit::org_log_csv,
     get "/org/audit" => audit::org_log,

@@ -96,3 +96,53 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     );
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn upload_a_csv_preview_it_and_import() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let dir = std::env::temp_dir().join(format!("import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("people.csv");
+    std::fs::write(
+        &file,
+        "email,first_name,last_name,role\n\
+         katherine.johnson@example.com,Katherine,Johnson,admin\n\
+         grace.hopper@example.com,,,\n\
+         dorothy.vaughan@example.com,Dorothy,Vaughan,\n",
+    )
+    .unwrap();
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    b.click("a[href='/w/acme/import']").await;
+    b.wait_for_text("h1", "Import people from a CSV").await;
+    b.client
+        .find(fantoccini::Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("main form button[type=submit]").await;
+    let body = b.wait_for_text("main", "Preview of people.csv").await;
+    assert!(
+        body.contains("Already a member") && body.contains("Will be invited"),
+        "{body}"
+    );
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 0);
+    b.screenshot("153-import-preview").await;
+    b.click("main form button.button-primary").await;
+    b.wait_for_text(".flash-area", "Imported: 2 people invited.")
+        .await;
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 2);
+    b.screenshot("154-imported").await;
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -27,6 +27,7 @@ mod email_change;
 mod export;
 mod foundation;
 mod groups;
+mod import;
 mod invitations;
 mod lifecycle;
 mod matrix;

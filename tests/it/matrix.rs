@@ -921,6 +921,16 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         // Invitations. README: resend at most once a minute (the pending invitation was just
         // sent: 409, or a new link if a slow run passed the minute).
         get("/w/{slug}/invitations/new", "/w/acme/invitations/new").ws(INVITE, Page),
+        // The CSV import: without a file the upload is refused beside its field; a preview that
+        // is nobody's (id 999999) is not found, for those who may import at all.
+        get("/w/{slug}/import", "/w/acme/import".to_owned()).ws(INVITE, Page),
+        post("/w/{slug}/import", "/w/acme/import".to_owned()).ws(INVITE, Unprocessable),
+        post("/w/{slug}/import/{id}", "/w/acme/import/999999".to_owned()).ws(INVITE, NotFound),
+        get(
+            "/w/{slug}/import/{id}/problems.csv",
+            "/w/acme/import/999999/problems.csv".to_owned(),
+        )
+        .ws(INVITE, NotFound),
         post("/w/{slug}/invitations", "/w/acme/invitations")
             .ws(INVITE, see("/w/acme/users"))
             .fields(&[("emails", "fresh.face@example.com"), ("role", "member")]),

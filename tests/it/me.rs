@@ -266,25 +266,13 @@ async fn a_member_sees_only_their_own_page() {
     assert_eq!(ok.status().as_u16(), 303);
 }
 
-/// A multipart body with the CSRF token and one file.
-fn upload_body(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----TestBoundary7MA4YWxkTrZu0gW";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn upload(app: &TestApp, file: &[u8]) -> reqwest::Response {
     upload_to(app, "/me/avatar", file).await
 }
 
 async fn upload_to(app: &TestApp, path: &str, file: &[u8]) -> reqwest::Response {
     let csrf = app.csrf_token("/me").await;
-    let (content_type, body) = upload_body(&csrf, file);
+    let (content_type, body) = multipart_file(&csrf, "avatar", "me.png", file);
     app.client
         .post(app.url(path))
         .header("content-type", content_type)
@@ -384,7 +372,7 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
     assert_eq!(app.count("avatars"), 0);
 
     // Without the CSRF token the upload is refused before anything is read.
-    let (content_type, body) = upload_body("wrong-token", &png(10, 10));
+    let (content_type, body) = multipart_file("wrong-token", "avatar", "me.png", &png(10, 10));
     let forged = app
         .client
         .post(app.url("/me/avatar"))
@@ -397,7 +385,7 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
     // Bodies far over any picture are cut off at the door.
     let huge = vec![b'x'; 9 * 1024 * 1024];
     let csrf = app.csrf_token("/me").await;
-    let (content_type, body) = upload_body(&csrf, &huge);
+    let (content_type, body) = multipart_file(&csrf, "avatar", "me.png", &huge);
     let too_large = app
         .client
         .post(app.url("/me/avatar"))

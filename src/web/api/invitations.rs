@@ -95,6 +95,7 @@ pub async fn create(
         role: body.role.unwrap_or_else(|| "member".to_owned()),
         group_ids: body.group_ids,
         app_ids: body.app_ids,
+        names: Default::default(),
     };
     let (actor, permissions, settings) = (auth.actor(), auth.key.scopes, invite_settings(&state));
     let now = state.settings.clock.now();

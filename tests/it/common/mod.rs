@@ -139,6 +139,20 @@ pub fn client() -> reqwest::Client {
 }
 
 /// The value of the first hidden `csrf_token` field in a page.
+/// A `multipart/form-data` body with the CSRF token and one file: (content type, body).
+pub fn multipart_file(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----TestBoundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("page has a csrf_token field") + marker.len();

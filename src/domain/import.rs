@@ -1,0 +1,199 @@
+//! A CSV of people to invite (issue 18 §1), read into rows: columns `email` (required),
+//! `first_name`, `last_name`, `role`, `groups` (names separated by `;`), named in a header row
+//! matched case-insensitively, in any order, other columns ignored; UTF-8 with or without a BOM;
+//! `,` or `;` between fields (whichever the header row uses — spreadsheets in many locales write
+//! `;`). Values are kept as typed: what each row will do is decided against the workspace.
+
+use serde::{Deserialize, Serialize};
+
+/// The most rows one import takes.
+pub const MAX_ROWS: usize = 10_000;
+/// The largest file one import takes.
+pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// One row of the file as typed; `line` is its line in the file (the header is line 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub line: usize,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportFileError {
+    #[error("Choose a CSV file.")]
+    Empty,
+    #[error("The file is larger than 5 MB: split it.")]
+    TooLarge,
+    #[error("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.")]
+    NotUtf8,
+    #[error("The first row must name the columns, one of them “email”.")]
+    NoEmailColumn,
+    #[error("The file has {0} rows; one import takes at most 10,000: split it.")]
+    TooManyRows(usize),
+    #[error("The file has no rows under its header.")]
+    NoRows,
+    #[error("Line {0} cannot be read as CSV: {1}")]
+    Malformed(usize, String),
+}
+
+/// `;` when the header row has more semicolons than commas outside quotes, else `,`.
+fn delimiter(header: &str) -> u8 {
+    let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas { b';' } else { b',' }
+}
+
+/// The rows of a file; blank lines are skipped.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportFileError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| ImportFileError::NotUtf8)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ImportFileError::Empty);
+    }
+    let header = text.lines().next().unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(header))
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ImportFileError::Malformed(1, e.to_string()))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let email = column("email").ok_or(ImportFileError::NoEmailColumn)?;
+    let (first, last, role, groups) = (
+        column("first_name"),
+        column("last_name"),
+        column("role"),
+        column("groups"),
+    );
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            ImportFileError::Malformed(line, e.to_string())
+        })?;
+        if record.iter().all(|field| field.is_empty()) {
+            continue;
+        }
+        if rows.len() == MAX_ROWS {
+            let more = reader.records().count();
+            return Err(ImportFileError::TooManyRows(MAX_ROWS + 1 + more));
+        }
+        let field = |at: Option<usize>| {
+            at.and_then(|i| record.get(i))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        // The physical line (blank lines count, as a spreadsheet numbers its rows).
+        let mut at = record
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(text.len());
+        while matches!(text.as_bytes().get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        rows.push(ImportRow {
+            line: text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1,
+            email: field(Some(email)),
+            first_name: field(first),
+            last_name: field(last),
+            role: field(role),
+            groups: field(groups)
+                .split(';')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        });
+    }
+    if rows.is_empty() {
+        return Err(ImportFileError::NoRows);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_named_columns_in_any_order_and_case() {
+        let rows = parse(
+            b"Role,EMAIL,notes,First_Name,last_name,groups\n\
+              admin, ada@example.com ,x,Ada,Lovelace,Research; Finance\n\
+              \n\
+              ,grace@example.com,,,,\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0],
+            ImportRow {
+                line: 2,
+                email: "ada@example.com".into(),
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                role: "admin".into(),
+                groups: vec!["Research".into(), "Finance".into()],
+            }
+        );
+        assert_eq!(rows[1].line, 4);
+        assert!(rows[1].groups.is_empty() && rows[1].role.is_empty());
+    }
+
+    #[test]
+    fn takes_semicolons_a_bom_and_quoted_fields() {
+        let rows = parse(
+            "\u{feff}email;first_name;groups\n\"o'brien@example.com\";\"Seán\";\"Ops;Sales\"\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(rows[0].email, "o'brien@example.com");
+        assert_eq!(rows[0].first_name, "Seán");
+        assert_eq!(rows[0].groups, ["Ops", "Sales"]);
+        // Commas win a tie, and commas inside quotes do not count.
+        assert_eq!(delimiter("\"a;b\",c"), b',');
+        assert_eq!(delimiter("\"a,b,c\";d;e"), b';');
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read() {
+        assert_eq!(parse(b"  \n"), Err(ImportFileError::Empty));
+        assert_eq!(parse(b"name\nada\n"), Err(ImportFileError::NoEmailColumn));
+        assert_eq!(parse(b"email\n\n"), Err(ImportFileError::NoRows));
+        assert_eq!(parse(&[0xff, 0xfe, 0x00]), Err(ImportFileError::NotUtf8));
+        assert_eq!(
+            parse(&vec![b'a'; MAX_BYTES + 1]),
+            Err(ImportFileError::TooLarge)
+        );
+        let many = format!("email\n{}", "a@b.c\n".repeat(MAX_ROWS + 5));
+        assert_eq!(
+            parse(many.as_bytes()),
+            Err(ImportFileError::TooManyRows(MAX_ROWS + 5))
+        );
+    }
+}

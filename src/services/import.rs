@@ -1,0 +1,379 @@
+//! Importing people from a CSV (issue 18 §1): a preview that writes nothing but itself (kept an
+//! hour), then its commit — exactly the rows it showed as invited, as one all-or-nothing batch under
+//! the invite dialog's rules, or, when the workspace changed meanwhile, a fresh preview instead.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::invitations::{self, InviteError, InviteRequest, InviteSettings, Inviter};
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Email;
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::import::ImportRow;
+use crate::domain::invitation::AddressList;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
+use crate::domain::policy;
+use crate::domain::role::Permission;
+use crate::store::import_previews::{self, NewPreview};
+use crate::store::{accounts, audit, groups, memberships, roles, workspaces};
+
+/// How long a preview can be committed.
+pub const KEPT_MINUTES: i64 = 60;
+/// The most people one invitation request names (the dialog's limit): a larger import is sent
+/// as several, in the same transaction.
+const BATCH: usize = 500;
+
+/// What a row will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Invited with this role key and these group ids.
+    Invite {
+        role: String,
+        groups: Vec<i64>,
+    },
+    Member,
+    /// Invited already: a resend is offered.
+    Invited,
+    /// Removed: a restore is offered.
+    Removed,
+    Blocked,
+    Invalid(String),
+    /// The same address as this earlier line.
+    Duplicate(usize),
+}
+
+impl Outcome {
+    pub fn is_invite(&self) -> bool {
+        matches!(self, Outcome::Invite { .. })
+    }
+
+    /// What the preview says.
+    pub fn words(&self) -> String {
+        match self {
+            Outcome::Invite { .. } => "Will be invited".to_owned(),
+            Outcome::Member => "Already a member".to_owned(),
+            Outcome::Invited => "Already invited (resend from the list)".to_owned(),
+            Outcome::Removed => "Removed from this workspace (restore from the list)".to_owned(),
+            Outcome::Blocked => "Blocked in this organization".to_owned(),
+            Outcome::Invalid(why) => format!("Invalid: {why}"),
+            Outcome::Duplicate(line) => format!("Duplicate of line {line}"),
+        }
+    }
+}
+
+/// A preview: each row with its outcome, and the seats.
+pub struct Preview {
+    pub id: i64,
+    pub file_name: String,
+    pub rows: Vec<(ImportRow, Outcome)>,
+    pub seats_used: i64,
+    pub seat_limit: Option<i64>,
+    /// Why the import cannot go as it is (too few seats), if so.
+    pub blocked_by: Option<String>,
+}
+
+impl Preview {
+    pub fn inviting(&self) -> usize {
+        self.rows.iter().filter(|(_, o)| o.is_invite()).count()
+    }
+}
+
+/// What each row would do now, for this inviter.
+fn outcomes(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    workspace: WorkspaceId,
+    rows: &[ImportRow],
+) -> Result<Vec<Outcome>, diesel::result::Error> {
+    let role_choices = roles::choices(conn, workspace)?;
+    let group_names = groups::names(conn, workspace)?;
+    let emails: Vec<Email> = rows
+        .iter()
+        .filter_map(|r| Email::parse(&r.email).ok())
+        .collect();
+    let found = accounts::find_by_emails(conn, &emails)?;
+    let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
+    let statuses: HashMap<AccountId, MembershipStatus> =
+        memberships::statuses(conn, workspace, &ids)?
+            .into_iter()
+            .map(|(id, status, _)| (id, status))
+            .collect();
+    let found: HashMap<String, &accounts::Account> =
+        found.iter().map(|a| (a.email.to_lowercase(), a)).collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let email = match Email::parse(&row.email) {
+                Ok(email) => email,
+                Err(e) => return Outcome::Invalid(format!("“{}”: {e}", row.email)),
+            };
+            let key = email.as_str().to_lowercase();
+            if let Some(first) = seen.get(&key) {
+                return Outcome::Duplicate(*first);
+            }
+            seen.insert(key.clone(), row.line);
+            for (what, name) in [
+                ("first name", &row.first_name),
+                ("last name", &row.last_name),
+            ] {
+                if !name.is_empty()
+                    && let Err(e) = crate::domain::Name::parse(name)
+                {
+                    return Outcome::Invalid(format!("{what}: {e}"));
+                }
+            }
+            let typed = row.role.trim();
+            let role = if typed.is_empty() {
+                role_choices.iter().find(|r| r.key == "member")
+            } else {
+                role_choices.iter().find(|r| {
+                    r.key.eq_ignore_ascii_case(typed) || r.name.eq_ignore_ascii_case(typed)
+                })
+            };
+            let Some(role) = role else {
+                return Outcome::Invalid(format!("unknown role “{typed}”"));
+            };
+            if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
+                return Outcome::Invalid(why.to_owned());
+            }
+            let mut group_ids = Vec::new();
+            for name in &row.groups {
+                match group_names
+                    .iter()
+                    .find(|(_, n)| n.eq_ignore_ascii_case(name))
+                {
+                    Some((id, _)) => group_ids.push(*id),
+                    None => return Outcome::Invalid(format!("unknown group “{name}”")),
+                }
+            }
+            if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
+                return Outcome::Invalid(
+                    "you cannot add people to groups (it needs groups.manage)".to_owned(),
+                );
+            }
+            group_ids.sort_unstable();
+            group_ids.dedup();
+            if let Some(account) = found.get(&key) {
+                if account.status == AccountStatus::Blocked {
+                    return Outcome::Blocked;
+                }
+                if let Some(status) = statuses.get(&account.id) {
+                    return match status {
+                        MembershipStatus::Invited => Outcome::Invited,
+                        MembershipStatus::Removed => Outcome::Removed,
+                        _ => Outcome::Member,
+                    };
+                }
+            }
+            Outcome::Invite {
+                role: role.key.clone(),
+                groups: group_ids,
+            }
+        })
+        .collect())
+}
+
+fn json_error(e: serde_json::Error) -> diesel::result::Error {
+    diesel::result::Error::SerializationError(Box::new(e))
+}
+
+/// Previews `rows` and keeps the preview (an hour) for its commit.
+pub fn preview(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    (workspace, account): (WorkspaceId, AccountId),
+    file_name: &str,
+    rows: Vec<ImportRow>,
+    now: NaiveDateTime,
+) -> Result<Preview, diesel::result::Error> {
+    let outcomes = outcomes(conn, inviter, workspace, &rows)?;
+    let id = db::write_first(conn, |conn| {
+        import_previews::insert(
+            conn,
+            &NewPreview {
+                workspace,
+                account,
+                file_name,
+                rows_json: &serde_json::to_string(&rows).map_err(json_error)?,
+                outcomes_json: &serde_json::to_string(&outcomes).map_err(json_error)?,
+            },
+            now,
+            now + Duration::minutes(KEPT_MINUTES),
+        )
+    })?;
+    assemble(conn, workspace, id, file_name, rows, outcomes)
+}
+
+fn assemble(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+    file_name: &str,
+    rows: Vec<ImportRow>,
+    outcomes: Vec<Outcome>,
+) -> Result<Preview, diesel::result::Error> {
+    let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
+    let inviting = outcomes.iter().filter(|o| o.is_invite()).count() as i64;
+    let blocked_by = policy::check_seats(
+        space.plan.name(),
+        space.seat_limit,
+        space.counts.seats_used(),
+        inviting,
+    )
+    .err();
+    Ok(Preview {
+        id,
+        file_name: file_name.to_owned(),
+        rows: rows.into_iter().zip(outcomes).collect(),
+        seats_used: space.counts.seats_used(),
+        seat_limit: space.seat_limit,
+        blocked_by,
+    })
+}
+
+/// A kept preview again (for its problem rows), if it is still live.
+pub fn kept(
+    conn: &mut AnyConnection,
+    (workspace, account): (WorkspaceId, AccountId),
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Option<Preview>, diesel::result::Error> {
+    let Some(stored) = import_previews::find(conn, id, workspace, account, now)? else {
+        return Ok(None);
+    };
+    let rows: Vec<ImportRow> = serde_json::from_str(&stored.rows_json).map_err(json_error)?;
+    let outcomes: Vec<Outcome> = serde_json::from_str(&stored.outcomes_json).map_err(json_error)?;
+    assemble(conn, workspace, id, &stored.file_name, rows, outcomes).map(Some)
+}
+
+/// What committing a preview did.
+pub enum Committed {
+    /// Invited this many people.
+    Done(usize),
+    /// The workspace changed since: nothing was written but this fresh preview.
+    Changed(Preview),
+    /// Too few seats (the preview said so): nothing was written.
+    NoSeats(String),
+    /// No such live preview (used, expired, or someone else's).
+    Gone,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Invite(#[from] InviteError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Commits a kept preview: if every row would still do what it showed, invites the rows it showed
+/// as invited (their names on accounts that have none yet), all or nothing, with one event for the
+/// import; the preview is used up.
+pub fn commit(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    (workspace, account): (WorkspaceId, AccountId),
+    id: i64,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<Committed, ImportError> {
+    // Nothing to commit: answered without taking the workspace's lock (which writes).
+    if import_previews::find(conn, id, workspace, account, now)?.is_none() {
+        return Ok(Committed::Gone);
+    }
+    let step = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let Some(stored) = import_previews::find(conn, id, workspace, account, now)? else {
+            return Ok(Step::Done(Committed::Gone));
+        };
+        let rows: Vec<ImportRow> = serde_json::from_str(&stored.rows_json).map_err(json_error)?;
+        let shown: Vec<Outcome> =
+            serde_json::from_str(&stored.outcomes_json).map_err(json_error)?;
+        let now_outcomes = outcomes(conn, inviter, workspace, &rows)?;
+        if now_outcomes != shown {
+            import_previews::delete(conn, id)?;
+            return Ok(Step::Changed(stored.file_name, rows));
+        }
+        let preview = assemble(conn, workspace, id, &stored.file_name, rows, shown)?;
+        if let Some(why) = preview.blocked_by {
+            return Ok(Step::Done(Committed::NoSeats(why)));
+        }
+        // One invitation request per role and set of groups, at most BATCH addresses each; the
+        // file's names go to the accounts it makes.
+        let mut requests: Vec<InviteRequest> = Vec::new();
+        for (row, outcome) in &preview.rows {
+            let Outcome::Invite { role, groups } = outcome else {
+                continue;
+            };
+            let email = Email::parse(&row.email).map_err(|_| diesel::result::Error::NotFound)?;
+            let at = requests.iter().position(|r| {
+                r.role == *role && r.group_ids == *groups && r.addresses.valid.len() < BATCH
+            });
+            let request = match at {
+                Some(at) => &mut requests[at],
+                None => {
+                    requests.push(InviteRequest {
+                        workspace,
+                        addresses: AddressList::default(),
+                        role: role.clone(),
+                        group_ids: groups.clone(),
+                        app_ids: Vec::new(),
+                        names: HashMap::new(),
+                    });
+                    requests.last_mut().expect("just pushed")
+                }
+            };
+            let names = (
+                row.first_name.trim().to_owned(),
+                row.last_name.trim().to_owned(),
+            );
+            request.names.insert(email.as_str().to_lowercase(), names);
+            request.addresses.valid.push(email);
+        }
+        for request in &requests {
+            invitations::invite_members(conn, inviter, request, settings, now)?;
+        }
+        let invited = preview.inviting();
+        audit::record(
+            conn,
+            inviter.actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "users.imported",
+                target_type: "workspace",
+                target_id: Some(workspace.0),
+                target_label: &preview.file_name,
+                changes: json!({
+                    "rows": preview.rows.len(),
+                    "invited": invited,
+                    "skipped": preview.rows.len() - invited,
+                }),
+            },
+            now,
+        )?;
+        import_previews::delete(conn, id)?;
+        Ok::<_, ImportError>(Step::Done(Committed::Done(invited)))
+    })?;
+    match step {
+        Step::Done(committed) => Ok(committed),
+        // A changed workspace: a fresh preview of the same rows, kept again.
+        Step::Changed(file_name, rows) => Ok(Committed::Changed(preview(
+            conn,
+            inviter,
+            (workspace, account),
+            &file_name,
+            rows,
+            now,
+        )?)),
+    }
+}
+
+/// How the commit's transaction ended.
+enum Step {
+    Done(Committed),
+    Changed(String, Vec<ImportRow>),
+}

@@ -1,0 +1,305 @@
+//! `/w/{slug}/import`: invite people from a CSV (issue 18 §1) — upload, a preview that writes
+//! nothing but itself, its problem rows as a CSV, and the commit (`POST /w/{slug}/import/{id}`,
+//! 303 to the list with what was done, or a fresh preview when the workspace changed meanwhile).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::auth::{Chrome, WorkspaceAccess};
+use super::error::{AppError, redirect};
+use super::forms::flash;
+use super::{AppState, blocking, multipart, views};
+use crate::clock;
+use crate::domain::import::{self, ImportRow};
+use crate::domain::role::Permission;
+use crate::domain::spreadsheet::defuse;
+use crate::services::import::{self as service, Committed, Outcome, Preview};
+use crate::services::invitations::Inviter;
+
+#[derive(Template)]
+#[template(path = "users/import.html")]
+struct ImportPage {
+    chrome: Chrome,
+    slug: String,
+    /// Why the file was refused, beside the field.
+    file_error: Option<String>,
+    preview: Option<PreviewView>,
+    /// Said above a fresh preview: the workspace changed since the last one.
+    notice: Option<String>,
+}
+
+/// A preview as the page shows it.
+struct PreviewView {
+    id: i64,
+    file_name: String,
+    lines: Vec<PreviewLine>,
+    inviting: usize,
+    problems: usize,
+    totals: Vec<(String, usize)>,
+    seats: String,
+    blocked_by: Option<String>,
+}
+
+struct PreviewLine {
+    line: usize,
+    email: String,
+    name: String,
+    role: String,
+    groups: String,
+    outcome: String,
+    ok: bool,
+}
+
+impl PreviewView {
+    fn of(preview: &Preview) -> Self {
+        let inviting = preview.inviting();
+        let mut totals: Vec<(String, usize)> = Vec::new();
+        for (_, outcome) in &preview.rows {
+            let label = match outcome {
+                Outcome::Invalid(_) => "Invalid".to_owned(),
+                Outcome::Duplicate(_) => "Duplicate".to_owned(),
+                other => other.words(),
+            };
+            match totals.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => totals.push((label, 1)),
+            }
+        }
+        let after = preview.seats_used + inviting as i64;
+        let seats = match preview.seat_limit {
+            Some(limit) => format!(
+                "Seats: {} of {} used now, {} after the import.",
+                views::number(preview.seats_used),
+                views::number(limit),
+                views::number(after)
+            ),
+            None => format!(
+                "Seats: {} used now, {} after the import (no limit).",
+                views::number(preview.seats_used),
+                views::number(after)
+            ),
+        };
+        Self {
+            id: preview.id,
+            file_name: preview.file_name.clone(),
+            lines: preview
+                .rows
+                .iter()
+                .map(|(row, outcome)| PreviewLine {
+                    line: row.line,
+                    email: row.email.clone(),
+                    name: format!("{} {}", row.first_name, row.last_name)
+                        .trim()
+                        .to_owned(),
+                    role: if row.role.is_empty() {
+                        "member".to_owned()
+                    } else {
+                        row.role.clone()
+                    },
+                    groups: row.groups.join(", "),
+                    outcome: outcome.words(),
+                    ok: outcome.is_invite(),
+                })
+                .collect(),
+            inviting,
+            problems: preview.rows.len() - inviting,
+            totals,
+            seats,
+            blocked_by: preview.blocked_by.clone(),
+        }
+    }
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+async fn render(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    status: StatusCode,
+    file_error: Option<String>,
+    preview: Option<&Preview>,
+    notice: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let page = ImportPage {
+        chrome: access.chrome(state, "users").await?,
+        slug: access.workspace.slug.clone(),
+        file_error,
+        preview: preview.map(PreviewView::of),
+        notice,
+    };
+    Ok(html(status, page.render()?))
+}
+
+/// The upload form.
+pub async fn page(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    render(&state, &access, StatusCode::OK, None, None, None).await
+}
+
+/// The file, read and previewed (nothing written but the kept preview).
+pub async fn upload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    mut body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let (file_name, bytes) = multipart::named_file_field(&req, &mut body, "file").await?;
+    let rows = match import::parse(&bytes) {
+        Ok(rows) => rows,
+        Err(e) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render(&state, &access, status, Some(e.to_string()), None, None).await;
+        }
+    };
+    let file_name = file_name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "import.csv".to_owned());
+    let (actor, permissions) = (access.signed_in.actor(), access.permissions);
+    let at = (access.workspace.id, access.signed_in.account.id);
+    let preview = blocking(&state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(service::preview(
+            conn,
+            &inviter,
+            at,
+            &file_name,
+            rows,
+            clock::now(),
+        )?)
+    })
+    .await?;
+    render(&state, &access, StatusCode::OK, None, Some(&preview), None).await
+}
+
+fn preview_id(path: &(String, String)) -> Result<i64, AppError> {
+    crate::domain::ids::parse_id(&path.1).ok_or(AppError::NotFound)
+}
+
+/// Commits a kept preview: 303 to the list with what was done; a fresh preview (409) when the
+/// workspace changed since; 404 for a preview used, expired or someone else's.
+pub async fn commit(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = preview_id(&path)?;
+    let (actor, permissions) = (access.signed_in.actor(), access.permissions);
+    let at = (access.workspace.id, access.signed_in.account.id);
+    let settings = super::invitations::invite_settings(&state);
+    let committed = blocking(&state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        Ok(service::commit(
+            conn,
+            &inviter,
+            at,
+            id,
+            &settings,
+            clock::now(),
+        ))
+    })
+    .await?
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    match committed {
+        Committed::Done(invited) => {
+            state.outbox_wake.notify_one();
+            flash(
+                &access.signed_in.session,
+                &format!(
+                    "Imported: {} invited.",
+                    views::count(invited as i64, "person", "people")
+                ),
+            )?;
+            Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
+        }
+        Committed::Changed(fresh) => {
+            let notice = "The workspace changed since that preview (seats, or people joined or \
+                          were invited meanwhile): nothing was imported. Here is what the file \
+                          would do now."
+                .to_owned();
+            render(
+                &state,
+                &access,
+                StatusCode::CONFLICT,
+                None,
+                Some(&fresh),
+                Some(notice),
+            )
+            .await
+        }
+        Committed::NoSeats(why) => Err(AppError::Conflict(why)),
+        Committed::Gone => Err(AppError::NotFound),
+    }
+}
+
+/// The preview's problem rows (everything not invited), as a CSV with the reason.
+pub async fn problems_csv(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = preview_id(&path)?;
+    let at = (access.workspace.id, access.signed_in.account.id);
+    let preview = blocking(&state, move |conn| {
+        Ok(service::kept(conn, at, id, clock::now())?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, row: &ImportRow, why: &str| {
+        let groups = row.groups.join(";");
+        let cells = [
+            row.line.to_string(),
+            row.email.clone(),
+            row.first_name.clone(),
+            row.last_name.clone(),
+            row.role.clone(),
+            groups,
+            why.to_owned(),
+        ];
+        out.write_record(cells.iter().map(|c| defuse(c).into_owned()))
+    };
+    let fail = |e: csv::Error| AppError::Internal(anyhow::Error::new(e));
+    out.write_record([
+        "line",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "groups",
+        "problem",
+    ])
+    .map_err(fail)?;
+    for (row, outcome) in preview.rows.iter().filter(|(_, o)| !o.is_invite()) {
+        write(&mut out, row, &outcome.words()).map_err(fail)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"import-problems.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

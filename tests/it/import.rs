@@ -1,0 +1,187 @@
+//! HTTP tests of the CSV import (issue 18 §1) on each backend: every kind of row in the preview,
+//! which writes nothing but itself; the problem rows as a CSV; the commit of exactly what was
+//! previewed, all at once with its events; a fresh preview when the workspace changed meanwhile.
+
+use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+async fn upload(app: &TestApp, file: &[u8]) -> reqwest::Response {
+    let csrf = app.csrf_token("/me").await;
+    let (content_type, body) = multipart_file(&csrf, "file", "people.csv", file);
+    app.client
+        .post(app.url("/w/acme/import"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The preview's id, from its commit form.
+fn preview_id(page: &str) -> String {
+    let start = page
+        .find("action=\"/w/acme/import/")
+        .expect("a commit form")
+        + 23;
+    page[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+/// The outcome cell of the row whose email is `email`.
+fn outcome_of<'a>(page: &'a str, email: &str) -> &'a str {
+    let row = page.find(&format!("<td>{email}</td>")).expect(email);
+    let end = page[row..].find("</tr>").unwrap() + row;
+    &page[row..end]
+}
+
+#[actix_web::test]
+async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "member@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "removed@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    app.add_member(
+        "blocked@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'blocked@example.com'");
+    app.invite("invited@example.com", "member").await;
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Research', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let outbox_before = app.count("outbox_emails");
+
+    // Semicolons, a BOM, headers in any case and order.
+    let file = "\u{feff}Email;First_Name;last_name;role;groups\n\
+                new.one@example.com;Ada;Byron;admin;research\n\
+                new.two@example.com;;;;\n\
+                member@example.com;;;;\n\
+                invited@example.com;;;;\n\
+                removed@example.com;;;;\n\
+                blocked@example.com;;;;\n\
+                not-an-address;;;;\n\
+                new.three@example.com;;;pilot;\n\
+                new.four@example.com;;;;Nowhere\n\
+                NEW.ONE@example.com;;;;\n";
+    let preview = upload(&app, file.as_bytes()).await;
+    assert_eq!(preview.status().as_u16(), 200);
+    let page = preview.text().await.unwrap();
+    assert!(outcome_of(&page, "new.one@example.com").contains("Will be invited"));
+    assert!(outcome_of(&page, "new.two@example.com").contains("Will be invited"));
+    assert!(outcome_of(&page, "member@example.com").contains("Already a member"));
+    assert!(outcome_of(&page, "invited@example.com").contains("Already invited"));
+    assert!(outcome_of(&page, "removed@example.com").contains("restore"));
+    assert!(outcome_of(&page, "blocked@example.com").contains("Blocked"));
+    assert!(outcome_of(&page, "not-an-address").contains("Invalid"));
+    assert!(outcome_of(&page, "new.three@example.com").contains("unknown role"));
+    assert!(outcome_of(&page, "new.four@example.com").contains("unknown group"));
+    assert!(outcome_of(&page, "NEW.ONE@example.com").contains("Duplicate of line 2"));
+    assert!(
+        page.contains("Seats: 4 of 10 used now, 6 after the import."),
+        "{page}"
+    );
+    // Nothing written but the kept preview.
+    assert_eq!(app.count("accounts WHERE email LIKE 'new.%'"), 0);
+    assert_eq!(app.count("outbox_emails"), outbox_before);
+    assert_eq!(app.count("import_previews"), 1);
+
+    // The problem rows, with why.
+    let id = preview_id(&page);
+    let csv = app
+        .get_text(&format!("/w/acme/import/{id}/problems.csv"))
+        .await;
+    assert_eq!(csv.lines().count(), 9, "{csv}");
+    assert!(csv.starts_with("line,email,first_name,last_name,role,groups,problem"));
+    assert!(csv.contains("11,NEW.ONE@example.com,,,,,Duplicate of line 2"));
+
+    let done = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(location(&done), "/w/acme/users");
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 3);
+    assert_eq!(
+        app.count("accounts WHERE email = 'new.one@example.com' AND first_name = 'Ada' AND last_name = 'Byron'"),
+        1
+    );
+    assert_eq!(
+        app.count("group_members gm JOIN memberships m ON m.id = gm.membership_id JOIN accounts a ON a.id = m.account_id WHERE a.email = 'new.one@example.com'"),
+        0,
+        "an invitation's groups are given when it is accepted"
+    );
+    assert_eq!(app.count("invitation_groups"), 1);
+    assert_eq!(app.count("audit_events WHERE action = 'member.invited'"), 3);
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'users.imported' AND changes LIKE '%\"invited\":2%'"
+        ),
+        1
+    );
+    assert_eq!(app.count("outbox_emails"), outbox_before + 2);
+    // Used up.
+    let again = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
+    assert_eq!(again.status().as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn a_commit_after_the_workspace_changed_shows_a_fresh_preview_and_imports_nothing() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let page = upload(&app, b"email\nfirst@example.com\nsecond@example.com\n")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let id = preview_id(&page);
+    // Meanwhile someone invites one of them.
+    app.invite("second@example.com", "member").await;
+    let changed = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
+    assert_eq!(changed.status().as_u16(), 409);
+    let fresh = changed.text().await.unwrap();
+    assert!(fresh.contains("The workspace changed since that preview"));
+    assert!(outcome_of(&fresh, "second@example.com").contains("Already invited"));
+    assert_eq!(app.count("accounts WHERE email = 'first@example.com'"), 0);
+    // The fresh preview commits.
+    let done = app
+        .post_fields(&format!("/w/acme/import/{}", preview_id(&fresh)), &[])
+        .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(app.count("accounts WHERE email = 'first@example.com'"), 1);
+}
+
+#[actix_web::test]
+async fn a_file_that_cannot_be_read_is_said_beside_the_field_and_seats_are_checked() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for (file, why) in [
+        (&b""[..], "Choose a CSV file."),
+        (b"name\nada\n", "one of them “email”"),
+        (&[0xff, 0xfe, 0x41][..], "not UTF-8"),
+    ] {
+        let refused = upload(&app, file).await;
+        assert_eq!(refused.status().as_u16(), 422);
+        let page = refused.text().await.unwrap();
+        assert!(
+            page.contains(why) && page.contains("id=\"file-error\""),
+            "{why}: {page}"
+        );
+    }
+    // More people than free seats (the free plan has 10): said, no commit offered.
+    let file: String = std::iter::once("email\n".to_owned())
+        .chain((0..12).map(|i| format!("person{i}@example.com\n")))
+        .collect();
+    let page = upload(&app, file.as_bytes()).await.text().await.unwrap();
+    assert!(
+        page.contains("Seats: 1 of 10 used now, 13 after the import."),
+        "{page}"
+    );
+    assert!(!page.contains("action=\"/w/acme/import/"), "no commit form");
+}
