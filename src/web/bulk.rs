@@ -13,7 +13,7 @@ use super::auth::{Chrome, WorkspaceAccess};
 use super::confirm::ReasonField;
 use super::error::AppError;
 use super::forms::{HtmlForm, flash};
-use super::{AppState, views};
+use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::Reason;
 use crate::domain::ids::MembershipId;
@@ -61,7 +61,8 @@ impl BulkForm {
             "add_to_group" => BulkAction::AddToGroup(id(&self.group_id, "a group")?),
             "remove_from_group" => BulkAction::RemoveFromGroup(id(&self.group_id, "a group")?),
             "remove" => BulkAction::Remove(match self.reassign_to.trim() {
-                "" => None,
+                // An address is looked up by `heir`.
+                text if text.is_empty() || text.contains('@') => None,
                 text => Some(
                     MembershipId::parse(text)
                         .ok_or_else(|| "Choose who receives what they own.".to_owned())?,
@@ -100,7 +101,6 @@ impl BulkForm {
             ("action", &self.action),
             ("role", &self.role),
             ("group_id", &self.group_id),
-            ("reassign_to", &self.reassign_to),
             ("all_matching", &self.all_matching),
             ("q", &self.q),
             ("status", &self.status),
@@ -144,6 +144,9 @@ struct PreviewPage {
     fields: Vec<(&'static str, String)>,
     /// The reason field, for the actions that keep one (suspend, remove).
     reason: Option<ReasonField>,
+    /// A removal's heir as typed (an address or an id): the preview asks for it.
+    reassign_to: String,
+    asks_heir: bool,
     back_url: String,
     csrf_token: String,
 }
@@ -163,6 +166,10 @@ pub async fn submit(
         Err(why) => return problem(&state, &access, &form, "Nothing to preview", why).await,
     };
     access.require(action.permission())?;
+    let action = match heir(&state, &access, &form, action).await? {
+        Ok(action) => action,
+        Err(why) => return problem(&state, &access, &form, "Nothing to preview", why).await,
+    };
     let reason = match Reason::parse(&form.reason) {
         Ok(reason) => reason,
         Err(e) => {
@@ -255,6 +262,8 @@ pub async fn submit(
         skipped: skipped.iter().take(SHOWN).map(line).collect(),
         button: format!("{} {people}", action.verb()),
         fields: form.fields(),
+        reassign_to: form.reassign_to.clone(),
+        asks_heir: matches!(action, BulkAction::Remove(_)),
         reason: matches!(action, BulkAction::Suspend | BulkAction::Remove(_)).then(|| {
             ReasonField {
                 value: form.reason.clone(),
@@ -268,6 +277,37 @@ pub async fn submit(
         .content_type("text/html; charset=utf-8")
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .body(page.render()?))
+}
+
+/// A removal's heir given by address (the preview's field): the active member with it, or why not.
+async fn heir(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &BulkForm,
+    action: BulkAction,
+) -> Result<Result<BulkAction, String>, AppError> {
+    let typed = form.reassign_to.trim();
+    if !matches!(action, BulkAction::Remove(None)) || !typed.contains('@') {
+        return Ok(Ok(action));
+    }
+    let Ok(email) = crate::domain::Email::parse(typed) else {
+        return Ok(Err(format!("“{typed}” is not an email address.")));
+    };
+    let workspace = access.workspace.id;
+    let found = blocking(state, move |conn| {
+        Ok(crate::store::memberships::current_by_emails(
+            conn,
+            workspace,
+            &[email],
+        )?)
+    })
+    .await?;
+    Ok(match found.first() {
+        Some((id, _)) => Ok(BulkAction::Remove(Some(*id))),
+        None => Err(format!(
+            "Nobody in this workspace has the address “{typed}”."
+        )),
+    })
 }
 
 /// The list with the filters the form carried.
@@ -303,6 +343,8 @@ async fn problem(
         button: String::new(),
         fields: Vec::new(),
         reason: None,
+        reassign_to: String::new(),
+        asks_heir: false,
         back_url: back_url(&access.workspace.slug, &form.filter()),
         csrf_token: access.signed_in.csrf_token.clone(),
     };

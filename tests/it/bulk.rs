@@ -303,3 +303,62 @@ async fn the_last_owner_rule_holds_inside_a_batch_and_roles_are_checked() {
     assert_eq!(refused.status().as_u16(), 403);
     assert_eq!(status_of(&app, ALAN), "active");
 }
+
+#[actix_web::test]
+async fn a_bulk_removal_hands_what_they_own_to_the_heir_named_by_address() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let (grace, alan) = (app.membership_of(GRACE), app.membership_of(ALAN));
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO apps (workspace_id, kind, name, owner_membership_id, restricted, created_at, updated_at)
+         VALUES ({ws}, 'app', 'CRM', {grace}, FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    ));
+    let id = grace.to_string();
+    let page = bulk(&app, &[("action", "remove"), ("member_id", &id)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Hand everything they own to"), "{page}");
+
+    let refused = bulk(
+        &app,
+        &[
+            ("action", "remove"),
+            ("member_id", &id),
+            ("reassign_to", "nobody@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Nobody in this workspace has the address")
+    );
+
+    let fields = [
+        ("action", "remove"),
+        ("member_id", id.as_str()),
+        ("reassign_to", ALAN),
+        ("reason", "Team merged"),
+        ("confirm", "1"),
+    ];
+    assert_eq!(bulk(&app, &fields).await.status().as_u16(), 303);
+    assert_eq!(status_of(&app, GRACE), "removed");
+    assert_eq!(
+        app.count(&format!(
+            "apps WHERE name = 'CRM' AND owner_membership_id = {alan}"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'member.removed' AND reason = 'Team merged'"),
+        1
+    );
+}
