@@ -56,8 +56,8 @@ impl Outcome {
         match self {
             Outcome::Invite { .. } => "Will be invited".to_owned(),
             Outcome::Member => "Already a member".to_owned(),
-            Outcome::Invited => "Already invited (resend from the list)".to_owned(),
-            Outcome::Removed => "Removed from this workspace (restore from the list)".to_owned(),
+            Outcome::Invited => "Already invited".to_owned(),
+            Outcome::Removed => "Removed from this workspace".to_owned(),
             Outcome::Blocked => "Blocked in this organization".to_owned(),
             Outcome::Invalid(why) => format!("Invalid: {why}"),
             Outcome::Duplicate(line) => format!("Duplicate of line {line}"),

@@ -50,10 +50,12 @@ struct PreviewLine {
     groups: String,
     outcome: String,
     ok: bool,
+    /// Where the offered action is (resend, restore): the list, narrowed to this person.
+    offer: Option<(String, &'static str)>,
 }
 
 impl PreviewView {
-    fn of(preview: &Preview) -> Self {
+    fn of(preview: &Preview, slug: &str) -> Self {
         let inviting = preview.inviting();
         let mut totals: Vec<(String, usize)> = Vec::new();
         for (_, outcome) in &preview.rows {
@@ -101,6 +103,19 @@ impl PreviewView {
                     groups: row.groups.join(", "),
                     outcome: outcome.words(),
                     ok: outcome.is_invite(),
+                    offer: match outcome {
+                        Outcome::Invited => Some(("pending", "Resend from the list")),
+                        Outcome::Removed => Some(("removed", "Restore from the list")),
+                        _ => None,
+                    }
+                    .map(|(status, label)| {
+                        let query = serde_html_form::to_string([
+                            ("q", row.email.as_str()),
+                            ("status", status),
+                        ])
+                        .unwrap_or_default();
+                        (format!("/w/{slug}/users?{query}"), label)
+                    }),
                 })
                 .collect(),
             inviting,
@@ -131,7 +146,7 @@ async fn render(
         chrome: access.chrome(state, "users").await?,
         slug: access.workspace.slug.clone(),
         file_error,
-        preview: preview.map(PreviewView::of),
+        preview: preview.map(|p| PreviewView::of(p, &access.workspace.slug)),
         notice,
     };
     Ok(html(status, page.render()?))

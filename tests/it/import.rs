@@ -80,7 +80,14 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
     assert!(outcome_of(&page, "new.two@example.com").contains("Will be invited"));
     assert!(outcome_of(&page, "member@example.com").contains("Already a member"));
     assert!(outcome_of(&page, "invited@example.com").contains("Already invited"));
-    assert!(outcome_of(&page, "removed@example.com").contains("restore"));
+    assert!(outcome_of(&page, "removed@example.com").contains("Restore from the list"));
+    let invited = outcome_of(&page, "invited@example.com");
+    assert!(
+        invited.contains("q=invited%40example.com")
+            && invited.contains("status=pending")
+            && invited.contains("Resend from the list"),
+        "{invited}"
+    );
     assert!(outcome_of(&page, "blocked@example.com").contains("Blocked"));
     assert!(outcome_of(&page, "not-an-address").contains("Invalid"));
     assert!(outcome_of(&page, "new.three@example.com").contains("unknown role"));
