@@ -8,26 +8,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// The secret shown once on the answer to the create form.
-fn secret_in(page: &str) -> String {
-    let start = page.find("value=\"ack_").expect("a secret on the page") + "value=\"".len();
-    page[start..].chars().take_while(|c| *c != '"').collect()
-}
-
-/// Ada (Owner) makes a key with `scopes`; returns its secret.
-async fn make_key(app: &TestApp, name: &str, scopes: &[&str]) -> String {
-    let mut fields = vec![("name", name)];
-    fields.extend(scopes.iter().map(|s| ("scope", *s)));
-    let response = app.post_fields("/w/acme/settings/api-keys", &fields).await;
-    assert_eq!(response.status().as_u16(), 201);
-    assert_eq!(
-        response.headers()["cache-control"],
-        "no-store",
-        "a page with a secret is never cached"
-    );
-    secret_in(&response.text().await.unwrap())
-}
-
 async fn api(
     app: &TestApp,
     method: &str,
@@ -85,7 +65,9 @@ async fn owner_app() -> TestApp {
 #[actix_web::test]
 async fn a_key_is_shown_once_and_only_its_hash_is_kept() {
     let app = owner_app().await;
-    let secret = make_key(&app, "Okta sync", &["users.view", "users.suspend"]).await;
+    let secret = app
+        .api_key("Okta sync", &["users.view", "users.suspend"])
+        .await;
     assert!(secret.starts_with("ack_") && secret.len() == 47, "{secret}");
     let stored: Vec<(String, String, String)> = {
         use admin_console::db::schema::api_keys::dsl::*;
@@ -202,13 +184,13 @@ async fn only_a_live_key_opens_the_api_and_a_session_cookie_does_not() {
                 ],
             )
             .await;
-        secret_in(&response.text().await.unwrap())
+        api_secret_in(&response.text().await.unwrap())
     };
     assert_eq!(get(&app, "/api/v1/users", &expiring).await.0, 200);
     app.settings.clock.advance(Duration::days(1));
     assert_eq!(get(&app, "/api/v1/users", &expiring).await.0, 401);
 
-    let revoked = make_key(&app, "Old", &["users.view"]).await;
+    let revoked = app.api_key("Old", &["users.view"]).await;
     assert_eq!(get(&app, "/api/v1/users", &revoked).await.0, 200);
     let id = app.first_id("api_keys WHERE name = 'Old'");
     let dialog = app
@@ -235,7 +217,7 @@ async fn only_a_live_key_opens_the_api_and_a_session_cookie_does_not() {
 async fn the_users_list_pages_filters_and_searches_like_the_page() {
     let app = owner_app().await;
     app.seed_members(120);
-    let key = make_key(&app, "Reader", &["users.view"]).await;
+    let key = app.api_key("Reader", &["users.view"]).await;
     let (status, first) = get(&app, "/api/v1/users?limit=50", &key).await;
     assert_eq!(status, 200);
     assert_eq!(first["data"].as_array().unwrap().len(), 50);
@@ -285,7 +267,7 @@ async fn scopes_are_enforced_named_and_the_audit_log_names_the_key() {
         MembershipStatus::Active,
     );
     let grace = app.membership_of("grace.hopper@example.com");
-    let reader = make_key(&app, "Reader", &["users.view"]).await;
+    let reader = app.api_key("Reader", &["users.view"]).await;
     let (status, body) = post(
         &app,
         &format!("/api/v1/users/{grace}/suspend"),
@@ -297,7 +279,9 @@ async fn scopes_are_enforced_named_and_the_audit_log_names_the_key() {
     assert!(body["detail"].as_str().unwrap().contains("users.suspend"));
     assert_eq!(get(&app, "/api/v1/workspace", &reader).await.0, 200);
 
-    let support = make_key(&app, "Okta sync", &["users.view", "users.suspend"]).await;
+    let support = app
+        .api_key("Okta sync", &["users.view", "users.suspend"])
+        .await;
     let (status, body) = post(
         &app,
         &format!("/api/v1/users/{grace}/suspend"),
@@ -355,20 +339,20 @@ async fn patch_changes_names_time_zone_and_role_all_or_nothing() {
     );
     let grace = app.membership_of("grace.hopper@example.com");
     // Granting Auditor takes holding what an Auditor holds.
-    let key = make_key(
-        &app,
-        "HR sync",
-        &[
-            "users.view",
-            "users.edit",
-            "users.change_role",
-            "users.export",
-            "groups.view",
-            "apps.view",
-            "audit.view",
-        ],
-    )
-    .await;
+    let key = app
+        .api_key(
+            "HR sync",
+            &[
+                "users.view",
+                "users.edit",
+                "users.change_role",
+                "users.export",
+                "groups.view",
+                "apps.view",
+                "audit.view",
+            ],
+        )
+        .await;
     let path = format!("/api/v1/users/{grace}");
     let (status, _, body) = api(
         &app,
@@ -414,7 +398,9 @@ async fn remove_hands_over_and_restore_brings_back() {
     );
     let grace = app.membership_of("grace.hopper@example.com");
     let ada = app.membership_of(OWNER_EMAIL);
-    let key = make_key(&app, "Offboarding", &["users.view", "users.remove"]).await;
+    let key = app
+        .api_key("Offboarding", &["users.view", "users.remove"])
+        .await;
     let (status, body) = post(
         &app,
         &format!("/api/v1/users/{grace}/remove"),
@@ -477,7 +463,7 @@ async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 422);
-    let secret = make_key(&kim, "Kim's", &["users.view"]).await;
+    let secret = kim.api_key("Kim's", &["users.view"]).await;
     let response = app
         .post_fields(&format!("/w/acme/users/{kim_member}/block"), &[])
         .await;
@@ -491,7 +477,7 @@ async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
 async fn each_key_has_a_rate_and_is_told_when_to_come_back() {
     let app = spawn_app_with(|s| s.api_rate_limit = 3).await;
     app.set_up().await;
-    let key = make_key(&app, "Busy", &["users.view"]).await;
+    let key = app.api_key("Busy", &["users.view"]).await;
     for _ in 0..3 {
         assert_eq!(get(&app, "/api/v1/workspace", &key).await.0, 200);
     }
@@ -563,7 +549,9 @@ async fn invitations_go_all_or_nothing_and_can_be_resent_and_revoked() {
         BuiltInRole::Member,
         MembershipStatus::Active,
     );
-    let key = make_key(&app, "Onboarding", &["users.view", "users.invite"]).await;
+    let key = app
+        .api_key("Onboarding", &["users.view", "users.invite"])
+        .await;
     // One address already a member, one not an address: nobody is invited.
     let (status, body) = post(
         &app,
@@ -654,12 +642,9 @@ async fn groups_are_made_renamed_filled_and_deleted() {
         MembershipStatus::Active,
     );
     let grace = app.membership_of("grace.hopper@example.com");
-    let key = make_key(
-        &app,
-        "Groups",
-        &["users.view", "groups.view", "groups.manage"],
-    )
-    .await;
+    let key = app
+        .api_key("Groups", &["users.view", "groups.view", "groups.manage"])
+        .await;
     let (status, group) = post(
         &app,
         "/api/v1/groups",
@@ -731,7 +716,7 @@ async fn groups_are_made_renamed_filled_and_deleted() {
         404
     );
     // Reading is not managing.
-    let reader = make_key(&app, "Reader", &["groups.view"]).await;
+    let reader = app.api_key("Reader", &["groups.view"]).await;
     let (status, body) = post(&app, "/api/v1/groups", &reader, Some(json!({"name": "X"}))).await;
     assert_eq!(status, 403);
     assert!(body["detail"].as_str().unwrap().contains("groups.manage"));
@@ -740,7 +725,7 @@ async fn groups_are_made_renamed_filled_and_deleted() {
 #[actix_web::test]
 async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
     let app = owner_app().await;
-    let key = make_key(&app, "SIEM", &["audit.view", "groups.manage"]).await;
+    let key = app.api_key("SIEM", &["audit.view", "groups.manage"]).await;
     for name in ["One", "Two", "Three"] {
         let (status, _) = post(&app, "/api/v1/groups", &key, Some(json!({"name": name}))).await;
         assert_eq!(status, 201);
@@ -761,7 +746,7 @@ async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
     let (_, rest) = get(&app, &next, &key).await;
     assert_eq!(rest["data"][0]["target"], "One");
     assert!(rest["links"]["next"].is_null());
-    let reader = make_key(&app, "No audit", &["users.view"]).await;
+    let reader = app.api_key("No audit", &["users.view"]).await;
     assert_eq!(get(&app, "/api/v1/audit-events", &reader).await.0, 403);
 }
 
@@ -787,7 +772,9 @@ async fn post_once(
 #[actix_web::test]
 async fn an_idempotency_key_replays_the_first_answer_and_does_nothing_twice() {
     let app = owner_app().await;
-    let key = make_key(&app, "Retries", &["groups.view", "groups.manage"]).await;
+    let key = app
+        .api_key("Retries", &["groups.view", "groups.manage"])
+        .await;
     let groups = |app: &TestApp| app.count("groups");
     let before = groups(&app);
     let body = json!({"name": "Retried"});
@@ -827,7 +814,9 @@ async fn an_idempotency_key_replays_the_first_answer_and_does_nothing_twice() {
     );
 
     // Keys are per API key: another key's "k-1" is its own.
-    let other = make_key(&app, "Other", &["groups.view", "groups.manage"]).await;
+    let other = app
+        .api_key("Other", &["groups.view", "groups.manage"])
+        .await;
     let (status, _, _) = post_once(
         &app,
         "/api/v1/groups",
@@ -904,20 +893,20 @@ async fn another_workspaces_ids_are_404_whatever_the_action() {
     let labs_invitation = app.first_id("invitations");
     let labs_group = app.first_id("groups WHERE name = 'Labs crew'");
 
-    let key = make_key(
-        &app,
-        "Acme only",
-        &[
-            "users.view",
-            "users.invite",
-            "users.edit",
-            "users.suspend",
-            "users.remove",
-            "groups.view",
-            "groups.manage",
-        ],
-    )
-    .await;
+    let key = app
+        .api_key(
+            "Acme only",
+            &[
+                "users.view",
+                "users.invite",
+                "users.edit",
+                "users.suspend",
+                "users.remove",
+                "groups.view",
+                "groups.manage",
+            ],
+        )
+        .await;
     let (_, acme_group) = post(
         &app,
         "/api/v1/groups",
@@ -978,7 +967,7 @@ async fn another_workspaces_ids_are_404_whatever_the_action() {
 #[actix_web::test]
 async fn a_known_address_asked_with_another_method_says_which_it_answers() {
     let app = owner_app().await;
-    let key = make_key(&app, "Methods", &["users.view"]).await;
+    let key = app.api_key("Methods", &["users.view"]).await;
     let (status, headers, body) = api(&app, "DELETE", "/api/v1/users", &key, None).await;
     assert_eq!(status, 405, "{body}");
     assert_eq!(headers["allow"], "GET");

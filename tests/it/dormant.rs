@@ -152,17 +152,7 @@ async fn the_export_and_the_api_take_the_same_filter() {
         1
     );
 
-    let page = app
-        .post_fields(
-            "/w/acme/settings/api-keys",
-            &[("name", "Reports"), ("scope", "users.view")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("value=\"ack_").expect("a secret") + "value=\"".len();
-    let key: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let key = app.api_key("Reports", &["users.view"]).await;
     let body = reqwest::Client::new()
         .get(app.url("/api/v1/users?inactive_days=90"))
         .header("authorization", format!("Bearer {key}"))

@@ -174,24 +174,6 @@ async fn a_removal_and_a_block_keep_theirs() {
     );
 }
 
-async fn api_key(app: &TestApp) -> String {
-    let fields = [
-        ("name", "HR sync"),
-        ("scope", "users.suspend"),
-        ("scope", "users.remove"),
-        ("scope", "users.view"),
-        ("scope", "audit.view"),
-    ];
-    let page = app
-        .post_fields("/w/acme/settings/api-keys", &fields)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("value=\"ack_").expect("a secret") + "value=\"".len();
-    page[start..].chars().take_while(|c| *c != '"').collect()
-}
-
 async fn api_post(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(app.url(path))
@@ -209,7 +191,12 @@ async fn api_post(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Va
 #[actix_web::test]
 async fn the_api_takes_a_reason_too() {
     let app = app_with_people().await;
-    let key = api_key(&app).await;
+    let key = app
+        .api_key(
+            "HR sync",
+            &["users.suspend", "users.remove", "users.view", "audit.view"],
+        )
+        .await;
     let (grace, alan) = (app.membership_of(GRACE), app.membership_of(ALAN));
 
     let (status, body) = api_post(

@@ -8,19 +8,6 @@ use serde_json::Value;
 use crate::common::*;
 
 /// Ada (Owner) makes a key with `scopes` on the API keys page; returns its secret.
-async fn key(app: &TestApp, scopes: &[&str]) -> String {
-    let mut fields = vec![("name", "Okta")];
-    fields.extend(scopes.iter().map(|s| ("scope", *s)));
-    let page = app
-        .post_fields("/w/acme/settings/api-keys", &fields)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("value=\"ack_").expect("a secret") + "value=\"".len();
-    page[start..].chars().take_while(|c| *c != '"').collect()
-}
-
 async fn scim(app: &TestApp, path: &str, key: &str) -> (u16, reqwest::header::HeaderMap, Value) {
     let response = reqwest::Client::new()
         .get(app.url(path))
@@ -65,7 +52,7 @@ async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
     );
     assert_eq!(body["status"], "401");
 
-    let plain = key(&app, &["users.view"]).await;
+    let plain = app.api_key("Okta", &["users.view"]).await;
     let (status, _, body) = scim(&app, "/scim/v2/Users", &plain).await;
     assert_eq!(status, 403, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("scim"));
@@ -86,7 +73,7 @@ async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
         .await;
     assert_eq!(refused.status().as_u16(), 403);
 
-    let scim_key = key(&app, &["scim"]).await;
+    let scim_key = app.api_key("Okta", &["scim"]).await;
     let (status, _, body) = scim(&app, "/scim/v2/Nowhere", &scim_key).await;
     assert_eq!((status, &body["status"]), (404, &Value::from("404")));
     let response = reqwest::Client::new()
@@ -103,7 +90,7 @@ async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
 #[actix_web::test]
 async fn discovery_describes_what_is_built() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let (status, headers, config) = scim(&app, "/scim/v2/ServiceProviderConfig", &key).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/scim+json");
@@ -150,7 +137,7 @@ fn user_names(list: &Value) -> Vec<String> {
 #[actix_web::test]
 async fn users_are_filtered_and_paged_as_identity_providers_ask() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let grace = app.membership_of("grace.hopper@example.com");
     app.execute(&format!(
         "UPDATE memberships SET external_id = '00uGRACE' WHERE id = {grace}"
@@ -280,7 +267,7 @@ async fn users_are_filtered_and_paged_as_identity_providers_ask() {
 #[actix_web::test]
 async fn one_user_with_its_version_and_others_are_404() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let grace = app.membership_of("grace.hopper@example.com");
     let (status, headers, user) = scim(&app, &format!("/scim/v2/Users/{grace}"), &key).await;
     assert_eq!(status, 200, "{user}");
@@ -356,7 +343,7 @@ fn status_of(app: &TestApp, member: i64) -> String {
 #[actix_web::test]
 async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let grace = app.membership_of("grace.hopper@example.com");
     let path = format!("/scim/v2/Users/{grace}");
 
@@ -573,7 +560,7 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
 #[actix_web::test]
 async fn scim_acts_as_an_admin_and_never_on_owners() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let ada = app.membership_of(OWNER_EMAIL);
     let deactivate =
         serde_json::json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
@@ -619,7 +606,7 @@ fn new_user(email: &str, external_id: &str) -> Value {
 #[actix_web::test]
 async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let email = "barbara.liskov@example.com";
     let (status, user) = send(
         &app,
@@ -833,7 +820,7 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
 #[actix_web::test]
 async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     let app = app_with_people().await;
-    let key = key(&app, &["scim"]).await;
+    let key = app.api_key("Okta", &["scim"]).await;
     let grace = app.membership_of("grace.hopper@example.com").to_string();
     let edsger = app.membership_of("edsger.dijkstra@example.com").to_string();
     let in_group =

@@ -153,6 +153,12 @@ pub fn multipart_file(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// An API key's secret, shown once on the answer to the create form.
+pub fn api_secret_in(page: &str) -> String {
+    let start = page.find("value=\"ack_").expect("a secret on the page") + "value=\"".len();
+    page[start..].chars().take_while(|c| *c != '"').collect()
+}
+
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
@@ -405,6 +411,21 @@ impl TestApp {
         self.first_id(&format!(
             "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{email}')"
         ))
+    }
+
+    /// This session's person (an Owner, in the tests) makes an API key of /w/acme with `scopes`;
+    /// returns its secret.
+    pub async fn api_key(&self, name: &str, scopes: &[&str]) -> String {
+        let mut fields = vec![("name", name)];
+        fields.extend(scopes.iter().map(|s| ("scope", *s)));
+        let response = self.post_fields("/w/acme/settings/api-keys", &fields).await;
+        assert_eq!(response.status().as_u16(), 201);
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "a page with a secret is never cached"
+        );
+        api_secret_in(&response.text().await.unwrap())
     }
 
     /// A plain form POST of `fields` with this session's CSRF token (read from `/me`, which every
