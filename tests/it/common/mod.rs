@@ -134,11 +134,13 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // Never reuse a connection the server may be closing: its keep-alive is 5 s, and on a
+        // loaded machine a test can pause that long between two requests.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("http client")
 }
 
-/// The value of the first hidden `csrf_token` field in a page.
 /// A `multipart/form-data` body with the CSRF token and one file: (content type, body).
 pub fn multipart_file(csrf: &str, field: &str, filename: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----TestBoundary7MA4YWxkTrZu0gW";
@@ -159,6 +161,7 @@ pub fn api_secret_in(page: &str) -> String {
     page[start..].chars().take_while(|c| *c != '"').collect()
 }
 
+/// The value of the first hidden `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
