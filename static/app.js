@@ -69,6 +69,19 @@ document.addEventListener('change', (event) => {
   if (!all) return;
   for (const box of document.querySelectorAll('input[form="bulk"][name="member_id"]')) box.checked = all.checked;
 });
+// The bulk bar's role and group menus show only for the actions that use them (without
+// JavaScript both stay, each saying what it is for).
+const showBulkMenus = () => {
+  const action = document.getElementById('bulk-action')?.value;
+  for (const menu of document.querySelectorAll('#bulk [data-for-action]')) {
+    menu.hidden = !menu.dataset.forAction.split(' ').includes(action);
+  }
+};
+document.addEventListener('change', (event) => {
+  if (event.target.id === 'bulk-action') showBulkMenus();
+});
+document.addEventListener('DOMContentLoaded', showBulkMenus);
+document.addEventListener('htmx:afterSwap', showBulkMenus);
 document.addEventListener('htmx:beforeRequest', (event) => {
   const refresh = event.detail.elt?.matches?.('[data-refresh-rows]');
   if (refresh && document.querySelector('input[form="bulk"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();

@@ -72,6 +72,20 @@ impl BulkAction {
         }
     }
 
+    /// "Suspended", as the result says it.
+    pub fn done(&self) -> &'static str {
+        match self {
+            Self::Suspend => "Suspended",
+            Self::Unsuspend => "Unsuspended",
+            Self::ChangeRole(_) => "Changed the role of",
+            Self::AddToGroup(_) => "Added to the group:",
+            Self::RemoveFromGroup(_) => "Removed from the group:",
+            Self::Remove(_) => "Removed",
+            Self::Resend => "Resent the invitations of",
+            Self::Revoke => "Revoked the invitations of",
+        }
+    }
+
     /// The permission the action takes (each person is judged again by its service).
     pub fn permission(&self) -> Permission {
         match self {

@@ -353,35 +353,33 @@ async fn problem(
         .body(page.render()?))
 }
 
-/// "Suspended: 48 people. Skipped: 2 (ada@example.com: …)."
+/// "Suspended 48 people. Skipped 2: ada@example.com (You cannot suspend yourself…); …"
 fn done_words(action: &BulkAction, outcomes: &[Outcome]) -> String {
     let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
     let skipped: Vec<String> = outcomes
         .iter()
         .filter_map(|o| {
-            o.result
-                .as_ref()
-                .err()
-                .map(|why| format!("{}: {why}", o.email))
+            let why = o.result.as_ref().err()?;
+            Some(format!("{} ({})", o.email, why.trim_end_matches('.')))
         })
         .collect();
     let mut words = format!(
-        "{} — done for {}.",
-        action.verb(),
+        "{} {}.",
+        action.done(),
         views::count(done as i64, "person", "people")
     );
     if !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
-        let more = skipped.len().saturating_sub(shown.len());
+        let more = skipped.len() - shown.len();
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         words.push_str(&format!(
-            " Skipped {}: {}{}",
+            " Skipped {}: {}{more}.",
             skipped.len(),
-            shown.join("; "),
-            if more > 0 {
-                format!(" and {more} more.")
-            } else {
-                ".".to_owned()
-            }
+            shown.join("; ")
         ));
     }
     words

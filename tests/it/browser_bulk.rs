@@ -60,7 +60,8 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     b.click("main form button.button-danger").await;
 
     // Back on the filtered list, with what was done.
-    b.wait_for_text(".flash-area", "done for 2 people").await;
+    b.wait_for_text(".flash-area", "Suspended 2 people. Skipped 1")
+        .await;
     b.wait_for_url("/w/acme/users?q=navy.example").await;
     assert_eq!(app.count("memberships WHERE status = 'suspended'"), 3);
     assert_eq!(
@@ -77,7 +78,17 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
         .await
         .unwrap();
     b.click("input[data-select-all]").await;
+    let role_menu = b
+        .client
+        .find(fantoccini::Locator::Css("#bulk-role"))
+        .await
+        .unwrap();
+    assert!(
+        !role_menu.is_displayed().await.unwrap(),
+        "the role menu waits for its action"
+    );
     b.select("#bulk-action", "change_role").await;
+    assert!(role_menu.is_displayed().await.unwrap());
     b.select("#bulk-role", "auditor").await;
     b.click("#bulk button[type=submit]").await;
     let body = b.wait_for_text("main", "Will change (1)").await;
@@ -87,7 +98,8 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
         "{body}"
     );
     b.click("main form button.button-danger").await;
-    b.wait_for_text(".flash-area", "done for 1 person").await;
+    b.wait_for_text(".flash-area", "Changed the role of 1 person.")
+        .await;
     assert_eq!(
         app.count(
             "memberships WHERE role_id = (SELECT id FROM roles WHERE name = 'Auditor' AND workspace_id IS NULL)"

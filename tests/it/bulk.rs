@@ -94,10 +94,7 @@ async fn a_preview_changes_nothing_and_the_confirmation_does_what_it_said() {
         1
     );
     let list = app.get_text("/w/acme/users").await;
-    assert!(
-        list.contains("Suspend — done for 1 person. Skipped 2"),
-        "{list}"
-    );
+    assert!(list.contains("Suspended 1 person. Skipped 2: "), "{list}");
 
     // Unsuspend, change role, resend and revoke go the same way.
     let done = bulk(
