@@ -172,14 +172,7 @@ pub fn preview(
         }
     }
     let rolled = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let mut outcomes = Vec::with_capacity(people.len());
-        for (id, email) in people {
-            outcomes.push(Outcome {
-                id: *id,
-                email: email.clone(),
-                result: one_in_savepoint(conn, acting, workspace, request, *id, email, now),
-            });
-        }
+        let outcomes = each(conn, acting, workspace, request, people, now);
         Err::<(), _>(Rolled::Back(outcomes))
     });
     match rolled {
@@ -200,14 +193,7 @@ pub fn run(
     selection: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<Vec<Outcome>, diesel::result::Error> {
-    let outcomes: Vec<Outcome> = people
-        .iter()
-        .map(|(id, email)| Outcome {
-            id: *id,
-            email: email.clone(),
-            result: one_in_savepoint(conn, acting, workspace, request, *id, email, now),
-        })
-        .collect();
+    let outcomes = each(conn, acting, workspace, request, people, now);
     let changed = outcomes.iter().filter(|o| o.result.is_ok()).count();
     let mut changes = json!({
         "action": request.action.key(),
@@ -239,6 +225,25 @@ pub fn run(
         )
     })?;
     Ok(outcomes)
+}
+
+/// The action done to each person in turn, each in a transaction (or savepoint) of their own.
+fn each(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    request: &BulkRequest<'_>,
+    people: &[(MembershipId, String)],
+    now: NaiveDateTime,
+) -> Vec<Outcome> {
+    people
+        .iter()
+        .map(|(id, email)| Outcome {
+            id: *id,
+            email: email.clone(),
+            result: one_in_savepoint(conn, acting, workspace, request, *id, email, now),
+        })
+        .collect()
 }
 
 /// One person's change in a transaction (a savepoint inside a preview's): `Err` says why they

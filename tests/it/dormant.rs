@@ -153,15 +153,9 @@ async fn the_export_and_the_api_take_the_same_filter() {
     );
 
     let key = app.api_key("Reports", &["users.view"]).await;
-    let body = reqwest::Client::new()
-        .get(app.url("/api/v1/users?inactive_days=90"))
-        .header("authorization", format!("Bearer {key}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = app
+        .get_with_key("/api/v1/users?inactive_days=90", &key)
+        .await;
     assert_eq!(
         listed(&body),
         ["edsger.dijkstra@example.com", "barbara.liskov@example.com"]

@@ -233,15 +233,9 @@ async fn the_api_takes_a_reason_too() {
     assert_eq!(reason_of(&app, "member.removed"), "Duplicate account");
 
     // The API's audit list filters by reason as the page does.
-    let text = reqwest::Client::new()
-        .get(app.url("/api/v1/audit-events?reason=duplicate"))
-        .header("authorization", format!("Bearer {key}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app
+        .get_with_key("/api/v1/audit-events?reason=duplicate", &key)
+        .await;
     let page: Value = serde_json::from_str(&text).unwrap();
     let events = page["data"].as_array().expect("a page of events");
     assert_eq!(events.len(), 1, "{page}");

@@ -431,6 +431,19 @@ impl TestApp {
         api_secret_in(&response.text().await.unwrap())
     }
 
+    /// The body of a `GET` with an API key (no session).
+    pub async fn get_with_key(&self, path: &str, key: &str) -> String {
+        reqwest::Client::new()
+            .get(self.url(path))
+            .header("authorization", format!("Bearer {key}"))
+            .send()
+            .await
+            .expect("GET with a key")
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A plain form POST of `fields` with this session's CSRF token (read from `/me`, which every
     /// signed-in person may open).
     pub async fn post_fields(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
