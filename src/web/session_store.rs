@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 use actix_web::web;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 
 use crate::clock;
@@ -95,11 +97,50 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
     SessionKey::try_from(tokens::new_token()).map_err(anyhow::Error::new)
 }
 
+/// A signed-out visitor's state is held in the cookie itself, not in a row: keys that start with
+/// this mark (a database key is a bare base64url token, which never holds a dot). The cookie is
+/// encrypted and authenticated (`CookieContentSecurity::Private`), so it can be neither read nor
+/// forged. Nothing is written when someone opens `/login`, and anonymous traffic cannot fill the
+/// sessions table.
+const IN_COOKIE: &str = "c.";
+/// The keys a signed-out state may hold in the cookie; anything else (an identity, a two-factor
+/// step under way) goes to the database, where it can be listed and ended.
+const COOKIE_KEYS: [&str; 2] = [keys::CSRF, keys::FLASH];
+/// Well under what a browser keeps in one cookie (4 KB, after encryption and base64).
+const MAX_IN_COOKIE: usize = 1_500;
+
+/// The state as a cookie-held key, when it may be one.
+fn cookie_key(state: &HashMap<String, String>) -> Option<SessionKey> {
+    if !state.keys().all(|k| COOKIE_KEYS.contains(&k.as_str())) {
+        return None;
+    }
+    let json = serde_json::to_vec(state).ok()?;
+    let key = format!("{IN_COOKIE}{}", URL_SAFE_NO_PAD.encode(json));
+    (key.len() <= MAX_IN_COOKIE)
+        .then(|| SessionKey::try_from(key).ok())
+        .flatten()
+}
+
+/// The state a cookie-held key carries (`None` for a database key).
+fn cookie_state(key: &SessionKey) -> Option<Result<HashMap<String, String>, LoadError>> {
+    let encoded = key.as_ref().strip_prefix(IN_COOKIE)?;
+    Some(
+        URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(anyhow::Error::new)
+            .and_then(|json| serde_json::from_slice(&json).map_err(anyhow::Error::new))
+            .map_err(LoadError::Deserialization),
+    )
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(
         &self,
         session_key: &SessionKey,
     ) -> Result<Option<HashMap<String, String>>, LoadError> {
+        if let Some(state) = cookie_state(session_key) {
+            return state.map(Some);
+        }
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
         let idle = self.idle_timeout;
@@ -135,6 +176,9 @@ impl SessionStore for DbSessionStore {
         session_state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
+        if let Some(key) = cookie_key(&session_state) {
+            return Ok(key);
+        }
         let row =
             Row::from_state(&session_state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = new_key().map_err(SaveError::Other)?;
@@ -159,6 +203,13 @@ impl SessionStore for DbSessionStore {
         session_state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        if session_key.as_ref().starts_with(IN_COOKIE) {
+            // A new key either way: the state is the key, or it now needs a row.
+            return self
+                .save(session_state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::Error::new(e)));
+        }
         let row =
             Row::from_state(&session_state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let pool = self.pool.clone();
@@ -203,6 +254,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        if session_key.as_ref().starts_with(IN_COOKIE) {
+            return Ok(());
+        }
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
         web::block(move || -> anyhow::Result<()> {
@@ -212,5 +266,36 @@ impl SessionStore for DbSessionStore {
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::to_string(v).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn a_signed_out_state_travels_in_the_cookie() {
+        let visitor = state(&[(keys::CSRF, "token"), (keys::FLASH, "You have signed out.")]);
+        let key = cookie_key(&visitor).expect("held in the cookie");
+        assert!(key.as_ref().starts_with(IN_COOKIE));
+        assert_eq!(cookie_state(&key).unwrap().unwrap(), visitor);
+    }
+
+    #[test]
+    fn identities_and_steps_under_way_need_a_row() {
+        for other in [keys::ACCOUNT_ID, keys::PENDING_ACCOUNT, keys::ENROLLING] {
+            assert!(cookie_key(&state(&[(keys::CSRF, "t"), (other, "1")])).is_none());
+        }
+        let long = "x".repeat(MAX_IN_COOKIE);
+        assert!(cookie_key(&state(&[(keys::FLASH, &long)])).is_none());
+        let database_key = new_key().unwrap();
+        assert!(cookie_state(&database_key).is_none());
     }
 }
