@@ -630,3 +630,44 @@ async fn reading_pages_does_not_write_the_session() {
         "a page view must not rewrite the session row"
     );
 }
+
+#[actix_web::test]
+async fn signed_out_visitors_write_no_session_rows_and_sign_in_makes_one() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.sign_out().await;
+    let before = app.count("sessions");
+    for _ in 0..5 {
+        let visitor = app.new_client();
+        assert!(visitor.get_text("/login").await.contains("csrf_token"));
+    }
+    assert_eq!(app.count("sessions"), before, "opening /login writes nothing");
+
+    // The token carried in the cookie protects the form like a stored one.
+    let visitor = app.new_client();
+    let csrf = visitor.csrf_token("/login").await;
+    let forged = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", "not-the-token"),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status().as_u16(), 403);
+    let response = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("sessions"), before + 1, "one row, at sign-in");
+    assert_eq!(visitor.get("/w/acme/users").await.status().as_u16(), 200);
+}
