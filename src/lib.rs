@@ -11,6 +11,7 @@ pub mod domain;
 pub mod mail;
 pub mod net;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod tokens;

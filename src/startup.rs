@@ -14,12 +14,14 @@ use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use crate::clock;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::mail::{self, Mailer};
 use crate::services::invitations;
+use crate::shutdown::{self, Shutdown};
 use crate::store::{roles, sessions};
 use crate::web::{self as http, AppState, csrf, headers, session_store::DbSessionStore};
 
@@ -43,6 +45,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: Pool,
+    shutdown: Shutdown,
+    mail_worker: JoinHandle<()>,
 }
 
 impl Application {
@@ -52,8 +56,15 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, pool.clone(), settings)?;
-        Ok(Self { port, server, pool })
+        let shutdown = Shutdown::default();
+        let (server, mail_worker) = run(listener, pool.clone(), settings, shutdown.clone())?;
+        Ok(Self {
+            port,
+            server,
+            pool,
+            shutdown,
+            mail_worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -66,8 +77,28 @@ impl Application {
         Ok(crate::services::setup::is_open(&mut conn)?)
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see [`crate::shutdown`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (handle, shutdown) = (self.server.handle(), self.shutdown.clone());
+        actix_web::rt::spawn(async move {
+            if let Err(e) = shutdown::signal().await {
+                tracing::error!(error = %e, "cannot listen for shutdown signals");
+                return;
+            }
+            tracing::info!("shutting down: finishing requests in flight");
+            shutdown.begin();
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        self.shutdown.begin();
+        let left = shutdown::GRACE.saturating_sub(shutdown::REQUESTS_GRACE);
+        if tokio::time::timeout(left, self.mail_worker).await.is_err() {
+            tracing::warn!(
+                "shutting down: the email being sent was cut off (it will be sent again)"
+            );
+        }
+        tracing::info!("shut down");
+        served
     }
 
     pub fn into_server(self) -> Server {
@@ -75,7 +106,12 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    pool: Pool,
+    settings: Settings,
+    shutdown: Shutdown,
+) -> anyhow::Result<(Server, JoinHandle<()>)> {
     let key = Key::try_from(settings.session_key.as_slice())
         .map_err(|e| anyhow::anyhow!("unusable session key: {e}"))?;
     let secure = settings.secure_cookies();
@@ -86,13 +122,20 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
     );
     let mailer = Arc::new(Mailer::from_settings(&settings)?);
     let outbox_wake = Arc::new(Notify::new());
-    mail::worker::spawn(pool.clone(), mailer, settings.outbox, outbox_wake.clone());
+    let mail_worker = mail::worker::spawn(
+        pool.clone(),
+        mailer,
+        settings.outbox,
+        outbox_wake.clone(),
+        shutdown.clone(),
+    );
     spawn_background_tasks(pool.clone());
     let state = web::Data::new(AppState {
         pool,
         settings,
         outbox_wake,
         api_rates: Default::default(),
+        shutdown,
     });
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
@@ -135,11 +178,14 @@ fn run(listener: TcpListener, pool: Pool, settings: Settings) -> anyhow::Result<
                     .default_service(web::to(http::not_found)),
             )
     })
-    .listen(listener)?;
+    .listen(listener)?
+    // Signals are handled in `Application::run_until_stopped` (readiness first, then the stop).
+    .disable_signals()
+    .shutdown_timeout(shutdown::REQUESTS_GRACE.as_secs());
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
-    Ok(server.run())
+    Ok((server.run(), mail_worker))
 }
 
 /// Every ten minutes: deletes expired sessions and withdraws expired invitations (each with its

@@ -8,11 +8,13 @@ use std::time::Duration;
 use actix_web::web;
 use chrono::NaiveDateTime;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use super::Mailer;
 use crate::clock;
 use crate::config::OutboxSettings;
 use crate::db::Pool;
+use crate::shutdown::Shutdown;
 use crate::store::outbox::{self, QueuedEmail};
 
 /// An email being sent is leased for this long; if the worker dies, it is due again afterwards.
@@ -39,22 +41,36 @@ pub fn retry_at(
     Some(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1)))
 }
 
-/// Runs forever on the current actix runtime; `wake` makes it look at once (after an enqueue).
-pub fn spawn(pool: Pool, mailer: Arc<Mailer>, settings: OutboxSettings, wake: Arc<Notify>) {
+/// Runs on the current actix runtime until shutdown begins; `wake` makes it look at once (after
+/// an enqueue). On shutdown it finishes the email it is sending, hands the rest of its batch
+/// back to the outbox (due at once, for another instance or the next start) and ends.
+pub fn spawn(
+    pool: Pool,
+    mailer: Arc<Mailer>,
+    settings: OutboxSettings,
+    wake: Arc<Notify>,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
     actix_web::rt::spawn(async move {
-        loop {
-            if let Err(e) = drain(&pool, &mailer, &settings).await {
+        while !shutdown.has_begun() {
+            if let Err(e) = drain(&pool, &mailer, &settings, &shutdown).await {
                 tracing::warn!(error = %e, "email outbox: could not read due emails");
             }
             tokio::select! {
                 _ = actix_web::rt::time::sleep(settings.poll_interval) => {}
                 _ = wake.notified() => {}
+                _ = shutdown.begun() => {}
             }
         }
-    });
+    })
 }
 
-async fn drain(pool: &Pool, mailer: &Arc<Mailer>, settings: &OutboxSettings) -> anyhow::Result<()> {
+async fn drain(
+    pool: &Pool,
+    mailer: &Arc<Mailer>,
+    settings: &OutboxSettings,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
     loop {
         let claim_pool = pool.clone();
         let due = web::block(move || -> anyhow::Result<Vec<QueuedEmail>> {
@@ -67,26 +83,51 @@ async fn drain(pool: &Pool, mailer: &Arc<Mailer>, settings: &OutboxSettings) -> 
         if due.is_empty() {
             return Ok(());
         }
-        for email in due {
-            let (mailer, pool, settings) = (mailer.clone(), pool.clone(), *settings);
-            web::block(move || -> anyhow::Result<()> {
-                let outcome = mailer.deliver(&email);
-                let mut conn = pool.get()?;
-                let now = clock::now();
-                match outcome {
-                    Ok(()) => outbox::mark_sent(&mut conn, &email, now)?,
-                    Err(e) => {
-                        let attempts = email.attempts + 1;
-                        let retry = retry_at(now, attempts, &settings);
-                        tracing::warn!(to = %email.to, attempts, error = %e, gave_up = retry.is_none(), "email not delivered");
-                        outbox::record_failure(&mut conn, &email, &format!("{e:#}"), retry, now)?;
-                    }
-                }
-                Ok(())
-            })
-            .await??;
+        let mut due = due.into_iter();
+        for email in due.by_ref() {
+            send(pool, mailer, settings, email).await?;
+            if shutdown.has_begun() {
+                break;
+            }
+        }
+        let unsent: Vec<QueuedEmail> = due.collect();
+        if shutdown.has_begun() {
+            if !unsent.is_empty() {
+                let pool = pool.clone();
+                web::block(move || -> anyhow::Result<usize> {
+                    Ok(outbox::release(&mut *pool.get()?, &unsent, clock::now())?)
+                })
+                .await??;
+            }
+            return Ok(());
         }
     }
+}
+
+/// Sends one claimed email and records the outcome: sent, or failed with when to try again.
+async fn send(
+    pool: &Pool,
+    mailer: &Arc<Mailer>,
+    settings: &OutboxSettings,
+    email: QueuedEmail,
+) -> anyhow::Result<()> {
+    let (mailer, pool, settings) = (mailer.clone(), pool.clone(), *settings);
+    web::block(move || -> anyhow::Result<()> {
+        let outcome = mailer.deliver(&email);
+        let mut conn = pool.get()?;
+        let now = clock::now();
+        match outcome {
+            Ok(()) => outbox::mark_sent(&mut conn, &email, now)?,
+            Err(e) => {
+                let attempts = email.attempts + 1;
+                let retry = retry_at(now, attempts, &settings);
+                tracing::warn!(to = %email.to, attempts, error = %e, gave_up = retry.is_none(), "email not delivered");
+                outbox::record_failure(&mut conn, &email, &format!("{e:#}"), retry, now)?;
+            }
+        }
+        Ok(())
+    })
+    .await?
 }
 
 #[cfg(test)]

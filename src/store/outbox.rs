@@ -220,3 +220,19 @@ impl Delivery {
         }
     }
 }
+
+/// Hands claimed emails back unsent (the worker is shutting down): due at once again, for another
+/// instance or the next start. Only where this worker still holds the lease.
+pub fn release(
+    conn: &mut AnyConnection,
+    emails: &[QueuedEmail],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut released = 0;
+    for email in emails {
+        released += diesel::update(leased(email))
+            .set(outbox_emails::next_attempt_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(released)
+}

@@ -12,24 +12,25 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// The database answers a query.
+/// The database answers a query, and the process is not shutting down.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.shutdown.has_begun() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("shutting down");
+    }
     let pool = state.pool.clone();
     let ready = web::block(move || -> anyhow::Result<()> {
         pool.get()?.batch_execute("SELECT 1")?;
         Ok(())
     })
-    .await;
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|ready| ready);
     match ready {
-        Ok(Ok(())) => HttpResponse::Ok()
+        Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body("ready"),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain; charset=utf-8")
-                .body("database unavailable")
-        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()

@@ -54,6 +54,8 @@ pub struct AppState {
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Each API key's requests in the current minute.
     pub api_rates: api::RateLimits,
+    /// Set on SIGTERM: `/readyz` answers 503 from then on.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 /// Checks a password (or, for `None`, spends the same time and fails) on the blocking pool,

@@ -40,6 +40,7 @@ mod reasons;
 mod roles;
 mod scim;
 mod settings;
+mod shutdown;
 mod sign_in_safety;
 mod two_factor;
 mod users_list;

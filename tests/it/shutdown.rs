@@ -1,0 +1,156 @@
+//! Graceful shutdown of the real binary (issue 20 §3): on SIGTERM it stops taking connections at
+//! once, lets an export in flight complete, leaves no email claimed but unsent, and exits 0 within
+//! 30 s.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::smtp::SmtpSink;
+use crate::common::*;
+
+/// The binary, killed on drop (a failing test included).
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts `admin-console serve` on `app`'s database; returns it and a client for it.
+async fn serve(app: &TestApp, smtp: &SmtpSink) -> (Process, TestApp) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", app.db.dir.join("serve-data"))
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("SMTP_URL", smtp.url())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start admin-console serve");
+    let mut web = app.new_client();
+    web.address = format!("http://127.0.0.1:{port}");
+    web.port = port;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(response) = web.client.get(web.url("/healthz")).send().await
+            && response.status().is_success()
+        {
+            return (Process(child), web);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not answer within 30 s");
+}
+
+#[actix_web::test]
+async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
+    // Both servers on the one database send through the one sink (either may claim an email).
+    let smtp = SmtpSink::start().await;
+    let url = smtp.url();
+    let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
+    app.set_up().await;
+    app.seed_members(40_000);
+    let (mut server, web) = serve(&app, &smtp).await;
+    assert_eq!(
+        web.sign_in(OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(web.get("/readyz").await.status().as_u16(), 200);
+    let invited: Vec<String> = (0..20).map(|i| format!("late{i}@example.com")).collect();
+    assert_eq!(
+        web.invite(&invited.join(", "), "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // An export under way: its headers and first bytes read, the rest not yet.
+    let mut export = web.get("/w/acme/users.csv").await;
+    assert_eq!(export.status().as_u16(), 200);
+    let mut received = export
+        .chunk()
+        .await
+        .unwrap()
+        .expect("a first chunk")
+        .to_vec();
+
+    // SAFETY: sends SIGTERM to the child this test started (and still owns).
+    assert_eq!(
+        unsafe { libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let signalled = Instant::now();
+
+    // No new connections (or, on one already open, not ready) within a second.
+    let probe = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    loop {
+        match probe.get(web.url("/readyz")).send().await {
+            Err(_) => break,
+            Ok(response) if response.status().as_u16() == 503 => break,
+            Ok(_) => {}
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(1),
+            "still taking requests as ready after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The export in flight completes, every row of it.
+    while let Some(chunk) = export.chunk().await.expect("the export goes on") {
+        received.extend_from_slice(&chunk);
+    }
+    let received = String::from_utf8(received).unwrap();
+    let whole_export = app.get_text("/w/acme/users.csv").await;
+    assert_eq!(received.lines().count(), whole_export.lines().count());
+    assert_eq!(received, whole_export);
+
+    // Exit 0 within 30 s.
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(30),
+            "still running 30 s after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+
+    // No email is left claimed but unsent: each was sent, or is due again at once.
+    assert_eq!(
+        app.count(&format!(
+            "outbox_emails WHERE state = 'queued' AND next_attempt_at > '{}'",
+            (chrono::Utc::now().naive_utc() + chrono::Duration::seconds(60))
+                .format("%Y-%m-%d %H:%M:%S")
+        )),
+        0
+    );
+    let sent = app.count("outbox_emails WHERE state = 'sent'");
+    assert_eq!(
+        smtp.messages().len() as i64,
+        sent,
+        "each sent email reached the sink once"
+    );
+}
