@@ -94,135 +94,156 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_args(cli.settings)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        Command::Migrate => {
-            let pool = db::build_pool(&settings.database_url, 1)?;
-            let mut conn = pool.get()?;
-            let applied = db::run_migrations(&mut conn)?;
-            admin_console::store::roles::sync_built_in(&mut conn, clock::now())?;
-            println!(
-                "{} migration(s) applied to {}",
-                applied.len(),
-                redact_url(&settings.database_url)
-            );
-            Ok(())
-        }
-        Command::Purge => {
-            let pool = prepare_database(&settings)?;
-            let mut conn = pool.get()?;
-            let purged = admin_console::services::purge::purge_removed(
-                &mut conn,
-                &admin_console::store::audit::Actor::command_line(),
-                clock::now(),
-            )?;
-            println!("{purged} removed membership(s) purged");
-            Ok(())
-        }
+        Command::Migrate => migrate(&settings),
+        Command::Purge => purge(&settings),
         Command::ApiKey(ApiKeyCommand::Create {
             workspace,
             name,
             scopes,
             expires_in_days,
-        }) => {
-            use admin_console::domain::{Name, api_key, role::PermissionSet};
-            let now = clock::now();
-            let scopes: Vec<String> = scopes.split(',').map(str::to_owned).collect();
-            let input = admin_console::services::api_keys::NewKeyInput {
-                name: Name::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
-                scopes: api_key::scopes(&scopes, PermissionSet::all())
-                    .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?,
-                expires_at: api_key::expiry(&expires_in_days, now)
-                    .map_err(|e| anyhow::anyhow!("--expires-in-days: {e}"))?,
-            };
-            let pool = prepare_database(&settings)?;
-            let mut conn = pool.get()?;
-            let found = admin_console::store::workspaces::find_by_slug(&mut conn, &workspace)?
-                .ok_or_else(|| anyhow::anyhow!("--workspace: no workspace /w/{workspace}"))?;
-            let created = admin_console::services::api_keys::create(
-                &mut conn,
-                &admin_console::store::audit::Actor::command_line(),
-                None,
-                found.id,
-                &input,
-                now,
-            )?;
-            eprintln!(
-                "Created API key {} for /w/{} (scopes: {}). Its secret, shown this once:",
-                input.name,
-                found.slug,
-                input.scopes.to_keys().replace(' ', ",")
-            );
-            println!("{}", created.secret);
-            Ok(())
-        }
+        }) => create_api_key(&settings, &workspace, &name, &scopes, &expires_in_days),
         Command::CreateOwner {
             email,
             workspace,
             first_name,
             last_name,
-        } => {
-            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-            let workspace =
-                Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
-            let password = read_password()?;
-            let pool = prepare_database(&settings)?;
-            let input = owners::OwnerInput {
-                email,
-                workspace,
-                first_name: first_name.trim().to_owned(),
-                last_name: last_name.trim().to_owned(),
-                password_hash: passwords::hash_password(&password)?,
-            };
-            let mut conn = pool.get()?;
-            let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
-            println!(
-                "{} {} is an owner of /w/{}/{}",
-                if outcome.created_account {
-                    "Created"
-                } else {
-                    "Updated"
-                },
-                input.email,
-                input.workspace,
-                if outcome.created_workspace {
-                    " (new workspace)"
-                } else {
-                    ""
-                }
-            );
-            println!("Sign in at {}/login", settings.base_url);
-            Ok(())
-        }
-        Command::SeedDemo { users, workspace } => {
-            anyhow::ensure!(users >= 0, "--users must not be negative");
-            let slug = Slug::parse(&workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
-            let pool = prepare_database(&settings)?;
-            let started = Instant::now();
-            let bar = indicatif::ProgressBar::new(users as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} members ({per_sec}, {eta} left)")?,
-            );
-            let mut conn = pool.get()?;
-            seed::seed_demo(&mut conn, &slug, users, |written| {
-                bar.set_position(written as u64)
-            })?;
-            bar.finish();
-            let seeded = started.elapsed().as_secs_f64();
-            let settings = InviteSettings {
-                base_url: settings.base_url.clone(),
-                ttl_days: settings.invite_ttl_days,
-            };
-            let pending = seed::invite_pending(
-                &mut conn,
-                &slug,
-                seed::pending_invitations_for(users),
-                &settings,
-            )?;
-            println!(
-                "Added {users} members to /w/{slug} in {seeded:.1} s, and {pending} pending invitations"
-            );
-            Ok(())
-        }
+        } => create_owner(&settings, &email, &workspace, &first_name, &last_name),
+        Command::SeedDemo { users, workspace } => seed_demo(&settings, users, &workspace),
     }
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let pool = db::build_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    admin_console::store::roles::sync_built_in(&mut conn, clock::now())?;
+    println!(
+        "{} migration(s) applied to {}",
+        applied.len(),
+        redact_url(&settings.database_url)
+    );
+    Ok(())
+}
+
+fn purge(settings: &Settings) -> anyhow::Result<()> {
+    let pool = prepare_database(settings)?;
+    let mut conn = pool.get()?;
+    let purged = admin_console::services::purge::purge_removed(
+        &mut conn,
+        &admin_console::store::audit::Actor::command_line(),
+        clock::now(),
+    )?;
+    println!("{purged} removed membership(s) purged");
+    Ok(())
+}
+
+fn create_api_key(
+    settings: &Settings,
+    workspace: &str,
+    name: &str,
+    scopes: &str,
+    expires_in_days: &str,
+) -> anyhow::Result<()> {
+    use admin_console::domain::{Name, api_key, role::PermissionSet};
+    let now = clock::now();
+    let scopes: Vec<String> = scopes.split(',').map(str::to_owned).collect();
+    let input = admin_console::services::api_keys::NewKeyInput {
+        name: Name::parse(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
+        scopes: api_key::scopes(&scopes, PermissionSet::all())
+            .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?,
+        expires_at: api_key::expiry(expires_in_days, now)
+            .map_err(|e| anyhow::anyhow!("--expires-in-days: {e}"))?,
+    };
+    let pool = prepare_database(settings)?;
+    let mut conn = pool.get()?;
+    let found = admin_console::store::workspaces::find_by_slug(&mut conn, workspace)?
+        .ok_or_else(|| anyhow::anyhow!("--workspace: no workspace /w/{workspace}"))?;
+    let created = admin_console::services::api_keys::create(
+        &mut conn,
+        &admin_console::store::audit::Actor::command_line(),
+        None,
+        found.id,
+        &input,
+        now,
+    )?;
+    eprintln!(
+        "Created API key {} for /w/{} (scopes: {}). Its secret, shown this once:",
+        input.name,
+        found.slug,
+        input.scopes.to_keys().replace(' ', ",")
+    );
+    println!("{}", created.secret);
+    Ok(())
+}
+
+fn create_owner(
+    settings: &Settings,
+    email: &str,
+    workspace: &str,
+    first_name: &str,
+    last_name: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let workspace = Slug::parse(workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+    let password = read_password()?;
+    let pool = prepare_database(settings)?;
+    let input = owners::OwnerInput {
+        email,
+        workspace,
+        first_name: first_name.trim().to_owned(),
+        last_name: last_name.trim().to_owned(),
+        password_hash: passwords::hash_password(&password)?,
+    };
+    let mut conn = pool.get()?;
+    let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
+    println!(
+        "{} {} is an owner of /w/{}/{}",
+        if outcome.created_account {
+            "Created"
+        } else {
+            "Updated"
+        },
+        input.email,
+        input.workspace,
+        if outcome.created_workspace {
+            " (new workspace)"
+        } else {
+            ""
+        }
+    );
+    println!("Sign in at {}/login", settings.base_url);
+    Ok(())
+}
+
+fn seed_demo(settings: &Settings, users: i64, workspace: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(users >= 0, "--users must not be negative");
+    let slug = Slug::parse(workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+    let pool = prepare_database(settings)?;
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(users as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} members ({per_sec}, {eta} left)",
+    )?);
+    let mut conn = pool.get()?;
+    seed::seed_demo(&mut conn, &slug, users, |written| {
+        bar.set_position(written as u64)
+    })?;
+    bar.finish();
+    let seeded = started.elapsed().as_secs_f64();
+    let invites = InviteSettings {
+        base_url: settings.base_url.clone(),
+        ttl_days: settings.invite_ttl_days,
+    };
+    let pending = seed::invite_pending(
+        &mut conn,
+        &slug,
+        seed::pending_invitations_for(users),
+        &invites,
+    )?;
+    println!(
+        "Added {users} members to /w/{slug} in {seeded:.1} s, and {pending} pending invitations"
+    );
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use super::console::{self, Acting, ConsoleError};
 use super::invitations::InviteSettings;
 use super::password_reset::{self, ResetError};
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::policy;
@@ -94,27 +94,7 @@ pub fn provision(
             1,
         )
         .map_err(ProvisionError::Seats)?;
-        let (first, last) = (user.first_name.as_str(), user.last_name.as_str());
-        let (account_id, new_account) = match &existing {
-            Some(account) => (account.id, false),
-            None => {
-                let id = accounts::insert(
-                    conn,
-                    &accounts::NewAccount {
-                        email: &user.email,
-                        first_name: first,
-                        last_name: last,
-                        password_hash: None,
-                        org_role: OrgRole::Member,
-                    },
-                    now,
-                )?;
-                if let Some(timezone) = &user.timezone {
-                    accounts::update_profile(conn, id, first, last, timezone.name(), now)?;
-                }
-                (id, true)
-            }
-        };
+        let (account_id, new_account) = account_for(conn, existing.as_ref(), user, now)?;
         let account = accounts::find(conn, account_id)?.ok_or(diesel::result::Error::NotFound)?;
         let role_id = roles::built_in_id(conn, BuiltInRole::Member)?;
         let member = memberships::insert(
@@ -133,8 +113,7 @@ pub fn provision(
         if let Some(external_id) = &user.external_id {
             memberships::set_external_id(conn, member, Some(external_id), now)?;
         }
-        memberships::set_scim_user_name(conn, member, user.user_name.as_deref(), now)?;
-        memberships::set_email_label(conn, member, &user.email_label, now)?;
+        keep_provider_names(conn, member, user, now)?;
         audit::record(
             conn,
             acting.actor,
@@ -182,7 +161,46 @@ fn rejoin(
     if let Some(external_id) = &user.external_id {
         console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
     }
-    memberships::set_scim_user_name(conn, id, user.user_name.as_deref(), now)?;
-    memberships::set_email_label(conn, id, &user.email_label, now)?;
+    keep_provider_names(conn, id, user, now)?;
     Ok(id)
+}
+
+/// The provider's userName and its label of the address, kept on the membership.
+fn keep_provider_names(
+    conn: &mut AnyConnection,
+    member: MembershipId,
+    user: &NewUser,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    memberships::set_scim_user_name(conn, member, user.user_name.as_deref(), now)?;
+    memberships::set_email_label(conn, member, &user.email_label, now)
+}
+
+/// The account joining: the existing one, or a new one without a password (with the provider's
+/// names and time zone). The flag says it is new.
+fn account_for(
+    conn: &mut AnyConnection,
+    existing: Option<&accounts::Account>,
+    user: &NewUser,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<(AccountId, bool)> {
+    if let Some(account) = existing {
+        return Ok((account.id, false));
+    }
+    let (first, last) = (user.first_name.as_str(), user.last_name.as_str());
+    let id = accounts::insert(
+        conn,
+        &accounts::NewAccount {
+            email: &user.email,
+            first_name: first,
+            last_name: last,
+            password_hash: None,
+            org_role: OrgRole::Member,
+        },
+        now,
+    )?;
+    if let Some(timezone) = &user.timezone {
+        accounts::update_profile(conn, id, first, last, timezone.name(), now)?;
+    }
+    Ok((id, true))
 }

@@ -186,6 +186,58 @@ async fn attempt(
     })
 }
 
+/// 429 (with `Retry-After`) while this address, or — joining with a password — the invited
+/// account, is paused after too many failures.
+async fn paused(
+    state: &AppState,
+    invitation: Option<&Invitation>,
+    ip: Option<String>,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<HttpResponse>, AppError> {
+    let joining_as = invitation
+        .filter(|i| i.account_registered)
+        .and_then(|i| Email::parse(&i.email).ok());
+    let refused = blocking(state, move |conn| {
+        let checked = match &joining_as {
+            Some(email) => sign_in::before_check(conn, email, ip.as_deref(), now).map(|_| ()),
+            None => sign_in::check_address(conn, ip.as_deref(), now),
+        };
+        match checked {
+            Err(SignInError::Database(e)) => Err(e.into()),
+            Err(refused) => Ok(refused.wait().map(|wait| (refused.to_string(), wait))),
+            Ok(()) => Ok(None),
+        }
+    })
+    .await?;
+    let Some((message, wait)) = refused else {
+        return Ok(None);
+    };
+    let mut response = render_with_status(
+        StatusCode::TOO_MANY_REQUESTS,
+        &InvalidPage { message: &message },
+    )?;
+    super::headers::retry_after(&mut response, wait);
+    Ok(Some(response))
+}
+
+/// A wrong password counts toward the account's and the address's pauses.
+async fn wrong_password(
+    state: &AppState,
+    email: &str,
+    ip: Option<String>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let email = email.to_owned();
+    blocking(state, move |conn| {
+        if let Ok(email) = Email::parse(&email) {
+            let account = crate::store::accounts::find_by_email(conn, &email)?;
+            sign_in::record_failure(conn, &email, account.as_ref(), ip.as_deref(), now)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -199,32 +251,7 @@ pub async fn submit(
     let ip = client_ip(&req);
     let now = state.settings.clock.now();
     let invitation = find(&state, &token).await?;
-    // Too many failures from this address, or (joining with a password) for this account: 429.
-    let joining_as = invitation
-        .as_ref()
-        .filter(|i| i.account_registered)
-        .and_then(|i| Email::parse(&i.email).ok());
-    let where_from = ip.clone();
-    let refused = blocking(&state, move |conn| {
-        let checked = match &joining_as {
-            Some(email) => {
-                sign_in::before_check(conn, email, where_from.as_deref(), now).map(|_| ())
-            }
-            None => sign_in::check_address(conn, where_from.as_deref(), now),
-        };
-        match checked {
-            Err(SignInError::Database(e)) => Err(e.into()),
-            Err(refused) => Ok(refused.wait().map(|wait| (refused.to_string(), wait))),
-            Ok(()) => Ok(None),
-        }
-    })
-    .await?;
-    if let Some((message, wait)) = refused {
-        let mut response = render_with_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            &InvalidPage { message: &message },
-        )?;
-        super::headers::retry_after(&mut response, wait);
+    if let Some(response) = paused(&state, invitation.as_ref(), ip.clone(), now).await? {
         return Ok(response);
     }
     let Some(invitation) = invitation else {
@@ -242,16 +269,7 @@ pub async fn submit(
     let mut errors = FieldErrors::default();
     let outcome = attempt(&state, &invitation, &token, &form, ip.clone(), &mut errors).await?;
     if matches!(outcome, Some(Err(None))) {
-        // A wrong password counts toward the account's and the address's pauses.
-        let (email, counted) = (invitation.email.clone(), ip.clone());
-        blocking(&state, move |conn| {
-            if let Ok(email) = Email::parse(&email) {
-                let account = crate::store::accounts::find_by_email(conn, &email)?;
-                sign_in::record_failure(conn, &email, account.as_ref(), counted.as_deref(), now)?;
-            }
-            Ok(())
-        })
-        .await?;
+        wrong_password(&state, &invitation.email, ip.clone(), now).await?;
     }
     let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
     let form_error = match outcome {

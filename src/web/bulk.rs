@@ -160,75 +160,13 @@ pub async fn submit(
     form: HtmlForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let back_url = back_url(&access.workspace.slug, &form.filter());
-    let action = match form.action() {
-        Ok(action) => action,
-        Err(why) => return problem(&state, &access, &form, "Nothing to preview", why).await,
+    let asked = match asked(&state, &access, &form).await? {
+        Ok(asked) => asked,
+        Err((title, why)) => return problem(&state, &access, &form, title, why).await,
     };
-    access.require(action.permission())?;
-    let action = match heir(&state, &access, &form, action).await? {
-        Ok(action) => action,
-        Err(why) => return problem(&state, &access, &form, "Nothing to preview", why).await,
-    };
-    let reason = match Reason::parse(&form.reason) {
-        Ok(reason) => reason,
-        Err(e) => {
-            return problem(
-                &state,
-                &access,
-                &form,
-                "Nothing to preview",
-                format!("Reason: {e}"),
-            )
-            .await;
-        }
-    };
-    let targets = if form.all_matching() {
-        None
-    } else {
-        let ids: Vec<MembershipId> = form
-            .member_id
-            .iter()
-            .filter_map(|id| MembershipId::parse(id))
-            .collect();
-        if ids.is_empty() {
-            let why = "Tick the people to act on, or choose everyone matching the filters.";
-            return problem(&state, &access, &form, "Nobody chosen", why.to_owned()).await;
-        }
-        Some(ids)
-    };
+    let action = asked.action.clone();
     let confirm = form.confirm == "1";
-    let settings = super::invitations::invite_settings(&state);
-    let params = form.filter();
-    let selection = if form.all_matching() {
-        json!({ "filter": params.pairs().into_iter().collect::<std::collections::BTreeMap<_, _>>() })
-    } else {
-        json!({ "ticked": targets.as_ref().map_or(0, Vec::len) })
-    };
-    let now = clock::now();
-    let workspace_action = action.clone();
-    let outcome = with_acting(&state, &access, move |conn, acting, workspace| {
-        let targets = match targets {
-            Some(ids) => Targets::Ids(ids),
-            None => Targets::Matching(members::resolve_filter(conn, workspace, &params, now)?),
-        };
-        let people = match bulk::resolve(conn, workspace, targets)? {
-            Ok(people) => people,
-            Err(too_many) => return Ok(Err(too_many)),
-        };
-        let request = BulkRequest {
-            action: &workspace_action,
-            reason: reason.as_ref(),
-            settings: &settings,
-        };
-        Ok(Ok(if confirm {
-            bulk::run(conn, acting, workspace, &request, &people, selection, now)?
-        } else {
-            bulk::preview(conn, acting, workspace, &request, &people, now)?
-        }))
-    })
-    .await?;
-    let outcomes = match outcome {
+    let outcomes = match act(&state, &access, &form, asked, confirm).await? {
         Ok(outcomes) => outcomes,
         Err(too_many) => {
             let why = format!(
@@ -242,8 +180,114 @@ pub async fn submit(
     if confirm {
         state.outbox_wake.notify_one();
         flash(&access.signed_in.session, &done_words(&action, &outcomes))?;
-        return Ok(super::error::redirect(&back_url));
+        return Ok(super::error::redirect(&back_url(
+            &access.workspace.slug,
+            &form.filter(),
+        )));
     }
+    preview(&state, &access, &form, &action, &outcomes).await
+}
+
+/// What the form asks, checked: the action (with its heir), the reason, and the people ticked
+/// (`None`: everyone the filters match).
+struct Asked {
+    action: BulkAction,
+    reason: Option<Reason>,
+    ticked: Option<Vec<MembershipId>>,
+}
+
+/// The form read into an [`Asked`], or the preview's title and why nothing can be previewed.
+/// Refuses (403) an action the viewer's role does not allow.
+async fn asked(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &BulkForm,
+) -> Result<Result<Asked, (&'static str, String)>, AppError> {
+    const NOTHING: &str = "Nothing to preview";
+    let action = match form.action() {
+        Ok(action) => action,
+        Err(why) => return Ok(Err((NOTHING, why))),
+    };
+    access.require(action.permission())?;
+    let action = match heir(state, access, form, action).await? {
+        Ok(action) => action,
+        Err(why) => return Ok(Err((NOTHING, why))),
+    };
+    let reason = match Reason::parse(&form.reason) {
+        Ok(reason) => reason,
+        Err(e) => return Ok(Err((NOTHING, format!("Reason: {e}")))),
+    };
+    let ticked = if form.all_matching() {
+        None
+    } else {
+        let ids: Vec<MembershipId> = form
+            .member_id
+            .iter()
+            .filter_map(|id| MembershipId::parse(id))
+            .collect();
+        if ids.is_empty() {
+            let why = "Tick the people to act on, or choose everyone matching the filters.";
+            return Ok(Err(("Nobody chosen", why.to_owned())));
+        }
+        Some(ids)
+    };
+    Ok(Ok(Asked {
+        action,
+        reason,
+        ticked,
+    }))
+}
+
+/// Judges every person (the preview) or runs the action on them (`confirm`), in one transaction
+/// under the workspace's lock; `Err` holds how many matched when that is more than one bulk
+/// action takes.
+async fn act(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &BulkForm,
+    asked: Asked,
+    confirm: bool,
+) -> Result<Result<Vec<Outcome>, usize>, AppError> {
+    let settings = super::invitations::invite_settings(state);
+    let params = form.filter();
+    let selection = match &asked.ticked {
+        None => json!({
+            "filter": params.pairs().into_iter().collect::<std::collections::BTreeMap<_, _>>()
+        }),
+        Some(ids) => json!({ "ticked": ids.len() }),
+    };
+    let now = clock::now();
+    with_acting(state, access, move |conn, acting, workspace| {
+        let targets = match asked.ticked {
+            Some(ids) => Targets::Ids(ids),
+            None => Targets::Matching(members::resolve_filter(conn, workspace, &params, now)?),
+        };
+        let people = match bulk::resolve(conn, workspace, targets)? {
+            Ok(people) => people,
+            Err(too_many) => return Ok(Err(too_many)),
+        };
+        let request = BulkRequest {
+            action: &asked.action,
+            reason: asked.reason.as_ref(),
+            settings: &settings,
+        };
+        Ok(Ok(if confirm {
+            bulk::run(conn, acting, workspace, &request, &people, selection, now)?
+        } else {
+            bulk::preview(conn, acting, workspace, &request, &people, now)?
+        }))
+    })
+    .await
+}
+
+/// The preview: who will change and who is skipped (and why), with the form to confirm.
+async fn preview(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &BulkForm,
+    action: &BulkAction,
+    outcomes: &[Outcome],
+) -> Result<HttpResponse, AppError> {
     let (changing, skipped): (Vec<&Outcome>, Vec<&Outcome>) =
         outcomes.iter().partition(|o| o.result.is_ok());
     let line = |o: &&Outcome| Line {
@@ -252,7 +296,7 @@ pub async fn submit(
     };
     let people = views::count(changing.len() as i64, "person", "people");
     let page = PreviewPage {
-        chrome: access.chrome(&state, "users").await?,
+        chrome: access.chrome(state, "users").await?,
         slug: access.workspace.slug.clone(),
         title: format!("{} {people}?", action.verb()),
         problem: None,
@@ -270,7 +314,7 @@ pub async fn submit(
                 error: None,
             }
         }),
-        back_url,
+        back_url: back_url(&access.workspace.slug, &form.filter()),
         csrf_token: access.signed_in.csrf_token.clone(),
     };
     Ok(HttpResponse::Ok()

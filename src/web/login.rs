@@ -111,6 +111,35 @@ async fn form_page(
     })
 }
 
+/// After the password check: the landing page to go to (`None`: the second step of two-factor
+/// sign-in comes first), or why not. Records the success or the failure.
+fn judge(
+    conn: &mut crate::db::AnyConnection,
+    account: Option<crate::store::accounts::Account>,
+    right: bool,
+    email: &Email,
+    ip: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> Result<
+    Result<(Option<String>, crate::store::accounts::Account), SignInError>,
+    diesel::result::Error,
+> {
+    Ok(match account {
+        Some(account) if right && account.status == AccountStatus::Blocked => {
+            Err(SignInError::Blocked)
+        }
+        Some(account) if right && two_factor::is_on(conn, account.id)? => Ok((None, account)),
+        Some(account) if right => match sign_in::record_success(conn, &account, ip, now) {
+            Ok(()) => Ok((Some(landing_path(conn, &account)?), account)),
+            Err(e) => Err(e),
+        },
+        account => {
+            sign_in::record_failure(conn, email, account.as_ref(), ip, now)?;
+            Err(SignInError::InvalidCredentials)
+        }
+    })
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -145,30 +174,7 @@ pub async fn submit(
             let hash = account.as_ref().and_then(|a| a.password_hash.clone());
             let right = super::verify_password(hash, form.password.clone()).await?;
             blocking(&state, move |conn| {
-                Ok(match account {
-                    Some(account) if right && account.status == AccountStatus::Blocked => {
-                        Err(SignInError::Blocked)
-                    }
-                    Some(account) if right && two_factor::is_on(conn, account.id)? => {
-                        Ok((None, account))
-                    }
-                    Some(account) if right => {
-                        match sign_in::record_success(conn, &account, ip.as_deref(), now) {
-                            Ok(()) => Ok((Some(landing_path(conn, &account)?), account)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    account => {
-                        sign_in::record_failure(
-                            conn,
-                            &email,
-                            account.as_ref(),
-                            ip.as_deref(),
-                            now,
-                        )?;
-                        Err(SignInError::InvalidCredentials)
-                    }
-                })
+                Ok(judge(conn, account, right, &email, ip.as_deref(), now)?)
             })
             .await?
         }
