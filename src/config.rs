@@ -46,6 +46,9 @@ pub struct SettingsArgs {
     /// Requests one API key may make a minute; more answer 429 with `Retry-After`.
     #[arg(long, env = "API_RATE_LIMIT", global = true, default_value_t = 600)]
     pub api_rate_limit: u32,
+    /// Address of `/metrics` (Prometheus' text format), e.g. `127.0.0.1:9464`; unset, not served.
+    #[arg(long, env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
 }
 
 /// Settings after defaults and checks.
@@ -68,6 +71,8 @@ pub struct Settings {
     pub trusted_proxies: crate::net::TrustedProxies,
     /// Requests one API key may make a minute.
     pub api_rate_limit: u32,
+    /// Where `/metrics` is served (`None`: not at all).
+    pub metrics_bind: Option<String>,
     /// The rules that wait read this clock (tests move it forward).
     pub clock: crate::clock::Clock,
 }
@@ -176,6 +181,7 @@ impl Settings {
             )
             .map_err(|e| anyhow::anyhow!(e))?,
             api_rate_limit: args.api_rate_limit.max(1),
+            metrics_bind: args.metrics_bind.filter(|b| !b.trim().is_empty()),
             clock: Default::default(),
         })
     }
@@ -201,6 +207,7 @@ impl Settings {
             },
             trusted_proxies: Default::default(),
             api_rate_limit: 600,
+            metrics_bind: None,
             clock: Default::default(),
         }
     }

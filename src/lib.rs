@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod mail;
+pub mod metrics;
 pub mod net;
 pub mod services;
 pub mod shutdown;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
@@ -47,6 +47,8 @@ pub struct Application {
     pool: Pool,
     shutdown: Shutdown,
     mail_worker: JoinHandle<()>,
+    /// `/metrics`' own server, when `METRICS_BIND` is set: its port and handle.
+    metrics: Option<(u16, ServerHandle)>,
 }
 
 impl Application {
@@ -56,6 +58,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics = match &settings.metrics_bind {
+            Some(bind) => Some(serve_metrics(bind, pool.clone())?),
+            None => None,
+        };
         let shutdown = Shutdown::default();
         let (server, mail_worker) = run(listener, pool.clone(), settings, shutdown.clone())?;
         Ok(Self {
@@ -64,11 +70,17 @@ impl Application {
             pool,
             shutdown,
             mail_worker,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when it is.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// True on a fresh install: nobody has an account yet, so `/setup` is open.
@@ -91,6 +103,9 @@ impl Application {
         });
         let served = self.server.await;
         self.shutdown.begin();
+        if let Some((_, metrics)) = &self.metrics {
+            metrics.stop(true).await;
+        }
         let left = shutdown::GRACE.saturating_sub(shutdown::REQUESTS_GRACE);
         if tokio::time::timeout(left, self.mail_worker).await.is_err() {
             tracing::warn!(
@@ -155,6 +170,7 @@ fn run(
             .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
             .wrap(Compress::default())
             .wrap(headers::security_headers())
+            .wrap(from_fn(crate::metrics::track))
             .configure(http::routes::open)
             .service(
                 web::scope(http::routes::API_SCOPE)
@@ -186,6 +202,26 @@ fn run(
         server = server.workers(workers);
     }
     Ok((server.run(), mail_worker))
+}
+
+/// Starts `/metrics`' own small server (one worker) on `bind`; it runs on the current runtime.
+fn serve_metrics(bind: &str, pool: Pool) -> anyhow::Result<(u16, ServerHandle)> {
+    let listener = TcpListener::bind(bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind} for /metrics: {e}"))?;
+    let port = listener.local_addr()?.port();
+    let pool = web::Data::new(pool);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .route("/metrics", web::get().to(crate::metrics::scrape))
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Ok((port, handle))
 }
 
 /// Every ten minutes: deletes expired sessions and withdraws expired invitations (each with its

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), on a fresh Debian machine as root:
-#   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver, and the
-#      aiosmtpd SMTP sink from PyPI in a venv under target/);
+#   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver, the
+#      aiosmtpd SMTP sink from PyPI in a venv under target/, promtool unpacked under target/);
 #   2. checks formatting and lints;
 #   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
@@ -37,6 +37,19 @@ if ! "$smtp_venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
   "$smtp_venv/bin/pip" install --quiet aiosmtpd
 fi
 export AIOSMTPD_PYTHON="$smtp_venv/bin/python"
+# promtool checks /metrics (tests/it/metrics.rs): Debian's prometheus package, unpacked under
+# target/ (not installed: nothing of it runs but promtool).
+promtool="$root/target/promtool/usr/bin/promtool"
+if ! "$promtool" --version >/dev/null 2>&1; then
+  log "fetching promtool into $root/target/promtool"
+  rm -rf "$root/target/promtool" "$root"/target/prometheus_*.deb
+  mkdir -p "$root/target"
+  (cd "$root/target" && { apt-get download prometheus >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }; })
+  dpkg-deb -x "$root"/target/prometheus_*.deb "$root/target/promtool"
+  rm -f "$root"/target/prometheus_*.deb
+fi
+export PROMTOOL="$promtool"
 
 if command -v cargo-nextest >/dev/null 2>&1; then
   run_tests() { cargo nextest run --no-fail-fast --failure-output final "$@"; }

@@ -221,6 +221,7 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
         // No ping per checkout (a query per request saved); broken connections are dropped by
         // `has_broken` after an error instead.
         .test_on_check_out(false)
+        .event_handler(Box::new(crate::metrics::PoolEvents))
         .build(manager)?;
     Ok(pool)
 }

@@ -14,6 +14,7 @@ use super::Mailer;
 use crate::clock;
 use crate::config::OutboxSettings;
 use crate::db::Pool;
+use crate::metrics::METRICS;
 use crate::shutdown::Shutdown;
 use crate::store::outbox::{self, QueuedEmail};
 
@@ -117,8 +118,12 @@ async fn send(
         let mut conn = pool.get()?;
         let now = clock::now();
         match outcome {
-            Ok(()) => outbox::mark_sent(&mut conn, &email, now)?,
+            Ok(()) => {
+                outbox::mark_sent(&mut conn, &email, now)?;
+                METRICS.emails_sent.inc();
+            }
             Err(e) => {
+                METRICS.emails_failed.inc();
                 let attempts = email.attempts + 1;
                 let retry = retry_at(now, attempts, &settings);
                 tracing::warn!(to = %email.to, attempts, error = %e, gave_up = retry.is_none(), "email not delivered");

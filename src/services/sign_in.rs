@@ -13,6 +13,7 @@ use crate::domain::Email;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::AccountStatus;
 use crate::domain::throttle::{self, Subject};
+use crate::metrics::METRICS;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
 use crate::store::throttles;
@@ -144,13 +145,13 @@ pub fn record_failure(
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
     let key = key_of(email, account);
-    db::write_first(conn, |conn| {
+    let paused = db::write_first(conn, |conn| {
         count_address_failure_in(conn, ip, now)?;
         let counter = throttles::lock(conn, &key, now)?;
         let after = throttle::after_failure(Subject::Account, counter, now);
         throttles::save(conn, &key, &after.counter)?;
         let Some(account) = account else {
-            return Ok(());
+            return Ok::<_, diesel::result::Error>(false);
         };
         let actor = someone(ip);
         if let Some(failures) = after.report {
@@ -175,8 +176,13 @@ pub fn record_failure(
                 now,
             )?;
         }
-        Ok(())
-    })
+        Ok(after.paused_until.is_some())
+    })?;
+    METRICS.sign_in_failures.inc();
+    if paused {
+        METRICS.sign_in_pauses.inc();
+    }
+    Ok(())
 }
 
 /// The right password: refused when the account is blocked (only someone who knows the password

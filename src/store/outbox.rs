@@ -236,3 +236,29 @@ pub fn release(
     }
     Ok(released)
 }
+
+/// The outbox as an operator watches it: emails waiting (never tried), failing (tried, to be
+/// tried again) and the age of the oldest waiting one.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    pub queued: i64,
+    pub failing: i64,
+    pub oldest: Option<NaiveDateTime>,
+}
+
+pub fn backlog(conn: &mut AnyConnection) -> QueryResult<Backlog> {
+    let waiting = || outbox_emails::table.filter(outbox_emails::state.eq("queued"));
+    Ok(Backlog {
+        queued: waiting()
+            .filter(outbox_emails::attempts.eq(0))
+            .count()
+            .get_result(conn)?,
+        failing: waiting()
+            .filter(outbox_emails::attempts.gt(0))
+            .count()
+            .get_result(conn)?,
+        oldest: waiting()
+            .select(diesel::dsl::min(outbox_emails::created_at))
+            .get_result(conn)?,
+    })
+}

@@ -268,3 +268,12 @@ pub fn delete_for_account_in_workspace(
     )
     .execute(conn)
 }
+
+/// How many signed-in sessions have not expired.
+pub fn count_signed_in(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    sessions::table
+        .filter(sessions::account_id.is_not_null())
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}

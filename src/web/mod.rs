@@ -77,7 +77,7 @@ where
 {
     let pool = state.pool.clone();
     web::block(move || {
-        let mut conn = pool.get()?;
+        let mut conn = connection(&pool)?;
         f(&mut conn)
     })
     .await?
@@ -97,9 +97,15 @@ where
         Some(mut conn) => web::block(move || f(&mut conn)).await?,
         None => {
             let pool = pool.clone();
-            web::block(move || f(&mut *pool.get()?)).await?
+            web::block(move || f(&mut *connection(&pool)?)).await?
         }
     }
+}
+
+/// A connection from the pool, counted as waiting (`/metrics`) until it comes.
+fn connection(pool: &Pool) -> Result<crate::db::PooledConnection, r2d2::Error> {
+    let _waiting = crate::metrics::METRICS.waiting_for_connection();
+    pool.get()
 }
 
 /// Not found, for every path nothing else answers.

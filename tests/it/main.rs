@@ -32,6 +32,7 @@ mod invitations;
 mod lifecycle;
 mod matrix;
 mod me;
+mod metrics;
 mod member_actions;
 mod org;
 mod password_reset;

@@ -1984,6 +1984,7 @@ async fn every_route_answers_every_actor_as_the_rules_say() {
             pool: db::build_pool(&world.url, 2).expect("test pool"),
             settings: settings.clone(),
             db: world.clone(),
+            metrics_port: None,
         };
         let built = build_world(&ada).await;
         drop(ada);

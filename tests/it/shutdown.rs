@@ -29,17 +29,19 @@ fn free_port() -> u16 {
 /// Starts `admin-console serve` on `app`'s database; returns it and a client for it.
 async fn serve(app: &TestApp, smtp: &SmtpSink) -> (Process, TestApp) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_admin-console"))
-        .arg("serve")
-        .env("DATABASE_URL", &app.db.url)
-        .env("DATA_DIR", app.db.dir.join("serve-data"))
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("SMTP_URL", smtp.url())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start admin-console serve");
+    let process = Process(
+        Command::new(env!("CARGO_BIN_EXE_admin-console"))
+            .arg("serve")
+            .env("DATABASE_URL", &app.db.url)
+            .env("DATA_DIR", app.db.dir.join("serve-data"))
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("SMTP_URL", smtp.url())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start admin-console serve"),
+    );
     let mut web = app.new_client();
     web.address = format!("http://127.0.0.1:{port}");
     web.port = port;
@@ -48,7 +50,7 @@ async fn serve(app: &TestApp, smtp: &SmtpSink) -> (Process, TestApp) {
         if let Ok(response) = web.client.get(web.url("/healthz")).send().await
             && response.status().is_success()
         {
-            return (Process(child), web);
+            return (process, web);
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }

@@ -103,6 +103,8 @@ pub struct TestApp {
     pub pool: db::Pool,
     pub settings: Settings,
     pub db: Arc<TestDatabase>,
+    /// Where `/metrics` is served, when the settings asked for it.
+    pub metrics_port: Option<u16>,
 }
 
 /// Starts the console with its own database; the server runs on this test's runtime.
@@ -116,7 +118,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_database(&db.url, &db.dir.join("data"));
     change(&mut settings);
     let app = Application::build(settings.clone()).expect("build the application");
-    let port = app.port();
+    let (port, metrics_port) = (app.port(), app.metrics_port());
     actix_web::rt::spawn(app.into_server());
     let pool = db::build_pool(&db.url, 2).expect("test pool");
     TestApp {
@@ -126,6 +128,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
         pool,
         settings,
         db,
+        metrics_port,
     }
 }
 
@@ -261,6 +264,7 @@ impl TestApp {
             pool: self.pool.clone(),
             settings: self.settings.clone(),
             db: self.db.clone(),
+            metrics_port: self.metrics_port,
         }
     }
 
