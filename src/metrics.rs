@@ -3,17 +3,12 @@
 //! in memory per process (each instance is scraped on its own); gauges that describe the
 //! shared database (the outbox, live sessions) are read from it at each scrape.
 
-use std::sync::LazyLock;
-use std::time::Instant;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use std::sync::LazyLock;
 
 use crate::clock;
 use crate::db::Pool;
@@ -160,6 +155,23 @@ impl Metrics {
         }
     }
 
+    /// Counts and times one answered request by its route pattern (`/w/{slug}/users/{id}`, never
+    /// the path itself, so the number of series stays bounded).
+    pub fn observe_request(
+        &self,
+        method: &str,
+        route: &str,
+        status: actix_web::http::StatusCode,
+        elapsed: std::time::Duration,
+    ) {
+        self.requests
+            .with_label_values(&[method, route, status.as_str()])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
     /// Counts a wait for a database connection while the returned guard lives.
     pub fn waiting_for_connection(&self) -> impl Drop + use<'_> {
         struct Waiting<'a>(&'a IntGauge);
@@ -217,7 +229,7 @@ impl r2d2::HandleEvent for PoolEvents {
 
 /// A label value for the method: the standard ones as they are, anything else as `other` (a
 /// client must not be able to add series).
-fn method_label(method: &actix_web::http::Method) -> &'static str {
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
     use actix_web::http::Method;
     match *method {
         Method::GET => "GET",
@@ -229,36 +241,6 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
-}
-
-/// Middleware: counts and times every request by its route pattern (`/w/{slug}/users/{id}`,
-/// never the path itself, so the number of series stays bounded).
-pub async fn track(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = method_label(req.method());
-    let answer = next.call(req).await;
-    let (route, status) = match &answer {
-        Ok(response) => (
-            response
-                .request()
-                .match_pattern()
-                .unwrap_or_else(|| "unmatched".to_owned()),
-            response.status(),
-        ),
-        Err(e) => ("unmatched".to_owned(), e.as_response_error().status_code()),
-    };
-    METRICS
-        .requests
-        .with_label_values(&[method, &route, status.as_str()])
-        .inc();
-    METRICS
-        .latency
-        .with_label_values(&[method, &route])
-        .observe(started.elapsed().as_secs_f64());
-    answer
 }
 
 /// `GET /metrics` on the metrics address.

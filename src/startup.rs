@@ -170,7 +170,7 @@ fn run(
             .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
             .wrap(Compress::default())
             .wrap(headers::security_headers())
-            .wrap(from_fn(crate::metrics::track))
+            .wrap(from_fn(http::observe::middleware))
             .configure(http::routes::open)
             .service(
                 web::scope(http::routes::API_SCOPE)

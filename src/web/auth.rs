@@ -143,6 +143,7 @@ impl SignedIn {
         let Some(id) = session_account(&session) else {
             return Err(AppError::SignInRequired { next });
         };
+        super::observe::LoggedActor::Account(id).mark(&req);
         let state = state_of(&req)?;
         let account =
             super::quick_read(&state.pool, move |conn| Ok(accounts::find(conn, id)?)).await?;
@@ -206,6 +207,7 @@ impl WorkspaceAccess {
         let Some(account_id) = session_account(&session) else {
             return Err(AppError::SignInRequired { next });
         };
+        super::observe::LoggedActor::Account(account_id).mark(&req);
         let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
         let state = state_of(&req)?;
         let found = super::quick_read(&state.pool, move |conn| {

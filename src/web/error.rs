@@ -217,7 +217,8 @@ impl ResponseError for AppError {
                 None,
             ),
             AppError::Internal(error) => {
-                let id = crate::tokens::new_token()[..12].to_owned();
+                let id = super::observe::request_id()
+                    .unwrap_or_else(|| crate::tokens::new_token()[..16].to_owned());
                 tracing::error!(request_id = %id, error = ?error, "request failed");
                 ("Something went wrong", "The console could not complete this request. It has been logged.".to_owned(), Some(id))
             }

@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod me;
 pub mod multipart;
+pub mod observe;
 pub mod org;
 pub mod password;
 pub mod roles;

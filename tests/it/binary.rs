@@ -1,6 +1,6 @@
-//! Graceful shutdown of the real binary (issue 20 §3): on SIGTERM it stops taking connections at
-//! once, lets an export in flight complete, leaves no email claimed but unsent, and exits 0 within
-//! 30 s.
+//! The real binary (`admin-console serve`), as an operator runs it (issue 20 §3–4): on SIGTERM it
+//! stops taking connections at once, lets an export in flight complete, leaves no email claimed
+//! but unsent, and exits 0 within 30 s; with `LOG_FORMAT=json` each request is one JSON line.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -8,6 +8,28 @@ use std::time::{Duration, Instant};
 
 use crate::common::smtp::SmtpSink;
 use crate::common::*;
+
+/// Waits for the binary to exit, at most 30 s after `signalled`; its status.
+async fn exited(server: &mut Process, signalled: Instant) -> std::process::ExitStatus {
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(30),
+            "still running 30 s after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn terminate(server: &Process) {
+    // SAFETY: sends SIGTERM to the child this test started (and still owns).
+    assert_eq!(
+        unsafe { libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+}
 
 /// The binary, killed on drop (a failing test included).
 struct Process(Child);
@@ -26,8 +48,14 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Starts `admin-console serve` on `app`'s database; returns it and a client for it.
-async fn serve(app: &TestApp, smtp: &SmtpSink) -> (Process, TestApp) {
+/// Starts `admin-console serve` on `app`'s database with `env` added (its standard output into
+/// `log`); returns it and a client for it.
+async fn serve(
+    app: &TestApp,
+    smtp: &SmtpSink,
+    env: &[(&str, &str)],
+    log: Stdio,
+) -> (Process, TestApp) {
     let port = free_port();
     let process = Process(
         Command::new(env!("CARGO_BIN_EXE_admin-console"))
@@ -37,7 +65,8 @@ async fn serve(app: &TestApp, smtp: &SmtpSink) -> (Process, TestApp) {
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("SMTP_URL", smtp.url())
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(log)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start admin-console serve"),
@@ -65,7 +94,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
     let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
     app.set_up().await;
     app.seed_members(40_000);
-    let (mut server, web) = serve(&app, &smtp).await;
+    let (mut server, web) = serve(&app, &smtp, &[], Stdio::null()).await;
     assert_eq!(
         web.sign_in(OWNER_EMAIL, OWNER_PASSWORD)
             .await
@@ -93,11 +122,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
         .expect("a first chunk")
         .to_vec();
 
-    // SAFETY: sends SIGTERM to the child this test started (and still owns).
-    assert_eq!(
-        unsafe { libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    terminate(&server);
     let signalled = Instant::now();
 
     // No new connections (or, on one already open, not ready) within a second.
@@ -128,16 +153,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
     assert_eq!(received, whole_export);
 
     // Exit 0 within 30 s.
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(30),
-            "still running 30 s after SIGTERM"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = exited(&mut server, signalled).await;
     assert!(status.success(), "exit status {status}");
 
     // No email is left claimed but unsent: each was sent, or is due again at once.
@@ -155,4 +171,70 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
         sent,
         "each sent email reached the sink once"
     );
+}
+
+#[actix_web::test]
+async fn json_logs_carry_each_request_with_its_id_route_status_latency_and_actor() {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_app().await;
+    app.set_up().await;
+    let log_path = app.db.dir.join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (mut server, web) = serve(
+        &app,
+        &smtp,
+        &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+        Stdio::from(log),
+    )
+    .await;
+    assert_eq!(
+        web.sign_in(OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let page = web.get("/w/acme/users").await;
+    assert_eq!(page.status().as_u16(), 200);
+    let id = page.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16);
+    let missing = web.get("/w/acme/users/999999").await;
+    assert_eq!(missing.status().as_u16(), 404);
+    let missing_id = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(missing_id, id, "one id per request");
+
+    let key = web.api_key("logs", &["users.view"]).await;
+    assert!(web.get_with_key("/api/v1/users", &key).await.contains("\"data\""));
+
+    terminate(&server);
+    assert!(exited(&mut server, Instant::now()).await.success());
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["request_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no line for {id} in {lines:#?}"));
+    let account = app.first_id("accounts");
+    assert_eq!(line["route"], "/w/{slug}/users");
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["actor"], format!("account:{account}"));
+    assert!(line["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0));
+    assert!(line["timestamp"].is_string() && line["level"] == "INFO");
+    let missing = lines
+        .iter()
+        .find(|l| l["request_id"] == missing_id.as_str())
+        .expect("the 404 is logged too");
+    assert_eq!(missing["status"], 404);
+    let by_key = lines
+        .iter()
+        .find(|l| l["route"] == "/api/v1/users")
+        .expect("the API request is logged");
+    assert!(by_key["actor"].as_str().unwrap().starts_with("api_key:"));
 }
