@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::users::{Links, parse_limit};
-use super::{ApiKeyAuth, Problem, ok};
+use super::{ApiKeyAuth, Problem, next_page, ok};
 use crate::domain::role::Permission;
-use crate::services::audit;
+use crate::services::audit::{self, EventRow};
 use crate::web::audit::AuditQuery;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
@@ -26,6 +26,23 @@ pub struct EventJson {
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     pub ip: Option<String>,
+}
+
+impl From<EventRow> for EventJson {
+    fn from(e: EventRow) -> Self {
+        Self {
+            id: e.id,
+            created_at: rfc3339(e.created_at),
+            actor: e.actor_label,
+            action: e.action,
+            target: e.target_label,
+            changes: serde_json::from_str::<serde_json::Value>(&e.changes)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::json!({})),
+            ip: e.ip,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,43 +118,30 @@ pub async fn list(
         )?)
     })
     .await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit as usize);
-    let next = events.last().filter(|_| more).map(|e| {
-        let mut pairs: Vec<(&str, String)> = [
-            ("actor", &query.actor),
-            ("target", &query.target),
-            ("action", &query.action),
-            ("from", &query.from),
-            ("to", &query.to),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k, v.clone()))
-        .collect();
-        pairs.push(("limit", limit.to_string()));
-        pairs.push(("before", e.id.to_string()));
-        format!(
-            "/api/v1/audit-events?{}",
-            serde_html_form::to_string(&pairs).unwrap_or_default()
-        )
-    });
+    let next = next_page(&mut events, limit, |e| next_link(&query, limit, e.id));
     Ok(ok(&EventPage {
-        data: events
-            .into_iter()
-            .map(|e| EventJson {
-                id: e.id,
-                created_at: rfc3339(e.created_at),
-                actor: e.actor_label,
-                action: e.action,
-                target: e.target_label,
-                changes: serde_json::from_str::<serde_json::Value>(&e.changes)
-                    .ok()
-                    .filter(serde_json::Value::is_object)
-                    .unwrap_or_else(|| serde_json::json!({})),
-                ip: e.ip,
-            })
-            .collect(),
+        data: events.into_iter().map(EventJson::from).collect(),
         links: Links { next, prev: None },
     }))
+}
+
+/// The next page's address: the filters as asked, the page size, and the last id seen.
+fn next_link(query: &AuditQuery, limit: i64, last: i64) -> String {
+    let mut pairs: Vec<(&str, String)> = [
+        ("actor", &query.actor),
+        ("target", &query.target),
+        ("action", &query.action),
+        ("from", &query.from),
+        ("to", &query.to),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| (k, v.clone()))
+    .collect();
+    pairs.push(("limit", limit.to_string()));
+    pairs.push(("before", last.to_string()));
+    format!(
+        "/api/v1/audit-events?{}",
+        serde_html_form::to_string(&pairs).unwrap_or_default()
+    )
 }

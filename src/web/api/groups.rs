@@ -3,14 +3,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{IdPath, MemberPath};
-use super::{ApiKeyAuth, Problem, json, ok};
+use super::{ApiKeyAuth, Problem, json, no_content, ok, path_id};
+use crate::db::AnyConnection;
 use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
 use crate::domain::role::Permission;
+use crate::services::audit::Actor;
 use crate::services::groups::{self as service, Group, GroupError, InWorkspace};
 use crate::web::forms::FieldErrors;
 use crate::web::groups::GroupForm;
@@ -84,10 +87,6 @@ pub async fn list(
     }))
 }
 
-fn group_id(text: &str) -> Result<i64, Problem> {
-    crate::domain::ids::parse_id(text).ok_or_else(Problem::not_found)
-}
-
 async fn read(state: &AppState, auth: &ApiKeyAuth, id: i64) -> Result<GroupJson, Problem> {
     let workspace = auth.workspace.id;
     blocking(state, move |conn| Ok(service::find(conn, workspace, id)?))
@@ -107,7 +106,7 @@ pub async fn show(
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::GroupsView)?;
-    let id = group_id(&path.0)?;
+    let id = path_id(&path.0)?;
     Ok(ok(&read(&state, &auth, id).await?))
 }
 
@@ -144,19 +143,11 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::GroupsManage)?;
     let (name, description) = parse(body.into_inner(), Default::default())?;
-    let (actor, workspace) = (auth.actor(), auth.workspace.id);
-    let now = state.settings.clock.now();
-    let id = blocking(&state, move |conn| {
-        Ok(service::create(
-            conn,
-            &actor,
-            workspace,
-            &name,
-            &description,
-            now,
-        ))
+    let workspace = auth.workspace.id;
+    let id = change(&state, &auth, move |conn, actor, now| {
+        service::create(conn, actor, workspace, &name, &description, now)
     })
-    .await??;
+    .await?;
     Ok(json(StatusCode::CREATED, &read(&state, &auth, id).await?))
 }
 
@@ -171,15 +162,14 @@ pub async fn update(
     body: web::Json<GroupBody>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::GroupsManage)?;
-    let id = group_id(&path.0)?;
+    let id = path_id(&path.0)?;
     let current = read(&state, &auth, id).await?;
     let (name, description) = parse(body.into_inner(), (current.name, current.description))?;
-    let (actor, at) = (auth.actor(), in_workspace(&auth, id));
-    let now = state.settings.clock.now();
-    blocking(&state, move |conn| {
-        Ok(service::update(conn, &actor, at, &name, &description, now))
+    let at = in_workspace(&auth, id);
+    change(&state, &auth, move |conn, actor, now| {
+        service::update(conn, actor, at, &name, &description, now)
     })
-    .await??;
+    .await?;
     Ok(ok(&read(&state, &auth, id).await?))
 }
 
@@ -190,10 +180,14 @@ fn in_workspace(auth: &ApiKeyAuth, group: i64) -> InWorkspace {
     }
 }
 
-fn no_content() -> HttpResponse {
-    HttpResponse::NoContent()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .finish()
+/// Runs `f`, a change through the groups' services, on the blocking pool as the key, now.
+async fn change<T: Send + 'static>(
+    state: &AppState,
+    auth: &ApiKeyAuth,
+    f: impl FnOnce(&mut AnyConnection, &Actor, NaiveDateTime) -> Result<T, GroupError> + Send + 'static,
+) -> Result<T, Problem> {
+    let (actor, now) = (auth.actor(), state.settings.clock.now());
+    Ok(blocking(state, move |conn| Ok(f(conn, &actor, now))).await??)
 }
 
 /// Delete a group
@@ -208,23 +202,35 @@ pub async fn delete(
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::GroupsManage)?;
-    let (actor, at) = (auth.actor(), in_workspace(&auth, group_id(&path.0)?));
-    let now = state.settings.clock.now();
-    blocking(&state, move |conn| {
-        Ok(service::delete(conn, &actor, at, now))
+    let at = in_workspace(&auth, path_id(&path.0)?);
+    change(&state, &auth, move |conn, actor, now| {
+        service::delete(conn, actor, at, now)
     })
-    .await??;
+    .await?;
     Ok(no_content())
 }
 
-/// The group and a current member of the workspace (anyone else: 404).
-fn member_path(
+/// Changes who is in a group: `f` on the group and the member the path names (a member not
+/// of the workspace, or a group not in it: 404).
+async fn change_membership<T: Send + 'static>(
+    state: &AppState,
     auth: &ApiKeyAuth,
     path: &(String, String),
-) -> Result<(InWorkspace, MembershipId), Problem> {
-    let at = in_workspace(auth, group_id(&path.0)?);
+    f: fn(
+        &mut AnyConnection,
+        &Actor,
+        InWorkspace,
+        MembershipId,
+        NaiveDateTime,
+    ) -> Result<T, GroupError>,
+) -> Result<T, Problem> {
+    auth.require(Permission::GroupsManage)?;
+    let at = in_workspace(auth, path_id(&path.0)?);
     let member = MembershipId::parse(&path.1).ok_or_else(Problem::not_found)?;
-    Ok((at, member))
+    change(state, auth, move |conn, actor, now| {
+        f(conn, actor, at, member, now)
+    })
+    .await
 }
 
 /// Add a member to a group
@@ -238,13 +244,7 @@ pub async fn add_member(
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    auth.require(Permission::GroupsManage)?;
-    let (at, member) = member_path(&auth, &path)?;
-    let (actor, now) = (auth.actor(), state.settings.clock.now());
-    blocking(&state, move |conn| {
-        Ok(service::add_member(conn, &actor, at, member, now))
-    })
-    .await??;
+    change_membership(&state, &auth, &path, service::add_member).await?;
     Ok(no_content())
 }
 
@@ -259,14 +259,7 @@ pub async fn remove_member(
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    auth.require(Permission::GroupsManage)?;
-    let (at, member) = member_path(&auth, &path)?;
-    let (actor, now) = (auth.actor(), state.settings.clock.now());
-    let removed = blocking(&state, move |conn| {
-        Ok(service::remove_member(conn, &actor, at, member, now))
-    })
-    .await??;
-    if removed {
+    if change_membership(&state, &auth, &path, service::remove_member).await? {
         Ok(no_content())
     } else {
         Err(Problem::not_found())

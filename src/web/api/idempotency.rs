@@ -20,6 +20,8 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// The largest body a POST with an Idempotency-Key may carry (the JSON extractor's limit).
 const MAX_BODY: usize = 1 << 20;
 
+/// The middleware: a POST with an Idempotency-Key is claimed before it is answered, and its
+/// answer kept; anything else passes through untouched.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -30,13 +32,9 @@ pub async fn middleware(
     if req.method() != Method::POST {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let parsed = match header.to_str() {
-        Ok(text) => idempotency::parse_key(text),
-        Err(_) => Err(idempotency::INVALID_KEY),
-    };
-    let idem = match parsed {
-        Ok(key) => key.to_owned(),
-        Err(why) => return Ok(refuse(req, Problem::new(StatusCode::BAD_REQUEST, why))),
+    let idem = match header_key(&header) {
+        Ok(key) => key,
+        Err(problem) => return Ok(refuse(req, problem)),
     };
     // Who asks first: a bad key or the rate limit answers before anything is claimed. The
     // handler's extractor takes this same authentication from the request's extensions.
@@ -46,22 +44,10 @@ pub async fn middleware(
     };
     let key = auth.key.id;
     req.extensions_mut().insert(auth);
-
-    let mut payload = req.take_payload();
-    let Some(body) = multipart::read_body(&mut payload, MAX_BODY).await? else {
-        let problem = Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is larger than 1 MiB.",
-        );
-        return Ok(refuse(req, problem));
+    let fingerprint = match read_fingerprint(&mut req).await? {
+        Ok(fingerprint) => fingerprint,
+        Err(problem) => return Ok(refuse(req, problem)),
     };
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
-    let fingerprint = idempotency::fingerprint(req.method().as_str(), &path, &body);
-    req.set_payload(Payload::from(body));
-
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(Problem::internal(anyhow::anyhow!("application state missing")).into());
     };
@@ -72,49 +58,96 @@ pub async fn middleware(
     })
     .await
     .map_err(Problem::from)?;
-    match outcome {
-        Outcome::Claimed => {}
-        Outcome::Replay(answer) => {
-            let mut response =
-                HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
-            response
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((REPLAYED, "true"));
-            if !answer.content_type.is_empty() {
-                response.content_type(answer.content_type);
-            }
-            return Ok(req.into_response(response.body(answer.body)));
-        }
-        Outcome::Mismatch => {
-            let problem = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "This Idempotency-Key was used for a different request in the last 24 hours; \
-                 use a new key for a new request.",
-            );
-            return Ok(refuse(req, problem));
-        }
-        Outcome::InProgress => {
-            let problem = Problem::new(
-                StatusCode::CONFLICT,
-                "The first request with this Idempotency-Key is still being answered; retry in \
-                 a moment.",
-            );
-            return Ok(refuse(req, problem));
-        }
+    if let Some(earlier) = answer_without_handler(outcome) {
+        return Ok(req.into_response(earlier));
     }
-
     // Answer it, then keep the answer (or give the claim up), whatever happened.
-    let answered = next.call(req).await;
-    let response = match answered {
-        Ok(response) => response.map_into_boxed_body(),
+    match next.call(req).await {
+        Ok(response) => keep(&state, key, idem, response.map_into_boxed_body()).await,
         Err(e) => {
             release(&state, key, idem).await;
-            return Err(e);
+            Err(e)
         }
+    }
+}
+
+/// The Idempotency-Key as sent, or 400 saying what is wrong with it.
+fn header_key(header: &header::HeaderValue) -> Result<String, Problem> {
+    let parsed = match header.to_str() {
+        Ok(text) => idempotency::parse_key(text),
+        Err(_) => Err(idempotency::INVALID_KEY),
     };
+    parsed
+        .map(str::to_owned)
+        .map_err(|why| Problem::new(StatusCode::BAD_REQUEST, why))
+}
+
+/// Reads the request's body (put back for the handler) and fingerprints the request with it:
+/// its method, path and query, and body. A body over 1 MiB is refused (413, the inner `Err`); a
+/// body that cannot be read is the outer error.
+async fn read_fingerprint(
+    req: &mut ServiceRequest,
+) -> Result<Result<String, Problem>, actix_web::Error> {
+    let mut payload = req.take_payload();
+    let Some(body) = multipart::read_body(&mut payload, MAX_BODY).await? else {
+        return Ok(Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is larger than 1 MiB.",
+        )));
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    let fingerprint = idempotency::fingerprint(req.method().as_str(), &path, &body);
+    req.set_payload(Payload::from(body));
+    Ok(Ok(fingerprint))
+}
+
+/// What a claim answers without asking the handler: the kept answer again (a replay), or why
+/// the key cannot be used now; `None` when the claim is this request's to answer.
+fn answer_without_handler(outcome: Outcome) -> Option<HttpResponse> {
+    let problem = match outcome {
+        Outcome::Claimed => return None,
+        Outcome::Replay(answer) => return Some(replay(answer)),
+        Outcome::Mismatch => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This Idempotency-Key was used for a different request in the last 24 hours; \
+             use a new key for a new request.",
+        ),
+        Outcome::InProgress => Problem::new(
+            StatusCode::CONFLICT,
+            "The first request with this Idempotency-Key is still being answered; retry in \
+             a moment.",
+        ),
+    };
+    Some(problem.error_response())
+}
+
+/// A kept answer, sent again with `Idempotent-Replayed: true`.
+fn replay(answer: Answer) -> HttpResponse {
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((REPLAYED, "true"));
+    if !answer.content_type.is_empty() {
+        response.content_type(answer.content_type);
+    }
+    response.body(answer.body)
+}
+
+/// Keeps the handler's `response` as the key's answer when it is one to keep (else gives the
+/// claim up), and sends it on.
+async fn keep(
+    state: &AppState,
+    key: i64,
+    idem: String,
+    response: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let status = response.status();
     if !idempotency::keeps(status.as_u16()) {
-        release(&state, key, idem).await;
+        release(state, key, idem).await;
         return Ok(response);
     }
     let (request, response) = response.into_parts();
@@ -132,7 +165,7 @@ pub async fn middleware(
             .to_owned(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    blocking(&state, move |conn| {
+    blocking(state, move |conn| {
         Ok(store::finish(conn, key, &idem, &answer)?)
     })
     .await

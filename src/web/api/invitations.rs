@@ -9,10 +9,16 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::IdPath;
 use super::problem::RefusedAddress;
-use super::{ApiKeyAuth, Problem, json, ok};
+use super::users::{Links, parse_limit};
+use super::{ApiKeyAuth, Problem, json, next_page, no_content, ok, path_id};
+use crate::db::AnyConnection;
+use crate::domain::ids::WorkspaceId;
 use crate::domain::invitation::parse_address_list;
 use crate::domain::role::Permission;
-use crate::services::invitations::{self, Invitation, InviteError, InviteRequest, Inviter};
+use crate::services::invitations::{
+    self, Invitation, InviteError, InviteProblems, InviteRequest, Inviter,
+};
+use crate::web::error::AppError;
 use crate::web::invitations::invite_settings;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
@@ -48,7 +54,7 @@ impl InvitationJson {
 #[derive(Serialize, ToSchema)]
 pub struct InvitationList {
     pub data: Vec<InvitationJson>,
-    pub links: super::users::Links,
+    pub links: Links,
 }
 
 /// The invitations made, one per address.
@@ -70,6 +76,44 @@ pub struct InviteBody {
     pub app_ids: Vec<i64>,
 }
 
+impl InviteBody {
+    /// The invite dialog's request: the addresses as one list, `member` unless a role is named,
+    /// each group and app once.
+    fn into_request(mut self, workspace: WorkspaceId) -> InviteRequest {
+        self.group_ids.sort_unstable();
+        self.group_ids.dedup();
+        self.app_ids.sort_unstable();
+        self.app_ids.dedup();
+        InviteRequest {
+            workspace,
+            addresses: parse_address_list(&self.emails.join("\n")),
+            role: self.role.unwrap_or_else(|| "member".to_owned()),
+            group_ids: self.group_ids,
+            app_ids: self.app_ids,
+            names: Default::default(),
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool with the key as the inviter, in its workspace.
+async fn as_inviter<T: Send + 'static>(
+    state: &AppState,
+    auth: &ApiKeyAuth,
+    f: impl FnOnce(&mut AnyConnection, &Inviter<'_>, WorkspaceId) -> Result<T, AppError>
+    + Send
+    + 'static,
+) -> Result<T, Problem> {
+    let (actor, permissions, workspace) = (auth.actor(), auth.key.scopes, auth.workspace.id);
+    Ok(blocking(state, move |conn| {
+        let inviter = Inviter {
+            actor: &actor,
+            permissions,
+        };
+        f(conn, &inviter, workspace)
+    })
+    .await?)
+}
+
 /// Invite people
 ///
 /// All or nothing, under the invite dialog's rules (seats, roles one may grant): when any
@@ -84,29 +128,12 @@ pub async fn create(
     body: web::Json<InviteBody>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersInvite)?;
-    let mut body = body.into_inner();
-    body.group_ids.sort_unstable();
-    body.group_ids.dedup();
-    body.app_ids.sort_unstable();
-    body.app_ids.dedup();
-    let request = InviteRequest {
-        workspace: auth.workspace.id,
-        addresses: parse_address_list(&body.emails.join("\n")),
-        role: body.role.unwrap_or_else(|| "member".to_owned()),
-        group_ids: body.group_ids,
-        app_ids: body.app_ids,
-        names: Default::default(),
-    };
-    let (actor, permissions, settings) = (auth.actor(), auth.key.scopes, invite_settings(&state));
+    let request = body.into_inner().into_request(auth.workspace.id);
+    let settings = invite_settings(&state);
     let now = state.settings.clock.now();
-    let workspace = auth.workspace.id;
-    let outcome = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
+    let outcome = as_inviter(&state, &auth, move |conn, inviter, workspace| {
         Ok(
-            match invitations::invite_members(conn, &inviter, &request, &settings, now) {
+            match invitations::invite_members(conn, inviter, &request, &settings, now) {
                 Ok(ids) => {
                     let mut made = Vec::with_capacity(ids.len());
                     for id in ids {
@@ -125,34 +152,38 @@ pub async fn create(
             let data: Vec<_> = made.iter().map(|i| InvitationJson::of(i, now)).collect();
             Ok(json(StatusCode::CREATED, &Invited { data }))
         }
-        Err(InviteError::Invalid(problems)) => {
-            let mut errors = std::collections::BTreeMap::new();
-            for (field, message) in [
-                ("emails", problems.emails),
-                ("role", problems.role),
-                ("group_ids", problems.groups),
-                ("app_ids", problems.apps),
-            ] {
-                if let Some(message) = message {
-                    errors.insert(field.to_owned(), message);
-                }
-            }
-            if !problems.addresses.is_empty() {
-                errors
-                    .entry("emails".to_owned())
-                    .or_insert_with(|| "Some addresses were refused; see `refused`.".to_owned());
-            }
-            let mut problem = Problem::invalid(errors);
-            problem.refused = problems
-                .addresses
-                .into_iter()
-                .map(|(email, reason)| RefusedAddress { email, reason })
-                .collect();
-            Err(problem)
-        }
+        Err(InviteError::Invalid(problems)) => Err(refused(problems)),
         Err(InviteError::Database(e)) => Err(e.into()),
         Err(InviteError::Render(e)) => Err(Problem::internal(e.into())),
     }
+}
+
+/// An invitation refused as a whole: 422 with a message per field, and every refused address
+/// with its reason.
+fn refused(problems: InviteProblems) -> Problem {
+    let mut errors = std::collections::BTreeMap::new();
+    for (field, message) in [
+        ("emails", problems.emails),
+        ("role", problems.role),
+        ("group_ids", problems.groups),
+        ("app_ids", problems.apps),
+    ] {
+        if let Some(message) = message {
+            errors.insert(field.to_owned(), message);
+        }
+    }
+    if !problems.addresses.is_empty() {
+        errors
+            .entry("emails".to_owned())
+            .or_insert_with(|| "Some addresses were refused; see `refused`.".to_owned());
+    }
+    let mut problem = Problem::invalid(errors);
+    problem.refused = problems
+        .addresses
+        .into_iter()
+        .map(|(email, reason)| RefusedAddress { email, reason })
+        .collect();
+    problem
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -178,7 +209,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersView)?;
-    let limit = super::users::parse_limit(query.limit.as_deref())?;
+    let limit = parse_limit(query.limit.as_deref())?;
     let (workspace, after) = (auth.workspace.id, query.after.unwrap_or(0).max(0));
     let now = state.settings.clock.now();
     let mut page = blocking(&state, move |conn| {
@@ -190,27 +221,20 @@ pub async fn list(
         )?)
     })
     .await?;
-    let more = page.len() as i64 > limit;
-    page.truncate(limit as usize);
-    let next = page
-        .last()
-        .filter(|_| more)
-        .map(|i| format!("/api/v1/invitations?after={}&limit={limit}", i.id));
+    let next = next_page(&mut page, limit, |i| {
+        format!("/api/v1/invitations?after={}&limit={limit}", i.id)
+    });
     Ok(ok(&InvitationList {
         data: page.iter().map(|i| InvitationJson::of(i, now)).collect(),
-        links: super::users::Links { next, prev: None },
+        links: Links { next, prev: None },
     }))
-}
-
-fn invitation_id(path: &(String,)) -> Result<i64, Problem> {
-    crate::domain::ids::parse_id(&path.0).ok_or_else(Problem::not_found)
 }
 
 /// A gone invitation is a 404 here (the pages say so as a conflict in their list).
 fn action_problem(e: invitations::InvitationActionError) -> Problem {
     match e {
         invitations::InvitationActionError::NotFound => Problem::not_found(),
-        other => crate::web::error::AppError::from(other).into(),
+        other => AppError::from(other).into(),
     }
 }
 
@@ -224,21 +248,12 @@ pub async fn resend(
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersInvite)?;
-    let id = invitation_id(&path)?;
-    let (actor, permissions, settings, workspace) = (
-        auth.actor(),
-        auth.key.scopes,
-        invite_settings(&state),
-        auth.workspace.id,
-    );
+    let id = path_id(&path.0)?;
+    let settings = invite_settings(&state);
     let now = state.settings.clock.now();
-    let invitation = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
+    let invitation = as_inviter(&state, &auth, move |conn, inviter, workspace| {
         Ok(
-            invitations::resend(conn, &inviter, workspace, id, &settings, now)
+            invitations::resend(conn, inviter, workspace, id, &settings, now)
                 .map_err(action_problem)
                 .and_then(|()| {
                     invitations::find_in_workspace(conn, workspace, id).map_err(Problem::from)
@@ -261,19 +276,12 @@ pub async fn revoke(
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersInvite)?;
-    let id = invitation_id(&path)?;
-    let (actor, permissions, workspace) = (auth.actor(), auth.key.scopes, auth.workspace.id);
+    let id = path_id(&path.0)?;
     let now = state.settings.clock.now();
-    blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(invitations::revoke(conn, &inviter, workspace, id, now))
+    as_inviter(&state, &auth, move |conn, inviter, workspace| {
+        Ok(invitations::revoke(conn, inviter, workspace, id, now))
     })
     .await?
     .map_err(action_problem)?;
-    Ok(HttpResponse::NoContent()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(no_content())
 }

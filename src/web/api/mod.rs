@@ -93,6 +93,7 @@ impl ApiKeyAuth {
         let Some((key, workspace)) = found else {
             return Err(Problem::unauthorized());
         };
+        super::observe::LoggedActor::ApiKey(key.id).mark(&req);
         if let Err(wait) = state
             .api_rates
             .admit(key.id, now, state.settings.api_rate_limit)
@@ -193,6 +194,30 @@ pub fn json<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> Http
 
 pub fn ok<T: Serialize>(body: &T) -> HttpResponse {
     json(actix_web::http::StatusCode::OK, body)
+}
+
+/// `204`: done, nothing to show (a deletion).
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// A resource's id from the path: any text that is not an id is a 404.
+pub fn path_id(text: &str) -> Result<i64, Problem> {
+    crate::domain::ids::parse_id(text).ok_or_else(Problem::not_found)
+}
+
+/// Cuts `rows`, read one past `limit`, to the page; when that extra row showed there is more,
+/// `link` makes the link to the next page from the page's last row.
+pub fn next_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    link: impl FnOnce(&T) -> String,
+) -> Option<String> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    rows.last().filter(|_| more).map(link)
 }
 
 /// What the API's extractors answer for a body, path or query they cannot read: a problem, not

@@ -174,7 +174,8 @@ fn complete(doc: &mut Value) {
     }
 }
 
-fn complete_operation(path: &str, method: &str, op: &mut Value) {
+/// The answers an operation shares with the others (see the module's comment), by status.
+fn shared_answers(path: &str, method: &str, op: &Value) -> Vec<(u16, &'static str)> {
     let scoped = op["security"].as_array().is_some_and(|alts| {
         alts.iter()
             .any(|a| a["api_key"].as_array().is_some_and(|s| !s.is_empty()))
@@ -184,7 +185,7 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
         .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
     let has_body = op.get("requestBody").is_some();
     let (post, change) = (method == "post", method != "get");
-    let mut shared: Vec<(u16, &str)> = vec![
+    let mut shared: Vec<(u16, &'static str)> = vec![
         (
             401,
             "No key, or a key that is unknown, revoked or expired (`WWW-Authenticate: Bearer`).",
@@ -218,27 +219,20 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
     if has_body {
         shared.push((415, "The body is not `application/json`."));
     }
+    shared
+}
+
+/// Adds to one operation the answers it shares with the others, and on a POST the
+/// `Idempotency-Key` header.
+fn complete_operation(path: &str, method: &str, op: &mut Value) {
+    let shared = shared_answers(path, method, op);
     let responses = op["responses"].as_object_mut().expect("responses");
     for (status, description) in shared {
-        let mut response = json!({
-            "description": description,
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            }
-        });
-        let header = match status {
-            401 => Some(("WWW-Authenticate", "`Bearer realm=\"api\"`")),
-            429 => Some(("Retry-After", "Seconds until this key may ask again.")),
-            _ => None,
-        };
-        if let Some((name, description)) = header {
-            response["headers"] = json!({
-                name: {"description": description, "required": true, "schema": {"type": "string"}}
-            });
-        }
-        responses.entry(status.to_string()).or_insert(response);
+        responses
+            .entry(status.to_string())
+            .or_insert(problem_answer(status, description));
     }
-    if post {
+    if method == "post" {
         let parameters = op
             .as_object_mut()
             .expect("an operation")
@@ -256,6 +250,27 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
             }));
         }
     }
+}
+
+/// A shared answer: a problem, and for 401 and 429 the header that goes with it.
+fn problem_answer(status: u16, description: &str) -> Value {
+    let mut response = json!({
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    });
+    let header = match status {
+        401 => Some(("WWW-Authenticate", "`Bearer realm=\"api\"`")),
+        429 => Some(("Retry-After", "Seconds until this key may ask again.")),
+        _ => None,
+    };
+    if let Some((name, description)) = header {
+        response["headers"] = json!({
+            name: {"description": description, "required": true, "schema": {"type": "string"}}
+        });
+    }
+    response
 }
 
 /// `GET /api/v1/openapi.json`
@@ -357,6 +372,7 @@ fn type_name(schema: &Value) -> String {
     }
 }
 
+/// The reference page's content: the document's operations by tag, then its schemas.
 fn reference_page(doc: &Value) -> Reference {
     let empty = Map::new();
     let mut tags: Vec<(String, String, Vec<OperationView>)> = doc["tags"]
@@ -370,58 +386,7 @@ fn reference_page(doc: &Value) -> Reference {
     for (path, item) in doc["paths"].as_object().unwrap_or(&empty) {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            let scopes = op["security"]
-                .as_array()
-                .map(|alts| {
-                    alts.iter()
-                        .flat_map(|a| a["api_key"].as_array().cloned().unwrap_or_default())
-                        .map(|s| text(&s))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                })
-                .unwrap_or_default();
-            let view = OperationView {
-                anchor: text(&op["operationId"]),
-                method: method.to_uppercase(),
-                path: path.clone(),
-                summary: prose(&op["summary"]),
-                description: prose(&op["description"]),
-                scopes: if scopes.is_empty() {
-                    "any live key".to_owned()
-                } else {
-                    scopes
-                },
-                parameters: op["parameters"]
-                    .as_array()
-                    .map(|ps| {
-                        ps.iter()
-                            .map(|p| ParameterView {
-                                name: text(&p["name"]),
-                                place: text(&p["in"]),
-                                kind: type_name(&p["schema"]),
-                                required: p["required"].as_bool().unwrap_or(false),
-                                description: prose(&p["description"]),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                body: op["requestBody"]["content"]["application/json"]
-                    .get("schema")
-                    .map(type_name),
-                responses: op["responses"]
-                    .as_object()
-                    .unwrap_or(&empty)
-                    .iter()
-                    .map(|(status, r)| {
-                        let schema = r["content"]
-                            .as_object()
-                            .and_then(|c| c.values().next())
-                            .map(|m| type_name(&m["schema"]))
-                            .unwrap_or_default();
-                        (status.clone(), prose(&r["description"]), schema)
-                    })
-                    .collect(),
-            };
+            let view = operation_view(path, method, op);
             let tag = op["tags"][0].as_str().unwrap_or("API");
             match tags.iter_mut().find(|(name, _, _)| name == tag) {
                 Some((_, _, ops)) => ops.push(view),
@@ -433,44 +398,7 @@ fn reference_page(doc: &Value) -> Reference {
         .as_object()
         .unwrap_or(&empty)
         .iter()
-        .map(|(name, schema)| {
-            let required: Vec<&str> = schema["required"]
-                .as_array()
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let mut fields: Vec<(String, String, bool, String)> = Vec::new();
-            let parts = schema["allOf"]
-                .as_array()
-                .cloned()
-                .unwrap_or_else(|| vec![schema.clone()]);
-            for part in &parts {
-                if part.get("$ref").is_some() {
-                    fields.push((
-                        format!("…{}", type_name(part)),
-                        String::new(),
-                        true,
-                        "All of its fields.".into(),
-                    ));
-                }
-                let part_required: Vec<&str> = part["required"]
-                    .as_array()
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                for (field, s) in part["properties"].as_object().unwrap_or(&empty) {
-                    fields.push((
-                        field.clone(),
-                        type_name(s),
-                        required.contains(&field.as_str())
-                            || part_required.contains(&field.as_str()),
-                        prose(&s["description"]),
-                    ));
-                }
-            }
-            SchemaView {
-                name: name.clone(),
-                fields,
-            }
-        })
+        .map(|(name, schema)| schema_view(name, schema))
         .collect();
     Reference {
         title: text(&doc["info"]["title"]),
@@ -479,6 +407,114 @@ fn reference_page(doc: &Value) -> Reference {
         tags,
         schemas,
     }
+}
+
+/// One operation (`method` on `path`) as the reference page shows it.
+fn operation_view(path: &str, method: &str, op: &Value) -> OperationView {
+    let scopes = scopes(op);
+    OperationView {
+        anchor: text(&op["operationId"]),
+        method: method.to_uppercase(),
+        path: path.to_owned(),
+        summary: prose(&op["summary"]),
+        description: prose(&op["description"]),
+        scopes: if scopes.is_empty() {
+            "any live key".to_owned()
+        } else {
+            scopes
+        },
+        parameters: op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().map(parameter_view).collect())
+            .unwrap_or_default(),
+        body: op["requestBody"]["content"]["application/json"]
+            .get("schema")
+            .map(type_name),
+        responses: op["responses"]
+            .as_object()
+            .map(|responses| {
+                responses
+                    .iter()
+                    .map(|(status, r)| {
+                        let schema = r["content"]
+                            .as_object()
+                            .and_then(|c| c.values().next())
+                            .map(|m| type_name(&m["schema"]))
+                            .unwrap_or_default();
+                        (status.clone(), prose(&r["description"]), schema)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The scopes an operation needs, as alternatives (`users.edit or users.change_role`); empty
+/// when any live key will do.
+fn scopes(op: &Value) -> String {
+    op["security"]
+        .as_array()
+        .map(|alts| {
+            alts.iter()
+                .flat_map(|a| a["api_key"].as_array().cloned().unwrap_or_default())
+                .map(|s| text(&s))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        })
+        .unwrap_or_default()
+}
+
+fn parameter_view(p: &Value) -> ParameterView {
+    ParameterView {
+        name: text(&p["name"]),
+        place: text(&p["in"]),
+        kind: type_name(&p["schema"]),
+        required: p["required"].as_bool().unwrap_or(false),
+        description: prose(&p["description"]),
+    }
+}
+
+/// A schema's fields: its own, and for each schema it extends (`allOf`) a line standing for
+/// all of that one's.
+fn schema_view(name: &str, schema: &Value) -> SchemaView {
+    let empty = Map::new();
+    let required = required_fields(schema);
+    let mut fields: Vec<(String, String, bool, String)> = Vec::new();
+    let parts = schema["allOf"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![schema.clone()]);
+    for part in &parts {
+        if part.get("$ref").is_some() {
+            fields.push((
+                format!("…{}", type_name(part)),
+                String::new(),
+                true,
+                "All of its fields.".into(),
+            ));
+        }
+        let part_required = required_fields(part);
+        for (field, s) in part["properties"].as_object().unwrap_or(&empty) {
+            fields.push((
+                field.clone(),
+                type_name(s),
+                required.contains(&field.as_str()) || part_required.contains(&field.as_str()),
+                prose(&s["description"]),
+            ));
+        }
+    }
+    SchemaView {
+        name: name.to_owned(),
+        fields,
+    }
+}
+
+/// The names a schema lists as `required`.
+fn required_fields(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::discovery::base;
-use super::users::{ListQuery, OneQuery, page_of};
-use super::{Projection, ScimAuth, ScimError, list_response};
-use crate::db::{self, AnyConnection, Lock};
+use super::users::{ListQuery, OneQuery};
+use super::{Projection, ScimAuth, ScimError, in_transaction};
+use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::scim_filter::{Cond, Resource};
 use crate::domain::scim_patch::{self, GroupChanges};
@@ -71,30 +71,24 @@ impl From<GroupError> for ScimError {
     }
 }
 
+/// The group and the workspace it is in.
+fn at(workspace: WorkspaceId, group: i64) -> InWorkspace {
+    InWorkspace { workspace, group }
+}
+
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
     Resource::Group
         .parse_id(&path.0)
         .ok_or_else(ScimError::not_found)
 }
 
+/// `GET /scim/v2/Groups`: the groups the filter matches, a page of them.
 pub async fn list(
     state: web::Data<AppState>,
     auth: ScimAuth,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ScimError> {
-    let query = query.into_inner();
-    let (cond, start, count) = page_of(&query, Resource::Group)?;
-    let workspace = auth.0.workspace.id;
-    let (total, resources) = page(
-        &state,
-        workspace,
-        cond,
-        start - 1,
-        count,
-        query.projection(),
-    )
-    .await?;
-    Ok(list_response(total, start, resources))
+    super::list(&state, &auth, query.into_inner(), Resource::Group).await
 }
 
 /// How many Groups `cond` matches, and `count` of them from `offset` as projected resources
@@ -140,7 +134,7 @@ pub async fn search(
     auth: ScimAuth,
     body: web::Json<super::users::SearchRequest>,
 ) -> Result<HttpResponse, ScimError> {
-    list(state, auth, web::Query(body.into_inner().into())).await
+    super::list(&state, &auth, body.into_inner().into(), Resource::Group).await
 }
 
 /// The group and (when wanted) its members, as one answer with its `ETag`.
@@ -270,23 +264,15 @@ async fn change(
     let if_match = super::if_match(req);
     let now = state.settings.clock.now();
     let workspace = auth.0.workspace.id;
-    auth.acting(&state, move |conn, acting, workspace| {
-        db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+    auth.acting(
+        &state,
+        in_transaction(move |conn, acting, workspace| {
             let current =
                 service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
             super::check_version(if_match.as_deref(), &version(&current))?;
-            apply(
-                conn,
-                acting.actor,
-                InWorkspace {
-                    workspace,
-                    group: id,
-                },
-                &changes,
-                now,
-            )
-        })
-    })
+            apply(conn, acting.actor, at(workspace, id), &changes, now)
+        }),
+    )
     .await?;
     answer(&state, workspace, id, &Projection::default()).await
 }
@@ -327,8 +313,9 @@ pub async fn create(
     let now = state.settings.clock.now();
     let workspace = auth.0.workspace.id;
     let id = auth
-        .acting(&state, move |conn, acting, workspace| {
-            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        .acting(
+            &state,
+            in_transaction(move |conn, acting, workspace| {
                 let id = service::create(
                     conn,
                     acting.actor,
@@ -338,19 +325,10 @@ pub async fn create(
                     now,
                 )?;
                 service::mark_provisioned(conn, id)?;
-                apply(
-                    conn,
-                    acting.actor,
-                    InWorkspace {
-                        workspace,
-                        group: id,
-                    },
-                    &changes,
-                    now,
-                )?;
+                apply(conn, acting.actor, at(workspace, id), &changes, now)?;
                 Ok(id)
-            })
-        })
+            }),
+        )
         .await?;
     let made = answer(&state, workspace, id, &Projection::default()).await?;
     Ok(super::created(
@@ -367,15 +345,7 @@ pub async fn delete(
     let id = group_id(&path)?;
     let now = state.settings.clock.now();
     auth.acting(&state, move |conn, acting, workspace| {
-        Ok(service::delete(
-            conn,
-            acting.actor,
-            InWorkspace {
-                workspace,
-                group: id,
-            },
-            now,
-        )?)
+        Ok(service::delete(conn, acting.actor, at(workspace, id), now)?)
     })
     .await?;
     Ok(super::no_content())

@@ -17,10 +17,14 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+/// 204, for a deletion (as the API answers it).
+pub use super::api::no_content;
 use super::api::{ApiKeyAuth, Problem};
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::role::Permission;
 use crate::domain::scim_filter::{Cond, Resource};
-use crate::services::console::ConsoleError;
+use crate::services::console::{Acting, ConsoleError};
 use crate::services::email_change::EmailChangeError;
 
 /// Where SCIM lives; every path under it is SCIM's (an unknown one answers a SCIM error).
@@ -187,6 +191,18 @@ impl ScimAuth {
     }
 }
 
+/// `f` as one transaction under the workspace's lock, for [`ScimAuth::acting`]: all of its
+/// changes, or none.
+pub fn in_transaction<T>(
+    f: impl FnOnce(&mut AnyConnection, &Acting<'_>, WorkspaceId) -> Result<T, ScimError>,
+) -> impl FnOnce(&mut AnyConnection, &Acting<'_>, WorkspaceId) -> Result<T, ScimError> {
+    move |conn, acting, workspace| {
+        db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+            f(conn, acting, workspace)
+        })
+    }
+}
+
 /// A PatchOp request (RFC 7644 §3.5.2).
 #[derive(Debug, serde::Deserialize)]
 pub struct PatchRequest {
@@ -234,13 +250,6 @@ pub fn created(mut answer: HttpResponse, location: &str) -> HttpResponse {
     answer
 }
 
-/// 204, for a deletion.
-pub fn no_content() -> HttpResponse {
-    HttpResponse::NoContent()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
 /// A SCIM JSON answer.
 pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
@@ -261,6 +270,23 @@ pub fn list_response(total: i64, start: i64, resources: Vec<Value>) -> HttpRespo
             "Resources": resources,
         }),
     )
+}
+
+/// `GET /scim/v2/Users` or `/scim/v2/Groups` (and their `.search`): the `resource`s the query's
+/// filter matches, a page of them from `startIndex`, projected, as a ListResponse.
+pub async fn list(
+    state: &web::Data<AppState>,
+    auth: &ScimAuth,
+    query: users::ListQuery,
+    resource: Resource,
+) -> Result<HttpResponse, ScimError> {
+    let (cond, start, count) = users::page_of(&query, resource)?;
+    let (workspace, projection) = (auth.0.workspace.id, query.projection());
+    let (total, resources) = match resource {
+        Resource::User => users::page(state, workspace, cond, start - 1, count, projection).await,
+        Resource::Group => groups::page(state, workspace, cond, start - 1, count, projection).await,
+    }?;
+    Ok(list_response(total, start, resources))
 }
 
 /// `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5): comma-separated, case-insensitive,

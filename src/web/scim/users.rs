@@ -3,21 +3,22 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::discovery::{USER_SCHEMA, base};
-use super::{Projection, ScimAuth, ScimError, list_response};
-use crate::db::{self, Lock};
+use super::{Projection, ScimAuth, ScimError, in_transaction};
+use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
-use crate::domain::scim_filter;
+use crate::domain::scim_filter::{self, Resource};
 use crate::domain::scim_patch::{self, EmailLabel, PatchError, UserChanges};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
-use crate::services::console;
+use crate::services::console::{self, Acting};
 use crate::services::members::{self, ScimUser};
 use crate::services::provisioning::{self, NewUser, ProvisionError};
 use crate::web::forms::ProfileForm;
@@ -104,7 +105,7 @@ pub async fn search(
     auth: ScimAuth,
     body: web::Json<SearchRequest>,
 ) -> Result<HttpResponse, ScimError> {
-    list(state, auth, web::Query(body.into_inner().into())).await
+    super::list(&state, &auth, body.into_inner().into(), Resource::User).await
 }
 
 /// A whole number from the query, or a SCIM `invalidValue` naming the parameter.
@@ -158,24 +159,13 @@ pub fn page_of(
     Ok((cond, start, count))
 }
 
+/// `GET /scim/v2/Users`: the members the filter matches, a page of them.
 pub async fn list(
     state: web::Data<AppState>,
     auth: ScimAuth,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ScimError> {
-    let query = query.into_inner();
-    let (cond, start, count) = page_of(&query, scim_filter::Resource::User)?;
-    let workspace = auth.0.workspace.id;
-    let (total, resources) = page(
-        &state,
-        workspace,
-        cond,
-        start - 1,
-        count,
-        query.projection(),
-    )
-    .await?;
-    Ok(list_response(total, start, resources))
+    super::list(&state, &auth, query.into_inner(), Resource::User).await
 }
 
 /// How many Users `cond` matches, and `count` of them from `offset` as projected resources.
@@ -273,8 +263,9 @@ async fn apply(
     let user_name = changes.user_name.as_deref().map(user_name).transpose()?;
     let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
     let user = auth
-        .acting(&state, move |conn, acting, workspace| {
-            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        .acting(
+            &state,
+            in_transaction(move |conn, acting, workspace| {
                 let current =
                     members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
                 super::check_version(if_match.as_deref(), &version(&current))?;
@@ -286,35 +277,7 @@ async fn apply(
                 }
                 let label = current.email_label.after(&changes);
                 console::set_email_label(conn, acting, workspace, id, &label, now)?;
-                let renamed = [
-                    (&changes.given_name, &current.first_name),
-                    (&changes.family_name, &current.last_name),
-                    (&changes.timezone, &current.timezone),
-                ]
-                .iter()
-                .any(|(new, old)| new.as_ref().is_some_and(|n| n != *old));
-                if renamed {
-                    let member = console::preview(conn, acting, workspace, id, MemberAction::View)?;
-                    let change = ProfileForm::change_over(
-                        &member,
-                        changes.given_name.clone(),
-                        changes.family_name.clone(),
-                        changes.timezone.clone(),
-                    )
-                    .map_err(|errors| {
-                        let words: Vec<String> = errors
-                            .into_map()
-                            .into_iter()
-                            .map(|(field, message)| format!("{field}: {message}"))
-                            .collect();
-                        ScimError::new(
-                            StatusCode::BAD_REQUEST,
-                            Some("invalidValue"),
-                            words.join(" "),
-                        )
-                    })?;
-                    console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
-                }
+                rename(conn, acting, workspace, &current, &changes, &base_url, now)?;
                 if let Some(external_id) = &changes.external_id {
                     console::set_external_id(
                         conn,
@@ -325,18 +288,76 @@ async fn apply(
                         now,
                     )?;
                 }
-                // An invited person becomes active by accepting; `active` leaves them as they are.
-                if let Some(active) = changes.active
-                    && current.status != MembershipStatus::Invited
-                    && active != (current.status == MembershipStatus::Active)
-                {
-                    console::suspend(conn, acting, workspace, id, !active, None, now)?;
-                }
+                set_active(conn, acting, workspace, &current, changes.active, now)?;
                 members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
-            })
-        })
+            }),
+        )
         .await?;
     Ok(user_answer(&state, &user, &Projection::default()))
+}
+
+/// Changes the member's names and time zone where `changes` gives new ones, as the console's
+/// profile form does (what it refuses: one `invalidValue` naming each field).
+fn rename(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    current: &ScimUser,
+    changes: &UserChanges,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> Result<(), ScimError> {
+    let renamed = [
+        (&changes.given_name, &current.first_name),
+        (&changes.family_name, &current.last_name),
+        (&changes.timezone, &current.timezone),
+    ]
+    .iter()
+    .any(|(new, old)| new.as_ref().is_some_and(|n| n != *old));
+    if !renamed {
+        return Ok(());
+    }
+    let id = current.id;
+    let member = console::preview(conn, acting, workspace, id, MemberAction::View)?;
+    let change = ProfileForm::change_over(
+        &member,
+        changes.given_name.clone(),
+        changes.family_name.clone(),
+        changes.timezone.clone(),
+    )
+    .map_err(|errors| {
+        let words: Vec<String> = errors
+            .into_map()
+            .into_iter()
+            .map(|(field, message)| format!("{field}: {message}"))
+            .collect();
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            words.join(" "),
+        )
+    })?;
+    console::update_profile(conn, acting, workspace, id, &change, base_url, now)?;
+    Ok(())
+}
+
+/// Suspends or unsuspends the member as `active` asks. An invited person becomes active by
+/// accepting; `active` leaves them as they are.
+fn set_active(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    current: &ScimUser,
+    active: Option<bool>,
+    now: NaiveDateTime,
+) -> Result<(), ScimError> {
+    if let Some(active) = active
+        && current.status != MembershipStatus::Invited
+        && active != (current.status == MembershipStatus::Active)
+    {
+        console::suspend(conn, acting, workspace, current.id, !active, None, now)?;
+    }
+    Ok(())
 }
 
 /// `PATCH /scim/v2/Users/{id}`: add, replace and remove on `active` (suspend, unsuspend), names,
@@ -468,15 +489,16 @@ pub async fn create(
     let settings = crate::web::invitations::invite_settings(&state);
     let now = state.settings.clock.now();
     let created = auth
-        .acting(&state, move |conn, acting, workspace| {
-            db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        .acting(
+            &state,
+            in_transaction(move |conn, acting, workspace| {
                 let id = provisioning::provision(conn, acting, workspace, &user, &settings, now)?;
                 if changes.active == Some(false) {
                     console::suspend(conn, acting, workspace, id, true, None, now)?;
                 }
                 members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)
-            })
-        })
+            }),
+        )
         .await?;
     state.outbox_wake.notify_one();
     let answer = user_answer(&state, &created, &Projection::default());
