@@ -8,6 +8,7 @@ mod apps;
 mod audit;
 mod bad_input;
 mod binary;
+mod browser_a11y;
 mod browser_api_keys;
 mod browser_bulk;
 mod browser_console;

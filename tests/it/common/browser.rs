@@ -24,6 +24,15 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// axe-core's browser build, fetched by tests/run.sh (`AXE_CORE` overrides the path).
+fn axe_path() -> PathBuf {
+    std::env::var_os("AXE_CORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe-core/package/axe.min.js")
+        })
+}
+
 fn chromium_binary() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
 }
@@ -191,6 +200,37 @@ impl Browser {
             }
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Runs axe-core (the npm package, fetched by the test command into `target/axe-core/`) on
+    /// the page as it is now: its violations at WCAG 2.2 A/AA and best practices, one line each
+    /// (rule, impact, where, and the first failing element's summary).
+    pub async fn axe_violations(&self) -> Vec<String> {
+        let source = std::fs::read_to_string(axe_path()).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (tests/run.sh fetches axe-core there)",
+                axe_path().display()
+            )
+        });
+        self.client
+            .execute(&format!("{source}\n;return true;"), Vec::new())
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { runOnly: { type: 'tag', values:
+                    ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })
+                  .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' +
+                      v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ') + ' — ' +
+                      (v.nodes[0] ? v.nodes[0].failureSummary.replace(/\s+/g, ' ') : ''))))
+                  .catch(e => done(['axe failed: ' + e]));"#,
+                Vec::new(),
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
     }
 
     pub async fn close(mut self) {

@@ -1,0 +1,145 @@
+//! Accessibility checked by a third party (issue 21 §6): axe-core, the npm package the test command
+//! fetches, runs in headless Chromium on every page a person opens — signed out, and as an Owner
+//! on the workspace and organization pages, their dialogs and a member's console tabs — and finds
+//! no violation at WCAG 2.2 A/AA or of its best practices.
+
+use crate::common::browser::Browser;
+use crate::common::*;
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+/// Opens each page and collects axe's findings, each line prefixed with the page.
+async fn violations_on(b: &Browser, app: &TestApp, pages: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for page in pages {
+        b.client.goto(&app.url(page)).await.unwrap();
+        // The page itself, not a redirect or an error page in its place.
+        let url = b.client.current_url().await.unwrap();
+        assert_eq!(url.path(), page.split('?').next().unwrap(), "opened {page}");
+        let title = b.client.title().await.unwrap();
+        assert!(!title.contains("not found"), "{page}: {title}");
+        for violation in b.axe_violations().await {
+            found.push(format!("{page}: {violation}"));
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn axe_finds_no_violation_on_any_page() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.execute("UPDATE workspaces SET plan = 'team', seat_limit = 50");
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Suspended,
+    );
+    assert_eq!(
+        app.invite("new.person@example.com", "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let group = app
+        .post_fields("/w/acme/groups", &[("name", "Finance")])
+        .await;
+    assert_eq!(group.status().as_u16(), 303);
+    let tool = app
+        .post_fields(
+            "/w/acme/apps",
+            &[
+                ("kind", "app"),
+                ("name", "Ledger"),
+                ("owner_email", OWNER_EMAIL),
+            ],
+        )
+        .await;
+    assert_eq!(
+        tool.status().as_u16(),
+        303,
+        "{}",
+        tool.text().await.unwrap()
+    );
+    let role = app
+        .post_fields(
+            "/w/acme/roles",
+            &[
+                ("name", "Support"),
+                ("description", "Helps people"),
+                ("permission", "users.view"),
+            ],
+        )
+        .await;
+    assert_eq!(role.status().as_u16(), 303);
+    app.api_key("Provisioning", &["users.view"]).await;
+    let (group, tool, role) = (
+        app.first_id("groups"),
+        app.first_id("apps"),
+        app.first_id("roles WHERE built_in = false"),
+    );
+    let key = app.first_id("api_keys");
+    let invitation = app.first_id("invitations");
+    let grace = app.membership_of("grace.hopper@example.com");
+
+    let browser = Browser::start().await;
+    let b = &browser;
+    let signed_out = [
+        "/login".to_owned(),
+        "/password/forgot".to_owned(),
+        format!("/invite/{}", app.token_for("new.person@example.com")),
+    ];
+    let mut found = violations_on(b, &app, &signed_out).await;
+
+    b.sign_in_as_owner(&app).await;
+    let w = "/w/acme";
+    let pages: Vec<String> = [
+        format!("{w}/users"),
+        format!("{w}/users?status=suspended"),
+        format!("{w}/users/{grace}"),
+        format!("{w}/users/{grace}/access"),
+        format!("{w}/users/{grace}/activity"),
+        format!("{w}/users/{grace}/sessions"),
+        format!("{w}/users/{grace}/suspend"),
+        format!("{w}/users/{grace}/remove"),
+        format!("{w}/users/{grace}/block"),
+        format!("{w}/invitations/new"),
+        format!("{w}/invitations/{invitation}/revoke"),
+        format!("{w}/import"),
+        format!("{w}/groups"),
+        format!("{w}/groups/{group}"),
+        format!("{w}/groups/{group}/add"),
+        format!("{w}/groups/{group}/delete"),
+        format!("{w}/apps"),
+        format!("{w}/apps/{tool}"),
+        format!("{w}/apps/{tool}/permissions"),
+        format!("{w}/apps/{tool}/delete"),
+        format!("{w}/roles"),
+        format!("{w}/roles/{role}"),
+        format!("{w}/roles/{role}/delete"),
+        format!("{w}/audit"),
+        format!("{w}/settings"),
+        format!("{w}/settings/api-keys"),
+        format!("{w}/settings/api-keys/{key}/revoke"),
+        "/me".to_owned(),
+        "/me/two-factor".to_owned(),
+        "/org/accounts".to_owned(),
+        "/org/workspaces".to_owned(),
+        "/org/audit".to_owned(),
+    ]
+    .into();
+    found.extend(violations_on(b, &app, &pages).await);
+    browser.close().await;
+    assert!(
+        found.is_empty(),
+        "axe-core found {} violation(s):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
