@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), on a fresh Debian machine as root:
 #   1. installs what the tests need when missing (PostgreSQL, Chromium + chromedriver, the
-#      aiosmtpd SMTP sink from PyPI in a venv under target/, promtool unpacked under target/);
+#      aiosmtpd SMTP sink from PyPI in a venv under target/, promtool and axe-core unpacked
+#      under target/);
 #   2. checks formatting and lints;
 #   3. starts a throwaway PostgreSQL cluster on a free loopback port under target/;
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
@@ -21,6 +22,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "run as root to install: ${need[*]}" >&2; exit 1; }
@@ -50,6 +52,16 @@ if ! "$promtool" --version >/dev/null 2>&1; then
   rm -f "$root"/target/prometheus_*.deb
 fi
 export PROMTOOL="$promtool"
+# axe-core checks every page for accessibility (tests/it/browser_a11y.rs): the npm package,
+# pinned, unpacked under target/.
+axe_version=4.14.1
+axe_dir="$root/target/axe-core"
+if ! grep -qs "\"version\": \"$axe_version\"" "$axe_dir/package/package.json"; then
+  log "fetching axe-core $axe_version into $axe_dir"
+  rm -rf "$axe_dir"; mkdir -p "$axe_dir"
+  (cd "$axe_dir" && npm pack "axe-core@$axe_version" --silent >/dev/null && tar xzf "axe-core-$axe_version.tgz")
+fi
+export AXE_CORE="$axe_dir/package/axe.min.js"
 
 if command -v cargo-nextest >/dev/null 2>&1; then
   run_tests() { cargo nextest run --no-fail-fast --failure-output final "$@"; }
