@@ -27,6 +27,16 @@ async fn violations_on(b: &Browser, app: &TestApp, pages: &[String]) -> Vec<Stri
 
 #[actix_web::test]
 async fn axe_finds_no_violation_on_any_page() {
+    survey(&[]).await;
+}
+
+#[actix_web::test]
+async fn axe_finds_no_violation_on_any_page_in_dark_mode() {
+    survey(&["--blink-settings=preferredColorScheme=0"]).await;
+}
+
+/// Opens every page in a browser started with `flags` and asserts axe finds nothing.
+async fn survey(flags: &[&str]) {
     let app = spawn_app().await;
     app.set_up().await;
     app.execute("UPDATE workspaces SET plan = 'team', seat_limit = 50");
@@ -88,7 +98,18 @@ async fn axe_finds_no_violation_on_any_page() {
     let invitation = app.first_id("invitations");
     let grace = app.membership_of("grace.hopper@example.com");
 
-    let browser = Browser::start().await;
+    let browser = Browser::start_with(flags).await;
+    let dark: bool = browser
+        .client
+        .execute(
+            "return window.matchMedia('(prefers-color-scheme: dark)').matches",
+            Vec::new(),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    assert_eq!(dark, !flags.is_empty(), "the colour scheme asked for");
     let b = &browser;
     let signed_out = [
         "/login".to_owned(),

@@ -39,6 +39,11 @@ fn chromium_binary() -> String {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Self::start_with(&[]).await
+    }
+
+    /// A browser with Chromium flags added (`--blink-settings=preferredColorScheme=0`: dark).
+    pub async fn start_with(extra_args: &[&str]) -> Browser {
         let port = free_port();
         let driver = Command::new(
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()),
@@ -53,7 +58,7 @@ impl Browser {
         let profile =
             std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
-        let args = vec![
+        let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -66,6 +71,7 @@ impl Browser {
             "--window-size=1280,900".to_owned(),
             format!("--user-data-dir={}", profile.display()),
         ];
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".to_owned(), serde_json::json!("chrome"));
         caps.insert(
