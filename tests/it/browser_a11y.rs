@@ -1,7 +1,8 @@
 //! Accessibility checked by a third party (issue 21 §6): axe-core, the npm package the test command
 //! fetches, runs in headless Chromium on every page a person opens — signed out, and as an Owner
-//! on the workspace and organization pages, their dialogs and a member's console tabs — and finds
-//! no violation at WCAG 2.2 A/AA or of its best practices.
+//! on the workspace and organization pages, their confirmation pages, a member's console tabs, and
+//! the in-page dialogs (invite, with and without its error messages; suspend, remove, block) — in
+//! light and in dark mode, and finds no violation at WCAG 2.2 A/AA or of its best practices.
 
 use crate::common::browser::Browser;
 use crate::common::*;
@@ -23,6 +24,59 @@ async fn violations_on(b: &Browser, app: &TestApp, pages: &[String]) -> Vec<Stri
         }
     }
     found
+}
+
+/// Opens `page`, clicks `opener` (an htmx link that fills `#dialog`), waits for the open dialog
+/// and collects axe's findings on the page with it; then the same after sending the dialog's form
+/// empty when `submit_empty` (its messages beside the fields).
+async fn violations_in_dialog(
+    b: &Browser,
+    app: &TestApp,
+    page: &str,
+    opener: &str,
+    submit_empty: bool,
+) -> Vec<String> {
+    b.client.goto(&app.url(page)).await.unwrap();
+    b.click(opener).await;
+    wait_for_dialog(b).await;
+    let mut found: Vec<String> = b
+        .axe_violations()
+        .await
+        .into_iter()
+        .map(|v| format!("{page} dialog {opener}: {v}"))
+        .collect();
+    if submit_empty {
+        b.click("#dialog button[type=submit]").await;
+        b.wait_for_text("#dialog", "Enter").await;
+        wait_for_dialog(b).await;
+        found.extend(
+            b.axe_violations()
+                .await
+                .into_iter()
+                .map(|v| format!("{page} dialog {opener} with errors: {v}")),
+        );
+    }
+    found
+}
+
+async fn wait_for_dialog(b: &Browser) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b
+        .client
+        .execute(
+            // Open, and its opening animation over (axe would see colours mid-fade).
+            "return !!document.querySelector('#dialog dialog[open]') \
+                && document.getAnimations().every(a => a.playState !== 'running')",
+            Vec::new(),
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        != Some(true)
+    {
+        assert!(std::time::Instant::now() < deadline, "no dialog opened");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[actix_web::test]
@@ -156,6 +210,17 @@ async fn survey(flags: &[&str]) {
     ]
     .into();
     found.extend(violations_on(b, &app, &pages).await);
+    let users = format!("{w}/users");
+    let console = format!("{w}/users/{grace}");
+    found
+        .extend(violations_in_dialog(b, &app, &users, "a[hx-get$='/invitations/new']", true).await);
+    for opener in [
+        "a[hx-get$='/suspend']",
+        "a[hx-get$='/remove']",
+        "a[hx-get$='/block']",
+    ] {
+        found.extend(violations_in_dialog(b, &app, &console, opener, false).await);
+    }
     browser.close().await;
     assert!(
         found.is_empty(),
