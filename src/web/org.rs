@@ -83,7 +83,9 @@ pub async fn accounts_page(
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
-            Some(after.as_str()).filter(|a| !a.is_empty()),
+            // A cursor is an address: one holding a control character (a NUL breaks
+            // PostgreSQL's text) is no cursor; the first page is shown.
+            Some(after.as_str()).filter(|a| !a.is_empty() && !a.chars().any(char::is_control)),
             PER_PAGE + 1,
         )?;
         let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
