@@ -56,6 +56,32 @@ columns!(
     )
 );
 
+/// Links for `purpose` that are neither used nor expired at `now`.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn live(purpose: &'static str, now: NaiveDateTime) -> _ {
+    account_tokens::purpose
+        .eq(purpose)
+        .and(account_tokens::used_at.is_null())
+        .and(account_tokens::expires_at.gt(now))
+}
+
+/// Uses up every unused link of the account for `purpose`; returns how many there were.
+fn use_up_unused(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    purpose: &'static str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        account_tokens::table
+            .filter(account_tokens::account_id.eq(account.0))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)
+}
+
 /// Records a request (earlier unconfirmed requests of the account stop working).
 pub fn insert_email_change(
     conn: &mut AnyConnection,
@@ -87,14 +113,7 @@ pub fn cancel_email_changes(
     account: AccountId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        account_tokens::table
-            .filter(account_tokens::account_id.eq(account.0))
-            .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
-            .filter(account_tokens::used_at.is_null()),
-    )
-    .set(account_tokens::used_at.eq(now))
-    .execute(conn)
+    use_up_unused(conn, account, EMAIL_CHANGE, now)
 }
 
 /// The live request a link names.
@@ -105,9 +124,7 @@ pub fn find_email_change(
 ) -> QueryResult<Option<PendingEmailChange>> {
     Ok(account_tokens::table
         .filter(account_tokens::token_hash.eq(token_hash))
-        .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
-        .filter(account_tokens::used_at.is_null())
-        .filter(account_tokens::expires_at.gt(now))
+        .filter(live(EMAIL_CHANGE, now))
         .select(COLUMNS)
         .first::<Row>(conn)
         .optional()?
@@ -122,9 +139,7 @@ pub fn pending_email_change(
 ) -> QueryResult<Option<PendingEmailChange>> {
     Ok(account_tokens::table
         .filter(account_tokens::account_id.eq(account.0))
-        .filter(account_tokens::purpose.eq(EMAIL_CHANGE))
-        .filter(account_tokens::used_at.is_null())
-        .filter(account_tokens::expires_at.gt(now))
+        .filter(live(EMAIL_CHANGE, now))
         .select(COLUMNS)
         .order(account_tokens::id.desc())
         .first::<Row>(conn)
@@ -153,14 +168,7 @@ pub fn insert_password_reset(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(
-        account_tokens::table
-            .filter(account_tokens::account_id.eq(account.0))
-            .filter(account_tokens::purpose.eq(PASSWORD_RESET))
-            .filter(account_tokens::used_at.is_null()),
-    )
-    .set(account_tokens::used_at.eq(now))
-    .execute(conn)?;
+    use_up_unused(conn, account, PASSWORD_RESET, now)?;
     diesel::insert_into(account_tokens::table)
         .values((
             account_tokens::account_id.eq(account.0),
@@ -182,9 +190,7 @@ pub fn find_password_reset(
 ) -> QueryResult<Option<(i64, AccountId)>> {
     Ok(account_tokens::table
         .filter(account_tokens::token_hash.eq(token_hash))
-        .filter(account_tokens::purpose.eq(PASSWORD_RESET))
-        .filter(account_tokens::used_at.is_null())
-        .filter(account_tokens::expires_at.gt(now))
+        .filter(live(PASSWORD_RESET, now))
         .select((account_tokens::id, account_tokens::account_id))
         .first::<(i64, i64)>(conn)
         .optional()?

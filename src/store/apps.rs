@@ -85,7 +85,18 @@ pub struct Owner {
     pub email: String,
 }
 
-type AppTuple = (i64, String, String, Option<i64>, bool, i64);
+/// An app as read, before its owner is looked up (read as `AppRow::as_select()`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = apps)]
+struct AppRow {
+    id: i64,
+    kind: String,
+    name: String,
+    owner_membership_id: Option<i64>,
+    restricted: bool,
+    #[diesel(select_expression = grant_count(), select_expression_type = sql::Sql<BigInt>)]
+    grant_count: i64,
+}
 
 /// The number of grants an app holds, as a column.
 fn grant_count() -> sql::Sql<BigInt> {
@@ -93,8 +104,8 @@ fn grant_count() -> sql::Sql<BigInt> {
 }
 
 /// The apps of these rows, with their owners' names (one query for all the owners).
-fn with_owners(conn: &mut AnyConnection, rows: Vec<AppTuple>) -> QueryResult<Vec<App>> {
-    let owner_ids: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
+fn with_owners(conn: &mut AnyConnection, rows: Vec<AppRow>) -> QueryResult<Vec<App>> {
+    let owner_ids: Vec<i64> = rows.iter().filter_map(|r| r.owner_membership_id).collect();
     let owners: HashMap<i64, Owner> = memberships::table
         .inner_join(accounts::table)
         .filter(memberships::id.eq_any(&owner_ids))
@@ -116,14 +127,16 @@ fn with_owners(conn: &mut AnyConnection, rows: Vec<AppTuple>) -> QueryResult<Vec
         })
         .collect();
     rows.into_iter()
-        .map(|(id, kind, name, owner, restricted, grant_count)| {
+        .map(|row| {
             Ok(App {
-                id,
-                kind: parse_key("app kind", &kind, |k| AppKind::parse(k).ok())?,
-                name,
-                owner: owner.and_then(|o| owners.get(&o).cloned()),
-                restricted,
-                grant_count,
+                id: row.id,
+                kind: parse_key("app kind", &row.kind, |k| AppKind::parse(k).ok())?,
+                name: row.name,
+                owner: row
+                    .owner_membership_id
+                    .and_then(|o| owners.get(&o).cloned()),
+                restricted: row.restricted,
+                grant_count: row.grant_count,
             })
         })
         .collect()
@@ -139,14 +152,7 @@ pub fn list(
 ) -> QueryResult<Vec<App>> {
     let mut query = apps::table
         .filter(apps::workspace_id.eq(workspace.0))
-        .select((
-            apps::id,
-            apps::kind,
-            apps::name,
-            apps::owner_membership_id,
-            apps::restricted,
-            grant_count(),
-        ))
+        .select(AppRow::as_select())
         .order((lower(apps::name), apps::id))
         .limit(1000)
         .into_boxed();
@@ -162,17 +168,10 @@ pub fn list(
 
 /// One of the workspace's apps.
 pub fn find(conn: &mut AnyConnection, workspace: WorkspaceId, id: i64) -> QueryResult<Option<App>> {
-    let row: Option<AppTuple> = apps::table
+    let row = apps::table
         .filter(apps::workspace_id.eq(workspace.0))
         .filter(apps::id.eq(id))
-        .select((
-            apps::id,
-            apps::kind,
-            apps::name,
-            apps::owner_membership_id,
-            apps::restricted,
-            grant_count(),
-        ))
+        .select(AppRow::as_select())
         .first(conn)
         .optional()?;
     Ok(with_owners(conn, row.into_iter().collect())?.pop())

@@ -3,7 +3,8 @@ use diesel::prelude::*;
 
 use diesel::sql_types::BigInt;
 
-use super::{AnyConnection, QueryResult, lower};
+use super::sql::{Sql, sql};
+use super::{AnyConnection, QueryResult, in_chunks, lower};
 use crate::db::schema::{group_members, groups};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 
@@ -46,38 +47,24 @@ pub fn add_member(
     Ok(())
 }
 
-/// A group as its list and its page show it.
-#[derive(Debug, Clone)]
+/// A group as its list and its page show it (read as `Group::as_select()`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = groups)]
 pub struct Group {
     pub id: i64,
     pub name: String,
     pub description: String,
     pub member_count: i64,
+    #[diesel(select_expression = grant_count(), select_expression_type = Sql<BigInt>)]
     pub grant_count: i64,
     pub updated_at: NaiveDateTime,
     /// Created by the identity provider (SCIM): its next sync may undo changes made here.
     pub provisioned: bool,
 }
 
-type GroupTuple = (i64, String, String, i64, i64, NaiveDateTime, bool);
-
-fn from_tuple(
-    (id, name, description, member_count, grant_count, updated_at, provisioned): GroupTuple,
-) -> Group {
-    Group {
-        id,
-        name,
-        description,
-        member_count,
-        grant_count,
-        updated_at,
-        provisioned,
-    }
-}
-
 /// The number of grants a group holds, as a column.
-fn grant_count() -> super::sql::Sql<BigInt> {
-    super::sql::sql("(SELECT COUNT(*) FROM grants WHERE grants.group_id = groups.id)")
+fn grant_count() -> Sql<BigInt> {
+    sql("(SELECT COUNT(*) FROM grants WHERE grants.group_id = groups.id)")
 }
 
 /// A workspace's groups by name, narrowed to those whose name or description contains `search`
@@ -89,15 +76,7 @@ pub fn list(
 ) -> QueryResult<Vec<Group>> {
     let mut query = groups::table
         .filter(groups::workspace_id.eq(workspace.0))
-        .select((
-            groups::id,
-            groups::name,
-            groups::description,
-            groups::member_count,
-            grant_count(),
-            groups::updated_at,
-            groups::provisioned,
-        ))
+        .select(Group::as_select())
         .order((lower(groups::name), groups::id))
         .limit(1000)
         .into_boxed();
@@ -109,11 +88,7 @@ pub fn list(
                 .or(lower(groups::description).like(pattern).escape('\\')),
         );
     }
-    Ok(query
-        .load::<GroupTuple>(conn)?
-        .into_iter()
-        .map(from_tuple)
-        .collect())
+    query.load(conn)
 }
 
 /// One of the workspace's groups.
@@ -122,21 +97,12 @@ pub fn find(
     workspace: WorkspaceId,
     id: i64,
 ) -> QueryResult<Option<Group>> {
-    Ok(groups::table
+    groups::table
         .filter(groups::workspace_id.eq(workspace.0))
         .filter(groups::id.eq(id))
-        .select((
-            groups::id,
-            groups::name,
-            groups::description,
-            groups::member_count,
-            grant_count(),
-            groups::updated_at,
-            groups::provisioned,
-        ))
-        .first::<GroupTuple>(conn)
-        .optional()?
-        .map(from_tuple))
+        .select(Group::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Whether another group of the workspace has this name, whatever its case.
@@ -204,17 +170,15 @@ pub fn members_among(
     group: i64,
     ids: &[MembershipId],
 ) -> QueryResult<Vec<MembershipId>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(500) {
+    in_chunks(ids, |chunk| {
         let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
         let rows: Vec<i64> = group_members::table
             .filter(group_members::group_id.eq(group))
             .filter(group_members::membership_id.eq_any(chunk))
             .select(group_members::membership_id)
             .load(conn)?;
-        found.extend(rows.into_iter().map(MembershipId));
-    }
-    Ok(found)
+        Ok(rows.into_iter().map(MembershipId).collect())
+    })
 }
 
 /// Takes a member out of the group; false when they were not in it.
@@ -246,26 +210,16 @@ pub fn grants_of(
         .load(conn)
 }
 
-/// A group as SCIM shows it (its members come from [`member_refs`]).
-#[derive(Debug, Clone)]
+/// A group as SCIM shows it (its members come from [`member_refs`]; read as
+/// `ScimGroup::as_select()`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = groups)]
 pub struct ScimGroup {
     pub id: i64,
     pub name: String,
     pub external_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-type ScimRow = (i64, String, Option<String>, NaiveDateTime, NaiveDateTime);
-
-fn scim_group_of((id, name, external_id, created_at, updated_at): ScimRow) -> ScimGroup {
-    ScimGroup {
-        id,
-        name,
-        external_id,
-        created_at,
-        updated_at,
-    }
 }
 
 /// `count` groups matching `cond` from the `offset`-th (by id), and how many match in all.
@@ -287,19 +241,13 @@ pub fn scim_groups(
         query
     };
     let total: i64 = listed().count().get_result(conn)?;
-    let rows: Vec<ScimRow> = listed()
-        .select((
-            groups::id,
-            groups::name,
-            groups::external_id,
-            groups::created_at,
-            groups::updated_at,
-        ))
+    let rows = listed()
+        .select(ScimGroup::as_select())
         .order(groups::id)
         .offset(offset)
         .limit(count)
         .load(conn)?;
-    Ok((total, rows.into_iter().map(scim_group_of).collect()))
+    Ok((total, rows))
 }
 
 /// One group of the workspace, as SCIM shows it.
@@ -308,19 +256,12 @@ pub fn scim_group(
     workspace: WorkspaceId,
     id: i64,
 ) -> QueryResult<Option<ScimGroup>> {
-    let row: Option<ScimRow> = groups::table
+    groups::table
         .filter(groups::workspace_id.eq(workspace.0))
         .filter(groups::id.eq(id))
-        .select((
-            groups::id,
-            groups::name,
-            groups::external_id,
-            groups::created_at,
-            groups::updated_at,
-        ))
+        .select(ScimGroup::as_select())
         .first(conn)
-        .optional()?;
-    Ok(row.map(scim_group_of))
+        .optional()
 }
 
 /// A group's current members (not removed): (membership id, email), by id.

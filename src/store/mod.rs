@@ -59,6 +59,19 @@ pub(crate) fn contains_pattern(search: &str) -> Option<String> {
     })
 }
 
+/// Runs `query` on `items` 500 at a time, so a list bound value by value stays well under the
+/// backends' limits on bound parameters, and gathers what the statements return, in order.
+pub(crate) fn in_chunks<T, R>(
+    items: &[T],
+    mut query: impl FnMut(&[T]) -> QueryResult<Vec<R>>,
+) -> QueryResult<Vec<R>> {
+    let mut found = Vec::new();
+    for chunk in items.chunks(500) {
+        found.extend(query(chunk)?);
+    }
+    Ok(found)
+}
+
 /// True when the error is a unique constraint refusing a duplicate.
 pub fn is_unique_violation(error: &Error) -> bool {
     matches!(

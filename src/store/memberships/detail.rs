@@ -11,6 +11,8 @@ use crate::domain::policy::{Target, TargetMembership};
 use crate::domain::role::PermissionSet;
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
+use super::{PERSON, Person};
+
 /// A member as the user console shows them.
 #[derive(Debug, Clone)]
 pub struct MemberDetail {
@@ -62,11 +64,7 @@ impl MemberDetail {
 /// The columns [`detail`] reads, in the order it selects them.
 #[derive(Queryable)]
 struct Row {
-    id: i64,
-    account_id: i64,
-    email: String,
-    first_name: String,
-    last_name: String,
+    person: Person,
     timezone: String,
     account_status: String,
     account_created_at: NaiveDateTime,
@@ -99,11 +97,7 @@ pub fn detail(
         .filter(memberships::id.eq(id.0))
         .filter(memberships::workspace_id.eq(workspace.0))
         .select((
-            memberships::id,
-            accounts::id,
-            accounts::email,
-            accounts::first_name,
-            accounts::last_name,
+            PERSON,
             accounts::timezone,
             accounts::status,
             accounts::created_at,
@@ -128,13 +122,13 @@ pub fn detail(
     // Every other membership counts, pending and removed ones too: an invitation may be
     // accepted and a removal restored, and the account would then be theirs as well.
     let other_workspaces = memberships::table
-        .filter(memberships::account_id.eq(r.account_id))
+        .filter(memberships::account_id.eq(r.person.account_id))
         .filter(memberships::workspace_id.ne(workspace.0))
         .count()
         .get_result(conn)?;
     Ok(Some(MemberDetail {
-        id: MembershipId(r.id),
-        account_id: AccountId(r.account_id),
+        id: MembershipId(r.person.id),
+        account_id: AccountId(r.person.account_id),
         account_status: parse_key("account status", &r.account_status, AccountStatus::from_key)?,
         account_created_at: r.account_created_at,
         account_updated_at: r.account_updated_at,
@@ -149,9 +143,9 @@ pub fn detail(
             )
         }),
         org_role: parse_key("org role", &r.org_role, OrgRole::from_key)?,
-        email: r.email,
-        first_name: r.first_name,
-        last_name: r.last_name,
+        email: r.person.email,
+        first_name: r.person.first_name,
+        last_name: r.person.last_name,
         timezone: r.timezone,
         role_name: r.role_name,
         joined_at: r.joined_at,

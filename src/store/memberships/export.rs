@@ -50,6 +50,21 @@ impl ExportPlan {
     }
 }
 
+/// One row of the users CSV as read, in the order [`export_batch`] selects the columns.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    status: String,
+    created_at: NaiveDateTime,
+    last_active_at: Option<NaiveDateTime>,
+    /// The inviter's address.
+    invited_by: Option<String>,
+}
+
 /// Up to `limit` rows of the export after membership `after` (by id), narrowed like the list.
 pub fn export_batch(
     conn: &mut AnyConnection,
@@ -57,11 +72,6 @@ pub fn export_batch(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ExportRow>> {
-    let ExportPlan {
-        workspace,
-        ref filter,
-        ref plan,
-    } = *export;
     use crate::db::schema::{group_members, groups};
     let inviters = diesel::alias!(accounts as inviters);
     let query = memberships::table
@@ -83,27 +93,16 @@ pub fn export_batch(
         .order(memberships::id)
         .limit(limit)
         .into_boxed();
-    let query = apply_filter!(query, workspace, filter, plan);
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<String>,
-    );
+    let query = apply_filter!(query, export.workspace, &export.filter, &export.plan);
     let rows: Vec<Row> = query.load(conn)?;
-    let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
         return Ok(Vec::new());
     };
     // The batch's groups in one query (the batch is a contiguous id range of this workspace).
     let names: Vec<(i64, String)> = group_members::table
         .inner_join(groups::table)
         .filter(group_members::membership_id.between(first, last))
-        .filter(groups::workspace_id.eq(workspace.0))
+        .filter(groups::workspace_id.eq(export.workspace.0))
         .select((group_members::membership_id, groups::name))
         .order((group_members::membership_id, groups::name))
         .load(conn)?;
@@ -111,21 +110,21 @@ pub fn export_batch(
     rows.into_iter()
         .map(|r| {
             // Groups of members this batch leaves out (removed, not matching) are skipped.
-            while names.next_if(|(m, _)| *m < r.0).is_some() {}
+            while names.next_if(|(m, _)| *m < r.id).is_some() {}
             let mut member_groups = Vec::new();
-            while let Some((_, name)) = names.next_if(|(m, _)| *m == r.0) {
+            while let Some((_, name)) = names.next_if(|(m, _)| *m == r.id) {
                 member_groups.push(name);
             }
             Ok(ExportRow {
-                id: MembershipId(r.0),
-                email: r.1,
-                first_name: r.2,
-                last_name: r.3,
-                role: r.4,
-                status: parse_key("membership status", &r.5, MembershipStatus::from_key)?,
-                created_at: r.6,
-                last_active_at: r.7,
-                invited_by: r.8,
+                id: MembershipId(r.id),
+                email: r.email,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                role: r.role,
+                status: parse_key("membership status", &r.status, MembershipStatus::from_key)?,
+                created_at: r.created_at,
+                last_active_at: r.last_active_at,
+                invited_by: r.invited_by,
                 groups: member_groups,
             })
         })
@@ -138,17 +137,12 @@ pub fn matching_ids(
     export: &ExportPlan,
     limit: i64,
 ) -> QueryResult<Vec<MembershipId>> {
-    let ExportPlan {
-        workspace,
-        ref filter,
-        ref plan,
-    } = *export;
     let query = memberships::table
         .select(memberships::id)
         .order(memberships::id)
         .limit(limit)
         .into_boxed();
-    let query = apply_filter!(query, workspace, filter, plan);
+    let query = apply_filter!(query, export.workspace, &export.filter, &export.plan);
     Ok(query
         .load::<i64>(conn)?
         .into_iter()

@@ -217,9 +217,8 @@ impl Plan {
     fn matches(conn: &AnyConnection, ids: &[i64]) -> Self {
         // The matches are looked up once and passed as a list, rather than counted and then
         // looked up again by the page's query.
-        let (before, value, after) = id_in(conn, IdColumn::Account, ids);
         Self {
-            search: Some(sql::<Bool>(before).bind::<Text, _>(value).sql(after)),
+            search: Some(one_of(conn, IdColumn::Account, ids)),
             selective: true,
             group_driven: false,
             dense_term: None,
@@ -329,6 +328,12 @@ pub(super) fn starting_with(conn: &AnyConnection, column: &'static str, prefix: 
 }
 
 pub(super) type Prefixed = ThreeBound<TextValue>;
+
+/// `column` is one of `ids`, the list bound as one value (see [`dialect::id_in`]).
+pub(super) fn one_of(conn: &AnyConnection, column: IdColumn, ids: &[i64]) -> SqlFilter {
+    let (before, list, after) = id_in(conn, column, ids);
+    sql::<Bool>(before).bind::<Text, _>(list).sql(after)
+}
 
 /// `memberships.workspace_id = ?` that no index can serve, so the planner drives from elsewhere.
 pub(super) fn workspace_without_index(workspace: WorkspaceId) -> Bind<Bool, Sql<Bool>, IdValue> {

@@ -12,9 +12,12 @@ use crate::domain::sort::{MemberSort, SortKey};
 use crate::store::sql::{Sql, sql};
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
-use crate::store::dialect::{self, IdColumn, id_in};
+use crate::store::dialect::{self, IdColumn};
 
-use super::filter::{Beyond, ListFilter, Plan, SearchCosts, SqlFilter, apply_filter};
+use super::filter::{
+    Beyond, GroupFilter, ListFilter, Plan, SearchCosts, SqlFilter, apply_filter, one_of,
+};
+use super::{PERSON, Person};
 
 /// Where a page of the list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,25 +118,7 @@ pub fn list_page(
     }
     let rows = rows
         .into_iter()
-        .map(|r| {
-            Ok(MemberRow {
-                id: MembershipId(r.0),
-                account_id: AccountId(r.1),
-                email: r.2,
-                first_name: r.3,
-                last_name: r.4,
-                role_name: r.5,
-                status: parse_key("membership status", &r.6, MembershipStatus::from_key)?,
-                joined_at: r.7,
-                last_active_at: r.8,
-                avatar_key: r.9,
-                account_status: parse_key("account status", &r.10, AccountStatus::from_key)?,
-                role_permissions: stored_permissions(&r.11)?,
-                groups: sorted_group_names(r.12),
-                org_role: parse_key("org role", &r.13, OrgRole::from_key)?,
-                removed_at: r.14,
-            })
-        })
+        .map(ListRow::into_member)
         .collect::<QueryResult<Vec<_>>>()?;
     let (has_previous, has_next) = match (started, backwards) {
         (false, _) => (false, more),
@@ -147,26 +132,53 @@ pub fn list_page(
     })
 }
 
-/// One of the list's rows as read: id, account id, email, first and last name, role name, status,
-/// joined, last active, picture key, account status, role permissions, group names, org role,
-/// removed.
-type ListRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<NaiveDateTime>,
-);
+/// One of the list's rows as read, in the order [`PageQuery::load`] selects the columns.
+#[derive(Queryable)]
+struct ListRow {
+    person: Person,
+    role_name: String,
+    status: String,
+    joined_at: Option<NaiveDateTime>,
+    last_active_at: Option<NaiveDateTime>,
+    avatar_key: Option<String>,
+    account_status: String,
+    role_permissions: String,
+    /// The names [`dialect::group_names`] gathered.
+    group_names: Option<String>,
+    org_role: String,
+    removed_at: Option<NaiveDateTime>,
+}
+
+impl ListRow {
+    fn into_member(self) -> QueryResult<MemberRow> {
+        let status = parse_key(
+            "membership status",
+            &self.status,
+            MembershipStatus::from_key,
+        )?;
+        Ok(MemberRow {
+            id: MembershipId(self.person.id),
+            account_id: AccountId(self.person.account_id),
+            email: self.person.email,
+            first_name: self.person.first_name,
+            last_name: self.person.last_name,
+            role_name: self.role_name,
+            status,
+            joined_at: self.joined_at,
+            last_active_at: self.last_active_at,
+            avatar_key: self.avatar_key,
+            account_status: parse_key(
+                "account status",
+                &self.account_status,
+                AccountStatus::from_key,
+            )?,
+            role_permissions: stored_permissions(&self.role_permissions)?,
+            groups: sorted_group_names(self.group_names),
+            org_role: parse_key("org role", &self.org_role, OrgRole::from_key)?,
+            removed_at: self.removed_at,
+        })
+    }
+}
 
 /// A page of the list to read: where it starts, which way, how long.
 struct PageQuery<'a> {
@@ -217,18 +229,10 @@ impl PageQuery<'_> {
         plan: &Plan,
         window_end: Option<(String, i64)>,
     ) -> QueryResult<Vec<ListRow>> {
-        let Self {
-            workspace,
-            filter,
-            key,
-            descending,
-            page_size,
-            ..
-        } = *self;
-        let anchor = self.anchor.clone();
         let mut plan = plan.clone();
         // A group listed by name or email (no search): its own sort index gives the page's ids.
-        let group_walk = filter
+        let group_walk = self
+            .filter
             .group
             .filter(|_| plan.search.is_none() && plan.prefix.is_none())
             .and_then(|group| SortSql::of_group(self.sort).map(|key| (group, key)));
@@ -238,11 +242,7 @@ impl PageQuery<'_> {
             .inner_join(roles::table)
             .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
             .select((
-                memberships::id,
-                accounts::id,
-                accounts::email,
-                accounts::first_name,
-                accounts::last_name,
+                PERSON,
                 roles::name,
                 memberships::status,
                 memberships::joined_at,
@@ -256,55 +256,18 @@ impl PageQuery<'_> {
             ))
             .into_boxed();
         let query = if let Some((group, group_key)) = group_walk {
-            use crate::db::schema::group_members;
-            let mut keyed = group_members::table
-                .inner_join(memberships::table)
-                .filter(group_members::group_id.eq(group.id))
-                .select(group_members::membership_id)
-                .into_boxed();
-            keyed = apply_filter!(keyed, workspace, filter, &plan);
-            if let Some(anchor) = anchor {
-                keyed = keyed.filter(group_key.beyond(anchor, descending));
-            }
-            let ids: Vec<i64> = keyed
-                .order(group_key.order(descending))
-                .limit(page_size + 1)
-                .load(conn)?;
-            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
-            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+            let ids = self.group_page_ids(conn, &plan, group, &group_key)?;
+            query.filter(one_of(conn, IdColumn::Membership, &ids))
         } else if plan.selective || plan.search.is_some() || plan.prefix.is_some() {
             // Two steps: the page's ids are chosen among the rows by the sort key alone, then only
             // those ~50 rows are joined with their role, picture and groups (which otherwise would be
             // read for every row sorted, or, walking a search, tested).
-            // Memberships alone: a search's condition names account ids or the membership's own
-            // columns, which a walk reads from the index (PostgreSQL: an index-only scan).
-            let mut keyed = memberships::table
-                .select((sql::<Text>(key.as_text), memberships::id))
-                .into_boxed();
-            keyed = apply_filter!(keyed, workspace, filter, &plan);
-            if let Some(anchor) = anchor {
-                keyed = keyed.filter(key.beyond(anchor, descending));
-            }
-            if let Some(range) = self.dormant_range() {
-                keyed = keyed.filter(range);
-            }
-            if let Some(end) = window_end {
-                // The rows before the window's end in the walk's order.
-                keyed = keyed.filter(key.beyond(end, !descending));
-            }
-            let ids: Vec<i64> = keyed
-                .order(key.order(descending))
-                .limit(page_size + 1)
-                .load::<(String, i64)>(conn)?
-                .into_iter()
-                .map(|(_, id)| id)
-                .collect();
-            let (before, list, after) = id_in(conn, IdColumn::Membership, &ids);
-            query.filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+            let ids = self.keyed_page_ids(conn, &plan, window_end)?;
+            query.filter(one_of(conn, IdColumn::Membership, &ids))
         } else {
-            let mut query = apply_filter!(query, workspace, filter, &plan);
-            if let Some(anchor) = anchor {
-                query = query.filter(key.beyond(anchor, descending));
+            let mut query = apply_filter!(query, self.workspace, self.filter, &plan);
+            if let Some(anchor) = self.anchor.clone() {
+                query = query.filter(self.key.beyond(anchor, self.descending));
             }
             if let Some(range) = self.dormant_range() {
                 query = query.filter(range);
@@ -312,9 +275,67 @@ impl PageQuery<'_> {
             query
         };
         query
-            .order(key.order(descending))
-            .limit(page_size + 1)
+            .order(self.key.order(self.descending))
+            .limit(self.page_size + 1)
             .load(conn)
+    }
+
+    /// The ids of the page of a group walked through the group's own rows, in `group_key` order.
+    fn group_page_ids(
+        &self,
+        conn: &mut AnyConnection,
+        plan: &Plan,
+        group: GroupFilter,
+        group_key: &SortSql,
+    ) -> QueryResult<Vec<i64>> {
+        use crate::db::schema::group_members;
+        let mut keyed = group_members::table
+            .inner_join(memberships::table)
+            .filter(group_members::group_id.eq(group.id))
+            .select(group_members::membership_id)
+            .into_boxed();
+        keyed = apply_filter!(keyed, self.workspace, self.filter, plan);
+        if let Some(anchor) = self.anchor.clone() {
+            keyed = keyed.filter(group_key.beyond(anchor, self.descending));
+        }
+        keyed
+            .order(group_key.order(self.descending))
+            .limit(self.page_size + 1)
+            .load(conn)
+    }
+
+    /// The ids of the page chosen by the sort key alone, before `window_end` if given.
+    ///
+    /// Memberships alone: a search's condition names account ids or the membership's own
+    /// columns, which a walk reads from the index (PostgreSQL: an index-only scan).
+    fn keyed_page_ids(
+        &self,
+        conn: &mut AnyConnection,
+        plan: &Plan,
+        window_end: Option<(String, i64)>,
+    ) -> QueryResult<Vec<i64>> {
+        let (key, descending) = (self.key, self.descending);
+        let mut keyed = memberships::table
+            .select((sql::<Text>(key.as_text), memberships::id))
+            .into_boxed();
+        keyed = apply_filter!(keyed, self.workspace, self.filter, plan);
+        if let Some(anchor) = self.anchor.clone() {
+            keyed = keyed.filter(key.beyond(anchor, descending));
+        }
+        if let Some(range) = self.dormant_range() {
+            keyed = keyed.filter(range);
+        }
+        if let Some(end) = window_end {
+            // The rows before the window's end in the walk's order.
+            keyed = keyed.filter(key.beyond(end, !descending));
+        }
+        Ok(keyed
+            .order(key.order(descending))
+            .limit(self.page_size + 1)
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect())
     }
 }
 

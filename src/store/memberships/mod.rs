@@ -21,11 +21,32 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::sql::sql;
-use super::{AnyConnection, QueryResult, parse_key, stored_permissions};
+use super::{AnyConnection, QueryResult, in_chunks, parse_key, stored_permissions};
 use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::role::{BuiltInRole, PermissionSet};
+
+columns!(
+    PERSON = (
+        memberships::id,
+        accounts::id,
+        accounts::email,
+        accounts::first_name,
+        accounts::last_name,
+    )
+);
+
+/// Who a membership is, as [`PERSON`] reads it: the first columns of a row of the users list, of
+/// a member's detail and of a SCIM user.
+#[derive(Queryable)]
+struct Person {
+    id: i64,
+    account_id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+}
 
 pub struct NewMembership<'a> {
     pub workspace_id: WorkspaceId,
@@ -261,22 +282,24 @@ pub fn current_among(
     workspace: WorkspaceId,
     ids: &[MembershipId],
 ) -> QueryResult<Vec<(MembershipId, String)>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(500) {
+    in_chunks(ids, |chunk| {
         let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-        let rows: Vec<(i64, String)> = memberships::table
+        memberships::table
             .inner_join(accounts::table)
             .filter(memberships::workspace_id.eq(workspace.0))
             .filter(memberships::id.eq_any(chunk))
             .filter(memberships::status.ne(MembershipStatus::Removed.key()))
             .select((memberships::id, accounts::email))
-            .load(conn)?;
-        found.extend(
-            rows.into_iter()
-                .map(|(id, email)| (MembershipId(id), email)),
-        );
-    }
-    Ok(found)
+            .load(conn)
+            .map(with_membership_ids)
+    })
+}
+
+/// (membership id, email) rows as read, with their ids typed.
+fn with_membership_ids(rows: Vec<(i64, String)>) -> Vec<(MembershipId, String)> {
+    rows.into_iter()
+        .map(|(id, email)| (MembershipId(id), email))
+        .collect()
 }
 
 /// The workspace's current (not removed) memberships of these addresses, with the emails as stored.
@@ -285,22 +308,17 @@ pub fn current_by_emails(
     workspace: WorkspaceId,
     emails: &[crate::domain::Email],
 ) -> QueryResult<Vec<(MembershipId, String)>> {
-    let mut found = Vec::new();
-    for chunk in emails.chunks(500) {
+    in_chunks(emails, |chunk| {
         let keys: Vec<&str> = chunk.iter().map(crate::domain::Email::as_str).collect();
-        let rows: Vec<(i64, String)> = memberships::table
+        memberships::table
             .inner_join(accounts::table)
             .filter(memberships::workspace_id.eq(workspace.0))
             .filter(super::lower(accounts::email).eq_any(keys))
             .filter(memberships::status.ne(MembershipStatus::Removed.key()))
             .select((memberships::id, accounts::email))
-            .load(conn)?;
-        found.extend(
-            rows.into_iter()
-                .map(|(id, email)| (MembershipId(id), email)),
-        );
-    }
-    Ok(found)
+            .load(conn)
+            .map(with_membership_ids)
+    })
 }
 
 /// One of a person's memberships, as their profile lists it.
@@ -351,8 +369,7 @@ pub fn statuses(
     workspace: WorkspaceId,
     accounts_: &[AccountId],
 ) -> QueryResult<Vec<(AccountId, MembershipStatus, Option<NaiveDateTime>)>> {
-    let mut out = Vec::new();
-    for chunk in accounts_.chunks(500) {
+    in_chunks(accounts_, |chunk| {
         let ids: Vec<i64> = chunk.iter().map(|a| a.0).collect();
         let rows: Vec<(i64, String, Option<NaiveDateTime>)> = memberships::table
             .filter(memberships::workspace_id.eq(workspace.0))
@@ -363,15 +380,16 @@ pub fn statuses(
                 memberships::removed_at,
             ))
             .load(conn)?;
-        for (account, status, removed_at) in rows {
-            out.push((
-                AccountId(account),
-                parse_key("membership status", &status, MembershipStatus::from_key)?,
-                removed_at,
-            ));
-        }
-    }
-    Ok(out)
+        rows.into_iter()
+            .map(|(account, status, removed_at)| {
+                Ok((
+                    AccountId(account),
+                    parse_key("membership status", &status, MembershipStatus::from_key)?,
+                    removed_at,
+                ))
+            })
+            .collect()
+    })
 }
 
 /// An invited membership becomes active (PRODUCT §5 accept).
@@ -495,21 +513,16 @@ pub fn emails_of(
     workspace: WorkspaceId,
     ids: &[MembershipId],
 ) -> QueryResult<Vec<(MembershipId, String)>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    in_chunks(ids, |chunk| {
         let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-        let rows: Vec<(i64, String)> = memberships::table
+        memberships::table
             .inner_join(accounts::table)
             .filter(memberships::workspace_id.eq(workspace.0))
             .filter(memberships::id.eq_any(chunk))
             .select((memberships::id, accounts::email))
-            .load(conn)?;
-        found.extend(
-            rows.into_iter()
-                .map(|(id, email)| (MembershipId(id), email)),
-        );
-    }
-    Ok(found)
+            .load(conn)
+            .map(with_membership_ids)
+    })
 }
 
 pub fn count_active_owners(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {

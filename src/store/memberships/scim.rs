@@ -6,9 +6,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use super::super::dialect::{self, IdColumn};
+use super::super::dialect::IdColumn;
 use super::super::sql::sql;
 use super::super::{AnyConnection, QueryResult, parse_key};
+use super::filter::one_of;
+use super::{PERSON, Person};
 use crate::db::schema::{accounts, memberships};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
@@ -35,65 +37,44 @@ pub struct ScimUser {
     pub updated_at: NaiveDateTime,
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<bool>,
-    NaiveDateTime,
-    NaiveDateTime,
-);
+/// The columns a SCIM user is read from, in the order [`columns!`] selects them.
+#[derive(Queryable)]
+struct Row {
+    person: Person,
+    timezone: String,
+    status: String,
+    external_id: Option<String>,
+    user_name: Option<String>,
+    email_type: Option<String>,
+    email_primary: Option<bool>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 fn user(row: Row) -> QueryResult<ScimUser> {
-    let (
-        id,
-        account,
-        email,
-        first_name,
-        last_name,
-        timezone,
-        status,
-        external_id,
-        user_name,
-        email_type,
-        email_primary,
-        created,
-        updated,
-    ) = row;
     Ok(ScimUser {
-        id: MembershipId(id),
-        account_id: AccountId(account),
-        email,
-        first_name,
-        last_name,
-        timezone,
-        status: parse_key("membership status", &status, MembershipStatus::from_key)?,
-        external_id,
-        user_name,
+        id: MembershipId(row.person.id),
+        account_id: AccountId(row.person.account_id),
+        email: row.person.email,
+        first_name: row.person.first_name,
+        last_name: row.person.last_name,
+        timezone: row.timezone,
+        status: parse_key("membership status", &row.status, MembershipStatus::from_key)?,
+        external_id: row.external_id,
+        user_name: row.user_name,
         email_label: EmailLabel {
-            kind: email_type,
-            primary: email_primary,
+            kind: row.email_type,
+            primary: row.email_primary,
         },
-        created_at: created,
-        updated_at: updated,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     })
 }
 
 macro_rules! columns {
     () => {
         (
-            memberships::id,
-            accounts::id,
-            accounts::email,
-            accounts::first_name,
-            accounts::last_name,
+            PERSON,
             accounts::timezone,
             memberships::status,
             memberships::external_id,
@@ -143,9 +124,8 @@ pub fn scim_users(
             .offset(offset)
             .limit(count)
             .load(conn)?;
-        let (before, list, after) = dialect::id_in(conn, IdColumn::Membership, &ids);
         let rows: Vec<Row> = joined()
-            .filter(sql::<Bool>(before).bind::<Text, _>(list).sql(after))
+            .filter(one_of(conn, IdColumn::Membership, &ids))
             .select(columns!())
             .order(memberships::id)
             .load(conn)?;
