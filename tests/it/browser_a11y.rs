@@ -9,8 +9,9 @@ use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
 
-/// Opens each page and collects axe's findings, each line prefixed with the page.
-async fn violations_on(b: &Browser, app: &TestApp, pages: &[String]) -> Vec<String> {
+/// Opens each page and collects axe's findings, each line prefixed with the page; a screenshot
+/// of each goes to target/screenshots/ (`a11y-<mode>-<page>`), to look at.
+async fn violations_on(b: &Browser, app: &TestApp, mode: &str, pages: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for page in pages {
         b.client.goto(&app.url(page)).await.unwrap();
@@ -22,8 +23,47 @@ async fn violations_on(b: &Browser, app: &TestApp, pages: &[String]) -> Vec<Stri
         for violation in b.axe_violations().await {
             found.push(format!("{page}: {violation}"));
         }
+        let name: String = page
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        b.screenshot(&format!("a11y-{mode}{name}")).await;
+        if let Some(wider) = wider_than_window(b).await {
+            found.push(format!("{page}: {wider}"));
+        }
     }
     found
+}
+
+/// Whether the page scrolls sideways: its width against the window's, in words.
+async fn wider_than_window(b: &Browser) -> Option<String> {
+    let widths = b
+        .client
+        .execute(
+            r#"const w = document.documentElement.clientWidth;
+            let worst = null;
+            for (const el of document.body.querySelectorAll('*')) {
+              const right = el.getBoundingClientRect().right;
+              // What a scrolling box clips does not widen the page.
+              let clipped = false;
+              for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+                if (getComputedStyle(a).overflowX !== 'visible') { clipped = true; break; }
+              }
+              if (!clipped && right > w + 1 && (!worst || right > worst.right + 1)) {
+                const classes = typeof el.className === 'string' && el.className.trim()
+                  ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+                worst = { right, what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes };
+              }
+            }
+            return [document.documentElement.scrollWidth, w, worst ? worst.what : ''];"#,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (page, window) = (widths[0].as_i64()?, widths[1].as_i64()?);
+    let widest = widths[2].as_str().unwrap_or_default();
+    (page > window)
+        .then(|| format!("the page is {page} px wide in a {window} px window (widest: {widest})"))
 }
 
 /// Opens `page`, clicks `opener` (an htmx link that fills `#dialog`), waits for the open dialog
@@ -45,6 +85,11 @@ async fn violations_in_dialog(
         .into_iter()
         .map(|v| format!("{page} dialog {opener}: {v}"))
         .collect();
+    found.extend(
+        wider_than_window(b)
+            .await
+            .map(|w| format!("{page} dialog {opener}: {w}")),
+    );
     if submit_empty {
         b.click("#dialog button[type=submit]").await;
         b.wait_for_text("#dialog", "Enter").await;
@@ -89,7 +134,13 @@ async fn axe_finds_no_violation_on_any_page_in_dark_mode() {
     survey(&["--blink-settings=preferredColorScheme=0"]).await;
 }
 
-/// Opens every page in a browser started with `flags` and asserts axe finds nothing.
+#[actix_web::test]
+async fn no_page_is_wider_than_a_phone() {
+    survey(&["phone"]).await;
+}
+
+/// Opens every page in a browser started with `flags` and asserts axe finds nothing (and, in a
+/// phone-sized window, that no page is wider than the screen).
 async fn survey(flags: &[&str]) {
     let app = spawn_app().await;
     app.set_up().await;
@@ -152,6 +203,11 @@ async fn survey(flags: &[&str]) {
     let invitation = app.first_id("invitations");
     let grace = app.membership_of("grace.hopper@example.com");
 
+    let mode = match flags {
+        [] => "light",
+        ["phone"] => "phone",
+        _ => "dark",
+    };
     let browser = Browser::start_with(flags).await;
     let dark: bool = browser
         .client
@@ -163,14 +219,29 @@ async fn survey(flags: &[&str]) {
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    assert_eq!(dark, !flags.is_empty(), "the colour scheme asked for");
+    assert_eq!(
+        dark,
+        flags.iter().any(|f| f.contains("preferredColorScheme=0")),
+        "the colour scheme asked for"
+    );
     let b = &browser;
     let signed_out = [
         "/login".to_owned(),
         "/password/forgot".to_owned(),
         format!("/invite/{}", app.token_for("new.person@example.com")),
     ];
-    let mut found = violations_on(b, &app, &signed_out).await;
+    let mut found = violations_on(b, &app, mode, &signed_out).await;
+    if flags.contains(&"phone") {
+        let width = b
+            .client
+            .execute("return document.documentElement.clientWidth", Vec::new())
+            .await
+            .unwrap();
+        assert!(
+            width.as_i64().is_some_and(|w| w <= 390),
+            "a phone's width (the last page): {width}"
+        );
+    }
 
     b.sign_in_as_owner(&app).await;
     let w = "/w/acme";
@@ -209,7 +280,7 @@ async fn survey(flags: &[&str]) {
         "/org/audit".to_owned(),
     ]
     .into();
-    found.extend(violations_on(b, &app, &pages).await);
+    found.extend(violations_on(b, &app, mode, &pages).await);
     let users = format!("{w}/users");
     let console = format!("{w}/users/{grace}");
     found

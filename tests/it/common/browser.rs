@@ -42,7 +42,8 @@ impl Browser {
         Self::start_with(&[]).await
     }
 
-    /// A browser with Chromium flags added (`--blink-settings=preferredColorScheme=0`: dark).
+    /// A browser with Chromium flags added (`--blink-settings=preferredColorScheme=0`: dark), or
+    /// `phone` for a 390 px wide screen.
     pub async fn start_with(extra_args: &[&str]) -> Browser {
         let port = free_port();
         let driver = Command::new(
@@ -71,12 +72,29 @@ impl Browser {
             "--window-size=1280,900".to_owned(),
             format!("--user-data-dir={}", profile.display()),
         ];
-        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+        // `phone`: a 390 × 844 screen (an iPhone's), emulated: a window cannot be that narrow.
+        let phone = extra_args.contains(&"phone");
+        args.extend(
+            extra_args
+                .iter()
+                .filter(|a| **a != "phone")
+                .map(|a| (*a).to_owned()),
+        );
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".to_owned(), serde_json::json!("chrome"));
         caps.insert(
             "goog:chromeOptions".to_owned(),
-            serde_json::json!({ "binary": chromium_binary(), "args": args }),
+            if phone {
+                serde_json::json!({
+                    "binary": chromium_binary(),
+                    "args": args,
+                    "mobileEmulation": {
+                        "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 }
+                    }
+                })
+            } else {
+                serde_json::json!({ "binary": chromium_binary(), "args": args })
+            },
         );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
