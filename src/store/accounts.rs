@@ -31,7 +31,7 @@ impl Account {
 }
 
 columns!(
-    COLUMNS = (
+    pub(super) COLUMNS = (
         accounts::id,
         accounts::email,
         accounts::first_name,
@@ -46,7 +46,7 @@ columns!(
     )
 );
 
-type AccountTuple = (
+pub(super) type AccountTuple = (
     i64,
     String,
     String,
@@ -60,7 +60,7 @@ type AccountTuple = (
     Option<NaiveDateTime>,
 );
 
-fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
+pub(super) fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
     Ok(Account {
         id: AccountId(t.0),
         email: t.1,

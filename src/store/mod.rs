@@ -4,8 +4,8 @@
 /// A constant list of columns to select, with its type: diesel spells the type as the same list
 /// of columns, written here once for both.
 macro_rules! columns {
-    ($name:ident = ($($column:path),+ $(,)?)) => {
-        const $name: ($($column,)+) = ($($column,)+);
+    ($vis:vis $name:ident = ($($column:path),+ $(,)?)) => {
+        $vis const $name: ($($column,)+) = ($($column,)+);
     };
 }
 
@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod sql;
 pub mod throttles;
 pub mod two_factor;
+pub mod who;
 pub mod workspaces;
 
 use diesel::result::{DatabaseErrorKind, Error};

@@ -36,7 +36,7 @@ impl MemberCounts {
 }
 
 columns!(
-    COLUMNS = (
+    pub(super) COLUMNS = (
         workspaces::id,
         workspaces::name,
         workspaces::slug,
@@ -49,7 +49,7 @@ columns!(
         workspaces::require_two_factor,
     )
 );
-type Tuple = (
+pub(super) type Tuple = (
     i64,
     String,
     String,
@@ -62,7 +62,7 @@ type Tuple = (
     bool,
 );
 
-fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
+pub(super) fn from_tuple(t: Tuple) -> QueryResult<Workspace> {
     Ok(Workspace {
         id: WorkspaceId(t.0),
         name: t.1,

@@ -17,9 +17,9 @@ use crate::domain::membership::AccountStatus;
 use crate::domain::policy::{self, AccessRefused, Landing, MemberAction, Refusal, Viewer};
 use crate::domain::role::{Permission, PermissionSet};
 use crate::store::accounts::{self, Account};
-use crate::store::memberships::{self, Access};
-use crate::store::organization;
+use crate::store::memberships::Access;
 use crate::store::workspaces::{self, Workspace, WorkspaceLink};
+use crate::store::{organization, who};
 
 /// The path to come back to after signing in: the page asked for, for GETs.
 fn return_path(req: &HttpRequest) -> String {
@@ -194,9 +194,13 @@ pub struct WorkspaceAccess {
     pub permissions: PermissionSet,
 }
 
+/// What the path's workspace turned out to be for the signed-in account.
 enum Found {
-    Workspace(Box<(Option<Account>, Workspace, Option<Access>)>),
+    /// The account (`None`: gone) and, when it exists, the workspace with their membership.
+    Workspace(Box<(Option<Account>, Option<(Workspace, Option<Access>)>)>),
+    /// The slug is an old one: the workspace's current slug.
     Moved(String),
+    /// No workspace has or had that slug.
     Missing,
 }
 
@@ -211,13 +215,13 @@ impl WorkspaceAccess {
         let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
         let state = state_of(&req)?;
         let found = super::quick_read(&state.pool, move |conn| {
-            let account = accounts::find(conn, account_id)?;
-            Ok(match workspaces::find_by_slug(conn, &slug)? {
-                Some(workspace) => {
-                    let access = memberships::access(conn, workspace.id, account_id)?;
-                    Found::Workspace(Box::new((account, workspace, access)))
+            // Account, workspace and membership in one statement; an old slug only on a miss.
+            Ok(match who::in_workspace(conn, account_id, &slug)? {
+                None => Found::Workspace(Box::new((None, None))),
+                Some((account, Some((workspace, access)))) => {
+                    Found::Workspace(Box::new((Some(account), Some((workspace, access)))))
                 }
-                None => match workspaces::redirect_for(conn, &slug)? {
+                Some((_, None)) => match workspaces::redirect_for(conn, &slug)? {
                     Some(current) => Found::Moved(current),
                     None => Found::Missing,
                 },
@@ -225,7 +229,14 @@ impl WorkspaceAccess {
         })
         .await?;
         let (account, workspace, membership) = match found {
-            Found::Workspace(found) => *found,
+            Found::Workspace(found) => match *found {
+                (account, Some((workspace, access))) => (account, workspace, access),
+                // The account is gone: its session ends.
+                (account, None) => {
+                    check_session(&session, account, next)?;
+                    return Err(AppError::NotFound);
+                }
+            },
             Found::Moved(current) => {
                 let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
                 let path = req

@@ -112,18 +112,24 @@ pub fn access(
             roles::name,
             roles::permissions,
         ))
-        .first::<(i64, String, i64, String, String)>(conn)
+        .first::<AccessRow>(conn)
         .optional()?;
-    row.map(|(id, status, role_id, role_name, permissions)| {
-        Ok(Access {
-            membership_id: MembershipId(id),
-            status: parse_key("membership status", &status, MembershipStatus::from_key)?,
-            role_id: RoleId(role_id),
-            role_name,
-            permissions: stored_permissions(&permissions)?,
-        })
+    row.map(access_from).transpose()
+}
+
+/// A membership's access as read: id, status, role id, role name, stored permissions.
+pub(crate) type AccessRow = (i64, String, i64, String, String);
+
+pub(crate) fn access_from(
+    (id, status, role_id, role_name, permissions): AccessRow,
+) -> QueryResult<Access> {
+    Ok(Access {
+        membership_id: MembershipId(id),
+        status: parse_key("membership status", &status, MembershipStatus::from_key)?,
+        role_id: RoleId(role_id),
+        role_name,
+        permissions: stored_permissions(&permissions)?,
     })
-    .transpose()
 }
 
 /// Replaces a membership's role and status (used by create-owner to promote an existing member).
