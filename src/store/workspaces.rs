@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult, parse_key};
-use crate::db::schema::{memberships, workspace_slug_redirects, workspaces};
+use crate::db::schema::{memberships, organization, workspace_slug_redirects, workspaces};
 use crate::domain::Slug;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::plan::Plan;
@@ -244,6 +244,49 @@ pub fn list_for_account(
         .into_iter()
         .map(|(name, slug)| WorkspaceLink { name, slug })
         .collect())
+}
+
+/// What every signed-in page's frame reads, in one statement: the organization's name and the
+/// workspaces of the switcher ([`list_for_account`]'s, by name, at most 200).
+pub fn frame(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    org_wide: bool,
+) -> QueryResult<(String, Vec<WorkspaceLink>)> {
+    type Row = (String, Option<(String, String)>);
+    let columns = (
+        organization::name,
+        (workspaces::name, workspaces::slug).nullable(),
+    );
+    let rows: Vec<Row> = if org_wide {
+        organization::table
+            .left_join(workspaces::table.on(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1")))
+            .select(columns)
+            .order(workspaces::name)
+            .limit(200)
+            .load(conn)?
+    } else {
+        let theirs = memberships::table
+            .filter(memberships::account_id.eq(account.0))
+            .filter(memberships::status.eq("active"))
+            .select(memberships::workspace_id);
+        organization::table
+            .left_join(workspaces::table.on(workspaces::id.eq_any(theirs)))
+            .select(columns)
+            .order(workspaces::name)
+            .limit(200)
+            .load(conn)?
+    };
+    let name = rows
+        .first()
+        .map(|(name, _)| name.clone())
+        .ok_or(diesel::NotFound)?;
+    let links = rows
+        .into_iter()
+        .filter_map(|(_, link)| link)
+        .map(|(name, slug)| WorkspaceLink { name, slug })
+        .collect();
+    Ok((name, links))
 }
 
 pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {

@@ -19,7 +19,7 @@ use crate::domain::role::{Permission, PermissionSet};
 use crate::store::accounts::{self, Account};
 use crate::store::memberships::Access;
 use crate::store::workspaces::{self, Workspace, WorkspaceLink};
-use crate::store::{organization, who};
+use crate::store::who;
 
 /// The path to come back to after signing in: the page asked for, for GETs.
 fn return_path(req: &HttpRequest) -> String {
@@ -493,14 +493,13 @@ impl Chrome {
         section: &'static str,
         flash: Option<String>,
     ) -> Result<Self, AppError> {
-        let org = organization::get(conn)?;
-        let workspaces = workspaces::list_for_account(
+        let (org_name, workspaces) = workspaces::frame(
             conn,
             account.id,
             account.org_role.administers_all_workspaces(),
         )?;
         Ok(Self {
-            org_name: org.name,
+            org_name,
             user_name: account.display_name(),
             user_email: account.email.clone(),
             csrf_token,
