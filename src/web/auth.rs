@@ -18,8 +18,8 @@ use crate::domain::policy::{self, AccessRefused, Landing, MemberAction, Refusal,
 use crate::domain::role::{Permission, PermissionSet};
 use crate::store::accounts::{self, Account};
 use crate::store::memberships::Access;
-use crate::store::workspaces::{self, Workspace, WorkspaceLink};
 use crate::store::who;
+use crate::store::workspaces::{self, Workspace, WorkspaceLink};
 
 /// The path to come back to after signing in: the page asked for, for GETs.
 fn return_path(req: &HttpRequest) -> String {
@@ -196,8 +196,10 @@ pub struct WorkspaceAccess {
 
 /// What the path's workspace turned out to be for the signed-in account.
 enum Found {
-    /// The account (`None`: gone) and, when it exists, the workspace with their membership.
-    Workspace(Box<(Option<Account>, Option<(Workspace, Option<Access>)>)>),
+    /// The session's account no longer exists.
+    NoAccount,
+    /// The account, the workspace and their membership there.
+    Workspace(Box<(Account, Workspace, Option<Access>)>),
     /// The slug is an old one: the workspace's current slug.
     Moved(String),
     /// No workspace has or had that slug.
@@ -217,9 +219,9 @@ impl WorkspaceAccess {
         let found = super::quick_read(&state.pool, move |conn| {
             // Account, workspace and membership in one statement; an old slug only on a miss.
             Ok(match who::in_workspace(conn, account_id, &slug)? {
-                None => Found::Workspace(Box::new((None, None))),
+                None => Found::NoAccount,
                 Some((account, Some((workspace, access)))) => {
-                    Found::Workspace(Box::new((Some(account), Some((workspace, access)))))
+                    Found::Workspace(Box::new((account, workspace, access)))
                 }
                 Some((_, None)) => match workspaces::redirect_for(conn, &slug)? {
                     Some(current) => Found::Moved(current),
@@ -229,14 +231,14 @@ impl WorkspaceAccess {
         })
         .await?;
         let (account, workspace, membership) = match found {
-            Found::Workspace(found) => match *found {
-                (account, Some((workspace, access))) => (account, workspace, access),
-                // The account is gone: its session ends.
-                (account, None) => {
-                    check_session(&session, account, next)?;
-                    return Err(AppError::NotFound);
-                }
-            },
+            Found::Workspace(found) => {
+                let (account, workspace, access) = *found;
+                (Some(account), workspace, access)
+            }
+            Found::NoAccount => {
+                session.purge();
+                return Err(AppError::SignInRequired { next });
+            }
             Found::Moved(current) => {
                 let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
                 let path = req

@@ -92,7 +92,7 @@ async fn a_member_edits_their_profile_picture_and_password() {
         .await;
     b.wait_for_text(".flash-area", "signed out everywhere else")
         .await;
-    let sessions = b.text("#sessions-title + table").await;
+    let sessions = b.text("#sessions-title + .table-scroll table").await;
     assert!(
         sessions.contains("This browser"),
         "only this browser is left: {sessions}"
