@@ -152,12 +152,7 @@ pub fn shown_part(secret: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(minutes: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000 + minutes * 60, 0)
-            .unwrap()
-            .naive_utc()
-    }
+    use crate::domain::test_time::minutes as at;
 
     fn keys(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

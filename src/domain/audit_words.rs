@@ -110,26 +110,35 @@ mod tests {
 
     #[test]
     fn events_read_as_sentences() {
-        assert_eq!(
-            sentence("Ada Lovelace", "member.suspended", "grace@example.com"),
-            "Ada Lovelace suspended grace@example.com"
-        );
-        assert_eq!(
-            sentence("Ada", "session.signed_in", "ada@example.com"),
-            "Ada signed in"
-        );
-        assert_eq!(
-            sentence("Ada", "workspace.slug_changed", "acme-labs"),
-            "Ada moved the workspace to /w/acme-labs"
-        );
-        assert_eq!(
-            sentence("Ada", "role.updated", "Support"),
-            "Ada changed the role Support"
-        );
-        assert_eq!(
-            sentence("Ada", "future.thing", "x"),
-            "Ada: future.thing (x)"
-        );
+        for (actor, action, target, said) in [
+            (
+                "Ada Lovelace",
+                "member.suspended",
+                "grace@example.com",
+                "Ada Lovelace suspended grace@example.com",
+            ),
+            (
+                "Ada",
+                "session.signed_in",
+                "ada@example.com",
+                "Ada signed in",
+            ),
+            (
+                "Ada",
+                "workspace.slug_changed",
+                "acme-labs",
+                "Ada moved the workspace to /w/acme-labs",
+            ),
+            (
+                "Ada",
+                "role.updated",
+                "Support",
+                "Ada changed the role Support",
+            ),
+            ("Ada", "future.thing", "x", "Ada: future.thing (x)"),
+        ] {
+            assert_eq!(sentence(actor, action, target), said, "{action}");
+        }
     }
 
     #[test]

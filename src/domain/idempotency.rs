@@ -87,12 +87,7 @@ pub fn keeps(status: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(minutes: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000 + minutes * 60, 0)
-            .unwrap()
-            .naive_utc()
-    }
+    use crate::domain::test_time::minutes as at;
 
     fn stored(status: i32, minutes: i64) -> Stored {
         Stored {

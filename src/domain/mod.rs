@@ -32,3 +32,21 @@ pub use names::{Description, Name, Reason};
 pub use password::NewPassword;
 pub use search::SearchTerm;
 pub use slug::Slug;
+
+/// Moments for the unit tests here: counted from one fixed instant, so that tests read in offsets.
+#[cfg(test)]
+pub(crate) mod test_time {
+    use chrono::NaiveDateTime;
+
+    /// `seconds` after the fixed instant.
+    pub fn seconds(seconds: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0)
+            .unwrap()
+            .naive_utc()
+    }
+
+    /// `minutes` after the fixed instant.
+    pub fn minutes(minutes: i64) -> NaiveDateTime {
+        seconds(minutes * 60)
+    }
+}

@@ -98,15 +98,9 @@ impl Reason {
     }
 }
 
-/// The key a member list is ordered by: the full name, or the email while there is none, lower-cased.
+/// The key a member list is ordered by: the [`display_name`], lower-cased.
 pub fn sort_key(first_name: &str, last_name: &str, email: &str) -> String {
-    let full = format!("{} {}", first_name.trim(), last_name.trim());
-    let full = full.trim();
-    if full.is_empty() {
-        email.to_lowercase()
-    } else {
-        full.to_lowercase()
-    }
+    display_name(first_name, last_name, email).to_lowercase()
 }
 
 /// "Ada Lovelace", or the email for someone who has not given a name yet.

@@ -830,6 +830,14 @@ mod condition_tests {
             Ok(Cond::Modified(CompareOp::Ge, _))
         ));
         assert_eq!(cond(r#"id eq "abc""#), Ok(Cond::Const(false)));
+        let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
+        assert_eq!(group(r#"id eq "g12""#), Ok(Cond::Id(CompareOp::Eq, 12)));
+        // A User's id is no Group's.
+        assert_eq!(group(r#"id eq "12""#), Ok(Cond::Const(false)));
+    }
+
+    #[test]
+    fn ids_belong_to_one_resource() {
         for (resource, text, id) in [
             (Resource::User, "12", Some(12)),
             (Resource::User, "g12", None),
@@ -841,10 +849,6 @@ mod condition_tests {
             assert_eq!(resource.parse_id(text), id, "{text}");
         }
         assert_eq!(Resource::Group.scim_id(12), "g12");
-        let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
-        assert_eq!(group(r#"id eq "g12""#), Ok(Cond::Id(CompareOp::Eq, 12)));
-        // A User's id is no Group's.
-        assert_eq!(group(r#"id eq "12""#), Ok(Cond::Const(false)));
     }
 
     #[test]
@@ -864,17 +868,6 @@ mod condition_tests {
 
     #[test]
     fn groups_are_filtered_on_their_name_external_id_and_dates() {
-        for (resource, text, id) in [
-            (Resource::User, "12", Some(12)),
-            (Resource::User, "g12", None),
-            (Resource::Group, "g12", Some(12)),
-            (Resource::Group, "12", None),
-            (Resource::Group, "g+1", None),
-            (Resource::Group, "g0", None),
-        ] {
-            assert_eq!(resource.parse_id(text), id, "{text}");
-        }
-        assert_eq!(Resource::Group.scim_id(12), "g12");
         let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);
         assert_eq!(
             group(r#"displayName eq "Engineering""#),

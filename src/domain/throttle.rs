@@ -131,12 +131,7 @@ pub fn retry_after_seconds(wait: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(seconds: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0)
-            .unwrap()
-            .naive_utc()
-    }
+    use crate::domain::test_time::seconds as at;
 
     fn fail(subject: Subject, times: i64, every: i64) -> (Option<Counter>, Vec<AfterFailure>) {
         let mut counter = None;

@@ -26,6 +26,11 @@ pub enum BlockError {
     Database(#[from] diesel::result::Error),
 }
 
+/// The account `target` names.
+fn existing(conn: &mut AnyConnection, target: AccountId) -> Result<Account, BlockError> {
+    accounts::find(conn, target)?.ok_or(BlockError::NotFound)
+}
+
 /// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
 /// `target` (an account: these are the organization's, whichever page they are done from).
 fn judge(
@@ -70,7 +75,7 @@ pub fn preview(
     target: AccountId,
     block: bool,
 ) -> Result<Account, BlockError> {
-    let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+    let account = existing(conn, target)?;
     let action = if block {
         MemberAction::Block
     } else {
@@ -89,7 +94,7 @@ pub fn clear_sign_in_pause(
     now: NaiveDateTime,
 ) -> Result<bool, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
-        let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+        let account = existing(conn, target)?;
         judge(
             conn,
             actor,
@@ -167,7 +172,7 @@ pub fn change_org_role(
     now: NaiveDateTime,
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
-        let account = accounts::find(conn, target)?.ok_or(BlockError::NotFound)?;
+        let account = existing(conn, target)?;
         if account.org_role == new {
             return Ok(account);
         }

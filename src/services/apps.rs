@@ -9,6 +9,7 @@ use crate::db::{self, AnyConnection, Lock};
 use crate::domain::access::{AppKind, Level};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
+use crate::services::audit::Changes;
 use crate::store::apps::{self, App, AppFields, Subject};
 use crate::store::audit::{self, Actor};
 use crate::store::{groups, memberships, unique_violation_as};
@@ -144,33 +145,23 @@ pub fn update(
         let before = existing(conn, at)?;
         let (fields, owner) = resolve(conn, at.workspace, input, Some(at.app))?;
         let owner_before = before.owner.as_ref().map(|o| o.email.clone());
-        let mut changes = serde_json::Map::new();
-        let mut changed = |key: &str, before: serde_json::Value, after: serde_json::Value| {
-            if before != after {
-                changes.insert(key.into(), json!({ "before": before, "after": after }));
-            }
-        };
-        changed("kind", json!(before.kind.key()), json!(input.kind.key()));
-        changed("name", json!(before.name), json!(input.name.as_str()));
-        changed("owner", json!(owner_before), json!(owner));
-        changed(
-            "restricted",
-            json!(before.restricted),
-            json!(input.restricted),
-        );
+        let mut changes = Changes::default();
+        changes.field("kind", before.kind.key(), input.kind.key());
+        changes.field("name", &before.name, input.name.as_str());
+        changes.field("owner", owner_before, &owner);
+        changes.field("restricted", before.restricted, input.restricted);
         if changes.is_empty() {
             return Ok(());
         }
         apps::update(conn, at.app, &fields, now).map_err(unique_violation_as(|| {
             ChangeError::NameTaken(input.kind.key())
         }))?;
-        let changes = serde_json::Value::Object(changes);
         Ok(audit::record_about(
             conn,
             actor,
             &at.subject(input.name.as_str()),
             "app.updated",
-            changes,
+            changes.into_json(),
             now,
         )?)
     })

@@ -562,7 +562,7 @@ pub fn update_profile(
         if change.email.as_str() != member.email {
             judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         }
-        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        let account = account_of(conn, &member)?;
         let by = email_change::Requested {
             actor: acting.actor,
             workspace: Some(workspace),
@@ -595,7 +595,7 @@ pub fn change_email_now(
         if member.email.eq_ignore_ascii_case(email.as_str()) {
             return Ok(());
         }
-        let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+        let account = account_of(conn, &member)?;
         email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
         Ok(())
     })
@@ -753,6 +753,14 @@ pub fn end_sessions(
     })
 }
 
+/// The member's account.
+fn account_of(
+    conn: &mut AnyConnection,
+    member: &MemberDetail,
+) -> Result<accounts::Account, ConsoleError> {
+    accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)
+}
+
 /// The member and their account, if `acting` may take `action` on them now.
 fn preview_account(
     conn: &mut AnyConnection,
@@ -762,7 +770,7 @@ fn preview_account(
     action: MemberAction,
 ) -> Result<(MemberDetail, accounts::Account), ConsoleError> {
     let member = preview(conn, acting, workspace, target, action)?;
-    let account = accounts::find(conn, member.account_id)?.ok_or(ConsoleError::NotFound)?;
+    let account = account_of(conn, &member)?;
     Ok((member, account))
 }
 

@@ -10,6 +10,7 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::AccountStatus;
 use crate::domain::policy;
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
+use crate::services::emails;
 use crate::store::account_tokens::{self, PendingEmailChange};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
@@ -76,14 +77,10 @@ pub fn request(
     )?;
     let mail = EmailChangeEmail {
         name: account.display_name(),
-        requested_by: if by.actor.account_id == Some(account.id) {
-            "You".to_owned()
-        } else {
-            by.actor.label.clone()
-        },
+        requested_by: emails::requested_by(by.actor, account),
         new_email: new_email.as_str().to_owned(),
         link: format!("{}/email-change/{token}", by.base_url),
-        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        expires: emails::link_expiry(expires_at),
     };
     outbox::enqueue(conn, new_email.as_str(), mail.render()?, now)?;
     audit::record(

@@ -9,6 +9,7 @@ use crate::domain::Description;
 use crate::domain::group::BulkAdd;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
+use crate::services::audit::Changes;
 use crate::store::audit::{self, Actor};
 use crate::store::groups;
 /// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
@@ -100,26 +101,15 @@ pub fn update(
         }
         groups::update(conn, at.group, name.as_str(), description.as_str(), now)
             .map_err(unique_violation_as(|| GroupError::NameTaken))?;
-        let mut changes = serde_json::Map::new();
-        if before.name != name.as_str() {
-            changes.insert(
-                "name".into(),
-                json!({ "before": before.name, "after": name.as_str() }),
-            );
-        }
-        if before.description != description.as_str() {
-            changes.insert(
-                "description".into(),
-                json!({ "before": before.description, "after": description.as_str() }),
-            );
-        }
-        let changes = serde_json::Value::Object(changes);
+        let mut changes = Changes::default();
+        changes.field("name", &before.name, name.as_str());
+        changes.field("description", &before.description, description.as_str());
         Ok(audit::record_about(
             conn,
             actor,
             &at.subject(name.as_str()),
             "group.updated",
-            changes,
+            changes.into_json(),
             now,
         )?)
     })

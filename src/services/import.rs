@@ -128,36 +128,21 @@ fn outcomes(
                 }
             }
             let typed = row.role.trim();
-            let role = if typed.is_empty() {
-                role_choices.iter().find(|r| r.key == "member")
-            } else {
-                role_choices.iter().find(|r| {
-                    r.key.eq_ignore_ascii_case(typed) || r.name.eq_ignore_ascii_case(typed)
-                })
-            };
-            let Some(role) = role else {
+            let Some(role) = role_named(&role_choices, typed) else {
                 return Outcome::Invalid(format!("unknown role “{typed}”"));
             };
             if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
                 return Outcome::Invalid(why.to_owned());
             }
-            let mut group_ids = Vec::new();
-            for name in &row.groups {
-                match group_names
-                    .iter()
-                    .find(|(_, n)| n.eq_ignore_ascii_case(name))
-                {
-                    Some((id, _)) => group_ids.push(*id),
-                    None => return Outcome::Invalid(format!("unknown group “{name}”")),
-                }
-            }
+            let group_ids = match groups_named(&group_names, &row.groups) {
+                Ok(ids) => ids,
+                Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
+            };
             if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
                 return Outcome::Invalid(
                     "you cannot add people to groups (it needs groups.manage)".to_owned(),
                 );
             }
-            group_ids.sort_unstable();
-            group_ids.dedup();
             if let Some(account) = found.get(&key) {
                 if account.status == AccountStatus::Blocked {
                     return Outcome::Blocked;
@@ -176,6 +161,32 @@ fn outcomes(
             }
         })
         .collect())
+}
+
+/// The role a row names by key or name, in any case (Member when it names none), if it exists.
+fn role_named<'a>(choices: &'a [roles::RoleChoice], typed: &str) -> Option<&'a roles::RoleChoice> {
+    if typed.is_empty() {
+        choices.iter().find(|r| r.key == "member")
+    } else {
+        choices
+            .iter()
+            .find(|r| r.key.eq_ignore_ascii_case(typed) || r.name.eq_ignore_ascii_case(typed))
+    }
+}
+
+/// The ids of the groups a row names (in any case), sorted and each once; or the first name no
+/// group of the workspace has.
+fn groups_named<'a>(groups: &[(i64, String)], names: &'a [String]) -> Result<Vec<i64>, &'a str> {
+    let mut ids = Vec::new();
+    for name in names {
+        match groups.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+            Some((id, _)) => ids.push(*id),
+            None => return Err(name),
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 fn json_error(e: serde_json::Error) -> diesel::result::Error {
@@ -302,38 +313,7 @@ pub fn commit(
         if let Some(why) = preview.blocked_by {
             return Ok(Step::Done(Committed::NoSeats(why)));
         }
-        // One invitation request per role and set of groups, at most BATCH addresses each; the
-        // file's names go to the accounts it makes.
-        let mut requests: Vec<InviteRequest> = Vec::new();
-        for (row, outcome) in &preview.rows {
-            let Outcome::Invite { role, groups } = outcome else {
-                continue;
-            };
-            let email = Email::parse(&row.email).map_err(|_| diesel::result::Error::NotFound)?;
-            let at = requests.iter().position(|r| {
-                r.role == *role && r.group_ids == *groups && r.addresses.valid.len() < BATCH
-            });
-            let request = match at {
-                Some(at) => &mut requests[at],
-                None => {
-                    requests.push(InviteRequest {
-                        workspace,
-                        addresses: AddressList::default(),
-                        role: role.clone(),
-                        group_ids: groups.clone(),
-                        app_ids: Vec::new(),
-                        names: HashMap::new(),
-                    });
-                    requests.last_mut().expect("just pushed")
-                }
-            };
-            let names = (
-                row.first_name.trim().to_owned(),
-                row.last_name.trim().to_owned(),
-            );
-            request.names.insert(email.as_str().to_lowercase(), names);
-            request.addresses.valid.push(email);
-        }
+        let requests = invite_requests(workspace, &preview.rows)?;
         for request in &requests {
             invitations::invite_members(conn, inviter, request, settings, now)?;
         }
@@ -370,6 +350,45 @@ pub fn commit(
             now,
         )?)),
     }
+}
+
+/// The invitations a kept preview's rows ask for: one request per role and set of groups, at most
+/// `BATCH` addresses each; the file's names go to the accounts it makes.
+fn invite_requests(
+    workspace: WorkspaceId,
+    rows: &[(ImportRow, Outcome)],
+) -> Result<Vec<InviteRequest>, diesel::result::Error> {
+    let mut requests: Vec<InviteRequest> = Vec::new();
+    for (row, outcome) in rows {
+        let Outcome::Invite { role, groups } = outcome else {
+            continue;
+        };
+        let email = Email::parse(&row.email).map_err(|_| diesel::result::Error::NotFound)?;
+        let at = requests.iter().position(|r| {
+            r.role == *role && r.group_ids == *groups && r.addresses.valid.len() < BATCH
+        });
+        let request = match at {
+            Some(at) => &mut requests[at],
+            None => {
+                requests.push(InviteRequest {
+                    workspace,
+                    addresses: AddressList::default(),
+                    role: role.clone(),
+                    group_ids: groups.clone(),
+                    app_ids: Vec::new(),
+                    names: HashMap::new(),
+                });
+                requests.last_mut().expect("just pushed")
+            }
+        };
+        let names = (
+            row.first_name.trim().to_owned(),
+            row.last_name.trim().to_owned(),
+        );
+        request.names.insert(email.as_str().to_lowercase(), names);
+        request.addresses.valid.push(email);
+    }
+    Ok(requests)
 }
 
 /// How the commit's transaction ended.

@@ -14,7 +14,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::mail::templates::InvitationEmail;
-use crate::services::passwords;
+use crate::services::{emails, passwords};
 use crate::store::audit::{self, Actor};
 use crate::store::invitations;
 /// Reads the pages and the API share: pending invitations in pages, and one of a workspace's.
@@ -220,19 +220,19 @@ struct Invite<'a> {
 }
 
 impl Invite<'_> {
-    /// The account (new, or `existing`), its pending membership, the invitation with what it
-    /// grants on accept, its email in the outbox and its audit event. Returns the invitation's id.
-    fn one(
+    /// The invited account, `existing` or a new one (with the names the request gives for its
+    /// address), and its key in the member list.
+    fn account(
         &self,
         conn: &mut AnyConnection,
         email: &Email,
         existing: Option<&accounts::Account>,
-    ) -> Result<i64, InviteError> {
-        let (request, now) = (self.request, self.now);
-        let (account, sort_name) = match existing {
+    ) -> Result<(AccountId, String), InviteError> {
+        Ok(match existing {
             Some(a) => (a.id, sort_key(&a.first_name, &a.last_name, &a.email)),
             None => {
-                let (first, last) = request
+                let (first, last) = self
+                    .request
                     .names
                     .get(&email.as_str().to_lowercase())
                     .map_or(("", ""), |(f, l)| (f.as_str(), l.as_str()));
@@ -244,11 +244,23 @@ impl Invite<'_> {
                     org_role: OrgRole::Member,
                 };
                 (
-                    accounts::insert_or_find(conn, &new, now)?,
+                    accounts::insert_or_find(conn, &new, self.now)?,
                     sort_key(first, last, email.as_str()),
                 )
             }
-        };
+        })
+    }
+
+    /// The account (new, or `existing`), its pending membership, the invitation with what it
+    /// grants on accept, its email in the outbox and its audit event. Returns the invitation's id.
+    fn one(
+        &self,
+        conn: &mut AnyConnection,
+        email: &Email,
+        existing: Option<&accounts::Account>,
+    ) -> Result<i64, InviteError> {
+        let (request, now) = (self.request, self.now);
+        let (account, sort_name) = self.account(conn, email, existing)?;
         let membership = memberships::insert(
             conn,
             &memberships::NewMembership {
@@ -365,7 +377,7 @@ fn enqueue_email(
         inviter: inviter.to_owned(),
         role: role.to_owned(),
         link: link.to_owned(),
-        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        expires: emails::link_expiry(expires_at),
     };
     Ok(outbox::enqueue(conn, to, email.render()?, now)?)
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bulk;
 pub mod console;
 pub mod email_change;
+mod emails;
 pub mod groups;
 pub mod idempotency;
 pub mod import;

@@ -1,9 +1,11 @@
 //! `create-owner`: make sure a person can administer a workspace, from the command line.
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
+use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
@@ -57,56 +59,8 @@ pub fn create_owner(
             };
             organization::complete_setup(conn, name, now)?;
         }
-        let (account_id, created_account) = match accounts::find_by_email(conn, &input.email)? {
-            Some(account) => {
-                accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
-                accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
-                (account.id, false)
-            }
-            None => {
-                let id = accounts::insert(
-                    conn,
-                    &accounts::NewAccount {
-                        email: &input.email,
-                        first_name: &input.first_name,
-                        last_name: &input.last_name,
-                        password_hash: Some(&input.password_hash),
-                        org_role: OrgRole::Owner,
-                    },
-                    now,
-                )?;
-                (id, true)
-            }
-        };
-        let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
-        match memberships::access(conn, workspace, account_id)? {
-            Some(access) => memberships::set_role_and_status(
-                conn,
-                access.membership_id,
-                owner_role,
-                MembershipStatus::Active,
-                now,
-            )?,
-            None => {
-                memberships::insert(
-                    conn,
-                    &memberships::NewMembership {
-                        workspace_id: workspace,
-                        account_id,
-                        role_id: owner_role,
-                        status: MembershipStatus::Active,
-                        sort_name: &sort_key(
-                            &input.first_name,
-                            &input.last_name,
-                            input.email.as_str(),
-                        ),
-                        invited_by: None,
-                        joined_at: Some(now),
-                    },
-                    now,
-                )?;
-            }
-        }
+        let (account_id, created_account) = org_owner_account(conn, input, now)?;
+        make_active_owner(conn, workspace, account_id, input, now)?;
         audit::record(
             conn,
             &audit::Actor::command_line(),
@@ -125,4 +79,69 @@ pub fn create_owner(
             created_workspace,
         })
     })
+}
+
+/// The account of `input` as an org owner with `input`'s password: found, or created (true).
+fn org_owner_account(
+    conn: &mut AnyConnection,
+    input: &OwnerInput,
+    now: NaiveDateTime,
+) -> QueryResult<(AccountId, bool)> {
+    match accounts::find_by_email(conn, &input.email)? {
+        Some(account) => {
+            accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
+            accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
+            Ok((account.id, false))
+        }
+        None => {
+            let id = accounts::insert(
+                conn,
+                &accounts::NewAccount {
+                    email: &input.email,
+                    first_name: &input.first_name,
+                    last_name: &input.last_name,
+                    password_hash: Some(&input.password_hash),
+                    org_role: OrgRole::Owner,
+                },
+                now,
+            )?;
+            Ok((id, true))
+        }
+    }
+}
+
+/// Makes the account an active Owner of `workspace`: its membership there changed, or a new one.
+fn make_active_owner(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account_id: AccountId,
+    input: &OwnerInput,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
+    match memberships::access(conn, workspace, account_id)? {
+        Some(access) => memberships::set_role_and_status(
+            conn,
+            access.membership_id,
+            owner_role,
+            MembershipStatus::Active,
+            now,
+        )?,
+        None => {
+            memberships::insert(
+                conn,
+                &memberships::NewMembership {
+                    workspace_id: workspace,
+                    account_id,
+                    role_id: owner_role,
+                    status: MembershipStatus::Active,
+                    sort_name: &sort_key(&input.first_name, &input.last_name, input.email.as_str()),
+                    invited_by: None,
+                    joined_at: Some(now),
+                },
+                now,
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use crate::domain::ids::WorkspaceId;
 use crate::domain::membership::AccountStatus;
 use crate::domain::{Email, NewPassword};
 use crate::mail::templates::PasswordResetEmail;
-use crate::services::passwords;
+use crate::services::{emails, passwords};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
 use crate::store::{account_tokens, outbox, sessions, throttles};
@@ -140,13 +140,9 @@ fn send_link(
     )?;
     let mail = PasswordResetEmail {
         name: account.display_name(),
-        requested_by: if actor.account_id == Some(account.id) {
-            "You".to_owned()
-        } else {
-            actor.label.clone()
-        },
+        requested_by: emails::requested_by(actor, account),
         link: format!("{base_url}/password/reset/{token}"),
-        expires: expires_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        expires: emails::link_expiry(expires_at),
         welcome: link.welcome.map(str::to_owned),
     };
     outbox::enqueue(conn, &account.email, mail.render()?, now)?;

@@ -1,6 +1,7 @@
 //! A person's own profile (`/me`): names, time zone, password, own sessions.
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection};
@@ -9,6 +10,7 @@ use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::timezone::Timezone;
 use crate::domain::{Email, Name};
+use crate::services::audit::Changes;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
 use crate::store::accounts::{self, Account};
@@ -36,6 +38,11 @@ pub struct ProfileChange {
     pub email: Email,
 }
 
+/// The account `id` names (callers name one that exists: its absence is an error).
+fn existing(conn: &mut AnyConnection, id: AccountId) -> QueryResult<Account> {
+    accounts::find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
 /// Saves one's own names and time zone, and asks a new address to confirm itself; returns that
 /// address when a link was sent. One transaction with its audit events.
 pub fn update_own_profile(
@@ -47,7 +54,7 @@ pub fn update_own_profile(
     now: NaiveDateTime,
 ) -> Result<Option<String>, ProfileError> {
     db::write_first(conn, |conn| {
-        let account = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let account = existing(conn, account)?;
         let by = email_change::Requested {
             actor,
             workspace: None,
@@ -69,23 +76,14 @@ pub fn save_profile(
 ) -> Result<Option<String>, ProfileError> {
     let confirming = email_change::request(conn, by, account, &change.email, now)?
         .then(|| change.email.as_str().to_owned());
-    let mut changes = serde_json::Map::new();
-    for (field, before, after) in [
-        (
-            "first_name",
-            &account.first_name,
-            change.first_name.as_str(),
-        ),
-        ("last_name", &account.last_name, change.last_name.as_str()),
-        ("timezone", &account.timezone, change.timezone.name()),
-    ] {
-        if before != after {
-            changes.insert(
-                field.to_owned(),
-                json!({ "before": before, "after": after }),
-            );
-        }
-    }
+    let mut changes = Changes::default();
+    changes.field(
+        "first_name",
+        &account.first_name,
+        change.first_name.as_str(),
+    );
+    changes.field("last_name", &account.last_name, change.last_name.as_str());
+    changes.field("timezone", &account.timezone, change.timezone.name());
     if changes.is_empty() {
         return Ok(confirming);
     }
@@ -108,7 +106,7 @@ pub fn save_profile(
         by.workspace,
         account,
         action,
-        serde_json::Value::Object(changes),
+        changes.into_json(),
         now,
     )?;
     Ok(confirming)
@@ -124,7 +122,7 @@ pub fn change_password(
     new: &NewPassword,
     now: NaiveDateTime,
 ) -> Result<i64, ProfileError> {
-    let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+    let found = existing(conn, account)?;
     let hash = found.password_hash.clone().unwrap_or_default();
     if !passwords::verify_password(&hash, current) {
         return Err(ProfileError::WrongPassword);
@@ -155,7 +153,7 @@ pub fn end_own_session(
     now: NaiveDateTime,
 ) -> Result<bool, ProfileError> {
     db::write_first(conn, |conn| {
-        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let found = existing(conn, account)?;
         let ended = sessions::delete_one(conn, account, session)?;
         if ended {
             audit::record_on_account(
@@ -183,7 +181,7 @@ pub fn set_avatar(
     now: NaiveDateTime,
 ) -> Result<(), ProfileError> {
     db::write_first(conn, |conn| {
-        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let found = existing(conn, account)?;
         avatars::put(conn, account, &crate::tokens::new_token(), png, now)?;
         audit::record_on_account(
             conn,
@@ -207,7 +205,7 @@ pub fn remove_avatar(
     now: NaiveDateTime,
 ) -> Result<bool, ProfileError> {
     db::write_first(conn, |conn| {
-        let found = accounts::find(conn, account)?.ok_or(diesel::result::Error::NotFound)?;
+        let found = existing(conn, account)?;
         let removed = avatars::remove(conn, account)?;
         if removed {
             audit::record_on_account(

@@ -12,6 +12,7 @@ use crate::domain::custom_role::RoleName;
 use crate::domain::ids::{RoleId, WorkspaceId};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
+use crate::services::audit::Changes;
 use crate::store::audit::{self, Actor};
 use crate::store::roles::{self, CustomRole, Holder};
 /// The roles one may hand out in a workspace, with their keys: the pages' and the API's read.
@@ -150,25 +151,18 @@ pub fn update(
         may_change(definer, &before)?;
         policy::may_give_permissions(definer.permissions, draft.permissions)
             .map_err(RoleError::Permissions)?;
-        let mut changes = serde_json::Map::new();
-        if before.name != draft.name.as_str() {
-            changes.insert(
-                "name".into(),
-                json!({ "before": before.name, "after": draft.name.as_str() }),
-            );
-        }
-        if before.description != draft.description.as_str() {
-            changes.insert(
-                "description".into(),
-                json!({ "before": before.description, "after": draft.description.as_str() }),
-            );
-        }
-        if before.permissions != draft.permissions {
-            changes.insert(
-                "permissions".into(),
-                json!({ "before": listed(before.permissions), "after": listed(draft.permissions) }),
-            );
-        }
+        let mut changes = Changes::default();
+        changes.field("name", &before.name, draft.name.as_str());
+        changes.field(
+            "description",
+            &before.description,
+            draft.description.as_str(),
+        );
+        changes.field(
+            "permissions",
+            listed(before.permissions),
+            listed(draft.permissions),
+        );
         if changes.is_empty() {
             return Ok(());
         }
@@ -184,13 +178,12 @@ pub fn update(
             now,
         )
         .map_err(unique_violation_as(|| RoleError::NameTaken))?;
-        let changes = serde_json::Value::Object(changes);
         Ok(audit::record_about(
             conn,
             &definer.actor,
             &at.subject(draft.name.as_str()),
             "role.updated",
-            changes,
+            changes.into_json(),
             now,
         )?)
     })

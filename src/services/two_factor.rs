@@ -76,6 +76,17 @@ fn new_recovery_codes(
     Ok(codes)
 }
 
+/// Records `action` on the account, in no workspace: two-factor sign-in is the account's own.
+fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: &Account,
+    action: &str,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    audit::record_on_account(conn, actor, None, account, action, json!({}), now)
+}
+
 /// Confirms the enrolment of `sealed` (the key the page showed) with a first code: two-factor is
 /// on; the recovery codes, shown once.
 pub fn enable(
@@ -95,15 +106,7 @@ pub fn enable(
         let step = totp::verify(&secret, code, unix(now), None).ok_or(TwoFactorError::WrongCode)?;
         store::enable(conn, account.id, sealed, step, now)?;
         let codes = new_recovery_codes(conn, account.id)?;
-        audit::record_on_account(
-            conn,
-            actor,
-            None,
-            account,
-            "account.two_factor_enabled",
-            json!({}),
-            now,
-        )?;
+        record(conn, actor, account, "account.two_factor_enabled", now)?;
         Ok(codes)
     })
 }
@@ -172,13 +175,11 @@ pub fn regenerate_recovery_codes(
             return Err(TwoFactorError::WrongCode);
         }
         let codes = new_recovery_codes(conn, account.id)?;
-        audit::record_on_account(
+        record(
             conn,
             actor,
-            None,
             account,
             "account.recovery_codes_regenerated",
-            json!({}),
             now,
         )?;
         Ok(codes)
@@ -206,15 +207,7 @@ pub fn disable(
             return Err(TwoFactorError::WrongCode);
         }
         store::disable(conn, account.id)?;
-        audit::record_on_account(
-            conn,
-            actor,
-            None,
-            account,
-            "account.two_factor_disabled",
-            json!({}),
-            now,
-        )?;
+        record(conn, actor, account, "account.two_factor_disabled", now)?;
         Ok(())
     })
 }

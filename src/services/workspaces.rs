@@ -14,6 +14,7 @@ use crate::domain::policy;
 use crate::domain::role::BuiltInRole;
 use crate::domain::slug::confirms_deletion;
 use crate::domain::{Name, Slug};
+use crate::services::audit::Changes;
 use crate::store::accounts::Account;
 use crate::store::audit::{self, Actor};
 pub use crate::store::workspaces::Workspace;
@@ -186,27 +187,16 @@ pub fn change_plan(
         policy::check_seat_limit(seat_limit, before.counts.seats_used())
             .map_err(WorkspaceError::SeatsInUse)?;
         workspaces::change_plan(conn, id, plan, seat_limit, now)?;
-        let mut changes = serde_json::Map::new();
-        if before.plan != plan {
-            changes.insert(
-                "plan".into(),
-                json!({ "before": before.plan.key(), "after": plan.key() }),
-            );
-        }
-        if before.seat_limit != seat_limit {
-            changes.insert(
-                "seat_limit".into(),
-                json!({ "before": before.seat_limit, "after": seat_limit }),
-            );
-        }
-        let changes = serde_json::Value::Object(changes);
+        let mut changes = Changes::default();
+        changes.field("plan", before.plan.key(), plan.key());
+        changes.field("seat_limit", before.seat_limit, seat_limit);
         event(
             conn,
             actor,
             id,
             "workspace.plan_changed",
             &before.slug,
-            changes,
+            changes.into_json(),
             now,
         )
     })

@@ -268,28 +268,26 @@ pub async fn confirm_revoke(
     let base = format!("/w/{}/settings/api-keys", access.workspace.slug);
     let now = state.settings.clock.now();
     let live = key.state(now) == KeyState::Live;
-    let confirmation = Confirmation {
-        title: format!("Revoke the API key {}?", key.name),
-        message: if live {
-            format!(
-                "Scripts and integrations using {}… stop working at once: their next request \
-                 is refused (401). This cannot be undone; a new key can be made at any time.",
-                key.prefix
-            )
-        } else {
-            format!(
-                "This key is {} already.",
-                key.state(now).label().to_lowercase()
-            )
-        },
-        details: Vec::new(),
-        reason: None,
-        action: (key.revoked_at.is_none()).then(|| format!("{base}/{id}/revoke")),
-        button: "Revoke key".to_owned(),
-        danger: true,
-        cancel_url: base,
-        csrf_token: access.signed_in.csrf_token.clone(),
+    let message = if live {
+        format!(
+            "Scripts and integrations using {}… stop working at once: their next request \
+             is refused (401). This cannot be undone; a new key can be made at any time.",
+            key.prefix
+        )
+    } else {
+        format!(
+            "This key is {} already.",
+            key.state(now).label().to_lowercase()
+        )
     };
+    let confirmation = Confirmation::dangerous(
+        &access,
+        format!("Revoke the API key {}?", key.name),
+        message,
+        (key.revoked_at.is_none()).then(|| format!("{base}/{id}/revoke")),
+        "Revoke key",
+        base,
+    );
     confirm::render(&req, &state, &access, "settings", confirmation).await
 }
 

@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::{as_viewer, read_page};
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::AppError;
 use super::forms::FieldErrors;
 use super::htmx::{page_or_fragment, render_with_status};
 use super::{AppState, blocking, confirm, views};
-use crate::clock;
 use crate::domain::access::{AppKind, Level, UNRESTRICTED_LEVEL};
 use crate::domain::role::Permission;
 use crate::domain::{Email, Name, SearchTerm};
@@ -150,15 +150,10 @@ async fn list_view(
     let q = query.q.to_string();
     let kind = AppKind::parse(&query.kind).ok();
     let (workspace, search) = (access.workspace.id, q.clone());
-    let loader = access.chrome_loader("apps");
-    let (found, mut chrome) = blocking(state, move |conn| {
-        Ok((
-            apps::list(conn, workspace, kind, &search)?,
-            loader.load(conn)?,
-        ))
+    let (found, chrome) = read_page(state, access, "apps", move |conn| {
+        Ok(apps::list(conn, workspace, kind, &search)?)
     })
     .await?;
-    chrome.flash = access.take_flash();
     Ok(ListPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -203,10 +198,9 @@ pub async fn create(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     if let Some(input) = form.parse(&mut errors) {
-        let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
-        let created = blocking(&state, move |conn| {
-            let created = service::create(conn, &actor, workspace, &input, clock::now());
-            Ok(created.map(|id| (id, input)))
+        let workspace = access.workspace.id;
+        let created = as_viewer(&state, &access, move |conn, actor, now| {
+            service::create(conn, actor, workspace, &input, now).map(|id| (id, input))
         })
         .await?;
         match created {
@@ -273,6 +267,33 @@ pub struct WhoCan {
     pub more: Option<String>,
 }
 
+impl WhoCan {
+    /// The first holders found of `level` and how far the count reaches, in words.
+    fn new(level: Level, everyone: bool, holders: Vec<Holder>, reach: Reach) -> Self {
+        let shown = holders.len() as i64;
+        let (total, more) = match reach {
+            Reach::Exact(n) => (
+                views::count(n, "member", "members"),
+                (n > shown).then(|| format!("And {} more.", views::number(n - shown))),
+            ),
+            Reach::AtMost(n) => (
+                format!(
+                    "Up to {} (counted from the groups' sizes)",
+                    views::count(n, "member", "members")
+                ),
+                Some("And more: the groups are too large to count person by person.".to_owned()),
+            ),
+        };
+        Self {
+            level: level.key(),
+            everyone,
+            total,
+            more,
+            holders: holders.into_iter().map(HolderLine::from).collect(),
+        }
+    }
+}
+
 const WHO_LIMIT: i64 = 50;
 
 #[derive(Template)]
@@ -311,9 +332,8 @@ async fn show_view(
     typed: Typed,
 ) -> Result<ShowPage, AppError> {
     let workspace = access.workspace.id;
-    let loader = access.chrome_loader("apps");
     let manage = access.can(Permission::AppsManage);
-    let (app, grants, group_names, who, chrome) = blocking(state, move |conn| {
+    let ((app, grants, group_names, who), chrome) = read_page(state, access, "apps", move |conn| {
         let app = apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
         let (grants, group_names, who) = if tab == "permissions" {
             let group_names = if manage {
@@ -335,34 +355,11 @@ async fn show_view(
         } else {
             (Vec::new(), Vec::new(), None)
         };
-        Ok((app, grants, group_names, who, loader.load(conn)?))
+        Ok((app, grants, group_names, who))
     })
     .await?;
-    let mut chrome = chrome;
-    chrome.flash = access.take_flash();
-    let who = who.map(|(everyone, (holders, reach))| {
-        let shown = holders.len() as i64;
-        let (total, more) = match reach {
-            Reach::Exact(n) => (
-                views::count(n, "member", "members"),
-                (n > shown).then(|| format!("And {} more.", views::number(n - shown))),
-            ),
-            Reach::AtMost(n) => (
-                format!(
-                    "Up to {} (counted from the groups' sizes)",
-                    views::count(n, "member", "members")
-                ),
-                Some("And more: the groups are too large to count person by person.".to_owned()),
-            ),
-        };
-        WhoCan {
-            level: who_level.key(),
-            everyone,
-            total,
-            more,
-            holders: holders.into_iter().map(HolderLine::from).collect(),
-        }
-    });
+    let who =
+        who.map(|(everyone, (holders, reach))| WhoCan::new(who_level, everyone, holders, reach));
     Ok(ShowPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -386,6 +383,18 @@ async fn show_view(
         },
         who,
     })
+}
+
+/// The app's page again on `tab` (422), with the refused form as typed and its messages.
+async fn refused(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: i64,
+    tab: &'static str,
+    typed: Typed,
+) -> Result<HttpResponse, AppError> {
+    let page = show_view(state, access, id, tab, Level::Run, typed).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 pub async fn show(
@@ -436,9 +445,9 @@ pub async fn update(
     let (id, form) = (path.1, form.into_inner());
     let mut errors = FieldErrors::default();
     if let Some(input) = form.parse(&mut errors) {
-        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-        let done = blocking(&state, move |conn| {
-            Ok(service::update(conn, &actor, at, &input, clock::now()))
+        let at = in_workspace(&access, id);
+        let done = as_viewer(&state, &access, move |conn, actor, now| {
+            service::update(conn, actor, at, &input, now)
         })
         .await?;
         match done {
@@ -451,8 +460,7 @@ pub async fn update(
         errors,
         ..Default::default()
     };
-    let page = show_view(&state, &access, id, "overview", Level::Run, typed).await?;
-    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    refused(&state, &access, id, "overview", typed).await
 }
 
 pub async fn give_access(
@@ -485,9 +493,9 @@ pub async fn give_access(
             .map(GrantTo::Group),
     };
     if let (Some(to), Some(level)) = (to, level) {
-        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-        let done = blocking(&state, move |conn| {
-            Ok(service::grant(conn, &actor, at, &to, level, clock::now()))
+        let at = in_workspace(&access, id);
+        let done = as_viewer(&state, &access, move |conn, actor, now| {
+            service::grant(conn, actor, at, &to, level, now)
         })
         .await?;
         match done {
@@ -512,8 +520,7 @@ pub async fn give_access(
         errors,
         ..Default::default()
     };
-    let page = show_view(&state, &access, id, "permissions", Level::Run, typed).await?;
-    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    refused(&state, &access, id, "permissions", typed).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -537,15 +544,13 @@ pub async fn change_level(
             errors,
             ..Default::default()
         };
-        let page = show_view(&state, &access, id, "permissions", Level::Run, typed).await?;
-        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return refused(&state, &access, id, "permissions", typed).await;
     };
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-    let who = blocking(&state, move |conn| {
-        service::change_level(conn, &actor, at, grant_id, level, clock::now())
-            .map_err(AppError::from)
+    let at = in_workspace(&access, id);
+    let who = as_viewer(&state, &access, move |conn, actor, now| {
+        service::change_level(conn, actor, at, grant_id, level, now)
     })
-    .await?;
+    .await??;
     access.show_after(
         &format!("apps/{id}/permissions"),
         &format!("{} may now {level} it.", capitalized(&who)),
@@ -559,11 +564,11 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AppsManage)?;
     let (id, grant_id) = (path.1, path.2);
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-    let who = blocking(&state, move |conn| {
-        service::revoke(conn, &actor, at, grant_id, clock::now()).map_err(AppError::from)
+    let at = in_workspace(&access, id);
+    let who = as_viewer(&state, &access, move |conn, actor, now| {
+        service::revoke(conn, actor, at, grant_id, now)
     })
-    .await?;
+    .await??;
     access.show_after(
         &format!("apps/{id}/permissions"),
         &format!("The grant to {who} ended."),
@@ -600,7 +605,7 @@ pub async fn confirm_delete(
         base,
         format!("Delete the {kind} {}?", app.name),
         format!("{grants} This cannot be undone."),
-        format!("Delete {kind}"),
+        &format!("Delete {kind}"),
     );
     confirm::render(&req, &state, &access, "apps", confirmation).await
 }
@@ -612,11 +617,11 @@ pub async fn delete(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AppsManage)?;
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
-    let app = blocking(&state, move |conn| {
-        service::delete(conn, &actor, at, clock::now()).map_err(AppError::from)
+    let at = in_workspace(&access, path.1);
+    let app = as_viewer(&state, &access, move |conn, actor, now| {
+        service::delete(conn, actor, at, now)
     })
-    .await?;
+    .await??;
     let message = format!("{} {} deleted.", app.kind.label(), app.name);
     confirm::deleted(&req, &access, &message, "apps")
 }

@@ -119,6 +119,17 @@ pub async fn log(
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
+/// The organization's audit log is for org owners and org admins; anyone else is refused (403).
+fn may_read_org_log(me: &SignedIn) -> Result<(), AppError> {
+    if me.account.org_role.administers_all_workspaces() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only org owners and org admins read the organization's audit log.".to_owned(),
+        ))
+    }
+}
+
 /// `/org/audit`: organization-wide events (setup, sign-ins, blocks, own profile changes…), for
 /// org owners and org admins.
 pub async fn org_log(
@@ -127,11 +138,7 @@ pub async fn org_log(
     me: SignedIn,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !me.account.org_role.administers_all_workspaces() {
-        return Err(AppError::Forbidden(
-            "Only org owners and org admins read the organization's audit log.".to_owned(),
-        ));
-    }
+    may_read_org_log(&me)?;
     let chrome = me.chrome(&state).await?;
     let zone = Timezone::parse(&me.account.timezone).unwrap_or_default();
     let page = audit_page(
@@ -248,11 +255,7 @@ pub async fn org_log_csv(
     me: SignedIn,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !me.account.org_role.administers_all_workspaces() {
-        return Err(AppError::Forbidden(
-            "Only org owners and org admins read the organization's audit log.".to_owned(),
-        ));
-    }
+    may_read_org_log(&me)?;
     Ok(csv(&state, None, "organization", &query))
 }
 

@@ -206,6 +206,26 @@ enum Found {
     Missing,
 }
 
+/// The account, the workspace `{slug}` names and the membership there, in one statement (an old
+/// slug is looked up only on a miss).
+async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<Found, AppError> {
+    let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    let state = state_of(req)?;
+    super::quick_read(&state.pool, move |conn| {
+        Ok(match who::in_workspace(conn, account_id, &slug)? {
+            None => Found::NoAccount,
+            Some((account, Some((workspace, access)))) => {
+                Found::Workspace(Box::new((account, workspace, access)))
+            }
+            Some((_, None)) => match workspaces::redirect_for(conn, &slug)? {
+                Some(current) => Found::Moved(current),
+                None => Found::Missing,
+            },
+        })
+    })
+    .await
+}
+
 impl WorkspaceAccess {
     async fn extract(req: HttpRequest) -> Result<Self, AppError> {
         let session = req.get_session();
@@ -214,23 +234,7 @@ impl WorkspaceAccess {
             return Err(AppError::SignInRequired { next });
         };
         super::observe::LoggedActor::Account(account_id).mark(&req);
-        let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
-        let state = state_of(&req)?;
-        let found = super::quick_read(&state.pool, move |conn| {
-            // Account, workspace and membership in one statement; an old slug only on a miss.
-            Ok(match who::in_workspace(conn, account_id, &slug)? {
-                None => Found::NoAccount,
-                Some((account, Some((workspace, access)))) => {
-                    Found::Workspace(Box::new((account, workspace, access)))
-                }
-                Some((_, None)) => match workspaces::redirect_for(conn, &slug)? {
-                    Some(current) => Found::Moved(current),
-                    None => Found::Missing,
-                },
-            })
-        })
-        .await?;
-        let (account, workspace, membership) = match found {
+        let (account, workspace, membership) = match in_path_workspace(&req, account_id).await? {
             Found::Workspace(found) => {
                 let (account, workspace, access) = *found;
                 (Some(account), workspace, access)

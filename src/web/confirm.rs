@@ -54,25 +54,39 @@ impl ReasonForm {
 }
 
 impl Confirmation {
+    /// A consequential action in a workspace, behind a red `button` that posts to `action` (none:
+    /// it cannot be done now and the message says why); Cancel leads to `cancel_url`.
+    pub fn dangerous(
+        access: &WorkspaceAccess,
+        title: String,
+        message: String,
+        action: Option<String>,
+        button: &str,
+        cancel_url: String,
+    ) -> Self {
+        Self {
+            title,
+            message,
+            details: Vec::new(),
+            action,
+            button: button.to_owned(),
+            danger: true,
+            cancel_url,
+            csrf_token: access.signed_in.csrf_token.clone(),
+            reason: None,
+        }
+    }
+
     /// Deleting what the page at `base` shows, through `{base}/delete`.
     pub fn delete(
         access: &WorkspaceAccess,
         base: String,
         title: String,
         message: String,
-        button: String,
+        button: &str,
     ) -> Self {
-        Self {
-            title,
-            message,
-            details: Vec::new(),
-            action: Some(format!("{base}/delete")),
-            button,
-            danger: true,
-            cancel_url: base,
-            csrf_token: access.signed_in.csrf_token.clone(),
-            reason: None,
-        }
+        let action = Some(format!("{base}/delete"));
+        Self::dangerous(access, title, message, action, button, base)
     }
 }
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::acting::{member_id, with_acting};
 use super::auth::{Chrome, WorkspaceAccess};
-use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, ProfileForm, flash};
+use super::error::AppError;
+use super::forms::{FieldErrors, ProfileForm};
 use super::htmx::wants_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, multipart, views};
@@ -538,14 +538,10 @@ pub async fn update_profile(
     if saved.confirming.is_some() {
         state.outbox_wake.notify_one();
     }
-    flash(
-        &access.signed_in.session,
+    access.show_after(
+        &format!("users/{id}"),
         &views::profile_saved(saved.confirming),
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    )
 }
 
 /// The overview again with its messages (422), and the profile form as typed when it was sent.
@@ -594,11 +590,7 @@ pub async fn upload_avatar(
         errors.add("avatar", refused);
         return refused_profile(&req, &state, &access, id, errors, None).await;
     }
-    flash(&access.signed_in.session, "Picture saved.")?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    access.show_after(&format!("users/{id}"), "Picture saved.")
 }
 
 pub async fn remove_avatar(
@@ -611,14 +603,10 @@ pub async fn remove_avatar(
     let removed = set_avatar(&state, &access, id, None)
         .await?
         .unwrap_or(false);
-    flash(
-        &access.signed_in.session,
+    access.show_after(
+        &format!("users/{id}"),
         &views::picture_removed(removed, "their"),
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    )
 }
 
 /// Sets the picture made from an upload (`Some`), or removes it; the upload's refusal comes back
@@ -669,14 +657,10 @@ pub async fn cancel_email_change(
         ))
     })
     .await??;
-    flash(
-        &access.signed_in.session,
+    access.show_after(
+        &format!("users/{id}"),
         views::email_change_cancelled(cancelled),
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -709,11 +693,7 @@ pub async fn change_role(
         Some(warning) => format!("Role changed. {warning}"),
         None => "Role changed.".to_owned(),
     };
-    flash(&access.signed_in.session, &message)?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}/role",
-        access.workspace.slug
-    )))
+    access.show_after(&format!("users/{id}/role"), &message)
 }
 
 async fn end(
@@ -734,17 +714,13 @@ async fn end(
         ))
     })
     .await??;
-    flash(
-        &access.signed_in.session,
+    access.show_after(
+        &format!("users/{id}/sessions"),
         &format!(
             "{} ended.",
             views::count(ended as i64, "session", "sessions")
         ),
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}/sessions",
-        access.workspace.slug
-    )))
+    )
 }
 
 pub async fn end_session(
@@ -780,18 +756,14 @@ pub async fn send_password_reset(
     })
     .await??;
     state.outbox_wake.notify_one();
-    flash(
-        &access.signed_in.session,
+    access.show_after(
+        &format!("users/{id}"),
         &format!(
             "A link to choose a new password was sent to {}. It works for {} minutes.",
             member.email,
             crate::services::password_reset::LINK_MINUTES
         ),
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    )
 }
 
 /// A sign-in guard lifted: `action` decided, `lift` done, and the message for done or not.
@@ -812,14 +784,7 @@ async fn lift_guard(
         ))
     })
     .await??;
-    flash(
-        &access.signed_in.session,
-        if lifted { done } else { nothing },
-    )?;
-    Ok(redirect(&format!(
-        "/w/{}/users/{id}",
-        access.workspace.slug
-    )))
+    access.show_after(&format!("users/{id}"), if lifted { done } else { nothing })
 }
 
 /// Lifts the sign-in pause of the member's account.
@@ -883,22 +848,19 @@ pub async fn confirm_reset_two_factor(
     })
     .await?;
     let base = format!("/w/{}/users/{id}", access.workspace.slug);
-    let confirmation = super::confirm::Confirmation {
-        title: format!("Reset {}'s two-factor sign-in?", member.name()),
-        message: format!(
+    let confirmation = super::confirm::Confirmation::dangerous(
+        &access,
+        format!("Reset {}'s two-factor sign-in?", member.name()),
+        format!(
             "{} ({}) will sign in with their password alone until they set two-factor up again; \
              their recovery codes stop working. Where a workspace requires two-factor, they are \
              sent to set it up first.",
             member.name(),
             member.email
         ),
-        details: Vec::new(),
-        reason: None,
-        action: Some(format!("{base}/two-factor/reset")),
-        button: "Reset two-factor sign-in".to_owned(),
-        danger: true,
-        cancel_url: base,
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
+        Some(format!("{base}/two-factor/reset")),
+        "Reset two-factor sign-in",
+        base,
+    );
     super::confirm::render(&req, &state, &access, "users", confirmation).await
 }

@@ -6,12 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::{as_viewer, read_page};
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::AppError;
 use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::{page_or_fragment, render_with_status};
-use super::{AppState, blocking, confirm, views};
-use crate::clock;
+use super::views::{self, PersonLine};
+use super::{AppState, blocking, confirm};
 use crate::domain::ids::MembershipId;
 use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
 use crate::domain::names::display_name;
@@ -104,12 +105,10 @@ async fn list_view(
     errors: FieldErrors,
 ) -> Result<ListPage, AppError> {
     let (workspace, search) = (access.workspace.id, q.clone());
-    let loader = access.chrome_loader("groups");
-    let (found, mut chrome) = blocking(state, move |conn| {
-        Ok((service::list(conn, workspace, &search)?, loader.load(conn)?))
+    let (found, chrome) = read_page(state, access, "groups", move |conn| {
+        Ok(service::list(conn, workspace, &search)?)
     })
     .await?;
-    chrome.flash = access.take_flash();
     Ok(ListPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -149,17 +148,9 @@ pub async fn create(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     if let Some((name, description)) = form.parse(&mut errors) {
-        let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
-        let shown = name.to_string();
-        let created = blocking(&state, move |conn| {
-            Ok(service::create(
-                conn,
-                &actor,
-                workspace,
-                &name,
-                &description,
-                clock::now(),
-            ))
+        let (workspace, shown) = (access.workspace.id, name.to_string());
+        let created = as_viewer(&state, &access, move |conn, actor, now| {
+            service::create(conn, actor, workspace, &name, &description, now)
         })
         .await?;
         match created {
@@ -184,29 +175,6 @@ pub struct ShowQuery {
     pub before: Option<i64>,
 }
 
-pub struct MemberLine {
-    pub id: MembershipId,
-    pub name: String,
-    pub email: String,
-    pub role: String,
-    pub status_key: &'static str,
-    pub status_label: &'static str,
-}
-
-impl From<MemberRow> for MemberLine {
-    fn from(row: MemberRow) -> Self {
-        let (status_key, status_label) = views::status_badge(row.account_status, row.status);
-        Self {
-            id: row.id,
-            name: display_name(&row.first_name, &row.last_name, &row.email),
-            email: row.email,
-            role: row.role_name,
-            status_key,
-            status_label,
-        }
-    }
-}
-
 pub struct GrantLine {
     pub kind: String,
     pub app: String,
@@ -220,7 +188,7 @@ struct ShowPage {
     slug: String,
     base: String,
     group: Group,
-    members: Vec<MemberLine>,
+    members: Vec<PersonLine>,
     member_count: String,
     prev_url: Option<String>,
     next_url: Option<String>,
@@ -255,7 +223,6 @@ struct Loaded {
     has_next: bool,
     grants: Vec<GrantLine>,
     options: Vec<PickerOption>,
-    chrome: Chrome,
 }
 
 const PAGE: i64 = 50;
@@ -286,10 +253,9 @@ async fn show_view(
         q,
     } = typed;
     let workspace = access.workspace.id;
-    let loader = access.chrome_loader("groups");
     let manage = access.can(Permission::GroupsManage);
     let search = q.clone();
-    let loaded = blocking(state, move |conn| {
+    let (loaded, chrome) = read_page(state, access, "groups", move |conn| {
         let Some(group) = service::find(conn, workspace, id)? else {
             return Err(AppError::NotFound);
         };
@@ -318,12 +284,9 @@ async fn show_view(
             has_next: page.has_next,
             grants,
             options,
-            chrome: loader.load(conn)?,
         })
     })
     .await?;
-    let mut chrome = loaded.chrome;
-    chrome.flash = access.take_flash();
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);
     let prev_url = loaded
         .has_previous
@@ -349,7 +312,7 @@ async fn show_view(
         }),
         group,
         base,
-        members: loaded.rows.into_iter().map(MemberLine::from).collect(),
+        members: loaded.rows.into_iter().map(PersonLine::from).collect(),
         prev_url,
         next_url,
         grants: loaded.grants,
@@ -412,6 +375,17 @@ fn cursor(query: &ShowQuery) -> Cursor {
 #[serde(default)]
 pub struct PickerQuery {
     pub q: SearchTerm,
+}
+
+/// The group's page again (422), with the refused form as typed and its messages.
+async fn refused(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: i64,
+    typed: Typed,
+) -> Result<HttpResponse, AppError> {
+    let page = show_view(state, access, id, Cursor::First, typed).await?;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 pub async fn show(
@@ -479,16 +453,9 @@ pub async fn update(
     let (id, form) = (path.1, form.into_inner());
     let mut errors = FieldErrors::default();
     if let Some((name, description)) = form.parse(&mut errors) {
-        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-        let done = blocking(&state, move |conn| {
-            Ok(service::update(
-                conn,
-                &actor,
-                at,
-                &name,
-                &description,
-                clock::now(),
-            ))
+        let at = in_workspace(&access, id);
+        let done = as_viewer(&state, &access, move |conn, actor, now| {
+            service::update(conn, actor, at, &name, &description, now)
         })
         .await?;
         match done {
@@ -498,19 +465,17 @@ pub async fn update(
             Err(e) => group_error(e, &mut errors)?,
         }
     }
-    let page = show_view(
+    refused(
         &state,
         &access,
         id,
-        Cursor::First,
         Typed {
             form: Some(form),
             errors,
             ..Default::default()
         },
     )
-    .await?;
-    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    .await
 }
 
 /// The members chosen in the picker.
@@ -529,11 +494,11 @@ pub async fn add_members(
     access.require(Permission::GroupsManage)?;
     let id = path.1;
     let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-    let added = blocking(&state, move |conn| {
-        service::add_members(conn, &actor, at, &ids, clock::now()).map_err(AppError::from)
+    let at = in_workspace(&access, id);
+    let added = as_viewer(&state, &access, move |conn, actor, now| {
+        service::add_members(conn, actor, at, &ids, now)
     })
-    .await?;
+    .await??;
     let message = match added.len() {
         0 => "Nobody was added: choose members who are not in the group yet.".to_owned(),
         1 => format!("Added {} to the group.", added[0]),
@@ -572,27 +537,24 @@ pub async fn add_by_emails(
         );
     }
     if errors.is_empty() {
-        let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-        let outcome = blocking(&state, move |conn| {
-            service::add_by_emails(conn, &actor, at, &pasted.valid, clock::now())
-                .map_err(AppError::from)
+        let at = in_workspace(&access, id);
+        let outcome = as_viewer(&state, &access, move |conn, actor, now| {
+            service::add_by_emails(conn, actor, at, &pasted.valid, now)
         })
-        .await?;
+        .await??;
         return access.show_after(&format!("groups/{id}"), &outcome.summary());
     }
-    let page = show_view(
+    refused(
         &state,
         &access,
         id,
-        Cursor::First,
         Typed {
             errors,
             emails: typed,
             ..Default::default()
         },
     )
-    .await?;
-    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    .await
 }
 
 pub async fn remove_member(
@@ -602,11 +564,11 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
     let (id, member) = (path.1, MembershipId(path.2));
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, id));
-    let removed = blocking(&state, move |conn| {
-        service::remove_member(conn, &actor, at, member, clock::now()).map_err(AppError::from)
+    let at = in_workspace(&access, id);
+    let removed = as_viewer(&state, &access, move |conn, actor, now| {
+        service::remove_member(conn, actor, at, member, now)
     })
-    .await?;
+    .await??;
     let message = if removed {
         "Taken out of the group."
     } else {
@@ -657,7 +619,7 @@ pub async fn confirm_delete(
         base,
         format!("Delete the group {}?", group.name),
         delete_words(group.member_count, group.grant_count),
-        "Delete group".to_owned(),
+        "Delete group",
     );
     confirm::render(&req, &state, &access, "groups", confirmation).await
 }
@@ -669,11 +631,11 @@ pub async fn delete(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
-    let (actor, at) = (access.signed_in.actor(), in_workspace(&access, path.1));
-    let group = blocking(&state, move |conn| {
-        service::delete(conn, &actor, at, clock::now()).map_err(AppError::from)
+    let at = in_workspace(&access, path.1);
+    let group = as_viewer(&state, &access, move |conn, actor, now| {
+        service::delete(conn, actor, at, now)
     })
-    .await?;
+    .await??;
     confirm::deleted(
         &req,
         &access,

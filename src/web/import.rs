@@ -7,16 +7,17 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::acting::as_inviter;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::flash;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
+use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::import::{self, ImportRow};
 use crate::domain::role::Permission;
 use crate::domain::spreadsheet::defuse;
 use crate::services::import::{self as service, Committed, Outcome, Preview};
-use crate::services::invitations::Inviter;
 
 #[derive(Template)]
 #[template(path = "users/import.html")]
@@ -180,28 +181,23 @@ pub async fn upload(
     let file_name = file_name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "import.csv".to_owned());
-    let (actor, permissions) = (access.signed_in.actor(), access.permissions);
     let at = (access.workspace.id, access.signed_in.account.id);
-    let preview = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(service::preview(
-            conn,
-            &inviter,
-            at,
-            &file_name,
-            rows,
-            clock::now(),
-        )?)
+    let preview = as_inviter(&state, &access, move |conn, inviter, now| {
+        service::preview(conn, inviter, at, &file_name, rows, now)
     })
-    .await?;
+    .await??;
     render(&state, &access, StatusCode::OK, None, Some(&preview), None).await
 }
 
-fn preview_id(path: &(String, String)) -> Result<i64, AppError> {
-    crate::domain::ids::parse_id(&path.1).ok_or(AppError::NotFound)
+/// The kept preview the path names, and whose it would be (this workspace, this person: a preview
+/// is only ever read by who made it). Importing takes the invite permission.
+fn kept_preview(
+    access: &WorkspaceAccess,
+    path: &(String, String),
+) -> Result<(i64, (WorkspaceId, AccountId)), AppError> {
+    access.require(Permission::UsersInvite)?;
+    let id = crate::domain::ids::parse_id(&path.1).ok_or(AppError::NotFound)?;
+    Ok((id, (access.workspace.id, access.signed_in.account.id)))
 }
 
 /// Commits a kept preview: 303 to the list with what was done; a fresh preview (409) when the
@@ -211,24 +207,10 @@ pub async fn commit(
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersInvite)?;
-    let id = preview_id(&path)?;
-    let (actor, permissions) = (access.signed_in.actor(), access.permissions);
-    let at = (access.workspace.id, access.signed_in.account.id);
+    let (id, at) = kept_preview(&access, &path)?;
     let settings = super::invitations::invite_settings(&state);
-    let committed = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(service::commit(
-            conn,
-            &inviter,
-            at,
-            id,
-            &settings,
-            clock::now(),
-        ))
+    let committed = as_inviter(&state, &access, move |conn, inviter, now| {
+        service::commit(conn, inviter, at, id, &settings, now)
     })
     .await?
     .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
@@ -270,9 +252,7 @@ pub async fn problems_csv(
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.require(Permission::UsersInvite)?;
-    let id = preview_id(&path)?;
-    let at = (access.workspace.id, access.signed_in.account.id);
+    let (id, at) = kept_preview(&access, &path)?;
     let preview = blocking(&state, move |conn| {
         Ok(service::kept(conn, at, id, clock::now())?)
     })

@@ -7,19 +7,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::as_inviter;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::confirm::{self, Confirmation};
-use super::error::{AppError, redirect};
-use super::forms::{HtmlForm, flash};
+use super::error::AppError;
+use super::forms::HtmlForm;
 use super::htmx::wants_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, views};
-use crate::clock;
 use crate::domain::invitation::parse_address_list;
 use crate::domain::policy;
 use crate::domain::role::Permission;
 use crate::services::invitations::{
-    self, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter,
+    self, InviteError, InviteProblems, InviteRequest, InviteSettings,
 };
 use crate::services::roles;
 use crate::store::{apps, groups};
@@ -219,23 +219,9 @@ pub async fn create(
         app_ids: form.app_id.clone(),
         names: Default::default(),
     };
-    let (actor, permissions, settings) = (
-        access.signed_in.actor(),
-        access.permissions,
-        invite_settings(&state),
-    );
-    let outcome = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(invitations::invite_members(
-            conn,
-            &inviter,
-            &request,
-            &settings,
-            clock::now(),
-        ))
+    let settings = invite_settings(&state);
+    let outcome = as_inviter(&state, &access, move |conn, inviter, now| {
+        invitations::invite_members(conn, inviter, &request, &settings, now)
     })
     .await?;
     match outcome {
@@ -245,12 +231,7 @@ pub async fn create(
                 "{} sent",
                 views::count(made.len() as i64, "invitation", "invitations")
             );
-            if wants_fragment(&req) {
-                super::htmx::members_changed(&message)
-            } else {
-                flash(&access.signed_in.session, &message)?;
-                Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
-            }
+            after_action(&req, &access, &message)
         }
         Err(InviteError::Invalid(problems)) => {
             // The field keeps the good addresses; the bad ones are listed with their reasons.
@@ -292,8 +273,7 @@ fn after_action(
     if wants_fragment(req) {
         super::htmx::members_changed(message)
     } else {
-        flash(&access.signed_in.session, message)?;
-        Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
+        access.show_after("users", message)
     }
 }
 
@@ -305,28 +285,11 @@ pub async fn resend(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let (actor, permissions, settings, workspace) = (
-        access.signed_in.actor(),
-        access.permissions,
-        invite_settings(&state),
-        access.workspace.id,
-    );
-    blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(invitations::resend(
-            conn,
-            &inviter,
-            workspace,
-            id,
-            &settings,
-            clock::now(),
-        ))
+    let (settings, workspace) = (invite_settings(&state), access.workspace.id);
+    as_inviter(&state, &access, move |conn, inviter, now| {
+        invitations::resend(conn, inviter, workspace, id, &settings, now)
     })
-    .await?
-    .map_err(AppError::from)?;
+    .await??;
     state.outbox_wake.notify_one();
     after_action(
         &req,
@@ -357,20 +320,17 @@ pub async fn confirm_revoke(
     .await?
     .map_err(AppError::from)?;
     let slug = &access.workspace.slug;
-    let confirmation = Confirmation {
-        title: "Revoke invitation?".to_owned(),
-        message: format!(
+    let confirmation = Confirmation::dangerous(
+        &access,
+        "Revoke invitation?".to_owned(),
+        format!(
             "The invitation link sent to {} stops working at once and their seat is freed. You can invite them again later.",
             invitation.email
         ),
-        action: Some(format!("/w/{slug}/invitations/{id}/revoke")),
-        details: Vec::new(),
-        reason: None,
-        button: "Revoke invitation".to_owned(),
-        danger: true,
-        cancel_url: format!("/w/{slug}/users"),
-        csrf_token: access.signed_in.csrf_token.clone(),
-    };
+        Some(format!("/w/{slug}/invitations/{id}/revoke")),
+        "Revoke invitation",
+        format!("/w/{slug}/users"),
+    );
     confirm::render(&req, &state, &access, "users", confirmation).await
 }
 
@@ -382,25 +342,10 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let (actor, permissions, workspace) = (
-        access.signed_in.actor(),
-        access.permissions,
-        access.workspace.id,
-    );
-    let email = blocking(&state, move |conn| {
-        let inviter = Inviter {
-            actor: &actor,
-            permissions,
-        };
-        Ok(invitations::revoke(
-            conn,
-            &inviter,
-            workspace,
-            id,
-            clock::now(),
-        ))
+    let workspace = access.workspace.id;
+    let email = as_inviter(&state, &access, move |conn, inviter, now| {
+        invitations::revoke(conn, inviter, workspace, id, now)
     })
-    .await?
-    .map_err(AppError::from)?;
+    .await??;
     after_action(&req, &access, &format!("Invitation for {email} revoked."))
 }

@@ -4,6 +4,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, client_ip};
@@ -12,13 +13,16 @@ use super::forms::{FieldErrors, ProfileForm, flash};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
+use crate::db::AnyConnection;
 use crate::domain::NewPassword;
 use crate::domain::avatar::AvatarPng;
+use crate::domain::ids::AccountId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::timezone::Timezone;
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::profile::ProfileChange;
 use crate::services::profile::{self as own, ProfileError};
+use crate::store::audit::Actor;
 use crate::store::{account_tokens, avatars, memberships, sessions};
 
 pub struct MembershipView {
@@ -140,6 +144,43 @@ async fn page(
     render_with_status(status, &page)
 }
 
+/// Runs a change to one's own account on the blocking pool: `change` gets the person as the actor
+/// of its audit event, their account and the clock's time. Its refusal comes back as it is.
+async fn as_me<T, E, F>(
+    state: &AppState,
+    me: &SignedIn,
+    change: F,
+) -> Result<Result<T, E>, AppError>
+where
+    F: FnOnce(&mut AnyConnection, &Actor, AccountId, NaiveDateTime) -> Result<T, E>
+        + Send
+        + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let (actor, account) = (me.actor(), me.account.id);
+    blocking(state, move |conn| {
+        Ok(change(conn, &actor, account, clock::now()))
+    })
+    .await
+}
+
+/// After a change to one's own account: `message` for the next page, and back to `/me`.
+fn back_to_me(me: &SignedIn, message: &str) -> Result<HttpResponse, AppError> {
+    flash(&me.session, message)?;
+    Ok(redirect("/me"))
+}
+
+/// The page again with the form's messages (422), the profile as typed when it was the form.
+async fn refused(
+    state: &AppState,
+    me: &SignedIn,
+    typed: Option<ProfileForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    page(state, me, typed, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
 pub async fn profile(state: web::Data<AppState>, me: SignedIn) -> Result<HttpResponse, AppError> {
     page(&state, &me, None, FieldErrors::default(), StatusCode::OK).await
 }
@@ -152,14 +193,7 @@ pub async fn update_profile(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let Some(parsed) = form.parse(&mut errors) else {
-        return page(
-            &state,
-            &me,
-            Some(form),
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refused(&state, &me, Some(form), errors).await;
     };
     let change = ProfileChange {
         first_name: parsed.first_name,
@@ -167,57 +201,34 @@ pub async fn update_profile(
         timezone: parsed.timezone,
         email: parsed.email,
     };
-    let (actor, account, base_url) = (me.actor(), me.account.id, state.settings.base_url.clone());
-    let saved = blocking(&state, move |conn| {
-        Ok(own::update_own_profile(
-            conn,
-            &actor,
-            account,
-            &change,
-            &base_url,
-            clock::now(),
-        ))
+    let base_url = state.settings.base_url.clone();
+    let saved = as_me(&state, &me, move |conn, actor, account, now| {
+        own::update_own_profile(conn, actor, account, &change, &base_url, now)
     })
     .await?;
     let confirming = match saved {
         Ok(confirming) => confirming,
         Err(ProfileError::EmailChange(EmailChangeError::Taken)) => {
             errors.add("email", EmailChangeError::Taken);
-            return page(
-                &state,
-                &me,
-                Some(form),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refused(&state, &me, Some(form), errors).await;
         }
         Err(e) => return Err(e.into()),
     };
     if confirming.is_some() {
         state.outbox_wake.notify_one();
     }
-    flash(&me.session, &views::profile_saved(confirming))?;
-    Ok(redirect("/me"))
+    back_to_me(&me, &views::profile_saved(confirming))
 }
 
 pub async fn cancel_email_change(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account) = (me.actor(), me.account.id);
-    let cancelled = blocking(&state, move |conn| {
-        Ok(email_change::cancel(
-            conn,
-            &actor,
-            None,
-            account,
-            clock::now(),
-        ))
+    let cancelled = as_me(&state, &me, |conn, actor, account, now| {
+        email_change::cancel(conn, actor, None, account, now)
     })
     .await??;
-    flash(&me.session, views::email_change_cancelled(cancelled))?;
-    Ok(redirect("/me"))
+    back_to_me(&me, views::email_change_cancelled(cancelled))
 }
 
 pub async fn upload_avatar(
@@ -227,32 +238,21 @@ pub async fn upload_avatar(
     mut body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let upload = multipart::file_field(&req, &mut body, "avatar").await?;
-    let (actor, account) = (me.actor(), me.account.id);
-    let outcome = blocking(&state, move |conn| {
+    let outcome = as_me(&state, &me, move |conn, actor, account, now| {
         // Decoding and scaling a picture is CPU work: it runs here, off the async threads.
-        Ok(match AvatarPng::from_upload(&upload) {
-            Ok(png) => Ok(own::set_avatar(
-                conn,
-                &actor,
-                None,
-                account,
-                &png,
-                clock::now(),
-            )),
-            Err(refused) => Err(refused),
-        })
+        AvatarPng::from_upload(&upload)
+            .map(|png| own::set_avatar(conn, actor, None, account, &png, now))
     })
     .await?;
     match outcome {
         Ok(saved) => {
             saved?;
-            flash(&me.session, "Picture saved.")?;
-            Ok(redirect("/me"))
+            back_to_me(&me, "Picture saved.")
         }
-        Err(refused) => {
+        Err(bad_picture) => {
             let mut errors = FieldErrors::default();
-            errors.add("avatar", refused);
-            page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            errors.add("avatar", bad_picture);
+            refused(&state, &me, None, errors).await
         }
     }
 }
@@ -261,19 +261,11 @@ pub async fn remove_avatar(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account) = (me.actor(), me.account.id);
-    let removed = blocking(&state, move |conn| {
-        Ok(own::remove_avatar(
-            conn,
-            &actor,
-            None,
-            account,
-            clock::now(),
-        ))
+    let removed = as_me(&state, &me, |conn, actor, account, now| {
+        own::remove_avatar(conn, actor, None, account, now)
     })
     .await??;
-    flash(&me.session, &views::picture_removed(removed, "your"))?;
-    Ok(redirect("/me"))
+    back_to_me(&me, &views::picture_removed(removed, "your"))
 }
 
 pub async fn avatar_png(
@@ -315,34 +307,27 @@ pub async fn change_password(
     }
     let new = errors.check("new_password", NewPassword::parse(&form.new_password));
     let Some(new) = new.filter(|_| errors.is_empty()) else {
-        return page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return refused(&state, &me, None, errors).await;
     };
-    let (actor, account, current) = (me.actor(), me.account.id, form.current_password);
-    let outcome = blocking(&state, move |conn| {
-        Ok(own::change_password(
-            conn,
-            &actor,
-            account,
-            &current,
-            &new,
-            clock::now(),
-        ))
+    let current = form.current_password;
+    let outcome = as_me(&state, &me, move |conn, actor, account, now| {
+        own::change_password(conn, actor, account, &current, &new, now)
     })
     .await?;
     match outcome {
         Ok(epoch) => {
             // Every session ended; this browser signs in again at once.
+            let account = me.account.id;
             super::auth::start_session(&me.session, account, epoch, &req, client_ip(&req))?;
-            flash(
-                &me.session,
+            back_to_me(
+                &me,
                 "Password changed. You were signed out everywhere else.",
-            )?;
-            Ok(redirect("/me"))
+            )
         }
         Err(ProfileError::WrongPassword) => {
             let mut errors = FieldErrors::default();
             errors.add("current_password", "The current password is not correct.");
-            page(&state, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            refused(&state, &me, None, errors).await
         }
         Err(e) => Err(e.into()),
     }
@@ -353,15 +338,9 @@ pub async fn end_session(
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, account, session) = (me.actor(), me.account.id, id.into_inner());
-    let ended = blocking(&state, move |conn| {
-        Ok(own::end_own_session(
-            conn,
-            &actor,
-            account,
-            session,
-            clock::now(),
-        ))
+    let session = id.into_inner();
+    let ended = as_me(&state, &me, move |conn, actor, account, now| {
+        own::end_own_session(conn, actor, account, session, now)
     })
     .await??;
     // An id that is not (or no longer) one of one's own sessions ends nothing, and says so.
@@ -370,6 +349,5 @@ pub async fn end_session(
     } else {
         "That session had already ended."
     };
-    flash(&me.session, message)?;
-    Ok(redirect("/me"))
+    back_to_me(&me, message)
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::read_page;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::AppError;
 use super::forms::{FieldErrors, HtmlForm};
@@ -15,7 +16,7 @@ use super::{AppState, blocking, confirm, views};
 use crate::clock;
 use crate::domain::Description;
 use crate::domain::custom_role::{self, RoleName};
-use crate::domain::ids::{MembershipId, RoleId};
+use crate::domain::ids::RoleId;
 use crate::domain::names::display_name;
 use crate::domain::policy::READS_ROLES;
 use crate::domain::role::{BuiltInRole, Permission, PermissionSet};
@@ -209,18 +210,13 @@ async fn list_view(
     errors: FieldErrors,
 ) -> Result<ListPage, AppError> {
     let workspace = access.workspace.id;
-    let loader = access.chrome_loader("roles");
-    let (custom, counts, mut chrome) = blocking(state, move |conn| {
+    let ((custom, counts), chrome) = read_page(state, access, "roles", move |conn| {
         let custom = roles::custom(conn, workspace)?;
         let ids: Vec<RoleId> = custom.iter().map(|r| r.id).collect();
-        Ok((
-            custom,
-            roles::holder_counts(conn, &ids)?,
-            loader.load(conn)?,
-        ))
+        let counts = roles::holder_counts(conn, &ids)?;
+        Ok((custom, counts))
     })
     .await?;
-    chrome.flash = access.take_flash();
     Ok(ListPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -298,27 +294,6 @@ pub async fn create(
 // ---------------------------------------------------------------------------------------------
 // A role's page
 
-pub struct HolderLine {
-    pub id: MembershipId,
-    pub name: String,
-    pub email: String,
-    pub status_key: &'static str,
-    pub status_label: &'static str,
-}
-
-impl From<Holder> for HolderLine {
-    fn from(h: Holder) -> Self {
-        let (status_key, status_label) = views::status_badge(h.account_status, h.status);
-        Self {
-            id: h.membership,
-            name: display_name(&h.first_name, &h.last_name, &h.email),
-            email: h.email,
-            status_key,
-            status_label,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "roles/show.html")]
 struct ShowPage {
@@ -328,7 +303,7 @@ struct ShowPage {
     role: CustomRole,
     permissions: Vec<(&'static str, &'static str)>,
     held_by: String,
-    holders: Vec<HolderLine>,
+    holders: Vec<views::PersonLine>,
     /// Holders beyond those listed.
     more: String,
     /// The form is offered.
@@ -349,17 +324,15 @@ async fn show_view(
     errors: FieldErrors,
 ) -> Result<ShowPage, AppError> {
     let (workspace, id) = (access.workspace.id, RoleId(id));
-    let loader = access.chrome_loader("roles");
-    let (role, counts, holders, mut chrome) = blocking(state, move |conn| {
+    let ((role, counts, holders), chrome) = read_page(state, access, "roles", move |conn| {
         let role = roles::find_custom(conn, workspace, id)?.ok_or(AppError::NotFound)?;
         let counts = roles::holder_counts(conn, &[id])?
             .remove(&id)
             .unwrap_or_default();
         let holders = roles::holders(conn, id, HOLDERS_SHOWN)?;
-        Ok((role, counts, holders, loader.load(conn)?))
+        Ok((role, counts, holders))
     })
     .await?;
-    chrome.flash = access.take_flash();
     let refused = if access.can(Permission::UsersChangeRole) {
         service::may_change(&definer(access), &role).err()
     } else {
@@ -377,7 +350,7 @@ async fn show_view(
             .map(|p| (p.key(), p.description()))
             .collect(),
         held_by: held_by_words(counts),
-        holders: holders.into_iter().map(HolderLine::from).collect(),
+        holders: holders.into_iter().map(views::PersonLine::from).collect(),
         more: if more > 0 {
             format!("and {} more", views::number(more))
         } else {
@@ -469,7 +442,7 @@ pub async fn confirm_delete(
             base,
             format!("Delete the role {}?", role.name),
             "Nobody holds it. This cannot be undone.".to_owned(),
-            "Delete role".to_owned(),
+            "Delete role",
         )
     } else {
         confirm::Confirmation {
@@ -510,6 +483,7 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::MembershipId;
 
     #[test]
     fn who_holds_a_role_in_plain_words() {

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::as_viewer;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, flash};
@@ -226,11 +227,11 @@ pub async fn rename(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     if let Some(name) = errors.check("name", Name::parse(&form.name)) {
-        let (actor, id) = (access.signed_in.actor(), access.workspace.id);
-        blocking(&state, move |conn| {
-            service::rename(conn, &actor, id, &name, clock::now()).map_err(AppError::from)
+        let id = access.workspace.id;
+        as_viewer(&state, &access, move |conn, actor, now| {
+            service::rename(conn, actor, id, &name, now)
         })
-        .await?;
+        .await??;
         return back_to_settings(&access, &access.workspace.slug, "Name saved.");
     }
     refused(&state, &access, |t| t.name = form.name, errors).await
@@ -245,9 +246,9 @@ pub async fn change_slug(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     if let Some(slug) = errors.check("slug", Slug::parse(&form.slug)) {
-        let (actor, id, new) = (access.signed_in.actor(), access.workspace.id, slug.clone());
-        let changed = blocking(&state, move |conn| {
-            Ok(service::change_slug(conn, &actor, id, &new, clock::now()))
+        let (id, new) = (access.workspace.id, slug.clone());
+        let changed = as_viewer(&state, &access, move |conn, actor, now| {
+            service::change_slug(conn, actor, id, &new, now)
         })
         .await?;
         match changed {
@@ -282,16 +283,9 @@ pub async fn change_plan(
             .map(|limit| (plan, limit))
     });
     if let Some((plan, limit)) = chosen {
-        let (actor, id) = (access.signed_in.actor(), access.workspace.id);
-        let changed = blocking(&state, move |conn| {
-            Ok(service::change_plan(
-                conn,
-                &actor,
-                id,
-                plan,
-                limit,
-                clock::now(),
-            ))
+        let id = access.workspace.id;
+        let changed = as_viewer(&state, &access, move |conn, actor, now| {
+            service::change_plan(conn, actor, id, plan, limit, now)
         })
         .await?;
         match changed {

@@ -60,6 +60,14 @@ pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpRe
 /// Parses the form into domain values, or the messages for each field.
 fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
     let mut errors = FieldErrors::default();
+    match parse_fields(form, &mut errors) {
+        Some(parsed) if errors.is_empty() => Ok(parsed),
+        _ => Err(errors),
+    }
+}
+
+/// Each field parsed, a refused one with its message in `errors`; `None` when any was refused.
+fn parse_fields(form: &SetupForm, errors: &mut FieldErrors) -> Option<(SetupInput, NewPassword)> {
     let organization_name = errors.check("organization_name", Name::parse(&form.organization_name));
     let workspace_name = errors.check("workspace_name", Name::parse(&form.workspace_name));
     // An empty URL name is derived from the workspace name; one typed must be valid as typed.
@@ -79,37 +87,16 @@ fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
     let first_name = errors.check("first_name", Name::parse(&form.first_name));
     let last_name = errors.check("last_name", Name::parse(&form.last_name));
     let password = errors.check("password", NewPassword::parse(&form.password));
-    match (
-        organization_name,
-        workspace_name,
-        workspace_slug,
-        email,
-        first_name,
-        last_name,
-        password,
-    ) {
-        (
-            Some(organization_name),
-            Some(workspace_name),
-            Some(workspace_slug),
-            Some(email),
-            Some(first_name),
-            Some(last_name),
-            Some(password),
-        ) if errors.is_empty() => {
-            let input = SetupInput {
-                organization_name,
-                workspace_name,
-                workspace_slug,
-                email,
-                first_name,
-                last_name,
-                password_hash: String::new(),
-            };
-            Ok((input, password))
-        }
-        _ => Err(errors),
-    }
+    let input = SetupInput {
+        organization_name: organization_name?,
+        workspace_name: workspace_name?,
+        workspace_slug: workspace_slug?,
+        email: email?,
+        first_name: first_name?,
+        last_name: last_name?,
+        password_hash: String::new(),
+    };
+    Some((input, password?))
 }
 
 pub async fn submit(

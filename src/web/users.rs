@@ -463,6 +463,22 @@ impl Menus {
     }
 }
 
+/// How many seats people inactive for `days` hold, in words (`None`: more than the count's cap).
+fn dormant_words(seats: Option<i64>, days: i64) -> String {
+    let (people, verb) = match seats {
+        Some(1) => ("1 person".to_owned(), "holds"),
+        Some(n) => (views::count(n, "person", "people"), "hold"),
+        None => (
+            format!(
+                "More than {}",
+                views::count(members::DORMANT_COUNT_CAP, "person", "people")
+            ),
+            "hold",
+        ),
+    };
+    format!("{people} not active for {days} days (never-active ones included) {verb} a seat.")
+}
+
 /// The workspace's first page this person may open.
 pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
     let page = policy::home_page(access.permissions).unwrap_or("users");
@@ -523,22 +539,9 @@ pub async fn list(
         groups: menus.groups,
         inactivity: menus.inactivity,
         bulk,
-        dormant: dormant.zip(params.inactive_days()).map(|(seats, days)| {
-            let (people, verb) = match seats {
-                Some(1) => ("1 person".to_owned(), "holds"),
-                Some(n) => (views::count(n, "person", "people"), "hold"),
-                None => (
-                    format!(
-                        "More than {}",
-                        views::count(members::DORMANT_COUNT_CAP, "person", "people")
-                    ),
-                    "hold",
-                ),
-            };
-            format!(
-                "{people} not active for {days} days (never-active ones included) {verb} a seat."
-            )
-        }),
+        dormant: dormant
+            .zip(params.inactive_days())
+            .map(|(seats, days)| dormant_words(seats, days)),
         sorts: menus.sorts,
         sorted_by: sort.key,
         sort_aria: sort.aria(),

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDateTime;
 
+use crate::domain::names::display_name;
+
 /// (RFC 3339 UTC for `<time datetime>`, a readable date).
 pub fn date(at: NaiveDateTime) -> (String, String) {
     (rfc3339(at), short_date(at))
@@ -104,36 +106,32 @@ pub fn in_timezone(at: NaiveDateTime, zone: crate::domain::timezone::Timezone) -
 
 /// "Firefox on Linux" from a User-Agent header (a label for people, not a security fact).
 pub fn browser_name(user_agent: &str) -> String {
-    let browser = if user_agent.contains("Edg/") {
-        "Edge"
-    } else if user_agent.contains("Firefox/") {
-        "Firefox"
-    } else if user_agent.contains("Chrome/") || user_agent.contains("Chromium/") {
-        "Chrome"
-    } else if user_agent.contains("Safari/") {
-        "Safari"
-    } else if user_agent.contains("curl/") {
-        "curl"
-    } else {
-        "A browser"
+    // The first whose marker the header holds names it: Edge and Chrome also say "Safari/", and
+    // Android also says "Linux".
+    const BROWSERS: [(&[&str], &str); 5] = [
+        (&["Edg/"], "Edge"),
+        (&["Firefox/"], "Firefox"),
+        (&["Chrome/", "Chromium/"], "Chrome"),
+        (&["Safari/"], "Safari"),
+        (&["curl/"], "curl"),
+    ];
+    const SYSTEMS: [(&[&str], &str); 5] = [
+        (&["Android"], "Android"),
+        (&["iPhone", "iPad"], "iOS"),
+        (&["Windows"], "Windows"),
+        (&["Mac OS"], "macOS"),
+        (&["Linux"], "Linux"),
+    ];
+    let named = |table: &[(&[&str], &'static str)]| {
+        table
+            .iter()
+            .find(|(markers, _)| markers.iter().any(|m| user_agent.contains(m)))
+            .map(|(_, name)| *name)
     };
-    let os = if user_agent.contains("Android") {
-        "Android"
-    } else if user_agent.contains("iPhone") || user_agent.contains("iPad") {
-        "iOS"
-    } else if user_agent.contains("Windows") {
-        "Windows"
-    } else if user_agent.contains("Mac OS") {
-        "macOS"
-    } else if user_agent.contains("Linux") {
-        "Linux"
-    } else {
-        ""
-    };
-    if os.is_empty() {
-        browser.to_owned()
-    } else {
-        format!("{browser} on {os}")
+    let browser = named(&BROWSERS).unwrap_or("A browser");
+    match named(&SYSTEMS) {
+        Some(os) => format!("{browser} on {os}"),
+        None => browser.to_owned(),
     }
 }
 
@@ -148,6 +146,69 @@ pub fn status_badge(
         (account.key(), account.label())
     } else {
         (membership.key(), membership.label())
+    }
+}
+
+/// A person in a list of members (a group's members, a role's holders): their name, address and
+/// status badge, and their role where the list shows one.
+pub struct PersonLine {
+    pub id: crate::domain::ids::MembershipId,
+    pub name: String,
+    pub email: String,
+    /// Empty where the list does not show it (a role's own holders).
+    pub role: String,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+}
+
+impl PersonLine {
+    /// The name from the first and last names (the address when there are none), and the badge
+    /// from [`status_badge`].
+    fn new(
+        id: crate::domain::ids::MembershipId,
+        (first_name, last_name): (&str, &str),
+        email: String,
+        role: String,
+        account: crate::domain::membership::AccountStatus,
+        membership: crate::domain::membership::MembershipStatus,
+    ) -> Self {
+        let (status_key, status_label) = status_badge(account, membership);
+        Self {
+            id,
+            name: display_name(first_name, last_name, &email),
+            email,
+            role,
+            status_key,
+            status_label,
+        }
+    }
+}
+
+impl From<crate::store::memberships::MemberRow> for PersonLine {
+    fn from(row: crate::store::memberships::MemberRow) -> Self {
+        let names = (row.first_name.as_str(), row.last_name.as_str());
+        Self::new(
+            row.id,
+            names,
+            row.email,
+            row.role_name,
+            row.account_status,
+            row.status,
+        )
+    }
+}
+
+impl From<crate::store::roles::Holder> for PersonLine {
+    fn from(h: crate::store::roles::Holder) -> Self {
+        let names = (h.first_name.as_str(), h.last_name.as_str());
+        Self::new(
+            h.membership,
+            names,
+            h.email,
+            String::new(),
+            h.account_status,
+            h.status,
+        )
     }
 }
 

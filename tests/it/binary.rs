@@ -207,7 +207,11 @@ async fn json_logs_carry_each_request_with_its_id_route_status_latency_and_actor
     assert_ne!(missing_id, id, "one id per request");
 
     let key = web.api_key("logs", &["users.view"]).await;
-    assert!(web.get_with_key("/api/v1/users", &key).await.contains("\"data\""));
+    assert!(
+        web.get_with_key("/api/v1/users", &key)
+            .await
+            .contains("\"data\"")
+    );
 
     terminate(&server);
     assert!(exited(&mut server, Instant::now()).await.success());

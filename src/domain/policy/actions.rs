@@ -257,6 +257,17 @@ fn with_article(role: &str) -> String {
     format!("{} {role}", if vowel { "an" } else { "a" })
 }
 
+/// What a refusal says `action` on a shared account would have done: "edit their profile".
+fn on_shared_account(action: MemberAction) -> &'static str {
+    match action {
+        MemberAction::EditProfile => "edit their profile",
+        MemberAction::ChangeEmail => "change their email address",
+        MemberAction::ResetPassword => "send them a password reset link",
+        MemberAction::ResetTwoFactor => "reset their two-factor sign-in",
+        _ => "sign them out",
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use MemberAction::*;
@@ -316,13 +327,7 @@ impl fmt::Display for Refusal {
                 f,
                 "{name} also belongs to other workspaces (or administers the organization): only \
                  an org owner or org admin can {}.",
-                match action {
-                    EditProfile => "edit their profile",
-                    ChangeEmail => "change their email address",
-                    ResetPassword => "send them a password reset link",
-                    ResetTwoFactor => "reset their two-factor sign-in",
-                    _ => "sign them out",
-                }
+                on_shared_account(*action)
             ),
             Refusal::LastOwner(ChangeRole) => f.write_str(
                 "This is the workspace's last active Owner: make someone else an Owner first.",

@@ -517,22 +517,42 @@ mod org_role_rules {
         assert!(may_change_org_role(false, Owner, Member, Owner, 1).is_ok());
         assert!(may_change_org_role(false, Admin, Member, Admin, 1).is_ok());
         assert!(may_change_org_role(false, Owner, Owner, Member, 1).is_ok());
-        assert_eq!(
-            may_change_org_role(false, Member, Member, Admin, 1),
-            Err("Only org owners and org admins change org roles.")
-        );
-        assert_eq!(
-            may_change_org_role(true, Owner, Owner, Member, 1),
-            Err("You cannot change your own org role.")
-        );
-        assert_eq!(
-            may_change_org_role(false, Admin, Member, Owner, 1),
-            Err("Only an org owner grants or takes the org owner role.")
-        );
-        assert_eq!(
-            may_change_org_role(false, Admin, Owner, Member, 1),
-            Err("Only an org owner grants or takes the org owner role.")
-        );
+        for (oneself, actor, from, to, refusal) in [
+            (
+                false,
+                Member,
+                Member,
+                Admin,
+                "Only org owners and org admins change org roles.",
+            ),
+            (
+                true,
+                Owner,
+                Owner,
+                Member,
+                "You cannot change your own org role.",
+            ),
+            (
+                false,
+                Admin,
+                Member,
+                Owner,
+                "Only an org owner grants or takes the org owner role.",
+            ),
+            (
+                false,
+                Admin,
+                Owner,
+                Member,
+                "Only an org owner grants or takes the org owner role.",
+            ),
+        ] {
+            assert_eq!(
+                may_change_org_role(oneself, actor, from, to, 1),
+                Err(refusal),
+                "{actor:?} changing {from:?} to {to:?}"
+            );
+        }
         assert!(
             may_change_org_role(false, Owner, Owner, Admin, 0)
                 .unwrap_err()
