@@ -49,15 +49,28 @@ fn registered<M: prometheus::core::Collector + Clone + 'static>(
     metric
 }
 
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    registered(r, IntCounter::new(name, help).expect("a valid counter"))
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    registered(r, IntGauge::new(name, help).expect("a valid gauge"))
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    registered(
+        r,
+        IntGaugeVec::new(Opts::new(name, help), labels).expect("a valid gauge"),
+    )
+}
+
+fn latency_opts(name: &str, help: &str) -> HistogramOpts {
+    HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec())
+}
+
 impl Metrics {
     fn new() -> Self {
         let r = Registry::new();
-        let counter = |name: &str, help: &str| {
-            registered(&r, IntCounter::new(name, help).expect("a valid counter"))
-        };
-        let gauge = |name: &str, help: &str| {
-            registered(&r, IntGauge::new(name, help).expect("a valid gauge"))
-        };
         Self {
             requests: registered(
                 &r,
@@ -73,55 +86,43 @@ impl Metrics {
             latency: registered(
                 &r,
                 HistogramVec::new(
-                    HistogramOpts::new(
+                    latency_opts(
                         "console_http_request_duration_seconds",
                         "Time to answer an HTTP request (to its headers), by method and route.",
-                    )
-                    .buckets(LATENCY_BUCKETS.to_vec()),
+                    ),
                     &["method", "route"],
                 )
                 .expect("a valid histogram"),
             ),
-            pool_connections: registered(
+            pool_connections: gauge_vec(
                 &r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "console_db_pool_connections",
-                        "Database connections of this instance's pool, in use or idle.",
-                    ),
-                    &["state"],
-                )
-                .expect("a valid gauge"),
+                "console_db_pool_connections",
+                "Database connections of this instance's pool, in use or idle.",
+                &["state"],
             ),
             pool_waiting: gauge(
+                &r,
                 "console_db_pool_waiting_requests",
                 "Requests waiting now for a database connection.",
             ),
             pool_wait: registered(
                 &r,
-                Histogram::with_opts(
-                    HistogramOpts::new(
-                        "console_db_pool_wait_seconds",
-                        "Time taken to get a database connection from the pool.",
-                    )
-                    .buckets(LATENCY_BUCKETS.to_vec()),
-                )
+                Histogram::with_opts(latency_opts(
+                    "console_db_pool_wait_seconds",
+                    "Time taken to get a database connection from the pool.",
+                ))
                 .expect("a valid histogram"),
             ),
             pool_timeouts: counter(
+                &r,
                 "console_db_pool_timeouts_total",
                 "Times no database connection came free in time.",
             ),
-            outbox_emails: registered(
+            outbox_emails: gauge_vec(
                 &r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "console_outbox_emails",
-                        "Emails waiting in the outbox: queued (not tried yet) or failing (to be retried).",
-                    ),
-                    &["state"],
-                )
-                .expect("a valid gauge"),
+                "console_outbox_emails",
+                "Emails waiting in the outbox: queued (not tried yet) or failing (to be retried).",
+                &["state"],
             ),
             outbox_oldest_age: registered(
                 &r,
@@ -132,22 +133,27 @@ impl Metrics {
                 .expect("a valid gauge"),
             ),
             emails_sent: counter(
+                &r,
                 "console_emails_sent_total",
                 "Emails handed to the SMTP server by this instance.",
             ),
             emails_failed: counter(
+                &r,
                 "console_emails_failed_total",
                 "Attempts to send an email that failed (each is retried until it gives up).",
             ),
             sign_in_failures: counter(
+                &r,
                 "console_sign_in_failures_total",
                 "Sign-ins refused for a wrong password or an unknown address.",
             ),
             sign_in_pauses: counter(
+                &r,
                 "console_sign_in_pauses_total",
                 "Times an account's sign-in was paused after too many failures.",
             ),
             sessions_active: gauge(
+                &r,
                 "console_sessions_active",
                 "Signed-in sessions that have not expired (all instances).",
             ),
