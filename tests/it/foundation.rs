@@ -641,7 +641,11 @@ async fn signed_out_visitors_write_no_session_rows_and_sign_in_makes_one() {
         let visitor = app.new_client();
         assert!(visitor.get_text("/login").await.contains("csrf_token"));
     }
-    assert_eq!(app.count("sessions"), before, "opening /login writes nothing");
+    assert_eq!(
+        app.count("sessions"),
+        before,
+        "opening /login writes nothing"
+    );
 
     // The token carried in the cookie protects the form like a stored one.
     let visitor = app.new_client();
