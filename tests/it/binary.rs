@@ -49,7 +49,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts `admin-console serve` on `app`'s database with `env` added (its standard output into
-/// `log`); returns it and a client for it.
+/// `log`); returns it and a client for it, signed in as the owner.
 async fn serve(
     app: &TestApp,
     smtp: &SmtpSink,
@@ -79,6 +79,8 @@ async fn serve(
         if let Ok(response) = web.client.get(web.url("/healthz")).send().await
             && response.status().is_success()
         {
+            let signed_in = web.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+            assert_eq!(signed_in.status().as_u16(), 303, "the owner signs in");
             return (process, web);
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
@@ -95,13 +97,6 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
     app.set_up().await;
     app.seed_members(40_000);
     let (mut server, web) = serve(&app, &smtp, &[], Stdio::null()).await;
-    assert_eq!(
-        web.sign_in(OWNER_EMAIL, OWNER_PASSWORD)
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
     assert_eq!(web.get("/readyz").await.status().as_u16(), 200);
     let invited: Vec<String> = (0..20).map(|i| format!("late{i}@example.com")).collect();
     assert_eq!(
@@ -196,13 +191,6 @@ async fn json_logs_carry_each_request_with_its_id_route_status_latency_and_actor
         Stdio::from(log),
     )
     .await;
-    assert_eq!(
-        web.sign_in(OWNER_EMAIL, OWNER_PASSWORD)
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
     let page = web.get("/w/acme/users").await;
     assert_eq!(page.status().as_u16(), 200);
     let id = page.headers()["x-request-id"].to_str().unwrap().to_owned();
