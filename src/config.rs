@@ -49,6 +49,48 @@ pub struct SettingsArgs {
     /// Address of `/metrics` (Prometheus' text format), e.g. `127.0.0.1:9464`; unset, not served.
     #[arg(long, env = "METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// Slack's Web API (tests point it at a stand-in).
+    #[arg(long, env = "SLACK_API_URL", global = true, default_value = DEFAULT_SLACK_API_URL)]
+    pub slack_api_url: String,
+    /// The Slack app's client id, for "Add to Slack" (OAuth); unset, a bot token is pasted instead.
+    #[arg(long, env = "SLACK_CLIENT_ID", global = true)]
+    pub slack_client_id: Option<String>,
+    /// The Slack app's client secret (with SLACK_CLIENT_ID).
+    #[arg(
+        long,
+        env = "SLACK_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub slack_client_secret: Option<String>,
+}
+
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+
+/// How the console reaches Slack.
+#[derive(Clone, Debug)]
+pub struct SlackSettings {
+    /// The Web API's base address, e.g. `https://slack.com/api`.
+    pub api_url: String,
+    /// The Slack app's client id and secret, when one is configured (OAuth installs).
+    pub app: Option<(String, String)>,
+}
+
+impl SlackSettings {
+    pub fn new(api_url: &str, client_id: Option<String>, secret: Option<String>) -> Self {
+        let filled = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        Self {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            app: filled(client_id).zip(filled(secret)),
+        }
+    }
+
+    /// Where Slack asks a person to approve an installation: the Web API's host, at
+    /// `/oauth/v2/authorize` (`https://slack.com/api` → `https://slack.com/oauth/v2/authorize`).
+    pub fn authorize_url(&self) -> String {
+        let base = self.api_url.strip_suffix("/api").unwrap_or(&self.api_url);
+        format!("{base}/oauth/v2/authorize")
+    }
 }
 
 /// Settings after defaults and checks.
@@ -73,6 +115,7 @@ pub struct Settings {
     pub api_rate_limit: u32,
     /// Where `/metrics` is served (`None`: not at all).
     pub metrics_bind: Option<String>,
+    pub slack: SlackSettings,
     /// The rules that wait read this clock (tests move it forward).
     pub clock: crate::clock::Clock,
 }
@@ -182,6 +225,11 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!(e))?,
             api_rate_limit: args.api_rate_limit.max(1),
             metrics_bind: args.metrics_bind.filter(|b| !b.trim().is_empty()),
+            slack: SlackSettings::new(
+                &args.slack_api_url,
+                args.slack_client_id,
+                args.slack_client_secret,
+            ),
             clock: Default::default(),
         })
     }
@@ -208,6 +256,7 @@ impl Settings {
             trusted_proxies: Default::default(),
             api_rate_limit: 600,
             metrics_bind: None,
+            slack: SlackSettings::new(DEFAULT_SLACK_API_URL, None, None),
             clock: Default::default(),
         }
     }

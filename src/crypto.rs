@@ -31,6 +31,11 @@ pub fn open(key: &[u8], sealed: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// A sealed text (a token), or `None` when it was not sealed with this key.
+pub fn open_text(key: &[u8], sealed: &str) -> Option<String> {
+    open(key, sealed).and_then(|t| String::from_utf8(t).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

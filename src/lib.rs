@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod net;
 pub mod services;
 pub mod shutdown;
+pub mod slack;
 pub mod startup;
 pub mod store;
 pub mod tokens;

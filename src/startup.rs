@@ -22,6 +22,7 @@ use crate::db::{self, Pool};
 use crate::mail::{self, Mailer};
 use crate::services::invitations;
 use crate::shutdown::{self, Shutdown};
+use crate::slack::{self, client::SlackApi};
 use crate::store::{roles, sessions};
 use crate::web::{self as http, AppState, csrf, headers, session_store::DbSessionStore};
 
@@ -144,11 +145,25 @@ fn run(
         outbox_wake.clone(),
         shutdown.clone(),
     );
+    let slack_wake = Arc::new(Notify::new());
+    let slack = SlackApi::new(&settings.slack.api_url);
+    slack::worker::spawn(
+        slack::worker::SlackWorker {
+            pool: pool.clone(),
+            api: slack.clone(),
+            key: Arc::new(settings.encryption_key.clone()),
+            settings: settings.outbox,
+        },
+        slack_wake.clone(),
+        shutdown.clone(),
+    );
     spawn_background_tasks(pool.clone());
     let state = web::Data::new(AppState {
         pool,
         settings,
         outbox_wake,
+        slack,
+        slack_wake,
         api_rates: Default::default(),
         shutdown,
     });

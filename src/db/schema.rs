@@ -323,6 +323,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    slack_connections (workspace_id) {
+        workspace_id -> BigInt,
+        team_id -> Text,
+        team_name -> Text,
+        bot_user_id -> Nullable<Text>,
+        scopes -> Text,
+        token_sealed -> Text,
+        connected_by -> Nullable<BigInt>,
+        connected_at -> Timestamp,
+        people_read_at -> Nullable<Timestamp>,
+        read_requested_at -> Nullable<Timestamp>,
+        read_lease_until -> Nullable<Timestamp>,
+        read_error -> Nullable<Text>,
+        read_progress -> BigInt,
+    }
+}
+
+diesel::table! {
+    slack_people (workspace_id, slack_user_id) {
+        workspace_id -> BigInt,
+        slack_user_id -> Text,
+        name -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Text,
+        is_guest -> Bool,
+        search -> Text,
+    }
+}
+
+diesel::table! {
+    slack_messages (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        slack_user_id -> Text,
+        text -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(avatars -> accounts (account_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
 diesel::joinable!(workspace_slug_redirects -> workspaces (workspace_id));
@@ -371,4 +417,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     sign_in_throttles,
     import_previews,
+    slack_connections,
+    slack_people,
+    slack_messages,
 );

@@ -24,6 +24,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("invitation.expired", "let the invitation of {target} expire", "Invitation expired"),
     ("member.joined", "joined as {target}", "Joined"),
     ("member.provisioned", "added {target} from the identity provider", "Provisioned"),
+    ("member.added_from_slack", "added {target} from Slack", "Added from Slack"),
     ("member.owner_created", "made {target} an Owner from the command line", "Owner created"),
     ("member.role_changed", "changed the role of {target}", "Role changed"),
     ("member.profile_changed", "edited the profile of {target}", "Profile edited"),
@@ -68,6 +69,9 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("workspace.plan_changed", "changed the plan of the workspace {target}", "Plan changed"),
     ("workspace.deleted", "deleted the workspace {target}", "Workspace deleted"),
     ("workspace.seeded", "filled the workspace with demo data", "Demo data"),
+    ("slack.connected", "connected the workspace to the Slack workspace {target}", "Slack connected"),
+    ("slack.disconnected", "disconnected the Slack workspace {target}", "Slack disconnected"),
+    ("slack.people_added", "added {target} from Slack", "People added from Slack"),
 ];
 
 /// "Ada suspended grace@example.com"; an action this version does not know reads as its key.

@@ -20,6 +20,7 @@ pub mod role;
 pub mod scim_filter;
 pub mod scim_patch;
 pub mod search;
+pub mod slack;
 pub mod slug;
 pub mod sort;
 pub mod spreadsheet;

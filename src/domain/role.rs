@@ -20,12 +20,13 @@ pub enum Permission {
     SettingsManage,
     ApiKeysManage,
     Scim,
+    SlackManage,
     Owner,
 }
 
 impl Permission {
     /// Every permission, in the order the console lists them.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::UsersView,
         Permission::UsersInvite,
         Permission::UsersEdit,
@@ -41,6 +42,7 @@ impl Permission {
         Permission::SettingsManage,
         Permission::ApiKeysManage,
         Permission::Scim,
+        Permission::SlackManage,
         Permission::Owner,
     ];
 
@@ -62,6 +64,7 @@ impl Permission {
             Permission::SettingsManage => "settings.manage",
             Permission::ApiKeysManage => "api_keys.manage",
             Permission::Scim => "scim",
+            Permission::SlackManage => "slack.manage",
             Permission::Owner => "owner",
         }
     }
@@ -84,6 +87,7 @@ impl Permission {
             Permission::SettingsManage => "Change the workspace's name",
             Permission::ApiKeysManage => "Create and revoke the workspace's API keys",
             Permission::Scim => "Provision members and groups from an identity provider (SCIM)",
+            Permission::SlackManage => "Connect the workspace to Slack and disconnect it",
             Permission::Owner => "Plan, URL and ownership",
         }
     }
@@ -103,14 +107,14 @@ impl Permission {
         )
     }
 
-    fn bit(self) -> u16 {
-        1 << (self as u16)
+    fn bit(self) -> u32 {
+        1 << (self as u32)
     }
 }
 
 /// A set of permissions: what a role holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct PermissionSet(u16);
+pub struct PermissionSet(u32);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown permission {0:?}")]
@@ -275,7 +279,8 @@ mod tests {
         assert!(!admin.contains(Permission::Owner));
         assert!(!admin.contains(Permission::ApiKeysManage));
         assert!(!admin.contains(Permission::Scim));
-        assert_eq!(admin.iter().count(), 13);
+        assert_eq!(admin.iter().count(), 14);
+        assert!(admin.contains(Permission::SlackManage));
         let auditor = BuiltInRole::Auditor.permissions();
         assert_eq!(
             auditor.to_keys(),

@@ -123,7 +123,7 @@ pub fn invite_members(
 }
 
 /// The role to give and the accounts that exist already, or every problem of the request.
-fn judge(
+pub(crate) fn judge(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,
     request: &InviteRequest,

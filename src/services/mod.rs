@@ -25,6 +25,7 @@ pub mod roles;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod slack;
 pub mod two_factor;
 pub mod workspaces;
 

@@ -84,7 +84,7 @@ pub fn send(
         expires_at: now + Duration::minutes(LINK_MINUTES),
         welcome: None,
     };
-    send_link(conn, actor, workspace, account, base_url, &link, now)
+    send_link(conn, actor, workspace, account, base_url, &link, now).map(drop)
 }
 
 /// A link's lifetime, and for a welcome the workspace's name.
@@ -93,8 +93,9 @@ pub struct Link<'a> {
     pub welcome: Option<&'a str>,
 }
 
-/// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider:
-/// a link to choose their first password, valid as long as an invitation's.
+/// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider or
+/// from Slack: a link to choose their password, valid as long as an invitation's. Returns the link
+/// (Slack's direct message carries it too).
 pub fn send_welcome(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -103,7 +104,7 @@ pub fn send_welcome(
     base_url: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<(), ResetError> {
+) -> Result<String, ResetError> {
     let link = Link {
         expires_at,
         welcome: Some(workspace.1),
@@ -127,7 +128,7 @@ fn send_link(
     base_url: &str,
     link: &Link<'_>,
     now: NaiveDateTime,
-) -> Result<(), ResetError> {
+) -> Result<String, ResetError> {
     let token = tokens::new_token();
     let expires_at = link.expires_at;
     account_tokens::insert_password_reset(
@@ -138,10 +139,11 @@ fn send_link(
         expires_at,
         now,
     )?;
+    let url = format!("{base_url}/password/reset/{token}");
     let mail = PasswordResetEmail {
         name: account.display_name(),
         requested_by: emails::requested_by(actor, account),
-        link: format!("{base_url}/password/reset/{token}"),
+        link: url.clone(),
         expires: emails::link_expiry(expires_at),
         welcome: link.welcome.map(str::to_owned),
     };
@@ -155,7 +157,7 @@ fn send_link(
         json!({}),
         now,
     )?;
-    Ok(())
+    Ok(url)
 }
 
 /// The account a live link names (opening the link changes nothing).

@@ -219,3 +219,36 @@ pub fn bulk_load_settings(conn: &AnyConnection) -> Option<&'static str> {
 pub fn rebuilds_indexes_after_bulk_loads(conn: &AnyConnection) -> bool {
     matches!(conn, AnyConnection::Sqlite(_))
 }
+
+/// Inserts Slack people 500 rows per statement: diesel's multi-row insert exists per backend, not
+/// for the connection that is either.
+pub fn insert_slack_people(
+    conn: &mut AnyConnection,
+    workspace: crate::domain::ids::WorkspaceId,
+    people: &[crate::domain::slack::SlackPerson],
+) -> QueryResult<()> {
+    use crate::db::schema::slack_people as p;
+    for chunk in people.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|person| {
+                (
+                    p::workspace_id.eq(workspace.0),
+                    p::slack_user_id.eq(&person.id),
+                    p::name.eq(&person.name),
+                    p::first_name.eq(&person.first_name),
+                    p::last_name.eq(&person.last_name),
+                    p::email.eq(person.email.as_str()),
+                    p::is_guest.eq(person.is_guest),
+                    p::search.eq(person.search_key()),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(p::table).values(rows);
+        match conn {
+            AnyConnection::Sqlite(c) => insert.execute(c)?,
+            AnyConnection::Postgresql(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}

@@ -28,6 +28,7 @@ pub mod roles;
 pub mod scim;
 pub mod seed;
 pub mod sessions;
+pub mod slack;
 pub mod sql;
 pub mod throttles;
 pub mod two_factor;

@@ -59,7 +59,7 @@ struct InvitePage {
     view: InviteView,
 }
 
-async fn view(
+pub(super) async fn view(
     state: &AppState,
     access: &WorkspaceAccess,
     form: &InviteForm,

@@ -37,6 +37,7 @@ pub mod scim;
 pub mod session_store;
 pub mod settings;
 pub mod setup;
+pub mod slack;
 pub mod two_factor;
 pub mod users;
 pub mod views;
@@ -53,6 +54,9 @@ pub struct AppState {
     pub settings: Settings,
     /// Wakes the email worker when something was queued.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Slack's Web API, and what wakes the Slack worker (a read or a message is due).
+    pub slack: crate::slack::client::SlackApi,
+    pub slack_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Each API key's requests in the current minute.
     pub api_rates: api::RateLimits,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.

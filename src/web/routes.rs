@@ -8,7 +8,7 @@ use actix_web::web;
 use super::{
     accept, api, api_keys, apps, assets, audit, bulk, console, email_change, export, groups,
     health, home, import, invitations, lifecycle, login, me, org, password, roles, scim, settings,
-    setup, two_factor, users,
+    setup, slack, two_factor, users,
 };
 
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
@@ -180,6 +180,13 @@ route_table! {
     get "/w/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke,
     post "/w/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke,
     post "/w/{slug}/settings/delete" => settings::delete,
+    get "/w/{slug}/settings/slack" => slack::settings,
+    post "/w/{slug}/settings/slack" => slack::connect,
+    get "/w/{slug}/settings/slack/install" => slack::install,
+    get "/w/{slug}/settings/slack/callback" => slack::callback,
+    post "/w/{slug}/settings/slack/refresh" => slack::refresh,
+    get "/w/{slug}/settings/slack/disconnect" => slack::confirm_disconnect,
+    post "/w/{slug}/settings/slack/disconnect" => slack::disconnect,
     get "/w/{slug}/roles" => roles::list,
     post "/w/{slug}/roles" => roles::create,
     get "/w/{slug}/roles/{id}" => roles::show,
@@ -211,6 +218,8 @@ route_table! {
     get "/w/{slug}/users/{id}/two-factor/reset" => console::confirm_reset_two_factor,
     post "/w/{slug}/users/{id}/two-factor/reset" => console::reset_two_factor,
     get "/w/{slug}/invitations/new" => invitations::new,
+    get "/w/{slug}/invitations/slack" => slack::people,
+    post "/w/{slug}/invitations/slack" => slack::add,
     post "/w/{slug}/invitations" => invitations::create,
     post "/w/{slug}/invitations/{id}/resend" => invitations::resend,
     get "/w/{slug}/invitations/{id}/revoke" => invitations::confirm_revoke,

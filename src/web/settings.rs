@@ -128,6 +128,8 @@ struct SettingsPage {
     require_two_factor: bool,
     /// The link to the workspace's API keys, for those who may read them.
     api_keys: bool,
+    /// The link to the Slack connection, for those who manage it or read everything.
+    slack: bool,
     typed: Typed,
 }
 
@@ -186,6 +188,9 @@ async fn render(
         api_keys: access
             .permissions
             .holds_any(&[Permission::ApiKeysManage, Permission::AuditView]),
+        slack: access
+            .permissions
+            .holds_any(&[Permission::SlackManage, Permission::AuditView]),
         typed,
     };
     render_with_status(status, &page)

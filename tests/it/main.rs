@@ -44,5 +44,7 @@ mod roles;
 mod scim;
 mod settings;
 mod sign_in_safety;
+mod slack;
+mod slack_standin;
 mod two_factor;
 mod users_list;

@@ -423,10 +423,21 @@ fn rows(f: &Fixtures) -> Vec<Row> {
     // README: the roles page is read by those who hand out roles and by auditors.
     const READS_ROLES: &[&str] = &["users.invite", "users.change_role", "audit.view"];
     // README: settings open to those who change them, read-only to auditors.
-    const OPENS_SETTINGS: &[&str] = &["settings.manage", "owner", "api_keys.manage", "audit.view"];
+    const OPENS_SETTINGS: &[&str] = &[
+        "settings.manage",
+        "owner",
+        "api_keys.manage",
+        "slack.manage",
+        "audit.view",
+    ];
     const API_KEYS: &[&str] = &["api_keys.manage"];
     // README: the API keys are listed to those who manage them and to auditors.
     const READS_API_KEYS: &[&str] = &["api_keys.manage", "audit.view"];
+    const SLACK: &[&str] = &["slack.manage"];
+    // README: the Slack connection is read by those who manage it and by auditors; the people
+    // are read again by those who manage it or add people from it.
+    const READS_SLACK: &[&str] = &["slack.manage", "audit.view"];
+    const REFRESHES_SLACK: &[&str] = &["slack.manage", "users.invite"];
 
     // The pages rows act on: the target's console, the group, the app, the spare role, the
     // pending invitation, and the consoles of the suspended, removed and blocked people.
@@ -812,6 +823,38 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         post("/w/{slug}/settings/delete", "/w/acme/settings/delete")
             .ws(OWNER, see("/org/workspaces"))
             .fields(&[("confirm", "acme")]),
+        // Slack. The world has no connection and no Slack app configured: an empty token is
+        // refused beside its field, the install and its callback send back to the page with a
+        // message, a refresh and a disconnect find nothing to do.
+        get("/w/{slug}/settings/slack", "/w/acme/settings/slack").ws_any(READS_SLACK, Page),
+        post("/w/{slug}/settings/slack", "/w/acme/settings/slack")
+            .ws(SLACK, Unprocessable)
+            .fields(&[("token", "")]),
+        get(
+            "/w/{slug}/settings/slack/install",
+            "/w/acme/settings/slack/install",
+        )
+        .ws(SLACK, see("/w/acme/settings/slack")),
+        get(
+            "/w/{slug}/settings/slack/callback",
+            "/w/acme/settings/slack/callback?code=c&state=s",
+        )
+        .ws(SLACK, see("/w/acme/settings/slack")),
+        post(
+            "/w/{slug}/settings/slack/refresh",
+            "/w/acme/settings/slack/refresh",
+        )
+        .ws_any(REFRESHES_SLACK, see("/w/acme/invitations/slack")),
+        get(
+            "/w/{slug}/settings/slack/disconnect",
+            "/w/acme/settings/slack/disconnect",
+        )
+        .ws(SLACK, Page),
+        post(
+            "/w/{slug}/settings/slack/disconnect",
+            "/w/acme/settings/slack/disconnect",
+        )
+        .ws(SLACK, see("/w/acme/settings/slack")),
         // Custom roles.
         get("/w/{slug}/roles", "/w/acme/roles").ws_any(READS_ROLES, Page),
         post("/w/{slug}/roles", "/w/acme/roles")
@@ -921,6 +964,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         // Invitations. README: resend at most once a minute (the pending invitation was just
         // sent: 409, or a new link if a slow run passed the minute).
         get("/w/{slug}/invitations/new", "/w/acme/invitations/new").ws(INVITE, Page),
+        // The invite dialog's Slack tab: without a connection it says so; nobody chosen is refused.
+        get("/w/{slug}/invitations/slack", "/w/acme/invitations/slack").ws(INVITE, Page),
+        post("/w/{slug}/invitations/slack", "/w/acme/invitations/slack")
+            .ws(INVITE, Unprocessable)
+            .fields(&[("role", "member")]),
         // The CSV import: without a file the upload is refused beside its field; a preview that
         // is nobody's (id 999999) is not found, for those who may import at all.
         get("/w/{slug}/import", "/w/acme/import".to_owned()).ws(INVITE, Page),

@@ -91,6 +91,7 @@ pub fn may_open_settings(permissions: PermissionSet) -> bool {
         Permission::SettingsManage,
         Permission::Owner,
         Permission::ApiKeysManage,
+        Permission::SlackManage,
         Permission::AuditView,
     ])
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod slack;
 pub mod smtp;
 
 use std::path::PathBuf;

@@ -1,0 +1,3 @@
+DROP TABLE slack_messages;
+DROP TABLE slack_people;
+DROP TABLE slack_connections;

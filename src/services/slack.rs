@@ -1,0 +1,463 @@
+//! Slack (issue 19): connecting a workspace to a Slack workspace (its bot token sealed with the
+//! encryption key), disconnecting it, and adding Slack people directly as active members — all or
+//! nothing, under the seat limit and the invite rules, each with an email and a Slack direct
+//! message carrying a single-use link to set their password.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use super::invitations::{
+    self, InviteError, InviteProblems, InviteRequest, InviteSettings, Inviter,
+};
+use super::password_reset::{self, ResetError};
+use crate::crypto;
+use crate::db::{self, AnyConnection, Lock};
+use crate::domain::Email;
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::invitation::AddressList;
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::names::sort_key;
+use crate::slack::client::TokenInfo;
+use crate::store::audit::{self, Actor};
+use crate::store::slack::{self as store, Connection, NewConnection, Person};
+use crate::store::{accounts, apps, groups, memberships, organization, workspaces};
+
+/// Apps chosen when adding people are granted at the invite form's level.
+use super::invitations::INVITE_APP_LEVEL;
+
+/// The people list is read again when it is older than this.
+pub const PEOPLE_FRESH_FOR: Duration = Duration::minutes(5);
+
+/// How the token came: pasted, or from Slack's OAuth flow.
+#[derive(Debug, Clone, Copy)]
+pub enum Via {
+    Token,
+    OAuth,
+}
+
+/// Stores the connection (replacing any earlier one) with its audit event; the people are read
+/// by the Slack worker next.
+/// A token that `auth.test` accepted, and how it came.
+pub struct Checked<'a> {
+    pub token: &'a str,
+    pub info: &'a TokenInfo,
+    pub via: Via,
+}
+
+pub fn connect(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    checked: &Checked<'_>,
+    key: &[u8],
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let (info, via) = (checked.info, checked.via);
+    let sealed = crypto::seal(key, checked.token.as_bytes());
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        store::replace(
+            conn,
+            workspace,
+            &NewConnection {
+                team_id: &info.team_id,
+                team_name: &info.team_name,
+                bot_user_id: info.bot_user_id.as_deref(),
+                scopes: &info.scopes,
+                token_sealed: &sealed,
+                connected_by: actor.account_id.map(|a| a.0),
+            },
+            now,
+        )?;
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "slack.connected",
+                target_type: "slack",
+                target_id: None,
+                target_label: &info.team_name,
+                changes: json!({
+                    "team_id": info.team_id,
+                    "scopes": info.scopes,
+                    "via": match via { Via::Token => "bot token", Via::OAuth => "Slack sign-in" },
+                }),
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// The stored token in clear, or `None` when it was sealed with another key.
+pub fn token_of(connection: &Connection, key: &[u8]) -> Option<String> {
+    crypto::open_text(key, &connection.token_sealed)
+}
+
+/// Forgets the connection and the people read through it, with its audit event. Returns the
+/// Slack workspace's name, or `None` when there was no connection.
+pub fn disconnect(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<String>> {
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let Some(connection) = store::find(conn, workspace)? else {
+            return Ok(None);
+        };
+        store::forget(conn, workspace)?;
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: Some(workspace),
+                action: "slack.disconnected",
+                target_type: "slack",
+                target_id: None,
+                target_label: &connection.team_name,
+                changes: json!({ "team_id": connection.team_id }),
+            },
+            now,
+        )?;
+        Ok(Some(connection.team_name))
+    })
+}
+
+/// True when the people should be read again: never read, or read too long ago.
+pub fn is_stale(connection: &Connection, now: NaiveDateTime) -> bool {
+    connection.read_requested_at.is_none()
+        && connection
+            .people_read_at
+            .is_none_or(|at| now - at > PEOPLE_FRESH_FOR)
+}
+
+/// Why a Slack person cannot be added here, in the picker's words; `None` when they can.
+fn here_marks(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    people: &[Person],
+) -> diesel::QueryResult<Vec<Option<&'static str>>> {
+    let emails: Vec<Email> = people
+        .iter()
+        .filter_map(|p| Email::parse(&p.email).ok())
+        .collect();
+    let accounts = accounts::find_by_emails(conn, &emails)?;
+    let ids: Vec<AccountId> = accounts.iter().map(|a| a.id).collect();
+    let statuses = memberships::statuses(conn, workspace, &ids)?;
+    Ok(people
+        .iter()
+        .map(|person| {
+            let account = accounts
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(&person.email))?;
+            if account.status == AccountStatus::Blocked {
+                return Some("Blocked in this organization");
+            }
+            let (_, status, _) = statuses.iter().find(|(id, _, _)| *id == account.id)?;
+            Some(match status {
+                MembershipStatus::Invited => "Invited already",
+                MembershipStatus::Active | MembershipStatus::Suspended => "Already a member",
+                MembershipStatus::Removed => "Removed: restore them from Users",
+            })
+        })
+        .collect())
+}
+
+/// A Slack person, and why they cannot be added here (`None`: they can).
+pub type Marked = (Person, Option<&'static str>);
+
+/// The picker's page: up to `limit` people matching `query`, each marked, and how many match in all.
+pub fn search(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    query: &str,
+    limit: i64,
+) -> diesel::QueryResult<(Vec<Marked>, i64)> {
+    let (people, total) = store::search(conn, workspace, query, limit)?;
+    let marks = here_marks(conn, workspace, &people)?;
+    Ok((people.into_iter().zip(marks).collect(), total))
+}
+
+/// "Select all N": the Slack ids of everyone matching `query` who may be added here.
+pub fn addable_matching(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    query: &str,
+) -> diesel::QueryResult<Vec<String>> {
+    let ids = store::matching_ids(conn, workspace, query)?;
+    let people = store::find_people(conn, workspace, &ids)?;
+    let marks = here_marks(conn, workspace, &people)?;
+    Ok(people
+        .into_iter()
+        .zip(marks)
+        .filter(|(_, mark)| mark.is_none())
+        .map(|(p, _)| p.slack_user_id)
+        .collect())
+}
+
+/// What adding people from Slack asks.
+pub struct AddRequest {
+    pub workspace: WorkspaceId,
+    pub slack_user_ids: Vec<String>,
+    pub role: String,
+    pub group_ids: Vec<i64>,
+    pub app_ids: Vec<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// Every reason, by field (the people's addresses under `addresses`); nothing was written.
+    #[error("the people were not added")]
+    Invalid(InviteProblems),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+    #[error(transparent)]
+    Mail(#[from] ResetError),
+}
+
+impl From<InviteError> for AddError {
+    fn from(e: InviteError) -> Self {
+        match e {
+            InviteError::Invalid(problems) => AddError::Invalid(problems),
+            InviteError::Database(e) => AddError::Database(e),
+            InviteError::Render(e) => AddError::Render(e),
+        }
+    }
+}
+
+fn refused(emails: &str) -> AddError {
+    AddError::Invalid(InviteProblems {
+        emails: Some(emails.to_owned()),
+        ..Default::default()
+    })
+}
+
+/// Adds the chosen Slack people as active members, all or none: the invite rules judge them as
+/// if their addresses were invited (role the adder may grant, groups and apps they may give,
+/// nobody already here or blocked, seats). Returns the addresses added.
+pub fn add_people(
+    conn: &mut AnyConnection,
+    adder: &Inviter<'_>,
+    request: &AddRequest,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, AddError> {
+    if request.slack_user_ids.is_empty() {
+        return Err(refused("Choose at least one person."));
+    }
+    db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
+        if store::find(conn, request.workspace)?.is_none() {
+            return Err(refused(
+                "This workspace is not connected to Slack (any more).",
+            ));
+        }
+        let people = store::find_people(conn, request.workspace, &request.slack_user_ids)?;
+        if people.len() != request.slack_user_ids.len() {
+            return Err(refused(
+                "Some of the chosen people are no longer in the Slack list: refresh it and choose again.",
+            ));
+        }
+        let addresses = AddressList {
+            valid: people
+                .iter()
+                .filter_map(|p| Email::parse(&p.email).ok())
+                .collect(),
+            invalid: Vec::new(),
+        };
+        let invite = InviteRequest {
+            workspace: request.workspace,
+            addresses,
+            role: request.role.clone(),
+            group_ids: request.group_ids.clone(),
+            app_ids: request.app_ids.clone(),
+            names: Default::default(),
+        };
+        let space =
+            workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        let (role, existing) = invitations::judge(conn, adder, &invite, &space)?;
+        let org = organization::get(conn)?;
+        let expires_at = now + Duration::days(settings.ttl_days);
+        let mut added = Vec::with_capacity(people.len());
+        for person in &people {
+            let found = existing
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(&person.email));
+            let account = account_for(conn, person, found, now)?;
+            let membership = memberships::insert(
+                conn,
+                &memberships::NewMembership {
+                    workspace_id: request.workspace,
+                    account_id: account.id,
+                    role_id: role.id,
+                    status: MembershipStatus::Active,
+                    sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
+                    invited_by: adder.actor.account_id,
+                    joined_at: Some(now),
+                },
+                now,
+            )?;
+            for group in &request.group_ids {
+                groups::add_member(conn, *group, membership, now)?;
+            }
+            for app in &request.app_ids {
+                apps::grant_member(conn, *app, membership, INVITE_APP_LEVEL, now)?;
+            }
+            audit::record(
+                conn,
+                adder.actor,
+                &audit::NewEvent {
+                    workspace_id: Some(request.workspace),
+                    action: "member.added_from_slack",
+                    target_type: "account",
+                    target_id: Some(account.id.0),
+                    target_label: &account.email,
+                    changes: json!({
+                        "role": role.name,
+                        "groups": request.group_ids,
+                        "apps": request.app_ids,
+                        "slack_user_id": person.slack_user_id,
+                    }),
+                },
+                now,
+            )?;
+            let link = password_reset::send_welcome(
+                conn,
+                adder.actor,
+                (request.workspace, &space.name),
+                &account,
+                &settings.base_url,
+                expires_at,
+                now,
+            )?;
+            let message = direct_message(
+                &adder.actor.label,
+                &space.name,
+                &org.name,
+                &link,
+                &crate::services::emails::link_expiry(expires_at),
+            );
+            store::enqueue(
+                conn,
+                request.workspace,
+                &person.slack_user_id,
+                &message,
+                now,
+            )?;
+            added.push(account.email.clone());
+        }
+        audit::record(
+            conn,
+            adder.actor,
+            &audit::NewEvent {
+                workspace_id: Some(request.workspace),
+                action: "slack.people_added",
+                target_type: "workspace",
+                target_id: Some(request.workspace.0),
+                target_label: &match added.len() {
+                    1 => "1 person".to_owned(),
+                    n => format!("{n} people"),
+                },
+                changes: json!({ "emails": added, "role": role.name }),
+            },
+            now,
+        )?;
+        Ok(added)
+    })
+}
+
+/// The account joining: the existing one, or a new one without a password, named as in Slack.
+fn account_for(
+    conn: &mut AnyConnection,
+    person: &Person,
+    existing: Option<&accounts::Account>,
+    now: NaiveDateTime,
+) -> Result<accounts::Account, AddError> {
+    let id: AccountId = match existing {
+        Some(account) => account.id,
+        None => {
+            let email = Email::parse(&person.email)
+                .map_err(|_| refused("A Slack address is not a valid email address."))?;
+            accounts::insert_or_find(
+                conn,
+                &accounts::NewAccount {
+                    email: &email,
+                    first_name: &person.first_name,
+                    last_name: &person.last_name,
+                    password_hash: None,
+                    org_role: OrgRole::Member,
+                },
+                now,
+            )?
+        }
+    };
+    Ok(accounts::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
+}
+
+/// The direct message Slack's bot sends each person added (Slack's mrkdwn: `<url|text>`).
+pub fn direct_message(
+    adder: &str,
+    workspace: &str,
+    organization: &str,
+    link: &str,
+    expires: &str,
+) -> String {
+    format!(
+        "{adder} added you to *{workspace}* ({organization}). Set your password and sign in: \
+         <{link}|open the console>\nThe link works once, until {expires}. We sent it to your \
+         email too.",
+        adder = escape_mrkdwn(adder),
+        workspace = escape_mrkdwn(workspace),
+        organization = escape_mrkdwn(organization),
+    )
+}
+
+/// Slack's three control characters in message text (`&`, `<`, `>`), escaped as Slack asks.
+fn escape_mrkdwn(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_direct_message_escapes_names_and_carries_the_link() {
+        let text = direct_message(
+            "Ada <admin>",
+            "R&D",
+            "Acme",
+            "https://console.example/password/reset/abc",
+            "12 December 2026",
+        );
+        assert!(text.starts_with("Ada &lt;admin&gt; added you to *R&amp;D* (Acme)."));
+        assert!(text.contains("<https://console.example/password/reset/abc|open the console>"));
+        assert!(text.contains("until 12 December 2026"));
+    }
+
+    #[test]
+    fn people_are_read_again_when_stale_and_not_already_asked() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let connection = |read: Option<i64>, asked: bool| Connection {
+            team_id: "T1".into(),
+            team_name: "Team".into(),
+            scopes: String::new(),
+            token_sealed: String::new(),
+            connected_at: now,
+            people_read_at: read.map(|m| now - Duration::minutes(m)),
+            read_requested_at: asked.then_some(now),
+            read_error: None,
+            read_progress: 0,
+        };
+        assert!(is_stale(&connection(None, false), now));
+        assert!(is_stale(&connection(Some(6), false), now));
+        assert!(!is_stale(&connection(Some(4), false), now));
+        assert!(!is_stale(&connection(Some(60), true), now), "already asked");
+    }
+}

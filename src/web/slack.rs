@@ -1,0 +1,672 @@
+//! Slack (issue 19): the settings page that connects a workspace to a Slack workspace (OAuth, or a
+//! pasted bot token) and disconnects it, and the invite dialog's "From Slack" tab that adds Slack
+//! people directly as members. Every call to Slack runs on the blocking pool.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::acting::as_inviter;
+use super::auth::{Chrome, WorkspaceAccess};
+use super::confirm::{self, Confirmation};
+use super::error::{AppError, redirect};
+use super::forms::{FieldErrors, HtmlForm, flash};
+use super::htmx::{render_with_status, wants_fragment};
+use super::invitations::{InviteForm, InviteView, invite_settings};
+use super::{AppState, blocking, views};
+use crate::domain::role::Permission;
+use crate::domain::slack::{BotToken, REQUIRED_SCOPES, missing_scopes};
+use crate::services::invitations::InviteProblems;
+use crate::services::slack::{self as service, AddError, AddRequest, Checked, Via};
+use crate::slack::client::{SlackError, TokenInfo};
+use crate::store::slack::{self as store, Connection};
+
+/// The session key holding the OAuth `state` of an installation under way: `{workspace}:{state}`.
+const OAUTH_STATE: &str = "slack_oauth_state";
+/// People shown at once in the picker; a search narrows them.
+const SHOWN: i64 = 50;
+
+// -------------------------------------------------------------------------------------------------
+// Settings
+
+/// The connection as the settings page and the picker describe it.
+pub struct ConnectionView {
+    pub team_name: String,
+    pub team_id: String,
+    pub scopes: Vec<String>,
+    /// Required scopes the token lacks, named.
+    pub missing: Vec<&'static str>,
+    pub connected: String,
+    /// "443 people, read 2 minutes ago", or what is happening instead.
+    pub people: String,
+    /// A read is wanted or running: the page looks again shortly.
+    pub reading: bool,
+    /// Why the last read failed, in words.
+    pub read_error: Option<String>,
+}
+
+impl ConnectionView {
+    fn of(c: &Connection, now: NaiveDateTime) -> Self {
+        let reading = c.read_requested_at.is_some_and(|at| at <= now);
+        let people = match (reading, c.people_read_at) {
+            (true, _) if c.read_progress > 0 => format!(
+                "Reading people from Slack… {} so far.",
+                views::number(c.read_progress)
+            ),
+            (true, _) => "Reading people from Slack…".to_owned(),
+            (false, Some(at)) => format!(
+                "{} read from Slack {}.",
+                views::count(c.read_progress, "person", "people"),
+                views::relative(at, now)
+            ),
+            (false, None) => "People not read yet.".to_owned(),
+        };
+        Self {
+            team_name: c.team_name.clone(),
+            team_id: c.team_id.clone(),
+            scopes: c
+                .scopes
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            missing: missing_scopes(&c.scopes),
+            connected: views::date(c.connected_at).1,
+            people,
+            reading,
+            read_error: c.read_error.clone().filter(|e| !e.is_empty()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/slack.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    slug: String,
+    connection: Option<ConnectionView>,
+    can_manage: bool,
+    /// "Add to Slack" is offered: a Slack app is configured.
+    can_install: bool,
+    required: &'static [&'static str],
+    token: String,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    token: String,
+}
+
+async fn settings_page(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let workspace = access.workspace.id;
+    let loader = access.chrome_loader("settings");
+    let (connection, chrome) = blocking(state, move |conn| {
+        Ok((store::find(conn, workspace)?, loader.load(conn)?))
+    })
+    .await?;
+    let now = state.settings.clock.now();
+    let page = SettingsPage {
+        chrome: Chrome {
+            flash: access.take_flash(),
+            ..chrome
+        },
+        slug: access.workspace.slug.clone(),
+        connection: connection.as_ref().map(|c| ConnectionView::of(c, now)),
+        can_manage: access.can(Permission::SlackManage),
+        can_install: state.settings.slack.app.is_some(),
+        required: &REQUIRED_SCOPES,
+        // A refused token is not shown again: it is a secret.
+        token: String::new(),
+        errors,
+    };
+    render_with_status(status, &page)
+}
+
+pub async fn settings(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require_any(&[Permission::SlackManage, Permission::AuditView])?;
+    settings_page(&state, &access, FieldErrors::default(), StatusCode::OK).await
+}
+
+fn settings_path(access: &WorkspaceAccess) -> String {
+    format!("/w/{}/settings/slack", access.workspace.slug)
+}
+
+/// Checks a token with `auth.test` and stores it; the people are read next, in the background.
+async fn check_and_connect(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    token: String,
+    granted: Option<String>,
+    via: Via,
+) -> Result<Result<TokenInfo, SlackError>, AppError> {
+    let api = state.slack.clone();
+    let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
+    let key = state.settings.encryption_key.clone();
+    let outcome = blocking(state, move |conn| {
+        let mut info = match api.auth_test(&token) {
+            Ok(info) => info,
+            Err(e) => return Ok(Err(e)),
+        };
+        if info.scopes.is_empty() {
+            info.scopes = granted.unwrap_or_default();
+        }
+        let checked = Checked {
+            token: &token,
+            info: &info,
+            via,
+        };
+        service::connect(conn, &actor, workspace, &checked, &key, crate::clock::now())?;
+        Ok(Ok(info))
+    })
+    .await?;
+    if outcome.is_ok() {
+        state.slack_wake.notify_one();
+    }
+    Ok(outcome)
+}
+
+fn connected_message(info: &TokenInfo) -> String {
+    let missing = missing_scopes(&info.scopes);
+    if missing.is_empty() {
+        format!(
+            "Connected to the Slack workspace {}. Its people are being read.",
+            info.team_name
+        )
+    } else {
+        format!(
+            "Connected to the Slack workspace {}, but the app lacks {}: add them in Slack and connect again.",
+            info.team_name,
+            missing.join(", ")
+        )
+    }
+}
+
+/// Connects with a pasted bot token (field `token`).
+pub async fn connect(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: HtmlForm<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SlackManage)?;
+    let mut errors = FieldErrors::default();
+    let token = match BotToken::parse(&form.0.token) {
+        Ok(token) => token,
+        Err(why) => {
+            errors.add("token", why);
+            return settings_page(&state, &access, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    match check_and_connect(&state, &access, token.as_str().to_owned(), None, Via::Token).await? {
+        Ok(info) => {
+            flash(&access.signed_in.session, &connected_message(&info))?;
+            Ok(redirect(&settings_path(&access)))
+        }
+        Err(e) => {
+            errors.add("token", e);
+            settings_page(&state, &access, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// Where Slack sends the person back after the installation.
+fn callback_url(state: &AppState, access: &WorkspaceAccess) -> String {
+    format!(
+        "{}/w/{}/settings/slack/callback",
+        state.settings.base_url, access.workspace.slug
+    )
+}
+
+/// "Add to Slack": to Slack's approval page, with a `state` bound to this session.
+pub async fn install(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SlackManage)?;
+    let Some((client_id, _)) = &state.settings.slack.app else {
+        flash(
+            &access.signed_in.session,
+            "No Slack app is configured for this console (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET): paste a bot token instead.",
+        )?;
+        return Ok(redirect(&settings_path(&access)));
+    };
+    let nonce = crate::tokens::new_token();
+    access
+        .signed_in
+        .session
+        .insert(OAUTH_STATE, format!("{}:{nonce}", access.workspace.id.0))?;
+    let query = serde_html_form::to_string([
+        ("client_id", client_id.as_str()),
+        ("scope", &REQUIRED_SCOPES.join(",")),
+        ("state", &nonce),
+        ("redirect_uri", &callback_url(&state, &access)),
+    ])
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(redirect(&format!(
+        "{}?{query}",
+        state.settings.slack.authorize_url()
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CallbackQuery {
+    code: String,
+    state: String,
+    error: String,
+}
+
+/// Slack's redirect back: the `state` must be the one this session started (once), then the code
+/// is exchanged for the bot token (`oauth.v2.access`) and checked (`auth.test`).
+pub async fn callback(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SlackManage)?;
+    let session = &access.signed_in.session;
+    let expected = session
+        .remove_as::<String>(OAUTH_STATE)
+        .and_then(Result::ok);
+    let back = redirect(&settings_path(&access));
+    let started_here = expected.is_some_and(|e| {
+        !query.state.is_empty() && e == format!("{}:{}", access.workspace.id.0, query.state)
+    });
+    if !started_here {
+        flash(
+            session,
+            "That Slack installation was not started from this page (or was finished already): start it again with “Add to Slack”.",
+        )?;
+        return Ok(back);
+    }
+    if !query.error.is_empty() || query.code.is_empty() {
+        let code = if query.error.is_empty() {
+            "access_denied"
+        } else {
+            &query.error
+        };
+        flash(session, &crate::domain::slack::error_in_words(code))?;
+        return Ok(back);
+    }
+    let Some((client_id, secret)) = state.settings.slack.app.clone() else {
+        return Ok(back);
+    };
+    let (api, code, redirect_uri) = (
+        state.slack.clone(),
+        query.code.clone(),
+        callback_url(&state, &access),
+    );
+    let installed =
+        web::block(move || api.oauth_access(&client_id, &secret, &code, &redirect_uri)).await?;
+    let message = match installed {
+        Ok(installed) => {
+            match check_and_connect(
+                &state,
+                &access,
+                installed.token,
+                Some(installed.scopes),
+                Via::OAuth,
+            )
+            .await?
+            {
+                Ok(info) => connected_message(&info),
+                Err(e) => e.to_string(),
+            }
+        }
+        Err(e) => e.to_string(),
+    };
+    flash(session, &message)?;
+    Ok(back)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefreshForm {
+    /// `settings` to come back to the settings page; otherwise the picker.
+    back: String,
+}
+
+/// "Refresh": the people are read again from Slack, in the background.
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: HtmlForm<RefreshForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require_any(&[Permission::SlackManage, Permission::UsersInvite])?;
+    let (workspace, now) = (access.workspace.id, state.settings.clock.now());
+    let asked = blocking(&state, move |conn| {
+        Ok(store::find(conn, workspace)?.is_some() && {
+            store::request_read(conn, workspace, now)?;
+            true
+        })
+    })
+    .await?;
+    if asked {
+        state.slack_wake.notify_one();
+    }
+    if form.0.back == "settings" {
+        if asked {
+            flash(
+                &access.signed_in.session,
+                "Reading the people from Slack again.",
+            )?;
+        }
+        return Ok(redirect(&settings_path(&access)));
+    }
+    if wants_fragment(&req) {
+        return picker(
+            &req,
+            &state,
+            &access,
+            &AddForm::default(),
+            InviteProblems::default(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    Ok(redirect(&format!(
+        "/w/{}/invitations/slack",
+        access.workspace.slug
+    )))
+}
+
+pub async fn confirm_disconnect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SlackManage)?;
+    let workspace = access.workspace.id;
+    let connection = blocking(&state, move |conn| Ok(store::find(conn, workspace)?)).await?;
+    let base = settings_path(&access);
+    let (title, message, action) = match connection {
+        Some(c) => (
+            format!("Disconnect from {}?", c.team_name),
+            "The console's token is revoked in Slack and forgotten here, with the list of Slack \
+             people. Direct messages not sent yet are not sent. People already added stay members."
+                .to_owned(),
+            Some(format!("{base}/disconnect")),
+        ),
+        None => (
+            "Disconnect Slack?".to_owned(),
+            "This workspace is not connected to Slack.".to_owned(),
+            None,
+        ),
+    };
+    let confirmation = Confirmation::dangerous(&access, title, message, action, "Disconnect", base);
+    confirm::render(&req, &state, &access, "settings", confirmation).await
+}
+
+/// Revokes the token in Slack (`auth.revoke`; a token Slack no longer knows is forgotten all the
+/// same) and forgets the connection.
+pub async fn disconnect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::SlackManage)?;
+    let workspace = access.workspace.id;
+    let key = state.settings.encryption_key.clone();
+    let token = blocking(&state, move |conn| {
+        Ok(store::find(conn, workspace)?.and_then(|c| service::token_of(&c, &key)))
+    })
+    .await?;
+    if let Some(token) = token {
+        let api = state.slack.clone();
+        if let Err(e) = web::block(move || api.revoke(&token)).await? {
+            tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
+        }
+    }
+    let (actor, now) = (access.signed_in.actor(), state.settings.clock.now());
+    let team = blocking(&state, move |conn| {
+        Ok(service::disconnect(conn, &actor, workspace, now)?)
+    })
+    .await?;
+    let message = match team {
+        Some(team) => format!("Disconnected from the Slack workspace {team}."),
+        None => "This workspace was not connected to Slack.".to_owned(),
+    };
+    confirm::deleted(&req, &access, &message, "settings/slack")
+}
+
+// -------------------------------------------------------------------------------------------------
+// The picker: the invite dialog's "From Slack" tab
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AddForm {
+    pub q: String,
+    pub slack_user_id: Vec<String>,
+    /// Everyone matching `q` who may be added ("Select all N").
+    pub select_all: String,
+    pub role: String,
+    pub group_id: Vec<i64>,
+    pub app_id: Vec<i64>,
+}
+
+/// One Slack person in the picker.
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub is_guest: bool,
+    pub checked: bool,
+    /// Why they cannot be ticked ("Already a member"), if so.
+    pub here: Option<&'static str>,
+}
+
+pub struct Picker {
+    pub q: String,
+    pub connection: Option<ConnectionView>,
+    pub people: Vec<PersonRow>,
+    /// How many match the search in all.
+    pub total: i64,
+    pub select_all: bool,
+    pub can_connect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/slack_dialog.html")]
+struct SlackDialog {
+    view: InviteView,
+    slack: Picker,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/slack_page.html")]
+struct SlackPage {
+    chrome: Chrome,
+    view: InviteView,
+    slack: Picker,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PeopleQuery {
+    q: String,
+}
+
+/// The Slack people (a page, or the dialog's tab for htmx). A list older than five minutes is
+/// read again in the background; the search reads the stored list, never Slack.
+pub async fn people(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<PeopleQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let form = AddForm {
+        q: query.into_inner().q,
+        ..AddForm::default()
+    };
+    picker(
+        &req,
+        &state,
+        &access,
+        &form,
+        InviteProblems::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn picker(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &AddForm,
+    problems: InviteProblems,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let invite_form = InviteForm {
+        emails: String::new(),
+        role: form.role.clone(),
+        group_id: form.group_id.clone(),
+        app_id: form.app_id.clone(),
+    };
+    let view = super::invitations::view(state, access, &invite_form, problems).await?;
+    let (workspace, now, q) = (
+        access.workspace.id,
+        state.settings.clock.now(),
+        form.q.trim().to_owned(),
+    );
+    let search = q.clone();
+    let (connection, found) = blocking(state, move |conn| {
+        let Some(mut connection) = store::find(conn, workspace)? else {
+            return Ok((None, None));
+        };
+        if service::is_stale(&connection, now) && store::request_read(conn, workspace, now)? {
+            connection.read_requested_at = Some(now);
+        }
+        let found = service::search(conn, workspace, &search, SHOWN)?;
+        Ok((Some(connection), Some(found)))
+    })
+    .await?;
+    if connection
+        .as_ref()
+        .is_some_and(|c| c.read_requested_at == Some(now))
+    {
+        state.slack_wake.notify_one();
+    }
+    let (people, total) = found.unwrap_or_default();
+    let slack = Picker {
+        q,
+        connection: connection.as_ref().map(|c| ConnectionView::of(c, now)),
+        people: people
+            .into_iter()
+            .map(|(p, here)| PersonRow {
+                checked: here.is_none() && form.slack_user_id.contains(&p.slack_user_id),
+                id: p.slack_user_id,
+                name: p.name,
+                email: p.email,
+                is_guest: p.is_guest,
+                here,
+            })
+            .collect(),
+        total,
+        select_all: !form.select_all.is_empty(),
+        can_connect: access.can(Permission::SlackManage),
+    };
+    let body = if wants_fragment(req) {
+        SlackDialog { view, slack }.render()?
+    } else {
+        SlackPage {
+            chrome: access.chrome(state, "users").await?,
+            view,
+            slack,
+        }
+        .render()?
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// Adds the ticked people (or everyone matching, with `select_all`) as active members.
+pub async fn add(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: HtmlForm<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersInvite)?;
+    let mut form = form.0;
+    form.slack_user_id.sort_unstable();
+    form.slack_user_id.dedup();
+    form.group_id.sort_unstable();
+    form.group_id.dedup();
+    form.app_id.sort_unstable();
+    form.app_id.dedup();
+    let (settings, workspace) = (invite_settings(&state), access.workspace.id);
+    let (chosen, all, q) = (
+        form.slack_user_id.clone(),
+        !form.select_all.is_empty(),
+        form.q.trim().to_owned(),
+    );
+    let (role, group_ids, app_ids) = (
+        form.role.clone(),
+        form.group_id.clone(),
+        form.app_id.clone(),
+    );
+    let outcome = as_inviter(&state, &access, move |conn, inviter, now| {
+        let slack_user_ids = if all {
+            service::addable_matching(conn, workspace, &q)?
+        } else {
+            chosen
+        };
+        let request = AddRequest {
+            workspace,
+            slack_user_ids,
+            role,
+            group_ids,
+            app_ids,
+        };
+        service::add_people(conn, inviter, &request, &settings, now)
+    })
+    .await?;
+    match outcome {
+        Ok(added) => {
+            state.outbox_wake.notify_one();
+            state.slack_wake.notify_one();
+            let message = format!(
+                "{} added from Slack; each gets a Slack message and an email to set their password.",
+                views::count(added.len() as i64, "person", "people")
+            );
+            if wants_fragment(&req) {
+                super::htmx::members_changed(&message)
+            } else {
+                access.show_after("users", &message)
+            }
+        }
+        Err(AddError::Invalid(problems)) => {
+            picker(
+                &req,
+                &state,
+                &access,
+                &form,
+                problems,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AddError::Database(e)) => Err(e.into()),
+        Err(AddError::Render(e)) => Err(e.into()),
+        Err(AddError::Mail(e)) => Err(AppError::Internal(e.into())),
+    }
+}
