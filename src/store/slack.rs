@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 
-use super::{AnyConnection, QueryResult, contains_pattern, in_chunks};
+use super::{AnyConnection, QueryResult, in_chunks};
 use crate::db::schema::{slack_connections, slack_messages, slack_people};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::slack::SlackPerson;
@@ -294,13 +294,18 @@ pub fn search(
     query: &str,
     limit: i64,
 ) -> QueryResult<(Vec<Person>, i64)> {
-    let pattern = contains_pattern(query);
+    let term = query.trim().to_lowercase();
+    let contains = format!("{}(slack_people.search, ", super::dialect::position(conn));
     let matching = || {
         let mut q = slack_people::table
             .filter(slack_people::workspace_id.eq(workspace.0))
             .into_boxed();
-        if let Some(pattern) = &pattern {
-            q = q.filter(slack_people::search.like(pattern.clone()).escape('\\'));
+        if !term.is_empty() {
+            q = q.filter(
+                super::sql::sql::<Bool>(contains.clone())
+                    .bind::<diesel::sql_types::Text, _>(term.clone())
+                    .sql(") > 0"),
+            );
         }
         q
     };

@@ -349,10 +349,7 @@ pub async fn refresh(
     access.require_any(&[Permission::SlackManage, Permission::UsersInvite])?;
     let (workspace, now) = (access.workspace.id, state.settings.clock.now());
     let asked = blocking(&state, move |conn| {
-        Ok(store::find(conn, workspace)?.is_some() && {
-            store::request_read(conn, workspace, now)?;
-            true
-        })
+        Ok(store::request_read(conn, workspace, now)?)
     })
     .await?;
     if asked {

@@ -45,13 +45,32 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The database: a fresh SQLite file in `dir`, or with `BENCH_PG_URL` (a PostgreSQL URL ending in
+/// `/postgres`) a fresh PostgreSQL database made there.
+fn database_url(name: &str, dir: &std::path::Path) -> String {
+    let Ok(admin) = std::env::var("BENCH_PG_URL") else {
+        return format!("sqlite://{}", dir.join("console.db").display());
+    };
+    use diesel::Connection;
+    let database = format!("bench_{name}_{}", std::process::id());
+    let mut conn = diesel::PgConnection::establish(&admin).expect("connect to BENCH_PG_URL");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+        format!("CREATE DATABASE {database}"),
+    ] {
+        conn.batch_execute(&statement).expect("create the bench database");
+    }
+    let base = admin.rsplit_once('/').expect("BENCH_PG_URL ends with /<database>").0;
+    format!("{base}/{database}")
+}
+
 /// Starts the server (loopback, two workers) and completes setup as the owner of `/w/acme`.
 pub async fn start(name: &str) -> BenchApp {
     let dir =
         std::env::temp_dir().join(format!("admin-console-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("console.db").display());
+    let url = database_url(name, &dir);
     let mut settings = Settings::for_database(&url, &dir.join("data"));
     settings.workers = Some(2);
     let app = Application::build(settings).unwrap();

@@ -18,6 +18,7 @@ mod browser_invitations;
 mod browser_me;
 mod browser_password_reset;
 mod browser_roles_settings;
+mod browser_slack;
 mod browser_stronger_role;
 mod browser_support;
 mod browser_two_factor;
