@@ -58,9 +58,13 @@ fn database_url(name: &str, dir: &std::path::Path) -> String {
         format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
         format!("CREATE DATABASE {database}"),
     ] {
-        conn.batch_execute(&statement).expect("create the bench database");
+        conn.batch_execute(&statement)
+            .expect("create the bench database");
     }
-    let base = admin.rsplit_once('/').expect("BENCH_PG_URL ends with /<database>").0;
+    let base = admin
+        .rsplit_once('/')
+        .expect("BENCH_PG_URL ends with /<database>")
+        .0;
     format!("{base}/{database}")
 }
 

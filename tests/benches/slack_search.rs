@@ -21,13 +21,48 @@ mod bench_app;
 const PEOPLE: usize = 20_000;
 const ROUNDS: usize = 300;
 const FIRST: [&str; 20] = [
-    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Katherine", "Linus",
-    "Margaret", "Niklaus", "Radia", "Dennis", "Ken", "Hedy", "Tim", "Sophie", "Guido", "Anita",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "John",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Niklaus",
+    "Radia",
+    "Dennis",
+    "Ken",
+    "Hedy",
+    "Tim",
+    "Sophie",
+    "Guido",
+    "Anita",
 ];
 const LAST: [&str; 20] = [
-    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Johnson",
-    "Torvalds", "Hamilton", "Wirth", "Perlman", "Ritchie", "Thompson", "Lamarr", "Berners-Lee",
-    "Wilson", "van Rossum", "Borg",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Backus",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Wirth",
+    "Perlman",
+    "Ritchie",
+    "Thompson",
+    "Lamarr",
+    "Berners-Lee",
+    "Wilson",
+    "van Rossum",
+    "Borg",
 ];
 
 fn person(i: usize) -> SlackPerson {
@@ -80,7 +115,15 @@ async fn main() {
         info: &info,
         via: Via::Token,
     };
-    slack::connect(&mut conn, &Actor::scheduled(), workspace, &checked, &[7; 32], now).unwrap();
+    slack::connect(
+        &mut conn,
+        &Actor::scheduled(),
+        workspace,
+        &checked,
+        &[7; 32],
+        now,
+    )
+    .unwrap();
     // Read already (the worker has nothing to do): the people as the worker stores them.
     conn.batch_execute(&format!(
         "UPDATE slack_connections SET read_requested_at = NULL, people_read_at = '2100-01-01 00:00:00', \
@@ -119,6 +162,10 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&app.dir);
     println!(
         "target p99 ≤ 20 ms: {}",
-        if p99 <= Duration::from_millis(20) { "met" } else { "NOT met" }
+        if p99 <= Duration::from_millis(20) {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
 }

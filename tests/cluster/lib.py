@@ -245,6 +245,7 @@ def parse_haproxy_log(path):
                 entry = m.groupdict()
                 entry["t"] = float(entry["t"])
                 entry["status"] = int(entry["status"])
+                entry["ta"] = int(entry["ta"])
                 lines.append(entry)
                 if entry["load_id"] and entry["load_id"] != "-":
                     by_id[entry["load_id"]] = entry

@@ -299,6 +299,43 @@ def graceful(args):
                       "readyz": readyz, "new_connection": new_connection}), flush=True)
 
 
+def stops_check(args):
+    """Judges the rolling restart's stops (one JSON line each, written by tests/cluster.sh):
+    readiness lost at once (a new connection is refused or /readyz answers 503), requests in
+    flight at SIGTERM finished, exit 0 within 30 s; with HAProxy's view of each."""
+    with open(args.stops) as f:
+        stops = [json.loads(line) for line in f if line.strip()]
+    with open(args.results) as f:
+        expected = {r["id"]: r["expect"] for r in json.load(f)["requests"]}
+    _, lines, changes = lib.parse_haproxy_log(args.haproxy_log)
+    ok, words = True, []
+    for stop in stops:
+        name, at = stop["name"], stop["signalled"]
+        refused = stop["new_connection"] == "ConnectionRefusedError"
+        readyz_503 = stop["readyz"][0] == 503
+        in_flight = [h for h in lines if h["server"] == f"instances/{name}"
+                     and h["t"] <= at <= h["t"] + max(h["ta"], 0) / 1000.0]
+        finished = [h for h in in_flight
+                    if h["status"] == expected.get(h["load_id"], h["status"]) and h["status"] < 500
+                    and h["tsc"] == "----"]
+        down = next((w - at for w, server, state in changes
+                     if server == name and state == "DOWN" and w and w >= at - 0.1), None)
+        good = ((refused or readyz_503) and stop["rc"] == "0" and stop["took"] <= 30
+                and len(finished) == len(in_flight))
+        ok &= good
+        readyz = ("503 " + stop["readyz"][1]) if readyz_503 else (
+            "not reachable: the connection opened before SIGTERM was closed "
+            f"({stop['readyz'][1]})")
+        words.append(
+            f"{name}: after SIGTERM a new connection is "
+            f"{'refused' if refused else 'answered ' + stop['new_connection']}, /readyz {readyz}; "
+            f"{len(finished)}/{len(in_flight)} requests in flight at SIGTERM finished; exit "
+            f"{stop['rc']} after {stop['took']:.1f} s; HAProxy marked it DOWN "
+            + (f"{down:.1f} s after SIGTERM" if down is not None else "(not logged)"))
+    lib.report("scenario 4 graceful stops", ok and len(stops) == 3, "; ".join(words))
+    sys.exit(0 if ok and len(stops) == 3 else 1)
+
+
 def wait_haproxy(args):
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
@@ -518,6 +555,11 @@ def main():
     p.add_argument("--state", default="UP")
     p.add_argument("--timeout", type=float, default=30)
     p.set_defaults(run=wait_haproxy)
+    p = sub.add_parser("stops-check")
+    p.add_argument("--stops", required=True)
+    p.add_argument("--results", required=True)
+    p.add_argument("--haproxy-log", required=True)
+    p.set_defaults(run=stops_check)
     p = sub.add_parser("check-load")
     p.add_argument("--label", required=True)
     p.add_argument("--results", required=True)
