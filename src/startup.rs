@@ -158,12 +158,15 @@ fn run(
         shutdown.clone(),
     );
     spawn_background_tasks(pool.clone());
+    let presence = Arc::new(http::presence::PresenceHub::default());
+    presence.clone().spawn(pool.clone(), shutdown.clone());
     let state = web::Data::new(AppState {
         pool,
         settings,
         outbox_wake,
         slack,
         slack_wake,
+        presence,
         api_rates: Default::default(),
         shutdown,
     });

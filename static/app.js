@@ -86,3 +86,45 @@ document.addEventListener('htmx:beforeRequest', (event) => {
   const refresh = event.detail.elt?.matches?.('[data-refresh-rows]');
   if (refresh && document.querySelector('input[form="bulk"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();
 });
+
+// Presence in real time: on a workspace's pages the browser follows its presence stream (which
+// also keeps this person online while the tab is open); on the users list each change updates the
+// row's "last active" cell in place — no table reload, so the keyboard's focus stays where it is.
+(() => {
+  'use strict';
+
+  const url = document.body.dataset.presence;
+  if (!url || !window.EventSource) return;
+  const source = new EventSource(url);
+
+  const render = (cell, change) => {
+    const parts = [];
+    if (change.online) {
+      const dot = document.createElement('span');
+      dot.className = 'online-dot';
+      dot.title = 'Online';
+      const said = document.createElement('span');
+      said.className = 'visually-hidden';
+      said.textContent = 'Online, ';
+      parts.push(dot, said);
+    }
+    const time = document.createElement('time');
+    time.dateTime = change.last_active;
+    time.title = cell.querySelector('time')?.title || change.last_active;
+    time.textContent = change.label;
+    parts.push(time);
+    cell.replaceChildren(...parts);
+  };
+
+  source.addEventListener('presence', (event) => {
+    const change = JSON.parse(event.data);
+    for (const cell of document.querySelectorAll(`[data-presence-of="${Number(change.id)}"]`)) {
+      render(cell, change);
+    }
+  });
+  // This tab fell behind the stream: the rows are read again (as after a row action).
+  source.addEventListener('stale', () => {
+    document.body.dispatchEvent(new Event('members-changed'));
+  });
+  window.addEventListener('pagehide', () => source.close());
+})();

@@ -21,7 +21,9 @@
 # TEST_PG_URL: an admin URL of a running PostgreSQL; a database cluster_<random> is created on it
 # and dropped at the end. AIOSMTPD_PYTHON: a python with aiosmtpd (default target/smtp-venv, which
 # tests/run.sh installs). ADMIN_CONSOLE_BIN: a built binary to use instead of building
-# target/debug/admin-console. Installs Debian's haproxy package when haproxy is missing (as root).
+# target/debug/admin-console. CLUSTER_HAPROXY_TEMPLATE: another HAProxy template to try.
+# CLUSTER_DRAIN_FIRST=1: the rolling restart drains each instance in HAProxy (runtime API) before
+# its SIGTERM, as an operator could; off by default, the test relies on the console alone. Installs Debian's haproxy package when haproxy is missing (as root).
 # Everything it starts is stopped by pid when it exits, whatever happened; on a failure the logs
 # are kept in target/cluster-logs/.
 set -euo pipefail
@@ -206,7 +208,8 @@ start_sink
 for name in a b c; do start_instance "$name"; done
 for name in a b c; do wait_ready "$name" 60; done
 sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@HAPROXY_PORT@|$PORT_HAPROXY|g" -e "s|@PORT_A@|$PORT_A|g" \
-  -e "s|@PORT_B@|$PORT_B|g" -e "s|@PORT_C@|$PORT_C|g" tests/cluster/haproxy.cfg.in >"$RUN/haproxy.cfg"
+  -e "s|@PORT_B@|$PORT_B|g" -e "s|@PORT_C@|$PORT_C|g" \
+  "${CLUSTER_HAPROXY_TEMPLATE:-tests/cluster/haproxy.cfg.in}" >"$RUN/haproxy.cfg"
 haproxy -c -q -f "$RUN/haproxy.cfg"
 (exec haproxy -f "$RUN/haproxy.cfg" -db) >>"$RUN/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
@@ -273,6 +276,12 @@ sleep 3
 : >"$RUN/stops.jsonl"
 for name in a b c; do
   pid=${PID[$name]}
+  if [ "${CLUSTER_DRAIN_FIRST:-0}" = 1 ]; then
+    # Opt-in, not the default: HAProxy stops sending to the instance before it gets SIGTERM
+    # (what the console's /readyz 503 is meant to achieve, but its listener closes at once).
+    steps haproxy-set --server "$name" --state drain
+    sleep 0.5
+  fi
   t0=$(now)
   # Sends SIGTERM, then looks at /readyz on a connection opened before and at a new connection.
   probe=$(steps graceful --name "$name" --pid "$pid") ||
@@ -290,10 +299,13 @@ import json, sys
 stop = json.loads(sys.argv[1])
 stop.update(name=sys.argv[2], rc=sys.argv[3], took=float(sys.argv[4]) - float(sys.argv[5]))
 print(json.dumps(stop))' "$probe" "$name" "$rc" "$(now)" "$t0" >>"$RUN/stops.jsonl"
+  # Gone for a moment, as in a real deploy: HAProxy takes it out, then back once it is ready.
+  steps wait-haproxy --server "$name" --state DOWN --timeout 10 >/dev/null
   start_instance "$name"
   wait_ready "$name" 60
+  [ "${CLUSTER_DRAIN_FIRST:-0}" = 1 ] && steps haproxy-set --server "$name" --state ready
   steps wait-haproxy --server "$name" --timeout 30 >/dev/null
-  echo "restarted $name (exit $rc); HAProxy sees it UP"
+  echo "restarted $name (exit $rc); HAProxy saw it DOWN, then UP"
   sleep 2
 done
 touch "$RUN/rolling.stop"
@@ -302,7 +314,7 @@ LOAD_PID=""
 check steps stops-check --stops "$RUN/stops.jsonl" --results "$RUN/load-rolling.json" \
   --haproxy-log "$RUN/haproxy.log"
 check steps check-load --label "scenario 4 (rolling restart under load)" \
-  --results "$RUN/load-rolling.json" --haproxy-log "$RUN/haproxy.log" \
+  --results "$RUN/load-rolling.json" --haproxy-log "$RUN/haproxy.log" --stops "$RUN/stops.jsonl" \
   --instance-logs "$RUN/a.log" "$RUN/b.log" "$RUN/c.log"
 
 log "done"

@@ -73,8 +73,9 @@ pub fn touch(
     record_activity(conn, session.account_id, session.workspace_id, now)
 }
 
-/// The member's last activity in the workspace a session is in.
-fn record_activity(
+/// The member's last activity in the workspace a session is in (also written while a presence
+/// stream of theirs is open).
+pub fn record_activity(
     conn: &mut AnyConnection,
     account: Option<i64>,
     workspace: Option<i64>,

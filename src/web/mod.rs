@@ -31,6 +31,7 @@ pub mod multipart;
 pub mod observe;
 pub mod org;
 pub mod password;
+pub mod presence;
 pub mod roles;
 pub mod routes;
 pub mod scim;
@@ -57,6 +58,8 @@ pub struct AppState {
     /// Slack's Web API, and what wakes the Slack worker (a read or a message is due).
     pub slack: crate::slack::client::SlackApi,
     pub slack_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Who is online, pushed to the workspace pages' presence streams.
+    pub presence: std::sync::Arc<presence::PresenceHub>,
     /// Each API key's requests in the current minute.
     pub api_rates: api::RateLimits,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.

@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::{
     accept, api, api_keys, apps, assets, audit, bulk, console, email_change, export, groups,
-    health, home, import, invitations, lifecycle, login, me, org, password, roles, scim, settings,
-    setup, slack, two_factor, users,
+    health, home, import, invitations, lifecycle, login, me, org, password, presence, roles, scim,
+    settings, setup, slack, two_factor, users,
 };
 
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
@@ -132,6 +132,7 @@ route_table! {
     get "/w/{slug}" => users::workspace_home,
     get "/w/{slug}/users.csv" => export::users_csv,
     get "/w/{slug}/users" => users::list,
+    get "/w/{slug}/presence" => presence::stream,
     post "/w/{slug}/users/bulk" => bulk::submit,
     get "/w/{slug}/import" => import::page,
     post "/w/{slug}/import" => import::upload,

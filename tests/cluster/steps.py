@@ -336,6 +336,12 @@ def stops_check(args):
     sys.exit(0 if ok and len(stops) == 3 else 1)
 
 
+def haproxy_set(args):
+    answer = lib.haproxy_command(f"set server instances/{args.server} state {args.state}")
+    if answer.strip():
+        raise SystemExit(f"HAProxy: {answer.strip()}")
+
+
 def wait_haproxy(args):
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
@@ -500,6 +506,18 @@ def check_load(args):
     lib.report(args.label, ok, "; ".join(details))
 
     start = run["start"]
+    sigterms = []
+    if args.stops:
+        with open(args.stops) as f:
+            sigterms = [(json.loads(x)["name"], json.loads(x)["signalled"]) for x in f if x.strip()]
+
+    def near_sigterm(r):
+        h = r["haproxy"] or {}
+        for name, at in sigterms:
+            if h.get("server") == f"instances/{name}" and abs(h["t"] - at) < 0.1:
+                return (f" [reached {name} {1000 * (h['t'] - at):+.0f} ms from its SIGTERM and was "
+                        "dropped unanswered: the listener closes at once]")
+        return ""
 
     def show(r):
         h = r["haproxy"] or {}
@@ -515,7 +533,7 @@ def check_load(args):
     for r in in_flight:
         print("  in flight at the kill (acceptable):" + show(r)[1:])
     for r in unexpected[:20]:
-        print("  UNEXPECTED:" + show(r)[1:])
+        print("  UNEXPECTED:" + show(r)[1:] + near_sigterm(r))
     for f in failures[:20]:
         print("  DATABASE: " + f)
     for h in from_servers[:10]:
@@ -555,6 +573,10 @@ def main():
     p.add_argument("--state", default="UP")
     p.add_argument("--timeout", type=float, default=30)
     p.set_defaults(run=wait_haproxy)
+    p = sub.add_parser("haproxy-set")
+    p.add_argument("--server", required=True)
+    p.add_argument("--state", required=True)
+    p.set_defaults(run=haproxy_set)
     p = sub.add_parser("stops-check")
     p.add_argument("--stops", required=True)
     p.add_argument("--results", required=True)
@@ -568,6 +590,7 @@ def main():
     p.add_argument("--kill-time", type=float, default=None)
     p.add_argument("--killed", default="")
     p.add_argument("--window", type=float, default=5.0)
+    p.add_argument("--stops", default="", help="the rolling restart's stops (SIGTERM times)")
     p.set_defaults(run=check_load)
     args = parser.parse_args()
     args.run(args)

@@ -686,6 +686,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .ws(EXPORT, Page)
             .writes(),
         get("/w/{slug}/users", "/w/acme/users").ws(VIEW, Page),
+        // Presence: an event stream for those who see the list (its body is not read).
+        get("/w/{slug}/presence", "/w/acme/presence").ws(VIEW, Page),
         get("/w/{slug}/audit.csv", "/w/acme/audit.csv").ws(AUDIT, Page),
         // The organization's pages.
         get("/org/audit.csv", "/org/audit.csv").org(Page),
@@ -1102,11 +1104,20 @@ async fn send(
         .filter_map(|v| v.strip_prefix(prefix.as_str()))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
         .find(|v| !v.is_empty());
+    // An event stream (presence) does not end: its answer is the status and headers alone.
+    let streams = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     Answer {
         status: response.status().as_u16(),
         location: location(&response),
         cookie,
-        body: response.text().await.unwrap_or_default(),
+        body: if streams {
+            String::new()
+        } else {
+            response.text().await.unwrap_or_default()
+        },
     }
 }
 

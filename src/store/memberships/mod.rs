@@ -513,6 +513,39 @@ pub fn dormant_count(
     Ok(count.n)
 }
 
+/// The members of the workspace active since `since` (newest first, at most `cap`), with when:
+/// those the presence stream shows online. A range of `memberships_list_active`.
+pub fn active_since(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    since: NaiveDateTime,
+    cap: i64,
+) -> QueryResult<Vec<(MembershipId, NaiveDateTime)>> {
+    let (key, _, bound) =
+        super::dialect::time_sort_key(conn, crate::domain::sort::SortKey::LastActive)
+            .expect("last active is a time");
+    #[derive(diesel::QueryableByName)]
+    struct Active {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        last_active_at: NaiveDateTime,
+    }
+    let text = format!(
+        "SELECT id, last_active_at FROM memberships WHERE workspace_id = ? AND {key} >= {bound} \
+         AND status <> 'removed' ORDER BY {key} DESC LIMIT ?"
+    );
+    let rows: Vec<Active> = diesel::sql_query(super::dialect::placeholders(conn, &text))
+        .bind::<diesel::sql_types::BigInt, _>(workspace.0)
+        .bind::<diesel::sql_types::Text, _>(since.format("%Y-%m-%d %H:%M:%S").to_string())
+        .bind::<diesel::sql_types::BigInt, _>(cap)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (MembershipId(r.id), r.last_active_at))
+        .collect())
+}
+
 /// The addresses of those of `ids` who are memberships of `workspace` (any status).
 pub fn emails_of(
     conn: &mut AnyConnection,

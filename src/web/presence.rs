@@ -1,0 +1,270 @@
+//! Presence in real time (issue 21 §3): `GET /w/{slug}/presence` is a server-sent events stream
+//! that tells the pages of a workspace who comes online, goes offline or was active just now.
+//!
+//! Someone is online while a tab of theirs is open (an open stream records their activity every
+//! minute) or they were active in the last two minutes. Each instance polls, every two seconds and
+//! once for all its streams of a workspace, the members active in the last two minutes (a range of
+//! the last-active index); what changed since its previous poll goes to every stream of that
+//! workspace. Activity is in the database, so a change made through any instance reaches the
+//! streams of every instance.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpResponse, http::header};
+use chrono::NaiveDateTime;
+use tokio::sync::{broadcast, mpsc};
+
+use super::auth::WorkspaceAccess;
+use super::error::AppError;
+use super::{AppState, views};
+use crate::clock;
+use crate::db::Pool;
+use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::role::Permission;
+use crate::shutdown::Shutdown;
+use crate::store::{memberships, sessions};
+
+/// How often an instance looks for changes (a change shows within this and a little).
+const POLL: Duration = Duration::from_secs(2);
+/// How often an open stream records its viewer's activity and says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+/// Online: active within this long.
+const ONLINE_FOR: chrono::Duration = chrono::Duration::minutes(2);
+/// At most this many online members are followed per workspace.
+const MOST_FOLLOWED: i64 = 5_000;
+
+/// One change, as the stream sends it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Change {
+    /// The membership.
+    pub id: i64,
+    pub online: bool,
+    /// RFC 3339, and how the list writes it ("just now", "3 minutes ago").
+    pub last_active: String,
+    pub label: String,
+}
+
+/// Who was online at the previous poll, and when each was last active.
+type Seen = HashMap<MembershipId, NaiveDateTime>;
+
+/// The changes between two polls: someone new or active again is online (with their new time),
+/// someone no longer in the set went offline.
+pub fn changes(before: &Seen, now_online: &Seen, now: NaiveDateTime) -> Vec<Change> {
+    let change = |id: &MembershipId, at: &NaiveDateTime, online: bool| Change {
+        id: id.0,
+        online,
+        last_active: views::rfc3339(*at),
+        label: views::relative(*at, now),
+    };
+    let mut out: Vec<Change> = now_online
+        .iter()
+        .filter(|(id, at)| before.get(id) != Some(at))
+        .map(|(id, at)| change(id, at, true))
+        .chain(
+            before
+                .iter()
+                .filter(|(id, _)| !now_online.contains_key(id))
+                .map(|(id, at)| change(id, at, false)),
+        )
+        .collect();
+    out.sort_by_key(|c| c.id);
+    out
+}
+
+struct Followed {
+    sender: broadcast::Sender<Arc<str>>,
+    seen: Option<Seen>,
+}
+
+/// The workspaces this instance's streams follow.
+#[derive(Default)]
+pub struct PresenceHub {
+    followed: Mutex<HashMap<WorkspaceId, Followed>>,
+}
+
+impl PresenceHub {
+    fn subscribe(&self, workspace: WorkspaceId) -> broadcast::Receiver<Arc<str>> {
+        let mut followed = self.followed.lock().expect("presence lock");
+        followed
+            .entry(workspace)
+            .or_insert_with(|| Followed {
+                sender: broadcast::channel(256).0,
+                seen: None,
+            })
+            .sender
+            .subscribe()
+    }
+
+    /// The workspaces someone still follows (the others are dropped).
+    fn watched(&self) -> Vec<WorkspaceId> {
+        let mut followed = self.followed.lock().expect("presence lock");
+        followed.retain(|_, f| f.sender.receiver_count() > 0);
+        followed.keys().copied().collect()
+    }
+
+    /// Sends what changed in `workspace` since the previous poll.
+    fn publish(&self, workspace: WorkspaceId, online: Seen, now: NaiveDateTime) {
+        let mut followed = self.followed.lock().expect("presence lock");
+        let Some(f) = followed.get_mut(&workspace) else {
+            return;
+        };
+        let before = f.seen.take().unwrap_or_default();
+        for change in changes(&before, &online, now) {
+            let data = serde_json::to_string(&change).expect("a change serializes");
+            let _ = f
+                .sender
+                .send(Arc::from(format!("event: presence\ndata: {data}\n\n")));
+        }
+        f.seen = Some(online);
+    }
+
+    /// Polls until shutdown: one query per followed workspace every [`POLL`].
+    pub fn spawn(self: Arc<Self>, pool: Pool, shutdown: Shutdown) {
+        actix_web::rt::spawn(async move {
+            while !shutdown.has_begun() {
+                let workspaces = self.watched();
+                if !workspaces.is_empty() {
+                    let pool = pool.clone();
+                    let polled = web::block(move || -> anyhow::Result<Vec<(WorkspaceId, Seen)>> {
+                        let mut conn = pool.get()?;
+                        let now = clock::now();
+                        workspaces
+                            .into_iter()
+                            .map(|w| {
+                                let active = memberships::active_since(
+                                    &mut conn,
+                                    w,
+                                    now - ONLINE_FOR,
+                                    MOST_FOLLOWED,
+                                )?;
+                                Ok((w, active.into_iter().collect()))
+                            })
+                            .collect()
+                    })
+                    .await;
+                    match polled {
+                        Ok(Ok(polled)) => {
+                            let now = clock::now();
+                            for (workspace, online) in polled {
+                                self.publish(workspace, online, now);
+                            }
+                        }
+                        Ok(Err(e)) => tracing::warn!(error = %e, "presence: poll failed"),
+                        Err(e) => tracing::warn!(error = %e, "presence: poll failed"),
+                    }
+                }
+                tokio::select! {
+                    _ = actix_web::rt::time::sleep(POLL) => {}
+                    _ = shutdown.begun() => {}
+                }
+            }
+        });
+    }
+}
+
+/// The body of an open stream: what its task forwards, until the task ends.
+struct Events(mpsc::Receiver<Bytes>);
+
+impl futures_core::Stream for Events {
+    type Item = Result<Bytes, actix_web::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|next| next.map(Ok))
+    }
+}
+
+/// The stream (`text/event-stream`): `presence` events for the workspace, a comment every
+/// [`HEARTBEAT`]; the viewer counts as active while it is open. It ends when shutdown begins (the
+/// browser reconnects, to another instance).
+pub async fn stream(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let workspace = access.workspace.id;
+    let viewer = access.signed_in.account.id;
+    let mut changes = state.presence.subscribe(workspace);
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (pool, shutdown) = (state.pool.clone(), state.shutdown.clone());
+    actix_web::rt::spawn(async move {
+        // Reconnect after 3 s if the connection drops.
+        if tx
+            .send(Bytes::from_static(b"retry: 3000\n\n"))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut heartbeat = actix_web::rt::time::interval(HEARTBEAT);
+        loop {
+            let sent = tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(text) => tx.send(Bytes::from(text.as_bytes().to_vec())).await,
+                    // Fell behind: the page reloads its rows when told to.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        tx.send(Bytes::from_static(b"event: stale\ndata: {}\n\n")).await
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = heartbeat.tick() => {
+                    let pool = pool.clone();
+                    let _ = web::block(move || -> anyhow::Result<()> {
+                        let mut conn = pool.get()?;
+                        sessions::record_activity(&mut conn, Some(viewer.0), Some(workspace.0), clock::now())?;
+                        Ok(())
+                    })
+                    .await;
+                    tx.send(Bytes::from_static(b": alive\n\n")).await
+                }
+                _ = shutdown.begun() => break,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // Proxies must pass events on at once (nginx buffers otherwise).
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(Events(rx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_who_came_online_was_active_again_or_went_offline() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let at = |s: i64| now - chrono::Duration::seconds(s);
+        let before: Seen = [(MembershipId(1), at(90)), (MembershipId(2), at(30))]
+            .into_iter()
+            .collect();
+        let after: Seen = [(MembershipId(2), at(5)), (MembershipId(3), at(10))]
+            .into_iter()
+            .collect();
+        let found = changes(&before, &after, now);
+        let summary: Vec<(i64, bool, &str)> = found
+            .iter()
+            .map(|c| (c.id, c.online, c.label.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, false, "1 minute ago"),
+                (2, true, "just now"),
+                (3, true, "just now")
+            ]
+        );
+        assert!(changes(&after, &after, now).is_empty(), "nothing new");
+    }
+}

@@ -1,0 +1,99 @@
+//! Presence in real time (issue 21 §3) over HTTP on each backend: the stream is
+//! `text/event-stream`; someone who becomes active, goes quiet for over two minutes, or opens a
+//! tab (a stream of their own) is announced to the streams of the workspace within five seconds.
+
+use std::time::{Duration, Instant};
+
+use admin_console::domain::membership::MembershipStatus;
+use admin_console::domain::role::BuiltInRole;
+
+use crate::common::*;
+
+/// An open presence stream, read as events arrive.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp) -> Self {
+        let response = app.get("/w/acme/presence").await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// Waits (at most 5 s) for a `presence` event about membership `id` saying `online`.
+    async fn expect(&mut self, id: i64, online: bool) -> Duration {
+        let started = Instant::now();
+        let wanted = format!("\"id\":{id},\"online\":{online}");
+        loop {
+            if let Some(at) = self.buffer.find(&wanted) {
+                self.buffer.drain(..at + wanted.len());
+                return started.elapsed();
+            }
+            let left = Duration::from_secs(5).saturating_sub(started.elapsed());
+            assert!(
+                !left.is_zero(),
+                "no event {wanted} within 5 s; got: {}",
+                self.buffer
+            );
+            if let Ok(chunk) = actix_web::rt::time::timeout(left, self.response.chunk()).await {
+                let chunk = chunk.expect("stream readable").expect("stream open");
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_seconds() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace_id = app.membership_of("grace.hopper@example.com");
+    let mut events = Events::open(&app).await;
+
+    // Grace signs in and opens the list: she is online.
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(grace.get("/w/acme/users").await.status().as_u16(), 200);
+    events.expect(grace_id, true).await;
+
+    // Quiet for over two minutes (her activity moved back): offline.
+    app.execute(&format!(
+        "UPDATE memberships SET last_active_at = '2020-01-01 00:00:00' WHERE id = {grace_id}"
+    ));
+    events.expect(grace_id, false).await;
+
+    // A tab of hers open (her own stream) makes her online again, with no other request.
+    let _tab = Events::open(&grace).await;
+    events.expect(grace_id, true).await;
+}
+
+#[actix_web::test]
+async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let page = app.get_text("/w/acme/users").await;
+    assert!(page.contains("data-presence=\"/w/acme/presence\""));
+    assert!(!page.contains("every 30s"), "no timed table refresh");
+    assert!(
+        !page.contains("id=\"results\" class=\"results\" aria-live"),
+        "the table is not a live region"
+    );
+    assert!(page.contains("id=\"member-summary\" role=\"status\""));
+    assert!(page.contains("data-presence-of=\""));
+}
