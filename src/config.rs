@@ -49,6 +49,16 @@ pub struct SettingsArgs {
     /// Address of `/metrics` (Prometheus' text format), e.g. `127.0.0.1:9464`; unset, not served.
     #[arg(long, env = "METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// Seconds a stopping instance keeps taking requests while `/readyz` already answers 503, so
+    /// that a load balancer stops sending before the listener closes (0 to close at once).
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", global = true, default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(0..=10))]
+    pub shutdown_drain_seconds: u64,
+    /// The wait before an email that could not be sent is tried again (doubled each time, at most
+    /// an hour).
+    #[arg(long, env = "OUTBOX_RETRY_SECONDS", global = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub outbox_retry_seconds: u64,
     /// Slack's Web API (tests point it at a stand-in).
     #[arg(long, env = "SLACK_API_URL", global = true, default_value = DEFAULT_SLACK_API_URL)]
     pub slack_api_url: String,
@@ -115,6 +125,8 @@ pub struct Settings {
     pub api_rate_limit: u32,
     /// Where `/metrics` is served (`None`: not at all).
     pub metrics_bind: Option<String>,
+    /// How long a stopping instance keeps answering (not ready) before its listener closes.
+    pub shutdown_drain: std::time::Duration,
     pub slack: SlackSettings,
     /// The rules that wait read this clock (tests move it forward).
     pub clock: crate::clock::Clock,
@@ -218,13 +230,17 @@ impl Settings {
             invite_ttl_days: args.invite_ttl_days,
             db_pool_size: args.db_pool_size.max(1),
             workers: None,
-            outbox: OutboxSettings::default(),
+            outbox: OutboxSettings {
+                retry_base: std::time::Duration::from_secs(args.outbox_retry_seconds),
+                ..OutboxSettings::default()
+            },
             trusted_proxies: crate::net::TrustedProxies::parse(
                 args.trust_proxy.as_deref().unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!(e))?,
             api_rate_limit: args.api_rate_limit.max(1),
             metrics_bind: args.metrics_bind.filter(|b| !b.trim().is_empty()),
+            shutdown_drain: std::time::Duration::from_secs(args.shutdown_drain_seconds),
             slack: SlackSettings::new(
                 &args.slack_api_url,
                 args.slack_client_id,
@@ -256,6 +272,7 @@ impl Settings {
             trusted_proxies: Default::default(),
             api_rate_limit: 600,
             metrics_bind: None,
+            shutdown_drain: std::time::Duration::ZERO,
             slack: SlackSettings::new(DEFAULT_SLACK_API_URL, None, None),
             clock: Default::default(),
         }

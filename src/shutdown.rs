@@ -1,7 +1,9 @@
 //! Graceful shutdown (SIGTERM or Ctrl-C): `/readyz` answers 503 at once so a balancer stops
-//! sending, the server stops accepting connections, requests in flight finish (an export in
-//! progress completes), the email worker finishes the email it is sending and hands the rest
-//! of its batch back to the outbox, and the process exits 0 — within [`GRACE`].
+//! sending; for `SHUTDOWN_DRAIN_SECONDS` (3) the instance still answers what arrives (a request
+//! sent just before the balancer noticed is not dropped), then it stops accepting connections,
+//! requests in flight finish (an export in progress completes), the email worker finishes the
+//! email it is sending and hands the rest of its batch back to the outbox, and the process exits
+//! 0 — within [`GRACE`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +13,8 @@ use tokio::sync::Notify;
 
 /// Everything is done within this time after the signal; what is still running then is cut.
 pub const GRACE: Duration = Duration::from_secs(30);
-/// The part of [`GRACE`] that requests in flight get; the email worker gets what is left.
+/// The part of [`GRACE`] that the drain and then the requests in flight get; the email worker
+/// gets what is left.
 pub const REQUESTS_GRACE: Duration = Duration::from_secs(25);
 
 /// Shared by the request handlers (readiness) and the background workers: whether shutdown has

@@ -44,6 +44,8 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
 
 pub struct Application {
     port: u16,
+    /// How long the listener stays open, not ready, after the signal.
+    drain: Duration,
     server: Server,
     pool: Pool,
     shutdown: Shutdown,
@@ -64,9 +66,11 @@ impl Application {
             None => None,
         };
         let shutdown = Shutdown::default();
+        let drain = settings.shutdown_drain;
         let (server, mail_worker) = run(listener, pool.clone(), settings, shutdown.clone())?;
         Ok(Self {
             port,
+            drain,
             server,
             pool,
             shutdown,
@@ -92,14 +96,21 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see [`crate::shutdown`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (handle, shutdown) = (self.server.handle(), self.shutdown.clone());
+        let (handle, shutdown, drain) = (self.server.handle(), self.shutdown.clone(), self.drain);
         actix_web::rt::spawn(async move {
             if let Err(e) = shutdown::signal().await {
                 tracing::error!(error = %e, "cannot listen for shutdown signals");
                 return;
             }
-            tracing::info!("shutting down: finishing requests in flight");
+            // Not ready at once; still answering while the balancer notices, then the listener
+            // closes and the requests in flight finish.
             shutdown.begin();
+            tracing::info!(
+                drain_seconds = drain.as_secs(),
+                "shutting down: not ready, draining"
+            );
+            actix_web::rt::time::sleep(drain).await;
+            tracing::info!("shutting down: finishing requests in flight");
             handle.stop(true).await;
         });
         let served = self.server.await;
@@ -132,6 +143,8 @@ fn run(
         .map_err(|e| anyhow::anyhow!("unusable session key: {e}"))?;
     let secure = settings.secure_cookies();
     let workers = settings.workers;
+    // The drain comes out of the requests' share of the grace period.
+    let requests_grace = shutdown::REQUESTS_GRACE.saturating_sub(settings.shutdown_drain);
     let store = DbSessionStore::new(
         pool.clone(),
         actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS),
@@ -215,7 +228,7 @@ fn run(
     .listen(listener)?
     // Signals are handled in `Application::run_until_stopped` (readiness first, then the stop).
     .disable_signals()
-    .shutdown_timeout(shutdown::REQUESTS_GRACE.as_secs());
+    .shutdown_timeout(requests_grace.as_secs());
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

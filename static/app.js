@@ -63,11 +63,11 @@ document.addEventListener('htmx:configRequest', (event) => {
 });
 
 // Bulk actions on the users list: "select all on this page" ticks every row's box; while anything
-// is ticked, the list's 30-second refresh waits (it would untick them).
+// is ticked, a reload of the rows waits (it would untick them).
 document.addEventListener('change', (event) => {
   const all = event.target.closest('[data-select-all]');
   if (!all) return;
-  for (const box of document.querySelectorAll('input[form="bulk"][name="member_id"]')) box.checked = all.checked;
+  for (const box of document.querySelectorAll('#bulk input[name="member_id"]')) box.checked = all.checked;
 });
 // The bulk bar's role and group menus show only for the actions that use them (without
 // JavaScript both stay, each saying what it is for).
@@ -84,7 +84,7 @@ document.addEventListener('DOMContentLoaded', showBulkMenus);
 document.addEventListener('htmx:afterSwap', showBulkMenus);
 document.addEventListener('htmx:beforeRequest', (event) => {
   const refresh = event.detail.elt?.matches?.('[data-refresh-rows]');
-  if (refresh && document.querySelector('input[form="bulk"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();
+  if (refresh && document.querySelector('#bulk input[name="member_id"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();
 });
 
 // Presence in real time: on a workspace's pages the browser follows its presence stream (which
@@ -110,7 +110,6 @@ document.addEventListener('htmx:beforeRequest', (event) => {
     }
     const time = document.createElement('time');
     time.dateTime = change.last_active;
-    time.title = cell.querySelector('time')?.title || change.last_active;
     time.textContent = change.label;
     parts.push(time);
     cell.replaceChildren(...parts);
@@ -118,13 +117,118 @@ document.addEventListener('htmx:beforeRequest', (event) => {
 
   source.addEventListener('presence', (event) => {
     const change = JSON.parse(event.data);
-    for (const cell of document.querySelectorAll(`[data-presence-of="${Number(change.id)}"]`)) {
-      render(cell, change);
-    }
+    // The member's row is the one whose name links to them; "Last active" is five cells on.
+    const name = document.querySelector(`.table-dense td > a[href$="/users/${Number(change.id)}"]:has(> .avs)`);
+    const cell = name?.closest('tr')?.querySelector(':scope > td:has(> a > .avs) + td + td + td + td + td');
+    if (cell) render(cell, change);
   });
   // This tab fell behind the stream: the rows are read again (as after a row action).
   source.addEventListener('stale', () => {
     document.body.dispatchEvent(new Event('members-changed'));
   });
   window.addEventListener('pagehide', () => source.close());
+})();
+
+// The users list's row menus: each row has one "⋯" link (to the member's page, where every action
+// is, without JavaScript) naming the actions this viewer may take (`data-actions`); a click opens
+// a menu of them. Items that ask first open their dialog; unsuspend and resend post at once and
+// the rows reload (as the buttons did). Arrow keys move, Escape closes and gives the focus back.
+(() => {
+  'use strict';
+
+  const ITEMS = {
+    suspend: { label: 'Suspend…', path: (m) => `${m}/suspend?from=list` },
+    unsuspend: { label: 'Unsuspend', path: (m) => `${m}/unsuspend?from=list`, post: true },
+    restore: { label: 'Restore…', path: (m) => `${m}/restore?from=list` },
+    resend: { label: 'Resend invitation', invitation: 'resend', post: true },
+    revoke: { label: 'Revoke invitation…', invitation: 'revoke', danger: true },
+    remove: { label: 'Remove…', path: (m) => `${m}/remove?from=list`, danger: true },
+  };
+  let open = null;
+
+  const close = (refocus) => {
+    if (!open) return;
+    const { menu, button } = open;
+    open = null;
+    menu.remove();
+    button.setAttribute('aria-expanded', 'false');
+    if (refocus) button.focus();
+  };
+
+  const show = (button) => {
+    const member = button.getAttribute('href');
+    const workspace = member.split('/users/')[0];
+    const menu = document.createElement('div');
+    menu.className = 'row-menu-items';
+    menu.setAttribute('role', 'menu');
+    const words = button.dataset.actions.split(' ').flatMap((w) => (w === 'invitation' ? ['resend', 'revoke'] : [w]));
+    for (const word of words) {
+      const item = ITEMS[word];
+      if (!item) continue;
+      const url = item.invitation
+        ? `${workspace}/invitations/${button.dataset.invitation}/${item.invitation}`
+        : item.path(member);
+      const entry = document.createElement(item.post ? 'button' : 'a');
+      entry.setAttribute('role', 'menuitem');
+      entry.textContent = item.label;
+      if (item.danger) entry.className = 'danger';
+      if (item.post) {
+        entry.type = 'button';
+        entry.addEventListener('click', () => {
+          close(false);
+          htmx.ajax('POST', url, { source: button, swap: 'none' });
+        });
+      } else {
+        entry.href = url;
+        entry.addEventListener('click', (event) => {
+          event.preventDefault();
+          htmx.ajax('GET', url, { source: button, target: '#dialog' });
+          close(false);
+        });
+      }
+      menu.append(entry);
+    }
+    button.after(menu);
+    button.setAttribute('aria-expanded', 'true');
+    open = { menu, button };
+    menu.querySelector('[role=menuitem]')?.focus();
+  };
+
+  // On hover, a cut cell (an address, the groups) shows its whole text, and a time its exact
+  // moment in the viewer's time zone (the page carries only the short form, to stay light).
+  document.addEventListener('mouseover', (event) => {
+    const time = event.target.closest?.('.table-dense time[datetime]');
+    if (time && !time.title) time.title = new Date(time.dateTime).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+    for (const cut of [event.target.closest?.('.table-dense td > a'), event.target.closest?.('.table-dense td')]) {
+      if (cut && !cut.title && cut.scrollWidth > cut.clientWidth) cut.title = cut.textContent.trim();
+    }
+  });
+
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest?.('.table-dense a[data-actions]');
+    if (button) {
+      event.preventDefault();
+      const again = open?.button === button;
+      close(false);
+      if (!again) show(button);
+      return;
+    }
+    if (open && !open.menu.contains(event.target)) close(false);
+  });
+
+  document.addEventListener('keydown', (event) => {
+    if (!open) return;
+    const items = [...open.menu.querySelectorAll('[role=menuitem]')];
+    const at = items.indexOf(document.activeElement);
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      close(true);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const step = event.key === 'ArrowDown' ? 1 : items.length - 1;
+      items[(at + step) % items.length]?.focus();
+    } else if (event.key === 'Tab') {
+      close(false);
+    }
+  });
 })();

@@ -7,14 +7,17 @@
 #      throttling: wrong passwords spread over A, B and C add up to one sign-in pause that every
 #      instance enforces;
 #   2. SMTP down while 100 invitations are sent through A, B and C; the sink back on the same
-#      port: every email arrives exactly once (the workers' first retry comes 30 s after the
-#      failure: the backoff's base is fixed, see OutboxSettings);
+#      port: every email arrives exactly once (OUTBOX_RETRY_SECONDS=2: the workers' first retry
+#      comes 2 s after the failure);
 #   3. kill -9 of one instance during 30 s of mixed load through HAProxy (page views, invitations,
 #      role changes, sign-ins): every write answered 303 has its rows and its audit event, no
 #      instance answers 5xx, HAProxy stops sending to the dead one; only writes in flight to it
 #      at the kill may fail (a POST that reached an instance is never sent twice);
-#   4. a rolling restart under the same load (SIGTERM, /readyz 503 at once, exit 0 within 30 s,
-#      start again, wait until HAProxy sees it UP, next one): not one failed request.
+#   4. a rolling restart under the same load (SIGTERM; the instance stops being ready at once —
+#      /readyz answers 503 while it drains (SHUTDOWN_DRAIN_SECONDS, 3 s), then it refuses new
+#      connections —, finishes its requests in flight and exits 0 within 30 s;
+#      HAProxy takes it out; start again, wait until HAProxy sees it UP, next one): not one
+#      failed request; then no email is held back by a graceful stop or delivered twice.
 #
 #   TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres tests/cluster.sh
 #
@@ -22,10 +25,11 @@
 # and dropped at the end. AIOSMTPD_PYTHON: a python with aiosmtpd (default target/smtp-venv, which
 # tests/run.sh installs). ADMIN_CONSOLE_BIN: a built binary to use instead of building
 # target/debug/admin-console. CLUSTER_HAPROXY_TEMPLATE: another HAProxy template to try.
-# CLUSTER_DRAIN_FIRST=1: the rolling restart drains each instance in HAProxy (runtime API) before
-# its SIGTERM, as an operator could; off by default, the test relies on the console alone. Installs Debian's haproxy package when haproxy is missing (as root).
-# Everything it starts is stopped by pid when it exits, whatever happened; on a failure the logs
-# are kept in target/cluster-logs/.
+# CLUSTER_DRAIN_FIRST=1: the rolling restart also drains each instance in HAProxy (runtime API)
+# before its SIGTERM, as an operator could; off by default: the test relies on the console alone.
+# Installs Debian's haproxy package when haproxy is missing (as root). Everything it starts is
+# stopped by pid when it exits, whatever happened; on a failure the logs are kept in
+# target/cluster-logs/. Takes about 100 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -123,7 +127,7 @@ SESSION_KEY=$(head -c 64 /dev/urandom | base64 -w0)
 ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64 -w0)
 export SESSION_KEY ENCRYPTION_KEY
 export SMTP_URL=smtp://127.0.0.1:$PORT_SMTP
-export RUST_LOG=warn,request=info LOG_FORMAT=json API_RATE_LIMIT=100000
+export RUST_LOG=warn,request=info LOG_FORMAT=json API_RATE_LIMIT=100000 OUTBOX_RETRY_SECONDS=2
 # What the Python steps read.
 export CLUSTER_URL_A=http://127.0.0.1:$PORT_A CLUSTER_URL_B=http://127.0.0.1:$PORT_B
 export CLUSTER_URL_C=http://127.0.0.1:$PORT_C CLUSTER_URL_HAPROXY=$BASE_URL
@@ -278,7 +282,7 @@ for name in a b c; do
   pid=${PID[$name]}
   if [ "${CLUSTER_DRAIN_FIRST:-0}" = 1 ]; then
     # Opt-in, not the default: HAProxy stops sending to the instance before it gets SIGTERM
-    # (what the console's /readyz 503 is meant to achieve, but its listener closes at once).
+    # (what the console's own drain, /readyz 503 for SHUTDOWN_DRAIN_SECONDS, achieves).
     steps haproxy-set --server "$name" --state drain
     sleep 0.5
   fi
@@ -316,6 +320,7 @@ check steps stops-check --stops "$RUN/stops.jsonl" --results "$RUN/load-rolling.
 check steps check-load --label "scenario 4 (rolling restart under load)" \
   --results "$RUN/load-rolling.json" --haproxy-log "$RUN/haproxy.log" --stops "$RUN/stops.jsonl" \
   --instance-logs "$RUN/a.log" "$RUN/b.log" "$RUN/c.log"
+check steps outbox-check --kill-time "$kill_time" --timeout 30
 
 log "done"
 if [ "$failures" -ne 0 ]; then

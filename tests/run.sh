@@ -8,7 +8,9 @@
 #   4. runs every test — unit, HTTP integration, browser — once on SQLite and once on PostgreSQL;
 #   5. runs schemathesis against the live API and scim2-tester against the live SCIM endpoint
 #      (both from PyPI, into venvs under target/) on each backend;
-#   6. stops what it started (by pid file), whatever happened.
+#   6. runs the cluster test (tests/cluster.sh): three instances of the binary on PostgreSQL
+#      behind HAProxy — consistency, SMTP down, kill -9 and a rolling restart under load;
+#   7. stops what it started (by pid file), whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,6 +25,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "run as root to install: ${need[*]}" >&2; exit 1; }
@@ -143,4 +146,8 @@ log "scim2-tester against the live SCIM endpoint on SQLite"
 log "scim2-tester against the live SCIM endpoint on PostgreSQL"
 as_pg "'$pg_bin/createdb' -h 127.0.0.1 -p $port -U postgres scim2_tester"
 ./tests/scim2_tester.sh "postgres://postgres@127.0.0.1:$port/scim2_tester"
+
+# --- 6. Several instances behind a real load balancer ----------------------------------------
+log "cluster test: three instances behind HAProxy"
+TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres" ./tests/cluster.sh
 log "all tests passed on SQLite and PostgreSQL; screenshots in target/screenshots/"

@@ -16,7 +16,6 @@ use crate::domain::names::display_name;
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
-use crate::domain::timezone::Timezone;
 use crate::services::console;
 use crate::services::members::{self, FilterParams};
 use crate::services::roles::{self, RoleChoice};
@@ -56,8 +55,8 @@ pub struct UserRow {
     pub status_key: &'static str,
     pub status_label: &'static str,
     pub groups: String,
-    /// (RFC 3339, "3 minutes ago", the exact time in the viewer's time zone)
-    pub last_active: Option<(String, String, String)>,
+    /// (RFC 3339, "3 minutes ago"); the exact time is shown on hover in the viewer's own zone.
+    pub last_active: Option<(String, String)>,
     /// (RFC 3339, "3 Nov 2026"); none while the invitation is pending.
     pub joined: Option<(String, String)>,
     /// Active in the last two minutes.
@@ -103,6 +102,23 @@ impl RowActions {
             restore: allows(MemberAction::Restore),
         }
     }
+
+    /// The row menu's items, as `data-actions` names them for static/app.js ("suspend remove";
+    /// `invitation` for a pending one's resend and revoke, when `invitation` is offered).
+    pub fn words(&self, invitation: bool) -> String {
+        [
+            (self.suspend, "suspend"),
+            (self.unsuspend, "unsuspend"),
+            (self.restore, "restore"),
+            (invitation, "invitation"),
+            (self.remove, "remove"),
+        ]
+        .into_iter()
+        .filter(|(offered, _)| *offered)
+        .map(|(_, word)| word)
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
 }
 
 impl UserRow {
@@ -111,7 +127,6 @@ impl UserRow {
         name: String,
         pending: Option<PendingView>,
         now: chrono::NaiveDateTime,
-        viewer: Timezone,
         actions: RowActions,
     ) -> Self {
         Self {
@@ -132,13 +147,9 @@ impl UserRow {
             online: row
                 .last_active_at
                 .is_some_and(|at| views::is_online(at, now)),
-            last_active: row.last_active_at.map(|at| {
-                (
-                    views::rfc3339(at),
-                    views::relative(at, now),
-                    views::in_timezone(at, viewer),
-                )
-            }),
+            last_active: row
+                .last_active_at
+                .map(|at| (views::rfc3339(at), views::relative(at, now))),
             purge: row.removed_at.map(|at| {
                 let from = crate::domain::membership::purged_from(at);
                 if from <= now {
@@ -196,10 +207,10 @@ struct UsersPage {
     statuses: Vec<Choice>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
-    sorts: Vec<Choice>,
-    /// The column the rows are ordered by, and its `aria-sort`.
-    sorted_by: SortKey,
-    sort_aria: &'static str,
+    /// The order as the address carries it (kept by the search form), and each sortable column's
+    /// header link.
+    sort: String,
+    columns: SortColumns,
     filtered: bool,
     inactivity: Vec<Choice>,
     /// The bulk bar: the list's filters it carries (the role filter as `filter_role`), the roles
@@ -279,7 +290,6 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
     let members::ListPage { page, pending } = listed;
     let judged_as = access.viewer();
     let now = clock::now();
-    let viewer = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
     page.rows
         .into_iter()
         .map(|row| {
@@ -290,7 +300,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
             // The name is worked out once: the row shows it, and a refusal would say it.
             let name = display_name(&row.first_name, &row.last_name, &row.email);
             let actions = RowActions::of(&row, &name, &judged_as, facts);
-            UserRow::new(row, name, info, now, viewer, actions)
+            UserRow::new(row, name, info, now, actions)
         })
         .collect()
 }
@@ -387,7 +397,50 @@ struct Menus {
     roles: Vec<Choice>,
     groups: Vec<Choice>,
     inactivity: Vec<Choice>,
-    sorts: Vec<Choice>,
+}
+
+/// A sortable column's header: the link that orders by it (the other way round when it already
+/// does), its `aria-sort` when it is the order, and what the link does, in words.
+struct SortLink {
+    url: String,
+    aria: Option<&'static str>,
+    does: &'static str,
+}
+
+struct SortColumns {
+    name: SortLink,
+    email: SortLink,
+    last_active: SortLink,
+    joined: SortLink,
+}
+
+impl SortColumns {
+    fn of(slug: &str, params: &FilterParams) -> Self {
+        let current = params.sort();
+        let link = |key: SortKey| {
+            // A first click orders names A to Z and times newest first.
+            let next = if current.key == key {
+                MemberSort::new(key, !current.descending)
+            } else {
+                MemberSort::new(key, matches!(key, SortKey::LastActive | SortKey::Joined))
+            };
+            let sorted = FilterParams {
+                sort: next.param(),
+                ..params.clone()
+            };
+            SortLink {
+                url: list_url(slug, "users", &tidy(&sorted), None),
+                aria: (current.key == key).then(|| current.aria()),
+                does: next.label(),
+            }
+        };
+        Self {
+            name: link(SortKey::Name),
+            email: link(SortKey::Email),
+            last_active: link(SortKey::LastActive),
+            joined: link(SortKey::Joined),
+        }
+    }
 }
 
 /// The dormancy menu's offers; the address bar takes any number of days.
@@ -441,24 +494,11 @@ impl Menus {
                 )
             }))
             .collect();
-        // The default order is the empty value, so it stays out of addresses.
-        let sorts = MemberSort::CHOICES
-            .iter()
-            .map(|s| {
-                let value = if s.is_default() {
-                    String::new()
-                } else {
-                    s.param()
-                };
-                choice(&value, s.label(), &params.sort)
-            })
-            .collect();
         Self {
             statuses,
             roles,
             groups,
             inactivity,
-            sorts,
         }
     }
 }
@@ -542,9 +582,8 @@ pub async fn list(
         dormant: dormant
             .zip(params.inactive_days())
             .map(|(seats, days)| dormant_words(seats, days)),
-        sorts: menus.sorts,
-        sorted_by: sort.key,
-        sort_aria: sort.aria(),
+        sort: tidy(&params).sort,
+        columns: SortColumns::of(&slug, &params),
         filtered: !params.is_empty(),
         export_url: access
             .can(Permission::UsersExport)

@@ -217,6 +217,8 @@ impl From<crate::store::roles::Holder> for PersonLine {
 pub struct Avatar {
     pub initials: String,
     pub colour: &'static str,
+    /// The colour's place in the palette (`avc-N` in the stylesheet, for the small CSS avatar).
+    pub slot: usize,
     pub url: Option<String>,
 }
 
@@ -228,10 +230,11 @@ const AVATAR_COLOURS: [&str; 8] = [
 impl Avatar {
     pub fn new(account_id: i64, first: &str, last: &str, email: &str, key: Option<&str>) -> Self {
         // A multiplicative hash spreads neighbouring ids over the palette.
-        let slot = (account_id.unsigned_abs().wrapping_mul(2_654_435_761) >> 7) % 8;
+        let slot = ((account_id.unsigned_abs().wrapping_mul(2_654_435_761) >> 7) % 8) as usize;
         Self {
             initials: initials(first, last, email),
-            colour: AVATAR_COLOURS[slot as usize],
+            colour: AVATAR_COLOURS[slot],
+            slot,
             url: key.map(|k| format!("/avatars/{k}.png")),
         }
     }

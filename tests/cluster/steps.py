@@ -2,8 +2,9 @@
 owns every process (instances, HAProxy, the SMTP sink). Each check prints one PASS/FAIL line
 with its numbers and exits non-zero on a failure.
 
-    python3 tests/cluster/steps.py people | consistency | throttle | invite-many … | mail-check …
-        | graceful … | wait-haproxy … | check-load …
+    python3 tests/cluster/steps.py people | consistency | throttle | invite-many | mail-failed
+        | mail-check | graceful | stops-check | check-load | outbox-check | wait-haproxy
+        | haproxy-set   (see --help of each)
 """
 
 import argparse
@@ -271,8 +272,9 @@ def mail_check(args):
 # --- scenario 4 helpers ----------------------------------------------------------------------
 
 def graceful(args):
-    """SIGTERM to an instance while a keep-alive connection is open to it: /readyz on that
-    connection answers 503 at once; a new connection is no longer accepted."""
+    """Sends SIGTERM to an instance and records, 0.2 s later, what /readyz answers on a
+    keep-alive connection opened before and what a new connection gets (JSON on stdout; judged
+    by stops-check)."""
     url = urllib.parse.urlsplit(lib.INSTANCES[args.name])
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     conn.request("GET", "/readyz")
@@ -334,6 +336,53 @@ def stops_check(args):
             + (f"{down:.1f} s after SIGTERM" if down is not None else "(not logged)"))
     lib.report("scenario 4 graceful stops", ok and len(stops) == 3, "; ".join(words))
     sys.exit(0 if ok and len(stops) == 3 else 1)
+
+
+def outbox_check(args):
+    """After the kill and the rolling restart: every email is sent except those the killed
+    instance had claimed (leased for 15 minutes, then sent again: README "Email"); none is held
+    back by a graceful stop; nobody got a message twice."""
+    lease = 900
+    deadline = time.monotonic() + args.timeout
+    due = None
+    while time.monotonic() < deadline:
+        due = lib.psql_json(
+            "SELECT count(*) FROM outbox_emails WHERE state = 'queued' "
+            "AND next_attempt_at <= (now() AT TIME ZONE 'UTC')")
+        if due == 0:
+            break
+        time.sleep(0.5)
+    rows = lib.psql_json(
+        "SELECT coalesce(json_agg(json_build_object('to', lower(to_address), 'state', state, "
+        "'attempts', attempts, 'until', extract(epoch FROM next_attempt_at))), '[]') "
+        "FROM outbox_emails")
+    received = {}
+    for _, recipients, _ in lib.maildir_messages():
+        for r in recipients:
+            received[r] = received.get(r, 0) + 1
+    states = {}
+    for r in rows:
+        states[r["state"]] = states.get(r["state"], 0) + 1
+    leased = [r for r in rows if r["state"] == "queued"]
+    by_kill = [r for r in leased
+               if args.kill_time - 30 <= float(r["until"]) - lease <= args.kill_time + 0.5]
+    held = [r for r in leased if r not in by_kill]
+    by_kill_delivered = [r for r in by_kill if received.get(r["to"], 0) >= 1]
+    sent_not_once = [r for r in rows if r["state"] == "sent" and received.get(r["to"], 0) != 1]
+    twice = {to: n for to, n in received.items() if n > 1}
+    ok = due == 0 and not held and not sent_not_once and not twice and not states.get("failed")
+    lib.report(
+        "emails after the kill and the rolling restart",
+        ok,
+        f"{len(rows)} emails: {states}; due but unsent: {due}; leased by the killed instance "
+        f"(sent again when the lease ends, 15 min): {len(by_kill)}, of which already delivered "
+        f"(would arrive twice: at-least-once after kill -9): {len(by_kill_delivered)}; held back "
+        f"by a graceful stop: {len(held)}; sent but not received exactly once: "
+        f"{len(sent_not_once)}; recipients with more than one message: {len(twice)}",
+    )
+    for r in (held + sent_not_once)[:10]:
+        print(f"  {r} received {received.get(r['to'], 0)}")
+    sys.exit(0 if ok else 1)
 
 
 def haproxy_set(args):
@@ -455,14 +504,15 @@ def check_load(args):
         failures.append(f"{signed} sign-ins answered 303 but {sign_events} events")
 
     # 5xx answered by an instance (not made up by HAProxy): HAProxy's view during the load, and
-    # every instance's own request log over the whole run.
+    # every instance's own request log over the whole run — but /readyz, whose 503 while an
+    # instance stops (and drains) is what tells HAProxy to take it out.
     window = [h for h in lines if run["start"] - 1 <= h["t"] <= run["end"] + 1]
     from_servers = [h for h in window if h["status"] >= 500 and h["tsc"] == "----"]
     instance_5xx, problems = {}, {}
     for path in args.instance_logs:
         name = os.path.basename(path).split(".")[0]
         instance_5xx[name] = sum(1 for line in lib.instance_request_lines(path)
-                                 if int(line["status"]) >= 500)
+                                 if int(line["status"]) >= 500 and line.get("route") != "/readyz")
         problems[name] = len(lib.instance_problems(path))
     per_server = {}
     for h in window:
@@ -573,6 +623,10 @@ def main():
     p.add_argument("--state", default="UP")
     p.add_argument("--timeout", type=float, default=30)
     p.set_defaults(run=wait_haproxy)
+    p = sub.add_parser("outbox-check")
+    p.add_argument("--kill-time", type=float, required=True)
+    p.add_argument("--timeout", type=float, default=30)
+    p.set_defaults(run=outbox_check)
     p = sub.add_parser("haproxy-set")
     p.add_argument("--server", required=True)
     p.add_argument("--state", required=True)

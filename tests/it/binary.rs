@@ -120,7 +120,8 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
     terminate(&server);
     let signalled = Instant::now();
 
-    // No new connections (or, on one already open, not ready) within a second.
+    // Not ready within a second (still answering during the drain, SHUTDOWN_DRAIN_SECONDS: 3 by
+    // default), then no new connections once the drain is over.
     let probe = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
@@ -136,6 +137,13 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
             "still taking requests as ready after SIGTERM"
         );
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    while probe.get(web.url("/readyz")).send().await.is_ok() {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "still accepting connections after the drain"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 
     // The export in flight completes, every row of it.

@@ -65,7 +65,7 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
     b.wait_for_url("/w/acme/users?q=hopper").await;
     b.wait_for_text("#results", "grace.hopper@example.com")
         .await;
-    b.click("#results a.person-name").await;
+    b.click("#results tbody td > a:has(> .avs)").await;
     b.wait_for_text("main h1", "grace hopper").await;
     b.screenshot("21-console-overview").await;
 

@@ -19,7 +19,10 @@ async fn someone_coming_online_shows_in_place_and_focus_stays() {
     let browser = Browser::start().await;
     let b = &browser;
     b.sign_in_as_owner(&app).await;
-    let cell = format!("[data-presence-of='{grace_id}']");
+    // Her row's "Last active" cell: five cells after the one with her name.
+    let cell = format!(
+        "tr:has(a[href$='/users/{grace_id}']) > td:has(> a > .avs) + td + td + td + td + td"
+    );
     assert!(b.text(&cell).await.contains("Never"));
 
     // The keyboard is on the search field; a marker tells whether the page was reloaded.
@@ -41,7 +44,7 @@ async fn someone_coming_online_shows_in_place_and_focus_stays() {
         .execute(
             &format!(
                 "return [document.activeElement.id, window.stillThisPage === true, \
-                 !!document.querySelector(\"[data-presence-of='{grace_id}'] .online-dot\")]"
+                 !!document.querySelector(\"{cell} .online-dot\")]"
             ),
             Vec::new(),
         )

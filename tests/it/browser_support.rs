@@ -41,10 +41,7 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
     // Search, then suspend from the row: a dialog says what happens; the badge changes in place.
     b.fill("#q", "grace").await;
     b.wait_for_url("/w/acme/users?q=grace").await;
-    b.click(&format!(
-        "a[href='/w/acme/users/{grace}/suspend?from=list']"
-    ))
-    .await;
+    b.click_row_action(grace, "Suspend").await;
     let dialog = b.wait_for_text("dialog", "keep their seat").await;
     assert!(dialog.contains("Suspend"), "{dialog}");
     b.fill("dialog #reason", "On leave until March").await;
@@ -70,8 +67,7 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
         .unwrap();
 
     // Remove with reassignment: type in the picker, choose Alan, confirm.
-    b.click(&format!("a[href='/w/acme/users/{grace}/remove?from=list']"))
-        .await;
+    b.click_row_action(grace, "Remove").await;
     b.wait_for_text("dialog", "They own 1 app").await;
     b.fill("#picker-q", "alan").await;
     // Wait for the type-ahead's answer (Ada drops out), so the choice is not swapped away.
@@ -105,10 +101,7 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
         .goto(&app.url("/w/acme/users?status=removed"))
         .await
         .unwrap();
-    b.click(&format!(
-        "a[href='/w/acme/users/{grace}/restore?from=list']"
-    ))
-    .await;
+    b.click_row_action(grace, "Restore").await;
     b.wait_for_text("dialog", "stays with its").await;
     b.click("dialog button[type=submit]").await;
     b.wait_for_text(".flash-area", "is restored").await;

@@ -236,7 +236,9 @@ async fn from_the_list_htmx_reloads_the_rows_in_place() {
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
     let id = membership_of(&app, GRACE);
     let list = app.get_text("/w/acme/users").await;
-    assert!(list.contains(&format!("/w/acme/users/{id}/suspend?from=list")));
+    assert!(list.contains(&format!(
+        "href=\"/w/acme/users/{id}\" data-actions=\"suspend remove\""
+    )));
 
     let csrf = app.csrf_token("/me").await;
     let done = app
@@ -251,7 +253,9 @@ async fn from_the_list_htmx_reloads_the_rows_in_place() {
     assert_eq!(done.headers()["hx-trigger"], "members-changed");
     assert!(done.text().await.unwrap().contains("is suspended"));
     let list = app.get_text("/w/acme/users").await;
-    assert!(list.contains(&format!("/w/acme/users/{id}/unsuspend?from=list")));
+    assert!(list.contains(&format!(
+        "href=\"/w/acme/users/{id}\" data-actions=\"unsuspend remove\""
+    )));
 }
 
 #[actix_web::test]
@@ -477,7 +481,9 @@ async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_re
     let removed_list = app.get_text("/w/acme/users?status=removed").await;
     assert!(
         removed_list.contains(GRACE)
-            && removed_list.contains(&format!("/w/acme/users/{grace}/restore"))
+            && removed_list.contains(&format!(
+                "href=\"/w/acme/users/{grace}\" data-actions=\"restore"
+            ))
     );
     // Removing again: a clear message, nothing changed.
     let again = remove(&app, grace, "").await;

@@ -12,6 +12,7 @@ mod browser_a11y;
 mod browser_api_keys;
 mod browser_bulk;
 mod browser_console;
+mod browser_density;
 mod browser_foundation;
 mod browser_groups;
 mod browser_invitations;

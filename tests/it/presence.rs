@@ -95,5 +95,5 @@ async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region
         "the table is not a live region"
     );
     assert!(page.contains("id=\"member-summary\" role=\"status\""));
-    assert!(page.contains("data-presence-of=\""));
+    assert!(page.contains("data-presence=\"/w/acme/presence\""));
 }

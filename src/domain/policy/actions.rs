@@ -692,7 +692,7 @@ mod tests {
         assert!(
             refused
                 .to_string()
-                .ends_with("(it lacks users.invite, users.edit, users.change_role and 8 more)."),
+                .ends_with("(it lacks users.invite, users.edit, users.change_role and 9 more)."),
             "{refused}"
         );
         // A peer with the same role is fair game; so is anyone whose role is a subset.

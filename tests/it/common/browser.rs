@@ -171,6 +171,22 @@ impl Browser {
             .expect("click");
     }
 
+    /// Opens the users list's row menu of membership `member` (its ⋯ button, as a person would),
+    /// then clicks the item whose words start with `label` ("Suspend", "Revoke invitation").
+    pub async fn click_row_action(&self, member: i64, label: &str) {
+        self.click(&format!("a[data-actions][href$='/users/{member}']"))
+            .await;
+        self.client
+            .find(Locator::XPath(&format!(
+                "//div[@class='row-menu-items']/*[starts-with(normalize-space(.), '{label}')]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no {label} in the row menu of {member}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
