@@ -2,7 +2,7 @@
 //! JavaScript; either way the action itself is a POST with the CSRF token. The same dialog says why
 //! an action cannot be done yet, when it cannot.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
@@ -186,14 +186,10 @@ fn respond(chrome: Option<Chrome>, confirm: &Confirmation) -> Result<HttpRespons
         Some(chrome) => Page { chrome, confirm }.render()?,
     };
     let invalid = confirm.reason.as_ref().is_some_and(|r| r.error.is_some());
-    let mut answer = if invalid {
-        HttpResponse::UnprocessableEntity()
+    let status = if invalid {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        HttpResponse::Ok()
+        StatusCode::OK
     };
-    Ok(answer
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::VARY, "HX-Request"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    Ok(super::htmx::varying_html(status, body))
 }

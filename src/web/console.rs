@@ -402,11 +402,7 @@ async fn render(
     } else {
         page.render()?
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((actix_web::http::header::VARY, "HX-Request"))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    Ok(super::htmx::varying_html(status, body))
 }
 
 /// The member with this viewer's decisions (and the page frame, unless htmx asks for a panel).

@@ -132,6 +132,12 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
     }
 }
 
+/// Each of the ids once, in order (a form may repeat a box's value).
+pub fn unique<T: Ord>(ids: &mut Vec<T>) {
+    ids.sort_unstable();
+    ids.dedup();
+}
+
 /// Stores a message for the next page the person sees.
 pub fn flash(
     session: &actix_session::Session,

@@ -40,11 +40,17 @@ pub fn page_or_fragment<P: Template>(
     } else {
         page.render()?
     };
-    Ok(HttpResponse::Ok()
+    Ok(varying_html(actix_web::http::StatusCode::OK, body))
+}
+
+/// An HTML answer that is a whole page or, for htmx, a fragment of it: `Vary: HX-Request` keeps
+/// the two apart in caches, and neither is stored.
+pub fn varying_html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "HX-Request"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+        .body(body)
 }
 
 /// Renders a template with a status (422 for a form with messages).

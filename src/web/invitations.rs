@@ -2,7 +2,6 @@
 //! invite submit, and the resend and revoke row actions.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -152,11 +151,7 @@ fn render(
         }
         .render()?
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::VARY, "HX-Request"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    Ok(super::htmx::varying_html(status, body))
 }
 
 async fn respond(
@@ -206,10 +201,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let mut form = form.0;
-    form.group_id.sort_unstable();
-    form.group_id.dedup();
-    form.app_id.sort_unstable();
-    form.app_id.dedup();
+    super::forms::unique(&mut form.group_id);
+    super::forms::unique(&mut form.app_id);
     let addresses = parse_address_list(&form.emails);
     let request = InviteRequest {
         workspace: access.workspace.id,

@@ -388,13 +388,7 @@ async fn remove_view(
     })
 }
 
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((actix_web::http::header::VARY, "HX-Request"))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(body)
-}
+use super::htmx::varying_html as html;
 
 /// The revoke dialog (htmx) or page for this form, with `error` beside the choice or
 /// `reason_error` beside the reason (422) if any.

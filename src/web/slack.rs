@@ -3,7 +3,6 @@
 //! people directly as members. Every call to Slack runs on the blocking pool.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
@@ -588,11 +587,7 @@ async fn picker(
         }
         .render()?
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::VARY, "HX-Request"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    Ok(super::htmx::varying_html(status, body))
 }
 
 /// Adds the ticked people (or everyone matching, with `select_all`) as active members.
@@ -604,12 +599,10 @@ pub async fn add(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let mut form = form.0;
-    form.slack_user_id.sort_unstable();
-    form.slack_user_id.dedup();
-    form.group_id.sort_unstable();
-    form.group_id.dedup();
-    form.app_id.sort_unstable();
-    form.app_id.dedup();
+    for ids in [&mut form.group_id, &mut form.app_id] {
+        super::forms::unique(ids);
+    }
+    super::forms::unique(&mut form.slack_user_id);
     let (settings, workspace) = (invite_settings(&state), access.workspace.id);
     let (chosen, all, q) = (
         form.slack_user_id.clone(),

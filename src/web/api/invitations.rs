@@ -80,10 +80,8 @@ impl InviteBody {
     /// The invite dialog's request: the addresses as one list, `member` unless a role is named,
     /// each group and app once.
     fn into_request(mut self, workspace: WorkspaceId) -> InviteRequest {
-        self.group_ids.sort_unstable();
-        self.group_ids.dedup();
-        self.app_ids.sort_unstable();
-        self.app_ids.dedup();
+        crate::web::forms::unique(&mut self.group_ids);
+        crate::web::forms::unique(&mut self.app_ids);
         InviteRequest {
             workspace,
             addresses: parse_address_list(&self.emails.join("\n")),
