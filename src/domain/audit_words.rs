@@ -1,6 +1,8 @@
 //! Audit events in words: "Ada suspended grace@example.com", and "role: Member → Admin" for the
 //! fields an event changed.
 
+use super::timezone::Timezone;
+
 /// Every action the product writes, with how it reads ("{actor} suspended {target}") and its
 /// label in the action filter.
 #[rustfmt::skip]
@@ -83,18 +85,36 @@ pub fn sentence(actor: &str, action: &str, target: &str) -> String {
     }
 }
 
+/// A value of an event's JSON in words: lists as "a, b" ("none" when empty), stored times in
+/// the reader's time zone, nothing as "(none)".
+fn in_words(value: &serde_json::Value, zone: Timezone) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.is_empty() => "(empty)".to_owned(),
+        Value::String(s) => {
+            match chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
+                Ok(at) => zone.local_text(at),
+                Err(_) => s.clone(),
+            }
+        }
+        Value::Null => "(none)".to_owned(),
+        Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| in_words(item, zone))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
 /// The changed fields of an event's JSON (`{"role": {"before": "Member", "after": "Admin"}}`) as
-/// "role: Member → Admin", and its other facts as "sessions ended: 2".
-pub fn changes(json: &str) -> Vec<String> {
+/// "role: Member → Admin", and its other facts as "sessions ended: 2", times in `zone`.
+pub fn changes(json: &str, zone: Timezone) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
         return Vec::new();
     };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) if s.is_empty() => "(empty)".to_owned(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "(none)".to_owned(),
-        other => other.to_string(),
-    };
+    let text = |v: &serde_json::Value| in_words(v, zone);
     map.iter()
         .map(|(field, value)| {
             let name = field.replace('_', " ");
@@ -147,9 +167,11 @@ mod tests {
 
     #[test]
     fn changes_read_as_before_and_after() {
+        let utc = Timezone::default();
         assert_eq!(
             changes(
-                r#"{"role":{"before":"Member","after":"Admin"},"sessions_ended":2,"last_name":{"before":"","after":"King"}}"#
+                r#"{"role":{"before":"Member","after":"Admin"},"sessions_ended":2,"last_name":{"before":"","after":"King"}}"#,
+                utc
             ),
             vec![
                 "last name: (empty) → King",
@@ -157,8 +179,24 @@ mod tests {
                 "sessions ended: 2"
             ]
         );
-        assert!(changes("{}").is_empty());
-        assert!(changes("not json").is_empty());
+        assert!(changes("{}", utc).is_empty());
+        assert!(changes("not json", utc).is_empty());
+    }
+
+    #[test]
+    fn lists_and_times_read_as_words() {
+        let paris = Timezone::parse("Europe/Paris").unwrap();
+        assert_eq!(
+            changes(
+                r#"{"apps":[],"emails":["a@example.com","b@example.com"],"expires_at":"2026-12-11 15:19:39.857612"}"#,
+                paris
+            ),
+            vec![
+                "apps: none",
+                "emails: a@example.com, b@example.com",
+                "expires at: 11 Dec 2026, 16:19 CET"
+            ]
+        );
     }
 
     #[test]

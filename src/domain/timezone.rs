@@ -22,6 +22,24 @@ impl Timezone {
         self.0.name()
     }
 
+    /// "26 Nov 2026, 09:41 CET": a stored (UTC) time as people in this zone read it.
+    pub fn local_text(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::{Datelike, Timelike};
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let local = at.and_utc().with_timezone(&self.tz());
+        format!(
+            "{} {} {}, {:02}:{:02} {}",
+            local.day(),
+            MONTHS[local.month0() as usize],
+            local.year(),
+            local.hour(),
+            local.minute(),
+            local.offset()
+        )
+    }
+
     pub fn tz(self) -> chrono_tz::Tz {
         self.0
     }

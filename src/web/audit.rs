@@ -139,7 +139,7 @@ pub async fn org_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     may_read_org_log(&me)?;
-    let chrome = me.chrome(&state).await?;
+    let chrome = me.chrome_in(&state, "org-audit").await?;
     let zone = Timezone::parse(&me.account.timezone).unwrap_or_default();
     let page = audit_page(
         &state,
@@ -183,7 +183,7 @@ async fn audit_page(
                 views::in_timezone(e.created_at, zone),
             ),
             sentence: audit_words::sentence(&e.actor_label, &e.action, &e.target_label),
-            changes: audit_words::changes(&e.changes),
+            changes: audit_words::changes(&e.changes, zone),
             ip: e.ip.clone().unwrap_or_default(),
         })
         .collect();
@@ -228,7 +228,7 @@ fn write_event(out: &mut csv::Writer<Vec<u8>>, e: &audit::EventRow) -> csv::Resu
             &e.action,
             &e.target_label,
         )),
-        &defuse(&audit_words::changes(&e.changes).join("; ")),
+        &defuse(&audit_words::changes(&e.changes, Timezone::default()).join("; ")),
         e.ip.as_deref().unwrap_or(""),
     ])
 }

@@ -159,6 +159,16 @@ impl SignedIn {
 
     /// The page frame for a page outside any workspace.
     pub async fn chrome(&self, state: &AppState) -> Result<Chrome, AppError> {
+        self.chrome_in(state, "").await
+    }
+
+    /// The frame of one of the organization's pages (`org-accounts`, `org-workspaces`,
+    /// `org-audit`): their own side navigation, with that one current.
+    pub async fn chrome_in(
+        &self,
+        state: &AppState,
+        section: &'static str,
+    ) -> Result<Chrome, AppError> {
         let account = self.account.clone();
         let csrf_token = self.csrf_token.clone();
         let flash = take_flash(&self.session);
@@ -169,7 +179,7 @@ impl SignedIn {
                 csrf_token,
                 None,
                 PermissionSet::empty(),
-                "",
+                section,
                 flash,
             )
         })

@@ -169,12 +169,13 @@ pub async fn render_signed_in(
     req: &HttpRequest,
     state: &AppState,
     me: &SignedIn,
+    section: &'static str,
     confirm: Confirmation,
 ) -> Result<HttpResponse, AppError> {
     let chrome = if wants_fragment(req) {
         None
     } else {
-        Some(me.chrome(state).await?)
+        Some(me.chrome_in(state, section).await?)
     };
     respond(chrome, &confirm)
 }

@@ -135,7 +135,7 @@ pub async fn accounts_page(
         )
     });
     let page = AccountsPage {
-        chrome: me.chrome(&state).await?,
+        chrome: me.chrome_in(&state, "org-accounts").await?,
         q,
         accounts,
         next_url,
@@ -174,7 +174,7 @@ async fn block_dialog(
         &me.csrf_token,
         reason,
     );
-    super::confirm::render_signed_in(req, state, me, confirmation).await
+    super::confirm::render_signed_in(req, state, me, "org-accounts", confirmation).await
 }
 
 async fn set_blocked(
@@ -328,7 +328,7 @@ async fn workspaces_view(
         })
         .collect();
     let page = WorkspacesPage {
-        chrome: me.chrome(state).await?,
+        chrome: me.chrome_in(state, "org-workspaces").await?,
         workspaces,
         purge,
         purge_more,

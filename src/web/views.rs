@@ -93,15 +93,7 @@ pub fn relative(at: NaiveDateTime, now: NaiveDateTime) -> String {
 
 /// The exact time in a viewer's time zone: "26 Nov 2026, 09:41 CET".
 pub fn in_timezone(at: NaiveDateTime, zone: crate::domain::timezone::Timezone) -> String {
-    use chrono::Timelike;
-    let local = at.and_utc().with_timezone(&zone.tz());
-    format!(
-        "{}, {:02}:{:02} {}",
-        short_date(local),
-        local.hour(),
-        local.minute(),
-        local.offset()
-    )
+    zone.local_text(at)
 }
 
 /// "Firefox on Linux" from a User-Agent header (a label for people, not a security fact).
