@@ -1,8 +1,9 @@
-// Closes the open workspace switcher (details.switcher) on an outside click or Escape.
+// Closes the open workspace switcher and a page's More actions (details) on an outside click
+// or Escape.
 (() => {
   'use strict';
 
-  const openSwitchers = () => document.querySelectorAll('details.switcher[open]');
+  const openSwitchers = () => document.querySelectorAll('details.switcher[open], details.more-actions[open]');
 
   document.addEventListener('click', (event) => {
     for (const details of openSwitchers()) {
@@ -198,7 +199,14 @@ document.addEventListener('htmx:beforeRequest', (event) => {
   // moment in the viewer's time zone (the page carries only the short form, to stay light).
   document.addEventListener('mouseover', (event) => {
     const time = event.target.closest?.('.table-dense time[datetime]');
-    if (time && !time.title) time.title = new Date(time.dateTime).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+    if (time && !time.title) {
+      const timeZone = time.closest('table')?.dataset.timezone || undefined;
+      try {
+        time.title = new Date(time.dateTime).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short', timeZone });
+      } catch {
+        time.title = new Date(time.dateTime).toLocaleString();
+      }
+    }
     for (const cut of [event.target.closest?.('.table-dense td > a'), event.target.closest?.('.table-dense td')]) {
       if (cut && !cut.title && cut.scrollWidth > cut.clientWidth) cut.title = cut.textContent.trim();
     }

@@ -228,6 +228,8 @@ struct UsersPage {
     /// This page's own address, for reloading the rows after a change.
     self_url: String,
     can_invite: bool,
+    /// The viewer's time zone (IANA): exact times are shown in it on hover.
+    timezone: String,
     /// Some row may have an action for this viewer.
     actions_column: bool,
     /// Rendering only the rows (htmx): the head's counts come along out of band.
@@ -599,6 +601,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
+        timezone: access.signed_in.account.timezone.clone(),
         actions_column: [
             Permission::UsersInvite,
             Permission::UsersSuspend,

@@ -77,6 +77,14 @@ async fn violations_in_dialog(
     submit_empty: bool,
 ) -> Vec<String> {
     b.client.goto(&app.url(page)).await.unwrap();
+    // Openers in a "More actions" disclosure: opened first, as a person would.
+    b.client
+        .execute(
+            "document.querySelectorAll('details.more-actions').forEach(d => d.open = true)",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     b.click(opener).await;
     wait_for_dialog(b).await;
     let mut found: Vec<String> = b
