@@ -1,3 +1,6 @@
+// Styles that need JavaScript (the phone's folded filters) apply only when it runs.
+document.documentElement.classList.add('js');
+
 // Closes the open workspace switcher and a page's More actions (details) on an outside click
 // or Escape.
 (() => {
@@ -240,3 +243,14 @@ document.addEventListener('htmx:beforeRequest', (event) => {
     }
   });
 })();
+
+// The users list's "Filters" button (phones): shows or hides the filters.
+document.addEventListener('click', (event) => {
+  const toggle = event.target.closest?.('.filters-toggle');
+  if (!toggle) return;
+  const group = document.getElementById(toggle.getAttribute('aria-controls'));
+  const open = !group.classList.contains('open');
+  group.classList.toggle('open', open);
+  toggle.setAttribute('aria-expanded', String(open));
+  if (open) group.querySelector('select')?.focus();
+});

@@ -50,7 +50,7 @@ async fn the_users_list_is_dense_and_light() {
         .client
         .execute(
             "return [...document.querySelectorAll('form.toolbar > input:not([type=hidden]), \
-             form.toolbar > select, form.toolbar > button')]\
+             form.toolbar select, form.toolbar > button[type=submit]')]\
              .map(e => Math.round(e.getBoundingClientRect().top))",
             Vec::new(),
         )
@@ -86,5 +86,38 @@ async fn the_users_list_is_dense_and_light() {
         .unwrap();
     assert_eq!(hovered[0], hovered[1], "the whole address on hover");
     b.screenshot("81-users-dense-1280").await;
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn on_a_phone_the_filters_fold_behind_one_button() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let browser = Browser::start_with(&["phone"]).await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    let shown = |css: &'static str| async move {
+        b.client
+            .execute(
+                &format!("return document.querySelector('{css}').getClientRects().length > 0"),
+                Vec::new(),
+            )
+            .await
+            .unwrap()
+    };
+    assert_eq!(shown("#filter-status").await, false, "folded");
+    assert_eq!(shown(".filters-toggle").await, true);
+    b.click(".filters-toggle").await;
+    assert_eq!(shown("#filter-status").await, true, "unfolded");
+    let expanded = b
+        .client
+        .execute(
+            "return document.querySelector('.filters-toggle').getAttribute('aria-expanded')",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(expanded, "true");
+    b.screenshot("82-users-phone-filters").await;
     browser.close().await;
 }
