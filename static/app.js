@@ -43,7 +43,10 @@ document.documentElement.classList.add('js');
       return;
     }
     if (!dialog.open) dialog.showModal();
-    dialog.querySelector('[aria-invalid="true"], textarea, input:not([type="hidden"]), select, button')?.focus();
+    // The first field in error, else the first field of its form, else its first button (not ✕).
+    (dialog.querySelector('[aria-invalid="true"]')
+      ?? dialog.querySelector('form textarea, form input:not([type="hidden"]), form select')
+      ?? dialog.querySelector('form button, .button:not(.dialog-close)'))?.focus();
     dialog.addEventListener('close', () => {
       dialog.remove();
       opener?.focus();
@@ -254,3 +257,90 @@ document.addEventListener('click', (event) => {
   toggle.setAttribute('aria-expanded', String(open));
   if (open) group.querySelector('select')?.focus();
 });
+
+// Type-ahead pickers (issue 21 §4): a wall of checkboxes (fieldset[data-picker], e.g. the invite
+// dialog's groups and apps) gets a filter field and becomes one stop for Tab: typing narrows the
+// list, the arrow keys move through what is shown, Space or Enter ticks, Escape clears the filter.
+// What is ticked is listed under the field. Without JavaScript the checkboxes stay as they are.
+(() => {
+  'use strict';
+
+  const enhance = (fieldset) => {
+    if (fieldset.dataset.pickerReady) return;
+    fieldset.dataset.pickerReady = 'yes';
+    const boxes = [...fieldset.querySelectorAll('input[type=checkbox]')];
+    const labelOf = (box) => box.closest('label')?.textContent.trim() ?? box.value;
+    const filter = document.createElement('input');
+    filter.type = 'search';
+    filter.className = 'picker-filter';
+    filter.autocomplete = 'off';
+    filter.placeholder = `Type to find ${fieldset.dataset.picker}`;
+    filter.setAttribute('aria-label', `Find ${fieldset.dataset.picker}`);
+    const chosen = document.createElement('p');
+    chosen.className = 'picker-chosen hint';
+    chosen.setAttribute('aria-live', 'polite');
+    fieldset.querySelector('legend').after(filter, chosen);
+
+    const shown = () => boxes.filter((b) => !b.closest('label').hidden);
+    let current = boxes[0];
+    const rove = (to) => {
+      for (const b of boxes) b.tabIndex = -1;
+      current = to ?? shown()[0] ?? boxes[0];
+      if (current) current.tabIndex = 0;
+    };
+    const summarize = () => {
+      const picked = boxes.filter((b) => b.checked).map(labelOf);
+      chosen.textContent = picked.length ? `Chosen: ${picked.join(', ')}` : '';
+    };
+    filter.addEventListener('input', () => {
+      const words = filter.value.trim().toLowerCase();
+      for (const b of boxes) b.closest('label').hidden = !!words && !labelOf(b).toLowerCase().includes(words);
+      rove();
+    });
+    const move = (event, from) => {
+      const list = shown();
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const at = list.indexOf(from);
+        const next = event.key === 'ArrowDown'
+          ? list[Math.min(at + 1, list.length - 1)]
+          : at <= 0 ? null : list[at - 1];
+        if (next) { rove(next); next.focus(); } else if (event.key === 'ArrowUp') filter.focus();
+      } else if (event.key === 'Escape' && filter.value) {
+        event.preventDefault();
+        event.stopPropagation();
+        filter.value = '';
+        filter.dispatchEvent(new Event('input'));
+        filter.focus();
+      }
+    };
+    filter.addEventListener('keydown', (event) => {
+      if (event.key === 'ArrowDown') {
+        event.preventDefault();
+        const first = shown()[0];
+        if (first) { rove(first); first.focus(); }
+      } else if (event.key === 'Enter') {
+        // Enter in the filter ticks the only match instead of sending the form.
+        event.preventDefault();
+        const list = shown();
+        if (list.length === 1) { list[0].click(); }
+      } else {
+        move(event, null);
+      }
+    });
+    for (const box of boxes) {
+      box.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') { event.preventDefault(); box.click(); return; }
+        move(event, box);
+      });
+      box.addEventListener('change', summarize);
+      box.addEventListener('focus', () => rove(box));
+    }
+    rove();
+    summarize();
+  };
+
+  const enhanceAll = () => document.querySelectorAll('fieldset[data-picker]').forEach(enhance);
+  document.addEventListener('DOMContentLoaded', enhanceAll);
+  document.addEventListener('htmx:afterSwap', enhanceAll);
+})();

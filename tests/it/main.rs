@@ -16,6 +16,7 @@ mod browser_density;
 mod browser_foundation;
 mod browser_groups;
 mod browser_invitations;
+mod browser_keyboard;
 mod browser_me;
 mod browser_password_reset;
 mod browser_presence;

@@ -1,0 +1,201 @@
+//! Keyboard only, in headless Chromium (issue 21 §4, §6): the invite dialog is opened, filled and
+//! sent without a mouse — focus starts in the addresses field, the groups picker is one Tab stop
+//! that typing narrows and the arrows walk, Send is a few Tabs away — and a bulk action on the
+//! users list is chosen and previewed the same way.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+
+use crate::common::browser::Browser;
+use crate::common::*;
+
+/// Sends keys to whatever has the focus.
+async fn press(b: &Browser, keys: &str) {
+    b.client
+        .active_element()
+        .await
+        .expect("something has the focus")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+/// The focused element, as `tag#id[name]` with its text (to follow the focus).
+async fn focused(b: &Browser) -> String {
+    b.client
+        .execute(
+            "const e = document.activeElement; \
+             return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)}`",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn wait_focus(b: &Browser, part: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let here = focused(b).await;
+        if here.contains(part) {
+            return here;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "focus never reached {part}; it is on {here}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_invite_dialog_by_keyboard_alone() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for name in [
+        "Finance",
+        "Legal",
+        "Design",
+        "Sales",
+        "Support",
+        "Research",
+        "Security",
+        "Product",
+        "Quality",
+        "Facilities",
+        "Marketing",
+        "Operations",
+    ] {
+        let made = app.post_fields("/w/acme/groups", &[("name", name)]).await;
+        assert_eq!(made.status().as_u16(), 303);
+    }
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+
+    // Focus the "Invite people" link as Tab would, and press Enter: focus lands in the addresses.
+    b.client
+        .execute(
+            "document.querySelector(\"a[href='/w/acme/invitations/new']\").focus()",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    press(b, &Key::Enter.to_string()).await;
+    wait_focus(b, "textarea#emails").await;
+    press(b, "grace@example.com").await;
+
+    // Role, then the groups picker: one Tab each.
+    press(b, &Key::Tab.to_string()).await;
+    wait_focus(b, "select#role").await;
+    press(b, &Key::Tab.to_string()).await;
+    wait_focus(b, "input#[] ").await;
+    press(b, "fin").await;
+    press(b, &Key::Down.to_string()).await;
+    wait_focus(b, "[group_id]").await;
+    press(b, &Key::Space.to_string()).await;
+    b.wait_for_text("dialog[open] .picker-chosen", "Chosen: Finance")
+        .await;
+
+    // From the ticked group to Send: the rest of the groups are not Tab stops.
+    let mut tabs = 0;
+    while !focused(b).await.contains("Send invitations") {
+        press(b, &Key::Tab.to_string()).await;
+        tabs += 1;
+        assert!(tabs <= 4, "Send is {tabs}+ Tabs away: {}", focused(b).await);
+    }
+    b.screenshot("90-invite-by-keyboard").await;
+    press(b, &Key::Enter.to_string()).await;
+    b.wait_for_text("#flash", "1 invitation sent").await;
+    assert_eq!(
+        app.count("invitation_groups JOIN groups ON groups.id = invitation_groups.group_id WHERE groups.name = 'Finance'"),
+        1
+    );
+    browser.close().await;
+}
+
+#[actix_web::test]
+async fn a_bulk_suspension_by_keyboard_alone() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+
+    // From the search field, Tab to Grace's box (past the filters, the bulk bar and the header
+    // box) and tick it with Space.
+    b.client
+        .execute("document.querySelector('#q').focus()", Vec::new())
+        .await
+        .unwrap();
+    let mut tabs = 0;
+    while !focused(b).await.contains("[member_id]")
+        || !b
+            .client
+            .execute(
+                "return document.activeElement.getAttribute('aria-label')",
+                Vec::new(),
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .contains("grace hopper")
+    {
+        press(b, &Key::Tab.to_string()).await;
+        tabs += 1;
+        assert!(
+            tabs <= 30,
+            "no box for Grace within 30 Tabs: {}",
+            focused(b).await
+        );
+    }
+    press(b, &Key::Space.to_string()).await;
+
+    // Back to the bulk bar's action (Shift+Tab), Suspend is chosen; then Tab to Preview, Enter.
+    while !focused(b).await.contains("select#bulk-action") {
+        press(b, &(Key::Shift + &Key::Tab.to_string())).await;
+        tabs += 1;
+        assert!(
+            tabs <= 60,
+            "no way back to the bulk bar: {}",
+            focused(b).await
+        );
+    }
+    while !focused(b).await.contains("Preview") {
+        press(b, &Key::Tab.to_string()).await;
+        tabs += 1;
+        assert!(tabs <= 80, "no Preview: {}", focused(b).await);
+    }
+    press(b, &Key::Enter.to_string()).await;
+    b.wait_for_text("h1", "Suspend 1 person?").await;
+
+    // The preview's reason field, then its confirm button, by keyboard.
+    b.client
+        .execute("document.querySelector('main #reason').focus()", Vec::new())
+        .await
+        .unwrap();
+    press(b, "Keyboard test").await;
+    while !focused(b).await.to_lowercase().contains("suspend") {
+        press(b, &Key::Tab.to_string()).await;
+        tabs += 1;
+        assert!(tabs <= 90, "no confirm button: {}", focused(b).await);
+    }
+    press(b, &Key::Enter.to_string()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.count("memberships WHERE status = 'suspended'") != 1 {
+        assert!(Instant::now() < deadline, "the suspension was not made");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.close().await;
+}
