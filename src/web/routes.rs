@@ -133,6 +133,7 @@ route_table! {
     get "/w/{slug}/users.csv" => export::users_csv,
     get "/w/{slug}/users" => users::list,
     get "/w/{slug}/presence" => presence::stream,
+    get "/w/{slug}/members/suggest" => users::suggest,
     post "/w/{slug}/users/bulk" => bulk::submit,
     get "/w/{slug}/import" => import::page,
     post "/w/{slug}/import" => import::upload,

@@ -613,3 +613,69 @@ pub async fn list(
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SuggestQuery {
+    /// What is typed: `q`, or the field's own name (htmx sends the input under its name).
+    q: String,
+    owner_email: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% for (email, name) in people %}<option value=\"{{ email }}\">{{ name }}</option>{% endfor %}",
+    ext = "html"
+)]
+struct Suggestions {
+    people: Vec<(String, String)>,
+}
+
+/// Type-ahead for an address field (an app's owner, a grant): up to 10 current members whose name
+/// or address contains what is typed, as `<option>`s for the field's `<datalist>` (the browser
+/// offers them; arrows, Enter and Escape work as in any list).
+pub async fn suggest(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<SuggestQuery>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::UsersView)?;
+    let query = query.into_inner();
+    let typed = [query.q, query.owner_email, query.email]
+        .into_iter()
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default();
+    let search = crate::domain::SearchTerm::parse(&typed);
+    let workspace = access.workspace.id;
+    let rows = blocking(&state, move |conn| {
+        let filter = crate::store::memberships::ListFilter {
+            search: search.non_empty(),
+            ..Default::default()
+        };
+        Ok(crate::store::memberships::list_page(
+            conn,
+            workspace,
+            &filter,
+            Default::default(),
+            Cursor::First,
+            10,
+        )?
+        .rows)
+    })
+    .await?;
+    let people = rows
+        .into_iter()
+        .filter(|r| r.status != MembershipStatus::Removed)
+        .map(|r| {
+            (
+                r.email.clone(),
+                display_name(&r.first_name, &r.last_name, &r.email),
+            )
+        })
+        .collect();
+    Ok(super::htmx::varying_html(
+        actix_web::http::StatusCode::OK,
+        Suggestions { people }.render()?,
+    ))
+}

@@ -688,6 +688,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         get("/w/{slug}/users", "/w/acme/users").ws(VIEW, Page),
         // Presence: an event stream for those who see the list (its body is not read).
         get("/w/{slug}/presence", "/w/acme/presence").ws(VIEW, Page),
+        // Address fields' type-ahead: members matching what is typed, for those who see the list.
+        get("/w/{slug}/members/suggest", "/w/acme/members/suggest?q=ada").ws(VIEW, Page),
         get("/w/{slug}/audit.csv", "/w/acme/audit.csv").ws(AUDIT, Page),
         // The organization's pages.
         get("/org/audit.csv", "/org/audit.csv").org(Page),

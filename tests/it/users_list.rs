@@ -810,3 +810,38 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
     );
     check(3_900).await;
 }
+
+#[actix_web::test]
+async fn address_fields_suggest_members_as_one_types() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.add_member(
+        "gone.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    // htmx sends what is typed under the field's own name.
+    let options = app
+        .get_text("/w/acme/members/suggest?owner_email=hopp")
+        .await;
+    assert!(
+        options.contains("<option value=\"grace.hopper@example.com\">"),
+        "{options}"
+    );
+    assert!(!options.contains("ada@example.com"));
+    assert!(
+        !app.get_text("/w/acme/members/suggest?q=gone")
+            .await
+            .contains("gone.person"),
+        "removed members are not offered"
+    );
+    // The app forms' owner field asks for them.
+    let apps = app.get_text("/w/acme/apps").await;
+    assert!(apps.contains("list=\"owner_email-suggestions\""));
+    assert!(apps.contains("hx-get=\"/w/acme/members/suggest\""));
+}
