@@ -269,11 +269,14 @@ fn tidy(filter: &FilterParams) -> FilterParams {
     }
 }
 
-/// "1,204 members · 3 pending invitations", and the plan's seats when it has a limit.
-fn head_counts(access: &WorkspaceAccess) -> (String, Option<String>) {
+/// "50 shown · 1,204 members · 3 pending invitations" (the page's live status line: it changes, and
+/// is read out, when a search or filter changes what is shown), and the plan's seats when it has
+/// a limit.
+fn head_counts(access: &WorkspaceAccess, shown: usize) -> (String, Option<String>) {
     let counts = access.workspace.counts;
     let summary = format!(
-        "{} · {}",
+        "{} shown · {} · {}",
+        views::number(shown as i64),
         views::count(counts.active + counts.suspended, "member", "members"),
         views::count(counts.invited, "pending invitation", "pending invitations")
     );
@@ -567,7 +570,7 @@ pub async fn list(
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
     let menus = Menus::of(&params, &role_choices, &group_names);
     let bulk = BulkBar::of(&access, &params, &role_choices, &group_names);
-    let (summary, seats) = head_counts(&access);
+    let (summary, seats) = head_counts(&access, listed.page.rows.len());
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
         chrome

@@ -97,3 +97,32 @@ async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region
     assert!(page.contains("id=\"member-summary\" role=\"status\""));
     assert!(page.contains("data-presence=\"/w/acme/presence\""));
 }
+
+#[actix_web::test]
+async fn activity_through_one_instance_reaches_the_streams_of_another() {
+    // A second instance on the same database (as behind a load balancer; sessions live in the
+    // database, so a cookie works on both).
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace_id = app.membership_of("grace.hopper@example.com");
+    let other = admin_console::startup::Application::build(app.settings.clone())
+        .expect("a second instance");
+    let other_port = other.port();
+    actix_web::rt::spawn(other.into_server());
+
+    // Ada follows presence through the first instance; Grace is active through the second.
+    let mut events = Events::open(&app).await;
+    let mut grace = app.new_client();
+    grace.address = format!("http://127.0.0.1:{other_port}");
+    grace.port = other_port;
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(grace.get("/w/acme/users").await.status().as_u16(), 200);
+    events.expect(grace_id, true).await;
+}
