@@ -20,6 +20,7 @@ mod browser_keyboard;
 mod browser_me;
 mod browser_password_reset;
 mod browser_presence;
+mod browser_readme;
 mod browser_roles_settings;
 mod browser_slack;
 mod browser_stronger_role;

@@ -129,6 +129,14 @@ impl Browser {
         self.wait_for_url("/w/acme/users").await;
     }
 
+    /// Saves a PNG of the current page at `path` (relative to the crate).
+    pub async fn screenshot_to(&self, path: &str) {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::create_dir_all(file.parent().expect("a folder")).expect("screenshot dir");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(file, png).expect("write screenshot");
+    }
+
     /// Saves a PNG of the current page under target/screenshots/.
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
