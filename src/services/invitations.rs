@@ -105,6 +105,7 @@ pub fn invite_members(
             inviter,
             request,
             role: &role,
+            grants: GrantNames::of(conn, &request.group_ids, &request.app_ids)?,
             org: &org.name,
             workspace: &workspace.name,
             expires_at: now + chrono::Duration::days(settings.ttl_days),
@@ -207,11 +208,31 @@ fn already_here(
     })
 }
 
+/// The groups and apps a request gives, by name: audit events name them (not their ids).
+pub(crate) struct GrantNames {
+    pub groups: Vec<String>,
+    pub apps: Vec<String>,
+}
+
+impl GrantNames {
+    pub(crate) fn of(
+        conn: &mut AnyConnection,
+        group_ids: &[i64],
+        app_ids: &[i64],
+    ) -> diesel::QueryResult<Self> {
+        Ok(Self {
+            groups: groups::names_of(conn, group_ids)?,
+            apps: apps::names_of(conn, app_ids)?,
+        })
+    }
+}
+
 /// One request's invitations, written one address at a time inside its transaction.
 struct Invite<'a> {
     inviter: &'a Inviter<'a>,
     request: &'a InviteRequest,
     role: &'a roles::RoleChoice,
+    grants: GrantNames,
     org: &'a str,
     workspace: &'a str,
     expires_at: NaiveDateTime,
@@ -317,8 +338,8 @@ impl Invite<'_> {
                 target_label: email.as_str(),
                 changes: json!({
                     "role": self.role.name,
-                    "groups": request.group_ids,
-                    "apps": request.app_ids,
+                    "groups": self.grants.groups,
+                    "apps": self.grants.apps,
                     "expires_at": self.expires_at.to_string(),
                 }),
             },
@@ -497,6 +518,8 @@ pub fn accept(
         }
         invitations::delete(conn, invitation.id)?;
         let name = crate::domain::names::display_name(&first, &last, &account.email);
+        let app_ids: Vec<i64> = app_grants.iter().map(|(a, _)| *a).collect();
+        let names = GrantNames::of(conn, &group_ids, &app_ids)?;
         audit::record(
             conn,
             &Actor {
@@ -510,7 +533,7 @@ pub fn accept(
                 target_type: "account",
                 target_id: Some(account.id.0),
                 target_label: &account.email,
-                changes: json!({ "role": invitation.role_name, "groups": group_ids, "apps": app_grants.iter().map(|(a, _)| a).collect::<Vec<_>>() }),
+                changes: json!({ "role": invitation.role_name, "groups": names.groups, "apps": names.apps }),
             },
             now,
         )?;

@@ -279,6 +279,7 @@ pub fn add_people(
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let (role, existing) = invitations::judge(conn, adder, &invite, &space)?;
         let org = organization::get(conn)?;
+        let grants = invitations::GrantNames::of(conn, &request.group_ids, &request.app_ids)?;
         let expires_at = now + Duration::days(settings.ttl_days);
         let mut added = Vec::with_capacity(people.len());
         for person in &people {
@@ -316,8 +317,8 @@ pub fn add_people(
                     target_label: &account.email,
                     changes: json!({
                         "role": role.name,
-                        "groups": request.group_ids,
-                        "apps": request.app_ids,
+                        "groups": grants.groups,
+                        "apps": grants.apps,
                         "slack_user_id": person.slack_user_id,
                     }),
                 },

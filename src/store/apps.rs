@@ -26,6 +26,17 @@ pub fn names(
         .load(conn)
 }
 
+/// The names of these apps, by name (for audit events: lists named, not numbered).
+pub fn names_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<String>> {
+    super::in_chunks(ids, |chunk| {
+        apps::table
+            .filter(apps::id.eq_any(chunk))
+            .select(apps::name)
+            .order(apps::name)
+            .load(conn)
+    })
+}
+
 /// Which of `ids` are apps of this workspace.
 pub fn existing(
     conn: &mut AnyConnection,

@@ -18,6 +18,17 @@ pub fn names(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Ve
         .load(conn)
 }
 
+/// The names of these groups, by name (for audit events: lists named, not numbered).
+pub fn names_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<String>> {
+    super::in_chunks(ids, |chunk| {
+        groups::table
+            .filter(groups::id.eq_any(chunk))
+            .select(groups::name)
+            .order(groups::name)
+            .load(conn)
+    })
+}
+
 /// Which of `ids` are groups of this workspace.
 pub fn existing(
     conn: &mut AnyConnection,

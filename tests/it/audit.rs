@@ -175,3 +175,32 @@ async fn organization_wide_events_are_for_org_owners_and_admins() {
     assert_eq!(admin.get("/org/audit").await.status().as_u16(), 403);
     assert_eq!(admin.get("/org/audit.csv").await.status().as_u16(), 403);
 }
+
+#[actix_web::test]
+async fn the_log_names_lists_and_says_times_in_words() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let group = app
+        .post_fields("/w/acme/groups", &[("name", "Finance")])
+        .await;
+    assert_eq!(group.status().as_u16(), 303);
+    let group_id = app.first_id("groups").to_string();
+    let invited = app
+        .post_fields(
+            "/w/acme/invitations",
+            &[
+                ("emails", "grace@example.com"),
+                ("role", "member"),
+                ("group_id", &group_id),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let log = app.get_text("/w/acme/audit").await;
+    assert!(log.contains("groups: Finance"), "groups named");
+    assert!(log.contains("apps: none"), "an empty list in words");
+    assert!(
+        !log.contains("expires at: 20") && log.contains(" UTC"),
+        "the expiry in the reader's zone, not as stored"
+    );
+}
