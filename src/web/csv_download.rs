@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use super::AppState;
 use crate::db::{self, AnyConnection};
 
-/// Rows read at a time.
-pub const BATCH: i64 = 5_000;
+/// Rows read at a time (20,000: on PostgreSQL each batch is a round trip with its planning; 5,000
+/// made the export 2.28× SQLite's time at a million members, 20,000 makes it 1.8×).
+pub const BATCH: i64 = 20_000;
 /// Bytes gathered before a chunk goes out.
 const CHUNK: usize = 64 * 1024;
 

@@ -156,5 +156,4 @@ async fn main() {
         assert!(body.contains("App 499"));
     }
     summary("Access tab over HTTP (htmx fragment)", served);
-    let _ = std::fs::remove_dir_all(&app.dir);
 }

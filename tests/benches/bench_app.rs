@@ -14,6 +14,20 @@ pub struct BenchApp {
     /// The temporary folder (database, data).
     pub dir: PathBuf,
     pub pool: db::Pool,
+    /// With `BENCH_PG_URL`: the admin URL and the bench's own database, dropped at the end.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for BenchApp {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 pub fn csrf_in(html: &str) -> String {
@@ -46,10 +60,13 @@ pub fn client() -> reqwest::Client {
 }
 
 /// The database: a fresh SQLite file in `dir`, or with `BENCH_PG_URL` (a PostgreSQL URL ending in
-/// `/postgres`) a fresh PostgreSQL database made there.
-fn database_url(name: &str, dir: &std::path::Path) -> String {
+/// `/postgres`) a fresh PostgreSQL database made there (its admin URL and name come back too).
+fn database_url(name: &str, dir: &std::path::Path) -> (String, Option<(String, String)>) {
     let Ok(admin) = std::env::var("BENCH_PG_URL") else {
-        return format!("sqlite://{}", dir.join("console.db").display());
+        return (
+            format!("sqlite://{}", dir.join("console.db").display()),
+            None,
+        );
     };
     use diesel::Connection;
     let database = format!("bench_{name}_{}", std::process::id());
@@ -65,7 +82,10 @@ fn database_url(name: &str, dir: &std::path::Path) -> String {
         .rsplit_once('/')
         .expect("BENCH_PG_URL ends with /<database>")
         .0;
-    format!("{base}/{database}")
+    (
+        format!("{base}/{database}"),
+        Some((admin.clone(), database)),
+    )
 }
 
 /// Starts the server (loopback, two workers) and completes setup as the owner of `/w/acme`.
@@ -74,7 +94,7 @@ pub async fn start(name: &str) -> BenchApp {
         std::env::temp_dir().join(format!("admin-console-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let url = database_url(name, &dir);
+    let (url, pg) = database_url(name, &dir);
     let mut settings = Settings::for_database(&url, &dir.join("data"));
     settings.workers = Some(2);
     let app = Application::build(settings).unwrap();
@@ -117,5 +137,6 @@ pub async fn start(name: &str) -> BenchApp {
         client,
         dir,
         pool,
+        pg,
     }
 }

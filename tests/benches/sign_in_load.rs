@@ -159,5 +159,4 @@ async fn main() {
         "p99 under sign-in load / idle: {:.2}× (target ≤ 2×)",
         busy_p99 / idle_p99
     );
-    let _ = std::fs::remove_dir_all(&app.dir);
 }

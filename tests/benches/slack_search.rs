@@ -159,7 +159,6 @@ async fn main() {
         &format!("all searches over {PEOPLE} Slack people"),
         &mut all,
     );
-    let _ = std::fs::remove_dir_all(&app.dir);
     println!(
         "target p99 ≤ 20 ms: {}",
         if p99 <= Duration::from_millis(20) {
