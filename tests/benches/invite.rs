@@ -16,9 +16,8 @@ use bench_app::{csrf_in, post};
 
 #[actix_web::main]
 async fn main() {
-    let bench_app::BenchApp {
-        base, client, dir, ..
-    } = bench_app::start("invite").await;
+    let app = bench_app::start("invite").await;
+    let (base, client, dir) = (&app.base, &app.client, &app.dir);
 
     let page = client
         .get(format!("{base}/w/acme/users"))
@@ -37,7 +36,7 @@ async fn main() {
             .join(",\n");
         let started = Instant::now();
         let response = post(
-            &client,
+            client,
             &format!("{base}/w/acme/invitations"),
             &[
                 ("csrf_token", &csrf),
@@ -82,5 +81,4 @@ async fn main() {
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
