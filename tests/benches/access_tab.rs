@@ -4,7 +4,7 @@
 //! computation itself (the two queries and `effective_access`, on a pooled connection) and the
 //! tab over HTTP (the htmx fragment, signed in as the owner); prints median and p99.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use admin_console::clock;
 use admin_console::domain::ids::MembershipId;
@@ -22,18 +22,6 @@ const ROUNDS: usize = 300;
 const GROUPS: usize = 50;
 const APPS: usize = 500;
 const DIRECT: usize = 50;
-
-fn summary(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{label}: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} rounds)",
-        ms(times[times.len() / 2]),
-        ms(times[times.len() * 99 / 100]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-}
 
 #[actix_web::main]
 async fn main() {
@@ -129,9 +117,9 @@ async fn main() {
     }
     assert_eq!(rows, APPS, "one effective line per app");
     drop(conn);
-    summary(
+    bench_app::summary(
         &format!("Access tab computation ({GROUPS} groups, {APPS} grants → {rows} lines)"),
-        computed,
+        &mut computed,
     );
 
     // The same tab over HTTP, as htmx asks for it.
@@ -155,5 +143,5 @@ async fn main() {
         served.push(started.elapsed());
         assert!(body.contains("App 499"));
     }
-    summary("Access tab over HTTP (htmx fragment)", served);
+    bench_app::summary("Access tab over HTTP (htmx fragment)", &mut served);
 }

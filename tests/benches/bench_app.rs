@@ -1,7 +1,10 @@
 //! What the benchmarks share: a release server on a temporary SQLite database, set up with an
 //! owner signed in (a cookie-keeping client) and the workspace on the Enterprise plan.
+// Each benchmark uses a part of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use admin_console::config::Settings;
 use admin_console::db;
@@ -48,6 +51,21 @@ pub async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) ->
         .send()
         .await
         .unwrap()
+}
+
+/// Prints the median, p99 and maximum of `times` (sorted in place) under `label`; returns the p99.
+pub fn summary(label: &str, times: &mut [Duration]) -> Duration {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p99 = times[times.len() * 99 / 100];
+    println!(
+        "{label}: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} rounds)",
+        ms(times[times.len() / 2]),
+        ms(p99),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
+    p99
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 7;
 const ADDRESSES: usize = 500;
 
-// Shared with the other benchmarks; this one reads no rows directly (its `pool` goes unused).
 #[path = "bench_app.rs"]
-#[allow(dead_code)]
 mod bench_app;
 
 use bench_app::{csrf_in, post};

@@ -81,20 +81,6 @@ fn person(i: usize) -> SlackPerson {
     SlackPerson::from_member(&member).unwrap()
 }
 
-fn summary(label: &str, times: &mut [Duration]) -> Duration {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let p99 = times[times.len() * 99 / 100];
-    println!(
-        "{label}: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} rounds)",
-        ms(times[times.len() / 2]),
-        ms(p99),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-    p99
-}
-
 #[actix_web::main]
 async fn main() {
     let app = bench_app::start("slack").await;
@@ -152,10 +138,10 @@ async fn main() {
             body_len = response.text().await.unwrap().len();
             times.push(started.elapsed());
         }
-        summary(&format!("search {term:?} ({body_len} bytes)"), &mut times);
+        bench_app::summary(&format!("search {term:?} ({body_len} bytes)"), &mut times);
         all.extend(times);
     }
-    let p99 = summary(
+    let p99 = bench_app::summary(
         &format!("all searches over {PEOPLE} Slack people"),
         &mut all,
     );

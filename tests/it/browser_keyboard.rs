@@ -21,12 +21,13 @@ async fn press(b: &Browser, keys: &str) {
         .expect("keys");
 }
 
-/// The focused element, as `tag#id[name]` with its text (to follow the focus).
+/// The focused element, as `tag#id[name]` with its value or text and its label (to follow the
+/// focus).
 async fn focused(b: &Browser) -> String {
     b.client
         .execute(
             "const e = document.activeElement; \
-             return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)}`",
+             return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)} ${e.getAttribute('aria-label') || ''}`",
             Vec::new(),
         )
         .await
@@ -34,6 +35,20 @@ async fn focused(b: &Browser) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Presses `key` until the focus is on what `part` describes, at most `most` times in all (`used`
+/// counts them across calls).
+async fn key_until(b: &Browser, key: &str, part: &str, used: &mut usize, most: usize) {
+    while !focused(b).await.contains(part) {
+        press(b, key).await;
+        *used += 1;
+        assert!(
+            *used <= most,
+            "{part} not reached within {most} keys: {}",
+            focused(b).await
+        );
+    }
 }
 
 async fn wait_focus(b: &Browser, part: &str) -> String {
@@ -101,12 +116,8 @@ async fn the_invite_dialog_by_keyboard_alone() {
         .await;
 
     // From the ticked group to Send: the rest of the groups are not Tab stops.
-    let mut tabs = 0;
-    while !focused(b).await.contains("Send invitations") {
-        press(b, &Key::Tab.to_string()).await;
-        tabs += 1;
-        assert!(tabs <= 4, "Send is {tabs}+ Tabs away: {}", focused(b).await);
-    }
+    let tab = Key::Tab.to_string();
+    key_until(b, &tab, "Send invitations", &mut 0, 4).await;
     b.screenshot("90-invite-by-keyboard").await;
     press(b, &Key::Enter.to_string()).await;
     b.wait_for_text("#flash", "1 invitation sent").await;
@@ -138,45 +149,14 @@ async fn a_bulk_suspension_by_keyboard_alone() {
         .execute("document.querySelector('#q').focus()", Vec::new())
         .await
         .unwrap();
-    let mut tabs = 0;
-    while !focused(b).await.contains("[member_id]")
-        || !b
-            .client
-            .execute(
-                "return document.activeElement.getAttribute('aria-label')",
-                Vec::new(),
-            )
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap_or_default()
-            .contains("grace hopper")
-    {
-        press(b, &Key::Tab.to_string()).await;
-        tabs += 1;
-        assert!(
-            tabs <= 30,
-            "no box for Grace within 30 Tabs: {}",
-            focused(b).await
-        );
-    }
+    let (tab, back) = (Key::Tab.to_string(), Key::Shift + &Key::Tab.to_string());
+    let mut keys = 0;
+    key_until(b, &tab, "Select grace hopper", &mut keys, 30).await;
     press(b, &Key::Space.to_string()).await;
 
     // Back to the bulk bar's action (Shift+Tab), Suspend is chosen; then Tab to Preview, Enter.
-    while !focused(b).await.contains("select#bulk-action") {
-        press(b, &(Key::Shift + &Key::Tab.to_string())).await;
-        tabs += 1;
-        assert!(
-            tabs <= 60,
-            "no way back to the bulk bar: {}",
-            focused(b).await
-        );
-    }
-    while !focused(b).await.contains("Preview") {
-        press(b, &Key::Tab.to_string()).await;
-        tabs += 1;
-        assert!(tabs <= 80, "no Preview: {}", focused(b).await);
-    }
+    key_until(b, &back, "select#bulk-action", &mut keys, 60).await;
+    key_until(b, &tab, "Preview", &mut keys, 80).await;
     press(b, &Key::Enter.to_string()).await;
     b.wait_for_text("h1", "Suspend 1 person?").await;
 
@@ -186,11 +166,7 @@ async fn a_bulk_suspension_by_keyboard_alone() {
         .await
         .unwrap();
     press(b, "Keyboard test").await;
-    while !focused(b).await.to_lowercase().contains("suspend") {
-        press(b, &Key::Tab.to_string()).await;
-        tabs += 1;
-        assert!(tabs <= 90, "no confirm button: {}", focused(b).await);
-    }
+    key_until(b, &tab, "Suspend", &mut keys, 90).await;
     press(b, &Key::Enter.to_string()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.count("memberships WHERE status = 'suspended'") != 1 {

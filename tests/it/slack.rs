@@ -53,6 +53,18 @@ async fn connect(app: &TestApp) {
     .await;
 }
 
+/// Connected, the people read, and Grace Hopper (a person of the Slack roster) a member already.
+async fn connected_with_grace_here(standin: &SlackStandIn) -> TestApp {
+    let app = app_with(standin, None).await;
+    connect(&app).await;
+    app.add_member(
+        "grace.hopper@slackco.example",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app
+}
+
 async fn add(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = app.csrf_token("/w/acme/invitations/slack").await;
     let mut form = vec![("csrf_token", csrf.as_str())];
@@ -223,13 +235,7 @@ async fn oauth_install_binds_its_state_to_the_session_and_exchanges_the_code() {
 #[actix_web::test]
 async fn the_search_reads_the_stored_list_and_marks_people_already_here() {
     let standin = SlackStandIn::start().await;
-    let app = app_with(&standin, None).await;
-    connect(&app).await;
-    app.add_member(
-        "grace.hopper@slackco.example",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
+    let app = connected_with_grace_here(&standin).await;
     let calls = standin.calls("users.list");
     let page = app
         .get_text("/w/acme/invitations/slack?q=grace%20hopper")
@@ -340,13 +346,7 @@ async fn adding_people_makes_active_members_and_each_gets_one_dm_and_one_email_e
 #[actix_web::test]
 async fn adding_is_all_or_nothing_under_seats_and_for_people_already_here() {
     let standin = SlackStandIn::start().await;
-    let app = app_with(&standin, None).await;
-    connect(&app).await;
-    app.add_member(
-        "grace.hopper@slackco.example",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
+    let app = connected_with_grace_here(&standin).await;
     let members = app.count("memberships");
     let response = add(
         &app,
