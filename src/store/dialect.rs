@@ -35,6 +35,18 @@ pub fn membership_contains(conn: &AnyConnection) -> &'static str {
 pub enum IdColumn {
     Membership,
     Account,
+    /// A group's row for a member (`group_members.membership_id`).
+    GroupMember,
+}
+
+impl IdColumn {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Membership => "memberships.id",
+            Self::Account => "memberships.account_id",
+            Self::GroupMember => "group_members.membership_id",
+        }
+    }
 }
 
 /// `column` is one of `ids`, the list bound as one text value (one cached statement whatever the
@@ -43,26 +55,17 @@ pub fn id_in(
     conn: &AnyConnection,
     column: IdColumn,
     ids: &[i64],
-) -> (&'static str, String, &'static str) {
+) -> (String, String, &'static str) {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    match (conn, column) {
-        (AnyConnection::Sqlite(_), IdColumn::Membership) => (
-            "memberships.id IN (SELECT value FROM json_each(",
+    let column = column.name();
+    match conn {
+        AnyConnection::Sqlite(_) => (
+            format!("{column} IN (SELECT value FROM json_each("),
             format!("[{list}]"),
             "))",
         ),
-        (AnyConnection::Sqlite(_), IdColumn::Account) => (
-            "memberships.account_id IN (SELECT value FROM json_each(",
-            format!("[{list}]"),
-            "))",
-        ),
-        (AnyConnection::Postgresql(_), IdColumn::Membership) => (
-            "memberships.id = ANY(CAST(",
-            format!("{{{list}}}"),
-            " AS BIGINT[]))",
-        ),
-        (AnyConnection::Postgresql(_), IdColumn::Account) => (
-            "memberships.account_id = ANY(CAST(",
+        AnyConnection::Postgresql(_) => (
+            format!("{column} = ANY(CAST("),
             format!("{{{list}}}"),
             " AS BIGINT[]))",
         ),
@@ -99,21 +102,6 @@ pub fn time_sort_key(
             "CAST(? AS timestamp)",
         ),
     })
-}
-
-/// A row's group names, separated by U+001F: a subquery of the list's own statement. They come
-/// unordered: an `ORDER BY` here cost a temporary sort per row.
-pub fn group_names(conn: &AnyConnection) -> &'static str {
-    match conn {
-        AnyConnection::Sqlite(_) => {
-            "(SELECT group_concat(g.name, char(31)) FROM group_members gm \
-             JOIN groups g ON g.id = gm.group_id WHERE gm.membership_id = memberships.id)"
-        }
-        AnyConnection::Postgresql(_) => {
-            "(SELECT string_agg(g.name, chr(31)) FROM group_members gm \
-             JOIN groups g ON g.id = gm.group_id WHERE gm.membership_id = memberships.id)"
-        }
-    }
 }
 
 /// The end of the outbox's claiming subquery: on PostgreSQL rows being claimed by another

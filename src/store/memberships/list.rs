@@ -1,5 +1,7 @@
 //! The users list: keyset pages in any order, through the plan of its filter.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -116,9 +118,14 @@ pub fn list_page(
     if backwards {
         rows.reverse();
     }
+    let ids: Vec<i64> = rows.iter().map(|row| row.person.id).collect();
+    let mut groups = groups_of(conn, &ids)?;
     let rows = rows
         .into_iter()
-        .map(ListRow::into_member)
+        .map(|row| {
+            let names = groups.remove(&row.person.id).unwrap_or_default();
+            row.into_member(names)
+        })
         .collect::<QueryResult<Vec<_>>>()?;
     let (has_previous, has_next) = match (started, backwards) {
         (false, _) => (false, more),
@@ -143,14 +150,13 @@ struct ListRow {
     avatar_key: Option<String>,
     account_status: String,
     role_permissions: String,
-    /// The names [`dialect::group_names`] gathered.
-    group_names: Option<String>,
     org_role: String,
     removed_at: Option<NaiveDateTime>,
 }
 
 impl ListRow {
-    fn into_member(self) -> QueryResult<MemberRow> {
+    /// The row, in `groups` (their names, by name).
+    fn into_member(self, groups: String) -> QueryResult<MemberRow> {
         let status = parse_key(
             "membership status",
             &self.status,
@@ -173,7 +179,7 @@ impl ListRow {
                 AccountStatus::from_key,
             )?,
             role_permissions: stored_permissions(&self.role_permissions)?,
-            groups: sorted_group_names(self.group_names),
+            groups,
             org_role: parse_key("org role", &self.org_role, OrgRole::from_key)?,
             removed_at: self.removed_at,
         })
@@ -250,7 +256,6 @@ impl PageQuery<'_> {
                 avatars::key.nullable(),
                 accounts::status,
                 roles::permissions,
-                sql::<diesel::sql_types::Nullable<Text>>(dialect::group_names(conn)),
                 accounts::org_role,
                 memberships::removed_at,
             ))
@@ -275,8 +280,7 @@ impl PageQuery<'_> {
             query
         };
         query
-            .order(self.key.order(self.descending))
-            .limit(self.page_size + 1)
+            .order(self.key.order_limit(self.descending, self.page_size + 1))
             .load(conn)
     }
 
@@ -299,8 +303,7 @@ impl PageQuery<'_> {
             keyed = keyed.filter(group_key.beyond(anchor, self.descending));
         }
         keyed
-            .order(group_key.order(self.descending))
-            .limit(self.page_size + 1)
+            .order(group_key.order_limit(self.descending, self.page_size + 1))
             .load(conn)
     }
 
@@ -330,8 +333,7 @@ impl PageQuery<'_> {
             keyed = keyed.filter(key.beyond(end, !descending));
         }
         Ok(keyed
-            .order(key.order(descending))
-            .limit(self.page_size + 1)
+            .order(key.order_limit(descending, self.page_size + 1))
             .load::<(String, i64)>(conn)?
             .into_iter()
             .map(|(_, id)| id)
@@ -408,6 +410,19 @@ impl SortSql {
         sql(format!("{} {dir}, {} {dir}", self.column, self.id))
     }
 
+    /// The order, then `LIMIT limit` written into the text, not bound: PostgreSQL plans a
+    /// prepared statement once (a generic plan) only when that plan is as cheap as one made for
+    /// the values, and a generic plan cannot know how few rows a bound limit asks for — so with
+    /// `LIMIT $n` it planned the page afresh on every execution, more than half of its cost. The
+    /// limits are page sizes (a small fixed set), so the statement cache stays small.
+    fn order_limit(&self, descending: bool, limit: i64) -> Sql<Text> {
+        let dir = if descending { "DESC" } else { "ASC" };
+        sql(format!(
+            "{} {dir}, {} {dir} LIMIT {limit}",
+            self.column, self.id
+        ))
+    }
+
     /// The rows past the anchor `(value, id)` in this direction: `key >= v AND (key > v OR id >
     /// anchor)`, with the range first so both planners seek the index.
     fn beyond(&self, (value, id): (String, i64), descending: bool) -> Beyond {
@@ -424,17 +439,35 @@ impl SortSql {
     }
 }
 
-/// The unit separator (U+001F) between the names [`dialect::group_names`] gathers.
-const GROUP_SEPARATOR: char = '\u{1f}';
+/// The names of the groups each of `members` is in, by name ("Finance, Sales"), in one
+/// statement for the page: gathered by a subquery per row of the page's own statement, they cost
+/// PostgreSQL more than the rest of the page.
+fn groups_of(conn: &mut AnyConnection, members: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    use crate::db::schema::{group_members, groups};
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let pairs: Vec<(i64, String)> = group_members::table
+        .inner_join(groups::table)
+        .filter(one_of(conn, IdColumn::GroupMember, members))
+        .select((group_members::membership_id, groups::name))
+        .load(conn)?;
+    Ok(names_by_member(pairs))
+}
 
-/// "Finance, Sales" from the names [`dialect::group_names`] gathered, in any order.
-fn sorted_group_names(gathered: Option<String>) -> String {
-    let Some(gathered) = gathered else {
-        return String::new();
-    };
-    let mut names: Vec<&str> = gathered.split(GROUP_SEPARATOR).collect();
-    names.sort_unstable();
-    names.join(", ")
+/// `(member, group name)` pairs in any order as each member's names, sorted, comma-separated.
+fn names_by_member(pairs: Vec<(i64, String)>) -> HashMap<i64, String> {
+    let mut gathered: HashMap<i64, Vec<String>> = HashMap::new();
+    for (member, name) in pairs {
+        gathered.entry(member).or_default().push(name);
+    }
+    gathered
+        .into_iter()
+        .map(|(member, mut names)| {
+            names.sort_unstable();
+            (member, names.join(", "))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -443,11 +476,15 @@ mod tests {
 
     #[test]
     fn group_names_come_out_sorted_and_comma_separated() {
-        assert_eq!(sorted_group_names(None), "");
-        assert_eq!(sorted_group_names(Some("Sales".into())), "Sales");
-        assert_eq!(
-            sorted_group_names(Some("Sales\u{1f}Finance, EMEA\u{1f}Admins".into())),
-            "Admins, Finance, EMEA, Sales"
-        );
+        let pairs = [
+            (1, "Sales"),
+            (2, "Sales"),
+            (1, "Finance, EMEA"),
+            (1, "Admins"),
+        ];
+        let names = names_by_member(pairs.map(|(m, n)| (m, n.to_owned())).to_vec());
+        assert_eq!(names[&1], "Admins, Finance, EMEA, Sales");
+        assert_eq!(names[&2], "Sales");
+        assert!(!names.contains_key(&3));
     }
 }
