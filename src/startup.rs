@@ -181,6 +181,7 @@ fn run(
         slack_wake,
         presence,
         api_rates: Default::default(),
+        frames: Default::default(),
         shutdown,
     });
     let mut server = HttpServer::new(move || {

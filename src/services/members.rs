@@ -139,6 +139,8 @@ pub struct ListPage {
     pub pending: Vec<PendingInfo>,
 }
 
+/// A page of the users list; `known_groups` names the rows' groups where it can (any others are
+/// read).
 pub fn list_members(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -146,8 +148,17 @@ pub fn list_members(
     sort: MemberSort,
     cursor: Cursor,
     page_size: i64,
+    known_groups: &[(i64, String)],
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size)?;
+    let page = memberships::list_page_naming(
+        conn,
+        workspace,
+        filter,
+        sort,
+        cursor,
+        page_size,
+        known_groups,
+    )?;
     let invited: Vec<_> = page
         .rows
         .iter()

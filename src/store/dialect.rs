@@ -35,8 +35,6 @@ pub fn membership_contains(conn: &AnyConnection) -> &'static str {
 pub enum IdColumn {
     Membership,
     Account,
-    /// A group's row for a member (`group_members.membership_id`).
-    GroupMember,
 }
 
 impl IdColumn {
@@ -44,7 +42,6 @@ impl IdColumn {
         match self {
             Self::Membership => "memberships.id",
             Self::Account => "memberships.account_id",
-            Self::GroupMember => "group_members.membership_id",
         }
     }
 }
@@ -102,6 +99,21 @@ pub fn time_sort_key(
             "CAST(? AS timestamp)",
         ),
     })
+}
+
+/// A row's group ids, comma-separated, unordered: a subquery of the list's own statement (their
+/// names come from what the caller has, see `memberships::list_page_naming`).
+pub fn group_ids(conn: &AnyConnection) -> &'static str {
+    match conn {
+        AnyConnection::Sqlite(_) => {
+            "(SELECT group_concat(gm.group_id) FROM group_members gm \
+             WHERE gm.membership_id = memberships.id)"
+        }
+        AnyConnection::Postgresql(_) => {
+            "(SELECT string_agg(gm.group_id::text, ',') FROM group_members gm \
+             WHERE gm.membership_id = memberships.id)"
+        }
+    }
 }
 
 /// The end of the outbox's claiming subquery: on PostgreSQL rows being claimed by another

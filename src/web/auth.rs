@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::error::AppError;
+use super::frame_cache::{AsOf, Frame};
 use super::session_store::keys;
 use super::{AppState, blocking, csrf};
 use crate::db::AnyConnection;
@@ -172,18 +173,23 @@ impl SignedIn {
         let account = self.account.clone();
         let csrf_token = self.csrf_token.clone();
         let flash = take_flash(&self.session);
-        blocking(state, move |conn| {
-            Chrome::load(
+        let frame = blocking(state, move |conn| {
+            Ok(workspaces::frame(
                 conn,
-                &account,
-                csrf_token,
-                None,
-                PermissionSet::empty(),
-                section,
-                flash,
-            )
+                account.id,
+                account.org_role.administers_all_workspaces(),
+            )?)
         })
-        .await
+        .await?;
+        Ok(Chrome::new(
+            frame,
+            &self.account,
+            csrf_token,
+            None,
+            PermissionSet::empty(),
+            section,
+            flash,
+        ))
     }
 }
 
@@ -202,14 +208,16 @@ pub struct WorkspaceAccess {
     pub workspace: Workspace,
     pub membership: Option<Access>,
     pub permissions: PermissionSet,
+    /// What pages keep between requests, as of this request.
+    pub cached: AsOf,
 }
 
 /// What the path's workspace turned out to be for the signed-in account.
 enum Found {
     /// The session's account no longer exists.
     NoAccount,
-    /// The account, the workspace and their membership there.
-    Workspace(Box<(Account, Workspace, Option<Access>)>),
+    /// The account, the workspace and their membership there, and the newest audit event's id.
+    Workspace(Box<(Account, Workspace, Option<Access>, i64)>),
     /// The slug is an old one: the workspace's current slug.
     Moved(String),
     /// No workspace has or had that slug.
@@ -224,10 +232,10 @@ async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<F
     super::quick_read(&state.pool, move |conn| {
         Ok(match who::in_workspace(conn, account_id, &slug)? {
             None => Found::NoAccount,
-            Some((account, Some((workspace, access)))) => {
-                Found::Workspace(Box::new((account, workspace, access)))
+            Some((account, generation, Some((workspace, access)))) => {
+                Found::Workspace(Box::new((account, workspace, access, generation)))
             }
-            Some((_, None)) => match workspaces::redirect_for(conn, &slug)? {
+            Some((_, _, None)) => match workspaces::redirect_for(conn, &slug)? {
                 Some(current) => Found::Moved(current),
                 None => Found::Missing,
             },
@@ -244,10 +252,11 @@ impl WorkspaceAccess {
             return Err(AppError::SignInRequired { next });
         };
         super::observe::LoggedActor::Account(account_id).mark(&req);
-        let (account, workspace, membership) = match in_path_workspace(&req, account_id).await? {
+        let found = in_path_workspace(&req, account_id).await?;
+        let (account, workspace, membership, generation) = match found {
             Found::Workspace(found) => {
-                let (account, workspace, access) = *found;
-                (Some(account), workspace, access)
+                let (account, workspace, access, generation) = *found;
+                (Some(account), workspace, access, generation)
             }
             Found::NoAccount => {
                 session.purge();
@@ -321,6 +330,7 @@ impl WorkspaceAccess {
             workspace,
             membership,
             permissions,
+            cached: state_of(&req)?.frames.as_of(generation),
         })
     }
 
@@ -401,6 +411,7 @@ impl WorkspaceAccess {
             },
             permissions: self.permissions,
             section,
+            cached: self.cached.clone(),
         }
     }
 
@@ -439,20 +450,23 @@ pub struct ChromeLoader {
     current: WorkspaceLink,
     permissions: PermissionSet,
     section: &'static str,
+    cached: AsOf,
 }
 
 impl ChromeLoader {
     /// The frame without the one-time message (see [`WorkspaceAccess::take_flash`]).
     pub fn load(self, conn: &mut AnyConnection) -> Result<Chrome, AppError> {
-        Chrome::load(
-            conn,
+        let org_wide = self.account.org_role.administers_all_workspaces();
+        let frame = self.cached.frame(conn, self.account.id, org_wide)?;
+        Ok(Chrome::new(
+            Frame::clone(&frame),
             &self.account,
             self.csrf_token,
             Some(self.current),
             self.permissions,
             self.section,
             None,
-        )
+        ))
     }
 }
 
@@ -500,21 +514,16 @@ impl Chrome {
         }
     }
 
-    fn load(
-        conn: &mut AnyConnection,
+    fn new(
+        (org_name, workspaces): Frame,
         account: &Account,
         csrf_token: String,
         current: Option<WorkspaceLink>,
         permissions: PermissionSet,
         section: &'static str,
         flash: Option<String>,
-    ) -> Result<Self, AppError> {
-        let (org_name, workspaces) = workspaces::frame(
-            conn,
-            account.id,
-            account.org_role.administers_all_workspaces(),
-        )?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             org_name,
             user_name: account.display_name(),
             user_email: account.email.clone(),
@@ -532,7 +541,7 @@ impl Chrome {
             },
             section,
             flash,
-        })
+        }
     }
 }
 

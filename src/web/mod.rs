@@ -17,6 +17,7 @@ pub mod email_change;
 pub mod error;
 pub mod export;
 pub mod forms;
+pub mod frame_cache;
 pub mod groups;
 pub mod headers;
 pub mod health;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub slack_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Who is online, pushed to the workspace pages' presence streams.
     pub presence: std::sync::Arc<presence::PresenceHub>,
+    /// What pages keep between requests (the frame, a workspace's roles and groups).
+    pub frames: std::sync::Arc<frame_cache::FrameCache>,
     /// Each API key's requests in the current minute.
     pub api_rates: api::RateLimits,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.

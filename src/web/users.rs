@@ -16,10 +16,8 @@ use crate::domain::names::display_name;
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
-use crate::services::console;
 use crate::services::members::{self, FilterParams};
-use crate::services::roles::{self, RoleChoice};
-use crate::store::groups;
+use crate::services::roles::RoleChoice;
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{Cursor, MemberPage, MemberRow};
 
@@ -547,29 +545,35 @@ pub async fn list(
     // The page frame is read in the same trip to the database (not for a fragment, which has none).
     let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
     let now = clock::now();
-    let (listed, dormant, facts, role_choices, group_names, chrome) =
-        blocking(&state, move |conn| {
-            let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
-            let listed =
-                members::list_members(conn, workspace, &filter, sort, cursor, members::PAGE_SIZE)?;
-            let dormant = filter
-                .inactive_before
-                .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))
-                .transpose()?;
-            Ok((
-                listed,
-                dormant,
-                console::facts(conn, workspace)?,
-                roles::choices(conn, workspace)?,
-                groups::names(conn, workspace)?,
-                chrome_loader.map(|l| l.load(conn)).transpose()?,
-            ))
-        })
-        .await?;
+    let cached = access.cached.clone();
+    let (listed, dormant, choices, chrome) = blocking(&state, move |conn| {
+        let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
+        let choices = cached.choices(conn, workspace)?;
+        let listed = members::list_members(
+            conn,
+            workspace,
+            &filter,
+            sort,
+            cursor,
+            members::PAGE_SIZE,
+            &choices.groups,
+        )?;
+        let dormant = filter
+            .inactive_before
+            .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))
+            .transpose()?;
+        Ok((
+            listed,
+            dormant,
+            choices,
+            chrome_loader.map(|l| l.load(conn)).transpose()?,
+        ))
+    })
+    .await?;
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
-    let menus = Menus::of(&params, &role_choices, &group_names);
-    let bulk = BulkBar::of(&access, &params, &role_choices, &group_names);
+    let menus = Menus::of(&params, &choices.roles, &choices.groups);
+    let bulk = BulkBar::of(&access, &params, &choices.roles, &choices.groups);
     let (summary, seats) = head_counts(&access, listed.page.rows.len());
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
@@ -595,7 +599,7 @@ pub async fn list(
             .then(|| list_url(&slug, "users.csv", &params, None)),
         summary,
         seats,
-        rows: rows(&access, listed, &facts),
+        rows: rows(&access, listed, &choices.facts),
         prev_url,
         next_url,
         self_url: req

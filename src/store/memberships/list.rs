@@ -1,5 +1,6 @@
 //! The users list: keyset pages in any order, through the plan of its filter.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -73,6 +74,20 @@ pub fn list_page(
     cursor: Cursor,
     page_size: i64,
 ) -> QueryResult<MemberPage> {
+    list_page_naming(conn, workspace, filter, sort, cursor, page_size, &[])
+}
+
+/// [`list_page`], naming the rows' groups from `known` (the workspace's groups as the caller
+/// already has them; any group not among them is read).
+pub fn list_page_naming(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    filter: &ListFilter,
+    sort: MemberSort,
+    cursor: Cursor,
+    page_size: i64,
+    known: &[(i64, String)],
+) -> QueryResult<MemberPage> {
     let key = SortSql::of(conn, sort.key);
     let anchor = match cursor {
         Cursor::First => None,
@@ -118,13 +133,12 @@ pub fn list_page(
     if backwards {
         rows.reverse();
     }
-    let ids: Vec<i64> = rows.iter().map(|row| row.person.id).collect();
-    let mut groups = groups_of(conn, &ids)?;
+    let names = GroupNames::for_rows(conn, &rows, known)?;
     let rows = rows
         .into_iter()
         .map(|row| {
-            let names = groups.remove(&row.person.id).unwrap_or_default();
-            row.into_member(names)
+            let groups = names.of(row.group_ids.as_deref());
+            row.into_member(groups)
         })
         .collect::<QueryResult<Vec<_>>>()?;
     let (has_previous, has_next) = match (started, backwards) {
@@ -150,6 +164,8 @@ struct ListRow {
     avatar_key: Option<String>,
     account_status: String,
     role_permissions: String,
+    /// The ids of their groups, comma-separated ([`dialect::group_ids`]).
+    group_ids: Option<String>,
     org_role: String,
     removed_at: Option<NaiveDateTime>,
 }
@@ -256,6 +272,7 @@ impl PageQuery<'_> {
                 avatars::key.nullable(),
                 accounts::status,
                 roles::permissions,
+                sql::<diesel::sql_types::Nullable<Text>>(dialect::group_ids(conn)),
                 accounts::org_role,
                 memberships::removed_at,
             ))
@@ -439,35 +456,54 @@ impl SortSql {
     }
 }
 
-/// The names of the groups each of `members` is in, by name ("Finance, Sales"), in one
-/// statement for the page: gathered by a subquery per row of the page's own statement, they cost
-/// PostgreSQL more than the rest of the page.
-fn groups_of(conn: &mut AnyConnection, members: &[i64]) -> QueryResult<HashMap<i64, String>> {
-    use crate::db::schema::{group_members, groups};
-    if members.is_empty() {
-        return Ok(HashMap::new());
+/// The names of the groups a page's rows are in.
+struct GroupNames<'a>(HashMap<i64, Cow<'a, str>>);
+
+impl<'a> GroupNames<'a> {
+    /// From `known`, and in one statement those that are not.
+    fn for_rows(
+        conn: &mut AnyConnection,
+        rows: &[ListRow],
+        known: &'a [(i64, String)],
+    ) -> QueryResult<Self> {
+        use crate::db::schema::groups;
+        let mut names: HashMap<i64, Cow<'a, str>> = known
+            .iter()
+            .map(|(id, name)| (*id, Cow::Borrowed(name.as_str())))
+            .collect();
+        let mut missing: Vec<i64> = rows
+            .iter()
+            .flat_map(|row| ids_in(row.group_ids.as_deref()))
+            .filter(|id| !names.contains_key(id))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let read: Vec<(i64, String)> = crate::store::in_chunks(&missing, |chunk| {
+                groups::table
+                    .filter(groups::id.eq_any(chunk))
+                    .select((groups::id, groups::name))
+                    .load(conn)
+            })?;
+            names.extend(read.into_iter().map(|(id, name)| (id, Cow::Owned(name))));
+        }
+        Ok(Self(names))
     }
-    let pairs: Vec<(i64, String)> = group_members::table
-        .inner_join(groups::table)
-        .filter(one_of(conn, IdColumn::GroupMember, members))
-        .select((group_members::membership_id, groups::name))
-        .load(conn)?;
-    Ok(names_by_member(pairs))
+
+    /// "Finance, Sales": the names of the groups in `ids` (comma-separated), by name.
+    fn of(&self, ids: Option<&str>) -> String {
+        let mut names: Vec<&str> = ids_in(ids)
+            .filter_map(|id| self.0.get(&id).map(|name| name.as_ref()))
+            .collect();
+        names.sort_unstable();
+        names.join(", ")
+    }
 }
 
-/// `(member, group name)` pairs in any order as each member's names, sorted, comma-separated.
-fn names_by_member(pairs: Vec<(i64, String)>) -> HashMap<i64, String> {
-    let mut gathered: HashMap<i64, Vec<String>> = HashMap::new();
-    for (member, name) in pairs {
-        gathered.entry(member).or_default().push(name);
-    }
-    gathered
-        .into_iter()
-        .map(|(member, mut names)| {
-            names.sort_unstable();
-            (member, names.join(", "))
-        })
-        .collect()
+fn ids_in(ids: Option<&str>) -> impl Iterator<Item = i64> + '_ {
+    ids.unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -476,15 +512,15 @@ mod tests {
 
     #[test]
     fn group_names_come_out_sorted_and_comma_separated() {
-        let pairs = [
-            (1, "Sales"),
-            (2, "Sales"),
-            (1, "Finance, EMEA"),
-            (1, "Admins"),
-        ];
-        let names = names_by_member(pairs.map(|(m, n)| (m, n.to_owned())).to_vec());
-        assert_eq!(names[&1], "Admins, Finance, EMEA, Sales");
-        assert_eq!(names[&2], "Sales");
-        assert!(!names.contains_key(&3));
+        let names = GroupNames(
+            [(1, "Sales"), (2, "Finance, EMEA"), (3, "Admins")]
+                .map(|(id, name)| (id, Cow::Borrowed(name)))
+                .into(),
+        );
+        assert_eq!(names.of(Some("1,2,3")), "Admins, Finance, EMEA, Sales");
+        assert_eq!(names.of(Some("1")), "Sales");
+        assert_eq!(names.of(None), "");
+        // A group deleted since the page was read is left out.
+        assert_eq!(names.of(Some("9,3")), "Admins");
     }
 }

@@ -219,7 +219,7 @@ pub async fn list(
     let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
-        Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit)?.page)
+        Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit, &[])?.page)
     })
     .await?;
     let links = Links {
