@@ -222,6 +222,7 @@ fn run(
                     .wrap(from_fn(http::htmx::error_fragments))
                     .wrap(from_fn(csrf::verify))
                     .wrap(sessions)
+                    .wrap(from_fn(http::prefetch::middleware))
                     .configure(http::routes::session)
                     .default_service(web::to(http::not_found)),
             )

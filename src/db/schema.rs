@@ -29,6 +29,7 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
+        avatar_key -> Nullable<Text>,
     }
 }
 

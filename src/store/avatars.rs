@@ -4,11 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::avatars;
+use crate::db::schema::{accounts, avatars};
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::AccountId;
 
-/// Stores (or replaces) the account's picture under a new key.
+/// Stores (or replaces) the account's picture under a new key (also kept on the account, where
+/// lists read it).
 pub fn put(
     conn: &mut AnyConnection,
     account: AccountId,
@@ -25,12 +26,27 @@ pub fn put(
             avatars::updated_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    set_on_account(conn, account, Some(key))
 }
 
 /// Deletes the account's picture; false when it had none.
 pub fn remove(conn: &mut AnyConnection, account: AccountId) -> QueryResult<bool> {
-    Ok(diesel::delete(avatars::table.find(account.0)).execute(conn)? > 0)
+    let removed = diesel::delete(avatars::table.find(account.0)).execute(conn)? > 0;
+    if removed {
+        set_on_account(conn, account, None)?;
+    }
+    Ok(removed)
+}
+
+fn set_on_account(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    key: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(account.0))
+        .set(accounts::avatar_key.eq(key))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The key of the account's picture, if it has one.

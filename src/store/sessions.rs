@@ -7,7 +7,7 @@ use super::{AnyConnection, QueryResult};
 use crate::db::schema::{sessions, workspaces};
 use crate::domain::ids::AccountId;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable)]
 pub struct StoredSession {
     pub id: i64,
     pub state: String,
@@ -23,38 +23,30 @@ pub fn find_live(
     key_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<StoredSession>> {
-    type Row = (
-        i64,
-        String,
-        Option<i64>,
-        Option<i64>,
-        NaiveDateTime,
-        NaiveDateTime,
-    );
-    let row: Option<Row> = sessions::table
+    sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((
-            sessions::id,
-            sessions::state,
-            sessions::account_id,
-            sessions::workspace_id,
-            sessions::last_seen_at,
-            sessions::expires_at,
-        ))
+        .select(LIVE_COLUMNS)
         .first(conn)
-        .optional()?;
-    Ok(row.map(
-        |(id, state, account_id, workspace_id, last_seen_at, expires_at)| StoredSession {
-            id,
-            state,
-            account_id,
-            workspace_id,
-            last_seen_at,
-            expires_at,
-        },
-    ))
+        .optional()
 }
+
+/// The columns of a [`StoredSession`].
+pub(super) const LIVE_COLUMNS: (
+    sessions::id,
+    sessions::state,
+    sessions::account_id,
+    sessions::workspace_id,
+    sessions::last_seen_at,
+    sessions::expires_at,
+) = (
+    sessions::id,
+    sessions::state,
+    sessions::account_id,
+    sessions::workspace_id,
+    sessions::last_seen_at,
+    sessions::expires_at,
+);
 
 /// Records activity and slides the expiry forward; the member's last activity in the session's
 /// workspace follows (the users list's "last active" and online dot).

@@ -225,23 +225,37 @@ enum Found {
 }
 
 /// The account, the workspace `{slug}` names and the membership there, in one statement (an old
-/// slug is looked up only on a miss).
+/// slug is looked up only on a miss) — or none, when it came with the session
+/// ([`super::prefetch`]).
 async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<Found, AppError> {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
-    let state = state_of(req)?;
-    super::quick_read(&state.pool, move |conn| {
-        Ok(match who::in_workspace(conn, account_id, &slug)? {
-            None => Found::NoAccount,
-            Some((account, generation, Some((workspace, access)))) => {
-                Found::Workspace(Box::new((account, workspace, access, generation)))
-            }
-            Some((_, _, None)) => match workspaces::redirect_for(conn, &slug)? {
+    let pool = state_of(req)?.pool.clone();
+    let asking = match super::prefetch::take(account_id, &slug) {
+        Some(asking) => asking,
+        None => {
+            let slug = slug.clone();
+            super::quick_read(&pool, move |conn| {
+                Ok(who::in_workspace(conn, account_id, &slug)?)
+            })
+            .await?
+        }
+    };
+    Ok(match asking {
+        None => Found::NoAccount,
+        Some((account, generation, Some((workspace, access)))) => {
+            Found::Workspace(Box::new((account, workspace, access, generation)))
+        }
+        Some((_, _, None)) => {
+            let current = super::quick_read(&pool, move |conn| {
+                Ok(workspaces::redirect_for(conn, &slug)?)
+            })
+            .await?;
+            match current {
                 Some(current) => Found::Moved(current),
                 None => Found::Missing,
-            },
-        })
+            }
+        }
     })
-    .await
 }
 
 impl WorkspaceAccess {

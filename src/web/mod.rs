@@ -32,6 +32,7 @@ pub mod multipart;
 pub mod observe;
 pub mod org;
 pub mod password;
+pub mod prefetch;
 pub mod presence;
 pub mod roles;
 pub mod routes;

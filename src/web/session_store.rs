@@ -14,6 +14,7 @@ use crate::clock;
 use crate::db::Pool;
 use crate::domain::ids::AccountId;
 use crate::store::sessions::{self, SessionColumns};
+use crate::store::who;
 use crate::tokens;
 
 /// Keys of the session state the store copies into columns (so sessions can be found by account).
@@ -145,11 +146,22 @@ impl SessionStore for DbSessionStore {
         let key_hash = tokens::hash_token(session_key.as_ref());
         let idle = self.idle_timeout;
         let now = clock::now();
-        let stored = super::quick_read(&self.pool, move |conn| {
-            Ok(sessions::find_live(conn, &key_hash, now)?)
+        // On a workspace's page, who is asking there comes in the same statement.
+        let slug = super::prefetch::slug();
+        let (stored, asking) = super::quick_read(&self.pool, move |conn| {
+            Ok(match slug {
+                Some(slug) => match who::with_session(conn, &key_hash, now, &slug)? {
+                    Some((session, asking)) => (Some(session), asking),
+                    None => (None, None),
+                },
+                None => (sessions::find_live(conn, &key_hash, now)?, None),
+            })
         })
         .await
         .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;
+        if let Some((account, asking)) = stored.as_ref().and_then(|s| s.account_id).zip(asking) {
+            super::prefetch::keep(AccountId(account), Some(asking));
+        }
         if let Some(s) = stored
             .as_ref()
             .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{accounts, avatars, memberships, roles};
+use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
@@ -93,7 +93,6 @@ pub fn detail(
         .inner_join(accounts::table)
         .inner_join(roles::table)
         .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
-        .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
         .filter(memberships::id.eq(id.0))
         .filter(memberships::workspace_id.eq(workspace.0))
         .select((
@@ -111,7 +110,7 @@ pub fn detail(
             inviters.field(accounts::email).nullable(),
             memberships::joined_at,
             memberships::last_active_at,
-            avatars::key.nullable(),
+            accounts::avatar_key,
             accounts::org_role,
         ))
         .first(conn)

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::db::schema::{accounts, avatars, memberships, roles};
+use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::role::PermissionSet;
@@ -262,14 +262,13 @@ impl PageQuery<'_> {
         let query = memberships::table
             .inner_join(accounts::table)
             .inner_join(roles::table)
-            .left_join(avatars::table.on(avatars::account_id.eq(memberships::account_id)))
             .select((
                 PERSON,
                 roles::name,
                 memberships::status,
                 memberships::joined_at,
                 memberships::last_active_at,
-                avatars::key.nullable(),
+                accounts::avatar_key,
                 accounts::status,
                 roles::permissions,
                 sql::<diesel::sql_types::Nullable<Text>>(dialect::group_ids(conn)),
