@@ -173,17 +173,18 @@ pub fn judge(
     )?)
 }
 
-/// The member and every action's decision for `acting`: what the console offers.
+/// The member and every action's decision for `acting`, given the workspace's owners (`facts`):
+/// what the console offers.
 pub fn look(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
     workspace: WorkspaceId,
     id: MembershipId,
+    facts: &Facts,
 ) -> Result<(MemberDetail, Decisions), ConsoleError> {
     let member = load(conn, workspace, id)?;
-    let facts = facts(conn, workspace)?;
     let name = member.name();
-    let decisions = Decisions::of(&acting.viewer(), &member.target(&name), &facts);
+    let decisions = Decisions::of(&acting.viewer(), &member.target(&name), facts);
     Ok((member, decisions))
 }
 

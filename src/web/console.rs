@@ -414,8 +414,11 @@ async fn look(
 ) -> Result<Looked, AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
     let now = state.settings.clock.now();
+    let cached = access.cached.clone();
     with_acting(state, access, move |conn, acting, workspace| {
-        let (member, actions) = console::look(conn, acting, workspace, id)?;
+        // What a page shows: the owners as the cache has them (a change judges afresh).
+        let facts = cached.choices(conn, workspace)?.facts;
+        let (member, actions) = console::look(conn, acting, workspace, id, &facts)?;
         let sign_in_pause = crate::services::sign_in::pause_of(conn, member.account_id, now)?
             .map(|(until, failures)| views::sign_in_paused(until, failures));
         let state_notes = console::state_events(conn, workspace, &member)?
