@@ -134,12 +134,23 @@ pub fn matching_account_ids(
     term: &str,
     cap: i64,
 ) -> QueryResult<Option<Vec<i64>>> {
-    let ids: Vec<i64> = match conn {
+    let ids = first_matching_account_ids(conn, term, cap + 1)?;
+    Ok((ids.len() as i64 <= cap).then_some(ids))
+}
+
+/// The ids of at most `limit` accounts matching `term` as [`matching_account_ids`] finds them,
+/// in the order the index gives them (about that of their ids: the order they were made).
+pub fn first_matching_account_ids(
+    conn: &mut AnyConnection,
+    term: &str,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    Ok(match conn {
         AnyConnection::Sqlite(_) => diesel::select(
             sql::<BigInt>("* FROM (SELECT rowid FROM account_search WHERE account_search MATCH ")
                 .bind::<Text, _>(format!("\"{}\"", term.replace('"', "\"\"")))
                 .sql(" LIMIT ")
-                .bind::<BigInt, _>(cap + 1)
+                .bind::<BigInt, _>(limit)
                 .sql(") AS matches"),
         )
         .load(conn)?,
@@ -160,12 +171,11 @@ pub fn matching_account_ids(
                     .replace('_', "\\_")
             ))
             .sql(" LIMIT ")
-            .bind::<BigInt, _>(cap + 1)
+            .bind::<BigInt, _>(limit)
             .sql(") AS matches"),
         )
         .load(conn)?,
-    };
-    Ok((ids.len() as i64 <= cap).then_some(ids))
+    })
 }
 
 /// Rewrites `?` placeholders as `$1, $2…` for PostgreSQL (the seeding command's raw statements).

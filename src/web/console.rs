@@ -14,6 +14,7 @@ use super::htmx::wants_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
+use crate::db::AnyConnection;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
@@ -131,7 +132,6 @@ async fn panels(
     before: Option<i64>,
 ) -> Result<Panels, AppError> {
     match tab {
-        "overview" => overview_panel(state, member).await,
         "role" => role_panel(state, access, member).await,
         "access" => access_panel(state, access, member).await,
         "activity" => activity_panel(state, access, member, before).await,
@@ -139,16 +139,24 @@ async fn panels(
     }
 }
 
-async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panels, AppError> {
-    let account = member.account_id;
-    let (pending_email, two_factor_since) = blocking(state, move |conn| {
-        Ok((
-            account_tokens::pending_email_change(conn, account, clock::now())?,
-            crate::store::two_factor::enabled_at(conn, account)?,
-        ))
-    })
-    .await?;
-    Ok(Panels {
+/// A change of the member's address waiting for its confirmation (the overview shows it).
+fn pending_email(
+    conn: &mut AnyConnection,
+    member: &MemberDetail,
+) -> Result<Option<account_tokens::PendingEmailChange>, AppError> {
+    Ok(account_tokens::pending_email_change(
+        conn,
+        member.account_id,
+        clock::now(),
+    )?)
+}
+
+fn overview_panel(
+    member: &MemberDetail,
+    pending_email: Option<account_tokens::PendingEmailChange>,
+) -> Panels {
+    let two_factor_since = member.two_factor_since;
+    Panels {
         overview: vec![
             ("User ID", member.id.to_string()),
             (
@@ -185,7 +193,7 @@ async fn overview_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
         timezones: Timezone::all_names(),
         pending_email: pending_email.map(|p| (p.new_email, time(Some(p.created_at)))),
         ..Panels::default()
-    })
+    }
 }
 
 /// The roles this viewer may give the member now, and the member's own.
@@ -412,6 +420,17 @@ async fn look(
     access: &WorkspaceAccess,
     id: MembershipId,
 ) -> Result<Looked, AppError> {
+    Ok(look_with(req, state, access, id, |_, _| Ok(())).await?.0)
+}
+
+/// [`look`], and what `also` reads about the member in the same trip to the database.
+async fn look_with<T: Send + 'static>(
+    req: &HttpRequest,
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    also: impl FnOnce(&mut AnyConnection, &MemberDetail) -> Result<T, AppError> + Send + 'static,
+) -> Result<(Looked, T), AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
     let now = state.settings.clock.now();
     let cached = access.cached.clone();
@@ -433,13 +452,15 @@ async fn look(
             })
             .collect();
         let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
-        Ok(Looked {
+        let also = also(conn, &member)?;
+        let looked = Looked {
             member,
             actions,
             sign_in_pause,
             state_notes,
             chrome,
-        })
+        };
+        Ok((looked, also))
     })
     .await
 }
@@ -457,8 +478,9 @@ pub async fn overview(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     access.attempt(MemberAction::View)?;
-    let looked = look(&req, &state, &access, member_id(&path.1)?).await?;
-    let panels = overview_panel(&state, &looked.member).await?;
+    let (looked, pending) =
+        look_with(&req, &state, &access, member_id(&path.1)?, pending_email).await?;
+    let panels = overview_panel(&looked.member, pending);
     render(
         &req,
         &state,
@@ -552,12 +574,12 @@ async fn refused_profile(
     errors: FieldErrors,
     typed: Option<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let looked = look(req, state, access, id).await?;
+    let (looked, pending) = look_with(req, state, access, id, pending_email).await?;
     // A form that may not be sent at all is refused as such, whatever its values.
     if let Some(refusal) = looked.actions.refusal(MemberAction::EditProfile) {
         return Err(refusal.into());
     }
-    let mut panels = overview_panel(state, &looked.member).await?;
+    let mut panels = overview_panel(&looked.member, pending);
     if typed.is_some() {
         panels.profile = typed;
     }

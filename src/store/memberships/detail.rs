@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
@@ -9,6 +10,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
 use crate::domain::policy::{Target, TargetMembership};
 use crate::domain::role::PermissionSet;
+use crate::store::sql::sql;
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
 use super::{PERSON, Person};
@@ -36,6 +38,8 @@ pub struct MemberDetail {
     pub org_role: OrgRole,
     /// Workspaces other than this one where the account holds a membership (of any status).
     pub other_workspaces: i64,
+    /// When they turned on two-factor sign-in (`None`: off).
+    pub two_factor_since: Option<NaiveDateTime>,
 }
 
 impl MemberDetail {
@@ -80,6 +84,8 @@ struct Row {
     last_active_at: Option<NaiveDateTime>,
     avatar_key: Option<String>,
     org_role: String,
+    other_workspaces: i64,
+    two_factor_since: Option<NaiveDateTime>,
 }
 
 /// The member `id` of `workspace`, if there is one.
@@ -112,19 +118,20 @@ pub fn detail(
             memberships::last_active_at,
             accounts::avatar_key,
             accounts::org_role,
+            // Every other membership counts, pending and removed ones too: an invitation may be
+            // accepted and a removal restored, and the account would then be theirs as well.
+            sql::<BigInt>(
+                "(SELECT COUNT(*) FROM memberships others \
+                 WHERE others.account_id = memberships.account_id \
+                 AND others.workspace_id <> memberships.workspace_id)",
+            ),
+            accounts::totp_enabled_at,
         ))
         .first(conn)
         .optional()?;
     let Some(r) = row else {
         return Ok(None);
     };
-    // Every other membership counts, pending and removed ones too: an invitation may be
-    // accepted and a removal restored, and the account would then be theirs as well.
-    let other_workspaces = memberships::table
-        .filter(memberships::account_id.eq(r.person.account_id))
-        .filter(memberships::workspace_id.ne(workspace.0))
-        .count()
-        .get_result(conn)?;
     Ok(Some(MemberDetail {
         id: MembershipId(r.person.id),
         account_id: AccountId(r.person.account_id),
@@ -150,6 +157,7 @@ pub fn detail(
         joined_at: r.joined_at,
         last_active_at: r.last_active_at,
         avatar_key: r.avatar_key,
-        other_workspaces,
+        other_workspaces: r.other_workspaces,
+        two_factor_since: r.two_factor_since,
     }))
 }
