@@ -10,7 +10,6 @@ use serde_json::json;
 
 use crate::db::{self, AnyConnection};
 use crate::domain::Email;
-use crate::domain::ids::AccountId;
 use crate::domain::membership::AccountStatus;
 use crate::domain::throttle::{self, Subject};
 use crate::metrics::METRICS;
@@ -210,18 +209,6 @@ pub fn record_success(
         )
     })?;
     Ok(())
-}
-
-/// The account's current pause: (until, consecutive failures).
-pub fn pause_of(
-    conn: &mut AnyConnection,
-    account: AccountId,
-    now: NaiveDateTime,
-) -> Result<Option<(NaiveDateTime, i64)>, diesel::result::Error> {
-    Ok(throttles::paused_accounts(conn, &[account], now)?
-        .into_iter()
-        .next()
-        .map(|(_, until, failures)| (until, failures)))
 }
 
 /// An administrator's Clear: the account may sign in again at once (audit event); false when it

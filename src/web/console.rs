@@ -438,7 +438,8 @@ async fn look_with<T: Send + 'static>(
         // What a page shows: the owners as the cache has them (a change judges afresh).
         let facts = cached.choices(conn, workspace)?.facts;
         let (member, actions) = console::look(conn, acting, workspace, id, &facts)?;
-        let sign_in_pause = crate::services::sign_in::pause_of(conn, member.account_id, now)?
+        let sign_in_pause = member
+            .sign_in_paused(now)
             .map(|(until, failures)| views::sign_in_paused(until, failures));
         let state_notes = console::state_events(conn, workspace, &member)?
             .into_iter()

@@ -2,9 +2,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 
-use crate::db::schema::{accounts, memberships, roles};
+use crate::db::schema::{accounts, memberships, roles, sign_in_throttles as throttles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
@@ -40,9 +40,17 @@ pub struct MemberDetail {
     pub other_workspaces: i64,
     /// When they turned on two-factor sign-in (`None`: off).
     pub two_factor_since: Option<NaiveDateTime>,
+    /// Their account's sign-in pause as last recorded (until when, after how many failures); one
+    /// that has ended is over (see [`Self::sign_in_paused`]).
+    sign_in_pause: Option<(NaiveDateTime, i64)>,
 }
 
 impl MemberDetail {
+    /// Until when their account may not sign in, after how many failures, if it is paused `now`.
+    pub fn sign_in_paused(&self, now: NaiveDateTime) -> Option<(NaiveDateTime, i64)> {
+        self.sign_in_pause.filter(|(until, _)| *until > now)
+    }
+
     /// Their name as the console shows it.
     pub fn name(&self) -> String {
         display_name(&self.first_name, &self.last_name, &self.email)
@@ -86,6 +94,7 @@ struct Row {
     org_role: String,
     other_workspaces: i64,
     two_factor_since: Option<NaiveDateTime>,
+    throttle: Option<(Option<NaiveDateTime>, i64)>,
 }
 
 /// The member `id` of `workspace`, if there is one.
@@ -99,6 +108,11 @@ pub fn detail(
         .inner_join(accounts::table)
         .inner_join(roles::table)
         .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
+        // The account's sign-in throttle (`store::throttles::account_key`).
+        .left_join(
+            throttles::table
+                .on(throttles::key.eq(sql::<Text>("'account:' || memberships.account_id"))),
+        )
         .filter(memberships::id.eq(id.0))
         .filter(memberships::workspace_id.eq(workspace.0))
         .select((
@@ -126,6 +140,7 @@ pub fn detail(
                  AND others.workspace_id <> memberships.workspace_id)",
             ),
             accounts::totp_enabled_at,
+            (throttles::paused_until, throttles::failures).nullable(),
         ))
         .first(conn)
         .optional()?;
@@ -159,5 +174,8 @@ pub fn detail(
         avatar_key: r.avatar_key,
         other_workspaces: r.other_workspaces,
         two_factor_since: r.two_factor_since,
+        sign_in_pause: r
+            .throttle
+            .and_then(|(until, failures)| until.map(|until| (until, failures))),
     }))
 }
