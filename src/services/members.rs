@@ -150,7 +150,7 @@ pub fn list_members(
     page_size: i64,
     known_groups: &[(i64, String)],
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page_naming(
+    let page = memberships::list_page(
         conn,
         workspace,
         filter,

@@ -102,7 +102,7 @@ pub fn time_sort_key(
 }
 
 /// A row's group ids, comma-separated, unordered: a subquery of the list's own statement (their
-/// names come from what the caller has, see `memberships::list_page_naming`).
+/// names come from what the caller has, see `memberships::list_page`).
 pub fn group_ids(conn: &AnyConnection) -> &'static str {
     match conn {
         AnyConnection::Sqlite(_) => {

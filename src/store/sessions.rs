@@ -7,7 +7,9 @@ use super::{AnyConnection, QueryResult};
 use crate::db::schema::{sessions, workspaces};
 use crate::domain::ids::AccountId;
 
-#[derive(Debug, Clone, Queryable)]
+/// A live session as read (`StoredSession::as_select()`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
 pub struct StoredSession {
     pub id: i64,
     pub state: String,
@@ -26,27 +28,10 @@ pub fn find_live(
     sessions::table
         .filter(sessions::key_hash.eq(key_hash))
         .filter(sessions::expires_at.gt(now))
-        .select(LIVE_COLUMNS)
+        .select(StoredSession::as_select())
         .first(conn)
         .optional()
 }
-
-/// The columns of a [`StoredSession`].
-pub(super) const LIVE_COLUMNS: (
-    sessions::id,
-    sessions::state,
-    sessions::account_id,
-    sessions::workspace_id,
-    sessions::last_seen_at,
-    sessions::expires_at,
-) = (
-    sessions::id,
-    sessions::state,
-    sessions::account_id,
-    sessions::workspace_id,
-    sessions::last_seen_at,
-    sessions::expires_at,
-);
 
 /// Records activity and slides the expiry forward; the member's last activity in the session's
 /// workspace follows (the users list's "last active" and online dot).

@@ -10,7 +10,7 @@ use diesel::sql_types::BigInt;
 
 use super::accounts::{self, Account, AccountTuple};
 use super::memberships::{Access, AccessRow, access_from};
-use super::sessions::{self, StoredSession};
+use super::sessions::StoredSession;
 use super::sql::sql;
 use super::workspaces::{self, Workspace};
 use super::{AnyConnection, QueryResult};
@@ -61,7 +61,7 @@ pub fn with_session(
         .filter(s::key_hash.eq(key_hash))
         .filter(s::expires_at.gt(now))
         .select((
-            sessions::LIVE_COLUMNS,
+            StoredSession::as_select(),
             (
                 accounts::COLUMNS,
                 sql::<BigInt>(GENERATION),

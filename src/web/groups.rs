@@ -255,6 +255,7 @@ async fn show_view(
     let workspace = access.workspace.id;
     let manage = access.can(Permission::GroupsManage);
     let search = q.clone();
+    let cached = access.cached.clone();
     let (loaded, chrome) = read_page(state, access, "groups", move |conn| {
         let Some(group) = service::find(conn, workspace, id)? else {
             return Err(AppError::NotFound);
@@ -266,8 +267,16 @@ async fn show_view(
             }),
             ..Default::default()
         };
-        let page =
-            memberships::list_page(conn, workspace, &filter, Default::default(), cursor, PAGE)?;
+        let known = cached.choices(conn, workspace)?;
+        let page = memberships::list_page(
+            conn,
+            workspace,
+            &filter,
+            Default::default(),
+            cursor,
+            PAGE,
+            &known.groups,
+        )?;
         let grants = groups::grants_of(conn, id)?
             .into_iter()
             .map(|(kind, app, level)| GrantLine { kind, app, level })
@@ -345,6 +354,7 @@ fn picker_options(
         Default::default(),
         Cursor::First,
         8,
+        &[],
     )?
     .rows;
     let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();

@@ -349,6 +349,7 @@ async fn remove_view(
             Default::default(),
             memberships::Cursor::First,
             9,
+            &[],
         )?;
         Ok((owned, page.rows))
     })

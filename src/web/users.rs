@@ -667,6 +667,7 @@ pub async fn suggest(
             Default::default(),
             Cursor::First,
             10,
+            &[],
         )?
         .rows)
     })

@@ -65,21 +65,9 @@ pub struct MemberPage {
 }
 
 /// A keyset page of a workspace's members and pending invitations in `sort` order, narrowed by
-/// `filter` (removed members only when asked for).
+/// `filter` (removed members only when asked for); the rows' groups are named from `known` (the
+/// workspace's groups as the caller already has them; any group not among them is read).
 pub fn list_page(
-    conn: &mut AnyConnection,
-    workspace: WorkspaceId,
-    filter: &ListFilter,
-    sort: MemberSort,
-    cursor: Cursor,
-    page_size: i64,
-) -> QueryResult<MemberPage> {
-    list_page_naming(conn, workspace, filter, sort, cursor, page_size, &[])
-}
-
-/// [`list_page`], naming the rows' groups from `known` (the workspace's groups as the caller
-/// already has them; any group not among them is read).
-pub fn list_page_naming(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     filter: &ListFilter,
