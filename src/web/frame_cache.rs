@@ -3,10 +3,10 @@
 //! active owners (which row actions are offered) — kept by each instance between requests.
 //!
 //! Every change is one transaction together with its audit event (PRODUCT §4.10), so the newest
-//! audit event's id tells whether anything changed: "who is asking" reads it in its own
-//! statement, and a request that sees a newer one than the cache was filled under empties it.
-//! A change made through any instance is so seen by every instance's next request, and a page
-//! view sends four statements fewer.
+//! audit event's id tells whether anything changed: it is read with who is asking (the same
+//! statement as the session), and a request that sees a newer one than the cache was filled under
+//! empties it. A change made through any instance is so seen by every instance's next request,
+//! and a users-list view sends five statements fewer.
 //!
 //! Entries also expire after [`MAX_AGE`]: on PostgreSQL two transactions can commit in the other
 //! order than their events' ids were drawn (a request between the two commits already sees the
