@@ -7,13 +7,12 @@ use admin_console::domain::role::BuiltInRole;
 
 #[actix_web::test]
 async fn the_log_reads_in_words_and_filters() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = app.first_id(
         "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
     );
@@ -89,13 +88,12 @@ async fn older_events_come_in_keyset_pages() {
 
 #[actix_web::test]
 async fn only_those_with_audit_view_read_it() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "audrey.auditor@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "mark.member@example.com",
         BuiltInRole::Member,
@@ -155,13 +153,12 @@ async fn the_csv_has_the_filters_and_defuses_formulas() {
 
 #[actix_web::test]
 async fn organization_wide_events_are_for_org_owners_and_admins() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.new_client().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let org = app.get_text("/org/audit").await;
     assert!(org.contains("Ada Lovelace signed in"), "{org}");

@@ -111,13 +111,12 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
 
 #[actix_web::test]
 async fn upload_a_csv_preview_it_and_import() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let dir = std::env::temp_dir().join(format!("import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("people.csv");

@@ -132,13 +132,12 @@ async fn the_invite_dialog_by_keyboard_alone() {
 async fn a_bulk_suspension_by_keyboard_alone() {
     use admin_console::domain::membership::MembershipStatus;
     use admin_console::domain::role::BuiltInRole;
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let browser = Browser::start().await;
     let b = &browser;
     b.sign_in_as_owner(&app).await;

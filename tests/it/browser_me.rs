@@ -19,13 +19,12 @@ fn picture_file() -> std::path::PathBuf {
 
 #[actix_web::test]
 async fn a_member_edits_their_profile_picture_and_password() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let other_browser = app.new_client();
     other_browser
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)

@@ -8,13 +8,12 @@ use admin_console::domain::role::BuiltInRole;
 
 #[actix_web::test]
 async fn someone_coming_online_shows_in_place_and_focus_stays() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace_id = app.membership_of("grace.hopper@example.com");
     let browser = Browser::start().await;
     let b = &browser;

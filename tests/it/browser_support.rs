@@ -10,13 +10,12 @@ use fantoccini::Locator;
 
 #[actix_web::test]
 async fn search_suspend_remove_with_reassignment_and_restore() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,

@@ -51,13 +51,12 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code() {
 async fn an_admin_sees_a_paused_member_and_clears_the_pause() {
     use admin_console::domain::membership::MembershipStatus;
     use admin_console::domain::role::BuiltInRole;
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     // Fifteen failures, each after the previous pause: the pause is now 15 minutes.
     for _ in 0..15 {
         app.settings.clock.advance(Duration::minutes(16));

@@ -21,13 +21,12 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Re
 
 #[actix_web::test]
 async fn tabs_show_the_member_and_are_urls_of_their_own() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let id = membership_of(&app, "grace.hopper@example.com");
     let overview = app.get_text(&format!("/w/acme/users/{id}")).await;
     for text in [
@@ -80,13 +79,12 @@ async fn tabs_show_the_member_and_are_urls_of_their_own() {
 
 #[actix_web::test]
 async fn profile_edits_are_validated_and_audited() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let id = membership_of(&app, "grace.hopper@example.com");
     let path = format!("/w/acme/users/{id}/profile");
     let bad = post(
@@ -142,13 +140,12 @@ async fn profile_edits_are_validated_and_audited() {
 
 #[actix_web::test]
 async fn role_changes_follow_the_rules() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.admin@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "linus.member@example.com",
         BuiltInRole::Member,
@@ -270,13 +267,12 @@ async fn role_changes_follow_the_rules() {
 
 #[actix_web::test]
 async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.owner@example.com",
         BuiltInRole::Owner,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     // Both org owners, so that neither outranks the other and only the last-Owner rule decides.
     app.execute("UPDATE accounts SET org_role = 'owner' WHERE email = 'grace.owner@example.com'");
     let ada = membership_of(&app, OWNER_EMAIL);
@@ -381,13 +377,12 @@ async fn a_custom_role_cannot_grant_more_than_it_holds_and_many_admins_warn() {
 
 #[actix_web::test]
 async fn access_tab_gives_effective_access_with_the_reason() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = membership_of(&app, "grace.hopper@example.com");
     app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
     app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'workflow', 'Payroll run', TRUE, created_at, created_at FROM workspaces");
@@ -424,13 +419,12 @@ async fn activity_lists_what_was_done_to_and_by_the_member() {
 
 #[actix_web::test]
 async fn ending_a_session_signs_that_browser_out_at_once() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = membership_of(&app, "grace.hopper@example.com");
     let laptop = app.new_client();
     laptop

@@ -131,13 +131,12 @@ async fn exports_the_columns_of_the_contract_quoted_and_defused() {
 
 #[actix_web::test]
 async fn the_lists_search_applies_and_each_export_is_audited() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
@@ -163,13 +162,12 @@ async fn the_lists_search_applies_and_each_export_is_audited() {
 
 #[actix_web::test]
 async fn only_roles_with_users_export_may_export() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "ken.auditor@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "linus.member@example.com",
         BuiltInRole::Member,

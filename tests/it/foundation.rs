@@ -481,13 +481,12 @@ async fn a_blocked_account_is_refused_on_its_very_next_request() {
 
 #[actix_web::test]
 async fn a_suspended_member_is_refused_in_that_workspace_at_once() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = app.new_client();
     assert_eq!(
         grace
@@ -506,13 +505,12 @@ async fn a_suspended_member_is_refused_in_that_workspace_at_once() {
 
 #[actix_web::test]
 async fn members_are_sent_to_their_profile_and_auditors_read_the_list() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "linus.member@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "ken.auditor@example.com",
         BuiltInRole::Auditor,

@@ -39,13 +39,12 @@ fn outcome_of<'a>(page: &'a str, email: &str) -> &'a str {
 
 #[actix_web::test]
 async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "member@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "removed@example.com",
         BuiltInRole::Member,

@@ -152,13 +152,12 @@ async fn htmx_submit_closes_the_dialog_and_refreshes_the_rows() {
 
 #[actix_web::test]
 async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "member@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "blocked@example.com",
         BuiltInRole::Member,
@@ -224,13 +223,12 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
 
 #[actix_web::test]
 async fn only_owners_invite_owners() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.admin@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let admin = app.new_client();
     admin
         .sign_in("grace.admin@example.com", OWNER_PASSWORD)

@@ -188,13 +188,12 @@ async fn the_rules_refuse_with_their_reason() {
 
 #[actix_web::test]
 async fn the_last_active_owner_cannot_be_suspended() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "second.owner@example.com",
         BuiltInRole::Owner,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let (ada, second) = (
         membership_of(&app, OWNER_EMAIL),
         membership_of(&app, "second.owner@example.com"),
@@ -604,13 +603,12 @@ async fn nobody_removes_themselves_or_the_last_owner_and_admins_not_owners() {
 
 #[actix_web::test]
 async fn two_owners_removing_each_other_at_once_leave_one_owner() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.owner@example.com",
         BuiltInRole::Owner,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     // Ada is not an org owner here, so only her membership makes her an Owner.
     app.execute("UPDATE accounts SET org_role = 'member'");
     app.add_member(

@@ -231,13 +231,12 @@ async fn own_sessions_are_listed_and_ended_one_by_one() {
 
 #[actix_web::test]
 async fn a_member_sees_only_their_own_page() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = app.new_client();
     let signed_in = grace
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
@@ -400,13 +399,12 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
 
 #[actix_web::test]
 async fn admins_set_a_members_picture_from_the_console_but_not_an_owners() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,

@@ -7,13 +7,12 @@ use admin_console::domain::role::BuiltInRole;
 
 #[actix_web::test]
 async fn org_owners_see_search_block_and_unblock_accounts() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Suspended,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
@@ -85,13 +84,12 @@ async fn org_owners_see_search_block_and_unblock_accounts() {
 
 #[actix_web::test]
 async fn workspace_admins_are_not_org_admins() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = app.new_client();
     grace
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
@@ -171,13 +169,12 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
 
 #[actix_web::test]
 async fn org_roles_change_with_the_rules() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let (ada, grace) = (
         app.first_id("accounts WHERE email = 'ada@example.com'"),
         app.first_id("accounts WHERE email = 'grace.hopper@example.com'"),
@@ -228,13 +225,12 @@ async fn org_roles_change_with_the_rules() {
 
 #[actix_web::test]
 async fn blocking_from_the_dialog_reloads_the_page_with_htmx() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let alan = app.first_id("accounts WHERE email = 'alan.turing@example.com'");
     let csrf = app.csrf_token("/me").await;
     let done = app

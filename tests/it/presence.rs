@@ -54,13 +54,12 @@ impl Events {
 
 #[actix_web::test]
 async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_seconds() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace_id = app.membership_of("grace.hopper@example.com");
     let mut events = Events::open(&app).await;
 
@@ -102,13 +101,12 @@ async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region
 async fn activity_through_one_instance_reaches_the_streams_of_another() {
     // A second instance on the same database (as behind a load balancer; sessions live in the
     // database, so a cookie works on both).
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace_id = app.membership_of("grace.hopper@example.com");
     let other = admin_console::startup::Application::build(app.settings.clone())
         .expect("a second instance");

@@ -6,7 +6,9 @@ use chrono::Duration;
 
 use admin_console::domain::totp;
 
-use crate::common::{OWNER_EMAIL, OWNER_PASSWORD, TestApp, csrf_in, location, spawn_app};
+use crate::common::{
+    OWNER_EMAIL, OWNER_PASSWORD, TestApp, csrf_in, location, spawn_app, spawn_with_member,
+};
 
 /// RFC 4648 base32 (no padding), as the page shows the key.
 fn base32_decode(text: &str) -> Vec<u8> {
@@ -201,13 +203,12 @@ async fn turn_off(app: &TestApp, password: &str, code: &str) -> reqwest::Respons
 async fn admins_see_and_reset_a_members_two_factor_and_the_list_filters_by_it() {
     use admin_console::domain::membership::MembershipStatus;
     use admin_console::domain::role::BuiltInRole;
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     let grace = app.new_client();
     grace
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
@@ -241,13 +242,12 @@ async fn admins_see_and_reset_a_members_two_factor_and_the_list_filters_by_it() 
 async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
     use admin_console::domain::membership::MembershipStatus;
     use admin_console::domain::role::BuiltInRole;
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "mona.member@example.com",
         BuiltInRole::Member,

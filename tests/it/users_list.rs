@@ -45,13 +45,12 @@ fn emails_where(app: &TestApp, condition: &str, order: &str) -> Vec<String> {
 
 #[actix_web::test]
 async fn lists_members_and_pending_invitations_but_not_removed_ones() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "pending.person@example.com",
         BuiltInRole::Member,
@@ -123,13 +122,12 @@ async fn keyset_pages_of_fifty_walk_forward_and_back() {
 
 #[actix_web::test]
 async fn search_matches_substrings_of_email_and_names_case_insensitively() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
@@ -326,13 +324,12 @@ async fn broad_and_narrow_searches_page_the_same_way() {
 
 #[actix_web::test]
 async fn filters_by_status_role_and_group_and_keep_them_in_links_and_export() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.admin@example.com",
         BuiltInRole::Admin,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "ken.auditor@example.com",
         BuiltInRole::Auditor,
@@ -433,13 +430,12 @@ async fn filtered_pages_keep_their_filters_in_the_next_link() {
 
 #[actix_web::test]
 async fn presence_shows_online_and_last_active_and_is_written_at_most_once_a_minute() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
@@ -503,13 +499,12 @@ async fn presence_shows_online_and_last_active_and_is_written_at_most_once_a_min
 
 #[actix_web::test]
 async fn each_row_names_its_groups() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     for name in ["Finance", "Design"] {
         app.execute(&format!("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, '{name}', '', created_at, created_at FROM workspaces"));
     }
@@ -630,13 +625,12 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
 
 #[actix_web::test]
 async fn blocked_accounts_show_their_badge_and_have_a_filter() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Member,
@@ -813,13 +807,12 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
 
 #[actix_web::test]
 async fn address_fields_suggest_members_as_one_types() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
+    let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Member,
         MembershipStatus::Active,
-    );
+    )
+    .await;
     app.add_member(
         "gone.person@example.com",
         BuiltInRole::Member,

@@ -113,6 +113,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A console set up by Ada (see [`TestApp::set_up`]) with one more member, `email` (a fixture).
+pub async fn spawn_with_member(
+    email: &str,
+    role: BuiltInRole,
+    status: MembershipStatus,
+) -> TestApp {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(email, role, status);
+    app
+}
+
 /// Like `spawn_app`, with settings changed first.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let db = Arc::new(TestDatabase::create());
