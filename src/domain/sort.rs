@@ -1,7 +1,7 @@
 //! The users list's orders, as the address bar spells them (`sort=-last_active`: a leading minus
 //! is descending). Every order ends with the membership id, so pages never overlap.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortKey {
     #[default]
     Name,

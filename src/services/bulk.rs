@@ -15,6 +15,7 @@ use serde_json::json;
 use super::console::{self, Acting, ConsoleError};
 use super::groups::{self, GroupError, InWorkspace};
 use super::invitations::{self, InvitationActionError, InviteSettings, Inviter};
+use crate::clock;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::Reason;
 use crate::domain::ids::{MembershipId, WorkspaceId};
@@ -299,7 +300,7 @@ fn one(
     id: MembershipId,
     now: NaiveDateTime,
 ) -> Result<(), Skip> {
-    let member = memberships::detail(conn, workspace, id)?
+    let member = memberships::detail(conn, workspace, id, clock::now())?
         .ok_or_else(|| Skip("Not a member of this workspace.".to_owned()))?;
     match request.action {
         BulkAction::Suspend | BulkAction::Unsuspend => {

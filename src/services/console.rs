@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
+use crate::clock;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
@@ -92,7 +93,7 @@ fn load(
     workspace: WorkspaceId,
     id: MembershipId,
 ) -> Result<MemberDetail, ConsoleError> {
-    memberships::detail(conn, workspace, id)?.ok_or(ConsoleError::NotFound)
+    memberships::detail(conn, workspace, id, clock::now())?.ok_or(ConsoleError::NotFound)
 }
 
 /// What the last-owner rules count, read where the decision is made (inside the change's
@@ -427,11 +428,12 @@ pub fn remove(
                 ));
             }
             Some(id) => {
-                let heir = memberships::detail(conn, workspace, id)?.ok_or_else(|| {
-                    ConsoleError::Invalid(
-                        "That person is not a member of this workspace.".to_owned(),
-                    )
-                })?;
+                let heir =
+                    memberships::detail(conn, workspace, id, clock::now())?.ok_or_else(|| {
+                        ConsoleError::Invalid(
+                            "That person is not a member of this workspace.".to_owned(),
+                        )
+                    })?;
                 if heir.status != MembershipStatus::Active {
                     return Err(ConsoleError::Invalid(format!(
                         "{} is not an active member ({}): choose an active one.",

@@ -139,8 +139,7 @@ pub struct ListPage {
     pub pending: Vec<PendingInfo>,
 }
 
-/// A page of the users list; `known_groups` names the rows' groups where it can (any others are
-/// read).
+/// A page of the users list, using what the caller already `known`s.
 pub fn list_members(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -148,17 +147,9 @@ pub fn list_members(
     sort: MemberSort,
     cursor: Cursor,
     page_size: i64,
-    known_groups: &[(i64, String)],
+    known: memberships::Known<'_>,
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page(
-        conn,
-        workspace,
-        filter,
-        sort,
-        cursor,
-        page_size,
-        known_groups,
-    )?;
+    let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size, known)?;
     let invited: Vec<_> = page
         .rows
         .iter()

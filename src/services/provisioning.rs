@@ -10,6 +10,7 @@ use serde_json::json;
 use super::console::{self, Acting, ConsoleError};
 use super::invitations::InviteSettings;
 use super::password_reset::{self, ResetError};
+use crate::clock;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
@@ -153,7 +154,7 @@ fn rejoin(
     now: NaiveDateTime,
 ) -> Result<MembershipId, ProvisionError> {
     console::restore(conn, acting, workspace, id, now)?;
-    if memberships::detail(conn, workspace, id)?
+    if memberships::detail(conn, workspace, id, clock::now())?
         .is_some_and(|m| m.status == MembershipStatus::Suspended)
     {
         console::suspend(conn, acting, workspace, id, false, None, now)?;

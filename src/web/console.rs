@@ -14,7 +14,6 @@ use super::htmx::wants_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
-use crate::db::AnyConnection;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
@@ -27,7 +26,7 @@ use crate::services::email_change::EmailChangeError;
 use crate::services::profile::{ProfileChange, ProfileError};
 use crate::store::audit;
 use crate::store::memberships::{self, MemberDetail};
-use crate::store::{account_tokens, apps, sessions};
+use crate::store::{apps, sessions};
 
 const TABS: [(&str, &str); 5] = [
     ("overview", "Overview"),
@@ -139,22 +138,7 @@ async fn panels(
     }
 }
 
-/// A change of the member's address waiting for its confirmation (the overview shows it).
-fn pending_email(
-    conn: &mut AnyConnection,
-    member: &MemberDetail,
-) -> Result<Option<account_tokens::PendingEmailChange>, AppError> {
-    Ok(account_tokens::pending_email_change(
-        conn,
-        member.account_id,
-        clock::now(),
-    )?)
-}
-
-fn overview_panel(
-    member: &MemberDetail,
-    pending_email: Option<account_tokens::PendingEmailChange>,
-) -> Panels {
+fn overview_panel(member: &MemberDetail) -> Panels {
     let two_factor_since = member.two_factor_since;
     Panels {
         overview: vec![
@@ -191,7 +175,10 @@ fn overview_panel(
             timezone: member.timezone.clone(),
         }),
         timezones: Timezone::all_names(),
-        pending_email: pending_email.map(|p| (p.new_email, time(Some(p.created_at)))),
+        pending_email: member
+            .pending_email
+            .as_ref()
+            .map(|(to, since)| (to.clone(), time(Some(*since)))),
         ..Panels::default()
     }
 }
@@ -420,17 +407,6 @@ async fn look(
     access: &WorkspaceAccess,
     id: MembershipId,
 ) -> Result<Looked, AppError> {
-    Ok(look_with(req, state, access, id, |_, _| Ok(())).await?.0)
-}
-
-/// [`look`], and what `also` reads about the member in the same trip to the database.
-async fn look_with<T: Send + 'static>(
-    req: &HttpRequest,
-    state: &AppState,
-    access: &WorkspaceAccess,
-    id: MembershipId,
-    also: impl FnOnce(&mut AnyConnection, &MemberDetail) -> Result<T, AppError> + Send + 'static,
-) -> Result<(Looked, T), AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
     let now = state.settings.clock.now();
     let cached = access.cached.clone();
@@ -453,15 +429,13 @@ async fn look_with<T: Send + 'static>(
             })
             .collect();
         let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
-        let also = also(conn, &member)?;
-        let looked = Looked {
+        Ok(Looked {
             member,
             actions,
             sign_in_pause,
             state_notes,
             chrome,
-        };
-        Ok((looked, also))
+        })
     })
     .await
 }
@@ -479,9 +453,8 @@ pub async fn overview(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     access.attempt(MemberAction::View)?;
-    let (looked, pending) =
-        look_with(&req, &state, &access, member_id(&path.1)?, pending_email).await?;
-    let panels = overview_panel(&looked.member, pending);
+    let looked = look(&req, &state, &access, member_id(&path.1)?).await?;
+    let panels = overview_panel(&looked.member);
     render(
         &req,
         &state,
@@ -575,12 +548,12 @@ async fn refused_profile(
     errors: FieldErrors,
     typed: Option<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (looked, pending) = look_with(req, state, access, id, pending_email).await?;
+    let looked = look(req, state, access, id).await?;
     // A form that may not be sent at all is refused as such, whatever its values.
     if let Some(refusal) = looked.actions.refusal(MemberAction::EditProfile) {
         return Err(refusal.into());
     }
-    let mut panels = overview_panel(&looked.member, pending);
+    let mut panels = overview_panel(&looked.member);
     if typed.is_some() {
         panels.profile = typed;
     }

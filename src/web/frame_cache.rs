@@ -1,6 +1,8 @@
 //! What workspace pages read on every view and that rarely changes — the organization's name and
 //! a person's workspace switcher, a workspace's roles and groups (the list's filters) and its
-//! active owners (which row actions are offered) — kept by each instance between requests.
+//! active owners (which row actions are offered) — kept by each instance between requests; and
+//! which searches of the users list were proven to have all their matches in one range of its
+//! order (`memberships::MemberPage::in_range`), which takes counting every match.
 //!
 //! Every change is one transaction together with its audit event (PRODUCT §4.10), so the newest
 //! audit event's id tells whether anything changed: it is read with who is asking (the same
@@ -22,6 +24,7 @@ use std::time::{Duration, Instant};
 use crate::db::AnyConnection;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::policy::Facts;
+use crate::domain::sort::SortKey;
 use crate::store::roles::{self, RoleChoice};
 use crate::store::workspaces::{self, WorkspaceLink};
 use crate::store::{QueryResult, groups};
@@ -53,6 +56,17 @@ struct Inner {
     since: Instant,
     frames: HashMap<(AccountId, bool), Arc<Frame>>,
     choices: HashMap<WorkspaceId, Arc<Choices>>,
+    /// Searches (workspace, order, term) whose every match lies among the keys starting with it.
+    in_range: HashMap<SearchKey, Proven>,
+}
+
+type SearchKey = (WorkspaceId, SortKey, String);
+
+/// When a search's range was proven, and whether a request is proving it again.
+#[derive(Clone, Copy)]
+struct Proven {
+    at: Instant,
+    again: bool,
 }
 
 impl Default for Inner {
@@ -62,6 +76,7 @@ impl Default for Inner {
             since: Instant::now(),
             frames: HashMap::new(),
             choices: HashMap::new(),
+            in_range: HashMap::new(),
         }
     }
 }
@@ -69,10 +84,17 @@ impl Default for Inner {
 impl Inner {
     /// Whether entries may be used and stored for a request that read `generation`: a newer one
     /// (or age) empties the cache first; a request that read an older one reads for itself.
+    /// Proven ranges carry their own age, so they outlast an age's emptying.
     fn serves(&mut self, generation: i64) -> bool {
-        if generation > self.generation || self.since.elapsed() > MAX_AGE {
+        if generation > self.generation {
             *self = Self {
-                generation: generation.max(self.generation),
+                generation,
+                ..Self::default()
+            };
+        } else if self.since.elapsed() > MAX_AGE {
+            *self = Self {
+                generation: self.generation,
+                in_range: std::mem::take(&mut self.in_range),
                 ..Self::default()
             };
         }
@@ -95,6 +117,10 @@ impl FrameCache {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn get_or_load<K, V, E>(
         &self,
         generation: i64,
@@ -105,9 +131,8 @@ impl FrameCache {
     where
         K: Eq + Hash,
     {
-        let lock = || self.inner.lock().unwrap_or_else(|e| e.into_inner());
         {
-            let mut inner = lock();
+            let mut inner = self.lock();
             if !inner.serves(generation) {
                 drop(inner);
                 return load().map(Arc::new);
@@ -118,7 +143,7 @@ impl FrameCache {
         }
         // Read without the lock held; kept only if nothing changed meanwhile.
         let value = Arc::new(load()?);
-        let mut inner = lock();
+        let mut inner = self.lock();
         if inner.serves(generation) {
             let entries = map(&mut inner);
             if entries.len() >= MAX_ENTRIES {
@@ -131,6 +156,55 @@ impl FrameCache {
 }
 
 impl AsOf {
+    /// Whether a page of the users list proved, since the audit log last grew and at most
+    /// [`MAX_AGE`] ago, that every member matching `term` has a `sort` key starting with it.
+    ///
+    /// Past half that age one request is told no, and proves it again ([`Self::proved`]) while
+    /// the others still take it: the proof counts every match (on PostgreSQL some 100 ms for a
+    /// first name at a million members), and requests that all proved it at once would all wait.
+    pub fn in_range(&self, workspace: WorkspaceId, sort: SortKey, term: &str) -> bool {
+        let mut inner = self.cache.lock();
+        if !inner.serves(self.generation) {
+            return false;
+        }
+        let key = (workspace, sort, term.to_owned());
+        let Some(proven) = inner.in_range.get_mut(&key) else {
+            return false;
+        };
+        let age = proven.at.elapsed();
+        if age > MAX_AGE {
+            inner.in_range.remove(&key);
+            false
+        } else if age > MAX_AGE / 2 && !proven.again {
+            proven.again = true;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// What a page found out, not having taken [`Self::in_range`]: whether every match of `term`
+    /// lies in that range (`false` also when the page was answered without finding out).
+    pub fn proved(&self, workspace: WorkspaceId, sort: SortKey, term: &str, in_range: bool) {
+        let mut inner = self.cache.lock();
+        if !inner.serves(self.generation) {
+            return;
+        }
+        let key = (workspace, sort, term.to_owned());
+        if !in_range {
+            inner.in_range.remove(&key);
+            return;
+        }
+        if inner.in_range.len() >= MAX_ENTRIES {
+            inner.in_range.clear();
+        }
+        let proven = Proven {
+            at: Instant::now(),
+            again: false,
+        };
+        inner.in_range.insert(key, proven);
+    }
+
     /// The frame for `account` (`org_wide`: an org owner or admin, who can open every workspace).
     pub fn frame(
         &self,
@@ -203,6 +277,52 @@ mod tests {
         // A request that read an older generation reads for itself and stores nothing.
         assert_eq!(read(&cache, 7, 5), 5);
         assert_eq!(read(&cache, 8, 6), 3);
+    }
+
+    #[test]
+    fn proven_ranges_last_until_the_audit_log_grows() {
+        let cache = Arc::new(FrameCache::default());
+        let (acme, name) = (WorkspaceId(1), SortKey::Name);
+        let before = cache.as_of(7);
+        assert!(!before.in_range(acme, name, "grace"));
+        before.proved(acme, name, "grace", true);
+        assert!(before.in_range(acme, name, "grace"));
+        assert!(!before.in_range(acme, SortKey::Email, "grace"));
+        assert!(!before.in_range(WorkspaceId(2), name, "grace"));
+        assert!(!before.in_range(acme, name, "ada"));
+        // Proven otherwise, forgotten.
+        before.proved(acme, name, "grace", false);
+        assert!(!before.in_range(acme, name, "grace"));
+        // Any change forgets it, and a request that read an older generation stores nothing.
+        before.proved(acme, name, "grace", true);
+        let after = cache.as_of(8);
+        assert!(!after.in_range(acme, name, "grace"));
+        before.proved(acme, name, "grace", true);
+        assert!(!after.in_range(acme, name, "grace"));
+    }
+
+    #[test]
+    fn one_request_proves_an_ageing_range_again_while_the_others_take_it() {
+        let cache = Arc::new(FrameCache::default());
+        let (acme, name) = (WorkspaceId(1), SortKey::Name);
+        let as_of = cache.as_of(7);
+        as_of.proved(acme, name, "grace", true);
+        let age = |by: Duration| {
+            let mut inner = cache.inner.lock().unwrap();
+            for proven in inner.in_range.values_mut() {
+                proven.at = Instant::now() - by;
+            }
+            // The rest of the cache empties with age; proven ranges keep their own.
+            inner.since = Instant::now() - by;
+        };
+        age(MAX_AGE / 2 + Duration::from_millis(100));
+        assert!(!as_of.in_range(acme, name, "grace"), "this one proves it");
+        assert!(as_of.in_range(acme, name, "grace"), "the others take it");
+        age(MAX_AGE + Duration::from_millis(100));
+        assert!(!as_of.in_range(acme, name, "grace"), "too old for anyone");
+        assert!(!as_of.in_range(acme, name, "grace"));
+        as_of.proved(acme, name, "grace", true);
+        assert!(as_of.in_range(acme, name, "grace"));
     }
 
     #[test]

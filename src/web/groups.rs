@@ -275,7 +275,10 @@ async fn show_view(
             Default::default(),
             cursor,
             PAGE,
-            &known.groups,
+            memberships::Known {
+                groups: &known.groups,
+                ..Default::default()
+            },
         )?;
         let grants = groups::grants_of(conn, id)?
             .into_iter()
@@ -354,7 +357,7 @@ fn picker_options(
         Default::default(),
         Cursor::First,
         8,
-        &[],
+        Default::default(),
     )?
     .rows;
     let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();

@@ -349,7 +349,7 @@ async fn remove_view(
             Default::default(),
             memberships::Cursor::First,
             9,
-            &[],
+            Default::default(),
         )?;
         Ok((owned, page.rows))
     })

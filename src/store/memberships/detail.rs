@@ -1,8 +1,9 @@
 //! A member as the user console shows them.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::AsExprOf;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, SingleValue, SqlType, Text, Timestamp};
 
 use crate::db::schema::{accounts, memberships, roles, sign_in_throttles as throttles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
@@ -10,7 +11,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
 use crate::domain::policy::{Target, TargetMembership};
 use crate::domain::role::PermissionSet;
-use crate::store::sql::sql;
+use crate::store::sql::{Bind, Sql, sql};
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
 use super::{PERSON, Person};
@@ -43,6 +44,8 @@ pub struct MemberDetail {
     /// Their account's sign-in pause as last recorded (until when, after how many failures); one
     /// that has ended is over (see [`Self::sign_in_paused`]).
     sign_in_pause: Option<(NaiveDateTime, i64)>,
+    /// A change of their address waiting for its confirmation: the new address, asked for when.
+    pub pending_email: Option<(String, NaiveDateTime)>,
 }
 
 impl MemberDetail {
@@ -95,13 +98,33 @@ struct Row {
     other_workspaces: i64,
     two_factor_since: Option<NaiveDateTime>,
     throttle: Option<(Option<NaiveDateTime>, i64)>,
+    pending_email: Option<String>,
+    pending_email_since: Option<NaiveDateTime>,
 }
 
-/// The member `id` of `workspace`, if there is one.
+type PendingColumn<ST> =
+    Sql<Nullable<ST>, Bind<Nullable<ST>, Sql<Nullable<ST>>, AsExprOf<NaiveDateTime, Timestamp>>>;
+
+/// `column` of the account's address change pending at `now`, if any: an account has one live
+/// request at most (a new one ends the earlier ones).
+fn pending_email<ST: SqlType + SingleValue>(
+    column: &'static str,
+    now: NaiveDateTime,
+) -> PendingColumn<ST> {
+    sql::<Nullable<ST>>(format!(
+        "(SELECT t.{column} FROM account_tokens t WHERE t.account_id = memberships.account_id \
+         AND t.purpose = 'email_change' AND t.used_at IS NULL AND t.expires_at > "
+    ))
+    .bind::<Timestamp, _>(now)
+    .sql(" ORDER BY t.id DESC LIMIT 1)")
+}
+
+/// The member `id` of `workspace`, if there is one, with their address change pending at `now`.
 pub fn detail(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     id: MembershipId,
+    now: NaiveDateTime,
 ) -> QueryResult<Option<MemberDetail>> {
     let inviters = diesel::alias!(accounts as inviters);
     let row: Option<Row> = memberships::table
@@ -141,6 +164,8 @@ pub fn detail(
             ),
             accounts::totp_enabled_at,
             (throttles::paused_until, throttles::failures).nullable(),
+            pending_email::<Text>("new_email", now),
+            pending_email::<Timestamp>("created_at", now),
         ))
         .first(conn)
         .optional()?;
@@ -177,5 +202,6 @@ pub fn detail(
         sign_in_pause: r
             .throttle
             .and_then(|(until, failures)| until.map(|until| (until, failures))),
+        pending_email: r.pending_email.zip(r.pending_email_since),
     }))
 }

@@ -30,6 +30,16 @@ pub struct ListFilter {
     pub inactive_before: Option<chrono::NaiveDateTime>,
 }
 
+impl ListFilter {
+    /// The search's term, if there is one (blank is none).
+    pub fn term(&self) -> Option<&str> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
 /// Members of one group; its member count picks the plan (see [`SMALL_GROUP`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupFilter {
@@ -141,12 +151,7 @@ impl Plan {
             None => false,
         };
         let small_group = filter.group.is_some_and(|g| g.members <= SMALL_GROUP) || few_in_role;
-        let term = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        let Some(term) = term else {
+        let Some(term) = filter.term() else {
             return Ok(Self::walk(None, small_group, None));
         };
         // Trigram indexes need three characters; shorter searches are broad anyway.
@@ -196,10 +201,7 @@ impl Plan {
                                 .count()
                                 .get_result(conn)?;
                             if in_range == ids.len() as i64 {
-                                Self {
-                                    prefix: Some(prefix),
-                                    ..Self::walk(None, false, None)
-                                }
+                                Self::ranged(prefix)
                             } else {
                                 Self::matches(conn, &ids)
                             }
@@ -210,6 +212,18 @@ impl Plan {
                 None => Self::walk(Some(membership_contains(conn, term)), false, None),
             },
         )
+    }
+
+    /// A walk of the members whose `key` starts with `term`, known to hold its every match.
+    pub(super) fn within_range(conn: &AnyConnection, term: &str, key: &SortSql) -> Self {
+        Self::ranged(starting_with(conn, key.column, &term.to_lowercase()))
+    }
+
+    fn ranged(prefix: Prefixed) -> Self {
+        Self {
+            prefix: Some(prefix),
+            ..Self::walk(None, false, None)
+        }
     }
 
     /// Starting from the memberships of these matching accounts (sorted by the list).

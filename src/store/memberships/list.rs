@@ -32,6 +32,16 @@ pub enum Cursor {
     Before(MembershipId),
 }
 
+/// What the caller already knows, so that the list need not read or prove it again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// The workspace's groups, to name the rows' groups (any group not among them is read).
+    pub groups: &'a [(i64, String)],
+    /// The search's every match lies among the members whose sort key starts with it, as an
+    /// earlier page proved ([`MemberPage::in_range`]) while nothing has changed since.
+    pub in_range: bool,
+}
+
 /// One row of the users list.
 #[derive(Debug, Clone)]
 pub struct MemberRow {
@@ -62,11 +72,13 @@ pub struct MemberPage {
     pub rows: Vec<MemberRow>,
     pub has_previous: bool,
     pub has_next: bool,
+    /// The search was answered as a walk of the keys starting with it: every match lies there
+    /// (counted this time, or [`Known::in_range`]). Holds until a member or account changes.
+    pub in_range: bool,
 }
 
 /// A keyset page of a workspace's members and pending invitations in `sort` order, narrowed by
-/// `filter` (removed members only when asked for); the rows' groups are named from `known` (the
-/// workspace's groups as the caller already has them; any group not among them is read).
+/// `filter` (removed members only when asked for), using what the caller already `known`s.
 pub fn list_page(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -74,7 +86,7 @@ pub fn list_page(
     sort: MemberSort,
     cursor: Cursor,
     page_size: i64,
-    known: &[(i64, String)],
+    known: Known<'_>,
 ) -> QueryResult<MemberPage> {
     let key = SortSql::of(conn, sort.key);
     let anchor = match cursor {
@@ -91,7 +103,10 @@ pub fn list_page(
     let descending = sort.descending != backwards;
 
     let started = anchor.is_some();
-    let plan = Plan::of(conn, workspace, filter)?;
+    let plan = match filter.term() {
+        Some(term) if known.in_range && key.prefixable => Plan::within_range(conn, term, &key),
+        _ => Plan::of(conn, workspace, filter)?,
+    };
     let page = PageQuery {
         workspace,
         filter,
@@ -101,6 +116,7 @@ pub fn list_page(
         descending,
         page_size,
     };
+    let mut in_range = plan.prefix.is_some();
     let mut rows = match &plan.dense_term {
         Some(term) => {
             // Walk a window of the index first; a page found in it is the page.
@@ -111,6 +127,7 @@ pub fn list_page(
                 rows
             } else {
                 let plan = Plan::from_matches(conn, workspace, term, costs, &key)?;
+                in_range = plan.prefix.is_some();
                 page.load(conn, &plan, None)?
             }
         }
@@ -121,7 +138,7 @@ pub fn list_page(
     if backwards {
         rows.reverse();
     }
-    let names = GroupNames::for_rows(conn, &rows, known)?;
+    let names = GroupNames::for_rows(conn, &rows, known.groups)?;
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -138,6 +155,7 @@ pub fn list_page(
         rows,
         has_previous,
         has_next,
+        in_range,
     })
 }
 

@@ -219,7 +219,16 @@ pub async fn list(
     let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
-        Ok(members::list_members(conn, workspace, &filter, sort, cursor, limit, &[])?.page)
+        Ok(members::list_members(
+            conn,
+            workspace,
+            &filter,
+            sort,
+            cursor,
+            limit,
+            Default::default(),
+        )?
+        .page)
     })
     .await?;
     let links = Links {
@@ -270,7 +279,8 @@ fn reread(
     workspace: crate::domain::ids::WorkspaceId,
     id: MembershipId,
 ) -> Result<UserDetailJson, Problem> {
-    let member = members::detail(conn, workspace, id)?.ok_or_else(Problem::not_found)?;
+    let member = members::detail(conn, workspace, id, crate::clock::now())?
+        .ok_or_else(Problem::not_found)?;
     detail_json(conn, workspace, &member)
 }
 
