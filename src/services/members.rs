@@ -139,17 +139,11 @@ pub struct ListPage {
     pub pending: Vec<PendingInfo>,
 }
 
-/// A page of the users list, using what the caller already `known`s.
-pub fn list_members(
+/// A page of the users list with its pending members' delivery details.
+pub fn with_pending(
     conn: &mut AnyConnection,
-    workspace: WorkspaceId,
-    filter: &ListFilter,
-    sort: MemberSort,
-    cursor: Cursor,
-    page_size: i64,
-    known: memberships::Known<'_>,
+    page: MemberPage,
 ) -> Result<ListPage, diesel::result::Error> {
-    let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size, known)?;
     let invited: Vec<_> = page
         .rows
         .iter()

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use crate::db::AnyConnection;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::policy::Facts;
-use crate::domain::sort::SortKey;
+use crate::domain::sort::{MemberSort, SortKey};
+use crate::store::memberships::{self, Cursor, Known, ListFilter, MemberPage};
 use crate::store::roles::{self, RoleChoice};
 use crate::store::workspaces::{self, WorkspaceLink};
 use crate::store::{QueryResult, groups};
@@ -203,6 +204,31 @@ impl AsOf {
             again: false,
         };
         inner.in_range.insert(key, proven);
+    }
+
+    /// A users-list page (the list's, or the group picker's) with what this instance remembers
+    /// about its search ([`Self::in_range`]), and what the page proved kept ([`Self::proved`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn list_page(
+        &self,
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        filter: &ListFilter,
+        sort: MemberSort,
+        cursor: Cursor,
+        page_size: i64,
+        groups: &[(i64, String)],
+    ) -> QueryResult<MemberPage> {
+        let term = filter.term().map(str::to_lowercase);
+        let in_range = term
+            .as_deref()
+            .is_some_and(|term| self.in_range(workspace, sort.key, term));
+        let known = Known { groups, in_range };
+        let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size, known)?;
+        if let Some(term) = term.filter(|_| !in_range) {
+            self.proved(workspace, sort.key, &term, page.in_range);
+        }
+        Ok(page)
     }
 
     /// The frame for `account` (`org_wide`: an org owner or admin, who can open every workspace).

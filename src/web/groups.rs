@@ -10,6 +10,7 @@ use super::acting::{as_viewer, read_page};
 use super::auth::{Chrome, WorkspaceAccess};
 use super::error::AppError;
 use super::forms::{FieldErrors, HtmlForm};
+use super::frame_cache::AsOf;
 use super::htmx::{page_or_fragment, render_with_status};
 use super::views::{self, PersonLine};
 use super::{AppState, blocking, confirm};
@@ -285,7 +286,7 @@ async fn show_view(
             .map(|(kind, app, level)| GrantLine { kind, app, level })
             .collect();
         let options = if manage {
-            picker_options(conn, workspace, id, &search)?
+            picker_options(conn, &cached, workspace, id, &search)?
         } else {
             Vec::new()
         };
@@ -342,6 +343,7 @@ async fn show_view(
 /// when already in the group. Uses the users list's search, so it answers fast at a million.
 fn picker_options(
     conn: &mut crate::db::AnyConnection,
+    cached: &AsOf,
     workspace: crate::domain::ids::WorkspaceId,
     group: i64,
     search: &SearchTerm,
@@ -350,16 +352,18 @@ fn picker_options(
         search: search.non_empty(),
         ..Default::default()
     };
-    let rows = memberships::list_page(
-        conn,
-        workspace,
-        &filter,
-        Default::default(),
-        Cursor::First,
-        8,
-        Default::default(),
-    )?
-    .rows;
+    let known = cached.choices(conn, workspace)?;
+    let rows = cached
+        .list_page(
+            conn,
+            workspace,
+            &filter,
+            Default::default(),
+            Cursor::First,
+            8,
+            &known.groups,
+        )?
+        .rows;
     let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();
     let inside = groups::members_among(conn, group, &ids)?;
     Ok(rows
@@ -423,11 +427,12 @@ pub async fn picker(
     access.require(Permission::GroupsManage)?;
     let (workspace, id, q) = (access.workspace.id, path.1, query.into_inner().q);
     let search = q.clone();
+    let cached = access.cached.clone();
     let options = blocking(&state, move |conn| {
         if service::find(conn, workspace, id)?.is_none() {
             return Err(AppError::NotFound);
         }
-        picker_options(conn, workspace, id, &search)
+        picker_options(conn, &cached, workspace, id, &search)
     })
     .await?;
     let q = q.to_string();

@@ -19,7 +19,7 @@ use crate::domain::sort::{MemberSort, SortKey};
 use crate::services::members::{self, FilterParams};
 use crate::services::roles::RoleChoice;
 use crate::store::invitations::PendingInfo;
-use crate::store::memberships::{Cursor, Known, MemberPage, MemberRow};
+use crate::store::memberships::{Cursor, MemberPage, MemberRow};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -549,26 +549,16 @@ pub async fn list(
     let (listed, dormant, choices, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
         let choices = cached.choices(conn, workspace)?;
-        let term = filter.term().map(str::to_lowercase);
-        let in_range = term
-            .as_deref()
-            .is_some_and(|term| cached.in_range(workspace, sort.key, term));
-        let known = Known {
-            groups: &choices.groups,
-            in_range,
-        };
-        let listed = members::list_members(
+        let page = cached.list_page(
             conn,
             workspace,
             &filter,
             sort,
             cursor,
             members::PAGE_SIZE,
-            known,
+            &choices.groups,
         )?;
-        if let Some(term) = term.filter(|_| !in_range) {
-            cached.proved(workspace, sort.key, &term, listed.page.in_range);
-        }
+        let listed = members::with_pending(conn, page)?;
         let dormant = filter
             .inactive_before
             .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))

@@ -219,7 +219,7 @@ pub async fn list(
     let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
-        Ok(members::list_members(
+        Ok(crate::store::memberships::list_page(
             conn,
             workspace,
             &filter,
@@ -227,8 +227,7 @@ pub async fn list(
             cursor,
             limit,
             Default::default(),
-        )?
-        .page)
+        )?)
     })
     .await?;
     let links = Links {
