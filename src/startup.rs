@@ -173,6 +173,7 @@ fn run(
     spawn_background_tasks(pool.clone());
     let presence = Arc::new(http::presence::PresenceHub::default());
     presence.clone().spawn(pool.clone(), shutdown.clone());
+    let frames = std::sync::Arc::new(crate::web::frame_cache::FrameCache::new(pool.clone()));
     let state = web::Data::new(AppState {
         pool,
         settings,
@@ -181,7 +182,7 @@ fn run(
         slack_wake,
         presence,
         api_rates: Default::default(),
-        frames: Default::default(),
+        frames,
         shutdown,
     });
     let mut server = HttpServer::new(move || {

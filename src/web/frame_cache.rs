@@ -49,6 +49,9 @@ pub struct Choices {
 #[derive(Default)]
 pub struct FrameCache {
     inner: Mutex<Inner>,
+    /// Where an ageing search range is proven again in the background ([`AsOf::list_page`]);
+    /// without one (unit tests), by the request that finds it ageing.
+    pool: Option<crate::db::Pool>,
 }
 
 struct Inner {
@@ -62,6 +65,15 @@ struct Inner {
 }
 
 type SearchKey = (WorkspaceId, SortKey, String);
+
+/// What an instance knows of a search's range (see [`AsOf::in_range`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    Unknown,
+    Proven,
+    /// Proven, and past half its age: to be proven again.
+    Due,
+}
 
 /// When a search's range was proven, and whether a request is proving it again.
 #[derive(Clone, Copy)]
@@ -111,6 +123,13 @@ pub struct AsOf {
 }
 
 impl FrameCache {
+    pub fn new(pool: crate::db::Pool) -> Self {
+        Self {
+            inner: Mutex::default(),
+            pool: Some(pool),
+        }
+    }
+
     pub fn as_of(self: &Arc<Self>, generation: i64) -> AsOf {
         AsOf {
             cache: Arc::clone(self),
@@ -158,35 +177,32 @@ impl FrameCache {
 
 impl AsOf {
     /// Whether a page of the users list proved, since the audit log last grew and at most
-    /// [`MAX_AGE`] ago, that every member matching `term` has a `sort` key starting with it.
-    ///
-    /// Past half that age one request is told no, and proves it again ([`Self::proved`]) while
-    /// the others still take it: the proof counts every match (on PostgreSQL some 100 ms for a
-    /// first name at a million members), and requests that all proved it at once would all wait.
-    pub fn in_range(&self, workspace: WorkspaceId, sort: SortKey, term: &str) -> bool {
+    /// [`MAX_AGE`] ago, that every member matching `term` has a `sort` key starting with it; and
+    /// whether the proof is due again (past half that age, told once).
+    fn in_range(&self, workspace: WorkspaceId, sort: SortKey, term: &str) -> Range {
         let mut inner = self.cache.lock();
         if !inner.serves(self.generation) {
-            return false;
+            return Range::Unknown;
         }
         let key = (workspace, sort, term.to_owned());
         let Some(proven) = inner.in_range.get_mut(&key) else {
-            return false;
+            return Range::Unknown;
         };
         let age = proven.at.elapsed();
         if age > MAX_AGE {
             inner.in_range.remove(&key);
-            false
+            Range::Unknown
         } else if age > MAX_AGE / 2 && !proven.again {
             proven.again = true;
-            false
+            Range::Due
         } else {
-            true
+            Range::Proven
         }
     }
 
     /// What a page found out, not having taken [`Self::in_range`]: whether every match of `term`
     /// lies in that range (`false` also when the page was answered without finding out).
-    pub fn proved(&self, workspace: WorkspaceId, sort: SortKey, term: &str, in_range: bool) {
+    fn proved(&self, workspace: WorkspaceId, sort: SortKey, term: &str, in_range: bool) {
         let mut inner = self.cache.lock();
         if !inner.serves(self.generation) {
             return;
@@ -208,6 +224,10 @@ impl AsOf {
 
     /// A users-list page (the list's, or the group picker's) with what this instance remembers
     /// about its search ([`Self::in_range`]), and what the page proved kept ([`Self::proved`]).
+    ///
+    /// The proof counts every match (on PostgreSQL some 100 ms for a first name at a million
+    /// members): a proof past half its age is made again in the background, while requests keep
+    /// taking the one they have, so no request waits for it after the first.
     #[allow(clippy::too_many_arguments)]
     pub fn list_page(
         &self,
@@ -220,15 +240,65 @@ impl AsOf {
         groups: &[(i64, String)],
     ) -> QueryResult<MemberPage> {
         let term = filter.term().map(str::to_lowercase);
-        let in_range = term
-            .as_deref()
-            .is_some_and(|term| self.in_range(workspace, sort.key, term));
+        let range = match &term {
+            Some(term) => self.in_range(workspace, sort.key, term),
+            None => Range::Unknown,
+        };
+        let in_range = match (range, &self.cache.pool, &term) {
+            (Range::Proven, _, _) => true,
+            (Range::Due, Some(pool), Some(term)) => {
+                self.prove_again(pool.clone(), workspace, sort, term.clone());
+                true
+            }
+            _ => false,
+        };
         let known = Known { groups, in_range };
         let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size, known)?;
         if let Some(term) = term.filter(|_| !in_range) {
             self.proved(workspace, sort.key, &term, page.in_range);
         }
         Ok(page)
+    }
+
+    /// Proves the range of `term` again on a thread of its own (a first page of the list
+    /// searched for it alone, as the list would prove it).
+    fn prove_again(
+        &self,
+        pool: crate::db::Pool,
+        workspace: WorkspaceId,
+        sort: MemberSort,
+        term: String,
+    ) {
+        let as_of = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("search-range".to_owned())
+            .spawn(move || {
+                let filter = ListFilter {
+                    search: Some(term.clone()),
+                    ..Default::default()
+                };
+                let proven = pool.get().ok().and_then(|mut conn| {
+                    let page_size = crate::services::members::PAGE_SIZE;
+                    let known = Known::default();
+                    memberships::list_page(
+                        &mut conn,
+                        workspace,
+                        &filter,
+                        sort,
+                        Cursor::First,
+                        page_size,
+                        known,
+                    )
+                    .ok()
+                });
+                // A failed read leaves the proof to expire; the next request then proves it.
+                if let Some(page) = proven {
+                    as_of.proved(workspace, sort.key, &term, page.in_range);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("could not start a search-range proof: {e}");
+        }
     }
 
     /// The frame for `account` (`org_wide`: an org owner or admin, who can open every workspace).
@@ -310,25 +380,28 @@ mod tests {
         let cache = Arc::new(FrameCache::default());
         let (acme, name) = (WorkspaceId(1), SortKey::Name);
         let before = cache.as_of(7);
-        assert!(!before.in_range(acme, name, "grace"));
+        let unknown = |as_of: &AsOf, workspace, sort, term| {
+            as_of.in_range(workspace, sort, term) == Range::Unknown
+        };
+        assert!(unknown(&before, acme, name, "grace"));
         before.proved(acme, name, "grace", true);
-        assert!(before.in_range(acme, name, "grace"));
-        assert!(!before.in_range(acme, SortKey::Email, "grace"));
-        assert!(!before.in_range(WorkspaceId(2), name, "grace"));
-        assert!(!before.in_range(acme, name, "ada"));
+        assert_eq!(before.in_range(acme, name, "grace"), Range::Proven);
+        assert!(unknown(&before, acme, SortKey::Email, "grace"));
+        assert!(unknown(&before, WorkspaceId(2), name, "grace"));
+        assert!(unknown(&before, acme, name, "ada"));
         // Proven otherwise, forgotten.
         before.proved(acme, name, "grace", false);
-        assert!(!before.in_range(acme, name, "grace"));
+        assert!(unknown(&before, acme, name, "grace"));
         // Any change forgets it, and a request that read an older generation stores nothing.
         before.proved(acme, name, "grace", true);
         let after = cache.as_of(8);
-        assert!(!after.in_range(acme, name, "grace"));
+        assert!(unknown(&after, acme, name, "grace"));
         before.proved(acme, name, "grace", true);
-        assert!(!after.in_range(acme, name, "grace"));
+        assert!(unknown(&after, acme, name, "grace"));
     }
 
     #[test]
-    fn one_request_proves_an_ageing_range_again_while_the_others_take_it() {
+    fn an_ageing_range_is_due_once_while_the_others_take_it() {
         let cache = Arc::new(FrameCache::default());
         let (acme, name) = (WorkspaceId(1), SortKey::Name);
         let as_of = cache.as_of(7);
@@ -342,13 +415,21 @@ mod tests {
             inner.since = Instant::now() - by;
         };
         age(MAX_AGE / 2 + Duration::from_millis(100));
-        assert!(!as_of.in_range(acme, name, "grace"), "this one proves it");
-        assert!(as_of.in_range(acme, name, "grace"), "the others take it");
+        assert_eq!(
+            as_of.in_range(acme, name, "grace"),
+            Range::Due,
+            "proven again once"
+        );
+        assert_eq!(as_of.in_range(acme, name, "grace"), Range::Proven);
         age(MAX_AGE + Duration::from_millis(100));
-        assert!(!as_of.in_range(acme, name, "grace"), "too old for anyone");
-        assert!(!as_of.in_range(acme, name, "grace"));
+        assert_eq!(
+            as_of.in_range(acme, name, "grace"),
+            Range::Unknown,
+            "too old"
+        );
+        assert_eq!(as_of.in_range(acme, name, "grace"), Range::Unknown);
         as_of.proved(acme, name, "grace", true);
-        assert!(as_of.in_range(acme, name, "grace"));
+        assert_eq!(as_of.in_range(acme, name, "grace"), Range::Proven);
     }
 
     #[test]

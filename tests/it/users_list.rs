@@ -816,6 +816,48 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
     check(3_900).await;
 }
 
+/// A search's proven range is proven again in the background as it ages: a change the audit log
+/// does not see (SQL by hand) shows once the proof is renewed, before the proof would have expired.
+#[actix_web::test]
+async fn an_ageing_search_range_is_proven_again_in_the_background() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.seed_members(20_100);
+    let sort_keys =
+        "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
+         FROM accounts a WHERE a.id = memberships.account_id)";
+    // ~1,000 members named Zanele, late in the order: the search walks their range once proven.
+    app.execute(
+        "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ('Yukihiro', 'Whitfield', 'Vint')",
+    );
+    app.execute(sort_keys);
+    let proven_at = std::time::Instant::now();
+    let first = names_in(&app.get_text("/w/acme/users?q=zanele").await);
+    assert!(
+        first.len() == 50 && !first[0].starts_with("ada"),
+        "{first:?}"
+    );
+    // An Ada renamed by hand (no audit event) sorts before every Zanele.
+    app.execute(
+        "UPDATE accounts SET last_name = 'Zanelewski' WHERE id = (SELECT MIN(a.id) FROM accounts a
+         JOIN memberships m ON m.account_id = a.id WHERE a.first_name = 'Ada' AND m.status = 'active')",
+    );
+    app.execute(sort_keys);
+    // Past half the proof's age the next view starts proving it again (answering from the proof
+    // it has); a view soon after shows the renamed Ada first.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2_700)).await;
+    app.get_text("/w/acme/users?q=zanele").await;
+    let mut shown = Vec::new();
+    while proven_at.elapsed() < std::time::Duration::from_millis(4_700) {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        shown = names_in(&app.get_text("/w/acme/users?q=zanele").await);
+        if shown.first().is_some_and(|email| email.starts_with("ada")) {
+            return;
+        }
+    }
+    panic!("the renamed member did not show while the proof was young: {shown:?}");
+}
+
 #[actix_web::test]
 async fn address_fields_suggest_members_as_one_types() {
     let app = spawn_with_member(
