@@ -25,7 +25,7 @@ use crate::db::AnyConnection;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::policy::Facts;
 use crate::domain::sort::{MemberSort, SortKey};
-use crate::store::memberships::{self, Cursor, Known, ListFilter, MemberPage};
+use crate::store::memberships::{self, Known, ListFilter, MemberPage, PageOf};
 use crate::store::roles::{self, RoleChoice};
 use crate::store::workspaces::{self, WorkspaceLink};
 use crate::store::{QueryResult, groups};
@@ -228,18 +228,15 @@ impl AsOf {
     /// The proof counts every match (on PostgreSQL some 100 ms for a first name at a million
     /// members): a proof past half its age is made again in the background, while requests keep
     /// taking the one they have, so no request waits for it after the first.
-    #[allow(clippy::too_many_arguments)]
     pub fn list_page(
         &self,
         conn: &mut AnyConnection,
         workspace: WorkspaceId,
-        filter: &ListFilter,
-        sort: MemberSort,
-        cursor: Cursor,
-        page_size: i64,
+        wanted: PageOf<'_>,
         groups: &[(i64, String)],
     ) -> QueryResult<MemberPage> {
-        let term = filter.term().map(str::to_lowercase);
+        let sort = wanted.sort;
+        let term = wanted.filter.term().map(str::to_lowercase);
         let range = match &term {
             Some(term) => self.in_range(workspace, sort.key, term),
             None => Range::Unknown,
@@ -253,7 +250,7 @@ impl AsOf {
             _ => false,
         };
         let known = Known { groups, in_range };
-        let page = memberships::list_page(conn, workspace, filter, sort, cursor, page_size, known)?;
+        let page = memberships::list_page(conn, workspace, wanted, known)?;
         if let Some(term) = term.filter(|_| !in_range) {
             self.proved(workspace, sort.key, &term, page.in_range);
         }
@@ -278,18 +275,11 @@ impl AsOf {
                     ..Default::default()
                 };
                 let proven = pool.get().ok().and_then(|mut conn| {
-                    let page_size = crate::services::members::PAGE_SIZE;
-                    let known = Known::default();
-                    memberships::list_page(
-                        &mut conn,
-                        workspace,
-                        &filter,
+                    let wanted = PageOf {
                         sort,
-                        Cursor::First,
-                        page_size,
-                        known,
-                    )
-                    .ok()
+                        ..PageOf::first(&filter, crate::services::members::PAGE_SIZE)
+                    };
+                    memberships::list_page(&mut conn, workspace, wanted, Known::default()).ok()
                 });
                 // A failed read leaves the proof to expire; the next request then proves it.
                 if let Some(page) = proven {

@@ -21,7 +21,7 @@ use crate::domain::role::Permission;
 use crate::domain::{Description, Name, SearchTerm};
 use crate::services::groups::{self as service, Group, GroupError, InWorkspace};
 use crate::store::groups;
-use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow};
+use crate::store::memberships::{self, Cursor, GroupFilter, ListFilter, MemberRow, PageOf};
 
 /// The name and description fields, as typed.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -269,13 +269,14 @@ async fn show_view(
             ..Default::default()
         };
         let known = cached.choices(conn, workspace)?;
+        let wanted = PageOf {
+            cursor,
+            ..PageOf::first(&filter, PAGE)
+        };
         let page = memberships::list_page(
             conn,
             workspace,
-            &filter,
-            Default::default(),
-            cursor,
-            PAGE,
+            wanted,
             memberships::Known {
                 groups: &known.groups,
                 ..Default::default()
@@ -354,15 +355,7 @@ fn picker_options(
     };
     let known = cached.choices(conn, workspace)?;
     let rows = cached
-        .list_page(
-            conn,
-            workspace,
-            &filter,
-            Default::default(),
-            Cursor::First,
-            8,
-            &known.groups,
-        )?
+        .list_page(conn, workspace, PageOf::first(&filter, 8), &known.groups)?
         .rows;
     let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();
     let inside = groups::members_among(conn, group, &ids)?;

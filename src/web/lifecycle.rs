@@ -342,15 +342,8 @@ async fn remove_view(
             status: Some(crate::domain::membership::MembershipStatus::Active),
             ..Default::default()
         };
-        let page = memberships::list_page(
-            conn,
-            workspace,
-            &filter,
-            Default::default(),
-            memberships::Cursor::First,
-            9,
-            Default::default(),
-        )?;
+        let wanted = memberships::PageOf::first(&filter, 9);
+        let page = memberships::list_page(conn, workspace, wanted, Default::default())?;
         Ok((owned, page.rows))
     })
     .await?;

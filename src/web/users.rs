@@ -19,7 +19,7 @@ use crate::domain::sort::{MemberSort, SortKey};
 use crate::services::members::{self, FilterParams};
 use crate::services::roles::RoleChoice;
 use crate::store::invitations::PendingInfo;
-use crate::store::memberships::{Cursor, MemberPage, MemberRow};
+use crate::store::memberships::{self, Cursor, MemberPage, MemberRow, PageOf};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -549,15 +549,13 @@ pub async fn list(
     let (listed, dormant, choices, chrome) = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
         let choices = cached.choices(conn, workspace)?;
-        let page = cached.list_page(
-            conn,
-            workspace,
-            &filter,
+        let wanted = PageOf {
+            filter: &filter,
             sort,
             cursor,
-            members::PAGE_SIZE,
-            &choices.groups,
-        )?;
+            size: members::PAGE_SIZE,
+        };
+        let page = cached.list_page(conn, workspace, wanted, &choices.groups)?;
         let listed = members::with_pending(conn, page)?;
         let dormant = filter
             .inactive_before
@@ -661,16 +659,8 @@ pub async fn suggest(
             search: search.non_empty(),
             ..Default::default()
         };
-        Ok(crate::store::memberships::list_page(
-            conn,
-            workspace,
-            &filter,
-            Default::default(),
-            Cursor::First,
-            10,
-            Default::default(),
-        )?
-        .rows)
+        let wanted = PageOf::first(&filter, 10);
+        Ok(memberships::list_page(conn, workspace, wanted, Default::default())?.rows)
     })
     .await?;
     let people = rows

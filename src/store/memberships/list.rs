@@ -32,6 +32,28 @@ pub enum Cursor {
     Before(MembershipId),
 }
 
+/// Which page of the list: the members `filter` keeps, in `sort` order, from `cursor`, at most
+/// `size` of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PageOf<'a> {
+    pub filter: &'a ListFilter,
+    pub sort: MemberSort,
+    pub cursor: Cursor,
+    pub size: i64,
+}
+
+impl<'a> PageOf<'a> {
+    /// The first `size` members `filter` keeps, by name.
+    pub fn first(filter: &'a ListFilter, size: i64) -> Self {
+        Self {
+            filter,
+            sort: MemberSort::default(),
+            cursor: Cursor::First,
+            size,
+        }
+    }
+}
+
 /// What the caller already knows, so that the list need not read or prove it again.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Known<'a> {
@@ -77,17 +99,20 @@ pub struct MemberPage {
     pub in_range: bool,
 }
 
-/// A keyset page of a workspace's members and pending invitations in `sort` order, narrowed by
-/// `filter` (removed members only when asked for), using what the caller already `known`s.
+/// A keyset page of a workspace's members and pending invitations (removed members only when
+/// the filter asks for them), using what the caller already `known`s.
 pub fn list_page(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    filter: &ListFilter,
-    sort: MemberSort,
-    cursor: Cursor,
-    page_size: i64,
+    wanted: PageOf<'_>,
     known: Known<'_>,
 ) -> QueryResult<MemberPage> {
+    let PageOf {
+        filter,
+        sort,
+        cursor,
+        size: page_size,
+    } = wanted;
     let key = SortSql::of(conn, sort.key);
     let anchor = match cursor {
         Cursor::First => None,

@@ -18,6 +18,7 @@ use crate::domain::search::SearchTerm;
 use crate::services::console::{self, ConsoleError};
 use crate::services::members::{self, Cursor, FilterParams, MemberDetail, MemberRow};
 use crate::services::roles;
+use crate::store::memberships;
 use crate::web::AppState;
 use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
@@ -219,13 +220,16 @@ pub async fn list(
     let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
-        Ok(crate::store::memberships::list_page(
-            conn,
-            workspace,
-            &filter,
+        let wanted = memberships::PageOf {
+            filter: &filter,
             sort,
             cursor,
-            limit,
+            size: limit,
+        };
+        Ok(memberships::list_page(
+            conn,
+            workspace,
+            wanted,
             Default::default(),
         )?)
     })
