@@ -2,8 +2,11 @@
 //! address before it replaces the old one, and choosing a new password.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::AsExprOf;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, SingleValue, SqlType, Timestamp};
 
+use super::sql::{Bind, Sql, sql};
 use super::{AnyConnection, QueryResult};
 use crate::db::schema::account_tokens;
 use crate::domain::Email;
@@ -64,6 +67,24 @@ fn live(purpose: &'static str, now: NaiveDateTime) -> _ {
         .and(account_tokens::used_at.is_null())
         .and(account_tokens::expires_at.gt(now))
 }
+
+/// `column` of the address change pending at `now` for the account of the `memberships` row a
+/// statement reads (a subquery: the member's console reads it with the member). The same rule as
+/// [`live`], in SQL text; an account has one live request at most (a new one ends the others).
+pub fn pending_for_member<ST: SqlType + SingleValue>(
+    column: &'static str,
+    now: NaiveDateTime,
+) -> PendingColumn<ST> {
+    sql::<Nullable<ST>>(format!(
+        "(SELECT t.{column} FROM account_tokens t WHERE t.account_id = memberships.account_id \
+         AND t.purpose = '{EMAIL_CHANGE}' AND t.used_at IS NULL AND t.expires_at > "
+    ))
+    .bind::<Timestamp, _>(now)
+    .sql(" ORDER BY t.id DESC LIMIT 1)")
+}
+
+pub type PendingColumn<ST> =
+    Sql<Nullable<ST>, Bind<Nullable<ST>, Sql<Nullable<ST>>, AsExprOf<NaiveDateTime, Timestamp>>>;
 
 /// Uses up every unused link of the account for `purpose`; returns how many there were.
 fn use_up_unused(

@@ -1,9 +1,8 @@
 //! A member as the user console shows them.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::AsExprOf;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, SingleValue, SqlType, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::schema::{accounts, memberships, roles, sign_in_throttles as throttles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
@@ -11,7 +10,8 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
 use crate::domain::policy::{Target, TargetMembership};
 use crate::domain::role::PermissionSet;
-use crate::store::sql::{Bind, Sql, sql};
+use crate::store::account_tokens;
+use crate::store::sql::sql;
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
 use super::{PERSON, Person};
@@ -102,23 +102,6 @@ struct Row {
     pending_email_since: Option<NaiveDateTime>,
 }
 
-type PendingColumn<ST> =
-    Sql<Nullable<ST>, Bind<Nullable<ST>, Sql<Nullable<ST>>, AsExprOf<NaiveDateTime, Timestamp>>>;
-
-/// `column` of the account's address change pending at `now`, if any: an account has one live
-/// request at most (a new one ends the earlier ones).
-fn pending_email<ST: SqlType + SingleValue>(
-    column: &'static str,
-    now: NaiveDateTime,
-) -> PendingColumn<ST> {
-    sql::<Nullable<ST>>(format!(
-        "(SELECT t.{column} FROM account_tokens t WHERE t.account_id = memberships.account_id \
-         AND t.purpose = 'email_change' AND t.used_at IS NULL AND t.expires_at > "
-    ))
-    .bind::<Timestamp, _>(now)
-    .sql(" ORDER BY t.id DESC LIMIT 1)")
-}
-
 /// The member `id` of `workspace`, if there is one, with their address change pending at `now`.
 pub fn detail(
     conn: &mut AnyConnection,
@@ -164,8 +147,8 @@ pub fn detail(
             ),
             accounts::totp_enabled_at,
             (throttles::paused_until, throttles::failures).nullable(),
-            pending_email::<Text>("new_email", now),
-            pending_email::<Timestamp>("created_at", now),
+            account_tokens::pending_for_member::<Text>("new_email", now),
+            account_tokens::pending_for_member::<Timestamp>("created_at", now),
         ))
         .first(conn)
         .optional()?;
