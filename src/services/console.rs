@@ -131,7 +131,7 @@ fn record_on(
 
 /// Why the member is in the state they are in: for a suspended or removed membership and a
 /// blocked account, the newest such event (who, when, the reason given), with its word.
-pub fn state_events(
+fn state_events(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     member: &MemberDetail,
@@ -174,19 +174,35 @@ pub fn judge(
     )?)
 }
 
-/// The member and every action's decision for `acting`, given the workspace's owners (`facts`):
-/// what the console offers.
-pub fn look(
+/// A member as the console shows them, with why they are in their state ([`state_events`]).
+#[derive(Debug)]
+pub struct Seen {
+    pub member: MemberDetail,
+    pub state_events: Vec<(&'static str, audit::LastEvent)>,
+}
+
+/// Reads the member `id` of `workspace` for the console (what it may offer is decided apart,
+/// by [`Seen::decisions`], for whoever looks).
+pub fn see(
     conn: &mut AnyConnection,
-    acting: &Acting<'_>,
     workspace: WorkspaceId,
     id: MembershipId,
-    facts: &Facts,
-) -> Result<(MemberDetail, Decisions), ConsoleError> {
+) -> Result<Seen, ConsoleError> {
     let member = load(conn, workspace, id)?;
-    let name = member.name();
-    let decisions = Decisions::of(&acting.viewer(), &member.target(&name), facts);
-    Ok((member, decisions))
+    let state_events = state_events(conn, workspace, &member)?;
+    Ok(Seen {
+        member,
+        state_events,
+    })
+}
+
+impl Seen {
+    /// Every action's decision for `viewer`, given the workspace's owners (`facts`): what the
+    /// console offers.
+    pub fn decisions(&self, viewer: &Viewer, facts: &Facts) -> Decisions {
+        let name = self.member.name();
+        Decisions::of(viewer, &self.member.target(&name), facts)
+    }
 }
 
 /// The member, if `acting` may take `action` on them now (for a confirmation dialog, and first

@@ -470,17 +470,30 @@ pub struct ChromeLoader {
 impl ChromeLoader {
     /// The frame without the one-time message (see [`WorkspaceAccess::take_flash`]).
     pub fn load(self, conn: &mut AnyConnection) -> Result<Chrome, AppError> {
-        let org_wide = self.account.org_role.administers_all_workspaces();
-        let frame = self.cached.frame(conn, self.account.id, org_wide)?;
-        Ok(Chrome::new(
-            Frame::clone(&frame),
+        let frame = self.cached.frame(conn, self.account.id, self.org_wide())?;
+        Ok(self.around(&frame))
+    }
+
+    /// [`Self::load`] from the cache alone, when the frame is there.
+    pub fn cached(&self) -> Option<Chrome> {
+        let frame = self.cached.cached_frame(self.account.id, self.org_wide())?;
+        Some(self.around(&frame))
+    }
+
+    fn org_wide(&self) -> bool {
+        self.account.org_role.administers_all_workspaces()
+    }
+
+    fn around(&self, frame: &Frame) -> Chrome {
+        Chrome::new(
+            frame.clone(),
             &self.account,
-            self.csrf_token,
-            Some(self.current),
+            self.csrf_token.clone(),
+            Some(self.current.clone()),
             self.permissions,
             self.section,
             None,
-        ))
+        )
     }
 }
 

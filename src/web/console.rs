@@ -18,10 +18,10 @@ use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
 use crate::domain::names::display_name;
-use crate::domain::policy::{Decisions, MemberAction};
+use crate::domain::policy::{Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
-use crate::services::console::{self, ConsoleError};
+use crate::services::console::{self, ConsoleError, Seen};
 use crate::services::email_change::EmailChangeError;
 use crate::services::profile::{ProfileChange, ProfileError};
 use crate::store::audit;
@@ -400,7 +400,9 @@ async fn render(
     Ok(super::htmx::varying_html(status, body))
 }
 
-/// The member with this viewer's decisions (and the page frame, unless htmx asks for a panel).
+/// The member with this viewer's decisions (and the page frame, unless htmx asks for a panel):
+/// as read with the session when it was ([`super::prefetch`]) and the cache holds the rest,
+/// otherwise in one trip to the blocking pool.
 async fn look(
     req: &HttpRequest,
     state: &AppState,
@@ -409,15 +411,51 @@ async fn look(
 ) -> Result<Looked, AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
     let now = state.settings.clock.now();
+    let workspace = access.workspace.id;
+    if let Some(seen) = super::prefetch::take_member(workspace, id) {
+        let chrome = match &chrome_loader {
+            None => Some(None),
+            Some(loader) => loader.cached().map(Some),
+        };
+        if let (Some(choices), Some(chrome)) = (access.cached.cached_choices(workspace), chrome) {
+            let seen = seen.ok_or(ConsoleError::NotFound)?;
+            return Ok(Looked::new(
+                seen,
+                &access.viewer(),
+                &choices.facts,
+                chrome,
+                now,
+            ));
+        }
+    }
     let cached = access.cached.clone();
     with_acting(state, access, move |conn, acting, workspace| {
         // What a page shows: the owners as the cache has them (a change judges afresh).
         let facts = cached.choices(conn, workspace)?.facts;
-        let (member, actions) = console::look(conn, acting, workspace, id, &facts)?;
+        let seen = console::see(conn, workspace, id)?;
+        let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
+        Ok(Looked::new(seen, &acting.viewer(), &facts, chrome, now))
+    })
+    .await
+}
+
+impl Looked {
+    fn new(
+        seen: Seen,
+        viewer: &Viewer,
+        facts: &Facts,
+        chrome: Option<Chrome>,
+        now: chrono::NaiveDateTime,
+    ) -> Self {
+        let actions = seen.decisions(viewer, facts);
+        let Seen {
+            member,
+            state_events,
+        } = seen;
         let sign_in_pause = member
             .sign_in_paused(now)
             .map(|(until, failures)| views::sign_in_paused(until, failures));
-        let state_notes = console::state_events(conn, workspace, &member)?
+        let state_notes = state_events
             .into_iter()
             .map(|(word, event)| {
                 let said = event.reason.map(|r| format!(": {r}")).unwrap_or_default();
@@ -428,16 +466,14 @@ async fn look(
                 )
             })
             .collect();
-        let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
-        Ok(Looked {
+        Self {
             member,
             actions,
             sign_in_pause,
             state_notes,
             chrome,
-        })
-    })
-    .await
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -141,6 +141,23 @@ impl FrameCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The entry for `key`, if this instance holds one good as of `generation`.
+    fn cached<K, V>(
+        &self,
+        generation: i64,
+        map: fn(&mut Inner) -> &mut HashMap<K, Arc<V>>,
+        key: &K,
+    ) -> Option<Arc<V>>
+    where
+        K: Eq + Hash,
+    {
+        let mut inner = self.lock();
+        if !inner.serves(generation) {
+            return None;
+        }
+        map(&mut inner).get(key).cloned()
+    }
+
     fn get_or_load<K, V, E>(
         &self,
         generation: i64,
@@ -151,15 +168,8 @@ impl FrameCache {
     where
         K: Eq + Hash,
     {
-        {
-            let mut inner = self.lock();
-            if !inner.serves(generation) {
-                drop(inner);
-                return load().map(Arc::new);
-            }
-            if let Some(found) = map(&mut inner).get(&key) {
-                return Ok(Arc::clone(found));
-            }
+        if let Some(found) = self.cached(generation, map, &key) {
+            return Ok(found);
         }
         // Read without the lock held; kept only if nothing changed meanwhile.
         let value = Arc::new(load()?);
@@ -304,6 +314,21 @@ impl AsOf {
             (account, org_wide),
             || workspaces::frame(conn, account, org_wide),
         )
+    }
+
+    /// [`Self::frame`], when it is in the cache (no connection needed).
+    pub fn cached_frame(&self, account: AccountId, org_wide: bool) -> Option<Arc<Frame>> {
+        self.cache.cached(
+            self.generation,
+            |inner| &mut inner.frames,
+            &(account, org_wide),
+        )
+    }
+
+    /// [`Self::choices`], when they are in the cache (no connection needed).
+    pub fn cached_choices(&self, workspace: WorkspaceId) -> Option<Arc<Choices>> {
+        self.cache
+            .cached(self.generation, |inner| &mut inner.choices, &workspace)
     }
 
     pub fn choices(

@@ -146,21 +146,32 @@ impl SessionStore for DbSessionStore {
         let key_hash = tokens::hash_token(session_key.as_ref());
         let idle = self.idle_timeout;
         let now = clock::now();
-        // On a workspace's page, who is asking there comes in the same statement.
-        let slug = super::prefetch::slug();
-        let (stored, asking) = super::quick_read(&self.pool, move |conn| {
-            Ok(match slug {
-                Some(slug) => match who::with_session(conn, &key_hash, now, &slug)? {
-                    Some((session, asking)) => (Some(session), asking),
-                    None => (None, None),
+        // On a workspace's page, who is asking there comes in the same statement (and, off the
+        // worker thread, the page's own read in the same trip).
+        let wanted = super::prefetch::wanted();
+        let (stored, asking, early) = super::quick_read(&self.pool, move |conn| {
+            let Some(wanted) = wanted else {
+                return Ok((sessions::find_live(conn, &key_hash, now)?, None, None));
+            };
+            Ok(
+                match who::with_session(conn, &key_hash, now, &wanted.slug)? {
+                    Some((session, asking)) => {
+                        let early = match &asking {
+                            Some(found) if !conn.is_in_process() => {
+                                super::prefetch::ride_along(conn, &wanted, found)
+                            }
+                            _ => None,
+                        };
+                        (Some(session), asking, early)
+                    }
+                    None => (None, None, None),
                 },
-                None => (sessions::find_live(conn, &key_hash, now)?, None),
-            })
+            )
         })
         .await
         .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;
         if let Some((account, asking)) = stored.as_ref().and_then(|s| s.account_id).zip(asking) {
-            super::prefetch::keep(AccountId(account), Some(asking));
+            super::prefetch::keep(AccountId(account), Some(asking), early);
         }
         if let Some(s) = stored
             .as_ref()

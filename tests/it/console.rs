@@ -77,6 +77,55 @@ async fn tabs_show_the_member_and_are_urls_of_their_own() {
     );
 }
 
+/// On PostgreSQL the overview's member is read with the session (`web::prefetch`): only within
+/// the workspace the path names, and afresh on every view.
+#[actix_web::test]
+async fn the_overview_reads_its_member_in_the_paths_workspace_only() {
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    )
+    .await;
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303, "a second workspace");
+    let labs = app.workspace_id("labs").0;
+    let in_labs = app.first_id(&format!("memberships WHERE workspace_id = {labs}"));
+    let grace = membership_of(&app, "grace.hopper@example.com");
+    assert_eq!(
+        app.get(&format!("/w/acme/users/{in_labs}"))
+            .await
+            .status()
+            .as_u16(),
+        404,
+        "a member of another workspace is not one of acme's"
+    );
+    assert_eq!(
+        app.get(&format!("/w/labs/users/{grace}"))
+            .await
+            .status()
+            .as_u16(),
+        404,
+        "nor the other way round"
+    );
+    assert_eq!(
+        app.get(&format!("/w/labs/users/{in_labs}"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let before = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(before.contains("grace.hopper@example.com") && !before.contains("Suspended"));
+    app.execute(&format!(
+        "UPDATE memberships SET status = 'suspended' WHERE id = {grace}"
+    ));
+    let after = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(after.contains("Suspended"), "read afresh: {after}");
+}
+
 #[actix_web::test]
 async fn profile_edits_are_validated_and_audited() {
     let app = spawn_with_member(
