@@ -145,9 +145,11 @@ fn run(
     let workers = settings.workers;
     // The drain comes out of the requests' share of the grace period.
     let requests_grace = shutdown::REQUESTS_GRACE.saturating_sub(settings.shutdown_drain);
+    let frames = std::sync::Arc::new(crate::web::frame_cache::FrameCache::new(pool.clone()));
     let store = DbSessionStore::new(
         pool.clone(),
         actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS),
+        frames.clone(),
     );
     let mailer = Arc::new(Mailer::from_settings(&settings)?);
     let outbox_wake = Arc::new(Notify::new());
@@ -173,7 +175,6 @@ fn run(
     spawn_background_tasks(pool.clone());
     let presence = Arc::new(http::presence::PresenceHub::default());
     presence.clone().spawn(pool.clone(), shutdown.clone());
-    let frames = std::sync::Arc::new(crate::web::frame_cache::FrameCache::new(pool.clone()));
     let state = web::Data::new(AppState {
         pool,
         settings,

@@ -230,7 +230,7 @@ enum Found {
 async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<Found, AppError> {
     let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
     let pool = state_of(req)?.pool.clone();
-    let asking = match super::prefetch::take(account_id, &slug) {
+    let asking = match super::prefetch::take_asking(account_id, &slug) {
         Some(asking) => asking,
         None => {
             let slug = slug.clone();
@@ -465,6 +465,15 @@ pub struct ChromeLoader {
     permissions: PermissionSet,
     section: &'static str,
     cached: AsOf,
+}
+
+/// The frame `loader` would load, from the cache alone: `Some(None)` for a fragment (no loader,
+/// no frame), `None` when the cache does not hold it.
+pub fn cached_chrome(loader: Option<&ChromeLoader>) -> Option<Option<Chrome>> {
+    match loader {
+        None => Some(None),
+        Some(loader) => loader.cached().map(Some),
+    }
 }
 
 impl ChromeLoader {

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::acting::{member_id, with_acting};
-use super::auth::{Chrome, WorkspaceAccess};
+use super::auth::{Chrome, WorkspaceAccess, cached_chrome};
 use super::error::AppError;
 use super::forms::{FieldErrors, ProfileForm};
 use super::htmx::wants_fragment;
@@ -413,11 +413,11 @@ async fn look(
     let now = state.settings.clock.now();
     let workspace = access.workspace.id;
     if let Some(seen) = super::prefetch::take_member(workspace, id) {
-        let chrome = match &chrome_loader {
-            None => Some(None),
-            Some(loader) => loader.cached().map(Some),
-        };
-        if let (Some(choices), Some(chrome)) = (access.cached.cached_choices(workspace), chrome) {
+        let cached = (
+            access.cached.cached_choices(workspace),
+            cached_chrome(chrome_loader.as_ref()),
+        );
+        if let (Some(choices), Some(chrome)) = cached {
             let seen = seen.ok_or(ConsoleError::NotFound)?;
             return Ok(Looked::new(
                 seen,

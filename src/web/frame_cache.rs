@@ -267,8 +267,9 @@ impl AsOf {
         Ok(page)
     }
 
-    /// Proves the range of `term` again on a thread of its own (a first page of the list
-    /// searched for it alone, as the list would prove it).
+    /// Proves the range of `term` again on a thread of its own (counting its matches as the
+    /// list's first page would, without reading a page: when the range no longer holds, the
+    /// next request reads its page the slower way itself).
     fn prove_again(
         &self,
         pool: crate::db::Pool,
@@ -285,15 +286,11 @@ impl AsOf {
                     ..Default::default()
                 };
                 let proven = pool.get().ok().and_then(|mut conn| {
-                    let wanted = PageOf {
-                        sort,
-                        ..PageOf::first(&filter, crate::services::members::PAGE_SIZE)
-                    };
-                    memberships::list_page(&mut conn, workspace, wanted, Known::default()).ok()
+                    memberships::search_in_range(&mut conn, workspace, &filter, sort.key).ok()
                 });
                 // A failed read leaves the proof to expire; the next request then proves it.
-                if let Some(page) = proven {
-                    as_of.proved(workspace, sort.key, &term, page.in_range);
+                if let Some(in_range) = proven {
+                    as_of.proved(workspace, sort.key, &term, in_range);
                 }
             });
         if let Err(e) = spawned {

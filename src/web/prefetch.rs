@@ -4,10 +4,10 @@
 //! [`super::auth::WorkspaceAccess`] to take. One round trip a page instead of two.
 //!
 //! Where the session is read on the blocking pool anyway (PostgreSQL: a network round trip), the
-//! page's own read can ride along in the same trip ([`ride_along`]): the user console's overview
-//! reads its member there, so a view makes one trip to the blocking pool instead of two. The
-//! member is read only for a viewer the policy lets look at members, within the workspace the
-//! path names, and shown only after the handler's own checks.
+//! page's own read can ride along in the same trip ([`ride_along`]): the users list reads its
+//! page there and the user console's overview its member, so a view makes one trip to the
+//! blocking pool instead of two. The page is read only for a viewer the policy lets see it,
+//! within the workspace the path names, and shown only after the handler's own checks.
 //!
 //! The answer lives in a task-local value set around the session middleware by [`middleware`],
 //! so it belongs to one request and ends with it.
@@ -18,9 +18,12 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
+use super::frame_cache::FrameCache;
+use super::users::{ListQuery, ListRead, read_list};
 use crate::db::AnyConnection;
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::policy::{self, MemberAction, Viewer};
+use crate::domain::role::Permission;
 use crate::services::console::{self, ConsoleError, Seen};
 use crate::store::who::{Asking, Found};
 
@@ -31,19 +34,28 @@ tokio::task_local! {
 struct Prefetch {
     /// The workspace the path names.
     slug: Option<String>,
-    /// The member the path shows in the user console (`GET /w/{slug}/users/{id}`).
-    member: Option<MembershipId>,
+    /// The page the path asks for, when it can be read with the session.
+    page: Option<Page>,
     /// Who is asking there, for the account the session names.
     found: Option<(AccountId, Asking)>,
-    /// That member, as read with the session.
+    /// That page, as read with the session.
     early: Option<Early>,
+}
+
+/// A page read with the session when it can be.
+#[derive(Clone)]
+enum Page {
+    /// The users list (`GET /w/{slug}/users?…`).
+    List(ListQuery),
+    /// The user console's overview of a member (`GET /w/{slug}/users/{id}`).
+    Member(MembershipId),
 }
 
 /// What the session store reads for this request besides the session.
 pub struct Wanted {
     /// The workspace the path names.
     pub slug: String,
-    member: Option<MembershipId>,
+    page: Option<Page>,
 }
 
 /// Around the session middleware: notes the workspace the path names for the session store.
@@ -52,15 +64,15 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let slug = workspace_slug(req.path());
-    let member = match slug {
+    let page = match slug {
         Some(slug) if req.method() == actix_web::http::Method::GET => {
-            console_member(req.path(), slug)
+            page_of(req.path(), req.query_string(), slug)
         }
         _ => None,
     };
     let prefetch = Prefetch {
         slug: slug.map(str::to_owned),
-        member,
+        page,
         found: None,
         early: None,
     };
@@ -75,7 +87,7 @@ pub fn wanted() -> Option<Wanted> {
             let slug = p.slug.clone()?;
             Some(Wanted {
                 slug,
-                member: p.member,
+                page: p.page.clone(),
             })
         })
         .ok()
@@ -85,16 +97,26 @@ pub fn wanted() -> Option<Wanted> {
 /// A page's read made with the session's (see [`ride_along`]).
 pub struct Early {
     workspace: WorkspaceId,
-    member: MembershipId,
-    /// `None`: no such member there.
-    seen: Option<Seen>,
+    read: Read,
 }
 
-/// The page's read that rides along with the session's, on the same connection: the console's
-/// member, when the path names one and the policy lets this viewer look at members there. A
-/// failed read is left to the page, which reads again and answers with the error.
-pub fn ride_along(conn: &mut AnyConnection, wanted: &Wanted, found: &Found) -> Option<Early> {
-    let (Some(id), (account, _, Some((workspace, access)))) = (wanted.member, found) else {
+enum Read {
+    List(ListQuery, ListRead),
+    /// `None`: no such member there.
+    Member(MembershipId, Option<Seen>),
+}
+
+/// The page's read that rides along with the session's, on the same connection, when the policy
+/// lets this viewer see the page (`frames`: what pages keep, as of the generation read with who
+/// is asking). A failed read is left to the page, which reads again and answers with the error.
+pub fn ride_along(
+    conn: &mut AnyConnection,
+    wanted: &Wanted,
+    found: &Found,
+    frames: &std::sync::Arc<FrameCache>,
+) -> Option<Early> {
+    let (Some(page), (account, generation, Some((workspace, access)))) = (&wanted.page, found)
+    else {
         return None;
     };
     let permissions = policy::workspace_permissions(
@@ -103,37 +125,61 @@ pub fn ride_along(conn: &mut AnyConnection, wanted: &Wanted, found: &Found) -> O
         access.as_ref().map(|m| (m.status, m.permissions)),
     )
     .ok()?;
-    let viewer = Viewer {
-        account: Some(account.id),
-        org_role: account.org_role,
-        permissions,
-    };
-    policy::may_attempt(&viewer, MemberAction::View).ok()?;
-    let seen = match console::see(conn, workspace.id, id) {
-        Ok(seen) => Some(seen),
-        Err(ConsoleError::NotFound) => None,
-        Err(_) => return None,
+    let read = match page {
+        Page::List(query) => {
+            if !permissions.contains(Permission::UsersView) {
+                return None;
+            }
+            let cached = frames.as_of(*generation);
+            let read = read_list(conn, &cached, workspace.id, query, crate::clock::now()).ok()?;
+            Read::List(query.clone(), read)
+        }
+        Page::Member(id) => {
+            let viewer = Viewer {
+                account: Some(account.id),
+                org_role: account.org_role,
+                permissions,
+            };
+            policy::may_attempt(&viewer, MemberAction::View).ok()?;
+            let seen = match console::see(conn, workspace.id, *id) {
+                Ok(seen) => Some(seen),
+                Err(ConsoleError::NotFound) => None,
+                Err(_) => return None,
+            };
+            Read::Member(*id, seen)
+        }
     };
     Some(Early {
         workspace: workspace.id,
-        member: id,
-        seen,
+        read,
+    })
+}
+
+/// The page's read made with the session, when it is this page's of `workspace`.
+fn take<T>(workspace: WorkspaceId, this: impl FnOnce(Read) -> Option<T>) -> Option<T> {
+    PREFETCH
+        .try_with(|p| p.borrow_mut().early.take())
+        .ok()
+        .flatten()
+        .filter(|e| e.workspace == workspace)
+        .and_then(|e| this(e.read))
+}
+
+/// The users list's page `query` asks for in `workspace`, when it was read with the session.
+pub fn take_list(workspace: WorkspaceId, query: &ListQuery) -> Option<ListRead> {
+    take(workspace, |read| match read {
+        Read::List(read_for, read) if read_for == *query => Some(read),
+        _ => None,
     })
 }
 
 /// The console's member `id` of `workspace`, when it was read with the session: `Some(None)`
 /// when there is no such member there.
 pub fn take_member(workspace: WorkspaceId, id: MembershipId) -> Option<Option<Seen>> {
-    PREFETCH
-        .try_with(|p| {
-            p.borrow_mut()
-                .early
-                .take()
-                .filter(|e| (e.workspace, e.member) == (workspace, id))
-                .map(|e| e.seen)
-        })
-        .ok()
-        .flatten()
+    take(workspace, |read| match read {
+        Read::Member(read_for, seen) if read_for == id => Some(seen),
+        _ => None,
+    })
 }
 
 /// Keeps who is asking, as read with the session of `account`, and the page's read made with it.
@@ -146,7 +192,7 @@ pub fn keep(account: AccountId, asking: Asking, early: Option<Early>) {
 }
 
 /// Who is asking in `slug`, when it was read with the session and for `account`.
-pub fn take(account: AccountId, slug: &str) -> Option<Asking> {
+pub fn take_asking(account: AccountId, slug: &str) -> Option<Asking> {
     PREFETCH
         .try_with(|p| {
             let mut p = p.borrow_mut();
@@ -162,10 +208,17 @@ pub fn take(account: AccountId, slug: &str) -> Option<Asking> {
         .flatten()
 }
 
-/// `12` from `/w/acme/users/12`: the console's overview of a member (not its tabs or forms).
-fn console_member(path: &str, slug: &str) -> Option<MembershipId> {
+/// The page a workspace path (of `slug`) and its query ask for, when it can be read with the
+/// session: the users list (`/w/acme/users?q=…`) or a member's overview (`/w/acme/users/12`; not
+/// its tabs or forms).
+fn page_of(path: &str, query: &str, slug: &str) -> Option<Page> {
     let rest = path.strip_prefix("/w/")?.strip_prefix(slug)?;
-    MembershipId::parse(rest.strip_prefix("/users/")?)
+    if rest == "/users" {
+        // As the page reads it; a query it refuses is the page's to answer.
+        let query = actix_web::web::Query::<ListQuery>::from_query(query).ok()?;
+        return Some(Page::List(query.into_inner()));
+    }
+    MembershipId::parse(rest.strip_prefix("/users/")?).map(Page::Member)
 }
 
 /// `acme` from `/w/acme/users`: only a slug's characters (anything else is looked up the usual way).
@@ -190,15 +243,32 @@ mod tests {
     }
 
     #[test]
-    fn only_the_console_overview_names_a_member_to_read_early() {
-        let member = |path| console_member(path, "acme").map(|m| m.0);
+    fn only_the_users_list_and_a_members_overview_are_read_early() {
+        let member = |path| match page_of(path, "", "acme") {
+            Some(Page::Member(m)) => Some(m.0),
+            _ => None,
+        };
         assert_eq!(member("/w/acme/users/12"), Some(12));
         assert_eq!(member("/w/acme/users/12/sessions"), None);
         assert_eq!(member("/w/acme/users/12/"), None);
         assert_eq!(member("/w/acme/users/new"), None);
-        assert_eq!(member("/w/acme/users"), None);
         assert_eq!(member("/w/acme/groups/12"), None);
         assert_eq!(member("/w/acme-2/users/12"), None);
+        let list = |path, query| match page_of(path, query, "acme") {
+            Some(Page::List(q)) => Some((q.filter.q.to_string(), q.after)),
+            _ => None,
+        };
+        assert_eq!(
+            list("/w/acme/users", "q=ada+l&after=7"),
+            Some(("ada l".to_owned(), "7".to_owned()))
+        );
+        assert_eq!(
+            list("/w/acme/users", ""),
+            Some((String::new(), String::new()))
+        );
+        assert_eq!(list("/w/acme/users/", ""), None);
+        assert_eq!(list("/w/acme/users.csv", ""), None);
+        assert_eq!(list("/w/acme-2/users", ""), None);
     }
 
     #[test]
@@ -206,13 +276,13 @@ mod tests {
         let run = |found: Option<(AccountId, Asking)>, account: i64, slug: &str| {
             let cell = RefCell::new(Prefetch {
                 slug: Some("acme".to_owned()),
-                member: None,
+                page: None,
                 found,
                 early: None,
             });
             PREFETCH.sync_scope(cell, || {
-                let first = take(AccountId(account), slug).is_some();
-                (first, take(AccountId(account), slug).is_some())
+                let first = take_asking(AccountId(account), slug).is_some();
+                (first, take_asking(AccountId(account), slug).is_some())
             })
         };
         assert_eq!(run(Some((AccountId(1), None)), 1, "acme"), (true, false));
@@ -220,6 +290,6 @@ mod tests {
         assert_eq!(run(Some((AccountId(1), None)), 1, "other"), (false, false));
         assert_eq!(run(None, 1, "acme"), (false, false));
         // Outside a request: nothing.
-        assert!(take(AccountId(1), "acme").is_none());
+        assert!(take_asking(AccountId(1), "acme").is_none());
     }
 }

@@ -2,6 +2,7 @@
 //! by one or all at once, and survive restarts and several instances.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -10,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 
+use super::frame_cache::FrameCache;
 use crate::clock;
 use crate::db::Pool;
 use crate::domain::ids::AccountId;
@@ -43,11 +45,17 @@ const TOUCH_EVERY_SECONDS: i64 = 60;
 pub struct DbSessionStore {
     pool: Pool,
     idle_timeout: Duration,
+    /// What pages keep between requests, for a page read with the session.
+    frames: Arc<FrameCache>,
 }
 
 impl DbSessionStore {
-    pub fn new(pool: Pool, idle_timeout: Duration) -> Self {
-        Self { pool, idle_timeout }
+    pub fn new(pool: Pool, idle_timeout: Duration, frames: Arc<FrameCache>) -> Self {
+        Self {
+            pool,
+            idle_timeout,
+            frames,
+        }
     }
 }
 
@@ -149,6 +157,7 @@ impl SessionStore for DbSessionStore {
         // On a workspace's page, who is asking there comes in the same statement (and, off the
         // worker thread, the page's own read in the same trip).
         let wanted = super::prefetch::wanted();
+        let frames = Arc::clone(&self.frames);
         let (stored, asking, early) = super::quick_read(&self.pool, move |conn| {
             let Some(wanted) = wanted else {
                 return Ok((sessions::find_live(conn, &key_hash, now)?, None, None));
@@ -158,7 +167,7 @@ impl SessionStore for DbSessionStore {
                     Some((session, asking)) => {
                         let early = match &asking {
                             Some(found) if !conn.is_in_process() => {
-                                super::prefetch::ride_along(conn, &wanted, found)
+                                super::prefetch::ride_along(conn, &wanted, found, &frames)
                             }
                             _ => None,
                         };

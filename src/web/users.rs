@@ -4,13 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::{Chrome, WorkspaceAccess};
+use super::auth::{Chrome, WorkspaceAccess, cached_chrome};
 use super::error::{AppError, redirect};
+use super::frame_cache::{AsOf, Choices};
 use super::htmx::page_or_fragment;
 use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::clock;
-use crate::domain::ids::MembershipId;
+use crate::db::AnyConnection;
+use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
@@ -21,7 +23,7 @@ use crate::services::roles::RoleChoice;
 use crate::store::invitations::PendingInfo;
 use crate::store::memberships::{self, Cursor, MemberPage, MemberRow, PageOf};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
     #[serde(flatten)]
@@ -528,6 +530,44 @@ pub async fn workspace_home(access: WorkspaceAccess) -> HttpResponse {
     redirect(&format!("/w/{}/{page}", access.workspace.slug))
 }
 
+/// What a page of the users list reads: the page with its pending deliveries, the dormant seats
+/// when it is filtered by inactivity, and the workspace's roles and groups for the menus.
+pub struct ListRead {
+    listed: members::ListPage,
+    dormant: Option<Option<i64>>,
+    choices: std::sync::Arc<Choices>,
+}
+
+/// Reads the page of the users list `query` asks for in `workspace`, as of `cached`.
+pub fn read_list(
+    conn: &mut AnyConnection,
+    cached: &AsOf,
+    workspace: WorkspaceId,
+    query: &ListQuery,
+    now: chrono::NaiveDateTime,
+) -> Result<ListRead, AppError> {
+    let params = tidy(&query.filter);
+    let filter = members::resolve_filter(conn, workspace, &params, now)?;
+    let choices = cached.choices(conn, workspace)?;
+    let wanted = PageOf {
+        filter: &filter,
+        sort: params.sort(),
+        cursor: query.cursor(),
+        size: members::PAGE_SIZE,
+    };
+    let page = cached.list_page(conn, workspace, wanted, &choices.groups)?;
+    let listed = members::with_pending(conn, page)?;
+    let dormant = filter
+        .inactive_before
+        .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))
+        .transpose()?;
+    Ok(ListRead {
+        listed,
+        dormant,
+        choices,
+    })
+}
+
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -538,37 +578,29 @@ pub async fn list(
     let query = query.into_inner();
     let params = tidy(&query.filter);
     let workspace = access.workspace.id;
-    let cursor = query.cursor();
-    let sort = params.sort();
-    let menu_params = params.clone();
     let fragment = super::htmx::wants_fragment(&req);
     // The page frame is read in the same trip to the database (not for a fragment, which has none).
     let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
-    let now = clock::now();
-    let cached = access.cached.clone();
-    let (listed, dormant, choices, chrome) = blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &menu_params, now)?;
-        let choices = cached.choices(conn, workspace)?;
-        let wanted = PageOf {
-            filter: &filter,
-            sort,
-            cursor,
-            size: members::PAGE_SIZE,
-        };
-        let page = cached.list_page(conn, workspace, wanted, &choices.groups)?;
-        let listed = members::with_pending(conn, page)?;
-        let dormant = filter
-            .inactive_before
-            .map(|cutoff| members::dormant_seats(conn, workspace, cutoff))
-            .transpose()?;
-        Ok((
-            listed,
-            dormant,
-            choices,
-            chrome_loader.map(|l| l.load(conn)).transpose()?,
-        ))
-    })
-    .await?;
+    // Read with the session when it was (PostgreSQL), the frame from the cache.
+    let early = super::prefetch::take_list(workspace, &query)
+        .and_then(|read| Some((read, cached_chrome(chrome_loader.as_ref())?)));
+    let (read, chrome) = match early {
+        Some(early) => early,
+        None => {
+            let cached = access.cached.clone();
+            let now = clock::now();
+            blocking(&state, move |conn| {
+                let read = read_list(conn, &cached, workspace, &query, now)?;
+                Ok((read, chrome_loader.map(|l| l.load(conn)).transpose()?))
+            })
+            .await?
+        }
+    };
+    let ListRead {
+        listed,
+        dormant,
+        choices,
+    } = read;
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
     let menus = Menus::of(&params, &choices.roles, &choices.groups);

@@ -184,6 +184,29 @@ pub fn list_page(
     })
 }
 
+/// Whether every member of `workspace` that `filter`'s search matches has a `sort` key starting
+/// with its term, as the first page proves it ([`MemberPage::in_range`], counting the matches)
+/// but without reading a page: what a proof made again in the background asks.
+pub fn search_in_range(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    filter: &ListFilter,
+    sort: SortKey,
+) -> QueryResult<bool> {
+    let key = SortSql::of(conn, sort);
+    if !key.prefixable || filter.term().is_none() {
+        return Ok(false);
+    }
+    match Plan::of(conn, workspace, filter)?.dense_term {
+        Some(term) => {
+            let costs = SearchCosts::of_workspace(conn, workspace)?;
+            let plan = Plan::from_matches(conn, workspace, &term, costs, &key)?;
+            Ok(plan.prefix.is_some())
+        }
+        None => Ok(false),
+    }
+}
+
 /// One of the list's rows as read, in the order [`PageQuery::load`] selects the columns.
 #[derive(Queryable)]
 struct ListRow {
