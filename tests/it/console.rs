@@ -94,29 +94,21 @@ async fn the_overview_reads_its_member_in_the_paths_workspace_only() {
     let labs = app.workspace_id("labs").0;
     let in_labs = app.first_id(&format!("memberships WHERE workspace_id = {labs}"));
     let grace = membership_of(&app, "grace.hopper@example.com");
+    let status = |path: String| {
+        let app = &app;
+        async move { app.get(&path).await.status().as_u16() }
+    };
     assert_eq!(
-        app.get(&format!("/w/acme/users/{in_labs}"))
-            .await
-            .status()
-            .as_u16(),
+        status(format!("/w/acme/users/{in_labs}")).await,
         404,
         "a member of another workspace is not one of acme's"
     );
     assert_eq!(
-        app.get(&format!("/w/labs/users/{grace}"))
-            .await
-            .status()
-            .as_u16(),
+        status(format!("/w/labs/users/{grace}")).await,
         404,
         "nor the other way round"
     );
-    assert_eq!(
-        app.get(&format!("/w/labs/users/{in_labs}"))
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(status(format!("/w/labs/users/{in_labs}")).await, 200);
     let before = app.get_text(&format!("/w/acme/users/{grace}")).await;
     assert!(before.contains("grace.hopper@example.com") && !before.contains("Suspended"));
     app.execute(&format!(

@@ -869,6 +869,57 @@ async fn an_ageing_search_range_is_proven_again_in_the_background() {
     panic!("the renamed member did not show while the proof was young: {shown:?}");
 }
 
+/// A search whose every match in this workspace has a name starting with it is proven to lie in
+/// that range even when the organization has matching people in other workspaces only (who are
+/// not in this list): before, they made the proof fail and every page take the slow way.
+#[actix_web::test]
+async fn a_search_range_holds_despite_matches_in_other_workspaces() {
+    use admin_console::domain::sort::SortKey;
+    use admin_console::store::memberships::{ListFilter, search_in_range};
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.seed_members(20_100);
+    app.execute(
+        "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ('Yukihiro', 'Whitfield', 'Vint')",
+    );
+    app.execute(
+        "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
+         FROM accounts a WHERE a.id = memberships.account_id)
+         WHERE account_id IN (SELECT id FROM accounts WHERE first_name = 'Zanele')",
+    );
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303, "a second workspace");
+    let outsider = app.add_member(
+        "zanele.outsider@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(&format!(
+        "UPDATE memberships SET workspace_id = {} WHERE account_id = {}",
+        app.workspace_id("labs").0,
+        outsider.0
+    ));
+    let filter = ListFilter {
+        search: Some("zanele".to_owned()),
+        ..Default::default()
+    };
+    let acme = app.workspace_id("acme");
+    assert!(
+        search_in_range(&mut app.conn(), acme, &filter, SortKey::Name).expect("proof"),
+        "the outsider is not one of acme's members"
+    );
+    let shown = names_in(&app.get_text("/w/acme/users?q=zanele").await);
+    assert_eq!(shown.len(), 50);
+    assert!(
+        !shown
+            .iter()
+            .any(|email| email.starts_with("zanele.outsider")),
+        "{shown:?}"
+    );
+}
+
 #[actix_web::test]
 async fn address_fields_suggest_members_as_one_types() {
     let app = spawn_with_member(

@@ -193,14 +193,25 @@ impl Plan {
                     match prefixed {
                         Some(prefix) => {
                             // Each member in the range matches, and each matching account has at
-                            // most one membership here: as many in the range as matches means
-                            // there are no others.
+                            // most one membership here: as many in the range as matching
+                            // accounts with a membership here means there are no others.
                             let in_range: i64 = memberships::table
                                 .filter(memberships::workspace_id.eq(workspace.0))
                                 .filter(prefix.clone())
                                 .count()
                                 .get_result(conn)?;
-                            if in_range == ids.len() as i64 {
+                            // Counted only when some matching account may be another
+                            // workspace's alone (an organization of several workspaces).
+                            let members = if in_range == ids.len() as i64 {
+                                in_range
+                            } else {
+                                memberships::table
+                                    .filter(memberships::workspace_id.eq(workspace.0))
+                                    .filter(one_of(conn, IdColumn::Account, &ids))
+                                    .count()
+                                    .get_result(conn)?
+                            };
+                            if in_range == members {
                                 Self::ranged(prefix)
                             } else {
                                 Self::matches(conn, &ids)

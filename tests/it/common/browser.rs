@@ -169,14 +169,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no option {value} in {css}: {e}"));
     }
 
+    /// Clicks the element `css` finds; one present but not yet shown (a disclosure or dialog
+    /// still opening) is clicked once it can be, as a person would wait for it, for up to 5 s.
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
-            .await
-            .expect("click");
+        use fantoccini::error::{CmdError, ErrorStatus};
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let clicked = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"))
+                .click()
+                .await;
+            match clicked {
+                Ok(_) => return,
+                Err(CmdError::Standard(e))
+                    if e.error == ErrorStatus::ElementNotInteractable
+                        && Instant::now() < deadline =>
+                {
+                    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Opens the users list's row menu of membership `member` (its ⋯ button, as a person would),
