@@ -749,12 +749,9 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
     // Renamed accounts get their members' name keys again, as the console keeps them.
     let rename = |set: &str, accounts: &str| {
         app.execute(&format!("UPDATE accounts SET {set} WHERE {accounts}"));
-        app.execute(
-            "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
-             FROM accounts a WHERE a.id = memberships.account_id)
-             WHERE account_id IN (SELECT id FROM accounts
-                                  WHERE first_name = 'Zanele' OR last_name = 'Zanelewski')",
-        );
+        app.execute(&sort_keys_of(
+            "SELECT id FROM accounts WHERE first_name = 'Zanele' OR last_name = 'Zanelewski'",
+        ));
     };
     let rename_to_zanele = |first_names: &str| {
         rename(
@@ -816,6 +813,26 @@ async fn searches_whose_matches_cluster_late_page_in_order() {
     check(3_900).await;
 }
 
+/// The statement that gives the members of `accounts` (a query of account ids) the sort keys of
+/// their names as they are now (after a change made by hand).
+fn sort_keys_of(accounts: &str) -> String {
+    format!(
+        "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
+         FROM accounts a WHERE a.id = memberships.account_id) WHERE account_id IN ({accounts})"
+    )
+}
+
+/// ~1,000 of the seeded members renamed Zanele, late in the name order: a search for them walks
+/// their range once it is proven to hold them all.
+fn zaneles(app: &TestApp) {
+    app.execute(
+        "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ('Yukihiro', 'Whitfield', 'Vint')",
+    );
+    app.execute(&sort_keys_of(
+        "SELECT id FROM accounts WHERE first_name = 'Zanele'",
+    ));
+}
+
 /// A search's proven range is proven again in the background as it ages: a change the audit log
 /// does not see (SQL by hand) shows once the proof is renewed, before the proof would have expired.
 #[actix_web::test]
@@ -824,19 +841,7 @@ async fn an_ageing_search_range_is_proven_again_in_the_background() {
     let app = spawn_app().await;
     app.set_up().await;
     app.seed_members(20_100);
-    let sort_keys = |accounts: &str| {
-        format!(
-            "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
-             FROM accounts a WHERE a.id = memberships.account_id) WHERE account_id IN ({accounts})"
-        )
-    };
-    // ~1,000 members named Zanele, late in the order: the search walks their range once proven.
-    app.execute(
-        "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ('Yukihiro', 'Whitfield', 'Vint')",
-    );
-    app.execute(&sort_keys(
-        "SELECT id FROM accounts WHERE first_name = 'Zanele'",
-    ));
+    zaneles(&app);
     // The proof is made during this view: it expires 5 s after `asked` at the earliest, and is
     // due again 2.5 s after `answered` at the latest.
     let asked = Instant::now();
@@ -851,7 +856,7 @@ async fn an_ageing_search_range_is_proven_again_in_the_background() {
                WHERE a.first_name = 'Ada' AND m.status = 'active'";
     app.execute(&format!(
         "UPDATE accounts SET last_name = 'Zanelewski' WHERE id = ({ada}); {}",
-        sort_keys(ada)
+        sort_keys_of(ada)
     ));
     // Once the proof is due the next view starts proving it again (answering from the proof it
     // has); a view soon after shows the renamed Ada first.
@@ -879,14 +884,7 @@ async fn a_search_range_holds_despite_matches_in_other_workspaces() {
     let app = spawn_app().await;
     app.set_up().await;
     app.seed_members(20_100);
-    app.execute(
-        "UPDATE accounts SET first_name = 'Zanele' WHERE first_name IN ('Yukihiro', 'Whitfield', 'Vint')",
-    );
-    app.execute(
-        "UPDATE memberships SET sort_name = (SELECT lower(a.first_name || ' ' || a.last_name)
-         FROM accounts a WHERE a.id = memberships.account_id)
-         WHERE account_id IN (SELECT id FROM accounts WHERE first_name = 'Zanele')",
-    );
+    zaneles(&app);
     let made = app
         .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
         .await;
