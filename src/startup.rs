@@ -151,28 +151,12 @@ fn run(
         actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS),
         frames.clone(),
     );
-    let mailer = Arc::new(Mailer::from_settings(&settings)?);
-    let outbox_wake = Arc::new(Notify::new());
-    let mail_worker = mail::worker::spawn(
-        pool.clone(),
-        mailer,
-        settings.outbox,
-        outbox_wake.clone(),
-        shutdown.clone(),
-    );
-    let slack_wake = Arc::new(Notify::new());
-    let slack = SlackApi::new(&settings.slack.api_url);
-    slack::worker::spawn(
-        slack::worker::SlackWorker {
-            pool: pool.clone(),
-            api: slack.clone(),
-            key: Arc::new(settings.encryption_key.clone()),
-            settings: settings.outbox,
-        },
-        slack_wake.clone(),
-        shutdown.clone(),
-    );
-    spawn_background_tasks(pool.clone());
+    let Workers {
+        mail_worker,
+        outbox_wake,
+        slack,
+        slack_wake,
+    } = spawn_workers(&pool, &settings, &shutdown)?;
     let presence = Arc::new(http::presence::PresenceHub::default());
     presence.clone().spawn(pool.clone(), shutdown.clone());
     let state = web::Data::new(AppState {
@@ -187,17 +171,7 @@ fn run(
         shutdown,
     });
     let mut server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
-            .cookie_name(SESSION_COOKIE.to_owned())
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_secure(secure)
-            .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(
-                BrowserSession::default()
-                    .state_ttl(actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS)),
-            )
-            .build();
+        let sessions = session_middleware(store.clone(), key.clone(), secure);
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(csrf::MAX_FORM_BYTES))
@@ -237,6 +211,67 @@ fn run(
         server = server.workers(workers);
     }
     Ok((server.run(), mail_worker))
+}
+
+/// The workers beside the server, as the handlers reach them.
+struct Workers {
+    /// Waited for at shutdown (the email being sent finishes).
+    mail_worker: JoinHandle<()>,
+    outbox_wake: Arc<Notify>,
+    slack: SlackApi,
+    slack_wake: Arc<Notify>,
+}
+
+/// Starts the workers beside the server: email, Slack, the periodic tasks.
+fn spawn_workers(pool: &Pool, settings: &Settings, shutdown: &Shutdown) -> anyhow::Result<Workers> {
+    let mailer = Arc::new(Mailer::from_settings(settings)?);
+    let outbox_wake = Arc::new(Notify::new());
+    let mail_worker = mail::worker::spawn(
+        pool.clone(),
+        mailer,
+        settings.outbox,
+        outbox_wake.clone(),
+        shutdown.clone(),
+    );
+    let slack_wake = Arc::new(Notify::new());
+    let slack = SlackApi::new(&settings.slack.api_url);
+    slack::worker::spawn(
+        slack::worker::SlackWorker {
+            pool: pool.clone(),
+            api: slack.clone(),
+            key: Arc::new(settings.encryption_key.clone()),
+            settings: settings.outbox,
+        },
+        slack_wake.clone(),
+        shutdown.clone(),
+    );
+    spawn_background_tasks(pool.clone());
+    Ok(Workers {
+        mail_worker,
+        outbox_wake,
+        slack,
+        slack_wake,
+    })
+}
+
+/// The session cookie: private (encrypted), HTTP-only, Lax, and secure behind HTTPS; the
+/// session ends with the browser or after [`SESSION_IDLE_HOURS`] idle.
+fn session_middleware(
+    store: DbSessionStore,
+    key: Key,
+    secure: bool,
+) -> SessionMiddleware<DbSessionStore> {
+    SessionMiddleware::builder(store, key)
+        .cookie_name(SESSION_COOKIE.to_owned())
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_secure(secure)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(
+            BrowserSession::default()
+                .state_ttl(actix_web::cookie::time::Duration::hours(SESSION_IDLE_HOURS)),
+        )
+        .build()
 }
 
 /// Starts `/metrics`' own small server (one worker) on `bind`; it runs on the current runtime.

@@ -20,7 +20,7 @@ use crate::domain::names::sort_key;
 use crate::slack::client::TokenInfo;
 use crate::store::audit::{self, Actor};
 use crate::store::slack::{self as store, Connection, NewConnection, Person};
-use crate::store::{accounts, apps, groups, memberships, organization, workspaces};
+use crate::store::{accounts, apps, groups, memberships, organization, roles, workspaces};
 
 /// Apps chosen when adding people are granted at the invite form's level.
 use super::invitations::INVITE_APP_LEVEL;
@@ -278,76 +278,22 @@ pub fn add_people(
         let space =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let (role, existing) = invitations::judge(conn, adder, &invite, &space)?;
-        let org = organization::get(conn)?;
-        let grants = invitations::GrantNames::of(conn, &request.group_ids, &request.app_ids)?;
-        let expires_at = now + Duration::days(settings.ttl_days);
+        let batch = Batch {
+            adder,
+            request,
+            role: &role,
+            space: &space,
+            organization: organization::get(conn)?.name,
+            grants: invitations::GrantNames::of(conn, &request.group_ids, &request.app_ids)?,
+            base_url: &settings.base_url,
+            expires_at: now + Duration::days(settings.ttl_days),
+        };
         let mut added = Vec::with_capacity(people.len());
         for person in &people {
             let found = existing
                 .iter()
                 .find(|a| a.email.eq_ignore_ascii_case(&person.email));
-            let account = account_for(conn, person, found, now)?;
-            let membership = memberships::insert(
-                conn,
-                &memberships::NewMembership {
-                    workspace_id: request.workspace,
-                    account_id: account.id,
-                    role_id: role.id,
-                    status: MembershipStatus::Active,
-                    sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
-                    invited_by: adder.actor.account_id,
-                    joined_at: Some(now),
-                },
-                now,
-            )?;
-            for group in &request.group_ids {
-                groups::add_member(conn, *group, membership, now)?;
-            }
-            for app in &request.app_ids {
-                apps::grant_member(conn, *app, membership, INVITE_APP_LEVEL, now)?;
-            }
-            audit::record(
-                conn,
-                adder.actor,
-                &audit::NewEvent {
-                    workspace_id: Some(request.workspace),
-                    action: "member.added_from_slack",
-                    target_type: "account",
-                    target_id: Some(account.id.0),
-                    target_label: &account.email,
-                    changes: json!({
-                        "role": role.name,
-                        "groups": grants.groups,
-                        "apps": grants.apps,
-                        "slack_user_id": person.slack_user_id,
-                    }),
-                },
-                now,
-            )?;
-            let link = password_reset::send_welcome(
-                conn,
-                adder.actor,
-                (request.workspace, &space.name),
-                &account,
-                &settings.base_url,
-                expires_at,
-                now,
-            )?;
-            let message = direct_message(
-                &adder.actor.label,
-                &space.name,
-                &org.name,
-                &link,
-                &crate::services::emails::link_expiry(expires_at),
-            );
-            store::enqueue(
-                conn,
-                request.workspace,
-                &person.slack_user_id,
-                &message,
-                now,
-            )?;
-            added.push(account.email.clone());
+            added.push(batch.add(conn, person, found, now)?);
         }
         audit::record(
             conn,
@@ -367,6 +313,93 @@ pub fn add_people(
         )?;
         Ok(added)
     })
+}
+
+/// One batch of Slack people being added: what every person's addition shares.
+struct Batch<'a> {
+    adder: &'a Inviter<'a>,
+    request: &'a AddRequest,
+    role: &'a roles::RoleChoice,
+    space: &'a workspaces::Workspace,
+    organization: String,
+    grants: invitations::GrantNames,
+    base_url: &'a str,
+    expires_at: NaiveDateTime,
+}
+
+impl Batch<'_> {
+    /// Adds one person (their account made when new) with groups, apps, audit event, welcome
+    /// email and Slack message; returns their address.
+    fn add(
+        &self,
+        conn: &mut AnyConnection,
+        person: &Person,
+        found: Option<&accounts::Account>,
+        now: NaiveDateTime,
+    ) -> Result<String, AddError> {
+        let account = account_for(conn, person, found, now)?;
+        let membership = memberships::insert(
+            conn,
+            &memberships::NewMembership {
+                workspace_id: self.request.workspace,
+                account_id: account.id,
+                role_id: self.role.id,
+                status: MembershipStatus::Active,
+                sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
+                invited_by: self.adder.actor.account_id,
+                joined_at: Some(now),
+            },
+            now,
+        )?;
+        for group in &self.request.group_ids {
+            groups::add_member(conn, *group, membership, now)?;
+        }
+        for app in &self.request.app_ids {
+            apps::grant_member(conn, *app, membership, INVITE_APP_LEVEL, now)?;
+        }
+        audit::record(
+            conn,
+            self.adder.actor,
+            &audit::NewEvent {
+                workspace_id: Some(self.request.workspace),
+                action: "member.added_from_slack",
+                target_type: "account",
+                target_id: Some(account.id.0),
+                target_label: &account.email,
+                changes: json!({
+                    "role": self.role.name,
+                    "groups": self.grants.groups,
+                    "apps": self.grants.apps,
+                    "slack_user_id": person.slack_user_id,
+                }),
+            },
+            now,
+        )?;
+        let link = password_reset::send_welcome(
+            conn,
+            self.adder.actor,
+            (self.request.workspace, &self.space.name),
+            &account,
+            self.base_url,
+            self.expires_at,
+            now,
+        )?;
+        let message = direct_message(
+            &self.adder.actor.label,
+            &self.space.name,
+            &self.organization,
+            &link,
+            &crate::services::emails::link_expiry(self.expires_at),
+        );
+        store::enqueue(
+            conn,
+            self.request.workspace,
+            &person.slack_user_id,
+            &message,
+            now,
+        )?;
+        Ok(account.email)
+    }
 }
 
 /// The account joining: the existing one, or a new one without a password, named as in Slack.

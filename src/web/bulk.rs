@@ -248,7 +248,7 @@ async fn act(
     asked: Asked,
     confirm: bool,
 ) -> Result<Result<Vec<Outcome>, usize>, AppError> {
-    let settings = super::invitations::invite_settings(state);
+    let settings = state.invite_settings();
     let params = form.filter();
     let selection = match &asked.ticked {
         None => json!({

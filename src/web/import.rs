@@ -208,7 +208,7 @@ pub async fn commit(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, at) = kept_preview(&access, &path)?;
-    let settings = super::invitations::invite_settings(&state);
+    let settings = state.invite_settings();
     let committed = as_inviter(&state, &access, move |conn, inviter, now| {
         service::commit(conn, inviter, at, id, &settings, now)
     })

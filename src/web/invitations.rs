@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::acting::as_inviter;
 use super::auth::{Chrome, WorkspaceAccess};
@@ -12,38 +11,11 @@ use super::confirm::{self, Confirmation};
 use super::error::AppError;
 use super::forms::HtmlForm;
 use super::htmx::wants_fragment;
-use super::views::Choice;
+use super::invite_form::{InviteForm, InviteView, view};
 use super::{AppState, blocking, views};
 use crate::domain::invitation::parse_address_list;
-use crate::domain::policy;
 use crate::domain::role::Permission;
-use crate::services::invitations::{
-    self, InviteError, InviteProblems, InviteRequest, InviteSettings,
-};
-use crate::services::roles;
-use crate::store::{apps, groups};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct InviteForm {
-    pub emails: String,
-    pub role: String,
-    pub group_id: Vec<i64>,
-    pub app_id: Vec<i64>,
-}
-
-/// What both the dialog and the page show.
-pub struct InviteView {
-    pub slug: String,
-    pub workspace: String,
-    pub csrf_token: String,
-    pub emails: String,
-    pub roles: Vec<Choice>,
-    pub groups: Vec<Choice>,
-    pub apps: Vec<Choice>,
-    pub problems: InviteProblems,
-    pub seats: Option<String>,
-}
+use crate::services::invitations::{self, InviteError, InviteProblems, InviteRequest};
 
 #[derive(Template)]
 #[template(path = "invitations/dialog.html")]
@@ -56,82 +28,6 @@ struct InviteDialog {
 struct InvitePage {
     chrome: Chrome,
     view: InviteView,
-}
-
-pub(super) async fn view(
-    state: &AppState,
-    access: &WorkspaceAccess,
-    form: &InviteForm,
-    problems: InviteProblems,
-) -> Result<InviteView, AppError> {
-    let workspace = access.workspace.id;
-    let permissions = access.permissions;
-    let (role_choices, group_names, app_names) = blocking(state, move |conn| {
-        let roles = roles::choices(conn, workspace)?;
-        let groups = if permissions.contains(Permission::GroupsManage) {
-            groups::names(conn, workspace)?
-        } else {
-            Vec::new()
-        };
-        let apps = if permissions.contains(Permission::AppsManage) {
-            apps::names(conn, workspace)?
-        } else {
-            Vec::new()
-        };
-        Ok((roles, groups, apps))
-    })
-    .await?;
-    let chosen_role = if form.role.is_empty() {
-        "member"
-    } else {
-        form.role.as_str()
-    };
-    let roles = role_choices
-        .into_iter()
-        // Only the roles this person may grant are offered (only Owners invite Owners).
-        .filter(|r| policy::may_grant_role(permissions, r.permissions).is_ok())
-        .map(|r| Choice {
-            selected: r.key == chosen_role,
-            value: r.key,
-            label: r.name,
-        })
-        .collect();
-    let groups = group_names
-        .into_iter()
-        .map(|(id, name)| Choice {
-            selected: form.group_id.contains(&id),
-            value: id.to_string(),
-            label: name,
-        })
-        .collect();
-    let apps = app_names
-        .into_iter()
-        .map(|(id, kind, name)| Choice {
-            selected: form.app_id.contains(&id),
-            value: id.to_string(),
-            label: format!("{name} ({kind})"),
-        })
-        .collect();
-    let w = &access.workspace;
-    let seats = w.seat_limit.map(|limit| {
-        format!(
-            "{} plan: {} of {} seats in use",
-            w.plan.name(),
-            views::number(w.counts.seats_used()),
-            views::number(limit)
-        )
-    });
-    Ok(InviteView {
-        slug: w.slug.clone(),
-        workspace: w.name.clone(),
-        csrf_token: access.signed_in.csrf_token.clone(),
-        emails: form.emails.clone(),
-        roles,
-        groups,
-        apps,
-        problems,
-        seats,
-    })
 }
 
 fn render(
@@ -185,13 +81,6 @@ pub async fn new(
     respond(&req, &state, &access, StatusCode::OK, view).await
 }
 
-pub fn invite_settings(state: &AppState) -> InviteSettings {
-    InviteSettings {
-        base_url: state.settings.base_url.clone(),
-        ttl_days: state.settings.invite_ttl_days,
-    }
-}
-
 /// htmx: a message in the page's flash area, and an event that makes the list reload its rows.
 pub async fn create(
     req: HttpRequest,
@@ -212,7 +101,7 @@ pub async fn create(
         app_ids: form.app_id.clone(),
         names: Default::default(),
     };
-    let settings = invite_settings(&state);
+    let settings = state.invite_settings();
     let outcome = as_inviter(&state, &access, move |conn, inviter, now| {
         invitations::invite_members(conn, inviter, &request, &settings, now)
     })
@@ -278,7 +167,7 @@ pub async fn resend(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let id = path.into_inner().1;
-    let (settings, workspace) = (invite_settings(&state), access.workspace.id);
+    let (settings, workspace) = (state.invite_settings(), access.workspace.id);
     as_inviter(&state, &access, move |conn, inviter, now| {
         invitations::resend(conn, inviter, workspace, id, &settings, now)
     })

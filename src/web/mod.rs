@@ -25,6 +25,7 @@ pub mod home;
 pub mod htmx;
 pub mod import;
 pub mod invitations;
+pub mod invite_form;
 pub mod lifecycle;
 pub mod login;
 pub mod me;
@@ -68,6 +69,16 @@ pub struct AppState {
     pub api_rates: api::RateLimits,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.
     pub shutdown: crate::shutdown::Shutdown,
+}
+
+impl AppState {
+    /// What sending an invitation (or a welcome) needs from the settings.
+    pub fn invite_settings(&self) -> crate::services::invitations::InviteSettings {
+        crate::services::invitations::InviteSettings {
+            base_url: self.settings.base_url.clone(),
+            ttl_days: self.settings.invite_ttl_days,
+        }
+    }
 }
 
 /// Checks a password (or, for `None`, spends the same time and fails) on the blocking pool,

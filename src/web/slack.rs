@@ -14,7 +14,7 @@ use super::confirm::{self, Confirmation};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, HtmlForm, flash};
 use super::htmx::{render_with_status, wants_fragment};
-use super::invitations::{InviteForm, InviteView, invite_settings};
+use super::invite_form::{self, InviteForm, InviteView};
 use super::{AppState, blocking, views};
 use crate::domain::role::Permission;
 use crate::domain::slack::{BotToken, REQUIRED_SCOPES, missing_scopes};
@@ -534,7 +534,7 @@ async fn picker(
         group_id: form.group_id.clone(),
         app_id: form.app_id.clone(),
     };
-    let view = super::invitations::view(state, access, &invite_form, problems).await?;
+    let view = invite_form::view(state, access, &invite_form, problems).await?;
     let (workspace, now, q) = (
         access.workspace.id,
         state.settings.clock.now(),
@@ -603,7 +603,7 @@ pub async fn add(
         super::forms::unique(ids);
     }
     super::forms::unique(&mut form.slack_user_id);
-    let (settings, workspace) = (invite_settings(&state), access.workspace.id);
+    let (settings, workspace) = (state.invite_settings(), access.workspace.id);
     let (chosen, all, q) = (
         form.slack_user_id.clone(),
         !form.select_all.is_empty(),

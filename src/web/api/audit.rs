@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::users::{Links, parse_limit};
+use super::paging::{Links, parse_limit};
 use super::{ApiKeyAuth, Problem, next_page, ok};
 use crate::domain::role::Permission;
 use crate::services::audit::{self, EventRow};

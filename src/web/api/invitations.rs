@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::IdPath;
+use super::paging::{Links, parse_limit};
 use super::problem::RefusedAddress;
-use super::users::{Links, parse_limit};
 use super::{ApiKeyAuth, Problem, json, next_page, no_content, ok, path_id};
 use crate::db::AnyConnection;
 use crate::domain::ids::WorkspaceId;
@@ -19,7 +19,6 @@ use crate::services::invitations::{
     self, Invitation, InviteError, InviteProblems, InviteRequest, Inviter,
 };
 use crate::web::error::AppError;
-use crate::web::invitations::invite_settings;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
 
@@ -127,7 +126,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersInvite)?;
     let request = body.into_inner().into_request(auth.workspace.id);
-    let settings = invite_settings(&state);
+    let settings = state.invite_settings();
     let now = state.settings.clock.now();
     let outcome = as_inviter(&state, &auth, move |conn, inviter, workspace| {
         Ok(
@@ -247,7 +246,7 @@ pub async fn resend(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersInvite)?;
     let id = path_id(&path.0)?;
-    let settings = invite_settings(&state);
+    let settings = state.invite_settings();
     let now = state.settings.clock.now();
     let invitation = as_inviter(&state, &auth, move |conn, inviter, workspace| {
         Ok(

@@ -8,6 +8,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod invitations;
 pub mod openapi;
+pub mod paging;
 pub mod problem;
 pub mod users;
 pub mod workspace;

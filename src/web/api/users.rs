@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::IdPath;
+use super::paging::{Links, parse_limit};
 use super::{ApiKeyAuth, Problem, ok};
 use crate::db::{self, Lock};
 use crate::domain::Reason;
@@ -22,9 +23,6 @@ use crate::store::memberships;
 use crate::web::AppState;
 use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
-
-/// The most people one page holds.
-pub const MAX_LIMIT: i64 = 200;
 
 /// A member as the API shows them.
 #[derive(Serialize, ToSchema)]
@@ -153,31 +151,10 @@ impl ListQuery {
     }
 }
 
-/// Links to the pages around this one (`null` at either end).
-#[derive(Serialize, ToSchema)]
-pub struct Links {
-    pub next: Option<String>,
-    pub prev: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct UserPage {
     pub data: Vec<UserJson>,
     pub links: Links,
-}
-
-/// A page's size as asked (`limit`): 1 to 200, 50 when absent.
-pub fn parse_limit(limit: Option<&str>) -> Result<i64, Problem> {
-    match limit.map(str::trim) {
-        None | Some("") => Ok(members::PAGE_SIZE),
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(Problem::field(
-                "limit",
-                format!("Use a whole number from 1 to {MAX_LIMIT}."),
-            )),
-        },
-    }
 }
 
 fn page_link(filter: &FilterParams, limit: i64, cursor: (&str, MembershipId)) -> String {

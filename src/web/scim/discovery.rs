@@ -32,7 +32,7 @@ pub async fn service_provider_config(state: web::Data<AppState>, _auth: ScimAuth
             "documentationUri": format!("{}/api/v1/docs", state.settings.base_url.trim_end_matches('/')),
             "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": super::users::MAX_COUNT},
+            "filter": {"supported": true, "maxResults": super::query::MAX_COUNT},
             "changePassword": {"supported": false},
             "sort": {"supported": false},
             "etag": {"supported": true},

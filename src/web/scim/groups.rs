@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::discovery::base;
-use super::users::{ListQuery, OneQuery};
+use super::query::{ListQuery, OneQuery};
 use super::{Projection, ScimAuth, ScimError, in_transaction};
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
@@ -132,7 +132,7 @@ pub async fn page(
 pub async fn search(
     state: web::Data<AppState>,
     auth: ScimAuth,
-    body: web::Json<super::users::SearchRequest>,
+    body: web::Json<super::query::SearchRequest>,
 ) -> Result<HttpResponse, ScimError> {
     super::list(&state, &auth, body.into_inner().into(), Resource::Group).await
 }

@@ -6,6 +6,7 @@
 
 pub mod discovery;
 pub mod groups;
+pub mod query;
 pub mod users;
 
 use std::future::Future;
@@ -277,10 +278,10 @@ pub fn list_response(total: i64, start: i64, resources: Vec<Value>) -> HttpRespo
 pub async fn list(
     state: &web::Data<AppState>,
     auth: &ScimAuth,
-    query: users::ListQuery,
+    query: query::ListQuery,
     resource: Resource,
 ) -> Result<HttpResponse, ScimError> {
-    let (cond, start, count) = users::page_of(&query, resource)?;
+    let (cond, start, count) = query::page_of(&query, resource)?;
     let (workspace, projection) = (auth.0.workspace.id, query.projection());
     let (total, resources) = match resource {
         Resource::User => users::page(state, workspace, cond, start - 1, count, projection).await,
@@ -413,13 +414,13 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
 pub async fn search_everywhere(
     state: web::Data<AppState>,
     auth: ScimAuth,
-    body: web::Json<users::SearchRequest>,
+    body: web::Json<query::SearchRequest>,
 ) -> Result<HttpResponse, ScimError> {
-    let query: users::ListQuery = body.into_inner().into();
+    let query: query::ListQuery = body.into_inner().into();
     let none = |(_, start, count)| (Some(Cond::Const(false)), start, count);
     let (for_users, for_groups) = match (
-        users::page_of(&query, Resource::User),
-        users::page_of(&query, Resource::Group),
+        query::page_of(&query, Resource::User),
+        query::page_of(&query, Resource::Group),
     ) {
         (Err(e), Err(_)) => return Err(e),
         (Ok(u), Ok(g)) => (u, g),

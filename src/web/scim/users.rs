@@ -4,10 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::discovery::{USER_SCHEMA, base};
+use super::query::{ListQuery, OneQuery, SearchRequest};
 use super::{Projection, ScimAuth, ScimError, in_transaction};
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
@@ -24,11 +24,6 @@ use crate::services::provisioning::{self, NewUser, ProvisionError};
 use crate::web::forms::ProfileForm;
 use crate::web::views::rfc3339;
 use crate::web::{AppState, blocking};
-
-/// The most Users one page holds (an IdP asking for more gets this many).
-pub const MAX_COUNT: i64 = 1000;
-/// A page's size when `count` is not given.
-const DEFAULT_COUNT: i64 = 100;
 
 /// The weak ETag of a member's current version.
 pub fn version(user: &ScimUser) -> String {
@@ -66,39 +61,6 @@ fn representation(state: &AppState, user: &ScimUser) -> Value {
     value
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ListQuery {
-    filter: Option<String>,
-    start_index: Option<String>,
-    count: Option<String>,
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
-}
-
-/// A `POST …/.search` body (RFC 7644 §3.4.3): the list's parameters without the URL.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct SearchRequest {
-    filter: Option<String>,
-    start_index: Option<i64>,
-    count: Option<i64>,
-    attributes: Option<Vec<String>>,
-    excluded_attributes: Option<Vec<String>>,
-}
-
-impl From<SearchRequest> for ListQuery {
-    fn from(search: SearchRequest) -> Self {
-        Self {
-            filter: search.filter,
-            start_index: search.start_index.map(|n| n.to_string()),
-            count: search.count.map(|n| n.to_string()),
-            attributes: search.attributes.map(|a| a.join(",")),
-            excluded_attributes: search.excluded_attributes.map(|a| a.join(",")),
-        }
-    }
-}
-
 /// `POST /scim/v2/Users/.search`: the list, asked with a body.
 pub async fn search(
     state: web::Data<AppState>,
@@ -106,57 +68,6 @@ pub async fn search(
     body: web::Json<SearchRequest>,
 ) -> Result<HttpResponse, ScimError> {
     super::list(&state, &auth, body.into_inner().into(), Resource::User).await
-}
-
-/// A whole number from the query, or a SCIM `invalidValue` naming the parameter.
-fn number(name: &str, text: Option<&str>) -> Result<Option<i64>, ScimError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
-            ScimError::new(
-                StatusCode::BAD_REQUEST,
-                Some("invalidValue"),
-                format!("{name} must be a whole number."),
-            )
-        }),
-    }
-}
-
-impl ListQuery {
-    pub fn projection(&self) -> Projection {
-        Projection::new(
-            self.attributes.as_deref(),
-            self.excluded_attributes.as_deref(),
-        )
-    }
-}
-
-/// A list's filter (resolved for `resource`), 1-based start and page size (RFC 7644 §3.4.2.4:
-/// below 1 is 1; a negative count is 0).
-pub fn page_of(
-    query: &ListQuery,
-    resource: scim_filter::Resource,
-) -> Result<(Option<scim_filter::Cond>, i64, i64), ScimError> {
-    let cond = match query
-        .filter
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        None => None,
-        Some(text) => Some(
-            scim_filter::parse(text)
-                .and_then(|f| scim_filter::condition(&f, resource))
-                .map_err(ScimError::invalid_filter)?,
-        ),
-    };
-    let start = number("startIndex", query.start_index.as_deref())?
-        .unwrap_or(1)
-        .max(1);
-    let count = number("count", query.count.as_deref())?
-        .unwrap_or(DEFAULT_COUNT)
-        .clamp(0, MAX_COUNT);
-    Ok((cond, start, count))
 }
 
 /// `GET /scim/v2/Users`: the members the filter matches, a page of them.
@@ -192,22 +103,6 @@ pub async fn page(
         .map(|u| projection.apply(representation(state, u)))
         .collect();
     Ok((total, resources))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct OneQuery {
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
-}
-
-impl OneQuery {
-    pub fn projection(&self) -> Projection {
-        Projection::new(
-            self.attributes.as_deref(),
-            self.excluded_attributes.as_deref(),
-        )
-    }
 }
 
 /// A member's id from the path: any text that is not one of ours is a 404.
@@ -486,7 +381,7 @@ pub async fn create(
         user_name,
         email_label: EmailLabel::default().after(&changes),
     };
-    let settings = crate::web::invitations::invite_settings(&state);
+    let settings = state.invite_settings();
     let now = state.settings.clock.now();
     let created = auth
         .acting(

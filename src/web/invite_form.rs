@@ -1,0 +1,114 @@
+//! The invite form: what it asks (addresses, a role, groups, apps) and what it shows, shared by
+//! the invite dialog and Slack's "add people" dialog.
+
+use serde::Deserialize;
+
+use super::auth::WorkspaceAccess;
+use super::error::AppError;
+use super::views::{self, Choice};
+use super::{AppState, blocking};
+use crate::domain::policy;
+use crate::domain::role::Permission;
+use crate::services::invitations::InviteProblems;
+use crate::services::roles;
+use crate::store::{apps, groups};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteForm {
+    pub emails: String,
+    pub role: String,
+    pub group_id: Vec<i64>,
+    pub app_id: Vec<i64>,
+}
+
+/// What both the dialog and the page show.
+pub struct InviteView {
+    pub slug: String,
+    pub workspace: String,
+    pub csrf_token: String,
+    pub emails: String,
+    pub roles: Vec<Choice>,
+    pub groups: Vec<Choice>,
+    pub apps: Vec<Choice>,
+    pub problems: InviteProblems,
+    pub seats: Option<String>,
+}
+
+/// The form's view: the roles this person may grant, the groups and apps they may give (each
+/// marked as chosen in `form`), the seats in use, and `problems` beside their fields.
+pub async fn view(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    form: &InviteForm,
+    problems: InviteProblems,
+) -> Result<InviteView, AppError> {
+    let workspace = access.workspace.id;
+    let permissions = access.permissions;
+    let (role_choices, group_names, app_names) = blocking(state, move |conn| {
+        let roles = roles::choices(conn, workspace)?;
+        let groups = if permissions.contains(Permission::GroupsManage) {
+            groups::names(conn, workspace)?
+        } else {
+            Vec::new()
+        };
+        let apps = if permissions.contains(Permission::AppsManage) {
+            apps::names(conn, workspace)?
+        } else {
+            Vec::new()
+        };
+        Ok((roles, groups, apps))
+    })
+    .await?;
+    let chosen_role = if form.role.is_empty() {
+        "member"
+    } else {
+        form.role.as_str()
+    };
+    let roles = role_choices
+        .into_iter()
+        // Only the roles this person may grant are offered (only Owners invite Owners).
+        .filter(|r| policy::may_grant_role(permissions, r.permissions).is_ok())
+        .map(|r| Choice {
+            selected: r.key == chosen_role,
+            value: r.key,
+            label: r.name,
+        })
+        .collect();
+    let groups = group_names
+        .into_iter()
+        .map(|(id, name)| Choice {
+            selected: form.group_id.contains(&id),
+            value: id.to_string(),
+            label: name,
+        })
+        .collect();
+    let apps = app_names
+        .into_iter()
+        .map(|(id, kind, name)| Choice {
+            selected: form.app_id.contains(&id),
+            value: id.to_string(),
+            label: format!("{name} ({kind})"),
+        })
+        .collect();
+    let w = &access.workspace;
+    let seats = w.seat_limit.map(|limit| {
+        format!(
+            "{} plan: {} of {} seats in use",
+            w.plan.name(),
+            views::number(w.counts.seats_used()),
+            views::number(limit)
+        )
+    });
+    Ok(InviteView {
+        slug: w.slug.clone(),
+        workspace: w.name.clone(),
+        csrf_token: access.signed_in.csrf_token.clone(),
+        emails: form.emails.clone(),
+        roles,
+        groups,
+        apps,
+        problems,
+        seats,
+    })
+}
