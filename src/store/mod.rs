@@ -9,6 +9,99 @@ macro_rules! columns {
     };
 }
 
+/// A work queue's lease protocol, for a table with `id`, `state`, `attempts`, `last_error`,
+/// `sent_at` and `next_attempt_at` whose rows are taken as `$item` (with its `id` and `lease`):
+/// `due` (the rows to claim), `leased` (a row while this worker's lease holds), `mark_sent`,
+/// `record_failure`. The outbox and Slack's direct messages are such queues.
+macro_rules! leased_queue {
+    ($table:ident, $item:ty) => {
+        /// Up to `limit` rows due at `now`, oldest due first; on PostgreSQL rows another instance
+        /// is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+        fn due(
+            conn: &AnyConnection,
+            now: NaiveDateTime,
+            limit: i64,
+        ) -> super::sql::Sql<
+            Bool,
+            super::sql::Bind<
+                Bool,
+                super::sql::Sql<
+                    Bool,
+                    super::sql::Bind<
+                        Bool,
+                        super::sql::Sql<Bool>,
+                        diesel::dsl::AsExprOf<NaiveDateTime, Timestamp>,
+                    >,
+                >,
+                diesel::dsl::AsExprOf<i64, BigInt>,
+            >,
+        > {
+            super::sql::sql::<Bool>(concat!(
+                stringify!($table),
+                ".id IN (SELECT id FROM ",
+                stringify!($table),
+                " WHERE state = 'queued' AND next_attempt_at <= "
+            ))
+            .bind::<Timestamp, _>(now)
+            .sql(" ORDER BY next_attempt_at LIMIT ")
+            .bind::<BigInt, _>(limit)
+            .sql(super::dialect::claim_lock(conn))
+        }
+
+        /// The row, as long as this worker's lease on it holds.
+        fn leased(
+            item: &$item,
+        ) -> diesel::dsl::Filter<
+            diesel::dsl::Find<$table::table, i64>,
+            diesel::dsl::Eq<$table::next_attempt_at, NaiveDateTime>,
+        > {
+            $table::table
+                .find(item.id)
+                .filter($table::next_attempt_at.eq(item.lease))
+        }
+
+        pub fn mark_sent(
+            conn: &mut AnyConnection,
+            item: &$item,
+            now: NaiveDateTime,
+        ) -> QueryResult<()> {
+            diesel::update(leased(item))
+                .set((
+                    $table::state.eq("sent"),
+                    $table::sent_at.eq(Some(now)),
+                    $table::attempts.eq($table::attempts + 1),
+                    $table::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            Ok(())
+        }
+
+        /// Records a failed attempt: due again at `retry_at`, or failed for good without one.
+        pub fn record_failure(
+            conn: &mut AnyConnection,
+            item: &$item,
+            error: &str,
+            retry_at: Option<NaiveDateTime>,
+            now: NaiveDateTime,
+        ) -> QueryResult<()> {
+            let error: String = error.chars().take(1000).collect();
+            diesel::update(leased(item))
+                .set((
+                    $table::state.eq(if retry_at.is_some() {
+                        "queued"
+                    } else {
+                        "failed"
+                    }),
+                    $table::attempts.eq($table::attempts + 1),
+                    $table::last_error.eq(Some(error)),
+                    $table::next_attempt_at.eq(retry_at.unwrap_or(now)),
+                ))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
+}
+
 pub mod account_tokens;
 pub mod accounts;
 pub mod api_keys;

@@ -8,6 +8,8 @@ use super::{AnyConnection, QueryResult};
 use crate::db::schema::{invitations, outbox_emails};
 use crate::domain::ids::WorkspaceId;
 
+leased_queue!(outbox_emails, QueuedEmail);
+
 #[derive(Debug, Clone)]
 pub struct QueuedEmail {
     pub id: i64,
@@ -50,14 +52,7 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<QueuedEmail>> {
-    let lock = super::dialect::claim_lock(conn);
-    let due = super::sql::sql::<Bool>(
-        "outbox_emails.id IN (SELECT id FROM outbox_emails WHERE state = 'queued' AND next_attempt_at <= ",
-    )
-    .bind::<Timestamp, _>(now)
-    .sql(" ORDER BY next_attempt_at LIMIT ")
-    .bind::<BigInt, _>(limit)
-    .sql(lock);
+    let due = due(conn, now, limit);
     let rows: Vec<(i64, String, String, String, String, i64)> =
         diesel::update(outbox_emails::table.filter(due))
             .set(outbox_emails::next_attempt_at.eq(lease_until))
@@ -84,58 +79,6 @@ pub fn claim_due(
             },
         )
         .collect())
-}
-
-pub fn mark_sent(
-    conn: &mut AnyConnection,
-    email: &QueuedEmail,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(leased(email))
-        .set((
-            outbox_emails::state.eq("sent"),
-            outbox_emails::sent_at.eq(Some(now)),
-            outbox_emails::attempts.eq(outbox_emails::attempts + 1),
-            outbox_emails::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Records a failed attempt: due again at `retry_at`, or failed for good when there is none.
-pub fn record_failure(
-    conn: &mut AnyConnection,
-    email: &QueuedEmail,
-    error: &str,
-    retry_at: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let error: String = error.chars().take(1000).collect();
-    diesel::update(leased(email))
-        .set((
-            outbox_emails::state.eq(if retry_at.is_some() {
-                "queued"
-            } else {
-                "failed"
-            }),
-            outbox_emails::attempts.eq(outbox_emails::attempts + 1),
-            outbox_emails::last_error.eq(Some(error)),
-            outbox_emails::next_attempt_at.eq(retry_at.unwrap_or(now)),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The email's row, as long as this worker's lease on it holds.
-fn leased(
-    email: &QueuedEmail,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Find<outbox_emails::table, i64>,
-    diesel::dsl::Eq<outbox_emails::next_attempt_at, NaiveDateTime>,
-> {
-    outbox_emails::table
-        .find(email.id)
-        .filter(outbox_emails::next_attempt_at.eq(email.lease))
 }
 
 /// What a cancelled email's row says: failed, and why.

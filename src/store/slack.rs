@@ -184,7 +184,7 @@ pub fn claim_read(
 }
 
 /// The connection row as long as `read`'s lease holds (a reconnect or disconnect ends it).
-fn leased(
+fn leased_read(
     read: &ClaimedRead,
 ) -> diesel::dsl::Filter<
     diesel::dsl::Find<slack_connections::table, i64>,
@@ -201,7 +201,7 @@ pub fn set_progress(
     read: &ClaimedRead,
     read_so_far: i64,
 ) -> QueryResult<bool> {
-    Ok(diesel::update(leased(read))
+    Ok(diesel::update(leased_read(read))
         .set(slack_connections::read_progress.eq(read_so_far))
         .execute(conn)?
         > 0)
@@ -215,7 +215,7 @@ pub fn finish_read(
     people: &[SlackPerson],
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let done = diesel::update(leased(read))
+    let done = diesel::update(leased_read(read))
         .set((
             slack_connections::people_read_at.eq(Some(now)),
             slack_connections::read_requested_at.eq(None::<NaiveDateTime>),
@@ -241,7 +241,7 @@ pub fn fail_read(
     error: Option<&str>,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
-    diesel::update(leased(read))
+    diesel::update(leased_read(read))
         .set((
             slack_connections::read_error.eq(error),
             slack_connections::read_requested_at.eq(retry_at),
@@ -352,6 +352,8 @@ pub fn find_people(
 // -------------------------------------------------------------------------------------------------
 // Direct messages
 
+leased_queue!(slack_messages, QueuedMessage);
+
 /// A direct message being sent, leased like an email of the outbox.
 #[derive(Debug, Clone)]
 pub struct QueuedMessage {
@@ -389,14 +391,7 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<QueuedMessage>> {
-    let lock = super::dialect::claim_lock(conn);
-    let due = super::sql::sql::<Bool>(
-        "slack_messages.id IN (SELECT id FROM slack_messages WHERE state = 'queued' AND next_attempt_at <= ",
-    )
-    .bind::<Timestamp, _>(now)
-    .sql(" ORDER BY next_attempt_at LIMIT ")
-    .bind::<BigInt, _>(limit)
-    .sql(lock);
+    let due = due(conn, now, limit);
     let rows: Vec<(i64, i64, String, String, i64)> =
         diesel::update(slack_messages::table.filter(due))
             .set(slack_messages::next_attempt_at.eq(lease_until))
@@ -423,63 +418,13 @@ pub fn claim_due(
         .collect())
 }
 
-fn leased_message(
-    message: &QueuedMessage,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Find<slack_messages::table, i64>,
-    diesel::dsl::Eq<slack_messages::next_attempt_at, NaiveDateTime>,
-> {
-    slack_messages::table
-        .find(message.id)
-        .filter(slack_messages::next_attempt_at.eq(message.lease))
-}
-
-pub fn mark_sent(
-    conn: &mut AnyConnection,
-    message: &QueuedMessage,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(leased_message(message))
-        .set((
-            slack_messages::state.eq("sent"),
-            slack_messages::sent_at.eq(Some(now)),
-            slack_messages::attempts.eq(slack_messages::attempts + 1),
-            slack_messages::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// A failed attempt: due again at `retry_at`, or failed for good without one.
-pub fn record_failure(
-    conn: &mut AnyConnection,
-    message: &QueuedMessage,
-    error: &str,
-    retry_at: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(leased_message(message))
-        .set((
-            slack_messages::state.eq(if retry_at.is_some() {
-                "queued"
-            } else {
-                "failed"
-            }),
-            slack_messages::attempts.eq(slack_messages::attempts + 1),
-            slack_messages::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
-            slack_messages::next_attempt_at.eq(retry_at.unwrap_or(now)),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Puts a message due again at `at` without counting an attempt (Slack asked us to wait).
 pub fn postpone(
     conn: &mut AnyConnection,
     message: &QueuedMessage,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(leased_message(message))
+    diesel::update(leased(message))
         .set(slack_messages::next_attempt_at.eq(at))
         .execute(conn)?;
     Ok(())
