@@ -96,6 +96,7 @@ pub fn seed_demo(
             Ok(())
         },
     )?;
+    seed::refresh_statistics(conn)?;
     Ok(())
 }
 

@@ -230,6 +230,17 @@ pub fn rebuilds_indexes_after_bulk_loads(conn: &AnyConnection) -> bool {
     matches!(conn, AnyConnection::Sqlite(_))
 }
 
+/// What runs after a bulk load, outside its transaction: on PostgreSQL `ANALYZE`, so the
+/// planner sees the new rows at once instead of when autovacuum next gets to them (until then a
+/// search over a million new members is planned as if the tables were empty). SQLite keeps the
+/// plans its queries were written and measured for (no `sqlite_stat1`).
+pub fn after_bulk_load(conn: &AnyConnection) -> Option<&'static str> {
+    match conn {
+        AnyConnection::Sqlite(_) => None,
+        AnyConnection::Postgresql(_) => Some("ANALYZE"),
+    }
+}
+
 /// Inserts Slack people 500 rows per statement: diesel's multi-row insert exists per backend, not
 /// for the connection that is either.
 pub fn insert_slack_people(

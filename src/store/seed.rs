@@ -452,6 +452,15 @@ const PAUSED_INDEXES: [&str; 7] = [
     "memberships_search_matches",
 ];
 
+/// After the load's transaction: the planner's statistics brought up to date where the backend
+/// keeps them apart ([`dialect::after_bulk_load`]).
+pub fn refresh_statistics(conn: &mut AnyConnection) -> QueryResult<()> {
+    match dialect::after_bulk_load(conn) {
+        Some(statement) => conn.batch_execute(statement),
+        None => Ok(()),
+    }
+}
+
 /// Pauses for a load of `rows` new members; small loads into big workspaces keep everything on.
 pub fn pause_for_bulk_load(
     conn: &mut AnyConnection,
