@@ -1,6 +1,7 @@
 # What the shell benchmarks share (sourced): a release binary, a database seeded once with USERS
 # members, the server on loopback (stopped by its pid on exit), the Owner's session cookie, API
-# keys, and `run` (one wrk row). Knobs: USERS, DATA, PORT, SECONDS_EACH, ROUNDS, BIN.
+# keys, and `run` (one wrk row). Knobs: USERS, DATA, PORT, SECONDS_EACH, ROUNDS, BIN, PG_URL
+# (PostgreSQL instead of DATA's SQLite file).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 USERS=${USERS:-1000000}
 DATA=${DATA:-/tmp/bench-users}
@@ -15,7 +16,8 @@ if [ -z "${BIN:-}" ]; then
   BIN="${CARGO_TARGET_DIR:-$root/target}/release/admin-console"
 fi
 db_args=(--data-dir "$DATA")
-marker="$DATA/seeded-${USERS}"
+if [ -n "${PG_URL:-}" ]; then db_args+=(--database-url "$PG_URL"); fi
+marker="$DATA/seeded-${USERS}${PG_URL:+-pg}"
 if [ ! -f "$marker" ]; then
   echo "== seeding $USERS members"
   /usr/bin/time -f "seed: %e s" "$BIN" "${db_args[@]}" seed-demo --users "$USERS"
