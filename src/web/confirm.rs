@@ -156,12 +156,7 @@ pub async fn render(
     section: &'static str,
     confirm: Confirmation,
 ) -> Result<HttpResponse, AppError> {
-    let chrome = if wants_fragment(req) {
-        None
-    } else {
-        Some(access.chrome(state, section).await?)
-    };
-    respond(chrome, &confirm)
+    render_in(req, access.chrome(state, section), confirm).await
 }
 
 /// The same outside a workspace (the organization's pages).
@@ -172,10 +167,19 @@ pub async fn render_signed_in(
     section: &'static str,
     confirm: Confirmation,
 ) -> Result<HttpResponse, AppError> {
+    render_in(req, me.chrome_in(state, section), confirm).await
+}
+
+/// The dialog alone for htmx, else a page in the frame `chrome` reads (only then awaited).
+async fn render_in(
+    req: &HttpRequest,
+    chrome: impl Future<Output = Result<Chrome, AppError>>,
+    confirm: Confirmation,
+) -> Result<HttpResponse, AppError> {
     let chrome = if wants_fragment(req) {
         None
     } else {
-        Some(me.chrome_in(state, section).await?)
+        Some(chrome.await?)
     };
     respond(chrome, &confirm)
 }

@@ -288,17 +288,7 @@ pub fn current_among(
     workspace: WorkspaceId,
     ids: &[MembershipId],
 ) -> QueryResult<Vec<(MembershipId, String)>> {
-    in_chunks(ids, |chunk| {
-        let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-        memberships::table
-            .inner_join(accounts::table)
-            .filter(memberships::workspace_id.eq(workspace.0))
-            .filter(memberships::id.eq_any(chunk))
-            .filter(memberships::status.ne(MembershipStatus::Removed.key()))
-            .select((memberships::id, accounts::email))
-            .load(conn)
-            .map(with_membership_ids)
-    })
+    emails_among(conn, workspace, ids, true)
 }
 
 /// (membership id, email) rows as read, with their ids typed.
@@ -552,15 +542,29 @@ pub fn emails_of(
     workspace: WorkspaceId,
     ids: &[MembershipId],
 ) -> QueryResult<Vec<(MembershipId, String)>> {
+    emails_among(conn, workspace, ids, false)
+}
+
+/// Those of `ids` who are memberships of `workspace` (only current ones if `current`), with
+/// their addresses.
+fn emails_among(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[MembershipId],
+    current: bool,
+) -> QueryResult<Vec<(MembershipId, String)>> {
     in_chunks(ids, |chunk| {
         let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-        memberships::table
+        let mut query = memberships::table
             .inner_join(accounts::table)
             .filter(memberships::workspace_id.eq(workspace.0))
             .filter(memberships::id.eq_any(chunk))
             .select((memberships::id, accounts::email))
-            .load(conn)
-            .map(with_membership_ids)
+            .into_boxed();
+        if current {
+            query = query.filter(memberships::status.ne(MembershipStatus::Removed.key()));
+        }
+        query.load(conn).map(with_membership_ids)
     })
 }
 
