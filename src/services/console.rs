@@ -189,6 +189,15 @@ pub fn see(
     id: MembershipId,
 ) -> Result<Seen, ConsoleError> {
     let member = load(conn, workspace, id)?;
+    seen(conn, workspace, member)
+}
+
+/// [`see`] for a member of `workspace` read already.
+pub fn seen(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    member: MemberDetail,
+) -> Result<Seen, ConsoleError> {
     let state_events = state_events(conn, workspace, &member)?;
     Ok(Seen {
         member,

@@ -14,8 +14,10 @@ use diesel::expression::{
     AppearsOnTable, AsExpression, Expression, SelectableExpression, TypedExpressionType,
     ValidGrouping, is_aggregate,
 };
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::RunQueryDsl;
 use diesel::result::QueryResult;
+use diesel::sql_types::{Nullable, SqlType};
 
 /// SQL text of type `ST`, after `before` (nothing, or an earlier fragment with a bound value).
 #[derive(Debug, Clone)]
@@ -114,6 +116,42 @@ macro_rules! fragment_traits {
 
 fragment_traits!(Sql<ST, T>);
 fragment_traits!(Bind<ST, Q, V>);
+
+/// Two queries' rows side by side in one statement: each row of `first` with the row of `second`
+/// (each query at most one row: give both a `LIMIT 1`), or with NULLs where `second` has none.
+/// Where the two are network round trips, this makes them one.
+#[derive(Debug, Clone, QueryId)]
+pub struct Beside<A, B> {
+    first: A,
+    second: B,
+}
+
+/// `first`'s row with `second`'s beside it, if it has one (see [`Beside`]).
+pub fn beside<A, B>(first: A, second: B) -> Beside<A, B> {
+    Beside { first, second }
+}
+
+impl<A, B> Query for Beside<A, B>
+where
+    A: Query,
+    B: Query,
+    B::SqlType: SqlType,
+{
+    type SqlType = (A::SqlType, Nullable<B::SqlType>);
+}
+
+impl<DB: Backend, A: QueryFragment<DB>, B: QueryFragment<DB>> QueryFragment<DB> for Beside<A, B> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT * FROM (");
+        self.first.walk_ast(out.reborrow())?;
+        out.push_sql(") AS first_row LEFT JOIN (");
+        self.second.walk_ast(out.reborrow())?;
+        out.push_sql(") AS second_row ON TRUE");
+        Ok(())
+    }
+}
+
+impl<A, B, Conn> RunQueryDsl<Conn> for Beside<A, B> {}
 
 #[cfg(test)]
 mod tests {

@@ -5,14 +5,17 @@
 //!
 //! Where the session is read on the blocking pool anyway (PostgreSQL: a network round trip), the
 //! page's own read can ride along in the same trip ([`ride_along`]): the users list reads its
-//! page there and the user console's overview its member, so a view makes one trip to the
-//! blocking pool instead of two. The page is read only for a viewer the policy lets see it,
+//! page there, and the user console's overview its member in the session's very statement
+//! ([`who::with_session_and_member`]), so a view makes one trip to the blocking pool instead of
+//! two, and the overview one statement instead of two. The page is read only for a viewer the policy lets see it,
 //! within the workspace the path names, and shown only after the handler's own checks.
 //!
 //! The answer lives in a task-local value set around the session middleware by [`middleware`],
 //! so it belongs to one request and ends with it.
 
 use std::cell::RefCell;
+
+use chrono::NaiveDateTime;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -24,8 +27,11 @@ use crate::db::AnyConnection;
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::domain::role::Permission;
-use crate::services::console::{self, ConsoleError, Seen};
-use crate::store::who::{Asking, Found};
+use crate::services::console::{self, Seen};
+use crate::store::QueryResult;
+use crate::store::memberships::MemberDetail;
+use crate::store::sessions::StoredSession;
+use crate::store::who::{self, Asking, Found};
 
 tokio::task_local! {
     static PREFETCH: RefCell<Prefetch>;
@@ -107,14 +113,44 @@ enum Read {
     Member(MembershipId, Option<Seen>),
 }
 
+/// The session with key hash `key_hash`, live at `now`, and who is asking in the workspace
+/// `wanted` names; where that is a network round trip (not in-process), the page's own read
+/// rides along ([`ride_along`]), the member of a console page in the same statement.
+pub fn with_session(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+    now: NaiveDateTime,
+    wanted: &Wanted,
+    frames: &std::sync::Arc<FrameCache>,
+) -> QueryResult<(Option<StoredSession>, Asking, Option<Early>)> {
+    let in_process = conn.is_in_process();
+    let read = match wanted.page {
+        Some(Page::Member(id)) if !in_process => {
+            who::with_session_and_member(conn, key_hash, now, &wanted.slug, id)?
+        }
+        _ => who::with_session(conn, key_hash, now, &wanted.slug)?
+            .map(|(session, asking)| (session, asking, None)),
+    };
+    let Some((session, asking, member)) = read else {
+        return Ok((None, None, None));
+    };
+    let early = match &asking {
+        Some(found) if !in_process => ride_along(conn, wanted, found, frames, member),
+        _ => None,
+    };
+    Ok((Some(session), asking, early))
+}
+
 /// The page's read that rides along with the session's, on the same connection, when the policy
 /// lets this viewer see the page (`frames`: what pages keep, as of the generation read with who
-/// is asking). A failed read is left to the page, which reads again and answers with the error.
-pub fn ride_along(
+/// is asking; `member`: a console page's member as read with the session). A failed read is left
+/// to the page, which reads again and answers with the error.
+fn ride_along(
     conn: &mut AnyConnection,
     wanted: &Wanted,
     found: &Found,
     frames: &std::sync::Arc<FrameCache>,
+    member: Option<MemberDetail>,
 ) -> Option<Early> {
     let (Some(page), (account, generation, Some((workspace, access)))) = (&wanted.page, found)
     else {
@@ -146,10 +182,9 @@ pub fn ride_along(
                 permissions,
             };
             policy::may_attempt(&viewer, MemberAction::View).ok()?;
-            let seen = match console::see(conn, workspace.id, *id) {
-                Ok(seen) => Some(seen),
-                Err(ConsoleError::NotFound) => None,
-                Err(_) => return None,
+            let seen = match member {
+                Some(member) => Some(console::seen(conn, workspace.id, member).ok()?),
+                None => None,
             };
             Read::Member(*id, seen)
         }

@@ -16,7 +16,6 @@ use crate::clock;
 use crate::db::Pool;
 use crate::domain::ids::AccountId;
 use crate::store::sessions::{self, SessionColumns};
-use crate::store::who;
 use crate::tokens;
 
 /// Keys of the session state the store copies into columns (so sessions can be found by account).
@@ -162,20 +161,9 @@ impl SessionStore for DbSessionStore {
             let Some(wanted) = wanted else {
                 return Ok((sessions::find_live(conn, &key_hash, now)?, None, None));
             };
-            Ok(
-                match who::with_session(conn, &key_hash, now, &wanted.slug)? {
-                    Some((session, asking)) => {
-                        let early = match &asking {
-                            Some(found) if !conn.is_in_process() => {
-                                super::prefetch::ride_along(conn, &wanted, found, &frames)
-                            }
-                            _ => None,
-                        };
-                        (Some(session), asking, early)
-                    }
-                    None => (None, None, None),
-                },
-            )
+            Ok(super::prefetch::with_session(
+                conn, &key_hash, now, &wanted, &frames,
+            )?)
         })
         .await
         .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;

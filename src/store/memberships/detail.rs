@@ -2,19 +2,16 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::db::schema::{accounts, memberships, roles, sign_in_throttles as throttles};
+use crate::db::schema::memberships;
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::display_name;
 use crate::domain::policy::{Target, TargetMembership};
 use crate::domain::role::PermissionSet;
-use crate::store::account_tokens;
-use crate::store::sql::sql;
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
-use super::{PERSON, Person};
+use super::Person;
 
 /// A member as the user console shows them.
 #[derive(Debug, Clone)]
@@ -78,7 +75,7 @@ impl MemberDetail {
 
 /// The columns [`detail`] reads, in the order it selects them.
 #[derive(Queryable)]
-struct Row {
+pub(in crate::store) struct Row {
     person: Person,
     timezone: String,
     account_status: String,
@@ -102,6 +99,60 @@ struct Row {
     pending_email_since: Option<NaiveDateTime>,
 }
 
+/// The query for member `id`'s [`MemberDetail`] as of `now`, in any workspace (add the filter
+/// on the workspace): read as a [`Row`].
+macro_rules! member_detail {
+    ($id:expr, $now:expr) => {{
+        use crate::db::schema::{accounts, memberships, roles, sign_in_throttles as throttles};
+        use crate::store::account_tokens;
+        use crate::store::sql::sql;
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        let inviters = diesel::alias!(accounts as inviters);
+        memberships::table
+            .inner_join(accounts::table)
+            .inner_join(roles::table)
+            .left_join(
+                inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())),
+            )
+            // The account's sign-in throttle (`store::throttles::account_key`).
+            .left_join(
+                throttles::table
+                    .on(throttles::key.eq(sql::<Text>("'account:' || memberships.account_id"))),
+            )
+            .filter(memberships::id.eq($id.0))
+            .select((
+                crate::store::memberships::PERSON,
+                accounts::timezone,
+                accounts::status,
+                accounts::created_at,
+                accounts::updated_at,
+                roles::id,
+                roles::name,
+                roles::permissions,
+                memberships::status,
+                inviters.field(accounts::first_name).nullable(),
+                inviters.field(accounts::last_name).nullable(),
+                inviters.field(accounts::email).nullable(),
+                memberships::joined_at,
+                memberships::last_active_at,
+                accounts::avatar_key,
+                accounts::org_role,
+                // Every other membership counts, pending and removed ones too: an invitation may
+                // be accepted and a removal restored, and the account would then be theirs too.
+                sql::<BigInt>(
+                    "(SELECT COUNT(*) FROM memberships others \
+                     WHERE others.account_id = memberships.account_id \
+                     AND others.workspace_id <> memberships.workspace_id)",
+                ),
+                accounts::totp_enabled_at,
+                (throttles::paused_until, throttles::failures).nullable(),
+                account_tokens::pending_for_member::<Text>("new_email", $now),
+                account_tokens::pending_for_member::<Timestamp>("created_at", $now),
+            ))
+    }};
+}
+pub(in crate::store) use member_detail;
+
 /// The member `id` of `workspace`, if there is one, with their address change pending at `now`.
 pub fn detail(
     conn: &mut AnyConnection,
@@ -109,53 +160,16 @@ pub fn detail(
     id: MembershipId,
     now: NaiveDateTime,
 ) -> QueryResult<Option<MemberDetail>> {
-    let inviters = diesel::alias!(accounts as inviters);
-    let row: Option<Row> = memberships::table
-        .inner_join(accounts::table)
-        .inner_join(roles::table)
-        .left_join(inviters.on(memberships::invited_by.eq(inviters.field(accounts::id).nullable())))
-        // The account's sign-in throttle (`store::throttles::account_key`).
-        .left_join(
-            throttles::table
-                .on(throttles::key.eq(sql::<Text>("'account:' || memberships.account_id"))),
-        )
-        .filter(memberships::id.eq(id.0))
+    let row: Option<Row> = member_detail!(id, now)
         .filter(memberships::workspace_id.eq(workspace.0))
-        .select((
-            PERSON,
-            accounts::timezone,
-            accounts::status,
-            accounts::created_at,
-            accounts::updated_at,
-            roles::id,
-            roles::name,
-            roles::permissions,
-            memberships::status,
-            inviters.field(accounts::first_name).nullable(),
-            inviters.field(accounts::last_name).nullable(),
-            inviters.field(accounts::email).nullable(),
-            memberships::joined_at,
-            memberships::last_active_at,
-            accounts::avatar_key,
-            accounts::org_role,
-            // Every other membership counts, pending and removed ones too: an invitation may be
-            // accepted and a removal restored, and the account would then be theirs as well.
-            sql::<BigInt>(
-                "(SELECT COUNT(*) FROM memberships others \
-                 WHERE others.account_id = memberships.account_id \
-                 AND others.workspace_id <> memberships.workspace_id)",
-            ),
-            accounts::totp_enabled_at,
-            (throttles::paused_until, throttles::failures).nullable(),
-            account_tokens::pending_for_member::<Text>("new_email", now),
-            account_tokens::pending_for_member::<Timestamp>("created_at", now),
-        ))
         .first(conn)
         .optional()?;
-    let Some(r) = row else {
-        return Ok(None);
-    };
-    Ok(Some(MemberDetail {
+    row.map(from_row).transpose()
+}
+
+/// The member a [`member_detail`] row describes.
+pub(in crate::store) fn from_row(r: Row) -> QueryResult<MemberDetail> {
+    Ok(MemberDetail {
         id: MembershipId(r.person.id),
         account_id: AccountId(r.person.account_id),
         account_status: parse_key("account status", &r.account_status, AccountStatus::from_key)?,
@@ -186,5 +200,5 @@ pub fn detail(
             .throttle
             .and_then(|(until, failures)| until.map(|until| (until, failures))),
         pending_email: r.pending_email.zip(r.pending_email_since),
-    }))
+    })
 }

@@ -8,6 +8,7 @@ mod list;
 mod scim;
 
 pub use detail::{MemberDetail, detail};
+pub(in crate::store) use detail::{Row as DetailRow, from_row as detail_from_row, member_detail};
 pub use export::{ExportPlan, ExportRow, export_batch, matching_ids};
 pub use filter::{GroupFilter, ListFilter};
 pub use list::{Cursor, Known, MemberPage, MemberRow, PageOf, list_page, search_in_range};
@@ -28,7 +29,7 @@ use crate::domain::membership::MembershipStatus;
 use crate::domain::role::{BuiltInRole, PermissionSet};
 
 columns!(
-    PERSON = (
+    pub(in crate::store) PERSON = (
         memberships::id,
         accounts::id,
         accounts::email,
@@ -40,7 +41,7 @@ columns!(
 /// Who a membership is, as [`PERSON`] reads it: the first columns of a row of the users list, of
 /// a member's detail and of a SCIM user.
 #[derive(Queryable)]
-struct Person {
+pub(in crate::store) struct Person {
     id: i64,
     account_id: i64,
     email: String,
