@@ -176,4 +176,40 @@ mod tests {
         let literal = diesel::select(diesel::dsl::sql::<Bool>("1 = 1"));
         assert!(!QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&literal, &Sqlite).unwrap());
     }
+
+    #[test]
+    fn a_query_beside_another_reads_both_rows_or_nulls_for_the_second() {
+        use diesel::prelude::*;
+        diesel::table! { numbers (n) { n -> Integer } }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        diesel::sql_query("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("INSERT INTO numbers VALUES (1), (2)")
+            .execute(&mut conn)
+            .unwrap();
+        let one = |n: i32| {
+            numbers::table
+                .filter(numbers::n.eq(n))
+                .select(numbers::n)
+                .limit(1)
+        };
+        let mut read = |first, second| -> Option<(i32, Option<i32>)> {
+            beside(one(first), one(second))
+                .get_result(&mut conn)
+                .optional()
+                .unwrap()
+        };
+        assert_eq!(read(1, 2), Some((1, Some(2))));
+        assert_eq!(read(1, 3), Some((1, None)), "no second row: NULLs beside");
+        assert_eq!(read(3, 1), None, "no first row: no row");
+        let query = beside(one(1), one(2));
+        let text = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        assert!(text.starts_with("SELECT * FROM (SELECT"), "{text}");
+        assert!(
+            text.ends_with("-- binds: [1, 1, 2, 1]"),
+            "binds in order: {text}"
+        );
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&query, &Sqlite).unwrap());
+    }
 }
