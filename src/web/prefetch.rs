@@ -7,19 +7,19 @@
 //! page's own read can ride along in the same trip ([`ride_along`]): the users list reads its
 //! page there, and the user console's overview its member in the session's very statement
 //! ([`who::with_session_and_member`]), so a view makes one trip to the blocking pool instead of
-//! two, and the overview one statement instead of two. The page is read only for a viewer the policy lets see it,
-//! within the workspace the path names, and shown only after the handler's own checks.
+//! two, and the overview one statement instead of two. The page is used only for a viewer the
+//! policy lets see it, within the workspace the path names, and shown only after the handler's
+//! own checks.
 //!
 //! The answer lives in a task-local value set around the session middleware by [`middleware`],
 //! so it belongs to one request and ends with it.
 
 use std::cell::RefCell;
 
-use chrono::NaiveDateTime;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use chrono::NaiveDateTime;
 
 use super::frame_cache::FrameCache;
 use super::users::{ListQuery, ListRead, read_list};
