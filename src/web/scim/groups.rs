@@ -23,7 +23,7 @@ use crate::web::{AppState, blocking};
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn version(group: &ScimGroup) -> String {
-    format!("W/\"{}\"", group.updated_at.and_utc().timestamp_micros())
+    super::weak_etag(group.updated_at)
 }
 
 fn representation(state: &AppState, group: &ScimGroup, members: Option<&[i64]>) -> Value {
@@ -63,9 +63,7 @@ impl From<GroupError> for ScimError {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
             }
             GroupError::NotFound => ScimError::not_found(),
-            GroupError::NotAMember => {
-                ScimError::new(StatusCode::BAD_REQUEST, Some("invalidValue"), e.to_string())
-            }
+            GroupError::NotAMember => ScimError::invalid_value(e.to_string()),
             GroupError::Database(e) => e.into(),
         }
     }
@@ -184,11 +182,9 @@ fn members(
         .iter()
         .map(|id| {
             MembershipId::parse(id).ok_or_else(|| {
-                ScimError::new(
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidValue"),
-                    format!("members: “{id}” is not a User of this workspace."),
-                )
+                ScimError::invalid_value(format!(
+                    "members: “{id}” is not a User of this workspace."
+                ))
             })
         })
         .collect::<Result<_, _>>()?;
@@ -197,26 +193,16 @@ fn members(
         .iter()
         .find(|id| !current.iter().any(|(c, _)| c == *id))
     {
-        return Err(ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidValue"),
-            format!(
-                "members: {} is not a current User of this workspace.",
-                missing.0
-            ),
-        ));
+        return Err(ScimError::invalid_value(format!(
+            "members: {} is not a current User of this workspace.",
+            missing.0
+        )));
     }
     Ok(parsed)
 }
 
 fn name(text: &str) -> Result<Name, ScimError> {
-    Name::parse(text).map_err(|e| {
-        ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidValue"),
-            format!("displayName: {e}"),
-        )
-    })
+    Name::parse(text).map_err(|e| ScimError::invalid_value(format!("displayName: {e}")))
 }
 
 /// Applies `changes` to the group in one transaction.

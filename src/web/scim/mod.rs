@@ -72,6 +72,16 @@ impl ScimError {
             why.to_string(),
         )
     }
+
+    /// 400 `invalidValue`: a value in the request that cannot be accepted, the detail naming it.
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), detail)
+    }
+}
+
+/// A resource's weak ETag (and `meta.version`): the moment it last changed, in microseconds.
+pub fn weak_etag(updated_at: chrono::NaiveDateTime) -> String {
+    format!("W/\"{}\"", updated_at.and_utc().timestamp_micros())
 }
 
 impl std::fmt::Display for ScimError {
@@ -385,12 +395,7 @@ impl Projection {
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     use actix_web::web;
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
-        ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidValue"),
-            format!("The query string is not acceptable: {e}"),
-        )
-        .into()
+        ScimError::invalid_value(format!("The query string is not acceptable: {e}")).into()
     }))
     .app_data(
         web::JsonConfig::default()

@@ -1,7 +1,6 @@
 //! What a SCIM list or read asks in its query or `.search` body (RFC 7644 §3.4.2, §3.4.3): the
 //! filter, the page and the attributes to return — the same for Users and Groups.
 
-use actix_web::http::StatusCode;
 use serde::Deserialize;
 
 use super::{Projection, ScimError};
@@ -49,13 +48,10 @@ impl From<SearchRequest> for ListQuery {
 fn number(name: &str, text: Option<&str>) -> Result<Option<i64>, ScimError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
-            ScimError::new(
-                StatusCode::BAD_REQUEST,
-                Some("invalidValue"),
-                format!("{name} must be a whole number."),
-            )
-        }),
+        Some(t) => t
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ScimError::invalid_value(format!("{name} must be a whole number."))),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::web::{AppState, blocking};
 
 /// The weak ETag of a member's current version.
 pub fn version(user: &ScimUser) -> String {
-    format!("W/\"{}\"", user.updated_at.and_utc().timestamp_micros())
+    super::weak_etag(user.updated_at)
 }
 
 fn representation(state: &AppState, user: &ScimUser) -> Value {
@@ -226,11 +226,7 @@ fn rename(
             .into_iter()
             .map(|(field, message)| format!("{field}: {message}"))
             .collect();
-        ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some("invalidValue"),
-            words.join(" "),
-        )
+        ScimError::invalid_value(words.join(" "))
     })?;
     console::update_profile(conn, acting, workspace, id, &change, base_url, now)?;
     Ok(())
@@ -334,11 +330,7 @@ fn user_name(name: &str) -> Result<String, ScimError> {
 }
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> ScimError {
-    ScimError::new(
-        StatusCode::BAD_REQUEST,
-        Some("invalidValue"),
-        format!("{field}: {why}"),
-    )
+    ScimError::invalid_value(format!("{field}: {why}"))
 }
 
 /// `POST /scim/v2/Users`: the person joins the workspace as an active Member (see
