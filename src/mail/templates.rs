@@ -150,3 +150,39 @@ impl PasswordResetEmail {
         ))
     }
 }
+
+/// To someone with an account already, added to a workspace from Slack: where to sign in (no
+/// link that sets a password — sending one is a password reset, the policy's own decision).
+pub struct AddedNotice {
+    pub name: String,
+    pub added_by: String,
+    pub workspace: String,
+    pub sign_in: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/added.txt")]
+struct AddedText<'a> {
+    mail: &'a AddedNotice,
+}
+
+#[derive(Template)]
+#[template(path = "emails/added.html")]
+struct AddedHtml<'a> {
+    mail: &'a AddedNotice,
+}
+
+impl AddedNotice {
+    pub fn subject(&self) -> String {
+        format!("You were added to {}", self.workspace)
+    }
+
+    /// (subject, text, html)
+    pub fn render(&self) -> askama::Result<(String, String, String)> {
+        Ok((
+            self.subject(),
+            AddedText { mail: self }.render()?,
+            AddedHtml { mail: self }.render()?,
+        ))
+    }
+}

@@ -17,10 +17,11 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::invitation::AddressList;
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
+use crate::mail::templates::AddedNotice;
 use crate::slack::client::TokenInfo;
 use crate::store::audit::{self, Actor};
 use crate::store::slack::{self as store, Connection, NewConnection, Person};
-use crate::store::{accounts, apps, groups, memberships, organization, roles, workspaces};
+use crate::store::{accounts, apps, groups, memberships, organization, outbox, roles, workspaces};
 
 /// Apps chosen when adding people are granted at the invite form's level.
 use super::invitations::INVITE_APP_LEVEL;
@@ -375,21 +376,39 @@ impl Batch<'_> {
             },
             now,
         )?;
-        let link = password_reset::send_welcome(
-            conn,
-            self.adder.actor,
-            (self.request.workspace, &self.space.name),
-            &account,
-            self.base_url,
-            self.expires_at,
-            now,
-        )?;
+        let way_in = match found {
+            // A new account: a single-use link to choose its first password.
+            None => WayIn::ChoosePassword {
+                link: password_reset::send_welcome(
+                    conn,
+                    self.adder.actor,
+                    (self.request.workspace, &self.space.name),
+                    &account,
+                    self.base_url,
+                    self.expires_at,
+                    now,
+                )?,
+                expires: crate::services::emails::link_expiry(self.expires_at),
+            },
+            // Their own account already: told where to sign in. A link that sets its password
+            // would be a password reset, which adding someone does not entitle the adder to.
+            Some(_) => {
+                let sign_in = format!("{}/login", self.base_url);
+                let notice = AddedNotice {
+                    name: account.display_name(),
+                    added_by: self.adder.actor.label.clone(),
+                    workspace: self.space.name.clone(),
+                    sign_in: sign_in.clone(),
+                };
+                outbox::enqueue(conn, &account.email, notice.render()?, now)?;
+                WayIn::SignIn(sign_in)
+            }
+        };
         let message = direct_message(
             &self.adder.actor.label,
             &self.space.name,
             &self.organization,
-            &link,
-            &crate::services::emails::link_expiry(self.expires_at),
+            &way_in,
         );
         store::enqueue(
             conn,
@@ -431,21 +450,29 @@ fn account_for(
 }
 
 /// The direct message Slack's bot sends each person added (Slack's mrkdwn: `<url|text>`).
-pub fn direct_message(
-    adder: &str,
-    workspace: &str,
-    organization: &str,
-    link: &str,
-    expires: &str,
-) -> String {
-    format!(
-        "{adder} added you to *{workspace}* ({organization}). Set your password and sign in: \
-         <{link}|open the console>\nThe link works once, until {expires}. We sent it to your \
-         email too.",
+/// How someone added from Slack gets in: a new account chooses its first password by a link
+/// (until `expires`); an existing one signs in as always.
+pub enum WayIn {
+    ChoosePassword { link: String, expires: String },
+    SignIn(String),
+}
+
+pub fn direct_message(adder: &str, workspace: &str, organization: &str, way_in: &WayIn) -> String {
+    let opening = format!(
+        "{adder} added you to *{workspace}* ({organization}).",
         adder = escape_mrkdwn(adder),
         workspace = escape_mrkdwn(workspace),
         organization = escape_mrkdwn(organization),
-    )
+    );
+    match way_in {
+        WayIn::ChoosePassword { link, expires } => format!(
+            "{opening} Set your password and sign in: <{link}|open the console>\nThe link works \
+             once, until {expires}. We sent it to your email too."
+        ),
+        WayIn::SignIn(link) => {
+            format!("{opening} Sign in with your account: <{link}|open the console>")
+        }
+    }
 }
 
 /// Slack's three control characters in message text (`&`, `<`, `>`), escaped as Slack asks.
@@ -465,12 +492,23 @@ mod tests {
             "Ada <admin>",
             "R&D",
             "Acme",
-            "https://console.example/password/reset/abc",
-            "12 December 2026",
+            &WayIn::ChoosePassword {
+                link: "https://console.example/password/reset/abc".into(),
+                expires: "12 December 2026".into(),
+            },
         );
         assert!(text.starts_with("Ada &lt;admin&gt; added you to *R&amp;D* (Acme)."));
         assert!(text.contains("<https://console.example/password/reset/abc|open the console>"));
         assert!(text.contains("until 12 December 2026"));
+        let text = direct_message(
+            "Ada",
+            "R&D",
+            "Acme",
+            &WayIn::SignIn("https://console.example/login".into()),
+        );
+        assert!(text.starts_with("Ada added you to *R&amp;D* (Acme). Sign in"));
+        assert!(text.contains("<https://console.example/login|open the console>"));
+        assert!(!text.contains("password"), "{text}");
     }
 
     #[test]

@@ -344,6 +344,52 @@ async fn adding_people_makes_active_members_and_each_gets_one_dm_and_one_email_e
 }
 
 #[actix_web::test]
+async fn someone_with_an_account_already_is_told_where_to_sign_in_and_sent_no_password_link() {
+    let standin = SlackStandIn::start().await;
+    let app = app_with(&standin, None).await;
+    connect(&app).await;
+    // Grace has an account with a password, and no membership here (she left, or belongs to
+    // another workspace): adding her must not hand the adder a way to set her password.
+    let grace = app.add_member(
+        "grace.hopper@slackco.example",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(&format!(
+        "DELETE FROM memberships WHERE account_id = {}",
+        grace.0
+    ));
+    let response = add(&app, &[("role", "member"), ("slack_user_id", "UGRACE001")]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE account_id = {} AND status = 'active'",
+            grace.0
+        )),
+        1
+    );
+    assert_eq!(
+        app.count(&format!("account_tokens WHERE account_id = {}", grace.0)),
+        0,
+        "no password link was made for her"
+    );
+    let email = app.last_email("grace.hopper@slackco.example", "You were added to Acme HQ");
+    assert!(email.contains("/login"), "{email}");
+    assert!(!email.contains("/password/reset/"), "{email}");
+    wait_until("the direct message", || !standin.messages().is_empty()).await;
+    let (to, text) = &standin.messages()[0];
+    assert_eq!(to, "UGRACE001");
+    assert!(text.contains("/login|open the console>"), "{text}");
+    assert!(!text.contains("/password/reset/"), "{text}");
+    // Her password still works.
+    let visitor = app.new_client();
+    let response = visitor
+        .sign_in("grace.hopper@slackco.example", OWNER_PASSWORD)
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+}
+
+#[actix_web::test]
 async fn adding_is_all_or_nothing_under_seats_and_for_people_already_here() {
     let standin = SlackStandIn::start().await;
     let app = connected_with_grace_here(&standin).await;
