@@ -60,6 +60,11 @@ impl EmailLabel {
     pub fn primary(&self) -> bool {
         self.primary.unwrap_or(true)
     }
+
+    /// The same label as shown: an unset type is "work" and an unset `primary` true.
+    pub fn reads_as(&self, other: &EmailLabel) -> bool {
+        self.kind() == other.kind() && self.primary() == other.primary()
+    }
 }
 
 /// Why a request cannot be applied: its `scimType` and the words.
@@ -482,6 +487,19 @@ mod tests {
 
     fn ops(value: Value) -> Vec<PatchOp> {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_label_left_unsaid_reads_as_a_primary_work_address() {
+        let unsaid = EmailLabel::default();
+        let said = |kind: &str, primary: bool| EmailLabel {
+            kind: Some(kind.to_owned()),
+            primary: Some(primary),
+        };
+        assert!(unsaid.reads_as(&said("work", true)));
+        assert!(said("work", true).reads_as(&unsaid));
+        assert!(!unsaid.reads_as(&said("home", true)));
+        assert!(!unsaid.reads_as(&said("work", false)));
     }
 
     #[test]

@@ -317,7 +317,9 @@ pub fn change_role(
 }
 
 /// Sets the identity provider's id of a member (SCIM `externalId`; `None` removes it), judged as
-/// a profile edit, with its audit event; the same id again changes nothing.
+/// a profile edit, with its audit event; the same id again changes nothing (and asks nothing of
+/// the policy: a provider re-sending what is stored is not refused for an account it may not
+/// edit).
 pub fn set_external_id(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -327,11 +329,12 @@ pub fn set_external_id(
     now: NaiveDateTime,
 ) -> Result<(), ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let member = load(conn, workspace, target)?;
         let before = memberships::external_id(conn, member.id)?;
         if before.as_deref() == external_id {
             return Ok(());
         }
+        judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
         memberships::set_external_id(conn, member.id, external_id, now)?;
         record_on(
             conn,
@@ -609,7 +612,7 @@ pub struct ProfileSaved {
 
 /// Changes a member's address at once, as an identity provider does (it vouches for the
 /// addresses it sends): judged as an address change, with its audit event and a notice to the
-/// old address; the same address changes nothing.
+/// old address; the same address changes nothing (and is not judged).
 pub fn change_email_now(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -619,10 +622,11 @@ pub fn change_email_now(
     now: NaiveDateTime,
 ) -> Result<(), ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::ChangeEmail)?;
+        let member = load(conn, workspace, target)?;
         if member.email.eq_ignore_ascii_case(email.as_str()) {
             return Ok(());
         }
+        judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         let account = account_of(conn, &member)?;
         email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
         Ok(())
@@ -631,7 +635,7 @@ pub fn change_email_now(
 
 /// Sets the identity provider's name for a member (SCIM `userName`), unique in the workspace
 /// and compared case-insensitively; their address is their userName when it is not set. Judged
-/// as a profile edit, with its audit event; the same name changes nothing.
+/// as a profile edit, with its audit event; the same name changes nothing (and is not judged).
 pub fn set_user_name(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -641,12 +645,13 @@ pub fn set_user_name(
     now: NaiveDateTime,
 ) -> Result<(), ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let member = load(conn, workspace, target)?;
         let before = memberships::scim_user_name(conn, member.id)?;
         let current = before.as_deref().unwrap_or(&member.email);
         if current.eq_ignore_ascii_case(user_name) {
             return Ok(());
         }
+        judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
         let stored = (!member.email.eq_ignore_ascii_case(user_name)).then_some(user_name);
         if stored.is_some() && memberships::user_name_taken(conn, workspace, user_name)? {
             return Err(ConsoleError::Taken(format!(
@@ -668,7 +673,8 @@ pub fn set_user_name(
 }
 
 /// Sets how the identity provider labels a member's address (SCIM `emails[].type`, `.primary`),
-/// judged as a profile edit, with its audit event; the same label changes nothing.
+/// judged as a profile edit, with its audit event; the same label changes nothing (and is not
+/// judged).
 pub fn set_email_label(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -678,13 +684,14 @@ pub fn set_email_label(
     now: NaiveDateTime,
 ) -> Result<(), ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
+        let member = load(conn, workspace, target)?;
         let before = memberships::scim_user(conn, workspace, member.id)?
             .map(|user| user.email_label)
             .unwrap_or_default();
-        if before == *label {
+        if before.reads_as(label) {
             return Ok(());
         }
+        judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
         memberships::set_email_label(conn, member.id, label, now)?;
         record_on(
             conn,

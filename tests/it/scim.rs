@@ -558,6 +558,56 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
 }
 
 #[actix_web::test]
+async fn someone_in_another_workspace_too_is_deactivated_and_sent_back_unchanged() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303, "a second workspace");
+    let grace = app.membership_of("grace.hopper@example.com");
+    app.execute(&format!(
+        "INSERT INTO memberships (workspace_id, account_id, role_id, status, sort_name, \
+         sort_email, created_at, updated_at) \
+         SELECT (SELECT id FROM workspaces WHERE slug = 'labs'), account_id, role_id, status, \
+         sort_name, sort_email, created_at, updated_at FROM memberships WHERE id = {grace}"
+    ));
+    let path = format!("/scim/v2/Users/{grace}");
+
+    // The whole User sent back as it was read (a PUT of what the provider holds): nothing
+    // changes, so nothing is judged or refused.
+    let (status, user) = send(&app, "GET", &path, &key, None, None).await;
+    assert_eq!(status, 200, "{user}");
+    let events = app.count("audit_events");
+    let (status, again) = send(&app, "PUT", &path, &key, Some(user.clone()), None).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(app.count("audit_events"), events, "nothing changed");
+
+    // Deprovisioning as Okta sends it: the membership here is suspended.
+    let okta = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]
+    });
+    let (status, user) = send(&app, "PATCH", &path, &key, Some(okta), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(status_of(&app, grace), "suspended");
+
+    // What belongs to the account itself (her name, seen in every workspace) stays an org
+    // owner's or org admin's to change.
+    let rename = serde_json::json!({"Operations": [
+        {"op": "replace", "path": "name.givenName", "value": "G"}
+    ]});
+    let (status, body) = send(&app, "PATCH", &path, &key, Some(rename), None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("also belongs to other workspaces")),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
 async fn scim_acts_as_an_admin_and_never_on_owners() {
     let app = app_with_people().await;
     let key = app.api_key("Okta", &["scim"]).await;
