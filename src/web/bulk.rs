@@ -17,6 +17,7 @@ use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::Reason;
 use crate::domain::ids::MembershipId;
+use crate::domain::role::Permission;
 use crate::services::bulk::{self, BulkAction, BulkRequest, Outcome, Targets};
 use crate::services::members::{self, FilterParams};
 
@@ -208,6 +209,8 @@ async fn asked(
         Ok(action) => action,
         Err(why) => return Ok(Err((NOTHING, why))),
     };
+    // It lists the people it matches: seeing members comes first, then the action's own right.
+    access.require(Permission::UsersView)?;
     access.require(action.permission())?;
     let action = match heir(state, access, form, action).await? {
         Ok(action) => action,

@@ -18,6 +18,7 @@ use crate::domain::names::display_name;
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
+use crate::services::bulk::BulkAction;
 use crate::services::members::{self, FilterParams};
 use crate::services::roles::RoleChoice;
 use crate::store::invitations::PendingInfo;
@@ -341,27 +342,28 @@ impl BulkBar {
         roles: &[RoleChoice],
         groups: &[(i64, String)],
     ) -> Option<Self> {
+        // The permission each takes is the action's own (`BulkAction::permission`).
         let offered = [
-            ("suspend", "Suspend", Permission::UsersSuspend),
-            ("unsuspend", "Unsuspend", Permission::UsersSuspend),
+            ("suspend", "Suspend", BulkAction::Suspend),
+            ("unsuspend", "Unsuspend", BulkAction::Unsuspend),
             (
                 "change_role",
                 "Change role to…",
-                Permission::UsersChangeRole,
+                BulkAction::ChangeRole(String::new()),
             ),
-            ("add_to_group", "Add to group…", Permission::GroupsManage),
+            ("add_to_group", "Add to group…", BulkAction::AddToGroup(0)),
             (
                 "remove_from_group",
                 "Remove from group…",
-                Permission::GroupsManage,
+                BulkAction::RemoveFromGroup(0),
             ),
-            ("remove", "Remove from workspace", Permission::UsersRemove),
-            ("resend", "Resend invitations", Permission::UsersInvite),
-            ("revoke", "Revoke invitations", Permission::UsersInvite),
+            ("remove", "Remove from workspace", BulkAction::Remove(None)),
+            ("resend", "Resend invitations", BulkAction::Resend),
+            ("revoke", "Revoke invitations", BulkAction::Revoke),
         ];
         let actions: Vec<_> = offered
             .into_iter()
-            .filter(|(_, _, p)| access.can(*p))
+            .filter(|(_, _, action)| access.can(action.permission()))
             .filter(|(key, _, _)| !key.contains("group") || !groups.is_empty())
             .map(|(key, label, _)| (key, label))
             .collect();

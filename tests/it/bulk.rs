@@ -359,3 +359,38 @@ async fn a_bulk_removal_hands_what_they_own_to_the_heir_named_by_address() {
         1
     );
 }
+
+/// A bulk action lists the people it matches: it takes seeing members (`users.view`) besides the
+/// action's own permission, so a role that only invites learns nobody's address through it.
+#[actix_web::test]
+async fn a_role_that_cannot_see_members_gets_no_bulk_preview() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Owner, MembershipStatus::Active);
+    let mut fields = vec![("name", "Inviters"), ("description", "")];
+    fields.extend(["users.invite", "users.change_role"].map(|p| ("permission", p)));
+    let made = app.post_fields("/w/acme/roles", &fields).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let role = location(&made).rsplit('/').next().unwrap().to_owned();
+    app.invite("ivy.inviter@example.com", &role).await;
+    let (ivy, joined) = app
+        .accept_as_new(&app.token_for("ivy.inviter@example.com"), "Ivy", "Inviter")
+        .await;
+    assert_eq!(joined.status().as_u16(), 303);
+    for action in [
+        vec![("action", "revoke"), ("all_matching", "1")],
+        vec![
+            ("action", "change_role"),
+            ("role", "owner"),
+            ("all_matching", "1"),
+        ],
+    ] {
+        let refused = ivy.post_fields("/w/acme/users/bulk", &action).await;
+        assert_eq!(refused.status().as_u16(), 403, "{action:?}");
+        let page = refused.text().await.unwrap();
+        assert!(
+            !page.contains(GRACE) && !page.contains(OWNER_EMAIL),
+            "{page}"
+        );
+    }
+}
