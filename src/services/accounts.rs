@@ -40,17 +40,35 @@ fn judge(
     target: &Account,
     action: MemberAction,
 ) -> Result<(), BlockError> {
+    let active_org_owners = accounts::count_active_org_owners(conn)?;
+    let asker = (actor.account_id, actor_org);
+    decide_on_account(asker, target, active_org_owners, action).map_err(|refused| {
+        if refused.is_conflict() {
+            BlockError::Conflict(refused.to_string())
+        } else {
+            BlockError::Refused(refused.to_string())
+        }
+    })
+}
+
+/// The policy's decision on an account as the organization's (no membership in view).
+fn decide_on_account(
+    (account, org_role): (Option<AccountId>, OrgRole),
+    target: &Account,
+    active_org_owners: i64,
+    action: MemberAction,
+) -> policy::Decision {
     let name = target.display_name();
     let facts = Facts {
         active_owners: 0,
-        active_org_owners: accounts::count_active_org_owners(conn)?,
+        active_org_owners,
     };
     let viewer = Viewer {
-        account: actor.account_id,
-        org_role: actor_org,
+        account,
+        org_role,
         permissions: PermissionSet::empty(),
     };
-    let account = Target {
+    let target = Target {
         account: target.id,
         name: &name,
         org_role: target.org_role,
@@ -58,13 +76,57 @@ fn judge(
         membership: None,
         other_workspaces: 0,
     };
-    policy::decide(&viewer, &account, &facts, action).map_err(|refused| {
-        if refused.is_conflict() {
-            BlockError::Conflict(refused.to_string())
-        } else {
-            BlockError::Refused(refused.to_string())
-        }
-    })
+    policy::decide(&viewer, &target, &facts, action)
+}
+
+/// The active org owners besides `target`.
+fn other_org_owners(target: &Account, active_org_owners: i64) -> i64 {
+    active_org_owners
+        - i64::from(target.org_role == OrgRole::Owner && target.status == AccountStatus::Active)
+}
+
+/// What the organization's accounts page offers an org owner or admin on one account: the very
+/// decisions its POSTs take (block, unblock, clearing a sign-in pause; the org roles it may be
+/// given, the one it holds first).
+pub struct Offered {
+    pub block: bool,
+    pub unblock: bool,
+    pub clear_pause: bool,
+    pub org_roles: Vec<OrgRole>,
+}
+
+pub fn offered(
+    actor: AccountId,
+    actor_org: OrgRole,
+    target: &Account,
+    active_org_owners: i64,
+) -> Offered {
+    let may = |action| {
+        decide_on_account((Some(actor), actor_org), target, active_org_owners, action).is_ok()
+    };
+    let others = other_org_owners(target, active_org_owners);
+    let mut org_roles = vec![target.org_role];
+    org_roles.extend(
+        [OrgRole::Member, OrgRole::Admin, OrgRole::Owner]
+            .into_iter()
+            .filter(|new| *new != target.org_role)
+            .filter(|new| {
+                policy::may_change_org_role(
+                    actor == target.id,
+                    actor_org,
+                    target.org_role,
+                    *new,
+                    others,
+                )
+                .is_ok()
+            }),
+    );
+    Offered {
+        block: may(MemberAction::Block),
+        unblock: may(MemberAction::Unblock),
+        clear_pause: may(MemberAction::ClearSignInPause),
+        org_roles,
+    }
 }
 
 /// The account, if the actor may block or unblock it now.
@@ -176,10 +238,7 @@ pub fn change_org_role(
         if account.org_role == new {
             return Ok(account);
         }
-        let others = accounts::count_active_org_owners(conn)?
-            - i64::from(
-                account.org_role == OrgRole::Owner && account.status == AccountStatus::Active,
-            );
+        let others = other_org_owners(&account, accounts::count_active_org_owners(conn)?);
         policy::may_change_org_role(
             actor.account_id == Some(target),
             actor_org,

@@ -43,13 +43,13 @@ fn is_state_changing(method: &Method) -> bool {
 }
 
 /// Middleware: refuses any POST/PUT/PATCH/DELETE whose token does not match the session's.
-/// The JSON and SCIM APIs authenticate with bearer keys, not cookies, and are exempt.
+/// It wraps the cookie-session routes only: the JSON API and SCIM (bearer keys, no cookies) are
+/// scopes of their own that it never sees.
 pub async fn verify(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let path = req.path();
-    if !is_state_changing(req.method()) || path.starts_with("/api/") || path.starts_with("/scim/") {
+    if !is_state_changing(req.method()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let expected = req.get_session().get::<String>(keys::CSRF).ok().flatten();

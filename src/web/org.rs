@@ -34,19 +34,28 @@ pub struct AccountsQuery {
 
 pub struct AccountLine {
     pub id: i64,
-    pub org_role_key: &'static str,
     pub name: String,
     pub email: String,
     pub org_role: &'static str,
     pub blocked: bool,
     /// "Sign-in paused until …", with Clear for those who may.
     pub sign_in_pause: Option<String>,
-    /// This viewer may clear it (org owners' pauses are cleared by org owners).
-    pub clearable: bool,
     /// "Acme HQ (Admin), Labs (Member, suspended)"
     pub workspaces: String,
-    /// This viewer may block or unblock them (the server checks again).
-    pub actionable: bool,
+    /// What this viewer may do to the account: the decisions its POSTs take.
+    pub may: accounts::Offered,
+}
+
+impl AccountLine {
+    /// The org roles the viewer may give (key, label), the one held first; none but that one:
+    /// no choice is shown.
+    pub fn org_role_choices(&self) -> Vec<(&'static str, &'static str)> {
+        self.may
+            .org_roles
+            .iter()
+            .map(|role| (role.key(), role.label()))
+            .collect()
+    }
 }
 
 #[derive(Template)]
@@ -79,7 +88,7 @@ pub async fn accounts_page(
     let q = query.q.to_string();
     let (search, after) = (q.clone(), query.after.clone());
     let now = state.settings.clock.now();
-    let (found, held, paused) = blocking(&state, move |conn| {
+    let (found, held, paused, org_owners) = blocking(&state, move |conn| {
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
@@ -91,11 +100,12 @@ pub async fn accounts_page(
         let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
         let held = account_store::memberships_of(conn, &ids)?;
         let paused = crate::store::throttles::paused_accounts(conn, &ids, now)?;
-        Ok((found, held, paused))
+        let org_owners = account_store::count_active_org_owners(conn)?;
+        Ok((found, held, paused, org_owners))
     })
     .await?;
     let more = found.len() as i64 > PER_PAGE;
-    let viewer = me.account.org_role;
+    let (viewer, viewer_org) = (me.account.id, me.account.org_role);
     let accounts: Vec<AccountLine> = found
         .iter()
         .take(PER_PAGE as usize)
@@ -104,13 +114,11 @@ pub async fn accounts_page(
             name: a.display_name(),
             email: a.email.clone(),
             org_role: a.org_role.label(),
-            org_role_key: a.org_role.key(),
             blocked: a.status == AccountStatus::Blocked,
             sign_in_pause: paused
                 .iter()
                 .find(|(id, ..)| *id == a.id)
                 .map(|(_, until, failures)| super::views::sign_in_paused(*until, *failures)),
-            clearable: a.org_role != OrgRole::Owner || viewer == OrgRole::Owner,
             workspaces: held
                 .iter()
                 .filter(|(account, ..)| *account == a.id.0)
@@ -123,8 +131,7 @@ pub async fn accounts_page(
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
-            actionable: a.id != me.account.id
-                && (a.org_role != OrgRole::Owner || viewer == OrgRole::Owner),
+            may: accounts::offered(viewer, viewer_org, a, org_owners),
         })
         .collect();
     let next_url = more.then(|| accounts.last()).flatten().map(|last| {

@@ -221,6 +221,41 @@ async fn org_roles_change_with_the_rules() {
         app.count("audit_events WHERE action = 'account.org_role_changed'"),
         1
     );
+
+    // The accounts page offers the org admin exactly what those POSTs would allow.
+    app.add_member(
+        "edsger.dijkstra@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let page = admin.get_text("/org/accounts").await;
+    let row = |email: &str| {
+        let start = page
+            .find(&format!("<tr data-email=\"{email}\">"))
+            .expect(email);
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+    let edsger = row("edsger.dijkstra@example.com");
+    assert!(
+        edsger.contains(">Org member</option>")
+            && edsger.contains(">Org admin</option>")
+            && !edsger.contains("Org owner</option>"),
+        "an org admin gives no one the org owner role: {edsger}"
+    );
+    assert!(edsger.contains("aria-label=\"Block "), "{edsger}");
+    for (email, why) in [
+        (
+            "ada@example.com",
+            "an org owner is an org owner's to act on",
+        ),
+        ("grace.hopper@example.com", "not oneself"),
+    ] {
+        let line = row(email);
+        assert!(
+            !line.contains("<select") && !line.contains("Block "),
+            "{why}: {line}"
+        );
+    }
 }
 
 #[actix_web::test]
