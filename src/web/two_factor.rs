@@ -253,12 +253,20 @@ async fn settings_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (account, key) = (me.account.id, state.settings.encryption_key.clone());
+    let everywhere = me.account.org_role.administers_all_workspaces();
     let chrome = me.chrome(state).await?;
     let issuer = chrome.org_name.clone();
     let (current, required_by) = blocking(state, move |conn| {
         let current = two_factor::state(conn, account).map_err(internal)?;
+        // Named only to someone of that workspace: a slug in the address reveals nothing else.
         let required_by = match required {
-            Some(slug) => crate::store::workspaces::find_by_slug(conn, &slug)?.map(|w| w.name),
+            Some(slug) if everywhere => {
+                crate::store::workspaces::find_by_slug(conn, &slug)?.map(|w| w.name)
+            }
+            Some(slug) => crate::store::memberships::list_for_account(conn, account)?
+                .into_iter()
+                .find(|m| m.slug == slug)
+                .map(|m| m.workspace_name),
             None => None,
         };
         Ok((current, required_by))

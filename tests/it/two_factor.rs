@@ -303,6 +303,16 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         .sign_in("mona.member@example.com", OWNER_PASSWORD)
         .await;
     assert_eq!(member.get("/me").await.status(), 200);
+    // Nor told the name of a workspace she is not in by putting its slug in the address.
+    let made = app
+        .post_fields(
+            "/org/workspaces",
+            &[("name", "Secret Labs"), ("slug", "labs")],
+        )
+        .await;
+    assert_eq!(made.status(), 303);
+    let page = member.get_text("/me/two-factor?required=labs").await;
+    assert!(!page.contains("Secret Labs"), "{page}");
 }
 
 #[actix_web::test]
