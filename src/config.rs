@@ -128,9 +128,15 @@ pub struct Settings {
     /// How long a stopping instance keeps answering (not ready) before its listener closes.
     pub shutdown_drain: std::time::Duration,
     pub slack: SlackSettings,
+    /// How often an open presence stream marks its viewer active and checks they may still
+    /// watch (suspended, blocked or signed out everywhere: the stream ends).
+    pub presence_heartbeat: std::time::Duration,
     /// The rules that wait read this clock (tests move it forward).
     pub clock: crate::clock::Clock,
 }
+
+/// [`Settings::presence_heartbeat`] unless a test shortens it.
+const PRESENCE_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How the email worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -246,6 +252,7 @@ impl Settings {
                 args.slack_client_id,
                 args.slack_client_secret,
             ),
+            presence_heartbeat: PRESENCE_HEARTBEAT,
             clock: Default::default(),
         })
     }
@@ -274,6 +281,7 @@ impl Settings {
             metrics_bind: None,
             shutdown_drain: std::time::Duration::ZERO,
             slack: SlackSettings::new(DEFAULT_SLACK_API_URL, None, None),
+            presence_heartbeat: PRESENCE_HEARTBEAT,
             clock: Default::default(),
         }
     }

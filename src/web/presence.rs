@@ -24,15 +24,16 @@ use super::error::AppError;
 use super::{AppState, views};
 use crate::clock;
 use crate::db::Pool;
-use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
+use crate::domain::policy;
 use crate::domain::role::Permission;
 use crate::shutdown::Shutdown;
-use crate::store::{memberships, sessions};
+use crate::store::{memberships, sessions, who};
 
 /// How often an instance looks for changes (a change shows within this and a little).
 const POLL: Duration = Duration::from_secs(2);
-/// How often an open stream records its viewer's activity and says it is alive.
-const HEARTBEAT: Duration = Duration::from_secs(30);
+/// How long one stream lasts at the most: the browser reconnects, and is judged again.
+const LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// Online: active within this long.
 const ONLINE_FOR: chrono::Duration = chrono::Duration::minutes(2);
 /// At most this many online members are followed per workspace.
@@ -167,6 +168,35 @@ impl PresenceHub {
     }
 }
 
+/// Who watches a stream, as they were when it opened.
+#[derive(Clone)]
+struct Watcher {
+    account: AccountId,
+    /// The account's session epoch then: a sign-out everywhere, a new password or a block moves
+    /// it.
+    epoch: i64,
+    slug: String,
+}
+
+impl Watcher {
+    /// Whether they may still see this workspace's members: the account active with the same
+    /// epoch, its membership (or org role) still allowing `users.view`.
+    fn may_still_watch(&self, conn: &mut crate::db::AnyConnection) -> anyhow::Result<bool> {
+        let Some((account, _, Some((_, membership)))) =
+            who::in_workspace(conn, self.account, &self.slug)?
+        else {
+            return Ok(false);
+        };
+        let permissions = policy::workspace_permissions(
+            account.status,
+            account.org_role,
+            membership.map(|m| (m.status, m.permissions)),
+        );
+        Ok(account.session_epoch == self.epoch
+            && permissions.is_ok_and(|p| p.contains(Permission::UsersView)))
+    }
+}
+
 /// The body of an open stream: what its task forwards, until the task ends.
 struct Events(mpsc::Receiver<Bytes>);
 
@@ -179,18 +209,25 @@ impl futures_core::Stream for Events {
 }
 
 /// The stream (`text/event-stream`): `presence` events for the workspace, a comment every
-/// [`HEARTBEAT`]; the viewer counts as active while it is open. It ends when shutdown begins (the
-/// browser reconnects, to another instance).
+/// heartbeat (`Settings::presence_heartbeat`); the viewer counts as active while it is open. It
+/// ends at the first heartbeat after the viewer may no longer see the members (suspended,
+/// blocked, signed out everywhere, their role changed), after [`LIFETIME`], and when shutdown
+/// begins; the browser reconnects, judged again (to another instance, when this one stops).
 pub async fn stream(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
     let workspace = access.workspace.id;
-    let viewer = access.signed_in.account.id;
+    let watcher = Watcher {
+        account: access.signed_in.account.id,
+        epoch: access.signed_in.account.session_epoch,
+        slug: access.workspace.slug.clone(),
+    };
     let mut changes = state.presence.subscribe(workspace);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let (pool, shutdown) = (state.pool.clone(), state.shutdown.clone());
+    let every = state.settings.presence_heartbeat;
     actix_web::rt::spawn(async move {
         // Reconnect after 3 s if the connection drops.
         if tx
@@ -200,7 +237,9 @@ pub async fn stream(
         {
             return;
         }
-        let mut heartbeat = actix_web::rt::time::interval(HEARTBEAT);
+        let mut heartbeat = actix_web::rt::time::interval(every);
+        let ends = actix_web::rt::time::sleep(LIFETIME);
+        tokio::pin!(ends);
         loop {
             let sent = tokio::select! {
                 change = changes.recv() => match change {
@@ -212,15 +251,24 @@ pub async fn stream(
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = heartbeat.tick() => {
-                    let pool = pool.clone();
-                    let _ = web::block(move || -> anyhow::Result<()> {
+                    let (pool, watcher) = (pool.clone(), watcher.clone());
+                    let still = web::block(move || -> anyhow::Result<bool> {
                         let mut conn = pool.get()?;
-                        sessions::record_activity(&mut conn, Some(viewer.0), Some(workspace.0), clock::now())?;
-                        Ok(())
+                        let still = watcher.may_still_watch(&mut conn)?;
+                        if still {
+                            sessions::record_activity(&mut conn, Some(watcher.account.0), Some(workspace.0), clock::now())?;
+                        }
+                        Ok(still)
                     })
                     .await;
+                    // Refused now: the stream ends (the browser's reconnection is judged anew).
+                    // A database that does not answer ends nothing.
+                    if matches!(still, Ok(Ok(false))) {
+                        break;
+                    }
                     tx.send(Bytes::from_static(b": alive\n\n")).await
                 }
+                _ = &mut ends => break,
                 _ = shutdown.begun() => break,
             };
             if sent.is_err() {

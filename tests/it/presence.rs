@@ -82,6 +82,55 @@ async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_secon
     events.expect(grace_id, true).await;
 }
 
+impl Events {
+    /// True when the server ends the stream within `within`.
+    async fn ends(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match actix_web::rt::time::timeout(left, self.response.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(_) => return true,
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+#[actix_web::test]
+async fn a_stream_ends_once_its_viewer_is_suspended() {
+    let app = spawn_app_with(|s| s.presence_heartbeat = Duration::from_millis(300)).await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace_id = app.membership_of("grace.hopper@example.com");
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let mut hers = Events::open(&grace).await;
+    let mut adas = Events::open(&app).await;
+    assert!(
+        !hers.ends(Duration::from_secs(1)).await,
+        "open while she may watch"
+    );
+    let done = app
+        .post_fields(&format!("/w/acme/users/{grace_id}/suspend"), &[])
+        .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert!(
+        hers.ends(Duration::from_secs(5)).await,
+        "a suspended member no longer hears who is online"
+    );
+    assert!(
+        !adas.ends(Duration::from_secs(1)).await,
+        "others' stay open"
+    );
+}
+
 #[actix_web::test]
 async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region() {
     let app = spawn_app().await;
