@@ -200,10 +200,7 @@ pub fn delete(
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
         let role = existing(conn, at)?;
         may_change(definer, &role)?;
-        let total = roles::holder_counts(conn, &[at.role])?
-            .remove(&at.role)
-            .unwrap_or_default()
-            .total();
+        let total = roles::holder_counts_of(conn, at.role)?.total();
         if total > 0 {
             return Err(RoleError::InUse {
                 holders: roles::holders(conn, at.role, HOLDERS_SHOWN)?,

@@ -99,6 +99,18 @@ macro_rules! leased_queue {
                 .execute(conn)?;
             Ok(())
         }
+
+        /// Puts a row due again at `at` without counting an attempt (the worker is stopping, or
+        /// the far end asked us to wait); 0 when this worker no longer holds its lease.
+        pub fn postpone(
+            conn: &mut AnyConnection,
+            item: &$item,
+            at: NaiveDateTime,
+        ) -> QueryResult<usize> {
+            diesel::update(leased(item))
+                .set($table::next_attempt_at.eq(at))
+                .execute(conn)
+        }
     };
 }
 

@@ -173,9 +173,7 @@ pub fn release(
 ) -> QueryResult<usize> {
     let mut released = 0;
     for email in emails {
-        released += diesel::update(leased(email))
-            .set(outbox_emails::next_attempt_at.eq(now))
-            .execute(conn)?;
+        released += postpone(conn, email, now)?;
     }
     Ok(released)
 }

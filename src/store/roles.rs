@@ -237,6 +237,13 @@ impl HolderCounts {
     }
 }
 
+/// [`holder_counts`] of one role.
+pub fn holder_counts_of(conn: &mut AnyConnection, role: RoleId) -> QueryResult<HolderCounts> {
+    Ok(holder_counts(conn, &[role])?
+        .remove(&role)
+        .unwrap_or_default())
+}
+
 /// The holder counts of these roles (a role nobody holds is left out).
 pub fn holder_counts(
     conn: &mut AnyConnection,

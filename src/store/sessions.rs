@@ -82,12 +82,31 @@ pub struct SessionColumns<'a> {
 
 /// The session's workspace while it exists, else NULL: a session whose state still names a deleted
 /// workspace is saved without it instead of failing on the foreign key.
-#[diesel::dsl::auto_type(no_type_alias)]
+#[diesel::dsl::auto_type]
 fn existing_workspace(id: Option<i64>) -> _ {
     workspaces::table
         .filter(workspaces::id.nullable().eq(id))
         .select(workspaces::id.nullable())
         .single_value()
+}
+
+/// What saving a session writes, made or replaced alike.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn saved<'a>(columns: &SessionColumns<'a>, now: NaiveDateTime, expires_at: NaiveDateTime) -> _ {
+    let state: &'a str = columns.state;
+    let account: Option<i64> = columns.account_id.map(|a| a.0);
+    let workspace: existing_workspace = existing_workspace(columns.workspace_id);
+    let ip: Option<&'a str> = columns.ip;
+    let user_agent: Option<&'a str> = columns.user_agent;
+    (
+        sessions::state.eq(state),
+        sessions::account_id.eq(account),
+        sessions::workspace_id.eq(workspace),
+        sessions::ip.eq(ip),
+        sessions::user_agent.eq(user_agent),
+        sessions::last_seen_at.eq(now),
+        sessions::expires_at.eq(expires_at),
+    )
 }
 
 pub fn insert(
@@ -100,14 +119,8 @@ pub fn insert(
     diesel::insert_into(sessions::table)
         .values((
             sessions::key_hash.eq(key_hash),
-            sessions::state.eq(columns.state),
-            sessions::account_id.eq(columns.account_id.map(|a| a.0)),
-            sessions::workspace_id.eq(existing_workspace(columns.workspace_id)),
-            sessions::ip.eq(columns.ip),
-            sessions::user_agent.eq(columns.user_agent),
             sessions::created_at.eq(now),
-            sessions::last_seen_at.eq(now),
-            sessions::expires_at.eq(expires_at),
+            saved(columns, now, expires_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -126,15 +139,7 @@ pub fn update(
             .filter(sessions::key_hash.eq(key_hash))
             .filter(sessions::expires_at.gt(now)),
     )
-    .set((
-        sessions::state.eq(columns.state),
-        sessions::account_id.eq(columns.account_id.map(|a| a.0)),
-        sessions::workspace_id.eq(existing_workspace(columns.workspace_id)),
-        sessions::ip.eq(columns.ip),
-        sessions::user_agent.eq(columns.user_agent),
-        sessions::last_seen_at.eq(now),
-        sessions::expires_at.eq(expires_at),
-    ))
+    .set(saved(columns, now, expires_at))
     .execute(conn)?;
     if updated > 0 {
         record_activity(

@@ -417,15 +417,3 @@ pub fn claim_due(
         )
         .collect())
 }
-
-/// Puts a message due again at `at` without counting an attempt (Slack asked us to wait).
-pub fn postpone(
-    conn: &mut AnyConnection,
-    message: &QueuedMessage,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(leased(message))
-        .set(slack_messages::next_attempt_at.eq(at))
-        .execute(conn)?;
-    Ok(())
-}

@@ -9,9 +9,11 @@ use super::{AppState, blocking};
 use crate::clock;
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::services::console::Acting;
+use crate::domain::policy::MemberAction;
+use crate::services::console::{self, Acting};
 use crate::services::invitations::Inviter;
 use crate::store::audit::Actor;
+use crate::store::memberships::MemberDetail;
 
 /// Reads what a page shows and the page's frame (the navigation, with `section` current) in one
 /// trip to the blocking pool; the frame carries the page's one-time message.
@@ -51,6 +53,28 @@ pub async fn with_acting<T: Send + 'static>(
             org_role,
         };
         f(conn, &acting, workspace)
+    })
+    .await
+}
+
+/// The member, if `action` would be allowed now (the same decision as the action's own): what
+/// its confirmation dialog shows.
+pub async fn confirmable(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    id: MembershipId,
+    action: MemberAction,
+) -> Result<MemberDetail, AppError> {
+    access.attempt(action)?;
+    with_acting(state, access, move |conn, acting, workspace| {
+        Ok(console::confirmable(
+            conn,
+            acting,
+            workspace,
+            id,
+            action,
+            clock::now(),
+        )?)
     })
     .await
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::acting::{member_id, with_acting};
+use super::acting::{confirmable, member_id, with_acting};
 use super::auth::{Chrome, WorkspaceAccess, cached_chrome};
 use super::error::AppError;
 use super::forms::{FieldErrors, ProfileForm};
@@ -866,18 +866,8 @@ pub async fn confirm_reset_two_factor(
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    access.attempt(MemberAction::ResetTwoFactor)?;
     let id = member_id(&path.1)?;
-    let member = with_acting(&state, &access, move |conn, acting, workspace| {
-        Ok(console::preview(
-            conn,
-            acting,
-            workspace,
-            id,
-            MemberAction::ResetTwoFactor,
-        )?)
-    })
-    .await?;
+    let member = confirmable(&state, &access, id, MemberAction::ResetTwoFactor).await?;
     let base = format!("/w/{}/users/{id}", access.workspace.slug);
     let confirmation = super::confirm::Confirmation::dangerous(
         &access,

@@ -41,6 +41,29 @@ impl FieldErrors {
     }
 }
 
+/// A workspace's URL name as typed, valid as typed; left empty, derived from the workspace's
+/// `name` (when that was valid: its own message says why not).
+pub fn slug_typed_or_suggested(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    typed: &str,
+    name: Option<&crate::domain::Name>,
+) -> Option<crate::domain::Slug> {
+    use crate::domain::Slug;
+    if !typed.trim().is_empty() {
+        return errors.check(field, Slug::parse(typed));
+    }
+    let name = name?;
+    let suggested = Slug::suggest(name.as_str());
+    if suggested.is_none() {
+        errors.add(
+            field,
+            "Enter a URL name: lower-case letters, digits and hyphens.",
+        );
+    }
+    suggested
+}
+
 /// A person's profile as a form (a console's overview, `/me`), kept as typed.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]

@@ -16,7 +16,6 @@ use super::views::{self, PersonLine};
 use super::{AppState, blocking, confirm};
 use crate::domain::ids::MembershipId;
 use crate::domain::invitation::{MAX_ADDRESSES, parse_address_list};
-use crate::domain::names::display_name;
 use crate::domain::role::Permission;
 use crate::domain::{Description, Name, SearchTerm};
 use crate::services::groups::{self as service, Group, GroupError, InWorkspace};
@@ -364,11 +363,7 @@ fn picker_options(
         .map(|r| PickerOption {
             id: r.id,
             in_group: inside.contains(&r.id),
-            label: format!(
-                "{} ({})",
-                display_name(&r.first_name, &r.last_name, &r.email),
-                r.email
-            ),
+            label: r.label(),
         })
         .collect())
 }

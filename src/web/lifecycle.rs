@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::acting::{member_id, with_acting};
+use super::acting::{confirmable, member_id, with_acting};
 use super::auth::WorkspaceAccess;
 use super::confirm::{self, Confirmation, ReasonField, ReasonForm};
 use super::error::AppError;
@@ -17,7 +17,6 @@ use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
-use crate::domain::names::display_name;
 use crate::domain::policy::MemberAction;
 use crate::domain::{Reason, SearchTerm};
 use crate::services::console::{self, ConsoleError};
@@ -48,27 +47,6 @@ impl Origin {
             format!("/w/{slug}/users/{id}")
         }
     }
-}
-
-/// The member, if `action` would be allowed now (the same decision as the action's own).
-async fn preview(
-    state: &AppState,
-    access: &WorkspaceAccess,
-    id: MembershipId,
-    action: MemberAction,
-) -> Result<MemberDetail, AppError> {
-    access.attempt(action)?;
-    with_acting(state, access, move |conn, acting, workspace| {
-        Ok(console::confirmable(
-            conn,
-            acting,
-            workspace,
-            id,
-            action,
-            clock::now(),
-        )?)
-    })
-    .await
 }
 
 /// What the confirmation of a suspension or a restore of `member` says: title, message, button,
@@ -115,7 +93,7 @@ async fn confirm_action(
     action: MemberAction,
     reason: ReasonField,
 ) -> Result<HttpResponse, AppError> {
-    let member = preview(state, access, id, action).await?;
+    let member = confirmable(state, access, id, action).await?;
     let slug = &access.workspace.slug;
     if action == MemberAction::Block {
         let confirmation = Confirmation::block(
@@ -332,7 +310,7 @@ async fn remove_view(
     error: Option<String>,
     reason_error: Option<String>,
 ) -> Result<RemoveView, AppError> {
-    let member = preview(state, access, id, MemberAction::Remove).await?;
+    let member = confirmable(state, access, id, MemberAction::Remove).await?;
     let (workspace, q) = (access.workspace.id, form.q.to_string());
     let search = form.q.non_empty();
     let (owned, candidates) = blocking(state, move |conn| {
@@ -365,11 +343,7 @@ async fn remove_view(
             .map(|r| Choice {
                 selected: r.id.to_string() == form.reassign_to,
                 value: r.id.to_string(),
-                label: format!(
-                    "{} ({})",
-                    display_name(&r.first_name, &r.last_name, &r.email),
-                    r.email
-                ),
+                label: r.label(),
             })
             .collect(),
         q,

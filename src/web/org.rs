@@ -10,14 +10,14 @@ use serde::Deserialize;
 use super::auth::{Chrome, SignedIn};
 use super::confirm::{Confirmation, ReasonField, ReasonForm};
 use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, flash};
+use super::forms::{FieldErrors, flash, slug_typed_or_suggested};
 use super::htmx::page_or_fragment;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
-use crate::domain::{Name, Reason, SearchTerm, Slug};
+use crate::domain::{Name, Reason, SearchTerm};
 use crate::services::accounts;
 use crate::services::workspaces::{self as workspace_service, WorkspaceError};
 use crate::store::accounts as account_store;
@@ -369,19 +369,7 @@ pub async fn create_workspace(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let name = errors.check("name", Name::parse(&form.name));
-    let slug = if form.slug.trim().is_empty() {
-        name.as_ref()
-            .and_then(|n| Slug::suggest(n.as_str()))
-            .or_else(|| {
-                errors.add(
-                    "slug",
-                    "Choose a URL name: lower-case letters, digits and dashes.",
-                );
-                None
-            })
-    } else {
-        errors.check("slug", Slug::parse(&form.slug))
-    };
+    let slug = slug_typed_or_suggested(&mut errors, "slug", &form.slug, name.as_ref());
     let (Some(name), Some(slug)) = (name, slug) else {
         return workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };

@@ -14,9 +14,10 @@ use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, confirm, views};
 use crate::clock;
+use crate::db::AnyConnection;
 use crate::domain::Description;
 use crate::domain::custom_role::{self, RoleName};
-use crate::domain::ids::RoleId;
+use crate::domain::ids::{RoleId, WorkspaceId};
 use crate::domain::names::display_name;
 use crate::domain::policy::READS_ROLES;
 use crate::domain::role::{BuiltInRole, Permission, PermissionSet};
@@ -315,6 +316,17 @@ struct ShowPage {
     boxes: Vec<PermissionBox>,
 }
 
+/// A custom role of this workspace, how many hold it and the first of them.
+fn with_holders(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: RoleId,
+) -> Result<(CustomRole, HolderCounts, Vec<Holder>), AppError> {
+    let role = roles::find_custom(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+    let counts = roles::holder_counts_of(conn, id)?;
+    Ok((role, counts, roles::holders(conn, id, HOLDERS_SHOWN)?))
+}
+
 /// A role's page; `form` is what was typed (none: the role as it is).
 async fn show_view(
     state: &AppState,
@@ -325,12 +337,7 @@ async fn show_view(
 ) -> Result<ShowPage, AppError> {
     let (workspace, id) = (access.workspace.id, RoleId(id));
     let ((role, counts, holders), chrome) = read_page(state, access, "roles", move |conn| {
-        let role = roles::find_custom(conn, workspace, id)?.ok_or(AppError::NotFound)?;
-        let counts = roles::holder_counts(conn, &[id])?
-            .remove(&id)
-            .unwrap_or_default();
-        let holders = roles::holders(conn, id, HOLDERS_SHOWN)?;
-        Ok((role, counts, holders))
+        with_holders(conn, workspace, id)
     })
     .await?;
     let refused = if access.can(Permission::UsersChangeRole) {
@@ -427,12 +434,9 @@ pub async fn confirm_delete(
     access.require(Permission::UsersChangeRole)?;
     let (definer, at) = (definer(&access), in_workspace(&access, path.1));
     let (role, counts, holders) = blocking(&state, move |conn| {
-        let role = roles::find_custom(conn, at.workspace, at.role)?.ok_or(AppError::NotFound)?;
-        service::may_change(&definer, &role).map_err(AppError::from)?;
-        let counts = roles::holder_counts(conn, &[at.role])?
-            .remove(&at.role)
-            .unwrap_or_default();
-        Ok((role, counts, roles::holders(conn, at.role, HOLDERS_SHOWN)?))
+        let found = with_holders(conn, at.workspace, at.role)?;
+        service::may_change(&definer, &found.0).map_err(AppError::from)?;
+        Ok(found)
     })
     .await?;
     let base = format!("/w/{}/roles/{}", access.workspace.slug, at.role);

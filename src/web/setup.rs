@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::auth::client_ip;
 use super::error::{AppError, redirect};
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, slug_typed_or_suggested};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
-use crate::domain::{Email, Name, NewPassword, Slug};
+use crate::domain::{Email, Name, NewPassword};
 use crate::services::passwords;
 use crate::services::setup::{self, SetupError, SetupInput};
 
@@ -70,19 +70,12 @@ fn parse(form: &SetupForm) -> Result<(SetupInput, NewPassword), FieldErrors> {
 fn parse_fields(form: &SetupForm, errors: &mut FieldErrors) -> Option<(SetupInput, NewPassword)> {
     let organization_name = errors.check("organization_name", Name::parse(&form.organization_name));
     let workspace_name = errors.check("workspace_name", Name::parse(&form.workspace_name));
-    // An empty URL name is derived from the workspace name; one typed must be valid as typed.
-    let workspace_slug = if form.workspace_slug.trim().is_empty() {
-        let suggested = Slug::suggest(&form.workspace_name);
-        if suggested.is_none() && workspace_name.is_some() {
-            errors.add(
-                "workspace_slug",
-                "Enter a URL name: lower-case letters, digits and hyphens.",
-            );
-        }
-        suggested
-    } else {
-        errors.check("workspace_slug", Slug::parse(&form.workspace_slug))
-    };
+    let workspace_slug = slug_typed_or_suggested(
+        errors,
+        "workspace_slug",
+        &form.workspace_slug,
+        workspace_name.as_ref(),
+    );
     let email = errors.check("email", Email::parse(&form.email));
     let first_name = errors.check("first_name", Name::parse(&form.first_name));
     let last_name = errors.check("last_name", Name::parse(&form.last_name));

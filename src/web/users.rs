@@ -14,7 +14,6 @@ use crate::clock;
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
-use crate::domain::names::display_name;
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
@@ -304,7 +303,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
                 .find(|p| p.membership_id == row.id)
                 .map(PendingView::from);
             // The name is worked out once: the row shows it, and a refusal would say it.
-            let name = display_name(&row.first_name, &row.last_name, &row.email);
+            let name = row.name();
             let actions = RowActions::of(&row, &name, &judged_as, facts);
             UserRow::new(row, name, info, now, actions)
         })
@@ -700,12 +699,7 @@ pub async fn suggest(
     let people = rows
         .into_iter()
         .filter(|r| r.status != MembershipStatus::Removed)
-        .map(|r| {
-            (
-                r.email.clone(),
-                display_name(&r.first_name, &r.last_name, &r.email),
-            )
-        })
+        .map(|r| (r.email.clone(), r.name()))
         .collect();
     Ok(super::htmx::varying_html(
         actix_web::http::StatusCode::OK,

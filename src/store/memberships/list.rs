@@ -89,6 +89,18 @@ pub struct MemberRow {
     pub removed_at: Option<NaiveDateTime>,
 }
 
+impl MemberRow {
+    /// Their name as the console shows it.
+    pub fn name(&self) -> String {
+        crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
+    }
+
+    /// "Name (address)": how pickers offer them.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name(), self.email)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MemberPage {
     pub rows: Vec<MemberRow>,

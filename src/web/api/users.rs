@@ -54,7 +54,7 @@ impl From<&MemberRow> for UserJson {
             email: r.email.clone(),
             first_name: r.first_name.clone(),
             last_name: r.last_name.clone(),
-            name: crate::domain::names::display_name(&r.first_name, &r.last_name, &r.email),
+            name: r.name(),
             role: r.role_name.clone(),
             status: r.status.key(),
             account_status: r.account_status.key(),
