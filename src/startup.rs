@@ -169,6 +169,7 @@ fn run(
         api_rates: Default::default(),
         frames,
         shutdown,
+        sign_in_turns: Default::default(),
     });
     let mut server = HttpServer::new(move || {
         let sessions = session_middleware(store.clone(), key.clone(), secure);

@@ -158,6 +158,11 @@ pub async fn submit(
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let ip = client_ip(&req);
+    // Checked and counted in turn (`web::turns`): the pause read next is the previous attempt's.
+    let _turn = state
+        .sign_in_turns
+        .take(&super::turns::keys(Some(email.as_str()), ip.as_deref()))
+        .await;
     let now = state.settings.clock.now();
     let (typed, where_from) = (email.clone(), ip.clone());
     let checked = blocking(&state, move |conn| {

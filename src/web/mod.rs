@@ -42,6 +42,7 @@ pub mod session_store;
 pub mod settings;
 pub mod setup;
 pub mod slack;
+pub mod turns;
 pub mod two_factor;
 pub mod users;
 pub mod views;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub api_rates: api::RateLimits,
     /// Set on SIGTERM: `/readyz` answers 503 from then on.
     pub shutdown: crate::shutdown::Shutdown,
+    /// Sign-in attempts, one at a time per account and per address.
+    pub sign_in_turns: std::sync::Arc<turns::Turns>,
 }
 
 impl AppState {

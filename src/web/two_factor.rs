@@ -137,6 +137,13 @@ pub async fn login_submit(
         return Ok(redirect("/login"));
     };
     let ip = client_ip(&req);
+    // Checked and counted in turn (`web::turns`).
+    let account = account_id.0.to_string();
+    let _turn = state
+        .sign_in_turns
+        .take(&super::turns::keys(Some(&account), ip.as_deref()))
+        .await;
+    let now = state.settings.clock.now();
     let (key, code, where_from) = (
         state.settings.encryption_key.clone(),
         form.into_inner().code,

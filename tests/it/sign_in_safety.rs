@@ -241,6 +241,29 @@ async fn concurrent_failures_are_all_counted() {
     assert_eq!(row.failures, 30);
 }
 
+/// A burst of guesses at one account, sent at once: each is checked in turn against the pause
+/// the ones before it set, so only the free failures are checked and the rest wait (429). Sent
+/// at once without turns, every guess passed the unraised counter and was checked.
+#[actix_web::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_checks_than_one_after_another() {
+    let app = with_grace().await;
+    let attempts = (0..16).map(|_| {
+        let app = app.new_client();
+        async move {
+            attempt(&app, GRACE, "wrong password!")
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = crate::common::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let waiting = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + waiting, 16, "{statuses:?}");
+    // Five free failures (one or two more only if a pause of a second ran out meanwhile).
+    assert!((5..=7).contains(&checked), "{statuses:?}");
+}
+
 #[actix_web::test]
 async fn guessing_invitation_links_counts_toward_the_address_limit() {
     let app = spawn_app().await;
