@@ -245,3 +245,58 @@ pub async fn logout(
     session.purge();
     Ok(redirect("/login?signed_out=1"))
 }
+
+/// A check of the signed-in person's own password or two-factor code outside signing in (a new
+/// password, turning two-factor off, new recovery codes), taken in turn and under the account's
+/// and the address's sign-in pauses: a stolen session does not guess them freely.
+pub struct OwnCheck {
+    _turn: super::turns::Held,
+    email: Email,
+    ip: Option<String>,
+}
+
+impl OwnCheck {
+    /// Waits its turn; `Err` holds why it may not be tried now (paused: in words).
+    pub async fn start(
+        state: &AppState,
+        me: &SignedIn,
+        req: &HttpRequest,
+    ) -> Result<Result<Self, String>, AppError> {
+        let email = Email::parse(&me.account.email)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        let ip = client_ip(req);
+        let turn = state
+            .sign_in_turns
+            .take(&super::turns::keys(Some(email.as_str()), ip.as_deref()))
+            .await;
+        let (typed, from, now) = (email.clone(), ip.clone(), state.settings.clock.now());
+        let checked = blocking(state, move |conn| {
+            Ok(sign_in::before_check(conn, &typed, from.as_deref(), now))
+        })
+        .await?;
+        Ok(match checked {
+            Ok(_) => Ok(Self {
+                _turn: turn,
+                email,
+                ip,
+            }),
+            Err(SignInError::Database(e)) => return Err(e.into()),
+            Err(refused) => Err(refused.to_string()),
+        })
+    }
+
+    /// It was wrong: counted as a failed sign-in would be.
+    pub async fn wrong(self, state: &AppState, me: &SignedIn) -> Result<(), AppError> {
+        let (account, now) = (me.account.clone(), state.settings.clock.now());
+        blocking(state, move |conn| {
+            Ok(sign_in::record_failure(
+                conn,
+                &self.email,
+                Some(&account),
+                self.ip.as_deref(),
+                now,
+            )?)
+        })
+        .await
+    }
+}

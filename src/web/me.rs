@@ -309,6 +309,13 @@ pub async fn change_password(
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         return refused(&state, &me, None, errors).await;
     };
+    let check = match super::login::OwnCheck::start(&state, &me, &req).await? {
+        Ok(check) => check,
+        Err(paused) => {
+            errors.add("current_password", paused);
+            return refused(&state, &me, None, errors).await;
+        }
+    };
     let current = form.current_password;
     let outcome = as_me(&state, &me, move |conn, actor, account, now| {
         own::change_password(conn, actor, account, &current, &new, now)
@@ -325,6 +332,7 @@ pub async fn change_password(
             )
         }
         Err(ProfileError::WrongPassword) => {
+            check.wrong(&state, &me).await?;
             let mut errors = FieldErrors::default();
             errors.add("current_password", "The current password is not correct.");
             refused(&state, &me, None, errors).await

@@ -12,6 +12,7 @@ use super::auth::{Chrome, SignedIn, client_ip, safe_next};
 use super::error::{AppError, redirect};
 use super::forms::{FieldErrors, flash};
 use super::htmx::render_with_status;
+use super::login::OwnCheck;
 use super::session_store::keys;
 use super::{AppState, blocking, csrf};
 use crate::domain::ids::AccountId;
@@ -444,10 +445,15 @@ pub async fn enable(
 }
 
 pub async fn regenerate(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
+    let check = match OwnCheck::start(&state, &me, &req).await? {
+        Ok(check) => check,
+        Err(paused) => return refuse(&state, &me, "code", paused).await,
+    };
     let made = change_own(
         &state,
         &me,
@@ -455,6 +461,9 @@ pub async fn regenerate(
         two_factor::regenerate_recovery_codes,
     )
     .await?;
+    if matches!(made, Err(TwoFactorError::WrongCode)) {
+        check.wrong(&state, &me).await?;
+    }
     codes_or_refusal(&state, &me, made).await
 }
 
@@ -467,16 +476,25 @@ pub struct DisableForm {
 
 /// Turning it off takes the password and a code.
 pub async fn disable(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let check = match OwnCheck::start(&state, &me, &req).await? {
+        Ok(check) => check,
+        Err(paused) => return refuse(&state, &me, "password", paused).await,
+    };
     let right = super::verify_password(me.account.password_hash.clone(), form.password).await?;
     if !right {
+        check.wrong(&state, &me).await?;
         return refuse(&state, &me, "password", "That password is not correct.").await;
     }
     let done = change_own(&state, &me, form.off_code, two_factor::disable).await?;
+    if matches!(done, Err(TwoFactorError::WrongCode)) {
+        check.wrong(&state, &me).await?;
+    }
     match done {
         Ok(()) => {
             flash(&me.session, "Two-factor sign-in is off.")?;

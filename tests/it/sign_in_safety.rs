@@ -264,6 +264,47 @@ async fn a_burst_of_parallel_guesses_gets_no_more_checks_than_one_after_another(
     assert!((5..=7).contains(&checked), "{statuses:?}");
 }
 
+/// A session (a stolen cookie, say) that guesses its own password on `/me` meets the account's
+/// sign-in pause: the failures count, and once paused the right password waits too.
+#[actix_web::test]
+async fn guessing_ones_own_password_while_signed_in_is_paused_like_signing_in() {
+    let app = with_grace().await;
+    let grace = app.new_client();
+    assert_eq!(grace.sign_in(GRACE, OWNER_PASSWORD).await.status(), 303);
+    let change = |current: &'static str| {
+        let grace = &grace;
+        async move {
+            let response = grace
+                .post_fields(
+                    "/me/password",
+                    &[
+                        ("current_password", current),
+                        ("new_password", "a brand new passphrase"),
+                    ],
+                )
+                .await;
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for _ in 0..5 {
+        let (status, page) = change("wrong password!").await;
+        assert_eq!(status, 422);
+        assert!(
+            page.contains("The current password is not correct."),
+            "{page}"
+        );
+    }
+    let (status, page) = change(OWNER_PASSWORD).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Try again in"), "{page}");
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.password_changed'"),
+        0
+    );
+    // The same pause as signing in.
+    assert_eq!(attempt(&app, GRACE, OWNER_PASSWORD).await.status(), 429);
+}
+
 #[actix_web::test]
 async fn guessing_invitation_links_counts_toward_the_address_limit() {
     let app = spawn_app().await;
