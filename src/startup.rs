@@ -295,8 +295,13 @@ fn serve_metrics(bind: &str, pool: Pool) -> anyhow::Result<(u16, ServerHandle)> 
     Ok((port, handle))
 }
 
-/// Every ten minutes: deletes expired sessions and withdraws expired invitations (each with its
-/// audit event). Once a day (first at start): purges memberships removed over 14 days ago.
+/// How long what an email or a Slack message said is kept once it was handled (for an operator
+/// looking into a delivery); then its links are gone from the database.
+const FORGET_BODIES_AFTER: chrono::Duration = chrono::Duration::hours(1);
+
+/// Every ten minutes: deletes expired sessions, withdraws expired invitations (each with its
+/// audit event) and forgets what emails and Slack messages handled over [`FORGET_BODIES_AFTER`]
+/// ago said. Once a day (first at start): purges memberships removed over 14 days ago.
 fn spawn_background_tasks(pool: Pool) {
     let purge_pool = pool.clone();
     actix_web::rt::spawn(async move {
@@ -331,6 +336,9 @@ fn spawn_background_tasks(pool: Pool) {
                 let mut conn = pool.get()?;
                 let sessions = sessions::delete_expired(&mut conn, clock::now())?;
                 let invitations = invitations::expire_due(&mut conn, clock::now())?;
+                let handled_before = clock::now() - FORGET_BODIES_AFTER;
+                crate::store::outbox::forget_bodies(&mut conn, handled_before)?;
+                crate::store::slack::forget_bodies(&mut conn, handled_before)?;
                 Ok((sessions, invitations))
             })
             .await;

@@ -10,11 +10,27 @@ macro_rules! columns {
 }
 
 /// A work queue's lease protocol, for a table with `id`, `state`, `attempts`, `last_error`,
-/// `sent_at` and `next_attempt_at` whose rows are taken as `$item` (with its `id` and `lease`):
-/// `due` (the rows to claim), `leased` (a row while this worker's lease holds), `mark_sent`,
-/// `record_failure`. The outbox and Slack's direct messages are such queues.
+/// `sent_at` and `next_attempt_at` whose rows are taken as `$item` (with its `id` and `lease`) and
+/// say what they deliver in the text columns listed (the first indexed where non-empty): `due` (the rows to claim), `leased` (a row
+/// while this worker's lease holds), `mark_sent`, `record_failure`, `postpone`, `forget_bodies`.
+/// The outbox and Slack's direct messages are such queues.
 macro_rules! leased_queue {
-    ($table:ident, $item:ty) => {
+    ($table:ident, $item:ty, [$body:ident $(, $more:ident)*]) => {
+        /// Empties what the rows queued before `before` and no longer due (sent, failed for good,
+        /// cancelled) said: their single-use links must not outlive the delivery in the database.
+        /// Returns how many. (The filter is literal SQL so that PostgreSQL uses the partial index
+        /// of the rows that still hold one.)
+        pub fn forget_bodies(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+            diesel::update(
+                $table::table
+                    .filter(super::sql::sql::<Bool>(concat!(stringify!($body), " <> ''")))
+                    .filter($table::created_at.lt(before))
+                    .filter($table::state.ne("queued")),
+            )
+            .set(($table::$body.eq(""), $($table::$more.eq(""),)*))
+            .execute(conn)
+        }
+
         /// Up to `limit` rows due at `now`, oldest due first; on PostgreSQL rows another instance
         /// is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
         fn due(

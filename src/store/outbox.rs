@@ -8,7 +8,7 @@ use super::{AnyConnection, QueryResult};
 use crate::db::schema::{invitations, outbox_emails};
 use crate::domain::ids::WorkspaceId;
 
-leased_queue!(outbox_emails, QueuedEmail);
+leased_queue!(outbox_emails, QueuedEmail, [text_body, html_body]);
 
 #[derive(Debug, Clone)]
 pub struct QueuedEmail {

@@ -352,7 +352,7 @@ pub fn find_people(
 // -------------------------------------------------------------------------------------------------
 // Direct messages
 
-leased_queue!(slack_messages, QueuedMessage);
+leased_queue!(slack_messages, QueuedMessage, [text]);
 
 /// A direct message being sent, leased like an email of the outbox.
 #[derive(Debug, Clone)]

@@ -660,6 +660,46 @@ async fn wait_until(app: &TestApp, rows: &str, n: i64) {
     }
 }
 
+/// Once handled, what an email said (its single-use link) is forgotten after an hour; one still
+/// to be sent keeps it.
+#[actix_web::test]
+async fn the_link_of_a_handled_email_does_not_stay_in_the_database() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com alan@example.com", "member")
+        .await;
+    wait_until(&app, "outbox_emails WHERE state = 'sent'", 2).await;
+    // Alan's is due again (as if it had failed once): still to be sent.
+    app.execute(
+        "UPDATE outbox_emails SET state = 'queued', next_attempt_at = '2999-01-01 00:00:00' \
+         WHERE to_address = 'alan@example.com'",
+    );
+    let forget = |before| {
+        admin_console::store::outbox::forget_bodies(&mut app.conn(), before).expect("forgets")
+    };
+    assert_eq!(
+        forget(clock::now() - chrono::Duration::hours(1)),
+        0,
+        "not within the hour"
+    );
+    assert_eq!(forget(clock::now() + chrono::Duration::seconds(1)), 1);
+    assert_eq!(
+        app.count(
+            "outbox_emails WHERE to_address = 'grace@example.com' \
+             AND text_body = '' AND html_body = ''"
+        ),
+        1,
+        "the sent one's link is gone"
+    );
+    assert_eq!(
+        app.count(
+            "outbox_emails WHERE to_address = 'alan@example.com' AND text_body LIKE '%/invite/%'"
+        ),
+        1,
+        "the one to send keeps it"
+    );
+}
+
 #[actix_web::test]
 async fn smtp_down_loses_nothing_the_email_is_retried_until_it_arrives() {
     let mut sink = SmtpSink::start().await;
