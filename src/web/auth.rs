@@ -33,13 +33,15 @@ fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-/// Only local paths are followed after sign-in: no scheme, no host, no `//` or `/\` tricks.
+/// Only local paths are followed after sign-in: no scheme, no host, no `//` or `/\` tricks, and
+/// only printable ASCII (a path as browsers send it, percent-encoded; anything else cannot be a
+/// `Location`).
 pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && next.len() <= 2000
-        && !next.chars().any(|c| c.is_control() || c == '\\');
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     ok.then_some(next)
 }
 
@@ -599,6 +601,8 @@ mod tests {
             "",
             "/a\nb",
             "/a\\b",
+            "/é",
+            "/a b",
         ] {
             assert_eq!(safe_next(bad), None, "{bad}");
         }

@@ -24,6 +24,7 @@ fn corpus() -> Vec<(&'static str, String)> {
         ("RTL override", encode("\u{202e}nimda\u{202c}")),
         ("emoji", encode("👩‍💻🏳️‍🌈")),
         ("quotes", encode("\"'%_\\*")),
+        ("a path beyond ASCII", encode("/é/👩‍💻")),
     ]
 }
 
