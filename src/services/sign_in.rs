@@ -36,6 +36,10 @@ pub enum SignInError {
         in_words(*wait)
     )]
     TooManyFromAddress { wait: Duration },
+    /// A step begun before the account was signed out everywhere (or given a new password):
+    /// signing in starts again.
+    #[error("Sign in again.")]
+    Expired,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }

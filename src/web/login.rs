@@ -187,7 +187,13 @@ pub async fn submit(
     };
     match outcome {
         Ok((None, account)) => {
-            super::two_factor::await_second_step(&session, account.id, &next, now)?;
+            super::two_factor::await_second_step(
+                &session,
+                account.id,
+                account.session_epoch,
+                &next,
+                now,
+            )?;
             Ok(redirect("/login/two-factor"))
         }
         Ok((Some(landing), account)) => {

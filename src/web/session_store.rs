@@ -31,6 +31,9 @@ pub mod keys {
     /// Between the right password and the second step of two-factor sign-in: the account,
     /// where to go afterwards, and when the password was given (the step expires).
     pub const PENDING_ACCOUNT: &str = "pending_account";
+    /// The account's session epoch at the password step: moved since (signed out everywhere, a
+    /// new password), the second step starts again.
+    pub const PENDING_EPOCH: &str = "pending_epoch";
     pub const PENDING_NEXT: &str = "pending_next";
     pub const PENDING_SINCE: &str = "pending_since";
     /// The two-factor key shown for enrolment (sealed), until a first code confirms it.

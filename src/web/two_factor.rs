@@ -30,12 +30,14 @@ const PENDING_MINUTES: i64 = 10;
 pub fn await_second_step(
     session: &Session,
     account: AccountId,
+    epoch: i64,
     next: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     session.renew();
     session.remove(keys::ACCOUNT_ID);
     session.insert(keys::PENDING_ACCOUNT, account.0)?;
+    session.insert(keys::PENDING_EPOCH, epoch)?;
     session.insert(keys::PENDING_NEXT, next)?;
     session.insert(keys::PENDING_SINCE, now.and_utc().timestamp())?;
     Ok(())
@@ -53,7 +55,7 @@ pub async fn finish_sign_in(
 ) -> Result<bool, AppError> {
     let on = blocking(state, move |conn| Ok(two_factor::is_on(conn, account)?)).await?;
     if on {
-        await_second_step(session, account, "", state.settings.clock.now())?;
+        await_second_step(session, account, epoch, "", state.settings.clock.now())?;
         return Ok(false);
     }
     super::auth::start_session(session, account, epoch, req, client_ip(req))?;
@@ -63,6 +65,7 @@ pub async fn finish_sign_in(
 fn forget_pending(session: &Session) {
     for key in [
         keys::PENDING_ACCOUNT,
+        keys::PENDING_EPOCH,
         keys::PENDING_NEXT,
         keys::PENDING_SINCE,
     ] {
@@ -70,9 +73,10 @@ fn forget_pending(session: &Session) {
     }
 }
 
-/// The account waiting for its second step, unless that wait is over.
-fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, String)> {
+/// The account waiting for its second step and its session epoch then, unless that wait is over.
+fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, i64, String)> {
     let account = session.get::<i64>(keys::PENDING_ACCOUNT).ok().flatten()?;
+    let epoch = session.get::<i64>(keys::PENDING_EPOCH).ok().flatten()?;
     let since = session.get::<i64>(keys::PENDING_SINCE).ok().flatten()?;
     if now.and_utc().timestamp() - since > PENDING_MINUTES * 60 {
         forget_pending(session);
@@ -83,7 +87,7 @@ fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, String)>
         .ok()
         .flatten()
         .unwrap_or_default();
-    Some((AccountId(account), next))
+    Some((AccountId(account), epoch, next))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +116,7 @@ pub async fn login_form(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let Some((account, _)) = pending(&session, state.settings.clock.now()) else {
+    let Some((account, _, _)) = pending(&session, state.settings.clock.now()) else {
         return Ok(redirect("/login"));
     };
     let Some(email) = email_of(&state, account).await? else {
@@ -134,7 +138,7 @@ pub async fn login_submit(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.settings.clock.now();
-    let Some((account_id, next)) = pending(&session, now) else {
+    let Some((account_id, epoch, next)) = pending(&session, now) else {
         return Ok(redirect("/login"));
     };
     let ip = client_ip(&req);
@@ -154,6 +158,10 @@ pub async fn login_submit(
         let Some(account) = accounts::find(conn, account_id)? else {
             return Ok(Err(SignInError::InvalidCredentials));
         };
+        // Signed out everywhere, or a new password, since the password step: start again.
+        if account.session_epoch != epoch {
+            return Ok(Err(SignInError::Expired));
+        }
         let email =
             Email::parse(&account.email).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
         if let Err(refused) = sign_in::before_check(conn, &email, where_from.as_deref(), now) {
@@ -191,6 +199,10 @@ pub async fn login_submit(
             Ok(redirect(&to))
         }
         Err(SignInError::Database(e)) => Err(e.into()),
+        Err(SignInError::Expired) => {
+            forget_pending(&session);
+            Ok(redirect("/login"))
+        }
         Err(e) => {
             let (status, message) = match e.wait() {
                 Some(_) => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),

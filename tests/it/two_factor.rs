@@ -167,6 +167,35 @@ async fn recovery_codes_work_once_and_wrong_codes_count_toward_the_pause() {
     assert!(paused.headers().contains_key("retry-after"));
 }
 
+/// A second step begun before the account changed its password (which signs it out everywhere)
+/// does not finish: it starts again at the password.
+#[actix_web::test]
+async fn a_new_password_ends_a_second_step_under_way() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let (_, codes) = enrol(&app).await;
+    let thief = password_step(&app).await;
+    let changed = app
+        .post_fields(
+            "/me/password",
+            &[
+                ("current_password", OWNER_PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), 303);
+    let refused = second_step(&thief, &codes[0]).await;
+    assert_eq!(refused.status(), 303);
+    assert_eq!(location(&refused), "/login");
+    assert_eq!(thief.get("/me").await.status(), 303, "not signed in");
+    assert_eq!(
+        app.count("audit_events WHERE action = 'session.recovery_code_used'"),
+        0,
+        "the code was not even tried"
+    );
+}
+
 #[actix_web::test]
 async fn turning_it_off_takes_the_password_and_a_code() {
     let app = spawn_app().await;
