@@ -181,8 +181,8 @@ pub fn change_now(
     Ok(true)
 }
 
-/// Sets the new address (refused when another account holds it), tells the old one and records
-/// the event.
+/// Sets the new address (refused when another account holds it), ends the password links sent
+/// to the old one, tells the old one and records the event.
 fn change(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -199,6 +199,8 @@ fn change(
         Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
         other => other?,
     }
+    // Whoever still reads the old mailbox no longer sets this account's password.
+    account_tokens::cancel_password_resets(conn, account.id, now)?;
     let notice = EmailChangedNotice {
         name: account.display_name(),
         new_email: new_email.as_str().to_owned(),

@@ -137,6 +137,15 @@ pub fn cancel_email_changes(
     use_up_unused(conn, account, EMAIL_CHANGE, now)
 }
 
+/// Ends every unused password reset (or welcome) link of the account; returns how many.
+pub fn cancel_password_resets(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use_up_unused(conn, account, PASSWORD_RESET, now)
+}
+
 /// The live request a link names.
 pub fn find_email_change(
     conn: &mut AnyConnection,

@@ -191,6 +191,43 @@ async fn a_newer_link_kills_the_older_and_links_die_after_an_hour() {
     assert_eq!(app.new_client().get(&second).await.status(), 410);
 }
 
+/// A link sent to an address the account no longer has stops working once the address changes.
+#[actix_web::test]
+async fn a_new_address_ends_the_links_sent_to_the_old_one() {
+    let app = with_grace().await;
+    ask(&app, GRACE).await;
+    let link = reset_link(&app, GRACE, 0).await;
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let saved = grace
+        .post_fields(
+            "/me/profile",
+            &[
+                ("first_name", "Grace"),
+                ("last_name", "Hopper"),
+                ("email", "grace@navy.example.org"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(app.new_client().get(&link).await.status(), 200, "not yet");
+    let body = app.last_email("grace@navy.example.org", "Confirm your new email address");
+    let start = body.find("/email-change/").expect("a confirmation link");
+    let confirm = body[start..].split_whitespace().next().unwrap().to_owned();
+    let page = grace.get_text(&confirm).await;
+    let csrf = crate::common::csrf_in(&page);
+    let confirmed = grace
+        .post_form(&confirm, &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(
+        app.count("accounts WHERE email = 'grace@navy.example.org'"),
+        1
+    );
+    assert_eq!(app.new_client().get(&link).await.status(), 410);
+}
+
 #[actix_web::test]
 async fn those_who_may_edit_a_member_send_them_a_link_from_the_console() {
     let app = with_grace().await;
