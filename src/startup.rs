@@ -178,7 +178,7 @@ fn run(
             .app_data(web::FormConfig::default().limit(csrf::MAX_FORM_BYTES))
             .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
             .wrap(Compress::default())
-            .wrap(headers::security_headers())
+            .wrap(headers::security_headers(secure))
             .wrap(from_fn(http::observe::middleware))
             .configure(http::routes::open)
             .service(

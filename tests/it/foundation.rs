@@ -32,7 +32,18 @@ async fn every_response_carries_the_security_headers() {
             "{path}"
         );
         assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "not over plain http"
+        );
     }
+    // Reached over https: browsers are told to keep to it.
+    let app = spawn_app_with(|s| s.base_url = "https://console.example".to_owned()).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(
+        response.headers().get("strict-transport-security").unwrap(),
+        "max-age=31536000"
+    );
 }
 
 #[actix_web::test]
