@@ -494,6 +494,11 @@ pub async fn disable(
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    // Nothing to turn off: said before any password is checked (or counted).
+    let account = me.account.id;
+    if !blocking(&state, move |conn| Ok(two_factor::is_on(conn, account)?)).await? {
+        return refuse(&state, &me, "off_code", TwoFactorError::NotOn).await;
+    }
     let check = match OwnCheck::start(&state, &me, &req).await? {
         Ok(check) => check,
         Err(paused) => return refuse(&state, &me, "password", paused).await,
