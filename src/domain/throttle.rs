@@ -20,6 +20,19 @@ pub const IP_WINDOW: Duration = Duration::minutes(10);
 /// At most one "failed sign-in" audit event per account in this time; it counts the failures.
 pub const REPORT_EVERY: Duration = Duration::minutes(1);
 
+/// The client address a counter is kept for: an IPv4 address as it is, an IPv6 one as its /64 (a
+/// subscriber is handed a whole /64, and would otherwise get a fresh counter per address).
+pub fn counted_address(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(|a| a.to_canonical()) {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
     Account,
@@ -131,6 +144,19 @@ pub fn retry_after_seconds(wait: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_and_ipv4_as_it_is() {
+        assert_eq!(counted_address("203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            counted_address("2001:db8:1:2:aaaa::1"),
+            counted_address("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(counted_address("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_ne!(counted_address("2001:db8:1:3::9"), "2001:db8:1:2::/64");
+        assert_eq!(counted_address("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(counted_address("not an address"), "not an address");
+    }
     use crate::domain::test_time::seconds as at;
 
     fn fail(subject: Subject, times: i64, every: i64) -> (Option<Counter>, Vec<AfterFailure>) {

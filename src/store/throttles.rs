@@ -12,8 +12,9 @@ pub fn account_key(account: AccountId) -> String {
     format!("account:{}", account.0)
 }
 
+/// An IPv6 client by its /64 (`domain::throttle::counted_address`).
 pub fn address_key(ip: &str) -> String {
-    format!("ip:{ip}")
+    format!("ip:{}", crate::domain::throttle::counted_address(ip))
 }
 
 type Row = (

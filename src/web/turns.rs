@@ -55,7 +55,7 @@ impl Turns {
 /// if it names one, from `ip`.
 pub fn keys(account: Option<&str>, ip: Option<&str>) -> Vec<String> {
     let account = account.map(|a| format!("account:{}", a.to_lowercase()));
-    let ip = ip.map(|ip| format!("ip:{ip}"));
+    let ip = ip.map(|ip| format!("ip:{}", crate::domain::throttle::counted_address(ip)));
     account.into_iter().chain(ip).collect()
 }
 
