@@ -1,5 +1,6 @@
 //! CSRF protection for every state-changing request: the session holds a random token; forms send
-//! it as the hidden field `csrf_token`, htmx as the header `X-CSRF-Token`. A mismatch is 403.
+//! it (masked, see [`token`]) as the hidden field `csrf_token`, htmx as the header `X-CSRF-Token`.
+//! A mismatch is 403.
 
 use actix_session::{Session, SessionExt};
 use actix_web::HttpMessage;
@@ -8,6 +9,8 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::error::AppError;
@@ -20,14 +23,40 @@ pub const FIELD: &str = "csrf_token";
 /// The largest form body read to find the token; larger bodies get 413 before any handler runs.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
-/// The session's token, created on first use (also for signed-out visitors of /login and /setup).
+/// The session's token as a page carries it, created on first use (also for signed-out visitors of
+/// /login and /setup) and masked afresh for every answer: a random pad, then the token XOR the
+/// pad. The secret never shows as the same bytes twice, so compressing a page that also reflects
+/// what someone typed reveals nothing of it (BREACH).
 pub fn token(session: &Session) -> Result<String, AppError> {
-    if let Ok(Some(token)) = session.get::<String>(keys::CSRF) {
-        return Ok(token);
-    }
-    let token = tokens::new_token();
-    session.insert(keys::CSRF, &token)?;
-    Ok(token)
+    let secret = match secret(session) {
+        Some(secret) => secret,
+        None => {
+            let secret = tokens::new_token();
+            session.insert(keys::CSRF, &secret)?;
+            secret
+        }
+    };
+    Ok(mask(secret.as_bytes()))
+}
+
+/// The session's token itself, unmasked (what the session row stores: it tells which row is this
+/// browser's).
+pub fn secret(session: &Session) -> Option<String> {
+    session.get::<String>(keys::CSRF).ok().flatten()
+}
+
+fn mask(secret: &[u8]) -> String {
+    let pad = tokens::random_bytes(secret.len());
+    let masked = secret.iter().zip(&pad).map(|(s, p)| s ^ p);
+    let bytes: Vec<u8> = pad.iter().copied().chain(masked).collect();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The secret a masked token carries (`None`: not one).
+fn unmask(masked: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(masked).ok()?;
+    let (pad, masked) = bytes.split_at(bytes.len() / 2);
+    (pad.len() == masked.len()).then(|| pad.iter().zip(masked).map(|(p, m)| p ^ m).collect())
 }
 
 #[derive(Deserialize)]
@@ -104,7 +133,10 @@ pub async fn verify(
         req.set_payload(Payload::from(bytes));
     }
 
-    let valid = matches!((&expected, &provided), (Some(e), Some(p)) if tokens::constant_time_eq(e.as_bytes(), p.as_bytes()));
+    let valid = matches!(
+        (&expected, provided.as_deref().and_then(unmask)),
+        (Some(e), Some(p)) if tokens::constant_time_eq(e.as_bytes(), &p)
+    );
     if valid {
         Ok(next.call(req).await?.map_into_boxed_body())
     } else {
@@ -126,4 +158,23 @@ fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {
             .content_type("text/plain; charset=utf-8")
             .body("Request body too large."),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_token_differs_every_time_and_carries_the_secret() {
+        let secret = tokens::new_token();
+        let (one, two) = (mask(secret.as_bytes()), mask(secret.as_bytes()));
+        assert_ne!(one, two);
+        assert!(!one.contains(&secret));
+        assert_eq!(unmask(&one).unwrap(), secret.as_bytes());
+        assert_eq!(unmask(&two).unwrap(), secret.as_bytes());
+        // The bare secret, or anything else, is no masked token of it.
+        assert_ne!(unmask(&secret).unwrap_or_default(), secret.as_bytes());
+        assert_eq!(unmask("not base64 ***"), None);
+        assert_eq!(unmask("AA"), None, "one byte: no pad and token");
+    }
 }

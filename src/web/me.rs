@@ -101,6 +101,7 @@ async fn page(
         })
         .collect();
     let now = clock::now();
+    let this_browser = super::csrf::secret(&me.session);
     let sessions = live
         .into_iter()
         .map(|s| SessionRow {
@@ -112,7 +113,7 @@ async fn page(
             ip: s.ip.unwrap_or_else(|| "—".to_owned()),
             created: views::date(s.created_at),
             last_seen: views::relative(s.last_seen_at, now),
-            current: s.csrf_token.as_deref() == Some(me.csrf_token.as_str()),
+            current: s.csrf_token.is_some() && s.csrf_token == this_browser,
         })
         .collect();
     let account = &me.account;
