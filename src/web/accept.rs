@@ -252,10 +252,7 @@ pub async fn submit(
     let invitation = find(&state, &token).await?;
     // Checked and counted in turn (`web::turns`).
     let joining_as = invitation.as_ref().map(|i| i.email.as_str());
-    let _turn = state
-        .sign_in_turns
-        .take(&super::turns::keys(joining_as, ip.as_deref()))
-        .await;
+    let _turn = state.sign_in_turns.take(joining_as, ip.as_deref()).await;
     let now = state.settings.clock.now();
     if let Some(response) = paused(&state, invitation.as_ref(), ip.clone(), now).await? {
         return Ok(response);

@@ -161,7 +161,7 @@ pub async fn submit(
     // Checked and counted in turn (`web::turns`): the pause read next is the previous attempt's.
     let _turn = state
         .sign_in_turns
-        .take(&super::turns::keys(Some(email.as_str()), ip.as_deref()))
+        .take(Some(email.as_str()), ip.as_deref())
         .await;
     let now = state.settings.clock.now();
     let (typed, where_from) = (email.clone(), ip.clone());
@@ -273,7 +273,7 @@ impl OwnCheck {
         let ip = client_ip(req);
         let turn = state
             .sign_in_turns
-            .take(&super::turns::keys(Some(email.as_str()), ip.as_deref()))
+            .take(Some(email.as_str()), ip.as_deref())
             .await;
         let (typed, from, now) = (email.clone(), ip.clone(), state.settings.clock.now());
         let checked = blocking(state, move |conn| {

@@ -21,23 +21,25 @@ pub struct Held {
 }
 
 impl Turns {
-    /// Waits (first come, first served) until no other attempt holds any of `keys`, then holds
-    /// them all. Keys are taken in sorted order, so two attempts never wait for each other.
-    pub async fn take(&self, keys: &[String]) -> Held {
-        let mut keys: Vec<&String> = keys.iter().collect();
-        keys.sort();
-        keys.dedup();
+    /// Waits (first come, first served) until no other attempt at signing in as `account` (an
+    /// address as typed, or an account id), if it names one, or from `ip` is under way, then
+    /// holds both turns. Always the account's first, so two attempts never wait for each other.
+    pub async fn take(&self, account: Option<&str>, ip: Option<&str>) -> Held {
+        let account = account.map(|a| format!("account:{}", a.to_lowercase()));
+        let ip = ip.map(|ip| format!("ip:{}", crate::domain::throttle::counted_address(ip)));
         let turns: Vec<Arc<Turn<()>>> = {
             let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
             if map.len() > 1024 {
                 map.retain(|_, turn| turn.strong_count() > 0);
             }
-            keys.into_iter()
-                .map(|key| match map.get(key).and_then(Weak::upgrade) {
+            account
+                .into_iter()
+                .chain(ip)
+                .map(|key| match map.get(&key).and_then(Weak::upgrade) {
                     Some(turn) => turn,
                     None => {
                         let turn = Arc::new(Turn::new(()));
-                        map.insert(key.clone(), Arc::downgrade(&turn));
+                        map.insert(key, Arc::downgrade(&turn));
                         turn
                     }
                 })
@@ -51,14 +53,6 @@ impl Turns {
     }
 }
 
-/// The keys of an attempt at signing in as `account` (an address as typed, or an account id),
-/// if it names one, from `ip`.
-pub fn keys(account: Option<&str>, ip: Option<&str>) -> Vec<String> {
-    let account = account.map(|a| format!("account:{}", a.to_lowercase()));
-    let ip = ip.map(|ip| format!("ip:{}", crate::domain::throttle::counted_address(ip)));
-    account.into_iter().chain(ip).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,22 +61,23 @@ mod tests {
     #[actix_web::test]
     async fn attempts_sharing_a_key_take_turns_and_others_do_not_wait() {
         let turns = Arc::new(Turns::default());
-        let first = turns
-            .take(&keys(Some("Ada@example.com"), Some("10.0.0.1")))
-            .await;
+        let first = turns.take(Some("Ada@example.com"), Some("10.0.0.1")).await;
         // Another address for the same account waits; so does the same address for another.
         for other in [
-            keys(Some("ada@example.com"), Some("10.0.0.2")),
-            keys(Some("grace@example.com"), Some("10.0.0.1")),
+            ("ada@example.com", "10.0.0.2"),
+            ("grace@example.com", "10.0.0.1"),
         ] {
-            let waiting =
-                actix_web::rt::time::timeout(Duration::from_millis(50), turns.take(&other)).await;
+            let waiting = actix_web::rt::time::timeout(
+                Duration::from_millis(50),
+                turns.take(Some(other.0), Some(other.1)),
+            )
+            .await;
             assert!(waiting.is_err(), "{other:?} waits its turn");
         }
         // Nothing shared: at once.
         let apart = actix_web::rt::time::timeout(
             Duration::from_millis(50),
-            turns.take(&keys(Some("grace@example.com"), Some("10.0.0.2"))),
+            turns.take(Some("grace@example.com"), Some("10.0.0.2")),
         )
         .await;
         assert!(apart.is_ok());
@@ -90,7 +85,7 @@ mod tests {
         drop(first);
         let next = actix_web::rt::time::timeout(
             Duration::from_millis(50),
-            turns.take(&keys(Some("ada@example.com"), None)),
+            turns.take(Some("ada@example.com"), None),
         )
         .await;
         assert!(next.is_ok(), "the next in line goes once the first is done");

@@ -146,7 +146,7 @@ pub async fn login_submit(
     let account = account_id.0.to_string();
     let _turn = state
         .sign_in_turns
-        .take(&super::turns::keys(Some(&account), ip.as_deref()))
+        .take(Some(&account), ip.as_deref())
         .await;
     let now = state.settings.clock.now();
     let (key, code, where_from) = (
