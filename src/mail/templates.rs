@@ -2,16 +2,40 @@
 
 use askama::Template;
 
-#[derive(Template)]
-#[template(path = "emails/invitation.txt")]
-pub struct InvitationText<'a> {
-    pub invitation: &'a InvitationEmail,
+/// An email's two parts (plain text and HTML templates, each reading it as `mail`) and its
+/// `render`: (subject, text, html).
+macro_rules! parts {
+    ($($email:ident: $text:literal, $html:literal;)*) => {$(
+        impl $email {
+            pub fn render(&self) -> askama::Result<(String, String, String)> {
+                #[derive(Template)]
+                #[template(path = $text)]
+                struct Text<'a> {
+                    mail: &'a $email,
+                }
+
+                #[derive(Template)]
+                #[template(path = $html)]
+                struct Html<'a> {
+                    mail: &'a $email,
+                }
+
+                Ok((
+                    self.subject(),
+                    Text { mail: self }.render()?,
+                    Html { mail: self }.render()?,
+                ))
+            }
+        }
+    )*};
 }
 
-#[derive(Template)]
-#[template(path = "emails/invitation.html")]
-pub struct InvitationHtml<'a> {
-    pub invitation: &'a InvitationEmail,
+parts! {
+    InvitationEmail: "emails/invitation.txt", "emails/invitation.html";
+    EmailChangeEmail: "emails/email_change.txt", "emails/email_change.html";
+    EmailChangedNotice: "emails/email_changed.txt", "emails/email_changed.html";
+    PasswordResetEmail: "emails/password_reset.txt", "emails/password_reset.html";
+    AddedNotice: "emails/added.txt", "emails/added.html";
 }
 
 /// What an invitation email says.
@@ -29,15 +53,6 @@ impl InvitationEmail {
     pub fn subject(&self) -> String {
         format!("{} invited you to {}", self.inviter, self.workspace)
     }
-
-    /// (subject, text, html)
-    pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((
-            self.subject(),
-            InvitationText { invitation: self }.render()?,
-            InvitationHtml { invitation: self }.render()?,
-        ))
-    }
 }
 
 /// The link that confirms a new address, sent to that address.
@@ -49,30 +64,9 @@ pub struct EmailChangeEmail {
     pub expires: String,
 }
 
-#[derive(Template)]
-#[template(path = "emails/email_change.txt")]
-struct EmailChangeText<'a> {
-    mail: &'a EmailChangeEmail,
-}
-
-#[derive(Template)]
-#[template(path = "emails/email_change.html")]
-struct EmailChangeHtml<'a> {
-    mail: &'a EmailChangeEmail,
-}
-
 impl EmailChangeEmail {
     pub fn subject(&self) -> String {
         "Confirm your new email address".to_owned()
-    }
-
-    /// (subject, text, html)
-    pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((
-            self.subject(),
-            EmailChangeText { mail: self }.render()?,
-            EmailChangeHtml { mail: self }.render()?,
-        ))
     }
 }
 
@@ -82,30 +76,9 @@ pub struct EmailChangedNotice {
     pub new_email: String,
 }
 
-#[derive(Template)]
-#[template(path = "emails/email_changed.txt")]
-struct EmailChangedText<'a> {
-    mail: &'a EmailChangedNotice,
-}
-
-#[derive(Template)]
-#[template(path = "emails/email_changed.html")]
-struct EmailChangedHtml<'a> {
-    mail: &'a EmailChangedNotice,
-}
-
 impl EmailChangedNotice {
     pub fn subject(&self) -> String {
         "Your email address was changed".to_owned()
-    }
-
-    /// (subject, text, html)
-    pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((
-            self.subject(),
-            EmailChangedText { mail: self }.render()?,
-            EmailChangedHtml { mail: self }.render()?,
-        ))
     }
 }
 
@@ -121,33 +94,12 @@ pub struct PasswordResetEmail {
     pub welcome: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "emails/password_reset.txt")]
-struct PasswordResetText<'a> {
-    mail: &'a PasswordResetEmail,
-}
-
-#[derive(Template)]
-#[template(path = "emails/password_reset.html")]
-struct PasswordResetHtml<'a> {
-    mail: &'a PasswordResetEmail,
-}
-
 impl PasswordResetEmail {
     pub fn subject(&self) -> String {
         match &self.welcome {
             Some(workspace) => format!("Choose your password for {workspace}"),
             None => "Reset your password".to_owned(),
         }
-    }
-
-    /// (subject, text, html)
-    pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((
-            self.subject(),
-            PasswordResetText { mail: self }.render()?,
-            PasswordResetHtml { mail: self }.render()?,
-        ))
     }
 }
 
@@ -160,29 +112,8 @@ pub struct AddedNotice {
     pub sign_in: String,
 }
 
-#[derive(Template)]
-#[template(path = "emails/added.txt")]
-struct AddedText<'a> {
-    mail: &'a AddedNotice,
-}
-
-#[derive(Template)]
-#[template(path = "emails/added.html")]
-struct AddedHtml<'a> {
-    mail: &'a AddedNotice,
-}
-
 impl AddedNotice {
     pub fn subject(&self) -> String {
         format!("You were added to {}", self.workspace)
-    }
-
-    /// (subject, text, html)
-    pub fn render(&self) -> askama::Result<(String, String, String)> {
-        Ok((
-            self.subject(),
-            AddedText { mail: self }.render()?,
-            AddedHtml { mail: self }.render()?,
-        ))
     }
 }
