@@ -53,6 +53,7 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         requested_by -> Nullable<BigInt>,
+        requested_in -> Nullable<BigInt>,
     }
 }
 

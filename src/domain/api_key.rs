@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::role::{Permission, PermissionSet};
+use super::role::{BuiltInRole, Permission, PermissionSet};
 
 /// Every secret starts with this, so a leaked key is recognisable (secret scanners, logs).
 pub const SECRET_PREFIX: &str = "ack_";
@@ -22,13 +22,25 @@ pub enum KeyFieldError {
     #[error("You cannot give a key “{0}”: your role does not hold it.")]
     NotHeld(&'static str),
     #[error(
+        "You cannot give a key “scim”: a SCIM key acts as an Admin, and your role does not hold \
+         every permission an Admin holds."
+    )]
+    ScimBeyondCreator,
+    #[error(
         "Enter a whole number of days from 1 to 3650, or leave it empty for a key that never expires."
     )]
     BadExpiry,
 }
 
+/// What a key with the `scim` scope acts with: an identity provider administers members and
+/// groups as an Admin does.
+pub fn scim_permissions() -> PermissionSet {
+    BuiltInRole::Admin.permissions()
+}
+
 /// The scopes of a new key: catalogue permissions, each held by whoever creates it (an operator at
-/// the command line holds them all).
+/// the command line holds them all); `scim` only for someone holding all a SCIM key acts with, so
+/// that no key does more than its creator may.
 pub fn scopes(keys: &[String], creator: PermissionSet) -> Result<PermissionSet, KeyFieldError> {
     let mut chosen = PermissionSet::empty();
     for key in keys.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
@@ -42,7 +54,17 @@ pub fn scopes(keys: &[String], creator: PermissionSet) -> Result<PermissionSet, 
     if chosen.is_empty() {
         return Err(KeyFieldError::NoScope);
     }
+    if chosen.contains(Permission::Scim) && !scim_permissions().is_subset_of(creator) {
+        return Err(KeyFieldError::ScimBeyondCreator);
+    }
     Ok(chosen)
+}
+
+/// The scopes `creator` may give a key, each on its own: what the form offers.
+pub fn offered(creator: PermissionSet) -> impl Iterator<Item = Permission> {
+    creator
+        .iter()
+        .filter(move |p| scopes(&[p.key().to_owned()], creator).is_ok())
 }
 
 /// When a key made `now` with `expires_in_days` as typed stops working: `None` (never) for an
@@ -173,6 +195,26 @@ mod tests {
         );
         assert_eq!(scopes(&keys(&[" "]), admin), Err(KeyFieldError::NoScope));
         assert!(scopes(&keys(&["owner"]), PermissionSet::all()).is_ok());
+    }
+
+    #[test]
+    fn a_scim_key_is_made_only_by_someone_holding_all_it_acts_with() {
+        let identity_team: PermissionSet = [
+            Permission::UsersView,
+            Permission::ApiKeysManage,
+            Permission::Scim,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            scopes(&keys(&["scim"]), identity_team),
+            Err(KeyFieldError::ScimBeyondCreator)
+        );
+        let admin_and_scim = scim_permissions().union([Permission::Scim].into_iter().collect());
+        assert!(scopes(&keys(&["scim"]), admin_and_scim).is_ok());
+        assert!(scopes(&keys(&["scim"]), BuiltInRole::Owner.permissions()).is_ok());
+        assert!(!offered(identity_team).any(|p| p == Permission::Scim));
+        assert!(offered(identity_team).any(|p| p == Permission::UsersView));
     }
 
     #[test]

@@ -96,18 +96,6 @@ fn load(
     memberships::detail(conn, workspace, id, clock::now())?.ok_or(ConsoleError::NotFound)
 }
 
-/// What the last-owner rules count, read where the decision is made (inside the change's
-/// transaction, under the workspace lock, for a write).
-pub fn facts(
-    conn: &mut AnyConnection,
-    workspace: WorkspaceId,
-) -> Result<Facts, diesel::result::Error> {
-    Ok(Facts {
-        active_owners: memberships::count_active_owners(conn, workspace)?,
-        active_org_owners: accounts::count_active_org_owners(conn)?,
-    })
-}
-
 /// Records `action` on the member's account in this workspace, with what changed.
 fn record_on(
     conn: &mut AnyConnection,
@@ -164,7 +152,7 @@ pub fn judge(
     member: &MemberDetail,
     action: MemberAction,
 ) -> Result<(), ConsoleError> {
-    let facts = facts(conn, workspace)?;
+    let facts = memberships::facts(conn, workspace)?;
     let name = member.name();
     Ok(policy::decide(
         &acting.viewer(),
@@ -253,7 +241,7 @@ pub fn role_choices(
     workspace: WorkspaceId,
     member: &MemberDetail,
 ) -> Result<(Vec<roles::RoleChoice>, Option<String>), ConsoleError> {
-    let facts = facts(conn, workspace)?;
+    let facts = memberships::facts(conn, workspace)?;
     let name = member.name();
     let (viewer, target) = (acting.viewer(), member.target(&name));
     let mut why_not = None;
@@ -287,7 +275,7 @@ pub fn change_role(
             .into_iter()
             .find(|r| r.key == role_key)
             .ok_or_else(|| ConsoleError::Refused("Choose a role.".to_owned()))?;
-        let facts = facts(conn, workspace)?;
+        let facts = memberships::facts(conn, workspace)?;
         let name = member.name();
         policy::decide_role_change(
             &acting.viewer(),

@@ -7,11 +7,10 @@ use serde_json::json;
 use crate::db::{self, AnyConnection};
 use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::membership::AccountStatus;
-use crate::domain::policy;
+use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
 use crate::services::emails;
-use crate::store::account_tokens::{self, PendingEmailChange};
+use crate::store::account_tokens::{self, AskedBy, PendingEmailChange};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships;
@@ -30,9 +29,9 @@ pub enum EmailChangeError {
     )]
     DeadLink,
     #[error(
-        "This change was asked for by someone who may no longer make it: since then the account \
-         joined other workspaces or the organization's administration, or the person who asked is \
-         no longer active. Nothing changed; an org owner or org admin can change the address."
+        "This change was asked for by someone who may no longer make it: their access, or this \
+         account's role or workspaces, changed since. Nothing changed; someone who may change \
+         the address can ask again."
     )]
     NoLongerAllowed,
     #[error(transparent)]
@@ -69,7 +68,10 @@ pub fn request(
     account_tokens::insert_email_change(
         conn,
         account.id,
-        by.actor.account_id,
+        AskedBy {
+            account: by.actor.account_id,
+            workspace: by.workspace,
+        },
         new_email,
         &tokens::hash_token(&token),
         expires_at,
@@ -111,34 +113,50 @@ pub fn find(
     Ok((pending, account))
 }
 
-/// A change someone else asked for is judged again on what the account has become since (the
-/// rule of `domain::policy` for changing an address): shared with other workspaces, or
-/// administering the organization, it needs the asker to be an org owner or admin now.
+/// A change someone else asked for is judged again as the asker stands now: the policy's
+/// decision to change the member's address, in the workspace that asked, with the asker's
+/// permissions there now. Whatever changed since — the member promoted or removed, the account
+/// shared with other workspaces, the asker suspended, removed or demoted — the link works only if
+/// the change would still be allowed.
 fn still_allowed(
     conn: &mut AnyConnection,
     pending: &PendingEmailChange,
     account: &Account,
+    now: NaiveDateTime,
 ) -> Result<(), EmailChangeError> {
-    let Some(asker) = pending.requested_by.filter(|by| *by != account.id) else {
+    let asked = pending.asked_by;
+    if asked.account == Some(account.id) {
         return Ok(());
+    }
+    let refused = || EmailChangeError::NoLongerAllowed;
+    // Not judged blind: a request recorded before its workspace was, or by no account (the API
+    // and SCIM never ask, they change or leave the address).
+    let (workspace, asker) = asked.workspace.zip(asked.account).ok_or_else(refused)?;
+    let asker = accounts::find(conn, asker)?.ok_or_else(refused)?;
+    let membership = memberships::access(conn, workspace, asker.id)?;
+    let permissions = policy::workspace_permissions(
+        asker.status,
+        asker.org_role,
+        membership.map(|m| (m.status, m.permissions)),
+    )
+    .map_err(|_| refused())?;
+    let viewer = Viewer {
+        account: Some(asker.id),
+        org_role: asker.org_role,
+        permissions,
     };
-    let asker = accounts::find(conn, asker)?;
-    let memberships = memberships::list_for_account(conn, account.id)?.len() as i64;
-    let name = account.display_name();
-    let target = policy::Target {
-        account: account.id,
-        name: &name,
-        org_role: account.org_role,
-        account_status: account.status,
-        membership: None,
-        other_workspaces: memberships - 1,
-    };
-    // Someone blocked or gone since can no longer change anything.
-    let asker = asker
-        .filter(|a| a.status == AccountStatus::Active)
-        .ok_or(EmailChangeError::NoLongerAllowed)?;
-    policy::may_confirm_email_change(asker.org_role, &target)
-        .map_err(|_| EmailChangeError::NoLongerAllowed)
+    let target = memberships::access(conn, workspace, account.id)?.ok_or_else(refused)?;
+    let member =
+        memberships::detail(conn, workspace, target.membership_id, now)?.ok_or_else(refused)?;
+    let name = member.name();
+    let facts = memberships::facts(conn, workspace)?;
+    policy::decide(
+        &viewer,
+        &member.target(&name),
+        &facts,
+        MemberAction::ChangeEmail,
+    )
+    .map_err(|_| refused())
 }
 
 /// Makes the change a link asks for, uses the link up and tells the old address; returns the
@@ -151,7 +169,7 @@ pub fn confirm(
 ) -> Result<(AccountId, Email), EmailChangeError> {
     db::write_first(conn, |conn| {
         let (pending, account) = find(conn, token, now)?;
-        still_allowed(conn, &pending, &account)?;
+        still_allowed(conn, &pending, &account, now)?;
         let new_email = Email::parse(&pending.new_email).map_err(|_| EmailChangeError::DeadLink)?;
         if !account_tokens::use_up(conn, pending.id, now)? {
             return Err(EmailChangeError::DeadLink);

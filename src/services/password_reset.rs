@@ -196,6 +196,7 @@ pub fn reset(
         }
         accounts::set_password_hash(conn, account.id, &hash, now)?;
         let ended = sessions::delete_for_account(conn, account.id)?;
+        let links = account_tokens::cancel_all(conn, account.id, now)?;
         throttles::clear(conn, &throttles::account_key(account.id))?;
         audit::record_on_account(
             conn,
@@ -203,7 +204,7 @@ pub fn reset(
             None,
             &account,
             "account.password_reset",
-            json!({ "sessions_ended": ended }),
+            json!({ "sessions_ended": ended, "links_ended": links }),
             now,
         )?;
         accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)

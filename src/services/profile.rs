@@ -15,7 +15,7 @@ use crate::services::email_change::{self, EmailChangeError};
 use crate::services::passwords;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
-use crate::store::{avatars, sessions};
+use crate::store::{account_tokens, avatars, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -131,13 +131,14 @@ pub fn change_password(
     db::write_first(conn, |conn| {
         accounts::set_password_hash(conn, account, &new_hash, now)?;
         let ended = sessions::delete_for_account(conn, account)?;
+        let links = account_tokens::cancel_all(conn, account, now)?;
         audit::record_on_account(
             conn,
             actor,
             None,
             &found,
             "account.password_changed",
-            json!({ "sessions_ended": ended }),
+            json!({ "sessions_ended": ended, "links_ended": links }),
             now,
         )?;
         Ok(found.session_epoch + 1)

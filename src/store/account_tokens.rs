@@ -10,7 +10,7 @@ use super::sql::{Bind, Sql, sql};
 use super::{AnyConnection, QueryResult};
 use crate::db::schema::account_tokens;
 use crate::domain::Email;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, WorkspaceId};
 
 const EMAIL_CHANGE: &str = "email_change";
 const PASSWORD_RESET: &str = "password_reset";
@@ -23,9 +23,17 @@ pub struct PendingEmailChange {
     pub new_email: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
-    /// Who asked (none when not recorded): someone other than the account's owner is judged again
-    /// at confirmation.
-    pub requested_by: Option<AccountId>,
+    /// Who asked: anyone but the account's owner is judged again at confirmation.
+    pub asked_by: AskedBy,
+}
+
+/// Who asked for a change of address, and where.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AskedBy {
+    /// The asker's account.
+    pub account: Option<AccountId>,
+    /// The workspace whose console asked (none on one's own profile).
+    pub workspace: Option<WorkspaceId>,
 }
 
 type Row = (
@@ -34,6 +42,7 @@ type Row = (
     Option<String>,
     NaiveDateTime,
     NaiveDateTime,
+    Option<i64>,
     Option<i64>,
 );
 
@@ -44,7 +53,10 @@ fn pending(row: Row) -> PendingEmailChange {
         new_email: row.2.unwrap_or_default(),
         created_at: row.3,
         expires_at: row.4,
-        requested_by: row.5.map(AccountId),
+        asked_by: AskedBy {
+            account: row.5.map(AccountId),
+            workspace: row.6.map(WorkspaceId),
+        },
     }
 }
 
@@ -56,6 +68,7 @@ columns!(
         account_tokens::created_at,
         account_tokens::expires_at,
         account_tokens::requested_by,
+        account_tokens::requested_in,
     )
 );
 
@@ -107,7 +120,7 @@ fn use_up_unused(
 pub fn insert_email_change(
     conn: &mut AnyConnection,
     account: AccountId,
-    requested_by: Option<AccountId>,
+    asked_by: AskedBy,
     new_email: &Email,
     token_hash: &str,
     expires_at: NaiveDateTime,
@@ -122,7 +135,8 @@ pub fn insert_email_change(
             account_tokens::new_email.eq(new_email.as_str()),
             account_tokens::expires_at.eq(expires_at),
             account_tokens::created_at.eq(now),
-            account_tokens::requested_by.eq(requested_by.map(|a| a.0)),
+            account_tokens::requested_by.eq(asked_by.account.map(|a| a.0)),
+            account_tokens::requested_in.eq(asked_by.workspace.map(|w| w.0)),
         ))
         .execute(conn)?;
     Ok(())
@@ -144,6 +158,18 @@ pub fn cancel_password_resets(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     use_up_unused(conn, account, PASSWORD_RESET, now)
+}
+
+/// Ends every unused link of the account (password resets and changes of address): what a new
+/// password does, so that a link sent before it — to a mailbox or by someone it was meant to
+/// shut out — no longer works. Returns how many there were.
+pub fn cancel_all(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    Ok(use_up_unused(conn, account, PASSWORD_RESET, now)?
+        + use_up_unused(conn, account, EMAIL_CHANGE, now)?)
 }
 
 /// The live request a link names.

@@ -63,7 +63,7 @@ impl From<ApiKeyError> for AppError {
     }
 }
 
-/// One scope checkbox: every catalogue permission the viewer holds.
+/// One scope checkbox: every catalogue permission the viewer may give a key.
 pub struct ScopeBox {
     pub key: &'static str,
     pub description: &'static str,
@@ -157,9 +157,7 @@ async fn render(
         Ok((chrome.load(conn)?, keys))
     })
     .await?;
-    let boxes = access
-        .permissions
-        .iter()
+    let boxes = api_key::offered(access.permissions)
         .map(|p| ScopeBox {
             key: p.key(),
             description: p.description(),

@@ -341,7 +341,7 @@ impl AsOf {
                 Ok(Choices {
                     roles: roles::choices(conn, workspace)?,
                     groups: groups::names(conn, workspace)?,
-                    facts: crate::services::console::facts(conn, workspace)?,
+                    facts: crate::store::memberships::facts(conn, workspace)?,
                 })
             },
         )

@@ -473,6 +473,63 @@ async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
     assert!(list.contains("Creator blocked"), "{list}");
 }
 
+/// A SCIM key acts as an Admin: a role holding `scim` but not all an Admin holds cannot make one
+/// (nor is it offered), so no key does more than its creator may.
+#[actix_web::test]
+async fn a_scim_key_is_made_only_by_someone_holding_all_it_acts_with() {
+    let app = owner_app().await;
+    let response = app
+        .post_fields(
+            "/w/acme/roles",
+            &[
+                ("name", "Identity team"),
+                ("permission", "users.view"),
+                ("permission", "api_keys.manage"),
+                ("permission", "scim"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let role = app.first_id("roles WHERE name = 'Identity team'");
+    app.add_member(
+        "ida.identity@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let ida_member = app.membership_of("ida.identity@example.com");
+    let response = app
+        .post_fields(
+            &format!("/w/acme/users/{ida_member}/role"),
+            &[("role", &role.to_string())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let ida = app.new_client();
+    ida.sign_in("ida.identity@example.com", OWNER_PASSWORD)
+        .await;
+    let page = ida.get_text("/w/acme/settings/api-keys").await;
+    assert!(page.contains("value=\"users.view\""), "{page}");
+    assert!(!page.contains("value=\"scim\""), "not offered");
+    let keys = app.count("api_keys");
+    let refused = ida
+        .post_fields(
+            "/w/acme/settings/api-keys",
+            &[("name", "Okta"), ("scope", "scim")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("a SCIM key acts as an Admin")
+    );
+    assert_eq!(app.count("api_keys"), keys);
+    // An Owner holds all of it.
+    app.api_key("Okta", &["scim"]).await;
+}
+
 #[actix_web::test]
 async fn each_key_has_a_rate_and_is_told_when_to_come_back() {
     let app = spawn_app_with(|s| s.api_rate_limit = 3).await;

@@ -121,22 +121,16 @@ async fn a_change_asked_by_a_workspace_admin_is_judged_again_when_confirmed() {
     assert_eq!(body, 1);
     // …but she joins /w/labs before the link is opened: the change no longer goes through.
     grace_also_in_labs(&app).await;
-    let link = {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Body {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            text_body: String,
-        }
-        let bodies: Vec<Body> = diesel::sql_query(
-            "SELECT text_body FROM outbox_emails WHERE to_address = 'grace@navy.example.org'",
-        )
-        .load(&mut *app.conn())
-        .unwrap();
-        let text = &bodies[0].text_body;
-        let start = text.find("/email-change/").unwrap();
-        text[start..].split_whitespace().next().unwrap().to_owned()
-    };
+    assert_confirmation_refused(&app, "grace@navy.example.org").await;
+    assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
+}
+
+/// Opens the newest confirmation link sent to `address` in a browser of its own and presses the
+/// button: refused (403, nothing changed).
+async fn assert_confirmation_refused(app: &TestApp, address: &str) {
+    let body = app.last_email(address, "Confirm your new email address");
+    let start = body.find("/email-change/").expect("a confirmation link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
     let browser = app.new_client();
     let page = browser.get_text(&link).await;
     let refused = browser
@@ -144,7 +138,53 @@ async fn a_change_asked_by_a_workspace_admin_is_judged_again_when_confirmed() {
         .await;
     assert_eq!(refused.status().as_u16(), 403);
     assert!(refused.text().await.unwrap().contains("Nothing changed"));
-    assert_eq!(app.count(&format!("accounts WHERE email = '{GRACE}'")), 1);
+    assert_eq!(app.count(&format!("accounts WHERE email = '{address}'")), 0);
+}
+
+#[actix_web::test]
+async fn a_change_an_admin_asked_for_dies_once_the_member_outranks_them_or_they_leave() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    let erin = "erin.member@example.com";
+    app.add_member(erin, BuiltInRole::Member, MembershipStatus::Active);
+    let (grace, erin, alan_id) = (
+        app.membership_of(GRACE),
+        app.membership_of(erin),
+        app.membership_of(ALAN),
+    );
+    let alan = app.new_client();
+    alan.sign_in(ALAN, OWNER_PASSWORD).await;
+    // Alan asks for addresses whose mailboxes he reads…
+    for (id, to) in [
+        (grace, "alan.reads@example.org"),
+        (erin, "alan.too@example.org"),
+    ] {
+        let asked = alan
+            .post_fields(
+                &format!("/w/acme/users/{id}/profile"),
+                &profile(to, "Someone"),
+            )
+            .await;
+        assert_eq!(asked.status().as_u16(), 303);
+    }
+    // …Grace becomes an Owner before he confirms: an Admin may not change an Owner's address.
+    let promoted = app
+        .post_fields(&format!("/w/acme/users/{grace}/role"), &[("role", "owner")])
+        .await;
+    assert_eq!(promoted.status().as_u16(), 303);
+    assert_confirmation_refused(&app, "alan.reads@example.org").await;
+    // …and Alan is removed before he confirms Erin's: he may change nothing any more.
+    let removed = app
+        .post_fields(&format!("/w/acme/users/{alan_id}/remove"), &[])
+        .await;
+    assert_eq!(removed.status().as_u16(), 303);
+    assert_confirmation_refused(&app, "alan.too@example.org").await;
+    assert_eq!(
+        app.count("accounts WHERE email LIKE 'alan.%@example.org'"),
+        0
+    );
 }
 
 #[actix_web::test]

@@ -191,6 +191,49 @@ async fn a_newer_link_kills_the_older_and_links_die_after_an_hour() {
     assert_eq!(app.new_client().get(&second).await.status(), 410);
 }
 
+/// A new password ends every link still out: a reset link sent before it, and a change of address
+/// waiting for its confirmation (whoever asked for either with a stolen session is shut out).
+#[actix_web::test]
+async fn a_new_password_ends_the_links_sent_before_it() {
+    let app = with_grace().await;
+    ask(&app, GRACE).await;
+    let link = reset_link(&app, GRACE, 0).await;
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let asked = grace
+        .post_fields(
+            "/me/profile",
+            &[
+                ("first_name", "Grace"),
+                ("last_name", "Hopper"),
+                ("email", "intruder@example.org"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), 303);
+    let body = app.last_email("intruder@example.org", "Confirm your new email address");
+    let start = body.find("/email-change/").expect("a confirmation link");
+    let confirm = body[start..].split_whitespace().next().unwrap().to_owned();
+    let changed = grace
+        .post_fields(
+            "/me/password",
+            &[
+                ("current_password", OWNER_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), 303);
+    assert_eq!(app.new_client().get(&link).await.status(), 410);
+    assert_eq!(app.new_client().get(&confirm).await.status(), 404);
+    assert_eq!(app.count("account_tokens WHERE used_at IS NULL"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.password_changed' AND changes LIKE '%\"links_ended\":2%'"),
+        1
+    );
+}
+
 /// A link sent to an address the account no longer has stops working once the address changes.
 #[actix_web::test]
 async fn a_new_address_ends_the_links_sent_to_the_old_one() {

@@ -4,7 +4,7 @@ mod actions;
 
 pub use actions::{
     Decision, Decisions, Facts, MemberAction, Refusal, Target, TargetMembership, Viewer, decide,
-    decide_role_change, may_attempt, may_confirm_email_change,
+    decide_role_change, may_attempt,
 };
 
 use super::membership::{AccountStatus, MembershipStatus, OrgRole};

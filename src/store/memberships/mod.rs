@@ -26,6 +26,7 @@ use super::{AnyConnection, QueryResult, in_chunks, parse_key, stored_permissions
 use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
 use crate::domain::membership::MembershipStatus;
+use crate::domain::policy::Facts;
 use crate::domain::role::{BuiltInRole, PermissionSet};
 
 columns!(
@@ -566,6 +567,15 @@ fn emails_among(
             query = query.filter(memberships::status.ne(MembershipStatus::Removed.key()));
         }
         query.load(conn).map(with_membership_ids)
+    })
+}
+
+/// What the last-owner rules count, read where the decision is made (inside the change's
+/// transaction, under the workspace lock, for a write).
+pub fn facts(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Facts> {
+    Ok(Facts {
+        active_owners: count_active_owners(conn, workspace)?,
+        active_org_owners: super::accounts::count_active_org_owners(conn)?,
     })
 }
 

@@ -197,7 +197,7 @@ impl ScimAuth {
         + 'static,
     ) -> Result<T, ScimError> {
         let actor = crate::services::api_keys::scim_actor(&self.0.key, self.0.ip.clone());
-        let permissions = crate::domain::role::BuiltInRole::Admin.permissions();
+        let permissions = crate::domain::api_key::scim_permissions();
         self.0.acting_as(state, actor, permissions, f).await
     }
 }

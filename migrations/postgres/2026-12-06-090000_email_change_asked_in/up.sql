@@ -1,0 +1,3 @@
+-- The workspace whose console asked for an email change: a change someone else asked for is
+-- judged again when its link is confirmed, as the asker stands in that workspace then.
+ALTER TABLE account_tokens ADD COLUMN requested_in BIGINT;
