@@ -73,6 +73,7 @@ fn decide_on_account(
         name: &name,
         org_role: target.org_role,
         account_status: target.status,
+        has_password: target.password_hash.is_some(),
         membership: None,
         other_workspaces: 0,
     };

@@ -809,18 +809,6 @@ pub fn send_password_reset(
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let (member, account) =
             preview_account(conn, acting, workspace, target, MemberAction::ResetPassword)?;
-        // Someone provisioned by SCIM who lost their welcome email gets a link like anyone.
-        if account.password_hash.is_none() && member.status == MembershipStatus::Invited {
-            return Err(ConsoleError::Conflict(format!(
-                "{} has no password yet: they choose one when they accept their invitation.",
-                member.name()
-            )));
-        }
-        if account.status == crate::domain::membership::AccountStatus::Blocked {
-            return Err(ConsoleError::Conflict(
-                "This account is blocked: unblock it before sending a reset link.".to_owned(),
-            ));
-        }
         crate::services::password_reset::send(
             conn,
             acting.actor,

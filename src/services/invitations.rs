@@ -579,8 +579,7 @@ pub fn find_for_action(
 ) -> Result<Invitation, InvitationActionError> {
     let invitation = invitations::find_in_workspace(conn, workspace, id)?
         .ok_or(InvitationActionError::NotFound)?;
-    // Acting on an Owner's invitation takes an Owner (PRODUCT §4.2).
-    policy::may_grant_role(acting, invitation.role_permissions)
+    policy::may_manage_invitation(acting, invitation.role_permissions)
         .map_err(|why| InvitationActionError::Forbidden(why.to_owned()))?;
     Ok(invitation)
 }

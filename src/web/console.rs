@@ -17,8 +17,9 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
+use crate::domain::membership::MembershipStatus;
 use crate::domain::names::display_name;
-use crate::domain::policy::{Decisions, Facts, MemberAction, Viewer};
+use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
 use crate::services::console::{self, ConsoleError, Seen};
@@ -109,6 +110,8 @@ struct ConsolePage {
     actions: Decisions,
     /// Why actions the viewer's role allows are refused for this member, said once each.
     reasons: Vec<String>,
+    /// Their pending invitation, when this viewer may resend and revoke it.
+    invitation: Option<i64>,
     csrf_token: String,
     panels: Panels,
 }
@@ -389,6 +392,11 @@ async fn render(
         state_notes,
         reasons: actions.reasons(),
         actions,
+        invitation: member.invitation_id.filter(|_| {
+            member.status == MembershipStatus::Invited
+                && policy::may_manage_invitation(access.permissions, member.role_permissions)
+                    .is_ok()
+        }),
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };

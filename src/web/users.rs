@@ -74,17 +74,21 @@ pub struct RowActions {
     pub unsuspend: bool,
     pub remove: bool,
     pub restore: bool,
+    /// A pending invitation's resend and revoke.
+    pub invitation: bool,
 }
 
 impl RowActions {
     /// The row's buttons: exactly what the policy allows this viewer on this member (`name`: the
-    /// row's, as shown).
-    fn of(row: &MemberRow, name: &str, viewer: &Viewer, facts: &Facts) -> Self {
+    /// row's, as shown; `invited`: a pending invitation of theirs is listed with them).
+    fn of(row: &MemberRow, name: &str, viewer: &Viewer, facts: &Facts, invited: bool) -> Self {
         let target = Target {
             account: row.account_id,
             name,
             org_role: row.org_role,
             account_status: row.account_status,
+            // Only a reset link looks at it, and the list offers none.
+            has_password: true,
             membership: Some(TargetMembership {
                 role_name: &row.role_name,
                 role: row.role_permissions,
@@ -100,17 +104,19 @@ impl RowActions {
             unsuspend: allows(MemberAction::Unsuspend),
             remove: allows(MemberAction::Remove),
             restore: allows(MemberAction::Restore),
+            invitation: invited
+                && policy::may_manage_invitation(viewer.permissions, row.role_permissions).is_ok(),
         }
     }
 
     /// The row menu's items, as `data-actions` names them for static/app.js ("suspend remove";
-    /// `invitation` for a pending one's resend and revoke, when `invitation` is offered).
-    pub fn words(&self, invitation: bool) -> String {
+    /// `invitation` for a pending one's resend and revoke).
+    pub fn words(&self) -> String {
         [
             (self.suspend, "suspend"),
             (self.unsuspend, "unsuspend"),
             (self.restore, "restore"),
-            (invitation, "invitation"),
+            (self.invitation, "invitation"),
             (self.remove, "remove"),
         ]
         .into_iter()
@@ -304,7 +310,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
                 .map(PendingView::from);
             // The name is worked out once: the row shows it, and a refusal would say it.
             let name = row.name();
-            let actions = RowActions::of(&row, &name, &judged_as, facts);
+            let actions = RowActions::of(&row, &name, &judged_as, facts, info.is_some());
             UserRow::new(row, name, info, now, actions)
         })
         .collect()

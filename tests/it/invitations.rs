@@ -850,3 +850,60 @@ async fn a_revoked_invitation_is_not_emailed_once_smtp_is_back() {
         "the dead link was not sent"
     );
 }
+
+/// A pending invitee's page offers what can be done to an invitation (resend, revoke) and not a
+/// reset link, which they cannot use before they choose a password by accepting; an Admin is not
+/// offered an Owner's invitation.
+#[actix_web::test]
+async fn a_pending_invitees_page_offers_the_invitation_not_a_reset_link() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    assert_eq!(app.invite("ivy@example.com", "member").await.status(), 303);
+    assert_eq!(app.invite("olga@example.com", "owner").await.status(), 303);
+    let (ivy, olga) = (
+        app.membership_of("ivy@example.com"),
+        app.membership_of("olga@example.com"),
+    );
+    let invitation = app.first_id(&format!("invitations WHERE membership_id = {ivy}"));
+    let page = app.get_text(&format!("/w/acme/users/{ivy}")).await;
+    assert!(page.contains(&format!("/w/acme/invitations/{invitation}/resend")));
+    assert!(page.contains("Revoke invitation…"));
+    assert!(!page.contains("Send password reset link"), "{page}");
+    let refused = app
+        .post_fields(&format!("/w/acme/users/{ivy}/password-reset"), &[])
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("has no password yet")
+    );
+    assert_eq!(app.count("account_tokens"), 0);
+
+    app.execute("UPDATE invitations SET last_sent_at = '2020-01-01 00:00:00'");
+    let resent = app
+        .post_fields(&format!("/w/acme/invitations/{invitation}/resend"), &[])
+        .await;
+    assert_eq!(resent.status(), 303);
+    assert_eq!(
+        app.count(&format!(
+            "invitations WHERE id = {invitation} AND sent_count = 2"
+        )),
+        1
+    );
+
+    app.add_member(
+        "alan.admin@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let alan = app.new_client();
+    alan.sign_in("alan.admin@example.com", OWNER_PASSWORD).await;
+    let page = alan.get_text(&format!("/w/acme/users/{olga}")).await;
+    assert!(!page.contains("Resend invitation"), "{page}");
+    assert!(!page.contains("Revoke invitation"));
+    let page = alan.get_text(&format!("/w/acme/users/{ivy}")).await;
+    assert!(page.contains("Resend invitation"));
+}

@@ -143,6 +143,9 @@ pub struct Target<'a> {
     pub name: &'a str,
     pub org_role: OrgRole,
     pub account_status: AccountStatus,
+    /// Whether their account has a password: someone invited who had no account chooses one by
+    /// accepting, not with a reset link.
+    pub has_password: bool,
     /// Their membership in the workspace acted in; `None` on the organization's pages.
     pub membership: Option<TargetMembership<'a>>,
     /// Workspaces other than this one where they hold a membership (pending and removed ones
@@ -220,6 +223,10 @@ pub enum Refusal {
     Removed(MemberAction),
     AlreadyBlocked,
     NotBlocked,
+    /// A reset link for a blocked account (unblocked first).
+    ResetWhileBlocked,
+    /// A reset link for someone invited who has no password yet.
+    NoPasswordYet(String),
     /// A role change to a role the viewer may not grant.
     Grant(&'static str),
 }
@@ -234,6 +241,8 @@ impl Refusal {
                 | Refusal::Removed(_)
                 | Refusal::AlreadyBlocked
                 | Refusal::NotBlocked
+                | Refusal::ResetWhileBlocked
+                | Refusal::NoPasswordYet(_)
         )
     }
 }
@@ -355,6 +364,13 @@ impl fmt::Display for Refusal {
             ),
             Refusal::AlreadyBlocked => f.write_str("This account is blocked already."),
             Refusal::NotBlocked => f.write_str("This account is not blocked."),
+            Refusal::ResetWhileBlocked => {
+                f.write_str("This account is blocked: unblock it before sending a reset link.")
+            }
+            Refusal::NoPasswordYet(name) => write!(
+                f,
+                "{name} has no password yet: they choose one when they accept their invitation."
+            ),
             Refusal::Grant(why) => f.write_str(why),
         }
     }
@@ -389,6 +405,14 @@ pub fn decide(
     }
     if membership.status == MembershipStatus::Removed && action.transition().is_none() {
         return Err(Refusal::Removed(action));
+    }
+    if action == MemberAction::ResetPassword {
+        if target.account_status == AccountStatus::Blocked {
+            return Err(Refusal::ResetWhileBlocked);
+        }
+        if !target.has_password && membership.status == MembershipStatus::Invited {
+            return Err(Refusal::NoPasswordYet(target.name.to_owned()));
+        }
     }
     if let Some(transition) = action.transition() {
         let next = membership
@@ -601,6 +625,7 @@ mod tests {
             name: "Grace Hopper",
             org_role: OrgRole::Member,
             account_status: AccountStatus::Active,
+            has_password: true,
             membership: Some(TargetMembership {
                 role_name: role.name(),
                 role: role.permissions(),
@@ -922,6 +947,31 @@ mod tests {
                 PermissionSet::empty()
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_reset_link_goes_neither_to_a_blocked_account_nor_to_someone_yet_to_choose_a_password() {
+        let admin = viewer(BuiltInRole::Admin.permissions());
+        let mut invited = target(BuiltInRole::Member, Invited);
+        // Invited with an account of their own already: the link is theirs to use.
+        assert!(decide(&admin, &invited, &FACTS, ResetPassword).is_ok());
+        invited.has_password = false;
+        let refused = decide(&admin, &invited, &FACTS, ResetPassword).unwrap_err();
+        assert!(refused.is_conflict());
+        assert!(
+            refused
+                .to_string()
+                .contains("Grace Hopper has no password yet")
+        );
+        // Provisioned by SCIM, active without a password: a link is how they get one.
+        let mut provisioned = target(BuiltInRole::Member, Active);
+        provisioned.has_password = false;
+        assert!(decide(&admin, &provisioned, &FACTS, ResetPassword).is_ok());
+        provisioned.account_status = AccountStatus::Blocked;
+        assert_eq!(
+            decide(&admin, &provisioned, &FACTS, ResetPassword),
+            Err(Refusal::ResetWhileBlocked)
         );
     }
 

@@ -254,6 +254,18 @@ pub fn may_grant_role(granter: PermissionSet, role: PermissionSet) -> Result<(),
     }
 }
 
+/// Whether someone holding `viewer` may resend or revoke an invitation to a role holding `role`:
+/// inviting is theirs, and so is the role (acting on an Owner's invitation takes an Owner).
+pub fn may_manage_invitation(
+    viewer: PermissionSet,
+    role: PermissionSet,
+) -> Result<(), &'static str> {
+    if !viewer.contains(Permission::UsersInvite) {
+        return Err("Your role cannot invite people (users.invite).");
+    }
+    may_grant_role(viewer, role)
+}
+
 /// The permissions any one of which opens the roles page: those that hand out roles (inviting,
 /// changing roles) and the auditor's. Changing custom roles needs `users.change_role`.
 pub const READS_ROLES: [Permission; 3] = [

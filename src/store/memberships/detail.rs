@@ -43,6 +43,10 @@ pub struct MemberDetail {
     sign_in_pause: Option<(NaiveDateTime, i64)>,
     /// A change of their address waiting for its confirmation: the new address, asked for when.
     pub pending_email: Option<(String, NaiveDateTime)>,
+    /// Whether their account has a password (someone invited who had no account has none yet).
+    pub has_password: bool,
+    /// Their pending invitation (invited members): what resending and revoking name.
+    pub invitation_id: Option<i64>,
 }
 
 impl MemberDetail {
@@ -63,6 +67,7 @@ impl MemberDetail {
             name,
             org_role: self.org_role,
             account_status: self.account_status,
+            has_password: self.has_password,
             membership: Some(TargetMembership {
                 role_name: &self.role_name,
                 role: self.role_permissions,
@@ -97,6 +102,8 @@ pub(in crate::store) struct Row {
     throttle: Option<(Option<NaiveDateTime>, i64)>,
     pending_email: Option<String>,
     pending_email_since: Option<NaiveDateTime>,
+    has_password: bool,
+    invitation_id: Option<i64>,
 }
 
 /// The query for member `id`'s [`MemberDetail`] as of `now`, in any workspace (add the filter
@@ -148,6 +155,10 @@ macro_rules! member_detail {
                 (throttles::paused_until, throttles::failures).nullable(),
                 account_tokens::pending_for_member::<Text>("new_email", $now),
                 account_tokens::pending_for_member::<Timestamp>("created_at", $now),
+                accounts::password_hash.is_not_null(),
+                sql::<diesel::sql_types::Nullable<BigInt>>(
+                    "(SELECT i.id FROM invitations i WHERE i.membership_id = memberships.id)",
+                ),
             ))
     }};
 }
@@ -200,5 +211,7 @@ pub(in crate::store) fn from_row(r: Row) -> QueryResult<MemberDetail> {
             .throttle
             .and_then(|(until, failures)| until.map(|until| (until, failures))),
         pending_email: r.pending_email.zip(r.pending_email_since),
+        has_password: r.has_password,
+        invitation_id: r.invitation_id,
     })
 }
