@@ -116,22 +116,7 @@ pub async fn create(
             after_action(&req, &access, &message)
         }
         Err(InviteError::Invalid(problems)) => {
-            // The field keeps the good addresses; the bad ones are listed with their reasons.
-            let kept = addresses
-                .valid
-                .iter()
-                .filter(|e| !problems.addresses.iter().any(|(a, _)| a == e.as_str()))
-                .map(|e| e.as_str())
-                .collect::<Vec<_>>()
-                .join("\n");
-            let form = InviteForm {
-                emails: if problems.addresses.is_empty() {
-                    form.emails.clone()
-                } else {
-                    kept
-                },
-                ..form
-            };
+            // The field keeps what was typed; the bad addresses are listed with their reasons.
             let view = view(&state, &access, &form, problems).await?;
             respond(
                 &req,
