@@ -11,6 +11,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("session.signed_in", "signed in", "Signed in"),
     ("session.signed_out", "signed out", "Signed out"),
     ("session.sign_in_failed", "failed to sign in as {target}", "Failed sign-in"),
+    ("account.own_check_failed", "gave a wrong password or code while signed in", "Wrong password while signed in"),
     ("account.sign_in_paused", "made sign-in to {target} pause after failed attempts", "Sign-in paused"),
     ("account.sign_in_cleared", "cleared the sign-in pause of {target}", "Sign-in pause cleared"),
     ("account.password_reset_requested", "asked for a password reset link for {target}", "Password reset asked"),

@@ -137,6 +137,16 @@ fn someone(ip: Option<&str>) -> Actor {
     }
 }
 
+/// Who gave the wrong password or code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tried {
+    /// Someone signing in (not known to be anyone).
+    SigningIn,
+    /// The signed-in person, checking their own password or code (a new password, turning
+    /// two-factor off, new recovery codes).
+    Oneself,
+}
+
 /// A wrong password (or unknown address): counted for the address and the account, with the
 /// audit events of an existing account (at most one "failed sign-in" a minute, counting them;
 /// each pause), in one transaction.
@@ -146,6 +156,7 @@ pub fn record_failure(
     account: Option<&Account>,
     ip: Option<&str>,
     now: NaiveDateTime,
+    tried: Tried,
 ) -> Result<(), diesel::result::Error> {
     let key = key_of(email, account);
     let paused = db::write_first(conn, |conn| {
@@ -156,14 +167,17 @@ pub fn record_failure(
         let Some(account) = account else {
             return Ok::<_, diesel::result::Error>(false);
         };
-        let actor = someone(ip);
+        let (actor, action) = match tried {
+            Tried::SigningIn => (someone(ip), "session.sign_in_failed"),
+            Tried::Oneself => (Actor::account(account, ip), "account.own_check_failed"),
+        };
         if let Some(failures) = after.report {
             audit::record_on_account(
                 conn,
                 &actor,
                 None,
                 account,
-                "session.sign_in_failed",
+                action,
                 json!({ "failures": failures, "consecutive": after.counter.failures }),
                 now,
             )?;

@@ -231,7 +231,14 @@ async fn wrong_password(
     blocking(state, move |conn| {
         if let Ok(email) = Email::parse(&email) {
             let account = crate::store::accounts::find_by_email(conn, &email)?;
-            sign_in::record_failure(conn, &email, account.as_ref(), ip.as_deref(), now)?;
+            sign_in::record_failure(
+                conn,
+                &email,
+                account.as_ref(),
+                ip.as_deref(),
+                now,
+                sign_in::Tried::SigningIn,
+            )?;
         }
         Ok(())
     })

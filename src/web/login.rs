@@ -16,7 +16,7 @@ use crate::domain::Email;
 use crate::domain::membership::AccountStatus;
 use crate::services::landing::landing_path;
 use crate::services::setup;
-use crate::services::sign_in::{self, SignInError};
+use crate::services::sign_in::{self, SignInError, Tried};
 use crate::services::two_factor;
 use crate::store::organization;
 
@@ -134,7 +134,7 @@ fn judge(
             Err(e) => Err(e),
         },
         account => {
-            sign_in::record_failure(conn, email, account.as_ref(), ip, now)?;
+            sign_in::record_failure(conn, email, account.as_ref(), ip, now, Tried::SigningIn)?;
             Err(SignInError::InvalidCredentials)
         }
     })
@@ -301,6 +301,7 @@ impl OwnCheck {
                 Some(&account),
                 self.ip.as_deref(),
                 now,
+                Tried::Oneself,
             )?)
         })
         .await

@@ -174,7 +174,14 @@ pub async fn login_submit(
                 Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
             };
         let Some(passed) = passed else {
-            sign_in::record_failure(conn, &email, Some(&account), where_from.as_deref(), now)?;
+            sign_in::record_failure(
+                conn,
+                &email,
+                Some(&account),
+                where_from.as_deref(),
+                now,
+                sign_in::Tried::SigningIn,
+            )?;
             return Ok(Err(SignInError::InvalidCredentials));
         };
         if let Err(e) = sign_in::record_success(conn, &account, where_from.as_deref(), now) {

@@ -301,6 +301,16 @@ async fn guessing_ones_own_password_while_signed_in_is_paused_like_signing_in() 
         app.count("audit_events WHERE action = 'account.password_changed'"),
         0
     );
+    // The log names her, not a stranger signing in.
+    assert_eq!(
+        app.count("audit_events WHERE action = 'session.sign_in_failed'"),
+        0
+    );
+    let log = app.get_text("/org/audit").await;
+    assert!(
+        log.contains("grace hopper gave a wrong password or code while signed in"),
+        "{log}"
+    );
     // The same pause as signing in.
     assert_eq!(attempt(&app, GRACE, OWNER_PASSWORD).await.status(), 429);
 }
