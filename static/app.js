@@ -59,6 +59,14 @@ document.documentElement.classList.add('js');
   });
 })();
 
+// A tab that swaps the panel below it becomes the current one (only the panel is replaced).
+document.addEventListener('htmx:afterSwap', (event) => {
+  const tab = event.detail.requestConfig?.elt;
+  if (!tab?.matches?.('nav.tabs a')) return;
+  tab.parentElement.querySelectorAll('a[aria-current]').forEach((a) => a.removeAttribute('aria-current'));
+  tab.setAttribute('aria-current', 'page');
+});
+
 // Filter forms: empty fields ("any role") stay out of the address, so shared links stay short.
 document.addEventListener('htmx:configRequest', (event) => {
   if (event.detail.verb !== 'get') return;

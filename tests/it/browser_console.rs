@@ -72,6 +72,11 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
     // Role tab: making her the fourth admin of seven members warns, and still changes the role.
     b.click("nav.tabs a[href$='/role']").await;
     b.wait_for_text("#panel", "Role in this workspace").await;
+    assert_eq!(
+        b.text("nav.tabs a[aria-current='page']").await,
+        "Role",
+        "the tab shown is the current one"
+    );
     b.client
         .find(Locator::Css("#role"))
         .await
