@@ -78,6 +78,21 @@ pub struct EventLine {
     pub ip: String,
 }
 
+impl EventLine {
+    /// The event in words, its time in `zone`: the audit log's line, and a member's Activity's.
+    pub fn of(e: &audit::EventRow, zone: Timezone) -> Self {
+        Self {
+            at: (
+                views::rfc3339(e.created_at),
+                views::in_timezone(e.created_at, zone),
+            ),
+            sentence: audit_words::sentence(&e.actor_label, &e.action, &e.target_label),
+            changes: audit_words::changes(&e.changes, zone),
+            ip: e.ip.clone().unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "audit/log.html", blocks = ["results"])]
 struct AuditPage {
@@ -105,7 +120,7 @@ pub async fn log(
     let chrome = access.chrome(&state, "audit").await?;
     let base = format!("/w/{}/audit", access.workspace.slug);
     let scope = format!("Every change in {}", access.workspace.name);
-    let zone = Timezone::parse(&access.signed_in.account.timezone).unwrap_or_default();
+    let zone = access.signed_in.zone();
     let page = audit_page(
         &state,
         Some(access.workspace.id),
@@ -140,7 +155,7 @@ pub async fn org_log(
 ) -> Result<HttpResponse, AppError> {
     may_read_org_log(&me)?;
     let chrome = me.chrome_in(&state, "org-audit").await?;
-    let zone = Timezone::parse(&me.account.timezone).unwrap_or_default();
+    let zone = me.zone();
     let page = audit_page(
         &state,
         None,
@@ -177,15 +192,7 @@ async fn audit_page(
     let events = rows
         .iter()
         .take(PER_PAGE as usize)
-        .map(|e| EventLine {
-            at: (
-                views::rfc3339(e.created_at),
-                views::in_timezone(e.created_at, zone),
-            ),
-            sentence: audit_words::sentence(&e.actor_label, &e.action, &e.target_label),
-            changes: audit_words::changes(&e.changes, zone),
-            ip: e.ip.clone().unwrap_or_default(),
-        })
+        .map(|e| EventLine::of(e, zone))
         .collect();
     let mut actions = vec![Choice {
         value: String::new(),

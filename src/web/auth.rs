@@ -135,6 +135,11 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 impl SignedIn {
+    /// The time zone they read times in.
+    pub fn zone(&self) -> crate::domain::timezone::Timezone {
+        crate::domain::timezone::Timezone::parse(&self.account.timezone).unwrap_or_default()
+    }
+
     /// This person as the actor of an audit event.
     pub fn actor(&self) -> crate::store::audit::Actor {
         crate::store::audit::Actor::account(&self.account, self.ip.as_deref())

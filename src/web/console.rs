@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::acting::{confirmable, member_id, with_acting};
+use super::audit::EventLine;
 use super::auth::{Chrome, WorkspaceAccess, cached_chrome};
 use super::error::AppError;
 use super::forms::{FieldErrors, ProfileForm};
@@ -44,13 +45,6 @@ pub struct Tab {
     pub url: String,
 }
 
-pub struct EventView {
-    pub at: (String, String),
-    pub sentence: String,
-    pub changes: String,
-    pub ip: String,
-}
-
 pub struct SessionView {
     pub id: i64,
     pub created: (String, String),
@@ -78,7 +72,7 @@ pub struct Panels {
     pub role_note: Option<String>,
     pub groups: Vec<String>,
     pub access: Vec<AccessRow>,
-    pub events: Vec<EventView>,
+    pub events: Vec<EventLine>,
     pub older_url: Option<String>,
     pub sessions: Vec<SessionView>,
     /// Messages of a refused profile form.
@@ -267,24 +261,11 @@ async fn activity_panel(
                 access.workspace.slug, member.id, e.id
             )
         });
+    let zone = access.signed_in.zone();
     let events = events
         .iter()
         .take(EVENTS_PER_PAGE as usize)
-        .map(|e| EventView {
-            at: views::date(e.created_at),
-            sentence: format!(
-                "{} — {} ({})",
-                e.actor_label,
-                e.action.replace(['.', '_'], " "),
-                e.target_label
-            ),
-            changes: if e.changes == "{}" {
-                String::new()
-            } else {
-                e.changes.clone()
-            },
-            ip: e.ip.clone().unwrap_or_default(),
-        })
+        .map(|e| EventLine::of(e, zone))
         .collect();
     Ok(Panels {
         events,

@@ -452,8 +452,14 @@ async fn activity_lists_what_was_done_to_and_by_the_member() {
     let html = app
         .get_text(&format!("/w/acme/users/{grace}/activity"))
         .await;
+    // In words, as the audit log says them, times in the viewer's zone (Ada's: UTC).
     assert!(
-        html.contains("member invited") && html.contains("member joined"),
+        html.contains("Ada Lovelace invited grace@example.com")
+            && html.contains("Grace Hopper joined"),
+        "{html}"
+    );
+    assert!(
+        html.contains(" UTC</time>") && !html.contains("{&quot;"),
         "{html}"
     );
 }

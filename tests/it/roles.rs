@@ -227,7 +227,7 @@ async fn custom_roles_are_created_changed_and_deleted_with_bad_input_refused() {
     }
     let audit = app.get_text("/w/acme/audit").await;
     assert!(
-        audit.contains("changed the role Helpdesk") && audit.contains("created the role Billing")
+        audit.contains("edited the role Helpdesk") && audit.contains("created the role Billing")
     );
 
     // Delete: a role nobody holds goes after a confirmation.
