@@ -114,8 +114,9 @@ fn status_of(member: &MemberDetail) -> (&'static str, &'static str) {
     views::status_badge(member.account_status, member.status)
 }
 
-fn time(at: Option<chrono::NaiveDateTime>) -> String {
-    at.map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+/// A moment in the viewer's time zone; "—" for none.
+fn time(at: Option<chrono::NaiveDateTime>, zone: Timezone) -> String {
+    at.map(|t| zone.local_text(t))
         .unwrap_or_else(|| "—".to_owned())
 }
 
@@ -131,12 +132,13 @@ async fn panels(
         "role" => role_panel(state, access, member).await,
         "access" => access_panel(state, access, member).await,
         "activity" => activity_panel(state, access, member, before).await,
-        _ => sessions_panel(state, member).await,
+        _ => sessions_panel(state, member, access.signed_in.zone()).await,
     }
 }
 
-fn overview_panel(member: &MemberDetail) -> Panels {
+fn overview_panel(member: &MemberDetail, zone: Timezone) -> Panels {
     let two_factor_since = member.two_factor_since;
+    let time = |at| time(at, zone);
     Panels {
         overview: vec![
             ("User ID", member.id.to_string()),
@@ -149,7 +151,7 @@ fn overview_panel(member: &MemberDetail) -> Panels {
             ("Status", status_of(member).1.to_owned()),
             ("Time zone", member.timezone.clone()),
             ("Created", time(Some(member.account_created_at))),
-            ("Last modified", time(Some(member.account_updated_at))),
+            ("Last modified", time(Some(member.updated_at))),
             ("Joined", time(member.joined_at)),
             (
                 "Invited by",
@@ -274,7 +276,11 @@ async fn activity_panel(
     })
 }
 
-async fn sessions_panel(state: &AppState, member: &MemberDetail) -> Result<Panels, AppError> {
+async fn sessions_panel(
+    state: &AppState,
+    member: &MemberDetail,
+    zone: Timezone,
+) -> Result<Panels, AppError> {
     let account = member.account_id;
     let list = blocking(state, move |conn| {
         Ok(sessions::list_for_account(conn, account, clock::now())?)
@@ -285,7 +291,10 @@ async fn sessions_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
         .map(|s| SessionView {
             id: s.id,
             created: views::date(s.created_at),
-            last_seen: (views::rfc3339(s.last_seen_at), time(Some(s.last_seen_at))),
+            last_seen: (
+                views::rfc3339(s.last_seen_at),
+                time(Some(s.last_seen_at), zone),
+            ),
             ip: s.ip.unwrap_or_else(|| "—".to_owned()),
             browser: s
                 .user_agent
@@ -305,7 +314,7 @@ async fn sessions_panel(state: &AppState, member: &MemberDetail) -> Result<Panel
 struct Looked {
     member: MemberDetail,
     actions: Decisions,
-    sign_in_pause: Option<String>,
+    sign_in_pause: Option<(chrono::NaiveDateTime, i64)>,
     /// "Suspended by Ada Lovelace on 3 Dec 2026: left the company."
     state_notes: Vec<String>,
     chrome: Option<Chrome>,
@@ -369,7 +378,9 @@ async fn render(
         status_key: status_of(member).0,
         status_label: status_of(member).1,
         is_self: access.signed_in.account.id == member.account_id,
-        sign_in_pause,
+        sign_in_pause: sign_in_pause.map(|(until, failures)| {
+            views::sign_in_paused(until, failures, access.signed_in.zone())
+        }),
         state_notes,
         reasons: actions.reasons(),
         actions,
@@ -441,9 +452,7 @@ impl Looked {
             member,
             state_events,
         } = seen;
-        let sign_in_pause = member
-            .sign_in_paused(now)
-            .map(|(until, failures)| views::sign_in_paused(until, failures));
+        let sign_in_pause = member.sign_in_paused(now);
         let state_notes = state_events
             .into_iter()
             .map(|(word, event)| {
@@ -479,7 +488,7 @@ pub async fn overview(
 ) -> Result<HttpResponse, AppError> {
     access.attempt(MemberAction::View)?;
     let looked = look(&req, &state, &access, member_id(&path.1)?).await?;
-    let panels = overview_panel(&looked.member);
+    let panels = overview_panel(&looked.member, access.signed_in.zone());
     render(
         &req,
         &state,
@@ -578,7 +587,7 @@ async fn refused_profile(
     if let Some(refusal) = looked.actions.refusal(MemberAction::EditProfile) {
         return Err(refusal.into());
     }
-    let mut panels = overview_panel(&looked.member);
+    let mut panels = overview_panel(&looked.member, access.signed_in.zone());
     if typed.is_some() {
         panels.profile = typed;
     }

@@ -115,10 +115,9 @@ pub async fn accounts_page(
             email: a.email.clone(),
             org_role: a.org_role.label(),
             blocked: a.status == AccountStatus::Blocked,
-            sign_in_pause: paused
-                .iter()
-                .find(|(id, ..)| *id == a.id)
-                .map(|(_, until, failures)| super::views::sign_in_paused(*until, *failures)),
+            sign_in_pause: paused.iter().find(|(id, ..)| *id == a.id).map(
+                |(_, until, failures)| super::views::sign_in_paused(*until, *failures, me.zone()),
+            ),
             workspaces: held
                 .iter()
                 .filter(|(account, ..)| *account == a.id.0)

@@ -17,6 +17,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
 use crate::domain::sort::{MemberSort, SortKey};
+use crate::domain::timezone::Timezone;
 use crate::services::bulk::BulkAction;
 use crate::services::members::{self, FilterParams};
 use crate::services::roles::RoleChoice;
@@ -180,11 +181,12 @@ pub struct PendingView {
     pub expires: String,
 }
 
-impl From<&PendingInfo> for PendingView {
-    fn from(p: &PendingInfo) -> Self {
+impl PendingView {
+    /// The invitation's state, its times in the viewer's `zone`.
+    fn of(p: &PendingInfo, zone: Timezone) -> Self {
         let last = p
             .last_sent_at
-            .map(|at| format!(", last on {}", at.format("%-d %b %Y %H:%M UTC")))
+            .map(|at| format!(", last on {}", zone.local_text(at)))
             .unwrap_or_default();
         Self {
             invitation_id: p.invitation_id,
@@ -299,7 +301,7 @@ fn head_counts(access: &WorkspaceAccess, shown: usize) -> (String, Option<String
 /// The page's rows as the table shows them, each with the actions this viewer may take on it.
 fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> Vec<UserRow> {
     let members::ListPage { page, pending } = listed;
-    let judged_as = access.viewer();
+    let (judged_as, zone) = (access.viewer(), access.signed_in.zone());
     let now = clock::now();
     page.rows
         .into_iter()
@@ -307,7 +309,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
             let info = pending
                 .iter()
                 .find(|p| p.membership_id == row.id)
-                .map(PendingView::from);
+                .map(|p| PendingView::of(p, zone));
             // The name is worked out once: the row shows it, and a refusal would say it.
             let name = row.name();
             let actions = RowActions::of(&row, &name, &judged_as, facts, info.is_some());

@@ -291,11 +291,15 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// "Sign-in paused until 14:32 UTC after 9 failed attempts."
-pub fn sign_in_paused(until: chrono::NaiveDateTime, failures: i64) -> String {
+/// "Sign-in paused until 6 Dec 2026, 14:32 CET after 9 failed attempts.", in the reader's zone.
+pub fn sign_in_paused(
+    until: chrono::NaiveDateTime,
+    failures: i64,
+    zone: crate::domain::timezone::Timezone,
+) -> String {
     format!(
-        "Sign-in paused until {} UTC after {failures} failed attempts.",
-        until.format("%H:%M:%S")
+        "Sign-in paused until {} after {failures} failed attempts.",
+        zone.local_text(until)
     )
 }
 

@@ -575,3 +575,37 @@ async fn ending_a_session_signs_that_browser_out_at_once() {
         403
     );
 }
+
+/// The console's times are in the viewer's time zone, and "Last modified" follows a change to
+/// the membership (a suspension) as well as to the account.
+#[actix_web::test]
+async fn the_overview_reads_in_the_viewers_zone_and_follows_membership_changes() {
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    )
+    .await;
+    let grace = membership_of(&app, "grace.hopper@example.com");
+    app.execute("UPDATE accounts SET updated_at = '2020-01-02 03:04:05'");
+    app.execute("UPDATE memberships SET updated_at = '2020-01-02 03:04:05'");
+    app.execute(&format!(
+        "UPDATE accounts SET timezone = 'Asia/Tokyo' WHERE email = '{OWNER_EMAIL}'"
+    ));
+    let page = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(page.contains("2 Jan 2020, 12:04 JST"), "{page}");
+    let suspended = app
+        .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    assert_eq!(suspended.status().as_u16(), 303);
+    let page = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    let modified = page
+        .split("Last modified")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .unwrap_or_default();
+    assert!(
+        !modified.contains("2020") && modified.contains("JST"),
+        "{modified}"
+    );
+}
