@@ -97,6 +97,40 @@ document.addEventListener('change', (event) => {
 });
 document.addEventListener('DOMContentLoaded', showBulkMenus);
 document.addEventListener('htmx:afterSwap', showBulkMenus);
+// How many are ticked, said beside Preview; a preview that could only be refused (nobody ticked,
+// no role or group chosen) says why there and keeps the ticks (the server says the same without
+// JavaScript).
+const bulkCount = () => {
+  const count = document.getElementById('bulk-count');
+  if (!count) return;
+  const ticked = document.querySelectorAll('#bulk input[name="member_id"]:checked').length;
+  const everyone = document.querySelector('#bulk input[name="all_matching"]')?.checked;
+  count.textContent = everyone ? 'Everyone matching the filters' : ticked ? `${ticked} selected` : '';
+  const error = document.getElementById('bulk-error');
+  if (error && (ticked || everyone)) error.hidden = true;
+};
+document.addEventListener('change', (event) => {
+  if (event.target.closest('#bulk')) bulkCount();
+});
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (form.id !== 'bulk') return;
+  const action = form.elements.action.value;
+  const chosen = (name) => form.elements[name] && form.elements[name].value !== '';
+  let why = '';
+  if (!form.querySelector('input[name="member_id"]:checked') && !form.elements.all_matching.checked) {
+    why = 'Tick the people to act on, or choose everyone matching the filters.';
+  } else if (action === 'change_role' && !chosen('role')) {
+    why = 'Choose the role to give.';
+  } else if ((action === 'add_to_group' || action === 'remove_from_group') && !chosen('group_id')) {
+    why = 'Choose a group.';
+  }
+  if (!why) return;
+  event.preventDefault();
+  const error = document.getElementById('bulk-error');
+  error.textContent = why;
+  error.hidden = false;
+});
 document.addEventListener('htmx:beforeRequest', (event) => {
   const refresh = event.detail.elt?.matches?.('[data-refresh-rows]');
   if (refresh && document.querySelector('#bulk input[name="member_id"]:checked, #bulk input[name="all_matching"]:checked')) event.preventDefault();

@@ -77,7 +77,12 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
         .goto(&app.url("/w/acme/users?status=active"))
         .await
         .unwrap();
+    // Nothing ticked: Preview says so beside the bar and stays on the list.
+    b.click("#bulk button[type=submit]").await;
+    b.wait_for_text("#bulk-error", "Tick the people to act on").await;
+    b.wait_for_url("/w/acme/users?status=active").await;
     b.click("input[data-select-all]").await;
+    b.wait_for_text("#bulk-count", "2 selected").await;
     let role_menu = b
         .client
         .find(fantoccini::Locator::Css("#bulk-role"))
@@ -89,6 +94,10 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     );
     b.select("#bulk-action", "change_role").await;
     assert!(role_menu.is_displayed().await.unwrap());
+    // No role chosen yet: said beside the bar, the ticks kept.
+    b.click("#bulk button[type=submit]").await;
+    b.wait_for_text("#bulk-error", "Choose the role to give.").await;
+    b.wait_for_text("#bulk-count", "2 selected").await;
     b.select("#bulk-role", "auditor").await;
     b.click("#bulk button[type=submit]").await;
     let body = b.wait_for_text("main", "Will change (1)").await;
