@@ -278,13 +278,23 @@ fn tidy(filter: &FilterParams) -> FilterParams {
 }
 
 /// "50 shown · 1,204 members · 3 pending invitations" (the page's live status line: it changes, and
-/// is read out, when a search or filter changes what is shown), and the plan's seats when it has
-/// a limit.
-fn head_counts(access: &WorkspaceAccess, shown: usize) -> (String, Option<String>) {
+/// is read out, when a search or filter changes what is shown; a search or filter whose matches
+/// all fit this page says how many match), and the plan's seats when it has a limit.
+fn head_counts(
+    access: &WorkspaceAccess,
+    page: &MemberPage,
+    filtered: bool,
+) -> (String, Option<String>) {
     let counts = access.workspace.counts;
+    let shown = page.rows.len() as i64;
+    let first = if filtered && !page.has_previous && !page.has_next {
+        views::count(shown, "match", "matches")
+    } else {
+        format!("{} shown", views::number(shown))
+    };
+    let in_all = if filtered { " in all" } else { "" };
     let summary = format!(
-        "{} shown · {} · {}",
-        views::number(shown as i64),
+        "{first} · {}{in_all} · {}",
         views::count(counts.active + counts.suspended, "member", "members"),
         views::count(counts.invited, "pending invitation", "pending invitations")
     );
@@ -614,7 +624,7 @@ pub async fn list(
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
     let menus = Menus::of(&params, &choices.roles, &choices.groups);
     let bulk = BulkBar::of(&access, &params, &choices.roles, &choices.groups);
-    let (summary, seats) = head_counts(&access, listed.page.rows.len());
+    let (summary, seats) = head_counts(&access, &listed.page, !params.is_empty());
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
         chrome

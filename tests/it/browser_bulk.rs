@@ -79,7 +79,8 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
         .unwrap();
     // Nothing ticked: Preview says so beside the bar and stays on the list.
     b.click("#bulk button[type=submit]").await;
-    b.wait_for_text("#bulk-error", "Tick the people to act on").await;
+    b.wait_for_text("#bulk-error", "Tick the people to act on")
+        .await;
     b.wait_for_url("/w/acme/users?status=active").await;
     b.click("input[data-select-all]").await;
     b.wait_for_text("#bulk-count", "2 selected").await;
@@ -96,7 +97,8 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     assert!(role_menu.is_displayed().await.unwrap());
     // No role chosen yet: said beside the bar, the ticks kept.
     b.click("#bulk button[type=submit]").await;
-    b.wait_for_text("#bulk-error", "Choose the role to give.").await;
+    b.wait_for_text("#bulk-error", "Choose the role to give.")
+        .await;
     b.wait_for_text("#bulk-count", "2 selected").await;
     b.select("#bulk-role", "auditor").await;
     b.click("#bulk button[type=submit]").await;
