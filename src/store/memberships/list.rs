@@ -95,9 +95,12 @@ impl MemberRow {
         crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
     }
 
-    /// "Name (address)": how pickers offer them.
+    /// "Name (address)": how pickers offer them (the address alone for someone without a name).
     pub fn label(&self) -> String {
-        format!("{} ({})", self.name(), self.email)
+        match self.name() {
+            name if name == self.email => name,
+            name => format!("{name} ({})", self.email),
+        }
     }
 }
 
