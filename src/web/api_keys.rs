@@ -188,6 +188,15 @@ fn may_read(access: &WorkspaceAccess) -> Result<(), AppError> {
     access.require_any(&[Permission::ApiKeysManage, Permission::AuditView])
 }
 
+/// `/w/{slug}/api-keys`, the address PRODUCT names: the keys' page is under Settings.
+pub async fn moved(access: WorkspaceAccess) -> Result<HttpResponse, AppError> {
+    may_read(&access)?;
+    Ok(super::error::redirect(&format!(
+        "/w/{}/settings/api-keys",
+        access.workspace.slug
+    )))
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     access: WorkspaceAccess,

@@ -177,6 +177,7 @@ route_table! {
     post "/w/{slug}/settings/slug" => settings::change_slug,
     post "/w/{slug}/settings/plan" => settings::change_plan,
     post "/w/{slug}/settings/two-factor" => settings::require_two_factor,
+    get "/w/{slug}/api-keys" => api_keys::moved,
     get "/w/{slug}/settings/api-keys" => api_keys::list,
     post "/w/{slug}/settings/api-keys" => api_keys::create,
     get "/w/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke,

@@ -808,6 +808,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         )
         .ws(OWNER, see("/w/acme/settings")),
         // API keys: made and revoked by api_keys.manage (Owners), read by auditors too.
+        get("/w/{slug}/api-keys", "/w/acme/api-keys")
+            .ws_any(READS_API_KEYS, see("/w/acme/settings/api-keys")),
         get("/w/{slug}/settings/api-keys", "/w/acme/settings/api-keys")
             .ws_any(READS_API_KEYS, Page),
         post("/w/{slug}/settings/api-keys", "/w/acme/settings/api-keys")
