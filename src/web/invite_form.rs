@@ -94,10 +94,9 @@ pub async fn view(
     let w = &access.workspace;
     let seats = w.seat_limit.map(|limit| {
         format!(
-            "{} plan: {} of {} seats in use",
+            "{} plan: {}",
             w.plan.name(),
-            views::number(w.counts.seats_used()),
-            views::number(limit)
+            views::seats_used(w.counts.seats_used(), Some(limit))
         )
     });
     Ok(InviteView {
