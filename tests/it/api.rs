@@ -428,33 +428,14 @@ async fn remove_hands_over_and_restore_brings_back() {
 async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
     let app = owner_app().await;
     // A custom role holding api_keys.manage, given to Kim through the console.
-    let response = app
-        .post_fields(
-            "/w/acme/roles",
-            &[
-                ("name", "Key keeper"),
-                ("permission", "api_keys.manage"),
-                ("permission", "users.view"),
-            ],
+    let kim = app
+        .with_custom_role(
+            "kim.keeper@example.com",
+            "Key keeper",
+            &["api_keys.manage", "users.view"],
         )
         .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let role = app.first_id("roles WHERE name = 'Key keeper'");
-    app.add_member(
-        "kim.keeper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
     let kim_member = app.membership_of("kim.keeper@example.com");
-    let response = app
-        .post_fields(
-            &format!("/w/acme/users/{kim_member}/role"),
-            &[("role", &role.to_string())],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let kim = app.new_client();
-    kim.sign_in("kim.keeper@example.com", OWNER_PASSWORD).await;
     // Kim gives only what Kim holds.
     let response = kim
         .post_fields(
@@ -478,34 +459,12 @@ async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
 #[actix_web::test]
 async fn a_scim_key_is_made_only_by_someone_holding_all_it_acts_with() {
     let app = owner_app().await;
-    let response = app
-        .post_fields(
-            "/w/acme/roles",
-            &[
-                ("name", "Identity team"),
-                ("permission", "users.view"),
-                ("permission", "api_keys.manage"),
-                ("permission", "scim"),
-            ],
+    let ida = app
+        .with_custom_role(
+            "ida.identity@example.com",
+            "Identity team",
+            &["users.view", "api_keys.manage", "scim"],
         )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let role = app.first_id("roles WHERE name = 'Identity team'");
-    app.add_member(
-        "ida.identity@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    let ida_member = app.membership_of("ida.identity@example.com");
-    let response = app
-        .post_fields(
-            &format!("/w/acme/users/{ida_member}/role"),
-            &[("role", &role.to_string())],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let ida = app.new_client();
-    ida.sign_in("ida.identity@example.com", OWNER_PASSWORD)
         .await;
     let page = ida.get_text("/w/acme/settings/api-keys").await;
     assert!(page.contains("value=\"users.view\""), "{page}");

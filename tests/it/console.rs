@@ -12,6 +12,13 @@ fn membership_of(app: &TestApp, email: &str) -> i64 {
     ))
 }
 
+/// A workspace whose Owner (this session) has Grace, active with `role`; her membership's id.
+async fn with_grace(role: BuiltInRole) -> (TestApp, i64) {
+    let app = spawn_with_member("grace.hopper@example.com", role, MembershipStatus::Active).await;
+    let grace = membership_of(&app, "grace.hopper@example.com");
+    (app, grace)
+}
+
 async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = app.csrf_token("/w/acme/users").await;
     let mut form = vec![("csrf_token", csrf.as_str())];
@@ -21,13 +28,7 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Re
 
 #[actix_web::test]
 async fn tabs_show_the_member_and_are_urls_of_their_own() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Admin,
-        MembershipStatus::Active,
-    )
-    .await;
-    let id = membership_of(&app, "grace.hopper@example.com");
+    let (app, id) = with_grace(BuiltInRole::Admin).await;
     let overview = app.get_text(&format!("/w/acme/users/{id}")).await;
     for text in [
         "User ID",
@@ -120,13 +121,7 @@ async fn the_overview_reads_its_member_in_the_paths_workspace_only() {
 
 #[actix_web::test]
 async fn profile_edits_are_validated_and_audited() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    )
-    .await;
-    let id = membership_of(&app, "grace.hopper@example.com");
+    let (app, id) = with_grace(BuiltInRole::Member).await;
     let path = format!("/w/acme/users/{id}/profile");
     let bad = post(
         &app,
@@ -418,13 +413,7 @@ async fn a_custom_role_cannot_grant_more_than_it_holds_and_many_admins_warn() {
 
 #[actix_web::test]
 async fn access_tab_gives_effective_access_with_the_reason() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    )
-    .await;
-    let grace = membership_of(&app, "grace.hopper@example.com");
+    let (app, grace) = with_grace(BuiltInRole::Member).await;
     app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
     app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'workflow', 'Payroll run', TRUE, created_at, created_at FROM workspaces");
     app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at) SELECT id, 'app', 'CRM', FALSE, created_at, created_at FROM workspaces");
@@ -466,13 +455,7 @@ async fn activity_lists_what_was_done_to_and_by_the_member() {
 
 #[actix_web::test]
 async fn ending_a_session_signs_that_browser_out_at_once() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Auditor,
-        MembershipStatus::Active,
-    )
-    .await;
-    let grace = membership_of(&app, "grace.hopper@example.com");
+    let (app, grace) = with_grace(BuiltInRole::Auditor).await;
     let laptop = app.new_client();
     laptop
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
@@ -580,13 +563,7 @@ async fn ending_a_session_signs_that_browser_out_at_once() {
 /// the membership (a suspension) as well as to the account.
 #[actix_web::test]
 async fn the_overview_reads_in_the_viewers_zone_and_follows_membership_changes() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    )
-    .await;
-    let grace = membership_of(&app, "grace.hopper@example.com");
+    let (app, grace) = with_grace(BuiltInRole::Member).await;
     app.execute("UPDATE accounts SET updated_at = '2020-01-02 03:04:05'");
     app.execute("UPDATE memberships SET updated_at = '2020-01-02 03:04:05'");
     app.execute(&format!(

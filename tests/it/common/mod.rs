@@ -433,6 +433,31 @@ impl TestApp {
         ))
     }
 
+    /// This session's person (an Owner) makes a custom role `role` holding `permissions` and gives
+    /// it, through the console, to a new Member `email`; returns that person's signed-in browser.
+    pub async fn with_custom_role(&self, email: &str, role: &str, permissions: &[&str]) -> TestApp {
+        let mut fields = vec![("name", role)];
+        fields.extend(permissions.iter().map(|p| ("permission", *p)));
+        let made = self.post_fields("/w/acme/roles", &fields).await;
+        assert_eq!(made.status().as_u16(), 303);
+        let role = self.first_id(&format!("roles WHERE name = '{role}'"));
+        self.add_member(
+            email,
+            admin_console::domain::role::BuiltInRole::Member,
+            admin_console::domain::membership::MembershipStatus::Active,
+        );
+        let given = self
+            .post_fields(
+                &format!("/w/acme/users/{}/role", self.membership_of(email)),
+                &[("role", &role.to_string())],
+            )
+            .await;
+        assert_eq!(given.status().as_u16(), 303);
+        let person = self.new_client();
+        assert_eq!(person.sign_in(email, OWNER_PASSWORD).await.status(), 303);
+        person
+    }
+
     /// This session's person (an Owner, in the tests) makes an API key of /w/acme with `scopes`;
     /// returns its secret.
     pub async fn api_key(&self, name: &str, scopes: &[&str]) -> String {
