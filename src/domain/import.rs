@@ -87,6 +87,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         column("groups"),
     );
     let mut rows = Vec::new();
+    // How far the line count has read, and the newlines it found there: counted once, as the
+    // rows go by (records come in the file's order).
+    let (mut counted_to, mut newlines) = (0, 0);
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
@@ -112,12 +115,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         while matches!(text.as_bytes().get(at), Some(b'\n' | b'\r')) {
             at += 1;
         }
+        let at = at.max(counted_to);
+        newlines += text.as_bytes()[counted_to..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted_to = at;
         rows.push(ImportRow {
-            line: text.as_bytes()[..at]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1,
+            line: newlines + 1,
             email: field(Some(email)),
             first_name: field(first),
             last_name: field(last),

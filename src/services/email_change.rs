@@ -30,8 +30,8 @@ pub enum EmailChangeError {
     DeadLink,
     #[error(
         "This change was asked for by someone who may no longer make it: their access, or this \
-         account's role or workspaces, changed since. Nothing changed; someone who may change \
-         the address can ask again."
+         account's role or workspaces, changed since. Nothing changed; it can be asked for again \
+         by someone who may make it, or by the account's owner on their profile."
     )]
     NoLongerAllowed,
     #[error(transparent)]

@@ -577,10 +577,12 @@ pub fn find_for_action(
     id: i64,
     acting: PermissionSet,
 ) -> Result<Invitation, InvitationActionError> {
+    let refused = |why: &str| InvitationActionError::Forbidden(why.to_owned());
+    // Refused before the lookup too: a role that may manage no invitation learns nothing of them.
+    policy::may_manage_invitation(acting, PermissionSet::empty()).map_err(refused)?;
     let invitation = invitations::find_in_workspace(conn, workspace, id)?
         .ok_or(InvitationActionError::NotFound)?;
-    policy::may_manage_invitation(acting, invitation.role_permissions)
-        .map_err(|why| InvitationActionError::Forbidden(why.to_owned()))?;
+    policy::may_manage_invitation(acting, invitation.role_permissions).map_err(refused)?;
     Ok(invitation)
 }
 

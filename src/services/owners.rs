@@ -90,6 +90,9 @@ fn org_owner_account(
     match accounts::find_by_email(conn, &input.email)? {
         Some(account) => {
             accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
+            // A new password ends the links still out, as everywhere (an operator regaining
+            // access shuts out whoever asked for them).
+            crate::store::account_tokens::cancel_all(conn, account.id, now)?;
             accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
             Ok((account.id, false))
         }

@@ -53,6 +53,8 @@ pub async fn users_csv(
     access: WorkspaceAccess,
     query: web::Query<FilterParams>,
 ) -> Result<HttpResponse, AppError> {
+    // It lists the members: seeing them comes first, then the export's own right.
+    access.require(Permission::UsersView)?;
     access.require(Permission::UsersExport)?;
     let params = query.into_inner();
     let workspace = access.workspace.id;

@@ -171,7 +171,8 @@ pub async fn upload(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersInvite)?;
     let (file_name, bytes) = multipart::named_file_field(&req, &mut body, "file").await?;
-    let rows = match import::parse(&bytes) {
+    // Up to 5 MB read on the blocking pool, not on the thread that serves requests.
+    let rows = match web::block(move || import::parse(&bytes)).await? {
         Ok(rows) => rows,
         Err(e) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;

@@ -220,6 +220,24 @@ async fn only_roles_with_users_export_may_export() {
         303,
         "signed out: to sign-in"
     );
+    // Exporting lists the members: a role that may not see them cannot export them either.
+    let exporter = app
+        .with_custom_role(
+            "eve.exporter@example.com",
+            "Exporter",
+            &["users.export", "groups.view"],
+        )
+        .await;
+    assert_eq!(exporter.get("/w/acme/users").await.status().as_u16(), 403);
+    let refused = exporter.get("/w/acme/users.csv").await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        !refused
+            .text()
+            .await
+            .unwrap()
+            .contains("linus.member@example.com")
+    );
     assert_eq!(app.count("audit_events WHERE action = 'users.exported'"), 1);
 }
 

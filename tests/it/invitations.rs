@@ -907,4 +907,22 @@ async fn a_pending_invitees_page_offers_the_invitation_not_a_reset_link() {
     assert!(!page.contains("Revoke invitation"));
     let page = alan.get_text(&format!("/w/acme/users/{ivy}")).await;
     assert!(page.contains("Resend invitation"));
+
+    // A role that invites but cannot see who is invited manages no invitation, by guessing ids.
+    let inviter = app
+        .with_custom_role("ian.inviter@example.com", "Inviter", &["users.invite"])
+        .await;
+    for action in ["resend", "revoke"] {
+        let refused = inviter
+            .post_fields(&format!("/w/acme/invitations/{invitation}/{action}"), &[])
+            .await;
+        assert_eq!(refused.status(), 403, "{action}");
+        assert!(!refused.text().await.unwrap().contains("ivy@example.com"));
+    }
+    assert_eq!(
+        app.count(&format!(
+            "invitations WHERE id = {invitation} AND sent_count = 2"
+        )),
+        1
+    );
 }

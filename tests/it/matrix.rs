@@ -418,8 +418,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
     const OWNER: &[&str] = &["owner"];
     // README: a member's Activity tab is the audit log's.
     const ACTIVITY: &[&str] = &["users.view", "audit.view"];
-    // The revoke confirmation shows the invitation (users.view) and offers the revoke.
-    const REVOKE: &[&str] = &["users.view", "users.invite"];
+    // Managing an invitation (resend, revoke, its confirmation) takes seeing it and inviting.
+    const INVITATION: &[&str] = &["users.view", "users.invite"];
     // README: the roles page is read by those who hand out roles and by auditors.
     const READS_ROLES: &[&str] = &["users.invite", "users.change_role", "audit.view"];
     // README: settings open to those who change them, read-only to auditors.
@@ -989,12 +989,12 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .ws(INVITE, see("/w/acme/users"))
             .fields(&[("emails", "fresh.face@example.com"), ("role", "member")]),
         post("/w/{slug}/invitations/{id}/resend", format!("{i}/resend")).ws(
-            INVITE,
+            INVITATION,
             Either(Box::new(Conflict), Box::new(see("/w/acme/users"))),
         ),
-        get("/w/{slug}/invitations/{id}/revoke", format!("{i}/revoke")).ws(REVOKE, Page),
+        get("/w/{slug}/invitations/{id}/revoke", format!("{i}/revoke")).ws(INVITATION, Page),
         post("/w/{slug}/invitations/{id}/revoke", format!("{i}/revoke"))
-            .ws(INVITE, see("/w/acme/users")),
+            .ws(INVITATION, see("/w/acme/users")),
         // The links sent by email: the token is what allows.
         get("/invite/{token}", format!("/invite/{}", f.invite_token)).public(Page),
         post("/invite/{token}", format!("/invite/{}", f.invite_token))

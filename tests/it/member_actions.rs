@@ -323,3 +323,31 @@ async fn a_role_that_opens_no_page_lands_on_the_profile_and_its_forms_are_refuse
         1
     );
 }
+
+#[actix_web::test]
+async fn a_change_asked_in_a_deleted_workspace_goes_with_it() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app.membership_of(GRACE);
+    let asked = app
+        .post_fields(
+            &format!("/w/acme/users/{grace}/profile"),
+            &profile("grace@navy.example.org", "grace"),
+        )
+        .await;
+    assert_eq!(asked.status().as_u16(), 303);
+    assert_eq!(
+        app.count("account_tokens WHERE requested_in IS NOT NULL"),
+        1
+    );
+    let deleted = app
+        .post_fields("/w/acme/settings/delete", &[("confirm", "acme")])
+        .await;
+    assert_eq!(deleted.status().as_u16(), 303);
+    assert_eq!(
+        app.count("account_tokens"),
+        0,
+        "no link judged in a reused id"
+    );
+}

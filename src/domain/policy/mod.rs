@@ -255,11 +255,14 @@ pub fn may_grant_role(granter: PermissionSet, role: PermissionSet) -> Result<(),
 }
 
 /// Whether someone holding `viewer` may resend or revoke an invitation to a role holding `role`:
-/// inviting is theirs, and so is the role (acting on an Owner's invitation takes an Owner).
+/// seeing who is invited, inviting, and the role (acting on an Owner's invitation takes an Owner).
 pub fn may_manage_invitation(
     viewer: PermissionSet,
     role: PermissionSet,
 ) -> Result<(), &'static str> {
+    if !viewer.contains(Permission::UsersView) {
+        return Err("Your role cannot see the members and invitations (users.view).");
+    }
     if !viewer.contains(Permission::UsersInvite) {
         return Err("Your role cannot invite people (users.invite).");
     }

@@ -237,13 +237,14 @@ fn action_problem(e: invitations::InvitationActionError) -> Problem {
 
 /// Resend an invitation, with a new link
 #[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", operation_id = "resendInvitation", tag = "Invitations", params(IdPath),
-    security(("api_key" = ["users.invite"])),
+    security(("api_key" = ["users.view", "users.invite"])),
     responses((status = 200, description = "The invitation, sent again", body = InvitationJson)))]
 pub async fn resend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersView)?;
     auth.require(Permission::UsersInvite)?;
     let id = path_id(&path.0)?;
     let settings = state.invite_settings();
@@ -265,13 +266,14 @@ pub async fn resend(
 
 /// Revoke an invitation
 #[utoipa::path(delete, path = "/api/v1/invitations/{id}", operation_id = "revokeInvitation", tag = "Invitations", params(IdPath),
-    security(("api_key" = ["users.invite"])),
+    security(("api_key" = ["users.view", "users.invite"])),
     responses((status = 204, description = "Revoked: its link no longer works")))]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, Problem> {
+    auth.require(Permission::UsersView)?;
     auth.require(Permission::UsersInvite)?;
     let id = path_id(&path.0)?;
     let now = state.settings.clock.now();
