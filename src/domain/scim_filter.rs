@@ -221,9 +221,15 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'))
 }
 
+/// Whether an attribute's name starts with a schema's URN (`urn:…:User:userName`), in any case;
+/// read as bytes, so that any text (a multi-byte character among the first four) is only "no".
+pub fn names_a_urn(text: &str) -> bool {
+    text.len() > 4 && text.as_bytes()[..4].eq_ignore_ascii_case(b"urn:")
+}
+
 fn attr_path(word: &str) -> Result<AttrPath, FilterError> {
     let bad = || FilterError(format!("“{word}” is not an attribute."));
-    let (urn, rest) = if word.len() > 4 && word[..4].eq_ignore_ascii_case("urn:") {
+    let (urn, rest) = if names_a_urn(word) {
         let at = word.rfind(':').ok_or_else(bad)?;
         (Some(word[..at].to_owned()), &word[at + 1..])
     } else {
@@ -423,6 +429,18 @@ mod tests {
 
     fn eq(name: &str, value: &str) -> Filter {
         Filter::Compare(path(name), CompareOp::Eq, Value::Str(value.into()))
+    }
+
+    #[test]
+    fn a_name_with_a_character_beyond_ascii_is_refused_not_cut() {
+        assert!(!names_a_urn("abcé"));
+        assert!(!names_a_urn("urné:x"));
+        assert!(names_a_urn(
+            "URN:ietf:params:scim:schemas:core:2.0:User:userName"
+        ));
+        assert!(parse(r#"abcé eq "x""#).is_err());
+        assert!(parse(r#"éé eq "x""#).is_err());
+        assert!(attr_path("abcé").is_err());
     }
 
     #[test]

@@ -1060,3 +1060,34 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     assert_eq!(app.count(&format!("groups WHERE id = {id}")), 0);
     assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
 }
+
+/// Attribute names beyond ASCII (a filter, a projection, a PATCH path) are refused with an
+/// answer, never a dropped connection.
+#[actix_web::test]
+async fn attribute_names_beyond_ascii_are_refused_in_words() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let name = urlencode("abcé");
+    for path in [
+        format!("/scim/v2/Users?attributes={name}"),
+        format!("/scim/v2/Users?excludedAttributes={name}"),
+        format!("/scim/v2/Users?filter={}", urlencode(r#"abcé eq "x""#)),
+    ] {
+        let (status, _, _) = scim(&app, &path, &key).await;
+        assert!(matches!(status, 200 | 400), "{path}: {status}");
+    }
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{grace}"),
+        &key,
+        Some(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": "replace", "path": "abcé", "value": "x" }]
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+}

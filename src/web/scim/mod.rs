@@ -316,7 +316,7 @@ impl Projection {
                 .map(|a| {
                     let a = a.trim();
                     // A URN prefix names the core schema: keep the attribute after it.
-                    let a = if a.len() > 4 && a[..4].eq_ignore_ascii_case("urn:") {
+                    let a = if crate::domain::scim_filter::names_a_urn(a) {
                         a.rsplit(':').next().unwrap_or(a)
                     } else {
                         a
