@@ -641,7 +641,7 @@ pub fn set_user_name(
         }
         judge(conn, acting, workspace, &member, MemberAction::EditProfile)?;
         let stored = (!member.email.eq_ignore_ascii_case(user_name)).then_some(user_name);
-        if stored.is_some() && memberships::user_name_taken(conn, workspace, user_name)? {
+        if memberships::user_name_taken(conn, workspace, user_name, Some(member.id))? {
             return Err(ConsoleError::Taken(format!(
                 "“{user_name}” is another member's userName already."
             )));

@@ -25,6 +25,11 @@ pub enum EmailChangeError {
     #[error("Another account already uses this address.")]
     Taken,
     #[error(
+        "Another member of this account's workspaces answers to this address as their identity \
+         provider's userName."
+    )]
+    UserNameTaken,
+    #[error(
         "This link does not work (any more): it was used, replaced by a newer one, or is over {LINK_HOURS} hours old."
     )]
     DeadLink,
@@ -63,6 +68,7 @@ pub fn request(
     if accounts::find_by_email(conn, new_email)?.is_some() {
         return Err(EmailChangeError::Taken);
     }
+    no_user_name_is(conn, account, new_email)?;
     let token = tokens::new_token();
     let expires_at = now + Duration::hours(LINK_HOURS);
     account_tokens::insert_email_change(
@@ -199,6 +205,21 @@ pub fn change_now(
     Ok(true)
 }
 
+/// Refuses a new address that another member, in a workspace where the account answers to its
+/// address, holds as their SCIM userName: the account would answer to it too.
+fn no_user_name_is(
+    conn: &mut AnyConnection,
+    account: &Account,
+    new_email: &Email,
+) -> Result<(), EmailChangeError> {
+    for (workspace, membership) in memberships::answering_by_address(conn, account.id)? {
+        if memberships::user_name_taken(conn, workspace, new_email.as_str(), Some(membership))? {
+            return Err(EmailChangeError::UserNameTaken);
+        }
+    }
+    Ok(())
+}
+
 /// Sets the new address (refused when another account holds it), ends the password links sent
 /// to the old one, tells the old one and records the event.
 fn change(
@@ -217,6 +238,8 @@ fn change(
         Err(e) if is_unique_violation(&e) => return Err(EmailChangeError::Taken),
         other => other?,
     }
+    // Then no other member may answer to it (the caller's transaction undoes the change).
+    no_user_name_is(conn, account, new_email)?;
     // Whoever still reads the old mailbox no longer sets this account's password.
     account_tokens::cancel_password_resets(conn, account.id, now)?;
     let notice = EmailChangedNotice {

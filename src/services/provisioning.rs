@@ -71,10 +71,10 @@ pub fn provision(
         .map_err(|why| ProvisionError::Refused(why.to_owned()))?;
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
-        if let Some(name) = &user.user_name
-            && memberships::user_name_taken(conn, workspace, name)?
-        {
-            return Err(ProvisionError::Exists(name.clone()));
+        // The userName it will answer to: its own, else its address.
+        let name = user.user_name.as_deref().unwrap_or(user.email.as_str());
+        if memberships::user_name_taken(conn, workspace, name, None)? {
+            return Err(ProvisionError::Exists(name.to_owned()));
         }
         let existing = accounts::find_by_email(conn, &user.email)?;
         if let Some(account) = &existing {

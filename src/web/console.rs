@@ -558,8 +558,10 @@ pub async fn update_profile(
     })
     .await?;
     let saved = match saved {
-        Err(ConsoleError::Profile(ProfileError::EmailChange(EmailChangeError::Taken))) => {
-            errors.add("email", EmailChangeError::Taken);
+        Err(ConsoleError::Profile(ProfileError::EmailChange(
+            e @ (EmailChangeError::Taken | EmailChangeError::UserNameTaken),
+        ))) => {
+            errors.add("email", e);
             return refused_profile(&req, &state, &access, id, errors, Some(form)).await;
         }
         other => other?,

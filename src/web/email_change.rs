@@ -35,6 +35,7 @@ fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
              changed. Ask for the change again with another address."
                 .to_owned(),
         ),
+        EmailChangeError::UserNameTaken => (StatusCode::CONFLICT, e.to_string()),
         e => return Err(e.into()),
     };
     render_with_status(

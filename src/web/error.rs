@@ -77,9 +77,17 @@ impl From<ProfileError> for AppError {
 }
 
 /// See `From<ProfileError>`: a dead link or a taken address are answered by the page first.
+/// A page that can say it better answers first; what reaches here is said as it is.
 impl From<EmailChangeError> for AppError {
     fn from(e: EmailChangeError) -> Self {
-        AppError::Internal(anyhow::Error::new(e))
+        match e {
+            EmailChangeError::Taken | EmailChangeError::UserNameTaken => {
+                AppError::Conflict(e.to_string())
+            }
+            EmailChangeError::NoLongerAllowed => AppError::Forbidden(e.to_string()),
+            EmailChangeError::DeadLink => AppError::NotFound,
+            e => AppError::Internal(anyhow::Error::new(e)),
+        }
     }
 }
 

@@ -209,8 +209,10 @@ pub async fn update_profile(
     .await?;
     let confirming = match saved {
         Ok(confirming) => confirming,
-        Err(ProfileError::EmailChange(EmailChangeError::Taken)) => {
-            errors.add("email", EmailChangeError::Taken);
+        Err(ProfileError::EmailChange(
+            e @ (EmailChangeError::Taken | EmailChangeError::UserNameTaken),
+        )) => {
+            errors.add("email", e);
             return refused(&state, &me, Some(form), errors).await;
         }
         Err(e) => return Err(e.into()),

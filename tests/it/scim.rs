@@ -1091,3 +1091,75 @@ async fn attribute_names_beyond_ascii_are_refused_in_words() {
     .await;
     assert_eq!(status, 400, "{body}");
 }
+
+fn replace(path: &str, value: Value) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": path, "value": value }]
+    })
+}
+
+/// A userName stands for one member: nobody takes another's userName or address as theirs, by a
+/// new userName, a new member or a new address.
+#[actix_web::test]
+async fn a_user_name_answers_for_one_member_only() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let edsger = app.membership_of("edsger.dijkstra@example.com");
+    let patch = |id: i64, path: &'static str, value: Value| {
+        let (app, key) = (&app, &key);
+        async move {
+            send(
+                app,
+                "PATCH",
+                &format!("/scim/v2/Users/{id}"),
+                key,
+                Some(replace(path, value)),
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(patch(grace, "userName", "grace".into()).await.0, 200);
+    // Grace's address is still hers: Edsger may not answer to it.
+    let (status, body) = patch(edsger, "userName", "Grace.Hopper@example.com".into()).await;
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+    assert_eq!(
+        patch(edsger, "userName", "yan@example.com".into()).await.0,
+        200
+    );
+    // A new member whose address is Edsger's userName.
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("yan@example.com", "yan-1")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    // Alan (suspended, answering to his address) moving to it.
+    let alan = app.membership_of("alan.turing@example.com");
+    let moved =
+        serde_json::json!([{ "value": "yan@example.com", "type": "work", "primary": true }]);
+    let (status, body) = patch(alan, "emails", moved).await;
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+    let (_, _, found) = scim(
+        &app,
+        &format!(
+            "/scim/v2/Users?filter={}",
+            urlencode(r#"userName eq "yan@example.com""#)
+        ),
+        &key,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1);
+}

@@ -13,8 +13,8 @@ pub use export::{ExportPlan, ExportRow, export_batch, matching_ids};
 pub use filter::{GroupFilter, ListFilter};
 pub use list::{Cursor, Known, MemberPage, MemberRow, PageOf, list_page, search_in_range};
 pub use scim::{
-    ScimUser, scim_user, scim_user_name, scim_users, set_email_label, set_scim_user_name,
-    user_name_taken,
+    ScimUser, answering_by_address, scim_user, scim_user_name, scim_users, set_email_label,
+    set_scim_user_name, user_name_taken,
 };
 
 use chrono::NaiveDateTime;

@@ -172,24 +172,49 @@ pub fn scim_user(
     row.map(user).transpose()
 }
 
-/// Whether a current member of the workspace answers to `user_name` (their SCIM username, else
-/// their address), whatever its case.
+/// Whether a current member of the workspace other than `except` holds `user_name`, whatever its
+/// case: as their SCIM userName, or as their address. A userName stands for one member (identity
+/// providers find people by it), and nobody may take another's address as theirs.
 pub fn user_name_taken(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     user_name: &str,
+    except: Option<MembershipId>,
 ) -> QueryResult<bool> {
+    let name = user_name.to_lowercase();
     let found: i64 = memberships::table
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(not_removed())
+        // Ids start at 1: 0 excepts nobody.
+        .filter(memberships::id.ne(except.map_or(0, |m| m.0)))
         .filter(
-            sql::<Bool>("lower(COALESCE(memberships.scim_user_name, memberships.sort_email)) = ")
-                .bind::<Text, _>(user_name.to_lowercase())
-                .sql(""),
+            sql::<Bool>("(lower(memberships.scim_user_name) = ")
+                .bind::<Text, _>(name.clone())
+                .sql(" OR memberships.sort_email = ")
+                .bind::<Text, _>(name)
+                .sql(")"),
         )
         .count()
         .get_result(conn)?;
     Ok(found > 0)
+}
+
+/// The account's current memberships that answer to its address (no SCIM userName of their own):
+/// where a new address becomes their userName.
+pub fn answering_by_address(
+    conn: &mut AnyConnection,
+    account: AccountId,
+) -> QueryResult<Vec<(WorkspaceId, MembershipId)>> {
+    let rows: Vec<(i64, i64)> = memberships::table
+        .filter(memberships::account_id.eq(account.0))
+        .filter(not_removed())
+        .filter(memberships::scim_user_name.is_null())
+        .select((memberships::workspace_id, memberships::id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(w, m)| (WorkspaceId(w), MembershipId(m)))
+        .collect())
 }
 
 pub fn set_email_label(

@@ -151,9 +151,10 @@ impl From<super::error::AppError> for ScimError {
 impl From<ConsoleError> for ScimError {
     fn from(e: ConsoleError) -> Self {
         match e {
-            ConsoleError::Taken(_) | ConsoleError::EmailChange(EmailChangeError::Taken) => {
-                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
-            }
+            ConsoleError::Taken(_)
+            | ConsoleError::EmailChange(
+                EmailChangeError::Taken | EmailChangeError::UserNameTaken,
+            ) => ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string()),
             e => Problem::from(e).into(),
         }
     }
