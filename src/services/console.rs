@@ -462,7 +462,7 @@ pub fn remove(
         };
         let owned = ownership::owned_by_kind(conn, member.id)?;
         let moved = ownership::hand_over(conn, member.id, heir.as_ref().map(|h| h.id), now)?;
-        let snapshot = ownership::end_belongings(conn, member.id)?;
+        let snapshot = ownership::end_belongings(conn, member.id, now)?;
         let kept = serde_json::to_string(&snapshot)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         memberships::set_removed(conn, member.id, &kept, now)?;

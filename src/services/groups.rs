@@ -293,7 +293,7 @@ pub fn remove_member(
         let email = memberships::current_among(conn, at.workspace, &[member])?
             .pop()
             .map(|(_, email)| email);
-        if !groups::remove_member(conn, at.group, member)? {
+        if !groups::remove_member(conn, at.group, member, now)? {
             return Ok(false);
         }
         let changes = json!({ "member": email, "membership_id": member.0 });

@@ -55,6 +55,17 @@ pub fn add_member(
             group_members::created_at.eq(now),
         ))
         .execute(conn)?;
+    touch(conn, &[group], now)
+}
+
+/// Marks these groups changed at `now`: a change of members is a new version of a group (its
+/// SCIM `version` and `lastModified`, so that a stale `If-Match` is refused).
+pub fn touch(conn: &mut AnyConnection, groups: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+    if !groups.is_empty() {
+        diesel::update(groups::table.filter(groups::id.eq_any(groups)))
+            .set(groups::updated_at.eq(now))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -197,6 +208,7 @@ pub fn remove_member(
     conn: &mut AnyConnection,
     group: i64,
     membership: MembershipId,
+    now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let removed = diesel::delete(
         group_members::table
@@ -204,6 +216,9 @@ pub fn remove_member(
             .filter(group_members::membership_id.eq(membership.0)),
     )
     .execute(conn)?;
+    if removed > 0 {
+        touch(conn, &[group], now)?;
+    }
     Ok(removed > 0)
 }
 

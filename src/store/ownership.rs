@@ -98,7 +98,11 @@ pub struct Snapshot {
 }
 
 /// Ends the member's group memberships and direct grants; returns what they were.
-pub fn end_belongings(conn: &mut AnyConnection, member: MembershipId) -> QueryResult<Snapshot> {
+pub fn end_belongings(
+    conn: &mut AnyConnection,
+    member: MembershipId,
+    now: NaiveDateTime,
+) -> QueryResult<Snapshot> {
     let groups: Vec<i64> = group_members::table
         .filter(group_members::membership_id.eq(member.0))
         .select(group_members::group_id)
@@ -111,6 +115,7 @@ pub fn end_belongings(conn: &mut AnyConnection, member: MembershipId) -> QueryRe
         .load(conn)?;
     diesel::delete(group_members::table.filter(group_members::membership_id.eq(member.0)))
         .execute(conn)?;
+    super::groups::touch(conn, &groups, now)?;
     diesel::delete(grants::table.filter(grants::membership_id.eq(member.0))).execute(conn)?;
     Ok(Snapshot { groups, grants })
 }
@@ -127,13 +132,7 @@ pub fn restore_belongings(
         .select(groups::id)
         .load(conn)?;
     for group in &live_groups {
-        diesel::insert_into(group_members::table)
-            .values((
-                group_members::group_id.eq(group),
-                group_members::membership_id.eq(member.0),
-                group_members::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        super::groups::add_member(conn, *group, member, now)?;
     }
     let app_ids: Vec<i64> = snapshot.grants.iter().map(|(app, _)| *app).collect();
     let live_apps: Vec<i64> = apps::table

@@ -1163,3 +1163,58 @@ async fn a_user_name_answers_for_one_member_only() {
     .await;
     assert_eq!(found["totalResults"], 1);
 }
+
+/// A change of a group's members, from anywhere, is a new version: a provider's `If-Match` with
+/// the version it read before is refused rather than undoing it.
+#[actix_web::test]
+async fn a_change_of_members_is_a_new_version_of_the_group() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let api = app
+        .api_key("Scripts", &["groups.view", "groups.manage"])
+        .await;
+    let grace = app.membership_of("grace.hopper@example.com").to_string();
+    let edsger = app.membership_of("edsger.dijkstra@example.com");
+    let (status, group) = send(
+        &app,
+        "POST",
+        "/scim/v2/Groups",
+        &key,
+        Some(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Engineering",
+            "members": [{"value": grace}]
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let scim_id = group["id"].as_str().unwrap().to_owned();
+    let id = scim_id.strip_prefix('g').unwrap().to_owned();
+    let read = group["meta"]["version"].as_str().unwrap().to_owned();
+    // A script adds Edsger through the JSON API…
+    let added = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/groups/{id}/members/{edsger}")))
+        .header("authorization", format!("Bearer {api}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(added.status().is_success(), "{}", added.status());
+    let (_, _, now) = scim(&app, &format!("/scim/v2/Groups/{scim_id}"), &key).await;
+    assert_ne!(now["meta"]["version"], read.as_str());
+    // …so the provider's replace of the members it read is refused, and Edsger stays.
+    let (status, _) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Groups/{scim_id}"),
+        &key,
+        Some(replace("members", serde_json::json!([{ "value": grace }]))),
+        Some(&read),
+    )
+    .await;
+    assert_eq!(status, 412);
+    assert_eq!(
+        app.count(&format!("group_members WHERE group_id = {id}")),
+        2
+    );
+}
