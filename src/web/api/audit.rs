@@ -130,6 +130,7 @@ fn next_link(query: &AuditQuery, limit: i64, last: i64) -> String {
     let mut pairs: Vec<(&str, String)> = [
         ("actor", &query.actor),
         ("target", &query.target),
+        ("reason", &query.reason),
         ("action", &query.action),
         ("from", &query.from),
         ("to", &query.to),
@@ -144,4 +145,35 @@ fn next_link(query: &AuditQuery, limit: i64, last: i64) -> String {
         "/api/v1/audit-events?{}",
         serde_html_form::to_string(&pairs).unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_page_keeps_every_filter() {
+        let query = AuditQuery {
+            actor: "ada".into(),
+            target: "grace".into(),
+            reason: "left the company".into(),
+            action: "member.suspended".into(),
+            from: "2026-12-01".into(),
+            to: "2026-12-06".into(),
+            before: "99".into(),
+        };
+        let link = next_link(&query, 20, 7);
+        for part in [
+            "actor=ada",
+            "target=grace",
+            "reason=left+the+company",
+            "action=member.suspended",
+            "from=2026-12-01",
+            "to=2026-12-06",
+            "limit=20",
+            "before=7",
+        ] {
+            assert!(link.contains(part), "{link} lacks {part}");
+        }
+    }
 }
