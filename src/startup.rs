@@ -196,6 +196,15 @@ fn run(
             )
             .service(
                 web::scope("")
+                    // A malformed id or query is answered like any other page, not as plain text.
+                    .app_data(
+                        web::PathConfig::default()
+                            .error_handler(|_, _| http::error::AppError::NotFound.into()),
+                    )
+                    .app_data(
+                        web::QueryConfig::default()
+                            .error_handler(|_, _| http::error::AppError::BadAddress.into()),
+                    )
                     .wrap(from_fn(http::htmx::error_fragments))
                     .wrap(from_fn(csrf::verify))
                     .wrap(sessions)

@@ -19,6 +19,9 @@ use crate::services::workspaces::WorkspaceError;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// An address whose query the console cannot read (`?after=abc`).
+    #[error("bad address")]
+    BadAddress,
     /// Refused by a permission or rule; the text says why, in words.
     #[error("{0}")]
     Forbidden(String),
@@ -191,6 +194,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadAddress => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::SignInRequired { .. } | AppError::Redirect(_) => StatusCode::SEE_OTHER,
@@ -217,6 +221,7 @@ impl ResponseError for AppError {
         }
         let (title, message, request_id) = match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address, or you may not see it.".to_owned(), None),
+            AppError::BadAddress => ("Address not understood", "Part of this address is not one the console understands. Go back and follow a link instead.".to_owned(), None),
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
             AppError::Csrf => (

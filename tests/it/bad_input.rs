@@ -250,3 +250,28 @@ async fn a_field_holding_a_control_character_is_refused_beside_it_as_typed() {
             .contains("Remove the control characters")
     );
 }
+
+/// A malformed id or query gets the console's own page, not the framework's plain text.
+#[actix_web::test]
+async fn a_malformed_id_or_query_gets_a_page() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    for (path, status, title) in [
+        ("/w/acme/groups/abc", 404, "Page not found"),
+        ("/w/acme/apps/abc/permissions", 404, "Page not found"),
+        ("/w/acme/roles/abc", 404, "Page not found"),
+        (
+            "/w/acme/groups/999?after=abc",
+            400,
+            "Address not understood",
+        ),
+    ] {
+        let response = ada.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(title) && page.contains("<html"),
+            "{path}: {page}"
+        );
+    }
+}
