@@ -43,9 +43,12 @@ document.documentElement.classList.add('js');
       return;
     }
     if (!dialog.open) dialog.showModal();
-    // The first field in error, else the first field of its form, else its first button (not ✕).
+    // The first field in error, else the first field of its form, else its first button (not ✕);
+    // a confirmation of something dangerous with nothing to fill in starts on Cancel, so that a
+    // stray Enter deletes nothing.
     (dialog.querySelector('[aria-invalid="true"]')
       ?? dialog.querySelector('form textarea, form input:not([type="hidden"]), form select')
+      ?? (dialog.querySelector('form .button-danger') ? dialog.querySelector('form [data-close-dialog]') : null)
       ?? dialog.querySelector('form button, .button:not(.dialog-close)'))?.focus();
     dialog.addEventListener('close', () => {
       dialog.remove();
@@ -58,6 +61,19 @@ document.documentElement.classList.add('js');
     if (closer) closer.closest('dialog')?.close();
   });
 })();
+
+// A page that comes back with a refused form: its first field in error gets the focus and is
+// scrolled to, as a dialog's does, so that the message beside it is seen (long pages put it below
+// the fold).
+document.addEventListener('DOMContentLoaded', () => {
+  const field = document.querySelector('main [aria-invalid="true"], main .field-invalid :is(input, select, textarea)');
+  if (field) {
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: 'center' });
+  } else {
+    document.querySelector('main .field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
+  }
+});
 
 // A tab that swaps the panel below it becomes the current one (only the panel is replaced).
 document.addEventListener('htmx:afterSwap', (event) => {

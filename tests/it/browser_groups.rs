@@ -10,6 +10,20 @@ use admin_console::domain::role::BuiltInRole;
 
 /// Types `search` into the picker, waits until its options no longer show `other` (the type-ahead
 /// has answered), and ticks the one option left.
+/// A property of the focused element (`id`, `textContent`), trimmed.
+async fn focused(b: &Browser, property: &str) -> String {
+    b.client
+        .execute(
+            &format!("return String(document.activeElement.{property}).trim();"),
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn pick(b: &Browser, search: &str, other: &str) {
     b.fill("#picker-q", search).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -126,10 +140,24 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
         "{dialog}"
     );
     b.screenshot("63-delete-dialog").await;
+    // Nothing to fill in: the focus starts on Cancel, so a stray Enter deletes nothing.
+    assert_eq!(focused(b, "textContent").await, "Cancel");
     b.click("dialog button.button-danger").await;
     b.wait_for_url("/w/acme/groups").await;
     b.wait_for_text(".flash-area", "Group Finance deleted.")
         .await;
     assert_eq!(app.count("groups"), 0);
+
+    // A refused form comes back with the focus in the field in error.
+    b.fill("#name", "Ops").await;
+    b.click("form[method=post][action='/w/acme/groups'] button[type=submit]")
+        .await;
+    b.wait_for_text(".flash-area", "Group Ops created.").await;
+    b.client.goto(&app.url("/w/acme/groups")).await.unwrap();
+    b.fill("#name", "ops").await;
+    b.click("form[method=post][action='/w/acme/groups'] button[type=submit]")
+        .await;
+    b.wait_for_text("main", "already").await;
+    assert_eq!(focused(b, "id").await, "name");
     browser.close().await;
 }
