@@ -111,7 +111,11 @@ async fn page(
                 .map(|ua| views::browser_name(&ua))
                 .unwrap_or_else(|| "Unknown browser".to_owned()),
             ip: s.ip.unwrap_or_else(|| "—".to_owned()),
-            created: views::date(s.created_at),
+            // To the minute, in their zone: two sessions of one day are told apart.
+            created: (
+                views::rfc3339(s.created_at),
+                views::in_timezone(s.created_at, me.zone()),
+            ),
             last_seen: views::relative(s.last_seen_at, now),
             current: s.csrf_token.is_some() && s.csrf_token == this_browser,
         })

@@ -204,6 +204,11 @@ async fn own_sessions_are_listed_and_ended_one_by_one() {
         forms, 1,
         "the other session can be ended, this one is marked"
     );
+    // Told apart by when they signed in, to the minute (the owner reads UTC).
+    assert!(
+        page.contains("End session") && page.contains(" UTC</time>"),
+        "{page}"
+    );
     let phone_session = app.first_id(
         "sessions WHERE id = (SELECT MAX(id) FROM sessions WHERE account_id IS NOT NULL)",
     );
