@@ -29,6 +29,9 @@ pub enum WorkspaceError {
     /// A seat limit below the seats in use; the text has the numbers.
     #[error("{0}")]
     SeatsInUse(String),
+    /// A plan whose fixed seats are fewer than those in use; the text has the numbers.
+    #[error("{0}")]
+    PlanTooSmall(String),
     #[error("Type the workspace's URL name exactly as shown to confirm. Nothing was deleted.")]
     NotConfirmed,
     #[error(transparent)]
@@ -184,8 +187,12 @@ pub fn change_plan(
         if before.plan == plan && before.seat_limit == seat_limit {
             return Ok(());
         }
-        policy::check_seat_limit(seat_limit, before.counts.seats_used())
-            .map_err(WorkspaceError::SeatsInUse)?;
+        policy::check_seat_limit(plan, seat_limit, before.counts.seats_used()).map_err(|why| {
+            match plan.limit_is_chosen() {
+                true => WorkspaceError::SeatsInUse(why),
+                false => WorkspaceError::PlanTooSmall(why),
+            }
+        })?;
         workspaces::change_plan(conn, id, plan, seat_limit, now)?;
         let mut changes = Changes::default();
         changes.field("plan", before.plan.key(), plan.key());

@@ -57,6 +57,7 @@ fn settings_error(e: WorkspaceError, errors: &mut FieldErrors) -> Result<(), App
     let field = match e {
         WorkspaceError::SlugTaken => "slug",
         WorkspaceError::SeatsInUse(_) => "seat_limit",
+        WorkspaceError::PlanTooSmall(_) => "plan",
         WorkspaceError::NotConfirmed => "confirm",
         other => return Err(AppError::from(other)),
     };

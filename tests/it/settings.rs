@@ -414,3 +414,39 @@ async fn deleting_needs_the_url_name_and_leaves_accounts_and_sessions_working() 
     assert_eq!(saved.status().as_u16(), 303);
     assert!(grace.get_text("/me").await.contains("Grace Hopper"));
 }
+
+/// The Free plan's seats are fixed: too many in use for it, the refusal says to choose a larger
+/// plan, beside the plan.
+#[actix_web::test]
+async fn a_plan_too_small_for_the_seats_in_use_says_so_beside_the_plan() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let moved = post(
+        &app,
+        "/w/acme/settings/plan",
+        &[("plan", "team"), ("seat_limit", "")],
+    )
+    .await;
+    assert_eq!(moved.status().as_u16(), 303);
+    for n in 0..10 {
+        app.add_member(
+            &format!("person{n}@example.com"),
+            BuiltInRole::Member,
+            MembershipStatus::Active,
+        );
+    }
+    let refused = post(
+        &app,
+        "/w/acme/settings/plan",
+        &[("plan", "free"), ("seat_limit", "")],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("The Free plan holds 10 seats, and 11 are in use")
+            && body.contains("id=\"plan-error\""),
+        "{body}"
+    );
+    assert_eq!(app.count("workspaces WHERE plan = 'team'"), 1);
+}

@@ -393,10 +393,20 @@ pub fn check_seats(plan: &str, limit: Option<i64>, in_use: i64, adding: i64) -> 
 }
 
 /// Rule 4 of PRODUCT §4 when the limit itself changes: it may not fall below the seats in use.
-pub fn check_seat_limit(limit: Option<i64>, in_use: i64) -> Result<(), String> {
+/// On a plan whose seats are fixed (Free), what to change is the plan.
+pub fn check_seat_limit(
+    plan: crate::domain::plan::Plan,
+    limit: Option<i64>,
+    in_use: i64,
+) -> Result<(), String> {
+    const IN_USE: &str = "(pending invitations, active and suspended members)";
     match limit {
+        Some(limit) if limit < in_use && !plan.limit_is_chosen() => Err(format!(
+            "The {} plan holds {limit} seats, and {in_use} are in use {IN_USE}. Choose a larger plan, or free seats first.",
+            plan.name()
+        )),
         Some(limit) if limit < in_use => Err(format!(
-            "{in_use} seats are in use (pending invitations, active and suspended members), more than a limit of {limit}. Choose at least {in_use}, or free seats first."
+            "{in_use} seats are in use {IN_USE}, more than a limit of {limit}. Choose at least {in_use}, or free seats first."
         )),
         _ => Ok(()),
     }
@@ -456,12 +466,18 @@ mod invite_rules {
 
     #[test]
     fn a_seat_limit_holds_the_seats_in_use() {
-        assert!(check_seat_limit(Some(10), 10).is_ok());
-        assert!(check_seat_limit(None, 1_000_000).is_ok());
+        use crate::domain::plan::Plan;
+        assert!(check_seat_limit(Plan::Team, Some(10), 10).is_ok());
+        assert!(check_seat_limit(Plan::Enterprise, None, 1_000_000).is_ok());
         assert_eq!(
-            check_seat_limit(Some(10), 12).unwrap_err(),
+            check_seat_limit(Plan::Team, Some(10), 12).unwrap_err(),
             "12 seats are in use (pending invitations, active and suspended members), more than a \
              limit of 10. Choose at least 12, or free seats first."
+        );
+        assert_eq!(
+            check_seat_limit(Plan::Free, Some(10), 12).unwrap_err(),
+            "The Free plan holds 10 seats, and 12 are in use (pending invitations, active and \
+             suspended members). Choose a larger plan, or free seats first."
         );
     }
 
