@@ -75,6 +75,33 @@ document.addEventListener('DOMContentLoaded', () => {
   }
 });
 
+// The group picker keeps what was ticked across searches: a box a new search would drop stays
+// above its results, ticked, so that "Add chosen members" adds everyone chosen.
+(() => {
+  let kept = [];
+  document.addEventListener('htmx:beforeRequest', (event) => {
+    const options = event.detail.target;
+    if (options?.id !== 'picker-options') return;
+    kept = Array.from(options.querySelectorAll('input[type="checkbox"]:checked:not([disabled])'))
+      .map((box) => box.closest('label').cloneNode(true));
+  });
+  document.addEventListener('htmx:afterSwap', (event) => {
+    const options = event.detail.target;
+    if (options?.id !== 'picker-options') return;
+    for (const label of kept.reverse()) {
+      const box = label.querySelector('input');
+      const shown = options.querySelector(`input[type="checkbox"][value="${box.value}"]`);
+      if (shown) {
+        shown.checked = true;
+      } else {
+        box.checked = true;
+        options.prepend(label);
+      }
+    }
+    kept = [];
+  });
+})();
+
 // A tab that swaps the panel below it becomes the current one (only the panel is replaced).
 document.addEventListener('htmx:afterSwap', (event) => {
   const tab = event.detail.requestConfig?.elt;
