@@ -107,6 +107,9 @@ pub struct Invitation {
     pub outbox_email_id: Option<i64>,
     /// True when the account already has a password (the person signs in to accept).
     pub account_registered: bool,
+    /// The names the account has already (an import gave them): the form to accept starts with
+    /// them.
+    pub names: (String, String),
 }
 
 type Row = (
@@ -125,6 +128,7 @@ type Row = (
     Option<NaiveDateTime>,
     Option<String>,
     Option<i64>,
+    (String, String),
 );
 
 /// The pending invitation with this token hash (expired ones included: the caller checks).
@@ -190,6 +194,7 @@ fn load(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Vec<Invitation>> {
             invitations::last_sent_at,
             accounts::password_hash,
             invitations::outbox_email_id,
+            (accounts::first_name, accounts::last_name),
         ))
         .into_boxed();
     query = match by {
@@ -245,6 +250,7 @@ fn load(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Vec<Invitation>> {
                 last_sent_at: row.12,
                 account_registered: row.13.is_some(),
                 outbox_email_id: row.14,
+                names: row.15,
             })
         })
         .collect()

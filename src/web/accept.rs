@@ -81,7 +81,11 @@ fn page(
             .to_string(),
         existing: invitation.account_registered,
         signed_in_as,
-        form: AcceptForm::default(),
+        form: AcceptForm {
+            first_name: invitation.names.0.clone(),
+            last_name: invitation.names.1.clone(),
+            ..AcceptForm::default()
+        },
         errors: FieldErrors::default(),
         form_error: None,
     }

@@ -132,6 +132,15 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
         1
     );
     assert_eq!(app.count("outbox_emails"), outbox_before + 2);
+    // The invitation's page starts with the names the file gave.
+    let accept = app
+        .new_client()
+        .get_text(&format!("/invite/{}", app.token_for("new.one@example.com")))
+        .await;
+    assert!(
+        accept.contains("value=\"Ada\"") && accept.contains("value=\"Byron\""),
+        "{accept}"
+    );
     // Used up.
     let again = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
     assert_eq!(again.status().as_u16(), 404);
