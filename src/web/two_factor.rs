@@ -211,18 +211,20 @@ pub async fn login_submit(
             Ok(redirect("/login"))
         }
         Err(e) => {
-            let (status, message) = match e.wait() {
-                Some(_) => (StatusCode::TOO_MANY_REQUESTS, e.to_string()),
-                None => (
-                    StatusCode::UNAUTHORIZED,
-                    TwoFactorError::WrongCode.to_string(),
-                ),
+            // A wrong code is said beside the field; a pause is about the account, above it.
+            let mut errors = FieldErrors::default();
+            let (status, form_error) = match e.wait() {
+                Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
+                None => {
+                    errors.add("code", TwoFactorError::WrongCode);
+                    (StatusCode::UNAUTHORIZED, None)
+                }
             };
             let page = LoginStep {
                 csrf_token: csrf::token(&session)?,
                 email: email_of(&state, account_id).await?.unwrap_or_default(),
-                errors: FieldErrors::default(),
-                form_error: Some(message),
+                errors,
+                form_error,
             };
             let mut response = render_with_status(status, &page)?;
             if let Some(wait) = e.wait() {
