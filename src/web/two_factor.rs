@@ -211,28 +211,38 @@ pub async fn login_submit(
             Ok(redirect("/login"))
         }
         Err(e) => {
-            // A wrong code is said beside the field; a pause is about the account, above it.
-            let mut errors = FieldErrors::default();
-            let (status, form_error) = match e.wait() {
-                Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
-                None => {
-                    errors.add("code", TwoFactorError::WrongCode);
-                    (StatusCode::UNAUTHORIZED, None)
-                }
-            };
-            let page = LoginStep {
-                csrf_token: csrf::token(&session)?,
-                email: email_of(&state, account_id).await?.unwrap_or_default(),
-                errors,
-                form_error,
-            };
-            let mut response = render_with_status(status, &page)?;
-            if let Some(wait) = e.wait() {
-                super::headers::retry_after(&mut response, wait);
-            }
-            Ok(response)
+            let email = email_of(&state, account_id).await?.unwrap_or_default();
+            refused_code(&session, email, &e)
         }
     }
+}
+
+/// The step again, refused: a wrong code is said beside the field (401); a pause is about the
+/// account, above the form (429, with when to come back).
+fn refused_code(
+    session: &Session,
+    email: String,
+    e: &SignInError,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let (status, form_error) = match e.wait() {
+        Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
+        None => {
+            errors.add("code", TwoFactorError::WrongCode);
+            (StatusCode::UNAUTHORIZED, None)
+        }
+    };
+    let page = LoginStep {
+        csrf_token: csrf::token(session)?,
+        email,
+        errors,
+        form_error,
+    };
+    let mut response = render_with_status(status, &page)?;
+    if let Some(wait) = e.wait() {
+        super::headers::retry_after(&mut response, wait);
+    }
+    Ok(response)
 }
 
 // ---------------------------------------------------------------------------------------------
