@@ -236,6 +236,8 @@ struct UsersPage {
     /// This page's own address, for reloading the rows after a change.
     self_url: String,
     can_invite: bool,
+    /// Whether the viewer's role sees groups (`groups.view`): the Groups column and filter.
+    sees_groups: bool,
     /// The viewer's time zone (IANA): exact times are shown in it on hover.
     timezone: String,
     /// Some row may have an action for this viewer.
@@ -400,17 +402,20 @@ impl BulkBar {
             .filter(|(key, _)| !matches!(*key, "sort" | "role"))
             .collect();
         filters.push(("filter_role", params.role.clone()));
+        let uses_groups = actions.iter().any(|(key, _)| key.contains("group"));
         Some(Self {
             filters,
-            actions,
             roles: roles
                 .iter()
                 .map(|r| choice(r.key.clone(), &r.name))
                 .collect(),
+            // The group menu only with an action that uses it.
             groups: groups
                 .iter()
+                .filter(|_| uses_groups)
                 .map(|(id, name)| choice(id.to_string(), name))
                 .collect(),
+            actions,
         })
     }
 }
@@ -594,7 +599,12 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
-    let query = query.into_inner();
+    let mut query = query.into_inner();
+    // A role that does not see groups neither filters by one nor reads who is in which.
+    let sees_groups = access.can(Permission::GroupsView);
+    if !sees_groups {
+        query.filter.group.clear();
+    }
     let params = tidy(&query.filter);
     let workspace = access.workspace.id;
     let fragment = super::htmx::wants_fragment(&req);
@@ -622,8 +632,13 @@ pub async fn list(
     } = read;
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
-    let menus = Menus::of(&params, &choices.roles, &choices.groups);
-    let bulk = BulkBar::of(&access, &params, &choices.roles, &choices.groups);
+    let groups = if sees_groups {
+        &choices.groups[..]
+    } else {
+        &[]
+    };
+    let menus = Menus::of(&params, &choices.roles, groups);
+    let bulk = BulkBar::of(&access, &params, &choices.roles, groups);
     let (summary, seats) = head_counts(&access, &listed.page, !params.is_empty());
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
@@ -658,6 +673,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
+        sees_groups,
         timezone: access.signed_in.account.timezone.clone(),
         actions_column: [
             Permission::UsersInvite,

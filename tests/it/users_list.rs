@@ -968,3 +968,57 @@ async fn address_fields_suggest_members_as_one_types() {
     assert!(apps.contains("list=\"owner_email-suggestions\""));
     assert!(apps.contains("hx-get=\"/w/acme/members/suggest\""));
 }
+
+/// A role that does not see groups (`groups.view`) gets no Groups column or filter, and a group
+/// in the address filters nothing: it does not learn who is in which group.
+#[actix_web::test]
+async fn a_role_that_does_not_see_groups_reads_no_group() {
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    )
+    .await;
+    let made = app
+        .post_fields(
+            "/w/acme/groups",
+            &[("name", "Finance"), ("description", "")],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let group = app.first_id("groups WHERE name = 'Finance'");
+    let grace = app.membership_of("grace.hopper@example.com").to_string();
+    let added = app
+        .post_fields(
+            &format!("/w/acme/groups/{group}/members"),
+            &[("membership_id", &grace)],
+        )
+        .await;
+    assert_eq!(added.status().as_u16(), 303);
+    assert!(app.get_text("/w/acme/users").await.contains("Finance"));
+
+    let support = app
+        .with_custom_role(
+            "sam.support@example.com",
+            "Support",
+            &["users.view", "users.suspend"],
+        )
+        .await;
+    let page = support.get_text("/w/acme/users").await;
+    assert!(
+        !page.contains("Finance")
+            && !page.contains(">Groups</th>")
+            && !page.contains("filter-group"),
+        "{page}"
+    );
+    let filtered = names_in(
+        &support
+            .get_text(&format!("/w/acme/users?group={group}"))
+            .await,
+    );
+    assert!(
+        filtered.contains(&OWNER_EMAIL.to_owned())
+            && filtered.contains(&"sam.support@example.com".to_owned()),
+        "{filtered:?}"
+    );
+}
