@@ -12,16 +12,10 @@ use admin_console::domain::role::BuiltInRole;
 /// has answered), and ticks the one option left.
 /// A property of the focused element (`id`, `textContent`), trimmed.
 async fn focused(b: &Browser, property: &str) -> String {
-    b.client
-        .execute(
-            &format!("return String(document.activeElement.{property}).trim();"),
-            Vec::new(),
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    b.eval_text(&format!(
+        "return String(document.activeElement.{property}).trim();"
+    ))
+    .await
 }
 
 async fn pick(b: &Browser, search: &str, other: &str) {
@@ -81,14 +75,10 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     b.click("#picker-options input[type=checkbox]:not([disabled]):not(:checked)")
         .await;
     let ticked = b
-        .client
-        .execute(
+        .eval_text(
             "return Array.from(document.querySelectorAll('#picker-options input:checked:not([disabled])')).map(b => b.closest('label').textContent.trim()).join(' | ');",
-            Vec::new(),
         )
-        .await
-        .unwrap();
-    let ticked = ticked.as_str().unwrap_or_default();
+        .await;
     assert!(
         ticked.contains("grace.hopper@example.com") && ticked.contains("alan.turing@example.com"),
         "{ticked}"

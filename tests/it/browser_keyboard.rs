@@ -24,17 +24,11 @@ async fn press(b: &Browser, keys: &str) {
 /// The focused element, as `tag#id[name]` with its value or text and its label (to follow the
 /// focus).
 async fn focused(b: &Browser) -> String {
-    b.client
-        .execute(
-            "const e = document.activeElement; \
-             return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)} ${e.getAttribute('aria-label') || ''}`",
-            Vec::new(),
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    b.eval_text(
+        "const e = document.activeElement; \
+         return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)} ${e.getAttribute('aria-label') || ''}`",
+    )
+    .await
 }
 
 /// Presses `key` until the focus is on what `part` describes, at most `most` times in all (`used`

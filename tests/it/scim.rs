@@ -867,6 +867,22 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
     );
 }
 
+/// A SCIM Group named `name` holding the User `member`.
+fn new_group(name: &str, member: &str) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": name,
+        "members": [{ "value": member }]
+    })
+}
+
+/// POSTs `group` to `/Groups` (201); the group made.
+async fn push_group(app: &TestApp, key: &str, group: Value) -> Value {
+    let (status, made) = send(app, "POST", "/scim/v2/Groups", key, Some(group), None).await;
+    assert_eq!(status, 201, "{made}");
+    made
+}
+
 #[actix_web::test]
 async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     let app = app_with_people().await;
@@ -877,21 +893,9 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
         |app: &TestApp, group: &str| app.count(&format!("group_members WHERE group_id = {group}"));
 
     // Okta pushes a group with its members.
-    let (status, group) = send(
-        &app,
-        "POST",
-        "/scim/v2/Groups",
-        &key,
-        Some(serde_json::json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": "Engineering",
-            "externalId": "00gENG",
-            "members": [{"value": grace}]
-        })),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
+    let mut engineering = new_group("Engineering", &grace);
+    engineering["externalId"] = "00gENG".into();
+    let group = push_group(&app, &key, engineering).await;
     // A Group's id is not a User's: `g` and the group's number (RFC 7643 §3.1).
     let scim_id = group["id"].as_str().unwrap().to_owned();
     let id = scim_id
@@ -1175,20 +1179,7 @@ async fn a_change_of_members_is_a_new_version_of_the_group() {
         .await;
     let grace = app.membership_of("grace.hopper@example.com").to_string();
     let edsger = app.membership_of("edsger.dijkstra@example.com");
-    let (status, group) = send(
-        &app,
-        "POST",
-        "/scim/v2/Groups",
-        &key,
-        Some(serde_json::json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": "Engineering",
-            "members": [{"value": grace}]
-        })),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
+    let group = push_group(&app, &key, new_group("Engineering", &grace)).await;
     let scim_id = group["id"].as_str().unwrap().to_owned();
     let id = scim_id.strip_prefix('g').unwrap().to_owned();
     let read = group["meta"]["version"].as_str().unwrap().to_owned();

@@ -211,6 +211,17 @@ impl Browser {
             .expect("click");
     }
 
+    /// What `script` (a function body returning a string) returns in the page.
+    pub async fn eval_text(&self, script: &str) -> String {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .expect("script")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
