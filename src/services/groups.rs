@@ -258,14 +258,16 @@ fn add_current(
     let ids: Vec<MembershipId> = current.iter().map(|(id, _)| *id).collect();
     let already = groups::members_among(conn, at.group, &ids)?;
     let mut outcome = BulkAdd::default();
+    let mut new = Vec::new();
     for (id, email) in current {
         if already.contains(&id) {
             outcome.already.push(email);
         } else {
-            groups::add_member(conn, at.group, id, now)?;
+            new.push(id);
             outcome.added.push(email);
         }
     }
+    groups::add_members(conn, at.group, &new, now)?;
     if !outcome.added.is_empty() {
         let changes = json!({ "added": outcome.added.len(), "members": outcome.added });
         audit::record_about(

@@ -511,7 +511,7 @@ pub fn accept(
         memberships::activate(conn, invitation.membership_id, now)?;
         let (group_ids, app_grants) = invitations::grants(conn, invitation.id)?;
         for group in &group_ids {
-            groups::add_member(conn, *group, invitation.membership_id, now)?;
+            groups::add_members(conn, *group, &[invitation.membership_id], now)?;
         }
         for (app, level) in &app_grants {
             apps::grant_member(conn, *app, invitation.membership_id, level, now)?;

@@ -353,7 +353,7 @@ impl Batch<'_> {
             now,
         )?;
         for group in &self.request.group_ids {
-            groups::add_member(conn, *group, membership, now)?;
+            groups::add_members(conn, *group, &[membership], now)?;
         }
         for app in &self.request.app_ids {
             apps::grant_member(conn, *app, membership, INVITE_APP_LEVEL, now)?;

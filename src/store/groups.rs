@@ -42,19 +42,25 @@ pub fn existing(
         .load(conn)
 }
 
-pub fn add_member(
+/// Puts these members in the group (none of them in it yet), and marks the group changed once.
+pub fn add_members(
     conn: &mut AnyConnection,
     group: i64,
-    membership: MembershipId,
+    members: &[MembershipId],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(group_members::table)
-        .values((
-            group_members::group_id.eq(group),
-            group_members::membership_id.eq(membership.0),
-            group_members::created_at.eq(now),
-        ))
-        .execute(conn)?;
+    for membership in members {
+        diesel::insert_into(group_members::table)
+            .values((
+                group_members::group_id.eq(group),
+                group_members::membership_id.eq(membership.0),
+                group_members::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    if members.is_empty() {
+        return Ok(());
+    }
     touch(conn, &[group], now)
 }
 

@@ -132,7 +132,7 @@ pub fn restore_belongings(
         .select(groups::id)
         .load(conn)?;
     for group in &live_groups {
-        super::groups::add_member(conn, *group, member, now)?;
+        super::groups::add_members(conn, *group, &[member], now)?;
     }
     let app_ids: Vec<i64> = snapshot.grants.iter().map(|(app, _)| *app).collect();
     let live_apps: Vec<i64> = apps::table

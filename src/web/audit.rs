@@ -56,6 +56,12 @@ impl AuditQuery {
         }
     }
 
+    /// The "from" day comes after the "to" day: no event can match, and the page says why.
+    fn is_reversed(&self) -> bool {
+        let filter = self.filter();
+        matches!((filter.from, filter.until), (Some(from), Some(until)) if from >= until)
+    }
+
     fn is_filtered(&self) -> bool {
         [
             &self.actor,
@@ -106,6 +112,8 @@ struct AuditPage {
     events: Vec<EventLine>,
     older_url: Option<String>,
     filtered: bool,
+    /// The dates are the wrong way round.
+    reversed: bool,
     /// `audit.csv` with these filters.
     csv_url: String,
 }
@@ -210,6 +218,7 @@ async fn audit_page(
         base,
         scope,
         filtered: query.is_filtered(),
+        reversed: query.is_reversed(),
         query,
         actions,
         events,

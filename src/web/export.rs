@@ -56,7 +56,12 @@ pub async fn users_csv(
     // It lists the members: seeing them comes first, then the export's own right.
     access.require(Permission::UsersView)?;
     access.require(Permission::UsersExport)?;
-    let params = query.into_inner();
+    let mut params = query.into_inner();
+    // As on the list: a role that does not see groups neither filters by one nor reads them.
+    let sees_groups = access.can(Permission::GroupsView);
+    if !sees_groups {
+        params.group.clear();
+    }
     let workspace = access.workspace.id;
     let actor = access.signed_in.actor();
     // One audit event per export, with the filter used, before anything is sent.
@@ -106,7 +111,11 @@ pub async fn users_csv(
                         filter.clone(),
                     )?),
                 };
-                memberships::export_batch(conn, plan, after.unwrap_or(0), BATCH)
+                let mut rows = memberships::export_batch(conn, plan, after.unwrap_or(0), BATCH)?;
+                if !sees_groups {
+                    rows.iter_mut().for_each(|row| row.groups.clear());
+                }
+                Ok(rows)
             }
         },
         write_row,

@@ -63,7 +63,7 @@ async fn main() {
     let mut group_ids = Vec::new();
     for g in 0..GROUPS {
         let id = groups::insert(&mut conn, workspace, &format!("Group {g}"), "", now).unwrap();
-        groups::add_member(&mut conn, id, member, now).unwrap();
+        groups::add_members(&mut conn, id, &[member], now).unwrap();
         group_ids.push(id);
     }
     let ws = workspace.0;

@@ -47,7 +47,11 @@ async fn the_log_reads_in_words_and_filters() {
     let by_actor = app.get_text("/w/acme/audit?actor=nobody").await;
     assert!(by_actor.contains("No event matches these filters"));
     let future = app.get_text("/w/acme/audit?from=2999-01-01").await;
-    assert!(future.contains("No event matches these filters"));
+    assert!(future.contains("No event matches these filters") && !future.contains("swap them"));
+    let reversed = app
+        .get_text("/w/acme/audit?from=2026-03-02&to=2026-03-01")
+        .await;
+    assert!(reversed.contains("The “From” date is after the “to” date: swap them."));
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let dated = app
         .get_text(&format!("/w/acme/audit?from={today}&to={today}"))

@@ -199,4 +199,20 @@ async fn a_file_that_cannot_be_read_is_said_beside_the_field_and_seats_are_check
         "{page}"
     );
     assert!(!page.contains("action=\"/w/acme/import/"), "no commit form");
+    assert!(
+        !page.contains("Nobody in this file can be invited"),
+        "{page}"
+    );
+
+    // A file in which nobody can be invited says so above its rows.
+    let page = upload(&app, b"email\nnot-an-address\nada@example.com\n")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Nobody in this file can be invited")
+            && !page.contains("action=\"/w/acme/import/"),
+        "{page}"
+    );
 }

@@ -1021,4 +1021,30 @@ async fn a_role_that_does_not_see_groups_reads_no_group() {
             && filtered.contains(&"sam.support@example.com".to_owned()),
         "{filtered:?}"
     );
+
+    // The export keeps its columns, with the groups left empty and their filter ignored.
+    let exporter = app
+        .with_custom_role(
+            "ed.export@example.com",
+            "Export",
+            &["users.view", "users.export"],
+        )
+        .await;
+    for address in [
+        "/w/acme/users.csv",
+        &format!("/w/acme/users.csv?group={group}"),
+    ] {
+        let csv = exporter.get_text(address).await;
+        assert!(
+            csv.starts_with("id,email,first_name,last_name,role,status,groups,")
+                && csv.contains("grace.hopper@example.com")
+                && csv.contains(OWNER_EMAIL)
+                && !csv.contains("Finance"),
+            "{csv}"
+        );
+    }
+    assert!(
+        app.get_text("/w/acme/users.csv").await.contains("Finance"),
+        "the owner reads the groups"
+    );
 }
