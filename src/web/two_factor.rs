@@ -448,12 +448,25 @@ async fn change_own<T: Send + 'static>(
     .await
 }
 
-/// Confirms the enrolment with a first code; the page then shows the recovery codes once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EnableForm {
+    pub password: String,
+    pub code: String,
+}
+
+/// Confirms the enrolment with the password (a session left open must not be enough to tie the
+/// account to someone else's phone) and a first code; the page then shows the recovery codes once.
 pub async fn enable(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
-    form: web::Form<CodeForm>,
+    form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(refused) = own_password(&state, &me, &req, form.password).await? {
+        return Ok(refused);
+    }
     let sealed = me
         .session
         .get::<String>(keys::ENROLLING)
@@ -463,7 +476,7 @@ pub async fn enable(
     let made = change_own(
         &state,
         &me,
-        form.into_inner().code,
+        form.code,
         move |conn, key, actor, account, code, now| {
             two_factor::enable(conn, key, actor, account, &sealed, code, now)
         },
@@ -473,6 +486,27 @@ pub async fn enable(
         me.session.remove(keys::ENROLLING);
     }
     codes_or_refusal(&state, &me, made).await
+}
+
+/// The person's own password, checked and counted like a sign-in (a wrong one, or one tried while
+/// sign-in is paused, is the page again with the reason beside "password"). `Ok` holds the check,
+/// still counting, for the code that follows.
+async fn own_password(
+    state: &AppState,
+    me: &SignedIn,
+    req: &HttpRequest,
+    password: String,
+) -> Result<Result<OwnCheck, HttpResponse>, AppError> {
+    let check = match OwnCheck::start(state, me, req).await? {
+        Ok(check) => check,
+        Err(paused) => return Ok(Err(refuse(state, me, "password", paused).await?)),
+    };
+    if super::verify_password(me.account.password_hash.clone(), password).await? {
+        return Ok(Ok(check));
+    }
+    check.wrong(state, me).await?;
+    let wrong = refuse(state, me, "password", "That password is not correct.").await?;
+    Ok(Err(wrong))
 }
 
 pub async fn regenerate(
@@ -518,15 +552,10 @@ pub async fn disable(
     if !blocking(&state, move |conn| Ok(two_factor::is_on(conn, account)?)).await? {
         return refuse(&state, &me, "off_code", TwoFactorError::NotOn).await;
     }
-    let check = match OwnCheck::start(&state, &me, &req).await? {
+    let check = match own_password(&state, &me, &req, form.password).await? {
         Ok(check) => check,
-        Err(paused) => return refuse(&state, &me, "password", paused).await,
+        Err(refused) => return Ok(refused),
     };
-    let right = super::verify_password(me.account.password_hash.clone(), form.password).await?;
-    if !right {
-        check.wrong(&state, &me).await?;
-        return refuse(&state, &me, "password", "That password is not correct.").await;
-    }
     let done = change_own(&state, &me, form.off_code, two_factor::disable).await?;
     if matches!(done, Err(TwoFactorError::WrongCode)) {
         check.wrong(&state, &me).await?;

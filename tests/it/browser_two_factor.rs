@@ -25,6 +25,7 @@ async fn a_person_turns_on_two_factor_and_signs_in_with_a_code() {
     let secret = secret_in(&page);
     b.screenshot("80-two-factor-enrol").await;
     b.fill("#code", &code_now(&app, &secret)).await;
+    b.fill("#password", OWNER_PASSWORD).await;
     b.click("form[action='/me/two-factor'] button[type=submit]")
         .await;
     b.wait_for_text("h2", "Your recovery codes").await;

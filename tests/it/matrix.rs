@@ -250,6 +250,8 @@ enum Body {
     Profile,
     /// The actor's password changed to another.
     Password,
+    /// The actor's own password with a wrong two-factor code.
+    PasswordAndWrongCode,
     /// A profile picture (multipart, the token as one of its parts).
     Picture,
 }
@@ -630,11 +632,12 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         post("/login/two-factor", "/login/two-factor")
             .public(see("/login"))
             .fields(&[("code", "123456")]),
-        // One's own two-factor settings; a wrong code is refused as a form.
+        // One's own two-factor settings; a wrong code (after the right password) is refused as a
+        // form.
         get("/me/two-factor", "/me/two-factor").own(Page),
         post("/me/two-factor", "/me/two-factor")
             .own(Unprocessable)
-            .fields(&[("code", "000000")]),
+            .body(Body::PasswordAndWrongCode),
         post(
             "/me/two-factor/recovery-codes",
             "/me/two-factor/recovery-codes",
@@ -1184,6 +1187,10 @@ fn request_body(row: &Row, p: &Person) -> Option<(String, Vec<u8>)> {
                 own("current_password", &p.password),
                 own("new_password", "an entirely different passphrase"),
             ],
+        ),
+        Body::PasswordAndWrongCode => form(
+            &p.csrf,
+            &[own("password", &p.password), own("code", "000000")],
         ),
         Body::Picture => picture_form(&p.csrf),
     })

@@ -45,7 +45,13 @@ pub async fn enrol(app: &TestApp) -> (Vec<u8>, Vec<String>) {
     assert!(page.contains("otpauth://totp/"), "the URI as text");
     let secret = secret_in(&page);
     let done = app
-        .post_fields("/me/two-factor", &[("code", &code_now(app, &secret))])
+        .post_fields(
+            "/me/two-factor",
+            &[
+                ("password", OWNER_PASSWORD),
+                ("code", &code_now(app, &secret)),
+            ],
+        )
         .await;
     assert_eq!(done.status(), 200);
     let page = done.text().await.unwrap();
@@ -92,7 +98,10 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
         "a reload shows the same key"
     );
     let wrong = app
-        .post_fields("/me/two-factor", &[("code", "000000")])
+        .post_fields(
+            "/me/two-factor",
+            &[("password", OWNER_PASSWORD), ("code", "000000")],
+        )
         .await;
     assert_eq!(wrong.status(), 422);
     assert!(
@@ -101,6 +110,19 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
             .await
             .unwrap()
             .contains("That code is not right")
+    );
+    // The right code without the password (a session left open) turns nothing on.
+    let no_password = app
+        .post_fields(
+            "/me/two-factor",
+            &[("password", "guess"), ("code", &code_now(&app, &secret))],
+        )
+        .await;
+    assert_eq!(no_password.status(), 422);
+    let page = no_password.text().await.unwrap();
+    assert!(
+        page.contains("That password is not correct.") && page.contains(&totp::base32(&secret)),
+        "said beside the field, the same key kept: {page}"
     );
     assert_eq!(app.count("accounts WHERE totp_enabled_at IS NOT NULL"), 0);
     let (secret, _) = enrol(&app).await;
