@@ -11,6 +11,7 @@ use crate::domain::policy::{self, Facts, MemberAction, Target, Viewer};
 use crate::domain::role::PermissionSet;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
+use crate::store::memberships;
 use crate::store::sessions;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +42,12 @@ fn judge(
     action: MemberAction,
 ) -> Result<(), BlockError> {
     let active_org_owners = accounts::count_active_org_owners(conn)?;
+    let sole_owner_of = memberships::sole_owners(conn, &[target.id])?
+        .pop()
+        .map(|(_, workspace)| workspace);
     let asker = (actor.account_id, actor_org);
-    decide_on_account(asker, target, active_org_owners, action).map_err(|refused| {
+    let on = (target, sole_owner_of.as_deref());
+    decide_on_account(asker, on, active_org_owners, action).map_err(|refused| {
         if refused.is_conflict() {
             BlockError::Conflict(refused.to_string())
         } else {
@@ -51,10 +56,11 @@ fn judge(
     })
 }
 
-/// The policy's decision on an account as the organization's (no membership in view).
+/// The policy's decision on an account as the organization's (no membership in view): `target`
+/// with the workspace it is the last active Owner of, if any.
 fn decide_on_account(
     (account, org_role): (Option<AccountId>, OrgRole),
-    target: &Account,
+    (target, sole_owner_of): (&Account, Option<&str>),
     active_org_owners: i64,
     action: MemberAction,
 ) -> policy::Decision {
@@ -76,6 +82,7 @@ fn decide_on_account(
         has_password: target.password_hash.is_some(),
         membership: None,
         other_workspaces: 0,
+        sole_owner_of,
     };
     policy::decide(&viewer, &target, &facts, action)
 }
@@ -99,11 +106,12 @@ pub struct Offered {
 pub fn offered(
     actor: AccountId,
     actor_org: OrgRole,
-    target: &Account,
+    (target, sole_owner_of): (&Account, Option<&str>),
     active_org_owners: i64,
 ) -> Offered {
     let may = |action| {
-        decide_on_account((Some(actor), actor_org), target, active_org_owners, action).is_ok()
+        let on = (target, sole_owner_of);
+        decide_on_account((Some(actor), actor_org), on, active_org_owners, action).is_ok()
     };
     let others = other_org_owners(target, active_org_owners);
     let mut org_roles = vec![target.org_role];
@@ -185,6 +193,8 @@ pub fn set_blocked(
     now: NaiveDateTime,
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
+        // The workspaces it owns too: their last-owner rule is judged here.
+        memberships::lock_owned_workspaces(conn, target)?;
         let account = preview(conn, actor, actor_org, target, block)?;
         let status = if block {
             AccountStatus::Blocked

@@ -88,7 +88,7 @@ pub async fn accounts_page(
     let q = query.q.to_string();
     let (search, after) = (q.clone(), query.after.clone());
     let now = state.settings.clock.now();
-    let (found, held, paused, org_owners) = blocking(&state, move |conn| {
+    let (found, held, paused, org_owners, sole) = blocking(&state, move |conn| {
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
@@ -101,7 +101,8 @@ pub async fn accounts_page(
         let held = account_store::memberships_of(conn, &ids)?;
         let paused = crate::store::throttles::paused_accounts(conn, &ids, now)?;
         let org_owners = account_store::count_active_org_owners(conn)?;
-        Ok((found, held, paused, org_owners))
+        let sole = crate::store::memberships::sole_owners(conn, &ids)?;
+        Ok((found, held, paused, org_owners, sole))
     })
     .await?;
     let more = found.len() as i64 > PER_PAGE;
@@ -130,7 +131,17 @@ pub async fn accounts_page(
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
-            may: accounts::offered(viewer, viewer_org, a, org_owners),
+            may: accounts::offered(
+                viewer,
+                viewer_org,
+                (
+                    a,
+                    sole.iter()
+                        .find(|(id, _)| *id == a.id)
+                        .map(|(_, w)| w.as_str()),
+                ),
+                org_owners,
+            ),
         })
         .collect();
     let next_url = more.then(|| accounts.last()).flatten().map(|last| {

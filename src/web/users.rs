@@ -98,6 +98,8 @@ impl RowActions {
             // Only the account-wide actions (profile, address, sessions) look at it, and the
             // list offers none of them.
             other_workspaces: 0,
+            // Only blocking looks at it, and the list does not offer it.
+            sole_owner_of: None,
         };
         let allows = |action| policy::decide(viewer, &target, facts, action).is_ok();
         Self {

@@ -361,8 +361,21 @@ async fn only_org_owners_and_admins_block_and_never_themselves() {
             .contains("Only an org owner can block an org owner")
     );
     // Another org owner can (the rule of the last org owner is unit-tested: an acting org owner
-    // is always another active one).
+    // is always another active one), once Ada is not the workspace's last Owner.
     app.execute("UPDATE accounts SET org_role = 'owner' WHERE email = 'grace.hopper@example.com'");
+    let refused = post(&admin, &format!("/w/acme/users/{ada}/block")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("is the last active Owner of")
+    );
+    app.execute(
+        "UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'owner') \
+         WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')",
+    );
     assert_eq!(
         post(&admin, &format!("/w/acme/users/{ada}/block"))
             .await
@@ -659,6 +672,139 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
         );
         app.execute(
             "UPDATE memberships SET status = 'active', removed_at = NULL, removal_snapshot = NULL",
+        );
+    }
+}
+
+/// Owners who keep the workspace administered: active, their account not blocked.
+fn usable_owners(app: &TestApp) -> i64 {
+    app.count(
+        "memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.role_id = (SELECT id FROM roles WHERE key = 'owner') \
+         AND m.status = 'active' AND a.status = 'active'",
+    )
+}
+
+#[actix_web::test]
+async fn a_blocked_owner_keeps_nothing_and_the_last_usable_owner_is_not_blocked() {
+    const SECOND: &str = "second.owner@example.com";
+    let app = spawn_with_member(SECOND, BuiltInRole::Owner, MembershipStatus::Active).await;
+    // Ada is acted on by a second org owner without a membership here.
+    app.add_member(
+        "org.keeper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(
+        "UPDATE accounts SET org_role = 'owner' WHERE email = 'org.keeper@example.com';
+         DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'org.keeper@example.com');",
+    );
+    let keeper = app.new_client();
+    keeper
+        .sign_in("org.keeper@example.com", OWNER_PASSWORD)
+        .await;
+    let (ada, second) = (
+        membership_of(&app, OWNER_EMAIL),
+        membership_of(&app, SECOND),
+    );
+
+    // The second Owner is blocked: Ada is now the one Owner who can administer the workspace.
+    assert_eq!(
+        post(&keeper, &format!("/w/acme/users/{second}/block"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    for action in ["suspend", "remove"] {
+        let refused = post(&keeper, &format!("/w/acme/users/{ada}/{action}")).await;
+        assert_eq!(refused.status().as_u16(), 403, "{action}");
+        assert!(refused.text().await.unwrap().contains("last active Owner"));
+    }
+    // Nor is she blocked: neither offered (console, accounts page) nor done.
+    let console = keeper.get_text(&format!("/w/acme/users/{ada}")).await;
+    assert!(
+        !console.contains(&format!("/w/acme/users/{ada}/block\""))
+            && console.contains("is the last active Owner of"),
+        "{console}"
+    );
+    let accounts = keeper.get_text("/org/accounts").await;
+    let ada_account = app.first_id("accounts WHERE email = 'ada@example.com'");
+    assert!(!accounts.contains(&format!("/org/accounts/{ada_account}/block\"")));
+    for path in [
+        format!("/w/acme/users/{ada}/block"),
+        format!("/org/accounts/{ada_account}/block"),
+    ] {
+        let refused = post(&keeper, &path).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("is the last active Owner of")
+        );
+    }
+    assert_eq!(usable_owners(&app), 1);
+    // The blocked Owner is no longer protected as one: their role may go.
+    let csrf = keeper.csrf_token("/me").await;
+    let demoted = keeper
+        .post_form(
+            &format!("/w/acme/users/{second}/role"),
+            &[("csrf_token", csrf.as_str()), ("role", "member")],
+        )
+        .await;
+    assert_eq!(demoted.status().as_u16(), 303);
+
+    // Two usable Owners again; blocking one while the other is removed, at once, leaves one.
+    app.execute(
+        "UPDATE accounts SET status = 'active';
+         UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'owner')
+         WHERE account_id = (SELECT id FROM accounts WHERE email = 'second.owner@example.com');",
+    );
+    let second_account = app.first_id("accounts WHERE email = 'second.owner@example.com'");
+    for round in 0..3 {
+        assert_eq!(usable_owners(&app), 2, "round {round}");
+        let (blocker, remover) = (app.new_client(), app.new_client());
+        for client in [&blocker, &remover] {
+            client
+                .sign_in("org.keeper@example.com", OWNER_PASSWORD)
+                .await;
+        }
+        let (b_csrf, r_csrf) = (
+            blocker.csrf_token("/me").await,
+            remover.csrf_token("/me").await,
+        );
+        let block = actix_web::rt::spawn(async move {
+            blocker
+                .post_form(
+                    &format!("/org/accounts/{second_account}/block"),
+                    &[("csrf_token", b_csrf.as_str())],
+                )
+                .await
+                .status()
+                .as_u16()
+        });
+        let remove = actix_web::rt::spawn(async move {
+            remover
+                .post_form(
+                    &format!("/w/acme/users/{ada}/remove"),
+                    &[("csrf_token", r_csrf.as_str()), ("reassign_to", "")],
+                )
+                .await
+                .status()
+                .as_u16()
+        });
+        let statuses = [block.await.unwrap(), remove.await.unwrap()];
+        assert_eq!(usable_owners(&app), 1, "round {round}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 303).count(),
+            1,
+            "round {round}: one refused: {statuses:?}"
+        );
+        app.execute(
+            "UPDATE accounts SET status = 'active';
+             UPDATE memberships SET status = 'active', removed_at = NULL, removal_snapshot = NULL",
         );
     }
 }

@@ -151,6 +151,9 @@ pub struct Target<'a> {
     /// Workspaces other than this one where they hold a membership (pending and removed ones
     /// included: an invitation may be accepted, a removal restored).
     pub other_workspaces: i64,
+    /// A workspace (its name) of which their account is the last active Owner: blocking the
+    /// account would leave it with none (rule 3).
+    pub sole_owner_of: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,10 +175,12 @@ impl Target<'_> {
         }
     }
 
+    /// An Owner the last-owner rule counts: active, holding `owner`, their account not blocked.
     fn is_active_owner(&self) -> bool {
-        self.membership.is_some_and(|m| {
-            m.status == MembershipStatus::Active && m.role.contains(Permission::Owner)
-        })
+        self.account_status == AccountStatus::Active
+            && self.membership.is_some_and(|m| {
+                m.status == MembershipStatus::Active && m.role.contains(Permission::Owner)
+            })
     }
 }
 
@@ -216,6 +221,11 @@ pub enum Refusal {
         name: String,
     },
     LastOwner(MemberAction),
+    /// Blocking the last active Owner of a workspace (named).
+    SoleOwner {
+        name: String,
+        workspace: String,
+    },
     LastOrgOwner,
     NotAMember,
     Transition(TransitionRefused),
@@ -346,6 +356,11 @@ impl fmt::Display for Refusal {
                 "This is the workspace's last active Owner: make someone else an Owner before you \
                  {} them.",
                 a.verb()
+            ),
+            Refusal::SoleOwner { name, workspace } => write!(
+                f,
+                "{name} is the last active Owner of {workspace}: make someone else an Owner there \
+                 before you block them."
             ),
             Refusal::LastOrgOwner => f.write_str(
                 "This is the organization's last active org owner: make someone else an org \
@@ -505,6 +520,12 @@ fn decide_organizational(
     if block && target.org_role == OrgRole::Owner && facts.active_org_owners <= 1 {
         return Err(Refusal::LastOrgOwner);
     }
+    if let (true, Some(workspace)) = (block, target.sole_owner_of) {
+        return Err(Refusal::SoleOwner {
+            name: target.name.to_owned(),
+            workspace: workspace.to_owned(),
+        });
+    }
     Ok(())
 }
 
@@ -574,6 +595,7 @@ impl Decisions {
                         | Refusal::OrgOwnerOnly(_)
                         | Refusal::OrgAdminsOnly(_)
                         | Refusal::LastOwner(_)
+                        | Refusal::SoleOwner { .. }
                         | Refusal::LastOrgOwner
                         | Refusal::SharedAccount { .. }
                 )
@@ -632,6 +654,7 @@ mod tests {
                 status,
             }),
             other_workspaces: 0,
+            sole_owner_of: None,
         }
     }
 
@@ -1092,6 +1115,36 @@ mod tests {
         blocked.account_status = AccountStatus::Blocked;
         let refused = decide(&org_admin, &blocked, &FACTS, Block).unwrap_err();
         assert!(refused.is_conflict() && refused.to_string().contains("blocked already"));
+        // Rule 3: the last active Owner of a workspace is not blocked (from any page).
+        for sole in [member, account_only] {
+            let sole = Target {
+                sole_owner_of: Some("Beta"),
+                ..sole
+            };
+            assert_eq!(
+                decide(&org_owner, &sole, &two, Block)
+                    .unwrap_err()
+                    .to_string(),
+                "Grace Hopper is the last active Owner of Beta: make someone else an Owner there \
+                 before you block them."
+            );
+        }
+    }
+
+    #[test]
+    fn a_blocked_owner_keeps_no_workspace() {
+        // Facts count only Owners whose account is active; a blocked one is not among them, so
+        // the one active Owner left is the last, and the blocked one is not protected.
+        let owner = viewer(PermissionSet::all());
+        let alone = Facts {
+            active_owners: 1,
+            ..FACTS
+        };
+        let mut blocked = target(BuiltInRole::Owner, Active);
+        blocked.account_status = AccountStatus::Blocked;
+        assert!(decide(&owner, &blocked, &alone, Remove).is_ok());
+        let member = BuiltInRole::Member.permissions();
+        assert!(decide_role_change(&owner, &blocked, &alone, member).is_ok());
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct MemberDetail {
     pub has_password: bool,
     /// Their pending invitation (invited members): what resending and revoking name.
     pub invitation_id: Option<i64>,
+    /// A workspace of which their account is the last active Owner (blocking it is refused).
+    pub sole_owner_of: Option<String>,
 }
 
 impl MemberDetail {
@@ -75,6 +77,7 @@ impl MemberDetail {
                 status: self.status,
             }),
             other_workspaces: self.other_workspaces,
+            sole_owner_of: self.sole_owner_of.as_deref(),
         }
     }
 }
@@ -106,6 +109,7 @@ pub(in crate::store) struct Row {
     pending_email_since: Option<NaiveDateTime>,
     has_password: bool,
     invitation_id: Option<i64>,
+    sole_owner_of: Option<String>,
 }
 
 /// The query for member `id`'s [`MemberDetail`] as of `now`, in any workspace (add the filter
@@ -162,6 +166,9 @@ macro_rules! member_detail {
                 sql::<diesel::sql_types::Nullable<BigInt>>(
                     "(SELECT i.id FROM invitations i WHERE i.membership_id = memberships.id)",
                 ),
+                sql::<diesel::sql_types::Nullable<Text>>(
+                    crate::store::memberships::SOLE_OWNED_WORKSPACE,
+                ),
             ))
     }};
 }
@@ -216,5 +223,6 @@ pub(in crate::store) fn from_row(r: Row) -> QueryResult<MemberDetail> {
         pending_email: r.pending_email.zip(r.pending_email_since),
         has_password: r.has_password,
         invitation_id: r.invitation_id,
+        sole_owner_of: r.sole_owner_of,
     })
 }

@@ -25,7 +25,7 @@ use super::sql::sql;
 use super::{AnyConnection, QueryResult, in_chunks, parse_key, stored_permissions};
 use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, RoleId, WorkspaceId};
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::policy::Facts;
 use crate::domain::role::{BuiltInRole, PermissionSet};
 
@@ -579,15 +579,70 @@ pub fn facts(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Fa
     })
 }
 
+/// The Owners who keep a workspace administered (§4 rule 3): active members holding the Owner
+/// role whose account is not blocked.
 pub fn count_active_owners(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<i64> {
     memberships::table
         .inner_join(roles::table)
+        .inner_join(accounts::table)
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(accounts::status.eq(AccountStatus::Active.key()))
         .filter(roles::workspace_id.is_null())
         .filter(roles::key.eq(BuiltInRole::Owner.key()))
         .count()
         .get_result(conn)
+}
+
+/// SQL, in a query over `accounts`: the name of a workspace (the first by name) of which the
+/// account is the only active Owner counted by [`count_active_owners`], or NULL. Blocking the
+/// account would leave that workspace with none.
+pub(in crate::store) const SOLE_OWNED_WORKSPACE: &str = "(SELECT MIN(w.name) FROM memberships m \
+     JOIN roles r ON r.id = m.role_id JOIN workspaces w ON w.id = m.workspace_id \
+     WHERE m.account_id = accounts.id AND m.status = 'active' \
+     AND r.workspace_id IS NULL AND r.key = 'owner' \
+     AND NOT EXISTS (SELECT 1 FROM memberships o \
+       JOIN roles o_role ON o_role.id = o.role_id \
+       JOIN accounts o_account ON o_account.id = o.account_id \
+       WHERE o.workspace_id = m.workspace_id AND o.id <> m.id AND o.status = 'active' \
+       AND o_account.status = 'active' AND o_role.workspace_id IS NULL AND o_role.key = 'owner'))";
+
+/// Of these accounts, those that are the last active Owner of a workspace: (account, the
+/// workspace's name). See [`SOLE_OWNED_WORKSPACE`].
+pub fn sole_owners(
+    conn: &mut AnyConnection,
+    ids: &[AccountId],
+) -> QueryResult<Vec<(AccountId, String)>> {
+    use diesel::sql_types::{Nullable, Text};
+    in_chunks(ids, |chunk| {
+        let chunk: Vec<i64> = chunk.iter().map(|a| a.0).collect();
+        let rows: Vec<(i64, Option<String>)> = accounts::table
+            .filter(accounts::id.eq_any(chunk))
+            .select((accounts::id, sql::<Nullable<Text>>(SOLE_OWNED_WORKSPACE)))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name)| Some((AccountId(id), name?)))
+            .collect())
+    })
+}
+
+/// Takes the lock of every workspace the account is an active Owner of (the row lock
+/// `db::Lock::Workspace` takes), so that blocking it and a change of Owners in one of them are
+/// judged one after the other. Inside a write transaction only.
+pub fn lock_owned_workspaces(conn: &mut AnyConnection, account: AccountId) -> QueryResult<()> {
+    use crate::db::schema::workspaces;
+    let owned = memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq(account.0))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(roles::workspace_id.is_null())
+        .filter(roles::key.eq(BuiltInRole::Owner.key()))
+        .select(memberships::workspace_id);
+    diesel::update(workspaces::table.filter(workspaces::id.eq_any(owned)))
+        .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The groups a membership belongs to: (id, name).
