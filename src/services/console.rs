@@ -259,7 +259,8 @@ pub fn role_choices(
     Ok((offered, note))
 }
 
-/// The new role, or why not; `Ok(Some(warning))` when admins now exceed a fifth of members.
+/// The new role, or why not; `Ok` says what changed, in words ("Grace is now an Auditor (was a
+/// Member)."), with a warning when admins now exceed a fifth of members.
 pub fn change_role(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -267,14 +268,19 @@ pub fn change_role(
     target: MembershipId,
     role_key: &str,
     now: NaiveDateTime,
-) -> Result<Option<String>, ConsoleError> {
+) -> Result<String, ConsoleError> {
     // Under the workspace lock: two admins demoting the last two owners at once — one is refused.
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = load(conn, workspace, target)?;
         let role = roles::choices(conn, workspace)?
             .into_iter()
             .find(|r| r.key == role_key)
-            .ok_or_else(|| ConsoleError::Refused("Choose a role.".to_owned()))?;
+            .ok_or_else(|| {
+                ConsoleError::Invalid(
+                    "That role does not exist (any more): reload the page and choose another."
+                        .to_owned(),
+                )
+            })?;
         let facts = memberships::facts(conn, workspace)?;
         let name = member.name();
         policy::decide_role_change(
@@ -284,7 +290,7 @@ pub fn change_role(
             role.permissions,
         )?;
         if role.id == member.role_id {
-            return Ok(None);
+            return Ok(format!("{name} is {} already: nothing changed.", role.name));
         }
         memberships::set_role(conn, member.id, role.id, now)?;
         record_on(
@@ -300,7 +306,11 @@ pub fn change_role(
         let admins = memberships::count_active_with_role(conn, workspace, admin, None)?;
         let members =
             crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
-        Ok(policy::admin_share_warning(admins, members))
+        let done = format!("{name} is now {} (was {}).", role.name, member.role_name);
+        Ok(match policy::admin_share_warning(admins, members) {
+            Some(warning) => format!("{done} {warning}"),
+            None => done,
+        })
     })
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::db::{self, AnyConnection};
 use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::membership::AccountStatus;
 use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
 use crate::services::emails;
@@ -39,6 +40,11 @@ pub enum EmailChangeError {
          by someone who may make it, or by the account's owner on their profile."
     )]
     NoLongerAllowed,
+    #[error(
+        "This account is blocked: its address stays as it is. Nothing changed; once the account \
+         is unblocked, the change can be asked for again."
+    )]
+    Blocked,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -130,6 +136,9 @@ fn still_allowed(
     account: &Account,
     now: NaiveDateTime,
 ) -> Result<(), EmailChangeError> {
+    if account.status == AccountStatus::Blocked {
+        return Err(EmailChangeError::Blocked);
+    }
     let asked = pending.asked_by;
     if asked.account == Some(account.id) {
         return Ok(());

@@ -160,7 +160,11 @@ pub async fn submit(
     access: WorkspaceAccess,
     form: HtmlForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.0;
+    let mut form = form.0;
+    // As on the list: a role that does not see groups does not filter by one either.
+    if !access.can(Permission::GroupsView) {
+        form.group.clear();
+    }
     let asked = match asked(&state, &access, &form).await? {
         Ok(asked) => asked,
         Err((title, why)) => return problem(&state, &access, &form, title, why).await,

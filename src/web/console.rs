@@ -709,7 +709,7 @@ pub async fn change_role(
     access.attempt(MemberAction::ChangeRole)?;
     let id = member_id(&path.1)?;
     let role = form.into_inner().role;
-    let warning = with_acting(&state, &access, move |conn, acting, workspace| {
+    let message = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::change_role(
             conn,
             acting,
@@ -720,10 +720,6 @@ pub async fn change_role(
         ))
     })
     .await??;
-    let message = match warning {
-        Some(warning) => format!("Role changed. {warning}"),
-        None => "Role changed.".to_owned(),
-    };
     access.show_after(&format!("users/{id}/role"), &message)
 }
 

@@ -28,7 +28,9 @@ struct ConfirmPage {
 fn problem(e: EmailChangeError) -> Result<HttpResponse, AppError> {
     let (status, message) = match e {
         EmailChangeError::DeadLink => (StatusCode::NOT_FOUND, e.to_string()),
-        EmailChangeError::NoLongerAllowed => (StatusCode::FORBIDDEN, e.to_string()),
+        EmailChangeError::NoLongerAllowed | EmailChangeError::Blocked => {
+            (StatusCode::FORBIDDEN, e.to_string())
+        }
         EmailChangeError::Taken => (
             StatusCode::CONFLICT,
             "Another account took this address since the change was asked for, so nothing \

@@ -28,6 +28,9 @@ pub enum AppError {
     /// A rule refused the change (e.g. the last owner); the text says why.
     #[error("{0}")]
     Conflict(String),
+    /// A value of a form that no page offers (a role deleted meanwhile): 422, the text says why.
+    #[error("{0}")]
+    Invalid(String),
     #[error("the form's security token is missing or stale")]
     Csrf,
     #[error("sign-in required")]
@@ -61,9 +64,8 @@ impl From<ConsoleError> for AppError {
         match e {
             ConsoleError::NotFound => AppError::NotFound,
             ConsoleError::Refused(why) => AppError::Forbidden(why),
-            ConsoleError::Conflict(why) | ConsoleError::Invalid(why) | ConsoleError::Taken(why) => {
-                AppError::Conflict(why)
-            }
+            ConsoleError::Conflict(why) | ConsoleError::Taken(why) => AppError::Conflict(why),
+            ConsoleError::Invalid(why) => AppError::Invalid(why),
             ConsoleError::Database(e) => e.into(),
             ConsoleError::EmailChange(e) => e.into(),
             ConsoleError::Profile(e) => e.into(),
@@ -87,7 +89,9 @@ impl From<EmailChangeError> for AppError {
             EmailChangeError::Taken | EmailChangeError::UserNameTaken => {
                 AppError::Conflict(e.to_string())
             }
-            EmailChangeError::NoLongerAllowed => AppError::Forbidden(e.to_string()),
+            EmailChangeError::NoLongerAllowed | EmailChangeError::Blocked => {
+                AppError::Forbidden(e.to_string())
+            }
             EmailChangeError::DeadLink => AppError::NotFound,
             e => AppError::Internal(anyhow::Error::new(e)),
         }
@@ -197,6 +201,7 @@ impl ResponseError for AppError {
             AppError::BadAddress => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SignInRequired { .. } | AppError::Redirect(_) => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -224,6 +229,7 @@ impl ResponseError for AppError {
             AppError::BadAddress => ("Address not understood", "Part of this address is not one the console understands. Go back and follow a link instead.".to_owned(), None),
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
+            AppError::Invalid(reason) => ("Not accepted", reason.clone(), None),
             AppError::Csrf => (
                 "Form expired",
                 "This form's security token is missing or out of date. Go back, reload the page and try again.".to_owned(),

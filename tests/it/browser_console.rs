@@ -85,7 +85,9 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
         .await
         .unwrap();
     b.click("#panel button[type=submit]").await;
-    let flash = b.wait_for_text("#flash", "Role changed.").await;
+    let flash = b
+        .wait_for_text("#flash", "is now Admin (was Member).")
+        .await;
     assert!(flash.contains("more than 20 %"), "{flash}");
     b.screenshot("22-console-role-warning").await;
 

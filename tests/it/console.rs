@@ -200,6 +200,26 @@ async fn role_changes_follow_the_rules() {
     .await;
     assert_eq!(ok.status().as_u16(), 303);
     assert_eq!(app.count("audit_events WHERE action = 'member.role_changed' AND changes LIKE '%\"before\":\"Member\"%' AND changes LIKE '%\"after\":\"Auditor\"%'"), 1);
+    assert!(
+        app.get_text(&format!("/w/acme/users/{linus}/role"))
+            .await
+            .contains("is now Auditor (was Member).")
+    );
+    // A role no page offers (deleted meanwhile, or made up) is refused as a bad value.
+    let unknown = post(
+        &app,
+        &format!("/w/acme/users/{linus}/role"),
+        &[("role", "custom:999999")],
+    )
+    .await;
+    assert_eq!(unknown.status().as_u16(), 422);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("That role does not exist")
+    );
     // Nobody changes their own role; the last active owner cannot lose the role.
     let own = post(
         &app,

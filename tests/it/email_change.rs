@@ -394,4 +394,29 @@ async fn a_person_changes_their_own_address_from_their_profile() {
         303
     );
     assert_eq!(confirm(&app, &token).await.status().as_u16(), 404);
+    // A link asked for before the account was blocked changes nothing while it is.
+    post(
+        &app,
+        "/me",
+        "/me/profile",
+        &[
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "blocked@example.org"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    let token = link_token(&app, "blocked@example.org");
+    app.execute("UPDATE accounts SET status = 'blocked'");
+    let refused = confirm(&app, &token).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("This account is blocked")
+    );
+    assert_eq!(app.count("accounts WHERE email = 'blocked@example.org'"), 0);
 }

@@ -1022,6 +1022,24 @@ async fn a_role_that_does_not_see_groups_reads_no_group() {
         "{filtered:?}"
     );
 
+    // Nor does a bulk action's "everyone matching" (its preview names everyone, the Owner too).
+    let preview = support
+        .post_fields(
+            "/w/acme/users/bulk",
+            &[
+                ("action", "suspend"),
+                ("all_matching", "1"),
+                ("group", &group.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status().as_u16(), 200);
+    let preview = preview.text().await.unwrap();
+    assert!(
+        preview.contains("grace.hopper@example.com") && preview.contains(OWNER_EMAIL),
+        "{preview}"
+    );
+
     // The export keeps its columns, with the groups left empty and their filter ignored.
     let exporter = app
         .with_custom_role(
