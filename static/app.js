@@ -209,9 +209,12 @@ document.addEventListener('htmx:beforeRequest', (event) => {
 
   source.addEventListener('presence', (event) => {
     const change = JSON.parse(event.data);
-    // The member's row is the one whose name links to them; "Last active" is five cells on.
+    // The member's row is the one whose name links to them; its cell under the "Last active"
+    // heading (where that is depends on the columns this viewer sees).
     const name = document.querySelector(`.table-dense td > a[href$="/users/${Number(change.id)}"]:has(> .avs)`);
-    const cell = name?.closest('tr')?.querySelector(':scope > td:has(> a > .avs) + td + td + td + td + td');
+    const headings = [...(name?.closest('table')?.tHead?.rows[0]?.cells ?? [])];
+    const column = headings.findIndex((th) => th.textContent.trim() === 'Last active');
+    const cell = column >= 0 ? name.closest('tr').cells[column] : null;
     if (cell) render(cell, change);
   });
   // This tab fell behind the stream: the rows are read again (as after a row action).
