@@ -70,8 +70,10 @@ pub struct Panels {
     pub roles: Vec<Choice>,
     /// Why no role but the member's own can be given now (the last Owner…).
     pub role_note: Option<String>,
-    pub groups: Vec<String>,
-    pub access: Vec<AccessRow>,
+    /// The member's groups (`None`: the viewer's role does not see groups).
+    pub groups: Option<Vec<String>>,
+    /// What apps they reach (`None`: the viewer's role does not see apps).
+    pub access: Option<Vec<AccessRow>>,
     pub events: Vec<EventLine>,
     pub older_url: Option<String>,
     pub sessions: Vec<SessionView>,
@@ -214,23 +216,34 @@ async fn access_panel(
     member: &MemberDetail,
 ) -> Result<Panels, AppError> {
     let (workspace, membership) = (access.workspace.id, member.id);
+    // Each part only for a role that reads it elsewhere (the groups' and the apps' pages).
+    let (sees_groups, sees_apps) = (
+        access.can(Permission::GroupsView),
+        access.can(Permission::AppsView),
+    );
     let (groups, grants) = blocking(state, move |conn| {
         Ok((
-            memberships::groups_of(conn, membership)?,
-            apps::grants_reaching(conn, workspace, membership)?,
+            sees_groups
+                .then(|| memberships::groups_of(conn, membership))
+                .transpose()?,
+            sees_apps
+                .then(|| apps::grants_reaching(conn, workspace, membership))
+                .transpose()?,
         ))
     })
     .await?;
     Ok(Panels {
-        groups: groups.into_iter().map(|(_, name)| name).collect(),
-        access: effective_access(grants)
-            .into_iter()
-            .map(|e| AccessRow {
-                sentence: e.sentence(),
-                kind: e.kind.clone(),
-                level: e.level.key(),
-            })
-            .collect(),
+        groups: groups.map(|groups| groups.into_iter().map(|(_, name)| name).collect()),
+        access: grants.map(|grants| {
+            effective_access(grants)
+                .into_iter()
+                .map(|e| AccessRow {
+                    sentence: e.sentence(),
+                    kind: e.kind.clone(),
+                    level: e.level.key(),
+                })
+                .collect()
+        }),
         ..Panels::default()
     })
 }

@@ -1022,6 +1022,22 @@ async fn a_role_that_does_not_see_groups_reads_no_group() {
         "{filtered:?}"
     );
 
+    // Nor does a member's Access tab name them (nor the apps, for a role without apps.view).
+    let tab = support
+        .get_text(&format!("/w/acme/users/{grace}/access"))
+        .await;
+    assert!(
+        !tab.contains("Finance")
+            && tab.contains("does not include seeing groups")
+            && tab.contains("does not include seeing apps"),
+        "{tab}"
+    );
+    assert!(
+        app.get_text(&format!("/w/acme/users/{grace}/access"))
+            .await
+            .contains("Finance")
+    );
+
     // Nor does a bulk action's "everyone matching" (its preview names everyone, the Owner too).
     let preview = support
         .post_fields(
