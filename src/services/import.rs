@@ -104,6 +104,53 @@ fn outcomes(
             .collect();
     let found: HashMap<String, &accounts::Account> =
         found.iter().map(|a| (a.email.to_lowercase(), a)).collect();
+    // What a row does on its own (its address read, in lower case, as `key`).
+    let judge = |row: &ImportRow, key: &str| {
+        for (what, name) in [
+            ("first name", &row.first_name),
+            ("last name", &row.last_name),
+        ] {
+            if !name.is_empty()
+                && let Err(e) = crate::domain::Name::parse(name)
+            {
+                return Outcome::Invalid(format!("{what}: {e}"));
+            }
+        }
+        let typed = row.role.trim();
+        let Some(role) = role_named(&role_choices, typed) else {
+            return Outcome::Invalid(format!("unknown role “{typed}”"));
+        };
+        if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
+            return Outcome::Invalid(why.to_owned());
+        }
+        let group_ids = match groups_named(&group_names, &row.groups) {
+            Ok(ids) => ids,
+            Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
+        };
+        if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
+            return Outcome::Invalid(
+                "you cannot add people to groups (it needs groups.manage)".to_owned(),
+            );
+        }
+        if let Some(account) = found.get(key) {
+            if account.status == AccountStatus::Blocked {
+                return Outcome::Blocked;
+            }
+            if let Some(status) = statuses.get(&account.id) {
+                return match status {
+                    MembershipStatus::Invited => Outcome::Invited,
+                    MembershipStatus::Removed => Outcome::Removed,
+                    _ => Outcome::Member,
+                };
+            }
+        }
+        Outcome::Invite {
+            role: role.key.clone(),
+            groups: group_ids,
+        }
+    };
+    // A later row with the same address is a duplicate of the first that was not refused: a
+    // corrected copy after a mistaken one counts.
     let mut seen: HashMap<String, usize> = HashMap::new();
     Ok(rows
         .iter()
@@ -116,49 +163,11 @@ fn outcomes(
             if let Some(first) = seen.get(&key) {
                 return Outcome::Duplicate(*first);
             }
-            seen.insert(key.clone(), row.line);
-            for (what, name) in [
-                ("first name", &row.first_name),
-                ("last name", &row.last_name),
-            ] {
-                if !name.is_empty()
-                    && let Err(e) = crate::domain::Name::parse(name)
-                {
-                    return Outcome::Invalid(format!("{what}: {e}"));
-                }
+            let outcome = judge(row, &key);
+            if !matches!(outcome, Outcome::Invalid(_)) {
+                seen.insert(key, row.line);
             }
-            let typed = row.role.trim();
-            let Some(role) = role_named(&role_choices, typed) else {
-                return Outcome::Invalid(format!("unknown role “{typed}”"));
-            };
-            if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
-                return Outcome::Invalid(why.to_owned());
-            }
-            let group_ids = match groups_named(&group_names, &row.groups) {
-                Ok(ids) => ids,
-                Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
-            };
-            if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
-                return Outcome::Invalid(
-                    "you cannot add people to groups (it needs groups.manage)".to_owned(),
-                );
-            }
-            if let Some(account) = found.get(&key) {
-                if account.status == AccountStatus::Blocked {
-                    return Outcome::Blocked;
-                }
-                if let Some(status) = statuses.get(&account.id) {
-                    return match status {
-                        MembershipStatus::Invited => Outcome::Invited,
-                        MembershipStatus::Removed => Outcome::Removed,
-                        _ => Outcome::Member,
-                    };
-                }
-            }
-            Outcome::Invite {
-                role: role.key.clone(),
-                groups: group_ids,
-            }
+            outcome
         })
         .collect())
 }

@@ -216,3 +216,19 @@ async fn a_file_that_cannot_be_read_is_said_beside_the_field_and_seats_are_check
         "{page}"
     );
 }
+
+#[actix_web::test]
+async fn a_corrected_copy_after_a_refused_row_counts_and_later_copies_are_duplicates() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let file = b"email,role\nfix.me@example.com,pilot\nFix.Me@example.com,member\nfix.me@example.com,auditor\n";
+    let page = upload(&app, file).await.text().await.unwrap();
+    assert!(
+        page.contains("unknown role “pilot”")
+            && page.contains("Will be invited")
+            && page.contains("Duplicate of line 3")
+            && !page.contains("Duplicate of line 2"),
+        "{page}"
+    );
+    assert!(page.contains("Invite 1 person"), "{page}");
+}
