@@ -273,6 +273,11 @@ fn list_url(
 fn tidy(filter: &FilterParams) -> FilterParams {
     FilterParams {
         q: filter.q.clone(),
+        // "invited" (the status's key: the CSV's and the API's word) is the menu's "pending".
+        status: match filter.status.as_str() {
+            "invited" => "pending".to_owned(),
+            other => other.to_owned(),
+        },
         sort: Some(filter.sort())
             .filter(|s| !s.is_default())
             .map(MemberSort::param)
