@@ -1,6 +1,9 @@
 //! Invitations: reading the pasted list of addresses (PRODUCT §4.4, issue 3).
 
+use std::collections::HashMap;
+
 use super::email::Email;
+use super::names::Name;
 
 /// At most this many distinct addresses per invitation submit.
 pub const MAX_ADDRESSES: usize = 500;
@@ -11,6 +14,9 @@ pub const MAX_ADDRESSES: usize = 500;
 pub struct AddressList {
     pub valid: Vec<Email>,
     pub invalid: Vec<String>,
+    /// The names given with addresses (`Ada Lovelace <ada@example.com>`, an import's columns),
+    /// by lower-cased address: (first, last). An account made for the address starts with them.
+    pub names: HashMap<String, (String, String)>,
 }
 
 impl AddressList {
@@ -34,6 +40,7 @@ impl AddressList {
 pub fn parse_address_list(text: &str) -> AddressList {
     let mut list = AddressList::default();
     for entry in split_entries(text) {
+        let valid_before = list.valid.len();
         for candidate in candidates(&entry).into_iter().filter(|c| !c.is_empty()) {
             let cleaned =
                 candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
@@ -45,8 +52,31 @@ pub fn parse_address_list(text: &str) -> AddressList {
                 Err(_) => {}
             }
         }
+        // One new address with a display name: the name is theirs.
+        if let ([email], Some(name)) = (&list.valid[valid_before..], display_name(&entry)) {
+            list.names.insert(email.as_str().to_lowercase(), name);
+        }
     }
     list
+}
+
+/// The display name of a `Name <address>` entry as (first, last): `Ada Lovelace` gives ("Ada",
+/// "Lovelace"), `"Lovelace, Ada"` the same, `Linus` ("Linus", ""). None when there is none, or
+/// when it is not a name the console keeps (too long, control characters).
+fn display_name(entry: &str) -> Option<(String, String)> {
+    let (before, _) = entry.split_once('<')?;
+    let words: Vec<&str> = before
+        .split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .collect();
+    let text = words.join(" ");
+    let text = text.trim_matches(|c: char| c == '"' || c == '\'').trim();
+    let (first, last) = match text.split_once(',') {
+        Some((last, first)) => (first.trim(), last.trim()),
+        None => text.rsplit_once(' ').unwrap_or((text, "")),
+    };
+    let kept = |part: &str| part.is_empty() || Name::parse(part).is_ok();
+    (!first.is_empty() && kept(first) && kept(last)).then(|| (first.to_owned(), last.to_owned()))
 }
 
 /// The addresses of one entry. In `Name <address>` form the words of the name are not addresses
@@ -148,6 +178,22 @@ mod tests {
             ]
         );
         assert_eq!(list.invalid, Vec::<String>::new());
+        // The names come along: "First Last", "Last, First"; none for a bare address, nor where
+        // one entry holds two addresses.
+        let name = |email: &str| list.names.get(email).map(|(f, l)| (f.as_str(), l.as_str()));
+        assert_eq!(name("ada@example.com"), Some(("Ada", "Lovelace")));
+        assert_eq!(name("grace@example.com"), Some(("Grace", "Hopper")));
+        assert_eq!(name("alan@example.com"), None);
+        assert_eq!(name("linus@example.com"), None);
+        let list = parse_address_list("Linus T <linus@example.com>\nGuido <guido@example.com>");
+        let name = |email: &str| list.names.get(email).map(|(f, l)| (f.as_str(), l.as_str()));
+        assert_eq!(name("linus@example.com"), Some(("Linus", "T")));
+        assert_eq!(name("guido@example.com"), Some(("Guido", "")));
+        let long = format!("{} <long@example.com>", "x".repeat(300));
+        assert!(
+            parse_address_list(&long).names.is_empty(),
+            "not a name kept"
+        );
     }
 
     #[test]

@@ -385,7 +385,6 @@ fn invite_requests(
                     role: role.clone(),
                     group_ids: groups.clone(),
                     app_ids: Vec::new(),
-                    names: HashMap::new(),
                 });
                 requests.last_mut().expect("just pushed")
             }
@@ -394,7 +393,10 @@ fn invite_requests(
             row.first_name.trim().to_owned(),
             row.last_name.trim().to_owned(),
         );
-        request.names.insert(email.as_str().to_lowercase(), names);
+        request
+            .addresses
+            .names
+            .insert(email.as_str().to_lowercase(), names);
         request.addresses.valid.push(email);
     }
     Ok(requests)

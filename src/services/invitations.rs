@@ -51,8 +51,6 @@ pub struct InviteRequest {
     pub role: String,
     pub group_ids: Vec<i64>,
     pub app_ids: Vec<i64>,
-    /// Names for accounts made by this request, by lower-cased address (an import's columns).
-    pub names: std::collections::HashMap<String, (String, String)>,
 }
 
 /// Every reason the invitation was refused, by field; nothing was written.
@@ -254,6 +252,7 @@ impl Invite<'_> {
             None => {
                 let (first, last) = self
                     .request
+                    .addresses
                     .names
                     .get(&email.as_str().to_lowercase())
                     .map_or(("", ""), |(f, l)| (f.as_str(), l.as_str()));

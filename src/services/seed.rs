@@ -139,7 +139,6 @@ pub fn invite_pending(
         role: BuiltInRole::Member.key().to_owned(),
         group_ids: Vec::new(),
         app_ids: Vec::new(),
-        names: Default::default(),
     };
     match invitations::invite_members(conn, &inviter, &request, settings, clock::now()) {
         Ok(invited) => Ok(invited.len()),

@@ -266,7 +266,7 @@ pub fn add_people(
                 .iter()
                 .filter_map(|p| Email::parse(&p.email).ok())
                 .collect(),
-            invalid: Vec::new(),
+            ..AddressList::default()
         };
         let invite = InviteRequest {
             workspace: request.workspace,
@@ -274,7 +274,6 @@ pub fn add_people(
             role: request.role.clone(),
             group_ids: request.group_ids.clone(),
             app_ids: request.app_ids.clone(),
-            names: Default::default(),
         };
         let space =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;

@@ -99,7 +99,6 @@ pub async fn create(
         role: form.role.clone(),
         group_ids: form.group_id.clone(),
         app_ids: form.app_id.clone(),
-        names: Default::default(),
     };
     let settings = state.invite_settings();
     let outcome = as_inviter(&state, &access, move |conn, inviter, now| {

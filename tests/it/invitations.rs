@@ -108,6 +108,21 @@ async fn inviting_many_pasted_addresses_creates_pending_members_emails_and_audit
     assert_eq!(app.count("outbox_emails"), 3);
     assert_eq!(app.count("audit_events WHERE action = 'member.invited'"), 3);
     assert_eq!(app.count("audit_events"), events_before + 3);
+    // The names typed with the addresses are theirs; the invitation's page starts with them.
+    assert_eq!(
+        app.count(
+            "accounts WHERE (email = 'grace@example.com' AND first_name = 'Grace' AND last_name = 'Hopper') \
+             OR (email = 'byron@example.com' AND first_name = 'Byron' AND last_name = 'Lovelace') \
+             OR (email = 'alan@example.com' AND first_name = '' AND last_name = '')"
+        ),
+        3
+    );
+    assert!(list.contains("Grace Hopper"), "listed by name");
+    let accept = app
+        .new_client()
+        .get_text(&format!("/invite/{}", app.token_for("grace@example.com")))
+        .await;
+    assert!(accept.contains("value=\"Grace\"") && accept.contains("value=\"Hopper\""));
     // Only hashes are stored; the email carries the token.
     let token = app.token_for("grace@example.com");
     assert_eq!(token.len(), 43);

@@ -377,7 +377,10 @@ async fn filters_by_status_role_and_group_and_keep_them_in_links_and_export() {
     // The status's own key (the CSV's word) is the same filter, and the menu says so.
     let invited = app.get_text("/w/acme/users?status=invited").await;
     assert_eq!(emails(invited.clone()), ["pending.person@example.com"]);
-    assert!(invited.contains("<option value=\"pending\" selected>"), "{invited}");
+    assert!(
+        invited.contains("<option value=\"pending\" selected>"),
+        "{invited}"
+    );
     assert_eq!(
         emails(app.get_text("/w/acme/users?status=suspended").await),
         ["ken.auditor@example.com"]

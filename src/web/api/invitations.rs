@@ -87,7 +87,6 @@ impl InviteBody {
             role: self.role.unwrap_or_else(|| "member".to_owned()),
             group_ids: self.group_ids,
             app_ids: self.app_ids,
-            names: Default::default(),
         }
     }
 }
