@@ -296,6 +296,11 @@ pub async fn submit(
                 accepted.session_epoch,
             )
             .await?;
+            let welcome = format!(
+                "Welcome to {}: you joined as {}.",
+                invitation.workspace_name, invitation.role_name
+            );
+            super::forms::flash(&session, &welcome)?;
             return Ok(redirect(&if signed_in {
                 format!("/w/{}/users", accepted.workspace_slug)
             } else {

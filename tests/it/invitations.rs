@@ -362,9 +362,11 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
     assert_eq!(location(&response), "/w/acme/users");
     let list = grace.get_text("/w/acme/users").await;
     assert!(
-        list.contains("Grace Hopper"),
-        "signed in, the auditor reads the list"
+        list.contains("Grace Hopper")
+            && list.contains("Welcome to Acme HQ: you joined as Auditor."),
+        "signed in, the auditor reads the list, welcomed once"
     );
+    assert!(!grace.get_text("/w/acme/users").await.contains("Welcome to"));
     assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
     assert_eq!(app.count("invitations"), 0, "single use");
     assert_eq!(app.count("audit_events WHERE action = 'member.joined'"), 1);
