@@ -265,6 +265,23 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
+impl SettingsPage {
+    /// The recovery codes as a text file to download (a `data:` address: they are never stored
+    /// as they are shown, so there is nothing to ask the server for later). The codes are
+    /// lower-case letters, digits and dashes: nothing to escape but the line breaks.
+    fn codes_file(&self) -> String {
+        format!(
+            "data:text/plain;charset=utf-8,Recovery%20codes%20for%20{}%0A%0A{}%0A",
+            self.chrome
+                .user_email
+                .replace('%', "%25")
+                .replace('+', "%2B")
+                .replace('#', "%23"),
+            self.recovery_codes.join("%0A")
+        )
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct SettingsQuery {

@@ -61,6 +61,12 @@ pub async fn enrol(app: &TestApp) -> (Vec<u8>, Vec<String>) {
         .map(|s| s.split('<').next().unwrap().to_owned())
         .collect();
     assert_eq!(codes.len(), 10, "ten recovery codes shown once");
+    assert!(page.contains("Two-factor sign-in is on."));
+    let file = format!("{}%0A{}", codes[0], codes[1]);
+    assert!(
+        page.contains("download=\"recovery-codes.txt\"") && page.contains(&file),
+        "the codes as a file to keep: {page}"
+    );
     (secret, codes)
 }
 
