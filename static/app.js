@@ -432,3 +432,35 @@ document.addEventListener('click', (event) => {
   document.addEventListener('DOMContentLoaded', enhanceAll);
   document.addEventListener('htmx:afterSwap', enhanceAll);
 })();
+
+// A secret shown once (a new API key): focusing the field selects it, and a "Copy" button (shown
+// only where this script runs) puts it on the clipboard and says so.
+(() => {
+  'use strict';
+
+  document.addEventListener('focusin', (event) => {
+    if (event.target.matches?.('[data-select-on-focus]')) event.target.select();
+  });
+  const reveal = () => {
+    for (const button of document.querySelectorAll('button[data-copy][hidden]')) button.hidden = false;
+  };
+  reveal();
+  document.body.addEventListener('htmx:afterSettle', reveal);
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest?.('button[data-copy]');
+    if (!button) return;
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(field.value);
+      copied = true;
+    } catch {
+      // Not a secure context (plain http on another host): the browser's own copy of the selection.
+      copied = document.execCommand('copy');
+    }
+    button.textContent = copied ? 'Copied' : 'Press Ctrl+C to copy';
+    button.dataset.copied = copied;
+  });
+})();

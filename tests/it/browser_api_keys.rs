@@ -54,6 +54,17 @@ async fn make_a_key_copy_it_once_use_it_and_revoke_it() {
         .unwrap()
         .expect("the secret");
     assert!(secret.starts_with("ack_"), "{secret}");
+    // The Copy button (shown by the page's script) copies it and says what happened.
+    b.click("button[data-copy='new-secret']").await;
+    let said = b
+        .wait_for_text("button[data-copy='new-secret'][data-copied]", "")
+        .await;
+    assert!(said == "Copied" || said == "Press Ctrl+C to copy", "{said}");
+    assert_eq!(
+        b.eval_text("return document.activeElement.id + ':' + (window.getSelection().toString() || document.getElementById('new-secret').selectionEnd)").await.split(':').next(),
+        Some("new-secret"),
+        "the secret is selected"
+    );
     b.screenshot("81-api-key-created").await;
     assert_eq!(api_status(&app, &secret).await, 200);
 
