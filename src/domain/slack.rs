@@ -36,7 +36,7 @@ impl BotToken {
         }
         if !token.starts_with("xoxb-") {
             return Err(
-                "This is not a bot token: it starts with xoxb- (a user token, xoxp-, is not accepted).",
+                "This is not a bot token: a bot token starts with xoxb- (a user token, xoxp-, is not accepted).",
             );
         }
         if token.len() > 255

@@ -18,7 +18,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{MembershipStatus, RESTORE_DAYS};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
@@ -150,7 +150,20 @@ fn overview_panel(member: &MemberDetail, zone: Timezone) -> Panels {
             ),
             ("Email", member.email.clone()),
             ("Role", member.role_name.clone()),
-            ("Status", status_of(member).1.to_owned()),
+            (
+                "Status",
+                match member
+                    .removed_at
+                    .filter(|_| member.status == MembershipStatus::Removed)
+                {
+                    Some(removed) => format!(
+                        "{} — can be restored until {}",
+                        status_of(member).1,
+                        time(Some(removed + chrono::Duration::days(RESTORE_DAYS)))
+                    ),
+                    None => status_of(member).1.to_owned(),
+                },
+            ),
             ("Time zone", member.timezone.clone()),
             ("Created", time(Some(member.account_created_at))),
             ("Last modified", time(Some(member.updated_at))),

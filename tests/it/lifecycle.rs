@@ -472,6 +472,15 @@ async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_re
     let unrelated = app.count("apps WHERE owner_membership_id IS NULL");
     let done = remove(&app, grace, &alan.to_string()).await;
     assert_eq!(done.status().as_u16(), 303);
+    // Her page says until when she can be restored (the owner's zone is UTC).
+    let until = (chrono::Utc::now() + chrono::Duration::days(14))
+        .format("%-d %b %Y")
+        .to_string();
+    let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(
+        console.contains(&format!("Removed — can be restored until {until}")),
+        "{console}"
+    );
     assert_eq!(owned_by(grace), 0);
     assert_eq!(owned_by(alan), 6, "exactly her six things moved");
     assert_eq!(

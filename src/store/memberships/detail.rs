@@ -50,6 +50,8 @@ pub struct MemberDetail {
     pub invitation_id: Option<i64>,
     /// A workspace of which their account is the last active Owner (blocking it is refused).
     pub sole_owner_of: Option<String>,
+    /// When the membership was removed (removed members: restorable for `RESTORE_DAYS` after).
+    pub removed_at: Option<NaiveDateTime>,
 }
 
 impl MemberDetail {
@@ -110,6 +112,7 @@ pub(in crate::store) struct Row {
     has_password: bool,
     invitation_id: Option<i64>,
     sole_owner_of: Option<String>,
+    removed_at: Option<NaiveDateTime>,
 }
 
 /// The query for member `id`'s [`MemberDetail`] as of `now`, in any workspace (add the filter
@@ -169,6 +172,7 @@ macro_rules! member_detail {
                 sql::<diesel::sql_types::Nullable<Text>>(
                     crate::store::memberships::SOLE_OWNED_WORKSPACE,
                 ),
+                memberships::removed_at,
             ))
     }};
 }
@@ -224,5 +228,6 @@ pub(in crate::store) fn from_row(r: Row) -> QueryResult<MemberDetail> {
         has_password: r.has_password,
         invitation_id: r.invitation_id,
         sole_owner_of: r.sole_owner_of,
+        removed_at: r.removed_at,
     })
 }
