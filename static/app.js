@@ -10,8 +10,26 @@ document.documentElement.classList.add('js');
 
   document.addEventListener('click', (event) => {
     for (const details of openSwitchers()) {
-      if (!details.contains(event.target)) details.open = false;
+      // An outside click, or a choice made in it (its dialog opens over the page, not over it).
+      const chosen = event.target.closest?.('.more-actions-items a, .more-actions-items button');
+      if (!details.contains(event.target) || (chosen && details.contains(chosen))) details.open = false;
     }
+  });
+
+  // More actions from the keyboard: Down opens it and moves into its items, Up and Down move
+  // between them (Tab still goes through them, as in any disclosure).
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    const details = event.target.closest?.('details.more-actions');
+    if (!details) return;
+    const items = [...details.querySelectorAll('.more-actions-items a, .more-actions-items button')];
+    if (items.length === 0) return;
+    event.preventDefault();
+    details.open = true;
+    const at = items.indexOf(event.target);
+    const step = event.key === 'ArrowDown' ? 1 : -1;
+    const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length;
+    items[next].focus();
   });
 
   document.addEventListener('keydown', (event) => {

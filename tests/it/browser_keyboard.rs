@@ -168,3 +168,60 @@ async fn a_bulk_suspension_by_keyboard_alone() {
     }
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn a_members_more_actions_by_keyboard_and_closed_behind_its_dialog() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    )
+    .await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    b.client
+        .goto(&app.url(&format!("/w/acme/users/{grace}")))
+        .await
+        .unwrap();
+    b.client
+        .execute(
+            "document.querySelector('details.more-actions summary').focus()",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    // Down opens it on its first item; Up from there wraps to the last, and on up to Remove.
+    press(b, &Key::Down.to_string()).await;
+    let first = wait_focus(b, "").await;
+    assert!(
+        b.eval_text("return String(document.querySelector('details.more-actions').open)")
+            .await
+            == "true"
+            && first.contains("Send password reset link"),
+        "{first}"
+    );
+    press(b, &Key::Up.to_string()).await;
+    wait_focus(b, "Block account").await;
+    let mut keys = 0;
+    key_until(
+        b,
+        &Key::Up.to_string(),
+        "Remove from workspace",
+        &mut keys,
+        4,
+    )
+    .await;
+    press(b, &Key::Enter.to_string()).await;
+    b.wait_for_text("dialog[open]", "Remove").await;
+    assert_eq!(
+        b.eval_text("return String(document.querySelector('details.more-actions').open)")
+            .await,
+        "false",
+        "the menu does not stay open behind the dialog"
+    );
+    browser.close().await;
+}
