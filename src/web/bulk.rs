@@ -295,8 +295,11 @@ async fn preview(
     action: &BulkAction,
     outcomes: &[Outcome],
 ) -> Result<HttpResponse, AppError> {
+    // By address, as the lists read top to bottom (the people come by id).
+    let mut sorted: Vec<&Outcome> = outcomes.iter().collect();
+    sorted.sort_by(|a, b| a.email.cmp(&b.email));
     let (changing, skipped): (Vec<&Outcome>, Vec<&Outcome>) =
-        outcomes.iter().partition(|o| o.result.is_ok());
+        sorted.into_iter().partition(|o| o.result.is_ok());
     let line = |o: &&Outcome| Line {
         email: o.email.clone(),
         why: o.result.clone().err().unwrap_or_default(),

@@ -77,6 +77,12 @@ fn org_admin(me: &SignedIn) -> Result<(), AppError> {
     }
 }
 
+/// `/org`: the organization's first page, its accounts (for org owners and org admins).
+pub async fn home(me: SignedIn) -> Result<HttpResponse, AppError> {
+    org_admin(&me)?;
+    Ok(super::error::redirect("/org/accounts"))
+}
+
 pub async fn accounts_page(
     req: HttpRequest,
     state: web::Data<AppState>,

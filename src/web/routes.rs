@@ -142,6 +142,7 @@ route_table! {
     get "/w/{slug}/audit.csv" => audit::log_csv,
     get "/org/audit.csv" => audit::org_log_csv,
     get "/org/audit" => audit::org_log,
+    get "/org" => org::home,
     get "/org/accounts" => org::accounts_page,
     get "/org/accounts/{id}/block" => org::confirm_block,
     post "/org/accounts/{id}/block" => org::block,

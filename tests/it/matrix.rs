@@ -697,6 +697,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         // The organization's pages.
         get("/org/audit.csv", "/org/audit.csv").org(Page),
         get("/org/audit", "/org/audit").org(Page),
+        get("/org", "/org").org(see("/org/accounts")),
         get("/org/accounts", "/org/accounts").org(Page),
         get(
             "/org/accounts/{id}/block",
