@@ -327,10 +327,18 @@ pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
 pub struct GroupChanges {
     pub name: Option<String>,
     pub external_id: Option<Option<String>>,
-    /// The whole membership (`replace` of `members`, or a PUT).
-    pub members: Option<Vec<String>>,
-    pub add: Vec<String>,
-    pub remove: Vec<String>,
+    /// The changes of members, in the order the operations came (RFC 7644 §3.5.2: one after
+    /// another; a remove then an add of the same member leaves them in).
+    pub members: Vec<MemberChange>,
+}
+
+/// One change of a Group's members: User ids as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Exactly these (`replace` of `members`, a PUT, or a `remove` of all).
+    Replace(Vec<String>),
+    Add(Vec<String>),
+    Remove(Vec<String>),
 }
 
 /// The `value`s of a list of member references (`[{"value": "42"}]`).
@@ -370,11 +378,15 @@ impl GroupChanges {
                 let id = text("externalId", v)?;
                 self.external_id = Some((!id.trim().is_empty()).then_some(id));
             }
-            ("members", Op::Add, Some(v)) => self.add.extend(member_ids(v)?),
-            ("members", Op::Replace, Some(v)) => self.members = Some(member_ids(v)?),
+            ("members", Op::Add, Some(v)) => self.members.push(MemberChange::Add(member_ids(v)?)),
+            ("members", Op::Replace, Some(v)) => {
+                self.members.push(MemberChange::Replace(member_ids(v)?));
+            }
             // Entra removes members with a value list; without one, all of them go.
-            ("members", Op::Remove, Some(v)) => self.remove.extend(member_ids(v)?),
-            ("members", Op::Remove, None) => self.members = Some(Vec::new()),
+            ("members", Op::Remove, Some(v)) => {
+                self.members.push(MemberChange::Remove(member_ids(v)?));
+            }
+            ("members", Op::Remove, None) => self.members.push(MemberChange::Replace(Vec::new())),
             ("id" | "meta" | "schemas", _, _) => {}
             (_, _, None) => {
                 return Err(error(
@@ -426,7 +438,9 @@ pub fn group_patch(ops: &[PatchOp]) -> Result<GroupChanges, PatchError> {
                     (None, _, _) => changes.set(&name, op, operation.value.as_ref())?,
                     // `members[value eq "42"]`: that member goes.
                     (Some(filter), "members", Op::Remove) => {
-                        changes.remove.push(member_in(filter)?);
+                        changes
+                            .members
+                            .push(MemberChange::Remove(vec![member_in(filter)?]));
                     }
                     _ => {
                         return Err(error(
@@ -468,11 +482,14 @@ pub fn group_replacement(group: &Value) -> Result<GroupChanges, PatchError> {
     };
     let mut changes = GroupChanges {
         external_id: Some(None),
-        members: Some(Vec::new()),
         ..GroupChanges::default()
     };
     for (key, value) in fields {
         changes.set(&key.to_ascii_lowercase(), Op::Replace, Some(value))?;
+    }
+    // Members left out: none.
+    if changes.members.is_empty() {
+        changes.members.push(MemberChange::Replace(Vec::new()));
     }
     if changes.name.is_none() {
         return Err(error("invalidValue", "displayName is required."));
@@ -616,11 +633,33 @@ mod tests {
             {"op": "replace", "value": {"id": "3", "displayName": "Platform"}}
         ])))
         .unwrap();
-        assert_eq!(changes.add, ["7", "8"]);
-        assert_eq!(changes.remove, ["9", "10"]);
+        let ids = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            changes.members,
+            [
+                MemberChange::Add(ids(&["7", "8"])),
+                MemberChange::Remove(ids(&["9"])),
+                MemberChange::Remove(ids(&["10"])),
+            ]
+        );
         assert_eq!(changes.name.as_deref(), Some("Platform"));
         let all_out = group_patch(&ops(json!([{"op": "remove", "path": "members"}]))).unwrap();
-        assert_eq!(all_out.members, Some(vec![]));
+        assert_eq!(all_out.members, [MemberChange::Replace(vec![])]);
+        // In the order sent: out then in again, in then everyone replaced.
+        let again = group_patch(&ops(json!([
+            {"op": "remove", "path": "members[value eq \"2\"]"},
+            {"op": "add", "path": "members", "value": [{"value": "2"}]},
+            {"op": "replace", "path": "members", "value": [{"value": "3"}]}
+        ])))
+        .unwrap();
+        assert_eq!(
+            again.members,
+            [
+                MemberChange::Remove(ids(&["2"])),
+                MemberChange::Add(ids(&["2"])),
+                MemberChange::Replace(ids(&["3"])),
+            ]
+        );
         assert!(group_patch(&ops(json!([{"op": "remove", "path": "displayName"}]))).is_err());
         assert!(
             group_patch(&ops(
@@ -632,8 +671,13 @@ mod tests {
             group_replacement(&json!({"displayName": "Ops", "members": [{"value": "1"}]})).unwrap();
         assert_eq!(
             (put.members, put.external_id),
-            (Some(vec!["1".to_owned()]), Some(None))
+            (
+                vec![MemberChange::Replace(vec!["1".to_owned()])],
+                Some(None)
+            )
         );
+        let empty = group_replacement(&json!({"displayName": "Ops"})).unwrap();
+        assert_eq!(empty.members, [MemberChange::Replace(vec![])]);
         assert!(group_replacement(&json!({"members": []})).is_err());
     }
 

@@ -249,8 +249,10 @@ fn change(
     }
     // Then no other member may answer to it (the caller's transaction undoes the change).
     no_user_name_is(conn, account, new_email)?;
-    // Whoever still reads the old mailbox no longer sets this account's password.
+    // Whoever still reads the old mailbox no longer sets this account's password: neither with a
+    // reset link nor with an invitation's.
     account_tokens::cancel_password_resets(conn, account.id, now)?;
+    crate::store::invitations::readdress(conn, account.id, new_email.as_str())?;
     let notice = EmailChangedNotice {
         name: account.display_name(),
         new_email: new_email.as_str().to_owned(),

@@ -158,12 +158,19 @@ pub(crate) fn judge(
     let existing = accounts::find_by_emails(conn, &list.valid)?;
     let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
     let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
+    let user_names = memberships::user_names(conn, request.workspace)?;
     for email in &list.valid {
         let account = existing
             .iter()
             .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
         if let Some(reason) = account.and_then(|a| already_here(a, &statuses)) {
             problems.addresses.push((email.to_string(), reason));
+        } else if user_names.contains(&email.as_str().to_lowercase()) {
+            // The identity provider knows another member here by this name.
+            problems.addresses.push((
+                email.to_string(),
+                "is the SCIM userName of another member here".to_owned(),
+            ));
         }
     }
     if problems.emails.is_none() && problems.addresses.is_empty() {

@@ -277,6 +277,27 @@ pub fn renew(
     Ok(())
 }
 
+/// The account's address changed: its pending invitations now name the new one, and the links
+/// sent to the old one stop working (whoever reads that mailbox would otherwise set the password
+/// of the account the new address answers to). A resend sends a new link to the new address.
+pub fn readdress(conn: &mut AnyConnection, account: AccountId, email: &str) -> QueryResult<()> {
+    let ids: Vec<i64> = invitations::table
+        .inner_join(memberships::table)
+        .filter(memberships::account_id.eq(account.0))
+        .select(invitations::id)
+        .load(conn)?;
+    for id in ids {
+        let unknown = crate::tokens::hash_token(&crate::tokens::new_token());
+        diesel::update(invitations::table.find(id))
+            .set((
+                invitations::email.eq(email),
+                invitations::token_hash.eq(unknown),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
     diesel::delete(invitations::table.find(id)).execute(conn)?;
     Ok(())

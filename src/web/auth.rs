@@ -257,9 +257,29 @@ async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<F
                 Ok(workspaces::redirect_for(conn, &slug)?)
             })
             .await?;
+            // Only someone who may enter the workspace learns where it moved: to anyone else
+            // an old slug is as missing as one that never was.
+            let there = match current.clone() {
+                Some(to) => {
+                    super::quick_read(&pool, move |conn| {
+                        Ok(who::in_workspace(conn, account_id, &to)?)
+                    })
+                    .await?
+                }
+                None => None,
+            };
+            let may_enter = matches!(
+                &there,
+                Some((account, _, Some((_, access)))) if policy::workspace_permissions(
+                    account.status,
+                    account.org_role,
+                    access.as_ref().map(|m| (m.status, m.permissions)),
+                )
+                .is_ok()
+            );
             match current {
-                Some(current) => Found::Moved(current),
-                None => Found::Missing,
+                Some(current) if may_enter => Found::Moved(current),
+                _ => Found::Missing,
             }
         }
     })

@@ -255,9 +255,14 @@ impl ResponseError for AppError {
             .body(body);
         // For htmx requests, `htmx::error_fragments` turns this into a message in the page's flash area.
         response.extensions_mut().insert(ErrorMessage(message));
+        response.extensions_mut().insert(ErrorTitle(title));
         response
     }
 }
+
+/// The heading of an error response, for `htmx::error_fragments` to frame the page again.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorTitle(pub &'static str);
 
 /// The words of an error response, for `htmx::error_fragments` to show in place.
 #[derive(Debug, Clone)]

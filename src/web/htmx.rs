@@ -2,13 +2,15 @@
 //! only the part that changes. Errors of htmx requests become a message in the page.
 
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::Payload;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::error::{AppError, ErrorMessage, WholePage};
+use super::auth::{Chrome, SignedIn};
+use super::error::{AppError, ErrorMessage, ErrorTitle, WholePage};
 
 /// True for an htmx request that wants a fragment (not a history restore, which needs the page).
 pub fn wants_fragment(req: &HttpRequest) -> bool {
@@ -82,7 +84,7 @@ pub async fn error_fragments(
     let htmx = req.headers().contains_key("hx-request");
     let res = next.call(req).await?.map_into_boxed_body();
     if !htmx {
-        return Ok(res);
+        return Ok(framed(res).await);
     }
     let status = res.status();
     if status == actix_web::http::StatusCode::SEE_OTHER
@@ -118,6 +120,62 @@ pub async fn error_fragments(
         }
         _ => Ok(res),
     }
+}
+
+#[derive(Template)]
+#[template(path = "error_framed.html")]
+struct FramedError<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A refused or missing page (4xx) for someone signed in: the same words inside the console's
+/// frame (its header: their name, their profile, Sign out), not the bare page a visitor gets. Anything
+/// that fails on the way leaves the plain page as it was.
+async fn framed(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let words = {
+        let extensions = res.response().extensions();
+        extensions
+            .get::<ErrorMessage>()
+            .cloned()
+            .zip(extensions.get::<ErrorTitle>().copied())
+    };
+    let Some((ErrorMessage(message), ErrorTitle(title))) =
+        words.filter(|_| res.status().is_client_error())
+    else {
+        return res;
+    };
+    let (req, plain) = res.into_parts();
+    let state = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned();
+    let body = match (
+        state,
+        SignedIn::from_request(&req, &mut Payload::None).await,
+    ) {
+        (Some(state), Ok(me)) => match me.chrome(&state).await {
+            Ok(chrome) => FramedError {
+                chrome,
+                title,
+                message: &message,
+            }
+            .render()
+            .ok(),
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let Some(body) = body else {
+        return ServiceResponse::new(req, plain);
+    };
+    let mut framed = HttpResponse::build(plain.status());
+    for (name, value) in plain.headers() {
+        if name != header::CONTENT_LENGTH {
+            framed.append_header((name.clone(), value.clone()));
+        }
+    }
+    ServiceResponse::new(req, framed.body(body))
 }
 
 /// The answer to an htmx row action (invitations, suspensions…): the message in the flash area,

@@ -275,3 +275,37 @@ async fn a_malformed_id_or_query_gets_a_page() {
         );
     }
 }
+
+/// A refused or missing page keeps the console's frame for someone signed in (their header,
+/// workspaces and Sign out), and is the bare public page for a visitor.
+#[actix_web::test]
+async fn an_error_page_keeps_the_frame_for_someone_signed_in() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    let member = ada
+        .with_custom_role("sam.support@example.com", "Support", &["users.view"])
+        .await;
+    for (who, path, status, title) in [
+        (&ada, "/w/acme/nothing-here", 404, "Page not found"),
+        (&ada, "/w/nowhere/users", 404, "Page not found"),
+        (&member, "/w/acme/groups", 403, "Not allowed"),
+        (&member, "/org/accounts", 403, "Not allowed"),
+    ] {
+        let response = who.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(title)
+                && page.contains(">Sign out</button>")
+                && page.contains("class=\"account-name\" href=\"/me\""),
+            "{path}: {page}"
+        );
+    }
+    let visitor = ada.new_client().get("/w/acme/nothing-here").await;
+    assert_eq!(visitor.status().as_u16(), 404);
+    let page = visitor.text().await.unwrap();
+    assert!(
+        page.contains("Page not found") && !page.contains("Sign out"),
+        "{page}"
+    );
+}

@@ -420,3 +420,46 @@ async fn a_person_changes_their_own_address_from_their_profile() {
     );
     assert_eq!(app.count("accounts WHERE email = 'blocked@example.org'"), 0);
 }
+
+#[actix_web::test]
+async fn a_corrected_address_ends_the_invitation_link_sent_to_the_old_one() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("typo@example.com", "member").await;
+    let old_link = app.token_for("typo@example.com");
+    let id = membership_of(&app, "typo@example.com");
+    let console = format!("/w/acme/users/{id}");
+    let saved = post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("real@example.com"),
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let token = link_token(&app, "real@example.com");
+    assert_eq!(
+        location(&confirm(&app, &token).await),
+        "/login?email_changed=1"
+    );
+    assert_eq!(app.count("accounts WHERE email = 'real@example.com'"), 1);
+
+    // Whoever reads the old mailbox no longer joins as the corrected address.
+    let dead = app.new_client().get(&format!("/invite/{old_link}")).await;
+    assert_eq!(dead.status().as_u16(), 404);
+    // A resend (once the resend pause is over) goes to the new address, and that link works.
+    app.execute("UPDATE invitations SET last_sent_at = '2020-01-01 00:00:00'");
+    let invitation = app.first_id("invitations");
+    let resent = post(
+        &app,
+        "/w/acme/users",
+        &format!("/w/acme/invitations/{invitation}/resend"),
+        &[],
+    )
+    .await;
+    assert_eq!(resent.status().as_u16(), 303, "{}", resent.text().await.unwrap());
+    let fresh = app.token_for("real@example.com");
+    let (_, joined) = app.accept_as_new(&fresh, "Real", "Person").await;
+    assert_eq!(joined.status().as_u16(), 303);
+    assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+}

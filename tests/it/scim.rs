@@ -555,6 +555,29 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     assert_eq!(status_of(&app, grace), "removed");
     assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
     assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 404);
+
+    // Someone invited who has not joined: DELETE revokes the invitation, and its link dies.
+    app.invite("not.yet@example.com", "member").await;
+    let link = app.token_for("not.yet@example.com");
+    let invited = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'not.yet@example.com')",
+    );
+    let path = format!("/scim/v2/Users/{invited}");
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);
+    assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
+    assert_eq!(app.count("invitations"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'invitation.revoked'"),
+        1
+    );
+    assert_eq!(
+        app.new_client()
+            .get(&format!("/invite/{link}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
 }
 
 #[actix_web::test]
@@ -1003,6 +1026,52 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     .await;
     assert_eq!(in_group(&app, &id), 0);
 
+    // Operations apply in the order sent: in, out and in again; then everyone replaced.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(serde_json::json!([
+            {"op": "add", "path": "members", "value": [{"value": grace}, {"value": edsger}]},
+            {"op": "remove", "path": format!("members[value eq \"{grace}\"]")},
+            {"op": "add", "path": "members", "value": [{"value": grace}]}
+        ])),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(in_group(&app, &id), 2);
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(serde_json::json!([
+            {"op": "add", "path": "members", "value": [{"value": grace}]},
+            {"op": "replace", "path": "members", "value": [{"value": edsger}]}
+        ])),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(in_group(&app, &id), 1);
+    assert_eq!(
+        body["members"][0]["value"],
+        serde_json::json!(edsger),
+        "{body}"
+    );
+    send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        patch(serde_json::json!([{"op": "remove", "path": "members"}])),
+        None,
+    )
+    .await;
+    assert_eq!(in_group(&app, &id), 0);
+
     // An unknown member is refused and nothing changes; so is a name another group has.
     let (status, body) = send(
         &app,
@@ -1166,6 +1235,21 @@ async fn a_user_name_answers_for_one_member_only() {
     )
     .await;
     assert_eq!(found["totalResults"], 1);
+    // Nor is it given to someone invited (dialog, API, import and Slack share the judgement).
+    let refused = app.invite("YAN@example.com", "member").await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("is the SCIM userName of another member here")
+    );
+    assert_eq!(
+        app.count("accounts WHERE email = 'yan@example.com'"),
+        0,
+        "nothing written"
+    );
 }
 
 /// A change of a group's members, from anywhere, is a new version: a provider's `If-Match` with

@@ -83,6 +83,11 @@ async fn the_name_is_saved_and_bad_names_are_refused_beside_the_field() {
 async fn a_new_url_slug_redirects_every_old_address_and_can_be_taken_back() {
     let app = spawn_app().await;
     app.set_up().await;
+    app.add_member(
+        "left.long.ago@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
     let moved = post(&app, "/w/acme/settings/slug", &[("slug", "acme-labs")]).await;
     assert_eq!(moved.status().as_u16(), 303);
     assert_eq!(location(&moved), "/w/acme-labs/settings");
@@ -108,6 +113,19 @@ async fn a_new_url_slug_redirects_every_old_address_and_can_be_taken_back() {
         assert_eq!(location(&response), new);
     }
     assert_eq!(app.get("/w/acme-labs/users").await.status().as_u16(), 200);
+    // Someone who may not enter the workspace does not learn its new name from the old one.
+    let outsider = app.new_client();
+    outsider
+        .sign_in("left.long.ago@example.com", OWNER_PASSWORD)
+        .await;
+    for path in ["/w/acme/users", "/w/acme-labs/users", "/w/never-was/users"] {
+        let response = outsider.get(path).await;
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        assert!(
+            !response.text().await.unwrap().contains("acme-labs"),
+            "{path}"
+        );
+    }
 
     // Bad or taken slugs: beside the field, as typed, nothing changed.
     let csrf = app.csrf_token("/org/workspaces").await;

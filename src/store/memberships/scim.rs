@@ -199,6 +199,25 @@ pub fn user_name_taken(
     Ok(found > 0)
 }
 
+/// The SCIM userNames (lower-cased) that current members of the workspace answer to other than
+/// their address: an address among them may not be given to someone else here.
+pub fn user_names(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> QueryResult<std::collections::HashSet<String>> {
+    let names: Vec<Option<String>> = memberships::table
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(not_removed())
+        .filter(memberships::scim_user_name.is_not_null())
+        .select(memberships::scim_user_name)
+        .load(conn)?;
+    Ok(names
+        .into_iter()
+        .flatten()
+        .map(|n| n.to_lowercase())
+        .collect())
+}
+
 /// The account's current memberships that answer to its address (no SCIM userName of their own):
 /// where a new address becomes their userName.
 pub fn answering_by_address(

@@ -227,7 +227,8 @@ pub async fn list(
 }
 
 /// A gone invitation is a 404 here (the pages say so as a conflict in their list).
-fn action_problem(e: invitations::InvitationActionError) -> Problem {
+/// A refused or failed action on an invitation, as a problem (SCIM's too).
+pub(crate) fn action_problem(e: invitations::InvitationActionError) -> Problem {
     match e {
         invitations::InvitationActionError::NotFound => Problem::not_found(),
         other => AppError::from(other).into(),

@@ -14,7 +14,7 @@ use super::{Projection, ScimAuth, ScimError, in_transaction};
 use crate::db::AnyConnection;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::scim_filter::{Cond, Resource};
-use crate::domain::scim_patch::{self, GroupChanges};
+use crate::domain::scim_patch::{self, GroupChanges, MemberChange};
 use crate::domain::{Description, Name};
 use crate::services::audit::Actor;
 use crate::services::groups::{self as service, GroupError, InWorkspace, ScimGroup};
@@ -223,17 +223,23 @@ fn apply(
     if let Some(external_id) = &changes.external_id {
         service::set_external_id(conn, actor, at, external_id.as_deref(), now)?;
     }
-    if let Some(all) = &changes.members {
-        let ids = members(conn, at.workspace, all)?;
-        service::set_members(conn, actor, at, &ids, now)?;
-    }
-    if !changes.add.is_empty() {
-        let ids = members(conn, at.workspace, &changes.add)?;
-        service::add_members(conn, actor, at, &ids, now)?;
-    }
-    for id in &changes.remove {
-        if let Some(id) = MembershipId::parse(id) {
-            service::remove_member(conn, actor, at, id, now)?;
+    // One after another, in the order sent.
+    for change in &changes.members {
+        match change {
+            MemberChange::Replace(all) => {
+                let ids = members(conn, at.workspace, all)?;
+                service::set_members(conn, actor, at, &ids, now)?;
+            }
+            MemberChange::Add(added) if !added.is_empty() => {
+                let ids = members(conn, at.workspace, added)?;
+                service::add_members(conn, actor, at, &ids, now)?;
+            }
+            MemberChange::Add(_) => {}
+            MemberChange::Remove(removed) => {
+                for id in removed.iter().filter_map(|id| MembershipId::parse(id)) {
+                    service::remove_member(conn, actor, at, id, now)?;
+                }
+            }
         }
     }
     Ok(())

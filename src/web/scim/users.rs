@@ -289,15 +289,39 @@ pub async fn delete(
     let now = state.settings.clock.now();
     auth.acting(&state, move |conn, acting, workspace| {
         // Removed already: gone, as far as SCIM knows.
-        if members::scim_user(conn, workspace, id)?.is_none() {
+        let Some(user) = members::scim_user(conn, workspace, id)? else {
             return Err(ScimError::not_found());
+        };
+        if user.status == MembershipStatus::Invited {
+            // Someone invited who has not joined: the invitation is revoked (its link dies).
+            return revoke_invitation(conn, acting, workspace, id, now);
         }
-        Ok(console::remove(
-            conn, acting, workspace, id, None, None, now,
-        )?)
+        console::remove(conn, acting, workspace, id, None, None, now)?;
+        Ok(())
     })
     .await?;
     Ok(super::no_content())
+}
+
+fn revoke_invitation(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+    id: MembershipId,
+    now: NaiveDateTime,
+) -> Result<(), ScimError> {
+    use crate::services::invitations::{self, Inviter};
+    let invitation = crate::store::invitations::pending_for(conn, &[id])?
+        .first()
+        .map(|pending| pending.invitation_id)
+        .ok_or_else(ScimError::not_found)?;
+    let inviter = Inviter {
+        actor: acting.actor,
+        permissions: acting.permissions,
+    };
+    invitations::revoke(conn, &inviter, workspace, invitation, now)
+        .map_err(crate::web::api::invitations::action_problem)?;
+    Ok(())
 }
 
 impl From<ProvisionError> for ScimError {
