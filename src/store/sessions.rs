@@ -238,7 +238,9 @@ pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> Query
     diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
 }
 
-/// Ends an account's sessions that are in a workspace (a suspension there); returns how many.
+/// Ends an account's sessions that are in a workspace (a suspension or removal there), and those
+/// in none yet (a Member on their profile, who never opened another workspace's page: theirs is
+/// this one as much as any); those in another workspace stay. Returns how many.
 pub fn delete_for_account_in_workspace(
     conn: &mut AnyConnection,
     account: AccountId,
@@ -247,7 +249,11 @@ pub fn delete_for_account_in_workspace(
     diesel::delete(
         sessions::table
             .filter(sessions::account_id.eq(account.0))
-            .filter(sessions::workspace_id.eq(workspace)),
+            .filter(
+                sessions::workspace_id
+                    .eq(workspace)
+                    .or(sessions::workspace_id.is_null()),
+            ),
     )
     .execute(conn)
 }

@@ -457,7 +457,12 @@ async fn a_corrected_address_ends_the_invitation_link_sent_to_the_old_one() {
         &[],
     )
     .await;
-    assert_eq!(resent.status().as_u16(), 303, "{}", resent.text().await.unwrap());
+    assert_eq!(
+        resent.status().as_u16(),
+        303,
+        "{}",
+        resent.text().await.unwrap()
+    );
     let fresh = app.token_for("real@example.com");
     let (_, joined) = app.accept_as_new(&fresh, "Real", "Person").await;
     assert_eq!(joined.status().as_u16(), 303);

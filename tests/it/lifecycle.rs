@@ -96,6 +96,35 @@ async fn a_suspension_takes_effect_at_once_and_keeps_the_seat() {
 }
 
 #[actix_web::test]
+async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let id = membership_of(&app, GRACE);
+    for (action, undo) in [("suspend", "unsuspend"), ("remove", "restore")] {
+        // A Member lands on their profile: their session is in no workspace yet.
+        let grace = app.new_client();
+        grace.sign_in(GRACE, OWNER_PASSWORD).await;
+        assert_eq!(grace.get("/me").await.status().as_u16(), 200);
+        let done = post(&app, &format!("/w/acme/users/{id}/{action}")).await;
+        assert_eq!(done.status().as_u16(), 303, "{action}");
+        assert!(
+            location(&grace.get("/me").await).starts_with("/login"),
+            "{action}: her session ended"
+        );
+        let sessions = app.get_text(&format!("/w/acme/users/{id}/sessions")).await;
+        assert!(!sessions.contains("End session"), "{action}: {sessions}");
+        assert_eq!(
+            post(&app, &format!("/w/acme/users/{id}/{undo}"))
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+    }
+}
+
+#[actix_web::test]
 async fn the_rules_refuse_with_their_reason() {
     let app = spawn_app().await;
     app.set_up().await;
