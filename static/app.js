@@ -50,7 +50,10 @@ document.documentElement.classList.add('js');
 
   let opener = null;
   document.addEventListener('htmx:beforeRequest', (event) => {
-    if (event.detail.target?.id === 'dialog' && !event.detail.elt.closest('dialog')) opener = event.detail.elt;
+    if (event.detail.target?.id !== 'dialog' || event.detail.elt.closest('dialog')) return;
+    // An item of a menu that closes as it is chosen (More actions): the focus goes back to the
+    // menu's button, which stays on the page.
+    opener = event.detail.elt.closest('details')?.querySelector('summary') ?? event.detail.elt;
   });
 
   document.addEventListener('htmx:afterSwap', (event) => {
@@ -482,3 +485,13 @@ document.addEventListener('click', (event) => {
     button.dataset.copied = copied;
   });
 })();
+
+// On a phone the side navigation is a strip that scrolls sideways: the current page's link is
+// brought into it, so that "Audit log" is seen when that is where one is.
+document.addEventListener('DOMContentLoaded', () => {
+  const current = document.querySelector('.sidenav a[aria-current="page"]');
+  const strip = current?.closest('.sidenav');
+  if (!current || strip.scrollWidth <= strip.clientWidth) return;
+  const offset = current.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+  strip.scrollLeft += offset - (strip.clientWidth - current.offsetWidth) / 2;
+});

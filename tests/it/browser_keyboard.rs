@@ -223,5 +223,8 @@ async fn a_members_more_actions_by_keyboard_and_closed_behind_its_dialog() {
         "false",
         "the menu does not stay open behind the dialog"
     );
+    // Escape closes the dialog; the focus is back on the menu's button.
+    press(b, &Key::Escape.to_string()).await;
+    wait_focus(b, "More actions").await;
     browser.close().await;
 }
