@@ -134,6 +134,14 @@ struct FramedError<'a> {
 /// frame (its header: their name, their profile, Sign out), not the bare page a visitor gets. Anything
 /// that fails on the way leaves the plain page as it was.
 async fn framed(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    // A form's address opened as a page (a refused form reloaded): the page the form is on.
+    if res.status() == actix_web::http::StatusCode::NOT_FOUND
+        && res.request().method() == actix_web::http::Method::GET
+        && let Some(page) = super::page_of_form(res.request().path())
+    {
+        let (req, _) = res.into_parts();
+        return ServiceResponse::new(req, super::error::redirect(&page));
+    }
     let words = {
         let extensions = res.response().extensions();
         extensions

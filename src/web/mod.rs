@@ -138,3 +138,34 @@ fn connection(pool: &Pool) -> Result<crate::db::PooledConnection, r2d2::Error> {
 pub async fn not_found() -> actix_web::HttpResponse {
     actix_web::ResponseError::error_response(&AppError::NotFound)
 }
+
+/// True when a route of the table takes `method` at `path`; `named`: only routes whose last part
+/// is a word, not a parameter (`…/users/{id}/profile`, not `…/users/{id}/{tab}`).
+fn routed(method: &str, path: &str, named: bool) -> bool {
+    routes::ALL.iter().any(|(m, pattern)| {
+        *m == method
+            && (!named || !pattern.rsplit('/').next().unwrap_or("").starts_with('{'))
+            && actix_web::dev::ResourceDef::new(*pattern).is_match(path)
+    })
+}
+
+/// For the address of a form that is no page (`/me/profile`, `/w/acme/users/bulk`: a POST route
+/// named so, and no page named so): the nearest address above it that is a page (`/me`,
+/// `/w/acme/users`). A refused form is shown at its own address; reloaded or bookmarked, that
+/// leads back to the form's page. Anything else missing stays missing.
+pub(crate) fn page_of_form(path: &str) -> Option<String> {
+    if !routed("post", path, true) || routed("get", path, true) {
+        return None;
+    }
+    let mut up = path.trim_end_matches('/');
+    while let Some((parent, _)) = up.rsplit_once('/') {
+        if parent.is_empty() {
+            return None;
+        }
+        if routed("get", parent, false) {
+            return Some(parent.to_owned());
+        }
+        up = parent;
+    }
+    None
+}

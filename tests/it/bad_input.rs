@@ -309,3 +309,28 @@ async fn an_error_page_keeps_the_frame_for_someone_signed_in() {
         "{page}"
     );
 }
+
+/// The address of a form that was refused (the page shows at the form's address) leads, reloaded
+/// or bookmarked, to the page the form is on rather than to "Page not found".
+#[actix_web::test]
+async fn a_forms_address_opened_again_leads_to_its_page() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    let me = ada.first_id("memberships");
+    for (path, page) in [
+        ("/me/profile", "/me".to_owned()),
+        ("/me/password", "/me".to_owned()),
+        (
+            &format!("/w/acme/users/{me}/profile")[..],
+            format!("/w/acme/users/{me}"),
+        ),
+        ("/w/acme/invitations", "/w/acme".to_owned()),
+        ("/w/acme/users/bulk", "/w/acme/users".to_owned()),
+    ] {
+        let response = ada.get(path).await;
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        assert_eq!(crate::common::location(&response), page, "{path}");
+    }
+    // An address that is nothing stays "Page not found".
+    assert_eq!(ada.get("/me/nothing").await.status().as_u16(), 404);
+}
