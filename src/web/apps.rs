@@ -360,6 +360,7 @@ async fn show_view(
     .await?;
     let who =
         who.map(|(everyone, (holders, reach))| WhoCan::new(who_level, everyone, holders, reach));
+    let restricted = app.restricted;
     Ok(ShowPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -374,10 +375,11 @@ async fn show_view(
         grants,
         groups: group_names,
         grant: GrantForm {
-            level: if typed.grant.level.is_empty() {
-                Level::Run.key().to_owned()
-            } else {
-                typed.grant.level
+            // An unrestricted app is run by every member already: only edit adds anything.
+            level: match (typed.grant.level.is_empty(), restricted) {
+                (false, _) => typed.grant.level,
+                (true, true) => Level::Run.key().to_owned(),
+                (true, false) => Level::Edit.key().to_owned(),
             },
             ..typed.grant
         },

@@ -607,6 +607,12 @@ impl Decisions {
                          remove or sign them out."
                             .to_owned()
                     }
+                    // And one for every action the workspace's last Owner is kept from.
+                    Refusal::LastOwner(_) => {
+                        "This is the workspace's last active Owner: make someone else an Owner \
+                         before you change their role, suspend or remove them."
+                            .to_owned()
+                    }
                     other => other.to_string(),
                 };
                 if !reasons.contains(&words) {
@@ -1213,6 +1219,18 @@ mod tests {
                 .reasons()
                 .is_empty(),
             "no reason for what the role does not allow anyway"
+        );
+        // The last Owner, seen by another Owner: one sentence for role, suspend and remove.
+        let alone = Facts {
+            active_owners: 1,
+            ..FACTS
+        };
+        let last = Decisions::of(&viewer(PermissionSet::all()), &owner, &alone);
+        assert_eq!(
+            last.reasons(),
+            vec![
+                "This is the workspace's last active Owner: make someone else an Owner before you change their role, suspend or remove them."
+            ]
         );
     }
 }
