@@ -12,7 +12,7 @@ pub struct BulkAdd {
 }
 
 impl BulkAdd {
-    /// "Added 2 members. Already in the group: a@x. Not members of this workspace: b@x."
+    /// "Added 2 members. Already in the group: a@x. Not current members of this workspace (…): b@x."
     pub fn summary(&self) -> String {
         let mut parts = vec![match self.added.len() {
             0 => "Nobody was added.".to_owned(),
@@ -27,7 +27,7 @@ impl BulkAdd {
         }
         if !self.not_members.is_empty() {
             parts.push(format!(
-                "Not members of this workspace: {}.",
+                "Not current members of this workspace (removed, or never in it): {}.",
                 self.not_members.join(", ")
             ));
         }
@@ -50,7 +50,7 @@ mod tests {
         };
         assert_eq!(
             all.summary(),
-            "Added 2 members. Already in the group: c@x.io. Not members of this workspace: d@x.io, e@x.io."
+            "Added 2 members. Already in the group: c@x.io. Not current members of this workspace (removed, or never in it): d@x.io, e@x.io."
         );
     }
 }

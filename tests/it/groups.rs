@@ -245,7 +245,7 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
     assert!(page.contains("Already in the group: alan.turing@example.com."));
     assert!(
         page.contains(
-            "Not members of this workspace: nobody@example.com, gone.person@example.com."
+            "Not current members of this workspace (removed, or never in it): nobody@example.com, gone.person@example.com."
         )
     );
     assert!(page.contains("3 members"));
