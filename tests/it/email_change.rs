@@ -341,22 +341,22 @@ async fn only_those_who_may_edit_the_member_can_change_the_address() {
     assert_eq!(app.count("account_tokens"), 0);
 }
 
+/// Ada asks, on her profile, for her address to become `email`.
+async fn ask_for(app: &TestApp, email: &str) -> reqwest::Response {
+    let fields = [
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("email", email),
+        ("timezone", "UTC"),
+    ];
+    post(app, "/me", "/me/profile", &fields).await
+}
+
 #[actix_web::test]
 async fn a_person_changes_their_own_address_from_their_profile() {
     let app = spawn_app().await;
     app.set_up().await;
-    let saved = post(
-        &app,
-        "/me",
-        "/me/profile",
-        &[
-            ("first_name", "Ada"),
-            ("last_name", "Lovelace"),
-            ("email", "countess@example.org"),
-            ("timezone", "UTC"),
-        ],
-    )
-    .await;
+    let saved = ask_for(&app, "countess@example.org").await;
     assert_eq!(saved.status().as_u16(), 303);
     let page = app.get_text("/me").await;
     assert!(page.contains("Waiting for confirmation") && page.contains("countess@example.org"));
@@ -373,18 +373,7 @@ async fn a_person_changes_their_own_address_from_their_profile() {
     );
 
     // Cancelling from /me.
-    post(
-        &app,
-        "/me",
-        "/me/profile",
-        &[
-            ("first_name", "Ada"),
-            ("last_name", "Lovelace"),
-            ("email", "again@example.org"),
-            ("timezone", "UTC"),
-        ],
-    )
-    .await;
+    ask_for(&app, "again@example.org").await;
     let token = link_token(&app, "again@example.org");
     assert_eq!(
         post(&app, "/me", "/me/email-change/cancel", &[])
@@ -395,18 +384,7 @@ async fn a_person_changes_their_own_address_from_their_profile() {
     );
     assert_eq!(confirm(&app, &token).await.status().as_u16(), 404);
     // A link asked for before the account was blocked changes nothing while it is.
-    post(
-        &app,
-        "/me",
-        "/me/profile",
-        &[
-            ("first_name", "Ada"),
-            ("last_name", "Lovelace"),
-            ("email", "blocked@example.org"),
-            ("timezone", "UTC"),
-        ],
-    )
-    .await;
+    ask_for(&app, "blocked@example.org").await;
     let token = link_token(&app, "blocked@example.org");
     app.execute("UPDATE accounts SET status = 'blocked'");
     let refused = confirm(&app, &token).await;

@@ -215,6 +215,20 @@ async fn the_rules_refuse_with_their_reason() {
     assert_eq!(status_of(&app, GRACE), "active");
 }
 
+/// A second org owner, without a membership in the workspace (an Owner there all the same),
+/// signed in.
+async fn second_org_owner(app: &TestApp) -> TestApp {
+    const KEEPER: &str = "org.keeper@example.com";
+    app.add_member(KEEPER, BuiltInRole::Member, MembershipStatus::Active);
+    app.execute(&format!(
+        "UPDATE accounts SET org_role = 'owner' WHERE email = '{KEEPER}';
+         DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{KEEPER}');"
+    ));
+    let keeper = app.new_client();
+    keeper.sign_in(KEEPER, OWNER_PASSWORD).await;
+    keeper
+}
+
 #[actix_web::test]
 async fn the_last_active_owner_cannot_be_suspended() {
     let app = spawn_with_member(
@@ -229,19 +243,7 @@ async fn the_last_active_owner_cannot_be_suspended() {
     );
     // A second org owner acts as an Owner here without a membership of their own (an org admin
     // would not reach Ada, the org owner, at all).
-    app.add_member(
-        "org.admin@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    app.execute(
-        "UPDATE accounts SET org_role = 'owner' WHERE email = 'org.admin@example.com';
-         DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'org.admin@example.com');",
-    );
-    let org_admin = app.new_client();
-    org_admin
-        .sign_in("org.admin@example.com", OWNER_PASSWORD)
-        .await;
+    let org_admin = second_org_owner(&app).await;
     // Two active Owners: one may be suspended…
     assert_eq!(
         post(&org_admin, &format!("/w/acme/users/{second}/suspend"))
@@ -728,19 +730,7 @@ async fn a_blocked_owner_keeps_nothing_and_the_last_usable_owner_is_not_blocked(
     const SECOND: &str = "second.owner@example.com";
     let app = spawn_with_member(SECOND, BuiltInRole::Owner, MembershipStatus::Active).await;
     // Ada is acted on by a second org owner without a membership here.
-    app.add_member(
-        "org.keeper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    app.execute(
-        "UPDATE accounts SET org_role = 'owner' WHERE email = 'org.keeper@example.com';
-         DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'org.keeper@example.com');",
-    );
-    let keeper = app.new_client();
-    keeper
-        .sign_in("org.keeper@example.com", OWNER_PASSWORD)
-        .await;
+    let keeper = second_org_owner(&app).await;
     let (ada, second) = (
         membership_of(&app, OWNER_EMAIL),
         membership_of(&app, SECOND),

@@ -287,6 +287,32 @@ fn on_shared_account(action: MemberAction) -> &'static str {
     }
 }
 
+impl Refusal {
+    /// The words of rule 3's refusals: a workspace and the organization keep an active Owner.
+    fn last_owner_words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::LastOwner(MemberAction::ChangeRole) => f.write_str(
+                "This is the workspace's last active Owner: make someone else an Owner first.",
+            ),
+            Refusal::LastOwner(a) => write!(
+                f,
+                "This is the workspace's last active Owner: make someone else an Owner before you \
+                 {} them.",
+                a.verb()
+            ),
+            Refusal::SoleOwner { name, workspace } => write!(
+                f,
+                "{name} is the last active Owner of {workspace}: make someone else an Owner there \
+                 before you block them."
+            ),
+            _ => f.write_str(
+                "This is the organization's last active org owner: make someone else an org \
+                 owner first.",
+            ),
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use MemberAction::*;
@@ -348,24 +374,9 @@ impl fmt::Display for Refusal {
                  an org owner or org admin can {}.",
                 on_shared_account(*action)
             ),
-            Refusal::LastOwner(ChangeRole) => f.write_str(
-                "This is the workspace's last active Owner: make someone else an Owner first.",
-            ),
-            Refusal::LastOwner(a) => write!(
-                f,
-                "This is the workspace's last active Owner: make someone else an Owner before you \
-                 {} them.",
-                a.verb()
-            ),
-            Refusal::SoleOwner { name, workspace } => write!(
-                f,
-                "{name} is the last active Owner of {workspace}: make someone else an Owner there \
-                 before you block them."
-            ),
-            Refusal::LastOrgOwner => f.write_str(
-                "This is the organization's last active org owner: make someone else an org \
-                 owner first.",
-            ),
+            Refusal::LastOwner(_) | Refusal::SoleOwner { .. } | Refusal::LastOrgOwner => {
+                self.last_owner_words(f)
+            }
             Refusal::NotAMember => f.write_str("That person is not a member of this workspace."),
             Refusal::Transition(refused) => refused.fmt(f),
             Refusal::Removed(ChangeRole) => f.write_str(
