@@ -53,7 +53,7 @@ document.documentElement.classList.add('js');
     if (event.detail.target?.id !== 'dialog' || event.detail.elt.closest('dialog')) return;
     // An item of a menu that closes as it is chosen (More actions): the focus goes back to the
     // menu's button, which stays on the page.
-    opener = event.detail.elt.closest('details')?.querySelector('summary') ?? event.detail.elt;
+    opener = event.detail.elt.closest('details.more-actions')?.querySelector(':scope > summary') ?? event.detail.elt;
   });
 
   document.addEventListener('htmx:afterSwap', (event) => {

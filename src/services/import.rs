@@ -104,6 +104,7 @@ fn outcomes(
             .collect();
     let found: HashMap<String, &accounts::Account> =
         found.iter().map(|a| (a.email.to_lowercase(), a)).collect();
+    let user_names = memberships::user_names(conn, workspace)?;
     // What a row does on its own (its address read, in lower case, as `key`).
     let judge = |row: &ImportRow, key: &str| {
         for (what, name) in [
@@ -143,6 +144,10 @@ fn outcomes(
                     _ => Outcome::Member,
                 };
             }
+        }
+        if user_names.contains(key) {
+            // As the invite dialog says: the identity provider knows another member by it.
+            return Outcome::Invalid("the SCIM userName of another member here".to_owned());
         }
         Outcome::Invite {
             role: role.key.clone(),

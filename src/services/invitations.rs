@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::Name;
-use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::invitation::{AddressList, MAX_ADDRESSES};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
@@ -619,14 +619,20 @@ pub fn resend(
             expires_at,
             now,
         )?;
-        invitations::renew(
+        let renewed = invitations::renew(
             conn,
-            invitation.id,
+            (invitation.id, &invitation.email),
             &tokens::hash_token(&token),
             expires_at,
             outbox_id,
             now,
         )?;
+        if !renewed {
+            // The address changed since it was read: this transaction, email and all, is undone.
+            return Err(InvitationActionError::TooSoon(
+                "This person's address changed meanwhile: send the invitation again.".to_owned(),
+            ));
+        }
         audit::record(
             conn,
             inviter.actor,
@@ -645,6 +651,23 @@ pub fn resend(
 }
 
 /// Withdraws an invitation: the link dies, the seat is freed; returns the address.
+/// Revokes the pending invitation of a membership (SCIM deleting someone invited who has not
+/// joined); `NotFound` when it has none.
+pub fn revoke_of_membership(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    workspace: WorkspaceId,
+    membership: MembershipId,
+    now: NaiveDateTime,
+) -> Result<String, InvitationActionError> {
+    let pending = invitations::pending_for(conn, &[membership])?;
+    let invitation = pending
+        .first()
+        .map(|p| p.invitation_id)
+        .ok_or(InvitationActionError::NotFound)?;
+    revoke(conn, inviter, workspace, invitation, now)
+}
+
 pub fn revoke(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,

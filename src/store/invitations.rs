@@ -257,36 +257,46 @@ fn load(conn: &mut AnyConnection, by: By<'_>) -> QueryResult<Vec<Invitation>> {
 }
 
 /// A new token (the old link stops working), a new expiry, and the new email.
+/// `sent_to`: the address the new email went to; false (nothing changed) when the invitation
+/// names another one by now (its address changed meanwhile: the email must not go).
 pub fn renew(
     conn: &mut AnyConnection,
-    id: i64,
+    (id, sent_to): (i64, &str),
     token_hash: &str,
     expires_at: NaiveDateTime,
     outbox_email_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(invitations::table.find(id))
-        .set((
-            invitations::token_hash.eq(token_hash),
-            invitations::expires_at.eq(expires_at),
-            invitations::sent_count.eq(invitations::sent_count + 1),
-            invitations::last_sent_at.eq(Some(now)),
-            invitations::outbox_email_id.eq(Some(outbox_email_id)),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> QueryResult<bool> {
+    let renewed = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::email.eq(sent_to)),
+    )
+    .set((
+        invitations::token_hash.eq(token_hash),
+        invitations::expires_at.eq(expires_at),
+        invitations::sent_count.eq(invitations::sent_count + 1),
+        invitations::last_sent_at.eq(Some(now)),
+        invitations::outbox_email_id.eq(Some(outbox_email_id)),
+    ))
+    .execute(conn)?;
+    Ok(renewed == 1)
 }
 
 /// The account's address changed: its pending invitations now name the new one, and the links
 /// sent to the old one stop working (whoever reads that mailbox would otherwise set the password
 /// of the account the new address answers to). A resend sends a new link to the new address.
 pub fn readdress(conn: &mut AnyConnection, account: AccountId, email: &str) -> QueryResult<()> {
-    let ids: Vec<i64> = invitations::table
+    let sent: Vec<(i64, Option<i64>)> = invitations::table
         .inner_join(memberships::table)
         .filter(memberships::account_id.eq(account.0))
-        .select(invitations::id)
+        .select((invitations::id, invitations::outbox_email_id))
         .load(conn)?;
-    for id in ids {
+    for (id, queued) in sent {
+        // Its email to the old address, if still waiting to go, does not go.
+        if let Some(queued) = queued {
+            super::outbox::cancel(conn, queued, "cancelled: the address changed")?;
+        }
         let unknown = crate::tokens::hash_token(&crate::tokens::new_token());
         diesel::update(invitations::table.find(id))
             .set((

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::{sessions, workspaces};
+use crate::db::schema::{memberships, sessions, workspaces};
 use crate::domain::ids::AccountId;
 
 /// A live session as read (`StoredSession::as_select()`).
@@ -238,24 +238,28 @@ pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> Query
     diesel::delete(sessions::table.filter(sessions::account_id.eq(account.0))).execute(conn)
 }
 
-/// Ends an account's sessions that are in a workspace (a suspension or removal there), and those
-/// in none yet (a Member on their profile, who never opened another workspace's page: theirs is
-/// this one as much as any); those in another workspace stay. Returns how many.
+/// Ends an account's sessions that are in a workspace (a suspension or removal there); and, when
+/// the account belongs to no other workspace, those in none yet (a Member who has only seen their
+/// profile: this workspace was their only one). Sessions that may belong to another workspace
+/// stay: one workspace's suspension does not sign someone out of the others. Returns how many.
 pub fn delete_for_account_in_workspace(
     conn: &mut AnyConnection,
     account: AccountId,
     workspace: i64,
 ) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table
-            .filter(sessions::account_id.eq(account.0))
-            .filter(
-                sessions::workspace_id
-                    .eq(workspace)
-                    .or(sessions::workspace_id.is_null()),
-            ),
-    )
-    .execute(conn)
+    let elsewhere: i64 = memberships::table
+        .filter(memberships::account_id.eq(account.0))
+        .filter(memberships::workspace_id.ne(workspace))
+        .filter(memberships::status.ne("removed"))
+        .count()
+        .get_result(conn)?;
+    let mine = sessions::table.filter(sessions::account_id.eq(account.0));
+    let mut ended =
+        diesel::delete(mine.filter(sessions::workspace_id.eq(workspace))).execute(conn)?;
+    if elsewhere == 0 {
+        ended += diesel::delete(mine.filter(sessions::workspace_id.is_null())).execute(conn)?;
+    }
+    Ok(ended)
 }
 
 /// How many signed-in sessions have not expired.

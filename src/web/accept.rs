@@ -301,8 +301,9 @@ pub async fn submit(
                 invitation.workspace_name, invitation.role_name
             );
             super::forms::flash(&session, &welcome)?;
+            // The workspace's first page for their role (a Member's is their profile).
             return Ok(redirect(&if signed_in {
-                format!("/w/{}/users", accepted.workspace_slug)
+                format!("/w/{}", accepted.workspace_slug)
             } else {
                 "/login/two-factor".to_owned()
             }));

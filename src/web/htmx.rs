@@ -179,10 +179,12 @@ async fn framed(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     };
     let mut framed = HttpResponse::build(plain.status());
     for (name, value) in plain.headers() {
-        if name != header::CONTENT_LENGTH {
+        if name != header::CONTENT_LENGTH && name != header::CACHE_CONTROL {
             framed.append_header((name.clone(), value.clone()));
         }
     }
+    // It names the person and carries their form token: never kept by a cache.
+    framed.insert_header((header::CACHE_CONTROL, "no-store"));
     ServiceResponse::new(req, framed.body(body))
 }
 

@@ -214,7 +214,17 @@ pub async fn commit(
         service::commit(conn, inviter, at, id, &settings, now)
     })
     .await?
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    .map_err(|e| match e {
+        // Refused by the invitation's own rules though the preview allowed it: said, not a 500.
+        service::ImportError::Invite(crate::services::invitations::InviteError::Invalid(_)) => {
+            AppError::Conflict(
+                "Nothing was imported: the invitations were refused since the preview. Choose \
+                 the file again for a fresh preview."
+                    .to_owned(),
+            )
+        }
+        e => AppError::Internal(anyhow::Error::new(e)),
+    })?;
     match committed {
         Committed::Done(invited) => {
             state.outbox_wake.notify_one();

@@ -142,11 +142,22 @@ pub async fn not_found() -> actix_web::HttpResponse {
 /// True when a route of the table takes `method` at `path`; `named`: only routes whose last part
 /// is a word, not a parameter (`…/users/{id}/profile`, not `…/users/{id}/{tab}`).
 fn routed(method: &str, path: &str, named: bool) -> bool {
-    routes::ALL.iter().any(|(m, pattern)| {
-        *m == method
-            && (!named || !pattern.rsplit('/').next().unwrap_or("").starts_with('{'))
-            && actix_web::dev::ResourceDef::new(*pattern).is_match(path)
-    })
+    use actix_web::dev::ResourceDef;
+    /// The table's GET and POST routes, compiled once: (method, pattern, named).
+    static ROUTES: std::sync::LazyLock<Vec<(&str, ResourceDef, bool)>> =
+        std::sync::LazyLock::new(|| {
+            routes::ALL
+                .iter()
+                .filter(|(m, _)| matches!(*m, "get" | "post"))
+                .map(|(m, pattern)| {
+                    let last = pattern.rsplit('/').next().unwrap_or("");
+                    (*m, ResourceDef::new(*pattern), !last.starts_with('{'))
+                })
+                .collect()
+        });
+    ROUTES
+        .iter()
+        .any(|(m, def, is_named)| *m == method && (!named || *is_named) && def.is_match(path))
 }
 
 /// For the address of a form that is no page (`/me/profile`, `/w/acme/users/bulk`: a POST route

@@ -481,9 +481,12 @@ pub async fn enable(
     form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if let Err(refused) = own_password(&state, &me, &req, form.password).await? {
-        return Ok(refused);
-    }
+    // Held until the code is judged (one check at a time per account); a wrong first code is not
+    // counted: it proves nothing about the account, only that the app was not set up yet.
+    let _check = match own_password(&state, &me, &req, form.password).await? {
+        Ok(check) => check,
+        Err(refused) => return Ok(refused),
+    };
     let sealed = me
         .session
         .get::<String>(keys::ENROLLING)
@@ -507,7 +510,7 @@ pub async fn enable(
 
 /// The person's own password, checked and counted like a sign-in (a wrong one, or one tried while
 /// sign-in is paused, is the page again with the reason beside "password"). `Ok` holds the check,
-/// still counting, for the code that follows.
+/// its turn still held, for the code that follows (which `disable` counts when wrong).
 async fn own_password(
     state: &AppState,
     me: &SignedIn,

@@ -359,7 +359,11 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
 
     let (grace, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
     assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(location(&response), "/w/acme/users");
+    assert_eq!(
+        location(&response),
+        "/w/acme",
+        "the workspace's first page for her role"
+    );
     let list = grace.get_text("/w/acme/users").await;
     assert!(
         list.contains("Grace Hopper")

@@ -122,6 +122,28 @@ async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
             303
         );
     }
+    // Someone who belongs to another workspace too keeps a session that may be theirs there.
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let csrf = app.csrf_token("/w/labs/users").await;
+    let invited = app
+        .post_form(
+            "/w/labs/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", GRACE),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let done = post(&app, &format!("/w/acme/users/{id}/suspend")).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(grace.get("/me").await.status().as_u16(), 200);
 }
 
 #[actix_web::test]

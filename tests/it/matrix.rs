@@ -1002,7 +1002,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         // The links sent by email: the token is what allows.
         get("/invite/{token}", format!("/invite/{}", f.invite_token)).public(Page),
         post("/invite/{token}", format!("/invite/{}", f.invite_token))
-            .public(see("/w/acme/users"))
+            .public(see("/w/acme"))
             .fields(&[
                 ("first_name", "Nina"),
                 ("last_name", "Newbie"),

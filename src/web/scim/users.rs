@@ -311,15 +311,11 @@ fn revoke_invitation(
     now: NaiveDateTime,
 ) -> Result<(), ScimError> {
     use crate::services::invitations::{self, Inviter};
-    let invitation = crate::store::invitations::pending_for(conn, &[id])?
-        .first()
-        .map(|pending| pending.invitation_id)
-        .ok_or_else(ScimError::not_found)?;
     let inviter = Inviter {
         actor: acting.actor,
         permissions: acting.permissions,
     };
-    invitations::revoke(conn, &inviter, workspace, invitation, now)
+    invitations::revoke_of_membership(conn, &inviter, workspace, id, now)
         .map_err(crate::web::api::invitations::action_problem)?;
     Ok(())
 }
