@@ -193,8 +193,10 @@ pub fn set_blocked(
     now: NaiveDateTime,
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
-        // The workspaces it owns too: their last-owner rule is judged here.
-        memberships::lock_owned_workspaces(conn, target)?;
+        // A block: the workspaces it owns too, whose last-owner rule is judged here.
+        if block {
+            memberships::lock_owned_workspaces(conn, target)?;
+        }
         let account = preview(conn, actor, actor_org, target, block)?;
         let status = if block {
             AccountStatus::Blocked

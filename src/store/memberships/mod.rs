@@ -632,17 +632,28 @@ pub fn sole_owners(
 /// judged one after the other. Inside a write transaction only.
 pub fn lock_owned_workspaces(conn: &mut AnyConnection, account: AccountId) -> QueryResult<()> {
     use crate::db::schema::workspaces;
-    let owned = memberships::table
-        .inner_join(roles::table)
-        .filter(memberships::account_id.eq(account.0))
-        .filter(memberships::status.eq(MembershipStatus::Active.key()))
-        .filter(roles::workspace_id.is_null())
-        .filter(roles::key.eq(BuiltInRole::Owner.key()))
-        .select(memberships::workspace_id);
-    diesel::update(workspaces::table.filter(workspaces::id.eq_any(owned)))
-        .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
-        .execute(conn)?;
-    Ok(())
+    let mut locked: Vec<i64> = Vec::new();
+    // Read again until nothing new: an Owner role given meanwhile (committed before that
+    // workspace's lock was taken here) shows in the next read and is locked in turn. Each round
+    // locks at least one more workspace, so it ends.
+    loop {
+        let owned: Vec<i64> = memberships::table
+            .inner_join(roles::table)
+            .filter(memberships::account_id.eq(account.0))
+            .filter(memberships::status.eq(MembershipStatus::Active.key()))
+            .filter(roles::workspace_id.is_null())
+            .filter(roles::key.eq(BuiltInRole::Owner.key()))
+            .select(memberships::workspace_id)
+            .load(conn)?;
+        let new: Vec<i64> = owned.into_iter().filter(|w| !locked.contains(w)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        diesel::update(workspaces::table.filter(workspaces::id.eq_any(&new)))
+            .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
+            .execute(conn)?;
+        locked.extend(new);
+    }
 }
 
 /// The groups a membership belongs to: (id, name).
