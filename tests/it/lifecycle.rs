@@ -123,22 +123,7 @@ async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
         );
     }
     // Someone who belongs to another workspace too keeps a session that may be theirs there.
-    let made = app
-        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
-        .await;
-    assert_eq!(made.status().as_u16(), 303);
-    let csrf = app.csrf_token("/w/labs/users").await;
-    let invited = app
-        .post_form(
-            "/w/labs/invitations",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("emails", GRACE),
-                ("role", "member"),
-            ],
-        )
-        .await;
-    assert_eq!(invited.status().as_u16(), 303);
+    app.invite_to_new_workspace("labs", GRACE).await;
     let grace = app.new_client();
     grace.sign_in(GRACE, OWNER_PASSWORD).await;
     let done = post(&app, &format!("/w/acme/users/{id}/suspend")).await;
@@ -699,27 +684,12 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
         a.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
         let g = app.new_client();
         g.sign_in("grace.owner@example.com", OWNER_PASSWORD).await;
-        let a_csrf = a.csrf_token("/me").await;
-        let g_csrf = g.csrf_token("/me").await;
-        let first = actix_web::rt::spawn(async move {
-            a.post_form(
-                &format!("/w/acme/users/{grace}/remove"),
-                &[("csrf_token", a_csrf.as_str()), ("reassign_to", "")],
-            )
-            .await
-            .status()
-            .as_u16()
-        });
-        let second = actix_web::rt::spawn(async move {
-            g.post_form(
-                &format!("/w/acme/users/{ada}/remove"),
-                &[("csrf_token", g_csrf.as_str()), ("reassign_to", "")],
-            )
-            .await
-            .status()
-            .as_u16()
-        });
-        let statuses = [first.await.unwrap(), second.await.unwrap()];
+        let heirless = &[("reassign_to", "")];
+        let statuses = at_once(vec![
+            (a, format!("/w/acme/users/{grace}/remove"), heirless),
+            (g, format!("/w/acme/users/{ada}/remove"), heirless),
+        ])
+        .await;
         let owners = app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'owner') AND status = 'active'");
         assert_eq!(owners, 1, "round {round}: {statuses:?}");
         assert_eq!(
@@ -736,6 +706,34 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
             "UPDATE memberships SET status = 'active', removed_at = NULL, removal_snapshot = NULL",
         );
     }
+}
+
+/// A form to post: as whom, where, and its fields besides the CSRF token.
+type Post = (TestApp, String, &'static [(&'static str, &'static str)]);
+
+/// Posts each form (`fields` to a path, as a client with its own CSRF token) at the same moment:
+/// every token is read first, then all are sent at once; their statuses, in order.
+async fn at_once(posts: Vec<Post>) -> Vec<u16> {
+    let mut ready = Vec::new();
+    for (client, path, fields) in posts {
+        let csrf = client.csrf_token("/me").await;
+        ready.push((client, path, fields, csrf));
+    }
+    let sent: Vec<_> = ready
+        .into_iter()
+        .map(|(client, path, fields, csrf)| {
+            actix_web::rt::spawn(async move {
+                let mut form = vec![("csrf_token", csrf.as_str())];
+                form.extend_from_slice(fields);
+                client.post_form(&path, &form).await.status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for answer in sent {
+        statuses.push(answer.await.expect("the request's task"));
+    }
+    statuses
 }
 
 /// Owners who keep the workspace administered: active, their account not blocked.
@@ -821,31 +819,19 @@ async fn a_blocked_owner_keeps_nothing_and_the_last_usable_owner_is_not_blocked(
                 .sign_in("org.keeper@example.com", OWNER_PASSWORD)
                 .await;
         }
-        let (b_csrf, r_csrf) = (
-            blocker.csrf_token("/me").await,
-            remover.csrf_token("/me").await,
-        );
-        let block = actix_web::rt::spawn(async move {
-            blocker
-                .post_form(
-                    &format!("/org/accounts/{second_account}/block"),
-                    &[("csrf_token", b_csrf.as_str())],
-                )
-                .await
-                .status()
-                .as_u16()
-        });
-        let remove = actix_web::rt::spawn(async move {
-            remover
-                .post_form(
-                    &format!("/w/acme/users/{ada}/remove"),
-                    &[("csrf_token", r_csrf.as_str()), ("reassign_to", "")],
-                )
-                .await
-                .status()
-                .as_u16()
-        });
-        let statuses = [block.await.unwrap(), remove.await.unwrap()];
+        let statuses = at_once(vec![
+            (
+                blocker,
+                format!("/org/accounts/{second_account}/block"),
+                &[],
+            ),
+            (
+                remover,
+                format!("/w/acme/users/{ada}/remove"),
+                &[("reassign_to", "")],
+            ),
+        ])
+        .await;
         assert_eq!(usable_owners(&app), 1, "round {round}: {statuses:?}");
         assert_eq!(
             statuses.iter().filter(|s| **s == 303).count(),

@@ -12,22 +12,7 @@ const ALAN: &str = "alan.turing@example.com";
 
 /// Ada (org owner) makes /w/labs and invites Grace there; Grace accepts with her own password.
 async fn grace_also_in_labs(app: &TestApp) {
-    let made = app
-        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
-        .await;
-    assert_eq!(made.status().as_u16(), 303);
-    let csrf = app.csrf_token("/w/labs/users").await;
-    let invited = app
-        .post_form(
-            "/w/labs/invitations",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("emails", GRACE),
-                ("role", "member"),
-            ],
-        )
-        .await;
-    assert_eq!(invited.status().as_u16(), 303);
+    app.invite_to_new_workspace("labs", GRACE).await;
     let token = app.token_for(GRACE);
     let grace = app.new_client();
     let page = grace.get_text(&format!("/invite/{token}")).await;

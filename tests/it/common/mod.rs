@@ -380,6 +380,27 @@ impl TestApp {
         .await
     }
 
+    /// Makes the workspace `slug` (named after it) as the signed-in org owner and invites `email`
+    /// there as a Member: a pending membership in a second workspace.
+    pub async fn invite_to_new_workspace(&self, slug: &str, email: &str) {
+        let made = self
+            .post_fields("/org/workspaces", &[("name", slug), ("slug", slug)])
+            .await;
+        assert_eq!(made.status().as_u16(), 303);
+        let csrf = self.csrf_token(&format!("/w/{slug}/users")).await;
+        let invited = self
+            .post_form(
+                &format!("/w/{slug}/invitations"),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("emails", email),
+                    ("role", "member"),
+                ],
+            )
+            .await;
+        assert_eq!(invited.status().as_u16(), 303);
+    }
+
     /// The token of the newest invitation email written for `email` (read from the outbox).
     pub fn token_for(&self, email: &str) -> String {
         use diesel::RunQueryDsl;
