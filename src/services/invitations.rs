@@ -429,7 +429,7 @@ pub enum Acceptance<'a> {
         last_name: &'a Name,
         password_hash: &'a str,
     },
-    /// Someone with an account: they signed in with its password (checked by `check_password`).
+    /// Someone with an account: they signed in already, or with its password (`account_with_password`) and second step.
     SignedIn,
 }
 
@@ -453,16 +453,17 @@ pub struct Accepted {
     pub workspace_slug: String,
 }
 
-/// True when `password` is the invited account's (argon2: call on a blocking thread).
-pub fn check_password(
+/// The invited account, when `password` is its own (argon2: call on a blocking thread).
+pub fn account_with_password(
     conn: &mut AnyConnection,
     invitation: &Invitation,
     password: &str,
-) -> Result<bool, diesel::result::Error> {
-    let account = accounts::find(conn, invitation.account_id)?;
-    Ok(account
-        .and_then(|a| a.password_hash)
-        .is_some_and(|hash| passwords::verify_password(&hash, password)))
+) -> Result<Option<accounts::Account>, diesel::result::Error> {
+    Ok(accounts::find(conn, invitation.account_id)?.filter(|a| {
+        a.password_hash
+            .as_deref()
+            .is_some_and(|hash| passwords::verify_password(hash, password))
+    }))
 }
 
 /// Turns the invitation into an active membership: single use, within seats, never for a blocked

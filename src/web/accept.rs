@@ -13,10 +13,11 @@ use super::forms::FieldErrors;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
+use crate::domain::ids::AccountId;
 use crate::domain::{Email, Name, NewPassword};
 use crate::services::invitations::{self, AcceptError, Acceptance};
-use crate::services::passwords;
 use crate::services::sign_in::{self, SignInError};
+use crate::services::{passwords, two_factor};
 use crate::store::invitations::Invitation;
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,6 +42,8 @@ struct AcceptPage {
     existing: bool,
     /// Someone else is signed in in this browser.
     signed_in_as: Option<String>,
+    /// The invited account is signed in in this browser: joining takes one click.
+    signed_in_as_invited: bool,
     form: AcceptForm,
     errors: FieldErrors,
     form_error: Option<String>,
@@ -59,12 +62,20 @@ fn invalid(message: &str) -> Result<HttpResponse, AppError> {
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
 
+/// True when the invited account is the one signed in in this browser.
+fn is_invited(signed_in: &Option<SignedIn>, invitation: &Invitation) -> bool {
+    signed_in
+        .as_ref()
+        .is_some_and(|me| me.account.id == invitation.account_id)
+}
+
 fn page(
     invitation: &Invitation,
     token: &str,
     csrf_token: String,
-    signed_in_as: Option<String>,
+    signed_in: &Option<SignedIn>,
 ) -> AcceptPage {
+    let signed_in_as_invited = is_invited(signed_in, invitation);
     AcceptPage {
         csrf_token,
         token: token.to_owned(),
@@ -80,7 +91,11 @@ fn page(
             .format("%-d %B %Y, %H:%M UTC")
             .to_string(),
         existing: invitation.account_registered,
-        signed_in_as,
+        signed_in_as: signed_in
+            .as_ref()
+            .filter(|_| !signed_in_as_invited)
+            .map(|me| me.account.email.clone()),
+        signed_in_as_invited,
         form: AcceptForm {
             first_name: invitation.names.0.clone(),
             last_name: invitation.names.1.clone(),
@@ -99,14 +114,6 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, AppEr
     .await
 }
 
-/// The signed-in person's email, when it is not the invited one.
-fn someone_else(signed_in: &Option<SignedIn>, invitation: &Invitation) -> Option<String> {
-    signed_in
-        .as_ref()
-        .filter(|me| me.account.id != invitation.account_id)
-        .map(|me| me.account.email.clone())
-}
-
 pub async fn show(
     state: web::Data<AppState>,
     session: Session,
@@ -117,77 +124,90 @@ pub async fn show(
     let Some(invitation) = find(&state, &token).await? else {
         return invalid(NO_LONGER_VALID);
     };
-    let other = someone_else(&signed_in, &invitation);
     render_with_status(
         StatusCode::OK,
-        &page(&invitation, &token, csrf::token(&session)?, other),
+        &page(&invitation, &token, csrf::token(&session)?, &signed_in),
     )
 }
 
-/// What accepting gave: `None` when the form was refused before trying (its messages are in
-/// `errors`), else the service's answer (`Err(None)`: the password was not right).
-type Attempt = Option<Result<invitations::Accepted, Option<AcceptError>>>;
+/// What accepting with the form gave.
+enum Attempt {
+    /// Refused before trying: the messages are in `errors`.
+    Unfit,
+    Joined(invitations::Accepted),
+    /// The password is not the account's.
+    WrongPassword,
+    /// The right password of an account with two-factor on: nothing is accepted until the
+    /// second step is passed; the link is opened again after it, signed in.
+    SecondStep {
+        account: AccountId,
+        epoch: i64,
+    },
+    Refused(AcceptError),
+}
 
-/// Accepts with the form: signs the existing account in with its password, or registers the new
-/// person with their names and a password.
+impl From<Result<invitations::Accepted, AcceptError>> for Attempt {
+    fn from(result: Result<invitations::Accepted, AcceptError>) -> Self {
+        result.map_or_else(Attempt::Refused, Attempt::Joined)
+    }
+}
+
+/// Accepts with the form: the invited account signed in already joins as it is; an existing
+/// account proves itself with its password (and its second step); someone new registers with
+/// their names and a password.
 async fn attempt(
     state: &AppState,
     invitation: &Invitation,
     token: &str,
     form: &AcceptForm,
+    signed_in_as_invited: bool,
     ip: Option<String>,
     errors: &mut FieldErrors,
 ) -> Result<Attempt, AppError> {
-    Ok(if invitation.account_registered {
+    let (token, now) = (token.to_owned(), clock::now());
+    if signed_in_as_invited {
+        return blocking(state, move |conn| {
+            Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip, now).into())
+        })
+        .await;
+    }
+    if invitation.account_registered {
         if form.password.is_empty() {
             errors.add("password", "Enter your password.");
-            None
-        } else {
-            let (token, password, invitation, ip) = (
-                token.to_owned(),
-                form.password.clone(),
-                invitation.clone(),
-                ip.clone(),
-            );
-            Some(
-                blocking(state, move |conn| {
-                    if !invitations::check_password(conn, &invitation, &password)? {
-                        return Ok(Err(None));
-                    }
-                    Ok(
-                        invitations::accept(conn, &token, Acceptance::SignedIn, ip, clock::now())
-                            .map_err(Some),
-                    )
-                })
-                .await?,
-            )
+            return Ok(Attempt::Unfit);
         }
-    } else {
-        let first = errors.check("first_name", Name::parse(&form.first_name));
-        let last = errors.check("last_name", Name::parse(&form.last_name));
-        let password = errors.check("password", NewPassword::parse(&form.password));
-        match (first, last, password) {
-            (Some(first), Some(last), Some(password)) if errors.is_empty() => {
-                let (token, ip) = (token.to_owned(), ip.clone());
-                Some(
-                    blocking(state, move |conn| {
-                        let hash = passwords::hash_password(&password)?;
-                        let acceptance = Acceptance::Register {
-                            first_name: &first,
-                            last_name: &last,
-                            password_hash: &hash,
-                        };
-                        Ok(
-                            invitations::accept(conn, &token, acceptance, ip, clock::now())
-                                .map_err(Some),
-                        )
-                    })
-                    .await?,
-                )
+        let (password, invitation) = (form.password.clone(), invitation.clone());
+        return blocking(state, move |conn| {
+            let Some(account) = invitations::account_with_password(conn, &invitation, &password)?
+            else {
+                return Ok(Attempt::WrongPassword);
+            };
+            if two_factor::is_on(conn, account.id)? {
+                return Ok(Attempt::SecondStep {
+                    account: account.id,
+                    epoch: account.session_epoch,
+                });
             }
-            _ => None,
-        }
+            Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip, now).into())
+        })
+        .await;
+    }
+    let first = errors.check("first_name", Name::parse(&form.first_name));
+    let last = errors.check("last_name", Name::parse(&form.last_name));
+    let password = errors.check("password", NewPassword::parse(&form.password));
+    let (Some(first), Some(last), Some(password)) = (first, last, password) else {
+        return Ok(Attempt::Unfit);
+    };
+    blocking(state, move |conn| {
+        let hash = passwords::hash_password(&password)?;
+        let acceptance = Acceptance::Register {
+            first_name: &first,
+            last_name: &last,
+            password_hash: &hash,
+        };
+        Ok(invitations::accept(conn, &token, acceptance, ip, now).into())
     })
+    .await
 }
 
 /// 429 (with `Retry-After`) while this address, or — joining with a password — the invited
@@ -281,21 +301,29 @@ pub async fn submit(
         return invalid(NO_LONGER_VALID);
     };
     let mut errors = FieldErrors::default();
-    let outcome = attempt(&state, &invitation, &token, &form, ip.clone(), &mut errors).await?;
-    if matches!(outcome, Some(Err(None))) {
-        wrong_password(&state, &invitation.email, ip.clone(), now).await?;
-    }
-    let registered_meanwhile = matches!(outcome, Some(Err(Some(AcceptError::AlreadyRegistered))));
+    let signed_in_as_invited = is_invited(&signed_in, &invitation);
+    let outcome = attempt(
+        &state,
+        &invitation,
+        &token,
+        &form,
+        signed_in_as_invited,
+        ip.clone(),
+        &mut errors,
+    )
+    .await?;
+    let registered_meanwhile = matches!(outcome, Attempt::Refused(AcceptError::AlreadyRegistered));
     let form_error = match outcome {
-        Some(Ok(accepted)) => {
-            let signed_in = super::two_factor::finish_sign_in(
-                &state,
-                &session,
-                &req,
-                accepted.account_id,
-                accepted.session_epoch,
-            )
-            .await?;
+        Attempt::Joined(accepted) => {
+            let signed_in = signed_in_as_invited
+                || super::two_factor::finish_sign_in(
+                    &state,
+                    &session,
+                    &req,
+                    accepted.account_id,
+                    accepted.session_epoch,
+                )
+                .await?;
             let welcome = format!(
                 "Welcome to {}: you joined as {}.",
                 invitation.workspace_name, invitation.role_name
@@ -308,25 +336,27 @@ pub async fn submit(
                 "/login/two-factor".to_owned()
             }));
         }
-        Some(Err(Some(AcceptError::Invalid))) => return invalid(NO_LONGER_VALID),
-        Some(Err(Some(AcceptError::Database(e)))) => return Err(e.into()),
-        Some(Err(Some(e @ AcceptError::Blocked))) => Some((StatusCode::FORBIDDEN, e.to_string())),
-        Some(Err(Some(e @ AcceptError::Seats(_)))) => Some((StatusCode::CONFLICT, e.to_string())),
-        Some(Err(Some(e @ AcceptError::AlreadyRegistered))) => {
+        Attempt::SecondStep { account, epoch } => {
+            let back = format!("/invite/{token}");
+            super::two_factor::await_second_step(&session, account, epoch, &back, now)?;
+            return Ok(redirect("/login/two-factor"));
+        }
+        Attempt::Refused(AcceptError::Invalid) => return invalid(NO_LONGER_VALID),
+        Attempt::Refused(AcceptError::Database(e)) => return Err(e.into()),
+        Attempt::Refused(e @ AcceptError::Blocked) => Some((StatusCode::FORBIDDEN, e.to_string())),
+        Attempt::Refused(e @ (AcceptError::Seats(_) | AcceptError::AlreadyRegistered)) => {
             Some((StatusCode::CONFLICT, e.to_string()))
         }
-        Some(Err(None)) => Some((
-            StatusCode::UNAUTHORIZED,
-            "That password is not correct.".to_owned(),
-        )),
-        None => None,
+        Attempt::WrongPassword => {
+            wrong_password(&state, &invitation.email, ip.clone(), now).await?;
+            Some((
+                StatusCode::UNAUTHORIZED,
+                "That password is not correct.".to_owned(),
+            ))
+        }
+        Attempt::Unfit => None,
     };
-    let mut again = page(
-        &invitation,
-        &token,
-        csrf::token(&session)?,
-        someone_else(&signed_in, &invitation),
-    );
+    let mut again = page(&invitation, &token, csrf::token(&session)?, &signed_in);
     again.form = AcceptForm {
         password: String::new(),
         ..form

@@ -437,4 +437,25 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         .await;
     assert_eq!(location(&joined), "/login/two-factor");
     assert_eq!(joining.get("/me").await.status(), 303, "not signed in yet");
+    // The password alone joined nothing: the invitation waits for the second step.
+    let active_in_labs = "memberships WHERE status = 'active' AND workspace_id = \
+        (SELECT id FROM workspaces WHERE slug = 'labs') AND account_id = \
+        (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')";
+    assert_eq!(app.count(active_in_labs), 0);
+    app.settings.clock.advance(Duration::seconds(60));
+    let signed = second_step(&joining, &code_now(&app, &secret)).await;
+    assert_eq!(location(&signed), format!("/invite/{token}"));
+    let page = joining.get_text(&format!("/invite/{token}")).await;
+    assert!(
+        page.contains("You are signed in as grace.hopper@example.com."),
+        "{page}"
+    );
+    let joined = joining
+        .post_form(
+            &format!("/invite/{token}"),
+            &[("csrf_token", csrf_in(&page).as_str())],
+        )
+        .await;
+    assert_eq!(location(&joined), "/w/labs");
+    assert_eq!(app.count(active_in_labs), 1);
 }
