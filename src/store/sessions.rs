@@ -33,6 +33,16 @@ pub fn find_live(
         .optional()
 }
 
+/// True while session `id` is there and has not expired (not signed out, nor ended by anyone).
+pub fn is_live(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sessions::table
+            .find(id)
+            .filter(sessions::expires_at.gt(now)),
+    ))
+    .get_result(conn)
+}
+
 /// Records activity and slides the expiry forward; the member's last activity in the session's
 /// workspace follows (the users list's "last active" and online dot).
 pub fn touch(

@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::auth::WorkspaceAccess;
 use super::error::AppError;
+use super::session_store::keys;
 use super::{AppState, views};
 use crate::clock;
 use crate::db::Pool;
@@ -175,13 +176,22 @@ struct Watcher {
     /// The account's session epoch then: a sign-out everywhere, a new password or a block moves
     /// it.
     epoch: i64,
+    /// The session's row: signed out, or ended from a list of sessions, it is gone.
+    session: Option<i64>,
     slug: String,
 }
 
 impl Watcher {
-    /// Whether they may still see this workspace's members: the account active with the same
-    /// epoch, its membership (or org role) still allowing `users.view`.
+    /// Whether they may still see this workspace's members: the session still there, the
+    /// account active with the same epoch, its membership (or org role) still allowing
+    /// `users.view`.
     fn may_still_watch(&self, conn: &mut crate::db::AnyConnection) -> anyhow::Result<bool> {
+        let Some(session) = self.session else {
+            return Ok(false);
+        };
+        if !sessions::is_live(conn, session, clock::now())? {
+            return Ok(false);
+        }
         let Some((account, _, Some((_, membership)))) =
             who::in_workspace(conn, self.account, &self.slug)?
         else {
@@ -222,6 +232,12 @@ pub async fn stream(
     let watcher = Watcher {
         account: access.signed_in.account.id,
         epoch: access.signed_in.account.session_epoch,
+        session: access
+            .signed_in
+            .session
+            .get::<i64>(keys::ROW)
+            .ok()
+            .flatten(),
         slug: access.workspace.slug.clone(),
     };
     let mut changes = state.presence.subscribe(workspace);

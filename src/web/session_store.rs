@@ -38,6 +38,9 @@ pub mod keys {
     pub const PENDING_SINCE: &str = "pending_since";
     /// The two-factor key shown for enrolment (sealed), until a first code confirms it.
     pub const ENROLLING: &str = "enrolling";
+    /// The id of the session's row, put in by `load` for the request (never stored): what a
+    /// long-lived response checks is still there (`store::sessions::is_live`).
+    pub const ROW: &str = "row";
 }
 
 /// Activity is written at most this often per session (no write per request).
@@ -73,6 +76,11 @@ fn json_value<T: serde::de::DeserializeOwned>(
     state.get(key).and_then(|v| serde_json::from_str(v).ok())
 }
 
+/// The state as it is kept, without what `load` adds for the request.
+fn kept(state: &HashMap<String, String>) -> HashMap<&String, &String> {
+    state.iter().filter(|(k, _)| *k != keys::ROW).collect()
+}
+
 struct Row {
     state: String,
     account_id: Option<AccountId>,
@@ -84,7 +92,7 @@ struct Row {
 impl Row {
     fn from_state(state: &HashMap<String, String>) -> serde_json::Result<Self> {
         Ok(Self {
-            state: serde_json::to_string(state)?,
+            state: serde_json::to_string(&kept(state))?,
             account_id: json_value::<i64>(state, keys::ACCOUNT_ID).map(AccountId),
             workspace_id: json_value(state, keys::WORKSPACE_ID),
             ip: json_value(state, keys::IP),
@@ -122,10 +130,11 @@ const MAX_IN_COOKIE: usize = 1_500;
 
 /// The state as a cookie-held key, when it may be one.
 fn cookie_key(state: &HashMap<String, String>) -> Option<SessionKey> {
+    let state = kept(state);
     if !state.keys().all(|k| COOKIE_KEYS.contains(&k.as_str())) {
         return None;
     }
-    let json = serde_json::to_vec(state).ok()?;
+    let json = serde_json::to_vec(&state).ok()?;
     let key = format!("{IN_COOKIE}{}", URL_SAFE_NO_PAD.encode(json));
     (key.len() <= MAX_IN_COOKIE)
         .then(|| SessionKey::try_from(key).ok())
@@ -189,7 +198,10 @@ impl SessionStore for DbSessionStore {
         }
         stored
             .map(|s| {
-                serde_json::from_str(&s.state).map_err(|e| LoadError::Deserialization(e.into()))
+                let mut state: HashMap<String, String> = serde_json::from_str(&s.state)
+                    .map_err(|e| LoadError::Deserialization(e.into()))?;
+                state.insert(keys::ROW.to_owned(), s.id.to_string());
+                Ok(state)
             })
             .transpose()
     }

@@ -132,6 +132,49 @@ async fn a_stream_ends_once_its_viewer_is_suspended() {
 }
 
 #[actix_web::test]
+async fn a_stream_ends_with_its_session() {
+    let app = spawn_app_with(|s| s.presence_heartbeat = Duration::from_millis(300)).await;
+    app.set_up().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace_id = app.membership_of("grace.hopper@example.com");
+    let signed_in = || async {
+        let grace = app.new_client();
+        grace
+            .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+            .await;
+        let events = Events::open(&grace).await;
+        (grace, events)
+    };
+
+    // She signs out in another tab of the same browser.
+    let (grace, mut hers) = signed_in().await;
+    assert!(
+        !hers.ends(Duration::from_secs(1)).await,
+        "open while signed in"
+    );
+    assert_eq!(grace.sign_out().await.status().as_u16(), 303);
+    assert!(
+        hers.ends(Duration::from_secs(5)).await,
+        "a signed-out session hears nothing more"
+    );
+
+    // An admin signs her out everywhere.
+    let (_grace, mut hers) = signed_in().await;
+    let ended = app
+        .post_fields(&format!("/w/acme/users/{grace_id}/sessions/end-all"), &[])
+        .await;
+    assert_eq!(ended.status().as_u16(), 303);
+    assert!(
+        hers.ends(Duration::from_secs(5)).await,
+        "a session ended by an admin hears nothing more"
+    );
+}
+
+#[actix_web::test]
 async fn the_list_no_longer_reloads_itself_and_only_the_summary_is_a_live_region() {
     let app = spawn_app().await;
     app.set_up().await;
