@@ -3,6 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::policy::AccessRefused;
 use super::role::{BuiltInRole, Permission, PermissionSet};
 
 /// Every secret starts with this, so a leaked key is recognisable (secret scanners, logs).
@@ -115,6 +116,22 @@ impl KeyState {
     }
 }
 
+/// Why a key calls for an Owner's review, from what its creator may do here now (`creator_now`,
+/// as `policy::workspace_permissions` answers it): the key keeps working, acting as itself, but
+/// whoever made it could no longer make it.
+pub fn creator_warning(
+    scopes: PermissionSet,
+    creator_now: Result<PermissionSet, AccessRefused>,
+) -> Option<&'static str> {
+    match creator_now {
+        Err(AccessRefused::AccountBlocked) => Some("Creator blocked"),
+        Err(AccessRefused::Suspended) => Some("Creator suspended"),
+        Err(AccessRefused::NotAMember) => Some("Creator no longer a member"),
+        Ok(held) if !scopes.is_subset_of(held) => Some("Creator's role no longer holds its scopes"),
+        Ok(_) => None,
+    }
+}
+
 /// Whether the last use should be written again: at most once a minute, so that a busy script
 /// does not turn every read into a write.
 pub fn should_record_use(last_used_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
@@ -173,6 +190,25 @@ pub fn shown_part(secret: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_is_marked_when_its_creator_could_no_longer_make_it() {
+        let view: PermissionSet = [Permission::UsersView].into_iter().collect();
+        let admin = BuiltInRole::Admin.permissions();
+        assert_eq!(creator_warning(view, Ok(admin)), None);
+        assert_eq!(creator_warning(admin, Ok(admin)), None);
+        assert_eq!(
+            creator_warning(admin, Ok(BuiltInRole::Member.permissions())),
+            Some("Creator's role no longer holds its scopes")
+        );
+        for (refused, words) in [
+            (AccessRefused::AccountBlocked, "Creator blocked"),
+            (AccessRefused::Suspended, "Creator suspended"),
+            (AccessRefused::NotAMember, "Creator no longer a member"),
+        ] {
+            assert_eq!(creator_warning(view, Err(refused)), Some(words));
+        }
+    }
+
     use super::*;
     use crate::domain::test_time::minutes as at;
 

@@ -4,10 +4,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::{accounts, api_keys, memberships};
+use crate::db::schema::{accounts, api_keys, memberships, roles};
 use crate::domain::api_key::KeyState;
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::membership::{AccountStatus, MembershipStatus};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
+use crate::domain::policy::{self, AccessRefused};
 use crate::domain::role::PermissionSet;
 
 #[derive(Debug, Clone)]
@@ -140,9 +141,8 @@ pub fn find_by_hash(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<Opt
 pub struct Creator {
     pub name: String,
     pub email: String,
-    pub blocked: bool,
-    /// Their membership here, if any is left.
-    pub membership: Option<MembershipStatus>,
+    /// What they may do in the workspace now (blocked, suspended, no longer a member: refused).
+    pub now: Result<PermissionSet, AccessRefused>,
 }
 
 pub struct Listed {
@@ -165,7 +165,7 @@ pub fn list(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Vec
         .iter()
         .filter_map(|k| k.created_by.map(|a| a.0))
         .collect();
-    let people: Vec<(i64, String, String, String, String)> = accounts::table
+    let people: Vec<(i64, String, String, String, String, String)> = accounts::table
         .filter(accounts::id.eq_any(&creators))
         .select((
             accounts::id,
@@ -173,26 +173,39 @@ pub fn list(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Vec
             accounts::first_name,
             accounts::last_name,
             accounts::status,
+            accounts::org_role,
         ))
         .load(conn)?;
-    let memberships: Vec<(i64, String)> = memberships::table
+    let memberships: Vec<(i64, String, String)> = memberships::table
+        .inner_join(roles::table)
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::account_id.eq_any(&creators))
-        .select((memberships::account_id, memberships::status))
+        .select((
+            memberships::account_id,
+            memberships::status,
+            roles::permissions,
+        ))
         .load(conn)?;
     Ok(keys
         .into_iter()
         .map(|key| {
             let creator = key.created_by.and_then(|by| {
-                let (_, email, first, last, status) = people.iter().find(|p| p.0 == by.0)?;
+                let (_, email, first, last, status, org_role) =
+                    people.iter().find(|p| p.0 == by.0)?;
+                let membership = memberships.iter().find(|m| m.0 == by.0).and_then(|m| {
+                    Some((
+                        MembershipStatus::from_key(&m.1)?,
+                        PermissionSet::parse(&m.2).ok()?,
+                    ))
+                });
                 Some(Creator {
                     name: crate::domain::names::display_name(first, last, email),
                     email: email.clone(),
-                    blocked: AccountStatus::from_key(status) == Some(AccountStatus::Blocked),
-                    membership: memberships
-                        .iter()
-                        .find(|m| m.0 == by.0)
-                        .and_then(|m| MembershipStatus::from_key(&m.1)),
+                    now: policy::workspace_permissions(
+                        AccountStatus::from_key(status)?,
+                        OrgRole::from_key(org_role)?,
+                        membership,
+                    ),
                 })
             });
             Listed { key, creator }

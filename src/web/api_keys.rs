@@ -1,7 +1,8 @@
 //! `/w/{slug}/settings/api-keys` (issue 16): the workspace's API keys. Those holding
 //! `api_keys.manage` create them (the secret is shown once, on the answer to the form) and revoke
-//! them; auditors read the list. A key outlives its creator: the list marks keys whose creator is
-//! blocked or no longer a member, for an Owner to review.
+//! them; auditors read the list. A key outlives its creator: the list marks keys whose creator
+//! could no longer make them (blocked, suspended, no longer a member, or their role no longer
+//! holds the key's scopes), for an Owner to review.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +17,6 @@ use super::htmx::render_with_status;
 use super::{AppState, blocking, views};
 use crate::domain::Name;
 use crate::domain::api_key::{self, KeyState};
-use crate::domain::membership::MembershipStatus;
 use crate::domain::role::Permission;
 use crate::services::api_keys::{self as service, ApiKeyError, NewKeyInput};
 use crate::store::api_keys::{self, Listed};
@@ -77,7 +77,8 @@ pub struct KeyRow {
     pub prefix: String,
     pub scopes: Vec<&'static str>,
     pub created_by: String,
-    /// "Blocked", "No longer a member here": the creator's state when it calls for a review.
+    /// "Creator blocked", "Creator suspended"…: why the key calls for a review (`None`: it does
+    /// not).
     pub creator_warning: Option<&'static str>,
     pub created: (String, String),
     /// "3 minutes ago from 203.0.113.9", or "Never".
@@ -89,18 +90,9 @@ pub struct KeyRow {
 impl KeyRow {
     fn of(listed: Listed, now: chrono::NaiveDateTime) -> Self {
         let Listed { key, creator } = listed;
-        let creator_warning = creator.as_ref().and_then(|c| {
-            if c.blocked {
-                Some("Creator blocked")
-            } else if !matches!(
-                c.membership,
-                Some(MembershipStatus::Active | MembershipStatus::Suspended)
-            ) {
-                Some("Creator no longer a member")
-            } else {
-                None
-            }
-        });
+        let creator_warning = creator
+            .as_ref()
+            .and_then(|c| api_key::creator_warning(key.scopes, c.now));
         Self {
             id: key.id,
             state: key.state(now),

@@ -425,7 +425,7 @@ async fn remove_hands_over_and_restore_brings_back() {
 }
 
 #[actix_web::test]
-async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
+async fn a_key_outlives_its_creators_block_or_demotion_and_the_list_says_so() {
     let app = owner_app().await;
     // A custom role holding api_keys.manage, given to Kim through the console.
     let kim = app
@@ -445,6 +445,25 @@ async fn a_key_outlives_its_creators_block_and_the_list_says_so() {
         .await;
     assert_eq!(response.status().as_u16(), 422);
     let secret = kim.api_key("Kim's", &["users.view"]).await;
+    let keys = "/w/acme/settings/api-keys";
+    assert!(!app.get_text(keys).await.contains("Creator"));
+    // Each change to Kim that means Kim could no longer make the key marks it for review.
+    let kim_is = |action: &'static str, fields: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        async move {
+            let path = format!("/w/acme/users/{kim_member}/{action}");
+            assert_eq!(app.post_fields(&path, fields).await.status().as_u16(), 303);
+        }
+    };
+    kim_is("suspend", &[]).await;
+    assert!(app.get_text(keys).await.contains("Creator suspended"));
+    kim_is("unsuspend", &[]).await;
+    kim_is("role", &[("role", "member")]).await;
+    assert!(
+        app.get_text(keys)
+            .await
+            .contains("Creator&#39;s role no longer holds its scopes")
+    );
     let response = app
         .post_fields(&format!("/w/acme/users/{kim_member}/block"), &[])
         .await;
