@@ -25,7 +25,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("invitation.resent", "sent the invitation to {target} again", "Invitation resent"),
     ("invitation.revoked", "revoked the invitation of {target}", "Invitation revoked"),
     ("invitation.expired", "let the invitation of {target} expire", "Invitation expired"),
-    ("member.joined", "joined as {target}", "Joined"),
+    ("member.joined", "joined the workspace", "Joined"),
     ("member.provisioned", "added {target} from the identity provider", "Provisioned"),
     ("member.added_from_slack", "added {target} from Slack", "Added from Slack"),
     ("member.owner_created", "made {target} an Owner from the command line", "Owner created"),

@@ -59,32 +59,52 @@ impl BulkAction {
         }
     }
 
-    /// "Suspend", as a button says it.
-    pub fn verb(&self) -> &'static str {
+    /// "Change the role of 3 people to Auditor", as the preview asks it and its button says it;
+    /// `object` names the role or the group.
+    pub fn asked(&self, people: &str, object: &str) -> String {
         match self {
-            Self::Suspend => "Suspend",
-            Self::Unsuspend => "Unsuspend",
-            Self::ChangeRole(_) => "Change the role of",
-            Self::AddToGroup(_) => "Add to the group",
-            Self::RemoveFromGroup(_) => "Remove from the group",
-            Self::Remove(_) => "Remove",
-            Self::Resend => "Resend the invitation of",
-            Self::Revoke => "Revoke the invitation of",
+            Self::Suspend => format!("Suspend {people}"),
+            Self::Unsuspend => format!("Unsuspend {people}"),
+            Self::ChangeRole(_) => format!("Change the role of {people} to {object}"),
+            Self::AddToGroup(_) => format!("Add {people} to the group {object}"),
+            Self::RemoveFromGroup(_) => format!("Take {people} out of the group {object}"),
+            Self::Remove(_) => format!("Remove {people}"),
+            Self::Resend => format!("Resend the invitations of {people}"),
+            Self::Revoke => format!("Revoke the invitations of {people}"),
         }
     }
 
-    /// "Suspended", as the result says it.
-    pub fn done(&self) -> &'static str {
+    /// "Changed the role of 3 people to Auditor", as the result says it.
+    pub fn done(&self, people: &str, object: &str) -> String {
         match self {
-            Self::Suspend => "Suspended",
-            Self::Unsuspend => "Unsuspended",
-            Self::ChangeRole(_) => "Changed the role of",
-            Self::AddToGroup(_) => "Added to the group:",
-            Self::RemoveFromGroup(_) => "Removed from the group:",
-            Self::Remove(_) => "Removed",
-            Self::Resend => "Resent the invitations of",
-            Self::Revoke => "Revoked the invitations of",
+            Self::Suspend => format!("Suspended {people}"),
+            Self::Unsuspend => format!("Unsuspended {people}"),
+            Self::ChangeRole(_) => format!("Changed the role of {people} to {object}"),
+            Self::AddToGroup(_) => format!("Added {people} to the group {object}"),
+            Self::RemoveFromGroup(_) => format!("Took {people} out of the group {object}"),
+            Self::Remove(_) => format!("Removed {people}"),
+            Self::Resend => format!("Resent the invitations of {people}"),
+            Self::Revoke => format!("Revoked the invitations of {people}"),
         }
+    }
+
+    /// The name of the role or group the action names (empty for the others; the key or id as
+    /// given when nothing here has it: each person is refused then).
+    pub fn object(
+        &self,
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+    ) -> Result<String, diesel::result::Error> {
+        Ok(match self {
+            Self::ChangeRole(key) => roles::choices(conn, workspace)?
+                .into_iter()
+                .find(|r| r.key == *key)
+                .map_or_else(|| key.clone(), |r| r.name),
+            Self::AddToGroup(id) | Self::RemoveFromGroup(id) => {
+                group_store::find(conn, workspace, *id)?.map_or_else(|| id.to_string(), |g| g.name)
+            }
+            _ => String::new(),
+        })
     }
 
     /// The permission the action takes (each person is judged again by its service).
@@ -149,6 +169,8 @@ pub fn resolve(
 /// What a bulk action needs besides its people.
 pub struct BulkRequest<'a> {
     pub action: &'a BulkAction,
+    /// The role's or group's name (`BulkAction::object`).
+    pub object: &'a str,
     pub reason: Option<&'a Reason>,
     pub settings: &'a InviteSettings,
 }
@@ -210,6 +232,13 @@ pub fn run(
         _ => {}
     }
     let changes = audit::with_reason(changes, request.reason);
+    // "changed the role of 3 people to Auditor", after "acted on several members at once: ".
+    let people = match changed {
+        1 => "1 person".to_owned(),
+        n => format!("{n} people"),
+    };
+    let done = request.action.done(&people, request.object);
+    let summary = done[..1].to_lowercase() + &done[1..];
     db::write_first(conn, |conn| {
         audit::record(
             conn,
@@ -219,7 +248,7 @@ pub fn run(
                 action: "users.bulk_action",
                 target_type: "workspace",
                 target_id: Some(workspace.0),
-                target_label: request.action.key(),
+                target_label: &summary,
                 changes,
             },
             now,

@@ -171,8 +171,8 @@ pub async fn submit(
     };
     let action = asked.action.clone();
     let confirm = form.confirm == "1";
-    let outcomes = match act(&state, &access, &form, asked, confirm).await? {
-        Ok(outcomes) => outcomes,
+    let (outcomes, object) = match act(&state, &access, &form, asked, confirm).await? {
+        Ok(done) => done,
         Err(too_many) => {
             let why = format!(
                 "{} match; one bulk action takes at most {}: narrow the filters.",
@@ -184,13 +184,16 @@ pub async fn submit(
     };
     if confirm {
         state.outbox_wake.notify_one();
-        flash(&access.signed_in.session, &done_words(&action, &outcomes))?;
+        flash(
+            &access.signed_in.session,
+            &done_words(&action, &object, &outcomes),
+        )?;
         return Ok(super::error::redirect(&back_url(
             &access.workspace.slug,
             &form.filter(),
         )));
     }
-    preview(&state, &access, &form, &action, &outcomes).await
+    preview(&state, &access, &form, &action, &object, &outcomes).await
 }
 
 /// What the form asks, checked: the action (with its heir), the reason, and the people ticked
@@ -254,7 +257,7 @@ async fn act(
     form: &BulkForm,
     asked: Asked,
     confirm: bool,
-) -> Result<Result<Vec<Outcome>, usize>, AppError> {
+) -> Result<Result<(Vec<Outcome>, String), usize>, AppError> {
     let settings = state.invite_settings();
     let params = form.filter();
     let selection = match &asked.ticked {
@@ -273,16 +276,19 @@ async fn act(
             Ok(people) => people,
             Err(too_many) => return Ok(Err(too_many)),
         };
+        let object = asked.action.object(conn, workspace)?;
         let request = BulkRequest {
             action: &asked.action,
+            object: &object,
             reason: asked.reason.as_ref(),
             settings: &settings,
         };
-        Ok(Ok(if confirm {
+        let outcomes = if confirm {
             bulk::run(conn, acting, workspace, &request, &people, selection, now)?
         } else {
             bulk::preview(conn, acting, workspace, &request, &people, now)?
-        }))
+        };
+        Ok(Ok((outcomes, object)))
     })
     .await
 }
@@ -293,6 +299,7 @@ async fn preview(
     access: &WorkspaceAccess,
     form: &BulkForm,
     action: &BulkAction,
+    object: &str,
     outcomes: &[Outcome],
 ) -> Result<HttpResponse, AppError> {
     // By address, as the lists read top to bottom (the people come by id).
@@ -308,13 +315,13 @@ async fn preview(
     let page = PreviewPage {
         chrome: access.chrome(state, "users").await?,
         slug: access.workspace.slug.clone(),
-        title: format!("{} {people}?", action.verb()),
+        title: format!("{}?", action.asked(&people, object)),
         problem: None,
         changing_total: changing.len(),
         changing: changing.iter().take(SHOWN).map(line).collect(),
         skipped_total: skipped.len(),
         skipped: skipped.iter().take(SHOWN).map(line).collect(),
-        button: format!("{} {people}", action.verb()),
+        button: action.asked(&people, object),
         fields: form.fields(),
         reassign_to: form.reassign_to.clone(),
         asks_heir: matches!(action, BulkAction::Remove(_)),
@@ -408,7 +415,7 @@ async fn problem(
 }
 
 /// "Suspended 48 people. Skipped 2: ada@example.com (You cannot suspend yourself…); …"
-fn done_words(action: &BulkAction, outcomes: &[Outcome]) -> String {
+fn done_words(action: &BulkAction, object: &str, outcomes: &[Outcome]) -> String {
     let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
     let skipped: Vec<String> = outcomes
         .iter()
@@ -418,9 +425,8 @@ fn done_words(action: &BulkAction, outcomes: &[Outcome]) -> String {
         })
         .collect();
     let mut words = format!(
-        "{} {}.",
-        action.done(),
-        views::count(done as i64, "person", "people")
+        "{}.",
+        action.done(&views::count(done as i64, "person", "people"), object)
     );
     if !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::acting::{confirmable, member_id, with_acting};
 use super::audit::EventLine;
 use super::auth::{Chrome, WorkspaceAccess, cached_chrome};
+use super::confirm::{self, Confirmation};
 use super::error::AppError;
 use super::forms::{FieldErrors, ProfileForm};
 use super::htmx::wants_fragment;
@@ -70,6 +71,8 @@ pub struct Panels {
     pub roles: Vec<Choice>,
     /// Why no role but the member's own can be given now (the last Owner…).
     pub role_note: Option<String>,
+    /// What the member may do here, why, and each permission in words (the Access tab).
+    pub permissions: Option<(String, Vec<&'static str>)>,
     /// The member's groups (`None`: the viewer's role does not see groups).
     pub groups: Option<Vec<String>>,
     /// What apps they reach (`None`: the viewer's role does not see apps).
@@ -245,7 +248,15 @@ async fn access_panel(
         ))
     })
     .await?;
+    let (reason, held) = policy::permissions_with_reason(
+        member.account_status,
+        member.org_role,
+        member.status,
+        &member.role_name,
+        member.role_permissions,
+    );
     Ok(Panels {
+        permissions: Some((reason, held.iter().map(Permission::description).collect())),
         groups: groups.map(|groups| groups.into_iter().map(|(_, name)| name).collect()),
         access: grants.map(|grants| {
             effective_access(grants)
@@ -750,6 +761,7 @@ pub async fn change_role(
 }
 
 async fn end(
+    req: &HttpRequest,
     state: &AppState,
     access: &WorkspaceAccess,
     id: MembershipId,
@@ -767,30 +779,56 @@ async fn end(
         ))
     })
     .await??;
-    access.show_after(
-        &format!("users/{id}/sessions"),
-        &format!(
-            "{} ended.",
-            views::count(ended as i64, "session", "sessions")
-        ),
-    )
+    let message = format!(
+        "{} ended.",
+        views::count(ended as i64, "session", "sessions")
+    );
+    super::forms::flash(&access.signed_in.session, &message)?;
+    // From the confirmation's dialog too: the sessions tab again, whole.
+    let to = format!("/w/{}/users/{id}/sessions", access.workspace.slug);
+    Ok(super::htmx::leave_for(req, &to))
 }
 
 pub async fn end_session(
+    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (_, id, session) = path.into_inner();
-    end(&state, &access, member_id(&id)?, Some(session)).await
+    end(&req, &state, &access, member_id(&id)?, Some(session)).await
 }
 
-pub async fn end_all_sessions(
+/// Asks before signing a member out everywhere (a dialog, or a page without JavaScript).
+pub async fn confirm_end_all_sessions(
+    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    end(&state, &access, member_id(&path.1)?, None).await
+    let id = member_id(&path.1)?;
+    let member = confirmable(&state, &access, id, MemberAction::EndSessions).await?;
+    let base = format!("/w/{}/users/{id}/sessions", access.workspace.slug);
+    let confirmation = Confirmation::dangerous(
+        &access,
+        format!("Sign {} out everywhere?", member.name()),
+        "Every session of theirs ends at once, in this and every other browser: the next click \
+         there asks them to sign in again. Their account and memberships stay as they are."
+            .to_owned(),
+        Some(format!("{base}/end-all")),
+        "Sign out everywhere",
+        base,
+    );
+    confirm::render(&req, &state, &access, "users", confirmation).await
+}
+
+pub async fn end_all_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    end(&req, &state, &access, member_id(&path.1)?, None).await
 }
 
 /// Emails the member a link to choose a new password.

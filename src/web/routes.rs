@@ -216,6 +216,7 @@ route_table! {
     post "/w/{slug}/users/{id}/avatar/remove" => console::remove_avatar,
     post "/w/{slug}/users/{id}/role" => console::change_role,
     post "/w/{slug}/users/{id}/sessions/{session}/end" => console::end_session,
+    get "/w/{slug}/users/{id}/sessions/end-all" => console::confirm_end_all_sessions,
     post "/w/{slug}/users/{id}/sessions/end-all" => console::end_all_sessions,
     post "/w/{slug}/users/{id}/password-reset" => console::send_password_reset,
     post "/w/{slug}/users/{id}/sign-in-pause/clear" => console::clear_sign_in_pause,

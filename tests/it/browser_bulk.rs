@@ -103,13 +103,17 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     b.select("#bulk-role", "auditor").await;
     b.click("#bulk button[type=submit]").await;
     let body = b.wait_for_text("main", "Will change (1)").await;
+    assert!(
+        body.contains("Change the role of 1 person to Auditor?"),
+        "{body}"
+    );
     assert!(body.contains("edsger.dijkstra@example.com"), "{body}");
     assert!(
         body.contains("Skipped (1)") && body.contains("ada@example.com"),
         "{body}"
     );
     b.click("main form button.button-danger").await;
-    b.wait_for_text(".flash-area", "Changed the role of 1 person.")
+    b.wait_for_text(".flash-area", "Changed the role of 1 person to Auditor.")
         .await;
     assert_eq!(
         app.count(

@@ -95,7 +95,10 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
     b.click("nav.tabs a[href$='/sessions']").await;
     b.wait_for_text("#panel", "Sign out everywhere").await;
     b.screenshot("23-console-sessions").await;
-    b.click("#panel form[action$='/end-all'] button").await;
+    // Asked first, like every other action that ends someone's access.
+    b.click("#panel a[href$='/end-all']").await;
+    b.wait_for_text("dialog", "out everywhere?").await;
+    b.click("dialog button.button-danger").await;
     b.wait_for_text("#flash", "1 session ended.").await;
     assert_eq!(
         graces_laptop.get("/w/acme/users").await.status().as_u16(),

@@ -185,6 +185,10 @@ async fn a_selection_by_filter_travels_as_the_filter() {
         ("filter_role", "member"),
     ];
     let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(
+        page.contains("Add 2 people to the group Research?"),
+        "{page}"
+    );
     let changing = section(&page, "Will change (2)", "Skipped (0)");
     assert!(changing.contains(GRACE) && changing.contains(ALAN) && !changing.contains(EDSGER));
     // The confirming form sends the filter, not the ids.
@@ -197,6 +201,13 @@ async fn a_selection_by_filter_travels_as_the_filter() {
     let done = bulk(&app, &confirm).await;
     assert_eq!(done.status().as_u16(), 303);
     assert_eq!(location(&done), "/w/acme/users?role=member");
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'users.bulk_action' \
+             AND target_label = 'added 2 people to the group Research'"
+        ),
+        1
+    );
     assert_eq!(
         app.count(&format!("group_members WHERE group_id = {group}")),
         2

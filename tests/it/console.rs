@@ -606,3 +606,23 @@ async fn the_overview_reads_in_the_viewers_zone_and_follows_membership_changes()
         "{modified}"
     );
 }
+
+#[actix_web::test]
+async fn the_access_tab_says_what_a_member_may_do_and_why() {
+    let (app, grace) = with_grace(BuiltInRole::Admin).await;
+    let tab = format!("/w/acme/users/{grace}/access");
+    let page = app.get_text(&tab).await;
+    assert!(page.contains("From their role, Admin:"), "{page}");
+    assert!(page.contains("<li>Suspend and unsuspend members</li>"));
+    assert!(!page.contains("<li>Plan, URL and ownership</li>"));
+    let suspended = app
+        .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    assert_eq!(suspended.status().as_u16(), 303);
+    let page = app.get_text(&tab).await;
+    assert!(
+        page.contains("Suspended: nothing here until unsuspended"),
+        "{page}"
+    );
+    assert!(!page.contains("<li>Suspend and unsuspend members</li>"));
+}

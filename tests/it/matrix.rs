@@ -966,6 +966,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("{t}/sign-in-pause/clear"),
         )
         .ws(ORG_ADMIN, see(&t)),
+        get(
+            "/w/{slug}/users/{id}/sessions/end-all",
+            format!("{t}/sessions/end-all"),
+        )
+        .ws(EDIT, Page),
         post(
             "/w/{slug}/users/{id}/sessions/end-all",
             format!("{t}/sessions/end-all"),

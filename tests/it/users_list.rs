@@ -620,7 +620,7 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
     assert!(link(&html, "next").unwrap().contains("sort=-joined"));
     assert!(html.contains("<input type=\"hidden\" name=\"sort\" value=\"-joined\">"));
     assert!(html.contains(
-        "<th scope=\"col\" aria-sort=\"descending\"><a class=\"sort-link\" href=\"/w/acme/users?sort=joined\""
+        "<th scope=\"col\" class=\"m\" aria-sort=\"descending\"><a class=\"sort-link\" href=\"/w/acme/users?sort=joined\""
     ));
     assert!(
         html.contains("href=\"/w/acme/users?sort=-last_active\""),

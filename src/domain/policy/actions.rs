@@ -201,7 +201,9 @@ pub enum Refusal {
     Lacks(Permission),
     /// Block and unblock are for org owners and org admins.
     NotOrgAdmin(MemberAction),
-    Oneself(MemberAction),
+    /// An action on one's own membership; `true` when one holds `owner` (only another Owner can
+    /// then do it).
+    Oneself(MemberAction, bool),
     /// The target holds `owner` and the viewer does not.
     OwnerOnly(MemberAction),
     /// The target's role (or org role) holds permissions the viewer lacks.
@@ -328,17 +330,20 @@ impl fmt::Display for Refusal {
                 "Only org owners and org admins can {} an account.",
                 a.verb()
             ),
-            Refusal::Oneself(ChangeRole) => {
-                f.write_str("You cannot change your own role. Ask another Owner or Admin.")
-            }
-            Refusal::Oneself(a @ (Block | Unblock)) => {
+            Refusal::Oneself(a @ (Block | Unblock), _) => {
                 write!(f, "You cannot {} yourself.", a.verb())
             }
-            Refusal::Oneself(a) => write!(
-                f,
-                "You cannot {} yourself. Ask another Owner or Admin.",
-                a.verb()
-            ),
+            Refusal::Oneself(a, owner) => {
+                match a {
+                    ChangeRole => f.write_str("You cannot change your own role.")?,
+                    a => write!(f, "You cannot {} yourself.", a.verb())?,
+                }
+                f.write_str(if *owner {
+                    " Ask another Owner."
+                } else {
+                    " Ask another Owner or Admin."
+                })
+            }
             Refusal::OwnerOnly(ChangeRole) => {
                 f.write_str("Only an Owner can change an Owner's role.")
             }
@@ -424,7 +429,10 @@ pub fn decide(
     }
     let oneself = viewer.account == Some(target.account);
     if oneself && !action.allowed_on_oneself() {
-        return Err(Refusal::Oneself(action));
+        return Err(Refusal::Oneself(
+            action,
+            target.powers().contains(Permission::Owner),
+        ));
     }
     if !oneself {
         no_stronger_target(viewer, target, action)?;
@@ -521,7 +529,7 @@ fn decide_organizational(
     }
     let block = action == MemberAction::Block;
     if viewer.account == Some(target.account) {
-        return Err(Refusal::Oneself(action));
+        return Err(Refusal::Oneself(action, false));
     }
     match (block, target.account_status) {
         (true, AccountStatus::Blocked) => return Err(Refusal::AlreadyBlocked),
@@ -852,10 +860,19 @@ mod tests {
             decide(&admin, &me, &FACTS, Suspend)
                 .unwrap_err()
                 .to_string(),
-            "You cannot suspend yourself. Ask another Owner or Admin."
+            "You cannot suspend yourself. Ask another Owner."
         );
         assert_eq!(
             decide(&admin, &me, &FACTS, ChangeRole)
+                .unwrap_err()
+                .to_string(),
+            "You cannot change your own role. Ask another Owner."
+        );
+        // An Admin is helped by another Admin too (an Admin cannot act on an Owner).
+        let mut me_admin = target(BuiltInRole::Admin, Active);
+        me_admin.account = AccountId(1);
+        assert_eq!(
+            decide(&admin, &me_admin, &FACTS, ChangeRole)
                 .unwrap_err()
                 .to_string(),
             "You cannot change your own role. Ask another Owner or Admin."
@@ -1047,7 +1064,7 @@ mod tests {
         me.account = admin.account.unwrap();
         assert_eq!(
             decide(&admin, &me, &FACTS, ResetPassword),
-            Err(Refusal::Oneself(ResetPassword))
+            Err(Refusal::Oneself(ResetPassword, false))
         );
         // Resetting two-factor follows the same rules.
         assert!(decide(&admin, &member, &FACTS, ResetTwoFactor).is_ok());
@@ -1058,7 +1075,7 @@ mod tests {
         assert!(decide(&admin, &elsewhere, &FACTS, ResetTwoFactor).is_err());
         assert_eq!(
             decide(&admin, &me, &FACTS, ResetTwoFactor),
-            Err(Refusal::Oneself(ResetTwoFactor))
+            Err(Refusal::Oneself(ResetTwoFactor, false))
         );
 
         assert_eq!(

@@ -46,6 +46,41 @@ pub fn workspace_permissions(
     }
 }
 
+/// What a member may do in the workspace now, with why in words: the Access tab of their console.
+pub fn permissions_with_reason(
+    account_status: AccountStatus,
+    org_role: OrgRole,
+    status: MembershipStatus,
+    role_name: &str,
+    role: PermissionSet,
+) -> (String, PermissionSet) {
+    let held = workspace_permissions(account_status, org_role, Some((status, role)))
+        .unwrap_or_else(|_| PermissionSet::empty());
+    let reason = match (account_status, status) {
+        (AccountStatus::Blocked, _) => {
+            "Their account is blocked: nothing, in any workspace.".into()
+        }
+        (_, MembershipStatus::Suspended) => {
+            format!("Suspended: nothing here until unsuspended (their role is {role_name}).")
+        }
+        (_, MembershipStatus::Invited | MembershipStatus::Removed)
+            if !org_role.administers_all_workspaces() =>
+        {
+            format!("Nothing here while not a member (their role would be {role_name}).")
+        }
+        _ if org_role.administers_all_workspaces() => format!(
+            "Everything: as {}, they act as an Owner in every workspace (their role here is \
+             {role_name}).",
+            org_role.label().to_lowercase()
+        ),
+        _ if held.is_empty() => {
+            format!("Their role, {role_name}, gives none: they see only their own profile.")
+        }
+        _ => format!("From their role, {role_name}:"),
+    };
+    (reason, held)
+}
+
 /// Where a signed-in person lands in a workspace: the console, or only their own profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Landing {
@@ -110,6 +145,37 @@ pub fn must_use_two_factor(required: bool, permissions: PermissionSet) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_members_permissions_come_with_their_reason() {
+        use AccountStatus as A;
+        use MembershipStatus as M;
+        let admin = BuiltInRole::Admin.permissions();
+        let why = |a, o, m, p| permissions_with_reason(a, o, m, "Admin", p);
+        assert_eq!(
+            why(A::Active, OrgRole::Member, M::Active, admin),
+            ("From their role, Admin:".to_owned(), admin)
+        );
+        let (reason, held) = why(A::Active, OrgRole::Owner, M::Active, PermissionSet::empty());
+        assert!(reason.starts_with("Everything: as org owner"), "{reason}");
+        assert_eq!(held, BuiltInRole::Owner.permissions());
+        for (account, status, start) in [
+            (A::Blocked, M::Active, "Their account is blocked"),
+            (A::Active, M::Suspended, "Suspended"),
+            (A::Active, M::Invited, "Nothing here while not a member"),
+        ] {
+            let (reason, held) = why(account, OrgRole::Member, status, admin);
+            assert!(reason.starts_with(start), "{reason}");
+            assert!(held.is_empty());
+        }
+        let (reason, _) = why(
+            A::Active,
+            OrgRole::Member,
+            M::Active,
+            PermissionSet::empty(),
+        );
+        assert!(reason.contains("only their own profile"), "{reason}");
+    }
     #[test]
     fn two_factor_is_required_of_owners_and_admins_only() {
         use super::*;
