@@ -495,3 +495,27 @@ document.addEventListener('DOMContentLoaded', () => {
   const offset = current.getBoundingClientRect().left - strip.getBoundingClientRect().left;
   strip.scrollLeft += offset - (strip.clientWidth - current.offsetWidth) / 2;
 });
+
+// "← Users" on a member's page leads back to the list as it was left: its search, filters, order
+// and page (kept for this tab only). Without JavaScript it leads to the list's first page.
+(() => {
+  'use strict';
+  const listPath = /^\/w\/[^/]+\/users$/;
+  const remember = () => {
+    if (!listPath.test(location.pathname)) return;
+    try { sessionStorage.setItem('list:' + location.pathname, location.pathname + location.search); } catch (e) { /* storage off */ }
+  };
+  const useRemembered = () => {
+    for (const link of document.querySelectorAll('a[data-back-to-list]')) {
+      const path = new URL(link.href).pathname;
+      let kept = null;
+      try { kept = sessionStorage.getItem('list:' + path); } catch (e) { /* storage off */ }
+      if (kept && kept.startsWith(path)) link.href = kept;
+    }
+  };
+  remember();
+  useRemembered();
+  document.addEventListener('htmx:pushedIntoHistory', remember);
+  document.addEventListener('htmx:replacedInHistory', remember);
+  document.addEventListener('htmx:afterSettle', useRemembered);
+})();

@@ -324,7 +324,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
     let now = clock::now();
     page.rows
         .into_iter()
-        .map(|row| {
+        .map(|mut row| {
             let info = pending
                 .iter()
                 .find(|p| p.membership_id == row.id)
@@ -332,6 +332,11 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
             // The name is worked out once: the row shows it, and a refusal would say it.
             let name = row.name();
             let actions = RowActions::of(&row, &name, &judged_as, facts, info.is_some());
+            // Whoever reads the list is active now, whatever was last written (at most once a
+            // minute, and only after a first minute).
+            if row.account_id == access.signed_in.account.id {
+                row.last_active_at = Some(now);
+            }
             UserRow::new(row, name, info, now, actions)
         })
         .collect()

@@ -105,5 +105,9 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
         303,
         "her next request goes to sign-in"
     );
+
+    // "← Users" leads back to the list as it was left: the search for "hopper".
+    b.click("main .breadcrumb a").await;
+    b.wait_for_url("/w/acme/users?q=hopper").await;
     browser.close().await;
 }
