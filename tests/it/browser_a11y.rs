@@ -31,10 +31,11 @@ async fn violations_on(b: &Browser, app: &TestApp, mode: &str, pages: &[String])
         if let Some(wider) = wider_than_window(b).await {
             found.push(format!("{page}: {wider}"));
         }
-        if mode == "phone" && fits_a_phone(page) {
-            if let Some(wider) = table_wider_than_its_box(b).await {
-                found.push(format!("{page}: {wider}"));
-            }
+        if mode == "phone"
+            && fits_a_phone(page)
+            && let Some(wider) = table_wider_than_its_box(b).await
+        {
+            found.push(format!("{page}: {wider}"));
         }
     }
     found
