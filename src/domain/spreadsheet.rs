@@ -4,9 +4,14 @@ use std::borrow::Cow;
 
 /// Prefixes `'` to a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return, so that
 /// Excel, LibreOffice and Google Sheets show it as text instead of evaluating it (CSV injection).
+/// Invisible characters before it (a zero-width space, a byte order mark) do not hide it, nor do
+/// its full-width forms (`＝`), which some spreadsheets read as the ASCII ones.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
+    let invisible = |c: &char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
+    match cell.chars().find(|c| !invisible(c)) {
+        Some(
+            '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}',
+        ) => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
     }
 }
@@ -25,6 +30,9 @@ mod tests {
             ("+1", "'+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1)", "'@SUM(A1)"),
+            ("\u{200B}=1+1", "'\u{200B}=1+1"),
+            ("\u{FEFF}\u{200B}@A1", "'\u{FEFF}\u{200B}@A1"),
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
             ("\tx", "'\tx"),
             ("\rx", "'\rx"),
         ] {
