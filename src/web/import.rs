@@ -50,7 +50,8 @@ struct PreviewLine {
     role: String,
     groups: String,
     outcome: String,
-    ok: bool,
+    /// The badge's colour: green for an invitation, neutral for a skip, red for a refusal.
+    badge: &'static str,
     /// Where the offered action is (resend, restore): the list, narrowed to this person.
     offer: Option<(String, &'static str)>,
 }
@@ -103,7 +104,12 @@ impl PreviewView {
                     },
                     groups: row.groups.join(", "),
                     outcome: outcome.words(),
-                    ok: outcome.is_invite(),
+                    badge: match outcome {
+                        Outcome::Invite { .. } => "active",
+                        Outcome::Member | Outcome::Invited | Outcome::Removed => "invited",
+                        Outcome::Duplicate(_) => "suspended",
+                        Outcome::Blocked | Outcome::Invalid(_) => "blocked",
+                    },
                     offer: match outcome {
                         Outcome::Invited => Some(("pending", "Resend from the list")),
                         Outcome::Removed => Some(("removed", "Restore from the list")),
