@@ -91,6 +91,9 @@ document.addEventListener('DOMContentLoaded', () => {
   if (field) {
     field.focus({ preventScroll: true });
     field.scrollIntoView({ block: 'center' });
+  } else if (document.querySelector('main .alert-error')) {
+    // The whole form was refused (a wrong password): the first empty field, to try again.
+    [...document.querySelectorAll('main form input:not([type="hidden"])')].find((input) => !input.value)?.focus();
   } else {
     document.querySelector('main .field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
   }

@@ -56,6 +56,11 @@ async fn setup_sign_in_list_and_search_in_a_real_browser() {
     b.wait_for_text(".alert-error", "email or password is not correct")
         .await;
     b.screenshot("03-login-error").await;
+    assert_eq!(
+        b.eval_text("return document.activeElement.id").await,
+        "password",
+        "the password to type again has the focus"
+    );
     b.fill("#password", OWNER_PASSWORD).await;
     b.click("button[type=submit]").await;
     b.wait_for_url("/w/acme/users").await;
