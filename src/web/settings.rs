@@ -127,6 +127,8 @@ struct SettingsPage {
     can_rename: bool,
     is_owner: bool,
     require_two_factor: bool,
+    /// The viewer's own two-factor sign-in is on (asking it of others needs it first).
+    own_two_factor: bool,
     /// The link to the workspace's API keys, for those who may read them.
     api_keys: bool,
     /// The link to the Slack connection, for those who manage it or read everything.
@@ -186,6 +188,7 @@ async fn render(
         can_rename: access.can(Permission::SettingsManage),
         is_owner: access.can(Permission::Owner),
         require_two_factor: w.require_two_factor,
+        own_two_factor: access.signed_in.account.two_factor_since.is_some(),
         api_keys: access
             .permissions
             .holds_any(&[Permission::ApiKeysManage, Permission::AuditView]),

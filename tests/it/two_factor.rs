@@ -310,7 +310,9 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         BuiltInRole::Member,
         MembershipStatus::Active,
     );
-    // Not before the Owner has it themselves.
+    // Not before the Owner has it themselves: the page says so before they try.
+    let settings = app.get_text("/w/acme/settings").await;
+    assert!(settings.contains("Yours is off"), "{settings}");
     let refused = app
         .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
         .await;
@@ -323,6 +325,11 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
             .contains("Turn on your own two-factor")
     );
     enrol(&app).await;
+    assert!(
+        !app.get_text("/w/acme/settings")
+            .await
+            .contains("Yours is off")
+    );
     let saved = app
         .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
         .await;
