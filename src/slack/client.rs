@@ -19,12 +19,22 @@ pub enum SlackError {
     /// HTTP 429: try again after this long.
     #[error("Slack asks us to wait {} s before the next call.", .0.as_secs())]
     RateLimited(Duration),
-    /// Slack could not be reached, or answered something that is not its API.
-    #[error("Slack could not be reached ({0}).")]
+    /// Slack could not be reached, or answered something that is not its API (the detail is
+    /// for the server's log, see [`SlackError::transport`]).
+    #[error(
+        "Slack could not be reached. Check that this server can connect to Slack, then try again."
+    )]
     Transport(String),
 }
 
 impl SlackError {
+    /// A call that did not reach Slack's API: the detail goes to the log, not to the page.
+    pub fn transport(detail: impl std::fmt::Display) -> Self {
+        let detail = detail.to_string();
+        tracing::warn!(%detail, "Slack could not be reached");
+        SlackError::Transport(detail)
+    }
+
     /// True when the token itself no longer works (reconnecting is the way out).
     pub fn is_token_dead(&self) -> bool {
         matches!(self, SlackError::Api(code) if matches!(code.as_str(),
@@ -84,7 +94,7 @@ impl SlackApi {
         }
         let response = request
             .send_form(form.iter().copied())
-            .map_err(|e| SlackError::Transport(e.to_string()))?;
+            .map_err(SlackError::transport)?;
         let header = |name: &str| {
             response
                 .headers()
@@ -105,9 +115,9 @@ impl SlackApi {
         let text = response
             .into_body()
             .read_to_string()
-            .map_err(|e| SlackError::Transport(e.to_string()))?;
+            .map_err(SlackError::transport)?;
         let body: Value = serde_json::from_str(&text)
-            .map_err(|_| SlackError::Transport(format!("HTTP {status}, not Slack's JSON")))?;
+            .map_err(|_| SlackError::transport(format!("HTTP {status}, not Slack's JSON")))?;
         if body["ok"].as_bool() == Some(true) {
             Ok((body, scopes))
         } else {
@@ -179,7 +189,7 @@ impl SlackApi {
             members: Vec<Member>,
         }
         let page: Page = serde_json::from_value(body.clone())
-            .map_err(|e| SlackError::Transport(format!("users.list: {e}")))?;
+            .map_err(|e| SlackError::transport(format!("users.list: {e}")))?;
         let next = body["response_metadata"]["next_cursor"]
             .as_str()
             .filter(|c| !c.is_empty())

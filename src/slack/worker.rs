@@ -142,12 +142,9 @@ impl SlackWorker {
             match self.api.users_page(token, cursor.as_deref()) {
                 Ok((members, next)) => {
                     people.extend(members.iter().filter_map(SlackPerson::from_member));
-                    let mut conn = self
-                        .pool
-                        .get()
-                        .map_err(|e| SlackError::Transport(e.to_string()))?;
+                    let mut conn = self.pool.get().map_err(SlackError::transport)?;
                     if !store::set_progress(&mut conn, read, people.len() as i64)
-                        .map_err(|e| SlackError::Transport(e.to_string()))?
+                        .map_err(SlackError::transport)?
                     {
                         return Ok(None);
                     }
@@ -162,7 +159,7 @@ impl SlackWorker {
                 Err(e) => return Err(e),
             }
         }
-        Err(SlackError::Transport(format!(
+        Err(SlackError::transport(format!(
             "users.list went on for more than {MAX_PAGES} pages"
         )))
     }
