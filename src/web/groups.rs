@@ -571,16 +571,21 @@ pub async fn remove_member(
     access.require(Permission::GroupsManage)?;
     let (id, member) = (path.1, MembershipId(path.2));
     let at = in_workspace(&access, id);
-    let removed = as_viewer(&state, &access, move |conn, actor, now| {
-        service::remove_member(conn, actor, at, member, now)
+    let workspace = access.workspace.id;
+    let (removed, who) = as_viewer(&state, &access, move |conn, actor, now| {
+        let who = memberships::current_among(conn, workspace, &[member])
+            .map_err(GroupError::from)?
+            .pop()
+            .map_or_else(|| "They".to_owned(), |(_, email)| email);
+        service::remove_member(conn, actor, at, member, now).map(|removed| (removed, who))
     })
     .await??;
     let message = if removed {
-        "Taken out of the group."
+        format!("{who} was taken out of the group.")
     } else {
-        "They were not in the group."
+        format!("{who} was not in the group.")
     };
-    access.show_after(&format!("groups/{id}"), message)
+    access.show_after(&format!("groups/{id}"), &message)
 }
 
 // ---------------------------------------------------------------------------------------------

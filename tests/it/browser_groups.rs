@@ -132,7 +132,7 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     // Take Alan out, then delete the group through its dialog.
     b.client.goto(&app.url(&here)).await.unwrap();
     b.click("button[aria-label^='Take alan']").await;
-    b.wait_for_text(".flash-area", "Taken out of the group.")
+    b.wait_for_text(".flash-area", "was taken out of the group.")
         .await;
     b.wait_for_text("main", "1 member").await;
     b.click("a.button-danger[href$='/delete']").await;
