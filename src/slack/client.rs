@@ -25,9 +25,19 @@ pub enum SlackError {
         "Slack could not be reached. Check that this server can connect to Slack, then try again."
     )]
     Transport(String),
+    /// Something on this server's side stopped the work (the database); the detail is logged.
+    #[error("Reading from Slack stopped on this server's side; try again in a moment.")]
+    Here(String),
 }
 
 impl SlackError {
+    /// The work stopped on this server's side: the detail goes to the log, not to the page.
+    pub fn here(detail: impl std::fmt::Display) -> Self {
+        let detail = detail.to_string();
+        tracing::warn!(%detail, "reading from Slack stopped");
+        SlackError::Here(detail)
+    }
+
     /// A call that did not reach Slack's API: the detail goes to the log, not to the page.
     pub fn transport(detail: impl std::fmt::Display) -> Self {
         let detail = detail.to_string();

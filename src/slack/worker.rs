@@ -142,9 +142,9 @@ impl SlackWorker {
             match self.api.users_page(token, cursor.as_deref()) {
                 Ok((members, next)) => {
                     people.extend(members.iter().filter_map(SlackPerson::from_member));
-                    let mut conn = self.pool.get().map_err(SlackError::transport)?;
+                    let mut conn = self.pool.get().map_err(SlackError::here)?;
                     if !store::set_progress(&mut conn, read, people.len() as i64)
-                        .map_err(SlackError::transport)?
+                        .map_err(SlackError::here)?
                     {
                         return Ok(None);
                     }
@@ -159,7 +159,7 @@ impl SlackWorker {
                 Err(e) => return Err(e),
             }
         }
-        Err(SlackError::transport(format!(
+        Err(SlackError::here(format!(
             "users.list went on for more than {MAX_PAGES} pages"
         )))
     }

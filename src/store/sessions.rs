@@ -33,11 +33,12 @@ pub fn find_live(
         .optional()
 }
 
-/// True while session `id` is there and has not expired (not signed out, nor ended by anyone).
-pub fn is_live(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+/// True while the session with this key hash is there and has not expired (not signed out, nor
+/// ended by anyone).
+pub fn is_live(conn: &mut AnyConnection, key_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         sessions::table
-            .find(id)
+            .filter(sessions::key_hash.eq(key_hash))
             .filter(sessions::expires_at.gt(now)),
     ))
     .get_result(conn)

@@ -281,11 +281,20 @@ pub async fn submit(
     let form = form.into_inner();
     let ip = client_ip(&req);
     let invitation = find(&state, &token).await?;
-    // Checked and counted in turn (`web::turns`).
+    // The invited account signed in proves nothing more: no sign-in pause holds its join back.
+    let signed_in_as_invited = invitation
+        .as_ref()
+        .is_some_and(|i| is_invited(&signed_in, i));
+    // Otherwise checked and counted in turn (`web::turns`).
     let joining_as = invitation.as_ref().map(|i| i.email.as_str());
-    let _turn = state.sign_in_turns.take(joining_as, ip.as_deref()).await;
+    let _turn = match signed_in_as_invited {
+        false => Some(state.sign_in_turns.take(joining_as, ip.as_deref()).await),
+        true => None,
+    };
     let now = state.settings.clock.now();
-    if let Some(response) = paused(&state, invitation.as_ref(), ip.clone(), now).await? {
+    if !signed_in_as_invited
+        && let Some(response) = paused(&state, invitation.as_ref(), ip.clone(), now).await?
+    {
         return Ok(response);
     }
     let Some(invitation) = invitation else {
@@ -301,7 +310,6 @@ pub async fn submit(
         return invalid(NO_LONGER_VALID);
     };
     let mut errors = FieldErrors::default();
-    let signed_in_as_invited = is_invited(&signed_in, &invitation);
     let outcome = attempt(
         &state,
         &invitation,
@@ -338,7 +346,7 @@ pub async fn submit(
         }
         Attempt::SecondStep { account, epoch } => {
             let back = format!("/invite/{token}");
-            super::two_factor::await_second_step(&session, account, epoch, &back, now)?;
+            super::two_factor::await_second_step(&state, &session, account, epoch, &back)?;
             return Ok(redirect("/login/two-factor"));
         }
         Attempt::Refused(AcceptError::Invalid) => return invalid(NO_LONGER_VALID),

@@ -90,8 +90,10 @@ pub struct KeyRow {
 impl KeyRow {
     fn of(listed: Listed, now: chrono::NaiveDateTime) -> Self {
         let Listed { key, creator } = listed;
+        // Only a key that still works calls for a review.
         let creator_warning = creator
             .as_ref()
+            .filter(|_| key.state(now) == KeyState::Live)
             .and_then(|c| api_key::creator_warning(key.scopes, c.now));
         Self {
             id: key.id,

@@ -809,12 +809,22 @@ pub async fn confirm_end_all_sessions(
     let id = member_id(&path.1)?;
     let member = confirmable(&state, &access, id, MemberAction::EndSessions).await?;
     let base = format!("/w/{}/users/{id}/sessions", access.workspace.slug);
+    let (title, message) = if member.account_id == access.signed_in.account.id {
+        (
+            "Sign yourself out everywhere?".to_owned(),
+            "Every session of yours ends at once, this one too: you sign in again next.",
+        )
+    } else {
+        (
+            format!("Sign {} out everywhere?", member.name()),
+            "Every session of theirs ends at once, in every browser: the next click there asks \
+             them to sign in again. Their account and memberships stay as they are.",
+        )
+    };
     let confirmation = Confirmation::dangerous(
         &access,
-        format!("Sign {} out everywhere?", member.name()),
-        "Every session of theirs ends at once, in this and every other browser: the next click \
-         there asks them to sign in again. Their account and memberships stay as they are."
-            .to_owned(),
+        title,
+        message.to_owned(),
         Some(format!("{base}/end-all")),
         "Sign out everywhere",
         base,

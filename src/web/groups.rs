@@ -576,14 +576,15 @@ pub async fn remove_member(
         let who = memberships::current_among(conn, workspace, &[member])
             .map_err(GroupError::from)?
             .pop()
-            .map_or_else(|| "They".to_owned(), |(_, email)| email);
+            .map(|(_, email)| email);
         service::remove_member(conn, actor, at, member, now).map(|removed| (removed, who))
     })
     .await??;
-    let message = if removed {
-        format!("{who} was taken out of the group.")
-    } else {
-        format!("{who} was not in the group.")
+    let message = match (removed, who) {
+        (true, Some(who)) => format!("{who} was taken out of the group."),
+        (true, None) => "Taken out of the group.".to_owned(),
+        (false, Some(who)) => format!("{who} was not in the group."),
+        (false, None) => "They were not in the group.".to_owned(),
     };
     access.show_after(&format!("groups/{id}"), &message)
 }

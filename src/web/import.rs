@@ -106,8 +106,10 @@ impl PreviewView {
                     outcome: outcome.words(),
                     badge: match outcome {
                         Outcome::Invite { .. } => "active",
-                        Outcome::Member | Outcome::Invited | Outcome::Removed => "invited",
-                        Outcome::Duplicate(_) => "suspended",
+                        Outcome::Member
+                        | Outcome::Invited
+                        | Outcome::Removed
+                        | Outcome::Duplicate(_) => "neutral",
                         Outcome::Blocked | Outcome::Invalid(_) => "blocked",
                     },
                     offer: match outcome {

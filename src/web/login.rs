@@ -188,11 +188,11 @@ pub async fn submit(
     match outcome {
         Ok((None, account)) => {
             super::two_factor::await_second_step(
+                &state,
                 &session,
                 account.id,
                 account.session_epoch,
                 &next,
-                now,
             )?;
             Ok(redirect("/login/two-factor"))
         }

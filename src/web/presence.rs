@@ -176,8 +176,8 @@ struct Watcher {
     /// The account's session epoch then: a sign-out everywhere, a new password or a block moves
     /// it.
     epoch: i64,
-    /// The session's row: signed out, or ended from a list of sessions, it is gone.
-    session: Option<i64>,
+    /// The session's key hash: signed out, or ended from a list of sessions, it is gone.
+    session: Option<String>,
     slug: String,
 }
 
@@ -186,7 +186,7 @@ impl Watcher {
     /// account active with the same epoch, its membership (or org role) still allowing
     /// `users.view`.
     fn may_still_watch(&self, conn: &mut crate::db::AnyConnection) -> anyhow::Result<bool> {
-        let Some(session) = self.session else {
+        let Some(session) = &self.session else {
             return Ok(false);
         };
         if !sessions::is_live(conn, session, clock::now())? {
@@ -235,7 +235,7 @@ pub async fn stream(
         session: access
             .signed_in
             .session
-            .get::<i64>(keys::ROW)
+            .get::<String>(keys::ROW)
             .ok()
             .flatten(),
         slug: access.workspace.slug.clone(),

@@ -38,8 +38,9 @@ pub mod keys {
     pub const PENDING_SINCE: &str = "pending_since";
     /// The two-factor key shown for enrolment (sealed), until a first code confirms it.
     pub const ENROLLING: &str = "enrolling";
-    /// The id of the session's row, put in by `load` for the request (never stored): what a
-    /// long-lived response checks is still there (`store::sessions::is_live`).
+    /// The hash of the session's key, put in by `load` for the request (never stored): what a
+    /// long-lived response checks is still there (`store::sessions::is_live`). Not the row's id:
+    /// SQLite gives a deleted row's id to the next one.
     pub const ROW: &str = "row";
 }
 
@@ -163,6 +164,8 @@ impl SessionStore for DbSessionStore {
         }
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
+        // The state's value for `keys::ROW` (JSON, as actix-session keeps values).
+        let row = serde_json::Value::String(key_hash.clone()).to_string();
         let idle = self.idle_timeout;
         let now = clock::now();
         // On a workspace's page, who is asking there comes in the same statement (and, off the
@@ -200,7 +203,7 @@ impl SessionStore for DbSessionStore {
             .map(|s| {
                 let mut state: HashMap<String, String> = serde_json::from_str(&s.state)
                     .map_err(|e| LoadError::Deserialization(e.into()))?;
-                state.insert(keys::ROW.to_owned(), s.id.to_string());
+                state.insert(keys::ROW.to_owned(), row);
                 Ok(state)
             })
             .transpose()

@@ -26,19 +26,22 @@ use crate::store::accounts;
 const PENDING_MINUTES: i64 = 10;
 
 /// After the right password of an account with two-factor on: the session is not signed in; it
-/// remembers whose password was right, for the second step.
+/// remembers whose password was right, for the second step, and where to go then — sealed, as it
+/// may be an invitation's link, which the database keeps only as a hash.
 pub fn await_second_step(
+    state: &AppState,
     session: &Session,
     account: AccountId,
     epoch: i64,
     next: &str,
-    now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    let now = state.settings.clock.now();
     session.renew();
     session.remove(keys::ACCOUNT_ID);
     session.insert(keys::PENDING_ACCOUNT, account.0)?;
     session.insert(keys::PENDING_EPOCH, epoch)?;
-    session.insert(keys::PENDING_NEXT, next)?;
+    let sealed = crate::crypto::seal(&state.settings.encryption_key, next.as_bytes());
+    session.insert(keys::PENDING_NEXT, sealed)?;
     session.insert(keys::PENDING_SINCE, now.and_utc().timestamp())?;
     Ok(())
 }
@@ -55,7 +58,7 @@ pub async fn finish_sign_in(
 ) -> Result<bool, AppError> {
     let on = blocking(state, move |conn| Ok(two_factor::is_on(conn, account)?)).await?;
     if on {
-        await_second_step(session, account, epoch, "", state.settings.clock.now())?;
+        await_second_step(state, session, account, epoch, "")?;
         return Ok(false);
     }
     super::auth::start_session(session, account, epoch, req, client_ip(req))?;
@@ -73,8 +76,10 @@ fn forget_pending(session: &Session) {
     }
 }
 
-/// The account waiting for its second step and its session epoch then, unless that wait is over.
-fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, i64, String)> {
+/// The account waiting for its second step, its session epoch then and where to go after it,
+/// unless that wait is over.
+fn pending(state: &AppState, session: &Session) -> Option<(AccountId, i64, String)> {
+    let now = state.settings.clock.now();
     let account = session.get::<i64>(keys::PENDING_ACCOUNT).ok().flatten()?;
     let epoch = session.get::<i64>(keys::PENDING_EPOCH).ok().flatten()?;
     let since = session.get::<i64>(keys::PENDING_SINCE).ok().flatten()?;
@@ -86,6 +91,7 @@ fn pending(session: &Session, now: NaiveDateTime) -> Option<(AccountId, i64, Str
         .get::<String>(keys::PENDING_NEXT)
         .ok()
         .flatten()
+        .and_then(|sealed| crate::crypto::open_text(&state.settings.encryption_key, &sealed))
         .unwrap_or_default();
     Some((AccountId(account), epoch, next))
 }
@@ -116,7 +122,7 @@ pub async fn login_form(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let Some((account, _, _)) = pending(&session, state.settings.clock.now()) else {
+    let Some((account, _, _)) = pending(&state, &session) else {
         return Ok(redirect("/login"));
     };
     let Some(email) = email_of(&state, account).await? else {
@@ -137,8 +143,7 @@ pub async fn login_submit(
     session: Session,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.settings.clock.now();
-    let Some((account_id, epoch, next)) = pending(&session, now) else {
+    let Some((account_id, epoch, next)) = pending(&state, &session) else {
         return Ok(redirect("/login"));
     };
     let ip = client_ip(&req);

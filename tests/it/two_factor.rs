@@ -449,6 +449,11 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         (SELECT id FROM workspaces WHERE slug = 'labs') AND account_id = \
         (SELECT id FROM accounts WHERE email = 'grace.hopper@example.com')";
     assert_eq!(app.count(active_in_labs), 0);
+    // The link waits in the session sealed: the database keeps no invitation link whole.
+    assert_eq!(
+        app.count(&format!("sessions WHERE state LIKE '%{token}%'")),
+        0
+    );
     app.settings.clock.advance(Duration::seconds(60));
     let signed = second_step(&joining, &code_now(&app, &secret)).await;
     assert_eq!(location(&signed), format!("/invite/{token}"));
@@ -457,6 +462,12 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         page.contains("You are signed in as grace.hopper@example.com."),
         "{page}"
     );
+    // Someone guessing her password elsewhere pauses signing in to her account, not her join.
+    for _ in 0..6 {
+        app.new_client().sign_in(GRACE, "not her password").await;
+    }
+    let guessed = app.new_client().sign_in(GRACE, "not her password").await;
+    assert_eq!(guessed.status(), 429);
     let joined = joining
         .post_form(
             &format!("/invite/{token}"),

@@ -54,31 +54,28 @@ pub fn permissions_with_reason(
     role_name: &str,
     role: PermissionSet,
 ) -> (String, PermissionSet) {
-    let held = workspace_permissions(account_status, org_role, Some((status, role)))
-        .unwrap_or_else(|_| PermissionSet::empty());
-    let reason = match (account_status, status) {
-        (AccountStatus::Blocked, _) => {
-            "Their account is blocked: nothing, in any workspace.".into()
+    let may = workspace_permissions(account_status, org_role, Some((status, role)));
+    let reason = match may {
+        Err(AccessRefused::AccountBlocked) => {
+            "Their account is blocked: nothing, in any workspace.".to_owned()
         }
-        (_, MembershipStatus::Suspended) => {
+        Err(AccessRefused::Suspended) => {
             format!("Suspended: nothing here until unsuspended (their role is {role_name}).")
         }
-        (_, MembershipStatus::Invited | MembershipStatus::Removed)
-            if !org_role.administers_all_workspaces() =>
-        {
+        Err(AccessRefused::NotAMember) => {
             format!("Nothing here while not a member (their role would be {role_name}).")
         }
-        _ if org_role.administers_all_workspaces() => format!(
+        Ok(_) if org_role.administers_all_workspaces() => format!(
             "Everything: as {}, they act as an Owner in every workspace (their role here is \
              {role_name}).",
             org_role.label().to_lowercase()
         ),
-        _ if held.is_empty() => {
+        Ok(held) if held.is_empty() => {
             format!("Their role, {role_name}, gives none: they see only their own profile.")
         }
-        _ => format!("From their role, {role_name}:"),
+        Ok(_) => format!("From their role, {role_name}:"),
     };
-    (reason, held)
+    (reason, may.unwrap_or_else(|_| PermissionSet::empty()))
 }
 
 /// Where a signed-in person lands in a workspace: the console, or only their own profile.
