@@ -522,3 +522,15 @@ document.addEventListener('DOMContentLoaded', () => {
   document.addEventListener('htmx:replacedInHistory', remember);
   document.addEventListener('htmx:afterSettle', useRemembered);
 })();
+
+// "New group", "New app": down to the form under the list, the focus in its first field (without
+// JavaScript the link still leads there).
+document.addEventListener('click', (event) => {
+  const link = event.target.closest?.('a[data-focus-form]');
+  const heading = link && document.getElementById(link.hash.slice(1));
+  const field = heading?.closest('section')?.querySelector('input:not([type="hidden"]), select, textarea');
+  if (!field) return;
+  event.preventDefault();
+  heading.scrollIntoView({ block: 'start' });
+  field.focus({ preventScroll: true });
+});

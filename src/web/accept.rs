@@ -269,6 +269,40 @@ async fn wrong_password(
     .await
 }
 
+/// A link that names no valid invitation: the same page for all, and a failure counted toward
+/// the address's pause (guessing links is guessing passwords).
+async fn unknown_link(
+    state: &AppState,
+    ip: Option<String>,
+    now: chrono::NaiveDateTime,
+) -> Result<HttpResponse, AppError> {
+    blocking(state, move |conn| {
+        Ok(sign_in::count_address_failure(conn, ip.as_deref(), now)?)
+    })
+    .await?;
+    invalid(NO_LONGER_VALID)
+}
+
+/// After joining: the welcome, and the workspace's first page for their role (a Member's is
+/// their profile) — or the second step of two-factor sign-in first.
+fn welcome(
+    session: &Session,
+    invitation: &Invitation,
+    accepted: &invitations::Accepted,
+    signed_in: bool,
+) -> Result<HttpResponse, AppError> {
+    let welcome = format!(
+        "Welcome to {}: you joined as {}.",
+        invitation.workspace_name, invitation.role_name
+    );
+    super::forms::flash(session, &welcome)?;
+    Ok(redirect(&if signed_in {
+        format!("/w/{}", accepted.workspace_slug)
+    } else {
+        "/login/two-factor".to_owned()
+    }))
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -298,16 +332,7 @@ pub async fn submit(
         return Ok(response);
     }
     let Some(invitation) = invitation else {
-        let counted = ip.clone();
-        blocking(&state, move |conn| {
-            Ok(sign_in::count_address_failure(
-                conn,
-                counted.as_deref(),
-                now,
-            )?)
-        })
-        .await?;
-        return invalid(NO_LONGER_VALID);
+        return unknown_link(&state, ip, now).await;
     };
     let mut errors = FieldErrors::default();
     let outcome = attempt(
@@ -332,17 +357,7 @@ pub async fn submit(
                     accepted.session_epoch,
                 )
                 .await?;
-            let welcome = format!(
-                "Welcome to {}: you joined as {}.",
-                invitation.workspace_name, invitation.role_name
-            );
-            super::forms::flash(&session, &welcome)?;
-            // The workspace's first page for their role (a Member's is their profile).
-            return Ok(redirect(&if signed_in {
-                format!("/w/{}", accepted.workspace_slug)
-            } else {
-                "/login/two-factor".to_owned()
-            }));
+            return welcome(&session, &invitation, &accepted, signed_in);
         }
         Attempt::SecondStep { account, epoch } => {
             let back = format!("/invite/{token}");

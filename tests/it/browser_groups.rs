@@ -56,6 +56,9 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     b.click("nav.sidenav a[href='/w/acme/groups']").await;
     b.wait_for_text("main", "No groups yet").await;
     b.screenshot("60-groups-empty").await;
+    // "New group" at the top leads to the form, its first field ready.
+    b.click("main .page-head a[data-focus-form]").await;
+    assert_eq!(focused(b, "id").await, "name");
     b.fill("#name", "Finance").await;
     b.fill("#description", "Runs payroll every month").await;
     b.click("form[method=post][action='/w/acme/groups'] button[type=submit]")

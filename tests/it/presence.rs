@@ -97,8 +97,8 @@ impl Events {
     }
 }
 
-#[actix_web::test]
-async fn a_stream_ends_once_its_viewer_is_suspended() {
+/// A workspace whose heartbeat is quick, with Grace, an active Auditor; her membership's id.
+async fn quick_heartbeat_with_grace() -> (TestApp, i64) {
     let app = spawn_app_with(|s| s.presence_heartbeat = Duration::from_millis(300)).await;
     app.set_up().await;
     app.add_member(
@@ -107,6 +107,12 @@ async fn a_stream_ends_once_its_viewer_is_suspended() {
         MembershipStatus::Active,
     );
     let grace_id = app.membership_of("grace.hopper@example.com");
+    (app, grace_id)
+}
+
+#[actix_web::test]
+async fn a_stream_ends_once_its_viewer_is_suspended() {
+    let (app, grace_id) = quick_heartbeat_with_grace().await;
     let grace = app.new_client();
     grace
         .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
@@ -133,14 +139,7 @@ async fn a_stream_ends_once_its_viewer_is_suspended() {
 
 #[actix_web::test]
 async fn a_stream_ends_with_its_session() {
-    let app = spawn_app_with(|s| s.presence_heartbeat = Duration::from_millis(300)).await;
-    app.set_up().await;
-    app.add_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Auditor,
-        MembershipStatus::Active,
-    );
-    let grace_id = app.membership_of("grace.hopper@example.com");
+    let (app, grace_id) = quick_heartbeat_with_grace().await;
     let signed_in = || async {
         let grace = app.new_client();
         grace
