@@ -235,7 +235,7 @@ pub async fn stream(
         session: access
             .signed_in
             .session
-            .get::<String>(keys::ROW)
+            .get::<String>(keys::KEY_HASH)
             .ok()
             .flatten(),
         slug: access.workspace.slug.clone(),

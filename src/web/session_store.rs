@@ -41,7 +41,7 @@ pub mod keys {
     /// The hash of the session's key, put in by `load` for the request (never stored): what a
     /// long-lived response checks is still there (`store::sessions::is_live`). Not the row's id:
     /// SQLite gives a deleted row's id to the next one.
-    pub const ROW: &str = "row";
+    pub const KEY_HASH: &str = "key_hash";
 }
 
 /// Activity is written at most this often per session (no write per request).
@@ -79,7 +79,7 @@ fn json_value<T: serde::de::DeserializeOwned>(
 
 /// The state as it is kept, without what `load` adds for the request.
 fn kept(state: &HashMap<String, String>) -> HashMap<&String, &String> {
-    state.iter().filter(|(k, _)| *k != keys::ROW).collect()
+    state.iter().filter(|(k, _)| *k != keys::KEY_HASH).collect()
 }
 
 struct Row {
@@ -164,8 +164,8 @@ impl SessionStore for DbSessionStore {
         }
         let pool = self.pool.clone();
         let key_hash = tokens::hash_token(session_key.as_ref());
-        // The state's value for `keys::ROW` (JSON, as actix-session keeps values).
-        let row = serde_json::Value::String(key_hash.clone()).to_string();
+        // The state's value for `keys::KEY_HASH` (JSON, as actix-session keeps values).
+        let own_hash = serde_json::Value::String(key_hash.clone()).to_string();
         let idle = self.idle_timeout;
         let now = clock::now();
         // On a workspace's page, who is asking there comes in the same statement (and, off the
@@ -203,7 +203,7 @@ impl SessionStore for DbSessionStore {
             .map(|s| {
                 let mut state: HashMap<String, String> = serde_json::from_str(&s.state)
                     .map_err(|e| LoadError::Deserialization(e.into()))?;
-                state.insert(keys::ROW.to_owned(), row);
+                state.insert(keys::KEY_HASH.to_owned(), own_hash);
                 Ok(state)
             })
             .transpose()
