@@ -380,11 +380,19 @@ pub fn page(
         .collect()
 }
 
+/// A membership of an account, as the org's account list names it (with the member's page).
+#[derive(Debug, Queryable)]
+pub struct Held {
+    pub account_id: i64,
+    pub membership_id: i64,
+    pub slug: String,
+    pub workspace: String,
+    pub role: String,
+    pub status: String,
+}
+
 /// (account, workspace name, role name, membership status key) for these accounts' memberships.
-pub fn memberships_of(
-    conn: &mut AnyConnection,
-    ids: &[AccountId],
-) -> QueryResult<Vec<(i64, String, String, String)>> {
+pub fn memberships_of(conn: &mut AnyConnection, ids: &[AccountId]) -> QueryResult<Vec<Held>> {
     use crate::db::schema::{memberships, roles, workspaces};
     let ids: Vec<i64> = ids.iter().map(|a| a.0).collect();
     memberships::table
@@ -393,6 +401,8 @@ pub fn memberships_of(
         .filter(memberships::account_id.eq_any(ids))
         .select((
             memberships::account_id,
+            memberships::id,
+            workspaces::slug,
             workspaces::name,
             roles::name,
             memberships::status,

@@ -53,11 +53,14 @@ struct AcceptPage {
 #[template(path = "invite/invalid.html")]
 struct InvalidPage<'a> {
     message: &'a str,
+    /// Someone signed in is led to their workspaces, not to the sign-in page.
+    signed_in: bool,
 }
 
 /// One page for every used, expired, revoked or unknown token, without saying which.
-fn invalid(message: &str) -> Result<HttpResponse, AppError> {
-    render_with_status(StatusCode::NOT_FOUND, &InvalidPage { message })
+fn invalid(message: &str, signed_in: &Option<SignedIn>) -> Result<HttpResponse, AppError> {
+    let signed_in = signed_in.is_some();
+    render_with_status(StatusCode::NOT_FOUND, &InvalidPage { message, signed_in })
 }
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
@@ -122,7 +125,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let Some(invitation) = find(&state, &token).await? else {
-        return invalid(NO_LONGER_VALID);
+        return invalid(NO_LONGER_VALID, &signed_in);
     };
     render_with_status(
         StatusCode::OK,
@@ -217,6 +220,7 @@ async fn paused(
     invitation: Option<&Invitation>,
     ip: Option<String>,
     now: chrono::NaiveDateTime,
+    signed_in: bool,
 ) -> Result<Option<HttpResponse>, AppError> {
     let joining_as = invitation
         .filter(|i| i.account_registered)
@@ -238,7 +242,10 @@ async fn paused(
     };
     let mut response = render_with_status(
         StatusCode::TOO_MANY_REQUESTS,
-        &InvalidPage { message: &message },
+        &InvalidPage {
+            message: &message,
+            signed_in,
+        },
     )?;
     super::headers::retry_after(&mut response, wait);
     Ok(Some(response))
@@ -275,12 +282,13 @@ async fn unknown_link(
     state: &AppState,
     ip: Option<String>,
     now: chrono::NaiveDateTime,
+    signed_in: &Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
     blocking(state, move |conn| {
         Ok(sign_in::count_address_failure(conn, ip.as_deref(), now)?)
     })
     .await?;
-    invalid(NO_LONGER_VALID)
+    invalid(NO_LONGER_VALID, signed_in)
 }
 
 /// After joining: the welcome, and the workspace's first page for their role (a Member's is
@@ -327,12 +335,19 @@ pub async fn submit(
     };
     let now = state.settings.clock.now();
     if !signed_in_as_invited
-        && let Some(response) = paused(&state, invitation.as_ref(), ip.clone(), now).await?
+        && let Some(response) = paused(
+            &state,
+            invitation.as_ref(),
+            ip.clone(),
+            now,
+            signed_in.is_some(),
+        )
+        .await?
     {
         return Ok(response);
     }
     let Some(invitation) = invitation else {
-        return unknown_link(&state, ip, now).await;
+        return unknown_link(&state, ip, now, &signed_in).await;
     };
     let mut errors = FieldErrors::default();
     let outcome = attempt(
@@ -364,7 +379,7 @@ pub async fn submit(
             super::two_factor::await_second_step(&state, &session, account, epoch, &back)?;
             return Ok(redirect("/login/two-factor"));
         }
-        Attempt::Refused(AcceptError::Invalid) => return invalid(NO_LONGER_VALID),
+        Attempt::Refused(AcceptError::Invalid) => return invalid(NO_LONGER_VALID, &signed_in),
         Attempt::Refused(AcceptError::Database(e)) => return Err(e.into()),
         Attempt::Refused(e @ AcceptError::Blocked) => Some((StatusCode::FORBIDDEN, e.to_string())),
         Attempt::Refused(e @ (AcceptError::Seats(_) | AcceptError::AlreadyRegistered)) => {

@@ -40,8 +40,8 @@ pub struct AccountLine {
     pub blocked: bool,
     /// "Sign-in paused until …", with Clear for those who may.
     pub sign_in_pause: Option<String>,
-    /// "Acme HQ (Admin), Labs (Member, suspended)"
-    pub workspaces: String,
+    /// ("Acme HQ (Admin)", the member's page), ("Labs (Member, suspended)", …)
+    pub workspaces: Vec<(String, String)>,
     /// What this viewer may do to the account: the decisions its POSTs take.
     pub may: accounts::Offered,
 }
@@ -65,6 +65,7 @@ struct AccountsPage {
     q: String,
     accounts: Vec<AccountLine>,
     next_url: Option<String>,
+    first_url: Option<String>,
 }
 
 fn org_admin(me: &SignedIn) -> Result<(), AppError> {
@@ -127,16 +128,17 @@ pub async fn accounts_page(
             ),
             workspaces: held
                 .iter()
-                .filter(|(account, ..)| *account == a.id.0)
-                .map(|(_, workspace, role, status)| {
-                    if status == "active" {
+                .filter(|h| h.account_id == a.id.0)
+                .map(|h| {
+                    let (workspace, role, status) = (&h.workspace, &h.role, &h.status);
+                    let label = if status == "active" {
                         format!("{workspace} ({role})")
                     } else {
                         format!("{workspace} ({role}, {status})")
-                    }
+                    };
+                    (label, format!("/w/{}/users/{}", h.slug, h.membership_id))
                 })
-                .collect::<Vec<_>>()
-                .join(", "),
+                .collect(),
             may: accounts::offered(
                 viewer,
                 viewer_org,
@@ -157,11 +159,19 @@ pub async fn accounts_page(
                 .unwrap_or_default()
         )
     });
+    // Pages follow the email order forward; a later page links back to the first.
+    let first_url = (!query.after.is_empty()).then(|| {
+        format!(
+            "/org/accounts?{}",
+            serde_html_form::to_string([("q", q.as_str())]).unwrap_or_default()
+        )
+    });
     let page = AccountsPage {
         chrome: me.chrome_in(&state, "org-accounts").await?,
         q,
         accounts,
         next_url,
+        first_url,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }

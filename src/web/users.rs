@@ -287,8 +287,9 @@ fn tidy(filter: &FilterParams) -> FilterParams {
 }
 
 /// "50 shown · 1,204 members · 3 pending invitations" (the page's live status line: it changes, and
-/// is read out, when a search or filter changes what is shown; a search or filter whose matches
-/// all fit this page says how many match), and the plan's seats when it has a limit.
+/// is read out, when a search or filter changes what is shown; a search or filter says how many
+/// match as far as it knows: all of them on one page, "more than 50" when the page is full), and
+/// the plan's seats when it has a limit.
 fn head_counts(
     access: &WorkspaceAccess,
     page: &MemberPage,
@@ -296,10 +297,11 @@ fn head_counts(
 ) -> (String, Option<String>) {
     let counts = access.workspace.counts;
     let shown = page.rows.len() as i64;
-    let first = if filtered && !page.has_previous && !page.has_next {
-        views::count(shown, "match", "matches")
-    } else {
-        format!("{} shown", views::number(shown))
+    let first = match (filtered, page.has_previous, page.has_next) {
+        (true, false, false) => views::count(shown, "match", "matches"),
+        (true, false, true) => format!("More than {} matches", views::number(shown)),
+        (true, true, _) => format!("{} matches on this page", views::number(shown)),
+        (false, ..) => format!("{} shown", views::number(shown)),
     };
     let in_all = if filtered { " in all" } else { "" };
     let summary = format!(

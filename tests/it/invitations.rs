@@ -377,7 +377,14 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
     // The same link again: the one page for every dead link.
     let again = app.new_client().get(&format!("/invite/{token}")).await;
     assert_eq!(again.status().as_u16(), 404);
-    assert!(again.text().await.unwrap().contains(NO_LONGER_VALID));
+    let again = again.text().await.unwrap();
+    assert!(again.contains(NO_LONGER_VALID) && again.contains("href=\"/login\">Sign in"));
+    // Grace, signed in, is led to her workspaces instead.
+    let hers = grace.get_text(&format!("/invite/{token}")).await;
+    assert!(
+        hers.contains(NO_LONGER_VALID) && hers.contains(">Go to your workspaces</a>"),
+        "{hers}"
+    );
 }
 
 #[actix_web::test]

@@ -23,6 +23,17 @@ async fn org_owners_see_search_block_and_unblock_accounts() {
         page.contains("grace.hopper@example.com") && page.contains("Acme HQ (Admin, suspended)")
     );
     assert!(page.contains("alan.turing@example.com") && page.contains("Acme HQ (Member)"));
+    // Each workspace leads to the person's page there.
+    let alans = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts \
+         WHERE email = 'alan.turing@example.com')",
+    );
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/w/acme/users/{alans}\">Acme HQ (Member)</a>"
+        )),
+        "{page}"
+    );
     assert!(
         page.contains("href=\"/org/accounts\""),
         "linked from the header"
@@ -287,6 +298,11 @@ async fn org_pages(app: &TestApp, first: &str) -> Vec<String> {
     let mut next = Some(first.to_owned());
     while let Some(url) = next {
         let html = app.get_text(&url).await;
+        assert_eq!(
+            html.contains("First page"),
+            url.contains("after="),
+            "a later page leads back to the first: {url}"
+        );
         seen.extend(
             html.split("<tr data-email=\"")
                 .skip(1)

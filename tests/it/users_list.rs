@@ -175,7 +175,17 @@ async fn search_pages_keep_the_query_in_their_links() {
         next.contains("q=example.com") && next.contains("after="),
         "{next}"
     );
-    let page2 = names_in(&app.get_text(&next).await);
+    // The search's count says what it knows: more than one page, or this page's share.
+    assert!(
+        html.contains("More than 50 matches · 197 members in all"),
+        "{html}"
+    );
+    let page2_html = app.get_text(&next).await;
+    assert!(
+        page2_html.contains("50 matches on this page"),
+        "{page2_html}"
+    );
+    let page2 = names_in(&page2_html);
     assert_eq!(page2.len(), 50);
     let page1 = names_in(&html);
     assert!(
