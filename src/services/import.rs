@@ -74,11 +74,20 @@ pub struct Preview {
     pub seat_limit: Option<i64>,
     /// Why the import cannot go as it is (too few seats), if so.
     pub blocked_by: Option<String>,
+    /// The workspace's roles, to name each row's role as the console does.
+    roles: Vec<roles::RoleChoice>,
 }
 
 impl Preview {
     pub fn inviting(&self) -> usize {
         self.rows.iter().filter(|(_, o)| o.is_invite()).count()
+    }
+
+    /// The role a row asks for, by its name ("Admin" for "admin", Member for none); an unknown
+    /// one as written.
+    pub fn role_of(&self, row: &ImportRow) -> String {
+        let typed = row.role.trim();
+        role_named(&self.roles, typed).map_or_else(|| typed.to_owned(), |r| r.name.clone())
     }
 }
 
@@ -258,6 +267,7 @@ fn assemble(
         seats_used: space.counts.seats_used(),
         seat_limit: space.seat_limit,
         blocked_by,
+        roles: roles::choices(conn, workspace)?,
     })
 }
 

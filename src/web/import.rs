@@ -97,11 +97,7 @@ impl PreviewView {
                     name: format!("{} {}", row.first_name, row.last_name)
                         .trim()
                         .to_owned(),
-                    role: if row.role.is_empty() {
-                        "member".to_owned()
-                    } else {
-                        row.role.clone()
-                    },
+                    role: preview.role_of(row),
                     groups: row.groups.join(", "),
                     outcome: outcome.words(),
                     badge: match outcome {
