@@ -85,8 +85,10 @@ document.documentElement.classList.add('js');
 
 // A page that comes back with a refused form: its first field in error gets the focus and is
 // scrolled to, as a dialog's does, so that the message beside it is seen (long pages put it below
-// the fold).
-document.addEventListener('DOMContentLoaded', () => {
+// the fold). The same when a form's answer replaces the whole <main> (the API key form: its answer
+// holds the secret, and a reload must not send the form again); there a field marked autofocus
+// (the secret) takes the focus.
+const focusAnswer = () => {
   const field = document.querySelector('main [aria-invalid="true"], main .field-invalid :is(input, select, textarea)');
   if (field) {
     field.focus({ preventScroll: true });
@@ -97,6 +99,13 @@ document.addEventListener('DOMContentLoaded', () => {
   } else {
     document.querySelector('main .field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
   }
+};
+document.addEventListener('DOMContentLoaded', focusAnswer);
+document.addEventListener('htmx:afterSettle', (event) => {
+  if (event.detail.requestConfig?.target?.id !== 'main') return;
+  const wanted = document.querySelector('main [autofocus]');
+  if (wanted) wanted.focus();
+  else focusAnswer();
 });
 
 // The group picker keeps what was ticked across searches: a box a new search would drop stays

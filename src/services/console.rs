@@ -429,7 +429,8 @@ pub struct Removed {
     pub member: MemberDetail,
     /// Rows handed over (or left unassigned).
     pub moved: usize,
-    pub reassigned_to: Option<String>,
+    /// The member they went to.
+    pub reassigned_to: Option<MemberDetail>,
 }
 
 /// Removes a member (PRODUCT §4.8) in one transaction under the workspace lock: everything they own
@@ -463,7 +464,7 @@ pub fn remove(
                 if heir.status != MembershipStatus::Active {
                     return Err(ConsoleError::Invalid(format!(
                         "{} is not an active member ({}): choose an active one.",
-                        heir.email,
+                        heir.name(),
                         heir.status.label().to_lowercase()
                     )));
                 }
@@ -504,7 +505,7 @@ pub fn remove(
         Ok(Removed {
             member,
             moved,
-            reassigned_to: heir.map(|h| h.email),
+            reassigned_to: heir,
         })
     })
 }

@@ -208,7 +208,8 @@ pub async fn list(
 }
 
 /// Makes a key and answers with the list and the secret, shown this once (not a redirect: the
-/// secret is never stored, not even in the session).
+/// secret is never stored, not even in the session). Where scripts run the form is sent by htmx,
+/// so that a reload lists the keys rather than sends the form again.
 pub async fn create(
     state: web::Data<AppState>,
     access: WorkspaceAccess,

@@ -474,8 +474,9 @@ pub async fn remove(
     let handed = match (&removed.reassigned_to, removed.moved) {
         (_, 0) => String::new(),
         (Some(heir), n) => format!(
-            " {} went to {heir}.",
-            super::views::count(n as i64, "thing they owned", "things they owned")
+            " {} went to {}.",
+            super::views::count(n as i64, "thing they owned", "things they owned"),
+            heir.name()
         ),
         (None, n) => format!(
             " {} left unassigned.",

@@ -54,6 +54,11 @@ async fn make_a_key_copy_it_once_use_it_and_revoke_it() {
         .unwrap()
         .expect("the secret");
     assert!(secret.starts_with("ack_"), "{secret}");
+    assert_eq!(
+        b.eval_text("return document.activeElement.id").await,
+        "new-secret",
+        "the secret takes the focus, at the top of the page"
+    );
     // The Copy button (shown by the page's script) copies it and says what happened.
     b.click("button[data-copy='new-secret']").await;
     let said = b
@@ -68,12 +73,11 @@ async fn make_a_key_copy_it_once_use_it_and_revoke_it() {
     b.screenshot("81-api-key-created").await;
     assert_eq!(api_status(&app, &secret).await, 200);
 
-    // Shown once: the list names the key by its prefix only.
-    b.client
-        .goto(&app.url("/w/acme/settings/api-keys"))
-        .await
-        .unwrap();
+    // Shown once: a reload lists the keys (the form is not sent again), naming the key by its
+    // prefix only.
+    b.client.refresh().await.unwrap();
     let list = b.wait_for_text("main", "Okta sync").await;
+    assert_eq!(app.count("api_keys"), 1, "one key made");
     assert!(!list.contains(&secret));
     assert!(list.contains(&secret[..12]));
 

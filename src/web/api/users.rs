@@ -485,7 +485,7 @@ pub async fn remove(
             Ok(RemovedJson {
                 user: reread(conn, workspace, id)?,
                 moved: removed.moved,
-                reassigned_to: removed.reassigned_to,
+                reassigned_to: removed.reassigned_to.map(|heir| heir.email),
             })
         })
         .await?;
