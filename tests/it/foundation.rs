@@ -684,3 +684,25 @@ async fn signed_out_visitors_write_no_session_rows_and_sign_in_makes_one() {
     assert_eq!(app.count("sessions"), before + 1, "one row, at sign-in");
     assert_eq!(visitor.get("/w/acme/users").await.status().as_u16(), 200);
 }
+
+#[actix_web::test]
+async fn setup_without_a_url_name_takes_it_from_the_workspace_name() {
+    let app = spawn_app().await;
+    let client = app.new_client();
+    let csrf = client.csrf_token("/setup").await;
+    assert!(
+        client
+            .get_text("/setup")
+            .await
+            .contains("left empty, it comes from the workspace name")
+    );
+    let mut form = setup_form(&csrf);
+    for (k, v) in form.iter_mut() {
+        if *k == "workspace_slug" {
+            v.clear();
+        }
+    }
+    let done = client.post_form("/setup", &form).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(location(&done), "/w/acme-hq/users");
+}
