@@ -257,6 +257,29 @@ document.addEventListener('htmx:beforeRequest', (event) => {
   window.addEventListener('pagehide', () => source.close());
 })();
 
+// After a row action the rows are read again (`members-changed`), which replaces the element the
+// keyboard was on: the focus comes back to the same row's "⋯", or — the row gone from the list (a
+// revoked invitation, a removal) — to the message saying what happened.
+(() => {
+  'use strict';
+
+  let lastRow = null;
+  document.addEventListener('focusin', (event) => {
+    const row = event.target.closest?.('#results tr[data-email]');
+    if (row) lastRow = row.dataset.email;
+  });
+  document.addEventListener('htmx:afterSettle', (event) => {
+    if (!event.detail.requestConfig?.elt?.matches?.('[data-refresh-rows]')) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const row = [...document.querySelectorAll('#results tr[data-email]')].find((r) => r.dataset.email === lastRow);
+    const place = row?.querySelector('a[data-actions]') ?? row?.querySelector('a') ?? document.querySelector('#flash .alert');
+    if (!place) return;
+    if (!place.matches('a, button')) place.tabIndex = -1;
+    place.focus();
+  });
+})();
+
 // The users list's row menus: each row has one "⋯" link (to the member's page, where every action
 // is, without JavaScript) naming the actions this viewer may take (`data-actions`); a click opens
 // a menu of them. Items that ask first open their dialog; unsuspend and resend post at once and

@@ -48,6 +48,11 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
     b.click("dialog button.button-danger").await;
     b.wait_for_text("#results", "Suspended").await;
     b.wait_for_text(".flash-area", "is suspended").await;
+    // The rows read again, the keyboard is back on her row's menu.
+    b.wait_for_script(&format!(
+        "return document.activeElement.matches(\"a[data-actions][href$='/users/{grace}']\")"
+    ))
+    .await;
     b.screenshot("51-suspended-in-place").await;
 
     // Her console says who suspended her, when, and why.
@@ -89,6 +94,9 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
     b.screenshot("52-remove-dialog").await;
     b.click("dialog button.button-danger").await;
     b.wait_for_text(".flash-area", "went to alan turing.").await;
+    // Her row is gone from the list: the keyboard is on the message.
+    b.wait_for_script("return document.activeElement.matches('#flash .alert')")
+        .await;
     assert_eq!(
         app.count("apps WHERE name = 'CRM' AND owner_membership_id = (SELECT id FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan.turing@example.com'))"),
         1

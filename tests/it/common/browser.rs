@@ -211,6 +211,25 @@ impl Browser {
             .expect("click");
     }
 
+    /// Waits (up to 10 s) until `script` (a function body) returns true in the page.
+    pub async fn wait_for_script(&self, script: &str) {
+        for _ in 0..100 {
+            let value = self
+                .client
+                .execute(script, Vec::new())
+                .await
+                .expect("script");
+            if value.as_bool() == Some(true) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let active = self
+            .eval_text("return document.activeElement.outerHTML.slice(0, 300)")
+            .await;
+        panic!("never true: {script} (the focus is on {active})");
+    }
+
     /// What `script` (a function body returning a string) returns in the page.
     pub async fn eval_text(&self, script: &str) -> String {
         self.client
