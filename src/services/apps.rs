@@ -303,8 +303,8 @@ pub fn revoke(
     })
 }
 
-/// The app and one of its grants.
-fn existing_grant(
+/// The app and one of its grants (also what ending it asks about).
+pub fn existing_grant(
     conn: &mut AnyConnection,
     at: InWorkspace,
     grant: i64,

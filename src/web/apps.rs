@@ -559,7 +559,61 @@ pub async fn change_level(
     )
 }
 
+/// Ending a grant asks first: it takes access from a member, or from everyone in a group.
+pub async fn confirm_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::AppsManage)?;
+    let (id, grant_id) = (path.1, path.2);
+    let at = in_workspace(&access, id);
+    let (app, grant) = blocking(&state, move |conn| {
+        Ok(service::existing_grant(conn, at, grant_id)?)
+    })
+    .await?;
+    let base = format!("/w/{}/apps/{id}", access.workspace.slug);
+    let level = grant.level.key();
+    let (title, message) = match grant.subject {
+        apps::Subject::Group(_) => (
+            format!(
+                "End the access of the group {} to {}?",
+                grant.name, app.name
+            ),
+            format!(
+                "Its {} {} the {level} access the group gives, unless another grant gives it. \
+                 You can grant it again at any time.",
+                grant.detail,
+                if grant.detail == "1 member" {
+                    "loses"
+                } else {
+                    "lose"
+                }
+            ),
+        ),
+        apps::Subject::Member(_) => (
+            format!("End the access of {} to {}?", grant.name, app.name),
+            format!(
+                "{} loses the {level} access this grant gives, unless a group gives it. You can \
+                 grant it again at any time.",
+                grant.name
+            ),
+        ),
+    };
+    let confirmation = confirm::Confirmation::dangerous(
+        &access,
+        title,
+        message,
+        Some(format!("{base}/grants/{grant_id}/remove")),
+        "End access",
+        format!("{base}/permissions"),
+    );
+    confirm::render(&req, &state, &access, "apps", confirmation).await
+}
+
 pub async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, i64, i64)>,
@@ -571,10 +625,12 @@ pub async fn revoke(
         service::revoke(conn, actor, at, grant_id, now)
     })
     .await??;
-    access.show_after(
-        &format!("apps/{id}/permissions"),
+    super::forms::flash(
+        &access.signed_in.session,
         &format!("The grant to {who} ended."),
-    )
+    )?;
+    let permissions = format!("/w/{}/apps/{id}/permissions", access.workspace.slug);
+    Ok(super::htmx::leave_for(&req, &permissions))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -170,6 +170,7 @@ route_table! {
     post "/w/{slug}/apps/{id}" => apps::update,
     post "/w/{slug}/apps/{id}/grants" => apps::give_access,
     post "/w/{slug}/apps/{id}/grants/{grant}" => apps::change_level,
+    get "/w/{slug}/apps/{id}/grants/{grant}/remove" => apps::confirm_revoke,
     post "/w/{slug}/apps/{id}/grants/{grant}/remove" => apps::revoke,
     get "/w/{slug}/apps/{id}/delete" => apps::confirm_delete,
     post "/w/{slug}/apps/{id}/delete" => apps::delete,

@@ -343,6 +343,15 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
             .unwrap()
             .contains("Choose view, run or edit.")
     );
+    // Ending a grant asks first, naming who loses what; asking changes nothing.
+    let asked = app
+        .get_text(&format!("{base}/grants/{alan_grant}/remove"))
+        .await;
+    assert!(
+        asked.contains("End the access of ") && asked.contains("End access"),
+        "{asked}"
+    );
+    assert_eq!(app.count(&format!("grants WHERE id = {alan_grant}")), 1);
     let removed = post(&app, &format!("{base}/grants/{alan_grant}/remove"), &[]).await;
     assert_eq!(removed.status().as_u16(), 303);
     assert_eq!(app.count(&format!("grants WHERE id = {alan_grant}")), 0);
@@ -356,6 +365,14 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
             .status()
             .as_u16(),
         404
+    );
+    assert_eq!(
+        app.get(&format!("{base}/grants/{alan_grant}/remove"))
+            .await
+            .status()
+            .as_u16(),
+        404,
+        "nothing to ask about"
     );
 
     // Bad grants: a message beside the field, nothing written.

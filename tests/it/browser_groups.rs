@@ -124,6 +124,13 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     let who = b.wait_for_text("#who-answer", "2 members").await;
     assert!(who.contains("by name"), "{who}");
     b.screenshot("64-app-permissions").await;
+    // Ending the grant asks first (it would take access from both); cancelled, nothing changes.
+    b.click("a[aria-label='End the access of Finance']").await;
+    b.wait_for_text("dialog[open]", "Its 2 members lose the run access")
+        .await;
+    b.screenshot("66-end-access-dialog").await;
+    b.click("dialog[open] [data-close-dialog].button").await;
+    assert_eq!(app.count("grants"), 1);
     b.client
         .goto(&app.url(&format!("/w/acme/users/{grace}/access")))
         .await

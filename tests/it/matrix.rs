@@ -786,6 +786,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         )
         .ws(APPS_MANAGE, see(&permissions))
         .fields(&[("level", "edit")]),
+        get(
+            "/w/{slug}/apps/{id}/grants/{grant}/remove",
+            format!("{ap}/grants/{}/remove", f.grant),
+        )
+        .ws(APPS_MANAGE, Page),
         post(
             "/w/{slug}/apps/{id}/grants/{grant}/remove",
             format!("{ap}/grants/{}/remove", f.grant),
