@@ -590,7 +590,13 @@ pub fn update_profile(
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = preview(conn, acting, workspace, target, MemberAction::EditProfile)?;
         if change.email.as_str() != member.email {
-            judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
+            // Refused, the address is what the form cannot take (said beside the field).
+            judge(conn, acting, workspace, &member, MemberAction::ChangeEmail).map_err(
+                |e| match e {
+                    ConsoleError::Refused(why) => ConsoleError::Invalid(why),
+                    e => e,
+                },
+            )?;
         }
         let account = account_of(conn, &member)?;
         let by = email_change::Requested {

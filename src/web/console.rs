@@ -601,6 +601,10 @@ pub async fn update_profile(
             errors.add("email", e);
             return refused_profile(&req, &state, &access, id, errors, Some(form)).await;
         }
+        Err(ConsoleError::Invalid(why)) => {
+            errors.add("email", why);
+            return refused_profile(&req, &state, &access, id, errors, Some(form)).await;
+        }
         other => other?,
     };
     if saved.confirming.is_some() {

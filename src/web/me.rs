@@ -190,16 +190,63 @@ pub async fn profile(state: web::Data<AppState>, me: SignedIn) -> Result<HttpRes
     page(&state, &me, None, FieldErrors::default(), StatusCode::OK).await
 }
 
+/// The profile form of `/me`: the profile, and the current password a new address asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OwnProfileForm {
+    #[serde(flatten)]
+    pub profile: ProfileForm,
+    pub email_password: String,
+}
+
+/// A new email address takes the current password, checked and counted like a sign-in: a session
+/// left open must not be enough to move the account to another mailbox (its password resets
+/// follow the address). `Err` holds the message beside the field.
+async fn password_for_new_email(
+    state: &AppState,
+    me: &SignedIn,
+    req: &HttpRequest,
+    password: String,
+) -> Result<Result<(), String>, AppError> {
+    if password.is_empty() {
+        return Ok(Err(
+            "Enter your current password to change your email address.".to_owned(),
+        ));
+    }
+    let check = match super::login::OwnCheck::start(state, me, req).await? {
+        Ok(check) => check,
+        Err(paused) => return Ok(Err(paused)),
+    };
+    if super::verify_password(me.account.password_hash.clone(), password).await? {
+        return Ok(Ok(()));
+    }
+    check.wrong(state, me).await?;
+    Ok(Err("That password is not correct.".to_owned()))
+}
+
 pub async fn update_profile(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
-    form: web::Form<ProfileForm>,
+    form: web::Form<OwnProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let OwnProfileForm {
+        profile: form,
+        email_password,
+    } = form.into_inner();
     let mut errors = FieldErrors::default();
     let Some(parsed) = form.parse(&mut errors) else {
         return refused(&state, &me, Some(form), errors).await;
     };
+    if !parsed
+        .email
+        .as_str()
+        .eq_ignore_ascii_case(&me.account.email)
+        && let Err(why) = password_for_new_email(&state, &me, &req, email_password).await?
+    {
+        errors.add("email_password", why);
+        return refused(&state, &me, Some(form), errors).await;
+    }
     let change = ProfileChange {
         first_name: parsed.first_name,
         last_name: parsed.last_name,

@@ -348,6 +348,7 @@ async fn ask_for(app: &TestApp, email: &str) -> reqwest::Response {
         ("last_name", "Lovelace"),
         ("email", email),
         ("timezone", "UTC"),
+        ("email_password", OWNER_PASSWORD),
     ];
     post(app, "/me", "/me/profile", &fields).await
 }
@@ -445,4 +446,87 @@ async fn a_corrected_address_ends_the_invitation_link_sent_to_the_old_one() {
     let (_, joined) = app.accept_as_new(&fresh, "Real", "Person").await;
     assert_eq!(joined.status().as_u16(), 303);
     assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+}
+
+/// A session left open is not enough to move an account to another mailbox (where its password
+/// resets would then go): a new address on one's own profile takes the current password, checked
+/// like a sign-in; one's own console does not change one's address at all.
+#[actix_web::test]
+async fn a_new_own_address_takes_the_current_password() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let fields = |password: &'static str| {
+        vec![
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("email", "thief@example.org"),
+            ("timezone", "UTC"),
+            ("email_password", password),
+        ]
+    };
+    let missing = post(&app, "/me", "/me/profile", &fields("")).await;
+    assert_eq!(missing.status().as_u16(), 422);
+    let html = missing.text().await.unwrap();
+    assert!(
+        html.contains("id=\"email_password-error\"")
+            && html.contains("Enter your current password to change your email address.")
+            && html.contains("value=\"thief@example.org\""),
+        "beside the field, the form as typed"
+    );
+    let wrong = post(&app, "/me", "/me/profile", &fields("not my password")).await;
+    assert_eq!(wrong.status().as_u16(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("That password is not correct.")
+    );
+    assert_eq!(
+        app.count("outbox_emails WHERE to_address = 'thief@example.org'"),
+        0
+    );
+    assert_eq!(app.count("account_tokens"), 0);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'account.own_check_failed'"),
+        1,
+        "a wrong password counts as a failed sign-in"
+    );
+    // Names and time zone alone need no password.
+    let renamed = post(
+        &app,
+        "/me",
+        "/me/profile",
+        &[
+            ("first_name", "Augusta"),
+            ("last_name", "Lovelace"),
+            ("email", OWNER_EMAIL),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+
+    // Through her own console, the address is refused beside the field.
+    let own = membership_of(&app, OWNER_EMAIL);
+    let console = format!("/w/acme/users/{own}");
+    let refused = post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &[
+            ("first_name", "Augusta"),
+            ("last_name", "Lovelace"),
+            ("email", "thief@example.org"),
+            ("timezone", "UTC"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("id=\"email-error\"") && html.contains("from your profile"),
+        "{html}"
+    );
+    assert_eq!(app.count("account_tokens"), 0);
 }

@@ -208,6 +208,7 @@ async fn a_new_password_ends_the_links_sent_before_it() {
                 ("last_name", "Hopper"),
                 ("email", "intruder@example.org"),
                 ("timezone", "UTC"),
+                ("email_password", OWNER_PASSWORD),
             ],
         )
         .await;
@@ -250,6 +251,7 @@ async fn a_new_address_ends_the_links_sent_to_the_old_one() {
                 ("last_name", "Hopper"),
                 ("email", "grace@navy.example.org"),
                 ("timezone", "UTC"),
+                ("email_password", OWNER_PASSWORD),
             ],
         )
         .await;

@@ -122,7 +122,8 @@ impl MemberAction {
     /// What one may do to oneself: look, one's own profile and one's own sessions.
     fn allowed_on_oneself(self) -> bool {
         use MemberAction::*;
-        matches!(self, View | EditProfile | ChangeEmail | EndSessions)
+        // One's own address changes from one's own profile, which asks for the password.
+        matches!(self, View | EditProfile | EndSessions)
     }
 }
 
@@ -333,6 +334,10 @@ impl fmt::Display for Refusal {
             Refusal::Oneself(a @ (Block | Unblock), _) => {
                 write!(f, "You cannot {} yourself.", a.verb())
             }
+            Refusal::Oneself(ChangeEmail, _) => f.write_str(
+                "Change your own email address from your profile (Your profile), which asks for \
+                 your password.",
+            ),
             Refusal::Oneself(a, owner) => {
                 match a {
                     ChangeRole => f.write_str("You cannot change your own role.")?,
@@ -852,10 +857,7 @@ mod tests {
         let admin = viewer(PermissionSet::all());
         let mut me = target(BuiltInRole::Owner, Active);
         me.account = AccountId(1);
-        assert_eq!(
-            allowed(&admin, &me),
-            vec![View, EditProfile, ChangeEmail, EndSessions]
-        );
+        assert_eq!(allowed(&admin, &me), vec![View, EditProfile, EndSessions]);
         assert_eq!(
             decide(&admin, &me, &FACTS, Suspend)
                 .unwrap_err()
@@ -1217,9 +1219,13 @@ mod tests {
         assert!(decide(&org_admin, &elsewhere, &FACTS, ChangeEmail).is_ok());
         let mut me = elsewhere;
         me.account = AccountId(1);
-        assert!(
-            decide(&admin, &me, &FACTS, ChangeEmail).is_ok(),
-            "one's own address"
+        assert_eq!(
+            decide(&admin, &me, &FACTS, ChangeEmail)
+                .unwrap_err()
+                .to_string(),
+            "Change your own email address from your profile (Your profile), which asks for your \
+             password.",
+            "one's own address: from one's own profile, with the password"
         );
     }
 
