@@ -376,9 +376,11 @@ impl Batch<'_> {
             now,
         )?;
         let way_in = match found {
-            // A new account: a single-use link to choose its first password.
-            None => WayIn::ChoosePassword {
-                link: password_reset::send_welcome(
+            // A new account: a single-use link to choose its first password, by email only. The
+            // Slack profile's address is Slack's word, not proof that this Slack user reads that
+            // mailbox: the link goes where a password reset would.
+            None => {
+                password_reset::send_welcome(
                     conn,
                     self.adder.actor,
                     (self.request.workspace, &self.space.name),
@@ -386,9 +388,12 @@ impl Batch<'_> {
                     self.base_url,
                     self.expires_at,
                     now,
-                )?,
-                expires: crate::services::emails::link_expiry(self.expires_at),
-            },
+                )?;
+                WayIn::ChoosePassword {
+                    email: account.email.clone(),
+                    expires: crate::services::emails::link_expiry(self.expires_at),
+                }
+            }
             // Their own account already: told where to sign in. A link that sets its password
             // would be a password reset, which adding someone does not entitle the adder to.
             Some(_) => {
@@ -448,13 +453,15 @@ fn account_for(
     Ok(accounts::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
 }
 
-/// The direct message Slack's bot sends each person added (Slack's mrkdwn: `<url|text>`).
-/// How someone added from Slack gets in: a new account chooses its first password by a link
-/// (until `expires`); an existing one signs in as always.
+/// How someone added from Slack gets in: a new account chooses its first password by a link sent
+/// to `email` (until `expires`); an existing one signs in as always.
 pub enum WayIn {
-    ChoosePassword { link: String, expires: String },
+    ChoosePassword { email: String, expires: String },
     SignIn(String),
 }
+
+/// The direct message Slack's bot sends each person added (Slack's mrkdwn: `<url|text>`). It
+/// never carries the link that sets a password: that goes by email only.
 
 pub fn direct_message(adder: &str, workspace: &str, organization: &str, way_in: &WayIn) -> String {
     let opening = format!(
@@ -464,9 +471,10 @@ pub fn direct_message(adder: &str, workspace: &str, organization: &str, way_in: 
         organization = escape_mrkdwn(organization),
     );
     match way_in {
-        WayIn::ChoosePassword { link, expires } => format!(
-            "{opening} Set your password and sign in: <{link}|open the console>\nThe link works \
-             once, until {expires}. We sent it to your email too."
+        WayIn::ChoosePassword { email, expires } => format!(
+            "{opening} To choose your password, open the link we sent to {email}: it works \
+             once, until {expires}.",
+            email = escape_mrkdwn(email),
         ),
         WayIn::SignIn(link) => {
             format!("{opening} Sign in with your account: <{link}|open the console>")
@@ -486,19 +494,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_direct_message_escapes_names_and_carries_the_link() {
+    fn the_direct_message_escapes_names_and_sends_to_the_email_for_a_password() {
         let text = direct_message(
             "Ada <admin>",
             "R&D",
             "Acme",
             &WayIn::ChoosePassword {
-                link: "https://console.example/password/reset/abc".into(),
+                email: "grace@example.com".into(),
                 expires: "12 December 2026".into(),
             },
         );
         assert!(text.starts_with("Ada &lt;admin&gt; added you to *R&amp;D* (Acme)."));
-        assert!(text.contains("<https://console.example/password/reset/abc|open the console>"));
+        assert!(text.contains("open the link we sent to grace@example.com"));
         assert!(text.contains("until 12 December 2026"));
+        assert!(!text.contains("http"), "no link: {text}");
         let text = direct_message(
             "Ada",
             "R&D",
