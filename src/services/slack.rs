@@ -462,7 +462,6 @@ pub enum WayIn {
 
 /// The direct message Slack's bot sends each person added (Slack's mrkdwn: `<url|text>`). It
 /// never carries the link that sets a password: that goes by email only.
-
 pub fn direct_message(adder: &str, workspace: &str, organization: &str, way_in: &WayIn) -> String {
     let opening = format!(
         "{adder} added you to *{workspace}* ({organization}).",
