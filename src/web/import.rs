@@ -49,7 +49,10 @@ struct PreviewLine {
     name: String,
     role: String,
     groups: String,
+    /// The badge: what the row does, in a word or three ("Will be invited", "Invalid").
     outcome: String,
+    /// Why, beside the badge, for a refused row (long: it wraps, a badge does not).
+    why: Option<String>,
     /// The badge's colour: green for an invitation, neutral for a skip, red for a refusal.
     badge: &'static str,
     /// Where the offered action is (resend, restore): the list, narrowed to this person.
@@ -99,7 +102,14 @@ impl PreviewView {
                         .to_owned(),
                     role: preview.role_of(row),
                     groups: row.groups.join(", "),
-                    outcome: outcome.words(),
+                    outcome: match outcome {
+                        Outcome::Invalid(_) => "Invalid".to_owned(),
+                        other => other.words(),
+                    },
+                    why: match outcome {
+                        Outcome::Invalid(why) => Some(why.clone()),
+                        _ => None,
+                    },
                     badge: match outcome {
                         Outcome::Invite { .. } => "active",
                         Outcome::Member

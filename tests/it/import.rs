@@ -78,9 +78,9 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
     assert!(outcome_of(&page, "new.one@example.com").contains("Will be invited"));
     assert!(outcome_of(&page, "new.two@example.com").contains("Will be invited"));
     // Roles by their names, Member for none; an unknown one as written.
-    assert!(outcome_of(&page, "new.one@example.com").contains("<td>Admin</td>"));
-    assert!(outcome_of(&page, "new.two@example.com").contains("<td>Member</td>"));
-    assert!(outcome_of(&page, "new.three@example.com").contains("<td>pilot</td>"));
+    assert!(outcome_of(&page, "new.one@example.com").contains("\"Role\">Admin</td>"));
+    assert!(outcome_of(&page, "new.two@example.com").contains("\"Role\">Member</td>"));
+    assert!(outcome_of(&page, "new.three@example.com").contains("\"Role\">pilot</td>"));
     assert!(outcome_of(&page, "member@example.com").contains("Already a member"));
     assert!(outcome_of(&page, "invited@example.com").contains("Already invited"));
     assert!(outcome_of(&page, "removed@example.com").contains("Restore from the list"));
