@@ -111,6 +111,8 @@ struct AuditPage {
     actions: Vec<Choice>,
     events: Vec<EventLine>,
     older_url: Option<String>,
+    /// On an older page: back to the newest events, with the same filters.
+    newest_url: Option<String>,
     filtered: bool,
     /// The dates are the wrong way round.
     reversed: bool,
@@ -212,6 +214,7 @@ async fn audit_page(
         label: (*label).to_owned(),
         selected: *key == query.action,
     }));
+    let newest_url = (!query.before.is_empty()).then(|| format!("{base}?{filters}"));
     Ok(AuditPage {
         csv_url: format!("{base}.csv?{filters}"),
         chrome,
@@ -222,6 +225,7 @@ async fn audit_page(
         query,
         actions,
         events,
+        newest_url,
         older_url,
     })
 }

@@ -88,6 +88,10 @@ async fn older_events_come_in_keyset_pages() {
         .replace("&#38;", "&");
     let second = app.get_text(&older).await;
     assert!(second.contains("Robot 9 exported") && !second.contains("Robot 59 exported"));
+    // An older page leads back to the newest events; the newest page needs no such link.
+    assert!(!first.contains("← Newest"));
+    assert!(second.contains("href=\"/w/acme/audit?"), "{second}");
+    assert!(second.contains("← Newest"));
 }
 
 #[actix_web::test]
