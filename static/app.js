@@ -96,8 +96,11 @@ const focusAnswer = () => {
   } else if (document.querySelector('main .alert-error')) {
     // The whole form was refused (a wrong password): the first empty field, to try again.
     [...document.querySelectorAll('main form input:not([type="hidden"])')].find((input) => !input.value)?.focus();
-  } else {
-    document.querySelector('main .field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
+  } else if (document.querySelector('main .field-error:not([hidden])')) {
+    document.querySelector('main .field-error:not([hidden])').scrollIntoView({ block: 'center' });
+  } else if (document.body.classList.contains('public') && document.activeElement === document.body) {
+    // Sign-in, a reset or an invitation: one form, so typing starts in its first empty field.
+    [...document.querySelectorAll('main form input:not([type="hidden"])')].find((input) => !input.value)?.focus();
   }
 };
 document.addEventListener('DOMContentLoaded', focusAnswer);

@@ -33,6 +33,9 @@ async fn a_member_edits_their_profile_picture_and_password() {
     let browser = Browser::start().await;
     let b = &browser;
     b.client.goto(&app.url("/login")).await.unwrap();
+    // Typing starts in the form's first field.
+    b.wait_for_script("return document.activeElement.id === 'email'")
+        .await;
     b.fill("#email", "grace.hopper@example.com").await;
     b.fill("#password", OWNER_PASSWORD).await;
     b.click("button[type=submit]").await;
