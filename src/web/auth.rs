@@ -61,12 +61,38 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
         .map(|ip| ip.to_string())
 }
 
+/// A one-time message for the next page: what an action did ("3 invitations sent"), or — a
+/// warning — what it could not do as well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub message: String,
+    pub warning: bool,
+}
+
+impl Flash {
+    /// How a warning is kept in the session (one value, like a plain message).
+    pub const WARNING: &'static str = "\u{1}warning ";
+
+    fn stored(text: String) -> Self {
+        match text.strip_prefix(Self::WARNING) {
+            Some(message) => Self {
+                message: message.to_owned(),
+                warning: true,
+            },
+            None => Self {
+                message: text,
+                warning: false,
+            },
+        }
+    }
+}
+
 /// The one-time message, removed once read. (`Session::remove` marks the session changed even
 /// when the key is absent, which would write the session on every page view: look first.)
-fn take_flash(session: &Session) -> Option<String> {
+fn take_flash(session: &Session) -> Option<Flash> {
     let message = session.get::<String>(keys::FLASH).ok().flatten()?;
     session.remove(keys::FLASH);
-    Some(message)
+    Some(Flash::stored(message))
 }
 
 /// Signs the session in: a new session id (no fixation), a new CSRF token, and what the session
@@ -470,7 +496,7 @@ impl WorkspaceAccess {
     }
 
     /// The one-time message for this page, removed from the session.
-    pub fn take_flash(&self) -> Option<String> {
+    pub fn take_flash(&self) -> Option<Flash> {
         take_flash(&self.signed_in.session)
     }
 }
@@ -558,7 +584,7 @@ pub struct Chrome {
     pub nav: Nav,
     pub section: &'static str,
     /// A one-time message from the previous request ("3 invitations sent").
-    pub flash: Option<String>,
+    pub flash: Option<Flash>,
 }
 
 impl Chrome {
@@ -584,7 +610,7 @@ impl Chrome {
         current: Option<WorkspaceLink>,
         permissions: PermissionSet,
         section: &'static str,
-        flash: Option<String>,
+        flash: Option<Flash>,
     ) -> Self {
         Self {
             org_name,

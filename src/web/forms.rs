@@ -169,3 +169,14 @@ pub fn flash(
     session.insert(super::session_store::keys::FLASH, message)?;
     Ok(())
 }
+
+/// A one-time warning for the next page: the action was done only in part, or with a caveat.
+pub fn flash_warning(
+    session: &actix_session::Session,
+    message: &str,
+) -> Result<(), super::error::AppError> {
+    flash(
+        session,
+        &format!("{}{message}", super::auth::Flash::WARNING),
+    )
+}
