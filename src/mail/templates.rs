@@ -42,7 +42,8 @@ parts! {
 pub struct InvitationEmail {
     pub organization: String,
     pub workspace: String,
-    pub inviter: String,
+    /// The person who invited; none when a key, the command line or a task did.
+    pub inviter: Option<String>,
     pub role: String,
     pub link: String,
     /// "3 December 2026 (UTC)"
@@ -51,7 +52,10 @@ pub struct InvitationEmail {
 
 impl InvitationEmail {
     pub fn subject(&self) -> String {
-        format!("{} invited you to {}", self.inviter, self.workspace)
+        match &self.inviter {
+            Some(inviter) => format!("{inviter} invited you to {}", self.workspace),
+            None => format!("You are invited to {}", self.workspace),
+        }
     }
 }
 

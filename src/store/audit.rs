@@ -16,6 +16,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The name of the person acting; none for an API key, the command line or a scheduled task.
+    pub fn person(&self) -> Option<&str> {
+        self.account_id.map(|_| self.label.as_str())
+    }
+
     /// The account acting itself (signing in, choosing a new password), from `ip`.
     pub fn account(account: &crate::store::accounts::Account, ip: Option<&str>) -> Self {
         Self {

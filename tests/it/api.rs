@@ -619,6 +619,12 @@ async fn invitations_go_all_or_nothing_and_can_be_resent_and_revoked() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
     assert_eq!(body["data"][0]["role"], "Member");
+    // No person invited them: the email does not say "API key 'Onboarding' invited you".
+    let email = app.last_email("new.one@example.com", "You are invited to Acme HQ");
+    assert!(
+        email.contains("You are invited to join the workspace Acme HQ"),
+        "{email}"
+    );
     let id = body["data"][0]["id"].as_i64().unwrap();
     let (status, list) = get(&app, "/api/v1/invitations?limit=1", &key).await;
     assert_eq!(status, 200);
