@@ -706,3 +706,20 @@ async fn setup_without_a_url_name_takes_it_from_the_workspace_name() {
     assert_eq!(done.status().as_u16(), 303);
     assert_eq!(location(&done), "/w/acme-hq/users");
 }
+
+/// A page's title names where it is: the workspace on a workspace's pages, else the organization.
+#[actix_web::test]
+async fn page_titles_name_the_workspace_or_the_organization() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    assert!(
+        app.get_text("/w/acme/audit")
+            .await
+            .contains("<title>Audit log · Acme HQ</title>")
+    );
+    assert!(
+        app.get_text("/me")
+            .await
+            .contains("<title>Your profile · Acme Corporation</title>")
+    );
+}
