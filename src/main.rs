@@ -41,6 +41,10 @@ enum Command {
         first_name: String,
         #[arg(long, default_value = "")]
         last_name: String,
+        /// The organization's name, when this sets it up (rename it later on the organization's
+        /// Workspaces page); left out, the workspace's URL name.
+        #[arg(long)]
+        organization: Option<String>,
     },
     /// Delete for good the memberships removed more than 14 days ago (the server does it daily).
     Purge,
@@ -120,7 +124,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             workspace,
             first_name,
             last_name,
-        } => create_owner(&settings, &email, &workspace, &first_name, &last_name),
+            organization,
+        } => create_owner(
+            &settings,
+            &email,
+            &workspace,
+            (&first_name, &last_name),
+            organization.as_deref(),
+        ),
         Command::SeedDemo { users, workspace } => seed_demo(&settings, users, &workspace),
     }
 }
@@ -193,11 +204,15 @@ fn create_owner(
     settings: &Settings,
     email: &str,
     workspace: &str,
-    first_name: &str,
-    last_name: &str,
+    (first_name, last_name): (&str, &str),
+    organization: Option<&str>,
 ) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
     let workspace = Slug::parse(workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
+    let organization = organization
+        .map(admin_console::domain::Name::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--organization: {e}"))?;
     let password = read_password()?;
     let pool = prepare_database(settings)?;
     let input = owners::OwnerInput {
@@ -206,6 +221,7 @@ fn create_owner(
         first_name: first_name.trim().to_owned(),
         last_name: last_name.trim().to_owned(),
         password_hash: passwords::hash_password(&password)?,
+        organization,
     };
     let mut conn = pool.get()?;
     let outcome = owners::create_owner(&mut conn, &input, clock::now())?;

@@ -8,6 +8,7 @@ use super::timezone::Timezone;
 #[rustfmt::skip]
 pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("organization.set_up", "set up the organization", "Organization set up"),
+    ("organization.renamed", "renamed the organization to {target}", "Organization renamed"),
     ("session.signed_in", "signed in", "Signed in"),
     ("session.signed_out", "signed out", "Signed out"),
     ("session.sign_in_failed", "failed to sign in as {target}", "Failed sign-in"),

@@ -19,6 +19,8 @@ pub struct OwnerInput {
     pub first_name: String,
     pub last_name: String,
     pub password_hash: String,
+    /// The organization's name, if this sets it up (else the workspace's URL name).
+    pub organization: Option<crate::domain::Name>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -52,10 +54,10 @@ pub fn create_owner(
                 ),
             };
         if !org.setup_completed {
-            let name = if org.name.is_empty() {
-                input.workspace.as_str()
-            } else {
-                org.name.as_str()
+            let name = match &input.organization {
+                Some(name) => name.as_str(),
+                None if org.name.is_empty() => input.workspace.as_str(),
+                None => org.name.as_str(),
             };
             organization::complete_setup(conn, name, now)?;
         }

@@ -138,6 +138,37 @@ pub fn rename(
     })
 }
 
+/// Renames the organization (its name heads every page, emails and authenticator apps), with its
+/// audit event; nothing when the name is the same.
+pub fn rename_organization(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    name: &Name,
+    now: NaiveDateTime,
+) -> Result<(), WorkspaceError> {
+    db::write_transaction(conn, Lock::Organization, |conn| {
+        let before = crate::store::organization::get(conn)?.name;
+        if before == name.as_str() {
+            return Ok(());
+        }
+        crate::store::organization::rename(conn, name.as_str(), now)?;
+        audit::record(
+            conn,
+            actor,
+            &audit::NewEvent {
+                workspace_id: None,
+                action: "organization.renamed",
+                target_type: "organization",
+                target_id: None,
+                target_label: name.as_str(),
+                changes: json!({ "name": { "before": before, "after": name.as_str() } }),
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}
+
 /// Moves the workspace to a new slug, unique among the current and old slugs of every other
 /// workspace; its old slug redirects to the new one. Serialised with workspace creation on the
 /// organization, as both claim slugs.

@@ -31,3 +31,13 @@ pub fn complete_setup(conn: &mut AnyConnection, name: &str, now: NaiveDateTime) 
         .execute(conn)?;
     Ok(())
 }
+
+pub fn rename(conn: &mut AnyConnection, name: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(organization::table)
+        .set((
+            organization::name.eq(name),
+            organization::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -293,6 +293,53 @@ pub struct WorkspaceLine {
 pub struct WorkspaceForm {
     pub name: String,
     pub slug: String,
+    /// The organization's name as typed, when that form was refused.
+    #[serde(skip)]
+    pub org_name: Option<String>,
+}
+
+/// The organization's name, for org owners.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrgNameForm {
+    pub org_name: String,
+}
+
+/// Renames the organization: org owners only (org admins run it, its owners name it).
+pub async fn rename_organization(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<OrgNameForm>,
+) -> Result<HttpResponse, AppError> {
+    if me.account.org_role != OrgRole::Owner {
+        return Err(AppError::Forbidden(
+            "Only org owners rename the organization.".to_owned(),
+        ));
+    }
+    let typed = form.into_inner().org_name;
+    let mut errors = FieldErrors::default();
+    let Some(name) = errors.check("org_name", Name::parse(&typed)) else {
+        let form = WorkspaceForm {
+            org_name: Some(typed),
+            ..WorkspaceForm::default()
+        };
+        return workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let (by, shown) = (me.actor(), name.to_string());
+    blocking(&state, move |conn| {
+        Ok(workspace_service::rename_organization(
+            conn,
+            &by,
+            &name,
+            clock::now(),
+        )?)
+    })
+    .await?;
+    flash(
+        &me.session,
+        &format!("The organization is now called {shown}."),
+    )?;
+    Ok(redirect("/org/workspaces"))
 }
 
 #[derive(Template)]
@@ -305,6 +352,8 @@ struct WorkspacesPage {
     purge_more: bool,
     form: WorkspaceForm,
     errors: FieldErrors,
+    /// Org owners rename the organization here.
+    renames: bool,
 }
 
 async fn workspaces_view(
@@ -367,6 +416,7 @@ async fn workspaces_view(
         purge_more,
         form,
         errors,
+        renames: me.account.org_role == OrgRole::Owner,
     };
     render_with_status(status, &page)
 }

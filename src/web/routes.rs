@@ -151,6 +151,7 @@ route_table! {
     post "/org/accounts/{id}/org-role" => org::change_org_role,
     get "/org/workspaces" => org::workspaces_page,
     post "/org/workspaces" => org::create_workspace,
+    post "/org/name" => org::rename_organization,
     get "/w/{slug}/audit" => audit::log,
     get "/w/{slug}/groups" => groups::list,
     post "/w/{slug}/groups" => groups::create,

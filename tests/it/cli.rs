@@ -40,6 +40,8 @@ async fn create_owner_then_sign_in_with_that_password() {
             "Grace",
             "--last-name",
             "Hopper",
+            "--organization",
+            "Hopper Labs",
         ],
         "a long enough passphrase\n",
     );
@@ -53,6 +55,7 @@ async fn create_owner_then_sign_in_with_that_password() {
         stdout.contains("Created grace@example.com") && stdout.contains("/w/labs"),
         "{stdout}"
     );
+    assert_eq!(app.count("organization WHERE name = 'Hopper Labs'"), 1);
 
     // The install is set up now: /setup is closed and the owner signs in.
     assert_eq!(app.get("/setup").await.status().as_u16(), 404);

@@ -726,6 +726,9 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         .org(see("/org/accounts"))
         .fields(&[("org_role", "admin")]),
         get("/org/workspaces", "/org/workspaces").org(Page),
+        post("/org/name", "/org/name")
+            .org(see("/org/workspaces"))
+            .fields(&[("org_name", "Acme Holdings")]),
         post("/org/workspaces", "/org/workspaces")
             .org(see("/w/ops/users"))
             .fields(&[("name", "Ops"), ("slug", "ops")]),

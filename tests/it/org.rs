@@ -356,3 +356,79 @@ async fn org_accounts_page_by_email_with_and_without_a_search() {
     assert!(two.len() > 50, "more than a page");
     assert_eq!(org_pages(&app, "/org/accounts?q=er").await, two);
 }
+
+/// The organization's name (which heads every page and names it in emails) is the org owners' to
+/// change, from the organization's Workspaces page.
+#[actix_web::test]
+async fn org_owners_rename_the_organization() {
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    )
+    .await;
+    let page = app.get_text("/org/workspaces").await;
+    assert!(page.contains("value=\"Acme Corporation\"") && page.contains("action=\"/org/name\""));
+    let csrf = app.csrf_token("/org/workspaces").await;
+    let empty = app
+        .post_form(
+            "/org/name",
+            &[("csrf_token", csrf.as_str()), ("org_name", " ")],
+        )
+        .await;
+    assert_eq!(empty.status().as_u16(), 422);
+    assert!(
+        empty
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"org_name-error\"")
+    );
+    let renamed = app
+        .post_form(
+            "/org/name",
+            &[("csrf_token", csrf.as_str()), ("org_name", "Acme Holdings")],
+        )
+        .await;
+    assert_eq!(location(&renamed), "/org/workspaces");
+    let page = app.get_text("/org/workspaces").await;
+    assert!(page.contains("The organization is now called Acme Holdings."));
+    assert!(page.contains("<title>Workspaces · Acme Holdings</title>"));
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'organization.renamed' AND workspace_id IS NULL \
+             AND changes LIKE '%Acme Corporation%'"
+        ),
+        1
+    );
+    assert!(
+        app.get_text("/org/audit")
+            .await
+            .contains("renamed the organization to Acme Holdings")
+    );
+
+    // An org admin runs the organization but does not rename it (nor sees the form).
+    app.execute("UPDATE accounts SET org_role = 'admin' WHERE email = 'grace.hopper@example.com'");
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    assert!(
+        !grace
+            .get_text("/org/workspaces")
+            .await
+            .contains("/org/name")
+    );
+    let csrf = grace.csrf_token("/org/workspaces").await;
+    let refused = grace
+        .post_form(
+            "/org/name",
+            &[("csrf_token", csrf.as_str()), ("org_name", "Grace Inc")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'organization.renamed'"),
+        1
+    );
+}
