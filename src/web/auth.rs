@@ -411,10 +411,12 @@ impl WorkspaceAccess {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "Your role in {} does not allow this ({}: “{}”).",
+                "Your role in {} does not allow this ({}: “{}”). An Owner of {} can give it \
+                 to your role if you need it.",
                 self.workspace.name,
                 permission.key(),
-                permission.description()
+                permission.description(),
+                self.workspace.name
             )))
         }
     }
@@ -443,11 +445,16 @@ impl WorkspaceAccess {
         if self.permissions.holds_any(permissions) {
             Ok(())
         } else {
-            let keys: Vec<&str> = permissions.iter().map(|p| p.key()).collect();
+            let needs: Vec<String> = permissions
+                .iter()
+                .map(|p| format!("{}: “{}”", p.key(), p.description()))
+                .collect();
             Err(AppError::Forbidden(format!(
-                "Your role in {} does not allow this (it needs one of {}).",
+                "Your role in {} does not allow this (it takes one of {}). An Owner of {} can \
+                 give it to your role if you need it.",
                 self.workspace.name,
-                keys.join(", ")
+                needs.join("; "),
+                self.workspace.name
             )))
         }
     }

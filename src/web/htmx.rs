@@ -158,22 +158,31 @@ async fn framed(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let state = req
         .app_data::<actix_web::web::Data<super::AppState>>()
         .cloned();
-    let body = match (
-        state,
-        SignedIn::from_request(&req, &mut Payload::None).await,
-    ) {
-        (Some(state), Ok(me)) => match me.chrome(&state).await {
-            Ok(chrome) => FramedError {
-                chrome,
-                title,
-                message: &message,
-            }
-            .render()
+    // Inside a workspace they may open, the workspace's own frame (its side navigation and
+    // switcher), else the console's header alone.
+    let workspace = match req.path().starts_with("/w/") {
+        true => super::auth::WorkspaceAccess::from_request(&req, &mut Payload::None)
+            .await
             .ok(),
+        false => None,
+    };
+    let chrome = match (state, workspace) {
+        (Some(state), Some(access)) => access.chrome(&state, "").await.ok(),
+        (Some(state), None) => match SignedIn::from_request(&req, &mut Payload::None).await {
+            Ok(me) => me.chrome(&state).await.ok(),
             Err(_) => None,
         },
         _ => None,
     };
+    let body = chrome.and_then(|chrome| {
+        FramedError {
+            chrome,
+            title,
+            message: &message,
+        }
+        .render()
+        .ok()
+    });
     let Some(body) = body else {
         return ServiceResponse::new(req, plain);
     };

@@ -723,3 +723,38 @@ async fn page_titles_name_the_workspace_or_the_organization() {
             .contains("<title>Your profile · Acme Corporation</title>")
     );
 }
+
+/// A refused or missing page inside a workspace keeps the workspace's frame (side navigation,
+/// switcher) and says what the role lacks in words, with whom to ask.
+#[actix_web::test]
+async fn errors_inside_a_workspace_keep_its_frame() {
+    let app = spawn_with_member(
+        "audrey@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    )
+    .await;
+    let audrey = app.new_client();
+    audrey.sign_in("audrey@example.com", OWNER_PASSWORD).await;
+    let refused = audrey.get("/w/acme/import").await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("<nav class=\"sidenav\" aria-label=\"Acme HQ\">")
+            && page.contains(">Back to Acme HQ</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("An Owner of Acme HQ can give it to your role"),
+        "{page}"
+    );
+    let missing = audrey.get("/w/acme/users/999999").await;
+    assert_eq!(missing.status().as_u16(), 404);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("<nav class=\"sidenav\" aria-label=\"Acme HQ\">")
+    );
+}
