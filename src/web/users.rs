@@ -186,22 +186,18 @@ pub struct PendingView {
 impl PendingView {
     /// The invitation's state, its times in the viewer's `zone`.
     fn of(p: &PendingInfo, zone: Timezone) -> Self {
-        let last = p
-            .last_sent_at
-            .map(|at| format!(", last on {}", zone.local_text(at)))
-            .unwrap_or_default();
+        let at = p.last_sent_at.map(|at| zone.local_text(at));
+        let sent = match (p.sent_count, at) {
+            (1, Some(at)) => format!("Sent {at}"),
+            (n, Some(at)) => format!("Sent {n} times, last {at}"),
+            (1, None) => "Sent once".to_owned(),
+            (n, None) => format!("Sent {n} times"),
+        };
         Self {
             invitation_id: p.invitation_id,
             delivery_key: p.delivery.key(),
             delivery_label: p.delivery.label(),
-            sent: format!(
-                "Sent {}{last}",
-                if p.sent_count == 1 {
-                    "once".to_owned()
-                } else {
-                    format!("{} times", p.sent_count)
-                }
-            ),
+            sent,
             expires: views::short_date(p.expires_at),
         }
     }
