@@ -717,10 +717,13 @@ async fn page_titles_name_the_workspace_or_the_organization() {
             .await
             .contains("<title>Audit log · Acme HQ</title>")
     );
+    let me = app.get_text("/me").await;
+    assert!(me.contains("<title>Your profile · Acme Corporation</title>"));
+    // Outside a workspace the header still opens one.
     assert!(
-        app.get_text("/me")
-            .await
-            .contains("<title>Your profile · Acme Corporation</title>")
+        me.contains("<span class=\"switcher-label\">Workspace</span> Choose…")
+            && me.contains("href=\"/w/acme/users\""),
+        "{me}"
     );
 }
 
