@@ -111,6 +111,38 @@ document.addEventListener('htmx:afterSettle', (event) => {
   else focusAnswer();
 });
 
+// A field in error, once edited, stops showing its old message (it would still call a corrected
+// address invalid); the server judges it again when the form is sent.
+document.addEventListener('input', (event) => {
+  const field = event.target;
+  if (field.getAttribute?.('aria-invalid') !== 'true') return;
+  const error = `${field.id}-error`;
+  field.removeAttribute('aria-invalid');
+  const described = (field.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== error);
+  if (described.length) field.setAttribute('aria-describedby', described.join(' '));
+  else field.removeAttribute('aria-describedby');
+  const message = document.getElementById(error);
+  if (message) message.hidden = true;
+  field.closest('.field-invalid')?.classList.remove('field-invalid');
+});
+
+// A dialog holding something typed does not close on a stray Escape: the first press says what a
+// second one does (Cancel closes it at once). `cancel` does not bubble: caught on the way down.
+document.addEventListener('cancel', (event) => {
+  const dialog = event.target;
+  if (!(dialog instanceof HTMLDialogElement) || dialog.dataset.escapeWarned) return;
+  const typed = [...dialog.querySelectorAll('textarea, input:is([type="text"], [type="email"], [type="search"], :not([type]))')]
+    .some((field) => !field.readOnly && field.value.trim() !== '');
+  if (!typed) return;
+  event.preventDefault();
+  dialog.dataset.escapeWarned = 'true';
+  const note = document.createElement('p');
+  note.className = 'hint escape-note';
+  note.setAttribute('role', 'status');
+  note.textContent = 'Press Escape again to close this and lose what you typed.';
+  (dialog.querySelector('form .form-actions') ?? dialog.querySelector('form') ?? dialog).before(note);
+}, true);
+
 // The group picker keeps what was ticked across searches: a box a new search would drop stays
 // above its results, ticked, so that "Add chosen members" adds everyone chosen.
 (() => {

@@ -47,12 +47,26 @@ async fn invite_with_the_dialog_then_accept_in_another_browser() {
     b.screenshot("11-invite-dialog-error").await;
     assert_eq!(app.count("invitations"), 0);
 
+    // A stray Escape does not throw away what was typed: it says a second one would.
+    b.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&fantoccini::key::Key::Escape.to_string())
+        .await
+        .unwrap();
+    b.wait_for_text("dialog[open] .escape-note", "Press Escape again")
+        .await;
+
     // Fixed in place: sent, the dialog closes, rows appear.
     b.fill(
         "dialog[open] #emails",
         "Grace Hopper <grace@example.com>, alan@example.com",
     )
     .await;
+    // Edited, the field no longer shows the old message.
+    b.wait_for_script("return document.getElementById('emails-error').hidden")
+        .await;
     b.click("dialog[open] button[type=submit]").await;
     b.wait_for_text("#flash", "2 invitations sent").await;
     b.wait_for_text("#results", "grace@example.com").await;
