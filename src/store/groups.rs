@@ -228,16 +228,16 @@ pub fn remove_member(
     Ok(removed > 0)
 }
 
-/// A group's grants: (kind, app name, level), by app name.
+/// A group's grants: (app id, kind, app name, level), by app name.
 pub fn grants_of(
     conn: &mut AnyConnection,
     group: i64,
-) -> QueryResult<Vec<(String, String, String)>> {
+) -> QueryResult<Vec<(i64, String, String, String)>> {
     use crate::db::schema::{apps, grants};
     grants::table
         .inner_join(apps::table)
         .filter(grants::group_id.eq(group))
-        .select((apps::kind, apps::name, grants::level))
+        .select((apps::id, apps::kind, apps::name, grants::level))
         .order((lower(apps::name), apps::id))
         .load(conn)
 }

@@ -179,6 +179,29 @@ pub struct GrantLine {
     pub kind: String,
     pub app: String,
     pub level: String,
+    /// The app's Permissions tab (where the grant is changed), for those who may open it.
+    pub href: Option<String>,
+}
+
+impl GrantLine {
+    /// Where the apps are (`/w/{slug}/apps`), for someone who may open them.
+    fn links(access: &WorkspaceAccess) -> Option<String> {
+        let at = format!("/w/{}/apps", access.workspace.slug);
+        access.can(Permission::AppsView).then_some(at)
+    }
+
+    /// A group's grants (app id, kind, app, level) as its page lists them, each app linked under
+    /// `apps_at` when given.
+    fn of(rows: Vec<(i64, String, String, String)>, apps_at: Option<&str>) -> Vec<Self> {
+        rows.into_iter()
+            .map(|(app_id, kind, app, level)| Self {
+                href: apps_at.map(|at| format!("{at}/{app_id}/permissions")),
+                kind,
+                app,
+                level,
+            })
+            .collect()
+    }
 }
 
 #[derive(Template)]
@@ -254,6 +277,7 @@ async fn show_view(
     } = typed;
     let workspace = access.workspace.id;
     let manage = access.can(Permission::GroupsManage);
+    let apps_at = GrantLine::links(access);
     let search = q.clone();
     let cached = access.cached.clone();
     let (loaded, chrome) = read_page(state, access, "groups", move |conn| {
@@ -281,10 +305,7 @@ async fn show_view(
                 ..Default::default()
             },
         )?;
-        let grants = groups::grants_of(conn, id)?
-            .into_iter()
-            .map(|(kind, app, level)| GrantLine { kind, app, level })
-            .collect();
+        let grants = GrantLine::of(groups::grants_of(conn, id)?, apps_at.as_deref());
         let options = if manage {
             picker_options(conn, &cached, workspace, id, &search)?
         } else {
@@ -587,8 +608,8 @@ pub async fn remove_member(
     })
     .await??;
     let message = match (removed, who) {
-        (true, Some(who)) => format!("{who} was taken out of the group."),
-        (true, None) => "Taken out of the group.".to_owned(),
+        (true, Some(who)) => format!("{who} was removed from the group."),
+        (true, None) => "Removed from the group.".to_owned(),
         (false, Some(who)) => format!("{who} was not in the group."),
         (false, None) => "They were not in the group.".to_owned(),
     };

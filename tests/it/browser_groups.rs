@@ -139,10 +139,10 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
         .await;
     b.screenshot("65-access-reason").await;
 
-    // Take Alan out, then delete the group through its dialog.
+    // Remove Alan, then delete the group through its dialog.
     b.client.goto(&app.url(&here)).await.unwrap();
-    b.click("button[aria-label^='Take alan']").await;
-    b.wait_for_text(".flash-area", "was taken out of the group.")
+    b.click("button[aria-label^='Remove alan']").await;
+    b.wait_for_text(".flash-area", "was removed from the group.")
         .await;
     b.wait_for_text("main", "1 member").await;
     b.click("a.button-danger[href$='/delete']").await;
