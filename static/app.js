@@ -357,6 +357,15 @@ document.addEventListener('htmx:beforeRequest', (event) => {
       const entry = document.createElement(item.post ? 'button' : 'a');
       entry.setAttribute('role', 'menuitem');
       entry.textContent = item.label;
+      // An invitation sent a moment ago cannot be sent again yet (once a minute): said, not offered.
+      const wait = word === 'resend' ? Math.ceil(Number(button.dataset.resendAt ?? 0) - Date.now() / 1000) : 0;
+      if (wait > 0) {
+        entry.textContent = `${item.label} (in ${wait} s)`;
+        entry.setAttribute('aria-disabled', 'true');
+        if (item.post) entry.type = 'button';
+        menu.append(entry);
+        continue;
+      }
       if (item.danger) entry.className = 'danger';
       if (item.post) {
         entry.type = 'button';

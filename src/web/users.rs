@@ -177,6 +177,8 @@ impl UserRow {
 /// A pending invitation's row details.
 pub struct PendingView {
     pub invitation_id: i64,
+    /// While it may not be sent again yet: when it may (Unix seconds), for the row menu.
+    pub resend_at: Option<i64>,
     pub delivery_key: &'static str,
     pub delivery_label: &'static str,
     pub sent: String,
@@ -185,7 +187,7 @@ pub struct PendingView {
 
 impl PendingView {
     /// The invitation's state, its times in the viewer's `zone`.
-    fn of(p: &PendingInfo, zone: Timezone) -> Self {
+    fn of(p: &PendingInfo, zone: Timezone, now: chrono::NaiveDateTime) -> Self {
         let at = p.last_sent_at.map(|at| zone.local_text(at));
         let sent = match (p.sent_count, at) {
             (1, Some(at)) => format!("Sent {at}"),
@@ -195,6 +197,9 @@ impl PendingView {
         };
         Self {
             invitation_id: p.invitation_id,
+            resend_at: crate::domain::policy::resend_allowed_at(p.last_sent_at)
+                .filter(|at| *at > now)
+                .map(|at| at.and_utc().timestamp()),
             delivery_key: p.delivery.key(),
             delivery_label: p.delivery.label(),
             sent,
@@ -326,7 +331,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
             let info = pending
                 .iter()
                 .find(|p| p.membership_id == row.id)
-                .map(|p| PendingView::of(p, zone));
+                .map(|p| PendingView::of(p, zone, now));
             // The name is worked out once: the row shows it, and a refusal would say it.
             let name = row.name();
             let actions = RowActions::of(&row, &name, &judged_as, facts, info.is_some());

@@ -249,9 +249,7 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
     .await;
     assert_eq!(granted.status().as_u16(), 303);
     // The group's page lists the grant, linked to where it is changed.
-    let group_page = app
-        .get_text(&format!("/w/acme/groups/{finance_id}"))
-        .await;
+    let group_page = app.get_text(&format!("/w/acme/groups/{finance_id}")).await;
     assert!(
         group_page.contains(&format!("<a href=\"{base}/permissions\">")),
         "{group_page}"

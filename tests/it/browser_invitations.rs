@@ -84,6 +84,19 @@ async fn invite_with_the_dialog_then_accept_in_another_browser() {
     assert!(b.text("#seat-usage").await.contains("3 of 10 seats used"));
     b.screenshot("12-invite-sent").await;
 
+    // Sent a moment ago: the row menu says when it may be sent again rather than offer it.
+    let menu = format!(
+        "a[data-actions][href$='/users/{}']",
+        app.membership_of("grace@example.com")
+    );
+    b.click(&menu).await;
+    b.wait_for_text(
+        ".row-menu-items [aria-disabled='true']",
+        "Resend invitation (in ",
+    )
+    .await;
+    b.click(&menu).await;
+
     // Revoke asks first, in a dialog.
     b.click_row_action(app.membership_of("grace@example.com"), "Revoke invitation")
         .await;

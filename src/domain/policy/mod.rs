@@ -480,15 +480,20 @@ pub fn may_resend(
     last_sent_at: Option<chrono::NaiveDateTime>,
     now: chrono::NaiveDateTime,
 ) -> Result<(), String> {
-    match last_sent_at {
-        Some(at) if now - at < chrono::Duration::seconds(60) => {
-            let wait = 60 - (now - at).num_seconds();
-            Err(format!(
-                "This invitation was just sent. You can send it again in {wait} seconds."
-            ))
-        }
-        _ => Ok(()),
+    match resend_allowed_at(last_sent_at).filter(|at| *at > now) {
+        Some(at) => Err(format!(
+            "This invitation was just sent. You can send it again in {} seconds.",
+            (at - now).num_seconds().max(1)
+        )),
+        None => Ok(()),
     }
+}
+
+/// When an invitation last sent at `last_sent_at` may be sent again (a minute later).
+pub fn resend_allowed_at(
+    last_sent_at: Option<chrono::NaiveDateTime>,
+) -> Option<chrono::NaiveDateTime> {
+    last_sent_at.map(|at| at + chrono::Duration::seconds(60))
 }
 
 #[cfg(test)]
