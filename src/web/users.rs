@@ -239,6 +239,8 @@ struct UsersPage {
     /// This page's own address, for reloading the rows after a change.
     self_url: String,
     can_invite: bool,
+    /// Nobody here yet but the viewer, who may invite: the first steps are offered.
+    getting_started: bool,
     /// Whether the viewer's role sees groups (`groups.view`): the Groups column and filter.
     sees_groups: bool,
     /// The viewer's time zone (IANA): exact times are shown in it on hover.
@@ -285,6 +287,12 @@ fn tidy(filter: &FilterParams) -> FilterParams {
             .unwrap_or_default(),
         ..filter.clone()
     }
+}
+
+/// The workspace holds its one member (the viewer) and no invitation: a new workspace.
+fn alone(access: &WorkspaceAccess) -> bool {
+    let counts = access.workspace.counts;
+    counts.active + counts.suspended <= 1 && counts.invited == 0
 }
 
 /// "50 shown · 1,204 members · 3 pending invitations" (the page's live status line: it changes, and
@@ -688,6 +696,7 @@ pub async fn list(
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_default(),
         can_invite: access.can(Permission::UsersInvite),
+        getting_started: access.can(Permission::UsersInvite) && alone(&access),
         sees_groups,
         timezone: access.signed_in.account.timezone.clone(),
         actions_column: [

@@ -265,6 +265,12 @@ async fn an_empty_workspace_shows_an_empty_state() {
     let html = app.get_text("/w/empty/users").await;
     assert!(html.contains("No members yet"));
     assert!(html.contains("Team plan: 0 of 50 seats used"));
+    // A new workspace (its Owner alone, nobody invited) offers the first steps; once someone is
+    // invited, no longer.
+    let first = app.get_text("/w/acme/users").await;
+    assert!(first.contains("Get started") && first.contains(">Invite people</a> by email"));
+    app.invite("grace@example.com", "member").await;
+    assert!(!app.get_text("/w/acme/users").await.contains("Get started"));
 }
 
 #[actix_web::test]
