@@ -169,6 +169,20 @@ pub fn rename_organization(
     })
 }
 
+/// How many active members the workspace's two-factor requirement applies to (Owners, and roles
+/// holding all an Admin holds) have it off: sent to set it up once it is required.
+pub fn without_two_factor(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> diesel::QueryResult<i64> {
+    let bound: Vec<_> = roles::choices(conn, workspace)?
+        .into_iter()
+        .filter(|r| policy::must_use_two_factor(true, r.permissions))
+        .map(|r| r.id)
+        .collect();
+    memberships::count_active_without_two_factor(conn, workspace, &bound)
+}
+
 /// Moves the workspace to a new slug, unique among the current and old slugs of every other
 /// workspace; its old slug redirects to the new one. Serialised with workspace creation on the
 /// organization, as both claim slugs.

@@ -129,6 +129,8 @@ struct SettingsPage {
     require_two_factor: bool,
     /// The viewer's own two-factor sign-in is on (asking it of others needs it first).
     own_two_factor: bool,
+    /// For Owners: how many Owners and Admins here have two-factor sign-in off, in words.
+    two_factor_off: Option<String>,
     /// The link to the workspace's API keys, for those who may read them.
     api_keys: bool,
     /// The link to the Slack connection, for those who manage it or read everything.
@@ -155,6 +157,21 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let chrome = access.chrome(state, "settings").await?;
     let w = &access.workspace;
+    let two_factor_off = match access.can(Permission::Owner) {
+        true => {
+            let id = w.id;
+            let off = blocking(state, move |conn| {
+                Ok(service::without_two_factor(conn, id)?)
+            })
+            .await?;
+            Some(match off {
+                0 => "Every Owner and Admin here has it on.".to_owned(),
+                1 => "1 Owner or Admin here has it off.".to_owned(),
+                n => format!("{} Owners and Admins here have it off.", views::number(n)),
+            })
+        }
+        false => None,
+    };
     let used = w.counts.seats_used();
     let plans = Plan::ALL
         .into_iter()
@@ -189,6 +206,7 @@ async fn render(
         is_owner: access.can(Permission::Owner),
         require_two_factor: w.require_two_factor,
         own_two_factor: access.signed_in.account.two_factor_since.is_some(),
+        two_factor_off,
         api_keys: access
             .permissions
             .holds_any(&[Permission::ApiKeysManage, Permission::AuditView]),

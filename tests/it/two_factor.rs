@@ -313,6 +313,8 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
     // Not before the Owner has it themselves: the page says so before they try.
     let settings = app.get_text("/w/acme/settings").await;
     assert!(settings.contains("Yours is off"), "{settings}");
+    // The Owner and the Admin (not the Member) would be sent to set it up.
+    assert!(settings.contains("2 Owners and Admins here have it off."));
     let refused = app
         .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
         .await;
@@ -325,11 +327,9 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
             .contains("Turn on your own two-factor")
     );
     enrol(&app).await;
-    assert!(
-        !app.get_text("/w/acme/settings")
-            .await
-            .contains("Yours is off")
-    );
+    let settings = app.get_text("/w/acme/settings").await;
+    assert!(!settings.contains("Yours is off"));
+    assert!(settings.contains("1 Owner or Admin here has it off."));
     let saved = app
         .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
         .await;

@@ -455,6 +455,23 @@ pub fn set_role(
     Ok(())
 }
 
+/// Active members of the workspace holding one of `roles` whose two-factor sign-in is off.
+pub fn count_active_without_two_factor(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    roles: &[RoleId],
+) -> QueryResult<i64> {
+    let roles: Vec<i64> = roles.iter().map(|r| r.0).collect();
+    memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::role_id.eq_any(roles))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(accounts::totp_enabled_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
 /// Active members of the workspace holding this role, other than `except`.
 pub fn count_active_with_role(
     conn: &mut AnyConnection,
