@@ -240,6 +240,13 @@ fn create_owner(
             ""
         }
     );
+    if input.organization.is_some() && !outcome.set_up {
+        println!(
+            "The organization was set up before: --organization changed nothing (org owners \
+             rename it on {}/org/workspaces).",
+            settings.base_url
+        );
+    }
     println!("Sign in at {}/login", settings.base_url);
     Ok(())
 }

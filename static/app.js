@@ -107,15 +107,20 @@ document.addEventListener('DOMContentLoaded', focusAnswer);
 document.addEventListener('htmx:afterSettle', (event) => {
   if (event.detail.requestConfig?.target?.id !== 'main') return;
   const wanted = document.querySelector('main [autofocus]');
-  if (wanted) wanted.focus();
-  else focusAnswer();
+  if (wanted) {
+    wanted.closest('section')?.scrollIntoView({ block: 'start' });
+    wanted.focus({ preventScroll: true });
+  } else {
+    focusAnswer();
+  }
 });
 
-// A field in error, once edited, stops showing its old message (it would still call a corrected
-// address invalid); the server judges it again when the form is sent.
+// A one-line field in error, once edited, stops showing its old message (it would still call a
+// corrected address invalid); the server judges it again when the form is sent. A text area's
+// message lists each problem of a pasted list: it stays until the list is sent again.
 document.addEventListener('input', (event) => {
   const field = event.target;
-  if (field.getAttribute?.('aria-invalid') !== 'true') return;
+  if (field.tagName !== 'INPUT' || field.getAttribute('aria-invalid') !== 'true') return;
   const error = `${field.id}-error`;
   field.removeAttribute('aria-invalid');
   const described = (field.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && id !== error);
@@ -136,12 +141,21 @@ document.addEventListener('cancel', (event) => {
   if (!typed) return;
   event.preventDefault();
   dialog.dataset.escapeWarned = 'true';
-  const note = document.createElement('p');
-  note.className = 'hint escape-note';
+  const note = dialog.querySelector('.escape-note') ?? document.createElement('p');
+  note.className = 'notice notice-warning escape-note';
   note.setAttribute('role', 'status');
   note.textContent = 'Press Escape again to close this and lose what you typed.';
-  (dialog.querySelector('form .form-actions') ?? dialog.querySelector('form') ?? dialog).before(note);
+  // Under the title, where it is seen however far the dialog is scrolled (it scrolls there).
+  if (!note.isConnected) dialog.querySelector('h2')?.after(note) ?? dialog.prepend(note);
+  note.scrollIntoView({ block: 'nearest' });
 }, true);
+// Typing again after that warning: a later Escape warns again before anything is lost.
+document.addEventListener('input', (event) => {
+  const dialog = event.target.closest?.('dialog[data-escape-warned]');
+  if (!dialog) return;
+  delete dialog.dataset.escapeWarned;
+  dialog.querySelector('.escape-note')?.remove();
+});
 
 // The group picker keeps what was ticked across searches: a box a new search would drop stays
 // above its results, ticked, so that "Add chosen members" adds everyone chosen.
@@ -299,12 +313,18 @@ document.addEventListener('htmx:beforeRequest', (event) => {
   'use strict';
 
   let lastRow = null;
+  // Set by a form or row action sent (a POST): a reload the presence stream asks for moves nothing.
+  let acted = false;
   document.addEventListener('focusin', (event) => {
     const row = event.target.closest?.('#results tr[data-email]');
     if (row) lastRow = row.dataset.email;
   });
+  document.addEventListener('htmx:beforeRequest', (event) => {
+    if (event.detail.requestConfig?.verb === 'post') acted = true;
+  });
   document.addEventListener('htmx:afterSettle', (event) => {
-    if (!event.detail.requestConfig?.elt?.matches?.('[data-refresh-rows]')) return;
+    if (!event.detail.requestConfig?.elt?.matches?.('[data-refresh-rows]') || !acted) return;
+    acted = false;
     const active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
     const row = [...document.querySelectorAll('#results tr[data-email]')].find((r) => r.dataset.email === lastRow);

@@ -27,6 +27,8 @@ pub struct OwnerInput {
 pub struct OwnerOutcome {
     pub created_account: bool,
     pub created_workspace: bool,
+    /// This set the install up (and so named the organization).
+    pub set_up: bool,
 }
 
 /// Creates (or promotes) the account as org owner and Owner of the workspace, creating the
@@ -79,6 +81,7 @@ pub fn create_owner(
         Ok(OwnerOutcome {
             created_account,
             created_workspace,
+            set_up: !org.setup_completed,
         })
     })
 }

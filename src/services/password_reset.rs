@@ -84,7 +84,7 @@ pub fn send(
         expires_at: now + Duration::minutes(LINK_MINUTES),
         welcome: None,
     };
-    send_link(conn, actor, workspace, account, base_url, &link, now).map(drop)
+    send_link(conn, actor, workspace, account, base_url, &link, now)
 }
 
 /// A link's lifetime, and for a welcome the workspace's name.
@@ -94,8 +94,8 @@ pub struct Link<'a> {
 }
 
 /// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider or
-/// from Slack: a link to choose their password, valid as long as an invitation's. Returns the link
-/// (Slack's direct message carries it too).
+/// from Slack: a link to choose their password, valid as long as an invitation's, sent by email
+/// only (it is never handed back: nothing else may carry it).
 pub fn send_welcome(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -104,7 +104,7 @@ pub fn send_welcome(
     base_url: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<String, ResetError> {
+) -> Result<(), ResetError> {
     let link = Link {
         expires_at,
         welcome: Some(workspace.1),
@@ -128,7 +128,7 @@ fn send_link(
     base_url: &str,
     link: &Link<'_>,
     now: NaiveDateTime,
-) -> Result<String, ResetError> {
+) -> Result<(), ResetError> {
     let token = tokens::new_token();
     let expires_at = link.expires_at;
     account_tokens::insert_password_reset(
@@ -143,7 +143,7 @@ fn send_link(
     let mail = PasswordResetEmail {
         name: account.display_name(),
         requested_by: emails::requested_by(actor, account),
-        link: url.clone(),
+        link: url,
         expires: emails::link_expiry(expires_at),
         welcome: link.welcome.map(str::to_owned),
     };
@@ -157,7 +157,7 @@ fn send_link(
         json!({}),
         now,
     )?;
-    Ok(url)
+    Ok(())
 }
 
 /// The account a live link names (opening the link changes nothing).

@@ -278,6 +278,8 @@ pub struct GrantLine {
     pub name: String,
     /// The member's email, or the group's member count in words.
     pub detail: String,
+    /// A group's member count (none for a member's grant).
+    pub members: Option<i64>,
     pub level: Level,
 }
 
@@ -319,6 +321,7 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
                 1 => "1 member".to_owned(),
                 n => format!("{n} members"),
             },
+            members: Some(members),
             level: level(&l)?,
         });
     }
@@ -328,6 +331,7 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
             subject: Subject::Member(MembershipId(member)),
             name: display_name(&first, &last, &email),
             detail: email,
+            members: None,
             level: level(&l)?,
         });
     }

@@ -581,16 +581,18 @@ pub async fn confirm_revoke(
                 "End the access of the group {} to {}?",
                 grant.name, app.name
             ),
-            format!(
-                "Its {} {} the {level} access the group gives, unless another grant gives it. \
-                 You can grant it again at any time.",
-                grant.detail,
-                if grant.detail == "1 member" {
-                    "loses"
-                } else {
-                    "lose"
-                }
-            ),
+            match grant.members.unwrap_or_default() {
+                0 => "Nobody is in the group now. You can grant it again at any time.".to_owned(),
+                n => format!(
+                    "{} the {level} access the group gives, unless another grant gives it. You \
+                     can grant it again at any time.",
+                    if n == 1 {
+                        "Its 1 member loses".to_owned()
+                    } else {
+                        format!("Its {} members lose", views::number(n))
+                    }
+                ),
+            },
         ),
         apps::Subject::Member(_) => (
             format!("End the access of {} to {}?", grant.name, app.name),

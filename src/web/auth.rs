@@ -411,8 +411,8 @@ impl WorkspaceAccess {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "Your role in {} does not allow this ({}: “{}”). An Owner of {} can give it \
-                 to your role if you need it.",
+                "Your role in {} does not allow this ({}: “{}”). Ask an Owner of {} if you \
+                 need it.",
                 self.workspace.name,
                 permission.key(),
                 permission.description(),
@@ -450,8 +450,8 @@ impl WorkspaceAccess {
                 .map(|p| format!("{}: “{}”", p.key(), p.description()))
                 .collect();
             Err(AppError::Forbidden(format!(
-                "Your role in {} does not allow this (it takes one of {}). An Owner of {} can \
-                 give it to your role if you need it.",
+                "Your role in {} does not allow this (it takes one of {}). Ask an Owner of {} \
+                 if you need it.",
                 self.workspace.name,
                 needs.join("; "),
                 self.workspace.name
@@ -496,6 +496,19 @@ impl WorkspaceAccess {
         message: &str,
     ) -> Result<actix_web::HttpResponse, AppError> {
         super::forms::flash(&self.signed_in.session, message)?;
+        Ok(super::error::redirect(&format!(
+            "/w/{}/{page}",
+            self.workspace.slug
+        )))
+    }
+
+    /// As [`Self::show_after`], the message a warning: the action was done only in part.
+    pub fn show_after_warning(
+        &self,
+        page: &str,
+        message: &str,
+    ) -> Result<actix_web::HttpResponse, AppError> {
+        super::forms::flash_warning(&self.signed_in.session, message)?;
         Ok(super::error::redirect(&format!(
             "/w/{}/{page}",
             self.workspace.slug

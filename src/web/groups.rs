@@ -569,13 +569,11 @@ pub async fn add_by_emails(
             service::add_by_emails(conn, actor, at, &pasted.valid, now)
         })
         .await??;
-        if outcome.not_members.is_empty() {
-            return access.show_after(&format!("groups/{id}"), &outcome.summary());
-        }
         // Some addresses could not be added: said as a warning, not as a success.
-        super::forms::flash_warning(&access.signed_in.session, &outcome.summary())?;
-        let group = format!("/w/{}/groups/{id}", access.workspace.slug);
-        return Ok(super::error::redirect(&group));
+        return match outcome.not_members.is_empty() {
+            true => access.show_after(&format!("groups/{id}"), &outcome.summary()),
+            false => access.show_after_warning(&format!("groups/{id}"), &outcome.summary()),
+        };
     }
     refused(
         &state,

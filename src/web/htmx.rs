@@ -116,6 +116,12 @@ pub async fn error_fragments(
                 HeaderName::from_static("hx-reswap"),
                 HeaderValue::from_static("innerHTML"),
             );
+            // Whatever part of the answer the asking element selects (`hx-select`), the message
+            // is the whole of this one.
+            headers.insert(
+                HeaderName::from_static("hx-reselect"),
+                HeaderValue::from_static("unset"),
+            );
             Ok(ServiceResponse::new(req, response))
         }
         _ => Ok(res),

@@ -61,6 +61,8 @@ struct ProfilePage {
     timezones: Vec<&'static str>,
     /// An unconfirmed new address and when its link was sent.
     pending_email: Option<(String, String)>,
+    /// One's own address is always one's own to change here (with the password).
+    email_locked: Option<String>,
     avatar: views::Avatar,
     errors: FieldErrors,
     memberships: Vec<MembershipView>,
@@ -142,6 +144,7 @@ async fn page(
             let zone = Timezone::parse(&account.timezone).unwrap_or_default();
             (p.new_email, views::in_timezone(p.created_at, zone))
         }),
+        email_locked: None,
         errors,
         memberships,
         sessions,

@@ -60,6 +60,9 @@ async fn a_member_edits_their_profile_picture_and_password() {
     assert_eq!(kept.as_deref(), Some("Grace Brewster"));
     b.screenshot("41-me-bad-timezone").await;
     b.fill("#timezone", "America/New_York").await;
+    // Edited, the field no longer shows its old message.
+    b.wait_for_script("return document.getElementById('timezone-error').hidden")
+        .await;
     b.click("form[action='/me/profile'] button[type=submit]")
         .await;
     b.wait_for_text(".flash-area", "Profile saved.").await;

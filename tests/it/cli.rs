@@ -75,11 +75,20 @@ async fn create_owner_then_sign_in_with_that_password() {
             "grace@example.com",
             "--workspace",
             "labs",
+            "--organization",
+            "Another name",
         ],
         "another passphrase!\n",
     );
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Updated grace@example.com"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Updated grace@example.com"));
+    // Set up already: the organization keeps its name, and the command says so.
+    assert!(
+        stdout.contains("--organization changed nothing"),
+        "{stdout}"
+    );
+    assert_eq!(app.count("organization WHERE name = 'Hopper Labs'"), 1);
     assert_eq!(app.count("accounts"), 1);
     assert_eq!(app.count("memberships"), 1);
     let fresh = app.new_client();

@@ -507,9 +507,16 @@ async fn a_new_own_address_takes_the_current_password() {
     .await;
     assert_eq!(renamed.status().as_u16(), 303);
 
-    // Through her own console, the address is refused beside the field.
+    // Her own console shows her address read-only, saying where it changes; sent anyway, it is
+    // refused beside the field.
     let own = membership_of(&app, OWNER_EMAIL);
     let console = format!("/w/acme/users/{own}");
+    let page = app.get_text(&console).await;
+    assert!(
+        page.contains("readonly aria-describedby=\"email-hint\"")
+            && page.contains("Change your own email address from your profile"),
+        "{page}"
+    );
     let refused = post(
         &app,
         &console,

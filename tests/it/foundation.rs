@@ -748,7 +748,7 @@ async fn errors_inside_a_workspace_keep_its_frame() {
         "{page}"
     );
     assert!(
-        page.contains("An Owner of Acme HQ can give it to your role"),
+        page.contains("Ask an Owner of Acme HQ if you need it."),
         "{page}"
     );
     let missing = audrey.get("/w/acme/users/999999").await;

@@ -379,10 +379,10 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
     assert_eq!(again.status().as_u16(), 404);
     let again = again.text().await.unwrap();
     assert!(again.contains(NO_LONGER_VALID) && again.contains("href=\"/login\">Sign in"));
-    // Grace, signed in, is led to her workspaces instead.
+    // Grace, signed in, is led into the console instead.
     let hers = grace.get_text(&format!("/invite/{token}")).await;
     assert!(
-        hers.contains(NO_LONGER_VALID) && hers.contains(">Go to your workspaces</a>"),
+        hers.contains(NO_LONGER_VALID) && hers.contains(">Go to the console</a>"),
         "{hers}"
     );
 }
