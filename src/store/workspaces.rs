@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult, parse_key};
-use crate::db::schema::{memberships, organization, workspace_slug_redirects, workspaces};
+use crate::db::schema::{memberships, organization, roles, workspace_slug_redirects, workspaces};
 use crate::domain::Slug;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::plan::Plan;
@@ -218,7 +218,7 @@ pub struct WorkspaceLink {
 }
 
 /// The workspaces a person can open: all of them for org owners and admins, otherwise those where
-/// their membership is active.
+/// their membership is active and their role holds a permission (a Member's role opens no page).
 pub fn list_for_account(
     conn: &mut AnyConnection,
     account: AccountId,
@@ -232,9 +232,7 @@ pub fn list_for_account(
             .load(conn)?
     } else {
         workspaces::table
-            .inner_join(memberships::table)
-            .filter(memberships::account_id.eq(account.0))
-            .filter(memberships::status.eq("active"))
+            .filter(workspaces::id.eq_any(opened_by(account)))
             .select((workspaces::name, workspaces::slug))
             .order(workspaces::name)
             .limit(200)
@@ -244,6 +242,18 @@ pub fn list_for_account(
         .into_iter()
         .map(|(name, slug)| WorkspaceLink { name, slug })
         .collect())
+}
+
+/// The workspaces where `account`'s membership is active and its role holds a permission.
+#[diesel::dsl::auto_type]
+fn opened_by(account: AccountId) -> _ {
+    let id: i64 = account.0;
+    memberships::table
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq(id))
+        .filter(memberships::status.eq("active"))
+        .filter(roles::permissions.ne(""))
+        .select(memberships::workspace_id)
 }
 
 /// What every signed-in page's frame reads, in one statement: the organization's name and the
@@ -268,12 +278,8 @@ pub fn frame(
             .limit(200)
             .load(conn)?
     } else {
-        let theirs = memberships::table
-            .filter(memberships::account_id.eq(account.0))
-            .filter(memberships::status.eq("active"))
-            .select(memberships::workspace_id);
         organization::table
-            .left_join(workspaces::table.on(workspaces::id.eq_any(theirs)))
+            .left_join(workspaces::table.on(workspaces::id.eq_any(opened_by(account))))
             .select(columns)
             .order(workspaces::name)
             .limit(200)
