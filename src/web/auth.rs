@@ -496,10 +496,7 @@ impl WorkspaceAccess {
         message: &str,
     ) -> Result<actix_web::HttpResponse, AppError> {
         super::forms::flash(&self.signed_in.session, message)?;
-        Ok(super::error::redirect(&format!(
-            "/w/{}/{page}",
-            self.workspace.slug
-        )))
+        Ok(self.see(page))
     }
 
     /// As [`Self::show_after`], the message a warning: the action was done only in part.
@@ -509,10 +506,12 @@ impl WorkspaceAccess {
         message: &str,
     ) -> Result<actix_web::HttpResponse, AppError> {
         super::forms::flash_warning(&self.signed_in.session, message)?;
-        Ok(super::error::redirect(&format!(
-            "/w/{}/{page}",
-            self.workspace.slug
-        )))
+        Ok(self.see(page))
+    }
+
+    /// 303 See Other to `/w/{slug}/{page}`.
+    fn see(&self, page: &str) -> actix_web::HttpResponse {
+        super::error::redirect(&format!("/w/{}/{page}", self.workspace.slug))
     }
 
     /// The one-time message for this page, removed from the session.
