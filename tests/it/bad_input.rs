@@ -8,24 +8,31 @@ use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
 use admin_console::web::routes;
 
-use crate::common::{TestApp, spawn_app};
+use crate::common::{self, Backend, TestApp, spawn_app};
 
 /// Each already form-encoded, so the lone surrogate's bytes (not valid UTF-8) go as they are.
+/// On PostgreSQL only what the databases take differently: NUL (PostgreSQL's text refuses it),
+/// non-UTF-8 bytes, the pattern characters of `LIKE`/`ILIKE` and 100 KB (an index entry holds at
+/// most ~2.7 KB there). The rest is refused or taken before any query, alike on both.
 fn corpus() -> Vec<(&'static str, String)> {
     let encode = |s: &str| serde_html_form::to_string([("v", s)]).unwrap()[2..].to_owned();
-    vec![
+    let corpus = vec![
         ("NUL", encode("ada\0")),
         ("only NUL", encode("\0")),
+        ("lone surrogate bytes", "ab%ED%A0%80cd".to_owned()),
+        ("quotes", encode("\"'%_\\*")),
+        ("100 KB", encode(&"x".repeat(100 * 1024))),
         ("C0 controls", encode("a\u{1}b\u{7}\u{1b}[31m\u{8}c")),
         ("C1 controls", encode("a\u{85}b\u{9b}c")),
         ("DEL", encode("x\u{7f}y")),
-        ("lone surrogate bytes", "ab%ED%A0%80cd".to_owned()),
-        ("100 KB", encode(&"x".repeat(100 * 1024))),
         ("RTL override", encode("\u{202e}nimda\u{202c}")),
         ("emoji", encode("👩‍💻🏳️‍🌈")),
-        ("quotes", encode("\"'%_\\*")),
         ("a path beyond ASCII", encode("/é/👩‍💻")),
-    ]
+    ];
+    match common::backend() {
+        Backend::Sqlite => corpus,
+        Backend::Postgres => corpus.into_iter().take(5).collect(),
+    }
 }
 
 /// Query parameters the console's pages read.
@@ -185,7 +192,7 @@ async fn no_bad_input_reaches_a_500() {
             }
         }
     }
-    assert!(asked > 5_000, "only {asked} requests");
+    assert!(asked > 5_000 * corpus.len() / 11, "only {asked} requests");
     assert!(
         failures.is_empty(),
         "{} of {asked} answers were 5xx:\n{}",
