@@ -261,7 +261,13 @@ enum Found {
 /// slug is looked up only on a miss) — or none, when it came with the session
 /// ([`super::prefetch`]).
 async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<Found, AppError> {
-    let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    // A path no route matched (`/w/acme/nope`) still names its workspace, for the error's frame.
+    let slug = req
+        .match_info()
+        .get("slug")
+        .or_else(|| super::prefetch::workspace_slug(req.path()))
+        .unwrap_or_default()
+        .to_owned();
     let pool = state_of(req)?.pool.clone();
     let asking = match super::prefetch::take_asking(account_id, &slug) {
         Some(asking) => asking,

@@ -260,7 +260,7 @@ fn page_of(path: &str, query: &str, slug: &str) -> Option<Page> {
 }
 
 /// `acme` from `/w/acme/users`: only a slug's characters (anything else is looked up the usual way).
-fn workspace_slug(path: &str) -> Option<&str> {
+pub(super) fn workspace_slug(path: &str) -> Option<&str> {
     let slug = path.strip_prefix("/w/")?.split('/').next()?;
     let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
     (!slug.is_empty() && slug.bytes().all(plain)).then_some(slug)

@@ -292,11 +292,13 @@ async fn an_error_page_keeps_the_frame_for_someone_signed_in() {
     let member = ada
         .with_custom_role("sam.support@example.com", "Support", &["users.view"])
         .await;
-    for (who, path, status, title) in [
-        (&ada, "/w/acme/nothing-here", 404, "Page not found"),
-        (&ada, "/w/nowhere/users", 404, "Page not found"),
-        (&member, "/w/acme/groups", 403, "Not allowed"),
-        (&member, "/org/accounts", 403, "Not allowed"),
+    // Inside a workspace they may open, its side navigation too (a path no route has included).
+    for (who, path, status, title, workspace_frame) in [
+        (&ada, "/w/acme/nothing-here", 404, "Page not found", true),
+        (&ada, "/w/acme/users/1/x/y", 404, "Page not found", true),
+        (&ada, "/w/nowhere/users", 404, "Page not found", false),
+        (&member, "/w/acme/groups", 403, "Not allowed", true),
+        (&member, "/org/accounts", 403, "Not allowed", false),
     ] {
         let response = who.get(path).await;
         assert_eq!(response.status().as_u16(), status, "{path}");
@@ -305,6 +307,11 @@ async fn an_error_page_keeps_the_frame_for_someone_signed_in() {
             page.contains(title)
                 && page.contains(">Sign out</button>")
                 && page.contains("class=\"account-name\" href=\"/me\""),
+            "{path}: {page}"
+        );
+        assert_eq!(
+            page.contains("<nav class=\"sidenav\" aria-label=\"Acme HQ\""),
+            workspace_frame,
             "{path}: {page}"
         );
     }
