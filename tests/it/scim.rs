@@ -549,8 +549,14 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
         "{body}"
     );
 
-    // DELETE removes; the member is gone from SCIM.
-    let (status, _) = send(&app, "DELETE", &path, &key, None, None).await;
+    // DELETE with a stale version is refused before anything changes; with the current one
+    // it removes, and the member is gone from SCIM.
+    let (status, body) = send(&app, "DELETE", &path, &key, None, Some("W/\"1\"")).await;
+    assert_eq!(status, 412, "{body}");
+    assert_ne!(status_of(&app, grace), "removed");
+    let (_, current) = send(&app, "GET", &path, &key, None, None).await;
+    let version = current["meta"]["version"].as_str().unwrap().to_owned();
+    let (status, _) = send(&app, "DELETE", &path, &key, None, Some(&version)).await;
     assert_eq!(status, 204);
     assert_eq!(status_of(&app, grace), "removed");
     assert_eq!(send(&app, "GET", &path, &key, None, None).await.0, 404);
@@ -1292,4 +1298,17 @@ async fn a_change_of_members_is_a_new_version_of_the_group() {
         app.count(&format!("group_members WHERE group_id = {id}")),
         2
     );
+    // Nor is the group deleted on the strength of that version.
+    let path = format!("/scim/v2/Groups/{scim_id}");
+    let (status, _) = send(&app, "DELETE", &path, &key, None, Some(&read)).await;
+    assert_eq!(status, 412);
+    assert_eq!(app.count(&format!("groups WHERE id = {id}")), 1);
+    let current = now["meta"]["version"].as_str().unwrap();
+    assert_eq!(
+        send(&app, "DELETE", &path, &key, None, Some(current))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(app.count(&format!("groups WHERE id = {id}")), 0);
 }

@@ -329,16 +329,25 @@ pub async fn create(
     ))
 }
 
+/// A stale `If-Match` is refused (412) before anything changes, as for PATCH and PUT.
 pub async fn delete(
     state: web::Data<AppState>,
     auth: ScimAuth,
+    req: HttpRequest,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, ScimError> {
     let id = group_id(&path)?;
+    let if_match = super::if_match(&req);
     let now = state.settings.clock.now();
-    auth.acting(&state, move |conn, acting, workspace| {
-        Ok(service::delete(conn, acting.actor, at(workspace, id), now)?)
-    })
+    auth.acting(
+        &state,
+        in_transaction(move |conn, acting, workspace| {
+            let current =
+                service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
+            super::check_version(if_match.as_deref(), &version(&current))?;
+            Ok(service::delete(conn, acting.actor, at(workspace, id), now)?)
+        }),
+    )
     .await?;
     Ok(super::no_content())
 }

@@ -280,25 +280,32 @@ pub async fn replace(
 
 /// `DELETE /scim/v2/Users/{id}`: the member is removed (what they own is left unassigned; an
 /// Owner can restore them for 14 days).
+/// A stale `If-Match` is refused (412) before anything changes, as for PATCH and PUT.
 pub async fn delete(
     state: web::Data<AppState>,
     auth: ScimAuth,
+    req: HttpRequest,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&path)?;
+    let if_match = super::if_match(&req);
     let now = state.settings.clock.now();
-    auth.acting(&state, move |conn, acting, workspace| {
-        // Removed already: gone, as far as SCIM knows.
-        let Some(user) = members::scim_user(conn, workspace, id)? else {
-            return Err(ScimError::not_found());
-        };
-        if user.status == MembershipStatus::Invited {
-            // Someone invited who has not joined: the invitation is revoked (its link dies).
-            return revoke_invitation(conn, acting, workspace, id, now);
-        }
-        console::remove(conn, acting, workspace, id, None, None, now)?;
-        Ok(())
-    })
+    auth.acting(
+        &state,
+        in_transaction(move |conn, acting, workspace| {
+            // Removed already: gone, as far as SCIM knows.
+            let Some(user) = members::scim_user(conn, workspace, id)? else {
+                return Err(ScimError::not_found());
+            };
+            super::check_version(if_match.as_deref(), &version(&user))?;
+            if user.status == MembershipStatus::Invited {
+                // Someone invited who has not joined: the invitation is revoked (its link dies).
+                return revoke_invitation(conn, acting, workspace, id, now);
+            }
+            console::remove(conn, acting, workspace, id, None, None, now)?;
+            Ok(())
+        }),
+    )
     .await?;
     Ok(super::no_content())
 }
