@@ -299,7 +299,12 @@ struct Skip(String);
 
 impl From<diesel::result::Error> for Skip {
     fn from(e: diesel::result::Error) -> Self {
-        Skip(format!("Could not be changed ({e})."))
+        // The database's words stay in the log: they are not for the page.
+        tracing::error!(error = %e, "a bulk action's change failed");
+        Skip(
+            "Could not be changed: the database refused it (the error is in the server's log)."
+                .to_owned(),
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, http::header};
@@ -35,6 +35,8 @@ use crate::store::{memberships, sessions, who};
 const POLL: Duration = Duration::from_secs(2);
 /// How long one stream lasts at the most: the browser reconnects, and is judged again.
 const LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// A change is sent only to a viewer judged within this long (the heartbeat judges too).
+const REJUDGE_CHANGES: Duration = Duration::from_secs(5);
 /// Online: active within this long.
 const ONLINE_FOR: chrono::Duration = chrono::Duration::minutes(2);
 /// At most this many online members are followed per workspace.
@@ -223,6 +225,32 @@ impl futures_core::Stream for Events {
 /// ends at the first heartbeat after the viewer may no longer see the members (suspended,
 /// blocked, signed out everywhere, their role changed), after [`LIFETIME`], and when shutdown
 /// begins; the browser reconnects, judged again (to another instance, when this one stops).
+/// Whether the stream's viewer may still watch (their session and membership as they were), and
+/// with `alive`, their activity recorded. A database that does not answer ends nothing.
+async fn still_watching(
+    pool: &Pool,
+    watcher: &Watcher,
+    workspace: WorkspaceId,
+    alive: bool,
+) -> bool {
+    let (pool, watcher) = (pool.clone(), watcher.clone());
+    let still = web::block(move || -> anyhow::Result<bool> {
+        let mut conn = pool.get()?;
+        let still = watcher.may_still_watch(&mut conn)?;
+        if still && alive {
+            sessions::record_activity(
+                &mut conn,
+                Some(watcher.account.0),
+                Some(workspace.0),
+                clock::now(),
+            )?;
+        }
+        Ok(still)
+    })
+    .await;
+    !matches!(still, Ok(Ok(false)))
+}
+
 pub async fn stream(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -256,32 +284,32 @@ pub async fn stream(
         let mut heartbeat = actix_web::rt::time::interval(every);
         let ends = actix_web::rt::time::sleep(LIFETIME);
         tokio::pin!(ends);
+        let mut judged = Instant::now();
         loop {
             let sent = tokio::select! {
-                change = changes.recv() => match change {
-                    Ok(text) => tx.send(Bytes::from(text.as_bytes().to_vec())).await,
-                    // Fell behind: the page reloads its rows when told to.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        tx.send(Bytes::from_static(b"event: stale\ndata: {}\n\n")).await
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
-                _ = heartbeat.tick() => {
-                    let (pool, watcher) = (pool.clone(), watcher.clone());
-                    let still = web::block(move || -> anyhow::Result<bool> {
-                        let mut conn = pool.get()?;
-                        let still = watcher.may_still_watch(&mut conn)?;
-                        if still {
-                            sessions::record_activity(&mut conn, Some(watcher.account.0), Some(workspace.0), clock::now())?;
-                        }
-                        Ok(still)
-                    })
-                    .await;
-                    // Refused now: the stream ends (the browser's reconnection is judged anew).
-                    // A database that does not answer ends nothing.
-                    if matches!(still, Ok(Ok(false))) {
+                change = changes.recv() => {
+                    // Someone suspended, blocked or signed out sees no change after that,
+                    // beyond a few seconds (a judgement is a query: not one per change).
+                    if judged.elapsed() >= REJUDGE_CHANGES
+                        && !still_watching(&pool, &watcher, workspace, false).await
+                    {
                         break;
                     }
+                    judged = Instant::now();
+                    match change {
+                        Ok(text) => tx.send(Bytes::from(text.as_bytes().to_vec())).await,
+                        // Fell behind: the page reloads its rows when told to.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            tx.send(Bytes::from_static(b"event: stale\ndata: {}\n\n")).await
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                },
+                _ = heartbeat.tick() => {
+                    if !still_watching(&pool, &watcher, workspace, true).await {
+                        break;
+                    }
+                    judged = Instant::now();
                     tx.send(Bytes::from_static(b": alive\n\n")).await
                 }
                 _ = &mut ends => break,

@@ -88,7 +88,7 @@ impl Events {
         let deadline = Instant::now() + within;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match actix_web::rt::time::timeout(left, self.response.chunk()).await {
-                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
                 Ok(_) => return true,
                 Err(_) => return false,
             }
@@ -134,6 +134,49 @@ async fn a_stream_ends_once_its_viewer_is_suspended() {
     assert!(
         !adas.ends(Duration::from_secs(1)).await,
         "others' stay open"
+    );
+}
+
+/// With the usual heartbeat (30 s), a viewer suspended is not told of a change after it: the
+/// stream is judged again before a change goes out when its last judgement is over 5 s old.
+#[actix_web::test]
+async fn a_suspended_viewer_hears_no_change_before_the_heartbeat() {
+    let app = spawn_with_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    )
+    .await;
+    let grace_id = app.membership_of("grace.hopper@example.com");
+    app.add_member(
+        "alan.turing@example.com",
+        BuiltInRole::Auditor,
+        MembershipStatus::Active,
+    );
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let mut hers = Events::open(&grace).await;
+    actix_web::rt::time::sleep(Duration::from_secs(6)).await;
+    let done = app
+        .post_fields(&format!("/w/acme/users/{grace_id}/suspend"), &[])
+        .await;
+    assert_eq!(done.status().as_u16(), 303);
+    // Alan comes online: a change every stream of the workspace would be told.
+    let alan = app.new_client();
+    alan.sign_in("alan.turing@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(alan.get("/w/acme/users").await.status().as_u16(), 200);
+    let alan_id = app.membership_of("alan.turing@example.com");
+    assert!(
+        hers.ends(Duration::from_secs(5)).await,
+        "her stream ends at the change"
+    );
+    assert!(
+        !hers.buffer.contains(&format!("\"id\":{alan_id}")),
+        "and tells her nothing: {}",
+        hers.buffer
     );
 }
 
