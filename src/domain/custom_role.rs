@@ -83,12 +83,69 @@ pub fn offered() -> impl Iterator<Item = Permission> {
         .filter(|p| *p != Permission::Owner)
 }
 
+/// The permissions whose work starts from a list the role cannot open: suspending, removing,
+/// editing, inviting or exporting members starts from the users list (`users.view`); managing
+/// groups or apps, from theirs. Their holders cannot use them in the console (API keys can).
+const NEEDS_ITS_LIST: [(Permission, Permission); 7] = [
+    (Permission::UsersInvite, Permission::UsersView),
+    (Permission::UsersEdit, Permission::UsersView),
+    (Permission::UsersSuspend, Permission::UsersView),
+    (Permission::UsersRemove, Permission::UsersView),
+    (Permission::UsersExport, Permission::UsersView),
+    (Permission::GroupsManage, Permission::GroupsView),
+    (Permission::AppsManage, Permission::AppsView),
+];
+
+/// A warning, once a role is saved, for permissions its holders cannot reach: "Its holders
+/// cannot use “users.suspend” without “users.view”: …". None when all are within reach.
+pub fn out_of_reach(permissions: PermissionSet) -> Option<String> {
+    let mut lists: Vec<(Permission, Vec<String>)> = Vec::new();
+    for (permission, list) in NEEDS_ITS_LIST {
+        if permissions.contains(permission) && !permissions.contains(list) {
+            let key = format!("“{}”", permission.key());
+            match lists.iter_mut().find(|(l, _)| *l == list) {
+                Some((_, these)) => these.push(key),
+                None => lists.push((list, vec![key])),
+            }
+        }
+    }
+    if lists.is_empty() {
+        return None;
+    }
+    let (uses, ticks): (Vec<String>, Vec<String>) = lists
+        .iter()
+        .map(|(list, these)| {
+            let list = format!("“{}”", list.key());
+            (format!("{} without {list}", these.join(" or ")), list)
+        })
+        .unzip();
+    Some(format!(
+        "Its holders cannot use {}: the work starts from that list, which the role does not open. \
+         Tick {} too.",
+        uses.join(", nor "),
+        ticks.join(" and ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn keys(list: &[&str]) -> Vec<String> {
         list.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn permissions_out_of_reach_of_their_list_are_named() {
+        let set = |list: &[&str]| parse_permissions(&keys(list)).unwrap();
+        assert_eq!(out_of_reach(set(&["users.view", "users.suspend"])), None);
+        assert_eq!(out_of_reach(set(&["users.change_role"])), None);
+        assert_eq!(
+            out_of_reach(set(&["users.suspend", "users.remove", "groups.manage"])).unwrap(),
+            "Its holders cannot use “users.suspend” or “users.remove” without “users.view”, nor \
+             “groups.manage” without “groups.view”: the work starts from that list, which the \
+             role does not open. Tick “users.view” and “groups.view” too."
+        );
     }
 
     #[test]

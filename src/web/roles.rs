@@ -270,6 +270,7 @@ pub async fn create(
     if let Some(draft) = form.parse(&mut errors) {
         let (definer, workspace) = (definer(&access), access.workspace.id);
         let shown = draft.name.to_string();
+        let warning = custom_role::out_of_reach(draft.permissions);
         let created = blocking(&state, move |conn| {
             Ok(service::create(
                 conn,
@@ -282,8 +283,7 @@ pub async fn create(
         .await?;
         match created {
             Ok(id) => {
-                return access
-                    .show_after(&format!("roles/{id}"), &format!("Role {shown} created."));
+                return saved(&access, id, &format!("Role {shown} created."), warning);
             }
             Err(e) => role_error(e, &mut errors)?,
         }
@@ -382,6 +382,20 @@ pub async fn show(
     render_with_status(StatusCode::OK, &page)
 }
 
+/// To the role's page with `done`, a warning when some of its permissions are out of reach.
+fn saved(
+    access: &WorkspaceAccess,
+    role: RoleId,
+    done: &str,
+    out_of_reach: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let page = format!("roles/{role}");
+    match out_of_reach {
+        None => access.show_after(&page, done),
+        Some(why) => access.show_after_warning(&page, &format!("{done} {why}")),
+    }
+}
+
 pub async fn update(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -393,12 +407,15 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     if let Some(draft) = form.parse(&mut errors) {
         let (definer, at) = (definer(&access), in_workspace(&access, id));
+        let warning = custom_role::out_of_reach(draft.permissions);
         let done = blocking(&state, move |conn| {
             Ok(service::update(conn, &definer, at, &draft, clock::now()))
         })
         .await?;
         match done {
-            Ok(()) => return access.show_after(&format!("roles/{}", at.role), "Role saved."),
+            Ok(()) => {
+                return saved(&access, at.role, "Role saved.", warning);
+            }
             Err(e) => role_error(e, &mut errors)?,
         }
     }

@@ -266,6 +266,33 @@ async fn custom_roles_are_created_changed_and_deleted_with_bad_input_refused() {
     }
 }
 
+/// A role whose permissions start from a list it does not open is saved, with a warning naming
+/// what its holders cannot use and what to tick.
+#[actix_web::test]
+async fn a_role_that_cannot_reach_its_work_is_saved_with_a_warning() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let created = create(&app, "Suspender", "", &["users.suspend"]).await;
+    assert_eq!(created.status().as_u16(), 303);
+    let id = role_id(&app, "Suspender");
+    let page = app.get_text(&format!("/w/acme/roles/{id}")).await;
+    assert!(
+        page.contains(
+            "<div class=\"alert alert-warning\">Role Suspender created. Its holders cannot use \
+             “users.suspend” without “users.view”"
+        ) && page.contains("Tick “users.view” too."),
+        "{page}"
+    );
+    // Ticked: saved without a warning.
+    let saved = update(&app, id, "Suspender", "", &["users.view", "users.suspend"]).await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let page = app.get_text(&format!("/w/acme/roles/{id}")).await;
+    assert!(
+        page.contains("Role saved.") && !page.contains("alert-warning"),
+        "{page}"
+    );
+}
+
 #[actix_web::test]
 async fn a_role_in_use_is_not_deleted_and_says_who_holds_it() {
     let app = spawn_app().await;
