@@ -365,6 +365,13 @@ impl WorkspaceAccess {
             // A page sends them to their profile; a form (or a script) is refused, not
             // redirected, so that nobody takes the answer for a success.
             if req.method() == actix_web::http::Method::GET {
+                super::forms::flash_warning(
+                    &session,
+                    &format!(
+                        "Your role in {} opens no page of this console: here is your own profile.",
+                        workspace.name
+                    ),
+                )?;
                 return Err(AppError::Redirect("/me".to_owned()));
             }
             return Err(AppError::Forbidden(format!(

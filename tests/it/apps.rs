@@ -503,6 +503,13 @@ async fn only_apps_managers_change_apps_and_other_workspaces_apps_are_not_found(
     let member = app.new_client();
     member.sign_in(ALAN, OWNER_PASSWORD).await;
     assert_eq!(location(&member.get("/w/acme/apps").await), "/me");
+    assert!(
+        member
+            .get_text("/me")
+            .await
+            .contains("Your role in Acme HQ opens no page of this console"),
+        "told why they are on their profile"
+    );
 
     // An app of another workspace is not found through this one.
     let other = app.workspace_id("acme").0 + 1000;
