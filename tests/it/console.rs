@@ -448,6 +448,17 @@ async fn access_tab_gives_effective_access_with_the_reason() {
         "{html}"
     );
     assert!(html.contains("Can edit CRM — direct grant"));
+    assert!(html.contains("Effective access") && !html.contains("none of it applies"));
+    // Suspended, the same grants are listed as granted, and said not to apply.
+    let suspended = post(&app, &format!("/w/acme/users/{grace}/suspend"), &[]).await;
+    assert_eq!(suspended.status().as_u16(), 303);
+    let html = app.get_text(&format!("/w/acme/users/{grace}/access")).await;
+    assert!(
+        html.contains("Access granted")
+            && html.contains("Suspended: none of it applies until they are unsuspended.")
+            && html.contains("Can edit CRM — direct grant"),
+        "{html}"
+    );
 }
 
 #[actix_web::test]
