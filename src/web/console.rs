@@ -19,7 +19,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::{MembershipStatus, RESTORE_DAYS};
+use crate::domain::membership::{MembershipStatus, purged_from};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
@@ -162,7 +162,7 @@ fn overview_panel(member: &MemberDetail, zone: Timezone) -> Panels {
                     Some(removed) => format!(
                         "{} — can be restored until {}",
                         status_of(member).1,
-                        time(Some(removed + chrono::Duration::days(RESTORE_DAYS)))
+                        time(Some(purged_from(removed)))
                     ),
                     None => status_of(member).1.to_owned(),
                 },

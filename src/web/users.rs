@@ -164,7 +164,7 @@ impl UserRow {
                 if from <= now {
                     "Deleted for good at the next daily purge".to_owned()
                 } else {
-                    format!("Deleted for good on {}", views::short_date(from))
+                    format!("Can be restored until {}", views::short_date(from))
                 }
             }),
             email: row.email,

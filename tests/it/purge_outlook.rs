@@ -48,7 +48,7 @@ async fn the_pages_say_what_the_next_purge_deletes_before_it_runs() {
         removed[long..].contains("Deleted for good at the next daily purge"),
         "{removed}"
     );
-    assert!(removed[lately..].contains(&format!("Deleted for good on {goes}")));
+    assert!(removed[lately..].contains(&format!("Can be restored until {goes}")));
 
     // Nothing due: said so.
     app.execute(
