@@ -117,6 +117,21 @@ impl BulkAction {
             Self::Resend | Self::Revoke => Permission::UsersInvite,
         }
     }
+
+    /// Whether it can change anyone the list's status filter shows (`status`, its key; empty:
+    /// everyone): nothing acts on removed members, suspending is not for the suspended or the
+    /// invited, unsuspending not for the active or the invited, and only invitations are resent
+    /// or revoked.
+    pub fn applies_to(&self, status: &str) -> bool {
+        let invited = matches!(status, "invited" | "pending");
+        match self {
+            _ if status == "removed" => false,
+            Self::Suspend => !invited && status != "suspended",
+            Self::Unsuspend => !invited && status != "active",
+            Self::Resend | Self::Revoke => !matches!(status, "active" | "suspended" | "blocked"),
+            _ => true,
+        }
+    }
 }
 
 /// What happened (or, previewed, would happen) to one person.

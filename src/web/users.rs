@@ -405,7 +405,9 @@ impl BulkBar {
         ];
         let actions: Vec<_> = offered
             .into_iter()
-            .filter(|(_, _, action)| access.can(action.permission()))
+            .filter(|(_, _, action)| {
+                access.can(action.permission()) && action.applies_to(&params.status)
+            })
             .filter(|(key, _, _)| !key.contains("group") || !groups.is_empty())
             .map(|(key, label, _)| (key, label))
             .collect();

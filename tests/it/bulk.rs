@@ -405,3 +405,45 @@ async fn a_role_that_cannot_see_members_gets_no_bulk_preview() {
         );
     }
 }
+
+/// The bar offers what can change someone the status filter shows: nothing under Removed (no
+/// boxes either), no Unsuspend under Active, only resending and revoking's kin under Pending.
+#[actix_web::test]
+async fn the_bar_offers_what_applies_to_the_status_filtered() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Suspended);
+    app.add_member(EDSGER, BuiltInRole::Member, MembershipStatus::Removed);
+    app.invite("new.one@example.com", "member").await;
+    let offered = |page: &str, action: &str| page.contains(&format!("<option value=\"{action}\">"));
+    let everyone = app.get_text("/w/acme/users").await;
+    for action in [
+        "suspend",
+        "unsuspend",
+        "change_role",
+        "remove",
+        "resend",
+        "revoke",
+    ] {
+        assert!(offered(&everyone, action), "{action}");
+    }
+    let active = app.get_text("/w/acme/users?status=active").await;
+    assert!(offered(&active, "suspend") && offered(&active, "change_role"));
+    assert!(
+        !offered(&active, "unsuspend")
+            && !offered(&active, "resend")
+            && !offered(&active, "revoke")
+    );
+    let suspended = app.get_text("/w/acme/users?status=suspended").await;
+    assert!(offered(&suspended, "unsuspend") && !offered(&suspended, "suspend"));
+    let pending = app.get_text("/w/acme/users?status=pending").await;
+    assert!(offered(&pending, "resend") && offered(&pending, "revoke"));
+    assert!(!offered(&pending, "suspend") && !offered(&pending, "unsuspend"));
+    let removed = app.get_text("/w/acme/users?status=removed").await;
+    assert!(removed.contains(EDSGER), "{removed}");
+    assert!(
+        !removed.contains("id=\"bulk\"") && !removed.contains("name=\"member_id\""),
+        "{removed}"
+    );
+}
