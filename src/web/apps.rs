@@ -52,7 +52,7 @@ impl AppForm {
         let name = errors.check("name", Name::parse(&self.name));
         let owner = match self.owner_email.trim() {
             "" => Some(None),
-            typed => errors.check("owner_email", Email::parse(typed)).map(Some),
+            typed => errors.check("owner_email", member_address(typed)).map(Some),
         };
         Some(AppInput {
             kind: kind?,
@@ -60,6 +60,18 @@ impl AppForm {
             owner: owner?,
             restricted: self.restricted.is_some(),
         })
+    }
+}
+
+/// A member's address as typed in a field that suggests members: a name typed without choosing
+/// one of the suggestions is said to be one, not an invalid address.
+fn member_address(typed: &str) -> Result<Email, String> {
+    if typed.contains('@') {
+        Email::parse(typed).map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "Choose {typed} from the suggestions as you type, or type their email address."
+        ))
     }
 }
 
@@ -485,7 +497,7 @@ pub async fn give_access(
             None
         }
         ("", email) => errors
-            .check("email", Email::parse(email))
+            .check("email", member_address(email))
             .map(GrantTo::Member),
         (group, _) => errors
             .check(

@@ -197,6 +197,22 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
     let overview = app.get_text(&base).await;
     assert!(overview.contains("Saved.") && overview.contains("unassigned"));
 
+    // A name typed without choosing a suggestion is said to be one, kept as typed.
+    let named = post(
+        &app,
+        &format!("{base}/grants"),
+        &[("email", "Grace Hopper"), ("level", "edit")],
+    )
+    .await;
+    assert_eq!(named.status().as_u16(), 422);
+    let page = named.text().await.unwrap();
+    assert!(
+        page.contains(
+            "Choose Grace Hopper from the suggestions as you type, or type their email address."
+        ) && page.contains("value=\"Grace Hopper\""),
+        "{page}"
+    );
+
     // Delete: the confirmation counts the grants that end.
     post(
         &app,
