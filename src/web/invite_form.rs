@@ -33,6 +33,8 @@ pub struct InviteView {
     pub apps: Vec<Choice>,
     pub problems: InviteProblems,
     pub seats: Option<String>,
+    /// The "From Slack" tab: where Slack is connected, or for someone who may connect it.
+    pub slack_tab: bool,
 }
 
 /// The form's view: the roles this person may grant, the groups and apps they may give (each
@@ -45,7 +47,7 @@ pub async fn view(
 ) -> Result<InviteView, AppError> {
     let workspace = access.workspace.id;
     let permissions = access.permissions;
-    let (role_choices, group_names, app_names) = blocking(state, move |conn| {
+    let (role_choices, group_names, app_names, slack_tab) = blocking(state, move |conn| {
         let roles = roles::choices(conn, workspace)?;
         let groups = if permissions.contains(Permission::GroupsManage) {
             groups::names(conn, workspace)?
@@ -57,7 +59,9 @@ pub async fn view(
         } else {
             Vec::new()
         };
-        Ok((roles, groups, apps))
+        let slack_tab = permissions.contains(Permission::SlackManage)
+            || crate::store::slack::find(conn, workspace)?.is_some();
+        Ok((roles, groups, apps, slack_tab))
     })
     .await?;
     let chosen_role = if form.role.is_empty() {
@@ -109,5 +113,6 @@ pub async fn view(
         apps,
         problems,
         seats,
+        slack_tab,
     })
 }

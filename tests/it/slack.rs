@@ -535,3 +535,24 @@ async fn only_slack_managers_connect_and_auditors_only_read() {
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(app.count("slack_connections"), 1);
 }
+
+/// The invite dialog's "From Slack" tab is there where Slack is connected, or for someone who may
+/// connect it (its page says how); an inviter who may not, in a workspace without Slack, gets the
+/// email form alone.
+#[actix_web::test]
+async fn the_from_slack_tab_shows_where_it_can_lead_somewhere() {
+    let standin = SlackStandIn::start().await;
+    let app = app_with(&standin, None).await;
+    let ivy = app
+        .with_custom_role(
+            "ivy.inviter@example.com",
+            "Inviter",
+            &["users.view", "users.invite"],
+        )
+        .await;
+    let tab = ">From Slack</a>";
+    assert!(app.get_text("/w/acme/invitations/new").await.contains(tab));
+    assert!(!ivy.get_text("/w/acme/invitations/new").await.contains(tab));
+    connect(&app).await;
+    assert!(ivy.get_text("/w/acme/invitations/new").await.contains(tab));
+}
