@@ -51,6 +51,15 @@ pub struct InvitationEmail {
 }
 
 impl InvitationEmail {
+    /// "the workspace Acme HQ of Acme Corporation", or "Acme" alone where both are called so.
+    pub fn place(&self) -> String {
+        if self.workspace.eq_ignore_ascii_case(&self.organization) {
+            self.workspace.clone()
+        } else {
+            format!("the workspace {} of {}", self.workspace, self.organization)
+        }
+    }
+
     pub fn subject(&self) -> String {
         match &self.inviter {
             Some(inviter) => format!("{inviter} invited you to {}", self.workspace),
@@ -119,5 +128,36 @@ pub struct AddedNotice {
 impl AddedNotice {
     pub fn subject(&self) -> String {
         format!("You were added to {}", self.workspace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation(workspace: &str, organization: &str) -> InvitationEmail {
+        InvitationEmail {
+            organization: organization.to_owned(),
+            workspace: workspace.to_owned(),
+            inviter: None,
+            role: "Member".to_owned(),
+            link: "http://localhost/invitations/x".to_owned(),
+            expires: "3 December 2026 (UTC)".to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_invitation_names_the_organization_only_when_it_differs() {
+        let both = invitation("Acme HQ", "Acme Corporation");
+        assert_eq!(both.place(), "the workspace Acme HQ of Acme Corporation");
+        let same = invitation("acme", "Acme");
+        assert_eq!(same.place(), "acme");
+        let (_, text, html) = same.render().unwrap();
+        assert!(
+            text.contains("You are invited to join acme as Member."),
+            "{text}"
+        );
+        assert!(!html.contains("(Acme)"), "{html}");
+        assert!(both.render().unwrap().2.contains("(Acme Corporation)"));
     }
 }
