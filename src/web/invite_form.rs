@@ -35,6 +35,8 @@ pub struct InviteView {
     pub seats: Option<String>,
     /// The "From Slack" tab: where Slack is connected, or for someone who may connect it.
     pub slack_tab: bool,
+    /// How long an invitation's link lasts.
+    pub valid_days: i64,
 }
 
 /// The form's view: the roles this person may grant, the groups and apps they may give (each
@@ -114,5 +116,6 @@ pub async fn view(
         problems,
         seats,
         slack_tab,
+        valid_days: state.settings.invite_ttl_days,
     })
 }

@@ -35,6 +35,7 @@ async fn the_invite_dialog_is_a_fragment_for_htmx_and_a_page_without_javascript(
     );
     let page = app.get_text("/w/acme/invitations/new").await;
     assert!(page.contains("<html") && page.contains("name=\"emails\""));
+    assert!(page.contains("a link to join, valid for 7 days."), "{page}");
 
     // An Admin is not offered the Owner role; an Auditor may not invite at all.
     app.add_member(
