@@ -226,7 +226,7 @@ fn create_owner(
     let mut conn = pool.get()?;
     let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
     println!(
-        "{} {} is an owner of /w/{}/{}",
+        "{} {} is an owner of /w/{}{}",
         if outcome.created_account {
             "Created"
         } else {
@@ -248,6 +248,12 @@ fn create_owner(
         );
     }
     println!("Sign in at {}/login", settings.base_url);
+    if settings.base_url == format!("http://{}", settings.bind) {
+        println!(
+            "  (the address of `serve` with this --bind; where the console is served elsewhere, \
+             set BASE_URL, which emails link to as well)"
+        );
+    }
     Ok(())
 }
 

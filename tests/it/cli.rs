@@ -52,7 +52,8 @@ async fn create_owner_then_sign_in_with_that_password() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("Created grace@example.com") && stdout.contains("/w/labs"),
+        stdout.contains("Created grace@example.com is an owner of /w/labs (new workspace)")
+            && stdout.contains("Sign in at http://127.0.0.1:8080/login\n  (the address of `serve`"),
         "{stdout}"
     );
     assert_eq!(app.count("organization WHERE name = 'Hopper Labs'"), 1);
