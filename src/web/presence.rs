@@ -220,11 +220,6 @@ impl futures_core::Stream for Events {
     }
 }
 
-/// The stream (`text/event-stream`): `presence` events for the workspace, a comment every
-/// heartbeat (`Settings::presence_heartbeat`); the viewer counts as active while it is open. It
-/// ends at the first heartbeat after the viewer may no longer see the members (suspended,
-/// blocked, signed out everywhere, their role changed), after [`LIFETIME`], and when shutdown
-/// begins; the browser reconnects, judged again (to another instance, when this one stops).
 /// Whether the stream's viewer may still watch (their session and membership as they were), and
 /// with `alive`, their activity recorded. A database that does not answer ends nothing.
 async fn still_watching(
@@ -251,6 +246,12 @@ async fn still_watching(
     !matches!(still, Ok(Ok(false)))
 }
 
+/// The stream (`text/event-stream`): `presence` events for the workspace, a comment every
+/// heartbeat (`Settings::presence_heartbeat`); the viewer counts as active while it is open. It
+/// ends at the first heartbeat after the viewer may no longer see the members (suspended,
+/// blocked, signed out everywhere, their role changed), or at the first change after that when
+/// its last judgement is over [`REJUDGE_CHANGES`] old, after [`LIFETIME`], and when shutdown
+/// begins; the browser reconnects, judged again (to another instance, when this one stops).
 pub async fn stream(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
