@@ -190,15 +190,21 @@ pub(crate) fn judge(
     }
 }
 
-/// Why an existing account cannot be invited here: blocked, or a membership of any state.
+/// Why an existing account cannot be invited here: blocked, or a membership of any state. That
+/// an account is blocked is said only where it has a membership here (its row shows it anyway):
+/// an inviter does not learn who is blocked in the organization's other workspaces.
 fn already_here(
     account: &accounts::Account,
     statuses: &[(AccountId, MembershipStatus, Option<NaiveDateTime>)],
 ) -> Option<String> {
+    let here = statuses.iter().find(|(id, _, _)| *id == account.id);
     if account.status == AccountStatus::Blocked {
-        return Some("is blocked in this organization".to_owned());
+        return Some(match here {
+            Some(_) => "is blocked in this organization".to_owned(),
+            None => "cannot be invited: an org admin can say why".to_owned(),
+        });
     }
-    let (_, status, removed_at) = statuses.iter().find(|(id, _, _)| *id == account.id)?;
+    let (_, status, removed_at) = here?;
     Some(match status {
         MembershipStatus::Invited => "has already been invited".to_owned(),
         MembershipStatus::Active | MembershipStatus::Suspended => "is already a member".to_owned(),

@@ -180,6 +180,17 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
         MembershipStatus::Suspended,
     );
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'blocked@example.com'");
+    // Blocked, with no membership here (a member of another workspace): not said to be blocked.
+    app.add_member(
+        "elsewhere@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(
+        "DELETE FROM memberships WHERE account_id = \
+         (SELECT id FROM accounts WHERE email = 'elsewhere@example.com')",
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'elsewhere@example.com'");
     app.invite("pending@example.com", "member").await;
     let counts = |app: &TestApp| {
         [
@@ -194,7 +205,7 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
     let before = counts(&app);
 
     let response = app
-        .invite("good@example.com, not-an-address, member@example.com, pending@example.com, blocked@example.com, also.good@example.com", "member")
+        .invite("good@example.com, not-an-address, member@example.com, pending@example.com, blocked@example.com, elsewhere@example.com, also.good@example.com", "member")
         .await;
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
@@ -203,6 +214,10 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
         ("member@example.com", "is already a member"),
         ("pending@example.com", "has already been invited"),
         ("blocked@example.com", "is blocked in this organization"),
+        (
+            "elsewhere@example.com",
+            "cannot be invited: an org admin can say why",
+        ),
     ] {
         assert!(
             html.contains(&format!("<strong>{address}</strong> {reason}")),
