@@ -294,6 +294,42 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Which of `actions` (the product's own keys, `[a-z_.]` only) the organization-wide log holds
+/// an event of: one probe of the (workspace, action) index each, in one statement, so a log of
+/// millions of sign-ins is not walked.
+pub fn org_actions_present(
+    conn: &mut AnyConnection,
+    actions: &[&'static str],
+) -> QueryResult<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Present {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+    }
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let probes: Vec<String> = actions
+        .iter()
+        .map(|key| {
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.'),
+                "an action key is written into the statement: {key}"
+            );
+            format!(
+                "SELECT CAST('{key}' AS TEXT) AS action WHERE EXISTS (SELECT 1 FROM audit_events \
+                 WHERE workspace_id IS NULL AND action = '{key}')"
+            )
+        })
+        .collect();
+    Ok(diesel::sql_query(probes.join(" UNION ALL "))
+        .load::<Present>(conn)?
+        .into_iter()
+        .map(|p| p.action)
+        .collect())
+}
+
 /// A keyset page of a workspace's audit log (`None`: organization-wide events), newest first,
 /// before event `before`.
 pub fn page(

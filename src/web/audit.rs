@@ -189,8 +189,20 @@ async fn audit_page(
     zone: Timezone,
 ) -> Result<AuditPage, AppError> {
     let (filter, before) = (query.filter(), query.before.parse::<i64>().ok());
-    let rows = blocking(state, move |conn| {
-        Ok(audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?)
+    let (rows, present) = blocking(state, move |conn| {
+        let rows = audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?;
+        // The organization's log offers the actions it holds (most are a workspace's alone).
+        let present = match workspace {
+            Some(_) => None,
+            None => {
+                let keys: Vec<&'static str> = audit_words::ACTIONS
+                    .iter()
+                    .map(|(key, _, _)| *key)
+                    .collect();
+                Some(audit::org_actions_present(conn, &keys)?)
+            }
+        };
+        Ok((rows, present))
     })
     .await?;
     let filters = serde_html_form::to_string(&query).unwrap_or_default();
@@ -209,11 +221,21 @@ async fn audit_page(
         label: "Any action".to_owned(),
         selected: query.action.is_empty(),
     }];
-    actions.extend(audit_words::ACTIONS.iter().map(|(key, _, label)| Choice {
-        value: (*key).to_owned(),
-        label: (*label).to_owned(),
-        selected: *key == query.action,
-    }));
+    actions.extend(
+        audit_words::ACTIONS
+            .iter()
+            .filter(|(key, _, _)| {
+                *key == query.action
+                    || present
+                        .as_ref()
+                        .is_none_or(|held| held.iter().any(|h| h == key))
+            })
+            .map(|(key, _, label)| Choice {
+                value: (*key).to_owned(),
+                label: (*label).to_owned(),
+                selected: *key == query.action,
+            }),
+    );
     let newest_url = (!query.before.is_empty()).then(|| format!("{base}?{filters}"));
     Ok(AuditPage {
         csv_url: format!("{base}.csv?{filters}"),

@@ -170,6 +170,21 @@ async fn organization_wide_events_are_for_org_owners_and_admins() {
     app.new_client().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let org = app.get_text("/org/audit").await;
     assert!(org.contains("Ada Lovelace signed in"), "{org}");
+    // Its action menu offers what it holds, not a workspace's actions; one asked by address
+    // stays offered (selected), matching nothing.
+    let option = |key: &str| format!("<option value=\"{key}\"");
+    assert!(org.contains(&option("session.signed_in")), "{org}");
+    assert!(!org.contains(&option("group.created")) && !org.contains(&option("member.suspended")));
+    let asked = app.get_text("/org/audit?action=group.created").await;
+    assert!(
+        asked.contains("<option value=\"group.created\" selected"),
+        "{asked}"
+    );
+    let workspace = app.get_text("/w/acme/audit").await;
+    assert!(
+        workspace.contains(&option("group.created")),
+        "the workspace's menu lists all"
+    );
     let csv = app.get("/org/audit.csv").await;
     assert_eq!(csv.status().as_u16(), 200);
     // A workspace Admin is not an org admin.
