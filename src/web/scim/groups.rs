@@ -26,6 +26,18 @@ fn version(group: &ScimGroup) -> String {
     super::weak_etag(group.updated_at)
 }
 
+/// The group before a change, refused (412) when the change is conditioned on another version.
+fn unchanged_since(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    id: i64,
+    if_match: Option<&str>,
+) -> Result<ScimGroup, ScimError> {
+    let group = service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
+    super::check_version(if_match, &version(&group))?;
+    Ok(group)
+}
+
 fn representation(state: &AppState, group: &ScimGroup, members: Option<&[i64]>) -> Value {
     let base = base(state);
     let id = Resource::Group.scim_id(group.id);
@@ -259,9 +271,7 @@ async fn change(
     auth.acting(
         &state,
         in_transaction(move |conn, acting, workspace| {
-            let current =
-                service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
-            super::check_version(if_match.as_deref(), &version(&current))?;
+            unchanged_since(conn, workspace, id, if_match.as_deref())?;
             apply(conn, acting.actor, at(workspace, id), &changes, now)
         }),
     )
@@ -342,9 +352,7 @@ pub async fn delete(
     auth.acting(
         &state,
         in_transaction(move |conn, acting, workspace| {
-            let current =
-                service::scim_group(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
-            super::check_version(if_match.as_deref(), &version(&current))?;
+            unchanged_since(conn, workspace, id, if_match.as_deref())?;
             Ok(service::delete(conn, acting.actor, at(workspace, id), now)?)
         }),
     )
