@@ -6,8 +6,9 @@ pub struct NewPassword(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
-    #[error("Use at least 12 characters.")]
-    TooShort,
+    /// How many characters it has (the hint beside the field already says 12).
+    #[error("Too short: that is {0} characters, and a password needs 12.")]
+    TooShort(usize),
     #[error("Use 1,024 bytes at most.")]
     TooLong,
     #[error("A password cannot be only spaces.")]
@@ -24,8 +25,9 @@ impl NewPassword {
         if input.len() > Self::MAX_BYTES {
             return Err(PasswordError::TooLong);
         }
-        if input.chars().count() < Self::MIN_CHARS {
-            return Err(PasswordError::TooShort);
+        let chars = input.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(PasswordError::TooShort(chars));
         }
         if input.trim().is_empty() {
             return Err(PasswordError::Blank);
@@ -55,11 +57,11 @@ mod tests {
     fn enforces_length_by_characters() {
         assert_eq!(
             NewPassword::parse("short").unwrap_err(),
-            PasswordError::TooShort
+            PasswordError::TooShort(5)
         );
         assert_eq!(
-            NewPassword::parse("elevenchars").unwrap_err(),
-            PasswordError::TooShort
+            NewPassword::parse("elevenchars").unwrap_err().to_string(),
+            "Too short: that is 11 characters, and a password needs 12."
         );
         assert!(NewPassword::parse("twelve chars").is_ok());
         assert!(NewPassword::parse("ééééééééééé").is_err());

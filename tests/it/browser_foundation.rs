@@ -27,7 +27,11 @@ async fn setup_sign_in_list_and_search_in_a_real_browser() {
     b.click("button[type=submit]").await;
     b.wait_for_text("#workspace_slug-error", "lower-case").await;
     assert!(b.text("#email-error").await.contains("valid email"));
-    assert!(b.text("#password-error").await.contains("12 characters"));
+    assert!(
+        b.text("#password-error")
+            .await
+            .contains("that is 5 characters, and a password needs 12")
+    );
     let kept = b
         .client
         .find(Locator::Css("#organization_name"))

@@ -40,7 +40,8 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
     b.wait_for_text("h1", "Choose a new password").await;
     b.fill("#password", "short").await;
     b.click("button[type=submit]").await;
-    b.wait_for_text("#password-error", "at least 12").await;
+    b.wait_for_text("#password-error", "a password needs 12")
+        .await;
     b.screenshot("71-password-reset-refused").await;
     b.fill("#password", "a fresh and long passphrase").await;
     b.click("button[type=submit]").await;

@@ -126,7 +126,7 @@ async fn create_owner_refuses_bad_input_and_writes_nothing() {
         "short\n",
     );
     assert!(!weak.status.success());
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12 characters"));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("a password needs 12"));
     let bad_email = console(
         &app.db,
         &["create-owner", "--email", "nope", "--workspace", "labs"],

@@ -182,7 +182,7 @@ async fn setup_with_bad_input_shows_messages_beside_fields_and_writes_nothing() 
     assert!(html.contains("Enter a valid email address"));
     assert!(html.contains("id=\"first_name-error\""));
     assert!(html.contains("id=\"password-error\""));
-    assert!(html.contains("Use at least 12 characters."));
+    assert!(html.contains("Too short: that is"));
     assert!(
         !html.contains("id=\"last_name-error\""),
         "valid fields get no message"
