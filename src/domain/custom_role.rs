@@ -83,12 +83,14 @@ pub fn offered() -> impl Iterator<Item = Permission> {
         .filter(|p| *p != Permission::Owner)
 }
 
-/// The permissions whose work starts from a list the role cannot open: suspending, removing,
-/// editing, inviting or exporting members starts from the users list (`users.view`); managing
-/// groups or apps, from theirs. Their holders cannot use them in the console (API keys can).
-const NEEDS_ITS_LIST: [(Permission, Permission); 7] = [
+/// The permissions whose work starts from a list the role cannot open: inviting, editing,
+/// giving a role to, suspending, removing or exporting members starts from the users list
+/// (`users.view`); managing groups or apps, from theirs. Their holders cannot use them in the
+/// console.
+const NEEDS_ITS_LIST: [(Permission, Permission); 8] = [
     (Permission::UsersInvite, Permission::UsersView),
     (Permission::UsersEdit, Permission::UsersView),
+    (Permission::UsersChangeRole, Permission::UsersView),
     (Permission::UsersSuspend, Permission::UsersView),
     (Permission::UsersRemove, Permission::UsersView),
     (Permission::UsersExport, Permission::UsersView),
@@ -96,8 +98,18 @@ const NEEDS_ITS_LIST: [(Permission, Permission); 7] = [
     (Permission::AppsManage, Permission::AppsView),
 ];
 
+/// The list a view permission opens, in words.
+fn list_of(view: Permission) -> &'static str {
+    match view {
+        Permission::GroupsView => "the groups list",
+        Permission::AppsView => "the apps list",
+        _ => "the users list",
+    }
+}
+
 /// A warning, once a role is saved, for permissions its holders cannot reach: "Its holders
-/// cannot use “users.suspend” without “users.view”: …". None when all are within reach.
+/// cannot use “users.suspend” without “users.view” (the users list, where that work starts)…".
+/// None when all are within reach.
 pub fn out_of_reach(permissions: PermissionSet) -> Option<String> {
     let mut lists: Vec<(Permission, Vec<String>)> = Vec::new();
     for (permission, list) in NEEDS_ITS_LIST {
@@ -115,13 +127,17 @@ pub fn out_of_reach(permissions: PermissionSet) -> Option<String> {
     let (uses, ticks): (Vec<String>, Vec<String>) = lists
         .iter()
         .map(|(list, these)| {
-            let list = format!("“{}”", list.key());
-            (format!("{} without {list}", these.join(" or ")), list)
+            let key = format!("“{}”", list.key());
+            let uses = format!(
+                "{} without {key} ({}, where that work starts)",
+                these.join(" or "),
+                list_of(*list)
+            );
+            (uses, key)
         })
         .unzip();
     Some(format!(
-        "Its holders cannot use {}: the work starts from that list, which the role does not open. \
-         Tick {} too.",
+        "Its holders cannot use {} in the console. Tick {} too.",
         uses.join(", nor "),
         ticks.join(" and ")
     ))
@@ -139,12 +155,18 @@ mod tests {
     fn permissions_out_of_reach_of_their_list_are_named() {
         let set = |list: &[&str]| parse_permissions(&keys(list)).unwrap();
         assert_eq!(out_of_reach(set(&["users.view", "users.suspend"])), None);
-        assert_eq!(out_of_reach(set(&["users.change_role"])), None);
+        assert_eq!(out_of_reach(set(&["groups.view", "groups.manage"])), None);
+        assert!(
+            out_of_reach(set(&["users.change_role"]))
+                .unwrap()
+                .contains("“users.change_role” without “users.view”")
+        );
         assert_eq!(
             out_of_reach(set(&["users.suspend", "users.remove", "groups.manage"])).unwrap(),
-            "Its holders cannot use “users.suspend” or “users.remove” without “users.view”, nor \
-             “groups.manage” without “groups.view”: the work starts from that list, which the \
-             role does not open. Tick “users.view” and “groups.view” too."
+            "Its holders cannot use “users.suspend” or “users.remove” without “users.view” (the \
+             users list, where that work starts), nor “groups.manage” without “groups.view” (the \
+             groups list, where that work starts) in the console. Tick “users.view” and \
+             “groups.view” too."
         );
     }
 
