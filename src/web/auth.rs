@@ -365,13 +365,18 @@ impl WorkspaceAccess {
             // A page sends them to their profile; a form (or a script) is refused, not
             // redirected, so that nobody takes the answer for a success.
             if req.method() == actix_web::http::Method::GET {
-                super::forms::flash_warning(
-                    &session,
-                    &format!(
-                        "Your role in {} opens no page of this console: here is your own profile.",
-                        workspace.name
-                    ),
-                )?;
+                // Said on a page of the console, not when a missing page's frame is being
+                // looked up (`/w/acme/nope`: that 404 is not their profile).
+                if req.match_info().get("slug").is_some() {
+                    super::forms::flash_warning(
+                        &session,
+                        &format!(
+                            "Your role in {} opens no page of this console: here is your own \
+                             profile.",
+                            workspace.name
+                        ),
+                    )?;
+                }
                 return Err(AppError::Redirect("/me".to_owned()));
             }
             return Err(AppError::Forbidden(format!(

@@ -526,6 +526,14 @@ async fn only_apps_managers_change_apps_and_other_workspaces_apps_are_not_found(
             .contains("Your role in Acme HQ opens no page of this console"),
         "told why they are on their profile"
     );
+    // A missing page is a 404, and their profile next says nothing about it.
+    assert_eq!(member.get("/w/acme/nope").await.status().as_u16(), 404);
+    assert!(
+        !member
+            .get_text("/me")
+            .await
+            .contains("opens no page of this console")
+    );
 
     // An app of another workspace is not found through this one.
     let other = app.workspace_id("acme").0 + 1000;
