@@ -29,7 +29,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("member.joined", "joined the workspace", "Joined"),
     ("member.provisioned", "added {target} from the identity provider", "Provisioned"),
     ("member.added_from_slack", "added {target} from Slack", "Added from Slack"),
-    ("member.owner_created", "made {target} an Owner from the command line", "Owner created"),
+    ("member.owner_created", "made {target} an Owner", "Owner created"),
     ("member.role_changed", "changed the role of {target}", "Role changed"),
     ("member.profile_changed", "edited the profile of {target}", "Profile edited"),
     ("member.user_name_changed", "changed the identity provider's userName of {target}", "userName changed"),
