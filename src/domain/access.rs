@@ -130,9 +130,10 @@ impl Effective {
     }
 }
 
-/// Folds grants into effective access per app, ordered by app name.
+/// Folds grants into effective access per app, ordered by app name as people read it ("Calendar"
+/// before "CRM").
 pub fn effective_access(mut grants: Vec<GrantFact>) -> Vec<Effective> {
-    grants.sort_by(|a, b| a.app.cmp(&b.app).then(a.app_id.cmp(&b.app_id)));
+    grants.sort_by_cached_key(|g| (g.app.to_lowercase(), g.app_id));
     let mut out: Vec<Effective> = Vec::new();
     for app_grants in grants.chunk_by(|a, b| a.app_id == b.app_id) {
         let top = app_grants
@@ -332,6 +333,15 @@ mod tests {
         assert_eq!(
             e[0].sentence(),
             "Can run Payroll run — through group Finance"
+        );
+        let by_name = effective_access(vec![
+            grant(1, "CRM", Level::View, Source::Direct),
+            grant(2, "Calendar", Level::View, Source::Direct),
+        ]);
+        assert_eq!(
+            by_name.iter().map(|e| e.app.as_str()).collect::<Vec<_>>(),
+            ["Calendar", "CRM"],
+            "as people read names, not by byte"
         );
     }
 }
