@@ -1568,6 +1568,23 @@ impl Snapshots {
     }
 }
 
+/// What changed in the world since `baseline` (which becomes the world now), said of `row`
+/// asked by `who`; none when nothing did.
+fn compare(row: &Row, who: &str, snapshots: &Snapshots, baseline: &mut Snapshot) -> Option<String> {
+    let after = snapshots.take();
+    if after == *baseline {
+        return None;
+    }
+    let changed = format!(
+        "{} {} {who} and changed the database: {}",
+        row.method.to_uppercase(),
+        row.pattern,
+        diff(baseline, &after).join("; ")
+    );
+    *baseline = after;
+    Some(changed)
+}
+
 /// What changed between two snapshots, a few rows per table.
 fn diff(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     let empty = Vec::new();
@@ -2125,31 +2142,15 @@ async fn every_route_answers_every_actor_as_the_rules_say() {
                 readers.push(format!("{actor:?} ({path}, {})", answer.status));
                 continue;
             }
-            let after = snapshots.take();
-            if after != baseline {
-                let changed = format!(
-                    "{} {} ({path}) as {actor:?} answered {} and changed the database: {}",
-                    row.method.to_uppercase(),
-                    row.pattern,
-                    describe(&answer),
-                    diff(&baseline, &after).join("; ")
-                );
+            let who = format!("({path}) as {actor:?} answered {}", describe(&answer));
+            if let Some(changed) = compare(row, &who, &snapshots, &mut baseline) {
                 mismatches.push((i, actor.index(), changed));
-                baseline = after;
             }
         }
         if !readers.is_empty() {
-            let after = snapshots.take();
-            if after != baseline {
-                let changed = format!(
-                    "{} {} as one of {} changed the database: {}",
-                    row.method.to_uppercase(),
-                    row.pattern,
-                    readers.join(", "),
-                    diff(&baseline, &after).join("; ")
-                );
+            let who = format!("as one of {}", readers.join(", "));
+            if let Some(changed) = compare(row, &who, &snapshots, &mut baseline) {
                 mismatches.push((i, 0, changed));
-                baseline = after;
             }
         }
     }

@@ -52,8 +52,8 @@ impl Events {
     }
 }
 
-#[actix_web::test]
-async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_seconds() {
+/// A workspace with Grace, an active Auditor; her membership's id.
+async fn with_grace() -> (TestApp, i64) {
     let app = spawn_with_member(
         "grace.hopper@example.com",
         BuiltInRole::Auditor,
@@ -61,6 +61,12 @@ async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_secon
     )
     .await;
     let grace_id = app.membership_of("grace.hopper@example.com");
+    (app, grace_id)
+}
+
+#[actix_web::test]
+async fn the_stream_says_who_comes_online_and_who_goes_offline_within_five_seconds() {
+    let (app, grace_id) = with_grace().await;
     let mut events = Events::open(&app).await;
 
     // Grace signs in and opens the list: she is online.
@@ -141,13 +147,7 @@ async fn a_stream_ends_once_its_viewer_is_suspended() {
 /// stream is judged again before a change goes out when its last judgement is over 5 s old.
 #[actix_web::test]
 async fn a_suspended_viewer_hears_no_change_before_the_heartbeat() {
-    let app = spawn_with_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Auditor,
-        MembershipStatus::Active,
-    )
-    .await;
-    let grace_id = app.membership_of("grace.hopper@example.com");
+    let (app, grace_id) = with_grace().await;
     app.add_member(
         "alan.turing@example.com",
         BuiltInRole::Auditor,
