@@ -40,6 +40,8 @@ parts! {
 
 /// What an invitation email says.
 pub struct InvitationEmail {
+    /// The invited person's first name, where the account has one ("Hello Alan,").
+    pub name: String,
     pub organization: String,
     pub workspace: String,
     /// The person who invited; none when a key, the command line or a task did.
@@ -51,12 +53,18 @@ pub struct InvitationEmail {
 }
 
 impl InvitationEmail {
+    /// Whether the organization is worth naming beside the workspace (not where both are called
+    /// the same).
+    pub fn names_organization(&self) -> bool {
+        !self.workspace.eq_ignore_ascii_case(&self.organization)
+    }
+
     /// "the workspace Acme HQ of Acme Corporation", or "Acme" alone where both are called so.
     pub fn place(&self) -> String {
-        if self.workspace.eq_ignore_ascii_case(&self.organization) {
-            self.workspace.clone()
-        } else {
+        if self.names_organization() {
             format!("the workspace {} of {}", self.workspace, self.organization)
+        } else {
+            self.workspace.clone()
         }
     }
 
@@ -137,6 +145,7 @@ mod tests {
 
     fn invitation(workspace: &str, organization: &str) -> InvitationEmail {
         InvitationEmail {
+            name: String::new(),
             organization: organization.to_owned(),
             workspace: workspace.to_owned(),
             inviter: None,
@@ -159,5 +168,15 @@ mod tests {
         );
         assert!(!html.contains("(Acme)"), "{html}");
         assert!(both.render().unwrap().2.contains("(Acme Corporation)"));
+        assert!(text.starts_with("Hello,\n"), "{text}");
+        let named = InvitationEmail {
+            name: "Alan".to_owned(),
+            ..invitation("Acme HQ", "Acme Corporation")
+        };
+        let (_, text, html) = named.render().unwrap();
+        assert!(
+            text.starts_with("Hello Alan,\n") && html.contains("Hello Alan,"),
+            "{text}"
+        );
     }
 }

@@ -253,15 +253,19 @@ struct Invite<'a> {
 
 impl Invite<'_> {
     /// The invited account, `existing` or a new one (with the names the request gives for its
-    /// address), and its key in the member list.
+    /// address), its key in the member list and its first name.
     fn account(
         &self,
         conn: &mut AnyConnection,
         email: &Email,
         existing: Option<&accounts::Account>,
-    ) -> Result<(AccountId, String), InviteError> {
+    ) -> Result<(AccountId, String, String), InviteError> {
         Ok(match existing {
-            Some(a) => (a.id, sort_key(&a.first_name, &a.last_name, &a.email)),
+            Some(a) => (
+                a.id,
+                sort_key(&a.first_name, &a.last_name, &a.email),
+                a.first_name.clone(),
+            ),
             None => {
                 let (first, last) = self
                     .request
@@ -279,6 +283,7 @@ impl Invite<'_> {
                 (
                     accounts::insert_or_find(conn, &new, self.now)?,
                     sort_key(first, last, email.as_str()),
+                    first.to_owned(),
                 )
             }
         })
@@ -293,7 +298,7 @@ impl Invite<'_> {
         existing: Option<&accounts::Account>,
     ) -> Result<i64, InviteError> {
         let (request, now) = (self.request, self.now);
-        let (account, sort_name) = self.account(conn, email, existing)?;
+        let (account, sort_name, first_name) = self.account(conn, email, existing)?;
         let membership = memberships::insert(
             conn,
             &memberships::NewMembership {
@@ -308,17 +313,16 @@ impl Invite<'_> {
             now,
         )?;
         let token = tokens::new_token();
-        let outbox_id = enqueue_email(
-            conn,
-            self.org,
-            self.workspace,
-            self.inviter.actor.person(),
-            &self.role.name,
-            email.as_str(),
-            &self.settings.link(&token),
-            self.expires_at,
-            now,
-        )?;
+        let mail = InvitationEmail {
+            name: first_name,
+            organization: self.org.to_owned(),
+            workspace: self.workspace.to_owned(),
+            inviter: self.inviter.actor.person().map(str::to_owned),
+            role: self.role.name.clone(),
+            link: self.settings.link(&token),
+            expires: emails::link_expiry(self.expires_at),
+        };
+        let outbox_id = enqueue_email(conn, email.as_str(), &mail, now)?;
         let invitation = invitations::insert(
             conn,
             &invitations::NewInvitation {
@@ -392,26 +396,13 @@ fn check_targets(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Queues an invitation's email to `to`.
 fn enqueue_email(
     conn: &mut AnyConnection,
-    organization: &str,
-    workspace: &str,
-    inviter: Option<&str>,
-    role: &str,
     to: &str,
-    link: &str,
-    expires_at: NaiveDateTime,
+    email: &InvitationEmail,
     now: NaiveDateTime,
 ) -> Result<i64, InviteError> {
-    let email = InvitationEmail {
-        organization: organization.to_owned(),
-        workspace: workspace.to_owned(),
-        inviter: inviter.map(str::to_owned),
-        role: role.to_owned(),
-        link: link.to_owned(),
-        expires: emails::link_expiry(expires_at),
-    };
     Ok(outbox::enqueue(conn, to, email.render()?, now)?)
 }
 
@@ -615,17 +606,16 @@ pub fn resend(
         let org = organization::get(conn)?;
         let token = tokens::new_token();
         let expires_at = now + chrono::Duration::days(settings.ttl_days);
-        let outbox_id = enqueue_email(
-            conn,
-            &org.name,
-            &invitation.workspace_name,
-            inviter.actor.person(),
-            &invitation.role_name,
-            &invitation.email,
-            &settings.link(&token),
-            expires_at,
-            now,
-        )?;
+        let mail = InvitationEmail {
+            name: invitation.names.0.clone(),
+            organization: org.name.clone(),
+            workspace: invitation.workspace_name.clone(),
+            inviter: inviter.actor.person().map(str::to_owned),
+            role: invitation.role_name.clone(),
+            link: settings.link(&token),
+            expires: emails::link_expiry(expires_at),
+        };
+        let outbox_id = enqueue_email(conn, &invitation.email, &mail, now)?;
         let renewed = invitations::renew(
             conn,
             (invitation.id, &invitation.email),

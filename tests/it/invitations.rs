@@ -970,3 +970,22 @@ async fn a_pending_invitees_page_offers_the_invitation_not_a_reset_link() {
         1
     );
 }
+
+/// An invitation email greets by first name where the pasted address came with a name.
+#[actix_web::test]
+async fn an_invitation_greets_by_name_where_one_was_given() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let invited = app
+        .invite(
+            "Grace Hopper <grace.named@example.com>, plain@example.com",
+            "member",
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
+    let subject = "Ada Lovelace invited you to Acme HQ";
+    let named = app.last_email("grace.named@example.com", subject);
+    assert!(named.starts_with("Hello Grace,\n"), "{named}");
+    let plain = app.last_email("plain@example.com", subject);
+    assert!(plain.starts_with("Hello,\n"), "{plain}");
+}
