@@ -63,9 +63,14 @@ impl AppForm {
     }
 }
 
-/// A member's address as typed in a field that suggests members: a name typed without choosing
-/// one of the suggestions is said to be one, not an invalid address.
+/// A member's address as typed in a field that suggests members: "Grace Hopper <grace@…>" is its
+/// address, as in the invite box; a name typed without choosing one of the suggestions is said
+/// to be one, not an invalid address.
 fn member_address(typed: &str) -> Result<Email, String> {
+    let typed = match (typed.rfind('<'), typed.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &typed[open + 1..close],
+        _ => typed,
+    };
     if typed.contains('@') {
         Email::parse(typed).map_err(|e| e.to_string())
     } else {

@@ -213,13 +213,16 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
         "{page}"
     );
 
-    // Delete: the confirmation counts the grants that end.
-    post(
+    // Delete: the confirmation counts the grants that end (the grant given as "Name <address>",
+    // as the invite box takes it).
+    let named_address = format!("Grace Hopper <{GRACE}>");
+    let granted = post(
         &app,
         &format!("{base}/grants"),
-        &[("email", GRACE), ("level", "edit")],
+        &[("email", named_address.as_str()), ("level", "edit")],
     )
     .await;
+    assert_eq!(granted.status().as_u16(), 303);
     let confirm = app.get_text(&format!("{base}/delete")).await;
     assert!(
         confirm.contains("Delete the workflow Payroll?") && confirm.contains("Its 1 grant ends."),
