@@ -24,6 +24,7 @@ use crate::domain::role::Permission;
 use crate::store::groups as group_store;
 use crate::store::invitations as invitation_store;
 use crate::store::memberships::{self, ExportPlan, ListFilter};
+use crate::store::workspaces::MemberCounts;
 use crate::store::{audit, roles};
 
 /// The most people one bulk action takes.
@@ -130,6 +131,16 @@ impl BulkAction {
             Self::Unsuspend => !invited && status != "active",
             Self::Resend | Self::Revoke => !matches!(status, "active" | "suspended" | "blocked"),
             _ => true,
+        }
+    }
+
+    /// Whether the workspace holds anyone it could change (`counts`, its members by status): no
+    /// Resend or Revoke without a pending invitation, no Unsuspend without a suspended member.
+    pub fn finds_anyone(&self, counts: &MemberCounts) -> bool {
+        match self {
+            Self::Resend | Self::Revoke => counts.invited > 0,
+            Self::Unsuspend => counts.suspended > 0,
+            _ => counts.seats_used() > 0,
         }
     }
 }

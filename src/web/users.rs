@@ -372,6 +372,8 @@ fn page_links(
 struct BulkBar {
     filters: Vec<(&'static str, String)>,
     actions: Vec<(&'static str, &'static str)>,
+    /// What the actions do, for [`BulkBar::ticks`].
+    changes: Vec<BulkAction>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
 }
@@ -403,14 +405,17 @@ impl BulkBar {
             ("resend", "Resend invitations", BulkAction::Resend),
             ("revoke", "Revoke invitations", BulkAction::Revoke),
         ];
-        let actions: Vec<_> = offered
+        let counts = &access.workspace.counts;
+        let (actions, changes): (Vec<_>, Vec<_>) = offered
             .into_iter()
             .filter(|(_, _, action)| {
-                access.can(action.permission()) && action.applies_to(&params.status)
+                access.can(action.permission())
+                    && action.applies_to(&params.status)
+                    && action.finds_anyone(counts)
             })
             .filter(|(key, _, _)| !key.contains("group") || !groups.is_empty())
-            .map(|(key, label, _)| (key, label))
-            .collect();
+            .map(|(key, label, action)| ((key, label), action))
+            .unzip();
         if actions.is_empty() {
             return None;
         }
@@ -441,7 +446,14 @@ impl BulkBar {
                 .map(|(id, name)| choice(id.to_string(), name))
                 .collect(),
             actions,
+            changes,
         })
+    }
+
+    /// Whether a row of this status gets a box: some action of the bar can change it (an
+    /// inviter's bar ticks only pending invitations).
+    fn ticks(&self, status_key: &str) -> bool {
+        self.changes.iter().any(|c| c.applies_to(status_key))
     }
 }
 

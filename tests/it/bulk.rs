@@ -447,3 +447,48 @@ async fn the_bar_offers_what_applies_to_the_status_filtered() {
         "{removed}"
     );
 }
+
+/// The bar offers only what can change someone in the workspace, and a row gets a box only when
+/// an action of the bar can change it: an inviter (`users.view` + `users.invite`) gets no bar
+/// while nothing is pending, then boxes on pending invitations alone.
+#[actix_web::test]
+async fn the_bar_and_its_boxes_are_for_who_its_actions_can_change() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let owners = app.get_text("/w/acme/users").await;
+    assert!(owners.contains("<option value=\"suspend\">"), "{owners}");
+    assert!(
+        !owners.contains("<option value=\"unsuspend\">")
+            && !owners.contains("<option value=\"resend\">"),
+        "nobody is suspended or pending: {owners}"
+    );
+    let mut fields = vec![("name", "Inviters"), ("description", "")];
+    fields.extend(["users.view", "users.invite"].map(|p| ("permission", p)));
+    let made = app.post_fields("/w/acme/roles", &fields).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let role = location(&made).rsplit('/').next().unwrap().to_owned();
+    app.invite("ivy.inviter@example.com", &role).await;
+    let (ivy, _) = app
+        .accept_as_new(&app.token_for("ivy.inviter@example.com"), "Ivy", "Inviter")
+        .await;
+    let nothing_pending = ivy.get_text("/w/acme/users").await;
+    assert!(nothing_pending.contains(GRACE), "{nothing_pending}");
+    assert!(
+        !nothing_pending.contains("id=\"bulk\"") && !nothing_pending.contains("name=\"member_id\""),
+        "{nothing_pending}"
+    );
+    app.invite("new.one@example.com", "member").await;
+    let one_pending = ivy.get_text("/w/acme/users").await;
+    assert!(
+        one_pending.contains("<option value=\"resend\">")
+            && one_pending.contains("<option value=\"revoke\">"),
+        "{one_pending}"
+    );
+    assert_eq!(
+        one_pending.matches("name=\"member_id\"").count(),
+        1,
+        "a box on the pending row alone: {one_pending}"
+    );
+    assert!(one_pending.contains("aria-label=\"Select new.one@example.com\""));
+}
