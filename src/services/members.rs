@@ -64,7 +64,7 @@ impl FilterParams {
             && self.inactive_days.is_empty()
     }
 
-    /// The dormancy asked for: 1 to 3,650 days; anything else is no filter.
+    /// The dormancy asked for: 1 to 3,650 days (anything else is refused by [`resolve_filter`]).
     pub fn inactive_days(&self) -> Option<i64> {
         self.inactive_days
             .trim()
@@ -77,45 +77,78 @@ impl FilterParams {
 /// The longest dormancy the filter takes (ten years).
 pub const MAX_INACTIVE_DAYS: i64 = 3_650;
 
-/// Reads the filters; unknown values are ignored rather than refused (links outlive roles and
-/// groups). Dormancy counts back from `now`.
+/// A filter value the list does not know (a typo, or a role or group deleted since the link was
+/// made). It matches nobody: the list says so, and an export or a bulk action is refused, rather
+/// than the filter widening to everyone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnknownFilter {
+    #[error("“{0}” is not a status the list filters by.")]
+    Status(String),
+    #[error("No role “{0}” in this workspace: it may have been deleted since.")]
+    Role(String),
+    #[error("No group with id “{0}” in this workspace: it may have been deleted since.")]
+    Group(String),
+    #[error("Inactivity is in whole days, from 1 to 3,650 (“{0}”).")]
+    InactiveDays(String),
+}
+
+/// Reads the filters, each value known to this workspace, or the first one that is not.
+/// Dormancy counts back from `now`.
 pub fn resolve_filter(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     params: &FilterParams,
     now: NaiveDateTime,
-) -> Result<ListFilter, diesel::result::Error> {
+) -> Result<Result<ListFilter, UnknownFilter>, diesel::result::Error> {
     let status = match params.status.as_str() {
+        "" | "blocked" | TWO_FACTOR_OFF => None,
         "pending" => Some(MembershipStatus::Invited),
-        key => MembershipStatus::from_key(key),
+        key => match MembershipStatus::from_key(key) {
+            Some(status) => Some(status),
+            None => return Ok(Err(UnknownFilter::Status(params.status.clone()))),
+        },
     };
     let role = if params.role.is_empty() {
         None
     } else {
-        roles::choices(conn, workspace)?
+        match roles::choices(conn, workspace)?
             .into_iter()
             .find(|r| r.key == params.role)
-            .map(|r| r.id)
+        {
+            Some(r) => Some(r.id),
+            None => return Ok(Err(UnknownFilter::Role(params.role.clone()))),
+        }
     };
-    Ok(ListFilter {
+    let group = if params.group.is_empty() {
+        None
+    } else {
+        let found = match params.group.parse() {
+            Ok(id) => crate::store::groups::find(conn, workspace, id)?,
+            Err(_) => None,
+        };
+        match found {
+            Some(g) => Some(crate::store::memberships::GroupFilter {
+                id: g.id,
+                members: g.member_count,
+            }),
+            None => return Ok(Err(UnknownFilter::Group(params.group.clone()))),
+        }
+    };
+    let inactive_days = params.inactive_days();
+    if inactive_days.is_none() && !params.inactive_days.trim().is_empty() {
+        return Ok(Err(UnknownFilter::InactiveDays(
+            params.inactive_days.clone(),
+        )));
+    }
+    Ok(Ok(ListFilter {
         search: params.q.non_empty(),
         status,
         role,
-        group: match params.group.parse() {
-            Ok(id) => crate::store::groups::find(conn, workspace, id)?.map(|g| {
-                crate::store::memberships::GroupFilter {
-                    id,
-                    members: g.member_count,
-                }
-            }),
-            Err(_) => None,
-        },
+        group,
         blocked: params.status == "blocked",
         two_factor_off: params.status == TWO_FACTOR_OFF,
-        inactive_before: params
-            .inactive_days()
-            .map(|days| now - Duration::days(days)),
-    })
+        inactive_before: inactive_days.map(|days| now - Duration::days(days)),
+    }))
 }
 
 /// The most dormant members counted for the list's summary ("more than 10,000").
@@ -134,6 +167,7 @@ pub fn dormant_seats(
 }
 
 /// One page of the users list, and pending members' delivery details.
+#[derive(Default)]
 pub struct ListPage {
     pub page: MemberPage,
     pub pending: Vec<PendingInfo>,

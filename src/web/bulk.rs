@@ -3,6 +3,7 @@
 //! and who is skipped, and why — and nothing changes; its form confirms with `confirm=1`, which
 //! runs the action person by person and goes back to the list with what was done (303).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -36,6 +37,9 @@ pub struct BulkForm {
     pub reason: String,
     pub member_id: Vec<String>,
     pub all_matching: String,
+    /// Who the preview listed ([`bulk::fingerprint`]): the confirmation does nothing when its
+    /// selection matches other people.
+    pub people: String,
     pub q: String,
     pub status: String,
     pub group: String,
@@ -61,14 +65,8 @@ impl BulkForm {
             "change_role" => return Err("Choose the role to give.".to_owned()),
             "add_to_group" => BulkAction::AddToGroup(id(&self.group_id, "a group")?),
             "remove_from_group" => BulkAction::RemoveFromGroup(id(&self.group_id, "a group")?),
-            "remove" => BulkAction::Remove(match self.reassign_to.trim() {
-                // An address is looked up by `heir`.
-                text if text.is_empty() || text.contains('@') => None,
-                text => Some(
-                    MembershipId::parse(text)
-                        .ok_or_else(|| "Choose who receives what they own.".to_owned())?,
-                ),
-            }),
+            // An id (the list's menu); anything else typed is looked up by `heir`.
+            "remove" => BulkAction::Remove(MembershipId::parse(&self.reassign_to)),
             "resend" => BulkAction::Resend,
             "revoke" => BulkAction::Revoke,
             _ => return Err("Choose an action.".to_owned()),
@@ -137,6 +135,8 @@ struct PreviewPage {
     title: String,
     /// Why nothing can be previewed (no action, nobody chosen, too many people).
     problem: Option<String>,
+    /// Said above the people: the confirmation found them changed since the preview.
+    notice: Option<&'static str>,
     changing: Vec<Line>,
     changing_total: usize,
     skipped: Vec<Line>,
@@ -145,8 +145,11 @@ struct PreviewPage {
     fields: Vec<(&'static str, String)>,
     /// The reason field, for the actions that keep one (suspend, remove).
     reason: Option<ReasonField>,
+    /// Who the preview lists: the confirmation carries it ([`BulkForm::people`]).
+    people: String,
     /// A removal's heir as typed (an address or an id): the preview asks for it.
     reassign_to: String,
+    heir_error: Option<String>,
     asks_heir: bool,
     back_url: String,
     csrf_token: String,
@@ -169,11 +172,28 @@ pub async fn submit(
         Ok(asked) => asked,
         Err((title, why)) => return problem(&state, &access, &form, title, why).await,
     };
-    let action = asked.action.clone();
-    let confirm = form.confirm == "1";
-    let (outcomes, object) = match act(&state, &access, &form, asked, confirm).await? {
-        Ok(done) => done,
-        Err(too_many) => {
+    let (action, refused) = (asked.action.clone(), asked.refused.clone());
+    // A field refused as typed shows the preview again, with its message beside it.
+    let confirm = form.confirm == "1" && refused.is_none();
+    let (judged, notice) = match act(&state, &access, &form, asked, confirm).await? {
+        Acted::Done(done) if confirm => {
+            state.outbox_wake.notify_one();
+            flash(
+                &access.signed_in.session,
+                &done_words(&action, &done.object, &done.outcomes),
+            )?;
+            return Ok(super::error::redirect(&back_url(
+                &access.workspace.slug,
+                &form.filter(),
+            )));
+        }
+        Acted::Done(judged) => (judged, None),
+        Acted::Changed(judged) => {
+            let notice = "Who these filters match is not who the preview showed (someone joined or \
+                          left them since): nothing was done. Check the people below, then confirm.";
+            (judged, Some(notice))
+        }
+        Acted::TooMany(too_many) => {
             let why = format!(
                 "{} match; one bulk action takes at most {}: narrow the filters.",
                 views::count(too_many as i64, "person", "people"),
@@ -181,19 +201,19 @@ pub async fn submit(
             );
             return problem(&state, &access, &form, "Too many people", why).await;
         }
+        Acted::Unknown(unknown) => {
+            let why =
+                format!("{unknown} Nobody was changed: go back to the list and filter again.");
+            return problem(&state, &access, &form, "Nothing to preview", why).await;
+        }
     };
-    if confirm {
-        state.outbox_wake.notify_one();
-        flash(
-            &access.signed_in.session,
-            &done_words(&action, &object, &outcomes),
-        )?;
-        return Ok(super::error::redirect(&back_url(
-            &access.workspace.slug,
-            &form.filter(),
-        )));
-    }
-    preview(&state, &access, &form, &action, &object, &outcomes).await
+    let shown = Shown {
+        action: &action,
+        judged,
+        refused,
+        notice,
+    };
+    preview(&state, &access, &form, shown).await
 }
 
 /// What the form asks, checked: the action (with its heir), the reason, and the people ticked
@@ -202,6 +222,15 @@ struct Asked {
     action: BulkAction,
     reason: Option<Reason>,
     ticked: Option<Vec<MembershipId>>,
+    /// A field of the preview refused as typed (the heir, the reason).
+    refused: Option<Refused>,
+}
+
+/// A field of the preview refused as typed, and why.
+#[derive(Debug, Clone)]
+enum Refused {
+    Heir(String),
+    Reason(String),
 }
 
 /// The form read into an [`Asked`], or the preview's title and why nothing can be previewed.
@@ -219,12 +248,14 @@ async fn asked(
     // It lists the people it matches: seeing members comes first, then the action's own right.
     access.require(Permission::UsersView)?;
     access.require(action.permission())?;
-    let action = match heir(state, access, form, action).await? {
-        Ok(action) => action,
-        Err(why) => return Ok(Err((NOTHING, why))),
+    let (action, heir_refused) = match heir(state, access, form, action.clone()).await? {
+        Ok(action) => (action, None),
+        Err(why) => (action, Some(Refused::Heir(why))),
     };
-    let reason = match Reason::parse(&form.reason) {
-        Ok(reason) => reason,
+    let (reason, reason_refused) = match Reason::parse(&form.reason) {
+        Ok(reason) => (reason, None),
+        // Said beside the field where the preview has one.
+        Err(e) if keeps_reason(&action) => (None, Some(Refused::Reason(e.to_string()))),
         Err(e) => return Ok(Err((NOTHING, format!("Reason: {e}")))),
     };
     let ticked = if form.all_matching() {
@@ -245,19 +276,46 @@ async fn asked(
         action,
         reason,
         ticked,
+        refused: heir_refused.or(reason_refused),
     }))
 }
 
-/// Judges every person (the preview) or runs the action on them (`confirm`), in one transaction
-/// under the workspace's lock; `Err` holds how many matched when that is more than one bulk
-/// action takes.
+/// The actions whose preview asks for a reason (kept with the status and in the audit log).
+fn keeps_reason(action: &BulkAction) -> bool {
+    matches!(action, BulkAction::Suspend | BulkAction::Remove(_))
+}
+
+/// What [`act`] did.
+enum Acted {
+    /// Judged (the preview) or done (confirmed).
+    Done(Judged),
+    /// Confirmed, but the selection matches other people than the preview listed: judged again,
+    /// and nothing done.
+    Changed(Judged),
+    /// More people match than one bulk action takes.
+    TooMany(usize),
+    /// The filters name a value this workspace does not have.
+    Unknown(members::UnknownFilter),
+}
+
+/// Each person's outcome, the role's or group's name the action names, and who was judged
+/// ([`bulk::fingerprint`]).
+struct Judged {
+    outcomes: Vec<Outcome>,
+    object: String,
+    people: String,
+}
+
+/// Judges every person (the preview: each change made and rolled back) or runs the action on each
+/// (`confirm`, when the people matched are those the preview listed, if it names them).
 async fn act(
     state: &AppState,
     access: &WorkspaceAccess,
     form: &BulkForm,
     asked: Asked,
     confirm: bool,
-) -> Result<Result<(Vec<Outcome>, String), usize>, AppError> {
+) -> Result<Acted, AppError> {
+    let listed = form.people.clone();
     let settings = state.invite_settings();
     let params = form.filter();
     let selection = match &asked.ticked {
@@ -270,11 +328,14 @@ async fn act(
     with_acting(state, access, move |conn, acting, workspace| {
         let targets = match asked.ticked {
             Some(ids) => Targets::Ids(ids),
-            None => Targets::Matching(members::resolve_filter(conn, workspace, &params, now)?),
+            None => match members::resolve_filter(conn, workspace, &params, now)? {
+                Ok(filter) => Targets::Matching(filter),
+                Err(unknown) => return Ok(Acted::Unknown(unknown)),
+            },
         };
         let people = match bulk::resolve(conn, workspace, targets)? {
             Ok(people) => people,
-            Err(too_many) => return Ok(Err(too_many)),
+            Err(too_many) => return Ok(Acted::TooMany(too_many)),
         };
         let object = asked.action.object(conn, workspace)?;
         let request = BulkRequest {
@@ -283,14 +344,36 @@ async fn act(
             reason: asked.reason.as_ref(),
             settings: &settings,
         };
-        let outcomes = if confirm {
-            bulk::run(conn, acting, workspace, &request, &people, selection, now)?
-        } else {
-            bulk::preview(conn, acting, workspace, &request, &people, now)?
-        };
-        Ok(Ok((outcomes, object)))
+        let matched = bulk::fingerprint(&people);
+        let changed = confirm && !listed.is_empty() && listed != matched;
+        if !confirm || changed {
+            let judged = Judged {
+                outcomes: bulk::preview(conn, acting, workspace, &request, &people, now)?,
+                object,
+                people: matched,
+            };
+            return Ok(if changed {
+                Acted::Changed(judged)
+            } else {
+                Acted::Done(judged)
+            });
+        }
+        let outcomes = bulk::run(conn, acting, workspace, &request, &people, selection, now)?;
+        Ok(Acted::Done(Judged {
+            outcomes,
+            object,
+            people: matched,
+        }))
     })
     .await
+}
+
+/// What the preview shows: the outcomes judged, and what to say above them or beside a field.
+struct Shown<'a> {
+    action: &'a BulkAction,
+    judged: Judged,
+    refused: Option<Refused>,
+    notice: Option<&'static str>,
 }
 
 /// The preview: who will change and who is skipped (and why), with the form to confirm.
@@ -298,18 +381,37 @@ async fn preview(
     state: &AppState,
     access: &WorkspaceAccess,
     form: &BulkForm,
-    action: &BulkAction,
-    object: &str,
-    outcomes: &[Outcome],
+    shown: Shown<'_>,
 ) -> Result<HttpResponse, AppError> {
+    let Shown {
+        action,
+        judged,
+        refused,
+        notice,
+    } = shown;
+    let (outcomes, object) = (&judged.outcomes, judged.object.as_str());
     // By address, as the lists read top to bottom (the people come by id).
     let mut sorted: Vec<&Outcome> = outcomes.iter().collect();
     sorted.sort_by(|a, b| a.email.cmp(&b.email));
     let (changing, skipped): (Vec<&Outcome>, Vec<&Outcome>) =
         sorted.into_iter().partition(|o| o.result.is_ok());
     let line = |o: &&Outcome| Line {
-        email: o.email.clone(),
+        // An id ticked that names nobody here has no address.
+        email: match o.email.as_str() {
+            "" => format!("Member #{}", o.id.0),
+            email => email.to_owned(),
+        },
         why: o.result.clone().err().unwrap_or_default(),
+    };
+    let (heir_error, reason_error) = match refused {
+        Some(Refused::Heir(why)) => (Some(why), None),
+        Some(Refused::Reason(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    let status = match (&heir_error, &reason_error, notice) {
+        (None, None, None) => StatusCode::OK,
+        (None, None, Some(_)) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let people = views::count(changing.len() as i64, "person", "people");
     let page = PreviewPage {
@@ -317,24 +419,25 @@ async fn preview(
         slug: access.workspace.slug.clone(),
         title: format!("{}?", action.asked(&people, object)),
         problem: None,
+        notice,
         changing_total: changing.len(),
         changing: changing.iter().take(SHOWN).map(line).collect(),
         skipped_total: skipped.len(),
         skipped: skipped.iter().take(SHOWN).map(line).collect(),
         button: action.asked(&people, object),
         fields: form.fields(),
+        people: judged.people.clone(),
         reassign_to: form.reassign_to.clone(),
+        heir_error,
         asks_heir: matches!(action, BulkAction::Remove(_)),
-        reason: matches!(action, BulkAction::Suspend | BulkAction::Remove(_)).then(|| {
-            ReasonField {
-                value: form.reason.clone(),
-                error: None,
-            }
+        reason: keeps_reason(action).then(|| ReasonField {
+            value: form.reason.clone(),
+            error: reason_error,
         }),
         back_url: back_url(&access.workspace.slug, &form.filter()),
         csrf_token: access.signed_in.csrf_token.clone(),
     };
-    Ok(HttpResponse::Ok()
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .body(page.render()?))
@@ -348,7 +451,7 @@ async fn heir(
     action: BulkAction,
 ) -> Result<Result<BulkAction, String>, AppError> {
     let typed = form.reassign_to.trim();
-    if !matches!(action, BulkAction::Remove(None)) || !typed.contains('@') {
+    if !matches!(action, BulkAction::Remove(None)) || typed.is_empty() {
         return Ok(Ok(action));
     }
     let Ok(email) = crate::domain::Email::parse(typed) else {
@@ -397,6 +500,7 @@ async fn problem(
         slug: access.workspace.slug.clone(),
         title: title.to_owned(),
         problem: Some(why),
+        notice: None,
         changing: Vec::new(),
         changing_total: 0,
         skipped: Vec::new(),
@@ -404,7 +508,9 @@ async fn problem(
         button: String::new(),
         fields: Vec::new(),
         reason: None,
+        people: String::new(),
         reassign_to: String::new(),
+        heir_error: None,
         asks_heir: false,
         back_url: back_url(&access.workspace.slug, &form.filter()),
         csrf_token: access.signed_in.csrf_token.clone(),

@@ -66,7 +66,8 @@ pub async fn users_csv(
     let actor = access.signed_in.actor();
     // One audit event per export, with the filter used, before anything is sent.
     let filter = blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &params, clock::now())?;
+        let filter = members::resolve_filter(conn, workspace, &params, clock::now())?
+            .map_err(|unknown| AppError::Invalid(format!("{unknown} Nothing was exported.")))?;
         audit::record(
             conn,
             &actor,

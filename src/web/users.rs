@@ -223,6 +223,8 @@ struct UsersPage {
     sort: String,
     columns: SortColumns,
     filtered: bool,
+    /// Why nobody is listed: a filter value this workspace does not have.
+    unknown_filter: Option<String>,
     inactivity: Vec<Choice>,
     /// The bulk bar: the list's filters it carries (the role filter as `filter_role`), the roles
     /// it may give and the groups it may add to; `None` without any bulk action to offer.
@@ -597,6 +599,8 @@ pub struct ListRead {
     listed: members::ListPage,
     dormant: Option<Option<i64>>,
     choices: std::sync::Arc<Choices>,
+    /// A filter value the workspace does not have: nobody is listed, and the page says why.
+    unknown: Option<members::UnknownFilter>,
 }
 
 /// Reads the page of the users list `query` asks for in `workspace`, as of `cached`.
@@ -608,8 +612,18 @@ pub fn read_list(
     now: chrono::NaiveDateTime,
 ) -> Result<ListRead, AppError> {
     let params = tidy(&query.filter);
-    let filter = members::resolve_filter(conn, workspace, &params, now)?;
     let choices = cached.choices(conn, workspace)?;
+    let filter = match members::resolve_filter(conn, workspace, &params, now)? {
+        Ok(filter) => filter,
+        Err(unknown) => {
+            return Ok(ListRead {
+                listed: members::ListPage::default(),
+                dormant: None,
+                choices,
+                unknown: Some(unknown),
+            });
+        }
+    };
     let wanted = PageOf {
         filter: &filter,
         sort: params.sort(),
@@ -626,6 +640,7 @@ pub fn read_list(
         listed,
         dormant,
         choices,
+        unknown: None,
     })
 }
 
@@ -666,6 +681,7 @@ pub async fn list(
         listed,
         dormant,
         choices,
+        unknown,
     } = read;
     let slug = access.workspace.slug.clone();
     let (prev_url, next_url) = page_links(&slug, &params, &listed.page);
@@ -696,6 +712,7 @@ pub async fn list(
         sort: tidy(&params).sort,
         columns: SortColumns::of(&slug, &params),
         filtered: !params.is_empty(),
+        unknown_filter: unknown.map(|u| u.to_string()),
         export_url: access
             .can(Permission::UsersExport)
             .then(|| list_url(&slug, "users.csv", &params, None)),

@@ -241,6 +241,16 @@ async fn the_users_list_pages_filters_and_searches_like_the_page() {
             .iter()
             .any(|u| u["email"] == OWNER_EMAIL)
     );
+    // A filter value the workspace does not have is refused, not taken for no filter.
+    for bad in [
+        "status=Active",
+        "role=admins",
+        "group=99999",
+        "inactive_days=9O",
+    ] {
+        let (status, body) = get(&app, &format!("/api/v1/users?{bad}"), &key).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
     for bad in ["0", "201", "ten"] {
         let (status, body) = get(&app, &format!("/api/v1/users?limit={bad}"), &key).await;
         assert_eq!(status, 422, "{bad}");

@@ -492,3 +492,164 @@ async fn the_bar_and_its_boxes_are_for_who_its_actions_can_change() {
     );
     assert!(one_pending.contains("aria-label=\"Select new.one@example.com\""));
 }
+
+/// A filter value the workspace does not have (a typo, a group deleted since the list was read)
+/// matches nobody: a bulk action on everyone matching is refused and changes nobody, the list says
+/// why it shows nobody, and the export is refused.
+#[actix_web::test]
+async fn an_unknown_filter_value_matches_nobody_rather_than_everyone() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Gone', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let gone = app.first_id("groups WHERE name = 'Gone'").to_string();
+    app.execute(&format!("DELETE FROM groups WHERE id = {gone}"));
+    for (key, value, said) in [
+        ("status", "Suspended", "is not a status the list filters by"),
+        (
+            "filter_role",
+            "admins",
+            "No role “admins” in this workspace",
+        ),
+        ("group", gone.as_str(), "No group with id"),
+        ("inactive_days", "9O", "Inactivity is in whole days"),
+    ] {
+        let fields = [
+            ("action", "suspend"),
+            ("all_matching", "1"),
+            (key, value),
+            ("confirm", "1"),
+        ];
+        let refused = bulk(&app, &fields).await;
+        assert_eq!(refused.status().as_u16(), 422, "{key}={value}");
+        let page = refused.text().await.unwrap();
+        assert!(
+            page.contains(said) && page.contains("Nobody was changed"),
+            "{page}"
+        );
+        assert_eq!(status_of(&app, GRACE), "active", "{key}={value}");
+        assert_eq!(status_of(&app, ALAN), "active", "{key}={value}");
+        let list_key = if key == "filter_role" { "role" } else { key };
+        let listed = app
+            .get_text(&format!("/w/acme/users?{list_key}={value}"))
+            .await;
+        assert!(
+            listed.contains(said) && !listed.contains(GRACE),
+            "{list_key}={value}: {listed}"
+        );
+        let export = app
+            .get(&format!("/w/acme/users.csv?{list_key}={value}"))
+            .await;
+        assert_eq!(export.status().as_u16(), 422, "{list_key}={value}");
+    }
+    assert_eq!(app.count("audit_events WHERE action LIKE 'users.%'"), 0);
+}
+
+/// The confirmation acts on whom the preview listed or on nobody: when the filter matches other
+/// people by then (someone joined it since), it shows the new preview (409) and changes nobody;
+/// confirmed from that, it runs.
+#[actix_web::test]
+async fn a_confirmation_that_no_longer_matches_its_preview_changes_nobody() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let fields = [
+        ("action", "suspend"),
+        ("all_matching", "1"),
+        ("filter_role", "member"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(page.contains("Will change (1)"), "{page}");
+    let listed = hidden(&page, "people");
+    // Someone else takes the role the filter names before the confirmation.
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let mut confirm = fields.to_vec();
+    confirm.extend([("confirm", "1"), ("people", listed.as_str())]);
+    let changed = bulk(&app, &confirm).await;
+    assert_eq!(changed.status().as_u16(), 409);
+    let page = changed.text().await.unwrap();
+    assert!(
+        page.contains("is not who the preview showed") && page.contains("Will change (2)"),
+        "{page}"
+    );
+    assert_eq!(status_of(&app, GRACE), "active");
+    assert_eq!(status_of(&app, ALAN), "active");
+    let relisted = hidden(&page, "people");
+    assert_ne!(relisted, listed);
+    let mut again = fields.to_vec();
+    again.extend([("confirm", "1"), ("people", relisted.as_str())]);
+    assert_eq!(bulk(&app, &again).await.status().as_u16(), 303);
+    assert_eq!(status_of(&app, GRACE), "suspended");
+    assert_eq!(status_of(&app, ALAN), "suspended");
+}
+
+/// The value of the page's hidden field `name`.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect(name) + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
+/// A mistake in the preview's own fields (who receives what the removed own, the reason) is said
+/// beside the field, on the preview, with the people and the action kept; nobody is changed.
+#[actix_web::test]
+async fn a_refused_heir_or_reason_keeps_the_preview() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app
+        .first_id(&format!(
+            "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{GRACE}')"
+        ))
+        .to_string();
+    let alan = app
+        .first_id(&format!(
+            "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{ALAN}')"
+        ))
+        .to_string();
+    for (typed, said) in [
+        (
+            "typo@exmaple.com",
+            "Nobody in this workspace has the address",
+        ),
+        ("bob", "is not an email address"),
+    ] {
+        let fields = [
+            ("action", "remove"),
+            ("member_id", grace.as_str()),
+            ("member_id", alan.as_str()),
+            ("reassign_to", typed),
+            ("confirm", "1"),
+        ];
+        let refused = bulk(&app, &fields).await;
+        assert_eq!(refused.status().as_u16(), 422, "{typed}");
+        let page = refused.text().await.unwrap();
+        let field = section(&page, "id=\"reassign_to\"", "</div>");
+        assert!(
+            field.contains(said) && field.contains("aria-invalid=\"true\""),
+            "{page}"
+        );
+        assert!(
+            section(&page, "Will change (2)", "Skipped").contains(GRACE),
+            "{page}"
+        );
+        assert!(page.contains(&format!("value=\"{typed}\"")), "{page}");
+        assert_eq!(status_of(&app, GRACE), "active");
+    }
+    let long = "x".repeat(501);
+    let fields = [
+        ("action", "suspend"),
+        ("member_id", grace.as_str()),
+        ("reason", long.as_str()),
+        ("confirm", "1"),
+    ];
+    let refused = bulk(&app, &fields).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    let field = section(&page, "id=\"reason\"", "</div>");
+    assert!(field.contains("id=\"reason-error\""), "{page}");
+    assert!(page.contains("Will change (1)"), "{page}");
+    assert_eq!(status_of(&app, GRACE), "active");
+}

@@ -2,6 +2,7 @@
 //! their profile and role, and their lifecycle (suspend, unsuspend, remove, restore). Every
 //! change goes through `services::console`, judged by the policy as the pages are.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -117,7 +118,8 @@ pub struct ListQuery {
     /// Search names and email addresses.
     #[param(value_type = Option<String>)]
     pub q: SearchTerm,
-    /// `active`, `invited`, `suspended` or `removed` (any but removed when absent).
+    /// `active`, `invited`, `suspended` or `removed` (any but removed when absent); another value
+    /// is refused (400), as is a role, group or dormancy the workspace does not have.
     pub status: Option<String>,
     /// A role's key (`admin`) or a custom role's id.
     pub role: Option<String>,
@@ -196,21 +198,25 @@ pub async fn list(
     let (workspace, filter_params, sort) = (auth.workspace.id, filter.clone(), filter.sort());
     let now = state.settings.clock.now();
     let page = crate::web::blocking(&state, move |conn| {
-        let filter = members::resolve_filter(conn, workspace, &filter_params, now)?;
+        let filter = match members::resolve_filter(conn, workspace, &filter_params, now)? {
+            Ok(filter) => filter,
+            Err(unknown) => return Ok(Err(unknown)),
+        };
         let wanted = memberships::PageOf {
             filter: &filter,
             sort,
             cursor,
             size: limit,
         };
-        Ok(memberships::list_page(
+        Ok(Ok(memberships::list_page(
             conn,
             workspace,
             wanted,
             Default::default(),
-        )?)
+        )?))
     })
-    .await?;
+    .await?
+    .map_err(|unknown| Problem::new(StatusCode::BAD_REQUEST, unknown.to_string()))?;
     let links = Links {
         next: page
             .rows
