@@ -53,6 +53,7 @@ pub fn actor(key: &ApiKey, ip: Option<String>) -> Actor {
     Actor {
         account_id: None,
         label: format!("API key '{}'", key.name),
+        address: None,
         ip,
     }
 }
@@ -62,6 +63,7 @@ pub fn scim_actor(key: &ApiKey, ip: Option<String>) -> Actor {
     Actor {
         account_id: None,
         label: format!("SCIM ({})", key.name),
+        address: None,
         ip,
     }
 }

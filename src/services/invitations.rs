@@ -529,6 +529,7 @@ pub fn accept(
             &Actor {
                 account_id: Some(account.id),
                 label: name,
+                address: Some(account.email.clone()),
                 ip,
             },
             &audit::NewEvent {
@@ -740,6 +741,7 @@ pub fn expire_due(
                     &Actor {
                         account_id: None,
                         label: "System".to_owned(),
+                        address: None,
                         ip: None,
                     },
                     &audit::NewEvent {

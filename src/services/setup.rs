@@ -108,6 +108,7 @@ pub fn complete_setup(
             &audit::Actor {
                 account_id: Some(account_id),
                 label: owner.clone(),
+                address: Some(input.email.to_string()),
                 ip: None,
             },
             &audit::NewEvent {

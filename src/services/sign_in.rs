@@ -133,6 +133,7 @@ fn someone(ip: Option<&str>) -> Actor {
     Actor {
         account_id: None,
         label: "Someone signing in".to_owned(),
+        address: None,
         ip: ip.map(str::to_owned),
     }
 }

@@ -12,6 +12,9 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 pub struct Actor {
     pub account_id: Option<AccountId>,
     pub label: String,
+    /// The acting account's address: the log names it beside the name, which anyone can set
+    /// for themselves ("Ada Lovelace", "Scheduled task") and so proves nothing alone.
+    pub address: Option<String>,
     pub ip: Option<String>,
 }
 
@@ -26,6 +29,7 @@ impl Actor {
         Self {
             account_id: Some(account.id),
             label: account.display_name(),
+            address: Some(account.email.clone()),
             ip: ip.map(str::to_owned),
         }
     }
@@ -34,6 +38,7 @@ impl Actor {
         Self {
             account_id: None,
             label: "Command line".to_owned(),
+            address: None,
             ip: None,
         }
     }
@@ -43,7 +48,17 @@ impl Actor {
         Self {
             account_id: None,
             label: "Scheduled task".to_owned(),
+            address: None,
             ip: None,
+        }
+    }
+
+    /// How the log names them: "Ada Lovelace (ada@example.com)" for a person with a name, the
+    /// address alone without one, the label for anything else.
+    pub fn logged(&self) -> String {
+        match &self.address {
+            Some(address) if *address != self.label => format!("{} ({address})", self.label),
+            _ => self.label.clone(),
         }
     }
 }
@@ -82,7 +97,7 @@ pub fn record(
         .values((
             audit_events::workspace_id.eq(event.workspace_id.map(|w| w.0)),
             audit_events::actor_account_id.eq(actor.account_id.map(|a| a.0)),
-            audit_events::actor_label.eq(&actor.label),
+            audit_events::actor_label.eq(actor.logged()),
             audit_events::action.eq(event.action),
             audit_events::target_type.eq(event.target_type),
             audit_events::target_id.eq(event.target_id),

@@ -30,10 +30,12 @@ async fn the_log_reads_in_words_and_filters() {
 
     let log = app.get_text("/w/acme/audit").await;
     assert!(
-        log.contains("Ada Lovelace suspended grace.hopper@example.com"),
+        log.contains("Ada Lovelace (ada@example.com) suspended grace.hopper@example.com"),
         "{log}"
     );
-    assert!(log.contains("Ada Lovelace changed the role of grace.hopper@example.com"));
+    assert!(
+        log.contains("Ada Lovelace (ada@example.com) changed the role of grace.hopper@example.com")
+    );
     assert!(log.contains("role: Member → Admin"));
     assert!(log.contains("status: active → suspended"));
     assert!(log.contains("href=\"/w/acme/audit\""), "in the navigation");
@@ -46,6 +48,29 @@ async fn the_log_reads_in_words_and_filters() {
     );
     let by_actor = app.get_text("/w/acme/audit?actor=nobody").await;
     assert!(by_actor.contains("No event matches these filters"));
+    // By address too: the log names a person's address beside their name, which anyone can set
+    // for themselves ("Scheduled task" acting is still Ada).
+    let by_address = app.get_text("/w/acme/audit?actor=ada@example.com").await;
+    assert!(by_address.contains("suspended grace"), "{by_address}");
+    let renamed = app
+        .post_fields(
+            "/me/profile",
+            &[
+                ("first_name", "Scheduled"),
+                ("last_name", "task"),
+                ("email", OWNER_EMAIL),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    app.post_fields(&format!("/w/acme/users/{grace}/unsuspend"), &[])
+        .await;
+    let log = app.get_text("/w/acme/audit").await;
+    assert!(
+        log.contains("Scheduled task (ada@example.com) unsuspended grace"),
+        "{log}"
+    );
     let future = app.get_text("/w/acme/audit?from=2999-01-01").await;
     assert!(future.contains("No event matches these filters") && !future.contains("swap them"));
     let reversed = app
@@ -169,7 +194,10 @@ async fn organization_wide_events_are_for_org_owners_and_admins() {
     .await;
     app.new_client().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let org = app.get_text("/org/audit").await;
-    assert!(org.contains("Ada Lovelace signed in"), "{org}");
+    assert!(
+        org.contains("Ada Lovelace (ada@example.com) signed in"),
+        "{org}"
+    );
     // Its action menu offers what it holds, not a workspace's actions; one asked by address
     // stays offered (selected), matching nothing.
     let option = |key: &str| format!("<option value=\"{key}\"");

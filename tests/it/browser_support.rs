@@ -60,8 +60,11 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
         .goto(&app.url(&format!("/w/acme/users/{grace}")))
         .await
         .unwrap();
-    b.wait_for_text(".state-note", "Suspended by Ada Lovelace on ")
-        .await;
+    b.wait_for_text(
+        ".state-note",
+        "Suspended by Ada Lovelace (ada@example.com) on ",
+    )
+    .await;
     let note = b.text(".state-note").await;
     assert!(note.ends_with(": On leave until March"), "{note}");
     b.screenshot("54-suspended-with-reason").await;

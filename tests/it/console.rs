@@ -474,8 +474,8 @@ async fn activity_lists_what_was_done_to_and_by_the_member() {
         .await;
     // In words, as the audit log says them, times in the viewer's zone (Ada's: UTC).
     assert!(
-        html.contains("Ada Lovelace invited grace@example.com")
-            && html.contains("Grace Hopper joined"),
+        html.contains("Ada Lovelace (ada@example.com) invited grace@example.com")
+            && html.contains("Grace Hopper (grace@example.com) joined"),
         "{html}"
     );
     assert!(

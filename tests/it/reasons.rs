@@ -72,7 +72,7 @@ async fn a_suspension_keeps_its_reason_and_the_console_and_the_log_show_it() {
     );
     let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
     assert!(
-        console.contains("Suspended by Ada Lovelace on ")
+        console.contains("Suspended by Ada Lovelace (ada@example.com) on ")
             && console.contains(": Left the company &#60;for now&#62;")
             && !console.contains("<for now>"),
         "the console says who, when and why, escaped: {console}"
@@ -84,7 +84,8 @@ async fn a_suspension_keeps_its_reason_and_the_console_and_the_log_show_it() {
     app.post_fields(&path, &[("reason", "")]).await;
     let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
     assert!(
-        console.contains("Suspended by Ada Lovelace on ") && !console.contains("Left the company")
+        console.contains("Suspended by Ada Lovelace (ada@example.com) on ")
+            && !console.contains("Left the company")
     );
 
     // The audit log finds events by their reason, case-insensitively.
@@ -128,7 +129,8 @@ async fn a_removal_and_a_block_keep_theirs() {
     assert_eq!(reason_of(&app, "member.removed"), "Team dissolved");
     let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
     assert!(
-        console.contains("Removed by Ada Lovelace on ") && console.contains(": Team dissolved")
+        console.contains("Removed by Ada Lovelace (ada@example.com) on ")
+            && console.contains(": Team dissolved")
     );
 
     // Block, from the workspace console and from the organization's accounts.
@@ -142,7 +144,8 @@ async fn a_removal_and_a_block_keep_theirs() {
     assert_eq!(reason_of(&app, "account.blocked"), "Phishing reported");
     let console = app.get_text(&format!("/w/acme/users/{alan}")).await;
     assert!(
-        console.contains("Blocked by Ada Lovelace on ") && console.contains(": Phishing reported")
+        console.contains("Blocked by Ada Lovelace (ada@example.com) on ")
+            && console.contains(": Phishing reported")
     );
     app.post_fields(&format!("/w/acme/users/{alan}/unblock"), &[])
         .await;

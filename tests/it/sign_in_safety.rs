@@ -308,7 +308,9 @@ async fn guessing_ones_own_password_while_signed_in_is_paused_like_signing_in() 
     );
     let log = app.get_text("/org/audit").await;
     assert!(
-        log.contains("grace hopper gave a wrong password or code while signed in"),
+        log.contains(&format!(
+            "grace hopper ({GRACE}) gave a wrong password or code while signed in"
+        )),
         "{log}"
     );
     // The same pause as signing in.
