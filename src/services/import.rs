@@ -40,7 +40,10 @@ pub enum Outcome {
     Invited,
     /// Removed: a restore is offered.
     Removed,
+    /// Blocked, with a membership here (its row on the list shows it anyway).
     Blocked,
+    /// Blocked elsewhere in the organization: not said to an inviter of this workspace.
+    NotInvitable,
     Invalid(String),
     /// The same address as this earlier line.
     Duplicate(usize),
@@ -59,6 +62,7 @@ impl Outcome {
             Outcome::Invited => "Already invited".to_owned(),
             Outcome::Removed => "Removed from this workspace".to_owned(),
             Outcome::Blocked => "Blocked in this organization".to_owned(),
+            Outcome::NotInvitable => "Cannot be invited: an org admin can say why".to_owned(),
             Outcome::Invalid(why) => format!("Invalid: {why}"),
             Outcome::Duplicate(line) => format!("Duplicate of line {line}"),
         }
@@ -144,7 +148,10 @@ fn outcomes(
         }
         if let Some(account) = found.get(key) {
             if account.status == AccountStatus::Blocked {
-                return Outcome::Blocked;
+                return match statuses.get(&account.id) {
+                    Some(_) => Outcome::Blocked,
+                    None => Outcome::NotInvitable,
+                };
             }
             if let Some(status) = statuses.get(&account.id) {
                 return match status {

@@ -152,10 +152,16 @@ fn here_marks(
             let account = accounts
                 .iter()
                 .find(|a| a.email.eq_ignore_ascii_case(&person.email))?;
+            let here = statuses.iter().find(|(id, _, _)| *id == account.id);
+            // Said to be blocked only where they have a membership here (the list shows it
+            // anyway): the picker does not tell who is blocked in other workspaces.
             if account.status == AccountStatus::Blocked {
-                return Some("Blocked in this organization");
+                return Some(match here {
+                    Some(_) => "Blocked in this organization",
+                    None => "Cannot be invited: an org admin can say why",
+                });
             }
-            let (_, status, _) = statuses.iter().find(|(id, _, _)| *id == account.id)?;
+            let (_, status, _) = here?;
             Some(match status {
                 MembershipStatus::Invited => "Invited already",
                 MembershipStatus::Active | MembershipStatus::Suspended => "Already a member",

@@ -116,7 +116,7 @@ impl PreviewView {
                         | Outcome::Invited
                         | Outcome::Removed
                         | Outcome::Duplicate(_) => "neutral",
-                        Outcome::Blocked | Outcome::Invalid(_) => "blocked",
+                        Outcome::Blocked | Outcome::NotInvitable | Outcome::Invalid(_) => "blocked",
                     },
                     offer: match outcome {
                         Outcome::Invited => Some(("pending", "Resend from the list")),

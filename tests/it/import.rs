@@ -56,6 +56,17 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
         MembershipStatus::Active,
     );
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'blocked@example.com'");
+    // Blocked, and no member here: an inviter of this workspace is not told so.
+    app.add_member(
+        "elsewhere@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute(
+        "DELETE FROM memberships WHERE account_id = \
+         (SELECT id FROM accounts WHERE email = 'elsewhere@example.com')",
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'elsewhere@example.com'");
     app.invite("invited@example.com", "member").await;
     app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Research', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
     let outbox_before = app.count("outbox_emails");
@@ -68,6 +79,7 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
                 invited@example.com;;;;\n\
                 removed@example.com;;;;\n\
                 blocked@example.com;;;;\n\
+                elsewhere@example.com;;;;\n\
                 not-an-address;;;;\n\
                 new.three@example.com;;;pilot;\n\
                 new.four@example.com;;;;Nowhere\n\
@@ -92,6 +104,12 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
         "{invited}"
     );
     assert!(outcome_of(&page, "blocked@example.com").contains("Blocked"));
+    let elsewhere = outcome_of(&page, "elsewhere@example.com");
+    assert!(
+        elsewhere.contains("Cannot be invited: an org admin can say why")
+            && !elsewhere.contains("Blocked"),
+        "{elsewhere}"
+    );
     assert!(outcome_of(&page, "not-an-address").contains("Invalid"));
     assert!(outcome_of(&page, "new.three@example.com").contains("unknown role"));
     assert!(outcome_of(&page, "new.four@example.com").contains("unknown group"));
@@ -110,9 +128,9 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
     let csv = app
         .get_text(&format!("/w/acme/import/{id}/problems.csv"))
         .await;
-    assert_eq!(csv.lines().count(), 9, "{csv}");
+    assert_eq!(csv.lines().count(), 10, "{csv}");
     assert!(csv.starts_with("line,email,first_name,last_name,role,groups,problem"));
-    assert!(csv.contains("11,NEW.ONE@example.com,,,,,Duplicate of line 2"));
+    assert!(csv.contains("12,NEW.ONE@example.com,,,,,Duplicate of line 2"));
 
     let done = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
     assert_eq!(done.status().as_u16(), 303);
