@@ -190,7 +190,12 @@ pub fn confirm(
             return Err(EmailChangeError::DeadLink);
         }
         let actor = Actor::account(&account, ip.as_deref());
-        change(conn, &actor, None, &account, &new_email, now)?;
+        // Asked from a workspace's console: its log has the confirmation beside the request.
+        let asked = pending.asked_by;
+        let workspace = asked
+            .workspace
+            .filter(|_| asked.account != Some(account.id));
+        change(conn, &actor, workspace, &account, &new_email, now)?;
         Ok((account.id, new_email))
     })
 }

@@ -133,9 +133,18 @@ async fn an_admin_changes_an_email_and_it_takes_effect_once_confirmed() {
         1,
         "the old address is told"
     );
+    // In the log of the workspace that asked, beside the request.
     assert_eq!(
-        app.count("audit_events WHERE action = 'account.email_changed'"),
+        app.count(
+            "audit_events WHERE action = 'account.email_changed' \
+             AND workspace_id = (SELECT id FROM workspaces WHERE slug = 'acme')"
+        ),
         1
+    );
+    assert!(
+        app.get_text("/w/acme/audit")
+            .await
+            .contains("confirmed a new email address")
     );
     assert!(
         app.get_text("/w/acme/users?q=navy")
