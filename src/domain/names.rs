@@ -14,6 +14,8 @@ pub enum NameError {
     TooLong,
     #[error("Remove the control characters (tabs, line breaks) from this field.")]
     ControlCharacters,
+    #[error("Remove the invisible characters that reverse the text's direction from this field.")]
+    DirectionOverride,
 }
 
 impl Name {
@@ -29,6 +31,14 @@ impl Name {
         }
         if text.chars().any(char::is_control) {
             return Err(NameError::ControlCharacters);
+        }
+        // Embeddings, overrides and isolates make a name show as another (U+202E before "nimda"
+        // shows "admin"); the marks (U+200E, U+200F) that right-to-left names may need are kept.
+        if text
+            .chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        {
+            return Err(NameError::DirectionOverride);
         }
         Ok(Self(text.to_owned()))
     }
@@ -151,6 +161,10 @@ mod tests {
             100
         );
         assert_eq!(Name::parse(&"é".repeat(101)), Err(NameError::TooLong));
+        for spoof in ["\u{202E}nimda", "Ada\u{2066}x\u{2069}", "\u{202A}Ada"] {
+            assert_eq!(Name::parse(spoof), Err(NameError::DirectionOverride));
+        }
+        assert!(Name::parse("\u{200F}שרה\u{200E}").is_ok(), "marks are kept");
         assert_eq!(
             Name::parse("Ada\nLovelace"),
             Err(NameError::ControlCharacters)

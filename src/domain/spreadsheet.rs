@@ -5,14 +5,25 @@ use std::borrow::Cow;
 /// Prefixes `'` to a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return, so that
 /// Excel, LibreOffice and Google Sheets show it as text instead of evaluating it (CSV injection).
 /// Invisible characters before it (a zero-width space, a byte order mark) do not hide it, nor do
-/// its full-width forms (`＝`), which some spreadsheets read as the ASCII ones.
+/// its full-width forms (`＝`), which some spreadsheets read as the ASCII ones. Control characters
+/// other than tab and line breaks (a NUL a refused row kept) become `�`: spreadsheets choke on them.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
+    let stray = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    let cell: Cow<'_, str> = if cell.chars().any(stray) {
+        Cow::Owned(
+            cell.chars()
+                .map(|c| if stray(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(cell)
+    };
     let invisible = |c: &char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
     match cell.chars().find(|c| !invisible(c)) {
         Some(
             '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}',
         ) => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+        _ => cell,
     }
 }
 
@@ -35,6 +46,9 @@ mod tests {
             ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
             ("\tx", "'\tx"),
             ("\rx", "'\rx"),
+            ("Gr\0ace", "Gr\u{FFFD}ace"),
+            ("\0=1", "\u{FFFD}=1"),
+            ("=\u{7}", "'=\u{FFFD}"),
         ] {
             assert_eq!(defuse(input), output);
         }
