@@ -73,11 +73,12 @@ pub fn base32(bytes: &[u8]) -> String {
 }
 
 /// `otpauth://totp/Issuer:account?secret=…&issuer=…` (Google Authenticator's key URI format).
+/// The one `:` of the label is its separator: one in the issuer or the address is encoded.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let label = format!("{issuer}:{account}");
     format!(
-        "otpauth://totp/{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
-        percent(&label),
+        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
+        percent(issuer),
+        percent(account),
         base32(secret),
         percent(issuer)
     )
@@ -86,7 +87,7 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
 fn percent(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' | b':' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
@@ -189,6 +190,11 @@ mod tests {
             otpauth_uri("Acme Corp", "ada@example.com", RFC_SECRET),
             "otpauth://totp/Acme%20Corp:ada@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
              &issuer=Acme%20Corp&algorithm=SHA1&digits=6&period=30"
+        );
+        // An issuer with a colon keeps the label's one separator.
+        assert!(
+            otpauth_uri("Acme: EU", "ada@example.com", RFC_SECRET)
+                .starts_with("otpauth://totp/Acme%3A%20EU:ada@example.com?")
         );
     }
 
