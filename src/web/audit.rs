@@ -38,28 +38,45 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub fn filter(&self) -> AuditFilter {
+    /// The filter, or why no event can match it, in words: an action the log does not know, a
+    /// day that is not one, or a "from" day after the "to" day. A filter value is never dropped
+    /// (the log would then show more than was asked).
+    pub fn filter(&self) -> Result<AuditFilter, String> {
         let text = |t: &str| SearchTerm::parse(t).non_empty();
-        let day = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
-        AuditFilter {
+        let day = |d: &str| -> Result<Option<NaiveDate>, String> {
+            match d.trim() {
+                "" => Ok(None),
+                typed => NaiveDate::parse_from_str(typed, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| format!("“{typed}” is not a date: use YYYY-MM-DD.")),
+            }
+        };
+        let action = match self.action.as_str() {
+            "" => None,
+            typed => match audit_words::ACTIONS
+                .iter()
+                .find(|(key, _, _)| *key == typed)
+            {
+                Some((key, _, _)) => Some((*key).to_owned()),
+                None => return Err(format!("“{typed}” is not an action the log records.")),
+            },
+        };
+        let (from, to) = (day(&self.from)?, day(&self.to)?);
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err("The “From” date is after the “to” date: swap them.".to_owned());
+        }
+        Ok(AuditFilter {
             actor: text(&self.actor),
             target: text(&self.target),
             reason: text(&self.reason),
-            action: audit_words::ACTIONS
-                .iter()
-                .find(|(key, _, _)| *key == self.action)
-                .map(|(key, _, _)| (*key).to_owned()),
-            from: day(&self.from).and_then(|d| d.and_hms_opt(0, 0, 0)),
-            until: day(&self.to)
+            action,
+            from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
+            until: to
                 .and_then(|d| d.succ_opt())
                 .and_then(|d| d.and_hms_opt(0, 0, 0)),
-        }
-    }
-
-    /// The "from" day comes after the "to" day: no event can match, and the page says why.
-    fn is_reversed(&self) -> bool {
-        let filter = self.filter();
-        matches!((filter.from, filter.until), (Some(from), Some(until)) if from >= until)
+        })
     }
 
     fn is_filtered(&self) -> bool {
@@ -115,7 +132,8 @@ struct AuditPage {
     newest_url: Option<String>,
     filtered: bool,
     /// The dates are the wrong way round.
-    reversed: bool,
+    /// Why no event can match the filters (an unknown action, a day that is not one).
+    problem: Option<String>,
     /// `audit.csv` with these filters.
     csv_url: String,
 }
@@ -189,8 +207,12 @@ async fn audit_page(
     zone: Timezone,
 ) -> Result<AuditPage, AppError> {
     let (filter, before) = (query.filter(), query.before.parse::<i64>().ok());
+    let problem = filter.as_ref().err().cloned();
     let (rows, present) = blocking(state, move |conn| {
-        let rows = audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?;
+        let rows = match filter {
+            Ok(filter) => audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?,
+            Err(_) => Vec::new(),
+        };
         // The organization's log offers the actions it holds (most are a workspace's alone).
         let present = match workspace {
             Some(_) => None,
@@ -243,7 +265,7 @@ async fn audit_page(
         base,
         scope,
         filtered: query.is_filtered(),
-        reversed: query.is_reversed(),
+        problem,
         query,
         actions,
         events,
@@ -283,12 +305,12 @@ pub async fn log_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AuditView)?;
-    Ok(csv(
+    csv(
         &state,
         Some(access.workspace.id),
         &access.workspace.slug,
         &query,
-    ))
+    )
 }
 
 /// `/org/audit.csv`: the organization-wide events, for org owners and org admins.
@@ -298,7 +320,7 @@ pub async fn org_log_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     may_read_org_log(&me)?;
-    Ok(csv(&state, None, "organization", &query))
+    csv(&state, None, "organization", &query)
 }
 
 fn csv(
@@ -306,13 +328,15 @@ fn csv(
     workspace: Option<crate::domain::ids::WorkspaceId>,
     name: &str,
     query: &AuditQuery,
-) -> HttpResponse {
-    let filter = query.filter();
+) -> Result<HttpResponse, AppError> {
+    let filter = query
+        .filter()
+        .map_err(|why| AppError::Invalid(format!("{why} Nothing was exported.")))?;
     let filename = format!(
         "{name}-audit-{}.csv",
         crate::clock::now().format("%Y-%m-%d")
     );
-    super::csv_download::stream_csv(
+    Ok(super::csv_download::stream_csv(
         state,
         filename,
         &CSV_COLUMNS,
@@ -321,5 +345,5 @@ fn csv(
         },
         write_event,
         |e| e.id,
-    )
+    ))
 }

@@ -797,6 +797,14 @@ async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
     let (_, rest) = get(&app, &next, &key).await;
     assert_eq!(rest["data"][0]["target"], "One");
     assert!(rest["links"]["next"].is_null());
+    for bad in [
+        "action=group.made",
+        "from=2026-02-30",
+        "from=2026-03-02&to=2026-03-01",
+    ] {
+        let (status, body) = get(&app, &format!("/api/v1/audit-events?{bad}"), &key).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
     let reader = app.api_key("No audit", &["users.view"]).await;
     assert_eq!(get(&app, "/api/v1/audit-events", &reader).await.0, 403);
 }

@@ -77,6 +77,24 @@ async fn the_log_reads_in_words_and_filters() {
         .get_text("/w/acme/audit?from=2026-03-02&to=2026-03-01")
         .await;
     assert!(reversed.contains("The “From” date is after the “to” date: swap them."));
+    // A day that is not one, or an action the log does not know, matches nothing and is said
+    // (it is not dropped, which would show every event); the CSV refuses it.
+    for (query, said) in [
+        ("from=2026-13-40", "“2026-13-40” is not a date"),
+        ("to=yesterday", "“yesterday” is not a date"),
+        (
+            "action=invited",
+            "“invited” is not an action the log records",
+        ),
+    ] {
+        let page = app.get_text(&format!("/w/acme/audit?{query}")).await;
+        assert!(
+            page.contains(said) && !page.contains("suspended grace"),
+            "{query}: {page}"
+        );
+        let csv = app.get(&format!("/w/acme/audit.csv?{query}")).await;
+        assert_eq!(csv.status().as_u16(), 422, "{query}");
+    }
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let dated = app
         .get_text(&format!("/w/acme/audit?from={today}&to={today}"))

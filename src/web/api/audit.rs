@@ -1,6 +1,7 @@
 //! `GET /api/v1/audit-events`: the workspace's audit log with the page's filters (`actor`,
 //! `target`, `action`, `from`, `to`), newest first, in cursor pages (`before`).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -62,7 +63,8 @@ pub struct EventsQuery {
     pub target: Option<String>,
     /// Part of the reason given for a suspension, block or removal.
     pub reason: Option<String>,
-    /// One action (`member.suspended`).
+    /// One action (`member.suspended`); one the log does not record is refused (400), as is a day
+    /// that is not one or a `from` after `to`.
     pub action: Option<String>,
     /// From this day on (`YYYY-MM-DD`, UTC).
     pub from: Option<String>,
@@ -106,7 +108,10 @@ pub async fn list(
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
     let query = query.filter();
-    let (workspace, filter) = (auth.workspace.id, query.filter());
+    let filter = query
+        .filter()
+        .map_err(|why| Problem::new(StatusCode::BAD_REQUEST, why))?;
+    let workspace = auth.workspace.id;
     let before = query.before.trim().parse::<i64>().ok();
     let mut events = blocking(&state, move |conn| {
         Ok(audit::page(
