@@ -188,15 +188,60 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-/// A URL with its password replaced, for logs.
+/// The longest an invitation link may stay valid (a year).
+pub const MAX_INVITE_TTL_DAYS: i64 = 365;
+
+/// A URL with its passwords replaced, for logs: the one after the user name, and a `password`
+/// query parameter (`?password=…`, which PostgreSQL's URLs take too).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url, None),
+    };
+    let address = match (address.find("://"), address.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match address[scheme + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &address[..scheme + 3], &address[at..]),
+            None => address.to_owned(),
+        },
+        _ => address.to_owned(),
+    };
+    let Some(query) = query else {
+        return address;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{address}?{}", query.join("&"))
+}
+
+/// Refuses a `DATABASE_URL` that is neither PostgreSQL's (`postgres://`, `postgresql://`) nor a
+/// SQLite file (`sqlite://path`, `sqlite:path` or a bare path): a typo (`postgress://`), another
+/// database (`mysql://`) or a libpq keyword string (`host=… password=…`) would otherwise become a
+/// stray SQLite file named after it.
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    let keywords = url.split_once('=').is_some_and(|(key, _)| {
+        !key.is_empty()
+            && key
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    match scheme {
+        Some("postgres" | "postgresql" | "sqlite") => Ok(()),
+        Some(other) => anyhow::bail!(
+            "DATABASE_URL: unknown scheme {other}:// (use postgres://user:password@host:port/database \
+             for PostgreSQL, or sqlite://path or a file path for SQLite)"
+        ),
+        None if keywords => anyhow::bail!(
+            "DATABASE_URL looks like a key=value connection string: give a URL instead, \
+             postgres://user:password@host:port/database"
+        ),
+        None => Ok(()),
     }
 }
 
@@ -206,6 +251,7 @@ impl Settings {
             .database_url
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("console.db").display()));
+        check_database_url(&database_url)?;
         let session_key = key(&SESSION_KEY, args.session_key, &args.data_dir)?;
         let encryption_key = key(&ENCRYPTION_KEY, args.encryption_key, &args.data_dir)?;
         let base_url = args
@@ -217,8 +263,11 @@ impl Settings {
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})");
         }
-        if args.invite_ttl_days < 1 {
-            anyhow::bail!("INVITE_TTL_DAYS must be at least 1");
+        if !(1..=MAX_INVITE_TTL_DAYS).contains(&args.invite_ttl_days) {
+            anyhow::bail!(
+                "INVITE_TTL_DAYS must be from 1 to {MAX_INVITE_TTL_DAYS} (got {})",
+                args.invite_ttl_days
+            );
         }
         let mail_from = args
             .mail_from
@@ -368,6 +417,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_database_url_is_postgres_or_a_sqlite_file() {
+        for fine in [
+            "postgres://app:pw@db/console",
+            "postgresql://db/console",
+            "sqlite://data/console.db",
+            "sqlite:console.db",
+            "data/console.db",
+            "/var/lib/console/console.db",
+        ] {
+            assert!(check_database_url(fine).is_ok(), "{fine}");
+        }
+        for wrong in [
+            "mysql://app:pw@db/console",
+            "postgress://db/console",
+            "host=127.0.0.1 port=5432 user=app password=pw dbname=console",
+            "dbname=console",
+        ] {
+            let said = check_database_url(wrong).unwrap_err().to_string();
+            assert!(!said.contains("pw"), "{said}");
+        }
+    }
+
+    #[test]
     fn redacts_passwords_in_urls() {
         assert_eq!(
             redact_url("postgres://app:s3cret@db:5432/console"),
@@ -380,6 +452,14 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://data/console.db"),
             "sqlite://data/console.db"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/console?password=s3cret&sslmode=require"),
+            "postgres://app@db/console?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db/console?PASSWORD=x"),
+            "postgres://app:***@db/console?PASSWORD=***"
         );
     }
 

@@ -85,7 +85,12 @@ fn main() {
         .unwrap_or_else(|_| "info,admin_console=info".into());
     // LOG_FORMAT=json: one JSON object a line (a request's line carries its id, route, status,
     // latency and actor as top-level fields), for log collectors.
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    // On stderr, so that a command's output (`KEY=$(admin-console api-key create …)`) is only its
+    // output; in colour only on a terminal.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json_logs() {
         logs.json()
             .flatten_event(true)
@@ -141,11 +146,11 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let applied = db::run_migrations(&mut conn)?;
     admin_console::store::roles::sync_built_in(&mut conn, clock::now())?;
-    println!(
-        "{} migration(s) applied to {}",
-        applied.len(),
-        redact_url(&settings.database_url)
-    );
+    let database = redact_url(&settings.database_url);
+    match applied.len() {
+        0 => println!("{database} is up to date: 0 migration(s) applied"),
+        n => println!("{n} migration(s) applied to {database}"),
+    }
     Ok(())
 }
 

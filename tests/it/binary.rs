@@ -66,8 +66,8 @@ async fn serve(
             .env("SMTP_URL", smtp.url())
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
-            .stdout(log)
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start admin-console serve"),
     );
@@ -96,7 +96,7 @@ async fn sigterm_finishes_what_is_in_flight_and_exits_zero() {
     let app = spawn_app_with(|s| s.smtp_url = Some(url)).await;
     app.set_up().await;
     app.seed_members(40_000);
-    let (mut server, web) = serve(&app, &smtp, &[], Stdio::null()).await;
+    let (mut server, web) = serve(&app, &smtp, &[], Stdio::inherit()).await;
     assert_eq!(web.get("/readyz").await.status().as_u16(), 200);
     let invited: Vec<String> = (0..20).map(|i| format!("late{i}@example.com")).collect();
     assert_eq!(

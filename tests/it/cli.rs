@@ -159,7 +159,26 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is up to date: 0 migration(s) applied"));
+
+    // Logs go to stderr, in colour only on a terminal: a command's stdout is its output alone
+    // (`KEY=$(admin-console api-key create …)`), even when it generates the keys on a first run.
+    let fresh = Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .arg("migrate")
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", app.db.dir.join("fresh-data"))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run admin-console");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&fresh.stdout),
+        String::from_utf8_lossy(&fresh.stderr),
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("generated a new session.key") && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
 
     let out = console(
         &app.db,
