@@ -208,6 +208,18 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
                 anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
             })?;
         }
+        // A new database is readable by the console's user alone (SQLite gives its WAL files the
+        // same mode); one that exists keeps the mode its operator chose.
+        #[cfg(unix)]
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+        }
         let mut conn = r2d2::ManageConnection::connect(&manager)?;
         conn.batch_execute("PRAGMA journal_mode = WAL")?;
     } else {
@@ -307,4 +319,20 @@ where
         };
         f(conn)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_new_sqlite_database_is_for_the_consoles_user_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("db-mode-{}", std::process::id()));
+        let path = dir.join("console.db");
+        let pool = super::build_pool(&format!("sqlite://{}", path.display()), 1).unwrap();
+        drop(pool);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

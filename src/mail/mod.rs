@@ -76,20 +76,85 @@ impl Mailer {
                 transport.send(&message)?;
             }
             Mailer::Files { dir, .. } => {
-                std::fs::create_dir_all(dir)?;
                 let path = dir.join(format!("{}.eml", email.id));
-                std::fs::write(&path, message.formatted())?;
-                // Without a mail server, the log is how an operator finds the link to pass on: the
-                // line that is a link and nothing else (names inside sentences cannot pose as one).
-                let link = email
-                    .text_body
-                    .lines()
-                    .map(str::trim)
-                    .find(|line| line.starts_with("http") && !line.contains(char::is_whitespace))
-                    .unwrap_or("");
+                write_private(dir, &path, &message.formatted())?;
+                // Without a mail server, the log is how an operator finds an invitation's link to
+                // pass on: the line that is a link and nothing else (names inside sentences cannot
+                // pose as one). Other links (a password reset, an address change) open someone's
+                // account, and logs travel further than the outbox folder: they stay in the file.
+                let link = invitation_link(&email.text_body).unwrap_or("");
                 tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)");
             }
         }
         Ok(())
+    }
+}
+
+/// An invitation's link in an email's text: the line that is a link to `/invite/` and nothing else.
+fn invitation_link(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("http") && !line.contains(char::is_whitespace))
+        .filter(|link| link.contains("/invite/"))
+}
+
+/// Writes an email file readable by the console's user alone (its links open accounts), in a
+/// folder only that user may list.
+fn write_private(
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?
+            .write_all(bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)?;
+        std::fs::File::create(path)?.write_all(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_invitations_link_is_logged() {
+        let invitation = "Hello,\n\n  http://127.0.0.1:8080/invite/abc123  \n\nThanks";
+        assert_eq!(
+            invitation_link(invitation),
+            Some("http://127.0.0.1:8080/invite/abc123")
+        );
+        let reset = "Choose a new password:\nhttp://127.0.0.1:8080/password/reset/abc123\n";
+        assert_eq!(invitation_link(reset), None);
+        let posing = "Grace http://x/invite/1 says hi";
+        assert_eq!(invitation_link(posing), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn email_files_are_for_the_consoles_user_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = std::env::temp_dir().join(format!("outbox-mode-{}", std::process::id()));
+        let dir = root.join("outbox");
+        write_private(&dir, &dir.join("1.eml"), b"Subject: x\r\n\r\nbody").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("1.eml")), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
