@@ -45,6 +45,10 @@ enum Command {
         /// Workspaces page); left out, the workspace's URL name.
         #[arg(long)]
         organization: Option<String>,
+        /// Turn the account's two-factor sign-in off (its authenticator is lost); it sets it up
+        /// again from its profile.
+        #[arg(long)]
+        reset_two_factor: bool,
     },
     /// Delete for good the memberships removed more than 14 days ago (the server does it daily).
     Purge,
@@ -130,12 +134,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             first_name,
             last_name,
             organization,
+            reset_two_factor,
         } => create_owner(
             &settings,
             &email,
             &workspace,
             (&first_name, &last_name),
-            organization.as_deref(),
+            (organization.as_deref(), reset_two_factor),
         ),
         Command::SeedDemo { users, workspace } => seed_demo(&settings, users, &workspace),
     }
@@ -210,7 +215,7 @@ fn create_owner(
     email: &str,
     workspace: &str,
     (first_name, last_name): (&str, &str),
-    organization: Option<&str>,
+    (organization, reset_two_factor): (Option<&str>, bool),
 ) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
     let workspace = Slug::parse(workspace).map_err(|e| anyhow::anyhow!("--workspace: {e}"))?;
@@ -227,6 +232,7 @@ fn create_owner(
         last_name: last_name.trim().to_owned(),
         password_hash: passwords::hash_password(&password)?,
         organization,
+        reset_two_factor,
     };
     let mut conn = pool.get()?;
     let outcome = owners::create_owner(&mut conn, &input, clock::now())?;
@@ -245,6 +251,17 @@ fn create_owner(
             ""
         }
     );
+    if outcome.unblocked {
+        println!("The account was blocked organization-wide: it is unblocked.");
+    }
+    if outcome.two_factor_reset {
+        println!("Two-factor sign-in is off for this account: set it up again from /me.");
+    } else if outcome.two_factor_on {
+        println!(
+            "Two-factor sign-in stays on for this account: its authenticator (or a recovery \
+             code) is asked after the password. Lost it? Run this again with --reset-two-factor."
+        );
+    }
     if input.organization.is_some() && !outcome.set_up {
         println!(
             "The organization was set up before: --organization changed nothing (org owners \

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::membership::{MembershipStatus, OrgRole};
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
 use crate::domain::role::BuiltInRole;
@@ -21,6 +21,8 @@ pub struct OwnerInput {
     pub password_hash: String,
     /// The organization's name, if this sets it up (else the workspace's URL name).
     pub organization: Option<crate::domain::Name>,
+    /// Turn an existing account's two-factor sign-in off (its authenticator is lost).
+    pub reset_two_factor: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -29,6 +31,20 @@ pub struct OwnerOutcome {
     pub created_workspace: bool,
     /// This set the install up (and so named the organization).
     pub set_up: bool,
+    /// The account was blocked organization-wide, and is no more.
+    pub unblocked: bool,
+    pub two_factor_reset: bool,
+    /// Two-factor sign-in is still on for the account.
+    pub two_factor_on: bool,
+}
+
+/// What regaining access changed on an existing account.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Recovered {
+    created: bool,
+    unblocked: bool,
+    two_factor_reset: bool,
+    two_factor_on: bool,
 }
 
 /// Creates (or promotes) the account as org owner and Owner of the workspace, creating the
@@ -63,7 +79,7 @@ pub fn create_owner(
             };
             organization::complete_setup(conn, name, now)?;
         }
-        let (account_id, created_account) = org_owner_account(conn, input, now)?;
+        let (account_id, recovered) = org_owner_account(conn, input, now)?;
         make_active_owner(conn, workspace, account_id, input, now)?;
         audit::record(
             conn,
@@ -74,24 +90,33 @@ pub fn create_owner(
                 target_type: "account",
                 target_id: Some(account_id.0),
                 target_label: input.email.as_str(),
-                changes: json!({ "created_account": created_account, "created_workspace": created_workspace }),
+                changes: json!({
+                    "created_account": recovered.created,
+                    "created_workspace": created_workspace,
+                    "unblocked": recovered.unblocked,
+                    "two_factor_reset": recovered.two_factor_reset,
+                }),
             },
             now,
         )?;
         Ok(OwnerOutcome {
-            created_account,
+            created_account: recovered.created,
             created_workspace,
             set_up: !org.setup_completed,
+            unblocked: recovered.unblocked,
+            two_factor_reset: recovered.two_factor_reset,
+            two_factor_on: recovered.two_factor_on,
         })
     })
 }
 
-/// The account of `input` as an org owner with `input`'s password: found, or created (true).
+/// The account of `input` as an unblocked org owner with `input`'s password: found (its
+/// two-factor sign-in turned off if asked), or created.
 fn org_owner_account(
     conn: &mut AnyConnection,
     input: &OwnerInput,
     now: NaiveDateTime,
-) -> QueryResult<(AccountId, bool)> {
+) -> QueryResult<(AccountId, Recovered)> {
     match accounts::find_by_email(conn, &input.email)? {
         Some(account) => {
             accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
@@ -99,7 +124,25 @@ fn org_owner_account(
             // access shuts out whoever asked for them).
             crate::store::account_tokens::cancel_all(conn, account.id, now)?;
             accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
-            Ok((account.id, false))
+            // Regaining access: a block would refuse the password just set.
+            let unblocked = account.status == AccountStatus::Blocked;
+            if unblocked {
+                accounts::set_status(conn, account.id, AccountStatus::Active, now)?;
+            }
+            let has_two_factor = account.two_factor_since.is_some();
+            let two_factor_reset = has_two_factor && input.reset_two_factor;
+            if two_factor_reset {
+                crate::store::two_factor::disable(conn, account.id)?;
+            }
+            Ok((
+                account.id,
+                Recovered {
+                    created: false,
+                    unblocked,
+                    two_factor_reset,
+                    two_factor_on: has_two_factor && !two_factor_reset,
+                },
+            ))
         }
         None => {
             let id = accounts::insert(
@@ -113,7 +156,13 @@ fn org_owner_account(
                 },
                 now,
             )?;
-            Ok((id, true))
+            Ok((
+                id,
+                Recovered {
+                    created: true,
+                    ..Recovered::default()
+                },
+            ))
         }
     }
 }

@@ -109,6 +109,52 @@ async fn create_owner_then_sign_in_with_that_password() {
             .as_u16(),
         303
     );
+
+    // Regaining access to a blocked account with two-factor sign-in on: the block goes, and
+    // two-factor stays unless asked (the output says how).
+    app.execute(
+        "UPDATE accounts SET status = 'blocked', totp_secret = 'sealed', totp_enabled_at = created_at \
+         WHERE email = 'grace@example.com'",
+    );
+    let recover = |reset: bool| {
+        let mut args = vec![
+            "create-owner",
+            "--email",
+            "grace@example.com",
+            "--workspace",
+            "labs",
+        ];
+        if reset {
+            args.push("--reset-two-factor");
+        }
+        console(&app.db, &args, "a third passphrase\n")
+    };
+    let out = recover(false);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("it is unblocked") && stdout.contains("--reset-two-factor"),
+        "{stdout}"
+    );
+    assert_eq!(
+        app.count("accounts WHERE status = 'active' AND totp_enabled_at IS NOT NULL"),
+        1
+    );
+    let out = recover(true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Two-factor sign-in is off"), "{stdout}");
+    assert_eq!(
+        app.count("accounts WHERE totp_enabled_at IS NULL AND totp_secret IS NULL"),
+        1
+    );
+    assert_eq!(
+        app.new_client()
+            .sign_in("grace@example.com", "a third passphrase")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
 }
 
 #[actix_web::test]
