@@ -34,6 +34,7 @@ pub struct Metrics {
     pub sign_in_failures: IntCounter,
     pub sign_in_pauses: IntCounter,
     sessions_active: IntGauge,
+    database_up: IntGauge,
 }
 
 /// The process's metrics.
@@ -157,6 +158,12 @@ impl Metrics {
                 "console_sessions_active",
                 "Signed-in sessions that have not expired (all instances).",
             ),
+            database_up: gauge(
+                &r,
+                "console_database_up",
+                "1 when this scrape read the database's gauges, 0 when it could not (they keep \
+                 their last values).",
+            ),
             registry: r,
         }
     }
@@ -198,8 +205,25 @@ impl Metrics {
         self.pool_connections
             .with_label_values(&["in_use"])
             .set(i64::from(state.connections) - idle);
+        // The database down, the instance's own figures (time-outs, errors) matter most: they are
+        // served all the same, with `console_database_up` 0.
+        match self.read_database(pool) {
+            Ok(()) => self.database_up.set(1),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: could not read the database");
+                self.database_up.set(0);
+            }
+        }
+        let mut text = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
+        Ok(String::from_utf8(text)?)
+    }
+
+    /// The gauges read from the database (the outbox, the sessions), waiting 2 s at most for a
+    /// connection: within any scrape's time-out.
+    fn read_database(&self, pool: &Pool) -> anyhow::Result<()> {
         let now = clock::now();
-        let mut conn = pool.get()?;
+        let mut conn = pool.get_timeout(std::time::Duration::from_secs(2))?;
         let backlog = outbox::backlog(&mut conn)?;
         self.outbox_emails
             .with_label_values(&["queued"])
@@ -212,10 +236,7 @@ impl Metrics {
         }));
         self.sessions_active
             .set(sessions::count_signed_in(&mut conn, now)?);
-        drop(conn);
-        let mut text = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
-        Ok(String::from_utf8(text)?)
+        Ok(())
     }
 }
 
@@ -261,8 +282,8 @@ pub async fn scrape(pool: web::Data<Pool>) -> HttpResponse {
             .content_type("text/plain; version=0.0.4; charset=utf-8")
             .body(text),
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: could not read the database");
-            HttpResponse::ServiceUnavailable().body("database unavailable")
+            tracing::warn!(error = %e, "metrics: could not render");
+            HttpResponse::InternalServerError().body("metrics unavailable")
         }
     }
 }

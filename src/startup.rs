@@ -294,6 +294,7 @@ fn serve_metrics(bind: &str, pool: Pool) -> anyhow::Result<(u16, ServerHandle)> 
         App::new()
             .app_data(pool.clone())
             .route("/metrics", web::get().to(crate::metrics::scrape))
+            .route("/metrics", web::head().to(crate::metrics::scrape))
     })
     .listen(listener)?
     .workers(1)

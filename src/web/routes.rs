@@ -21,9 +21,15 @@ macro_rules! route_table {
         scim { $($scim_method:ident $scim_path:literal => $scim_handler:path,)+ }
         session { $($method:ident $path:literal => $handler:path,)+ }
     ) => {
-        /// Routes outside the session (no cookie, no CSRF check): static files and health.
+        /// Routes outside the session (no cookie, no CSRF check): static files and health. They
+        /// answer HEAD as GET, without the body (a balancer's health check may use either).
         pub fn open(cfg: &mut web::ServiceConfig) {
-            $(cfg.route($open_path, web::$open_method().to($open_handler));)+
+            $(
+                cfg.route($open_path, web::$open_method().to($open_handler));
+                if stringify!($open_method) == "get" {
+                    cfg.route($open_path, web::head().to($open_handler));
+                }
+            )+
         }
 
         /// The JSON API, inside the `/api` scope (paths relative to it): an API key, no session.

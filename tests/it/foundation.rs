@@ -14,6 +14,16 @@ async fn health_and_readiness_answer() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status().as_u16(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
+    // HEAD as GET, without a body (a balancer's health check may use either).
+    for path in ["/healthz", "/readyz", "/static/app.css"] {
+        let head = reqwest::Client::new()
+            .head(app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status().as_u16(), 200, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
 }
 
 #[actix_web::test]

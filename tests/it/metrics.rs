@@ -78,6 +78,7 @@ async fn metrics_are_served_on_their_own_address_and_pass_promtool() {
         ) >= 1.0
     );
     assert!(sample(&text, "console_sign_in_failures_total") >= 1.0);
+    assert_eq!(sample(&text, "console_database_up"), 1.0);
     assert!(sample(&text, "console_sessions_active") >= 1.0);
     assert!(sample(&text, r#"console_db_pool_connections{state="idle"}"#) >= 0.0);
     assert!(sample(&text, "console_db_pool_wait_seconds_count") >= 1.0);
