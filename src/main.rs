@@ -312,6 +312,7 @@ fn seed_demo(settings: &Settings, users: i64, workspace: &str) -> anyhow::Result
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let base_url = settings.base_url.clone();
+    let setup_code = admin_console::tokens::setup_code(&settings.session_key);
     let database = redact_url(&settings.database_url);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
@@ -321,7 +322,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             println!("Admin console running: open {base_url}/");
             if app.needs_setup()? {
                 println!(
-                    "First run: create your organization and owner account at {base_url}/setup"
+                    "First run: create your organization and owner account at {base_url}/setup\n  \
+                     (from another machine, or through a proxy, it asks for the setup code {setup_code})"
                 );
             }
         }

@@ -165,6 +165,61 @@ async fn setup_creates_organization_workspace_and_owner_then_closes() {
     assert_eq!(app.count("accounts"), 1);
 }
 
+/// From anywhere but a browser on the server itself (here: through a proxy), setup asks for the
+/// code the server printed when it started: whoever reaches a new install first cannot take it.
+#[actix_web::test]
+async fn setup_from_elsewhere_asks_for_the_printed_code() {
+    let app = spawn_app().await;
+    let relayed =
+        |request: reqwest::RequestBuilder| request.header("x-forwarded-for", "203.0.113.9");
+    let page = relayed(app.client.get(app.url("/setup")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"setup_code\""), "{page}");
+    assert!(
+        !app.get_text("/setup").await.contains("name=\"setup_code\""),
+        "not asked of a browser on the server"
+    );
+    let csrf = app.csrf_token("/setup").await;
+    let code = admin_console::tokens::setup_code(&app.settings.session_key);
+    for (typed, said) in [
+        ("", "Enter the setup code"),
+        ("abcd-efgh-jkmn", "That is not the setup code"),
+    ] {
+        let mut form = setup_form(&csrf);
+        form.push(("setup_code", typed.to_owned()));
+        let body = serde_html_form::to_string(&form).unwrap();
+        let refused = relayed(app.client.post(app.url("/setup")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 422, "{typed}");
+        let page = refused.text().await.unwrap();
+        assert!(
+            page.contains(said) && page.contains("Acme Corporation"),
+            "{page}"
+        );
+        assert_eq!(app.count("accounts"), 0);
+    }
+    let mut form = setup_form(&csrf);
+    form.push(("setup_code", code.to_uppercase()));
+    let body = serde_html_form::to_string(&form).unwrap();
+    let done = relayed(app.client.post(app.url("/setup")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(app.count("accounts"), 1);
+}
+
 #[actix_web::test]
 async fn setup_with_bad_input_shows_messages_beside_fields_and_writes_nothing() {
     let app = spawn_app().await;
