@@ -252,6 +252,17 @@ impl Settings {
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("console.db").display()));
         check_database_url(&database_url)?;
+        let unset = |key: &Option<String>| key.as_deref().is_none_or(|k| k.trim().is_empty());
+        if crate::db::Backend::of_url(&database_url) == crate::db::Backend::Postgres
+            && (unset(&args.session_key) || unset(&args.encryption_key))
+        {
+            tracing::warn!(
+                data_dir = %args.data_dir.display(),
+                "SESSION_KEY or ENCRYPTION_KEY is not set: this instance uses the key files of its \
+                 DATA_DIR; every instance sharing the database needs the same two keys, or \
+                 sessions and two-factor sign-in fail between them"
+            );
+        }
         let session_key = key(&SESSION_KEY, args.session_key, &args.data_dir)?;
         let encryption_key = key(&ENCRYPTION_KEY, args.encryption_key, &args.data_dir)?;
         let base_url = args
@@ -260,8 +271,20 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{}", args.bind))
             .trim_end_matches('/')
             .to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})");
+        // `https://` alone was trimmed to `https:` above: no host.
+        let host = match base_url.as_str() {
+            "https:" | "http:" => Some(""),
+            url => url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://")),
+        };
+        match host {
+            None => anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})"),
+            Some(host) if host.is_empty() || host.contains(char::is_whitespace) => anyhow::bail!(
+                "BASE_URL must name a host without spaces, as in https://console.example.com \
+                 (got {base_url:?})"
+            ),
+            Some(_) => {}
         }
         if !(1..=MAX_INVITE_TTL_DAYS).contains(&args.invite_ttl_days) {
             anyhow::bail!(
@@ -391,25 +414,13 @@ fn key(kind: &KeyKind, given: Option<String>, data_dir: &Path) -> anyhow::Result
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         return decode_key(kind, &text);
     }
-    std::fs::create_dir_all(data_dir)
+    crate::files::private_dir(data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
     let key = crate::tokens::random_bytes(kind.len);
-    write_private(&path, STANDARD.encode(&key).as_bytes())?;
+    crate::files::write_private(&path, STANDARD.encode(&key).as_bytes(), false)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a new {}", kind.file);
     Ok(key)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    file.write_all(bytes)?;
-    Ok(())
 }
 
 #[cfg(test)]

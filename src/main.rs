@@ -342,6 +342,10 @@ fn read_password() -> anyhow::Result<NewPassword> {
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
+        anyhow::ensure!(
+            !line.is_empty(),
+            "no password on standard input: pipe one line to it, or run it at a terminal to be asked"
+        );
         line.trim_end_matches(['\n', '\r']).to_owned()
     };
     NewPassword::parse(&text).map_err(|e| anyhow::anyhow!("password: {e}"))

@@ -204,20 +204,14 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
     if manager.backend == Backend::Sqlite {
         let path = Path::new(sqlite_path(url));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            crate::files::private_dir(dir).map_err(|e| {
                 anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
             })?;
         }
         // A new database is readable by the console's user alone (SQLite gives its WAL files the
         // same mode); one that exists keeps the mode its operator chose.
-        #[cfg(unix)]
         if !path.exists() {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
+            crate::files::write_private(path, b"", false)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
         }
         let mut conn = r2d2::ManageConnection::connect(&manager)?;

@@ -77,7 +77,8 @@ impl Mailer {
             }
             Mailer::Files { dir, .. } => {
                 let path = dir.join(format!("{}.eml", email.id));
-                write_private(dir, &path, &message.formatted())?;
+                crate::files::private_dir(dir)?;
+                crate::files::write_private(&path, &message.formatted(), true)?;
                 // Without a mail server, the log is how an operator finds an invitation's link to
                 // pass on: the line that is a link and nothing else (names inside sentences cannot
                 // pose as one). Other links (a password reset, an address change) open someone's
@@ -98,36 +99,6 @@ fn invitation_link(text: &str) -> Option<&str> {
         .filter(|link| link.contains("/invite/"))
 }
 
-/// Writes an email file readable by the console's user alone (its links open accounts), in a
-/// folder only that user may list.
-fn write_private(
-    dir: &std::path::Path,
-    path: &std::path::Path,
-    bytes: &[u8],
-) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?
-            .write_all(bytes)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)?;
-        std::fs::File::create(path)?.write_all(bytes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,18 +114,5 @@ mod tests {
         assert_eq!(invitation_link(reset), None);
         let posing = "Grace http://x/invite/1 says hi";
         assert_eq!(invitation_link(posing), None);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn email_files_are_for_the_consoles_user_alone() {
-        use std::os::unix::fs::PermissionsExt;
-        let root = std::env::temp_dir().join(format!("outbox-mode-{}", std::process::id()));
-        let dir = root.join("outbox");
-        write_private(&dir, &dir.join("1.eml"), b"Subject: x\r\n\r\nbody").unwrap();
-        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&dir.join("1.eml")), 0o600);
-        assert_eq!(mode(&dir), 0o700);
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -192,6 +192,43 @@ async fn create_owner_refuses_bad_input_and_writes_nothing() {
         "long enough password\n",
     );
     assert!(!bad_slug.status.success());
+    let no_password = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "a@example.com",
+            "--workspace",
+            "labs",
+        ],
+        "",
+    );
+    assert!(!no_password.status.success());
+    assert!(String::from_utf8_lossy(&no_password.stderr).contains("no password on standard input"));
+    // Settings refused at start, each with what to give instead (no stray file, no panic).
+    for (flag, value, said) in [
+        (
+            "--database-url",
+            "mysql://app:pw@db/console",
+            "unknown scheme mysql://",
+        ),
+        ("--database-url", "host=db password=pw", "key=value"),
+        ("--base-url", "https://", "must name a host"),
+        ("--base-url", "https://exa mple.com", "must name a host"),
+        (
+            "--invite-ttl-days",
+            "100000",
+            "INVITE_TTL_DAYS must be from 1 to 365",
+        ),
+    ] {
+        let refused = console(&app.db, &["migrate", flag, value], "");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{flag} {value}");
+        assert!(
+            stderr.contains(said) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
     assert_eq!(app.count("accounts"), 0);
     assert_eq!(app.count("workspaces"), 0);
 }
