@@ -317,15 +317,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
         tracing::info!(database = %database, "admin console listening on port {}", app.port());
-        // Words for a person at a terminal; a log collector gets the line above.
-        if !json_logs() {
-            println!("Admin console running: open {base_url}/");
-            if app.needs_setup()? {
-                println!(
-                    "First run: create your organization and owner account at {base_url}/setup\n  \
-                     (from another machine, or through a proxy, it asks for the setup code {setup_code})"
-                );
-            }
+        // Words for a person, on stdout (the logs, JSON or not, are on stderr).
+        println!("Admin console running: open {base_url}/");
+        if app.needs_setup()? {
+            println!(
+                "First run: create your organization and owner account at {base_url}/setup\n  \
+                 (from another machine, or through a proxy, it asks for the setup code {setup_code})"
+            );
         }
         app.run_until_stopped().await?;
         Ok(())
