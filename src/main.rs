@@ -322,7 +322,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         if app.needs_setup()? {
             println!(
                 "First run: create your organization and owner account at {base_url}/setup\n  \
-                 (from another machine, or through a proxy, it asks for the setup code {setup_code})"
+                 with the setup code {setup_code}"
             );
         }
         app.run_until_stopped().await?;

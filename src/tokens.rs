@@ -29,8 +29,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The first run's setup code, `abcd-efgh-jkmn` (60 bits): derived from the session key, so every
-/// instance sharing it prints and accepts the same one, and nothing is stored. `/setup` asks for it
-/// from anyone but a browser on the server itself.
+/// instance sharing it prints and accepts the same one, and nothing is stored. `/setup` asks for it:
+/// only whoever sees the server's output sets the install up.
 pub fn setup_code(session_key: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz234567890";
     let mut mac =

@@ -29,7 +29,11 @@ impl Name {
         if text.chars().count() > Self::MAX_CHARS {
             return Err(NameError::TooLong);
         }
-        if text.chars().any(char::is_control) {
+        // Line and paragraph separators break lines as control characters do.
+        if text
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
             return Err(NameError::ControlCharacters);
         }
         // Embeddings, overrides and isolates make a name show as another (U+202E before "nimda"

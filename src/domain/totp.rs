@@ -73,14 +73,16 @@ pub fn base32(bytes: &[u8]) -> String {
 }
 
 /// `otpauth://totp/Issuer:account?secret=…&issuer=…` (Google Authenticator's key URI format).
-/// The one `:` of the label is its separator: one in the issuer or the address is encoded.
+/// The label's one `:` is its separator: neither part may hold one (Key URI Format), so an issuer's
+/// colons are left out ("Acme: EU" is "Acme EU").
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
+    let issuer = issuer.replace(':', "");
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
-        percent(issuer),
+        percent(&issuer),
         percent(account),
         base32(secret),
-        percent(issuer)
+        percent(&issuer)
     )
 }
 
@@ -194,7 +196,7 @@ mod tests {
         // An issuer with a colon keeps the label's one separator.
         assert!(
             otpauth_uri("Acme: EU", "ada@example.com", RFC_SECRET)
-                .starts_with("otpauth://totp/Acme%3A%20EU:ada@example.com?")
+                .starts_with("otpauth://totp/Acme%20EU:ada@example.com?secret=")
         );
     }
 

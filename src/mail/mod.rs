@@ -83,8 +83,14 @@ impl Mailer {
                 // pass on: the line that is a link and nothing else (names inside sentences cannot
                 // pose as one). Other links (a password reset, an address change) open someone's
                 // account, and logs travel further than the outbox folder: they stay in the file.
-                let link = invitation_link(&email.text_body).unwrap_or("");
-                tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)");
+                match invitation_link(&email.text_body) {
+                    Some(link) => {
+                        tracing::info!(to = %email.to, path = %path.display(), link, "email written to the outbox folder (no SMTP_URL)")
+                    }
+                    None => {
+                        tracing::info!(to = %email.to, path = %path.display(), "email written to the outbox folder (no SMTP_URL)")
+                    }
+                }
             }
         }
         Ok(())

@@ -124,16 +124,26 @@ fn org_owner_account(
             // access shuts out whoever asked for them).
             crate::store::account_tokens::cancel_all(conn, account.id, now)?;
             accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
-            // Regaining access: a block would refuse the password just set.
+            // Regaining access: a block would refuse the password just set. Both changes are
+            // the organization's events, as when an org admin makes them.
+            let actor = audit::Actor::command_line();
             let unblocked = account.status == AccountStatus::Blocked;
             if unblocked {
                 accounts::set_status(conn, account.id, AccountStatus::Active, now)?;
+                let status = json!({ "status": { "before": "blocked", "after": "active" } });
+                audit::record_on_account(
+                    conn,
+                    &actor,
+                    None,
+                    &account,
+                    "account.unblocked",
+                    status,
+                    now,
+                )?;
             }
             let has_two_factor = account.two_factor_since.is_some();
-            let two_factor_reset = has_two_factor && input.reset_two_factor;
-            if two_factor_reset {
-                crate::store::two_factor::disable(conn, account.id)?;
-            }
+            let two_factor_reset = input.reset_two_factor
+                && crate::services::two_factor::reset(conn, &actor, &account, None, now)?;
             Ok((
                 account.id,
                 Recovered {

@@ -54,11 +54,13 @@ impl Actor {
     }
 
     /// How the log names them: "Ada Lovelace (ada@example.com)" for a person with a name, the
-    /// address alone without one, the label for anything else.
+    /// address alone without one — or with a name holding an `@`, which could pose as another's
+    /// address ("Ada Lovelace (ada@example.com)" typed as a name) — the label for anything else.
     pub fn logged(&self) -> String {
         match &self.address {
-            Some(address) if *address != self.label => format!("{} ({address})", self.label),
-            _ => self.label.clone(),
+            Some(address) if self.label.contains('@') => address.clone(),
+            Some(address) => format!("{} ({address})", self.label),
+            None => self.label.clone(),
         }
     }
 }

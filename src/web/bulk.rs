@@ -174,7 +174,7 @@ pub async fn submit(
     };
     let (action, refused) = (asked.action.clone(), asked.refused.clone());
     // A field refused as typed shows the preview again, with its message beside it.
-    let confirm = form.confirm == "1" && refused.is_none();
+    let confirm = form.confirm == "1" && refused.is_empty();
     let (judged, notice) = match act(&state, &access, &form, asked, confirm).await? {
         Acted::Done(done) if confirm => {
             state.outbox_wake.notify_one();
@@ -222,15 +222,21 @@ struct Asked {
     action: BulkAction,
     reason: Option<Reason>,
     ticked: Option<Vec<MembershipId>>,
-    /// A field of the preview refused as typed (the heir, the reason).
-    refused: Option<Refused>,
+    /// The preview's own fields refused as typed (the heir, the reason).
+    refused: Refused,
 }
 
-/// A field of the preview refused as typed, and why.
-#[derive(Debug, Clone)]
-enum Refused {
-    Heir(String),
-    Reason(String),
+/// The preview's own fields refused as typed, each with why.
+#[derive(Debug, Clone, Default)]
+struct Refused {
+    heir: Option<String>,
+    reason: Option<String>,
+}
+
+impl Refused {
+    fn is_empty(&self) -> bool {
+        self.heir.is_none() && self.reason.is_none()
+    }
 }
 
 /// The form read into an [`Asked`], or the preview's title and why nothing can be previewed.
@@ -248,14 +254,21 @@ async fn asked(
     // It lists the people it matches: seeing members comes first, then the action's own right.
     access.require(Permission::UsersView)?;
     access.require(action.permission())?;
-    let (action, heir_refused) = match heir(state, access, form, action.clone()).await? {
-        Ok(action) => (action, None),
-        Err(why) => (action, Some(Refused::Heir(why))),
+    let mut refused = Refused::default();
+    let action = match heir(state, access, form, action.clone()).await? {
+        Ok(action) => action,
+        Err(why) => {
+            refused.heir = Some(why);
+            action
+        }
     };
-    let (reason, reason_refused) = match Reason::parse(&form.reason) {
-        Ok(reason) => (reason, None),
+    let reason = match Reason::parse(&form.reason) {
+        Ok(reason) => reason,
         // Said beside the field where the preview has one.
-        Err(e) if keeps_reason(&action) => (None, Some(Refused::Reason(e.to_string()))),
+        Err(e) if keeps_reason(&action) => {
+            refused.reason = Some(e.to_string());
+            None
+        }
         Err(e) => return Ok(Err((NOTHING, format!("Reason: {e}")))),
     };
     let ticked = if form.all_matching() {
@@ -276,7 +289,7 @@ async fn asked(
         action,
         reason,
         ticked,
-        refused: heir_refused.or(reason_refused),
+        refused,
     }))
 }
 
@@ -372,7 +385,7 @@ async fn act(
 struct Shown<'a> {
     action: &'a BulkAction,
     judged: Judged,
-    refused: Option<Refused>,
+    refused: Refused,
     notice: Option<&'static str>,
 }
 
@@ -403,11 +416,10 @@ async fn preview(
         },
         why: o.result.clone().err().unwrap_or_default(),
     };
-    let (heir_error, reason_error) = match refused {
-        Some(Refused::Heir(why)) => (Some(why), None),
-        Some(Refused::Reason(why)) => (None, Some(why)),
-        None => (None, None),
-    };
+    let Refused {
+        heir: heir_error,
+        reason: reason_error,
+    } = refused;
     let status = match (&heir_error, &reason_error, notice) {
         (None, None, None) => StatusCode::OK,
         (None, None, Some(_)) => StatusCode::CONFLICT,

@@ -67,6 +67,7 @@ impl PreviewView {
             let label = match outcome {
                 Outcome::Invalid(_) => "Invalid".to_owned(),
                 Outcome::Duplicate(_) => "Duplicate".to_owned(),
+                Outcome::NotInvitable => "Cannot be invited".to_owned(),
                 other => other.words(),
             };
             match totals.iter_mut().find(|(l, _)| *l == label) {
@@ -104,10 +105,12 @@ impl PreviewView {
                     groups: row.groups.join(", "),
                     outcome: match outcome {
                         Outcome::Invalid(_) => "Invalid".to_owned(),
+                        Outcome::NotInvitable => "Cannot be invited".to_owned(),
                         other => other.words(),
                     },
                     why: match outcome {
                         Outcome::Invalid(why) => Some(why.clone()),
+                        Outcome::NotInvitable => Some("an org admin can say why".to_owned()),
                         _ => None,
                     },
                     badge: match outcome {

@@ -27,7 +27,8 @@ pub struct SetupForm {
     pub first_name: String,
     pub last_name: String,
     pub password: String,
-    /// Asked of anyone but a browser on the server itself ([`asks_code`]).
+    /// The code the server prints when it starts: whoever reaches a new install first cannot make
+    /// it theirs without having seen the server's output.
     pub setup_code: String,
 }
 
@@ -38,19 +39,6 @@ struct SetupPage {
     form: SetupForm,
     errors: FieldErrors,
     form_error: Option<String>,
-    /// The setup code is asked (the request does not come from the server itself).
-    asks_code: bool,
-}
-
-/// Whether `/setup` asks for the setup code the server printed when it started: of everyone but a
-/// browser on the server itself (a loopback peer, not relaying for anyone). Whoever reaches a new
-/// install first would otherwise make the organization theirs.
-fn asks_code(req: &HttpRequest) -> bool {
-    let local = req.peer_addr().is_some_and(|peer| peer.ip().is_loopback());
-    let relayed = ["forwarded", "x-forwarded-for", "x-real-ip"]
-        .iter()
-        .any(|name| req.headers().contains_key(*name));
-    !local || relayed
 }
 
 async fn ensure_open(state: &AppState) -> Result<(), AppError> {
@@ -61,18 +49,13 @@ async fn ensure_open(state: &AppState) -> Result<(), AppError> {
     }
 }
 
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: Session,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
     ensure_open(&state).await?;
     let page = SetupPage {
         csrf_token: csrf::token(&session)?,
         form: SetupForm::default(),
         errors: FieldErrors::default(),
         form_error: None,
-        asks_code: asks_code(&req),
     };
     render_with_status(StatusCode::OK, &page)
 }
@@ -120,7 +103,6 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     ensure_open(&state).await?;
     let form = form.into_inner();
-    let asks_code = asks_code(&req);
     let invalid = |form: SetupForm,
                    errors: FieldErrors,
                    session: &Session|
@@ -133,13 +115,12 @@ pub async fn submit(
             },
             errors,
             form_error: None,
-            asks_code,
         };
         render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
     };
     let parsed = parse(&form);
     let code = crate::tokens::setup_code(&state.settings.session_key);
-    if asks_code && !crate::tokens::setup_code_matches(&form.setup_code, &code) {
+    if !crate::tokens::setup_code_matches(&form.setup_code, &code) {
         let mut errors = parsed.err().unwrap_or_default();
         errors.add(
             "setup_code",

@@ -376,6 +376,8 @@ struct BulkBar {
     actions: Vec<(&'static str, &'static str)>,
     /// What the actions do, for [`BulkBar::ticks`].
     changes: Vec<BulkAction>,
+    /// The rows of this page that get a box.
+    tickable: usize,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
 }
@@ -449,6 +451,7 @@ impl BulkBar {
                 .collect(),
             actions,
             changes,
+            tickable: 0,
         })
     }
 
@@ -691,8 +694,12 @@ pub async fn list(
         &[]
     };
     let menus = Menus::of(&params, &choices.roles, groups);
-    let bulk = BulkBar::of(&access, &params, &choices.roles, groups);
     let (summary, seats) = head_counts(&access, &listed.page, !params.is_empty());
+    let rows = rows(&access, listed, &choices.facts);
+    let bulk = BulkBar::of(&access, &params, &choices.roles, groups).map(|mut bar| {
+        bar.tickable = rows.iter().filter(|r| bar.ticks(r.status_key)).count();
+        bar
+    });
     let chrome = chrome.map(|mut chrome| {
         chrome.flash = access.take_flash();
         chrome
@@ -718,7 +725,7 @@ pub async fn list(
             .then(|| list_url(&slug, "users.csv", &params, None)),
         summary,
         seats,
-        rows: rows(&access, listed, &choices.facts),
+        rows,
         prev_url,
         next_url,
         self_url: req

@@ -71,6 +71,27 @@ async fn the_log_reads_in_words_and_filters() {
         log.contains("Scheduled task (ada@example.com) unsuspended grace"),
         "{log}"
     );
+    // A name holding an address could pose as someone else's: the address alone is logged.
+    let posing = app
+        .post_fields(
+            "/me/profile",
+            &[
+                ("first_name", "Grace"),
+                ("last_name", "(grace.hopper@example.com)"),
+                ("email", OWNER_EMAIL),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(posing.status().as_u16(), 303);
+    app.post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
+        .await;
+    let log = app.get_text("/w/acme/audit?action=member.suspended").await;
+    assert!(
+        log.contains("ada@example.com suspended grace")
+            && !log.contains("(grace.hopper@example.com) suspended"),
+        "{log}"
+    );
     let future = app.get_text("/w/acme/audit?from=2999-01-01").await;
     assert!(future.contains("No event matches these filters") && !future.contains("swap them"));
     let reversed = app

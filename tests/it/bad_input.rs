@@ -76,6 +76,7 @@ const FIELDS: &[&str] = &[
     "organization_name",
     "workspace_name",
     "workspace_slug",
+    "setup_code",
 ];
 
 struct Ids {

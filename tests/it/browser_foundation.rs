@@ -17,6 +17,9 @@ async fn setup_sign_in_list_and_search_in_a_real_browser() {
     b.screenshot("01-setup").await;
 
     // Bad input first: the page comes back with messages beside the fields, typed values kept.
+    // The code the server printed when it started.
+    let code = admin_console::tokens::setup_code(&app.settings.session_key);
+    b.fill("#setup_code", &code).await;
     b.fill("#organization_name", "Acme Corporation").await;
     b.fill("#workspace_name", "Acme HQ").await;
     b.fill("#workspace_slug", "Acme HQ").await;

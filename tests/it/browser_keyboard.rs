@@ -26,7 +26,8 @@ async fn press(b: &Browser, keys: &str) {
 async fn focused(b: &Browser) -> String {
     b.eval_text(
         "const e = document.activeElement; \
-         return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(e.value || e.textContent || '').trim().slice(0, 40)} ${e.getAttribute('aria-label') || ''}`",
+         const text = e.tagName === 'BUTTON' ? e.textContent : (e.value || e.textContent); \
+         return `${e.tagName.toLowerCase()}#${e.id}[${e.name || ''}] ${(text || '').trim().slice(0, 40)} ${e.getAttribute('aria-label') || ''}`",
     )
     .await
 }

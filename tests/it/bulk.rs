@@ -638,7 +638,22 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
         assert!(page.contains(&format!("value=\"{typed}\"")), "{page}");
         assert_eq!(status_of(&app, GRACE), "active");
     }
+    // Both at once: both said, each beside its field, in the one form whose buttons send them.
     let long = "x".repeat(501);
+    let both = [
+        ("action", "remove"),
+        ("member_id", grace.as_str()),
+        ("reassign_to", "bob"),
+        ("reason", long.as_str()),
+        ("confirm", "1"),
+    ];
+    let page = bulk(&app, &both).await.text().await.unwrap();
+    assert!(
+        page.contains("id=\"reassign-error\"") && page.contains("id=\"reason-error\""),
+        "{page}"
+    );
+    let preview = section(&page, "bulk-preview", "</section>");
+    assert_eq!(preview.matches("<form ").count(), 1, "{preview}");
     let fields = [
         ("action", "suspend"),
         ("member_id", grace.as_str()),

@@ -143,6 +143,17 @@ async fn create_owner_then_sign_in_with_that_password() {
     let out = recover(true);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Two-factor sign-in is off"), "{stdout}");
+    // The organization's log has both, by the command line, as when an org admin does them.
+    for action in ["account.unblocked", "account.two_factor_reset"] {
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = '{action}' AND workspace_id IS NULL \
+                 AND actor_label = 'Command line'"
+            )),
+            1,
+            "{action}"
+        );
+    }
     assert_eq!(
         app.count("accounts WHERE totp_enabled_at IS NULL AND totp_secret IS NULL"),
         1
@@ -157,20 +168,19 @@ async fn create_owner_then_sign_in_with_that_password() {
     );
 }
 
+/// `create-owner` of a@example.com in `labs`.
+const A_LABS_OWNER: [&str; 5] = [
+    "create-owner",
+    "--email",
+    "a@example.com",
+    "--workspace",
+    "labs",
+];
+
 #[actix_web::test]
 async fn create_owner_refuses_bad_input_and_writes_nothing() {
     let app = spawn_app().await;
-    let weak = console(
-        &app.db,
-        &[
-            "create-owner",
-            "--email",
-            "a@example.com",
-            "--workspace",
-            "labs",
-        ],
-        "short\n",
-    );
+    let weak = console(&app.db, &A_LABS_OWNER, "short\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("a password needs 12"));
     let bad_email = console(
@@ -192,17 +202,7 @@ async fn create_owner_refuses_bad_input_and_writes_nothing() {
         "long enough password\n",
     );
     assert!(!bad_slug.status.success());
-    let no_password = console(
-        &app.db,
-        &[
-            "create-owner",
-            "--email",
-            "a@example.com",
-            "--workspace",
-            "labs",
-        ],
-        "",
-    );
+    let no_password = console(&app.db, &A_LABS_OWNER, "");
     assert!(!no_password.status.success());
     assert!(String::from_utf8_lossy(&no_password.stderr).contains("no password on standard input"));
     // Settings refused at start, each with what to give instead (no stray file, no panic).

@@ -181,16 +181,7 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
     );
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'blocked@example.com'");
     // Blocked, with no membership here (a member of another workspace): not said to be blocked.
-    app.add_member(
-        "elsewhere@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    app.execute(
-        "DELETE FROM memberships WHERE account_id = \
-         (SELECT id FROM accounts WHERE email = 'elsewhere@example.com')",
-    );
-    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'elsewhere@example.com'");
+    app.add_blocked_elsewhere("elsewhere@example.com");
     app.invite("pending@example.com", "member").await;
     let counts = |app: &TestApp| {
         [

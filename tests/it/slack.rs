@@ -249,16 +249,7 @@ async fn the_search_reads_the_stored_list_and_marks_people_already_here() {
     let gus = app.get_text("/w/acme/invitations/slack?q=gus.guest").await;
     assert!(gus.contains(">Guest</span>"), "{gus}");
     // Blocked, with no membership here: not said to be blocked (only where the list shows it).
-    app.add_member(
-        "gus.guest@slackco.example",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    app.execute(
-        "DELETE FROM memberships WHERE account_id = \
-         (SELECT id FROM accounts WHERE email = 'gus.guest@slackco.example')",
-    );
-    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'gus.guest@slackco.example'");
+    app.add_blocked_elsewhere("gus.guest@slackco.example");
     let gus = app.get_text("/w/acme/invitations/slack?q=gus.guest").await;
     assert!(
         gus.contains("Cannot be invited: an org admin can say why") && !gus.contains("Blocked"),

@@ -197,9 +197,14 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-pub fn setup_form(csrf: &str) -> Vec<(&'static str, String)> {
+/// The setup form as Ada fills it in, with the setup code this console prints.
+pub fn setup_form(app: &TestApp, csrf: &str) -> Vec<(&'static str, String)> {
     vec![
         ("csrf_token", csrf.to_owned()),
+        (
+            "setup_code",
+            admin_console::tokens::setup_code(&app.settings.session_key),
+        ),
         ("organization_name", "Acme Corporation".to_owned()),
         ("workspace_name", "Acme HQ".to_owned()),
         ("workspace_slug", WORKSPACE.to_owned()),
@@ -246,7 +251,7 @@ impl TestApp {
     /// Completes first-run setup as Ada (org owner, Owner of /w/acme) and stays signed in.
     pub async fn set_up(&self) {
         let csrf = self.csrf_token("/setup").await;
-        let response = self.post_form("/setup", &setup_form(&csrf)).await;
+        let response = self.post_form("/setup", &setup_form(self, &csrf)).await;
         assert_eq!(response.status().as_u16(), 303, "setup should succeed");
     }
 
@@ -308,6 +313,19 @@ impl TestApp {
     }
 
     /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
+    /// An account blocked organization-wide with no membership here (a member of another
+    /// workspace): an inviter of this one is not told it is blocked.
+    pub fn add_blocked_elsewhere(&self, email: &str) {
+        self.add_member(email, BuiltInRole::Member, MembershipStatus::Active);
+        self.execute(&format!(
+            "DELETE FROM memberships WHERE account_id = \
+             (SELECT id FROM accounts WHERE email = '{email}')"
+        ));
+        self.execute(&format!(
+            "UPDATE accounts SET status = 'blocked' WHERE email = '{email}'"
+        ));
+    }
+
     pub fn add_member(
         &self,
         email: &str,
