@@ -115,6 +115,7 @@ pub async fn start(name: &str) -> BenchApp {
     let (url, pg) = database_url(name, &dir);
     let mut settings = Settings::for_database(&url, &dir.join("data"));
     settings.workers = Some(2);
+    let code = admin_console::tokens::setup_code(&settings.session_key);
     let app = Application::build(settings).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.into_server());
@@ -130,6 +131,7 @@ pub async fn start(name: &str) -> BenchApp {
     let csrf = csrf_in(&setup);
     let form = [
         ("csrf_token", csrf.as_str()),
+        ("setup_code", code.as_str()),
         ("organization_name", "Bench"),
         ("workspace_name", "Acme"),
         ("workspace_slug", "acme"),
