@@ -236,11 +236,26 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<Pool> {
 /// On PostgreSQL an advisory lock keeps several starting instances from racing.
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        AnyConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| names(&v)),
+        AnyConnection::Sqlite(c) => {
+            warn_of_unknown(c, SQLITE_MIGRATIONS);
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| names(&v))
+        }
         AnyConnection::Postgresql(c) => {
-            c.batch_execute("SELECT pg_advisory_lock(7305128)")?;
+            #[derive(diesel::QueryableByName)]
+            struct Locked {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                locked: bool,
+            }
+            let locked = diesel::sql_query("SELECT pg_try_advisory_lock(7305128) AS locked")
+                .get_result::<Locked>(c)?
+                .locked;
+            if !locked {
+                // Said, so that a start held up by a stuck instance is not silent.
+                tracing::info!("waiting for another instance to finish the database migrations");
+                c.batch_execute("SELECT pg_advisory_lock(7305128)")?;
+            }
+            warn_of_unknown(c, POSTGRES_MIGRATIONS);
             let result = c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| names(&v));
@@ -249,6 +264,36 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
         }
     };
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+/// Warns when the database holds migrations this binary does not know: a newer version wrote
+/// them (an older binary started on it after an upgrade), and what it reads may have changed.
+fn warn_of_unknown<C>(conn: &mut C, known: EmbeddedMigrations)
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    let Ok(applied) = conn.applied_migrations() else {
+        return;
+    };
+    let Ok(ours) = diesel::migration::MigrationSource::<C::Backend>::migrations(&known) else {
+        return;
+    };
+    let ours: Vec<String> = ours
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let unknown: Vec<String> = applied
+        .iter()
+        .map(ToString::to_string)
+        .filter(|version| !ours.contains(version))
+        .collect();
+    if !unknown.is_empty() {
+        tracing::warn!(
+            ?unknown,
+            "the database has migrations this binary does not know: a newer version applied them; \
+             run that version (or newer) against it"
+        );
+    }
 }
 
 fn names(versions: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {

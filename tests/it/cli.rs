@@ -263,6 +263,18 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{stderr}"
     );
 
+    // A migration this binary does not know (a newer version's, before a downgrade) is said.
+    app.execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('20991231000000')");
+    let older = console(&app.db, &["migrate"], "");
+    assert!(older.status.success());
+    let stderr = String::from_utf8_lossy(&older.stderr);
+    assert!(
+        stderr.contains("migrations this binary does not know")
+            && stderr.contains("20991231000000"),
+        "{stderr}"
+    );
+    app.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20991231000000'");
+
     let out = console(
         &app.db,
         &["seed-demo", "--users", "2500", "--workspace", "demo"],
