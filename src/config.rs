@@ -168,11 +168,13 @@ fn default_mail_from(base_url: &str) -> String {
         .split(['/', ':'])
         .next()
         .unwrap_or("localhost");
-    let host = if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
-        "localhost"
-    } else {
-        host
-    };
+    // An address is no mail domain: `127.0.0.1`, or an IPv6 one (`[::1]:8080` splits at `[`).
+    let host =
+        if host.is_empty() || host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+            "localhost"
+        } else {
+            host
+        };
     format!("Admin console <no-reply@{host}>")
 }
 
@@ -483,6 +485,11 @@ mod tests {
         assert_eq!(
             default_mail_from("http://127.0.0.1:8080"),
             "Admin console <no-reply@localhost>"
+        );
+        assert_eq!(
+            default_mail_from("http://[::]:8080"),
+            "Admin console <no-reply@localhost>",
+            "an IPv6 bind (`--bind [::]:8080`) starts"
         );
     }
 
