@@ -52,41 +52,31 @@ async fn the_log_reads_in_words_and_filters() {
     // for themselves ("Scheduled task" acting is still Ada).
     let by_address = app.get_text("/w/acme/audit?actor=ada@example.com").await;
     assert!(by_address.contains("suspended grace"), "{by_address}");
-    let renamed = app
-        .post_fields(
-            "/me/profile",
-            &[
-                ("first_name", "Scheduled"),
-                ("last_name", "task"),
+    // Ada names herself, then acts on Grace.
+    let renamed_then = |first: &'static str, last: &'static str, action: &'static str| {
+        let app = &app;
+        async move {
+            let fields = [
+                ("first_name", first),
+                ("last_name", last),
                 ("email", OWNER_EMAIL),
                 ("timezone", "UTC"),
-            ],
-        )
-        .await;
-    assert_eq!(renamed.status().as_u16(), 303);
-    app.post_fields(&format!("/w/acme/users/{grace}/unsuspend"), &[])
-        .await;
-    let log = app.get_text("/w/acme/audit").await;
+            ];
+            let renamed = app.post_fields("/me/profile", &fields).await;
+            assert_eq!(renamed.status().as_u16(), 303);
+            app.post_fields(&format!("/w/acme/users/{grace}/{action}"), &[])
+                .await;
+            app.get_text(&format!("/w/acme/audit?action=member.{action}ed"))
+                .await
+        }
+    };
+    let log = renamed_then("Scheduled", "task", "unsuspend").await;
     assert!(
         log.contains("Scheduled task (ada@example.com) unsuspended grace"),
         "{log}"
     );
     // A name holding an address could pose as someone else's: the address alone is logged.
-    let posing = app
-        .post_fields(
-            "/me/profile",
-            &[
-                ("first_name", "Grace"),
-                ("last_name", "(grace.hopper@example.com)"),
-                ("email", OWNER_EMAIL),
-                ("timezone", "UTC"),
-            ],
-        )
-        .await;
-    assert_eq!(posing.status().as_u16(), 303);
-    app.post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
-        .await;
-    let log = app.get_text("/w/acme/audit?action=member.suspended").await;
+    let log = renamed_then("Grace", "(grace.hopper@example.com)", "suspend").await;
     assert!(
         log.contains("ada@example.com suspended grace")
             && !log.contains("(grace.hopper@example.com) suspended"),
