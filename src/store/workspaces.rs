@@ -218,7 +218,7 @@ pub struct WorkspaceLink {
 }
 
 /// The workspaces a person can open: all of them for org owners and admins, otherwise those where
-/// their membership is active and their role holds a permission (a Member's role opens no page).
+/// their membership is active and their role opens a page ([`opened_by`]).
 pub fn list_for_account(
     conn: &mut AnyConnection,
     account: AccountId,
@@ -244,7 +244,8 @@ pub fn list_for_account(
         .collect())
 }
 
-/// The workspaces where `account`'s membership is active and its role holds a permission.
+/// The workspaces where `account`'s membership is active and its role opens a page of the
+/// console (a Member's opens none, nor does a custom role holding only `users.suspend`).
 #[diesel::dsl::auto_type]
 fn opened_by(account: AccountId) -> _ {
     let id: i64 = account.0;
@@ -252,8 +253,50 @@ fn opened_by(account: AccountId) -> _ {
         .inner_join(roles::table)
         .filter(memberships::account_id.eq(id))
         .filter(memberships::status.eq("active"))
-        .filter(roles::permissions.ne(""))
+        .filter(opens_a_page())
         .select(memberships::workspace_id)
+}
+
+/// The keys, as `LIKE` patterns on `roles.permissions` (space-separated keys, none a part of
+/// another), of the permissions that open a page of the console alone: a role holding any of them
+/// opens one (`policy::home_page`; a test checks that the two agree).
+const PAGE_OPENERS: [&str; 10] = [
+    "%users.view%",
+    "%users.invite%",
+    "%users.change_role%",
+    "%groups.view%",
+    "%apps.view%",
+    "%audit.view%",
+    "%settings.manage%",
+    "%api_keys.manage%",
+    "%slack.manage%",
+    "%owner%",
+];
+
+/// A role that opens a page of the console ([`PAGE_OPENERS`]).
+#[diesel::dsl::auto_type]
+fn opens_a_page() -> _ {
+    let k0: &'static str = PAGE_OPENERS[0];
+    let k1: &'static str = PAGE_OPENERS[1];
+    let k2: &'static str = PAGE_OPENERS[2];
+    let k3: &'static str = PAGE_OPENERS[3];
+    let k4: &'static str = PAGE_OPENERS[4];
+    let k5: &'static str = PAGE_OPENERS[5];
+    let k6: &'static str = PAGE_OPENERS[6];
+    let k7: &'static str = PAGE_OPENERS[7];
+    let k8: &'static str = PAGE_OPENERS[8];
+    let k9: &'static str = PAGE_OPENERS[9];
+    roles::permissions
+        .like(k0)
+        .or(roles::permissions.like(k1))
+        .or(roles::permissions.like(k2))
+        .or(roles::permissions.like(k3))
+        .or(roles::permissions.like(k4))
+        .or(roles::permissions.like(k5))
+        .or(roles::permissions.like(k6))
+        .or(roles::permissions.like(k7))
+        .or(roles::permissions.like(k8))
+        .or(roles::permissions.like(k9))
 }
 
 /// What every signed-in page's frame reads, in one statement: the organization's name and the
@@ -331,4 +374,47 @@ pub fn set_require_two_factor(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PAGE_OPENERS;
+    use crate::domain::policy::home_page;
+    use crate::domain::role::{Permission, PermissionSet};
+
+    #[test]
+    fn the_page_openers_are_the_policys() {
+        let opens = |p: Permission| home_page(PermissionSet::from_iter([p])).is_some();
+        let mut expected: Vec<String> = Permission::ALL
+            .into_iter()
+            .filter(|p| opens(*p))
+            .map(|p| format!("%{}%", p.key()))
+            .collect();
+        let mut listed: Vec<String> = PAGE_OPENERS.iter().map(|p| p.to_string()).collect();
+        expected.sort();
+        listed.sort();
+        assert_eq!(listed, expected);
+        // A set opens a page exactly when it holds one of them (each rule is "holds any of").
+        for p in Permission::ALL {
+            let alone = PermissionSet::from_iter([p]);
+            let with_others = PermissionSet::from_iter(
+                Permission::ALL
+                    .into_iter()
+                    .filter(|q| !opens(*q) || *q == p),
+            );
+            assert_eq!(home_page(with_others).is_some(), opens(p), "{}", p.key());
+            assert_eq!(home_page(alone).is_some(), opens(p));
+        }
+        // No key is a part of another (the patterns match whole keys).
+        for a in Permission::ALL {
+            for b in Permission::ALL {
+                assert!(
+                    a == b || !a.key().contains(b.key()),
+                    "{} {}",
+                    a.key(),
+                    b.key()
+                );
+            }
+        }
+    }
 }

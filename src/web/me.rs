@@ -31,7 +31,9 @@ pub struct MembershipView {
     pub role: String,
     pub status_key: &'static str,
     pub status_label: &'static str,
-    pub console: bool,
+    /// The workspace's first page they may open (`users`, `groups`…), linked; none when their
+    /// role opens none, or their membership is not active.
+    pub console: Option<&'static str>,
 }
 
 pub struct SessionRow {
@@ -93,8 +95,12 @@ async fn page(
     let memberships = mine
         .into_iter()
         .map(|m| MembershipView {
-            console: m.status == MembershipStatus::Active
-                && (org_wide || !m.permissions.is_empty()),
+            console: (m.status == MembershipStatus::Active)
+                .then(|| match org_wide {
+                    true => Some("users"),
+                    false => crate::domain::policy::home_page(m.permissions),
+                })
+                .flatten(),
             name: m.workspace_name,
             slug: m.slug,
             role: m.role_name,

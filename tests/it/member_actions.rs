@@ -293,6 +293,12 @@ async fn a_role_that_opens_no_page_lands_on_the_profile_and_its_forms_are_refuse
     let signed_in = suspender.sign_in(ALAN, OWNER_PASSWORD).await;
     assert_eq!(location(&signed_in), "/me");
     assert_eq!(location(&suspender.get("/w/acme/users").await), "/me");
+    // Nor does the header's workspace switcher offer a workspace that opens no page to them.
+    let me = suspender.get_text("/me").await;
+    assert!(
+        !me.contains("href=\"/w/acme/users\"") && !me.contains("class=\"switcher\""),
+        "{me}"
+    );
     let refused = suspender
         .post_fields(&format!("/w/acme/users/{grace}/suspend"), &[])
         .await;
