@@ -394,6 +394,7 @@ fn one(
             let at = InWorkspace {
                 workspace,
                 group: *group,
+                by: acting.permissions,
             };
             let adding = matches!(request.action, BulkAction::AddToGroup(_));
             let inside = !group_store::members_among(conn, *group, &[id])?.is_empty();

@@ -8,6 +8,8 @@ use crate::db::{self, AnyConnection, Lock};
 use crate::domain::Description;
 use crate::domain::group::BulkAdd;
 use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::policy;
+use crate::domain::role::PermissionSet;
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
 use crate::store::audit::{self, Actor};
@@ -27,6 +29,9 @@ pub enum GroupError {
     NotFound,
     #[error("This person is not a current member of the workspace.")]
     NotAMember,
+    /// The group holds app grants, and the change would give or take them without `apps.manage`.
+    #[error("{0}")]
+    GivesAppAccess(&'static str),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -36,6 +41,8 @@ pub enum GroupError {
 pub struct InWorkspace {
     pub workspace: WorkspaceId,
     pub group: i64,
+    /// The permissions of whoever changes it ([`policy::may_change_group_members`]).
+    pub by: PermissionSet,
 }
 
 impl InWorkspace {
@@ -54,6 +61,14 @@ fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupErr
     groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
 }
 
+/// The group, when whoever changes it may change who is in it (its grants go with them).
+fn members_changeable(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
+    let group = existing(conn, at)?;
+    policy::may_change_group_members(at.by, group.grant_count)
+        .map_err(GroupError::GivesAppAccess)?;
+    Ok(group)
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -68,7 +83,11 @@ pub fn create(
         }
         let group = groups::insert(conn, workspace, name.as_str(), description.as_str(), now)
             .map_err(unique_violation_as(|| GroupError::NameTaken))?;
-        let at = InWorkspace { workspace, group };
+        let at = InWorkspace {
+            workspace,
+            group,
+            by: PermissionSet::empty(),
+        };
         let changes = json!({ "name": name.as_str(), "description": description.as_str() });
         audit::record_about(
             conn,
@@ -153,7 +172,7 @@ pub fn set_members(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        existing(conn, at)?;
+        members_changeable(conn, at)?;
         for id in groups::member_refs(conn, at.group)? {
             if !ids.iter().any(|m| m.0 == id) {
                 remove_member(conn, actor, at, MembershipId(id), now)?;
@@ -172,7 +191,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<Group, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = members_changeable(conn, at)?;
         groups::delete(conn, at.group)?;
         let changes = json!({ "members": group.member_count, "grants": group.grant_count });
         audit::record_about(
@@ -197,7 +216,7 @@ pub fn add_members(
     now: NaiveDateTime,
 ) -> Result<Vec<String>, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = members_changeable(conn, at)?;
         let current = memberships::current_among(conn, at.workspace, ids)?;
         add_current(conn, actor, at, &group, current, now).map(|outcome| outcome.added)
     })
@@ -213,7 +232,7 @@ pub fn add_member(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = members_changeable(conn, at)?;
         let current = memberships::current_among(conn, at.workspace, &[id])?;
         if current.is_empty() {
             return Err(GroupError::NotAMember);
@@ -231,7 +250,7 @@ pub fn add_by_emails(
     now: NaiveDateTime,
 ) -> Result<BulkAdd, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = members_changeable(conn, at)?;
         let current = memberships::current_by_emails(conn, at.workspace, emails)?;
         let mut outcome = add_current(conn, actor, at, &group, current.clone(), now)?;
         outcome.not_members = emails
@@ -291,7 +310,7 @@ pub fn remove_member(
     now: NaiveDateTime,
 ) -> Result<bool, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = members_changeable(conn, at)?;
         let email = memberships::current_among(conn, at.workspace, &[member])?
             .pop()
             .map(|(_, email)| email);

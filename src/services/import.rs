@@ -104,6 +104,9 @@ fn outcomes(
 ) -> Result<Vec<Outcome>, diesel::result::Error> {
     let role_choices = roles::choices(conn, workspace)?;
     let group_names = groups::names(conn, workspace)?;
+    // Joining a group that holds app grants gives them: that takes apps.manage.
+    let all_groups: Vec<i64> = group_names.iter().map(|(id, _)| *id).collect();
+    let granting = groups::holding_grants(conn, &all_groups)?;
     let emails: Vec<Email> = rows
         .iter()
         .filter_map(|r| Email::parse(&r.email).ok())
@@ -145,6 +148,10 @@ fn outcomes(
             return Outcome::Invalid(
                 "you cannot add people to groups (it needs groups.manage)".to_owned(),
             );
+        }
+        let grants = group_ids.iter().filter(|g| granting.contains(g)).count() as i64;
+        if let Err(why) = policy::may_change_group_members(inviter.permissions, grants) {
+            return Outcome::Invalid(why.to_owned());
         }
         if let Some(account) = found.get(key) {
             if account.status == AccountStatus::Blocked {

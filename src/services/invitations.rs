@@ -381,6 +381,8 @@ fn check_targets(
         {
             problems.groups =
                 Some("One of the chosen groups does not exist (any more).".to_owned());
+        } else if let Some(why) = granting_groups(conn, inviter, &request.group_ids)? {
+            problems.groups = Some(why.to_owned());
         }
     }
     if !request.app_ids.is_empty() {
@@ -394,6 +396,20 @@ fn check_targets(
         }
     }
     Ok(())
+}
+
+/// Why the inviter may not put people in these groups: one holds app grants, which joining gives
+/// ([`policy::may_change_group_members`]); `None` when they may.
+fn granting_groups(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    group_ids: &[i64],
+) -> Result<Option<&'static str>, diesel::result::Error> {
+    if inviter.permissions.contains(Permission::AppsManage) || group_ids.is_empty() {
+        return Ok(None);
+    }
+    let granting = groups::holding_grants(conn, group_ids)?.len() as i64;
+    Ok(policy::may_change_group_members(inviter.permissions, granting).err())
 }
 
 /// Queues an invitation's email to `to`.

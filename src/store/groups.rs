@@ -5,7 +5,7 @@ use diesel::sql_types::BigInt;
 
 use super::sql::{Sql, sql};
 use super::{AnyConnection, QueryResult, in_chunks, lower};
-use crate::db::schema::{group_members, groups};
+use crate::db::schema::{grants, group_members, groups};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 
 /// (id, name) of a workspace's groups, by name.
@@ -27,6 +27,18 @@ pub fn names_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<String
             .order(groups::name)
             .load(conn)
     })
+}
+
+/// Which of `ids` hold an app grant (their members hold it).
+pub fn holding_grants(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    let held: Vec<Option<i64>> = in_chunks(ids, |chunk| {
+        grants::table
+            .filter(grants::group_id.eq_any(chunk))
+            .select(grants::group_id)
+            .distinct()
+            .load(conn)
+    })?;
+    Ok(held.into_iter().flatten().collect())
 }
 
 /// Which of `ids` are groups of this workspace.

@@ -132,6 +132,7 @@ impl From<GroupError> for AppError {
     fn from(e: GroupError) -> Self {
         match e {
             GroupError::NotFound | GroupError::NotAMember => AppError::NotFound,
+            GroupError::GivesAppAccess(why) => AppError::Forbidden(why.to_owned()),
             GroupError::Database(e) => e.into(),
             other => AppError::Conflict(other.to_string()),
         }

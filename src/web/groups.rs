@@ -45,6 +45,7 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
             Ok(())
         }
         GroupError::NotFound | GroupError::NotAMember => Err(AppError::NotFound),
+        GroupError::GivesAppAccess(why) => Err(AppError::Forbidden(why.to_owned())),
         GroupError::Database(e) => Err(e.into()),
     }
 }
@@ -53,6 +54,7 @@ fn in_workspace(access: &WorkspaceAccess, group: i64) -> InWorkspace {
     InWorkspace {
         workspace: access.workspace.id,
         group,
+        by: access.permissions,
     }
 }
 
@@ -217,6 +219,10 @@ struct ShowPage {
     next_url: Option<String>,
     grants: Vec<GrantLine>,
     can_manage: bool,
+    /// Who is in it may be changed by this viewer (`groups.manage`, and `apps.manage` when it holds
+    /// grants); otherwise, with `groups.manage`, why not.
+    can_change_members: bool,
+    members_locked: Option<&'static str>,
     form: GroupForm,
     errors: FieldErrors,
     /// The pasted addresses, as typed, and their message.
@@ -336,6 +342,9 @@ async fn show_view(
         .then(|| loaded.rows.last().map(|r| format!("{base}?after={}", r.id)))
         .flatten();
     let group = loaded.group;
+    let locked =
+        crate::domain::policy::may_change_group_members(access.permissions, group.grant_count)
+            .err();
     Ok(ShowPage {
         chrome,
         slug: access.workspace.slug.clone(),
@@ -351,6 +360,8 @@ async fn show_view(
         next_url,
         grants: loaded.grants,
         can_manage: manage,
+        can_change_members: manage && locked.is_none(),
+        members_locked: locked.filter(|_| manage),
         errors,
         emails,
         picker: Picker {

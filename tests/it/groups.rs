@@ -350,3 +350,115 @@ async fn auditors_read_groups_and_the_server_refuses_their_changes() {
         404
     );
 }
+
+/// Who is in a group that holds app grants is who holds that access: a role with `groups.manage`
+/// but not `apps.manage` can neither add to it (picker, pasted addresses, invitation, API) nor take
+/// anyone out of it nor delete it (403, nothing changed); a group without grants it changes freely.
+#[actix_web::test]
+async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let mut fields = vec![("name", "Team lead"), ("description", "")];
+    let scopes = ["users.view", "users.invite", "groups.view", "groups.manage"];
+    fields.extend(scopes.map(|p| ("permission", p)));
+    let made = app.post_fields("/w/acme/roles", &fields).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let role = location(&made).rsplit('/').next().unwrap().to_owned();
+    app.invite("ivan@example.com", &role).await;
+    let (ivan, _) = app
+        .accept_as_new(&app.token_for("ivan@example.com"), "Ivan", "Lead")
+        .await;
+    for name in ["Finance", "Book club"] {
+        assert_eq!(create(&app, name, "").await.status().as_u16(), 303);
+    }
+    let finance = app.first_id("groups WHERE name = 'Finance'");
+    let club = app.first_id("groups WHERE name = 'Book club'");
+    let ws = app.workspace_id("acme").0;
+    app.execute(&format!(
+        "INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at)
+         VALUES ({ws}, 'app', 'Payroll', TRUE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    ));
+    let payroll = app.first_id("apps WHERE name = 'Payroll'");
+    app.execute(&format!(
+        "INSERT INTO grants (app_id, group_id, level, created_at)
+         VALUES ({payroll}, {finance}, 'edit', CURRENT_TIMESTAMP)"
+    ));
+    let (grace, alan) = (app.membership_of(GRACE), app.membership_of(ALAN));
+    app.post_fields(
+        &format!("/w/acme/groups/{finance}/members"),
+        &[("membership_id", grace.to_string().as_str())],
+    )
+    .await;
+    let members = |group: i64| app.count(&format!("group_members WHERE group_id = {group}"));
+    assert_eq!(members(finance), 1);
+
+    // The page says why, and offers none of it.
+    let page = ivan.get_text(&format!("/w/acme/groups/{finance}")).await;
+    assert!(page.contains("This group gives access to apps"), "{page}");
+    assert!(
+        !page.contains("/delete\"") && !page.contains("/remove\""),
+        "{page}"
+    );
+    for (path, fields) in [
+        (
+            format!("/w/acme/groups/{finance}/members"),
+            vec![("membership_id", alan.to_string())],
+        ),
+        (
+            format!("/w/acme/groups/{finance}/members/bulk"),
+            vec![("emails", ALAN.to_owned())],
+        ),
+        (
+            format!("/w/acme/groups/{finance}/members/{grace}/remove"),
+            vec![],
+        ),
+        (format!("/w/acme/groups/{finance}/delete"), vec![]),
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = ivan.post_fields(&path, &fields).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+    }
+    assert_eq!(members(finance), 1);
+    assert_eq!(app.count(&format!("groups WHERE id = {finance}")), 1);
+    // Inviting into it is refused beside the groups field.
+    let invited = ivan
+        .post_fields(
+            "/w/acme/invitations",
+            &[
+                ("emails", "new.one@example.com"),
+                ("role", "member"),
+                ("group_id", finance.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 422);
+    assert!(
+        invited
+            .text()
+            .await
+            .unwrap()
+            .contains("This group gives access to apps")
+    );
+    assert_eq!(app.count("accounts WHERE email = 'new.one@example.com'"), 0);
+    // A group without grants is theirs to change.
+    let added = ivan
+        .post_fields(
+            &format!("/w/acme/groups/{club}/members/bulk"),
+            &[("emails", ALAN)],
+        )
+        .await;
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(members(club), 1);
+    // The same through the API, for a key scoped as the role.
+    let key = app.api_key("Lead", &scopes).await;
+    let refused = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/groups/{finance}/members/{alan}")))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(members(finance), 1);
+}

@@ -114,6 +114,23 @@ pub fn home_page(permissions: PermissionSet) -> Option<&'static str> {
     }
 }
 
+/// Who is in a group that holds app grants is who holds that access: changing its members, or
+/// deleting it, gives or takes it, so it takes `apps.manage` (what granting takes) besides
+/// `groups.manage`. A group without grants is changed with `groups.manage` alone.
+pub fn may_change_group_members(
+    permissions: PermissionSet,
+    grants: i64,
+) -> Result<(), &'static str> {
+    if grants > 0 && !permissions.contains(Permission::AppsManage) {
+        Err(
+            "This group gives access to apps: changing who is in it, or deleting it, also takes \
+             apps.manage.",
+        )
+    } else {
+        Ok(())
+    }
+}
+
 /// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`), those
 /// who manage its API keys (listed from there) and, read-only, auditors (`audit.view`: they read
 /// everything). A role made for one task (a "Support" role with `users.view` + `users.suspend`)
@@ -396,6 +413,16 @@ mod custom_role_rules {
 
     fn set(permissions: &[Permission]) -> PermissionSet {
         permissions.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_group_holding_grants_takes_apps_manage_to_change_its_members() {
+        let lead = set(&[Permission::GroupsView, Permission::GroupsManage]);
+        assert!(may_change_group_members(lead, 0).is_ok());
+        assert!(may_change_group_members(lead, 1).is_err());
+        let with_apps = lead.union(set(&[Permission::AppsManage]));
+        assert!(may_change_group_members(with_apps, 3).is_ok());
+        assert!(may_change_group_members(BuiltInRole::Admin.permissions(), 1).is_ok());
     }
 
     #[test]

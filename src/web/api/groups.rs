@@ -53,6 +53,7 @@ impl From<GroupError> for Problem {
         match e {
             GroupError::NameTaken => Problem::field("name", e),
             GroupError::NotFound | GroupError::NotAMember => Problem::not_found(),
+            GroupError::GivesAppAccess(why) => Problem::new(StatusCode::FORBIDDEN, why),
             GroupError::Database(e) => e.into(),
         }
     }
@@ -177,6 +178,7 @@ fn in_workspace(auth: &ApiKeyAuth, group: i64) -> InWorkspace {
     InWorkspace {
         workspace: auth.workspace.id,
         group,
+        by: auth.key.scopes,
     }
 }
 

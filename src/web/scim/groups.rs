@@ -76,6 +76,7 @@ impl From<GroupError> for ScimError {
             }
             GroupError::NotFound => ScimError::not_found(),
             GroupError::NotAMember => ScimError::invalid_value(e.to_string()),
+            GroupError::GivesAppAccess(why) => ScimError::new(StatusCode::FORBIDDEN, None, why),
             GroupError::Database(e) => e.into(),
         }
     }
@@ -83,7 +84,12 @@ impl From<GroupError> for ScimError {
 
 /// The group and the workspace it is in.
 fn at(workspace: WorkspaceId, group: i64) -> InWorkspace {
-    InWorkspace { workspace, group }
+    // SCIM acts as an Admin would.
+    InWorkspace {
+        workspace,
+        group,
+        by: crate::domain::api_key::scim_permissions(),
+    }
 }
 
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
