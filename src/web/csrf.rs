@@ -138,11 +138,18 @@ pub async fn verify(
         (Some(e), Some(p)) if tokens::constant_time_eq(e.as_bytes(), &p)
     );
     if valid {
-        Ok(next.call(req).await?.map_into_boxed_body())
-    } else {
-        let response = AppError::Csrf.error_response();
-        Ok(req.into_response(response))
+        return Ok(next.call(req).await?.map_into_boxed_body());
     }
+    // A form with a token, and no session to hold its secret any more (signed out elsewhere,
+    // suspended, blocked, expired): answered as a signed-out visitor's form is — sign in again —
+    // not as a stale form, which a reload would not mend.
+    let error = match (&expected, &provided) {
+        (None, Some(_)) => AppError::SignInRequired {
+            next: "/".to_owned(),
+        },
+        _ => AppError::Csrf,
+    };
+    Ok(req.into_response(error.error_response()))
 }
 
 fn declared_length(req: &ServiceRequest) -> Option<usize> {

@@ -106,8 +106,25 @@ async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
         let grace = app.new_client();
         grace.sign_in(GRACE, OWNER_PASSWORD).await;
         assert_eq!(grace.get("/me").await.status().as_u16(), 200);
+        // A form she had open, sent after: signed out, not "form expired".
+        let csrf = grace.csrf_token("/me").await;
         let done = post(&app, &format!("/w/acme/users/{id}/{action}")).await;
         assert_eq!(done.status().as_u16(), 303, "{action}");
+        let late = grace
+            .post_form(
+                "/me/profile",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("first_name", "Grace"),
+                    ("last_name", "Hopper"),
+                ],
+            )
+            .await;
+        assert!(
+            location(&late).starts_with("/login"),
+            "{action}: {}",
+            late.status()
+        );
         assert!(
             location(&grace.get("/me").await).starts_with("/login"),
             "{action}: her session ended"

@@ -180,21 +180,19 @@ fn cells(expect: impl Fn(Actor) -> Expect) -> Cells {
 }
 
 /// A signed-out visitor is sent to sign in (a POST too: its session has a CSRF token). The blocked
-/// person's session ended with the block: a GET is sent to sign in, a POST gets 403 (the dead
-/// session holds no CSRF token).
-fn signed_out(actor: Actor, method: &str) -> Option<Expect> {
+/// person's session ended with the block: a GET is sent to sign in, and so is a POST carrying the
+/// token of the session that ended (it is not taken for a stale form).
+fn signed_out(actor: Actor, _method: &str) -> Option<Expect> {
     match actor {
-        Anonymous => Some(Login),
-        Blocked if method == GET => Some(Login),
-        Blocked => Some(Forbidden),
+        Anonymous | Blocked => Some(Login),
         _ => None,
     }
 }
 
-/// Open to everyone; a POST still needs its session's CSRF token, which the dead session lacks.
+/// Open to everyone; a POST from the blocked person's ended session is sent to sign in.
 fn public(method: &str, ok: Expect) -> Cells {
     cells(|a| match a {
-        Blocked if method == POST => Forbidden,
+        Blocked if method == POST => Login,
         _ => ok.clone(),
     })
 }
@@ -623,7 +621,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .with(Blocked, Page),
         post("/login", "/login")
             .each(landing)
-            .with(Blocked, Forbidden)
+            .with(Blocked, Login)
             .body(Body::SignIn),
         post("/logout", "/logout").public(see("/login?signed_out=1")),
         // The second step of signing in: only after a right password (nobody here has one
