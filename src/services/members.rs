@@ -92,6 +92,18 @@ pub enum UnknownFilter {
     InactiveDays(String),
 }
 
+impl UnknownFilter {
+    /// The query parameter it came in.
+    pub fn param(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "status",
+            Self::Role(_) => "role",
+            Self::Group(_) => "group",
+            Self::InactiveDays(_) => "inactive_days",
+        }
+    }
+}
+
 /// Reads the filters, each value known to this workspace, or the first one that is not.
 /// Dormancy counts back from `now`.
 pub fn resolve_filter(

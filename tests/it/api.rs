@@ -242,14 +242,17 @@ async fn the_users_list_pages_filters_and_searches_like_the_page() {
             .any(|u| u["email"] == OWNER_EMAIL)
     );
     // A filter value the workspace does not have is refused, not taken for no filter.
-    for bad in [
-        "status=Active",
-        "role=admins",
-        "group=99999",
-        "inactive_days=9O",
+    for (bad, param) in [
+        ("status=Active", "status"),
+        ("role=admins", "role"),
+        ("group=99999", "group"),
+        ("inactive_days=9O", "inactive_days"),
+        ("after=abc", "after"),
+        ("before=-1", "before"),
     ] {
         let (status, body) = get(&app, &format!("/api/v1/users?{bad}"), &key).await;
-        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body["errors"][param].is_string(), "{bad}: {body}");
     }
     for bad in ["0", "201", "ten"] {
         let (status, body) = get(&app, &format!("/api/v1/users?limit={bad}"), &key).await;
@@ -805,6 +808,8 @@ async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
         let (status, body) = get(&app, &format!("/api/v1/audit-events?{bad}"), &key).await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
+    let (status, body) = get(&app, "/api/v1/audit-events?before=x", &key).await;
+    assert_eq!(status, 422, "{body}");
     let reader = app.api_key("No audit", &["users.view"]).await;
     assert_eq!(get(&app, "/api/v1/audit-events", &reader).await.0, 403);
 }

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::paging::{Links, parse_limit};
+use super::paging::{Links, parse_cursor, parse_limit};
 use super::{ApiKeyAuth, Problem, next_page, ok};
 use crate::domain::role::Permission;
 use crate::services::audit::{self, EventRow};
@@ -112,7 +112,7 @@ pub async fn list(
         .filter()
         .map_err(|why| Problem::new(StatusCode::BAD_REQUEST, why))?;
     let workspace = auth.workspace.id;
-    let before = query.before.trim().parse::<i64>().ok();
+    let before = parse_cursor("before", Some(&query.before))?;
     let mut events = blocking(&state, move |conn| {
         Ok(audit::page(
             conn,

@@ -2,14 +2,13 @@
 //! their profile and role, and their lifecycle (suspend, unsuspend, remove, restore). Every
 //! change goes through `services::console`, judged by the policy as the pages are.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::IdPath;
-use super::paging::{Links, parse_limit};
+use super::paging::{Links, parse_cursor, parse_limit};
 use super::{ApiKeyAuth, Problem, ok};
 use crate::db::{self, Lock};
 use crate::domain::Reason;
@@ -119,7 +118,7 @@ pub struct ListQuery {
     #[param(value_type = Option<String>)]
     pub q: SearchTerm,
     /// `active`, `invited`, `suspended` or `removed` (any but removed when absent); another value
-    /// is refused (400), as is a role, group or dormancy the workspace does not have.
+    /// is refused (422), as is a role, group or dormancy the workspace does not have.
     pub status: Option<String>,
     /// A role's key (`admin`) or a custom role's id.
     pub role: Option<String>,
@@ -187,11 +186,11 @@ pub async fn list(
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
     let cursor = match (
-        MembershipId::parse(query.after.as_deref().unwrap_or_default()),
-        MembershipId::parse(query.before.as_deref().unwrap_or_default()),
+        parse_cursor("after", query.after.as_deref())?,
+        parse_cursor("before", query.before.as_deref())?,
     ) {
-        (Some(id), _) => Cursor::After(id),
-        (None, Some(id)) => Cursor::Before(id),
+        (Some(id), _) => Cursor::After(MembershipId(id)),
+        (None, Some(id)) => Cursor::Before(MembershipId(id)),
         (None, None) => Cursor::First,
     };
     let filter = query.filter();
@@ -216,7 +215,7 @@ pub async fn list(
         )?))
     })
     .await?
-    .map_err(|unknown| Problem::new(StatusCode::BAD_REQUEST, unknown.to_string()))?;
+    .map_err(|unknown| Problem::field(unknown.param(), &unknown))?;
     let links = Links {
         next: page
             .rows
