@@ -378,16 +378,13 @@ async fn a_role_that_cannot_see_members_gets_no_bulk_preview() {
     let app = spawn_app().await;
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Owner, MembershipStatus::Active);
-    let mut fields = vec![("name", "Inviters"), ("description", "")];
-    fields.extend(["users.invite", "users.change_role"].map(|p| ("permission", p)));
-    let made = app.post_fields("/w/acme/roles", &fields).await;
-    assert_eq!(made.status().as_u16(), 303);
-    let role = location(&made).rsplit('/').next().unwrap().to_owned();
-    app.invite("ivy.inviter@example.com", &role).await;
-    let (ivy, joined) = app
-        .accept_as_new(&app.token_for("ivy.inviter@example.com"), "Ivy", "Inviter")
+    let ivy = app
+        .member_with_new_role(
+            "Inviters",
+            &["users.invite", "users.change_role"],
+            ("ivy.inviter@example.com", "Ivy", "Inviter"),
+        )
         .await;
-    assert_eq!(joined.status().as_u16(), 303);
     for action in [
         vec![("action", "revoke"), ("all_matching", "1")],
         vec![
@@ -463,14 +460,12 @@ async fn the_bar_and_its_boxes_are_for_who_its_actions_can_change() {
             && !owners.contains("<option value=\"resend\">"),
         "nobody is suspended or pending: {owners}"
     );
-    let mut fields = vec![("name", "Inviters"), ("description", "")];
-    fields.extend(["users.view", "users.invite"].map(|p| ("permission", p)));
-    let made = app.post_fields("/w/acme/roles", &fields).await;
-    assert_eq!(made.status().as_u16(), 303);
-    let role = location(&made).rsplit('/').next().unwrap().to_owned();
-    app.invite("ivy.inviter@example.com", &role).await;
-    let (ivy, _) = app
-        .accept_as_new(&app.token_for("ivy.inviter@example.com"), "Ivy", "Inviter")
+    let ivy = app
+        .member_with_new_role(
+            "Inviters",
+            &["users.view", "users.invite"],
+            ("ivy.inviter@example.com", "Ivy", "Inviter"),
+        )
         .await;
     let nothing_pending = ivy.get_text("/w/acme/users").await;
     assert!(nothing_pending.contains(GRACE), "{nothing_pending}");

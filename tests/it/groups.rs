@@ -360,15 +360,9 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
     app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
-    let mut fields = vec![("name", "Team lead"), ("description", "")];
     let scopes = ["users.view", "users.invite", "groups.view", "groups.manage"];
-    fields.extend(scopes.map(|p| ("permission", p)));
-    let made = app.post_fields("/w/acme/roles", &fields).await;
-    assert_eq!(made.status().as_u16(), 303);
-    let role = location(&made).rsplit('/').next().unwrap().to_owned();
-    app.invite("ivan@example.com", &role).await;
-    let (ivan, _) = app
-        .accept_as_new(&app.token_for("ivan@example.com"), "Ivan", "Lead")
+    let ivan = app
+        .member_with_new_role("Team lead", &scopes, ("ivan@example.com", "Ivan", "Lead"))
         .await;
     for name in ["Finance", "Book club"] {
         assert_eq!(create(&app, name, "").await.status().as_u16(), 303);

@@ -313,6 +313,27 @@ impl TestApp {
     }
 
     /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
+    /// A new custom role `name` holding `permissions`, and a member holding it: `email`, invited
+    /// and joined as `first` `last`, signed in (their client).
+    pub async fn member_with_new_role(
+        &self,
+        name: &str,
+        permissions: &[&str],
+        (email, first, last): (&str, &str, &str),
+    ) -> TestApp {
+        let mut fields = vec![("name", name), ("description", "")];
+        fields.extend(permissions.iter().map(|p| ("permission", *p)));
+        let made = self.post_fields("/w/acme/roles", &fields).await;
+        assert_eq!(made.status().as_u16(), 303, "the role is made");
+        let role = location(&made).rsplit('/').next().unwrap().to_owned();
+        self.invite(email, &role).await;
+        let (member, joined) = self
+            .accept_as_new(&self.token_for(email), first, last)
+            .await;
+        assert_eq!(joined.status().as_u16(), 303, "{email} joins");
+        member
+    }
+
     /// An account blocked organization-wide with no membership here (a member of another
     /// workspace): an inviter of this one is not told it is blocked.
     pub fn add_blocked_elsewhere(&self, email: &str) {
