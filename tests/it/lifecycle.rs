@@ -709,10 +709,11 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
         .await;
         let owners = app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'owner') AND status = 'active'");
         assert_eq!(owners, 1, "round {round}: {statuses:?}");
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 303).count(),
-            1,
-            "round {round}: one refused: {statuses:?}"
+        // The other is refused (the last Owner), or, when the removal ended its session first,
+        // sent to sign in (303 too): one removal is what the events count.
+        assert!(
+            statuses.iter().all(|s| [303, 403, 409].contains(s)),
+            "round {round}: {statuses:?}"
         );
         assert_eq!(
             app.count("audit_events WHERE action = 'member.removed'"),
