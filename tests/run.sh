@@ -66,8 +66,12 @@ if ! grep -qs "\"version\": \"$axe_version\"" "$axe_dir/package/package.json"; t
 fi
 export AXE_CORE="$axe_dir/package/axe.min.js"
 
+# A failing test's message, not a backtrace that would push it out of the log's tail.
+export RUST_BACKTRACE=0
 if command -v cargo-nextest >/dev/null 2>&1; then
-  run_tests() { cargo nextest run --no-fail-fast --failure-output final "$@"; }
+  run_tests() {
+    cargo nextest run --config-file tests/nextest.toml --no-fail-fast --failure-output final "$@"
+  }
 else
   run_tests() { cargo test --no-fail-fast "$@"; }
 fi

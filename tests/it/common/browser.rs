@@ -148,14 +148,39 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}-{backend}.png")), png).expect("write screenshot");
     }
 
+    /// Types `text` into the field `css` finds, replacing what it held.
     pub async fn fill(&self, css: &str, text: &str) {
-        let field = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"));
-        field.clear().await.expect("clear");
-        field.send_keys(text).await.expect("type");
+        self.retrying(css, || async {
+            let field = self.client.find(Locator::Css(css)).await?;
+            field.clear().await?;
+            field.send_keys(text).await
+        })
+        .await;
+    }
+
+    /// Runs `step` until it succeeds, for up to 5 s while it fails as a page still loading or
+    /// changing does (the element not there yet, replaced, or not yet shown): as a person would
+    /// wait for it. Any other error, or the same one after 5 s, fails the test naming `css`.
+    async fn retrying<F, Fut>(&self, css: &str, step: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match step().await {
+                Ok(()) => return,
+                Err(e)
+                    if (e.is_no_such_element()
+                        || e.is_stale_element_reference()
+                        || e.is_element_not_interactable())
+                        && Instant::now() < deadline =>
+                {
+                    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
     }
 
     /// Chooses the option with this value in a `<select>`.
@@ -169,30 +194,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no option {value} in {css}: {e}"));
     }
 
-    /// Clicks the element `css` finds; one present but not yet shown (a disclosure or dialog
-    /// still opening) is clicked once it can be, as a person would wait for it, for up to 5 s.
+    /// Clicks the element `css` finds, once it is there and shown (see [`Self::retrying`]).
     pub async fn click(&self, css: &str) {
-        use fantoccini::error::{CmdError, ErrorStatus};
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let clicked = self
-                .client
-                .find(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"))
-                .click()
-                .await;
-            match clicked {
-                Ok(_) => return,
-                Err(CmdError::Standard(e))
-                    if e.error == ErrorStatus::ElementNotInteractable
-                        && Instant::now() < deadline =>
-                {
-                    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("click {css}: {e}"),
-            }
-        }
+        self.retrying(css, || async {
+            self.client.find(Locator::Css(css)).await?.click().await?;
+            Ok(())
+        })
+        .await;
     }
 
     /// Opens the users list's row menu of membership `member` (its ⋯ button, as a person would),
