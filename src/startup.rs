@@ -175,7 +175,11 @@ fn run(
         let sessions = session_middleware(store.clone(), key.clone(), secure);
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(csrf::MAX_FORM_BYTES))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(csrf::MAX_FORM_BYTES)
+                    .error_handler(http::forms::form_error),
+            )
             .app_data(web::PayloadConfig::new(csrf::MAX_FORM_BYTES))
             .wrap(Compress::default())
             .wrap(headers::security_headers(secure))

@@ -22,6 +22,9 @@ pub enum AppError {
     /// An address whose query the console cannot read (`?after=abc`).
     #[error("bad address")]
     BadAddress,
+    /// A form whose fields the console cannot read (`membership_id=abc`): no page sends one.
+    #[error("bad form")]
+    BadForm,
     /// Refused by a permission or rule; the text says why, in words.
     #[error("{0}")]
     Forbidden(String),
@@ -199,7 +202,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::BadAddress => StatusCode::BAD_REQUEST,
+            AppError::BadAddress | AppError::BadForm => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -228,6 +231,7 @@ impl ResponseError for AppError {
         let (title, message, request_id) = match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address, or you may not see it.".to_owned(), None),
             AppError::BadAddress => ("Address not understood", "Part of this address is not one the console understands. Go back and follow a link instead.".to_owned(), None),
+            AppError::BadForm => ("Form not understood", "This form sent a value the console cannot read. Go back, reload the page and try again.".to_owned(), None),
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
             AppError::Invalid(reason) => ("Not accepted", reason.clone(), None),

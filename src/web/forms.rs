@@ -150,8 +150,21 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
             let bytes = bytes.await?;
             serde_html_form::from_bytes::<T>(&bytes)
                 .map(HtmlForm)
-                .map_err(actix_web::error::ErrorBadRequest)
+                .map_err(|_| super::error::AppError::BadForm.into())
         })
+    }
+}
+
+/// A form that cannot be read is answered as a page ("Form not understood"), not as actix's
+/// plain text; one too large keeps its 413.
+pub fn form_error(
+    e: actix_web::error::UrlencodedError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    match e {
+        actix_web::error::UrlencodedError::Overflow { .. }
+        | actix_web::error::UrlencodedError::Payload(_) => e.into(),
+        _ => super::error::AppError::BadForm.into(),
     }
 }
 

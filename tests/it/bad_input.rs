@@ -284,6 +284,33 @@ async fn a_malformed_id_or_query_gets_a_page() {
     }
 }
 
+/// A form the console cannot read (a hand-made request: a number field holding letters, a field
+/// sent twice) gets the console's own page too, and changes nothing.
+#[actix_web::test]
+async fn a_malformed_form_gets_a_page() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    let made = ada
+        .post_fields("/w/acme/groups", &[("name", "Ops"), ("description", "")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let (members, groups) = (ada.count("group_members"), ada.count("groups"));
+    for (path, fields) in [
+        ("/w/acme/groups/1/members", &[("membership_id", "abc")][..]),
+        ("/w/acme/groups", &[("name", "Dev"), ("name", "Sales")][..]),
+    ] {
+        let response = ada.post_fields(path, fields).await;
+        assert_eq!(response.status().as_u16(), 400, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("Form not understood") && page.contains("<html"),
+            "{path}: {page}"
+        );
+    }
+    assert_eq!(ada.count("group_members"), members);
+    assert_eq!(ada.count("groups"), groups);
+}
+
 /// A refused or missing page keeps the console's frame for someone signed in (their header,
 /// workspaces and Sign out), and is the bare public page for a visitor.
 #[actix_web::test]
