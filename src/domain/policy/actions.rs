@@ -212,6 +212,8 @@ pub enum Refusal {
         name: String,
         role: String,
         lacking: PermissionSet,
+        /// An API key acts, not a person: its scopes are what it lacks, not a role.
+        by_key: bool,
     },
     OrgOwnerOnly(MemberAction),
     /// Only org owners and org admins act on an org admin.
@@ -361,11 +363,13 @@ impl fmt::Display for Refusal {
                 name,
                 role,
                 lacking,
+                by_key,
             } => write!(
                 f,
-                "{name} is {}; your role cannot act on roles with more permissions than yours \
-                 (it lacks {}).",
+                "{name} is {}; {} cannot act on roles with more permissions than {} (it lacks {}).",
                 with_article(role),
+                if *by_key { "this API key" } else { "your role" },
+                if *by_key { "its scopes" } else { "yours" },
                 first_keys(*lacking)
             ),
             Refusal::OrgOwnerOnly(a) => {
@@ -515,6 +519,7 @@ fn no_stronger_target(viewer: &Viewer, target: &Target<'_>, action: MemberAction
         name: target.name.to_owned(),
         role: target.membership.map_or("", |m| m.role_name).to_owned(),
         lacking,
+        by_key: viewer.account.is_none(),
     })
 }
 
@@ -753,6 +758,19 @@ mod tests {
             refused
                 .to_string()
                 .ends_with("(it lacks users.invite, users.edit, users.change_role and 9 more)."),
+            "{refused}"
+        );
+        // An API key holds scopes, not a role: the refusal says so.
+        let key = Viewer {
+            account: None,
+            ..support_role
+        };
+        let refused = decide(&key, &admin, &FACTS, Suspend).unwrap_err();
+        assert!(
+            refused.to_string().starts_with(
+                "Grace Hopper is an Admin; this API key cannot act on roles with more \
+                 permissions than its scopes"
+            ),
             "{refused}"
         );
         // A peer with the same role is fair game; so is anyone whose role is a subset.
