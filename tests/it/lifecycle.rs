@@ -130,7 +130,10 @@ async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
             "{action}: her session ended"
         );
         let sessions = app.get_text(&format!("/w/acme/users/{id}/sessions")).await;
-        assert!(!sessions.contains("End session"), "{action}: {sessions}");
+        assert!(
+            !sessions.contains("Sign out<span class=\"visually-hidden\"> of "),
+            "{action}: no session is left to sign out: {sessions}"
+        );
         assert_eq!(
             post(&app, &format!("/w/acme/users/{id}/{undo}"))
                 .await

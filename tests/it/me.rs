@@ -206,7 +206,8 @@ async fn own_sessions_are_listed_and_ended_one_by_one() {
     );
     // Told apart by when they signed in, to the minute (the owner reads UTC).
     assert!(
-        page.contains("End session") && page.contains(" UTC</time>"),
+        page.contains("Sign out<span class=\"visually-hidden\"> of ")
+            && page.contains(" UTC</time>"),
         "{page}"
     );
     let phone_session = app.first_id(
