@@ -645,6 +645,10 @@ async fn invitations_go_all_or_nothing_and_can_be_resent_and_revoked() {
     let next = list["links"]["next"].as_str().unwrap().to_owned();
     let (_, rest) = get(&app, &next, &key).await;
     assert_eq!(rest["data"][0]["email"], "new.two@example.com");
+    // A cursor that is not one: 422 naming it, as on the users list.
+    let (status, problem) = get(&app, "/api/v1/invitations?after=abc", &key).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem["errors"]["after"].is_string(), "{problem}");
     // Resending within a minute of the last email: not yet.
     let (status, _) = post(
         &app,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::IdPath;
-use super::paging::{Links, parse_limit};
+use super::paging::{Links, parse_cursor, parse_limit};
 use super::problem::RefusedAddress;
 use super::{ApiKeyAuth, Problem, json, next_page, no_content, ok, path_id};
 use crate::db::AnyConnection;
@@ -186,8 +186,9 @@ fn refused(problems: InviteProblems) -> Problem {
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// The last id of the page before.
-    pub after: Option<i64>,
+    /// The last id of the page before (the `next` link carries it).
+    #[param(value_type = Option<i64>, minimum = 1)]
+    pub after: Option<String>,
     /// Invitations per page, 1 to 200 (50 when absent).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
@@ -206,7 +207,8 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersView)?;
     let limit = parse_limit(query.limit.as_deref())?;
-    let (workspace, after) = (auth.workspace.id, query.after.unwrap_or(0).max(0));
+    let after = parse_cursor("after", query.after.as_deref())?.unwrap_or(0);
+    let workspace = auth.workspace.id;
     let now = state.settings.clock.now();
     let mut page = blocking(&state, move |conn| {
         Ok(invitations::pending_page(
