@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::{AnyConnection, QueryResult};
 use crate::db::schema::{memberships, sessions, workspaces};
 use crate::domain::ids::AccountId;
+use crate::domain::membership::MembershipStatus;
 
 /// A live session as read (`StoredSession::as_select()`).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,22 +63,31 @@ pub fn touch(
 }
 
 /// The member's last activity in the workspace a session is in (also written while a presence
-/// stream of theirs is open).
+/// stream of theirs is open). A session in no workspace yet (someone whose role opens only their
+/// profile, or just signed in) is activity in each workspace they are an active member of: a
+/// member who uses only their profile is not "never active" (nor dormant) to their admins.
 pub fn record_activity(
     conn: &mut AnyConnection,
     account: Option<i64>,
     workspace: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    use crate::db::schema::memberships;
-    if let (Some(account), Some(workspace)) = (account, workspace) {
-        diesel::update(
-            memberships::table
-                .filter(memberships::account_id.eq(account))
-                .filter(memberships::workspace_id.eq(workspace)),
-        )
-        .set(memberships::last_active_at.eq(Some(now)))
-        .execute(conn)?;
+    let Some(account) = account else {
+        return Ok(());
+    };
+    let theirs = memberships::table.filter(memberships::account_id.eq(account));
+    match workspace {
+        Some(workspace) => {
+            diesel::update(theirs.filter(memberships::workspace_id.eq(workspace)))
+                .set(memberships::last_active_at.eq(Some(now)))
+                .execute(conn)?;
+        }
+        None => {
+            let active = MembershipStatus::Active.key();
+            diesel::update(theirs.filter(memberships::status.eq(active)))
+                .set(memberships::last_active_at.eq(Some(now)))
+                .execute(conn)?;
+        }
     }
     Ok(())
 }
@@ -134,7 +144,13 @@ pub fn insert(
             saved(columns, now, expires_at),
         ))
         .execute(conn)?;
-    Ok(())
+    // Signing in is activity.
+    record_activity(
+        conn,
+        columns.account_id.map(|a| a.0),
+        columns.workspace_id,
+        now,
+    )
 }
 
 /// Replaces the state of a live session; returns false when it no longer exists.

@@ -162,3 +162,35 @@ async fn the_export_and_the_api_take_the_same_filter() {
         ["edsger.dijkstra@example.com", "barbara.liskov@example.com"]
     );
 }
+
+/// A Member's role opens only their profile: signing in there is activity in each workspace they
+/// are active in, so they are not dormant (nor "never active") to their admins.
+#[actix_web::test]
+async fn a_member_who_uses_only_their_profile_is_active() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app_people(&app);
+    let alan = app.new_client();
+    let signed_in = alan
+        .sign_in("alan.turing@example.com", OWNER_PASSWORD)
+        .await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert!(
+        alan.get_text("/me")
+            .await
+            .contains("alan.turing@example.com")
+    );
+
+    let page = app.get_text("/w/acme/users?inactive_days=30").await;
+    assert_eq!(
+        listed(&page),
+        ["edsger.dijkstra@example.com", "barbara.liskov@example.com"],
+        "Alan signed in just now"
+    );
+    // Signing in does not make a suspended membership active: Edsger stays listed.
+    app.new_client()
+        .sign_in("edsger.dijkstra@example.com", OWNER_PASSWORD)
+        .await;
+    let page = app.get_text("/w/acme/users?inactive_days=30").await;
+    assert!(listed(&page).contains(&"edsger.dijkstra@example.com"));
+}
