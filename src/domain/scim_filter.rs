@@ -8,6 +8,7 @@ use std::fmt;
 
 /// The core User schema's URN: attributes may be named with it as a prefix.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 /// An attribute: `userName`, `name.familyName`, `meta.lastModified`, or with its schema's URN
 /// (`urn:ietf:params:scim:schemas:core:2.0:User:userName`). Names are lower-case.
@@ -722,6 +723,19 @@ fn attribute(
     resource: Resource,
     within: Option<&str>,
 ) -> Result<Attr, FilterError> {
+    // An attribute of another schema (an extension's, or Groups' for a User) is not this one's
+    // attribute of the same name.
+    let schema = match resource {
+        Resource::User => USER_SCHEMA,
+        Resource::Group => GROUP_SCHEMA,
+    };
+    if path
+        .urn
+        .as_deref()
+        .is_some_and(|urn| !urn.eq_ignore_ascii_case(schema))
+    {
+        return Err(unsupported(path, resource));
+    }
     let name = match within {
         Some(parent) if path.sub.is_none() => format!("{parent}.{}", path.name),
         Some(_) => return Err(unsupported(path, resource)),
@@ -835,6 +849,21 @@ mod condition_tests {
             Ok(Cond::Flag(Flag::Active, false))
         );
         assert_eq!(cond("active ne true"), Ok(Cond::Flag(Flag::Active, false)));
+        // The core schema's URN names the same attribute; another schema's does not.
+        assert_eq!(
+            cond(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a@b.c""#),
+            Ok(Cond::Text(
+                TextAttr::UserName,
+                CompareOp::Eq,
+                "a@b.c".into()
+            ))
+        );
+        for other in [
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:displayName eq "x""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "x""#,
+        ] {
+            assert!(cond(other).is_err(), "{other}");
+        }
         assert_eq!(
             cond("emails[primary eq true]"),
             Ok(Cond::Flag(Flag::Primary, true))

@@ -176,7 +176,8 @@ impl UserChanges {
                         "givenname" => self.set("name.givenname", Some(v))?,
                         "familyname" => self.set("name.familyname", Some(v))?,
                         // Read-only, derived from the two above: ignored as RFC 7644 allows.
-                        "formatted" => {}
+                        // The other parts of a name are not kept (see `NOT_KEPT`).
+                        "formatted" | "middlename" | "honorificprefix" | "honorificsuffix" => {}
                         other => {
                             return Err(error(
                                 "invalidPath",
@@ -221,6 +222,8 @@ impl UserChanges {
             }
             // Read-only or always returned: what a client echoes back is ignored.
             ("displayname" | "name.formatted" | "id" | "meta" | "schemas", _) => {}
+            (name, _) if NOT_KEPT.contains(&name.split('.').next().unwrap_or(name)) => {}
+            ("name.middlename" | "name.honorificprefix" | "name.honorificsuffix", _) => {}
             (_, _) => {
                 return Err(error(
                     "invalidPath",
@@ -232,21 +235,59 @@ impl UserChanges {
     }
 }
 
+/// Attributes of the core User schema (RFC 7643 §4.1) the console does not keep: identity
+/// providers send them by default (Okta `locale`, `groups` and `password`; Entra `title`,
+/// `preferredLanguage`, `phoneNumbers`, `addresses`), so they are ignored rather than failing
+/// the whole request. `groups` is read-only (RFC 7644 §3.5.1: ignored); a `password` is chosen by
+/// the person through their welcome link. Any name outside the schema is still refused.
+const NOT_KEPT: [&str; 15] = [
+    "nickname",
+    "profileurl",
+    "title",
+    "usertype",
+    "preferredlanguage",
+    "locale",
+    "password",
+    "phonenumbers",
+    "ims",
+    "photos",
+    "addresses",
+    "groups",
+    "entitlements",
+    "roles",
+    "x509certificates",
+];
+
 /// The lower-case dotted name a path targets (`emails[type eq "work"].value` → `emails.value`),
-/// core schema URNs dropped.
-fn target(path: &PatchPath) -> Result<String, PatchError> {
+/// core schema URNs dropped; `None` for an extension schema's attribute (Entra's enterprise
+/// `department`, `manager`…), which the console does not keep and ignores.
+fn target(path: &PatchPath) -> Result<Option<String>, PatchError> {
     if let Some(urn) = &path.attr.urn
         && !urn.eq_ignore_ascii_case(super::scim_filter::USER_SCHEMA)
     {
+        if is_extension(urn) {
+            return Ok(None);
+        }
         return Err(error(
             "invalidPath",
             format!("“{urn}” is not a schema of a User here."),
         ));
     }
-    Ok(match (&path.filter, &path.sub) {
+    // The extension's object itself, as a POST or PUT body's key.
+    if is_extension(&path.attr.dotted()) {
+        return Ok(None);
+    }
+    Ok(Some(match (&path.filter, &path.sub) {
         (Some(_), Some(sub)) => format!("{}.{sub}", path.attr.name),
         _ => path.attr.dotted(),
-    })
+    }))
+}
+
+/// A schema extension's URN (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`, or a
+/// provider's own `urn:…:extension:…`).
+fn is_extension(urn: &str) -> bool {
+    let urn = urn.to_ascii_lowercase();
+    urn.starts_with("urn:") && urn.contains(":extension:")
 }
 
 /// A PatchOp request's operations as changes to a User.
@@ -274,7 +315,9 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
             (Some(path), op) => {
                 let parsed = scim_filter::parse_path(path)
                     .map_err(|e| error("invalidPath", e.to_string()))?;
-                let name = target(&parsed)?;
+                let Some(name) = target(&parsed)? else {
+                    continue;
+                };
                 match op {
                     Op::Remove => changes.set(&name, None)?,
                     _ => {
@@ -296,13 +339,15 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
 fn apply_object(changes: &mut UserChanges, fields: &Map<String, Value>) -> Result<(), PatchError> {
     for (key, value) in fields {
         let path = scim_filter::parse_path(key).map_err(|e| error("invalidPath", e.to_string()))?;
-        changes.set(&target(&path)?, Some(value))?;
+        if let Some(name) = target(&path)? {
+            changes.set(&name, Some(value))?;
+        }
     }
     Ok(())
 }
 
-/// A PUT's whole User as changes: what it leaves out is cleared (names, external id), `active`
-/// left out is true.
+/// A PUT's whole User as changes: what it leaves out is cleared (names, external id); `active`
+/// left out leaves the member as they are (a PUT of names alone does not undo a suspension).
 pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
     let Value::Object(fields) = user else {
         return Err(error("invalidSyntax", "The body must be a User object."));
@@ -311,7 +356,6 @@ pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
         given_name: Some(String::new()),
         family_name: Some(String::new()),
         external_id: Some(None),
-        active: Some(true),
         ..UserChanges::default()
     };
     apply_object(&mut changes, fields)?;
@@ -601,7 +645,7 @@ mod tests {
             ),
             (json!([{"op": "remove"}]), "noTarget"),
             (
-                json!([{"op": "replace", "path": "title", "value": "x"}]),
+                json!([{"op": "replace", "path": "favouriteColour", "value": "x"}]),
                 "invalidPath",
             ),
             (
@@ -692,7 +736,52 @@ mod tests {
         .unwrap();
         assert_eq!(changes.family_name.as_deref(), Some(""));
         assert_eq!(changes.external_id, Some(None));
-        assert_eq!(changes.active, Some(true));
+        assert_eq!(changes.active, None, "a suspension stays");
         assert!(user_replacement(&json!({"name": {}})).is_err());
+    }
+
+    #[test]
+    fn what_providers_send_that_is_not_kept_is_ignored() {
+        let okta_and_entra = json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+            ],
+            "userName": "grace@example.com",
+            "name": {"givenName": "Grace", "familyName": "Hopper", "middleName": "Brewster"},
+            "locale": "en-US",
+            "groups": [],
+            "password": "a password the IdP chose",
+            "title": "Rear Admiral",
+            "preferredLanguage": "en",
+            "phoneNumbers": [{"type": "work", "value": "+1 555 0100"}],
+            "addresses": [{"type": "work", "formatted": "Arlington"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "department": "Navy", "employeeNumber": "1906"
+            },
+            "active": true
+        });
+        let changes = user_replacement(&okta_and_entra).unwrap();
+        assert_eq!(changes.given_name.as_deref(), Some("Grace"));
+        assert_eq!(changes.active, Some(true));
+        let ops: Vec<PatchOp> = serde_json::from_value(json!([
+            {"op": "Replace", "path": "title", "value": "Admiral"},
+            {"op": "Replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "+1"},
+            {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Navy"},
+            {"op": "Replace", "path": "name.givenName", "value": "Amazing Grace"}
+        ]))
+        .unwrap();
+        let changes = user_patch(&ops).unwrap();
+        assert_eq!(changes.given_name.as_deref(), Some("Amazing Grace"));
+        // A name outside the schema, or another core schema, is still refused.
+        for path in [
+            "favouriteColour",
+            "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
+        ] {
+            let ops: Vec<PatchOp> =
+                serde_json::from_value(json!([{"op": "replace", "path": path, "value": "x"}]))
+                    .unwrap();
+            assert!(user_patch(&ops).is_err(), "{path}");
+        }
     }
 }

@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult, lower, parse_key};
-use crate::db::schema::accounts;
+use crate::db::schema::{accounts, memberships};
 use crate::domain::Email;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::{AccountStatus, OrgRole};
@@ -306,6 +306,11 @@ pub fn set_status(
             accounts::session_epoch.eq(accounts::session_epoch + 1),
             accounts::updated_at.eq(now),
         ))
+        .execute(conn)?;
+    // A member's SCIM `active` follows the block: a new version and `lastModified` for each of
+    // their memberships, so a provider syncing by `meta.lastModified` sees it.
+    diesel::update(memberships::table.filter(memberships::account_id.eq(id.0)))
+        .set(memberships::updated_at.eq(now))
         .execute(conn)?;
     Ok(())
 }

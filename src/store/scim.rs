@@ -39,7 +39,8 @@ pub const USERS: Columns = Columns {
     created: "memberships.created_at",
     modified: "memberships.updated_at",
     flag: |flag| match flag {
-        Flag::Active => "memberships.status = 'active'",
+        // As `active` reads: a member whose account is blocked organization-wide is not.
+        Flag::Active => "(memberships.status = 'active' AND accounts.status = 'active')",
         Flag::Primary => "COALESCE(memberships.scim_email_primary, TRUE)",
     },
 };
@@ -82,6 +83,38 @@ fn like(op: CompareOp, value: &str) -> String {
     }
 }
 
+/// co/sw/ew on a case-exact attribute (`externalId`): SQLite's LIKE ignores case (and the
+/// LIKE pattern is trimmed and lower-cased for the other attributes), so string functions both
+/// backends have and that compare exactly. Every text contains the empty one.
+fn case_exact_match<QS: 'static>(column: &str, op: CompareOp, value: String) -> Condition<QS> {
+    if value.is_empty() {
+        return Box::new(sql::<Bool>("1 = 1"));
+    }
+    match op {
+        CompareOp::Sw => Box::new(
+            sql::<Bool>(format!("substr({column}, 1, length("))
+                .bind::<Text, _>(value.clone())
+                .sql(")) = ")
+                .bind::<Text, _>(value)
+                .sql(""),
+        ),
+        CompareOp::Ew => Box::new(
+            sql::<Bool>(format!("length({column}) >= length("))
+                .bind::<Text, _>(value.clone())
+                .sql(format!(") AND substr({column}, length({column}) - length("))
+                .bind::<Text, _>(value.clone())
+                .sql(") + 1) = ")
+                .bind::<Text, _>(value)
+                .sql(""),
+        ),
+        _ => Box::new(
+            sql::<Bool>(format!("replace({column}, "))
+                .bind::<Text, _>(value)
+                .sql(format!(", '') <> {column}")),
+        ),
+    }
+}
+
 pub fn condition<QS: 'static>(c: &Cond, columns: &Columns) -> Condition<QS> {
     let compare = |column: &str, op: CompareOp| format!("{column} {} ", operator(op));
     match c {
@@ -91,8 +124,12 @@ pub fn condition<QS: 'static>(c: &Cond, columns: &Columns) -> Condition<QS> {
             } else {
                 value.to_lowercase()
             };
-            let lhs = compare((columns.text)(*text), *op);
-            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+            let column = (columns.text)(*text);
+            let lhs = compare(column, *op);
+            let partial = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
+            if partial && text.case_exact() {
+                case_exact_match(column, *op, value)
+            } else if partial {
                 Box::new(
                     sql::<Bool>(lhs)
                         .bind::<Text, _>(like(*op, &value))

@@ -526,7 +526,7 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
         "PATCH",
         &path,
         &key,
-        Some(serde_json::json!({"Operations": [{"op": "replace", "path": "title", "value": "x"}]})),
+        Some(serde_json::json!({"Operations": [{"op": "replace", "path": "favouriteColour", "value": "x"}]})),
         None,
     )
     .await;
@@ -1311,4 +1311,163 @@ async fn a_change_of_members_is_a_new_version_of_the_group() {
         204
     );
     assert_eq!(app.count(&format!("groups WHERE id = {id}")), 0);
+}
+
+/// A member whose account is blocked organization-wide is `active: false` to the provider, and
+/// the block is a new version of them; `active: true` cannot lift it (an org owner or admin does,
+/// in the console). What Okta and Entra send by default that the console does not keep is ignored.
+#[actix_web::test]
+async fn a_block_reads_as_inactive_and_what_providers_send_by_default_is_accepted() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let (_, before_headers, before) = scim(&app, &format!("/scim/v2/Users/{grace}"), &key).await;
+    assert_eq!(before["active"], true);
+
+    let account = app.first_id("accounts WHERE email = 'grace.hopper@example.com'");
+    let blocked = app
+        .post_fields(&format!("/org/accounts/{account}/block"), &[])
+        .await;
+    assert_eq!(blocked.status().as_u16(), 303);
+    let (_, headers, user) = scim(&app, &format!("/scim/v2/Users/{grace}"), &key).await;
+    assert_eq!(user["active"], false, "{user}");
+    assert_ne!(headers["etag"], before_headers["etag"], "a new version");
+    let filter = urlencode("active eq true");
+    let (_, _, list) = scim(&app, &format!("/scim/v2/Users?filter={filter}"), &key).await;
+    assert!(
+        !user_names(&list).contains(&"grace.hopper@example.com".to_owned()),
+        "{list}"
+    );
+    let (status, user) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{grace}"),
+        &key,
+        Some(replace("active", Value::Bool(true))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &user["active"]),
+        (200, &Value::Bool(false)),
+        "{user}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "accounts WHERE id = {account} AND status = 'blocked'"
+        )),
+        1
+    );
+
+    // Okta's and Entra's defaults: read-only groups, a password, attributes not kept, the
+    // enterprise extension.
+    let mut body = new_user("barbara.liskov@example.com", "00uBL");
+    body["schemas"] = serde_json::json!([
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    ]);
+    body["groups"] = serde_json::json!([]);
+    body["password"] = Value::from("chosen by the IdP 123");
+    body["locale"] = Value::from("en-US");
+    body["title"] = Value::from("Professor");
+    body["phoneNumbers"] = serde_json::json!([{"type": "work", "value": "+1 555 0100"}]);
+    body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+        serde_json::json!({"department": "EECS", "employeeNumber": "1939"});
+    let (status, user) = send(&app, "POST", "/scim/v2/Users", &key, Some(body), None).await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(
+        app.count("accounts WHERE email = 'barbara.liskov@example.com' AND password_hash IS NULL"),
+        1,
+        "the person chooses their password"
+    );
+    let barbara = app.membership_of("barbara.liskov@example.com");
+    let entra = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "Replace", "path": "title", "value": "Institute Professor"},
+            {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "CSAIL"},
+            {"op": "Replace", "path": "name.familyName", "value": "Liskov-Smith"}
+        ]
+    });
+    let (status, user) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{barbara}"),
+        &key,
+        Some(entra),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &user["name"]["familyName"]),
+        (200, &Value::from("Liskov-Smith")),
+        "{user}"
+    );
+    let (status, error) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{barbara}"),
+        &key,
+        Some(replace("favouriteColour", Value::from("blue"))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &error["scimType"]),
+        (400, &Value::from("invalidPath")),
+        "{error}"
+    );
+
+    // A PUT without `active` leaves a suspension as it is.
+    let alan = app.membership_of("alan.turing@example.com");
+    let mut whole = new_user("alan.turing@example.com", "00uAT");
+    whole.as_object_mut().unwrap().remove("active");
+    let (status, user) = send(
+        &app,
+        "PUT",
+        &format!("/scim/v2/Users/{alan}"),
+        &key,
+        Some(whole),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &user["active"]),
+        (200, &Value::Bool(false)),
+        "{user}"
+    );
+    assert_eq!(status_of(&app, alan), "suspended");
+
+    // externalId is case-exact in every comparison, on both backends.
+    for (filter, found) in [
+        ("externalId sw \"00uB\"", true),
+        ("externalId sw \"00ub\"", false),
+        ("externalId ew \"BL\"", true),
+        ("externalId ew \"bl\"", false),
+        ("externalId ew \"x00uBL\"", false),
+        ("externalId co \"uBL\"", true),
+        ("externalId co \"ubl\"", false),
+    ] {
+        let (_, _, list) = scim(
+            &app,
+            &format!("/scim/v2/Users?filter={}", urlencode(filter)),
+            &key,
+        )
+        .await;
+        assert_eq!(
+            user_names(&list).contains(&"barbara.liskov@example.com".to_owned()),
+            found,
+            "{filter}: {list}"
+        );
+    }
+
+    // A body over 1 MiB is 413 (RFC 7644 §3.12), in SCIM's error format.
+    let mut huge = new_user("huge@example.com", "00uH");
+    huge["title"] = Value::from("x".repeat(1 << 20));
+    let (status, error) = send(&app, "POST", "/scim/v2/Users", &key, Some(huge), None).await;
+    assert_eq!(
+        (status, &error["status"]),
+        (413, &Value::from("413")),
+        "{error}"
+    );
 }

@@ -13,7 +13,7 @@ use super::filter::one_of;
 use super::{PERSON, Person};
 use crate::db::schema::{accounts, memberships};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::scim_filter::Cond;
 use crate::domain::scim_patch::EmailLabel;
 use crate::store::scim::{USERS, condition};
@@ -28,6 +28,8 @@ pub struct ScimUser {
     pub last_name: String,
     pub timezone: String,
     pub status: MembershipStatus,
+    /// Blocked organization-wide: no access anywhere, whatever the membership's status.
+    pub account_blocked: bool,
     pub external_id: Option<String>,
     /// The identity provider's userName when it is not the email address.
     pub user_name: Option<String>,
@@ -43,6 +45,7 @@ struct Row {
     person: Person,
     timezone: String,
     status: String,
+    account_status: String,
     external_id: Option<String>,
     user_name: Option<String>,
     email_type: Option<String>,
@@ -60,6 +63,11 @@ fn user(row: Row) -> QueryResult<ScimUser> {
         last_name: row.person.last_name,
         timezone: row.timezone,
         status: parse_key("membership status", &row.status, MembershipStatus::from_key)?,
+        account_blocked: parse_key(
+            "account status",
+            &row.account_status,
+            AccountStatus::from_key,
+        )? == AccountStatus::Blocked,
         external_id: row.external_id,
         user_name: row.user_name,
         email_label: EmailLabel {
@@ -77,6 +85,7 @@ macro_rules! columns {
             PERSON,
             accounts::timezone,
             memberships::status,
+            accounts::status,
             memberships::external_id,
             memberships::scim_user_name,
             memberships::scim_email_type,

@@ -158,7 +158,7 @@ fn user_schema(state: &AppState) -> Value {
     let mut active = attribute(
         "active",
         "boolean",
-        "false while the member is suspended or invited.",
+        "false while the member is suspended or invited, or their account is blocked organization-wide.",
     );
     active["required"] = json!(true);
     name["subAttributes"] = json!([given_name, family_name]);

@@ -20,7 +20,7 @@ use crate::services::audit::Actor;
 use crate::services::groups::{self as service, GroupError, InWorkspace, ScimGroup};
 use crate::web::{AppState, blocking};
 
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub use crate::domain::scim_filter::GROUP_SCHEMA;
 
 fn version(group: &ScimGroup) -> String {
     super::weak_etag(group.updated_at)

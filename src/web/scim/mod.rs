@@ -359,36 +359,49 @@ impl Projection {
             if self.excluded.contains(&lower) {
                 continue;
             }
-            if self.only.is_empty() || self.only.contains(&lower) {
-                kept.insert(name, value);
-                continue;
-            }
-            // Only some sub-attributes asked: `name.familyName`, `emails.value`, `meta.created`.
+            // Some sub-attributes asked (`name.familyName`, `emails.value`, `meta.created`), or
+            // some left out (`excludedAttributes=name.givenName`).
             let prefix = format!("{lower}.");
-            let subs: Vec<&str> = self
-                .only
-                .iter()
-                .filter_map(|a| a.strip_prefix(&prefix))
-                .collect();
-            if subs.is_empty() {
-                continue;
-            }
-            let pick = |v: Value| match v {
-                Value::Object(inner) => Value::Object(
-                    inner
-                        .into_iter()
-                        .filter(|(k, _)| subs.contains(&k.to_ascii_lowercase().as_str()))
-                        .collect(),
-                ),
-                other => other,
+            let subs = |list: &[String]| -> Vec<String> {
+                list.iter()
+                    .filter_map(|a| a.strip_prefix(&prefix).map(str::to_owned))
+                    .collect()
             };
-            let value = match value {
-                Value::Array(items) => Value::Array(items.into_iter().map(pick).collect()),
-                other => pick(other),
+            let value = if self.only.is_empty() || self.only.contains(&lower) {
+                value
+            } else {
+                let asked = subs(&self.only);
+                if asked.is_empty() {
+                    continue;
+                }
+                each_object(value, |k| asked.contains(&k))
+            };
+            let dropped = subs(&self.excluded);
+            let value = if dropped.is_empty() {
+                value
+            } else {
+                each_object(value, |k| !dropped.contains(&k))
             };
             kept.insert(name, value);
         }
         Value::Object(kept)
+    }
+}
+
+/// `value` (an object, or an array of them) with only the fields whose lower-case name `keep`s.
+fn each_object(value: Value, keep: impl Fn(String) -> bool) -> Value {
+    let pick = |v: Value| match v {
+        Value::Object(inner) => Value::Object(
+            inner
+                .into_iter()
+                .filter(|(k, _)| keep(k.to_ascii_lowercase()))
+                .collect(),
+        ),
+        other => other,
+    };
+    match value {
+        Value::Array(items) => Value::Array(items.into_iter().map(pick).collect()),
+        other => pick(other),
     }
 }
 
@@ -403,9 +416,17 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
             .limit(1 << 20)
             .content_type(|mime| matches!(mime.essence_str(), CONTENT_TYPE | "application/json"))
             .error_handler(|e, _| {
+                use actix_web::error::JsonPayloadError::{Overflow, OverflowKnownLength};
+                // Too large is 413 (RFC 7644 §3.12), with no scimType; anything else unreadable.
+                let (status, kind) = match &e {
+                    Overflow { .. } | OverflowKnownLength { .. } => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, None)
+                    }
+                    _ => (StatusCode::BAD_REQUEST, Some("invalidSyntax")),
+                };
                 ScimError::new(
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidSyntax"),
+                    status,
+                    kind,
                     format!("The request body is not acceptable JSON: {e}"),
                 )
                 .into()
@@ -495,8 +516,13 @@ mod tests {
             json!({"schemas": ["s"], "id": "7", "userName": "a@b.c",
                    "name": {"familyName": "Lovelace"}, "emails": [{"value": "a@b.c"}]})
         );
-        let without = Projection::new(None, Some("emails,ACTIVE")).apply(user);
+        let without = Projection::new(None, Some("emails,ACTIVE")).apply(user.clone());
         assert!(without.get("emails").is_none() && without.get("active").is_none());
         assert!(without.get("userName").is_some());
+        // Sub-attributes left out, of an object and of each entry of a list.
+        let without = Projection::new(None, Some("name.givenName,emails.type")).apply(user);
+        assert_eq!(without["name"], json!({"familyName": "Lovelace"}));
+        assert_eq!(without["emails"], json!([{"value": "a@b.c"}]));
+        assert_eq!(without["userName"], "a@b.c");
     }
 }

@@ -45,7 +45,7 @@ fn representation(state: &AppState, user: &ScimUser) -> Value {
             "type": user.email_label.kind(),
             "primary": user.email_label.primary(),
         }],
-        "active": user.status == MembershipStatus::Active,
+        "active": user.status == MembershipStatus::Active && !user.account_blocked,
         "timezone": user.timezone,
         "meta": {
             "resourceType": "User",
@@ -233,7 +233,9 @@ fn rename(
 }
 
 /// Suspends or unsuspends the member as `active` asks. An invited person becomes active by
-/// accepting; `active` leaves them as they are.
+/// accepting; `active` leaves them as they are. It is the membership's state that is compared: a
+/// block is the organization's (an org owner or admin lifts it in the console), so `active: true`
+/// on a blocked account unsuspends the membership and the answer still says `active: false`.
 fn set_active(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
