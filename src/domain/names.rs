@@ -29,22 +29,24 @@ impl Name {
         if text.chars().count() > Self::MAX_CHARS {
             return Err(NameError::TooLong);
         }
-        // Line and paragraph separators break lines as control characters do.
-        if text
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-        {
-            return Err(NameError::ControlCharacters);
+        match text.chars().find_map(Self::refusal) {
+            Some(refused) => Err(refused),
+            None => Ok(Self(text.to_owned())),
         }
-        // Embeddings, overrides and isolates make a name show as another (U+202E before "nimda"
-        // shows "admin"); the marks (U+200E, U+200F) that right-to-left names may need are kept.
-        if text
-            .chars()
-            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        {
-            return Err(NameError::DirectionOverride);
+    }
+
+    /// Why a name may not hold `c`, if it may not: control characters, and the line and
+    /// paragraph separators that break lines as they do; embeddings, overrides and isolates,
+    /// which make a name show as another (U+202E before "nimda" shows "admin"). The marks
+    /// (U+200E, U+200F) that right-to-left names may need are kept.
+    pub fn refusal(c: char) -> Option<NameError> {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            Some(NameError::ControlCharacters)
+        } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            Some(NameError::DirectionOverride)
+        } else {
+            None
         }
-        Ok(Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -106,10 +106,14 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// A name part as an account keeps it: no control characters, at most the length a name may have
-/// (empty when Slack has none).
+/// A name as an account keeps it: without the characters `Name` refuses (control characters,
+/// line separators, direction overrides: a Slack profile could otherwise show as someone else),
+/// at most the length a name may have (empty when Slack has none).
 fn name_part(value: &str) -> String {
-    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    let clean: String = value
+        .chars()
+        .filter(|c| Name::refusal(*c).is_none())
+        .collect();
     clean.trim().chars().take(Name::MAX_CHARS).collect()
 }
 
@@ -120,11 +124,12 @@ impl SlackPerson {
             return None;
         }
         let email = Email::parse(non_empty(&member.profile.email)?).ok()?;
-        let name = non_empty(&member.profile.real_name)
-            .or(non_empty(&member.real_name))
-            .or(non_empty(&member.profile.display_name))
-            .unwrap_or(member.name.trim())
-            .to_owned();
+        let name = name_part(
+            non_empty(&member.profile.real_name)
+                .or(non_empty(&member.real_name))
+                .or(non_empty(&member.profile.display_name))
+                .unwrap_or(member.name.trim()),
+        );
         let (first, last) = match (
             non_empty(&member.profile.first_name),
             non_empty(&member.profile.last_name),
@@ -271,6 +276,25 @@ mod tests {
         .unwrap();
         assert_eq!(p.name, "zed");
         assert_eq!(p.first_name.as_str(), "zed");
+    }
+
+    #[test]
+    fn a_name_that_would_show_as_another_loses_what_the_console_refuses() {
+        let p = SlackPerson::from_member(&member(
+            r#"{"id":"U8","name":"x","profile":{"real_name":"\u202enimda Eve","first_name":"\u202enimda","last_name":"Eve\u2028Smith","email":"eve@example.com"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.name, "nimda Eve");
+        assert_eq!(
+            (p.first_name.as_str(), p.last_name.as_str()),
+            ("nimda", "EveSmith")
+        );
+        let long = "a".repeat(300);
+        let p = SlackPerson::from_member(&member(&format!(
+            r#"{{"id":"U9","name":"x","profile":{{"real_name":"{long}","email":"l@example.com"}}}}"#
+        )))
+        .unwrap();
+        assert_eq!(p.name.chars().count(), Name::MAX_CHARS);
     }
 
     #[test]

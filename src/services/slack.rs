@@ -107,7 +107,7 @@ pub fn disconnect(
         let Some(connection) = store::find(conn, workspace)? else {
             return Ok(None);
         };
-        store::forget(conn, workspace)?;
+        store::forget(conn, workspace, now)?;
         audit::record(
             conn,
             actor,

@@ -98,16 +98,22 @@ impl SlackWorker {
         let now = clock::now();
         match outcome {
             Ok(Some(people)) => {
-                let kept =
-                    db::write_transaction(&mut conn, Lock::Workspace(read.workspace), |c| {
-                        store::finish_read(c, &read, &people, now)
-                    })?;
-                tracing::info!(
-                    workspace = read.workspace.0,
-                    people = people.len(),
-                    kept,
-                    "slack people read"
-                );
+                match db::write_transaction(&mut conn, Lock::Workspace(read.workspace), |c| {
+                    store::finish_read(c, &read, &people, now)
+                }) {
+                    Ok(kept) => tracing::info!(
+                        workspace = read.workspace.0,
+                        people = people.len(),
+                        kept,
+                        "slack people read"
+                    ),
+                    // Said on the settings page and tried again, not left "Reading…".
+                    Err(e) => {
+                        tracing::warn!(workspace = read.workspace.0, error = %e, "slack people not saved");
+                        let error = "The people read from Slack could not be saved; trying again.";
+                        store::fail_read(&mut conn, &read, Some(error), Some(now + READ_RETRY))?;
+                    }
+                }
             }
             // The lease was lost (reconnected, disconnected) or shutdown began: hand it back.
             Ok(None) => store::fail_read(&mut conn, &read, None, Some(now))?,
@@ -134,6 +140,8 @@ impl SlackWorker {
         shutdown: &Shutdown,
     ) -> Result<Option<Vec<SlackPerson>>, SlackError> {
         let mut people = Vec::new();
+        // A list that shifts while it is paged can show someone twice: once each.
+        let mut seen = std::collections::HashSet::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
             if shutdown.has_begun() {
@@ -141,7 +149,12 @@ impl SlackWorker {
             }
             match self.api.users_page(token, cursor.as_deref()) {
                 Ok((members, next)) => {
-                    people.extend(members.iter().filter_map(SlackPerson::from_member));
+                    people.extend(
+                        members
+                            .iter()
+                            .filter_map(SlackPerson::from_member)
+                            .filter(|p| seen.insert(p.id.clone())),
+                    );
                     let mut conn = self.pool.get().map_err(SlackError::here)?;
                     if !store::set_progress(&mut conn, read, people.len() as i64)
                         .map_err(SlackError::here)?

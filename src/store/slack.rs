@@ -96,7 +96,7 @@ pub fn replace(
     new: &NewConnection<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    forget(conn, workspace)?;
+    forget(conn, workspace, now)?;
     diesel::insert_into(slack_connections::table)
         .values((
             slack_connections::workspace_id.eq(workspace.0),
@@ -113,10 +113,27 @@ pub fn replace(
     Ok(())
 }
 
-/// Removes the connection and the people read through it. Returns whether there was one.
-pub fn forget(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<bool> {
+/// Removes the connection and the people read through it, and gives up the direct messages not
+/// sent yet (one waiting for a retry is never sent through a later connection, which may be
+/// another Slack team's; one being sent loses its lease). Returns whether there was one.
+pub fn forget(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::delete(slack_people::table.filter(slack_people::workspace_id.eq(workspace.0)))
         .execute(conn)?;
+    diesel::update(
+        slack_messages::table
+            .filter(slack_messages::workspace_id.eq(workspace.0))
+            .filter(slack_messages::state.eq("queued")),
+    )
+    .set((
+        slack_messages::state.eq("failed"),
+        slack_messages::last_error.eq(Some("Slack was disconnected before it was sent.")),
+        slack_messages::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(diesel::delete(slack_connections::table.find(workspace.0)).execute(conn)? > 0)
 }
 

@@ -152,30 +152,31 @@ async fn check_and_connect(
     granted: Option<String>,
     via: Via,
 ) -> Result<Result<TokenInfo, SlackError>, AppError> {
+    // Slack is asked with no database connection held: a slow Slack (up to its 20 s timeout)
+    // must not take the pool from everyone else.
     let api = state.slack.clone();
+    let asked = token.clone();
+    let mut info = match web::block(move || api.auth_test(&asked)).await? {
+        Ok(info) => info,
+        Err(e) => return Ok(Err(e)),
+    };
+    if info.scopes.is_empty() {
+        info.scopes = granted.unwrap_or_default();
+    }
     let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
     let key = state.settings.encryption_key.clone();
-    let outcome = blocking(state, move |conn| {
-        let mut info = match api.auth_test(&token) {
-            Ok(info) => info,
-            Err(e) => return Ok(Err(e)),
-        };
-        if info.scopes.is_empty() {
-            info.scopes = granted.unwrap_or_default();
-        }
+    let info = blocking(state, move |conn| {
         let checked = Checked {
             token: &token,
             info: &info,
             via,
         };
         service::connect(conn, &actor, workspace, &checked, &key, crate::clock::now())?;
-        Ok(Ok(info))
+        Ok(info)
     })
     .await?;
-    if outcome.is_ok() {
-        state.slack_wake.notify_one();
-    }
-    Ok(outcome)
+    state.slack_wake.notify_one();
+    Ok(Ok(info))
 }
 
 fn connected_message(info: &TokenInfo) -> String {

@@ -492,6 +492,12 @@ async fn a_rate_limited_read_waits_and_disconnect_revokes_and_forgets() {
     assert_eq!(app.count("slack_people"), slack::ROSTER_IMPORTABLE as i64);
     assert_eq!(standin.calls("users.list"), 4, "one 429, then three pages");
 
+    // A direct message waiting for a retry (Slack asked to wait) when the workspace disconnects.
+    app.execute(
+        "INSERT INTO slack_messages (workspace_id, slack_user_id, text, next_attempt_at, created_at) \
+         SELECT id, 'U0GRACE', 'You were added', '2099-01-01 00:00:00', '2026-01-01 00:00:00' \
+         FROM workspaces WHERE slug = 'acme'",
+    );
     let csrf = app.csrf_token("/w/acme/settings/slack").await;
     let confirm = app.get_text("/w/acme/settings/slack/disconnect").await;
     assert!(confirm.contains(&format!("Disconnect from {}?", slack::TEAM_NAME)));
@@ -505,6 +511,11 @@ async fn a_rate_limited_read_waits_and_disconnect_revokes_and_forgets() {
     assert!(standin.revoked());
     assert_eq!(app.count("slack_connections"), 0);
     assert_eq!(app.count("slack_people"), 0);
+    assert_eq!(
+        app.count("slack_messages WHERE state = 'queued'"),
+        0,
+        "as the dialog says, it is never sent, even through a later connection"
+    );
     assert_eq!(
         app.count("audit_events WHERE action = 'slack.disconnected'"),
         1
