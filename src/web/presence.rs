@@ -39,6 +39,9 @@ const LIFETIME: Duration = Duration::from_secs(10 * 60);
 const REJUDGE_CHANGES: Duration = Duration::from_secs(5);
 /// Online: active within this long.
 const ONLINE_FOR: chrono::Duration = chrono::Duration::minutes(2);
+/// Streams (tabs) one account may hold open on an instance: more are refused (429), so that a
+/// script cannot take the database's connections from everyone with heartbeats.
+pub const MOST_STREAMS_PER_ACCOUNT: usize = 16;
 /// At most this many online members are followed per workspace.
 const MOST_FOLLOWED: i64 = 5_000;
 
@@ -85,13 +88,46 @@ struct Followed {
     seen: Option<Seen>,
 }
 
-/// The workspaces this instance's streams follow.
+/// The workspaces this instance's streams follow, and how many streams each account holds open.
 #[derive(Default)]
 pub struct PresenceHub {
     followed: Mutex<HashMap<WorkspaceId, Followed>>,
+    streams: Arc<Mutex<HashMap<AccountId, usize>>>,
+}
+
+/// One open stream of an account, counted while it lives.
+struct StreamSlot {
+    streams: Arc<Mutex<HashMap<AccountId, usize>>>,
+    account: AccountId,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().expect("presence lock");
+        if let Some(open) = streams.get_mut(&self.account) {
+            *open -= 1;
+            if *open == 0 {
+                streams.remove(&self.account);
+            }
+        }
+    }
 }
 
 impl PresenceHub {
+    /// A stream for `account`, unless it holds [`MOST_STREAMS_PER_ACCOUNT`] open already.
+    fn open_stream(&self, account: AccountId) -> Option<StreamSlot> {
+        let mut streams = self.streams.lock().expect("presence lock");
+        let open = streams.entry(account).or_default();
+        if *open >= MOST_STREAMS_PER_ACCOUNT {
+            return None;
+        }
+        *open += 1;
+        Some(StreamSlot {
+            streams: self.streams.clone(),
+            account,
+        })
+    }
+
     fn subscribe(&self, workspace: WorkspaceId) -> broadcast::Receiver<Arc<str>> {
         let mut followed = self.followed.lock().expect("presence lock");
         followed
@@ -194,7 +230,7 @@ impl Watcher {
         if !sessions::is_live(conn, session, clock::now())? {
             return Ok(false);
         }
-        let Some((account, _, Some((_, membership)))) =
+        let Some((account, _, Some((workspace, membership)))) =
             who::in_workspace(conn, self.account, &self.slug)?
         else {
             return Ok(false);
@@ -204,8 +240,14 @@ impl Watcher {
             account.org_role,
             membership.map(|m| (m.status, m.permissions)),
         );
+        // As every page of the workspace judges them: a workspace that came to require
+        // two-factor sign-in sends someone without it to enrol first.
         Ok(account.session_epoch == self.epoch
-            && permissions.is_ok_and(|p| p.contains(Permission::UsersView)))
+            && permissions.is_ok_and(|p| {
+                p.contains(Permission::UsersView)
+                    && !(policy::must_use_two_factor(workspace.require_two_factor, p)
+                        && account.two_factor_since.is_none())
+            }))
     }
 }
 
@@ -269,11 +311,18 @@ pub async fn stream(
             .flatten(),
         slug: access.workspace.slug.clone(),
     };
+    let Some(slot) = state.presence.open_stream(watcher.account) else {
+        return Ok(HttpResponse::TooManyRequests()
+            .insert_header((header::RETRY_AFTER, "60"))
+            .content_type("text/plain; charset=utf-8")
+            .body("Too many tabs are following this workspace's presence: close some."));
+    };
     let mut changes = state.presence.subscribe(workspace);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let (pool, shutdown) = (state.pool.clone(), state.shutdown.clone());
     let every = state.settings.presence_heartbeat;
     actix_web::rt::spawn(async move {
+        let _slot = slot;
         // Reconnect after 3 s if the connection drops.
         if tx
             .send(Bytes::from_static(b"retry: 3000\n\n"))
@@ -286,6 +335,8 @@ pub async fn stream(
         let ends = actix_web::rt::time::sleep(LIFETIME);
         tokio::pin!(ends);
         let mut judged = Instant::now();
+        // Sends never wait: a reader that stopped reading (64 events behind) ends its stream,
+        // which the browser opens again, rather than holding this task and its checks.
         loop {
             let sent = tokio::select! {
                 change = changes.recv() => {
@@ -298,10 +349,10 @@ pub async fn stream(
                     }
                     judged = Instant::now();
                     match change {
-                        Ok(text) => tx.send(Bytes::from(text.as_bytes().to_vec())).await,
+                        Ok(text) => tx.try_send(Bytes::from(text.as_bytes().to_vec())),
                         // Fell behind: the page reloads its rows when told to.
                         Err(broadcast::error::RecvError::Lagged(_)) => {
-                            tx.send(Bytes::from_static(b"event: stale\ndata: {}\n\n")).await
+                            tx.try_send(Bytes::from_static(b"event: stale\ndata: {}\n\n"))
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
                     }
@@ -311,8 +362,10 @@ pub async fn stream(
                         break;
                     }
                     judged = Instant::now();
-                    tx.send(Bytes::from_static(b": alive\n\n")).await
+                    tx.try_send(Bytes::from_static(b": alive\n\n"))
                 }
+                // The tab closed: nothing more to record or send.
+                _ = tx.closed() => break,
                 _ = &mut ends => break,
                 _ = shutdown.begun() => break,
             };

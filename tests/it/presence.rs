@@ -261,3 +261,37 @@ async fn activity_through_one_instance_reaches_the_streams_of_another() {
     assert_eq!(grace.get("/w/acme/users").await.status().as_u16(), 200);
     events.expect(grace_id, true).await;
 }
+
+/// One person holds at most 16 streams open on an instance (a script opening thousands would take
+/// the database's connections with their heartbeats): the next is 429; a closed one frees its place.
+#[actix_web::test]
+async fn one_person_holds_a_bounded_number_of_streams() {
+    let (app, _) = quick_heartbeat_with_grace().await;
+    let mut open = Vec::new();
+    for _ in 0..admin_console::web::presence::MOST_STREAMS_PER_ACCOUNT {
+        open.push(Events::open(&app).await);
+    }
+    let refused = app.get("/w/acme/presence").await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Someone else is not refused for it.
+    let grace = app.new_client();
+    grace
+        .sign_in("grace.hopper@example.com", OWNER_PASSWORD)
+        .await;
+    let _hers = Events::open(&grace).await;
+
+    drop(open.pop());
+    let started = Instant::now();
+    loop {
+        let response = app.get("/w/acme/presence").await;
+        if response.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a closed stream frees its place"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
