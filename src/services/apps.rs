@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::access::{AppKind, Level};
+use crate::domain::access::{AppKind, Effective, Level, effective_access};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
@@ -198,8 +198,19 @@ pub enum Granted {
     Unchanged,
 }
 
+/// What a grant did, for its message.
+#[derive(Debug, Clone)]
+pub struct GrantOutcome {
+    pub granted: Granted,
+    /// The subject's name: the member's address, or "group Finance".
+    pub label: String,
+    /// A member who reaches a higher level another way (a group's grant, the app open to
+    /// everyone): that access, which this grant does not lower.
+    pub beyond: Option<Effective>,
+}
+
 /// Gives a member (by address) or a group `level` on the app: a new grant, or a new level for
-/// the one they hold. Returns what happened and the subject's name for the message.
+/// the one they hold.
 pub fn grant(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -207,7 +218,7 @@ pub fn grant(
     to: &GrantTo,
     level: Level,
     now: NaiveDateTime,
-) -> Result<(Granted, String), ChangeError> {
+) -> Result<GrantOutcome, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
         let app = existing(conn, at)?;
         let (subject, label) = match to {
@@ -221,12 +232,26 @@ pub fn grant(
                 (Subject::Group(group.id), format!("group {}", group.name))
             }
         };
+        let beyond = |conn: &mut AnyConnection| -> Result<Option<Effective>, ChangeError> {
+            let Subject::Member(member) = subject else {
+                return Ok(None);
+            };
+            let mut reaching = apps::grants_reaching(conn, at.workspace, member)?;
+            reaching.retain(|g| g.app_id == app.id);
+            Ok(effective_access(reaching).pop().filter(|e| e.level > level))
+        };
         let granted = match apps::grant_of(conn, at.app, subject)? {
             None => {
                 apps::insert_grant(conn, at.app, subject, level, now)?;
                 Granted::Added
             }
-            Some((_, before)) if before == level => return Ok((Granted::Unchanged, label)),
+            Some((_, before)) if before == level => {
+                return Ok(GrantOutcome {
+                    granted: Granted::Unchanged,
+                    beyond: beyond(conn)?,
+                    label,
+                });
+            }
             Some((id, before)) => {
                 apps::set_grant_level(conn, id, level)?;
                 Granted::Changed { before }
@@ -243,7 +268,11 @@ pub fn grant(
             ),
         };
         audit::record_about(conn, actor, &at.subject(&app.name), action, changes, now)?;
-        Ok((granted, label))
+        Ok(GrantOutcome {
+            granted,
+            beyond: beyond(conn)?,
+            label,
+        })
     })
 }
 

@@ -518,14 +518,21 @@ pub async fn give_access(
         })
         .await?;
         match done {
-            Ok((granted, who)) => {
-                let who = capitalized(&who);
-                let message = match granted {
-                    Granted::Added => format!("{who} may now {level} it."),
-                    Granted::Changed { before } => {
+            Ok(outcome) => {
+                let who = capitalized(&outcome.label);
+                let message = match (outcome.beyond, outcome.granted) {
+                    // A lower grant than they reach another way: say what they keep.
+                    (Some(beyond), _) => format!(
+                        "The grant of {} is {level} now; they may still {} it ({}).",
+                        outcome.label,
+                        beyond.level,
+                        beyond.reasons.join(", ")
+                    ),
+                    (None, Granted::Added) => format!("{who} may now {level} it."),
+                    (None, Granted::Changed { before }) => {
                         format!("{who} may now {level} it (was {before}).")
                     }
-                    Granted::Unchanged => format!("{who} could {level} it already."),
+                    (None, Granted::Unchanged) => format!("{who} could {level} it already."),
                 };
                 return access.show_after(&format!("apps/{id}/permissions"), &message);
             }

@@ -279,6 +279,14 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
         &[("email", ALAN), ("level", "view")],
     )
     .await;
+    // A direct grant below what the group gives says what he keeps.
+    let said = app.get_text(&format!("{base}/permissions")).await;
+    assert!(
+        said.contains(&format!(
+            "The grant of {ALAN} is view now; they may still run it (through group Finance)."
+        )),
+        "{said}"
+    );
     post(
         &app,
         &format!("{base}/grants"),
