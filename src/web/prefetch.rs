@@ -46,6 +46,9 @@ struct Prefetch {
     found: Option<(AccountId, Asking)>,
     /// That page, as read with the session.
     early: Option<Early>,
+    /// A request the browser makes by itself (the presence stream reconnecting): not the
+    /// person's activity, so it does not keep their session from its idle timeout.
+    background: bool,
 }
 
 /// A page read with the session when it can be.
@@ -78,6 +81,7 @@ pub async fn middleware(
         _ => None,
     };
     let prefetch = Prefetch {
+        background: slug.is_some() && req.path().ends_with("/presence"),
         slug: slug.map(str::to_owned),
         page,
         found: None,
@@ -99,6 +103,13 @@ pub fn wanted() -> Option<Wanted> {
         })
         .ok()
         .flatten()
+}
+
+/// Whether this request is one the browser makes by itself (see `Prefetch::background`).
+pub fn is_background() -> bool {
+    PREFETCH
+        .try_with(|p| p.borrow().background)
+        .unwrap_or(false)
 }
 
 /// A page's read made with the session's (see [`ride_along`]).
@@ -314,6 +325,7 @@ mod tests {
                 page: None,
                 found,
                 early: None,
+                background: false,
             });
             PREFETCH.sync_scope(cell, || {
                 let first = take_asking(AccountId(account), slug).is_some();

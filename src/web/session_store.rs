@@ -185,9 +185,12 @@ impl SessionStore for DbSessionStore {
         if let Some((account, asking)) = stored.as_ref().and_then(|s| s.account_id).zip(asking) {
             super::prefetch::keep(AccountId(account), Some(asking), early);
         }
+        // A request the browser makes by itself (the presence stream) does not slide the idle
+        // timeout: a tab left open does not keep its session alive for ever.
         if let Some(s) = stored
             .as_ref()
             .filter(|s| (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
+            .filter(|_| !super::prefetch::is_background())
             .cloned()
         {
             // At most once a minute: a write, so on the blocking pool.

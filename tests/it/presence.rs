@@ -295,3 +295,32 @@ async fn one_person_holds_a_bounded_number_of_streams() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The stream is a request the browser makes by itself: opening it does not slide the session's
+/// idle timeout (a tab left open does not keep its session alive for ever); a page does.
+#[actix_web::test]
+async fn opening_the_stream_does_not_keep_the_session_alive() {
+    let (app, _) = with_grace().await;
+    // The session is in the workspace already, as it is for a tab showing one of its pages.
+    app.get_text("/w/acme/users").await;
+    let rewind = "UPDATE sessions SET last_seen_at = '2000-01-01 00:00:00', \
+                  expires_at = '2999-01-01 00:00:00' WHERE account_id IS NOT NULL";
+    app.execute(rewind);
+    assert_eq!(
+        app.count("sessions WHERE account_id IS NOT NULL AND expires_at = '2999-01-01 00:00:00'"),
+        1,
+        "rewound"
+    );
+    let _stream = Events::open(&app).await;
+    assert_eq!(
+        app.count("sessions WHERE account_id IS NOT NULL AND expires_at = '2999-01-01 00:00:00'"),
+        1,
+        "the stream left the expiry as it was"
+    );
+    app.get_text("/w/acme/users").await;
+    assert_eq!(
+        app.count("sessions WHERE account_id IS NOT NULL AND expires_at = '2999-01-01 00:00:00'"),
+        0,
+        "a page slides it"
+    );
+}
