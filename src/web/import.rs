@@ -197,7 +197,8 @@ pub async fn upload(
         }
     };
     let file_name = file_name
-        .filter(|n| !n.trim().is_empty())
+        .map(|n| shown_file_name(&n))
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "import.csv".to_owned());
     let at = (access.workspace.id, access.signed_in.account.id);
     let preview = as_inviter(&state, &access, move |conn, inviter, now| {
@@ -205,6 +206,18 @@ pub async fn upload(
     })
     .await??;
     render(&state, &access, StatusCode::OK, None, Some(&preview), None).await
+}
+
+/// A file's name as the page and the audit log show it: the browser's own words (a name within
+/// the body, not checked by anyone), so its last path part only, without control characters (a
+/// NUL is refused by PostgreSQL's text) or direction overrides, at most 255 characters.
+fn shown_file_name(sent: &str) -> String {
+    let last = sent.rsplit(['/', '\\']).next().unwrap_or(sent);
+    let clean: String = last
+        .chars()
+        .filter(|c| crate::domain::Name::refusal(*c).is_none())
+        .collect();
+    clean.trim().chars().take(255).collect()
 }
 
 /// The kept preview the path names, and whose it would be (this workspace, this person: a preview
@@ -325,4 +338,19 @@ pub async fn problems_csv(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_file_name;
+
+    #[test]
+    fn a_file_name_is_shown_without_what_could_harm() {
+        assert_eq!(shown_file_name("people.csv"), "people.csv");
+        assert_eq!(shown_file_name("C:\\Users\\ada\\people.csv"), "people.csv");
+        assert_eq!(shown_file_name("../../etc/people.csv"), "people.csv");
+        assert_eq!(shown_file_name("evil\0na\u{202e}me.csv"), "evilname.csv");
+        assert_eq!(shown_file_name(" \u{1} "), "");
+        assert_eq!(shown_file_name(&"a".repeat(300)).chars().count(), 255);
+    }
 }

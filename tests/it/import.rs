@@ -246,3 +246,33 @@ async fn a_corrected_copy_after_a_refused_row_counts_and_later_copies_are_duplic
     );
     assert!(page.contains("Invite 1 person"), "{page}");
 }
+
+/// The file's name comes from the browser, inside the body: a NUL (which PostgreSQL's text
+/// refuses), control characters and folders are left out of what is stored and shown.
+#[actix_web::test]
+async fn a_file_name_with_a_nul_or_a_path_is_kept_clean() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let csrf = app.csrf_token("/me").await;
+    let (content_type, body) = multipart_file(
+        &csrf,
+        "file",
+        "C:\\fakepath\\evil\0na\u{1}me.csv",
+        b"email\nnew.person@example.com\n",
+    );
+    let response = app
+        .client
+        .post(app.url("/w/acme/import"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("evilname.csv"), "{page}");
+    assert_eq!(
+        app.count("import_previews WHERE file_name = 'evilname.csv'"),
+        1
+    );
+}
