@@ -479,6 +479,16 @@ pub fn account_with_password(
     }))
 }
 
+/// Whether the invited account is blocked organization-wide. The accept form asks this before it
+/// checks a password: it must not confirm a guess for an account it refuses anyway.
+pub fn account_blocked(
+    conn: &mut AnyConnection,
+    invitation: &Invitation,
+) -> Result<bool, diesel::result::Error> {
+    Ok(accounts::find(conn, invitation.account_id)?
+        .is_some_and(|a| a.status == AccountStatus::Blocked))
+}
+
 /// Turns the invitation into an active membership: single use, within seats, never for a blocked
 /// account; the groups and apps chosen at invite are granted.
 pub fn accept(

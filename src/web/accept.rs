@@ -181,6 +181,9 @@ async fn attempt(
         }
         let (password, invitation) = (form.password.clone(), invitation.clone());
         return blocking(state, move |conn| {
+            if invitations::account_blocked(conn, &invitation)? {
+                return Ok(Attempt::Refused(AcceptError::Blocked));
+            }
             let Some(account) = invitations::account_with_password(conn, &invitation, &password)?
             else {
                 return Ok(Attempt::WrongPassword);

@@ -621,6 +621,39 @@ async fn a_blocked_account_cannot_accept() {
             .contains("This account is blocked.")
     );
     assert_eq!(app.count("memberships WHERE status = 'active'"), 1);
+
+    // An account with a password, blocked after its invitation: the form refuses before it
+    // checks the password, so it does not confirm a guess (right or wrong, the same answer).
+    app.add_member(
+        "alan@example.com",
+        admin_console::domain::role::BuiltInRole::Member,
+        admin_console::domain::membership::MembershipStatus::Active,
+    );
+    app.execute(
+        "DELETE FROM memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'alan@example.com')",
+    );
+    app.invite("alan@example.com", "member").await;
+    let token = app.token_for("alan@example.com");
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'alan@example.com'");
+    for password in [OWNER_PASSWORD, "a wrong guess at it"] {
+        let alan = app.new_client();
+        let page = alan.get_text(&format!("/invite/{token}")).await;
+        let csrf = csrf_in(&page);
+        let response = alan
+            .post_form(
+                &format!("/invite/{token}"),
+                &[("csrf_token", csrf.as_str()), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 403, "{password}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("This account is blocked.")
+        );
+    }
 }
 
 #[actix_web::test]
