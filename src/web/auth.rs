@@ -400,7 +400,12 @@ impl WorkspaceAccess {
                 workspace.name
             )));
         }
-        if session.get::<i64>(keys::WORKSPACE_ID).ok().flatten() != Some(workspace.id.0) {
+        // The workspace the session last opened (its activity counts there). Not for a request
+        // the browser makes by itself: a presence stream of a tab in another workspace would
+        // change the session, and a change slides its idle timeout.
+        if !super::prefetch::is_background()
+            && session.get::<i64>(keys::WORKSPACE_ID).ok().flatten() != Some(workspace.id.0)
+        {
             session.insert(keys::WORKSPACE_ID, workspace.id.0)?;
         }
         let csrf_token = csrf::token(&session)?;

@@ -81,7 +81,7 @@ pub async fn middleware(
         _ => None,
     };
     let prefetch = Prefetch {
-        background: slug.is_some() && req.path().ends_with("/presence"),
+        background: slug.is_some_and(|slug| req.path() == format!("/w/{slug}/presence")),
         slug: slug.map(str::to_owned),
         page,
         found: None,

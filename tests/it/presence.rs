@@ -301,8 +301,9 @@ async fn one_person_holds_a_bounded_number_of_streams() {
 #[actix_web::test]
 async fn opening_the_stream_does_not_keep_the_session_alive() {
     let (app, _) = with_grace().await;
-    // The session is in the workspace already, as it is for a tab showing one of its pages.
-    app.get_text("/w/acme/users").await;
+    // The session has opened no page of this workspace yet (as when a tab of another workspace
+    // opened one last): the stream does not make it the session's workspace, which would be a
+    // change of the session, sliding its expiry.
     let rewind = "UPDATE sessions SET last_seen_at = '2000-01-01 00:00:00', \
                   expires_at = '2999-01-01 00:00:00' WHERE account_id IS NOT NULL";
     app.execute(rewind);
