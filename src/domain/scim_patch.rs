@@ -223,6 +223,13 @@ impl UserChanges {
             // Read-only or always returned: what a client echoes back is ignored.
             ("displayname" | "name.formatted" | "id" | "meta" | "schemas", _) => {}
             (name, _) if NOT_KEPT.contains(&name.split('.').next().unwrap_or(name)) => {}
+            (name, _) if matches!(name.split('.').next(), Some("roles" | "entitlements")) => {
+                return Err(error(
+                    "invalidPath",
+                    "Roles and entitlements are given in the console (a member's role, app \
+                     grants), not through SCIM.",
+                ));
+            }
             ("name.middlename" | "name.honorificprefix" | "name.honorificsuffix", _) => {}
             (_, _) => {
                 return Err(error(
@@ -239,8 +246,10 @@ impl UserChanges {
 /// providers send them by default (Okta `locale`, `groups` and `password`; Entra `title`,
 /// `preferredLanguage`, `phoneNumbers`, `addresses`), so they are ignored rather than failing
 /// the whole request. `groups` is read-only (RFC 7644 §3.5.1: ignored); a `password` is chosen by
-/// the person through their welcome link. Any name outside the schema is still refused.
-const NOT_KEPT: [&str; 15] = [
+/// the person through their welcome link. Any name outside the schema is still refused, and so
+/// are `roles` and `entitlements`: a provider sends them only when an administrator mapped them
+/// to give access, which the console gives by its own roles (a 200 would say it was done).
+const NOT_KEPT: [&str; 13] = [
     "nickname",
     "profileurl",
     "title",
@@ -253,8 +262,6 @@ const NOT_KEPT: [&str; 15] = [
     "photos",
     "addresses",
     "groups",
-    "entitlements",
-    "roles",
     "x509certificates",
 ];
 
@@ -773,10 +780,12 @@ mod tests {
         .unwrap();
         let changes = user_patch(&ops).unwrap();
         assert_eq!(changes.given_name.as_deref(), Some("Amazing Grace"));
-        // A name outside the schema, or another core schema, is still refused.
+        // A name outside the schema, another core schema, roles and entitlements are refused.
         for path in [
             "favouriteColour",
             "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
+            "roles",
+            "entitlements[primary eq true].value",
         ] {
             let ops: Vec<PatchOp> =
                 serde_json::from_value(json!([{"op": "replace", "path": path, "value": "x"}]))
