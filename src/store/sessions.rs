@@ -168,7 +168,9 @@ pub fn update(
     )
     .set(saved(columns, now, expires_at))
     .execute(conn)?;
-    if updated > 0 {
+    // A change of state is activity in the session's workspace; with none, `touch` (at most once
+    // a minute) and signing in record it, not every change.
+    if updated > 0 && columns.workspace_id.is_some() {
         record_activity(
             conn,
             columns.account_id.map(|a| a.0),
