@@ -106,10 +106,10 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// A name as an account keeps it: without the characters `Name` refuses (control characters,
+/// A name (of a person, or of the Slack team) as the console keeps it: without the characters `Name` refuses (control characters,
 /// line separators, direction overrides: a Slack profile could otherwise show as someone else),
 /// at most the length a name may have (empty when Slack has none).
-fn name_part(value: &str) -> String {
+pub fn name_part(value: &str) -> String {
     let clean: String = value
         .chars()
         .filter(|c| Name::refusal(*c).is_none())

@@ -107,7 +107,8 @@ pub fn disconnect(
         let Some(connection) = store::find(conn, workspace)? else {
             return Ok(None);
         };
-        store::forget(conn, workspace, now)?;
+        store::forget(conn, workspace)?;
+        store::give_up_messages(conn, workspace, now)?;
         audit::record(
             conn,
             actor,

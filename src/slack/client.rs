@@ -142,7 +142,8 @@ impl SlackApi {
         let (body, scopes) = self.call("auth.test", Some(token), &[])?;
         Ok(TokenInfo {
             team_id: text(&body["team_id"]),
-            team_name: text(&body["team"]),
+            // Shown on the settings page and in the audit log: cleaned as a person's name is.
+            team_name: crate::domain::slack::name_part(&text(&body["team"])),
             bot_user_id: body["user_id"].as_str().map(str::to_owned),
             scopes: scopes.unwrap_or_default(),
         })

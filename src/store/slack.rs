@@ -96,7 +96,11 @@ pub fn replace(
     new: &NewConnection<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    forget(conn, workspace, now)?;
+    let same_team = find(conn, workspace)?.is_some_and(|c| c.team_id == new.team_id);
+    forget(conn, workspace)?;
+    if !same_team {
+        give_up_messages(conn, workspace, now)?;
+    }
     diesel::insert_into(slack_connections::table)
         .values((
             slack_connections::workspace_id.eq(workspace.0),
@@ -113,16 +117,21 @@ pub fn replace(
     Ok(())
 }
 
-/// Removes the connection and the people read through it, and gives up the direct messages not
-/// sent yet (one waiting for a retry is never sent through a later connection, which may be
-/// another Slack team's; one being sent loses its lease). Returns whether there was one.
-pub fn forget(
+/// Removes the connection and the people read through it. Returns whether there was one.
+pub fn forget(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<bool> {
+    diesel::delete(slack_people::table.filter(slack_people::workspace_id.eq(workspace.0)))
+        .execute(conn)?;
+    Ok(diesel::delete(slack_connections::table.find(workspace.0)).execute(conn)? > 0)
+}
+
+/// Gives up the workspace's direct messages not sent yet: on a disconnect, or a connection to
+/// another Slack team, one waiting for a retry must not go out through the next connection (one
+/// being sent loses its lease).
+pub fn give_up_messages(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    diesel::delete(slack_people::table.filter(slack_people::workspace_id.eq(workspace.0)))
-        .execute(conn)?;
+) -> QueryResult<()> {
     diesel::update(
         slack_messages::table
             .filter(slack_messages::workspace_id.eq(workspace.0))
@@ -134,7 +143,7 @@ pub fn forget(
         slack_messages::next_attempt_at.eq(now),
     ))
     .execute(conn)?;
-    Ok(diesel::delete(slack_connections::table.find(workspace.0)).execute(conn)? > 0)
+    Ok(())
 }
 
 /// Asks for the people to be read again (unless a read is already wanted). Returns whether it did.

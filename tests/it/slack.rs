@@ -498,6 +498,9 @@ async fn a_rate_limited_read_waits_and_disconnect_revokes_and_forgets() {
          SELECT id, 'U0GRACE', 'You were added', '2099-01-01 00:00:00', '2026-01-01 00:00:00' \
          FROM workspaces WHERE slug = 'acme'",
     );
+    // A new token of the same team keeps it: it is sent through the new connection.
+    connect(&app).await;
+    assert_eq!(app.count("slack_messages WHERE state = 'queued'"), 1);
     let csrf = app.csrf_token("/w/acme/settings/slack").await;
     let confirm = app.get_text("/w/acme/settings/slack/disconnect").await;
     assert!(confirm.contains(&format!("Disconnect from {}?", slack::TEAM_NAME)));
