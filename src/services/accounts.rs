@@ -126,6 +126,7 @@ pub fn offered(
                     target.org_role,
                     *new,
                     others,
+                    target.password_hash.is_some(),
                 )
                 .is_ok()
             }),
@@ -258,6 +259,7 @@ pub fn change_org_role(
             account.org_role,
             new,
             others,
+            account.password_hash.is_some(),
         )
         .map_err(|why| BlockError::Refused(why.to_owned()))?;
         accounts::set_org_role(conn, target, new, now)?;

@@ -315,8 +315,9 @@ pub fn set_status(
     Ok(())
 }
 
-/// Active org owners. The condition of the partial index `accounts_org_role` is written out (not
-/// bound) so that both planners read that index — a handful of rows — instead of every account.
+/// Active org owners who can sign in. The condition of the partial index `accounts_org_role` is
+/// written out (not bound) so that both planners read that index — a handful of rows — instead
+/// of every account.
 pub fn count_active_org_owners(conn: &mut AnyConnection) -> QueryResult<i64> {
     accounts::table
         .filter(super::sql::sql::<diesel::sql_types::Bool>(
@@ -324,6 +325,8 @@ pub fn count_active_org_owners(conn: &mut AnyConnection) -> QueryResult<i64> {
         ))
         .filter(accounts::org_role.eq(OrgRole::Owner.key()))
         .filter(accounts::status.eq(AccountStatus::Active.key()))
+        // One who cannot sign in (invited, no password chosen yet) administers nothing.
+        .filter(accounts::password_hash.is_not_null())
         .count()
         .get_result(conn)
 }

@@ -494,7 +494,7 @@ pub async fn change_org_role(
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
     let new = OrgRole::from_key(&form.org_role).ok_or_else(|| {
-        AppError::Conflict("Choose an org role: owner, admin or member.".to_owned())
+        AppError::Invalid("Choose an org role: owner, admin or member.".to_owned())
     })?;
     let (by, org_role, target) = (me.actor(), me.account.org_role, AccountId(id.into_inner()));
     let account = blocking(&state, move |conn| {

@@ -214,7 +214,23 @@ async fn org_roles_change_with_the_rules() {
         403,
         "not one's own, and the last org owner"
     );
-    assert_eq!(change(grace, "emperor").await, 409);
+    assert_eq!(change(grace, "emperor").await, 422);
+    // Someone invited who has not chosen a password yet is given no org role: whoever opens
+    // their link would administer the organization, and could be left its only "owner".
+    app.invite("new.person@example.com", "member").await;
+    let invitee = app.first_id("accounts WHERE email = 'new.person@example.com'");
+    assert_eq!(change(invitee, "owner").await, 403);
+    assert_eq!(change(invitee, "admin").await, 403);
+    assert_eq!(
+        app.count("accounts WHERE email = 'new.person@example.com' AND org_role = 'member'"),
+        1
+    );
+    let page = app.get_text("/org/accounts").await;
+    let start = page
+        .find("<tr data-email=\"new.person@example.com\">")
+        .expect("the invitee's row");
+    let line = &page[start..start + page[start..].find("</tr>").unwrap()];
+    assert!(!line.contains("<select"), "no org role offered: {line}");
     // An org admin cannot make anyone an org owner.
     let admin = app.new_client();
     admin

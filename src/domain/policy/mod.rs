@@ -616,6 +616,7 @@ pub fn may_change_org_role(
     target: OrgRole,
     new: OrgRole,
     other_active_org_owners: i64,
+    target_joined: bool,
 ) -> Result<(), &'static str> {
     if !actor.administers_all_workspaces() {
         return Err("Only org owners and org admins change org roles.");
@@ -631,6 +632,13 @@ pub fn may_change_org_role(
             "This is the organization's last active org owner: make someone else an org owner first.",
         );
     }
+    // Someone invited who has not chosen a password yet: whoever opens their link would
+    // administer the organization, and an org owner nobody can sign in as is no owner.
+    if new != OrgRole::Member && !target_joined {
+        return Err(
+            "This person has not joined yet: an org role is given once they have chosen a password.",
+        );
+    }
     Ok(())
 }
 
@@ -641,9 +649,13 @@ mod org_role_rules {
 
     #[test]
     fn the_rules() {
-        assert!(may_change_org_role(false, Owner, Member, Owner, 1).is_ok());
-        assert!(may_change_org_role(false, Admin, Member, Admin, 1).is_ok());
-        assert!(may_change_org_role(false, Owner, Owner, Member, 1).is_ok());
+        // Someone who has not joined is given no org role above member; taking one is allowed.
+        assert!(may_change_org_role(false, Owner, Member, Owner, 1, false).is_err());
+        assert!(may_change_org_role(false, Owner, Member, Admin, 1, false).is_err());
+        assert!(may_change_org_role(false, Owner, Admin, Member, 1, false).is_ok());
+        assert!(may_change_org_role(false, Owner, Member, Owner, 1, true).is_ok());
+        assert!(may_change_org_role(false, Admin, Member, Admin, 1, true).is_ok());
+        assert!(may_change_org_role(false, Owner, Owner, Member, 1, true).is_ok());
         for (oneself, actor, from, to, refusal) in [
             (
                 false,
@@ -675,13 +687,13 @@ mod org_role_rules {
             ),
         ] {
             assert_eq!(
-                may_change_org_role(oneself, actor, from, to, 1),
+                may_change_org_role(oneself, actor, from, to, 1, true),
                 Err(refusal),
                 "{actor:?} changing {from:?} to {to:?}"
             );
         }
         assert!(
-            may_change_org_role(false, Owner, Owner, Admin, 0)
+            may_change_org_role(false, Owner, Owner, Admin, 0, true)
                 .unwrap_err()
                 .contains("last active org owner")
         );
