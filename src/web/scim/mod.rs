@@ -345,6 +345,11 @@ impl Projection {
     }
 
     pub fn apply(&self, resource: Value) -> Value {
+        // No projection asked (a full sync's every page): the resource as it is, with no work
+        // per attribute.
+        if self.only.is_empty() && self.excluded.is_empty() {
+            return resource;
+        }
         let Value::Object(fields) = resource else {
             return resource;
         };
