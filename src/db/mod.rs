@@ -135,21 +135,41 @@ pub fn streaming_read<T>(
 /// depend on bound values. Nothing here relies on them: searches use FTS5/`instr`, not `LIKE ?`,
 /// there are no `sqlite_stat4` statistics, and no query binds the value a partial index's `WHERE`
 /// names (a partial index is used only when the query spells that condition out as a literal).
+///
+/// It also replaces SQLite's `lower()`, which folds ASCII letters only, with [`unicode_lower`]:
+/// group, role and app names are unique and looked up through `lower(name)`, and Rust lower-cases
+/// what it compares with them, so on SQLite "Équipe" and "ÉQUIPE" were two names and a search for
+/// "élo" missed "Élodie". The expression indexes were rebuilt with it by a migration (`REINDEX`).
 fn sqlite_library_setup() {
+    use libsqlite3_sys as ffi;
     use std::ffi::{c_char, c_int};
-    unsafe extern "C" fn enable_qpsg(
-        db: *mut libsqlite3_sys::sqlite3,
+    unsafe extern "C" fn on_open(
+        db: *mut ffi::sqlite3,
         _err: *mut *mut c_char,
-        _api: *const libsqlite3_sys::sqlite3_api_routines,
+        _api: *const ffi::sqlite3_api_routines,
     ) -> c_int {
         // SAFETY: `db` is the connection SQLite is opening; the option takes an int and an
-        // optional out-pointer.
+        // optional out-pointer; the function is a plain one with no state, and its name a C string.
         unsafe {
-            libsqlite3_sys::sqlite3_db_config(
+            let qpsg = ffi::sqlite3_db_config(
                 db,
-                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
                 1 as c_int,
                 std::ptr::null_mut::<c_int>(),
+            );
+            if qpsg != ffi::SQLITE_OK {
+                return qpsg;
+            }
+            ffi::sqlite3_create_function_v2(
+                db,
+                c"lower".as_ptr(),
+                1,
+                ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC | ffi::SQLITE_INNOCUOUS,
+                std::ptr::null_mut(),
+                Some(unicode_lower),
+                None,
+                None,
+                None,
             )
         }
     }
@@ -162,8 +182,44 @@ fn sqlite_library_setup() {
         let memstatus =
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as c_int);
         tracing::debug!(threads, memstatus, "SQLite configured (0: done)");
-        libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg));
+        libsqlite3_sys::sqlite3_auto_extension(Some(on_open));
     });
+}
+
+/// SQLite's `lower(x)` with Unicode case folding (Rust's `to_lowercase`, as the values it is
+/// compared with are made); NULL stays NULL, and other values are read as text, as the built-in does.
+unsafe extern "C" fn unicode_lower(
+    ctx: *mut libsqlite3_sys::sqlite3_context,
+    _argc: std::ffi::c_int,
+    argv: *mut *mut libsqlite3_sys::sqlite3_value,
+) {
+    use libsqlite3_sys as ffi;
+    // SAFETY: SQLite calls this with one argument (registered with `nArg` 1); the text pointer
+    // stays valid, for `sqlite3_value_bytes` bytes, until the function returns, and the result is
+    // copied by SQLite (`SQLITE_TRANSIENT`) before the buffer is dropped.
+    unsafe {
+        let value = *argv;
+        let text = ffi::sqlite3_value_text(value);
+        if ffi::sqlite3_value_type(value) == ffi::SQLITE_NULL || text.is_null() {
+            ffi::sqlite3_result_null(ctx);
+            return;
+        }
+        let len = usize::try_from(ffi::sqlite3_value_bytes(value)).unwrap_or(0);
+        let lowered = lower_utf8(std::slice::from_raw_parts(text, len));
+        let Ok(len) = std::ffi::c_int::try_from(lowered.len()) else {
+            ffi::sqlite3_result_error_toobig(ctx);
+            return;
+        };
+        ffi::sqlite3_result_text(ctx, lowered.as_ptr().cast(), len, ffi::SQLITE_TRANSIENT());
+    }
+}
+
+/// Lower-cases UTF-8 text as Rust does; bytes that are not UTF-8 fold as SQLite's ASCII `lower`.
+fn lower_utf8(bytes: &[u8]) -> Vec<u8> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.is_ascii() => text.to_lowercase().into_bytes(),
+        _ => bytes.to_ascii_lowercase(),
+    }
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -362,6 +418,37 @@ where
 
 #[cfg(test)]
 mod tests {
+    use diesel::RunQueryDsl;
+
+    #[test]
+    fn sqlite_lower_folds_all_of_unicode() {
+        let dir = std::env::temp_dir().join(format!("db-lower-{}", std::process::id()));
+        let pool =
+            super::build_pool(&format!("sqlite://{}", dir.join("l.db").display()), 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            a: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            b: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            c: Option<String>,
+        }
+        let row: Row = diesel::sql_query(
+            "SELECT lower('ÉQUIPE Straße ΣΑΣ') AS a, lower(NULL) AS b, lower(12) AS c",
+        )
+        .get_result(&mut *conn)
+        .unwrap();
+        assert_eq!(row.a.as_deref(), Some("équipe straße σας"));
+        assert_eq!(row.b, None);
+        assert_eq!(row.c.as_deref(), Some("12"));
+        assert_eq!(super::lower_utf8(b"AB\xff"), b"ab\xff");
+        drop(conn);
+        drop(pool);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_new_sqlite_database_is_for_the_consoles_user_alone() {

@@ -70,6 +70,17 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
     assert_eq!(app.count("audit_events WHERE action LIKE 'group.%'"), 1);
 
     assert_eq!(create(&app, "Sales", "").await.status().as_u16(), 303);
+    // Names compare without case in all of Unicode, on SQLite as on PostgreSQL.
+    assert_eq!(create(&app, "Équipe", "").await.status().as_u16(), 303);
+    let accented = create(&app, "ÉQUIPE", "").await;
+    assert_eq!(accented.status().as_u16(), 422);
+    assert!(accented.text().await.unwrap().contains("exists already"));
+    assert!(
+        app.get_text("/w/acme/groups?q=éQU")
+            .await
+            .contains("Équipe")
+    );
+    app.execute("DELETE FROM groups WHERE name = 'Équipe'");
     let list = app.get_text("/w/acme/groups").await;
     assert!(list.contains("Finance") && list.contains("Sales") && list.contains("0 members"));
     let searched = app.get_text("/w/acme/groups?q=FIN").await;

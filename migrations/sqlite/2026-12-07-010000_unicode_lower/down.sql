@@ -1,0 +1,2 @@
+-- Nothing to undo: the indexes are rebuilt with whichever `lower()` the connection has.
+REINDEX;
