@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 #[derive(Debug, Clone, clap::Args)]
 pub struct SettingsArgs {
     /// `postgres://user:pass@host/db` for PostgreSQL; otherwise a SQLite file (created if missing).
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "BIND", global = true, default_value = "127.0.0.1:8080")]

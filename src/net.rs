@@ -1,4 +1,4 @@
-//! Who is asking: the client's address, taken from `X-Forwarded-For` / `Forwarded` only when the
+//! Who is asking: the client's address, taken from `X-Forwarded-For` (or `Forwarded`) only when the
 //! request comes from a reverse proxy named in `TRUST_PROXY`; otherwise the TCP peer's.
 
 use std::net::IpAddr;
@@ -49,8 +49,13 @@ impl TrustedProxies {
     }
 
     /// The client: the peer, unless the peer is a trusted proxy; then the right-most address of
-    /// the forwarding headers that is not itself a trusted proxy (what a client writes at the left
+    /// the forwarding header that is not itself a trusted proxy (what a client writes at the left
     /// of the header is not believed).
+    ///
+    /// The header is `X-Forwarded-For`, which nginx, HAProxy (`option forwardfor`), Caddy,
+    /// Traefik and cloud balancers all append to; `Forwarded` only when there is none. The other
+    /// way round, a client's own `Forwarded`, passed through untouched by a proxy that appends to
+    /// `X-Forwarded-For`, chose the address it was counted under.
     pub fn client(
         &self,
         peer: Option<IpAddr>,
@@ -61,8 +66,12 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return Some(peer);
         }
-        let hops: Vec<IpAddr> = match (forwarded, x_forwarded_for) {
+        let hops: Vec<IpAddr> = match (x_forwarded_for, forwarded) {
             (Some(header), _) => header
+                .split(',')
+                .filter_map(|h| h.trim().parse().ok())
+                .collect(),
+            (None, Some(header)) => header
                 .split(',')
                 .filter_map(|hop| {
                     hop.split(';').find_map(|pair| {
@@ -71,10 +80,6 @@ impl TrustedProxies {
                             .then(|| forwarded_for(value))?
                     })
                 })
-                .collect(),
-            (None, Some(header)) => header
-                .split(',')
-                .filter_map(|h| h.trim().parse().ok())
                 .collect(),
             (None, None) => Vec::new(),
         };
@@ -178,6 +183,12 @@ mod tests {
         assert_eq!(
             client("10.0.0.2", Some("for=\"192.0.2.60:80\""), None),
             "192.0.2.60"
+        );
+        // A client's own `Forwarded`, passed through by a proxy that appends to
+        // `X-Forwarded-For`, is not believed.
+        assert_eq!(
+            client("10.0.0.2", Some("for=198.51.100.1"), Some("203.0.113.5")),
+            "203.0.113.5"
         );
         // A proxy that sent no header: the proxy itself.
         assert_eq!(client("10.0.0.2", None, None), "10.0.0.2");

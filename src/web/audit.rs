@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, WorkspaceAccess};
@@ -46,9 +46,13 @@ impl AuditQuery {
         let day = |d: &str| -> Result<Option<NaiveDate>, String> {
             match d.trim() {
                 "" => Ok(None),
+                // Years 1 to 9999: PostgreSQL has no timestamp before 4713 BC, and the log no
+                // event before the console existed.
                 typed => NaiveDate::parse_from_str(typed, "%Y-%m-%d")
+                    .ok()
+                    .filter(|day| (1..=9999).contains(&day.year()))
                     .map(Some)
-                    .map_err(|_| format!("“{typed}” is not a date: use YYYY-MM-DD.")),
+                    .ok_or_else(|| format!("“{typed}” is not a date: use YYYY-MM-DD.")),
             }
         };
         let action = match self.action.as_str() {

@@ -807,6 +807,7 @@ async fn the_audit_log_reads_in_pages_with_the_pages_filters() {
     for bad in [
         "action=group.made",
         "from=2026-02-30",
+        "from=-4713-01-01",
         "from=2026-03-02&to=2026-03-01",
     ] {
         let (status, body) = get(&app, &format!("/api/v1/audit-events?{bad}"), &key).await;

@@ -93,6 +93,8 @@ async fn the_log_reads_in_words_and_filters() {
     for (query, said) in [
         ("from=2026-13-40", "“2026-13-40” is not a date"),
         ("to=yesterday", "“yesterday” is not a date"),
+        // Before PostgreSQL's first timestamp (4713 BC): refused, not a server error.
+        ("from=-5000-01-01", "“-5000-01-01” is not a date"),
         (
             "action=invited",
             "“invited” is not an action the log records",
