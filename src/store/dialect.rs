@@ -273,3 +273,48 @@ pub fn insert_slack_people(
     }
     Ok(())
 }
+
+/// Rows whose ids the audit log names.
+#[derive(Clone, Copy)]
+pub enum Logged {
+    Workspace,
+    Group(crate::domain::ids::WorkspaceId),
+}
+
+/// The id a new workspace or group takes on SQLite: above the table's highest and above every id
+/// of its kind the audit log names. SQLite hands the highest id out again once its row is deleted
+/// (the tables have no AUTOINCREMENT), and the log, which is never deleted, would then show a
+/// deleted workspace's events in the next new one, or a deleted group's (and its SCIM id, which a
+/// provider may still hold) on the next group. `None` on PostgreSQL: its identity columns never
+/// give an id twice.
+pub fn fresh_id(conn: &mut AnyConnection, kind: Logged) -> QueryResult<Option<i64>> {
+    use crate::db::schema::{audit_events, groups, workspaces};
+    use diesel::dsl::max;
+    if !matches!(conn, AnyConnection::Sqlite(_)) {
+        return Ok(None);
+    }
+    let highest: [Option<i64>; 3] = match kind {
+        Logged::Workspace => [
+            workspaces::table.select(max(workspaces::id)).first(conn)?,
+            audit_events::table
+                .select(max(audit_events::workspace_id))
+                .first(conn)?,
+            // "Workspace deleted" is written outside any workspace.
+            audit_events::table
+                .filter(audit_events::workspace_id.is_null())
+                .filter(audit_events::target_type.eq("workspace"))
+                .select(max(audit_events::target_id))
+                .first(conn)?,
+        ],
+        Logged::Group(workspace) => [
+            groups::table.select(max(groups::id)).first(conn)?,
+            audit_events::table
+                .filter(audit_events::workspace_id.eq(workspace.0))
+                .filter(audit_events::target_type.eq("group"))
+                .select(max(audit_events::target_id))
+                .first(conn)?,
+            None,
+        ],
+    };
+    Ok(Some(highest.into_iter().flatten().max().unwrap_or(0) + 1))
+}

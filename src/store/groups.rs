@@ -169,8 +169,10 @@ pub fn insert(
     description: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    let id = super::dialect::fresh_id(conn, super::dialect::Logged::Group(workspace))?;
     diesel::insert_into(groups::table)
         .values((
+            id.map(|id| groups::id.eq(id)),
             groups::workspace_id.eq(workspace.0),
             groups::name.eq(name),
             groups::description.eq(description),

@@ -154,6 +154,9 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
         app.count("audit_events WHERE action = 'group.deleted' AND changes LIKE '%\"members\":1%'"),
         1
     );
+    // The next group does not take the deleted one's id (its events and its SCIM id stay its own).
+    assert_eq!(create(&app, "Payroll", "").await.status().as_u16(), 303);
+    assert!(app.first_id("groups WHERE name = 'Payroll'") > id);
     assert_eq!(
         app.get(&format!("/w/acme/groups/{id}"))
             .await

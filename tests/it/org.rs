@@ -176,6 +176,31 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
             .await
             .contains("Research Labs")
     );
+
+    // A deleted workspace's id is never given again: its audit events, which are kept, would
+    // show in the new one (SQLite hands the highest id out again).
+    let labs = app.first_id("workspaces WHERE slug = 'research-labs'");
+    let deleted = app
+        .post_fields(
+            "/w/research-labs/settings/delete",
+            &[("confirm", "research-labs")],
+        )
+        .await;
+    assert_eq!(deleted.status().as_u16(), 303);
+    let again = app
+        .post_form(
+            "/org/workspaces",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("name", "Gamma"),
+                ("slug", ""),
+            ],
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 303);
+    assert!(app.first_id("workspaces WHERE slug = 'gamma'") > labs);
+    let log = app.get_text("/w/gamma/audit").await;
+    assert!(!log.contains("research-labs"), "{log}");
 }
 
 #[actix_web::test]
