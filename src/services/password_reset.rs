@@ -197,7 +197,10 @@ pub fn reset(
         accounts::set_password_hash(conn, account.id, &hash, now)?;
         let ended = sessions::delete_for_account(conn, account.id)?;
         let links = account_tokens::cancel_all(conn, account.id, now)?;
-        throttles::clear(conn, &throttles::account_key(account.id))?;
+        // The pause also counts wrong two-factor codes, which a mailbox must not lift.
+        if account.two_factor_since.is_none() {
+            throttles::clear(conn, &throttles::account_key(account.id))?;
+        }
         audit::record_on_account(
             conn,
             &Actor::account(&account, ip),

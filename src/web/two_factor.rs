@@ -176,6 +176,17 @@ pub async fn login_submit(
             match two_factor::check(conn, &key, &account, &code, where_from.as_deref(), now) {
                 Ok(passed) => passed,
                 Err(TwoFactorError::Database(e)) => return Err(e.into()),
+                // Reset by an administrator since the password step: the password step again
+                // decides (it now signs them in with the password alone).
+                Err(TwoFactorError::NotOn) => return Ok(Err(SignInError::Expired)),
+                Err(TwoFactorError::Unreadable) => {
+                    return Err(AppError::Conflict(
+                        "Your two-factor key cannot be read by this server (its encryption key \
+                         changed). Ask an administrator to reset two-factor sign-in for you, \
+                         then sign in with your password and turn it on again."
+                            .to_owned(),
+                    ));
+                }
                 Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
             };
         let Some(passed) = passed else {

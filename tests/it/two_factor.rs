@@ -390,8 +390,13 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
     let grace = app.new_client();
     grace.sign_in(GRACE, OWNER_PASSWORD).await;
     let (secret, _) = enrol(&grace).await;
+    let guesser = app.new_client();
+    let password = guesser.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert_eq!(location(&password), "/login/two-factor");
+    assert_eq!(second_step(&guesser, "000000").await.status(), 401);
 
-    // A new password through the emailed link: the second step is still asked for.
+    // A new password through the emailed link: the second step is still asked for, and the
+    // wrong codes counted before stay counted (a mailbox is not a second factor).
     let id = app.membership_of(GRACE);
     app.post_fields(&format!("/w/acme/users/{id}/password-reset"), &[])
         .await;
@@ -413,6 +418,13 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         .await;
     assert_eq!(location(&reset), "/login/two-factor");
     assert_eq!(browser.get("/me").await.status(), 303, "not signed in yet");
+    let account = app.first_id(&format!("accounts WHERE email = '{GRACE}'"));
+    assert_eq!(
+        app.count(&format!(
+            "sign_in_throttles WHERE key = 'account:{account}' AND failures = 1"
+        )),
+        1
+    );
     app.settings.clock.advance(Duration::seconds(60));
     let signed = second_step(&browser, &code_now(&app, &secret)).await;
     assert_eq!(signed.status(), 303);
@@ -476,4 +488,35 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
         .await;
     assert_eq!(location(&joined), "/w/labs");
     assert_eq!(app.count(active_in_labs), 1);
+}
+
+#[actix_web::test]
+async fn a_reset_between_the_two_steps_sends_back_to_the_password() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    const GRACE: &str = "grace.hopper@example.com";
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let (secret, _) = enrol(&grace).await;
+    let pending = app.new_client();
+    let password = pending.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert_eq!(location(&password), "/login/two-factor");
+    let id = app.membership_of(GRACE);
+    let reset = app
+        .post_fields(&format!("/w/acme/users/{id}/two-factor/reset"), &[])
+        .await;
+    assert_eq!(reset.status(), 303);
+    let step = second_step(&pending, &code_now(&app, &secret)).await;
+    assert_eq!(step.status(), 303);
+    assert_eq!(location(&step), "/login");
+    let again = pending.sign_in(GRACE, OWNER_PASSWORD).await;
+    assert_ne!(
+        location(&again),
+        "/login/two-factor",
+        "two-factor is off now"
+    );
+    assert_eq!(pending.get("/me").await.status(), 200);
 }
