@@ -155,6 +155,10 @@ struct PreviewPage {
     csrf_token: String,
 }
 
+/// Why a role without `groups.view` cannot act on, or export, the people of a group filter.
+pub const NO_GROUP_FILTER: &str =
+    "Your role does not see groups, so it cannot choose people by group: remove the group filter.";
+
 /// The most people each part of the preview names (the counts say the rest).
 const SHOWN: usize = 200;
 
@@ -163,11 +167,7 @@ pub async fn submit(
     access: WorkspaceAccess,
     form: HtmlForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let mut form = form.0;
-    // As on the list: a role that does not see groups does not filter by one either.
-    if !access.can(Permission::GroupsView) {
-        form.group.clear();
-    }
+    let form = form.0;
     let asked = match asked(&state, &access, &form).await? {
         Ok(asked) => asked,
         Err((title, why)) => return problem(&state, &access, &form, title, why).await,
@@ -272,6 +272,11 @@ async fn asked(
         Err(e) => return Ok(Err((NOTHING, format!("Reason: {e}")))),
     };
     let ticked = if form.all_matching() {
+        // The list drops a group filter for a role that does not see groups; an action must
+        // not take it as "everyone".
+        if !form.group.is_empty() && !access.can(Permission::GroupsView) {
+            return Ok(Err((NOTHING, NO_GROUP_FILTER.to_owned())));
+        }
         None
     } else {
         let ids: Vec<MembershipId> = form

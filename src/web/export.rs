@@ -56,11 +56,15 @@ pub async fn users_csv(
     // It lists the members: seeing them comes first, then the export's own right.
     access.require(Permission::UsersView)?;
     access.require(Permission::UsersExport)?;
-    let mut params = query.into_inner();
-    // As on the list: a role that does not see groups neither filters by one nor reads them.
+    let params = query.into_inner();
+    // A role that does not see groups neither filters by one (the list drops it; an export
+    // must not take it for "everyone") nor reads them.
     let sees_groups = access.can(Permission::GroupsView);
-    if !sees_groups {
-        params.group.clear();
+    if !sees_groups && !params.group.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "{} Nothing was exported.",
+            super::bulk::NO_GROUP_FILTER
+        )));
     }
     let workspace = access.workspace.id;
     let actor = access.signed_in.actor();

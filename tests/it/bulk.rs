@@ -539,6 +539,39 @@ async fn an_unknown_filter_value_matches_nobody_rather_than_everyone() {
         assert_eq!(export.status().as_u16(), 422, "{list_key}={value}");
     }
     assert_eq!(app.count("audit_events WHERE action LIKE 'users.%'"), 0);
+
+    // A role that does not see groups: the list drops a group filter, an action or an export
+    // refuses it rather than taking everyone.
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Kept', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let kept = app.first_id("groups WHERE name = 'Kept'").to_string();
+    let support = app
+        .with_custom_role(
+            "sue.support@example.com",
+            "Support",
+            &["users.view", "users.suspend", "users.export"],
+        )
+        .await;
+    let fields = [
+        ("action", "suspend"),
+        ("all_matching", "1"),
+        ("group", kept.as_str()),
+        ("confirm", "1"),
+    ];
+    let refused = bulk(&support, &fields).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("cannot choose people by group")
+    );
+    assert_eq!(status_of(&app, GRACE), "active");
+    let export = support
+        .get(&format!("/w/acme/users.csv?group={kept}"))
+        .await;
+    assert_eq!(export.status().as_u16(), 422);
+    assert_eq!(app.count("audit_events WHERE action LIKE 'users.%'"), 0);
 }
 
 /// The confirmation acts on whom the preview listed or on nobody: when the filter matches other
