@@ -145,6 +145,20 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     b.wait_for_text(".flash-area", "was removed from the group.")
         .await;
     b.wait_for_text("main", "1 member").await;
+    // The picker's Search button (for a browser without JavaScript) opens an address holding the
+    // search alone, not the form's security token.
+    b.fill("#picker-q", "turing").await;
+    b.click("button[form='picker-search']").await;
+    let searched = b
+        .wait_for_url_where("the search", |h| h.contains("/add?"))
+        .await;
+    assert!(
+        searched.ends_with("/add?q=turing") && !searched.contains("csrf"),
+        "{searched}"
+    );
+    b.wait_for_text("#picker-options", "alan.turing@example.com")
+        .await;
+    b.client.goto(&app.url(&here)).await.unwrap();
     b.click("a.button-danger[href$='/delete']").await;
     let dialog = b.wait_for_text("dialog", "cannot be undone").await;
     assert!(
