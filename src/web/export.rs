@@ -40,7 +40,11 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
         &defuse(&row.first_name),
         &defuse(&row.last_name),
         &defuse(&row.role),
-        row.status.key(),
+        if row.blocked {
+            "blocked"
+        } else {
+            row.status.key()
+        },
         &defuse(&groups),
         &created,
         &active,

@@ -6,7 +6,7 @@ use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::store::sql::sql;
 use crate::store::{AnyConnection, QueryResult, parse_key};
 
@@ -21,6 +21,8 @@ pub struct ExportRow {
     pub last_name: String,
     pub role: String,
     pub status: MembershipStatus,
+    /// The account is blocked organization-wide (the list says "Blocked", whatever the status).
+    pub blocked: bool,
     pub created_at: NaiveDateTime,
     pub last_active_at: Option<NaiveDateTime>,
     pub invited_by: Option<String>,
@@ -59,6 +61,7 @@ struct Row {
     last_name: String,
     role: String,
     status: String,
+    account_status: String,
     created_at: NaiveDateTime,
     last_active_at: Option<NaiveDateTime>,
     /// The inviter's address.
@@ -86,6 +89,7 @@ pub fn export_batch(
             accounts::last_name,
             roles::name,
             memberships::status,
+            accounts::status,
             memberships::created_at,
             memberships::last_active_at,
             inviters.field(accounts::email).nullable(),
@@ -122,6 +126,7 @@ pub fn export_batch(
                 last_name: r.last_name,
                 role: r.role,
                 status: parse_key("membership status", &r.status, MembershipStatus::from_key)?,
+                blocked: r.account_status == AccountStatus::Blocked.key(),
                 created_at: r.created_at,
                 last_active_at: r.last_active_at,
                 invited_by: r.invited_by,
