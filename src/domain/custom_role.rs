@@ -18,11 +18,30 @@ pub enum RoleNameError {
     Name(#[from] NameError),
     #[error("{0} is a built-in role: choose another name.")]
     BuiltIn(BuiltInRole),
+    #[error(
+        "Remove the invisible characters (zero-width spaces and the like) from the name: a role \
+         must read as what it is."
+    )]
+    Invisible,
+}
+
+/// Characters that show as nothing (Unicode's default-ignorable code points): "Owner" followed
+/// by a zero-width space reads as Owner in every menu, and would be another role.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 impl RoleName {
     pub fn parse(input: &str) -> Result<Self, RoleNameError> {
         let name = Name::parse(input)?;
+        if name.as_str().chars().any(is_invisible) {
+            return Err(RoleNameError::Invisible);
+        }
         let lower = name.as_str().to_lowercase();
         match BuiltInRole::ALL
             .into_iter()
@@ -184,6 +203,19 @@ mod tests {
             "Admin is a built-in role: choose another name."
         );
         assert!(RoleName::parse("Admins").is_ok(), "only the very names");
+        for posing in [
+            "Owner\u{200B}",
+            "\u{200B}Admin",
+            "Admin\u{200E}",
+            "Ow\u{2060}ner",
+        ] {
+            assert_eq!(
+                RoleName::parse(posing),
+                Err(RoleNameError::Invisible),
+                "{posing:?}"
+            );
+        }
+        assert!(RoleName::parse("Équipe support").is_ok());
         assert_eq!(
             RoleName::parse("  "),
             Err(RoleNameError::Name(NameError::Empty))

@@ -16,6 +16,9 @@ pub enum NameError {
     ControlCharacters,
     #[error("Remove the invisible characters that reverse the text's direction from this field.")]
     DirectionOverride,
+    /// U+FFFD: what a browser or a decoder puts where it could not read the bytes sent.
+    #[error("Remove the characters that could not be read (shown as �) from this field.")]
+    Unreadable,
 }
 
 impl Name {
@@ -44,6 +47,8 @@ impl Name {
             Some(NameError::ControlCharacters)
         } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
             Some(NameError::DirectionOverride)
+        } else if c == char::REPLACEMENT_CHARACTER {
+            Some(NameError::Unreadable)
         } else {
             None
         }
@@ -171,6 +176,8 @@ mod tests {
             assert_eq!(Name::parse(spoof), Err(NameError::DirectionOverride));
         }
         assert!(Name::parse("\u{200F}שרה\u{200E}").is_ok(), "marks are kept");
+        // What a form with bytes that are not UTF-8 decodes to.
+        assert_eq!(Name::parse("\u{FFFD}\u{FFFD}"), Err(NameError::Unreadable));
         assert_eq!(
             Name::parse("Ada\nLovelace"),
             Err(NameError::ControlCharacters)

@@ -200,15 +200,18 @@ fn outcomes(
         .collect())
 }
 
-/// The role a row names by key or name, in any case (Member when it names none), if it exists.
+/// The role a row names by name, in any case, or else by key (Member when it names none), if it
+/// exists. The name comes first: a custom role's key is its id, and a role named "5" is what a
+/// row saying 5 means, not the role whose id is 5.
 fn role_named<'a>(choices: &'a [roles::RoleChoice], typed: &str) -> Option<&'a roles::RoleChoice> {
     if typed.is_empty() {
-        choices.iter().find(|r| r.key == "member")
-    } else {
-        choices
-            .iter()
-            .find(|r| r.key.eq_ignore_ascii_case(typed) || r.name.eq_ignore_ascii_case(typed))
+        return choices.iter().find(|r| r.key == "member");
     }
+    let typed_lower = typed.to_lowercase();
+    choices
+        .iter()
+        .find(|r| r.name.to_lowercase() == typed_lower)
+        .or_else(|| choices.iter().find(|r| r.key.eq_ignore_ascii_case(typed)))
 }
 
 /// The ids of the groups a row names (in any case), sorted and each once; or the first name no
@@ -216,7 +219,8 @@ fn role_named<'a>(choices: &'a [roles::RoleChoice], typed: &str) -> Option<&'a r
 fn groups_named<'a>(groups: &[(i64, String)], names: &'a [String]) -> Result<Vec<i64>, &'a str> {
     let mut ids = Vec::new();
     for name in names {
-        match groups.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+        let name_lower = name.to_lowercase();
+        match groups.iter().find(|(_, n)| n.to_lowercase() == name_lower) {
             Some((id, _)) => ids.push(*id),
             None => return Err(name),
         }
@@ -435,4 +439,38 @@ fn invite_requests(
 enum Step {
     Done(Committed),
     Changed(String, Vec<ImportRow>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::RoleId;
+    use crate::domain::role::PermissionSet;
+
+    #[test]
+    fn a_role_is_named_by_its_name_before_its_key() {
+        let role = |id: i64, key: &str, name: &str| roles::RoleChoice {
+            id: RoleId(id),
+            key: key.to_owned(),
+            name: name.to_owned(),
+            permissions: PermissionSet::default(),
+        };
+        let choices = [
+            role(4, "member", "Member"),
+            role(5, "5", "Manager"),
+            role(30, "30", "5"),
+            role(31, "31", "Équipe"),
+        ];
+        let named = |typed: &str| role_named(&choices, typed).map(|r| r.id.0);
+        assert_eq!(
+            named("5"),
+            Some(30),
+            "the role named 5, not the role of id 5"
+        );
+        assert_eq!(named("manager"), Some(5));
+        assert_eq!(named("31"), Some(31), "a key still names its role");
+        assert_eq!(named("ÉQUIPE"), Some(31));
+        assert_eq!(named(""), Some(4));
+        assert_eq!(named("nobody"), None);
+    }
 }

@@ -122,6 +122,12 @@ async fn custom_roles_are_created_changed_and_deleted_with_bad_input_refused() {
             "Admin is a built-in role: choose another name.",
         ),
         (
+            "Owner\u{200B}",
+            &["users.view", "users.export"][..],
+            "name",
+            "Remove the invisible characters",
+        ),
+        (
             too_long.as_str(),
             &["users.view", "users.export"][..],
             "name",

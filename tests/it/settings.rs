@@ -59,6 +59,8 @@ async fn the_name_is_saved_and_bad_names_are_refused_beside_the_field() {
     for (typed, message) in [
         ("   ", "This field is required."),
         (&"x".repeat(101) as &str, "Use 100 characters at most."),
+        // What `name=%FF%FE` (not UTF-8) decodes to.
+        ("\u{FFFD}\u{FFFD}", "could not be read"),
     ] {
         let refused = post(&app, "/w/acme/settings/name", &[("name", typed)]).await;
         assert_eq!(refused.status().as_u16(), 422, "{typed:?}");
