@@ -265,8 +265,6 @@ impl Settings {
                  sessions and two-factor sign-in fail between them"
             );
         }
-        let session_key = key(&SESSION_KEY, args.session_key, &args.data_dir)?;
-        let encryption_key = key(&ENCRYPTION_KEY, args.encryption_key, &args.data_dir)?;
         let base_url = args
             .base_url
             .filter(|u| !u.trim().is_empty())
@@ -288,12 +286,28 @@ impl Settings {
             ),
             Some(_) => {}
         }
+        // Links are made by appending a path: what would come after it (a query, a fragment)
+        // has no place here, nor a user name, and the port must be one.
+        match url::Url::parse(&base_url) {
+            Ok(url)
+                if url.username().is_empty()
+                    && url.password().is_none()
+                    && url.query().is_none()
+                    && url.fragment().is_none() => {}
+            _ => anyhow::bail!(
+                "BASE_URL must be a scheme, a host, an optional port and path, and nothing else \
+                 (no user name, `?` or `#`), as in https://console.example.com (got {base_url:?})"
+            ),
+        }
         if !(1..=MAX_INVITE_TTL_DAYS).contains(&args.invite_ttl_days) {
             anyhow::bail!(
                 "INVITE_TTL_DAYS must be from 1 to {MAX_INVITE_TTL_DAYS} (got {})",
                 args.invite_ttl_days
             );
         }
+        // Generated (when not given) only once the other settings are known to be right.
+        let session_key = key(&SESSION_KEY, args.session_key, &args.data_dir)?;
+        let encryption_key = key(&ENCRYPTION_KEY, args.encryption_key, &args.data_dir)?;
         let mail_from = args
             .mail_from
             .filter(|m| !m.trim().is_empty())

@@ -223,13 +223,26 @@ fn create_owner(
         .map(admin_console::domain::Name::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--organization: {e}"))?;
+    // Names as the forms take them (an empty one is allowed: the address stands in).
+    let name = |flag: &str, typed: &str| -> anyhow::Result<String> {
+        match typed.trim() {
+            "" => Ok(String::new()),
+            typed => admin_console::domain::Name::parse(typed)
+                .map(|name| name.as_str().to_owned())
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}")),
+        }
+    };
+    let (first_name, last_name) = (
+        name("--first-name", first_name)?,
+        name("--last-name", last_name)?,
+    );
     let password = read_password()?;
     let pool = prepare_database(settings)?;
     let input = owners::OwnerInput {
         email,
         workspace,
-        first_name: first_name.trim().to_owned(),
-        last_name: last_name.trim().to_owned(),
+        first_name,
+        last_name,
         password_hash: passwords::hash_password(&password)?,
         organization,
         reset_two_factor,

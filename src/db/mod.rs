@@ -402,18 +402,25 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    use schema::{organization, workspaces};
     conn.transaction(|conn| {
-        match lock {
-            Lock::Organization => diesel::update(organization::table)
-                .set(organization::updated_at.eq(organization::updated_at))
-                .execute(conn)?,
-            Lock::Workspace(id) => diesel::update(workspaces::table.find(id.0))
-                .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
-                .execute(conn)?,
-        };
+        take_lock(conn, lock)?;
         f(conn)
     })
+}
+
+/// Takes `lock` inside a transaction: the first one, by [`write_transaction`]; a workspace's
+/// after the organization's, by whatever needs both (always in that order).
+pub fn take_lock(conn: &mut AnyConnection, lock: Lock) -> diesel::QueryResult<()> {
+    use schema::{organization, workspaces};
+    match lock {
+        Lock::Organization => diesel::update(organization::table)
+            .set(organization::updated_at.eq(organization::updated_at))
+            .execute(conn)?,
+        Lock::Workspace(id) => diesel::update(workspaces::table.find(id.0))
+            .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
+            .execute(conn)?,
+    };
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
+use crate::domain::policy;
 use crate::domain::role::BuiltInRole;
 use crate::domain::{Email, Slug};
 use crate::store::{accounts, audit, memberships, organization, roles, workspaces};
@@ -57,20 +58,23 @@ pub fn create_owner(
 ) -> anyhow::Result<OwnerOutcome> {
     db::write_transaction(conn, Lock::Organization, |conn| {
         let org = organization::get(conn)?;
-        let (workspace, created_workspace) =
-            match workspaces::find_by_slug(conn, input.workspace.as_str())? {
-                Some(w) => (w.id, false),
-                None => (
-                    workspaces::insert(
-                        conn,
-                        input.workspace.as_str(),
-                        &input.workspace,
-                        Plan::Free,
-                        now,
-                    )?,
-                    true,
-                ),
-            };
+        let slug = input.workspace.as_str();
+        let (workspace, created_workspace) = match workspaces::find_by_slug(conn, slug)? {
+            Some(w) => (w.id, false),
+            None => {
+                // An old URL name leads to the renamed workspace for good; a new one there would
+                // take its links.
+                if let Some(current) = workspaces::redirect_for(conn, slug)? {
+                    anyhow::bail!(
+                        "/w/{slug} was renamed to /w/{current}: run this again with --workspace {current}"
+                    );
+                }
+                let id = workspaces::insert(conn, slug, &input.workspace, Plan::Free, now)?;
+                (id, true)
+            }
+        };
+        // Its seats are judged below, as an invitation's are.
+        db::take_lock(conn, Lock::Workspace(workspace))?;
         if !org.setup_completed {
             let name = match &input.organization {
                 Some(name) => name.as_str(),
@@ -123,6 +127,11 @@ fn org_owner_account(
             // A new password ends the links still out, as everywhere (an operator regaining
             // access shuts out whoever asked for them).
             crate::store::account_tokens::cancel_all(conn, account.id, now)?;
+            // And lifts a sign-in pause, as a reset does (an operator regains access at once).
+            crate::store::throttles::clear(
+                conn,
+                &crate::store::throttles::account_key(account.id),
+            )?;
             accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
             // Regaining access: a block would refuse the password just set. Both changes are
             // the organization's events, as when an org admin makes them.
@@ -178,15 +187,34 @@ fn org_owner_account(
 }
 
 /// Makes the account an active Owner of `workspace`: its membership there changed, or a new one.
+/// One that takes a seat (a new or a removed membership) must find one free (PRODUCT §4.4).
 fn make_active_owner(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     account_id: AccountId,
     input: &OwnerInput,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> anyhow::Result<()> {
     let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
-    match memberships::access(conn, workspace, account_id)? {
+    let access = memberships::access(conn, workspace, account_id)?;
+    if access
+        .as_ref()
+        .is_none_or(|a| a.status == MembershipStatus::Removed)
+    {
+        let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
+        let used = space.counts.seats_used();
+        if policy::check_seats(space.plan.name(), space.seat_limit, used, 1).is_err() {
+            anyhow::bail!(
+                "/w/{} has no free seat ({} plan: {} of {} used): free one, raise the limit, or \
+                 run this with the address of someone in it already (they become its Owner)",
+                space.slug,
+                space.plan.name(),
+                used,
+                space.seat_limit.unwrap_or(used),
+            );
+        }
+    }
+    match access {
         Some(access) => memberships::set_role_and_status(
             conn,
             access.membership_id,

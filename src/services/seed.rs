@@ -8,7 +8,7 @@ use crate::domain::plan::Plan;
 use crate::domain::role::BuiltInRole;
 use crate::domain::{NewPassword, Slug};
 use crate::services::{invitations, passwords};
-use crate::store::{audit, organization, roles, seed, workspaces};
+use crate::store::{audit, roles, seed, workspaces};
 
 /// Members written per statement: large enough to be fast, small enough to show progress.
 pub const CHUNK: i64 = 50_000;
@@ -31,20 +31,20 @@ pub fn seed_demo(
         roles::built_in_id(conn, BuiltInRole::Member)?.0,
     ];
     let workspace = db::write_transaction(conn, Lock::Organization, |conn| -> anyhow::Result<_> {
-        let org = organization::get(conn)?;
-        if !org.setup_completed {
-            organization::complete_setup(conn, "Demo organization", now)?;
-        }
         let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
             Some(w) => {
                 // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
+                // The members, and the pending invitations added after them.
                 if let Some(limit) = w.seat_limit {
+                    let adding = users + pending_invitations_for(users) as i64;
                     anyhow::ensure!(
-                        w.counts.seats_used() + users <= limit,
-                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members do not fit. \
-                         Seed a new workspace instead (it gets the Enterprise plan).",
+                        w.counts.seats_used() + adding <= limit,
+                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
+                         and {} pending invitations do not fit. Seed a new workspace instead (it gets \
+                         the Enterprise plan).",
                         w.plan.name(),
-                        w.counts.seats_used()
+                        w.counts.seats_used(),
+                        adding - users
                     );
                 }
                 w.id

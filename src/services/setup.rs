@@ -30,6 +30,9 @@ pub enum SetupError {
     AlreadyDone,
     #[error("That URL name is taken.")]
     SlugTaken,
+    /// An account has this address already (`seed-demo` ran before the setup).
+    #[error("This address has an account already.")]
+    EmailTaken,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -40,9 +43,10 @@ pub struct SetupDone {
     pub session_epoch: i64,
 }
 
-/// True while no account exists: the only time `/setup` is served.
+/// True until the first owner is made (here, or by `create-owner`): the only time `/setup` is
+/// served. `seed-demo` before it makes people whose passwords nobody knows, and leaves it open.
 pub fn is_open(conn: &mut AnyConnection) -> Result<bool, diesel::result::Error> {
-    Ok(!accounts::any_exists(conn)?)
+    Ok(!organization::get(conn)?.setup_completed)
 }
 
 pub fn complete_setup(
@@ -52,8 +56,11 @@ pub fn complete_setup(
 ) -> Result<SetupDone, SetupError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
         // Re-checked under the lock: two first visitors cannot both become the owner.
-        if accounts::any_exists(conn)? {
+        if !is_open(conn)? {
             return Err(SetupError::AlreadyDone);
+        }
+        if accounts::find_by_email(conn, &input.email)?.is_some() {
+            return Err(SetupError::EmailTaken);
         }
         if workspaces::slug_taken(conn, &input.workspace_slug, None)? {
             return Err(SetupError::SlugTaken);

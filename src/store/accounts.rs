@@ -76,10 +76,6 @@ pub(super) fn from_tuple(t: AccountTuple) -> QueryResult<Account> {
     })
 }
 
-pub fn any_exists(conn: &mut AnyConnection) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(accounts::table.select(accounts::id))).get_result(conn)
-}
-
 pub fn find(conn: &mut AnyConnection, id: AccountId) -> QueryResult<Option<Account>> {
     accounts::table
         .find(id.0)

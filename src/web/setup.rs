@@ -157,6 +157,15 @@ pub async fn submit(
             errors.add("workspace_slug", "That URL name is taken. Choose another.");
             invalid(form, errors, &session)
         }
+        Err(SetupError::EmailTaken) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "email",
+                "This address has an account already: choose another, or make it an owner with \
+                 the create-owner command.",
+            );
+            invalid(form, errors, &session)
+        }
         Err(SetupError::AlreadyDone) => Err(AppError::NotFound),
         Err(SetupError::Database(e)) => Err(e.into()),
     }

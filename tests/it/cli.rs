@@ -202,6 +202,27 @@ async fn create_owner_refuses_bad_input_and_writes_nothing() {
         "long enough password\n",
     );
     assert!(!bad_slug.status.success());
+    for (flag, value, said) in [
+        (
+            "--first-name",
+            "Gr\u{1}ace",
+            "Remove the control characters",
+        ),
+        (
+            "--last-name",
+            &"x".repeat(101) as &str,
+            "Use 100 characters at most",
+        ),
+    ] {
+        let mut args = A_LABS_OWNER.to_vec();
+        args.extend([flag, value]);
+        let refused = console(&app.db, &args, "long enough password\n");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && stderr.contains(flag) && stderr.contains(said),
+            "{stderr}"
+        );
+    }
     let no_password = console(&app.db, &A_LABS_OWNER, "");
     assert!(!no_password.status.success());
     assert!(String::from_utf8_lossy(&no_password.stderr).contains("no password on standard input"));
@@ -215,6 +236,21 @@ async fn create_owner_refuses_bad_input_and_writes_nothing() {
         ("--database-url", "host=db password=pw", "key=value"),
         ("--base-url", "https://", "must name a host"),
         ("--base-url", "https://exa mple.com", "must name a host"),
+        (
+            "--base-url",
+            "https://console.example.com?x=1",
+            "no user name, `?` or `#`",
+        ),
+        (
+            "--base-url",
+            "https://h:notaport",
+            "no user name, `?` or `#`",
+        ),
+        (
+            "--base-url",
+            "https://ops@console.example.com",
+            "no user name",
+        ),
         (
             "--invite-ttl-days",
             "100000",
@@ -384,4 +420,80 @@ async fn purge_deletes_only_memberships_removed_over_fourteen_days_ago() {
         303
     );
     assert_eq!(app.count("memberships WHERE status = 'invited'"), 1);
+}
+
+/// `create-owner` takes a seat as an invitation does, and does not make a new workspace on a
+/// renamed one's old URL name.
+#[actix_web::test]
+async fn create_owner_keeps_the_seat_limit_and_old_url_names() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let invitees: Vec<String> = (1..=9).map(|i| format!("p{i}@example.com")).collect();
+    assert_eq!(
+        app.invite(&invitees.join(", "), "member")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let full = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "new@example.com",
+            "--workspace",
+            "acme",
+        ],
+        "long enough password\n",
+    );
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert!(
+        !full.status.success() && stderr.contains("no free seat (Free plan: 10 of 10 used)"),
+        "{stderr}"
+    );
+    assert_eq!(app.count("accounts WHERE email = 'new@example.com'"), 0);
+    // Someone holding a seat already becomes the Owner.
+    let promoted = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "p1@example.com",
+            "--workspace",
+            "acme",
+        ],
+        "long enough password\n",
+    );
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
+
+    let csrf = app.csrf_token("/w/acme/settings").await;
+    let renamed = app
+        .post_form(
+            "/w/acme/settings/slug",
+            &[("csrf_token", csrf.as_str()), ("slug", "acme-main")],
+        )
+        .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    let old = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "p2@example.com",
+            "--workspace",
+            "acme",
+        ],
+        "long enough password\n",
+    );
+    let stderr = String::from_utf8_lossy(&old.stderr);
+    assert!(
+        !old.status.success() && stderr.contains("was renamed to /w/acme-main"),
+        "{stderr}"
+    );
+    assert_eq!(app.count("workspaces"), 1);
 }

@@ -265,6 +265,38 @@ async fn setup_refuses_a_taken_slug_beside_the_field() {
     assert_eq!(app.count("workspaces"), 1);
 }
 
+/// `seed-demo` before the setup makes people nobody can sign in as: the setup stays open.
+#[actix_web::test]
+async fn seeding_before_the_setup_leaves_it_open() {
+    let app = spawn_app().await;
+    let slug = admin_console::domain::Slug::parse("demo").unwrap();
+    admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 5, |_| {}).unwrap();
+    assert!(app.count("accounts") >= 5);
+    assert_eq!(location(&app.get("/").await), "/setup");
+    // An address a seeded account has is said beside the field.
+    let seeded = app.first_id("accounts");
+    app.execute(&format!(
+        "UPDATE accounts SET email = 'seeded@example.com' WHERE id = {seeded}"
+    ));
+    let seeded = "seeded@example.com".to_owned();
+    let csrf = app.csrf_token("/setup").await;
+    let mut form = setup_form(&app, &csrf);
+    form.retain(|(key, _)| *key != "email");
+    form.push(("email", seeded));
+    let taken = app.post_form("/setup", &form).await;
+    assert_eq!(taken.status().as_u16(), 422);
+    assert!(
+        taken
+            .text()
+            .await
+            .unwrap()
+            .contains("This address has an account already")
+    );
+    app.set_up().await;
+    assert_eq!(app.get("/setup").await.status().as_u16(), 404);
+    assert_eq!(app.get("/w/acme/users").await.status().as_u16(), 200);
+}
+
 #[actix_web::test]
 async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;

@@ -287,8 +287,16 @@ async fn seeding_respects_the_seat_limit() {
         "{message}"
     );
     assert_eq!(app.count("memberships"), 1, "nothing written");
-    admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 9, |_| {})
-        .expect("9 more fit");
+    // The three pending invitations the command adds after the members take seats too.
+    let refused = admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 9, |_| {});
+    assert!(
+        refused
+            .expect_err("9 members and 3 invitations do not fit")
+            .to_string()
+            .contains("9 more members and 3 pending invitations do not fit")
+    );
+    admin_console::services::seed::seed_demo(&mut app.conn(), &slug, 6, |_| {})
+        .expect("6 more and 3 invitations fit");
 }
 
 #[actix_web::test]
