@@ -476,15 +476,25 @@ async fn heir(
     };
     let workspace = access.workspace.id;
     let found = blocking(state, move |conn| {
-        Ok(crate::store::memberships::current_by_emails(
-            conn,
-            workspace,
-            &[email],
-        )?)
+        use crate::store::memberships;
+        let found = memberships::current_by_emails(conn, workspace, &[email])?;
+        Ok(match found.first() {
+            Some((id, _)) => memberships::detail(conn, workspace, *id, clock::now())?,
+            None => None,
+        })
     })
     .await?;
-    Ok(match found.first() {
-        Some((id, _)) => Ok(BulkAction::Remove(Some(*id))),
+    // As when removing one member: the heir is an active member (said beside the field here,
+    // rather than as every row's skip reason).
+    Ok(match found {
+        Some(heir) if heir.status == crate::domain::membership::MembershipStatus::Active => {
+            Ok(BulkAction::Remove(Some(heir.id)))
+        }
+        Some(heir) => Err(format!(
+            "{} is not an active member ({}): choose an active one.",
+            heir.name(),
+            heir.status.label().to_lowercase()
+        )),
         None => Err(format!(
             "Nobody in this workspace has the address “{typed}”."
         )),

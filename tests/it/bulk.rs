@@ -627,6 +627,11 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
     app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(
+        "dennis@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Suspended,
+    );
     let grace = app
         .first_id(&format!(
             "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{GRACE}')"
@@ -643,6 +648,7 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
             "Nobody in this workspace has the address",
         ),
         ("bob", "is not an email address"),
+        ("dennis@example.com", "is not an active member (suspended)"),
     ] {
         let fields = [
             ("action", "remove"),
