@@ -434,7 +434,12 @@ async fn preview(
     let page = PreviewPage {
         chrome: access.chrome(state, "users").await?,
         slug: access.workspace.slug.clone(),
-        title: format!("{}?", action.asked(&people, object)),
+        // Nobody: the skipped list says why, and there is nothing to confirm.
+        title: if changing.is_empty() {
+            "Nobody here can be changed".to_owned()
+        } else {
+            format!("{}?", action.asked(&people, object))
+        },
         problem: None,
         notice,
         changing_total: changing.len(),

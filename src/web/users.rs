@@ -437,10 +437,18 @@ impl BulkBar {
             .collect();
         filters.push(("filter_role", params.role.clone()));
         let uses_groups = actions.iter().any(|(key, _)| key.contains("group"));
+        let gives_roles = actions.iter().any(|(key, _)| *key == "change_role");
         Some(Self {
             filters,
+            // The role menu only with "Change role to…", and only the roles this viewer may give
+            // (an Admin is not offered Owner: every person would be skipped).
             roles: roles
                 .iter()
+                .filter(|r| {
+                    gives_roles
+                        && crate::domain::policy::may_grant_role(access.permissions, r.permissions)
+                            .is_ok()
+                })
                 .map(|r| choice(r.key.clone(), &r.name))
                 .collect(),
             // The group menu only with an action that uses it.

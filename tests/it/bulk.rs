@@ -486,6 +486,42 @@ async fn the_bar_and_its_boxes_are_for_who_its_actions_can_change() {
         "a box on the pending row alone: {one_pending}"
     );
     assert!(one_pending.contains("aria-label=\"Select new.one@example.com\""));
+    assert!(
+        !one_pending.contains("id=\"bulk-role\""),
+        "no role menu without Change role: {one_pending}"
+    );
+
+    // An Admin's role menu holds the roles an Admin may give: not Owner.
+    app.add_member(
+        "adam@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let adam = app.new_client();
+    adam.sign_in("adam@example.com", OWNER_PASSWORD).await;
+    let list = adam.get_text("/w/acme/users").await;
+    let menu = section(&list, "id=\"bulk-role\"", "</select>");
+    assert!(
+        menu.contains("value=\"admin\"") && !menu.contains("value=\"owner\""),
+        "{menu}"
+    );
+    let grace = app.membership_of(GRACE).to_string();
+    let nobody = bulk(
+        &adam,
+        &[
+            ("action", "change_role"),
+            ("role", "owner"),
+            ("member_id", grace.as_str()),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        nobody.contains("Nobody here can be changed") && !nobody.contains("0 people"),
+        "{nobody}"
+    );
 }
 
 /// A filter value the workspace does not have (a typo, a group deleted since the list was read)
