@@ -48,21 +48,23 @@ fn subject<'a>(workspace: WorkspaceId, id: i64, name: &'a str) -> audit::Subject
     }
 }
 
-/// Who the audit log names when a key acts: the key itself, by name.
+/// Who the audit log names when a key acts: the key itself, by name and by the first characters
+/// of its secret, which the keys page shows too (names need not be unique: after a leak, the log
+/// tells the leaked key from its replacement of the same name).
 pub fn actor(key: &ApiKey, ip: Option<String>) -> Actor {
     Actor {
         account_id: None,
-        label: format!("API key '{}'", key.name),
+        label: format!("API key '{}' ({})", key.name, key.prefix),
         address: None,
         ip,
     }
 }
 
-/// Who the audit log names when a key provisions through SCIM: "SCIM (key name)".
+/// Who the audit log names when a key provisions through SCIM: "SCIM (key name, ack_AbCdEfGh)".
 pub fn scim_actor(key: &ApiKey, ip: Option<String>) -> Actor {
     Actor {
         account_id: None,
-        label: format!("SCIM ({})", key.name),
+        label: format!("SCIM ({}, {})", key.name, key.prefix),
         address: None,
         ip,
     }

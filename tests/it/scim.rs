@@ -389,7 +389,7 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     ] {
         assert_eq!(
             app.count(&format!(
-                "audit_events WHERE action = '{action}' AND actor_label = 'SCIM (Okta)'"
+                "audit_events WHERE action = '{action}' AND actor_label LIKE 'SCIM (Okta, ack_%)'"
             )),
             1,
             "{action}"
@@ -487,7 +487,7 @@ async fn okta_and_entra_deactivate_reactivate_rename_and_delete() {
     ] {
         assert_eq!(
             app.count(&format!(
-                "audit_events WHERE action = '{action}' AND actor_label = 'SCIM (Okta)'"
+                "audit_events WHERE action = '{action}' AND actor_label LIKE 'SCIM (Okta, ack_%)'"
             )),
             1,
             "{action}"
@@ -722,7 +722,7 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
     );
     assert_eq!(
         app.count(
-            "audit_events WHERE action = 'member.provisioned' AND actor_label = 'SCIM (Okta)'"
+            "audit_events WHERE action = 'member.provisioned' AND actor_label LIKE 'SCIM (Okta, ack_%)'"
         ),
         1
     );
@@ -1132,7 +1132,9 @@ async fn a_group_push_creates_fills_renames_and_deletes_groups() {
     assert!(replaced.get("externalId").is_none(), "cleared by the PUT");
     assert_eq!(in_group(&app, &id), 2);
     assert!(
-        app.count("audit_events WHERE action LIKE 'group.%' AND actor_label = 'SCIM (Okta)'") > 3
+        app.count(
+            "audit_events WHERE action LIKE 'group.%' AND actor_label LIKE 'SCIM (Okta, ack_%)'"
+        ) > 3
     );
 
     assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);

@@ -18,7 +18,7 @@ use crate::web::{AppState, blocking};
 pub struct EventJson {
     pub id: i64,
     pub created_at: String,
-    /// Who did it: a person's name, "API key '…'", "Command line", "Scheduled task".
+    /// Who did it: a person's name, "API key '…' (ack_…)", "Command line", "Scheduled task".
     pub actor: String,
     /// `member.suspended`, `group.created`…
     pub action: String,

@@ -1,7 +1,7 @@
 //! SCIM 2.0 (RFC 7643/7644, issue 17) at `/scim/v2`: identity providers provision the workspace
 //! named by their API key, which must hold the `scim` scope. Such a key acts under the rules that
 //! bind an Admin (never on Owners, never granting Owner), through the same services as the pages;
-//! the audit log names it "SCIM (key name)". Answers are `application/scim+json`; errors use the
+//! the audit log names it "SCIM (key name, key prefix)". Answers are `application/scim+json`; errors use the
 //! SCIM error schema with a `scimType` where one applies.
 
 pub mod discovery;
@@ -185,7 +185,7 @@ impl FromRequest for ScimAuth {
 
 impl ScimAuth {
     /// Runs `f` on the blocking pool as this key acting under the rules that bind an Admin (never
-    /// on Owners, never granting Owner), named "SCIM (key name)" in the audit log.
+    /// on Owners, never granting Owner), named "SCIM (key name, key prefix)" in the audit log.
     pub async fn acting<T: Send + 'static>(
         &self,
         state: &super::AppState,
