@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// A workspace's (or the organization's) events matching a filter, newest first, before an id.
-pub use crate::store::audit::{Actor, AuditFilter, EventRow, org_actions_present, page};
+pub use crate::store::audit::{Actor, AuditFilter, EventRow, actions_present, page};
 
 /// The fields a change touched, as its audit event keeps them: `{ "name": { "before": …,
 /// "after": … } }`. A field left as it was is not named.

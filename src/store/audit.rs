@@ -311,11 +311,12 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Which of `actions` (the product's own keys, `[a-z_.]` only) the organization-wide log holds
-/// an event of: one probe of the (workspace, action) index each, in one statement, so a log of
-/// millions of sign-ins is not walked.
-pub fn org_actions_present(
+/// Which of `actions` (the product's own keys, `[a-z_.]` only) a workspace's log (`None`: the
+/// organization-wide log) holds an event of: one probe of the (workspace, action) index each, in
+/// one statement, so a log of millions of sign-ins is not walked.
+pub fn actions_present(
     conn: &mut AnyConnection,
+    workspace: Option<WorkspaceId>,
     actions: &[&'static str],
 ) -> QueryResult<Vec<String>> {
     #[derive(diesel::QueryableByName)]
@@ -326,6 +327,10 @@ pub fn org_actions_present(
     if actions.is_empty() {
         return Ok(Vec::new());
     }
+    let in_log = match workspace {
+        Some(id) => format!("workspace_id = {}", id.0),
+        None => "workspace_id IS NULL".to_owned(),
+    };
     let probes: Vec<String> = actions
         .iter()
         .map(|key| {
@@ -336,7 +341,7 @@ pub fn org_actions_present(
             );
             format!(
                 "SELECT CAST('{key}' AS TEXT) AS action WHERE EXISTS (SELECT 1 FROM audit_events \
-                 WHERE workspace_id IS NULL AND action = '{key}')"
+                 WHERE {in_log} AND action = '{key}')"
             )
         })
         .collect();

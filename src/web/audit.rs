@@ -40,8 +40,30 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// The filter, or why no event can match it, in words: an action the log does not know, a
     /// day that is not one, or a "from" day after the "to" day. A filter value is never dropped
-    /// (the log would then show more than was asked).
+    /// (the log would then show more than was asked). Days are UTC days (the API's).
     pub fn filter(&self) -> Result<AuditFilter, String> {
+        self.filter_in(Timezone::default())
+    }
+
+    /// [`AuditQuery::filter`] with the days of `zone`, the viewer's, in which the page shows the
+    /// times (an event at 07:51 in Tokyo on the 7th is found by the 7th).
+    pub fn filter_in(&self, zone: Timezone) -> Result<AuditFilter, String> {
+        use chrono::TimeZone;
+        // A day's first instant in `zone`, in UTC (a midnight a clock change skips: that hour).
+        let start = |day: NaiveDate| {
+            let local = day.and_hms_opt(0, 0, 0)?;
+            Some(
+                zone.tz()
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .or_else(|| {
+                        zone.tz()
+                            .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                            .earliest()
+                    })
+                    .map_or(local, |t| t.naive_utc()),
+            )
+        };
         let text = |t: &str| SearchTerm::parse(t).non_empty();
         let day = |d: &str| -> Result<Option<NaiveDate>, String> {
             match d.trim() {
@@ -76,10 +98,8 @@ impl AuditQuery {
             target: text(&self.target),
             reason: text(&self.reason),
             action,
-            from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
-            until: to
-                .and_then(|d| d.succ_opt())
-                .and_then(|d| d.and_hms_opt(0, 0, 0)),
+            from: from.and_then(start),
+            until: to.and_then(|d| d.succ_opt()).and_then(start),
         })
     }
 
@@ -140,6 +160,8 @@ struct AuditPage {
     problem: Option<String>,
     /// `audit.csv` with these filters.
     csv_url: String,
+    /// The viewer's time zone, whose days the dates are.
+    zone: &'static str,
 }
 
 pub async fn log(
@@ -210,24 +232,20 @@ async fn audit_page(
     scope: String,
     zone: Timezone,
 ) -> Result<AuditPage, AppError> {
-    let (filter, before) = (query.filter(), query.before.parse::<i64>().ok());
+    let (filter, before) = (query.filter_in(zone), query.before.parse::<i64>().ok());
     let problem = filter.as_ref().err().cloned();
     let (rows, present) = blocking(state, move |conn| {
         let rows = match filter {
             Ok(filter) => audit::page(conn, workspace, &filter, before, PER_PAGE + 1)?,
             Err(_) => Vec::new(),
         };
-        // The organization's log offers the actions it holds (most are a workspace's alone).
-        let present = match workspace {
-            Some(_) => None,
-            None => {
-                let keys: Vec<&'static str> = audit_words::ACTIONS
-                    .iter()
-                    .map(|(key, _, _)| *key)
-                    .collect();
-                Some(audit::org_actions_present(conn, &keys)?)
-            }
-        };
+        // A log offers the actions it holds: most are a workspace's alone, and sign-ins, org
+        // roles and the like are the organization's.
+        let keys: Vec<&'static str> = audit_words::ACTIONS
+            .iter()
+            .map(|(key, _, _)| *key)
+            .collect();
+        let present = audit::actions_present(conn, workspace, &keys)?;
         Ok((rows, present))
     })
     .await?;
@@ -250,12 +268,7 @@ async fn audit_page(
     actions.extend(
         audit_words::ACTIONS
             .iter()
-            .filter(|(key, _, _)| {
-                *key == query.action
-                    || present
-                        .as_ref()
-                        .is_none_or(|held| held.iter().any(|h| h == key))
-            })
+            .filter(|(key, _, _)| *key == query.action || present.iter().any(|h| h == key))
             .map(|(key, _, label)| Choice {
                 value: (*key).to_owned(),
                 label: (*label).to_owned(),
@@ -265,6 +278,7 @@ async fn audit_page(
     let newest_url = (!query.before.is_empty()).then(|| format!("{base}?{filters}"));
     Ok(AuditPage {
         csv_url: format!("{base}.csv?{filters}"),
+        zone: zone.name(),
         chrome,
         base,
         scope,
@@ -314,6 +328,7 @@ pub async fn log_csv(
         Some(access.workspace.id),
         &access.workspace.slug,
         &query,
+        access.signed_in.zone(),
     )
 }
 
@@ -324,7 +339,7 @@ pub async fn org_log_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     may_read_org_log(&me)?;
-    csv(&state, None, "organization", &query)
+    csv(&state, None, "organization", &query, me.zone())
 }
 
 fn csv(
@@ -332,9 +347,11 @@ fn csv(
     workspace: Option<crate::domain::ids::WorkspaceId>,
     name: &str,
     query: &AuditQuery,
+    zone: Timezone,
 ) -> Result<HttpResponse, AppError> {
+    // The days of the page the export was asked from.
     let filter = query
-        .filter()
+        .filter_in(zone)
         .map_err(|why| AppError::Invalid(format!("{why} Nothing was exported.")))?;
     let filename = format!(
         "{name}-audit-{}.csv",
@@ -350,4 +367,41 @@ fn csv(
         write_event,
         |e| e.id,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_the_viewers_days() {
+        let query = AuditQuery {
+            from: "2026-12-07".to_owned(),
+            to: "2026-12-07".to_owned(),
+            ..AuditQuery::default()
+        };
+        let at =
+            |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+        let utc = query.filter().unwrap();
+        assert_eq!(
+            (utc.from, utc.until),
+            (Some(at("2026-12-07 00:00")), Some(at("2026-12-08 00:00")))
+        );
+        let tokyo = query
+            .filter_in(Timezone::parse("Asia/Tokyo").unwrap())
+            .unwrap();
+        assert_eq!(
+            (tokyo.from, tokyo.until),
+            (Some(at("2026-12-06 15:00")), Some(at("2026-12-07 15:00")))
+        );
+        // A midnight the clocks skip (Santiago, first Sunday of September 2026): from 01:00.
+        let skipped = AuditQuery {
+            from: "2026-09-06".to_owned(),
+            ..AuditQuery::default()
+        };
+        let santiago = skipped
+            .filter_in(Timezone::parse("America/Santiago").unwrap())
+            .unwrap();
+        assert_eq!(santiago.from, Some(at("2026-09-06 04:00")));
+    }
 }
