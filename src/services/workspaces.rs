@@ -233,9 +233,10 @@ pub fn change_plan(
             return Ok(());
         }
         policy::check_seat_limit(plan, seat_limit, before.counts.seats_used()).map_err(|why| {
-            match plan.limit_is_chosen() {
-                true => WorkspaceError::SeatsInUse(why),
-                false => WorkspaceError::PlanTooSmall(why),
+            if policy::plan_too_small(plan, before.counts.seats_used()) {
+                WorkspaceError::PlanTooSmall(why)
+            } else {
+                WorkspaceError::SeatsInUse(why)
             }
         })?;
         workspaces::change_plan(conn, id, plan, seat_limit, now)?;

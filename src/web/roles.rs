@@ -90,7 +90,20 @@ fn definer(access: &WorkspaceAccess) -> Definer {
     Definer {
         actor: access.signed_in.actor(),
         permissions: access.permissions,
-        role: access.membership.as_ref().map(|m| m.role_id),
+        // "Not your own role" keeps anyone from widening what they may do. An org owner or admin
+        // acts as an Owner whatever role their membership holds: changing it changes nothing
+        // for them.
+        role: access
+            .membership
+            .as_ref()
+            .filter(|_| {
+                !access
+                    .signed_in
+                    .account
+                    .org_role
+                    .administers_all_workspaces()
+            })
+            .map(|m| m.role_id),
     }
 }
 
@@ -305,6 +318,8 @@ struct ShowPage {
     permissions: Vec<(&'static str, &'static str)>,
     held_by: String,
     holders: Vec<views::PersonLine>,
+    /// Whether the viewer may see who holds it (`users.view`), or only how many.
+    sees_members: bool,
     /// Holders beyond those listed.
     more: String,
     /// The form is offered.
@@ -316,15 +331,22 @@ struct ShowPage {
     boxes: Vec<PermissionBox>,
 }
 
-/// A custom role of this workspace, how many hold it and the first of them.
+/// A custom role of this workspace, how many hold it and the first of them, named only to a
+/// viewer who sees the members (`users.view`); the others read the counts.
 fn with_holders(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     id: RoleId,
+    sees_members: bool,
 ) -> Result<(CustomRole, HolderCounts, Vec<Holder>), AppError> {
     let role = roles::find_custom(conn, workspace, id)?.ok_or(AppError::NotFound)?;
     let counts = roles::holder_counts_of(conn, id)?;
-    Ok((role, counts, roles::holders(conn, id, HOLDERS_SHOWN)?))
+    let holders = if sees_members {
+        roles::holders(conn, id, HOLDERS_SHOWN)?
+    } else {
+        Vec::new()
+    };
+    Ok((role, counts, holders))
 }
 
 /// A role's page; `form` is what was typed (none: the role as it is).
@@ -336,8 +358,9 @@ async fn show_view(
     errors: FieldErrors,
 ) -> Result<ShowPage, AppError> {
     let (workspace, id) = (access.workspace.id, RoleId(id));
+    let sees_members = access.can(Permission::UsersView);
     let ((role, counts, holders), chrome) = read_page(state, access, "roles", move |conn| {
-        with_holders(conn, workspace, id)
+        with_holders(conn, workspace, id, sees_members)
     })
     .await?;
     let refused = if access.can(Permission::UsersChangeRole) {
@@ -358,6 +381,7 @@ async fn show_view(
             .collect(),
         held_by: held_by_words(counts),
         holders: holders.into_iter().map(views::PersonLine::from).collect(),
+        sees_members,
         more: if more > 0 {
             format!("and {} more", views::number(more))
         } else {
@@ -450,8 +474,9 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersChangeRole)?;
     let (definer, at) = (definer(&access), in_workspace(&access, path.1));
+    let sees_members = access.can(Permission::UsersView);
     let (role, counts, holders) = blocking(&state, move |conn| {
-        let found = with_holders(conn, at.workspace, at.role)?;
+        let found = with_holders(conn, at.workspace, at.role, sees_members)?;
         service::may_change(&definer, &found.0).map_err(AppError::from)?;
         Ok(found)
     })
@@ -489,8 +514,16 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersChangeRole)?;
     let (definer, at) = (definer(&access), in_workspace(&access, path.1));
+    let sees_members = access.can(Permission::UsersView);
     let role = blocking(&state, move |conn| {
-        service::delete(conn, &definer, at, clock::now()).map_err(AppError::from)
+        service::delete(conn, &definer, at, clock::now()).map_err(|e| match e {
+            // Named only to whoever sees the members.
+            RoleError::InUse { total, .. } if !sees_members => AppError::Conflict(format!(
+                "This role is still held by {}. Give them another role first.",
+                views::count(total, "person", "people")
+            )),
+            e => AppError::from(e),
+        })
     })
     .await?;
     confirm::deleted(

@@ -369,6 +369,44 @@ async fn a_role_in_use_is_not_deleted_and_says_who_holds_it() {
     assert_eq!(app.count(&format!("roles WHERE id = {id}")), 1);
     assert_eq!(app.count("audit_events WHERE action = 'role.deleted'"), 0);
 
+    // A role that hands out roles without seeing members reads how many hold it, not who.
+    let roler = app
+        .with_custom_role(
+            "rory@example.com",
+            "Roles",
+            &["users.change_role", "users.suspend"],
+        )
+        .await;
+    let page = roler.get_text(&format!("/w/acme/roles/{id}")).await;
+    assert!(
+        !page.contains(GRACE) && page.contains("not named here"),
+        "{page}"
+    );
+    create(&app, "Suspenders", "", &["users.suspend"]).await;
+    let suspenders = role_id(&app, "Suspenders");
+    app.add_member(
+        "holder@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    give_role(&app, "holder@example.com", suspenders).await;
+    let confirm = roler
+        .get_text(&format!("/w/acme/roles/{suspenders}/delete"))
+        .await;
+    assert!(
+        confirm.contains("cannot be deleted yet") && !confirm.contains("holder@example.com"),
+        "{confirm}"
+    );
+    let refused = roler
+        .post_fields(&format!("/w/acme/roles/{suspenders}/delete"), &[])
+        .await;
+    assert_eq!(refused.status().as_u16(), 409);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("still held by 1 person") && !body.contains("holder@example.com"),
+        "{body}"
+    );
+
     // Once everyone has another role (here by fixture), it goes.
     app.execute(&format!(
         "UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'member') WHERE role_id = {id}"
@@ -533,6 +571,24 @@ async fn nobody_puts_in_a_role_what_they_do_not_hold() {
     let member = app.new_client();
     member.sign_in(SAM, OWNER_PASSWORD).await;
     assert_eq!(location(&member.get("/w/acme/roles").await), "/me");
+
+    // An org admin acts as an Owner whatever role their membership holds: that role is theirs to
+    // change like any other.
+    let alan_account = app.first_id(&format!("accounts WHERE email = '{ALAN}'"));
+    let made = app
+        .post_fields(
+            &format!("/org/accounts/{alan_account}/org-role"),
+            &[("org_role", "admin")],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    assert_eq!(
+        update(&alan, manager, "Manager", "", &["users.view"])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
 }
 
 /// PRODUCT §3's example: "Support" = `users.view` + `users.suspend`. Its holder sees the users

@@ -464,7 +464,7 @@ async fn a_plan_too_small_for_the_seats_in_use_says_so_beside_the_plan() {
     assert_eq!(refused.status().as_u16(), 422);
     let body = refused.text().await.unwrap();
     assert!(
-        body.contains("The Free plan holds 10 seats, and 11 are in use")
+        body.contains("The Free plan holds 10 seats at most, and 11 are in use")
             && body.contains("id=\"plan-error\""),
         "{body}"
     );

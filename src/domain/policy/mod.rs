@@ -491,15 +491,22 @@ pub fn check_seat_limit(
 ) -> Result<(), String> {
     const IN_USE: &str = "(pending invitations, active and suspended members)";
     match limit {
-        Some(limit) if limit < in_use && !plan.limit_is_chosen() => Err(format!(
-            "The {} plan holds {limit} seats, and {in_use} are in use {IN_USE}. Choose a larger plan, or free seats first.",
-            plan.name()
+        // No limit this plan allows would hold them (Free's fixed 10; Team's at most 50).
+        Some(limit) if limit < in_use && plan_too_small(plan, in_use) => Err(format!(
+            "The {} plan holds {} seats at most, and {in_use} are in use {IN_USE}. Choose a larger plan, or free seats first.",
+            plan.name(),
+            plan.default_seat_limit().unwrap_or(limit)
         )),
         Some(limit) if limit < in_use => Err(format!(
             "{in_use} seats are in use {IN_USE}, more than a limit of {limit}. Choose at least {in_use}, or free seats first."
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether no seat limit `plan` allows holds `in_use` seats: what to change is the plan.
+pub fn plan_too_small(plan: crate::domain::plan::Plan, in_use: i64) -> bool {
+    plan.default_seat_limit().is_some_and(|max| max < in_use)
 }
 
 /// An invitation can be sent again once a minute.
@@ -571,9 +578,17 @@ mod invite_rules {
         );
         assert_eq!(
             check_seat_limit(Plan::Free, Some(10), 12).unwrap_err(),
-            "The Free plan holds 10 seats, and 12 are in use (pending invitations, active and \
-             suspended members). Choose a larger plan, or free seats first."
+            "The Free plan holds 10 seats at most, and 12 are in use (pending invitations, active \
+             and suspended members). Choose a larger plan, or free seats first."
         );
+        // Team allows 50 at most: a lower limit cannot be the answer, the plan is.
+        assert!(
+            check_seat_limit(Plan::Team, Some(50), 56)
+                .unwrap_err()
+                .starts_with("The Team plan holds 50 seats at most, and 56 are in use")
+        );
+        assert!(plan_too_small(Plan::Team, 56) && !plan_too_small(Plan::Team, 50));
+        assert!(!plan_too_small(Plan::Enterprise, 1_000_000));
     }
 
     #[test]
