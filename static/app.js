@@ -630,3 +630,29 @@ document.addEventListener('click', (event) => {
   heading.scrollIntoView({ block: 'start' });
   field.focus({ preventScroll: true });
 });
+
+// Paging and sorting replace the rows together with their links: the keyboard's focus comes back
+// to the same control in the new rows (Next, Previous, or the column's sort link; at the last
+// page, the other of Next and Previous), not to the top of the page.
+(() => {
+  'use strict';
+
+  let wanted = null;
+  document.addEventListener('htmx:beforeRequest', (event) => {
+    const elt = event.detail.elt;
+    wanted = null;
+    if (!elt?.closest?.('#results') || document.activeElement !== elt) return;
+    if (elt.matches('a[rel="next"], a[rel="prev"]')) wanted = `a[rel="${elt.rel}"]`;
+    else if (elt.matches('a.sort-link')) wanted = `th:nth-child(${elt.closest('th').cellIndex + 1}) a.sort-link`;
+  });
+  document.addEventListener('htmx:afterSettle', () => {
+    if (!wanted) return;
+    const selector = wanted;
+    wanted = null;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const place = document.querySelector(`#results ${selector}`)
+      ?? document.querySelector('#results a[rel="prev"], #results a[rel="next"]');
+    place?.focus();
+  });
+})();

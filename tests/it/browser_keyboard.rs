@@ -229,3 +229,43 @@ async fn a_members_more_actions_by_keyboard_and_closed_behind_its_dialog() {
     wait_focus(b, "More actions").await;
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn paging_and_sorting_keep_the_keyboards_place() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.seed_members(60);
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    b.wait_for_text("#results", "Next").await;
+
+    // Next by Enter: the rows are replaced, and the focus is on the page's Previous (the last
+    // page has no Next), not back at the top of the page.
+    b.client
+        .execute(
+            "document.querySelector('#results a[rel=next]').focus()",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    press(b, &Key::Enter.to_string()).await;
+    wait_focus(b, "← Previous").await;
+
+    // A column's sort link by Enter: the focus is on the same column's link in the new rows.
+    let label = b
+        .eval_text(
+            "const a = document.querySelector('#results a.sort-link'); a.focus(); return a.textContent.trim();",
+        )
+        .await;
+    let before = b.client.current_url().await.unwrap();
+    press(b, &Key::Enter.to_string()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.client.current_url().await.unwrap() == before {
+        assert!(Instant::now() < deadline, "the sort did not happen");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let here = wait_focus(b, &label).await;
+    assert!(here.starts_with("a#"), "{here}");
+    browser.close().await;
+}
