@@ -85,6 +85,36 @@ impl MemberSort {
     }
 }
 
+/// Where a row stood in a time order (last active, joined) when its page was read. A page's links
+/// carry it beside the row's id, so that the next page starts there even when the row has moved
+/// since (its person signed in): read again from the row, the page would skip or repeat people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeAnchor(pub Option<chrono::NaiveDateTime>);
+
+impl TimeAnchor {
+    const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+    /// `2026-12-06T23:41:16.107506`, or `never` (no time: first in the order).
+    pub fn parse(text: &str) -> Option<Self> {
+        use chrono::Datelike;
+        match text.trim() {
+            "never" => Some(Self(None)),
+            typed => chrono::NaiveDateTime::parse_from_str(typed, Self::FORMAT)
+                .ok()
+                .filter(|at| (1..=9999).contains(&at.year()))
+                .map(|at| Self(Some(at))),
+        }
+    }
+
+    /// As [`TimeAnchor::parse`] reads it.
+    pub fn param(self) -> String {
+        match self.0 {
+            None => "never".to_owned(),
+            Some(at) => at.format(Self::FORMAT).to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +152,20 @@ mod tests {
         assert!(MemberSort::default().is_default());
         assert_eq!(MemberSort::default().param(), "name");
         assert!(!MemberSort::new(SortKey::Name, true).is_default());
+    }
+
+    #[test]
+    fn a_time_anchor_reads_what_it_writes() {
+        for text in ["never", "2026-12-06T23:41:16.107506", "2026-12-06T23:41:16"] {
+            assert_eq!(TimeAnchor::parse(text).unwrap().param(), text);
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2026-12-06 23:41:16",
+            "-5000-01-01T00:00:00",
+        ] {
+            assert_eq!(TimeAnchor::parse(bad), None, "{bad}");
+        }
     }
 }

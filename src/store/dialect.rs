@@ -101,6 +101,16 @@ pub fn time_sort_key(
     })
 }
 
+/// A time as [`time_sort_key`]'s text compares with it: what the database keeps (SQLite: diesel's
+/// text), and the place of "no time" ('' / '-infinity').
+pub fn time_anchor_text(conn: &AnyConnection, at: Option<chrono::NaiveDateTime>) -> String {
+    match (conn, at) {
+        (_, Some(at)) => at.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        (AnyConnection::Sqlite(_), None) => String::new(),
+        (AnyConnection::Postgresql(_), None) => "-infinity".to_owned(),
+    }
+}
+
 /// A row's group ids, comma-separated, unordered: a subquery of the list's own statement (their
 /// names come from what the caller has, see `memberships::list_page`).
 pub fn group_ids(conn: &AnyConnection) -> &'static str {

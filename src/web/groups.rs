@@ -402,8 +402,8 @@ fn picker_options(
 
 fn cursor(query: &ShowQuery) -> Cursor {
     match (query.after, query.before) {
-        (Some(id), _) => Cursor::After(MembershipId(id)),
-        (None, Some(id)) => Cursor::Before(MembershipId(id)),
+        (Some(id), _) => Cursor::After(MembershipId(id), None),
+        (None, Some(id)) => Cursor::Before(MembershipId(id), None),
         _ => Cursor::First,
     }
 }

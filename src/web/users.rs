@@ -16,7 +16,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::policy::{self, Facts, MemberAction, Target, TargetMembership, Viewer};
 use crate::domain::role::Permission;
-use crate::domain::sort::{MemberSort, SortKey};
+use crate::domain::sort::{MemberSort, SortKey, TimeAnchor};
 use crate::domain::timezone::Timezone;
 use crate::services::bulk::BulkAction;
 use crate::services::members::{self, FilterParams};
@@ -31,16 +31,19 @@ pub struct ListQuery {
     pub filter: FilterParams,
     pub after: String,
     pub before: String,
+    /// In a time order, where that row stood when its page was read (see `TimeAnchor`).
+    pub at: String,
 }
 
 impl ListQuery {
     pub fn cursor(&self) -> Cursor {
+        let at = TimeAnchor::parse(&self.at);
         match (
             MembershipId::parse(&self.after),
             MembershipId::parse(&self.before),
         ) {
-            (Some(id), _) => Cursor::After(id),
-            (None, Some(id)) => Cursor::Before(id),
+            (Some(id), _) => Cursor::After(id, at),
+            (None, Some(id)) => Cursor::Before(id, at),
             (None, None) => Cursor::First,
         }
     }
@@ -258,11 +261,14 @@ fn list_url(
     slug: &str,
     path: &str,
     filter: &FilterParams,
-    cursor: Option<(&str, MembershipId)>,
+    cursor: Option<(&str, MembershipId, Option<TimeAnchor>)>,
 ) -> String {
     let mut params = filter.pairs();
-    if let Some((key, id)) = cursor {
+    if let Some((key, id, at)) = cursor {
         params.push((key, id.to_string()));
+        if let Some(at) = at {
+            params.push(("at", at.param()));
+        }
     }
     if params.is_empty() {
         format!("/w/{slug}/{path}")
@@ -361,8 +367,16 @@ fn page_links(
     params: &FilterParams,
     page: &MemberPage,
 ) -> (Option<String>, Option<String>) {
+    let sort = params.sort().key;
     let link = |row: Option<&MemberRow>, key| {
-        row.map(|r| list_url(slug, "users", params, Some((key, r.id))))
+        row.map(|r| {
+            list_url(
+                slug,
+                "users",
+                params,
+                Some((key, r.id, r.time_anchor(sort))),
+            )
+        })
     };
     (
         link(page.rows.first(), "before").filter(|_| page.has_previous),

@@ -213,6 +213,70 @@ async fn only_a_live_key_opens_the_api_and_a_session_cookie_does_not() {
     assert_eq!(response.status().as_u16(), 409);
 }
 
+/// A person who moves in a time order between two pages (they sign in) neither repeats anyone
+/// nor ends the walk: the link carries where its row stood.
+#[actix_web::test]
+async fn a_row_that_moves_between_two_pages_moves_nothing() {
+    let app = owner_app().await;
+    app.seed_members(6);
+    let mut ids = vec![app.first_id("memberships")];
+    while ids.len() < 7 {
+        let last = ids.last().unwrap();
+        ids.push(app.first_id(&format!("memberships WHERE id > {last}")));
+    }
+    let key = app.api_key("Reader", &["users.view"]).await;
+    for order in ["-last_active", "last_active"] {
+        // Distinct times, one a day.
+        for (n, id) in ids.iter().enumerate() {
+            app.execute(&format!(
+                "UPDATE memberships SET last_active_at = '2026-02-0{} 10:00:00.5' WHERE id = {id}",
+                n + 1
+            ));
+        }
+        let (mut seen, mut next) = (
+            Vec::new(),
+            Some(format!("/api/v1/users?sort={order}&limit=3")),
+        );
+        while let Some(url) = next {
+            let (status, page) = get(&app, &url, &key).await;
+            assert_eq!(status, 200, "{url}: {page}");
+            for user in page["data"].as_array().unwrap() {
+                seen.push(user["id"].as_i64().unwrap());
+            }
+            // After the first page, its last person becomes the most recently active.
+            if seen.len() == 3 {
+                app.execute(&format!(
+                    "UPDATE memberships SET last_active_at = '2026-03-01 00:00:00' WHERE id = {}",
+                    seen[2]
+                ));
+            }
+            next = page["links"]["next"].as_str().map(str::to_owned);
+            assert!(seen.len() < 50, "the walk ends");
+        }
+        // Everyone is met; nobody but the one who moved (met again after moving past the
+        // walk's place, in the ascending order) twice.
+        let (_, all) = get(&app, "/api/v1/users?limit=200", &key).await;
+        let mut listed: Vec<i64> = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_i64().unwrap())
+            .collect();
+        listed.sort_unstable();
+        let moved = seen[2];
+        let others: Vec<i64> = seen.iter().copied().filter(|id| *id != moved).collect();
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique, listed, "{order}: everyone: {seen:?}");
+        assert_eq!(
+            others.len(),
+            listed.len() - 1,
+            "{order}: nobody else twice: {seen:?}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn the_users_list_pages_filters_and_searches_like_the_page() {
     let app = owner_app().await;
@@ -249,6 +313,7 @@ async fn the_users_list_pages_filters_and_searches_like_the_page() {
         ("inactive_days=9O", "inactive_days"),
         ("after=abc", "after"),
         ("before=-1", "before"),
+        ("after=5&at=yesterday", "at"),
     ] {
         let (status, body) = get(&app, &format!("/api/v1/users?{bad}"), &key).await;
         assert_eq!(status, 422, "{bad}: {body}");

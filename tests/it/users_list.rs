@@ -641,7 +641,8 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
     // The order is kept in the page links and the search form; the column headers order the rows
     // (the current one the other way round); an unknown order is the name order.
     let html = app.get_text("/w/acme/users?sort=-joined").await;
-    assert!(link(&html, "next").unwrap().contains("sort=-joined"));
+    let next = link(&html, "next").unwrap();
+    assert!(next.contains("sort=-joined") && next.contains("at="), "{next}");
     assert!(html.contains("<input type=\"hidden\" name=\"sort\" value=\"-joined\">"));
     assert!(html.contains(
         "<th scope=\"col\" class=\"m\" aria-sort=\"descending\"><a class=\"sort-link\" href=\"/w/acme/users?sort=joined\""

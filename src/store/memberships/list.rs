@@ -11,7 +11,7 @@ use crate::db::schema::{accounts, memberships, roles};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::role::PermissionSet;
-use crate::domain::sort::{MemberSort, SortKey};
+use crate::domain::sort::{MemberSort, SortKey, TimeAnchor};
 use crate::store::sql::{Sql, sql};
 use crate::store::{AnyConnection, QueryResult, parse_key, stored_permissions};
 
@@ -26,10 +26,11 @@ use super::{PERSON, Person};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
     First,
-    /// The page after this membership (the last row of the page before).
-    After(MembershipId),
+    /// The page after this membership (the last row of the page before); in a time order, where
+    /// it stood then (else its place is read from the row as it is now).
+    After(MembershipId, Option<TimeAnchor>),
     /// The page before this membership (the first row of the page after).
-    Before(MembershipId),
+    Before(MembershipId, Option<TimeAnchor>),
 }
 
 /// Which page of the list: the members `filter` keeps, in `sort` order, from `cursor`, at most
@@ -90,6 +91,15 @@ pub struct MemberRow {
 }
 
 impl MemberRow {
+    /// Where this row stands in a time order (`None` for the others), for a page's links.
+    pub fn time_anchor(&self, key: SortKey) -> Option<TimeAnchor> {
+        match key {
+            SortKey::LastActive => Some(TimeAnchor(self.last_active_at)),
+            SortKey::Joined => Some(TimeAnchor(self.joined_at)),
+            SortKey::Name | SortKey::Email => None,
+        }
+    }
+
     /// Their name as the console shows it.
     pub fn name(&self) -> String {
         crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
@@ -131,14 +141,19 @@ pub fn list_page(
     let key = SortSql::of(conn, sort.key);
     let anchor = match cursor {
         Cursor::First => None,
-        Cursor::After(id) | Cursor::Before(id) => memberships::table
+        Cursor::After(id, Some(at)) | Cursor::Before(id, Some(at))
+            if dialect::time_sort_key(conn, sort.key).is_some() =>
+        {
+            Some((dialect::time_anchor_text(conn, at.0), id.0))
+        }
+        Cursor::After(id, _) | Cursor::Before(id, _) => memberships::table
             .filter(memberships::id.eq(id.0))
             .filter(memberships::workspace_id.eq(workspace.0))
             .select((sql::<Text>(key.as_text), memberships::id))
             .first::<(String, i64)>(conn)
             .optional()?,
     };
-    let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
+    let backwards = matches!(cursor, Cursor::Before(..)) && anchor.is_some();
     // Walking backwards flips the order; the page is turned round afterwards.
     let descending = sort.descending != backwards;
 

@@ -16,6 +16,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::MemberAction;
 use crate::domain::role::Permission;
 use crate::domain::search::SearchTerm;
+use crate::domain::sort::TimeAnchor;
 use crate::services::console::{self, ConsoleError};
 use crate::services::members::{self, Cursor, FilterParams, MemberDetail, MemberRow};
 use crate::services::roles;
@@ -133,6 +134,10 @@ pub struct ListQuery {
     pub after: Option<String>,
     /// The page before: the first id of this one (the `prev` link carries it).
     pub before: Option<String>,
+    /// In the `joined` and `last_active` orders, where the `after`/`before` row stood when its
+    /// page was read (`2026-12-06T23:41:16.107506`, or `never`): the links carry it, so a person
+    /// who moves in the order between two pages neither skips nor repeats anyone.
+    pub at: Option<String>,
     /// People per page, 1 to 200 (50 when absent).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
@@ -158,12 +163,15 @@ pub struct UserPage {
     pub links: Links,
 }
 
-fn page_link(filter: &FilterParams, limit: i64, cursor: (&str, MembershipId)) -> String {
+fn page_link(filter: &FilterParams, limit: i64, row: &MemberRow, key: &'static str) -> String {
     let mut pairs = filter.pairs();
     if limit != members::PAGE_SIZE {
         pairs.push(("limit", limit.to_string()));
     }
-    pairs.push((cursor.0, cursor.1.to_string()));
+    pairs.push((key, row.id.to_string()));
+    if let Some(at) = row.time_anchor(filter.sort().key) {
+        pairs.push(("at", at.param()));
+    }
     format!(
         "/api/v1/users?{}",
         serde_html_form::to_string(&pairs).unwrap_or_default()
@@ -185,12 +193,21 @@ pub async fn list(
     auth.require(Permission::UsersView)?;
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
+    let at = match query.at.as_deref() {
+        None => None,
+        Some(typed) => Some(TimeAnchor::parse(typed).ok_or_else(|| {
+            Problem::field(
+                "at",
+                "a time as `2026-12-06T23:41:16.107506`, or `never`, as the links give it",
+            )
+        })?),
+    };
     let cursor = match (
         parse_cursor("after", query.after.as_deref())?,
         parse_cursor("before", query.before.as_deref())?,
     ) {
-        (Some(id), _) => Cursor::After(MembershipId(id)),
-        (None, Some(id)) => Cursor::Before(MembershipId(id)),
+        (Some(id), _) => Cursor::After(MembershipId(id), at),
+        (None, Some(id)) => Cursor::Before(MembershipId(id), at),
         (None, None) => Cursor::First,
     };
     let filter = query.filter();
@@ -221,12 +238,12 @@ pub async fn list(
             .rows
             .last()
             .filter(|_| page.has_next)
-            .map(|r| page_link(&filter, limit, ("after", r.id))),
+            .map(|r| page_link(&filter, limit, r, "after")),
         prev: page
             .rows
             .first()
             .filter(|_| page.has_previous)
-            .map(|r| page_link(&filter, limit, ("before", r.id))),
+            .map(|r| page_link(&filter, limit, r, "before")),
     };
     Ok(ok(&UserPage {
         data: page.rows.iter().map(UserJson::from).collect(),
