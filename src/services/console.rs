@@ -152,14 +152,59 @@ pub fn judge(
     member: &MemberDetail,
     action: MemberAction,
 ) -> Result<(), ConsoleError> {
+    let viewer = match acting.account {
+        Some(account) => {
+            let now = held_now(conn, account, workspace)?.map_err(ConsoleError::Refused)?;
+            Viewer {
+                account: Some(account),
+                org_role: now.org_role,
+                permissions: now.permissions,
+            }
+        }
+        // An API key's scopes are what it holds (a revoked key got no further than its header).
+        None => acting.viewer(),
+    };
     let facts = memberships::facts(conn, workspace)?;
     let name = member.name();
     Ok(policy::decide(
-        &acting.viewer(),
+        &viewer,
         &member.target(&name),
         &facts,
         action,
     )?)
+}
+
+/// What a person holds in a workspace as the database says now.
+pub struct HeldNow {
+    pub permissions: PermissionSet,
+    pub org_role: OrgRole,
+    /// The role of their membership, if they have one.
+    pub role: Option<crate::domain::ids::RoleId>,
+}
+
+/// What `account` holds in `workspace` now, read inside the change's own transaction (after its
+/// lock): a request that arrived before its sender was demoted, suspended or blocked is judged by
+/// what they hold now, not by what it found when it arrived. Refused: the reason in words.
+pub fn held_now(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    workspace: WorkspaceId,
+) -> diesel::QueryResult<Result<HeldNow, String>> {
+    let Some(found) = accounts::find(conn, account)? else {
+        return Ok(Err("Your account no longer exists.".to_owned()));
+    };
+    let membership = memberships::access(conn, workspace, account)?;
+    Ok(policy::workspace_permissions(
+        found.status,
+        found.org_role,
+        membership.as_ref().map(|m| (m.status, m.permissions)),
+    )
+    .map(|permissions| HeldNow {
+        permissions,
+        org_role: found.org_role,
+        role: membership.map(|m| m.role_id),
+    })
+    .map_err(|refused| refused.to_string()))
 }
 
 /// A member as the console shows them, with why they are in their state ([`state_events`]).

@@ -48,6 +48,29 @@ pub struct Definer {
     pub role: Option<RoleId>,
 }
 
+impl Definer {
+    /// The definer as the database says now, read inside the change's transaction (see
+    /// `console::held_now`): demoted or suspended since the request arrived, refused.
+    fn now(&self, conn: &mut AnyConnection, workspace: WorkspaceId) -> Result<Self, RoleError> {
+        let Some(account) = self.actor.account_id else {
+            return Ok(Self {
+                actor: self.actor.clone(),
+                ..*self
+            });
+        };
+        let held = crate::services::console::held_now(conn, account, workspace)?
+            .map_err(RoleError::Refused)?;
+        Ok(Self {
+            actor: self.actor.clone(),
+            permissions: held.permissions,
+            // An org owner or admin holds what they hold whatever their membership's role.
+            role: held
+                .role
+                .filter(|_| !held.org_role.administers_all_workspaces()),
+        })
+    }
+}
+
 /// A custom role as the form gives it, each value parsed.
 pub struct RoleDraft {
     pub name: RoleName,
@@ -107,6 +130,9 @@ pub fn create(
     policy::may_give_permissions(definer.permissions, draft.permissions)
         .map_err(RoleError::Permissions)?;
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let definer = &definer.now(conn, workspace)?;
+        policy::may_give_permissions(definer.permissions, draft.permissions)
+            .map_err(RoleError::Permissions)?;
         if roles::name_taken(conn, workspace, draft.name.as_str(), None)? {
             return Err(RoleError::NameTaken);
         }
@@ -147,6 +173,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<(), RoleError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let definer = &definer.now(conn, at.workspace)?;
         let before = existing(conn, at)?;
         may_change(definer, &before)?;
         policy::may_give_permissions(definer.permissions, draft.permissions)
@@ -198,6 +225,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<CustomRole, RoleError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        let definer = &definer.now(conn, at.workspace)?;
         let role = existing(conn, at)?;
         may_change(definer, &role)?;
         let total = roles::holder_counts_of(conn, at.role)?.total();

@@ -342,3 +342,70 @@ async fn a_change_asked_in_a_deleted_workspace_goes_with_it() {
         "no link judged in a reused id"
     );
 }
+
+/// A request let in before its sender was demoted is judged, inside its transaction, by what
+/// they hold by then: the permissions it arrived with do not outlive the demotion.
+#[actix_web::test]
+async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
+    use admin_console::domain::ids::{AccountId, MembershipId, WorkspaceId};
+    use admin_console::domain::membership::OrgRole;
+    use admin_console::services::console::{self, Acting, ConsoleError};
+    use admin_console::services::roles::{Definer, RoleDraft, RoleError};
+    use admin_console::store::audit::Actor;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    let alan = AccountId(app.first_id(&format!("accounts WHERE email = '{ALAN}'")));
+    let (workspace, grace) = (
+        WorkspaceId(app.first_id("workspaces")),
+        MembershipId(app.membership_of(GRACE)),
+    );
+    // Let in as an Admin; demoted to Member before the change is made.
+    app.execute(&format!(
+        "UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'member') \
+         WHERE account_id = {}",
+        alan.0
+    ));
+    let actor = Actor {
+        account_id: Some(alan),
+        label: "Alan Turing".to_owned(),
+        address: Some(ALAN.to_owned()),
+        ip: None,
+    };
+    let acting = Acting {
+        actor: &actor,
+        account: Some(alan),
+        permissions: BuiltInRole::Admin.permissions(),
+        org_role: OrgRole::Member,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let suspended = console::suspend(&mut app.conn(), &acting, workspace, grace, true, None, now);
+    assert!(
+        matches!(suspended, Err(ConsoleError::Refused(_))),
+        "{suspended:?}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE id = {} AND status = 'active'",
+            grace.0
+        )),
+        1
+    );
+    let definer = Definer {
+        actor: actor.clone(),
+        permissions: BuiltInRole::Admin.permissions(),
+        role: None,
+    };
+    let draft = RoleDraft {
+        name: admin_console::domain::custom_role::RoleName::parse("Late").unwrap(),
+        description: Default::default(),
+        permissions: [admin_console::domain::role::Permission::UsersView]
+            .into_iter()
+            .collect(),
+    };
+    let made =
+        admin_console::services::roles::create(&mut app.conn(), &definer, workspace, &draft, now);
+    assert!(matches!(made, Err(RoleError::Permissions(_))), "{made:?}");
+    assert_eq!(app.count("roles WHERE name = 'Late'"), 0);
+}

@@ -642,7 +642,10 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
     // (the current one the other way round); an unknown order is the name order.
     let html = app.get_text("/w/acme/users?sort=-joined").await;
     let next = link(&html, "next").unwrap();
-    assert!(next.contains("sort=-joined") && next.contains("at="), "{next}");
+    assert!(
+        next.contains("sort=-joined") && next.contains("at="),
+        "{next}"
+    );
     assert!(html.contains("<input type=\"hidden\" name=\"sort\" value=\"-joined\">"));
     assert!(html.contains(
         "<th scope=\"col\" class=\"m\" aria-sort=\"descending\"><a class=\"sort-link\" href=\"/w/acme/users?sort=joined\""
