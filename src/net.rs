@@ -66,14 +66,12 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return Some(peer);
         }
-        let hops: Vec<IpAddr> = match (x_forwarded_for, forwarded) {
-            (Some(header), _) => header
-                .split(',')
-                .filter_map(|h| h.trim().parse().ok())
-                .collect(),
+        // Each hop, `None` where it cannot be read (`unknown`, a port the proxy added).
+        let hops: Vec<Option<IpAddr>> = match (x_forwarded_for, forwarded) {
+            (Some(header), _) => header.split(',').map(|h| h.trim().parse().ok()).collect(),
             (None, Some(header)) => header
                 .split(',')
-                .filter_map(|hop| {
+                .map(|hop| {
                     hop.split(';').find_map(|pair| {
                         let (key, value) = pair.trim().split_once('=')?;
                         key.eq_ignore_ascii_case("for")
@@ -83,12 +81,17 @@ impl TrustedProxies {
                 .collect(),
             (None, None) => Vec::new(),
         };
-        Some(
-            hops.into_iter()
-                .rev()
-                .find(|hop| !self.contains(*hop))
-                .unwrap_or(peer),
-        )
+        // From the right: past each trusted proxy, to the first hop that is not one. A hop that
+        // cannot be read ends the walk at the last trusted one: what lies left of it is anyone's.
+        let mut last = peer;
+        for hop in hops.into_iter().rev() {
+            match hop {
+                Some(ip) if self.contains(ip) => last = ip,
+                Some(ip) => return Some(ip),
+                None => return Some(last),
+            }
+        }
+        Some(last)
     }
 }
 
@@ -190,8 +193,26 @@ mod tests {
             client("10.0.0.2", Some("for=198.51.100.1"), Some("203.0.113.5")),
             "203.0.113.5"
         );
+        // HAProxy's own line after the client's: the lines are read as one list, from the right.
+        assert_eq!(
+            client("10.0.0.2", None, Some("198.51.100.7,203.0.113.5")),
+            "203.0.113.5"
+        );
+        // A hop that cannot be read stops the walk: nothing left of it is believed.
+        assert_eq!(
+            client(
+                "10.0.0.2",
+                None,
+                Some("198.51.100.7, 203.0.113.5:443, 10.0.0.9")
+            ),
+            "10.0.0.9"
+        );
         // A proxy that sent no header: the proxy itself.
         assert_eq!(client("10.0.0.2", None, None), "10.0.0.2");
         assert_eq!(client("10.0.0.2", None, Some("garbage")), "10.0.0.2");
+        assert_eq!(
+            client("10.0.0.2", None, Some("1.2.3.4, garbage")),
+            "10.0.0.2"
+        );
     }
 }

@@ -53,11 +53,24 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let Some(state) = req.app_data::<actix_web::web::Data<super::AppState>>() else {
         return peer.map(|ip| ip.to_string());
     };
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // Every line of the header, in order, as one list: HAProxy's `option forwardfor` adds a line
+    // of its own after the client's rather than appending to it.
+    let header = |name| {
+        let lines: Vec<&str> = req
+            .headers()
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!lines.is_empty()).then(|| lines.join(","))
+    };
     state
         .settings
         .trusted_proxies
-        .client(peer, header("forwarded"), header("x-forwarded-for"))
+        .client(
+            peer,
+            header("forwarded").as_deref(),
+            header("x-forwarded-for").as_deref(),
+        )
         .map(|ip| ip.to_string())
 }
 

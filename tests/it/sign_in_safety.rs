@@ -15,13 +15,15 @@ async fn attempt(app: &TestApp, email: &str, password: &str) -> reqwest::Respons
     app.new_client().sign_in(email, password).await
 }
 
+/// `forwarded_for` may hold several header lines, split by `|` (a client's, then a proxy's).
 async fn attempt_from(app: &TestApp, forwarded_for: &str, email: &str) -> u16 {
     let browser = app.new_client();
     let csrf = browser.csrf_token("/login").await;
-    browser
-        .client
-        .post(app.url("/login"))
-        .header("x-forwarded-for", forwarded_for)
+    let mut request = browser.client.post(app.url("/login"));
+    for line in forwarded_for.split('|') {
+        request = request.header("x-forwarded-for", line);
+    }
+    request
         .header("content-type", "application/x-www-form-urlencoded")
         .body(
             serde_html_form::to_string([
@@ -211,6 +213,11 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     );
     let ips = app.count("sign_in_throttles WHERE key = 'ip:198.51.100.7'");
     assert_eq!(ips, 1);
+    // A client's own line before the proxy's (HAProxy adds a line): the proxy's is believed.
+    assert_eq!(
+        attempt_from(&app, "203.0.113.50|198.51.100.7", "x@example.com").await,
+        429
+    );
 }
 
 #[actix_web::test]
