@@ -41,6 +41,19 @@ fn judge(
     target: &Account,
     action: MemberAction,
 ) -> Result<(), BlockError> {
+    // The asker's org role as it is now, under the lock: a request under way when they were
+    // demoted or blocked is judged as they are by then.
+    let actor_org = match actor.account_id {
+        None => actor_org,
+        Some(id) => match accounts::find(conn, id)? {
+            Some(asker) if asker.status != AccountStatus::Blocked => asker.org_role,
+            _ => {
+                return Err(BlockError::Refused(
+                    "Your account is blocked: it can no longer act.".to_owned(),
+                ));
+            }
+        },
+    };
     let active_org_owners = accounts::count_active_org_owners(conn)?;
     let sole_owner_of = memberships::sole_owners(conn, &[target.id])?
         .pop()

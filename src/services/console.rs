@@ -152,18 +152,7 @@ pub fn judge(
     member: &MemberDetail,
     action: MemberAction,
 ) -> Result<(), ConsoleError> {
-    let viewer = match acting.account {
-        Some(account) => {
-            let now = held_now(conn, account, workspace)?.map_err(ConsoleError::Refused)?;
-            Viewer {
-                account: Some(account),
-                org_role: now.org_role,
-                permissions: now.permissions,
-            }
-        }
-        // An API key's scopes are what it holds (a revoked key got no further than its header).
-        None => acting.viewer(),
-    };
+    let viewer = viewer_now(conn, acting, workspace)?;
     let facts = memberships::facts(conn, workspace)?;
     let name = member.name();
     Ok(policy::decide(
@@ -172,6 +161,24 @@ pub fn judge(
         &facts,
         action,
     )?)
+}
+
+/// The acting person as the policy sees them now (see [`held_now`]); an API key's scopes are
+/// what it holds (a revoked key got no further than its header).
+pub fn viewer_now(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    workspace: WorkspaceId,
+) -> Result<Viewer, ConsoleError> {
+    let Some(account) = acting.account else {
+        return Ok(acting.viewer());
+    };
+    let now = held_now(conn, account, workspace)?.map_err(ConsoleError::Refused)?;
+    Ok(Viewer {
+        account: Some(account),
+        org_role: now.org_role,
+        permissions: now.permissions,
+    })
 }
 
 /// What a person holds in a workspace as the database says now.
@@ -329,7 +336,7 @@ pub fn change_role(
         let facts = memberships::facts(conn, workspace)?;
         let name = member.name();
         policy::decide_role_change(
-            &acting.viewer(),
+            &viewer_now(conn, acting, workspace)?,
             &member.target(&name),
             &facts,
             role.permissions,

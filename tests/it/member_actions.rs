@@ -385,6 +385,11 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         matches!(suspended, Err(ConsoleError::Refused(_))),
         "{suspended:?}"
     );
+    let promoted = console::change_role(&mut app.conn(), &acting, workspace, grace, "auditor", now);
+    assert!(
+        matches!(promoted, Err(ConsoleError::Refused(_))),
+        "{promoted:?}"
+    );
     assert_eq!(
         app.count(&format!(
             "memberships WHERE id = {} AND status = 'active'",
