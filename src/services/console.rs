@@ -476,6 +476,17 @@ pub fn set_blocked(
     Ok(member)
 }
 
+/// Why `heir` cannot receive what a removed member owned: only an active member can.
+pub fn heir_refusal(heir: &MemberDetail) -> Option<String> {
+    (heir.status != MembershipStatus::Active).then(|| {
+        format!(
+            "{} is not an active member ({}): choose an active one.",
+            heir.name(),
+            heir.status.label().to_lowercase()
+        )
+    })
+}
+
 /// What a removal did, for the message.
 pub struct Removed {
     pub member: MemberDetail,
@@ -513,12 +524,8 @@ pub fn remove(
                             "That person is not a member of this workspace.".to_owned(),
                         )
                     })?;
-                if heir.status != MembershipStatus::Active {
-                    return Err(ConsoleError::Invalid(format!(
-                        "{} is not an active member ({}): choose an active one.",
-                        heir.name(),
-                        heir.status.label().to_lowercase()
-                    )));
+                if let Some(why) = heir_refusal(&heir) {
+                    return Err(ConsoleError::Invalid(why));
                 }
                 Some(heir)
             }

@@ -49,7 +49,15 @@ pub fn seed_demo(
                 }
                 w.id
             }
-            None => workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?,
+            None => {
+                // An old URL name leads to the renamed workspace for good.
+                if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
+                    anyhow::bail!(
+                        "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
+                    );
+                }
+                workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
+            }
         };
         seed::prepare(conn, workspace, now)?;
         seed::index_groups(conn, workspace)?;

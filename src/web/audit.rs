@@ -99,7 +99,11 @@ impl AuditQuery {
             reason: text(&self.reason),
             action,
             from: from.and_then(start),
-            until: to.and_then(|d| d.succ_opt()).and_then(start),
+            // The last day there is: no end (its next day, year 10000, is no stored time).
+            until: to
+                .and_then(|d| d.succ_opt())
+                .filter(|d| d.year() <= 9999)
+                .and_then(start),
         })
     }
 
@@ -403,5 +407,11 @@ mod tests {
             .filter_in(Timezone::parse("America/Santiago").unwrap())
             .unwrap();
         assert_eq!(santiago.from, Some(at("2026-09-06 04:00")));
+        // The last day there is has no end: year 10000 is no stored time.
+        let last = AuditQuery {
+            to: "9999-12-31".to_owned(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(last.filter().unwrap().until, None);
     }
 }

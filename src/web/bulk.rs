@@ -492,14 +492,10 @@ async fn heir(
     // As when removing one member: the heir is an active member (said beside the field here,
     // rather than as every row's skip reason).
     Ok(match found {
-        Some(heir) if heir.status == crate::domain::membership::MembershipStatus::Active => {
-            Ok(BulkAction::Remove(Some(heir.id)))
-        }
-        Some(heir) => Err(format!(
-            "{} is not an active member ({}): choose an active one.",
-            heir.name(),
-            heir.status.label().to_lowercase()
-        )),
+        Some(heir) => match crate::services::console::heir_refusal(&heir) {
+            None => Ok(BulkAction::Remove(Some(heir.id))),
+            Some(why) => Err(why),
+        },
         None => Err(format!(
             "Nobody in this workspace has the address “{typed}”."
         )),
