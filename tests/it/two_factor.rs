@@ -379,20 +379,27 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
     assert!(!page.contains("Secret Labs"), "{page}");
 }
 
-#[actix_web::test]
-async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
+const GRACE: &str = "grace.hopper@example.com";
+
+/// Grace, a Member, with two-factor on (its key), and a browser of hers past the password step.
+async fn grace_at_the_second_step() -> (TestApp, Vec<u8>, TestApp) {
     use admin_console::domain::membership::MembershipStatus;
     use admin_console::domain::role::BuiltInRole;
-    const GRACE: &str = "grace.hopper@example.com";
     let app = spawn_app().await;
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
     let grace = app.new_client();
     grace.sign_in(GRACE, OWNER_PASSWORD).await;
     let (secret, _) = enrol(&grace).await;
-    let guesser = app.new_client();
-    let password = guesser.sign_in(GRACE, OWNER_PASSWORD).await;
+    let pending = app.new_client();
+    let password = pending.sign_in(GRACE, OWNER_PASSWORD).await;
     assert_eq!(location(&password), "/login/two-factor");
+    (app, secret, pending)
+}
+
+#[actix_web::test]
+async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
+    let (app, secret, guesser) = grace_at_the_second_step().await;
     assert_eq!(second_step(&guesser, "000000").await.status(), 401);
 
     // A new password through the emailed link: the second step is still asked for, and the
@@ -492,18 +499,7 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
 
 #[actix_web::test]
 async fn a_reset_between_the_two_steps_sends_back_to_the_password() {
-    use admin_console::domain::membership::MembershipStatus;
-    use admin_console::domain::role::BuiltInRole;
-    const GRACE: &str = "grace.hopper@example.com";
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
-    let grace = app.new_client();
-    grace.sign_in(GRACE, OWNER_PASSWORD).await;
-    let (secret, _) = enrol(&grace).await;
-    let pending = app.new_client();
-    let password = pending.sign_in(GRACE, OWNER_PASSWORD).await;
-    assert_eq!(location(&password), "/login/two-factor");
+    let (app, secret, pending) = grace_at_the_second_step().await;
     let id = app.membership_of(GRACE);
     let reset = app
         .post_fields(&format!("/w/acme/users/{id}/two-factor/reset"), &[])
