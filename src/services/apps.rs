@@ -8,8 +8,10 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::access::{AppKind, Effective, Level, effective_access};
 use crate::domain::ids::{MembershipId, WorkspaceId};
+use crate::domain::role::Permission;
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
+use crate::services::console;
 use crate::store::apps::{self, App, AppFields, Subject};
 use crate::store::audit::{self, Actor};
 use crate::store::{groups, memberships, unique_violation_as};
@@ -26,6 +28,9 @@ pub enum ChangeError {
     NotFound,
     #[error("This grant no longer exists.")]
     NoSuchGrant,
+    /// The sender no longer holds `apps.manage` (see `console::still_holds`).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -61,6 +66,17 @@ pub struct AppInput {
 pub enum GrantTo {
     Member(Email),
     Group(i64),
+}
+
+/// Refused when `actor` no longer manages apps, read inside the change's transaction.
+fn still_manages(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+) -> Result<(), ChangeError> {
+    console::still_holds(conn, actor, workspace, Permission::AppsManage)?
+        .map_err(ChangeError::Refused)?;
+    Ok(())
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<App, ChangeError> {
@@ -109,6 +125,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i64, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        still_manages(conn, actor, workspace)?;
         let (fields, owner) = resolve(conn, workspace, input, None)?;
         let app =
             apps::insert(conn, workspace, &fields, now).map_err(unique_violation_as(|| {
@@ -142,6 +159,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<(), ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        still_manages(conn, actor, at.workspace)?;
         let before = existing(conn, at)?;
         let (fields, owner) = resolve(conn, at.workspace, input, Some(at.app))?;
         let owner_before = before.owner.as_ref().map(|o| o.email.clone());
@@ -175,6 +193,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<App, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        still_manages(conn, actor, at.workspace)?;
         let app = existing(conn, at)?;
         apps::delete(conn, at.app)?;
         let changes = json!({ "kind": app.kind.key(), "grants": app.grant_count });
@@ -220,6 +239,7 @@ pub fn grant(
     now: NaiveDateTime,
 ) -> Result<GrantOutcome, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        still_manages(conn, actor, at.workspace)?;
         let app = existing(conn, at)?;
         let (subject, label) = match to {
             GrantTo::Member(email) => {
@@ -286,6 +306,7 @@ pub fn change_level(
     now: NaiveDateTime,
 ) -> Result<String, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        still_manages(conn, actor, at.workspace)?;
         let (app, line) = existing_grant(conn, at, grant)?;
         let label = subject_label(&line);
         if line.level != level {
@@ -316,6 +337,7 @@ pub fn revoke(
     now: NaiveDateTime,
 ) -> Result<String, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+        still_manages(conn, actor, at.workspace)?;
         let (app, line) = existing_grant(conn, at, grant)?;
         let label = subject_label(&line);
         apps::delete_grant(conn, grant)?;

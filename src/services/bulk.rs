@@ -391,11 +391,11 @@ fn one(
             console::change_role(conn, acting, workspace, id, role, now)?;
         }
         BulkAction::AddToGroup(group) | BulkAction::RemoveFromGroup(group) => {
-            // What the sender holds now, as each member action reads it (`console::judge`).
+            // The group's service judges the sender by what they hold now.
             let at = InWorkspace {
                 workspace,
                 group: *group,
-                by: console::viewer_now(conn, acting, workspace)?.permissions,
+                by: acting.permissions,
             };
             let adding = matches!(request.action, BulkAction::AddToGroup(_));
             let inside = !group_store::members_among(conn, *group, &[id])?.is_empty();
@@ -421,7 +421,7 @@ fn one(
                 .ok_or_else(|| Skip("Has no pending invitation.".to_owned()))?;
             let inviter = Inviter {
                 actor: acting.actor,
-                permissions: console::viewer_now(conn, acting, workspace)?.permissions,
+                permissions: acting.permissions,
             };
             if *request.action == BulkAction::Resend {
                 invitations::resend(conn, &inviter, workspace, invitation, request.settings, now)?;

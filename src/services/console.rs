@@ -12,7 +12,7 @@ use crate::domain::membership::{
     AccountStatus, MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable,
 };
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
-use crate::domain::role::{BuiltInRole, PermissionSet};
+use crate::domain::role::{BuiltInRole, Permission, PermissionSet};
 use crate::domain::scim_patch::EmailLabel;
 use crate::domain::{Email, Reason};
 use crate::services::accounts::{self as account_actions, BlockError};
@@ -165,7 +165,7 @@ pub fn judge(
 
 /// The acting person as the policy sees them now (see [`held_now`]); an API key's scopes are
 /// what it holds (a revoked key got no further than its header).
-pub fn viewer_now(
+fn viewer_now(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
     workspace: WorkspaceId,
@@ -212,6 +212,30 @@ pub fn held_now(
         role: membership.map(|m| m.role_id),
     })
     .map_err(|refused| refused.to_string()))
+}
+
+/// Whether `actor` still holds `needed` in `workspace` (see [`held_now`]), read inside a change's
+/// own transaction: what they hold now, or why the change is refused. A credential that is
+/// nobody (an API key, SCIM) is judged as its request found it: `None`.
+pub fn still_holds(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    needed: Permission,
+) -> diesel::QueryResult<Result<Option<PermissionSet>, String>> {
+    let Some(account) = actor.account_id else {
+        return Ok(Ok(None));
+    };
+    Ok(held_now(conn, account, workspace)?.and_then(|held| {
+        if held.permissions.contains(needed) {
+            Ok(Some(held.permissions))
+        } else {
+            Err(format!(
+                "Your role no longer allows this (it needs {}): nothing was changed.",
+                needed.key()
+            ))
+        }
+    }))
 }
 
 /// A member as the console shows them, with why they are in their state ([`state_events`]).

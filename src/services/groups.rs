@@ -9,9 +9,10 @@ use crate::domain::Description;
 use crate::domain::group::BulkAdd;
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy;
-use crate::domain::role::PermissionSet;
+use crate::domain::role::{Permission, PermissionSet};
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
+use crate::services::console;
 use crate::store::audit::{self, Actor};
 use crate::store::groups;
 /// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
@@ -29,9 +30,10 @@ pub enum GroupError {
     NotFound,
     #[error("This person is not a current member of the workspace.")]
     NotAMember,
-    /// The group holds app grants, and the change would give or take them without `apps.manage`.
+    /// The sender may not make this change: the group holds app grants, which it would give or
+    /// take without `apps.manage`, or they no longer hold `groups.manage`.
     #[error("{0}")]
-    GivesAppAccess(&'static str),
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -57,15 +59,36 @@ impl InWorkspace {
     }
 }
 
-fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
+/// What `actor` holds in the workspace now, when they still manage groups (see
+/// `console::still_holds`); `at.by` for a credential that is nobody.
+fn sender_now(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+) -> Result<PermissionSet, GroupError> {
+    Ok(
+        console::still_holds(conn, actor, at.workspace, Permission::GroupsManage)?
+            .map_err(GroupError::Refused)?
+            .unwrap_or(at.by),
+    )
+}
+
+/// The group, changed by `actor`, who still manages groups.
+fn existing(conn: &mut AnyConnection, actor: &Actor, at: InWorkspace) -> Result<Group, GroupError> {
+    sender_now(conn, actor, at)?;
     groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
 }
 
-/// The group, when whoever changes it may change who is in it (its grants go with them).
-fn members_changeable(conn: &mut AnyConnection, at: InWorkspace) -> Result<Group, GroupError> {
-    let group = existing(conn, at)?;
-    policy::may_change_group_members(at.by, group.grant_count)
-        .map_err(GroupError::GivesAppAccess)?;
+/// The group, when `actor` may change who is in it now (its grants go with them).
+fn members_changeable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+) -> Result<Group, GroupError> {
+    let by = sender_now(conn, actor, at)?;
+    let group = groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)?;
+    policy::may_change_group_members(by, group.grant_count)
+        .map_err(|why| GroupError::Refused(why.to_owned()))?;
     Ok(group)
 }
 
@@ -78,16 +101,18 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i64, GroupError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let at = InWorkspace {
+            workspace,
+            group: 0,
+            by: PermissionSet::empty(),
+        };
+        sender_now(conn, actor, at)?;
         if groups::name_taken(conn, workspace, name.as_str(), None)? {
             return Err(GroupError::NameTaken);
         }
         let group = groups::insert(conn, workspace, name.as_str(), description.as_str(), now)
             .map_err(unique_violation_as(|| GroupError::NameTaken))?;
-        let at = InWorkspace {
-            workspace,
-            group,
-            by: PermissionSet::empty(),
-        };
+        let at = InWorkspace { group, ..at };
         let changes = json!({ "name": name.as_str(), "description": description.as_str() });
         audit::record_about(
             conn,
@@ -111,7 +136,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let before = existing(conn, at)?;
+        let before = existing(conn, actor, at)?;
         if before.name == name.as_str() && before.description == description.as_str() {
             return Ok(());
         }
@@ -143,7 +168,7 @@ pub fn set_external_id(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = existing(conn, at)?;
+        let group = existing(conn, actor, at)?;
         let before = groups::scim_group(conn, at.workspace, at.group)?.and_then(|g| g.external_id);
         if before.as_deref() == external_id {
             return Ok(());
@@ -172,7 +197,7 @@ pub fn set_members(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        members_changeable(conn, at)?;
+        members_changeable(conn, actor, at)?;
         for id in groups::member_refs(conn, at.group)? {
             if !ids.iter().any(|m| m.0 == id) {
                 remove_member(conn, actor, at, MembershipId(id), now)?;
@@ -191,7 +216,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<Group, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, at)?;
+        let group = members_changeable(conn, actor, at)?;
         groups::delete(conn, at.group)?;
         let changes = json!({ "members": group.member_count, "grants": group.grant_count });
         audit::record_about(
@@ -216,7 +241,7 @@ pub fn add_members(
     now: NaiveDateTime,
 ) -> Result<Vec<String>, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, at)?;
+        let group = members_changeable(conn, actor, at)?;
         let current = memberships::current_among(conn, at.workspace, ids)?;
         add_current(conn, actor, at, &group, current, now).map(|outcome| outcome.added)
     })
@@ -232,7 +257,7 @@ pub fn add_member(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, at)?;
+        let group = members_changeable(conn, actor, at)?;
         let current = memberships::current_among(conn, at.workspace, &[id])?;
         if current.is_empty() {
             return Err(GroupError::NotAMember);
@@ -250,7 +275,7 @@ pub fn add_by_emails(
     now: NaiveDateTime,
 ) -> Result<BulkAdd, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, at)?;
+        let group = members_changeable(conn, actor, at)?;
         let current = memberships::current_by_emails(conn, at.workspace, emails)?;
         let mut outcome = add_current(conn, actor, at, &group, current.clone(), now)?;
         outcome.not_members = emails
@@ -310,7 +335,7 @@ pub fn remove_member(
     now: NaiveDateTime,
 ) -> Result<bool, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, at)?;
+        let group = members_changeable(conn, actor, at)?;
         let email = memberships::current_among(conn, at.workspace, &[member])?
             .pop()
             .map(|(_, email)| email);

@@ -14,7 +14,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::mail::templates::InvitationEmail;
-use crate::services::{emails, passwords};
+use crate::services::{console, emails, passwords};
 use crate::store::audit::{self, Actor};
 use crate::store::invitations;
 /// Reads the pages and the API share: pending invitations in pages, and one of a workspace's.
@@ -42,6 +42,25 @@ impl InviteSettings {
 pub struct Inviter<'a> {
     pub actor: &'a Actor,
     pub permissions: PermissionSet,
+}
+
+impl<'a> Inviter<'a> {
+    /// The inviter as the database says now, read inside the change's transaction (see
+    /// `console::still_holds`): refused, in words, when they no longer hold `users.invite`.
+    fn now(
+        &self,
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+    ) -> diesel::QueryResult<Result<Inviter<'a>, String>> {
+        Ok(
+            console::still_holds(conn, self.actor, workspace, Permission::UsersInvite)?.map(
+                |held| Inviter {
+                    actor: self.actor,
+                    permissions: held.unwrap_or(self.permissions),
+                },
+            ),
+        )
+    }
 }
 
 pub struct InviteRequest {
@@ -129,6 +148,13 @@ pub(crate) fn judge(
     workspace: &workspaces::Workspace,
 ) -> Result<(roles::RoleChoice, Vec<accounts::Account>), InviteError> {
     let mut problems = InviteProblems::default();
+    let inviter = &match inviter.now(conn, request.workspace)? {
+        Ok(now) => now,
+        Err(why) => {
+            problems.emails = Some(why);
+            return Err(InviteError::Invalid(problems));
+        }
+    };
     let role = roles::choices(conn, request.workspace)?
         .into_iter()
         .find(|r| r.key == request.role);
@@ -627,6 +653,9 @@ pub fn resend(
     now: NaiveDateTime,
 ) -> Result<(), InvitationActionError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let inviter = inviter
+            .now(conn, workspace)?
+            .map_err(InvitationActionError::Forbidden)?;
         let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
         policy::may_resend(invitation.last_sent_at, now).map_err(InvitationActionError::TooSoon)?;
         cancel_email(conn, &invitation)?;
@@ -674,7 +703,6 @@ pub fn resend(
     })
 }
 
-/// Withdraws an invitation: the link dies, the seat is freed; returns the address.
 /// Revokes the pending invitation of a membership (SCIM deleting someone invited who has not
 /// joined); `NotFound` when it has none.
 pub fn revoke_of_membership(
@@ -692,6 +720,7 @@ pub fn revoke_of_membership(
     revoke(conn, inviter, workspace, invitation, now)
 }
 
+/// Withdraws an invitation: the link dies, the seat is freed; returns the address.
 pub fn revoke(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,
@@ -700,6 +729,9 @@ pub fn revoke(
     now: NaiveDateTime,
 ) -> Result<String, InvitationActionError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        let inviter = inviter
+            .now(conn, workspace)?
+            .map_err(InvitationActionError::Forbidden)?;
         let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
         withdraw(conn, &invitation)?;
         audit::record(

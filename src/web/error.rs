@@ -125,6 +125,7 @@ impl From<AppChangeError> for AppError {
         match e {
             AppChangeError::NotFound | AppChangeError::NoSuchGrant => AppError::NotFound,
             AppChangeError::Database(e) => e.into(),
+            AppChangeError::Refused(why) => AppError::Forbidden(why),
             other => AppError::Conflict(other.to_string()),
         }
     }
@@ -135,7 +136,7 @@ impl From<GroupError> for AppError {
     fn from(e: GroupError) -> Self {
         match e {
             GroupError::NotFound | GroupError::NotAMember => AppError::NotFound,
-            GroupError::GivesAppAccess(why) => AppError::Forbidden(why.to_owned()),
+            GroupError::Refused(why) => AppError::Forbidden(why),
             GroupError::Database(e) => e.into(),
             other => AppError::Conflict(other.to_string()),
         }

@@ -45,7 +45,7 @@ fn group_error(e: GroupError, errors: &mut FieldErrors) -> Result<(), AppError> 
             Ok(())
         }
         GroupError::NotFound | GroupError::NotAMember => Err(AppError::NotFound),
-        GroupError::GivesAppAccess(why) => Err(AppError::Forbidden(why.to_owned())),
+        GroupError::Refused(why) => Err(AppError::Forbidden(why)),
         GroupError::Database(e) => Err(e.into()),
     }
 }

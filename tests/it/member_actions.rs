@@ -9,6 +9,7 @@ use admin_console::domain::role::BuiltInRole;
 
 const GRACE: &str = "grace.hopper@example.com";
 const ALAN: &str = "alan.turing@example.com";
+const PENDING: &str = "pending@example.com";
 
 /// Ada (org owner) makes /w/labs and invites Grace there; Grace accepts with her own password.
 async fn grace_also_in_labs(app: &TestApp) {
@@ -347,15 +348,23 @@ async fn a_change_asked_in_a_deleted_workspace_goes_with_it() {
 /// they hold by then: the permissions it arrived with do not outlive the demotion.
 #[actix_web::test]
 async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
+    use admin_console::domain::Name;
+    use admin_console::domain::access::AppKind;
     use admin_console::domain::ids::{AccountId, MembershipId, WorkspaceId};
+    use admin_console::domain::invitation::parse_address_list;
     use admin_console::domain::membership::OrgRole;
+    use admin_console::services::apps;
     use admin_console::services::console::{self, Acting, ConsoleError};
+    use admin_console::services::groups::{self, GroupError};
+    use admin_console::services::invitations::{self, InvitationActionError, InviteError};
     use admin_console::services::roles::{Definer, RoleDraft, RoleError};
     use admin_console::store::audit::Actor;
     let app = spawn_app().await;
     app.set_up().await;
     app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
     app.add_member(ALAN, BuiltInRole::Admin, MembershipStatus::Active);
+    assert_eq!(app.invite(PENDING, "member").await.status().as_u16(), 303);
+    let invitation = app.first_id("invitations");
     let alan = AccountId(app.first_id(&format!("accounts WHERE email = '{ALAN}'")));
     let (workspace, grace) = (
         WorkspaceId(app.first_id("workspaces")),
@@ -413,4 +422,61 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         admin_console::services::roles::create(&mut app.conn(), &definer, workspace, &draft, now);
     assert!(matches!(made, Err(RoleError::Permissions(_))), "{made:?}");
     assert_eq!(app.count("roles WHERE name = 'Late'"), 0);
+
+    // Groups, apps and invitations, whose forms let him in as an Admin too.
+    let late = Name::parse("Late").unwrap();
+    let group = groups::create(
+        &mut app.conn(),
+        &actor,
+        workspace,
+        &late,
+        &Default::default(),
+        now,
+    );
+    assert!(
+        matches!(&group, Err(GroupError::Refused(why)) if why.contains("groups.manage")),
+        "{group:?}"
+    );
+    let input = apps::AppInput {
+        kind: AppKind::App,
+        name: late.clone(),
+        owner: None,
+        restricted: false,
+    };
+    let made_app = apps::create(&mut app.conn(), &actor, workspace, &input, now);
+    assert!(
+        matches!(made_app, Err(apps::ChangeError::Refused(_))),
+        "{made_app:?}"
+    );
+    let inviter = invitations::Inviter {
+        actor: &actor,
+        permissions: BuiltInRole::Admin.permissions(),
+    };
+    let request = invitations::InviteRequest {
+        workspace,
+        addresses: parse_address_list("late@example.com"),
+        role: "member".to_owned(),
+        group_ids: vec![],
+        app_ids: vec![],
+    };
+    let settings = invitations::InviteSettings {
+        base_url: app.url(""),
+        ttl_days: 7,
+    };
+    let invited = invitations::invite_members(&mut app.conn(), &inviter, &request, &settings, now);
+    assert!(
+        matches!(&invited, Err(InviteError::Invalid(p)) if p.emails.as_deref().is_some_and(|e| e.contains("users.invite"))),
+        "{invited:?}"
+    );
+    let revoked = invitations::revoke(&mut app.conn(), &inviter, workspace, invitation, now);
+    assert!(
+        matches!(revoked, Err(InvitationActionError::Forbidden(_))),
+        "{revoked:?}"
+    );
+    assert_eq!(app.count("groups") + app.count("apps"), 0);
+    assert_eq!(app.count("accounts WHERE email = 'late@example.com'"), 0);
+    assert_eq!(
+        app.count(&format!("invitations WHERE id = {invitation}")),
+        1
+    );
 }

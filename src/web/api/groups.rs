@@ -53,7 +53,7 @@ impl From<GroupError> for Problem {
         match e {
             GroupError::NameTaken => Problem::field("name", e),
             GroupError::NotFound | GroupError::NotAMember => Problem::not_found(),
-            GroupError::GivesAppAccess(why) => Problem::new(StatusCode::FORBIDDEN, why),
+            GroupError::Refused(why) => Problem::new(StatusCode::FORBIDDEN, why),
             GroupError::Database(e) => e.into(),
         }
     }

@@ -76,7 +76,7 @@ impl From<GroupError> for ScimError {
             }
             GroupError::NotFound => ScimError::not_found(),
             GroupError::NotAMember => ScimError::invalid_value(e.to_string()),
-            GroupError::GivesAppAccess(why) => ScimError::new(StatusCode::FORBIDDEN, None, why),
+            GroupError::Refused(why) => ScimError::new(StatusCode::FORBIDDEN, None, why),
             GroupError::Database(e) => e.into(),
         }
     }
