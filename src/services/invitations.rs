@@ -566,8 +566,12 @@ pub fn accept(
         };
         memberships::activate(conn, invitation.membership_id, now)?;
         let (group_ids, app_grants) = invitations::grants(conn, invitation.id)?;
+        let joining = [invitation.membership_id];
         for group in &group_ids {
-            groups::add_members(conn, *group, &[invitation.membership_id], now)?;
+            // Someone may have put the invitee in the group already (its picker offers them).
+            if groups::members_among(conn, *group, &joining)?.is_empty() {
+                groups::add_members(conn, *group, &joining, now)?;
+            }
         }
         for (app, level) in &app_grants {
             apps::grant_member(conn, *app, invitation.membership_id, level, now)?;
@@ -733,7 +737,12 @@ pub fn revoke(
             .now(conn, workspace)?
             .map_err(InvitationActionError::Forbidden)?;
         let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
-        withdraw(conn, &invitation)?;
+        let changes = withdraw(
+            conn,
+            &invitation,
+            json!({ "role": invitation.role_name }),
+            now,
+        )?;
         audit::record(
             conn,
             inviter.actor,
@@ -743,7 +752,7 @@ pub fn revoke(
                 target_type: "account",
                 target_id: Some(invitation.account_id.0),
                 target_label: &invitation.email,
-                changes: json!({ "role": invitation.role_name }),
+                changes,
             },
             now,
         )?;
@@ -751,15 +760,33 @@ pub fn revoke(
     })
 }
 
+/// Withdraws an invitation with its membership; the audit event's `changes`, `event`, gain what
+/// went with the membership: the groups it was in, the apps it owned, its app grants.
 fn withdraw(
     conn: &mut AnyConnection,
     invitation: &Invitation,
-) -> Result<(), diesel::result::Error> {
+    mut event: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<serde_json::Value, diesel::result::Error> {
+    let ties = memberships::ties(conn, invitation.membership_id)?;
     // The account stays (without a password it cannot sign in): deleting it here could race a
     // concurrent invitation of the same address to another workspace.
     invitations::delete(conn, invitation.id)?;
     memberships::delete_invited(conn, invitation.membership_id)?;
-    cancel_email(conn, invitation)
+    cancel_email(conn, invitation)?;
+    let group_ids: Vec<i64> = ties.groups.iter().map(|(id, _)| *id).collect();
+    groups::touch(conn, &group_ids, now)?;
+    if !ties.groups.is_empty() {
+        let names: Vec<&str> = ties.groups.iter().map(|(_, name)| name.as_str()).collect();
+        event["groups_left"] = json!(names);
+    }
+    if !ties.owned_apps.is_empty() {
+        event["apps_left_without_owner"] = json!(ties.owned_apps);
+    }
+    if ties.grants > 0 {
+        event["app_grants_ended"] = json!(ties.grants);
+    }
+    Ok(event)
 }
 
 /// An email for a link that no longer works is not sent any more.
@@ -793,7 +820,12 @@ pub fn expire_due(
                 else {
                     return Ok(0);
                 };
-                withdraw(conn, &invitation)?;
+                let changes = withdraw(
+                    conn,
+                    &invitation,
+                    json!({ "expired_at": invitation.expires_at.to_string() }),
+                    now,
+                )?;
                 audit::record(
                     conn,
                     &Actor {
@@ -808,7 +840,7 @@ pub fn expire_due(
                         target_type: "account",
                         target_id: Some(invitation.account_id.0),
                         target_label: &invitation.email,
-                        changes: json!({ "expired_at": invitation.expires_at.to_string() }),
+                        changes,
                     },
                     now,
                 )?;

@@ -544,6 +544,17 @@ async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
     app.invite("grace@example.com", "member").await;
     let token = app.token_for("grace@example.com");
     let id = app.first_id("invitations");
+    // Before she joins, she is put in a group and made an app's owner: both go with her.
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
+    app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, owner_membership_id, created_at, updated_at) SELECT workspace_id, 'app', 'Payroll', FALSE, id, created_at, created_at FROM memberships WHERE status = 'invited'");
+    let added = app
+        .post_fields(
+            &format!("/w/acme/groups/{}/members/bulk", app.first_id("groups")),
+            &[("emails", "grace@example.com")],
+        )
+        .await;
+    assert!(added.status().is_success() || added.status().as_u16() == 303);
+    assert_eq!(app.count("groups WHERE member_count = 1"), 1);
     // Without JavaScript the confirmation is a page of its own.
     let confirm = app
         .get_text(&format!("/w/acme/invitations/{id}/revoke"))
@@ -571,6 +582,13 @@ async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
         app.count("audit_events WHERE action = 'invitation.revoked'"),
         1
     );
+    let log = app.get_text("/w/acme/audit").await;
+    assert!(
+        log.contains("groups left: Finance") && log.contains("apps left without owner: Payroll"),
+        "{log}"
+    );
+    assert_eq!(app.count("groups WHERE member_count = 0"), 1);
+    assert_eq!(app.count("apps WHERE owner_membership_id IS NULL"), 1);
     assert!(
         app.new_client()
             .get_text(&format!("/invite/{token}"))
@@ -680,8 +698,21 @@ async fn groups_and_apps_chosen_at_invite_are_granted_on_accept() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    // Someone puts the invitee in the group before she joins (the group's picker offers her).
+    let added = app
+        .post_form(
+            &format!("/w/acme/groups/{group}/members/bulk"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", "grace@example.com"),
+            ],
+        )
+        .await;
+    assert!(added.status().is_success() || added.status().as_u16() == 303);
+    assert_eq!(app.count("group_members"), 1);
     let token = app.token_for("grace@example.com");
-    app.accept_as_new(&token, "Grace", "Hopper").await;
+    let (_, accepted) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(accepted.status().as_u16(), 303);
     assert_eq!(app.count("group_members"), 1);
     assert_eq!(
         app.count("grants WHERE level = 'view' AND membership_id IS NOT NULL"),

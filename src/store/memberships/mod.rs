@@ -673,6 +673,30 @@ pub fn lock_owned_workspaces(conn: &mut AnyConnection, account: AccountId) -> Qu
     }
 }
 
+/// What goes with a membership's row when it is deleted (a withdrawn invitation): the groups it
+/// is in, the apps it owns (they are left without an owner) and how many app grants it holds.
+pub struct Ties {
+    pub groups: Vec<(i64, String)>,
+    pub owned_apps: Vec<String>,
+    pub grants: i64,
+}
+
+pub fn ties(conn: &mut AnyConnection, membership: MembershipId) -> QueryResult<Ties> {
+    use crate::db::schema::{apps, grants};
+    Ok(Ties {
+        groups: groups_of(conn, membership)?,
+        owned_apps: apps::table
+            .filter(apps::owner_membership_id.eq(membership.0))
+            .select(apps::name)
+            .order(apps::name)
+            .load(conn)?,
+        grants: grants::table
+            .filter(grants::membership_id.eq(membership.0))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
 /// The groups a membership belongs to: (id, name).
 pub fn groups_of(
     conn: &mut AnyConnection,
