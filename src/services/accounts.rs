@@ -12,7 +12,7 @@ use crate::domain::role::PermissionSet;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships;
-use crate::store::sessions;
+use crate::store::{account_tokens, sessions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
@@ -34,6 +34,24 @@ fn existing(conn: &mut AnyConnection, target: AccountId) -> Result<Account, Bloc
 
 /// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
 /// `target` (an account: these are the organization's, whichever page they are done from).
+/// The asker's org role as it is now, under the organization lock: a request under way when they
+/// were demoted or blocked is judged as they are by then.
+fn org_role_now(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    as_found: OrgRole,
+) -> Result<OrgRole, BlockError> {
+    match actor.account_id {
+        None => Ok(as_found),
+        Some(id) => match accounts::find(conn, id)? {
+            Some(asker) if asker.status != AccountStatus::Blocked => Ok(asker.org_role),
+            _ => Err(BlockError::Refused(
+                "Your account is blocked: it can no longer act.".to_owned(),
+            )),
+        },
+    }
+}
+
 fn judge(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -41,19 +59,7 @@ fn judge(
     target: &Account,
     action: MemberAction,
 ) -> Result<(), BlockError> {
-    // The asker's org role as it is now, under the lock: a request under way when they were
-    // demoted or blocked is judged as they are by then.
-    let actor_org = match actor.account_id {
-        None => actor_org,
-        Some(id) => match accounts::find(conn, id)? {
-            Some(asker) if asker.status != AccountStatus::Blocked => asker.org_role,
-            _ => {
-                return Err(BlockError::Refused(
-                    "Your account is blocked: it can no longer act.".to_owned(),
-                ));
-            }
-        },
-    };
+    let actor_org = org_role_now(conn, actor, actor_org)?;
     let active_org_owners = accounts::count_active_org_owners(conn)?;
     let sole_owner_of = memberships::sole_owners(conn, &[target.id])?
         .pop()
@@ -218,10 +224,15 @@ pub fn set_blocked(
             AccountStatus::Active
         };
         accounts::set_status(conn, target, status, now)?;
-        let ended = if block {
-            sessions::delete_for_account(conn, target)?
+        // A block ends the sessions and the links still out (password resets, changes of
+        // address), which would otherwise work again once the account is unblocked.
+        let (ended, links) = if block {
+            (
+                sessions::delete_for_account(conn, target)?,
+                account_tokens::cancel_all(conn, target, now)?,
+            )
         } else {
-            0
+            (0, 0)
         };
         audit::record(
             conn,
@@ -240,6 +251,7 @@ pub fn set_blocked(
                     json!({
                         "status": { "before": account.status.key(), "after": status.key() },
                         "sessions_ended": ended,
+                        "links_ended": links,
                     }),
                     reason,
                 ),
@@ -265,6 +277,7 @@ pub fn change_org_role(
         if account.org_role == new {
             return Ok(account);
         }
+        let actor_org = org_role_now(conn, actor, actor_org)?;
         let others = other_org_owners(&account, accounts::count_active_org_owners(conn)?);
         policy::may_change_org_role(
             actor.account_id == Some(target),

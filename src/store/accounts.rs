@@ -143,6 +143,15 @@ pub fn set_password_hash(
     Ok(())
 }
 
+/// Moves the account's session epoch on: every session holding the old one ends, including one
+/// that has passed the password step of sign-in and waits for its two-factor code.
+pub fn end_epoch(conn: &mut AnyConnection, id: AccountId) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id.0))
+        .set(accounts::session_epoch.eq(accounts::session_epoch + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn set_org_role(
     conn: &mut AnyConnection,
     id: AccountId,

@@ -479,4 +479,23 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         app.count(&format!("invitations WHERE id = {invitation}")),
         1
     );
+
+    // The organization's roles: let in as an org admin, a member by the time it is done.
+    let grace_account = AccountId(app.first_id(&format!("accounts WHERE email = '{GRACE}'")));
+    let raised = admin_console::services::accounts::change_org_role(
+        &mut app.conn(),
+        &actor,
+        OrgRole::Admin,
+        grace_account,
+        OrgRole::Admin,
+        now,
+    );
+    assert!(
+        matches!(
+            raised,
+            Err(admin_console::services::accounts::BlockError::Refused(_))
+        ),
+        "{raised:?}"
+    );
+    assert_eq!(app.count("accounts WHERE org_role = 'admin'"), 0);
 }

@@ -229,6 +229,29 @@ async fn a_new_password_ends_the_links_sent_before_it() {
     );
 }
 
+/// A block ends the links still out for good: unblocking does not bring them back.
+#[actix_web::test]
+async fn a_block_ends_the_links_sent_before_it() {
+    let app = with_grace().await;
+    ask(&app, GRACE).await;
+    let link = reset_link(&app, GRACE, 0).await;
+    let id = app.membership_of(GRACE);
+    for step in ["block", "unblock"] {
+        let done = app
+            .post_fields(&format!("/w/acme/users/{id}/{step}"), &[])
+            .await;
+        assert_eq!(done.status(), 303, "{step}");
+    }
+    assert_eq!(app.new_client().get(&link).await.status(), 410);
+    assert_eq!(app.count("account_tokens WHERE used_at IS NULL"), 0);
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'account.blocked' AND changes LIKE '%\"links_ended\":1%'"
+        ),
+        1
+    );
+}
+
 /// A link sent to an address the account no longer has stops working once the address changes.
 #[actix_web::test]
 async fn a_new_address_ends_the_links_sent_to_the_old_one() {
