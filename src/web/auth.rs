@@ -279,6 +279,8 @@ async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<F
         .match_info()
         .get("slug")
         .or_else(|| super::prefetch::workspace_slug(req.path()))
+        // A control character names no workspace (PostgreSQL refuses a NUL in a query's text).
+        .filter(|slug| !slug.contains(char::is_control))
         .unwrap_or_default()
         .to_owned();
     let pool = state_of(req)?.pool.clone();

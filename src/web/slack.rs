@@ -16,6 +16,7 @@ use super::forms::{FieldErrors, HtmlForm, flash};
 use super::htmx::{render_with_status, wants_fragment};
 use super::invite_form::{self, InviteForm, InviteView};
 use super::{AppState, blocking, views};
+use crate::domain::SearchTerm;
 use crate::domain::role::Permission;
 use crate::domain::slack::{BotToken, REQUIRED_SCOPES, missing_scopes};
 use crate::services::invitations::InviteProblems;
@@ -446,7 +447,7 @@ pub async fn disconnect(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AddForm {
-    pub q: String,
+    pub q: SearchTerm,
     pub slack_user_id: Vec<String>,
     /// Everyone matching `q` who may be added ("Select all N").
     pub select_all: String,
@@ -494,7 +495,7 @@ struct SlackPage {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PeopleQuery {
-    q: String,
+    q: SearchTerm,
 }
 
 /// The Slack people (a page, or the dialog's tab for htmx). A list older than five minutes is
@@ -539,7 +540,7 @@ async fn picker(
     let (workspace, now, q) = (
         access.workspace.id,
         state.settings.clock.now(),
-        form.q.trim().to_owned(),
+        form.q.as_str().to_owned(),
     );
     let search = q.clone();
     let (connection, found) = blocking(state, move |conn| {
@@ -604,11 +605,14 @@ pub async fn add(
         super::forms::unique(ids);
     }
     super::forms::unique(&mut form.slack_user_id);
+    // Slack's ids are letters and digits ("U024BE7LH"); anything else names nobody.
+    form.slack_user_id
+        .retain(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()));
     let (settings, workspace) = (state.invite_settings(), access.workspace.id);
     let (chosen, all, q) = (
         form.slack_user_id.clone(),
         !form.select_all.is_empty(),
-        form.q.trim().to_owned(),
+        form.q.as_str().to_owned(),
     );
     let (role, group_ids, app_ids) = (
         form.role.clone(),

@@ -395,7 +395,8 @@ pub async fn settings(
     me: SignedIn,
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let required = Some(query.into_inner().required).filter(|r| !r.is_empty());
+    let required = Some(query.into_inner().required)
+        .filter(|r| !r.is_empty() && !r.contains(char::is_control));
     settings_page(
         &state,
         &me,

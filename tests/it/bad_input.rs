@@ -38,7 +38,7 @@ fn corpus() -> Vec<(&'static str, String)> {
 /// Query parameters the console's pages read.
 const PARAMS: &[&str] = &[
     "q", "status", "role", "group", "sort", "dir", "before", "after", "actor", "target", "action",
-    "from", "to", "kind", "level", "next", "format",
+    "from", "to", "kind", "level", "next", "format", "required", "at",
 ];
 
 /// Fields the console's forms post.
@@ -77,6 +77,8 @@ const FIELDS: &[&str] = &[
     "workspace_name",
     "workspace_slug",
     "setup_code",
+    "slack_user_id",
+    "select_all",
 ];
 
 struct Ids {
@@ -200,6 +202,20 @@ async fn no_bad_input_reaches_a_500() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A workspace's URL name holding a NUL or another control character names no workspace.
+#[actix_web::test]
+async fn a_control_character_in_a_workspace_address_names_no_workspace() {
+    let ada = spawn_app().await;
+    ada.set_up().await;
+    for path in [
+        "/w/a%00b/users",
+        "/w/acme%00/settings/slack",
+        "/w/%1b/audit",
+    ] {
+        assert_eq!(ada.get(path).await.status(), 404, "{path}");
+    }
 }
 
 #[actix_web::test]
