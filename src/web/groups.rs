@@ -222,6 +222,8 @@ struct ShowPage {
     /// Who is in it may be changed by this viewer (`groups.manage`, and `apps.manage` when it holds
     /// grants); otherwise, with `groups.manage`, why not.
     can_change_members: bool,
+    /// Adding lists the workspace's people: it takes `users.view` too.
+    can_add_members: bool,
     members_locked: Option<&'static str>,
     form: GroupForm,
     errors: FieldErrors,
@@ -283,6 +285,7 @@ async fn show_view(
     } = typed;
     let workspace = access.workspace.id;
     let manage = access.can(Permission::GroupsManage);
+    let adds = manage && access.can(Permission::UsersView);
     let apps_at = GrantLine::links(access);
     let search = q.clone();
     let cached = access.cached.clone();
@@ -312,7 +315,7 @@ async fn show_view(
             },
         )?;
         let grants = GrantLine::of(groups::grants_of(conn, id)?, apps_at.as_deref());
-        let options = if manage {
+        let options = if adds {
             picker_options(conn, &cached, workspace, id, &search)?
         } else {
             Vec::new()
@@ -361,6 +364,7 @@ async fn show_view(
         grants: loaded.grants,
         can_manage: manage,
         can_change_members: manage && locked.is_none(),
+        can_add_members: adds && locked.is_none(),
         members_locked: locked.filter(|_| manage),
         errors,
         emails,
@@ -445,6 +449,7 @@ pub async fn picker(
     query: web::Query<PickerQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
+    access.require(Permission::UsersView)?;
     let (workspace, id, q) = (access.workspace.id, path.1, query.into_inner().q);
     let search = q.clone();
     let cached = access.cached.clone();
@@ -467,6 +472,7 @@ pub async fn picker_page(
     query: web::Query<PickerQuery>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
+    access.require(Permission::UsersView)?;
     let page = show_view(
         &state,
         &access,
@@ -530,6 +536,7 @@ pub async fn add_members(
     form: HtmlForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
+    access.require(Permission::UsersView)?;
     let id = path.1;
     let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
     let at = in_workspace(&access, id);
@@ -558,6 +565,7 @@ pub async fn add_by_emails(
     form: web::Form<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
+    access.require(Permission::UsersView)?;
     let (id, typed) = (path.1, form.into_inner().emails);
     let pasted = parse_address_list(&typed);
     let mut errors = FieldErrors::default();

@@ -365,6 +365,49 @@ async fn auditors_read_groups_and_the_server_refuses_their_changes() {
     );
 }
 
+/// Adding to a group lists the workspace's people: a role managing groups without `users.view`
+/// gets 403 from the picker and the add forms, and is told so where they would be; it still
+/// renames, takes people out and deletes.
+#[actix_web::test]
+async fn adding_members_takes_seeing_the_workspaces_people() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    create(&app, "Finance", "").await;
+    let id = app.first_id("groups WHERE name = 'Finance'");
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    let alan = app.membership_of(ALAN).to_string();
+    let keeper = app
+        .with_custom_role(GRACE, "Group keeper", &["groups.view", "groups.manage"])
+        .await;
+    let base = format!("/w/acme/groups/{id}");
+    let page = keeper.get_text(&base).await;
+    assert!(
+        page.contains("which your role does not see (it takes users.view)")
+            && !page.contains("picker-q")
+            && !page.contains("alan.turing"),
+        "{page}"
+    );
+    for path in [format!("{base}/picker?q=a"), format!("{base}/add?q=a")] {
+        assert_eq!(keeper.get(&path).await.status().as_u16(), 403, "{path}");
+    }
+    for (path, fields) in [
+        (
+            format!("{base}/members"),
+            vec![("membership_id", alan.as_str())],
+        ),
+        (
+            format!("{base}/members/bulk"),
+            vec![("emails", "alan.turing@example.com")],
+        ),
+    ] {
+        let refused = keeper.post_fields(&path, &fields).await;
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+    }
+    assert_eq!(app.count("group_members"), 0);
+    let renamed = keeper.post_fields(&base, &[("name", "Money")]).await;
+    assert_eq!(renamed.status().as_u16(), 303);
+}
+
 /// Who is in a group that holds app grants is who holds that access: a role with `groups.manage`
 /// but not `apps.manage` can neither add to it (picker, pasted addresses, invitation, API) nor take
 /// anyone out of it nor delete it (403, nothing changed); a group without grants it changes freely.
