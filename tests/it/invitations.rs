@@ -674,6 +674,35 @@ async fn a_blocked_account_cannot_accept() {
     }
 }
 
+/// A group or app chosen and gone meanwhile (the workspace's last one, so the form lists none):
+/// the reason is said all the same.
+#[actix_web::test]
+async fn a_group_or_app_gone_meanwhile_is_said_beside_its_field() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let csrf = app.csrf_token("/w/acme/users").await;
+    let response = app
+        .post_form(
+            "/w/acme/invitations",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("emails", "grace@example.com"),
+                ("role", "member"),
+                ("group_id", "999"),
+                ("app_id", "999"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("One of the chosen groups does not exist (any more).")
+            && page.contains("One of the chosen apps does not exist (any more).")
+            && page.contains("grace@example.com"),
+        "{page}"
+    );
+}
+
 #[actix_web::test]
 async fn groups_and_apps_chosen_at_invite_are_granted_on_accept() {
     let app = spawn_app().await;
