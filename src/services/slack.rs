@@ -268,6 +268,17 @@ pub fn add_people(
                 "Some of the chosen people are no longer in the Slack list: refresh it and choose again.",
             ));
         }
+        // Slack keeps an address to one person, but letter case aside: two would make one account.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = people
+            .iter()
+            .map(|p| p.email.to_lowercase())
+            .find(|email| !seen.insert(email.clone()))
+        {
+            return Err(refused(&format!(
+                "Two of the chosen people have the address {twice} in Slack: choose one of them."
+            )));
+        }
         let addresses = AddressList {
             valid: people
                 .iter()
