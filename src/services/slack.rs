@@ -393,8 +393,9 @@ impl Batch<'_> {
             },
             now,
         )?;
-        let way_in = match found {
-            // A new account: a single-use link to choose its first password, by email only. The
+        let way_in = match found.filter(|a| a.password_hash.is_some()) {
+            // A new account, or one that has never chosen a password (invited elsewhere, not
+            // joined yet): a single-use link to choose its first password, by email only. The
             // Slack profile's address is Slack's word, not proof that this Slack user reads that
             // mailbox: the link goes where a password reset would.
             None => {

@@ -640,7 +640,9 @@ pub async fn add(
             state.outbox_wake.notify_one();
             state.slack_wake.notify_one();
             let message = format!(
-                "{} added from Slack; each gets a Slack message and an email to set their password.",
+                "{} added from Slack. Each is told how to sign in by email (with a link to choose \
+                 a password, for whoever has none) and by a Slack direct message where the \
+                 connection allows it.",
                 views::count(added.len() as i64, "person", "people")
             );
             if wants_fragment(&req) {
