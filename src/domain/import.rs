@@ -64,7 +64,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
     if text.trim().is_empty() {
         return Err(ImportFileError::Empty);
     }
-    let header = text.lines().next().unwrap_or_default();
+    let header = text.split(['\n', '\r']).next().unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter(header))
         .flexible(true)
@@ -116,10 +116,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
             at += 1;
         }
         let at = at.max(counted_to);
-        newlines += text.as_bytes()[counted_to..at]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
+        newlines += line_breaks(&text.as_bytes()[counted_to..at]);
         counted_to = at;
         rows.push(ImportRow {
             line: newlines + 1,
@@ -139,6 +136,15 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         return Err(ImportFileError::NoRows);
     }
     Ok(rows)
+}
+
+/// Line breaks as a spreadsheet writes them: `\n`, `\r\n`, or a lone `\r` (old Mac files).
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, b)| *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 #[cfg(test)]
@@ -168,6 +174,24 @@ mod tests {
         );
         assert_eq!(rows[1].line, 4);
         assert!(rows[1].groups.is_empty() && rows[1].role.is_empty());
+    }
+
+    #[test]
+    fn numbers_lines_of_any_ending() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let file = [
+                "email;first_name",
+                "a@example.com;A",
+                "",
+                "b@example.com;B",
+                "",
+            ]
+            .join(ending);
+            let rows = parse(file.as_bytes()).unwrap();
+            let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [2, 4], "{ending:?}");
+            assert_eq!(rows[1].first_name, "B");
+        }
     }
 
     #[test]
