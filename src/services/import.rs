@@ -271,13 +271,17 @@ fn assemble(
 ) -> Result<Preview, diesel::result::Error> {
     let space = workspaces::find(conn, workspace)?.ok_or(diesel::result::Error::NotFound)?;
     let inviting = outcomes.iter().filter(|o| o.is_invite()).count() as i64;
-    let blocked_by = policy::check_seats(
-        space.plan.name(),
-        space.seat_limit,
-        space.counts.seats_used(),
-        inviting,
-    )
-    .err();
+    let used = space.counts.seats_used();
+    let blocked_by = policy::check_seats(space.plan.name(), space.seat_limit, used, inviting)
+        .err()
+        .map(|_| {
+            format!(
+                "{} plan: {} seats, {used} in use; this file would invite {inviting}. Take rows \
+                 out of the file, or free seats first.",
+                space.plan.name(),
+                space.seat_limit.unwrap_or_default(),
+            )
+        });
     Ok(Preview {
         id,
         file_name: file_name.to_owned(),
@@ -308,10 +312,9 @@ pub fn kept(
 pub enum Committed {
     /// Invited this many people.
     Done(usize),
-    /// The workspace changed since: nothing was written but this fresh preview.
+    /// The workspace changed since (the rows' outcomes, or the seats left): nothing was written
+    /// but this fresh preview.
     Changed(Preview),
-    /// Too few seats (the preview said so): nothing was written.
-    NoSeats(String),
     /// No such live preview (used, expired, or someone else's).
     Gone,
 }
@@ -351,9 +354,11 @@ pub fn commit(
             import_previews::delete(conn, id)?;
             return Ok(Step::Changed(stored.file_name, rows));
         }
-        let preview = assemble(conn, workspace, id, &stored.file_name, rows, shown)?;
-        if let Some(why) = preview.blocked_by {
-            return Ok(Step::Done(Committed::NoSeats(why)));
+        let preview = assemble(conn, workspace, id, &stored.file_name, rows.clone(), shown)?;
+        // Seats taken meanwhile (the rows' outcomes alike): a fresh preview says so.
+        if preview.blocked_by.is_some() {
+            import_previews::delete(conn, id)?;
+            return Ok(Step::Changed(stored.file_name, rows));
         }
         let requests = invite_requests(workspace, &preview.rows)?;
         for request in &requests {

@@ -527,6 +527,16 @@ impl WorkspaceAccess {
         }
     }
 
+    /// The users list after people were invited or added, or `elsewhere` for a role that may
+    /// invite without seeing people (`users.view`), whom the list would refuse.
+    pub fn people_or<'a>(&self, elsewhere: &'a str) -> &'a str {
+        if self.can(Permission::UsersView) {
+            "users"
+        } else {
+            elsewhere
+        }
+    }
+
     /// After a change: `message` for the next page, and 303 See Other to `/w/{slug}/{page}`.
     pub fn show_after(
         &self,

@@ -9,8 +9,7 @@ use askama::Template;
 
 use super::acting::as_inviter;
 use super::auth::{Chrome, WorkspaceAccess};
-use super::error::{AppError, redirect};
-use super::forms::flash;
+use super::error::AppError;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::ids::{AccountId, WorkspaceId};
@@ -258,14 +257,11 @@ pub async fn commit(
     match committed {
         Committed::Done(invited) => {
             state.outbox_wake.notify_one();
-            flash(
-                &access.signed_in.session,
-                &format!(
-                    "Imported: {} invited.",
-                    views::count(invited as i64, "person", "people")
-                ),
-            )?;
-            Ok(redirect(&format!("/w/{}/users", access.workspace.slug)))
+            let message = format!(
+                "Imported: {} invited.",
+                views::count(invited as i64, "person", "people")
+            );
+            access.show_after(access.people_or("import"), &message)
         }
         Committed::Changed(fresh) => {
             let notice = "The workspace changed since that preview (seats, or people joined or \
@@ -282,7 +278,6 @@ pub async fn commit(
             )
             .await
         }
-        Committed::NoSeats(why) => Err(AppError::Conflict(why)),
         Committed::Gone => Err(AppError::NotFound),
     }
 }

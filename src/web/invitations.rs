@@ -139,7 +139,7 @@ fn after_action(
     if wants_fragment(req) {
         super::htmx::members_changed(message)
     } else {
-        access.show_after("users", message)
+        access.show_after(access.people_or("invitations/new"), message)
     }
 }
 

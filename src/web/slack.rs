@@ -648,7 +648,7 @@ pub async fn add(
             if wants_fragment(&req) {
                 super::htmx::members_changed(&message)
             } else {
-                access.show_after("users", &message)
+                access.show_after(access.people_or("invitations/slack"), &message)
             }
         }
         Err(AddError::Invalid(problems)) => {

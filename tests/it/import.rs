@@ -184,6 +184,26 @@ async fn a_commit_after_the_workspace_changed_shows_a_fresh_preview_and_imports_
         .await;
     assert_eq!(done.status().as_u16(), 303);
     assert_eq!(app.count("accounts WHERE email = 'first@example.com'"), 1);
+
+    // Seats taken meanwhile by others (each row still does what it showed): a fresh preview too,
+    // which says the file no longer fits.
+    let file: String = std::iter::once("email\n".to_owned())
+        .chain((0..6).map(|i| format!("row{i}@example.com\n")))
+        .collect();
+    let page = upload(&app, file.as_bytes()).await.text().await.unwrap();
+    let id = preview_id(&page);
+    app.invite("x1@example.com x2@example.com x3@example.com", "member")
+        .await;
+    let changed = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
+    assert_eq!(changed.status().as_u16(), 409);
+    let fresh = changed.text().await.unwrap();
+    assert!(
+        fresh.contains("The workspace changed since that preview")
+            && fresh.contains("this file would invite 6. Take rows out of the file")
+            && !fresh.contains("action=\"/w/acme/import/"),
+        "{fresh}"
+    );
+    assert_eq!(app.count("accounts WHERE email LIKE 'row%'"), 0);
 }
 
 #[actix_web::test]
@@ -275,4 +295,36 @@ async fn a_file_name_with_a_nul_or_a_path_is_kept_clean() {
         app.count("import_previews WHERE file_name = 'evilname.csv'"),
         1
     );
+}
+
+/// A role that invites without seeing people (`users.view`) lands where it can read the outcome:
+/// the import page, or the invite page, never the users list that would refuse it.
+#[actix_web::test]
+async fn an_inviter_who_does_not_see_people_lands_on_a_page_of_theirs() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let inviter = app
+        .with_custom_role("ivy@example.com", "Inviter", &["users.invite"])
+        .await;
+    let page = upload(&inviter, b"email\nfirst@example.com\n")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let done = inviter
+        .post_fields(&format!("/w/acme/import/{}", preview_id(&page)), &[])
+        .await;
+    assert_eq!(location(&done), "/w/acme/import");
+    let landed = inviter.get_text("/w/acme/import").await;
+    assert!(landed.contains("Imported: 1 person invited."), "{landed}");
+    let invited = inviter
+        .post_fields(
+            "/w/acme/invitations",
+            &[("emails", "second@example.com"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(location(&invited), "/w/acme/invitations/new");
+    let landed = inviter.get(&location(&invited)).await;
+    assert_eq!(landed.status().as_u16(), 200);
+    assert!(landed.text().await.unwrap().contains("1 invitation sent"));
 }
