@@ -103,7 +103,7 @@ fn outcomes(
     rows: &[ImportRow],
 ) -> Result<Vec<Outcome>, diesel::result::Error> {
     let role_choices = roles::choices(conn, workspace)?;
-    let group_names = groups::names(conn, workspace)?;
+    let group_names = groups::every_name(conn, workspace, None)?;
     // Joining a group that holds app grants gives them: that takes apps.manage.
     let all_groups: Vec<i64> = group_names.iter().map(|(id, _)| *id).collect();
     let granting = groups::holding_grants(conn, &all_groups)?;

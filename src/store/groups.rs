@@ -8,14 +8,30 @@ use super::{AnyConnection, QueryResult, in_chunks, lower};
 use crate::db::schema::{grants, group_members, groups};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 
-/// (id, name) of a workspace's groups, by name.
+/// How many groups a list or a menu shows at most (a search finds the others).
+pub const SHOWN: usize = 1000;
+
+/// (id, name) of a workspace's first [`SHOWN`] groups by name, for menus.
 pub fn names(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Vec<(i64, String)>> {
-    groups::table
+    every_name(conn, workspace, Some(SHOWN as i64))
+}
+
+/// (id, name) of a workspace's groups by name, `limit` at most (none: all of them, as an import
+/// matches the names its rows give).
+pub fn every_name(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    limit: Option<i64>,
+) -> QueryResult<Vec<(i64, String)>> {
+    let query = groups::table
         .filter(groups::workspace_id.eq(workspace.0))
         .select((groups::id, groups::name))
         .order(groups::name)
-        .limit(1000)
-        .load(conn)
+        .into_boxed();
+    match limit {
+        Some(n) => query.limit(n).load(conn),
+        None => query.load(conn),
+    }
 }
 
 /// The names of these groups, by name (for audit events: lists named, not numbered).
@@ -107,8 +123,8 @@ fn grant_count() -> Sql<BigInt> {
     sql("(SELECT COUNT(*) FROM grants WHERE grants.group_id = groups.id)")
 }
 
-/// A workspace's groups by name, narrowed to those whose name or description contains `search`
-/// (case-insensitively; a workspace has few groups, so this reads them all).
+/// A workspace's first [`SHOWN`] groups by name, narrowed to those whose name or description
+/// contains `search` (case-insensitively).
 pub fn list(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -118,7 +134,7 @@ pub fn list(
         .filter(groups::workspace_id.eq(workspace.0))
         .select(Group::as_select())
         .order((lower(groups::name), groups::id))
-        .limit(1000)
+        .limit(SHOWN as i64)
         .into_boxed();
     if let Some(pattern) = super::contains_pattern(search) {
         query = query.filter(

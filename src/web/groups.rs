@@ -94,6 +94,8 @@ struct ListPage {
     slug: String,
     q: String,
     groups: Vec<GroupLine>,
+    /// As many as a list shows: there may be more, which a search finds.
+    capped: bool,
     can_manage: bool,
     form: GroupForm,
     errors: FieldErrors,
@@ -115,6 +117,7 @@ async fn list_view(
         chrome,
         slug: access.workspace.slug.clone(),
         q,
+        capped: found.len() == crate::store::groups::SHOWN,
         groups: found.into_iter().map(GroupLine::from).collect(),
         can_manage: access.can(Permission::GroupsManage),
         form,

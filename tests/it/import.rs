@@ -328,3 +328,32 @@ async fn an_inviter_who_does_not_see_people_lands_on_a_page_of_theirs() {
     assert_eq!(landed.status().as_u16(), 200);
     assert!(landed.text().await.unwrap().contains("1 invitation sent"));
 }
+
+/// Past the thousand groups a list shows, a row still names any group; the list says it is cut.
+#[actix_web::test]
+async fn a_row_names_any_group_however_many_there_are() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.execute(
+        "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 1000) \
+         INSERT INTO groups (workspace_id, name, description, created_at, updated_at) \
+         SELECT w.id, 'a' || CAST(n AS TEXT), '', w.created_at, w.created_at FROM workspaces w, seq",
+    );
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'zzz-last', '', created_at, created_at FROM workspaces");
+    let page = upload(&app, b"email,groups\nx@example.com,ZZZ-last\n")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        outcome_of(&page, "x@example.com").contains("Will be invited"),
+        "{page}"
+    );
+    let list = app.get_text("/w/acme/groups").await;
+    assert!(
+        list.contains("The first 1,000 groups by name are shown") && !list.contains("zzz-last"),
+        "cut"
+    );
+    let found = app.get_text("/w/acme/groups?q=zzz").await;
+    assert!(found.contains("zzz-last") && !found.contains("The first 1,000"));
+}
