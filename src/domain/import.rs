@@ -32,7 +32,7 @@ pub enum ImportFileError {
     NotUtf8,
     #[error("The first row must name the columns, one of them “email”.")]
     NoEmailColumn,
-    #[error("The file has {0} rows; one import takes at most 10,000: split it.")]
+    #[error("The file has {} rows; one import takes at most 10,000: split it.", super::grouped(*.0 as i64))]
     TooManyRows(usize),
     #[error("The file has no rows under its header.")]
     NoRows,

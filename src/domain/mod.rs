@@ -28,6 +28,19 @@ pub mod throttle;
 pub mod timezone;
 pub mod totp;
 
+/// 1234567 → "1,234,567".
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 pub use email::Email;
 pub use names::{Description, Name, Reason};
 pub use password::NewPassword;

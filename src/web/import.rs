@@ -37,7 +37,12 @@ struct PreviewView {
     lines: Vec<PreviewLine>,
     inviting: usize,
     problems: usize,
-    totals: Vec<(String, usize)>,
+    /// What the rows do, each with how many ("Will be invited", "1,200").
+    totals: Vec<(String, String)>,
+    /// "Invite 1,200 people".
+    invite_label: String,
+    /// "the 3 rows".
+    problems_label: String,
     seats: String,
     blocked_by: Option<String>,
 }
@@ -59,7 +64,8 @@ struct PreviewLine {
 }
 
 impl PreviewView {
-    fn of(preview: &Preview, slug: &str) -> Self {
+    /// The preview for a viewer who sees people (`users.view`: offered the list's actions) or not.
+    fn of(preview: &Preview, slug: &str, sees_people: bool) -> Self {
         let inviting = preview.inviting();
         let mut totals: Vec<(String, usize)> = Vec::new();
         for (_, outcome) in &preview.rows {
@@ -125,6 +131,7 @@ impl PreviewView {
                         Outcome::Removed => Some(("removed", "Restore from the list")),
                         _ => None,
                     }
+                    .filter(|_| sees_people)
                     .map(|(status, label)| {
                         let query = serde_html_form::to_string([
                             ("q", row.email.as_str()),
@@ -137,7 +144,12 @@ impl PreviewView {
                 .collect(),
             inviting,
             problems: preview.rows.len() - inviting,
-            totals,
+            invite_label: views::count(inviting as i64, "person", "people"),
+            problems_label: views::count((preview.rows.len() - inviting) as i64, "row", "rows"),
+            totals: totals
+                .into_iter()
+                .map(|(label, n)| (label, views::number(n as i64)))
+                .collect(),
             seats,
             blocked_by: preview.blocked_by.clone(),
         }
@@ -163,7 +175,8 @@ async fn render(
         chrome: access.chrome(state, "users").await?,
         slug: access.workspace.slug.clone(),
         file_error,
-        preview: preview.map(|p| PreviewView::of(p, &access.workspace.slug)),
+        preview: preview
+            .map(|p| PreviewView::of(p, &access.workspace.slug, access.can(Permission::UsersView))),
         notice,
     };
     Ok(html(status, page.render()?))

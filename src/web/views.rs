@@ -47,18 +47,7 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
-/// 1234567 → "1,234,567".
-pub fn number(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
+pub use crate::domain::grouped as number;
 
 /// "1 member", "2,000 members".
 pub fn count(n: i64, one: &str, many: &str) -> String {

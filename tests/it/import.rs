@@ -306,11 +306,16 @@ async fn an_inviter_who_does_not_see_people_lands_on_a_page_of_theirs() {
     let inviter = app
         .with_custom_role("ivy@example.com", "Inviter", &["users.invite"])
         .await;
-    let page = upload(&inviter, b"email\nfirst@example.com\n")
+    app.invite("pending@example.com", "member").await;
+    let page = upload(&inviter, b"email\nfirst@example.com\npending@example.com\n")
         .await
         .text()
         .await
         .unwrap();
+    assert!(
+        page.contains("Already invited") && !page.contains("Resend from the list"),
+        "the list's actions are not offered to a role the list refuses: {page}"
+    );
     let done = inviter
         .post_fields(&format!("/w/acme/import/{}", preview_id(&page)), &[])
         .await;
