@@ -222,20 +222,12 @@ pub fn prepare(
         values(&FIRST_NAMES),
         values(&LAST_NAMES)
     ))?;
+    // As the groups page makes them: an id never given before (SQLite), a name unique whatever
+    // its case.
     for name in GROUPS {
-        diesel::sql_query(dialect::placeholders(
-            conn,
-            "INSERT INTO groups (workspace_id, name, description, created_at, updated_at)
-             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM groups WHERE workspace_id = ? AND name = ?)",
-        ))
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<Text, _>(name)
-        .bind::<Text, _>(format!("Everyone in {name}"))
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<Text, _>(name)
-        .execute(conn)?;
+        if !super::groups::name_taken(conn, workspace, name, None)? {
+            super::groups::insert(conn, workspace, name, &format!("Everyone in {name}"), now)?;
+        }
     }
     for (kind, name) in APPS {
         diesel::sql_query(dialect::placeholders(
