@@ -11,7 +11,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::role::Permission;
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
-use crate::services::console;
+use crate::services::held;
 use crate::store::apps::{self, App, AppFields, Subject};
 use crate::store::audit::{self, Actor};
 use crate::store::{groups, memberships, unique_violation_as};
@@ -28,7 +28,7 @@ pub enum ChangeError {
     NotFound,
     #[error("This grant no longer exists.")]
     NoSuchGrant,
-    /// The sender no longer holds `apps.manage` (see `console::still_holds`).
+    /// The sender no longer holds `apps.manage` (see `held::still_holds`).
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
@@ -74,7 +74,7 @@ fn still_manages(
     actor: &Actor,
     workspace: WorkspaceId,
 ) -> Result<(), ChangeError> {
-    console::still_holds(conn, actor, workspace, Permission::AppsManage)?
+    held::still_holds(conn, actor, workspace, Permission::AppsManage)?
         .map_err(ChangeError::Refused)?;
     Ok(())
 }

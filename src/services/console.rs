@@ -12,11 +12,12 @@ use crate::domain::membership::{
     AccountStatus, MembershipStatus, OrgRole, RESTORE_DAYS, Transition, restorable,
 };
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Refusal, Viewer};
-use crate::domain::role::{BuiltInRole, Permission, PermissionSet};
+use crate::domain::role::{BuiltInRole, PermissionSet};
 use crate::domain::scim_patch::EmailLabel;
 use crate::domain::{Email, Reason};
 use crate::services::accounts::{self as account_actions, BlockError};
 use crate::services::email_change::{self, EmailChangeError};
+use crate::services::held;
 use crate::services::profile::{self, ProfileChange, ProfileError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
@@ -163,7 +164,7 @@ pub fn judge(
     )?)
 }
 
-/// The acting person as the policy sees them now (see [`held_now`]); an API key's scopes are
+/// The acting person as the policy sees them now (see [`held::now`]); an API key's scopes are
 /// what it holds (a revoked key got no further than its header).
 fn viewer_now(
     conn: &mut AnyConnection,
@@ -173,69 +174,12 @@ fn viewer_now(
     let Some(account) = acting.account else {
         return Ok(acting.viewer());
     };
-    let now = held_now(conn, account, workspace)?.map_err(ConsoleError::Refused)?;
+    let now = held::now(conn, account, workspace)?.map_err(ConsoleError::Refused)?;
     Ok(Viewer {
         account: Some(account),
         org_role: now.org_role,
         permissions: now.permissions,
     })
-}
-
-/// What a person holds in a workspace as the database says now.
-pub struct HeldNow {
-    pub permissions: PermissionSet,
-    pub org_role: OrgRole,
-    /// The role of their membership, if they have one.
-    pub role: Option<crate::domain::ids::RoleId>,
-}
-
-/// What `account` holds in `workspace` now, read inside the change's own transaction (after its
-/// lock): a request that arrived before its sender was demoted, suspended or blocked is judged by
-/// what they hold now, not by what it found when it arrived. Refused: the reason in words.
-pub fn held_now(
-    conn: &mut AnyConnection,
-    account: AccountId,
-    workspace: WorkspaceId,
-) -> diesel::QueryResult<Result<HeldNow, String>> {
-    let Some(found) = accounts::find(conn, account)? else {
-        return Ok(Err("Your account no longer exists.".to_owned()));
-    };
-    let membership = memberships::access(conn, workspace, account)?;
-    Ok(policy::workspace_permissions(
-        found.status,
-        found.org_role,
-        membership.as_ref().map(|m| (m.status, m.permissions)),
-    )
-    .map(|permissions| HeldNow {
-        permissions,
-        org_role: found.org_role,
-        role: membership.map(|m| m.role_id),
-    })
-    .map_err(|refused| refused.to_string()))
-}
-
-/// Whether `actor` still holds `needed` in `workspace` (see [`held_now`]), read inside a change's
-/// own transaction: what they hold now, or why the change is refused. A credential that is
-/// nobody (an API key, SCIM) is judged as its request found it: `None`.
-pub fn still_holds(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    workspace: WorkspaceId,
-    needed: Permission,
-) -> diesel::QueryResult<Result<Option<PermissionSet>, String>> {
-    let Some(account) = actor.account_id else {
-        return Ok(Ok(None));
-    };
-    Ok(held_now(conn, account, workspace)?.and_then(|held| {
-        if held.permissions.contains(needed) {
-            Ok(Some(held.permissions))
-        } else {
-            Err(format!(
-                "Your role no longer allows this (it needs {}): nothing was changed.",
-                needed.key()
-            ))
-        }
-    }))
 }
 
 /// A member as the console shows them, with why they are in their state ([`state_events`]).

@@ -10,7 +10,7 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::AccountStatus;
 use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
-use crate::services::emails;
+use crate::services::{emails, held};
 use crate::store::account_tokens::{self, AskedBy, PendingEmailChange};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
@@ -147,18 +147,11 @@ fn still_allowed(
     // Not judged blind: a request recorded before its workspace was, or by no account (the API
     // and SCIM never ask, they change or leave the address).
     let (workspace, asker) = asked.workspace.zip(asked.account).ok_or_else(refused)?;
-    let asker = accounts::find(conn, asker)?.ok_or_else(refused)?;
-    let membership = memberships::access(conn, workspace, asker.id)?;
-    let permissions = policy::workspace_permissions(
-        asker.status,
-        asker.org_role,
-        membership.map(|m| (m.status, m.permissions)),
-    )
-    .map_err(|_| refused())?;
+    let held = held::now(conn, asker, workspace)?.map_err(|_| refused())?;
     let viewer = Viewer {
-        account: Some(asker.id),
-        org_role: asker.org_role,
-        permissions,
+        account: Some(asker),
+        org_role: held.org_role,
+        permissions: held.permissions,
     };
     let target = memberships::access(conn, workspace, account.id)?.ok_or_else(refused)?;
     let member =

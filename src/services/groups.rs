@@ -12,7 +12,7 @@ use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
-use crate::services::console;
+use crate::services::held;
 use crate::store::audit::{self, Actor};
 use crate::store::groups;
 /// Reads the pages and the API share: a workspace's groups (by name, with a search) and one group.
@@ -60,14 +60,14 @@ impl InWorkspace {
 }
 
 /// What `actor` holds in the workspace now, when they still manage groups (see
-/// `console::still_holds`); `at.by` for a credential that is nobody.
+/// `held::still_holds`); `at.by` for a credential that is nobody.
 fn sender_now(
     conn: &mut AnyConnection,
     actor: &Actor,
     at: InWorkspace,
 ) -> Result<PermissionSet, GroupError> {
     Ok(
-        console::still_holds(conn, actor, at.workspace, Permission::GroupsManage)?
+        held::still_holds(conn, actor, at.workspace, Permission::GroupsManage)?
             .map_err(GroupError::Refused)?
             .unwrap_or(at.by),
     )

@@ -14,7 +14,7 @@ use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
 use crate::mail::templates::InvitationEmail;
-use crate::services::{console, emails, passwords};
+use crate::services::{emails, held, passwords};
 use crate::store::audit::{self, Actor};
 use crate::store::invitations;
 /// Reads the pages and the API share: pending invitations in pages, and one of a workspace's.
@@ -46,19 +46,19 @@ pub struct Inviter<'a> {
 
 impl<'a> Inviter<'a> {
     /// The inviter as the database says now, read inside the change's transaction (see
-    /// `console::still_holds`): refused, in words, when they no longer hold `users.invite`.
+    /// `held::still_holds`): refused, in words, when they no longer hold `users.invite`.
     fn now(
         &self,
         conn: &mut AnyConnection,
         workspace: WorkspaceId,
     ) -> diesel::QueryResult<Result<Inviter<'a>, String>> {
         Ok(
-            console::still_holds(conn, self.actor, workspace, Permission::UsersInvite)?.map(
-                |held| Inviter {
+            held::still_holds(conn, self.actor, workspace, Permission::UsersInvite)?.map(|held| {
+                Inviter {
                     actor: self.actor,
                     permissions: held.unwrap_or(self.permissions),
-                },
-            ),
+                }
+            }),
         )
     }
 }

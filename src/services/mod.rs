@@ -10,6 +10,7 @@ pub mod console;
 pub mod email_change;
 mod emails;
 pub mod groups;
+pub mod held;
 pub mod idempotency;
 pub mod import;
 pub mod invitations;

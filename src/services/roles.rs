@@ -50,7 +50,7 @@ pub struct Definer {
 
 impl Definer {
     /// The definer as the database says now, read inside the change's transaction (see
-    /// `console::held_now`): demoted or suspended since the request arrived, refused.
+    /// `held::now`): demoted or suspended since the request arrived, refused.
     fn now(&self, conn: &mut AnyConnection, workspace: WorkspaceId) -> Result<Self, RoleError> {
         let Some(account) = self.actor.account_id else {
             return Ok(Self {
@@ -58,8 +58,8 @@ impl Definer {
                 ..*self
             });
         };
-        let held = crate::services::console::held_now(conn, account, workspace)?
-            .map_err(RoleError::Refused)?;
+        let held =
+            crate::services::held::now(conn, account, workspace)?.map_err(RoleError::Refused)?;
         Ok(Self {
             actor: self.actor.clone(),
             permissions: held.permissions,
