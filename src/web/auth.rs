@@ -118,10 +118,12 @@ pub fn start_session(
     ip: Option<String>,
 ) -> Result<(), AppError> {
     session.renew();
+    // Nothing of whoever used this browser before: a two-factor key being set up, a sign-in
+    // waiting for its second step, a message.
+    session.clear();
     session.insert(keys::ACCOUNT_ID, account.0)?;
     session.insert(keys::SESSION_EPOCH, epoch)?;
     session.insert(keys::CSRF, crate::tokens::new_token())?;
-    session.remove(keys::WORKSPACE_ID);
     if let Some(ip) = ip {
         session.insert(keys::IP, ip)?;
     }
@@ -351,6 +353,17 @@ impl WorkspaceAccess {
                 return Err(AppError::SignInRequired { next });
             }
             Found::Moved(current) => {
+                // A form sent to the old address is refused, not redirected: a 303 would read
+                // as done, and the page it leads to would not have done it.
+                if !matches!(
+                    *req.method(),
+                    actix_web::http::Method::GET | actix_web::http::Method::HEAD
+                ) {
+                    return Err(AppError::Conflict(format!(
+                        "This workspace's address is now /w/{current}: nothing was changed. \
+                         Open it there and try again."
+                    )));
+                }
                 let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
                 let path = req
                     .uri()
@@ -382,7 +395,10 @@ impl WorkspaceAccess {
             if req.method() == actix_web::http::Method::GET {
                 // Said on a page of the console, not when a missing page's frame is being
                 // looked up (`/w/acme/nope`: that 404 is not their profile).
-                if req.match_info().get("slug").is_some() {
+                // A message already waiting (the welcome of someone who just joined) is said
+                // instead.
+                let waiting = session.get::<String>(keys::FLASH).ok().flatten().is_some();
+                if req.match_info().get("slug").is_some() && !waiting {
                     super::forms::flash_warning(
                         &session,
                         &format!(

@@ -392,6 +392,19 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
         hers.contains(NO_LONGER_VALID) && hers.contains(">Go to the console</a>"),
         "{hers}"
     );
+
+    // A Member's first page is their profile: the welcome is said there.
+    app.invite("alan@example.com", "member").await;
+    let token = app.token_for("alan@example.com");
+    let (alan, _) = app.accept_as_new(&token, "Alan", "Turing").await;
+    let landed = alan.get("/w/acme").await;
+    assert_eq!(location(&landed), "/me");
+    let profile = alan.get_text("/me").await;
+    assert!(
+        profile.contains("Welcome to Acme HQ: you joined as Member.")
+            && !profile.contains("opens no page"),
+        "{profile}"
+    );
 }
 
 #[actix_web::test]

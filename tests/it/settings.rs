@@ -115,6 +115,17 @@ async fn a_new_url_slug_redirects_every_old_address_and_can_be_taken_back() {
         assert_eq!(location(&response), new);
     }
     assert_eq!(app.get("/w/acme-labs/users").await.status().as_u16(), 200);
+    // A form sent to the old address is refused, not redirected (a 303 would read as done).
+    let stale = post(&app, "/w/acme/settings/name", &[("name", "Renamed")]).await;
+    assert_eq!(stale.status().as_u16(), 409);
+    assert!(
+        stale
+            .text()
+            .await
+            .unwrap()
+            .contains("is now /w/acme-labs: nothing was changed")
+    );
+    assert_eq!(app.count("workspaces WHERE name = 'Renamed'"), 0);
     // Someone who may not enter the workspace does not learn its new name from the old one.
     let outsider = app.new_client();
     outsider

@@ -511,6 +511,26 @@ async fn signing_out_everywhere_ends_a_sign_in_waiting_for_its_code() {
     assert_eq!(location(&pending.get("/me").await), "/login?next=%2Fme");
 }
 
+/// Signing in as someone else in the same browser starts from nothing: the key the last person
+/// was setting up is not shown to the next.
+#[actix_web::test]
+async fn another_person_signing_in_on_the_same_browser_gets_a_key_of_their_own() {
+    use admin_console::domain::membership::MembershipStatus;
+    use admin_console::domain::role::BuiltInRole;
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let ada_key = totp::base32(&secret_in(&app.get_text("/me/two-factor").await));
+    // /login sends someone signed in away: the form is posted with the session's token.
+    let switched = app
+        .post_fields("/login", &[("email", GRACE), ("password", OWNER_PASSWORD)])
+        .await;
+    assert_eq!(switched.status(), 303);
+    let page = app.get_text("/me/two-factor").await;
+    assert!(page.contains(GRACE), "signed in as Grace");
+    assert!(!page.contains(&ada_key), "Ada's key stays hers");
+}
+
 #[actix_web::test]
 async fn a_reset_between_the_two_steps_sends_back_to_the_password() {
     let (app, secret, pending) = grace_at_the_second_step().await;
