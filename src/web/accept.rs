@@ -194,7 +194,17 @@ async fn attempt(
                     epoch: account.session_epoch,
                 });
             }
-            Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip, now).into())
+            let joined = invitations::accept(conn, &token, Acceptance::SignedIn, ip.clone(), now);
+            if joined.is_ok() {
+                // Signed in with the password, as on /login: the failures counted are cleared,
+                // and the sign-in is in the log.
+                match sign_in::record_success(conn, &account, ip.as_deref(), now) {
+                    Err(SignInError::Database(e)) => return Err(e.into()),
+                    Err(_) => return Ok(Attempt::Refused(AcceptError::Blocked)),
+                    Ok(()) => {}
+                }
+            }
+            Ok(joined.into())
         })
         .await;
     }

@@ -439,6 +439,8 @@ async fn someone_with_an_account_signs_in_to_accept() {
         .await;
     assert_eq!(wrong.status().as_u16(), 401);
     assert_eq!(app.count("invitations"), 1);
+    let counted = format!("sign_in_throttles WHERE key = 'account:{}'", linus.0);
+    assert_eq!(app.count(&counted), 1, "the wrong password is counted");
     let right = person
         .post_form(
             &format!("/invite/{token}"),
@@ -454,6 +456,15 @@ async fn someone_with_an_account_signs_in_to_accept() {
         2
     );
     assert_eq!(app.count("accounts"), 2, "no second account");
+    // Signed in with the password, as on /login: in the log, and the wrong one forgotten.
+    assert_eq!(
+        app.count(&format!(
+            "audit_events WHERE action = 'session.signed_in' AND target_id = {}",
+            linus.0
+        )),
+        1
+    );
+    assert_eq!(app.count(&counted), 0);
 }
 
 #[actix_web::test]
