@@ -7,14 +7,14 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
 
 use crate::db::{self, AnyConnection};
-use crate::domain::ids::WorkspaceId;
-use crate::domain::membership::AccountStatus;
+use crate::domain::ids::{AccountId, WorkspaceId};
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::{Email, NewPassword};
 use crate::mail::templates::PasswordResetEmail;
 use crate::services::{emails, passwords};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
-use crate::store::{account_tokens, outbox, sessions, throttles};
+use crate::store::{account_tokens, memberships, outbox, sessions, throttles};
 use crate::tokens;
 
 /// How long a reset link works.
@@ -37,13 +37,24 @@ pub enum ResetError {
 
 /// Who may ask for a link: an account that can sign in with a password.
 fn may_reset(account: &Account) -> bool {
-    may_use(account) && account.password_hash.is_some()
+    account.status != AccountStatus::Blocked && account.password_hash.is_some()
 }
 
-/// Whose link works: any account not blocked (one provisioned by SCIM has no password yet; only
-/// a welcome link, sent when it was made, reaches it).
-fn may_use(account: &Account) -> bool {
-    account.status != AccountStatus::Blocked
+/// The account a link names, when its link works: any account not blocked; one without a password
+/// yet (provisioned by SCIM, added from Slack: only a welcome link reaches it) only while a
+/// workspace still holds it — removed from it, its welcome link is dead.
+fn usable(conn: &mut AnyConnection, account: AccountId) -> Result<Account, ResetError> {
+    let account = accounts::find(conn, account)?
+        .filter(|a| a.status != AccountStatus::Blocked)
+        .ok_or(ResetError::DeadLink)?;
+    if account.password_hash.is_none()
+        && memberships::list_for_account(conn, account.id)?
+            .iter()
+            .all(|m| m.status == MembershipStatus::Removed)
+    {
+        return Err(ResetError::DeadLink);
+    }
+    Ok(account)
 }
 
 /// `/password/forgot`: emails a link when `email` names an account that may reset; nothing (and
@@ -168,9 +179,7 @@ pub fn find(
 ) -> Result<Account, ResetError> {
     let (_, account) = account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
         .ok_or(ResetError::DeadLink)?;
-    accounts::find(conn, account)?
-        .filter(may_use)
-        .ok_or(ResetError::DeadLink)
+    usable(conn, account)
 }
 
 /// Sets the new password with a live link (argon2: call on a blocking thread): the link is used
@@ -188,9 +197,7 @@ pub fn reset(
         let (id, account) =
             account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
                 .ok_or(ResetError::DeadLink)?;
-        let account = accounts::find(conn, account)?
-            .filter(may_use)
-            .ok_or(ResetError::DeadLink)?;
+        let account = usable(conn, account)?;
         if !account_tokens::use_up(conn, id, now)? {
             return Err(ResetError::DeadLink);
         }
