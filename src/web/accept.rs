@@ -55,12 +55,19 @@ struct InvalidPage<'a> {
     message: &'a str,
     /// Someone signed in is led to their workspaces, not to the sign-in page.
     signed_in: bool,
+    /// Too many failures: the link is still good, only not now.
+    paused: bool,
 }
 
 /// One page for every used, expired, revoked or unknown token, without saying which.
 fn invalid(message: &str, signed_in: &Option<SignedIn>) -> Result<HttpResponse, AppError> {
     let signed_in = signed_in.is_some();
-    render_with_status(StatusCode::NOT_FOUND, &InvalidPage { message, signed_in })
+    let page = InvalidPage {
+        message,
+        signed_in,
+        paused: false,
+    };
+    render_with_status(StatusCode::NOT_FOUND, &page)
 }
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
@@ -258,6 +265,7 @@ async fn paused(
         &InvalidPage {
             message: &message,
             signed_in,
+            paused: true,
         },
     )?;
     super::headers::retry_after(&mut response, wait);

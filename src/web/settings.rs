@@ -280,10 +280,14 @@ pub async fn change_slug(
         .await?;
         match changed {
             Ok(()) => {
-                let message = format!(
-                    "The workspace is now at /w/{slug}; links to /w/{} lead here.",
-                    access.workspace.slug
-                );
+                let message = if slug.as_str() == access.workspace.slug {
+                    format!("The URL name is /w/{slug} already: nothing changed.")
+                } else {
+                    format!(
+                        "The workspace is now at /w/{slug}; links to /w/{} lead here.",
+                        access.workspace.slug
+                    )
+                };
                 return back_to_settings(&access, slug.as_str(), &message);
             }
             Err(e) => settings_error(e, &mut errors)?,

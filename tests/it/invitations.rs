@@ -5,6 +5,7 @@
 use crate::common::smtp::{SmtpSink, invite_token};
 use crate::common::*;
 use admin_console::clock;
+use admin_console::domain::ids::AccountId;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
 use admin_console::services::invitations;
@@ -407,11 +408,9 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
     );
 }
 
-#[actix_web::test]
-async fn someone_with_an_account_signs_in_to_accept() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    // Linus has an account (a member of another workspace) with a password.
+/// Linus has an account (a member of another workspace) with a password, and is invited to acme
+/// as an Admin: his account and the link's token.
+async fn linus_invited_with_an_account(app: &TestApp) -> (AccountId, String) {
     app.execute(
         "INSERT INTO workspaces (name, slug, plan, seat_limit, created_at, updated_at)
          VALUES ('Labs', 'labs', 'team', 50, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
@@ -423,7 +422,39 @@ async fn someone_with_an_account_signs_in_to_accept() {
     );
     app.execute(&format!("UPDATE memberships SET workspace_id = (SELECT id FROM workspaces WHERE slug = 'labs') WHERE account_id = {}", linus.0));
     app.invite("Linus.T@example.com", "admin").await;
-    let token = app.token_for("linus.t@example.com");
+    (linus, app.token_for("linus.t@example.com"))
+}
+
+#[actix_web::test]
+async fn too_many_wrong_passwords_pause_joining_and_the_link_stays_good() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let (_, token) = linus_invited_with_an_account(&app).await;
+    let person = app.new_client();
+    let link = format!("/invite/{token}");
+    let csrf = csrf_in(&person.get_text(&link).await);
+    let mut paused = String::new();
+    for _ in 0..8 {
+        let form = [("csrf_token", csrf.as_str()), ("password", "not it")];
+        let answer = person.post_form(&link, &form).await;
+        if answer.status().as_u16() == 429 {
+            paused = answer.text().await.unwrap();
+            break;
+        }
+    }
+    assert!(
+        paused.contains("Joining is paused")
+            && paused.contains("The invitation still works")
+            && !paused.contains("Invitation not valid"),
+        "{paused}"
+    );
+}
+
+#[actix_web::test]
+async fn someone_with_an_account_signs_in_to_accept() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let (linus, token) = linus_invited_with_an_account(&app).await;
     let person = app.new_client();
     let page = person.get_text(&format!("/invite/{token}")).await;
     assert!(page.contains("You already have an account") && !page.contains("name=\"first_name\""));

@@ -90,6 +90,13 @@ async fn a_new_url_slug_redirects_every_old_address_and_can_be_taken_back() {
         BuiltInRole::Member,
         MembershipStatus::Removed,
     );
+    let same = post(&app, "/w/acme/settings/slug", &[("slug", "acme")]).await;
+    assert_eq!(location(&same), "/w/acme/settings");
+    assert!(
+        app.get_text("/w/acme/settings")
+            .await
+            .contains("The URL name is /w/acme already: nothing changed.")
+    );
     let moved = post(&app, "/w/acme/settings/slug", &[("slug", "acme-labs")]).await;
     assert_eq!(moved.status().as_u16(), 303);
     assert_eq!(location(&moved), "/w/acme-labs/settings");
