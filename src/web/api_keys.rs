@@ -14,6 +14,7 @@ use super::confirm::{self, Confirmation};
 use super::error::AppError;
 use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::render_with_status;
+use super::session_store::keys;
 use super::{AppState, blocking, views};
 use crate::domain::Name;
 use crate::domain::api_key::{self, KeyState};
@@ -30,7 +31,13 @@ pub struct KeyForm {
     pub scope: Vec<String>,
     /// Empty: never expires.
     pub expires_in_days: String,
+    /// The form's one-time mark. Without JavaScript, reloading the page that shows a new key's
+    /// secret sends the form again: the mark, seen before, makes no second key.
+    pub once: String,
 }
+
+/// How many forms' marks a session remembers (the last ones sent).
+const MARKS_KEPT: usize = 8;
 
 impl KeyForm {
     fn parse(
@@ -133,6 +140,8 @@ struct ListPage {
     errors: FieldErrors,
     /// The key just made: (name, secret), shown this once.
     created: Option<(String, String)>,
+    /// A new mark for the form (see [`KeyForm::once`]).
+    once: String,
 }
 
 async fn render(
@@ -167,6 +176,7 @@ async fn render(
         form,
         errors,
         created,
+        once: crate::tokens::new_token(),
     };
     let mut response = render_with_status(status, &page)?;
     // The page may hold a secret: never kept by a browser or a proxy.
@@ -219,6 +229,28 @@ pub async fn create(
     let form = form.0;
     let now = state.settings.clock.now();
     let mut errors = FieldErrors::default();
+    let session = &access.signed_in.session;
+    let mut sent: Vec<String> = session
+        .get(keys::KEY_FORMS_SENT)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !form.once.is_empty() && sent.contains(&form.once) {
+        errors.add(
+            "name",
+            "This form was sent already: its key was made, and its secret shown once. If you did \
+             not copy it, revoke that key below and create another.",
+        );
+        return render(
+            &state,
+            &access,
+            KeyForm::default(),
+            errors,
+            None,
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
     let Some(input) = form.parse(&access, now, &mut errors) else {
         return render(
             &state,
@@ -247,6 +279,11 @@ pub async fn create(
         )?)
     })
     .await?;
+    if !form.once.is_empty() {
+        sent.push(form.once);
+        let from = sent.len().saturating_sub(MARKS_KEPT);
+        session.insert(keys::KEY_FORMS_SENT, &sent[from..])?;
+    }
     render(
         &state,
         &access,

@@ -1118,3 +1118,33 @@ async fn a_known_address_asked_with_another_method_says_which_it_answers() {
     let (status, _, _) = api(&app, "GET", "/api/v1/nowhere", &key, None).await;
     assert_eq!(status, 404);
 }
+
+/// Without JavaScript, reloading the page that shows a new key's secret sends its form again: the
+/// form's mark makes no second key, and says why.
+#[actix_web::test]
+async fn sending_the_key_form_twice_makes_one_key() {
+    let app = owner_app().await;
+    let page = app.get_text("/w/acme/settings/api-keys").await;
+    let once = {
+        let start = page.find("name=\"once\" value=\"").expect("a mark") + 19;
+        page[start..].split('"').next().unwrap().to_owned()
+    };
+    let form = [
+        ("csrf_token", csrf_in(&page)),
+        ("name", "ci".to_owned()),
+        ("scope", "users.view".to_owned()),
+        ("once", once),
+    ];
+    let first = app.post_form("/w/acme/settings/api-keys", &form).await;
+    assert_eq!(first.status().as_u16(), 201);
+    let again = app.post_form("/w/acme/settings/api-keys", &form).await;
+    assert_eq!(again.status().as_u16(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("This form was sent already")
+    );
+    assert_eq!(app.count("api_keys"), 1);
+}
