@@ -296,6 +296,23 @@ pub fn add_people(
         let space =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let (role, existing) = invitations::judge(conn, adder, &invite, &space)?;
+        // An Owner counts toward the workspace's last Owner: only someone who has chosen a
+        // password, as an invitation's Owner has by joining, may be made one here.
+        let passwordless = people.iter().any(|p| {
+            !existing
+                .iter()
+                .any(|a| a.email.eq_ignore_ascii_case(&p.email) && a.password_hash.is_some())
+        });
+        if role.key == crate::domain::role::BuiltInRole::Owner.key() && passwordless {
+            return Err(AddError::Invalid(invitations::InviteProblems {
+                role: Some(
+                    "Owners added from Slack must have chosen a password already: invite new \
+                     Owners by email (they join by choosing one), or add them as Admins."
+                        .to_owned(),
+                ),
+                ..Default::default()
+            }));
+        }
         let batch = Batch {
             adder,
             request,
