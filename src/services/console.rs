@@ -312,6 +312,14 @@ pub fn change_role(
         if role.id == member.role_id {
             return Ok(format!("{name} is {} already: nothing changed.", role.name));
         }
+        // An Owner counts toward the workspace's last Owner: it must be someone who can sign in.
+        if role.key == BuiltInRole::Owner.key()
+            && accounts::find(conn, member.account_id)?.is_some_and(|a| a.password_hash.is_none())
+        {
+            return Err(ConsoleError::Invalid(format!(
+                "{name} has not chosen a password yet: make them an Owner once they have signed in."
+            )));
+        }
         memberships::set_role(conn, member.id, role.id, now)?;
         record_on(
             conn,

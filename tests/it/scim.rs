@@ -780,6 +780,21 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
     let dead = app.new_client().get_text(&lost).await;
     assert!(dead.contains("no longer works"), "{dead}");
     let sent = link_in(app.last_email("tony.hoare@example.com", "Reset your password"));
+    // Without a password he cannot be made an Owner (he would count as one and never sign in).
+    let owner = app
+        .post_fields(
+            &format!("/w/acme/users/{}/role", tony["id"].as_str().unwrap()),
+            &[("role", "owner")],
+        )
+        .await;
+    assert_eq!(owner.status().as_u16(), 422);
+    assert!(
+        owner
+            .text()
+            .await
+            .unwrap()
+            .contains("has not chosen a password yet")
+    );
     // Deleted by the provider before choosing a password: no link of his works any more.
     let tony_path = format!("/scim/v2/Users/{}", tony["id"].as_str().unwrap());
     assert_eq!(
