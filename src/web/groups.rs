@@ -610,7 +610,47 @@ pub async fn add_by_emails(
     .await
 }
 
+/// Asks before taking someone out of a group that holds app grants (its page links here when
+/// it does): whatever access came only through the group goes with it.
+pub async fn confirm_remove_member(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    access.require(Permission::GroupsManage)?;
+    let (workspace, id, member) = (access.workspace.id, path.1, MembershipId(path.2));
+    let (group, who) = blocking(&state, move |conn| {
+        let group = service::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+        let who = memberships::current_among(conn, workspace, &[member])?
+            .pop()
+            .ok_or(AppError::NotFound)?;
+        Ok((group, who.1))
+    })
+    .await?;
+    crate::domain::policy::may_change_group_members(access.permissions, group.grant_count)
+        .map_err(|why| AppError::Forbidden(why.to_owned()))?;
+    let base = format!("/w/{}/groups/{id}", access.workspace.slug);
+    let grants = match group.grant_count {
+        0 => "The group holds no app grants: nothing else changes.".to_owned(),
+        n => format!(
+            "The group holds {}: {who} loses the access it gives, unless another grant gives it.",
+            views::count(n, "app grant", "app grants")
+        ),
+    };
+    let confirmation = confirm::Confirmation::dangerous(
+        &access,
+        format!("Take {who} out of {}?", group.name),
+        format!("{grants} They stay in the workspace."),
+        Some(format!("{base}/members/{}/remove", member.0)),
+        "Take out of the group",
+        base.clone(),
+    );
+    confirm::render(&req, &state, &access, "groups", confirmation).await
+}
+
 pub async fn remove_member(
+    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, i64, i64)>,
@@ -633,7 +673,8 @@ pub async fn remove_member(
         (false, Some(who)) => format!("{who} was not in the group."),
         (false, None) => "They were not in the group.".to_owned(),
     };
-    access.show_after(&format!("groups/{id}"), &message)
+    // From the page's form, or from the dialog that asked first (htmx: the whole page goes).
+    confirm::deleted(&req, &access, &message, &format!("groups/{id}"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ route_table! {
     post "/w/{slug}/groups/{id}" => groups::update,
     post "/w/{slug}/groups/{id}/members" => groups::add_members,
     post "/w/{slug}/groups/{id}/members/bulk" => groups::add_by_emails,
+    get "/w/{slug}/groups/{id}/members/{member}/remove" => groups::confirm_remove_member,
     post "/w/{slug}/groups/{id}/members/{member}/remove" => groups::remove_member,
     get "/w/{slug}/groups/{id}/delete" => groups::confirm_delete,
     post "/w/{slug}/groups/{id}/delete" => groups::delete,

@@ -139,9 +139,13 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
         .await;
     b.screenshot("65-access-reason").await;
 
-    // Remove Alan, then delete the group through its dialog.
+    // Remove Alan (the group grants access: it asks first), then delete the group through its
+    // dialog.
     b.client.goto(&app.url(&here)).await.unwrap();
-    b.click("button[aria-label^='Remove alan']").await;
+    b.click("a[aria-label^='Remove alan']").await;
+    b.wait_for_text("dialog[open]", "loses the access it gives")
+        .await;
+    b.click("dialog[open] button.button-danger").await;
     b.wait_for_text(".flash-area", "was removed from the group.")
         .await;
     b.wait_for_text("main", "1 member").await;

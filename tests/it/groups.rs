@@ -444,6 +444,16 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
     .await;
     let members = |group: i64| app.count(&format!("group_members WHERE group_id = {group}"));
     assert_eq!(members(finance), 1);
+    // Taking someone out of it asks first: the access goes with them.
+    let remove = format!("/w/acme/groups/{finance}/members/{grace}/remove");
+    let page = app.get_text(&format!("/w/acme/groups/{finance}")).await;
+    assert!(page.contains(&format!("hx-get=\"{remove}\"")), "{page}");
+    let asked = app.get_text(&remove).await;
+    assert!(
+        asked.contains("out of Finance?") && asked.contains("The group holds 1 app grant"),
+        "{asked}"
+    );
+    assert_eq!(ivan.get(&remove).await.status().as_u16(), 403);
 
     // The page says why, and offers none of it.
     let page = ivan.get_text(&format!("/w/acme/groups/{finance}")).await;

@@ -751,6 +751,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
         )
         .ws(GROUPS_MANAGE, see(&g))
         .fields(&[("emails", MEMBER.0)]),
+        get(
+            "/w/{slug}/groups/{id}/members/{member}/remove",
+            format!("{g}/members/{}/remove", f.target),
+        )
+        .ws(GROUPS_MANAGE, Page),
         post(
             "/w/{slug}/groups/{id}/members/{member}/remove",
             format!("{g}/members/{}/remove", f.target),
