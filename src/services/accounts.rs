@@ -32,8 +32,6 @@ fn existing(conn: &mut AnyConnection, target: AccountId) -> Result<Account, Bloc
     accounts::find(conn, target)?.ok_or(BlockError::NotFound)
 }
 
-/// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
-/// `target` (an account: these are the organization's, whichever page they are done from).
 /// The asker's org role as it is now, under the organization lock: a request under way when they
 /// were demoted or blocked is judged as they are by then.
 fn org_role_now(
@@ -52,6 +50,8 @@ fn org_role_now(
     }
 }
 
+/// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
+/// `target` (an account: these are the organization's, whichever page they are done from).
 fn judge(
     conn: &mut AnyConnection,
     actor: &Actor,

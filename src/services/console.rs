@@ -806,14 +806,15 @@ pub fn end_sessions(
         let member = preview(conn, acting, workspace, target, MemberAction::EndSessions)?;
         let ended = match session {
             Some(id) => usize::from(sessions::delete_one(conn, member.account_id, id)?),
-            None => {
-                // A sign-in waiting at its two-factor step holds no row of the account's yet.
-                accounts::end_epoch(conn, member.account_id)?;
-                sessions::delete_for_account(conn, member.account_id)?
-            }
+            None => sessions::delete_for_account(conn, member.account_id)?,
         };
         if ended == 0 {
             return Ok(0);
+        }
+        if session.is_none() {
+            // A sign-in waiting at its two-factor step holds no row of the account's yet: the
+            // epoch it noted at the password step ends it.
+            accounts::end_epoch(conn, member.account_id)?;
         }
         record_on(
             conn,

@@ -79,16 +79,33 @@ fn existing(conn: &mut AnyConnection, actor: &Actor, at: InWorkspace) -> Result<
     groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
 }
 
-/// The group, when `actor` may change who is in it now (its grants go with them).
+/// The group, when `actor` may change who is in it now (its grants go with them); with what
+/// they hold.
 fn members_changeable(
     conn: &mut AnyConnection,
     actor: &Actor,
     at: InWorkspace,
-) -> Result<Group, GroupError> {
+) -> Result<(Group, PermissionSet), GroupError> {
     let by = sender_now(conn, actor, at)?;
     let group = groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)?;
     policy::may_change_group_members(by, group.grant_count)
         .map_err(|why| GroupError::Refused(why.to_owned()))?;
+    Ok((group, by))
+}
+
+/// The group, when `actor` may add people to it now: adding lists or probes the workspace's
+/// people, so it takes `users.view` too.
+fn members_addable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    at: InWorkspace,
+) -> Result<Group, GroupError> {
+    let (group, by) = members_changeable(conn, actor, at)?;
+    if !by.contains(Permission::UsersView) {
+        return Err(GroupError::Refused(
+            "Adding people to a group takes seeing the workspace's people (users.view).".to_owned(),
+        ));
+    }
     Ok(group)
 }
 
@@ -216,7 +233,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<Group, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, actor, at)?;
+        let (group, _) = members_changeable(conn, actor, at)?;
         groups::delete(conn, at.group)?;
         let changes = json!({ "members": group.member_count, "grants": group.grant_count });
         audit::record_about(
@@ -241,7 +258,7 @@ pub fn add_members(
     now: NaiveDateTime,
 ) -> Result<Vec<String>, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, actor, at)?;
+        let group = members_addable(conn, actor, at)?;
         let current = memberships::current_among(conn, at.workspace, ids)?;
         add_current(conn, actor, at, &group, current, now).map(|outcome| outcome.added)
     })
@@ -257,7 +274,7 @@ pub fn add_member(
     now: NaiveDateTime,
 ) -> Result<(), GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, actor, at)?;
+        let group = members_addable(conn, actor, at)?;
         let current = memberships::current_among(conn, at.workspace, &[id])?;
         if current.is_empty() {
             return Err(GroupError::NotAMember);
@@ -275,7 +292,7 @@ pub fn add_by_emails(
     now: NaiveDateTime,
 ) -> Result<BulkAdd, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, actor, at)?;
+        let group = members_addable(conn, actor, at)?;
         let current = memberships::current_by_emails(conn, at.workspace, emails)?;
         let mut outcome = add_current(conn, actor, at, &group, current.clone(), now)?;
         outcome.not_members = emails
@@ -335,7 +352,7 @@ pub fn remove_member(
     now: NaiveDateTime,
 ) -> Result<bool, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        let group = members_changeable(conn, actor, at)?;
+        let (group, _) = members_changeable(conn, actor, at)?;
         let email = memberships::current_among(conn, at.workspace, &[member])?
             .pop()
             .map(|(_, email)| email);

@@ -26,7 +26,7 @@ pub fn every_name(
     let query = groups::table
         .filter(groups::workspace_id.eq(workspace.0))
         .select((groups::id, groups::name))
-        .order(groups::name)
+        .order((lower(groups::name), groups::id))
         .into_boxed();
     match limit {
         Some(n) => query.limit(n).load(conn),
@@ -123,8 +123,8 @@ fn grant_count() -> Sql<BigInt> {
     sql("(SELECT COUNT(*) FROM grants WHERE grants.group_id = groups.id)")
 }
 
-/// A workspace's first [`SHOWN`] groups by name, narrowed to those whose name or description
-/// contains `search` (case-insensitively).
+/// A workspace's first [`SHOWN`] groups by name, and one more when there are more (a list says
+/// so), narrowed to those whose name or description contains `search` (case-insensitively).
 pub fn list(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -134,7 +134,7 @@ pub fn list(
         .filter(groups::workspace_id.eq(workspace.0))
         .select(Group::as_select())
         .order((lower(groups::name), groups::id))
-        .limit(SHOWN as i64)
+        .limit(SHOWN as i64 + 1)
         .into_boxed();
     if let Some(pattern) = super::contains_pattern(search) {
         query = query.filter(

@@ -9,6 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::{AnyConnection, QueryResult};
+use crate::domain::access::AppKind;
 use crate::domain::ids::WorkspaceId;
 
 pub const GROUPS: [&str; 20] = [
@@ -160,37 +161,37 @@ const LAST_NAMES: [&str; 60] = [
     "Dlamini",
 ];
 
-const APPS: [(&str, &str); 30] = [
-    ("app", "CRM"),
-    ("app", "Billing"),
-    ("app", "Helpdesk"),
-    ("app", "Wiki"),
-    ("app", "Analytics"),
-    ("app", "Payroll"),
-    ("app", "Inventory"),
-    ("app", "Recruiting"),
-    ("app", "Chat"),
-    ("app", "Calendar"),
-    ("workflow", "Payroll run"),
-    ("workflow", "Invoice approval"),
-    ("workflow", "Onboarding"),
-    ("workflow", "Offboarding"),
-    ("workflow", "Expense review"),
-    ("workflow", "Refunds"),
-    ("workflow", "Lead routing"),
-    ("workflow", "Incident response"),
-    ("workflow", "Contract signing"),
-    ("workflow", "Access review"),
-    ("project", "Website relaunch"),
-    ("project", "Mobile app"),
-    ("project", "Data warehouse"),
-    ("project", "SOC 2 audit"),
-    ("project", "Office move"),
-    ("project", "Q3 campaign"),
-    ("project", "Pricing update"),
-    ("project", "Partner portal"),
-    ("project", "Support bot"),
-    ("project", "Design system"),
+const APPS: [(AppKind, &str); 30] = [
+    (AppKind::App, "CRM"),
+    (AppKind::App, "Billing"),
+    (AppKind::App, "Helpdesk"),
+    (AppKind::App, "Wiki"),
+    (AppKind::App, "Analytics"),
+    (AppKind::App, "Payroll"),
+    (AppKind::App, "Inventory"),
+    (AppKind::App, "Recruiting"),
+    (AppKind::App, "Chat"),
+    (AppKind::App, "Calendar"),
+    (AppKind::Workflow, "Payroll run"),
+    (AppKind::Workflow, "Invoice approval"),
+    (AppKind::Workflow, "Onboarding"),
+    (AppKind::Workflow, "Offboarding"),
+    (AppKind::Workflow, "Expense review"),
+    (AppKind::Workflow, "Refunds"),
+    (AppKind::Workflow, "Lead routing"),
+    (AppKind::Workflow, "Incident response"),
+    (AppKind::Workflow, "Contract signing"),
+    (AppKind::Workflow, "Access review"),
+    (AppKind::Project, "Website relaunch"),
+    (AppKind::Project, "Mobile app"),
+    (AppKind::Project, "Data warehouse"),
+    (AppKind::Project, "SOC 2 audit"),
+    (AppKind::Project, "Office move"),
+    (AppKind::Project, "Q3 campaign"),
+    (AppKind::Project, "Pricing update"),
+    (AppKind::Project, "Partner portal"),
+    (AppKind::Project, "Support bot"),
+    (AppKind::Project, "Design system"),
 ];
 
 /// Creates the name tables the generators join on, and the workspace's groups and apps if missing.
@@ -230,21 +231,15 @@ pub fn prepare(
         }
     }
     for (kind, name) in APPS {
-        diesel::sql_query(dialect::placeholders(
-            conn,
-            "INSERT INTO apps (workspace_id, kind, name, restricted, created_at, updated_at)
-             SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM apps WHERE workspace_id = ? AND kind = ? AND name = ?)",
-        ))
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<Text, _>(kind)
-        .bind::<Text, _>(name)
-        .bind::<diesel::sql_types::Bool, _>(kind == "workflow")
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(workspace.0)
-        .bind::<Text, _>(kind)
-        .bind::<Text, _>(name)
-        .execute(conn)?;
+        if !super::apps::name_taken(conn, workspace, kind, name, None)? {
+            let fields = super::apps::AppFields {
+                kind,
+                name,
+                owner: None,
+                restricted: kind == AppKind::Workflow,
+            };
+            super::apps::insert(conn, workspace, &fields, now)?;
+        }
     }
     Ok(())
 }

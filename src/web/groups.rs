@@ -109,15 +109,17 @@ async fn list_view(
     errors: FieldErrors,
 ) -> Result<ListPage, AppError> {
     let (workspace, search) = (access.workspace.id, q.clone());
-    let (found, chrome) = read_page(state, access, "groups", move |conn| {
+    let (mut found, chrome) = read_page(state, access, "groups", move |conn| {
         Ok(service::list(conn, workspace, &search)?)
     })
     .await?;
+    let capped = found.len() > crate::store::groups::SHOWN;
+    found.truncate(crate::store::groups::SHOWN);
     Ok(ListPage {
         chrome,
         slug: access.workspace.slug.clone(),
         q,
-        capped: found.len() == crate::store::groups::SHOWN,
+        capped,
         groups: found.into_iter().map(GroupLine::from).collect(),
         can_manage: access.can(Permission::GroupsManage),
         form,

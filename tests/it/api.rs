@@ -828,6 +828,9 @@ async fn groups_are_made_renamed_filled_and_deleted() {
         .0,
         404
     );
+    // Adding probes who is a member (204 or 404): a key that does not see people may not.
+    let blind = app.api_key("groups only", &["groups.manage"]).await;
+    assert_eq!(api(&app, "PUT", &member, &blind, None).await.0, 403);
     assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 204);
     assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 404);
     let (_, all) = get(&app, "/api/v1/groups?q=plat", &key).await;

@@ -1287,7 +1287,7 @@ async fn a_change_of_members_is_a_new_version_of_the_group() {
     let app = app_with_people().await;
     let key = app.api_key("Okta", &["scim"]).await;
     let api = app
-        .api_key("Scripts", &["groups.view", "groups.manage"])
+        .api_key("Scripts", &["users.view", "groups.view", "groups.manage"])
         .await;
     let grace = app.membership_of("grace.hopper@example.com").to_string();
     let edsger = app.membership_of("edsger.dijkstra@example.com");

@@ -71,7 +71,7 @@ pub struct ListQuery {
 /// Groups
 #[utoipa::path(get, path = "/api/v1/groups", operation_id = "listGroups", tag = "Groups", params(ListQuery),
     security(("api_key" = ["groups.view"])),
-    responses((status = 200, description = "The workspace's groups, by name", body = GroupList)))]
+    responses((status = 200, description = "The workspace's first 1,000 groups by name (`q` finds the others)", body = GroupList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
@@ -84,7 +84,11 @@ pub async fn list(
     })
     .await?;
     Ok(ok(&GroupList {
-        data: found.iter().map(GroupJson::from).collect(),
+        data: found
+            .iter()
+            .take(crate::store::groups::SHOWN)
+            .map(GroupJson::from)
+            .collect(),
     }))
 }
 
@@ -239,13 +243,15 @@ async fn change_membership<T: Send + 'static>(
 ///
 /// Already in it: nothing changes.
 #[utoipa::path(put, path = "/api/v1/groups/{id}/members/{user_id}", operation_id = "addGroupMember", tag = "Groups", params(MemberPath),
-    security(("api_key" = ["groups.manage"])),
+    security(("api_key" = ["groups.manage", "users.view"])),
     responses((status = 204, description = "The member is in the group")))]
 pub async fn add_member(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
+    // Adding probes the workspace's people (204 or 404): it takes seeing them.
+    auth.require(Permission::UsersView)?;
     change_membership(&state, &auth, &path, service::add_member).await?;
     Ok(no_content())
 }
