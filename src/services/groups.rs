@@ -59,23 +59,24 @@ impl InWorkspace {
     }
 }
 
-/// What `actor` holds in the workspace now, when they still manage groups (see
-/// `held::still_holds`); `at.by` for a credential that is nobody.
+/// What `actor` holds in `workspace` now, when they still manage groups (see
+/// `held::still_holds`); `by` for a credential that is nobody.
 fn sender_now(
     conn: &mut AnyConnection,
     actor: &Actor,
-    at: InWorkspace,
+    workspace: WorkspaceId,
+    by: PermissionSet,
 ) -> Result<PermissionSet, GroupError> {
     Ok(
-        held::still_holds(conn, actor, at.workspace, Permission::GroupsManage)?
+        held::still_holds(conn, actor, workspace, Permission::GroupsManage)?
             .map_err(GroupError::Refused)?
-            .unwrap_or(at.by),
+            .unwrap_or(by),
     )
 }
 
 /// The group, changed by `actor`, who still manages groups.
 fn existing(conn: &mut AnyConnection, actor: &Actor, at: InWorkspace) -> Result<Group, GroupError> {
-    sender_now(conn, actor, at)?;
+    sender_now(conn, actor, at.workspace, at.by)?;
     groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)
 }
 
@@ -86,7 +87,7 @@ fn members_changeable(
     actor: &Actor,
     at: InWorkspace,
 ) -> Result<(Group, PermissionSet), GroupError> {
-    let by = sender_now(conn, actor, at)?;
+    let by = sender_now(conn, actor, at.workspace, at.by)?;
     let group = groups::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)?;
     policy::may_change_group_members(by, group.grant_count)
         .map_err(|why| GroupError::Refused(why.to_owned()))?;
@@ -118,18 +119,17 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i64, GroupError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let at = InWorkspace {
-            workspace,
-            group: 0,
-            by: PermissionSet::empty(),
-        };
-        sender_now(conn, actor, at)?;
+        sender_now(conn, actor, workspace, PermissionSet::empty())?;
         if groups::name_taken(conn, workspace, name.as_str(), None)? {
             return Err(GroupError::NameTaken);
         }
         let group = groups::insert(conn, workspace, name.as_str(), description.as_str(), now)
             .map_err(unique_violation_as(|| GroupError::NameTaken))?;
-        let at = InWorkspace { group, ..at };
+        let at = InWorkspace {
+            workspace,
+            group,
+            by: PermissionSet::empty(),
+        };
         let changes = json!({ "name": name.as_str(), "description": description.as_str() });
         audit::record_about(
             conn,

@@ -354,11 +354,12 @@ pub fn commit(
             import_previews::delete(conn, id)?;
             return Ok(Step::Changed(stored.file_name, rows));
         }
-        let preview = assemble(conn, workspace, id, &stored.file_name, rows.clone(), shown)?;
+        let preview = assemble(conn, workspace, id, &stored.file_name, rows, shown)?;
         // Seats taken meanwhile (the rows' outcomes alike): a fresh preview says so.
         if preview.blocked_by.is_some() {
             import_previews::delete(conn, id)?;
-            return Ok(Step::Changed(stored.file_name, rows));
+            let rows = preview.rows.into_iter().map(|(row, _)| row).collect();
+            return Ok(Step::Changed(preview.file_name, rows));
         }
         let requests = invite_requests(workspace, &preview.rows)?;
         for request in &requests {
