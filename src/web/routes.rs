@@ -16,19 +16,26 @@ pub const API_SCOPE: &str = "/api";
 
 macro_rules! route_table {
     (
-        open { $($open_method:ident $open_path:literal => $open_handler:path,)+ }
+        open { $(get $open_path:literal => $open_handler:path,)+ }
         api { $($api_method:ident $api_path:literal => $api_handler:path,)+ }
         scim { $($scim_method:ident $scim_path:literal => $scim_handler:path,)+ }
         session { $($method:ident $path:literal => $handler:path,)+ }
     ) => {
-        /// Routes outside the session (no cookie, no CSRF check): static files and health. They
-        /// answer HEAD as GET, without the body (a balancer's health check may use either).
+        /// Routes outside the session (no cookie, no CSRF check), all GET: static files and health. They
+        /// answer HEAD as GET, without the body (a balancer's health check may use either), and
+        /// any other method with 405 and `Allow`.
         pub fn open(cfg: &mut web::ServiceConfig) {
             $(
-                cfg.route($open_path, web::$open_method().to($open_handler));
-                if stringify!($open_method) == "get" {
-                    cfg.route($open_path, web::head().to($open_handler));
-                }
+                cfg.service(
+                    web::resource($open_path)
+                        .route(web::get().to($open_handler))
+                        .route(web::head().to($open_handler))
+                        .default_service(web::to(|| async {
+                            actix_web::HttpResponse::MethodNotAllowed()
+                                .insert_header((actix_web::http::header::ALLOW, "GET, HEAD"))
+                                .finish()
+                        })),
+                );
             )+
         }
 
@@ -49,7 +56,7 @@ macro_rules! route_table {
 
         /// Every route as (method, path pattern), open ones first, in the order they are tried.
         pub const ALL: &[(&str, &str)] = &[
-            $((stringify!($open_method), $open_path),)+
+            $(("get", $open_path),)+
             $((stringify!($api_method), $api_path),)+
             $((stringify!($scim_method), $scim_path),)+
             $((stringify!($method), $path),)+

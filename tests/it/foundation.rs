@@ -23,6 +23,14 @@ async fn health_and_readiness_answer() {
             .unwrap();
         assert_eq!(head.status().as_u16(), 200, "{path}");
         assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+        // Another method is refused as one (405 with what is allowed), not as a missing CSRF token.
+        let post = reqwest::Client::new()
+            .post(app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status().as_u16(), 405, "{path}");
+        assert_eq!(post.headers().get("allow").unwrap(), "GET, HEAD", "{path}");
     }
 }
 
