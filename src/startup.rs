@@ -297,8 +297,10 @@ fn serve_metrics(bind: &str, pool: Pool) -> anyhow::Result<(u16, ServerHandle)> 
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
-            .route("/metrics", web::get().to(crate::metrics::scrape))
-            .route("/metrics", web::head().to(crate::metrics::scrape))
+            .service(crate::web::routes::read_only(
+                "/metrics",
+                crate::metrics::scrape,
+            ))
     })
     .listen(listener)?
     .workers(1)

@@ -14,6 +14,24 @@ use super::{
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
 pub const API_SCOPE: &str = "/api";
 
+/// A path that answers GET, HEAD as GET (without the body), and any other method with 405 and
+/// `Allow`.
+pub fn read_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(|| async {
+            actix_web::HttpResponse::MethodNotAllowed()
+                .insert_header((actix_web::http::header::ALLOW, "GET, HEAD"))
+                .finish()
+        }))
+}
+
 macro_rules! route_table {
     (
         open { $(get $open_path:literal => $open_handler:path,)+ }
@@ -21,21 +39,11 @@ macro_rules! route_table {
         scim { $($scim_method:ident $scim_path:literal => $scim_handler:path,)+ }
         session { $($method:ident $path:literal => $handler:path,)+ }
     ) => {
-        /// Routes outside the session (no cookie, no CSRF check), all GET: static files and health. They
-        /// answer HEAD as GET, without the body (a balancer's health check may use either), and
-        /// any other method with 405 and `Allow`.
+        /// Routes outside the session (no cookie, no CSRF check), all [`read_only`]: static files
+        /// and health (a balancer's health check may use GET or HEAD).
         pub fn open(cfg: &mut web::ServiceConfig) {
             $(
-                cfg.service(
-                    web::resource($open_path)
-                        .route(web::get().to($open_handler))
-                        .route(web::head().to($open_handler))
-                        .default_service(web::to(|| async {
-                            actix_web::HttpResponse::MethodNotAllowed()
-                                .insert_header((actix_web::http::header::ALLOW, "GET, HEAD"))
-                                .finish()
-                        })),
-                );
+                cfg.service(read_only($open_path, $open_handler));
             )+
         }
 

@@ -55,6 +55,12 @@ async fn metrics_are_served_on_their_own_address_and_pass_promtool() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    let post = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 405);
     assert!(
         response.headers()["content-type"]
             .to_str()
