@@ -18,7 +18,7 @@ pub struct PatchOp {
 }
 
 /// The changes asked of a User; `None` leaves a value as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserChanges {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
@@ -34,6 +34,65 @@ pub struct UserChanges {
     pub email_type: Option<Option<String>>,
     /// Whether it is marked primary (`emails[…].primary`); `Some(None)`: not said.
     pub email_primary: Option<Option<bool>>,
+    /// The filters of `emails[…]` paths: each must select the member's one address.
+    pub email_filters: Vec<scim_filter::Filter>,
+}
+
+impl UserChanges {
+    /// RFC 7644 §3.5.2: an operation whose path filter selects no value is `noTarget`. The
+    /// member's one address is judged before the request and after it (an earlier operation
+    /// may relabel it); `emails[type eq "home"].value` on a work address changes nothing.
+    pub fn check_email_filters(&self, email: &str, label: &EmailLabel) -> Result<(), PatchError> {
+        let after = label.after(self);
+        let address = self.email.as_deref().unwrap_or(email);
+        match self
+            .email_filters
+            .iter()
+            .find(|filter| !selects(filter, email, label) && !selects(filter, address, &after))
+        {
+            None => Ok(()),
+            Some(_) => Err(error(
+                "noTarget",
+                "A path's filter selects none of the member's addresses.",
+            )),
+        }
+    }
+}
+
+/// Whether `filter` (on the sub-attributes of an `emails` value) selects the address.
+fn selects(filter: &scim_filter::Filter, email: &str, label: &EmailLabel) -> bool {
+    use scim_filter::{CompareOp, Filter, Value as V};
+    match filter {
+        Filter::And(a, b) => selects(a, email, label) && selects(b, email, label),
+        Filter::Or(a, b) => selects(a, email, label) || selects(b, email, label),
+        Filter::Not(inner) => !selects(inner, email, label),
+        Filter::ValuePath(..) => false,
+        Filter::Present(path) => matches!(path.name.as_str(), "value" | "type" | "primary"),
+        Filter::Compare(path, op, wanted) => match (path.name.as_str(), wanted) {
+            ("primary", V::Bool(wanted)) => match op {
+                CompareOp::Eq => label.primary() == *wanted,
+                CompareOp::Ne => label.primary() != *wanted,
+                _ => false,
+            },
+            (name @ ("value" | "type"), V::Str(wanted)) => {
+                // Both are case-insensitive (RFC 7643 §4.1.2).
+                let have = if name == "value" { email } else { label.kind() }.to_lowercase();
+                let wanted = wanted.to_lowercase();
+                match op {
+                    CompareOp::Eq => have == wanted,
+                    CompareOp::Ne => have != wanted,
+                    CompareOp::Co => have.contains(&wanted),
+                    CompareOp::Sw => have.starts_with(&wanted),
+                    CompareOp::Ew => have.ends_with(&wanted),
+                    CompareOp::Gt => have > wanted,
+                    CompareOp::Ge => have >= wanted,
+                    CompareOp::Lt => have < wanted,
+                    CompareOp::Le => have <= wanted,
+                }
+            }
+            _ => false,
+        },
+    }
 }
 
 /// How the identity provider labels a member's one address, kept as sent so it reads back the
@@ -124,7 +183,8 @@ fn text(name: &str, value: &Value) -> Result<String, PatchError> {
 /// carries a `value`, or the one object; `None` when no entry carries one.
 fn email_entry(value: &Value) -> Option<&Map<String, Value>> {
     fn of(item: &Value) -> Option<&Map<String, Value>> {
-        item.as_object().filter(|o| o["value"].is_string())
+        item.as_object()
+            .filter(|o| o.get("value").is_some_and(Value::is_string))
     }
     match value {
         Value::Array(items) => items
@@ -134,6 +194,19 @@ fn email_entry(value: &Value) -> Option<&Map<String, Value>> {
             .find_map(of),
         _ => of(value),
     }
+}
+
+/// The provider's own id of a User or Group: at most 200 characters, none of them a control
+/// character; blank clears it.
+fn external_id(value: &Value) -> Result<Option<String>, PatchError> {
+    let id = text("externalId", value)?;
+    if id.chars().count() > 200 || id.chars().any(char::is_control) {
+        return Err(error(
+            "invalidValue",
+            "externalId takes at most 200 characters, without control characters.",
+        ));
+    }
+    Ok((!id.trim().is_empty()).then_some(id))
 }
 
 /// An address's label as sent: a string of at most 50 characters.
@@ -187,10 +260,7 @@ impl UserChanges {
                     }
                 }
             }
-            ("externalid", Some(v)) => {
-                let id = text("externalId", v)?;
-                self.external_id = Some((!id.trim().is_empty()).then_some(id));
-            }
+            ("externalid", Some(v)) => self.external_id = Some(external_id(v)?),
             ("externalid", None) => self.external_id = Some(None),
             ("timezone", Some(v)) => self.timezone = Some(text("timezone", v)?),
             ("timezone", None) => {
@@ -325,6 +395,9 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                 let Some(name) = target(&parsed)? else {
                     continue;
                 };
+                if let Some(filter) = parsed.filter.filter(|_| name.starts_with("emails")) {
+                    changes.email_filters.push(filter);
+                }
                 match op {
                     Op::Remove => changes.set(&name, None)?,
                     _ => {
@@ -425,10 +498,7 @@ impl GroupChanges {
             }
             ("displayname", _, Some(v)) => self.name = Some(text("displayName", v)?),
             ("externalid", Op::Remove, _) => self.external_id = Some(None),
-            ("externalid", _, Some(v)) => {
-                let id = text("externalId", v)?;
-                self.external_id = Some((!id.trim().is_empty()).then_some(id));
-            }
+            ("externalid", _, Some(v)) => self.external_id = Some(external_id(v)?),
             ("members", Op::Add, Some(v)) => self.members.push(MemberChange::Add(member_ids(v)?)),
             ("members", Op::Replace, Some(v)) => {
                 self.members.push(MemberChange::Replace(member_ids(v)?));
@@ -622,6 +692,66 @@ mod tests {
             .scim_type,
             "invalidValue"
         );
+    }
+
+    #[test]
+    fn a_path_filter_must_select_the_address() {
+        let work = EmailLabel::default();
+        let patch = |path: &str| {
+            user_patch(&ops(json!([
+                {"op": "replace", "path": path, "value": "new@example.com"}
+            ])))
+            .unwrap()
+        };
+        // Entra's default path: an address whose label is not said reads as a primary work one.
+        let entra = patch("emails[type eq \"work\"].value");
+        assert_eq!(entra.check_email_filters("ada@example.com", &work), Ok(()));
+        let home = patch("emails[type eq \"home\"].value");
+        assert_eq!(
+            home.check_email_filters("ada@example.com", &work)
+                .unwrap_err()
+                .scim_type,
+            "noTarget"
+        );
+        let both = patch("emails[value eq \"ADA@example.com\" and primary eq true].value");
+        assert_eq!(both.check_email_filters("ada@example.com", &work), Ok(()));
+        assert!(
+            both.check_email_filters("grace@example.com", &work)
+                .is_err()
+        );
+        // An earlier operation of the same request may relabel the address first.
+        let relabelled = user_patch(&ops(json!([
+            {"op": "replace", "path": "emails.type", "value": "home"},
+            {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "new@example.com"}
+        ])))
+        .unwrap();
+        assert_eq!(
+            relabelled.check_email_filters("ada@example.com", &work),
+            Ok(())
+        );
+        // A value without `value` is refused, not a panic.
+        assert_eq!(
+            user_patch(&ops(json!([
+                {"op": "replace", "path": "emails", "value": [{"type": "work"}]}
+            ])))
+            .map(|c| c.email),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn an_external_id_is_short_text() {
+        for bad in [json!("a\u{0}b"), json!("x".repeat(201)), json!(7)] {
+            let refused = user_patch(&ops(json!([
+                {"op": "replace", "path": "externalId", "value": bad}
+            ])));
+            assert_eq!(refused.unwrap_err().scim_type, "invalidValue");
+        }
+        let cleared = user_patch(&ops(json!([
+            {"op": "replace", "path": "externalId", "value": " "}
+        ])))
+        .unwrap();
+        assert_eq!(cleared.external_id, Some(None));
     }
 
     #[test]

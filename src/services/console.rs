@@ -563,6 +563,16 @@ fn may_restore_now(
             member.email
         )));
     }
+    // What they answer to over SCIM may have gone to someone else meanwhile.
+    let own_name = memberships::scim_user_name(conn, member.id)?;
+    for name in std::iter::once(member.email.as_str()).chain(own_name.as_deref()) {
+        if memberships::user_name_taken(conn, workspace, name, Some(member.id))? {
+            return Err(ConsoleError::Conflict(format!(
+                "“{name}” is another member's SCIM userName now: change theirs before restoring {}.",
+                member.email
+            )));
+        }
+    }
     let space = crate::store::workspaces::find(conn, workspace)?.ok_or(ConsoleError::NotFound)?;
     if let Some(limit) = space.seat_limit {
         let used = space.counts.seats_used();

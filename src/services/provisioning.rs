@@ -162,11 +162,14 @@ fn rejoin(
     if let Some(external_id) = &user.external_id {
         console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
     }
-    keep_provider_names(conn, id, user, now)?;
+    // The names it comes back with are changes to the member, judged and recorded as such.
+    let name = user.user_name.as_deref().unwrap_or(user.email.as_str());
+    console::set_user_name(conn, acting, workspace, id, name, now)?;
+    console::set_email_label(conn, acting, workspace, id, &user.email_label, now)?;
     Ok(id)
 }
 
-/// The provider's userName and its label of the address, kept on the membership.
+/// A new member's userName and the provider's label of the address, kept on the membership.
 fn keep_provider_names(
     conn: &mut AnyConnection,
     member: MembershipId,

@@ -1493,3 +1493,143 @@ async fn a_block_reads_as_inactive_and_what_providers_send_by_default_is_accepte
         "{error}"
     );
 }
+
+/// What a provider sends wrongly is refused in SCIM's words, never a dropped connection, and a
+/// path's filter that selects no address changes nothing.
+#[actix_web::test]
+async fn malformed_addresses_ids_and_filters_are_refused() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let grace = app.membership_of("grace.hopper@example.com");
+    let path = format!("/scim/v2/Users/{grace}");
+    // An `emails` entry without a value.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(replace("emails", serde_json::json!([{ "type": "work" }]))),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "nothing to change: {body}");
+    let mut nameless = new_user("ann.new@example.com", "00uA");
+    nameless["userName"] = "ann".into();
+    nameless["emails"] = serde_json::json!([{ "type": "work" }]);
+    let (status, body) = send(&app, "POST", "/scim/v2/Users", &key, Some(nameless), None).await;
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue"))
+    );
+    // An externalId with a NUL, or too long for anyone's id.
+    for bad in [Value::from("a\u{0}b"), Value::from("x".repeat(201))] {
+        let (status, body) = send(
+            &app,
+            "PATCH",
+            &path,
+            &key,
+            Some(replace("externalId", bad.clone())),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["scimType"]),
+            (400, &Value::from("invalidValue"))
+        );
+        let (status, _) = send(
+            &app,
+            "POST",
+            "/scim/v2/Users",
+            &key,
+            Some(new_user("ann.new@example.com", bad.as_str().unwrap())),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+    // Grace's one address is a work one: a path naming a home address selects nothing.
+    let (status, body) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(replace(
+            "emails[type eq \"home\"].value",
+            "g@example.com".into(),
+        )),
+        None,
+    )
+    .await;
+    assert_eq!((status, &body["scimType"]), (400, &Value::from("noTarget")));
+    assert_eq!(
+        app.count("accounts WHERE email = 'grace.hopper@example.com'"),
+        1,
+        "unchanged"
+    );
+    assert_eq!(app.count("accounts WHERE email = 'ann.new@example.com'"), 0);
+}
+
+/// A member deleted by the provider comes back with what the provider sends, each change in the
+/// log; and nobody is restored into a userName someone else answers to now.
+#[actix_web::test]
+async fn a_return_is_recorded_and_keeps_user_names_unique() {
+    let app = app_with_people().await;
+    let key = app.api_key("Okta", &["scim"]).await;
+    let (status, user) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("rj@example.com", "rj-1")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);
+    let mut back = new_user("rj@example.com", "rj-1");
+    back["userName"] = "rj-two".into();
+    back["emails"] = serde_json::json!([{ "value": "rj@example.com", "type": "home" }]);
+    let (status, user) = send(&app, "POST", "/scim/v2/Users", &key, Some(back), None).await;
+    assert_eq!((status, &user["userName"]), (201, &Value::from("rj-two")));
+    for action in [
+        "member.restored",
+        "member.user_name_changed",
+        "member.email_label_changed",
+    ] {
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = '{action}' AND target_label = 'rj@example.com'"
+            )),
+            1,
+            "{action}"
+        );
+    }
+
+    // Deleted again, and its address becomes Grace's userName meanwhile: it cannot come back.
+    assert_eq!(send(&app, "DELETE", &path, &key, None, None).await.0, 204);
+    let grace = app.membership_of("grace.hopper@example.com");
+    let (status, _) = send(
+        &app,
+        "PATCH",
+        &format!("/scim/v2/Users/{grace}"),
+        &key,
+        Some(replace("userName", "RJ@example.com".into())),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let rj = app.membership_of("rj@example.com");
+    let refused = app
+        .post_fields(&format!("/w/{WORKSPACE}/users/{rj}/restore"), &[])
+        .await;
+    assert_eq!(refused.status().as_u16(), 409);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("SCIM userName now")
+    );
+    assert_eq!(status_of(&app, rj), "removed");
+}

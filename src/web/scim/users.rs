@@ -164,6 +164,7 @@ async fn apply(
                 let current =
                     members::scim_user(conn, workspace, id)?.ok_or_else(ScimError::not_found)?;
                 super::check_version(if_match.as_deref(), &version(&current))?;
+                changes.check_email_filters(&current.email, &current.email_label)?;
                 if let Some(email) = &new_email {
                     console::change_email_now(conn, acting, workspace, id, email, now)?;
                 }
