@@ -411,6 +411,52 @@ async fn scopes_are_enforced_named_and_the_audit_log_names_the_key() {
     assert_eq!((status, body["status"].as_str()), (200, Some("active")));
 }
 
+/// A body the action cannot read is refused before anything changes; none at all is fine.
+#[actix_web::test]
+async fn a_body_that_cannot_be_read_changes_nothing() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let grace = app.membership_of("grace.hopper@example.com");
+    let key = app
+        .api_key("Sync", &["users.view", "users.suspend", "users.remove"])
+        .await;
+    for (action, body, status) in [
+        ("remove", serde_json::json!({"reassign_to": "13"}), 400),
+        ("suspend", serde_json::json!({"reason": 123}), 400),
+        ("suspend", serde_json::json!({"reasonn": "typo"}), 400),
+    ] {
+        let path = format!("/api/v1/users/{grace}/{action}");
+        assert_eq!(
+            post(&app, &path, &key, Some(body)).await.0,
+            status,
+            "{action}"
+        );
+    }
+    let path = format!("/api/v1/users/{grace}/suspend");
+    let text = reqwest::Client::new()
+        .post(app.url(&path))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/plain")
+        .body("because")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status().as_u16(), 415);
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE status = 'active' AND id = {grace}"
+        )),
+        1
+    );
+    assert_eq!(app.count("audit_events WHERE action LIKE 'member.%'"), 0);
+    // No body at all: suspended, with no reason.
+    assert_eq!(post(&app, &path, &key, None).await.0, 200);
+}
+
 #[actix_web::test]
 async fn patch_changes_names_time_zone_and_role_all_or_nothing() {
     let app = owner_app().await;

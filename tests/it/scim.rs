@@ -1624,12 +1624,6 @@ async fn a_return_is_recorded_and_keeps_user_names_unique() {
         .post_fields(&format!("/w/{WORKSPACE}/users/{rj}/restore"), &[])
         .await;
     assert_eq!(refused.status().as_u16(), 409);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("SCIM userName now")
-    );
+    assert!(refused.text().await.unwrap().contains("SCIM userName now"));
     assert_eq!(status_of(&app, rj), "removed");
 }

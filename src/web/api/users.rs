@@ -420,9 +420,9 @@ pub async fn suspend(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
-    body: Option<web::Json<SuspendBody>>,
+    body: super::OptionalJson<SuspendBody>,
 ) -> Result<HttpResponse, Problem> {
-    let reason = reason(body.as_ref().and_then(|b| b.reason.as_deref()))?;
+    let reason = reason(body.0.as_ref().and_then(|b| b.reason.as_deref()))?;
     lifecycle(state, auth, path, MemberAction::Suspend, reason).await
 }
 
@@ -481,11 +481,11 @@ pub async fn remove(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String,)>,
-    body: Option<web::Json<RemoveBody>>,
+    body: super::OptionalJson<RemoveBody>,
 ) -> Result<HttpResponse, Problem> {
     auth.attempt(MemberAction::Remove)?;
     let id = member_id(&path)?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.0.unwrap_or_default();
     let reason = reason(body.reason.as_deref())?;
     let heir = match body.reassign_to {
         None => None,
