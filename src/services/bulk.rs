@@ -4,8 +4,9 @@
 //!
 //! Each person goes through the same service as the single action (so the same decision of
 //! `domain::policy`, the last-Owner rule, the states that allow it). The **preview** runs exactly
-//! that, each person in a savepoint, inside one transaction that is then rolled back: what it
-//! says will change is what the confirmation changes, were nothing else to change meanwhile.
+//! that, each person in a savepoint, inside transactions of 100 people that are then rolled back:
+//! what it says will change is what the confirmation changes, were nothing else to change
+//! meanwhile (and within 100 people, for the last-Owner rule).
 //! The **confirmation** gives each person a transaction of their own (a refusal or a failure skips
 //! that person and is reported), then records one event for the batch with its counts.
 
@@ -215,8 +216,13 @@ pub struct BulkRequest<'a> {
     pub settings: &'a InviteSettings,
 }
 
+/// How many people a preview judges under one hold of the workspace's lock: between two
+/// batches, everyone else's changes go through (a preview of thousands takes seconds).
+const PREVIEW_BATCH: usize = 100;
+
 /// What the action would do to each person, changing nothing: every change is made and then
-/// rolled back.
+/// rolled back, [`PREVIEW_BATCH`] people at a time. A rule that weighs the others' changes (the
+/// last Owner) sees those of the same batch only; the confirmation judges everyone again.
 pub fn preview(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -234,15 +240,19 @@ pub fn preview(
             Rolled::Failed(e)
         }
     }
-    let rolled = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let outcomes = each(conn, acting, workspace, request, people, now);
-        Err::<(), _>(Rolled::Back(outcomes))
-    });
-    match rolled {
-        Err(Rolled::Back(outcomes)) => Ok(outcomes),
-        Err(Rolled::Failed(e)) => Err(e),
-        Ok(()) => unreachable!("a preview always rolls back"),
+    let mut outcomes = Vec::with_capacity(people.len());
+    for batch in people.chunks(PREVIEW_BATCH) {
+        let rolled = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+            let outcomes = each(conn, acting, workspace, request, batch, now);
+            Err::<(), _>(Rolled::Back(outcomes))
+        });
+        match rolled {
+            Err(Rolled::Back(batch)) => outcomes.extend(batch),
+            Err(Rolled::Failed(e)) => return Err(e),
+            Ok(()) => unreachable!("a preview always rolls back"),
+        }
     }
+    Ok(outcomes)
 }
 
 /// Does the action to each person, each in a transaction of their own, then records the batch's
@@ -330,8 +340,12 @@ fn one_in_savepoint(
     if email.is_empty() {
         return Err("Not a member of this workspace.".to_owned());
     }
-    diesel::Connection::transaction(conn, |conn| one(conn, acting, workspace, request, id, now))
-        .map_err(|skip| skip.0)
+    // The lock comes first: on SQLite a transaction that read before it writes cannot take the
+    // write lock once another writer has committed (a bulk action beside everyday traffic).
+    db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        one(conn, acting, workspace, request, id, now)
+    })
+    .map_err(|skip| skip.0)
 }
 
 /// Why a person is skipped, whatever the service said.
@@ -350,19 +364,28 @@ impl From<diesel::result::Error> for Skip {
 
 impl From<ConsoleError> for Skip {
     fn from(e: ConsoleError) -> Self {
-        Skip(e.to_string())
+        match e {
+            ConsoleError::Database(e) => e.into(),
+            e => Skip(e.to_string()),
+        }
     }
 }
 
 impl From<GroupError> for Skip {
     fn from(e: GroupError) -> Self {
-        Skip(e.to_string())
+        match e {
+            GroupError::Database(e) => e.into(),
+            e => Skip(e.to_string()),
+        }
     }
 }
 
 impl From<InvitationActionError> for Skip {
     fn from(e: InvitationActionError) -> Self {
-        Skip(e.to_string())
+        match e {
+            InvitationActionError::Database(e) => e.into(),
+            e => Skip(e.to_string()),
+        }
     }
 }
 

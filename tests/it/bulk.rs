@@ -738,3 +738,76 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
     assert!(page.contains("Will change (1)"), "{page}");
     assert_eq!(status_of(&app, GRACE), "active");
 }
+
+/// A confirmation beside everyday changes: each person waits for the lock rather than being
+/// skipped because someone else wrote meanwhile.
+#[actix_web::test]
+async fn a_confirmation_beside_other_changes_skips_nobody() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Auditor, MembershipStatus::Active);
+    for i in 0..120 {
+        app.add_member(
+            &format!("member{i}@example.com"),
+            BuiltInRole::Member,
+            MembershipStatus::Active,
+        );
+    }
+    let fields = [
+        ("action", "suspend"),
+        ("all_matching", "1"),
+        ("filter_role", "member"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(page.contains("Will change (120)"), "{page}");
+    let listed = hidden(&page, "people");
+
+    let toggler = app.new_client();
+    toggler.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let grace = app.membership_of(GRACE);
+    let toggling = async move {
+        let mut refused: u16 = 0;
+        for round in 0..40 {
+            let action = if round % 2 == 0 {
+                "suspend"
+            } else {
+                "unsuspend"
+            };
+            let path = format!("/w/acme/users/{grace}/{action}");
+            if toggler.post_fields(&path, &[]).await.status().as_u16() != 303 {
+                refused += 1;
+            }
+        }
+        refused
+    };
+    let confirming = {
+        let app = app.new_client();
+        app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+        let mut confirm: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        confirm.push(("confirm".into(), "1".into()));
+        confirm.push(("people".into(), listed));
+        async move {
+            let fields: Vec<(&str, &str)> = confirm
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            bulk(&app, &fields).await.status().as_u16()
+        }
+    };
+    let statuses = join_all([
+        Box::pin(toggling) as std::pin::Pin<Box<dyn std::future::Future<Output = u16>>>,
+        Box::pin(confirming),
+    ])
+    .await;
+    assert_eq!(statuses, [0, 303]);
+    assert_eq!(app.count("memberships WHERE status = 'suspended'"), 120);
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'users.bulk_action' AND changes LIKE '%\"skipped\":0%'"
+        ),
+        1
+    );
+}
