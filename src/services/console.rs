@@ -330,16 +330,33 @@ pub fn change_role(
             json!({ "role": { "before": member.role_name, "after": role.name } }),
             now,
         )?;
-        let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
-        let admins = memberships::count_active_with_role(conn, workspace, admin, None)?;
-        let members =
-            crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
         let done = format!("{name} is now {} (was {}).", role.name, member.role_name);
-        Ok(match policy::admin_share_warning(admins, members) {
+        let warning = match role.key == BuiltInRole::Admin.key() {
+            true => admin_share(conn, workspace, 0)?,
+            false => None,
+        };
+        Ok(match warning {
             Some(warning) => format!("{done} {warning}"),
             None => done,
         })
     })
+}
+
+/// Rule 5's warning, given when Admin is granted: for the workspace as it is, or (a bulk
+/// preview) with `more` people made Admins on top.
+pub fn admin_share(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    more: i64,
+) -> diesel::QueryResult<Option<String>> {
+    let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
+    let admins = memberships::count_active_with_role(conn, workspace, admin, None)?;
+    let members = crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
+    Ok(policy::admin_share_warning(
+        admins + more,
+        members,
+        more > 0,
+    ))
 }
 
 /// Sets the identity provider's id of a member (SCIM `externalId`; `None` removes it), judged as

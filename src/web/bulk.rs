@@ -18,8 +18,9 @@ use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::Reason;
 use crate::domain::ids::MembershipId;
-use crate::domain::role::Permission;
+use crate::domain::role::{BuiltInRole, Permission};
 use crate::services::bulk::{self, BulkAction, BulkRequest, Outcome, Targets};
+use crate::services::console;
 use crate::services::members::{self, FilterParams};
 
 /// The bulk form as posted, kept as typed (the preview posts it again with `confirm=1`).
@@ -137,6 +138,8 @@ struct PreviewPage {
     problem: Option<String>,
     /// Said above the people: the confirmation found them changed since the preview.
     notice: Option<&'static str>,
+    /// Rule 5's warning: Admins past a fifth of the members.
+    warning: Option<String>,
     changing: Vec<Line>,
     changing_total: usize,
     skipped: Vec<Line>,
@@ -178,10 +181,7 @@ pub async fn submit(
     let (judged, notice) = match act(&state, &access, &form, asked, confirm).await? {
         Acted::Done(done) if confirm => {
             state.outbox_wake.notify_one();
-            flash(
-                &access.signed_in.session,
-                &done_words(&action, &done.object, &done.outcomes),
-            )?;
+            flash(&access.signed_in.session, &done_words(&action, &done))?;
             return Ok(super::error::redirect(&back_url(
                 &access.workspace.slug,
                 &form.filter(),
@@ -322,6 +322,8 @@ struct Judged {
     outcomes: Vec<Outcome>,
     object: String,
     people: String,
+    /// Rule 5's, when the action makes people Admins.
+    warning: Option<String>,
 }
 
 /// Judges every person (the preview: each change made and rolled back) or runs the action on each
@@ -364,9 +366,17 @@ async fn act(
         };
         let matched = bulk::fingerprint(&people);
         let changed = confirm && !listed.is_empty() && listed != matched;
+        let grants_admin =
+            matches!(&asked.action, BulkAction::ChangeRole(key) if key == BuiltInRole::Admin.key());
         if !confirm || changed {
+            let outcomes = bulk::preview(conn, acting, workspace, &request, &people, now)?;
+            let more = outcomes.iter().filter(|o| o.result.is_ok()).count() as i64;
             let judged = Judged {
-                outcomes: bulk::preview(conn, acting, workspace, &request, &people, now)?,
+                warning: match grants_admin && more > 0 {
+                    true => console::admin_share(conn, workspace, more)?,
+                    false => None,
+                },
+                outcomes,
                 object,
                 people: matched,
             };
@@ -377,10 +387,15 @@ async fn act(
             });
         }
         let outcomes = bulk::run(conn, acting, workspace, &request, &people, selection, now)?;
+        let warning = match grants_admin && outcomes.iter().any(|o| o.result.is_ok()) {
+            true => console::admin_share(conn, workspace, 0)?,
+            false => None,
+        };
         Ok(Acted::Done(Judged {
             outcomes,
             object,
             people: matched,
+            warning,
         }))
     })
     .await
@@ -442,6 +457,7 @@ async fn preview(
         },
         problem: None,
         notice,
+        warning: judged.warning.clone(),
         changing_total: changing.len(),
         changing: changing.iter().take(SHOWN).map(line).collect(),
         skipped_total: skipped.len(),
@@ -529,6 +545,7 @@ async fn problem(
         title: title.to_owned(),
         problem: Some(why),
         notice: None,
+        warning: None,
         changing: Vec::new(),
         changing_total: 0,
         skipped: Vec::new(),
@@ -549,7 +566,8 @@ async fn problem(
 }
 
 /// "Suspended 48 people. Skipped 2: ada@example.com (You cannot suspend yourself…); …"
-fn done_words(action: &BulkAction, object: &str, outcomes: &[Outcome]) -> String {
+fn done_words(action: &BulkAction, judged: &Judged) -> String {
+    let (object, outcomes) = (&judged.object, &judged.outcomes);
     let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
     let skipped: Vec<String> = outcomes
         .iter()
@@ -575,6 +593,10 @@ fn done_words(action: &BulkAction, object: &str, outcomes: &[Outcome]) -> String
             skipped.len(),
             shown.join("; ")
         ));
+    }
+    if let Some(warning) = &judged.warning {
+        words.push(' ');
+        words.push_str(warning);
     }
     words
 }

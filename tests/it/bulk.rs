@@ -811,3 +811,44 @@ async fn a_confirmation_beside_other_changes_skips_nobody() {
         1
     );
 }
+
+/// Rule 5 on many at once: the preview says how many would be Admins, the result how many are.
+#[actix_web::test]
+async fn making_many_admins_warns_of_their_share() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for i in 0..5 {
+        app.add_member(
+            &format!("member{i}@example.com"),
+            BuiltInRole::Member,
+            MembershipStatus::Active,
+        );
+    }
+    let fields = [
+        ("action", "change_role"),
+        ("role", "admin"),
+        ("all_matching", "1"),
+        ("filter_role", "member"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(
+        page.contains("5 of 6 members would be Admins (more than 20 %)"),
+        "{page}"
+    );
+    let mut confirm = fields.to_vec();
+    let listed = hidden(&page, "people");
+    confirm.extend([("confirm", "1"), ("people", listed.as_str())]);
+    let done = bulk(&app, &confirm).await;
+    assert_eq!(done.status().as_u16(), 303);
+    let page = app.get_text(&location(&done)).await;
+    assert!(page.contains("5 of 6 members are now Admins"), "{page}");
+    // Making Auditors warns of nothing.
+    let fields = [
+        ("action", "change_role"),
+        ("role", "auditor"),
+        ("all_matching", "1"),
+        ("filter_role", "admin"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(page.contains("Will change (5)") && !page.contains("more than 20 %"));
+}

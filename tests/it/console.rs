@@ -429,6 +429,19 @@ async fn a_custom_role_cannot_grant_more_than_it_holds_and_many_admins_warn() {
             .await
             .contains("more than 20 %")
     );
+    // Taking Admin away warns of nothing, though Admins are still past a fifth.
+    let demoted = post(
+        &app,
+        &format!("/w/acme/users/{target}/role"),
+        &[("role", "auditor")],
+    )
+    .await;
+    assert_eq!(demoted.status().as_u16(), 303);
+    let page = app.get_text(&location(&demoted)).await;
+    assert!(
+        page.contains("now Auditor") && !page.contains("more than 20 %"),
+        "{page}"
+    );
 }
 
 #[actix_web::test]

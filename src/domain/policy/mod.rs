@@ -7,6 +7,7 @@ pub use actions::{
     decide_role_change, may_attempt,
 };
 
+use super::grouped;
 use super::membership::{AccountStatus, MembershipStatus, OrgRole};
 use super::role::{BuiltInRole, Permission, PermissionSet};
 
@@ -604,10 +605,17 @@ mod invite_rules {
     }
 }
 
-/// Rule 5: a warning (not a refusal) when admins would be more than 20 % of members, and more than 3.
-pub fn admin_share_warning(admins: i64, members: i64) -> Option<String> {
+/// Rule 5: a warning (not a refusal) when admins are more than 20 % of members, and more than 3;
+/// `ahead`: said of a change still to be confirmed ("would be").
+pub fn admin_share_warning(admins: i64, members: i64, ahead: bool) -> Option<String> {
+    let verb = if ahead { "would be" } else { "are now" };
     (admins > 3 && admins * 5 > members).then(|| {
-        format!("{admins} of {members} members are now Admins (more than 20 %). Consider a narrower role for some of them.")
+        format!(
+            "{} of {} members {verb} Admins (more than 20 %). Consider a narrower role for some \
+             of them.",
+            grouped(admins),
+            grouped(members)
+        )
     })
 }
 
@@ -617,10 +625,23 @@ mod admin_share {
 
     #[test]
     fn admin_share_warns_past_a_fifth_and_three() {
-        assert_eq!(admin_share_warning(3, 5), None, "three admins never warn");
-        assert_eq!(admin_share_warning(4, 20), None, "exactly 20 %");
-        assert!(admin_share_warning(4, 19).is_some());
-        assert!(admin_share_warning(5, 10).unwrap().contains("5 of 10"));
+        assert_eq!(
+            admin_share_warning(3, 5, false),
+            None,
+            "three admins never warn"
+        );
+        assert_eq!(admin_share_warning(4, 20, false), None, "exactly 20 %");
+        assert!(admin_share_warning(4, 19, false).is_some());
+        assert!(
+            admin_share_warning(5, 10, false)
+                .unwrap()
+                .contains("5 of 10 members are now Admins")
+        );
+        assert!(
+            admin_share_warning(1200, 5000, true)
+                .unwrap()
+                .contains("1,200 of 5,000 members would be Admins")
+        );
     }
 }
 
