@@ -252,7 +252,8 @@ pub struct LastEvent {
 }
 
 /// The newest `action` on `account` in `workspace`'s log (with `org_wide`, the organization's
-/// too: blocks are recorded in either).
+/// and those of every workspace the account is in: a block is recorded in the log of the
+/// console it was done from).
 pub fn last_on_account(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -272,9 +273,12 @@ pub fn last_on_account(
         .order(audit_events::id.desc())
         .into_boxed();
     query = if org_wide {
+        let theirs = crate::db::schema::memberships::table
+            .filter(crate::db::schema::memberships::account_id.eq(account.0))
+            .select(crate::db::schema::memberships::workspace_id.nullable());
         query.filter(
             audit_events::workspace_id
-                .eq(workspace.0)
+                .eq_any(theirs)
                 .or(audit_events::workspace_id.is_null()),
         )
     } else {

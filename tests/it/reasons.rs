@@ -134,6 +134,7 @@ async fn a_removal_and_a_block_keep_theirs() {
     );
 
     // Block, from the workspace console and from the organization's accounts.
+    app.invite_to_new_workspace("beta", ALAN).await;
     let done = app
         .post_fields(
             &format!("/w/acme/users/{alan}/block"),
@@ -146,6 +147,16 @@ async fn a_removal_and_a_block_keep_theirs() {
     assert!(
         console.contains("Blocked by Ada Lovelace (ada@example.com) on ")
             && console.contains(": Phishing reported")
+    );
+    // Alan's console in another workspace names who blocked him too.
+    let in_beta = app.first_id(&format!(
+        "memberships WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = 'beta') \
+         AND account_id = (SELECT id FROM accounts WHERE email = '{ALAN}')"
+    ));
+    let console = app.get_text(&format!("/w/beta/users/{in_beta}")).await;
+    assert!(
+        console.contains("Blocked by Ada Lovelace (ada@example.com) on "),
+        "{console}"
     );
     app.post_fields(&format!("/w/acme/users/{alan}/unblock"), &[])
         .await;
