@@ -471,6 +471,12 @@ pub fn set_blocked(
 
 /// Why `heir` cannot receive what a removed member owned: only an active member can.
 pub fn heir_refusal(heir: &MemberDetail) -> Option<String> {
+    if heir.account_status == AccountStatus::Blocked {
+        return Some(format!(
+            "{} is blocked in this organization and cannot sign in: choose someone who can.",
+            heir.name()
+        ));
+    }
     (heir.status != MembershipStatus::Active).then(|| {
         format!(
             "{} is not an active member ({}): choose an active one.",

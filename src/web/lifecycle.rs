@@ -17,6 +17,7 @@ use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
+use crate::domain::membership::AccountStatus;
 use crate::domain::policy::MemberAction;
 use crate::domain::{Reason, SearchTerm};
 use crate::services::console::{self, ConsoleError};
@@ -338,7 +339,8 @@ async fn remove_view(
         csrf_token: access.signed_in.csrf_token.clone(),
         candidates: candidates
             .into_iter()
-            .filter(|r| r.id != id)
+            // Someone blocked cannot sign in to use what they would be given.
+            .filter(|r| r.id != id && r.account_status != AccountStatus::Blocked)
             .take(8)
             .map(|r| Choice {
                 selected: r.id.to_string() == form.reassign_to,

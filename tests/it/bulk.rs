@@ -668,6 +668,12 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
         BuiltInRole::Member,
         MembershipStatus::Suspended,
     );
+    app.add_member(
+        "barbara@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'barbara@example.com'");
     let grace = app
         .first_id(&format!(
             "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = '{GRACE}')"
@@ -685,6 +691,7 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
         ),
         ("bob", "is not an email address"),
         ("dennis@example.com", "is not an active member (suspended)"),
+        ("barbara@example.com", "is blocked in this organization"),
     ] {
         let fields = [
             ("action", "remove"),
