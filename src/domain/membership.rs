@@ -79,10 +79,21 @@ pub enum Transition {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("A {} membership cannot be {}.", from.label().to_lowercase(), verb(*transition))]
+#[error("{} membership cannot be {}.", a_status(*from), verb(*transition))]
 pub struct TransitionRefused {
     pub from: MembershipStatus,
     pub transition: Transition,
+}
+
+/// "An active", "A suspended": the status with its article.
+fn a_status(status: MembershipStatus) -> String {
+    let label = status.label().to_lowercase();
+    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    };
+    format!("{article} {label}")
 }
 
 fn verb(t: Transition) -> &'static str {
@@ -186,6 +197,10 @@ mod tests {
         assert_eq!(
             Removed.apply(Transition::Suspend).unwrap_err().to_string(),
             "A removed membership cannot be suspended."
+        );
+        assert_eq!(
+            Active.apply(Transition::Unsuspend).unwrap_err().to_string(),
+            "An active membership cannot be unsuspended."
         );
     }
 

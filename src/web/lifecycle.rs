@@ -165,10 +165,20 @@ async fn act(
     })
     .await?;
     let who = member.name();
+    let blocked = member.account_status == AccountStatus::Blocked;
     let message = match action {
         MemberAction::Suspend => {
             format!("{who} is suspended: their access to this workspace ended.")
         }
+        MemberAction::Unsuspend | MemberAction::Restore if blocked => format!(
+            "{who} is {} here, but their account is still blocked in this organization: they \
+             cannot sign in until it is unblocked.",
+            if action == MemberAction::Restore {
+                "restored"
+            } else {
+                "unsuspended"
+            }
+        ),
         MemberAction::Unsuspend => format!("{who} is active again."),
         MemberAction::Block => format!("{who} is blocked: every session of theirs ended."),
         MemberAction::Unblock => format!("{who} is unblocked and can sign in again."),

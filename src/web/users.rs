@@ -609,7 +609,8 @@ fn dormant_words(seats: Option<i64>, days: i64) -> String {
             "hold",
         ),
     };
-    format!("{people} not active for {days} days (never-active ones included) {verb} a seat.")
+    let days = views::count(days, "day", "days");
+    format!("{people} not active for {days} (never-active ones included) {verb} a seat.")
 }
 
 /// The workspace's first page this person may open.

@@ -919,3 +919,21 @@ async fn inviting_a_removed_member_again_offers_the_restore() {
     assert!(html.contains("restore them instead"), "{html}");
     assert_eq!(status_of(&app, GRACE), "removed", "nothing written");
 }
+
+/// Unsuspending someone whose account is blocked does not read as if they could come back.
+#[actix_web::test]
+async fn unsuspending_someone_blocked_says_they_still_cannot_sign_in() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Suspended);
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'grace.hopper@example.com'");
+    let id = membership_of(&app, GRACE);
+    let done = post(&app, &format!("/w/acme/users/{id}/unsuspend")).await;
+    assert_eq!(done.status().as_u16(), 303);
+    let page = app.get_text(&location(&done)).await;
+    assert!(
+        page.contains("is unsuspended here, but their account is still blocked"),
+        "{page}"
+    );
+    assert!(!page.contains("is active again"));
+}
