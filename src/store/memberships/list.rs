@@ -122,6 +122,8 @@ pub struct MemberPage {
     /// The search was answered as a walk of the keys starting with it: every match lies there
     /// (counted this time, or [`Known::in_range`]). Holds until a member or account changes.
     pub in_range: bool,
+    /// The cursor named a member who is not here (any more): the page is the first one.
+    pub cursor_lost: bool,
 }
 
 /// A keyset page of a workspace's members and pending invitations (removed members only when
@@ -211,6 +213,7 @@ pub fn list_page(
         has_previous,
         has_next,
         in_range,
+        cursor_lost: cursor != Cursor::First && !started,
     })
 }
 

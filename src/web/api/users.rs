@@ -233,6 +233,15 @@ pub async fn list(
     })
     .await?
     .map_err(|unknown| Problem::field(unknown.param(), &unknown))?;
+    if page.cursor_lost {
+        // Page 1 again would repeat people to a client walking the list.
+        let field = if query.after.is_some() { "after" } else { "before" };
+        return Err(Problem::field(
+            field,
+            "no member of this workspace has this id any more (revoked, purged or never one): \
+             start again from the first page",
+        ));
+    }
     let links = Links {
         next: page
             .rows
