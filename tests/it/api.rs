@@ -318,6 +318,8 @@ async fn the_users_list_pages_filters_and_searches_like_the_page() {
         // would repeat people.
         ("after=999999", "after"),
         ("sort=email&before=999999", "before"),
+        ("sort=role", "sort"),
+        ("sort=-bogus", "sort"),
     ] {
         let (status, body) = get(&app, &format!("/api/v1/users?{bad}"), &key).await;
         assert_eq!(status, 422, "{bad}: {body}");

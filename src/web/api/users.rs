@@ -16,7 +16,7 @@ use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::policy::MemberAction;
 use crate::domain::role::Permission;
 use crate::domain::search::SearchTerm;
-use crate::domain::sort::TimeAnchor;
+use crate::domain::sort::{MemberSort, TimeAnchor};
 use crate::services::console::{self, ConsoleError};
 use crate::services::members::{self, Cursor, FilterParams, MemberDetail, MemberRow};
 use crate::services::roles;
@@ -128,7 +128,8 @@ pub struct ListQuery {
     /// Dormant members: not active for this many days (1 to 3650; never-active ones included).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 3650)]
     pub inactive_days: Option<String>,
-    /// `name`, `email`, `role`, `status`, `joined`, `last_active`; `-` first for descending.
+    /// `name`, `email`, `joined` or `last_active`, `-` first for descending (`name` when
+    /// absent); another value is refused (422).
     pub sort: Option<String>,
     /// The next page: the last id of this one (the `next` link carries it).
     pub after: Option<String>,
@@ -193,6 +194,16 @@ pub async fn list(
     auth.require(Permission::UsersView)?;
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
+    if let Some(sort) = query.sort.as_deref().filter(|s| MemberSort::parse(s).is_none()) {
+        return Err(Problem::field(
+            "sort",
+            format!(
+                "“{}” is not an order: use name, email, joined or last_active, `-` first for \
+                 descending",
+                sort.escape_default()
+            ),
+        ));
+    }
     let at = match query.at.as_deref() {
         None => None,
         Some(typed) => Some(TimeAnchor::parse(typed).ok_or_else(|| {
