@@ -100,13 +100,25 @@ impl ProfileForm {
         last_name: Option<String>,
         timezone: Option<String>,
     ) -> Result<crate::services::profile::ProfileChange, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        // Someone invited has no names yet: the one left out cannot stay as it is.
+        for (field, sent, current) in [
+            ("first_name", &first_name, &member.first_name),
+            ("last_name", &last_name, &member.last_name),
+        ] {
+            if sent.is_none() && current.trim().is_empty() {
+                errors.add(
+                    field,
+                    "This person has no name yet (they have not joined): send both names.",
+                );
+            }
+        }
         let form = Self {
             first_name: first_name.unwrap_or_else(|| member.first_name.clone()),
             last_name: last_name.unwrap_or_else(|| member.last_name.clone()),
             email: member.email.clone(),
             timezone: timezone.unwrap_or_else(|| member.timezone.clone()),
         };
-        let mut errors = FieldErrors::default();
         match form.parse(&mut errors) {
             Some(p) => Ok(crate::services::profile::ProfileChange {
                 first_name: p.first_name,

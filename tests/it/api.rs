@@ -520,6 +520,26 @@ async fn patch_changes_names_time_zone_and_role_all_or_nothing() {
     assert_eq!(status, 403);
     let (status, _, body) = api(&app, "PATCH", &path, &key, Some(json!({"nick": "x"}))).await;
     assert_eq!(status, 400, "{body}");
+    // Someone invited has no names yet: one name alone is refused, saying why.
+    assert_eq!(app.invite("inv@example.com", "member").await.status(), 303);
+    let invited = format!("/api/v1/users/{}", app.membership_of("inv@example.com"));
+    let (status, _, body) = api(
+        &app,
+        "PATCH",
+        &invited,
+        &key,
+        Some(json!({"first_name": "Inv"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"]["last_name"]
+            .as_str()
+            .unwrap()
+            .contains("no name yet"),
+        "{body}"
+    );
+    assert!(body["errors"]["first_name"].is_null(), "{body}");
 }
 
 #[actix_web::test]

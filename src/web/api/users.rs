@@ -194,7 +194,11 @@ pub async fn list(
     auth.require(Permission::UsersView)?;
     let query = query.into_inner();
     let limit = parse_limit(query.limit.as_deref())?;
-    if let Some(sort) = query.sort.as_deref().filter(|s| MemberSort::parse(s).is_none()) {
+    if let Some(sort) = query
+        .sort
+        .as_deref()
+        .filter(|s| MemberSort::parse(s).is_none())
+    {
         return Err(Problem::field(
             "sort",
             format!(
@@ -246,7 +250,11 @@ pub async fn list(
     .map_err(|unknown| Problem::field(unknown.param(), &unknown))?;
     if page.cursor_lost {
         // Page 1 again would repeat people to a client walking the list.
-        let field = if query.after.is_some() { "after" } else { "before" };
+        let field = if query.after.is_some() {
+            "after"
+        } else {
+            "before"
+        };
         return Err(Problem::field(
             field,
             "no member of this workspace has this id any more (revoked, purged or never one): \
