@@ -237,6 +237,15 @@ const bulkCount = () => {
 document.addEventListener('change', (event) => {
   if (event.target.closest('#bulk')) bulkCount();
 });
+// A picker's Search button and Enter open the search as a page without JavaScript (its own
+// form); with it they search in place, as typing does, so that what was chosen, ticked or typed
+// beside the picker (an heir, a reason, people ticked) stays.
+document.addEventListener('submit', (event) => {
+  const input = document.getElementById('picker-q');
+  if (event.target.id !== 'picker-search' || !input || !window.htmx) return;
+  event.preventDefault();
+  window.htmx.trigger(input, 'search');
+});
 document.addEventListener('submit', (event) => {
   const form = event.target;
   if (form.id !== 'bulk') return;
