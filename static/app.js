@@ -571,7 +571,11 @@ document.addEventListener('click', (event) => {
     if (event.target.matches?.('[data-select-on-focus]')) event.target.select();
   });
   const reveal = () => {
-    for (const button of document.querySelectorAll('button[data-copy][hidden]')) button.hidden = false;
+    // The Copy button and the users list's "select all on this page" box, which only this
+    // script makes work.
+    for (const control of document.querySelectorAll('button[data-copy][hidden], input[data-select-all][hidden]')) {
+      control.hidden = false;
+    }
   };
   reveal();
   document.body.addEventListener('htmx:afterSettle', reveal);

@@ -126,21 +126,24 @@ fn in_words(value: &serde_json::Value, zone: Timezone) -> String {
 }
 
 /// The changed fields of an event's JSON (`{"role": {"before": "Member", "after": "Admin"}}`) as
-/// "role: Member → Admin", and its other facts as "sessions ended: 2", times in `zone`.
+/// "role: Member → Admin", and its other facts as "sessions ended: 2", times in `zone`. A flag
+/// reads as its name when set ("new account") and is left out when not.
 pub fn changes(json: &str, zone: Timezone) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
         return Vec::new();
     };
     let text = |v: &serde_json::Value| in_words(v, zone);
     map.iter()
-        .map(|(field, value)| {
+        .filter_map(|(field, value)| {
             let name = field.replace('_', " ");
-            match (value.get("before"), value.get("after")) {
-                (Some(before), Some(after)) => {
+            Some(match (value.get("before"), value.get("after"), value) {
+                (Some(before), Some(after), _) => {
                     format!("{name}: {} → {}", text(before), text(after))
                 }
+                (_, _, serde_json::Value::Bool(false)) => return None,
+                (_, _, serde_json::Value::Bool(true)) => name,
                 _ => format!("{name}: {}", text(value)),
-            }
+            })
         })
         .collect()
 }
@@ -197,6 +200,10 @@ mod tests {
             ]
         );
         assert!(changes("{}", utc).is_empty());
+        assert_eq!(
+            changes(r#"{"created_account":true,"unblocked":false}"#, utc),
+            vec!["created account"]
+        );
         assert!(changes("not json", utc).is_empty());
         assert_eq!(
             changes(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, WorkspaceAccess};
 use super::error::AppError;
-use super::htmx::page_or_fragment;
+use super::htmx::{page_or_fragment, wants_fragment};
 use super::views::Choice;
 use super::{AppState, blocking, views};
 use crate::domain::SearchTerm;
@@ -166,6 +166,24 @@ struct AuditPage {
     csv_url: String,
     /// The viewer's time zone, whose days the dates are.
     zone: &'static str,
+    /// Answering htmx with the results alone: the count in the page head follows them.
+    fragment: bool,
+}
+
+impl AuditPage {
+    /// What the page head's live status says of the results (read out when a filter changes
+    /// them, rather than the whole table).
+    fn summary(&self) -> String {
+        match (self.events.len(), self.filtered) {
+            (0, true) => "No event matches these filters.".to_owned(),
+            (0, false) => "No events yet.".to_owned(),
+            (n, _) => format!(
+                "{} on this page{}.",
+                views::count(n as i64, "event", "events"),
+                if self.filtered { ", filtered" } else { "" }
+            ),
+        }
+    }
 }
 
 pub async fn log(
@@ -179,7 +197,7 @@ pub async fn log(
     let base = format!("/w/{}/audit", access.workspace.slug);
     let scope = format!("Every change in {}", access.workspace.name);
     let zone = access.signed_in.zone();
-    let page = audit_page(
+    let mut page = audit_page(
         &state,
         Some(access.workspace.id),
         query.into_inner(),
@@ -189,6 +207,7 @@ pub async fn log(
         zone,
     )
     .await?;
+    page.fragment = wants_fragment(&req);
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
@@ -214,7 +233,7 @@ pub async fn org_log(
     may_read_org_log(&me)?;
     let chrome = me.chrome_in(&state, "org-audit").await?;
     let zone = me.zone();
-    let page = audit_page(
+    let mut page = audit_page(
         &state,
         None,
         query.into_inner(),
@@ -224,6 +243,7 @@ pub async fn org_log(
         zone,
     )
     .await?;
+    page.fragment = wants_fragment(&req);
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
 
@@ -293,6 +313,7 @@ async fn audit_page(
         events,
         newest_url,
         older_url,
+        fragment: false,
     })
 }
 
