@@ -258,8 +258,9 @@ async fn asked(
     let action = match heir(state, access, form, action.clone()).await? {
         Ok(action) => action,
         Err(why) => {
+            // The preview judges the people as leaving what they own unassigned meanwhile.
             refused.heir = Some(why);
-            action
+            BulkAction::Remove(None)
         }
     };
     let reason = match Reason::parse(&form.reason) {
@@ -489,18 +490,33 @@ async fn heir(
     action: BulkAction,
 ) -> Result<Result<BulkAction, String>, AppError> {
     let typed = form.reassign_to.trim();
-    if !matches!(action, BulkAction::Remove(None)) || typed.is_empty() {
-        return Ok(Ok(action));
-    }
-    let Ok(email) = crate::domain::Email::parse(typed) else {
-        return Ok(Err(format!("“{typed}” is not an email address.")));
+    // As the messages repeat it: without control characters (a NUL, an escape).
+    let said: String = typed.chars().filter(|c| !c.is_control()).collect();
+    // A script's member id, or an address typed in the preview's field.
+    let by_id = match action {
+        BulkAction::Remove(Some(id)) => Some(id),
+        BulkAction::Remove(None) if !typed.is_empty() => None,
+        _ => return Ok(Ok(action)),
+    };
+    let email = match by_id {
+        Some(_) => None,
+        None => match crate::domain::Email::parse(typed) {
+            Ok(email) => Some(email),
+            Err(_) => return Ok(Err(format!("“{said}” is not an email address."))),
+        },
     };
     let workspace = access.workspace.id;
     let found = blocking(state, move |conn| {
         use crate::store::memberships;
-        let found = memberships::current_by_emails(conn, workspace, &[email])?;
-        Ok(match found.first() {
-            Some((id, _)) => memberships::detail(conn, workspace, *id, clock::now())?,
+        let id = match (by_id, email) {
+            (Some(id), _) => Some(id),
+            (None, Some(email)) => memberships::current_by_emails(conn, workspace, &[email])?
+                .first()
+                .map(|(id, _)| *id),
+            (None, None) => None,
+        };
+        Ok(match id {
+            Some(id) => memberships::detail(conn, workspace, id, clock::now())?,
             None => None,
         })
     })
@@ -512,8 +528,9 @@ async fn heir(
             None => Ok(BulkAction::Remove(Some(heir.id))),
             Some(why) => Err(why),
         },
+        None if by_id.is_some() => Err(format!("No member of this workspace has the id {said}.")),
         None => Err(format!(
-            "Nobody in this workspace has the address “{typed}”."
+            "Nobody in this workspace has the address “{said}”."
         )),
     })
 }

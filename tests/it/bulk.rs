@@ -692,6 +692,10 @@ async fn a_refused_heir_or_reason_keeps_the_preview() {
         ("bob", "is not an email address"),
         ("dennis@example.com", "is not an active member (suspended)"),
         ("barbara@example.com", "is blocked in this organization"),
+        (
+            "9223372036854775807",
+            "No member of this workspace has the id 9223372036854775807",
+        ),
     ] {
         let fields = [
             ("action", "remove"),
