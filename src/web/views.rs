@@ -50,6 +50,19 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
 pub use crate::domain::grouped as number;
 
 /// "1 member", "2,000 members".
+/// Said at the end of a menu of `listed` groups when it is cut at [`groups::SHOWN`]: the others
+/// are not in it (the Groups page finds them).
+///
+/// [`groups::SHOWN`]: crate::store::groups::SHOWN
+pub fn groups_cut(listed: usize) -> Option<String> {
+    (listed >= crate::store::groups::SHOWN).then(|| {
+        format!(
+            "Only the first {} groups by name are listed here: search the Groups page for the others.",
+            number(listed as i64)
+        )
+    })
+}
+
 pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }

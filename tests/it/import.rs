@@ -361,4 +361,18 @@ async fn a_row_names_any_group_however_many_there_are() {
     );
     let found = app.get_text("/w/acme/groups?q=zzz").await;
     assert!(found.contains("zzz-last") && !found.contains("The first 1,000"));
+    // The menus say so too: the list's filter and the invite form's groups.
+    let cut = "Only the first 1,000 groups by name are listed here";
+    for page in ["/w/acme/users", "/w/acme/invitations/new"] {
+        let text = app.get_text(page).await;
+        assert!(text.contains(cut) && !text.contains("zzz-last"), "{page}");
+    }
+    for name in ["zzz-last", "a1000"] {
+        let id = app.first_id(&format!("groups WHERE name = '{name}'"));
+        let deleted = app
+            .post_fields(&format!("/w/acme/groups/{id}/delete"), &[])
+            .await;
+        assert_eq!(deleted.status().as_u16(), 303);
+    }
+    assert!(!app.get_text("/w/acme/users").await.contains(cut));
 }
