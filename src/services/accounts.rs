@@ -262,34 +262,6 @@ pub fn set_blocked(
     })
 }
 
-/// Whether `actor` may give account `target` the org role `new` (what a confirmation asks only
-/// once it is so): the account as it is, or why not. The same role again is allowed (nothing to
-/// change).
-pub fn org_role_change_allowed(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    actor_org: OrgRole,
-    target: AccountId,
-    new: OrgRole,
-) -> Result<Account, BlockError> {
-    let account = existing(conn, target)?;
-    if account.org_role == new {
-        return Ok(account);
-    }
-    let actor_org = org_role_now(conn, actor, actor_org)?;
-    let others = other_org_owners(&account, accounts::count_active_org_owners(conn)?);
-    policy::may_change_org_role(
-        actor.account_id == Some(target),
-        actor_org,
-        account.org_role,
-        new,
-        others,
-        account.password_hash.is_some(),
-    )
-    .map_err(|why| BlockError::Refused(why.to_owned()))?;
-    Ok(account)
-}
-
 /// Changes an account's org role under the organization lock (the last org owner keeps it), with
 /// its audit event; returns the account as it was.
 pub fn change_org_role(
@@ -301,10 +273,21 @@ pub fn change_org_role(
     now: NaiveDateTime,
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
-        let account = org_role_change_allowed(conn, actor, actor_org, target, new)?;
+        let account = existing(conn, target)?;
         if account.org_role == new {
             return Ok(account);
         }
+        let actor_org = org_role_now(conn, actor, actor_org)?;
+        let others = other_org_owners(&account, accounts::count_active_org_owners(conn)?);
+        policy::may_change_org_role(
+            actor.account_id == Some(target),
+            actor_org,
+            account.org_role,
+            new,
+            others,
+            account.password_hash.is_some(),
+        )
+        .map_err(|why| BlockError::Refused(why.to_owned()))?;
         accounts::set_org_role(conn, target, new, now)?;
         audit::record(
             conn,

@@ -291,10 +291,34 @@ pub fn change_role(
 ) -> Result<String, ConsoleError> {
     // Under the workspace lock: two admins demoting the last two owners at once — one is refused.
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let (member, role) = role_change_allowed(conn, acting, workspace, target, role_key)?;
+        let member = load(conn, workspace, target)?;
+        let role = roles::choices(conn, workspace)?
+            .into_iter()
+            .find(|r| r.key == role_key)
+            .ok_or_else(|| {
+                ConsoleError::Invalid(
+                    "That role does not exist (any more): reload the page and choose another."
+                        .to_owned(),
+                )
+            })?;
+        let facts = memberships::facts(conn, workspace)?;
         let name = member.name();
+        policy::decide_role_change(
+            &viewer_now(conn, acting, workspace)?,
+            &member.target(&name),
+            &facts,
+            role.permissions,
+        )?;
         if role.id == member.role_id {
             return Ok(format!("{name} is {} already: nothing changed.", role.name));
+        }
+        // An Owner counts toward the workspace's last Owner: it must be someone who can sign in.
+        if role.key == BuiltInRole::Owner.key()
+            && accounts::find(conn, member.account_id)?.is_some_and(|a| a.password_hash.is_none())
+        {
+            return Err(ConsoleError::Invalid(format!(
+                "{name} has not chosen a password yet: make them an Owner once they have signed in."
+            )));
         }
         memberships::set_role(conn, member.id, role.id, now)?;
         record_on(
@@ -316,45 +340,6 @@ pub fn change_role(
             None => done,
         })
     })
-}
-
-/// Whether `acting` may give member `target` the role `role_key` (the role tab's question, and
-/// what a confirmation asks only once it is so): the member and the role, or why not.
-pub fn role_change_allowed(
-    conn: &mut AnyConnection,
-    acting: &Acting<'_>,
-    workspace: WorkspaceId,
-    target: MembershipId,
-    role_key: &str,
-) -> Result<(MemberDetail, roles::RoleChoice), ConsoleError> {
-    let member = load(conn, workspace, target)?;
-    let role = roles::choices(conn, workspace)?
-        .into_iter()
-        .find(|r| r.key == role_key)
-        .ok_or_else(|| {
-            ConsoleError::Invalid(
-                "That role does not exist (any more): reload the page and choose another."
-                    .to_owned(),
-            )
-        })?;
-    let facts = memberships::facts(conn, workspace)?;
-    let name = member.name();
-    policy::decide_role_change(
-        &viewer_now(conn, acting, workspace)?,
-        &member.target(&name),
-        &facts,
-        role.permissions,
-    )?;
-    // An Owner counts toward the workspace's last Owner: it must be someone who can sign in.
-    if role.id != member.role_id
-        && role.key == BuiltInRole::Owner.key()
-        && accounts::find(conn, member.account_id)?.is_some_and(|a| a.password_hash.is_none())
-    {
-        return Err(ConsoleError::Invalid(format!(
-            "{name} has not chosen a password yet: make them an Owner once they have signed in."
-        )));
-    }
-    Ok((member, role))
 }
 
 /// Rule 5's warning, given when Admin is granted: for the workspace as it is, or (a bulk

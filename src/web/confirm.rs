@@ -27,8 +27,6 @@ pub struct Confirmation {
     pub csrf_token: String,
     /// The optional reason a suspension or a block asks for.
     pub reason: Option<ReasonField>,
-    /// Sent again with the confirming POST (the choice the confirmation is about).
-    pub hidden: Vec<(&'static str, String)>,
 }
 
 /// The optional reason of a suspension, block or removal, as typed, with its error.
@@ -76,7 +74,6 @@ impl Confirmation {
             cancel_url,
             csrf_token: access.signed_in.csrf_token.clone(),
             reason: None,
-            hidden: Vec::new(),
         }
     }
 
@@ -120,33 +117,6 @@ impl Confirmation {
             cancel_url,
             csrf_token: csrf_token.to_owned(),
             reason: Some(reason),
-            hidden: Vec::new(),
-        }
-    }
-}
-
-impl Confirmation {
-    /// Giving the Owner role (of a workspace, or the organization's): asked first, since only
-    /// another Owner can take it back. The confirming form posts `field` = `value` to `action`
-    /// again, with `confirm=1`.
-    pub fn owner_grant(
-        title: String,
-        message: String,
-        (action, field, value): (String, &'static str, &str),
-        cancel_url: String,
-        csrf_token: &str,
-    ) -> Self {
-        Self {
-            title,
-            message,
-            details: Vec::new(),
-            action: Some(action),
-            button: "Make Owner".to_owned(),
-            danger: true,
-            cancel_url,
-            csrf_token: csrf_token.to_owned(),
-            reason: None,
-            hidden: vec![(field, value.to_owned()), ("confirm", "1".to_owned())],
         }
     }
 }

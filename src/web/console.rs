@@ -22,7 +22,7 @@ use crate::domain::ids::MembershipId;
 use crate::domain::membership::{MembershipStatus, purged_from};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
-use crate::domain::role::{BuiltInRole, Permission};
+use crate::domain::role::Permission;
 use crate::domain::timezone::Timezone;
 use crate::services::console::{self, ConsoleError, Seen};
 use crate::services::email_change::EmailChangeError;
@@ -739,12 +739,9 @@ pub async fn cancel_email_change(
 #[serde(default)]
 pub struct RoleForm {
     pub role: String,
-    /// `1`: the Owner role asked for was confirmed.
-    pub confirm: String,
 }
 
 pub async fn change_role(
-    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
@@ -752,41 +749,7 @@ pub async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     access.attempt(MemberAction::ChangeRole)?;
     let id = member_id(&path.1)?;
-    let RoleForm { role, confirm } = form.into_inner();
-    if role == BuiltInRole::Owner.key() && confirm != "1" {
-        // Only another Owner can take it back: asked first, once it is allowed.
-        let asked = role.clone();
-        let (member, owner) = with_acting(&state, &access, move |conn, acting, workspace| {
-            Ok(console::role_change_allowed(
-                conn, acting, workspace, id, &asked,
-            ))
-        })
-        .await??;
-        let base = format!("/w/{}/users/{id}", access.workspace.slug);
-        if owner.id == member.role_id {
-            return access.show_after(
-                &format!("users/{id}/role"),
-                &format!(
-                    "{} is {} already: nothing changed.",
-                    member.name(),
-                    owner.name
-                ),
-            );
-        }
-        let confirmation = Confirmation::owner_grant(
-            format!("Make {} an Owner?", member.name()),
-            format!(
-                "Owners hold every permission in {}: they give and take any role, Owner \
-                 included, and act on the other Owners. Only an Owner can take the role away \
-                 again.",
-                access.workspace.name
-            ),
-            (format!("{base}/role"), "role", &role),
-            format!("{base}/role"),
-            &access.signed_in.csrf_token,
-        );
-        return confirm::render(&req, &state, &access, "users", confirmation).await;
-    }
+    let role = form.into_inner().role;
     let message = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::change_role(
             conn,

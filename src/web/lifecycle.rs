@@ -122,7 +122,6 @@ async fn confirm_action(
         danger,
         cancel_url: from.back(slug, id, cancel),
         csrf_token: access.signed_in.csrf_token.clone(),
-        hidden: Vec::new(),
     };
     confirm::render(req, state, access, "users", confirmation).await
 }

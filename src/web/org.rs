@@ -484,13 +484,9 @@ pub async fn create_workspace(
 #[serde(default)]
 pub struct OrgRoleForm {
     pub org_role: String,
-    /// `1`: org owner, asked for, was confirmed.
-    #[serde(default)]
-    pub confirm: String,
 }
 
 pub async fn change_org_role(
-    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
@@ -501,35 +497,6 @@ pub async fn change_org_role(
         AppError::Invalid("Choose an org role: owner, admin or member.".to_owned())
     })?;
     let (by, org_role, target) = (me.actor(), me.account.org_role, AccountId(id.into_inner()));
-    if new == OrgRole::Owner && form.confirm != "1" {
-        // Only another org owner can take it back: asked first, once it is allowed.
-        let by = by.clone();
-        let account = blocking(&state, move |conn| {
-            Ok(accounts::org_role_change_allowed(
-                conn, &by, org_role, target, new,
-            ))
-        })
-        .await??;
-        let action = format!("/org/accounts/{}/org-role", target.0);
-        if account.org_role == new {
-            flash(
-                &me.session,
-                &format!("{} is an org owner already.", account.email),
-            )?;
-            return Ok(redirect("/org/accounts"));
-        }
-        let confirmation = Confirmation::owner_grant(
-            format!("Make {} an org owner?", account.email),
-            "Org owners administer the whole organization: every workspace, every account, and \
-             who else is an org owner. Only an org owner can take it away again."
-                .to_owned(),
-            (action, "org_role", OrgRole::Owner.key()),
-            "/org/accounts".to_owned(),
-            &me.csrf_token,
-        );
-        return super::confirm::render_signed_in(&req, &state, &me, "org-accounts", confirmation)
-            .await;
-    }
     let account = blocking(&state, move |conn| {
         Ok(accounts::change_org_role(
             conn,

@@ -501,7 +501,6 @@ pub async fn confirm_delete(
             danger: false,
             cancel_url: base,
             csrf_token: access.signed_in.csrf_token.clone(),
-            hidden: Vec::new(),
         }
     };
     confirm::render(&req, &state, &access, "roles", confirmation).await

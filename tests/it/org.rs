@@ -473,37 +473,3 @@ async fn org_owners_rename_the_organization() {
         1
     );
 }
-
-/// Making someone an org owner is asked first: only an org owner can take it away again.
-#[actix_web::test]
-async fn making_an_org_owner_is_confirmed_first() {
-    let app = spawn_app().await;
-    app.set_up().await;
-    app.add_member(
-        "grace.hopper@example.com",
-        BuiltInRole::Member,
-        MembershipStatus::Active,
-    );
-    let grace = app.first_id("accounts WHERE email = 'grace.hopper@example.com'");
-    let path = format!("/org/accounts/{grace}/org-role");
-    let asked = app.post_fields(&path, &[("org_role", "owner")]).await;
-    assert_eq!(asked.status().as_u16(), 200);
-    let page = asked.text().await.unwrap();
-    assert!(
-        page.contains("Make grace.hopper@example.com an org owner?")
-            && page.contains("name=\"org_role\" value=\"owner\""),
-        "{page}"
-    );
-    assert_eq!(
-        app.count("accounts WHERE email = 'grace.hopper@example.com' AND org_role = 'owner'"),
-        0
-    );
-    let done = app
-        .post_fields(&path, &[("org_role", "owner"), ("confirm", "1")])
-        .await;
-    assert_eq!(done.status().as_u16(), 303);
-    assert_eq!(
-        app.count("accounts WHERE email = 'grace.hopper@example.com' AND org_role = 'owner'"),
-        1
-    );
-}
