@@ -237,6 +237,15 @@ const bulkCount = () => {
 document.addEventListener('change', (event) => {
   if (event.target.closest('#bulk')) bulkCount();
 });
+// A form that gives what only its holders take back (Owner, org owner) asks first when that
+// is the choice: `data-confirm` is the question, `data-confirm-field` = `data-confirm-when` the
+// choice that asks it.
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  const field = form.dataset?.confirmField;
+  if (!field || form.elements[field]?.value !== form.dataset.confirmWhen) return;
+  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+});
 // A picker's Search button and Enter open the search as a page without JavaScript (its own
 // form); with it they search in place, as typing does, so that what was chosen, ticked or typed
 // beside the picker (an heir, a reason, people ticked) stays.

@@ -90,6 +90,33 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
         .await;
     assert!(flash.contains("more than 20 %"), "{flash}");
     b.screenshot("22-console-role-warning").await;
+    // Owner is asked first: cancelled, nothing is sent; confirmed, she is an Owner.
+    for accept in [false, true] {
+        b.select("#role", "owner").await;
+        b.click("#panel button[type=submit]").await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let asked = loop {
+            if let Ok(text) = b.client.get_alert_text().await {
+                break text;
+            }
+            assert!(std::time::Instant::now() < deadline, "no question asked");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(asked.contains("an Owner?"), "{asked}");
+        if accept {
+            b.client.accept_alert().await.unwrap();
+        } else {
+            b.client.dismiss_alert().await.unwrap();
+        }
+    }
+    b.wait_for_text("#flash", "is now Owner (was Admin).").await;
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.role_changed' AND changes LIKE '%\"after\":\"Owner\"%'"
+        ),
+        1,
+        "once: the cancelled question sent nothing"
+    );
 
     // Sessions tab: sign her laptop out.
     b.click("nav.tabs a[href$='/sessions']").await;
