@@ -841,7 +841,9 @@ pub fn end_sessions(
             Some(id) => usize::from(sessions::delete_one(conn, member.account_id, id)?),
             None => sessions::delete_for_account(conn, member.account_id)?,
         };
-        if ended == 0 {
+        // One session that is not there changes nothing; "everywhere" always moves the epoch,
+        // even when no session row was left to delete.
+        if ended == 0 && session.is_some() {
             return Ok(0);
         }
         if session.is_none() {

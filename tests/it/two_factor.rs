@@ -499,16 +499,25 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
 
 #[actix_web::test]
 async fn signing_out_everywhere_ends_a_sign_in_waiting_for_its_code() {
-    let (app, secret, pending) = grace_at_the_second_step().await;
-    let id = app.membership_of(GRACE);
-    let ended = app
-        .post_fields(&format!("/w/acme/users/{id}/sessions/end-all"), &[])
-        .await;
-    assert!(ended.status().is_redirection() || ended.status().is_success());
-    let step = second_step(&pending, &code_now(&app, &secret)).await;
-    assert_eq!(step.status(), 303);
-    assert_eq!(location(&step), "/login");
-    assert_eq!(location(&pending.get("/me").await), "/login?next=%2Fme");
+    // With other sessions of Grace's to end, and with none (the waiting one is her only one).
+    for others in [true, false] {
+        let (app, secret, pending) = grace_at_the_second_step().await;
+        if !others {
+            app.execute(&format!(
+                "DELETE FROM sessions WHERE account_id = \
+                 (SELECT id FROM accounts WHERE email = '{GRACE}')"
+            ));
+        }
+        let id = app.membership_of(GRACE);
+        let ended = app
+            .post_fields(&format!("/w/acme/users/{id}/sessions/end-all"), &[])
+            .await;
+        assert!(ended.status().is_redirection() || ended.status().is_success());
+        let step = second_step(&pending, &code_now(&app, &secret)).await;
+        assert_eq!(step.status(), 303, "others: {others}");
+        assert_eq!(location(&step), "/login", "others: {others}");
+        assert_eq!(location(&pending.get("/me").await), "/login?next=%2Fme");
+    }
 }
 
 /// Signing in as someone else in the same browser starts from nothing: the key the last person
