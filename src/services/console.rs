@@ -586,15 +586,13 @@ fn may_restore_now(
             member.email
         )));
     }
-    // What they answer to over SCIM may have gone to someone else meanwhile.
-    let own_name = memberships::scim_user_name(conn, member.id)?;
-    for name in std::iter::once(member.email.as_str()).chain(own_name.as_deref()) {
-        if memberships::user_name_taken(conn, workspace, name, Some(member.id))? {
-            return Err(ConsoleError::Conflict(format!(
-                "“{name}” is another member's SCIM userName now: change theirs before restoring {}.",
-                member.email
-            )));
-        }
+    // Their address may have become someone else's SCIM userName meanwhile (a userName of
+    // their own that did is given up when they come back: see `restore`).
+    if memberships::user_name_taken(conn, workspace, &member.email, Some(member.id))? {
+        return Err(ConsoleError::Conflict(format!(
+            "“{}” is another member's SCIM userName now: change theirs before restoring them.",
+            member.email
+        )));
     }
     let space = crate::store::workspaces::find(conn, workspace)?.ok_or(ConsoleError::NotFound)?;
     if let Some(limit) = space.seat_limit {
@@ -620,24 +618,40 @@ pub fn restore(
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
         let member = preview(conn, acting, workspace, target, MemberAction::Restore)?;
         let kept = may_restore_now(conn, workspace, &member, now)?;
+        // A userName of theirs that another member answers to now stays that member's: they
+        // answer to their address again (the event says so).
+        let own_name = memberships::scim_user_name(conn, member.id)?;
+        let name_given_up = match own_name {
+            Some(name)
+                if memberships::user_name_taken(conn, workspace, &name, Some(member.id))? =>
+            {
+                memberships::set_scim_user_name(conn, member.id, None, now)?;
+                Some(name)
+            }
+            _ => None,
+        };
         memberships::set_restored(conn, member.id, now)?;
         let snapshot: ownership::Snapshot = kept
             .and_then(|k| serde_json::from_str(&k).ok())
             .unwrap_or_default();
         let (groups, grants) = ownership::restore_belongings(conn, member.id, &snapshot, now)?;
         let given_back = ownership::give_back(conn, member.id, now)?;
+        let mut changes = json!({
+            "status": { "before": "removed", "after": "active" },
+            "groups_restored": groups,
+            "grants_restored": grants,
+            "ownership_returned": given_back,
+        });
+        if let Some(name) = name_given_up {
+            changes["user_name"] = json!({ "before": name, "after": member.email });
+        }
         record_on(
             conn,
             acting,
             workspace,
             &member,
             "member.restored",
-            json!({
-                "status": { "before": "removed", "after": "active" },
-                "groups_restored": groups,
-                "grants_restored": grants,
-                "ownership_returned": given_back,
-            }),
+            changes,
             now,
         )?;
         Ok(member)

@@ -1626,4 +1626,41 @@ async fn a_return_is_recorded_and_keeps_user_names_unique() {
     assert_eq!(refused.status().as_u16(), 409);
     assert!(refused.text().await.unwrap().contains("SCIM userName now"));
     assert_eq!(status_of(&app, rj), "removed");
+
+    // Its address is free again, but the userName it had is Edsger's now: it comes back under
+    // the one the provider sends, and the old one stays Edsger's.
+    let patch = |id: i64, name: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            send(
+                app,
+                "PATCH",
+                &format!("/scim/v2/Users/{id}"),
+                key,
+                Some(replace("userName", name.into())),
+                None,
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(patch(grace, "grace").await, 200);
+    let edsger = app.membership_of("edsger.dijkstra@example.com");
+    assert_eq!(patch(edsger, "rj-two").await, 200);
+    let mut again = new_user("rj@example.com", "rj-1");
+    again["userName"] = "rj-three".into();
+    let (status, user) = send(&app, "POST", "/scim/v2/Users", &key, Some(again), None).await;
+    assert_eq!(
+        (status, &user["userName"]),
+        (201, &Value::from("rj-three")),
+        "{user}"
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.restored' AND target_label = 'rj@example.com' \
+             AND changes LIKE '%rj-two%'"
+        ),
+        1,
+        "the userName given up is in the event"
+    );
 }
