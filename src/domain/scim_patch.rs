@@ -34,24 +34,24 @@ pub struct UserChanges {
     pub email_type: Option<Option<String>>,
     /// Whether it is marked primary (`emails[…].primary`); `Some(None)`: not said.
     pub email_primary: Option<Option<bool>>,
-    /// The filters of `emails[…]` paths: each must select the member's one address.
-    pub email_filters: Vec<scim_filter::Filter>,
+    /// The filters of `emails[…]` paths, each with the changes made before its operation: each
+    /// must select the member's one address as it stands then.
+    pub email_filters: Vec<(scim_filter::Filter, Box<UserChanges>)>,
 }
 
 impl UserChanges {
     /// RFC 7644 §3.5.2: an operation whose path filter selects no value is `noTarget`. The
-    /// member's one address is judged before the request and after it (an earlier operation
-    /// may relabel it); `emails[type eq "home"].value` on a work address changes nothing.
+    /// member's one address is judged as the operations before it leave it (an earlier one may
+    /// relabel it; its own new value does not count): `emails[type eq "home"].value` on a work
+    /// address changes nothing.
     pub fn check_email_filters(&self, email: &str, label: &EmailLabel) -> Result<(), PatchError> {
-        let after = label.after(self);
-        let address = self.email.as_deref().unwrap_or(email);
-        match self
-            .email_filters
-            .iter()
-            .find(|filter| !selects(filter, email, label) && !selects(filter, address, &after))
-        {
-            None => Ok(()),
-            Some(_) => Err(error(
+        let misses = |(filter, before): &(scim_filter::Filter, Box<UserChanges>)| {
+            let address = before.email.as_deref().unwrap_or(email);
+            !selects(filter, address, &label.after(before))
+        };
+        match self.email_filters.iter().any(misses) {
+            false => Ok(()),
+            true => Err(error(
                 "noTarget",
                 "A path's filter selects none of the member's addresses.",
             )),
@@ -209,6 +209,17 @@ fn external_id(value: &Value) -> Result<Option<String>, PatchError> {
     Ok((!id.trim().is_empty()).then_some(id))
 }
 
+/// An `emails` entry that gives a label and no address (`{"primary": false}`).
+fn is_label_only(entry: &Map<String, Value>) -> bool {
+    !entry.is_empty()
+        && entry.keys().all(|k| {
+            matches!(
+                k.to_ascii_lowercase().as_str(),
+                "type" | "primary" | "display"
+            )
+        })
+}
+
 /// An address's label as sent: a string of at most 50 characters.
 fn email_type(value: &Value) -> Result<String, PatchError> {
     let kind = text("emails.type", value)?;
@@ -278,6 +289,20 @@ impl UserChanges {
                         Some(primary.map(|p| boolean("emails.primary", p)).transpose()?);
                 } else if let Value::String(address) = v {
                     self.email = Some(address.clone());
+                } else if let Some(entry) = v.as_object().filter(|o| is_label_only(o)) {
+                    // The entry a filtered path selects (`emails[type eq "work"]`), relabelled.
+                    for (key, value) in entry {
+                        match key.to_ascii_lowercase().as_str() {
+                            "type" => self.set("emails.type", Some(value))?,
+                            "primary" => self.set("emails.primary", Some(value))?,
+                            _ => {}
+                        }
+                    }
+                } else {
+                    return Err(error(
+                        "invalidValue",
+                        "emails takes an address: a string, or an entry with its \"value\".",
+                    ));
                 }
             }
             ("emails.type", v) => self.email_type = Some(v.map(email_type).transpose()?),
@@ -396,7 +421,11 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                     continue;
                 };
                 if let Some(filter) = parsed.filter.filter(|_| name.starts_with("emails")) {
-                    changes.email_filters.push(filter);
+                    let before = UserChanges {
+                        email_filters: Vec::new(),
+                        ..changes.clone()
+                    };
+                    changes.email_filters.push((filter, Box::new(before)));
                 }
                 match op {
                     Op::Remove => changes.set(&name, None)?,
@@ -729,14 +758,26 @@ mod tests {
             relabelled.check_email_filters("ada@example.com", &work),
             Ok(())
         );
-        // A value without `value` is refused, not a panic.
+        // An entry without an address is refused (not a panic, nor a silent success)…
+        for value in [json!([{"type": "work"}]), json!([{"value": 42}]), json!(7)] {
+            let refused = user_patch(&ops(json!([
+                {"op": "replace", "path": "emails", "value": value}
+            ])));
+            assert_eq!(refused.unwrap_err().scim_type, "invalidValue");
+        }
+        // …but a filtered path's entry may be relabelled alone.
+        let relabel = user_patch(&ops(json!([
+            {"op": "replace", "path": "emails[type eq \"work\"]", "value": {"primary": false}}
+        ])))
+        .unwrap();
+        assert_eq!(relabel.email_primary, Some(Some(false)));
         assert_eq!(
-            user_patch(&ops(json!([
-                {"op": "replace", "path": "emails", "value": [{"type": "work"}]}
-            ])))
-            .map(|c| c.email),
-            Ok(None)
+            relabel.check_email_filters("ada@example.com", &work),
+            Ok(())
         );
+        // A filter is judged before its own operation: naming the new address selects nothing.
+        let own = patch("emails[value eq \"new@example.com\"].value");
+        assert!(own.check_email_filters("ada@example.com", &work).is_err());
     }
 
     #[test]

@@ -1512,7 +1512,10 @@ async fn malformed_addresses_ids_and_filters_are_refused() {
         None,
     )
     .await;
-    assert_eq!(status, 200, "nothing to change: {body}");
+    assert_eq!(
+        (status, &body["scimType"]),
+        (400, &Value::from("invalidValue"))
+    );
     let mut nameless = new_user("ann.new@example.com", "00uA");
     nameless["userName"] = "ann".into();
     nameless["emails"] = serde_json::json!([{ "type": "work" }]);
