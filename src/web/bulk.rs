@@ -371,9 +371,18 @@ async fn act(
             matches!(&asked.action, BulkAction::ChangeRole(key) if key == BuiltInRole::Admin.key());
         if !confirm || changed {
             let outcomes = bulk::preview(conn, acting, workspace, &request, &people, now)?;
-            let more = outcomes.iter().filter(|o| o.result.is_ok()).count() as i64;
+            // Rule 5 counts active members: the invited and suspended made Admins do not count.
+            let changing: Vec<MembershipId> = outcomes
+                .iter()
+                .filter(|o| o.result.is_ok())
+                .map(|o| o.id)
+                .collect();
+            let more = match grants_admin && !changing.is_empty() {
+                true => crate::store::memberships::active_among(conn, workspace, &changing)?,
+                false => 0,
+            };
             let judged = Judged {
-                warning: match grants_admin && more > 0 {
+                warning: match more > 0 {
                     true => console::admin_share(conn, workspace, more)?,
                     false => None,
                 },

@@ -587,6 +587,24 @@ fn emails_among(
     })
 }
 
+/// How many of `ids` are active memberships of `workspace` (those an Admin count counts).
+pub fn active_among(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    ids: &[MembershipId],
+) -> QueryResult<i64> {
+    let counts = in_chunks(ids, |chunk| {
+        let chunk: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(memberships::id.eq_any(chunk))
+            .filter(memberships::status.eq(MembershipStatus::Active.key()))
+            .count()
+            .get_results::<i64>(conn)
+    })?;
+    Ok(counts.into_iter().sum())
+}
+
 /// What the last-owner rules count, read where the decision is made (inside the change's
 /// transaction, under the workspace lock, for a write).
 pub fn facts(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<Facts> {
