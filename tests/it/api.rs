@@ -459,8 +459,47 @@ async fn a_body_that_cannot_be_read_changes_nothing() {
         1
     );
     assert_eq!(app.count("audit_events WHERE action LIKE 'member.%'"), 0);
-    // No body at all: suspended, with no reason.
+    // A body too large for the API is 413, as for every JSON body.
+    let large = serde_json::json!({ "reason": "x".repeat(1 << 20) });
+    assert_eq!(post(&app, &path, &key, Some(large)).await.0, 413);
+    // No body at all (none, `Content-Length: 00`, or an empty chunked stream): suspended, with no
+    // reason; then unsuspended to try the next.
     assert_eq!(post(&app, &path, &key, None).await.0, 200);
+    let unsuspend = format!("/api/v1/users/{grace}/unsuspend");
+    assert_eq!(post(&app, &unsuspend, &key, None).await.0, 200);
+    let request = |headers: &str, body: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+             {headers}Connection: close\r\n\r\n{body}"
+        )
+    };
+    assert_eq!(
+        raw_status(app.port, request("Content-Length: 00\r\n", "")).await,
+        200
+    );
+    assert_eq!(post(&app, &unsuspend, &key, None).await.0, 200);
+    let chunked = request(
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+        "0\r\n\r\n",
+    );
+    assert_eq!(raw_status(app.port, chunked).await, 200);
+}
+
+/// Sends `request` as written (what the HTTP client would not send) and reads the status.
+async fn raw_status(port: u16, request: String) -> u16 {
+    actix_web::rt::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 #[actix_web::test]

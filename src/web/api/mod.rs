@@ -196,16 +196,23 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let headers = req.headers();
-        let no_body = headers.get(header::TRANSFER_ENCODING).is_none()
-            && headers
-                .get(header::CONTENT_LENGTH)
-                .is_none_or(|length| length.as_bytes() == b"0");
-        if no_body {
-            return Box::pin(std::future::ready(Ok(Self(None))));
-        }
-        let body = web::Json::<T>::from_request(req, payload);
-        Box::pin(async move { Ok(Self(Some(body.await?.into_inner()))) })
+        // Read first: an empty body may come with `Content-Length: 00` or chunked.
+        let bytes = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                Problem::new(
+                    e.as_response_error().status_code(),
+                    format!("The request body cannot be read: {e}"),
+                )
+            })?;
+            if bytes.is_empty() {
+                return Ok(Self(None));
+            }
+            let mut body = Payload::from(bytes);
+            let parsed = web::Json::<T>::from_request(&req, &mut body).await?;
+            Ok(Self(Some(parsed.into_inner())))
+        })
     }
 }
 
@@ -247,6 +254,8 @@ pub fn next_page<T>(
 /// What the API's extractors answer for a body, path or query they cannot read: a problem, not
 /// actix's plain text.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The same 1 MiB for a body read whole first (`OptionalJson`).
+    cfg.app_data(web::PayloadConfig::new(1 << 20));
     cfg.app_data(
         web::JsonConfig::default()
             .limit(1 << 20)
