@@ -160,6 +160,7 @@ pub fn resolve_filter(
         blocked: params.status == "blocked",
         two_factor_off: params.status == TWO_FACTOR_OFF,
         inactive_before: inactive_days.map(|days| now - Duration::days(days)),
+        ..Default::default()
     }))
 }
 

@@ -329,6 +329,8 @@ async fn remove_view(
         let filter = memberships::ListFilter {
             search,
             status: Some(crate::domain::membership::MembershipStatus::Active),
+            // Someone blocked cannot sign in to use what they would be given.
+            not_blocked: true,
             ..Default::default()
         };
         let wanted = memberships::PageOf::first(&filter, 9);
@@ -349,8 +351,7 @@ async fn remove_view(
         csrf_token: access.signed_in.csrf_token.clone(),
         candidates: candidates
             .into_iter()
-            // Someone blocked cannot sign in to use what they would be given.
-            .filter(|r| r.id != id && r.account_status != AccountStatus::Blocked)
+            .filter(|r| r.id != id)
             .take(8)
             .map(|r| Choice {
                 selected: r.id.to_string() == form.reassign_to,

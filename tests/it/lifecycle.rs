@@ -503,6 +503,13 @@ async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_re
     );
     assert!(dialog.contains("restored for 14 days"));
     assert!(dialog.contains(&format!("value=\"{alan}\"")));
+    // Someone blocked is not offered: they could not sign in to use it.
+    app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'alan.turing@example.com'");
+    let dialog = app
+        .get_text(&format!("/w/acme/users/{grace}/remove/picker?q=alan"))
+        .await;
+    assert!(!dialog.contains(&format!("value=\"{alan}\"")), "{dialog}");
+    app.execute("UPDATE accounts SET status = 'active' WHERE email = 'alan.turing@example.com'");
 
     // Bad heirs: herself, someone not active, someone unknown.
     app.add_member(

@@ -24,6 +24,8 @@ pub struct ListFilter {
     pub group: Option<GroupFilter>,
     /// Only people whose account is blocked organization-wide.
     pub blocked: bool,
+    /// Only people whose account is not blocked (who can sign in: a removal's heir).
+    pub not_blocked: bool,
     /// Only people who have not turned on two-factor sign-in.
     pub two_factor_off: bool,
     /// Only people not active since then (never-active ones included).
@@ -78,6 +80,11 @@ macro_rules! apply_filter {
             // (a selective page's first step) can take it too.
             query = query.filter(sql::<Bool>(
                 "memberships.account_id IN (SELECT id FROM accounts WHERE status = 'blocked')",
+            ));
+        }
+        if filter.not_blocked {
+            query = query.filter(sql::<Bool>(
+                "memberships.account_id NOT IN (SELECT id FROM accounts WHERE status = 'blocked')",
             ));
         }
         if filter.two_factor_off {
