@@ -269,6 +269,7 @@ pub fn last_on_account(
             audit_events::actor_label,
             audit_events::created_at,
             audit_events::reason,
+            audit_events::workspace_id,
         ))
         .order(audit_events::id.desc())
         .into_boxed();
@@ -285,9 +286,15 @@ pub fn last_on_account(
         query.filter(audit_events::workspace_id.eq(workspace.0))
     };
     Ok(query
-        .first::<(String, NaiveDateTime, Option<String>)>(conn)
+        .first::<(String, NaiveDateTime, Option<String>, Option<i64>)>(conn)
         .optional()?
-        .map(|(actor, at, reason)| LastEvent { actor, at, reason }))
+        .map(|(actor, at, reason, logged_in)| LastEvent {
+            actor,
+            at,
+            // The reason is read where the event's own log is read: here, or in the
+            // organization's; not from another workspace's.
+            reason: reason.filter(|_| logged_in.is_none_or(|w| w == workspace.0)),
+        }))
 }
 
 /// What narrows the audit log.
