@@ -362,32 +362,21 @@ impl From<diesel::result::Error> for Skip {
     }
 }
 
-impl From<ConsoleError> for Skip {
-    fn from(e: ConsoleError) -> Self {
-        match e {
-            ConsoleError::Database(e) => e.into(),
-            e => Skip(e.to_string()),
+/// A service's refusal is the skip's reason; its database failure is logged as above.
+macro_rules! skip_from {
+    ($($error:ident),+) => {$(
+        impl From<$error> for Skip {
+            fn from(e: $error) -> Self {
+                match e {
+                    $error::Database(e) => e.into(),
+                    e => Skip(e.to_string()),
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl From<GroupError> for Skip {
-    fn from(e: GroupError) -> Self {
-        match e {
-            GroupError::Database(e) => e.into(),
-            e => Skip(e.to_string()),
-        }
-    }
-}
-
-impl From<InvitationActionError> for Skip {
-    fn from(e: InvitationActionError) -> Self {
-        match e {
-            InvitationActionError::Database(e) => e.into(),
-            e => Skip(e.to_string()),
-        }
-    }
-}
+skip_from!(ConsoleError, GroupError, InvitationActionError);
 
 fn one(
     conn: &mut AnyConnection,
