@@ -68,6 +68,26 @@ struct AccountsPage {
     first_url: Option<String>,
 }
 
+/// An org owner or admin acts as an Owner in every workspace: where one requires two-factor
+/// sign-in of its Owners and Admins, the organization's changes require it too (else a block or
+/// an org role given from here would skip that workspace's rule).
+async fn two_factor_if_required(state: &AppState, me: &SignedIn) -> Result<(), AppError> {
+    if me.account.two_factor_since.is_some() {
+        return Ok(());
+    }
+    let requiring = blocking(state, |conn| {
+        Ok(workspace_store::one_requiring_two_factor(conn)?)
+    })
+    .await?;
+    match requiring {
+        None => Ok(()),
+        Some(name) => Err(AppError::Forbidden(format!(
+            "{name} requires two-factor sign-in for Owners and Admins, as whoever changes the \
+             organization acts as one there: turn it on from your profile (/me/two-factor) first."
+        ))),
+    }
+}
+
 fn org_admin(me: &SignedIn) -> Result<(), AppError> {
     if me.account.org_role.administers_all_workspaces() {
         Ok(())
@@ -219,6 +239,7 @@ async fn set_blocked(
     reason: Option<Reason>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(me)?;
+    two_factor_if_required(state, me).await?;
     let (by, org_role) = (me.actor(), me.account.org_role);
     let account = blocking(state, move |conn| {
         Ok(accounts::set_blocked(
@@ -316,6 +337,7 @@ pub async fn rename_organization(
             "Only org owners rename the organization.".to_owned(),
         ));
     }
+    two_factor_if_required(&state, &me).await?;
     let typed = form.into_inner().org_name;
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("org_name", Name::parse(&typed)) else {
@@ -442,6 +464,7 @@ pub async fn create_workspace(
     form: web::Form<WorkspaceForm>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
+    two_factor_if_required(&state, &me).await?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let name = errors.check("name", Name::parse(&form.name));
@@ -493,6 +516,7 @@ pub async fn change_org_role(
     form: web::Form<OrgRoleForm>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
+    two_factor_if_required(&state, &me).await?;
     let new = OrgRole::from_key(&form.org_role).ok_or_else(|| {
         AppError::Invalid("Choose an org role: owner, admin or member.".to_owned())
     })?;
@@ -522,6 +546,7 @@ pub async fn clear_sign_in_pause(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     org_admin(&me)?;
+    two_factor_if_required(&state, &me).await?;
     let (target, by, org_role) = (AccountId(id.into_inner()), me.actor(), me.account.org_role);
     let now = state.settings.clock.now();
     let cleared = blocking(&state, move |conn| {

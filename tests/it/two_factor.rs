@@ -359,7 +359,30 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         .post_fields("/w/acme/groups", &[("name", "Ops"), ("description", "")])
         .await;
     assert_eq!(form.status(), 403);
+    // Nor, as an org admin, through the organization's pages: she acts as an Owner here too.
+    app.execute("UPDATE accounts SET org_role = 'admin' WHERE email = 'grace.hopper@example.com'");
+    let mona = app.first_id("accounts WHERE email = 'mona.member@example.com'");
+    let block = admin
+        .post_fields(&format!("/org/accounts/{mona}/block"), &[])
+        .await;
+    assert_eq!(block.status(), 403);
+    assert!(
+        block
+            .text()
+            .await
+            .unwrap()
+            .contains("requires two-factor sign-in")
+    );
+    assert_eq!(app.count("accounts WHERE status = 'blocked'"), 0);
     enrol(&admin).await;
+    let block = admin
+        .post_fields(&format!("/org/accounts/{mona}/block"), &[])
+        .await;
+    assert_eq!(block.status(), 303);
+    let unblock = admin
+        .post_fields(&format!("/org/accounts/{mona}/unblock"), &[])
+        .await;
+    assert_eq!(unblock.status(), 303);
     assert_eq!(admin.get("/w/acme/users").await.status(), 200);
     // A Member is not asked.
     let member = app.new_client();
