@@ -1502,68 +1502,44 @@ async fn malformed_addresses_ids_and_filters_are_refused() {
     let key = app.api_key("Okta", &["scim"]).await;
     let grace = app.membership_of("grace.hopper@example.com");
     let path = format!("/scim/v2/Users/{grace}");
+    // The status and the scimType of a request.
+    let refusal = |method: &'static str, path: String, body: Value| {
+        let (app, key) = (&app, &key);
+        async move {
+            let (status, body) = send(app, method, &path, key, Some(body), None).await;
+            (
+                status,
+                body["scimType"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    let invalid = (400, "invalidValue".to_owned());
     // An `emails` entry without a value.
-    let (status, body) = send(
-        &app,
-        "PATCH",
-        &path,
-        &key,
-        Some(replace("emails", serde_json::json!([{ "type": "work" }]))),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, &body["scimType"]),
-        (400, &Value::from("invalidValue"))
-    );
+    let no_value = serde_json::json!([{ "type": "work" }]);
+    let patched = refusal("PATCH", path.clone(), replace("emails", no_value.clone())).await;
+    assert_eq!(patched, invalid);
     let mut nameless = new_user("ann.new@example.com", "00uA");
     nameless["userName"] = "ann".into();
-    nameless["emails"] = serde_json::json!([{ "type": "work" }]);
-    let (status, body) = send(&app, "POST", "/scim/v2/Users", &key, Some(nameless), None).await;
-    assert_eq!(
-        (status, &body["scimType"]),
-        (400, &Value::from("invalidValue"))
-    );
+    nameless["emails"] = no_value;
+    let posted = refusal("POST", "/scim/v2/Users".to_owned(), nameless).await;
+    assert_eq!(posted, invalid);
     // An externalId with a NUL, or too long for anyone's id.
-    for bad in [Value::from("a\u{0}b"), Value::from("x".repeat(201))] {
-        let (status, body) = send(
-            &app,
+    for bad in ["a\u{0}b".to_owned(), "x".repeat(201)] {
+        let patched = refusal(
             "PATCH",
-            &path,
-            &key,
-            Some(replace("externalId", bad.clone())),
-            None,
+            path.clone(),
+            replace("externalId", bad.clone().into()),
         )
         .await;
-        assert_eq!(
-            (status, &body["scimType"]),
-            (400, &Value::from("invalidValue"))
-        );
-        let (status, _) = send(
-            &app,
-            "POST",
-            "/scim/v2/Users",
-            &key,
-            Some(new_user("ann.new@example.com", bad.as_str().unwrap())),
-            None,
-        )
-        .await;
-        assert_eq!(status, 400);
+        assert_eq!(patched, invalid);
+        let new = new_user("ann.new@example.com", &bad);
+        let posted = refusal("POST", "/scim/v2/Users".to_owned(), new).await;
+        assert_eq!(posted, invalid);
     }
     // Grace's one address is a work one: a path naming a home address selects nothing.
-    let (status, body) = send(
-        &app,
-        "PATCH",
-        &path,
-        &key,
-        Some(replace(
-            "emails[type eq \"home\"].value",
-            "g@example.com".into(),
-        )),
-        None,
-    )
-    .await;
-    assert_eq!((status, &body["scimType"]), (400, &Value::from("noTarget")));
+    let home = replace("emails[type eq \"home\"].value", "g@example.com".into());
+    let patched = refusal("PATCH", path.clone(), home).await;
+    assert_eq!(patched, (400, "noTarget".to_owned()));
     assert_eq!(
         app.count("accounts WHERE email = 'grace.hopper@example.com'"),
         1,
