@@ -284,6 +284,22 @@ async fn one_user_with_its_version_and_others_are_404() {
             .unwrap()
             .ends_with(&format!("/scim/v2/Users/{grace}"))
     );
+    // Asked again with the version it has: 304, nothing to send; with another, the User.
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    for (known, status) in [(etag.as_str(), 304), ("W/\"1\"", 200), ("*", 304)] {
+        let again = reqwest::Client::new()
+            .get(app.url(&format!("/scim/v2/Users/{grace}")))
+            .header("authorization", format!("Bearer {key}"))
+            .header("if-none-match", known)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), status, "{known}");
+        if status == 304 {
+            assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+            assert!(again.bytes().await.unwrap().is_empty());
+        }
+    }
     let removed = app.membership_of("gone.away@example.com");
     for path in [
         format!("/scim/v2/Users/{removed}"),

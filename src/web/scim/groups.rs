@@ -181,13 +181,15 @@ async fn answer(
 }
 
 pub async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: ScimAuth,
     path: web::Path<(String,)>,
     query: web::Query<OneQuery>,
 ) -> Result<HttpResponse, ScimError> {
     let id = group_id(&path)?;
-    answer(&state, auth.0.workspace.id, id, &query.projection()).await
+    let answer = answer(&state, auth.0.workspace.id, id, &query.projection()).await?;
+    Ok(super::unless_current(&req, answer))
 }
 
 /// Current members of the workspace named by `ids`, or 400 naming one that is not.

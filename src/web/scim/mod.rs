@@ -253,6 +253,29 @@ pub fn resource_answer(resource: &Value, version: &str) -> HttpResponse {
     response
 }
 
+/// A GET's `answer`, or 304 with its `ETag` and no body when the request's `If-None-Match`
+/// names that version already (RFC 7644 §3.14; weak tags compare as equal).
+pub fn unless_current(req: &HttpRequest, answer: HttpResponse) -> HttpResponse {
+    let etag = answer.headers().get(header::ETAG).cloned();
+    let known = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    match (etag, known) {
+        (Some(etag), Some(known))
+            if known.trim() == "*"
+                || known
+                    .split(',')
+                    .any(|t| t.trim().as_bytes() == etag.as_bytes()) =>
+        {
+            HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish()
+        }
+        _ => answer,
+    }
+}
+
 /// `answer` as the 201 of a creation, with the new resource's `Location`.
 pub fn created(mut answer: HttpResponse, location: &str) -> HttpResponse {
     *answer.status_mut() = StatusCode::CREATED;

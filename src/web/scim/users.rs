@@ -111,6 +111,7 @@ fn user_id(path: &(String,)) -> Result<MembershipId, ScimError> {
 }
 
 pub async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: ScimAuth,
     path: web::Path<(String,)>,
@@ -123,7 +124,8 @@ pub async fn show(
     })
     .await?
     .ok_or_else(ScimError::not_found)?;
-    Ok(user_answer(&state, &user, &query.projection()))
+    let answer = user_answer(&state, &user, &query.projection());
+    Ok(super::unless_current(&req, answer))
 }
 
 /// A User's answer: the representation with its version as `ETag`.
