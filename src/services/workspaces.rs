@@ -11,7 +11,7 @@ use crate::domain::membership::MembershipStatus;
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
 use crate::domain::policy;
-use crate::domain::role::BuiltInRole;
+use crate::domain::role::{BuiltInRole, Permission};
 use crate::domain::slug::confirms_deletion;
 use crate::domain::{Name, Slug};
 use crate::services::audit::Changes;
@@ -34,8 +34,25 @@ pub enum WorkspaceError {
     PlanTooSmall(String),
     #[error("Type the workspace's URL name exactly as shown to confirm. Nothing was deleted.")]
     NotConfirmed,
+    /// The sender no longer holds what the change takes (read again under its lock).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+/// Whether the sender still holds `needed` in workspace `id`, read again inside the change's
+/// transaction (see `services::held`): a request that arrived before they were demoted is
+/// refused.
+fn still_holds(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: WorkspaceId,
+    needed: Permission,
+) -> Result<(), WorkspaceError> {
+    super::held::still_holds(conn, actor, id, needed)?
+        .map(|_| ())
+        .map_err(WorkspaceError::Refused)
 }
 
 /// An event of the workspace, labelled with its slug (as when it was created).
@@ -120,6 +137,7 @@ pub fn rename(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        still_holds(conn, actor, id, Permission::SettingsManage)?;
         let before = existing(conn, id)?;
         if before.name == name.as_str() {
             return Ok(());
@@ -194,6 +212,7 @@ pub fn change_slug(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
+        still_holds(conn, actor, id, Permission::Owner)?;
         let before = existing(conn, id)?;
         if before.slug == slug.as_str() {
             return Ok(());
@@ -228,6 +247,7 @@ pub fn change_plan(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        still_holds(conn, actor, id, Permission::Owner)?;
         let before = existing(conn, id)?;
         if before.plan == plan && before.seat_limit == seat_limit {
             return Ok(());
@@ -267,6 +287,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> Result<Workspace, WorkspaceError> {
     db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        still_holds(conn, actor, id, Permission::Owner)?;
         let workspace = existing(conn, id)?;
         if !confirms_deletion(&workspace.slug, confirmation) {
             return Err(WorkspaceError::NotConfirmed);
@@ -305,6 +326,7 @@ pub fn set_require_two_factor(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Workspace(id), |conn| {
+        still_holds(conn, actor, id, Permission::Owner)?;
         let before = existing(conn, id)?;
         if before.require_two_factor == required {
             return Ok(());

@@ -148,6 +148,7 @@ impl From<WorkspaceError> for AppError {
     fn from(e: WorkspaceError) -> Self {
         match e {
             WorkspaceError::NotFound => AppError::NotFound,
+            WorkspaceError::Refused(why) => AppError::Forbidden(why),
             WorkspaceError::Database(e) => e.into(),
             other => AppError::Conflict(other.to_string()),
         }

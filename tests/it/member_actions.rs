@@ -480,6 +480,15 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         1
     );
 
+    // The workspace's settings (an Admin renames it; only an Owner deletes it).
+    use admin_console::services::workspaces::{self, WorkspaceError};
+    let renamed = workspaces::rename(&mut app.conn(), &actor, workspace, &late, now);
+    assert!(
+        matches!(&renamed, Err(WorkspaceError::Refused(why)) if why.contains("settings.manage")),
+        "{renamed:?}"
+    );
+    assert_eq!(app.count("workspaces WHERE name = 'Late'"), 0);
+
     // The organization's roles: let in as an org admin, a member by the time it is done.
     let grace_account = AccountId(app.first_id(&format!("accounts WHERE email = '{GRACE}'")));
     let raised = admin_console::services::accounts::change_org_role(
