@@ -8,7 +8,7 @@ use crate::db::{self, AnyConnection, Lock};
 use crate::domain::Name;
 use crate::domain::api_key::{self, KeyState};
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::role::PermissionSet;
+use crate::domain::role::{Permission, PermissionSet};
 pub use crate::store::api_keys::ApiKey;
 use crate::store::api_keys::{self, NewKey};
 use crate::store::audit::{self, Actor};
@@ -21,6 +21,9 @@ pub enum ApiKeyError {
     NotFound,
     #[error("This API key is revoked already.")]
     AlreadyRevoked,
+    /// The sender no longer holds what the change takes (read again under its lock).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -82,6 +85,14 @@ pub fn create(
     let prefix = api_key::shown_part(&secret);
     let hash = tokens::hash_token(&secret);
     let id = db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        // A key holds no scope its creator does not hold now.
+        if let Some(held) = still_manages(conn, actor, workspace)?
+            && !input.scopes.is_subset_of(held)
+        {
+            return Err(ApiKeyError::Refused(
+                "Your role no longer holds every scope ticked: nothing was created.".to_owned(),
+            ));
+        }
         let new = NewKey {
             workspace,
             name: input.name.as_str(),
@@ -109,6 +120,17 @@ pub fn create(
     Ok(Created { id, secret })
 }
 
+/// What the sender holds now, if they still manage the workspace's keys (see
+/// `services::held`; `None`: a sender who is nobody, the command line).
+fn still_manages(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+) -> Result<Option<PermissionSet>, ApiKeyError> {
+    super::held::still_holds(conn, actor, workspace, Permission::ApiKeysManage)?
+        .map_err(ApiKeyError::Refused)
+}
+
 pub fn find(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -126,6 +148,7 @@ pub fn revoke(
     now: NaiveDateTime,
 ) -> Result<ApiKey, ApiKeyError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
+        still_manages(conn, actor, workspace)?;
         let key = find(conn, workspace, id)?;
         if !api_keys::revoke(conn, key.id, now)? {
             return Err(ApiKeyError::AlreadyRevoked);

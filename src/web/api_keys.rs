@@ -65,6 +65,7 @@ impl From<ApiKeyError> for AppError {
         match e {
             ApiKeyError::NotFound => AppError::NotFound,
             ApiKeyError::AlreadyRevoked => AppError::Conflict(e.to_string()),
+            ApiKeyError::Refused(why) => AppError::Forbidden(why),
             ApiKeyError::Database(e) => e.into(),
         }
     }

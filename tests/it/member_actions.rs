@@ -488,6 +488,22 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         "{renamed:?}"
     );
     assert_eq!(app.count("workspaces WHERE name = 'Late'"), 0);
+    // Alan's demotion took api_keys.manage: a key form sent before it makes no key.
+    use admin_console::services::api_keys::{self, ApiKeyError, NewKeyInput};
+    let key = NewKeyInput {
+        name: late.clone(),
+        scopes: [admin_console::domain::role::Permission::UsersView]
+            .into_iter()
+            .collect(),
+        expires_at: None,
+    };
+    let made_key = api_keys::create(&mut app.conn(), &actor, Some(alan), workspace, &key, now);
+    assert!(
+        matches!(&made_key, Err(ApiKeyError::Refused(why)) if why.contains("api_keys.manage")),
+        "{:?}",
+        made_key.err()
+    );
+    assert_eq!(app.count("api_keys"), 0);
 
     // The organization's roles: let in as an org admin, a member by the time it is done.
     let grace_account = AccountId(app.first_id(&format!("accounts WHERE email = '{GRACE}'")));
