@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::WorkspaceId;
-use crate::domain::membership::MembershipStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
 use crate::domain::policy;
@@ -165,6 +165,19 @@ pub fn rename_organization(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
+        // Only an org owner names it: read again under the lock, as other changes are.
+        if let Some(account) = actor.account_id {
+            let owner = crate::store::accounts::find(conn, account)?.is_some_and(|a| {
+                a.org_role == OrgRole::Owner && a.status != AccountStatus::Blocked
+            });
+            if !owner {
+                return Err(WorkspaceError::Refused(
+                    "Only org owners rename the organization, and you no longer are one: \
+                     nothing was changed."
+                        .to_owned(),
+                ));
+            }
+        }
         let before = crate::store::organization::get(conn)?.name;
         if before == name.as_str() {
             return Ok(());

@@ -488,6 +488,11 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         "{renamed:?}"
     );
     assert_eq!(app.count("workspaces WHERE name = 'Late'"), 0);
+    let org = workspaces::rename_organization(&mut app.conn(), &actor, &late, now);
+    assert!(
+        matches!(&org, Err(WorkspaceError::Refused(why)) if why.contains("org owners")),
+        "{org:?}"
+    );
     // Alan's demotion took api_keys.manage: a key form sent before it makes no key.
     use admin_console::services::api_keys::{self, ApiKeyError, NewKeyInput};
     let key = NewKeyInput {
