@@ -363,12 +363,12 @@ pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
         .collect()
 }
 
-/// The name of a workspace that requires two-factor sign-in of its Owners and Admins, if any
-/// does (the first by name).
-pub fn one_requiring_two_factor(conn: &mut AnyConnection) -> QueryResult<Option<String>> {
+/// The name and URL name of a workspace that requires two-factor sign-in of its Owners and
+/// Admins, if any does (the first by name).
+pub fn one_requiring_two_factor(conn: &mut AnyConnection) -> QueryResult<Option<(String, String)>> {
     workspaces::table
         .filter(workspaces::require_two_factor.eq(true))
-        .select(workspaces::name)
+        .select((workspaces::name, workspaces::slug))
         .order(workspaces::name)
         .first(conn)
         .optional()

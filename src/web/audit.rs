@@ -212,14 +212,14 @@ pub async fn log(
 }
 
 /// The organization's audit log is for org owners and org admins; anyone else is refused (403).
-fn may_read_org_log(me: &SignedIn) -> Result<(), AppError> {
-    if me.account.org_role.administers_all_workspaces() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
+/// Where a workspace requires two-factor sign-in, they enrol first, as for the other org pages.
+async fn may_read_org_log(state: &AppState, me: &SignedIn) -> Result<(), AppError> {
+    if !me.account.org_role.administers_all_workspaces() {
+        return Err(AppError::Forbidden(
             "Only org owners and org admins read the organization's audit log.".to_owned(),
-        ))
+        ));
     }
+    super::org::two_factor_if_required(state, me, super::org::Visit::Page).await
 }
 
 /// `/org/audit`: organization-wide events (setup, sign-ins, blocks, own profile changes…), for
@@ -230,7 +230,7 @@ pub async fn org_log(
     me: SignedIn,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    may_read_org_log(&me)?;
+    may_read_org_log(&state, &me).await?;
     let chrome = me.chrome_in(&state, "org-audit").await?;
     let zone = me.zone();
     let mut page = audit_page(
@@ -363,7 +363,7 @@ pub async fn org_log_csv(
     me: SignedIn,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    may_read_org_log(&me)?;
+    may_read_org_log(&state, &me).await?;
     csv(&state, None, "organization", &query, me.zone())
 }
 

@@ -68,10 +68,23 @@ struct AccountsPage {
     first_url: Option<String>,
 }
 
+/// How a gate answers someone it stops: a page sends them to enrol, as a workspace's pages do;
+/// a change is refused.
+#[derive(Clone, Copy)]
+pub(super) enum Visit {
+    Page,
+    Change,
+}
+
 /// An org owner or admin acts as an Owner in every workspace: where one requires two-factor
-/// sign-in of its Owners and Admins, the organization's changes require it too (else a block or
-/// an org role given from here would skip that workspace's rule).
-async fn two_factor_if_required(state: &AppState, me: &SignedIn) -> Result<(), AppError> {
+/// sign-in of its Owners and Admins, the organization's pages and changes require it too (else
+/// a block or an org role given from here would skip that workspace's rule, and its members'
+/// accounts would be read without it).
+pub(super) async fn two_factor_if_required(
+    state: &AppState,
+    me: &SignedIn,
+    visit: Visit,
+) -> Result<(), AppError> {
     if me.account.two_factor_since.is_some() {
         return Ok(());
     }
@@ -79,13 +92,23 @@ async fn two_factor_if_required(state: &AppState, me: &SignedIn) -> Result<(), A
         Ok(workspace_store::one_requiring_two_factor(conn)?)
     })
     .await?;
-    match requiring {
-        None => Ok(()),
-        Some(name) => Err(AppError::Forbidden(format!(
+    let Some((name, slug)) = requiring else {
+        return Ok(());
+    };
+    Err(match visit {
+        Visit::Page => AppError::Redirect(format!("/me/two-factor?required={slug}")),
+        Visit::Change => AppError::Forbidden(format!(
             "{name} requires two-factor sign-in for Owners and Admins, as whoever changes the \
              organization acts as one there: turn it on from your profile (/me/two-factor) first."
-        ))),
-    }
+        )),
+    })
+}
+
+/// The gate of the organization's pages and changes: an org owner or admin, with two-factor
+/// sign-in where a workspace requires it.
+async fn org_admin_gate(state: &AppState, me: &SignedIn, visit: Visit) -> Result<(), AppError> {
+    org_admin(me)?;
+    two_factor_if_required(state, me, visit).await
 }
 
 fn org_admin(me: &SignedIn) -> Result<(), AppError> {
@@ -110,7 +133,7 @@ pub async fn accounts_page(
     me: SignedIn,
     query: web::Query<AccountsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
+    org_admin_gate(&state, &me, Visit::Page).await?;
     let query = query.into_inner();
     let q = query.q.to_string();
     let (search, after) = (q.clone(), query.after.clone());
@@ -213,7 +236,7 @@ async fn block_dialog(
     id: i64,
     reason: ReasonField,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(me)?;
+    org_admin_gate(state, me, Visit::Page).await?;
     let (target, by, org_role) = (AccountId(id), me.actor(), me.account.org_role);
     let account = blocking(state, move |conn| {
         Ok(accounts::preview(conn, &by, org_role, target, true))
@@ -238,8 +261,7 @@ async fn set_blocked(
     to_block: bool,
     reason: Option<Reason>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(me)?;
-    two_factor_if_required(state, me).await?;
+    org_admin_gate(state, me, Visit::Change).await?;
     let (by, org_role) = (me.actor(), me.account.org_role);
     let account = blocking(state, move |conn| {
         Ok(accounts::set_blocked(
@@ -337,7 +359,7 @@ pub async fn rename_organization(
             "Only org owners rename the organization.".to_owned(),
         ));
     }
-    two_factor_if_required(&state, &me).await?;
+    two_factor_if_required(&state, &me, Visit::Change).await?;
     let typed = form.into_inner().org_name;
     let mut errors = FieldErrors::default();
     let Some(name) = errors.check("org_name", Name::parse(&typed)) else {
@@ -447,7 +469,7 @@ pub async fn workspaces_page(
     state: web::Data<AppState>,
     me: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
+    org_admin_gate(&state, &me, Visit::Page).await?;
     workspaces_view(
         &state,
         &me,
@@ -463,8 +485,7 @@ pub async fn create_workspace(
     me: SignedIn,
     form: web::Form<WorkspaceForm>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
-    two_factor_if_required(&state, &me).await?;
+    org_admin_gate(&state, &me, Visit::Change).await?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let name = errors.check("name", Name::parse(&form.name));
@@ -515,8 +536,7 @@ pub async fn change_org_role(
     id: web::Path<i64>,
     form: web::Form<OrgRoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
-    two_factor_if_required(&state, &me).await?;
+    org_admin_gate(&state, &me, Visit::Change).await?;
     let new = OrgRole::from_key(&form.org_role).ok_or_else(|| {
         AppError::Invalid("Choose an org role: owner, admin or member.".to_owned())
     })?;
@@ -545,8 +565,7 @@ pub async fn clear_sign_in_pause(
     me: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    org_admin(&me)?;
-    two_factor_if_required(&state, &me).await?;
+    org_admin_gate(&state, &me, Visit::Change).await?;
     let (target, by, org_role) = (AccountId(id.into_inner()), me.actor(), me.account.org_role);
     let now = state.settings.clock.now();
     let cleared = blocking(&state, move |conn| {

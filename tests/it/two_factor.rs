@@ -374,7 +374,21 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
             .contains("requires two-factor sign-in")
     );
     assert_eq!(app.count("accounts WHERE status = 'blocked'"), 0);
+    // Its pages, which list that workspace's people, send her to enrol as the workspace's do.
+    for page in [
+        "/org/accounts".to_owned(),
+        format!("/org/accounts/{mona}/block"),
+        "/org/workspaces".to_owned(),
+        "/org/audit".to_owned(),
+        "/org/audit.csv".to_owned(),
+    ] {
+        let sent = admin.get(&page).await;
+        assert_eq!(sent.status(), 303, "{page}");
+        assert_eq!(location(&sent), "/me/two-factor?required=acme", "{page}");
+    }
     enrol(&admin).await;
+    assert_eq!(admin.get("/org/accounts").await.status(), 200);
+    assert_eq!(admin.get("/org/audit").await.status(), 200);
     let block = admin
         .post_fields(&format!("/org/accounts/{mona}/block"), &[])
         .await;
