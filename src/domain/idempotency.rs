@@ -79,9 +79,10 @@ pub fn decide(stored: Option<&Stored>, fingerprint: &str, now: NaiveDateTime) ->
 }
 
 /// Whether an answer is kept for replay. Refusals that say nothing about the request itself
-/// (a bad key, the rate limit, our own failures) are not: a retry should be tried for real.
+/// (a bad key, the rate limit, our own failures) are not: a retry should be tried for real. Nor
+/// is a method the address does not take: nothing ran, and its answer's `Allow` is not kept.
 pub fn keeps(status: u16) -> bool {
-    !matches!(status, 401 | 429) && status < 500
+    !matches!(status, 401 | 405 | 429) && status < 500
 }
 
 #[cfg(test)]
@@ -151,7 +152,7 @@ mod tests {
         for status in [200, 201, 204, 400, 403, 404, 409, 422] {
             assert!(keeps(status), "{status}");
         }
-        for status in [401, 429, 500, 503] {
+        for status in [401, 405, 429, 500, 503] {
             assert!(!keeps(status), "{status}");
         }
     }

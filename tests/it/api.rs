@@ -1229,6 +1229,14 @@ async fn a_known_address_asked_with_another_method_says_which_it_answers() {
     assert_eq!(status, 405, "{body}");
     assert_eq!(headers["allow"], "GET");
     assert_eq!(headers["content-type"], "application/problem+json");
+    // Sent again with an Idempotency-Key, it says so each time (not a kept answer without it).
+    for _ in 0..2 {
+        let (status, headers, body) =
+            post_once(&app, "/api/v1/users", &key, "method-twice", json!({})).await;
+        assert_eq!(status, 405, "{body}");
+        assert_eq!(headers["allow"], "GET");
+        assert!(headers.get("idempotent-replayed").is_none());
+    }
     let (status, _, _) = api(&app, "GET", "/api/v1/nowhere", &key, None).await;
     assert_eq!(status, 404);
 }
