@@ -239,11 +239,20 @@ document.addEventListener('change', (event) => {
 });
 // A form that gives what only its holders take back (Owner, org owner) asks first when that
 // is the choice: `data-confirm` is the question, `data-confirm-field` = `data-confirm-when` the
-// choice that asks it.
+// choice that asks it. An htmx form (the invite dialog) is asked at htmx's own confirm step,
+// before its request; a plain one at its submit.
+const asksFirst = (form) => {
+  const field = form?.dataset?.confirmField;
+  return Boolean(field) && form.elements[field]?.value === form.dataset.confirmWhen;
+};
 document.addEventListener('submit', (event) => {
   const form = event.target;
-  const field = form.dataset?.confirmField;
-  if (!field || form.elements[field]?.value !== form.dataset.confirmWhen) return;
+  if ((window.htmx && form.hasAttribute('hx-post')) || !asksFirst(form)) return;
+  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+document.addEventListener('htmx:confirm', (event) => {
+  const form = event.detail.elt;
+  if (form.tagName !== 'FORM' || !asksFirst(form)) return;
   if (!window.confirm(form.dataset.confirm)) event.preventDefault();
 });
 // A picker's Search button and Enter open the search as a page without JavaScript (its own

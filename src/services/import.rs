@@ -87,6 +87,14 @@ impl Preview {
         self.rows.iter().filter(|(_, o)| o.is_invite()).count()
     }
 
+    /// How many rows will be invited with the role `key`.
+    pub fn inviting_as(&self, key: &str) -> usize {
+        self.rows
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Invite { role, .. } if role == key))
+            .count()
+    }
+
     /// The role a row asks for, by its name ("Admin" for "admin", Member for none); an unknown
     /// one as written.
     pub fn role_of(&self, row: &ImportRow) -> String {

@@ -381,11 +381,17 @@ async fn act(
                 true => crate::store::memberships::active_among(conn, workspace, &changing)?,
                 false => 0,
             };
+            let grants_owner = matches!(&asked.action,
+                BulkAction::ChangeRole(key) if key == BuiltInRole::Owner.key());
+            let warning = if more > 0 {
+                console::admin_share(conn, workspace, more)?
+            } else if grants_owner && !changing.is_empty() {
+                Some(super::views::OWNER_GIVES.to_owned())
+            } else {
+                None
+            };
             let judged = Judged {
-                warning: match more > 0 {
-                    true => console::admin_share(conn, workspace, more)?,
-                    false => None,
-                },
+                warning,
                 outcomes,
                 object,
                 people: matched,

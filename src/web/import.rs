@@ -14,7 +14,7 @@ use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::import::{self, ImportRow};
-use crate::domain::role::Permission;
+use crate::domain::role::{BuiltInRole, Permission};
 use crate::domain::spreadsheet::defuse;
 use crate::services::import::{self as service, Committed, Outcome, Preview};
 
@@ -45,6 +45,8 @@ struct PreviewView {
     problems_label: String,
     seats: String,
     blocked_by: Option<String>,
+    /// What inviting Owners means, when rows will be.
+    owners: Option<String>,
 }
 
 struct PreviewLine {
@@ -152,6 +154,15 @@ impl PreviewView {
                 .collect(),
             seats,
             blocked_by: preview.blocked_by.clone(),
+            owners: match preview.inviting_as(BuiltInRole::Owner.key()) {
+                0 => None,
+                n => Some(format!(
+                    "{} will be invited as {}. {}",
+                    views::count(n as i64, "person", "people"),
+                    if n == 1 { "an Owner" } else { "Owners" },
+                    views::OWNER_GIVES
+                )),
+            },
         }
     }
 }

@@ -54,6 +54,11 @@ pub use crate::domain::grouped as number;
 /// are not in it (the Groups page finds them).
 ///
 /// [`groups::SHOWN`]: crate::store::groups::SHOWN
+/// What giving Owner means, asked before it is given (the Role tab, the invite forms, a bulk
+/// change): only an Owner takes it back.
+pub const OWNER_GIVES: &str = "Owners hold every permission here: they give and take any role, \
+     Owner included, and act on the other Owners. Only an Owner can take the role away again.";
+
 pub fn groups_cut(listed: usize) -> Option<String> {
     (listed >= crate::store::groups::SHOWN).then(|| {
         format!(

@@ -94,20 +94,8 @@ async fn filter_open_a_console_change_a_role_and_end_a_session() {
     for accept in [false, true] {
         b.select("#role", "owner").await;
         b.click("#panel button[type=submit]").await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let asked = loop {
-            if let Ok(text) = b.client.get_alert_text().await {
-                break text;
-            }
-            assert!(std::time::Instant::now() < deadline, "no question asked");
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let asked = b.answer_question(accept).await;
         assert!(asked.contains("an Owner?"), "{asked}");
-        if accept {
-            b.client.accept_alert().await.unwrap();
-        } else {
-            b.client.dismiss_alert().await.unwrap();
-        }
     }
     b.wait_for_text("#flash", "is now Owner (was Admin).").await;
     assert_eq!(

@@ -126,6 +126,41 @@ async fn invite_with_the_dialog_then_accept_in_another_browser() {
     let rows = b.wait_for_text("#results", "Grace Hopper").await;
     assert!(rows.contains("Grace Hopper"));
     assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
+
+    // Inviting as Owner is asked first: cancelled, nothing is sent and the dialog stays as typed.
+    let sent = app.count("invitations");
+    b.click("a[href='/w/acme/invitations/new']").await;
+    b.wait_for_text("dialog[open] h2", "Invite people").await;
+    b.fill("dialog[open] #emails", "ada.owner@example.com")
+        .await;
+    b.select("dialog[open] #role", "owner").await;
+    for accept in [false, true] {
+        b.click("dialog[open] button[type=submit]").await;
+        let asked = b.answer_question(accept).await;
+        assert!(
+            asked.contains("Invite them as Owners?") && asked.contains("Only an Owner"),
+            "{asked}"
+        );
+        if !accept {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert_eq!(
+                app.count("invitations"),
+                sent,
+                "the cancelled question sent nothing"
+            );
+            assert!(
+                b.client
+                    .find(Locator::Css("dialog[open] #emails"))
+                    .await
+                    .is_ok()
+            );
+        }
+    }
+    b.wait_for_text("#flash", "1 invitation sent").await;
+    assert_eq!(
+        app.count("memberships m JOIN roles r ON r.id = m.role_id WHERE r.key = 'owner' AND m.status = 'invited'"),
+        1
+    );
     grace.close().await;
     admin.close().await;
 }

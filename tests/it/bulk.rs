@@ -865,4 +865,19 @@ async fn making_many_admins_warns_of_their_share() {
     ];
     let page = bulk(&app, &fields).await.text().await.unwrap();
     assert!(page.contains("Will change (7)") && !page.contains("more than 20 %"));
+    assert!(!page.contains("Only an Owner can take the role away again"));
+    // Making Owners says first what only an Owner takes back.
+    let fields = [
+        ("action", "change_role"),
+        ("role", "owner"),
+        ("all_matching", "1"),
+        ("filter_role", "admin"),
+    ];
+    let page = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(
+        page.contains("Will change (7)")
+            && page.contains("Owners hold every permission here")
+            && page.contains("Only an Owner can take the role away again"),
+        "{page}"
+    );
 }

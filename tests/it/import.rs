@@ -265,6 +265,21 @@ async fn a_corrected_copy_after_a_refused_row_counts_and_later_copies_are_duplic
         "{page}"
     );
     assert!(page.contains("Invite 1 person"), "{page}");
+    assert!(!page.contains("invited as"), "no Owner, nothing said");
+}
+
+/// Owners are said before the commit: only an Owner takes the role back.
+#[actix_web::test]
+async fn a_preview_says_who_would_be_invited_as_owners() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let file = b"email,role\nnew.owner@example.com,Owner\nnew.admin@example.com,admin\n";
+    let page = upload(&app, file).await.text().await.unwrap();
+    assert!(
+        page.contains("1 person will be invited as an Owner.")
+            && page.contains("Only an Owner can take the role away again"),
+        "{page}"
+    );
 }
 
 /// The file's name comes from the browser, inside the body: a NUL (which PostgreSQL's text

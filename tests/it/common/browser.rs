@@ -194,6 +194,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no option {value} in {css}: {e}"));
     }
 
+    /// Waits for the page's question (`window.confirm`), answers it, and returns its text.
+    pub async fn answer_question(&self, accept: bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let asked = loop {
+            if let Ok(text) = self.client.get_alert_text().await {
+                break text;
+            }
+            assert!(std::time::Instant::now() < deadline, "no question asked");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        if accept {
+            self.client.accept_alert().await.unwrap();
+        } else {
+            self.client.dismiss_alert().await.unwrap();
+        }
+        asked
+    }
+
     /// Clicks the element `css` finds, once it is there and shown (see [`Self::retrying`]).
     pub async fn click(&self, css: &str) {
         self.retrying(css, || async {
