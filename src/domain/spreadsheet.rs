@@ -1,6 +1,22 @@
 //! Text bound for spreadsheets: a cell that a spreadsheet would run as a formula is defused.
+//! Also, text shown back as typed: its stray control characters marked.
 
 use std::borrow::Cow;
+
+/// Control characters other than tab and line breaks (a NUL) become `�`: spreadsheets choke on
+/// them, and a page cannot carry them (a form shown back as typed says where they were).
+pub fn controls_marked(text: &str) -> Cow<'_, str> {
+    let stray = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if text.chars().any(stray) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if stray(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// Prefixes `'` to a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return, so that
 /// Excel, LibreOffice and Google Sheets show it as text instead of evaluating it (CSV injection).
@@ -8,16 +24,7 @@ use std::borrow::Cow;
 /// its full-width forms (`＝`), which some spreadsheets read as the ASCII ones. Control characters
 /// other than tab and line breaks (a NUL a refused row kept) become `�`: spreadsheets choke on them.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
-    let stray = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    let cell: Cow<'_, str> = if cell.chars().any(stray) {
-        Cow::Owned(
-            cell.chars()
-                .map(|c| if stray(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(cell)
-    };
+    let cell = controls_marked(cell);
     let invisible = |c: &char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
     match cell.chars().find(|c| !invisible(c)) {
         Some(

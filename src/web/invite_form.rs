@@ -9,6 +9,7 @@ use super::views::{self, Choice};
 use super::{AppState, blocking};
 use crate::domain::policy;
 use crate::domain::role::Permission;
+use crate::domain::spreadsheet::controls_marked;
 use crate::services::invitations::InviteProblems;
 use crate::services::roles;
 use crate::store::{apps, groups};
@@ -109,11 +110,18 @@ pub async fn view(
         slug: w.slug.clone(),
         workspace: w.name.clone(),
         csrf_token: access.signed_in.csrf_token.clone(),
-        emails: form.emails.clone(),
+        emails: controls_marked(&form.emails).into_owned(),
         roles,
         groups,
         apps,
-        problems,
+        problems: InviteProblems {
+            addresses: problems
+                .addresses
+                .into_iter()
+                .map(|(typed, why)| (controls_marked(&typed).into_owned(), why))
+                .collect(),
+            ..problems
+        },
         seats,
         slack_tab,
         valid_days: state.settings.invite_ttl_days,

@@ -242,6 +242,18 @@ async fn any_bad_address_refuses_the_whole_invitation_and_names_each_problem() {
     let bad_role = app.invite("x@example.com", "superuser").await;
     assert_eq!(bad_role.status().as_u16(), 422);
     assert!(bad_role.text().await.unwrap().contains("Choose a role."));
+    // A NUL typed (or pasted) is shown back marked, not sent in the page.
+    let nul = app
+        .invite("ok@example.com\nbad\0@example.com", "member")
+        .await;
+    assert_eq!(nul.status().as_u16(), 422);
+    let html = nul.text().await.unwrap();
+    assert!(!html.contains('\0'));
+    assert!(
+        html.contains("ok@example.com\nbad\u{FFFD}@example.com")
+            && html.contains("<strong>bad\u{FFFD}@example.com</strong>"),
+        "{html}"
+    );
     assert_eq!(counts(&app), before);
 }
 
