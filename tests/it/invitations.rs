@@ -604,6 +604,7 @@ async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
     app.invite("grace@example.com", "member").await;
     let token = app.token_for("grace@example.com");
     let id = app.first_id("invitations");
+    let member = app.membership_of("grace@example.com");
     // Before she joins, she is put in a group and made an app's owner: both go with her.
     app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Finance', '', created_at, created_at FROM workspaces");
     app.execute("INSERT INTO apps (workspace_id, kind, name, restricted, owner_membership_id, created_at, updated_at) SELECT workspace_id, 'app', 'Payroll', FALSE, id, created_at, created_at FROM memberships WHERE status = 'invited'");
@@ -663,6 +664,19 @@ async fn revoke_asks_first_then_frees_the_seat_and_kills_the_link() {
         )
         .await;
     assert_eq!(again.status().as_u16(), 409);
+    // The next invitation gets an id of its own (SQLite would give a deleted row's to the next
+    // one): the stale confirmation still revokes nobody.
+    app.invite("yvonne@example.com", "member").await;
+    assert!(app.first_id("invitations") > id);
+    assert!(app.membership_of("yvonne@example.com") > member);
+    let stale = app
+        .post_form(
+            &format!("/w/acme/invitations/{id}/revoke"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(stale.status().as_u16(), 409);
+    assert_eq!(app.count("invitations"), 1);
 }
 
 #[actix_web::test]
