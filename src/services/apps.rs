@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::access::{AppKind, Effective, Level, effective_access};
 use crate::domain::ids::{MembershipId, WorkspaceId};
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, PermissionSet};
 use crate::domain::{Email, Name};
 use crate::services::audit::Changes;
 use crate::services::held;
@@ -22,6 +22,9 @@ pub enum ChangeError {
     NameTaken(&'static str),
     #[error("Nobody with this address is a member of this workspace.")]
     NotAMember,
+    /// Finding a member by address probes the workspace's people: it takes `users.view`.
+    #[error("Naming a member here takes seeing the workspace's people (users.view).")]
+    SeesNoPeople,
     #[error("This group no longer exists.")]
     NoSuchGroup,
     #[error("This no longer exists.")]
@@ -69,44 +72,55 @@ pub enum GrantTo {
 }
 
 /// Refused when `actor` no longer manages apps, read inside the change's transaction.
+/// What the sender holds now, when it is `apps.manage` (none for a sender without an account).
 fn still_manages(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: WorkspaceId,
-) -> Result<(), ChangeError> {
-    held::still_holds(conn, actor, workspace, Permission::AppsManage)?
-        .map_err(ChangeError::Refused)?;
-    Ok(())
+) -> Result<Option<PermissionSet>, ChangeError> {
+    held::still_holds(conn, actor, workspace, Permission::AppsManage)?.map_err(ChangeError::Refused)
 }
 
 fn existing(conn: &mut AnyConnection, at: InWorkspace) -> Result<App, ChangeError> {
     apps::find(conn, at.workspace, at.app)?.ok_or(ChangeError::NotFound)
 }
 
-/// The member with this address (not removed), with the address as stored.
+/// The member with this address (not removed), with the address as stored, for a sender who
+/// sees the workspace's people (`by`: what they hold).
 fn member_by_email(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     email: &Email,
+    by: Option<PermissionSet>,
 ) -> Result<(MembershipId, String), ChangeError> {
+    if by.is_some_and(|held| !held.contains(Permission::UsersView)) {
+        return Err(ChangeError::SeesNoPeople);
+    }
     memberships::current_by_emails(conn, workspace, std::slice::from_ref(email))?
         .pop()
         .ok_or(ChangeError::NotAMember)
 }
 
-/// Checks the name and finds the owner; the fields to write.
+/// Checks the name and finds the owner (the app's as it is, `before`, when it is kept); the
+/// fields to write.
 fn resolve<'a>(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     input: &'a AppInput,
-    except: Option<i64>,
+    before: Option<&App>,
+    by: Option<PermissionSet>,
 ) -> Result<(AppFields<'a>, Option<String>), ChangeError> {
+    let except = before.map(|app| app.id);
     if apps::name_taken(conn, workspace, input.kind, input.name.as_str(), except)? {
         return Err(ChangeError::NameTaken(input.kind.key()));
     }
-    let owner = match &input.owner {
-        Some(email) => Some(member_by_email(conn, workspace, email)?),
-        None => None,
+    let kept = before.and_then(|app| app.owner.as_ref());
+    let owner = match (&input.owner, kept) {
+        (Some(email), Some(kept)) if email.as_str().eq_ignore_ascii_case(&kept.email) => {
+            Some((kept.id, kept.email.clone()))
+        }
+        (Some(email), _) => Some(member_by_email(conn, workspace, email, by)?),
+        (None, _) => None,
     };
     let fields = AppFields {
         kind: input.kind,
@@ -125,8 +139,8 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i64, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        still_manages(conn, actor, workspace)?;
-        let (fields, owner) = resolve(conn, workspace, input, None)?;
+        let by = still_manages(conn, actor, workspace)?;
+        let (fields, owner) = resolve(conn, workspace, input, None, by)?;
         let app =
             apps::insert(conn, workspace, &fields, now).map_err(unique_violation_as(|| {
                 ChangeError::NameTaken(input.kind.key())
@@ -159,9 +173,9 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<(), ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        still_manages(conn, actor, at.workspace)?;
+        let by = still_manages(conn, actor, at.workspace)?;
         let before = existing(conn, at)?;
-        let (fields, owner) = resolve(conn, at.workspace, input, Some(at.app))?;
+        let (fields, owner) = resolve(conn, at.workspace, input, Some(&before), by)?;
         let owner_before = before.owner.as_ref().map(|o| o.email.clone());
         let mut changes = Changes::default();
         changes.field("kind", before.kind.key(), input.kind.key());
@@ -239,11 +253,11 @@ pub fn grant(
     now: NaiveDateTime,
 ) -> Result<GrantOutcome, ChangeError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
-        still_manages(conn, actor, at.workspace)?;
+        let by = still_manages(conn, actor, at.workspace)?;
         let app = existing(conn, at)?;
         let (subject, label) = match to {
             GrantTo::Member(email) => {
-                let (id, email) = member_by_email(conn, at.workspace, email)?;
+                let (id, email) = member_by_email(conn, at.workspace, email, by)?;
                 (Subject::Member(id), email)
             }
             GrantTo::Group(id) => {

@@ -84,7 +84,7 @@ fn member_address(typed: &str) -> Result<Email, String> {
 fn form_error(e: ChangeError, errors: &mut FieldErrors) -> Result<(), AppError> {
     match e {
         ChangeError::NameTaken(_) => errors.add("name", e),
-        ChangeError::NotAMember => errors.add("owner_email", e),
+        ChangeError::NotAMember | ChangeError::SeesNoPeople => errors.add("owner_email", e),
         other => return Err(AppError::from(other)),
     }
     Ok(())
@@ -153,6 +153,8 @@ struct ListPage {
     kinds: Vec<(&'static str, &'static str)>,
     apps: Vec<AppLine>,
     can_manage: bool,
+    /// Whether the viewer may name members (an owner, a grant): it takes `users.view`.
+    sees_people: bool,
     form: AppForm,
     errors: FieldErrors,
 }
@@ -179,6 +181,7 @@ async fn list_view(
         kinds: kinds(),
         apps: found.into_iter().map(AppLine::from).collect(),
         can_manage: access.can(Permission::AppsManage),
+        sees_people: access.can(Permission::UsersView),
         form,
         errors,
     })
@@ -322,6 +325,8 @@ struct ShowPage {
     app: App,
     tab: &'static str,
     can_manage: bool,
+    /// Whether the viewer may name members (an owner, a grant): it takes `users.view`.
+    sees_people: bool,
     kinds: Vec<(&'static str, &'static str)>,
     levels: [&'static str; 3],
     form: AppForm,
@@ -386,6 +391,7 @@ async fn show_view(
         app,
         tab,
         can_manage: manage,
+        sees_people: access.can(Permission::UsersView),
         kinds: kinds(),
         levels: [Level::View.key(), Level::Run.key(), Level::Edit.key()],
         errors: typed.errors,
@@ -536,7 +542,9 @@ pub async fn give_access(
                 };
                 return access.show_after(&format!("apps/{id}/permissions"), &message);
             }
-            Err(ChangeError::NotAMember) => errors.add("email", ChangeError::NotAMember),
+            Err(e @ (ChangeError::NotAMember | ChangeError::SeesNoPeople)) => {
+                errors.add("email", e)
+            }
             Err(ChangeError::NoSuchGroup) => errors.add("group_id", ChangeError::NoSuchGroup),
             Err(e) => return Err(AppError::from(e)),
         }

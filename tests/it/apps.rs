@@ -571,3 +571,73 @@ async fn only_apps_managers_change_apps_and_other_workspaces_apps_are_not_found(
     );
     assert_eq!(app.count("apps WHERE name = 'Secret'"), 1);
 }
+
+/// Naming a member (an app's owner, a grant) by address probes who is in the workspace: a role
+/// managing apps without `users.view` gives groups access, and keeps the owner it finds.
+#[actix_web::test]
+async fn naming_members_takes_seeing_them() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(ALAN, BuiltInRole::Member, MembershipStatus::Active);
+    create(&app, "app", "CRM", OWNER_EMAIL, true).await;
+    let id = app.first_id("apps WHERE name = 'CRM'");
+    let group = create_group(&app, "Ops", &[ALAN]).await;
+    let keeper = app
+        .with_custom_role(GRACE, "App keeper", &["apps.view", "apps.manage"])
+        .await;
+    let base = format!("/w/acme/apps/{id}");
+    let page = keeper.get_text(&format!("{base}/permissions")).await;
+    assert!(
+        page.contains("Give the group access")
+            && !page.contains("Give the member access")
+            && page.contains("people (users.view), which your role does not hold"),
+        "{page}"
+    );
+    let grants = app.count("grants");
+    let refused = post(
+        &keeper,
+        &format!("{base}/grants"),
+        &[("email", ALAN), ("level", "run")],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("(users.view)"));
+    // Nor told whether someone is a member: the same answer for an address nobody has.
+    let nobody = post(
+        &keeper,
+        &format!("{base}/grants"),
+        &[("email", "nobody@example.com"), ("level", "run")],
+    )
+    .await;
+    assert!(nobody.text().await.unwrap().contains("(users.view)"));
+    let created = create(&keeper, "app", "Billing", ALAN, false).await;
+    assert_eq!(created.status().as_u16(), 422);
+    assert_eq!(app.count("apps WHERE name = 'Billing'"), 0);
+    assert_eq!(app.count("grants"), grants);
+    // The owner it has is kept on a save; a group is given access.
+    let saved = post(
+        &keeper,
+        &base,
+        &[
+            ("kind", "app"),
+            ("name", "CRM 2"),
+            ("owner_email", OWNER_EMAIL),
+            ("restricted", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    assert_eq!(
+        app.count("apps WHERE name = 'CRM 2' AND owner_membership_id IS NOT NULL"),
+        1
+    );
+    let group_id = group.to_string();
+    let given = post(
+        &keeper,
+        &format!("{base}/grants"),
+        &[("group_id", group_id.as_str()), ("level", "run")],
+    )
+    .await;
+    assert_eq!(given.status().as_u16(), 303);
+    assert_eq!(app.count("grants"), grants + 1);
+}
