@@ -17,6 +17,7 @@ use crate::domain::{Email, NewPassword};
 use crate::services::landing::landing_path;
 use crate::services::password_reset::{self, LINK_MINUTES, ResetError};
 use crate::services::sign_in::{self, SignInError};
+use crate::services::two_factor::{Passed, TwoFactorError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -136,6 +137,8 @@ pub async fn request_link(
 #[serde(default)]
 pub struct ResetForm {
     pub password: String,
+    /// An account with two-factor on: a code from its app, or a recovery code.
+    pub code: String,
 }
 
 #[derive(Template, Default)]
@@ -144,6 +147,8 @@ struct ResetPage {
     csrf_token: String,
     token: String,
     email: String,
+    /// Two-factor sign-in is on: the link alone does not set a password, a code is asked too.
+    two_factor: bool,
     errors: FieldErrors,
     form_error: Option<String>,
     problem: Option<String>,
@@ -178,6 +183,7 @@ pub async fn show_reset(
             &ResetPage {
                 csrf_token: csrf::token(&session)?,
                 token,
+                two_factor: account.two_factor_since.is_some(),
                 email: account.email,
                 ..ResetPage::default()
             },
@@ -225,17 +231,67 @@ pub async fn reset(
         Err(ResetError::DeadLink) => return dead_link(),
         Err(e) => return Err(e.into()),
     };
+    // A mailbox alone does not take over an account with two-factor on: its code is asked too,
+    // and checked (counted, paused) as at sign-in, before anything changes.
+    let two_factor = account.two_factor_since.is_some();
     let mut errors = FieldErrors::default();
-    let Some(password) = errors.check("password", NewPassword::parse(&form.password)) else {
-        let page = ResetPage {
-            csrf_token,
-            token,
-            email: account.email,
-            errors,
-            ..ResetPage::default()
-        };
-        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let password = errors.check("password", NewPassword::parse(&form.password));
+    let code = form.code.trim().to_owned();
+    if two_factor && code.is_empty() {
+        errors.add(
+            "code",
+            "Enter a code from your authenticator app, or one of your recovery codes.",
+        );
+    }
+    let refused = |errors: FieldErrors, form_error: Option<String>| ResetPage {
+        csrf_token: csrf_token.clone(),
+        token: token.clone(),
+        email: account.email.clone(),
+        two_factor,
+        errors,
+        form_error,
+        ..ResetPage::default()
     };
+    let Some(password) = password.filter(|_| errors.is_empty()) else {
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &refused(errors, None));
+    };
+    let mut recovery_left = None;
+    if two_factor {
+        let _turn = state
+            .sign_in_turns
+            .take(Some(&account.id.0.to_string()), ip.as_deref())
+            .await;
+        let (key, checked_account, from) = (
+            state.settings.encryption_key.clone(),
+            account.clone(),
+            ip.clone(),
+        );
+        let checked = blocking(&state, move |conn| {
+            super::two_factor::check_code(conn, &key, &checked_account, &code, from.as_deref(), now)
+        })
+        .await?;
+        match checked {
+            Ok(Passed::RecoveryCode { left }) => recovery_left = Some(left),
+            // Turned off meanwhile (an administrator's reset): the link decides alone.
+            Ok(Passed::Code) | Err(SignInError::Expired) => {}
+            Err(SignInError::Database(e)) => return Err(e.into()),
+            Err(e) => {
+                let mut errors = FieldErrors::default();
+                let (status, form_error) = match e.wait() {
+                    Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
+                    None => {
+                        errors.add("code", TwoFactorError::WrongCode);
+                        (StatusCode::UNAUTHORIZED, None)
+                    }
+                };
+                let mut response = render_with_status(status, &refused(errors, form_error))?;
+                if let Some(wait) = e.wait() {
+                    super::headers::retry_after(&mut response, wait);
+                }
+                return Ok(response);
+            }
+        }
+    }
     let done = blocking(&state, move |conn| {
         Ok(
             match password_reset::reset(conn, &token, &password, where_from.as_deref(), now) {
@@ -250,15 +306,32 @@ pub async fn reset(
         Err(ResetError::DeadLink) => return dead_link(),
         Err(e) => return Err(e.into()),
     };
-    if !super::two_factor::finish_sign_in(&state, &session, &req, account.id, account.session_epoch)
-        .await?
+    let saved = "Your new password is saved and you are signed in. Every other session of your \
+                 account was signed out.";
+    if two_factor {
+        // Its code was checked above.
+        super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
+    } else if !super::two_factor::finish_sign_in(
+        &state,
+        &session,
+        &req,
+        account.id,
+        account.session_epoch,
+    )
+    .await?
     {
-        // Two-factor on: the new password alone does not sign in.
+        // Turned on since the link was opened: the new password alone does not sign in.
         return Ok(redirect("/login/two-factor"));
     }
-    flash(
-        &session,
-        "Your new password is saved and you are signed in. Every other session of your account was signed out.",
-    )?;
+    match recovery_left {
+        Some(left) => flash(
+            &session,
+            &format!(
+                "{saved} You used a recovery code; {left} left. Make new ones from Two-factor \
+                 sign-in on your profile."
+            ),
+        )?,
+        None => flash(&session, saved)?,
+    }
     Ok(redirect(&landing))
 }

@@ -167,38 +167,9 @@ pub async fn login_submit(
         if account.session_epoch != epoch {
             return Ok(Err(SignInError::Expired));
         }
-        let email =
-            Email::parse(&account.email).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-        if let Err(refused) = sign_in::before_check(conn, &email, where_from.as_deref(), now) {
-            return Ok(Err(refused));
-        }
-        let passed =
-            match two_factor::check(conn, &key, &account, &code, where_from.as_deref(), now) {
-                Ok(passed) => passed,
-                Err(TwoFactorError::Database(e)) => return Err(e.into()),
-                // Reset by an administrator since the password step: the password step again
-                // decides (it now signs them in with the password alone).
-                Err(TwoFactorError::NotOn) => return Ok(Err(SignInError::Expired)),
-                Err(TwoFactorError::Unreadable) => {
-                    return Err(AppError::Conflict(
-                        "Your two-factor key cannot be read by this server (its encryption key \
-                         changed). Ask an administrator to reset two-factor sign-in for you, \
-                         then sign in with your password and turn it on again."
-                            .to_owned(),
-                    ));
-                }
-                Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
-            };
-        let Some(passed) = passed else {
-            sign_in::record_failure(
-                conn,
-                &email,
-                Some(&account),
-                where_from.as_deref(),
-                now,
-                sign_in::Tried::SigningIn,
-            )?;
-            return Ok(Err(SignInError::InvalidCredentials));
+        let passed = match check_code(conn, &key, &account, &code, where_from.as_deref(), now)? {
+            Ok(passed) => passed,
+            Err(refused) => return Ok(Err(refused)),
         };
         if let Err(e) = sign_in::record_success(conn, &account, where_from.as_deref(), now) {
             return Ok(Err(e));
@@ -231,6 +202,50 @@ pub async fn login_submit(
             refused_code(&session, email, &e)
         }
     }
+}
+
+/// A code from the authenticator app, or a recovery code (used up), of `account`, as someone
+/// signing in types it: refused while the account is paused; a wrong one counts toward the pause.
+/// Two-factor off by now (an administrator's reset) is `Expired`: the password decides again.
+pub(super) fn check_code(
+    conn: &mut crate::db::AnyConnection,
+    key: &[u8],
+    account: &accounts::Account,
+    code: &str,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Result<Passed, SignInError>, AppError> {
+    let email =
+        Email::parse(&account.email).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    if let Err(refused) = sign_in::before_check(conn, &email, ip, now) {
+        return Ok(Err(refused));
+    }
+    let passed = match two_factor::check(conn, key, account, code, ip, now) {
+        Ok(passed) => passed,
+        Err(TwoFactorError::Database(e)) => return Err(e.into()),
+        Err(TwoFactorError::NotOn) => return Ok(Err(SignInError::Expired)),
+        Err(TwoFactorError::Unreadable) => {
+            return Err(AppError::Conflict(
+                "Your two-factor key cannot be read by this server (its encryption key \
+                 changed). Ask an administrator to reset two-factor sign-in for you, \
+                 then sign in with your password and turn it on again."
+                    .to_owned(),
+            ));
+        }
+        Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
+    };
+    let Some(passed) = passed else {
+        sign_in::record_failure(
+            conn,
+            &email,
+            Some(account),
+            ip,
+            now,
+            sign_in::Tried::SigningIn,
+        )?;
+        return Ok(Err(SignInError::InvalidCredentials));
+    };
+    Ok(Ok(passed))
 }
 
 /// The step again, refused: a wrong code is said beside the field (401); a pause is about the

@@ -439,8 +439,8 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
     let (app, secret, guesser) = grace_at_the_second_step().await;
     assert_eq!(second_step(&guesser, "000000").await.status(), 401);
 
-    // A new password through the emailed link: the second step is still asked for, and the
-    // wrong codes counted before stay counted (a mailbox is not a second factor).
+    // A new password through the emailed link asks for a code too, checked before anything
+    // changes; the wrong codes counted before stay counted (a mailbox is not a second factor).
     let id = app.membership_of(GRACE);
     app.post_fields(&format!("/w/acme/users/{id}/password-reset"), &[])
         .await;
@@ -450,29 +450,61 @@ async fn a_reset_link_or_an_invitation_does_not_skip_the_second_step() {
     );
     let browser = app.new_client();
     let link = format!("/password/reset/{body}");
-    let csrf = csrf_in(&browser.get_text(&link).await);
-    let reset = browser
-        .post_form(
-            &link,
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("password", "a fresh and long passphrase"),
-            ],
-        )
-        .await;
-    assert_eq!(location(&reset), "/login/two-factor");
-    assert_eq!(browser.get("/me").await.status(), 303, "not signed in yet");
+    let page = browser.get_text(&link).await;
+    assert!(page.contains("Two-factor code"), "{page}");
+    let csrf = csrf_in(&page);
+    let reset_with = |code: String| {
+        let (browser, link, csrf) = (&browser, &link, &csrf);
+        async move {
+            browser
+                .post_form(
+                    link,
+                    &[
+                        ("csrf_token", csrf.as_str()),
+                        ("password", "a fresh and long passphrase"),
+                        ("code", code.as_str()),
+                    ],
+                )
+                .await
+        }
+    };
+    let old_password_works = || async {
+        location(&app.new_client().sign_in(GRACE, OWNER_PASSWORD).await) == "/login/two-factor"
+    };
+    let without = reset_with(String::new()).await;
+    assert_eq!(without.status(), 422);
+    assert!(
+        without
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter a code from your authenticator app")
+    );
+    let wrong = reset_with("000000".to_owned()).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(old_password_works().await, "nothing changed");
+    assert_eq!(browser.get("/me").await.status(), 303, "not signed in");
     let account = app.first_id(&format!("accounts WHERE email = '{GRACE}'"));
     assert_eq!(
         app.count(&format!(
-            "sign_in_throttles WHERE key = 'account:{account}' AND failures = 1"
+            "sign_in_throttles WHERE key = 'account:{account}' AND failures = 2"
         )),
-        1
+        1,
+        "the wrong code counted, with the guesser's"
     );
     app.settings.clock.advance(Duration::seconds(60));
-    let signed = second_step(&browser, &code_now(&app, &secret)).await;
+    let signed = reset_with(code_now(&app, &secret)).await;
     assert_eq!(signed.status(), 303);
-    assert_eq!(browser.get("/me").await.status(), 200);
+    assert!(
+        browser
+            .get_text("/me")
+            .await
+            .contains("Your new password is saved and you are signed in")
+    );
+    assert!(!old_password_works().await);
+    // The wait at the second step, from before the new password, is over.
+    let ended = second_step(&guesser, &code_now(&app, &secret)).await;
+    assert_eq!(location(&ended), "/login");
 
     // Joining another workspace with the password: the same.
     assert_eq!(
