@@ -101,6 +101,7 @@ pub fn disconnect(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: WorkspaceId,
+    token_revoked: bool,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<String>> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
@@ -118,7 +119,11 @@ pub fn disconnect(
                 target_type: "slack",
                 target_id: None,
                 target_label: &connection.team_name,
-                changes: json!({ "team_id": connection.team_id }),
+                changes: match token_revoked {
+                    true => json!({ "team_id": connection.team_id }),
+                    // Slack could not be reached: the token still works there.
+                    false => json!({ "team_id": connection.team_id, "token_not_revoked": true }),
+                },
             },
             now,
         )?;

@@ -410,7 +410,8 @@ pub async fn confirm_disconnect(
 }
 
 /// Revokes the token in Slack (`auth.revoke`; a token Slack no longer knows is forgotten all the
-/// same) and forgets the connection.
+/// same) and forgets the connection. When Slack cannot be reached or refuses, it is forgotten
+/// here all the same, and the page and the audit event say the token was not revoked.
 pub async fn disconnect(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -423,18 +424,34 @@ pub async fn disconnect(
         Ok(store::find(conn, workspace)?.and_then(|c| service::token_of(&c, &key)))
     })
     .await?;
+    let mut revoked = true;
     if let Some(token) = token {
         let api = state.slack.clone();
         if let Err(e) = web::block(move || api.revoke(&token)).await? {
             tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
+            revoked = e.is_token_dead();
         }
     }
     let (actor, now) = (access.signed_in.actor(), state.settings.clock.now());
     let team = blocking(&state, move |conn| {
-        Ok(service::disconnect(conn, &actor, workspace, now)?)
+        Ok(service::disconnect(conn, &actor, workspace, revoked, now)?)
     })
     .await?;
     let message = match team {
+        Some(team) if !revoked => {
+            super::forms::flash_warning(
+                &access.signed_in.session,
+                &format!(
+                    "Disconnected from the Slack workspace {team} here, but Slack could not be \
+                     reached to revoke the console's token: remove the app from {team} in \
+                     Slack's app management to end it there."
+                ),
+            )?;
+            return Ok(super::htmx::leave_for(
+                &req,
+                &format!("/w/{}/settings/slack", access.workspace.slug),
+            ));
+        }
         Some(team) => format!("Disconnected from the Slack workspace {team}."),
         None => "This workspace was not connected to Slack.".to_owned(),
     };
