@@ -544,17 +544,30 @@ pub async fn add_members(
     access.require(Permission::UsersView)?;
     let id = path.1;
     let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
+    if ids.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.add("membership_id", "Tick at least one member to add.");
+        let typed = Typed {
+            errors,
+            ..Default::default()
+        };
+        return refused(&state, &access, id, typed).await;
+    }
     let at = in_workspace(&access, id);
     let added = as_viewer(&state, &access, move |conn, actor, now| {
         service::add_members(conn, actor, at, &ids, now)
     })
     .await??;
-    let message = match added.len() {
-        0 => "Nobody was added: choose members who are not in the group yet.".to_owned(),
-        1 => format!("Added {} to the group.", added[0]),
-        n => format!("Added {n} members to the group."),
-    };
-    access.show_after(&format!("groups/{id}"), &message)
+    let page = format!("groups/{id}");
+    match added.len() {
+        0 => access.show_after_warning(
+            &page,
+            "Nobody was added: those ticked are in the group already, or no longer members of \
+             the workspace.",
+        ),
+        1 => access.show_after(&page, &format!("Added {} to the group.", added[0])),
+        n => access.show_after(&page, &format!("Added {n} members to the group.")),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -715,6 +728,9 @@ pub async fn confirm_delete(
         service::find(conn, workspace, id)?.ok_or(AppError::NotFound)
     })
     .await?;
+    // Not asked when the delete would be refused (a group holding grants takes apps.manage).
+    crate::domain::policy::may_change_group_members(access.permissions, group.grant_count)
+        .map_err(|why| AppError::Forbidden(why.to_owned()))?;
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);
     let confirmation = confirm::Confirmation::delete(
         &access,

@@ -444,6 +444,29 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
     .await;
     let members = |group: i64| app.count(&format!("group_members WHERE group_id = {group}"));
     assert_eq!(members(finance), 1);
+    // Nobody ticked is said beside the picker; only people in the group already, as a warning.
+    let none = app
+        .post_fields(&format!("/w/acme/groups/{finance}/members"), &[])
+        .await;
+    assert_eq!(none.status().as_u16(), 422);
+    assert!(
+        none.text()
+            .await
+            .unwrap()
+            .contains("Tick at least one member to add.")
+    );
+    let again = app
+        .post_fields(
+            &format!("/w/acme/groups/{finance}/members"),
+            &[("membership_id", grace.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 303);
+    let page = app.get_text(&location(&again)).await;
+    assert!(
+        page.contains("alert-warning") && page.contains("Nobody was added"),
+        "{page}"
+    );
     // Taking someone out of it asks first: the access goes with them.
     let remove = format!("/w/acme/groups/{finance}/members/{grace}/remove");
     let page = app.get_text(&format!("/w/acme/groups/{finance}")).await;
@@ -454,6 +477,8 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
         "{asked}"
     );
     assert_eq!(ivan.get(&remove).await.status().as_u16(), 403);
+    let delete = format!("/w/acme/groups/{finance}/delete");
+    assert_eq!(ivan.get(&delete).await.status().as_u16(), 403, "not asked");
 
     // The page says why, and offers none of it.
     let page = ivan.get_text(&format!("/w/acme/groups/{finance}")).await;
