@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{self, AnyConnection, Lock};
-use crate::domain::access::{AppKind, Effective, Level, effective_access};
+use crate::domain::access::{AppKind, Effective, Level, UNRESTRICTED_LEVEL, effective_access};
 use crate::domain::ids::{MembershipId, WorkspaceId};
 use crate::domain::role::{Permission, PermissionSet};
 use crate::domain::{Email, Name};
@@ -240,6 +240,9 @@ pub struct GrantOutcome {
     /// A member who reaches a higher level another way (a group's grant, the app open to
     /// everyone): that access, which this grant does not lower.
     pub beyond: Option<Effective>,
+    /// The app is not restricted and the level is one every active member holds already: the
+    /// grant gives nothing more.
+    pub open_to_all: bool,
 }
 
 /// Gives a member (by address) or a group `level` on the app: a new grant, or a new level for
@@ -274,6 +277,7 @@ pub fn grant(
             reaching.retain(|g| g.app_id == app.id);
             Ok(effective_access(reaching).pop().filter(|e| e.level > level))
         };
+        let open_to_all = !app.restricted && level <= UNRESTRICTED_LEVEL;
         let granted = match apps::grant_of(conn, at.app, subject)? {
             None => {
                 apps::insert_grant(conn, at.app, subject, level, now)?;
@@ -284,6 +288,7 @@ pub fn grant(
                     granted: Granted::Unchanged,
                     beyond: beyond(conn)?,
                     label,
+                    open_to_all,
                 });
             }
             Some((id, before)) => {
@@ -306,6 +311,7 @@ pub fn grant(
             granted,
             beyond: beyond(conn)?,
             label,
+            open_to_all,
         })
     })
 }

@@ -534,6 +534,11 @@ pub async fn give_access(
                         beyond.level,
                         beyond.reasons.join(", ")
                     ),
+                    // Not restricted: every active member may run it already.
+                    (None, _) if outcome.open_to_all => format!(
+                        "{who} holds {level} now, which every active member may do already: \
+                         the app is not restricted, so only an edit grant gives more."
+                    ),
                     (None, Granted::Added) => format!("{who} may now {level} it."),
                     (None, Granted::Changed { before }) => {
                         format!("{who} may now {level} it (was {before}).")

@@ -470,6 +470,20 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
         .get_text(&format!("{base}/permissions?level=edit"))
         .await;
     assert!(editors.contains("1 member, by name") && editors.contains(ADA));
+    // On an app open to everyone, a run grant gives nothing more, and is said so.
+    create(&app, "app", "Wiki", "", false).await;
+    let wiki = app.first_id("apps WHERE name = 'Wiki'");
+    let given = post(
+        &app,
+        &format!("/w/acme/apps/{wiki}/grants"),
+        &[("group_id", finance_id.as_str()), ("level", "run")],
+    )
+    .await;
+    let said = app.get_text(&location(&given)).await;
+    assert!(
+        said.contains("Group Finance holds run now, which every active member may do already"),
+        "{said}"
+    );
 }
 
 #[actix_web::test]

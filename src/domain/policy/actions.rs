@@ -272,13 +272,17 @@ fn first_keys(permissions: PermissionSet) -> String {
     }
 }
 
-/// "an Admin", "a Support".
-fn with_article(role: &str) -> String {
-    let vowel = role
-        .chars()
-        .next()
-        .is_some_and(|c| "AEIOUaeiou".contains(c));
-    format!("{} {role}", if vowel { "an" } else { "a" })
+/// "is an Admin" for a built-in role; "holds the role “Keys”" for a custom one, whose name need
+/// not read as a noun.
+fn holding(role: &str) -> String {
+    if !crate::domain::role::BuiltInRole::ALL
+        .iter()
+        .any(|b| b.name() == role)
+    {
+        return format!("holds the role “{role}”");
+    }
+    let vowel = role.starts_with(['A', 'E', 'I', 'O', 'U']);
+    format!("is {} {role}", if vowel { "an" } else { "a" })
 }
 
 /// What a refusal says `action` on a shared account would have done: "edit their profile".
@@ -366,8 +370,8 @@ impl fmt::Display for Refusal {
                 by_key,
             } => write!(
                 f,
-                "{name} is {}; {} cannot act on roles with more permissions than {} (it lacks {}).",
-                with_article(role),
+                "{name} {}; {} cannot act on roles with more permissions than {} (it lacks {}).",
+                holding(role),
                 if *by_key { "this API key" } else { "your role" },
                 if *by_key { "its scopes" } else { "yours" },
                 first_keys(*lacking)
@@ -730,6 +734,14 @@ mod tests {
             decide(&blind, &member, &FACTS, Suspend),
             Err(Refusal::Lacks(Permission::UsersView))
         );
+    }
+
+    #[test]
+    fn a_refusal_names_a_custom_role_as_a_role() {
+        assert_eq!(holding("Admin"), "is an Admin");
+        assert_eq!(holding("Member"), "is a Member");
+        assert_eq!(holding("Keys"), "holds the role “Keys”");
+        assert_eq!(holding("Оwner"), "holds the role “Оwner”", "a Cyrillic О");
     }
 
     #[test]
