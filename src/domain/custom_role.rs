@@ -19,6 +19,11 @@ pub enum RoleNameError {
     #[error("{0} is a built-in role: choose another name.")]
     BuiltIn(BuiltInRole),
     #[error(
+        "This name looks like the built-in role {0} (letters of another alphabet, or wide \
+         forms, that read the same): choose a name that reads as what it is."
+    )]
+    LooksBuiltIn(BuiltInRole),
+    #[error(
         "Remove the invisible characters (zero-width spaces and the like) from the name: a role \
          must read as what it is."
     )]
@@ -27,6 +32,11 @@ pub enum RoleNameError {
 
 /// Characters that show as nothing (Unicode's default-ignorable code points): "Owner" followed
 /// by a zero-width space reads as Owner in every menu, and would be another role.
+/// The UTS #39 skeleton of `text`: what it reads as.
+fn skeleton(text: &str) -> String {
+    unicode_security::confusable_detection::skeleton(text).collect()
+}
+
 fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
@@ -43,11 +53,22 @@ impl RoleName {
             return Err(RoleNameError::Invisible);
         }
         let lower = name.as_str().to_lowercase();
-        match BuiltInRole::ALL
+        if let Some(role) = BuiltInRole::ALL
             .into_iter()
             .find(|role| role.name().to_lowercase() == lower)
         {
-            Some(role) => Err(RoleNameError::BuiltIn(role)),
+            return Err(RoleNameError::BuiltIn(role));
+        }
+        // "Оwner" with a Cyrillic О, "Ｏｗｎｅｒ", "ADMlN": UTS #39's skeletons, as typed and
+        // lowercased, against the built-in names as written, lowercased and uppercased.
+        let looks = [skeleton(name.as_str()), skeleton(&lower)];
+        match BuiltInRole::ALL.into_iter().find(|role| {
+            let n = role.name();
+            [n.to_owned(), n.to_lowercase(), n.to_uppercase()]
+                .iter()
+                .any(|form| looks.contains(&skeleton(form)))
+        }) {
+            Some(role) => Err(RoleNameError::LooksBuiltIn(role)),
             None => Ok(Self(name)),
         }
     }
@@ -197,6 +218,19 @@ mod tests {
                 matches!(RoleName::parse(taken), Err(RoleNameError::BuiltIn(_))),
                 "{taken}"
             );
+        }
+        // Cyrillic О, full-width letters, Greek Α, a Cyrillic а inside.
+        for lookalike in ["Оwner", "Ｏｗｎｅｒ", "Αdmin", "Аuditor", "Mеmber", "ADMlN"] {
+            assert!(
+                matches!(
+                    RoleName::parse(lookalike),
+                    Err(RoleNameError::LooksBuiltIn(_))
+                ),
+                "{lookalike}"
+            );
+        }
+        for fine in ["Owners club", "Administrator", "Ádmin helper", "Support"] {
+            assert!(RoleName::parse(fine).is_ok(), "{fine}");
         }
         assert_eq!(
             RoleName::parse("ADMIN").unwrap_err().to_string(),
