@@ -34,6 +34,8 @@ pub struct LoginQuery {
     pub next: String,
     pub signed_out: Option<String>,
     pub email_changed: Option<String>,
+    /// Sent back from the second step of two-factor sign-in, whose wait was over.
+    pub expired: Option<String>,
 }
 
 #[derive(Template)]
@@ -76,13 +78,18 @@ pub async fn show(
         form: LoginForm::default(),
         errors: FieldErrors::default(),
         form_error: None,
-        notice: match (&query.signed_out, &query.email_changed) {
-            (Some(_), _) => Some("You have signed out."),
-            (None, Some(_)) => Some(
+        notice: match (&query.signed_out, &query.email_changed, &query.expired) {
+            (Some(_), _, _) => Some("You have signed out."),
+            (None, Some(_), _) => Some(
                 "Your email address was changed: sign in with the new one. The old address was \
                  told of the change.",
             ),
-            (None, None) => None,
+            (None, None, Some(_)) => Some(
+                "Your sign-in was not finished within 10 minutes, or something changed meanwhile \
+                 (a new password, two-factor sign-in reset, signed out everywhere): sign in \
+                 again.",
+            ),
+            (None, None, None) => None,
         },
     };
     render_with_status(StatusCode::OK, &page)

@@ -326,10 +326,7 @@ pub async fn reset(
     match recovery_left {
         Some(left) => flash(
             &session,
-            &format!(
-                "{saved} You used a recovery code; {left} left. Make new ones from Two-factor \
-                 sign-in on your profile."
-            ),
+            &format!("{saved} {}", super::two_factor::recovery_code_used(left)),
         )?,
         None => flash(&session, saved)?,
     }

@@ -118,15 +118,33 @@ async fn email_of(state: &AppState, account: AccountId) -> Result<Option<String>
     .await
 }
 
+/// Back to `/login`: saying the sign-in must start again when one was waiting here (its ten
+/// minutes over, or ended by a new password or "sign out everywhere").
+fn start_again(session: &Session, waited: bool) -> HttpResponse {
+    forget_pending(session);
+    redirect(if waited { "/login?expired=1" } else { "/login" })
+}
+
+/// Whether this session was waiting at the second step (even if the wait is over).
+fn waited(session: &Session) -> bool {
+    session
+        .get::<i64>(keys::PENDING_ACCOUNT)
+        .ok()
+        .flatten()
+        .is_some()
+}
+
 pub async fn login_form(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let Some((account, _, _)) = pending(&state, &session) else {
-        return Ok(redirect("/login"));
+    let waited = waited(&session);
+    let Some((account, epoch, _)) = pending(&state, &session) else {
+        return Ok(start_again(&session, waited));
     };
-    let Some(email) = email_of(&state, account).await? else {
-        return Ok(redirect("/login"));
+    let found = blocking(&state, move |conn| Ok(accounts::find(conn, account)?)).await?;
+    let Some(email) = found.filter(|a| a.session_epoch == epoch).map(|a| a.email) else {
+        return Ok(start_again(&session, waited));
     };
     let page = LoginStep {
         csrf_token: csrf::token(&session)?,
@@ -143,8 +161,9 @@ pub async fn login_submit(
     session: Session,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
+    let waited = waited(&session);
     let Some((account_id, epoch, next)) = pending(&state, &session) else {
-        return Ok(redirect("/login"));
+        return Ok(start_again(&session, waited));
     };
     let ip = client_ip(&req);
     // Checked and counted in turn (`web::turns`).
@@ -182,26 +201,28 @@ pub async fn login_submit(
             forget_pending(&session);
             super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
             if let Passed::RecoveryCode { left } = passed {
-                flash(
-                    &session,
-                    &format!(
-                        "You signed in with a recovery code; {left} left. Make new ones from Two-factor sign-in on your profile."
-                    ),
-                )?;
+                flash(&session, &recovery_code_used(left))?;
             }
             let to = safe_next(&next).map(str::to_owned).unwrap_or(landing);
             Ok(redirect(&to))
         }
         Err(SignInError::Database(e)) => Err(e.into()),
-        Err(SignInError::Expired) => {
-            forget_pending(&session);
-            Ok(redirect("/login"))
-        }
+        Err(SignInError::Expired) => Ok(start_again(&session, waited)),
         Err(e) => {
             let email = email_of(&state, account_id).await?.unwrap_or_default();
             refused_code(&session, email, &e)
         }
     }
+}
+
+/// Said after a recovery code let someone in: how many are left, and the way out for a lost
+/// phone (new recovery codes take a code from the app).
+pub(super) fn recovery_code_used(left: i64) -> String {
+    format!(
+        "You used a recovery code; {left} left. Lost the phone with your authenticator app? Turn \
+         two-factor sign-in off from your profile with your password and a recovery code, then \
+         set it up again on the new one."
+    )
 }
 
 /// A code from the authenticator app, or a recovery code (used up), of `account`, as someone
