@@ -261,7 +261,7 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
 pub fn profile_saved(confirming: Option<String>) -> String {
     match confirming {
         Some(address) => format!(
-            "Profile saved. A confirmation link was sent to {address}: the email address changes once it is opened."
+            "Profile saved. A confirmation link was sent to {address}: the email address changes once you confirm it from that link."
         ),
         None => "Profile saved.".to_owned(),
     }
