@@ -482,11 +482,17 @@ async fn codes_or_refusal(
             )
             .await
         }
-        Err(
-            e @ (TwoFactorError::WrongCode | TwoFactorError::AlreadyOn | TwoFactorError::NotOn),
-        ) => refuse(state, me, "code", e).await,
+        Err(e @ (TwoFactorError::AlreadyOn | TwoFactorError::NotOn)) => changed_meanwhile(me, e),
+        Err(e @ TwoFactorError::WrongCode) => refuse(state, me, "code", e).await,
         Err(e) => Err(internal(e)),
     }
+}
+
+/// Two-factor turned on or off since the page was shown (another tab, an administrator's reset):
+/// the page again as it is now, saying so above it (no field is wrong).
+fn changed_meanwhile(me: &SignedIn, e: TwoFactorError) -> Result<HttpResponse, AppError> {
+    super::forms::flash_warning(&me.session, &e.to_string())?;
+    Ok(redirect("/me/two-factor"))
 }
 
 /// A change of one's own two-factor: `change` gets the encryption key, the person as actor and
@@ -623,7 +629,7 @@ pub async fn disable(
     // Nothing to turn off: said before any password is checked (or counted).
     let account = me.account.id;
     if !blocking(&state, move |conn| Ok(two_factor::is_on(conn, account)?)).await? {
-        return refuse(&state, &me, "off_code", TwoFactorError::NotOn).await;
+        return changed_meanwhile(&me, TwoFactorError::NotOn);
     }
     let check = match own_password(&state, &me, &req, form.password).await? {
         Ok(check) => check,
@@ -638,6 +644,7 @@ pub async fn disable(
             flash(&me.session, "Two-factor sign-in is off.")?;
             Ok(redirect("/me/two-factor"))
         }
+        Err(e @ TwoFactorError::NotOn) => changed_meanwhile(&me, e),
         Err(e) => refuse(&state, &me, "off_code", e).await,
     }
 }

@@ -252,6 +252,14 @@ async fn turning_it_off_takes_the_password_and_a_code() {
     assert_eq!(off.status(), 303);
     assert_eq!(app.count("accounts WHERE totp_enabled_at IS NOT NULL"), 0);
     assert_eq!(app.count("recovery_codes"), 0);
+    // From a tab that still shows it on: the page as it is now, saying so above it.
+    let again = turn_off(&app, OWNER_PASSWORD, "123456").await;
+    assert_eq!(location(&again), "/me/two-factor");
+    let page = app.get_text("/me/two-factor").await;
+    assert!(
+        page.contains("alert-warning") && page.contains("Two-factor sign-in is not on."),
+        "{page}"
+    );
     assert_eq!(
         app.new_client()
             .sign_in(OWNER_EMAIL, OWNER_PASSWORD)
