@@ -259,7 +259,7 @@ pub async fn reset(
     if two_factor {
         let _turn = state
             .sign_in_turns
-            .take(Some(&account.id.0.to_string()), ip.as_deref())
+            .take(Some(&account.email), ip.as_deref())
             .await;
         let (key, checked_account, from) = (
             state.settings.encryption_key.clone(),

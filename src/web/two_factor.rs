@@ -166,11 +166,14 @@ pub async fn login_submit(
         return Ok(start_again(&session, waited));
     };
     let ip = client_ip(&req);
-    // Checked and counted in turn (`web::turns`).
-    let account = account_id.0.to_string();
+    // Checked and counted in turn (`web::turns`), under the key a password for this account
+    // takes its turn by (its address): a code and a password are not tried at once.
+    let Some(email) = email_of(&state, account_id).await? else {
+        return Ok(start_again(&session, waited));
+    };
     let _turn = state
         .sign_in_turns
-        .take(Some(&account), ip.as_deref())
+        .take(Some(&email), ip.as_deref())
         .await;
     let now = state.settings.clock.now();
     let (key, code, where_from) = (
@@ -208,10 +211,7 @@ pub async fn login_submit(
         }
         Err(SignInError::Database(e)) => Err(e.into()),
         Err(SignInError::Expired) => Ok(start_again(&session, waited)),
-        Err(e) => {
-            let email = email_of(&state, account_id).await?.unwrap_or_default();
-            refused_code(&session, email, &e)
-        }
+        Err(e) => refused_code(&session, email, &e),
     }
 }
 
