@@ -16,6 +16,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("account.sign_in_paused", "made sign-in to {target} pause after failed attempts", "Sign-in paused"),
     ("account.sign_in_cleared", "cleared the sign-in pause of {target}", "Sign-in pause cleared"),
     ("account.password_reset_requested", "asked for a password reset link for {target}", "Password reset asked"),
+    ("account.welcome_link_sent", "sent {target} a link to choose a password", "Welcome link sent"),
     ("account.password_reset", "set a new password for {target} with a reset link", "Password reset"),
     ("account.two_factor_enabled", "turned on two-factor sign-in", "Two-factor on"),
     ("account.two_factor_disabled", "turned off two-factor sign-in", "Two-factor off"),

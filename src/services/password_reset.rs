@@ -164,7 +164,11 @@ fn send_link(
         actor,
         workspace,
         account,
-        "account.password_reset_requested",
+        // A welcome (someone added without an invitation) is not a reset anyone asked for.
+        match link.welcome {
+            Some(_) => "account.welcome_link_sent",
+            None => "account.password_reset_requested",
+        },
         json!({}),
         now,
     )?;
