@@ -541,7 +541,13 @@ pub fn accept(
             workspace.counts.seats_used() - 1,
             1,
         )
-        .map_err(AcceptError::Seats)?;
+        .map_err(|_| {
+            AcceptError::Seats(format!(
+                "Every seat of {} is in use, so this invitation cannot be accepted now: ask an \
+                 administrator of {} to free a seat, then open the link again.",
+                workspace.name, workspace.name
+            ))
+        })?;
         let (first, last) = match acceptance {
             Acceptance::Register {
                 first_name,

@@ -171,10 +171,7 @@ pub async fn login_submit(
     let Some(email) = email_of(&state, account_id).await? else {
         return Ok(start_again(&session, waited));
     };
-    let _turn = state
-        .sign_in_turns
-        .take(Some(&email), ip.as_deref())
-        .await;
+    let _turn = state.sign_in_turns.take(Some(&email), ip.as_deref()).await;
     let now = state.settings.clock.now();
     let (key, code, where_from) = (
         state.settings.encryption_key.clone(),

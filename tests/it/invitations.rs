@@ -311,7 +311,7 @@ async fn seats_refuse_an_invitation_that_would_pass_the_plan_with_the_numbers() 
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("Free plan: 10 seats, 8 in use, you are inviting 5."),
+        html.contains("Free plan: 10 seats, 8 in use; adding 5 would pass the limit."),
         "{html}"
     );
     assert_eq!(app.count("invitations"), 7);
@@ -343,6 +343,26 @@ async fn at_most_500_addresses_per_submit() {
             .contains("Invite at most 500 people at once; this list has 501.")
     );
     assert_eq!(app.count("invitations"), 0);
+}
+
+/// A plan lowered below the seats in use since the invitation was sent: the invitee is told to
+/// ask for a seat (not to remove addresses they never typed), and nothing changes.
+#[actix_web::test]
+async fn an_accept_without_a_seat_left_says_whom_to_ask() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com, alan@example.com", "member")
+        .await;
+    app.execute("UPDATE workspaces SET seat_limit = 2");
+    let token = app.token_for("grace@example.com");
+    let (_, refused) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    assert_eq!(refused.status().as_u16(), 409);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Every seat of Acme HQ is in use, so this invitation cannot be accepted now"),
+        "{html}"
+    );
+    assert_eq!(app.count("memberships WHERE status = 'invited'"), 2);
 }
 
 #[actix_web::test]

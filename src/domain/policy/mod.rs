@@ -477,7 +477,7 @@ mod custom_role_rules {
 pub fn check_seats(plan: &str, limit: Option<i64>, in_use: i64, adding: i64) -> Result<(), String> {
     match limit {
         Some(limit) if in_use + adding > limit => Err(format!(
-            "{plan} plan: {limit} seats, {in_use} in use, you are inviting {adding}. Remove some addresses or free seats first."
+            "{plan} plan: {limit} seats, {in_use} in use; adding {adding} would pass the limit. Add fewer people, or free seats first."
         )),
         _ => Ok(()),
     }
@@ -562,7 +562,7 @@ mod invite_rules {
         assert!(check_seats("Free", Some(10), 8, 2).is_ok());
         assert_eq!(
             check_seats("Free", Some(10), 8, 5).unwrap_err(),
-            "Free plan: 10 seats, 8 in use, you are inviting 5. Remove some addresses or free seats first."
+            "Free plan: 10 seats, 8 in use; adding 5 would pass the limit. Add fewer people, or free seats first."
         );
         assert!(check_seats("Enterprise", None, 1_000_000, 500).is_ok());
     }
