@@ -380,6 +380,7 @@ pub async fn submit(
     )
     .await?;
     let registered_meanwhile = matches!(outcome, Attempt::Refused(AcceptError::AlreadyRegistered));
+    let wrong_password_typed = matches!(outcome, Attempt::WrongPassword);
     let form_error = match outcome {
         Attempt::Joined(accepted) => {
             let signed_in = signed_in_as_invited
@@ -406,10 +407,9 @@ pub async fn submit(
         }
         Attempt::WrongPassword => {
             wrong_password(&state, &invitation.email, ip.clone(), now).await?;
-            Some((
-                StatusCode::UNAUTHORIZED,
-                "That password is not correct.".to_owned(),
-            ))
+            // Beside the field, as on /login.
+            errors.add("password", "That password is not correct.");
+            None
         }
         Attempt::Unfit => None,
     };
@@ -421,9 +421,11 @@ pub async fn submit(
     again.errors = errors;
     // After a concurrent registration the form becomes the sign-in form.
     again.existing = invitation.account_registered || registered_meanwhile;
-    let status = form_error
-        .as_ref()
-        .map_or(StatusCode::UNPROCESSABLE_ENTITY, |(status, _)| *status);
+    let status = match (&form_error, wrong_password_typed) {
+        (Some((status, _)), _) => *status,
+        (None, true) => StatusCode::UNAUTHORIZED,
+        (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     again.form_error = form_error.map(|(_, message)| message);
     render_with_status(status, &again)
 }

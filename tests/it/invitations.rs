@@ -499,7 +499,16 @@ async fn someone_with_an_account_signs_in_to_accept() {
             person.post_form(&link, &form).await
         }
     };
-    assert_eq!(answer("not the password").await.status().as_u16(), 401);
+    let wrong = answer("not the password").await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"password-error\">That password is not correct."),
+        "beside the field"
+    );
     assert_eq!(app.count("invitations"), 1);
     let counted = format!("sign_in_throttles WHERE key = 'account:{}'", linus.0);
     assert_eq!(app.count(&counted), 1, "the wrong password is counted");
