@@ -17,7 +17,7 @@ use crate::domain::{Email, NewPassword};
 use crate::services::landing::landing_path;
 use crate::services::password_reset::{self, LINK_MINUTES, ResetError};
 use crate::services::sign_in::{self, SignInError};
-use crate::services::two_factor::{Passed, TwoFactorError};
+use crate::services::two_factor::Passed;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -275,21 +275,7 @@ pub async fn reset(
             // Turned off meanwhile (an administrator's reset): the link decides alone.
             Ok(Passed::Code) | Err(SignInError::Expired) => {}
             Err(SignInError::Database(e)) => return Err(e.into()),
-            Err(e) => {
-                let mut errors = FieldErrors::default();
-                let (status, form_error) = match e.wait() {
-                    Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
-                    None => {
-                        errors.add("code", TwoFactorError::WrongCode);
-                        (StatusCode::UNAUTHORIZED, None)
-                    }
-                };
-                let mut response = render_with_status(status, &refused(errors, form_error))?;
-                if let Some(wait) = e.wait() {
-                    super::headers::retry_after(&mut response, wait);
-                }
-                return Ok(response);
-            }
+            Err(e) => return super::two_factor::code_refused(&e, refused),
         }
     }
     let done = blocking(&state, move |conn| {

@@ -266,12 +266,27 @@ pub(super) fn check_code(
     Ok(Ok(passed))
 }
 
-/// The step again, refused: a wrong code is said beside the field (401); a pause is about the
-/// account, above the form (429, with when to come back).
+/// The step again, refused.
 fn refused_code(
     session: &Session,
     email: String,
     e: &SignInError,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
+    code_refused(e, |errors, form_error| LoginStep {
+        csrf_token,
+        email,
+        errors,
+        form_error,
+    })
+}
+
+/// A page asking for a code (`page`, given its field messages and its message above the form),
+/// refused: a wrong code is said beside the field (401); a pause is about the account, above the
+/// form (429, with when to come back).
+pub(super) fn code_refused<T: Template>(
+    e: &SignInError,
+    page: impl FnOnce(FieldErrors, Option<String>) -> T,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
     let (status, form_error) = match e.wait() {
@@ -281,13 +296,7 @@ fn refused_code(
             (StatusCode::UNAUTHORIZED, None)
         }
     };
-    let page = LoginStep {
-        csrf_token: csrf::token(session)?,
-        email,
-        errors,
-        form_error,
-    };
-    let mut response = render_with_status(status, &page)?;
+    let mut response = render_with_status(status, &page(errors, form_error))?;
     if let Some(wait) = e.wait() {
         super::headers::retry_after(&mut response, wait);
     }
