@@ -30,13 +30,13 @@ pub enum RoleNameError {
     Invisible,
 }
 
-/// Characters that show as nothing (Unicode's default-ignorable code points): "Owner" followed
-/// by a zero-width space reads as Owner in every menu, and would be another role.
 /// The UTS #39 skeleton of `text`: what it reads as.
 fn skeleton(text: &str) -> String {
     unicode_security::confusable_detection::skeleton(text).collect()
 }
 
+/// Characters that show as nothing (Unicode's default-ignorable code points): "Owner" followed
+/// by a zero-width space reads as Owner in every menu, and would be another role.
 fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'

@@ -228,7 +228,8 @@ pub async fn confirm_block(
     block_dialog(&req, &state, &me, id.into_inner(), ReasonField::default()).await
 }
 
-/// The block confirmation, with the reason field as typed.
+/// The block confirmation (a page), or a refused block's again (a change), with the reason field
+/// as typed.
 async fn block_dialog(
     req: &HttpRequest,
     state: &AppState,
@@ -236,7 +237,11 @@ async fn block_dialog(
     id: i64,
     reason: ReasonField,
 ) -> Result<HttpResponse, AppError> {
-    org_admin_gate(state, me, Visit::Page).await?;
+    let visit = match req.method() == actix_web::http::Method::GET {
+        true => Visit::Page,
+        false => Visit::Change,
+    };
+    org_admin_gate(state, me, visit).await?;
     let (target, by, org_role) = (AccountId(id), me.actor(), me.account.org_role);
     let account = blocking(state, move |conn| {
         Ok(accounts::preview(conn, &by, org_role, target, true))

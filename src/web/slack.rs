@@ -424,14 +424,21 @@ pub async fn disconnect(
         Ok(store::find(conn, workspace)?.and_then(|c| service::token_of(&c, &key)))
     })
     .await?;
-    let mut revoked = true;
-    if let Some(token) = token {
-        let api = state.slack.clone();
-        if let Err(e) = web::block(move || api.revoke(&token)).await? {
-            tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
-            revoked = e.is_token_dead();
+    // Revoked only when Slack says so, or says the token is dead already (a token this server
+    // cannot read, sealed under another ENCRYPTION_KEY, is not revoked).
+    let revoked = match token {
+        Some(token) => {
+            let api = state.slack.clone();
+            match web::block(move || api.revoke(&token)).await? {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
+                    e.is_token_dead()
+                }
+            }
         }
-    }
+        None => false,
+    };
     let (actor, now) = (access.signed_in.actor(), state.settings.clock.now());
     let team = blocking(&state, move |conn| {
         Ok(service::disconnect(conn, &actor, workspace, revoked, now)?)
@@ -442,9 +449,9 @@ pub async fn disconnect(
             super::forms::flash_warning(
                 &access.signed_in.session,
                 &format!(
-                    "Disconnected from the Slack workspace {team} here, but Slack could not be \
-                     reached to revoke the console's token: remove the app from {team} in \
-                     Slack's app management to end it there."
+                    "Disconnected from the Slack workspace {team} here, but the console's token \
+                     could not be revoked in Slack (Slack could not be reached, or refused): \
+                     remove the app from {team} in Slack's app management to end it there."
                 ),
             )?;
             return Ok(super::htmx::leave_for(

@@ -21,8 +21,8 @@ pub struct Held {
 }
 
 impl Turns {
-    /// Waits (first come, first served) until no other attempt at signing in as `account` (an
-    /// address as typed, or an account id), if it names one, or from `ip` is under way, then
+    /// Waits (first come, first served) until no other attempt at signing in as `account` (its
+    /// address, as typed or as stored), if it names one, or from `ip` is under way, then
     /// holds both turns. Always the account's first, so two attempts never wait for each other.
     pub async fn take(&self, account: Option<&str>, ip: Option<&str>) -> Held {
         let account = account.map(|a| format!("account:{}", a.to_lowercase()));

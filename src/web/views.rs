@@ -49,16 +49,15 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
 
 pub use crate::domain::grouped as number;
 
-/// "1 member", "2,000 members".
-/// Said at the end of a menu of `listed` groups when it is cut at [`groups::SHOWN`]: the others
-/// are not in it (the Groups page finds them).
-///
-/// [`groups::SHOWN`]: crate::store::groups::SHOWN
 /// What giving Owner means, asked before it is given (the Role tab, the invite forms, a bulk
 /// change): only an Owner takes it back.
 pub const OWNER_GIVES: &str = "Owners hold every permission here: they give and take any role, \
      Owner included, and act on the other Owners. Only an Owner can take the role away again.";
 
+/// Said at the end of a menu of `listed` groups when it is cut at [`groups::SHOWN`]: the others
+/// are not in it (the Groups page finds them).
+///
+/// [`groups::SHOWN`]: crate::store::groups::SHOWN
 pub fn groups_cut(listed: usize) -> Option<String> {
     (listed >= crate::store::groups::SHOWN).then(|| {
         format!(
@@ -68,6 +67,7 @@ pub fn groups_cut(listed: usize) -> Option<String> {
     })
 }
 
+/// "1 member", "2,000 members".
 pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }

@@ -395,6 +395,15 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
             .contains("requires two-factor sign-in")
     );
     assert_eq!(app.count("accounts WHERE status = 'blocked'"), 0);
+    // A refused block's form shown again is still a change: refused, not sent to enrol.
+    let long = "x".repeat(600);
+    let again = admin
+        .post_fields(
+            &format!("/org/accounts/{mona}/block"),
+            &[("reason", long.as_str())],
+        )
+        .await;
+    assert_eq!(again.status(), 403);
     // Its pages, which list that workspace's people, send her to enrol as the workspace's do.
     for page in [
         "/org/accounts".to_owned(),
