@@ -62,6 +62,9 @@ pub struct AppInput {
     pub kind: AppKind,
     pub name: Name,
     pub owner: Option<Email>,
+    /// A change from someone who does not see the workspace's people: the owner stays as it is,
+    /// whatever `owner` says (their form has no owner field).
+    pub keep_owner: bool,
     pub restricted: bool,
 }
 
@@ -116,6 +119,7 @@ fn resolve<'a>(
     }
     let kept = before.and_then(|app| app.owner.as_ref());
     let owner = match (&input.owner, kept) {
+        _ if input.keep_owner => kept.map(|kept| (kept.id, kept.email.clone())),
         (Some(email), Some(kept)) if email.as_str().eq_ignore_ascii_case(&kept.email) => {
             Some((kept.id, kept.email.clone()))
         }

@@ -58,6 +58,7 @@ impl AppForm {
             kind: kind?,
             name: name?,
             owner: owner?,
+            keep_owner: false,
             restricted: self.restricted.is_some(),
         })
     }
@@ -469,7 +470,9 @@ pub async fn update(
     access.require(Permission::AppsManage)?;
     let (id, form) = (path.1, form.into_inner());
     let mut errors = FieldErrors::default();
-    if let Some(input) = form.parse(&mut errors) {
+    if let Some(mut input) = form.parse(&mut errors) {
+        // Their form has no owner field: the owner stays whoever it is by now.
+        input.keep_owner = !access.can(Permission::UsersView);
         let at = in_workspace(&access, id);
         let done = as_viewer(&state, &access, move |conn, actor, now| {
             service::update(conn, actor, at, &input, now)

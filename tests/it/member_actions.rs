@@ -441,6 +441,7 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
         kind: AppKind::App,
         name: late.clone(),
         owner: None,
+        keep_owner: false,
         restricted: false,
     };
     let made_app = apps::create(&mut app.conn(), &actor, workspace, &input, now);
