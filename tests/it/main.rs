@@ -53,4 +53,5 @@ mod sign_in_safety;
 mod slack;
 mod slack_standin;
 mod two_factor;
+mod upgrade;
 mod users_list;

@@ -246,7 +246,40 @@ INSERT INTO import_previews_rebuilt SELECT * FROM import_previews;
 DROP TABLE import_previews;
 ALTER TABLE import_previews_rebuilt RENAME TO import_previews;
 CREATE INDEX import_previews_expires ON import_previews (expires_at);
-PRAGMA foreign_key_check;
+-- The next id of each table starts past its largest id in use and, where the audit log names
+-- the table's rows, past the largest it names: a row deleted before this upgrade (its event
+-- linking to it) does not give its id to the next one either.
+INSERT INTO sqlite_sequence (name, seq) SELECT 'workspaces', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'workspaces');
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT coalesce(max(target_id), 0) FROM audit_events WHERE target_type = 'workspace'))
+    WHERE name = 'workspaces';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'roles', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'roles');
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT coalesce(max(target_id), 0) FROM audit_events WHERE target_type = 'role'))
+    WHERE name = 'roles';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'groups', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'groups');
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT coalesce(max(target_id), 0) FROM audit_events WHERE target_type = 'group'))
+    WHERE name = 'groups';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'apps', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'apps');
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT coalesce(max(target_id), 0) FROM audit_events WHERE target_type = 'app'))
+    WHERE name = 'apps';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'api_keys', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'api_keys');
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT coalesce(max(target_id), 0) FROM audit_events WHERE target_type = 'api_key'))
+    WHERE name = 'api_keys';
+
+-- Every reference still finds its row, or nothing is changed (the insert fails, and with it the
+-- transaction).
+CREATE TEMP TABLE ids_never_reused_check (broken INTEGER NOT NULL CHECK (broken = 0));
+INSERT INTO ids_never_reused_check SELECT count(*) FROM pragma_foreign_key_check;
+DROP TABLE ids_never_reused_check;
 COMMIT;
 PRAGMA legacy_alter_table = OFF;
 PRAGMA foreign_keys = ON;
