@@ -11,6 +11,8 @@ use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::{Email, NewPassword};
 use crate::mail::templates::PasswordResetEmail;
+use crate::services::sign_in::SignInError;
+use crate::services::two_factor::{self, Passed, TwoFactorError};
 use crate::services::{emails, passwords};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
@@ -27,6 +29,17 @@ pub enum ResetError {
          Ask for a new one."
     )]
     DeadLink,
+    /// Two-factor is on: a code (or a recovery code) must come with the new password.
+    #[error("Enter a code from your authenticator app, or one of your recovery codes.")]
+    CodeNeeded,
+    /// The code typed is wrong (counted toward the account's pause); nothing changed.
+    #[error("{}", TwoFactorError::WrongCode)]
+    WrongCode,
+    /// The account's sign-in is paused: no code is tried.
+    #[error(transparent)]
+    Paused(SignInError),
+    #[error(transparent)]
+    TwoFactor(TwoFactorError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -186,22 +199,43 @@ pub fn find(
     usable(conn, account)
 }
 
-/// Sets the new password with a live link (argon2: call on a blocking thread): the link is used
-/// up, every session of the account ends, its sign-in pause is lifted. Returns the account as it
-/// now is (its new session epoch signs this browser in).
+/// Sets the password of the link's account (argon2: call on a blocking thread): the link is used
+/// up, its sessions and pending links end, its event is written. An account with two-factor on gives a code too (`second`: the encryption key and the
+/// code typed), checked in the same transaction: a wrong one changes nothing, spends nothing,
+/// and is counted afterwards. Returns the account and how its second factor was passed.
 pub fn reset(
     conn: &mut AnyConnection,
     token: &str,
     password: &NewPassword,
+    second: Option<(&[u8], &str)>,
     ip: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Account, ResetError> {
+) -> Result<(Account, Option<Passed>), ResetError> {
     let hash = passwords::hash_password(password)?;
-    db::write_first(conn, |conn| {
+    let mut wrong_code_of = None;
+    let done = db::write_first(conn, |conn| {
         let (id, account) =
             account_tokens::find_password_reset(conn, &tokens::hash_token(token), now)?
                 .ok_or(ResetError::DeadLink)?;
         let account = usable(conn, account)?;
+        let passed = match (account.two_factor_since, second) {
+            (None, _) => None,
+            (Some(_), None) => return Err(ResetError::CodeNeeded),
+            (Some(_), Some((key, typed))) => {
+                match two_factor::typed_code(conn, key, &account, typed, ip, now) {
+                    Ok(Ok(Some(passed))) => Some(passed),
+                    Ok(Ok(None)) => {
+                        wrong_code_of = Some(account.clone());
+                        return Err(ResetError::WrongCode);
+                    }
+                    Ok(Err(paused)) => return Err(ResetError::Paused(paused)),
+                    // Turned off meanwhile (an administrator's reset): the link decides alone.
+                    Err(TwoFactorError::NotOn) => None,
+                    Err(TwoFactorError::Database(e)) => return Err(e.into()),
+                    Err(e) => return Err(ResetError::TwoFactor(e)),
+                }
+            }
+        };
         if !account_tokens::use_up(conn, id, now)? {
             return Err(ResetError::DeadLink);
         }
@@ -221,6 +255,11 @@ pub fn reset(
             json!({ "sessions_ended": ended, "links_ended": links }),
             now,
         )?;
-        accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)
-    })
+        let account = accounts::find(conn, account.id)?.ok_or(ResetError::DeadLink)?;
+        Ok((account, passed))
+    });
+    if let Some(account) = wrong_code_of {
+        two_factor::count_wrong_code(conn, &account, ip, now)?;
+    }
+    done
 }

@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::crypto;
 use crate::db::{self, AnyConnection};
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::totp;
+use crate::domain::{Email, totp};
+use crate::services::sign_in::{self, SignInError};
 use crate::store::accounts::Account;
 use crate::store::audit::{self, Actor};
 use crate::store::two_factor::{self as store, TwoFactor};
@@ -159,6 +160,66 @@ pub fn check(
         }
         Ok(None)
     })
+}
+
+/// A code (or a recovery code) typed by someone proving who they are (signing in, or on a reset
+/// link's page): refused while the account's sign-in is paused (the inner `Err`); `Ok(None)` when
+/// wrong, which the caller counts ([`count_wrong_code`]) outside any transaction it undoes.
+pub fn typed_code(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    account: &Account,
+    typed: &str,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Result<Option<Passed>, SignInError>, TwoFactorError> {
+    let Ok(email) = Email::parse(&account.email) else {
+        return Ok(Err(SignInError::InvalidCredentials));
+    };
+    if let Err(refused) = sign_in::before_check(conn, &email, ip, now) {
+        return Ok(Err(refused));
+    }
+    check(conn, key, account, typed, ip, now).map(Ok)
+}
+
+/// A wrong code, counted toward the account's sign-in pause as a wrong password is.
+pub fn count_wrong_code(
+    conn: &mut AnyConnection,
+    account: &Account,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let Ok(email) = Email::parse(&account.email) else {
+        return Ok(());
+    };
+    sign_in::record_failure(
+        conn,
+        &email,
+        Some(account),
+        ip,
+        now,
+        sign_in::Tried::SigningIn,
+    )
+}
+
+/// The second step of signing in: [`typed_code`], a wrong code counted (`InvalidCredentials`).
+/// Two-factor off by now (an administrator's reset) is `NotOn`: the password decides again.
+pub fn second_step(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    account: &Account,
+    typed: &str,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Result<Passed, SignInError>, TwoFactorError> {
+    match typed_code(conn, key, account, typed, ip, now)? {
+        Ok(Some(passed)) => Ok(Ok(passed)),
+        Ok(None) => {
+            count_wrong_code(conn, account, ip, now)?;
+            Ok(Err(SignInError::InvalidCredentials))
+        }
+        Err(refused) => Ok(Err(refused)),
+    }
 }
 
 /// New recovery codes (the old ones stop working), with a current code.

@@ -17,7 +17,7 @@ use crate::domain::{Email, NewPassword};
 use crate::services::landing::landing_path;
 use crate::services::password_reset::{self, LINK_MINUTES, ResetError};
 use crate::services::sign_in::{self, SignInError};
-use crate::services::two_factor::Passed;
+use crate::services::two_factor::{Passed, TwoFactorError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -255,47 +255,53 @@ pub async fn reset(
     let Some(password) = password.filter(|_| errors.is_empty()) else {
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &refused(errors, None));
     };
-    let mut recovery_left = None;
-    if two_factor {
-        let _turn = state
-            .sign_in_turns
-            .take(Some(&account.email), ip.as_deref())
-            .await;
-        let (key, checked_account, from) = (
-            state.settings.encryption_key.clone(),
-            account.clone(),
-            ip.clone(),
-        );
-        let checked = blocking(&state, move |conn| {
-            super::two_factor::check_code(conn, &key, &checked_account, &code, from.as_deref(), now)
-        })
-        .await?;
-        match checked {
-            Ok(Passed::RecoveryCode { left }) => recovery_left = Some(left),
-            // Turned off meanwhile (an administrator's reset): the link decides alone.
-            Ok(Passed::Code) | Err(SignInError::Expired) => {}
-            Err(SignInError::Database(e)) => return Err(e.into()),
-            Err(e) => return super::two_factor::code_refused(&e, refused),
-        }
-    }
+    // Its code is checked in turn, as a sign-in's is (`web::turns`).
+    let _turn = match two_factor {
+        true => Some(
+            state
+                .sign_in_turns
+                .take(Some(&account.email), ip.as_deref())
+                .await,
+        ),
+        false => None,
+    };
+    let (key, link) = (state.settings.encryption_key.clone(), token.clone());
     let done = blocking(&state, move |conn| {
+        let second = two_factor.then_some((key.as_slice(), code.as_str()));
         Ok(
-            match password_reset::reset(conn, &token, &password, where_from.as_deref(), now) {
-                Ok(account) => Ok((landing_path(conn, &account)?, account)),
+            match password_reset::reset(conn, &link, &password, second, where_from.as_deref(), now)
+            {
+                Ok((account, passed)) => Ok((landing_path(conn, &account)?, account, passed)),
                 Err(e) => Err(e),
             },
         )
     })
     .await?;
-    let (landing, account) = match done {
+    let (landing, account, passed) = match done {
         Ok(done) => done,
         Err(ResetError::DeadLink) => return dead_link(),
+        Err(ResetError::WrongCode) => {
+            return super::two_factor::code_refused(&SignInError::InvalidCredentials, refused);
+        }
+        Err(ResetError::Paused(e)) => return super::two_factor::code_refused(&e, refused),
+        Err(e @ ResetError::CodeNeeded) => {
+            let mut errors = FieldErrors::default();
+            errors.add("code", e);
+            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &refused(errors, None));
+        }
+        Err(ResetError::TwoFactor(TwoFactorError::Unreadable)) => {
+            return Err(super::two_factor::unreadable_key());
+        }
         Err(e) => return Err(e.into()),
+    };
+    let recovery_left = match passed {
+        Some(Passed::RecoveryCode { left }) => Some(left),
+        _ => None,
     };
     let saved = "Your new password is saved and you are signed in. Every other session of your \
                  account was signed out.";
-    if two_factor {
-        // Its code was checked above.
+    if passed.is_some() {
+        // Its second factor was checked with the reset.
         super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
     } else if !super::two_factor::finish_sign_in(
         &state,

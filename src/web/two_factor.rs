@@ -16,7 +16,7 @@ use super::login::OwnCheck;
 use super::session_store::keys;
 use super::{AppState, blocking, csrf};
 use crate::domain::ids::AccountId;
-use crate::domain::{Email, totp};
+use crate::domain::totp;
 use crate::services::landing::landing_path;
 use crate::services::sign_in::{self, SignInError};
 use crate::services::two_factor::{self, Passed, TwoFactorError};
@@ -186,9 +186,22 @@ pub async fn login_submit(
         if account.session_epoch != epoch {
             return Ok(Err(SignInError::Expired));
         }
-        let passed = match check_code(conn, &key, &account, &code, where_from.as_deref(), now)? {
-            Ok(passed) => passed,
-            Err(refused) => return Ok(Err(refused)),
+        let passed = match two_factor::second_step(
+            conn,
+            &key,
+            &account,
+            &code,
+            where_from.as_deref(),
+            now,
+        ) {
+            Ok(Ok(passed)) => passed,
+            Ok(Err(refused)) => return Ok(Err(refused)),
+            Err(TwoFactorError::Database(e)) => return Err(e.into()),
+            // Reset by an administrator since the password step: the password step again
+            // decides (it now signs them in with the password alone).
+            Err(TwoFactorError::NotOn) => return Ok(Err(SignInError::Expired)),
+            Err(TwoFactorError::Unreadable) => return Err(unreadable_key()),
+            Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
         };
         if let Err(e) = sign_in::record_success(conn, &account, where_from.as_deref(), now) {
             return Ok(Err(e));
@@ -222,48 +235,14 @@ pub(super) fn recovery_code_used(left: i64) -> String {
     )
 }
 
-/// A code from the authenticator app, or a recovery code (used up), of `account`, as someone
-/// signing in types it: refused while the account is paused; a wrong one counts toward the pause.
-/// Two-factor off by now (an administrator's reset) is `Expired`: the password decides again.
-pub(super) fn check_code(
-    conn: &mut crate::db::AnyConnection,
-    key: &[u8],
-    account: &accounts::Account,
-    code: &str,
-    ip: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<Result<Passed, SignInError>, AppError> {
-    let email =
-        Email::parse(&account.email).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    if let Err(refused) = sign_in::before_check(conn, &email, ip, now) {
-        return Ok(Err(refused));
-    }
-    let passed = match two_factor::check(conn, key, account, code, ip, now) {
-        Ok(passed) => passed,
-        Err(TwoFactorError::Database(e)) => return Err(e.into()),
-        Err(TwoFactorError::NotOn) => return Ok(Err(SignInError::Expired)),
-        Err(TwoFactorError::Unreadable) => {
-            return Err(AppError::Conflict(
-                "Your two-factor key cannot be read by this server (its encryption key \
-                 changed). Ask an administrator to reset two-factor sign-in for you, \
-                 then sign in with your password and turn it on again."
-                    .to_owned(),
-            ));
-        }
-        Err(e) => return Err(AppError::Internal(anyhow::Error::new(e))),
-    };
-    let Some(passed) = passed else {
-        sign_in::record_failure(
-            conn,
-            &email,
-            Some(account),
-            ip,
-            now,
-            sign_in::Tried::SigningIn,
-        )?;
-        return Ok(Err(SignInError::InvalidCredentials));
-    };
-    Ok(Ok(passed))
+/// A two-factor key this server cannot open (its `ENCRYPTION_KEY` changed): what to do.
+pub(super) fn unreadable_key() -> AppError {
+    AppError::Conflict(
+        "Your two-factor key cannot be read by this server (its encryption key changed). Ask an \
+         administrator to reset two-factor sign-in for you, then sign in with your password and \
+         turn it on again."
+            .to_owned(),
+    )
 }
 
 /// The step again, refused.

@@ -658,3 +658,63 @@ async fn a_reset_between_the_two_steps_sends_back_to_the_password() {
     );
     assert_eq!(pending.get("/me").await.status(), 200);
 }
+
+/// A reset link with a recovery code: the code is spent with the reset, in its transaction, and
+/// not when the reset is refused.
+#[actix_web::test]
+async fn a_reset_takes_a_recovery_code_and_spends_none_when_refused() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let (_, codes) = enrol(&app).await;
+    let browser = app.new_client();
+    let csrf = browser.csrf_token("/password/forgot").await;
+    browser
+        .post_form(
+            "/password/forgot",
+            &[("csrf_token", csrf.as_str()), ("email", OWNER_EMAIL)],
+        )
+        .await;
+    // The request is answered first, then its email written.
+    let sent = format!(
+        "outbox_emails WHERE to_address = '{OWNER_EMAIL}' AND subject = 'Reset your password'"
+    );
+    for _ in 0..100 {
+        if app.count(&sent) > 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = crate::common::smtp::link_token(
+        &app.last_email(OWNER_EMAIL, "Reset your password"),
+        "/password/reset/",
+    );
+    let link = format!("/password/reset/{token}");
+    let csrf = csrf_in(&browser.get_text(&link).await);
+    let send = |password: &'static str| {
+        let (browser, link, csrf, code) = (&browser, &link, &csrf, codes[0].clone());
+        async move {
+            browser
+                .post_form(
+                    link,
+                    &[
+                        ("csrf_token", csrf.as_str()),
+                        ("password", password),
+                        ("code", code.as_str()),
+                    ],
+                )
+                .await
+        }
+    };
+    let unused = "recovery_codes WHERE used_at IS NULL";
+    assert_eq!(send("short").await.status(), 422);
+    assert_eq!(
+        app.count(unused),
+        10,
+        "refused for its password: no code spent"
+    );
+    let done = send("a fresh and long passphrase").await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(app.count(unused), 9);
+    let page = browser.get_text(&location(&done)).await;
+    assert!(page.contains("You used a recovery code; 9 left."), "{page}");
+}
