@@ -237,24 +237,48 @@ const bulkCount = () => {
 document.addEventListener('change', (event) => {
   if (event.target.closest('#bulk')) bulkCount();
 });
-// A form that gives what only its holders take back (Owner, org owner) asks first when that
-// is the choice: `data-confirm` is the question, `data-confirm-field` = `data-confirm-when` the
-// choice that asks it. An htmx form (the invite dialog) is asked at htmx's own confirm step,
-// before its request; a plain one at its submit.
-const asksFirst = (form) => {
-  const field = form?.dataset?.confirmField;
-  return Boolean(field) && form.elements[field]?.value === form.dataset.confirmWhen;
-};
-document.addEventListener('submit', (event) => {
-  const form = event.target;
-  if ((window.htmx && form.hasAttribute('hx-post')) || !asksFirst(form)) return;
-  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-});
-document.addEventListener('htmx:confirm', (event) => {
-  const form = event.detail.elt;
-  if (form.tagName !== 'FORM' || !asksFirst(form)) return;
-  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-});
+// A form that gives what only its holders take back (Owner, org owner) asks first, in the
+// #ask-first dialog, when that is the choice: `data-confirm` is the question (its first sentence
+// the title), `data-confirm-field` = `data-confirm-when` the choice that asks it. A plain form is
+// sent once answered; an htmx form (the invite dialog) is asked at htmx's confirm step. Without
+// JavaScript the form is sent as it is: the form contract keeps a role change one POST.
+(() => {
+  const asksFirst = (form) => {
+    const field = form?.dataset?.confirmField;
+    return Boolean(field) && form.elements[field]?.value === form.dataset.confirmWhen;
+  };
+  const ask = (question, go) => {
+    const dialog = document.getElementById('ask-first');
+    const cut = question.indexOf('? ') + 1;
+    dialog.querySelector('h2').textContent = cut > 0 ? question.slice(0, cut) : question;
+    dialog.querySelector('p').textContent = cut > 0 ? question.slice(cut).trim() : '';
+    dialog.returnValue = '';
+    dialog.addEventListener('close', () => { if (dialog.returnValue === 'yes') go(); }, { once: true });
+    dialog.showModal();
+    // Cancel first: a stray Enter gives nothing away.
+    dialog.querySelector('button[value="no"]').focus();
+  };
+  document.addEventListener('submit', (event) => {
+    const form = event.target;
+    if ((window.htmx && form.hasAttribute('hx-post')) || !asksFirst(form)) return;
+    if (form.dataset.answered) {
+      delete form.dataset.answered;
+      return;
+    }
+    event.preventDefault();
+    const submitter = event.submitter;
+    ask(form.dataset.confirm, () => {
+      form.dataset.answered = 'yes';
+      form.requestSubmit(submitter ?? undefined);
+    });
+  });
+  document.addEventListener('htmx:confirm', (event) => {
+    const form = event.detail.elt;
+    if (form.tagName !== 'FORM' || !asksFirst(form)) return;
+    event.preventDefault();
+    ask(form.dataset.confirm, () => event.detail.issueRequest(true));
+  });
+})();
 // A picker's Search button and Enter open the search as a page without JavaScript (its own
 // form); with it they search in place, as typing does, so that what was chosen, ticked or typed
 // beside the picker (an heir, a reason, people ticked) stays.

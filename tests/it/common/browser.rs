@@ -194,21 +194,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no option {value} in {css}: {e}"));
     }
 
-    /// Waits for the page's question (`window.confirm`), answers it, and returns its text.
+    /// Waits for the page's question (the `#ask-first` dialog), answers it, waits for it to
+    /// close, and returns its text.
     pub async fn answer_question(&self, accept: bool) -> String {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let asked = loop {
-            if let Ok(text) = self.client.get_alert_text().await {
-                break text;
-            }
-            assert!(std::time::Instant::now() < deadline, "no question asked");
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
-        if accept {
-            self.client.accept_alert().await.unwrap();
-        } else {
-            self.client.dismiss_alert().await.unwrap();
-        }
+        let asked = self.wait_for_text("#ask-first[open]", "?").await;
+        let answer = if accept { "yes" } else { "no" };
+        self.click(&format!("#ask-first[open] button[value='{answer}']"))
+            .await;
+        self.wait_for_script("return !document.querySelector('#ask-first').open")
+            .await;
         asked
     }
 
