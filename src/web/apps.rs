@@ -326,8 +326,10 @@ struct ShowPage {
     app: App,
     tab: &'static str,
     can_manage: bool,
-    /// Whether the viewer may name members (an owner, a grant): it takes `users.view`.
+    /// Whether the viewer may name members (an owner, a grant): it takes `users.view`. Without
+    /// it, nor `groups.view`, names are not links to pages they cannot open.
     sees_people: bool,
+    sees_groups: bool,
     kinds: Vec<(&'static str, &'static str)>,
     levels: [&'static str; 3],
     form: AppForm,
@@ -393,6 +395,7 @@ async fn show_view(
         tab,
         can_manage: manage,
         sees_people: access.can(Permission::UsersView),
+        sees_groups: access.can(Permission::GroupsView),
         kinds: kinds(),
         levels: [Level::View.key(), Level::Run.key(), Level::Edit.key()],
         errors: typed.errors,

@@ -476,7 +476,17 @@ async fn codes_or_refusal(
 /// Two-factor turned on or off since the page was shown (another tab, an administrator's reset):
 /// the page again as it is now, saying so above it (no field is wrong).
 fn changed_meanwhile(me: &SignedIn, e: TwoFactorError) -> Result<HttpResponse, AppError> {
-    super::forms::flash_warning(&me.session, &e.to_string())?;
+    let now = match e {
+        TwoFactorError::AlreadyOn => "on",
+        _ => "off",
+    };
+    super::forms::flash_warning(
+        &me.session,
+        &format!(
+            "Two-factor sign-in is {now} already (turned {now} in another tab, or by an \
+             administrator): nothing was changed. This page shows it as it is now."
+        ),
+    )?;
     Ok(redirect("/me/two-factor"))
 }
 

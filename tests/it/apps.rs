@@ -666,4 +666,12 @@ async fn naming_members_takes_seeing_them() {
     .await;
     assert_eq!(given.status().as_u16(), 303);
     assert_eq!(app.count("grants"), grants + 1);
+    // Names are not links to pages their role does not open.
+    let page = keeper.get_text(&format!("{base}/permissions")).await;
+    assert!(page.contains("Group Ops"), "{page}");
+    assert!(
+        !page.contains(&format!("href=\"/w/acme/groups/{group}\"")),
+        "{page}"
+    );
+    assert!(!page.contains("href=\"/w/acme/users/"), "{page}");
 }

@@ -257,7 +257,7 @@ async fn turning_it_off_takes_the_password_and_a_code() {
     assert_eq!(location(&again), "/me/two-factor");
     let page = app.get_text("/me/two-factor").await;
     assert!(
-        page.contains("alert-warning") && page.contains("Two-factor sign-in is not on."),
+        page.contains("alert-warning") && page.contains("Two-factor sign-in is off already"),
         "{page}"
     );
     assert_eq!(
