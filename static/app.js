@@ -247,8 +247,22 @@ document.addEventListener('change', (event) => {
     const field = form?.dataset?.confirmField;
     return Boolean(field) && form.elements[field]?.value === form.dataset.confirmWhen;
   };
+  // The dialog, made the first time it is needed (pages that never ask carry none of it).
+  const made = (tag, attributes, ...children) => {
+    const element = document.createElement(tag);
+    Object.entries(attributes).forEach(([name, value]) => element.setAttribute(name, value));
+    element.append(...children);
+    return element;
+  };
+  const askFirst = () => document.getElementById('ask-first') ?? document.body.appendChild(
+    made('dialog', { id: 'ask-first', class: 'dialog dialog-narrow', 'aria-labelledby': 'ask-first-title', 'aria-describedby': 'ask-first-text' },
+      made('h2', { id: 'ask-first-title', class: 'dialog-head' }),
+      made('p', { id: 'ask-first-text' }),
+      made('form', { method: 'dialog', class: 'form-actions' },
+        made('button', { type: 'submit', value: 'yes', class: 'button button-primary' }, 'Yes, go on'),
+        made('button', { type: 'submit', value: 'no', class: 'button' }, 'Cancel'))));
   const ask = (question, go) => {
-    const dialog = document.getElementById('ask-first');
+    const dialog = askFirst();
     const cut = question.indexOf('? ') + 1;
     dialog.querySelector('h2').textContent = cut > 0 ? question.slice(0, cut) : question;
     dialog.querySelector('p').textContent = cut > 0 ? question.slice(cut).trim() : '';
