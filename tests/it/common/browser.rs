@@ -201,7 +201,8 @@ impl Browser {
         let answer = if accept { "yes" } else { "no" };
         self.click(&format!("#ask-first[open] button[value='{answer}']"))
             .await;
-        self.wait_for_script("return !document.querySelector('#ask-first').open")
+        // Closed, or gone with the page the answer left.
+        self.wait_for_script("return !document.querySelector('#ask-first')?.open")
             .await;
         asked
     }
