@@ -25,6 +25,12 @@ pub fn seed_demo(
     let hidden = NewPassword::parse(&crate::tokens::new_token())?;
     let password_hash = passwords::hash_password(&hidden)?;
     let now = clock::now();
+    // Before any transaction (SQLite changes where temporary tables live only outside one): a
+    // million rows land in several indexes at random places, kept in memory (the cache only
+    // grows as far as it is used; this connection is the seeding command's).
+    if let Some(settings) = crate::store::dialect::bulk_load_settings(conn) {
+        diesel::connection::SimpleConnection::batch_execute(conn, settings)?;
+    }
     let role_ids = [
         roles::built_in_id(conn, BuiltInRole::Admin)?.0,
         roles::built_in_id(conn, BuiltInRole::Auditor)?.0,

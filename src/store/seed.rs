@@ -208,11 +208,6 @@ pub fn prepare(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if let Some(settings) = dialect::bulk_load_settings(conn) {
-        // A million rows land in several indexes at random places: keep them all in memory
-        // (the cache only grows as far as it is used; this connection is the seeding command's).
-        conn.batch_execute(settings)?;
-    }
     // Constant data of this file only: nothing a user typed reaches these statements.
     conn.batch_execute(&format!(
         "DROP TABLE IF EXISTS seed_first_names; DROP TABLE IF EXISTS seed_last_names;

@@ -239,7 +239,7 @@ ALTER TABLE import_previews_rebuilt RENAME TO import_previews;
 CREATE INDEX import_previews_expires ON import_previews (expires_at);
 -- Every reference still finds its row, or nothing is changed (the insert fails, and with it the
 -- transaction).
-CREATE TEMP TABLE ids_never_reused_check (broken INTEGER NOT NULL CHECK (broken = 0));
+CREATE TABLE ids_never_reused_check (broken INTEGER NOT NULL CHECK (broken = 0));
 INSERT INTO ids_never_reused_check SELECT count(*) FROM pragma_foreign_key_check;
 DROP TABLE ids_never_reused_check;
 COMMIT;
