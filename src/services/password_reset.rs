@@ -200,9 +200,11 @@ pub fn find(
 }
 
 /// Sets the password of the link's account (argon2: call on a blocking thread): the link is used
-/// up, its sessions and pending links end, its event is written. An account with two-factor on gives a code too (`second`: the encryption key and the
-/// code typed), checked in the same transaction: a wrong one changes nothing, spends nothing,
-/// and is counted afterwards. Returns the account and how its second factor was passed.
+/// up, its sessions and pending links end, its event is written. An account with two-factor on
+/// gives a code too (`second`: the encryption key and the code typed), checked in the same
+/// transaction: a wrong one changes nothing, spends nothing, and is counted afterwards. Returns
+/// the account as it now is (its new session epoch signs this browser in) and how its second
+/// factor was passed.
 pub fn reset(
     conn: &mut AnyConnection,
     token: &str,

@@ -121,7 +121,8 @@ pub fn disconnect(
                 target_label: &connection.team_name,
                 changes: match token_revoked {
                     true => json!({ "team_id": connection.team_id }),
-                    // Slack could not be reached: the token still works there.
+                    // Not revoked (Slack out of reach or refusing, or the token unreadable here):
+                    // it still works there.
                     false => json!({ "team_id": connection.team_id, "token_not_revoked": true }),
                 },
             },
