@@ -129,8 +129,8 @@ fn use_code(
     }
 }
 
-/// The second step of signing in: a 6-digit code, or a recovery code (used up, audited).
-pub fn check(
+/// A 6-digit code, or a recovery code (used up, audited): see [`typed_code`].
+fn check(
     conn: &mut AnyConnection,
     key: &[u8],
     account: &Account,
