@@ -44,7 +44,11 @@ pub enum Outcome {
     Blocked,
     /// Blocked elsewhere in the organization: not said to an inviter of this workspace.
     NotInvitable,
+    /// The row cannot be read as it is (an address, a name, a role or group that is not there).
     Invalid(String),
+    /// The row asks for what this inviter may not give (a stronger role, a group): said as such,
+    /// not as a mistake in the file.
+    NotAllowed(String),
     /// The same address as this earlier line.
     Duplicate(usize),
 }
@@ -52,6 +56,30 @@ pub enum Outcome {
 impl Outcome {
     pub fn is_invite(&self) -> bool {
         matches!(self, Outcome::Invite { .. })
+    }
+
+    /// Refused: the row does nothing, and a later row with its address is not a duplicate of it.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Outcome::Invalid(_) | Outcome::NotAllowed(_))
+    }
+
+    /// The preview's badge, in a word or three; the reason, if any, is [`Outcome::why`].
+    pub fn label(&self) -> String {
+        match self {
+            Outcome::Invalid(_) => "Invalid".to_owned(),
+            Outcome::NotAllowed(_) => "Not allowed".to_owned(),
+            Outcome::NotInvitable => "Cannot be invited".to_owned(),
+            other => other.words(),
+        }
+    }
+
+    /// Why a refused row is refused, beside its badge.
+    pub fn why(&self) -> Option<String> {
+        match self {
+            Outcome::Invalid(why) | Outcome::NotAllowed(why) => Some(why.clone()),
+            Outcome::NotInvitable => Some("an org admin can say why".to_owned()),
+            _ => None,
+        }
     }
 
     /// What the preview says.
@@ -64,6 +92,7 @@ impl Outcome {
             Outcome::Blocked => "Blocked in this organization".to_owned(),
             Outcome::NotInvitable => "Cannot be invited: an org admin can say why".to_owned(),
             Outcome::Invalid(why) => format!("Invalid: {why}"),
+            Outcome::NotAllowed(why) => format!("Not allowed: {why}"),
             Outcome::Duplicate(line) => format!("Duplicate of line {line}"),
         }
     }
@@ -146,20 +175,20 @@ fn outcomes(
             return Outcome::Invalid(format!("unknown role “{typed}”"));
         };
         if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
-            return Outcome::Invalid(why.to_owned());
+            return Outcome::NotAllowed(why.to_owned());
         }
         let group_ids = match groups_named(&group_names, &row.groups) {
             Ok(ids) => ids,
             Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
         };
         if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
-            return Outcome::Invalid(
+            return Outcome::NotAllowed(
                 "you cannot add people to groups (it needs groups.manage)".to_owned(),
             );
         }
         let grants = group_ids.iter().filter(|g| granting.contains(g)).count() as i64;
         if let Err(why) = policy::may_change_group_members(inviter.permissions, grants) {
-            return Outcome::Invalid(why.to_owned());
+            return Outcome::NotAllowed(why.to_owned());
         }
         if let Some(account) = found.get(key) {
             if account.status == AccountStatus::Blocked {
@@ -200,7 +229,7 @@ fn outcomes(
                 return Outcome::Duplicate(*first);
             }
             let outcome = judge(row, &key);
-            if !matches!(outcome, Outcome::Invalid(_)) {
+            if !outcome.is_refused() {
                 seen.insert(key, row.line);
             }
             outcome

@@ -72,10 +72,8 @@ impl PreviewView {
         let mut totals: Vec<(String, usize)> = Vec::new();
         for (_, outcome) in &preview.rows {
             let label = match outcome {
-                Outcome::Invalid(_) => "Invalid".to_owned(),
                 Outcome::Duplicate(_) => "Duplicate".to_owned(),
-                Outcome::NotInvitable => "Cannot be invited".to_owned(),
-                other => other.words(),
+                other => other.label(),
             };
             match totals.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, n)) => *n += 1,
@@ -110,23 +108,18 @@ impl PreviewView {
                         .to_owned(),
                     role: preview.role_of(row),
                     groups: row.groups.join(", "),
-                    outcome: match outcome {
-                        Outcome::Invalid(_) => "Invalid".to_owned(),
-                        Outcome::NotInvitable => "Cannot be invited".to_owned(),
-                        other => other.words(),
-                    },
-                    why: match outcome {
-                        Outcome::Invalid(why) => Some(why.clone()),
-                        Outcome::NotInvitable => Some("an org admin can say why".to_owned()),
-                        _ => None,
-                    },
+                    outcome: outcome.label(),
+                    why: outcome.why(),
                     badge: match outcome {
                         Outcome::Invite { .. } => "active",
                         Outcome::Member
                         | Outcome::Invited
                         | Outcome::Removed
                         | Outcome::Duplicate(_) => "neutral",
-                        Outcome::Blocked | Outcome::NotInvitable | Outcome::Invalid(_) => "blocked",
+                        Outcome::Blocked
+                        | Outcome::NotInvitable
+                        | Outcome::Invalid(_)
+                        | Outcome::NotAllowed(_) => "blocked",
                     },
                     offer: match outcome {
                         Outcome::Invited => Some(("pending", "Resend from the list")),

@@ -505,6 +505,11 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let refused = ivan.post_fields(&path, &fields).await;
         assert_eq!(refused.status().as_u16(), 403, "{path}");
+        let said = refused.text().await.unwrap();
+        assert!(
+            said.contains("changing its members, or deleting it, changes who holds that access"),
+            "{path}: {said}"
+        );
     }
     assert_eq!(members(finance), 1);
     assert_eq!(app.count(&format!("groups WHERE id = {finance}")), 1);

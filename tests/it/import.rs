@@ -349,6 +349,36 @@ async fn an_inviter_who_does_not_see_people_lands_on_a_page_of_theirs() {
     assert!(landed.text().await.unwrap().contains("1 invitation sent"));
 }
 
+/// A row asking for what the inviter may not give is "Not allowed", with the reason; a mistake in
+/// the file is "Invalid". Neither is imported, and a corrected copy of either counts.
+#[actix_web::test]
+async fn a_row_beyond_the_inviters_permissions_is_not_allowed_rather_than_invalid() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Research', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let inviter = app
+        .with_custom_role("ivy@example.com", "Inviter", &["users.invite"])
+        .await;
+    let file = b"email,role,groups\nboss@example.com,admin,\nlab@example.com,,Research\nbad@,,\nboss@example.com,member,\n";
+    let page = upload(&inviter, file).await.text().await.unwrap();
+    let boss = outcome_of(&page, "boss@example.com");
+    assert!(
+        boss.contains("Not allowed") && !boss.contains("Invalid"),
+        "{boss}"
+    );
+    let lab = outcome_of(&page, "lab@example.com");
+    assert!(
+        lab.contains("Not allowed") && lab.contains("groups.manage"),
+        "{lab}"
+    );
+    assert!(outcome_of(&page, "bad@").contains("Invalid"), "{page}");
+    assert!(
+        page.contains("Invite 1 person"),
+        "the corrected copy counts: {page}"
+    );
+    assert!(!page.contains("Duplicate"), "{page}");
+}
+
 /// Past the thousand groups a list shows, a row still names any group; the list says it is cut.
 #[actix_web::test]
 async fn a_row_names_any_group_however_many_there_are() {

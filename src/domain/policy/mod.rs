@@ -124,8 +124,8 @@ pub fn may_change_group_members(
 ) -> Result<(), &'static str> {
     if grants > 0 && !permissions.contains(Permission::AppsManage) {
         Err(
-            "This group gives access to apps: changing who holds that access takes apps.manage \
-             too.",
+            "This group gives access to apps: changing its members, or deleting it, changes who \
+             holds that access, and that takes apps.manage too.",
         )
     } else {
         Ok(())
