@@ -532,6 +532,8 @@ pub async fn update(
 #[serde(default)]
 pub struct AddForm {
     pub membership_id: Vec<i64>,
+    /// The picker's search the ticks were chosen from, kept when the add is refused.
+    pub q: SearchTerm,
 }
 
 pub async fn add_members(
@@ -542,13 +544,14 @@ pub async fn add_members(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
     access.require(Permission::UsersView)?;
-    let id = path.1;
-    let ids: Vec<MembershipId> = form.0.membership_id.into_iter().map(MembershipId).collect();
+    let (id, AddForm { membership_id, q }) = (path.1, form.0);
+    let ids: Vec<MembershipId> = membership_id.into_iter().map(MembershipId).collect();
     if ids.is_empty() {
         let mut errors = FieldErrors::default();
         errors.add("membership_id", "Tick at least one member to add.");
         let typed = Typed {
             errors,
+            q,
             ..Default::default()
         };
         return refused(&state, &access, id, typed).await;

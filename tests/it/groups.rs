@@ -445,15 +445,19 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
     let members = |group: i64| app.count(&format!("group_members WHERE group_id = {group}"));
     assert_eq!(members(finance), 1);
     // Nobody ticked is said beside the picker; only people in the group already, as a warning.
+    // The picker's search is kept, with its options.
     let none = app
-        .post_fields(&format!("/w/acme/groups/{finance}/members"), &[])
+        .post_fields(
+            &format!("/w/acme/groups/{finance}/members"),
+            &[("q", "alan")],
+        )
         .await;
     assert_eq!(none.status().as_u16(), 422);
+    let page = none.text().await.unwrap();
+    assert!(page.contains("Tick at least one member to add."), "{page}");
     assert!(
-        none.text()
-            .await
-            .unwrap()
-            .contains("Tick at least one member to add.")
+        page.contains("value=\"alan\"") && page.contains(ALAN),
+        "the search and what it found: {page}"
     );
     let again = app
         .post_fields(
