@@ -17,7 +17,7 @@ use super::views::Choice;
 use super::{AppState, blocking};
 use crate::clock;
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::AccountStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::policy::MemberAction;
 use crate::domain::{Reason, SearchTerm};
 use crate::services::console::{self, ConsoleError};
@@ -324,18 +324,36 @@ async fn remove_view(
     let member = confirmable(state, access, id, MemberAction::Remove).await?;
     let (workspace, q) = (access.workspace.id, form.q.to_string());
     let search = form.q.non_empty();
+    let chosen = MembershipId::parse(form.reassign_to.trim()).filter(|heir| *heir != id);
     let (owned, candidates) = blocking(state, move |conn| {
         let owned = ownership::owned_by_kind(conn, id)?;
         let filter = memberships::ListFilter {
             search,
-            status: Some(crate::domain::membership::MembershipStatus::Active),
+            status: Some(MembershipStatus::Active),
             // Someone blocked cannot sign in to use what they would be given.
             not_blocked: true,
             ..Default::default()
         };
         let wanted = memberships::PageOf::first(&filter, 9);
         let page = memberships::list_page(conn, workspace, wanted, Default::default())?;
-        Ok((owned, page.rows))
+        let mut candidates: Vec<(MembershipId, String)> = page
+            .rows
+            .into_iter()
+            .filter(|r| r.id != id)
+            .take(8)
+            .map(|r| (r.id, r.label()))
+            .collect();
+        // The heir chosen stays offered (and chosen) whatever the search shows now: a refused
+        // form, or a search typed after choosing, does not drop them unseen.
+        if let Some(heir) = chosen.filter(|h| !candidates.iter().any(|(c, _)| c == h)) {
+            let still = memberships::detail(conn, workspace, heir, clock::now())?.filter(|d| {
+                d.status == MembershipStatus::Active && d.account_status != AccountStatus::Blocked
+            });
+            if let Some(d) = still {
+                candidates.insert(0, (heir, memberships::picker_label(d.name(), &d.email)));
+            }
+        }
+        Ok((owned, candidates))
     })
     .await?;
     let slug = &access.workspace.slug;
@@ -351,12 +369,10 @@ async fn remove_view(
         csrf_token: access.signed_in.csrf_token.clone(),
         candidates: candidates
             .into_iter()
-            .filter(|r| r.id != id)
-            .take(8)
-            .map(|r| Choice {
-                selected: r.id.to_string() == form.reassign_to,
-                value: r.id.to_string(),
-                label: r.label(),
+            .map(|(heir, label)| Choice {
+                selected: Some(heir) == chosen,
+                value: heir.to_string(),
+                label,
             })
             .collect(),
         q,

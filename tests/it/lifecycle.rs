@@ -510,6 +510,34 @@ async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_re
         .await;
     assert!(!dialog.contains(&format!("value=\"{alan}\"")), "{dialog}");
     app.execute("UPDATE accounts SET status = 'active' WHERE email = 'alan.turing@example.com'");
+    // The heir chosen stays offered, and chosen, whatever the search finds now; a refused
+    // removal keeps the search and the choice.
+    let chosen = format!("value=\"{alan}\" checked");
+    let dialog = app
+        .get_text(&format!(
+            "/w/acme/users/{grace}/remove/picker?q=nobody-here&reassign_to={alan}"
+        ))
+        .await;
+    assert!(dialog.contains(&chosen), "{dialog}");
+    let csrf = app.csrf_token("/me").await;
+    let long = "x".repeat(501);
+    let refused = app
+        .post_form(
+            &format!("/w/acme/users/{grace}/remove"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("q", "nobody-here"),
+                ("reassign_to", alan.to_string().as_str()),
+                ("reason", long.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains(&chosen) && page.contains("value=\"nobody-here\""),
+        "{page}"
+    );
 
     // Bad heirs: herself, someone not active, someone unknown.
     app.add_member(

@@ -105,12 +105,19 @@ impl MemberRow {
         crate::domain::names::display_name(&self.first_name, &self.last_name, &self.email)
     }
 
-    /// "Name (address)": how pickers offer them (the address alone for someone without a name).
+    /// How pickers offer them ([`picker_label`]).
     pub fn label(&self) -> String {
-        match self.name() {
-            name if name == self.email => name,
-            name => format!("{name} ({})", self.email),
-        }
+        picker_label(self.name(), &self.email)
+    }
+}
+
+/// "Name (address)": how pickers offer someone (the address alone for someone without a name,
+/// whose `name` is their address).
+pub fn picker_label(name: String, email: &str) -> String {
+    if name == email {
+        name
+    } else {
+        format!("{name} ({email})")
     }
 }
 

@@ -11,7 +11,9 @@ pub use detail::{MemberDetail, detail};
 pub(in crate::store) use detail::{Row as DetailRow, from_row as detail_from_row, member_detail};
 pub use export::{ExportPlan, ExportRow, export_batch, matching_ids};
 pub use filter::{GroupFilter, ListFilter};
-pub use list::{Cursor, Known, MemberPage, MemberRow, PageOf, list_page, search_in_range};
+pub use list::{
+    Cursor, Known, MemberPage, MemberRow, PageOf, list_page, picker_label, search_in_range,
+};
 pub use scim::{
     ScimUser, answering_by_address, scim_user, scim_user_name, scim_users, set_email_label,
     set_scim_user_name, user_name_taken, user_names,
