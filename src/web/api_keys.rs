@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::acting::read_page;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::confirm::{self, Confirmation};
 use super::error::AppError;
@@ -155,10 +156,8 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let workspace = access.workspace.id;
     let now = state.settings.clock.now();
-    let chrome = access.chrome_loader("settings");
-    let (chrome, keys) = blocking(state, move |conn| {
-        let keys = api_keys::list(conn, workspace)?;
-        Ok((chrome.load(conn)?, keys))
+    let (keys, chrome) = read_page(state, access, "settings", move |conn| {
+        Ok(api_keys::list(conn, workspace)?)
     })
     .await?;
     let boxes = api_key::offered(access.permissions)

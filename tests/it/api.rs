@@ -201,6 +201,10 @@ async fn only_a_live_key_opens_the_api_and_a_session_cookie_does_not() {
         .post_fields(&format!("/w/acme/settings/api-keys/{id}/revoke"), &[])
         .await;
     assert_eq!(location(&response), "/w/acme/settings/api-keys");
+    // The message is said on the page the revoke lands on, not on the next one opened.
+    let landed = app.get_text("/w/acme/settings/api-keys").await;
+    assert!(landed.contains("API key Old revoked."), "{landed}");
+    assert!(!app.get_text("/w/acme/groups").await.contains("revoked."));
     assert_eq!(get(&app, "/api/v1/users", &revoked).await.0, 401);
     assert_eq!(
         app.count("audit_events WHERE action = 'api_key.revoked'"),
