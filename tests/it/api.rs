@@ -946,6 +946,16 @@ async fn groups_are_made_renamed_filled_and_deleted() {
     // Adding probes who is a member (204 or 404): a key that does not see people may not.
     let blind = app.api_key("groups only", &["groups.manage"]).await;
     assert_eq!(api(&app, "PUT", &member, &blind, None).await.0, 403);
+    // Taking out says whether they were in it, and a change answers with the group: neither
+    // reads for a key that sees neither.
+    assert_eq!(api(&app, "DELETE", &member, &blind, None).await.0, 403);
+    let group = format!("/api/v1/groups/{id}");
+    let (status, _, body) = api(&app, "PATCH", &group, &blind, Some(json!({}))).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["detail"].as_str().unwrap().contains("groups.view"),
+        "{body}"
+    );
     assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 204);
     assert_eq!(api(&app, "DELETE", &member, &key, None).await.0, 404);
     let (_, all) = get(&app, "/api/v1/groups?q=plat", &key).await;

@@ -158,7 +158,7 @@ pub async fn create(
 
 /// Rename a group or change its description
 #[utoipa::path(patch, path = "/api/v1/groups/{id}", operation_id = "updateGroup", tag = "Groups", params(IdPath), request_body = GroupBody,
-    security(("api_key" = ["groups.manage"])),
+    security(("api_key" = ["groups.manage", "groups.view"])),
     responses((status = 200, description = "The group after the change", body = GroupJson)))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -167,6 +167,8 @@ pub async fn update(
     body: web::Json<GroupBody>,
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::GroupsManage)?;
+    // The answer (and a change of nothing) reads the group: it takes seeing groups.
+    auth.require(Permission::GroupsView)?;
     let id = path_id(&path.0)?;
     let current = read(&state, &auth, id).await?;
     let (name, description) = parse(body.into_inner(), (current.name, current.description))?;
@@ -260,13 +262,15 @@ pub async fn add_member(
 ///
 /// 404 when they were not in it.
 #[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", operation_id = "removeGroupMember", tag = "Groups", params(MemberPath),
-    security(("api_key" = ["groups.manage"])),
+    security(("api_key" = ["groups.manage", "users.view"])),
     responses((status = 204, description = "The member is out of the group")))]
 pub async fn remove_member(
     state: web::Data<AppState>,
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
+    // Taking out answers whether they were in it (204 or 404): it takes seeing people, as adding.
+    auth.require(Permission::UsersView)?;
     if change_membership(&state, &auth, &path, service::remove_member).await? {
         Ok(no_content())
     } else {
