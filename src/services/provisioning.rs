@@ -41,6 +41,9 @@ pub enum ProvisionError {
     Exists(String),
     #[error("{0} is blocked in this organization: an org admin unblocks it first.")]
     Blocked(String),
+    /// Blocked, without a membership here: not said to this workspace (as invitations).
+    #[error("{0} cannot be added: an org admin can say why.")]
+    NotAddable(String),
     #[error("{0}")]
     Seats(String),
     #[error("{0}")]
@@ -78,10 +81,17 @@ pub fn provision(
         }
         let existing = accounts::find_by_email(conn, &user.email)?;
         if let Some(account) = &existing {
+            let access = memberships::access(conn, workspace, account.id)?;
             if account.status == AccountStatus::Blocked {
-                return Err(ProvisionError::Blocked(account.email.clone()));
+                // A member's row here shows the block anyway; elsewhere it is not this
+                // workspace's to know.
+                let email = account.email.clone();
+                return Err(match access {
+                    Some(_) => ProvisionError::Blocked(email),
+                    None => ProvisionError::NotAddable(email),
+                });
             }
-            if let Some(access) = memberships::access(conn, workspace, account.id)? {
+            if let Some(access) = access {
                 if access.status != MembershipStatus::Removed {
                     return Err(ProvisionError::Exists(account.email.clone()));
                 }

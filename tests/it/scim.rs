@@ -1397,6 +1397,35 @@ async fn a_block_reads_as_inactive_and_what_providers_send_by_default_is_accepte
         1
     );
 
+    // Posting her again says so (her row here shows the block anyway); someone blocked with no
+    // membership here is not said to be blocked, as an invitation does not say it.
+    let (status, again) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("grace.hopper@example.com", "00uGH")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+    app.add_blocked_elsewhere("ken.elsewhere@example.com");
+    let (status, elsewhere) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("ken.elsewhere@example.com", "00uKE")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{elsewhere}");
+    let said = elsewhere["detail"].as_str().unwrap();
+    assert!(
+        said.contains("an org admin can say why") && !said.contains("blocked"),
+        "{said}"
+    );
+
     // Okta's and Entra's defaults: read-only groups, a password, attributes not kept, the
     // enterprise extension.
     let mut body = new_user("barbara.liskov@example.com", "00uBL");

@@ -338,9 +338,9 @@ impl From<ProvisionError> for ScimError {
             ProvisionError::Exists(_) => {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), e.to_string())
             }
-            ProvisionError::Blocked(_) | ProvisionError::Seats(_) => {
-                ScimError::new(StatusCode::CONFLICT, None, e.to_string())
-            }
+            ProvisionError::Blocked(_)
+            | ProvisionError::NotAddable(_)
+            | ProvisionError::Seats(_) => ScimError::new(StatusCode::CONFLICT, None, e.to_string()),
             ProvisionError::Refused(why) => ScimError::new(StatusCode::FORBIDDEN, None, why),
             ProvisionError::Console(e) => e.into(),
             ProvisionError::Database(e) => e.into(),
