@@ -806,13 +806,49 @@ fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
                 return Err(wrong("takes eq, ne, gt, ge, lt or le"));
             }
-            if matches!(attr, Attr::Created) {
-                Cond::Created(op, at)
+            let make = if matches!(attr, Attr::Created) {
+                Cond::Created
             } else {
-                Cond::Modified(op, at)
-            }
+                Cond::Modified
+            };
+            to_the_second(op, at, make)
         }
     })
+}
+
+/// A comparison with a time as resources show it: to the second (`meta.lastModified` is
+/// "…10:33:00Z" for a row changed at 10:33:00.42). Stored times keep their fractions, so each
+/// operator is turned into a range at whole seconds: `eq` on a time a resource shows finds it,
+/// `gt` on it leaves it out — what an identity provider's "changed since" sync asks.
+fn to_the_second(
+    op: CompareOp,
+    at: chrono::NaiveDateTime,
+    make: fn(CompareOp, chrono::NaiveDateTime) -> Cond,
+) -> Cond {
+    use chrono::Timelike;
+    let floor = at.with_nanosecond(0).unwrap_or(at);
+    let next = floor + chrono::Duration::seconds(1);
+    // The first whole second at or after `at`.
+    let ceil = if floor == at { at } else { next };
+    let equal = || {
+        if floor == at {
+            Cond::And(
+                Box::new(make(CompareOp::Ge, floor)),
+                Box::new(make(CompareOp::Lt, next)),
+            )
+        } else {
+            // No time shown to the second has a fraction.
+            Cond::Const(false)
+        }
+    };
+    match op {
+        CompareOp::Gt => make(CompareOp::Ge, next),
+        CompareOp::Ge => make(CompareOp::Ge, ceil),
+        CompareOp::Lt => make(CompareOp::Lt, ceil),
+        CompareOp::Le => make(CompareOp::Lt, next),
+        CompareOp::Ne => Cond::Not(Box::new(equal())),
+        _ => equal(),
+    }
 }
 
 #[cfg(test)]
@@ -875,6 +911,45 @@ mod condition_tests {
         assert!(matches!(
             cond(r#"meta.lastModified ge "2026-12-01T00:00:00Z""#),
             Ok(Cond::Modified(CompareOp::Ge, _))
+        ));
+        // Times as resources show them, to the second: each operator a range of whole seconds.
+        let at = |text: &str| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+        };
+        let (shown, next) = (at("2026-12-07 10:33:00"), at("2026-12-07 10:33:01"));
+        let modified =
+            |op: &str, value: &str| cond(&format!(r#"meta.lastModified {op} "{value}""#)).unwrap();
+        assert_eq!(
+            modified("eq", "2026-12-07T10:33:00Z"),
+            Cond::And(
+                Box::new(Cond::Modified(CompareOp::Ge, shown)),
+                Box::new(Cond::Modified(CompareOp::Lt, next))
+            )
+        );
+        assert_eq!(
+            modified("gt", "2026-12-07T10:33:00Z"),
+            Cond::Modified(CompareOp::Ge, next)
+        );
+        assert_eq!(
+            modified("le", "2026-12-07T10:33:00Z"),
+            Cond::Modified(CompareOp::Lt, next)
+        );
+        assert_eq!(
+            modified("lt", "2026-12-07T10:33:00Z"),
+            Cond::Modified(CompareOp::Lt, shown)
+        );
+        assert_eq!(
+            modified("ge", "2026-12-07T10:32:59.5Z"),
+            Cond::Modified(CompareOp::Ge, shown)
+        );
+        assert_eq!(
+            modified("gt", "2026-12-07T10:32:59.5Z"),
+            Cond::Modified(CompareOp::Ge, shown)
+        );
+        assert_eq!(modified("eq", "2026-12-07T10:33:00.5Z"), Cond::Const(false));
+        assert!(matches!(
+            modified("ne", "2026-12-07T10:33:00Z"),
+            Cond::Not(_)
         ));
         assert_eq!(cond(r#"id eq "abc""#), Ok(Cond::Const(false)));
         let group = |text: &str| condition(&parse(text).unwrap(), Resource::Group);

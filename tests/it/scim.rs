@@ -166,6 +166,28 @@ async fn users_are_filtered_and_paged_as_identity_providers_ask() {
         user_names(&page),
         ["grace.hopper@example.com", "alan.turing@example.com"]
     );
+    // A time as a resource shows it (to the second) finds it with eq, and gt leaves it out.
+    app.execute(&format!(
+        "UPDATE memberships SET updated_at = '2026-12-07 10:33:00.420' WHERE id = {grace}"
+    ));
+    let (_, _, her) = scim(&app, &format!("/scim/v2/Users/{grace}"), &key).await;
+    let shown = her["meta"]["lastModified"].as_str().unwrap().to_owned();
+    assert_eq!(shown, "2026-12-07T10:33:00Z");
+    for (op, found) in [
+        ("eq", true),
+        ("ge", true),
+        ("le", true),
+        ("gt", false),
+        ("lt", false),
+    ] {
+        let filter = urlencode(&format!(r#"meta.lastModified {op} "{shown}""#));
+        let (_, _, list) = scim(&app, &format!("/scim/v2/Users?filter={filter}"), &key).await;
+        assert_eq!(
+            user_names(&list).contains(&"grace.hopper@example.com".to_owned()),
+            found,
+            "{op}: {list}"
+        );
+    }
     let (_, _, none) = scim(&app, "/scim/v2/Users?count=0", &key).await;
     assert_eq!(
         (&none["totalResults"], &none["itemsPerPage"]),
