@@ -48,13 +48,27 @@ macro_rules! route_table {
         }
 
         /// The JSON API, inside the `/api` scope (paths relative to it): an API key, no session.
+        /// Every GET answers HEAD as GET, without the body (RFC 9110 §9.3.2).
         pub fn api(cfg: &mut web::ServiceConfig) {
-            $(cfg.route(&$api_path[API_SCOPE.len()..], web::$api_method().to($api_handler));)+
+            $(
+                let path = &$api_path[API_SCOPE.len()..];
+                cfg.route(path, web::$api_method().to($api_handler));
+                if stringify!($api_method) == "get" {
+                    cfg.route(path, web::head().to($api_handler));
+                }
+            )+
         }
 
         /// SCIM, inside the `/scim/v2` scope (paths relative to it): a key with `scim`, no session.
+        /// Every GET answers HEAD as the API's do.
         pub fn scim(cfg: &mut web::ServiceConfig) {
-            $(cfg.route(&$scim_path[scim::SCOPE.len()..], web::$scim_method().to($scim_handler));)+
+            $(
+                let path = &$scim_path[scim::SCOPE.len()..];
+                cfg.route(path, web::$scim_method().to($scim_handler));
+                if stringify!($scim_method) == "get" {
+                    cfg.route(path, web::head().to($scim_handler));
+                }
+            )+
         }
 
         /// The console's pages and actions: everything that reads the session.

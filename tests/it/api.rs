@@ -1241,18 +1241,32 @@ async fn a_known_address_asked_with_another_method_says_which_it_answers() {
     let key = app.api_key("Methods", &["users.view"]).await;
     let (status, headers, body) = api(&app, "DELETE", "/api/v1/users", &key, None).await;
     assert_eq!(status, 405, "{body}");
-    assert_eq!(headers["allow"], "GET");
+    assert_eq!(headers["allow"], "GET, HEAD");
     assert_eq!(headers["content-type"], "application/problem+json");
     // Sent again with an Idempotency-Key, it says so each time (not a kept answer without it).
     for _ in 0..2 {
         let (status, headers, body) =
             post_once(&app, "/api/v1/users", &key, "method-twice", json!({})).await;
         assert_eq!(status, 405, "{body}");
-        assert_eq!(headers["allow"], "GET");
+        assert_eq!(headers["allow"], "GET, HEAD");
         assert!(headers.get("idempotent-replayed").is_none());
     }
     let (status, _, _) = api(&app, "GET", "/api/v1/nowhere", &key, None).await;
     assert_eq!(status, 404);
+    // An empty segment names nobody: not there, rather than "answers GET" to a GET.
+    for (method, path) in [
+        ("GET", "/api/v1/users/"),
+        ("POST", "/api/v1/users//suspend"),
+    ] {
+        let (status, headers, body) = api(&app, method, path, &key, None).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(headers.get("allow").is_none());
+    }
+    // HEAD is answered as GET, without the body.
+    let (status, headers, body) = api(&app, "HEAD", "/api/v1/users", &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(body, Value::String(String::new()));
 }
 
 /// Without JavaScript, reloading the page that shows a new key's secret sends its form again: the

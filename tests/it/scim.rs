@@ -83,8 +83,19 @@ async fn only_a_key_holding_scim_is_let_in_and_errors_speak_scim() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     assert_eq!(response.headers()["content-type"], "application/scim+json");
+    let head = reqwest::Client::new()
+        .head(app.url("/scim/v2/Users"))
+        .header("authorization", format!("Bearer {scim_key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(head.headers()["content-type"], "application/scim+json");
+    assert!(head.text().await.unwrap().is_empty());
+    let (status, _, _) = scim(&app, "/scim/v2/Users/", &scim_key).await;
+    assert_eq!(status, 404);
 }
 
 #[actix_web::test]

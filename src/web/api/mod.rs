@@ -306,10 +306,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 }
 
 /// The methods the routes under `prefix` answer at `path` (`{id}` segments match any one
-/// segment).
+/// segment but an empty one: `/users/` names no user), HEAD with GET.
 pub fn allowed_methods(prefix: &str, path: &str) -> Vec<String> {
     let segments: Vec<&str> = path.split('/').collect();
-    super::routes::ALL
+    let mut methods: Vec<String> = super::routes::ALL
         .iter()
         .filter(|(_, pattern)| pattern.starts_with(prefix))
         .filter(|(_, pattern)| {
@@ -318,10 +318,14 @@ pub fn allowed_methods(prefix: &str, path: &str) -> Vec<String> {
                 && parts
                     .iter()
                     .zip(&segments)
-                    .all(|(p, s)| p.starts_with('{') || p == s)
+                    .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
         })
         .map(|(method, _)| method.to_uppercase())
-        .collect()
+        .collect();
+    if let Some(get) = methods.iter().position(|m| m == "GET") {
+        methods.insert(get + 1, "HEAD".to_owned());
+    }
+    methods
 }
 
 #[cfg(test)]
@@ -329,13 +333,19 @@ mod tests {
     #[test]
     fn known_paths_name_the_methods_they_answer() {
         let allowed = |path| super::allowed_methods("/api/", path);
-        assert_eq!(allowed("/api/v1/users"), ["GET"]);
-        assert_eq!(allowed("/api/v1/groups/7"), ["GET", "PATCH", "DELETE"]);
+        assert_eq!(allowed("/api/v1/users"), ["GET", "HEAD"]);
+        assert_eq!(
+            allowed("/api/v1/groups/7"),
+            ["GET", "HEAD", "PATCH", "DELETE"]
+        );
         assert!(allowed("/api/v1/nope").is_empty());
         assert!(allowed("/api/v1/users/7/8").is_empty());
+        // An empty segment is no id: nothing is there.
+        assert!(allowed("/api/v1/users/").is_empty());
+        assert!(allowed("/api/v1/users//suspend").is_empty());
         assert_eq!(
             super::allowed_methods("/scim/", "/scim/v2/ServiceProviderConfig"),
-            ["GET"]
+            ["GET", "HEAD"]
         );
     }
 }
