@@ -631,14 +631,15 @@ impl Resource {
         }
     }
 
-    /// The number a SCIM id of this resource names; `None` for any other text.
+    /// The number a SCIM id of this resource names; `None` for any other text, other spellings
+    /// of the same number included (`+12`, `012`): a resource has one id (RFC 7643 §3.1).
     pub fn parse_id(self, text: &str) -> Option<i64> {
         let text = text.trim();
         let number = match self {
             Resource::User => text,
             Resource::Group => text.strip_prefix('g')?,
         };
-        super::ids::parse_id(number).filter(|_| !number.starts_with(['+', '-']))
+        super::ids::parse_id(number).filter(|id| self.scim_id(*id) == text)
     }
 }
 
@@ -967,6 +968,10 @@ mod condition_tests {
             (Resource::Group, "12", None),
             (Resource::Group, "g+1", None),
             (Resource::Group, "g0", None),
+            // One spelling each.
+            (Resource::User, "+12", None),
+            (Resource::User, "012", None),
+            (Resource::Group, "g012", None),
         ] {
             assert_eq!(resource.parse_id(text), id, "{text}");
         }

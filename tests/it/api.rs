@@ -1111,6 +1111,17 @@ async fn an_idempotency_key_replays_the_first_answer_and_does_nothing_twice() {
     let (status, _, problem) =
         post_once(&app, "/api/v1/groups", &key, "with space", body.clone()).await;
     assert_eq!(status, 400, "{problem}");
+    // Who asks comes first: a bad key with a bad Idempotency-Key is a 401.
+    let (status, headers, _) = post_once(
+        &app,
+        "/api/v1/groups",
+        "ack_nope0000000000",
+        "with space",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(headers.contains_key("www-authenticate"));
 
     // After 24 hours the key is forgotten: the same request runs again (and is refused as a
     // duplicate name now).

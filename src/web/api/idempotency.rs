@@ -32,14 +32,15 @@ pub async fn middleware(
     if req.method() != Method::POST {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let idem = match header_key(&header) {
-        Ok(key) => key,
-        Err(problem) => return Ok(refuse(req, problem)),
-    };
-    // Who asks first: a bad key or the rate limit answers before anything is claimed. The
-    // handler's extractor takes this same authentication from the request's extensions.
+    // Who asks first: a bad key (401) or the rate limit answers before the header is judged
+    // and anything is claimed. The handler's extractor takes this same authentication from the
+    // request's extensions.
     let auth = match ApiKeyAuth::extract(req.request().clone()).await {
         Ok(auth) => auth,
+        Err(problem) => return Ok(refuse(req, problem)),
+    };
+    let idem = match header_key(&header) {
+        Ok(key) => key,
         Err(problem) => return Ok(refuse(req, problem)),
     };
     let key = auth.key.id;

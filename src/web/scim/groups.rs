@@ -92,6 +92,11 @@ fn at(workspace: WorkspaceId, group: i64) -> InWorkspace {
     }
 }
 
+/// A member's SCIM id (a User's), as the group's `members` name them.
+fn user_id(text: &str) -> Option<MembershipId> {
+    Resource::User.parse_id(text).map(MembershipId)
+}
+
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
     Resource::Group
         .parse_id(&path.0)
@@ -201,7 +206,7 @@ fn members(
     let parsed: Vec<MembershipId> = ids
         .iter()
         .map(|id| {
-            MembershipId::parse(id).ok_or_else(|| {
+            user_id(id).ok_or_else(|| {
                 ScimError::invalid_value(format!(
                     "members: “{id}” is not a User of this workspace."
                 ))
@@ -256,7 +261,7 @@ fn apply(
             }
             MemberChange::Add(_) => {}
             MemberChange::Remove(removed) => {
-                for id in removed.iter().filter_map(|id| MembershipId::parse(id)) {
+                for id in removed.iter().filter_map(|id| user_id(id)) {
                     service::remove_member(conn, actor, at, id, now)?;
                 }
             }

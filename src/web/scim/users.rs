@@ -107,7 +107,10 @@ pub async fn page(
 
 /// A member's id from the path: any text that is not one of ours is a 404.
 fn user_id(path: &(String,)) -> Result<MembershipId, ScimError> {
-    MembershipId::parse(&path.0).ok_or_else(ScimError::not_found)
+    Resource::User
+        .parse_id(&path.0)
+        .map(MembershipId)
+        .ok_or_else(ScimError::not_found)
 }
 
 pub async fn show(
