@@ -1327,6 +1327,17 @@ async fn a_user_name_answers_for_one_member_only() {
         0,
         "nothing written"
     );
+    // Entra's UPN beside a different mailbox: the UPN is the userName, the mailbox the address.
+    let mut upn = new_user("barbara.liskov@example.com", "00uBL");
+    upn["userName"] = Value::from("bliskov@corp.example.com");
+    let (status, user) = send(&app, "POST", "/scim/v2/Users", &key, Some(upn), None).await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(user["userName"], "bliskov@corp.example.com");
+    assert_eq!(user["emails"][0]["value"], "barbara.liskov@example.com");
+    assert_eq!(
+        app.count("accounts WHERE email = 'barbara.liskov@example.com'"),
+        1
+    );
 }
 
 /// A change of a group's members, from anywhere, is a new version: a provider's `If-Match` with

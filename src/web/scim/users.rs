@@ -376,11 +376,16 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ScimError> {
     let changes = scim_patch::user_replacement(&body)?;
-    // userName is the email address, or a username with the address in `emails`.
+    // userName is the email address, or a username with the address in `emails`: a userName
+    // shaped like an address that `emails` contradicts (Entra's UPN beside the mailbox) is a
+    // username, and the mailbox is the address.
     let name = user_name(changes.user_name.as_deref().unwrap_or_default())?;
+    let mailbox = changes.email.as_deref().map(str::trim);
     let (email, user_name) = match Email::parse(&name) {
-        Ok(email) => (email, None),
-        Err(_) => {
+        Ok(email) if mailbox.is_none_or(|address| address.eq_ignore_ascii_case(email.as_str())) => {
+            (email, None)
+        }
+        _ => {
             let address = changes.email.as_deref().ok_or_else(|| {
                 invalid(
                     "emails",
