@@ -269,6 +269,8 @@ pub fn role_choices(
     for role in roles::choices(conn, workspace)? {
         match policy::decide_role_change(&viewer, &target, &facts, role.permissions) {
             _ if role.id == member.role_id => offered.push(role),
+            // Not offered what `change_role` refuses: an Owner must be able to sign in.
+            Ok(()) if role.key == BuiltInRole::Owner.key() && !member.has_password => {}
             Ok(()) => offered.push(role),
             Err(refusal) => {
                 why_not.get_or_insert(refusal.to_string());

@@ -101,6 +101,8 @@ struct ConsolePage {
     status_key: &'static str,
     status_label: &'static str,
     is_self: bool,
+    /// They have chosen a password (only then can they be made an Owner).
+    has_password: bool,
     /// "Sign-in paused until 14:32 UTC after 9 failed attempts."
     sign_in_pause: Option<String>,
     /// Who suspended, removed or blocked the member, when, and why.
@@ -415,6 +417,7 @@ async fn render(
         status_key: status_of(member).0,
         status_label: status_of(member).1,
         is_self: access.signed_in.account.id == member.account_id,
+        has_password: member.has_password,
         sign_in_pause: sign_in_pause.map(|(until, failures)| {
             views::sign_in_paused(until, failures, access.signed_in.zone())
         }),
@@ -742,6 +745,7 @@ pub struct RoleForm {
 }
 
 pub async fn change_role(
+    req: HttpRequest,
     state: web::Data<AppState>,
     access: WorkspaceAccess,
     path: web::Path<(String, String)>,
@@ -750,7 +754,7 @@ pub async fn change_role(
     access.attempt(MemberAction::ChangeRole)?;
     let id = member_id(&path.1)?;
     let role = form.into_inner().role;
-    let message = with_acting(&state, &access, move |conn, acting, workspace| {
+    let changed = with_acting(&state, &access, move |conn, acting, workspace| {
         Ok(console::change_role(
             conn,
             acting,
@@ -760,7 +764,18 @@ pub async fn change_role(
             clock::now(),
         ))
     })
-    .await??;
+    .await?;
+    let message = match changed {
+        // Said beside the role, on the Role tab (422), as a form's refusal is.
+        Err(ConsoleError::Invalid(why)) => {
+            let looked = look(&req, &state, &access, id).await?;
+            let mut panels = role_panel(&state, &access, &looked.member).await?;
+            panels.errors.add("role", why);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render(&req, &state, &access, looked, "role", panels, status).await;
+        }
+        other => other?,
+    };
     access.show_after(&format!("users/{id}/role"), &message)
 }
 

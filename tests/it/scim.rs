@@ -837,13 +837,23 @@ async fn a_provider_adds_people_who_choose_their_password_from_the_welcome_email
         )
         .await;
     assert_eq!(owner.status().as_u16(), 422);
+    // Said beside the role on his Role tab, which offers no Owner.
+    let page = owner.text().await.unwrap();
     assert!(
-        owner
-            .text()
-            .await
-            .unwrap()
-            .contains("has not chosen a password yet")
+        page.contains("has not chosen a password yet")
+            && page.contains("id=\"role-error\"")
+            && page.contains("Change role")
+            && !page.contains("value=\"owner\""),
+        "{page}"
     );
+    let bogus = app
+        .post_fields(
+            &format!("/w/acme/users/{}/role", tony["id"].as_str().unwrap()),
+            &[("role", "nope")],
+        )
+        .await;
+    assert_eq!(bogus.status().as_u16(), 422);
+    assert!(bogus.text().await.unwrap().contains("id=\"role-error\""));
     // Deleted by the provider before choosing a password: no link of his works any more.
     let tony_path = format!("/scim/v2/Users/{}", tony["id"].as_str().unwrap());
     assert_eq!(
