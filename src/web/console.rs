@@ -615,7 +615,10 @@ pub async fn update_profile(
     }
     access.show_after(
         &format!("users/{id}"),
-        &views::profile_saved(saved.confirming),
+        &views::profile_saved(
+            saved.confirming,
+            access.membership.as_ref().map(|m| m.membership_id) == Some(id),
+        ),
     )
 }
 

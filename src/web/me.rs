@@ -280,7 +280,7 @@ pub async fn update_profile(
     if confirming.is_some() {
         state.outbox_wake.notify_one();
     }
-    back_to_me(&me, &views::profile_saved(confirming))
+    back_to_me(&me, &views::profile_saved(confirming, true))
 }
 
 pub async fn cancel_email_change(

@@ -258,10 +258,12 @@ pub fn initials(first_name: &str, last_name: &str, email: &str) -> String {
 }
 
 /// "Profile saved.", and where a new address has to be confirmed.
-pub fn profile_saved(confirming: Option<String>) -> String {
+/// `own`: saved by the person whose profile it is (they confirm), else by an administrator.
+pub fn profile_saved(confirming: Option<String>, own: bool) -> String {
+    let who = if own { "you confirm" } else { "they confirm" };
     match confirming {
         Some(address) => format!(
-            "Profile saved. A confirmation link was sent to {address}: the email address changes once you confirm it from that link."
+            "Profile saved. A confirmation link was sent to {address}: the email address changes once {who} it from that link."
         ),
         None => "Profile saved.".to_owned(),
     }

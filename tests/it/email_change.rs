@@ -88,6 +88,10 @@ async fn an_admin_changes_an_email_and_it_takes_effect_once_confirmed() {
     assert_eq!(saved.status().as_u16(), 303);
     let page = app.get_text(&console).await;
     assert!(page.contains("A confirmation link was sent to grace@navy.example.org"));
+    assert!(
+        page.contains("changes once they confirm it"),
+        "Grace confirms: {page}"
+    );
     assert!(page.contains("Waiting for confirmation") && page.contains("grace@navy.example.org"));
     assert_eq!(
         app.count(&format!("accounts WHERE email = '{GRACE}'")),
