@@ -801,11 +801,19 @@ async fn end(
         ))
     })
     .await??;
-    let message = format!(
-        "{} ended.",
-        views::count(ended as i64, "session", "sessions")
-    );
-    super::forms::flash(&access.signed_in.session, &message)?;
+    if ended == 0 && session.is_some() {
+        // Signed out meanwhile, or not theirs: said as nothing done, not as a success.
+        super::forms::flash_warning(
+            &access.signed_in.session,
+            "That session had ended already (or is not theirs): nothing changed.",
+        )?;
+    } else {
+        let message = format!(
+            "{} ended.",
+            views::count(ended as i64, "session", "sessions")
+        );
+        super::forms::flash(&access.signed_in.session, &message)?;
+    }
     // From the confirmation's dialog too: the sessions tab again, whole.
     let to = format!("/w/{}/users/{id}/sessions", access.workspace.slug);
     Ok(super::htmx::leave_for(req, &to))
@@ -960,6 +968,13 @@ pub async fn confirm_reset_two_factor(
 ) -> Result<HttpResponse, AppError> {
     let id = member_id(&path.1)?;
     let member = confirmable(&state, &access, id, MemberAction::ResetTwoFactor).await?;
+    // Not asked when there is nothing to reset (the overview offers no button then).
+    if member.two_factor_since.is_none() {
+        return Err(AppError::Conflict(format!(
+            "{} has not turned on two-factor sign-in: there is nothing to reset.",
+            member.name()
+        )));
+    }
     let base = format!("/w/{}/users/{id}", access.workspace.slug);
     let confirmation = super::confirm::Confirmation::dangerous(
         &access,

@@ -530,6 +530,19 @@ async fn ending_a_session_signs_that_browser_out_at_once() {
         .as_u16(),
         303
     );
+    // The same session again (ended meanwhile), or one that is not hers: nothing done, said so.
+    let again = post(
+        &app,
+        &format!("/w/acme/users/{grace}/sessions/{one}/end"),
+        &[],
+    )
+    .await;
+    assert_eq!(again.status().as_u16(), 303);
+    let page = app.get_text(&location(&again)).await;
+    assert!(
+        page.contains("alert-warning") && page.contains("had ended already"),
+        "{page}"
+    );
     let statuses = [
         laptop.get("/w/acme/users").await.status().as_u16(),
         phone.get("/w/acme/users").await.status().as_u16(),

@@ -963,11 +963,12 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             format!("{t}/password-reset"),
         )
         .ws(EDIT, see(&t)),
+        // The target has no two-factor sign-in: nothing to reset, nothing asked.
         get(
             "/w/{slug}/users/{id}/two-factor/reset",
             format!("{t}/two-factor/reset"),
         )
-        .ws(EDIT, Page),
+        .ws(EDIT, Conflict),
         post(
             "/w/{slug}/users/{id}/two-factor/reset",
             format!("{t}/two-factor/reset"),

@@ -308,6 +308,12 @@ async fn admins_see_and_reset_a_members_two_factor_and_the_list_filters_by_it() 
         .await;
     assert_eq!(reset.status(), 303);
     assert_eq!(app.count("accounts WHERE totp_enabled_at IS NOT NULL"), 0);
+    // Off now: nothing to reset, nothing asked.
+    let dialog = app
+        .get(&format!("/w/acme/users/{id}/two-factor/reset"))
+        .await;
+    assert_eq!(dialog.status(), 409);
+    assert!(dialog.text().await.unwrap().contains("nothing to reset"));
     assert_eq!(
         app.count("audit_events WHERE action = 'account.two_factor_reset'"),
         1
