@@ -418,11 +418,15 @@ pub fn suspend(
             .apply(transition)
             .map_err(|e| ConsoleError::Conflict(e.to_string()))?;
         memberships::set_suspended(conn, member.id, suspend.then_some(now), now)?;
-        let ended = if suspend {
-            sessions::delete_for_account_in_workspace(conn, member.account_id, workspace.0)?
-        } else {
-            0
-        };
+        let mut changes = json!({
+            "status": { "before": member.status.key(), "after": next.key() },
+        });
+        // Only a suspension ends sessions (an unsuspension says nothing of them).
+        if suspend {
+            changes["sessions_ended"] =
+                sessions::delete_for_account_in_workspace(conn, member.account_id, workspace.0)?
+                    .into();
+        }
         record_on(
             conn,
             acting,
@@ -433,13 +437,7 @@ pub fn suspend(
             } else {
                 "member.unsuspended"
             },
-            audit::with_reason(
-                json!({
-                    "status": { "before": member.status.key(), "after": next.key() },
-                    "sessions_ended": ended,
-                }),
-                reason,
-            ),
+            audit::with_reason(changes, reason),
             now,
         )?;
         Ok(member)

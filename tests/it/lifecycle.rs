@@ -93,6 +93,19 @@ async fn a_suspension_takes_effect_at_once_and_keeps_the_seat() {
         app.count("audit_events WHERE action = 'member.unsuspended'"),
         1
     );
+    // Only a suspension ends sessions: the unsuspension's event says nothing of them.
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.unsuspended' AND changes LIKE '%sessions_ended%'"
+        ),
+        0
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.suspended' AND changes LIKE '%sessions_ended%'"
+        ),
+        1
+    );
 }
 
 #[actix_web::test]
