@@ -24,13 +24,27 @@ impl Timezone {
 
     /// "26 Nov 2026, 09:41 CET": a stored (UTC) time as people in this zone read it.
     pub fn local_text(self, at: chrono::NaiveDateTime) -> String {
+        self.text(at, false)
+    }
+
+    /// "26 Nov 2026, 09:41:05 CET": to the second, for what lasts seconds (a sign-in pause).
+    pub fn local_text_seconds(self, at: chrono::NaiveDateTime) -> String {
+        self.text(at, true)
+    }
+
+    fn text(self, at: chrono::NaiveDateTime, seconds: bool) -> String {
         use chrono::{Datelike, Timelike};
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
         let local = at.and_utc().with_timezone(&self.tz());
+        let second = if seconds {
+            format!(":{:02}", local.second())
+        } else {
+            String::new()
+        };
         format!(
-            "{} {} {}, {:02}:{:02} {}",
+            "{} {} {}, {:02}:{:02}{second} {}",
             local.day(),
             MONTHS[local.month0() as usize],
             local.year(),
@@ -80,5 +94,14 @@ mod tests {
             assert_eq!(Timezone::parse(bad), Err(UnknownTimezone), "{bad}");
         }
         assert!(Timezone::all_names().len() > 400);
+    }
+
+    #[test]
+    fn local_times_to_the_minute_or_the_second() {
+        let at = chrono::NaiveDateTime::parse_from_str("2026-11-26 08:41:05", "%Y-%m-%d %H:%M:%S")
+            .unwrap();
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        assert_eq!(berlin.local_text(at), "26 Nov 2026, 09:41 CET");
+        assert_eq!(berlin.local_text_seconds(at), "26 Nov 2026, 09:41:05 CET");
     }
 }

@@ -272,7 +272,7 @@ pub fn profile_saved(confirming: Option<String>, own: bool) -> String {
 /// After **Clear** on a sign-in pause (console or `/org/accounts`): [cleared, was not paused].
 pub const SIGN_IN_PAUSE_CLEARED: [&str; 2] = [
     "The sign-in pause is cleared: they can sign in again now.",
-    "Sign-in was not paused.",
+    "Sign-in was not paused (or the pause had ended already): nothing changed.",
 ];
 
 /// After "Cancel the email change" (console or `/me`).
@@ -308,7 +308,7 @@ pub fn sign_in_paused(
 ) -> String {
     format!(
         "Sign-in paused until {} after {failures} failed attempts.",
-        zone.local_text(until)
+        zone.local_text_seconds(until)
     )
 }
 
