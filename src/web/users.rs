@@ -743,9 +743,14 @@ pub async fn list(
         columns: SortColumns::of(&slug, &params),
         filtered: !params.is_empty(),
         unknown_filter: unknown.map(|u| u.to_string()),
-        export_url: access
-            .can(Permission::UsersExport)
-            .then(|| list_url(&slug, "users.csv", &params, None)),
+        export_url: access.can(Permission::UsersExport).then(|| {
+            // The CSV comes in id order (it streams): its link carries no sort.
+            let filters = FilterParams {
+                sort: String::new(),
+                ..params.clone()
+            };
+            list_url(&slug, "users.csv", &filters, None)
+        }),
         summary,
         seats,
         rows,
