@@ -267,5 +267,30 @@ async fn paging_and_sorting_keep_the_keyboards_place() {
     }
     let here = wait_focus(b, &label).await;
     assert!(here.starts_with("a#"), "{here}");
+
+    // A filter after the sort keeps it.
+    let sorted = b.client.current_url().await.unwrap();
+    let order = sorted
+        .query_pairs()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.into_owned())
+        .expect("a sort in the address");
+    b.eval_text(
+        "const s = document.querySelector('#filter-status'); s.value = 'active'; \
+         s.dispatchEvent(new Event('change', {bubbles: true})); return '';",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.client.current_url().await.unwrap() == sorted {
+        assert!(Instant::now() < deadline, "the filter did not happen");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let filtered = b.client.current_url().await.unwrap();
+    assert!(
+        filtered
+            .query_pairs()
+            .any(|(k, v)| (k == "sort" && v == order.as_str())),
+        "{filtered}"
+    );
     browser.close().await;
 }

@@ -213,6 +213,23 @@ async fn htmx_requests_get_only_the_rows_fragment() {
         !html.contains("<html") && !html.contains("class=\"topbar\""),
         "fragment only"
     );
+    // A column's sort reaches the search form, out of band: a filter after it keeps it.
+    let sorted = app
+        .client
+        .get(app.url("/w/acme/users?sort=-joined"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sorted.contains(
+            "<input type=\"hidden\" id=\"list-sort\" name=\"sort\" value=\"-joined\" hx-swap-oob=\"true\">"
+        ),
+        "{sorted}"
+    );
 
     // A history restore needs the whole page.
     let restore = app
@@ -647,7 +664,9 @@ async fn every_sort_order_pages_forward_and_back_without_gaps_or_overlap() {
         next.contains("sort=-joined") && next.contains("at="),
         "{next}"
     );
-    assert!(html.contains("<input type=\"hidden\" name=\"sort\" value=\"-joined\">"));
+    assert!(
+        html.contains("<input type=\"hidden\" id=\"list-sort\" name=\"sort\" value=\"-joined\">")
+    );
     assert!(html.contains(
         "<th scope=\"col\" class=\"m\" aria-sort=\"descending\"><a class=\"sort-link\" href=\"/w/acme/users?sort=joined\""
     ));
