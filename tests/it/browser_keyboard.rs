@@ -289,7 +289,7 @@ async fn paging_and_sorting_keep_the_keyboards_place() {
     assert!(
         filtered
             .query_pairs()
-            .any(|(k, v)| (k == "sort" && v == order.as_str())),
+            .any(|(k, v)| k == "sort" && v == order.as_str()),
         "{filtered}"
     );
     browser.close().await;
