@@ -125,7 +125,8 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
     assert!(who.contains("by name"), "{who}");
     b.screenshot("64-app-permissions").await;
     // Ending the grant asks first (it would take access from both); cancelled, nothing changes.
-    b.click("a[aria-label='End the access of Finance']").await;
+    b.click("tr:has(a.person-name[href*='/groups/']) a[hx-get$='/remove']")
+        .await;
     b.wait_for_text("dialog[open]", "Its 2 members lose the run access")
         .await;
     b.screenshot("66-end-access-dialog").await;
