@@ -238,11 +238,13 @@ struct ShowPage {
 }
 
 /// The type-ahead picker's search and its options.
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "groups/_picker_options.html")]
 pub struct Picker {
     pub q: String,
     pub options: Vec<PickerOption>,
+    /// More members match than are offered: type more to find them.
+    pub more: bool,
 }
 
 pub struct PickerOption {
@@ -258,7 +260,7 @@ struct Loaded {
     has_previous: bool,
     has_next: bool,
     grants: Vec<GrantLine>,
-    options: Vec<PickerOption>,
+    picker: Picker,
 }
 
 const PAGE: i64 = 50;
@@ -320,10 +322,10 @@ async fn show_view(
             },
         )?;
         let grants = GrantLine::of(groups::grants_of(conn, id)?, apps_at.as_deref());
-        let options = if adds {
+        let picker = if adds {
             picker_options(conn, &cached, workspace, id, &search)?
         } else {
-            Vec::new()
+            Picker::default()
         };
         Ok(Loaded {
             group,
@@ -331,7 +333,7 @@ async fn show_view(
             has_previous: page.has_previous,
             has_next: page.has_next,
             grants,
-            options,
+            picker,
         })
     })
     .await?;
@@ -375,7 +377,7 @@ async fn show_view(
         emails,
         picker: Picker {
             q: q.to_string(),
-            options: loaded.options,
+            ..loaded.picker
         },
     })
 }
@@ -388,25 +390,29 @@ fn picker_options(
     workspace: crate::domain::ids::WorkspaceId,
     group: i64,
     search: &SearchTerm,
-) -> Result<Vec<PickerOption>, AppError> {
+) -> Result<Picker, AppError> {
     let filter = ListFilter {
         search: search.non_empty(),
         ..Default::default()
     };
     let known = cached.choices(conn, workspace)?;
-    let rows = cached
-        .list_page(conn, workspace, PageOf::first(&filter, 8), &known.groups)?
-        .rows;
-    let ids: Vec<MembershipId> = rows.iter().map(|r| r.id).collect();
+    let page = cached.list_page(conn, workspace, PageOf::first(&filter, 8), &known.groups)?;
+    let ids: Vec<MembershipId> = page.rows.iter().map(|r| r.id).collect();
     let inside = groups::members_among(conn, group, &ids)?;
-    Ok(rows
+    let options = page
+        .rows
         .into_iter()
         .map(|r| PickerOption {
             id: r.id,
             in_group: inside.contains(&r.id),
             label: r.label(),
         })
-        .collect())
+        .collect();
+    Ok(Picker {
+        q: search.to_string(),
+        options,
+        more: page.has_next,
+    })
 }
 
 fn cursor(query: &ShowQuery) -> Cursor {
@@ -455,18 +461,16 @@ pub async fn picker(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
     access.require(Permission::UsersView)?;
-    let (workspace, id, q) = (access.workspace.id, path.1, query.into_inner().q);
-    let search = q.clone();
+    let (workspace, id, search) = (access.workspace.id, path.1, query.into_inner().q);
     let cached = access.cached.clone();
-    let options = blocking(&state, move |conn| {
+    let picker = blocking(&state, move |conn| {
         if service::find(conn, workspace, id)?.is_none() {
             return Err(AppError::NotFound);
         }
         picker_options(conn, &cached, workspace, id, &search)
     })
     .await?;
-    let q = q.to_string();
-    render_with_status(StatusCode::OK, &Picker { q, options })
+    render_with_status(StatusCode::OK, &picker)
 }
 
 /// The group's page with the picker searched (the no-JavaScript path of the type-ahead).

@@ -274,6 +274,8 @@ pub struct RemoveView {
     cancel_url: String,
     csrf_token: String,
     q: String,
+    /// More active members match than are offered: type more to find them.
+    more: bool,
     chosen: String,
     candidates: Vec<Choice>,
     error: Option<String>,
@@ -325,7 +327,7 @@ async fn remove_view(
     let (workspace, q) = (access.workspace.id, form.q.to_string());
     let search = form.q.non_empty();
     let chosen = MembershipId::parse(form.reassign_to.trim()).filter(|heir| *heir != id);
-    let (owned, candidates) = blocking(state, move |conn| {
+    let (owned, candidates, more) = blocking(state, move |conn| {
         let owned = ownership::owned_by_kind(conn, id)?;
         let filter = memberships::ListFilter {
             search,
@@ -336,10 +338,10 @@ async fn remove_view(
         };
         let wanted = memberships::PageOf::first(&filter, 9);
         let page = memberships::list_page(conn, workspace, wanted, Default::default())?;
-        let mut candidates: Vec<(MembershipId, String)> = page
-            .rows
+        let others: Vec<_> = page.rows.into_iter().filter(|r| r.id != id).collect();
+        let more = page.has_next || others.len() > 8;
+        let mut candidates: Vec<(MembershipId, String)> = others
             .into_iter()
-            .filter(|r| r.id != id)
             .take(8)
             .map(|r| (r.id, r.label()))
             .collect();
@@ -353,7 +355,7 @@ async fn remove_view(
                 candidates.insert(0, (heir, memberships::picker_label(d.name(), &d.email)));
             }
         }
-        Ok((owned, candidates))
+        Ok((owned, candidates, more))
     })
     .await?;
     let slug = &access.workspace.slug;
@@ -376,6 +378,7 @@ async fn remove_view(
             })
             .collect(),
         q,
+        more,
         chosen: form.reassign_to.clone(),
         error,
         reason: Some(ReasonField {

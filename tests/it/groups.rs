@@ -188,6 +188,12 @@ async fn members_come_in_through_the_picker_and_pasted_addresses_and_go_out_one_
     // The picker's type-ahead answers with matching current members only.
     let options = app.get_text(&format!("{base}/picker?q=HOPPER")).await;
     assert!(options.contains(GRACE) && !options.contains(ALAN));
+    assert!(!options.contains("More members match"), "{options}");
+    // Past the eight it offers, it says more match.
+    app.seed_members(12);
+    let many = app.get_text(&format!("{base}/picker")).await;
+    assert_eq!(many.matches("name=\"membership_id\"").count(), 8, "{many}");
+    assert!(many.contains("More members match: type more"), "{many}");
     assert!(
         !app.get_text(&format!("{base}/picker?q=gone"))
             .await

@@ -985,3 +985,29 @@ async fn unsuspending_someone_blocked_says_they_still_cannot_sign_in() {
     );
     assert!(!page.contains("is active again"));
 }
+
+/// The heir picker offers eight people; past them it says more match.
+#[actix_web::test]
+async fn the_heir_picker_says_when_more_people_match_than_it_offers() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = give_things(&app, GRACE);
+    let few = app
+        .get_text(&format!("/w/acme/users/{grace}/remove/picker"))
+        .await;
+    assert!(!few.contains("More active members match"), "{few}");
+    app.seed_members(12);
+    let many = app
+        .get_text(&format!("/w/acme/users/{grace}/remove/picker"))
+        .await;
+    assert_eq!(
+        many.matches("name=\"reassign_to\"").count(),
+        9,
+        "unassigned and eight people: {many}"
+    );
+    assert!(
+        many.contains("More active members match: type more"),
+        "{many}"
+    );
+}
