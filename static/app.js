@@ -230,6 +230,13 @@ const bulkCount = () => {
   if (!count) return;
   const ticked = document.querySelectorAll('#bulk input[name="member_id"]:checked').length;
   const everyone = document.querySelector('#bulk input[name="all_matching"]')?.checked;
+  // "Select all" follows the rows: ticked when all are, half-ticked when some are.
+  const all = document.querySelector('#bulk input[data-select-all]');
+  if (all) {
+    const boxes = document.querySelectorAll('#bulk input[name="member_id"]').length;
+    all.checked = boxes > 0 && ticked === boxes;
+    all.indeterminate = ticked > 0 && ticked < boxes;
+  }
   count.textContent = everyone ? 'Everyone matching the filters' : ticked ? `${ticked} selected` : '';
   const error = document.getElementById('bulk-error');
   if (error && (ticked || everyone)) error.hidden = true;
@@ -520,7 +527,19 @@ document.addEventListener('htmx:beforeRequest', (event) => {
   });
 })();
 
-// The users list's "Filters" button (phones): shows or hides the filters.
+// The users list's "Filters" button (phones): shows or hides the filters, and says how many are
+// set ("Filters (2)") while they are folded away.
+const filtersCount = () => {
+  const toggle = document.querySelector('.filters-toggle');
+  const group = toggle && document.getElementById(toggle.getAttribute('aria-controls'));
+  if (!group) return;
+  const set = [...group.querySelectorAll('select')].filter((menu) => menu.value !== '').length;
+  toggle.textContent = set ? `Filters (${set})` : 'Filters';
+};
+document.addEventListener('DOMContentLoaded', filtersCount);
+document.addEventListener('change', (event) => {
+  if (event.target.closest?.('.filters-group')) filtersCount();
+});
 document.addEventListener('click', (event) => {
   const toggle = event.target.closest?.('.filters-toggle');
   if (!toggle) return;

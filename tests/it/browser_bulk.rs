@@ -84,6 +84,16 @@ async fn select_by_filter_preview_and_confirm_a_bulk_suspension() {
     b.wait_for_url("/w/acme/users?status=active").await;
     b.click("input[data-select-all]").await;
     b.wait_for_text("#bulk-count", "2 selected").await;
+    // "Select all" follows the rows: half-ticked when one is unticked, ticked again with it.
+    let all_state = "const a = document.querySelector('input[data-select-all]'); \
+                     return a.checked + ' ' + a.indeterminate;";
+    assert_eq!(b.eval_text(all_state).await, "true false");
+    b.click("#bulk input[name=member_id]").await;
+    b.wait_for_text("#bulk-count", "1 selected").await;
+    assert_eq!(b.eval_text(all_state).await, "false true");
+    b.click("#bulk input[name=member_id]").await;
+    b.wait_for_text("#bulk-count", "2 selected").await;
+    assert_eq!(b.eval_text(all_state).await, "true false");
     let role_menu = b
         .client
         .find(fantoccini::Locator::Css("#bulk-role"))

@@ -286,6 +286,12 @@ async fn paging_and_sorting_keep_the_keyboards_place() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
     let filtered = b.client.current_url().await.unwrap();
+    // The phones' "Filters" button says how many are set.
+    assert_eq!(
+        b.eval_text("return document.querySelector('.filters-toggle').textContent;")
+            .await,
+        "Filters (1)"
+    );
     assert!(
         filtered
             .query_pairs()
