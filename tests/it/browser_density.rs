@@ -119,5 +119,20 @@ async fn on_a_phone_the_filters_fold_behind_one_button() {
         .unwrap();
     assert_eq!(expanded, "true");
     b.screenshot("82-users-phone-filters").await;
+
+    // Ticking a row does not move it under the finger: the bulk bar rises from the foot.
+    app.seed_members(5);
+    b.client.refresh().await.unwrap();
+    b.wait_for_text("#results", "Tick people").await;
+    let top = "return Math.round(document.querySelector('#bulk input[name=member_id]')\
+               .getBoundingClientRect().top)";
+    let before = b.client.execute(top, Vec::new()).await.unwrap();
+    b.click("#bulk input[name=member_id]").await;
+    b.wait_for_text("#bulk-count", "1 selected").await;
+    let after = b.client.execute(top, Vec::new()).await.unwrap();
+    let moved = (before.as_i64().unwrap() - after.as_i64().unwrap()).abs();
+    assert!(moved <= 24, "the ticked row moved {moved} px");
+    assert_eq!(shown("#bulk-action").await, true, "the bar's actions show");
+    b.screenshot("83-users-phone-ticked").await;
     browser.close().await;
 }
