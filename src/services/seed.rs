@@ -36,39 +36,45 @@ pub fn seed_demo(
         roles::built_in_id(conn, BuiltInRole::Auditor)?.0,
         roles::built_in_id(conn, BuiltInRole::Member)?.0,
     ];
-    let workspace = db::write_transaction(conn, Lock::Organization, |conn| -> anyhow::Result<_> {
-        let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
-            Some(w) => {
-                // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
-                // The members, and the pending invitations added after them.
-                if let Some(limit) = w.seat_limit {
-                    let adding = users + pending_invitations_for(users) as i64;
-                    anyhow::ensure!(
-                        w.counts.seats_used() + adding <= limit,
-                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
+    let (workspace, created) = db::write_transaction(
+        conn,
+        Lock::Organization,
+        |conn| -> anyhow::Result<_> {
+            let found = workspaces::find_by_slug(conn, slug.as_str())?;
+            let created = found.is_none();
+            let workspace = match found {
+                Some(w) => {
+                    // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
+                    // The members, and the pending invitations added after them.
+                    if let Some(limit) = w.seat_limit {
+                        let adding = users + pending_invitations_for(users) as i64;
+                        anyhow::ensure!(
+                            w.counts.seats_used() + adding <= limit,
+                            "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
                          and {} pending invitations do not fit. Seed a new workspace instead (it gets \
                          the Enterprise plan).",
-                        w.plan.name(),
-                        w.counts.seats_used(),
-                        adding - users
-                    );
+                            w.plan.name(),
+                            w.counts.seats_used(),
+                            adding - users
+                        );
+                    }
+                    w.id
                 }
-                w.id
-            }
-            None => {
-                // An old URL name leads to the renamed workspace for good.
-                if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
-                    anyhow::bail!(
-                        "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
-                    );
+                None => {
+                    // An old URL name leads to the renamed workspace for good.
+                    if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
+                        anyhow::bail!(
+                            "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
+                        );
+                    }
+                    workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
                 }
-                workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
-            }
-        };
-        seed::prepare(conn, workspace, now)?;
-        seed::index_groups(conn, workspace)?;
-        Ok(workspace)
-    })?;
+            };
+            seed::prepare(conn, workspace, now)?;
+            seed::index_groups(conn, workspace)?;
+            Ok((workspace, created))
+        },
+    )?;
 
     let start: i64 = next_number(conn)?;
     // One transaction for the whole seed: every index page is written once, not once per chunk.
@@ -93,6 +99,13 @@ pub fn seed_demo(
                 progress(written);
             }
             seed::resume_after_bulk_load(conn, workspace, paused)?;
+            // A new workspace gets its Owner: the first active Member of the seed.
+            if created {
+                let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
+                if let Some(first) = seed::first_active_holder(conn, workspace, role_ids[2])? {
+                    crate::store::memberships::set_role(conn, first, owner, now)?;
+                }
+            }
             seed::finish(conn, workspace, role_ids[0], now)?;
             audit::record(
                 conn,

@@ -354,6 +354,28 @@ fn lap(started: std::time::Instant, step: &str) -> std::time::Instant {
 }
 
 /// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
+/// The first active member of `workspace` holding `role` whose account is not blocked: who a new
+/// demo workspace's Owner is (a workspace always keeps one, PRODUCT §4).
+pub fn first_active_holder(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    role: i64,
+) -> QueryResult<Option<crate::domain::ids::MembershipId>> {
+    use crate::db::schema::{accounts, memberships};
+    use diesel::prelude::*;
+    let id: Option<i64> = memberships::table
+        .inner_join(accounts::table)
+        .filter(memberships::workspace_id.eq(workspace.0))
+        .filter(memberships::role_id.eq(role))
+        .filter(memberships::status.eq("active"))
+        .filter(accounts::status.eq("active"))
+        .order(memberships::id)
+        .select(memberships::id)
+        .first(conn)
+        .optional()?;
+    Ok(id.map(crate::domain::ids::MembershipId))
+}
+
 pub fn finish(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,

@@ -337,6 +337,12 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         app.count("memberships WHERE role_id = (SELECT id FROM roles WHERE key = 'admin')"),
         25
     );
+    // A new workspace keeps an active Owner, as every workspace does (PRODUCT §4).
+    let owners = "memberships m JOIN accounts a ON a.id = m.account_id \
+                  WHERE m.role_id = (SELECT id FROM roles WHERE key = 'owner') \
+                  AND m.status = 'active' AND a.status = 'active' \
+                  AND m.workspace_id = (SELECT id FROM workspaces WHERE slug = 'demo')";
+    assert_eq!(app.count(owners), 1);
     // Counters kept by triggers agree with the rows.
     let active = app.count("memberships WHERE status = 'active'");
     assert_eq!(
@@ -358,6 +364,7 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(app.count("memberships"), 2606);
+    assert_eq!(app.count(owners), 1, "seeding again makes no other Owner");
     assert_eq!(app.count("groups"), 20, "groups are not duplicated");
 }
 
