@@ -52,6 +52,28 @@ fn org_role_now(
 
 /// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
 /// `target` (an account: these are the organization's, whichever page they are done from).
+/// Why `account` may not use its org role now, if so: while a workspace requires two-factor
+/// sign-in for its Owners and Admins, an org owner or admin (who acts as one everywhere) uses what
+/// only the org role allows — from the organization's pages or a workspace's console — with it on.
+pub fn org_role_refusal(
+    conn: &mut AnyConnection,
+    account: AccountId,
+) -> Result<Option<String>, diesel::result::Error> {
+    if accounts::find(conn, account)?.is_none_or(|a| a.two_factor_since.is_some()) {
+        return Ok(None);
+    }
+    Ok(crate::store::workspaces::one_requiring_two_factor(conn)?
+        .map(|(name, _)| two_factor_first(&name)))
+}
+
+/// The refusal of an org power while the workspace `name` requires two-factor sign-in.
+pub fn two_factor_first(name: &str) -> String {
+    format!(
+        "{name} requires two-factor sign-in for Owners and Admins, as whoever changes the \
+         organization acts as one there: turn it on from your profile (/me/two-factor) first."
+    )
+}
+
 fn judge(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -59,6 +81,11 @@ fn judge(
     target: &Account,
     action: MemberAction,
 ) -> Result<(), BlockError> {
+    if let Some(account) = actor.account_id
+        && let Some(why) = org_role_refusal(conn, account)?
+    {
+        return Err(BlockError::Refused(why));
+    }
     let actor_org = org_role_now(conn, actor, actor_org)?;
     let active_org_owners = accounts::count_active_org_owners(conn)?;
     let sole_owner_of = memberships::sole_owners(conn, &[target.id])?

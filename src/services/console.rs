@@ -156,12 +156,15 @@ pub fn judge(
     let viewer = viewer_now(conn, acting, workspace)?;
     let facts = memberships::facts(conn, workspace)?;
     let name = member.name();
-    Ok(policy::decide(
-        &viewer,
-        &member.target(&name),
-        &facts,
-        action,
-    )?)
+    let target = member.target(&name);
+    policy::decide(&viewer, &target, &facts, action)?;
+    if policy::rests_on_org_role(&viewer, &target, action)
+        && let Some(account) = acting.account
+        && let Some(why) = account_actions::org_role_refusal(conn, account)?
+    {
+        return Err(ConsoleError::Refused(why));
+    }
+    Ok(())
 }
 
 /// The acting person as the policy sees them now (see [`held::now`]); an API key's scopes are

@@ -97,10 +97,7 @@ pub(super) async fn two_factor_if_required(
     };
     Err(match visit {
         Visit::Page => AppError::Redirect(format!("/me/two-factor?required={slug}")),
-        Visit::Change => AppError::Forbidden(format!(
-            "{name} requires two-factor sign-in for Owners and Admins, as whoever changes the \
-             organization acts as one there: turn it on from your profile (/me/two-factor) first."
-        )),
+        Visit::Change => AppError::Forbidden(crate::services::accounts::two_factor_first(&name)),
     })
 }
 

@@ -410,6 +410,50 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         )
         .await;
     assert_eq!(again.status(), 403);
+    // Nor through another workspace's console, where what only the org role allows reaches the
+    // people of this one: a block, a change of a shared account. What that workspace's own Admins
+    // may do stays hers there.
+    app.invite_to_new_workspace("solo", "mona.member@example.com")
+        .await;
+    app.execute(
+        "UPDATE memberships SET status = 'active', joined_at = CURRENT_TIMESTAMP \
+         WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = 'solo')",
+    );
+    let in_solo = app.first_id(&format!(
+        "memberships WHERE account_id = {mona} \
+         AND workspace_id = (SELECT id FROM workspaces WHERE slug = 'solo')"
+    ));
+    let console = format!("/w/solo/users/{in_solo}");
+    let profile = [
+        ("first_name", "Mona"),
+        ("last_name", "Taken"),
+        ("email", "someone.else@example.com"),
+        ("timezone", "UTC"),
+    ];
+    for (path, fields) in [
+        (format!("{console}/block"), &[][..]),
+        (format!("{console}/profile"), &profile[..]),
+    ] {
+        let refused = admin.post_fields(&path, fields).await;
+        assert_eq!(refused.status(), 403, "{path}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("requires two-factor sign-in"),
+            "{path}"
+        );
+    }
+    assert_eq!(admin.get(&format!("{console}/block")).await.status(), 403);
+    assert_eq!(app.count("accounts WHERE status = 'blocked'"), 0);
+    assert_eq!(app.count("accounts WHERE last_name = 'Taken'"), 0);
+    assert_eq!(
+        app.count("account_tokens WHERE purpose = 'email_change'"),
+        0
+    );
+    let suspended = admin.post_fields(&format!("{console}/suspend"), &[]).await;
+    assert_eq!(suspended.status(), 303);
     // Its pages, which list that workspace's people, send her to enrol as the workspace's do.
     for page in [
         "/org/accounts".to_owned(),

@@ -484,6 +484,21 @@ pub fn decide(
     Ok(())
 }
 
+/// Whether an allowed action rests on the viewer's org role rather than their role in the
+/// workspace: what only org owners and admins do (block, unblock, clear a sign-in pause), a change
+/// of an account shared with other workspaces (or of an org owner's or admin's), and anything
+/// done to an org owner or admin. Such an action reaches beyond the workspace acted in, so it is
+/// held to what the organization's own pages require (two-factor sign-in where a workspace
+/// requires it).
+pub fn rests_on_org_role(viewer: &Viewer, target: &Target<'_>, action: MemberAction) -> bool {
+    if !viewer.org_role.administers_all_workspaces() || viewer.account == Some(target.account) {
+        return false;
+    }
+    action.is_organizational()
+        || target.org_role.administers_all_workspaces()
+        || (action.is_account_wide() && target.other_workspaces > 0)
+}
+
 /// The part of [`decide`] that needs no target: whether the viewer's role allows the action at
 /// all (checked before the target is even looked up, so a refusal does not reveal who exists).
 /// Acting on a member takes seeing them: every workspace action needs `users.view` too.
@@ -1247,6 +1262,15 @@ mod tests {
             ..admin
         };
         assert!(decide(&org_admin, &elsewhere, &FACTS, ChangeEmail).is_ok());
+        // What an org admin does beyond the workspace rests on the org role; what its Admins do
+        // anyway does not.
+        assert!(rests_on_org_role(&org_admin, &elsewhere, ChangeEmail));
+        assert!(rests_on_org_role(&org_admin, &elsewhere, Block));
+        assert!(!rests_on_org_role(&org_admin, &elsewhere, Suspend));
+        let here_only = target(BuiltInRole::Member, Active);
+        assert!(!rests_on_org_role(&org_admin, &here_only, ChangeEmail));
+        assert!(rests_on_org_role(&org_admin, &here_only, Block));
+        assert!(!rests_on_org_role(&admin, &elsewhere, Suspend));
         let mut me = elsewhere;
         me.account = AccountId(1);
         assert_eq!(

@@ -4,7 +4,7 @@ mod actions;
 
 pub use actions::{
     Decision, Decisions, Facts, MemberAction, Refusal, Target, TargetMembership, Viewer, decide,
-    decide_role_change, may_attempt,
+    decide_role_change, may_attempt, rests_on_org_role,
 };
 
 use super::grouped;
