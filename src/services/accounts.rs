@@ -301,11 +301,9 @@ pub fn change_org_role(
 ) -> Result<Account, BlockError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
         let account = existing(conn, target)?;
-        if account.org_role == new {
-            return Ok(account);
-        }
         let actor_org = org_role_now(conn, actor, actor_org)?;
         let others = other_org_owners(&account, accounts::count_active_org_owners(conn)?);
+        // Judged even when it would change nothing: a refusal is a refusal either way.
         policy::may_change_org_role(
             actor.account_id == Some(target),
             actor_org,
@@ -315,6 +313,9 @@ pub fn change_org_role(
             account.password_hash.is_some(),
         )
         .map_err(|why| BlockError::Refused(why.to_owned()))?;
+        if account.org_role == new {
+            return Ok(account);
+        }
         accounts::set_org_role(conn, target, new, now)?;
         audit::record(
             conn,

@@ -915,7 +915,12 @@ async fn lift_guard(
         ))
     })
     .await??;
-    access.show_after(&format!("users/{id}"), if lifted { done } else { nothing })
+    let page = format!("users/{id}");
+    if lifted {
+        access.show_after(&page, done)
+    } else {
+        access.show_after_warning(&page, nothing)
+    }
 }
 
 /// Lifts the sign-in pause of the member's account.

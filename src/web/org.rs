@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{Chrome, SignedIn};
 use super::confirm::{Confirmation, ReasonField, ReasonForm};
 use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, flash, slug_typed_or_suggested};
+use super::forms::{FieldErrors, flash, flash_warning, slug_typed_or_suggested};
 use super::htmx::page_or_fragment;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, views};
@@ -554,10 +554,15 @@ pub async fn change_org_role(
         ))
     })
     .await??;
-    flash(
-        &me.session,
-        &format!("{} is now {}.", account.email, new.label().to_lowercase()),
-    )?;
+    let role = new.label().to_lowercase();
+    if account.org_role == new {
+        flash_warning(
+            &me.session,
+            &format!("{} is {role} already: nothing changed.", account.email),
+        )?;
+    } else {
+        flash(&me.session, &format!("{} is now {role}.", account.email))?;
+    }
     Ok(redirect("/org/accounts"))
 }
 
@@ -577,6 +582,10 @@ pub async fn clear_sign_in_pause(
     })
     .await??;
     let [done, nothing] = super::views::SIGN_IN_PAUSE_CLEARED;
-    flash(&me.session, if cleared { done } else { nothing })?;
+    if cleared {
+        flash(&me.session, done)?;
+    } else {
+        flash_warning(&me.session, nothing)?;
+    }
     Ok(redirect("/org/accounts"))
 }

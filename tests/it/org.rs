@@ -269,6 +269,29 @@ async fn org_roles_change_with_the_rules() {
         )
         .await;
     assert_eq!(refused.status().as_u16(), 403);
+    // The same for what would change nothing: Ada is an org owner already; Grace's own role.
+    for (id, role) in [(ada, "owner"), (grace, "admin")] {
+        let refused = admin
+            .post_form(
+                &format!("/org/accounts/{id}/org-role"),
+                &[("csrf_token", admin_csrf.as_str()), ("org_role", role)],
+            )
+            .await;
+        assert_eq!(refused.status().as_u16(), 403, "{id} {role}");
+    }
+    // Allowed and changing nothing: said as such, not as a change.
+    let same = app
+        .post_form(
+            &format!("/org/accounts/{grace}/org-role"),
+            &[("csrf_token", csrf.as_str()), ("org_role", "admin")],
+        )
+        .await;
+    assert_eq!(same.status().as_u16(), 303);
+    let said = app.get_text("/org/accounts").await;
+    assert!(
+        said.contains("is org admin already: nothing changed."),
+        "{said}"
+    );
     assert_eq!(
         app.count("audit_events WHERE action = 'account.org_role_changed'"),
         1
