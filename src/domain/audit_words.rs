@@ -74,11 +74,11 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("users.imported", "imported people from {target}", "Imported from CSV"),
     ("users.bulk_action", "acted on several members at once: {target}", "Bulk action"),
     ("workspace.created", "created the workspace /w/{target}", "Workspace created"),
-    ("workspace.renamed", "renamed the workspace {target}", "Workspace renamed"),
+    ("workspace.renamed", "renamed the workspace /w/{target}", "Workspace renamed"),
     ("workspace.slug_changed", "moved the workspace to /w/{target}", "URL changed"),
-    ("workspace.two_factor_required", "changed who must use two-factor sign-in in {target}", "Two-factor requirement"),
-    ("workspace.plan_changed", "changed the plan of the workspace {target}", "Plan changed"),
-    ("workspace.deleted", "deleted the workspace {target}", "Workspace deleted"),
+    ("workspace.two_factor_required", "changed who must use two-factor sign-in in /w/{target}", "Two-factor requirement"),
+    ("workspace.plan_changed", "changed the plan of the workspace /w/{target}", "Plan changed"),
+    ("workspace.deleted", "deleted the workspace /w/{target}", "Workspace deleted"),
     ("workspace.seeded", "filled the workspace with demo data", "Demo data"),
     ("slack.connected", "connected the workspace to the Slack workspace {target}", "Slack connected"),
     ("slack.disconnected", "disconnected the Slack workspace {target}", "Slack disconnected"),
@@ -94,16 +94,18 @@ pub fn sentence(actor: &str, action: &str, target: &str) -> String {
     }
 }
 
-/// A value of an event's JSON in words: lists as "a, b" ("none" when empty), stored times in
-/// the reader's time zone, nothing as "(none)".
-fn in_words(value: &serde_json::Value, zone: Timezone) -> String {
+/// A value of an event's JSON in words: lists as "a, b" ("none" when empty), nothing as
+/// "(none)"; `zone`: the reader's, for a field that holds a stored time (named `…_at`). Text of
+/// any other field is said as it was written, even when it looks like a time (a workspace named
+/// "2026-01-01 09:00:00").
+fn in_words(value: &serde_json::Value, zone: Option<Timezone>) -> String {
     use serde_json::Value;
     match value {
         Value::String(s) if s.is_empty() => "(empty)".to_owned(),
         Value::String(s) => {
-            match chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
-                Ok(at) => zone.local_text(at),
-                Err(_) => s.clone(),
+            match zone.zip(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()) {
+                Some((zone, at)) => zone.local_text(at),
+                None => s.clone(),
             }
         }
         Value::Null => "(none)".to_owned(),
@@ -118,7 +120,7 @@ fn in_words(value: &serde_json::Value, zone: Timezone) -> String {
             .iter()
             .map(|(key, value)| match value {
                 Value::Number(n) => format!("{n} {}", key.replace('_', " ")),
-                other => format!("{} {}", key.replace('_', " "), in_words(other, zone)),
+                other => format!("{} {}", key.replace('_', " "), in_words(other, None)),
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -133,10 +135,11 @@ pub fn changes(json: &str, zone: Timezone) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
         return Vec::new();
     };
-    let text = |v: &serde_json::Value| in_words(v, zone);
     map.iter()
         .filter_map(|(field, value)| {
             let name = field.replace('_', " ");
+            let timed = field.ends_with("_at").then_some(zone);
+            let text = |v: &serde_json::Value| in_words(v, timed);
             Some(match (value.get("before"), value.get("after"), value) {
                 (Some(before), Some(after), _) => {
                     format!("{name}: {} → {}", text(before), text(after))
@@ -241,6 +244,14 @@ mod tests {
                 "emails: a@example.com, b@example.com",
                 "expires at: 11 Dec 2026, 16:19 CET"
             ]
+        );
+        // Only a stored time is a time: a name that looks like one is said as written.
+        assert_eq!(
+            changes(
+                r#"{"name":{"before":"Acme","after":"2026-01-01 09:00:00"}}"#,
+                paris
+            ),
+            vec!["name: Acme → 2026-01-01 09:00:00"]
         );
     }
 

@@ -274,8 +274,11 @@ pub fn change_plan(
         })?;
         workspaces::change_plan(conn, id, plan, seat_limit, now)?;
         let mut changes = Changes::default();
-        changes.field("plan", before.plan.key(), plan.key());
-        changes.field("seat_limit", before.seat_limit, seat_limit);
+        // In the settings page's words: "Team", "no limit".
+        changes.field("plan", before.plan.name(), plan.name());
+        let limit =
+            |seats: Option<i64>| seats.map_or_else(|| "no limit".to_owned(), |n| n.to_string());
+        changes.field("seat_limit", limit(before.seat_limit), limit(seat_limit));
         event(
             conn,
             actor,
@@ -345,7 +348,8 @@ pub fn set_require_two_factor(
             return Ok(());
         }
         workspaces::set_require_two_factor(conn, id, required, now)?;
-        let changes = json!({ "require_two_factor": { "before": before.require_two_factor, "after": required } });
+        let said = |on: bool| if on { "Owners and Admins" } else { "nobody" };
+        let changes = json!({ "required_of": { "before": said(before.require_two_factor), "after": said(required) } });
         event(
             conn,
             actor,

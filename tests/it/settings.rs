@@ -273,10 +273,16 @@ async fn a_plan_and_seat_limit_must_hold_the_seats_in_use() {
     assert_eq!(
         app.count(
             "audit_events WHERE action = 'workspace.plan_changed' \
-             AND changes LIKE '%\"before\":\"enterprise\"%' AND changes LIKE '%\"after\":\"free\"%' \
-             AND changes LIKE '%\"before\":2000%' AND changes LIKE '%\"after\":10%'"
+             AND changes LIKE '%\"before\":\"Enterprise\"%' AND changes LIKE '%\"after\":\"Free\"%' \
+             AND changes LIKE '%\"before\":\"2000\"%' AND changes LIKE '%\"after\":\"10\"%'"
         ),
         1
+    );
+    // Said in the settings page's words.
+    let log = app.get_text("/w/acme/audit").await;
+    assert!(
+        log.contains("plan: Enterprise → Free") && log.contains("seat limit: 2000 → 10"),
+        "{log}"
     );
 
     // The limit is what invitations are held to.
@@ -431,7 +437,7 @@ async fn deleting_needs_the_url_name_and_leaves_accounts_and_sessions_working() 
     assert!(
         app.get_text("/org/audit")
             .await
-            .contains("deleted the workspace acme-hq")
+            .contains("deleted the workspace /w/acme-hq")
     );
 
     // Grace's session was in the deleted workspace: it keeps working, and lands on their profile.

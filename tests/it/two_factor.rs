@@ -362,6 +362,11 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(app.count("workspaces WHERE require_two_factor"), 1);
+    assert!(
+        app.get_text("/w/acme/audit")
+            .await
+            .contains("required of: nobody → Owners and Admins")
+    );
     assert_eq!(
         app.get("/w/acme/users").await.status(),
         200,
