@@ -36,45 +36,39 @@ pub fn seed_demo(
         roles::built_in_id(conn, BuiltInRole::Auditor)?.0,
         roles::built_in_id(conn, BuiltInRole::Member)?.0,
     ];
-    let (workspace, created) = db::write_transaction(
-        conn,
-        Lock::Organization,
-        |conn| -> anyhow::Result<_> {
-            let found = workspaces::find_by_slug(conn, slug.as_str())?;
-            let created = found.is_none();
-            let workspace = match found {
-                Some(w) => {
-                    // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
-                    // The members, and the pending invitations added after them.
-                    if let Some(limit) = w.seat_limit {
-                        let adding = users + pending_invitations_for(users) as i64;
-                        anyhow::ensure!(
-                            w.counts.seats_used() + adding <= limit,
-                            "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
+    let workspace = db::write_transaction(conn, Lock::Organization, |conn| -> anyhow::Result<_> {
+        let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
+            Some(w) => {
+                // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
+                // The members, and the pending invitations added after them.
+                if let Some(limit) = w.seat_limit {
+                    let adding = users + pending_invitations_for(users) as i64;
+                    anyhow::ensure!(
+                        w.counts.seats_used() + adding <= limit,
+                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
                          and {} pending invitations do not fit. Seed a new workspace instead (it gets \
                          the Enterprise plan).",
-                            w.plan.name(),
-                            w.counts.seats_used(),
-                            adding - users
-                        );
-                    }
-                    w.id
+                        w.plan.name(),
+                        w.counts.seats_used(),
+                        adding - users
+                    );
                 }
-                None => {
-                    // An old URL name leads to the renamed workspace for good.
-                    if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
-                        anyhow::bail!(
-                            "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
-                        );
-                    }
-                    workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
+                w.id
+            }
+            None => {
+                // An old URL name leads to the renamed workspace for good.
+                if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
+                    anyhow::bail!(
+                        "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
+                    );
                 }
-            };
-            seed::prepare(conn, workspace, now)?;
-            seed::index_groups(conn, workspace)?;
-            Ok((workspace, created))
-        },
-    )?;
+                workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
+            }
+        };
+        seed::prepare(conn, workspace, now)?;
+        seed::index_groups(conn, workspace)?;
+        Ok(workspace)
+    })?;
 
     let start: i64 = next_number(conn)?;
     // One transaction for the whole seed: every index page is written once, not once per chunk.
@@ -99,8 +93,9 @@ pub fn seed_demo(
                 progress(written);
             }
             seed::resume_after_bulk_load(conn, workspace, paused)?;
-            // A new workspace gets its Owner: the first active Member of the seed.
-            if created {
+            // A workspace without an active Owner (a new one, or one whose first seed was cut
+            // short) gets one: the first active Member.
+            if crate::store::memberships::count_active_owners(conn, workspace)? == 0 {
                 let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
                 if let Some(first) = seed::first_active_holder(conn, workspace, role_ids[2])? {
                     crate::store::memberships::set_role(conn, first, owner, now)?;

@@ -353,9 +353,8 @@ fn lap(started: std::time::Instant, step: &str) -> std::time::Instant {
     std::time::Instant::now()
 }
 
-/// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
-/// The first active member of `workspace` holding `role` whose account is not blocked: who a new
-/// demo workspace's Owner is (a workspace always keeps one, PRODUCT §4).
+/// The first active member of `workspace` holding `role` whose account is not blocked: who a
+/// demo workspace without an Owner makes one (a workspace always keeps one, PRODUCT §4).
 pub fn first_active_holder(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -376,6 +375,7 @@ pub fn first_active_holder(
     Ok(id.map(crate::domain::ids::MembershipId))
 }
 
+/// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
 pub fn finish(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
