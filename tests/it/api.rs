@@ -1151,6 +1151,9 @@ async fn the_openapi_document_and_its_reference_page_are_served_without_a_key() 
     );
     let html = page.text().await.unwrap();
     assert!(html.contains("/api/v1/users/{id}/remove") && html.contains("Idempotency-Key"));
+    // Scopes needed together read as such.
+    assert!(html.contains("groups.manage and users.view"), "{html}");
+    assert!(!html.contains("groups.manage or users.view"));
 }
 
 #[actix_web::test]

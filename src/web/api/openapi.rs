@@ -449,15 +449,21 @@ fn operation_view(path: &str, method: &str, op: &Value) -> OperationView {
     }
 }
 
-/// The scopes an operation needs, as alternatives (`users.edit or users.change_role`); empty
-/// when any live key will do.
+/// The scopes an operation needs: each requirement's all together (`groups.manage and
+/// users.view`), requirements as alternatives (`users.edit or users.change_role`); empty when any
+/// live key will do.
 fn scopes(op: &Value) -> String {
     op["security"]
         .as_array()
         .map(|alts| {
             alts.iter()
-                .flat_map(|a| a["api_key"].as_array().cloned().unwrap_or_default())
-                .map(|s| text(&s))
+                .map(|a| {
+                    a["api_key"]
+                        .as_array()
+                        .map(|all| all.iter().map(text).collect::<Vec<_>>().join(" and "))
+                        .unwrap_or_default()
+                })
+                .filter(|all| !all.is_empty())
                 .collect::<Vec<_>>()
                 .join(" or ")
         })
