@@ -187,7 +187,7 @@ fn outcomes(
             );
         }
         let grants = group_ids.iter().filter(|g| granting.contains(g)).count() as i64;
-        if let Err(why) = policy::may_change_group_members(inviter.permissions, grants) {
+        if let Err(why) = policy::may_put_in_groups(inviter.permissions, grants) {
             return Outcome::NotAllowed(why.to_owned());
         }
         if let Some(account) = found.get(key) {

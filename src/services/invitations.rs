@@ -425,7 +425,7 @@ fn check_targets(
 }
 
 /// Why the inviter may not put people in these groups: one holds app grants, which joining gives
-/// ([`policy::may_change_group_members`]); `None` when they may.
+/// ([`policy::may_put_in_groups`]); `None` when they may.
 fn granting_groups(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,
@@ -435,7 +435,7 @@ fn granting_groups(
         return Ok(None);
     }
     let granting = groups::holding_grants(conn, group_ids)?.len() as i64;
-    Ok(policy::may_change_group_members(inviter.permissions, granting).err())
+    Ok(policy::may_put_in_groups(inviter.permissions, granting).err())
 }
 
 /// Queues an invitation's email to `to`.

@@ -540,7 +540,7 @@ async fn a_group_that_grants_app_access_takes_apps_manage_to_change_its_members(
             .text()
             .await
             .unwrap()
-            .contains("This group gives access to apps")
+            .contains("A chosen group gives access to apps: adding people to it takes apps.manage")
     );
     assert_eq!(app.count("accounts WHERE email = 'new.one@example.com'"), 0);
     // A group without grants is theirs to change.

@@ -132,6 +132,15 @@ pub fn may_change_group_members(
     }
 }
 
+/// Choosing groups for people who join (an invitation, an import's row): one holding app
+/// grants gives them, so it takes `apps.manage`, as [`may_change_group_members`]; said of the
+/// groups chosen, which may be several.
+pub fn may_put_in_groups(permissions: PermissionSet, granting: i64) -> Result<(), &'static str> {
+    may_change_group_members(permissions, granting).map_err(
+        |_| "A chosen group gives access to apps: adding people to it takes apps.manage too.",
+    )
+}
+
 /// Who may open a workspace's settings: those who change them (`settings.manage`, `owner`), those
 /// who manage its API keys (listed from there) and, read-only, auditors (`audit.view`: they read
 /// everything). A role made for one task (a "Support" role with `users.view` + `users.suspend`)
@@ -421,6 +430,12 @@ mod custom_role_rules {
         let lead = set(&[Permission::GroupsView, Permission::GroupsManage]);
         assert!(may_change_group_members(lead, 0).is_ok());
         assert!(may_change_group_members(lead, 1).is_err());
+        assert!(
+            may_put_in_groups(lead, 2)
+                .unwrap_err()
+                .starts_with("A chosen group gives access to apps")
+        );
+        assert!(may_put_in_groups(lead, 0).is_ok());
         let with_apps = lead.union(set(&[Permission::AppsManage]));
         assert!(may_change_group_members(with_apps, 3).is_ok());
         assert!(may_change_group_members(BuiltInRole::Admin.permissions(), 1).is_ok());
