@@ -634,7 +634,6 @@ impl Resource {
     /// The number a SCIM id of this resource names; `None` for any other text, other spellings
     /// of the same number included (`+12`, `012`): a resource has one id (RFC 7643 §3.1).
     pub fn parse_id(self, text: &str) -> Option<i64> {
-        let text = text.trim();
         let number = match self {
             Resource::User => text,
             Resource::Group => text.strip_prefix('g')?,
@@ -972,6 +971,7 @@ mod condition_tests {
             (Resource::User, "+12", None),
             (Resource::User, "012", None),
             (Resource::Group, "g012", None),
+            (Resource::User, " 12", None),
         ] {
             assert_eq!(resource.parse_id(text), id, "{text}");
         }

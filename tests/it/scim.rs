@@ -1613,6 +1613,15 @@ async fn malformed_addresses_ids_and_filters_are_refused() {
         }
     };
     let invalid = (400, "invalidValue".to_owned());
+    // A resource has one id: other spellings of the number are nobody.
+    for other in [
+        format!("0{grace}"),
+        format!("+{grace}"),
+        format!("{grace}%20"),
+    ] {
+        let (status, _, _) = scim(&app, &format!("/scim/v2/Users/{other}"), &key).await;
+        assert_eq!(status, 404, "{other}");
+    }
     // An `emails` entry without a value.
     let no_value = serde_json::json!([{ "type": "work" }]);
     let patched = refusal("PATCH", path.clone(), replace("emails", no_value.clone())).await;
