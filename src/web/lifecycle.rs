@@ -276,7 +276,9 @@ pub struct RemoveView {
     q: String,
     /// More active members match than are offered: type more to find them.
     more: bool,
-    chosen: String,
+    /// No one offered is chosen: "Leave it unassigned" is (also when the heir chosen before can
+    /// no longer inherit, so that the form never goes without a choice shown).
+    unassigned: bool,
     candidates: Vec<Choice>,
     error: Option<String>,
     /// Always there: the template includes it as an option.
@@ -369,6 +371,7 @@ async fn remove_view(
         picker_url: format!("/w/{slug}/users/{id}/remove/picker"),
         cancel_url: from.back(slug, id, ""),
         csrf_token: access.signed_in.csrf_token.clone(),
+        unassigned: !candidates.iter().any(|(heir, _)| Some(*heir) == chosen),
         candidates: candidates
             .into_iter()
             .map(|(heir, label)| Choice {
@@ -379,7 +382,6 @@ async fn remove_view(
             .collect(),
         q,
         more,
-        chosen: form.reassign_to.clone(),
         error,
         reason: Some(ReasonField {
             value: form.reason.clone(),

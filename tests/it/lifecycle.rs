@@ -567,7 +567,10 @@ async fn removal_hands_over_exactly_what_they_own_and_restore_brings_back_the_re
     ] {
         let refused = remove(&app, grace, &heir).await;
         assert_eq!(refused.status().as_u16(), 422, "{heir}");
-        assert!(refused.text().await.unwrap().contains(reason), "{heir}");
+        let page = refused.text().await.unwrap();
+        assert!(page.contains(reason), "{heir}");
+        // Someone who cannot inherit is not offered; "unassigned" is what the form shows chosen.
+        assert!(page.contains("value=\"\" checked"), "{heir}: {page}");
     }
     assert_eq!(status_of(&app, GRACE), "active", "nothing written");
 
