@@ -272,8 +272,8 @@ pub fn role_choices(
     for role in roles::choices(conn, workspace)? {
         match policy::decide_role_change(&viewer, &target, &facts, role.permissions) {
             _ if role.id == member.role_id => offered.push(role),
-            // Not offered what `change_role` refuses: an Owner must be able to sign in.
-            Ok(()) if role.key == BuiltInRole::Owner.key() && !member.has_password => {}
+            // Not offered what `change_role` refuses.
+            Ok(()) if !policy::may_be_made_owner(role.permissions, member.has_password) => {}
             Ok(()) => offered.push(role),
             Err(refusal) => {
                 why_not.get_or_insert(refusal.to_string());
@@ -317,10 +317,7 @@ pub fn change_role(
         if role.id == member.role_id {
             return Ok(format!("{name} is {} already: nothing changed.", role.name));
         }
-        // An Owner counts toward the workspace's last Owner: it must be someone who can sign in.
-        if role.key == BuiltInRole::Owner.key()
-            && accounts::find(conn, member.account_id)?.is_some_and(|a| a.password_hash.is_none())
-        {
+        if !policy::may_be_made_owner(role.permissions, member.has_password) {
             return Err(ConsoleError::Invalid(format!(
                 "{name} has not chosen a password yet: make them an Owner once they have signed in."
             )));

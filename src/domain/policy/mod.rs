@@ -132,6 +132,12 @@ pub fn may_change_group_members(
     }
 }
 
+/// An Owner counts toward the workspace's last Owner, so only someone who can sign in (who has
+/// chosen a password) is made one: what the Role tab offers and what a change is judged by.
+pub fn may_be_made_owner(role: PermissionSet, has_password: bool) -> bool {
+    has_password || !role.contains(Permission::Owner)
+}
+
 /// Choosing groups for people who join (an invitation, an import's row): one holding app
 /// grants gives them, so it takes `apps.manage`, as [`may_change_group_members`]; said of the
 /// groups chosen, which may be several.
@@ -436,6 +442,10 @@ mod custom_role_rules {
                 .starts_with("A chosen group gives access to apps")
         );
         assert!(may_put_in_groups(lead, 0).is_ok());
+        let owner = BuiltInRole::Owner.permissions();
+        assert!(!may_be_made_owner(owner, false));
+        assert!(may_be_made_owner(owner, true));
+        assert!(may_be_made_owner(BuiltInRole::Admin.permissions(), false));
         let with_apps = lead.union(set(&[Permission::AppsManage]));
         assert!(may_change_group_members(with_apps, 3).is_ok());
         assert!(may_change_group_members(BuiltInRole::Admin.permissions(), 1).is_ok());
