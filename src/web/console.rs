@@ -103,7 +103,7 @@ struct ConsolePage {
     is_self: bool,
     /// They have chosen a password (only then can they be made an Owner).
     has_password: bool,
-    /// "Sign-in paused until 14:32 UTC after 9 failed attempts."
+    /// "Sign-in paused until 7 Dec 2026, 14:32:05 UTC after 9 failed attempts."
     sign_in_pause: Option<String>,
     /// Who suspended, removed or blocked the member, when, and why.
     state_notes: Vec<String>,

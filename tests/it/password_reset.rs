@@ -341,6 +341,13 @@ async fn a_paused_account_is_shown_and_cleared_from_the_console_and_the_accounts
     let console = app.get_text(&format!("/w/acme/users/{grace}")).await;
     assert!(console.contains("Sign-in paused until"), "{console}");
     assert!(console.contains("failed attempts"), "{console}");
+    // To the second: a pause lasts seconds.
+    let until = &console[console.find("Sign-in paused until").unwrap()..];
+    let time = until.split(", ").nth(1).unwrap_or_default();
+    assert!(
+        time.len() > 8 && time.as_bytes()[2] == b':' && time.as_bytes()[5] == b':',
+        "hh:mm:ss: {until:.80}"
+    );
     let accounts = app.get_text("/org/accounts").await;
     assert!(accounts.contains("Sign-in paused until"));
 
@@ -379,6 +386,16 @@ async fn a_paused_account_is_shown_and_cleared_from_the_console_and_the_accounts
     assert_eq!(
         app.count("audit_events WHERE action = 'account.sign_in_cleared'"),
         2
+    );
+    // Cleared again, with no pause left: nothing changed, said as a warning.
+    let again = app
+        .post_fields(&format!("/w/acme/users/{grace}/sign-in-pause/clear"), &[])
+        .await;
+    assert_eq!(again.status(), 303);
+    let page = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(
+        page.contains("alert-warning") && page.contains("the pause had ended already"),
+        "{page}"
     );
 }
 

@@ -233,6 +233,9 @@ async fn change_membership<T: Send + 'static>(
     ) -> Result<T, GroupError>,
 ) -> Result<T, Problem> {
     auth.require(Permission::GroupsManage)?;
+    // Adding or taking out answers whether someone is a member, and in the group (204 or 404):
+    // it takes seeing people.
+    auth.require(Permission::UsersView)?;
     let at = in_workspace(auth, path_id(&path.0)?);
     let member = MembershipId::parse(&path.1).ok_or_else(Problem::not_found)?;
     change(state, auth, move |conn, actor, now| {
@@ -252,8 +255,6 @@ pub async fn add_member(
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    // Adding probes the workspace's people (204 or 404): it takes seeing them.
-    auth.require(Permission::UsersView)?;
     change_membership(&state, &auth, &path, service::add_member).await?;
     Ok(no_content())
 }
@@ -269,8 +270,6 @@ pub async fn remove_member(
     auth: ApiKeyAuth,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    // Taking out answers whether they were in it (204 or 404): it takes seeing people, as adding.
-    auth.require(Permission::UsersView)?;
     if change_membership(&state, &auth, &path, service::remove_member).await? {
         Ok(no_content())
     } else {
