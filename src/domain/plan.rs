@@ -50,8 +50,14 @@ impl Plan {
         self != Plan::Free
     }
 
+    /// The largest seat limit one may type on a plan without one of its own: beyond it a limit
+    /// means nothing (leave it empty for none).
+    pub const MAX_SEATS: i64 = 10_000_000;
+
     /// The seat limit asked for on this plan, as typed: empty is the plan's default; a number must
-    /// be 1 or more and within the plan's default (any number on Enterprise). `None` is unlimited.
+    /// be 1 or more and within the plan's default (up to [`Self::MAX_SEATS`] on Enterprise).
+    /// `None` is unlimited.
+
     pub fn seat_limit(self, typed: &str) -> Result<Option<i64>, SeatLimitError> {
         let typed = typed.trim();
         if typed.is_empty() {
@@ -62,6 +68,9 @@ impl Plan {
             .ok()
             .filter(|n| *n >= 1)
             .ok_or(SeatLimitError::NotANumber)?;
+        if seats > Self::MAX_SEATS && self.default_seat_limit().is_none() {
+            return Err(SeatLimitError::TooMany);
+        }
         match self.default_seat_limit() {
             Some(fixed) if !self.limit_is_chosen() && seats != fixed => {
                 Err(SeatLimitError::Fixed {
@@ -82,6 +91,8 @@ pub enum SeatLimitError {
         "Enter a whole number of seats (1 or more), or leave this empty for the plan's own limit."
     )]
     NotANumber,
+    #[error("At most 10,000,000 seats: leave this empty for no limit.")]
+    TooMany,
     #[error("The {plan} plan allows at most {max} seats: choose a larger plan for more.")]
     AbovePlan { plan: Plan, max: i64 },
     #[error("The {plan} plan always has {seats} seats: leave this empty, or choose another plan.")]
@@ -127,6 +138,10 @@ mod tests {
         );
         assert_eq!(Plan::Enterprise.seat_limit(""), Ok(None), "no limit");
         assert_eq!(Plan::Enterprise.seat_limit("20000"), Ok(Some(20_000)));
+        assert_eq!(
+            Plan::Enterprise.seat_limit("9223372036854775807"),
+            Err(SeatLimitError::TooMany)
+        );
         assert_eq!(Plan::Free.seat_limit(""), Ok(Some(10)));
         assert_eq!(Plan::Free.seat_limit("10"), Ok(Some(10)));
         assert_eq!(

@@ -808,10 +808,11 @@ async fn end(
             "That session had ended already (or is not theirs): nothing changed.",
         )?;
     } else {
-        let message = format!(
-            "{} ended.",
-            views::count(ended as i64, "session", "sessions")
-        );
+        let message = match ended {
+            // "Everywhere" still ends a sign-in waiting at its two-factor step.
+            0 => "They had no session open: nothing else to end.".to_owned(),
+            n => format!("{} ended.", views::count(n as i64, "session", "sessions")),
+        };
         super::forms::flash(&access.signed_in.session, &message)?;
     }
     // From the confirmation's dialog too: the sessions tab again, whole.

@@ -346,12 +346,12 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins() {
         .post_fields("/w/acme/settings/two-factor", &[("require", "on")])
         .await;
     assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Turn on your own two-factor"));
+    // The box as ticked, beside its message.
     assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("Turn on your own two-factor")
+        page.contains("name=\"require\" value=\"on\" checked"),
+        "{page}"
     );
     enrol(&app).await;
     let settings = app.get_text("/w/acme/settings").await;
