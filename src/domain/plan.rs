@@ -57,7 +57,6 @@ impl Plan {
     /// The seat limit asked for on this plan, as typed: empty is the plan's default; a number must
     /// be 1 or more and within the plan's default (up to [`Self::MAX_SEATS`] on Enterprise).
     /// `None` is unlimited.
-
     pub fn seat_limit(self, typed: &str) -> Result<Option<i64>, SeatLimitError> {
         let typed = typed.trim();
         if typed.is_empty() {
