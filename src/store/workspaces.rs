@@ -7,6 +7,12 @@ use crate::domain::Slug;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::plan::Plan;
 
+/// Workspaces in the order people read them: by name, whatever the case ("beta" among "Acme",
+/// "Demo"), then as written. SQL text, as the frame's query reads the name through an outer join.
+fn by_name() -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+    diesel::dsl::sql::<diesel::sql_types::Text>("lower(workspaces.name), workspaces.name")
+}
+
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub id: WorkspaceId,
@@ -229,14 +235,14 @@ pub fn list_for_account(
     let rows: Vec<(String, String)> = if org_wide {
         workspaces::table
             .select((workspaces::name, workspaces::slug))
-            .order(workspaces::name)
+            .order(by_name())
             .limit(200)
             .load(conn)?
     } else {
         workspaces::table
             .filter(workspaces::id.eq_any(opened_by(account)))
             .select((workspaces::name, workspaces::slug))
-            .order(workspaces::name)
+            .order(by_name())
             .limit(200)
             .load(conn)?
     };
@@ -319,14 +325,14 @@ pub fn frame(
             // stays prepared and cached, unlike SQL text).
             .left_join(workspaces::table.on(true.into_sql::<diesel::sql_types::Bool>()))
             .select(columns)
-            .order(workspaces::name)
+            .order(by_name())
             .limit(200)
             .load(conn)?
     } else {
         organization::table
             .left_join(workspaces::table.on(workspaces::id.eq_any(opened_by(account))))
             .select(columns)
-            .order(workspaces::name)
+            .order(by_name())
             .limit(200)
             .load(conn)?
     };
@@ -356,7 +362,7 @@ pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Wor
 pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
     workspaces::table
         .select(COLUMNS)
-        .order(workspaces::name)
+        .order(by_name())
         .load::<Tuple>(conn)?
         .into_iter()
         .map(from_tuple)
@@ -369,7 +375,7 @@ pub fn one_requiring_two_factor(conn: &mut AnyConnection) -> QueryResult<Option<
     workspaces::table
         .filter(workspaces::require_two_factor.eq(true))
         .select((workspaces::name, workspaces::slug))
-        .order(workspaces::name)
+        .order(by_name())
         .first(conn)
         .optional()
 }

@@ -519,6 +519,12 @@ pub async fn create_workspace(
             Ok(redirect(&format!("/w/{}/users", shown.as_str())))
         }
         Err(WorkspaceError::SlugTaken) => {
+            // The URL name judged, in its field (the one suggested from the name when it was
+            // left empty), so that what was taken is what is shown.
+            let form = WorkspaceForm {
+                slug: shown.as_str().to_owned(),
+                ..form
+            };
             errors.add("slug", WorkspaceError::SlugTaken);
             workspaces_view(&state, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }

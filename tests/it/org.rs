@@ -176,6 +176,41 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
             .await
             .contains("Research Labs")
     );
+    // The same name again, URL name left empty: the one suggested is taken, and shown so.
+    let again = app
+        .post_form(
+            "/org/workspaces",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("name", "Research Labs"),
+                ("slug", ""),
+            ],
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 422);
+    let html = again.text().await.unwrap();
+    assert!(
+        html.contains("value=\"research-labs\"") && html.contains("This URL name is taken"),
+        "{html}"
+    );
+    // Listed by name whatever the case.
+    let made = app
+        .post_form(
+            "/org/workspaces",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("name", "alpha"),
+                ("slug", ""),
+            ],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let page = app.get_text("/org/workspaces").await;
+    let at = |name: &str| page.find(&format!(">{name}<")).expect(name);
+    assert!(
+        at("Acme HQ") < at("alpha") && at("alpha") < at("Research Labs"),
+        "{page}"
+    );
 
     // A deleted workspace's id is never given again: its audit events, which are kept, would
     // show in the new one (SQLite hands the highest id out again).
