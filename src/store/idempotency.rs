@@ -42,7 +42,8 @@ fn find(conn: &mut AnyConnection, key: i64, idem: &str) -> QueryResult<Option<Ro
 }
 
 /// Claims `idem` for API key `key`'s request (`fingerprint`), or says what to answer instead.
-/// Two requests racing with one key: the second sees the first's claim (in progress).
+/// Two requests racing with one key: the second sees the first's claim (in progress). A claim is
+/// known by when it was made (`now`): [`finish`] and [`release`] touch that claim only.
 pub fn claim(
     conn: &mut AnyConnection,
     key: i64,
@@ -72,7 +73,17 @@ pub fn claim(
             Decision::Mismatch => return Ok(Outcome::Mismatch),
             Decision::InProgress => return Ok(Outcome::InProgress),
             Decision::Claim => {
-                diesel::delete(t::table.find((key, idem))).execute(conn)?;
+                // A claim given up as stale goes, that one only: one that another request made
+                // meanwhile (or an answer it kept) stays, and this insert loses to it.
+                if let Some(stale) = &stored {
+                    diesel::delete(
+                        t::table
+                            .find((key, idem))
+                            .filter(t::status.eq(stale.status))
+                            .filter(t::created_at.eq(stale.created_at)),
+                    )
+                    .execute(conn)?;
+                }
                 // In a savepoint, so that PostgreSQL's transaction survives losing the race.
                 let made = conn.transaction(|conn| {
                     diesel::insert_into(t::table)
@@ -98,9 +109,30 @@ pub fn claim(
     Ok(Outcome::InProgress)
 }
 
-/// Keeps the answer to a claimed request.
-pub fn finish(conn: &mut AnyConnection, key: i64, idem: &str, answer: &Answer) -> QueryResult<()> {
-    diesel::update(t::table.find((key, idem)))
+/// The claim made at `claimed_at`, while it is in progress.
+fn own_claim(
+    key: i64,
+    idem: &str,
+    claimed_at: NaiveDateTime,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<diesel::dsl::Find<t::table, (i64, &str)>, diesel::dsl::Eq<t::status, i32>>,
+    diesel::dsl::Eq<t::created_at, NaiveDateTime>,
+> {
+    t::table
+        .find((key, idem))
+        .filter(t::status.eq(IN_PROGRESS))
+        .filter(t::created_at.eq(claimed_at))
+}
+
+/// Keeps the answer to the request that claimed `idem` at `claimed_at`.
+pub fn finish(
+    conn: &mut AnyConnection,
+    key: i64,
+    idem: &str,
+    claimed_at: NaiveDateTime,
+    answer: &Answer,
+) -> QueryResult<()> {
+    diesel::update(own_claim(key, idem, claimed_at))
         .set((
             t::status.eq(i32::from(answer.status)),
             t::content_type.eq(&answer.content_type),
@@ -110,8 +142,13 @@ pub fn finish(conn: &mut AnyConnection, key: i64, idem: &str, answer: &Answer) -
     Ok(())
 }
 
-/// Gives a claim up: the answer is not one to replay.
-pub fn release(conn: &mut AnyConnection, key: i64, idem: &str) -> QueryResult<()> {
-    diesel::delete(t::table.find((key, idem))).execute(conn)?;
+/// Gives the claim made at `claimed_at` up: the answer is not one to replay.
+pub fn release(
+    conn: &mut AnyConnection,
+    key: i64,
+    idem: &str,
+    claimed_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(own_claim(key, idem, claimed_at)).execute(conn)?;
     Ok(())
 }

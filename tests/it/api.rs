@@ -1312,3 +1312,54 @@ async fn sending_the_key_form_twice_makes_one_key() {
     );
     assert_eq!(app.count("api_keys"), 1);
 }
+
+/// One Idempotency-Key sent many times at once runs its request once: the others wait (409) or
+/// replay it, and the answer kept is the first one.
+#[actix_web::test]
+async fn one_idempotency_key_sent_many_times_at_once_runs_once() {
+    let app = owner_app().await;
+    let key = app.api_key("Retries", &["users.invite"]).await;
+    for round in 0..4 {
+        let email = format!("storm{round}@example.com");
+        let idem = format!("storm-{round}");
+        let body = json!({ "emails": [email], "role": "member" }).to_string();
+        let url = app.url("/api/v1/invitations");
+        let statuses = join_all((0..12).map(|_| {
+            let (url, key, idem, body) = (url.clone(), key.clone(), idem.clone(), body.clone());
+            async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("idempotency-key", idem)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        }))
+        .await;
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 409),
+            "a second run answers 422 (already invited): {statuses:?}"
+        );
+        let (status, headers, _) = post_once(
+            &app,
+            "/api/v1/invitations",
+            &key,
+            &idem,
+            serde_json::from_str(&body).unwrap(),
+        )
+        .await;
+        assert_eq!(status, 201, "the first answer, kept");
+        assert_eq!(headers["idempotent-replayed"], "true");
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = 'member.invited' AND target_label = '{email}'"
+            )),
+            1
+        );
+    }
+}

@@ -64,9 +64,9 @@ pub async fn middleware(
     }
     // Answer it, then keep the answer (or give the claim up), whatever happened.
     match next.call(req).await {
-        Ok(response) => keep(&state, key, idem, response.map_into_boxed_body()).await,
+        Ok(response) => keep(&state, (key, idem, now), response.map_into_boxed_body()).await,
         Err(e) => {
-            release(&state, key, idem).await;
+            release(&state, (key, idem, now)).await;
             Err(e)
         }
     }
@@ -142,13 +142,12 @@ fn replay(answer: Answer) -> HttpResponse {
 /// claim up), and sends it on.
 async fn keep(
     state: &AppState,
-    key: i64,
-    idem: String,
+    claim: Claim,
     response: ServiceResponse<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let status = response.status();
     if !idempotency::keeps(status.as_u16()) {
-        release(state, key, idem).await;
+        release(state, claim).await;
         return Ok(response);
     }
     let (request, response) = response.into_parts();
@@ -166,8 +165,9 @@ async fn keep(
             .to_owned(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
+    let (key, idem, claimed_at) = claim;
     blocking(state, move |conn| {
-        Ok(store::finish(conn, key, &idem, &answer)?)
+        Ok(store::finish(conn, key, &idem, claimed_at, &answer)?)
     })
     .await
     .map_err(Problem::from)?;
@@ -181,8 +181,15 @@ fn refuse(req: ServiceRequest, problem: Problem) -> ServiceResponse<BoxBody> {
     req.into_response(problem.error_response())
 }
 
-async fn release(state: &AppState, key: i64, idem: String) {
-    if let Err(e) = blocking(state, move |conn| Ok(store::release(conn, key, &idem)?)).await {
+/// A claim: the API key, the Idempotency-Key, when it was claimed.
+type Claim = (i64, String, chrono::NaiveDateTime);
+
+async fn release(state: &AppState, (key, idem, claimed_at): Claim) {
+    let released = blocking(state, move |conn| {
+        Ok(store::release(conn, key, &idem, claimed_at)?)
+    })
+    .await;
+    if let Err(e) = released {
         tracing::error!(error = %e, "giving up an Idempotency-Key claim failed");
     }
 }
