@@ -110,14 +110,15 @@ pub fn claim(
 }
 
 /// The claim made at `claimed_at`, while it is in progress.
-fn own_claim(
-    key: i64,
-    idem: &str,
-    claimed_at: NaiveDateTime,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<diesel::dsl::Find<t::table, (i64, &str)>, diesel::dsl::Eq<t::status, i32>>,
+type OwnClaim<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Find<t::table, (i64, &'a str)>,
+        diesel::dsl::Eq<t::status, i32>,
+    >,
     diesel::dsl::Eq<t::created_at, NaiveDateTime>,
-> {
+>;
+
+fn own_claim(key: i64, idem: &str, claimed_at: NaiveDateTime) -> OwnClaim<'_> {
     t::table
         .find((key, idem))
         .filter(t::status.eq(IN_PROGRESS))
