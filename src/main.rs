@@ -187,6 +187,7 @@ fn create_api_key(
             .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?,
         expires_at: api_key::expiry(expires_in_days, now)
             .map_err(|e| anyhow::anyhow!("--expires-in-days: {e}"))?,
+        form_mark: None,
     };
     let pool = prepare_database(settings)?;
     let mut conn = pool.get()?;

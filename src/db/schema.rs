@@ -261,6 +261,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,
+        form_mark -> Nullable<Text>,
     }
 }
 

@@ -21,6 +21,12 @@ pub enum ApiKeyError {
     NotFound,
     #[error("This API key is revoked already.")]
     AlreadyRevoked,
+    /// The form that asks for it made a key already (sent twice: a reload, a double click).
+    #[error(
+        "This form was sent already: its key was made, and its secret shown once. If you did not \
+         copy it, revoke that key below and create another."
+    )]
+    SentAlready,
     /// The sender no longer holds what the change takes (read again under its lock).
     #[error("{0}")]
     Refused(String),
@@ -33,6 +39,9 @@ pub struct NewKeyInput {
     pub name: Name,
     pub scopes: PermissionSet,
     pub expires_at: Option<NaiveDateTime>,
+    /// The mark of the form that asks (see `web::api_keys::KeyForm::once`); none for the command
+    /// line.
+    pub form_mark: Option<String>,
 }
 
 /// The key made, with its secret: shown once, then only its hash remains.
@@ -101,8 +110,15 @@ pub fn create(
             scopes: input.scopes,
             created_by,
             expires_at: input.expires_at,
+            form_mark: input.form_mark.as_deref(),
         };
-        let id = api_keys::insert(conn, &new, now)?;
+        let id = api_keys::insert(conn, &new, now).map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                ApiKeyError::SentAlready
+            } else {
+                e.into()
+            }
+        })?;
         audit::record_about(
             conn,
             actor,

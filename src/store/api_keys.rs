@@ -93,6 +93,8 @@ pub struct NewKey<'a> {
     pub scopes: PermissionSet,
     pub created_by: Option<AccountId>,
     pub expires_at: Option<NaiveDateTime>,
+    /// The mark of the form that asks for it, unique: the same form twice makes one key.
+    pub form_mark: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut AnyConnection, new: &NewKey<'_>, now: NaiveDateTime) -> QueryResult<i64> {
@@ -106,6 +108,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewKey<'_>, now: NaiveDateTime) ->
             api_keys::created_by.eq(new.created_by.map(|a| a.0)),
             api_keys::created_at.eq(now),
             api_keys::expires_at.eq(new.expires_at),
+            api_keys::form_mark.eq(new.form_mark),
         ))
         .returning(api_keys::id)
         .get_result(conn)

@@ -15,7 +15,6 @@ use super::confirm::{self, Confirmation};
 use super::error::AppError;
 use super::forms::{FieldErrors, HtmlForm};
 use super::htmx::render_with_status;
-use super::session_store::keys;
 use super::{AppState, blocking, views};
 use crate::domain::Name;
 use crate::domain::api_key::{self, KeyState};
@@ -33,12 +32,10 @@ pub struct KeyForm {
     /// Empty: never expires.
     pub expires_in_days: String,
     /// The form's one-time mark. Without JavaScript, reloading the page that shows a new key's
-    /// secret sends the form again: the mark, seen before, makes no second key.
+    /// secret sends the form again; a double click sends it twice at once: the mark, kept with the
+    /// key it made (unique), makes no second key.
     pub once: String,
 }
-
-/// How many forms' marks a session remembers (the last ones sent).
-const MARKS_KEPT: usize = 8;
 
 impl KeyForm {
     fn parse(
@@ -57,6 +54,9 @@ impl KeyForm {
             name: name?,
             scopes: scopes?,
             expires_at: expires_at?,
+            form_mark: Some(self.once.trim())
+                .filter(|mark| !mark.is_empty())
+                .map(str::to_owned),
         })
     }
 }
@@ -65,7 +65,9 @@ impl From<ApiKeyError> for AppError {
     fn from(e: ApiKeyError) -> Self {
         match e {
             ApiKeyError::NotFound => AppError::NotFound,
-            ApiKeyError::AlreadyRevoked => AppError::Conflict(e.to_string()),
+            ApiKeyError::AlreadyRevoked | ApiKeyError::SentAlready => {
+                AppError::Conflict(e.to_string())
+            }
             ApiKeyError::Refused(why) => AppError::Forbidden(why),
             ApiKeyError::Database(e) => e.into(),
         }
@@ -229,28 +231,6 @@ pub async fn create(
     let form = form.0;
     let now = state.settings.clock.now();
     let mut errors = FieldErrors::default();
-    let session = &access.signed_in.session;
-    let mut sent: Vec<String> = session
-        .get(keys::KEY_FORMS_SENT)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    if !form.once.is_empty() && sent.contains(&form.once) {
-        errors.add(
-            "name",
-            "This form was sent already: its key was made, and its secret shown once. If you did \
-             not copy it, revoke that key below and create another.",
-        );
-        return render(
-            &state,
-            &access,
-            KeyForm::default(),
-            errors,
-            None,
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
     let Some(input) = form.parse(&access, now, &mut errors) else {
         return render(
             &state,
@@ -276,14 +256,18 @@ pub async fn create(
             workspace,
             &input,
             now,
-        )?)
+        ))
     })
     .await?;
-    if !form.once.is_empty() {
-        sent.push(form.once);
-        let from = sent.len().saturating_sub(MARKS_KEPT);
-        session.insert(keys::KEY_FORMS_SENT, &sent[from..])?;
-    }
+    let created = match created {
+        // Sent before (a reload, a double click): said above the form, emptied.
+        Err(e @ ApiKeyError::SentAlready) => {
+            errors.add("name", e);
+            let status = StatusCode::CONFLICT;
+            return render(&state, &access, KeyForm::default(), errors, None, status).await;
+        }
+        other => other?,
+    };
     render(
         &state,
         &access,

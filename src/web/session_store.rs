@@ -38,8 +38,6 @@ pub mod keys {
     pub const PENDING_SINCE: &str = "pending_since";
     /// The two-factor key shown for enrolment (sealed), until a first code confirms it.
     pub const ENROLLING: &str = "enrolling";
-    /// The marks of the last API key forms sent (`web::api_keys::KeyForm::once`).
-    pub const KEY_FORMS_SENT: &str = "key_forms";
     /// The hash of the session's key, put in by `load` for the request (never stored): what a
     /// long-lived response checks is still there (`store::sessions::is_live`). Not the row's id:
     /// SQLite gives a deleted row's id to the next one.

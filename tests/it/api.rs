@@ -1311,6 +1311,49 @@ async fn sending_the_key_form_twice_makes_one_key() {
             .contains("This form was sent already")
     );
     assert_eq!(app.count("api_keys"), 1);
+
+    // A double click: one form sent several times at once makes one key.
+    let page = app.get_text("/w/acme/settings/api-keys").await;
+    let once = {
+        let start = page.find("name=\"once\" value=\"").expect("a mark") + 19;
+        page[start..].split('"').next().unwrap().to_owned()
+    };
+    let form = [
+        ("csrf_token", csrf_in(&page)),
+        ("name", "twice".to_owned()),
+        ("scope", "users.view".to_owned()),
+        ("once", once),
+    ];
+    let body = serde_html_form::to_string(form).unwrap();
+    let statuses = join_all((0..6).map(|_| {
+        let (client, url, body) = (
+            app.client.clone(),
+            app.url("/w/acme/settings/api-keys"),
+            body.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("api_keys WHERE name = 'twice'"), 1);
 }
 
 /// One Idempotency-Key sent many times at once runs its request once: the others wait (409) or

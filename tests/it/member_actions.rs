@@ -502,6 +502,7 @@ async fn a_change_is_judged_by_what_its_sender_holds_when_it_is_made() {
             .into_iter()
             .collect(),
         expires_at: None,
+        form_mark: None,
     };
     let made_key = api_keys::create(&mut app.conn(), &actor, Some(alan), workspace, &key, now);
     assert!(
