@@ -7,6 +7,8 @@ pub struct NewPassword(String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
     /// How many characters it has (the hint beside the field already says 12).
+    #[error("Enter a password: at least 12 characters.")]
+    Empty,
     #[error("Too short: that is {0} characters, and a password needs 12.")]
     TooShort(usize),
     #[error("Use 1,024 bytes at most.")]
@@ -26,6 +28,9 @@ impl NewPassword {
             return Err(PasswordError::TooLong);
         }
         let chars = input.chars().count();
+        if chars == 0 {
+            return Err(PasswordError::Empty);
+        }
         if chars < Self::MIN_CHARS {
             return Err(PasswordError::TooShort(chars));
         }
@@ -64,6 +69,10 @@ mod tests {
             "Too short: that is 11 characters, and a password needs 12."
         );
         assert!(NewPassword::parse("twelve chars").is_ok());
+        assert_eq!(
+            NewPassword::parse("").unwrap_err().to_string(),
+            "Enter a password: at least 12 characters."
+        );
         assert!(NewPassword::parse("ééééééééééé").is_err());
         assert_eq!(
             NewPassword::parse("twelve chars\0").unwrap_err(),

@@ -70,7 +70,8 @@ fn invalid(message: &str, signed_in: &Option<SignedIn>) -> Result<HttpResponse, 
     render_with_status(StatusCode::NOT_FOUND, &page)
 }
 
-const NO_LONGER_VALID: &str = "This invitation is no longer valid — ask your admin for a new one.";
+const NO_LONGER_VALID: &str = "This invitation is no longer valid: used already, expired, replaced by a newer \
+     one, or revoked. Joined already? Sign in. Otherwise ask your admin for a new one.";
 
 /// True when the invited account is the one signed in in this browser.
 fn is_invited(signed_in: &Option<SignedIn>, invitation: &Invitation) -> bool {

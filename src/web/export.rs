@@ -52,6 +52,28 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
     ])
 }
 
+/// The filters an export used, for its audit event: only those set ("everyone" when none is).
+fn used_filters(params: &FilterParams) -> serde_json::Value {
+    let mut used = serde_json::Map::new();
+    for (name, value) in [
+        ("search", params.q.as_str()),
+        ("status", params.status.as_str()),
+        ("role", params.role.as_str()),
+        ("group", params.group.as_str()),
+    ] {
+        if !value.trim().is_empty() {
+            used.insert(name.to_owned(), json!(value));
+        }
+    }
+    if let Some(days) = params.inactive_days() {
+        used.insert("inactive_days".to_owned(), json!(days));
+    }
+    if used.is_empty() {
+        used.insert("everyone".to_owned(), json!(true));
+    }
+    serde_json::Value::Object(used)
+}
+
 pub async fn users_csv(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
@@ -85,13 +107,7 @@ pub async fn users_csv(
                 target_type: "workspace",
                 target_id: Some(workspace.0),
                 target_label: "users.csv",
-                changes: json!({
-                    "search": params.q.as_str(),
-                    "status": params.status,
-                    "role": params.role,
-                    "group": params.group,
-                    "inactive_days": params.inactive_days(),
-                }),
+                changes: used_filters(&params),
             },
             clock::now(),
         )?;

@@ -158,6 +158,13 @@ async fn the_lists_search_applies_and_each_export_is_audited() {
         app.count("audit_events WHERE action = 'users.exported' AND changes LIKE '%HOPP%'"),
         1
     );
+    // The event names the filters used only: none set reads "everyone".
+    app.get_text("/w/acme/users.csv").await;
+    let log = app.get_text("/w/acme/audit").await;
+    assert!(
+        log.contains("everyone") && !log.contains("role: (empty)"),
+        "{log}"
+    );
 }
 
 #[actix_web::test]
