@@ -1288,17 +1288,22 @@ async fn a_known_address_asked_with_another_method_says_which_it_answers() {
 #[actix_web::test]
 async fn sending_the_key_form_twice_makes_one_key() {
     let app = owner_app().await;
-    let page = app.get_text("/w/acme/settings/api-keys").await;
-    let once = {
-        let start = page.find("name=\"once\" value=\"").expect("a mark") + 19;
-        page[start..].split('"').next().unwrap().to_owned()
+    // The key form as the page gives it, with its mark, for a key named `name`.
+    let key_form = |name: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get_text("/w/acme/settings/api-keys").await;
+            let start = page.find("name=\"once\" value=\"").expect("a mark") + 19;
+            let once = page[start..].split('"').next().unwrap().to_owned();
+            [
+                ("csrf_token", csrf_in(&page)),
+                ("name", name.to_owned()),
+                ("scope", "users.view".to_owned()),
+                ("once", once),
+            ]
+        }
     };
-    let form = [
-        ("csrf_token", csrf_in(&page)),
-        ("name", "ci".to_owned()),
-        ("scope", "users.view".to_owned()),
-        ("once", once),
-    ];
+    let form = key_form("ci").await;
     let first = app.post_form("/w/acme/settings/api-keys", &form).await;
     assert_eq!(first.status().as_u16(), 201);
     let again = app.post_form("/w/acme/settings/api-keys", &form).await;
@@ -1313,18 +1318,7 @@ async fn sending_the_key_form_twice_makes_one_key() {
     assert_eq!(app.count("api_keys"), 1);
 
     // A double click: one form sent several times at once makes one key.
-    let page = app.get_text("/w/acme/settings/api-keys").await;
-    let once = {
-        let start = page.find("name=\"once\" value=\"").expect("a mark") + 19;
-        page[start..].split('"').next().unwrap().to_owned()
-    };
-    let form = [
-        ("csrf_token", csrf_in(&page)),
-        ("name", "twice".to_owned()),
-        ("scope", "users.view".to_owned()),
-        ("once", once),
-    ];
-    let body = serde_html_form::to_string(form).unwrap();
+    let body = serde_html_form::to_string(key_form("twice").await).unwrap();
     let statuses = join_all((0..6).map(|_| {
         let (client, url, body) = (
             app.client.clone(),

@@ -130,13 +130,10 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
     let page = app.get_text("/org/workspaces").await;
     assert!(page.contains("Acme HQ") && page.contains("1 of 10"));
     let csrf = app.csrf_token("/me").await;
-    for (name, slug, field, message) in [
-        ("", "", "name", "name-error"),
-        ("Labs", "Not A Slug!", "slug", "slug-error"),
-        ("Clash", "acme", "slug", "This URL name is taken"),
-    ] {
-        let refused = app
-            .post_form(
+    let create = |name: &'static str, slug: &'static str| {
+        let (app, csrf) = (&app, csrf.clone());
+        async move {
+            app.post_form(
                 "/org/workspaces",
                 &[
                     ("csrf_token", csrf.as_str()),
@@ -144,21 +141,20 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
                     ("slug", slug),
                 ],
             )
-            .await;
+            .await
+        }
+    };
+    for (name, slug, field, message) in [
+        ("", "", "name", "name-error"),
+        ("Labs", "Not A Slug!", "slug", "slug-error"),
+        ("Clash", "acme", "slug", "This URL name is taken"),
+    ] {
+        let refused = create(name, slug).await;
         assert_eq!(refused.status().as_u16(), 422, "{field}");
         let html = refused.text().await.unwrap();
         assert!(html.contains(message), "{field}: {message}");
     }
-    let created = app
-        .post_form(
-            "/org/workspaces",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("name", "Research Labs"),
-                ("slug", ""),
-            ],
-        )
-        .await;
+    let created = create("Research Labs", "").await;
     assert_eq!(created.status().as_u16(), 303);
     assert_eq!(location(&created), "/w/research-labs/users");
     let list = app.get_text("/w/research-labs/users").await;
@@ -177,16 +173,7 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
             .contains("Research Labs")
     );
     // The same name again, URL name left empty: the one suggested is taken, and shown so.
-    let again = app
-        .post_form(
-            "/org/workspaces",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("name", "Research Labs"),
-                ("slug", ""),
-            ],
-        )
-        .await;
+    let again = create("Research Labs", "").await;
     assert_eq!(again.status().as_u16(), 422);
     let html = again.text().await.unwrap();
     assert!(
@@ -194,16 +181,7 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
         "{html}"
     );
     // Listed by name whatever the case.
-    let made = app
-        .post_form(
-            "/org/workspaces",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("name", "alpha"),
-                ("slug", ""),
-            ],
-        )
-        .await;
+    let made = create("alpha", "").await;
     assert_eq!(made.status().as_u16(), 303);
     let page = app.get_text("/org/workspaces").await;
     let at = |name: &str| page.find(&format!(">{name}<")).expect(name);
@@ -222,16 +200,7 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
         )
         .await;
     assert_eq!(deleted.status().as_u16(), 303);
-    let again = app
-        .post_form(
-            "/org/workspaces",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("name", "Gamma"),
-                ("slug", ""),
-            ],
-        )
-        .await;
+    let again = create("Gamma", "").await;
     assert_eq!(again.status().as_u16(), 303);
     assert!(app.first_id("workspaces WHERE slug = 'gamma'") > labs);
     let log = app.get_text("/w/gamma/audit").await;

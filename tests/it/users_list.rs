@@ -198,13 +198,18 @@ async fn search_pages_keep_the_query_in_their_links() {
 async fn htmx_requests_get_only_the_rows_fragment() {
     let app = spawn_app().await;
     app.set_up().await;
-    let response = app
-        .client
-        .get(app.url("/w/acme/users?q=ada"))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
+    let htmx = |path: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(path))
+                .header("HX-Request", "true")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = htmx("/w/acme/users?q=ada").await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers().get("vary").unwrap(), "HX-Request");
     let html = response.text().await.unwrap();
@@ -214,13 +219,8 @@ async fn htmx_requests_get_only_the_rows_fragment() {
         "fragment only"
     );
     // A column's sort reaches the search form, out of band: a filter after it keeps it.
-    let sorted = app
-        .client
-        .get(app.url("/w/acme/users?sort=-joined"))
-        .header("HX-Request", "true")
-        .send()
+    let sorted = htmx("/w/acme/users?sort=-joined")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
