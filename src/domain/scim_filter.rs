@@ -926,26 +926,16 @@ mod condition_tests {
                 Box::new(Cond::Modified(CompareOp::Lt, next))
             )
         );
-        assert_eq!(
-            modified("gt", "2026-12-07T10:33:00Z"),
-            Cond::Modified(CompareOp::Ge, next)
-        );
-        assert_eq!(
-            modified("le", "2026-12-07T10:33:00Z"),
-            Cond::Modified(CompareOp::Lt, next)
-        );
-        assert_eq!(
-            modified("lt", "2026-12-07T10:33:00Z"),
-            Cond::Modified(CompareOp::Lt, shown)
-        );
-        assert_eq!(
-            modified("ge", "2026-12-07T10:32:59.5Z"),
-            Cond::Modified(CompareOp::Ge, shown)
-        );
-        assert_eq!(
-            modified("gt", "2026-12-07T10:32:59.5Z"),
-            Cond::Modified(CompareOp::Ge, shown)
-        );
+        let (whole, half) = ("2026-12-07T10:33:00Z", "2026-12-07T10:32:59.5Z");
+        for (op, value, expected) in [
+            ("gt", whole, Cond::Modified(CompareOp::Ge, next)),
+            ("le", whole, Cond::Modified(CompareOp::Lt, next)),
+            ("lt", whole, Cond::Modified(CompareOp::Lt, shown)),
+            ("ge", half, Cond::Modified(CompareOp::Ge, shown)),
+            ("gt", half, Cond::Modified(CompareOp::Ge, shown)),
+        ] {
+            assert_eq!(modified(op, value), expected, "{op} {value}");
+        }
         assert_eq!(modified("eq", "2026-12-07T10:33:00.5Z"), Cond::Const(false));
         assert!(matches!(
             modified("ne", "2026-12-07T10:33:00Z"),
