@@ -135,6 +135,8 @@ pub async fn submit(
         Ok(parsed) => parsed,
         Err(errors) => return invalid(form, errors, &session),
     };
+    // The URL name judged (the one suggested from the name when it was left empty).
+    let judged = input.workspace_slug.to_string();
     let done = blocking(&state, move |conn| {
         input.password_hash = passwords::hash_password(&password)?;
         let slug = input.workspace_slug.clone();
@@ -155,6 +157,10 @@ pub async fn submit(
         Err(SetupError::SlugTaken) => {
             let mut errors = FieldErrors::default();
             errors.add("workspace_slug", "That URL name is taken. Choose another.");
+            let form = SetupForm {
+                workspace_slug: judged,
+                ..form
+            };
             invalid(form, errors, &session)
         }
         Err(SetupError::EmailTaken) => {

@@ -271,6 +271,18 @@ async fn setup_refuses_a_taken_slug_beside_the_field() {
     assert!(html.contains("id=\"workspace_slug-error\""));
     assert_eq!(app.count("accounts"), 0);
     assert_eq!(app.count("workspaces"), 1);
+    // Left empty, the name suggested from the workspace's is the one taken, and shown so.
+    app.execute("UPDATE workspaces SET slug = 'acme-hq'");
+    let mut form = setup_form(&app, &csrf);
+    form.retain(|(key, _)| *key != "workspace_slug");
+    form.push(("workspace_slug", String::new()));
+    let response = app.post_form("/setup", &form).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("value=\"acme-hq\"") && html.contains("That URL name is taken"),
+        "{html}"
+    );
 }
 
 /// `seed-demo` before the setup makes people nobody can sign in as: the setup stays open.
