@@ -50,8 +50,6 @@ fn org_role_now(
     }
 }
 
-/// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
-/// `target` (an account: these are the organization's, whichever page they are done from).
 /// Why `account` may not use its org role now, if so: while a workspace requires two-factor
 /// sign-in for its Owners and Admins, an org owner or admin (who acts as one everywhere) uses what
 /// only the org role allows — from the organization's pages or a workspace's console — with it on.
@@ -74,6 +72,9 @@ pub fn two_factor_first(name: &str) -> String {
     )
 }
 
+/// The one decision of `domain::policy` for blocking, unblocking or clearing the sign-in pause of
+/// `target` (an account: these are the organization's, whichever page they are done from), made
+/// by someone whose org role may be used now ([`org_role_refusal`]).
 fn judge(
     conn: &mut AnyConnection,
     actor: &Actor,
