@@ -339,23 +339,25 @@ pub fn count_active_org_owners(conn: &mut AnyConnection) -> QueryResult<i64> {
 /// Searches of the organization's accounts with at most this many matches start from them.
 const ORG_SEARCH_MATCHES: i64 = 20_000;
 
-/// A page of the organization's accounts by email after `after`, narrowed to those whose email or
-/// names contain `search` (case-insensitive).
+/// A page of the organization's accounts by email, from where `from` says, narrowed to those whose
+/// email or names contain `search` (case-insensitive).
 pub fn page(
     conn: &mut AnyConnection,
     search: Option<&str>,
-    after: Option<&str>,
+    from: PageFrom<'_>,
     limit: i64,
 ) -> QueryResult<Vec<Account>> {
-    // The email index's order (emails are kept lower-cased).
-    let mut query = accounts::table
-        .select(COLUMNS)
-        .order(lower(accounts::email))
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(lower(accounts::email).gt(after.to_lowercase()));
-    }
+    // The email index's order (emails are kept lower-cased), walked back for the page before.
+    let mut query = accounts::table.select(COLUMNS).limit(limit).into_boxed();
+    query = match from {
+        PageFrom::Start => query.order(lower(accounts::email)),
+        PageFrom::After(email) => query
+            .filter(lower(accounts::email).gt(email.to_lowercase()))
+            .order(lower(accounts::email)),
+        PageFrom::Before(email) => query
+            .filter(lower(accounts::email).lt(email.to_lowercase()))
+            .order(lower(accounts::email).desc()),
+    };
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let matches = match search {
         // Few enough matches are found through the search index and sorted; more are met soon
@@ -386,11 +388,26 @@ pub fn page(
                 .or(lower(accounts::last_name).like(pattern).escape('\\')),
         );
     }
-    query
+    let mut found = query
         .load::<AccountTuple>(conn)?
         .into_iter()
         .map(from_tuple)
-        .collect()
+        .collect::<QueryResult<Vec<Account>>>()?;
+    if matches!(from, PageFrom::Before(_)) {
+        found.reverse();
+    }
+    Ok(found)
+}
+
+/// Where a page of the org's accounts starts, in the email order.
+#[derive(Debug, Clone, Copy)]
+pub enum PageFrom<'a> {
+    Start,
+    /// The page after this address (the last one of the page before).
+    After(&'a str),
+    /// The page before this address (the first one of the page after), nearest rows first
+    /// when limited.
+    Before(&'a str),
 }
 
 /// A membership of an account, as the org's account list names it (with the member's page).

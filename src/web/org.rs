@@ -30,6 +30,22 @@ const PER_PAGE: i64 = 50;
 pub struct AccountsQuery {
     pub q: SearchTerm,
     pub after: String,
+    pub before: String,
+}
+
+impl AccountsQuery {
+    /// Where the page starts. A cursor is an address: one holding a control character (a NUL
+    /// breaks PostgreSQL's text) is no cursor, and the first page is shown.
+    fn from(&self) -> account_store::PageFrom<'_> {
+        let cursor = |c: &str| !c.is_empty() && !c.chars().any(char::is_control);
+        if cursor(&self.before) {
+            account_store::PageFrom::Before(&self.before)
+        } else if cursor(&self.after) {
+            account_store::PageFrom::After(&self.after)
+        } else {
+            account_store::PageFrom::Start
+        }
+    }
 }
 
 pub struct AccountLine {
@@ -64,8 +80,8 @@ struct AccountsPage {
     chrome: Chrome,
     q: String,
     accounts: Vec<AccountLine>,
+    prev_url: Option<String>,
     next_url: Option<String>,
-    first_url: Option<String>,
 }
 
 /// How a gate answers someone it stops: a page sends them to enrol, as a workspace's pages do;
@@ -133,15 +149,13 @@ pub async fn accounts_page(
     org_admin_gate(&state, &me, Visit::Page).await?;
     let query = query.into_inner();
     let q = query.q.to_string();
-    let (search, after) = (q.clone(), query.after.clone());
+    let search = q.clone();
     let now = state.settings.clock.now();
-    let (found, held, paused, org_owners, sole) = blocking(&state, move |conn| {
+    let (mut found, held, paused, org_owners, sole, query) = blocking(&state, move |conn| {
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
-            // A cursor is an address: one holding a control character (a NUL breaks
-            // PostgreSQL's text) is no cursor; the first page is shown.
-            Some(after.as_str()).filter(|a| !a.is_empty() && !a.chars().any(char::is_control)),
+            query.from(),
             PER_PAGE + 1,
         )?;
         let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
@@ -149,10 +163,22 @@ pub async fn accounts_page(
         let paused = crate::store::throttles::paused_accounts(conn, &ids, now)?;
         let org_owners = account_store::count_active_org_owners(conn)?;
         let sole = crate::store::memberships::sole_owners(conn, &ids)?;
-        Ok((found, held, paused, org_owners, sole))
+        Ok((found, held, paused, org_owners, sole, query))
     })
     .await?;
+    // One row more than a page says there is more in the direction walked; the other way there
+    // is the page this one was reached from.
     let more = found.len() as i64 > PER_PAGE;
+    let (has_previous, has_next) = match query.from() {
+        account_store::PageFrom::Start => (false, more),
+        account_store::PageFrom::After(_) => (true, more),
+        account_store::PageFrom::Before(_) => {
+            if more {
+                found.remove(0);
+            }
+            (more, true)
+        }
+    };
     let (viewer, viewer_org) = (me.account.id, me.account.org_role);
     let accounts: Vec<AccountLine> = found
         .iter()
@@ -192,26 +218,23 @@ pub async fn accounts_page(
             ),
         })
         .collect();
-    let next_url = more.then(|| accounts.last()).flatten().map(|last| {
-        format!(
-            "/org/accounts?{}",
-            serde_html_form::to_string([("q", q.as_str()), ("after", last.email.as_str())])
-                .unwrap_or_default()
-        )
-    });
-    // Pages follow the email order forward; a later page links back to the first.
-    let first_url = (!query.after.is_empty()).then(|| {
-        format!(
-            "/org/accounts?{}",
-            serde_html_form::to_string([("q", q.as_str())]).unwrap_or_default()
-        )
-    });
+    let link = |key: &str, at: Option<&AccountLine>| {
+        at.map(|line| {
+            format!(
+                "/org/accounts?{}",
+                serde_html_form::to_string([("q", q.as_str()), (key, line.email.as_str())])
+                    .unwrap_or_default()
+            )
+        })
+    };
+    let prev_url = link("before", accounts.first()).filter(|_| has_previous);
+    let next_url = link("after", accounts.last()).filter(|_| has_next);
     let page = AccountsPage {
         chrome: me.chrome_in(&state, "org-accounts").await?,
         q,
         accounts,
+        prev_url,
         next_url,
-        first_url,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }

@@ -360,30 +360,50 @@ async fn blocking_from_the_dialog_reloads_the_page_with_htmx() {
     assert!(app.get_text("/org/accounts").await.contains("is blocked"));
 }
 
-/// Every account's email on its pages (`data-email` rows), following "Next" to the end.
+/// The address of a page's `rel` link ("next", "prev"), if it has one.
+fn pager_link(html: &str, rel: &str) -> Option<String> {
+    html.split(&format!("rel=\"{rel}\" href=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|url| url.replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+/// Every account's email on its pages (`data-email` rows), following "Next" to the end; then
+/// "Previous" from the last page back to the first, which must show the same pages.
 async fn org_pages(app: &TestApp, first: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut next = Some(first.to_owned());
-    while let Some(url) = next {
-        let html = app.get_text(&url).await;
+    let rows = |html: &str| -> Vec<String> {
+        html.split("<tr data-email=\"")
+            .skip(1)
+            .map(|chunk| chunk.split('"').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut pages = Vec::new();
+    let mut at = first.to_owned();
+    loop {
+        let html = app.get_text(&at).await;
         assert_eq!(
-            html.contains("First page"),
-            url.contains("after="),
-            "a later page leads back to the first: {url}"
+            pager_link(&html, "prev").is_some(),
+            !pages.is_empty(),
+            "only a later page leads back: {at}"
         );
-        seen.extend(
-            html.split("<tr data-email=\"")
-                .skip(1)
-                .map(|chunk| chunk.split('"').next().unwrap_or_default().to_owned()),
-        );
-        next = html
-            .split("rel=\"next\" href=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(|url| url.replace("&amp;", "&").replace("&#38;", "&"));
-        assert!(seen.len() < 5_000, "the pages end");
+        pages.push(rows(&html));
+        assert!(pages.len() < 100, "the pages end");
+        match pager_link(&html, "next") {
+            Some(next) => at = next,
+            None => break,
+        }
     }
-    seen
+    let mut back = vec![pages.last().cloned().unwrap_or_default()];
+    while let Some(prev) = pager_link(&app.get_text(&at).await, "prev") {
+        let html = app.get_text(&prev).await;
+        assert!(pager_link(&html, "next").is_some(), "{prev} leads on");
+        back.push(rows(&html));
+        assert!(back.len() <= pages.len(), "the way back ends");
+        at = prev;
+    }
+    back.reverse();
+    assert_eq!(back, pages, "Previous shows the pages Next showed");
+    pages.concat()
 }
 
 /// The accounts page walks the email index in pages of 50, and a search of three letters or more
