@@ -105,6 +105,22 @@ async fn on_a_phone_the_filters_fold_behind_one_button() {
             .await
             .unwrap()
     };
+    // Every section of the side menu is in sight, none scrolled off the screen's edge.
+    let off_screen = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('nav.sidenav a')]\
+             .filter(a => a.getBoundingClientRect().right > window.innerWidth)\
+             .map(a => a.textContent.trim())",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(off_screen, serde_json::json!([]), "sections off the screen");
+    assert_eq!(
+        shown("nav.sidenav a[href=\"/w/acme/settings\"]").await,
+        true
+    );
     assert_eq!(shown("#filter-status").await, false, "folded");
     assert_eq!(shown(".filters-toggle").await, true);
     b.click(".filters-toggle").await;
