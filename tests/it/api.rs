@@ -1319,24 +1319,13 @@ async fn sending_the_key_form_twice_makes_one_key() {
 
     // A double click: one form sent several times at once makes one key.
     let body = serde_html_form::to_string(key_form("twice").await).unwrap();
-    let statuses = join_all((0..6).map(|_| {
-        let (client, url, body) = (
-            app.client.clone(),
-            app.url("/w/acme/settings/api-keys"),
-            body.clone(),
-        );
-        async move {
-            client
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    }))
+    let url = app.url("/w/acme/settings/api-keys");
+    let statuses = sent_at_once(6, || {
+        app.client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+    })
     .await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 201).count(),
@@ -1350,6 +1339,15 @@ async fn sending_the_key_form_twice_makes_one_key() {
     assert_eq!(app.count("api_keys WHERE name = 'twice'"), 1);
 }
 
+/// The statuses of `n` copies of one request, all sent at once.
+async fn sent_at_once(n: usize, request: impl Fn() -> reqwest::RequestBuilder) -> Vec<u16> {
+    join_all((0..n).map(|_| {
+        let sent = request().send();
+        async move { sent.await.unwrap().status().as_u16() }
+    }))
+    .await
+}
+
 /// One Idempotency-Key sent many times at once runs its request once: the others wait (409) or
 /// replay it, and the answer kept is the first one.
 #[actix_web::test]
@@ -1361,22 +1359,15 @@ async fn one_idempotency_key_sent_many_times_at_once_runs_once() {
         let idem = format!("storm-{round}");
         let body = json!({ "emails": [email], "role": "member" }).to_string();
         let url = app.url("/api/v1/invitations");
-        let statuses = join_all((0..12).map(|_| {
-            let (url, key, idem, body) = (url.clone(), key.clone(), idem.clone(), body.clone());
-            async move {
-                reqwest::Client::new()
-                    .post(url)
-                    .header("authorization", format!("Bearer {key}"))
-                    .header("idempotency-key", idem)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }
-        }))
+        // Each from a client of its own: its own connection.
+        let statuses = sent_at_once(12, || {
+            reqwest::Client::new()
+                .post(&url)
+                .header("authorization", format!("Bearer {key}"))
+                .header("idempotency-key", &idem)
+                .header("content-type", "application/json")
+                .body(body.clone())
+        })
         .await;
         assert!(
             statuses.iter().all(|s| *s == 201 || *s == 409),
