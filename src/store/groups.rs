@@ -185,10 +185,9 @@ pub fn insert(
     description: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let id = super::dialect::fresh_id(conn, super::dialect::Logged::Group(workspace))?;
+    // Never an id given before: SQLite's AUTOINCREMENT, PostgreSQL's identity.
     diesel::insert_into(groups::table)
         .values((
-            id.map(|id| groups::id.eq(id)),
             groups::workspace_id.eq(workspace.0),
             groups::name.eq(name),
             groups::description.eq(description),

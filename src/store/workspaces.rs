@@ -135,10 +135,9 @@ pub fn insert(
     plan: Plan,
     now: NaiveDateTime,
 ) -> QueryResult<WorkspaceId> {
-    let id = super::dialect::fresh_id(conn, super::dialect::Logged::Workspace)?;
+    // Never an id given before: SQLite's AUTOINCREMENT, PostgreSQL's identity.
     diesel::insert_into(workspaces::table)
         .values((
-            id.map(|id| workspaces::id.eq(id)),
             workspaces::name.eq(name),
             workspaces::slug.eq(slug.as_str()),
             workspaces::plan.eq(plan.key()),

@@ -154,9 +154,22 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
         app.count("audit_events WHERE action = 'group.deleted' AND changes LIKE '%\"members\":1%'"),
         1
     );
-    // The next group does not take the deleted one's id (its events and its SCIM id stay its own).
+    // The next group, here or in another workspace, does not take the deleted one's id (its
+    // events and its SCIM id stay its own).
     assert_eq!(create(&app, "Payroll", "").await.status().as_u16(), 303);
     assert!(app.first_id("groups WHERE name = 'Payroll'") > id);
+    let newest = app.first_id("groups WHERE name = 'Payroll'");
+    app.post_fields(&format!("/w/acme/groups/{newest}/delete"), &[])
+        .await;
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let in_labs = app
+        .post_fields("/w/labs/groups", &[("name", "Elsewhere")])
+        .await;
+    assert_eq!(in_labs.status().as_u16(), 303);
+    assert!(app.first_id("groups WHERE name = 'Elsewhere'") > newest);
     assert_eq!(
         app.get(&format!("/w/acme/groups/{id}"))
             .await
