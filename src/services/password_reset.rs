@@ -22,6 +22,10 @@ use crate::tokens;
 /// How long a reset link works.
 pub const LINK_MINUTES: i64 = 60;
 
+/// Links `/password/forgot` sends one account within a link's lifetime: more requests send
+/// nothing, so that whoever knows an address cannot flood its mailbox.
+pub const REQUESTS_PER_LINK_LIFETIME: i64 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
     #[error(
@@ -70,8 +74,10 @@ fn usable(conn: &mut AnyConnection, account: AccountId) -> Result<Account, Reset
     Ok(account)
 }
 
-/// `/password/forgot`: emails a link when `email` names an account that may reset; nothing (and
-/// no audit event) otherwise. The caller answers the same either way.
+/// `/password/forgot`: emails a link when `email` names an account that may reset and was not
+/// sent [`REQUESTS_PER_LINK_LIFETIME`] links within the hour; nothing (and no audit event)
+/// otherwise. The caller answers the same either way. The account's earlier links keep working
+/// (until one is used): a stranger asking for links cannot end the one its owner is about to open.
 pub fn request(
     conn: &mut AnyConnection,
     email: &Email,
@@ -83,14 +89,19 @@ pub fn request(
         let Some(account) = accounts::find_by_email(conn, email)?.filter(may_reset) else {
             return Ok(());
         };
-        send(
-            conn,
-            &Actor::account(&account, ip),
-            None,
-            &account,
-            base_url,
-            now,
-        )
+        let lifetime = Duration::minutes(LINK_MINUTES);
+        if account_tokens::password_resets_since(conn, account.id, now - lifetime)?
+            >= REQUESTS_PER_LINK_LIFETIME
+        {
+            return Ok(());
+        }
+        let link = Link {
+            expires_at: now + lifetime,
+            welcome: None,
+            ends_earlier: false,
+        };
+        let actor = Actor::account(&account, ip);
+        send_link(conn, &actor, None, &account, base_url, &link, now)
     })
 }
 
@@ -107,14 +118,17 @@ pub fn send(
     let link = Link {
         expires_at: now + Duration::minutes(LINK_MINUTES),
         welcome: None,
+        ends_earlier: true,
     };
     send_link(conn, actor, workspace, account, base_url, &link, now)
 }
 
-/// A link's lifetime, and for a welcome the workspace's name.
+/// A link's lifetime, for a welcome the workspace's name, and whether it ends the account's
+/// earlier links.
 pub struct Link<'a> {
     pub expires_at: NaiveDateTime,
     pub welcome: Option<&'a str>,
+    pub ends_earlier: bool,
 }
 
 /// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider or
@@ -132,6 +146,7 @@ pub fn send_welcome(
     let link = Link {
         expires_at,
         welcome: Some(workspace.1),
+        ends_earlier: true,
     };
     send_link(
         conn,
@@ -160,7 +175,7 @@ fn send_link(
         account.id,
         actor.account_id,
         &tokens::hash_token(&token),
-        expires_at,
+        (expires_at, link.ends_earlier),
         now,
     )?;
     let url = format!("{base_url}/password/reset/{token}");

@@ -215,16 +215,19 @@ pub fn use_up(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRes
         == 1)
 }
 
-/// Records a password reset link; the account's earlier live links stop working.
+/// Records a password reset link; with `ends_earlier`, the account's earlier live links stop
+/// working (otherwise they work on until one of them is used).
 pub fn insert_password_reset(
     conn: &mut AnyConnection,
     account: AccountId,
     requested_by: Option<AccountId>,
     token_hash: &str,
-    expires_at: NaiveDateTime,
+    (expires_at, ends_earlier): (NaiveDateTime, bool),
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    use_up_unused(conn, account, PASSWORD_RESET, now)?;
+    if ends_earlier {
+        use_up_unused(conn, account, PASSWORD_RESET, now)?;
+    }
     diesel::insert_into(account_tokens::table)
         .values((
             account_tokens::account_id.eq(account.0),
@@ -236,6 +239,20 @@ pub fn insert_password_reset(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// How many password reset (or welcome) links the account was sent since `since`.
+pub fn password_resets_since(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    account_tokens::table
+        .filter(account_tokens::account_id.eq(account.0))
+        .filter(account_tokens::purpose.eq(PASSWORD_RESET))
+        .filter(account_tokens::created_at.gt(since))
+        .count()
+        .get_result(conn)
 }
 
 /// The live password reset link with this hash: (its id, the account).
