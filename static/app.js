@@ -439,8 +439,7 @@ document.addEventListener('htmx:beforeRequest', (event) => {
     const menu = document.createElement('div');
     menu.className = 'row-menu-items';
     menu.setAttribute('role', 'menu');
-    const words = button.dataset.actions.split(' ').flatMap((w) => (w === 'invitation' ? ['resend', 'revoke'] : [w]));
-    for (const word of words) {
+    for (const word of button.dataset.actions.split(' ')) {
       const item = ITEMS[word];
       if (!item) continue;
       const url = item.invitation

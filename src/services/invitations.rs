@@ -621,6 +621,12 @@ pub enum InvitationActionError {
     Forbidden(String),
     #[error("{0}")]
     TooSoon(String),
+    /// The invited account is blocked organization-wide: a link sent could never be used.
+    #[error(
+        "Their account is blocked, so they could not accept it: nothing was sent. An org admin can \
+         say why."
+    )]
+    Blocked,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -653,7 +659,8 @@ pub fn find_for_action(
     Ok(invitation)
 }
 
-/// Sends the invitation again with a new link (the old one stops working); once a minute at most.
+/// Sends the invitation again with a new link (the old one stops working); once a minute at most,
+/// never to a blocked account.
 pub fn resend(
     conn: &mut AnyConnection,
     inviter: &Inviter<'_>,
@@ -667,6 +674,9 @@ pub fn resend(
             .now(conn, workspace)?
             .map_err(InvitationActionError::Forbidden)?;
         let invitation = find_for_action(conn, workspace, id, inviter.permissions)?;
+        if account_blocked(conn, &invitation)? {
+            return Err(InvitationActionError::Blocked);
+        }
         policy::may_resend(invitation.last_sent_at, now).map_err(InvitationActionError::TooSoon)?;
         cancel_email(conn, &invitation)?;
         let org = organization::get(conn)?;

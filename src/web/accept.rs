@@ -61,13 +61,22 @@ struct InvalidPage<'a> {
 
 /// One page for every used, expired, revoked or unknown token, without saying which.
 fn invalid(message: &str, signed_in: &Option<SignedIn>) -> Result<HttpResponse, AppError> {
+    no_form(StatusCode::NOT_FOUND, message, signed_in)
+}
+
+/// The link's page without the form: `message` says why it cannot be accepted.
+fn no_form(
+    status: StatusCode,
+    message: &str,
+    signed_in: &Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
     let signed_in = signed_in.is_some();
     let page = InvalidPage {
         message,
         signed_in,
         paused: false,
     };
-    render_with_status(StatusCode::NOT_FOUND, &page)
+    render_with_status(status, &page)
 }
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid: used already, expired, replaced by a newer \
@@ -135,6 +144,16 @@ pub async fn show(
     let Some(invitation) = find(&state, &token).await? else {
         return invalid(NO_LONGER_VALID, &signed_in);
     };
+    // A blocked account can never accept: said at once, rather than after the form is filled in.
+    let held = invitation.clone();
+    if blocking(&state, move |conn| {
+        Ok(invitations::account_blocked(conn, &held)?)
+    })
+    .await?
+    {
+        let why = AcceptError::Blocked.to_string();
+        return no_form(StatusCode::FORBIDDEN, &why, &signed_in);
+    }
     render_with_status(
         StatusCode::OK,
         &page(&invitation, &token, csrf::token(&session)?, &signed_in),

@@ -19,7 +19,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::{MembershipStatus, purged_from};
+use crate::domain::membership::{AccountStatus, MembershipStatus, purged_from};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
@@ -113,6 +113,8 @@ struct ConsolePage {
     reasons: Vec<String>,
     /// Their pending invitation, when this viewer may resend and revoke it.
     invitation: Option<i64>,
+    /// Resend is offered (not to a blocked account: its link could never be used).
+    resend: bool,
     csrf_token: String,
     panels: Panels,
 }
@@ -379,6 +381,10 @@ async fn render(
     let slug = access.workspace.slug.clone();
     let base = format!("/w/{slug}/users/{}", member.id);
     let fragment = wants_fragment(req);
+    let invitation = member.invitation_id.filter(|_| {
+        member.status == MembershipStatus::Invited
+            && policy::may_manage_invitation(access.permissions, member.role_permissions).is_ok()
+    });
     let page = ConsolePage {
         chrome: match (fragment, chrome) {
             (true, _) => Chrome::fragment_only(&access.signed_in.csrf_token),
@@ -424,11 +430,8 @@ async fn render(
         state_notes,
         reasons: actions.reasons(),
         actions,
-        invitation: member.invitation_id.filter(|_| {
-            member.status == MembershipStatus::Invited
-                && policy::may_manage_invitation(access.permissions, member.role_permissions)
-                    .is_ok()
-        }),
+        invitation,
+        resend: invitation.is_some() && member.account_status != AccountStatus::Blocked,
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };

@@ -162,6 +162,7 @@ impl From<InvitationActionError> for AppError {
             InvitationActionError::NotFound => AppError::Conflict(e.to_string()),
             InvitationActionError::Forbidden(why) => AppError::Forbidden(why),
             InvitationActionError::TooSoon(why) => AppError::Conflict(why),
+            InvitationActionError::Blocked => AppError::Conflict(e.to_string()),
             InvitationActionError::Database(e) => e.into(),
             InvitationActionError::Render(e) => e.into(),
         }

@@ -78,8 +78,10 @@ pub struct RowActions {
     pub unsuspend: bool,
     pub remove: bool,
     pub restore: bool,
-    /// A pending invitation's resend and revoke.
-    pub invitation: bool,
+    /// A pending invitation's revoke, and its resend (not to a blocked account: its link could
+    /// never be used).
+    pub revoke: bool,
+    pub resend: bool,
 }
 
 impl RowActions {
@@ -105,24 +107,27 @@ impl RowActions {
             sole_owner_of: None,
         };
         let allows = |action| policy::decide(viewer, &target, facts, action).is_ok();
+        let revoke = invited
+            && policy::may_manage_invitation(viewer.permissions, row.role_permissions).is_ok();
         Self {
             suspend: allows(MemberAction::Suspend),
             unsuspend: allows(MemberAction::Unsuspend),
             remove: allows(MemberAction::Remove),
             restore: allows(MemberAction::Restore),
-            invitation: invited
-                && policy::may_manage_invitation(viewer.permissions, row.role_permissions).is_ok(),
+            revoke,
+            resend: revoke && row.account_status != AccountStatus::Blocked,
         }
     }
 
     /// The row menu's items, as `data-actions` names them for static/app.js ("suspend remove";
-    /// `invitation` for a pending one's resend and revoke).
+    /// "resend revoke" for a pending one).
     pub fn words(&self) -> String {
         [
             (self.suspend, "suspend"),
             (self.unsuspend, "unsuspend"),
             (self.restore, "restore"),
-            (self.invitation, "invitation"),
+            (self.resend, "resend"),
+            (self.revoke, "revoke"),
             (self.remove, "remove"),
         ]
         .into_iter()

@@ -733,7 +733,20 @@ async fn a_blocked_account_cannot_accept() {
     app.invite("grace@example.com", "member").await;
     let token = app.token_for("grace@example.com");
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'grace@example.com'");
-    let (_, response) = app.accept_as_new(&token, "Grace", "Hopper").await;
+    // A form opened before the block is refused when sent.
+    let grace = app.new_client();
+    let csrf = grace.csrf_token("/login").await;
+    let response = grace
+        .post_form(
+            &format!("/invite/{token}"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("first_name", "Grace"),
+                ("last_name", "Hopper"),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 403);
     assert!(
         response
@@ -759,8 +772,10 @@ async fn a_blocked_account_cannot_accept() {
     app.execute("UPDATE accounts SET status = 'blocked' WHERE email = 'alan@example.com'");
     for password in [OWNER_PASSWORD, "a wrong guess at it"] {
         let alan = app.new_client();
+        // The link's page says so and offers no form; a form opened before the block refuses.
         let page = alan.get_text(&format!("/invite/{token}")).await;
-        let csrf = csrf_in(&page);
+        assert!(page.contains("This account is blocked.") && !page.contains("name=\"password\""));
+        let csrf = alan.csrf_token("/login").await;
         let response = alan
             .post_form(
                 &format!("/invite/{token}"),
@@ -1173,4 +1188,87 @@ async fn an_invitation_greets_by_name_where_one_was_given() {
     assert!(named.starts_with("Hello Grace,\n"), "{named}");
     let plain = app.last_email("plain@example.com", subject);
     assert!(plain.starts_with("Hello,\n"), "{plain}");
+}
+
+/// A blocked account cannot accept, so its pending invitation is neither sent again (alone or in
+/// bulk) nor offered to be; it can still be revoked, and its link says so before any form.
+#[actix_web::test]
+async fn an_invitation_to_a_blocked_account_is_not_sent_again_and_its_link_says_why() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    assert_eq!(app.invite("ivy@example.com", "member").await.status(), 303);
+    let token = app.token_for("ivy@example.com");
+    let ivy = app.first_id("accounts WHERE email = 'ivy@example.com'");
+    let blocked = app
+        .post_fields(&format!("/org/accounts/{ivy}/block"), &[])
+        .await;
+    assert_eq!(blocked.status().as_u16(), 303);
+    // Past the once-a-minute wait, so only the block refuses.
+    app.settings.clock.advance(chrono::Duration::minutes(2));
+
+    let link = app.new_client().get(&format!("/invite/{token}")).await;
+    assert_eq!(link.status().as_u16(), 403);
+    let link = link.text().await.unwrap();
+    assert!(
+        link.contains("This account is blocked") && !link.contains("name=\"password\""),
+        "{link}"
+    );
+
+    let invitation = app.first_id("invitations");
+    let emails = app.count("outbox_emails");
+    let resent = app
+        .post_fields(&format!("/w/acme/invitations/{invitation}/resend"), &[])
+        .await;
+    assert_eq!(resent.status().as_u16(), 409);
+    assert!(
+        resent
+            .text()
+            .await
+            .unwrap()
+            .contains("Their account is blocked, so they could not accept it: nothing was sent.")
+    );
+    let member = app.membership_of("ivy@example.com").to_string();
+    let preview = app
+        .post_fields(
+            "/w/acme/users/bulk",
+            &[("action", "resend"), ("member_id", member.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("Their account is blocked"), "{preview}");
+    app.post_fields(
+        "/w/acme/users/bulk",
+        &[
+            ("action", "resend"),
+            ("member_id", member.as_str()),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(app.count("outbox_emails"), emails, "nothing sent");
+    assert_eq!(
+        app.count("audit_events WHERE action = 'invitation.resent'"),
+        0
+    );
+
+    // Offered: revoke, not resend (the list's row menu and the member's page).
+    let list = app.get_text("/w/acme/users").await;
+    assert!(
+        list.contains(&format!(
+            "href=\"/w/acme/users/{member}\" data-actions=\"revoke\""
+        )),
+        "{list}"
+    );
+    let page = app.get_text(&format!("/w/acme/users/{member}")).await;
+    assert!(
+        !page.contains("/resend\"") && page.contains("/revoke\""),
+        "{page}"
+    );
+    let revoked = app
+        .post_fields(&format!("/w/acme/invitations/{invitation}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    assert_eq!(app.count("invitations"), 0);
 }

@@ -362,7 +362,14 @@ pub fn may_manage_invitation(
     if !viewer.contains(Permission::UsersInvite) {
         return Err("Your role cannot invite people (users.invite).");
     }
-    may_grant_role(viewer, role)
+    may_grant_role(viewer, role).map_err(|_| {
+        if role.contains(Permission::Owner) {
+            "Only an Owner can resend or revoke an invitation to be an Owner."
+        } else {
+            "This invitation is to a role with permissions you do not hold: your role cannot \
+             resend or revoke it."
+        }
+    })
 }
 
 /// The permissions any one of which opens the roles page: those that hand out roles (inviting,
@@ -429,6 +436,28 @@ mod custom_role_rules {
 
     fn set(permissions: &[Permission]) -> PermissionSet {
         permissions.iter().copied().collect()
+    }
+
+    #[test]
+    fn invitations_to_stronger_roles_are_refused_in_their_own_words() {
+        let inviter = set(&[Permission::UsersView, Permission::UsersInvite]);
+        assert_eq!(may_manage_invitation(inviter, inviter), Ok(()));
+        assert_eq!(
+            may_manage_invitation(
+                inviter,
+                set(&[Permission::UsersView, Permission::UsersRemove])
+            ),
+            Err(
+                "This invitation is to a role with permissions you do not hold: your role cannot \
+                 resend or revoke it."
+            )
+        );
+        let admin = BuiltInRole::Admin.permissions();
+        assert_eq!(
+            may_manage_invitation(admin, BuiltInRole::Owner.permissions()),
+            Err("Only an Owner can resend or revoke an invitation to be an Owner.")
+        );
+        assert!(may_manage_invitation(set(&[Permission::UsersView]), inviter).is_err());
     }
 
     #[test]
