@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// A trimmed, non-empty name of at most 100 characters with no control characters.
+/// A trimmed name of at most 100 characters that shows something, with no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name(String);
 
@@ -19,6 +19,32 @@ pub enum NameError {
     /// U+FFFD: what a browser or a decoder puts where it could not read the bytes sent.
     #[error("Remove the characters that could not be read (shown as �) from this field.")]
     Unreadable,
+    /// Only characters that show as nothing (zero-width spaces, a blank Braille pattern).
+    #[error("Type a name that shows: this one is made of invisible characters only.")]
+    ShowsNothing,
+    /// A label chosen from a list holds characters that show as nothing.
+    #[error(
+        "Remove the invisible characters (zero-width spaces and the like) from this field: a name \
+         chosen from a list must read as what it is."
+    )]
+    Invisible,
+}
+
+/// Characters that show as nothing (Unicode's default-ignorable code points): "Support" with a
+/// zero-width space inside reads as Support in every list, and would be another group.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A character that shows as nothing, or as a blank: invisible, a space, the blank Braille
+/// pattern (U+2800).
+pub fn is_blank(c: char) -> bool {
+    is_invisible(c) || c.is_whitespace() || c == '\u{2800}'
 }
 
 impl Name {
@@ -32,10 +58,24 @@ impl Name {
         if text.chars().count() > Self::MAX_CHARS {
             return Err(NameError::TooLong);
         }
-        match text.chars().find_map(Self::refusal) {
-            Some(refused) => Err(refused),
-            None => Ok(Self(text.to_owned())),
+        if let Some(refused) = text.chars().find_map(Self::refusal) {
+            return Err(refused);
         }
+        if text.chars().all(is_blank) {
+            return Err(NameError::ShowsNothing);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The name of something picked from a list beside others (a group, an app, a role): no
+    /// invisible characters either, whose names would look the same as another's. (A person's
+    /// name may need the joiners of Persian and Indic scripts.)
+    pub fn parse_label(input: &str) -> Result<Self, NameError> {
+        let name = Self::parse(input)?;
+        if name.0.chars().any(is_invisible) {
+            return Err(NameError::Invisible);
+        }
+        Ok(name)
     }
 
     /// Why a name may not hold `c`, if it may not: control characters, and the line and
@@ -181,6 +221,37 @@ mod tests {
         assert_eq!(
             Name::parse("Ada\nLovelace"),
             Err(NameError::ControlCharacters)
+        );
+    }
+
+    #[test]
+    fn a_name_shows_and_a_label_holds_nothing_invisible() {
+        for blank in [
+            "\u{200B}\u{200B}",
+            "\u{2800}",
+            "\u{3164}",
+            "\u{200B} \u{2060}",
+        ] {
+            assert_eq!(
+                Name::parse(blank),
+                Err(NameError::ShowsNothing),
+                "{blank:?}"
+            );
+            assert_eq!(Name::parse_label(blank), Err(NameError::ShowsNothing));
+        }
+        // A person's name may hold a zero-width non-joiner (Persian); a group's may not.
+        let persian = "\u{0645}\u{06CC}\u{200C}\u{0634}\u{0648}\u{062F}";
+        assert!(Name::parse(persian).is_ok());
+        for label in ["Sup\u{200B}port", "Support\u{FEFF}", persian] {
+            assert_eq!(
+                Name::parse_label(label),
+                Err(NameError::Invisible),
+                "{label:?}"
+            );
+        }
+        assert_eq!(
+            Name::parse_label("Équipe support").unwrap().as_str(),
+            "Équipe support"
         );
     }
 

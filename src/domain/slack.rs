@@ -108,12 +108,15 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 
 /// A name (of a person, or of the Slack team) as the console keeps it: without the characters `Name` refuses (control characters,
 /// line separators, direction overrides: a Slack profile could otherwise show as someone else),
-/// at most the length a name may have (empty when Slack has none).
+/// at most the length a name may have (empty when Slack has none, or one that shows nothing).
 pub fn name_part(value: &str) -> String {
     let clean: String = value
         .chars()
         .filter(|c| Name::refusal(*c).is_none())
         .collect();
+    if clean.chars().all(super::names::is_blank) {
+        return String::new();
+    }
     clean.trim().chars().take(Name::MAX_CHARS).collect()
 }
 
@@ -295,6 +298,8 @@ mod tests {
         )))
         .unwrap();
         assert_eq!(p.name.chars().count(), Name::MAX_CHARS);
+        // A name of invisible characters only is no name.
+        assert_eq!(name_part("\u{200B}\u{2800}"), "");
     }
 
     #[test]

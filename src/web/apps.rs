@@ -49,7 +49,7 @@ impl AppForm {
 
     fn parse(&self, errors: &mut FieldErrors) -> Option<AppInput> {
         let kind = errors.check("kind", AppKind::parse(&self.kind));
-        let name = errors.check("name", Name::parse(&self.name));
+        let name = errors.check("name", Name::parse_label(&self.name));
         let owner = match self.owner_email.trim() {
             "" => Some(None),
             typed => errors.check("owner_email", member_address(typed)).map(Some),

@@ -32,7 +32,7 @@ pub struct GroupForm {
 
 impl GroupForm {
     pub fn parse(&self, errors: &mut FieldErrors) -> Option<(Name, Description)> {
-        let name = errors.check("name", Name::parse(&self.name));
+        let name = errors.check("name", Name::parse_label(&self.name));
         let description = errors.check("description", Description::parse(&self.description));
         name.zip(description)
     }

@@ -89,6 +89,12 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
     for (kind, name, owner, message) in [
         ("workflow", "   ", "", "This field is required."),
         (
+            "app",
+            "Payroll\u{200B} run",
+            "",
+            "Remove the invisible characters",
+        ),
+        (
             "workflow",
             "PAYROLL RUN",
             "",

@@ -58,6 +58,13 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
             "Use 100 characters at most.",
         ),
         ("Ops", "a\ttab", "Remove the control characters"),
+        // "Finance" to the eye: another group that lists as the same.
+        (
+            "Fin\u{200B}ance",
+            "kept as typed",
+            "Remove the invisible characters",
+        ),
+        ("\u{2800}", "kept as typed", "Type a name that shows"),
     ] {
         let refused = create(&app, name, description).await;
         assert_eq!(refused.status().as_u16(), 422, "{name:?}");

@@ -227,7 +227,7 @@ fn members(
 }
 
 fn name(text: &str) -> Result<Name, ScimError> {
-    Name::parse(text).map_err(|e| ScimError::invalid_value(format!("displayName: {e}")))
+    Name::parse_label(text).map_err(|e| ScimError::invalid_value(format!("displayName: {e}")))
 }
 
 /// Applies `changes` to the group in one transaction.
