@@ -124,8 +124,9 @@ fn org_owner_account(
     match accounts::find_by_email(conn, &input.email)? {
         Some(account) => {
             accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
-            // A new password ends the links still out, as everywhere (an operator regaining
-            // access shuts out whoever asked for them).
+            // A new password ends the sessions and the links still out, as everywhere (an
+            // operator regaining access shuts out whoever held or asked for them).
+            crate::store::sessions::delete_for_account(conn, account.id)?;
             crate::store::account_tokens::cancel_all(conn, account.id, now)?;
             // And lifts a sign-in pause, as a reset does (an operator regains access at once).
             crate::store::throttles::clear(

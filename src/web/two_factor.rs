@@ -143,7 +143,11 @@ pub async fn login_form(
         return Ok(start_again(&session, waited));
     };
     let found = blocking(&state, move |conn| Ok(accounts::find(conn, account)?)).await?;
-    let Some(email) = found.filter(|a| a.session_epoch == epoch).map(|a| a.email) else {
+    // Signed out everywhere, or two-factor reset meanwhile (no code to ask for): from the start.
+    let Some(email) = found
+        .filter(|a| a.session_epoch == epoch && a.two_factor_since.is_some())
+        .map(|a| a.email)
+    else {
         return Ok(start_again(&session, waited));
     };
     let page = LoginStep {

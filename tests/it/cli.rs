@@ -67,7 +67,9 @@ async fn create_owner_then_sign_in_with_that_password() {
     assert_eq!(location(&response), "/w/labs/users");
     assert!(app.get_text("/w/labs/users").await.contains("Grace Hopper"));
 
-    // Run again on the same account: the password is replaced (how an operator regains access).
+    // Run again on the same account: the password is replaced (how an operator regains access),
+    // and the sessions signed in with the old one end, gone from every list of them.
+    assert!(app.count("sessions") >= 1);
     let out = console(
         &app.db,
         &[
@@ -92,6 +94,7 @@ async fn create_owner_then_sign_in_with_that_password() {
     assert_eq!(app.count("organization WHERE name = 'Hopper Labs'"), 1);
     assert_eq!(app.count("accounts"), 1);
     assert_eq!(app.count("memberships"), 1);
+    assert_eq!(app.count("sessions"), 0);
     let fresh = app.new_client();
     assert_eq!(
         fresh
