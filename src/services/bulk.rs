@@ -256,7 +256,7 @@ pub fn preview(
 }
 
 /// Does the action to each person, each in a transaction of their own, then records the batch's
-/// event with its counts.
+/// event with its counts (none when nobody changed: each refusal changed nothing).
 pub fn run(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -268,6 +268,9 @@ pub fn run(
 ) -> Result<Vec<Outcome>, diesel::result::Error> {
     let outcomes = each(conn, acting, workspace, request, people, now);
     let changed = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    if changed == 0 {
+        return Ok(outcomes);
+    }
     let mut changes = json!({
         "action": request.action.key(),
         "changed": changed,

@@ -354,6 +354,8 @@ pub enum Committed {
     Changed(Preview),
     /// No such live preview (used, expired, or someone else's).
     Gone,
+    /// No row of the preview invites anyone: nothing was written (the page offered no import).
+    Nothing,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -397,6 +399,9 @@ pub fn commit(
             import_previews::delete(conn, id)?;
             let rows = preview.rows.into_iter().map(|(row, _)| row).collect();
             return Ok(Step::Changed(preview.file_name, rows));
+        }
+        if preview.inviting() == 0 {
+            return Ok(Step::Done(Committed::Nothing));
         }
         let requests = invite_requests(workspace, &preview.rows)?;
         for request in &requests {

@@ -13,7 +13,7 @@ use super::acting::with_acting;
 use super::auth::{Chrome, WorkspaceAccess};
 use super::confirm::ReasonField;
 use super::error::AppError;
-use super::forms::{HtmlForm, flash};
+use super::forms::{HtmlForm, flash, flash_warning};
 use super::{AppState, blocking, views};
 use crate::clock;
 use crate::domain::Reason;
@@ -181,7 +181,12 @@ pub async fn submit(
     let (judged, notice) = match act(&state, &access, &form, asked, confirm).await? {
         Acted::Done(done) if confirm => {
             state.outbox_wake.notify_one();
-            flash(&access.signed_in.session, &done_words(&action, &done))?;
+            let words = done_words(&action, &done);
+            if done.outcomes.iter().any(|o| o.result.is_ok()) {
+                flash(&access.signed_in.session, &words)?;
+            } else {
+                flash_warning(&access.signed_in.session, &words)?;
+            }
             return Ok(super::error::redirect(&back_url(
                 &access.workspace.slug,
                 &form.filter(),
@@ -597,7 +602,8 @@ async fn problem(
         .body(page.render()?))
 }
 
-/// "Suspended 48 people. Skipped 2: ada@example.com (You cannot suspend yourself…); …"
+/// "Suspended 48 people. Skipped 2: ada@example.com (You cannot suspend yourself…); …";
+/// "Nobody was changed. Skipped 2: …"
 fn done_words(action: &BulkAction, judged: &Judged) -> String {
     let (object, outcomes) = (&judged.object, &judged.outcomes);
     let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
@@ -608,10 +614,13 @@ fn done_words(action: &BulkAction, judged: &Judged) -> String {
             Some(format!("{} ({})", o.email, why.trim_end_matches('.')))
         })
         .collect();
-    let mut words = format!(
-        "{}.",
-        action.done(&views::count(done as i64, "person", "people"), object)
-    );
+    let mut words = match done {
+        0 => "Nobody was changed.".to_owned(),
+        n => format!(
+            "{}.",
+            action.done(&views::count(n as i64, "person", "people"), object)
+        ),
+    };
     if !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
         let more = skipped.len() - shown.len();

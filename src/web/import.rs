@@ -296,6 +296,11 @@ pub async fn commit(
             .await
         }
         Committed::Gone => Err(AppError::NotFound),
+        Committed::Nothing => Err(AppError::Conflict(
+            "Nothing was imported: no row of the file invites anyone (each says why). Correct \
+             the file and choose it again."
+                .to_owned(),
+        )),
     }
 }
 

@@ -95,6 +95,17 @@ async fn a_preview_changes_nothing_and_the_confirmation_does_what_it_said() {
     );
     let list = app.get_text("/w/acme/users").await;
     assert!(list.contains("Suspended 1 person. Skipped 2: "), "{list}");
+    // Again: everyone is skipped now. Nothing changed is a warning, and no event.
+    assert_eq!(bulk(&app, &confirm).await.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/users").await;
+    assert!(
+        list.contains("alert-warning\">Nobody was changed. Skipped 3: "),
+        "{list}"
+    );
+    assert_eq!(
+        app.count("audit_events WHERE action = 'users.bulk_action'"),
+        1
+    );
 
     // Unsuspend, change role, resend and revoke go the same way.
     let done = bulk(

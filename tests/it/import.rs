@@ -249,6 +249,18 @@ async fn a_file_that_cannot_be_read_is_said_beside_the_field_and_seats_are_check
             && !page.contains("action=\"/w/acme/import/"),
         "{page}"
     );
+    // Sent all the same: refused, nothing written, no event.
+    let id = app.first_id("import_previews WHERE id = (SELECT max(id) FROM import_previews)");
+    let sent = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
+    assert_eq!(sent.status().as_u16(), 409);
+    assert!(
+        sent.text()
+            .await
+            .unwrap()
+            .contains("Nothing was imported: no row of the file invites anyone")
+    );
+    assert_eq!(app.count("audit_events WHERE action = 'users.imported'"), 0);
+    assert_eq!(app.count("invitations"), 0);
 }
 
 #[actix_web::test]
