@@ -213,8 +213,16 @@ pub fn delete(
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
         still_manages(conn, actor, at.workspace)?;
         let app = existing(conn, at)?;
+        let invitations = crate::store::invitations::choosing(
+            conn,
+            crate::store::invitations::Chosen::App(at.app),
+        )?;
         apps::delete(conn, at.app)?;
-        let changes = json!({ "kind": app.kind.key(), "grants": app.grant_count });
+        let changes = json!({
+            "kind": app.kind.key(),
+            "grants": app.grant_count,
+            "invitations": invitations,
+        });
         audit::record_about(
             conn,
             actor,

@@ -234,8 +234,16 @@ pub fn delete(
 ) -> Result<Group, GroupError> {
     db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
         let (group, _) = members_changeable(conn, actor, at)?;
+        let invitations = crate::store::invitations::choosing(
+            conn,
+            crate::store::invitations::Chosen::Group(at.group),
+        )?;
         groups::delete(conn, at.group)?;
-        let changes = json!({ "members": group.member_count, "grants": group.grant_count });
+        let changes = json!({
+            "members": group.member_count,
+            "grants": group.grant_count,
+            "invitations": invitations,
+        });
         audit::record_about(
             conn,
             actor,

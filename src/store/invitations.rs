@@ -342,6 +342,27 @@ pub struct PendingInfo {
     pub delivery: Delivery,
 }
 
+/// A group or an app an invitation may give on accepting.
+#[derive(Debug, Clone, Copy)]
+pub enum Chosen {
+    Group(i64),
+    App(i64),
+}
+
+/// How many pending invitations give `chosen` on accepting (deleting it takes it from them).
+pub fn choosing(conn: &mut AnyConnection, chosen: Chosen) -> QueryResult<i64> {
+    match chosen {
+        Chosen::Group(id) => invitation_groups::table
+            .filter(invitation_groups::group_id.eq(id))
+            .count()
+            .get_result(conn),
+        Chosen::App(id) => invitation_apps::table
+            .filter(invitation_apps::app_id.eq(id))
+            .count()
+            .get_result(conn),
+    }
+}
+
 pub fn pending_for(
     conn: &mut AnyConnection,
     memberships: &[MembershipId],

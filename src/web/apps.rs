@@ -689,8 +689,10 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::AppsManage)?;
     let (workspace, id) = (access.workspace.id, path.1);
-    let app = blocking(&state, move |conn| {
-        apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)
+    let (app, invitations) = blocking(&state, move |conn| {
+        let app = apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+        let chosen = crate::store::invitations::Chosen::App(id);
+        Ok((app, crate::store::invitations::choosing(conn, chosen)?))
     })
     .await?;
     let base = format!("/w/{}/apps/{id}", access.workspace.slug);
@@ -707,7 +709,10 @@ pub async fn confirm_delete(
         &access,
         base,
         format!("Delete the {kind} {}?", app.name),
-        format!("{grants} This cannot be undone."),
+        format!(
+            "{grants}{} This cannot be undone.",
+            views::chosen_in_invitations(invitations)
+        ),
         &format!("Delete {kind}"),
     );
     confirm::render(&req, &state, &access, "apps", confirmation).await

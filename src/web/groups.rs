@@ -703,7 +703,7 @@ pub async fn remove_member(
 // Delete
 
 /// What deleting a group with these counts does, in words.
-fn delete_words(members: i64, grants: i64) -> String {
+fn delete_words(members: i64, grants: i64, invitations: i64) -> String {
     let members = match members {
         0 => "Nobody is in it.".to_owned(),
         1 => "Its 1 member leaves the group and stays in the workspace.".to_owned(),
@@ -720,7 +720,8 @@ fn delete_words(members: i64, grants: i64) -> String {
             if n == 1 { "ends" } else { "end" }
         ),
     };
-    format!("{members} {grants} This cannot be undone.")
+    let invitations = views::chosen_in_invitations(invitations);
+    format!("{members} {grants}{invitations} This cannot be undone.")
 }
 
 pub async fn confirm_delete(
@@ -731,8 +732,10 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::GroupsManage)?;
     let (workspace, id) = (access.workspace.id, path.1);
-    let group = blocking(&state, move |conn| {
-        service::find(conn, workspace, id)?.ok_or(AppError::NotFound)
+    let (group, invitations) = blocking(&state, move |conn| {
+        let group = service::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
+        let chosen = crate::store::invitations::Chosen::Group(id);
+        Ok((group, crate::store::invitations::choosing(conn, chosen)?))
     })
     .await?;
     // Not asked when the delete would be refused (a group holding grants takes apps.manage).
@@ -743,7 +746,7 @@ pub async fn confirm_delete(
         &access,
         base,
         format!("Delete the group {}?", group.name),
-        delete_words(group.member_count, group.grant_count),
+        delete_words(group.member_count, group.grant_count, invitations),
         "Delete group",
     );
     confirm::render(&req, &state, &access, "groups", confirmation).await
@@ -776,14 +779,19 @@ mod tests {
     #[test]
     fn the_delete_confirmation_counts_in_plain_words() {
         assert_eq!(
-            delete_words(0, 0),
+            delete_words(0, 0, 0),
             "Nobody is in it. It holds no app grants. This cannot be undone."
         );
         assert_eq!(
-            delete_words(1, 1),
+            delete_words(0, 0, 2),
+            "Nobody is in it. It holds no app grants. 2 pending invitations give it: their \
+             invitees join without it. This cannot be undone."
+        );
+        assert_eq!(
+            delete_words(1, 1, 0),
             "Its 1 member leaves the group and stays in the workspace. Its 1 app grant ends: \
              whoever had access only through this group loses it. This cannot be undone."
         );
-        assert!(delete_words(1200, 3).starts_with("Its 1,200 members leave the group"));
+        assert!(delete_words(1200, 3, 1).starts_with("Its 1,200 members leave the group"));
     }
 }

@@ -72,6 +72,23 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// What deleting a group or an app does to the pending invitations that give it: "" for none.
+pub fn chosen_in_invitations(n: i64) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            " {} {} it: {} without it.",
+            count(n, "pending invitation", "pending invitations"),
+            if n == 1 { "gives" } else { "give" },
+            if n == 1 {
+                "its invitee joins"
+            } else {
+                "their invitees join"
+            }
+        ),
+    }
+}
+
 /// "7 of 10 seats used", or "7 seats used, no limit".
 pub fn seats_used(used: i64, limit: Option<i64>) -> String {
     match limit {

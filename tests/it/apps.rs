@@ -229,9 +229,24 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
     )
     .await;
     assert_eq!(granted.status().as_u16(), 303);
+    // An invitation that gives it: the confirmation says the invitee joins without it.
+    let invited = app
+        .post_fields(
+            "/w/acme/invitations",
+            &[
+                ("emails", "newcomer@example.com"),
+                ("role", "member"),
+                ("app_id", id.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status().as_u16(), 303);
     let confirm = app.get_text(&format!("{base}/delete")).await;
     assert!(
-        confirm.contains("Delete the workflow Payroll?") && confirm.contains("Its 1 grant ends."),
+        confirm.contains("Delete the workflow Payroll?")
+            && confirm.contains(
+                "Its 1 grant ends. 1 pending invitation gives it: its invitee joins without it."
+            ),
         "{confirm}"
     );
     let deleted = post(&app, &format!("{base}/delete"), &[]).await;
@@ -240,7 +255,10 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
     assert_eq!(app.count(&format!("apps WHERE id = {id}")), 0);
     assert_eq!(app.count("grants"), 0);
     assert_eq!(
-        app.count("audit_events WHERE action = 'app.deleted' AND changes LIKE '%\"grants\":1%'"),
+        app.count(
+            "audit_events WHERE action = 'app.deleted' AND changes LIKE '%\"grants\":1%' \
+             AND changes LIKE '%\"invitations\":1%'"
+        ),
         1
     );
     assert_eq!(app.get(&base).await.status().as_u16(), 404);
