@@ -36,15 +36,26 @@ pub enum Via {
     OAuth,
 }
 
-/// Stores the connection (replacing any earlier one) with its audit event; the people are read
-/// by the Slack worker next.
-/// A token that `auth.test` accepted, and how it came.
+/// A token that `auth.test` accepted, how it came, and the connection it replaces.
 pub struct Checked<'a> {
     pub token: &'a str,
     pub info: &'a TokenInfo,
     pub via: Via,
+    pub replaced: Option<Replaced>,
 }
 
+/// An earlier connection that a new token replaces (a token of its own, not the same one again).
+#[derive(Debug, Clone)]
+pub struct Replaced {
+    pub team_id: String,
+    pub team_name: String,
+    /// Its token was revoked in Slack (or was dead there already).
+    pub token_revoked: bool,
+}
+
+/// Stores the connection (replacing any earlier one) with its audit event, which names the
+/// connection replaced and whether its token was revoked; the people are read by the Slack
+/// worker next.
 pub fn connect(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -78,11 +89,21 @@ pub fn connect(
                 target_type: "slack",
                 target_id: None,
                 target_label: &info.team_name,
-                changes: json!({
-                    "team_id": info.team_id,
-                    "scopes": info.scopes,
-                    "via": match via { Via::Token => "bot token", Via::OAuth => "Slack sign-in" },
-                }),
+                changes: {
+                    let mut changes = json!({
+                        "team_id": info.team_id,
+                        "scopes": info.scopes,
+                        "via": match via { Via::Token => "bot token", Via::OAuth => "Slack sign-in" },
+                    });
+                    if let Some(old) = &checked.replaced {
+                        changes["replaced"] = json!({
+                            "team_id": old.team_id,
+                            "team_name": old.team_name,
+                            "token_revoked": old.token_revoked,
+                        });
+                    }
+                    changes
+                },
             },
             now,
         )?;

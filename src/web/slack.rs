@@ -20,7 +20,7 @@ use crate::domain::SearchTerm;
 use crate::domain::role::Permission;
 use crate::domain::slack::{BotToken, REQUIRED_SCOPES, missing_scopes};
 use crate::services::invitations::InviteProblems;
-use crate::services::slack::{self as service, AddError, AddRequest, Checked, Via};
+use crate::services::slack::{self as service, AddError, AddRequest, Checked, Replaced, Via};
 use crate::slack::client::{SlackError, TokenInfo};
 use crate::store::slack::{self as store, Connection};
 
@@ -145,14 +145,35 @@ fn settings_path(access: &WorkspaceAccess) -> String {
     format!("/w/{}/settings/slack", access.workspace.slug)
 }
 
+/// Revokes a token in Slack (`auth.revoke`): true when Slack says so, or says the token is dead
+/// already.
+async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppError> {
+    let api = state.slack.clone();
+    Ok(match web::block(move || api.revoke(&token)).await? {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
+            e.is_token_dead()
+        }
+    })
+}
+
+/// A new token, stored: the Slack workspace it reaches, and the connection it replaced.
+struct Connected {
+    info: TokenInfo,
+    replaced: Option<Replaced>,
+}
+
 /// Checks a token with `auth.test` and stores it; the people are read next, in the background.
+/// An earlier connection's own token is revoked in Slack first (as Disconnect does): connecting
+/// again leaves no token of the console's working there unseen.
 async fn check_and_connect(
     state: &AppState,
     access: &WorkspaceAccess,
     token: String,
     granted: Option<String>,
     via: Via,
-) -> Result<Result<TokenInfo, SlackError>, AppError> {
+) -> Result<Result<Connected, SlackError>, AppError> {
     // Slack is asked with no database connection held: a slow Slack (up to its 20 s timeout)
     // must not take the pool from everyone else.
     let api = state.slack.clone();
@@ -166,23 +187,55 @@ async fn check_and_connect(
     }
     let (actor, workspace) = (access.signed_in.actor(), access.workspace.id);
     let key = state.settings.encryption_key.clone();
-    let info = blocking(state, move |conn| {
+    let opened = key.clone();
+    let earlier = blocking(state, move |conn| {
+        Ok(store::find(conn, workspace)?.map(|c| {
+            (
+                c.team_id.clone(),
+                c.team_name.clone(),
+                service::token_of(&c, &opened),
+            )
+        }))
+    })
+    .await?;
+    let replaced = match earlier {
+        Some((_, _, Some(old))) if old == token => None,
+        Some((team_id, team_name, old)) => Some(Replaced {
+            team_id,
+            team_name,
+            // A token sealed under another ENCRYPTION_KEY cannot be read, so not revoked.
+            token_revoked: match old {
+                Some(old) => revoke_in_slack(state, old).await?,
+                None => false,
+            },
+        }),
+        None => None,
+    };
+    let connected = blocking(state, move |conn| {
         let checked = Checked {
             token: &token,
             info: &info,
             via,
+            replaced,
         };
         service::connect(conn, &actor, workspace, &checked, &key, crate::clock::now())?;
-        Ok(info)
+        let replaced = checked.replaced;
+        Ok(Connected { info, replaced })
     })
     .await?;
     state.slack_wake.notify_one();
-    Ok(Ok(info))
+    Ok(Ok(connected))
 }
 
-fn connected_message(info: &TokenInfo) -> String {
+/// What connecting did, for the next page: a warning when the app lacks scopes or the replaced
+/// connection's token still works in Slack.
+fn flash_connected(
+    session: &actix_session::Session,
+    connected: &Connected,
+) -> Result<(), AppError> {
+    let info = &connected.info;
     let missing = missing_scopes(&info.scopes);
-    if missing.is_empty() {
+    let mut message = if missing.is_empty() {
         format!(
             "Connected to the Slack workspace {}. Its people are being read.",
             info.team_name
@@ -193,7 +246,18 @@ fn connected_message(info: &TokenInfo) -> String {
             info.team_name,
             missing.join(", ")
         )
+    };
+    match &connected.replaced {
+        Some(old) if !old.token_revoked => message.push_str(&format!(
+            " The token of the connection it replaced could not be revoked in Slack (Slack could \
+             not be reached, or refused): remove the app from {} in Slack's app management to \
+             end it there.",
+            old.team_name
+        )),
+        _ if missing.is_empty() => return flash(session, &message),
+        _ => {}
     }
+    super::forms::flash_warning(session, &message)
 }
 
 /// Connects with a pasted bot token (field `token`).
@@ -212,8 +276,8 @@ pub async fn connect(
         }
     };
     match check_and_connect(&state, &access, token.as_str().to_owned(), None, Via::Token).await? {
-        Ok(info) => {
-            flash(&access.signed_in.session, &connected_message(&info))?;
+        Ok(connected) => {
+            flash_connected(&access.signed_in.session, &connected)?;
             Ok(redirect(&settings_path(&access)))
         }
         Err(e) => {
@@ -312,7 +376,7 @@ pub async fn callback(
     );
     let installed =
         web::block(move || api.oauth_access(&client_id, &secret, &code, &redirect_uri)).await?;
-    let message = match installed {
+    let failed = match installed {
         Ok(installed) => {
             match check_and_connect(
                 &state,
@@ -323,13 +387,13 @@ pub async fn callback(
             )
             .await?
             {
-                Ok(info) => connected_message(&info),
-                Err(e) => e.to_string(),
+                Ok(connected) => return flash_connected(session, &connected).map(|()| back),
+                Err(e) => e,
             }
         }
-        Err(e) => e.to_string(),
+        Err(e) => e,
     };
-    flash(session, &message)?;
+    flash(session, &failed.to_string())?;
     Ok(back)
 }
 
@@ -424,19 +488,9 @@ pub async fn disconnect(
         Ok(store::find(conn, workspace)?.and_then(|c| service::token_of(&c, &key)))
     })
     .await?;
-    // Revoked only when Slack says so, or says the token is dead already (a token this server
-    // cannot read, sealed under another ENCRYPTION_KEY, is not revoked).
+    // A token this server cannot read, sealed under another ENCRYPTION_KEY, is not revoked.
     let revoked = match token {
-        Some(token) => {
-            let api = state.slack.clone();
-            match web::block(move || api.revoke(&token)).await? {
-                Ok(_) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
-                    e.is_token_dead()
-                }
-            }
-        }
+        Some(token) => revoke_in_slack(&state, token).await?,
         None => false,
     };
     let (actor, now) = (access.signed_in.actor(), state.settings.clock.now());

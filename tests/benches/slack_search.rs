@@ -100,6 +100,7 @@ async fn main() {
         token: "xoxb-bench",
         info: &info,
         via: Via::Token,
+        replaced: None,
     };
     slack::connect(
         &mut conn,

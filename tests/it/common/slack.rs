@@ -18,8 +18,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-/// The one valid bot token.
+/// The valid bot token.
 pub const TOKEN: &str = "xoxb-stand-in-token";
+/// Another valid bot token, as of an earlier connection: revoking it ends it alone.
+pub const OLD_TOKEN: &str = "xoxb-stand-in-old-token";
 /// The one valid OAuth code.
 pub const OAUTH_CODE: &str = "stand-in-code";
 pub const TEAM_NAME: &str = "Stand-in Team";
@@ -284,6 +286,8 @@ struct State {
     token_dead: bool,
     /// auth.revoke succeeded at least once.
     revoked: bool,
+    /// OLD_TOKEN was revoked.
+    old_token_dead: bool,
     fail_auth: Option<String>,
     last_oauth: Option<HashMap<String, String>>,
 }
@@ -387,6 +391,11 @@ impl SlackStandIn {
         lock(&self.state).revoked
     }
 
+    /// True once OLD_TOKEN was revoked.
+    pub fn old_token_revoked(&self) -> bool {
+        lock(&self.state).old_token_dead
+    }
+
     /// The last oauth.v2.access request's fields (client_id, client_secret, code, redirect_uri).
     pub fn last_oauth_request(&self) -> Option<HashMap<String, String>> {
         lock(&self.state).last_oauth.clone()
@@ -436,9 +445,10 @@ async fn api(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) -> Ht
     if !AUTHENTICATED_METHODS.contains(&method.as_str()) {
         return answer(error("unknown_method"), None);
     }
-    if let Err(e) = authenticate(&req, &params, &st) {
-        return answer(error(&e), None);
-    }
+    let token = match authenticate(&req, &params, &st) {
+        Ok(token) => token,
+        Err(e) => return answer(error(&e), None),
+    };
     let body = match method.as_str() {
         "auth.test" => json!({
             "ok": true,
@@ -454,7 +464,11 @@ async fn api(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) -> Ht
             if matches!(param(&params, "test"), Some("true" | "1")) {
                 json!({"ok": true, "revoked": false})
             } else {
-                st.token_dead = true;
+                if token == OLD_TOKEN {
+                    st.old_token_dead = true;
+                } else {
+                    st.token_dead = true;
+                }
                 st.revoked = true;
                 json!({"ok": true, "revoked": true})
             }
@@ -518,24 +532,27 @@ fn authorization(req: &HttpRequest) -> Option<(String, String)> {
     Some((scheme.to_ascii_lowercase(), credentials.trim().to_owned()))
 }
 
-/// The bearer token (or, as Slack also allows, a `token` form field) checked against TOKEN.
+/// The bearer token (or, as Slack also allows, a `token` form field) checked against TOKEN and
+/// OLD_TOKEN; the token when it is live.
 fn authenticate(
     req: &HttpRequest,
     params: &HashMap<String, String>,
     st: &State,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let token = match authorization(req) {
         Some((scheme, token)) if scheme == "bearer" => Some(token),
         _ => param(params, "token").map(str::to_owned),
     };
-    match token.as_deref() {
-        None | Some("") => Err("not_authed".to_owned()),
-        Some(token) if token != TOKEN => Err("invalid_auth".to_owned()),
-        Some(_) => match &st.fail_auth {
-            Some(e) => Err(e.clone()),
-            None if st.token_dead => Err("token_revoked".to_owned()),
-            None => Ok(()),
-        },
+    let dead = match token.as_deref() {
+        None | Some("") => return Err("not_authed".to_owned()),
+        Some(TOKEN) => st.token_dead,
+        Some(OLD_TOKEN) => st.old_token_dead,
+        Some(_) => return Err("invalid_auth".to_owned()),
+    };
+    match &st.fail_auth {
+        Some(e) => Err(e.clone()),
+        None if dead => Err("token_revoked".to_owned()),
+        None => Ok(token.unwrap_or_default()),
     }
 }
 
