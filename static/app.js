@@ -81,6 +81,21 @@ document.documentElement.classList.add('js');
     const closer = event.target.closest('[data-close-dialog]');
     if (closer) closer.closest('dialog')?.close();
   });
+
+  // A refusal of a dialog's form (403, 409, 413) lands in the page's message area, behind the
+  // dialog: it is said in the dialog too, above its form, where the person is looking.
+  document.addEventListener('htmx:afterSwap', (event) => {
+    if (event.detail.target?.id !== 'flash') return;
+    const dialog = document.querySelector('#dialog dialog[open]');
+    const alert = event.detail.target.querySelector('.alert-error');
+    if (!dialog || !alert) return;
+    dialog.querySelector('.dialog-refusal')?.remove();
+    const said = alert.cloneNode(true);
+    said.classList.add('dialog-refusal');
+    const form = dialog.querySelector('form');
+    if (form) form.before(said);
+    else dialog.prepend(said);
+  });
 })();
 
 // A page that comes back with a refused form: its first field in error gets the focus and is

@@ -6,9 +6,9 @@ use actix_session::{Session, SessionExt};
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -159,12 +159,15 @@ fn declared_length(req: &ServiceRequest) -> Option<usize> {
         .and_then(|v| v.parse::<usize>().ok())
 }
 
+/// 413, said as every refusal is: a page, or for htmx the words in the page's flash area (this
+/// answer is made before `htmx::error_fragments` could frame it).
 fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {
-    req.into_response(
-        HttpResponse::PayloadTooLarge()
-            .content_type("text/plain; charset=utf-8")
-            .body("Request body too large."),
-    )
+    let response = if req.headers().contains_key("hx-request") {
+        super::htmx::in_flash(StatusCode::PAYLOAD_TOO_LARGE, super::error::TOO_LARGE)
+    } else {
+        AppError::TooLarge.error_response()
+    };
+    req.into_response(response)
 }
 
 #[cfg(test)]

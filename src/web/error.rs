@@ -36,6 +36,9 @@ pub enum AppError {
     Invalid(String),
     #[error("the form's security token is missing or stale")]
     Csrf,
+    /// A body larger than the console reads (a form over 256 KiB, an upload over 8 MiB).
+    #[error("request body too large")]
+    TooLarge,
     #[error("sign-in required")]
     SignInRequired { next: String },
     /// Somewhere else to go (a renamed workspace, a member sent to their profile).
@@ -44,6 +47,11 @@ pub enum AppError {
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// Why a body too large is refused, and what to do.
+pub const TOO_LARGE: &str = "Nothing was changed: this form sent more than the console reads at \
+     once. Send fewer addresses at a time (500 at most), or split the file (5 MB at most); what \
+     you typed is still in the form.";
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
@@ -208,6 +216,7 @@ impl ResponseError for AppError {
             AppError::BadAddress | AppError::BadForm => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SignInRequired { .. } | AppError::Redirect(_) => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -238,6 +247,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
             AppError::Invalid(reason) => ("Not accepted", reason.clone(), None),
+            AppError::TooLarge => ("Too much at once", TOO_LARGE.to_owned(), None),
             AppError::Csrf => (
                 "Form expired",
                 "This form's security token is missing or out of date. Go back, reload the page and try again.".to_owned(),

@@ -159,7 +159,15 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
     ) -> Self::Future {
         let bytes = actix_web::web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await?;
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    super::error::AppError::TooLarge.into()
+                } else {
+                    e
+                }
+            })?;
             serde_html_form::from_bytes::<T>(&bytes)
                 .map(HtmlForm)
                 .map_err(|_| super::error::AppError::BadForm.into())
@@ -168,14 +176,16 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
 }
 
 /// A form that cannot be read is answered as a page ("Form not understood"), not as actix's
-/// plain text; one too large keeps its 413.
+/// plain text; one too large as a 413 page ("Too much at once").
 pub fn form_error(
     e: actix_web::error::UrlencodedError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     match e {
-        actix_web::error::UrlencodedError::Overflow { .. }
-        | actix_web::error::UrlencodedError::Payload(_) => e.into(),
+        actix_web::error::UrlencodedError::Overflow { .. } => {
+            super::error::AppError::TooLarge.into()
+        }
+        actix_web::error::UrlencodedError::Payload(_) => e.into(),
         _ => super::error::AppError::BadForm.into(),
     }
 }

@@ -75,7 +75,7 @@ struct Flash<'a> {
     message: &'a str,
 }
 
-/// For htmx requests, replaces a refused (403/409) page with a message swapped into `#flash`,
+/// For htmx requests, replaces a refused (403/409/413) page with a message swapped into `#flash`,
 /// and turns whole-page redirects (sign-in) into `HX-Redirect` so the browser leaves the page.
 pub async fn error_fragments(
     req: ServiceRequest,
@@ -103,29 +103,35 @@ pub async fn error_fragments(
     match message {
         Some(ErrorMessage(message)) if status.is_client_error() || status.is_server_error() => {
             let (req, old) = res.into_parts();
-            let body = Flash { message: &message }.render().unwrap_or_default();
-            let mut response = HttpResponse::build(old.status())
-                .content_type("text/html; charset=utf-8")
-                .body(body);
-            let headers = response.headers_mut();
-            headers.insert(
-                HeaderName::from_static("hx-retarget"),
-                HeaderValue::from_static("#flash"),
-            );
-            headers.insert(
-                HeaderName::from_static("hx-reswap"),
-                HeaderValue::from_static("innerHTML"),
-            );
-            // Whatever part of the answer the asking element selects (`hx-select`), the message
-            // is the whole of this one.
-            headers.insert(
-                HeaderName::from_static("hx-reselect"),
-                HeaderValue::from_static("unset"),
-            );
-            Ok(ServiceResponse::new(req, response))
+            Ok(ServiceResponse::new(req, in_flash(old.status(), &message)))
         }
         _ => Ok(res),
     }
+}
+
+/// A refusal's words for an htmx request: swapped into the page's `#flash`, whatever the asking
+/// element targets.
+pub fn in_flash(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    let body = Flash { message }.render().unwrap_or_default();
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("hx-retarget"),
+        HeaderValue::from_static("#flash"),
+    );
+    headers.insert(
+        HeaderName::from_static("hx-reswap"),
+        HeaderValue::from_static("innerHTML"),
+    );
+    // Whatever part of the answer the asking element selects (`hx-select`), the message is the
+    // whole of this one.
+    headers.insert(
+        HeaderName::from_static("hx-reselect"),
+        HeaderValue::from_static("unset"),
+    );
+    response
 }
 
 #[derive(Template)]

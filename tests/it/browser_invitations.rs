@@ -161,3 +161,37 @@ async fn invite_with_the_dialog_then_accept_in_another_browser() {
     grace.close().await;
     admin.close().await;
 }
+
+/// Too many addresses pasted at once (a body over what the console reads): the dialog says so
+/// above its form, kept as typed, and nothing is sent.
+#[actix_web::test]
+async fn a_refused_dialog_says_why_in_the_dialog() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    b.click("a[href='/w/acme/invitations/new']").await;
+    b.wait_for_text("dialog[open] h2", "Invite people").await;
+    // Set at once (typing 300 KB would take minutes).
+    b.client
+        .execute(
+            "document.querySelector('dialog[open] #emails').value = \
+             Array.from({length: 12000}, (_, i) => `person${i}@example.com`).join('\\n');",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    b.click("dialog[open] button[type=submit]").await;
+    let said = b
+        .wait_for_text("dialog[open] .dialog-refusal", "Nothing was changed")
+        .await;
+    assert!(said.contains("500 at most"), "{said}");
+    let kept = b
+        .eval_text("return String(document.querySelector('dialog[open] #emails').value.length)")
+        .await;
+    assert!(kept.parse::<usize>().unwrap() > 250_000, "{kept}");
+    b.screenshot("16-invite-too-much").await;
+    assert_eq!(app.count("invitations"), 0);
+    browser.close().await;
+}

@@ -374,7 +374,36 @@ async fn an_oversized_body_gets_413() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 413);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("<h1") && page.contains("Nothing was changed: this form sent more"),
+        "a page that says why and what to do: {page}"
+    );
     assert_eq!(app.count("accounts"), 0);
+    // From htmx (the invite dialog's 12,000 pasted addresses): the words in the page's flash area.
+    app.set_up().await;
+    let big = (0..12_000)
+        .map(|i| format!("person{i}@example.com"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let response = app
+        .client
+        .post(app.url("/w/acme/invitations"))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", app.csrf_token("/w/acme/users").await)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_html_form::to_string([("emails", big.as_str()), ("role", "member")]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(response.headers()["hx-retarget"], "#flash");
+    let words = response.text().await.unwrap();
+    assert!(
+        words.starts_with("<div class=\"alert alert-error\" role=\"alert\">Nothing was changed"),
+        "{words}"
+    );
+    assert_eq!(app.count("invitations"), 0);
 }
 
 #[actix_web::test]
