@@ -9,13 +9,13 @@ use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::AccountStatus;
 use crate::domain::policy::{self, MemberAction, Viewer};
+use crate::domain::throttle::{self, Subject};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
 use crate::services::{emails, held};
 use crate::store::account_tokens::{self, AskedBy, PendingEmailChange};
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Actor};
-use crate::store::memberships;
-use crate::store::{is_unique_violation, outbox};
+use crate::store::{is_unique_violation, memberships, outbox, throttles};
 use crate::tokens;
 
 /// How long a confirmation link works.
@@ -45,10 +45,52 @@ pub enum EmailChangeError {
          is unblocked, the change can be asked for again."
     )]
     Blocked,
+    /// One's own address asked to change too often in a short while (each asked counts, sent or
+    /// refused as taken): whoever holds a session cannot probe which addresses have accounts, nor
+    /// make the console mail outside addresses, without limit.
+    #[error(
+        "You asked to change your address several times in a short while: try again {}.",
+        crate::services::sign_in::in_words(*wait)
+    )]
+    TooOften { wait: Duration },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
     Render(#[from] askama::Error),
+}
+
+/// The counter of one's own address changes asked for (`domain::throttle`'s account pause: five
+/// free, then a wait that doubles up to 15 minutes, forgotten after 12 quiet hours).
+fn own_requests_key(account: AccountId) -> String {
+    format!("email-change:{}", account.0)
+}
+
+/// `TooOften` while the account must wait before asking to change its own address again.
+pub fn may_ask_own(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> Result<(), EmailChangeError> {
+    let counter = throttles::find(conn, &own_requests_key(account))?;
+    match counter.and_then(|c| throttle::waiting(Subject::Account, &c, now)) {
+        Some(wait) => Err(EmailChangeError::TooOften { wait }),
+        None => Ok(()),
+    }
+}
+
+/// Counts one asked change of one's own address (in a transaction of its own: a refused one
+/// counts too).
+pub fn count_own_request(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let key = own_requests_key(account);
+    db::write_first(conn, |conn| {
+        let counter = throttles::lock(conn, &key, now)?;
+        let after = throttle::after_failure(Subject::Account, counter, now);
+        throttles::save(conn, &key, &after.counter)
+    })
 }
 
 /// Where a request comes from, for the email and the audit event.

@@ -270,7 +270,9 @@ pub async fn update_profile(
     let confirming = match saved {
         Ok(confirming) => confirming,
         Err(ProfileError::EmailChange(
-            e @ (EmailChangeError::Taken | EmailChangeError::UserNameTaken),
+            e @ (EmailChangeError::Taken
+            | EmailChangeError::UserNameTaken
+            | EmailChangeError::TooOften { .. }),
         )) => {
             errors.add("email", e);
             return refused(&state, &me, Some(form), errors).await;

@@ -550,3 +550,44 @@ async fn a_new_own_address_takes_the_current_password() {
     );
     assert_eq!(app.count("account_tokens"), 0);
 }
+
+/// Asking to change one's own address counts, sent or refused because another account has it:
+/// five go at once, then each waits a little longer, so that a session cannot probe which
+/// addresses have accounts, or have the console mail outside addresses, without limit.
+#[actix_web::test]
+async fn asking_to_change_ones_own_address_too_often_waits() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    for (i, (email, status)) in [
+        ("one@example.org", 303),
+        (GRACE, 422),
+        ("two@example.org", 303),
+        (GRACE, 422),
+        ("three@example.org", 303),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(ask_for(&app, email).await.status().as_u16(), status, "{i}");
+    }
+    for email in ["four@example.org", GRACE] {
+        let waits = ask_for(&app, email).await;
+        assert_eq!(waits.status().as_u16(), 422);
+        let html = waits.text().await.unwrap();
+        assert!(
+            html.contains("You asked to change your address several times in a short while: try again in 1 second.")
+                && html.contains("id=\"email-error\""),
+            "{email}: {html}"
+        );
+    }
+    assert_eq!(app.count("account_tokens WHERE used_at IS NULL"), 1);
+    // Names alone are saved all the same.
+    assert_eq!(ask_for(&app, OWNER_EMAIL).await.status().as_u16(), 303);
+    // The wait over (one second after the fifth), the next one goes.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        ask_for(&app, "four@example.org").await.status().as_u16(),
+        303
+    );
+}
