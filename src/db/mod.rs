@@ -386,6 +386,8 @@ pub enum Lock {
     Organization,
     /// One workspace's rules: seats, the last owner.
     Workspace(WorkspaceId),
+    /// One account's own counts: the reset links it may be sent an hour.
+    Account(crate::domain::ids::AccountId),
 }
 
 /// A transaction whose first statement takes the write lock, so the checks made inside it see the
@@ -411,13 +413,16 @@ where
 /// Takes `lock` inside a transaction: the first one, by [`write_transaction`]; a workspace's
 /// after the organization's, by whatever needs both (always in that order).
 pub fn take_lock(conn: &mut AnyConnection, lock: Lock) -> diesel::QueryResult<()> {
-    use schema::{organization, workspaces};
+    use schema::{accounts, organization, workspaces};
     match lock {
         Lock::Organization => diesel::update(organization::table)
             .set(organization::updated_at.eq(organization::updated_at))
             .execute(conn)?,
         Lock::Workspace(id) => diesel::update(workspaces::table.find(id.0))
             .set(workspaces::lock_version.eq(workspaces::lock_version + 1))
+            .execute(conn)?,
+        Lock::Account(id) => diesel::update(accounts::table.find(id.0))
+            .set(accounts::id.eq(accounts::id))
             .execute(conn)?,
     };
     Ok(())

@@ -65,31 +65,22 @@ fn own_requests_key(account: AccountId) -> String {
     format!("email-change:{}", account.0)
 }
 
-/// `TooOften` while the account must wait before asking to change its own address again.
-pub fn may_ask_own(
+/// One asked change of one's own address, counted (in a transaction of its own, holding the
+/// counter's lock): `TooOften`, and not counted, while the account must wait.
+pub fn take_own_turn(
     conn: &mut AnyConnection,
     account: AccountId,
     now: NaiveDateTime,
 ) -> Result<(), EmailChangeError> {
-    let counter = throttles::find(conn, &own_requests_key(account))?;
-    match counter.and_then(|c| throttle::waiting(Subject::Account, &c, now)) {
-        Some(wait) => Err(EmailChangeError::TooOften { wait }),
-        None => Ok(()),
-    }
-}
-
-/// Counts one asked change of one's own address (in a transaction of its own: a refused one
-/// counts too).
-pub fn count_own_request(
-    conn: &mut AnyConnection,
-    account: AccountId,
-    now: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
     let key = own_requests_key(account);
     db::write_first(conn, |conn| {
         let counter = throttles::lock(conn, &key, now)?;
+        if let Some(wait) = counter.and_then(|c| throttle::waiting(Subject::Account, &c, now)) {
+            return Err(EmailChangeError::TooOften { wait });
+        }
         let after = throttle::after_failure(Subject::Account, counter, now);
-        throttles::save(conn, &key, &after.counter)
+        throttles::save(conn, &key, &after.counter)?;
+        Ok(())
     })
 }
 

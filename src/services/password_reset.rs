@@ -22,7 +22,7 @@ use crate::tokens;
 /// How long a reset link works.
 pub const LINK_MINUTES: i64 = 60;
 
-/// Links `/password/forgot` sends one account within a link's lifetime: more requests send
+/// Live links `/password/forgot` lets one account hold (each lives an hour): more requests send
 /// nothing, so that whoever knows an address cannot flood its mailbox.
 pub const REQUESTS_PER_LINK_LIFETIME: i64 = 3;
 
@@ -74,9 +74,9 @@ fn usable(conn: &mut AnyConnection, account: AccountId) -> Result<Account, Reset
     Ok(account)
 }
 
-/// `/password/forgot`: emails a link when `email` names an account that may reset and was not
-/// sent [`REQUESTS_PER_LINK_LIFETIME`] links within the hour; nothing (and no audit event)
-/// otherwise. The caller answers the same either way. The account's earlier links keep working
+/// `/password/forgot`: emails a link when `email` names an account that may reset and does not
+/// hold [`REQUESTS_PER_LINK_LIFETIME`] live links it asked for already; nothing (and no audit
+/// event) otherwise. The caller answers the same either way. The account's earlier links keep working
 /// (until one is used): a stranger asking for links cannot end the one its owner is about to open.
 pub fn request(
     conn: &mut AnyConnection,
@@ -85,16 +85,20 @@ pub fn request(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<(), ResetError> {
-    db::write_first(conn, |conn| {
-        let Some(account) = accounts::find_by_email(conn, email)?.filter(may_reset) else {
+    let Some(found) = accounts::find_by_email(conn, email)?.filter(may_reset) else {
+        return Ok(());
+    };
+    // Requests for one account at once wait for each other: each counts the ones before it.
+    db::write_transaction(conn, db::Lock::Account(found.id), |conn| {
+        let Some(account) = accounts::find(conn, found.id)?.filter(may_reset) else {
             return Ok(());
         };
-        let lifetime = Duration::minutes(LINK_MINUTES);
-        if account_tokens::password_resets_since(conn, account.id, now - lifetime)?
+        if account_tokens::live_own_password_resets(conn, account.id, now)?
             >= REQUESTS_PER_LINK_LIFETIME
         {
             return Ok(());
         }
+        let lifetime = Duration::minutes(LINK_MINUTES);
         let link = Link {
             expires_at: now + lifetime,
             welcome: None,

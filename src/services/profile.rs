@@ -53,33 +53,21 @@ pub fn update_own_profile(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<Option<String>, ProfileError> {
-    let mut asked_new_address = false;
-    let saved = db::write_first(conn, |conn| {
+    // A new address takes a turn first, counted under the counter's lock (asked at once, they
+    // wait for each other): refused as taken afterwards, it was counted all the same.
+    let current = existing(conn, account)?;
+    if !current.email.eq_ignore_ascii_case(change.email.as_str()) {
+        email_change::take_own_turn(conn, account, now)?;
+    }
+    db::write_first(conn, |conn| {
         let account = existing(conn, account)?;
-        if !account.email.eq_ignore_ascii_case(change.email.as_str()) {
-            email_change::may_ask_own(conn, account.id, now)?;
-            asked_new_address = true;
-        }
         let by = email_change::Requested {
             actor,
             workspace: None,
             base_url,
         };
         save_profile(conn, &by, &account, change, now)
-    });
-    // Sent, or refused because another account has the address: each counts toward the wait.
-    if asked_new_address
-        && matches!(
-            saved,
-            Ok(_)
-                | Err(ProfileError::EmailChange(
-                    EmailChangeError::Taken | EmailChangeError::UserNameTaken
-                ))
-        )
-    {
-        email_change::count_own_request(conn, account, now)?;
-    }
-    saved
+    })
 }
 
 /// The profile change itself, in the caller's transaction (one's own page, or a user's console

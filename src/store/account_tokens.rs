@@ -241,16 +241,16 @@ pub fn insert_password_reset(
     Ok(())
 }
 
-/// How many password reset (or welcome) links the account was sent since `since`.
-pub fn password_resets_since(
+/// How many live password reset links the account asked for itself (on `/password/forgot`).
+pub fn live_own_password_resets(
     conn: &mut AnyConnection,
     account: AccountId,
-    since: NaiveDateTime,
+    now: NaiveDateTime,
 ) -> QueryResult<i64> {
     account_tokens::table
         .filter(account_tokens::account_id.eq(account.0))
-        .filter(account_tokens::purpose.eq(PASSWORD_RESET))
-        .filter(account_tokens::created_at.gt(since))
+        .filter(account_tokens::requested_by.eq(account.0))
+        .filter(live(PASSWORD_RESET, now))
         .count()
         .get_result(conn)
 }

@@ -1,5 +1,5 @@
 //! Password reset by email: asking (the same answer for any address), the link (single use, an
-//! hour, three an hour at most, the first used ends the others, opening changes nothing),
+//! hour, three live at most, the first used ends the others, opening changes nothing),
 //! setting the password (sessions end, this browser signs in), sending a link from a member's
 //! console, and clearing a sign-in pause from the console and `/org/accounts`.
 
@@ -172,10 +172,10 @@ async fn the_link_sets_the_password_ends_sessions_and_signs_in_once() {
 }
 
 /// Asking again does not end a link already sent (whoever knows the address cannot kill the one
-/// its owner is about to open), three links an hour at most are sent, the first one used ends the
+/// its owner is about to open), three live links at most are sent, the first one used ends the
 /// others, and links die after an hour.
 #[actix_web::test]
-async fn links_work_until_one_is_used_three_an_hour_at_most_and_die_after_an_hour() {
+async fn links_work_until_one_is_used_three_live_at_most_and_die_after_an_hour() {
     let app = with_grace().await;
     let mut links = Vec::new();
     for sent in 0..3 {
@@ -185,9 +185,22 @@ async fn links_work_until_one_is_used_three_an_hour_at_most_and_die_after_an_hou
     for link in &links {
         assert_eq!(app.new_client().get(link).await.status(), 200, "{link}");
     }
-    // A fourth request within the hour: the same answer, no email.
+    // A fourth request while three are live: the same answer, no email (asked of the service
+    // itself, which the page runs after answering, so that nothing is left to chance).
     assert_eq!(ask(&app, GRACE).await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let grace = admin_console::domain::Email::parse(GRACE).unwrap();
+    admin_console::services::password_reset::request(
+        &mut app.conn(),
+        &grace,
+        None,
+        "http://127.0.0.1",
+        app.settings.clock.now(),
+    )
+    .unwrap();
+    assert_eq!(
+        app.count("account_tokens WHERE purpose = 'password_reset'"),
+        3
+    );
     assert_eq!(reset_emails(&app, GRACE), 3);
     assert_eq!(
         app.count("audit_events WHERE action = 'account.password_reset_requested'"),
