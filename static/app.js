@@ -95,6 +95,8 @@ document.documentElement.classList.add('js');
     const form = dialog.querySelector('form');
     if (form) form.before(said);
     else dialog.prepend(said);
+    // Back to what is to be mended (not the send button, which would send the same again).
+    dialog.querySelector('form textarea, form input:not([type="hidden"])')?.focus();
   });
 })();
 

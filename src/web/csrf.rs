@@ -99,12 +99,12 @@ pub async fn verify(
     if let (None, Some(boundary)) = (&provided, upload) {
         // An upload form: its token is one of the parts.
         if declared_length(&req).is_some_and(|len| len > multipart::MAX_BODY_BYTES) {
-            return Ok(too_large(req));
+            return Ok(too_large(req, true));
         }
         let mut payload = req.take_payload();
         let Some(bytes) = multipart::read_body(&mut payload, multipart::MAX_BODY_BYTES).await?
         else {
-            return Ok(too_large(req));
+            return Ok(too_large(req, true));
         };
         provided = multipart::parts(&bytes, &boundary)
             .into_iter()
@@ -114,7 +114,7 @@ pub async fn verify(
     }
     if provided.is_none() && is_form {
         if declared_length(&req).is_some_and(|len| len > MAX_FORM_BYTES) {
-            return Ok(too_large(req));
+            return Ok(too_large(req, false));
         }
         let bytes = match req.extract::<web::Bytes>().await {
             Ok(bytes) => bytes,
@@ -122,7 +122,7 @@ pub async fn verify(
                 if e.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE =>
             {
-                return Ok(too_large(req));
+                return Ok(too_large(req, false));
             }
             Err(e) => return Err(e),
         };
@@ -161,11 +161,12 @@ fn declared_length(req: &ServiceRequest) -> Option<usize> {
 
 /// 413, said as every refusal is: a page, or for htmx the words in the page's flash area (this
 /// answer is made before `htmx::error_fragments` could frame it).
-fn too_large(req: ServiceRequest) -> ServiceResponse<BoxBody> {
+fn too_large(req: ServiceRequest, upload: bool) -> ServiceResponse<BoxBody> {
     let response = if req.headers().contains_key("hx-request") {
-        super::htmx::in_flash(StatusCode::PAYLOAD_TOO_LARGE, super::error::TOO_LARGE)
+        let words = super::error::too_large_words(upload);
+        super::htmx::in_flash(StatusCode::PAYLOAD_TOO_LARGE, words)
     } else {
-        AppError::TooLarge.error_response()
+        AppError::TooLarge { upload }.error_response()
     };
     req.into_response(response)
 }

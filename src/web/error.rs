@@ -36,9 +36,9 @@ pub enum AppError {
     Invalid(String),
     #[error("the form's security token is missing or stale")]
     Csrf,
-    /// A body larger than the console reads (a form over 256 KiB, an upload over 8 MiB).
+    /// A body larger than the console reads: a form over 256 KiB, or an upload over 8 MiB.
     #[error("request body too large")]
-    TooLarge,
+    TooLarge { upload: bool },
     #[error("sign-in required")]
     SignInRequired { next: String },
     /// Somewhere else to go (a renamed workspace, a member sent to their profile).
@@ -48,10 +48,16 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
-/// Why a body too large is refused, and what to do.
-pub const TOO_LARGE: &str = "Nothing was changed: this form sent more than the console reads at \
-     once. Send fewer addresses at a time (500 at most), or split the file (5 MB at most); what \
-     you typed is still in the form.";
+/// Why a body too large is refused, and what to do: a form's, an upload's.
+pub fn too_large_words(upload: bool) -> &'static str {
+    if upload {
+        "Nothing was changed: this file is larger than the console reads (8 MB). A picture takes \
+         1 MB at most, an import file 5 MB: choose a smaller one, or split the import."
+    } else {
+        "Nothing was changed: this form sent more than the console reads at once. Send fewer \
+         addresses at a time (500 at most); what you typed is still in the form."
+    }
+}
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
@@ -216,7 +222,7 @@ impl ResponseError for AppError {
             AppError::BadAddress | AppError::BadForm => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SignInRequired { .. } | AppError::Redirect(_) => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -247,7 +253,11 @@ impl ResponseError for AppError {
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
             AppError::Invalid(reason) => ("Not accepted", reason.clone(), None),
-            AppError::TooLarge => ("Too much at once", TOO_LARGE.to_owned(), None),
+            AppError::TooLarge { upload } => (
+                "Too much at once",
+                too_large_words(*upload).to_owned(),
+                None,
+            ),
             AppError::Csrf => (
                 "Form expired",
                 "This form's security token is missing or out of date. Go back, reload the page and try again.".to_owned(),

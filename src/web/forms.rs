@@ -163,7 +163,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for HtmlFo
                 if e.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
                 {
-                    super::error::AppError::TooLarge.into()
+                    super::error::AppError::TooLarge { upload: false }.into()
                 } else {
                     e
                 }
@@ -183,7 +183,7 @@ pub fn form_error(
 ) -> actix_web::Error {
     match e {
         actix_web::error::UrlencodedError::Overflow { .. } => {
-            super::error::AppError::TooLarge.into()
+            super::error::AppError::TooLarge { upload: false }.into()
         }
         actix_web::error::UrlencodedError::Payload(_) => e.into(),
         _ => super::error::AppError::BadForm.into(),

@@ -191,6 +191,8 @@ async fn a_refused_dialog_says_why_in_the_dialog() {
         .eval_text("return String(document.querySelector('dialog[open] #emails').value.length)")
         .await;
     assert!(kept.parse::<usize>().unwrap() > 250_000, "{kept}");
+    let focused = b.eval_text("return document.activeElement.id").await;
+    assert_eq!(focused, "emails", "back to the field to mend, not on Send");
     b.screenshot("16-invite-too-much").await;
     assert_eq!(app.count("invitations"), 0);
     browser.close().await;

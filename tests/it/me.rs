@@ -400,6 +400,13 @@ async fn fake_oversized_or_missing_pictures_are_refused_beside_the_field() {
         .await
         .unwrap();
     assert_eq!(too_large.status().as_u16(), 413);
+    assert!(
+        too_large
+            .text()
+            .await
+            .unwrap()
+            .contains("this file is larger than the console reads (8 MB). A picture takes 1 MB")
+    );
     assert_eq!(app.count("avatars"), 0);
 }
 
