@@ -3,6 +3,7 @@
 //! `/org/workspaces`, every workspace with its members and seats, and a form to create one.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -82,6 +83,8 @@ struct AccountsPage {
     accounts: Vec<AccountLine>,
     prev_url: Option<String>,
     next_url: Option<String>,
+    /// On an empty page past either end: the first page.
+    first_url: Option<String>,
 }
 
 /// How a gate answers someone it stops: a page sends them to enrol, as a workspace's pages do;
@@ -131,6 +134,27 @@ fn org_admin(me: &SignedIn) -> Result<(), AppError> {
         Err(AppError::Forbidden(
             "Only org owners and org admins manage the organization's accounts.".to_owned(),
         ))
+    }
+}
+
+/// Where an action on `/org/accounts` goes back to: the page, search and place it was sent from
+/// (htmx's `HX-Current-URL`, else the `Referer`), when that was the accounts page; else its
+/// first page. Only the path and query are kept: never anywhere else.
+fn back_to_accounts(req: &HttpRequest) -> String {
+    const PAGE: &str = "/org/accounts";
+    let from = [HeaderName::from_static("hx-current-url"), header::REFERER]
+        .iter()
+        .find_map(|name| req.headers().get(name)?.to_str().ok().map(str::to_owned))
+        .unwrap_or_default();
+    // "http://host/org/accounts?q=…" or "/org/accounts?q=…": the path and query.
+    let local = match from.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => from.as_str(),
+    };
+    let local = local.split('#').next().unwrap_or_default();
+    match local.split_once('?') {
+        Some((PAGE, query)) if !query.is_empty() => format!("{PAGE}?{query}"),
+        _ => PAGE.to_owned(),
     }
 }
 
@@ -218,23 +242,37 @@ pub async fn accounts_page(
             ),
         })
         .collect();
-    let link = |key: &str, at: Option<&AccountLine>| {
-        at.map(|line| {
-            format!(
-                "/org/accounts?{}",
-                serde_html_form::to_string([("q", q.as_str()), (key, line.email.as_str())])
-                    .unwrap_or_default()
-            )
-        })
+    // The search (when there is one) and where the page starts.
+    let address = |cursor: Option<(&str, &str)>| {
+        let fields: Vec<(&str, &str)> = [("q", q.as_str())]
+            .into_iter()
+            .filter(|(_, q)| !q.is_empty())
+            .chain(cursor)
+            .collect();
+        match serde_html_form::to_string(fields).unwrap_or_default() {
+            query if query.is_empty() => "/org/accounts".to_owned(),
+            query => format!("/org/accounts?{query}"),
+        }
     };
-    let prev_url = link("before", accounts.first()).filter(|_| has_previous);
-    let next_url = link("after", accounts.last()).filter(|_| has_next);
+    let prev_url = accounts
+        .first()
+        .filter(|_| has_previous)
+        .map(|line| address(Some(("before", line.email.as_str()))));
+    let next_url = accounts
+        .last()
+        .filter(|_| has_next)
+        .map(|line| address(Some(("after", line.email.as_str()))));
+    // A page past either end (an old address): nothing on it, and the way to the first page.
+    let first_url = (accounts.is_empty()
+        && !matches!(query.from(), account_store::PageFrom::Start))
+    .then(|| address(None));
     let page = AccountsPage {
         chrome: me.chrome_in(&state, "org-accounts").await?,
         q,
         accounts,
         prev_url,
         next_url,
+        first_url,
     };
     page_or_fragment(&req, &page, |p| p.as_results().render())
 }
@@ -271,7 +309,7 @@ async fn block_dialog(
         &account.display_name(),
         &account.email,
         format!("/org/accounts/{}/block", target.0),
-        "/org/accounts".to_owned(),
+        back_to_accounts(req),
         &me.csrf_token,
         reason,
     );
@@ -310,7 +348,7 @@ async fn set_blocked(
         format!("{} is unblocked and can sign in again.", account.email)
     };
     flash(&me.session, &message)?;
-    Ok(super::htmx::leave_for(req, "/org/accounts"))
+    Ok(super::htmx::leave_for(req, &back_to_accounts(req)))
 }
 
 pub async fn block(
@@ -562,6 +600,7 @@ pub struct OrgRoleForm {
 }
 
 pub async fn change_org_role(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
@@ -592,11 +631,12 @@ pub async fn change_org_role(
     } else {
         flash(&me.session, &format!("{} is now {role}.", account.email))?;
     }
-    Ok(redirect("/org/accounts"))
+    Ok(redirect(&back_to_accounts(&req)))
 }
 
 /// Lifts an account's sign-in pause.
 pub async fn clear_sign_in_pause(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: SignedIn,
     id: web::Path<i64>,
@@ -616,5 +656,5 @@ pub async fn clear_sign_in_pause(
     } else {
         flash_warning(&me.session, nothing)?;
     }
-    Ok(redirect("/org/accounts"))
+    Ok(redirect(&back_to_accounts(&req)))
 }

@@ -358,6 +358,39 @@ async fn blocking_from_the_dialog_reloads_the_page_with_htmx() {
     assert_eq!(done.status().as_u16(), 200);
     assert_eq!(done.headers()["hx-redirect"], "/org/accounts");
     assert!(app.get_text("/org/accounts").await.contains("is blocked"));
+    // Back to the page, search and place it was done from; never to another page or site.
+    for (i, (from, back)) in [
+        (
+            app.url("/org/accounts?q=alan&after=a%40example.com#x"),
+            "/org/accounts?q=alan&after=a%40example.com",
+        ),
+        ("/org/accounts?q=alan".to_owned(), "/org/accounts?q=alan"),
+        (
+            "https://elsewhere.example/org/accounts".to_owned(),
+            "/org/accounts",
+        ),
+        (app.url("/w/acme/users?q=alan"), "/org/accounts"),
+        (
+            "//elsewhere.example/org/accounts?q=1".to_owned(),
+            "/org/accounts",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Alan is blocked: unblocked, blocked again, and so on.
+        let action = if i % 2 == 0 { "unblock" } else { "block" };
+        let done = app
+            .client
+            .post(app.url(&format!("/org/accounts/{alan}/{action}")))
+            .header("HX-Request", "true")
+            .header("HX-Current-URL", from.as_str())
+            .header("X-CSRF-Token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.headers()["hx-redirect"], back, "{from}");
+    }
 }
 
 /// The address of a page's `rel` link ("next", "prev"), if it has one.
@@ -443,6 +476,25 @@ async fn org_accounts_page_by_email_with_and_without_a_search() {
     let two = emails(&like("er"));
     assert!(two.len() > 50, "more than a page");
     assert_eq!(org_pages(&app, "/org/accounts?q=er").await, two);
+    // Links carry no empty search; a page past either end says so and leads to the first page.
+    let first = app.get_text("/org/accounts").await;
+    assert!(
+        pager_link(&first, "next").is_some_and(|url| url.starts_with("/org/accounts?after=")),
+        "{first}"
+    );
+    for (past, first) in [
+        ("/org/accounts?after=zzzz%40example.com", "/org/accounts"),
+        ("/org/accounts?before=a", "/org/accounts"),
+        ("/org/accounts?q=er&after=zzzz", "/org/accounts?q=er"),
+    ] {
+        let page = app.get_text(past).await;
+        assert!(
+            page.contains("No more accounts")
+                && page.contains(&format!("href=\"{first}\" hx-get=\"{first}\""))
+                && page.contains("Back to the first page"),
+            "{past}: {page}"
+        );
+    }
 }
 
 /// The organization's name (which heads every page and names it in emails) is the org owners' to
