@@ -24,8 +24,8 @@ pub enum NameError {
     ShowsNothing,
     /// A label chosen from a list holds characters that show as nothing.
     #[error(
-        "Remove the invisible characters (zero-width spaces and the like) from this field: a name \
-         chosen from a list must read as what it is."
+        "This name holds an invisible character (a zero-width space or the like, often pasted \
+         with the text), so it would list as another name: type it again."
     )]
     Invisible,
 }
@@ -39,6 +39,23 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
         | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Whether the invisible character at `at` is part of an emoji: a variation selector (U+FE0E,
+/// U+FE0F) after a symbol ("❤️"), a zero-width joiner (U+200D) between two ("👩‍💻", "❤️‍🔥").
+/// Beside letters they would only hide ("Fin\u{200D}ance").
+fn part_of_emoji(chars: &[char], at: usize) -> bool {
+    let symbol = |c: &char| !c.is_ascii() && !c.is_alphanumeric() && !is_blank(*c);
+    // The nearest character that shows, before `at` (past the selectors of an emoji).
+    let before = chars[..at]
+        .iter()
+        .rev()
+        .find(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}'));
+    match chars[at] {
+        '\u{FE0E}' | '\u{FE0F}' => before.is_some_and(symbol),
+        '\u{200D}' => before.is_some_and(symbol) && chars.get(at + 1).is_some_and(symbol),
+        _ => false,
+    }
 }
 
 /// A character that shows as nothing, or as a blank: invisible, a space, the blank Braille
@@ -72,7 +89,10 @@ impl Name {
     /// name may need the joiners of Persian and Indic scripts.)
     pub fn parse_label(input: &str) -> Result<Self, NameError> {
         let name = Self::parse(input)?;
-        if name.0.chars().any(is_invisible) {
+        let chars: Vec<char> = name.0.chars().collect();
+        let hidden =
+            (0..chars.len()).any(|at| is_invisible(chars[at]) && !part_of_emoji(&chars, at));
+        if hidden {
             return Err(NameError::Invisible);
         }
         Ok(name)
@@ -253,6 +273,26 @@ mod tests {
             Name::parse_label("Équipe support").unwrap().as_str(),
             "Équipe support"
         );
+        // An emoji's own selectors and joiners are part of it; beside letters they only hide.
+        for emoji in [
+            "\u{2764}\u{FE0F} Team",
+            "\u{1F469}\u{200D}\u{1F4BB} Engineers",
+            "\u{2764}\u{FE0F}\u{200D}\u{1F525} Fans",
+        ] {
+            assert!(Name::parse_label(emoji).is_ok(), "{emoji:?}");
+        }
+        for hiding in [
+            "Fin\u{200D}ance",
+            "Team\u{FE0F}",
+            "\u{1F469}\u{200D}x",
+            "a\u{200D}\u{1F4BB}",
+        ] {
+            assert_eq!(
+                Name::parse_label(hiding),
+                Err(NameError::Invisible),
+                "{hiding:?}"
+            );
+        }
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn apps_are_created_searched_changed_and_deleted_with_bad_input_refused() 
             "app",
             "Payroll\u{200B} run",
             "",
-            "Remove the invisible characters",
+            "This name holds an invisible character",
         ),
         (
             "workflow",

@@ -62,7 +62,7 @@ async fn groups_are_created_searched_renamed_and_deleted_with_bad_input_refused(
         (
             "Fin\u{200B}ance",
             "kept as typed",
-            "Remove the invisible characters",
+            "This name holds an invisible character",
         ),
         ("\u{2800}", "kept as typed", "Type a name that shows"),
     ] {

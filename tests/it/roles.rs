@@ -125,7 +125,7 @@ async fn custom_roles_are_created_changed_and_deleted_with_bad_input_refused() {
             "Owner\u{200B}",
             &["users.view", "users.export"][..],
             "name",
-            "Remove the invisible characters",
+            "This name holds an invisible character",
         ),
         (
             too_long.as_str(),
