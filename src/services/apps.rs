@@ -216,6 +216,7 @@ pub fn delete(
         let invitations = crate::store::invitations::choosing(
             conn,
             crate::store::invitations::Chosen::App(at.app),
+            now,
         )?;
         apps::delete(conn, at.app)?;
         let changes = json!({

@@ -237,6 +237,7 @@ pub fn delete(
         let invitations = crate::store::invitations::choosing(
             conn,
             crate::store::invitations::Chosen::Group(at.group),
+            now,
         )?;
         groups::delete(conn, at.group)?;
         let changes = json!({

@@ -349,15 +349,21 @@ pub enum Chosen {
     App(i64),
 }
 
-/// How many pending invitations give `chosen` on accepting (deleting it takes it from them).
-pub fn choosing(conn: &mut AnyConnection, chosen: Chosen) -> QueryResult<i64> {
+/// How many pending invitations (not expired at `now`) give `chosen` on accepting (deleting it
+/// takes it from them).
+pub fn choosing(conn: &mut AnyConnection, chosen: Chosen, now: NaiveDateTime) -> QueryResult<i64> {
+    let live = invitations::expires_at.gt(now);
     match chosen {
         Chosen::Group(id) => invitation_groups::table
+            .inner_join(invitations::table)
             .filter(invitation_groups::group_id.eq(id))
+            .filter(live)
             .count()
             .get_result(conn),
         Chosen::App(id) => invitation_apps::table
+            .inner_join(invitations::table)
             .filter(invitation_apps::app_id.eq(id))
+            .filter(live)
             .count()
             .get_result(conn),
     }

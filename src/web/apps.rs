@@ -692,7 +692,8 @@ pub async fn confirm_delete(
     let (app, invitations) = blocking(&state, move |conn| {
         let app = apps::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
         let chosen = crate::store::invitations::Chosen::App(id);
-        Ok((app, crate::store::invitations::choosing(conn, chosen)?))
+        let now = crate::clock::now();
+        Ok((app, crate::store::invitations::choosing(conn, chosen, now)?))
     })
     .await?;
     let base = format!("/w/{}/apps/{id}", access.workspace.slug);

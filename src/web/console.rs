@@ -19,7 +19,7 @@ use crate::clock;
 use crate::domain::access::effective_access;
 use crate::domain::avatar::{AvatarError, AvatarPng};
 use crate::domain::ids::MembershipId;
-use crate::domain::membership::{AccountStatus, MembershipStatus, purged_from};
+use crate::domain::membership::{MembershipStatus, purged_from};
 use crate::domain::names::display_name;
 use crate::domain::policy::{self, Decisions, Facts, MemberAction, Viewer};
 use crate::domain::role::Permission;
@@ -431,7 +431,7 @@ async fn render(
         reasons: actions.reasons(),
         actions,
         invitation,
-        resend: invitation.is_some() && member.account_status != AccountStatus::Blocked,
+        resend: invitation.is_some() && policy::resend_offered(member.account_status),
         csrf_token: access.signed_in.csrf_token.clone(),
         panels,
     };

@@ -735,7 +735,11 @@ pub async fn confirm_delete(
     let (group, invitations) = blocking(&state, move |conn| {
         let group = service::find(conn, workspace, id)?.ok_or(AppError::NotFound)?;
         let chosen = crate::store::invitations::Chosen::Group(id);
-        Ok((group, crate::store::invitations::choosing(conn, chosen)?))
+        let now = crate::clock::now();
+        Ok((
+            group,
+            crate::store::invitations::choosing(conn, chosen, now)?,
+        ))
     })
     .await?;
     // Not asked when the delete would be refused (a group holding grants takes apps.manage).

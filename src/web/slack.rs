@@ -228,7 +228,7 @@ async fn check_and_connect(
 }
 
 /// What connecting did, for the next page: a warning when the app lacks scopes or the replaced
-/// connection's token still works in Slack.
+/// connection, to another Slack workspace, may still have a working token there.
 fn flash_connected(
     session: &actix_session::Session,
     connected: &Connected,
@@ -247,11 +247,13 @@ fn flash_connected(
             missing.join(", ")
         )
     };
+    // Said only of another Slack workspace: in the same one, removing the app would end the
+    // token just connected too.
     match &connected.replaced {
-        Some(old) if !old.token_revoked => message.push_str(&format!(
-            " The token of the connection it replaced could not be revoked in Slack (Slack could \
-             not be reached, or refused): remove the app from {} in Slack's app management to \
-             end it there.",
+        Some(old) if !old.token_revoked && old.team_id != info.team_id => message.push_str(&format!(
+            " The token of the connection to {0} it replaced could not be revoked (Slack could not \
+             be reached or refused, or this server could not read it): remove the app from {0} in \
+             Slack's app management to end it there.",
             old.team_name
         )),
         _ if missing.is_empty() => return flash(session, &message),

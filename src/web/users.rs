@@ -115,7 +115,7 @@ impl RowActions {
             remove: allows(MemberAction::Remove),
             restore: allows(MemberAction::Restore),
             revoke,
-            resend: revoke && row.account_status != AccountStatus::Blocked,
+            resend: revoke && policy::resend_offered(row.account_status),
         }
     }
 

@@ -350,6 +350,12 @@ pub fn may_grant_role(granter: PermissionSet, role: PermissionSet) -> Result<(),
     }
 }
 
+/// Whether an invitation to an account in this state is offered to be sent again: not to a
+/// blocked one, which could never accept it (revoking it stays offered).
+pub fn resend_offered(account: super::membership::AccountStatus) -> bool {
+    account != super::membership::AccountStatus::Blocked
+}
+
 /// Whether someone holding `viewer` may resend or revoke an invitation to a role holding `role`:
 /// seeing who is invited, inviting, and the role (acting on an Owner's invitation takes an Owner).
 pub fn may_manage_invitation(
