@@ -100,6 +100,15 @@ document.documentElement.classList.add('js');
   });
 })();
 
+// Lists searched or paged in place (#results): a status line says what came (its words are in
+// the rows' fragment), rather than the whole table being read out as a live region.
+document.addEventListener('htmx:afterSwap', (event) => {
+  if (event.detail.target?.id !== 'results') return;
+  const words = event.detail.target.querySelector('[data-results-status]');
+  const status = document.getElementById('results-status');
+  if (words && status) status.textContent = words.textContent;
+});
+
 // A page that comes back with a refused form: its first field in error gets the focus and is
 // scrolled to, as a dialog's does, so that the message beside it is seen (long pages put it below
 // the fold). The same when a form's answer replaces the whole <main> (the API key form: its answer

@@ -8,8 +8,6 @@ use crate::common::*;
 use admin_console::domain::membership::MembershipStatus;
 use admin_console::domain::role::BuiltInRole;
 
-/// Types `search` into the picker, waits until its options no longer show `other` (the type-ahead
-/// has answered), and ticks the one option left.
 /// A property of the focused element (`id`, `textContent`), trimmed.
 async fn focused(b: &Browser, property: &str) -> String {
     b.eval_text(&format!(
@@ -18,6 +16,8 @@ async fn focused(b: &Browser, property: &str) -> String {
     .await
 }
 
+/// Types `search` into the picker, waits until its options no longer show `other` (the type-ahead
+/// has answered), and ticks the one option left.
 async fn pick(b: &Browser, search: &str, other: &str) {
     b.fill("#picker-q", search).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -196,5 +196,30 @@ async fn create_a_group_add_members_with_the_picker_and_delete_it() {
         .await;
     b.wait_for_text("main", "already").await;
     assert_eq!(focused(b, "id").await, "name");
+    browser.close().await;
+}
+
+/// A search of the groups swaps the rows in place; a status line says what came (the table itself
+/// is no live region, read out whole at every keystroke).
+#[actix_web::test]
+async fn a_search_in_place_says_what_came_in_a_status_line() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for name in ["Finance", "Sales", "Support"] {
+        let made = app.post_fields("/w/acme/groups", &[("name", name)]).await;
+        assert_eq!(made.status().as_u16(), 303);
+    }
+    let browser = Browser::start().await;
+    let b = &browser;
+    b.sign_in_as_owner(&app).await;
+    b.client.goto(&app.url("/w/acme/groups")).await.unwrap();
+    b.fill("#q", "s").await;
+    b.wait_for_text("#results-status", "groups shown").await;
+    b.fill("#q", "sal").await;
+    b.wait_for_text("#results-status", "1 group shown").await;
+    let live = b
+        .eval_text("return String(document.querySelector('#results').getAttribute('aria-live'))")
+        .await;
+    assert_eq!(live, "null");
     browser.close().await;
 }
