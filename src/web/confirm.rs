@@ -102,10 +102,15 @@ impl Confirmation {
         csrf_token: &str,
         reason: ReasonField,
     ) -> Self {
+        // "Ada Lovelace (ada@example.com)"; someone without a name is their address, said once.
+        let who = match name == email {
+            true => email.to_owned(),
+            false => format!("{name} ({email})"),
+        };
         Self {
             title: format!("Block {name}?"),
             message: format!(
-                "{name} ({email}) can no longer sign in anywhere in the organization: every \
+                "{who} can no longer sign in anywhere in the organization: every \
                  session of theirs ends at once and they cannot accept invitations. Their \
                  memberships, roles and everything they own stay as they are, and you can unblock \
                  them at any time."

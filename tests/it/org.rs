@@ -58,6 +58,19 @@ async fn org_owners_see_search_block_and_unblock_accounts() {
     );
     let confirm = app.get_text(&format!("/org/accounts/{alan}/block")).await;
     assert!(confirm.contains("can no longer sign in anywhere"));
+    // Someone invited without a name is their address, said once.
+    assert_eq!(
+        app.invite("nameless@example.com", "member").await.status(),
+        303
+    );
+    let nameless = app.first_id("accounts WHERE email = 'nameless@example.com'");
+    let confirm = app
+        .get_text(&format!("/org/accounts/{nameless}/block"))
+        .await;
+    assert!(
+        confirm.contains("nameless@example.com can no longer sign in anywhere"),
+        "{confirm}"
+    );
 
     let alans_browser = app.new_client();
     alans_browser
