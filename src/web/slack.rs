@@ -152,7 +152,7 @@ async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppErr
     Ok(match web::block(move || api.revoke(&token)).await? {
         Ok(_) => true,
         Err(e) => {
-            tracing::warn!(error = %e, "slack: the token could not be revoked; forgotten anyway");
+            tracing::warn!(error = %e, "slack: a token of the console's could not be revoked");
             e.is_token_dead()
         }
     })
