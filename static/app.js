@@ -171,8 +171,13 @@ document.addEventListener('cancel', (event) => {
   note.className = 'notice notice-warning escape-note';
   note.setAttribute('role', 'status');
   note.textContent = 'Press Escape again to close this and lose what you typed.';
-  // Under the title, where it is seen however far the dialog is scrolled (it scrolls there).
-  if (!note.isConnected) dialog.querySelector('h2')?.after(note) ?? dialog.prepend(note);
+  // Under the title (and its ✕), where it is seen however far the dialog is scrolled (it
+  // scrolls there).
+  const head = dialog.querySelector('.dialog-head') ?? dialog.querySelector('h2');
+  if (!note.isConnected) {
+    if (head) head.after(note);
+    else dialog.prepend(note);
+  }
   note.scrollIntoView({ block: 'nearest' });
 }, true);
 // Typing again after that warning: a later Escape warns again before anything is lost.

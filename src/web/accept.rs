@@ -57,24 +57,31 @@ struct InvalidPage<'a> {
     signed_in: bool,
     /// Too many failures: the link is still good, only not now.
     paused: bool,
+    /// The invited account is blocked: no sign-in is offered either.
+    blocked: bool,
 }
 
 /// One page for every used, expired, revoked or unknown token, without saying which.
 fn invalid(message: &str, signed_in: &Option<SignedIn>) -> Result<HttpResponse, AppError> {
-    no_form(StatusCode::NOT_FOUND, message, signed_in)
+    no_form(message, signed_in, false)
 }
 
-/// The link's page without the form: `message` says why it cannot be accepted.
+/// The link's page without the form: `message` says why it cannot be accepted (404; 403 for a
+/// blocked account).
 fn no_form(
-    status: StatusCode,
     message: &str,
     signed_in: &Option<SignedIn>,
+    blocked: bool,
 ) -> Result<HttpResponse, AppError> {
-    let signed_in = signed_in.is_some();
     let page = InvalidPage {
         message,
-        signed_in,
+        signed_in: signed_in.is_some(),
         paused: false,
+        blocked,
+    };
+    let status = match blocked {
+        true => StatusCode::FORBIDDEN,
+        false => StatusCode::NOT_FOUND,
     };
     render_with_status(status, &page)
 }
@@ -151,8 +158,7 @@ pub async fn show(
     })
     .await?
     {
-        let why = AcceptError::Blocked.to_string();
-        return no_form(StatusCode::FORBIDDEN, &why, &signed_in);
+        return no_form(&AcceptError::Blocked.to_string(), &signed_in, true);
     }
     render_with_status(
         StatusCode::OK,
@@ -284,6 +290,7 @@ async fn paused(
             message: &message,
             signed_in,
             paused: true,
+            blocked: false,
         },
     )?;
     super::headers::retry_after(&mut response, wait);

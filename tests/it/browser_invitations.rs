@@ -57,6 +57,14 @@ async fn invite_with_the_dialog_then_accept_in_another_browser() {
         .unwrap();
     b.wait_for_text("dialog[open] .escape-note", "Press Escape again")
         .await;
+    // Under the title and its ✕, not above them.
+    let below = b
+        .eval_text(
+            "return String(document.querySelector('dialog[open] .dialog-head').nextElementSibling \
+             === document.querySelector('dialog[open] .escape-note'))",
+        )
+        .await;
+    assert_eq!(below, "true");
 
     // Fixed in place: sent, the dialog closes, rows appear.
     b.fill(

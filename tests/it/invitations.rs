@@ -1210,8 +1210,11 @@ async fn an_invitation_to_a_blocked_account_is_not_sent_again_and_its_link_says_
     assert_eq!(link.status().as_u16(), 403);
     let link = link.text().await.unwrap();
     assert!(
-        link.contains("This account is blocked") && !link.contains("name=\"password\""),
-        "{link}"
+        link.contains("Account blocked")
+            && link.contains("This account is blocked")
+            && !link.contains("name=\"password\"")
+            && !link.contains("href=\"/login\""),
+        "no form, and no sign-in a blocked account could not use: {link}"
     );
 
     let invitation = app.first_id("invitations");
