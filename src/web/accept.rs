@@ -148,16 +148,21 @@ pub async fn show(
     signed_in: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let Some(invitation) = find(&state, &token).await? else {
+    let asked = token.clone();
+    // The invitation, and whether its account is blocked, read at once.
+    let found = blocking(&state, move |conn| {
+        let Some(invitation) = invitations::find_valid(conn, &asked, clock::now())? else {
+            return Ok(None);
+        };
+        let blocked = invitations::account_blocked(conn, &invitation)?;
+        Ok(Some((invitation, blocked)))
+    })
+    .await?;
+    let Some((invitation, blocked)) = found else {
         return invalid(NO_LONGER_VALID, &signed_in);
     };
     // A blocked account can never accept: said at once, rather than after the form is filled in.
-    let held = invitation.clone();
-    if blocking(&state, move |conn| {
-        Ok(invitations::account_blocked(conn, &held)?)
-    })
-    .await?
-    {
+    if blocked {
         return no_form(&AcceptError::Blocked.to_string(), &signed_in, true);
     }
     render_with_status(
