@@ -359,7 +359,7 @@ impl Browser {
         // Killing chromedriver does not end the Chromium it started (a test that panicked never
         // closed its session): end every process started with this browser's own profile.
         kill_processes_naming(&self.profile.display().to_string());
-        let _ = std::fs::remove_dir_all(&self.profile);
+        remove_profile(&self.profile);
     }
 }
 
@@ -438,5 +438,32 @@ fn sweep_orphans() {
         .collect();
     for profile in orphans {
         kill_processes_naming(&profile);
+    }
+    // Their folders too, and those whose browsers are already gone.
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(owner) = name
+            .strip_prefix(PROFILE_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{owner}")).exists() {
+            remove_profile(&entry.path());
+        }
+    }
+}
+
+/// Deletes a browser's profile folder. A Chromium just sent SIGKILL may still be writing into it
+/// (the removal then fails on a folder not empty): tried again for up to a second.
+fn remove_profile(profile: &std::path::Path) {
+    for _ in 0..20 {
+        if std::fs::remove_dir_all(profile).is_ok() || !profile.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
