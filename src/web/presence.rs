@@ -297,8 +297,21 @@ async fn still_watching(
 pub async fn stream(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
+    request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     access.require(Permission::UsersView)?;
+    let answer = || {
+        HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            // Proxies must pass events on at once (nginx buffers otherwise).
+            .insert_header(("x-accel-buffering", "no"))
+            .take()
+    };
+    // HEAD: the stream's headers, no stream (nobody is watching).
+    if request.method() == actix_web::http::Method::HEAD {
+        return Ok(answer().finish());
+    }
     let workspace = access.workspace.id;
     let watcher = Watcher {
         account: access.signed_in.account.id,
@@ -374,12 +387,7 @@ pub async fn stream(
             }
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        // Proxies must pass events on at once (nginx buffers otherwise).
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(Events(rx)))
+    Ok(answer().streaming(Events(rx)))
 }
 
 #[cfg(test)]

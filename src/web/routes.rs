@@ -71,9 +71,15 @@ macro_rules! route_table {
             )+
         }
 
-        /// The console's pages and actions: everything that reads the session.
+        /// The console's pages and actions: everything that reads the session. Every GET answers
+        /// HEAD as the API's do (a link checker or an uptime probe may send either).
         pub fn session(cfg: &mut web::ServiceConfig) {
-            $(cfg.route($path, web::$method().to($handler));)+
+            $(
+                cfg.route($path, web::$method().to($handler));
+                if stringify!($method) == "get" {
+                    cfg.route($path, web::head().to($handler));
+                }
+            )+
         }
 
         /// Every route as (method, path pattern), open ones first, in the order they are tried.

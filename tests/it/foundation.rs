@@ -35,6 +35,57 @@ async fn health_and_readiness_answer() {
 }
 
 #[actix_web::test]
+async fn console_pages_answer_head_as_get_without_the_body() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let head = |path: &'static str| {
+        let request = app.client.head(app.url(path));
+        async move { request.send().await.unwrap() }
+    };
+    for path in [
+        "/me",
+        "/w/acme/users",
+        "/w/acme/users.csv",
+        "/w/acme/presence",
+    ] {
+        let answer = head(path).await;
+        assert_eq!(answer.status().as_u16(), 200, "{path}");
+        let kind = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(answer.bytes().await.unwrap().is_empty(), "{path}");
+        let get = app.get(path).await;
+        if path != "/w/acme/presence" {
+            assert_eq!(get.headers()["content-type"], kind.as_str(), "{path}");
+        }
+    }
+    // The presence stream's HEAD opens no stream: nobody is counted as watching.
+    assert_eq!(
+        head("/w/acme/presence").await.headers()["content-type"],
+        "text/event-stream"
+    );
+    // Refused as GET is.
+    let stranger = app.new_client();
+    let answer = stranger
+        .client
+        .head(app.url("/w/acme/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 303);
+    assert!(location(&answer).starts_with("/login"));
+    let login = stranger
+        .client
+        .head(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    assert_eq!(head("/w/acme/nothing-here").await.status().as_u16(), 404);
+}
+
+#[actix_web::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
     for path in ["/setup", "/healthz", "/static/app.css", "/nowhere"] {
