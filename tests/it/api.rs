@@ -2,7 +2,7 @@
 //! (`/api/v1`), over HTTP on the backend chosen by `TEST_BACKEND`.
 
 use admin_console::domain::membership::MembershipStatus;
-use admin_console::domain::role::BuiltInRole;
+use admin_console::domain::role::{BuiltInRole, Permission};
 use chrono::Duration;
 use serde_json::{Value, json};
 
@@ -285,7 +285,7 @@ async fn a_row_that_moves_between_two_pages_moves_nothing() {
 async fn the_users_list_pages_filters_and_searches_like_the_page() {
     let app = owner_app().await;
     app.seed_members(120);
-    let key = app.api_key("Reader", &["users.view"]).await;
+    let key = app.api_key("Reader", &["users.view", "groups.view"]).await;
     let (status, first) = get(&app, "/api/v1/users?limit=50", &key).await;
     assert_eq!(status, 200);
     assert_eq!(first["data"].as_array().unwrap().len(), 50);
@@ -328,6 +328,11 @@ async fn the_users_list_pages_filters_and_searches_like_the_page() {
         let (status, body) = get(&app, &format!("/api/v1/users?{bad}"), &key).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert!(body["errors"][param].is_string(), "{bad}: {body}");
+    }
+    // An empty parameter is one not sent.
+    for empty in ["status=", "role=", "group=", "sort=", "limit="] {
+        let (status, body) = get(&app, &format!("/api/v1/users?{empty}"), &key).await;
+        assert_eq!(status, 200, "{empty}: {body}");
     }
     for bad in ["0", "201", "ten"] {
         let (status, body) = get(&app, &format!("/api/v1/users?limit={bad}"), &key).await;
@@ -583,6 +588,30 @@ async fn patch_changes_names_time_zone_and_role_all_or_nothing() {
         "{body}"
     );
     assert!(body["errors"]["first_name"].is_null(), "{body}");
+    // Nor can they be made Owner before they have a password: said beside `role`.
+    let everything: Vec<&str> = Permission::ALL.iter().map(|p| p.key()).collect();
+    let owners = app.api_key("Owners", &everything).await;
+    let (status, _, body) = api(
+        &app,
+        "PATCH",
+        &invited,
+        &owners,
+        Some(json!({"role": "owner"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["role"].is_string(), "{body}");
+    // A change of nothing answers the member: a key that does not see them is told which scope.
+    let blind = app.api_key("Editor", &["users.edit"]).await;
+    let (status, _, body) = api(&app, "PATCH", &path, &blind, Some(json!({}))).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("lacks the scope “users.view”"),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
@@ -931,6 +960,53 @@ async fn groups_are_made_renamed_filled_and_deleted() {
     assert_eq!(body["member_count"], 1);
     let (_, listed) = get(&app, &format!("/api/v1/users?group={id}"), &key).await;
     assert_eq!(listed["data"][0]["email"], "grace.hopper@example.com");
+    // Who is in a group is for a key that sees groups (the console's list drops the filter).
+    let people_only = app.api_key("people only", &["users.view"]).await;
+    for group in [id.to_string(), "999999".to_owned()] {
+        let (status, body) = get(&app, &format!("/api/v1/users?group={group}"), &people_only).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("groups.view"));
+    }
+    // Two changes of different fields at once: both stay, each event records its own field.
+    for round in 0..6 {
+        let change = |field: &str| {
+            let body = json!({ field: format!("{field} {round}") }).to_string();
+            let path = app.url(&format!("/api/v1/groups/{id}"));
+            let key = key.clone();
+            move || {
+                reqwest::Client::new()
+                    .patch(&path)
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            }
+        };
+        let (name, description) = (change("name"), change("description"));
+        let statuses = join_all(
+            [name().send(), description().send()]
+                .map(|sent| async move { sent.await.unwrap().status().as_u16() }),
+        )
+        .await;
+        assert_eq!(statuses, [200, 200]);
+        let (_, body) = get(&app, &format!("/api/v1/groups/{id}"), &key).await;
+        assert_eq!(
+            (body["name"].as_str(), body["description"].as_str()),
+            (
+                Some(format!("name {round}").as_str()),
+                Some(format!("description {round}").as_str())
+            ),
+            "round {round}"
+        );
+    }
+    let (_, _, body) = api(
+        &app,
+        "PATCH",
+        &format!("/api/v1/groups/{id}"),
+        &key,
+        Some(json!({"name": "Platform", "description": "Builders"})),
+    )
+    .await;
+    assert_eq!(body["name"], "Platform");
     assert_eq!(
         api(
             &app,
@@ -1139,7 +1215,10 @@ async fn the_openapi_document_and_its_reference_page_are_served_without_a_key() 
     let doc: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let remove = &doc["paths"]["/api/v1/users/{id}/remove"]["post"];
-    assert_eq!(remove["security"][0]["api_key"][0], "users.remove");
+    assert_eq!(
+        remove["security"][0]["api_key"],
+        json!(["users.view", "users.remove"])
+    );
     assert!(remove["responses"]["409"].is_object());
     let page = reqwest::get(app.url("/api/v1/docs")).await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
@@ -1390,4 +1469,84 @@ async fn one_idempotency_key_sent_many_times_at_once_runs_once() {
             1
         );
     }
+}
+
+/// Every operation of the OpenAPI document, sent with a key holding exactly the scopes one of its
+/// security requirements lists, is not refused for a scope: the document names all a key needs.
+#[actix_web::test]
+async fn every_operation_takes_the_scopes_its_document_lists() {
+    let app = owner_app().await;
+    app.add_member(
+        "grace.hopper@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let member = app.membership_of("grace.hopper@example.com").to_string();
+    let owner_key = app
+        .api_key(
+            "Owner's",
+            &["users.view", "users.invite", "groups.view", "groups.manage"],
+        )
+        .await;
+    let (_, group) = post(
+        &app,
+        "/api/v1/groups",
+        &owner_key,
+        Some(json!({"name": "Ops"})),
+    )
+    .await;
+    let group = group["id"].to_string();
+    let (status, _) = post(
+        &app,
+        "/api/v1/invitations",
+        &owner_key,
+        Some(json!({"emails": ["new@example.com"], "role": "member"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let invitation = app.first_id("invitations").to_string();
+    let doc: Value = serde_json::from_str(&app.get_text("/api/v1/openapi.json").await).unwrap();
+    let mut checked = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for requirement in operation["security"].as_array().into_iter().flatten() {
+                let scopes: Vec<&str> = requirement["api_key"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect();
+                if scopes.is_empty() {
+                    continue;
+                }
+                let id = if path.contains("/groups/") {
+                    &group
+                } else if path.contains("/invitations/") {
+                    &invitation
+                } else {
+                    &member
+                };
+                let address = path.replace("{id}", id).replace("{user_id}", &member);
+                let key = app.api_key(&format!("{method} {path}"), &scopes).await;
+                let (status, _, body) = api(
+                    &app,
+                    &method.to_uppercase(),
+                    &address,
+                    &key,
+                    Some(json!({})),
+                )
+                .await;
+                let refused_for_scope = status == 403
+                    && body["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("lacks the scope"));
+                assert!(
+                    !refused_for_scope,
+                    "{method} {path} with {scopes:?}: {body}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked}");
 }

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{IdPath, MemberPath};
 use super::{ApiKeyAuth, Problem, json, no_content, ok, path_id};
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection, Lock};
 use crate::domain::SearchTerm;
 use crate::domain::ids::MembershipId;
 use crate::domain::role::Permission;
@@ -170,13 +170,22 @@ pub async fn update(
     // The answer (and a change of nothing) reads the group: it takes seeing groups.
     auth.require(Permission::GroupsView)?;
     let id = path_id(&path.0)?;
-    let current = read(&state, &auth, id).await?;
-    let (name, description) = parse(body.into_inner(), (current.name, current.description))?;
-    let at = in_workspace(&auth, id);
+    let (body, at) = (body.into_inner(), in_workspace(&auth, id));
+    // A field not sent keeps the value it has when the change is made (read under the lock), so
+    // two changes of different fields at once both stay.
     change(&state, &auth, move |conn, actor, now| {
-        service::update(conn, actor, at, &name, &description, now)
+        db::write_transaction(conn, Lock::Workspace(at.workspace), |conn| {
+            let current =
+                service::find(conn, at.workspace, at.group)?.ok_or(GroupError::NotFound)?;
+            match parse(body, (current.name, current.description)) {
+                Ok((name, description)) => {
+                    service::update(conn, actor, at, &name, &description, now).map(Ok)
+                }
+                Err(invalid) => Ok(Err(invalid)),
+            }
+        })
     })
-    .await?;
+    .await??;
     Ok(ok(&read(&state, &auth, id).await?))
 }
 

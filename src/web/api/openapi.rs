@@ -547,7 +547,7 @@ mod tests {
                 .iter()
                 .any(|p| p["name"] == "Idempotency-Key")
         );
-        assert_eq!(suspend["security"][0]["api_key"][0], "users.suspend");
+        assert_eq!(suspend["security"][0]["api_key"][1], "users.suspend");
         let workspace = &doc["paths"]["/api/v1/workspace"]["get"];
         assert!(workspace["responses"]["403"].is_null(), "any live key");
         assert!(doc["components"]["schemas"]["Problem"].is_object());

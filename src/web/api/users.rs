@@ -118,12 +118,14 @@ pub struct ListQuery {
     /// Search names and email addresses.
     #[param(value_type = Option<String>)]
     pub q: SearchTerm,
-    /// `active`, `invited`, `suspended` or `removed` (any but removed when absent); another value
-    /// is refused (422), as is a role, group or dormancy the workspace does not have.
+    /// `active`, `invited` (or `pending`), `suspended` or `removed` (any but removed when
+    /// absent); `blocked` (accounts blocked in the organization) or `two_factor_off` (not
+    /// signing in with two-factor). Another value is refused (422), as is a role, group or
+    /// dormancy the workspace does not have.
     pub status: Option<String>,
     /// A role's key (`admin`) or a custom role's id.
     pub role: Option<String>,
-    /// A group's id.
+    /// A group's id (the key needs `groups.view` too).
     pub group: Option<String>,
     /// Dormant members: not active for this many days (1 to 3650; never-active ones included).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 3650)]
@@ -193,11 +195,15 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     auth.require(Permission::UsersView)?;
     let query = query.into_inner();
+    // Who is in which group is for a key that sees groups (the console's list drops the filter).
+    if query.group.as_deref().is_some_and(|g| !g.is_empty()) {
+        auth.require(Permission::GroupsView)?;
+    }
     let limit = parse_limit(query.limit.as_deref())?;
     if let Some(sort) = query
         .sort
         .as_deref()
-        .filter(|s| MemberSort::parse(s).is_none())
+        .filter(|s| !s.is_empty() && MemberSort::parse(s).is_none())
     {
         return Err(Problem::field(
             "sort",
@@ -330,7 +336,7 @@ pub struct UserPatch {
 /// Any of the fields; the rest stays. Names and time zone need `users.edit`, the role
 /// `users.change_role`. All of it or nothing: 422 with a message per refused field.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "updateUser", tag = "Users", params(IdPath), request_body = UserPatch,
-    security(("api_key" = ["users.edit"]), ("api_key" = ["users.change_role"])),
+    security(("api_key" = ["users.view", "users.edit"]), ("api_key" = ["users.view", "users.change_role"])),
     responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -339,6 +345,8 @@ pub async fn update(
     body: web::Json<UserPatch>,
 ) -> Result<HttpResponse, Problem> {
     let patch = body.into_inner();
+    // The answer is the member: seeing them comes first, also for a change of nothing.
+    auth.attempt(MemberAction::View)?;
     let profile =
         patch.first_name.is_some() || patch.last_name.is_some() || patch.timezone.is_some();
     if profile {
@@ -369,7 +377,13 @@ pub async fn update(
                     console::update_profile(conn, acting, workspace, id, &change, &base_url, now)?;
                 }
                 if let Some(role) = role {
-                    console::change_role(conn, acting, workspace, id, &role, now)?;
+                    console::change_role(conn, acting, workspace, id, &role, now).map_err(|e| {
+                        match e {
+                            // A role this member cannot take (an Owner without a password yet).
+                            ConsoleError::Invalid(why) => Problem::field("role", why),
+                            other => other.into(),
+                        }
+                    })?;
                 }
                 reread(conn, workspace, id)
             })
@@ -442,7 +456,7 @@ fn reason(text: Option<&str>) -> Result<Option<Reason>, Problem> {
 /// Suspend a member: their sessions end at once
 #[utoipa::path(post, path = "/api/v1/users/{id}/suspend", operation_id = "suspendUser", tag = "Users", params(IdPath),
     request_body(content = Option<SuspendBody>),
-    security(("api_key" = ["users.suspend"])),
+    security(("api_key" = ["users.view", "users.suspend"])),
     responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn suspend(
     state: web::Data<AppState>,
@@ -456,7 +470,7 @@ pub async fn suspend(
 
 /// Unsuspend a member
 #[utoipa::path(post, path = "/api/v1/users/{id}/unsuspend", operation_id = "unsuspendUser", tag = "Users", params(IdPath),
-    security(("api_key" = ["users.suspend"])),
+    security(("api_key" = ["users.view", "users.suspend"])),
     responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn unsuspend(
     state: web::Data<AppState>,
@@ -468,7 +482,7 @@ pub async fn unsuspend(
 
 /// Restore a removed member
 #[utoipa::path(post, path = "/api/v1/users/{id}/restore", operation_id = "restoreUser", tag = "Users", params(IdPath),
-    security(("api_key" = ["users.remove"])),
+    security(("api_key" = ["users.view", "users.remove"])),
     responses((status = 200, description = "The member after the change", body = UserDetailJson)))]
 pub async fn restore(
     state: web::Data<AppState>,
@@ -503,7 +517,7 @@ pub struct RemovedJson {
 /// restored for 14 days.
 #[utoipa::path(post, path = "/api/v1/users/{id}/remove", operation_id = "removeUser", tag = "Users", params(IdPath),
     request_body(content = Option<RemoveBody>),
-    security(("api_key" = ["users.remove"])),
+    security(("api_key" = ["users.view", "users.remove"])),
     responses((status = 200, description = "The member, removed, and what was handed over", body = RemovedJson)))]
 pub async fn remove(
     state: web::Data<AppState>,
