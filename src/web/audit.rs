@@ -350,6 +350,7 @@ pub async fn log_csv(
     access.require(Permission::AuditView)?;
     csv(
         &state,
+        access.signed_in.account.id,
         Some(access.workspace.id),
         &access.workspace.slug,
         &query,
@@ -364,11 +365,19 @@ pub async fn org_log_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     may_read_org_log(&state, &me).await?;
-    csv(&state, None, "organization", &query, me.zone())
+    csv(
+        &state,
+        me.account.id,
+        None,
+        "organization",
+        &query,
+        me.zone(),
+    )
 }
 
 fn csv(
     state: &AppState,
+    by: crate::domain::ids::AccountId,
     workspace: Option<crate::domain::ids::WorkspaceId>,
     name: &str,
     query: &AuditQuery,
@@ -378,12 +387,14 @@ fn csv(
     let filter = query
         .filter_in(zone)
         .map_err(|why| AppError::Invalid(format!("{why} Nothing was exported.")))?;
+    let slot = super::csv_download::Slot::take(by)?;
     let filename = format!(
         "{name}-audit-{}.csv",
         crate::clock::now().format("%Y-%m-%d")
     );
     Ok(super::csv_download::stream_csv(
         state,
+        slot,
         filename,
         &CSV_COLUMNS,
         move |conn, before| {

@@ -1,7 +1,10 @@
 //! Streamed CSV downloads (the users list, the audit log): rows read a batch at a time on a
-//! blocking thread and sent with back-pressure, never the whole file in memory.
+//! blocking thread and sent with back-pressure, never the whole file in memory; a connection is
+//! held only while a batch is read, and a person runs a few downloads at once.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::{LazyLock, Mutex};
 use std::task::{Context, Poll};
 
 use actix_web::HttpResponse;
@@ -10,7 +13,9 @@ use actix_web::web::Bytes;
 use tokio::sync::mpsc;
 
 use super::AppState;
-use crate::db::{self, AnyConnection};
+use super::error::AppError;
+use crate::db::{self, AnyConnection, Pool};
+use crate::domain::ids::AccountId;
 
 /// Rows read at a time (20,000: on PostgreSQL each batch is a round trip with its planning; 5,000
 /// made the export 2.28× SQLite's time at a million members, 20,000 makes it 1.8×).
@@ -32,10 +37,58 @@ impl futures_core::Stream for Chunks {
 /// Reads the rows after the last one's key (`None`: from the start).
 type Batches<R> = dyn FnMut(&mut AnyConnection, Option<i64>) -> diesel::QueryResult<Vec<R>>;
 
+/// Downloads one person may run at once: each holds a thread while its client reads.
+const MOST_AT_ONCE: usize = 3;
+/// How long a client may leave a chunk unread before its download is ended.
+const STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Downloads running, per account (this instance's).
+static RUNNING: LazyLock<Mutex<HashMap<AccountId, usize>>> = LazyLock::new(Default::default);
+
+/// One of the [`MOST_AT_ONCE`] downloads `account` may run; given back when dropped.
+pub struct Slot(AccountId);
+
+impl Slot {
+    pub fn take(account: AccountId) -> Result<Slot, AppError> {
+        let mut running = RUNNING.lock().expect("downloads lock");
+        let count = running.entry(account).or_default();
+        if *count >= MOST_AT_ONCE {
+            return Err(AppError::Conflict(format!(
+                "You have {MOST_AT_ONCE} downloads running already: wait for one to finish, then                  export again."
+            )));
+        }
+        *count += 1;
+        Ok(Slot(account))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().expect("downloads lock");
+        if let Some(count) = running.get_mut(&self.0) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.0);
+            }
+        }
+    }
+}
+
+/// Hands a chunk to the client, waiting at most [`STALL`]; false when it went away or stalled.
+fn send(sender: &mpsc::Sender<Result<Bytes, std::io::Error>>, chunk: Vec<u8>) -> bool {
+    let sent = tokio::runtime::Handle::current().block_on(tokio::time::timeout(
+        STALL,
+        sender.send(Ok(Bytes::from(chunk))),
+    ));
+    matches!(sent, Ok(Ok(())))
+}
+
 /// Writes a CSV into `sender` a chunk at a time, `batch` rows after the last one's key (`None` at
-/// first) until a short batch; stops quietly when the client goes away.
+/// first) until a short batch; stops quietly when the client goes away or stops reading. Each
+/// batch takes a connection from the pool and gives it back before its rows are sent: a slow
+/// client holds none.
 fn produce<R>(
-    conn: &mut AnyConnection,
+    pool: &Pool,
     columns: &[&str],
     batch: &mut Batches<R>,
     write: fn(&mut csv::Writer<Vec<u8>>, &R) -> csv::Result<()>,
@@ -47,14 +100,17 @@ fn produce<R>(
     out.write_record(columns)?;
     let mut last = None;
     loop {
-        let rows = batch(conn, last)?;
+        let rows = {
+            let mut conn = super::connection(pool)?;
+            db::streaming_read(&mut conn, |conn| batch(conn, last))??
+        };
         for row in &rows {
             write(&mut out, row)?;
             if out.get_ref().len() >= CHUNK {
                 let full = std::mem::replace(&mut out, writer())
                     .into_inner()
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                if sender.blocking_send(Ok(Bytes::from(full))).is_err() {
+                if !send(sender, full) {
                     return Ok(());
                 }
             }
@@ -66,15 +122,16 @@ fn produce<R>(
     }
     let rest = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     if !rest.is_empty() {
-        let _ = sender.blocking_send(Ok(Bytes::from(rest)));
+        send(sender, rest);
     }
     Ok(())
 }
 
-/// A streamed CSV download named `filename`: rows are read on a blocking thread (SQLite without
-/// its memory map) and sent with back-pressure; never the whole file in memory.
+/// A streamed CSV download named `filename`, run in `slot`: rows are read on a blocking thread
+/// (SQLite without its memory map) and sent with back-pressure; never the whole file in memory.
 pub fn stream_csv<R: 'static>(
     state: &AppState,
+    slot: Slot,
     filename: String,
     columns: &'static [&'static str],
     mut batch: impl FnMut(&mut AnyConnection, Option<i64>) -> diesel::QueryResult<Vec<R>>
@@ -86,12 +143,8 @@ pub fn stream_csv<R: 'static>(
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let pool = state.pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
-        let outcome = pool.get().map_err(anyhow::Error::new).and_then(|mut conn| {
-            db::streaming_read(&mut conn, |conn| {
-                produce(conn, columns, &mut batch, write, key, &sender)
-            })?
-        });
-        if let Err(e) = outcome {
+        let _slot = slot;
+        if let Err(e) = produce(&pool, columns, &mut batch, write, key, &sender) {
             tracing::error!(error = %e, "export failed");
             // The client sees a broken download rather than a silently short file.
             let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));

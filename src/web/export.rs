@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::auth::WorkspaceAccess;
-use super::csv_download::{BATCH, stream_csv};
+use super::csv_download::{BATCH, Slot, stream_csv};
 use super::error::AppError;
 use super::views::rfc3339;
 use super::{AppState, blocking};
@@ -92,6 +92,7 @@ pub async fn users_csv(
             super::bulk::NO_GROUP_FILTER
         )));
     }
+    let slot = Slot::take(access.signed_in.account.id)?;
     let workspace = access.workspace.id;
     let actor = access.signed_in.actor();
     // One audit event per export, with the filter used, before anything is sent.
@@ -122,6 +123,7 @@ pub async fn users_csv(
     );
     Ok(stream_csv(
         &state,
+        slot,
         filename,
         &COLUMNS,
         {

@@ -129,7 +129,7 @@ where
 }
 
 /// A connection from the pool, counted as waiting (`/metrics`) until it comes.
-fn connection(pool: &Pool) -> Result<crate::db::PooledConnection, r2d2::Error> {
+pub(crate) fn connection(pool: &Pool) -> Result<crate::db::PooledConnection, r2d2::Error> {
     let _waiting = crate::metrics::METRICS.waiting_for_connection();
     pool.get()
 }

@@ -262,3 +262,48 @@ async fn a_large_export_streams_every_row_once() {
     assert_eq!(ids.len(), before, "no row twice across batches");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order");
 }
+
+/// Downloads whose clients read slowly hold no database connection while they wait (with two
+/// connections, three stalled exports once made every page wait 15 s and fail), and one person
+/// runs three at once at most.
+#[actix_web::test]
+async fn slow_downloads_hold_no_connection_and_run_three_at_once() {
+    let app = spawn_app_with(|s| s.db_pool_size = 2).await;
+    app.set_up().await;
+    // More than the sockets between server and client hold (about 6 MB of CSV).
+    app.seed_members(60_000);
+    let mut stalled = Vec::new();
+    for _ in 0..3 {
+        let download = app.get("/w/acme/users.csv").await;
+        assert_eq!(download.status().as_u16(), 200);
+        stalled.push(download);
+    }
+    // The audit log's export counts among them.
+    let fourth = app.get("/w/acme/audit.csv").await;
+    assert_eq!(fourth.status().as_u16(), 409);
+    assert!(
+        fourth
+            .text()
+            .await
+            .unwrap()
+            .contains("3 downloads running already")
+    );
+    let page =
+        actix_web::rt::time::timeout(std::time::Duration::from_secs(5), app.get("/w/acme/users"))
+            .await;
+    assert_eq!(page.expect("answered within 5 s").status().as_u16(), 200);
+    // A download given up frees its place.
+    drop(stalled.pop());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let again = app.get("/w/acme/audit.csv").await;
+        if again.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the place stays taken"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
