@@ -307,7 +307,7 @@ impl Invite<'_> {
                     org_role: OrgRole::Member,
                 };
                 (
-                    accounts::insert_or_find(conn, &new, self.now)?,
+                    accounts::insert_or_find(conn, &new, self.now)?.0,
                     sort_key(first, last, email.as_str()),
                     first.to_owned(),
                 )

@@ -2,7 +2,7 @@
 //! with the Member role, within seats, under the workspace lock and the rules that bind the
 //! acting key (an Admin's). An existing account joins as it is; a new one is made without a
 //! password and gets a welcome email with a single-use link to choose one (valid as long as an
-//! invitation). A member the provider deleted before (removed here) is restored and active again.
+//! invitation). A member removed before is restored, active, as a Member.
 
 use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
@@ -121,21 +121,13 @@ pub fn provision(
             },
             now,
         )?;
-        if let Some(external_id) = &user.external_id {
-            memberships::set_external_id(conn, member, Some(external_id), now)?;
-        }
         keep_provider_names(conn, member, user, now)?;
-        audit::record(
+        record_provisioned(
             conn,
-            acting.actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "member.provisioned",
-                target_type: "account",
-                target_id: Some(account_id.0),
-                target_label: &account.email,
-                changes: json!({ "role": "Member", "new_account": new_account }),
-            },
+            acting,
+            (workspace, account_id, &account.email),
+            user,
+            json!({ "role": "Member", "new_account": new_account }),
             now,
         )?;
         if new_account {
@@ -153,8 +145,9 @@ pub fn provision(
     })
 }
 
-/// A member removed before, back: restored (role, groups and grants as they were), active, the
-/// provider's id recorded.
+/// A member removed before, back: restored (groups and grants as they were), active, a
+/// Member (a role above it is the console's to give again, not the provider's: an Owner may have
+/// removed an Admin for cause), with what the provider sends now.
 fn rejoin(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -164,30 +157,66 @@ fn rejoin(
     now: NaiveDateTime,
 ) -> Result<MembershipId, ProvisionError> {
     console::restore(conn, acting, workspace, id, now)?;
-    if memberships::detail(conn, workspace, id, clock::now())?
-        .is_some_and(|m| m.status == MembershipStatus::Suspended)
-    {
+    let member = memberships::detail(conn, workspace, id, clock::now())?
+        .ok_or(diesel::result::Error::NotFound)?;
+    if member.status == MembershipStatus::Suspended {
         console::suspend(conn, acting, workspace, id, false, None, now)?;
     }
-    if let Some(external_id) = &user.external_id {
-        console::set_external_id(conn, acting, workspace, id, Some(external_id), now)?;
-    }
-    // The names it comes back with are changes to the member, judged and recorded as such.
-    let name = user.user_name.as_deref().unwrap_or(user.email.as_str());
-    console::set_user_name(conn, acting, workspace, id, name, now)?;
-    console::set_email_label(conn, acting, workspace, id, &user.email_label, now)?;
+    let role_before = member.role_name.clone();
+    console::change_role(conn, acting, workspace, id, BuiltInRole::Member.key(), now)?;
+    keep_provider_names(conn, id, user, now)?;
+    record_provisioned(
+        conn,
+        acting,
+        (workspace, member.account_id, &member.email),
+        user,
+        json!({ "role": { "before": role_before, "after": "Member" }, "restored": true }),
+        now,
+    )?;
     Ok(id)
 }
 
-/// A new member's userName and the provider's label of the address, kept on the membership.
+/// What the provider sends of a member it adds, kept on the membership as sent (a new member's,
+/// or one removed before: neither is a change to someone in the workspace).
 fn keep_provider_names(
     conn: &mut AnyConnection,
     member: MembershipId,
     user: &NewUser,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
+    memberships::set_external_id(conn, member, user.external_id.as_deref(), now)?;
     memberships::set_scim_user_name(conn, member, user.user_name.as_deref(), now)?;
     memberships::set_email_label(conn, member, &user.email_label, now)
+}
+
+/// `member.provisioned` on `(workspace, account, address)`: `changes` with the provider's names.
+fn record_provisioned(
+    conn: &mut AnyConnection,
+    acting: &Acting<'_>,
+    (workspace, account, email): (WorkspaceId, AccountId, &str),
+    user: &NewUser,
+    mut changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    changes["external_id"] = json!(user.external_id);
+    changes["user_name"] = json!(user.user_name);
+    if let Some(kind) = &user.email_label.kind {
+        changes["email_type"] = json!(kind);
+    }
+    audit::record(
+        conn,
+        acting.actor,
+        &audit::NewEvent {
+            workspace_id: Some(workspace),
+            action: "member.provisioned",
+            target_type: "account",
+            target_id: Some(account.0),
+            target_label: email,
+            changes,
+        },
+        now,
+    )
+    .map(drop)
 }
 
 /// The account joining: the existing one, or a new one without a password (with the provider's
@@ -202,7 +231,9 @@ fn account_for(
         return Ok((account.id, false));
     }
     let (first, last) = (user.first_name.as_str(), user.last_name.as_str());
-    let id = accounts::insert(
+    // Another workspace may add (or invite) the same new address at the same moment (on
+    // PostgreSQL the workspaces' locks do not order them): the one made first is joined.
+    let (id, made) = accounts::insert_or_find(
         conn,
         &accounts::NewAccount {
             email: &user.email,
@@ -213,6 +244,9 @@ fn account_for(
         },
         now,
     )?;
+    if !made {
+        return Ok((id, false));
+    }
     if let Some(timezone) = &user.timezone {
         accounts::update_profile(conn, id, first, last, timezone.name(), now)?;
     }

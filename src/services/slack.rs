@@ -511,6 +511,7 @@ fn account_for(
                 },
                 now,
             )?
+            .0
         }
     };
     Ok(accounts::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)

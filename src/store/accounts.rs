@@ -220,19 +220,20 @@ pub fn register(
 }
 
 /// Creates the account, or finds it when a concurrent transaction created it first (on PostgreSQL
-/// two workspaces can invite one new address at the same moment; the unique index decides).
+/// two workspaces can invite one new address at the same moment; the unique index decides). True
+/// when it was made here.
 pub fn insert_or_find(
     conn: &mut AnyConnection,
     new: &NewAccount<'_>,
     now: NaiveDateTime,
-) -> QueryResult<AccountId> {
+) -> QueryResult<(AccountId, bool)> {
     use diesel::Connection;
     // A savepoint, so the failed insert does not abort the surrounding transaction.
     match conn.transaction(|conn| insert(conn, new, now)) {
-        Ok(id) => Ok(id),
-        Err(e) if super::is_unique_violation(&e) => {
-            find_by_email(conn, new.email)?.map(|a| a.id).ok_or(e)
-        }
+        Ok(id) => Ok((id, true)),
+        Err(e) if super::is_unique_violation(&e) => find_by_email(conn, new.email)?
+            .map(|a| (a.id, false))
+            .ok_or(e),
         Err(e) => Err(e),
     }
 }
