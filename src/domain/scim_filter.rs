@@ -170,6 +170,10 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                 let literal: String = chars[i..=j].iter().collect();
                 let value: String = serde_json::from_str(&literal)
                     .map_err(|_| FilterError(format!("{literal} is not a valid string.")))?;
+                // Escaped (`\u0000`) as much as typed: no stored value holds one.
+                if value.chars().any(char::is_control) {
+                    return Err(FilterError("The filter holds a control character.".into()));
+                }
                 tokens.push(Token::Str(value));
                 i = j + 1;
             }
@@ -442,6 +446,14 @@ mod tests {
         assert!(parse(r#"abcé eq "x""#).is_err());
         assert!(parse(r#"éé eq "x""#).is_err());
         assert!(attr_path("abcé").is_err());
+    }
+
+    #[test]
+    fn an_escaped_control_character_is_refused_as_a_typed_one() {
+        for filter in [r#"userName eq "a\u0000b""#, r#"externalId eq "\u001f""#] {
+            assert!(parse(filter).is_err(), "{filter}");
+        }
+        assert!(parse(r#"userName eq "caf\u00e9""#).is_ok());
     }
 
     #[test]
@@ -805,6 +817,13 @@ fn compare(attr: Attr, op: CompareOp, value: &Value, path: &AttrPath) -> Result<
                 .naive_utc();
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
                 return Err(wrong("takes eq, ne, gt, ge, lt or le"));
+            }
+            // Past every stored time (and past the four-digit years SQLite compares as text).
+            if chrono::Datelike::year(&at) >= 9999 {
+                return Ok(Cond::Const(matches!(
+                    op,
+                    CompareOp::Lt | CompareOp::Le | CompareOp::Ne
+                )));
             }
             let make = if matches!(attr, Attr::Created) {
                 Cond::Created

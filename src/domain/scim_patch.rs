@@ -420,6 +420,18 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                 let Some(name) = target(&parsed)? else {
                     continue;
                 };
+                // A value filter chooses among a multi-valued attribute's values: of what is kept
+                // of a User, only its one address is (`name[givenName eq "x"]` was applied as if
+                // unfiltered). What is not kept (`addresses[type eq "work"]`) is ignored below.
+                if parsed.filter.is_some()
+                    && !name.starts_with("emails")
+                    && !NOT_KEPT.contains(&parsed.attr.name.as_str())
+                {
+                    return Err(error(
+                        "invalidPath",
+                        format!("{path}: only emails[…] takes a value filter here."),
+                    ));
+                }
                 if let Some(filter) = parsed.filter.filter(|_| name.starts_with("emails")) {
                     let before = UserChanges {
                         email_filters: Vec::new(),
@@ -583,6 +595,16 @@ pub fn group_patch(ops: &[PatchOp]) -> Result<GroupChanges, PatchError> {
             Some(path) => {
                 let parsed = scim_filter::parse_path(path)
                     .map_err(|e| error("invalidPath", e.to_string()))?;
+                // `urn:…:User:members` is no attribute of a Group (taken for `members`, a remove
+                // emptied the group).
+                if let Some(urn) = &parsed.attr.urn
+                    && !urn.eq_ignore_ascii_case(scim_filter::GROUP_SCHEMA)
+                {
+                    return Err(error(
+                        "invalidPath",
+                        format!("“{urn}” is not a schema of a Group here."),
+                    ));
+                }
                 let name = parsed.attr.dotted();
                 match (&parsed.filter, name.as_str(), op) {
                     (None, _, _) => changes.set(&name, op, operation.value.as_ref())?,
@@ -667,6 +689,31 @@ mod tests {
         assert!(said("work", true).reads_as(&unsaid));
         assert!(!unsaid.reads_as(&said("home", true)));
         assert!(!unsaid.reads_as(&said("work", false)));
+    }
+
+    #[test]
+    fn a_path_of_another_schema_or_a_filter_on_a_single_value_is_refused_not_widened() {
+        let refused = |patch: Result<(), PatchError>| patch.unwrap_err().scim_type;
+        // Taken for `members`, this emptied the group.
+        let urn = group_patch(&ops(json!([
+            {"op": "remove", "path": "urn:ietf:params:scim:schemas:core:2.0:User:members"}
+        ])));
+        assert_eq!(refused(urn.map(drop)), "invalidPath");
+        assert!(
+            group_patch(&ops(json!([{"op": "replace",
+                "path": "urn:ietf:params:scim:schemas:core:2.0:Group:displayName", "value": "Ops"}])))
+            .is_ok()
+        );
+        // Applied as if unfiltered, whatever the filter said.
+        let filtered = user_patch(&ops(json!([{"op": "replace",
+            "path": "name[givenName eq \"Nobody\"].givenName", "value": "Filtered"}])));
+        assert_eq!(refused(filtered.map(drop)), "invalidPath");
+        // What is not kept stays ignored, filter or not (Entra sends these by default).
+        assert!(
+            user_patch(&ops(json!([{"op": "replace",
+                "path": "addresses[type eq \"work\"].formatted", "value": "1 Main St"}])))
+            .is_ok()
+        );
     }
 
     #[test]

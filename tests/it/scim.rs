@@ -232,6 +232,12 @@ async fn users_are_filtered_and_paged_as_identity_providers_ask() {
             r#"meta.lastModified gt "2000-01-01T00:00:00Z" and id eq "0""#,
             vec![],
         ),
+        // Past year 9999: after everyone (SQLite once compared "+10000-…" as text, before all).
+        (r#"meta.created gt "9999-12-31T23:59:59Z""#, vec![]),
+        (
+            r#"meta.lastModified lt "9999-12-31T23:30:00-01:00" and userName sw "grace""#,
+            vec!["grace.hopper@example.com"],
+        ),
     ] {
         let path = format!("/scim/v2/Users?filter={}", urlencode(filter));
         let (status, _, found) = scim(&app, &path, &key).await;
@@ -1282,6 +1288,15 @@ async fn a_user_name_answers_for_one_member_only() {
         }
     };
     assert_eq!(patch(grace, "userName", "grace".into()).await.0, 200);
+    // One that reads as another's: refused, not kept beside it.
+    for lookalike in ["gr\u{200B}ace", "admin\u{202E}gro.elpmaxe"] {
+        let (status, body) = patch(edsger, "userName", lookalike.into()).await;
+        assert_eq!(
+            (status, body["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{body}"
+        );
+    }
     // Grace's address is still hers: Edsger may not answer to it.
     let (status, body) = patch(edsger, "userName", "Grace.Hopper@example.com".into()).await;
     assert_eq!(
@@ -1654,6 +1669,17 @@ async fn malformed_addresses_ids_and_filters_are_refused() {
         "unchanged"
     );
     assert_eq!(app.count("accounts WHERE email = 'ann.new@example.com'"), 0);
+    // A control character escaped in a filter's string, as typed ones are (PostgreSQL refused
+    // the NUL with a 500; SQLite matched everyone with `co`).
+    for filter in [r#"userName eq "a\u0000b""#, r#"userName co "\u0000""#] {
+        let address = format!("/scim/v2/Users?filter={}", urlencode(filter));
+        let (status, _, body) = scim(&app, &address, &key).await;
+        assert_eq!(
+            (status, &body["scimType"]),
+            (400, &Value::from("invalidFilter")),
+            "{filter}"
+        );
+    }
 }
 
 /// A member deleted by the provider comes back with what the provider sends, each change in the

@@ -361,6 +361,14 @@ fn user_name(name: &str) -> Result<String, ScimError> {
             "use 1 to 200 characters, or the email address.",
         ));
     }
+    // "u4\u{200B}@example.com" reads as u4@example.com; a right-to-left override turns the text.
+    if name.chars().any(crate::domain::names::is_invisible) {
+        return Err(invalid(
+            "userName",
+            "remove the invisible characters (zero-width spaces, direction marks): another \
+             member's userName could look the same.",
+        ));
+    }
     Ok(name.to_owned())
 }
 
