@@ -364,17 +364,18 @@ impl WorkspaceAccess {
                          Open it there and try again."
                     )));
                 }
-                let old = format!("/w/{}", req.match_info().get("slug").unwrap_or_default());
+                // What follows the old name in the address as sent (its name may be typed
+                // percent-encoded, `/w/d%65mo`, so it is not looked for by its decoded text).
                 let path = req
                     .uri()
                     .path_and_query()
                     .map(|pq| pq.as_str())
                     .unwrap_or("");
-                return Err(AppError::Redirect(path.replacen(
-                    &old,
-                    &format!("/w/{current}"),
-                    1,
-                )));
+                let rest = path
+                    .strip_prefix("/w/")
+                    .and_then(|after| after.find(['/', '?']).map(|end| &after[end..]))
+                    .unwrap_or("");
+                return Err(AppError::Redirect(format!("/w/{current}{rest}")));
             }
             Found::Missing => return Err(AppError::NotFound),
         };

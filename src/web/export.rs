@@ -52,14 +52,25 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow) -> csv::Result<()>
     ])
 }
 
-/// The filters an export used, for its audit event: only those set ("everyone" when none is).
-fn used_filters(params: &FilterParams) -> serde_json::Value {
+/// The filters an export used, for its audit event: only those set ("everyone" when none is);
+/// a role and a group by their names as they are now, with the id asked (`Support (role 5)`): an
+/// auditor reads which, and a later rename does not hide it.
+fn used_filters(
+    params: &FilterParams,
+    role: Option<&str>,
+    group: Option<&str>,
+) -> serde_json::Value {
     let mut used = serde_json::Map::new();
+    let named = |name: Option<&str>, kind: &str, id: &str| match name {
+        Some(name) if name.eq_ignore_ascii_case(id) => name.to_owned(),
+        Some(name) => format!("{name} ({kind} {id})"),
+        None => id.to_owned(),
+    };
     for (name, value) in [
-        ("search", params.q.as_str()),
-        ("status", params.status.as_str()),
-        ("role", params.role.as_str()),
-        ("group", params.group.as_str()),
+        ("search", params.q.as_str().to_owned()),
+        ("status", params.status.clone()),
+        ("role", named(role, "role", &params.role)),
+        ("group", named(group, "group", &params.group)),
     ] {
         if !value.trim().is_empty() {
             used.insert(name.to_owned(), json!(value));
@@ -99,6 +110,17 @@ pub async fn users_csv(
     let filter = blocking(&state, move |conn| {
         let filter = members::resolve_filter(conn, workspace, &params, clock::now())?
             .map_err(|unknown| AppError::Invalid(format!("{unknown} Nothing was exported.")))?;
+        let role = match filter.role {
+            Some(id) => crate::store::roles::choices(conn, workspace)?
+                .into_iter()
+                .find(|r| r.id == id)
+                .map(|r| r.name),
+            None => None,
+        };
+        let group = match &filter.group {
+            Some(g) => crate::store::groups::find(conn, workspace, g.id)?.map(|g| g.name),
+            None => None,
+        };
         audit::record(
             conn,
             &actor,
@@ -108,7 +130,7 @@ pub async fn users_csv(
                 target_type: "workspace",
                 target_id: Some(workspace.0),
                 target_label: "users.csv",
-                changes: used_filters(&params),
+                changes: used_filters(&params, role.as_deref(), group.as_deref()),
             },
             clock::now(),
         )?;

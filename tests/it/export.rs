@@ -307,3 +307,36 @@ async fn slow_downloads_hold_no_connection_and_run_three_at_once() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The export's event names the role and group it was narrowed to, not only their ids.
+#[actix_web::test]
+async fn the_exports_event_names_its_role_and_group() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.with_custom_role("sue.support@example.com", "Support", &["users.view"])
+        .await;
+    app.execute("INSERT INTO groups (workspace_id, name, description, created_at, updated_at) SELECT id, 'Ops', '', created_at, created_at FROM workspaces WHERE slug = 'acme'");
+    let role = app.first_id("roles WHERE name = 'Support'");
+    let group = app.first_id("groups WHERE name = 'Ops'");
+    for query in [
+        format!("role={role}"),
+        format!("group={group}"),
+        "role=admin".to_owned(),
+    ] {
+        let export = app.get(&format!("/w/acme/users.csv?{query}")).await;
+        assert_eq!(export.status().as_u16(), 200, "{query}");
+    }
+    for said in [
+        format!("Support (role {role})"),
+        format!("Ops (group {group})"),
+        "\"role\":\"Admin\"".to_owned(),
+    ] {
+        assert_eq!(
+            app.count(&format!(
+                "audit_events WHERE action = 'users.exported' AND changes LIKE '%{said}%'"
+            )),
+            1,
+            "{said}"
+        );
+    }
+}

@@ -116,6 +116,9 @@ async fn a_new_url_slug_redirects_every_old_address_and_can_be_taken_back() {
         ("/w/acme/groups/7?after=3", "/w/acme-labs/groups/7?after=3"),
         ("/w/acme/settings", "/w/acme-labs/settings"),
         ("/w/acme", "/w/acme-labs"),
+        // Typed percent-encoded: once sent back to itself, again and again.
+        ("/w/%61cme/users?q=x", "/w/acme-labs/users?q=x"),
+        ("/w/ac%6De", "/w/acme-labs"),
     ] {
         let response = app.get(old).await;
         assert_eq!(response.status().as_u16(), 303, "{old}");
