@@ -64,7 +64,13 @@ impl AuditQuery {
                     .map_or(local, |t| t.naive_utc()),
             )
         };
-        let text = |t: &str| SearchTerm::parse(t).non_empty();
+        // A value that is nothing but control characters is no filter the log can apply.
+        let text = |t: &str| match SearchTerm::parse(t).non_empty() {
+            None if !t.trim().is_empty() => Err(
+                "A filter holds only characters that cannot be searched for: clear it.".to_owned(),
+            ),
+            term => Ok(term),
+        };
         let day = |d: &str| -> Result<Option<NaiveDate>, String> {
             match d.trim() {
                 "" => Ok(None),
@@ -72,6 +78,8 @@ impl AuditQuery {
                 // event before the console existed.
                 typed => NaiveDate::parse_from_str(typed, "%Y-%m-%d")
                     .ok()
+                    // Digits first: `%Y` would take a sign (`+2026-12-01`).
+                    .filter(|_| typed.starts_with(|c: char| c.is_ascii_digit()))
                     .filter(|day| (1..=9999).contains(&day.year()))
                     .map(Some)
                     .ok_or_else(|| format!("“{typed}” is not a date: use YYYY-MM-DD.")),
@@ -94,9 +102,9 @@ impl AuditQuery {
             return Err("The “From” date is after the “to” date: swap them.".to_owned());
         }
         Ok(AuditFilter {
-            actor: text(&self.actor),
-            target: text(&self.target),
-            reason: text(&self.reason),
+            actor: text(&self.actor)?,
+            target: text(&self.target)?,
+            reason: text(&self.reason)?,
             action,
             from: from.and_then(start),
             // The last day there is: no end (its next day, year 10000, is no stored time).
@@ -256,7 +264,18 @@ async fn audit_page(
     scope: String,
     zone: Timezone,
 ) -> Result<AuditPage, AppError> {
-    let (filter, before) = (query.filter_in(zone), query.before.parse::<i64>().ok());
+    let filter = query.filter_in(zone);
+    // The page's own links carry an event's id; anything else is no address of a page.
+    let before = match query.before.trim() {
+        "" => None,
+        typed => Some(
+            typed
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or(AppError::BadAddress)?,
+        ),
+    };
     let problem = filter.as_ref().err().cloned();
     let (rows, present) = blocking(state, move |conn| {
         let rows = match filter {

@@ -99,6 +99,10 @@ async fn the_log_reads_in_words_and_filters() {
             "action=invited",
             "“invited” is not an action the log records",
         ),
+        ("from=%2B2026-12-01", "“+2026-12-01” is not a date"),
+        // Nothing but a control character: no filter to apply, not everyone.
+        ("actor=%00", "cannot be searched for"),
+        ("target=%01%02", "cannot be searched for"),
     ] {
         let page = app.get_text(&format!("/w/acme/audit?{query}")).await;
         assert!(
@@ -108,6 +112,11 @@ async fn the_log_reads_in_words_and_filters() {
         assert!(!page.contains("Export CSV"), "nothing to export: {query}");
         let csv = app.get(&format!("/w/acme/audit.csv?{query}")).await;
         assert_eq!(csv.status().as_u16(), 422, "{query}");
+    }
+    // A page's place that is no event's id is no address of a page.
+    for bad in ["abc", "-3", "0"] {
+        let page = app.get(&format!("/w/acme/audit?before={bad}")).await;
+        assert_eq!(page.status().as_u16(), 400, "{bad}");
     }
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let dated = app
