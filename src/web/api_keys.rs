@@ -99,7 +99,11 @@ pub struct KeyRow {
 }
 
 impl KeyRow {
-    fn of(listed: Listed, now: chrono::NaiveDateTime) -> Self {
+    fn of(
+        listed: Listed,
+        now: chrono::NaiveDateTime,
+        zone: crate::domain::timezone::Timezone,
+    ) -> Self {
         let Listed { key, creator } = listed;
         // Only a key that still works calls for a review.
         let creator_warning = creator
@@ -114,20 +118,20 @@ impl KeyRow {
             scopes: key.scopes.iter().map(Permission::key).collect(),
             created_by: creator.map_or_else(|| "Command line".to_owned(), |c| c.name),
             creator_warning,
-            created: views::date(key.created_at),
+            created: views::date(key.created_at, zone),
             last_used: match key.last_used_at {
                 Some(at) => {
                     let from = key
                         .last_used_ip
                         .map(|ip| format!(" from {ip}"))
                         .unwrap_or_default();
-                    format!("{}{from}", views::relative(at, now))
+                    format!("{}{from}", views::relative(at, now, zone))
                 }
                 None => "Never".to_owned(),
             },
             expires: key
                 .expires_at
-                .map_or_else(|| "Never".to_owned(), views::short_date),
+                .map_or_else(|| "Never".to_owned(), |at| views::local_date(at, zone)),
         }
     }
 }
@@ -172,7 +176,10 @@ async fn render(
     let page = ListPage {
         chrome,
         slug: access.workspace.slug.clone(),
-        keys: keys.into_iter().map(|k| KeyRow::of(k, now)).collect(),
+        keys: keys
+            .into_iter()
+            .map(|k| KeyRow::of(k, now, access.signed_in.zone()))
+            .collect(),
         can_manage: access.can(Permission::ApiKeysManage),
         boxes,
         form,

@@ -331,7 +331,7 @@ async fn sessions_panel(
         .into_iter()
         .map(|s| SessionView {
             id: s.id,
-            created: views::date(s.created_at),
+            created: views::date(s.created_at, zone),
             last_seen: (
                 views::rfc3339(s.last_seen_at),
                 time(Some(s.last_seen_at), zone),
@@ -453,7 +453,7 @@ async fn look(
     id: MembershipId,
 ) -> Result<Looked, AppError> {
     let chrome_loader = (!wants_fragment(req)).then(|| access.chrome_loader("users"));
-    let now = state.settings.clock.now();
+    let (now, zone) = (state.settings.clock.now(), access.signed_in.zone());
     let workspace = access.workspace.id;
     if let Some(seen) = super::prefetch::take_member(workspace, id) {
         let cached = (
@@ -467,7 +467,7 @@ async fn look(
                 &access.viewer(),
                 &choices.facts,
                 chrome,
-                now,
+                (now, zone),
             ));
         }
     }
@@ -477,7 +477,13 @@ async fn look(
         let facts = cached.choices(conn, workspace)?.facts;
         let seen = console::see(conn, workspace, id)?;
         let chrome = chrome_loader.map(|l| l.load(conn)).transpose()?;
-        Ok(Looked::new(seen, &acting.viewer(), &facts, chrome, now))
+        Ok(Looked::new(
+            seen,
+            &acting.viewer(),
+            &facts,
+            chrome,
+            (now, zone),
+        ))
     })
     .await
 }
@@ -488,7 +494,7 @@ impl Looked {
         viewer: &Viewer,
         facts: &Facts,
         chrome: Option<Chrome>,
-        now: chrono::NaiveDateTime,
+        (now, zone): (chrono::NaiveDateTime, Timezone),
     ) -> Self {
         let actions = seen.decisions(viewer, facts);
         let Seen {
@@ -503,7 +509,7 @@ impl Looked {
                 format!(
                     "{word} by {} on {}{said}",
                     event.actor,
-                    views::short_date(event.at)
+                    views::local_date(event.at, zone)
                 )
             })
             .collect();

@@ -124,7 +124,7 @@ async fn page(
                 views::rfc3339(s.created_at),
                 views::in_timezone(s.created_at, me.zone()),
             ),
-            last_seen: views::relative(s.last_seen_at, now),
+            last_seen: views::relative(s.last_seen_at, now, me.zone()),
             current: s.csrf_token.is_some() && s.csrf_token == this_browser,
         })
         .collect();
@@ -135,8 +135,8 @@ async fn page(
         org_role: account.org_role.label(),
         two_factor_since: account
             .two_factor_since
-            .map(|t| t.format("%-d %B %Y").to_string()),
-        created: views::date(account.created_at),
+            .map(|t| views::long_local_date(t, me.zone())),
+        created: views::date(account.created_at, me.zone()),
         profile: typed.unwrap_or_else(|| ProfileForm::of(account)),
         avatar: views::Avatar::new(
             account.id.0,

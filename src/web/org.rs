@@ -488,10 +488,11 @@ async fn workspaces_view(
                 .map(|w| w.name.clone())
                 .unwrap_or_default(),
             email: d.email.clone(),
-            removed: views::short_date(d.removed_at),
-            restorable_until: views::short_date(crate::domain::membership::purged_from(
-                d.removed_at,
-            )),
+            removed: views::local_date(d.removed_at, me.zone()),
+            restorable_until: views::local_date(
+                crate::domain::membership::purged_from(d.removed_at),
+                me.zone(),
+            ),
         })
         .collect();
     let purge_more = due.len() as i64 > PURGE_SHOWN;

@@ -66,7 +66,9 @@ pub fn changes(before: &Seen, now_online: &Seen, now: NaiveDateTime) -> Vec<Chan
         id: id.0,
         online,
         last_active: views::rfc3339(*at),
-        label: views::relative(*at, now),
+        // Sent to every viewer alike: "just now", minutes or hours ago (a date only past 30
+        // days, which nobody online is), so in UTC.
+        label: views::relative(*at, now, Default::default()),
     };
     let mut out: Vec<Change> = now_online
         .iter()

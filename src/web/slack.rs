@@ -49,7 +49,7 @@ pub struct ConnectionView {
 }
 
 impl ConnectionView {
-    fn of(c: &Connection, now: NaiveDateTime) -> Self {
+    fn of(c: &Connection, now: NaiveDateTime, zone: crate::domain::timezone::Timezone) -> Self {
         let reading = c.read_requested_at.is_some_and(|at| at <= now);
         let people = match (reading, c.people_read_at) {
             (true, _) if c.read_progress > 0 => format!(
@@ -60,7 +60,7 @@ impl ConnectionView {
             (false, Some(at)) => format!(
                 "{} read from Slack {}.",
                 views::count(c.read_progress, "person", "people"),
-                views::relative(at, now)
+                views::relative(at, now, zone)
             ),
             (false, None) => "People not read yet.".to_owned(),
         };
@@ -75,7 +75,7 @@ impl ConnectionView {
                 .map(str::to_owned)
                 .collect(),
             missing: missing_scopes(&c.scopes),
-            connected: views::date(c.connected_at).1,
+            connected: views::local_date(c.connected_at, zone),
             people,
             reading,
             read_error: c.read_error.clone().filter(|e| !e.is_empty()),
@@ -122,7 +122,9 @@ async fn settings_page(
             ..chrome
         },
         slug: access.workspace.slug.clone(),
-        connection: connection.as_ref().map(|c| ConnectionView::of(c, now)),
+        connection: connection
+            .as_ref()
+            .map(|c| ConnectionView::of(c, now, access.signed_in.zone())),
         can_manage: access.can(Permission::SlackManage),
         can_install: state.settings.slack.app.is_some(),
         required: &REQUIRED_SCOPES,
@@ -643,7 +645,9 @@ async fn picker(
     let (people, total) = found.unwrap_or_default();
     let slack = Picker {
         q,
-        connection: connection.as_ref().map(|c| ConnectionView::of(c, now)),
+        connection: connection
+            .as_ref()
+            .map(|c| ConnectionView::of(c, now, access.signed_in.zone())),
         people: people
             .into_iter()
             .map(|(p, here)| PersonRow {

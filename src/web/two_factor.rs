@@ -385,7 +385,7 @@ async fn settings_page(
         required_by: required_by.filter(|_| current.enabled_at.is_none()),
         enabled_since: current
             .enabled_at
-            .map(|t| t.format("%-d %B %Y").to_string()),
+            .map(|t| super::views::long_local_date(t, me.zone())),
         recovery_left: current.recovery_codes_left,
         recovery_codes,
         qr_svg: qr_svg(&uri),

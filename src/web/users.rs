@@ -143,7 +143,7 @@ impl UserRow {
         row: MemberRow,
         name: String,
         pending: Option<PendingView>,
-        now: chrono::NaiveDateTime,
+        (now, zone): (chrono::NaiveDateTime, Timezone),
         actions: RowActions,
     ) -> Self {
         Self {
@@ -160,19 +160,19 @@ impl UserRow {
             status_key: views::status_badge(row.account_status, row.status).0,
             status_label: views::status_badge(row.account_status, row.status).1,
             groups: row.groups.clone(),
-            joined: row.joined_at.map(views::date),
+            joined: row.joined_at.map(|at| views::date(at, zone)),
             online: row
                 .last_active_at
                 .is_some_and(|at| views::is_online(at, now)),
             last_active: row
                 .last_active_at
-                .map(|at| (views::rfc3339(at), views::relative(at, now))),
+                .map(|at| (views::rfc3339(at), views::relative(at, now, zone))),
             purge: row.removed_at.map(|at| {
                 let from = crate::domain::membership::purged_from(at);
                 if from <= now {
                     "Deleted for good at the next daily purge".to_owned()
                 } else {
-                    format!("Can be restored until {}", views::short_date(from))
+                    format!("Can be restored until {}", views::local_date(from, zone))
                 }
             }),
             email: row.email,
@@ -211,7 +211,7 @@ impl PendingView {
             delivery_key: p.delivery.key(),
             delivery_label: p.delivery.label(),
             sent,
-            expires: views::short_date(p.expires_at),
+            expires: views::local_date(p.expires_at, zone),
         }
     }
 }
@@ -361,7 +361,7 @@ fn rows(access: &WorkspaceAccess, listed: members::ListPage, facts: &Facts) -> V
             if row.account_id == access.signed_in.account.id {
                 row.last_active_at = Some(now);
             }
-            UserRow::new(row, name, info, now, actions)
+            UserRow::new(row, name, info, (now, zone), actions)
         })
         .collect()
 }

@@ -3,10 +3,25 @@
 use chrono::NaiveDateTime;
 
 use crate::domain::names::display_name;
+use crate::domain::timezone::Timezone;
 
-/// (RFC 3339 UTC for `<time datetime>`, a readable date).
-pub fn date(at: NaiveDateTime) -> (String, String) {
-    (rfc3339(at), short_date(at))
+/// (RFC 3339 UTC for `<time datetime>`, the day it was in the viewer's `zone`).
+pub fn date(at: NaiveDateTime, zone: Timezone) -> (String, String) {
+    (rfc3339(at), local_date(at, zone))
+}
+
+/// "26 November 2026": the day a stored (UTC) time falls on in `zone`, its month spelled out.
+pub fn long_local_date(at: NaiveDateTime, zone: Timezone) -> String {
+    at.and_utc()
+        .with_timezone(&zone.tz())
+        .format("%-d %B %Y")
+        .to_string()
+}
+
+/// "26 Nov 2026": the day a stored (UTC) time falls on in `zone` (in Kiritimati, 16:20 UTC on the
+/// 7th is the 8th).
+pub fn local_date(at: NaiveDateTime, zone: Timezone) -> String {
+    short_date(at.and_utc().with_timezone(&zone.tz()))
 }
 
 /// "26 Nov 2026" (chrono's `%-d %b %Y`, written directly for the same reason as [`rfc3339`]).
@@ -103,7 +118,7 @@ pub fn is_online(last_active: NaiveDateTime, now: NaiveDateTime) -> bool {
 }
 
 /// "just now", "3 minutes ago", "5 hours ago", "2 days ago", then the date.
-pub fn relative(at: NaiveDateTime, now: NaiveDateTime) -> String {
+pub fn relative(at: NaiveDateTime, now: NaiveDateTime, zone: Timezone) -> String {
     let seconds = (now - at).num_seconds().max(0);
     let ago = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
     match seconds {
@@ -111,12 +126,12 @@ pub fn relative(at: NaiveDateTime, now: NaiveDateTime) -> String {
         60..3600 => ago(seconds / 60, "minute"),
         3600..86400 => ago(seconds / 3600, "hour"),
         86400..2_592_000 => ago(seconds / 86400, "day"),
-        _ => short_date(at),
+        _ => local_date(at, zone),
     }
 }
 
 /// The exact time in a viewer's time zone: "26 Nov 2026, 09:41 CET".
-pub fn in_timezone(at: NaiveDateTime, zone: crate::domain::timezone::Timezone) -> String {
+pub fn in_timezone(at: NaiveDateTime, zone: Timezone) -> String {
     zone.local_text(at)
 }
 
@@ -366,6 +381,34 @@ mod tests {
     }
 
     #[test]
+    fn a_date_is_the_day_it_is_where_the_viewer_is() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .unwrap()
+            .and_hms_opt(16, 20, 0)
+            .unwrap();
+        let zone = |name| crate::domain::timezone::Timezone::parse(name).unwrap();
+        assert_eq!(local_date(at, zone("UTC")), "7 Dec 2026");
+        assert_eq!(local_date(at, zone("Pacific/Kiritimati")), "8 Dec 2026");
+        assert_eq!(
+            date(at, zone("Pacific/Kiritimati")).0,
+            "2026-12-07T16:20:00Z"
+        );
+        assert_eq!(
+            long_local_date(at, zone("Pacific/Kiritimati")),
+            "8 December 2026"
+        );
+        let long_ago = at - chrono::Duration::days(40);
+        assert_eq!(
+            relative(long_ago, at, zone("Pacific/Kiritimati")),
+            "29 Oct 2026"
+        );
+        assert_eq!(
+            relative(at - chrono::Duration::hours(2), at, zone("UTC")),
+            "2 hours ago"
+        );
+    }
+
+    #[test]
     fn dates_and_zoned_times_match_chronos_patterns() {
         let start = chrono::NaiveDate::from_ymd_opt(2025, 12, 28)
             .unwrap()
@@ -393,12 +436,21 @@ mod tests {
             .and_hms_opt(12, 0, 0)
             .unwrap();
         let ago = |s: i64| now - chrono::Duration::seconds(s);
-        assert_eq!(relative(ago(5), now), "just now");
-        assert_eq!(relative(ago(60), now), "1 minute ago");
-        assert_eq!(relative(ago(180), now), "3 minutes ago");
-        assert_eq!(relative(ago(7200), now), "2 hours ago");
-        assert_eq!(relative(ago(86400 * 3), now), "3 days ago");
-        assert_eq!(relative(ago(86400 * 40), now), "17 Oct 2026");
+        assert_eq!(relative(ago(5), now, Timezone::default()), "just now");
+        assert_eq!(relative(ago(60), now, Timezone::default()), "1 minute ago");
+        assert_eq!(
+            relative(ago(180), now, Timezone::default()),
+            "3 minutes ago"
+        );
+        assert_eq!(relative(ago(7200), now, Timezone::default()), "2 hours ago");
+        assert_eq!(
+            relative(ago(86400 * 3), now, Timezone::default()),
+            "3 days ago"
+        );
+        assert_eq!(
+            relative(ago(86400 * 40), now, Timezone::default()),
+            "17 Oct 2026"
+        );
         assert!(is_online(ago(119), now) && !is_online(ago(121), now));
         let berlin = crate::domain::timezone::Timezone::parse("Europe/Berlin").unwrap();
         assert_eq!(in_timezone(now, berlin), "26 Nov 2026, 13:00 CET");

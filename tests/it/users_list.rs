@@ -1140,3 +1140,20 @@ async fn a_role_that_does_not_see_groups_reads_no_group() {
         "the owner reads the groups"
     );
 }
+
+/// Dates are the days they are where the viewer is, as the times beside them: an invitation
+/// that ends at 16:00 UTC on the 14th ends on the 15th in Kiritimati (UTC+14).
+#[actix_web::test]
+async fn dates_are_in_the_viewers_time_zone() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    assert_eq!(app.invite("late@example.com", "member").await.status(), 303);
+    app.execute("UPDATE invitations SET expires_at = '2026-12-14 16:00:00'");
+    let list = app.get_text("/w/acme/users").await;
+    assert!(list.contains("expires 14 Dec 2026"), "{list}");
+    app.execute(&format!(
+        "UPDATE accounts SET timezone = 'Pacific/Kiritimati' WHERE email = '{OWNER_EMAIL}'"
+    ));
+    let list = app.get_text("/w/acme/users").await;
+    assert!(list.contains("expires 15 Dec 2026"), "{list}");
+}
