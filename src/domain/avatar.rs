@@ -22,6 +22,12 @@ pub enum AvatarError {
     NotAPicture,
     #[error("The picture is {0}×{1} pixels; the largest allowed is 6000×6000.")]
     TooManyPixels(u32, u32),
+    /// Within the pixels allowed, but too much memory to decode (16 bits a channel).
+    #[error(
+        "This picture takes too much memory to read ({0}×{1} pixels, in high colour depth): save it \
+         smaller (1000×1000 is plenty) and upload it again."
+    )]
+    TooBigToRead(u32, u32),
 }
 
 /// A 256×256 PNG made from an upload.
@@ -57,7 +63,10 @@ impl AvatarPng {
         limits.max_image_height = Some(MAX_PIXELS_SIDE);
         limits.max_alloc = Some(256 * 1024 * 1024);
         reader.limits(limits);
-        let picture = reader.decode().map_err(|_| AvatarError::NotAPicture)?;
+        let picture = reader.decode().map_err(|e| match e {
+            image::ImageError::Limits(_) => AvatarError::TooBigToRead(width, height),
+            _ => AvatarError::NotAPicture,
+        })?;
         let square = picture.resize_to_fill(SIDE, SIDE, FilterType::Triangle);
         let mut png = Vec::new();
         square

@@ -118,24 +118,47 @@ pub fn save_profile(
     Ok(confirming)
 }
 
-/// Checks the current password (argon2: call on a blocking thread), sets the new one, and ends
-/// every session of the account; returns the new session epoch for the session that stays.
+/// A password change whose argon2 work is done (without a database connection): the stored hash
+/// the current password was checked against, and the new one's hash.
+pub struct PasswordChange {
+    pub checked_hash: String,
+    pub new_hash: String,
+}
+
+impl PasswordChange {
+    /// Checks `current` against `stored` and hashes `new`: `None` when `current` is wrong.
+    pub fn prepare(
+        stored: Option<&str>,
+        current: &str,
+        new: &NewPassword,
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(stored) = stored.filter(|hash| passwords::verify_password(hash, current)) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            checked_hash: stored.to_owned(),
+            new_hash: passwords::hash_password(new)?,
+        }))
+    }
+}
+
+/// Sets the new password of a [`PasswordChange`] (refused when the checked one is no longer
+/// theirs), and ends every session of the account; returns the new session epoch for the session
+/// that stays.
 pub fn change_password(
     conn: &mut AnyConnection,
     actor: &Actor,
     account: AccountId,
-    current: &str,
-    new: &NewPassword,
+    change: &PasswordChange,
     now: NaiveDateTime,
 ) -> Result<i64, ProfileError> {
-    let found = existing(conn, account)?;
-    let hash = found.password_hash.clone().unwrap_or_default();
-    if !passwords::verify_password(&hash, current) {
-        return Err(ProfileError::WrongPassword);
-    }
-    let new_hash = passwords::hash_password(new)?;
     db::write_first(conn, |conn| {
-        accounts::set_password_hash(conn, account, &new_hash, now)?;
+        let found = existing(conn, account)?;
+        // The password checked is still theirs (not changed meanwhile by a reset).
+        if found.password_hash.as_deref() != Some(change.checked_hash.as_str()) {
+            return Err(ProfileError::WrongPassword);
+        }
+        accounts::set_password_hash(conn, account, &change.new_hash, now)?;
         let ended = sessions::delete_for_account(conn, account)?;
         let links = account_tokens::cancel_all(conn, account, now)?;
         audit::record_on_account(

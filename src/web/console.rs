@@ -17,7 +17,7 @@ use super::views::Choice;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::domain::access::effective_access;
-use crate::domain::avatar::{AvatarError, AvatarPng};
+use crate::domain::avatar::AvatarError;
 use crate::domain::ids::MembershipId;
 use crate::domain::membership::{MembershipStatus, purged_from};
 use crate::domain::names::display_name;
@@ -697,34 +697,42 @@ pub async fn remove_avatar(
 }
 
 /// Sets the picture made from an upload (`Some`), or removes it; the upload's refusal comes back
-/// as is. Decoding is CPU work, so it runs on the blocking pool with the write.
+/// as is. The sender is judged first (a refused person gets the refusal, not a 422), then the
+/// picture decoded without a connection held, then the change judged and made.
 async fn set_avatar(
     state: &AppState,
     access: &WorkspaceAccess,
     id: MembershipId,
     upload: Option<Vec<u8>>,
 ) -> Result<Result<bool, AvatarError>, AppError> {
-    let outcome = with_acting(state, access, move |conn, acting, workspace| {
-        // Judged before the picture is decoded: a refused person gets the refusal, not a 422.
-        console::preview(conn, acting, workspace, id, MemberAction::EditProfile)?;
-        let png = match upload.as_deref().map(AvatarPng::from_upload).transpose() {
-            Ok(png) => png,
+    if upload.is_some() {
+        with_acting(state, access, move |conn, acting, workspace| {
+            Ok(
+                console::preview(conn, acting, workspace, id, MemberAction::EditProfile)
+                    .map(drop)?,
+            )
+        })
+        .await?;
+    }
+    let png = match upload {
+        Some(upload) => match super::multipart::decode_picture(upload).await? {
+            Ok(png) => Some(png),
             Err(refused) => return Ok(Err(refused)),
-        };
-        Ok(Ok(console::set_avatar(
+        },
+        None => None,
+    };
+    let done = with_acting(state, access, move |conn, acting, workspace| {
+        Ok(console::set_avatar(
             conn,
             acting,
             workspace,
             id,
             png.as_ref(),
             clock::now(),
-        )))
+        )?)
     })
     .await?;
-    match outcome {
-        Ok(done) => Ok(Ok(done?)),
-        Err(refused) => Ok(Err(refused)),
-    }
+    Ok(Ok(done))
 }
 
 pub async fn cancel_email_change(

@@ -15,7 +15,6 @@ use super::{AppState, blocking, multipart, views};
 use crate::clock;
 use crate::db::AnyConnection;
 use crate::domain::NewPassword;
-use crate::domain::avatar::AvatarPng;
 use crate::domain::ids::AccountId;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::timezone::Timezone;
@@ -303,12 +302,13 @@ pub async fn upload_avatar(
     mut body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let upload = multipart::file_field(&req, &mut body, "avatar").await?;
-    let outcome = as_me(&state, &me, move |conn, actor, account, now| {
-        // Decoding and scaling a picture is CPU work: it runs here, off the async threads.
-        AvatarPng::from_upload(&upload)
-            .map(|png| own::set_avatar(conn, actor, None, account, &png, now))
-    })
-    .await?;
+    let outcome = match multipart::decode_picture(upload).await? {
+        Ok(png) => Ok(as_me(&state, &me, move |conn, actor, account, now| {
+            own::set_avatar(conn, actor, None, account, &png, now)
+        })
+        .await?),
+        Err(bad_picture) => Err(bad_picture),
+    };
     match outcome {
         Ok(saved) => {
             saved?;
@@ -381,11 +381,20 @@ pub async fn change_password(
             return refused(&state, &me, None, errors).await;
         }
     };
-    let current = form.current_password;
-    let outcome = as_me(&state, &me, move |conn, actor, account, now| {
-        own::change_password(conn, actor, account, &current, &new, now)
-    })
-    .await?;
+    // argon2 twice, on the blocking pool, holding no database connection.
+    let (stored, current) = (me.account.password_hash.clone(), form.current_password);
+    let prepared =
+        web::block(move || own::PasswordChange::prepare(stored.as_deref(), &current, &new))
+            .await??;
+    let outcome = match prepared {
+        Some(change) => {
+            as_me(&state, &me, move |conn, actor, account, now| {
+                own::change_password(conn, actor, account, &change, now)
+            })
+            .await?
+        }
+        None => Err(ProfileError::WrongPassword),
+    };
     match outcome {
         Ok(epoch) => {
             // Every session ended; this browser signs in again at once.

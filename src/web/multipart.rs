@@ -1,5 +1,6 @@
 //! `multipart/form-data` for the one upload form (the profile picture): the body is read whole,
 //! bounded, and its parts found by their boundary. The CSRF check reads its token field the same way.
+//! The picture is then decoded off the async threads, a few at once, holding no connection.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -7,6 +8,8 @@ use std::pin::Pin;
 use actix_web::error::PayloadError;
 use actix_web::web::{Bytes, BytesMut};
 use futures_core::Stream;
+
+use crate::domain::avatar::{AvatarError, AvatarPng};
 
 /// The largest upload body read; a larger one is refused with 413 before any handler runs. The
 /// picture's own limit (1 MB) is checked by the handler, with a message beside the field.
@@ -136,6 +139,22 @@ pub async fn named_file_field(
         .find(|p| p.name == name)
         .map(|p| (p.filename, p.data.to_vec()))
         .unwrap_or_default())
+}
+
+/// Pictures decoded at once on this instance: each may take up to 256 MB and seconds of CPU.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// An uploaded picture made into a profile picture, on the blocking pool and without a database
+/// connection (ten large uploads at once held every connection, and every page waited), at most
+/// [`DECODING`]'s number at once: the others wait their turn.
+pub async fn decode_picture(
+    upload: Vec<u8>,
+) -> Result<Result<AvatarPng, AvatarError>, super::error::AppError> {
+    let _turn = DECODING
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("picture decoding closed: {e}"))?;
+    Ok(actix_web::web::block(move || AvatarPng::from_upload(&upload)).await?)
 }
 
 #[cfg(test)]
