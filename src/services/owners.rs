@@ -12,7 +12,7 @@ use crate::domain::plan::Plan;
 use crate::domain::policy;
 use crate::domain::role::BuiltInRole;
 use crate::domain::{Email, Slug};
-use crate::store::{accounts, audit, memberships, organization, roles, workspaces};
+use crate::store::{accounts, audit, invitations, memberships, organization, roles, workspaces};
 
 pub struct OwnerInput {
     pub email: Email,
@@ -46,6 +46,15 @@ struct Recovered {
     unblocked: bool,
     two_factor_reset: bool,
     two_factor_on: bool,
+    sessions_ended: usize,
+}
+
+/// What became of the account's membership in the workspace.
+struct Promoted {
+    /// Its role and state before (`None`: it had none there).
+    before: Option<(String, MembershipStatus)>,
+    /// A pending invitation ended by it (what it would have given on accepting is not given).
+    invitation_withdrawn: bool,
 }
 
 /// Creates (or promotes) the account as org owner and Owner of the workspace, creating the
@@ -84,7 +93,10 @@ pub fn create_owner(
             organization::complete_setup(conn, name, now)?;
         }
         let (account_id, recovered) = org_owner_account(conn, input, now)?;
-        make_active_owner(conn, workspace, account_id, input, now)?;
+        let promoted = make_active_owner(conn, workspace, account_id, now)?;
+        let membership_before = promoted
+            .before
+            .map(|(role, status)| json!({ "role": role, "status": status.key() }));
         audit::record(
             conn,
             &audit::Actor::command_line(),
@@ -97,6 +109,10 @@ pub fn create_owner(
                 changes: json!({
                     "created_account": recovered.created,
                     "created_workspace": created_workspace,
+                    "membership_before": membership_before,
+                    "invitation_withdrawn": promoted.invitation_withdrawn,
+                    "password_replaced": !recovered.created,
+                    "sessions_ended": recovered.sessions_ended,
                     "unblocked": recovered.unblocked,
                     "two_factor_reset": recovered.two_factor_reset,
                 }),
@@ -126,7 +142,7 @@ fn org_owner_account(
             accounts::set_password_hash(conn, account.id, &input.password_hash, now)?;
             // A new password ends the sessions and the links still out, as everywhere (an
             // operator regaining access shuts out whoever held or asked for them).
-            crate::store::sessions::delete_for_account(conn, account.id)?;
+            let sessions_ended = crate::store::sessions::delete_for_account(conn, account.id)?;
             crate::store::account_tokens::cancel_all(conn, account.id, now)?;
             // And lifts a sign-in pause, as a reset does (an operator regains access at once).
             crate::store::throttles::clear(
@@ -134,9 +150,22 @@ fn org_owner_account(
                 &crate::store::throttles::account_key(account.id),
             )?;
             accounts::set_org_role(conn, account.id, OrgRole::Owner, now)?;
-            // Regaining access: a block would refuse the password just set. Both changes are
-            // the organization's events, as when an org admin makes them.
+            // Regaining access: a block would refuse the password just set. The org role and the
+            // block are the organization's events, as when an org admin changes them.
             let actor = audit::Actor::command_line();
+            if account.org_role != OrgRole::Owner {
+                let role = json!({ "org_role": {
+                    "before": account.org_role.key(), "after": OrgRole::Owner.key() } });
+                audit::record_on_account(
+                    conn,
+                    &actor,
+                    None,
+                    &account,
+                    "account.org_role_changed",
+                    role,
+                    now,
+                )?;
+            }
             let unblocked = account.status == AccountStatus::Blocked;
             if unblocked {
                 accounts::set_status(conn, account.id, AccountStatus::Active, now)?;
@@ -161,6 +190,7 @@ fn org_owner_account(
                     unblocked,
                     two_factor_reset,
                     two_factor_on: has_two_factor && !two_factor_reset,
+                    sessions_ended,
                 },
             ))
         }
@@ -187,15 +217,15 @@ fn org_owner_account(
     }
 }
 
-/// Makes the account an active Owner of `workspace`: its membership there changed, or a new one.
-/// One that takes a seat (a new or a removed membership) must find one free (PRODUCT §4.4).
+/// Makes the account an active Owner of `workspace`: its membership there changed (a pending
+/// invitation to it withdrawn), or a new one, in the list's order by the account's own names. One
+/// that takes a seat (a new or a removed membership) must find one free (PRODUCT §4.4).
 fn make_active_owner(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     account_id: AccountId,
-    input: &OwnerInput,
     now: NaiveDateTime,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Promoted> {
     let owner_role = roles::built_in_id(conn, BuiltInRole::Owner)?;
     let access = memberships::access(conn, workspace, account_id)?;
     if access
@@ -215,15 +245,24 @@ fn make_active_owner(
             );
         }
     }
-    match access {
-        Some(access) => memberships::set_role_and_status(
-            conn,
-            access.membership_id,
-            owner_role,
-            MembershipStatus::Active,
-            now,
-        )?,
+    let mut invitation_withdrawn = false;
+    match &access {
+        Some(access) => {
+            memberships::set_role_and_status(
+                conn,
+                access.membership_id,
+                owner_role,
+                MembershipStatus::Active,
+                now,
+            )?;
+            for pending in invitations::pending_for(conn, &[access.membership_id])? {
+                invitations::delete(conn, pending.invitation_id)?;
+                invitation_withdrawn = true;
+            }
+        }
         None => {
+            let account =
+                accounts::find(conn, account_id)?.ok_or(diesel::result::Error::NotFound)?;
             memberships::insert(
                 conn,
                 &memberships::NewMembership {
@@ -231,7 +270,7 @@ fn make_active_owner(
                     account_id,
                     role_id: owner_role,
                     status: MembershipStatus::Active,
-                    sort_name: &sort_key(&input.first_name, &input.last_name, input.email.as_str()),
+                    sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
                     invited_by: None,
                     joined_at: Some(now),
                 },
@@ -239,5 +278,8 @@ fn make_active_owner(
             )?;
         }
     }
-    Ok(())
+    Ok(Promoted {
+        before: access.map(|a| (a.role_name, a.status)),
+        invitation_withdrawn,
+    })
 }

@@ -532,3 +532,86 @@ async fn seed_demo_fills_a_new_sqlite_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Added 50 members"));
 }
+
+/// create-owner on someone invited: the invitation is withdrawn (not left pointing at an active
+/// Owner), they sort by their own names, and the organization's log says they became an org owner.
+#[actix_web::test]
+async fn create_owner_on_an_invitee_withdraws_the_invitation_and_logs_the_org_role() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    assert_eq!(app.invite("inv@example.com", "member").await.status(), 303);
+    assert_eq!(app.count("invitations"), 1);
+    let out = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "inv@example.com",
+            "--workspace",
+            "acme",
+            "--first-name",
+            "Zed",
+            "--last-name",
+            "Zulu",
+        ],
+        "Invitee-pass-123456\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("invitations"), 0, "withdrawn, not left behind");
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.owner_created' \
+             AND changes LIKE '%\"invitation_withdrawn\":true%'"
+        ),
+        1
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'account.org_role_changed' AND workspace_id IS NULL \
+             AND target_label = 'inv@example.com'"
+        ),
+        1
+    );
+    // An existing account joining another workspace sorts by its own names, not the flags'.
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    app.add_member(
+        "grace.hopper@example.com",
+        admin_console::domain::role::BuiltInRole::Member,
+        admin_console::domain::membership::MembershipStatus::Active,
+    );
+    let out = console(
+        &app.db,
+        &[
+            "create-owner",
+            "--email",
+            "grace.hopper@example.com",
+            "--workspace",
+            "labs",
+            "--first-name",
+            "Zed",
+            "--last-name",
+            "Zulu",
+        ],
+        "Grace-pass-123456\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let labs = app.workspace_id("labs").0;
+    assert_eq!(
+        app.count(&format!(
+            "memberships WHERE workspace_id = {labs} AND lower(sort_name) LIKE '%hopper%' \
+             AND lower(sort_name) NOT LIKE '%zulu%'"
+        )),
+        1
+    );
+}
