@@ -292,8 +292,9 @@ pub fn change_plan(
 }
 
 /// Deletes the workspace once `confirmation` is its slug: memberships, invitations (their queued
-/// emails are not sent), groups, apps, roles and old slugs go with it; accounts stay in the
-/// organization. The event is the organization's (the workspace's own log goes with it) and keeps
+/// emails are not sent), groups, apps, roles, API keys, the Slack connection and old slugs go with
+/// it; accounts stay in the organization. The event is the organization's (the workspace's own log
+/// is read no more, but for its events about accounts, copied into the organization's) and keeps
 /// what the workspace was.
 pub fn delete(
     conn: &mut AnyConnection,
@@ -309,6 +310,7 @@ pub fn delete(
             return Err(WorkspaceError::NotConfirmed);
         }
         outbox::cancel_invitations_of(conn, id, "cancelled: the workspace was deleted")?;
+        let account_events_kept = audit::copy_account_events_to_organization(conn, id)?;
         workspaces::delete(conn, id)?;
         let counts = workspace.counts;
         audit::record(
@@ -325,6 +327,7 @@ pub fn delete(
                     "plan": workspace.plan.key(),
                     "members": counts.active + counts.suspended,
                     "pending_invitations": counts.invited,
+                    "account_events_kept": account_events_kept,
                 }),
             },
             now,

@@ -254,6 +254,51 @@ pub struct LastEvent {
 /// The newest `action` on `account` in `workspace`'s log (with `org_wide`, the organization's
 /// and those of every workspace the account is in: a block is recorded in the log of the
 /// console it was done from).
+/// Copies a workspace's events about accounts (blocks, unblocks, address changes, two-factor and
+/// password resets: account-wide states) into the organization's log, before the workspace goes
+/// (the log is append-only: the originals stay, under a workspace nobody opens any more): who
+/// blocked someone, and why, outlives the workspace it was done from. Returns how many.
+pub fn copy_account_events_to_organization(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> QueryResult<usize> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Nullable};
+    let originals = audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace.0))
+        .filter(audit_events::action.like("account.%"))
+        .order(audit_events::id)
+        .select((
+            sql::<Nullable<BigInt>>("NULL"),
+            audit_events::actor_account_id,
+            audit_events::actor_label,
+            audit_events::action,
+            audit_events::target_type,
+            audit_events::target_id,
+            audit_events::target_label,
+            audit_events::changes,
+            audit_events::ip,
+            audit_events::created_at,
+            audit_events::reason,
+        ));
+    diesel::insert_into(audit_events::table)
+        .values(originals)
+        .into_columns((
+            audit_events::workspace_id,
+            audit_events::actor_account_id,
+            audit_events::actor_label,
+            audit_events::action,
+            audit_events::target_type,
+            audit_events::target_id,
+            audit_events::target_label,
+            audit_events::changes,
+            audit_events::ip,
+            audit_events::created_at,
+            audit_events::reason,
+        ))
+        .execute(conn)
+}
+
 pub fn last_on_account(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,

@@ -364,21 +364,46 @@ pub async fn delete(
         access.signed_in.account.clone(),
     );
     let typed = confirm.clone();
+    let key = state.settings.encryption_key.clone();
     let deleted = blocking(&state, move |conn| {
+        // Its Slack connection goes with it: its token is revoked in Slack once it is gone.
+        let slack = crate::store::slack::find(conn, id)?.map(|c| {
+            (
+                c.team_name.clone(),
+                crate::services::slack::token_of(&c, &key),
+            )
+        });
         let deleted = service::delete(conn, &actor, id, &typed, clock::now());
         Ok(match deleted {
-            Ok(workspace) => Ok((workspace, after_deletion(conn, &account)?)),
+            Ok(workspace) => Ok((workspace, slack, after_deletion(conn, &account)?)),
             Err(e) => Err(e),
         })
     })
     .await?;
     match deleted {
-        Ok((workspace, to)) => {
+        Ok((workspace, slack, to)) => {
             let message = format!(
                 "Workspace {} (/w/{}) deleted.",
                 workspace.name, workspace.slug
             );
-            flash(&access.signed_in.session, &message)?;
+            let revoked = match slack {
+                Some((team, Some(token))) => {
+                    Some((team, super::slack::revoke_in_slack(&state, token).await?))
+                }
+                Some((team, None)) => Some((team, false)),
+                None => None,
+            };
+            match revoked {
+                Some((team, false)) => super::forms::flash_warning(
+                    &access.signed_in.session,
+                    &format!(
+                        "{message} Its Slack connection's token could not be revoked in Slack \
+                         (Slack could not be reached, or refused): remove the app from {team} in \
+                         Slack's app management to end it there."
+                    ),
+                )?,
+                _ => flash(&access.signed_in.session, &message)?,
+            }
             Ok(redirect(&to))
         }
         Err(e) => {

@@ -149,7 +149,7 @@ fn settings_path(access: &WorkspaceAccess) -> String {
 
 /// Revokes a token in Slack (`auth.revoke`): true when Slack says so, or says the token is dead
 /// already.
-async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppError> {
+pub(super) async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppError> {
     let api = state.slack.clone();
     Ok(match web::block(move || api.revoke(&token)).await? {
         Ok(_) => true,

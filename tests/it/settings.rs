@@ -380,6 +380,15 @@ async fn deleting_needs_the_url_name_and_leaves_accounts_and_sessions_working() 
          UPDATE memberships SET role_id = (SELECT id FROM roles WHERE key = 'support') \
          WHERE account_id = (SELECT id FROM accounts WHERE email = '{GRACE}')"
     ));
+    // Alan (invited) blocked from here: who did it, and why, outlives the workspace.
+    let alan_member = app.membership_of(ALAN);
+    let blocked = post(
+        &app,
+        &format!("/w/acme/users/{alan_member}/block"),
+        &[("reason", "fraud investigation")],
+    )
+    .await;
+    assert_eq!(blocked.status().as_u16(), 303);
     post(&app, "/w/acme/settings/slug", &[("slug", "acme-hq")]).await;
     let accounts = app.count("accounts");
     assert_eq!(accounts, 3);
@@ -437,11 +446,17 @@ async fn deleting_needs_the_url_name_and_leaves_accounts_and_sessions_working() 
         ),
         1
     );
-    assert!(
-        app.get_text("/org/audit")
-            .await
-            .contains("deleted the workspace /w/acme-hq")
+    let org_log = app.get_text("/org/audit").await;
+    assert!(org_log.contains("deleted the workspace /w/acme-hq"));
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'account.blocked' AND workspace_id IS NULL \
+             AND reason = 'fraud investigation'"
+        ),
+        1,
+        "kept in the organization's log"
     );
+    assert!(org_log.contains("fraud investigation"), "{org_log}");
 
     // Grace's session was in the deleted workspace: it keeps working, and lands on their profile.
     assert_eq!(location(&grace.get("/").await), "/me");
