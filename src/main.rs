@@ -57,8 +57,8 @@ enum Command {
     ApiKey(ApiKeyCommand),
     /// Fill a workspace with realistic demo members, groups, apps and assets.
     SeedDemo {
-        /// How many members to add.
-        #[arg(long, default_value_t = 1000)]
+        /// How many members to add (1 or more: a workspace it makes needs an Owner among them).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
         users: i64,
         /// The workspace's URL name; created on the Enterprise plan if missing.
         #[arg(long, default_value = "demo")]

@@ -18,6 +18,7 @@ use crate::domain::{Email, Reason};
 use crate::services::accounts::{self as account_actions, BlockError};
 use crate::services::email_change::{self, EmailChangeError};
 use crate::services::held;
+use crate::services::invitations::InviteSettings;
 use crate::services::profile::{self, ProfileChange, ProfileError};
 use crate::store::audit::{self, Actor};
 use crate::store::memberships::{self, MemberDetail};
@@ -699,13 +700,16 @@ pub struct ProfileSaved {
 
 /// Changes a member's address at once, as an identity provider does (it vouches for the
 /// addresses it sends): judged as an address change, with its audit event and a notice to the
-/// old address; the same address changes nothing (and is not judged).
+/// old address; the same address changes nothing (and is not judged). A member who has not
+/// chosen a password yet gets a new welcome link at the new address (the links sent to the old
+/// one stop working).
 pub fn change_email_now(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
     workspace: WorkspaceId,
     target: MembershipId,
     email: &Email,
+    welcome: &InviteSettings,
     now: NaiveDateTime,
 ) -> Result<(), ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
@@ -716,6 +720,23 @@ pub fn change_email_now(
         judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         let account = account_of(conn, &member)?;
         email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
+        if account.password_hash.is_none() && member.status == MembershipStatus::Active {
+            let readdressed = account_of(conn, &member)?;
+            crate::services::password_reset::welcome_again(
+                conn,
+                acting.actor,
+                workspace,
+                &readdressed,
+                welcome,
+                now,
+            )
+            .map_err(|e| match e {
+                crate::services::password_reset::ResetError::Database(e) => {
+                    ConsoleError::Database(e)
+                }
+                other => ConsoleError::Conflict(other.to_string()),
+            })?;
+        }
         Ok(())
     })
 }

@@ -163,6 +163,30 @@ pub fn send_welcome(
     )
 }
 
+/// [`send_welcome`] for a member of `workspace` who still has no password, sent again: their
+/// address changed, or they joined one more workspace before choosing it.
+pub fn welcome_again(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: WorkspaceId,
+    account: &Account,
+    settings: &crate::services::invitations::InviteSettings,
+    now: NaiveDateTime,
+) -> Result<(), ResetError> {
+    let name = crate::store::workspaces::find(conn, workspace)?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    send_welcome(
+        conn,
+        actor,
+        (workspace, &name),
+        account,
+        &settings.base_url,
+        now + chrono::Duration::days(settings.ttl_days),
+        now,
+    )
+}
+
 fn send_link(
     conn: &mut AnyConnection,
     actor: &Actor,

@@ -95,7 +95,14 @@ pub fn provision(
                 if access.status != MembershipStatus::Removed {
                     return Err(ProvisionError::Exists(account.email.clone()));
                 }
-                return rejoin(conn, acting, workspace, access.membership_id, user, now);
+                return rejoin(
+                    conn,
+                    acting,
+                    (workspace, access.membership_id),
+                    user,
+                    settings,
+                    now,
+                );
             }
         }
         policy::check_seats(
@@ -130,7 +137,9 @@ pub fn provision(
             json!({ "role": "Member", "new_account": new_account }),
             now,
         )?;
-        if new_account {
+        // A new account, or one that has not chosen its password yet (made by another
+        // workspace, whose welcome may be long gone): a link to choose it, naming this one.
+        if account.password_hash.is_none() {
             password_reset::send_welcome(
                 conn,
                 acting.actor,
@@ -151,9 +160,9 @@ pub fn provision(
 fn rejoin(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
-    workspace: WorkspaceId,
-    id: MembershipId,
+    (workspace, id): (WorkspaceId, MembershipId),
     user: &NewUser,
+    settings: &InviteSettings,
     now: NaiveDateTime,
 ) -> Result<MembershipId, ProvisionError> {
     console::restore(conn, acting, workspace, id, now)?;
@@ -173,6 +182,11 @@ fn rejoin(
         json!({ "role": { "before": role_before, "after": "Member" }, "restored": true }),
         now,
     )?;
+    let account =
+        accounts::find(conn, member.account_id)?.ok_or(diesel::result::Error::NotFound)?;
+    if account.password_hash.is_none() {
+        password_reset::welcome_again(conn, acting.actor, workspace, &account, settings, now)?;
+    }
     Ok(id)
 }
 

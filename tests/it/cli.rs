@@ -369,6 +369,15 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
     assert_eq!(app.count("memberships"), 2606);
     assert_eq!(app.count(owners), 1, "seeding again makes no other Owner");
     assert_eq!(app.count("groups"), 20, "groups are not duplicated");
+    // Nobody to seed: refused, nothing made (a new workspace would have no Owner).
+    let out = console(
+        &app.db,
+        &["seed-demo", "--users", "0", "--workspace", "none"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 is not in 1.."));
+    assert_eq!(app.count("workspaces WHERE slug = 'none'"), 0);
 }
 
 #[actix_web::test]

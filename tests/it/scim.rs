@@ -1894,3 +1894,88 @@ async fn two_workspaces_adding_one_new_person_at_once_share_the_account() {
         );
     }
 }
+
+/// Someone provisioned who has not chosen a password yet keeps a way in: a new address gets a
+/// new welcome link (the old address's stops working), and joining one more workspace sends one
+/// naming it (the first workspace's may be long gone).
+#[actix_web::test]
+async fn a_member_without_a_password_is_welcomed_again_at_a_new_address_or_workspace() {
+    let app = app_with_people().await;
+    let key = app.api_key("Entra", &["scim"]).await;
+    let (status, user) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("wel@example.com", "e-wel")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    let subject = "Choose your password for Acme HQ";
+    assert!(
+        app.last_email("wel@example.com", subject)
+            .contains("/password/reset/")
+    );
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let (status, _) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(replace(
+            "emails[type eq \"work\"].value",
+            "wel2@example.com".into(),
+        )),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let again = app.last_email("wel2@example.com", subject);
+    let start = again
+        .find("/password/reset/")
+        .expect("a link at the new address");
+    let link = again[start..].split_whitespace().next().unwrap().to_owned();
+    let page = app.new_client().get_text(&link).await;
+    assert!(page.contains("name=\"password\""), "{page}");
+
+    // Made by Labs' provider, removed there, then added here: welcomed, naming Acme HQ.
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let labs = api_secret_in(
+        &app.post_fields(
+            "/w/labs/settings/api-keys",
+            &[("name", "Okta"), ("scope", "scim")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+    );
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &labs,
+        Some(new_user("orph@example.com", "l-orph")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/scim/v2/Users",
+        &key,
+        Some(new_user("orph@example.com", "e-orph")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(
+        app.last_email("orph@example.com", subject)
+            .contains("/password/reset/")
+    );
+}

@@ -162,6 +162,7 @@ async fn apply(
         .transpose()?;
     let user_name = changes.user_name.as_deref().map(user_name).transpose()?;
     let (base_url, now) = (state.settings.base_url.clone(), state.settings.clock.now());
+    let welcome = state.invite_settings();
     let user = auth
         .acting(
             &state,
@@ -171,7 +172,7 @@ async fn apply(
                 super::check_version(if_match.as_deref(), &version(&current))?;
                 changes.check_email_filters(&current.email, &current.email_label)?;
                 if let Some(email) = &new_email {
-                    console::change_email_now(conn, acting, workspace, id, email, now)?;
+                    console::change_email_now(conn, acting, workspace, id, email, &welcome, now)?;
                 }
                 if let Some(name) = &user_name {
                     console::set_user_name(conn, acting, workspace, id, name, now)?;
