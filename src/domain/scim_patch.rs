@@ -467,8 +467,9 @@ fn apply_object(changes: &mut UserChanges, fields: &Map<String, Value>) -> Resul
     Ok(())
 }
 
-/// A PUT's whole User as changes: what it leaves out is cleared (names, external id); `active`
-/// left out leaves the member as they are (a PUT of names alone does not undo a suspension).
+/// A PUT's whole User as changes: the names and external id it leaves out are cleared; the time
+/// zone (the member's own, set on their profile) and the address's label stay unless sent, and so
+/// does `active` (a PUT of names alone does not undo a suspension).
 pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
     let Value::Object(fields) = user else {
         return Err(error("invalidSyntax", "The body must be a User object."));
