@@ -191,8 +191,18 @@ fn create_api_key(
     };
     let pool = prepare_database(settings)?;
     let mut conn = pool.get()?;
-    let found = admin_console::store::workspaces::find_by_slug(&mut conn, workspace)?
-        .ok_or_else(|| anyhow::anyhow!("--workspace: no workspace /w/{workspace}"))?;
+    let Some(found) = admin_console::store::workspaces::find_by_slug(&mut conn, workspace)? else {
+        // An old URL name: said with the new one, as create-owner and seed-demo do.
+        return Err(
+            match admin_console::store::workspaces::redirect_for(&mut conn, workspace)? {
+                Some(current) => anyhow::anyhow!(
+                    "--workspace: /w/{workspace} was renamed to /w/{current}: run this again with \
+                     --workspace {current}"
+                ),
+                None => anyhow::anyhow!("--workspace: no workspace /w/{workspace}"),
+            },
+        );
+    };
     let created = admin_console::services::api_keys::create(
         &mut conn,
         &admin_console::store::audit::Actor::command_line(),

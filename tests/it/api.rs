@@ -800,6 +800,32 @@ async fn the_command_line_makes_a_key_that_works() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("Unknown scope"));
+    // An old URL name is said with the new one.
+    let renamed = app
+        .post_fields("/w/acme/settings/slug", &[("slug", "acme-hq")])
+        .await;
+    assert_eq!(renamed.status().as_u16(), 303);
+    let old = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
+        .args([
+            "api-key",
+            "create",
+            "--workspace",
+            "acme",
+            "--name",
+            "x",
+            "--scopes",
+            "users.view",
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", app.db.dir.join("cli-data"))
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains("was renamed to /w/acme-hq"),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
 }
 
 #[actix_web::test]
