@@ -41,10 +41,17 @@ impl Slug {
         Ok(Self(text.to_owned()))
     }
 
-    /// A slug suggested from a name ("Acme Corp." → "acme-corp"), if one can be made.
+    /// A slug suggested from a name ("Acme Corp." → "acme-corp", "Équipe Nord" → "equipe-nord":
+    /// letters keep their base letter without the accent), if one can be made.
     pub fn suggest(name: &str) -> Option<Self> {
+        use unicode_normalization::UnicodeNormalization;
+        use unicode_normalization::char::is_combining_mark;
         let mut out = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
+        for c in name
+            .nfkd()
+            .filter(|c| !is_combining_mark(*c))
+            .flat_map(char::to_lowercase)
+        {
             if c.is_ascii_alphanumeric() {
                 out.push(c);
             } else if !out.is_empty() && !out.ends_with('-') {
@@ -118,6 +125,10 @@ mod tests {
             "r-d-team-7"
         );
         assert!(Slug::suggest("!!!").is_none());
+        // Accents go, the letters stay (it was "n-c-d-t-am").
+        assert_eq!(Slug::suggest("Ünïcödé Tëam").unwrap().as_str(), "unicode-team");
+        assert_eq!(Slug::suggest("Équipe Nord").unwrap().as_str(), "equipe-nord");
+        assert_eq!(Slug::suggest("ﬁnance").unwrap().as_str(), "finance");
     }
 
     #[test]
