@@ -126,8 +126,14 @@ mod tests {
         );
         assert!(Slug::suggest("!!!").is_none());
         // Accents go, the letters stay (it was "n-c-d-t-am").
-        assert_eq!(Slug::suggest("Ünïcödé Tëam").unwrap().as_str(), "unicode-team");
-        assert_eq!(Slug::suggest("Équipe Nord").unwrap().as_str(), "equipe-nord");
+        assert_eq!(
+            Slug::suggest("Ünïcödé Tëam").unwrap().as_str(),
+            "unicode-team"
+        );
+        assert_eq!(
+            Slug::suggest("Équipe Nord").unwrap().as_str(),
+            "equipe-nord"
+        );
         assert_eq!(Slug::suggest("ﬁnance").unwrap().as_str(), "finance");
     }
 

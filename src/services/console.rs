@@ -722,7 +722,7 @@ pub fn change_email_now(
         email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
         if account.password_hash.is_none() && member.status == MembershipStatus::Active {
             let readdressed = account_of(conn, &member)?;
-            crate::services::password_reset::welcome_again(
+            crate::services::password_reset::welcome_member(
                 conn,
                 acting.actor,
                 workspace,

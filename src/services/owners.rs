@@ -248,6 +248,21 @@ fn make_active_owner(
     let mut invitation_withdrawn = false;
     match &access {
         Some(access) => {
+            // Its pending invitation first, while it reads as one.
+            for pending in invitations::pending_for(conn, &[access.membership_id])? {
+                let invitation =
+                    invitations::find_in_workspace(conn, workspace, pending.invitation_id)?;
+                // Its email, if not sent yet, is not sent: its link no longer works.
+                if let Some(email) = invitation.and_then(|i| i.outbox_email_id) {
+                    crate::store::outbox::cancel(
+                        conn,
+                        email,
+                        "cancelled: the invitation was withdrawn",
+                    )?;
+                }
+                invitations::delete(conn, pending.invitation_id)?;
+                invitation_withdrawn = true;
+            }
             memberships::set_role_and_status(
                 conn,
                 access.membership_id,
@@ -255,10 +270,6 @@ fn make_active_owner(
                 MembershipStatus::Active,
                 now,
             )?;
-            for pending in invitations::pending_for(conn, &[access.membership_id])? {
-                invitations::delete(conn, pending.invitation_id)?;
-                invitation_withdrawn = true;
-            }
         }
         None => {
             let account =

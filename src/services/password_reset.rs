@@ -163,9 +163,9 @@ pub fn send_welcome(
     )
 }
 
-/// [`send_welcome`] for a member of `workspace` who still has no password, sent again: their
-/// address changed, or they joined one more workspace before choosing it.
-pub fn welcome_again(
+/// [`send_welcome`] for a member of `workspace` who has no password yet (just added, joining one
+/// more workspace before choosing it, or at a new address), valid as long as an invitation.
+pub fn welcome_member(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: WorkspaceId,

@@ -152,7 +152,8 @@ pub fn change_password(
     change: &PasswordChange,
     now: NaiveDateTime,
 ) -> Result<i64, ProfileError> {
-    db::write_first(conn, |conn| {
+    // The account's row held first: a reset finishing meanwhile is seen, not overwritten.
+    db::write_transaction(conn, db::Lock::Account(account), |conn| {
         let found = existing(conn, account)?;
         // The password checked is still theirs (not changed meanwhile by a reset).
         if found.password_hash.as_deref() != Some(change.checked_hash.as_str()) {

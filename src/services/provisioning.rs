@@ -4,7 +4,7 @@
 //! password and gets a welcome email with a single-use link to choose one (valid as long as an
 //! invitation). A member removed before is restored, active, as a Member.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde_json::json;
 
 use super::console::{self, Acting, ConsoleError};
@@ -140,15 +140,7 @@ pub fn provision(
         // A new account, or one that has not chosen its password yet (made by another
         // workspace, whose welcome may be long gone): a link to choose it, naming this one.
         if account.password_hash.is_none() {
-            password_reset::send_welcome(
-                conn,
-                acting.actor,
-                (workspace, &space.name),
-                &account,
-                &settings.base_url,
-                now + Duration::days(settings.ttl_days),
-                now,
-            )?;
+            password_reset::welcome_member(conn, acting.actor, workspace, &account, settings, now)?;
         }
         Ok(member)
     })
@@ -185,7 +177,7 @@ fn rejoin(
     let account =
         accounts::find(conn, member.account_id)?.ok_or(diesel::result::Error::NotFound)?;
     if account.password_hash.is_none() {
-        password_reset::welcome_again(conn, acting.actor, workspace, &account, settings, now)?;
+        password_reset::welcome_member(conn, acting.actor, workspace, &account, settings, now)?;
     }
     Ok(id)
 }

@@ -293,7 +293,7 @@ pub fn change_plan(
 
 /// Deletes the workspace once `confirmation` is its slug: memberships, invitations (their queued
 /// emails are not sent), groups, apps, roles, API keys, the Slack connection and old slugs go with
-/// it; accounts stay in the organization. The event is the organization's (the workspace's own log
+/// it (the connection is returned); accounts stay in the organization. The event is the organization's (the workspace's own log
 /// is read no more, but for its events about accounts, copied into the organization's) and keeps
 /// what the workspace was.
 pub fn delete(
@@ -302,13 +302,15 @@ pub fn delete(
     id: WorkspaceId,
     confirmation: &str,
     now: NaiveDateTime,
-) -> Result<Workspace, WorkspaceError> {
+) -> Result<(Workspace, Option<crate::store::slack::Connection>), WorkspaceError> {
     db::write_transaction(conn, Lock::Workspace(id), |conn| {
         still_holds(conn, actor, id, Permission::Owner)?;
         let workspace = existing(conn, id)?;
         if !confirms_deletion(&workspace.slug, confirmation) {
             return Err(WorkspaceError::NotConfirmed);
         }
+        // Its Slack connection goes with it: returned, for its token to be revoked in Slack.
+        let slack = crate::store::slack::find(conn, id)?;
         outbox::cancel_invitations_of(conn, id, "cancelled: the workspace was deleted")?;
         let account_events_kept = audit::copy_account_events_to_organization(conn, id)?;
         workspaces::delete(conn, id)?;
@@ -332,7 +334,7 @@ pub fn delete(
             },
             now,
         )?;
-        Ok(workspace)
+        Ok((workspace, slack))
     })
 }
 

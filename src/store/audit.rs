@@ -251,13 +251,20 @@ pub struct LastEvent {
     pub reason: Option<String>,
 }
 
-/// The newest `action` on `account` in `workspace`'s log (with `org_wide`, the organization's
-/// and those of every workspace the account is in: a block is recorded in the log of the
-/// console it was done from).
-/// Copies a workspace's events about accounts (blocks, unblocks, address changes, two-factor and
-/// password resets: account-wide states) into the organization's log, before the workspace goes
-/// (the log is append-only: the originals stay, under a workspace nobody opens any more): who
-/// blocked someone, and why, outlives the workspace it was done from. Returns how many.
+/// The actions that change an account's state across the organization, which outlive the
+/// workspace whose console they were done from.
+const ACCOUNT_STATE_ACTIONS: [&str; 5] = [
+    "account.blocked",
+    "account.unblocked",
+    "account.org_role_changed",
+    "account.email_changed",
+    "account.two_factor_reset",
+];
+
+/// Copies a workspace's events that changed an account's state ([`ACCOUNT_STATE_ACTIONS`]) into
+/// the organization's log, with their own times, before the workspace goes (the log is
+/// append-only: the originals stay, under a workspace nobody opens any more): who blocked
+/// someone, and why, outlives the workspace it was done from. Returns how many.
 pub fn copy_account_events_to_organization(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -266,7 +273,7 @@ pub fn copy_account_events_to_organization(
     use diesel::sql_types::{BigInt, Nullable};
     let originals = audit_events::table
         .filter(audit_events::workspace_id.eq(workspace.0))
-        .filter(audit_events::action.like("account.%"))
+        .filter(audit_events::action.eq_any(ACCOUNT_STATE_ACTIONS))
         .order(audit_events::id)
         .select((
             sql::<Nullable<BigInt>>("NULL"),
@@ -299,6 +306,10 @@ pub fn copy_account_events_to_organization(
         .execute(conn)
 }
 
+/// The newest `action` on `account` in `workspace`'s log (with `org_wide`, the organization's
+/// and those of every workspace the account is in: a block is recorded in the log of the
+/// console it was done from). Newest by when it happened: a deleted workspace's events copied
+/// into the organization's log keep their times.
 pub fn last_on_account(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -316,7 +327,7 @@ pub fn last_on_account(
             audit_events::reason,
             audit_events::workspace_id,
         ))
-        .order(audit_events::id.desc())
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
         .into_boxed();
     query = if org_wide {
         let theirs = crate::db::schema::memberships::table

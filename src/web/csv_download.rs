@@ -54,7 +54,8 @@ impl Slot {
         let count = running.entry(account).or_default();
         if *count >= MOST_AT_ONCE {
             return Err(AppError::Conflict(format!(
-                "You have {MOST_AT_ONCE} downloads running already: wait for one to finish, then                  export again."
+                "You have {MOST_AT_ONCE} downloads running already: wait for one to finish, then \
+                 export again."
             )));
         }
         *count += 1;
@@ -74,12 +75,14 @@ impl Drop for Slot {
     }
 }
 
-/// Hands a chunk to the client, waiting at most [`STALL`]; false when it went away or stalled.
-fn send(sender: &mpsc::Sender<Result<Bytes, std::io::Error>>, chunk: Vec<u8>) -> bool {
-    let sent = tokio::runtime::Handle::current().block_on(tokio::time::timeout(
-        STALL,
-        sender.send(Ok(Bytes::from(chunk))),
-    ));
+/// Hands a chunk (or the error that ends the download) to the client, waiting at most
+/// [`STALL`]; false when it went away or stalled.
+fn send(
+    sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    item: Result<Bytes, std::io::Error>,
+) -> bool {
+    let sent =
+        tokio::runtime::Handle::current().block_on(tokio::time::timeout(STALL, sender.send(item)));
     matches!(sent, Ok(Ok(())))
 }
 
@@ -110,7 +113,7 @@ fn produce<R>(
                 let full = std::mem::replace(&mut out, writer())
                     .into_inner()
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                if !send(sender, full) {
+                if !send(sender, Ok(Bytes::from(full))) {
                     return Ok(());
                 }
             }
@@ -122,7 +125,7 @@ fn produce<R>(
     }
     let rest = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     if !rest.is_empty() {
-        send(sender, rest);
+        send(sender, Ok(Bytes::from(rest)));
     }
     Ok(())
 }
@@ -147,7 +150,7 @@ pub fn stream_csv<R: 'static>(
         if let Err(e) = produce(&pool, columns, &mut batch, write, key, &sender) {
             tracing::error!(error = %e, "export failed");
             // The client sees a broken download rather than a silently short file.
-            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+            send(&sender, Err(std::io::Error::other("export failed")));
         }
     });
     HttpResponse::Ok()

@@ -150,11 +150,16 @@ static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 pub async fn decode_picture(
     upload: Vec<u8>,
 ) -> Result<Result<AvatarPng, AvatarError>, super::error::AppError> {
-    let _turn = DECODING
+    let turn = DECODING
         .acquire()
         .await
         .map_err(|e| anyhow::anyhow!("picture decoding closed: {e}"))?;
-    Ok(actix_web::web::block(move || AvatarPng::from_upload(&upload)).await?)
+    // Held by the decoding itself: it goes on if the request is dropped meanwhile.
+    Ok(actix_web::web::block(move || {
+        let _turn = turn;
+        AvatarPng::from_upload(&upload)
+    })
+    .await?)
 }
 
 #[cfg(test)]

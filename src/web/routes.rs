@@ -14,6 +14,15 @@ use super::{
 /// Where the JSON API lives; every path under it is the API's (an unknown one answers a problem).
 pub const API_SCOPE: &str = "/api";
 
+/// Whether a console GET also answers HEAD: not a download (it is recorded in the audit log, and
+/// holds one of the person's few download places, for nobody to read) nor Slack's install and
+/// callback (they start and finish a connection).
+pub fn answers_head(path: &str) -> bool {
+    ![".csv", "/install", "/callback"]
+        .iter()
+        .any(|end| path.ends_with(end))
+}
+
 /// A path that answers GET, HEAD as GET (without the body), and any other method with 405 and
 /// `Allow`.
 pub fn read_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
@@ -71,12 +80,13 @@ macro_rules! route_table {
             )+
         }
 
-        /// The console's pages and actions: everything that reads the session. Every GET answers
-        /// HEAD as the API's do (a link checker or an uptime probe may send either).
+        /// The console's pages and actions: everything that reads the session. A GET answers HEAD
+        /// as the API's do (a link checker or an uptime probe may send either), unless
+        /// [`answers_head`] says it does more than show something.
         pub fn session(cfg: &mut web::ServiceConfig) {
             $(
                 cfg.route($path, web::$method().to($handler));
-                if stringify!($method) == "get" {
+                if stringify!($method) == "get" && answers_head($path) {
                     cfg.route($path, web::head().to($handler));
                 }
             )+

@@ -366,16 +366,16 @@ pub async fn delete(
     let typed = confirm.clone();
     let key = state.settings.encryption_key.clone();
     let deleted = blocking(&state, move |conn| {
-        // Its Slack connection goes with it: its token is revoked in Slack once it is gone.
-        let slack = crate::store::slack::find(conn, id)?.map(|c| {
-            (
-                c.team_name.clone(),
-                crate::services::slack::token_of(&c, &key),
-            )
-        });
         let deleted = service::delete(conn, &actor, id, &typed, clock::now());
         Ok(match deleted {
-            Ok(workspace) => Ok((workspace, slack, after_deletion(conn, &account)?)),
+            Ok((workspace, slack)) => {
+                // Its Slack connection went with it: its token is revoked in Slack now.
+                let slack = slack.map(|c| {
+                    let token = crate::services::slack::token_of(&c, &key);
+                    (c.team_name, token)
+                });
+                Ok((workspace, slack, after_deletion(conn, &account)?))
+            }
             Err(e) => Err(e),
         })
     })
@@ -386,10 +386,14 @@ pub async fn delete(
                 "Workspace {} (/w/{}) deleted.",
                 workspace.name, workspace.slug
             );
+            // The deletion is done whatever Slack answers: a failure is said, not an error page.
             let revoked = match slack {
-                Some((team, Some(token))) => {
-                    Some((team, super::slack::revoke_in_slack(&state, token).await?))
-                }
+                Some((team, Some(token))) => Some((
+                    team,
+                    super::slack::revoke_in_slack(&state, token)
+                        .await
+                        .unwrap_or(false),
+                )),
                 Some((team, None)) => Some((team, false)),
                 None => None,
             };
@@ -397,9 +401,8 @@ pub async fn delete(
                 Some((team, false)) => super::forms::flash_warning(
                     &access.signed_in.session,
                     &format!(
-                        "{message} Its Slack connection's token could not be revoked in Slack \
-                         (Slack could not be reached, or refused): remove the app from {team} in \
-                         Slack's app management to end it there."
+                        "{message} Its Slack connection is gone, but {}",
+                        super::slack::not_revoked(&team)
                     ),
                 )?,
                 _ => flash(&access.signed_in.session, &message)?,

@@ -147,6 +147,14 @@ fn settings_path(access: &WorkspaceAccess) -> String {
     format!("/w/{}/settings/slack", access.workspace.slug)
 }
 
+/// Said when a connection is gone here but its token could not be revoked in Slack.
+pub(super) fn not_revoked(team: &str) -> String {
+    format!(
+        "the console's token could not be revoked in Slack (Slack could not be reached, or \
+         refused): remove the app from {team} in Slack's app management to end it there."
+    )
+}
+
 /// Revokes a token in Slack (`auth.revoke`): true when Slack says so, or says the token is dead
 /// already.
 pub(super) async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppError> {
@@ -507,9 +515,8 @@ pub async fn disconnect(
             super::forms::flash_warning(
                 &access.signed_in.session,
                 &format!(
-                    "Disconnected from the Slack workspace {team} here, but the console's token \
-                     could not be revoked in Slack (Slack could not be reached, or refused): \
-                     remove the app from {team} in Slack's app management to end it there."
+                    "Disconnected from the Slack workspace {team} here, but {}",
+                    not_revoked(&team)
                 ),
             )?;
             return Ok(super::htmx::leave_for(

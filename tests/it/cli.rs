@@ -550,6 +550,18 @@ async fn create_owner_on_an_invitee_withdraws_the_invitation_and_logs_the_org_ro
     app.set_up().await;
     assert_eq!(app.invite("inv@example.com", "member").await.status(), 303);
     assert_eq!(app.count("invitations"), 1);
+    // Its email still waiting (SMTP down, say): once the worker is done with it, queued again
+    // until much later.
+    for _ in 0..100 {
+        if app.count("outbox_emails WHERE to_address = 'inv@example.com' AND state = 'sent'") == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.execute(
+        "UPDATE outbox_emails SET state = 'queued', next_attempt_at = '2999-01-01 00:00:00' \
+         WHERE to_address = 'inv@example.com'",
+    );
     let out = console(
         &app.db,
         &[
@@ -571,6 +583,11 @@ async fn create_owner_on_an_invitee_withdraws_the_invitation_and_logs_the_org_ro
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(app.count("invitations"), 0, "withdrawn, not left behind");
+    assert_eq!(
+        app.count("outbox_emails WHERE to_address = 'inv@example.com' AND state = 'failed' AND last_error LIKE 'cancelled%'"),
+        1,
+        "its email, not sent yet, is not sent"
+    );
     assert_eq!(
         app.count(
             "audit_events WHERE action = 'member.owner_created' \
