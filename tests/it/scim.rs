@@ -1852,6 +1852,21 @@ async fn a_return_is_a_member_with_what_the_provider_sends_now() {
     assert_eq!(user["emails"][0]["type"], "home");
 }
 
+/// A second workspace, Labs, made by the org owner: the secret of its SCIM key.
+async fn labs_with_a_scim_key(app: &TestApp) -> String {
+    let made = app
+        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
+        .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let page = app
+        .post_fields(
+            "/w/labs/settings/api-keys",
+            &[("name", "Labs IdP"), ("scope", "scim")],
+        )
+        .await;
+    api_secret_in(&page.text().await.unwrap())
+}
+
 /// Two workspaces' providers add the same new address at the same moment: both join one account
 /// (on PostgreSQL the workspaces' locks do not order them; the loser once met the unique index
 /// and answered 500).
@@ -1859,20 +1874,7 @@ async fn a_return_is_a_member_with_what_the_provider_sends_now() {
 async fn two_workspaces_adding_one_new_person_at_once_share_the_account() {
     let app = app_with_people().await;
     let acme = app.api_key("Okta", &["scim"]).await;
-    let made = app
-        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
-        .await;
-    assert_eq!(made.status().as_u16(), 303);
-    let labs = api_secret_in(
-        &app.post_fields(
-            "/w/labs/settings/api-keys",
-            &[("name", "Entra"), ("scope", "scim")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap(),
-    );
+    let labs = labs_with_a_scim_key(&app).await;
     for round in 0..6 {
         let email = format!("both{round}@example.com");
         let sent = [&acme, &labs].map(|key| {
@@ -1940,20 +1942,7 @@ async fn a_member_without_a_password_is_welcomed_again_at_a_new_address_or_works
     assert!(page.contains("name=\"password\""), "{page}");
 
     // Made by Labs' provider (its welcome names Labs), then added here: welcomed, naming Acme HQ.
-    let made = app
-        .post_fields("/org/workspaces", &[("name", "Labs"), ("slug", "labs")])
-        .await;
-    assert_eq!(made.status().as_u16(), 303);
-    let labs = api_secret_in(
-        &app.post_fields(
-            "/w/labs/settings/api-keys",
-            &[("name", "Okta"), ("scope", "scim")],
-        )
-        .await
-        .text()
-        .await
-        .unwrap(),
-    );
+    let labs = labs_with_a_scim_key(&app).await;
     let (status, _) = send(
         &app,
         "POST",
