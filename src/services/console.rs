@@ -69,6 +69,16 @@ pub enum ConsoleError {
     Database(#[from] diesel::result::Error),
 }
 
+/// A link that could not be sent: the database's error, or the reason in words (409).
+impl From<crate::services::password_reset::ResetError> for ConsoleError {
+    fn from(e: crate::services::password_reset::ResetError) -> Self {
+        match e {
+            crate::services::password_reset::ResetError::Database(e) => ConsoleError::Database(e),
+            other => ConsoleError::Conflict(other.to_string()),
+        }
+    }
+}
+
 impl From<BlockError> for ConsoleError {
     fn from(e: BlockError) -> Self {
         match e {
@@ -729,13 +739,7 @@ pub fn change_email_now(
                 &readdressed,
                 welcome,
                 now,
-            )
-            .map_err(|e| match e {
-                crate::services::password_reset::ResetError::Database(e) => {
-                    ConsoleError::Database(e)
-                }
-                other => ConsoleError::Conflict(other.to_string()),
-            })?;
+            )?;
         }
         Ok(())
     })
@@ -943,11 +947,7 @@ pub fn send_password_reset(
             &account,
             base_url,
             now,
-        )
-        .map_err(|e| match e {
-            crate::services::password_reset::ResetError::Database(e) => ConsoleError::Database(e),
-            other => ConsoleError::Conflict(other.to_string()),
-        })?;
+        )?;
         Ok(member)
     })
 }

@@ -7,7 +7,6 @@ use serde_json::json;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
-use crate::domain::names::sort_key;
 use crate::domain::plan::Plan;
 use crate::domain::policy;
 use crate::domain::role::BuiltInRole;
@@ -274,19 +273,7 @@ fn make_active_owner(
         None => {
             let account =
                 accounts::find(conn, account_id)?.ok_or(diesel::result::Error::NotFound)?;
-            memberships::insert(
-                conn,
-                &memberships::NewMembership {
-                    workspace_id: workspace,
-                    account_id,
-                    role_id: owner_role,
-                    status: MembershipStatus::Active,
-                    sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
-                    invited_by: None,
-                    joined_at: Some(now),
-                },
-                now,
-            )?;
+            memberships::insert_active(conn, workspace, &account, owner_role, now)?;
         }
     }
     Ok(Promoted {

@@ -14,7 +14,6 @@ use crate::clock;
 use crate::db::{self, AnyConnection, Lock};
 use crate::domain::ids::{AccountId, MembershipId, WorkspaceId};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
-use crate::domain::names::sort_key;
 use crate::domain::policy;
 use crate::domain::role::{BuiltInRole, Permission};
 use crate::domain::scim_patch::EmailLabel;
@@ -115,19 +114,7 @@ pub fn provision(
         let (account_id, new_account) = account_for(conn, existing.as_ref(), user, now)?;
         let account = accounts::find(conn, account_id)?.ok_or(diesel::result::Error::NotFound)?;
         let role_id = roles::built_in_id(conn, BuiltInRole::Member)?;
-        let member = memberships::insert(
-            conn,
-            &memberships::NewMembership {
-                workspace_id: workspace,
-                account_id,
-                role_id,
-                status: MembershipStatus::Active,
-                sort_name: &sort_key(&account.first_name, &account.last_name, &account.email),
-                invited_by: None,
-                joined_at: Some(now),
-            },
-            now,
-        )?;
+        let member = memberships::insert_active(conn, workspace, &account, role_id, now)?;
         keep_provider_names(conn, member, user, now)?;
         record_provisioned(
             conn,

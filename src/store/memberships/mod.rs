@@ -90,6 +90,32 @@ pub fn insert(
         .map(MembershipId)
 }
 
+/// `account` joins `workspace` at once, active with `role` (made an Owner from the command line,
+/// or added by an identity provider): ordered in the list by its names.
+pub fn insert_active(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    account: &crate::store::accounts::Account,
+    role: RoleId,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipId> {
+    let sort_name =
+        crate::domain::names::sort_key(&account.first_name, &account.last_name, &account.email);
+    insert(
+        conn,
+        &NewMembership {
+            workspace_id: workspace,
+            account_id: account.id,
+            role_id: role,
+            status: MembershipStatus::Active,
+            sort_name: &sort_name,
+            invited_by: None,
+            joined_at: Some(now),
+        },
+        now,
+    )
+}
+
 /// One account's membership of one workspace, with what its role allows.
 #[derive(Debug, Clone)]
 pub struct Access {
