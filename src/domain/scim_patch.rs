@@ -233,6 +233,54 @@ fn email_type(value: &Value) -> Result<String, PatchError> {
 }
 
 impl UserChanges {
+    /// `name` given as an object of its parts.
+    fn set_name(&mut self, fields: &Map<String, Value>) -> Result<(), PatchError> {
+        for (key, v) in fields {
+            match key.to_ascii_lowercase().as_str() {
+                "givenname" => self.set("name.givenname", Some(v))?,
+                "familyname" => self.set("name.familyname", Some(v))?,
+                // Read-only, derived from the two above: ignored as RFC 7644 allows.
+                // The other parts of a name are not kept (see `NOT_KEPT`).
+                "formatted" | "middlename" | "honorificprefix" | "honorificsuffix" => {}
+                other => {
+                    return Err(error(
+                        "invalidPath",
+                        format!("name.{other} is not an attribute here."),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `emails` given whole: the member's one entry (with its label), an address alone, or the
+    /// entry a filtered path selects (`emails[type eq "work"]`), relabelled.
+    fn set_emails(&mut self, v: &Value) -> Result<(), PatchError> {
+        if let Some(entry) = email_entry(v) {
+            self.email = Some(text("emails.value", &entry["value"])?);
+            let kind = entry.get("type").filter(|k| !k.is_null());
+            self.email_type = Some(kind.map(email_type).transpose()?);
+            let primary = entry.get("primary").filter(|p| !p.is_null());
+            self.email_primary = Some(primary.map(|p| boolean("emails.primary", p)).transpose()?);
+        } else if let Value::String(address) = v {
+            self.email = Some(address.clone());
+        } else if let Some(entry) = v.as_object().filter(|o| is_label_only(o)) {
+            for (key, value) in entry {
+                match key.to_ascii_lowercase().as_str() {
+                    "type" => self.set("emails.type", Some(value))?,
+                    "primary" => self.set("emails.primary", Some(value))?,
+                    _ => {}
+                }
+            }
+        } else {
+            return Err(error(
+                "invalidValue",
+                "emails takes an address: a string, or an entry with its \"value\".",
+            ));
+        }
+        Ok(())
+    }
+
     /// One attribute (`name` lower-case, dotted) set to `value`, or removed (`None`).
     fn set(&mut self, name: &str, value: Option<&Value>) -> Result<(), PatchError> {
         let cleared = || Value::String(String::new());
@@ -254,23 +302,7 @@ impl UserChanges {
                 self.given_name = Some(String::new());
                 self.family_name = Some(String::new());
             }
-            ("name", Some(Value::Object(fields))) => {
-                for (key, v) in fields {
-                    match key.to_ascii_lowercase().as_str() {
-                        "givenname" => self.set("name.givenname", Some(v))?,
-                        "familyname" => self.set("name.familyname", Some(v))?,
-                        // Read-only, derived from the two above: ignored as RFC 7644 allows.
-                        // The other parts of a name are not kept (see `NOT_KEPT`).
-                        "formatted" | "middlename" | "honorificprefix" | "honorificsuffix" => {}
-                        other => {
-                            return Err(error(
-                                "invalidPath",
-                                format!("name.{other} is not an attribute here."),
-                            ));
-                        }
-                    }
-                }
-            }
+            ("name", Some(Value::Object(fields))) => self.set_name(fields)?,
             ("externalid", Some(v)) => self.external_id = Some(external_id(v)?),
             ("externalid", None) => self.external_id = Some(None),
             ("timezone", Some(v)) => self.timezone = Some(text("timezone", v)?),
@@ -279,32 +311,7 @@ impl UserChanges {
             }
             ("username", Some(v)) => self.user_name = Some(text("userName", v)?),
             ("emails.value", Some(v)) => self.email = Some(text("emails.value", v)?),
-            ("emails", Some(v)) => {
-                if let Some(entry) = email_entry(v) {
-                    self.email = Some(text("emails.value", &entry["value"])?);
-                    let kind = entry.get("type").filter(|k| !k.is_null());
-                    self.email_type = Some(kind.map(email_type).transpose()?);
-                    let primary = entry.get("primary").filter(|p| !p.is_null());
-                    self.email_primary =
-                        Some(primary.map(|p| boolean("emails.primary", p)).transpose()?);
-                } else if let Value::String(address) = v {
-                    self.email = Some(address.clone());
-                } else if let Some(entry) = v.as_object().filter(|o| is_label_only(o)) {
-                    // The entry a filtered path selects (`emails[type eq "work"]`), relabelled.
-                    for (key, value) in entry {
-                        match key.to_ascii_lowercase().as_str() {
-                            "type" => self.set("emails.type", Some(value))?,
-                            "primary" => self.set("emails.primary", Some(value))?,
-                            _ => {}
-                        }
-                    }
-                } else {
-                    return Err(error(
-                        "invalidValue",
-                        "emails takes an address: a string, or an entry with its \"value\".",
-                    ));
-                }
-            }
+            ("emails", Some(v)) => self.set_emails(v)?,
             ("emails.type", v) => self.email_type = Some(v.map(email_type).transpose()?),
             ("emails.primary", v) => {
                 self.email_primary = Some(v.map(|p| boolean("emails.primary", p)).transpose()?)
