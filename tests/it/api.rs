@@ -750,25 +750,31 @@ async fn each_key_has_a_rate_and_is_told_when_to_come_back() {
     assert_eq!(get(&app, "/api/v1/workspace", &key).await.0, 200);
 }
 
-#[actix_web::test]
-async fn the_command_line_makes_a_key_that_works() {
-    let app = owner_app().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
+/// `admin-console api-key create --workspace <workspace> --name <name> --scopes <scopes>` on the
+/// app's database.
+fn api_key_cli(app: &TestApp, workspace: &str, name: &str, scopes: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
         .args([
             "api-key",
             "create",
             "--workspace",
-            "acme",
+            workspace,
             "--name",
-            "ci",
+            name,
             "--scopes",
-            "users.view,users.invite",
+            scopes,
         ])
         .env("DATABASE_URL", &app.db.url)
         .env("DATA_DIR", app.db.dir.join("cli-data"))
         .env("RUST_LOG", "warn")
         .output()
-        .expect("run admin-console");
+        .expect("run admin-console")
+}
+
+#[actix_web::test]
+async fn the_command_line_makes_a_key_that_works() {
+    let app = owner_app().await;
+    let out = api_key_cli(&app, "acme", "ci", "users.view,users.invite");
     assert!(
         out.status.success(),
         "{}",
@@ -783,21 +789,7 @@ async fn the_command_line_makes_a_key_that_works() {
         app.count("audit_events WHERE action = 'api_key.created' AND actor_label = 'Command line'"),
         1
     );
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
-        .args([
-            "api-key",
-            "create",
-            "--workspace",
-            "acme",
-            "--name",
-            "x",
-            "--scopes",
-            "fly",
-        ])
-        .env("DATABASE_URL", &app.db.url)
-        .env("DATA_DIR", app.db.dir.join("cli-data"))
-        .output()
-        .unwrap();
+    let bad = api_key_cli(&app, "acme", "x", "fly");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("Unknown scope"));
     // An old URL name is said with the new one.
@@ -805,21 +797,7 @@ async fn the_command_line_makes_a_key_that_works() {
         .post_fields("/w/acme/settings/slug", &[("slug", "acme-hq")])
         .await;
     assert_eq!(renamed.status().as_u16(), 303);
-    let old = std::process::Command::new(env!("CARGO_BIN_EXE_admin-console"))
-        .args([
-            "api-key",
-            "create",
-            "--workspace",
-            "acme",
-            "--name",
-            "x",
-            "--scopes",
-            "users.view",
-        ])
-        .env("DATABASE_URL", &app.db.url)
-        .env("DATA_DIR", app.db.dir.join("cli-data"))
-        .output()
-        .unwrap();
+    let old = api_key_cli(&app, "acme", "x", "users.view");
     assert!(!old.status.success());
     assert!(
         String::from_utf8_lossy(&old.stderr).contains("was renamed to /w/acme-hq"),
