@@ -2,7 +2,7 @@
 //! hour), then its commit — exactly the rows it showed as invited, as one all-or-nothing batch under
 //! the invite dialog's rules, or, when the workspace changed meanwhile, a fresh preview instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -132,34 +132,51 @@ impl Preview {
     }
 }
 
-/// What each row would do now, for this inviter.
-fn outcomes(
-    conn: &mut AnyConnection,
-    inviter: &Inviter<'_>,
-    workspace: WorkspaceId,
-    rows: &[ImportRow],
-) -> Result<Vec<Outcome>, diesel::result::Error> {
-    let role_choices = roles::choices(conn, workspace)?;
-    let group_names = groups::every_name(conn, workspace, None)?;
-    // Joining a group that holds app grants gives them: that takes apps.manage.
-    let all_groups: Vec<i64> = group_names.iter().map(|(id, _)| *id).collect();
-    let granting = groups::holding_grants(conn, &all_groups)?;
-    let emails: Vec<Email> = rows
-        .iter()
-        .filter_map(|r| Email::parse(&r.email).ok())
-        .collect();
-    let found = accounts::find_by_emails(conn, &emails)?;
-    let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
-    let statuses: HashMap<AccountId, MembershipStatus> =
-        memberships::statuses(conn, workspace, &ids)?
-            .into_iter()
-            .map(|(id, status, _)| (id, status))
+/// What the rows are judged against: the workspace's roles and groups, and the accounts and
+/// memberships their addresses already have.
+struct Known {
+    role_choices: Vec<roles::RoleChoice>,
+    group_names: Vec<(i64, String)>,
+    /// The groups that hold app grants (joining one gives them: that takes apps.manage).
+    granting: Vec<i64>,
+    /// By address, in lower case.
+    found: HashMap<String, accounts::Account>,
+    statuses: HashMap<AccountId, MembershipStatus>,
+    user_names: HashSet<String>,
+}
+
+impl Known {
+    fn read(
+        conn: &mut AnyConnection,
+        workspace: WorkspaceId,
+        rows: &[ImportRow],
+    ) -> Result<Self, diesel::result::Error> {
+        let group_names = groups::every_name(conn, workspace, None)?;
+        let all_groups: Vec<i64> = group_names.iter().map(|(id, _)| *id).collect();
+        let emails: Vec<Email> = rows
+            .iter()
+            .filter_map(|r| Email::parse(&r.email).ok())
             .collect();
-    let found: HashMap<String, &accounts::Account> =
-        found.iter().map(|a| (a.email.to_lowercase(), a)).collect();
-    let user_names = memberships::user_names(conn, workspace)?;
-    // What a row does on its own (its address read, in lower case, as `key`).
-    let judge = |row: &ImportRow, key: &str| {
+        let found = accounts::find_by_emails(conn, &emails)?;
+        let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
+        Ok(Self {
+            role_choices: roles::choices(conn, workspace)?,
+            granting: groups::holding_grants(conn, &all_groups)?,
+            group_names,
+            statuses: memberships::statuses(conn, workspace, &ids)?
+                .into_iter()
+                .map(|(id, status, _)| (id, status))
+                .collect(),
+            found: found
+                .into_iter()
+                .map(|a| (a.email.to_lowercase(), a))
+                .collect(),
+            user_names: memberships::user_names(conn, workspace)?,
+        })
+    }
+
+    /// What a row does on its own (its address read, in lower case, as `key`).
+    fn judge(&self, inviter: &Inviter<'_>, row: &ImportRow, key: &str) -> Outcome {
         for (what, name) in [
             ("first name", &row.first_name),
             ("last name", &row.last_name),
@@ -171,13 +188,13 @@ fn outcomes(
             }
         }
         let typed = row.role.trim();
-        let Some(role) = role_named(&role_choices, typed) else {
+        let Some(role) = role_named(&self.role_choices, typed) else {
             return Outcome::Invalid(format!("unknown role “{typed}”"));
         };
         if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
             return Outcome::NotAllowed(why.to_owned());
         }
-        let group_ids = match groups_named(&group_names, &row.groups) {
+        let group_ids = match groups_named(&self.group_names, &row.groups) {
             Ok(ids) => ids,
             Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
         };
@@ -186,18 +203,21 @@ fn outcomes(
                 "you cannot add people to groups (it needs groups.manage)".to_owned(),
             );
         }
-        let grants = group_ids.iter().filter(|g| granting.contains(g)).count() as i64;
+        let grants = group_ids
+            .iter()
+            .filter(|g| self.granting.contains(g))
+            .count() as i64;
         if let Err(why) = policy::may_put_in_groups(inviter.permissions, grants) {
             return Outcome::NotAllowed(why.to_owned());
         }
-        if let Some(account) = found.get(key) {
+        if let Some(account) = self.found.get(key) {
             if account.status == AccountStatus::Blocked {
-                return match statuses.get(&account.id) {
+                return match self.statuses.get(&account.id) {
                     Some(_) => Outcome::Blocked,
                     None => Outcome::NotInvitable,
                 };
             }
-            if let Some(status) = statuses.get(&account.id) {
+            if let Some(status) = self.statuses.get(&account.id) {
                 return match status {
                     MembershipStatus::Invited => Outcome::Invited,
                     MembershipStatus::Removed => Outcome::Removed,
@@ -205,7 +225,7 @@ fn outcomes(
                 };
             }
         }
-        if user_names.contains(key) {
+        if self.user_names.contains(key) {
             // As the invite dialog says: the identity provider knows another member by it.
             return Outcome::Invalid("the SCIM userName of another member here".to_owned());
         }
@@ -213,7 +233,17 @@ fn outcomes(
             role: role.key.clone(),
             groups: group_ids,
         }
-    };
+    }
+}
+
+/// What each row would do now, for this inviter.
+fn outcomes(
+    conn: &mut AnyConnection,
+    inviter: &Inviter<'_>,
+    workspace: WorkspaceId,
+    rows: &[ImportRow],
+) -> Result<Vec<Outcome>, diesel::result::Error> {
+    let known = Known::read(conn, workspace, rows)?;
     // A later row with the same address is a duplicate of the first that was not refused: a
     // corrected copy after a mistaken one counts.
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -228,7 +258,7 @@ fn outcomes(
             if let Some(first) = seen.get(&key) {
                 return Outcome::Duplicate(*first);
             }
-            let outcome = judge(row, &key);
+            let outcome = known.judge(inviter, row, &key);
             if !outcome.is_refused() {
                 seen.insert(key, row.line);
             }

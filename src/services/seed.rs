@@ -36,38 +36,8 @@ pub fn seed_demo(
         roles::built_in_id(conn, BuiltInRole::Auditor)?.0,
         roles::built_in_id(conn, BuiltInRole::Member)?.0,
     ];
-    let workspace = db::write_transaction(conn, Lock::Organization, |conn| -> anyhow::Result<_> {
-        let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
-            Some(w) => {
-                // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
-                // The members, and the pending invitations added after them.
-                if let Some(limit) = w.seat_limit {
-                    let adding = users + pending_invitations_for(users) as i64;
-                    anyhow::ensure!(
-                        w.counts.seats_used() + adding <= limit,
-                        "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
-                         and {} pending invitations do not fit. Seed a new workspace instead (it gets \
-                         the Enterprise plan).",
-                        w.plan.name(),
-                        w.counts.seats_used(),
-                        adding - users
-                    );
-                }
-                w.id
-            }
-            None => {
-                // An old URL name leads to the renamed workspace for good.
-                if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
-                    anyhow::bail!(
-                        "/w/{slug} was renamed to /w/{current}: seed --workspace {current}"
-                    );
-                }
-                workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
-            }
-        };
-        seed::prepare(conn, workspace, now)?;
-        seed::index_groups(conn, workspace)?;
-        Ok(workspace)
+    let workspace = db::write_transaction(conn, Lock::Organization, |conn| {
+        workspace_to_seed(conn, slug, users, now)
     })?;
 
     let start: i64 = next_number(conn)?;
@@ -120,6 +90,45 @@ pub fn seed_demo(
     )?;
     seed::refresh_statistics(conn)?;
     Ok(())
+}
+
+/// The workspace to seed, made (on the Enterprise plan) when it does not exist, and ready for
+/// `users` more members: refused when they do not fit its seats.
+fn workspace_to_seed(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    users: i64,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<crate::domain::ids::WorkspaceId> {
+    let workspace = match workspaces::find_by_slug(conn, slug.as_str())? {
+        Some(w) => {
+            // Seeding obeys the seat limit like everything else (PRODUCT §4.4).
+            // The members, and the pending invitations added after them.
+            if let Some(limit) = w.seat_limit {
+                let adding = users + pending_invitations_for(users) as i64;
+                anyhow::ensure!(
+                    w.counts.seats_used() + adding <= limit,
+                    "/w/{slug} is on the {} plan with {limit} seats, {} in use: {users} more members \
+                     and {} pending invitations do not fit. Seed a new workspace instead (it gets \
+                     the Enterprise plan).",
+                    w.plan.name(),
+                    w.counts.seats_used(),
+                    adding - users
+                );
+            }
+            w.id
+        }
+        None => {
+            // An old URL name leads to the renamed workspace for good.
+            if let Some(current) = workspaces::redirect_for(conn, slug.as_str())? {
+                anyhow::bail!("/w/{slug} was renamed to /w/{current}: seed --workspace {current}");
+            }
+            workspaces::insert(conn, "Demo", slug, Plan::Enterprise, now)?
+        }
+    };
+    seed::prepare(conn, workspace, now)?;
+    seed::index_groups(conn, workspace)?;
+    Ok(workspace)
 }
 
 /// The number the next seeded person gets (emails stay unique across runs).

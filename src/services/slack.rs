@@ -270,6 +270,37 @@ fn refused(emails: &str) -> AddError {
     })
 }
 
+/// The chosen people as the Slack list has them: refused when the workspace is no longer
+/// connected, one of them has left the list, or two share an address.
+fn chosen_people(
+    conn: &mut AnyConnection,
+    request: &AddRequest,
+) -> Result<Vec<store::Person>, AddError> {
+    if store::find(conn, request.workspace)?.is_none() {
+        return Err(refused(
+            "This workspace is not connected to Slack (any more).",
+        ));
+    }
+    let people = store::find_people(conn, request.workspace, &request.slack_user_ids)?;
+    if people.len() != request.slack_user_ids.len() {
+        return Err(refused(
+            "Some of the chosen people are no longer in the Slack list: refresh it and choose again.",
+        ));
+    }
+    // Slack keeps an address to one person, but letter case aside: two would make one account.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = people
+        .iter()
+        .map(|p| p.email.to_lowercase())
+        .find(|email| !seen.insert(email.clone()))
+    {
+        return Err(refused(&format!(
+            "Two of the chosen people have the address {twice} in Slack: choose one of them."
+        )));
+    }
+    Ok(people)
+}
+
 /// Adds the chosen Slack people as active members, all or none: the invite rules judge them as
 /// if their addresses were invited (role the adder may grant, groups and apps they may give,
 /// nobody already here or blocked, seats). Returns the addresses added.
@@ -284,28 +315,7 @@ pub fn add_people(
         return Err(refused("Choose at least one person."));
     }
     db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
-        if store::find(conn, request.workspace)?.is_none() {
-            return Err(refused(
-                "This workspace is not connected to Slack (any more).",
-            ));
-        }
-        let people = store::find_people(conn, request.workspace, &request.slack_user_ids)?;
-        if people.len() != request.slack_user_ids.len() {
-            return Err(refused(
-                "Some of the chosen people are no longer in the Slack list: refresh it and choose again.",
-            ));
-        }
-        // Slack keeps an address to one person, but letter case aside: two would make one account.
-        let mut seen = std::collections::HashSet::new();
-        if let Some(twice) = people
-            .iter()
-            .map(|p| p.email.to_lowercase())
-            .find(|email| !seen.insert(email.clone()))
-        {
-            return Err(refused(&format!(
-                "Two of the chosen people have the address {twice} in Slack: choose one of them."
-            )));
-        }
+        let people = chosen_people(conn, request)?;
         let addresses = AddressList {
             valid: people
                 .iter()

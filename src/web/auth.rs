@@ -334,6 +334,88 @@ async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<F
     })
 }
 
+/// The answer to a request at a workspace's old address: a page is sent to the new one, a form
+/// is refused.
+fn moved(req: &HttpRequest, current: &str) -> AppError {
+    // A form sent to the old address is refused, not redirected: a 303 would read
+    // as done, and the page it leads to would not have done it.
+    if !matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) {
+        return AppError::Conflict(format!(
+            "This workspace's address is now /w/{current}: nothing was changed. \
+                 Open it there and try again."
+        ));
+    }
+    // What follows the old name in the address as sent (its name may be typed
+    // percent-encoded, `/w/d%65mo`, so it is not looked for by its decoded text).
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("");
+    let rest = path
+        .strip_prefix("/w/")
+        .and_then(|after| after.find(['/', '?']).map(|end| &after[end..]))
+        .unwrap_or("");
+    AppError::Redirect(format!("/w/{current}{rest}"))
+}
+
+/// Refuses a member whose role opens no page of the console (a page sends them to their
+/// profile), and an Owner or Admin who must turn two-factor sign-in on first.
+fn entry_refused(
+    req: &HttpRequest,
+    session: &Session,
+    workspace: &Workspace,
+    account: &Account,
+    permissions: PermissionSet,
+) -> Result<(), AppError> {
+    if policy::landing(permissions) == Landing::OwnProfile {
+        // A page sends them to their profile; a form (or a script) is refused, not
+        // redirected, so that nobody takes the answer for a success.
+        if req.method() == actix_web::http::Method::GET {
+            // Said on a page of the console, not when a missing page's frame is being
+            // looked up (`/w/acme/nope`: that 404 is not their profile).
+            // A message already waiting (the welcome of someone who just joined) is said
+            // instead.
+            let waiting = session.get::<String>(keys::FLASH).ok().flatten().is_some();
+            if req.match_info().get("slug").is_some() && !waiting {
+                super::forms::flash_warning(
+                    session,
+                    &format!(
+                        "Your role in {} opens no page of this console: here is your own \
+                         profile.",
+                        workspace.name
+                    ),
+                )?;
+            }
+            return Err(AppError::Redirect("/me".to_owned()));
+        }
+        return Err(AppError::Forbidden(format!(
+            "Your role in {} gives no access to the console: only your own profile.",
+            workspace.name
+        )));
+    }
+    if policy::must_use_two_factor(workspace.require_two_factor, permissions)
+        && account.two_factor_since.is_none()
+    {
+        // Enrol first: every page of this workspace sends them there; a form is refused.
+        if req.method() == actix_web::http::Method::GET {
+            return Err(AppError::Redirect(format!(
+                "/me/two-factor?required={}",
+                workspace.slug
+            )));
+        }
+        return Err(AppError::Forbidden(format!(
+            "{} requires two-factor sign-in for Owners and Admins: turn it on from your \
+             profile (/me/two-factor) first.",
+            workspace.name
+        )));
+    }
+    Ok(())
+}
+
 impl WorkspaceAccess {
     async fn extract(req: HttpRequest) -> Result<Self, AppError> {
         let session = req.get_session();
@@ -352,31 +434,7 @@ impl WorkspaceAccess {
                 session.purge();
                 return Err(AppError::SignInRequired { next });
             }
-            Found::Moved(current) => {
-                // A form sent to the old address is refused, not redirected: a 303 would read
-                // as done, and the page it leads to would not have done it.
-                if !matches!(
-                    *req.method(),
-                    actix_web::http::Method::GET | actix_web::http::Method::HEAD
-                ) {
-                    return Err(AppError::Conflict(format!(
-                        "This workspace's address is now /w/{current}: nothing was changed. \
-                         Open it there and try again."
-                    )));
-                }
-                // What follows the old name in the address as sent (its name may be typed
-                // percent-encoded, `/w/d%65mo`, so it is not looked for by its decoded text).
-                let path = req
-                    .uri()
-                    .path_and_query()
-                    .map(|pq| pq.as_str())
-                    .unwrap_or("");
-                let rest = path
-                    .strip_prefix("/w/")
-                    .and_then(|after| after.find(['/', '?']).map(|end| &after[end..]))
-                    .unwrap_or("");
-                return Err(AppError::Redirect(format!("/w/{current}{rest}")));
-            }
+            Found::Moved(current) => return Err(moved(&req, &current)),
             Found::Missing => return Err(AppError::NotFound),
         };
         let account = check_session(&session, account, next)?;
@@ -390,48 +448,7 @@ impl WorkspaceAccess {
             AccessRefused::NotAMember => AppError::NotFound,
             other => AppError::Forbidden(other.to_string()),
         })?;
-        if policy::landing(permissions) == Landing::OwnProfile {
-            // A page sends them to their profile; a form (or a script) is refused, not
-            // redirected, so that nobody takes the answer for a success.
-            if req.method() == actix_web::http::Method::GET {
-                // Said on a page of the console, not when a missing page's frame is being
-                // looked up (`/w/acme/nope`: that 404 is not their profile).
-                // A message already waiting (the welcome of someone who just joined) is said
-                // instead.
-                let waiting = session.get::<String>(keys::FLASH).ok().flatten().is_some();
-                if req.match_info().get("slug").is_some() && !waiting {
-                    super::forms::flash_warning(
-                        &session,
-                        &format!(
-                            "Your role in {} opens no page of this console: here is your own \
-                             profile.",
-                            workspace.name
-                        ),
-                    )?;
-                }
-                return Err(AppError::Redirect("/me".to_owned()));
-            }
-            return Err(AppError::Forbidden(format!(
-                "Your role in {} gives no access to the console: only your own profile.",
-                workspace.name
-            )));
-        }
-        if policy::must_use_two_factor(workspace.require_two_factor, permissions)
-            && account.two_factor_since.is_none()
-        {
-            // Enrol first: every page of this workspace sends them there; a form is refused.
-            if req.method() == actix_web::http::Method::GET {
-                return Err(AppError::Redirect(format!(
-                    "/me/two-factor?required={}",
-                    workspace.slug
-                )));
-            }
-            return Err(AppError::Forbidden(format!(
-                "{} requires two-factor sign-in for Owners and Admins: turn it on from your \
-                 profile (/me/two-factor) first.",
-                workspace.name
-            )));
-        }
+        entry_refused(&req, &session, &workspace, &account, permissions)?;
         // The workspace the session last opened (its activity counts there). Not for a request
         // the browser makes by itself: a presence stream of a tab in another workspace would
         // change the session, and a change slides its idle timeout.

@@ -263,6 +263,20 @@ struct Loaded {
     picker: Picker,
 }
 
+impl Loaded {
+    /// The addresses of the pages of members before and after this one, where there are any.
+    fn page_links(&self, base: &str) -> (Option<String>, Option<String>) {
+        let at = |more: bool, row: Option<&MemberRow>, side: &str| {
+            row.filter(|_| more)
+                .map(|r| format!("{base}?{side}={}", r.id))
+        };
+        (
+            at(self.has_previous, self.rows.first(), "before"),
+            at(self.has_next, self.rows.last(), "after"),
+        )
+    }
+}
+
 const PAGE: i64 = 50;
 
 /// What a refused form brings back to the group's page, as typed.
@@ -338,19 +352,7 @@ async fn show_view(
     })
     .await?;
     let base = format!("/w/{}/groups/{id}", access.workspace.slug);
-    let prev_url = loaded
-        .has_previous
-        .then(|| {
-            loaded
-                .rows
-                .first()
-                .map(|r| format!("{base}?before={}", r.id))
-        })
-        .flatten();
-    let next_url = loaded
-        .has_next
-        .then(|| loaded.rows.last().map(|r| format!("{base}?after={}", r.id)))
-        .flatten();
+    let (prev_url, next_url) = loaded.page_links(&base);
     let group = loaded.group;
     let locked =
         crate::domain::policy::may_change_group_members(access.permissions, group.grant_count)

@@ -164,6 +164,56 @@ pub async fn home(me: SignedIn) -> Result<HttpResponse, AppError> {
     Ok(super::error::redirect("/org/accounts"))
 }
 
+/// What a page of accounts shows beside each: the workspaces it is in, a sign-in pause, and
+/// what the viewer may do to it.
+struct LineFacts {
+    held: Vec<account_store::Held>,
+    paused: Vec<(AccountId, chrono::NaiveDateTime, i64)>,
+    org_owners: i64,
+    sole: Vec<(AccountId, String)>,
+}
+
+impl LineFacts {
+    fn line(&self, a: &account_store::Account, me: &SignedIn) -> AccountLine {
+        AccountLine {
+            id: a.id.0,
+            name: a.display_name(),
+            email: a.email.clone(),
+            org_role: a.org_role.label(),
+            blocked: a.status == AccountStatus::Blocked,
+            sign_in_pause: self.paused.iter().find(|(id, ..)| *id == a.id).map(
+                |(_, until, failures)| super::views::sign_in_paused(*until, *failures, me.zone()),
+            ),
+            workspaces: self
+                .held
+                .iter()
+                .filter(|h| h.account_id == a.id.0)
+                .map(|h| {
+                    let (workspace, role, status) = (&h.workspace, &h.role, &h.status);
+                    let label = if status == "active" {
+                        format!("{workspace} ({role})")
+                    } else {
+                        format!("{workspace} ({role}, {status})")
+                    };
+                    (label, format!("/w/{}/users/{}", h.slug, h.membership_id))
+                })
+                .collect(),
+            may: accounts::offered(
+                me.account.id,
+                me.account.org_role,
+                (
+                    a,
+                    self.sole
+                        .iter()
+                        .find(|(id, _)| *id == a.id)
+                        .map(|(_, w)| w.as_str()),
+                ),
+                self.org_owners,
+            ),
+        }
+    }
+}
+
 pub async fn accounts_page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -175,7 +225,7 @@ pub async fn accounts_page(
     let q = query.q.to_string();
     let search = q.clone();
     let now = state.settings.clock.now();
-    let (mut found, held, paused, org_owners, sole, query) = blocking(&state, move |conn| {
+    let (mut found, facts, query) = blocking(&state, move |conn| {
         let found = account_store::page(
             conn,
             Some(search.as_str()).filter(|s| !s.is_empty()),
@@ -183,11 +233,13 @@ pub async fn accounts_page(
             PER_PAGE + 1,
         )?;
         let ids: Vec<AccountId> = found.iter().map(|a| a.id).collect();
-        let held = account_store::memberships_of(conn, &ids)?;
-        let paused = crate::store::throttles::paused_accounts(conn, &ids, now)?;
-        let org_owners = account_store::count_active_org_owners(conn)?;
-        let sole = crate::store::memberships::sole_owners(conn, &ids)?;
-        Ok((found, held, paused, org_owners, sole, query))
+        let facts = LineFacts {
+            held: account_store::memberships_of(conn, &ids)?,
+            paused: crate::store::throttles::paused_accounts(conn, &ids, now)?,
+            org_owners: account_store::count_active_org_owners(conn)?,
+            sole: crate::store::memberships::sole_owners(conn, &ids)?,
+        };
+        Ok((found, facts, query))
     })
     .await?;
     // One row more than a page says there is more in the direction walked; the other way there
@@ -203,44 +255,10 @@ pub async fn accounts_page(
             (more, true)
         }
     };
-    let (viewer, viewer_org) = (me.account.id, me.account.org_role);
     let accounts: Vec<AccountLine> = found
         .iter()
         .take(PER_PAGE as usize)
-        .map(|a| AccountLine {
-            id: a.id.0,
-            name: a.display_name(),
-            email: a.email.clone(),
-            org_role: a.org_role.label(),
-            blocked: a.status == AccountStatus::Blocked,
-            sign_in_pause: paused.iter().find(|(id, ..)| *id == a.id).map(
-                |(_, until, failures)| super::views::sign_in_paused(*until, *failures, me.zone()),
-            ),
-            workspaces: held
-                .iter()
-                .filter(|h| h.account_id == a.id.0)
-                .map(|h| {
-                    let (workspace, role, status) = (&h.workspace, &h.role, &h.status);
-                    let label = if status == "active" {
-                        format!("{workspace} ({role})")
-                    } else {
-                        format!("{workspace} ({role}, {status})")
-                    };
-                    (label, format!("/w/{}/users/{}", h.slug, h.membership_id))
-                })
-                .collect(),
-            may: accounts::offered(
-                viewer,
-                viewer_org,
-                (
-                    a,
-                    sole.iter()
-                        .find(|(id, _)| *id == a.id)
-                        .map(|(_, w)| w.as_str()),
-                ),
-                org_owners,
-            ),
-        })
+        .map(|a| facts.line(a, &me))
         .collect();
     // The search (when there is one) and where the page starts.
     let address = |cursor: Option<(&str, &str)>| {

@@ -18,6 +18,7 @@ use crate::services::landing::landing_path;
 use crate::services::password_reset::{self, LINK_MINUTES, ResetError};
 use crate::services::sign_in::{self, SignInError};
 use crate::services::two_factor::{Passed, TwoFactorError};
+use crate::store::accounts::Account;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -277,23 +278,49 @@ pub async fn reset(
         )
     })
     .await?;
-    let (landing, account, passed) = match done {
-        Ok(done) => done,
-        Err(ResetError::DeadLink) => return dead_link(),
-        Err(ResetError::WrongCode) => {
-            return super::two_factor::code_refused(&SignInError::InvalidCredentials, refused);
+    match done {
+        Ok((landing, account, passed)) => {
+            signed_in(&state, &session, &req, ip, &account, passed, &landing).await
         }
-        Err(ResetError::Paused(e)) => return super::two_factor::code_refused(&e, refused),
-        Err(e @ ResetError::CodeNeeded) => {
+        Err(e) => reset_refused(e, refused),
+    }
+}
+
+/// The answer to a reset the service refused: the link is dead, or the code is wrong, paused or
+/// missing.
+fn reset_refused(
+    e: ResetError,
+    refused: impl FnOnce(FieldErrors, Option<String>) -> ResetPage,
+) -> Result<HttpResponse, AppError> {
+    match e {
+        ResetError::DeadLink => dead_link(),
+        ResetError::WrongCode => {
+            super::two_factor::code_refused(&SignInError::InvalidCredentials, refused)
+        }
+        ResetError::Paused(e) => super::two_factor::code_refused(&e, refused),
+        e @ ResetError::CodeNeeded => {
             let mut errors = FieldErrors::default();
             errors.add("code", e);
-            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &refused(errors, None));
+            render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &refused(errors, None))
         }
-        Err(ResetError::TwoFactor(TwoFactorError::Unreadable)) => {
-            return Err(super::two_factor::unreadable_key());
+        ResetError::TwoFactor(TwoFactorError::Unreadable) => {
+            Err(super::two_factor::unreadable_key())
         }
-        Err(e) => return Err(e.into()),
-    };
+        e => Err(e.into()),
+    }
+}
+
+/// After the new password is saved: this browser is signed in (asked for a code first when
+/// two-factor was turned on since the link was opened), and told so.
+async fn signed_in(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    ip: Option<String>,
+    account: &Account,
+    passed: Option<Passed>,
+    landing: &str,
+) -> Result<HttpResponse, AppError> {
     let recovery_left = match passed {
         Some(Passed::RecoveryCode { left }) => Some(left),
         _ => None,
@@ -302,11 +329,11 @@ pub async fn reset(
                  account was signed out.";
     if passed.is_some() {
         // Its second factor was checked with the reset.
-        super::auth::start_session(&session, account.id, account.session_epoch, &req, ip)?;
+        super::auth::start_session(session, account.id, account.session_epoch, req, ip)?;
     } else if !super::two_factor::finish_sign_in(
-        &state,
-        &session,
-        &req,
+        state,
+        session,
+        req,
         account.id,
         account.session_epoch,
     )
@@ -317,10 +344,10 @@ pub async fn reset(
     }
     match recovery_left {
         Some(left) => flash(
-            &session,
+            session,
             &format!("{saved} {}", super::two_factor::recovery_code_used(left)),
         )?,
-        None => flash(&session, saved)?,
+        None => flash(session, saved)?,
     }
-    Ok(redirect(&landing))
+    Ok(redirect(landing))
 }

@@ -675,6 +675,30 @@ pub fn read_list(
     })
 }
 
+/// The list's read and the page frame, in one trip to the database (a fragment has no frame):
+/// taken as read with the session's check when it was (PostgreSQL), the frame from the cache.
+async fn read_with_chrome(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    query: ListQuery,
+    fragment: bool,
+) -> Result<(ListRead, Option<Chrome>), AppError> {
+    let workspace = access.workspace.id;
+    let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
+    let early = super::prefetch::take_list(workspace, &query)
+        .and_then(|read| Some((read, cached_chrome(chrome_loader.as_ref())?)));
+    if let Some(early) = early {
+        return Ok(early);
+    }
+    let cached = access.cached.clone();
+    let now = clock::now();
+    blocking(state, move |conn| {
+        let read = read_list(conn, &cached, workspace, &query, now)?;
+        Ok((read, chrome_loader.map(|l| l.load(conn)).transpose()?))
+    })
+    .await
+}
+
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -689,25 +713,8 @@ pub async fn list(
         query.filter.group.clear();
     }
     let params = tidy(&query.filter);
-    let workspace = access.workspace.id;
     let fragment = super::htmx::wants_fragment(&req);
-    // The page frame is read in the same trip to the database (not for a fragment, which has none).
-    let chrome_loader = (!fragment).then(|| access.chrome_loader("users"));
-    // Read with the session when it was (PostgreSQL), the frame from the cache.
-    let early = super::prefetch::take_list(workspace, &query)
-        .and_then(|read| Some((read, cached_chrome(chrome_loader.as_ref())?)));
-    let (read, chrome) = match early {
-        Some(early) => early,
-        None => {
-            let cached = access.cached.clone();
-            let now = clock::now();
-            blocking(&state, move |conn| {
-                let read = read_list(conn, &cached, workspace, &query, now)?;
-                Ok((read, chrome_loader.map(|l| l.load(conn)).transpose()?))
-            })
-            .await?
-        }
-    };
+    let (read, chrome) = read_with_chrome(&state, &access, query, fragment).await?;
     let ListRead {
         listed,
         dormant,
