@@ -14,7 +14,8 @@ pub struct Browser {
     profile: PathBuf,
 }
 
-/// Each browser's profile folder: `admin-console-chrome-<test process id>-<chromedriver port>`.
+/// Each browser's folder (its profile and temporary files):
+/// `admin-console-chrome-<test process id>-<chromedriver port>`.
 const PROFILE_PREFIX: &str = "admin-console-chrome-";
 
 fn free_port() -> u16 {
@@ -46,19 +47,25 @@ impl Browser {
     /// `phone` for a 390 px wide screen.
     pub async fn start_with(extra_args: &[&str]) -> Browser {
         let port = free_port();
+        sweep_orphans();
+        // The browser's folder: its profile, and the temporary folder of chromedriver and Chromium
+        // (their `org.chromium.Chromium.*` files would stay in /tmp after a kill), all removed
+        // with it.
+        let profile =
+            std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        let tmp = profile.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("the browser's folder");
         let driver = Command::new(
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()),
         )
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
+        .env("TMPDIR", &tmp)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver (apt-get install chromium-driver)");
-        sweep_orphans();
-        let profile =
-            std::env::temp_dir().join(format!("{PROFILE_PREFIX}{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&profile);
         let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
@@ -70,7 +77,7 @@ impl Browser {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--window-size=1280,900".to_owned(),
-            format!("--user-data-dir={}", profile.display()),
+            format!("--user-data-dir={}", profile.join("profile").display()),
         ];
         // `phone`: a 390 × 844 screen (an iPhone's), emulated: a window cannot be that narrow.
         let phone = extra_args.contains(&"phone");
