@@ -13,6 +13,7 @@ use crate::domain::invitation::{AddressList, MAX_ADDRESSES};
 use crate::domain::membership::{AccountStatus, MembershipStatus, OrgRole};
 use crate::domain::policy;
 use crate::domain::role::{Permission, PermissionSet};
+use crate::domain::timezone::Timezone;
 use crate::mail::templates::InvitationEmail;
 use crate::services::{emails, held, passwords};
 use crate::store::audit::{self, Actor};
@@ -185,11 +186,19 @@ pub(crate) fn judge(
     let account_ids: Vec<AccountId> = existing.iter().map(|a| a.id).collect();
     let statuses = memberships::statuses(conn, request.workspace, &account_ids)?;
     let user_names = memberships::user_names(conn, request.workspace)?;
+    // A removal's day is said in the inviter's time zone (UTC for a key), as the console's dates.
+    let zone = match statuses
+        .iter()
+        .any(|(_, s, _)| *s == MembershipStatus::Removed)
+    {
+        true => inviter_zone(conn, inviter.actor)?,
+        false => Timezone::default(),
+    };
     for email in &list.valid {
         let account = existing
             .iter()
             .find(|a| a.email.eq_ignore_ascii_case(email.as_str()));
-        if let Some(reason) = account.and_then(|a| already_here(a, &statuses)) {
+        if let Some(reason) = account.and_then(|a| already_here(a, &statuses, zone)) {
             problems.addresses.push((email.to_string(), reason));
         } else if user_names.contains(&email.as_str().to_lowercase()) {
             // The identity provider knows another member here by this name.
@@ -222,6 +231,7 @@ pub(crate) fn judge(
 fn already_here(
     account: &accounts::Account,
     statuses: &[(AccountId, MembershipStatus, Option<NaiveDateTime>)],
+    zone: Timezone,
 ) -> Option<String> {
     let here = statuses.iter().find(|(id, _, _)| *id == account.id);
     if account.status == AccountStatus::Blocked {
@@ -238,11 +248,21 @@ fn already_here(
             Some(at) => format!(
                 "was removed on {}: restore them instead (Users, filter Removed, Restore), which \
                  brings back their role, groups and grants",
-                at.format("%-d %b %Y")
+                at.and_utc().with_timezone(&zone.tz()).format("%-d %b %Y")
             ),
             None => "was removed: restore them instead (Users, filter Removed, Restore)".to_owned(),
         },
     })
+}
+
+/// The time zone of the person acting (UTC for an API key, SCIM or the command line).
+fn inviter_zone(conn: &mut AnyConnection, actor: &Actor) -> diesel::QueryResult<Timezone> {
+    let Some(id) = actor.account_id else {
+        return Ok(Timezone::default());
+    };
+    Ok(accounts::find(conn, id)?
+        .and_then(|a| Timezone::parse(&a.timezone).ok())
+        .unwrap_or_default())
 }
 
 /// The groups and apps a request gives, by name: audit events name them (not their ids).

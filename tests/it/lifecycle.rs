@@ -969,6 +969,21 @@ async fn inviting_a_removed_member_again_offers_the_restore() {
     let html = again.text().await.unwrap();
     assert!(html.contains("restore them instead"), "{html}");
     assert_eq!(status_of(&app, GRACE), "removed", "nothing written");
+    // The day of the removal is the inviter's: late on the 14th in UTC is the 15th in Kiritimati.
+    app.execute(&format!(
+        "UPDATE memberships SET removed_at = '2026-12-14 16:00:00' WHERE id = {grace}"
+    ));
+    let said = |html: String| {
+        let at = html.find("was removed on").expect("the removal's day");
+        html[at..at + 26].to_owned()
+    };
+    let utc = said(app.invite(GRACE, "member").await.text().await.unwrap());
+    assert_eq!(utc, "was removed on 14 Dec 2026");
+    app.execute(&format!(
+        "UPDATE accounts SET timezone = 'Pacific/Kiritimati' WHERE email = '{OWNER_EMAIL}'"
+    ));
+    let local = said(app.invite(GRACE, "member").await.text().await.unwrap());
+    assert_eq!(local, "was removed on 15 Dec 2026");
 }
 
 /// Unsuspending someone whose account is blocked does not read as if they could come back.

@@ -274,7 +274,8 @@ pub async fn patch(
     apply(state, auth, &req, id, changes).await
 }
 
-/// `PUT /scim/v2/Users/{id}`: the whole User; what it leaves out is cleared.
+/// `PUT /scim/v2/Users/{id}`: the whole User; the names and external id it leaves out are
+/// cleared (the time zone, the address label and `active` stay unless sent).
 pub async fn replace(
     state: web::Data<AppState>,
     auth: ScimAuth,
