@@ -261,6 +261,24 @@ const ACCOUNT_STATE_ACTIONS: [&str; 5] = [
     "account.two_factor_reset",
 ];
 
+/// The columns a copied event keeps as they were (all but its id and its workspace).
+macro_rules! copied_columns {
+    () => {
+        (
+            audit_events::actor_account_id,
+            audit_events::actor_label,
+            audit_events::action,
+            audit_events::target_type,
+            audit_events::target_id,
+            audit_events::target_label,
+            audit_events::changes,
+            audit_events::ip,
+            audit_events::created_at,
+            audit_events::reason,
+        )
+    };
+}
+
 /// Copies a workspace's events that changed an account's state ([`ACCOUNT_STATE_ACTIONS`]) into
 /// the organization's log, with their own times, before the workspace goes (the log is
 /// append-only: the originals stay, under a workspace nobody opens any more): who blocked
@@ -275,34 +293,10 @@ pub fn copy_account_events_to_organization(
         .filter(audit_events::workspace_id.eq(workspace.0))
         .filter(audit_events::action.eq_any(ACCOUNT_STATE_ACTIONS))
         .order(audit_events::id)
-        .select((
-            sql::<Nullable<BigInt>>("NULL"),
-            audit_events::actor_account_id,
-            audit_events::actor_label,
-            audit_events::action,
-            audit_events::target_type,
-            audit_events::target_id,
-            audit_events::target_label,
-            audit_events::changes,
-            audit_events::ip,
-            audit_events::created_at,
-            audit_events::reason,
-        ));
+        .select((sql::<Nullable<BigInt>>("NULL"), copied_columns!()));
     diesel::insert_into(audit_events::table)
         .values(originals)
-        .into_columns((
-            audit_events::workspace_id,
-            audit_events::actor_account_id,
-            audit_events::actor_label,
-            audit_events::action,
-            audit_events::target_type,
-            audit_events::target_id,
-            audit_events::target_label,
-            audit_events::changes,
-            audit_events::ip,
-            audit_events::created_at,
-            audit_events::reason,
-        ))
+        .into_columns((audit_events::workspace_id, copied_columns!()))
         .execute(conn)
 }
 
