@@ -118,6 +118,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         let at = at.max(counted_to);
         newlines += line_breaks(&text.as_bytes()[counted_to..at]);
         counted_to = at;
+        // No address, name, role or group holds a line break: one that does is a quote left
+        // open, which ran the lines after it into one cell (they would silently be missing).
+        let read = [Some(email), first, last, role, groups];
+        if read.iter().any(|at| field(*at).contains(['\n', '\r'])) {
+            return Err(ImportFileError::Malformed(
+                newlines + 1,
+                "a quoted cell runs on over the lines after it: a closing quote (\") is missing"
+                    .to_owned(),
+            ));
+        }
         rows.push(ImportRow {
             line: newlines + 1,
             email: field(Some(email)),
@@ -219,6 +229,12 @@ mod tests {
             parse(&vec![b'a'; MAX_BYTES + 1]),
             Err(ImportFileError::TooLarge)
         );
+        // A quote left open runs the lines after it into one cell: said, not read as one row.
+        let open = b"email,first_name\na1@x.test,\"Ann,Lee\na2@x.test,Bob\na3@x.test,Cy\n";
+        assert!(matches!(parse(open), Err(ImportFileError::Malformed(2, _))));
+        // A line break in a column the import does not read (notes) is no concern of it.
+        let notes = b"email,notes\na1@x.test,\"two\nlines\"\na2@x.test,x\n";
+        assert_eq!(parse(notes).map(|rows| rows.len()), Ok(2));
         let many = format!("email\n{}", "a@b.c\n".repeat(MAX_ROWS + 5));
         assert_eq!(
             parse(many.as_bytes()),

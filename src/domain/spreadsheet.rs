@@ -23,15 +23,35 @@ pub fn controls_marked(text: &str) -> Cow<'_, str> {
 /// Invisible characters before it (a zero-width space, a byte order mark) do not hide it, nor do
 /// its full-width forms (`＝`), which some spreadsheets read as the ASCII ones. Control characters
 /// other than tab and line breaks (a NUL a refused row kept) become `�`: spreadsheets choke on them.
+///
+/// So does each part after a `;`: a spreadsheet set to a language that separates values with
+/// semicolons splits the comma-separated file there, and `x;=cmd|…` would start a cell with the
+/// formula (`x;'=cmd|…`).
 pub fn defuse(cell: &str) -> Cow<'_, str> {
     let cell = controls_marked(cell);
-    let invisible = |c: &char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
-    match cell.chars().find(|c| !invisible(c)) {
-        Some(
-            '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}',
-        ) => Cow::Owned(format!("'{cell}")),
-        _ => cell,
+    if !cell.split(';').any(runs) {
+        return cell;
     }
+    Cow::Owned(
+        cell.split(';')
+            .map(|part| match runs(part) {
+                true => format!("'{part}"),
+                false => part.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+    )
+}
+
+/// Whether a spreadsheet would run a cell starting with this text as a formula.
+fn runs(text: &str) -> bool {
+    let invisible = |c: &char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}');
+    matches!(
+        text.chars().find(|c| !invisible(c)),
+        Some(
+            '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+        )
+    )
 }
 
 #[cfg(test)]
@@ -56,6 +76,9 @@ mod tests {
             ("Gr\0ace", "Gr\u{FFFD}ace"),
             ("\0=1", "\u{FFFD}=1"),
             ("=\u{7}", "'=\u{FFFD}"),
+            ("x;=cmd|'/C calc'!A0;y", "x;'=cmd|'/C calc'!A0;y"),
+            ("ok;=HYPERLINK(1);@A1", "ok;'=HYPERLINK(1);'@A1"),
+            ("=1;-2", "'=1;'-2"),
         ] {
             assert_eq!(defuse(input), output);
         }
@@ -70,6 +93,8 @@ mod tests {
             "2026-01-01T00:00:00Z",
             "Smith, Jr.",
             " =x",
+            "Research;Finance",
+            "a; =x",
         ] {
             assert_eq!(defuse(input), input);
         }

@@ -136,7 +136,7 @@ impl Preview {
 /// memberships their addresses already have.
 struct Known {
     role_choices: Vec<roles::RoleChoice>,
-    group_names: Vec<(i64, String)>,
+    groups: GroupNames,
     /// The groups that hold app grants (joining one gives them: that takes apps.manage).
     granting: Vec<i64>,
     /// By address, in lower case.
@@ -162,7 +162,7 @@ impl Known {
         Ok(Self {
             role_choices: roles::choices(conn, workspace)?,
             granting: groups::holding_grants(conn, &all_groups)?,
-            group_names,
+            groups: GroupNames::of(group_names),
             statuses: memberships::statuses(conn, workspace, &ids)?
                 .into_iter()
                 .map(|(id, status, _)| (id, status))
@@ -177,6 +177,8 @@ impl Known {
 
     /// What a row does on its own (its address read, in lower case, as `key`).
     fn judge(&self, inviter: &Inviter<'_>, row: &ImportRow, key: &str) -> Outcome {
+        // Every mistake in the row is said at once: one upload corrects them all.
+        let mut mistakes = Vec::new();
         for (what, name) in [
             ("first name", &row.first_name),
             ("last name", &row.last_name),
@@ -184,20 +186,31 @@ impl Known {
             if !name.is_empty()
                 && let Err(e) = crate::domain::Name::parse(name)
             {
-                return Outcome::Invalid(format!("{what}: {e}"));
+                mistakes.push(format!("{what}: {e}"));
             }
         }
         let typed = row.role.trim();
-        let Some(role) = role_named(&self.role_choices, typed) else {
-            return Outcome::Invalid(format!("unknown role “{typed}”"));
+        let role = role_named(&self.role_choices, typed);
+        if role.is_none() {
+            mistakes.push(format!("unknown role “{typed}”"));
+        }
+        let group_ids = if row.groups.len() > MAX_GROUPS_PER_ROW {
+            mistakes.push(format!(
+                "names {} groups; a row takes at most {MAX_GROUPS_PER_ROW}",
+                row.groups.len()
+            ));
+            Err(())
+        } else {
+            self.groups
+                .ids(&row.groups)
+                .map_err(|name| mistakes.push(format!("unknown group “{name}”")))
+        };
+        let (Some(role), Ok(group_ids), true) = (role, group_ids, mistakes.is_empty()) else {
+            return Outcome::Invalid(mistakes.join("; "));
         };
         if let Err(why) = policy::may_grant_role(inviter.permissions, role.permissions) {
             return Outcome::NotAllowed(why.to_owned());
         }
-        let group_ids = match groups_named(&self.group_names, &row.groups) {
-            Ok(ids) => ids,
-            Err(name) => return Outcome::Invalid(format!("unknown group “{name}”")),
-        };
         if !group_ids.is_empty() && !inviter.permissions.contains(Permission::GroupsManage) {
             return Outcome::NotAllowed(
                 "you cannot add people to groups (it needs groups.manage)".to_owned(),
@@ -281,20 +294,64 @@ fn role_named<'a>(choices: &'a [roles::RoleChoice], typed: &str) -> Option<&'a r
         .or_else(|| choices.iter().find(|r| r.key.eq_ignore_ascii_case(typed)))
 }
 
-/// The ids of the groups a row names (in any case), sorted and each once; or the first name no
-/// group of the workspace has.
-fn groups_named<'a>(groups: &[(i64, String)], names: &'a [String]) -> Result<Vec<i64>, &'a str> {
-    let mut ids = Vec::new();
-    for name in names {
-        let name_lower = name.to_lowercase();
-        match groups.iter().find(|(_, n)| n.to_lowercase() == name_lower) {
-            Some((id, _)) => ids.push(*id),
-            None => return Err(name),
-        }
+/// How many groups one row may name: every group joined is a row written in the import's one
+/// transaction, which holds the database's writes while it runs.
+pub const MAX_GROUPS_PER_ROW: usize = 20;
+
+/// A group name as rows are matched to it: in lower case, and with no space around a `;` (a
+/// groups cell is split at its semicolons, each name trimmed).
+fn group_key(name: &str) -> String {
+    name.split(';')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(";")
+        .to_lowercase()
+}
+
+/// The workspace's groups as rows name them.
+struct GroupNames {
+    /// By [`group_key`].
+    by_key: HashMap<String, i64>,
+    /// The most parts a group's name has when split at its semicolons (1 where none has any).
+    most_parts: usize,
+}
+
+impl GroupNames {
+    fn of(groups: Vec<(i64, String)>) -> Self {
+        let most_parts = groups
+            .iter()
+            .map(|(_, name)| name.split(';').count())
+            .max()
+            .unwrap_or(1);
+        let by_key = groups
+            .into_iter()
+            .map(|(id, name)| (group_key(&name), id))
+            .collect();
+        Self { by_key, most_parts }
     }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+
+    /// The ids of the groups a row names (in any case), sorted and each once; or the first name
+    /// no group of the workspace has. A group whose own name holds a `;` ("R;D") is named by the
+    /// parts the cell was split into: the longest run of parts that names a group is taken first.
+    fn ids(&self, names: &[String]) -> Result<Vec<i64>, String> {
+        let mut ids = Vec::new();
+        let mut from = 0;
+        while from < names.len() {
+            let longest = names.len().min(from + self.most_parts);
+            let found = (from + 1..=longest).rev().find_map(|to| {
+                let id = self.by_key.get(&group_key(&names[from..to].join(";")))?;
+                Some((*id, to))
+            });
+            let Some((id, to)) = found else {
+                return Err(names[from].clone());
+            };
+            ids.push(id);
+            from = to;
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
 }
 
 fn json_error(e: serde_json::Error) -> diesel::result::Error {
@@ -550,5 +607,26 @@ mod tests {
         assert_eq!(named("ÉQUIPE"), Some(31));
         assert_eq!(named(""), Some(4));
         assert_eq!(named("nobody"), None);
+    }
+
+    #[test]
+    fn groups_are_named_in_any_case_and_with_semicolons_of_their_own() {
+        let names =
+            |cell: &str| -> Vec<String> { cell.split(';').map(|g| g.trim().to_owned()).collect() };
+        let plain = GroupNames::of(vec![(1, "Sales".into()), (2, "Ops".into())]);
+        assert_eq!(plain.ids(&names("ops;SALES;Ops")), Ok(vec![1, 2]));
+        assert_eq!(plain.ids(&names("Ops;Nope")), Err("Nope".to_owned()));
+        let semicolons = GroupNames::of(vec![
+            (1, "R".into()),
+            (2, "R; D".into()),
+            (3, "Sales".into()),
+        ]);
+        assert_eq!(
+            semicolons.ids(&names("r;d;Sales")),
+            Ok(vec![2, 3]),
+            "the longest name first"
+        );
+        assert_eq!(semicolons.ids(&names("R;Sales")), Ok(vec![1, 3]));
+        assert_eq!(semicolons.ids(&names("Sales;D")), Err("D".to_owned()));
     }
 }

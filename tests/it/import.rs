@@ -433,3 +433,61 @@ async fn a_row_names_any_group_however_many_there_are() {
     }
     assert!(!app.get_text("/w/acme/users").await.contains(cut));
 }
+
+/// A row's every mistake is said at once; a group whose name holds a `;` is matched; a row names
+/// at most 20 groups; a quote left open is refused naming its line (the lines after it were
+/// missing); the rows not invited come back with each `;`-part of a cell defused.
+#[actix_web::test]
+async fn a_row_says_all_its_mistakes_and_a_file_is_read_as_written() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    for name in ["R;D", "Ops"] {
+        let made = app
+            .post_fields("/w/acme/groups", &[("name", name), ("description", "")])
+            .await;
+        assert_eq!(made.status().as_u16(), 303, "{name}");
+    }
+    let many: Vec<String> = (0..21).map(|_| "Ops".to_owned()).collect();
+    let file = format!(
+        "email,first_name,role,groups\n\
+         two@example.com,Two,Superuser,Nonexistent\n\
+         rd@example.com,Arr,member,R;D;ops\n\
+         many@example.com,Many,member,{}\n\
+         inj@example.com,Inj,\"x;=cmd|'/C calc'!A0;y\",\n",
+        many.join(";")
+    );
+    let page = upload(&app, file.as_bytes()).await.text().await.unwrap();
+    let two = outcome_of(&page, "two@example.com");
+    assert!(
+        two.contains("unknown role “Superuser”") && two.contains("unknown group “Nonexistent”"),
+        "{two}"
+    );
+    assert!(
+        outcome_of(&page, "rd@example.com").contains("Will be invited"),
+        "{page}"
+    );
+    assert!(
+        outcome_of(&page, "many@example.com").contains("names 21 groups; a row takes at most 20"),
+        "{page}"
+    );
+    let id = preview_id(&page);
+    let problems = app
+        .get_text(&format!("/w/acme/import/{id}/problems.csv"))
+        .await;
+    assert!(
+        problems.contains("x;'=cmd|'/C calc'!A0;y") && !problems.contains("x;=cmd"),
+        "{problems}"
+    );
+
+    let open = upload(
+        &app,
+        b"email,first_name\na1@example.com,\"Ann,Lee\na2@example.com,Bob\na3@example.com,Cy\n",
+    )
+    .await;
+    assert_eq!(open.status().as_u16(), 422);
+    let page = open.text().await.unwrap();
+    assert!(
+        page.contains("Line 2 cannot be read as CSV") && page.contains("closing quote"),
+        "{page}"
+    );
+}
