@@ -451,7 +451,7 @@ document.addEventListener('htmx:beforeRequest', (event) => {
     restore: { label: 'Restore…', path: (m) => `${m}/restore?from=list` },
     resend: { label: 'Resend invitation', invitation: 'resend', post: true },
     revoke: { label: 'Revoke invitation…', invitation: 'revoke', danger: true },
-    remove: { label: 'Remove…', path: (m) => `${m}/remove?from=list`, danger: true },
+    remove: { label: 'Remove from workspace…', path: (m) => `${m}/remove?from=list`, danger: true },
   };
   let open = null;
 
