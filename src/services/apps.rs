@@ -329,7 +329,7 @@ pub fn grant(
     })
 }
 
-/// Changes the level of one of the app's grants (from its row on the Permissions tab).
+/// Changes the level of one of the app's grants (from its row on the Access tab).
 pub fn change_level(
     conn: &mut AnyConnection,
     actor: &Actor,

@@ -269,7 +269,7 @@ pub enum Subject {
     Group(i64),
 }
 
-/// One grant on an app's Permissions tab.
+/// One grant on an app's Access tab.
 #[derive(Debug, Clone)]
 pub struct GrantLine {
     pub id: i64,

@@ -1,5 +1,5 @@
 //! Apps, workflows and projects (issue 6): the list with search and create; an app's page with an
-//! Overview tab (name, kind, owner, the Restricted switch) and a Permissions tab (grants to members
+//! Overview tab (name, kind, owner, the Restricted switch) and a Access tab (grants to members
 //! and groups at view < run < edit, and "who can run this?" with the reason per person); delete.
 
 use actix_web::http::StatusCode;

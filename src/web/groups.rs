@@ -186,7 +186,7 @@ pub struct GrantLine {
     pub kind: String,
     pub app: String,
     pub level: String,
-    /// The app's Permissions tab (where the grant is changed), for those who may open it.
+    /// The app's Access tab (where the grant is changed), for those who may open it.
     pub href: Option<String>,
 }
 
