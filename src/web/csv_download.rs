@@ -2,9 +2,8 @@
 //! blocking thread and sent with back-pressure, never the whole file in memory; a connection is
 //! held only while a batch is read, and a person runs a few downloads at once.
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 
 use actix_web::HttpResponse;
@@ -14,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::AppState;
 use super::error::AppError;
+use super::per_account::{Held, PerAccount};
 use crate::db::{self, AnyConnection, Pool};
 use crate::domain::ids::AccountId;
 
@@ -43,35 +43,24 @@ const MOST_AT_ONCE: usize = 3;
 const STALL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Downloads running, per account (this instance's).
-static RUNNING: LazyLock<Mutex<HashMap<AccountId, usize>>> = LazyLock::new(Default::default);
+static RUNNING: LazyLock<PerAccount> = LazyLock::new(Default::default);
 
 /// One of the [`MOST_AT_ONCE`] downloads `account` may run; given back when dropped.
-pub struct Slot(AccountId);
+pub struct Slot {
+    _held: Held,
+}
 
 impl Slot {
     pub fn take(account: AccountId) -> Result<Slot, AppError> {
-        let mut running = RUNNING.lock().expect("downloads lock");
-        let count = running.entry(account).or_default();
-        if *count >= MOST_AT_ONCE {
-            return Err(AppError::Conflict(format!(
+        RUNNING
+            .take(account, MOST_AT_ONCE)
+            .map(|held| Slot { _held: held })
+            .ok_or_else(|| {
+            AppError::Conflict(format!(
                 "You have {MOST_AT_ONCE} downloads running already: wait for one to finish, then \
                  export again."
-            )));
-        }
-        *count += 1;
-        Ok(Slot(account))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut running = RUNNING.lock().expect("downloads lock");
-        if let Some(count) = running.get_mut(&self.0) {
-            *count -= 1;
-            if *count == 0 {
-                running.remove(&self.0);
-            }
-        }
+            ))
+        })
     }
 }
 

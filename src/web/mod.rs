@@ -33,6 +33,7 @@ pub mod multipart;
 pub mod observe;
 pub mod org;
 pub mod password;
+pub mod per_account;
 pub mod prefetch;
 pub mod presence;
 pub mod roles;

@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::auth::WorkspaceAccess;
 use super::error::AppError;
+use super::per_account::{Held, PerAccount};
 use super::session_store::keys;
 use super::{AppState, views};
 use crate::clock;
@@ -94,40 +95,13 @@ struct Followed {
 #[derive(Default)]
 pub struct PresenceHub {
     followed: Mutex<HashMap<WorkspaceId, Followed>>,
-    streams: Arc<Mutex<HashMap<AccountId, usize>>>,
-}
-
-/// One open stream of an account, counted while it lives.
-struct StreamSlot {
-    streams: Arc<Mutex<HashMap<AccountId, usize>>>,
-    account: AccountId,
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut streams = self.streams.lock().expect("presence lock");
-        if let Some(open) = streams.get_mut(&self.account) {
-            *open -= 1;
-            if *open == 0 {
-                streams.remove(&self.account);
-            }
-        }
-    }
+    streams: PerAccount,
 }
 
 impl PresenceHub {
     /// A stream for `account`, unless it holds [`MOST_STREAMS_PER_ACCOUNT`] open already.
-    fn open_stream(&self, account: AccountId) -> Option<StreamSlot> {
-        let mut streams = self.streams.lock().expect("presence lock");
-        let open = streams.entry(account).or_default();
-        if *open >= MOST_STREAMS_PER_ACCOUNT {
-            return None;
-        }
-        *open += 1;
-        Some(StreamSlot {
-            streams: self.streams.clone(),
-            account,
-        })
+    fn open_stream(&self, account: AccountId) -> Option<Held> {
+        self.streams.take(account, MOST_STREAMS_PER_ACCOUNT)
     }
 
     fn subscribe(&self, workspace: WorkspaceId) -> broadcast::Receiver<Arc<str>> {
