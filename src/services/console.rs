@@ -627,7 +627,7 @@ pub fn restore(
     now: NaiveDateTime,
 ) -> Result<MemberDetail, ConsoleError> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
-        let member = preview(conn, acting, workspace, target, MemberAction::Restore)?;
+        let mut member = preview(conn, acting, workspace, target, MemberAction::Restore)?;
         let kept = may_restore_now(conn, workspace, &member, now)?;
         // A userName of theirs that another member answers to now stays that member's: they
         // answer to their address again (the event says so).
@@ -641,14 +641,14 @@ pub fn restore(
             }
             _ => None,
         };
-        memberships::set_restored(conn, member.id, now)?;
+        let status = memberships::set_restored(conn, member.id, now)?;
         let snapshot: ownership::Snapshot = kept
             .and_then(|k| serde_json::from_str(&k).ok())
             .unwrap_or_default();
         let (groups, grants) = ownership::restore_belongings(conn, member.id, &snapshot, now)?;
         let given_back = ownership::give_back(conn, member.id, now)?;
         let mut changes = json!({
-            "status": { "before": "removed", "after": "active" },
+            "status": { "before": "removed", "after": status.key() },
             "groups_restored": groups,
             "grants_restored": grants,
             "ownership_returned": given_back,
@@ -665,6 +665,7 @@ pub fn restore(
             changes,
             now,
         )?;
+        member.status = status;
         Ok(member)
     })
 }

@@ -166,6 +166,7 @@ async fn act(
     .await?;
     let who = member.name();
     let blocked = member.account_status == AccountStatus::Blocked;
+    let suspended = member.status == MembershipStatus::Suspended;
     let message = match action {
         MemberAction::Suspend => {
             format!("{who} is suspended: their access to this workspace ended.")
@@ -181,7 +182,14 @@ async fn act(
         ),
         MemberAction::Unsuspend => format!("{who} is active again."),
         MemberAction::Block => format!("{who} is blocked: every session of theirs ended."),
+        MemberAction::Unblock if suspended => format!(
+            "{who} is unblocked and can sign in again, but is still suspended in this workspace."
+        ),
         MemberAction::Unblock => format!("{who} is unblocked and can sign in again."),
+        _ if suspended => format!(
+            "{who} is restored, and still suspended as when they were removed: unsuspend them to \
+             give their access back."
+        ),
         _ => format!("{who} is restored and active again."),
     };
     done(req, access, from, id, &message)

@@ -986,6 +986,56 @@ async fn inviting_a_removed_member_again_offers_the_restore() {
     assert_eq!(local, "was removed on 15 Dec 2026");
 }
 
+/// A restore brings back the suspension the member had when removed: a role that may remove and
+/// restore but not unsuspend cannot lift one that way. Unblocking someone still suspended here
+/// says so.
+#[actix_web::test]
+async fn a_restore_keeps_the_suspension_the_member_had() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = membership_of(&app, GRACE);
+    let suspended = post(&app, &format!("/w/acme/users/{grace}/suspend")).await;
+    assert_eq!(suspended.status().as_u16(), 303);
+    let helpdesk = app
+        .member_with_new_role(
+            "Helpdesk",
+            &["users.view", "users.remove"],
+            ("help@example.com", "Hal", "Desk"),
+        )
+        .await;
+    let refused = post(&helpdesk, &format!("/w/acme/users/{grace}/unsuspend")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(remove(&helpdesk, grace, "").await.status().as_u16(), 303);
+    let restored = post(&helpdesk, &format!("/w/acme/users/{grace}/restore")).await;
+    assert_eq!(restored.status().as_u16(), 303);
+    assert_eq!(status_of(&app, GRACE), "suspended", "the suspension stays");
+    let page = helpdesk.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(
+        page.contains("still suspended as when they were removed"),
+        "{page}"
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'member.restored' \
+             AND changes LIKE '%\"after\":\"suspended\"%'"
+        ),
+        1
+    );
+
+    // Blocked and unblocked while suspended: still suspended here, and told so.
+    for step in ["block", "unblock"] {
+        let done = post(&app, &format!("/w/acme/users/{grace}/{step}")).await;
+        assert_eq!(done.status().as_u16(), 303, "{step}");
+    }
+    let page = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(
+        page.contains("unblocked and can sign in again, but is still suspended in this workspace"),
+        "{page}"
+    );
+    assert_eq!(status_of(&app, GRACE), "suspended");
+}
+
 /// Unsuspending someone whose account is blocked does not read as if they could come back.
 #[actix_web::test]
 async fn unsuspending_someone_blocked_says_they_still_cannot_sign_in() {

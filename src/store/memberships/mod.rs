@@ -209,7 +209,8 @@ pub fn set_suspended(
     Ok(())
 }
 
-/// Marks a membership removed, keeping what the removal ended (JSON) for a restore.
+/// Marks a membership removed, keeping what the removal ended (JSON) for a restore, and its
+/// suspension (`suspended_at`) if it had one: a restore does not lift it.
 pub fn set_removed(
     conn: &mut AnyConnection,
     id: MembershipId,
@@ -220,7 +221,6 @@ pub fn set_removed(
         .set((
             memberships::status.eq(MembershipStatus::Removed.key()),
             memberships::removed_at.eq(Some(now)),
-            memberships::suspended_at.eq(None::<NaiveDateTime>),
             memberships::removal_snapshot.eq(Some(snapshot)),
             memberships::updated_at.eq(now),
         ))
@@ -241,21 +241,30 @@ pub fn removal(
         .and_then(|(at, snapshot)| at.map(|at| (at, snapshot))))
 }
 
-/// Makes a removed membership active again.
+/// Brings a removed membership back as it was when removed: active, or suspended (a restore is
+/// not an unsuspension, which takes `users.suspend`). Returns which.
 pub fn set_restored(
     conn: &mut AnyConnection,
     id: MembershipId,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<MembershipStatus> {
+    let suspended: Option<NaiveDateTime> = memberships::table
+        .find(id.0)
+        .select(memberships::suspended_at)
+        .first(conn)?;
+    let status = match suspended {
+        Some(_) => MembershipStatus::Suspended,
+        None => MembershipStatus::Active,
+    };
     diesel::update(memberships::table.find(id.0))
         .set((
-            memberships::status.eq(MembershipStatus::Active.key()),
+            memberships::status.eq(status.key()),
             memberships::removed_at.eq(None::<NaiveDateTime>),
             memberships::removal_snapshot.eq(None::<String>),
             memberships::updated_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(status)
 }
 
 /// A removed membership due for purging.

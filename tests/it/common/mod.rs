@@ -312,7 +312,6 @@ impl TestApp {
             .id
     }
 
-    /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
     /// A new custom role `name` holding `permissions`, and a member holding it: `email`, invited
     /// and joined as `first` `last`, signed in (their client).
     pub async fn member_with_new_role(
@@ -347,6 +346,7 @@ impl TestApp {
         ));
     }
 
+    /// Adds a person with a password and a membership in `slug` (test fixtures, not a product path).
     pub fn add_member(
         &self,
         email: &str,
