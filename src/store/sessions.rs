@@ -268,8 +268,9 @@ pub fn delete_for_account(conn: &mut AnyConnection, account: AccountId) -> Query
 }
 
 /// Ends an account's sessions that are in a workspace (a suspension or removal there); and, when
-/// the account belongs to no other workspace, those in none yet (a Member who has only seen their
-/// profile: this workspace was their only one). Sessions that may belong to another workspace
+/// the account is active in no other workspace (a pending invitation or a suspension elsewhere
+/// opens nothing), those in none yet (a Member who has only seen their profile: this workspace
+/// was their only one). Sessions that may belong to another workspace
 /// stay: one workspace's suspension does not sign someone out of the others. Returns how many.
 pub fn delete_for_account_in_workspace(
     conn: &mut AnyConnection,
@@ -279,7 +280,7 @@ pub fn delete_for_account_in_workspace(
     let elsewhere: i64 = memberships::table
         .filter(memberships::account_id.eq(account.0))
         .filter(memberships::workspace_id.ne(workspace))
-        .filter(memberships::status.ne("removed"))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
         .count()
         .get_result(conn)?;
     let mine = sessions::table.filter(sessions::account_id.eq(account.0));

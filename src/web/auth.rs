@@ -22,9 +22,18 @@ use crate::store::memberships::Access;
 use crate::store::who;
 use crate::store::workspaces::{self, Workspace, WorkspaceLink};
 
+/// Whether the request reads a page (GET, or HEAD, which is answered as GET): it is sent on to
+/// where to go, where a form is refused.
+fn reads_page(req: &HttpRequest) -> bool {
+    matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    )
+}
+
 /// The path to come back to after signing in: the page asked for, for GETs.
 fn return_path(req: &HttpRequest) -> String {
-    if req.method() != actix_web::http::Method::GET {
+    if !reads_page(req) {
         return "/".to_owned();
     }
     match req.uri().path_and_query() {
@@ -339,10 +348,7 @@ async fn in_path_workspace(req: &HttpRequest, account_id: AccountId) -> Result<F
 fn moved(req: &HttpRequest, current: &str) -> AppError {
     // A form sent to the old address is refused, not redirected: a 303 would read
     // as done, and the page it leads to would not have done it.
-    if !matches!(
-        *req.method(),
-        actix_web::http::Method::GET | actix_web::http::Method::HEAD
-    ) {
+    if !reads_page(req) {
         return AppError::Conflict(format!(
             "This workspace's address is now /w/{current}: nothing was changed. \
                  Open it there and try again."
@@ -374,13 +380,14 @@ fn entry_refused(
     if policy::landing(permissions) == Landing::OwnProfile {
         // A page sends them to their profile; a form (or a script) is refused, not
         // redirected, so that nobody takes the answer for a success.
-        if req.method() == actix_web::http::Method::GET {
+        if reads_page(req) {
             // Said on a page of the console, not when a missing page's frame is being
             // looked up (`/w/acme/nope`: that 404 is not their profile).
             // A message already waiting (the welcome of someone who just joined) is said
-            // instead.
+            // instead. A HEAD (a link checker) leaves no message for the next page.
             let waiting = session.get::<String>(keys::FLASH).ok().flatten().is_some();
-            if req.match_info().get("slug").is_some() && !waiting {
+            let shown = req.method() == actix_web::http::Method::GET;
+            if shown && req.match_info().get("slug").is_some() && !waiting {
                 super::forms::flash_warning(
                     session,
                     &format!(
@@ -401,7 +408,7 @@ fn entry_refused(
         && account.two_factor_since.is_none()
     {
         // Enrol first: every page of this workspace sends them there; a form is refused.
-        if req.method() == actix_web::http::Method::GET {
+        if reads_page(req) {
             return Err(AppError::Redirect(format!(
                 "/me/two-factor?required={}",
                 workspace.slug

@@ -72,7 +72,30 @@ async fn console_pages_answer_head_as_get_without_the_body() {
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 303);
-    assert!(location(&answer).starts_with("/login"));
+    assert_eq!(location(&answer), "/login?next=%2Fw%2Facme%2Fusers");
+    // A Member (their role opens no page of the console) is sent to their profile, as by GET.
+    app.add_member(
+        "mia@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Active,
+    );
+    let member = app.new_client();
+    assert_eq!(
+        member
+            .sign_in("mia@example.com", OWNER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let answer = member
+        .client
+        .head(app.url("/w/acme/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 303);
+    assert_eq!(location(&answer), "/me");
     let login = stranger
         .client
         .head(app.url("/login"))

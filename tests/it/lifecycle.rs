@@ -155,8 +155,21 @@ async fn a_member_on_their_profile_is_signed_out_by_a_suspension_or_removal() {
             303
         );
     }
-    // Someone who belongs to another workspace too keeps a session that may be theirs there.
+    // A pending invitation elsewhere opens nothing: her session ends all the same.
     app.invite_to_new_workspace("labs", GRACE).await;
+    let grace = app.new_client();
+    grace.sign_in(GRACE, OWNER_PASSWORD).await;
+    let done = post(&app, &format!("/w/acme/users/{id}/suspend")).await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert!(location(&grace.get("/me").await).starts_with("/login"));
+    let undone = post(&app, &format!("/w/acme/users/{id}/unsuspend")).await;
+    assert_eq!(undone.status().as_u16(), 303);
+    // Once she belongs to another workspace too, a session that may be hers there stays.
+    let link = format!("/invite/{}", app.token_for(GRACE));
+    let joiner = app.new_client();
+    let csrf = csrf_in(&joiner.get_text(&link).await);
+    let form = [("csrf_token", csrf.as_str()), ("password", OWNER_PASSWORD)];
+    assert_eq!(joiner.post_form(&link, &form).await.status().as_u16(), 303);
     let grace = app.new_client();
     grace.sign_in(GRACE, OWNER_PASSWORD).await;
     let done = post(&app, &format!("/w/acme/users/{id}/suspend")).await;
