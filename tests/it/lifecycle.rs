@@ -999,6 +999,33 @@ async fn inviting_a_removed_member_again_offers_the_restore() {
     assert_eq!(local, "was removed on 15 Dec 2026");
 }
 
+/// A refused choice of who takes over is said beside the form even when the member owns nothing
+/// (the form has no picker then: the message stood nowhere).
+#[actix_web::test]
+async fn a_refused_heir_is_said_when_the_member_owns_nothing() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    app.add_member(
+        "gone.person@example.com",
+        BuiltInRole::Member,
+        MembershipStatus::Removed,
+    );
+    let (grace, gone) = (
+        membership_of(&app, GRACE),
+        membership_of(&app, "gone.person@example.com"),
+    );
+    let refused = remove(&app, grace, &gone.to_string()).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("They own nothing in this workspace")
+            && page.contains("id=\"reassign-error\""),
+        "{page}"
+    );
+    assert_eq!(status_of(&app, GRACE), "active", "nothing written");
+}
+
 /// A restore brings back the suspension the member had when removed: a role that may remove and
 /// restore but not unsuspend cannot lift one that way. Unblocking someone still suspended here
 /// says so.
