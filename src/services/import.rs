@@ -14,7 +14,7 @@ use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
 use crate::domain::import::ImportRow;
 use crate::domain::invitation::AddressList;
-use crate::domain::membership::{AccountStatus, MembershipStatus};
+use crate::domain::membership::{AccountStatus, MembershipStatus, restorable};
 use crate::domain::policy;
 use crate::domain::role::Permission;
 use crate::store::import_previews::{self, NewPreview};
@@ -141,6 +141,7 @@ struct Known {
     granting: Vec<i64>,
     /// By address, in lower case.
     found: HashMap<String, accounts::Account>,
+    /// A removal past its restore window is not here: the import's invitation purges it.
     statuses: HashMap<AccountId, MembershipStatus>,
     user_names: HashSet<String>,
 }
@@ -150,6 +151,7 @@ impl Known {
         conn: &mut AnyConnection,
         workspace: WorkspaceId,
         rows: &[ImportRow],
+        now: NaiveDateTime,
     ) -> Result<Self, diesel::result::Error> {
         let group_names = groups::every_name(conn, workspace, None)?;
         let all_groups: Vec<i64> = group_names.iter().map(|(id, _)| *id).collect();
@@ -165,6 +167,10 @@ impl Known {
             groups: GroupNames::of(group_names),
             statuses: memberships::statuses(conn, workspace, &ids)?
                 .into_iter()
+                .filter(|(_, status, removed_at)| {
+                    *status != MembershipStatus::Removed
+                        || removed_at.is_none_or(|at| restorable(at, now))
+                })
                 .map(|(id, status, _)| (id, status))
                 .collect(),
             found: found
@@ -255,8 +261,9 @@ fn outcomes(
     inviter: &Inviter<'_>,
     workspace: WorkspaceId,
     rows: &[ImportRow],
+    now: NaiveDateTime,
 ) -> Result<Vec<Outcome>, diesel::result::Error> {
-    let known = Known::read(conn, workspace, rows)?;
+    let known = Known::read(conn, workspace, rows, now)?;
     // A later row with the same address is a duplicate of the first that was not refused: a
     // corrected copy after a mistaken one counts.
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -367,7 +374,7 @@ pub fn preview(
     rows: Vec<ImportRow>,
     now: NaiveDateTime,
 ) -> Result<Preview, diesel::result::Error> {
-    let outcomes = outcomes(conn, inviter, workspace, &rows)?;
+    let outcomes = outcomes(conn, inviter, workspace, &rows, now)?;
     let id = db::write_first(conn, |conn| {
         import_previews::insert(
             conn,
@@ -475,7 +482,7 @@ pub fn commit(
         let rows: Vec<ImportRow> = serde_json::from_str(&stored.rows_json).map_err(json_error)?;
         let shown: Vec<Outcome> =
             serde_json::from_str(&stored.outcomes_json).map_err(json_error)?;
-        let now_outcomes = outcomes(conn, inviter, workspace, &rows)?;
+        let now_outcomes = outcomes(conn, inviter, workspace, &rows, now)?;
         if now_outcomes != shown {
             import_previews::delete(conn, id)?;
             return Ok(Step::Changed(stored.file_name, rows));

@@ -115,6 +115,7 @@ pub fn invite_members(
     now: NaiveDateTime,
 ) -> Result<Vec<i64>, InviteError> {
     db::write_transaction(conn, Lock::Workspace(request.workspace), |conn| {
+        crate::services::purge::purge_due_in(conn, request.workspace, now)?;
         let workspace =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let (role, existing) = judge(conn, inviter, request, &workspace)?;
@@ -225,7 +226,8 @@ pub(crate) fn judge(
     }
 }
 
-/// Why an existing account cannot be invited here: blocked, or a membership of any state. That
+/// Why an existing account cannot be invited here: blocked, or a membership of any state (a
+/// removal past its restore window is purged before an invitation is judged). That
 /// an account is blocked is said only where it has a membership here (its row shows it anyway):
 /// an inviter does not learn who is blocked in the organization's other workspaces.
 fn already_here(

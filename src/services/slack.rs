@@ -330,6 +330,7 @@ pub fn add_people(
             group_ids: request.group_ids.clone(),
             app_ids: request.app_ids.clone(),
         };
+        crate::services::purge::purge_due_in(conn, request.workspace, now)?;
         let space =
             workspaces::find(conn, request.workspace)?.ok_or(diesel::result::Error::NotFound)?;
         let (role, existing) = invitations::judge(conn, adder, &invite, &space)?;

@@ -163,6 +163,10 @@ fn overview_panel(member: &MemberDetail, zone: Timezone) -> Panels {
                     .removed_at
                     .filter(|_| member.status == MembershipStatus::Removed)
                 {
+                    Some(removed) if purged_from(removed) <= clock::now() => format!(
+                        "{} — deleted for good at the next daily purge: invite them again instead",
+                        status_of(member).1,
+                    ),
                     Some(removed) => format!(
                         "{} — can be restored until {}",
                         status_of(member).1,

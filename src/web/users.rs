@@ -170,7 +170,7 @@ impl UserRow {
             purge: row.removed_at.map(|at| {
                 let from = crate::domain::membership::purged_from(at);
                 if from <= now {
-                    "Deleted for good at the next daily purge".to_owned()
+                    "Deleted for good at the next daily purge: invite them again instead".to_owned()
                 } else {
                     format!("Can be restored until {}", views::local_date(from, zone))
                 }

@@ -997,6 +997,19 @@ async fn inviting_a_removed_member_again_offers_the_restore() {
     ));
     let local = said(app.invite(GRACE, "member").await.text().await.unwrap());
     assert_eq!(local, "was removed on 15 Dec 2026");
+
+    // Past the restore window a restore is refused, and the invitation goes through: the removal
+    // is purged first (with its event), without waiting for the daily purge.
+    app.execute(&format!(
+        "UPDATE memberships SET removed_at = '2020-01-01 00:00:00' WHERE id = {grace}"
+    ));
+    let restore = post(&app, &format!("/w/acme/users/{grace}/restore")).await;
+    assert_eq!(restore.status().as_u16(), 409);
+    let page = app.get_text(&format!("/w/acme/users/{grace}")).await;
+    assert!(page.contains("invite them again instead"), "{page}");
+    assert_eq!(app.invite(GRACE, "member").await.status().as_u16(), 303);
+    assert_eq!(status_of(&app, GRACE), "invited");
+    assert_eq!(app.count("audit_events WHERE action = 'member.purged'"), 1);
 }
 
 /// A refused choice of who takes over is said beside the form even when the member owns nothing

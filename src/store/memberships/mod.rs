@@ -276,17 +276,23 @@ pub struct DuePurge {
     pub removed_at: NaiveDateTime,
 }
 
-/// Memberships removed before `cutoff` (at most `limit`, oldest first).
+/// Memberships removed before `cutoff` (at most `limit`, oldest first), of one workspace or all.
 pub fn removed_before(
     conn: &mut AnyConnection,
+    workspace: Option<WorkspaceId>,
     cutoff: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<DuePurge>> {
     // The status is written out (not bound) so the partial index `memberships_removed` applies.
-    let rows: Vec<(i64, i64, i64, String, Option<NaiveDateTime>)> = memberships::table
+    let mut query = memberships::table
         .inner_join(accounts::table)
         .filter(sql::<Bool>("memberships.status = 'removed'"))
         .filter(memberships::removed_at.lt(cutoff))
+        .into_boxed();
+    if let Some(workspace) = workspace {
+        query = query.filter(memberships::workspace_id.eq(workspace.0));
+    }
+    let rows: Vec<(i64, i64, i64, String, Option<NaiveDateTime>)> = query
         .select((
             memberships::id,
             memberships::workspace_id,
