@@ -363,13 +363,26 @@ pub fn admin_share(
     more: i64,
 ) -> diesel::QueryResult<Option<String>> {
     let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
-    let admins = memberships::count_active_with_role(conn, workspace, admin, None)?;
+    let admins = memberships::count_with_role(conn, workspace, admin, &[MembershipStatus::Active])?;
     let members = crate::store::workspaces::find(conn, workspace)?.map_or(0, |w| w.counts.active);
     Ok(policy::admin_share_warning(
         admins + more,
         members,
         more > 0,
     ))
+}
+
+/// Rule 5's warning after Admins were invited: counted as if everyone invited had joined.
+pub fn admin_share_once_joined(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+) -> diesel::QueryResult<Option<String>> {
+    use MembershipStatus::{Active, Invited};
+    let admin = roles::built_in_id(conn, BuiltInRole::Admin)?;
+    let admins = memberships::count_with_role(conn, workspace, admin, &[Active, Invited])?;
+    let members = crate::store::workspaces::find(conn, workspace)?
+        .map_or(0, |w| w.counts.active + w.counts.invited);
+    Ok(policy::admin_share_warning(admins, members, true))
 }
 
 /// Sets the identity provider's id of a member (SCIM `externalId`; `None` removes it), judged as

@@ -1275,3 +1275,28 @@ async fn an_invitation_to_a_blocked_account_is_not_sent_again_and_its_link_says_
     assert_eq!(revoked.status().as_u16(), 303);
     assert_eq!(app.count("invitations"), 0);
 }
+
+/// Rule 5 when Admins are invited: counted as if they had joined, warned as a role change is.
+#[actix_web::test]
+async fn inviting_admins_past_a_fifth_of_members_warns() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let few = app.invite("a1@example.com, a2@example.com", "admin").await;
+    assert_eq!(few.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/users").await;
+    assert!(list.contains("2 invitations sent.") && !list.contains("Admins (more than 20 %)"));
+    let more = app.invite("a3@example.com, a4@example.com", "admin").await;
+    assert_eq!(more.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/users").await;
+    assert!(
+        list.contains("2 invitations sent. 4 of 5 members would be Admins (more than 20 %)"),
+        "{list}"
+    );
+    // Members are not warned about.
+    app.invite("m1@example.com", "member").await;
+    assert!(
+        !app.get_text("/w/acme/users")
+            .await
+            .contains("more than 20 %")
+    );
+}

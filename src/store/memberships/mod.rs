@@ -515,25 +515,22 @@ pub fn count_active_without_two_factor(
         .get_result(conn)
 }
 
-/// Active members of the workspace holding this role, other than `except`.
-pub fn count_active_with_role(
+/// Members of the workspace holding `role` in any of `statuses`.
+pub fn count_with_role(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     role: RoleId,
-    except: Option<MembershipId>,
+    statuses: &[MembershipStatus],
 ) -> QueryResult<i64> {
-    let mut query = memberships::table
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.key()).collect();
+    memberships::table
         .filter(memberships::workspace_id.eq(workspace.0))
         .filter(memberships::role_id.eq(role.0))
-        .filter(memberships::status.eq(MembershipStatus::Active.key()))
-        .into_boxed();
-    if let Some(except) = except {
-        query = query.filter(memberships::id.ne(except.0));
-    }
-    query.count().get_result(conn)
+        .filter(memberships::status.eq_any(statuses))
+        .count()
+        .get_result(conn)
 }
 
-/// Active members of the workspace whose role is the Owner role (custom roles never hold `owner`).
 /// Members holding a seat (all but removed) not active since `cutoff`, never-active ones included,
 /// counted up to `cap` (a range of `memberships_dormant`, keyed as the last-active order is: a
 /// count of the whole range read ~700,000 entries at a million members).
