@@ -31,7 +31,7 @@ fn reads_page(req: &HttpRequest) -> bool {
     )
 }
 
-/// The path to come back to after signing in: the page asked for, for GETs.
+/// The path to come back to after signing in: the page asked for (a GET or a HEAD).
 fn return_path(req: &HttpRequest) -> String {
     if !reads_page(req) {
         return "/".to_owned();
@@ -350,8 +350,8 @@ fn moved(req: &HttpRequest, current: &str) -> AppError {
     // as done, and the page it leads to would not have done it.
     if !reads_page(req) {
         return AppError::Conflict(format!(
-            "This workspace's address is now /w/{current}: nothing was changed. \
-                 Open it there and try again."
+            "This workspace's address is now /w/{current}: nothing was changed. Open it \
+             there and try again."
         ));
     }
     // What follows the old name in the address as sent (its name may be typed

@@ -64,13 +64,12 @@ async fn console_pages_answer_head_as_get_without_the_body() {
     assert_eq!(head("/w/acme/users.csv").await.status().as_u16(), 404);
     assert_eq!(app.count("audit_events WHERE action = 'users.exported'"), 0);
     // Refused as GET is.
+    let head_as = |who: &TestApp| {
+        let request = who.client.head(app.url("/w/acme/users"));
+        async move { request.send().await.unwrap() }
+    };
     let stranger = app.new_client();
-    let answer = stranger
-        .client
-        .head(app.url("/w/acme/users"))
-        .send()
-        .await
-        .unwrap();
+    let answer = head_as(&stranger).await;
     assert_eq!(answer.status().as_u16(), 303);
     assert_eq!(location(&answer), "/login?next=%2Fw%2Facme%2Fusers");
     // A Member (their role opens no page of the console) is sent to their profile, as by GET.
@@ -88,12 +87,7 @@ async fn console_pages_answer_head_as_get_without_the_body() {
             .as_u16(),
         303
     );
-    let answer = member
-        .client
-        .head(app.url("/w/acme/users"))
-        .send()
-        .await
-        .unwrap();
+    let answer = head_as(&member).await;
     assert_eq!(answer.status().as_u16(), 303);
     assert_eq!(location(&answer), "/me");
     let login = stranger
