@@ -113,11 +113,13 @@ async fn search_suspend_remove_with_reassignment_and_restore() {
     b.click_row_action(grace, "Restore").await;
     b.wait_for_text("dialog", "stays with its").await;
     b.click("dialog button[type=submit]").await;
-    b.wait_for_text(".flash-area", "is restored").await;
+    // She was suspended when removed: she comes back suspended (a restore is no unsuspension).
+    b.wait_for_text(".flash-area", "is restored, and still suspended")
+        .await;
     b.screenshot("53-restored").await;
     assert_eq!(
         app.count(&format!(
-            "memberships WHERE id = {grace} AND status = 'active'"
+            "memberships WHERE id = {grace} AND status = 'suspended'"
         )),
         1
     );
