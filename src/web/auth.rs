@@ -598,6 +598,20 @@ impl WorkspaceAccess {
         Ok(self.see(page))
     }
 
+    /// [`Self::show_after`] when the action `changed` something, else [`Self::show_after_warning`].
+    pub fn show_outcome(
+        &self,
+        page: &str,
+        changed: bool,
+        message: &str,
+    ) -> Result<actix_web::HttpResponse, AppError> {
+        if changed {
+            self.show_after(page, message)
+        } else {
+            self.show_after_warning(page, message)
+        }
+    }
+
     /// 303 See Other to `/w/{slug}/{page}`.
     fn see(&self, page: &str) -> actix_web::HttpResponse {
         super::error::redirect(&format!("/w/{}/{page}", self.workspace.slug))

@@ -694,8 +694,9 @@ pub async fn remove_avatar(
     let removed = set_avatar(&state, &access, id, None)
         .await?
         .unwrap_or(false);
-    access.show_after(
+    access.show_outcome(
         &format!("users/{id}"),
+        removed,
         &views::picture_removed(removed, "their"),
     )
 }
@@ -756,8 +757,9 @@ pub async fn cancel_email_change(
         ))
     })
     .await??;
-    access.show_after(
+    access.show_outcome(
         &format!("users/{id}"),
+        cancelled,
         views::email_change_cancelled(cancelled),
     )
 }
@@ -937,12 +939,8 @@ async fn lift_guard(
         ))
     })
     .await??;
-    let page = format!("users/{id}");
-    if lifted {
-        access.show_after(&page, done)
-    } else {
-        access.show_after_warning(&page, nothing)
-    }
+    let message = if lifted { done } else { nothing };
+    access.show_outcome(&format!("users/{id}"), lifted, message)
 }
 
 /// Lifts the sign-in pause of the member's account.

@@ -180,7 +180,16 @@ where
 
 /// After a change to one's own account: `message` for the next page, and back to `/me`.
 fn back_to_me(me: &SignedIn, message: &str) -> Result<HttpResponse, AppError> {
-    flash(&me.session, message)?;
+    back_to_me_if(me, true, message)
+}
+
+/// As [`back_to_me`], the message a warning when the action `changed` nothing.
+fn back_to_me_if(me: &SignedIn, changed: bool, message: &str) -> Result<HttpResponse, AppError> {
+    if changed {
+        flash(&me.session, message)?;
+    } else {
+        super::forms::flash_warning(&me.session, message)?;
+    }
     Ok(redirect("/me"))
 }
 
@@ -292,7 +301,7 @@ pub async fn cancel_email_change(
         email_change::cancel(conn, actor, None, account, now)
     })
     .await??;
-    back_to_me(&me, views::email_change_cancelled(cancelled))
+    back_to_me_if(&me, cancelled, views::email_change_cancelled(cancelled))
 }
 
 pub async fn upload_avatar(
@@ -330,7 +339,7 @@ pub async fn remove_avatar(
         own::remove_avatar(conn, actor, None, account, now)
     })
     .await??;
-    back_to_me(&me, &views::picture_removed(removed, "your"))
+    back_to_me_if(&me, removed, &views::picture_removed(removed, "your"))
 }
 
 pub async fn avatar_png(
@@ -431,5 +440,5 @@ pub async fn end_session(
     } else {
         "That session had already ended."
     };
-    back_to_me(&me, message)
+    back_to_me_if(&me, ended, message)
 }

@@ -250,11 +250,18 @@ async fn a_newer_request_or_a_cancel_kills_the_link_and_a_taken_address_changes_
     )
     .await;
     assert_eq!(cancelled.status().as_u16(), 303);
-    assert!(
-        app.get_text(&console)
-            .await
-            .contains("Email change cancelled")
-    );
+    let page = app.get_text(&console).await;
+    assert!(page.contains("alert-success") && page.contains("Email change cancelled"));
+    // Cancelling again changes nothing, and says so as a warning, not a success.
+    post(
+        &app,
+        &console,
+        &format!("{console}/email-change/cancel"),
+        &[],
+    )
+    .await;
+    let page = app.get_text(&console).await;
+    assert!(page.contains("alert-warning") && page.contains("no email change waiting"));
     assert_eq!(
         confirm(&app, &second).await.status().as_u16(),
         404,
@@ -397,6 +404,9 @@ async fn a_person_changes_their_own_address_from_their_profile() {
         303
     );
     assert_eq!(confirm(&app, &token).await.status().as_u16(), 404);
+    post(&app, "/me", "/me/email-change/cancel", &[]).await;
+    let page = app.get_text("/me").await;
+    assert!(page.contains("alert-warning") && page.contains("no email change waiting"));
     // A link asked for before the account was blocked changes nothing while it is.
     ask_for(&app, "blocked@example.org").await;
     let token = link_token(&app, "blocked@example.org");

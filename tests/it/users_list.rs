@@ -156,6 +156,7 @@ async fn search_matches_substrings_of_email_and_names_case_insensitively() {
     let none = app.get_text("/w/acme/users?q=nobody%25here_").await;
     assert!(names_in(&none).is_empty());
     assert!(none.contains("No one matches"));
+    assert!(!none.contains("Export CSV"), "nothing to export");
     // The query is shown escaped, never as markup.
     let hostile = app
         .get_text("/w/acme/users?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
