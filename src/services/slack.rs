@@ -49,8 +49,47 @@ pub struct Checked<'a> {
 pub struct Replaced {
     pub team_id: String,
     pub team_name: String,
-    /// Its token was revoked in Slack (or was dead there already).
-    pub token_revoked: bool,
+    pub revocation: Revocation,
+}
+
+/// What became of a connection's token in Slack when the connection went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked (or dead there already).
+    Revoked,
+    /// Still working there: Slack could not be reached or refused, or this server could not
+    /// read the token (sealed under another `ENCRYPTION_KEY`).
+    NotRevoked,
+    /// Kept on purpose: the connection of another workspace (its URL name) holds the same token.
+    /// One Slack app installed once in a Slack workspace gives each console workspace connected
+    /// there the same bot token, and revoking it would cut that connection too.
+    KeptFor(String),
+}
+
+impl Revocation {
+    /// Said in an audit event's changes: `token_not_revoked`, or `token_kept_for` "/w/{slug}".
+    fn record(&self, changes: &mut serde_json::Value) {
+        match self {
+            Revocation::Revoked => {}
+            Revocation::NotRevoked => changes["token_not_revoked"] = json!(true),
+            Revocation::KeptFor(slug) => changes["token_kept_for"] = json!(format!("/w/{slug}")),
+        }
+    }
+}
+
+/// The URL name of another workspace whose connection holds this very `token` (of the Slack
+/// workspace `team_id`), if any.
+pub fn held_elsewhere(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    team_id: &str,
+    token: &str,
+    key: &[u8],
+) -> diesel::QueryResult<Option<String>> {
+    Ok(store::sealed_tokens_elsewhere(conn, workspace, team_id)?
+        .into_iter()
+        .find(|(_, sealed)| crypto::open_text(key, sealed).as_deref() == Some(token))
+        .map(|(slug, _)| slug))
 }
 
 /// Stores the connection (replacing any earlier one) with its audit event, which names the
@@ -96,11 +135,15 @@ pub fn connect(
                         "via": match via { Via::Token => "bot token", Via::OAuth => "Slack sign-in" },
                     });
                     if let Some(old) = &checked.replaced {
-                        changes["replaced"] = json!({
+                        let mut replaced = json!({
                             "team_id": old.team_id,
                             "team_name": old.team_name,
-                            "token_revoked": old.token_revoked,
+                            "token_revoked": old.revocation == Revocation::Revoked,
                         });
+                        if let Revocation::KeptFor(_) = old.revocation {
+                            old.revocation.record(&mut replaced);
+                        }
+                        changes["replaced"] = replaced;
                     }
                     changes
                 },
@@ -122,7 +165,7 @@ pub fn disconnect(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: WorkspaceId,
-    token_revoked: bool,
+    revocation: &Revocation,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<String>> {
     db::write_transaction(conn, Lock::Workspace(workspace), |conn| {
@@ -131,26 +174,56 @@ pub fn disconnect(
         };
         store::forget(conn, workspace)?;
         store::give_up_messages(conn, workspace, now)?;
-        audit::record(
+        let mut changes = json!({ "team_id": connection.team_id });
+        revocation.record(&mut changes);
+        disconnected_event(
             conn,
             actor,
-            &audit::NewEvent {
-                workspace_id: Some(workspace),
-                action: "slack.disconnected",
-                target_type: "slack",
-                target_id: None,
-                target_label: &connection.team_name,
-                changes: match token_revoked {
-                    true => json!({ "team_id": connection.team_id }),
-                    // Not revoked (Slack out of reach or refusing, or the token unreadable here):
-                    // it still works there.
-                    false => json!({ "team_id": connection.team_id, "token_not_revoked": true }),
-                },
-            },
+            Some(workspace),
+            &connection.team_name,
+            changes,
             now,
         )?;
         Ok(Some(connection.team_name))
     })
+}
+
+/// After a workspace's deletion took its connection: the organization's log says what became of
+/// the token in Slack (the deletion's own event is written before Slack is asked).
+pub fn gone_with_workspace(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    (slug, connection): (&str, &Connection),
+    revocation: &Revocation,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let mut changes = json!({ "team_id": connection.team_id, "workspace": format!("/w/{slug}") });
+    revocation.record(&mut changes);
+    disconnected_event(conn, actor, None, &connection.team_name, changes, now)
+}
+
+fn disconnected_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    workspace: Option<WorkspaceId>,
+    team_name: &str,
+    changes: serde_json::Value,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        actor,
+        &audit::NewEvent {
+            workspace_id: workspace,
+            action: "slack.disconnected",
+            target_type: "slack",
+            target_id: None,
+            target_label: team_name,
+            changes,
+        },
+        now,
+    )?;
+    Ok(())
 }
 
 /// True when the people should be read again: never read, or read too long ago.

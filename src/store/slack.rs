@@ -118,6 +118,22 @@ pub fn replace(
 }
 
 /// Removes the connection and the people read through it. Returns whether there was one.
+/// The other workspaces connected to the Slack workspace `team_id`: their URL names and sealed
+/// tokens.
+pub fn sealed_tokens_elsewhere(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    team_id: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    use crate::db::schema::workspaces;
+    slack_connections::table
+        .inner_join(workspaces::table.on(workspaces::id.eq(slack_connections::workspace_id)))
+        .filter(slack_connections::team_id.eq(team_id))
+        .filter(slack_connections::workspace_id.ne(workspace.0))
+        .select((workspaces::slug, slack_connections::token_sealed))
+        .load(conn)
+}
+
 pub fn forget(conn: &mut AnyConnection, workspace: WorkspaceId) -> QueryResult<bool> {
     diesel::delete(slack_people::table.filter(slack_people::workspace_id.eq(workspace.0)))
         .execute(conn)?;
@@ -267,11 +283,18 @@ pub fn fail_read(
     error: Option<&str>,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
+    // The people of the last read that finished stay listed: they are counted again (the read
+    // that failed had counted its own from 0).
+    let kept: i64 = slack_people::table
+        .filter(slack_people::workspace_id.eq(read.workspace.0))
+        .count()
+        .get_result(conn)?;
     diesel::update(leased_read(read))
         .set((
             slack_connections::read_error.eq(error),
             slack_connections::read_requested_at.eq(retry_at),
             slack_connections::read_lease_until.eq(None::<NaiveDateTime>),
+            slack_connections::read_progress.eq(kept),
         ))
         .execute(conn)?;
     Ok(())

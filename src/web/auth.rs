@@ -605,11 +605,8 @@ impl WorkspaceAccess {
         changed: bool,
         message: &str,
     ) -> Result<actix_web::HttpResponse, AppError> {
-        if changed {
-            self.show_after(page, message)
-        } else {
-            self.show_after_warning(page, message)
-        }
+        super::forms::flash_or_warn(&self.signed_in.session, !changed, message)?;
+        Ok(self.see(page))
     }
 
     /// 303 See Other to `/w/{slug}/{page}`.

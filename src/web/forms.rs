@@ -205,6 +205,19 @@ pub fn flash(
     Ok(())
 }
 
+/// [`flash_warning`] when `warning`, else [`flash`].
+pub fn flash_or_warn(
+    session: &actix_session::Session,
+    warning: bool,
+    message: &str,
+) -> Result<(), super::error::AppError> {
+    if warning {
+        flash_warning(session, message)
+    } else {
+        flash(session, message)
+    }
+}
+
 /// A one-time warning for the next page: the action was done only in part, or with a caveat.
 pub fn flash_warning(
     session: &actix_session::Session,

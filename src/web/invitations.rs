@@ -11,10 +11,10 @@ use super::confirm::{self, Confirmation};
 use super::error::AppError;
 use super::forms::HtmlForm;
 use super::htmx::wants_fragment;
-use super::invite_form::{InviteForm, InviteView, view};
+use super::invite_form::{InviteForm, InviteView, admin_warning, view};
 use super::{AppState, blocking, views};
 use crate::domain::invitation::parse_address_list;
-use crate::domain::role::{BuiltInRole, Permission};
+use crate::domain::role::Permission;
 use crate::services::invitations::{self, InviteError, InviteProblems, InviteRequest};
 
 #[derive(Template)]
@@ -109,23 +109,10 @@ pub async fn create(
         Ok(made) => {
             state.outbox_wake.notify_one();
             let sent = made.len() as i64;
-            // Rule 5, as a role change to Admin says it: counted as if they had joined.
-            let warning = match form.role == BuiltInRole::Admin.key() {
-                true => {
-                    let workspace = access.workspace.id;
-                    blocking(&state, move |conn| {
-                        Ok(crate::services::console::admin_share_once_joined(
-                            conn, workspace,
-                        )?)
-                    })
-                    .await?
-                }
-                false => None,
-            };
             let message = format!(
                 "{} sent.{}",
                 views::count(sent, "invitation", "invitations"),
-                warning.map(|w| format!(" {w}")).unwrap_or_default()
+                admin_warning(&state, &access, &form.role).await?
             );
             after_action(&req, &access, &message)
         }

@@ -14,6 +14,27 @@ use crate::services::invitations::InviteProblems;
 use crate::services::roles;
 use crate::store::{apps, groups};
 
+/// After people were invited or added with `role`: rule 5's warning (" 4 of 5 members would be
+/// Admins…", with its leading space) when the role is Admin, counted as if everyone invited had
+/// joined, as a role change to Admin says it; else nothing.
+pub async fn admin_warning(
+    state: &AppState,
+    access: &WorkspaceAccess,
+    role: &str,
+) -> Result<String, AppError> {
+    if role != crate::domain::role::BuiltInRole::Admin.key() {
+        return Ok(String::new());
+    }
+    let workspace = access.workspace.id;
+    let warning = blocking(state, move |conn| {
+        Ok(crate::services::console::admin_share_once_joined(
+            conn, workspace,
+        )?)
+    })
+    .await?;
+    Ok(warning.map(|w| format!(" {w}")).unwrap_or_default())
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct InviteForm {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::{Chrome, SignedIn, client_ip};
 use super::error::{AppError, redirect};
-use super::forms::{FieldErrors, ProfileForm, flash};
+use super::forms::{FieldErrors, ProfileForm};
 use super::htmx::render_with_status;
 use super::{AppState, blocking, multipart, views};
 use crate::clock;
@@ -185,11 +185,7 @@ fn back_to_me(me: &SignedIn, message: &str) -> Result<HttpResponse, AppError> {
 
 /// As [`back_to_me`], the message a warning when the action `changed` nothing.
 fn back_to_me_if(me: &SignedIn, changed: bool, message: &str) -> Result<HttpResponse, AppError> {
-    if changed {
-        flash(&me.session, message)?;
-    } else {
-        super::forms::flash_warning(&me.session, message)?;
-    }
+    super::forms::flash_or_warn(&me.session, !changed, message)?;
     Ok(redirect("/me"))
 }
 

@@ -364,18 +364,10 @@ pub async fn delete(
         access.signed_in.account.clone(),
     );
     let typed = confirm.clone();
-    let key = state.settings.encryption_key.clone();
     let deleted = blocking(&state, move |conn| {
         let deleted = service::delete(conn, &actor, id, &typed, clock::now());
         Ok(match deleted {
-            Ok((workspace, slack)) => {
-                // Its Slack connection went with it: its token is revoked in Slack now.
-                let slack = slack.map(|c| {
-                    let token = crate::services::slack::token_of(&c, &key);
-                    (c.team_name, token)
-                });
-                Ok((workspace, slack, after_deletion(conn, &account)?))
-            }
+            Ok((workspace, slack)) => Ok((workspace, slack, after_deletion(conn, &account)?)),
             Err(e) => Err(e),
         })
     })
@@ -386,26 +378,34 @@ pub async fn delete(
                 "Workspace {} (/w/{}) deleted.",
                 workspace.name, workspace.slug
             );
-            // The deletion is done whatever Slack answers: a failure is said, not an error page.
-            let revoked = match slack {
-                Some((team, Some(token))) => Some((
-                    team,
-                    super::slack::revoke_in_slack(&state, token)
-                        .await
-                        .unwrap_or(false),
-                )),
-                Some((team, None)) => Some((team, false)),
-                None => None,
+            let session = &access.signed_in.session;
+            let Some(slack) = slack else {
+                flash(session, &message)?;
+                return Ok(redirect(&to));
             };
-            match revoked {
-                Some((team, false)) => super::forms::flash_warning(
-                    &access.signed_in.session,
-                    &format!(
-                        "{message} Its Slack connection is gone, but {}",
-                        super::slack::not_revoked(&team)
-                    ),
-                )?,
-                _ => flash(&access.signed_in.session, &message)?,
+            // Its Slack connection went with it: its token is revoked in Slack now, and the
+            // organization's log says whether it was. The deletion is done whatever Slack
+            // answers: a failure is said, not an error page.
+            let token = crate::services::slack::token_of(&slack, &state.settings.encryption_key);
+            let revocation =
+                super::slack::revoke_unless_shared(&state, id, slack.team_id.clone(), token)
+                    .await
+                    .unwrap_or(crate::services::slack::Revocation::NotRevoked);
+            let (actor, said, now) = (access.signed_in.actor(), revocation.clone(), clock::now());
+            let team = slack.team_name.clone();
+            blocking(&state, move |conn| {
+                let gone = (workspace.slug.as_str(), &slack);
+                Ok(crate::services::slack::gone_with_workspace(
+                    conn, &actor, gone, &said, now,
+                )?)
+            })
+            .await?;
+            match super::slack::token_words(&team, &revocation) {
+                None => flash(session, &message)?,
+                Some((words, warning)) => {
+                    let message = format!("{message} Its Slack connection is gone, but {words}");
+                    super::forms::flash_or_warn(session, warning, &message)?;
+                }
             }
             Ok(redirect(&to))
         }

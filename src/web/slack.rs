@@ -17,10 +17,13 @@ use super::htmx::{render_with_status, wants_fragment};
 use super::invite_form::{self, InviteForm, InviteView};
 use super::{AppState, blocking, views};
 use crate::domain::SearchTerm;
+use crate::domain::ids::WorkspaceId;
 use crate::domain::role::Permission;
 use crate::domain::slack::{BotToken, REQUIRED_SCOPES, missing_scopes};
 use crate::services::invitations::InviteProblems;
-use crate::services::slack::{self as service, AddError, AddRequest, Checked, Replaced, Via};
+use crate::services::slack::{
+    self as service, AddError, AddRequest, Checked, Replaced, Revocation, Via,
+};
 use crate::slack::client::{SlackError, TokenInfo};
 use crate::store::slack::{self as store, Connection};
 
@@ -46,6 +49,8 @@ pub struct ConnectionView {
     pub reading: bool,
     /// Why the last read failed, in words.
     pub read_error: Option<String>,
+    /// After a failure: when it is tried again by itself ("Tried again at 26 Nov 2026, 09:41 CET.").
+    pub retry: Option<String>,
 }
 
 impl ConnectionView {
@@ -79,8 +84,16 @@ impl ConnectionView {
             people,
             reading,
             read_error: c.read_error.clone().filter(|e| !e.is_empty()),
+            retry: retry_at(c, now)
+                .map(|at| format!("Tried again by itself at {}.", views::in_timezone(at, zone))),
         }
     }
+}
+
+/// When a read that failed is tried again by itself, while that is still to come.
+fn retry_at(c: &Connection, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    c.read_requested_at
+        .filter(|at| *at > now && c.read_error.as_ref().is_some_and(|e| !e.is_empty()))
 }
 
 #[derive(Template)]
@@ -155,17 +168,54 @@ pub(super) fn not_revoked(team: &str) -> String {
     )
 }
 
-/// Revokes a token in Slack (`auth.revoke`): true when Slack says so, or says the token is dead
-/// already.
-pub(super) async fn revoke_in_slack(state: &AppState, token: String) -> Result<bool, AppError> {
+/// Revokes in Slack (`auth.revoke`) the `token` of `workspace`'s connection to the Slack workspace
+/// `team_id`, now gone or going, unless another workspace's connection holds the same token. An
+/// unreadable token (`None`: sealed under another `ENCRYPTION_KEY`) is not revoked.
+pub(super) async fn revoke_unless_shared(
+    state: &AppState,
+    workspace: WorkspaceId,
+    team_id: String,
+    token: Option<String>,
+) -> Result<Revocation, AppError> {
+    let Some(token) = token else {
+        return Ok(Revocation::NotRevoked);
+    };
+    let (key, asked) = (state.settings.encryption_key.clone(), token.clone());
+    let elsewhere = blocking(state, move |conn| {
+        Ok(service::held_elsewhere(
+            conn, workspace, &team_id, &asked, &key,
+        )?)
+    })
+    .await?;
+    if let Some(slug) = elsewhere {
+        return Ok(Revocation::KeptFor(slug));
+    }
     let api = state.slack.clone();
     Ok(match web::block(move || api.revoke(&token)).await? {
-        Ok(_) => true,
+        Ok(_) => Revocation::Revoked,
+        // Dead there already: as good as revoked.
+        Err(e) if e.is_token_dead() => Revocation::Revoked,
         Err(e) => {
             tracing::warn!(error = %e, "slack: a token of the console's could not be revoked");
-            e.is_token_dead()
+            Revocation::NotRevoked
         }
     })
+}
+
+/// What a connection's end did to its token, said after "Disconnected from …" or "… deleted.":
+/// `None` when it was revoked, else the words and whether they are a warning.
+pub(super) fn token_words(team: &str, revocation: &Revocation) -> Option<(String, bool)> {
+    match revocation {
+        Revocation::Revoked => None,
+        Revocation::NotRevoked => Some((not_revoked(team), true)),
+        Revocation::KeptFor(slug) => Some((
+            format!(
+                "its token was not revoked in Slack: /w/{slug} is connected to {team} with the \
+                 same token, and keeps working."
+            ),
+            false,
+        )),
+    }
 }
 
 /// A new token, stored: the Slack workspace it reaches, and the connection it replaced.
@@ -211,13 +261,9 @@ async fn check_and_connect(
     let replaced = match earlier {
         Some((_, _, Some(old))) if old == token => None,
         Some((team_id, team_name, old)) => Some(Replaced {
+            revocation: revoke_unless_shared(state, workspace, team_id.clone(), old).await?,
             team_id,
             team_name,
-            // A token sealed under another ENCRYPTION_KEY cannot be read, so not revoked.
-            token_revoked: match old {
-                Some(old) => revoke_in_slack(state, old).await?,
-                None => false,
-            },
         }),
         None => None,
     };
@@ -260,7 +306,7 @@ fn flash_connected(
     // Said only of another Slack workspace: in the same one, removing the app would end the
     // token just connected too.
     match &connected.replaced {
-        Some(old) if !old.token_revoked && old.team_id != info.team_id => message.push_str(&format!(
+        Some(old) if old.revocation == Revocation::NotRevoked && old.team_id != info.team_id => message.push_str(&format!(
             " The token of the connection to {0} it replaced could not be revoked (Slack could not \
              be reached or refused, or this server could not read it): remove the app from {0} in \
              Slack's app management to end it there.",
@@ -423,21 +469,42 @@ pub async fn refresh(
     access: WorkspaceAccess,
     form: HtmlForm<RefreshForm>,
 ) -> Result<HttpResponse, AppError> {
-    access.require_any(&[Permission::SlackManage, Permission::UsersInvite])?;
+    // From the settings page it is Slack's manager's; from the picker, an inviter's: each sees
+    // only what their own page shows.
+    let back_to_settings = form.0.back == "settings";
+    access.require(if back_to_settings {
+        Permission::SlackManage
+    } else {
+        Permission::UsersInvite
+    })?;
     let (workspace, now) = (access.workspace.id, state.settings.clock.now());
-    let asked = blocking(&state, move |conn| {
-        Ok(store::request_read(conn, workspace, now)?)
+    let (asked, connection) = blocking(&state, move |conn| {
+        Ok((
+            store::request_read(conn, workspace, now)?,
+            store::find(conn, workspace)?,
+        ))
     })
     .await?;
     if asked {
         state.slack_wake.notify_one();
     }
-    if form.0.back == "settings" {
-        if asked {
-            flash(
-                &access.signed_in.session,
-                "Reading the people from Slack again.",
-            )?;
+    if back_to_settings {
+        let session = &access.signed_in.session;
+        // Not asked: a read is wanted already, now or (after a failure, or as Slack asked us to
+        // wait) at a time to come; the page says which.
+        match connection.as_ref().and_then(|c| retry_at(c, now)) {
+            _ if asked => flash(session, "Reading the people from Slack again.")?,
+            Some(at) => super::forms::flash_warning(
+                session,
+                &format!(
+                    "The last read failed: the next starts by itself at {}.",
+                    views::in_timezone(at, access.signed_in.zone())
+                ),
+            )?,
+            None if connection.is_some() => {
+                flash(session, "The people are being read from Slack already.")?
+            }
+            None => {}
         }
         return Ok(redirect(&settings_path(&access)));
     }
@@ -496,38 +563,33 @@ pub async fn disconnect(
     access.require(Permission::SlackManage)?;
     let workspace = access.workspace.id;
     let key = state.settings.encryption_key.clone();
-    let token = blocking(&state, move |conn| {
-        Ok(store::find(conn, workspace)?.and_then(|c| service::token_of(&c, &key)))
+    let found = blocking(&state, move |conn| {
+        Ok(store::find(conn, workspace)?.map(|c| (c.team_id.clone(), service::token_of(&c, &key))))
     })
     .await?;
-    // A token this server cannot read, sealed under another ENCRYPTION_KEY, is not revoked.
-    let revoked = match token {
-        Some(token) => revoke_in_slack(&state, token).await?,
-        None => false,
+    let revocation = match found {
+        Some((team_id, token)) => revoke_unless_shared(&state, workspace, team_id, token).await?,
+        None => Revocation::Revoked,
     };
     let (actor, now) = (access.signed_in.actor(), state.settings.clock.now());
+    let said = revocation.clone();
     let team = blocking(&state, move |conn| {
-        Ok(service::disconnect(conn, &actor, workspace, revoked, now)?)
+        Ok(service::disconnect(conn, &actor, workspace, &said, now)?)
     })
     .await?;
-    let message = match team {
-        Some(team) if !revoked => {
-            super::forms::flash_warning(
-                &access.signed_in.session,
-                &format!(
-                    "Disconnected from the Slack workspace {team} here, but {}",
-                    not_revoked(&team)
-                ),
-            )?;
-            return Ok(super::htmx::leave_for(
-                &req,
-                &format!("/w/{}/settings/slack", access.workspace.slug),
-            ));
-        }
-        Some(team) => format!("Disconnected from the Slack workspace {team}."),
-        None => "This workspace was not connected to Slack.".to_owned(),
+    let Some(team) = team else {
+        let message = "This workspace was not connected to Slack.";
+        return confirm::deleted(&req, &access, message, "settings/slack");
     };
-    confirm::deleted(&req, &access, &message, "settings/slack")
+    let done = format!("Disconnected from the Slack workspace {team}");
+    match token_words(&team, &revocation) {
+        None => confirm::deleted(&req, &access, &format!("{done}."), "settings/slack"),
+        Some((words, warning)) => {
+            let message = format!("{done} here, but {words}");
+            super::forms::flash_or_warn(&access.signed_in.session, warning, &message)?;
+            Ok(super::htmx::leave_for(&req, &settings_path(&access)))
+        }
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -733,8 +795,9 @@ pub async fn add(
             let message = format!(
                 "{} added from Slack. Each is told how to sign in by email (with a link to choose \
                  a password, for whoever has none) and by a Slack direct message where the \
-                 connection allows it.",
-                views::count(added.len() as i64, "person", "people")
+                 connection allows it.{}",
+                views::count(added.len() as i64, "person", "people"),
+                invite_form::admin_warning(&state, &access, &form.role).await?
             );
             if wants_fragment(&req) {
                 super::htmx::members_changed(&message)
