@@ -13,7 +13,7 @@ pub enum SlugError {
     #[error("Use 2 to 40 characters.")]
     Length,
     #[error(
-        "Use only lower-case letters, digits and hyphens (a-z, 0-9, -), not at the start or end."
+        "Use only lower-case letters, digits and single hyphens (a-z, 0-9, -), not at the start or end."
     )]
     Characters,
 }

@@ -115,7 +115,7 @@ pub fn create(
             now,
         )?;
         let changes =
-            json!({ "name": name.as_str(), "slug": slug.as_str(), "plan": Plan::Free.key() });
+            json!({ "name": name.as_str(), "slug": slug.as_str(), "plan": Plan::Free.name() });
         event(
             conn,
             actor,
@@ -326,7 +326,7 @@ pub fn delete(
                 target_label: &workspace.slug,
                 changes: json!({
                     "name": workspace.name,
-                    "plan": workspace.plan.key(),
+                    "plan": workspace.plan.name(),
                     "members": counts.active + counts.suspended,
                     "pending_invitations": counts.invited,
                     "account_events_kept": account_events_kept,

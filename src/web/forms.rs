@@ -58,7 +58,7 @@ pub fn slug_typed_or_suggested(
     if suggested.is_none() {
         errors.add(
             field,
-            "Enter a URL name: lower-case letters, digits and hyphens.",
+            "Enter a URL name of 2 to 40 characters: lower-case letters, digits and hyphens.",
         );
     }
     suggested

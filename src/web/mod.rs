@@ -169,6 +169,10 @@ pub(crate) fn page_of_form(path: &str) -> Option<String> {
     if !routed("post", path, true) || routed("get", path, true) {
         return None;
     }
+    // The organization's name is set on its Workspaces page, not at `/org` (its Accounts).
+    if path == "/org/name" {
+        return Some("/org/workspaces".to_owned());
+    }
     let mut up = path.trim_end_matches('/');
     while let Some((parent, _)) = up.rsplit_once('/') {
         if parent.is_empty() {

@@ -132,7 +132,8 @@ fn org_admin(me: &SignedIn) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "Only org owners and org admins manage the organization's accounts.".to_owned(),
+            "Only org owners and org admins manage the organization: its accounts and workspaces."
+                .to_owned(),
         ))
     }
 }

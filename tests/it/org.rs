@@ -161,6 +161,9 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
         ("", "", "name", "name-error"),
         ("Labs", "Not A Slug!", "slug", "slug-error"),
         ("Clash", "acme", "slug", "This URL name is taken"),
+        // What is wrong is said: one letter makes too short a URL name, two hyphens in a row.
+        ("X", "", "slug", "Enter a URL name of 2 to 40 characters"),
+        ("Labs", "la--bs", "slug", "single hyphens"),
     ] {
         let refused = create(name, slug).await;
         assert_eq!(refused.status().as_u16(), 422, "{field}");
@@ -177,8 +180,11 @@ async fn org_owners_create_workspaces_and_see_their_seats() {
         "the creator is its Owner"
     );
     assert_eq!(
-        app.count("audit_events WHERE action = 'workspace.created'"),
-        1
+        app.count(
+            "audit_events WHERE action = 'workspace.created' AND changes LIKE '%\"plan\":\"Free\"%'"
+        ),
+        1,
+        "the plan in the settings page's words, as a plan change says it"
     );
     assert!(
         app.get_text("/org/workspaces")
