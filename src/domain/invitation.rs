@@ -42,34 +42,60 @@ pub fn parse_address_list(text: &str) -> AddressList {
     for entry in split_entries(text) {
         let valid_before = list.valid.len();
         for candidate in candidates(&entry).into_iter().filter(|c| !c.is_empty()) {
-            let cleaned =
-                candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
-            let cleaned = cleaned.strip_prefix("mailto:").unwrap_or(cleaned);
-            match Email::parse(cleaned) {
+            match Email::parse(cleaned(&candidate)) {
                 Ok(email) if !list.valid.contains(&email) => list.valid.push(email),
                 Ok(_) => {}
                 Err(_) if !list.invalid.contains(&candidate) => list.invalid.push(candidate),
                 Err(_) => {}
             }
         }
-        // One new address with a display name: the name is theirs.
-        if let ([email], Some(name)) = (&list.valid[valid_before..], display_name(&entry)) {
-            list.names.insert(email.as_str().to_lowercase(), name);
+        // A new address with a display name: the name is theirs.
+        for (typed, name) in display_names(&entry) {
+            if let Ok(email) = Email::parse(&typed)
+                && list.valid[valid_before..].contains(&email)
+            {
+                list.names
+                    .entry(email.as_str().to_lowercase())
+                    .or_insert(name);
+            }
         }
     }
     list
 }
 
-/// The display name of a `Name <address>` entry as (first, last): `Ada Lovelace` gives ("Ada",
-/// "Lovelace"), `"Lovelace, Ada"` the same, `Linus` ("Linus", ""). None when there is none, or
-/// when it is not a name the console keeps (too long, control characters).
-fn display_name(entry: &str) -> Option<(String, String)> {
-    let (before, _) = entry.split_once('<')?;
-    let words: Vec<&str> = before
-        .split_whitespace()
-        .filter(|w| !w.contains('@'))
-        .collect();
-    let text = words.join(" ");
+/// A candidate without the quotes, brackets and `mailto:` around an address.
+fn cleaned(candidate: &str) -> &str {
+    let cleaned = candidate.trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')');
+    cleaned.strip_prefix("mailto:").unwrap_or(cleaned)
+}
+
+/// The display names of an entry's `Name <address>` parts: (the address as typed, the name). The
+/// name is the words before the `<` back to the address before it, if any: `sam@x.org Rita Roe
+/// <rita@x.org>` names Rita alone.
+fn display_names(entry: &str) -> Vec<(String, (String, String))> {
+    let mut named = Vec::new();
+    let mut rest = entry;
+    while let Some((open, close)) = rest
+        .find('<')
+        .and_then(|open| rest[open..].find('>').map(|len| (open, open + len)))
+    {
+        let words: Vec<&str> = rest[..open].split_whitespace().collect();
+        let start = words
+            .iter()
+            .rposition(|w| w.contains('@'))
+            .map_or(0, |i| i + 1);
+        if let Some(name) = display_name(&words[start..].join(" ")) {
+            named.push((cleaned(rest[open + 1..close].trim()).to_owned(), name));
+        }
+        rest = &rest[close + 1..];
+    }
+    named
+}
+
+/// A display name as (first, last): `Ada Lovelace` gives ("Ada", "Lovelace"), `"Lovelace, Ada"`
+/// the same, `Linus` ("Linus", ""). None when there is none, or when it is not a name the
+/// console keeps (too long, control characters).
+fn display_name(text: &str) -> Option<(String, String)> {
     let text = text.trim_matches(|c: char| c == '"' || c == '\'').trim();
     let (first, last) = match text.split_once(',') {
         Some((last, first)) => (first.trim(), last.trim()),
@@ -178,13 +204,20 @@ mod tests {
             ]
         );
         assert_eq!(list.invalid, Vec::<String>::new());
-        // The names come along: "First Last", "Last, First"; none for a bare address, nor where
-        // one entry holds two addresses.
+        // The names come along: "First Last", "Last, First"; none for a bare address. Spaces
+        // separate too: a name is the words before its `<` back to the address before them.
         let name = |email: &str| list.names.get(email).map(|(f, l)| (f.as_str(), l.as_str()));
         assert_eq!(name("ada@example.com"), Some(("Ada", "Lovelace")));
         assert_eq!(name("grace@example.com"), Some(("Grace", "Hopper")));
         assert_eq!(name("alan@example.com"), None);
-        assert_eq!(name("linus@example.com"), None);
+        assert_eq!(name("linus@example.com"), Some(("Linus", "")));
+        assert_eq!(name("ken@example.com"), None);
+        let list =
+            parse_address_list("sam@example.com Rita Roe <rita@example.com> Bo <bo@example.com>");
+        let name = |email: &str| list.names.get(email).map(|(f, l)| (f.as_str(), l.as_str()));
+        assert_eq!(name("sam@example.com"), None);
+        assert_eq!(name("rita@example.com"), Some(("Rita", "Roe")));
+        assert_eq!(name("bo@example.com"), Some(("Bo", "")));
         let list = parse_address_list("Linus T <linus@example.com>\nGuido <guido@example.com>");
         let name = |email: &str| list.names.get(email).map(|(f, l)| (f.as_str(), l.as_str()));
         assert_eq!(name("linus@example.com"), Some(("Linus", "T")));

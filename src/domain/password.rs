@@ -34,11 +34,12 @@ impl NewPassword {
         if chars < Self::MIN_CHARS {
             return Err(PasswordError::TooShort(chars));
         }
-        if input.trim().is_empty() {
-            return Err(PasswordError::Blank);
-        }
+        // Tabs alone are control characters, and said so: "only spaces" would not fit them.
         if input.chars().any(char::is_control) {
             return Err(PasswordError::ControlCharacters);
+        }
+        if input.trim().is_empty() {
+            return Err(PasswordError::Blank);
         }
         Ok(Self(input.to_owned()))
     }
@@ -57,6 +58,18 @@ impl std::fmt::Debug for NewPassword {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_passwords_are_refused_in_words_that_fit_them() {
+        assert_eq!(
+            NewPassword::parse(&" ".repeat(13)).err(),
+            Some(PasswordError::Blank)
+        );
+        assert_eq!(
+            NewPassword::parse(&"\t".repeat(13)).err(),
+            Some(PasswordError::ControlCharacters)
+        );
+    }
 
     #[test]
     fn enforces_length_by_characters() {

@@ -743,7 +743,14 @@ pub fn change_email_now(
         }
         judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         let account = account_of(conn, &member)?;
-        email_change::change_now(conn, acting.actor, workspace, &account, email, now)?;
+        email_change::change_now(
+            conn,
+            acting.actor,
+            workspace,
+            (&account, email),
+            welcome,
+            now,
+        )?;
         if account.password_hash.is_none() && member.status == MembershipStatus::Active {
             let readdressed = account_of(conn, &member)?;
             crate::services::password_reset::welcome_member(

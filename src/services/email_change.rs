@@ -11,6 +11,7 @@ use crate::domain::membership::AccountStatus;
 use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::domain::throttle::{self, Subject};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
+use crate::services::invitations::{self, InviteError, InviteSettings};
 use crate::services::{emails, held};
 use crate::store::account_tokens::{self, AskedBy, PendingEmailChange};
 use crate::store::accounts::{self, Account};
@@ -57,6 +58,17 @@ pub enum EmailChangeError {
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
     Render(#[from] askama::Error),
+}
+
+impl From<InviteError> for EmailChangeError {
+    fn from(e: InviteError) -> Self {
+        match e {
+            InviteError::Database(e) => Self::Database(e),
+            InviteError::Render(e) => Self::Render(e),
+            // Sending an invitation again to a new address refuses nothing.
+            InviteError::Invalid(_) => Self::NoLongerAllowed,
+        }
+    }
 }
 
 /// The counter of one's own address changes asked for (`domain::throttle`'s account pause: five
@@ -201,13 +213,15 @@ fn still_allowed(
 }
 
 /// Makes the change a link asks for, uses the link up and tells the old address; returns the
-/// account and its new address. One transaction: a link used twice at once changes the address once.
+/// account, its new address and whether it has a password (one without has joined nowhere yet:
+/// its invitations went to the new address). One transaction: a link used twice at once changes the address once.
 pub fn confirm(
     conn: &mut AnyConnection,
     token: &str,
     ip: Option<String>,
+    invites: &InviteSettings,
     now: NaiveDateTime,
-) -> Result<(AccountId, Email), EmailChangeError> {
+) -> Result<(AccountId, Email, bool), EmailChangeError> {
     db::write_first(conn, |conn| {
         let (pending, account) = find(conn, token, now)?;
         still_allowed(conn, &pending, &account, now)?;
@@ -221,8 +235,9 @@ pub fn confirm(
         let workspace = asked
             .workspace
             .filter(|_| asked.account != Some(account.id));
-        change(conn, &actor, workspace, &account, &new_email, now)?;
-        Ok((account.id, new_email))
+        let to = (&account, &new_email);
+        change(conn, &actor, workspace, to, invites, now)?;
+        Ok((account.id, new_email, account.password_hash.is_some()))
     })
 }
 
@@ -233,15 +248,22 @@ pub fn change_now(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: WorkspaceId,
-    account: &Account,
-    new_email: &Email,
+    (account, new_email): (&Account, &Email),
+    invites: &InviteSettings,
     now: NaiveDateTime,
 ) -> Result<bool, EmailChangeError> {
     if account.email == new_email.as_str() {
         return Ok(false);
     }
     account_tokens::cancel_email_changes(conn, account.id, now)?;
-    change(conn, actor, Some(workspace), account, new_email, now)?;
+    change(
+        conn,
+        actor,
+        Some(workspace),
+        (account, new_email),
+        invites,
+        now,
+    )?;
     Ok(true)
 }
 
@@ -261,13 +283,14 @@ fn no_user_name_is(
 }
 
 /// Sets the new address (refused when another account holds it), ends the password links sent
-/// to the old one, tells the old one and records the event.
+/// to the old one, sends its pending invitations to the new one, tells the old one and records
+/// the event.
 fn change(
     conn: &mut AnyConnection,
     actor: &Actor,
     workspace: Option<WorkspaceId>,
-    account: &Account,
-    new_email: &Email,
+    (account, new_email): (&Account, &Email),
+    invites: &InviteSettings,
     now: NaiveDateTime,
 ) -> Result<(), EmailChangeError> {
     // A savepoint: the unique index refuses an address another account holds.
@@ -283,7 +306,7 @@ fn change(
     // Whoever still reads the old mailbox no longer sets this account's password: neither with a
     // reset link nor with an invitation's.
     account_tokens::cancel_password_resets(conn, account.id, now)?;
-    crate::store::invitations::readdress(conn, account.id, new_email.as_str())?;
+    invitations::readdress(conn, actor, account.id, new_email.as_str(), invites, now)?;
     let notice = EmailChangedNotice {
         name: account.display_name(),
         new_email: new_email.as_str().to_owned(),

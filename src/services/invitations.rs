@@ -700,39 +700,56 @@ pub fn resend(
             return Err(InvitationActionError::Blocked);
         }
         policy::may_resend(invitation.last_sent_at, now).map_err(InvitationActionError::TooSoon)?;
-        cancel_email(conn, &invitation)?;
-        let org = organization::get(conn)?;
-        let token = tokens::new_token();
-        let expires_at = now + chrono::Duration::days(settings.ttl_days);
-        let mail = InvitationEmail {
-            name: invitation.names.0.clone(),
-            organization: org.name.clone(),
-            workspace: invitation.workspace_name.clone(),
-            inviter: inviter.actor.person().map(str::to_owned),
-            role: invitation.role_name.clone(),
-            link: settings.link(&token),
-            expires: emails::link_expiry(expires_at),
-        };
-        let outbox_id = enqueue_email(conn, &invitation.email, &mail, now)?;
-        let renewed = invitations::renew(
-            conn,
-            (invitation.id, &invitation.email),
-            &tokens::hash_token(&token),
-            expires_at,
-            outbox_id,
-            now,
-        )?;
-        if !renewed {
+        let from = inviter.actor.person().map(str::to_owned);
+        if !reissue(conn, inviter.actor, &invitation, from, settings, now)? {
             // The address changed since it was read: this transaction, email and all, is undone.
             return Err(InvitationActionError::TooSoon(
                 "This person's address changed meanwhile: send the invitation again.".to_owned(),
             ));
         }
+        Ok(())
+    })
+}
+
+/// Sends `invitation` again (in the caller's transaction) with a new link and expiry, the email
+/// naming `inviter`; the link before stops working. Recorded as `actor`'s. False, with nothing
+/// sent, when its address changed since it was read.
+fn reissue(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    invitation: &Invitation,
+    inviter: Option<String>,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<bool, InviteError> {
+    cancel_email(conn, invitation)?;
+    let org = organization::get(conn)?;
+    let token = tokens::new_token();
+    let expires_at = now + chrono::Duration::days(settings.ttl_days);
+    let mail = InvitationEmail {
+        name: invitation.names.0.clone(),
+        organization: org.name.clone(),
+        workspace: invitation.workspace_name.clone(),
+        inviter,
+        role: invitation.role_name.clone(),
+        link: settings.link(&token),
+        expires: emails::link_expiry(expires_at),
+    };
+    let outbox_id = enqueue_email(conn, &invitation.email, &mail, now)?;
+    let renewed = invitations::renew(
+        conn,
+        (invitation.id, &invitation.email),
+        &tokens::hash_token(&token),
+        expires_at,
+        outbox_id,
+        now,
+    )?;
+    if renewed {
         audit::record(
             conn,
-            inviter.actor,
+            actor,
             &audit::NewEvent {
-                workspace_id: Some(workspace),
+                workspace_id: Some(invitation.workspace_id),
                 action: "invitation.resent",
                 target_type: "account",
                 target_id: Some(invitation.account_id.0),
@@ -741,8 +758,33 @@ pub fn resend(
             },
             now,
         )?;
-        Ok(())
-    })
+    }
+    Ok(renewed)
+}
+
+/// The account's address changed (in the caller's transaction): each of its pending invitations
+/// now names the new address and is sent there again with a new link, as its inviter's; the link
+/// sent to the old address stops working (whoever reads that mailbox would otherwise set the
+/// password of the account the new address answers to).
+pub fn readdress(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    email: &str,
+    settings: &InviteSettings,
+    now: NaiveDateTime,
+) -> Result<(), InviteError> {
+    for (id, workspace) in invitations::readdress(conn, account, email)? {
+        let Some(invitation) = invitations::find_in_workspace(conn, workspace, id)? else {
+            continue;
+        };
+        // One past its expiry is withdrawn by the next round, not sent again.
+        if invitation.expires_at > now {
+            let inviter = invitation.inviter.clone();
+            reissue(conn, actor, &invitation, inviter, settings, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// Revokes the pending invitation of a membership (SCIM deleting someone invited who has not

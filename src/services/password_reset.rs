@@ -103,6 +103,7 @@ pub fn request(
             expires_at: now + lifetime,
             welcome: None,
             ends_earlier: false,
+            asked_by_address: true,
         };
         let actor = Actor::account(&account, ip);
         send_link(conn, &actor, None, &account, base_url, &link, now)
@@ -123,6 +124,7 @@ pub fn send(
         expires_at: now + Duration::minutes(LINK_MINUTES),
         welcome: None,
         ends_earlier: true,
+        asked_by_address: false,
     };
     send_link(conn, actor, workspace, account, base_url, &link, now)
 }
@@ -133,6 +135,8 @@ pub struct Link<'a> {
     pub expires_at: NaiveDateTime,
     pub welcome: Option<&'a str>,
     pub ends_earlier: bool,
+    /// Asked for by typing the address at "Forgot your password?" (by anyone).
+    pub asked_by_address: bool,
 }
 
 /// Welcomes someone just added to `workspace` (named `workspace_name`) by its identity provider or
@@ -151,6 +155,7 @@ pub fn send_welcome(
         expires_at,
         welcome: Some(workspace.1),
         ends_earlier: true,
+        asked_by_address: false,
     };
     send_link(
         conn,
@@ -215,9 +220,22 @@ fn send_link(
         welcome: link.welcome.map(str::to_owned),
     };
     outbox::enqueue(conn, &account.email, mail.render()?, now)?;
+    // Asked at "Forgot your password?", the link is the account's own (its email says "You
+    // asked"), but whoever typed the address is not known to be its holder: the log does not
+    // name them.
+    let someone = Actor {
+        account_id: None,
+        label: "Someone at “Forgot your password?”".to_owned(),
+        address: None,
+        ip: actor.ip.clone(),
+    };
     audit::record_on_account(
         conn,
-        actor,
+        if link.asked_by_address {
+            &someone
+        } else {
+            actor
+        },
         workspace,
         account,
         // A welcome (someone added without an invitation) is not a reset anyone asked for.

@@ -284,15 +284,22 @@ pub fn renew(
 }
 
 /// The account's address changed: its pending invitations now name the new one, and the links
-/// sent to the old one stop working (whoever reads that mailbox would otherwise set the password
-/// of the account the new address answers to). A resend sends a new link to the new address.
-pub fn readdress(conn: &mut AnyConnection, account: AccountId, email: &str) -> QueryResult<()> {
-    let sent: Vec<(i64, Option<i64>)> = invitations::table
+/// sent to the old one stop working. Returns them: (id, workspace).
+pub fn readdress(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    email: &str,
+) -> QueryResult<Vec<(i64, WorkspaceId)>> {
+    let sent: Vec<(i64, i64, Option<i64>)> = invitations::table
         .inner_join(memberships::table)
         .filter(memberships::account_id.eq(account.0))
-        .select((invitations::id, invitations::outbox_email_id))
+        .select((
+            invitations::id,
+            invitations::workspace_id,
+            invitations::outbox_email_id,
+        ))
         .load(conn)?;
-    for (id, queued) in sent {
+    for &(id, _, queued) in &sent {
         // Its email to the old address, if still waiting to go, does not go.
         if let Some(queued) = queued {
             super::outbox::cancel(conn, queued, "cancelled: the address changed")?;
@@ -305,7 +312,10 @@ pub fn readdress(conn: &mut AnyConnection, account: AccountId, email: &str) -> Q
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(sent
+        .into_iter()
+        .map(|(id, workspace, _)| (id, WorkspaceId(workspace)))
+        .collect())
 }
 
 pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {

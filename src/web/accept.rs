@@ -232,15 +232,8 @@ async fn attempt(
                     epoch: account.session_epoch,
                 });
             }
-            let joined = invitations::accept(conn, &token, Acceptance::SignedIn, ip.clone(), now);
-            if joined.is_ok() {
-                // Signed in with the password, as on /login: the failures counted are cleared,
-                // and the sign-in is in the log. The join is done whatever happens here.
-                if let Err(e) = sign_in::record_success(conn, &account, ip.as_deref(), now) {
-                    tracing::warn!(error = %e, "a join's sign-in was not recorded");
-                }
-            }
-            Ok(joined.into())
+            // Signed in with the password, as on /login: `finish_sign_in` records it.
+            Ok(invitations::accept(conn, &token, Acceptance::SignedIn, ip.clone(), now).into())
         })
         .await;
     }

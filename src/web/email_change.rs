@@ -86,13 +86,19 @@ pub async fn confirm(
     signed_in: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let ip = client_ip(&req);
+    let (ip, invites) = (client_ip(&req), state.invite_settings());
     let confirmed = blocking(&state, move |conn| {
-        Ok(email_change::confirm(conn, &token, ip, clock::now()))
+        Ok(email_change::confirm(
+            conn,
+            &token,
+            ip,
+            &invites,
+            clock::now(),
+        ))
     })
     .await?;
     match confirmed {
-        Ok((account, email)) => {
+        Ok((account, email, registered)) => {
             state.outbox_wake.notify_one();
             Ok(match signed_in {
                 Some(me) => {
@@ -105,7 +111,8 @@ pub async fn confirm(
                     flash(&me.session, &message)?;
                     redirect("/me")
                 }
-                None => redirect("/login?email_changed=1"),
+                None if registered => redirect("/login?email_changed=1"),
+                None => redirect("/login?email_changed=invited"),
             })
         }
         Err(e) => problem(e),

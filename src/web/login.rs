@@ -80,6 +80,11 @@ pub async fn show(
         form_error: None,
         notice: match (&query.signed_out, &query.email_changed, &query.expired) {
             (Some(_), _, _) => Some("You have signed out."),
+            // Someone invited who has not joined yet: there is no password to sign in with.
+            (None, Some(invited), _) if invited == "invited" => Some(
+                "Your email address was changed, and your invitation was sent to it again: open \
+                 the link in that email to join. The old address was told of the change.",
+            ),
             (None, Some(_), _) => Some(
                 "Your email address was changed: sign in with the new one. The old address was \
                  told of the change.",

@@ -329,6 +329,11 @@ async fn signed_in(
                  account was signed out.";
     if passed.is_some() {
         // Its second factor was checked with the reset.
+        let (id, at, now) = (account.id, ip.clone(), state.settings.clock.now());
+        blocking(state, move |conn| {
+            super::two_factor::record_signed_in(conn, id, at.as_deref(), now)
+        })
+        .await?;
         super::auth::start_session(session, account.id, account.session_epoch, req, ip)?;
     } else if !super::two_factor::finish_sign_in(
         state,

@@ -56,13 +56,38 @@ pub async fn finish_sign_in(
     account: AccountId,
     epoch: i64,
 ) -> Result<bool, AppError> {
-    let on = blocking(state, move |conn| Ok(two_factor::is_on(conn, account)?)).await?;
+    let (ip, now) = (client_ip(req), state.settings.clock.now());
+    let at = ip.clone();
+    let on = blocking(state, move |conn| {
+        let on = two_factor::is_on(conn, account)?;
+        if !on {
+            record_signed_in(conn, account, at.as_deref(), now)?;
+        }
+        Ok(on)
+    })
+    .await?;
     if on {
         await_second_step(state, session, account, epoch, "")?;
         return Ok(false);
     }
-    super::auth::start_session(session, account, epoch, req, client_ip(req))?;
+    super::auth::start_session(session, account, epoch, req, ip)?;
     Ok(true)
+}
+
+/// The sign-in in the log, as `/login` writes it (and the failures counted cleared), once the
+/// password was proven another way. The sign-in goes ahead whatever happens here.
+pub(super) fn record_signed_in(
+    conn: &mut crate::db::AnyConnection,
+    account: AccountId,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    if let Some(found) = accounts::find(conn, account)?
+        && let Err(e) = sign_in::record_success(conn, &found, ip, now)
+    {
+        tracing::warn!(error = %e, "a sign-in was not recorded");
+    }
+    Ok(())
 }
 
 fn forget_pending(session: &Session) {

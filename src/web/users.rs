@@ -196,12 +196,14 @@ pub struct PendingView {
 impl PendingView {
     /// The invitation's state, its times in the viewer's `zone`.
     fn of(p: &PendingInfo, zone: Timezone, now: chrono::NaiveDateTime) -> Self {
+        // When the invitation was made (or made again), not when its email went: the delivery
+        // label beside it says whether it has.
         let at = p.last_sent_at.map(|at| zone.local_text(at));
         let sent = match (p.sent_count, at) {
-            (1, Some(at)) => format!("Sent {at}"),
-            (n, Some(at)) => format!("Sent {n} times, last {at}"),
-            (1, None) => "Sent once".to_owned(),
-            (n, None) => format!("Sent {n} times"),
+            (1, Some(at)) => format!("Invited {at}"),
+            (n, Some(at)) => format!("Invited {n} times, last {at}"),
+            (1, None) => "Invited once".to_owned(),
+            (n, None) => format!("Invited {n} times"),
         };
         Self {
             invitation_id: p.invitation_id,

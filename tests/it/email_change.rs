@@ -424,7 +424,7 @@ async fn a_person_changes_their_own_address_from_their_profile() {
 }
 
 #[actix_web::test]
-async fn a_corrected_address_ends_the_invitation_link_sent_to_the_old_one() {
+async fn a_corrected_address_ends_the_old_invitation_link_and_sends_a_new_one_there() {
     let app = spawn_app().await;
     app.set_up().await;
     app.invite("typo@example.com", "member").await;
@@ -440,30 +440,42 @@ async fn a_corrected_address_ends_the_invitation_link_sent_to_the_old_one() {
     .await;
     assert_eq!(saved.status().as_u16(), 303);
     let token = link_token(&app, "real@example.com");
-    assert_eq!(
-        location(&confirm(&app, &token).await),
-        "/login?email_changed=1"
+    let confirmed = confirm(&app, &token).await;
+    assert_eq!(location(&confirmed), "/login?email_changed=invited");
+    // Someone who has not joined has no password to sign in with: the page says where to go.
+    let login = app
+        .new_client()
+        .get_text("/login?email_changed=invited")
+        .await;
+    assert!(
+        login.contains("your invitation was sent to it again"),
+        "{login}"
     );
     assert_eq!(app.count("accounts WHERE email = 'real@example.com'"), 1);
 
     // Whoever reads the old mailbox no longer joins as the corrected address.
     let dead = app.new_client().get(&format!("/invite/{old_link}")).await;
     assert_eq!(dead.status().as_u16(), 404);
-    // A resend (once the resend pause is over) goes to the new address, and that link works.
-    app.execute("UPDATE invitations SET last_sent_at = '2020-01-01 00:00:00'");
-    let invitation = app.first_id("invitations");
-    let resent = post(
-        &app,
-        "/w/acme/users",
-        &format!("/w/acme/invitations/{invitation}/resend"),
-        &[],
-    )
-    .await;
+    // The invitation went to the new address at once, as its inviter's, and that link works;
+    // the list says it was sent again.
     assert_eq!(
-        resent.status().as_u16(),
-        303,
-        "{}",
-        resent.text().await.unwrap()
+        app.count(
+            "audit_events WHERE action = 'invitation.resent' AND target_label = 'real@example.com'"
+        ),
+        1
+    );
+    assert_eq!(
+        app.count(
+            "outbox_emails WHERE to_address = 'real@example.com' \
+             AND subject = 'Ada Lovelace invited you to Acme HQ'"
+        ),
+        1
+    );
+    assert!(
+        app.get_text("/w/acme/users")
+            .await
+            .contains("Invited 2 times"),
+        "the row counts the second sending"
     );
     let fresh = app.token_for("real@example.com");
     let (_, joined) = app.accept_as_new(&fresh, "Real", "Person").await;

@@ -415,6 +415,14 @@ async fn a_new_person_accepts_sets_a_name_and_password_and_is_signed_in() {
     assert_eq!(app.count("memberships WHERE status = 'active'"), 2);
     assert_eq!(app.count("invitations"), 0, "single use");
     assert_eq!(app.count("audit_events WHERE action = 'member.joined'"), 1);
+    // Signed in by joining: in the log, as a sign-in on /login is.
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'session.signed_in' AND target_id = \
+             (SELECT id FROM accounts WHERE email = 'grace@example.com')"
+        ),
+        1
+    );
     // The same link again: the one page for every dead link.
     let again = app.new_client().get(&format!("/invite/{token}")).await;
     assert_eq!(again.status().as_u16(), 404);

@@ -95,8 +95,12 @@ async fn asking_answers_the_same_for_any_address_and_emails_only_real_accounts()
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(reset_emails(&app, "nobody@example.com"), 0);
     assert_eq!(reset_emails(&app, "blocked.person@example.com"), 0);
+    // Whoever typed the address is not named as its holder.
     assert_eq!(
-        app.count("audit_events WHERE action = 'account.password_reset_requested'"),
+        app.count(
+            "audit_events WHERE action = 'account.password_reset_requested' \
+             AND actor_account_id IS NULL AND actor_label LIKE 'Someone%'"
+        ),
         1
     );
 
@@ -133,6 +137,14 @@ async fn the_link_sets_the_password_ends_sessions_and_signs_in_once() {
     assert_eq!(crate::common::location(&done), "/me");
     let me = browser.get_text("/me").await;
     assert!(me.contains("Your new password is saved"), "{me}");
+    // Signed in with the new password: in the log, as a sign-in on /login is (Grace's own
+    // sign-in above is the first).
+    assert_eq!(
+        app.count(&format!(
+            "audit_events WHERE action = 'session.signed_in' AND target_label LIKE '%{GRACE}%'"
+        )),
+        2
+    );
     // The other session ended; the old password no longer works, the new one does.
     assert_eq!(elsewhere.get("/me").await.status(), 303);
     assert_eq!(
