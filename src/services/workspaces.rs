@@ -225,6 +225,9 @@ pub fn change_slug(
     now: NaiveDateTime,
 ) -> Result<(), WorkspaceError> {
     db::write_transaction(conn, Lock::Organization, |conn| {
+        // The workspace's own lock too (after the organization's, as always): a deletion under
+        // way finishes first, and the redirect is never written for a workspace that is gone.
+        db::take_lock(conn, Lock::Workspace(id))?;
         still_holds(conn, actor, id, Permission::Owner)?;
         let before = existing(conn, id)?;
         if before.slug == slug.as_str() {
