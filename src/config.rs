@@ -234,6 +234,10 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
     });
     match scheme {
+        _ if in_memory(url) => anyhow::bail!(
+            "DATABASE_URL names an in-memory SQLite database, which each connection would open \
+             empty and nothing would keep: give a file path (or leave it unset for DATA_DIR)"
+        ),
         Some("postgres" | "postgresql" | "sqlite") => Ok(()),
         Some(other) => anyhow::bail!(
             "DATABASE_URL: unknown scheme {other}:// (use postgres://user:password@host:port/database \
@@ -245,6 +249,12 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
         ),
         None => Ok(()),
     }
+}
+
+/// `:memory:`, `sqlite://:memory:`, `file:x?mode=memory` and the like.
+fn in_memory(url: &str) -> bool {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    path == ":memory:" || path.contains("mode=memory")
 }
 
 impl Settings {
@@ -263,6 +273,16 @@ impl Settings {
                 "SESSION_KEY or ENCRYPTION_KEY is not set: this instance uses the key files of its \
                  DATA_DIR; every instance sharing the database needs the same two keys, or \
                  sessions and two-factor sign-in fail between them"
+            );
+        }
+        let bind_ok = args
+            .bind
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.trim().is_empty() && port.parse::<u16>().is_ok());
+        if !bind_ok {
+            anyhow::bail!(
+                "BIND must be a host and a port, as in 127.0.0.1:8080 or 0.0.0.0:8080 (got {:?})",
+                args.bind
             );
         }
         let base_url = args
@@ -400,18 +420,19 @@ const ENCRYPTION_KEY: KeyKind = KeyKind {
     len: 32,
 };
 
-fn decode_key(kind: &KeyKind, text: &str) -> anyhow::Result<Vec<u8>> {
-    let key = STANDARD.decode(text.trim()).map_err(|_| {
+/// The key in `text`, read from `from` (the variable, or the file's path). White space anywhere
+/// is left out: `openssl rand -base64 64` wraps its 88 characters onto two lines.
+fn decode_key(kind: &KeyKind, text: &str, from: &str) -> anyhow::Result<Vec<u8>> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let key = STANDARD.decode(compact).map_err(|_| {
         anyhow::anyhow!(
-            "{} must be base64 (e.g. `openssl rand -base64 {}`)",
-            kind.variable,
+            "{from} must be base64 (e.g. `openssl rand -base64 {}`)",
             kind.len
         )
     })?;
     if key.len() < kind.len {
         anyhow::bail!(
-            "{} must hold at least {} bytes (it holds {})",
-            kind.variable,
+            "{from} must hold at least {} bytes (it holds {})",
             kind.len,
             key.len()
         );
@@ -422,13 +443,18 @@ fn decode_key(kind: &KeyKind, text: &str) -> anyhow::Result<Vec<u8>> {
 /// The key given in its variable, else the one in DATA_DIR (generated there the first time).
 fn key(kind: &KeyKind, given: Option<String>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     if let Some(text) = given.filter(|k| !k.trim().is_empty()) {
-        return decode_key(kind, &text);
+        return decode_key(kind, &text, kind.variable);
     }
     let path = data_dir.join(kind.file);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        return decode_key(kind, &text);
+        let from = format!(
+            "{} (the key file used while {} is unset)",
+            path.display(),
+            kind.variable
+        );
+        return decode_key(kind, &text, &from);
     }
     crate::files::private_dir(data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
@@ -509,16 +535,46 @@ mod tests {
 
     #[test]
     fn keys_must_be_long_base64() {
-        assert!(decode_key(&SESSION_KEY, "not base64!").is_err());
-        assert!(decode_key(&SESSION_KEY, &STANDARD.encode([1u8; 32])).is_err());
+        let decode = |kind: &KeyKind, text: &str| decode_key(kind, text, kind.variable);
+        assert!(decode(&SESSION_KEY, "not base64!").is_err());
+        assert!(decode(&SESSION_KEY, &STANDARD.encode([1u8; 32])).is_err());
         assert_eq!(
-            decode_key(&SESSION_KEY, &STANDARD.encode([1u8; 64]))
+            decode(&SESSION_KEY, &STANDARD.encode([1u8; 64]))
                 .unwrap()
                 .len(),
             64
         );
-        assert!(decode_key(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 16])).is_err());
-        assert!(decode_key(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 32])).is_ok());
+        assert!(decode(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 16])).is_err());
+        assert!(decode(&ENCRYPTION_KEY, &STANDARD.encode([1u8; 32])).is_ok());
+        // As `openssl rand -base64 64` prints it: 88 characters over two lines.
+        let wrapped = STANDARD.encode([2u8; 64]);
+        let wrapped = format!("{}\n{}\n", &wrapped[..64], &wrapped[64..]);
+        assert_eq!(decode(&SESSION_KEY, &wrapped).unwrap(), vec![2u8; 64]);
+    }
+
+    #[test]
+    fn a_broken_key_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("console-keys-{}", crate::tokens::new_token()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(SESSION_KEY.file), "").unwrap();
+        let said = key(&SESSION_KEY, None, &dir).unwrap_err().to_string();
+        assert!(
+            said.contains("session.key (the key file used while SESSION_KEY is unset)"),
+            "{said}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_database_is_refused() {
+        for url in [
+            ":memory:",
+            "sqlite://:memory:",
+            "file:x.db?mode=memory&cache=shared",
+        ] {
+            assert!(check_database_url(url).is_err(), "{url}");
+        }
+        assert!(check_database_url("data/console.db").is_ok());
     }
 
     #[test]

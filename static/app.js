@@ -64,6 +64,13 @@ document.documentElement.classList.add('js');
       return;
     }
     if (!dialog.open) dialog.showModal();
+    // A tab chosen in the dialog (By email | From Slack): the keyboard stays on the tab chosen.
+    const tabbed = event.detail.requestConfig?.elt?.closest('.tabs');
+    const chosen = tabbed ? dialog.querySelector('.tabs [aria-current="page"]') : null;
+    if (chosen) {
+      chosen.focus();
+      return wireClose(dialog);
+    }
     // The first field in error, else the first field of its form, else its first button (not ✕);
     // a confirmation of something dangerous with nothing to fill in starts on Cancel, so that a
     // stray Enter deletes nothing.
@@ -71,11 +78,16 @@ document.documentElement.classList.add('js');
       ?? dialog.querySelector('form textarea, form input:not([type="hidden"]), form select')
       ?? (dialog.querySelector('form .button-danger') ? dialog.querySelector('form [data-close-dialog]') : null)
       ?? dialog.querySelector('form button, .button:not(.dialog-close)'))?.focus();
+    wireClose(dialog);
+  });
+
+  // Closed, the dialog goes and the keyboard is back where it was before it opened.
+  function wireClose(dialog) {
     dialog.addEventListener('close', () => {
       dialog.remove();
       opener?.focus();
     });
-  });
+  }
 
   document.addEventListener('click', (event) => {
     const closer = event.target.closest('[data-close-dialog]');

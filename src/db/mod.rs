@@ -67,11 +67,11 @@ pub fn sqlite_path(url: &str) -> &str {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot open the {backend} database: {source}")]
+    /// The reason is in the message (not a `source` too: `{:#}` would say it twice).
+    #[error("cannot open the {backend} database: {reason}")]
     Connection {
         backend: &'static str,
-        #[source]
-        source: diesel::ConnectionError,
+        reason: diesel::ConnectionError,
     },
     #[error("cannot prepare the database connection: {0}")]
     Setup(#[from] diesel::result::Error),
@@ -232,13 +232,20 @@ impl r2d2::ManageConnection for ConnectionManager {
             Backend::Sqlite => {
                 sqlite_library_setup();
                 let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
-                    .map_err(|source| ConnectError::Connection { backend, source })?;
+                    .map_err(|source| ConnectError::Connection {
+                        backend,
+                        reason: source,
+                    })?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
             Backend::Postgres => {
-                let mut conn = diesel::PgConnection::establish(&self.url)
-                    .map_err(|source| ConnectError::Connection { backend, source })?;
+                let mut conn = diesel::PgConnection::establish(&self.url).map_err(|source| {
+                    ConnectError::Connection {
+                        backend,
+                        reason: source,
+                    }
+                })?;
                 conn.batch_execute("SET TIME ZONE 'UTC'")?;
                 Ok(AnyConnection::Postgresql(conn))
             }

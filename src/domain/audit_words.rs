@@ -103,13 +103,17 @@ fn in_words(value: &serde_json::Value, zone: Option<Timezone>) -> String {
     match value {
         Value::String(s) if s.is_empty() => "(empty)".to_owned(),
         Value::String(s) => {
-            match zone.zip(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()) {
+            // Stored in UTC, with or without saying so ("… UTC": a sign-in pause's end).
+            let utc = s.strip_suffix(" UTC").unwrap_or(s);
+            match zone.zip(chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%d %H:%M:%S%.f").ok())
+            {
                 Some((zone, at)) => zone.local_text(at),
                 None => s.clone(),
             }
         }
         Value::Null => "(none)".to_owned(),
         Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::Object(map) if map.is_empty() => "none".to_owned(),
         Value::Array(items) => items
             .iter()
             .map(|item| in_words(item, zone))
@@ -138,7 +142,7 @@ pub fn changes(json: &str, zone: Timezone) -> Vec<String> {
     map.iter()
         .filter_map(|(field, value)| {
             let name = field.replace('_', " ");
-            let timed = field.ends_with("_at").then_some(zone);
+            let timed = (field.ends_with("_at") || field == "until").then_some(zone);
             let text = |v: &serde_json::Value| in_words(v, timed);
             Some(match (value.get("before"), value.get("after"), value) {
                 (Some(before), Some(after), _) => {
@@ -252,6 +256,14 @@ mod tests {
                 paris
             ),
             vec!["name: Acme → 2026-01-01 09:00:00"]
+        );
+        // A sign-in pause's end in the reader's zone; nothing owned reads "none".
+        assert_eq!(
+            changes(
+                r#"{"failures":5,"owned":{},"until":"2026-12-07 23:04:43 UTC"}"#,
+                paris
+            ),
+            vec!["failures: 5", "owned: none", "until: 8 Dec 2026, 00:04 CET"]
         );
     }
 

@@ -249,6 +249,9 @@ pub struct LastEvent {
     pub actor: String,
     pub at: NaiveDateTime,
     pub reason: Option<String>,
+    /// Logged in the organization's log (done from its pages, or copied there from a deleted
+    /// workspace's): its reason is for those who read that log.
+    pub in_org_log: bool,
 }
 
 /// The actions that change an account's state across the organization, which outlive the
@@ -342,8 +345,9 @@ pub fn last_on_account(
             actor,
             at,
             // The reason is read where the event's own log is read: here, or in the
-            // organization's; not from another workspace's.
+            // organization's (for its readers: see `in_org_log`); not from another workspace's.
             reason: reason.filter(|_| logged_in.is_none_or(|w| w == workspace.0)),
+            in_org_log: logged_in.is_none(),
         }))
 }
 

@@ -87,7 +87,7 @@ fn no_form(
 }
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid: used already, expired, replaced by a newer \
-     one, or revoked. Joined already? Sign in. Otherwise ask your admin for a new one.";
+     one, or revoked. Joined already? Then the workspace is in the console. Otherwise ask your admin for a new one.";
 
 /// True when the invited account is the one signed in in this browser.
 fn is_invited(signed_in: &Option<SignedIn>, invitation: &Invitation) -> bool {

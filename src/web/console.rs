@@ -506,10 +506,16 @@ impl Looked {
             state_events,
         } = seen;
         let sign_in_pause = member.sign_in_paused(now);
+        // The organization's log is read by org owners and admins alone.
+        let reads_org_log = viewer.org_role.administers_all_workspaces();
         let state_notes = state_events
             .into_iter()
             .map(|(word, event)| {
-                let said = event.reason.map(|r| format!(": {r}")).unwrap_or_default();
+                let said = event
+                    .reason
+                    .filter(|_| reads_org_log || !event.in_org_log)
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
                 format!(
                     "{word} by {} on {}{said}",
                     event.actor,

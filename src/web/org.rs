@@ -55,6 +55,8 @@ pub struct AccountLine {
     pub email: String,
     pub org_role: &'static str,
     pub blocked: bool,
+    /// Invited somewhere and a member nowhere yet: shown "Invited", not "Active".
+    pub invited_only: bool,
     /// "Sign-in paused until …", with Clear for those who may.
     pub sign_in_pause: Option<String>,
     /// ("Acme HQ (Admin)", the member's page), ("Labs (Member, suspended)", …)
@@ -182,6 +184,14 @@ impl LineFacts {
             email: a.email.clone(),
             org_role: a.org_role.label(),
             blocked: a.status == AccountStatus::Blocked,
+            invited_only: {
+                let mut held = self
+                    .held
+                    .iter()
+                    .filter(|h| h.account_id == a.id.0)
+                    .peekable();
+                held.peek().is_some() && held.all(|h| h.status == "invited")
+            },
             sign_in_pause: self.paused.iter().find(|(id, ..)| *id == a.id).map(
                 |(_, until, failures)| super::views::sign_in_paused(*until, *failures, me.zone()),
             ),

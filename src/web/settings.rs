@@ -135,6 +135,8 @@ struct SettingsPage {
     api_keys: bool,
     /// The link to the Slack connection, for those who manage it or read everything.
     slack: bool,
+    /// For Owners: the Slack workspace this one is connected to, which a deletion disconnects.
+    slack_team: Option<String>,
     typed: Typed,
 }
 
@@ -157,20 +159,25 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let chrome = access.chrome(state, "settings").await?;
     let w = &access.workspace;
-    let two_factor_off = match access.can(Permission::Owner) {
+    // For Owners: who has two-factor off, and the Slack connection a deletion would end.
+    let (two_factor_off, slack_team) = match access.can(Permission::Owner) {
         true => {
             let id = w.id;
-            let off = blocking(state, move |conn| {
-                Ok(service::without_two_factor(conn, id)?)
+            let (off, slack) = blocking(state, move |conn| {
+                Ok((
+                    service::without_two_factor(conn, id)?,
+                    crate::store::slack::find(conn, id)?,
+                ))
             })
             .await?;
-            Some(match off {
+            let off = match off {
                 0 => "Every Owner and Admin here has it on.".to_owned(),
                 1 => "1 Owner or Admin here has it off.".to_owned(),
                 n => format!("{} Owners and Admins here have it off.", views::number(n)),
-            })
+            };
+            (Some(off), slack.map(|c| c.team_name))
         }
-        false => None,
+        false => (None, None),
     };
     let used = w.counts.seats_used();
     let plans = Plan::ALL
@@ -207,6 +214,7 @@ async fn render(
         require_two_factor: w.require_two_factor,
         own_two_factor: access.signed_in.account.two_factor_since.is_some(),
         two_factor_off,
+        slack_team,
         api_keys: access
             .permissions
             .holds_any(&[Permission::ApiKeysManage, Permission::AuditView]),

@@ -600,6 +600,12 @@ async fn own_password(
     req: &HttpRequest,
     password: String,
 ) -> Result<Result<OwnCheck, HttpResponse>, AppError> {
+    // Left empty: asked for, not counted as a wrong one.
+    if password.is_empty() {
+        return Ok(Err(
+            refuse(state, me, "password", "Enter your password.").await?
+        ));
+    }
     let check = match OwnCheck::start(state, me, req).await? {
         Ok(check) => check,
         Err(paused) => return Ok(Err(refuse(state, me, "password", paused).await?)),

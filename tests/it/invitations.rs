@@ -11,7 +11,7 @@ use admin_console::domain::role::BuiltInRole;
 use admin_console::services::invitations;
 
 const NO_LONGER_VALID: &str = "This invitation is no longer valid: used already, expired, replaced by a newer \
-     one, or revoked. Joined already? Sign in. Otherwise ask your admin for a new one.";
+     one, or revoked. Joined already? Then the workspace is in the console. Otherwise ask your admin for a new one.";
 
 fn htmx(app: &TestApp, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     let _ = app;

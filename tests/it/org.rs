@@ -18,9 +18,16 @@ async fn org_owners_see_search_block_and_unblock_accounts() {
         BuiltInRole::Member,
         MembershipStatus::Active,
     );
+    app.invite("ivy.invited@example.com", "member").await;
     let page = app.get_text("/org/accounts").await;
     assert!(
         page.contains("grace.hopper@example.com") && page.contains("Acme HQ (Admin, suspended)")
+    );
+    // Someone invited who has joined nowhere yet is not shown as an active account.
+    assert_eq!(
+        page.matches("badge badge-invited\">Invited<").count(),
+        1,
+        "{page}"
     );
     assert!(page.contains("alan.turing@example.com") && page.contains("Acme HQ (Member)"));
     // Each workspace leads to the person's page there.

@@ -185,7 +185,21 @@ async fn a_removal_and_a_block_keep_theirs() {
     let console = app.get_text(&format!("/w/acme/users/{alan}")).await;
     assert!(
         console.contains(": Left for a competitor"),
-        "a block from the organization's page shows in the workspace too"
+        "a block from the organization's page shows in the workspace too, to its log's readers"
+    );
+    // A workspace Admin reads the workspace's log, not the organization's: who, not why.
+    app.add_member(
+        "adm.in@example.com",
+        BuiltInRole::Admin,
+        MembershipStatus::Active,
+    );
+    let admin = app.new_client();
+    admin.sign_in("adm.in@example.com", OWNER_PASSWORD).await;
+    let console = admin.get_text(&format!("/w/acme/users/{alan}")).await;
+    assert!(
+        console.contains("Blocked by Ada Lovelace (ada@example.com) on ")
+            && !console.contains("Left for a competitor"),
+        "{console}"
     );
 }
 

@@ -42,6 +42,8 @@ async fn the_name_is_saved_and_bad_names_are_refused_beside_the_field() {
     );
     assert!(page.contains("1 of 10 seats used") && page.contains("<meter"));
     assert!(page.contains("Danger zone") && page.contains("Type acme to confirm"));
+    // Not connected to Slack: the deletion's words do not speak of a connection.
+    assert!(!page.contains("its connection to the Slack"), "{page}");
 
     let saved = post(&app, "/w/acme/settings/name", &[("name", "  Acme Labs ")]).await;
     assert_eq!(saved.status().as_u16(), 303);
