@@ -135,6 +135,15 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
         "said beside the field, the same key kept: {page}"
     );
     assert_eq!(app.count("accounts WHERE totp_enabled_at IS NOT NULL"), 0);
+    // Left empty, the password is asked for (not called wrong).
+    let empty = app
+        .post_fields(
+            "/me/two-factor",
+            &[("password", ""), ("code", &code_now(&app, &secret))],
+        )
+        .await;
+    assert_eq!(empty.status(), 422);
+    assert!(empty.text().await.unwrap().contains("Enter your password."));
     let (secret, _) = enrol(&app).await;
     assert_eq!(app.count("recovery_codes"), 10);
     assert_eq!(
