@@ -102,6 +102,10 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
     let page = app.get_text("/me/two-factor").await;
     let secret = secret_in(&page);
     assert!(
+        page.contains(r#"name="code" type="text" inputmode="numeric""#),
+        "a phone shows its number pad for the app's code"
+    );
+    assert!(
         app.get_text("/me/two-factor")
             .await
             .contains(&totp::base32(&secret)),
