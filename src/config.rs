@@ -285,6 +285,14 @@ impl Settings {
                 args.bind
             );
         }
+        let base_url_unset = args.base_url.as_deref().is_none_or(|u| u.trim().is_empty());
+        if base_url_unset && args.bind.ends_with(":0") {
+            anyhow::bail!(
+                "BIND {:?} lets the system pick the port, so the console's own links (the setup \
+                 address, emails) could not name it: choose a port, or set BASE_URL",
+                args.bind
+            );
+        }
         let base_url = args
             .base_url
             .filter(|u| !u.trim().is_empty())

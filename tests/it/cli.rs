@@ -302,6 +302,42 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
         "{stderr}"
     );
 
+    // What is wrong at start is said naming what was set; a key as `openssl rand -base64 64`
+    // prints it (over two lines) is taken.
+    let start = |name: &str, value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_admin-console"))
+            .arg("migrate")
+            .env("DATABASE_URL", &app.db.url)
+            .env("DATA_DIR", app.db.dir.join("fresh-data"))
+            .env(name, value)
+            .output()
+            .expect("run admin-console")
+    };
+    for (name, value, said) in [
+        ("BIND", "", "BIND must be a host and a port"),
+        ("BIND", ":8080", "BIND must be a host and a port"),
+        ("BIND", "127.0.0.1:0", "lets the system pick the port"),
+        ("DATABASE_URL", ":memory:", "in-memory SQLite database"),
+    ] {
+        let out = start(name, value);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(said),
+            "{name}={value:?}: {stderr}"
+        );
+    }
+    let key = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode([3u8; 64])
+    };
+    let wrapped = format!("{}\n{}\n", &key[..64], &key[64..]);
+    let out = start("SESSION_KEY", &wrapped);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A migration this binary does not know (a newer version's, before a downgrade) is said.
     app.execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('20991231000000')");
     let older = console(&app.db, &["migrate"], "");
