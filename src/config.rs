@@ -251,10 +251,10 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
     }
 }
 
-/// `:memory:`, `sqlite://:memory:`, `file:x?mode=memory` and the like.
+/// `:memory:`, `sqlite://:memory:`, `sqlite::memory:`, `file::memory:`, `file:x?mode=memory`
+/// and the like.
 fn in_memory(url: &str) -> bool {
-    let path = url.strip_prefix("sqlite://").unwrap_or(url);
-    path == ":memory:" || path.contains("mode=memory")
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 impl Settings {
@@ -578,6 +578,9 @@ mod tests {
         for url in [
             ":memory:",
             "sqlite://:memory:",
+            "sqlite::memory:",
+            "file::memory:",
+            "sqlite://file::memory:?cache=shared",
             "file:x.db?mode=memory&cache=shared",
         ] {
             assert!(check_database_url(url).is_err(), "{url}");

@@ -743,6 +743,7 @@ pub fn change_email_now(
         }
         judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         let account = account_of(conn, &member)?;
+        // A member without a password gets a new link to choose one at the new address.
         email_change::change_now(
             conn,
             acting.actor,
@@ -751,17 +752,6 @@ pub fn change_email_now(
             welcome,
             now,
         )?;
-        if account.password_hash.is_none() && member.status == MembershipStatus::Active {
-            let readdressed = account_of(conn, &member)?;
-            crate::services::password_reset::welcome_member(
-                conn,
-                acting.actor,
-                workspace,
-                &readdressed,
-                welcome,
-                now,
-            )?;
-        }
         Ok(())
     })
 }

@@ -7,11 +7,12 @@ use serde_json::json;
 use crate::db::{self, AnyConnection};
 use crate::domain::Email;
 use crate::domain::ids::{AccountId, WorkspaceId};
-use crate::domain::membership::AccountStatus;
+use crate::domain::membership::{AccountStatus, MembershipStatus};
 use crate::domain::policy::{self, MemberAction, Viewer};
 use crate::domain::throttle::{self, Subject};
 use crate::mail::templates::{EmailChangeEmail, EmailChangedNotice};
 use crate::services::invitations::{self, InviteError, InviteSettings};
+use crate::services::password_reset::{self, ResetError};
 use crate::services::{emails, held};
 use crate::store::account_tokens::{self, AskedBy, PendingEmailChange};
 use crate::store::accounts::{self, Account};
@@ -58,6 +59,17 @@ pub enum EmailChangeError {
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
     Render(#[from] askama::Error),
+}
+
+impl From<ResetError> for EmailChangeError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::Database(e) => Self::Database(e),
+            ResetError::Render(e) => Self::Render(e),
+            // A welcome link is only written and queued: no link or code is checked.
+            _ => Self::NoLongerAllowed,
+        }
+    }
 }
 
 impl From<InviteError> for EmailChangeError {
@@ -212,16 +224,28 @@ fn still_allowed(
     .map_err(|_| refused())
 }
 
+/// What someone whose address changed does next, for the page after the confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Signs in with the new address and their password.
+    SignIn,
+    /// Has no password yet: opens the invitation sent again to the new address.
+    OpenInvitation,
+    /// Has no password yet, as a member: opens the link to choose one, sent to the new address.
+    ChoosePassword,
+    /// Has no password, and nothing could be sent (the invitation expired): asks an administrator.
+    AskAnAdministrator,
+}
+
 /// Makes the change a link asks for, uses the link up and tells the old address; returns the
-/// account, its new address and whether it has a password (one without has joined nowhere yet:
-/// its invitations went to the new address). One transaction: a link used twice at once changes the address once.
+/// account, its new address and what its holder does next. One transaction: a link used twice at once changes the address once.
 pub fn confirm(
     conn: &mut AnyConnection,
     token: &str,
     ip: Option<String>,
     invites: &InviteSettings,
     now: NaiveDateTime,
-) -> Result<(AccountId, Email, bool), EmailChangeError> {
+) -> Result<(AccountId, Email, NextStep), EmailChangeError> {
     db::write_first(conn, |conn| {
         let (pending, account) = find(conn, token, now)?;
         still_allowed(conn, &pending, &account, now)?;
@@ -236,8 +260,8 @@ pub fn confirm(
             .workspace
             .filter(|_| asked.account != Some(account.id));
         let to = (&account, &new_email);
-        change(conn, &actor, workspace, to, invites, now)?;
-        Ok((account.id, new_email, account.password_hash.is_some()))
+        let next = change(conn, &actor, workspace, to, invites, now)?;
+        Ok((account.id, new_email, next))
     })
 }
 
@@ -283,8 +307,9 @@ fn no_user_name_is(
 }
 
 /// Sets the new address (refused when another account holds it), ends the password links sent
-/// to the old one, sends its pending invitations to the new one, tells the old one and records
-/// the event.
+/// to the old one, sends its pending invitations to the new one — and, to an active member of
+/// `workspace` who has no password yet, a new link to choose one there — tells the old one and
+/// records the event. Returns what the account's holder does next.
 fn change(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -292,7 +317,7 @@ fn change(
     (account, new_email): (&Account, &Email),
     invites: &InviteSettings,
     now: NaiveDateTime,
-) -> Result<(), EmailChangeError> {
+) -> Result<NextStep, EmailChangeError> {
     // A savepoint: the unique index refuses an address another account holds.
     let changed = diesel::Connection::transaction(conn, |conn| {
         accounts::set_email(conn, account.id, new_email, now)
@@ -306,7 +331,22 @@ fn change(
     // Whoever still reads the old mailbox no longer sets this account's password: neither with a
     // reset link nor with an invitation's.
     account_tokens::cancel_password_resets(conn, account.id, now)?;
-    invitations::readdress(conn, actor, account.id, new_email.as_str(), invites, now)?;
+    let invited_again =
+        invitations::readdress(conn, actor, account.id, new_email.as_str(), invites, now)?;
+    let next = match workspace {
+        _ if account.password_hash.is_some() => NextStep::SignIn,
+        _ if invited_again > 0 => NextStep::OpenInvitation,
+        Some(workspace)
+            if memberships::access(conn, workspace, account.id)?
+                .is_some_and(|m| m.status == MembershipStatus::Active) =>
+        {
+            let readdressed =
+                accounts::find(conn, account.id)?.ok_or(diesel::result::Error::NotFound)?;
+            password_reset::welcome_member(conn, actor, workspace, &readdressed, invites, now)?;
+            NextStep::ChoosePassword
+        }
+        _ => NextStep::AskAnAdministrator,
+    };
     let notice = EmailChangedNotice {
         name: account.display_name(),
         new_email: new_email.as_str().to_owned(),
@@ -325,7 +365,7 @@ fn change(
         },
         now,
     )?;
-    Ok(())
+    Ok(next)
 }
 
 /// Withdraws the account's unconfirmed request, if any.

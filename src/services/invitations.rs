@@ -765,7 +765,9 @@ fn reissue(
 /// The account's address changed (in the caller's transaction): each of its pending invitations
 /// now names the new address and is sent there again with a new link, as its inviter's; the link
 /// sent to the old address stops working (whoever reads that mailbox would otherwise set the
-/// password of the account the new address answers to).
+/// password of the account the new address answers to). Returns how many were sent again: not
+/// one past its expiry (withdrawn by the next round), nor any to a blocked account (it could not
+/// accept).
 pub fn readdress(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -773,18 +775,18 @@ pub fn readdress(
     email: &str,
     settings: &InviteSettings,
     now: NaiveDateTime,
-) -> Result<(), InviteError> {
+) -> Result<usize, InviteError> {
+    let mut sent = 0;
     for (id, workspace) in invitations::readdress(conn, account, email)? {
         let Some(invitation) = invitations::find_in_workspace(conn, workspace, id)? else {
             continue;
         };
-        // One past its expiry is withdrawn by the next round, not sent again.
-        if invitation.expires_at > now {
+        if invitation.expires_at > now && !account_blocked(conn, &invitation)? {
             let inviter = invitation.inviter.clone();
-            reissue(conn, actor, &invitation, inviter, settings, now)?;
+            sent += usize::from(reissue(conn, actor, &invitation, inviter, settings, now)?);
         }
     }
-    Ok(())
+    Ok(sent)
 }
 
 /// Revokes the pending invitation of a membership (SCIM deleting someone invited who has not

@@ -67,12 +67,18 @@ pub enum Revocation {
 }
 
 impl Revocation {
-    /// Said in an audit event's changes: `token_not_revoked`, or `token_kept_for` "/w/{slug}".
-    fn record(&self, changes: &mut serde_json::Value) {
+    /// Said in an audit event's changes: `token_not_revoked`, or `token_kept_for` "/w/{slug}" —
+    /// in the organization's log (`org_log`); a workspace's log does not name another workspace.
+    fn record(&self, changes: &mut serde_json::Value, org_log: bool) {
         match self {
             Revocation::Revoked => {}
             Revocation::NotRevoked => changes["token_not_revoked"] = json!(true),
-            Revocation::KeptFor(slug) => changes["token_kept_for"] = json!(format!("/w/{slug}")),
+            Revocation::KeptFor(slug) => {
+                changes["token_kept_for"] = match org_log {
+                    true => json!(format!("/w/{slug}")),
+                    false => json!("another workspace"),
+                }
+            }
         }
     }
 }
@@ -141,7 +147,7 @@ pub fn connect(
                             "token_revoked": old.revocation == Revocation::Revoked,
                         });
                         if let Revocation::KeptFor(_) = old.revocation {
-                            old.revocation.record(&mut replaced);
+                            old.revocation.record(&mut replaced, false);
                         }
                         changes["replaced"] = replaced;
                     }
@@ -175,7 +181,7 @@ pub fn disconnect(
         store::forget(conn, workspace)?;
         store::give_up_messages(conn, workspace, now)?;
         let mut changes = json!({ "team_id": connection.team_id });
-        revocation.record(&mut changes);
+        revocation.record(&mut changes, false);
         disconnected_event(
             conn,
             actor,
@@ -198,7 +204,7 @@ pub fn gone_with_workspace(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     let mut changes = json!({ "team_id": connection.team_id, "workspace": format!("/w/{slug}") });
-    revocation.record(&mut changes);
+    revocation.record(&mut changes, true);
     disconnected_event(conn, actor, None, &connection.team_name, changes, now)
 }
 

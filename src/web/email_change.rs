@@ -12,7 +12,7 @@ use super::forms::flash;
 use super::htmx::render_with_status;
 use super::{AppState, blocking, csrf};
 use crate::clock;
-use crate::services::email_change::{self, EmailChangeError};
+use crate::services::email_change::{self, EmailChangeError, NextStep};
 
 #[derive(Template, Default)]
 #[template(path = "email_change/confirm.html")]
@@ -98,7 +98,7 @@ pub async fn confirm(
     })
     .await?;
     match confirmed {
-        Ok((account, email, registered)) => {
+        Ok((account, email, next)) => {
             state.outbox_wake.notify_one();
             Ok(match signed_in {
                 Some(me) => {
@@ -111,8 +111,15 @@ pub async fn confirm(
                     flash(&me.session, &message)?;
                     redirect("/me")
                 }
-                None if registered => redirect("/login?email_changed=1"),
-                None => redirect("/login?email_changed=invited"),
+                None => redirect(&format!(
+                    "/login?email_changed={}",
+                    match next {
+                        NextStep::SignIn => "1",
+                        NextStep::OpenInvitation => "invited",
+                        NextStep::ChoosePassword => "welcome",
+                        NextStep::AskAnAdministrator => "ask",
+                    }
+                )),
             })
         }
         Err(e) => problem(e),

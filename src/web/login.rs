@@ -80,10 +80,18 @@ pub async fn show(
         form_error: None,
         notice: match (&query.signed_out, &query.email_changed, &query.expired) {
             (Some(_), _, _) => Some("You have signed out."),
-            // Someone invited who has not joined yet: there is no password to sign in with.
-            (None, Some(invited), _) if invited == "invited" => Some(
+            // Someone without a password yet: not "sign in with the new one".
+            (None, Some(next), _) if next == "invited" => Some(
                 "Your email address was changed, and your invitation was sent to it again: open \
                  the link in that email to join. The old address was told of the change.",
+            ),
+            (None, Some(next), _) if next == "welcome" => Some(
+                "Your email address was changed, and a link to choose your password was sent to \
+                 it: open it to sign in. The old address was told of the change.",
+            ),
+            (None, Some(next), _) if next == "ask" => Some(
+                "Your email address was changed. You have no password yet and your invitation \
+                 has expired: ask an administrator of your workspace for a new one.",
             ),
             (None, Some(_), _) => Some(
                 "Your email address was changed: sign in with the new one. The old address was \

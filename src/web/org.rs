@@ -188,7 +188,8 @@ impl LineFacts {
                 let mut held = self
                     .held
                     .iter()
-                    .filter(|h| h.account_id == a.id.0)
+                    // Removed memberships do not count: a member nowhere.
+                    .filter(|h| h.account_id == a.id.0 && h.status != "removed")
                     .peekable();
                 held.peek().is_some() && held.all(|h| h.status == "invited")
             },

@@ -330,10 +330,12 @@ async fn signed_in(
     if passed.is_some() {
         // Its second factor was checked with the reset.
         let (id, at, now) = (account.id, ip.clone(), state.settings.clock.now());
-        blocking(state, move |conn| {
-            super::two_factor::record_signed_in(conn, id, at.as_deref(), now)
+        // The new password is saved: the sign-in goes ahead whatever happens to its record.
+        let _ = blocking(state, move |conn| {
+            super::two_factor::record_signed_in(conn, id, at.as_deref(), now);
+            Ok(())
         })
-        .await?;
+        .await;
         super::auth::start_session(session, account.id, account.session_epoch, req, ip)?;
     } else if !super::two_factor::finish_sign_in(
         state,

@@ -401,13 +401,17 @@ pub async fn delete(
                     .unwrap_or(crate::services::slack::Revocation::NotRevoked);
             let (actor, said, now) = (access.signed_in.actor(), revocation.clone(), clock::now());
             let team = slack.team_name.clone();
-            blocking(&state, move |conn| {
+            let logged = blocking(&state, move |conn| {
                 let gone = (workspace.slug.as_str(), &slack);
                 Ok(crate::services::slack::gone_with_workspace(
                     conn, &actor, gone, &said, now,
                 )?)
             })
-            .await?;
+            .await;
+            // The deletion is done: a log that could not be written is said in the server's.
+            if let Err(e) = logged {
+                tracing::warn!(error = %e, "the Slack connection's end was not logged");
+            }
             match super::slack::token_words(&team, &revocation) {
                 None => flash(session, &message)?,
                 Some((words, warning)) => {

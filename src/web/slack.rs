@@ -208,10 +208,11 @@ pub(super) fn token_words(team: &str, revocation: &Revocation) -> Option<(String
     match revocation {
         Revocation::Revoked => None,
         Revocation::NotRevoked => Some((not_revoked(team), true)),
-        Revocation::KeptFor(slug) => Some((
+        // Which one is the organization's to know (its log names it), not this workspace's.
+        Revocation::KeptFor(_) => Some((
             format!(
-                "its token was not revoked in Slack: /w/{slug} is connected to {team} with the \
-                 same token, and keeps working."
+                "its token was not revoked in Slack: another workspace of the organization is \
+                 connected to {team} with the same token, and keeps working."
             ),
             false,
         )),

@@ -61,7 +61,7 @@ pub async fn finish_sign_in(
     let on = blocking(state, move |conn| {
         let on = two_factor::is_on(conn, account)?;
         if !on {
-            record_signed_in(conn, account, at.as_deref(), now)?;
+            record_signed_in(conn, account, at.as_deref(), now);
         }
         Ok(on)
     })
@@ -81,13 +81,17 @@ pub(super) fn record_signed_in(
     account: AccountId,
     ip: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    if let Some(found) = accounts::find(conn, account)?
-        && let Err(e) = sign_in::record_success(conn, &found, ip, now)
-    {
+) {
+    let recorded = match accounts::find(conn, account) {
+        Ok(Some(found)) => {
+            sign_in::record_success(conn, &found, ip, now).map_err(|e| e.to_string())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "a sign-in was not recorded");
     }
-    Ok(())
 }
 
 fn forget_pending(session: &Session) {

@@ -623,3 +623,46 @@ async fn asking_to_change_ones_own_address_too_often_waits() {
         303
     );
 }
+
+/// A member without a password yet (added by an identity provider or from Slack) whose address
+/// an administrator changes gets, once it is confirmed, a new link to choose one at the new
+/// address: the one sent to the old address stopped working.
+#[actix_web::test]
+async fn a_member_without_a_password_gets_a_new_link_at_the_new_address() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(
+        "nopass@example.com",
+        admin_console::domain::role::BuiltInRole::Member,
+        admin_console::domain::membership::MembershipStatus::Active,
+    );
+    app.execute("UPDATE accounts SET password_hash = NULL WHERE email = 'nopass@example.com'");
+    let id = membership_of(&app, "nopass@example.com");
+    let console = format!("/w/acme/users/{id}");
+    let saved = post(
+        &app,
+        &console,
+        &format!("{console}/profile"),
+        &profile("moved@example.com"),
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let token = link_token(&app, "moved@example.com");
+    let confirmed = confirm(&app, &token).await;
+    assert_eq!(location(&confirmed), "/login?email_changed=welcome");
+    assert_eq!(
+        app.count(
+            "audit_events WHERE action = 'account.welcome_link_sent' \
+             AND target_label = 'moved@example.com'"
+        ),
+        1
+    );
+    let login = app
+        .new_client()
+        .get_text("/login?email_changed=welcome")
+        .await;
+    assert!(
+        login.contains("a link to choose your password was sent"),
+        "{login}"
+    );
+}
