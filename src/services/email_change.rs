@@ -238,7 +238,8 @@ pub enum NextStep {
 }
 
 /// Makes the change a link asks for, uses the link up and tells the old address; returns the
-/// account, its new address and what its holder does next. One transaction: a link used twice at once changes the address once.
+/// account, its new address and what its holder does next. One transaction: a link used twice at
+/// once changes the address once.
 pub fn confirm(
     conn: &mut AnyConnection,
     token: &str,
