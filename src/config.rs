@@ -257,6 +257,60 @@ fn in_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
+/// Where the console is reached (`BASE_URL`, else `http://` + `BIND`), checked with `BIND`: links
+/// are made by appending a path to it.
+fn base_url_of(bind: &str, given: Option<String>) -> anyhow::Result<String> {
+    let bind_ok = bind
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.trim().is_empty() && port.parse::<u16>().is_ok());
+    if !bind_ok {
+        anyhow::bail!(
+            "BIND must be a host and a port, as in 127.0.0.1:8080 or 0.0.0.0:8080 (got {bind:?})"
+        );
+    }
+    let base_url_unset = given.as_deref().is_none_or(|u| u.trim().is_empty());
+    if base_url_unset && bind.ends_with(":0") {
+        anyhow::bail!(
+            "BIND {bind:?} lets the system pick the port, so the console's own links (the setup \
+             address, emails) could not name it: choose a port, or set BASE_URL"
+        );
+    }
+    let base_url = given
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| format!("http://{bind}"))
+        .trim_end_matches('/')
+        .to_owned();
+    // `https://` alone was trimmed to `https:` above: no host.
+    let host = match base_url.as_str() {
+        "https:" | "http:" => Some(""),
+        url => url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://")),
+    };
+    match host {
+        None => anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})"),
+        Some(host) if host.is_empty() || host.contains(char::is_whitespace) => anyhow::bail!(
+            "BASE_URL must name a host without spaces, as in https://console.example.com \
+             (got {base_url:?})"
+        ),
+        Some(_) => {}
+    }
+    // Links are made by appending a path: what would come after it (a query, a fragment)
+    // has no place here, nor a user name, and the port must be one.
+    match url::Url::parse(&base_url) {
+        Ok(url)
+            if url.username().is_empty()
+                && url.password().is_none()
+                && url.query().is_none()
+                && url.fragment().is_none() => {}
+        _ => anyhow::bail!(
+            "BASE_URL must be a scheme, a host, an optional port and path, and nothing else \
+             (no user name, `?` or `#`), as in https://console.example.com (got {base_url:?})"
+        ),
+    }
+    Ok(base_url)
+}
+
 impl Settings {
     pub fn from_args(args: SettingsArgs) -> anyhow::Result<Self> {
         let database_url = args
@@ -275,58 +329,7 @@ impl Settings {
                  sessions and two-factor sign-in fail between them"
             );
         }
-        let bind_ok = args
-            .bind
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.trim().is_empty() && port.parse::<u16>().is_ok());
-        if !bind_ok {
-            anyhow::bail!(
-                "BIND must be a host and a port, as in 127.0.0.1:8080 or 0.0.0.0:8080 (got {:?})",
-                args.bind
-            );
-        }
-        let base_url_unset = args.base_url.as_deref().is_none_or(|u| u.trim().is_empty());
-        if base_url_unset && args.bind.ends_with(":0") {
-            anyhow::bail!(
-                "BIND {:?} lets the system pick the port, so the console's own links (the setup \
-                 address, emails) could not name it: choose a port, or set BASE_URL",
-                args.bind
-            );
-        }
-        let base_url = args
-            .base_url
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| format!("http://{}", args.bind))
-            .trim_end_matches('/')
-            .to_owned();
-        // `https://` alone was trimmed to `https:` above: no host.
-        let host = match base_url.as_str() {
-            "https:" | "http:" => Some(""),
-            url => url
-                .strip_prefix("https://")
-                .or_else(|| url.strip_prefix("http://")),
-        };
-        match host {
-            None => anyhow::bail!("BASE_URL must start with http:// or https:// (got {base_url})"),
-            Some(host) if host.is_empty() || host.contains(char::is_whitespace) => anyhow::bail!(
-                "BASE_URL must name a host without spaces, as in https://console.example.com \
-                 (got {base_url:?})"
-            ),
-            Some(_) => {}
-        }
-        // Links are made by appending a path: what would come after it (a query, a fragment)
-        // has no place here, nor a user name, and the port must be one.
-        match url::Url::parse(&base_url) {
-            Ok(url)
-                if url.username().is_empty()
-                    && url.password().is_none()
-                    && url.query().is_none()
-                    && url.fragment().is_none() => {}
-            _ => anyhow::bail!(
-                "BASE_URL must be a scheme, a host, an optional port and path, and nothing else \
-                 (no user name, `?` or `#`), as in https://console.example.com (got {base_url:?})"
-            ),
-        }
+        let base_url = base_url_of(&args.bind, args.base_url)?;
         if !(1..=MAX_INVITE_TTL_DAYS).contains(&args.invite_ttl_days) {
             anyhow::bail!(
                 "INVITE_TTL_DAYS must be from 1 to {MAX_INVITE_TTL_DAYS} (got {})",
