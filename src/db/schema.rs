@@ -283,6 +283,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_event_people (account_id, event_id) {
+        account_id -> BigInt,
+        event_id -> BigInt,
+    }
+}
+
+diesel::table! {
     outbox_emails (id) {
         id -> BigInt,
         to_address -> Text,
@@ -395,6 +402,7 @@ diesel::joinable!(invitation_groups -> invitations (invitation_id));
 diesel::joinable!(invitation_apps -> invitations (invitation_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(audit_event_people -> audit_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organization,
@@ -415,6 +423,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_apps,
     api_keys,
     audit_events,
+    audit_event_people,
     outbox_emails,
     sessions,
     recovery_codes,

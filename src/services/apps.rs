@@ -319,7 +319,16 @@ pub fn grant(
                 json!({ "to": label, "level": level.key() }),
             ),
         };
-        audit::record_about(conn, actor, &at.subject(&app.name), action, changes, now)?;
+        let people = named(subject);
+        audit::record_naming(
+            conn,
+            actor,
+            &at.subject(&app.name),
+            action,
+            changes,
+            &people,
+            now,
+        )?;
         Ok(GrantOutcome {
             granted,
             beyond: beyond(conn)?,
@@ -348,12 +357,13 @@ pub fn change_level(
                 "to": label,
                 "level": { "before": line.level.key(), "after": level.key() },
             });
-            audit::record_about(
+            audit::record_naming(
                 conn,
                 actor,
                 &at.subject(&app.name),
                 "app.access_changed",
                 changes,
+                &named(line.subject),
                 now,
             )?;
         }
@@ -375,12 +385,13 @@ pub fn revoke(
         let label = subject_label(&line);
         apps::delete_grant(conn, grant)?;
         let changes = json!({ "to": label, "level": line.level.key() });
-        audit::record_about(
+        audit::record_naming(
             conn,
             actor,
             &at.subject(&app.name),
             "app.access_revoked",
             changes,
+            &named(line.subject),
             now,
         )?;
         Ok(label)
@@ -402,6 +413,14 @@ pub fn existing_grant(
 }
 
 /// "group Finance", or the member's address.
+/// Whom a grant's event names besides the app: the member it is to (a group's is the group's).
+fn named(subject: Subject) -> Vec<MembershipId> {
+    match subject {
+        Subject::Member(member) => vec![member],
+        Subject::Group(_) => Vec::new(),
+    }
+}
+
 fn subject_label(line: &apps::GrantLine) -> String {
     match line.subject {
         Subject::Group(_) => format!("group {}", line.name),

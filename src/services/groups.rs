@@ -340,12 +340,13 @@ fn add_current(
     groups::add_members(conn, at.group, &new, now)?;
     if !outcome.added.is_empty() {
         let changes = json!({ "added": outcome.added.len(), "members": outcome.added });
-        audit::record_about(
+        audit::record_naming(
             conn,
             actor,
             &at.subject(&group.name),
             "group.members_added",
             changes,
+            &new,
             now,
         )?;
     }
@@ -369,12 +370,13 @@ pub fn remove_member(
             return Ok(false);
         }
         let changes = json!({ "member": email, "membership_id": member.0 });
-        audit::record_about(
+        audit::record_naming(
             conn,
             actor,
             &at.subject(&group.name),
             "group.member_removed",
             changes,
+            &[member],
             now,
         )?;
         Ok(true)

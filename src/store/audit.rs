@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{AnyConnection, QueryResult};
-use crate::db::schema::audit_events;
+use crate::db::schema::{audit_event_people, audit_events, memberships};
 use crate::domain::ids::{AccountId, WorkspaceId};
 
 /// Who did it: a signed-in person, or the command line.
@@ -152,6 +152,21 @@ pub fn record_about(
     changes: serde_json::Value,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    record_naming(conn, actor, subject, action, changes, &[], now)
+}
+
+/// Records `action` on `subject`, naming these members too (whom it added to a group, gave access
+/// to an app…): it is in their Activity as well ([`for_account`]).
+pub fn record_naming(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    subject: &Subject<'_>,
+    action: &str,
+    changes: serde_json::Value,
+    people: &[crate::domain::ids::MembershipId],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use diesel::IntoSql;
     let event = NewEvent {
         workspace_id: Some(subject.workspace),
         action,
@@ -160,7 +175,20 @@ pub fn record_about(
         target_label: subject.label,
         changes,
     };
-    record(conn, actor, &event, now)?;
+    let id = record(conn, actor, &event, now)?;
+    for chunk in people.chunks(1000) {
+        let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+        let named = memberships::table
+            .filter(memberships::id.eq_any(ids))
+            .select((
+                memberships::account_id,
+                id.into_sql::<diesel::sql_types::BigInt>(),
+            ));
+        diesel::insert_into(audit_event_people::table)
+            .values(named)
+            .into_columns((audit_event_people::account_id, audit_event_people::event_id))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -212,7 +240,8 @@ fn event_row(
     }
 }
 
-/// Events of a workspace done to or by an account, newest first, before event `before`.
+/// Events of a workspace done to or by an account, or naming it ([`record_naming`]), newest
+/// first, before event `before`.
 pub fn for_account(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
@@ -220,6 +249,9 @@ pub fn for_account(
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
+    let naming = audit_event_people::table
+        .filter(audit_event_people::account_id.eq(account.0))
+        .select(audit_event_people::event_id);
     let mut query = audit_events::table
         .filter(audit_events::workspace_id.eq(workspace.0))
         .filter(
@@ -227,7 +259,8 @@ pub fn for_account(
                 .eq(account.0)
                 .or(audit_events::target_type
                     .eq("account")
-                    .and(audit_events::target_id.eq(account.0))),
+                    .and(audit_events::target_id.eq(account.0)))
+                .or(audit_events::id.eq_any(naming)),
         )
         .select(EVENT_COLUMNS)
         .order(audit_events::id.desc())

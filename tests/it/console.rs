@@ -498,6 +498,89 @@ async fn activity_lists_what_was_done_to_and_by_the_member() {
 }
 
 #[actix_web::test]
+async fn activity_lists_the_groups_and_app_access_the_member_was_given_and_lost() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com, alan@example.com", "member")
+        .await;
+    for email in ["grace@example.com", "alan@example.com"] {
+        let token = app.token_for(email);
+        app.accept_as_new(&token, "New", "Person").await;
+    }
+    let (grace, alan) = (
+        membership_of(&app, "grace@example.com"),
+        membership_of(&app, "alan@example.com"),
+    );
+    let made = post(&app, "/w/acme/groups", &[("name", "Night shift")]).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let group = app.first_id("groups WHERE name = 'Night shift'");
+    let made = post(
+        &app,
+        "/w/acme/apps",
+        &[("kind", "app"), ("name", "Payroll"), ("owner_email", "")],
+    )
+    .await;
+    assert_eq!(made.status().as_u16(), 303);
+    let payroll = app.first_id("apps WHERE name = 'Payroll'");
+    let grace_id = grace.to_string();
+    let steps: [(String, Vec<(&str, &str)>); 4] = [
+        (
+            format!("/w/acme/groups/{group}/members"),
+            vec![("membership_id", grace_id.as_str())],
+        ),
+        (
+            format!("/w/acme/groups/{group}/members/{grace}/remove"),
+            vec![],
+        ),
+        (
+            format!("/w/acme/apps/{payroll}/grants"),
+            vec![("email", "grace@example.com"), ("level", "edit")],
+        ),
+        (
+            format!("/w/acme/apps/{payroll}/grants"),
+            vec![("email", "grace@example.com"), ("level", "view")],
+        ),
+    ];
+    for (path, fields) in &steps {
+        assert_eq!(
+            post(&app, path, fields).await.status().as_u16(),
+            303,
+            "{path}"
+        );
+    }
+    let grant = app.first_id(&format!("grants WHERE membership_id = {grace}"));
+    let ended = post(
+        &app,
+        &format!("/w/acme/apps/{payroll}/grants/{grant}/remove"),
+        &[],
+    )
+    .await;
+    assert_eq!(ended.status().as_u16(), 303);
+
+    // Each is in Grace's Activity, though its target is the group or the app.
+    let html = app
+        .get_text(&format!("/w/acme/users/{grace}/activity"))
+        .await;
+    for words in [
+        "added members to the group Night shift",
+        "took a member out of the group Night shift",
+        "gave access to Payroll",
+        "changed access to Payroll",
+        "ended access to Payroll",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    // Not in Alan's, whom none of them named.
+    let html = app
+        .get_text(&format!("/w/acme/users/{alan}/activity"))
+        .await;
+    assert!(
+        !html.contains("Night shift") && !html.contains("Payroll"),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
 async fn ending_a_session_signs_that_browser_out_at_once() {
     let (app, grace) = with_grace(BuiltInRole::Auditor).await;
     let laptop = app.new_client();

@@ -1,6 +1,7 @@
 //! The SQLite upgrade that makes ids never given twice (`2026-12-07-120000_ids_never_reused`), run
 //! on a database with rows in it: every row is kept, every reference still holds, and an id
 //! deleted before or after it is not given again. PostgreSQL's identity columns need no upgrade.
+//! And the upgrade that names, in earlier events, the people they were about (both backends).
 
 use crate::common::*;
 use admin_console::db;
@@ -9,10 +10,16 @@ use diesel::connection::SimpleConnection;
 const DOWN: &str =
     include_str!("../../migrations/sqlite/2026-12-07-120000_ids_never_reused/down.sql");
 /// The migrations after it, undone first (newest first), as `diesel migration revert` would.
-const LATER: [(&str, &str); 1] = [(
-    "20261207130000",
-    include_str!("../../migrations/sqlite/2026-12-07-130000_api_key_form_mark/down.sql"),
-)];
+const LATER: [(&str, &str); 2] = [
+    (
+        "20261208010000",
+        include_str!("../../migrations/sqlite/2026-12-08-010000_audit_event_people/down.sql"),
+    ),
+    (
+        "20261207130000",
+        include_str!("../../migrations/sqlite/2026-12-07-130000_api_key_form_mark/down.sql"),
+    ),
+];
 
 #[actix_web::test]
 async fn the_upgrade_keeps_every_row_and_gives_no_id_twice() {
@@ -86,4 +93,84 @@ async fn the_upgrade_keeps_every_row_and_gives_no_id_twice() {
     assert_eq!(gone.status().as_u16(), 303);
     app.invite("yvonne@example.com", "member").await;
     assert!(app.first_id("invitations WHERE email = 'yvonne@example.com'") > last);
+}
+
+/// `2026-12-08-010000_audit_event_people` names, in the events logged before it, the people the
+/// code names in new ones (group members added and taken out, app access given, changed, ended).
+#[actix_web::test]
+async fn the_upgrade_names_in_earlier_events_whom_they_were_about() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("grace@example.com", "member").await;
+    let token = app.token_for("grace@example.com");
+    app.accept_as_new(&token, "Grace", "Hopper").await;
+    let grace = app.first_id(
+        "memberships WHERE account_id = (SELECT id FROM accounts WHERE email = 'grace@example.com')",
+    );
+    let made = app.post_fields("/w/acme/groups", &[("name", "Ops")]).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let group = app.first_id("groups WHERE name = 'Ops'");
+    let fields = [("kind", "app"), ("name", "CRM"), ("owner_email", "")];
+    let made = app.post_fields("/w/acme/apps", &fields).await;
+    assert_eq!(made.status().as_u16(), 303);
+    let crm = app.first_id("apps WHERE name = 'CRM'");
+    let group_id = group.to_string();
+    let grace_id = grace.to_string();
+    let steps: [(String, Vec<(&str, &str)>); 4] = [
+        (
+            format!("/w/acme/groups/{group}/members"),
+            vec![("membership_id", grace_id.as_str())],
+        ),
+        (
+            format!("/w/acme/groups/{group}/members/{grace}/remove"),
+            vec![],
+        ),
+        (
+            format!("/w/acme/apps/{crm}/grants"),
+            vec![("email", "grace@example.com"), ("level", "edit")],
+        ),
+        (
+            format!("/w/acme/apps/{crm}/grants"),
+            vec![("group_id", group_id.as_str()), ("level", "view")],
+        ),
+    ];
+    for (path, fields) in &steps {
+        assert_eq!(
+            app.post_fields(path, fields).await.status().as_u16(),
+            303,
+            "{path}"
+        );
+    }
+    let named = "audit_event_people p JOIN audit_events e ON e.id = p.event_id \
+                 JOIN memberships m ON m.account_id = p.account_id";
+    let of_grace = format!("{named} WHERE m.id = {grace}");
+    assert_eq!(app.count(&of_grace), 3, "added, taken out, given access");
+    assert_eq!(
+        app.count("audit_event_people"),
+        3,
+        "the group's grant names nobody"
+    );
+
+    // Back to before the table, then up again: the same people, found in the events' facts.
+    let mut conn = app.conn();
+    conn.batch_execute(LATER[0].1).unwrap();
+    conn.batch_execute(&format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = '{}'",
+        LATER[0].0
+    ))
+    .unwrap();
+    assert_eq!(db::run_migrations(&mut conn).unwrap().len(), 1);
+    drop(conn);
+    assert_eq!(app.count("audit_event_people"), 3);
+    for action in [
+        "group.members_added",
+        "group.member_removed",
+        "app.access_granted",
+    ] {
+        assert_eq!(
+            app.count(&format!("{of_grace} AND e.action = '{action}'")),
+            1,
+            "{action}"
+        );
+    }
 }
