@@ -451,7 +451,9 @@ pub fn actions_present(
 }
 
 /// A keyset page of a workspace's audit log (`None`: organization-wide events), newest first,
-/// before event `before`.
+/// after event `before` in that order. A workspace's events are in the order they were written;
+/// the organization's by time, as it holds events copied from deleted workspaces with their own
+/// (earlier) times.
 pub fn page(
     conn: &mut AnyConnection,
     workspace: Option<WorkspaceId>,
@@ -462,16 +464,40 @@ pub fn page(
     use super::lower;
     let mut query = audit_events::table
         .select(EVENT_COLUMNS)
-        .order(audit_events::id.desc())
         .limit(limit)
         .into_boxed();
     query = match workspace {
-        Some(w) => query.filter(audit_events::workspace_id.eq(w.0)),
-        None => query.filter(audit_events::workspace_id.is_null()),
+        Some(w) => {
+            if let Some(before) = before {
+                query = query.filter(audit_events::id.lt(before));
+            }
+            query
+                .filter(audit_events::workspace_id.eq(w.0))
+                .order(audit_events::id.desc())
+        }
+        None => {
+            let at = match before {
+                Some(id) => audit_events::table
+                    .find(id)
+                    .select(audit_events::created_at)
+                    .first::<NaiveDateTime>(conn)
+                    .optional()?,
+                None => None,
+            };
+            query = match (before, at) {
+                (Some(before), Some(at)) => query.filter(
+                    audit_events::created_at.lt(at).or(audit_events::created_at
+                        .eq(at)
+                        .and(audit_events::id.lt(before))),
+                ),
+                (Some(before), None) => query.filter(audit_events::id.lt(before)),
+                (None, _) => query,
+            };
+            query
+                .filter(audit_events::workspace_id.is_null())
+                .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        }
     };
-    if let Some(before) = before {
-        query = query.filter(audit_events::id.lt(before));
-    }
     if let Some(actor) = &filter.actor {
         query = query.filter(
             lower(audit_events::actor_label)

@@ -270,6 +270,49 @@ async fn organization_wide_events_are_for_org_owners_and_admins() {
 }
 
 #[actix_web::test]
+async fn the_organizations_log_is_in_time_order_with_events_copied_from_a_deleted_workspace() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.invite("alan@example.com", "member").await;
+    let alan = app.membership_of("alan@example.com");
+    let blocked = app
+        .post_fields(
+            &format!("/w/acme/users/{alan}/block"),
+            &[("reason", "fraud investigation")],
+        )
+        .await;
+    assert_eq!(blocked.status().as_u16(), 303);
+    // Later, an event of the organization's own; then the workspace goes, and the block is
+    // copied into the organization's log (a newer id) with its own, earlier, time.
+    app.new_client().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let signed_in = app.first_id(
+        "audit_events WHERE action = 'session.signed_in' \
+         AND id = (SELECT max(id) FROM audit_events WHERE action = 'session.signed_in')",
+    );
+    let deleted = app
+        .post_fields("/w/acme/settings/delete", &[("confirm", "acme")])
+        .await;
+    assert_eq!(deleted.status().as_u16(), 303);
+    assert!(
+        app.first_id("audit_events WHERE action = 'account.blocked' AND workspace_id IS NULL")
+            > signed_in
+    );
+
+    let log = app.get_text("/org/audit").await;
+    let at = |words: &str| log.find(words).unwrap_or_else(|| panic!("{words}: {log}"));
+    assert!(at("deleted the workspace") < at("signed in"));
+    assert!(at("signed in") < at("blocked alan@example.com"), "{log}");
+    // The next page after the sign-in starts with what came before it in time.
+    let older = app
+        .get_text(&format!("/org/audit?before={signed_in}"))
+        .await;
+    assert!(
+        older.contains("blocked alan@example.com") && !older.contains("deleted the workspace"),
+        "{older}"
+    );
+}
+
+#[actix_web::test]
 async fn the_log_names_lists_and_says_times_in_words() {
     let app = spawn_app().await;
     app.set_up().await;
