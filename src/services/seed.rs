@@ -64,12 +64,11 @@ pub fn seed_demo(
             }
             seed::resume_after_bulk_load(conn, workspace, paused)?;
             // A workspace without an active Owner (a new one, or one whose first seed was cut
-            // short) gets one: the first active Member.
+            // short) gets one: the first active Member (see `make_an_owner` for tiny seeds).
             if crate::store::memberships::count_active_owners(conn, workspace)? == 0 {
                 let owner = roles::built_in_id(conn, BuiltInRole::Owner)?;
-                if let Some(first) = seed::first_active_holder(conn, workspace, role_ids[2])? {
-                    crate::store::memberships::set_role(conn, first, owner, now)?;
-                }
+                let preferred = [role_ids[2], role_ids[0], role_ids[1]];
+                seed::make_an_owner(conn, workspace, &preferred, owner.0, now)?;
             }
             seed::finish(conn, workspace, role_ids[0], now)?;
             audit::record(

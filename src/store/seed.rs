@@ -353,26 +353,55 @@ fn lap(started: std::time::Instant, step: &str) -> std::time::Instant {
     std::time::Instant::now()
 }
 
-/// The first active member of `workspace` holding `role` whose account is not blocked: who a
-/// demo workspace without an Owner makes one (a workspace always keeps one, PRODUCT §4).
-pub fn first_active_holder(
+/// Makes an Owner of a demo workspace that has none (a workspace always keeps one, PRODUCT §4):
+/// the first active holder of `preferred` roles, in that order, whose account is not blocked;
+/// failing that (a seed of one or two people), the first seeded person whose account is not
+/// blocked, made active. Returns whether anyone was found.
+pub fn make_an_owner(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
-    role: i64,
-) -> QueryResult<Option<crate::domain::ids::MembershipId>> {
+    preferred: &[i64],
+    owner: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     use crate::db::schema::{accounts, memberships};
     use diesel::prelude::*;
-    let id: Option<i64> = memberships::table
-        .inner_join(accounts::table)
-        .filter(memberships::workspace_id.eq(workspace.0))
-        .filter(memberships::role_id.eq(role))
-        .filter(memberships::status.eq("active"))
-        .filter(accounts::status.eq("active"))
-        .order(memberships::id)
-        .select(memberships::id)
-        .first(conn)
-        .optional()?;
-    Ok(id.map(crate::domain::ids::MembershipId))
+    let first = |conn: &mut AnyConnection, role: Option<i64>| -> QueryResult<Option<i64>> {
+        let mut query = memberships::table
+            .inner_join(accounts::table)
+            .filter(memberships::workspace_id.eq(workspace.0))
+            .filter(accounts::status.eq("active"))
+            .order(memberships::id)
+            .select(memberships::id)
+            .into_boxed();
+        if let Some(role) = role {
+            query = query
+                .filter(memberships::role_id.eq(role))
+                .filter(memberships::status.eq("active"));
+        }
+        query.first(conn).optional()
+    };
+    let mut chosen = None;
+    for role in preferred.iter().copied().map(Some).chain([None]) {
+        chosen = first(conn, role)?;
+        if chosen.is_some() {
+            break;
+        }
+    }
+    let Some(id) = chosen else {
+        return Ok(false);
+    };
+    diesel::update(memberships::table.find(id))
+        .set((
+            memberships::role_id.eq(owner),
+            memberships::status.eq("active"),
+            memberships::suspended_at.eq(None::<NaiveDateTime>),
+            memberships::removed_at.eq(None::<NaiveDateTime>),
+            memberships::removal_snapshot.eq(None::<String>),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
 }
 
 /// Gives unowned apps an admin owner, and each app grants to two groups and a few members.

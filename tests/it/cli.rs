@@ -414,6 +414,25 @@ async fn migrate_is_idempotent_and_seed_demo_fills_a_workspace() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 is not in 1.."));
     assert_eq!(app.count("workspaces WHERE slug = 'none'"), 0);
+    // One person: no Member among them, and still an Owner.
+    let out = console(
+        &app.db,
+        &["seed-demo", "--users", "1", "--workspace", "solo"],
+        "",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        app.count(
+            "memberships m JOIN roles r ON r.id = m.role_id JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE w.slug = 'solo' AND r.key = 'owner' AND m.status = 'active'"
+        ),
+        1
+    );
+    assert_eq!(
+        app.count("workspaces WHERE slug = 'solo' AND active_count = 1"),
+        1,
+        "the counts the triggers keep hold"
+    );
 }
 
 #[actix_web::test]
