@@ -61,12 +61,20 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
     }
     let text = std::str::from_utf8(bytes).map_err(|_| ImportFileError::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (named, text) = match excel_separator(text) {
+        Some((separator, rest)) => (Some(separator), rest),
+        None => (None, text),
+    };
     if text.trim().is_empty() {
         return Err(ImportFileError::Empty);
     }
-    let header = text.split(['\n', '\r']).next().unwrap_or_default();
+    // The header is the first line with something on it (the reader skips blank ones too).
+    let header = text
+        .split(['\n', '\r'])
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(header))
+        .delimiter(named.unwrap_or_else(|| delimiter(header)))
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -90,6 +98,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
     // How far the line count has read, and the newlines it found there: counted once, as the
     // rows go by (records come in the file's order).
     let (mut counted_to, mut newlines) = (0, 0);
+    // The last row read, where it starts and its line, when a cell of it holds a line break.
+    let mut runs_on = None;
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
@@ -122,12 +132,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         // open, which ran the lines after it into one cell (they would silently be missing).
         let read = [Some(email), first, last, role, groups];
         if read.iter().any(|at| field(*at).contains(['\n', '\r'])) {
-            return Err(ImportFileError::Malformed(
-                newlines + 1,
-                "a quoted cell runs on over the lines after it: a closing quote (\") is missing"
-                    .to_owned(),
-            ));
+            return Err(quote_left_open(newlines + 1));
         }
+        runs_on = record
+            .iter()
+            .any(|cell| cell.contains(['\n', '\r']))
+            .then_some((at, newlines + 1));
         rows.push(ImportRow {
             line: newlines + 1,
             email: field(Some(email)),
@@ -142,10 +152,44 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
                 .collect(),
         });
     }
+    // A line break in a column the import does not read (notes) may be the cell's own; in the
+    // last row, with its quotes uneven to the end of the file, it is a quote never closed, which
+    // ran every line after it into that cell.
+    if let Some((at, line)) = runs_on
+        && text[at..].matches('"').count() % 2 == 1
+    {
+        return Err(quote_left_open(line));
+    }
     if rows.is_empty() {
         return Err(ImportFileError::NoRows);
     }
     Ok(rows)
+}
+
+fn quote_left_open(line: usize) -> ImportFileError {
+    ImportFileError::Malformed(
+        line,
+        "a quoted cell runs on over the lines after it: a closing quote (\") is missing".to_owned(),
+    )
+}
+
+/// Excel's first line `sep=;` (or `sep=,`), which names the separator and is no row: the
+/// separator, and the text after that line.
+fn excel_separator(text: &str) -> Option<(u8, &str)> {
+    let rest = text
+        .get(..4)?
+        .eq_ignore_ascii_case("sep=")
+        .then(|| &text[4..])?;
+    let separator = match rest.as_bytes().first()? {
+        b',' => b',',
+        b';' => b';',
+        _ => return None,
+    };
+    let after = &rest[1..];
+    after
+        .strip_prefix("\r\n")
+        .or_else(|| after.strip_prefix(['\n', '\r']))
+        .map(|rest| (separator, rest))
 }
 
 /// Line breaks as a spreadsheet writes them: `\n`, `\r\n`, or a lone `\r` (old Mac files).
@@ -214,6 +258,19 @@ mod tests {
         assert_eq!(rows[0].email, "o'brien@example.com");
         assert_eq!(rows[0].first_name, "Seán");
         assert_eq!(rows[0].groups, ["Ops", "Sales"]);
+        // The header is the first line with something on it; Excel's `sep=` line names the
+        // separator and is no row.
+        for file in [
+            "\r\nemail;first_name\r\na@x.test;Ann\r\n",
+            "sep=;\r\nemail;first_name\r\na@x.test;Ann\r\n",
+        ] {
+            let rows = parse(file.as_bytes()).unwrap();
+            assert_eq!(
+                (rows[0].email.as_str(), rows[0].first_name.as_str()),
+                ("a@x.test", "Ann")
+            );
+        }
+        assert_eq!(parse(b"SEP=,\nemail,x\na@x.test,1\n").unwrap()[0].line, 2);
         // Commas win a tie, and commas inside quotes do not count.
         assert_eq!(delimiter("\"a;b\",c"), b',');
         assert_eq!(delimiter("\"a,b,c\";d;e"), b';');
@@ -232,9 +289,14 @@ mod tests {
         // A quote left open runs the lines after it into one cell: said, not read as one row.
         let open = b"email,first_name\na1@x.test,\"Ann,Lee\na2@x.test,Bob\na3@x.test,Cy\n";
         assert!(matches!(parse(open), Err(ImportFileError::Malformed(2, _))));
-        // A line break in a column the import does not read (notes) is no concern of it.
+        // A line break in a column the import does not read (notes) is no concern of it, in the
+        // last row too; a quote left open there is (it ran the rest of the file into one cell).
         let notes = b"email,notes\na1@x.test,\"two\nlines\"\na2@x.test,x\n";
         assert_eq!(parse(notes).map(|rows| rows.len()), Ok(2));
+        let last = b"email,notes\na1@x.test,x\na2@x.test,\"two \"\"quoted\"\"\nlines\"\n";
+        assert_eq!(parse(last).map(|rows| rows.len()), Ok(2));
+        let open = b"email,dept\na1@x.test,\"Sales, EMEA\na2@x.test,x\na3@x.test,y\n";
+        assert!(matches!(parse(open), Err(ImportFileError::Malformed(2, _))));
         let many = format!("email\n{}", "a@b.c\n".repeat(MAX_ROWS + 5));
         assert_eq!(
             parse(many.as_bytes()),
