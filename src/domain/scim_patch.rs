@@ -13,8 +13,14 @@ pub struct PatchOp {
     pub op: String,
     #[serde(default)]
     pub path: Option<String>,
-    #[serde(default)]
+    /// `None` when not sent; `Some(Value::Null)` when sent as `null` (which is unassigned).
+    #[serde(default, deserialize_with = "sent")]
     pub value: Option<Value>,
+}
+
+/// A value that was sent, `null` included (a plain `Option` would read `null` as not sent).
+fn sent<'de, D: serde::Deserializer<'de>>(value: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(value).map(Some)
 }
 
 /// The changes asked of a User; `None` leaves a value as it is.
@@ -233,12 +239,28 @@ fn email_type(value: &Value) -> Result<String, PatchError> {
 }
 
 impl UserChanges {
+    /// `op` of `value` on one attribute (`name` lower-case, dotted; `whole`: not one entry that a
+    /// value filter chose). `null` is unassigned (RFC 7643 §2.5): it clears what can be cleared;
+    /// `active`, the userName and the address, which a member always has, stay as they are.
+    /// Adding to `emails` entries none of which is primary adds what is not kept (the member has
+    /// one address): ignored, as a second address would otherwise replace their sign-in address.
+    fn apply(&mut self, name: &str, op: Op, value: &Value, whole: bool) -> Result<(), PatchError> {
+        match assigned(value) {
+            None if op == Op::Add
+                || matches!(name, "active" | "username" | "emails" | "emails.value") => {}
+            None => self.set(name, None)?,
+            Some(v) if op == Op::Add && whole && name == "emails" && !names_a_primary(v) => {}
+            Some(v) => self.set(name, Some(v))?,
+        }
+        Ok(())
+    }
+
     /// `name` given as an object of its parts.
     fn set_name(&mut self, fields: &Map<String, Value>) -> Result<(), PatchError> {
         for (key, v) in fields {
             match key.to_ascii_lowercase().as_str() {
-                "givenname" => self.set("name.givenname", Some(v))?,
-                "familyname" => self.set("name.familyname", Some(v))?,
+                "givenname" => self.set("name.givenname", assigned(v))?,
+                "familyname" => self.set("name.familyname", assigned(v))?,
                 // Read-only, derived from the two above: ignored as RFC 7644 allows.
                 // The other parts of a name are not kept (see `NOT_KEPT`).
                 "formatted" | "middlename" | "honorificprefix" | "honorificsuffix" => {}
@@ -419,7 +441,7 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                         "An operation without a path takes an object of attributes.",
                     ));
                 };
-                apply_object(&mut changes, fields)?;
+                apply_object(&mut changes, op, fields)?;
             }
             (Some(path), op) => {
                 let parsed = scim_filter::parse_path(path)
@@ -427,6 +449,7 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                 let Some(name) = target(&parsed)? else {
                     continue;
                 };
+                let whole = parsed.filter.is_none();
                 // A value filter chooses among a multi-valued attribute's values: of what is kept
                 // of a User, only its one address is (`name[givenName eq "x"]` was applied as if
                 // unfiltered). What is not kept (`addresses[type eq "work"]`) is ignored below.
@@ -446,17 +469,15 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
                     };
                     changes.email_filters.push((filter, Box::new(before)));
                 }
-                match op {
-                    Op::Remove => changes.set(&name, None)?,
-                    _ => {
-                        let value = operation.value.as_ref().ok_or_else(|| {
-                            error(
-                                "invalidValue",
-                                format!("{path}: the operation needs a value."),
-                            )
-                        })?;
-                        changes.set(&name, Some(value))?;
+                match (op, &operation.value) {
+                    (Op::Remove, _) => changes.set(&name, None)?,
+                    (_, None) => {
+                        return Err(error(
+                            "invalidValue",
+                            format!("{path}: the operation needs a value."),
+                        ));
                     }
+                    (op, Some(value)) => changes.apply(&name, op, value, whole)?,
                 }
             }
         }
@@ -464,14 +485,35 @@ pub fn user_patch(ops: &[PatchOp]) -> Result<UserChanges, PatchError> {
     Ok(changes)
 }
 
-fn apply_object(changes: &mut UserChanges, fields: &Map<String, Value>) -> Result<(), PatchError> {
+/// An object of attributes: a POST's or PUT's User (`Op::Replace`), or an operation's value
+/// without a path (Okta).
+fn apply_object(
+    changes: &mut UserChanges,
+    op: Op,
+    fields: &Map<String, Value>,
+) -> Result<(), PatchError> {
     for (key, value) in fields {
         let path = scim_filter::parse_path(key).map_err(|e| error("invalidPath", e.to_string()))?;
         if let Some(name) = target(&path)? {
-            changes.set(&name, Some(value))?;
+            changes.apply(&name, op, value, path.filter.is_none())?;
         }
     }
     Ok(())
+}
+
+/// A value as RFC 7643 §2.5 reads it: `null` is unassigned.
+fn assigned(value: &Value) -> Option<&Value> {
+    (!value.is_null()).then_some(value)
+}
+
+/// Whether an `emails` value holds an entry marked primary (the member's one address is their
+/// primary one).
+fn names_a_primary(value: &Value) -> bool {
+    let primary = |item: &Value| boolean("primary", &item["primary"]) == Ok(true);
+    match value {
+        Value::Array(items) => items.iter().any(primary),
+        item => primary(item),
+    }
 }
 
 /// A PUT's whole User as changes: the names and external id it leaves out are cleared; the time
@@ -487,7 +529,13 @@ pub fn user_replacement(user: &Value) -> Result<UserChanges, PatchError> {
         external_id: Some(None),
         ..UserChanges::default()
     };
-    apply_object(&mut changes, fields)?;
+    // `null` is unassigned (RFC 7643 §2.5): as if left out.
+    let fields = fields
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    apply_object(&mut changes, Op::Replace, &fields)?;
     if changes.user_name.is_none() {
         return Err(error("invalidValue", "userName is required."));
     }
@@ -541,6 +589,12 @@ fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
 
 impl GroupChanges {
     fn set(&mut self, name: &str, op: Op, value: Option<&Value>) -> Result<(), PatchError> {
+        // `null` is unassigned (RFC 7643 §2.5): adding it adds nothing; setting it removes.
+        let (op, value) = match value {
+            Some(Value::Null) if op == Op::Add => return Ok(()),
+            Some(Value::Null) => (Op::Remove, None),
+            value => (op, value),
+        };
         match (name, op, value) {
             ("displayname", Op::Remove, _) => {
                 return Err(error("mutability", "A group always has a name."));
@@ -956,6 +1010,66 @@ mod tests {
         let empty = group_replacement(&json!({"displayName": "Ops"})).unwrap();
         assert_eq!(empty.members, [MemberChange::Replace(vec![])]);
         assert!(group_replacement(&json!({"members": []})).is_err());
+    }
+
+    #[test]
+    fn null_is_unassigned() {
+        // Sent by SDKs that write every field: what can be cleared is, the rest stays.
+        let put = user_replacement(&json!({
+            "userName": "grace@example.com", "externalId": null, "timezone": null,
+            "active": null, "emails": null, "name": {"givenName": null, "familyName": "Hopper"}
+        }))
+        .unwrap();
+        assert_eq!(
+            (put.external_id, put.active, put.email),
+            (Some(None), None, None)
+        );
+        assert_eq!(put.given_name.as_deref(), Some(""));
+        assert_eq!(put.family_name.as_deref(), Some("Hopper"));
+        assert_eq!(put.timezone, None, "the time zone stays unless sent");
+        let patch = user_patch(&ops(json!([
+            {"op": "replace", "path": "externalId", "value": null},
+            {"op": "replace", "path": "active", "value": null},
+            {"op": "add", "path": "name.givenName", "value": null}
+        ])))
+        .unwrap();
+        assert_eq!((patch.external_id, patch.active), (Some(None), None));
+        assert_eq!(patch.given_name, None, "adding null adds nothing");
+        let group = group_replacement(&json!({"displayName": "Ops", "externalId": null})).unwrap();
+        assert_eq!(group.external_id, Some(None));
+        let group = group_patch(&ops(json!([
+            {"op": "replace", "path": "externalId", "value": null},
+            {"op": "add", "path": "members", "value": null}
+        ])))
+        .unwrap();
+        assert_eq!((group.external_id, group.members), (Some(None), Vec::new()));
+    }
+
+    #[test]
+    fn adding_an_address_that_is_not_primary_keeps_the_members_own() {
+        let add = |value: Value| {
+            user_patch(&ops(
+                json!([{"op": "add", "path": "emails", "value": value}]),
+            ))
+            .unwrap()
+        };
+        let second = add(json!([{"value": "bob@home.example", "type": "home", "primary": false}]));
+        assert_eq!((second.email, second.email_type), (None, None));
+        assert_eq!(add(json!({"value": "bob@home.example"})).email, None);
+        let primary = add(json!([
+            {"value": "bob@home.example", "type": "home"},
+            {"value": "bob@work.example", "type": "work", "primary": true}
+        ]));
+        assert_eq!(primary.email.as_deref(), Some("bob@work.example"));
+        // Replacing the list, or adding to the entry a filter chose, is the member's address.
+        let replaced = user_patch(&ops(json!([{"op": "replace", "path": "emails",
+            "value": [{"value": "bob@new.example", "type": "work"}]}])))
+        .unwrap();
+        assert_eq!(replaced.email.as_deref(), Some("bob@new.example"));
+        let filtered = user_patch(&ops(json!([{"op": "add",
+            "path": "emails[type eq \"work\"].value", "value": "bob@new.example"}])))
+        .unwrap();
+        assert_eq!(filtered.email.as_deref(), Some("bob@new.example"));
     }
 
     #[test]

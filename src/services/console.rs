@@ -726,7 +726,8 @@ pub struct ProfileSaved {
 /// addresses it sends): judged as an address change, with its audit event and a notice to the
 /// old address; the same address changes nothing (and is not judged). A member who has not
 /// chosen a password yet gets a new welcome link at the new address (the links sent to the old
-/// one stop working).
+/// one stop working). A member who answered to their address keeps it as their userName: the
+/// provider finds them by the userName it knows (Entra changes the mail, not the UPN).
 pub fn change_email_now(
     conn: &mut AnyConnection,
     acting: &Acting<'_>,
@@ -743,6 +744,9 @@ pub fn change_email_now(
         }
         judge(conn, acting, workspace, &member, MemberAction::ChangeEmail)?;
         let account = account_of(conn, &member)?;
+        if memberships::scim_user_name(conn, member.id)?.is_none() {
+            memberships::set_scim_user_name(conn, member.id, Some(&member.email), now)?;
+        }
         // A member without a password gets a new link to choose one at the new address.
         email_change::change_now(
             conn,

@@ -292,14 +292,14 @@ pub fn change_now(
     Ok(true)
 }
 
-/// Refuses a new address that another member, in a workspace where the account answers to its
-/// address, holds as their SCIM userName: the account would answer to it too.
+/// Refuses a new address that another member of one of the account's workspaces holds as their
+/// SCIM userName: a provider looking for either would find two people.
 fn no_user_name_is(
     conn: &mut AnyConnection,
     account: &Account,
     new_email: &Email,
 ) -> Result<(), EmailChangeError> {
-    for (workspace, membership) in memberships::answering_by_address(conn, account.id)? {
+    for (workspace, membership) in memberships::current_of_account(conn, account.id)? {
         if memberships::user_name_taken(conn, workspace, new_email.as_str(), Some(membership))? {
             return Err(EmailChangeError::UserNameTaken);
         }

@@ -1318,15 +1318,18 @@ async fn a_user_name_answers_for_one_member_only() {
     )
     .await;
     assert_eq!(status, 409);
-    // Alan (suspended, answering to his address) moving to it.
+    // Alan (suspended, answering to his address) moving to it; Grace, who answers to a
+    // userName of her own, too.
     let alan = app.membership_of("alan.turing@example.com");
     let moved =
         serde_json::json!([{ "value": "yan@example.com", "type": "work", "primary": true }]);
-    let (status, body) = patch(alan, "emails", moved).await;
-    assert_eq!(
-        (status, body["scimType"].as_str()),
-        (409, Some("uniqueness"))
-    );
+    for member in [alan, grace] {
+        let (status, body) = patch(member, "emails", moved.clone()).await;
+        assert_eq!(
+            (status, body["scimType"].as_str()),
+            (409, Some("uniqueness"))
+        );
+    }
     let (_, _, found) = scim(
         &app,
         &format!(
@@ -1363,6 +1366,75 @@ async fn a_user_name_answers_for_one_member_only() {
         app.count("accounts WHERE email = 'barbara.liskov@example.com'"),
         1
     );
+}
+
+/// What providers send about addresses: a renamed mailbox keeps the userName the provider finds
+/// the member by (Entra changes the mail, not the UPN); a second address added is not kept over
+/// the member's own; `null` is unassigned.
+#[actix_web::test]
+async fn a_new_mailbox_keeps_the_user_name_and_a_second_address_is_not_kept() {
+    let app = app_with_people().await;
+    let key = app.api_key("Entra", &["scim"]).await;
+    let mut jane = new_user("jane.doe@example.com", "jane-1");
+    jane["externalId"] = Value::Null;
+    jane["timezone"] = Value::Null;
+    let (status, user) = send(&app, "POST", "/scim/v2/Users", &key, Some(jane), None).await;
+    assert_eq!(status, 201, "{user}");
+    assert!(user.get("externalId").is_none(), "{user}");
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let operation = |op: &str, path: &str, value: Value| {
+        serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": op, "path": path, "value": value }]
+        })
+    };
+    let renamed = operation(
+        "Replace",
+        r#"emails[type eq "work"].value"#,
+        "jane.smith@example.com".into(),
+    );
+    let (status, user) = send(&app, "PATCH", &path, &key, Some(renamed), None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["userName"], "jane.doe@example.com");
+    assert_eq!(user["emails"][0]["value"], "jane.smith@example.com");
+    let (_, _, found) = scim(
+        &app,
+        &format!(
+            "/scim/v2/Users?filter={}",
+            urlencode(r#"userName eq "jane.doe@example.com""#)
+        ),
+        &key,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1);
+
+    let personal = serde_json::json!([
+        { "value": "jane@home.example", "type": "home", "primary": false }
+    ]);
+    let (status, user) = send(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(operation("add", "emails", personal)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["emails"][0]["value"], "jane.smith@example.com");
+    assert_eq!(user["emails"][0]["type"], "work");
+    assert_eq!(app.count("accounts WHERE email = 'jane@home.example'"), 0);
+    let cleared = operation("replace", "externalId", Value::Null);
+    assert_eq!(
+        send(&app, "PATCH", &path, &key, Some(cleared), None)
+            .await
+            .0,
+        200
+    );
+
+    // The search's address asked with GET is 405, as every known address is.
+    let (status, headers, _) = scim(&app, "/scim/v2/Users/.search", &key).await;
+    assert_eq!((status, &headers["allow"]), (405, &"POST".parse().unwrap()));
 }
 
 /// A change of a group's members, from anywhere, is a new version: a provider's `If-Match` with

@@ -15,7 +15,7 @@ pub use list::{
     Cursor, Known, MemberPage, MemberRow, PageOf, list_page, picker_label, search_in_range,
 };
 pub use scim::{
-    ScimUser, answering_by_address, scim_user, scim_user_name, scim_users, set_email_label,
+    ScimUser, current_of_account, scim_user, scim_user_name, scim_users, set_email_label,
     set_scim_user_name, user_name_taken, user_names,
 };
 

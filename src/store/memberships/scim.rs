@@ -227,16 +227,15 @@ pub fn user_names(
         .collect())
 }
 
-/// The account's current memberships that answer to its address (no SCIM userName of their own):
-/// where a new address becomes their userName.
-pub fn answering_by_address(
+/// The account's current (not removed) memberships: the workspaces where its address must be
+/// nobody else's userName.
+pub fn current_of_account(
     conn: &mut AnyConnection,
     account: AccountId,
 ) -> QueryResult<Vec<(WorkspaceId, MembershipId)>> {
     let rows: Vec<(i64, i64)> = memberships::table
         .filter(memberships::account_id.eq(account.0))
         .filter(not_removed())
-        .filter(memberships::scim_user_name.is_null())
         .select((memberships::workspace_id, memberships::id))
         .load(conn)?;
     Ok(rows

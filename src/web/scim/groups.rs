@@ -98,9 +98,7 @@ fn user_id(text: &str) -> Option<MembershipId> {
 }
 
 fn group_id(path: &(String,)) -> Result<i64, ScimError> {
-    Resource::Group
-        .parse_id(&path.0)
-        .ok_or_else(ScimError::not_found)
+    super::resource_id(Resource::Group, &path.0)
 }
 
 /// `GET /scim/v2/Groups`: the groups the filter matches, a page of them.

@@ -514,16 +514,32 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if allowed.is_empty() {
         return ScimError::not_found().error_response();
     }
-    let allow = allowed.join(", ");
+    answers_only(&allowed.join(", ")).error_response()
+}
+
+/// 405, with `Allow`.
+fn answers_only(allow: &str) -> ScimError {
     let mut error = ScimError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         None,
         format!("This address answers {allow} only."),
     );
-    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
         error.headers.push((header::ALLOW, value));
     }
-    error.error_response()
+    error
+}
+
+/// The resource id in a path: 404 when it names none; `.search` in its place is the search's
+/// address (`/Users/.search`) asked with another method than POST: 405.
+fn resource_id(
+    resource: crate::domain::scim_filter::Resource,
+    text: &str,
+) -> Result<i64, ScimError> {
+    if text == ".search" {
+        return Err(answers_only("POST"));
+    }
+    resource.parse_id(text).ok_or_else(ScimError::not_found)
 }
 
 #[cfg(test)]

@@ -107,10 +107,7 @@ pub async fn page(
 
 /// A member's id from the path: any text that is not one of ours is a 404.
 fn user_id(path: &(String,)) -> Result<MembershipId, ScimError> {
-    Resource::User
-        .parse_id(&path.0)
-        .map(MembershipId)
-        .ok_or_else(ScimError::not_found)
+    super::resource_id(Resource::User, &path.0).map(MembershipId)
 }
 
 pub async fn show(
