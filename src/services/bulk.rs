@@ -155,6 +155,17 @@ pub struct Outcome {
     pub result: Result<(), String>,
 }
 
+impl Outcome {
+    /// Whom it is about, in words: their address, or for an id ticked that names nobody here
+    /// (no address), "Member #42".
+    pub fn who(&self) -> String {
+        match self.email.as_str() {
+            "" => format!("Member #{}", self.id.0),
+            email => email.to_owned(),
+        }
+    }
+}
+
 /// The people a bulk action names: ids ticked on the list (those not in the workspace are
 /// reported as skipped), or everyone the list's filter matches — at most [`MAX_PEOPLE`].
 pub enum Targets {
@@ -162,13 +173,14 @@ pub enum Targets {
     Matching(ListFilter),
 }
 
-/// Whom `targets` names, in id order, with their addresses; `Err` with the count when they are
-/// more than [`MAX_PEOPLE`]. Ids that name nobody here come back with an empty address.
+/// Whom `targets` names, in id order, with their addresses; `None` when they are more than
+/// [`MAX_PEOPLE`] (a filter's are not counted past that). Ids that name nobody here come back
+/// with an empty address.
 pub fn resolve(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     targets: Targets,
-) -> Result<Result<Vec<(MembershipId, String)>, usize>, diesel::result::Error> {
+) -> Result<Option<Vec<(MembershipId, String)>>, diesel::result::Error> {
     let ids = match targets {
         Targets::Ids(mut ids) => {
             ids.sort_unstable();
@@ -181,16 +193,17 @@ pub fn resolve(
         }
     };
     if ids.len() > MAX_PEOPLE {
-        return Ok(Err(ids.len()));
+        return Ok(None);
     }
     let mut found: std::collections::HashMap<MembershipId, String> =
         memberships::emails_of(conn, workspace, &ids)?
             .into_iter()
             .collect();
-    Ok(Ok(ids
-        .into_iter()
-        .map(|id| (id, found.remove(&id).unwrap_or_default()))
-        .collect()))
+    Ok(Some(
+        ids.into_iter()
+            .map(|id| (id, found.remove(&id).unwrap_or_default()))
+            .collect(),
+    ))
 }
 
 /// Who a preview listed, in a few characters its confirmation carries back: the people's ids
@@ -288,7 +301,7 @@ pub fn run(
     // "changed the role of 3 people to Auditor", after "acted on several members at once: ".
     let people = match changed {
         1 => "1 person".to_owned(),
-        n => format!("{n} people"),
+        n => format!("{} people", crate::domain::grouped(n as i64)),
     };
     let done = request.action.done(&people, request.object);
     let summary = done[..1].to_lowercase() + &done[1..];

@@ -406,11 +406,14 @@ fn assemble(
     let blocked_by = policy::check_seats(space.plan.name(), space.seat_limit, used, inviting)
         .err()
         .map(|_| {
+            use crate::domain::grouped;
             format!(
-                "{} plan: {} seats, {used} in use; this file would invite {inviting}. Take rows \
-                 out of the file, or free seats first.",
+                "{} plan: {} seats, {} in use; this file would invite {}. Take rows out of the \
+                 file, or free seats first.",
                 space.plan.name(),
-                space.seat_limit.unwrap_or_default(),
+                grouped(space.seat_limit.unwrap_or_default()),
+                grouped(used),
+                grouped(inviting),
             )
         });
     Ok(Preview {

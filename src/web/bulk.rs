@@ -198,10 +198,9 @@ pub async fn submit(
                           left them since): nothing was done. Check the people below, then confirm.";
             (judged, Some(notice))
         }
-        Acted::TooMany(too_many) => {
+        Acted::TooMany => {
             let why = format!(
-                "{} match; one bulk action takes at most {}: narrow the filters.",
-                views::count(too_many as i64, "person", "people"),
+                "More than {} match; one bulk action takes at most that many: narrow the filters.",
                 views::count(bulk::MAX_PEOPLE as i64, "person", "people"),
             );
             return problem(&state, &access, &form, "Too many people", why).await;
@@ -317,7 +316,7 @@ enum Acted {
     /// and nothing done.
     Changed(Judged),
     /// More people match than one bulk action takes.
-    TooMany(usize),
+    TooMany,
     /// The filters name a value this workspace does not have.
     Unknown(members::UnknownFilter),
 }
@@ -359,9 +358,8 @@ async fn act(
                 Err(unknown) => return Ok(Acted::Unknown(unknown)),
             },
         };
-        let people = match bulk::resolve(conn, workspace, targets)? {
-            Ok(people) => people,
-            Err(too_many) => return Ok(Acted::TooMany(too_many)),
+        let Some(people) = bulk::resolve(conn, workspace, targets)? else {
+            return Ok(Acted::TooMany);
         };
         let object = asked.action.object(conn, workspace)?;
         let request = BulkRequest {
@@ -450,11 +448,7 @@ async fn preview(
     let (changing, skipped): (Vec<&Outcome>, Vec<&Outcome>) =
         sorted.into_iter().partition(|o| o.result.is_ok());
     let line = |o: &&Outcome| Line {
-        // An id ticked that names nobody here has no address.
-        email: match o.email.as_str() {
-            "" => format!("Member #{}", o.id.0),
-            email => email.to_owned(),
-        },
+        email: o.who(),
         why: o.result.clone().err().unwrap_or_default(),
     };
     let Refused {
@@ -611,7 +605,7 @@ fn done_words(action: &BulkAction, judged: &Judged) -> String {
         .iter()
         .filter_map(|o| {
             let why = o.result.as_ref().err()?;
-            Some(format!("{} ({})", o.email, why.trim_end_matches('.')))
+            Some(format!("{} ({})", o.who(), why.trim_end_matches('.')))
         })
         .collect();
     let mut words = match done {

@@ -19,6 +19,9 @@ use crate::services::workspaces::WorkspaceError;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// Not found, with what may have become of it and what to do (a form sent twice): 404.
+    #[error("{0}")]
+    NoLonger(String),
     /// An address whose query the console cannot read (`?after=abc`).
     #[error("bad address")]
     BadAddress,
@@ -218,7 +221,7 @@ struct ErrorPage<'a> {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NoLonger(_) => StatusCode::NOT_FOUND,
             AppError::BadAddress | AppError::BadForm => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -250,6 +253,7 @@ impl ResponseError for AppError {
             AppError::NotFound => ("Page not found", "There is nothing at this address, or you may not see it.".to_owned(), None),
             AppError::BadAddress => ("Address not understood", "Part of this address is not one the console understands. Go back and follow a link instead.".to_owned(), None),
             AppError::BadForm => ("Form not understood", "This form sent a value the console cannot read. Go back, reload the page and try again.".to_owned(), None),
+            AppError::NoLonger(reason) => ("No longer here", reason.clone(), None),
             AppError::Forbidden(reason) => ("Not allowed", reason.clone(), None),
             AppError::Conflict(reason) => ("That cannot be done", reason.clone(), None),
             AppError::Invalid(reason) => ("Not accepted", reason.clone(), None),

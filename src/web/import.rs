@@ -295,7 +295,13 @@ pub async fn commit(
             )
             .await
         }
-        Committed::Gone => Err(AppError::NotFound),
+        // Sent twice (a double click, the browser's resend), kept past its hour, or another's.
+        Committed::Gone => Err(AppError::NoLonger(
+            "This preview can no longer be imported: it was imported already (the users list \
+             shows who was invited), it has expired, or it is not yours. Choose the file again \
+             to see what it would do now."
+                .to_owned(),
+        )),
         Committed::Nothing => Err(AppError::Conflict(
             "Nothing was imported: no row of the file invites anyone (each says why). Correct \
              the file and choose it again."

@@ -610,14 +610,18 @@ fn dormant_words(seats: Option<i64>, days: i64) -> String {
         Some(n) => (views::count(n, "person", "people"), "hold"),
         None => (
             format!(
-                "More than {}",
+                "more than {}",
                 views::count(members::DORMANT_COUNT_CAP, "person", "people")
             ),
             "hold",
         ),
     };
     let days = views::count(days, "day", "days");
-    format!("{people} not active for {days} (never-active ones included) {verb} a seat.")
+    // The whole workspace's, whatever else the list is filtered by.
+    format!(
+        "In this workspace, {people} not active for {days} (never-active ones included) {verb} a \
+         seat."
+    )
 }
 
 /// The workspace's first page this person may open.

@@ -36,6 +36,34 @@ fn section<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
 }
 
 #[actix_web::test]
+async fn an_id_that_names_nobody_here_is_said_as_a_member_number_in_the_result_too() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    app.add_member(GRACE, BuiltInRole::Member, MembershipStatus::Active);
+    let grace = app.membership_of(GRACE).to_string();
+    let fields = [
+        ("action", "suspend"),
+        ("member_id", grace.as_str()),
+        ("member_id", "999999"),
+    ];
+    let preview = bulk(&app, &fields).await.text().await.unwrap();
+    assert!(
+        section(&preview, "Skipped (1)", "</table>").contains("Member #999999"),
+        "{preview}"
+    );
+    let mut confirm = fields.to_vec();
+    confirm.push(("confirm", "1"));
+    assert_eq!(bulk(&app, &confirm).await.status().as_u16(), 303);
+    let list = app.get_text("/w/acme/users").await;
+    assert!(
+        list.contains(
+            "Suspended 1 person. Skipped 1: Member #999999 (Not a member of this workspace)."
+        ),
+        "{list}"
+    );
+}
+
+#[actix_web::test]
 async fn a_preview_changes_nothing_and_the_confirmation_does_what_it_said() {
     let app = spawn_app().await;
     app.set_up().await;

@@ -87,7 +87,9 @@ async fn the_list_finds_dormant_members_and_says_what_seats_they_hold() {
         ]
     );
     assert!(
-        page.contains("3 people not active for 30 days (never-active ones included) hold a seat."),
+        page.contains(
+            "In this workspace, 3 people not active for 30 days (never-active ones included) hold a seat."
+        ),
         "{page}"
     );
     assert!(page.contains("<option value=\"30\" selected>Not active for 30 days</option>"));

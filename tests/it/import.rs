@@ -155,9 +155,16 @@ async fn a_preview_says_what_each_row_does_and_the_commit_does_exactly_that() {
         accept.contains("value=\"Ada\"") && accept.contains("value=\"Byron\""),
         "{accept}"
     );
-    // Used up.
+    // Used up: sent again (a double click), it says what may have become of it.
     let again = app.post_fields(&format!("/w/acme/import/{id}"), &[]).await;
     assert_eq!(again.status().as_u16(), 404);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("it was imported already (the users list shows who was invited)")
+    );
 }
 
 #[actix_web::test]
