@@ -119,11 +119,16 @@ fn in_words(value: &serde_json::Value, zone: Option<Timezone>) -> String {
             .map(|item| in_words(item, zone))
             .collect::<Vec<_>>()
             .join(", "),
-        // A nested object: its counts as "1 flow", its other facts as "field value".
+        // A nested object: its counts as "1 flow", "2 apps" (a participle stays: "2 ticked"),
+        // its other facts as "field value".
         Value::Object(map) => map
             .iter()
             .map(|(key, value)| match value {
-                Value::Number(n) => format!("{n} {}", key.replace('_', " ")),
+                Value::Number(n) => {
+                    let noun = key.replace('_', " ");
+                    let plural = n.as_i64() != Some(1) && !noun.ends_with("ed");
+                    format!("{n} {noun}{}", if plural { "s" } else { "" })
+                }
                 other => format!("{} {}", key.replace('_', " "), in_words(other, None)),
             })
             .collect::<Vec<_>>()
@@ -218,7 +223,7 @@ mod tests {
                 r#"{"owned":{"app":2,"flow":1},"selection":{"ticked":2}}"#,
                 utc
             ),
-            vec!["owned: 2 app, 1 flow", "selection: 2 ticked"]
+            vec!["owned: 2 apps, 1 flow", "selection: 2 ticked"]
         );
     }
 

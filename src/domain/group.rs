@@ -12,26 +12,38 @@ pub struct BulkAdd {
 }
 
 impl BulkAdd {
-    /// "Added 2 members. Already in the group: a@x. Not current members of this workspace (…): b@x."
+    /// "Added 2 members: a@x, c@x. Already in the group: b@x. Not current members of this
+    /// workspace (…): d@x." Each list names ten at most ("and 191 more").
     pub fn summary(&self) -> String {
         let mut parts = vec![match self.added.len() {
             0 => "Nobody was added.".to_owned(),
-            1 => "Added 1 member.".to_owned(),
-            n => format!("Added {n} members."),
+            1 => format!("Added 1 member: {}.", listed(&self.added)),
+            n => format!(
+                "Added {} members: {}.",
+                super::grouped(n as i64),
+                listed(&self.added)
+            ),
         }];
         if !self.already.is_empty() {
-            parts.push(format!(
-                "Already in the group: {}.",
-                self.already.join(", ")
-            ));
+            parts.push(format!("Already in the group: {}.", listed(&self.already)));
         }
         if !self.not_members.is_empty() {
             parts.push(format!(
                 "Not current members of this workspace (removed, or never in it): {}.",
-                self.not_members.join(", ")
+                listed(&self.not_members)
             ));
         }
         parts.join(" ")
+    }
+}
+
+/// The first ten addresses, and how many more.
+fn listed(addresses: &[String]) -> String {
+    const NAMED: usize = 10;
+    let shown = addresses[..addresses.len().min(NAMED)].join(", ");
+    match addresses.len().saturating_sub(NAMED) {
+        0 => shown,
+        more => format!("{shown} and {} more", super::grouped(more as i64)),
     }
 }
 
@@ -50,7 +62,16 @@ mod tests {
         };
         assert_eq!(
             all.summary(),
-            "Added 2 members. Already in the group: c@x.io. Not current members of this workspace (removed, or never in it): d@x.io, e@x.io."
+            "Added 2 members: a@x.io, b@x.io. Already in the group: c@x.io. Not current members of this workspace (removed, or never in it): d@x.io, e@x.io."
+        );
+        let many = BulkAdd {
+            added: (0..12).map(|i| format!("p{i}@x.io")).collect(),
+            ..BulkAdd::default()
+        };
+        assert!(
+            many.summary().ends_with(", p9@x.io and 2 more."),
+            "{}",
+            many.summary()
         );
     }
 }

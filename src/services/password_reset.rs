@@ -37,7 +37,7 @@ pub enum ResetError {
     #[error("Enter a code from your authenticator app, or one of your recovery codes.")]
     CodeNeeded,
     /// The code typed is wrong (counted toward the account's pause); nothing changed.
-    #[error("{}", TwoFactorError::WrongCode)]
+    #[error("{}", TwoFactorError::WrongCodeOrRecoveryCode)]
     WrongCode,
     /// The account's sign-in is paused: no code is tried.
     #[error(transparent)]

@@ -22,6 +22,12 @@ pub enum TwoFactorError {
         "That code is not right (or was used already). Enter the 6-digit code your app shows now."
     )]
     WrongCode,
+    /// Where a recovery code is taken too (signing in, turning it off, a reset link).
+    #[error(
+        "That code is not right (or was used already). Enter the 6-digit code your app shows now, \
+         or one of your unused recovery codes."
+    )]
+    WrongCodeOrRecoveryCode,
     #[error("Two-factor sign-in is on already.")]
     AlreadyOn,
     #[error("Two-factor sign-in is not on.")]
@@ -265,7 +271,7 @@ pub fn disable(
                 now,
             )?;
         if !passed {
-            return Err(TwoFactorError::WrongCode);
+            return Err(TwoFactorError::WrongCodeOrRecoveryCode);
         }
         store::disable(conn, account.id)?;
         record(conn, actor, account, "account.two_factor_disabled", now)?;

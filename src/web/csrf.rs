@@ -142,14 +142,23 @@ pub async fn verify(
     }
     // A form with a token, and no session to hold its secret any more (signed out elsewhere,
     // suspended, blocked, expired): answered as a signed-out visitor's form is — sign in again —
-    // not as a stale form, which a reload would not mend.
+    // not as a stale form, which a reload would not mend. A form anyone may send (sign-in, a
+    // reset or invitation link) is mended by a reload: said so, the link kept in the address bar.
     let error = match (&expected, &provided) {
-        (None, Some(_)) => AppError::SignInRequired {
+        (None, Some(_)) if !is_public_form(req.path()) => AppError::SignInRequired {
             next: "/".to_owned(),
         },
         _ => AppError::Csrf,
     };
     Ok(req.into_response(error.error_response()))
+}
+
+/// The forms of pages that need no sign-in (their GET makes a fresh session and token).
+fn is_public_form(path: &str) -> bool {
+    matches!(path, "/setup" | "/login" | "/password/forgot")
+        || ["/password/reset/", "/invite/", "/email-change/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
 }
 
 fn declared_length(req: &ServiceRequest) -> Option<usize> {

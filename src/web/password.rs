@@ -206,10 +206,24 @@ pub async fn reset(
     let ip = client_ip(&req);
     let now = state.settings.clock.now();
     let csrf_token = csrf::token(&session)?;
+    // Read as opening the link reads it (nothing counted), so that a paused address still sees
+    // the form it sent — whose password it is for, and its code field.
+    let lookup = token.clone();
+    let found = blocking(&state, move |conn| {
+        Ok(password_reset::find(conn, &lookup, now))
+    })
+    .await?;
     let (gate_token, gate_link) = (csrf_token.clone(), token.clone());
+    let shown = found.as_ref().ok();
+    let (gate_email, gate_two_factor) = (
+        shown.map(|a| a.email.clone()).unwrap_or_default(),
+        shown.is_some_and(|a| a.two_factor_since.is_some()),
+    );
     if let Some(refused) = address_gate(&state, ip.clone(), |message| ResetPage {
         csrf_token: gate_token,
         token: gate_link,
+        email: gate_email,
+        two_factor: gate_two_factor,
         form_error: Some(message),
         ..ResetPage::default()
     })
@@ -217,16 +231,17 @@ pub async fn reset(
     {
         return Ok(refused);
     }
-    let lookup = token.clone();
     let (counted, where_from) = (ip.clone(), ip.clone());
-    let found = blocking(&state, move |conn| {
-        let found = password_reset::find(conn, &lookup, now);
-        if matches!(found, Err(ResetError::DeadLink)) {
-            sign_in::count_address_failure(conn, counted.as_deref(), now)?;
-        }
-        Ok(found)
-    })
-    .await?;
+    if matches!(found, Err(ResetError::DeadLink)) {
+        blocking(&state, move |conn| {
+            Ok(sign_in::count_address_failure(
+                conn,
+                counted.as_deref(),
+                now,
+            )?)
+        })
+        .await?;
+    }
     let account = match found {
         Ok(account) => account,
         Err(ResetError::DeadLink) => return dead_link(),

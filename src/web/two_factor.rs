@@ -304,7 +304,7 @@ pub(super) fn code_refused<T: Template>(
     let (status, form_error) = match e.wait() {
         Some(_) => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
         None => {
-            errors.add("code", TwoFactorError::WrongCode);
+            errors.add("code", TwoFactorError::WrongCodeOrRecoveryCode);
             (StatusCode::UNAUTHORIZED, None)
         }
     };
@@ -670,7 +670,7 @@ pub async fn disable(
         Err(refused) => return Ok(refused),
     };
     let done = change_own(&state, &me, form.off_code, two_factor::disable).await?;
-    if matches!(done, Err(TwoFactorError::WrongCode)) {
+    if matches!(done, Err(TwoFactorError::WrongCodeOrRecoveryCode)) {
         check.wrong(&state, &me).await?;
     }
     match done {

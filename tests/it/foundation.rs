@@ -954,3 +954,37 @@ async fn errors_inside_a_workspace_keep_its_frame() {
             .contains("<nav class=\"sidenav\" aria-label=\"Acme HQ\">")
     );
 }
+
+/// A form whose session has ended (signed out in another tab): one anyone may send (sign-in) says
+/// to reload, which mends it, keeping nothing typed silently lost; a signed-in one asks to sign in.
+#[actix_web::test]
+async fn a_form_outliving_its_session_says_what_mends_it() {
+    let app = spawn_app().await;
+    app.set_up().await;
+    let tab = app.new_client();
+    let stale = tab.csrf_token("/login").await;
+    assert_eq!(tab.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await.status(), 303);
+    let profile = tab.csrf_token("/me").await;
+    assert_eq!(tab.sign_out().await.status(), 303);
+
+    let login = tab
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", stale.as_str()),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(login.status().as_u16(), 403);
+    assert!(login.text().await.unwrap().contains("Form expired"));
+    let saved = tab
+        .post_form(
+            "/me/profile",
+            &[("csrf_token", profile.as_str()), ("first_name", "Ada")],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    assert_eq!(location(&saved), "/login");
+}

@@ -189,9 +189,20 @@ fn signed_out(actor: Actor, _method: &str) -> Option<Expect> {
     }
 }
 
-/// Open to everyone; a POST from the blocked person's ended session is sent to sign in.
-fn public(method: &str, ok: Expect) -> Cells {
+/// Open to everyone; a POST from the blocked person's ended session is sent to sign in, but for
+/// a page's form that needs no sign-in (sign-in itself, a link's), which says the form expired
+/// (a reload mends it).
+fn public(method: &str, pattern: &str, ok: Expect) -> Cells {
+    const NEED_NO_SIGN_IN: [&str; 6] = [
+        "/setup",
+        "/login",
+        "/password/forgot",
+        "/password/reset/{token}",
+        "/invite/{token}",
+        "/email-change/{token}",
+    ];
     cells(|a| match a {
+        Blocked if method == POST && NEED_NO_SIGN_IN.contains(&pattern) => Forbidden,
         Blocked if method == POST => Login,
         _ => ok.clone(),
     })
@@ -298,7 +309,7 @@ impl Row {
     }
 
     fn public(mut self, ok: Expect) -> Self {
-        self.expect = public(self.method, ok);
+        self.expect = public(self.method, self.pattern, ok);
         self
     }
 
@@ -621,7 +632,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             .with(Blocked, Page),
         post("/login", "/login")
             .each(landing)
-            .with(Blocked, Login)
+            .with(Blocked, Forbidden)
             .body(Body::SignIn),
         post("/logout", "/logout").public(see("/login?signed_out=1")),
         // The second step of signing in: only after a right password (nobody here has one

@@ -118,13 +118,9 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
         )
         .await;
     assert_eq!(wrong.status(), 422);
-    assert!(
-        wrong
-            .text()
-            .await
-            .unwrap()
-            .contains("That code is not right")
-    );
+    assert!(wrong.text().await.unwrap().contains(
+        "That code is not right (or was used already). Enter the 6-digit code your app shows now.</"
+    ));
     // The right code without the password (a session left open) turns nothing on.
     let no_password = app
         .post_fields(
@@ -168,6 +164,14 @@ async fn enrolling_then_signing_in_takes_a_code_once() {
     assert_eq!(browser.get("/me").await.status(), 303);
     let refused = second_step(&browser, "123456").await;
     assert_eq!(refused.status(), 401);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("or one of your unused recovery codes"),
+        "a recovery code is taken here too"
+    );
     // The code of the previous step still works (clock drift); then not again. (Enrolling used
     // the step two back.)
     app.settings.clock.advance(Duration::seconds(60));
