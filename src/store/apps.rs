@@ -281,6 +281,8 @@ pub struct GrantLine {
     /// A group's member count (none for a member's grant).
     pub members: Option<i64>,
     pub level: Level,
+    /// A member's state, when it is not active (the grant applies only once it is).
+    pub inactive: Option<MembershipStatus>,
 }
 
 /// An app's grants: groups first, then members, each by name.
@@ -298,7 +300,7 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
         ))
         .order(lower(groups::name))
         .load(conn)?;
-    let to_members: Vec<(i64, i64, String, String, String, String)> = grants::table
+    let to_members: Vec<(i64, i64, String, String, String, String, String)> = grants::table
         .inner_join(memberships::table.inner_join(accounts::table))
         .filter(grants::app_id.eq(app))
         .select((
@@ -308,6 +310,7 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
             accounts::last_name,
             accounts::email,
             grants::level,
+            memberships::status,
         ))
         .order((memberships::sort_name, memberships::id))
         .load(conn)?;
@@ -323,9 +326,11 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
             },
             members: Some(members),
             level: level(&l)?,
+            inactive: None,
         });
     }
-    for (id, member, first, last, email, l) in to_members {
+    for (id, member, first, last, email, l, status) in to_members {
+        let status = parse_key("membership status", &status, MembershipStatus::from_key)?;
         lines.push(GrantLine {
             id,
             subject: Subject::Member(MembershipId(member)),
@@ -333,6 +338,7 @@ pub fn grants_of(conn: &mut AnyConnection, app: i64) -> QueryResult<Vec<GrantLin
             detail: email,
             members: None,
             level: level(&l)?,
+            inactive: (status != MembershipStatus::Active).then_some(status),
         });
     }
     Ok(lines)

@@ -453,10 +453,15 @@ pub async fn update(
 /// Why a role someone holds cannot be deleted yet, and how to free it.
 fn still_held_words(counts: HolderCounts) -> String {
     let mut words = format!(
-        "{} {} it. Give them another role first (on each member's Role tab), then delete it.",
+        "{} {} it.",
         held_by_words(counts),
         if counts.total() == 1 { "holds" } else { "hold" }
     );
+    // Only the members and invitees can be given another role now.
+    if counts.members + counts.invited > 0 {
+        words
+            .push_str(" Give them another role first (on each member's Role tab), then delete it.");
+    }
     if counts.removed > 0 {
         words.push_str(
             " Removed members keep their role so that a restore brings it back: restore and \
@@ -558,6 +563,7 @@ mod tests {
         );
         assert!(still_held_words(counts(1, 0, 0)).starts_with("1 member holds it."));
         assert!(still_held_words(counts(0, 0, 2)).contains("purged 14 days"));
+        assert!(!still_held_words(counts(0, 0, 2)).contains("Give them another role"));
         assert!(!still_held_words(counts(2, 0, 0)).contains("purged"));
     }
 

@@ -386,6 +386,16 @@ async fn grants_give_the_highest_level_and_the_app_says_who_can_run_it_and_why()
         )),
         1
     );
+    // A suspended member's grant says so on its row (it applies once they are active).
+    let suspended = post(&app, &format!("/w/acme/users/{alan}/suspend"), &[]).await;
+    assert_eq!(suspended.status().as_u16(), 303);
+    let rows = app.get_text(&format!("{base}/permissions")).await;
+    assert!(
+        rows.contains(&format!(
+            "{ALAN} · <span class=\"badge badge-suspended\" title=\"This grant applies once they are active\">Suspended</span>"
+        )),
+        "{rows}"
+    );
     let bad_level = post(
         &app,
         &format!("{base}/grants/{alan_grant}"),
