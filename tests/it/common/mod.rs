@@ -462,6 +462,42 @@ impl TestApp {
         smtp::invite_token(body)
     }
 
+    /// Through the pages, as Ada: makes the group "Night shift" and the app "Payroll", puts
+    /// `member` (whose address is `email`) in the group and takes them out again, and gives them
+    /// edit access to the app: events whose target is the group or the app, naming the member.
+    /// Returns the group's and the app's ids.
+    pub async fn group_and_app_events_naming(&self, member: i64, email: &str) -> (i64, i64) {
+        let made = self
+            .post_fields("/w/acme/groups", &[("name", "Night shift")])
+            .await;
+        assert_eq!(made.status().as_u16(), 303);
+        let group = self.first_id("groups WHERE name = 'Night shift'");
+        let fields = [("kind", "app"), ("name", "Payroll"), ("owner_email", "")];
+        let made = self.post_fields("/w/acme/apps", &fields).await;
+        assert_eq!(made.status().as_u16(), 303);
+        let payroll = self.first_id("apps WHERE name = 'Payroll'");
+        let member_id = member.to_string();
+        let steps: [(String, Vec<(&str, &str)>); 3] = [
+            (
+                format!("/w/acme/groups/{group}/members"),
+                vec![("membership_id", member_id.as_str())],
+            ),
+            (
+                format!("/w/acme/groups/{group}/members/{member}/remove"),
+                vec![],
+            ),
+            (
+                format!("/w/acme/apps/{payroll}/grants"),
+                vec![("email", email), ("level", "edit")],
+            ),
+        ];
+        for (path, fields) in &steps {
+            let sent = self.post_fields(path, fields).await;
+            assert_eq!(sent.status().as_u16(), 303, "{path}");
+        }
+        (group, payroll)
+    }
+
     /// Accepts an invitation as a new person, in a browser of their own (signed in afterwards).
     pub async fn accept_as_new(
         &self,
