@@ -356,14 +356,14 @@ fn lap(started: std::time::Instant, step: &str) -> std::time::Instant {
 /// Makes an Owner of a demo workspace that has none (a workspace always keeps one, PRODUCT §4):
 /// the first active holder of `preferred` roles, in that order, whose account is not blocked;
 /// failing that (a seed of one or two people), the first seeded person whose account is not
-/// blocked, made active. Returns whether anyone was found.
+/// blocked, made active (nobody, when every seeded account is blocked).
 pub fn make_an_owner(
     conn: &mut AnyConnection,
     workspace: WorkspaceId,
     preferred: &[i64],
     owner: i64,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> QueryResult<()> {
     use crate::db::schema::{accounts, memberships};
     use diesel::prelude::*;
     let first = |conn: &mut AnyConnection, role: Option<i64>| -> QueryResult<Option<i64>> {
@@ -389,7 +389,7 @@ pub fn make_an_owner(
         }
     }
     let Some(id) = chosen else {
-        return Ok(false);
+        return Ok(());
     };
     diesel::update(memberships::table.find(id))
         .set((
@@ -401,7 +401,7 @@ pub fn make_an_owner(
             memberships::updated_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 /// Gives unowned apps an admin owner, and each app grants to two groups and a few members.
