@@ -56,25 +56,9 @@ fn delimiter(header: &str) -> u8 {
 
 /// The rows of a file; blank lines are skipped.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportFileError::TooLarge);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| ImportFileError::NotUtf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (named, text) = match excel_separator(text) {
-        Some((separator, rest)) => (Some(separator), rest),
-        None => (None, text),
-    };
-    if text.trim().is_empty() {
-        return Err(ImportFileError::Empty);
-    }
-    // The header is the first line with something on it (the reader skips blank ones too).
-    let header = text
-        .split(['\n', '\r'])
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or_default();
+    let (text, separator) = text_and_separator(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(named.unwrap_or_else(|| delimiter(header)))
+        .delimiter(separator)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -164,6 +148,29 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportFileError> {
         return Err(ImportFileError::NoRows);
     }
     Ok(rows)
+}
+
+/// The file's text (UTF-8, its BOM and Excel's `sep=` line taken off) and the separator between
+/// its fields.
+fn text_and_separator(bytes: &[u8]) -> Result<(&str, u8), ImportFileError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportFileError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| ImportFileError::NotUtf8)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (named, text) = match excel_separator(text) {
+        Some((separator, rest)) => (Some(separator), rest),
+        None => (None, text),
+    };
+    if text.trim().is_empty() {
+        return Err(ImportFileError::Empty);
+    }
+    // The header is the first line with something on it (the reader skips blank ones too).
+    let header = text
+        .split(['\n', '\r'])
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
+    Ok((text, named.unwrap_or_else(|| delimiter(header))))
 }
 
 fn quote_left_open(line: usize) -> ImportFileError {

@@ -194,6 +194,46 @@ pub async fn show_reset(
     }
 }
 
+/// The account a reset link is for, or the answer instead: 429 while the address waits (the
+/// form as it was, whose password it is for and its code field: the link is read as opening it
+/// reads it, nothing counted), 410 for a dead link (a failure the address is counted for).
+async fn link_account(
+    state: &AppState,
+    token: &str,
+    csrf_token: &str,
+    ip: Option<String>,
+    now: chrono::NaiveDateTime,
+) -> Result<Result<Account, HttpResponse>, AppError> {
+    let lookup = token.to_owned();
+    let found = blocking(state, move |conn| {
+        Ok(password_reset::find(conn, &lookup, now))
+    })
+    .await?;
+    let shown = found.as_ref().ok();
+    let page = |message| ResetPage {
+        csrf_token: csrf_token.to_owned(),
+        token: token.to_owned(),
+        email: shown.map(|a| a.email.clone()).unwrap_or_default(),
+        two_factor: shown.is_some_and(|a| a.two_factor_since.is_some()),
+        form_error: Some(message),
+        ..ResetPage::default()
+    };
+    if let Some(refused) = address_gate(state, ip.clone(), page).await? {
+        return Ok(Err(refused));
+    }
+    match found {
+        Ok(account) => Ok(Ok(account)),
+        Err(ResetError::DeadLink) => {
+            blocking(state, move |conn| {
+                Ok(sign_in::count_address_failure(conn, ip.as_deref(), now)?)
+            })
+            .await?;
+            dead_link().map(Err)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Sets the password, ends every session of the account, signs this browser in and says so.
 pub async fn reset(
     req: HttpRequest,
@@ -206,47 +246,11 @@ pub async fn reset(
     let ip = client_ip(&req);
     let now = state.settings.clock.now();
     let csrf_token = csrf::token(&session)?;
-    // Read as opening the link reads it (nothing counted), so that a paused address still sees
-    // the form it sent — whose password it is for, and its code field.
-    let lookup = token.clone();
-    let found = blocking(&state, move |conn| {
-        Ok(password_reset::find(conn, &lookup, now))
-    })
-    .await?;
-    let (gate_token, gate_link) = (csrf_token.clone(), token.clone());
-    let shown = found.as_ref().ok();
-    let (gate_email, gate_two_factor) = (
-        shown.map(|a| a.email.clone()).unwrap_or_default(),
-        shown.is_some_and(|a| a.two_factor_since.is_some()),
-    );
-    if let Some(refused) = address_gate(&state, ip.clone(), |message| ResetPage {
-        csrf_token: gate_token,
-        token: gate_link,
-        email: gate_email,
-        two_factor: gate_two_factor,
-        form_error: Some(message),
-        ..ResetPage::default()
-    })
-    .await?
-    {
-        return Ok(refused);
-    }
-    let (counted, where_from) = (ip.clone(), ip.clone());
-    if matches!(found, Err(ResetError::DeadLink)) {
-        blocking(&state, move |conn| {
-            Ok(sign_in::count_address_failure(
-                conn,
-                counted.as_deref(),
-                now,
-            )?)
-        })
-        .await?;
-    }
-    let account = match found {
+    let account = match link_account(&state, &token, &csrf_token, ip.clone(), now).await? {
         Ok(account) => account,
-        Err(ResetError::DeadLink) => return dead_link(),
-        Err(e) => return Err(e.into()),
+        Err(answer) => return Ok(answer),
     };
+    let where_from = ip.clone();
     // A mailbox alone does not take over an account with two-factor on: its code is asked too,
     // and checked (counted, paused) as at sign-in, before anything changes.
     let two_factor = account.two_factor_since.is_some();
