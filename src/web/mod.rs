@@ -169,9 +169,12 @@ pub(crate) fn page_of_form(path: &str) -> Option<String> {
     if !routed("post", path, true) || routed("get", path, true) {
         return None;
     }
-    // The organization's name is set on its Workspaces page, not at `/org` (its Accounts).
-    if path == "/org/name" {
-        return Some("/org/workspaces".to_owned());
+    // The organization's name is set on its Workspaces page, not at `/org` (its Accounts); the
+    // sign-out button is on every page, which `/` leads to (a GET signs nobody out).
+    match path {
+        "/org/name" => return Some("/org/workspaces".to_owned()),
+        "/logout" => return Some("/".to_owned()),
+        _ => {}
     }
     let mut up = path.trim_end_matches('/');
     while let Some((parent, _)) = up.rsplit_once('/') {

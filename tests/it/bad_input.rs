@@ -385,6 +385,7 @@ async fn a_forms_address_opened_again_leads_to_its_page() {
         ("/w/acme/invitations", "/w/acme".to_owned()),
         ("/w/acme/users/bulk", "/w/acme/users".to_owned()),
         ("/org/name", "/org/workspaces".to_owned()),
+        ("/logout", "/".to_owned()),
     ] {
         let response = ada.get(path).await;
         assert_eq!(response.status().as_u16(), 303, "{path}");
