@@ -338,11 +338,23 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let base_url = settings.base_url.clone();
     let setup_code = admin_console::tokens::setup_code(&settings.session_key);
     let database = redact_url(&settings.database_url);
+    // Without a mail server nothing reaches anyone's inbox: said where a person reads it.
+    let outbox = settings
+        .smtp_url
+        .is_none()
+        .then(|| settings.data_dir.join("outbox"));
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
         tracing::info!(database = %database, "admin console listening on port {}", app.port());
         // Words for a person, on stdout (the logs, JSON or not, are on stderr).
         println!("Admin console running: open {base_url}/");
+        if let Some(outbox) = &outbox {
+            println!(
+                "Emails are not sent: SMTP_URL is not set, so each one (invitations, password \
+                 resets) is written to {} as an .eml file",
+                outbox.display()
+            );
+        }
         if app.needs_setup()? {
             println!(
                 "First run: create your organization and owner account at {base_url}/setup\n  \
