@@ -436,9 +436,12 @@ fn kill_processes_naming(profile: &str) {
 fn sweep_orphans() {
     let orphans: Vec<String> = processes()
         .into_iter()
-        .filter_map(|(_, _, cmdline)| {
-            let start = cmdline.find(PROFILE_PREFIX)?;
-            let profile: String = cmdline[start..].split_whitespace().next()?.to_owned();
+        .filter_map(|(pid, _, cmdline)| {
+            // Chromium names its profile on its command line; chromedriver, whose Chromium may be
+            // gone already, only in its environment (its TMPDIR is inside the profile).
+            let seen = format!("{cmdline} {}", environment(pid));
+            let start = seen.find(PROFILE_PREFIX)?;
+            let profile: String = seen[start..].split(['/', ' ']).next()?.to_owned();
             let owner = profile[PROFILE_PREFIX.len()..].split('-').next()?;
             (!std::path::Path::new(&format!("/proc/{owner}")).exists()).then_some(profile)
         })
@@ -462,6 +465,13 @@ fn sweep_orphans() {
             remove_profile(&entry.path());
         }
     }
+}
+
+/// A process's environment, its variables joined by spaces (empty when it cannot be read).
+fn environment(pid: i32) -> String {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+        .unwrap_or_default()
 }
 
 /// Deletes a browser's profile folder. A Chromium just sent SIGKILL may still be writing into it
